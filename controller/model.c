@@ -1,0 +1,291 @@
+/*
+ * model.c - the project model's containers (strv, kvv), lifetimes, lookups,
+ * Docker-side names and the secret-key rule.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deployctl/err.h"
+#include "deployctl/model.h"
+
+void strv_free(struct strv *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+int strv_push(struct strv *s, const char *str)
+{
+	char **v;
+	char *copy = strdup(str);
+
+	if (!copy)
+		return ERR_NOMEM;
+	v = realloc(s->v, (s->n + 1) * sizeof(*v));
+	if (!v) {
+		free(copy);
+		return ERR_NOMEM;
+	}
+	v[s->n++] = copy;
+	s->v = v;
+	return 0;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strv_sort(struct strv *s)
+{
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), str_cmp);
+}
+
+void kvv_free(struct kvv *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++) {
+		free(k->v[i].key);
+		free(k->v[i].value);
+	}
+	free(k->v);
+	k->v = NULL;
+	k->n = 0;
+}
+
+/* Index of key, or where it would go (*found 0). */
+static size_t kvv_search(const struct kvv *k, const char *key, int *found)
+{
+	size_t lo = 0, hi = k->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(k->v[mid].key, key);
+
+		if (!c) {
+			*found = 1;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = 0;
+	return lo;
+}
+
+int kvv_set(struct kvv *k, const char *key, const char *value)
+{
+	int found;
+	size_t i = kvv_search(k, key, &found);
+	char *v = strdup(value), *kc;
+	struct kv *nv;
+
+	if (!v)
+		return ERR_NOMEM;
+	if (found) {
+		free(k->v[i].value);
+		k->v[i].value = v;
+		return 0;
+	}
+	kc = strdup(key);
+	nv = kc ? realloc(k->v, (k->n + 1) * sizeof(*nv)) : NULL;
+	if (!nv) {
+		free(kc);
+		free(v);
+		return ERR_NOMEM;
+	}
+	k->v = nv;
+	memmove(&k->v[i + 1], &k->v[i], (k->n - i) * sizeof(*nv));
+	k->v[i].key = kc;
+	k->v[i].value = v;
+	k->n++;
+	return 0;
+}
+
+const char *kvv_get(const struct kvv *k, const char *key)
+{
+	int found;
+	size_t i = kvv_search(k, key, &found);
+
+	return found ? k->v[i].value : NULL;
+}
+
+void model_service_release(struct service *s)
+{
+	size_t i;
+
+	free(s->name);
+	free(s->image);
+	free(s->image_id);
+	strv_free(&s->command);
+	strv_free(&s->entrypoint);
+	kvv_free(&s->env);
+	kvv_free(&s->labels);
+	for (i = 0; i < s->nports; i++) {
+		free(s->ports[i].host_ip);
+		free(s->ports[i].protocol);
+	}
+	free(s->ports);
+	for (i = 0; i < s->nmounts; i++) {
+		free(s->mounts[i].source);
+		free(s->mounts[i].target);
+	}
+	free(s->mounts);
+	for (i = 0; i < s->nnetworks; i++) {
+		free(s->networks[i].name);
+		strv_free(&s->networks[i].aliases);
+	}
+	free(s->networks);
+	for (i = 0; i < s->ndeps; i++)
+		free(s->deps[i].service);
+	free(s->deps);
+	strv_free(&s->health.test);
+	free(s->restart);
+	free(s->user);
+	free(s->working_dir);
+	free(s->hostname);
+	strv_free(&s->extra_hosts);
+	strv_free(&s->cap_add);
+	strv_free(&s->cap_drop);
+	strv_free(&s->tmpfs);
+	free(s->stop_signal);
+	free(s->logging.driver);
+	kvv_free(&s->logging.options);
+	memset(s, 0, sizeof(*s));
+	s->stop_grace_ns = -1;
+	s->replicas = 1;
+}
+
+void model_project_release(struct project *p)
+{
+	size_t i;
+
+	free(p->name);
+	for (i = 0; i < p->nservices; i++)
+		model_service_release(&p->services[i]);
+	free(p->services);
+	for (i = 0; i < p->nnetworks; i++) {
+		free(p->networks[i].name);
+		free(p->networks[i].driver);
+		free(p->networks[i].external_name);
+		kvv_free(&p->networks[i].labels);
+	}
+	free(p->networks);
+	for (i = 0; i < p->nvolumes; i++) {
+		free(p->volumes[i].name);
+		free(p->volumes[i].driver);
+		free(p->volumes[i].external_name);
+		kvv_free(&p->volumes[i].labels);
+	}
+	free(p->volumes);
+	strv_free(&p->secret_keys);
+	strv_free(&p->files);
+	memset(p, 0, sizeof(*p));
+}
+
+void model_project_free(struct project *p)
+{
+	if (!p)
+		return;
+	model_project_release(p);
+	free(p);
+}
+
+const struct service *model_service_find(const struct project *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nservices; i++)
+		if (!strcmp(p->services[i].name, name))
+			return &p->services[i];
+	return NULL;
+}
+
+const struct project_network *model_network_find(const struct project *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nnetworks; i++)
+		if (!strcmp(p->networks[i].name, name))
+			return &p->networks[i];
+	return NULL;
+}
+
+const struct project_volume *model_volume_find(const struct project *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->nvolumes; i++)
+		if (!strcmp(p->volumes[i].name, name))
+			return &p->volumes[i];
+	return NULL;
+}
+
+static char *model_join(const char *a, const char *sep, const char *b)
+{
+	size_t n = strlen(a) + strlen(sep) + strlen(b) + 1;
+	char *s = malloc(n);
+
+	if (s)
+		snprintf(s, n, "%s%s%s", a, sep, b);
+	return s;
+}
+
+char *model_network_docker_name(const struct project *p, const char *key)
+{
+	const struct project_network *net = model_network_find(p, key);
+
+	if (net && net->external)
+		return strdup(net->external_name ? net->external_name : key);
+	return model_join(p->name, "_", key);
+}
+
+char *model_volume_docker_name(const struct project *p, const char *key)
+{
+	const struct project_volume *vol = model_volume_find(p, key);
+
+	if (vol && vol->external)
+		return strdup(vol->external_name ? vol->external_name : key);
+	return model_join(p->name, "_", key);
+}
+
+char *model_container_name(const struct project *p, const char *service, unsigned replica)
+{
+	size_t n = strlen(p->name) + strlen(service) + 16;
+	char *s = malloc(n);
+
+	if (s)
+		snprintf(s, n, "%s-%s-%u", p->name, service, replica);
+	return s;
+}
+
+bool model_env_is_secret(const struct project *p, const char *key)
+{
+	static const char *const words[] = { "SECRET", "PASSWORD", "PASSWD", "TOKEN", "KEY" };
+	char up[256];
+	size_t i;
+
+	if (p) {
+		for (i = 0; i < p->secret_keys.n; i++)
+			if (!strcmp(p->secret_keys.v[i], key))
+				return true;
+	}
+	for (i = 0; key[i] && i < sizeof(up) - 1; i++)
+		up[i] = (char)toupper((unsigned char)key[i]);
+	up[i] = '\0';
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(up, words[i]))
+			return true;
+	return false;
+}

@@ -1,0 +1,158 @@
+/*
+ * docker.h - the Docker Engine API over its Unix socket (libcurl + jansson;
+ * the only module that includes <curl/curl.h>; jansson is shared with spec_).
+ *
+ * One keep-alive connection per struct docker. The API version is
+ * negotiated from GET /_ping (min of the daemon's and DOCKER_API_MAX).
+ * Every call is counted, mutating ones separately, so a no-op can prove it
+ * made no change. The daemon's own error message reaches err->msg.
+ */
+#ifndef DEPLOYCTL_DOCKER_H
+#define DEPLOYCTL_DOCKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "deployctl/err.h"
+#include "deployctl/model.h"
+
+#define DOCKER_API_MAX "1.41"
+#define DOCKER_DEFAULT_SOCKET "/var/run/docker.sock"
+
+/* Labels through which deployctl owns objects. */
+#define LABEL_PROJECT "io.deployctl.project"
+#define LABEL_SERVICE "io.deployctl.service"
+#define LABEL_RELEASE "io.deployctl.release"
+#define LABEL_SPEC_HASH "io.deployctl.spec-hash"
+#define LABEL_REPLICA "io.deployctl.replica"
+#define LABEL_NETWORK "io.deployctl.network"
+#define LABEL_VOLUME "io.deployctl.volume"
+
+struct docker;
+
+/*
+ * Connect to host ("unix:///path", or NULL: $DOCKER_HOST, else
+ * DOCKER_DEFAULT_SOCKET), ping and negotiate. *out is new (docker_free()).
+ * ERR_UNREACHABLE when nothing answers; ERR_INVALID for a non-unix host.
+ */
+int docker_open(struct docker **out, const char *host, struct err *err);
+void docker_free(struct docker *d);
+/* Negotiated API version, e.g. "1.41"; borrowed. */
+const char *docker_api_version(const struct docker *d);
+
+struct docker_stats {
+	unsigned calls;    /* every request, ping included */
+	unsigned mutating; /* POST/PUT/DELETE */
+};
+void docker_get_stats(struct docker_stats *out, const struct docker *d);
+
+/* A container as one label-filtered list call reports it. All strings owned. */
+struct docker_container {
+	char *id;
+	char *name;     /* without the leading '/' */
+	char *image;    /* reference it was created from */
+	char *image_id; /* "sha256:..." */
+	char *state;    /* created, running, paused, restarting, removing, exited, dead */
+	char *status;   /* Docker's human text, e.g. "Up 3 minutes (healthy)" */
+	char *project, *service, *release, *spec_hash; /* labels; NULL if absent */
+	unsigned replica; /* LABEL_REPLICA, 0 if absent or bad */
+	struct strv networks; /* names of networks it is attached to, sorted */
+	struct strv volumes;  /* names of named volumes mounted, sorted */
+	int64_t created;      /* unix seconds */
+};
+
+/*
+ * GET /containers/json?all=1 filtered on LABEL_PROJECT=project: one call.
+ * *out is a new array (docker_container_list_free()).
+ */
+int docker_container_list(struct docker_container **out, size_t *n, struct docker *d,
+			  const char *project, struct err *err);
+void docker_container_list_free(struct docker_container *v, size_t n);
+
+/*
+ * Resolve image references to local image IDs with one filtered
+ * GET /images/json call (references with a digest fall back to one
+ * inspect each). ids[i] (caller's array of n pointers) gets a new string
+ * or NULL when refs[i] is not present locally.
+ */
+int docker_image_resolve(char **ids, struct docker *d, const char *const *refs, size_t n,
+			 struct err *err);
+
+/* What a container is created from. */
+struct docker_create {
+	const struct project *project;
+	const struct service *service;
+	const char *name;      /* container name */
+	const char *release;   /* LABEL_RELEASE value */
+	const char *spec_hash; /* LABEL_SPEC_HASH value */
+	unsigned replica;
+	/* Docker network IDs by network key (svc_network.name); borrowed. */
+	const struct kvv *network_ids;
+};
+
+/*
+ * POST /containers/create with the service's Config, HostConfig and
+ * NetworkingConfig (first network at create; further networks are
+ * connected before start by this call too, with their aliases).
+ * Owner labels are always set. *id_out is new.
+ */
+int docker_container_create(char **id_out, struct docker *d, const struct docker_create *c,
+			    struct err *err);
+int docker_container_start(struct docker *d, const char *id, struct err *err);
+/* timeout_s < 0: the container's own stop timeout. Already stopped is not an error. */
+int docker_container_stop(struct docker *d, const char *id, int timeout_s, struct err *err);
+/* Removes anonymous volumes too (v=1). Already gone is not an error. */
+int docker_container_remove(struct docker *d, const char *id, bool force, struct err *err);
+int docker_container_rename(struct docker *d, const char *id, const char *name, struct err *err);
+
+/* State from GET /containers/{id}/json, for health gating. */
+struct docker_container_state {
+	char *status;        /* running, exited, ... */
+	char *health;        /* "starting", "healthy", "unhealthy", or NULL: no healthcheck */
+	char *health_output; /* last probe's output, or NULL */
+	int exit_code;
+	bool restarting;
+	bool oom_killed;
+};
+int docker_container_inspect_state(struct docker_container_state *out, struct docker *d,
+				   const char *id, struct err *err);
+void docker_container_state_release(struct docker_container_state *s);
+
+struct docker_network {
+	char *id;
+	char *name;
+	char *key; /* LABEL_NETWORK: the manifest key; NULL if absent */
+};
+
+/* GET /networks filtered on LABEL_PROJECT=project. */
+int docker_network_list(struct docker_network **out, size_t *n, struct docker *d,
+			const char *project, struct err *err);
+void docker_network_list_free(struct docker_network *v, size_t n);
+/*
+ * POST /networks/create with CheckDuplicate, driver, internal, user labels
+ * and the owner labels (LABEL_PROJECT, LABEL_NETWORK = net->name). *id_out new.
+ */
+int docker_network_create(char **id_out, struct docker *d, const struct project *p,
+			  const struct project_network *net, const char *docker_name,
+			  struct err *err);
+/* Bounded retry while Docker reports active endpoints (moby#42119). */
+int docker_network_remove(struct docker *d, const char *id, struct err *err);
+/* ID of a network by exact name (external networks); ERR_NOTFOUND if none. */
+int docker_network_lookup(char **id_out, struct docker *d, const char *name, struct err *err);
+
+struct docker_volume {
+	char *name;
+	char *key; /* LABEL_VOLUME; NULL if absent */
+};
+int docker_volume_list(struct docker_volume **out, size_t *n, struct docker *d,
+		       const char *project, struct err *err);
+void docker_volume_list_free(struct docker_volume *v, size_t n);
+int docker_volume_create(struct docker *d, const struct project *p,
+			 const struct project_volume *vol, const char *docker_name,
+			 struct err *err);
+int docker_volume_remove(struct docker *d, const char *name, struct err *err);
+/* ERR_NOTFOUND if no volume has that name. */
+int docker_volume_lookup(struct docker *d, const char *name, struct err *err);
+
+#endif

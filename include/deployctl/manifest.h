@@ -1,0 +1,88 @@
+/*
+ * manifest.h - Compose-format YAML to the typed model (model.h).
+ *
+ * manifest_parse.c: libyaml events to a node tree with positions, anchors
+ * and merge keys resolved (the only place that includes <yaml.h>).
+ * manifest.c: node tree to model, with interpolation and env_file loading.
+ * manifest_check.c: cross-references (depends_on targets, networks,
+ * volumes, dependency cycles), every problem reported.
+ */
+#ifndef DEPLOYCTL_MANIFEST_H
+#define DEPLOYCTL_MANIFEST_H
+
+#include <stddef.h>
+
+#include "deployctl/err.h"
+#include "deployctl/model.h"
+#include "deployctl/source.h"
+
+/* Variables for ${VAR} interpolation: --env-file values overlaid by the process environment. */
+struct manifest_vars {
+	struct kvv vars;
+};
+
+void manifest_vars_init(struct manifest_vars *v);
+void manifest_vars_release(struct manifest_vars *v);
+/*
+ * Read an env file (KEY=VALUE lines; '#' comments; blank lines; optional
+ * "export "; single/double quoted values; no interpolation inside) from the
+ * filesystem into v, replacing keys already set. Errors carry file:line.
+ */
+int manifest_vars_load_file(struct manifest_vars *v, const char *path, struct err *err);
+/* Overlay environ on v (process environment wins, as in Compose). */
+int manifest_vars_load_environ(struct manifest_vars *v, char **environ_);
+
+/*
+ * Parse the body of an env file (from any source) into out, in the same
+ * syntax as manifest_vars_load_file. name is used in error locations.
+ */
+int manifest_envfile_parse(struct kvv *out, const char *name, const char *text, size_t len,
+			   struct errlist *errs);
+
+struct manifest_opts {
+	const char *dir;          /* manifests directory in the source, e.g. "manifests" */
+	const char *project_name; /* overrides top-level name: when not NULL */
+	const struct manifest_vars *vars;
+};
+
+/*
+ * Load every *.yml / *.yaml in opts->dir from src, merge them, interpolate,
+ * read env_files through src, and check the result. On success *out is new
+ * (model_project_free()) and errs is empty. On failure returns ERR_INVALID
+ * (or ERR_NOTFOUND / ERR_IO / ERR_GIT from src) with every problem in errs,
+ * each with file:line:col and a message that starts with the key path:
+ *   "services.api.ports[0]: invalid port \"80800\""
+ * Warnings (ignored keys) are not errors; they go to warns when not NULL.
+ */
+int manifest_load(struct project **out, const struct source *src, const struct manifest_opts *opts,
+		  struct errlist *errs, struct errlist *warns);
+
+/*
+ * Load from in-memory documents (for unit tests and for manifest_load
+ * itself): names[i] is the file name used in locations, texts[i] its body.
+ * env_file paths are read through src (may be NULL: then env_file is an error).
+ */
+int manifest_load_texts(struct project **out, const char *const *names, const char *const *texts,
+			size_t n, const struct source *src, const struct manifest_opts *opts,
+			struct errlist *errs, struct errlist *warns);
+
+/*
+ * Interpolate one string as Compose does: ${VAR}, ${VAR:-d}, ${VAR-d},
+ * ${VAR:?msg}, ${VAR?msg}, $VAR, $$ -> $. *out is new. On error returns
+ * ERR_INVALID with a message in errmsg (no location).
+ */
+int manifest_interpolate(char **out, const char *in, const struct kvv *vars, char *errmsg,
+			 size_t errsize);
+
+/*
+ * Split a shell-style command string into words (single and double quotes,
+ * backslash escapes), as Compose does for command: and entrypoint: strings.
+ */
+int manifest_shell_split(struct strv *out, const char *in, char *errmsg, size_t errsize);
+
+/* Parse "1m30s", "10s", "500ms", "2h" into nanoseconds; 0 or ERR_INVALID. */
+int manifest_parse_duration(int64_t *out, const char *s);
+/* Parse "512m", "1g", "1024", "1.5gb" into bytes; 0 or ERR_INVALID. */
+int manifest_parse_bytes(int64_t *out, const char *s);
+
+#endif

@@ -1,0 +1,195 @@
+/*
+ * model.h - the typed, resolved model of a project: what the manifests ask
+ * for after parsing, merging, interpolation and env_file loading.
+ *
+ * One model serves everyone: manifest_ fills it, spec_ renders it to
+ * canonical JSON (and back, for release snapshots), reconcile_ diffs two of
+ * them, docker_ turns a service into a create body. All strings are owned by
+ * the struct that holds them and freed by model_project_free().
+ */
+#ifndef DEPLOYCTL_MODEL_H
+#define DEPLOYCTL_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A vector of owned strings. */
+struct strv {
+	char **v;
+	size_t n;
+};
+
+/* An owned key/value pair; value is never NULL once in a model. */
+struct kv {
+	char *key;
+	char *value;
+};
+
+/* A vector of pairs, kept sorted by key (strcmp) with unique keys. */
+struct kvv {
+	struct kv *v;
+	size_t n;
+};
+
+/* Where a thing was written. file is borrowed from struct project.files. */
+struct loc {
+	const char *file;
+	unsigned line; /* 1-based, 0 if unknown */
+	unsigned col;
+};
+
+struct svc_port {
+	char *host_ip;           /* "" for all interfaces */
+	unsigned host_port;      /* 0: let Docker pick */
+	unsigned container_port; /* 1..65535 */
+	char *protocol;          /* "tcp", "udp" or "sctp" */
+};
+
+enum mount_type { MOUNT_VOLUME = 0, MOUNT_BIND, MOUNT_TMPFS };
+
+struct svc_mount {
+	enum mount_type type;
+	char *source; /* volume key in project.volumes (unprefixed), host path, or NULL (anonymous) */
+	char *target; /* absolute path in the container */
+	bool read_only;
+};
+
+struct svc_network {
+	char *name; /* key in project.networks ("default" for the implicit one) */
+	struct strv aliases; /* sorted */
+};
+
+enum dep_condition { DEP_STARTED = 0, DEP_HEALTHY, DEP_COMPLETED };
+
+struct svc_dep {
+	char *service;
+	enum dep_condition condition;
+	bool required; /* Compose's depends_on.required, default true */
+};
+
+struct svc_health {
+	bool set;     /* a healthcheck key was given */
+	bool disable; /* disable: true, or test: ["NONE"] */
+	struct strv test; /* ["CMD", ...] or ["CMD-SHELL", "..."] */
+	int64_t interval_ns; /* 0: Docker's default */
+	int64_t timeout_ns;
+	int64_t start_period_ns;
+	int retries; /* 0: Docker's default */
+};
+
+struct svc_logging {
+	char *driver; /* NULL: daemon default */
+	struct kvv options;
+};
+
+struct service {
+	char *name;
+	struct loc loc; /* of the key under services: */
+
+	char *image;    /* reference as written (after interpolation) */
+	char *image_id; /* "sha256:..." resolved locally; NULL until resolved */
+
+	bool has_command, has_entrypoint; /* set even when the list is empty */
+	struct strv command;
+	struct strv entrypoint;
+
+	struct kvv env;    /* env_file contents, then environment:, sorted */
+	struct kvv labels; /* user labels, sorted */
+
+	struct svc_port *ports;
+	size_t nports;
+	struct svc_mount *mounts; /* volumes:, in the order written */
+	size_t nmounts;
+	struct svc_network *networks; /* sorted by name; never empty after load */
+	size_t nnetworks;
+	struct svc_dep *deps; /* sorted by service */
+	size_t ndeps;
+
+	struct svc_health health;
+	char *restart; /* "no", "always", "on-failure[:N]", "unless-stopped"; NULL: "no" */
+	char *user;
+	char *working_dir;
+	char *hostname;
+	struct strv extra_hosts; /* "host:ip", as written */
+	struct strv cap_add;     /* sorted */
+	struct strv cap_drop;    /* sorted */
+	struct strv tmpfs;       /* "/path" or "/path:opts" */
+	bool read_only;
+	bool init;
+	char *stop_signal;
+	int64_t stop_grace_ns; /* -1: Docker's default */
+	unsigned replicas;     /* deploy.replicas, default 1; 0 allowed */
+	int64_t nano_cpus;     /* deploy.resources.limits.cpus * 1e9; 0: none */
+	int64_t memory_bytes;  /* deploy.resources.limits.memory; 0: none */
+	struct svc_logging logging;
+};
+
+struct project_network {
+	char *name; /* key under networks: */
+	struct loc loc;
+	char *driver; /* NULL: bridge */
+	bool internal;
+	bool external;
+	char *external_name; /* name: for external networks; else NULL */
+	struct kvv labels;
+};
+
+struct project_volume {
+	char *name;
+	struct loc loc;
+	char *driver; /* NULL: local */
+	bool external;
+	char *external_name;
+	struct kvv labels;
+};
+
+struct project {
+	char *name; /* Compose project name: [a-z0-9][a-z0-9_-]* */
+	struct service *services; /* sorted by name */
+	size_t nservices;
+	struct project_network *networks; /* sorted; includes "default" when used */
+	size_t nnetworks;
+	struct project_volume *volumes; /* sorted */
+	size_t nvolumes;
+	struct strv secret_keys; /* x-deployctl.secrets: env keys that are secret */
+	struct strv files;       /* manifest file names; struct loc points into these */
+};
+
+void strv_free(struct strv *s);
+/* Append a copy of str; 0 or ERR_NOMEM. */
+int strv_push(struct strv *s, const char *str);
+void strv_sort(struct strv *s);
+
+void kvv_free(struct kvv *k);
+/* Set key to a copy of value, replacing an existing key; keeps order. 0 or ERR_NOMEM. */
+int kvv_set(struct kvv *k, const char *key, const char *value);
+/* Borrowed value for key, or NULL. */
+const char *kvv_get(const struct kvv *k, const char *key);
+
+void model_service_release(struct service *s);
+void model_project_release(struct project *p);
+/* Free p and its contents; accepts NULL. */
+void model_project_free(struct project *p);
+
+/* Borrowed service by name, or NULL. */
+const struct service *model_service_find(const struct project *p, const char *name);
+const struct project_network *model_network_find(const struct project *p, const char *name);
+const struct project_volume *model_volume_find(const struct project *p, const char *name);
+
+/*
+ * Docker-side names, new strings (free()), NULL on allocation failure:
+ * networks "<project>_<key>" (external: its name: or the key), volumes the
+ * same, containers "<project>-<service>-<replica>" (replica from 1).
+ */
+char *model_network_docker_name(const struct project *p, const char *key);
+char *model_volume_docker_name(const struct project *p, const char *key);
+char *model_container_name(const struct project *p, const char *service, unsigned replica);
+
+/*
+ * Is this env key secret? True when listed in x-deployctl.secrets or when its
+ * upper-cased name contains SECRET, PASSWORD, PASSWD, TOKEN or KEY.
+ */
+bool model_env_is_secret(const struct project *p, const char *key);
+
+#endif

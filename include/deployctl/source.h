@@ -1,0 +1,62 @@
+/*
+ * source.h - where manifests are read from: a git commit (gitsrc) or a plain
+ * directory (dirsrc, for local trials). The manifest loader only sees this.
+ */
+#ifndef DEPLOYCTL_SOURCE_H
+#define DEPLOYCTL_SOURCE_H
+
+#include <stddef.h>
+
+#include "deployctl/err.h"
+
+/* Limits on input, so a runaway repository fails instead of eating memory. */
+#define SOURCE_MAX_FILE (4u << 20)
+#define SOURCE_MAX_FILES 256
+
+struct source {
+	void *ctx;
+	/* "git" or "dir" */
+	const char *kind;
+	/*
+	 * Read path (relative to the repository root, '/'-separated, already
+	 * checked not to escape it) into *out (new, free()), NUL-terminated,
+	 * *len without the NUL. ERR_NOTFOUND when absent; ERR_INVALID when the
+	 * path escapes the root or is not a regular file (symlinks included).
+	 */
+	int (*read)(void *ctx, char **out, size_t *len, const char *path, struct err *err);
+	/*
+	 * List the regular files directly in dir whose name ends in .yml or
+	 * .yaml, sorted, as repository-relative paths (new strings in a new
+	 * array, free each and the array). ERR_NOTFOUND when dir is absent.
+	 */
+	int (*list_manifests)(void *ctx, char ***out, size_t *n, const char *dir, struct err *err);
+};
+
+/* Free a list returned by list_manifests. */
+void source_list_free(char **list, size_t n);
+
+/*
+ * Reject a repository-relative path that is absolute or has a ".." element.
+ * Returns 0 or ERR_INVALID (err filled without location).
+ */
+int source_check_path(const char *path, struct err *err);
+
+/*
+ * Normalise "a/./b//c" to "a/b/c" (new, free()); joins base dir and rel
+ * first when base is not NULL. ERR_INVALID if the result escapes the root.
+ */
+int source_join(char **out, const char *base, const char *rel, struct err *err);
+
+/* A directory source (for --dir). dir is the root; borrowed, must outlive it. */
+struct dirsrc;
+int dirsrc_new(struct dirsrc **out, const char *root, struct err *err);
+void dirsrc_free(struct dirsrc *d);
+/* Fill s with d's callbacks; d must outlive s. */
+void dirsrc_source(struct source *s, struct dirsrc *d);
+/*
+ * "dir:" + sha256 over every manifest and env_file read through d so far
+ * (paths and contents, in read order); new, free(). Call after loading.
+ */
+char *dirsrc_content_id(struct dirsrc *d);
+
+#endif

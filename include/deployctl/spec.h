@@ -1,0 +1,47 @@
+/*
+ * spec.h - the canonical JSON rendering of one service's container, its
+ * sha256 (the io.deployctl.spec-hash label), and the way back from JSON to
+ * the model for release snapshots.
+ *
+ * Canonical: keys sorted, compact, lists in model order (already sorted
+ * where order has no meaning). It holds everything that shapes a container
+ * (image reference and resolved ID, command, entrypoint, env, labels, ports,
+ * mounts with Docker-side volume names, networks with Docker-side names and
+ * aliases, healthcheck, restart, user, working_dir, hostname, extra_hosts,
+ * capabilities, tmpfs, read_only, init, stop signal and grace period,
+ * resource limits, logging) and nothing that does not (replicas,
+ * depends_on, source locations): changing depends_on recreates nothing.
+ */
+#ifndef DEPLOYCTL_SPEC_H
+#define DEPLOYCTL_SPEC_H
+
+#include <stdbool.h>
+
+#include "deployctl/err.h"
+#include "deployctl/hash.h"
+#include "deployctl/model.h"
+
+#define SPEC_VERSION 1
+
+/*
+ * Render s (of project p) to canonical JSON; *out is new (free()).
+ * With redact, the value of every secret env key (model_env_is_secret) is
+ * replaced by its fingerprint (hash_fingerprint), so the result can be
+ * stored or printed.
+ */
+int spec_render(char **out, const struct project *p, const struct service *s, bool redact,
+		struct err *err);
+
+/* sha256 hex of the unredacted canonical JSON. */
+int spec_hash(char out[HASH_HEX_LEN + 1], const struct project *p, const struct service *s,
+	      struct err *err);
+
+/*
+ * Decode canonical JSON (as rendered, redacted or not) into *out, which the
+ * caller releases with model_service_release(). Secret values come back as
+ * they were stored (fingerprints when redacted). name is set to the
+ * service name recorded in the JSON. ERR_INVALID on malformed input.
+ */
+int spec_parse(struct service *out, const char *json, struct err *err);
+
+#endif

@@ -1,0 +1,158 @@
+/*
+ * store.h - releases in SQLite (the only module that includes <sqlite3.h>).
+ *
+ * store.c: open (directory 0700, database 0600, WAL, busy timeout);
+ * store_migrate.c: state/migrations/NNNN_*.sql embedded at build time,
+ * applied in order, each in a transaction, PRAGMA user_version = last;
+ * store_release.c: writing and reading releases.
+ *
+ * Times are ISO-8601 UTC text ("2026-11-25T10:39:56Z") so plain sqlite3
+ * reads them. Secret values are never written: only fingerprints.
+ */
+#ifndef DEPLOYCTL_STORE_H
+#define DEPLOYCTL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "deployctl/err.h"
+#include "deployctl/model.h"
+
+#define STORE_DB_NAME "deployctl.db"
+
+struct store;
+
+/*
+ * Open (creating as needed) dir/deployctl.db: dir made 0700 if missing,
+ * the file created 0600, WAL mode, migrations applied. *out is new
+ * (store_free()). ERR_STORE / ERR_IO with the path in the message.
+ */
+int store_open(struct store **out, const char *dir, struct err *err);
+/* Open a database file by path (":memory:" for tests), migrations applied. */
+int store_open_file(struct store **out, const char *path, struct err *err);
+void store_free(struct store *s);
+/* Schema version after migrations (PRAGMA user_version). */
+int store_schema_version(struct store *s);
+
+enum release_status {
+	RELEASE_RUNNING = 0,
+	RELEASE_SUCCEEDED,
+	RELEASE_FAILED,
+	RELEASE_INTERRUPTED,
+	RELEASE_ROLLED_BACK,
+};
+/* "running", "succeeded", "failed", "interrupted", "rolled_back". */
+const char *store_status_name(enum release_status st);
+
+/* What a release is, written when it begins. Borrowed strings. */
+struct store_release_info {
+	const char *project;
+	const char *kind;        /* "apply" or "rollback" */
+	const char *source_kind; /* "git" or "dir" */
+	const char *source;      /* commit SHA, or "dir:<sha256>" */
+	const char *ref;         /* what the user asked for (HEAD, a branch, a path); may be NULL */
+	const char *subject;     /* commit subject; may be NULL */
+	const char *who;
+	const char *host;
+	long pid;
+	int64_t rollback_of; /* release rolled back to, 0 if none */
+};
+
+/* Insert a release with status running and started_at now; *id_out its number. */
+int store_release_begin(int64_t *id_out, struct store *s, const struct store_release_info *info,
+			struct err *err);
+
+/* One action of a release, in execution order (seq from 1). */
+struct store_action {
+	unsigned seq;
+	const char *action;      /* "create", "replace", "start", "remove", "network-create", ... */
+	const char *target_type; /* "service", "network", "volume" */
+	const char *target;      /* service (with "#N" replica suffix where it applies) or key */
+	const char *reason;
+	const char *outcome; /* "done", "failed", "skipped" */
+	const char *error;   /* NULL unless failed */
+};
+int store_release_action_add(struct store *s, int64_t release, const struct store_action *a,
+			     struct err *err);
+
+/*
+ * Record the snapshot of one service in a release: a release_services row
+ * (image, image ID, spec hash, replicas, redacted canonical spec JSON) and
+ * one release_env row per env key (secret keys, per model_env_is_secret,
+ * with value NULL and their fingerprint). spec_json must be redacted.
+ */
+int store_release_service_add(struct store *s, int64_t release, const struct project *p,
+			      const struct service *svc, const char *spec_hash,
+			      const char *spec_json, struct err *err);
+
+/* Record the networks and volumes (keys and Docker names) of a release. */
+int store_release_resource_add(struct store *s, int64_t release, const char *type,
+			       const char *key, const char *docker_name, struct err *err);
+
+/* Set status, finished_at now, and a one-line message (may be NULL). */
+int store_release_finish(struct store *s, int64_t release, enum release_status st,
+			 const char *message, struct err *err);
+
+/* A release row; strings owned (store_release_release()). */
+struct store_release {
+	int64_t id;
+	char *project, *kind, *source_kind, *source, *ref, *subject, *who, *host;
+	long pid;
+	char *started_at, *finished_at; /* finished_at NULL while running */
+	char *status;
+	char *message;
+	int64_t rollback_of;
+	double duration_s; /* -1 while running */
+};
+void store_release_release(struct store_release *r);
+void store_release_list_free(struct store_release *v, size_t n);
+
+/* Newest first; project NULL for all; limit 0 for no limit. *out new. */
+int store_release_list(struct store_release **out, size_t *n, struct store *s,
+		       const char *project, unsigned limit, struct err *err);
+/* ERR_NOTFOUND if no such release. */
+int store_release_get(struct store_release *out, struct store *s, int64_t id, struct err *err);
+/*
+ * Latest release of project with the given status (NULL: any status);
+ * *id_out 0 if none.
+ */
+int store_release_latest(int64_t *id_out, struct store *s, const char *project,
+			 const char *status, struct err *err);
+
+/* Actions of a release, by seq. Strings owned. */
+struct store_action_row {
+	unsigned seq;
+	char *action, *target_type, *target, *reason, *outcome, *error;
+};
+int store_release_actions(struct store_action_row **out, size_t *n, struct store *s,
+			  int64_t release, struct err *err);
+void store_action_rows_free(struct store_action_row *v, size_t n);
+
+/* Snapshot rows of a release. Strings owned. */
+struct store_service_row {
+	char *service, *image, *image_id, *spec_hash, *spec_json;
+	unsigned replicas;
+};
+int store_release_services(struct store_service_row **out, size_t *n, struct store *s,
+			   int64_t release, struct err *err);
+void store_service_rows_free(struct store_service_row *v, size_t n);
+/* Redacted spec JSON of one service in a release; ERR_NOTFOUND if absent. *out new. */
+int store_service_spec(char **out, struct store *s, int64_t release, const char *service,
+		       struct err *err);
+
+/* Networks or volumes (type "network"/"volume") of a release: keys and Docker names. */
+int store_release_resources(struct kvv *out, struct store *s, int64_t release, const char *type,
+			    struct err *err);
+
+/*
+ * Mark as interrupted every running release whose process is gone (same
+ * host and pid not alive, or another host: left alone). *n_out counts them.
+ */
+int store_mark_interrupted(unsigned *n_out, struct store *s, const char *host, struct err *err);
+
+/* An event (lock takeover, interrupted release found, ...). */
+int store_event_add(struct store *s, const char *project, const char *kind, const char *message,
+		    struct err *err);
+
+#endif
