@@ -1,0 +1,52 @@
+/*
+ * manifest_node.h - internal to the manifest module: a YAML document as a
+ * tree of nodes with positions, built from libyaml events by
+ * manifest_parse.c. Aliases are expanded (deep copies, bounded by
+ * MNODE_MAX_NODES against "billion laughs"), merge keys (<<: *a and
+ * <<: [*a, *b]) are applied (explicit keys win, earlier sources win), and
+ * duplicate keys in one mapping are an error.
+ */
+#ifndef DEPLOYCTL_MANIFEST_NODE_H
+#define DEPLOYCTL_MANIFEST_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "deployctl/err.h"
+
+#define MNODE_MAX_NODES 200000
+#define MNODE_MAX_DEPTH 64
+
+enum mnode_type { MNODE_SCALAR = 0, MNODE_SEQ, MNODE_MAP };
+
+struct mnode {
+	enum mnode_type type;
+	const char *file; /* borrowed from the caller of mnode_parse() */
+	unsigned line;    /* 1-based */
+	unsigned col;     /* 1-based */
+	/* MNODE_SCALAR */
+	char *value; /* never NULL for a scalar */
+	bool plain;  /* unquoted (so null/true/numbers are recognised) */
+	/* MNODE_SEQ: items[0..n); MNODE_MAP: keys[i] -> items[i], keys are scalars */
+	struct mnode **keys;
+	struct mnode **items;
+	size_t n;
+};
+
+/*
+ * Parse the first document of text. *out is new (mnode_free()), or NULL for
+ * an empty document. file is borrowed and must outlive the tree. A YAML
+ * syntax error stops at the first one: ERR_INVALID with file:line:col.
+ */
+int mnode_parse(struct mnode **out, const char *file, const char *text, size_t len,
+		struct err *err);
+void mnode_free(struct mnode *n);
+
+/* Borrowed value of key in a mapping, or NULL (also when n is not a map). */
+const struct mnode *mnode_get(const struct mnode *n, const char *key);
+/* An unquoted "", "~", "null", "Null" or "NULL" scalar. */
+bool mnode_is_null(const struct mnode *n);
+/* "scalar", "sequence" or "mapping", for messages. */
+const char *mnode_type_name(const struct mnode *n);
+
+#endif
