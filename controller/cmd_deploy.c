@@ -1,0 +1,448 @@
+/*
+ * cmd_deploy.c - the part of apply and plan that comes before any change:
+ * manifests at a commit, every validation, one look at Docker, the diff.
+ * Nothing here mutates Docker, so a failure anywhere changes nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deployctl/cmd_deploy.h"
+#include "deployctl/log.h"
+#include "deployctl/out.h"
+#include "deployctl/spec.h"
+
+extern char **environ;
+
+int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'R':
+		o->repo = arg;
+		return 1;
+	case 'r':
+		o->ref = arg;
+		return 1;
+	case 'D':
+		o->dir = arg;
+		return 1;
+	case 'M':
+		o->manifests = arg;
+		return 1;
+	case 'p':
+		o->project = arg;
+		return 1;
+	case 'e':
+		o->env_file = arg;
+		return 1;
+	case 'S':
+		o->state_dir = arg;
+		return 1;
+	case 'H':
+		o->docker_host = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void deploy_release(struct deploy *dp)
+{
+	reconcile_plan_release(&dp->plan);
+	kvv_free(&dp->network_ids);
+	strv_free(&dp->prev_services);
+	strv_free(&dp->prev_networks);
+	strv_free(&dp->prev_volumes);
+	docker_container_list_free(dp->containers, dp->ncontainers);
+	docker_network_list_free(dp->networks, dp->nnetworks);
+	docker_volume_list_free(dp->volumes, dp->nvolumes);
+	free(dp->hashes);
+	model_project_free(dp->project);
+	free(dp->source_id);
+	free(dp->ref);
+	gitsrc_free(dp->git);
+	dirsrc_free(dp->dirsrc);
+	memset(dp, 0, sizeof(*dp));
+}
+
+static void report_list(const struct errlist *l, const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		char line[1024];
+
+		fprintf(stderr, "deployctl: %s", prefix);
+		out_safe(stderr, err_format(line, sizeof(line), &l->items[i]));
+		fputc('\n', stderr);
+	}
+	if (l->dropped)
+		fprintf(stderr, "deployctl: ... and %zu more\n", l->dropped);
+}
+
+static int load_manifests(struct deploy *dp, const struct deploy_opts *o)
+{
+	struct manifest_vars vars;
+	struct manifest_opts mo = { .dir = o->manifests ? o->manifests : "manifests",
+				    .project_name = o->project, .vars = &vars };
+	struct errlist *errs = calloc(2, sizeof(*errs));
+	struct err err = ERR_INIT;
+	int rc, ex = EXIT_USAGE;
+
+	manifest_vars_init(&vars);
+	if (!errs) {
+		err_set(&err, ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	errlist_init(&errs[0]);
+	errlist_init(&errs[1]);
+	if (o->env_file && manifest_vars_load_file(&vars, o->env_file, &err) < 0)
+		goto fail;
+	if (manifest_vars_load_environ(&vars, environ) < 0) {
+		err_set(&err, ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	if (o->dir) {
+		rc = dirsrc_new(&dp->dirsrc, o->dir, &err);
+		if (rc < 0)
+			goto fail;
+		dirsrc_source(&dp->src, dp->dirsrc);
+		dp->source_kind = "dir";
+		dp->ref = strdup(o->dir);
+	} else {
+		bool dirty = false;
+
+		rc = gitsrc_open(&dp->git, o->repo ? o->repo : ".", o->ref ? o->ref : "HEAD",
+				 &err);
+		if (rc < 0)
+			goto fail;
+		gitsrc_source(&dp->src, dp->git);
+		dp->source_kind = "git";
+		dp->source_id = strdup(gitsrc_commit(dp->git));
+		dp->ref = strdup(o->ref ? o->ref : "HEAD");
+		if (gitsrc_dirty(&dirty, dp->git, mo.dir, &err) < 0)
+			goto fail;
+		if (dirty)
+			log_warnx("uncommitted changes under %s/ are not deployed: deploying commit "
+				  "%.12s (%s)",
+				  mo.dir, gitsrc_commit(dp->git), dp->ref);
+	}
+	rc = manifest_load(&dp->project, &dp->src, &mo, &errs[0], &errs[1]);
+	report_list(&errs[1], "warning: ");
+	if (rc < 0) {
+		if (errs[0].n) {
+			report_list(&errs[0], "");
+			fprintf(stderr, "deployctl: %zu error(s); nothing was changed\n",
+				errs[0].n + errs[0].dropped);
+			goto out;
+		}
+		err_set(&err, rc, "cannot load manifests");
+		goto fail;
+	}
+	if (dp->dirsrc)
+		dp->source_id = dirsrc_content_id(dp->dirsrc);
+	ex = EXIT_OK;
+	goto out;
+fail:
+	cmd_report(&err);
+	ex = cmd_exit_for(err.code);
+	if (ex == EXIT_FAILED)
+		ex = EXIT_USAGE;
+out:
+	manifest_vars_release(&vars);
+	free(errs);
+	return ex;
+}
+
+/* Resolve every image to a local ID: one list call for all of them. */
+static int resolve_images(struct deploy *dp, struct ctx *ctx)
+{
+	struct project *p = dp->project;
+	const char **refs = calloc(p->nservices + 1, sizeof(*refs));
+	char **ids = calloc(p->nservices + 1, sizeof(*ids));
+	struct err err = ERR_INIT;
+	size_t i, missing = 0;
+	int ex = EXIT_OK;
+
+	if (!refs || !ids) {
+		err_set(&err, ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < p->nservices; i++)
+		refs[i] = p->services[i].image;
+	if (p->nservices && docker_image_resolve(ids, ctx->docker, refs, p->nservices, &err) < 0)
+		goto fail;
+	for (i = 0; i < p->nservices; i++) {
+		struct service *s = &p->services[i];
+
+		if (!ids[i]) {
+			fprintf(stderr,
+				"deployctl: %s:%u:%u: services.%s.image: image '%s' is not present "
+				"locally (pull or import it first)\n",
+				s->loc.file ? s->loc.file : "?", s->loc.line, s->loc.col, s->name,
+				s->image);
+			missing++;
+			continue;
+		}
+		s->image_id = ids[i];
+		ids[i] = NULL;
+	}
+	if (missing) {
+		fprintf(stderr, "deployctl: %zu image(s) missing; nothing was changed\n", missing);
+		ex = EXIT_USAGE;
+	}
+	goto out;
+fail:
+	cmd_report(&err);
+	ex = cmd_exit_for(err.code);
+out:
+	if (ids)
+		for (i = 0; i < p->nservices; i++)
+			free(ids[i]);
+	free(ids);
+	free(refs);
+	return ex;
+}
+
+static int old_spec(void *arg, char **out, const char *release, const char *service)
+{
+	struct ctx *ctx = arg;
+	struct err err = ERR_INIT;
+	char *end;
+	long long id = strtoll(release, &end, 10);
+
+	if (*end || id <= 0)
+		return ERR_NOTFOUND;
+	return store_service_spec(out, ctx->store, id, service, &err);
+}
+
+/* What the latest release of the project had, to tell drops and new things apart. */
+static int load_previous(struct deploy *dp, struct ctx *ctx, struct err *err)
+{
+	struct store_service_row *rows = NULL;
+	struct kvv res = { 0 };
+	size_t i, n = 0;
+	int rc;
+
+	rc = store_release_latest(&dp->prev_release, ctx->store, dp->project->name, NULL, err);
+	if (rc < 0 || !dp->prev_release)
+		return rc;
+	rc = store_release_services(&rows, &n, ctx->store, dp->prev_release, err);
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = strv_push(&dp->prev_services, rows[i].service);
+	store_service_rows_free(rows, n);
+	if (rc == 0)
+		rc = store_release_resources(&res, ctx->store, dp->prev_release, "network", err);
+	for (i = 0; rc == 0 && i < res.n; i++)
+		rc = strv_push(&dp->prev_networks, res.v[i].key);
+	kvv_free(&res);
+	if (rc == 0)
+		rc = store_release_resources(&res, ctx->store, dp->prev_release, "volume", err);
+	for (i = 0; rc == 0 && i < res.n; i++)
+		rc = strv_push(&dp->prev_volumes, res.v[i].key);
+	kvv_free(&res);
+	strv_sort(&dp->prev_services);
+	return rc;
+}
+
+/* Network IDs for creates: owned networks by label, external ones by name. */
+static int network_ids(struct deploy *dp, struct ctx *ctx, struct err *err)
+{
+	const struct project *p = dp->project;
+	size_t i, k;
+	int rc = 0;
+
+	for (i = 0; i < p->nnetworks && rc == 0; i++) {
+		const struct project_network *n = &p->networks[i];
+		char *name = model_network_docker_name(p, n->name), *id = NULL;
+
+		if (!name)
+			return err_set(err, ERR_NOMEM, "out of memory");
+		if (n->external) {
+			rc = docker_network_lookup(&id, ctx->docker, name, err);
+			if (rc == ERR_NOTFOUND)
+				err_set_at(err, ERR_INVALID, n->loc.file, n->loc.line, n->loc.col,
+					   "networks.%s: external network '%s' does not exist",
+					   n->name, name);
+		} else {
+			for (k = 0; k < dp->nnetworks; k++)
+				if (dp->networks[k].key && !strcmp(dp->networks[k].key, n->name) &&
+				    !strcmp(dp->networks[k].name, name))
+					id = strdup(dp->networks[k].id);
+		}
+		if (rc == 0 && id && kvv_set(&dp->network_ids, n->name, id) < 0)
+			rc = err_set(err, ERR_NOMEM, "out of memory");
+		free(id);
+		free(name);
+	}
+	for (i = 0; i < p->nvolumes && rc == 0; i++) {
+		const struct project_volume *v = &p->volumes[i];
+		char *name;
+
+		if (!v->external)
+			continue;
+		name = model_volume_docker_name(p, v->name);
+		rc = name ? docker_volume_lookup(ctx->docker, name, err) : ERR_NOMEM;
+		if (rc == ERR_NOTFOUND)
+			err_set_at(err, ERR_INVALID, v->loc.file, v->loc.line, v->loc.col,
+				   "volumes.%s: external volume '%s' does not exist", v->name,
+				   name);
+		free(name);
+	}
+	return rc;
+}
+
+int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts *o)
+{
+	struct reconcile_input in = { 0 };
+	struct err err = ERR_INIT;
+	size_t i;
+	int ex;
+
+	if (o->state_dir)
+		ctx->state_dir = o->state_dir;
+	if (o->docker_host)
+		ctx->docker_host = o->docker_host;
+	ex = load_manifests(dp, o);
+	if (ex != EXIT_OK)
+		return ex;
+	ex = cmd_open_docker(ctx);
+	if (ex != EXIT_OK)
+		return ex;
+	ex = resolve_images(dp, ctx);
+	if (ex != EXIT_OK)
+		return ex;
+	dp->hashes = calloc(dp->project->nservices + 1, sizeof(*dp->hashes));
+	if (!dp->hashes) {
+		err_set(&err, ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < dp->project->nservices; i++)
+		if (spec_hash(dp->hashes[i], dp->project, &dp->project->services[i], &err) < 0)
+			goto fail;
+	ex = cmd_open_store(ctx);
+	if (ex != EXIT_OK)
+		return ex;
+	if (load_previous(dp, ctx, &err) < 0)
+		goto fail;
+	if (docker_container_list(&dp->containers, &dp->ncontainers, ctx->docker,
+				  dp->project->name, &err) < 0)
+		goto fail;
+	in.desired = dp->project;
+	in.hashes = (const char(*)[HASH_HEX_LEN + 1])dp->hashes;
+	in.containers = dp->containers;
+	in.ncontainers = dp->ncontainers;
+	in.prev_services = &dp->prev_services;
+	in.prev_networks = dp->prev_release ? &dp->prev_networks : NULL;
+	in.prev_volumes = dp->prev_release ? &dp->prev_volumes : NULL;
+	in.old_spec = old_spec;
+	in.old_spec_ctx = ctx;
+	if (reconcile_diff(&dp->plan, &in, &err) < 0)
+		goto fail;
+	if (!dp->plan.need_resources)
+		return EXIT_OK;
+	/* The containers could not vouch for every network and volume: look. */
+	reconcile_plan_release(&dp->plan);
+	if (docker_network_list(&dp->networks, &dp->nnetworks, ctx->docker, dp->project->name,
+				&err) < 0 ||
+	    docker_volume_list(&dp->volumes, &dp->nvolumes, ctx->docker, dp->project->name,
+			       &err) < 0 ||
+	    network_ids(dp, ctx, &err) < 0)
+		goto fail;
+	in.have_resources = true;
+	in.networks = dp->networks;
+	in.nnetworks = dp->nnetworks;
+	in.volumes = dp->volumes;
+	in.nvolumes = dp->nvolumes;
+	if (reconcile_diff(&dp->plan, &in, &err) < 0)
+		goto fail;
+	return EXIT_OK;
+fail:
+	cmd_report(&err);
+	return cmd_exit_for(err.code);
+}
+
+static const char *action_sign(enum action_kind k)
+{
+	switch (k) {
+	case ACTION_NETWORK_CREATE:
+	case ACTION_VOLUME_CREATE:
+	case ACTION_CREATE:
+		return "+";
+	case ACTION_REPLACE:
+		return "~";
+	case ACTION_START:
+		return ">";
+	default:
+		return "-";
+	}
+}
+
+static void print_target(FILE *f, const struct action *a)
+{
+	if (a->replica)
+		fprintf(f, "%s#%u", a->target, a->replica);
+	else
+		out_safe(f, a->target);
+}
+
+void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
+{
+	const struct plan *p = &dp->plan;
+	size_t i;
+
+	if (json) {
+		fputs("{\"project\":", f);
+		out_json_str(f, dp->project->name);
+		fputs(",\"source_kind\":", f);
+		out_json_str(f, dp->source_kind);
+		fputs(",\"source\":", f);
+		out_json_str(f, dp->source_id);
+		fprintf(f, ",\"changes\":%zu,\"actions\":[", p->n);
+		for (i = 0; i < p->n; i++) {
+			const struct action *a = &p->v[i];
+
+			fprintf(f, "%s{\"action\":", i ? "," : "");
+			out_json_str(f, reconcile_action_name(a->kind));
+			fputs(",\"target_type\":", f);
+			out_json_str(f, reconcile_action_target_type(a->kind));
+			fputs(",\"target\":", f);
+			out_json_str(f, a->target);
+			fprintf(f, ",\"replica\":%u,\"stage\":%u,\"container\":", a->replica,
+				a->level);
+			out_json_str(f, a->container_name ? a->container_name : a->docker_name);
+			fputs(",\"reason\":", f);
+			out_json_str(f, a->reason);
+			fputc('}', f);
+		}
+		fputs("],\"notes\":[", f);
+		for (i = 0; i < p->notes.n; i++) {
+			fputs(i ? "," : "", f);
+			out_json_str(f, p->notes.v[i]);
+		}
+		fputs("]}\n", f);
+		return;
+	}
+	if (!p->n) {
+		fprintf(f, "no changes: %s is up to date with %s %.12s\n", dp->project->name,
+			dp->source_kind, dp->source_id);
+	} else {
+		fprintf(f, "plan for %s at %s %.12s: %zu change(s)\n", dp->project->name,
+			dp->source_kind, dp->source_id, p->n);
+		for (i = 0; i < p->n; i++) {
+			const struct action *a = &p->v[i];
+
+			fprintf(f, "  %s %-14s ", action_sign(a->kind),
+				reconcile_action_name(a->kind));
+			print_target(f, a);
+			fputs(": ", f);
+			out_safe(f, a->reason);
+			fputc('\n', f);
+		}
+	}
+	for (i = 0; i < p->notes.n; i++) {
+		fputs("note: volume ", f);
+		out_safe(f, p->notes.v[i]);
+		fputs(" is no longer in the manifests; kept with its data\n", f);
+	}
+}

@@ -1,0 +1,144 @@
+/*
+ * cmd_history.c - "deployctl history": the releases recorded in the state
+ * database, newest first.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "deployctl/cmd.h"
+#include "deployctl/out.h"
+
+static const struct option history_options[] = {
+	{ "project", required_argument, NULL, 'p' },
+	{ "limit", required_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, 'J' },
+	{ "state", required_argument, NULL, 'S' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void print_json(const struct store_release *v, size_t n)
+{
+	size_t i;
+
+	fputs("[", stdout);
+	for (i = 0; i < n; i++) {
+		const struct store_release *r = &v[i];
+
+		fprintf(stdout, "%s{\"release\":%lld,\"project\":", i ? "," : "", (long long)r->id);
+		out_json_str(stdout, r->project);
+		fputs(",\"kind\":", stdout);
+		out_json_str(stdout, r->kind);
+		fputs(",\"status\":", stdout);
+		out_json_str(stdout, r->status);
+		fputs(",\"source_kind\":", stdout);
+		out_json_str(stdout, r->source_kind);
+		fputs(",\"source\":", stdout);
+		out_json_str(stdout, r->source);
+		fputs(",\"ref\":", stdout);
+		out_json_str(stdout, r->ref);
+		fputs(",\"subject\":", stdout);
+		out_json_str(stdout, r->subject);
+		fputs(",\"who\":", stdout);
+		out_json_str(stdout, r->who);
+		fputs(",\"host\":", stdout);
+		out_json_str(stdout, r->host);
+		fputs(",\"started_at\":", stdout);
+		out_json_str(stdout, r->started_at);
+		fputs(",\"finished_at\":", stdout);
+		out_json_str(stdout, r->finished_at);
+		if (r->duration_s >= 0)
+			fprintf(stdout, ",\"duration_s\":%.3f", r->duration_s);
+		else
+			fputs(",\"duration_s\":null", stdout);
+		fputs(",\"message\":", stdout);
+		out_json_str(stdout, r->message);
+		fputs("}", stdout);
+	}
+	fputs("]\n", stdout);
+}
+
+static int history_run(struct ctx *ctx, int argc, char **argv)
+{
+	struct store_release *v = NULL;
+	struct err err = ERR_INIT;
+	const char *project = NULL;
+	unsigned limit = 20;
+	bool json = false;
+	size_t i, n = 0;
+	int opt, ex;
+
+	while ((opt = getopt_long(argc, argv, "+hn:", history_options, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			project = optarg;
+			break;
+		case 'n': {
+			char *end;
+			long l = strtol(optarg, &end, 10);
+
+			if (*end || l < 0) {
+				fprintf(stderr, "deployctl: --limit takes a number (0: all)\n");
+				return EXIT_USAGE;
+			}
+			limit = (unsigned)l;
+			break;
+		}
+		case 'J':
+			json = true;
+			break;
+		case 'S':
+			ctx->state_dir = optarg;
+			break;
+		case 'h':
+			cmd_print_help(&cmd_history, stdout);
+			return EXIT_OK;
+		default:
+			cmd_print_help(&cmd_history, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	ex = cmd_open_store(ctx);
+	if (ex != EXIT_OK)
+		return ex;
+	if (store_release_list(&v, &n, ctx->store, project, limit, &err) < 0) {
+		cmd_report(&err);
+		return EXIT_STATE;
+	}
+	if (json) {
+		print_json(v, n);
+	} else if (!n) {
+		fputs("no releases yet\n", stdout);
+	} else {
+		fprintf(stdout, "%-8s %-12s %-8s %-12s %-14s %-9s %-12s %s\n", "RELEASE", "PROJECT",
+			"KIND", "STATUS", "SOURCE", "DURATION", "WHO", "STARTED");
+		for (i = 0; i < n; i++) {
+			char dur[32] = "-";
+			const char *src = v[i].source ? v[i].source : "";
+
+			if (v[i].duration_s >= 0)
+				snprintf(dur, sizeof(dur), "%.1fs", v[i].duration_s);
+			fprintf(stdout, "%-8lld %-12s %-8s %-12s %-14.14s %-9s %-12s %s\n",
+				(long long)v[i].id, v[i].project, v[i].kind, v[i].status,
+				src, dur, v[i].who ? v[i].who : "", v[i].started_at);
+			if (v[i].message && *v[i].message) {
+				fputs("         ", stdout);
+				out_safe(stdout, v[i].message);
+				fputc('\n', stdout);
+			}
+		}
+	}
+	store_release_list_free(v, n);
+	return EXIT_OK;
+}
+
+const struct cmd cmd_history = {
+	.name = "history",
+	.run = history_run,
+	.usage = "history [--project NAME] [--limit N] [--json]",
+	.summary = "List recorded releases, newest first.",
+	.help = "  --project NAME     only this project's releases\n"
+		"  -n, --limit N      at most N releases (default: 20; 0: all)\n"
+		"  --json             print the releases as JSON\n",
+};

@@ -1,0 +1,53 @@
+/*
+ * cmd_plan.c - "deployctl plan": what apply would do, and why, without
+ * doing it. Exits 0 with "no changes" when there is nothing to do.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "deployctl/cmd_deploy.h"
+
+static const struct option plan_options[] = {
+	DEPLOY_LONG_OPTIONS,
+	{ "json", no_argument, NULL, 'J' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int plan_run(struct ctx *ctx, int argc, char **argv)
+{
+	struct deploy_opts o = { 0 };
+	struct deploy dp = { 0 };
+	bool json = false;
+	int opt, ex;
+
+	while ((opt = getopt_long(argc, argv, "+h", plan_options, NULL)) != -1) {
+		if (deploy_parse_opt(&o, opt, optarg))
+			continue;
+		if (opt == 'J') {
+			json = true;
+		} else if (opt == 'h') {
+			cmd_print_help(&cmd_plan, stdout);
+			return EXIT_OK;
+		} else {
+			cmd_print_help(&cmd_plan, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "deployctl: plan: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	ex = deploy_prepare(&dp, ctx, &o);
+	if (ex == EXIT_OK)
+		deploy_print_plan(&dp, json, stdout);
+	deploy_release(&dp);
+	return ex;
+}
+
+const struct cmd cmd_plan = {
+	.name = "plan",
+	.run = plan_run,
+	.usage = "plan [--repo PATH] [--ref REF | --dir DIR] [--env-file FILE] [--json]",
+	.summary = "Show what apply would change, each action with its reason; change nothing.",
+	.help = DEPLOY_OPTS_HELP "  --json             print the plan as JSON\n",
+};

@@ -1,0 +1,197 @@
+/*
+ * cmd_status.c - "deployctl status": the project's containers as one list
+ * call sees them, against the latest successful release's snapshot (does
+ * each container's spec hash match what that release deployed?).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deployctl/cmd.h"
+#include "deployctl/out.h"
+
+static const struct option status_options[] = {
+	{ "project", required_argument, NULL, 'p' },
+	{ "json", no_argument, NULL, 'J' },
+	{ "state", required_argument, NULL, 'S' },
+	{ "docker-host", required_argument, NULL, 'H' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct store_service_row *find_row(const struct store_service_row *rows, size_t n,
+						const char *service)
+{
+	size_t i;
+
+	for (i = 0; service && i < n; i++)
+		if (!strcmp(rows[i].service, service))
+			return &rows[i];
+	return NULL;
+}
+
+static int container_cmp(const void *a, const void *b)
+{
+	const struct docker_container *x = a, *y = b;
+	int c = strcmp(x->service ? x->service : "", y->service ? y->service : "");
+
+	return c ? c : (x->replica > y->replica) - (x->replica < y->replica);
+}
+
+/* The project: --project, else the latest release's. */
+static int pick_project(char **out, struct ctx *ctx, const char *given)
+{
+	struct store_release *v = NULL;
+	struct err err = ERR_INIT;
+	size_t n = 0;
+
+	if (given) {
+		*out = strdup(given);
+		return *out ? 0 : ERR_NOMEM;
+	}
+	if (store_release_list(&v, &n, ctx->store, NULL, 1, &err) < 0) {
+		cmd_report(&err);
+		return ERR_STORE;
+	}
+	*out = n ? strdup(v[0].project) : NULL;
+	store_release_list_free(v, n);
+	if (!*out) {
+		fprintf(stderr, "deployctl: no releases yet; name the project with --project\n");
+		return ERR_NOTFOUND;
+	}
+	return 0;
+}
+
+static void print_status(const char *project, int64_t release, const struct docker_container *c,
+			 size_t nc, const struct store_service_row *rows, size_t nr, bool json)
+{
+	size_t i;
+
+	if (json) {
+		fputs("{\"project\":", stdout);
+		out_json_str(stdout, project);
+		fprintf(stdout, ",\"release\":%lld,\"containers\":[", (long long)release);
+	} else {
+		fprintf(stdout, "project %s, latest successful release %lld\n", project,
+			(long long)release);
+		fprintf(stdout, "%-16s %-28s %-10s %-8s %-6s %s\n", "SERVICE", "CONTAINER", "STATE",
+			"RELEASE", "MATCH", "STATUS");
+	}
+	for (i = 0; i < nc; i++) {
+		const struct store_service_row *r = find_row(rows, nr, c[i].service);
+		bool match = r && c[i].spec_hash && !strcmp(r->spec_hash, c[i].spec_hash);
+
+		if (json) {
+			fputs(i ? ",{\"service\":" : "{\"service\":", stdout);
+			out_json_str(stdout, c[i].service);
+			fprintf(stdout, ",\"replica\":%u,\"container\":", c[i].replica);
+			out_json_str(stdout, c[i].name);
+			fputs(",\"id\":", stdout);
+			out_json_str(stdout, c[i].id);
+			fputs(",\"state\":", stdout);
+			out_json_str(stdout, c[i].state);
+			fputs(",\"status\":", stdout);
+			out_json_str(stdout, c[i].status);
+			fputs(",\"release\":", stdout);
+			out_json_str(stdout, c[i].release);
+			fputs(",\"spec_hash\":", stdout);
+			out_json_str(stdout, c[i].spec_hash);
+			fprintf(stdout, ",\"matches_release\":%s}", match ? "true" : "false");
+			continue;
+		}
+		fprintf(stdout, "%-16s %-28s %-10s %-8s %-6s ", c[i].service ? c[i].service : "-",
+			c[i].name, c[i].state, c[i].release ? c[i].release : "-",
+			match ? "yes" : "no");
+		out_safe(stdout, c[i].status);
+		fputc('\n', stdout);
+	}
+	/* Services the release deployed that have no container at all. */
+	if (json)
+		fputs("],\"missing\":[", stdout);
+	for (i = 0; i < nr; i++) {
+		size_t k;
+		bool seen = false;
+
+		for (k = 0; k < nc && !seen; k++)
+			seen = c[k].service && !strcmp(c[k].service, rows[i].service);
+		if (seen || !rows[i].replicas)
+			continue;
+		if (json) {
+			out_json_str(stdout, rows[i].service);
+			fputc(',', stdout);
+		} else {
+			fprintf(stdout, "%-16s %-28s %-10s %-8s %-6s\n", rows[i].service, "-",
+				"missing", "-", "no");
+		}
+	}
+	if (json)
+		fputs("null]}\n", stdout);
+}
+
+static int status_run(struct ctx *ctx, int argc, char **argv)
+{
+	struct docker_container *c = NULL;
+	struct store_service_row *rows = NULL;
+	struct err err = ERR_INIT;
+	const char *given = NULL;
+	char *project = NULL;
+	int64_t release = 0;
+	size_t nc = 0, nr = 0;
+	bool json = false;
+	int opt, ex;
+
+	while ((opt = getopt_long(argc, argv, "+h", status_options, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			given = optarg;
+			break;
+		case 'J':
+			json = true;
+			break;
+		case 'S':
+			ctx->state_dir = optarg;
+			break;
+		case 'H':
+			ctx->docker_host = optarg;
+			break;
+		case 'h':
+			cmd_print_help(&cmd_status, stdout);
+			return EXIT_OK;
+		default:
+			cmd_print_help(&cmd_status, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	ex = cmd_open_store(ctx);
+	if (ex != EXIT_OK)
+		return ex;
+	if (pick_project(&project, ctx, given) < 0)
+		return given ? EXIT_FAILED : EXIT_USAGE;
+	ex = cmd_open_docker(ctx);
+	if (ex != EXIT_OK)
+		goto out;
+	if (store_release_latest(&release, ctx->store, project, "succeeded", &err) < 0 ||
+	    (release && store_release_services(&rows, &nr, ctx->store, release, &err) < 0) ||
+	    docker_container_list(&c, &nc, ctx->docker, project, &err) < 0) {
+		cmd_report(&err);
+		ex = cmd_exit_for(err.code);
+		goto out;
+	}
+	qsort(c, nc, sizeof(*c), container_cmp);
+	print_status(project, release, c, nc, rows, nr, json);
+out:
+	docker_container_list_free(c, nc);
+	store_service_rows_free(rows, nr);
+	free(project);
+	return ex;
+}
+
+const struct cmd cmd_status = {
+	.name = "status",
+	.run = status_run,
+	.usage = "status [--project NAME] [--json]",
+	.summary = "Show the project's containers and whether they match the latest release.",
+	.help = "  --project NAME     the project (default: the latest release's)\n"
+		"  --json             print the status as JSON\n",
+};

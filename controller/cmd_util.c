@@ -1,0 +1,74 @@
+/*
+ * cmd_util.c - what every command shares: help text from the table, exit
+ * statuses, error printing, opening Docker and the state database.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "deployctl/cmd.h"
+#include "deployctl/out.h"
+
+void cmd_print_help(const struct cmd *c, FILE *f)
+{
+	fprintf(f, "usage: deployctl %s\n\n%s\n", c->usage, c->summary);
+	if (c->help && *c->help)
+		fprintf(f, "\noptions:\n%s", c->help);
+	fputs("  --state DIR        state directory (default: $DEPLOYCTL_STATE or "
+	      "/var/lib/deployctl)\n"
+	      "  --docker-host URL  Docker socket, unix:///path (default: $DOCKER_HOST or "
+	      "unix:///var/run/docker.sock)\n"
+	      "  -h, --help         this help\n",
+	      f);
+}
+
+int cmd_exit_for(int code)
+{
+	switch (code) {
+	case 0:
+		return EXIT_OK;
+	case ERR_INVALID:
+	case ERR_NOTFOUND:
+		return EXIT_USAGE;
+	case ERR_UNREACHABLE:
+		return EXIT_UNREACHABLE;
+	case ERR_STORE:
+		return EXIT_STATE;
+	default:
+		return EXIT_FAILED;
+	}
+}
+
+void cmd_report(const struct err *e)
+{
+	char line[1024];
+
+	fputs("deployctl: ", stderr);
+	out_safe(stderr, err_format(line, sizeof(line), e));
+	fputc('\n', stderr);
+}
+
+int cmd_open_docker(struct ctx *ctx)
+{
+	struct err err = ERR_INIT;
+
+	if (ctx->docker)
+		return EXIT_OK;
+	if (docker_open(&ctx->docker, ctx->docker_host, &err) < 0) {
+		cmd_report(&err);
+		return cmd_exit_for(err.code);
+	}
+	return EXIT_OK;
+}
+
+int cmd_open_store(struct ctx *ctx)
+{
+	struct err err = ERR_INIT;
+
+	if (ctx->store)
+		return EXIT_OK;
+	if (store_open(&ctx->store, ctx->state_dir, &err) < 0) {
+		cmd_report(&err);
+		return EXIT_STATE;
+	}
+	return EXIT_OK;
+}

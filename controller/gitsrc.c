@@ -1,0 +1,291 @@
+/*
+ * gitsrc.c - manifests read from a git object database at one commit,
+ * through libgit2: what is deployed is what was committed, whatever the
+ * working tree holds. Bare repositories work the same.
+ */
+#include <git2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deployctl/gitsrc.h"
+
+struct gitsrc {
+	git_repository *repo;
+	git_commit *commit;
+	git_tree *tree;
+	char sha[GIT_OID_HEXSZ + 1];
+	char *subject;
+	char *path;
+};
+
+static int gitsrc_fail(struct err *err, int code, const char *what)
+{
+	const git_error *e = git_error_last();
+
+	return err_set(err, code == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT, "%s: %s", what,
+		       e && e->message ? e->message : "libgit2 error");
+}
+
+int gitsrc_open(struct gitsrc **out, const char *path, const char *ref, struct err *err)
+{
+	struct gitsrc *g = calloc(1, sizeof(*g));
+	git_object *obj = NULL;
+	git_buf found = { 0 };
+	const char *summary;
+	int rc;
+
+	if (!g)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	rc = git_repository_discover(&found, path, 0, NULL);
+	if (rc < 0) {
+		rc = err_set(err, rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT,
+			     "'%s' is not in a git repository (use --repo PATH or --dir DIR)", path);
+		goto out;
+	}
+	rc = git_repository_open(&g->repo, found.ptr);
+	if (rc < 0) {
+		rc = gitsrc_fail(err, rc, found.ptr);
+		goto out;
+	}
+	rc = git_revparse_single(&obj, g->repo, ref);
+	if (rc < 0) {
+		rc = err_set(err, rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT,
+			     "ref '%s' not found in '%s'", ref, found.ptr);
+		goto out;
+	}
+	rc = git_object_peel((git_object **)&g->commit, obj, GIT_OBJECT_COMMIT);
+	if (rc < 0) {
+		rc = err_set(err, ERR_INVALID, "ref '%s' does not name a commit", ref);
+		goto out;
+	}
+	rc = git_commit_tree(&g->tree, g->commit);
+	if (rc < 0) {
+		rc = gitsrc_fail(err, rc, "commit tree");
+		goto out;
+	}
+	git_oid_tostr(g->sha, sizeof(g->sha), git_commit_id(g->commit));
+	summary = git_commit_summary(g->commit);
+	g->subject = strdup(summary ? summary : "");
+	g->path = strdup(git_repository_is_bare(g->repo) ? git_repository_path(g->repo)
+							  : git_repository_workdir(g->repo));
+	if (!g->subject || !g->path) {
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	*out = g;
+	g = NULL;
+	rc = 0;
+out:
+	git_object_free(obj);
+	git_buf_dispose(&found);
+	gitsrc_free(g);
+	return rc;
+}
+
+void gitsrc_free(struct gitsrc *g)
+{
+	if (!g)
+		return;
+	git_tree_free(g->tree);
+	git_commit_free(g->commit);
+	git_repository_free(g->repo);
+	free(g->subject);
+	free(g->path);
+	free(g);
+}
+
+const char *gitsrc_commit(const struct gitsrc *g)
+{
+	return g->sha;
+}
+
+const char *gitsrc_subject(const struct gitsrc *g)
+{
+	return g->subject;
+}
+
+const char *gitsrc_path(const struct gitsrc *g)
+{
+	return g->path;
+}
+
+int gitsrc_dirty(bool *out, struct gitsrc *g, const char *dir, struct err *err)
+{
+	git_status_options opts;
+	git_status_list *list = NULL;
+	char *spec[1];
+	int rc;
+
+	*out = false;
+	if (git_repository_is_bare(g->repo))
+		return 0;
+	git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
+	spec[0] = (char *)dir;
+	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
+		     GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+	opts.pathspec.strings = spec;
+	opts.pathspec.count = 1;
+	rc = git_status_list_new(&list, g->repo, &opts);
+	if (rc < 0)
+		return gitsrc_fail(err, rc, "git status");
+	*out = git_status_list_entrycount(list) > 0;
+	git_status_list_free(list);
+	return 0;
+}
+
+int gitsrc_tracked(bool *out, struct gitsrc *g, const char *path, struct err *err)
+{
+	git_index *index = NULL;
+	int rc;
+
+	*out = false;
+	rc = git_repository_index(&index, g->repo);
+	if (rc < 0)
+		return gitsrc_fail(err, rc, "git index");
+	*out = git_index_get_bypath(index, path, 0) != NULL;
+	git_index_free(index);
+	return 0;
+}
+
+static int gitsrc_read(void *ctx, char **out, size_t *len, const char *path, struct err *err)
+{
+	struct gitsrc *g = ctx;
+	git_tree_entry *entry = NULL;
+	git_blob *blob = NULL;
+	char *text = NULL;
+	git_object_size_t size;
+	int rc;
+
+	rc = source_check_path(path, err);
+	if (rc < 0)
+		return rc;
+	rc = git_tree_entry_bypath(&entry, g->tree, path);
+	if (rc < 0) {
+		rc = err_set(err, rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT,
+			     "'%s' does not exist at commit %.12s", path, g->sha);
+		goto out;
+	}
+	if (git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK) {
+		rc = err_set(err, ERR_INVALID, "'%s' is a symlink; deployctl reads regular files only",
+			     path);
+		goto out;
+	}
+	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB) {
+		rc = err_set(err, ERR_INVALID, "'%s' is not a file", path);
+		goto out;
+	}
+	rc = git_blob_lookup(&blob, g->repo, git_tree_entry_id(entry));
+	if (rc < 0) {
+		rc = gitsrc_fail(err, rc, path);
+		goto out;
+	}
+	size = git_blob_rawsize(blob);
+	if (size > SOURCE_MAX_FILE) {
+		rc = err_set(err, ERR_INVALID, "'%s' is larger than %u bytes", path,
+			     SOURCE_MAX_FILE);
+		goto out;
+	}
+	text = malloc((size_t)size + 1);
+	if (!text) {
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(text, git_blob_rawcontent(blob), (size_t)size);
+	text[size] = '\0';
+	*out = text;
+	*len = (size_t)size;
+	text = NULL;
+	rc = 0;
+out:
+	free(text);
+	git_blob_free(blob);
+	git_tree_entry_free(entry);
+	return rc;
+}
+
+static int has_manifest_suffix(const char *name)
+{
+	size_t n = strlen(name);
+
+	return (n > 4 && !strcmp(name + n - 4, ".yml")) ||
+	       (n > 5 && !strcmp(name + n - 5, ".yaml"));
+}
+
+static int gitsrc_list(void *ctx, char ***out, size_t *nout, const char *dir, struct err *err)
+{
+	struct gitsrc *g = ctx;
+	git_tree_entry *entry = NULL;
+	git_tree *sub = NULL;
+	char **list = NULL;
+	size_t i, count, n = 0;
+	int rc;
+
+	rc = source_check_path(dir, err);
+	if (rc < 0)
+		return rc;
+	rc = git_tree_entry_bypath(&entry, g->tree, dir);
+	if (rc < 0) {
+		rc = err_set(err, rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT,
+			     "directory '%s' does not exist at commit %.12s", dir, g->sha);
+		goto out;
+	}
+	if (git_tree_entry_type(entry) != GIT_OBJECT_TREE) {
+		rc = err_set(err, ERR_INVALID, "'%s' is not a directory", dir);
+		goto out;
+	}
+	rc = git_tree_lookup(&sub, g->repo, git_tree_entry_id(entry));
+	if (rc < 0) {
+		rc = gitsrc_fail(err, rc, dir);
+		goto out;
+	}
+	count = git_tree_entrycount(sub);
+	list = calloc(count ? count : 1, sizeof(*list));
+	if (!list) {
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* Tree entries come sorted by name, so the list is sorted too. */
+	for (i = 0; i < count; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(sub, i);
+		const char *name = git_tree_entry_name(e);
+		size_t len;
+
+		if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || name[0] == '.' ||
+		    !has_manifest_suffix(name) || git_tree_entry_filemode(e) == GIT_FILEMODE_LINK)
+			continue;
+		if (n == SOURCE_MAX_FILES) {
+			rc = err_set(err, ERR_INVALID, "more than %u manifest files in '%s'",
+				     SOURCE_MAX_FILES, dir);
+			goto out;
+		}
+		len = strlen(dir) + strlen(name) + 2;
+		list[n] = malloc(len);
+		if (!list[n]) {
+			rc = err_set(err, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(list[n], dir, strlen(dir));
+		list[n][strlen(dir)] = '/';
+		memcpy(list[n] + strlen(dir) + 1, name, strlen(name) + 1);
+		n++;
+	}
+	*out = list;
+	*nout = n;
+	list = NULL;
+	n = 0;
+	rc = 0;
+out:
+	source_list_free(list, n);
+	git_tree_free(sub);
+	git_tree_entry_free(entry);
+	return rc;
+}
+
+void gitsrc_source(struct source *s, struct gitsrc *g)
+{
+	s->ctx = g;
+	s->kind = "git";
+	s->read = gitsrc_read;
+	s->list_manifests = gitsrc_list;
+}

@@ -1,0 +1,58 @@
+/*
+ * out.c - output helpers shared by the commands: JSON string escaping and
+ * terminal-safe strings (nothing from Docker or a manifest reaches the
+ * terminal raw).
+ */
+#include <stdio.h>
+
+#include "deployctl/out.h"
+
+void out_json_str(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
+		default:
+			if (*p < 0x20)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+void out_safe(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	if (!s)
+		return;
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+}

@@ -1,0 +1,514 @@
+/*
+ * reconcile_diff.c - desired model + one list call's worth of observed
+ * containers -> an ordered plan where every action carries its reason.
+ * Pure: the only lookup is the old-spec callback (the release snapshot in
+ * the state database), which is what lets a reason say what changed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deployctl/buf.h"
+#include "deployctl/reconcile.h"
+#include "deployctl/spec.h"
+
+/* Stages: removals free names and ports first, resources before containers. */
+#define LEVEL_REMOVE 0
+#define LEVEL_RESOURCES 1
+#define LEVEL_SERVICES 2
+
+static const char *const action_names[] = {
+	[ACTION_REMOVE] = "remove",
+	[ACTION_NETWORK_CREATE] = "network-create",
+	[ACTION_VOLUME_CREATE] = "volume-create",
+	[ACTION_CREATE] = "create",
+	[ACTION_REPLACE] = "replace",
+	[ACTION_START] = "start",
+	[ACTION_NETWORK_REMOVE] = "network-remove",
+};
+
+const char *reconcile_action_name(enum action_kind k)
+{
+	return action_names[k];
+}
+
+const char *reconcile_action_target_type(enum action_kind k)
+{
+	switch (k) {
+	case ACTION_NETWORK_CREATE:
+	case ACTION_NETWORK_REMOVE:
+		return "network";
+	case ACTION_VOLUME_CREATE:
+		return "volume";
+	default:
+		return "service";
+	}
+}
+
+void reconcile_plan_release(struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		free(p->v[i].target);
+		free(p->v[i].container_id);
+		free(p->v[i].container_name);
+		free(p->v[i].docker_name);
+		free(p->v[i].reason);
+	}
+	free(p->v);
+	strv_free(&p->notes);
+	memset(p, 0, sizeof(*p));
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+struct action_args {
+	enum action_kind kind;
+	const char *target;
+	unsigned replica;
+	const char *container_id;
+	const char *container_name;
+	const char *docker_name;
+	unsigned level;
+	const struct service *service;
+	const char *hash;
+};
+
+/* Add an action; takes reason (a new string) even on failure. */
+static int plan_add(struct plan *p, const struct action_args *a, char *reason)
+{
+	struct action *v, *n;
+
+	if (!reason)
+		return ERR_NOMEM;
+	v = realloc(p->v, (p->n + 1) * sizeof(*v));
+	if (!v) {
+		free(reason);
+		return ERR_NOMEM;
+	}
+	p->v = v;
+	n = &v[p->n];
+	memset(n, 0, sizeof(*n));
+	n->kind = a->kind;
+	n->replica = a->replica;
+	n->level = a->level;
+	n->service = a->service;
+	n->reason = reason;
+	if (a->hash)
+		snprintf(n->spec_hash, sizeof(n->spec_hash), "%s", a->hash);
+	n->target = strdup(a->target);
+	n->container_id = dup_or_null(a->container_id);
+	n->container_name = dup_or_null(a->container_name);
+	n->docker_name = dup_or_null(a->docker_name);
+	p->n++;
+	if (!n->target || (a->container_id && !n->container_id) ||
+	    (a->container_name && !n->container_name) || (a->docker_name && !n->docker_name))
+		return ERR_NOMEM;
+	return 0;
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+	struct buf b;
+	va_list ap;
+	int rc;
+
+	buf_init(&b, 0);
+	va_start(ap, f);
+	rc = buf_vprintf(&b, f, ap);
+	va_end(ap);
+	if (rc < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b);
+}
+
+/* Dependency depth of a service: 0 without depends_on. Cycles were refused by the loader. */
+static unsigned dep_level(const struct project *p, const struct service *s, unsigned depth)
+{
+	unsigned level = 0;
+	size_t i;
+
+	if (depth > p->nservices)
+		return 0;
+	for (i = 0; i < s->ndeps; i++) {
+		const struct service *d = model_service_find(p, s->deps[i].service);
+		unsigned l;
+
+		if (!d)
+			continue;
+		l = dep_level(p, d, depth + 1) + 1;
+		if (l > level)
+			level = l;
+	}
+	return level;
+}
+
+static bool strv_has(const struct strv *v, const char *s)
+{
+	size_t i;
+
+	if (!v)
+		return false;
+	for (i = 0; i < v->n; i++)
+		if (!strcmp(v->v[i], s))
+			return true;
+	return false;
+}
+
+/* The reason a container whose spec hash differs must be replaced. */
+static char *replace_reason(const struct reconcile_input *in, const struct service *s,
+			    const struct docker_container *c, const char *hash)
+{
+	char *old_json = NULL, *new_json = NULL, *reason = NULL;
+	struct err err = ERR_INIT;
+
+	if (c->release && in->old_spec &&
+	    in->old_spec(in->old_spec_ctx, &old_json, c->release, s->name) == 0 &&
+	    spec_render(&new_json, in->desired, s, true, &err) == 0)
+		reconcile_spec_reasons(&reason, old_json, new_json, &err);
+	if (!reason)
+		reason = fmt("spec changed (hash %.12s -> %.12s)",
+			     c->spec_hash ? c->spec_hash : "none", hash);
+	free(old_json);
+	free(new_json);
+	return reason;
+}
+
+/* Docker names of the networks a service's containers must be attached to, sorted. */
+static int wanted_networks(struct strv *out, const struct project *p, const struct service *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nnetworks; i++) {
+		char *name = model_network_docker_name(p, s->networks[i].name);
+		int rc = name ? strv_push(out, name) : ERR_NOMEM;
+
+		free(name);
+		if (rc < 0)
+			return rc;
+	}
+	strv_sort(out);
+	return 0;
+}
+
+static bool strv_equal(const struct strv *a, const struct strv *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Decide what one existing container of a service needs. Returns the
+ * action kind, or -1 when it matches, with *reason new.
+ */
+static int container_drift(char **reason, const struct reconcile_input *in,
+			   const struct service *s, const struct docker_container *c,
+			   const char *hash, const char *want_name, const struct strv *want_nets)
+{
+	if (!c->spec_hash || strcmp(c->spec_hash, hash)) {
+		*reason = replace_reason(in, s, c, hash);
+		return ACTION_REPLACE;
+	}
+	if (strcmp(c->name, want_name)) {
+		*reason = fmt("renamed by hand (to '%s')", c->name);
+		return ACTION_REPLACE;
+	}
+	if (!strv_equal(&c->networks, want_nets)) {
+		*reason = fmt("networks changed by hand (%zu attached, %zu expected)",
+			      c->networks.n, want_nets->n);
+		return ACTION_REPLACE;
+	}
+	if (!strcmp(c->state, "running") || !strcmp(c->state, "restarting"))
+		return -1;
+	if (!strcmp(c->state, "paused")) {
+		*reason = fmt("paused by hand");
+		return ACTION_REPLACE;
+	}
+	if (!strcmp(c->state, "dead") || !strcmp(c->state, "removing")) {
+		*reason = fmt("container is %s", c->state);
+		return ACTION_REPLACE;
+	}
+	*reason = fmt("stopped (%s)", c->status && *c->status ? c->status : c->state);
+	return ACTION_START;
+}
+
+static int diff_service(struct plan *plan, const struct reconcile_input *in, size_t si,
+			bool *claimed, struct strv *kept_nets, struct strv *kept_vols)
+{
+	const struct project *p = in->desired;
+	const struct service *s = &p->services[si];
+	const char *hash = in->hashes[si];
+	unsigned level = LEVEL_SERVICES + dep_level(p, s, 0);
+	struct strv want_nets = { 0 };
+	unsigned r, have = 0;
+	size_t i;
+	int rc;
+
+	rc = wanted_networks(&want_nets, p, s);
+	if (rc < 0)
+		goto out;
+	for (i = 0; i < in->ncontainers; i++)
+		if (in->containers[i].service && !strcmp(in->containers[i].service, s->name))
+			have++;
+	for (r = 1; r <= s->replicas; r++) {
+		const struct docker_container *c = NULL;
+		char *name = model_container_name(p, s->name, r), *reason = NULL;
+		struct action_args a = { .target = s->name, .replica = r, .container_name = name,
+					 .level = level, .service = s, .hash = hash };
+		int kind;
+
+		for (i = 0; i < in->ncontainers; i++) {
+			const struct docker_container *o = &in->containers[i];
+
+			if (!claimed[i] && o->service && !strcmp(o->service, s->name) &&
+			    o->replica == r) {
+				claimed[i] = true;
+				c = o;
+				break;
+			}
+		}
+		if (!name) {
+			rc = ERR_NOMEM;
+			goto out;
+		}
+		if (!c) {
+			a.kind = ACTION_CREATE;
+			if (!have && !strv_has(in->prev_services, s->name))
+				reason = fmt("new service");
+			else if (have && r > have)
+				reason = fmt("scaled up (replicas %u)", s->replicas);
+			else
+				reason = fmt("missing");
+			rc = plan_add(plan, &a, reason);
+		} else if ((kind = container_drift(&reason, in, s, c, hash, name, &want_nets)) < 0) {
+			size_t k;
+
+			for (k = 0; k < c->networks.n && rc == 0; k++)
+				rc = strv_push(kept_nets, c->networks.v[k]);
+			for (k = 0; k < c->volumes.n && rc == 0; k++)
+				rc = strv_push(kept_vols, c->volumes.v[k]);
+		} else {
+			a.kind = (enum action_kind)kind;
+			a.container_id = c->id;
+			rc = plan_add(plan, &a, reason);
+		}
+		free(name);
+		if (rc < 0)
+			goto out;
+	}
+	/* What is left of this service: scaled down, or duplicates of a replica. */
+	for (i = 0; i < in->ncontainers; i++) {
+		const struct docker_container *o = &in->containers[i];
+		struct action_args a = { .kind = ACTION_REMOVE, .target = s->name,
+					 .replica = o->replica, .container_id = o->id,
+					 .container_name = o->name, .level = LEVEL_REMOVE };
+
+		if (claimed[i] || !o->service || strcmp(o->service, s->name))
+			continue;
+		claimed[i] = true;
+		rc = plan_add(plan, &a,
+			      o->replica > s->replicas || !o->replica
+				      ? fmt("scaled down (replicas %u)", s->replicas)
+				      : fmt("duplicate of replica %u", o->replica));
+		if (rc < 0)
+			goto out;
+	}
+out:
+	strv_free(&want_nets);
+	return rc;
+}
+
+static const struct docker_network *find_network(const struct reconcile_input *in,
+						 const char *key, const char *docker_name)
+{
+	size_t i;
+
+	for (i = 0; i < in->nnetworks; i++)
+		if (in->networks[i].key && !strcmp(in->networks[i].key, key) &&
+		    !strcmp(in->networks[i].name, docker_name))
+			return &in->networks[i];
+	return NULL;
+}
+
+static const struct docker_volume *find_volume(const struct reconcile_input *in, const char *key,
+					       const char *docker_name)
+{
+	size_t i;
+
+	for (i = 0; i < in->nvolumes; i++)
+		if (in->volumes[i].key && !strcmp(in->volumes[i].key, key) &&
+		    !strcmp(in->volumes[i].name, docker_name))
+			return &in->volumes[i];
+	return NULL;
+}
+
+/* Without a network/volume listing: can the kept containers vouch for every resource? */
+static bool resources_proven(const struct reconcile_input *in, const struct strv *kept_nets,
+			     const struct strv *kept_vols)
+{
+	const struct project *p = in->desired;
+	size_t i, owned = 0;
+	bool ok = true;
+
+	for (i = 0; i < p->nnetworks && ok; i++) {
+		char *name = model_network_docker_name(p, p->networks[i].name);
+
+		ok = name && strv_has(kept_nets, name) &&
+		     (p->networks[i].external || strv_has(in->prev_networks, p->networks[i].name));
+		owned += !p->networks[i].external;
+		free(name);
+	}
+	/* A network dropped since the last release must be found to be removed. */
+	if (ok && in->prev_networks && in->prev_networks->n != owned)
+		ok = false;
+	for (i = 0; i < p->nvolumes && ok; i++) {
+		char *name = model_volume_docker_name(p, p->volumes[i].name);
+
+		ok = name && strv_has(kept_vols, name);
+		free(name);
+	}
+	return ok && in->prev_networks && in->prev_volumes;
+}
+
+static int diff_resources(struct plan *plan, const struct reconcile_input *in)
+{
+	const struct project *p = in->desired;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < p->nnetworks && rc == 0; i++) {
+		const struct project_network *n = &p->networks[i];
+		char *name = model_network_docker_name(p, n->name);
+		struct action_args a = { .kind = ACTION_NETWORK_CREATE, .target = n->name,
+					 .docker_name = name, .level = LEVEL_RESOURCES };
+
+		if (!name)
+			return ERR_NOMEM;
+		if (!n->external && !find_network(in, n->name, name))
+			rc = plan_add(plan, &a,
+				      fmt(strv_has(in->prev_networks, n->name) ? "missing"
+									       : "new network"));
+		free(name);
+	}
+	for (i = 0; i < p->nvolumes && rc == 0; i++) {
+		const struct project_volume *v = &p->volumes[i];
+		char *name = model_volume_docker_name(p, v->name);
+		struct action_args a = { .kind = ACTION_VOLUME_CREATE, .target = v->name,
+					 .docker_name = name, .level = LEVEL_RESOURCES };
+
+		if (!name)
+			return ERR_NOMEM;
+		if (!v->external && !find_volume(in, v->name, name))
+			rc = plan_add(plan, &a,
+				      fmt(strv_has(in->prev_volumes, v->name) ? "missing"
+									      : "new volume"));
+		free(name);
+	}
+	for (i = 0; i < in->nnetworks && rc == 0; i++) {
+		const struct docker_network *n = &in->networks[i];
+		const struct project_network *want = n->key ? model_network_find(p, n->key) : NULL;
+		struct action_args a = { .kind = ACTION_NETWORK_REMOVE,
+					 .target = n->key ? n->key : n->name,
+					 .container_id = n->id, .docker_name = n->name,
+					 .level = (unsigned)-1 };
+
+		if (!want || want->external)
+			rc = plan_add(plan, &a, fmt("network removed from manifests"));
+	}
+	for (i = 0; i < in->nvolumes && rc == 0; i++) {
+		const struct docker_volume *v = &in->volumes[i];
+
+		if (!v->key || !model_volume_find(p, v->key))
+			rc = strv_push(&plan->notes, v->name);
+	}
+	return rc;
+}
+
+static int action_cmp(const void *a, const void *b)
+{
+	const struct action *x = a, *y = b;
+	int c;
+
+	if (x->level != y->level)
+		return x->level < y->level ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	c = strcmp(x->target, y->target);
+	if (c)
+		return c;
+	return x->replica < y->replica ? -1 : x->replica > y->replica;
+}
+
+int reconcile_diff(struct plan *out, const struct reconcile_input *in, struct err *err)
+{
+	struct plan plan = { 0 };
+	struct strv kept_nets = { 0 }, kept_vols = { 0 };
+	bool *claimed = calloc(in->ncontainers + 1, sizeof(*claimed));
+	size_t i;
+	unsigned last = LEVEL_SERVICES;
+	int rc = 0;
+
+	if (!claimed)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	for (i = 0; i < in->desired->nservices && rc == 0; i++)
+		rc = diff_service(&plan, in, i, claimed, &kept_nets, &kept_vols);
+	/* Containers of services no longer in the manifests. */
+	for (i = 0; i < in->ncontainers && rc == 0; i++) {
+		const struct docker_container *o = &in->containers[i];
+		struct action_args a = { .kind = ACTION_REMOVE,
+					 .target = o->service ? o->service : o->name,
+					 .replica = o->replica, .container_id = o->id,
+					 .container_name = o->name, .level = LEVEL_REMOVE };
+
+		if (claimed[i])
+			continue;
+		rc = plan_add(&plan, &a,
+			      fmt(o->service ? "service removed from manifests"
+					     : "no service label"));
+	}
+	if (rc < 0)
+		goto out;
+	if (in->have_resources) {
+		rc = diff_resources(&plan, in);
+		if (rc < 0)
+			goto out;
+	} else {
+		strv_sort(&kept_nets);
+		strv_sort(&kept_vols);
+		plan.need_resources = !resources_proven(in, &kept_nets, &kept_vols);
+		for (i = 0; i < plan.n; i++)
+			if (plan.v[i].kind == ACTION_CREATE || plan.v[i].kind == ACTION_REPLACE)
+				plan.need_resources = true;
+	}
+	/* Network removals go last, after the containers that used them. */
+	for (i = 0; i < plan.n; i++)
+		if (plan.v[i].level != (unsigned)-1 && plan.v[i].level >= last)
+			last = plan.v[i].level + 1;
+	for (i = 0; i < plan.n; i++)
+		if (plan.v[i].level == (unsigned)-1)
+			plan.v[i].level = last;
+	qsort(plan.v, plan.n, sizeof(*plan.v), action_cmp);
+	*out = plan;
+	memset(&plan, 0, sizeof(plan));
+out:
+	if (rc < 0)
+		rc = err_set(err, rc, "out of memory");
+	reconcile_plan_release(&plan);
+	strv_free(&kept_nets);
+	strv_free(&kept_vols);
+	free(claimed);
+	return rc;
+}

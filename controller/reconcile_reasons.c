@@ -1,0 +1,130 @@
+/*
+ * reconcile_reasons.c - why a container is replaced, in a reviewer's terms:
+ * compare the redacted canonical spec it was created from with the
+ * redacted rendering of the desired one, field by field. Both sides carry
+ * secrets only as fingerprints, so a reason can name a changed secret
+ * without ever holding its value. Uses jansson (shared with spec.c).
+ */
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deployctl/buf.h"
+#include "deployctl/reconcile.h"
+
+/* "sha256:0123456789ab" from an image ID, or the text itself when short. */
+static void short_id(char *out, size_t size, const json_t *v)
+{
+	const char *s = json_is_string(v) ? json_string_value(v) : "none";
+
+	if (!strncmp(s, "sha256:", 7) && strlen(s) > 19)
+		snprintf(out, size, "sha256:%.12s", s + 7);
+	else
+		snprintf(out, size, "%s", s);
+}
+
+static int add_reason(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int add_reason(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	if (b->len && buf_puts(b, "; ") < 0)
+		return ERR_NOMEM;
+	va_start(ap, fmt);
+	rc = buf_vprintf(b, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Per-key differences inside an object field such as env or labels. */
+static int object_reasons(struct buf *b, const char *field, const json_t *old, const json_t *new_)
+{
+	const char *key;
+	json_t *v;
+	int rc = 0;
+
+	json_object_foreach((json_t *)new_, key, v) {
+		json_t *o = json_object_get(old, key);
+
+		if (!o)
+			rc = add_reason(b, "%s %s added", field, key);
+		else if (!json_equal(o, v))
+			rc = add_reason(b, "%s %s changed", field, key);
+		if (rc < 0)
+			return rc;
+	}
+	json_object_foreach((json_t *)old, key, v) {
+		if (!json_object_get(new_, key) && (rc = add_reason(b, "%s %s removed", field, key)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int reconcile_spec_reasons(char **out, const char *old_json, const char *new_json,
+			   struct err *err)
+{
+	json_error_t jerr;
+	json_t *old = json_loads(old_json, 0, &jerr), *new_ = NULL;
+	const char *key;
+	json_t *v;
+	struct buf b;
+	int rc = 0;
+
+	buf_init(&b, 0);
+	new_ = json_loads(new_json, 0, &jerr);
+	if (!json_is_object(old) || !json_is_object(new_)) {
+		rc = err_set(err, ERR_INVALID, "bad spec JSON: %s", jerr.text);
+		goto out;
+	}
+	/* The image first: the most common reason, and the one readers look for. */
+	if (!json_equal(json_object_get(old, "image_id"), json_object_get(new_, "image_id")) ||
+	    !json_equal(json_object_get(old, "image"), json_object_get(new_, "image"))) {
+		char a[64], c[64];
+		const json_t *oi = json_object_get(old, "image"), *ni = json_object_get(new_, "image");
+
+		short_id(a, sizeof(a), json_object_get(old, "image_id"));
+		short_id(c, sizeof(c), json_object_get(new_, "image_id"));
+		if (json_equal(oi, ni))
+			rc = add_reason(&b, "image changed (%s -> %s)", a, c);
+		else
+			rc = add_reason(&b, "image changed (%s %s -> %s %s)",
+					json_is_string(oi) ? json_string_value(oi) : "?", a,
+					json_is_string(ni) ? json_string_value(ni) : "?", c);
+	}
+	json_object_foreach(new_, key, v) {
+		json_t *o = json_object_get(old, key);
+
+		if (rc < 0)
+			break;
+		if (!strcmp(key, "image") || !strcmp(key, "image_id") || json_equal(o, v))
+			continue;
+		if (json_is_object(o) && json_is_object(v))
+			rc = object_reasons(&b, key, o, v);
+		else
+			rc = add_reason(&b, "%s changed", key);
+	}
+	json_object_foreach(old, key, v) {
+		if (rc < 0)
+			break;
+		if (!json_object_get(new_, key))
+			rc = add_reason(&b, "%s changed", key);
+	}
+	if (rc < 0) {
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (!b.len) {
+		rc = err_set(err, ERR_NOTFOUND, "specs do not differ");
+		goto out;
+	}
+	*out = buf_detach(&b);
+	rc = *out ? 0 : err_set(err, ERR_NOMEM, "out of memory");
+out:
+	buf_release(&b);
+	json_decref(old);
+	json_decref(new_);
+	return rc;
+}

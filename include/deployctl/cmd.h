@@ -1,0 +1,61 @@
+/*
+ * cmd.h - the command table and what main() hands each command.
+ */
+#ifndef DEPLOYCTL_CMD_H
+#define DEPLOYCTL_CMD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "deployctl/docker.h"
+#include "deployctl/err.h"
+#include "deployctl/store.h"
+
+/* Exit statuses, documented in docs/deployctl.1 and the README. */
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,      /* a deploy (or another command) ran and failed */
+	EXIT_USAGE = 2,       /* bad usage, manifest or input: nothing was changed */
+	EXIT_UNREACHABLE = 3, /* the Docker daemon does not answer */
+	EXIT_STATE = 4,       /* the state database cannot be opened or written */
+};
+
+enum cmd_needs {
+	CMD_NEEDS_STORE = 1 << 0,  /* main() opens the state database */
+	CMD_NEEDS_DOCKER = 1 << 1, /* main() connects to Docker */
+};
+
+struct ctx {
+	const char *state_dir;   /* --state, $DEPLOYCTL_STATE, or the default */
+	const char *docker_host; /* --docker-host or NULL ($DOCKER_HOST, default socket) */
+	bool stdout_tty;
+	struct store *store;   /* when CMD_NEEDS_STORE */
+	struct docker *docker; /* when CMD_NEEDS_DOCKER */
+};
+
+struct cmd {
+	const char *name;
+	int (*run)(struct ctx *ctx, int argc, char **argv); /* returns an enum exit_code */
+	unsigned needs;
+	const char *usage;   /* "apply [--repo PATH] [--ref REF] ..." */
+	const char *summary; /* one line */
+	const char *help;    /* the options, one per line */
+};
+
+extern const struct cmd cmd_apply, cmd_plan, cmd_status, cmd_history, cmd_version, cmd_help;
+
+/* NULL-terminated table, in help order. */
+extern const struct cmd *const cmd_table[];
+
+/* Print "usage: deployctl <usage>" and the help text to f. */
+void cmd_print_help(const struct cmd *c, FILE *f);
+/* Exit status for an error code. */
+int cmd_exit_for(int code);
+/* Print an error as "deployctl: src:line:col: msg" on stderr. */
+void cmd_report(const struct err *e);
+/* Connect to Docker for a command (prints the error); returns an exit status. */
+int cmd_open_docker(struct ctx *ctx);
+/* Open the state database (prints the error); returns an exit status. */
+int cmd_open_store(struct ctx *ctx);
+
+#endif

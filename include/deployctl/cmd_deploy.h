@@ -1,0 +1,80 @@
+/*
+ * cmd_deploy.h - what apply and plan share: load the manifests at a commit
+ * (or a directory), validate everything, observe Docker, and diff.
+ */
+#ifndef DEPLOYCTL_CMD_DEPLOY_H
+#define DEPLOYCTL_CMD_DEPLOY_H
+
+#include <stdint.h>
+
+#include "deployctl/cmd.h"
+#include "deployctl/gitsrc.h"
+#include "deployctl/manifest.h"
+#include "deployctl/reconcile.h"
+#include "deployctl/source.h"
+
+struct deploy_opts {
+	const char *repo;      /* --repo, default "." */
+	const char *ref;       /* --ref, default "HEAD" */
+	const char *dir;       /* --dir: deploy an uncommitted directory instead */
+	const char *manifests; /* --manifests, default "manifests" */
+	const char *project;   /* --project */
+	const char *env_file;  /* --env-file */
+	const char *state_dir;   /* --state after the command: copied into ctx */
+	const char *docker_host; /* --docker-host after the command */
+};
+
+struct deploy {
+	struct gitsrc *git;
+	struct dirsrc *dirsrc;
+	struct source src;
+	const char *source_kind; /* "git" or "dir" */
+	char *source_id;         /* commit SHA, or "dir:<sha256>" */
+	char *ref;               /* what was asked for */
+	struct project *project;
+	char (*hashes)[HASH_HEX_LEN + 1];
+	struct docker_container *containers;
+	size_t ncontainers;
+	struct docker_network *networks;
+	size_t nnetworks;
+	struct docker_volume *volumes;
+	size_t nvolumes;
+	int64_t prev_release; /* latest release of the project, 0 if none */
+	struct strv prev_services, prev_networks, prev_volumes;
+	struct kvv network_ids; /* network key -> Docker ID, for creates */
+	struct plan plan;
+};
+
+/* Parse the options shared by apply and plan; returns 1 if opt was one of them. */
+int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg);
+
+/*
+ * Everything before the first mutation: load and validate the manifests,
+ * connect to Docker, resolve images, open the store, list containers (and
+ * networks/volumes when the diff needs them), and diff. Errors are printed;
+ * returns an enum exit_code. dp is released by deploy_release() in any case.
+ */
+int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts *o);
+void deploy_release(struct deploy *dp);
+
+/* Print the plan: human lines, or JSON. */
+void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
+
+/* The options text shared by apply and plan's --help. */
+#define DEPLOY_OPTS_HELP                                                                      \
+	"  --repo PATH        git repository holding the manifests (default: the current one)\n" \
+	"  --ref REF          commit, branch or tag to deploy (default: HEAD)\n"                 \
+	"  --dir DIR          deploy an uncommitted directory instead (recorded as such)\n"      \
+	"  --manifests DIR    manifests directory in the repository (default: manifests)\n"     \
+	"  --project NAME     project name (default: the manifests' top-level name:)\n"         \
+	"  --env-file FILE    variables for ${VAR} interpolation and secrets (outside the repo)\n"
+
+/* The long options shared by apply and plan, for getopt_long tables. */
+#define DEPLOY_LONG_OPTIONS                                                                   \
+	{ "repo", required_argument, NULL, 'R' }, { "ref", required_argument, NULL, 'r' },      \
+	{ "dir", required_argument, NULL, 'D' }, { "manifests", required_argument, NULL, 'M' }, \
+	{ "project", required_argument, NULL, 'p' },                                            \
+	{ "env-file", required_argument, NULL, 'e' }, { "state", required_argument, NULL, 'S' }, \
+	{ "docker-host", required_argument, NULL, 'H' }, { "help", no_argument, NULL, 'h' }
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * reconcile.h - desired model + observed Docker state -> an ordered plan
+ * (reconcile_diff.c, pure: no I/O besides the old-spec callback), and the
+ * execution of a plan against Docker (reconcile_apply.c).
+ */
+#ifndef DEPLOYCTL_RECONCILE_H
+#define DEPLOYCTL_RECONCILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "deployctl/docker.h"
+#include "deployctl/err.h"
+#include "deployctl/hash.h"
+#include "deployctl/model.h"
+
+enum action_kind {
+	ACTION_REMOVE = 0,     /* a container: service dropped, scaled down, duplicate */
+	ACTION_NETWORK_CREATE,
+	ACTION_VOLUME_CREATE,
+	ACTION_CREATE,         /* a missing container */
+	ACTION_REPLACE,        /* a container whose spec differs */
+	ACTION_START,          /* a container that matches but is not running */
+	ACTION_NETWORK_REMOVE, /* a network dropped from the manifests */
+};
+
+struct action {
+	enum action_kind kind;
+	char *target;         /* service name, or network / volume key */
+	unsigned replica;     /* containers: 1-based; 0 for networks and volumes */
+	char *container_id;   /* existing container (replace, start, remove) or network
+			       * (network-remove); else NULL */
+	char *container_name; /* the container's name once the action is done */
+	char *docker_name;    /* networks and volumes: the Docker-side name */
+	char *reason;         /* never NULL: no reason, no action */
+	unsigned level;       /* execution stage; actions of one stage may run in parallel */
+	const struct service *service; /* borrowed from the desired project; NULL for drops */
+	char spec_hash[HASH_HEX_LEN + 1]; /* desired hash (create, replace) */
+};
+
+struct plan {
+	struct action *v; /* sorted by (level, kind, target, replica) */
+	size_t n;
+	struct strv notes; /* things worth saying that are not actions ("volume kept") */
+	bool need_resources; /* diff could not prove networks/volumes: list them, diff again */
+};
+
+/*
+ * Old spec lookup: the redacted canonical JSON a container was created
+ * from, by its release and service. *out new; ERR_NOTFOUND when unknown.
+ */
+typedef int (*reconcile_old_spec_fn)(void *ctx, char **out, const char *release,
+				     const char *service);
+
+struct reconcile_input {
+	const struct project *desired;
+	const char (*hashes)[HASH_HEX_LEN + 1]; /* desired spec hash per desired service */
+	const struct docker_container *containers; /* one list call's worth */
+	size_t ncontainers;
+	/* Optional (have_resources): the project's networks and volumes as listed. */
+	bool have_resources;
+	const struct docker_network *networks;
+	size_t nnetworks;
+	const struct docker_volume *volumes;
+	size_t nvolumes;
+	/* Networks and volumes of the latest release (type "network"/"volume" keys). */
+	const struct strv *prev_networks;
+	const struct strv *prev_volumes;
+	const struct strv *prev_services; /* services of the latest release, sorted */
+	reconcile_old_spec_fn old_spec;
+	void *old_spec_ctx;
+};
+
+/* Compute the plan; out is initialised by the call and released by reconcile_plan_release(). */
+int reconcile_diff(struct plan *out, const struct reconcile_input *in, struct err *err);
+void reconcile_plan_release(struct plan *p);
+
+/* "create", "replace", "start", "remove", "network-create", "volume-create", "network-remove". */
+const char *reconcile_action_name(enum action_kind k);
+/* "service", "network" or "volume". */
+const char *reconcile_action_target_type(enum action_kind k);
+
+/*
+ * The reasons a container must be replaced, from the redacted canonical
+ * JSON it was created from and the redacted rendering of the desired spec:
+ * "image changed (sha256:ab12cd34ef56 -> sha256:...)", "env DATABASE_URL
+ * changed", "ports changed", ... joined with "; ". *out new. Secret values
+ * appear only as fingerprints, as they are in both inputs.
+ */
+int reconcile_spec_reasons(char **out, const char *old_json, const char *new_json,
+			   struct err *err);
+
+/* Progress of an apply, for the CLI to display. */
+struct reconcile_progress {
+	void (*action_started)(void *ctx, const struct action *a);
+	void (*action_done)(void *ctx, const struct action *a, const struct err *failed);
+	void *ctx;
+};
+
+/* The outcome of one action, as recorded. */
+struct reconcile_result {
+	int rc;           /* 0 or the action's error code; 1 when skipped */
+	struct err err;   /* why it failed */
+	char *container_id; /* new container (create, replace); new string */
+};
+
+struct docker_connect {
+	const char *host; /* as given to docker_open(); workers open their own connections */
+};
+
+/*
+ * Execute plan stage by stage: up to `parallel` actions of one stage at once
+ * (each worker has its own Docker connection); a stage with a failure ends
+ * the run after the stage's other actions finish. results[i] (caller array
+ * of plan->n, zeroed) receives each action's outcome; untried actions get
+ * rc 1 (skipped). network_ids: Docker network IDs by key, updated as
+ * networks are created. worker_stats adds up the calls made by the extra
+ * worker connections (d's own are in docker_get_stats(d)). Returns 0 when every action succeeded, else the
+ * first failure's code with err set to it.
+ */
+int reconcile_apply(struct docker *d, const struct docker_connect *conn, const struct project *p,
+		    const struct plan *plan, const char *release, struct kvv *network_ids,
+		    unsigned parallel, const struct reconcile_progress *progress,
+		    struct reconcile_result *results, struct docker_stats *worker_stats,
+		    struct err *err);
+void reconcile_results_release(struct reconcile_result *results, size_t n);
+
+#endif
