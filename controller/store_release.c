@@ -1,0 +1,787 @@
+/*
+ * store_release.c - writing and reading releases: the release row, its
+ * actions, the per-service snapshot (spec, env with secrets reduced to
+ * fingerprints, ports, labels), its networks and volumes, interrupted
+ * releases, and events.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "deployctl/hash.h"
+#include "deployctl/store.h"
+#include "deployctl/store_internal.h"
+
+static const char *const store_status_names[] = {
+	[RELEASE_RUNNING] = "running",         [RELEASE_SUCCEEDED] = "succeeded",
+	[RELEASE_FAILED] = "failed",           [RELEASE_INTERRUPTED] = "interrupted",
+	[RELEASE_ROLLED_BACK] = "rolled_back",
+};
+
+const char *store_status_name(enum release_status st)
+{
+	if ((unsigned)st >= sizeof(store_status_names) / sizeof(store_status_names[0]))
+		return "unknown";
+	return store_status_names[st];
+}
+
+/* Step a statement that returns no rows. */
+static int store_step_done(sqlite3_stmt *st, struct store *s, const char *what, struct err *err)
+{
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return store_fail(s, err, what);
+	return 0;
+}
+
+int store_release_begin(int64_t *id_out, struct store *s, const struct store_release_info *info,
+                        struct err *err)
+{
+	static const char sql[] =
+	        "INSERT INTO releases (project, kind, source_kind, source, ref, subject, who, host,"
+	        " pid, started_at, status, rollback_of)"
+	        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'running', ?11)";
+	sqlite3_stmt *st = NULL;
+	char now[STORE_TIME_SIZE];
+	int rc;
+
+	if (!info->project || !info->kind || !info->source_kind || !info->source || !info->who ||
+	    !info->host)
+		return err_set(err, ERR_INVALID, "release is missing project, kind, source or who");
+	store_now(now);
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	store_bind_text(st, 1, info->project);
+	store_bind_text(st, 2, info->kind);
+	store_bind_text(st, 3, info->source_kind);
+	store_bind_text(st, 4, info->source);
+	store_bind_text(st, 5, info->ref);
+	store_bind_text(st, 6, info->subject);
+	store_bind_text(st, 7, info->who);
+	store_bind_text(st, 8, info->host);
+	sqlite3_bind_int64(st, 9, info->pid);
+	store_bind_text(st, 10, now);
+	if (info->rollback_of > 0)
+		sqlite3_bind_int64(st, 11, info->rollback_of);
+	else
+		sqlite3_bind_null(st, 11);
+	rc = store_step_done(st, s, "cannot record release", err);
+	if (rc)
+		goto out;
+	*id_out = sqlite3_last_insert_rowid(s->db);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_release_action_add(struct store *s, int64_t release, const struct store_action *a,
+                             struct err *err)
+{
+	/* seq 0 means "next": one past the highest recorded so far */
+	static const char sql[] =
+	        "INSERT INTO release_actions (release_id, seq, action, target_type, target, reason,"
+	        " outcome, error) VALUES (?1, CASE WHEN ?2 > 0 THEN ?2 ELSE (SELECT"
+	        " COALESCE(MAX(seq), 0) + 1 FROM release_actions WHERE release_id = ?1) END,"
+	        " ?3, ?4, ?5, ?6, ?7, ?8)";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, release);
+	sqlite3_bind_int64(st, 2, a->seq);
+	store_bind_text(st, 3, a->action);
+	store_bind_text(st, 4, a->target_type);
+	store_bind_text(st, 5, a->target);
+	store_bind_text(st, 6, a->reason);
+	store_bind_text(st, 7, a->outcome);
+	store_bind_text(st, 8, a->error);
+	rc = store_step_done(st, s, "cannot record action", err);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int store_service_env(struct store *s, int64_t release, const struct project *p,
+                             const struct service *svc, struct err *err)
+{
+	static const char sql[] =
+	        "INSERT INTO release_env (release_id, service, key, value, fingerprint, is_secret)"
+	        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	sqlite3_stmt *st = NULL;
+	char fp[HASH_FINGERPRINT_SIZE];
+	size_t i;
+	int rc;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, release);
+	store_bind_text(st, 2, svc->name);
+	for (i = 0; i < svc->env.n; i++) {
+		const struct kv *kv = &svc->env.v[i];
+		bool secret = model_env_is_secret(p, kv->key);
+
+		sqlite3_reset(st);
+		store_bind_text(st, 3, kv->key);
+		if (secret) {
+			hash_fingerprint(fp, kv->value ? kv->value : "");
+			sqlite3_bind_null(st, 4);
+			store_bind_text(st, 5, fp);
+		} else {
+			store_bind_text(st, 4, kv->value ? kv->value : "");
+			sqlite3_bind_null(st, 5);
+		}
+		sqlite3_bind_int(st, 6, secret);
+		rc = store_step_done(st, s, "cannot record environment", err);
+		if (rc)
+			goto out;
+	}
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int store_service_ports(struct store *s, int64_t release, const struct service *svc,
+                               struct err *err)
+{
+	static const char sql[] = "INSERT INTO release_ports (release_id, service, seq, host_ip,"
+	                          " host_port, container_port, protocol)"
+	                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rc;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, release);
+	store_bind_text(st, 2, svc->name);
+	for (i = 0; i < svc->nports; i++) {
+		const struct svc_port *pt = &svc->ports[i];
+
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 3, (int64_t)i + 1);
+		store_bind_text(st, 4, pt->host_ip ? pt->host_ip : "");
+		sqlite3_bind_int64(st, 5, pt->host_port);
+		sqlite3_bind_int64(st, 6, pt->container_port);
+		store_bind_text(st, 7, pt->protocol ? pt->protocol : "tcp");
+		rc = store_step_done(st, s, "cannot record ports", err);
+		if (rc)
+			goto out;
+	}
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int store_service_labels(struct store *s, int64_t release, const struct service *svc,
+                                struct err *err)
+{
+	static const char sql[] = "INSERT INTO release_labels (release_id, service, key, value)"
+	                          " VALUES (?1, ?2, ?3, ?4)";
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rc;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, release);
+	store_bind_text(st, 2, svc->name);
+	for (i = 0; i < svc->labels.n; i++) {
+		sqlite3_reset(st);
+		store_bind_text(st, 3, svc->labels.v[i].key);
+		store_bind_text(st, 4, svc->labels.v[i].value ? svc->labels.v[i].value : "");
+		rc = store_step_done(st, s, "cannot record labels", err);
+		if (rc)
+			goto out;
+	}
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_release_service_add(struct store *s, int64_t release, const struct project *p,
+                              const struct service *svc, const char *spec_hash,
+                              const char *spec_json, struct err *err)
+{
+	static const char sql[] =
+	        "INSERT INTO release_services (release_id, service, image, image_id, spec_hash,"
+	        " replicas, spec_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+	sqlite3_stmt *st = NULL;
+	struct store_tx tx = { 0 };
+	int rc;
+
+	if (!svc->name || !svc->image || !spec_hash || !spec_json)
+		return err_set(err, ERR_INVALID, "service snapshot is missing name, image or spec");
+	rc = store_tx_begin(&tx, s, err);
+	if (rc)
+		return rc;
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, release);
+	store_bind_text(st, 2, svc->name);
+	store_bind_text(st, 3, svc->image);
+	store_bind_text(st, 4, svc->image_id);
+	store_bind_text(st, 5, spec_hash);
+	sqlite3_bind_int64(st, 6, svc->replicas);
+	store_bind_text(st, 7, spec_json);
+	rc = store_step_done(st, s, "cannot record service snapshot", err);
+	if (rc)
+		goto out;
+	rc = store_service_env(s, release, p, svc, err);
+	if (!rc)
+		rc = store_service_ports(s, release, svc, err);
+	if (!rc)
+		rc = store_service_labels(s, release, svc, err);
+	if (!rc)
+		rc = store_tx_commit(&tx, s, err);
+out:
+	sqlite3_finalize(st);
+	store_tx_rollback(&tx, s);
+	return rc;
+}
+
+int store_release_resource_add(struct store *s, int64_t release, const char *type, const char *key,
+                               const char *docker_name, struct err *err)
+{
+	static const char sql[] = "INSERT INTO release_resources (release_id, type, key,"
+	                          " docker_name) VALUES (?1, ?2, ?3, ?4)";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, release);
+	store_bind_text(st, 2, type);
+	store_bind_text(st, 3, key);
+	store_bind_text(st, 4, docker_name);
+	rc = store_step_done(st, s, "cannot record resource", err);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_release_finish(struct store *s, int64_t release, enum release_status st_code,
+                         const char *message, struct err *err)
+{
+	static const char sql[] =
+	        "UPDATE releases SET status = ?2, finished_at = ?3, message = ?4 WHERE id = ?1";
+	sqlite3_stmt *st = NULL;
+	char now[STORE_TIME_SIZE];
+	int rc;
+
+	if (st_code == RELEASE_RUNNING || (unsigned)st_code > RELEASE_ROLLED_BACK)
+		return err_set(err, ERR_INVALID, "cannot finish release %lld as '%s'",
+		               (long long)release, store_status_name(st_code));
+	store_now(now);
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, release);
+	store_bind_text(st, 2, store_status_name(st_code));
+	store_bind_text(st, 3, now);
+	store_bind_text(st, 4, message);
+	rc = store_step_done(st, s, "cannot finish release", err);
+	if (!rc && sqlite3_changes(s->db) == 0)
+		rc = err_set(err, ERR_NOTFOUND, "no release %lld", (long long)release);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void store_release_release(struct store_release *r)
+{
+	if (!r)
+		return;
+	free(r->project);
+	free(r->kind);
+	free(r->source_kind);
+	free(r->source);
+	free(r->ref);
+	free(r->subject);
+	free(r->who);
+	free(r->host);
+	free(r->started_at);
+	free(r->finished_at);
+	free(r->status);
+	free(r->message);
+	memset(r, 0, sizeof(*r));
+}
+
+void store_release_list_free(struct store_release *v, size_t n)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < n; i++)
+		store_release_release(&v[i]);
+	free(v);
+}
+
+/* Columns read by store_release_row(), in order. */
+#define STORE_RELEASE_COLUMNS                                                                      \
+	"id, project, kind, source_kind, source, ref, subject, who, host, pid, started_at,"        \
+	" finished_at, status, message, COALESCE(rollback_of, 0),"                                 \
+	" CASE WHEN finished_at IS NULL THEN -1.0 ELSE"                                            \
+	" round((julianday(finished_at) - julianday(started_at)) * 86400.0, 3) END"
+
+static int store_release_row(struct store_release *r, sqlite3_stmt *st)
+{
+	char **text[] = { &r->project, &r->kind,    &r->source_kind, &r->source,
+		          &r->ref,     &r->subject, &r->who,         &r->host };
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(st, 0);
+	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		if (store_column_dup(text[i], st, (int)i + 1))
+			goto nomem;
+	r->pid = (long)sqlite3_column_int64(st, 9);
+	if (store_column_dup(&r->started_at, st, 10) || store_column_dup(&r->finished_at, st, 11) ||
+	    store_column_dup(&r->status, st, 12) || store_column_dup(&r->message, st, 13))
+		goto nomem;
+	r->rollback_of = sqlite3_column_int64(st, 14);
+	r->duration_s = sqlite3_column_double(st, 15);
+	return 0;
+nomem:
+	store_release_release(r);
+	return ERR_NOMEM;
+}
+
+int store_release_list(struct store_release **out, size_t *n, struct store *s, const char *project,
+                       unsigned limit, struct err *err)
+{
+	static const char sql[] = "SELECT " STORE_RELEASE_COLUMNS " FROM releases"
+	                          " WHERE ?1 IS NULL OR project = ?1 ORDER BY id DESC LIMIT ?2";
+	sqlite3_stmt *st = NULL;
+	struct store_release *v = NULL, *nv;
+	size_t len = 0, alloc = 0;
+	int rc, step;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	store_bind_text(st, 1, project);
+	sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == alloc) {
+			alloc = alloc ? alloc * 2 : 16;
+			nv = realloc(v, alloc * sizeof(*v));
+			if (!nv) {
+				rc = err_set(err, ERR_NOMEM, "out of memory listing releases");
+				goto out;
+			}
+			v = nv;
+		}
+		if (store_release_row(&v[len], st)) {
+			rc = err_set(err, ERR_NOMEM, "out of memory listing releases");
+			goto out;
+		}
+		len++;
+	}
+	if (step != SQLITE_DONE) {
+		rc = store_fail(s, err, "cannot list releases");
+		goto out;
+	}
+	*out = v;
+	*n = len;
+	v = NULL;
+	len = 0;
+out:
+	store_release_list_free(v, len);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_release_get(struct store_release *out, struct store *s, int64_t id, struct err *err)
+{
+	static const char sql[] = "SELECT " STORE_RELEASE_COLUMNS " FROM releases WHERE id = ?1";
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, id);
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE)
+		rc = err_set(err, ERR_NOTFOUND, "no release %lld", (long long)id);
+	else if (step != SQLITE_ROW)
+		rc = store_fail(s, err, "cannot read release");
+	else if (store_release_row(out, st))
+		rc = err_set(err, ERR_NOMEM, "out of memory reading release %lld", (long long)id);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_release_latest(int64_t *id_out, struct store *s, const char *project, const char *status,
+                         struct err *err)
+{
+	static const char sql[] = "SELECT id FROM releases WHERE project = ?1"
+	                          " AND (?2 IS NULL OR status = ?2) ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	store_bind_text(st, 1, project);
+	store_bind_text(st, 2, status);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		*id_out = sqlite3_column_int64(st, 0);
+	else if (step == SQLITE_DONE)
+		*id_out = 0;
+	else
+		rc = store_fail(s, err, "cannot find latest release");
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void store_action_rows_free(struct store_action_row *v, size_t n)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < n; i++) {
+		free(v[i].action);
+		free(v[i].target_type);
+		free(v[i].target);
+		free(v[i].reason);
+		free(v[i].outcome);
+		free(v[i].error);
+	}
+	free(v);
+}
+
+/* Grow *v (of elem-sized items) to hold one more than len; 0 or ERR_NOMEM. */
+static int store_grow(void **v, size_t *alloc, size_t len, size_t elem)
+{
+	void *nv;
+	size_t na;
+
+	if (len < *alloc)
+		return 0;
+	na = *alloc ? *alloc * 2 : 16;
+	nv = realloc(*v, na * elem);
+	if (!nv)
+		return ERR_NOMEM;
+	memset((char *)nv + *alloc * elem, 0, (na - *alloc) * elem);
+	*v = nv;
+	*alloc = na;
+	return 0;
+}
+
+int store_release_actions(struct store_action_row **out, size_t *n, struct store *s,
+                          int64_t release, struct err *err)
+{
+	static const char sql[] = "SELECT seq, action, target_type, target, reason, outcome, error"
+	                          " FROM release_actions WHERE release_id = ?1 ORDER BY seq";
+	sqlite3_stmt *st = NULL;
+	struct store_action_row *v = NULL, *r;
+	size_t len = 0, alloc = 0;
+	int rc, step;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, release);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (store_grow((void **)&v, &alloc, len, sizeof(*v)))
+			goto nomem;
+		r = &v[len++];
+		r->seq = (unsigned)sqlite3_column_int64(st, 0);
+		if (store_column_dup(&r->action, st, 1) ||
+		    store_column_dup(&r->target_type, st, 2) ||
+		    store_column_dup(&r->target, st, 3) || store_column_dup(&r->reason, st, 4) ||
+		    store_column_dup(&r->outcome, st, 5) || store_column_dup(&r->error, st, 6))
+			goto nomem;
+	}
+	if (step != SQLITE_DONE) {
+		rc = store_fail(s, err, "cannot read actions");
+		goto out;
+	}
+	*out = v;
+	*n = len;
+	v = NULL;
+	len = 0;
+	goto out;
+nomem:
+	rc = err_set(err, ERR_NOMEM, "out of memory reading actions");
+out:
+	store_action_rows_free(v, len);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void store_service_rows_free(struct store_service_row *v, size_t n)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < n; i++) {
+		free(v[i].service);
+		free(v[i].image);
+		free(v[i].image_id);
+		free(v[i].spec_hash);
+		free(v[i].spec_json);
+	}
+	free(v);
+}
+
+int store_release_services(struct store_service_row **out, size_t *n, struct store *s,
+                           int64_t release, struct err *err)
+{
+	static const char sql[] = "SELECT service, image, image_id, spec_hash, replicas, spec_json"
+	                          " FROM release_services WHERE release_id = ?1 ORDER BY service";
+	sqlite3_stmt *st = NULL;
+	struct store_service_row *v = NULL, *r;
+	size_t len = 0, alloc = 0;
+	int rc, step;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, release);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (store_grow((void **)&v, &alloc, len, sizeof(*v)))
+			goto nomem;
+		r = &v[len++];
+		r->replicas = (unsigned)sqlite3_column_int64(st, 4);
+		if (store_column_dup(&r->service, st, 0) || store_column_dup(&r->image, st, 1) ||
+		    store_column_dup(&r->image_id, st, 2) ||
+		    store_column_dup(&r->spec_hash, st, 3) ||
+		    store_column_dup(&r->spec_json, st, 5))
+			goto nomem;
+	}
+	if (step != SQLITE_DONE) {
+		rc = store_fail(s, err, "cannot read services");
+		goto out;
+	}
+	*out = v;
+	*n = len;
+	v = NULL;
+	len = 0;
+	goto out;
+nomem:
+	rc = err_set(err, ERR_NOMEM, "out of memory reading services");
+out:
+	store_service_rows_free(v, len);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_service_spec(char **out, struct store *s, int64_t release, const char *service,
+                       struct err *err)
+{
+	static const char sql[] = "SELECT spec_json FROM release_services"
+	                          " WHERE release_id = ?1 AND service = ?2";
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, release);
+	store_bind_text(st, 2, service);
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE)
+		rc = err_set(err, ERR_NOTFOUND, "release %lld has no service '%s'",
+		             (long long)release, service);
+	else if (step != SQLITE_ROW)
+		rc = store_fail(s, err, "cannot read service spec");
+	else if (store_column_dup(out, st, 0) || !*out)
+		rc = err_set(err, ERR_NOMEM, "out of memory reading service spec");
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_release_resources(struct kvv *out, struct store *s, int64_t release, const char *type,
+                            struct err *err)
+{
+	static const char sql[] = "SELECT key, docker_name FROM release_resources"
+	                          " WHERE release_id = ?1 AND type = ?2 ORDER BY key";
+	sqlite3_stmt *st = NULL;
+	struct kvv v = { 0 };
+	int rc, step;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, release);
+	store_bind_text(st, 2, type);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *key = sqlite3_column_text(st, 0);
+		const unsigned char *name = sqlite3_column_text(st, 1);
+
+		if (!key || !name || kvv_set(&v, (const char *)key, (const char *)name)) {
+			rc = err_set(err, ERR_NOMEM, "out of memory reading resources");
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = store_fail(s, err, "cannot read resources");
+		goto out;
+	}
+	*out = v;
+	v.v = NULL;
+	v.n = 0;
+out:
+	kvv_free(&v);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_event_add(struct store *s, const char *project, const char *kind, const char *message,
+                    struct err *err)
+{
+	static const char sql[] =
+	        "INSERT INTO events (at, project, kind, message) VALUES (?1, ?2, ?3, ?4)";
+	sqlite3_stmt *st = NULL;
+	char now[STORE_TIME_SIZE];
+	int rc;
+
+	store_now(now);
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	store_bind_text(st, 1, now);
+	store_bind_text(st, 2, project);
+	store_bind_text(st, 3, kind);
+	store_bind_text(st, 4, message ? message : "");
+	rc = store_step_done(st, s, "cannot record event", err);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* A running release found on this host. */
+struct store_running {
+	int64_t id;
+	long pid;
+	char *project;
+};
+
+static void store_running_free(struct store_running *v, size_t n)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i].project);
+	free(v);
+}
+
+/* Running releases of host whose process is gone (not us, and kill(pid, 0) says ESRCH). */
+static int store_find_orphans(struct store_running **out, size_t *n, struct store *s,
+                              const char *host, struct err *err)
+{
+	static const char sql[] = "SELECT id, pid, project FROM releases"
+	                          " WHERE status = 'running' AND host = ?1 ORDER BY id";
+	sqlite3_stmt *st = NULL;
+	struct store_running *v = NULL, *r;
+	size_t len = 0, alloc = 0;
+	long pid, self = (long)getpid();
+	int rc, step;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	store_bind_text(st, 1, host);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		pid = (long)sqlite3_column_int64(st, 1);
+		if (pid == self || pid <= 0 || (pid_t)pid != pid)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (store_grow((void **)&v, &alloc, len, sizeof(*v))) {
+			rc = err_set(err, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		r = &v[len++];
+		r->id = sqlite3_column_int64(st, 0);
+		r->pid = pid;
+		if (store_column_dup(&r->project, st, 2)) {
+			rc = err_set(err, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = store_fail(s, err, "cannot read running releases");
+		goto out;
+	}
+	*out = v;
+	*n = len;
+	v = NULL;
+	len = 0;
+out:
+	store_running_free(v, len);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_mark_interrupted(unsigned *n_out, struct store *s, const char *host, struct err *err)
+{
+	static const char sql[] = "UPDATE releases SET status = 'interrupted', finished_at = ?2,"
+	                          " message = ?3 WHERE id = ?1 AND status = 'running'";
+	sqlite3_stmt *st = NULL;
+	struct store_running *v = NULL;
+	struct store_tx tx = { 0 };
+	char now[STORE_TIME_SIZE], msg[512];
+	size_t n = 0, i;
+	unsigned marked = 0;
+	int rc;
+
+	if (!host)
+		return err_set(err, ERR_INVALID, "no host name to look for interrupted releases");
+	rc = store_tx_begin(&tx, s, err);
+	if (rc)
+		return rc;
+	rc = store_find_orphans(&v, &n, s, host, err);
+	if (rc)
+		goto out;
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	store_now(now);
+	for (i = 0; i < n; i++) {
+		snprintf(msg, sizeof(msg), "interrupted: process %ld on %s is gone", v[i].pid,
+		         host);
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, v[i].id);
+		store_bind_text(st, 2, now);
+		store_bind_text(st, 3, msg);
+		rc = store_step_done(st, s, "cannot mark release interrupted", err);
+		if (rc)
+			goto out;
+		marked += (unsigned)sqlite3_changes(s->db);
+		snprintf(msg, sizeof(msg), "release %lld interrupted: process %ld on %s is gone",
+		         (long long)v[i].id, v[i].pid, host);
+		rc = store_event_add(s, v[i].project, "interrupted", msg, err);
+		if (rc)
+			goto out;
+	}
+	rc = store_tx_commit(&tx, s, err);
+	if (!rc)
+		*n_out = marked;
+out:
+	sqlite3_finalize(st);
+	store_tx_rollback(&tx, s);
+	store_running_free(v, n);
+	return rc;
+}

@@ -1,0 +1,62 @@
+/*
+ * store_internal.h - what store.c, store_migrate.c and store_release.c share.
+ * Only the store module (and its unit test) includes this: it pulls in
+ * <sqlite3.h>, which nothing else may see.
+ */
+#ifndef DEPLOYCTL_STORE_INTERNAL_H
+#define DEPLOYCTL_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "deployctl/err.h"
+#include "deployctl/store.h"
+#include "deployctl/store_migrations.h"
+
+struct store {
+	sqlite3 *db;
+	char *path; /* as opened, for error messages */
+};
+
+/* "YYYY-MM-DDTHH:MM:SSZ" and its NUL. */
+#define STORE_TIME_SIZE 32
+
+/* Now, UTC ISO-8601 with seconds, into out. */
+void store_now(char out[STORE_TIME_SIZE]);
+
+/* err_set(ERR_STORE, "<what>: <sqlite3_errmsg>"); returns ERR_STORE. */
+int store_fail(struct store *s, struct err *err, const char *what);
+/* Run SQL that returns no rows we need. */
+int store_exec(struct store *s, const char *sql, struct err *err);
+/* Prepare one statement; *out new (sqlite3_finalize()). */
+int store_prepare(sqlite3_stmt **out, struct store *s, const char *sql, struct err *err);
+/* Bind a copy of str, or NULL when str is NULL. */
+int store_bind_text(sqlite3_stmt *st, int idx, const char *str);
+/* Copy of a text column into *out (NULL for SQL NULL); 0 or ERR_NOMEM. */
+int store_column_dup(char **out, sqlite3_stmt *st, int col);
+
+/*
+ * A write unit: BEGIN IMMEDIATE when no transaction is open (so a reader
+ * never has to upgrade its lock and fail with SQLITE_BUSY), else a
+ * SAVEPOINT, so the unit nests inside a caller's transaction.
+ */
+struct store_tx {
+	bool nested;
+	bool open;
+};
+int store_tx_begin(struct store_tx *tx, struct store *s, struct err *err);
+/* Commit (or release the savepoint); on failure the unit is rolled back. */
+int store_tx_commit(struct store_tx *tx, struct store *s, struct err *err);
+/* Undo the unit if still open; harmless after a commit. */
+void store_tx_rollback(struct store_tx *tx, struct store *s);
+
+/*
+ * Apply migrations m[0..n) whose number (leading digits of the name) is
+ * above PRAGMA user_version, in order, each with its user_version in one
+ * transaction. store_open*() call it with the embedded store_migrations;
+ * tests pass their own tables. ERR_STORE when the database is newer than
+ * the last of m, a name has no number, or the numbers do not increase.
+ */
+int store_migrate(struct store *s, const struct store_migration *m, size_t n, struct err *err);
+
+#endif

@@ -1,0 +1,747 @@
+/*
+ * test_store.c - the release store: schema migrations and user_version,
+ * file and directory modes, release round trips, secrets kept out of the
+ * database file, latest-by-status, interrupted releases and events.
+ * Runs on ":memory:" and on temporary directories under /tmp.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "deployctl/hash.h"
+#include "deployctl/model.h"
+#include "deployctl/store.h"
+#include "deployctl/store_internal.h"
+
+#define SECRET_VALUE "hunter2-very-secret-value-4711"
+
+static char *tmpdir_new(void)
+{
+	char tmpl[] = "/tmp/deployctl-test-store-XXXXXX";
+	char *d = mkdtemp(tmpl);
+
+	return d ? strdup(d) : NULL;
+}
+
+static void tmpdir_remove(const char *dir)
+{
+	static const char *const names[] = { "state/" STORE_DB_NAME,
+		                             "state/" STORE_DB_NAME "-wal",
+		                             "state/" STORE_DB_NAME "-shm",
+		                             STORE_DB_NAME,
+		                             STORE_DB_NAME "-wal",
+		                             STORE_DB_NAME "-shm",
+		                             "state" };
+	char path[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (unlink(path) < 0 && errno == EISDIR)
+			rmdir(path);
+		rmdir(path);
+	}
+	rmdir(dir);
+}
+
+/* Run a query returning one integer on a raw connection to path. */
+static long long raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long long v = -12345;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static int raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	int rc = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}
+
+/* Does the file at path contain needle anywhere? -1 if unreadable. */
+static int file_contains(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "rbe");
+	size_t len = strlen(needle), n, i;
+	char *data = NULL;
+	long size;
+	int found = 0;
+
+	if (!f)
+		return errno == ENOENT ? 0 : -1;
+	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+		fclose(f);
+		return -1;
+	}
+	data = malloc((size_t)size + 1);
+	n = data ? fread(data, 1, (size_t)size, f) : 0;
+	fclose(f);
+	for (i = 0; n >= len && i <= n - len; i++) {
+		if (!memcmp(data + i, needle, len)) {
+			found = 1;
+			break;
+		}
+	}
+	free(data);
+	return found;
+}
+
+static struct store *open_memory(void)
+{
+	struct err err = ERR_INIT;
+	struct store *s = NULL;
+
+	CHECK_INT(store_open_file(&s, ":memory:", &err), 0);
+	CHECK(s != NULL);
+	if (err.code)
+		fprintf(stderr, "store_open_file: %s\n", err.msg);
+	return s;
+}
+
+static int64_t begin(struct store *s, const char *project, const char *host, long pid)
+{
+	struct store_release_info info = {
+		.project = project,
+		.kind = "apply",
+		.source_kind = "git",
+		.source = "0123456789abcdef0123456789abcdef01234567",
+		.ref = "main",
+		.subject = "deploy web",
+		.who = "alice",
+		.host = host,
+		.pid = pid,
+	};
+	struct err err = ERR_INIT;
+	int64_t id = -1;
+
+	CHECK_INT(store_release_begin(&id, s, &info, &err), 0);
+	return id;
+}
+
+static void test_store__migrations_set_user_version(void)
+{
+	struct store *s = open_memory();
+	size_t i;
+	int found = 0;
+	sqlite3_stmt *st = NULL;
+	static const char *const tables[] = { "releases",          "release_actions",
+		                              "release_services",  "release_env",
+		                              "release_ports",     "release_labels",
+		                              "release_resources", "events" };
+
+	if (!s)
+		return;
+	CHECK(store_migrations_count >= 1);
+	CHECK_STR(store_migrations[0].name, "0001_init");
+	CHECK_INT(store_schema_version(s),
+	          (int)strtol(store_migrations[store_migrations_count - 1].name, NULL, 10));
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		CHECK_INT(sqlite3_prepare_v2(s->db,
+		                             "SELECT count(*) FROM sqlite_schema"
+		                             " WHERE type = 'table' AND name = ?1",
+		                             -1, &st, NULL),
+		          SQLITE_OK);
+		sqlite3_bind_text(st, 1, tables[i], -1, SQLITE_STATIC);
+		CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+		found = sqlite3_column_int(st, 0);
+		if (found != 1)
+			fprintf(stderr, "missing table %s\n", tables[i]);
+		CHECK_INT(found, 1);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	/* foreign keys are enforced: an action for a release that does not exist */
+	{
+		struct store_action a = { 1, "create", "service", "web#1", "new", "done", NULL };
+		struct err err = ERR_INIT;
+
+		CHECK_INT(store_release_action_add(s, 999, &a, &err), ERR_STORE);
+		CHECK(strstr(err.msg, "FOREIGN KEY") != NULL);
+	}
+	store_free(s);
+}
+
+static void test_store__migrate_table(void)
+{
+	static const struct store_migration good[] = {
+		{ "0001_one", "CREATE TABLE one (x INTEGER);" },
+		{ "0002_two", "CREATE TABLE two (y INTEGER);" },
+	};
+	static const struct store_migration bad[] = {
+		{ "0001_one", "CREATE TABLE one (x INTEGER);" },
+		{ "0002_two", "CREATE TABLE two (y INTEGER);" },
+		{ "0003_broken", "CREATE TABLE three (z INTEGER); THIS IS NOT SQL;" },
+	};
+	static const struct store_migration unordered[] = {
+		{ "0002_two", "SELECT 1;" },
+		{ "0001_one", "SELECT 1;" },
+	};
+	static const struct store_migration unnumbered[] = {
+		{ "init", "SELECT 1;" },
+	};
+	struct store s = { NULL, (char *)":memory:" };
+	struct err err = ERR_INIT;
+
+	CHECK_INT(sqlite3_open(":memory:", &s.db), SQLITE_OK);
+	CHECK_INT(store_migrate(&s, good, 1, &err), 0);
+	CHECK_INT(store_schema_version(&s), 1);
+	/* a later binary applies only what is new */
+	CHECK_INT(store_migrate(&s, good, 2, &err), 0);
+	CHECK_INT(store_schema_version(&s), 2);
+	CHECK_INT(store_migrate(&s, good, 2, &err), 0);
+	/* a failing migration leaves nothing behind and the version unchanged */
+	CHECK_INT(store_migrate(&s, bad, 3, &err), ERR_STORE);
+	CHECK(strstr(err.msg, "0003_broken") != NULL);
+	CHECK_INT(store_schema_version(&s), 2);
+	CHECK_INT(sqlite3_exec(s.db, "SELECT * FROM three", NULL, NULL, NULL), SQLITE_ERROR);
+	CHECK(sqlite3_get_autocommit(s.db) != 0);
+	/* an older binary refuses */
+	err_clear(&err);
+	CHECK_INT(store_migrate(&s, good, 1, &err), ERR_STORE);
+	CHECK(strstr(err.msg, "database schema 2 is newer than this deployctl (1)") != NULL);
+	err_clear(&err);
+	CHECK_INT(store_migrate(&s, unordered, 2, &err), ERR_STORE);
+	err_clear(&err);
+	CHECK_INT(store_migrate(&s, unnumbered, 1, &err), ERR_STORE);
+	sqlite3_close(s.db);
+}
+
+static void test_store__open_dir_modes_and_reopen(void)
+{
+	char *dir = tmpdir_new();
+	char state[512], db[600], wal[700];
+	struct store *s = NULL;
+	struct err err = ERR_INIT;
+	struct stat st;
+	mode_t old;
+	int64_t id;
+
+	CHECK(dir != NULL);
+	if (!dir)
+		return;
+	snprintf(state, sizeof(state), "%s/state", dir);
+	snprintf(db, sizeof(db), "%s/%s", state, STORE_DB_NAME);
+	snprintf(wal, sizeof(wal), "%s-wal", db);
+	old = umask(0); /* the modes must not depend on the umask */
+	CHECK_INT(store_open(&s, state, &err), 0);
+	umask(old);
+	CHECK(s != NULL);
+	CHECK_INT(stat(state, &st), 0);
+	CHECK(S_ISDIR(st.st_mode));
+	CHECK_INT(st.st_mode & 07777, 0700);
+	CHECK_INT(stat(db, &st), 0);
+	CHECK(S_ISREG(st.st_mode));
+	CHECK_INT(st.st_mode & 07777, 0600);
+	id = begin(s, "web", "host1", 1);
+	CHECK_INT(id, 1);
+	/* WAL mode: the write-ahead log exists while the store is open, with the same mode */
+	CHECK_INT(stat(wal, &st), 0);
+	CHECK_INT(st.st_mode & 07777, 0600);
+	store_free(s);
+	s = NULL;
+
+	/* reopening migrates nothing and keeps the data */
+	CHECK_INT(store_open(&s, state, &err), 0);
+	if (s) {
+		struct store_release r;
+
+		CHECK_INT(store_schema_version(s), 1);
+		CHECK_INT(store_release_get(&r, s, id, &err), 0);
+		CHECK_STR(r.project, "web");
+		store_release_release(&r);
+		CHECK_INT(begin(s, "web", "host1", 1), 2);
+	}
+	store_free(s);
+	s = NULL;
+	CHECK_INT(stat(db, &st), 0);
+	CHECK_INT(st.st_mode & 07777, 0600);
+
+	/* a database from a newer deployctl is refused */
+	CHECK_INT(raw_exec(db, "PRAGMA user_version = 99"), SQLITE_OK);
+	CHECK_INT(store_open(&s, state, &err), ERR_STORE);
+	CHECK(s == NULL);
+	CHECK(strstr(err.msg, "database schema 99 is newer than this deployctl (1)") != NULL);
+	store_free(s);
+	tmpdir_remove(dir);
+	free(dir);
+}
+
+static void test_store__open_errors(void)
+{
+	char *dir = tmpdir_new();
+	char path[512];
+	struct store *s = NULL;
+	struct err err = ERR_INIT;
+	int fd;
+
+	CHECK(dir != NULL);
+	if (!dir)
+		return;
+	/* missing parent: only the last component is created */
+	snprintf(path, sizeof(path), "%s/missing/state", dir);
+	CHECK_INT(store_open(&s, path, &err), ERR_IO);
+	CHECK(s == NULL);
+	CHECK(strstr(err.msg, path) != NULL);
+	CHECK(strstr(err.msg, "parent directory does not exist") != NULL);
+
+	/* the state path is a file */
+	err_clear(&err);
+	snprintf(path, sizeof(path), "%s/state", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK_INT(store_open(&s, path, &err), ERR_IO);
+	CHECK(strstr(err.msg, "not a directory") != NULL);
+	unlink(path);
+
+	/* a file that is not a database */
+	err_clear(&err);
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_DB_NAME);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	CHECK(fd >= 0);
+	if (fd >= 0) {
+		CHECK_INT(write(fd, "this is not a sqlite database, not at all!!", 43), 43);
+		close(fd);
+	}
+	CHECK_INT(store_open(&s, dir, &err), ERR_STORE);
+	CHECK(s == NULL);
+	CHECK(strstr(err.msg, path) != NULL);
+	unlink(path);
+	tmpdir_remove(dir);
+	free(dir);
+}
+
+/* A hand-built project with one service "web" and a secret in its env. */
+static void project_build(struct project *p, struct service *svc, struct svc_port *port)
+{
+	memset(p, 0, sizeof(*p));
+	memset(svc, 0, sizeof(*svc));
+	memset(port, 0, sizeof(*port));
+	p->name = strdup("shop");
+	CHECK_INT(strv_push(&p->secret_keys, "STRIPE"), 0);
+	svc->name = strdup("web");
+	svc->image = strdup("nginx:1.25");
+	svc->image_id = strdup("sha256:abc");
+	svc->replicas = 2;
+	CHECK_INT(kvv_set(&svc->env, "DB_PASSWORD", SECRET_VALUE), 0);
+	CHECK_INT(kvv_set(&svc->env, "STRIPE", "sk_live_listed_secret_99"), 0);
+	CHECK_INT(kvv_set(&svc->env, "MODE", "production"), 0);
+	CHECK_INT(kvv_set(&svc->labels, "team", "payments"), 0);
+	port->host_ip = strdup("127.0.0.1");
+	port->host_port = 8080;
+	port->container_port = 80;
+	port->protocol = strdup("tcp");
+	svc->ports = port;
+	svc->nports = 1;
+}
+
+static void project_clear(struct project *p, struct service *svc, struct svc_port *port)
+{
+	free(port->host_ip);
+	free(port->protocol);
+	free(svc->name);
+	free(svc->image);
+	free(svc->image_id);
+	kvv_free(&svc->env);
+	kvv_free(&svc->labels);
+	strv_free(&p->secret_keys);
+	free(p->name);
+}
+
+static void test_store__release_round_trip(void)
+{
+	struct store *s = open_memory();
+	struct err err = ERR_INIT;
+	struct project p;
+	struct service svc;
+	struct svc_port port;
+	struct store_action a1 = { 1,         "network-create", "network", "default",
+		                   "missing", "done",           NULL };
+	struct store_action a2 = {
+		2, "create", "service", "web#1", "new", "failed", "no such image"
+	};
+	struct store_action a3 = { 0, "create", "service", "web#2", "new", "skipped", NULL };
+	struct store_release *list = NULL, r;
+	struct store_action_row *acts = NULL;
+	struct store_service_row *svcs = NULL;
+	struct kvv nets = { 0 };
+	size_t n = 0;
+	char *spec = NULL;
+	int64_t id, id2;
+
+	if (!s)
+		return;
+	project_build(&p, &svc, &port);
+	id = begin(s, "shop", "host1", 42);
+	CHECK_INT(id, 1);
+	CHECK_INT(store_release_action_add(s, id, &a1, &err), 0);
+	CHECK_INT(store_release_action_add(s, id, &a2, &err), 0);
+	CHECK_INT(store_release_action_add(s, id, &a3, &err), 0);
+	CHECK_INT(store_release_service_add(s, id, &p, &svc, "hash-web",
+	                                    "{\"image\":\"nginx:1.25\"}", &err),
+	          0);
+	CHECK_INT(store_release_resource_add(s, id, "network", "default", "shop_default", &err), 0);
+	CHECK_INT(store_release_resource_add(s, id, "volume", "data", "shop_data", &err), 0);
+
+	/* while running: no finished_at, duration -1 */
+	CHECK_INT(store_release_get(&r, s, id, &err), 0);
+	CHECK_STR(r.status, "running");
+	CHECK(r.finished_at == NULL);
+	CHECK(r.duration_s < 0);
+	store_release_release(&r);
+
+	CHECK_INT(store_release_finish(s, id, RELEASE_FAILED, "create web#1 failed", &err), 0);
+	CHECK_INT(store_release_get(&r, s, id, &err), 0);
+	CHECK_INT(r.id, id);
+	CHECK_STR(r.project, "shop");
+	CHECK_STR(r.kind, "apply");
+	CHECK_STR(r.source_kind, "git");
+	CHECK_STR(r.ref, "main");
+	CHECK_STR(r.subject, "deploy web");
+	CHECK_STR(r.who, "alice");
+	CHECK_STR(r.host, "host1");
+	CHECK_INT(r.pid, 42);
+	CHECK_STR(r.status, "failed");
+	CHECK_STR(r.message, "create web#1 failed");
+	CHECK_INT(r.rollback_of, 0);
+	CHECK(r.started_at && strlen(r.started_at) == 20 && r.started_at[10] == 'T' &&
+	      r.started_at[19] == 'Z');
+	CHECK(r.finished_at != NULL);
+	CHECK(r.duration_s >= 0 && r.duration_s < 5);
+	store_release_release(&r);
+
+	CHECK_INT(store_release_actions(&acts, &n, s, id, &err), 0);
+	CHECK_INT(n, 3);
+	if (n == 3) {
+		CHECK_INT(acts[0].seq, 1);
+		CHECK_STR(acts[0].action, "network-create");
+		CHECK(acts[0].error == NULL);
+		CHECK_STR(acts[1].outcome, "failed");
+		CHECK_STR(acts[1].error, "no such image");
+		CHECK_INT(acts[2].seq, 3);
+		CHECK_STR(acts[2].target, "web#2");
+	}
+	store_action_rows_free(acts, n);
+
+	CHECK_INT(store_release_services(&svcs, &n, s, id, &err), 0);
+	CHECK_INT(n, 1);
+	if (n == 1) {
+		CHECK_STR(svcs[0].service, "web");
+		CHECK_STR(svcs[0].image, "nginx:1.25");
+		CHECK_STR(svcs[0].image_id, "sha256:abc");
+		CHECK_STR(svcs[0].spec_hash, "hash-web");
+		CHECK_INT(svcs[0].replicas, 2);
+	}
+	store_service_rows_free(svcs, n);
+	CHECK_INT(store_service_spec(&spec, s, id, "web", &err), 0);
+	CHECK_STR(spec, "{\"image\":\"nginx:1.25\"}");
+	free(spec);
+	spec = NULL;
+	CHECK_INT(store_service_spec(&spec, s, id, "db", &err), ERR_NOTFOUND);
+	CHECK(spec == NULL);
+	err_clear(&err);
+
+	CHECK_INT(store_release_resources(&nets, s, id, "network", &err), 0);
+	CHECK_INT(nets.n, 1);
+	CHECK_STR(kvv_get(&nets, "default"), "shop_default");
+	kvv_free(&nets);
+
+	/* ports and labels are queryable */
+	CHECK_INT(sqlite3_exec(s->db,
+	                       "SELECT 1 FROM release_ports WHERE host_ip = '127.0.0.1' AND"
+	                       " host_port = 8080 AND container_port = 80 AND protocol = 'tcp'",
+	                       NULL, NULL, NULL),
+	          SQLITE_OK);
+	{
+		sqlite3_stmt *st = NULL;
+
+		sqlite3_prepare_v2(
+		        s->db,
+		        "SELECT (SELECT count(*) FROM release_ports WHERE host_port = 8080"
+		        " AND container_port = 80), (SELECT value FROM release_labels"
+		        " WHERE key = 'team')",
+		        -1, &st, NULL);
+		CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+		CHECK_INT(sqlite3_column_int(st, 0), 1);
+		CHECK_STR((const char *)sqlite3_column_text(st, 1), "payments");
+		sqlite3_finalize(st);
+	}
+
+	/* list: newest first, by project, with a limit */
+	id2 = begin(s, "shop", "host1", 43);
+	CHECK_INT(store_release_finish(s, id2, RELEASE_SUCCEEDED, NULL, &err), 0);
+	CHECK_INT(begin(s, "other", "host1", 44), 3);
+	CHECK_INT(store_release_list(&list, &n, s, "shop", 0, &err), 0);
+	CHECK_INT(n, 2);
+	if (n == 2) {
+		CHECK_INT(list[0].id, id2);
+		CHECK_STR(list[0].status, "succeeded");
+		CHECK(list[0].message == NULL);
+		CHECK_INT(list[1].id, id);
+	}
+	store_release_list_free(list, n);
+	CHECK_INT(store_release_list(&list, &n, s, NULL, 1, &err), 0);
+	CHECK_INT(n, 1);
+	if (n == 1)
+		CHECK_STR(list[0].project, "other");
+	store_release_list_free(list, n);
+	CHECK_INT(store_release_list(&list, &n, s, "nope", 0, &err), 0);
+	CHECK_INT(n, 0);
+	store_release_list_free(list, n);
+
+	CHECK_INT(store_release_get(&r, s, 999, &err), ERR_NOTFOUND);
+	err_clear(&err);
+	CHECK_INT(store_release_finish(s, 999, RELEASE_FAILED, NULL, &err), ERR_NOTFOUND);
+	err_clear(&err);
+	CHECK_INT(store_release_finish(s, id, RELEASE_RUNNING, NULL, &err), ERR_INVALID);
+	project_clear(&p, &svc, &port);
+	store_free(s);
+}
+
+static void test_store__secrets_fingerprint_only(void)
+{
+	char *dir = tmpdir_new();
+	char db[512], wal[512];
+	char fp[HASH_FINGERPRINT_SIZE];
+	struct store *s = NULL;
+	struct err err = ERR_INIT;
+	struct project p;
+	struct service svc;
+	struct svc_port port;
+	int64_t id;
+
+	CHECK(dir != NULL);
+	if (!dir)
+		return;
+	snprintf(db, sizeof(db), "%s/%s", dir, STORE_DB_NAME);
+	snprintf(wal, sizeof(wal), "%s/%s-wal", dir, STORE_DB_NAME);
+	project_build(&p, &svc, &port);
+	CHECK_INT(store_open(&s, dir, &err), 0);
+	if (!s)
+		goto out;
+	id = begin(s, "shop", "host1", 1);
+	CHECK_INT(store_release_service_add(s, id, &p, &svc, "h", "{}", &err), 0);
+	/* a failing snapshot (same service twice) rolls back as a whole */
+	CHECK_INT(store_release_service_add(s, id, &p, &svc, "h", "{}", &err), ERR_STORE);
+	err_clear(&err);
+	/* nests inside a caller's transaction */
+	CHECK_INT(store_exec(s, "BEGIN IMMEDIATE", &err), 0);
+	svc.name[0] = 'W';
+	CHECK_INT(store_release_service_add(s, id, &p, &svc, "h", "{}", &err), 0);
+	CHECK_INT(store_exec(s, "ROLLBACK", &err), 0);
+	svc.name[0] = 'w';
+	CHECK_INT(store_release_finish(s, id, RELEASE_SUCCEEDED, NULL, &err), 0);
+	store_free(s);
+	s = NULL;
+
+	CHECK_INT(raw_int(db, "SELECT count(*) FROM release_services"), 1);
+	CHECK_INT(raw_int(db, "SELECT count(*) FROM release_env"), 3);
+	CHECK_INT(raw_int(db, "SELECT count(*) FROM release_ports"), 1);
+	CHECK_INT(raw_int(db, "SELECT count(*) FROM release_env WHERE is_secret = 1"
+	                      " AND value IS NULL AND fingerprint LIKE 'sha256:%'"),
+	          2);
+	CHECK_INT(raw_int(db,
+	                  "SELECT count(*) FROM release_env WHERE key = 'MODE'"
+	                  " AND value = 'production' AND fingerprint IS NULL AND is_secret = 0"),
+	          1);
+	hash_fingerprint(fp, SECRET_VALUE);
+	{
+		char sql[256];
+
+		snprintf(sql, sizeof(sql),
+		         "SELECT count(*) FROM release_env WHERE key = 'DB_PASSWORD'"
+		         " AND fingerprint = '%s'",
+		         fp);
+		CHECK_INT(raw_int(db, sql), 1);
+	}
+	/* not a byte of either secret anywhere in the files */
+	CHECK_INT(file_contains(db, SECRET_VALUE), 0);
+	CHECK_INT(file_contains(db, "sk_live_listed_secret_99"), 0);
+	CHECK_INT(file_contains(wal, SECRET_VALUE), 0);
+	CHECK_INT(file_contains(db, "production"), 1); /* the scan does see plain values */
+out:
+	project_clear(&p, &svc, &port);
+	tmpdir_remove(dir);
+	free(dir);
+}
+
+static void test_store__latest_by_status(void)
+{
+	struct store *s = open_memory();
+	struct err err = ERR_INIT;
+	struct store_release_info info = {
+		.project = "shop",
+		.kind = "rollback",
+		.source_kind = "dir",
+		.source = "dir:abc",
+		.who = "bob",
+		.host = "h",
+		.pid = 7,
+		.rollback_of = 1,
+	};
+	struct store_release r;
+	int64_t a, b, c, id = -1;
+
+	if (!s)
+		return;
+	CHECK_INT(store_release_latest(&id, s, "shop", NULL, &err), 0);
+	CHECK_INT(id, 0);
+	a = begin(s, "shop", "h", 1);
+	b = begin(s, "shop", "h", 1);
+	CHECK_INT(store_release_begin(&c, s, &info, &err), 0);
+	begin(s, "other", "h", 1);
+	CHECK_INT(store_release_finish(s, a, RELEASE_SUCCEEDED, NULL, &err), 0);
+	CHECK_INT(store_release_finish(s, b, RELEASE_FAILED, "boom", &err), 0);
+	CHECK_INT(store_release_latest(&id, s, "shop", NULL, &err), 0);
+	CHECK_INT(id, c);
+	CHECK_INT(store_release_latest(&id, s, "shop", "succeeded", &err), 0);
+	CHECK_INT(id, a);
+	CHECK_INT(store_release_latest(&id, s, "shop", "failed", &err), 0);
+	CHECK_INT(id, b);
+	CHECK_INT(store_release_latest(&id, s, "shop", "rolled_back", &err), 0);
+	CHECK_INT(id, 0);
+	CHECK_INT(store_release_get(&r, s, c, &err), 0);
+	CHECK_STR(r.kind, "rollback");
+	CHECK_INT(r.rollback_of, 1);
+	CHECK(r.ref == NULL && r.subject == NULL);
+	store_release_release(&r);
+	/* the schema refuses a kind it does not know */
+	info.kind = "deploy";
+	CHECK_INT(store_release_begin(&c, s, &info, &err), ERR_STORE);
+	CHECK_STR(store_status_name(RELEASE_ROLLED_BACK), "rolled_back");
+	CHECK_STR(store_status_name(RELEASE_INTERRUPTED), "interrupted");
+	store_free(s);
+}
+
+static long dead_pid(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	CHECK(pid > 0);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return (long)pid;
+}
+
+static void test_store__mark_interrupted(void)
+{
+	long gone = dead_pid(); /* before opening: the child must not inherit the store */
+	struct store *s = open_memory();
+	struct err err = ERR_INIT;
+	struct store_release r;
+	int64_t dead, self, alive, other, done;
+	unsigned n = 99;
+	char want[256];
+	sqlite3_stmt *st = NULL;
+
+	if (!s)
+		return;
+	dead = begin(s, "shop", "host1", gone);
+	self = begin(s, "shop", "host1", (long)getpid());
+	alive = begin(s, "shop", "host1", (long)getppid());
+	other = begin(s, "shop", "host2", gone);
+	done = begin(s, "shop", "host1", gone);
+	CHECK_INT(store_release_finish(s, done, RELEASE_SUCCEEDED, NULL, &err), 0);
+
+	CHECK_INT(store_mark_interrupted(&n, s, "host1", &err), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(store_release_get(&r, s, dead, &err), 0);
+	CHECK_STR(r.status, "interrupted");
+	CHECK(r.finished_at != NULL);
+	snprintf(want, sizeof(want), "interrupted: process %ld on host1 is gone", gone);
+	CHECK_STR(r.message, want);
+	store_release_release(&r);
+	CHECK_INT(store_release_get(&r, s, self, &err), 0);
+	CHECK_STR(r.status, "running");
+	store_release_release(&r);
+	CHECK_INT(store_release_get(&r, s, alive, &err), 0);
+	CHECK_STR(r.status, "running");
+	store_release_release(&r);
+	CHECK_INT(store_release_get(&r, s, other, &err), 0);
+	CHECK_STR(r.status, "running");
+	store_release_release(&r);
+	CHECK_INT(store_release_get(&r, s, done, &err), 0);
+	CHECK_STR(r.status, "succeeded");
+	store_release_release(&r);
+
+	/* one event for the one release */
+	CHECK_INT(sqlite3_prepare_v2(s->db, "SELECT project, kind, message, at FROM events", -1,
+	                             &st, NULL),
+	          SQLITE_OK);
+	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(st, 0), "shop");
+	CHECK_STR((const char *)sqlite3_column_text(st, 1), "interrupted");
+	CHECK(strstr((const char *)sqlite3_column_text(st, 2), want) != NULL);
+	CHECK_INT(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+
+	/* a second pass finds nothing new */
+	CHECK_INT(store_mark_interrupted(&n, s, "host1", &err), 0);
+	CHECK_INT(n, 0);
+	store_free(s);
+}
+
+static void test_store__events(void)
+{
+	struct store *s = open_memory();
+	struct err err = ERR_INIT;
+	sqlite3_stmt *st = NULL;
+
+	if (!s)
+		return;
+	CHECK_INT(store_event_add(s, "shop", "lock-takeover", "took the lock from pid 12", &err),
+	          0);
+	CHECK_INT(store_event_add(s, NULL, "note", "global", &err), 0);
+	CHECK_INT(sqlite3_prepare_v2(
+	                  s->db, "SELECT id, project, kind, message, at FROM events ORDER BY id",
+	                  -1, &st, NULL),
+	          SQLITE_OK);
+	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(st, 0), 1);
+	CHECK_STR((const char *)sqlite3_column_text(st, 1), "shop");
+	CHECK_STR((const char *)sqlite3_column_text(st, 2), "lock-takeover");
+	CHECK_STR((const char *)sqlite3_column_text(st, 3), "took the lock from pid 12");
+	CHECK_INT(strlen((const char *)sqlite3_column_text(st, 4)), 20);
+	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	CHECK_INT(sqlite3_column_type(st, 1), SQLITE_NULL);
+	CHECK_INT(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	store_free(s);
+}
+
+int main(void)
+{
+	RUN(test_store__migrations_set_user_version);
+	RUN(test_store__migrate_table);
+	RUN(test_store__open_dir_modes_and_reopen);
+	RUN(test_store__open_errors);
+	RUN(test_store__release_round_trip);
+	RUN(test_store__secrets_fingerprint_only);
+	RUN(test_store__latest_by_status);
+	RUN(test_store__mark_interrupted);
+	RUN(test_store__events);
+	return CHECK_DONE();
+}
