@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# deps.sh: installs what deployctl needs to build, test and run on Debian 12,
+# as root, with apt-get. Skips apt entirely when everything is already there.
+set -euo pipefail
+
+pkgs=(build-essential cmake pkgconf git ca-certificates curl python3 sqlite3
+	libyaml-dev libcurl4-openssl-dev libjansson-dev libgit2-dev libsqlite3-dev libssl-dev
+	docker.io valgrind clang-format iproute2)
+[ "${WITH_STACK_IMAGES:-0}" = 1 ] && pkgs+=(debootstrap)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+[ "$(id -u)" = 0 ] || { echo "deps.sh: missing ${missing[*]}; run as root to install" >&2; exit 1; }
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

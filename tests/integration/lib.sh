@@ -1,0 +1,131 @@
+# lib.sh - shared set-up for the integration tests (sourced, not run).
+#
+# Each test gets its own project name, state directory, git repository and
+# Docker objects (labelled io.deployctl.project=$PROJECT), all removed by an
+# EXIT trap. Containers are reached only through ports published on
+# 127.0.0.1. Every wait is bounded.
+set -u
+
+: "${SRCDIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${DEPLOYCTL:=$SRCDIR/build/deployctl}"
+TEST_NAME=$(basename "$0" .sh)
+
+fail() {
+	echo "FAIL $TEST_NAME: $*" >&2
+	exit 1
+}
+
+skip() {
+	echo "SKIP $TEST_NAME: $*" >&2
+	exit 77
+}
+
+# A daemon is needed; the harness starts one when none answers. Under CI a
+# missing daemon is a failure, never a skip.
+if ! docker version >/dev/null 2>&1; then
+	bash "$SRCDIR/scripts/ensure-dockerd.sh" >/dev/null 2>&1 || true
+fi
+if ! docker version >/dev/null 2>&1; then
+	[ "${CI:-}" = true ] && fail "no Docker daemon answers"
+	skip "no Docker daemon answers"
+fi
+bash "$SRCDIR/tests/images/build.sh" >/dev/null || fail "cannot build the test images"
+
+PROJECT="t$(printf '%s' "$TEST_NAME" | tr -cd '0-9')x$$"
+WORK=$(mktemp -d "/tmp/deployctl-$TEST_NAME.XXXXXX")
+STATE="$WORK/state"
+REPO="$WORK/repo"
+OUT="$WORK/out"
+ERR="$WORK/err"
+
+cleanup() {
+	local ids
+	ids=$(docker ps -aq --filter "label=io.deployctl.project=$PROJECT")
+	[ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
+	ids=$(docker network ls -q --filter "label=io.deployctl.project=$PROJECT")
+	[ -n "$ids" ] && docker network rm $ids >/dev/null 2>&1
+	ids=$(docker volume ls -q --filter "label=io.deployctl.project=$PROJECT")
+	[ -n "$ids" ] && docker volume rm $ids >/dev/null 2>&1
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+git init -q "$REPO"
+git -C "$REPO" config user.email test@deployctl.invalid
+git -C "$REPO" config user.name test
+mkdir -p "$REPO/manifests"
+
+# A free TCP port on 127.0.0.1, for publishing.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# write_manifest FILE <<EOF ... : into manifests/ of the test repository.
+write_manifest() {
+	cat >"$REPO/manifests/$1"
+}
+
+commit() {
+	git -C "$REPO" add -A && git -C "$REPO" commit -qm "${1:-change}" >/dev/null
+}
+
+# dctl ARGS...: deployctl on this test's state, stdout in $OUT, stderr in $ERR, status returned.
+dctl() {
+	"$DEPLOYCTL" --state "$STATE" "$@" >"$OUT" 2>"$ERR"
+}
+
+apply() {
+	dctl apply --repo "$REPO" "$@"
+}
+
+# expect_status N CMD...: run dctl with CMD, fail unless it exits N.
+expect_status() {
+	local want=$1 got
+	shift
+	dctl "$@"
+	got=$?
+	if [ "$got" != "$want" ]; then
+		echo "--- stdout"; cat "$OUT"; echo "--- stderr"; cat "$ERR"
+		fail "deployctl $* exited $got, expected $want"
+	fi
+}
+
+expect_out() {
+	grep -qE -- "$1" "$OUT" || { cat "$OUT" "$ERR"; fail "stdout lacks /$1/"; }
+}
+
+expect_err() {
+	grep -qE -- "$1" "$ERR" || { cat "$OUT" "$ERR"; fail "stderr lacks /$1/"; }
+}
+
+# ID of a service's container (replica 1 unless given).
+cid() {
+	docker ps -aq --no-trunc --filter "label=io.deployctl.project=$PROJECT" \
+		--filter "label=io.deployctl.service=$1" --filter "label=io.deployctl.replica=${2:-1}"
+}
+
+count_containers() {
+	docker ps -aq --filter "label=io.deployctl.project=$PROJECT" ${1:+--filter "label=io.deployctl.service=$1"} | wc -l
+}
+
+# http_get PORT PATH: body of a GET to 127.0.0.1, retried for up to 10 s.
+http_get() {
+	local i
+	for i in $(seq 1 50); do
+		if curl -fsS --max-time 2 "http://127.0.0.1:$1$2" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+# Docker events for this project between two times (unix seconds, fractional ok).
+events_between() {
+	docker events --since "$1" --until "$2" \
+		--filter "label=io.deployctl.project=$PROJECT" --format '{{.Type}} {{.Action}}'
+}
+
+now() {
+	date +%s.%N
+}
