@@ -1,0 +1,388 @@
+/*
+ * docker_create.c - the POST /containers/create body (Config, HostConfig,
+ * NetworkingConfig) and the network connect bodies built from one service
+ * of the model. Pure: no daemon needed, so unit tests check the JSON.
+ */
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deployctl/docker.h"
+#include "deployctl/docker_internal.h"
+#include "deployctl/err.h"
+#include "deployctl/model.h"
+
+/* A jansson setter failed: only allocation can make these fail here. */
+#define SET(obj, key, val)                                                                  \
+	do {                                                                                 \
+		if (json_object_set_new((obj), (key), (val)) < 0)                            \
+			goto nomem;                                                          \
+	} while (0)
+
+static json_t *strv_json(const struct strv *v)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < v->n; i++)
+		if (json_array_append_new(a, json_string(v->v[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static json_t *kvv_json(const struct kvv *k)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; o && i < k->n; i++)
+		if (json_object_set_new(o, k->v[i].key, json_string(k->v[i].value)) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	return o;
+}
+
+/* Endpoint settings for one of the service's networks: Aliases = [service] + aliases. */
+static json_t *endpoint_json(const struct service *s, const struct svc_network *net)
+{
+	json_t *ep = json_object(), *aliases = json_array();
+	size_t i;
+
+	if (!ep || !aliases || json_array_append_new(aliases, json_string(s->name)) < 0)
+		goto fail;
+	for (i = 0; i < net->aliases.n; i++) {
+		if (!strcmp(net->aliases.v[i], s->name))
+			continue;
+		if (json_array_append_new(aliases, json_string(net->aliases.v[i])) < 0)
+			goto fail;
+	}
+	if (json_object_set_new(ep, "Aliases", aliases) < 0) {
+		aliases = NULL;
+		goto fail;
+	}
+	return ep;
+fail:
+	json_decref(aliases);
+	json_decref(ep);
+	return NULL;
+}
+
+static int network_id(const char **out, const struct docker_create *c, size_t i, struct err *err)
+{
+	const char *key = c->service->networks[i].name;
+	const char *id = c->network_ids ? kvv_get(c->network_ids, key) : NULL;
+
+	if (!id)
+		return err_set(err, ERR_INVALID, "service '%s': network '%s' has no docker id",
+			       c->service->name, key);
+	*out = id;
+	return 0;
+}
+
+static json_t *env_json(const struct kvv *env)
+{
+	json_t *a = json_array();
+	size_t i;
+	char *kv;
+
+	for (i = 0; a && i < env->n; i++) {
+		size_t len = strlen(env->v[i].key) + strlen(env->v[i].value) + 2;
+
+		kv = malloc(len);
+		if (!kv)
+			goto fail;
+		snprintf(kv, len, "%s=%s", env->v[i].key, env->v[i].value);
+		if (json_array_append_new(a, json_string(kv)) < 0) {
+			free(kv);
+			goto fail;
+		}
+		free(kv);
+	}
+	return a;
+fail:
+	json_decref(a);
+	return NULL;
+}
+
+/* ExposedPorts into config, PortBindings into host. 0 or -1 (no memory). */
+static int ports_json(json_t *config, json_t *host, const struct service *s)
+{
+	json_t *exposed = json_object(), *bindings = json_object();
+	size_t i;
+
+	if (!exposed || !bindings)
+		goto fail;
+	for (i = 0; i < s->nports; i++) {
+		const struct svc_port *pt = &s->ports[i];
+		char key[32], hp[16];
+		json_t *list, *b;
+
+		snprintf(key, sizeof(key), "%u/%s", pt->container_port, pt->protocol);
+		if (pt->host_port)
+			snprintf(hp, sizeof(hp), "%u", pt->host_port);
+		else
+			hp[0] = '\0';
+		if (json_object_set_new(exposed, key, json_object()) < 0)
+			goto fail;
+		list = json_object_get(bindings, key);
+		if (!list) {
+			list = json_array();
+			if (json_object_set_new(bindings, key, list) < 0)
+				goto fail;
+		}
+		b = json_pack("{s:s, s:s}", "HostIp", pt->host_ip ? pt->host_ip : "", "HostPort",
+			      hp);
+		if (json_array_append_new(list, b) < 0)
+			goto fail;
+	}
+	if (s->nports) {
+		if (json_object_set_new(config, "ExposedPorts", exposed) < 0) {
+			exposed = NULL;
+			goto fail;
+		}
+		if (json_object_set_new(host, "PortBindings", bindings) < 0)
+			return -1;
+		return 0;
+	}
+fail:
+	json_decref(exposed);
+	json_decref(bindings);
+	return s->nports ? -1 : 0;
+}
+
+static json_t *mounts_json(const struct docker_create *c)
+{
+	const struct service *s = c->service;
+	json_t *a = json_array(), *m = NULL;
+	char *vname = NULL;
+	size_t i;
+
+	for (i = 0; a && i < s->nmounts; i++) {
+		const struct svc_mount *mt = &s->mounts[i];
+		static const char *const types[] = { "volume", "bind", "tmpfs" };
+		const char *src = NULL;
+
+		if (mt->type == MOUNT_VOLUME && mt->source) {
+			vname = model_volume_docker_name(c->project, mt->source);
+			if (!vname)
+				goto fail;
+			src = vname;
+		} else if (mt->type == MOUNT_BIND) {
+			src = mt->source;
+		}
+		m = json_pack("{s:s, s:s, s:b}", "Type", types[mt->type], "Target", mt->target,
+			      "ReadOnly", mt->read_only);
+		if (!m || (src && json_object_set_new(m, "Source", json_string(src)) < 0) ||
+		    json_array_append(a, m) < 0)
+			goto fail;
+		json_decref(m);
+		m = NULL;
+		free(vname);
+		vname = NULL;
+	}
+	return a;
+fail:
+	free(vname);
+	json_decref(m);
+	json_decref(a);
+	return NULL;
+}
+
+static json_t *tmpfs_json(const struct strv *tmpfs)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; o && i < tmpfs->n; i++) {
+		const char *colon = strchr(tmpfs->v[i], ':');
+		size_t len = colon ? (size_t)(colon - tmpfs->v[i]) : strlen(tmpfs->v[i]);
+		json_t *path = json_stringn(tmpfs->v[i], len);
+
+		if (!path || json_object_set_new(o, json_string_value(path),
+						 json_string(colon ? colon + 1 : "")) < 0) {
+			json_decref(path);
+			json_decref(o);
+			return NULL;
+		}
+		json_decref(path);
+	}
+	return o;
+}
+
+static json_t *restart_json(const char *restart)
+{
+	const char *r = restart ? restart : "no";
+	long long max = 0;
+
+	if (!strncmp(r, "on-failure:", 11)) {
+		max = strtoll(r + 11, NULL, 10);
+		return json_pack("{s:s, s:I}", "Name", "on-failure", "MaximumRetryCount",
+				 (json_int_t)max);
+	}
+	return json_pack("{s:s, s:I}", "Name", r, "MaximumRetryCount", (json_int_t)0);
+}
+
+static json_t *health_json(const struct svc_health *h)
+{
+	json_t *o;
+
+	if (h->disable)
+		return json_pack("{s:[s]}", "Test", "NONE");
+	o = json_pack("{s:I, s:I, s:I, s:i}", "Interval", (json_int_t)h->interval_ns, "Timeout",
+		      (json_int_t)h->timeout_ns, "StartPeriod", (json_int_t)h->start_period_ns,
+		      "Retries", h->retries);
+	if (o && h->test.n && json_object_set_new(o, "Test", strv_json(&h->test)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *labels_json(const struct docker_create *c)
+{
+	const struct service *s = c->service;
+	json_t *o = kvv_json(&s->labels);
+	char replica[16];
+
+	snprintf(replica, sizeof(replica), "%u", c->replica);
+	if (!o)
+		return NULL;
+	SET(o, LABEL_PROJECT, json_string(c->project->name));
+	SET(o, LABEL_SERVICE, json_string(s->name));
+	SET(o, LABEL_RELEASE, json_string(c->release ? c->release : ""));
+	SET(o, LABEL_SPEC_HASH, json_string(c->spec_hash ? c->spec_hash : ""));
+	SET(o, LABEL_REPLICA, json_string(replica));
+	SET(o, "io.deployctl.image", json_string(s->image ? s->image : ""));
+	return o;
+nomem:
+	json_decref(o);
+	return NULL;
+}
+
+static int host_config(json_t *host, const struct docker_create *c)
+{
+	const struct service *s = c->service;
+	json_t *log;
+
+	SET(host, "Mounts", mounts_json(c));
+	if (s->tmpfs.n)
+		SET(host, "Tmpfs", tmpfs_json(&s->tmpfs));
+	SET(host, "RestartPolicy", restart_json(s->restart));
+	if (s->cap_add.n)
+		SET(host, "CapAdd", strv_json(&s->cap_add));
+	if (s->cap_drop.n)
+		SET(host, "CapDrop", strv_json(&s->cap_drop));
+	SET(host, "ReadonlyRootfs", json_boolean(s->read_only));
+	if (s->init)
+		SET(host, "Init", json_true());
+	if (s->extra_hosts.n)
+		SET(host, "ExtraHosts", strv_json(&s->extra_hosts));
+	if (s->nano_cpus)
+		SET(host, "NanoCpus", json_integer(s->nano_cpus));
+	if (s->memory_bytes)
+		SET(host, "Memory", json_integer(s->memory_bytes));
+	if (s->logging.driver) {
+		log = json_pack("{s:s, s:o}", "Type", s->logging.driver, "Config",
+				kvv_json(&s->logging.options));
+		SET(host, "LogConfig", log);
+	}
+	return 0;
+nomem:
+	return -1;
+}
+
+int docker_create_body(char **out, const struct docker_create *c, struct err *err)
+{
+	const struct service *s = c->service;
+	json_t *body = json_object(), *host = json_object(), *eps = NULL;
+	const char *net_id = NULL;
+	char *text;
+	int rc;
+
+	if (!body || !host)
+		goto nomem;
+	if (!s->image_id) {
+		rc = err_set(err, ERR_INVALID, "service '%s': image '%s' is not resolved",
+			     s->name, s->image ? s->image : "");
+		goto out;
+	}
+	if (s->nnetworks) {
+		rc = network_id(&net_id, c, 0, err);
+		if (rc < 0)
+			goto out;
+	}
+	SET(body, "Image", json_string(s->image_id));
+	if (s->has_command)
+		SET(body, "Cmd", strv_json(&s->command));
+	if (s->has_entrypoint)
+		SET(body, "Entrypoint", strv_json(&s->entrypoint));
+	SET(body, "Env", env_json(&s->env));
+	SET(body, "Labels", labels_json(c));
+	if (s->user)
+		SET(body, "User", json_string(s->user));
+	if (s->working_dir)
+		SET(body, "WorkingDir", json_string(s->working_dir));
+	if (s->hostname)
+		SET(body, "Hostname", json_string(s->hostname));
+	if (s->stop_signal)
+		SET(body, "StopSignal", json_string(s->stop_signal));
+	if (s->stop_grace_ns >= 0)
+		SET(body, "StopTimeout",
+		    json_integer((s->stop_grace_ns + 999999999) / 1000000000));
+	if (s->health.set)
+		SET(body, "Healthcheck", health_json(&s->health));
+	if (ports_json(body, host, s) < 0 || host_config(host, c) < 0)
+		goto nomem;
+	if (net_id) {
+		/* Refer to the network by ID: names can be duplicated (CheckDuplicate was off). */
+		SET(host, "NetworkMode", json_string(net_id));
+		eps = json_object();
+		if (!eps)
+			goto nomem;
+		SET(eps, net_id, endpoint_json(s, &s->networks[0]));
+		SET(body, "NetworkingConfig", json_pack("{s:O}", "EndpointsConfig", eps));
+	}
+	if (json_object_set(body, "HostConfig", host) < 0)
+		goto nomem;
+	text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!text)
+		goto nomem;
+	*out = text;
+	rc = 0;
+	goto out;
+nomem:
+	rc = err_set(err, ERR_NOMEM, "out of memory");
+out:
+	json_decref(eps);
+	json_decref(host);
+	json_decref(body);
+	return rc;
+}
+
+int docker_connect_body(char **out, const char **net_id_out, const struct docker_create *c,
+			size_t i, const char *container_id, struct err *err)
+{
+	const struct service *s = c->service;
+	json_t *body = NULL;
+	const char *net_id;
+	char *text;
+	int rc;
+
+	rc = network_id(&net_id, c, i, err);
+	if (rc < 0)
+		return rc;
+	body = json_pack("{s:s, s:o}", "Container", container_id, "EndpointConfig",
+			 endpoint_json(s, &s->networks[i]));
+	text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(body);
+	if (!text)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	*out = text;
+	*net_id_out = net_id;
+	return 0;
+}

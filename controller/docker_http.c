@@ -1,0 +1,329 @@
+/*
+ * docker_http.c - the transport to the Docker Engine: one libcurl easy
+ * handle per struct docker over the Unix socket (keep-alive reused), API
+ * version negotiation from GET /_ping, call counting, and turning HTTP
+ * errors into struct err with the daemon's own message.
+ */
+#include <ctype.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "deployctl/buf.h"
+#include "deployctl/docker.h"
+#include "deployctl/docker_internal.h"
+#include "deployctl/err.h"
+
+#define DOCKER_CONNECT_TIMEOUT_S 3L
+
+struct docker {
+	CURL *curl;
+	char *socket;
+	char version[16];      /* negotiated, e.g. "1.41" */
+	char daemon_version[16]; /* Api-Version header of the last /_ping */
+	unsigned calls;
+	unsigned mutating;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static size_t docker_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct buf *b = userdata;
+	size_t len = size * nmemb;
+
+	if (buf_add(b, ptr, len) < 0)
+		return 0; /* curl fails the transfer with CURLE_WRITE_ERROR */
+	return len;
+}
+
+static size_t docker_header_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct docker *d = userdata;
+	size_t len = size * nmemb, i = 0, j = 0;
+	static const char name[] = "api-version:";
+
+	if (len > sizeof(name) - 1 && !strncasecmp(ptr, name, sizeof(name) - 1)) {
+		i = sizeof(name) - 1;
+		while (i < len && (ptr[i] == ' ' || ptr[i] == '\t'))
+			i++;
+		while (i < len && j < sizeof(d->daemon_version) - 1 &&
+		       (isdigit((unsigned char)ptr[i]) || ptr[i] == '.'))
+			d->daemon_version[j++] = ptr[i++];
+		d->daemon_version[j] = '\0';
+	}
+	return len;
+}
+
+/* Compare "1.41"-style versions numerically. */
+static int docker_version_cmp(const char *a, const char *b)
+{
+	unsigned long amaj, amin, bmaj, bmin;
+	char *end;
+
+	amaj = strtoul(a, &end, 10);
+	amin = *end == '.' ? strtoul(end + 1, NULL, 10) : 0;
+	bmaj = strtoul(b, &end, 10);
+	bmin = *end == '.' ? strtoul(end + 1, NULL, 10) : 0;
+	if (amaj != bmaj)
+		return amaj < bmaj ? -1 : 1;
+	if (amin != bmin)
+		return amin < bmin ? -1 : 1;
+	return 0;
+}
+
+/* Copy the one-line, printable form of s into out (control characters become spaces). */
+static void docker_oneline(char *out, size_t size, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < size - 1; i++)
+		out[i] = iscntrl((unsigned char)s[i]) ? ' ' : s[i];
+	out[i] = '\0';
+	while (i > 0 && out[i - 1] == ' ')
+		out[--i] = '\0';
+}
+
+int docker_request(long *status, struct buf *resp, struct docker *d, const char *method,
+		   const char *path, const char *body, long timeout_s, struct err *err)
+{
+	struct curl_slist *headers = NULL;
+	struct buf url;
+	bool is_get = !strcmp(method, "GET"), is_post = !strcmp(method, "POST");
+	CURLcode cc;
+	int rc;
+
+	buf_init(&url, 0);
+	if (buf_puts(&url, "http://localhost") < 0 ||
+	    (strcmp(path, "/_ping") && buf_printf(&url, "/v%s", d->version) < 0) ||
+	    buf_puts(&url, path) < 0) {
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (body) {
+		headers = curl_slist_append(NULL, "Content-Type: application/json");
+		if (!headers) {
+			rc = err_set(err, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	buf_reset(resp);
+	d->errbuf[0] = '\0';
+	d->calls++;
+	if (!is_get)
+		d->mutating++;
+
+	curl_easy_setopt(d->curl, CURLOPT_URL, url.ptr);
+	curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, resp);
+	curl_easy_setopt(d->curl, CURLOPT_TIMEOUT, timeout_s > 0 ? timeout_s : DOCKER_TIMEOUT_S);
+	if (is_get) {
+		curl_easy_setopt(d->curl, CURLOPT_HTTPGET, 1L);
+		curl_easy_setopt(d->curl, CURLOPT_CUSTOMREQUEST, NULL);
+	} else {
+		curl_easy_setopt(d->curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDS, body ? body : "");
+		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body) : 0));
+		curl_easy_setopt(d->curl, CURLOPT_CUSTOMREQUEST, is_post ? NULL : method);
+	}
+	cc = curl_easy_perform(d->curl);
+	curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, NULL);
+	if (cc != CURLE_OK) {
+		const char *why = d->errbuf[0] ? d->errbuf : curl_easy_strerror(cc);
+
+		if (resp->toobig)
+			rc = err_set(err, ERR_DOCKER, "docker: %s %s: response larger than %u bytes",
+				     method, path, (unsigned)DOCKER_RESPONSE_CAP);
+		else if (cc == CURLE_COULDNT_CONNECT)
+			rc = err_set(err, ERR_UNREACHABLE, "cannot reach docker at '%s': %s",
+				     d->socket, why);
+		else
+			rc = err_set(err, ERR_DOCKER, "docker: %s %s: %s", method, path, why);
+		goto out;
+	}
+	curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, status);
+	rc = 0;
+out:
+	curl_slist_free_all(headers);
+	buf_release(&url);
+	return rc;
+}
+
+int docker_http_check(long status, const struct buf *resp, const char *what, struct err *err)
+{
+	json_t *root;
+	const char *msg = NULL;
+	char line[400];
+	int rc;
+
+	if (status < 400)
+		return 0;
+	root = json_loadb(resp->ptr, resp->len, 0, NULL);
+	if (root)
+		msg = json_string_value(json_object_get(root, "message"));
+	if (!msg)
+		msg = resp->len ? resp->ptr : "no message";
+	docker_oneline(line, sizeof(line), msg);
+	if (status == 404)
+		rc = err_set(err, ERR_NOTFOUND, "docker: %s: %s", what, line);
+	else
+		rc = err_set(err, ERR_DOCKER, "docker: %s: %s", what, line);
+	json_decref(root);
+	return rc;
+}
+
+int docker_call(struct buf *resp, struct docker *d, const char *method, const char *path,
+		const char *body, long timeout_s, const char *what, struct err *err)
+{
+	long status = 0;
+	int rc = docker_request(&status, resp, d, method, path, body, timeout_s, err);
+
+	if (rc < 0)
+		return rc;
+	return docker_http_check(status, resp, what, err);
+}
+
+int docker_urlencode(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		int rc;
+
+		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+			rc = buf_putc(b, (char)c);
+		} else {
+			char enc[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+			rc = buf_add(b, enc, 3);
+		}
+		if (rc < 0)
+			return ERR_NOMEM;
+	}
+	return 0;
+}
+
+int docker_filter_query(struct buf *b, const char *key, const char *const *values, size_t n)
+{
+	json_t *root = json_object(), *arr = json_array();
+	char *text = NULL;
+	size_t i;
+	int rc = ERR_NOMEM;
+
+	if (!root || !arr)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(arr, json_string(values[i])) < 0)
+			goto out;
+	if (json_object_set(root, key, arr) < 0)
+		goto out;
+	text = json_dumps(root, JSON_COMPACT);
+	if (!text || buf_puts(b, "filters=") < 0 || docker_urlencode(b, text) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(text);
+	json_decref(arr);
+	json_decref(root);
+	return rc;
+}
+
+/* Pick the socket path from host, $DOCKER_HOST or the default; new string. */
+static int docker_socket_path(char **out, const char *host, struct err *err)
+{
+	static const char unix_prefix[] = "unix://";
+	char *path;
+
+	if (!host || !*host)
+		host = getenv("DOCKER_HOST");
+	if (!host || !*host)
+		host = "unix://" DOCKER_DEFAULT_SOCKET;
+	if (strncmp(host, unix_prefix, sizeof(unix_prefix) - 1) || !host[sizeof(unix_prefix) - 1])
+		return err_set(err, ERR_INVALID,
+			       "docker host '%s': only unix sockets are supported (unix:///path)",
+			       host);
+	path = strdup(host + sizeof(unix_prefix) - 1);
+	if (!path)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	*out = path;
+	return 0;
+}
+
+int docker_open(struct docker **out, const char *host, struct err *err)
+{
+	struct docker *d = NULL;
+	struct buf resp;
+	long status = 0;
+	int rc;
+
+	buf_init(&resp, DOCKER_RESPONSE_CAP);
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = docker_socket_path(&d->socket, host, err);
+	if (rc < 0)
+		goto out;
+	d->curl = curl_easy_init();
+	if (!d->curl) {
+		rc = err_set(err, ERR_NOMEM, "cannot create a curl handle");
+		goto out;
+	}
+	snprintf(d->version, sizeof(d->version), "%s", DOCKER_API_MAX);
+	curl_easy_setopt(d->curl, CURLOPT_UNIX_SOCKET_PATH, d->socket);
+	curl_easy_setopt(d->curl, CURLOPT_ERRORBUFFER, d->errbuf);
+	curl_easy_setopt(d->curl, CURLOPT_CONNECTTIMEOUT, DOCKER_CONNECT_TIMEOUT_S);
+	curl_easy_setopt(d->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, docker_write_cb);
+	curl_easy_setopt(d->curl, CURLOPT_HEADERFUNCTION, docker_header_cb);
+	curl_easy_setopt(d->curl, CURLOPT_HEADERDATA, d);
+
+	rc = docker_request(&status, &resp, d, "GET", "/_ping", NULL, DOCKER_CONNECT_TIMEOUT_S, err);
+	if (rc < 0) {
+		/* Any transport failure on the first call means nothing answers there. */
+		if (rc == ERR_DOCKER) {
+			err->code = ERR_UNREACHABLE;
+			rc = ERR_UNREACHABLE;
+		}
+		goto out;
+	}
+	if (status != 200) {
+		rc = err_set(err, ERR_UNREACHABLE, "docker at '%s' answered /_ping with HTTP %ld",
+			     d->socket, status);
+		goto out;
+	}
+	if (d->daemon_version[0] && docker_version_cmp(d->daemon_version, DOCKER_API_MAX) < 0)
+		snprintf(d->version, sizeof(d->version), "%s", d->daemon_version);
+	*out = d;
+	d = NULL;
+	rc = 0;
+out:
+	buf_release(&resp);
+	docker_free(d);
+	return rc;
+}
+
+void docker_free(struct docker *d)
+{
+	if (!d)
+		return;
+	if (d->curl)
+		curl_easy_cleanup(d->curl);
+	free(d->socket);
+	free(d);
+}
+
+const char *docker_api_version(const struct docker *d)
+{
+	return d->version;
+}
+
+void docker_get_stats(struct docker_stats *out, const struct docker *d)
+{
+	out->calls = d->calls;
+	out->mutating = d->mutating;
+}

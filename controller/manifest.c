@@ -1,0 +1,957 @@
+/*
+ * manifest.c - the Compose loader's top level: read every manifest file,
+ * parse it to a node tree, merge the files (a service, network or volume
+ * may be defined once across all of them), read the top-level keys, then
+ * check, sort and hand over the model. Also the scalar helpers (typed values
+ * after interpolation, error reporting with key paths) that
+ * manifest_service.c and manifest_check.c share.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deployctl/manifest_internal.h"
+
+/* Where a service, network or volume was first defined, for "defined twice". */
+struct manifest_seen {
+	const char *section; /* "services", "networks", "volumes" */
+	const char *name;    /* borrowed from the model */
+	struct loc loc;
+};
+
+/* ---- reporting ---- */
+
+static void manifest_vreport(struct manifest_ctx *c, struct errlist *l, const struct mnode *n,
+			     const char *path, const char *fmt, va_list ap)
+{
+	char msg[400];
+
+	if (!l)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n)
+		errlist_add(l, ERR_INVALID, n->file, n->line, n->col, "%s: %s", path, msg);
+	else if (c->p->files.n)
+		errlist_add(l, ERR_INVALID, NULL, 0, 0, "%s: %s", path, msg);
+	else
+		errlist_add(l, ERR_INVALID, NULL, 0, 0, "%s: %s", path, msg);
+}
+
+void manifest_error(struct manifest_ctx *c, const struct mnode *n, const char *path,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	manifest_vreport(c, c->errs, n, path, fmt, ap);
+	va_end(ap);
+}
+
+void manifest_warn(struct manifest_ctx *c, const struct mnode *n, const char *path,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	manifest_vreport(c, c->warns, n, path, fmt, ap);
+	va_end(ap);
+}
+
+int manifest_nomem(struct manifest_ctx *c)
+{
+	if (!c->fatal) {
+		c->fatal = ERR_NOMEM;
+		errlist_add(c->errs, ERR_NOMEM, NULL, 0, 0, "out of memory");
+	}
+	return ERR_NOMEM;
+}
+
+const char *manifest_path_key(char *out, size_t size, const char *base, const char *key)
+{
+	if (base && *base)
+		snprintf(out, size, "%s.%s", base, key);
+	else
+		snprintf(out, size, "%s", key);
+	return out;
+}
+
+const char *manifest_path_index(char *out, size_t size, const char *base, size_t i)
+{
+	snprintf(out, size, "%s[%zu]", base, i);
+	return out;
+}
+
+const char *manifest_quote(char *out, size_t size, const struct mnode *n)
+{
+	const char *s = n && n->type == MNODE_SCALAR ? n->value : "";
+	size_t i, o = 0, max = size > 64 ? 64 : size;
+
+	if (!size)
+		return out;
+	for (i = 0; s[i] && o + 1 < max; i++)
+		out[o++] = isprint((unsigned char)s[i]) ? s[i] : '?';
+	if (s[i] && o >= 3)
+		memcpy(out + o - 3, "...", 3);
+	out[o] = '\0';
+	return out;
+}
+
+/* ---- typed scalars ---- */
+
+int manifest_expect(struct manifest_ctx *c, const struct mnode *n, enum mnode_type want,
+		    const char *path)
+{
+	static const char *const names[] = { "string", "sequence", "mapping" };
+
+	if (n->type == want)
+		return 0;
+	if (mnode_is_null(n))
+		manifest_error(c, n, path, "expected a %s, got null", names[want]);
+	else
+		manifest_error(c, n, path, "expected a %s, got a %s", names[want],
+			       mnode_type_name(n));
+	return ERR_INVALID;
+}
+
+int manifest_string(struct manifest_ctx *c, char **out, const struct mnode *n, const char *path)
+{
+	char msg[256];
+	int rc;
+
+	if (n->type == MNODE_SCALAR && mnode_is_null(n)) {
+		manifest_error(c, n, path, "expected a string, got null");
+		return ERR_INVALID;
+	}
+	if (manifest_expect(c, n, MNODE_SCALAR, path))
+		return ERR_INVALID;
+	msg[0] = '\0';
+	rc = manifest_interpolate(out, n->value, c->vars, msg, sizeof(msg));
+	if (rc == ERR_NOMEM)
+		return manifest_nomem(c);
+	if (rc) {
+		manifest_error(c, n, path, "%s", msg[0] ? msg : "invalid interpolation");
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+int manifest_bool(struct manifest_ctx *c, bool *out, const struct mnode *n, const char *path)
+{
+	static const char *const yes[] = { "true", "True", "TRUE" };
+	static const char *const no[] = { "false", "False", "FALSE" };
+	char *s = NULL, q[80];
+	size_t i;
+	int rc;
+
+	if (n->type == MNODE_SCALAR && mnode_is_null(n)) {
+		manifest_error(c, n, path, "expected true or false, got null");
+		return ERR_INVALID;
+	}
+	rc = manifest_string(c, &s, n, path);
+	if (rc)
+		return rc;
+	rc = ERR_INVALID;
+	for (i = 0; i < 3; i++) {
+		if (!strcmp(s, yes[i])) {
+			*out = true;
+			rc = 0;
+		} else if (!strcmp(s, no[i])) {
+			*out = false;
+			rc = 0;
+		}
+	}
+	if (rc)
+		manifest_error(c, n, path, "expected true or false, got \"%s\"",
+			       manifest_quote(q, sizeof(q), n));
+	free(s);
+	return rc;
+}
+
+int manifest_uint(struct manifest_ctx *c, uint64_t *out, const struct mnode *n, const char *path,
+		  uint64_t max)
+{
+	char *s = NULL, *p, q[80];
+	uint64_t v = 0;
+	int rc;
+
+	rc = manifest_string(c, &s, n, path);
+	if (rc)
+		return rc;
+	rc = *s ? 0 : ERR_INVALID;
+	for (p = s; *p && !rc; p++) {
+		if (!isdigit((unsigned char)*p) || v > (max - (uint64_t)(*p - '0')) / 10)
+			rc = ERR_INVALID;
+		else
+			v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (rc)
+		manifest_error(c, n, path, "expected an integer from 0 to %llu, got \"%s\"",
+			       (unsigned long long)max, manifest_quote(q, sizeof(q), n));
+	else
+		*out = v;
+	free(s);
+	return rc;
+}
+
+int manifest_duration(struct manifest_ctx *c, int64_t *out, const struct mnode *n,
+		      const char *path)
+{
+	char *s = NULL, q[80];
+	int rc;
+
+	rc = manifest_string(c, &s, n, path);
+	if (rc)
+		return rc;
+	rc = manifest_parse_duration(out, s);
+	if (rc) {
+		manifest_error(c, n, path, "invalid duration \"%s\"",
+			       manifest_quote(q, sizeof(q), n));
+		rc = ERR_INVALID;
+	}
+	free(s);
+	return rc;
+}
+
+int manifest_strings(struct manifest_ctx *c, struct strv *out, const struct mnode *n,
+		     const char *path, bool allow_single)
+{
+	char ipath[MANIFEST_PATH_MAX];
+	char *s = NULL;
+	size_t i;
+	int rc, first = 0;
+
+	if (allow_single && n->type == MNODE_SCALAR && !mnode_is_null(n)) {
+		rc = manifest_string(c, &s, n, path);
+		if (!rc && strv_push(out, s))
+			rc = manifest_nomem(c);
+		free(s);
+		return rc;
+	}
+	if (manifest_expect(c, n, MNODE_SEQ, path))
+		return ERR_INVALID;
+	for (i = 0; i < n->n; i++) {
+		manifest_path_index(ipath, sizeof(ipath), path, i);
+		rc = manifest_string(c, &s, n->items[i], ipath);
+		if (!rc && strv_push(out, s))
+			rc = manifest_nomem(c);
+		free(s);
+		s = NULL;
+		if (rc && !first)
+			first = rc;
+	}
+	return first;
+}
+
+int manifest_pairs(struct manifest_ctx *c, struct kvv *out, const struct mnode *n,
+		   const char *path)
+{
+	char ipath[MANIFEST_PATH_MAX];
+	char *s = NULL, *eq;
+	size_t i;
+	int rc, first = 0;
+
+	if (n->type == MNODE_MAP) {
+		for (i = 0; i < n->n; i++) {
+			const struct mnode *v = n->items[i];
+
+			manifest_path_key(ipath, sizeof(ipath), path, n->keys[i]->value);
+			if (mnode_is_null(v))
+				rc = kvv_set(out, n->keys[i]->value, "") ? manifest_nomem(c) : 0;
+			else
+				rc = manifest_string(c, &s, v, ipath);
+			if (!rc && s && kvv_set(out, n->keys[i]->value, s))
+				rc = manifest_nomem(c);
+			free(s);
+			s = NULL;
+			if (rc && !first)
+				first = rc;
+		}
+		return first;
+	}
+	if (n->type != MNODE_SEQ) {
+		manifest_error(c, n, path, "expected a mapping or a sequence, got a %s",
+			       mnode_is_null(n) ? "null" : mnode_type_name(n));
+		return ERR_INVALID;
+	}
+	for (i = 0; i < n->n; i++) {
+		manifest_path_index(ipath, sizeof(ipath), path, i);
+		rc = manifest_string(c, &s, n->items[i], ipath);
+		if (!rc) {
+			eq = strchr(s, '=');
+			if (eq)
+				*eq = '\0';
+			if (!*s) {
+				manifest_error(c, n->items[i], ipath, "empty key");
+				rc = ERR_INVALID;
+			} else if (kvv_set(out, s, eq ? eq + 1 : "")) {
+				rc = manifest_nomem(c);
+			}
+		}
+		free(s);
+		s = NULL;
+		if (rc && !first)
+			first = rc;
+	}
+	return first;
+}
+
+int manifest_ref_add(struct manifest_ctx *c, enum manifest_ref_kind kind, const char *service,
+		     const char *name, const char *path, const struct mnode *n)
+{
+	struct manifest_ref *r, *nr;
+
+	nr = realloc(c->refs, (c->nrefs + 1) * sizeof(*nr));
+	if (!nr)
+		return manifest_nomem(c);
+	c->refs = nr;
+	r = &c->refs[c->nrefs];
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->service = strdup(service);
+	r->name = name ? strdup(name) : NULL;
+	r->path = strdup(path);
+	r->loc.file = n->file;
+	r->loc.line = n->line;
+	r->loc.col = n->col;
+	c->nrefs++;
+	if (!r->service || !r->path || (name && !r->name))
+		return manifest_nomem(c);
+	return 0;
+}
+
+bool manifest_name_ok(const char *name)
+{
+	size_t i;
+
+	if (!isalnum((unsigned char)name[0]))
+		return false;
+	for (i = 1; name[i]; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("_.-", name[i]))
+			return false;
+	return i <= 128;
+}
+
+static bool project_name_ok(const char *name)
+{
+	size_t i;
+
+	if (!islower((unsigned char)name[0]) && !isdigit((unsigned char)name[0]))
+		return false;
+	for (i = 1; name[i]; i++)
+		if (!islower((unsigned char)name[i]) && !isdigit((unsigned char)name[i]) &&
+		    name[i] != '_' && name[i] != '-')
+			return false;
+	return i <= 64;
+}
+
+/* ---- top level ---- */
+
+static bool seen_twice(struct manifest_ctx *c, struct manifest_seen *seen, size_t nseen,
+		       const char *section, const struct mnode *key, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < nseen; i++) {
+		if (strcmp(seen[i].section, section) || strcmp(seen[i].name, key->value))
+			continue;
+		manifest_error(c, key, path, "defined twice (first at %s:%u:%u)", seen[i].loc.file,
+			       seen[i].loc.line, seen[i].loc.col);
+		return true;
+	}
+	return false;
+}
+
+struct manifest_load_state {
+	struct manifest_seen *seen;
+	size_t nseen;
+	char *name;                 /* top-level name:, interpolated */
+	const struct mnode *name_n; /* where it was set */
+};
+
+static int seen_add(struct manifest_ctx *c, struct manifest_load_state *st, const char *section,
+		    const char *name, const struct mnode *key)
+{
+	struct manifest_seen *ns = realloc(st->seen, (st->nseen + 1) * sizeof(*ns));
+
+	if (!ns)
+		return manifest_nomem(c);
+	st->seen = ns;
+	ns[st->nseen].section = section;
+	ns[st->nseen].name = name;
+	ns[st->nseen].loc.file = key->file;
+	ns[st->nseen].loc.line = key->line;
+	ns[st->nseen].loc.col = key->col;
+	st->nseen++;
+	return 0;
+}
+
+static int load_services(struct manifest_ctx *c, struct manifest_load_state *st,
+			 const struct mnode *n)
+{
+	char path[MANIFEST_PATH_MAX];
+	struct service *ns;
+	size_t i;
+	int rc;
+
+	if (mnode_is_null(n))
+		return 0;
+	if (manifest_expect(c, n, MNODE_MAP, "services"))
+		return ERR_INVALID;
+	for (i = 0; i < n->n; i++) {
+		const struct mnode *key = n->keys[i];
+		struct service *s;
+
+		manifest_path_key(path, sizeof(path), "services", key->value);
+		if (!manifest_name_ok(key->value)) {
+			manifest_error(c, key, path,
+				       "invalid service name '%s': use letters, digits, '_', '.' "
+				       "and '-', starting with a letter or digit",
+				       key->value);
+			continue;
+		}
+		if (seen_twice(c, st->seen, st->nseen, "services", key, path))
+			continue;
+		if (c->p->nservices >= MANIFEST_MAX_SERVICES) {
+			manifest_error(c, key, path, "too many services (at most %d)",
+				       MANIFEST_MAX_SERVICES);
+			return ERR_INVALID;
+		}
+		ns = realloc(c->p->services, (c->p->nservices + 1) * sizeof(*ns));
+		if (!ns)
+			return manifest_nomem(c);
+		c->p->services = ns;
+		s = &ns[c->p->nservices++];
+		memset(s, 0, sizeof(*s));
+		s->stop_grace_ns = -1;
+		s->replicas = 1;
+		s->name = strdup(key->value);
+		if (!s->name)
+			return manifest_nomem(c);
+		rc = seen_add(c, st, "services", s->name, key);
+		if (rc)
+			return rc;
+		rc = manifest_service_build(c, s, key, n->items[i]);
+		if (rc == ERR_NOMEM)
+			return rc;
+	}
+	return 0;
+}
+
+/* driver, external, name, labels, internal (networks only). */
+static int load_resource(struct manifest_ctx *c, const struct mnode *v, const char *path,
+			 bool is_net, char **driver, bool *external, char **ext_name,
+			 struct kvv *labels, bool *internal)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	const struct mnode *name_n = NULL, *driver_n = NULL;
+	size_t i;
+	int rc = 0;
+
+	if (mnode_is_null(v))
+		return 0;
+	if (manifest_expect(c, v, MNODE_MAP, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		const char *k = v->keys[i]->value;
+		const struct mnode *x = v->items[i];
+
+		manifest_path_key(kpath, sizeof(kpath), path, k);
+		if (!strcmp(k, "driver")) {
+			driver_n = x;
+			rc = manifest_string(c, driver, x, kpath);
+		} else if (!strcmp(k, "external")) {
+			if (x->type == MNODE_MAP) {
+				/* the legacy form, external: {name: x} */
+				const struct mnode *nm = mnode_get(x, "name");
+
+				*external = true;
+				if (x->n != (nm ? 1u : 0u)) {
+					manifest_error(c, x, kpath,
+						       "expected true or false, or {name: ...}");
+					rc = ERR_INVALID;
+				} else if (nm) {
+					name_n = nm;
+				}
+			} else {
+				rc = manifest_bool(c, external, x, kpath);
+			}
+		} else if (!strcmp(k, "name")) {
+			name_n = x;
+		} else if (!strcmp(k, "labels")) {
+			rc = manifest_pairs(c, labels, x, kpath);
+		} else if (is_net && !strcmp(k, "internal")) {
+			rc = manifest_bool(c, internal, x, kpath);
+		} else if (!strncmp(k, "x-", 2)) {
+			continue;
+		} else if (!strcmp(k, "driver_opts") || !strcmp(k, "ipam") ||
+			   !strcmp(k, "attachable") || !strcmp(k, "enable_ipv6")) {
+			manifest_error(c, v->keys[i], kpath, "not supported yet");
+			rc = ERR_INVALID;
+		} else {
+			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
+			rc = ERR_INVALID;
+		}
+		if (rc == ERR_NOMEM)
+			return rc;
+	}
+	if (name_n) {
+		manifest_path_key(kpath, sizeof(kpath), path, "name");
+		if (!*external) {
+			manifest_error(c, name_n, kpath,
+				       "not supported yet for networks and volumes that are not "
+				       "external");
+		} else {
+			rc = manifest_string(c, ext_name, name_n, kpath);
+			if (rc == ERR_NOMEM)
+				return rc;
+		}
+	}
+	if (*external && driver_n) {
+		manifest_path_key(kpath, sizeof(kpath), path, "driver");
+		manifest_error(c, driver_n, kpath, "an external %s takes no driver",
+			       is_net ? "network" : "volume");
+	}
+	return 0;
+}
+
+static int load_networks(struct manifest_ctx *c, struct manifest_load_state *st,
+			 const struct mnode *n)
+{
+	char path[MANIFEST_PATH_MAX];
+	struct project_network *nn, *net;
+	size_t i;
+	int rc;
+
+	if (mnode_is_null(n))
+		return 0;
+	if (manifest_expect(c, n, MNODE_MAP, "networks"))
+		return ERR_INVALID;
+	for (i = 0; i < n->n; i++) {
+		const struct mnode *key = n->keys[i];
+
+		manifest_path_key(path, sizeof(path), "networks", key->value);
+		if (!manifest_name_ok(key->value)) {
+			manifest_error(c, key, path, "invalid network name '%s'", key->value);
+			continue;
+		}
+		if (seen_twice(c, st->seen, st->nseen, "networks", key, path))
+			continue;
+		nn = realloc(c->p->networks, (c->p->nnetworks + 1) * sizeof(*nn));
+		if (!nn)
+			return manifest_nomem(c);
+		c->p->networks = nn;
+		net = &nn[c->p->nnetworks++];
+		memset(net, 0, sizeof(*net));
+		net->name = strdup(key->value);
+		if (!net->name)
+			return manifest_nomem(c);
+		net->loc.file = key->file;
+		net->loc.line = key->line;
+		net->loc.col = key->col;
+		rc = seen_add(c, st, "networks", net->name, key);
+		if (!rc)
+			rc = load_resource(c, n->items[i], path, true, &net->driver,
+					   &net->external, &net->external_name, &net->labels,
+					   &net->internal);
+		if (rc == ERR_NOMEM)
+			return rc;
+	}
+	return 0;
+}
+
+static int load_volumes(struct manifest_ctx *c, struct manifest_load_state *st,
+			const struct mnode *n)
+{
+	char path[MANIFEST_PATH_MAX];
+	struct project_volume *nv, *vol;
+	size_t i;
+	int rc;
+
+	if (mnode_is_null(n))
+		return 0;
+	if (manifest_expect(c, n, MNODE_MAP, "volumes"))
+		return ERR_INVALID;
+	for (i = 0; i < n->n; i++) {
+		const struct mnode *key = n->keys[i];
+
+		manifest_path_key(path, sizeof(path), "volumes", key->value);
+		if (!manifest_name_ok(key->value)) {
+			manifest_error(c, key, path, "invalid volume name '%s'", key->value);
+			continue;
+		}
+		if (seen_twice(c, st->seen, st->nseen, "volumes", key, path))
+			continue;
+		nv = realloc(c->p->volumes, (c->p->nvolumes + 1) * sizeof(*nv));
+		if (!nv)
+			return manifest_nomem(c);
+		c->p->volumes = nv;
+		vol = &nv[c->p->nvolumes++];
+		memset(vol, 0, sizeof(*vol));
+		vol->name = strdup(key->value);
+		if (!vol->name)
+			return manifest_nomem(c);
+		vol->loc.file = key->file;
+		vol->loc.line = key->line;
+		vol->loc.col = key->col;
+		rc = seen_add(c, st, "volumes", vol->name, key);
+		if (!rc)
+			rc = load_resource(c, n->items[i], path, false, &vol->driver,
+					   &vol->external, &vol->external_name, &vol->labels, NULL);
+		if (rc == ERR_NOMEM)
+			return rc;
+	}
+	return 0;
+}
+
+static bool env_key_ok(const char *k)
+{
+	size_t i;
+
+	if (!isalpha((unsigned char)k[0]) && k[0] != '_')
+		return false;
+	for (i = 1; k[i]; i++)
+		if (!isalnum((unsigned char)k[i]) && k[i] != '_')
+			return false;
+	return true;
+}
+
+static int load_x_deployctl(struct manifest_ctx *c, const struct mnode *n)
+{
+	char path[MANIFEST_PATH_MAX], q[80];
+	struct strv keys = { 0 };
+	size_t i, j;
+	int rc = 0;
+
+	if (mnode_is_null(n))
+		return 0;
+	if (manifest_expect(c, n, MNODE_MAP, "x-deployctl"))
+		return ERR_INVALID;
+	for (i = 0; i < n->n; i++) {
+		const char *k = n->keys[i]->value;
+
+		manifest_path_key(path, sizeof(path), "x-deployctl", k);
+		if (!strcmp(k, "rollout") || !strcmp(k, "env")) {
+			continue; /* read by later features */
+		} else if (strcmp(k, "secrets")) {
+			manifest_error(c, n->keys[i], "x-deployctl", "unknown key '%s'", k);
+			continue;
+		}
+		rc = manifest_strings(c, &keys, n->items[i], path, false);
+		if (rc == ERR_NOMEM)
+			goto out;
+		for (j = 0; j < keys.n && n->items[i]->type == MNODE_SEQ; j++) {
+			char ipath[MANIFEST_PATH_MAX];
+
+			if (env_key_ok(keys.v[j]))
+				continue;
+			manifest_path_index(ipath, sizeof(ipath), path, j);
+			manifest_error(c, j < n->items[i]->n ? n->items[i]->items[j] : n->items[i],
+				       ipath, "invalid environment variable name \"%s\"",
+				       manifest_quote(q, sizeof(q), n->items[i]->items[j]));
+		}
+		for (j = 0; j < keys.n; j++) {
+			size_t m;
+			bool dup = false;
+
+			for (m = 0; m < c->p->secret_keys.n; m++)
+				dup = dup || !strcmp(c->p->secret_keys.v[m], keys.v[j]);
+			if (!dup && strv_push(&c->p->secret_keys, keys.v[j])) {
+				rc = manifest_nomem(c);
+				goto out;
+			}
+		}
+		strv_free(&keys);
+	}
+	rc = 0;
+out:
+	strv_free(&keys);
+	return rc;
+}
+
+static int load_name(struct manifest_ctx *c, struct manifest_load_state *st,
+		     const struct mnode *n)
+{
+	char *s = NULL, q[80];
+	int rc;
+
+	rc = manifest_string(c, &s, n, "name");
+	if (rc)
+		return rc == ERR_NOMEM ? rc : 0;
+	if (st->name && strcmp(st->name, s)) {
+		manifest_error(c, n, "name", "differs from \"%s\" set at %s:%u:%u", st->name,
+			       st->name_n->file, st->name_n->line, st->name_n->col);
+		free(s);
+		return 0;
+	}
+	if (!project_name_ok(s)) {
+		manifest_error(c, n, "name",
+			       "invalid project name \"%s\": use lower-case letters, digits, '_' "
+			       "and '-', starting with a letter or digit",
+			       manifest_quote(q, sizeof(q), n));
+		free(s);
+		return 0;
+	}
+	free(st->name);
+	st->name = s;
+	st->name_n = n;
+	return 0;
+}
+
+static int load_file(struct manifest_ctx *c, struct manifest_load_state *st,
+		     const struct mnode *root)
+{
+	static const char *const order[] = { "name", "x-deployctl", "volumes", "networks",
+					     "services" };
+	size_t i, k;
+	int rc;
+
+	if (!root)
+		return 0;
+	if (manifest_expect(c, root, MNODE_MAP, "(top level)"))
+		return 0;
+	for (i = 0; i < root->n; i++) {
+		const char *key = root->keys[i]->value;
+		bool known = false;
+
+		for (k = 0; k < sizeof(order) / sizeof(order[0]); k++)
+			known = known || !strcmp(key, order[k]);
+		if (known || !strncmp(key, "x-", 2))
+			continue;
+		if (!strcmp(key, "version"))
+			manifest_warn(c, root->keys[i], "version", "obsolete, ignored");
+		else if (!strcmp(key, "configs") || !strcmp(key, "secrets") ||
+			 !strcmp(key, "include") || !strcmp(key, "models"))
+			manifest_error(c, root->keys[i], key, "not supported by deployctl");
+		else
+			manifest_error(c, root->keys[i], "(top level)", "unknown key '%s'", key);
+	}
+	/* A fixed order, so declarations are known before services refer to them. */
+	for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		const struct mnode *v = mnode_get(root, order[k]);
+
+		if (!v)
+			continue;
+		if (k == 0)
+			rc = load_name(c, st, v);
+		else if (k == 1)
+			rc = load_x_deployctl(c, v);
+		else if (k == 2)
+			rc = load_volumes(c, st, v);
+		else if (k == 3)
+			rc = load_networks(c, st, v);
+		else
+			rc = load_services(c, st, v);
+		if (rc == ERR_NOMEM)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- finishing ---- */
+
+static int service_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct service *)a)->name, ((const struct service *)b)->name);
+}
+
+static int network_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct project_network *)a)->name,
+		      ((const struct project_network *)b)->name);
+}
+
+static int volume_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct project_volume *)a)->name,
+		      ((const struct project_volume *)b)->name);
+}
+
+/* The implicit "default" network, when a service uses it and no file declares it. */
+static int add_default_network(struct manifest_ctx *c)
+{
+	struct project_network *nn;
+	size_t i, j;
+	bool used = false;
+
+	for (i = 0; i < c->p->nservices; i++)
+		for (j = 0; j < c->p->services[i].nnetworks; j++)
+			used = used || !strcmp(c->p->services[i].networks[j].name, "default");
+	if (!used || model_network_find(c->p, "default"))
+		return 0;
+	nn = realloc(c->p->networks, (c->p->nnetworks + 1) * sizeof(*nn));
+	if (!nn)
+		return manifest_nomem(c);
+	c->p->networks = nn;
+	memset(&nn[c->p->nnetworks], 0, sizeof(*nn));
+	nn[c->p->nnetworks].loc.file = c->p->files.n ? c->p->files.v[0] : NULL;
+	nn[c->p->nnetworks].name = strdup("default");
+	c->p->nnetworks++;
+	return nn[c->p->nnetworks - 1].name ? 0 : manifest_nomem(c);
+}
+
+static void sort_project(struct project *p)
+{
+	if (p->nservices > 1)
+		qsort(p->services, p->nservices, sizeof(*p->services), service_cmp);
+	if (p->nnetworks > 1)
+		qsort(p->networks, p->nnetworks, sizeof(*p->networks), network_cmp);
+	if (p->nvolumes > 1)
+		qsort(p->volumes, p->nvolumes, sizeof(*p->volumes), volume_cmp);
+	strv_sort(&p->secret_keys);
+}
+
+static void refs_free(struct manifest_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nrefs; i++) {
+		free(c->refs[i].service);
+		free(c->refs[i].name);
+		free(c->refs[i].path);
+	}
+	free(c->refs);
+	c->refs = NULL;
+	c->nrefs = 0;
+}
+
+int manifest_load_texts(struct project **out, const char *const *names, const char *const *texts,
+			size_t n, const struct source *src, const struct manifest_opts *opts,
+			struct errlist *errs, struct errlist *warns)
+{
+	static const struct kvv no_vars = { NULL, 0 };
+	struct manifest_ctx c = { 0 };
+	struct manifest_load_state st = { 0 };
+	struct mnode **trees = NULL;
+	struct project *p = NULL;
+	size_t i, start = errs->n + errs->dropped;
+	int rc = 0;
+
+	p = calloc(1, sizeof(*p));
+	trees = calloc(n ? n : 1, sizeof(*trees));
+	c.p = p;
+	c.src = src;
+	c.vars = opts && opts->vars ? &opts->vars->vars : &no_vars;
+	c.errs = errs;
+	c.warns = warns;
+	if (!p || !trees) {
+		rc = ERR_NOMEM;
+		errlist_add(errs, ERR_NOMEM, NULL, 0, 0, "out of memory");
+		goto out;
+	}
+	if (!n)
+		errlist_add(errs, ERR_INVALID, opts && opts->dir ? opts->dir : NULL, 0, 0,
+			    "no manifests (*.yml or *.yaml files) found");
+	for (i = 0; i < n; i++) {
+		if (strv_push(&p->files, names[i])) {
+			rc = manifest_nomem(&c);
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct err e = ERR_INIT;
+		size_t len = strlen(texts[i]);
+
+		if (len > SOURCE_MAX_FILE) {
+			errlist_add(errs, ERR_INVALID, p->files.v[i], 0, 0,
+				    "file is larger than %u bytes", SOURCE_MAX_FILE);
+			continue;
+		}
+		rc = mnode_parse(&trees[i], p->files.v[i], texts[i], len, &e);
+		if (rc == ERR_NOMEM) {
+			manifest_nomem(&c);
+			goto out;
+		}
+		if (rc)
+			errlist_push(errs, &e);
+	}
+	for (i = 0; i < n; i++) {
+		rc = load_file(&c, &st, trees[i]);
+		if (rc)
+			goto out;
+	}
+	if (opts && opts->project_name) {
+		if (!project_name_ok(opts->project_name))
+			errlist_add(errs, ERR_INVALID, NULL, 0, 0,
+				    "invalid project name '%s': use lower-case letters, digits, '_' "
+				    "and '-', starting with a letter or digit",
+				    opts->project_name);
+		p->name = strdup(opts->project_name);
+	} else if (st.name) {
+		p->name = st.name;
+		st.name = NULL;
+	} else if (n && errs->n + errs->dropped == start) {
+		errlist_add(errs, ERR_INVALID, p->files.v[0], 0, 0,
+			    "no project name: set top-level name: or --project");
+	}
+	if ((opts && opts->project_name && !p->name) || add_default_network(&c)) {
+		rc = manifest_nomem(&c);
+		goto out;
+	}
+	sort_project(p);
+	manifest_check(&c);
+	rc = c.fatal;
+out:
+	if (!rc && errs->n + errs->dropped > start)
+		rc = ERR_INVALID;
+	if (!rc) {
+		*out = p;
+		p = NULL;
+	}
+	errlist_sort(errs);
+	if (warns)
+		errlist_sort(warns);
+	refs_free(&c);
+	for (i = 0; trees && i < n; i++)
+		mnode_free(trees[i]);
+	free(trees);
+	free(st.seen);
+	free(st.name);
+	model_project_free(p);
+	return rc;
+}
+
+int manifest_load(struct project **out, const struct source *src, const struct manifest_opts *opts,
+		  struct errlist *errs, struct errlist *warns)
+{
+	struct err e = ERR_INIT;
+	char **list = NULL, **texts = NULL;
+	size_t n = 0, i, len;
+	int rc;
+
+	rc = src->list_manifests(src->ctx, &list, &n, opts->dir, &e);
+	if (rc) {
+		if (!e.code)
+			err_set(&e, rc, "cannot list manifests in '%s'", opts->dir);
+		errlist_push(errs, &e);
+		return rc;
+	}
+	if (n > SOURCE_MAX_FILES) {
+		rc = errlist_add(errs, ERR_INVALID, opts->dir, 0, 0,
+				 "too many manifest files (at most %u)", SOURCE_MAX_FILES);
+		goto out;
+	}
+	texts = calloc(n ? n : 1, sizeof(*texts));
+	if (!texts) {
+		rc = errlist_add(errs, ERR_NOMEM, NULL, 0, 0, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		rc = src->read(src->ctx, &texts[i], &len, list[i], &e);
+		if (rc) {
+			if (!e.code)
+				err_set_at(&e, rc, list[i], 0, 0, "cannot read file");
+			errlist_push(errs, &e);
+			goto out;
+		}
+	}
+	rc = manifest_load_texts(out, (const char *const *)list, (const char *const *)texts, n,
+				 src, opts, errs, warns);
+out:
+	for (i = 0; texts && i < n; i++)
+		free(texts[i]);
+	free(texts);
+	source_list_free(list, n);
+	return rc;
+}

@@ -1,0 +1,245 @@
+/*
+ * manifest_check.c - cross-references once every manifest file is loaded:
+ * depends_on targets exist and form no cycle, every network and named
+ * volume a service uses is declared, no host port is published twice, and
+ * a service with a fixed host port runs one replica. Also puts each
+ * service's lists in the order model.h promises. Every problem is reported.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deployctl/buf.h"
+#include "deployctl/manifest_internal.h"
+
+/* Report at a recorded reference. */
+static void ref_error(struct manifest_ctx *c, const struct manifest_ref *r, const char *msg)
+{
+	errlist_add(c->errs, ERR_INVALID, r->loc.file, r->loc.line, r->loc.col, "%s: %s", r->path,
+		    msg);
+}
+
+static size_t service_index(const struct project *p, const char *name)
+{
+	size_t lo = 0, hi = p->nservices;
+
+	/* services are sorted by now */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = strcmp(p->services[mid].name, name);
+
+		if (!cmp)
+			return mid;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (size_t)-1;
+}
+
+static void check_refs(struct manifest_ctx *c)
+{
+	char msg[400];
+	size_t i;
+
+	for (i = 0; i < c->nrefs; i++) {
+		const struct manifest_ref *r = &c->refs[i];
+
+		msg[0] = '\0';
+		if (r->kind == MANIFEST_REF_DEP && !strcmp(r->name, r->service))
+			snprintf(msg, sizeof(msg), "service '%s' depends on itself", r->service);
+		else if (r->kind == MANIFEST_REF_DEP && service_index(c->p, r->name) == (size_t)-1)
+			snprintf(msg, sizeof(msg), "unknown service '%s'", r->name);
+		else if (r->kind == MANIFEST_REF_NETWORK && !model_network_find(c->p, r->name))
+			snprintf(msg, sizeof(msg),
+				 "network '%s' is not declared under top-level networks", r->name);
+		else if (r->kind == MANIFEST_REF_VOLUME && !model_volume_find(c->p, r->name))
+			snprintf(msg, sizeof(msg),
+				 "volume '%s' is not declared under top-level volumes", r->name);
+		if (msg[0])
+			ref_error(c, r, msg);
+	}
+}
+
+/* ---- dependency cycles ---- */
+
+struct walk {
+	struct manifest_ctx *c;
+	unsigned char *color; /* 0 white, 1 on the stack, 2 done */
+	size_t *stack;
+	size_t depth;
+};
+
+static void report_cycle(struct walk *w, size_t from)
+{
+	const struct project *p = w->c->p;
+	struct buf b;
+	size_t i, start = from, n = w->depth - from;
+
+	/* Start the cycle at its smallest name, so the message does not depend on walk order. */
+	for (i = from; i < w->depth; i++)
+		if (strcmp(p->services[w->stack[i]].name, p->services[w->stack[start]].name) < 0)
+			start = i;
+	buf_init(&b, 4096);
+	for (i = 0; i <= n; i++) {
+		size_t at = from + (start - from + i) % n;
+
+		buf_printf(&b, "%s%s", i ? " -> " : "", p->services[w->stack[at]].name);
+	}
+	for (i = 0; i < w->c->nrefs; i++) {
+		const struct manifest_ref *r = &w->c->refs[i];
+
+		if (r->kind == MANIFEST_REF_DEPS &&
+		    !strcmp(r->service, p->services[w->stack[start]].name)) {
+			errlist_add(w->c->errs, ERR_INVALID, r->loc.file, r->loc.line, r->loc.col,
+				    "%s: dependency cycle %s", r->path, b.ptr);
+			break;
+		}
+	}
+	buf_release(&b);
+}
+
+static void walk(struct walk *w, size_t v)
+{
+	const struct service *s = &w->c->p->services[v];
+	size_t i, j, t;
+
+	w->color[v] = 1;
+	w->stack[w->depth++] = v;
+	for (i = 0; i < s->ndeps; i++) {
+		t = service_index(w->c->p, s->deps[i].service);
+		if (t == (size_t)-1 || t == v)
+			continue; /* reported by check_refs */
+		if (w->color[t] == 1) {
+			for (j = 0; j < w->depth && w->stack[j] != t; j++)
+				;
+			report_cycle(w, j);
+		} else if (!w->color[t]) {
+			walk(w, t);
+		}
+	}
+	w->depth--;
+	w->color[v] = 2;
+}
+
+static void check_cycles(struct manifest_ctx *c)
+{
+	struct walk w = { c, NULL, NULL, 0 };
+	size_t i;
+
+	if (!c->p->nservices)
+		return;
+	w.color = calloc(c->p->nservices, 1);
+	w.stack = calloc(c->p->nservices, sizeof(*w.stack));
+	if (!w.color || !w.stack) {
+		manifest_nomem(c);
+		goto out;
+	}
+	for (i = 0; i < c->p->nservices; i++)
+		if (!w.color[i])
+			walk(&w, i);
+out:
+	free(w.color);
+	free(w.stack);
+}
+
+/* ---- ports ---- */
+
+static bool any_ip(const char *ip)
+{
+	return !*ip || !strcmp(ip, "0.0.0.0") || !strcmp(ip, "::");
+}
+
+static bool ports_clash(const struct svc_port *a, const struct svc_port *b)
+{
+	if (!a->host_port || a->host_port != b->host_port || strcmp(a->protocol, b->protocol))
+		return false;
+	return any_ip(a->host_ip) || any_ip(b->host_ip) || !strcmp(a->host_ip, b->host_ip);
+}
+
+/* The first clash between the ports two references produced, or NULL. */
+static const struct svc_port *refs_clash(const struct project *p, const struct manifest_ref *a,
+					 const struct manifest_ref *b)
+{
+	const struct service *sa = model_service_find(p, a->service);
+	const struct service *sb = model_service_find(p, b->service);
+	size_t i, j;
+
+	if (!sa || !sb)
+		return NULL;
+	for (i = a->index; i < a->index + a->nports && i < sa->nports; i++)
+		for (j = b->index; j < b->index + b->nports && j < sb->nports; j++)
+			if (ports_clash(&sa->ports[i], &sb->ports[j]))
+				return &sb->ports[j];
+	return NULL;
+}
+
+static void check_ports(struct manifest_ctx *c)
+{
+	char msg[400];
+	const struct svc_port *clash;
+	size_t i, j, k;
+
+	for (i = 0; i < c->nrefs; i++) {
+		const struct manifest_ref *r = &c->refs[i];
+		const struct service *s;
+
+		if (r->kind != MANIFEST_REF_PORT)
+			continue;
+		for (j = 0; j < i; j++) {
+			if (c->refs[j].kind != MANIFEST_REF_PORT)
+				continue;
+			clash = refs_clash(c->p, &c->refs[j], r);
+			if (!clash)
+				continue;
+			snprintf(msg, sizeof(msg), "host port %u/%s is already published by %s",
+				 clash->host_port, clash->protocol, c->refs[j].path);
+			ref_error(c, r, msg);
+			break;
+		}
+		s = model_service_find(c->p, r->service);
+		if (!s || s->replicas < 2)
+			continue;
+		for (k = r->index; k < r->index + r->nports && k < s->nports; k++) {
+			if (!s->ports[k].host_port)
+				continue;
+			snprintf(msg, sizeof(msg),
+				 "host port %u is fixed but deploy.replicas is %u: replicas cannot "
+				 "share a host port",
+				 s->ports[k].host_port, s->replicas);
+			ref_error(c, r, msg);
+			break;
+		}
+	}
+}
+
+/* ---- order ---- */
+
+static int dep_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct svc_dep *)a)->service, ((const struct svc_dep *)b)->service);
+}
+
+static int net_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct svc_network *)a)->name,
+		      ((const struct svc_network *)b)->name);
+}
+
+void manifest_check(struct manifest_ctx *c)
+{
+	size_t i;
+
+	check_refs(c);
+	check_cycles(c);
+	check_ports(c);
+	for (i = 0; i < c->p->nservices; i++) {
+		struct service *s = &c->p->services[i];
+
+		if (s->ndeps > 1)
+			qsort(s->deps, s->ndeps, sizeof(*s->deps), dep_cmp);
+		if (s->nnetworks > 1)
+			qsort(s->networks, s->nnetworks, sizeof(*s->networks), net_cmp);
+	}
+}

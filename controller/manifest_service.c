@@ -1,0 +1,1544 @@
+/*
+ * manifest_service.c - one service's keys, from its node tree to struct
+ * service: ports (short and long forms, ranges expanded), volumes, networks,
+ * depends_on, healthcheck, environment with env_file, deploy limits and the
+ * plain keys. Every problem is reported and the next key is read, so one run
+ * shows them all. Environment values never appear in a message.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deployctl/buf.h"
+#include "deployctl/manifest_internal.h"
+
+typedef int (*key_fn)(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+		      const char *path);
+
+/* Compose keys that deployctl does not handle yet (a clearer message than "unknown"). */
+static const char *const unsupported_keys[] = {
+	"annotations", "attach", "blkio_config", "cgroup", "cgroup_parent", "configs",
+	"container_name", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota", "cpu_rt_period",
+	"cpu_rt_runtime", "cpu_shares", "cpus", "cpuset", "credential_spec", "develop",
+	"device_cgroup_rules", "devices", "dns", "dns_opt", "dns_search", "domainname", "expose",
+	"extends", "external_links", "gpus", "group_add", "ipc", "isolation", "label_file", "links",
+	"mac_address", "mem_limit", "mem_reservation", "mem_swappiness", "memswap_limit", "models",
+	"network_mode", "oom_kill_disable", "oom_score_adj", "pid", "pids_limit", "platform",
+	"post_start", "pre_stop", "privileged", "profiles", "provider", "pull_policy", "runtime",
+	"scale", "secrets", "security_opt", "shm_size", "stdin_open", "storage_opt", "sysctls",
+	"tty", "ulimits", "use_api_socket", "userns_mode", "uts", "volumes_from",
+};
+
+static int set_string(struct manifest_ctx *c, char **dst, const struct mnode *v,
+		      const char *path)
+{
+	char *s = NULL;
+	int rc = manifest_string(c, &s, v, path);
+
+	if (rc)
+		return rc;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+/* ---- simple keys ---- */
+
+static int key_image(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+		     const char *path)
+{
+	char q[80];
+	size_t i;
+	int rc = set_string(c, &s->image, v, path);
+
+	if (rc)
+		return rc;
+	for (i = 0; s->image[i]; i++)
+		if (isspace((unsigned char)s->image[i]) || !isprint((unsigned char)s->image[i]))
+			break;
+	if (!s->image[0] || s->image[i]) {
+		manifest_error(c, v, path, "invalid image reference \"%s\"",
+			       manifest_quote(q, sizeof(q), v));
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+static int key_command_like(struct manifest_ctx *c, bool *has, struct strv *out,
+			    const struct mnode *v, const char *path)
+{
+	char msg[256], *s = NULL;
+	int rc;
+
+	strv_free(out);
+	*has = false;
+	if (mnode_is_null(v))
+		return 0;
+	if (v->type == MNODE_SEQ) {
+		*has = true;
+		return manifest_strings(c, out, v, path, false);
+	}
+	if (v->type != MNODE_SCALAR) {
+		manifest_error(c, v, path, "expected a string or a sequence, got a %s",
+			       mnode_type_name(v));
+		return ERR_INVALID;
+	}
+	rc = manifest_string(c, &s, v, path);
+	if (rc)
+		return rc;
+	msg[0] = '\0';
+	rc = manifest_shell_split(out, s, msg, sizeof(msg));
+	free(s);
+	if (rc == ERR_NOMEM)
+		return manifest_nomem(c);
+	if (rc) {
+		manifest_error(c, v, path, "%s", msg[0] ? msg : "cannot split into words");
+		return ERR_INVALID;
+	}
+	*has = true;
+	return 0;
+}
+
+static int key_command(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+		       const char *path)
+{
+	return key_command_like(c, &s->has_command, &s->command, v, path);
+}
+
+static int key_entrypoint(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+			  const char *path)
+{
+	return key_command_like(c, &s->has_entrypoint, &s->entrypoint, v, path);
+}
+
+static int key_restart(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+		       const char *path)
+{
+	char q[80];
+	const char *r;
+	int rc = set_string(c, &s->restart, v, path);
+	bool ok;
+	size_t i;
+
+	if (rc)
+		return rc;
+	r = s->restart;
+	ok = !strcmp(r, "no") || !strcmp(r, "always") || !strcmp(r, "on-failure") ||
+	     !strcmp(r, "unless-stopped");
+	if (!ok && !strncmp(r, "on-failure:", 11) && r[11]) {
+		for (i = 11; isdigit((unsigned char)r[i]) && i < 20; i++)
+			;
+		ok = !r[i];
+	}
+	if (!ok) {
+		manifest_error(c, v, path,
+			       "invalid restart policy \"%s\": use no, always, on-failure[:N] or "
+			       "unless-stopped",
+			       manifest_quote(q, sizeof(q), v));
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+static int key_labels(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+		      const char *path)
+{
+	return manifest_pairs(c, &s->labels, v, path);
+}
+
+static int key_user(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+		    const char *path)
+{
+	return set_string(c, &s->user, v, path);
+}
+
+static int key_working_dir(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+			   const char *path)
+{
+	char q[80];
+	int rc = set_string(c, &s->working_dir, v, path);
+
+	if (!rc && s->working_dir[0] != '/') {
+		manifest_error(c, v, path, "\"%s\" is not an absolute path",
+			       manifest_quote(q, sizeof(q), v));
+		rc = ERR_INVALID;
+	}
+	return rc;
+}
+
+static int key_hostname(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+			const char *path)
+{
+	return set_string(c, &s->hostname, v, path);
+}
+
+static int key_stop_signal(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+			   const char *path)
+{
+	return set_string(c, &s->stop_signal, v, path);
+}
+
+static int key_stop_grace(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+			  const char *path)
+{
+	return manifest_duration(c, &s->stop_grace_ns, v, path);
+}
+
+static int key_read_only(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+			 const char *path)
+{
+	return manifest_bool(c, &s->read_only, v, path);
+}
+
+static int key_init(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+		    const char *path)
+{
+	return manifest_bool(c, &s->init, v, path);
+}
+
+static int key_caps(struct manifest_ctx *c, struct strv *out, const struct mnode *v,
+		    const char *path)
+{
+	int rc = manifest_strings(c, out, v, path, false);
+
+	strv_sort(out);
+	return rc;
+}
+
+static int key_cap_add(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+		       const char *path)
+{
+	return key_caps(c, &s->cap_add, v, path);
+}
+
+static int key_cap_drop(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+			const char *path)
+{
+	return key_caps(c, &s->cap_drop, v, path);
+}
+
+static int key_tmpfs(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+		     const char *path)
+{
+	char ipath[MANIFEST_PATH_MAX], q[80];
+	size_t i, first = s->tmpfs.n;
+	int rc = manifest_strings(c, &s->tmpfs, v, path, true);
+
+	for (i = first; i < s->tmpfs.n; i++) {
+		if (s->tmpfs.v[i][0] == '/')
+			continue;
+		if (v->type == MNODE_SEQ)
+			manifest_path_index(ipath, sizeof(ipath), path, i - first);
+		else
+			snprintf(ipath, sizeof(ipath), "%s", path);
+		manifest_error(c, v, ipath, "\"%s\" is not an absolute path",
+			       manifest_quote(q, sizeof(q),
+					      v->type == MNODE_SEQ ? v->items[i - first] : v));
+		rc = rc ? rc : ERR_INVALID;
+	}
+	return rc;
+}
+
+static int key_extra_hosts(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+			   const char *path)
+{
+	char ipath[MANIFEST_PATH_MAX], q[80];
+	struct buf b;
+	size_t i, first = s->extra_hosts.n;
+	int rc = 0;
+
+	if (v->type == MNODE_MAP) {
+		for (i = 0; i < v->n; i++) {
+			char *ip = NULL;
+
+			manifest_path_key(ipath, sizeof(ipath), path, v->keys[i]->value);
+			if (manifest_string(c, &ip, v->items[i], ipath)) {
+				rc = ERR_INVALID;
+				continue;
+			}
+			buf_init(&b, 4096);
+			if (buf_printf(&b, "%s:%s", v->keys[i]->value, ip) ||
+			    strv_push(&s->extra_hosts, b.ptr))
+				rc = manifest_nomem(c);
+			buf_release(&b);
+			free(ip);
+		}
+		return rc;
+	}
+	rc = manifest_strings(c, &s->extra_hosts, v, path, false);
+	for (i = first; i < s->extra_hosts.n; i++) {
+		char *h = s->extra_hosts.v[i];
+		size_t k = strcspn(h, ":=");
+
+		if (h[k] == '=')
+			h[k] = ':';
+		if (k && h[k] && h[k + 1])
+			continue;
+		manifest_path_index(ipath, sizeof(ipath), path, i - first);
+		manifest_error(c, v->items[i - first], ipath,
+			       "expected \"host:ip\" or \"host=ip\", got \"%s\"",
+			       manifest_quote(q, sizeof(q), v->items[i - first]));
+		rc = rc ? rc : ERR_INVALID;
+	}
+	return rc;
+}
+
+static int key_logging(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+		       const char *path)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	size_t i;
+	int rc = 0, r;
+
+	if (manifest_expect(c, v, MNODE_MAP, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		const char *k = v->keys[i]->value;
+
+		manifest_path_key(kpath, sizeof(kpath), path, k);
+		if (!strcmp(k, "driver")) {
+			r = set_string(c, &s->logging.driver, v->items[i], kpath);
+		} else if (!strcmp(k, "options")) {
+			r = mnode_is_null(v->items[i]) ? 0
+							: manifest_expect(c, v->items[i], MNODE_MAP,
+									  kpath);
+			if (!r && !mnode_is_null(v->items[i]))
+				r = manifest_pairs(c, &s->logging.options, v->items[i], kpath);
+		} else {
+			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
+			r = ERR_INVALID;
+		}
+		rc = rc ? rc : r;
+	}
+	return rc;
+}
+
+/* ---- ports ---- */
+
+/* "N" or "N-M" with min <= N <= M <= 65535. */
+static int port_range(const char *s, unsigned *lo, unsigned *hi, unsigned min)
+{
+	unsigned long a, b;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	a = strtoul(s, &end, 10);
+	b = a;
+	if (*end == '-') {
+		if (!isdigit((unsigned char)end[1]))
+			return -1;
+		b = strtoul(end + 1, &end, 10);
+	}
+	if (*end || a < min || a > 65535 || b > 65535 || b < a)
+		return -1;
+	*lo = (unsigned)a;
+	*hi = (unsigned)b;
+	return 0;
+}
+
+static bool ip_ok(const char *ip)
+{
+	unsigned char addr[16];
+
+	return inet_pton(AF_INET, ip, addr) == 1 || inet_pton(AF_INET6, ip, addr) == 1;
+}
+
+static bool proto_ok(const char *p)
+{
+	return !strcmp(p, "tcp") || !strcmp(p, "udp") || !strcmp(p, "sctp");
+}
+
+static int port_add(struct manifest_ctx *c, struct service *s, const char *ip, unsigned host,
+		    unsigned container, const char *proto)
+{
+	struct svc_port *np = realloc(s->ports, (s->nports + 1) * sizeof(*np));
+
+	if (!np)
+		return manifest_nomem(c);
+	s->ports = np;
+	np[s->nports].host_ip = strdup(ip);
+	np[s->nports].protocol = strdup(proto);
+	np[s->nports].host_port = host;
+	np[s->nports].container_port = container;
+	s->nports++;
+	if (!np[s->nports - 1].host_ip || !np[s->nports - 1].protocol)
+		return manifest_nomem(c);
+	return 0;
+}
+
+/* Expand host range [hlo, hhi] (hlo 0: none) onto container range [clo, chi]. */
+static int port_expand(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+		       const char *path, const char *ip, unsigned hlo, unsigned hhi, unsigned clo,
+		       unsigned chi, const char *proto)
+{
+	char q[80];
+	unsigned i;
+	int rc;
+
+	if (hlo && hhi - hlo != chi - clo) {
+		manifest_error(c, v, path,
+			       "invalid port \"%s\": host and container port ranges differ in size",
+			       manifest_quote(q, sizeof(q), v));
+		return ERR_INVALID;
+	}
+	if (s->nports + (chi - clo) + 1 > MANIFEST_MAX_PORTS) {
+		manifest_error(c, v, path, "too many ports (at most %d per service)",
+			       MANIFEST_MAX_PORTS);
+		return ERR_INVALID;
+	}
+	for (i = 0; i <= chi - clo; i++) {
+		rc = port_add(c, s, ip, hlo ? hlo + i : 0, clo + i, proto);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int port_short(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+		      const char *path)
+{
+	char *str = NULL, *host = NULL, *cont, *slash, *colon, q[80];
+	const char *proto = "tcp", *ip = "";
+	unsigned hlo = 0, hhi = 0, clo, chi;
+	int rc;
+
+	rc = manifest_string(c, &str, v, path);
+	if (rc)
+		return rc;
+	rc = ERR_INVALID;
+	slash = strrchr(str, '/');
+	if (slash) {
+		*slash = '\0';
+		proto = slash + 1;
+	}
+	cont = str;
+	if (str[0] == '[') {
+		char *close = strchr(str, ']');
+
+		if (!close || close[1] != ':')
+			goto bad;
+		*close = '\0';
+		ip = str + 1;
+		host = close + 2;
+		colon = strchr(host, ':');
+		if (!colon)
+			goto bad;
+		*colon = '\0';
+		cont = colon + 1;
+	} else if ((colon = strrchr(str, ':'))) {
+		*colon = '\0';
+		cont = colon + 1;
+		host = str;
+		if ((colon = strrchr(str, ':'))) {
+			*colon = '\0';
+			ip = str;
+			host = colon + 1;
+			if (strchr(ip, ':'))
+				goto bad;
+		}
+	}
+	if (!proto_ok(proto) || port_range(cont, &clo, &chi, 1) ||
+	    (host && *host && port_range(host, &hlo, &hhi, 1)) || (*ip && !ip_ok(ip)))
+		goto bad;
+	rc = port_expand(c, s, v, path, ip, hlo, hhi, clo, chi, proto);
+	goto out;
+bad:
+	manifest_error(c, v, path, "invalid port \"%s\"", manifest_quote(q, sizeof(q), v));
+out:
+	free(str);
+	return rc;
+}
+
+static int port_long(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+		     const char *path)
+{
+	char kpath[MANIFEST_PATH_MAX], q[80];
+	char *ip = NULL, *proto = NULL, *pub = NULL, *mode = NULL;
+	const struct mnode *target_n = NULL, *pub_n = NULL;
+	uint64_t target = 0;
+	unsigned hlo = 0, hhi = 0;
+	size_t i;
+	int rc = 0, r;
+
+	for (i = 0; i < v->n; i++) {
+		const char *k = v->keys[i]->value;
+		const struct mnode *x = v->items[i];
+
+		manifest_path_key(kpath, sizeof(kpath), path, k);
+		r = 0;
+		if (!strcmp(k, "target")) {
+			target_n = x;
+			r = manifest_uint(c, &target, x, kpath, 65535);
+			if (!r && !target) {
+				manifest_error(c, x, kpath, "invalid port \"0\"");
+				r = ERR_INVALID;
+			}
+		} else if (!strcmp(k, "published")) {
+			pub_n = x;
+			r = set_string(c, &pub, x, kpath);
+			if (!r && *pub && (port_range(pub, &hlo, &hhi, 1) || hlo != hhi)) {
+				manifest_error(c, x, kpath, "invalid port \"%s\"",
+					       manifest_quote(q, sizeof(q), x));
+				r = ERR_INVALID;
+			}
+		} else if (!strcmp(k, "host_ip")) {
+			r = set_string(c, &ip, x, kpath);
+			if (!r && !ip_ok(ip)) {
+				manifest_error(c, x, kpath, "invalid IP address \"%s\"",
+					       manifest_quote(q, sizeof(q), x));
+				r = ERR_INVALID;
+			}
+		} else if (!strcmp(k, "protocol")) {
+			r = set_string(c, &proto, x, kpath);
+			if (!r && !proto_ok(proto)) {
+				manifest_error(c, x, kpath,
+					       "invalid protocol \"%s\": use tcp, udp or sctp",
+					       manifest_quote(q, sizeof(q), x));
+				r = ERR_INVALID;
+			}
+		} else if (!strcmp(k, "mode")) {
+			r = set_string(c, &mode, x, kpath);
+			if (!r && strcmp(mode, "host") && strcmp(mode, "ingress")) {
+				manifest_error(c, x, kpath, "invalid mode \"%s\": use host or ingress",
+					       manifest_quote(q, sizeof(q), x));
+				r = ERR_INVALID;
+			}
+		} else if (!strcmp(k, "name") || !strcmp(k, "app_protocol")) {
+			r = 0; /* descriptive only */
+		} else {
+			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
+			r = ERR_INVALID;
+		}
+		rc = rc ? rc : r;
+	}
+	if (!target_n) {
+		manifest_error(c, v, path, "missing required key 'target'");
+		rc = rc ? rc : ERR_INVALID;
+	}
+	(void)pub_n;
+	if (!rc)
+		rc = port_add(c, s, ip ? ip : "", hlo, (unsigned)target, proto ? proto : "tcp");
+	free(ip);
+	free(proto);
+	free(pub);
+	free(mode);
+	return rc;
+}
+
+static int key_ports(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+		     const char *path)
+{
+	char ipath[MANIFEST_PATH_MAX];
+	size_t i, first;
+	int rc = 0, r;
+
+	if (manifest_expect(c, v, MNODE_SEQ, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		const struct mnode *x = v->items[i];
+
+		manifest_path_index(ipath, sizeof(ipath), path, i);
+		first = s->nports;
+		if (x->type == MNODE_MAP)
+			r = port_long(c, s, x, ipath);
+		else
+			r = port_short(c, s, x, ipath);
+		if (!r && s->nports > first) {
+			r = manifest_ref_add(c, MANIFEST_REF_PORT, s->name, NULL, ipath, x);
+			if (!r) {
+				c->refs[c->nrefs - 1].index = first;
+				c->refs[c->nrefs - 1].nports = s->nports - first;
+			}
+		}
+		if (r == ERR_NOMEM)
+			return r;
+		rc = rc ? rc : r;
+	}
+	return rc;
+}
+
+/* ---- volumes ---- */
+
+static int mount_add(struct manifest_ctx *c, struct service *s, enum mount_type type,
+		     const char *source, const char *target, bool ro)
+{
+	struct svc_mount *nm = realloc(s->mounts, (s->nmounts + 1) * sizeof(*nm));
+	struct svc_mount *m;
+
+	if (!nm)
+		return manifest_nomem(c);
+	s->mounts = nm;
+	m = &nm[s->nmounts++];
+	m->type = type;
+	m->read_only = ro;
+	m->source = source ? strdup(source) : NULL;
+	m->target = strdup(target);
+	if ((source && !m->source) || !m->target)
+		return manifest_nomem(c);
+	return 0;
+}
+
+/* Check source/target and add the mount (and the volume reference). */
+static int mount_finish(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+			const char *path, enum mount_type type, const char *source,
+			const char *target, bool ro)
+{
+	char q[80];
+	int rc;
+
+	if (!target || target[0] != '/') {
+		manifest_error(c, v, path, "invalid volume \"%s\": the target must be an absolute path",
+			       manifest_quote(q, sizeof(q), v->type == MNODE_SCALAR ? v : NULL));
+		return ERR_INVALID;
+	}
+	if (type == MOUNT_BIND || (type == MOUNT_VOLUME && source &&
+				   (source[0] == '.' || source[0] == '~' || source[0] == '/'))) {
+		if (!source || !*source) {
+			manifest_error(c, v, path, "a bind mount needs a source");
+			return ERR_INVALID;
+		}
+		if (source[0] != '/') {
+			manifest_error(c, v, path,
+				       "relative bind mounts need a working tree; use an absolute "
+				       "path");
+			return ERR_INVALID;
+		}
+		type = MOUNT_BIND;
+	} else if (type == MOUNT_VOLUME && source) {
+		if (!manifest_name_ok(source)) {
+			manifest_error(c, v, path, "invalid volume name '%s'", source);
+			return ERR_INVALID;
+		}
+		rc = manifest_ref_add(c, MANIFEST_REF_VOLUME, s->name, source, path, v);
+		if (rc)
+			return rc;
+	} else if (type == MOUNT_TMPFS && source) {
+		manifest_error(c, v, path, "a tmpfs mount takes no source");
+		return ERR_INVALID;
+	}
+	return mount_add(c, s, type, source, target, ro);
+}
+
+static int volume_short(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+			const char *path)
+{
+	char *str = NULL, *parts[3] = { NULL, NULL, NULL }, *p, *opt, q[80];
+	size_t n = 0;
+	bool ro = false;
+	int rc;
+
+	rc = manifest_string(c, &str, v, path);
+	if (rc)
+		return rc;
+	for (p = str; n < 3;) {
+		parts[n++] = p;
+		p = strchr(p, ':');
+		if (!p)
+			break;
+		*p++ = '\0';
+	}
+	if (p) {
+		manifest_error(c, v, path, "invalid volume \"%s\": too many ':'",
+			       manifest_quote(q, sizeof(q), v));
+		rc = ERR_INVALID;
+		goto out;
+	}
+	for (opt = parts[2]; opt && *opt;) {
+		size_t len = strcspn(opt, ",");
+
+		if (len == 2 && !strncmp(opt, "ro", 2)) {
+			ro = true;
+		} else if (len == 2 && !strncmp(opt, "rw", 2)) {
+			ro = false;
+		} else {
+			manifest_error(c, v, path, "invalid volume \"%s\": unsupported mode '%.*s'",
+				       manifest_quote(q, sizeof(q), v), (int)len, opt);
+			rc = ERR_INVALID;
+			goto out;
+		}
+		opt += len;
+		opt += *opt == ',';
+	}
+	if (n == 1)
+		rc = mount_finish(c, s, v, path, MOUNT_VOLUME, NULL, parts[0], false);
+	else
+		rc = mount_finish(c, s, v, path, MOUNT_VOLUME, parts[0], parts[1], ro);
+out:
+	free(str);
+	return rc;
+}
+
+static int volume_long(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+		       const char *path)
+{
+	char kpath[MANIFEST_PATH_MAX], q[80];
+	char *type = NULL, *source = NULL, *target = NULL;
+	enum mount_type t = MOUNT_VOLUME;
+	bool ro = false;
+	size_t i;
+	int rc = 0, r;
+
+	for (i = 0; i < v->n; i++) {
+		const char *k = v->keys[i]->value;
+		const struct mnode *x = v->items[i];
+
+		manifest_path_key(kpath, sizeof(kpath), path, k);
+		if (!strcmp(k, "type")) {
+			r = set_string(c, &type, x, kpath);
+			if (!r && !strcmp(type, "volume"))
+				t = MOUNT_VOLUME;
+			else if (!r && !strcmp(type, "bind"))
+				t = MOUNT_BIND;
+			else if (!r && !strcmp(type, "tmpfs"))
+				t = MOUNT_TMPFS;
+			else if (!r) {
+				manifest_error(c, x, kpath,
+					       "invalid mount type \"%s\": use volume, bind or tmpfs",
+					       manifest_quote(q, sizeof(q), x));
+				r = ERR_INVALID;
+			}
+		} else if (!strcmp(k, "source")) {
+			r = set_string(c, &source, x, kpath);
+		} else if (!strcmp(k, "target")) {
+			r = set_string(c, &target, x, kpath);
+		} else if (!strcmp(k, "read_only")) {
+			r = manifest_bool(c, &ro, x, kpath);
+		} else if (!strcmp(k, "volume") || !strcmp(k, "bind") || !strcmp(k, "tmpfs") ||
+			   !strcmp(k, "consistency") || !strcmp(k, "image")) {
+			manifest_error(c, v->keys[i], kpath, "not supported yet");
+			r = ERR_INVALID;
+		} else {
+			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
+			r = ERR_INVALID;
+		}
+		rc = rc ? rc : r;
+	}
+	if (!type) {
+		manifest_error(c, v, path, "missing required key 'type'");
+		rc = rc ? rc : ERR_INVALID;
+	}
+	if (!rc && t == MOUNT_VOLUME && source && !*source) {
+		free(source);
+		source = NULL;
+	}
+	if (!rc)
+		rc = mount_finish(c, s, v, path, t, source, target, ro);
+	free(type);
+	free(source);
+	free(target);
+	return rc;
+}
+
+static int key_volumes(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+		       const char *path)
+{
+	char ipath[MANIFEST_PATH_MAX];
+	size_t i;
+	int rc = 0, r;
+
+	if (manifest_expect(c, v, MNODE_SEQ, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		manifest_path_index(ipath, sizeof(ipath), path, i);
+		if (v->items[i]->type == MNODE_MAP)
+			r = volume_long(c, s, v->items[i], ipath);
+		else
+			r = volume_short(c, s, v->items[i], ipath);
+		if (r == ERR_NOMEM)
+			return r;
+		rc = rc ? rc : r;
+	}
+	return rc;
+}
+
+/* ---- networks ---- */
+
+static int network_add(struct manifest_ctx *c, struct service *s, const struct mnode *at,
+		       const char *path, const char *name, struct svc_network **out)
+{
+	struct svc_network *nn;
+	size_t i;
+
+	*out = NULL;
+	if (!manifest_name_ok(name)) {
+		manifest_error(c, at, path, "invalid network name '%s'", name);
+		return ERR_INVALID;
+	}
+	for (i = 0; i < s->nnetworks; i++) {
+		if (!strcmp(s->networks[i].name, name)) {
+			manifest_error(c, at, path, "network '%s' listed twice", name);
+			return ERR_INVALID;
+		}
+	}
+	nn = realloc(s->networks, (s->nnetworks + 1) * sizeof(*nn));
+	if (!nn)
+		return manifest_nomem(c);
+	s->networks = nn;
+	memset(&nn[s->nnetworks], 0, sizeof(*nn));
+	nn[s->nnetworks].name = strdup(name);
+	if (!nn[s->nnetworks++].name)
+		return manifest_nomem(c);
+	*out = &nn[s->nnetworks - 1];
+	return manifest_ref_add(c, MANIFEST_REF_NETWORK, s->name, name, path, at);
+}
+
+static int network_opts(struct manifest_ctx *c, struct svc_network *net, const struct mnode *v,
+			const char *path)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	size_t i;
+	int rc = 0, r;
+
+	if (mnode_is_null(v))
+		return 0;
+	if (manifest_expect(c, v, MNODE_MAP, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		const char *k = v->keys[i]->value;
+
+		manifest_path_key(kpath, sizeof(kpath), path, k);
+		if (!strcmp(k, "aliases")) {
+			r = manifest_strings(c, &net->aliases, v->items[i], kpath, false);
+			strv_sort(&net->aliases);
+		} else if (!strcmp(k, "ipv4_address") || !strcmp(k, "ipv6_address") ||
+			   !strcmp(k, "link_local_ips") || !strcmp(k, "mac_address") ||
+			   !strcmp(k, "priority") || !strcmp(k, "gw_priority") ||
+			   !strcmp(k, "driver_opts")) {
+			manifest_error(c, v->keys[i], kpath, "not supported yet");
+			r = ERR_INVALID;
+		} else {
+			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
+			r = ERR_INVALID;
+		}
+		rc = rc ? rc : r;
+	}
+	return rc;
+}
+
+static int key_networks(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+			const char *path)
+{
+	char ipath[MANIFEST_PATH_MAX];
+	struct svc_network *net;
+	char *name = NULL;
+	size_t i;
+	int rc = 0, r;
+
+	if (v->type == MNODE_MAP) {
+		for (i = 0; i < v->n; i++) {
+			manifest_path_key(ipath, sizeof(ipath), path, v->keys[i]->value);
+			r = network_add(c, s, v->keys[i], ipath, v->keys[i]->value, &net);
+			if (!r)
+				r = network_opts(c, net, v->items[i], ipath);
+			if (r == ERR_NOMEM)
+				return r;
+			rc = rc ? rc : r;
+		}
+		return rc;
+	}
+	if (v->type != MNODE_SEQ) {
+		manifest_error(c, v, path, "expected a mapping or a sequence, got a %s",
+			       mnode_is_null(v) ? "null" : mnode_type_name(v));
+		return ERR_INVALID;
+	}
+	for (i = 0; i < v->n; i++) {
+		manifest_path_index(ipath, sizeof(ipath), path, i);
+		r = manifest_string(c, &name, v->items[i], ipath);
+		if (!r)
+			r = network_add(c, s, v->items[i], ipath, name, &net);
+		free(name);
+		name = NULL;
+		if (r == ERR_NOMEM)
+			return r;
+		rc = rc ? rc : r;
+	}
+	return rc;
+}
+
+/* ---- depends_on ---- */
+
+static int dep_add(struct manifest_ctx *c, struct service *s, const struct mnode *at,
+		   const char *path, const char *name, enum dep_condition cond, bool required)
+{
+	struct svc_dep *nd;
+	size_t i;
+
+	for (i = 0; i < s->ndeps; i++) {
+		if (!strcmp(s->deps[i].service, name)) {
+			manifest_error(c, at, path, "service '%s' listed twice", name);
+			return ERR_INVALID;
+		}
+	}
+	nd = realloc(s->deps, (s->ndeps + 1) * sizeof(*nd));
+	if (!nd)
+		return manifest_nomem(c);
+	s->deps = nd;
+	nd[s->ndeps].condition = cond;
+	nd[s->ndeps].required = required;
+	nd[s->ndeps].service = strdup(name);
+	if (!nd[s->ndeps++].service)
+		return manifest_nomem(c);
+	return manifest_ref_add(c, MANIFEST_REF_DEP, s->name, name, path, at);
+}
+
+static int dep_long(struct manifest_ctx *c, const struct mnode *v, const char *path,
+		    enum dep_condition *cond, bool *required)
+{
+	char kpath[MANIFEST_PATH_MAX], q[80], *str = NULL;
+	bool restart;
+	size_t i;
+	int rc = 0, r;
+
+	if (mnode_is_null(v))
+		return 0;
+	if (manifest_expect(c, v, MNODE_MAP, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		const char *k = v->keys[i]->value;
+
+		manifest_path_key(kpath, sizeof(kpath), path, k);
+		if (!strcmp(k, "condition")) {
+			r = set_string(c, &str, v->items[i], kpath);
+			if (!r && !strcmp(str, "service_started"))
+				*cond = DEP_STARTED;
+			else if (!r && !strcmp(str, "service_healthy"))
+				*cond = DEP_HEALTHY;
+			else if (!r && !strcmp(str, "service_completed_successfully"))
+				*cond = DEP_COMPLETED;
+			else if (!r) {
+				manifest_error(c, v->items[i], kpath,
+					       "invalid condition \"%s\": use service_started, "
+					       "service_healthy or service_completed_successfully",
+					       manifest_quote(q, sizeof(q), v->items[i]));
+				r = ERR_INVALID;
+			}
+		} else if (!strcmp(k, "required")) {
+			r = manifest_bool(c, required, v->items[i], kpath);
+		} else if (!strcmp(k, "restart")) {
+			r = manifest_bool(c, &restart, v->items[i], kpath);
+			if (!r)
+				manifest_warn(c, v->keys[i], kpath, "ignored");
+		} else {
+			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
+			r = ERR_INVALID;
+		}
+		rc = rc ? rc : r;
+	}
+	free(str);
+	return rc;
+}
+
+static int key_depends_on(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+			  const char *path)
+{
+	char ipath[MANIFEST_PATH_MAX];
+	char *name = NULL;
+	size_t i;
+	int rc = 0, r;
+
+	if (v->type == MNODE_MAP) {
+		for (i = 0; i < v->n; i++) {
+			enum dep_condition cond = DEP_STARTED;
+			bool required = true;
+
+			manifest_path_key(ipath, sizeof(ipath), path, v->keys[i]->value);
+			r = dep_long(c, v->items[i], ipath, &cond, &required);
+			if (!r)
+				r = dep_add(c, s, v->keys[i], ipath, v->keys[i]->value, cond,
+					    required);
+			if (r == ERR_NOMEM)
+				return r;
+			rc = rc ? rc : r;
+		}
+	} else if (v->type == MNODE_SEQ) {
+		for (i = 0; i < v->n; i++) {
+			manifest_path_index(ipath, sizeof(ipath), path, i);
+			r = manifest_string(c, &name, v->items[i], ipath);
+			if (!r)
+				r = dep_add(c, s, v->items[i], ipath, name, DEP_STARTED, true);
+			free(name);
+			name = NULL;
+			if (r == ERR_NOMEM)
+				return r;
+			rc = rc ? rc : r;
+		}
+	} else {
+		manifest_error(c, v, path, "expected a mapping or a sequence, got a %s",
+			       mnode_is_null(v) ? "null" : mnode_type_name(v));
+		return ERR_INVALID;
+	}
+	r = manifest_ref_add(c, MANIFEST_REF_DEPS, s->name, NULL, path, v);
+	return r ? r : rc;
+}
+
+/* ---- healthcheck ---- */
+
+static int health_test(struct manifest_ctx *c, struct svc_health *h, const struct mnode *v,
+		       const char *path)
+{
+	char q[80];
+	int rc;
+
+	strv_free(&h->test);
+	if (v->type == MNODE_SCALAR && !mnode_is_null(v)) {
+		char *s = NULL;
+
+		rc = manifest_string(c, &s, v, path);
+		if (rc)
+			return rc;
+		rc = strv_push(&h->test, "CMD-SHELL") || strv_push(&h->test, s);
+		free(s);
+		return rc ? manifest_nomem(c) : 0;
+	}
+	rc = manifest_strings(c, &h->test, v, path, false);
+	if (rc)
+		return rc;
+	if (!h->test.n) {
+		manifest_error(c, v, path, "empty test");
+		return ERR_INVALID;
+	}
+	if (!strcmp(h->test.v[0], "NONE")) {
+		h->disable = true;
+		return 0;
+	}
+	if (strcmp(h->test.v[0], "CMD") && strcmp(h->test.v[0], "CMD-SHELL")) {
+		manifest_error(c, v->items[0], path,
+			       "the first item must be CMD, CMD-SHELL or NONE, got \"%s\"",
+			       manifest_quote(q, sizeof(q), v->items[0]));
+		return ERR_INVALID;
+	}
+	if (h->test.n < 2) {
+		manifest_error(c, v, path, "%s needs a command", h->test.v[0]);
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+static int key_healthcheck(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+			   const char *path)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	struct svc_health *h = &s->health;
+	bool disable = false;
+	uint64_t retries;
+	size_t i;
+	int rc = 0, r;
+
+	if (manifest_expect(c, v, MNODE_MAP, path))
+		return ERR_INVALID;
+	h->set = true;
+	for (i = 0; i < v->n; i++) {
+		const char *k = v->keys[i]->value;
+		const struct mnode *x = v->items[i];
+
+		manifest_path_key(kpath, sizeof(kpath), path, k);
+		if (!strcmp(k, "test")) {
+			r = health_test(c, h, x, kpath);
+		} else if (!strcmp(k, "interval")) {
+			r = manifest_duration(c, &h->interval_ns, x, kpath);
+		} else if (!strcmp(k, "timeout")) {
+			r = manifest_duration(c, &h->timeout_ns, x, kpath);
+		} else if (!strcmp(k, "start_period")) {
+			r = manifest_duration(c, &h->start_period_ns, x, kpath);
+		} else if (!strcmp(k, "retries")) {
+			r = manifest_uint(c, &retries, x, kpath, 1000000);
+			if (!r)
+				h->retries = (int)retries;
+		} else if (!strcmp(k, "disable")) {
+			r = manifest_bool(c, &disable, x, kpath);
+		} else if (!strcmp(k, "start_interval")) {
+			manifest_error(c, v->keys[i], kpath, "not supported yet");
+			r = ERR_INVALID;
+		} else {
+			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
+			r = ERR_INVALID;
+		}
+		rc = rc ? rc : r;
+	}
+	if (disable)
+		h->disable = true;
+	return rc;
+}
+
+/* ---- deploy ---- */
+
+/* "0.5", "2", 1.25 -> nano CPUs. */
+static int parse_cpus(int64_t *out, const char *s)
+{
+	int64_t whole = 0, frac = 0, scale = 100000000;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p) && *p != '.')
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		whole = whole * 10 + (*p - '0');
+		if (whole > 4096)
+			return -1;
+	}
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p) && p == s + 1)
+			return -1;
+		for (; isdigit((unsigned char)*p); p++, scale /= 10)
+			if (scale)
+				frac += (*p - '0') * scale;
+	}
+	if (*p)
+		return -1;
+	*out = whole * 1000000000 + frac;
+	return 0;
+}
+
+static int deploy_limits(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+			 const char *path)
+{
+	char kpath[MANIFEST_PATH_MAX], q[80], *str = NULL;
+	size_t i;
+	int rc = 0, r;
+
+	if (manifest_expect(c, v, MNODE_MAP, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		const char *k = v->keys[i]->value;
+		const struct mnode *x = v->items[i];
+
+		manifest_path_key(kpath, sizeof(kpath), path, k);
+		if (!strcmp(k, "cpus")) {
+			r = manifest_string(c, &str, x, kpath);
+			if (!r && parse_cpus(&s->nano_cpus, str)) {
+				manifest_error(c, x, kpath, "invalid number of CPUs \"%s\"",
+					       manifest_quote(q, sizeof(q), x));
+				r = ERR_INVALID;
+			}
+		} else if (!strcmp(k, "memory")) {
+			r = manifest_string(c, &str, x, kpath);
+			if (!r && manifest_parse_bytes(&s->memory_bytes, str)) {
+				manifest_error(c, x, kpath, "invalid size \"%s\"",
+					       manifest_quote(q, sizeof(q), x));
+				r = ERR_INVALID;
+			}
+		} else if (!strcmp(k, "pids") || !strcmp(k, "devices")) {
+			manifest_error(c, v->keys[i], kpath, "not supported yet");
+			r = ERR_INVALID;
+		} else {
+			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
+			r = ERR_INVALID;
+		}
+		free(str);
+		str = NULL;
+		rc = rc ? rc : r;
+	}
+	return rc;
+}
+
+static int key_deploy(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+		      const char *path)
+{
+	char kpath[MANIFEST_PATH_MAX], rpath[MANIFEST_PATH_MAX], q[80], *str = NULL;
+	uint64_t replicas;
+	size_t i, j;
+	int rc = 0, r;
+
+	if (manifest_expect(c, v, MNODE_MAP, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		const char *k = v->keys[i]->value;
+		const struct mnode *x = v->items[i];
+
+		manifest_path_key(kpath, sizeof(kpath), path, k);
+		r = 0;
+		if (!strcmp(k, "replicas")) {
+			r = manifest_uint(c, &replicas, x, kpath, 1000);
+			if (!r)
+				s->replicas = (unsigned)replicas;
+		} else if (!strcmp(k, "mode")) {
+			r = manifest_string(c, &str, x, kpath);
+			if (!r && strcmp(str, "replicated")) {
+				manifest_error(c, x, kpath, "\"%s\" not supported yet",
+					       manifest_quote(q, sizeof(q), x));
+				r = ERR_INVALID;
+			}
+			free(str);
+			str = NULL;
+		} else if (!strcmp(k, "resources") && !manifest_expect(c, x, MNODE_MAP, kpath)) {
+			for (j = 0; j < x->n; j++) {
+				const char *rk = x->keys[j]->value;
+				int r2;
+
+				manifest_path_key(rpath, sizeof(rpath), kpath, rk);
+				if (!strcmp(rk, "limits")) {
+					r2 = deploy_limits(c, s, x->items[j], rpath);
+				} else if (!strcmp(rk, "reservations")) {
+					manifest_error(c, x->keys[j], rpath, "not supported yet");
+					r2 = ERR_INVALID;
+				} else {
+					manifest_error(c, x->keys[j], kpath, "unknown key '%s'",
+						       rk);
+					r2 = ERR_INVALID;
+				}
+				r = r ? r : r2;
+			}
+		} else if (!strcmp(k, "resources")) {
+			r = ERR_INVALID;
+		} else if (!strcmp(k, "update_config") || !strcmp(k, "rollback_config") ||
+			   !strcmp(k, "restart_policy") || !strcmp(k, "placement") ||
+			   !strcmp(k, "endpoint_mode") || !strcmp(k, "labels")) {
+			manifest_error(c, v->keys[i], kpath, "not supported yet");
+			r = ERR_INVALID;
+		} else {
+			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
+			r = ERR_INVALID;
+		}
+		rc = rc ? rc : r;
+	}
+	return rc;
+}
+
+/* ---- environment ---- */
+
+static int key_noop(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+		    const char *path)
+{
+	(void)c;
+	(void)s;
+	(void)v;
+	(void)path;
+	return 0;
+}
+
+static int key_build(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+		     const char *path)
+{
+	(void)s;
+	manifest_error(c, v, path, "not supported: images are built by CI, deployctl deploys an "
+				   "image");
+	return ERR_INVALID;
+}
+
+/* Read one env file (path relative to the manifest's directory) into env. */
+static int env_file_one(struct manifest_ctx *c, struct kvv *env, const struct mnode *v,
+			const char *path, const char *rel, bool required)
+{
+	struct err e = ERR_INIT;
+	char *dir = NULL, *full = NULL, *text = NULL, *slash;
+	size_t len;
+	int rc;
+
+	dir = strdup(v->file ? v->file : "");
+	if (!dir)
+		return manifest_nomem(c);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		dir[0] = '\0';
+	if (!c->src) {
+		manifest_error(c, v, path, "env_file cannot be read here");
+		rc = ERR_INVALID;
+		goto out;
+	}
+	rc = source_join(&full, dir, rel, &e);
+	if (rc == ERR_NOMEM) {
+		rc = manifest_nomem(c);
+		goto out;
+	}
+	if (rc) {
+		manifest_error(c, v, path, "%s", e.msg);
+		rc = ERR_INVALID;
+		goto out;
+	}
+	rc = c->src->read(c->src->ctx, &text, &len, full, &e);
+	if (rc == ERR_NOTFOUND && !required) {
+		rc = 0;
+		goto out;
+	}
+	if (rc == ERR_NOTFOUND) {
+		manifest_error(c, v, path, "env file '%s' not found", full);
+		rc = ERR_INVALID;
+		goto out;
+	}
+	if (rc) {
+		manifest_error(c, v, path, "env file '%s': %s", full, e.msg);
+		if (rc == ERR_NOMEM || rc == ERR_IO || rc == ERR_GIT)
+			c->fatal = c->fatal ? c->fatal : rc;
+		rc = ERR_INVALID;
+		goto out;
+	}
+	/* The loc.file of later errors must outlive this call: use the model's copy. */
+	rc = manifest_envfile_parse(env, v->file && !strcmp(v->file, full) ? v->file : full, text,
+				    len, c->errs);
+	if (rc == ERR_NOMEM)
+		rc = manifest_nomem(c);
+out:
+	free(dir);
+	free(full);
+	free(text);
+	return rc;
+}
+
+static int env_files(struct manifest_ctx *c, struct kvv *env, const struct mnode *v,
+		     const char *path)
+{
+	char ipath[MANIFEST_PATH_MAX], kpath[MANIFEST_PATH_MAX];
+	char *rel = NULL;
+	size_t i, k;
+	int rc = 0, r;
+
+	if (v->type == MNODE_SCALAR && !mnode_is_null(v)) {
+		rc = manifest_string(c, &rel, v, path);
+		if (!rc)
+			rc = env_file_one(c, env, v, path, rel, true);
+		free(rel);
+		return rc;
+	}
+	if (manifest_expect(c, v, MNODE_SEQ, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		const struct mnode *x = v->items[i], *pn = NULL;
+		bool required = true;
+
+		manifest_path_index(ipath, sizeof(ipath), path, i);
+		r = 0;
+		if (x->type == MNODE_MAP) {
+			for (k = 0; k < x->n && !r; k++) {
+				const char *key = x->keys[k]->value;
+
+				manifest_path_key(kpath, sizeof(kpath), ipath, key);
+				if (!strcmp(key, "path")) {
+					pn = x->items[k];
+				} else if (!strcmp(key, "required")) {
+					r = manifest_bool(c, &required, x->items[k], kpath);
+				} else if (!strcmp(key, "format")) {
+					manifest_error(c, x->keys[k], kpath, "not supported yet");
+					r = ERR_INVALID;
+				} else {
+					manifest_error(c, x->keys[k], ipath, "unknown key '%s'",
+						       key);
+					r = ERR_INVALID;
+				}
+			}
+			if (!r && !pn) {
+				manifest_error(c, x, ipath, "missing required key 'path'");
+				r = ERR_INVALID;
+			}
+			manifest_path_key(kpath, sizeof(kpath), ipath, "path");
+		} else {
+			pn = x;
+			snprintf(kpath, sizeof(kpath), "%s", ipath);
+		}
+		if (!r)
+			r = manifest_string(c, &rel, pn, kpath);
+		if (!r)
+			r = env_file_one(c, env, pn, kpath, rel, required);
+		free(rel);
+		rel = NULL;
+		if (r == ERR_NOMEM)
+			return r;
+		rc = rc ? rc : r;
+	}
+	return rc;
+}
+
+/* A value from environment:'s mapping form; never quoted in messages. */
+static int env_value(struct manifest_ctx *c, struct kvv *env, const char *key,
+		     const struct mnode *v, const char *path)
+{
+	const char *from;
+	char *s = NULL;
+	int rc;
+
+	if (mnode_is_null(v)) {
+		from = kvv_get(c->vars, key);
+		if (from && kvv_set(env, key, from))
+			return manifest_nomem(c);
+		return 0;
+	}
+	if (v->type != MNODE_SCALAR) {
+		manifest_error(c, v, path, "expected a string, number or boolean, got a %s",
+			       mnode_type_name(v));
+		return ERR_INVALID;
+	}
+	rc = manifest_string(c, &s, v, path);
+	if (!rc && kvv_set(env, key, s))
+		rc = manifest_nomem(c);
+	free(s);
+	return rc;
+}
+
+static bool env_key_ok(const char *k)
+{
+	return *k && !strchr(k, '=');
+}
+
+static int environment(struct manifest_ctx *c, struct kvv *env, const struct mnode *v,
+		       const char *path)
+{
+	char ipath[MANIFEST_PATH_MAX];
+	char *s = NULL, *eq;
+	const char *from;
+	size_t i;
+	int rc = 0, r;
+
+	if (mnode_is_null(v))
+		return 0;
+	if (v->type == MNODE_MAP) {
+		for (i = 0; i < v->n; i++) {
+			const char *k = v->keys[i]->value;
+
+			manifest_path_key(ipath, sizeof(ipath), path, k);
+			if (!env_key_ok(k)) {
+				manifest_error(c, v->keys[i], ipath, "invalid variable name");
+				r = ERR_INVALID;
+			} else {
+				r = env_value(c, env, k, v->items[i], ipath);
+			}
+			if (r == ERR_NOMEM)
+				return r;
+			rc = rc ? rc : r;
+		}
+		return rc;
+	}
+	if (v->type != MNODE_SEQ) {
+		manifest_error(c, v, path, "expected a mapping or a sequence, got a %s",
+			       mnode_type_name(v));
+		return ERR_INVALID;
+	}
+	for (i = 0; i < v->n; i++) {
+		manifest_path_index(ipath, sizeof(ipath), path, i);
+		r = manifest_string(c, &s, v->items[i], ipath);
+		if (!r) {
+			eq = strchr(s, '=');
+			if (eq)
+				*eq = '\0';
+			if (!*s) {
+				manifest_error(c, v->items[i], ipath, "invalid variable name");
+				r = ERR_INVALID;
+			} else if (eq) {
+				r = kvv_set(env, s, eq + 1) ? manifest_nomem(c) : 0;
+			} else if ((from = kvv_get(c->vars, s))) {
+				r = kvv_set(env, s, from) ? manifest_nomem(c) : 0;
+			}
+		}
+		free(s);
+		s = NULL;
+		if (r == ERR_NOMEM)
+			return r;
+		rc = rc ? rc : r;
+	}
+	return rc;
+}
+
+/* ---- the service ---- */
+
+static const struct {
+	const char *key;
+	key_fn fn;
+} service_keys[] = {
+	{ "build", key_build },
+	{ "cap_add", key_cap_add },
+	{ "cap_drop", key_cap_drop },
+	{ "command", key_command },
+	{ "depends_on", key_depends_on },
+	{ "deploy", key_deploy },
+	{ "entrypoint", key_entrypoint },
+	{ "env_file", key_noop },    /* read after the loop: env_file, then environment */
+	{ "environment", key_noop }, /* idem */
+	{ "extra_hosts", key_extra_hosts },
+	{ "healthcheck", key_healthcheck },
+	{ "hostname", key_hostname },
+	{ "image", key_image },
+	{ "init", key_init },
+	{ "labels", key_labels },
+	{ "logging", key_logging },
+	{ "networks", key_networks },
+	{ "ports", key_ports },
+	{ "read_only", key_read_only },
+	{ "restart", key_restart },
+	{ "stop_grace_period", key_stop_grace },
+	{ "stop_signal", key_stop_signal },
+	{ "tmpfs", key_tmpfs },
+	{ "user", key_user },
+	{ "volumes", key_volumes },
+	{ "working_dir", key_working_dir },
+};
+
+static key_fn find_key(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(service_keys) / sizeof(service_keys[0]); i++)
+		if (!strcmp(service_keys[i].key, key))
+			return service_keys[i].fn;
+	return NULL;
+}
+
+static bool unsupported(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(unsupported_keys) / sizeof(unsupported_keys[0]); i++)
+		if (!strcmp(unsupported_keys[i], key))
+			return true;
+	return false;
+}
+
+int manifest_service_build(struct manifest_ctx *c, struct service *s, const struct mnode *key,
+			   const struct mnode *val)
+{
+	char spath[MANIFEST_PATH_MAX], kpath[MANIFEST_PATH_MAX];
+	const struct mnode *x;
+	struct svc_network *net;
+	size_t i;
+	int rc = 0;
+
+	manifest_path_key(spath, sizeof(spath), "services", s->name);
+	s->loc.file = key->file;
+	s->loc.line = key->line;
+	s->loc.col = key->col;
+	if (manifest_expect(c, val, MNODE_MAP, spath))
+		return ERR_INVALID;
+	for (i = 0; i < val->n; i++) {
+		const char *k = val->keys[i]->value;
+		key_fn fn = find_key(k);
+
+		manifest_path_key(kpath, sizeof(kpath), spath, k);
+		if (fn) {
+			rc = fn(c, s, val->items[i], kpath);
+		} else if (!strncmp(k, "x-", 2)) {
+			if (!strcmp(k, "x-deployctl") && !mnode_is_null(val->items[i]))
+				manifest_expect(c, val->items[i], MNODE_MAP, kpath);
+			rc = 0;
+		} else if (unsupported(k)) {
+			manifest_error(c, val->keys[i], spath, "unsupported key '%s'", k);
+		} else {
+			manifest_error(c, val->keys[i], spath, "unknown key '%s'", k);
+		}
+		if (rc == ERR_NOMEM)
+			return rc;
+	}
+	if (!mnode_get(val, "image"))
+		manifest_error(c, key, spath, "missing required key 'image'");
+	if ((x = mnode_get(val, "env_file")) && !mnode_is_null(x)) {
+		rc = env_files(c, &s->env, x, manifest_path_key(kpath, sizeof(kpath), spath,
+								 "env_file"));
+		if (rc == ERR_NOMEM)
+			return rc;
+	}
+	if ((x = mnode_get(val, "environment"))) {
+		rc = environment(c, &s->env, x,
+				 manifest_path_key(kpath, sizeof(kpath), spath, "environment"));
+		if (rc == ERR_NOMEM)
+			return rc;
+	}
+	if (!s->nnetworks) {
+		/* No networks: (or an empty one) joins the implicit "default". */
+		x = mnode_get(val, "networks");
+		rc = network_add(c, s, x ? x : key, spath, "default", &net);
+		if (rc == ERR_NOMEM)
+			return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,121 @@
+/*
+ * manifest_internal.h - internal to the manifest module: the build context
+ * shared by manifest.c (files, merging, top level), manifest_service.c (one
+ * service's keys) and manifest_check.c (cross-references), and the scalar
+ * helpers they all use. Nothing outside controller/manifest*.c includes it.
+ */
+#ifndef DEPLOYCTL_MANIFEST_INTERNAL_H
+#define DEPLOYCTL_MANIFEST_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "deployctl/err.h"
+#include "deployctl/manifest.h"
+#include "deployctl/manifest_node.h"
+#include "deployctl/model.h"
+#include "deployctl/source.h"
+
+/* Limits on what one project may hold. */
+#define MANIFEST_MAX_SERVICES 1000
+#define MANIFEST_MAX_PORTS 4096 /* per service, after range expansion */
+#define MANIFEST_PATH_MAX 256   /* key paths in messages are cut beyond this */
+
+/* A reference from a service to something checked once everything is loaded. */
+enum manifest_ref_kind {
+	MANIFEST_REF_DEP = 0, /* depends_on entry: name is the target service */
+	MANIFEST_REF_DEPS,    /* the depends_on key itself (where cycles are reported) */
+	MANIFEST_REF_NETWORK, /* networks entry: name is the network key */
+	MANIFEST_REF_VOLUME,  /* named volume source: name is the volume key */
+	MANIFEST_REF_PORT,    /* ports entry: index is the first svc_port it produced */
+};
+
+struct manifest_ref {
+	enum manifest_ref_kind kind;
+	char *service; /* the service holding the reference */
+	char *name;    /* NULL for MANIFEST_REF_PORT / MANIFEST_REF_DEPS */
+	char *path;    /* key path for messages, "services.web.depends_on[0]" */
+	struct loc loc;
+	size_t index; /* MANIFEST_REF_PORT: first port index; count in nports */
+	size_t nports;
+};
+
+struct manifest_ctx {
+	struct project *p;
+	const struct source *src; /* may be NULL: env_file is then an error */
+	const struct kvv *vars;   /* never NULL (an empty kvv when none given) */
+	struct errlist *errs;
+	struct errlist *warns; /* may be NULL */
+	int fatal;             /* first failure that is not the input's fault (NOMEM, IO, GIT) */
+	struct manifest_ref *refs;
+	size_t nrefs;
+};
+
+/* Add "<path>: <message>" at n's position (or at no position when n is NULL). */
+void manifest_error(struct manifest_ctx *c, const struct mnode *n, const char *path,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void manifest_warn(struct manifest_ctx *c, const struct mnode *n, const char *path,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Record an allocation failure (reported once). Returns ERR_NOMEM. */
+int manifest_nomem(struct manifest_ctx *c);
+
+/* "base.key" / "base[i]" into out (cut at size). Returns out. */
+const char *manifest_path_key(char *out, size_t size, const char *base, const char *key);
+const char *manifest_path_index(char *out, size_t size, const char *base, size_t i);
+
+/*
+ * Quote n's text as written in the file (never the interpolated value), cut
+ * to a readable length with control characters replaced, for messages.
+ */
+const char *manifest_quote(char *out, size_t size, const struct mnode *n);
+
+/* Report "expected a <want>, got a <type>" unless n has that type. 0 or ERR_INVALID. */
+int manifest_expect(struct manifest_ctx *c, const struct mnode *n, enum mnode_type want,
+		    const char *path);
+
+/*
+ * A scalar's value after interpolation; *out is new. Null, sequences and
+ * mappings are errors. Errors are reported; returns 0, ERR_INVALID or ERR_NOMEM.
+ */
+int manifest_string(struct manifest_ctx *c, char **out, const struct mnode *n, const char *path);
+/* true/false (also True/TRUE/False/FALSE), after interpolation. */
+int manifest_bool(struct manifest_ctx *c, bool *out, const struct mnode *n, const char *path);
+/* A decimal integer in [0, max], after interpolation. */
+int manifest_uint(struct manifest_ctx *c, uint64_t *out, const struct mnode *n, const char *path,
+		  uint64_t max);
+/* A Compose duration ("1m30s"), after interpolation. */
+int manifest_duration(struct manifest_ctx *c, int64_t *out, const struct mnode *n,
+		      const char *path);
+/*
+ * A list of strings (or, with allow_single, one string) appended to out.
+ * Every item is reported on its own; returns 0 or the first failure.
+ */
+int manifest_strings(struct manifest_ctx *c, struct strv *out, const struct mnode *n,
+		     const char *path, bool allow_single);
+/*
+ * labels-style pairs: a mapping (null and scalar values; null -> "") or a
+ * list of "key=value" ("key" alone -> ""), into out.
+ */
+int manifest_pairs(struct manifest_ctx *c, struct kvv *out, const struct mnode *n,
+		   const char *path);
+
+/* Remember a reference for manifest_check(). Takes nothing; copies the strings. */
+int manifest_ref_add(struct manifest_ctx *c, enum manifest_ref_kind kind, const char *service,
+		     const char *name, const char *path, const struct mnode *n);
+
+/* Is name a valid service / network / volume key: [a-zA-Z0-9][a-zA-Z0-9_.-]* */
+bool manifest_name_ok(const char *name);
+
+/* Build s from the mapping val under services.<name> (key is the name's node). */
+int manifest_service_build(struct manifest_ctx *c, struct service *s, const struct mnode *key,
+			   const struct mnode *val);
+
+/*
+ * Cross-reference checks on the whole project (after every file is loaded):
+ * depends_on targets and cycles, declared networks and volumes, host port
+ * conflicts. Every problem is reported to c->errs.
+ */
+void manifest_check(struct manifest_ctx *c);
+
+#endif

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# build.sh: builds the container images used by the integration tests from
+# tests/testsrv/testsrv.c, with `docker import` (no registry, no Dockerfile build needed).
+#
+# Every image holds one static binary at /testsrv (ENTRYPOINT), /etc/passwd and /etc/group
+# with root and nobody, and /tmp. Tags:
+#   deployctl-test/app:healthy    CMD ["serve"]
+#   deployctl-test/app:unhealthy  CMD ["serve","--unhealthy"]   (/health answers 503)
+#   deployctl-test/app:crashing   CMD ["serve","--crash-after","1"]
+#   deployctl-test/app:slow       CMD ["serve","--slow-start","3"]
+#   deployctl-test/app:v1, :v2    CMD ["serve"]; /version holds "1"/"2", ENV VERSION=1/2
+# Each image carries LABEL org.deployctl.input-hash (sha256 of the rootfs inputs and the
+# image's changes); an image whose label matches is not rebuilt, so a rerun takes well under
+# a second. FORCE=1 rebuilds. Prints one line per image; exits non-zero on failure.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+src="$here/../testsrv/testsrv.c"
+label=org.deployctl.input-hash
+# Bump when the rootfs layout below changes.
+recipe=1
+
+die() {
+	echo "tests/images/build.sh: $*" >&2
+	exit 1
+}
+
+command -v docker >/dev/null 2>&1 || die "docker CLI not found"
+docker version >/dev/null 2>&1 || die "Docker Engine does not answer (scripts/ensure-dockerd.sh starts it)"
+command -v gcc >/dev/null 2>&1 || die "gcc not found (apt-get install build-essential)"
+[ -r "$src" ] || die "cannot read $src"
+
+image_hash() {
+	docker image inspect --format "{{ index .Config.Labels \"$label\" }}" "$1" 2>/dev/null || true
+}
+
+src_hash=$(cat "$src" <(echo "recipe=$recipe") <(gcc --version | head -n 1) | sha256sum | cut -c1-64)
+
+tmp=
+cleanup() {
+	[ -n "$tmp" ] && rm -rf "$tmp"
+	return 0
+}
+trap cleanup EXIT
+
+# build_rootfs VERSION: makes $tmp/rootfs-VERSION.tar (VERSION may be empty).
+binary=
+build_rootfs() {
+	local ver=$1 root
+	if [ -z "$tmp" ]; then
+		tmp=$(mktemp -d /tmp/deployctl-test-images.XXXXXX)
+	fi
+	if [ -z "$binary" ]; then
+		binary="$tmp/testsrv"
+		gcc -static -O2 -Wall -Wextra -Wpedantic -o "$binary" "$src" ||
+			die "cannot build $src statically (is libc6-dev installed?)"
+		strip "$binary" 2>/dev/null || true
+	fi
+	root="$tmp/root-${ver:-base}"
+	rm -rf "$root"
+	mkdir -p "$root/etc" "$root/tmp"
+	chmod 1777 "$root/tmp"
+	install -m 0755 "$binary" "$root/testsrv"
+	printf 'root:x:0:0:root:/root:/testsrv\nnobody:x:65534:65534:nobody:/nonexistent:/testsrv\n' \
+		>"$root/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+	if [ -n "$ver" ]; then
+		echo "$ver" >"$root/version"
+	fi
+	tar --numeric-owner --owner=0 --group=0 --mtime=@0 --sort=name -C "$root" \
+		-cf "$tmp/rootfs-${ver:-base}.tar" . || die "cannot write the rootfs tar"
+}
+
+# image TAG VERSION CMD_JSON [ENV...]
+image() {
+	local tag=$1 ver=$2 cmd=$3 h args=()
+	shift 3
+	h=$(printf '%s\n' "$src_hash" "$ver" "$cmd" "$@" | sha256sum | cut -c1-64)
+	if [ "${FORCE:-0}" != 1 ] && [ "$(image_hash "$tag")" = "$h" ]; then
+		echo "$tag: up to date"
+		return 0
+	fi
+	[ -f "$tmp/rootfs-${ver:-base}.tar" ] 2>/dev/null || build_rootfs "$ver"
+	args=(--change 'ENTRYPOINT ["/testsrv"]' --change "CMD $cmd" --change "LABEL $label=$h")
+	for e in "$@"; do
+		args+=(--change "ENV $e")
+	done
+	docker import "${args[@]}" "$tmp/rootfs-${ver:-base}.tar" "$tag" >/dev/null ||
+		die "docker import of $tag failed"
+	echo "$tag: built"
+}
+
+image deployctl-test/app:healthy "" '["serve"]'
+image deployctl-test/app:unhealthy "" '["serve","--unhealthy"]'
+image deployctl-test/app:crashing "" '["serve","--crash-after","1"]'
+image deployctl-test/app:slow "" '["serve","--slow-start","3"]'
+image deployctl-test/app:v1 1 '["serve"]' VERSION=1
+image deployctl-test/app:v2 2 '["serve"]' VERSION=2

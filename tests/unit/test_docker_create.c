@@ -1,0 +1,274 @@
+/*
+ * test_docker_create.c - the POST /containers/create and network connect
+ * bodies built from a fixture service, checked without a daemon.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "deployctl/docker.h"
+#include "deployctl/docker_internal.h"
+#include "deployctl/err.h"
+#include "deployctl/model.h"
+
+/* A project "shop" with one fully populated service "web"; free with model_project_free(). */
+static struct project *fixture_project(void)
+{
+	struct project *p = calloc(1, sizeof(*p));
+	struct service *s;
+
+	p->name = strdup("shop");
+	p->nnetworks = 2;
+	p->networks = calloc(2, sizeof(*p->networks));
+	p->networks[0].name = strdup("back");
+	p->networks[0].external = true;
+	p->networks[0].external_name = strdup("corp-back");
+	p->networks[1].name = strdup("default");
+	p->nvolumes = 1;
+	p->volumes = calloc(1, sizeof(*p->volumes));
+	p->volumes[0].name = strdup("data");
+	p->nservices = 1;
+	p->services = calloc(1, sizeof(*p->services));
+	s = &p->services[0];
+	model_service_release(s); /* defaults: stop_grace_ns -1, replicas 1 */
+	s->name = strdup("web");
+	s->image = strdup("nginx:1.25");
+	s->image_id = strdup("sha256:1111111111111111111111111111111111111111111111111111111111111111");
+	s->has_command = true;
+	strv_push(&s->command, "nginx");
+	strv_push(&s->command, "-g");
+	strv_push(&s->command, "daemon off;");
+	kvv_set(&s->env, "MODE", "prod");
+	kvv_set(&s->env, "DB_PASSWORD", "hunter2-very-secret");
+	kvv_set(&s->labels, "team", "web");
+	s->nports = 2;
+	s->ports = calloc(2, sizeof(*s->ports));
+	s->ports[0].host_ip = strdup("127.0.0.1");
+	s->ports[0].host_port = 8080;
+	s->ports[0].container_port = 80;
+	s->ports[0].protocol = strdup("tcp");
+	s->ports[1].host_ip = strdup("");
+	s->ports[1].host_port = 0;
+	s->ports[1].container_port = 53;
+	s->ports[1].protocol = strdup("udp");
+	s->nmounts = 3;
+	s->mounts = calloc(3, sizeof(*s->mounts));
+	s->mounts[0].type = MOUNT_VOLUME;
+	s->mounts[0].source = strdup("data");
+	s->mounts[0].target = strdup("/data");
+	s->mounts[0].read_only = true;
+	s->mounts[1].type = MOUNT_BIND;
+	s->mounts[1].source = strdup("/srv/conf");
+	s->mounts[1].target = strdup("/etc/conf");
+	s->mounts[2].type = MOUNT_VOLUME;
+	s->mounts[2].target = strdup("/cache");
+	s->nnetworks = 2;
+	s->networks = calloc(2, sizeof(*s->networks));
+	s->networks[0].name = strdup("back");
+	strv_push(&s->networks[0].aliases, "api");
+	s->networks[1].name = strdup("default");
+	s->ndeps = 1;
+	s->deps = calloc(1, sizeof(*s->deps));
+	s->deps[0].service = strdup("db");
+	s->deps[0].condition = DEP_HEALTHY;
+	s->deps[0].required = true;
+	s->health.set = true;
+	strv_push(&s->health.test, "CMD-SHELL");
+	strv_push(&s->health.test, "curl -f http://localhost/");
+	s->health.interval_ns = 5000000000;
+	s->health.timeout_ns = 2000000000;
+	s->health.start_period_ns = 1000000000;
+	s->health.retries = 3;
+	s->restart = strdup("on-failure:3");
+	s->user = strdup("www");
+	s->working_dir = strdup("/app");
+	s->hostname = strdup("web1");
+	strv_push(&s->extra_hosts, "db.local:10.0.0.5");
+	strv_push(&s->cap_add, "NET_ADMIN");
+	strv_push(&s->cap_drop, "ALL");
+	strv_push(&s->tmpfs, "/run:size=64m");
+	strv_push(&s->tmpfs, "/tmp");
+	s->read_only = true;
+	s->init = true;
+	s->stop_signal = strdup("SIGQUIT");
+	s->stop_grace_ns = 1500000000;
+	s->replicas = 2;
+	s->nano_cpus = 500000000;
+	s->memory_bytes = 268435456;
+	s->logging.driver = strdup("json-file");
+	kvv_set(&s->logging.options, "max-size", "10m");
+	return p;
+}
+
+#define NET_BACK "b00000000000000000000000000000000000000000000000000000000000000b"
+#define NET_DEFAULT "d00000000000000000000000000000000000000000000000000000000000000d"
+
+static void fixture_create(struct docker_create *c, struct kvv *ids, const struct project *p)
+{
+	memset(c, 0, sizeof(*c));
+	memset(ids, 0, sizeof(*ids));
+	kvv_set(ids, "back", NET_BACK);
+	kvv_set(ids, "default", NET_DEFAULT);
+	c->project = p;
+	c->service = &p->services[0];
+	c->name = "shop-web-2";
+	c->release = "rel-7";
+	c->spec_hash = "feedface";
+	c->replica = 2;
+	c->network_ids = ids;
+}
+
+/* The body contains needle; print the body once when it does not. */
+static void has(const char *body, const char *needle)
+{
+	const char *hit = body ? strstr(body, needle) : NULL;
+
+	if (!hit)
+		fprintf(stderr, "missing %s\n", needle);
+	CHECK(hit != NULL);
+}
+
+static void test_docker_create__body(void)
+{
+	struct project *p = fixture_project();
+	struct docker_create c;
+	struct err err = ERR_INIT;
+	struct kvv ids;
+	char *body = NULL;
+
+	fixture_create(&c, &ids, p);
+	CHECK_INT(docker_create_body(&body, &c, &err), 0);
+	/* The resolved ID runs; the reference as written is a label. */
+	has(body, "\"Image\":\"sha256:1111111111111111111111111111111111111111111111111111111111111111\"");
+	has(body, "\"io.deployctl.image\":\"nginx:1.25\"");
+	has(body, "\"Cmd\":[\"nginx\",\"-g\",\"daemon off;\"]");
+	CHECK(body && !strstr(body, "Entrypoint"));
+	has(body, "\"Env\":[\"DB_PASSWORD=hunter2-very-secret\",\"MODE=prod\"]");
+	has(body, "\"Labels\":{\"io.deployctl.image\":\"nginx:1.25\",\"io.deployctl.project\":\"shop\","
+		  "\"io.deployctl.release\":\"rel-7\",\"io.deployctl.replica\":\"2\","
+		  "\"io.deployctl.service\":\"web\",\"io.deployctl.spec-hash\":\"feedface\","
+		  "\"team\":\"web\"}");
+	has(body, "\"ExposedPorts\":{\"53/udp\":{},\"80/tcp\":{}}");
+	has(body, "\"PortBindings\":{\"53/udp\":[{\"HostIp\":\"\",\"HostPort\":\"\"}],"
+		  "\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8080\"}]}");
+	has(body, "\"Mounts\":[{\"ReadOnly\":true,\"Source\":\"shop_data\",\"Target\":\"/data\","
+		  "\"Type\":\"volume\"},{\"ReadOnly\":false,\"Source\":\"/srv/conf\","
+		  "\"Target\":\"/etc/conf\",\"Type\":\"bind\"},{\"ReadOnly\":false,"
+		  "\"Target\":\"/cache\",\"Type\":\"volume\"}]");
+	has(body, "\"Healthcheck\":{\"Interval\":5000000000,\"Retries\":3,\"StartPeriod\":1000000000,"
+		  "\"Test\":[\"CMD-SHELL\",\"curl -f http://localhost/\"],\"Timeout\":2000000000}");
+	/* 1.5 s grace rounds up to 2 s. */
+	has(body, "\"StopTimeout\":2");
+	has(body, "\"StopSignal\":\"SIGQUIT\"");
+	has(body, "\"User\":\"www\"");
+	has(body, "\"WorkingDir\":\"/app\"");
+	has(body, "\"Hostname\":\"web1\"");
+	has(body, "\"RestartPolicy\":{\"MaximumRetryCount\":3,\"Name\":\"on-failure\"}");
+	has(body, "\"Tmpfs\":{\"/run\":\"size=64m\",\"/tmp\":\"\"}");
+	has(body, "\"CapAdd\":[\"NET_ADMIN\"]");
+	has(body, "\"CapDrop\":[\"ALL\"]");
+	has(body, "\"ReadonlyRootfs\":true");
+	has(body, "\"Init\":true");
+	has(body, "\"ExtraHosts\":[\"db.local:10.0.0.5\"]");
+	has(body, "\"NanoCpus\":500000000");
+	has(body, "\"Memory\":268435456");
+	has(body, "\"LogConfig\":{\"Config\":{\"max-size\":\"10m\"},\"Type\":\"json-file\"}");
+	/* First network (sorted: "back") at create, by ID, aliases = service name + its own. */
+	has(body, "\"NetworkMode\":\"" NET_BACK "\"");
+	has(body, "\"NetworkingConfig\":{\"EndpointsConfig\":{\"" NET_BACK
+		  "\":{\"Aliases\":[\"web\",\"api\"]}}}");
+	CHECK(body && !strstr(body, NET_DEFAULT));
+	free(body);
+	kvv_free(&ids);
+	model_project_free(p);
+}
+
+static void test_docker_create__connect_body(void)
+{
+	struct project *p = fixture_project();
+	struct docker_create c;
+	struct err err = ERR_INIT;
+	struct kvv ids;
+	const char *net_id = NULL;
+	char *body = NULL;
+
+	fixture_create(&c, &ids, p);
+	CHECK_INT(docker_connect_body(&body, &net_id, &c, 1, "cid123", &err), 0);
+	CHECK_STR(net_id, NET_DEFAULT);
+	CHECK_STR(body, "{\"Container\":\"cid123\",\"EndpointConfig\":{\"Aliases\":[\"web\"]}}");
+	free(body);
+	kvv_free(&ids);
+	model_project_free(p);
+}
+
+static void test_docker_create__minimal_and_defaults(void)
+{
+	struct project *p = fixture_project();
+	struct service *s = &p->services[0];
+	struct docker_create c;
+	struct err err = ERR_INIT;
+	struct kvv ids;
+	char *body = NULL;
+
+	fixture_create(&c, &ids, p);
+	s->has_command = false;
+	s->has_entrypoint = true; /* entrypoint: [] is passed on as written */
+	s->stop_grace_ns = -1;
+	s->health.disable = true;
+	s->init = false;
+	free(s->restart);
+	s->restart = NULL;
+	free(s->hostname);
+	s->hostname = NULL;
+	CHECK_INT(docker_create_body(&body, &c, &err), 0);
+	CHECK(body && !strstr(body, "\"Cmd\""));
+	has(body, "\"Entrypoint\":[]");
+	CHECK(body && !strstr(body, "StopTimeout"));
+	CHECK(body && !strstr(body, "Hostname"));
+	CHECK(body && !strstr(body, "\"Init\""));
+	has(body, "\"Healthcheck\":{\"Test\":[\"NONE\"]}");
+	has(body, "\"RestartPolicy\":{\"MaximumRetryCount\":0,\"Name\":\"no\"}");
+	free(body);
+	kvv_free(&ids);
+	model_project_free(p);
+}
+
+static void test_docker_create__errors(void)
+{
+	struct project *p = fixture_project();
+	struct docker_create c;
+	struct err err = ERR_INIT;
+	struct kvv ids, partial = { 0 };
+	char *body = NULL;
+	const char *net_id;
+
+	fixture_create(&c, &ids, p);
+	/* A network without a Docker ID cannot be attached. */
+	kvv_set(&partial, "back", NET_BACK);
+	c.network_ids = &partial;
+	CHECK_INT(docker_create_body(&body, &c, &err), 0);
+	free(body);
+	body = NULL;
+	CHECK_INT(docker_connect_body(&body, &net_id, &c, 1, "cid", &err), ERR_INVALID);
+	CHECK_STR(err.msg, "service 'web': network 'default' has no docker id");
+	CHECK(body == NULL);
+	err_clear(&err);
+	/* An unresolved image cannot be created. */
+	free(p->services[0].image_id);
+	p->services[0].image_id = NULL;
+	CHECK_INT(docker_create_body(&body, &c, &err), ERR_INVALID);
+	CHECK(strstr(err.msg, "not resolved") != NULL);
+	CHECK(body == NULL);
+	kvv_free(&partial);
+	kvv_free(&ids);
+	model_project_free(p);
+}
+
+int main(void)
+{
+	RUN(test_docker_create__body);
+	RUN(test_docker_create__connect_body);
+	RUN(test_docker_create__minimal_and_defaults);
+	RUN(test_docker_create__errors);
+	return CHECK_DONE();
+}

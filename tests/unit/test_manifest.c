@@ -1,0 +1,541 @@
+/*
+ * test_manifest.c - manifest_load_texts() on in-memory documents: the model
+ * fields it fills, and the key paths, positions and wording of its errors.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "deployctl/manifest.h"
+
+/* An in-memory source: files[i] = { path, body }. */
+struct memfile {
+	const char *path;
+	const char *body;
+};
+
+static const struct memfile mem_files[] = {
+	{ "manifests/app.env", "A=from-file\nB=from-file\n# comment\nC=file-only\n" },
+	{ "manifests/more.env", "B=from-more\n" },
+	{ "shared/common.env", "COMMON=1\n" },
+};
+
+static int mem_read(void *ctx, char **out, size_t *len, const char *path, struct err *err)
+{
+	size_t i;
+
+	(void)ctx;
+	for (i = 0; i < sizeof(mem_files) / sizeof(mem_files[0]); i++) {
+		if (strcmp(mem_files[i].path, path))
+			continue;
+		*out = strdup(mem_files[i].body);
+		*len = strlen(mem_files[i].body);
+		return *out ? 0 : ERR_NOMEM;
+	}
+	return err_set(err, ERR_NOTFOUND, "'%s' not found", path);
+}
+
+static int mem_list(void *ctx, char ***out, size_t *n, const char *dir, struct err *err)
+{
+	(void)ctx;
+	(void)out;
+	(void)n;
+	return err_set(err, ERR_NOTFOUND, "'%s' not found", dir);
+}
+
+static const struct source mem_src = { NULL, "mem", mem_read, mem_list };
+
+struct run {
+	struct project *p;
+	struct errlist errs, warns;
+	struct manifest_vars vars;
+	int rc;
+};
+
+/* Load one or two documents as manifests/a.yml, manifests/b.yml. */
+static void load2(struct run *r, const char *a, const char *b, const char *project)
+{
+	const char *names[] = { "manifests/a.yml", "manifests/b.yml" };
+	const char *texts[] = { a, b };
+	struct manifest_opts opts = { "manifests", project, &r->vars };
+
+	r->p = NULL;
+	errlist_init(&r->errs);
+	errlist_init(&r->warns);
+	r->rc = manifest_load_texts(&r->p, names, texts, b ? 2 : 1, &mem_src, &opts, &r->errs,
+				    &r->warns);
+}
+
+static void load(struct run *r, const char *a)
+{
+	load2(r, a, NULL, NULL);
+}
+
+static void run_init(struct run *r)
+{
+	memset(r, 0, sizeof(*r));
+	manifest_vars_init(&r->vars);
+}
+
+static void run_done(struct run *r)
+{
+	model_project_free(r->p);
+	manifest_vars_release(&r->vars);
+}
+
+/* The i-th error, formatted. */
+static const char *errline(struct run *r, size_t i, char *buf, size_t size)
+{
+	if (i >= r->errs.n)
+		return "(none)";
+	return err_format(buf, size, &r->errs.items[i]);
+}
+
+static void dump_errs(struct run *r)
+{
+	char buf[1024];
+	size_t i;
+
+	for (i = 0; i < r->errs.n; i++)
+		fprintf(stderr, "  error: %s\n", err_format(buf, sizeof(buf), &r->errs.items[i]));
+}
+
+static void test_manifest__ports(void)
+{
+	struct run r;
+	const struct service *s;
+
+	run_init(&r);
+	load(&r, "name: shop\n"
+		 "services:\n"
+		 "  web:\n"
+		 "    image: nginx:1.25\n"
+		 "    ports:\n"
+		 "      - 80\n"
+		 "      - \"8000-8001:9000-9001\"\n"
+		 "      - \"127.0.0.1::53/udp\"\n"
+		 "      - \"[::1]:8443:443\"\n"
+		 "      - target: 7000\n"
+		 "        published: \"7001\"\n"
+		 "        host_ip: 10.0.0.1\n"
+		 "        protocol: sctp\n");
+	dump_errs(&r);
+	CHECK_INT(r.rc, 0);
+	CHECK(r.p != NULL);
+	if (!r.p)
+		goto out;
+	s = model_service_find(r.p, "web");
+	CHECK(s != NULL);
+	CHECK_INT(s->nports, 6);
+	if (s->nports != 6)
+		goto out;
+	CHECK_INT(s->ports[0].container_port, 80);
+	CHECK_INT(s->ports[0].host_port, 0);
+	CHECK_STR(s->ports[0].host_ip, "");
+	CHECK_STR(s->ports[0].protocol, "tcp");
+	CHECK_INT(s->ports[1].host_port, 8000);
+	CHECK_INT(s->ports[1].container_port, 9000);
+	CHECK_INT(s->ports[2].host_port, 8001);
+	CHECK_INT(s->ports[2].container_port, 9001);
+	CHECK_STR(s->ports[3].host_ip, "127.0.0.1");
+	CHECK_INT(s->ports[3].host_port, 0);
+	CHECK_STR(s->ports[3].protocol, "udp");
+	CHECK_STR(s->ports[4].host_ip, "::1");
+	CHECK_INT(s->ports[4].host_port, 8443);
+	CHECK_INT(s->ports[5].host_port, 7001);
+	CHECK_INT(s->ports[5].container_port, 7000);
+	CHECK_STR(s->ports[5].host_ip, "10.0.0.1");
+	CHECK_STR(s->ports[5].protocol, "sctp");
+	/* the implicit default network */
+	CHECK_INT(s->nnetworks, 1);
+	CHECK_STR(s->networks[0].name, "default");
+	CHECK(model_network_find(r.p, "default") != NULL);
+	CHECK_INT(s->replicas, 1);
+	CHECK_INT(s->stop_grace_ns, -1);
+	CHECK_STR(r.p->files.v[0], "manifests/a.yml");
+	CHECK(s->loc.file == r.p->files.v[0]);
+	CHECK_INT(s->loc.line, 3);
+	CHECK_INT(s->loc.col, 3);
+out:
+	run_done(&r);
+}
+
+static void test_manifest__env_precedence(void)
+{
+	struct run r;
+	const struct service *s;
+
+	run_init(&r);
+	kvv_set(&r.vars.vars, "FROM_VARS", "v1");
+	kvv_set(&r.vars.vars, "TAG", "1.2");
+	load(&r, "name: shop\n"
+		 "services:\n"
+		 "  api:\n"
+		 "    image: \"api:${TAG}\"\n"
+		 "    environment:\n"
+		 "      B: from-environment\n"
+		 "      FROM_VARS:\n"
+		 "      UNSET_VAR:\n"
+		 "      NUM: 3\n"
+		 "      BOOL: true\n"
+		 "      DEF: ${NOPE:-fallback}\n"
+		 "    env_file: [app.env, ../shared/common.env]\n"
+		 "  worker:\n"
+		 "    image: worker\n"
+		 "    env_file:\n"
+		 "      - app.env\n"
+		 "      - path: more.env\n"
+		 "      - path: missing.env\n"
+		 "        required: false\n"
+		 "    environment: [\"X=1\", FROM_VARS, ALSO_UNSET, \"Y=a=b\"]\n");
+	dump_errs(&r);
+	CHECK_INT(r.rc, 0);
+	if (!r.p)
+		goto out;
+	s = model_service_find(r.p, "api");
+	CHECK_STR(s->image, "api:1.2");
+	CHECK_STR(kvv_get(&s->env, "A"), "from-file");
+	CHECK_STR(kvv_get(&s->env, "B"), "from-environment");
+	CHECK_STR(kvv_get(&s->env, "C"), "file-only");
+	CHECK_STR(kvv_get(&s->env, "COMMON"), "1");
+	CHECK_STR(kvv_get(&s->env, "FROM_VARS"), "v1");
+	CHECK(kvv_get(&s->env, "UNSET_VAR") == NULL);
+	CHECK_STR(kvv_get(&s->env, "NUM"), "3");
+	CHECK_STR(kvv_get(&s->env, "BOOL"), "true");
+	CHECK_STR(kvv_get(&s->env, "DEF"), "fallback");
+	CHECK_INT(s->env.n, 8);
+	s = model_service_find(r.p, "worker");
+	CHECK_STR(kvv_get(&s->env, "B"), "from-more"); /* later env_file wins */
+	CHECK_STR(kvv_get(&s->env, "X"), "1");
+	CHECK_STR(kvv_get(&s->env, "Y"), "a=b");
+	CHECK_STR(kvv_get(&s->env, "FROM_VARS"), "v1");
+	CHECK(kvv_get(&s->env, "ALSO_UNSET") == NULL);
+out:
+	run_done(&r);
+}
+
+static void test_manifest__deploy_and_plain_keys(void)
+{
+	struct run r;
+	const struct service *s;
+
+	run_init(&r);
+	load(&r, "name: shop\n"
+		 "x-deployctl:\n"
+		 "  secrets: [STRIPE_KEY, DB_URL]\n"
+		 "  rollout: {}\n"
+		 "services:\n"
+		 "  api:\n"
+		 "    image: api\n"
+		 "    command: echo \"hello world\" 'x y'\n"
+		 "    entrypoint: [\"/bin/sh\", \"-c\"]\n"
+		 "    cap_add: [NET_ADMIN, CHOWN]\n"
+		 "    cap_drop: [ALL]\n"
+		 "    restart: on-failure:3\n"
+		 "    read_only: true\n"
+		 "    init: TRUE\n"
+		 "    stop_grace_period: 1m30s\n"
+		 "    extra_hosts: [\"db=10.0.0.2\", \"cache:10.0.0.3\"]\n"
+		 "    labels: [\"a=1\", b]\n"
+		 "    tmpfs: /run\n"
+		 "    healthcheck:\n"
+		 "      test: curl -f http://localhost/\n"
+		 "      interval: 10s\n"
+		 "      retries: 3\n"
+		 "    logging:\n"
+		 "      driver: json-file\n"
+		 "      options: {max-size: 10m}\n"
+		 "    deploy:\n"
+		 "      mode: replicated\n"
+		 "      replicas: 3\n"
+		 "      resources:\n"
+		 "        limits:\n"
+		 "          cpus: \"0.5\"\n"
+		 "          memory: 512m\n"
+		 "    x-deployctl: {rollout: start-first}\n"
+		 "    x-other: whatever\n"
+		 "  idle:\n"
+		 "    image: idle\n"
+		 "    command: null\n"
+		 "    deploy: {replicas: 0, resources: {limits: {cpus: 2}}}\n"
+		 "    healthcheck: {test: [\"NONE\"]}\n");
+	dump_errs(&r);
+	CHECK_INT(r.rc, 0);
+	if (!r.p)
+		goto out;
+	CHECK_INT(r.p->secret_keys.n, 2);
+	CHECK_STR(r.p->secret_keys.v[0], "DB_URL");
+	CHECK_STR(r.p->secret_keys.v[1], "STRIPE_KEY");
+	CHECK(model_env_is_secret(r.p, "DB_URL"));
+	s = model_service_find(r.p, "api");
+	CHECK(s->has_command);
+	CHECK_INT(s->command.n, 3);
+	CHECK_STR(s->command.v[1], "hello world");
+	CHECK_STR(s->command.v[2], "x y");
+	CHECK(s->has_entrypoint);
+	CHECK_INT(s->entrypoint.n, 2);
+	CHECK_STR(s->cap_add.v[0], "CHOWN");
+	CHECK_STR(s->cap_add.v[1], "NET_ADMIN");
+	CHECK_STR(s->restart, "on-failure:3");
+	CHECK(s->read_only);
+	CHECK(s->init);
+	CHECK_INT(s->stop_grace_ns, 90000000000LL);
+	CHECK_STR(s->extra_hosts.v[0], "db:10.0.0.2");
+	CHECK_STR(s->extra_hosts.v[1], "cache:10.0.0.3");
+	CHECK_STR(kvv_get(&s->labels, "a"), "1");
+	CHECK_STR(kvv_get(&s->labels, "b"), "");
+	CHECK_STR(s->tmpfs.v[0], "/run");
+	CHECK(s->health.set);
+	CHECK(!s->health.disable);
+	CHECK_INT(s->health.test.n, 2);
+	CHECK_STR(s->health.test.v[0], "CMD-SHELL");
+	CHECK_STR(s->health.test.v[1], "curl -f http://localhost/");
+	CHECK_INT(s->health.interval_ns, 10000000000LL);
+	CHECK_INT(s->health.retries, 3);
+	CHECK_STR(s->logging.driver, "json-file");
+	CHECK_STR(kvv_get(&s->logging.options, "max-size"), "10m");
+	CHECK_INT(s->replicas, 3);
+	CHECK_INT(s->nano_cpus, 500000000);
+	CHECK_INT(s->memory_bytes, 512LL * 1024 * 1024);
+	s = model_service_find(r.p, "idle");
+	CHECK(!s->has_command);
+	CHECK_INT(s->replicas, 0);
+	CHECK_INT(s->nano_cpus, 2000000000LL);
+	CHECK(s->health.disable);
+out:
+	run_done(&r);
+}
+
+static void test_manifest__mounts_networks_deps(void)
+{
+	struct run r;
+	const struct service *s;
+
+	run_init(&r);
+	load(&r, "name: shop\n"
+		 "services:\n"
+		 "  web:\n"
+		 "    image: web\n"
+		 "    volumes:\n"
+		 "      - data:/var/lib/data:ro\n"
+		 "      - /srv/static:/static\n"
+		 "      - /scratch\n"
+		 "      - {type: tmpfs, target: /tmp}\n"
+		 "      - {type: volume, source: data, target: /b, read_only: true}\n"
+		 "    networks:\n"
+		 "      front:\n"
+		 "        aliases: [www, site]\n"
+		 "      back:\n"
+		 "    depends_on:\n"
+		 "      db: {condition: service_healthy}\n"
+		 "      cache: {condition: service_started, required: false}\n"
+		 "  db: {image: db, networks: [back]}\n"
+		 "  cache: {image: cache, depends_on: [db]}\n"
+		 "networks: {front: {}, back: {internal: true, labels: {tier: back}}}\n"
+		 "volumes: {data: {driver: local}}\n");
+	dump_errs(&r);
+	CHECK_INT(r.rc, 0);
+	if (!r.p)
+		goto out;
+	CHECK_INT(r.p->nservices, 3);
+	CHECK_STR(r.p->services[0].name, "cache");
+	CHECK_STR(r.p->services[2].name, "web");
+	s = model_service_find(r.p, "web");
+	CHECK_INT(s->nmounts, 5);
+	CHECK_INT(s->mounts[0].type, MOUNT_VOLUME);
+	CHECK_STR(s->mounts[0].source, "data");
+	CHECK(s->mounts[0].read_only);
+	CHECK_INT(s->mounts[1].type, MOUNT_BIND);
+	CHECK_STR(s->mounts[1].source, "/srv/static");
+	CHECK(!s->mounts[1].read_only);
+	CHECK(s->mounts[2].source == NULL);
+	CHECK_STR(s->mounts[2].target, "/scratch");
+	CHECK_INT(s->mounts[3].type, MOUNT_TMPFS);
+	CHECK(s->mounts[4].read_only);
+	CHECK_INT(s->nnetworks, 2);
+	CHECK_STR(s->networks[0].name, "back");
+	CHECK_STR(s->networks[1].name, "front");
+	CHECK_STR(s->networks[1].aliases.v[0], "site");
+	CHECK_STR(s->networks[1].aliases.v[1], "www");
+	CHECK_INT(s->ndeps, 2);
+	CHECK_STR(s->deps[0].service, "cache");
+	CHECK(!s->deps[0].required);
+	CHECK_INT(s->deps[1].condition, DEP_HEALTHY);
+	CHECK(s->deps[1].required);
+	CHECK_INT(r.p->nnetworks, 3); /* cache joins default */
+	CHECK(model_network_find(r.p, "back")->internal);
+	CHECK_STR(kvv_get(&model_network_find(r.p, "back")->labels, "tier"), "back");
+	CHECK_INT(r.p->nvolumes, 1);
+out:
+	run_done(&r);
+}
+
+static void test_manifest__error_paths(void)
+{
+	struct run r;
+	char buf[1024];
+
+	run_init(&r);
+	load(&r, "name: shop\n"
+		 "services:\n"
+		 "  api:\n"
+		 "    imagee: x\n"
+		 "    ports: [\"80800\", \"8080:80\"]\n"
+		 "    environment:\n"
+		 "      PASSWORD: [hunter2]\n"
+		 "    container_name: foo\n"
+		 "    build: .\n"
+		 "    depends_on: [nope]\n"
+		 "  web:\n"
+		 "    image: web\n"
+		 "    ports: [\"8080:81\"]\n"
+		 "    stop_grace_period: soon\n"
+		 "    networks: [back]\n");
+	CHECK_INT(r.rc, ERR_INVALID);
+	CHECK(r.p == NULL);
+	dump_errs(&r);
+	CHECK_INT(r.errs.n, 10);
+	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
+		  "manifests/a.yml:3:3: services.api: missing required key 'image'");
+	CHECK_STR(errline(&r, 1, buf, sizeof(buf)),
+		  "manifests/a.yml:4:5: services.api: unknown key 'imagee'");
+	CHECK_STR(errline(&r, 2, buf, sizeof(buf)),
+		  "manifests/a.yml:5:13: services.api.ports[0]: invalid port \"80800\"");
+	CHECK_STR(errline(&r, 3, buf, sizeof(buf)),
+		  "manifests/a.yml:7:17: services.api.environment.PASSWORD: expected a string, "
+		  "number or boolean, got a sequence");
+	CHECK_STR(errline(&r, 4, buf, sizeof(buf)),
+		  "manifests/a.yml:8:5: services.api: unsupported key 'container_name'");
+	CHECK_STR(errline(&r, 5, buf, sizeof(buf)),
+		  "manifests/a.yml:9:12: services.api.build: not supported: images are built by "
+		  "CI, deployctl deploys an image");
+	CHECK_STR(errline(&r, 6, buf, sizeof(buf)),
+		  "manifests/a.yml:10:18: services.api.depends_on[0]: unknown service 'nope'");
+	CHECK_STR(errline(&r, 7, buf, sizeof(buf)),
+		  "manifests/a.yml:13:13: services.web.ports[0]: host port 8080/tcp is already "
+		  "published by services.api.ports[1]");
+	CHECK_STR(errline(&r, 8, buf, sizeof(buf)),
+		  "manifests/a.yml:14:24: services.web.stop_grace_period: invalid duration "
+		  "\"soon\"");
+	CHECK_STR(errline(&r, 9, buf, sizeof(buf)),
+		  "manifests/a.yml:15:16: services.web.networks[0]: network 'back' is not declared "
+		  "under top-level networks");
+	run_done(&r);
+}
+
+static void test_manifest__values_never_in_messages(void)
+{
+	struct run r;
+	char buf[1024];
+	size_t i;
+
+	run_init(&r);
+	kvv_set(&r.vars.vars, "SECRET_TAG", "topsecret value");
+	load(&r, "name: shop\n"
+		 "services:\n"
+		 "  api:\n"
+		 "    image: \"${SECRET_TAG}\"\n"
+		 "    ports: [\"${SECRET_TAG}\"]\n"
+		 "    environment:\n"
+		 "      TOKEN: \"hunter2${\"\n"
+		 "      REQ: ${MISSING:?must be set}\n");
+	CHECK_INT(r.rc, ERR_INVALID);
+	CHECK_INT(r.errs.n, 4);
+	for (i = 0; i < r.errs.n; i++) {
+		errline(&r, i, buf, sizeof(buf));
+		CHECK(!strstr(buf, "topsecret"));
+		CHECK(!strstr(buf, "hunter2"));
+	}
+	CHECK(strstr(errline(&r, 3, buf, sizeof(buf)), "services.api.environment.REQ: ") != NULL);
+	CHECK(strstr(buf, "must be set") != NULL);
+	run_done(&r);
+}
+
+static void test_manifest__two_files(void)
+{
+	struct run r;
+	char buf[1024];
+
+	run_init(&r);
+	load2(&r, "name: shop\nservices:\n  api:\n    image: a\n",
+	      "version: \"3.8\"\nservices:\n  web:\n    image: w\n  api:\n    image: b\n", NULL);
+	CHECK_INT(r.rc, ERR_INVALID);
+	CHECK_INT(r.errs.n, 1);
+	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
+		  "manifests/b.yml:5:3: services.api: defined twice (first at "
+		  "manifests/a.yml:3:3)");
+	run_done(&r);
+
+	/* Split across files, project name from the options. */
+	run_init(&r);
+	load2(&r, "services:\n  api:\n    image: a\n    depends_on: [web]\n",
+	      "services:\n  web:\n    image: w\n", "override");
+	dump_errs(&r);
+	CHECK_INT(r.rc, 0);
+	if (r.p) {
+		CHECK_STR(r.p->name, "override");
+		CHECK_INT(r.p->files.n, 2);
+		CHECK_INT(r.p->nservices, 2);
+		CHECK(r.p->services[1].loc.file == r.p->files.v[1]);
+	}
+	run_done(&r);
+
+	run_init(&r);
+	load(&r, "services:\n  api:\n    image: a\n");
+	CHECK_INT(r.rc, ERR_INVALID);
+	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
+		  "manifests/a.yml: no project name: set top-level name: or --project");
+	run_done(&r);
+}
+
+static void test_manifest__cycle_and_replicas(void)
+{
+	struct run r;
+	char buf[1024];
+
+	run_init(&r);
+	load(&r, "name: shop\n"
+		 "services:\n"
+		 "  b:\n"
+		 "    image: b\n"
+		 "    depends_on: [c]\n"
+		 "  c:\n"
+		 "    image: c\n"
+		 "    depends_on: [b]\n"
+		 "    ports: [\"80:80\"]\n"
+		 "    deploy: {replicas: 2}\n"
+		 "  d:\n"
+		 "    image: d\n"
+		 "    depends_on: [d]\n"
+		 "    volumes: [\"nodata:/x\", \"./rel:/y\"]\n");
+	dump_errs(&r);
+	CHECK_INT(r.rc, ERR_INVALID);
+	CHECK_INT(r.errs.n, 5);
+	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
+		  "manifests/a.yml:5:17: services.b.depends_on: dependency cycle b -> c -> b");
+	CHECK_STR(errline(&r, 1, buf, sizeof(buf)),
+		  "manifests/a.yml:9:13: services.c.ports[0]: host port 80 is fixed but "
+		  "deploy.replicas is 2: replicas cannot share a host port");
+	CHECK_STR(errline(&r, 2, buf, sizeof(buf)),
+		  "manifests/a.yml:13:18: services.d.depends_on[0]: service 'd' depends on itself");
+	CHECK_STR(errline(&r, 3, buf, sizeof(buf)),
+		  "manifests/a.yml:14:15: services.d.volumes[0]: volume 'nodata' is not declared "
+		  "under top-level volumes");
+	CHECK_STR(errline(&r, 4, buf, sizeof(buf)),
+		  "manifests/a.yml:14:28: services.d.volumes[1]: relative bind mounts need a "
+		  "working tree; use an absolute path");
+	run_done(&r);
+}
+
+int main(void)
+{
+	RUN(test_manifest__ports);
+	RUN(test_manifest__env_precedence);
+	RUN(test_manifest__deploy_and_plain_keys);
+	RUN(test_manifest__mounts_networks_deps);
+	RUN(test_manifest__error_paths);
+	RUN(test_manifest__values_never_in_messages);
+	RUN(test_manifest__two_files);
+	RUN(test_manifest__cycle_and_replicas);
+	return CHECK_DONE();
+}

@@ -1,0 +1,385 @@
+/*
+ * test_spec.c - canonical spec rendering: hash stability, what changes the
+ * hash and what does not, redaction of secrets, and the parse round trip.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "deployctl/err.h"
+#include "deployctl/hash.h"
+#include "deployctl/model.h"
+#include "deployctl/spec.h"
+
+/* A project "shop" with one fully populated service "web"; free with model_project_free(). */
+static struct project *fixture_project(void)
+{
+	struct project *p = calloc(1, sizeof(*p));
+	struct service *s;
+
+	p->name = strdup("shop");
+	p->nnetworks = 2;
+	p->networks = calloc(2, sizeof(*p->networks));
+	p->networks[0].name = strdup("back");
+	p->networks[0].external = true;
+	p->networks[0].external_name = strdup("corp-back");
+	p->networks[1].name = strdup("default");
+	p->nvolumes = 1;
+	p->volumes = calloc(1, sizeof(*p->volumes));
+	p->volumes[0].name = strdup("data");
+	p->nservices = 1;
+	p->services = calloc(1, sizeof(*p->services));
+	s = &p->services[0];
+	model_service_release(s); /* defaults: stop_grace_ns -1, replicas 1 */
+	s->name = strdup("web");
+	s->image = strdup("nginx:1.25");
+	s->image_id = strdup("sha256:1111111111111111111111111111111111111111111111111111111111111111");
+	s->has_command = true;
+	strv_push(&s->command, "nginx");
+	strv_push(&s->command, "-g");
+	strv_push(&s->command, "daemon off;");
+	kvv_set(&s->env, "MODE", "prod");
+	kvv_set(&s->env, "DB_PASSWORD", "hunter2-very-secret");
+	kvv_set(&s->labels, "team", "web");
+	s->nports = 2;
+	s->ports = calloc(2, sizeof(*s->ports));
+	s->ports[0].host_ip = strdup("127.0.0.1");
+	s->ports[0].host_port = 8080;
+	s->ports[0].container_port = 80;
+	s->ports[0].protocol = strdup("tcp");
+	s->ports[1].host_ip = strdup("");
+	s->ports[1].host_port = 0;
+	s->ports[1].container_port = 53;
+	s->ports[1].protocol = strdup("udp");
+	s->nmounts = 3;
+	s->mounts = calloc(3, sizeof(*s->mounts));
+	s->mounts[0].type = MOUNT_VOLUME;
+	s->mounts[0].source = strdup("data");
+	s->mounts[0].target = strdup("/data");
+	s->mounts[0].read_only = true;
+	s->mounts[1].type = MOUNT_BIND;
+	s->mounts[1].source = strdup("/srv/conf");
+	s->mounts[1].target = strdup("/etc/conf");
+	s->mounts[2].type = MOUNT_VOLUME;
+	s->mounts[2].target = strdup("/cache");
+	s->nnetworks = 2;
+	s->networks = calloc(2, sizeof(*s->networks));
+	s->networks[0].name = strdup("back");
+	strv_push(&s->networks[0].aliases, "api");
+	s->networks[1].name = strdup("default");
+	s->ndeps = 1;
+	s->deps = calloc(1, sizeof(*s->deps));
+	s->deps[0].service = strdup("db");
+	s->deps[0].condition = DEP_HEALTHY;
+	s->deps[0].required = true;
+	s->health.set = true;
+	strv_push(&s->health.test, "CMD-SHELL");
+	strv_push(&s->health.test, "curl -f http://localhost/");
+	s->health.interval_ns = 5000000000;
+	s->health.timeout_ns = 2000000000;
+	s->health.start_period_ns = 1000000000;
+	s->health.retries = 3;
+	s->restart = strdup("on-failure:3");
+	s->user = strdup("www");
+	s->working_dir = strdup("/app");
+	s->hostname = strdup("web1");
+	strv_push(&s->extra_hosts, "db.local:10.0.0.5");
+	strv_push(&s->cap_add, "NET_ADMIN");
+	strv_push(&s->cap_drop, "ALL");
+	strv_push(&s->tmpfs, "/run:size=64m");
+	strv_push(&s->tmpfs, "/tmp");
+	s->read_only = true;
+	s->init = true;
+	s->stop_signal = strdup("SIGQUIT");
+	s->stop_grace_ns = 1500000000;
+	s->replicas = 2;
+	s->nano_cpus = 500000000;
+	s->memory_bytes = 268435456;
+	s->logging.driver = strdup("json-file");
+	kvv_set(&s->logging.options, "max-size", "10m");
+	return p;
+}
+
+static void hash_of(char out[HASH_HEX_LEN + 1], const struct project *p)
+{
+	struct err err = ERR_INIT;
+
+	CHECK_INT(spec_hash(out, p, &p->services[0], &err), 0);
+}
+
+static char *render(const struct project *p, const struct service *s, bool redact)
+{
+	struct err err = ERR_INIT;
+	char *out = NULL;
+
+	CHECK_INT(spec_render(&out, p, s, redact, &err), 0);
+	return out;
+}
+
+static void test_spec__hash_stable(void)
+{
+	struct project *a = fixture_project(), *b = fixture_project();
+	char ha[HASH_HEX_LEN + 1], ha2[HASH_HEX_LEN + 1], hb[HASH_HEX_LEN + 1];
+	char *text = render(a, &a->services[0], false);
+
+	hash_of(ha, a);
+	hash_of(ha2, a);
+	hash_of(hb, b);
+	CHECK_STR(ha, ha2);
+	CHECK_STR(ha, hb);
+	CHECK_INT(strlen(ha), HASH_HEX_LEN);
+	/* The hash is the sha256 of the unredacted rendering. */
+	hash_sha256_hex(hb, text, strlen(text));
+	CHECK_STR(ha, hb);
+	/* Canonical: compact, keys sorted, version first alphabetically among its peers. */
+	CHECK(text && !strchr(text, '\n') && !strstr(text, ": "));
+	CHECK(text && strstr(text, "\"version\":1"));
+	CHECK(text && strstr(text, "\"cap_add\":") < strstr(text, "\"command\":"));
+	free(text);
+	model_project_free(a);
+	model_project_free(b);
+}
+
+/* The same spec written with keys in another order and spacing parses to the same hash. */
+static void test_spec__hash_ignores_json_order(void)
+{
+	static const char one[] =
+		"{\"version\":1,\"name\":\"db\",\"image\":\"postgres:15\",\"image_id\":null,"
+		"\"env\":{\"A\":\"1\",\"B\":\"2\"},\"read_only\":false,\"init\":true}";
+	static const char two[] = "{ \"init\": true, \"env\": { \"B\": \"2\", \"A\": \"1\" },\n"
+				  "  \"read_only\": false, \"image\": \"postgres:15\",\n"
+				  "  \"name\": \"db\", \"version\": 1 }";
+	struct service s1, s2;
+	struct err err = ERR_INIT;
+	char h1[HASH_HEX_LEN + 1], h2[HASH_HEX_LEN + 1];
+
+	CHECK_INT(spec_parse(&s1, one, &err), 0);
+	CHECK_INT(spec_parse(&s2, two, &err), 0);
+	CHECK_INT(spec_hash(h1, NULL, &s1, &err), 0);
+	CHECK_INT(spec_hash(h2, NULL, &s2, &err), 0);
+	CHECK_STR(h1, h2);
+	CHECK_INT(s2.init, 1);
+	CHECK_STR(kvv_get(&s2.env, "B"), "2");
+	model_service_release(&s1);
+	model_service_release(&s2);
+}
+
+/* Each mutation must change the hash. */
+static void test_spec__hash_changes(void)
+{
+	char base[HASH_HEX_LEN + 1], h[HASH_HEX_LEN + 1];
+	struct project *p;
+	struct service *s;
+	int i;
+
+	p = fixture_project();
+	hash_of(base, p);
+	model_project_free(p);
+	for (i = 0; i < 12; i++) {
+		p = fixture_project();
+		s = &p->services[0];
+		switch (i) {
+		case 0:
+			kvv_set(&s->env, "MODE", "dev");
+			break;
+		case 1:
+			s->ports[0].host_port = 8081;
+			break;
+		case 2:
+			s->image_id[10] = '2';
+			break;
+		case 3:
+			s->health.interval_ns = 6000000000;
+			break;
+		case 4:
+			kvv_set(&s->labels, "team", "ops");
+			break;
+		case 5:
+			s->mounts[0].read_only = false;
+			break;
+		case 6:
+			strv_push(&s->networks[1].aliases, "www");
+			break;
+		case 7:
+			s->stop_grace_ns = -1;
+			break;
+		case 8:
+			s->has_command = false;
+			break;
+		case 9:
+			kvv_set(&s->env, "DB_PASSWORD", "other");
+			break;
+		case 10:
+			/* Same keys, other Docker-side names. */
+			free(p->name);
+			p->name = strdup("shop2");
+			break;
+		case 11:
+			s->read_only = false;
+			break;
+		}
+		hash_of(h, p);
+		if (!strcmp(h, base))
+			fprintf(stderr, "mutation %d did not change the hash\n", i);
+		CHECK(strcmp(h, base) != 0);
+		model_project_free(p);
+	}
+}
+
+static void test_spec__hash_ignores_replicas_and_deps(void)
+{
+	struct project *p = fixture_project();
+	struct service *s = &p->services[0];
+	char base[HASH_HEX_LEN + 1], h[HASH_HEX_LEN + 1];
+
+	hash_of(base, p);
+	s->replicas = 7;
+	hash_of(h, p);
+	CHECK_STR(h, base);
+	s->deps[0].condition = DEP_STARTED;
+	free(s->deps[0].service);
+	s->deps[0].service = strdup("cache");
+	s->loc.line = 42;
+	hash_of(h, p);
+	CHECK_STR(h, base);
+	model_project_free(p);
+}
+
+static void test_spec__redaction(void)
+{
+	struct project *p = fixture_project();
+	char fp[HASH_FINGERPRINT_SIZE];
+	char *red = render(p, &p->services[0], true);
+	char *plain = render(p, &p->services[0], false);
+
+	hash_fingerprint(fp, "hunter2-very-secret");
+	CHECK(red && !strstr(red, "hunter2"));
+	CHECK(red && strstr(red, fp));
+	CHECK(red && strstr(red, "\"MODE\":\"prod\""));
+	CHECK(plain && strstr(plain, "\"DB_PASSWORD\":\"hunter2-very-secret\""));
+	CHECK(plain && !strstr(plain, fp));
+	free(red);
+	free(plain);
+	/* A key listed in x-deployctl.secrets is secret even without a telling name. */
+	kvv_set(&p->services[0].env, "MODE", "top");
+	strv_push(&p->secret_keys, "MODE");
+	red = render(p, &p->services[0], true);
+	CHECK(red && !strstr(red, "\"top\""));
+	free(red);
+	model_project_free(p);
+}
+
+static void test_spec__docker_names_and_defaults(void)
+{
+	struct project *p = fixture_project();
+	struct service min;
+	char *text = render(p, &p->services[0], false), *mtext;
+
+	CHECK(text && strstr(text, "\"docker_name\":\"shop_data\""));
+	CHECK(text && strstr(text, "\"docker_name\":\"corp-back\""));
+	CHECK(text && strstr(text, "\"docker_name\":\"shop_default\""));
+	CHECK(text && strstr(text, "\"interval_ns\":5000000000"));
+	CHECK(text && strstr(text, "\"stop_grace_ns\":1500000000"));
+	CHECK(text && !strstr(text, "replicas") && !strstr(text, "\"db\""));
+	memset(&min, 0, sizeof(min));
+	model_service_release(&min);
+	min.name = strdup("x");
+	min.image = strdup("busybox");
+	mtext = render(p, &min, false);
+	CHECK(mtext && strstr(mtext, "\"read_only\":false"));
+	CHECK(mtext && strstr(mtext, "\"restart\":\"no\""));
+	CHECK(mtext && strstr(mtext, "\"command\":null"));
+	CHECK(mtext && strstr(mtext, "\"stop_grace_ns\":-1"));
+	CHECK(mtext && strstr(mtext, "\"ports\":[]"));
+	free(mtext);
+	model_service_release(&min);
+	free(text);
+	model_project_free(p);
+}
+
+static void test_spec__round_trip(void)
+{
+	struct project *p = fixture_project();
+	struct err err = ERR_INIT;
+	struct service back;
+	char *first = render(p, &p->services[0], false), *second = NULL;
+	int redact;
+
+	for (redact = 0; redact < 2; redact++) {
+		free(first);
+		first = render(p, &p->services[0], redact);
+		CHECK_INT(spec_parse(&back, first, &err), 0);
+		if (err.code)
+			fprintf(stderr, "%s\n", err.msg);
+		second = render(p, &back, redact);
+		CHECK_STR(second, first);
+		CHECK_STR(back.name, "web");
+		CHECK_INT(back.has_command, 1);
+		CHECK_INT(back.has_entrypoint, 0);
+		CHECK_INT(back.nports, 2);
+		CHECK_INT(back.ports[0].host_port, 8080);
+		CHECK_STR(back.ports[1].protocol, "udp");
+		CHECK_INT(back.nmounts, 3);
+		CHECK_STR(back.mounts[0].source, "data");
+		CHECK(back.mounts[2].source == NULL);
+		CHECK_INT(back.mounts[1].type, MOUNT_BIND);
+		CHECK_STR(back.networks[0].name, "back");
+		CHECK_STR(back.networks[0].aliases.v[0], "api");
+		CHECK_INT(back.health.retries, 3);
+		CHECK_INT(back.health.start_period_ns, 1000000000);
+		CHECK_INT(back.stop_grace_ns, 1500000000);
+		CHECK_STR(kvv_get(&back.logging.options, "max-size"), "10m");
+		CHECK_STR(back.tmpfs.v[0], "/run:size=64m");
+		CHECK_INT(back.memory_bytes, 268435456);
+		if (redact)
+			CHECK(!strncmp(kvv_get(&back.env, "DB_PASSWORD"), "sha256:", 7));
+		else
+			CHECK_STR(kvv_get(&back.env, "DB_PASSWORD"), "hunter2-very-secret");
+		model_service_release(&back);
+		free(second);
+	}
+	free(first);
+	model_project_free(p);
+}
+
+static void expect_invalid(const char *json, const char *needle)
+{
+	struct service s;
+	struct err err = ERR_INIT;
+
+	CHECK_INT(spec_parse(&s, json, &err), ERR_INVALID);
+	CHECK_INT(err.code, ERR_INVALID);
+	if (!strstr(err.msg, needle))
+		fprintf(stderr, "message '%s' lacks '%s'\n", err.msg, needle);
+	CHECK(strstr(err.msg, needle) != NULL);
+}
+
+static void test_spec__parse_errors(void)
+{
+	expect_invalid("{\"version\":1,", "bad JSON");
+	expect_invalid("[1]", "not a JSON object");
+	expect_invalid("{\"version\":2,\"name\":\"a\",\"image\":\"b\"}", "version 2");
+	expect_invalid("{\"version\":1,\"image\":\"b\"}", "'name'");
+	expect_invalid("{\"version\":1,\"name\":\"a\",\"image\":\"b\",\"read_only\":\"yes\"}",
+		       "'read_only'");
+	expect_invalid("{\"version\":1,\"name\":\"a\",\"image\":\"b\",\"ports\":[{\"host_ip\":\"\","
+		       "\"container_port\":70000,\"protocol\":\"tcp\"}]}",
+		       "'ports[0]'");
+	expect_invalid("{\"version\":1,\"name\":\"a\",\"image\":\"b\",\"mounts\":[{\"type\":\"nfs\","
+		       "\"target\":\"/x\"}]}",
+		       "'mounts[0]'");
+	expect_invalid("{\"version\":1,\"name\":\"a\",\"image\":\"b\",\"env\":{\"A\":1}}", "'env'");
+}
+
+int main(void)
+{
+	RUN(test_spec__hash_stable);
+	RUN(test_spec__hash_ignores_json_order);
+	RUN(test_spec__hash_changes);
+	RUN(test_spec__hash_ignores_replicas_and_deps);
+	RUN(test_spec__redaction);
+	RUN(test_spec__docker_names_and_defaults);
+	RUN(test_spec__round_trip);
+	RUN(test_spec__parse_errors);
+	return CHECK_DONE();
+}
