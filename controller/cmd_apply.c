@@ -209,7 +209,11 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 	int opt, ex;
 
 	while ((opt = getopt_long(argc, argv, "+hqj:", apply_options, NULL)) != -1) {
-		if (deploy_parse_opt(&o, opt, optarg))
+		int parsed = deploy_parse_opt(&o, opt, optarg);
+
+		if (parsed < 0)
+			return EXIT_USAGE;
+		if (parsed)
 			continue;
 		switch (opt) {
 		case 'j': {

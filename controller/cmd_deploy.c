@@ -33,7 +33,12 @@ int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg)
 		o->project = arg;
 		return 1;
 	case 'e':
-		o->env_file = arg;
+		if (o->nenv_files == DEPLOY_MAX_ENV_FILES) {
+			fprintf(stderr, "deployctl: at most %d --env-file options\n",
+				DEPLOY_MAX_ENV_FILES);
+			return -1;
+		}
+		o->env_files[o->nenv_files++] = arg;
 		return 1;
 	case 'S':
 		o->state_dir = arg;
@@ -87,6 +92,7 @@ static int load_manifests(struct deploy *dp, const struct deploy_opts *o)
 				    .project_name = o->project, .vars = &vars };
 	struct errlist *errs = calloc(2, sizeof(*errs));
 	struct err err = ERR_INIT;
+	unsigned k;
 	int rc, ex = EXIT_USAGE;
 
 	manifest_vars_init(&vars);
@@ -96,8 +102,9 @@ static int load_manifests(struct deploy *dp, const struct deploy_opts *o)
 	}
 	errlist_init(&errs[0]);
 	errlist_init(&errs[1]);
-	if (o->env_file && manifest_vars_load_file(&vars, o->env_file, &err) < 0)
-		goto fail;
+	for (k = 0; k < o->nenv_files; k++)
+		if (manifest_vars_load_file(&vars, o->env_files[k], &err) < 0)
+			goto fail;
 	if (manifest_vars_load_environ(&vars, environ) < 0) {
 		err_set(&err, ERR_NOMEM, "out of memory");
 		goto fail;

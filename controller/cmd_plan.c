@@ -21,7 +21,11 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 	int opt, ex;
 
 	while ((opt = getopt_long(argc, argv, "+h", plan_options, NULL)) != -1) {
-		if (deploy_parse_opt(&o, opt, optarg))
+		int parsed = deploy_parse_opt(&o, opt, optarg);
+
+		if (parsed < 0)
+			return EXIT_USAGE;
+		if (parsed)
 			continue;
 		if (opt == 'J') {
 			json = true;

@@ -178,7 +178,8 @@ static int status_run(struct ctx *ctx, int argc, char **argv)
 		ex = cmd_exit_for(err.code);
 		goto out;
 	}
-	qsort(c, nc, sizeof(*c), container_cmp);
+	if (nc)
+		qsort(c, nc, sizeof(*c), container_cmp);
 	print_status(project, release, c, nc, rows, nr, json);
 out:
 	docker_container_list_free(c, nc);

@@ -203,7 +203,8 @@ static int dirsrc_list(void *ctx, char ***out, size_t *nout, const char *dir, st
 		}
 		n++;
 	}
-	qsort(list, n, sizeof(*list), name_cmp);
+	if (n)
+		qsort(list, n, sizeof(*list), name_cmp);
 	*out = list;
 	*nout = n;
 	list = NULL;

@@ -17,7 +17,7 @@
 #include "deployctl/err.h"
 
 /* Network removal retries while the daemon still reports active endpoints (moby#42119). */
-#define NETWORK_REMOVE_TRIES 5
+#define NETWORK_REMOVE_TRIES    5
 #define NETWORK_REMOVE_DELAY_MS 200
 /* Upper bound on objects decoded from one list answer. */
 #define DOCKER_LIST_MAX 100000u
@@ -57,7 +57,7 @@ static json_t *load_json(const char *json, const char *what, json_type want, str
 	}
 	if (json_typeof(root) != want) {
 		err_set(err, ERR_DOCKER, "bad JSON from '%s': unexpected %s", what,
-			want == JSON_ARRAY ? "non-array" : "non-object");
+		        want == JSON_ARRAY ? "non-array" : "non-object");
 		json_decref(root);
 		return NULL;
 	}
@@ -138,7 +138,8 @@ static int decode_container(struct docker_container *c, json_t *o, struct err *e
 	size_t i;
 
 	if (!json_is_object(o) || !json_string_value(json_object_get(o, "Id")))
-		return err_set(err, ERR_DOCKER, "bad JSON from '/containers/json': entry without Id");
+		return err_set(err, ERR_DOCKER,
+		               "bad JSON from '/containers/json': entry without Id");
 	if (dup_str(&c->id, o, "Id", err) < 0 || dup_str(&c->image, o, "Image", err) < 0 ||
 	    dup_str(&c->image_id, o, "ImageID", err) < 0 ||
 	    dup_str(&c->state, o, "State", err) < 0 || dup_str(&c->status, o, "Status", err) < 0 ||
@@ -154,12 +155,14 @@ static int decode_container(struct docker_container *c, json_t *o, struct err *e
 	}
 	c->replica = parse_replica(json_string_value(json_object_get(labels, LABEL_REPLICA)));
 	c->created = json_integer_value(json_object_get(o, "Created"));
-	json_object_foreach(nets, key, v) {
+	json_object_foreach(nets, key, v)
+	{
 		if (strv_push(&c->networks, key) < 0)
 			return nomem(err);
 	}
 	strv_sort(&c->networks);
-	json_array_foreach(mounts, i, v) {
+	json_array_foreach(mounts, i, v)
+	{
 		const char *type = json_string_value(json_object_get(v, "Type"));
 		const char *vname = json_string_value(json_object_get(v, "Name"));
 
@@ -171,7 +174,7 @@ static int decode_container(struct docker_container *c, json_t *o, struct err *e
 }
 
 int docker_decode_containers(struct docker_container **out, size_t *n, const char *json,
-			     struct err *err)
+                             struct err *err)
 {
 	json_t *root = load_json(json, "/containers/json", JSON_ARRAY, err), *o;
 	struct docker_container *v = NULL;
@@ -189,7 +192,8 @@ int docker_decode_containers(struct docker_container **out, size_t *n, const cha
 		rc = nomem(err);
 		goto out;
 	}
-	json_array_foreach(root, i, o) {
+	json_array_foreach(root, i, o)
+	{
 		count++;
 		rc = decode_container(&v[i], o, err);
 		if (rc < 0)
@@ -207,7 +211,7 @@ out:
 
 /* GET <what>?filters={"label":["io.deployctl.project=<project>"]} into resp. */
 static int list_by_project(struct buf *resp, struct docker *d, const char *what,
-			   const char *extra_query, const char *project, struct err *err)
+                           const char *extra_query, const char *project, struct err *err)
 {
 	struct buf path, label;
 	const char *values[1];
@@ -235,7 +239,7 @@ out:
 }
 
 int docker_container_list(struct docker_container **out, size_t *n, struct docker *d,
-			  const char *project, struct err *err)
+                          const char *project, struct err *err)
 {
 	struct buf resp;
 	int rc;
@@ -264,7 +268,7 @@ static int decode_id(char **id_out, const char *json, const char *what, struct e
 }
 
 int docker_container_create(char **id_out, struct docker *d, const struct docker_create *c,
-			    struct err *err)
+                            struct err *err)
 {
 	struct buf resp, path;
 	char *body = NULL, *id = NULL, *cbody = NULL;
@@ -278,7 +282,8 @@ int docker_container_create(char **id_out, struct docker *d, const struct docker
 	rc = docker_create_body(&body, c, err);
 	if (rc < 0)
 		goto out;
-	if (buf_puts(&path, "/containers/create?name=") < 0 || docker_urlencode(&path, c->name) < 0) {
+	if (buf_puts(&path, "/containers/create?name=") < 0 ||
+	    docker_urlencode(&path, c->name) < 0) {
 		rc = nomem(err);
 		goto out;
 	}
@@ -301,7 +306,7 @@ int docker_container_create(char **id_out, struct docker *d, const struct docker
 			goto out_remove;
 		}
 		snprintf(what, sizeof(what), "connect \"%s\" to network '%s'", c->name,
-			 c->service->networks[i].name);
+		         c->service->networks[i].name);
 		rc = docker_call(&resp, d, "POST", path.ptr, cbody, 0, what, err);
 		if (rc < 0)
 			goto out_remove;
@@ -324,7 +329,7 @@ out:
 
 /* POST/DELETE /containers/{id}<suffix> where some statuses are fine. */
 static int container_op(struct docker *d, const char *method, const char *id, const char *suffix,
-			const char *verb, long timeout_s, long ok_status, struct err *err)
+                        const char *verb, long timeout_s, long ok_status, struct err *err)
 {
 	struct buf resp, path;
 	long status = 0;
@@ -375,7 +380,7 @@ int docker_container_remove(struct docker *d, const char *id, bool force, struct
 {
 	/* 404: already gone. */
 	return container_op(d, "DELETE", id, force ? "?force=1&v=1" : "?v=1", "remove", 0, 404,
-			    err);
+	                    err);
 }
 
 int docker_container_rename(struct docker *d, const char *id, const char *name, struct err *err)
@@ -420,7 +425,7 @@ int docker_decode_state(struct docker_container_state *out, const char *json, st
 	if (dup_str(&s.status, state, "Status", err) < 0 ||
 	    dup_str(&s.health, health, "Status", err) < 0 ||
 	    dup_str(&s.health_output, json_array_get(log, json_array_size(log) - 1), "Output",
-		    err) < 0) {
+	            err) < 0) {
 		rc = ERR_NOMEM;
 		goto out;
 	}
@@ -437,7 +442,7 @@ out:
 }
 
 int docker_container_inspect_state(struct docker_container_state *out, struct docker *d,
-				   const char *id, struct err *err)
+                                   const char *id, struct err *err)
 {
 	struct buf resp, path;
 	char what[200];
@@ -498,7 +503,8 @@ static int image_has_tag(json_t *img, const char *want)
 	json_t *tags = json_object_get(img, "RepoTags"), *t;
 	size_t i;
 
-	json_array_foreach(tags, i, t) {
+	json_array_foreach(tags, i, t)
+	{
 		const char *tag = json_string_value(t);
 		char *norm;
 		int same;
@@ -517,7 +523,7 @@ static int image_has_tag(json_t *img, const char *want)
 }
 
 int docker_decode_images(char **ids, const char *json, const char *const *refs, size_t n,
-			 struct err *err)
+                         struct err *err)
 {
 	json_t *root = load_json(json, "/images/json", JSON_ARRAY, err), *img;
 	char *want = NULL;
@@ -534,7 +540,8 @@ int docker_decode_images(char **ids, const char *json, const char *const *refs, 
 			rc = nomem(err);
 			break;
 		}
-		json_array_foreach(root, j, img) {
+		json_array_foreach(root, j, img)
+		{
 			has = image_has_tag(img, want);
 			if (has < 0) {
 				rc = nomem(err);
@@ -582,7 +589,7 @@ out:
 }
 
 int docker_image_resolve(char **ids, struct docker *d, const char *const *refs, size_t n,
-			 struct err *err)
+                         struct err *err)
 {
 	const char **values = NULL;
 	struct buf resp, path;
@@ -658,7 +665,7 @@ void docker_network_list_free(struct docker_network *v, size_t n)
 }
 
 int docker_decode_networks(struct docker_network **out, size_t *n, const char *json,
-			   struct err *err)
+                           struct err *err)
 {
 	json_t *root = load_json(json, "/networks", JSON_ARRAY, err), *o;
 	struct docker_network *v = NULL;
@@ -676,14 +683,17 @@ int docker_decode_networks(struct docker_network **out, size_t *n, const char *j
 		rc = nomem(err);
 		goto out;
 	}
-	json_array_foreach(root, i, o) {
+	json_array_foreach(root, i, o)
+	{
 		count++;
 		if (!json_string_value(json_object_get(o, "Id")) ||
 		    !json_string_value(json_object_get(o, "Name"))) {
-			rc = err_set(err, ERR_DOCKER, "bad JSON from '/networks': entry without Id");
+			rc = err_set(err, ERR_DOCKER,
+			             "bad JSON from '/networks': entry without Id");
 			goto out;
 		}
-		if (dup_str(&v[i].id, o, "Id", err) < 0 || dup_str(&v[i].name, o, "Name", err) < 0 ||
+		if (dup_str(&v[i].id, o, "Id", err) < 0 ||
+		    dup_str(&v[i].name, o, "Name", err) < 0 ||
 		    dup_label(&v[i].key, json_object_get(o, "Labels"), LABEL_NETWORK, err) < 0) {
 			rc = ERR_NOMEM;
 			goto out;
@@ -700,7 +710,7 @@ out:
 }
 
 int docker_network_list(struct docker_network **out, size_t *n, struct docker *d,
-			const char *project, struct err *err)
+                        const char *project, struct err *err)
 {
 	struct buf resp;
 	int rc;
@@ -715,7 +725,7 @@ int docker_network_list(struct docker_network **out, size_t *n, struct docker *d
 
 /* Labels object: user labels, then the owner labels (which win). NULL on no memory. */
 static json_t *owner_labels(const struct kvv *user, const char *project, const char *kind_label,
-			    const char *key)
+                            const char *key)
 {
 	json_t *labels = json_object();
 	size_t i;
@@ -735,8 +745,8 @@ fail:
 }
 
 int docker_network_create(char **id_out, struct docker *d, const struct project *p,
-			  const struct project_network *net, const char *docker_name,
-			  struct err *err)
+                          const struct project_network *net, const char *docker_name,
+                          struct err *err)
 {
 	json_t *body = json_object(), *labels = NULL;
 	struct buf resp;
@@ -748,8 +758,8 @@ int docker_network_create(char **id_out, struct docker *d, const struct project 
 	labels = owner_labels(&net->labels, p->name, LABEL_NETWORK, net->name);
 	if (!body || !labels || json_object_set_new(body, "Name", json_string(docker_name)) < 0 ||
 	    json_object_set_new(body, "CheckDuplicate", json_true()) < 0 ||
-	    json_object_set_new(body, "Driver",
-				json_string(net->driver ? net->driver : "bridge")) < 0 ||
+	    json_object_set_new(body, "Driver", json_string(net->driver ? net->driver : "bridge")) <
+	            0 ||
 	    json_object_set_new(body, "Internal", json_boolean(net->internal)) < 0 ||
 	    json_object_set(body, "Labels", labels) < 0 ||
 	    !(text = json_dumps(body, JSON_COMPACT))) {
@@ -819,7 +829,8 @@ int docker_network_lookup(char **id_out, struct docker *d, const char *name, str
 
 	buf_init(&resp, DOCKER_RESPONSE_CAP);
 	buf_init(&path, 0);
-	if (buf_puts(&path, "/networks?") < 0 || docker_filter_query(&path, "name", values, 1) < 0) {
+	if (buf_puts(&path, "/networks?") < 0 ||
+	    docker_filter_query(&path, "name", values, 1) < 0) {
 		rc = nomem(err);
 		goto out;
 	}
@@ -840,8 +851,9 @@ int docker_network_lookup(char **id_out, struct docker *d, const char *name, str
 	if (!found)
 		rc = err_set(err, ERR_NOTFOUND, "docker: no network named '%s'", name);
 	else if (found > 1)
-		rc = err_set(err, ERR_DOCKER, "docker: %zu networks are named '%s'; remove the extra ones",
-			     found, name);
+		rc = err_set(err, ERR_DOCKER,
+		             "docker: %zu networks are named '%s'; remove the extra ones", found,
+		             name);
 	if (rc < 0)
 		goto out;
 	*id_out = id;
@@ -869,8 +881,7 @@ void docker_volume_list_free(struct docker_volume *v, size_t n)
 	free(v);
 }
 
-int docker_decode_volumes(struct docker_volume **out, size_t *n, const char *json,
-			  struct err *err)
+int docker_decode_volumes(struct docker_volume **out, size_t *n, const char *json, struct err *err)
 {
 	json_t *root = load_json(json, "/volumes", JSON_OBJECT, err), *vols, *o;
 	struct docker_volume *v = NULL;
@@ -889,10 +900,12 @@ int docker_decode_volumes(struct docker_volume **out, size_t *n, const char *jso
 		rc = nomem(err);
 		goto out;
 	}
-	json_array_foreach(vols, i, o) {
+	json_array_foreach(vols, i, o)
+	{
 		count++;
 		if (!json_string_value(json_object_get(o, "Name"))) {
-			rc = err_set(err, ERR_DOCKER, "bad JSON from '/volumes': entry without Name");
+			rc = err_set(err, ERR_DOCKER,
+			             "bad JSON from '/volumes': entry without Name");
 			goto out;
 		}
 		if (dup_str(&v[i].name, o, "Name", err) < 0 ||
@@ -911,8 +924,8 @@ out:
 	return rc;
 }
 
-int docker_volume_list(struct docker_volume **out, size_t *n, struct docker *d,
-		       const char *project, struct err *err)
+int docker_volume_list(struct docker_volume **out, size_t *n, struct docker *d, const char *project,
+                       struct err *err)
 {
 	struct buf resp;
 	int rc;
@@ -926,8 +939,7 @@ int docker_volume_list(struct docker_volume **out, size_t *n, struct docker *d,
 }
 
 int docker_volume_create(struct docker *d, const struct project *p,
-			 const struct project_volume *vol, const char *docker_name,
-			 struct err *err)
+                         const struct project_volume *vol, const char *docker_name, struct err *err)
 {
 	json_t *body = json_object(), *labels = NULL;
 	struct buf resp;
@@ -938,8 +950,8 @@ int docker_volume_create(struct docker *d, const struct project *p,
 	buf_init(&resp, DOCKER_RESPONSE_CAP);
 	labels = owner_labels(&vol->labels, p->name, LABEL_VOLUME, vol->name);
 	if (!body || !labels || json_object_set_new(body, "Name", json_string(docker_name)) < 0 ||
-	    json_object_set_new(body, "Driver",
-				json_string(vol->driver ? vol->driver : "local")) < 0 ||
+	    json_object_set_new(body, "Driver", json_string(vol->driver ? vol->driver : "local")) <
+	            0 ||
 	    json_object_set(body, "Labels", labels) < 0 ||
 	    !(text = json_dumps(body, JSON_COMPACT))) {
 		rc = nomem(err);
@@ -957,7 +969,7 @@ out:
 
 /* GET or DELETE /volumes/{name}. */
 static int volume_op(struct docker *d, const char *method, const char *name, const char *verb,
-		     struct err *err)
+                     struct err *err)
 {
 	struct buf resp, path;
 	char what[300];

@@ -15,10 +15,10 @@
 #include "deployctl/model.h"
 
 /* A jansson setter failed: only allocation can make these fail here. */
-#define SET(obj, key, val)                                                                  \
-	do {                                                                                 \
-		if (json_object_set_new((obj), (key), (val)) < 0)                            \
-			goto nomem;                                                          \
+#define SET(obj, key, val)                                                                         \
+	do {                                                                                       \
+		if (json_object_set_new((obj), (key), (val)) < 0)                                  \
+			goto nomem;                                                                \
 	} while (0)
 
 static json_t *strv_json(const struct strv *v)
@@ -79,7 +79,7 @@ static int network_id(const char **out, const struct docker_create *c, size_t i,
 
 	if (!id)
 		return err_set(err, ERR_INVALID, "service '%s': network '%s' has no docker id",
-			       c->service->name, key);
+		               c->service->name, key);
 	*out = id;
 	return 0;
 }
@@ -136,7 +136,7 @@ static int ports_json(json_t *config, json_t *host, const struct service *s)
 				goto fail;
 		}
 		b = json_pack("{s:s, s:s}", "HostIp", pt->host_ip ? pt->host_ip : "", "HostPort",
-			      hp);
+		              hp);
 		if (json_array_append_new(list, b) < 0)
 			goto fail;
 	}
@@ -176,7 +176,7 @@ static json_t *mounts_json(const struct docker_create *c)
 			src = mt->source;
 		}
 		m = json_pack("{s:s, s:s, s:b}", "Type", types[mt->type], "Target", mt->target,
-			      "ReadOnly", mt->read_only);
+		              "ReadOnly", mt->read_only);
 		if (!m || (src && json_object_set_new(m, "Source", json_string(src)) < 0) ||
 		    json_array_append(a, m) < 0)
 			goto fail;
@@ -204,7 +204,7 @@ static json_t *tmpfs_json(const struct strv *tmpfs)
 		json_t *path = json_stringn(tmpfs->v[i], len);
 
 		if (!path || json_object_set_new(o, json_string_value(path),
-						 json_string(colon ? colon + 1 : "")) < 0) {
+		                                 json_string(colon ? colon + 1 : "")) < 0) {
 			json_decref(path);
 			json_decref(o);
 			return NULL;
@@ -222,7 +222,7 @@ static json_t *restart_json(const char *restart)
 	if (!strncmp(r, "on-failure:", 11)) {
 		max = strtoll(r + 11, NULL, 10);
 		return json_pack("{s:s, s:I}", "Name", "on-failure", "MaximumRetryCount",
-				 (json_int_t)max);
+		                 (json_int_t)max);
 	}
 	return json_pack("{s:s, s:I}", "Name", r, "MaximumRetryCount", (json_int_t)0);
 }
@@ -234,8 +234,8 @@ static json_t *health_json(const struct svc_health *h)
 	if (h->disable)
 		return json_pack("{s:[s]}", "Test", "NONE");
 	o = json_pack("{s:I, s:I, s:I, s:i}", "Interval", (json_int_t)h->interval_ns, "Timeout",
-		      (json_int_t)h->timeout_ns, "StartPeriod", (json_int_t)h->start_period_ns,
-		      "Retries", h->retries);
+	              (json_int_t)h->timeout_ns, "StartPeriod", (json_int_t)h->start_period_ns,
+	              "Retries", h->retries);
 	if (o && h->test.n && json_object_set_new(o, "Test", strv_json(&h->test)) < 0) {
 		json_decref(o);
 		return NULL;
@@ -288,7 +288,7 @@ static int host_config(json_t *host, const struct docker_create *c)
 		SET(host, "Memory", json_integer(s->memory_bytes));
 	if (s->logging.driver) {
 		log = json_pack("{s:s, s:o}", "Type", s->logging.driver, "Config",
-				kvv_json(&s->logging.options));
+		                kvv_json(&s->logging.options));
 		SET(host, "LogConfig", log);
 	}
 	return 0;
@@ -307,8 +307,8 @@ int docker_create_body(char **out, const struct docker_create *c, struct err *er
 	if (!body || !host)
 		goto nomem;
 	if (!s->image_id) {
-		rc = err_set(err, ERR_INVALID, "service '%s': image '%s' is not resolved",
-			     s->name, s->image ? s->image : "");
+		rc = err_set(err, ERR_INVALID, "service '%s': image '%s' is not resolved", s->name,
+		             s->image ? s->image : "");
 		goto out;
 	}
 	if (s->nnetworks) {
@@ -332,8 +332,7 @@ int docker_create_body(char **out, const struct docker_create *c, struct err *er
 	if (s->stop_signal)
 		SET(body, "StopSignal", json_string(s->stop_signal));
 	if (s->stop_grace_ns >= 0)
-		SET(body, "StopTimeout",
-		    json_integer((s->stop_grace_ns + 999999999) / 1000000000));
+		SET(body, "StopTimeout", json_integer((s->stop_grace_ns + 999999999) / 1000000000));
 	if (s->health.set)
 		SET(body, "Healthcheck", health_json(&s->health));
 	if (ports_json(body, host, s) < 0 || host_config(host, c) < 0)
@@ -365,7 +364,7 @@ out:
 }
 
 int docker_connect_body(char **out, const char **net_id_out, const struct docker_create *c,
-			size_t i, const char *container_id, struct err *err)
+                        size_t i, const char *container_id, struct err *err)
 {
 	const struct service *s = c->service;
 	json_t *body = NULL;
@@ -377,7 +376,7 @@ int docker_connect_body(char **out, const char **net_id_out, const struct docker
 	if (rc < 0)
 		return rc;
 	body = json_pack("{s:s, s:o}", "Container", container_id, "EndpointConfig",
-			 endpoint_json(s, &s->networks[i]));
+	                 endpoint_json(s, &s->networks[i]));
 	text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(body);
 	if (!text)

@@ -22,7 +22,7 @@
 struct docker {
 	CURL *curl;
 	char *socket;
-	char version[16];      /* negotiated, e.g. "1.41" */
+	char version[16];        /* negotiated, e.g. "1.41" */
 	char daemon_version[16]; /* Api-Version header of the last /_ping */
 	unsigned calls;
 	unsigned mutating;
@@ -87,7 +87,7 @@ static void docker_oneline(char *out, size_t size, const char *s)
 }
 
 int docker_request(long *status, struct buf *resp, struct docker *d, const char *method,
-		   const char *path, const char *body, long timeout_s, struct err *err)
+                   const char *path, const char *body, long timeout_s, struct err *err)
 {
 	struct curl_slist *headers = NULL;
 	struct buf url;
@@ -134,11 +134,12 @@ int docker_request(long *status, struct buf *resp, struct docker *d, const char 
 		const char *why = d->errbuf[0] ? d->errbuf : curl_easy_strerror(cc);
 
 		if (resp->toobig)
-			rc = err_set(err, ERR_DOCKER, "docker: %s %s: response larger than %u bytes",
-				     method, path, (unsigned)DOCKER_RESPONSE_CAP);
+			rc = err_set(err, ERR_DOCKER,
+			             "docker: %s %s: response larger than %u bytes", method, path,
+			             (unsigned)DOCKER_RESPONSE_CAP);
 		else if (cc == CURLE_COULDNT_CONNECT)
 			rc = err_set(err, ERR_UNREACHABLE, "cannot reach docker at '%s': %s",
-				     d->socket, why);
+			             d->socket, why);
 		else
 			rc = err_set(err, ERR_DOCKER, "docker: %s %s: %s", method, path, why);
 		goto out;
@@ -175,7 +176,7 @@ int docker_http_check(long status, const struct buf *resp, const char *what, str
 }
 
 int docker_call(struct buf *resp, struct docker *d, const char *method, const char *path,
-		const char *body, long timeout_s, const char *what, struct err *err)
+                const char *body, long timeout_s, const char *what, struct err *err)
 {
 	long status = 0;
 	int rc = docker_request(&status, resp, d, method, path, body, timeout_s, err);
@@ -243,8 +244,8 @@ static int docker_socket_path(char **out, const char *host, struct err *err)
 		host = "unix://" DOCKER_DEFAULT_SOCKET;
 	if (strncmp(host, unix_prefix, sizeof(unix_prefix) - 1) || !host[sizeof(unix_prefix) - 1])
 		return err_set(err, ERR_INVALID,
-			       "docker host '%s': only unix sockets are supported (unix:///path)",
-			       host);
+		               "docker host '%s': only unix sockets are supported (unix:///path)",
+		               host);
 	path = strdup(host + sizeof(unix_prefix) - 1);
 	if (!path)
 		return err_set(err, ERR_NOMEM, "out of memory");
@@ -282,18 +283,23 @@ int docker_open(struct docker **out, const char *host, struct err *err)
 	curl_easy_setopt(d->curl, CURLOPT_HEADERFUNCTION, docker_header_cb);
 	curl_easy_setopt(d->curl, CURLOPT_HEADERDATA, d);
 
-	rc = docker_request(&status, &resp, d, "GET", "/_ping", NULL, DOCKER_CONNECT_TIMEOUT_S, err);
+	rc = docker_request(&status, &resp, d, "GET", "/_ping", NULL, DOCKER_CONNECT_TIMEOUT_S,
+	                    err);
 	if (rc < 0) {
 		/* Any transport failure on the first call means nothing answers there. */
 		if (rc == ERR_DOCKER) {
-			err->code = ERR_UNREACHABLE;
-			rc = ERR_UNREACHABLE;
+			char why[sizeof(err->msg)];
+
+			snprintf(why, sizeof(why), "%s", err->msg);
+			err_clear(err);
+			rc = err_set(err, ERR_UNREACHABLE, "cannot reach docker at '%s': %s",
+			             d->socket, why);
 		}
 		goto out;
 	}
 	if (status != 200) {
 		rc = err_set(err, ERR_UNREACHABLE, "docker at '%s' answered /_ping with HTTP %ld",
-			     d->socket, status);
+		             d->socket, status);
 		goto out;
 	}
 	if (d->daemon_version[0] && docker_version_cmp(d->daemon_version, DOCKER_API_MAX) < 0)

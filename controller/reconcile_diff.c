@@ -500,7 +500,8 @@ int reconcile_diff(struct plan *out, const struct reconcile_input *in, struct er
 	for (i = 0; i < plan.n; i++)
 		if (plan.v[i].level == (unsigned)-1)
 			plan.v[i].level = last;
-	qsort(plan.v, plan.n, sizeof(*plan.v), action_cmp);
+	if (plan.n)
+		qsort(plan.v, plan.n, sizeof(*plan.v), action_cmp);
 	*out = plan;
 	memset(&plan, 0, sizeof(plan));
 out:

@@ -4,6 +4,8 @@
  * manifest was written), its sha256, the redacted form for storage and
  * display, and the parser back to struct service for release snapshots.
  */
+#include "deployctl/spec.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +14,6 @@
 #include "deployctl/err.h"
 #include "deployctl/hash.h"
 #include "deployctl/model.h"
-#include "deployctl/spec.h"
 
 static const char *const spec_mount_types[] = { "volume", "bind", "tmpfs" };
 
@@ -101,10 +102,10 @@ static json_t *ports_to_json(const struct service *s)
 		const struct svc_port *pt = &s->ports[i];
 
 		if (push(a, json_pack("{s:s, s:I, s:I, s:s}", "host_ip",
-				      pt->host_ip ? pt->host_ip : "", "host_port",
-				      (json_int_t)pt->host_port, "container_port",
-				      (json_int_t)pt->container_port, "protocol",
-				      pt->protocol ? pt->protocol : "tcp")) < 0) {
+		                      pt->host_ip ? pt->host_ip : "", "host_port",
+		                      (json_int_t)pt->host_port, "container_port",
+		                      (json_int_t)pt->container_port, "protocol",
+		                      pt->protocol ? pt->protocol : "tcp")) < 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -135,8 +136,8 @@ static json_t *mounts_to_json(const struct project *p, const struct service *s)
 				goto fail;
 		}
 		m = json_pack("{s:s, s:o, s:o, s:s, s:b}", "type", spec_mount_types[mt->type],
-			      "source", str_or_null(mt->source), "docker_name", str_or_null(dn),
-			      "target", mt->target ? mt->target : "", "read_only", mt->read_only);
+		              "source", str_or_null(mt->source), "docker_name", str_or_null(dn),
+		              "target", mt->target ? mt->target : "", "read_only", mt->read_only);
 		free(dn);
 		dn = NULL;
 		if (push(a, m) < 0)
@@ -159,7 +160,7 @@ static json_t *networks_to_json(const struct project *p, const struct service *s
 		if (!dn)
 			goto fail;
 		n = json_pack("{s:s, s:s, s:o}", "name", s->networks[i].name, "docker_name", dn,
-			      "aliases", strv_to_json(&s->networks[i].aliases));
+		              "aliases", strv_to_json(&s->networks[i].aliases));
 		free(dn);
 		if (push(a, n) < 0)
 			goto fail;
@@ -173,9 +174,9 @@ fail:
 static json_t *health_to_json(const struct svc_health *h)
 {
 	return json_pack("{s:b, s:b, s:o, s:I, s:I, s:I, s:i}", "set", h->set, "disable",
-			 h->disable, "test", strv_to_json(&h->test), "interval_ns",
-			 (json_int_t)h->interval_ns, "timeout_ns", (json_int_t)h->timeout_ns,
-			 "start_period_ns", (json_int_t)h->start_period_ns, "retries", h->retries);
+	                 h->disable, "test", strv_to_json(&h->test), "interval_ns",
+	                 (json_int_t)h->interval_ns, "timeout_ns", (json_int_t)h->timeout_ns,
+	                 "start_period_ns", (json_int_t)h->start_period_ns, "retries", h->retries);
 }
 
 static json_t *spec_to_json(const struct project *p, const struct service *s, bool redact)
@@ -212,7 +213,7 @@ static json_t *spec_to_json(const struct project *p, const struct service *s, bo
 		{ "nano_cpus", json_integer(s->nano_cpus) },
 		{ "memory_bytes", json_integer(s->memory_bytes) },
 		{ "logging", json_pack("{s:o, s:o}", "driver", str_or_null(s->logging.driver),
-				       "options", kvv_to_json(&s->logging.options)) },
+		                       "options", kvv_to_json(&s->logging.options)) },
 	};
 	size_t i;
 	bool ok = o != NULL;
@@ -232,7 +233,7 @@ static json_t *spec_to_json(const struct project *p, const struct service *s, bo
 }
 
 int spec_render(char **out, const struct project *p, const struct service *s, bool redact,
-		struct err *err)
+                struct err *err)
 {
 	json_t *o = spec_to_json(p, s, redact);
 	char *text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
@@ -240,13 +241,13 @@ int spec_render(char **out, const struct project *p, const struct service *s, bo
 	json_decref(o);
 	if (!text)
 		return err_set(err, ERR_NOMEM, "out of memory rendering the spec of '%s'",
-			       s->name ? s->name : "");
+		               s->name ? s->name : "");
 	*out = text;
 	return 0;
 }
 
 int spec_hash(char out[HASH_HEX_LEN + 1], const struct project *p, const struct service *s,
-	      struct err *err)
+              struct err *err)
 {
 	char *text = NULL;
 	int rc = spec_render(&text, p, s, false, err);
@@ -286,7 +287,7 @@ static int get_str(char **out, json_t *o, const char *key, const char *field, st
 }
 
 static int get_int(int64_t *out, json_t *o, const char *key, int64_t min, int64_t max,
-		   const char *field, struct err *err)
+                   const char *field, struct err *err)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -313,7 +314,7 @@ static int get_bool(bool *out, json_t *o, const char *key, const char *field, st
 }
 
 static int get_strv(struct strv *out, json_t *o, const char *key, const char *field,
-		    struct err *err)
+                    struct err *err)
 {
 	json_t *v = json_object_get(o, key), *e;
 	size_t i;
@@ -322,7 +323,8 @@ static int get_strv(struct strv *out, json_t *o, const char *key, const char *fi
 		return 0;
 	if (!json_is_array(v))
 		return bad(err, field, "must be a list of strings");
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		if (!json_is_string(e))
 			return bad(err, field, "must be a list of strings");
 		if (strv_push(out, json_string_value(e)) < 0)
@@ -331,8 +333,7 @@ static int get_strv(struct strv *out, json_t *o, const char *key, const char *fi
 	return 0;
 }
 
-static int get_kvv(struct kvv *out, json_t *o, const char *key, const char *field,
-		   struct err *err)
+static int get_kvv(struct kvv *out, json_t *o, const char *key, const char *field, struct err *err)
 {
 	json_t *v = json_object_get(o, key), *e;
 	const char *k;
@@ -341,7 +342,8 @@ static int get_kvv(struct kvv *out, json_t *o, const char *key, const char *fiel
 		return 0;
 	if (!json_is_object(v))
 		return bad(err, field, "must be an object of strings");
-	json_object_foreach(v, k, e) {
+	json_object_foreach(v, k, e)
+	{
 		if (!json_is_string(e))
 			return bad(err, field, "must be an object of strings");
 		if (kvv_set(out, k, json_string_value(e)) < 0)
@@ -382,7 +384,8 @@ static int parse_ports(struct service *s, json_t *root, struct err *err)
 	s->ports = calloc(n, sizeof(*s->ports));
 	if (!s->ports)
 		return nomem(err);
-	json_array_foreach(a, i, e) {
+	json_array_foreach(a, i, e)
+	{
 		struct svc_port *pt = &s->ports[i];
 
 		s->nports++;
@@ -422,7 +425,8 @@ static int parse_mounts(struct service *s, json_t *root, struct err *err)
 	s->mounts = calloc(n, sizeof(*s->mounts));
 	if (!s->mounts)
 		return nomem(err);
-	json_array_foreach(a, i, e) {
+	json_array_foreach(a, i, e)
+	{
 		struct svc_mount *mt = &s->mounts[i];
 
 		s->nmounts++;
@@ -457,7 +461,8 @@ static int parse_networks(struct service *s, json_t *root, struct err *err)
 	s->networks = calloc(n, sizeof(*s->networks));
 	if (!s->networks)
 		return nomem(err);
-	json_array_foreach(a, i, e) {
+	json_array_foreach(a, i, e)
+	{
 		struct svc_network *net = &s->networks[i];
 
 		s->nnetworks++;
@@ -484,12 +489,12 @@ static int parse_health(struct svc_health *h, json_t *root, struct err *err)
 	if ((rc = get_bool(&h->set, o, "set", "healthcheck.set", err)) < 0 ||
 	    (rc = get_bool(&h->disable, o, "disable", "healthcheck.disable", err)) < 0 ||
 	    (rc = get_strv(&h->test, o, "test", "healthcheck.test", err)) < 0 ||
-	    (rc = get_int(&h->interval_ns, o, "interval_ns", 0, INT64_MAX, "healthcheck.interval_ns",
-			  err)) < 0 ||
+	    (rc = get_int(&h->interval_ns, o, "interval_ns", 0, INT64_MAX,
+	                  "healthcheck.interval_ns", err)) < 0 ||
 	    (rc = get_int(&h->timeout_ns, o, "timeout_ns", 0, INT64_MAX, "healthcheck.timeout_ns",
-			  err)) < 0 ||
+	                  err)) < 0 ||
 	    (rc = get_int(&h->start_period_ns, o, "start_period_ns", 0, INT64_MAX,
-			  "healthcheck.start_period_ns", err)) < 0)
+	                  "healthcheck.start_period_ns", err)) < 0)
 		return rc;
 	v = 0;
 	rc = get_int(&v, o, "retries", 0, 1000000, "healthcheck.retries", err);
@@ -507,7 +512,7 @@ static int parse_fields(struct service *s, json_t *root, struct err *err)
 		return rc;
 	if (version != SPEC_VERSION)
 		return err_set(err, ERR_INVALID, "spec: version %lld is not supported (want %d)",
-			       (long long)version, SPEC_VERSION);
+		               (long long)version, SPEC_VERSION);
 	if ((rc = get_str(&s->name, root, "name", "name", err)) < 0 ||
 	    (rc = get_str(&s->image, root, "image", "image", err)) < 0 ||
 	    (rc = get_str(&s->image_id, root, "image_id", "image_id", err)) < 0)
@@ -536,11 +541,11 @@ static int parse_fields(struct service *s, json_t *root, struct err *err)
 	    (rc = get_bool(&s->read_only, root, "read_only", "read_only", err)) < 0 ||
 	    (rc = get_bool(&s->init, root, "init", "init", err)) < 0 ||
 	    (rc = get_str(&s->stop_signal, root, "stop_signal", "stop_signal", err)) < 0 ||
-	    (rc = get_int(&s->stop_grace_ns, root, "stop_grace_ns", -1, INT64_MAX,
-			  "stop_grace_ns", err)) < 0 ||
+	    (rc = get_int(&s->stop_grace_ns, root, "stop_grace_ns", -1, INT64_MAX, "stop_grace_ns",
+	                  err)) < 0 ||
 	    (rc = get_int(&s->nano_cpus, root, "nano_cpus", 0, INT64_MAX, "nano_cpus", err)) < 0 ||
 	    (rc = get_int(&s->memory_bytes, root, "memory_bytes", 0, INT64_MAX, "memory_bytes",
-			  err)) < 0)
+	                  err)) < 0)
 		return rc;
 	if (log && !json_is_null(log)) {
 		if (!json_is_object(log))
@@ -565,7 +570,7 @@ int spec_parse(struct service *out, const char *json, struct err *err)
 	root = json_loads(json, 0, &je);
 	if (!root)
 		return err_set(err, ERR_INVALID, "spec: bad JSON at line %d column %d: %s", je.line,
-			       je.column, je.text);
+		               je.column, je.text);
 	if (!json_is_object(root))
 		rc = err_set(err, ERR_INVALID, "spec: not a JSON object");
 	else

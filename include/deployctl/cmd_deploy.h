@@ -19,7 +19,9 @@ struct deploy_opts {
 	const char *dir;       /* --dir: deploy an uncommitted directory instead */
 	const char *manifests; /* --manifests, default "manifests" */
 	const char *project;   /* --project */
-	const char *env_file;  /* --env-file */
+#define DEPLOY_MAX_ENV_FILES 8
+	const char *env_files[DEPLOY_MAX_ENV_FILES]; /* --env-file, repeatable; later wins */
+	unsigned nenv_files;
 	const char *state_dir;   /* --state after the command: copied into ctx */
 	const char *docker_host; /* --docker-host after the command */
 };
@@ -45,7 +47,7 @@ struct deploy {
 	struct plan plan;
 };
 
-/* Parse the options shared by apply and plan; returns 1 if opt was one of them. */
+/* Parse the options shared by apply and plan: 1 if opt was one of them, 0 if not, -1 on a usage error (printed). */
 int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg);
 
 /*
@@ -67,7 +69,7 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 	"  --dir DIR          deploy an uncommitted directory instead (recorded as such)\n"      \
 	"  --manifests DIR    manifests directory in the repository (default: manifests)\n"     \
 	"  --project NAME     project name (default: the manifests' top-level name:)\n"         \
-	"  --env-file FILE    variables for ${VAR} interpolation and secrets (outside the repo)\n"
+	"  --env-file FILE    variables for ${VAR} and secrets, outside the repo (repeatable)\n"
 
 /* The long options shared by apply and plan, for getopt_long tables. */
 #define DEPLOY_LONG_OPTIONS                                                                   \

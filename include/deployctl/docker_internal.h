@@ -28,7 +28,7 @@
  * Transport failures: ERR_DOCKER (ERR_UNREACHABLE when nothing listens).
  */
 int docker_request(long *status, struct buf *resp, struct docker *d, const char *method,
-		   const char *path, const char *body, long timeout_s, struct err *err);
+                   const char *path, const char *body, long timeout_s, struct err *err);
 
 /*
  * Turn an HTTP status >= 400 into an error naming what was attempted, e.g.
@@ -39,7 +39,7 @@ int docker_http_check(long status, const struct buf *resp, const char *what, str
 
 /* docker_request() + docker_http_check(): the common case. */
 int docker_call(struct buf *resp, struct docker *d, const char *method, const char *path,
-		const char *body, long timeout_s, const char *what, struct err *err);
+                const char *body, long timeout_s, const char *what, struct err *err);
 
 /* Append s percent-encoded (RFC 3986 unreserved kept) to b. 0 or ERR_NOMEM. */
 int docker_urlencode(struct buf *b, const char *s);
@@ -52,12 +52,11 @@ int docker_filter_query(struct buf *b, const char *key, const char *const *value
 
 /* Decoders: JSON text as the daemon sends it -> structs (all new). ERR_DOCKER on bad JSON. */
 int docker_decode_containers(struct docker_container **out, size_t *n, const char *json,
-			     struct err *err);
+                             struct err *err);
 int docker_decode_networks(struct docker_network **out, size_t *n, const char *json,
-			   struct err *err);
+                           struct err *err);
 /* GET /volumes answers {"Volumes": [...], "Warnings": ...}. */
-int docker_decode_volumes(struct docker_volume **out, size_t *n, const char *json,
-			  struct err *err);
+int docker_decode_volumes(struct docker_volume **out, size_t *n, const char *json, struct err *err);
 int docker_decode_state(struct docker_container_state *out, const char *json, struct err *err);
 /*
  * GET /images/json answer: ids[i] gets a new copy of the ID of the image
@@ -65,7 +64,7 @@ int docker_decode_state(struct docker_container_state *out, const char *json, st
  * start all NULL.
  */
 int docker_decode_images(char **ids, const char *json, const char *const *refs, size_t n,
-			 struct err *err);
+                         struct err *err);
 /*
  * Normalise an image reference to the form RepoTags use: "docker.io/" and
  * "library/" dropped, ":latest" added when there is no tag. New string or
@@ -85,6 +84,6 @@ int docker_create_body(char **out, const struct docker_create *c, struct err *er
  * *net_id_out is borrowed from c->network_ids.
  */
 int docker_connect_body(char **out, const char **net_id_out, const struct docker_create *c,
-			size_t i, const char *container_id, struct err *err);
+                        size_t i, const char *container_id, struct err *err);
 
 #endif
