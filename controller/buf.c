@@ -2,11 +2,12 @@
  * buf.c - growable strings (git's strbuf invariants) with a size cap, so a
  * runaway response or file fails instead of eating memory.
  */
+#include "deployctl/buf.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "deployctl/buf.h"
 #include "deployctl/err.h"
 
 static char buf_empty[1];

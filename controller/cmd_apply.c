@@ -39,7 +39,7 @@ static void view_started(void *arg, const struct action *a)
 	v->started[a - v->plan->v] = now_s();
 	if (v->tty && !v->quiet) {
 		fprintf(stdout, "\r\033[K[%zu/%zu] %s %s", v->done, v->plan->n,
-			reconcile_action_name(a->kind), a->target);
+		        reconcile_action_name(a->kind), a->target);
 		fflush(stdout);
 	}
 }
@@ -84,7 +84,7 @@ static char *who_am_i(void)
 
 /* Snapshot every service and resource of the release before touching Docker. */
 static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t release,
-			   struct err *err)
+                           struct err *err)
 {
 	const struct project *p = dp->project;
 	size_t i;
@@ -96,30 +96,30 @@ static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t rel
 		rc = spec_render(&json, p, &p->services[i], true, err);
 		if (rc == 0)
 			rc = store_release_service_add(ctx->store, release, p, &p->services[i],
-						       dp->hashes[i], json, err);
+			                               dp->hashes[i], json, err);
 		free(json);
 	}
 	for (i = 0; i < p->nnetworks && rc == 0; i++) {
 		char *name = model_network_docker_name(p, p->networks[i].name);
 
 		rc = name ? store_release_resource_add(ctx->store, release, "network",
-						       p->networks[i].name, name, err)
-			  : err_set(err, ERR_NOMEM, "out of memory");
+		                                       p->networks[i].name, name, err)
+		          : err_set(err, ERR_NOMEM, "out of memory");
 		free(name);
 	}
 	for (i = 0; i < p->nvolumes && rc == 0; i++) {
 		char *name = model_volume_docker_name(p, p->volumes[i].name);
 
 		rc = name ? store_release_resource_add(ctx->store, release, "volume",
-						       p->volumes[i].name, name, err)
-			  : err_set(err, ERR_NOMEM, "out of memory");
+		                                       p->volumes[i].name, name, err)
+		          : err_set(err, ERR_NOMEM, "out of memory");
 		free(name);
 	}
 	return rc;
 }
 
 static int record_actions(struct ctx *ctx, const struct plan *plan,
-			  const struct reconcile_result *res, int64_t release, struct err *err)
+                          const struct reconcile_result *res, int64_t release, struct err *err)
 {
 	size_t i;
 	int rc = 0;
@@ -133,7 +133,9 @@ static int record_actions(struct ctx *ctx, const struct plan *plan,
 			.target_type = reconcile_action_target_type(a->kind),
 			.target = target,
 			.reason = a->reason,
-			.outcome = res[i].rc == 0 ? "done" : res[i].rc > 0 ? "skipped" : "failed",
+			.outcome = res[i].rc == 0  ? "done"
+			           : res[i].rc > 0 ? "skipped"
+			                           : "failed",
 			.error = res[i].rc < 0 ? err_format(msg, sizeof(msg), &res[i].err) : NULL,
 		};
 
@@ -147,8 +149,8 @@ static int record_actions(struct ctx *ctx, const struct plan *plan,
 }
 
 static void print_summary(const struct deploy *dp, int64_t release, enum release_status st,
-			  double took, const struct docker_stats *calls, bool json,
-			  const struct err *failed)
+                          double took, const struct docker_stats *calls, bool json,
+                          const struct err *failed)
 {
 	char msg[1024];
 
@@ -160,24 +162,24 @@ static void print_summary(const struct deploy *dp, int64_t release, enum release
 		fputs(",\"source\":", stdout);
 		out_json_str(stdout, dp->source_id);
 		fprintf(stdout,
-			",\"changes\":%zu,\"duration_s\":%.3f,\"docker_calls\":%u,"
-			"\"docker_mutating_calls\":%u,\"error\":",
-			dp->plan.n, took, calls->calls, calls->mutating);
+		        ",\"changes\":%zu,\"duration_s\":%.3f,\"docker_calls\":%u,"
+		        "\"docker_mutating_calls\":%u,\"error\":",
+		        dp->plan.n, took, calls->calls, calls->mutating);
 		out_json_str(stdout, failed ? err_format(msg, sizeof(msg), failed) : NULL);
 		fputs("}\n", stdout);
 		return;
 	}
 	if (!release) {
 		fprintf(stdout,
-			"no changes: %s is up to date with %s %.12s (%u Docker calls, %u "
-			"mutating)\n",
-			dp->project->name, dp->source_kind, dp->source_id, calls->calls,
-			calls->mutating);
+		        "no changes: %s is up to date with %s %.12s (%u Docker calls, %u "
+		        "mutating)\n",
+		        dp->project->name, dp->source_kind, dp->source_id, calls->calls,
+		        calls->mutating);
 		return;
 	}
 	fprintf(stdout, "release %lld %s in %.2fs: %zu change(s) (%u Docker calls, %u mutating)\n",
-		(long long)release, store_status_name(st), took, dp->plan.n, calls->calls,
-		calls->mutating);
+	        (long long)release, store_status_name(st), took, dp->plan.n, calls->calls,
+	        calls->mutating);
 }
 
 static const struct option apply_options[] = {
@@ -285,17 +287,17 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 	conn.host = ctx->docker_host;
 	snprintf(release_label, sizeof(release_label), "%lld", (long long)release);
 	if (reconcile_apply(ctx->docker, &conn, dp.project, &dp.plan, release_label,
-			    &dp.network_ids, parallel, &progress, res, &extra, &aerr) == 0)
+	                    &dp.network_ids, parallel, &progress, res, &extra, &aerr) == 0)
 		st = RELEASE_SUCCEEDED;
 	if (record_actions(ctx, &dp.plan, res, release, &err) < 0 ||
-	    store_release_finish(ctx->store, release, st,
-				 st == RELEASE_SUCCEEDED ? NULL : aerr.msg, &err) < 0)
+	    store_release_finish(ctx->store, release, st, st == RELEASE_SUCCEEDED ? NULL : aerr.msg,
+	                         &err) < 0)
 		goto fail_state;
 	docker_get_stats(&calls, ctx->docker);
 	calls.calls += extra.calls;
 	calls.mutating += extra.mutating;
 	print_summary(&dp, release, st, now_s() - t0, &calls, json,
-		      st == RELEASE_SUCCEEDED ? NULL : &aerr);
+	              st == RELEASE_SUCCEEDED ? NULL : &aerr);
 	if (st != RELEASE_SUCCEEDED && !json)
 		cmd_report(&aerr);
 	ex = st == RELEASE_SUCCEEDED ? EXIT_OK : EXIT_FAILED;
@@ -319,7 +321,8 @@ const struct cmd cmd_apply = {
 	.needs = 0,
 	.usage = "apply [--repo PATH] [--ref REF | --dir DIR] [--env-file FILE] [--json]",
 	.summary = "Converge Docker to the manifests at a commit and record the release.",
-	.help = DEPLOY_OPTS_HELP "  -j, --parallel N   actions of one stage run at once, 1-8 (default: 4)\n"
-		"  -q, --quiet        print only failures and the summary\n"
-		"  --json             print the outcome as JSON\n",
+	.help = DEPLOY_OPTS_HELP
+	"  -j, --parallel N   actions of one stage run at once, 1-8 (default: 4)\n"
+	"  -q, --quiet        print only failures and the summary\n"
+	"  --json             print the outcome as JSON\n",
 };

@@ -3,11 +3,12 @@
  * manifests at a commit, every validation, one look at Docker, the diff.
  * Nothing here mutates Docker, so a failure anywhere changes nothing.
  */
+#include "deployctl/cmd_deploy.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "deployctl/cmd_deploy.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
 #include "deployctl/spec.h"
@@ -35,7 +36,7 @@ int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg)
 	case 'e':
 		if (o->nenv_files == DEPLOY_MAX_ENV_FILES) {
 			fprintf(stderr, "deployctl: at most %d --env-file options\n",
-				DEPLOY_MAX_ENV_FILES);
+			        DEPLOY_MAX_ENV_FILES);
 			return -1;
 		}
 		o->env_files[o->nenv_files++] = arg;
@@ -89,7 +90,8 @@ static int load_manifests(struct deploy *dp, const struct deploy_opts *o)
 {
 	struct manifest_vars vars;
 	struct manifest_opts mo = { .dir = o->manifests ? o->manifests : "manifests",
-				    .project_name = o->project, .vars = &vars };
+		                    .project_name = o->project,
+		                    .vars = &vars };
 	struct errlist *errs = calloc(2, sizeof(*errs));
 	struct err err = ERR_INIT;
 	unsigned k;
@@ -119,8 +121,7 @@ static int load_manifests(struct deploy *dp, const struct deploy_opts *o)
 	} else {
 		bool dirty = false;
 
-		rc = gitsrc_open(&dp->git, o->repo ? o->repo : ".", o->ref ? o->ref : "HEAD",
-				 &err);
+		rc = gitsrc_open(&dp->git, o->repo ? o->repo : ".", o->ref ? o->ref : "HEAD", &err);
 		if (rc < 0)
 			goto fail;
 		gitsrc_source(&dp->src, dp->git);
@@ -130,9 +131,10 @@ static int load_manifests(struct deploy *dp, const struct deploy_opts *o)
 		if (gitsrc_dirty(&dirty, dp->git, mo.dir, &err) < 0)
 			goto fail;
 		if (dirty)
-			log_warnx("uncommitted changes under %s/ are not deployed: deploying commit "
-				  "%.12s (%s)",
-				  mo.dir, gitsrc_commit(dp->git), dp->ref);
+			log_warnx(
+			        "uncommitted changes under %s/ are not deployed: deploying commit "
+			        "%.12s (%s)",
+			        mo.dir, gitsrc_commit(dp->git), dp->ref);
 	}
 	rc = manifest_load(&dp->project, &dp->src, &mo, &errs[0], &errs[1]);
 	report_list(&errs[1], "warning: ");
@@ -140,7 +142,7 @@ static int load_manifests(struct deploy *dp, const struct deploy_opts *o)
 		if (errs[0].n) {
 			report_list(&errs[0], "");
 			fprintf(stderr, "deployctl: %zu error(s); nothing was changed\n",
-				errs[0].n + errs[0].dropped);
+			        errs[0].n + errs[0].dropped);
 			goto out;
 		}
 		err_set(&err, rc, "cannot load manifests");
@@ -184,10 +186,10 @@ static int resolve_images(struct deploy *dp, struct ctx *ctx)
 
 		if (!ids[i]) {
 			fprintf(stderr,
-				"deployctl: %s:%u:%u: services.%s.image: image '%s' is not present "
-				"locally (pull or import it first)\n",
-				s->loc.file ? s->loc.file : "?", s->loc.line, s->loc.col, s->name,
-				s->image);
+			        "deployctl: %s:%u:%u: services.%s.image: image '%s' is not present "
+			        "locally (pull or import it first)\n",
+			        s->loc.file ? s->loc.file : "?", s->loc.line, s->loc.col, s->name,
+			        s->image);
 			missing++;
 			continue;
 		}
@@ -269,8 +271,8 @@ static int network_ids(struct deploy *dp, struct ctx *ctx, struct err *err)
 			rc = docker_network_lookup(&id, ctx->docker, name, err);
 			if (rc == ERR_NOTFOUND)
 				err_set_at(err, ERR_INVALID, n->loc.file, n->loc.line, n->loc.col,
-					   "networks.%s: external network '%s' does not exist",
-					   n->name, name);
+				           "networks.%s: external network '%s' does not exist",
+				           n->name, name);
 		} else {
 			for (k = 0; k < dp->nnetworks; k++)
 				if (dp->networks[k].key && !strcmp(dp->networks[k].key, n->name) &&
@@ -292,8 +294,8 @@ static int network_ids(struct deploy *dp, struct ctx *ctx, struct err *err)
 		rc = name ? docker_volume_lookup(ctx->docker, name, err) : ERR_NOMEM;
 		if (rc == ERR_NOTFOUND)
 			err_set_at(err, ERR_INVALID, v->loc.file, v->loc.line, v->loc.col,
-				   "volumes.%s: external volume '%s' does not exist", v->name,
-				   name);
+			           "volumes.%s: external volume '%s' does not exist", v->name,
+			           name);
 		free(name);
 	}
 	return rc;
@@ -332,11 +334,11 @@ int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts 
 		return ex;
 	if (load_previous(dp, ctx, &err) < 0)
 		goto fail;
-	if (docker_container_list(&dp->containers, &dp->ncontainers, ctx->docker,
-				  dp->project->name, &err) < 0)
+	if (docker_container_list(&dp->containers, &dp->ncontainers, ctx->docker, dp->project->name,
+	                          &err) < 0)
 		goto fail;
 	in.desired = dp->project;
-	in.hashes = (const char(*)[HASH_HEX_LEN + 1])dp->hashes;
+	in.hashes = (const char(*)[HASH_HEX_LEN + 1]) dp->hashes;
 	in.containers = dp->containers;
 	in.ncontainers = dp->ncontainers;
 	in.prev_services = &dp->prev_services;
@@ -351,9 +353,9 @@ int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts 
 	/* The containers could not vouch for every network and volume: look. */
 	reconcile_plan_release(&dp->plan);
 	if (docker_network_list(&dp->networks, &dp->nnetworks, ctx->docker, dp->project->name,
-				&err) < 0 ||
-	    docker_volume_list(&dp->volumes, &dp->nvolumes, ctx->docker, dp->project->name,
-			       &err) < 0 ||
+	                        &err) < 0 ||
+	    docker_volume_list(&dp->volumes, &dp->nvolumes, ctx->docker, dp->project->name, &err) <
+	            0 ||
 	    network_ids(dp, ctx, &err) < 0)
 		goto fail;
 	in.have_resources = true;
@@ -416,7 +418,7 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
 			fputs(",\"target\":", f);
 			out_json_str(f, a->target);
 			fprintf(f, ",\"replica\":%u,\"stage\":%u,\"container\":", a->replica,
-				a->level);
+			        a->level);
 			out_json_str(f, a->container_name ? a->container_name : a->docker_name);
 			fputs(",\"reason\":", f);
 			out_json_str(f, a->reason);
@@ -432,15 +434,15 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
 	}
 	if (!p->n) {
 		fprintf(f, "no changes: %s is up to date with %s %.12s\n", dp->project->name,
-			dp->source_kind, dp->source_id);
+		        dp->source_kind, dp->source_id);
 	} else {
 		fprintf(f, "plan for %s at %s %.12s: %zu change(s)\n", dp->project->name,
-			dp->source_kind, dp->source_id, p->n);
+		        dp->source_kind, dp->source_id, p->n);
 		for (i = 0; i < p->n; i++) {
 			const struct action *a = &p->v[i];
 
 			fprintf(f, "  %s %-14s ", action_sign(a->kind),
-				reconcile_action_name(a->kind));
+			        reconcile_action_name(a->kind));
 			print_target(f, a);
 			fputs(": ", f);
 			out_safe(f, a->reason);

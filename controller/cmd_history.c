@@ -10,12 +10,9 @@
 #include "deployctl/out.h"
 
 static const struct option history_options[] = {
-	{ "project", required_argument, NULL, 'p' },
-	{ "limit", required_argument, NULL, 'n' },
-	{ "json", no_argument, NULL, 'J' },
-	{ "state", required_argument, NULL, 'S' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+	{ "project", required_argument, NULL, 'p' }, { "limit", required_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, 'J' },          { "state", required_argument, NULL, 'S' },
+	{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 };
 
 static void print_json(const struct store_release *v, size_t n)
@@ -112,7 +109,7 @@ static int history_run(struct ctx *ctx, int argc, char **argv)
 		fputs("no releases yet\n", stdout);
 	} else {
 		fprintf(stdout, "%-8s %-12s %-8s %-12s %-14s %-9s %-12s %s\n", "RELEASE", "PROJECT",
-			"KIND", "STATUS", "SOURCE", "DURATION", "WHO", "STARTED");
+		        "KIND", "STATUS", "SOURCE", "DURATION", "WHO", "STARTED");
 		for (i = 0; i < n; i++) {
 			char dur[32] = "-";
 			const char *src = v[i].source ? v[i].source : "";
@@ -120,8 +117,8 @@ static int history_run(struct ctx *ctx, int argc, char **argv)
 			if (v[i].duration_s >= 0)
 				snprintf(dur, sizeof(dur), "%.1fs", v[i].duration_s);
 			fprintf(stdout, "%-8lld %-12s %-8s %-12s %-14.14s %-9s %-12s %s\n",
-				(long long)v[i].id, v[i].project, v[i].kind, v[i].status,
-				src, dur, v[i].who ? v[i].who : "", v[i].started_at);
+			        (long long)v[i].id, v[i].project, v[i].kind, v[i].status, src, dur,
+			        v[i].who ? v[i].who : "", v[i].started_at);
 			if (v[i].message && *v[i].message) {
 				fputs("         ", stdout);
 				out_safe(stdout, v[i].message);
@@ -139,6 +136,6 @@ const struct cmd cmd_history = {
 	.usage = "history [--project NAME] [--limit N] [--json]",
 	.summary = "List recorded releases, newest first.",
 	.help = "  --project NAME     only this project's releases\n"
-		"  -n, --limit N      at most N releases (default: 20; 0: all)\n"
-		"  --json             print the releases as JSON\n",
+	        "  -n, --limit N      at most N releases (default: 20; 0: all)\n"
+	        "  --json             print the releases as JSON\n",
 };

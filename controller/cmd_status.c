@@ -21,7 +21,7 @@ static const struct option status_options[] = {
 };
 
 static const struct store_service_row *find_row(const struct store_service_row *rows, size_t n,
-						const char *service)
+                                                const char *service)
 {
 	size_t i;
 
@@ -64,7 +64,7 @@ static int pick_project(char **out, struct ctx *ctx, const char *given)
 }
 
 static void print_status(const char *project, int64_t release, const struct docker_container *c,
-			 size_t nc, const struct store_service_row *rows, size_t nr, bool json)
+                         size_t nc, const struct store_service_row *rows, size_t nr, bool json)
 {
 	size_t i;
 
@@ -74,9 +74,9 @@ static void print_status(const char *project, int64_t release, const struct dock
 		fprintf(stdout, ",\"release\":%lld,\"containers\":[", (long long)release);
 	} else {
 		fprintf(stdout, "project %s, latest successful release %lld\n", project,
-			(long long)release);
+		        (long long)release);
 		fprintf(stdout, "%-16s %-28s %-10s %-8s %-6s %s\n", "SERVICE", "CONTAINER", "STATE",
-			"RELEASE", "MATCH", "STATUS");
+		        "RELEASE", "MATCH", "STATUS");
 	}
 	for (i = 0; i < nc; i++) {
 		const struct store_service_row *r = find_row(rows, nr, c[i].service);
@@ -101,8 +101,8 @@ static void print_status(const char *project, int64_t release, const struct dock
 			continue;
 		}
 		fprintf(stdout, "%-16s %-28s %-10s %-8s %-6s ", c[i].service ? c[i].service : "-",
-			c[i].name, c[i].state, c[i].release ? c[i].release : "-",
-			match ? "yes" : "no");
+		        c[i].name, c[i].state, c[i].release ? c[i].release : "-",
+		        match ? "yes" : "no");
 		out_safe(stdout, c[i].status);
 		fputc('\n', stdout);
 	}
@@ -122,7 +122,7 @@ static void print_status(const char *project, int64_t release, const struct dock
 			fputc(',', stdout);
 		} else {
 			fprintf(stdout, "%-16s %-28s %-10s %-8s %-6s\n", rows[i].service, "-",
-				"missing", "-", "no");
+			        "missing", "-", "no");
 		}
 	}
 	if (json)
@@ -194,5 +194,5 @@ const struct cmd cmd_status = {
 	.usage = "status [--project NAME] [--json]",
 	.summary = "Show the project's containers and whether they match the latest release.",
 	.help = "  --project NAME     the project (default: the latest release's)\n"
-		"  --json             print the status as JSON\n",
+	        "  --json             print the status as JSON\n",
 };

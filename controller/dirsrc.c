@@ -52,7 +52,7 @@ void dirsrc_free(struct dirsrc *d)
 
 /* Open root/path refusing symlinks at every element (O_NOFOLLOW per step). */
 static int dirsrc_open(int *fd_out, struct dirsrc *d, const char *path, int final_flags,
-		       struct err *err)
+                       struct err *err)
 {
 	char elem[256];
 	const char *p = path;
@@ -72,17 +72,18 @@ static int dirsrc_open(int *fd_out, struct dirsrc *d, const char *path, int fina
 		memcpy(elem, p, len);
 		elem[len] = '\0';
 		next = openat(fd, elem,
-			      (last ? final_flags : O_RDONLY | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC);
+		              (last ? final_flags : O_RDONLY | O_DIRECTORY) | O_NOFOLLOW |
+		                      O_CLOEXEC);
 		if (next < 0) {
 			if (errno == ENOENT)
 				rc = err_set(err, ERR_NOTFOUND, "'%s' does not exist", path);
 			else if (errno == ELOOP || errno == ENOTDIR)
 				rc = err_set(err, ERR_INVALID,
-					     "'%s' is or passes through a symlink or non-directory",
-					     path);
+				             "'%s' is or passes through a symlink or non-directory",
+				             path);
 			else
 				rc = err_set(err, ERR_IO, "cannot open '%s': %s", path,
-					     strerror(errno));
+				             strerror(errno));
 			goto out;
 		}
 		close(fd);
@@ -122,7 +123,7 @@ static int dirsrc_read(void *ctx, char **out, size_t *len, const char *path, str
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
 		if (buf_add(&b, chunk, (size_t)n) < 0) {
 			rc = err_set(err, ERR_INVALID, "'%s' is larger than %u bytes", path,
-				     SOURCE_MAX_FILE);
+			             SOURCE_MAX_FILE);
 			goto out;
 		}
 	}
@@ -185,7 +186,7 @@ static int dirsrc_list(void *ctx, char ***out, size_t *nout, const char *dir, st
 			continue;
 		if (n == SOURCE_MAX_FILES) {
 			rc = err_set(err, ERR_INVALID, "more than %u manifest files in '%s'",
-				     SOURCE_MAX_FILES, dir);
+			             SOURCE_MAX_FILES, dir);
 			goto out;
 		}
 		grown = realloc(list, (n + 1) * sizeof(*list));

@@ -2,15 +2,15 @@
  * err.c - the error convention: the first error set wins, later ones are
  * dropped, so the root cause is what the user reads.
  */
+#include "deployctl/err.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "deployctl/err.h"
-
 static void err_vset(struct err *e, int code, const char *src, unsigned line, unsigned col,
-		     const char *fmt, va_list ap)
+                     const char *fmt, va_list ap)
 {
 	if (!e || e->code)
 		return;
@@ -32,7 +32,7 @@ int err_set(struct err *e, int code, const char *fmt, ...)
 }
 
 int err_set_at(struct err *e, int code, const char *src, unsigned line, unsigned col,
-	       const char *fmt, ...)
+               const char *fmt, ...)
 {
 	va_list ap;
 
@@ -67,7 +67,7 @@ void errlist_init(struct errlist *l)
 }
 
 int errlist_add(struct errlist *l, int code, const char *src, unsigned line, unsigned col,
-		const char *fmt, ...)
+                const char *fmt, ...)
 {
 	va_list ap;
 

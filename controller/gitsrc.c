@@ -3,11 +3,11 @@
  * through libgit2: what is deployed is what was committed, whatever the
  * working tree holds. Bare repositories work the same.
  */
+#include "deployctl/gitsrc.h"
+
 #include <git2.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "deployctl/gitsrc.h"
 
 struct gitsrc {
 	git_repository *repo;
@@ -23,7 +23,7 @@ static int gitsrc_fail(struct err *err, int code, const char *what)
 	const git_error *e = git_error_last();
 
 	return err_set(err, code == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT, "%s: %s", what,
-		       e && e->message ? e->message : "libgit2 error");
+	               e && e->message ? e->message : "libgit2 error");
 }
 
 int gitsrc_open(struct gitsrc **out, const char *path, const char *ref, struct err *err)
@@ -39,7 +39,8 @@ int gitsrc_open(struct gitsrc **out, const char *path, const char *ref, struct e
 	rc = git_repository_discover(&found, path, 0, NULL);
 	if (rc < 0) {
 		rc = err_set(err, rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT,
-			     "'%s' is not in a git repository (use --repo PATH or --dir DIR)", path);
+		             "'%s' is not in a git repository (use --repo PATH or --dir DIR)",
+		             path);
 		goto out;
 	}
 	rc = git_repository_open(&g->repo, found.ptr);
@@ -50,7 +51,7 @@ int gitsrc_open(struct gitsrc **out, const char *path, const char *ref, struct e
 	rc = git_revparse_single(&obj, g->repo, ref);
 	if (rc < 0) {
 		rc = err_set(err, rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT,
-			     "ref '%s' not found in '%s'", ref, found.ptr);
+		             "ref '%s' not found in '%s'", ref, found.ptr);
 		goto out;
 	}
 	rc = git_object_peel((git_object **)&g->commit, obj, GIT_OBJECT_COMMIT);
@@ -67,7 +68,7 @@ int gitsrc_open(struct gitsrc **out, const char *path, const char *ref, struct e
 	summary = git_commit_summary(g->commit);
 	g->subject = strdup(summary ? summary : "");
 	g->path = strdup(git_repository_is_bare(g->repo) ? git_repository_path(g->repo)
-							  : git_repository_workdir(g->repo));
+	                                                 : git_repository_workdir(g->repo));
 	if (!g->subject || !g->path) {
 		rc = err_set(err, ERR_NOMEM, "out of memory");
 		goto out;
@@ -123,7 +124,7 @@ int gitsrc_dirty(bool *out, struct gitsrc *g, const char *dir, struct err *err)
 	spec[0] = (char *)dir;
 	opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
 	opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
-		     GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+	             GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
 	opts.pathspec.strings = spec;
 	opts.pathspec.count = 1;
 	rc = git_status_list_new(&list, g->repo, &opts);
@@ -163,12 +164,12 @@ static int gitsrc_read(void *ctx, char **out, size_t *len, const char *path, str
 	rc = git_tree_entry_bypath(&entry, g->tree, path);
 	if (rc < 0) {
 		rc = err_set(err, rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT,
-			     "'%s' does not exist at commit %.12s", path, g->sha);
+		             "'%s' does not exist at commit %.12s", path, g->sha);
 		goto out;
 	}
 	if (git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK) {
-		rc = err_set(err, ERR_INVALID, "'%s' is a symlink; deployctl reads regular files only",
-			     path);
+		rc = err_set(err, ERR_INVALID,
+		             "'%s' is a symlink; deployctl reads regular files only", path);
 		goto out;
 	}
 	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB) {
@@ -183,7 +184,7 @@ static int gitsrc_read(void *ctx, char **out, size_t *len, const char *path, str
 	size = git_blob_rawsize(blob);
 	if (size > SOURCE_MAX_FILE) {
 		rc = err_set(err, ERR_INVALID, "'%s' is larger than %u bytes", path,
-			     SOURCE_MAX_FILE);
+		             SOURCE_MAX_FILE);
 		goto out;
 	}
 	text = malloc((size_t)size + 1);
@@ -227,7 +228,7 @@ static int gitsrc_list(void *ctx, char ***out, size_t *nout, const char *dir, st
 	rc = git_tree_entry_bypath(&entry, g->tree, dir);
 	if (rc < 0) {
 		rc = err_set(err, rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT,
-			     "directory '%s' does not exist at commit %.12s", dir, g->sha);
+		             "directory '%s' does not exist at commit %.12s", dir, g->sha);
 		goto out;
 	}
 	if (git_tree_entry_type(entry) != GIT_OBJECT_TREE) {
@@ -256,7 +257,7 @@ static int gitsrc_list(void *ctx, char ***out, size_t *nout, const char *dir, st
 			continue;
 		if (n == SOURCE_MAX_FILES) {
 			rc = err_set(err, ERR_INVALID, "more than %u manifest files in '%s'",
-				     SOURCE_MAX_FILES, dir);
+			             SOURCE_MAX_FILES, dir);
 			goto out;
 		}
 		len = strlen(dir) + strlen(name) + 2;

@@ -2,11 +2,11 @@
  * hash.c - sha256 through OpenSSL's libcrypto (a well-kept implementation
  * instead of a hand-written one), and the secret fingerprint format.
  */
+#include "deployctl/hash.h"
+
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
-
-#include "deployctl/hash.h"
 
 static void hash_hex(char out[HASH_HEX_LEN + 1], const unsigned char *md)
 {

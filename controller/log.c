@@ -1,12 +1,12 @@
 /*
  * log.c - diagnostics to stderr, one process-wide level.
  */
+#include "deployctl/log.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-#include "deployctl/log.h"
 
 static enum log_level log_level = LOG_LEVEL_INFO;
 
@@ -21,7 +21,7 @@ enum log_level log_get_level(void)
 }
 
 static void log_vemit(enum log_level level, const char *prefix, const char *fmt, va_list ap,
-		      const char *suffix)
+                      const char *suffix)
 {
 	if (level > log_level)
 		return;

@@ -65,7 +65,7 @@ static int help_run(struct ctx *ctx, int argc, char **argv)
 	const struct cmd *c;
 
 	(void)ctx;
-	if (argc < 2) {
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		print_usage(stdout);
 		return EXIT_OK;
 	}
@@ -141,7 +141,7 @@ int main(int argc, char **argv)
 	c = find_cmd(argv[optind]);
 	if (!c) {
 		fprintf(stderr, "deployctl: unknown command '%s' (see 'deployctl help')\n",
-			argv[optind]);
+		        argv[optind]);
 		return EXIT_USAGE;
 	}
 	if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK) {

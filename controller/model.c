@@ -2,13 +2,14 @@
  * model.c - the project model's containers (strv, kvv), lifetimes, lookups,
  * Docker-side names and the secret-key rule.
  */
+#include "deployctl/model.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "deployctl/err.h"
-#include "deployctl/model.h"
 
 void strv_free(struct strv *s)
 {

@@ -3,9 +3,9 @@
  * terminal-safe strings (nothing from Docker or a manifest reaches the
  * terminal raw).
  */
-#include <stdio.h>
-
 #include "deployctl/out.h"
+
+#include <stdio.h>
 
 void out_json_str(FILE *f, const char *s)
 {

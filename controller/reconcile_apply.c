@@ -26,7 +26,7 @@ struct apply_run {
 };
 
 static int create_container(char **id_out, struct docker *d, struct apply_run *run,
-			    const struct action *a, struct err *err)
+                            const struct action *a, struct err *err)
 {
 	struct docker_create c = {
 		.project = run->p,
@@ -57,7 +57,7 @@ static int create_container(char **id_out, struct docker *d, struct apply_run *r
 }
 
 static int run_action(struct docker *d, struct apply_run *run, const struct action *a,
-		      struct reconcile_result *res)
+                      struct reconcile_result *res)
 {
 	struct err *err = &res->err;
 	char *id = NULL;
@@ -81,7 +81,7 @@ static int run_action(struct docker *d, struct apply_run *run, const struct acti
 	}
 	case ACTION_VOLUME_CREATE:
 		rc = docker_volume_create(d, run->p, model_volume_find(run->p, a->target),
-					  a->docker_name, err);
+		                          a->docker_name, err);
 		break;
 	case ACTION_CREATE:
 		rc = create_container(&id, d, run, a, err);
@@ -135,7 +135,7 @@ static void stage_drain(struct docker *d, struct apply_run *run)
 		pthread_mutex_lock(&run->lock);
 		if (run->progress && run->progress->action_done)
 			run->progress->action_done(run->progress->ctx, a,
-						   res->rc < 0 ? &res->err : NULL);
+			                           res->rc < 0 ? &res->err : NULL);
 		pthread_mutex_unlock(&run->lock);
 	}
 }
@@ -156,15 +156,19 @@ static void *worker_main(void *arg)
 }
 
 int reconcile_apply(struct docker *d, const struct docker_connect *conn, const struct project *p,
-		    const struct plan *plan, const char *release, struct kvv *network_ids,
-		    unsigned parallel, const struct reconcile_progress *progress,
-		    struct reconcile_result *results, struct docker_stats *worker_stats,
-		    struct err *err)
+                    const struct plan *plan, const char *release, struct kvv *network_ids,
+                    unsigned parallel, const struct reconcile_progress *progress,
+                    struct reconcile_result *results, struct docker_stats *worker_stats,
+                    struct err *err)
 {
 	struct worker workers[APPLY_MAX_PARALLEL];
-	struct apply_run run = { .conn = conn, .p = p, .plan = plan, .release = release,
-				 .network_ids = network_ids, .progress = progress,
-				 .results = results };
+	struct apply_run run = { .conn = conn,
+		                 .p = p,
+		                 .plan = plan,
+		                 .release = release,
+		                 .network_ids = network_ids,
+		                 .progress = progress,
+		                 .results = results };
 	size_t i, start = 0, nworkers = 0;
 	int rc = 0;
 
@@ -195,8 +199,8 @@ int reconcile_apply(struct docker *d, const struct docker_connect *conn, const s
 			workers[nworkers++].run = &run;
 		}
 		for (w = 0; w + 1 < want && w < nworkers; w++)
-			workers[w].started =
-				pthread_create(&workers[w].thread, NULL, worker_main, &workers[w]) == 0;
+			workers[w].started = pthread_create(&workers[w].thread, NULL, worker_main,
+			                                    &workers[w]) == 0;
 		stage_drain(d, &run);
 		for (w = 0; w < nworkers; w++) {
 			if (workers[w].started)

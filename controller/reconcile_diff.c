@@ -13,9 +13,9 @@
 #include "deployctl/spec.h"
 
 /* Stages: removals free names and ports first, resources before containers. */
-#define LEVEL_REMOVE 0
+#define LEVEL_REMOVE    0
 #define LEVEL_RESOURCES 1
-#define LEVEL_SERVICES 2
+#define LEVEL_SERVICES  2
 
 static const char *const action_names[] = {
 	[ACTION_REMOVE] = "remove",
@@ -164,7 +164,7 @@ static bool strv_has(const struct strv *v, const char *s)
 
 /* The reason a container whose spec hash differs must be replaced. */
 static char *replace_reason(const struct reconcile_input *in, const struct service *s,
-			    const struct docker_container *c, const char *hash)
+                            const struct docker_container *c, const char *hash)
 {
 	char *old_json = NULL, *new_json = NULL, *reason = NULL;
 	struct err err = ERR_INIT;
@@ -175,7 +175,7 @@ static char *replace_reason(const struct reconcile_input *in, const struct servi
 		reconcile_spec_reasons(&reason, old_json, new_json, &err);
 	if (!reason)
 		reason = fmt("spec changed (hash %.12s -> %.12s)",
-			     c->spec_hash ? c->spec_hash : "none", hash);
+		             c->spec_hash ? c->spec_hash : "none", hash);
 	free(old_json);
 	free(new_json);
 	return reason;
@@ -214,9 +214,9 @@ static bool strv_equal(const struct strv *a, const struct strv *b)
  * Decide what one existing container of a service needs. Returns the
  * action kind, or -1 when it matches, with *reason new.
  */
-static int container_drift(char **reason, const struct reconcile_input *in,
-			   const struct service *s, const struct docker_container *c,
-			   const char *hash, const char *want_name, const struct strv *want_nets)
+static int container_drift(char **reason, const struct reconcile_input *in, const struct service *s,
+                           const struct docker_container *c, const char *hash,
+                           const char *want_name, const struct strv *want_nets)
 {
 	if (!c->spec_hash || strcmp(c->spec_hash, hash)) {
 		*reason = replace_reason(in, s, c, hash);
@@ -228,7 +228,7 @@ static int container_drift(char **reason, const struct reconcile_input *in,
 	}
 	if (!strv_equal(&c->networks, want_nets)) {
 		*reason = fmt("networks changed by hand (%zu attached, %zu expected)",
-			      c->networks.n, want_nets->n);
+		              c->networks.n, want_nets->n);
 		return ACTION_REPLACE;
 	}
 	if (!strcmp(c->state, "running") || !strcmp(c->state, "restarting"))
@@ -246,7 +246,7 @@ static int container_drift(char **reason, const struct reconcile_input *in,
 }
 
 static int diff_service(struct plan *plan, const struct reconcile_input *in, size_t si,
-			bool *claimed, struct strv *kept_nets, struct strv *kept_vols)
+                        bool *claimed, struct strv *kept_nets, struct strv *kept_vols)
 {
 	const struct project *p = in->desired;
 	const struct service *s = &p->services[si];
@@ -266,8 +266,12 @@ static int diff_service(struct plan *plan, const struct reconcile_input *in, siz
 	for (r = 1; r <= s->replicas; r++) {
 		const struct docker_container *c = NULL;
 		char *name = model_container_name(p, s->name, r), *reason = NULL;
-		struct action_args a = { .target = s->name, .replica = r, .container_name = name,
-					 .level = level, .service = s, .hash = hash };
+		struct action_args a = { .target = s->name,
+			                 .replica = r,
+			                 .container_name = name,
+			                 .level = level,
+			                 .service = s,
+			                 .hash = hash };
 		int kind;
 
 		for (i = 0; i < in->ncontainers; i++) {
@@ -293,7 +297,8 @@ static int diff_service(struct plan *plan, const struct reconcile_input *in, siz
 			else
 				reason = fmt("missing");
 			rc = plan_add(plan, &a, reason);
-		} else if ((kind = container_drift(&reason, in, s, c, hash, name, &want_nets)) < 0) {
+		} else if ((kind = container_drift(&reason, in, s, c, hash, name, &want_nets)) <
+		           0) {
 			size_t k;
 
 			for (k = 0; k < c->networks.n && rc == 0; k++)
@@ -312,17 +317,20 @@ static int diff_service(struct plan *plan, const struct reconcile_input *in, siz
 	/* What is left of this service: scaled down, or duplicates of a replica. */
 	for (i = 0; i < in->ncontainers; i++) {
 		const struct docker_container *o = &in->containers[i];
-		struct action_args a = { .kind = ACTION_REMOVE, .target = s->name,
-					 .replica = o->replica, .container_id = o->id,
-					 .container_name = o->name, .level = LEVEL_REMOVE };
+		struct action_args a = { .kind = ACTION_REMOVE,
+			                 .target = s->name,
+			                 .replica = o->replica,
+			                 .container_id = o->id,
+			                 .container_name = o->name,
+			                 .level = LEVEL_REMOVE };
 
 		if (claimed[i] || !o->service || strcmp(o->service, s->name))
 			continue;
 		claimed[i] = true;
 		rc = plan_add(plan, &a,
-			      o->replica > s->replicas || !o->replica
-				      ? fmt("scaled down (replicas %u)", s->replicas)
-				      : fmt("duplicate of replica %u", o->replica));
+		              o->replica > s->replicas || !o->replica
+		                      ? fmt("scaled down (replicas %u)", s->replicas)
+		                      : fmt("duplicate of replica %u", o->replica));
 		if (rc < 0)
 			goto out;
 	}
@@ -331,8 +339,8 @@ out:
 	return rc;
 }
 
-static const struct docker_network *find_network(const struct reconcile_input *in,
-						 const char *key, const char *docker_name)
+static const struct docker_network *find_network(const struct reconcile_input *in, const char *key,
+                                                 const char *docker_name)
 {
 	size_t i;
 
@@ -344,7 +352,7 @@ static const struct docker_network *find_network(const struct reconcile_input *i
 }
 
 static const struct docker_volume *find_volume(const struct reconcile_input *in, const char *key,
-					       const char *docker_name)
+                                               const char *docker_name)
 {
 	size_t i;
 
@@ -357,7 +365,7 @@ static const struct docker_volume *find_volume(const struct reconcile_input *in,
 
 /* Without a network/volume listing: can the kept containers vouch for every resource? */
 static bool resources_proven(const struct reconcile_input *in, const struct strv *kept_nets,
-			     const struct strv *kept_vols)
+                             const struct strv *kept_vols)
 {
 	const struct project *p = in->desired;
 	size_t i, owned = 0;
@@ -392,38 +400,43 @@ static int diff_resources(struct plan *plan, const struct reconcile_input *in)
 	for (i = 0; i < p->nnetworks && rc == 0; i++) {
 		const struct project_network *n = &p->networks[i];
 		char *name = model_network_docker_name(p, n->name);
-		struct action_args a = { .kind = ACTION_NETWORK_CREATE, .target = n->name,
-					 .docker_name = name, .level = LEVEL_RESOURCES };
+		struct action_args a = { .kind = ACTION_NETWORK_CREATE,
+			                 .target = n->name,
+			                 .docker_name = name,
+			                 .level = LEVEL_RESOURCES };
 
 		if (!name)
 			return ERR_NOMEM;
 		if (!n->external && !find_network(in, n->name, name))
 			rc = plan_add(plan, &a,
-				      fmt(strv_has(in->prev_networks, n->name) ? "missing"
-									       : "new network"));
+			              fmt(strv_has(in->prev_networks, n->name) ? "missing"
+			                                                       : "new network"));
 		free(name);
 	}
 	for (i = 0; i < p->nvolumes && rc == 0; i++) {
 		const struct project_volume *v = &p->volumes[i];
 		char *name = model_volume_docker_name(p, v->name);
-		struct action_args a = { .kind = ACTION_VOLUME_CREATE, .target = v->name,
-					 .docker_name = name, .level = LEVEL_RESOURCES };
+		struct action_args a = { .kind = ACTION_VOLUME_CREATE,
+			                 .target = v->name,
+			                 .docker_name = name,
+			                 .level = LEVEL_RESOURCES };
 
 		if (!name)
 			return ERR_NOMEM;
 		if (!v->external && !find_volume(in, v->name, name))
 			rc = plan_add(plan, &a,
-				      fmt(strv_has(in->prev_volumes, v->name) ? "missing"
-									      : "new volume"));
+			              fmt(strv_has(in->prev_volumes, v->name) ? "missing"
+			                                                      : "new volume"));
 		free(name);
 	}
 	for (i = 0; i < in->nnetworks && rc == 0; i++) {
 		const struct docker_network *n = &in->networks[i];
 		const struct project_network *want = n->key ? model_network_find(p, n->key) : NULL;
 		struct action_args a = { .kind = ACTION_NETWORK_REMOVE,
-					 .target = n->key ? n->key : n->name,
-					 .container_id = n->id, .docker_name = n->name,
-					 .level = (unsigned)-1 };
+			                 .target = n->key ? n->key : n->name,
+			                 .container_id = n->id,
+			                 .docker_name = n->name,
+			                 .level = (unsigned)-1 };
 
 		if (!want || want->external)
 			rc = plan_add(plan, &a, fmt("network removed from manifests"));
@@ -469,15 +482,17 @@ int reconcile_diff(struct plan *out, const struct reconcile_input *in, struct er
 	for (i = 0; i < in->ncontainers && rc == 0; i++) {
 		const struct docker_container *o = &in->containers[i];
 		struct action_args a = { .kind = ACTION_REMOVE,
-					 .target = o->service ? o->service : o->name,
-					 .replica = o->replica, .container_id = o->id,
-					 .container_name = o->name, .level = LEVEL_REMOVE };
+			                 .target = o->service ? o->service : o->name,
+			                 .replica = o->replica,
+			                 .container_id = o->id,
+			                 .container_name = o->name,
+			                 .level = LEVEL_REMOVE };
 
 		if (claimed[i])
 			continue;
-		rc = plan_add(&plan, &a,
-			      fmt(o->service ? "service removed from manifests"
-					     : "no service label"));
+		rc = plan_add(
+		        &plan, &a,
+		        fmt(o->service ? "service removed from manifests" : "no service label"));
 	}
 	if (rc < 0)
 		goto out;

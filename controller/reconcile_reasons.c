@@ -46,7 +46,8 @@ static int object_reasons(struct buf *b, const char *field, const json_t *old, c
 	json_t *v;
 	int rc = 0;
 
-	json_object_foreach((json_t *)new_, key, v) {
+	json_object_foreach((json_t *)new_, key, v)
+	{
 		json_t *o = json_object_get(old, key);
 
 		if (!o)
@@ -56,15 +57,16 @@ static int object_reasons(struct buf *b, const char *field, const json_t *old, c
 		if (rc < 0)
 			return rc;
 	}
-	json_object_foreach((json_t *)old, key, v) {
-		if (!json_object_get(new_, key) && (rc = add_reason(b, "%s %s removed", field, key)) < 0)
+	json_object_foreach((json_t *)old, key, v)
+	{
+		if (!json_object_get(new_, key) &&
+		    (rc = add_reason(b, "%s %s removed", field, key)) < 0)
 			return rc;
 	}
 	return 0;
 }
 
-int reconcile_spec_reasons(char **out, const char *old_json, const char *new_json,
-			   struct err *err)
+int reconcile_spec_reasons(char **out, const char *old_json, const char *new_json, struct err *err)
 {
 	json_error_t jerr;
 	json_t *old = json_loads(old_json, 0, &jerr), *new_ = NULL;
@@ -83,7 +85,8 @@ int reconcile_spec_reasons(char **out, const char *old_json, const char *new_jso
 	if (!json_equal(json_object_get(old, "image_id"), json_object_get(new_, "image_id")) ||
 	    !json_equal(json_object_get(old, "image"), json_object_get(new_, "image"))) {
 		char a[64], c[64];
-		const json_t *oi = json_object_get(old, "image"), *ni = json_object_get(new_, "image");
+		const json_t *oi = json_object_get(old, "image"),
+		             *ni = json_object_get(new_, "image");
 
 		short_id(a, sizeof(a), json_object_get(old, "image_id"));
 		short_id(c, sizeof(c), json_object_get(new_, "image_id"));
@@ -91,10 +94,11 @@ int reconcile_spec_reasons(char **out, const char *old_json, const char *new_jso
 			rc = add_reason(&b, "image changed (%s -> %s)", a, c);
 		else
 			rc = add_reason(&b, "image changed (%s %s -> %s %s)",
-					json_is_string(oi) ? json_string_value(oi) : "?", a,
-					json_is_string(ni) ? json_string_value(ni) : "?", c);
+			                json_is_string(oi) ? json_string_value(oi) : "?", a,
+			                json_is_string(ni) ? json_string_value(ni) : "?", c);
 	}
-	json_object_foreach(new_, key, v) {
+	json_object_foreach(new_, key, v)
+	{
 		json_t *o = json_object_get(old, key);
 
 		if (rc < 0)
@@ -106,7 +110,8 @@ int reconcile_spec_reasons(char **out, const char *old_json, const char *new_jso
 		else
 			rc = add_reason(&b, "%s changed", key);
 	}
-	json_object_foreach(old, key, v) {
+	json_object_foreach(old, key, v)
+	{
 		if (rc < 0)
 			break;
 		if (!json_object_get(new_, key))

@@ -2,11 +2,12 @@
  * source.c - repository-relative path rules shared by every manifest
  * source: nothing may escape the repository root.
  */
+#include "deployctl/source.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "deployctl/buf.h"
-#include "deployctl/source.h"
 
 void source_list_free(char **list, size_t n)
 {
@@ -24,8 +25,8 @@ int source_check_path(const char *path, struct err *err)
 	if (!*path)
 		return err_set(err, ERR_INVALID, "empty path");
 	if (path[0] == '/')
-		return err_set(err, ERR_INVALID, "path '%s' is absolute; it must be inside the repository",
-			       path);
+		return err_set(err, ERR_INVALID,
+		               "path '%s' is absolute; it must be inside the repository", path);
 	while (*p) {
 		size_t len = strcspn(p, "/");
 
@@ -48,8 +49,8 @@ int source_join(char **out, const char *base, const char *rel, struct err *err)
 	buf_init(&joined, 4096);
 	buf_init(&norm, 4096);
 	if (rel[0] == '/') {
-		rc = err_set(err, ERR_INVALID, "path '%s' is absolute; it must be inside the repository",
-			     rel);
+		rc = err_set(err, ERR_INVALID,
+		             "path '%s' is absolute; it must be inside the repository", rel);
 		goto out;
 	}
 	if ((base && *base && (buf_puts(&joined, base) < 0 || buf_putc(&joined, '/') < 0)) ||
@@ -71,7 +72,7 @@ int source_join(char **out, const char *base, const char *rel, struct err *err)
 		} else if (len == 2 && p[0] == '.' && p[1] == '.') {
 			if (!depth) {
 				rc = err_set(err, ERR_INVALID, "path '%s' escapes the repository",
-					     rel);
+				             rel);
 				goto out;
 			}
 			norm.len = stack[--depth];
@@ -89,7 +90,7 @@ int source_join(char **out, const char *base, const char *rel, struct err *err)
 	}
 	if (!norm.len) {
 		rc = err_set(err, ERR_INVALID, "path '%s' names the repository root, not a file",
-			     rel);
+		             rel);
 		goto out;
 	}
 	*out = buf_detach(&norm);

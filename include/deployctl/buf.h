@@ -12,8 +12,8 @@ struct buf {
 	char *ptr;
 	size_t len;
 	size_t alloc;
-	size_t cap;   /* maximum len; 0 means BUF_DEFAULT_CAP */
-	int toobig;   /* set once an append was refused for the cap */
+	size_t cap; /* maximum len; 0 means BUF_DEFAULT_CAP */
+	int toobig; /* set once an append was refused for the cap */
 };
 
 #define BUF_DEFAULT_CAP (64u << 20)

@@ -47,7 +47,8 @@ struct deploy {
 	struct plan plan;
 };
 
-/* Parse the options shared by apply and plan: 1 if opt was one of them, 0 if not, -1 on a usage error (printed). */
+/* Parse the options shared by apply and plan: 1 if opt was one of them, 0 if not, -1 on a usage
+ * error (printed). */
 int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg);
 
 /*
@@ -63,20 +64,25 @@ void deploy_release(struct deploy *dp);
 void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 
 /* The options text shared by apply and plan's --help. */
-#define DEPLOY_OPTS_HELP                                                                      \
-	"  --repo PATH        git repository holding the manifests (default: the current one)\n" \
-	"  --ref REF          commit, branch or tag to deploy (default: HEAD)\n"                 \
-	"  --dir DIR          deploy an uncommitted directory instead (recorded as such)\n"      \
-	"  --manifests DIR    manifests directory in the repository (default: manifests)\n"     \
-	"  --project NAME     project name (default: the manifests' top-level name:)\n"         \
+#define DEPLOY_OPTS_HELP                                                                           \
+	"  --repo PATH        git repository holding the manifests (default: the current one)\n"   \
+	"  --ref REF          commit, branch or tag to deploy (default: HEAD)\n"                   \
+	"  --dir DIR          deploy an uncommitted directory instead (recorded as such)\n"        \
+	"  --manifests DIR    manifests directory in the repository (default: manifests)\n"        \
+	"  --project NAME     project name (default: the manifests' top-level name:)\n"            \
 	"  --env-file FILE    variables for ${VAR} and secrets, outside the repo (repeatable)\n"
 
 /* The long options shared by apply and plan, for getopt_long tables. */
-#define DEPLOY_LONG_OPTIONS                                                                   \
-	{ "repo", required_argument, NULL, 'R' }, { "ref", required_argument, NULL, 'r' },      \
-	{ "dir", required_argument, NULL, 'D' }, { "manifests", required_argument, NULL, 'M' }, \
-	{ "project", required_argument, NULL, 'p' },                                            \
-	{ "env-file", required_argument, NULL, 'e' }, { "state", required_argument, NULL, 'S' }, \
-	{ "docker-host", required_argument, NULL, 'H' }, { "help", no_argument, NULL, 'h' }
+#define DEPLOY_LONG_OPTIONS                                                                        \
+	{ "repo", required_argument, NULL, 'R' }, { "ref", required_argument, NULL, 'r' },         \
+	        { "dir", required_argument, NULL, 'D' },                                           \
+	        { "manifests", required_argument, NULL, 'M' },                                     \
+	        { "project", required_argument, NULL, 'p' },                                       \
+	        { "env-file", required_argument, NULL, 'e' },                                      \
+	        { "state", required_argument, NULL, 'S' },                                         \
+	        { "docker-host", required_argument, NULL, 'H' },                                   \
+	{                                                                                          \
+		"help", no_argument, NULL, 'h'                                                     \
+	}
 
 #endif

@@ -17,17 +17,17 @@
 #include "deployctl/err.h"
 #include "deployctl/model.h"
 
-#define DOCKER_API_MAX "1.41"
+#define DOCKER_API_MAX        "1.41"
 #define DOCKER_DEFAULT_SOCKET "/var/run/docker.sock"
 
 /* Labels through which deployctl owns objects. */
-#define LABEL_PROJECT "io.deployctl.project"
-#define LABEL_SERVICE "io.deployctl.service"
-#define LABEL_RELEASE "io.deployctl.release"
+#define LABEL_PROJECT   "io.deployctl.project"
+#define LABEL_SERVICE   "io.deployctl.service"
+#define LABEL_RELEASE   "io.deployctl.release"
 #define LABEL_SPEC_HASH "io.deployctl.spec-hash"
-#define LABEL_REPLICA "io.deployctl.replica"
-#define LABEL_NETWORK "io.deployctl.network"
-#define LABEL_VOLUME "io.deployctl.volume"
+#define LABEL_REPLICA   "io.deployctl.replica"
+#define LABEL_NETWORK   "io.deployctl.network"
+#define LABEL_VOLUME    "io.deployctl.volume"
 
 struct docker;
 
@@ -56,7 +56,7 @@ struct docker_container {
 	char *state;    /* created, running, paused, restarting, removing, exited, dead */
 	char *status;   /* Docker's human text, e.g. "Up 3 minutes (healthy)" */
 	char *project, *service, *release, *spec_hash; /* labels; NULL if absent */
-	unsigned replica; /* LABEL_REPLICA, 0 if absent or bad */
+	unsigned replica;                              /* LABEL_REPLICA, 0 if absent or bad */
 	struct strv networks; /* names of networks it is attached to, sorted */
 	struct strv volumes;  /* names of named volumes mounted, sorted */
 	int64_t created;      /* unix seconds */
@@ -67,7 +67,7 @@ struct docker_container {
  * *out is a new array (docker_container_list_free()).
  */
 int docker_container_list(struct docker_container **out, size_t *n, struct docker *d,
-			  const char *project, struct err *err);
+                          const char *project, struct err *err);
 void docker_container_list_free(struct docker_container *v, size_t n);
 
 /*
@@ -77,7 +77,7 @@ void docker_container_list_free(struct docker_container *v, size_t n);
  * or NULL when refs[i] is not present locally.
  */
 int docker_image_resolve(char **ids, struct docker *d, const char *const *refs, size_t n,
-			 struct err *err);
+                         struct err *err);
 
 /* What a container is created from. */
 struct docker_create {
@@ -98,7 +98,7 @@ struct docker_create {
  * Owner labels are always set. *id_out is new.
  */
 int docker_container_create(char **id_out, struct docker *d, const struct docker_create *c,
-			    struct err *err);
+                            struct err *err);
 int docker_container_start(struct docker *d, const char *id, struct err *err);
 /* timeout_s < 0: the container's own stop timeout. Already stopped is not an error. */
 int docker_container_stop(struct docker *d, const char *id, int timeout_s, struct err *err);
@@ -116,7 +116,7 @@ struct docker_container_state {
 	bool oom_killed;
 };
 int docker_container_inspect_state(struct docker_container_state *out, struct docker *d,
-				   const char *id, struct err *err);
+                                   const char *id, struct err *err);
 void docker_container_state_release(struct docker_container_state *s);
 
 struct docker_network {
@@ -127,15 +127,15 @@ struct docker_network {
 
 /* GET /networks filtered on LABEL_PROJECT=project. */
 int docker_network_list(struct docker_network **out, size_t *n, struct docker *d,
-			const char *project, struct err *err);
+                        const char *project, struct err *err);
 void docker_network_list_free(struct docker_network *v, size_t n);
 /*
  * POST /networks/create with CheckDuplicate, driver, internal, user labels
  * and the owner labels (LABEL_PROJECT, LABEL_NETWORK = net->name). *id_out new.
  */
 int docker_network_create(char **id_out, struct docker *d, const struct project *p,
-			  const struct project_network *net, const char *docker_name,
-			  struct err *err);
+                          const struct project_network *net, const char *docker_name,
+                          struct err *err);
 /* Bounded retry while Docker reports active endpoints (moby#42119). */
 int docker_network_remove(struct docker *d, const char *id, struct err *err);
 /* ID of a network by exact name (external networks); ERR_NOTFOUND if none. */
@@ -145,12 +145,12 @@ struct docker_volume {
 	char *name;
 	char *key; /* LABEL_VOLUME; NULL if absent */
 };
-int docker_volume_list(struct docker_volume **out, size_t *n, struct docker *d,
-		       const char *project, struct err *err);
+int docker_volume_list(struct docker_volume **out, size_t *n, struct docker *d, const char *project,
+                       struct err *err);
 void docker_volume_list_free(struct docker_volume *v, size_t n);
 int docker_volume_create(struct docker *d, const struct project *p,
-			 const struct project_volume *vol, const char *docker_name,
-			 struct err *err);
+                         const struct project_volume *vol, const char *docker_name,
+                         struct err *err);
 int docker_volume_remove(struct docker *d, const char *name, struct err *err);
 /* ERR_NOTFOUND if no volume has that name. */
 int docker_volume_lookup(struct docker *d, const char *name, struct err *err);

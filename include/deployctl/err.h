@@ -8,16 +8,16 @@
 #include <stddef.h>
 
 enum err_code {
-	ERR_FAIL = -1,     /* nothing more specific applies */
-	ERR_NOMEM = -2,    /* allocation failed */
-	ERR_NOTFOUND = -3, /* a named ref, file, container or release does not exist */
-	ERR_INVALID = -4,  /* bad manifest or argument: the user must fix the input */
-	ERR_DOCKER = -5,   /* Engine API refused, or the transport failed */
-	ERR_GIT = -6,      /* libgit2 failed */
-	ERR_STORE = -7,    /* SQLite failed */
-	ERR_IO = -8,       /* file or socket I/O failed */
+	ERR_FAIL = -1,        /* nothing more specific applies */
+	ERR_NOMEM = -2,       /* allocation failed */
+	ERR_NOTFOUND = -3,    /* a named ref, file, container or release does not exist */
+	ERR_INVALID = -4,     /* bad manifest or argument: the user must fix the input */
+	ERR_DOCKER = -5,      /* Engine API refused, or the transport failed */
+	ERR_GIT = -6,         /* libgit2 failed */
+	ERR_STORE = -7,       /* SQLite failed */
+	ERR_IO = -8,          /* file or socket I/O failed */
 	ERR_UNREACHABLE = -9, /* the Docker daemon does not answer at all */
-	ERR_BUSY = -10,    /* another deployctl holds the state lock */
+	ERR_BUSY = -10,       /* another deployctl holds the state lock */
 };
 
 struct err {
@@ -28,13 +28,16 @@ struct err {
 	char msg[512]; /* one line, lower case, no final period */
 };
 
-#define ERR_INIT { 0 }
+#define ERR_INIT                                                                                   \
+	{                                                                                          \
+		0                                                                                  \
+	}
 
 /* Set e (unless already set) and return code. */
 int err_set(struct err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Same, with a location: src is a file name, line/col 1-based (0: unknown). */
 int err_set_at(struct err *e, int code, const char *src, unsigned line, unsigned col,
-	       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+               const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Format "src:line:col: msg" (or just "msg") into buf; returns buf. */
 const char *err_format(char *buf, size_t size, const struct err *e);
 void err_clear(struct err *e);
@@ -53,7 +56,7 @@ struct errlist {
 void errlist_init(struct errlist *l);
 /* Append an error at a location; returns ERR_INVALID-style code given. */
 int errlist_add(struct errlist *l, int code, const char *src, unsigned line, unsigned col,
-		const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Append a copy of e. */
 void errlist_push(struct errlist *l, const struct err *e);
 /* Sort by (src, line, col), stable, so output reads top to bottom. */

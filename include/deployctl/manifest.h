@@ -37,7 +37,7 @@ int manifest_vars_load_environ(struct manifest_vars *v, char **environ_);
  * syntax as manifest_vars_load_file. name is used in error locations.
  */
 int manifest_envfile_parse(struct kvv *out, const char *name, const char *text, size_t len,
-			   struct errlist *errs);
+                           struct errlist *errs);
 
 struct manifest_opts {
 	const char *dir;          /* manifests directory in the source, e.g. "manifests" */
@@ -55,7 +55,7 @@ struct manifest_opts {
  * Warnings (ignored keys) are not errors; they go to warns when not NULL.
  */
 int manifest_load(struct project **out, const struct source *src, const struct manifest_opts *opts,
-		  struct errlist *errs, struct errlist *warns);
+                  struct errlist *errs, struct errlist *warns);
 
 /*
  * Load from in-memory documents (for unit tests and for manifest_load
@@ -63,8 +63,8 @@ int manifest_load(struct project **out, const struct source *src, const struct m
  * env_file paths are read through src (may be NULL: then env_file is an error).
  */
 int manifest_load_texts(struct project **out, const char *const *names, const char *const *texts,
-			size_t n, const struct source *src, const struct manifest_opts *opts,
-			struct errlist *errs, struct errlist *warns);
+                        size_t n, const struct source *src, const struct manifest_opts *opts,
+                        struct errlist *errs, struct errlist *warns);
 
 /*
  * Interpolate one string as Compose does: ${VAR}, ${VAR:-d}, ${VAR-d},
@@ -72,7 +72,7 @@ int manifest_load_texts(struct project **out, const char *const *names, const ch
  * ERR_INVALID with a message in errmsg (no location).
  */
 int manifest_interpolate(char **out, const char *in, const struct kvv *vars, char *errmsg,
-			 size_t errsize);
+                         size_t errsize);
 
 /*
  * Split a shell-style command string into words (single and double quotes,

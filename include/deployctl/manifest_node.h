@@ -39,7 +39,7 @@ struct mnode {
  * syntax error stops at the first one: ERR_INVALID with file:line:col.
  */
 int mnode_parse(struct mnode **out, const char *file, const char *text, size_t len,
-		struct err *err);
+                struct err *err);
 void mnode_free(struct mnode *n);
 
 /* Borrowed value of key in a mapping, or NULL (also when n is not a map). */

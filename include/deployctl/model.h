@@ -50,13 +50,14 @@ enum mount_type { MOUNT_VOLUME = 0, MOUNT_BIND, MOUNT_TMPFS };
 
 struct svc_mount {
 	enum mount_type type;
-	char *source; /* volume key in project.volumes (unprefixed), host path, or NULL (anonymous) */
+	char *source; /* volume key in project.volumes (unprefixed), host path, or NULL (anonymous)
+	               */
 	char *target; /* absolute path in the container */
 	bool read_only;
 };
 
 struct svc_network {
-	char *name; /* key in project.networks ("default" for the implicit one) */
+	char *name;          /* key in project.networks ("default" for the implicit one) */
 	struct strv aliases; /* sorted */
 };
 
@@ -69,9 +70,9 @@ struct svc_dep {
 };
 
 struct svc_health {
-	bool set;     /* a healthcheck key was given */
-	bool disable; /* disable: true, or test: ["NONE"] */
-	struct strv test; /* ["CMD", ...] or ["CMD-SHELL", "..."] */
+	bool set;            /* a healthcheck key was given */
+	bool disable;        /* disable: true, or test: ["NONE"] */
+	struct strv test;    /* ["CMD", ...] or ["CMD-SHELL", "..."] */
 	int64_t interval_ns; /* 0: Docker's default */
 	int64_t timeout_ns;
 	int64_t start_period_ns;
@@ -145,7 +146,7 @@ struct project_volume {
 };
 
 struct project {
-	char *name; /* Compose project name: [a-z0-9][a-z0-9_-]* */
+	char *name;               /* Compose project name: [a-z0-9][a-z0-9_-]* */
 	struct service *services; /* sorted by name */
 	size_t nservices;
 	struct project_network *networks; /* sorted; includes "default" when used */

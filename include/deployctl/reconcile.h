@@ -15,7 +15,7 @@
 #include "deployctl/model.h"
 
 enum action_kind {
-	ACTION_REMOVE = 0,     /* a container: service dropped, scaled down, duplicate */
+	ACTION_REMOVE = 0, /* a container: service dropped, scaled down, duplicate */
 	ACTION_NETWORK_CREATE,
 	ACTION_VOLUME_CREATE,
 	ACTION_CREATE,         /* a missing container */
@@ -29,19 +29,19 @@ struct action {
 	char *target;         /* service name, or network / volume key */
 	unsigned replica;     /* containers: 1-based; 0 for networks and volumes */
 	char *container_id;   /* existing container (replace, start, remove) or network
-			       * (network-remove); else NULL */
+	                       * (network-remove); else NULL */
 	char *container_name; /* the container's name once the action is done */
 	char *docker_name;    /* networks and volumes: the Docker-side name */
 	char *reason;         /* never NULL: no reason, no action */
 	unsigned level;       /* execution stage; actions of one stage may run in parallel */
-	const struct service *service; /* borrowed from the desired project; NULL for drops */
+	const struct service *service;    /* borrowed from the desired project; NULL for drops */
 	char spec_hash[HASH_HEX_LEN + 1]; /* desired hash (create, replace) */
 };
 
 struct plan {
 	struct action *v; /* sorted by (level, kind, target, replica) */
 	size_t n;
-	struct strv notes; /* things worth saying that are not actions ("volume kept") */
+	struct strv notes;   /* things worth saying that are not actions ("volume kept") */
 	bool need_resources; /* diff could not prove networks/volumes: list them, diff again */
 };
 
@@ -50,11 +50,11 @@ struct plan {
  * from, by its release and service. *out new; ERR_NOTFOUND when unknown.
  */
 typedef int (*reconcile_old_spec_fn)(void *ctx, char **out, const char *release,
-				     const char *service);
+                                     const char *service);
 
 struct reconcile_input {
 	const struct project *desired;
-	const char (*hashes)[HASH_HEX_LEN + 1]; /* desired spec hash per desired service */
+	const char (*hashes)[HASH_HEX_LEN + 1];    /* desired spec hash per desired service */
 	const struct docker_container *containers; /* one list call's worth */
 	size_t ncontainers;
 	/* Optional (have_resources): the project's networks and volumes as listed. */
@@ -87,8 +87,7 @@ const char *reconcile_action_target_type(enum action_kind k);
  * changed", "ports changed", ... joined with "; ". *out new. Secret values
  * appear only as fingerprints, as they are in both inputs.
  */
-int reconcile_spec_reasons(char **out, const char *old_json, const char *new_json,
-			   struct err *err);
+int reconcile_spec_reasons(char **out, const char *old_json, const char *new_json, struct err *err);
 
 /* Progress of an apply, for the CLI to display. */
 struct reconcile_progress {
@@ -99,8 +98,8 @@ struct reconcile_progress {
 
 /* The outcome of one action, as recorded. */
 struct reconcile_result {
-	int rc;           /* 0 or the action's error code; 1 when skipped */
-	struct err err;   /* why it failed */
+	int rc;             /* 0 or the action's error code; 1 when skipped */
+	struct err err;     /* why it failed */
 	char *container_id; /* new container (create, replace); new string */
 };
 
@@ -115,14 +114,14 @@ struct docker_connect {
  * of plan->n, zeroed) receives each action's outcome; untried actions get
  * rc 1 (skipped). network_ids: Docker network IDs by key, updated as
  * networks are created. worker_stats adds up the calls made by the extra
- * worker connections (d's own are in docker_get_stats(d)). Returns 0 when every action succeeded, else the
- * first failure's code with err set to it.
+ * worker connections (d's own are in docker_get_stats(d)). Returns 0 when every action succeeded,
+ * else the first failure's code with err set to it.
  */
 int reconcile_apply(struct docker *d, const struct docker_connect *conn, const struct project *p,
-		    const struct plan *plan, const char *release, struct kvv *network_ids,
-		    unsigned parallel, const struct reconcile_progress *progress,
-		    struct reconcile_result *results, struct docker_stats *worker_stats,
-		    struct err *err);
+                    const struct plan *plan, const char *release, struct kvv *network_ids,
+                    unsigned parallel, const struct reconcile_progress *progress,
+                    struct reconcile_result *results, struct docker_stats *worker_stats,
+                    struct err *err);
 void reconcile_results_release(struct reconcile_result *results, size_t n);
 
 #endif

@@ -10,7 +10,7 @@
 #include "deployctl/err.h"
 
 /* Limits on input, so a runaway repository fails instead of eating memory. */
-#define SOURCE_MAX_FILE (4u << 20)
+#define SOURCE_MAX_FILE  (4u << 20)
 #define SOURCE_MAX_FILES 256
 
 struct source {

@@ -30,11 +30,11 @@
  * stored or printed.
  */
 int spec_render(char **out, const struct project *p, const struct service *s, bool redact,
-		struct err *err);
+                struct err *err);
 
 /* sha256 hex of the unredacted canonical JSON. */
 int spec_hash(char out[HASH_HEX_LEN + 1], const struct project *p, const struct service *s,
-	      struct err *err);
+              struct err *err);
 
 /*
  * Decode canonical JSON (as rendered, redacted or not) into *out, which the

@@ -61,7 +61,7 @@ struct store_release_info {
 
 /* Insert a release with status running and started_at now; *id_out its number. */
 int store_release_begin(int64_t *id_out, struct store *s, const struct store_release_info *info,
-			struct err *err);
+                        struct err *err);
 
 /* One action of a release, in execution order (seq from 1). */
 struct store_action {
@@ -74,7 +74,7 @@ struct store_action {
 	const char *error;   /* NULL unless failed */
 };
 int store_release_action_add(struct store *s, int64_t release, const struct store_action *a,
-			     struct err *err);
+                             struct err *err);
 
 /*
  * Record the snapshot of one service in a release: a release_services row
@@ -83,16 +83,16 @@ int store_release_action_add(struct store *s, int64_t release, const struct stor
  * with value NULL and their fingerprint). spec_json must be redacted.
  */
 int store_release_service_add(struct store *s, int64_t release, const struct project *p,
-			      const struct service *svc, const char *spec_hash,
-			      const char *spec_json, struct err *err);
+                              const struct service *svc, const char *spec_hash,
+                              const char *spec_json, struct err *err);
 
 /* Record the networks and volumes (keys and Docker names) of a release. */
-int store_release_resource_add(struct store *s, int64_t release, const char *type,
-			       const char *key, const char *docker_name, struct err *err);
+int store_release_resource_add(struct store *s, int64_t release, const char *type, const char *key,
+                               const char *docker_name, struct err *err);
 
 /* Set status, finished_at now, and a one-line message (may be NULL). */
 int store_release_finish(struct store *s, int64_t release, enum release_status st,
-			 const char *message, struct err *err);
+                         const char *message, struct err *err);
 
 /* A release row; strings owned (store_release_release()). */
 struct store_release {
@@ -109,16 +109,16 @@ void store_release_release(struct store_release *r);
 void store_release_list_free(struct store_release *v, size_t n);
 
 /* Newest first; project NULL for all; limit 0 for no limit. *out new. */
-int store_release_list(struct store_release **out, size_t *n, struct store *s,
-		       const char *project, unsigned limit, struct err *err);
+int store_release_list(struct store_release **out, size_t *n, struct store *s, const char *project,
+                       unsigned limit, struct err *err);
 /* ERR_NOTFOUND if no such release. */
 int store_release_get(struct store_release *out, struct store *s, int64_t id, struct err *err);
 /*
  * Latest release of project with the given status (NULL: any status);
  * *id_out 0 if none.
  */
-int store_release_latest(int64_t *id_out, struct store *s, const char *project,
-			 const char *status, struct err *err);
+int store_release_latest(int64_t *id_out, struct store *s, const char *project, const char *status,
+                         struct err *err);
 
 /* Actions of a release, by seq. Strings owned. */
 struct store_action_row {
@@ -126,7 +126,7 @@ struct store_action_row {
 	char *action, *target_type, *target, *reason, *outcome, *error;
 };
 int store_release_actions(struct store_action_row **out, size_t *n, struct store *s,
-			  int64_t release, struct err *err);
+                          int64_t release, struct err *err);
 void store_action_rows_free(struct store_action_row *v, size_t n);
 
 /* Snapshot rows of a release. Strings owned. */
@@ -135,15 +135,15 @@ struct store_service_row {
 	unsigned replicas;
 };
 int store_release_services(struct store_service_row **out, size_t *n, struct store *s,
-			   int64_t release, struct err *err);
+                           int64_t release, struct err *err);
 void store_service_rows_free(struct store_service_row *v, size_t n);
 /* Redacted spec JSON of one service in a release; ERR_NOTFOUND if absent. *out new. */
 int store_service_spec(char **out, struct store *s, int64_t release, const char *service,
-		       struct err *err);
+                       struct err *err);
 
 /* Networks or volumes (type "network"/"volume") of a release: keys and Docker names. */
 int store_release_resources(struct kvv *out, struct store *s, int64_t release, const char *type,
-			    struct err *err);
+                            struct err *err);
 
 /*
  * Mark as interrupted every running release whose process is gone (same
@@ -153,6 +153,6 @@ int store_mark_interrupted(unsigned *n_out, struct store *s, const char *host, s
 
 /* An event (lock takeover, interrupted release found, ...). */
 int store_event_add(struct store *s, const char *project, const char *kind, const char *message,
-		    struct err *err);
+                    struct err *err);
 
 #endif
