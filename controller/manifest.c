@@ -24,23 +24,22 @@ struct manifest_seen {
 /* ---- reporting ---- */
 
 static void manifest_vreport(struct manifest_ctx *c, struct errlist *l, const struct mnode *n,
-			     const char *path, const char *fmt, va_list ap)
+                             const char *path, const char *fmt, va_list ap)
 {
 	char msg[400];
 
 	if (!l)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	(void)c;
 	if (n)
 		errlist_add(l, ERR_INVALID, n->file, n->line, n->col, "%s: %s", path, msg);
-	else if (c->p->files.n)
-		errlist_add(l, ERR_INVALID, NULL, 0, 0, "%s: %s", path, msg);
 	else
 		errlist_add(l, ERR_INVALID, NULL, 0, 0, "%s: %s", path, msg);
 }
 
 void manifest_error(struct manifest_ctx *c, const struct mnode *n, const char *path,
-		    const char *fmt, ...)
+                    const char *fmt, ...)
 {
 	va_list ap;
 
@@ -49,8 +48,8 @@ void manifest_error(struct manifest_ctx *c, const struct mnode *n, const char *p
 	va_end(ap);
 }
 
-void manifest_warn(struct manifest_ctx *c, const struct mnode *n, const char *path,
-		   const char *fmt, ...)
+void manifest_warn(struct manifest_ctx *c, const struct mnode *n, const char *path, const char *fmt,
+                   ...)
 {
 	va_list ap;
 
@@ -68,19 +67,24 @@ int manifest_nomem(struct manifest_ctx *c)
 	return ERR_NOMEM;
 }
 
+/* Key paths longer than the buffer are cut: they only label messages. */
+static const char *path_done(char *out, size_t size, int n)
+{
+	if (n < 0 || (size_t)n >= size)
+		out[size - 1] = '\0';
+	return out;
+}
+
 const char *manifest_path_key(char *out, size_t size, const char *base, const char *key)
 {
 	if (base && *base)
-		snprintf(out, size, "%s.%s", base, key);
-	else
-		snprintf(out, size, "%s", key);
-	return out;
+		return path_done(out, size, snprintf(out, size, "%s.%s", base, key));
+	return path_done(out, size, snprintf(out, size, "%s", key));
 }
 
 const char *manifest_path_index(char *out, size_t size, const char *base, size_t i)
 {
-	snprintf(out, size, "%s[%zu]", base, i);
-	return out;
+	return path_done(out, size, snprintf(out, size, "%s[%zu]", base, i));
 }
 
 const char *manifest_quote(char *out, size_t size, const struct mnode *n)
@@ -101,7 +105,7 @@ const char *manifest_quote(char *out, size_t size, const struct mnode *n)
 /* ---- typed scalars ---- */
 
 int manifest_expect(struct manifest_ctx *c, const struct mnode *n, enum mnode_type want,
-		    const char *path)
+                    const char *path)
 {
 	static const char *const names[] = { "string", "sequence", "mapping" };
 
@@ -111,7 +115,7 @@ int manifest_expect(struct manifest_ctx *c, const struct mnode *n, enum mnode_ty
 		manifest_error(c, n, path, "expected a %s, got null", names[want]);
 	else
 		manifest_error(c, n, path, "expected a %s, got a %s", names[want],
-			       mnode_type_name(n));
+		               mnode_type_name(n));
 	return ERR_INVALID;
 }
 
@@ -164,13 +168,13 @@ int manifest_bool(struct manifest_ctx *c, bool *out, const struct mnode *n, cons
 	}
 	if (rc)
 		manifest_error(c, n, path, "expected true or false, got \"%s\"",
-			       manifest_quote(q, sizeof(q), n));
+		               manifest_quote(q, sizeof(q), n));
 	free(s);
 	return rc;
 }
 
 int manifest_uint(struct manifest_ctx *c, uint64_t *out, const struct mnode *n, const char *path,
-		  uint64_t max)
+                  uint64_t max)
 {
 	char *s = NULL, *p, q[80];
 	uint64_t v = 0;
@@ -188,15 +192,14 @@ int manifest_uint(struct manifest_ctx *c, uint64_t *out, const struct mnode *n, 
 	}
 	if (rc)
 		manifest_error(c, n, path, "expected an integer from 0 to %llu, got \"%s\"",
-			       (unsigned long long)max, manifest_quote(q, sizeof(q), n));
+		               (unsigned long long)max, manifest_quote(q, sizeof(q), n));
 	else
 		*out = v;
 	free(s);
 	return rc;
 }
 
-int manifest_duration(struct manifest_ctx *c, int64_t *out, const struct mnode *n,
-		      const char *path)
+int manifest_duration(struct manifest_ctx *c, int64_t *out, const struct mnode *n, const char *path)
 {
 	char *s = NULL, q[80];
 	int rc;
@@ -207,7 +210,7 @@ int manifest_duration(struct manifest_ctx *c, int64_t *out, const struct mnode *
 	rc = manifest_parse_duration(out, s);
 	if (rc) {
 		manifest_error(c, n, path, "invalid duration \"%s\"",
-			       manifest_quote(q, sizeof(q), n));
+		               manifest_quote(q, sizeof(q), n));
 		rc = ERR_INVALID;
 	}
 	free(s);
@@ -215,7 +218,7 @@ int manifest_duration(struct manifest_ctx *c, int64_t *out, const struct mnode *
 }
 
 int manifest_strings(struct manifest_ctx *c, struct strv *out, const struct mnode *n,
-		     const char *path, bool allow_single)
+                     const char *path, bool allow_single)
 {
 	char ipath[MANIFEST_PATH_MAX];
 	char *s = NULL;
@@ -244,8 +247,7 @@ int manifest_strings(struct manifest_ctx *c, struct strv *out, const struct mnod
 	return first;
 }
 
-int manifest_pairs(struct manifest_ctx *c, struct kvv *out, const struct mnode *n,
-		   const char *path)
+int manifest_pairs(struct manifest_ctx *c, struct kvv *out, const struct mnode *n, const char *path)
 {
 	char ipath[MANIFEST_PATH_MAX];
 	char *s = NULL, *eq;
@@ -272,7 +274,7 @@ int manifest_pairs(struct manifest_ctx *c, struct kvv *out, const struct mnode *
 	}
 	if (n->type != MNODE_SEQ) {
 		manifest_error(c, n, path, "expected a mapping or a sequence, got a %s",
-			       mnode_is_null(n) ? "null" : mnode_type_name(n));
+		               mnode_is_null(n) ? "null" : mnode_type_name(n));
 		return ERR_INVALID;
 	}
 	for (i = 0; i < n->n; i++) {
@@ -298,7 +300,7 @@ int manifest_pairs(struct manifest_ctx *c, struct kvv *out, const struct mnode *
 }
 
 int manifest_ref_add(struct manifest_ctx *c, enum manifest_ref_kind kind, const char *service,
-		     const char *name, const char *path, const struct mnode *n)
+                     const char *name, const char *path, const struct mnode *n)
 {
 	struct manifest_ref *r, *nr;
 
@@ -349,7 +351,7 @@ static bool project_name_ok(const char *name)
 /* ---- top level ---- */
 
 static bool seen_twice(struct manifest_ctx *c, struct manifest_seen *seen, size_t nseen,
-		       const char *section, const struct mnode *key, const char *path)
+                       const char *section, const struct mnode *key, const char *path)
 {
 	size_t i;
 
@@ -357,7 +359,7 @@ static bool seen_twice(struct manifest_ctx *c, struct manifest_seen *seen, size_
 		if (strcmp(seen[i].section, section) || strcmp(seen[i].name, key->value))
 			continue;
 		manifest_error(c, key, path, "defined twice (first at %s:%u:%u)", seen[i].loc.file,
-			       seen[i].loc.line, seen[i].loc.col);
+		               seen[i].loc.line, seen[i].loc.col);
 		return true;
 	}
 	return false;
@@ -371,7 +373,7 @@ struct manifest_load_state {
 };
 
 static int seen_add(struct manifest_ctx *c, struct manifest_load_state *st, const char *section,
-		    const char *name, const struct mnode *key)
+                    const char *name, const struct mnode *key)
 {
 	struct manifest_seen *ns = realloc(st->seen, (st->nseen + 1) * sizeof(*ns));
 
@@ -388,7 +390,7 @@ static int seen_add(struct manifest_ctx *c, struct manifest_load_state *st, cons
 }
 
 static int load_services(struct manifest_ctx *c, struct manifest_load_state *st,
-			 const struct mnode *n)
+                         const struct mnode *n)
 {
 	char path[MANIFEST_PATH_MAX];
 	struct service *ns;
@@ -406,16 +408,16 @@ static int load_services(struct manifest_ctx *c, struct manifest_load_state *st,
 		manifest_path_key(path, sizeof(path), "services", key->value);
 		if (!manifest_name_ok(key->value)) {
 			manifest_error(c, key, path,
-				       "invalid service name '%s': use letters, digits, '_', '.' "
-				       "and '-', starting with a letter or digit",
-				       key->value);
+			               "invalid service name '%s': use letters, digits, '_', '.' "
+			               "and '-', starting with a letter or digit",
+			               key->value);
 			continue;
 		}
 		if (seen_twice(c, st->seen, st->nseen, "services", key, path))
 			continue;
 		if (c->p->nservices >= MANIFEST_MAX_SERVICES) {
 			manifest_error(c, key, path, "too many services (at most %d)",
-				       MANIFEST_MAX_SERVICES);
+			               MANIFEST_MAX_SERVICES);
 			return ERR_INVALID;
 		}
 		ns = realloc(c->p->services, (c->p->nservices + 1) * sizeof(*ns));
@@ -441,8 +443,8 @@ static int load_services(struct manifest_ctx *c, struct manifest_load_state *st,
 
 /* driver, external, name, labels, internal (networks only). */
 static int load_resource(struct manifest_ctx *c, const struct mnode *v, const char *path,
-			 bool is_net, char **driver, bool *external, char **ext_name,
-			 struct kvv *labels, bool *internal)
+                         bool is_net, char **driver, bool *external, char **ext_name,
+                         struct kvv *labels, bool *internal)
 {
 	char kpath[MANIFEST_PATH_MAX];
 	const struct mnode *name_n = NULL, *driver_n = NULL;
@@ -469,7 +471,7 @@ static int load_resource(struct manifest_ctx *c, const struct mnode *v, const ch
 				*external = true;
 				if (x->n != (nm ? 1u : 0u)) {
 					manifest_error(c, x, kpath,
-						       "expected true or false, or {name: ...}");
+					               "expected true or false, or {name: ...}");
 					rc = ERR_INVALID;
 				} else if (nm) {
 					name_n = nm;
@@ -486,7 +488,7 @@ static int load_resource(struct manifest_ctx *c, const struct mnode *v, const ch
 		} else if (!strncmp(k, "x-", 2)) {
 			continue;
 		} else if (!strcmp(k, "driver_opts") || !strcmp(k, "ipam") ||
-			   !strcmp(k, "attachable") || !strcmp(k, "enable_ipv6")) {
+		           !strcmp(k, "attachable") || !strcmp(k, "enable_ipv6")) {
 			manifest_error(c, v->keys[i], kpath, "not supported yet");
 			rc = ERR_INVALID;
 		} else {
@@ -500,8 +502,8 @@ static int load_resource(struct manifest_ctx *c, const struct mnode *v, const ch
 		manifest_path_key(kpath, sizeof(kpath), path, "name");
 		if (!*external) {
 			manifest_error(c, name_n, kpath,
-				       "not supported yet for networks and volumes that are not "
-				       "external");
+			               "not supported yet for networks and volumes that are not "
+			               "external");
 		} else {
 			rc = manifest_string(c, ext_name, name_n, kpath);
 			if (rc == ERR_NOMEM)
@@ -511,13 +513,13 @@ static int load_resource(struct manifest_ctx *c, const struct mnode *v, const ch
 	if (*external && driver_n) {
 		manifest_path_key(kpath, sizeof(kpath), path, "driver");
 		manifest_error(c, driver_n, kpath, "an external %s takes no driver",
-			       is_net ? "network" : "volume");
+		               is_net ? "network" : "volume");
 	}
 	return 0;
 }
 
 static int load_networks(struct manifest_ctx *c, struct manifest_load_state *st,
-			 const struct mnode *n)
+                         const struct mnode *n)
 {
 	char path[MANIFEST_PATH_MAX];
 	struct project_network *nn, *net;
@@ -552,9 +554,8 @@ static int load_networks(struct manifest_ctx *c, struct manifest_load_state *st,
 		net->loc.col = key->col;
 		rc = seen_add(c, st, "networks", net->name, key);
 		if (!rc)
-			rc = load_resource(c, n->items[i], path, true, &net->driver,
-					   &net->external, &net->external_name, &net->labels,
-					   &net->internal);
+			rc = load_resource(c, n->items[i], path, true, &net->driver, &net->external,
+			                   &net->external_name, &net->labels, &net->internal);
 		if (rc == ERR_NOMEM)
 			return rc;
 	}
@@ -562,7 +563,7 @@ static int load_networks(struct manifest_ctx *c, struct manifest_load_state *st,
 }
 
 static int load_volumes(struct manifest_ctx *c, struct manifest_load_state *st,
-			const struct mnode *n)
+                        const struct mnode *n)
 {
 	char path[MANIFEST_PATH_MAX];
 	struct project_volume *nv, *vol;
@@ -598,7 +599,7 @@ static int load_volumes(struct manifest_ctx *c, struct manifest_load_state *st,
 		rc = seen_add(c, st, "volumes", vol->name, key);
 		if (!rc)
 			rc = load_resource(c, n->items[i], path, false, &vol->driver,
-					   &vol->external, &vol->external_name, &vol->labels, NULL);
+			                   &vol->external, &vol->external_name, &vol->labels, NULL);
 		if (rc == ERR_NOMEM)
 			return rc;
 	}
@@ -617,12 +618,46 @@ static bool env_key_ok(const char *k)
 	return true;
 }
 
+static int load_secret_keys(struct manifest_ctx *c, const struct mnode *n, const char *path)
+{
+	char ipath[MANIFEST_PATH_MAX], q[80];
+	char *key = NULL;
+	size_t i, m;
+	bool dup;
+	int rc;
+
+	if (manifest_expect(c, n, MNODE_SEQ, path))
+		return ERR_INVALID;
+	for (i = 0; i < n->n; i++) {
+		manifest_path_index(ipath, sizeof(ipath), path, i);
+		rc = manifest_string(c, &key, n->items[i], ipath);
+		if (rc == ERR_NOMEM)
+			return rc;
+		if (rc)
+			continue;
+		if (!env_key_ok(key)) {
+			manifest_error(c, n->items[i], ipath,
+			               "invalid environment variable name \"%s\"",
+			               manifest_quote(q, sizeof(q), n->items[i]));
+			free(key);
+			key = NULL;
+			continue;
+		}
+		for (m = 0, dup = false; m < c->p->secret_keys.n; m++)
+			dup = dup || !strcmp(c->p->secret_keys.v[m], key);
+		rc = !dup && strv_push(&c->p->secret_keys, key) ? manifest_nomem(c) : 0;
+		free(key);
+		key = NULL;
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int load_x_deployctl(struct manifest_ctx *c, const struct mnode *n)
 {
-	char path[MANIFEST_PATH_MAX], q[80];
-	struct strv keys = { 0 };
-	size_t i, j;
-	int rc = 0;
+	char path[MANIFEST_PATH_MAX];
+	size_t i;
 
 	if (mnode_is_null(n))
 		return 0;
@@ -632,46 +667,17 @@ static int load_x_deployctl(struct manifest_ctx *c, const struct mnode *n)
 		const char *k = n->keys[i]->value;
 
 		manifest_path_key(path, sizeof(path), "x-deployctl", k);
-		if (!strcmp(k, "rollout") || !strcmp(k, "env")) {
+		if (!strcmp(k, "rollout") || !strcmp(k, "env"))
 			continue; /* read by later features */
-		} else if (strcmp(k, "secrets")) {
+		if (strcmp(k, "secrets"))
 			manifest_error(c, n->keys[i], "x-deployctl", "unknown key '%s'", k);
-			continue;
-		}
-		rc = manifest_strings(c, &keys, n->items[i], path, false);
-		if (rc == ERR_NOMEM)
-			goto out;
-		for (j = 0; j < keys.n && n->items[i]->type == MNODE_SEQ; j++) {
-			char ipath[MANIFEST_PATH_MAX];
-
-			if (env_key_ok(keys.v[j]))
-				continue;
-			manifest_path_index(ipath, sizeof(ipath), path, j);
-			manifest_error(c, j < n->items[i]->n ? n->items[i]->items[j] : n->items[i],
-				       ipath, "invalid environment variable name \"%s\"",
-				       manifest_quote(q, sizeof(q), n->items[i]->items[j]));
-		}
-		for (j = 0; j < keys.n; j++) {
-			size_t m;
-			bool dup = false;
-
-			for (m = 0; m < c->p->secret_keys.n; m++)
-				dup = dup || !strcmp(c->p->secret_keys.v[m], keys.v[j]);
-			if (!dup && strv_push(&c->p->secret_keys, keys.v[j])) {
-				rc = manifest_nomem(c);
-				goto out;
-			}
-		}
-		strv_free(&keys);
+		else if (load_secret_keys(c, n->items[i], path) == ERR_NOMEM)
+			return ERR_NOMEM;
 	}
-	rc = 0;
-out:
-	strv_free(&keys);
-	return rc;
+	return 0;
 }
 
-static int load_name(struct manifest_ctx *c, struct manifest_load_state *st,
-		     const struct mnode *n)
+static int load_name(struct manifest_ctx *c, struct manifest_load_state *st, const struct mnode *n)
 {
 	char *s = NULL, q[80];
 	int rc;
@@ -681,15 +687,15 @@ static int load_name(struct manifest_ctx *c, struct manifest_load_state *st,
 		return rc == ERR_NOMEM ? rc : 0;
 	if (st->name && strcmp(st->name, s)) {
 		manifest_error(c, n, "name", "differs from \"%s\" set at %s:%u:%u", st->name,
-			       st->name_n->file, st->name_n->line, st->name_n->col);
+		               st->name_n->file, st->name_n->line, st->name_n->col);
 		free(s);
 		return 0;
 	}
 	if (!project_name_ok(s)) {
 		manifest_error(c, n, "name",
-			       "invalid project name \"%s\": use lower-case letters, digits, '_' "
-			       "and '-', starting with a letter or digit",
-			       manifest_quote(q, sizeof(q), n));
+		               "invalid project name \"%s\": use lower-case letters, digits, '_' "
+		               "and '-', starting with a letter or digit",
+		               manifest_quote(q, sizeof(q), n));
 		free(s);
 		return 0;
 	}
@@ -700,10 +706,10 @@ static int load_name(struct manifest_ctx *c, struct manifest_load_state *st,
 }
 
 static int load_file(struct manifest_ctx *c, struct manifest_load_state *st,
-		     const struct mnode *root)
+                     const struct mnode *root)
 {
 	static const char *const order[] = { "name", "x-deployctl", "volumes", "networks",
-					     "services" };
+		                             "services" };
 	size_t i, k;
 	int rc;
 
@@ -722,7 +728,7 @@ static int load_file(struct manifest_ctx *c, struct manifest_load_state *st,
 		if (!strcmp(key, "version"))
 			manifest_warn(c, root->keys[i], "version", "obsolete, ignored");
 		else if (!strcmp(key, "configs") || !strcmp(key, "secrets") ||
-			 !strcmp(key, "include") || !strcmp(key, "models"))
+		         !strcmp(key, "include") || !strcmp(key, "models"))
 			manifest_error(c, root->keys[i], key, "not supported by deployctl");
 		else
 			manifest_error(c, root->keys[i], "(top level)", "unknown key '%s'", key);
@@ -759,13 +765,13 @@ static int service_cmp(const void *a, const void *b)
 static int network_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct project_network *)a)->name,
-		      ((const struct project_network *)b)->name);
+	              ((const struct project_network *)b)->name);
 }
 
 static int volume_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct project_volume *)a)->name,
-		      ((const struct project_volume *)b)->name);
+	              ((const struct project_volume *)b)->name);
 }
 
 /* The implicit "default" network, when a service uses it and no file declares it. */
@@ -817,8 +823,8 @@ static void refs_free(struct manifest_ctx *c)
 }
 
 int manifest_load_texts(struct project **out, const char *const *names, const char *const *texts,
-			size_t n, const struct source *src, const struct manifest_opts *opts,
-			struct errlist *errs, struct errlist *warns)
+                        size_t n, const struct source *src, const struct manifest_opts *opts,
+                        struct errlist *errs, struct errlist *warns)
 {
 	static const struct kvv no_vars = { NULL, 0 };
 	struct manifest_ctx c = { 0 };
@@ -842,7 +848,7 @@ int manifest_load_texts(struct project **out, const char *const *names, const ch
 	}
 	if (!n)
 		errlist_add(errs, ERR_INVALID, opts && opts->dir ? opts->dir : NULL, 0, 0,
-			    "no manifests (*.yml or *.yaml files) found");
+		            "no manifests (*.yml or *.yaml files) found");
 	for (i = 0; i < n; i++) {
 		if (strv_push(&p->files, names[i])) {
 			rc = manifest_nomem(&c);
@@ -855,7 +861,7 @@ int manifest_load_texts(struct project **out, const char *const *names, const ch
 
 		if (len > SOURCE_MAX_FILE) {
 			errlist_add(errs, ERR_INVALID, p->files.v[i], 0, 0,
-				    "file is larger than %u bytes", SOURCE_MAX_FILE);
+			            "file is larger than %u bytes", SOURCE_MAX_FILE);
 			continue;
 		}
 		rc = mnode_parse(&trees[i], p->files.v[i], texts[i], len, &e);
@@ -873,17 +879,18 @@ int manifest_load_texts(struct project **out, const char *const *names, const ch
 	}
 	if (opts && opts->project_name) {
 		if (!project_name_ok(opts->project_name))
-			errlist_add(errs, ERR_INVALID, NULL, 0, 0,
-				    "invalid project name '%s': use lower-case letters, digits, '_' "
-				    "and '-', starting with a letter or digit",
-				    opts->project_name);
+			errlist_add(
+			        errs, ERR_INVALID, NULL, 0, 0,
+			        "invalid project name '%s': use lower-case letters, digits, '_' "
+			        "and '-', starting with a letter or digit",
+			        opts->project_name);
 		p->name = strdup(opts->project_name);
 	} else if (st.name) {
 		p->name = st.name;
 		st.name = NULL;
 	} else if (n && errs->n + errs->dropped == start) {
 		errlist_add(errs, ERR_INVALID, p->files.v[0], 0, 0,
-			    "no project name: set top-level name: or --project");
+		            "no project name: set top-level name: or --project");
 	}
 	if ((opts && opts->project_name && !p->name) || add_default_network(&c)) {
 		rc = manifest_nomem(&c);
@@ -913,7 +920,7 @@ out:
 }
 
 int manifest_load(struct project **out, const struct source *src, const struct manifest_opts *opts,
-		  struct errlist *errs, struct errlist *warns)
+                  struct errlist *errs, struct errlist *warns)
 {
 	struct err e = ERR_INIT;
 	char **list = NULL, **texts = NULL;
@@ -929,7 +936,7 @@ int manifest_load(struct project **out, const struct source *src, const struct m
 	}
 	if (n > SOURCE_MAX_FILES) {
 		rc = errlist_add(errs, ERR_INVALID, opts->dir, 0, 0,
-				 "too many manifest files (at most %u)", SOURCE_MAX_FILES);
+		                 "too many manifest files (at most %u)", SOURCE_MAX_FILES);
 		goto out;
 	}
 	texts = calloc(n ? n : 1, sizeof(*texts));
@@ -946,8 +953,8 @@ int manifest_load(struct project **out, const struct source *src, const struct m
 			goto out;
 		}
 	}
-	rc = manifest_load_texts(out, (const char *const *)list, (const char *const *)texts, n,
-				 src, opts, errs, warns);
+	rc = manifest_load_texts(out, (const char *const *)list, (const char *const *)texts, n, src,
+	                         opts, errs, warns);
 out:
 	for (i = 0; texts && i < n; i++)
 		free(texts[i]);

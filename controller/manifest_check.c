@@ -5,6 +5,7 @@
  * a service with a fixed host port runs one replica. Also puts each
  * service's lists in the order model.h promises. Every problem is reported.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +13,20 @@
 #include "deployctl/buf.h"
 #include "deployctl/manifest_internal.h"
 
-/* Report at a recorded reference. */
-static void ref_error(struct manifest_ctx *c, const struct manifest_ref *r, const char *msg)
+/* Report "<path>: <message>" at a recorded reference. */
+static void ref_error(struct manifest_ctx *c, const struct manifest_ref *r, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void ref_error(struct manifest_ctx *c, const struct manifest_ref *r, const char *fmt, ...)
 {
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	errlist_add(c->errs, ERR_INVALID, r->loc.file, r->loc.line, r->loc.col, "%s: %s", r->path,
-		    msg);
+	            msg);
 }
 
 static size_t service_index(const struct project *p, const char *name)
@@ -40,25 +50,21 @@ static size_t service_index(const struct project *p, const char *name)
 
 static void check_refs(struct manifest_ctx *c)
 {
-	char msg[400];
 	size_t i;
 
 	for (i = 0; i < c->nrefs; i++) {
 		const struct manifest_ref *r = &c->refs[i];
 
-		msg[0] = '\0';
 		if (r->kind == MANIFEST_REF_DEP && !strcmp(r->name, r->service))
-			snprintf(msg, sizeof(msg), "service '%s' depends on itself", r->service);
+			ref_error(c, r, "service '%s' depends on itself", r->service);
 		else if (r->kind == MANIFEST_REF_DEP && service_index(c->p, r->name) == (size_t)-1)
-			snprintf(msg, sizeof(msg), "unknown service '%s'", r->name);
+			ref_error(c, r, "unknown service '%s'", r->name);
 		else if (r->kind == MANIFEST_REF_NETWORK && !model_network_find(c->p, r->name))
-			snprintf(msg, sizeof(msg),
-				 "network '%s' is not declared under top-level networks", r->name);
+			ref_error(c, r, "network '%s' is not declared under top-level networks",
+			          r->name);
 		else if (r->kind == MANIFEST_REF_VOLUME && !model_volume_find(c->p, r->name))
-			snprintf(msg, sizeof(msg),
-				 "volume '%s' is not declared under top-level volumes", r->name);
-		if (msg[0])
-			ref_error(c, r, msg);
+			ref_error(c, r, "volume '%s' is not declared under top-level volumes",
+			          r->name);
 	}
 }
 
@@ -93,7 +99,7 @@ static void report_cycle(struct walk *w, size_t from)
 		if (r->kind == MANIFEST_REF_DEPS &&
 		    !strcmp(r->service, p->services[w->stack[start]].name)) {
 			errlist_add(w->c->errs, ERR_INVALID, r->loc.file, r->loc.line, r->loc.col,
-				    "%s: dependency cycle %s", r->path, b.ptr);
+			            "%s: dependency cycle %s", r->path, b.ptr);
 			break;
 		}
 	}
@@ -160,7 +166,7 @@ static bool ports_clash(const struct svc_port *a, const struct svc_port *b)
 
 /* The first clash between the ports two references produced, or NULL. */
 static const struct svc_port *refs_clash(const struct project *p, const struct manifest_ref *a,
-					 const struct manifest_ref *b)
+                                         const struct manifest_ref *b)
 {
 	const struct service *sa = model_service_find(p, a->service);
 	const struct service *sb = model_service_find(p, b->service);
@@ -177,7 +183,6 @@ static const struct svc_port *refs_clash(const struct project *p, const struct m
 
 static void check_ports(struct manifest_ctx *c)
 {
-	char msg[400];
 	const struct svc_port *clash;
 	size_t i, j, k;
 
@@ -193,9 +198,8 @@ static void check_ports(struct manifest_ctx *c)
 			clash = refs_clash(c->p, &c->refs[j], r);
 			if (!clash)
 				continue;
-			snprintf(msg, sizeof(msg), "host port %u/%s is already published by %s",
-				 clash->host_port, clash->protocol, c->refs[j].path);
-			ref_error(c, r, msg);
+			ref_error(c, r, "host port %u/%s is already published by %s",
+			          clash->host_port, clash->protocol, c->refs[j].path);
 			break;
 		}
 		s = model_service_find(c->p, r->service);
@@ -204,11 +208,11 @@ static void check_ports(struct manifest_ctx *c)
 		for (k = r->index; k < r->index + r->nports && k < s->nports; k++) {
 			if (!s->ports[k].host_port)
 				continue;
-			snprintf(msg, sizeof(msg),
-				 "host port %u is fixed but deploy.replicas is %u: replicas cannot "
-				 "share a host port",
-				 s->ports[k].host_port, s->replicas);
-			ref_error(c, r, msg);
+			ref_error(
+			        c, r,
+			        "host port %u is fixed but deploy.replicas is %u: replicas cannot "
+			        "share a host port",
+			        s->ports[k].host_port, s->replicas);
 			break;
 		}
 	}
@@ -223,8 +227,7 @@ static int dep_cmp(const void *a, const void *b)
 
 static int net_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct svc_network *)a)->name,
-		      ((const struct svc_network *)b)->name);
+	return strcmp(((const struct svc_network *)a)->name, ((const struct svc_network *)b)->name);
 }
 
 void manifest_check(struct manifest_ctx *c)

@@ -15,9 +15,10 @@
 #include "deployctl/manifest_internal.h"
 
 typedef int (*key_fn)(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-		      const char *path);
+                      const char *path);
 
 /* Compose keys that deployctl does not handle yet (a clearer message than "unknown"). */
+/* clang-format off */
 static const char *const unsupported_keys[] = {
 	"annotations", "attach", "blkio_config", "cgroup", "cgroup_parent", "configs",
 	"container_name", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota", "cpu_rt_period",
@@ -30,9 +31,9 @@ static const char *const unsupported_keys[] = {
 	"scale", "secrets", "security_opt", "shm_size", "stdin_open", "storage_opt", "sysctls",
 	"tty", "ulimits", "use_api_socket", "userns_mode", "uts", "volumes_from",
 };
+/* clang-format on */
 
-static int set_string(struct manifest_ctx *c, char **dst, const struct mnode *v,
-		      const char *path)
+static int set_string(struct manifest_ctx *c, char **dst, const struct mnode *v, const char *path)
 {
 	char *s = NULL;
 	int rc = manifest_string(c, &s, v, path);
@@ -47,7 +48,7 @@ static int set_string(struct manifest_ctx *c, char **dst, const struct mnode *v,
 /* ---- simple keys ---- */
 
 static int key_image(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-		     const char *path)
+                     const char *path)
 {
 	char q[80];
 	size_t i;
@@ -60,14 +61,14 @@ static int key_image(struct manifest_ctx *c, struct service *s, const struct mno
 			break;
 	if (!s->image[0] || s->image[i]) {
 		manifest_error(c, v, path, "invalid image reference \"%s\"",
-			       manifest_quote(q, sizeof(q), v));
+		               manifest_quote(q, sizeof(q), v));
 		return ERR_INVALID;
 	}
 	return 0;
 }
 
 static int key_command_like(struct manifest_ctx *c, bool *has, struct strv *out,
-			    const struct mnode *v, const char *path)
+                            const struct mnode *v, const char *path)
 {
 	char msg[256], *s = NULL;
 	int rc;
@@ -82,7 +83,7 @@ static int key_command_like(struct manifest_ctx *c, bool *has, struct strv *out,
 	}
 	if (v->type != MNODE_SCALAR) {
 		manifest_error(c, v, path, "expected a string or a sequence, got a %s",
-			       mnode_type_name(v));
+		               mnode_type_name(v));
 		return ERR_INVALID;
 	}
 	rc = manifest_string(c, &s, v, path);
@@ -102,19 +103,19 @@ static int key_command_like(struct manifest_ctx *c, bool *has, struct strv *out,
 }
 
 static int key_command(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-		       const char *path)
+                       const char *path)
 {
 	return key_command_like(c, &s->has_command, &s->command, v, path);
 }
 
 static int key_entrypoint(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-			  const char *path)
+                          const char *path)
 {
 	return key_command_like(c, &s->has_entrypoint, &s->entrypoint, v, path);
 }
 
 static int key_restart(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-		       const char *path)
+                       const char *path)
 {
 	char q[80];
 	const char *r;
@@ -134,72 +135,72 @@ static int key_restart(struct manifest_ctx *c, struct service *s, const struct m
 	}
 	if (!ok) {
 		manifest_error(c, v, path,
-			       "invalid restart policy \"%s\": use no, always, on-failure[:N] or "
-			       "unless-stopped",
-			       manifest_quote(q, sizeof(q), v));
+		               "invalid restart policy \"%s\": use no, always, on-failure[:N] or "
+		               "unless-stopped",
+		               manifest_quote(q, sizeof(q), v));
 		return ERR_INVALID;
 	}
 	return 0;
 }
 
 static int key_labels(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-		      const char *path)
+                      const char *path)
 {
 	return manifest_pairs(c, &s->labels, v, path);
 }
 
 static int key_user(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-		    const char *path)
+                    const char *path)
 {
 	return set_string(c, &s->user, v, path);
 }
 
 static int key_working_dir(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-			   const char *path)
+                           const char *path)
 {
 	char q[80];
 	int rc = set_string(c, &s->working_dir, v, path);
 
 	if (!rc && s->working_dir[0] != '/') {
 		manifest_error(c, v, path, "\"%s\" is not an absolute path",
-			       manifest_quote(q, sizeof(q), v));
+		               manifest_quote(q, sizeof(q), v));
 		rc = ERR_INVALID;
 	}
 	return rc;
 }
 
 static int key_hostname(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-			const char *path)
+                        const char *path)
 {
 	return set_string(c, &s->hostname, v, path);
 }
 
 static int key_stop_signal(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-			   const char *path)
+                           const char *path)
 {
 	return set_string(c, &s->stop_signal, v, path);
 }
 
 static int key_stop_grace(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-			  const char *path)
+                          const char *path)
 {
 	return manifest_duration(c, &s->stop_grace_ns, v, path);
 }
 
 static int key_read_only(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-			 const char *path)
+                         const char *path)
 {
 	return manifest_bool(c, &s->read_only, v, path);
 }
 
 static int key_init(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-		    const char *path)
+                    const char *path)
 {
 	return manifest_bool(c, &s->init, v, path);
 }
 
 static int key_caps(struct manifest_ctx *c, struct strv *out, const struct mnode *v,
-		    const char *path)
+                    const char *path)
 {
 	int rc = manifest_strings(c, out, v, path, false);
 
@@ -208,19 +209,19 @@ static int key_caps(struct manifest_ctx *c, struct strv *out, const struct mnode
 }
 
 static int key_cap_add(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-		       const char *path)
+                       const char *path)
 {
 	return key_caps(c, &s->cap_add, v, path);
 }
 
 static int key_cap_drop(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-			const char *path)
+                        const char *path)
 {
 	return key_caps(c, &s->cap_drop, v, path);
 }
 
 static int key_tmpfs(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-		     const char *path)
+                     const char *path)
 {
 	char ipath[MANIFEST_PATH_MAX], q[80];
 	size_t i, first = s->tmpfs.n;
@@ -232,17 +233,17 @@ static int key_tmpfs(struct manifest_ctx *c, struct service *s, const struct mno
 		if (v->type == MNODE_SEQ)
 			manifest_path_index(ipath, sizeof(ipath), path, i - first);
 		else
-			snprintf(ipath, sizeof(ipath), "%s", path);
+			manifest_path_key(ipath, sizeof(ipath), NULL, path);
 		manifest_error(c, v, ipath, "\"%s\" is not an absolute path",
-			       manifest_quote(q, sizeof(q),
-					      v->type == MNODE_SEQ ? v->items[i - first] : v));
+		               manifest_quote(q, sizeof(q),
+		                              v->type == MNODE_SEQ ? v->items[i - first] : v));
 		rc = rc ? rc : ERR_INVALID;
 	}
 	return rc;
 }
 
 static int key_extra_hosts(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-			   const char *path)
+                           const char *path)
 {
 	char ipath[MANIFEST_PATH_MAX], q[80];
 	struct buf b;
@@ -278,15 +279,15 @@ static int key_extra_hosts(struct manifest_ctx *c, struct service *s, const stru
 			continue;
 		manifest_path_index(ipath, sizeof(ipath), path, i - first);
 		manifest_error(c, v->items[i - first], ipath,
-			       "expected \"host:ip\" or \"host=ip\", got \"%s\"",
-			       manifest_quote(q, sizeof(q), v->items[i - first]));
+		               "expected \"host:ip\" or \"host=ip\", got \"%s\"",
+		               manifest_quote(q, sizeof(q), v->items[i - first]));
 		rc = rc ? rc : ERR_INVALID;
 	}
 	return rc;
 }
 
 static int key_logging(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-		       const char *path)
+                       const char *path)
 {
 	char kpath[MANIFEST_PATH_MAX];
 	size_t i;
@@ -301,9 +302,9 @@ static int key_logging(struct manifest_ctx *c, struct service *s, const struct m
 		if (!strcmp(k, "driver")) {
 			r = set_string(c, &s->logging.driver, v->items[i], kpath);
 		} else if (!strcmp(k, "options")) {
-			r = mnode_is_null(v->items[i]) ? 0
-							: manifest_expect(c, v->items[i], MNODE_MAP,
-									  kpath);
+			r = mnode_is_null(v->items[i])
+			            ? 0
+			            : manifest_expect(c, v->items[i], MNODE_MAP, kpath);
 			if (!r && !mnode_is_null(v->items[i]))
 				r = manifest_pairs(c, &s->logging.options, v->items[i], kpath);
 		} else {
@@ -352,7 +353,7 @@ static bool proto_ok(const char *p)
 }
 
 static int port_add(struct manifest_ctx *c, struct service *s, const char *ip, unsigned host,
-		    unsigned container, const char *proto)
+                    unsigned container, const char *proto)
 {
 	struct svc_port *np = realloc(s->ports, (s->nports + 1) * sizeof(*np));
 
@@ -371,8 +372,8 @@ static int port_add(struct manifest_ctx *c, struct service *s, const char *ip, u
 
 /* Expand host range [hlo, hhi] (hlo 0: none) onto container range [clo, chi]. */
 static int port_expand(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-		       const char *path, const char *ip, unsigned hlo, unsigned hhi, unsigned clo,
-		       unsigned chi, const char *proto)
+                       const char *path, const char *ip, unsigned hlo, unsigned hhi, unsigned clo,
+                       unsigned chi, const char *proto)
 {
 	char q[80];
 	unsigned i;
@@ -380,13 +381,13 @@ static int port_expand(struct manifest_ctx *c, struct service *s, const struct m
 
 	if (hlo && hhi - hlo != chi - clo) {
 		manifest_error(c, v, path,
-			       "invalid port \"%s\": host and container port ranges differ in size",
-			       manifest_quote(q, sizeof(q), v));
+		               "invalid port \"%s\": host and container port ranges differ in size",
+		               manifest_quote(q, sizeof(q), v));
 		return ERR_INVALID;
 	}
 	if (s->nports + (chi - clo) + 1 > MANIFEST_MAX_PORTS) {
 		manifest_error(c, v, path, "too many ports (at most %d per service)",
-			       MANIFEST_MAX_PORTS);
+		               MANIFEST_MAX_PORTS);
 		return ERR_INVALID;
 	}
 	for (i = 0; i <= chi - clo; i++) {
@@ -398,7 +399,7 @@ static int port_expand(struct manifest_ctx *c, struct service *s, const struct m
 }
 
 static int port_short(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-		      const char *path)
+                      const char *path)
 {
 	char *str = NULL, *host = NULL, *cont, *slash, *colon, q[80];
 	const char *proto = "tcp", *ip = "";
@@ -453,11 +454,11 @@ out:
 }
 
 static int port_long(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-		     const char *path)
+                     const char *path)
 {
 	char kpath[MANIFEST_PATH_MAX], q[80];
 	char *ip = NULL, *proto = NULL, *pub = NULL, *mode = NULL;
-	const struct mnode *target_n = NULL, *pub_n = NULL;
+	const struct mnode *target_n = NULL;
 	uint64_t target = 0;
 	unsigned hlo = 0, hhi = 0;
 	size_t i;
@@ -477,33 +478,33 @@ static int port_long(struct manifest_ctx *c, struct service *s, const struct mno
 				r = ERR_INVALID;
 			}
 		} else if (!strcmp(k, "published")) {
-			pub_n = x;
 			r = set_string(c, &pub, x, kpath);
 			if (!r && *pub && (port_range(pub, &hlo, &hhi, 1) || hlo != hhi)) {
 				manifest_error(c, x, kpath, "invalid port \"%s\"",
-					       manifest_quote(q, sizeof(q), x));
+				               manifest_quote(q, sizeof(q), x));
 				r = ERR_INVALID;
 			}
 		} else if (!strcmp(k, "host_ip")) {
 			r = set_string(c, &ip, x, kpath);
 			if (!r && !ip_ok(ip)) {
 				manifest_error(c, x, kpath, "invalid IP address \"%s\"",
-					       manifest_quote(q, sizeof(q), x));
+				               manifest_quote(q, sizeof(q), x));
 				r = ERR_INVALID;
 			}
 		} else if (!strcmp(k, "protocol")) {
 			r = set_string(c, &proto, x, kpath);
 			if (!r && !proto_ok(proto)) {
 				manifest_error(c, x, kpath,
-					       "invalid protocol \"%s\": use tcp, udp or sctp",
-					       manifest_quote(q, sizeof(q), x));
+				               "invalid protocol \"%s\": use tcp, udp or sctp",
+				               manifest_quote(q, sizeof(q), x));
 				r = ERR_INVALID;
 			}
 		} else if (!strcmp(k, "mode")) {
 			r = set_string(c, &mode, x, kpath);
 			if (!r && strcmp(mode, "host") && strcmp(mode, "ingress")) {
-				manifest_error(c, x, kpath, "invalid mode \"%s\": use host or ingress",
-					       manifest_quote(q, sizeof(q), x));
+				manifest_error(c, x, kpath,
+				               "invalid mode \"%s\": use host or ingress",
+				               manifest_quote(q, sizeof(q), x));
 				r = ERR_INVALID;
 			}
 		} else if (!strcmp(k, "name") || !strcmp(k, "app_protocol")) {
@@ -518,7 +519,6 @@ static int port_long(struct manifest_ctx *c, struct service *s, const struct mno
 		manifest_error(c, v, path, "missing required key 'target'");
 		rc = rc ? rc : ERR_INVALID;
 	}
-	(void)pub_n;
 	if (!rc)
 		rc = port_add(c, s, ip ? ip : "", hlo, (unsigned)target, proto ? proto : "tcp");
 	free(ip);
@@ -529,7 +529,7 @@ static int port_long(struct manifest_ctx *c, struct service *s, const struct mno
 }
 
 static int key_ports(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-		     const char *path)
+                     const char *path)
 {
 	char ipath[MANIFEST_PATH_MAX];
 	size_t i, first;
@@ -563,7 +563,7 @@ static int key_ports(struct manifest_ctx *c, struct service *s, const struct mno
 /* ---- volumes ---- */
 
 static int mount_add(struct manifest_ctx *c, struct service *s, enum mount_type type,
-		     const char *source, const char *target, bool ro)
+                     const char *source, const char *target, bool ro)
 {
 	struct svc_mount *nm = realloc(s->mounts, (s->nmounts + 1) * sizeof(*nm));
 	struct svc_mount *m;
@@ -583,27 +583,28 @@ static int mount_add(struct manifest_ctx *c, struct service *s, enum mount_type 
 
 /* Check source/target and add the mount (and the volume reference). */
 static int mount_finish(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-			const char *path, enum mount_type type, const char *source,
-			const char *target, bool ro)
+                        const char *path, enum mount_type type, const char *source,
+                        const char *target, bool ro)
 {
 	char q[80];
 	int rc;
 
 	if (!target || target[0] != '/') {
-		manifest_error(c, v, path, "invalid volume \"%s\": the target must be an absolute path",
-			       manifest_quote(q, sizeof(q), v->type == MNODE_SCALAR ? v : NULL));
+		manifest_error(c, v, path,
+		               "invalid volume \"%s\": the target must be an absolute path",
+		               manifest_quote(q, sizeof(q), v->type == MNODE_SCALAR ? v : NULL));
 		return ERR_INVALID;
 	}
 	if (type == MOUNT_BIND || (type == MOUNT_VOLUME && source &&
-				   (source[0] == '.' || source[0] == '~' || source[0] == '/'))) {
+	                           (source[0] == '.' || source[0] == '~' || source[0] == '/'))) {
 		if (!source || !*source) {
 			manifest_error(c, v, path, "a bind mount needs a source");
 			return ERR_INVALID;
 		}
 		if (source[0] != '/') {
 			manifest_error(c, v, path,
-				       "relative bind mounts need a working tree; use an absolute "
-				       "path");
+			               "relative bind mounts need a working tree; use an absolute "
+			               "path");
 			return ERR_INVALID;
 		}
 		type = MOUNT_BIND;
@@ -623,7 +624,7 @@ static int mount_finish(struct manifest_ctx *c, struct service *s, const struct 
 }
 
 static int volume_short(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-			const char *path)
+                        const char *path)
 {
 	char *str = NULL, *parts[3] = { NULL, NULL, NULL }, *p, *opt, q[80];
 	size_t n = 0;
@@ -642,7 +643,7 @@ static int volume_short(struct manifest_ctx *c, struct service *s, const struct 
 	}
 	if (p) {
 		manifest_error(c, v, path, "invalid volume \"%s\": too many ':'",
-			       manifest_quote(q, sizeof(q), v));
+		               manifest_quote(q, sizeof(q), v));
 		rc = ERR_INVALID;
 		goto out;
 	}
@@ -655,7 +656,7 @@ static int volume_short(struct manifest_ctx *c, struct service *s, const struct 
 			ro = false;
 		} else {
 			manifest_error(c, v, path, "invalid volume \"%s\": unsupported mode '%.*s'",
-				       manifest_quote(q, sizeof(q), v), (int)len, opt);
+			               manifest_quote(q, sizeof(q), v), (int)len, opt);
 			rc = ERR_INVALID;
 			goto out;
 		}
@@ -672,7 +673,7 @@ out:
 }
 
 static int volume_long(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-		       const char *path)
+                       const char *path)
 {
 	char kpath[MANIFEST_PATH_MAX], q[80];
 	char *type = NULL, *source = NULL, *target = NULL;
@@ -695,9 +696,10 @@ static int volume_long(struct manifest_ctx *c, struct service *s, const struct m
 			else if (!r && !strcmp(type, "tmpfs"))
 				t = MOUNT_TMPFS;
 			else if (!r) {
-				manifest_error(c, x, kpath,
-					       "invalid mount type \"%s\": use volume, bind or tmpfs",
-					       manifest_quote(q, sizeof(q), x));
+				manifest_error(
+				        c, x, kpath,
+				        "invalid mount type \"%s\": use volume, bind or tmpfs",
+				        manifest_quote(q, sizeof(q), x));
 				r = ERR_INVALID;
 			}
 		} else if (!strcmp(k, "source")) {
@@ -707,7 +709,7 @@ static int volume_long(struct manifest_ctx *c, struct service *s, const struct m
 		} else if (!strcmp(k, "read_only")) {
 			r = manifest_bool(c, &ro, x, kpath);
 		} else if (!strcmp(k, "volume") || !strcmp(k, "bind") || !strcmp(k, "tmpfs") ||
-			   !strcmp(k, "consistency") || !strcmp(k, "image")) {
+		           !strcmp(k, "consistency") || !strcmp(k, "image")) {
 			manifest_error(c, v->keys[i], kpath, "not supported yet");
 			r = ERR_INVALID;
 		} else {
@@ -733,7 +735,7 @@ static int volume_long(struct manifest_ctx *c, struct service *s, const struct m
 }
 
 static int key_volumes(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-		       const char *path)
+                       const char *path)
 {
 	char ipath[MANIFEST_PATH_MAX];
 	size_t i;
@@ -757,7 +759,7 @@ static int key_volumes(struct manifest_ctx *c, struct service *s, const struct m
 /* ---- networks ---- */
 
 static int network_add(struct manifest_ctx *c, struct service *s, const struct mnode *at,
-		       const char *path, const char *name, struct svc_network **out)
+                       const char *path, const char *name, struct svc_network **out)
 {
 	struct svc_network *nn;
 	size_t i;
@@ -786,7 +788,7 @@ static int network_add(struct manifest_ctx *c, struct service *s, const struct m
 }
 
 static int network_opts(struct manifest_ctx *c, struct svc_network *net, const struct mnode *v,
-			const char *path)
+                        const char *path)
 {
 	char kpath[MANIFEST_PATH_MAX];
 	size_t i;
@@ -804,9 +806,9 @@ static int network_opts(struct manifest_ctx *c, struct svc_network *net, const s
 			r = manifest_strings(c, &net->aliases, v->items[i], kpath, false);
 			strv_sort(&net->aliases);
 		} else if (!strcmp(k, "ipv4_address") || !strcmp(k, "ipv6_address") ||
-			   !strcmp(k, "link_local_ips") || !strcmp(k, "mac_address") ||
-			   !strcmp(k, "priority") || !strcmp(k, "gw_priority") ||
-			   !strcmp(k, "driver_opts")) {
+		           !strcmp(k, "link_local_ips") || !strcmp(k, "mac_address") ||
+		           !strcmp(k, "priority") || !strcmp(k, "gw_priority") ||
+		           !strcmp(k, "driver_opts")) {
 			manifest_error(c, v->keys[i], kpath, "not supported yet");
 			r = ERR_INVALID;
 		} else {
@@ -819,7 +821,7 @@ static int network_opts(struct manifest_ctx *c, struct svc_network *net, const s
 }
 
 static int key_networks(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-			const char *path)
+                        const char *path)
 {
 	char ipath[MANIFEST_PATH_MAX];
 	struct svc_network *net;
@@ -841,7 +843,7 @@ static int key_networks(struct manifest_ctx *c, struct service *s, const struct 
 	}
 	if (v->type != MNODE_SEQ) {
 		manifest_error(c, v, path, "expected a mapping or a sequence, got a %s",
-			       mnode_is_null(v) ? "null" : mnode_type_name(v));
+		               mnode_is_null(v) ? "null" : mnode_type_name(v));
 		return ERR_INVALID;
 	}
 	for (i = 0; i < v->n; i++) {
@@ -861,7 +863,7 @@ static int key_networks(struct manifest_ctx *c, struct service *s, const struct 
 /* ---- depends_on ---- */
 
 static int dep_add(struct manifest_ctx *c, struct service *s, const struct mnode *at,
-		   const char *path, const char *name, enum dep_condition cond, bool required)
+                   const char *path, const char *name, enum dep_condition cond, bool required)
 {
 	struct svc_dep *nd;
 	size_t i;
@@ -885,7 +887,7 @@ static int dep_add(struct manifest_ctx *c, struct service *s, const struct mnode
 }
 
 static int dep_long(struct manifest_ctx *c, const struct mnode *v, const char *path,
-		    enum dep_condition *cond, bool *required)
+                    enum dep_condition *cond, bool *required)
 {
 	char kpath[MANIFEST_PATH_MAX], q[80], *str = NULL;
 	bool restart;
@@ -910,9 +912,9 @@ static int dep_long(struct manifest_ctx *c, const struct mnode *v, const char *p
 				*cond = DEP_COMPLETED;
 			else if (!r) {
 				manifest_error(c, v->items[i], kpath,
-					       "invalid condition \"%s\": use service_started, "
-					       "service_healthy or service_completed_successfully",
-					       manifest_quote(q, sizeof(q), v->items[i]));
+				               "invalid condition \"%s\": use service_started, "
+				               "service_healthy or service_completed_successfully",
+				               manifest_quote(q, sizeof(q), v->items[i]));
 				r = ERR_INVALID;
 			}
 		} else if (!strcmp(k, "required")) {
@@ -932,7 +934,7 @@ static int dep_long(struct manifest_ctx *c, const struct mnode *v, const char *p
 }
 
 static int key_depends_on(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-			  const char *path)
+                          const char *path)
 {
 	char ipath[MANIFEST_PATH_MAX];
 	char *name = NULL;
@@ -948,7 +950,7 @@ static int key_depends_on(struct manifest_ctx *c, struct service *s, const struc
 			r = dep_long(c, v->items[i], ipath, &cond, &required);
 			if (!r)
 				r = dep_add(c, s, v->keys[i], ipath, v->keys[i]->value, cond,
-					    required);
+				            required);
 			if (r == ERR_NOMEM)
 				return r;
 			rc = rc ? rc : r;
@@ -967,7 +969,7 @@ static int key_depends_on(struct manifest_ctx *c, struct service *s, const struc
 		}
 	} else {
 		manifest_error(c, v, path, "expected a mapping or a sequence, got a %s",
-			       mnode_is_null(v) ? "null" : mnode_type_name(v));
+		               mnode_is_null(v) ? "null" : mnode_type_name(v));
 		return ERR_INVALID;
 	}
 	r = manifest_ref_add(c, MANIFEST_REF_DEPS, s->name, NULL, path, v);
@@ -977,7 +979,7 @@ static int key_depends_on(struct manifest_ctx *c, struct service *s, const struc
 /* ---- healthcheck ---- */
 
 static int health_test(struct manifest_ctx *c, struct svc_health *h, const struct mnode *v,
-		       const char *path)
+                       const char *path)
 {
 	char q[80];
 	int rc;
@@ -1006,8 +1008,8 @@ static int health_test(struct manifest_ctx *c, struct svc_health *h, const struc
 	}
 	if (strcmp(h->test.v[0], "CMD") && strcmp(h->test.v[0], "CMD-SHELL")) {
 		manifest_error(c, v->items[0], path,
-			       "the first item must be CMD, CMD-SHELL or NONE, got \"%s\"",
-			       manifest_quote(q, sizeof(q), v->items[0]));
+		               "the first item must be CMD, CMD-SHELL or NONE, got \"%s\"",
+		               manifest_quote(q, sizeof(q), v->items[0]));
 		return ERR_INVALID;
 	}
 	if (h->test.n < 2) {
@@ -1018,7 +1020,7 @@ static int health_test(struct manifest_ctx *c, struct svc_health *h, const struc
 }
 
 static int key_healthcheck(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-			   const char *path)
+                           const char *path)
 {
 	char kpath[MANIFEST_PATH_MAX];
 	struct svc_health *h = &s->health;
@@ -1093,7 +1095,7 @@ static int parse_cpus(int64_t *out, const char *s)
 }
 
 static int deploy_limits(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-			 const char *path)
+                         const char *path)
 {
 	char kpath[MANIFEST_PATH_MAX], q[80], *str = NULL;
 	size_t i;
@@ -1110,14 +1112,14 @@ static int deploy_limits(struct manifest_ctx *c, struct service *s, const struct
 			r = manifest_string(c, &str, x, kpath);
 			if (!r && parse_cpus(&s->nano_cpus, str)) {
 				manifest_error(c, x, kpath, "invalid number of CPUs \"%s\"",
-					       manifest_quote(q, sizeof(q), x));
+				               manifest_quote(q, sizeof(q), x));
 				r = ERR_INVALID;
 			}
 		} else if (!strcmp(k, "memory")) {
 			r = manifest_string(c, &str, x, kpath);
 			if (!r && manifest_parse_bytes(&s->memory_bytes, str)) {
 				manifest_error(c, x, kpath, "invalid size \"%s\"",
-					       manifest_quote(q, sizeof(q), x));
+				               manifest_quote(q, sizeof(q), x));
 				r = ERR_INVALID;
 			}
 		} else if (!strcmp(k, "pids") || !strcmp(k, "devices")) {
@@ -1135,7 +1137,7 @@ static int deploy_limits(struct manifest_ctx *c, struct service *s, const struct
 }
 
 static int key_deploy(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-		      const char *path)
+                      const char *path)
 {
 	char kpath[MANIFEST_PATH_MAX], rpath[MANIFEST_PATH_MAX], q[80], *str = NULL;
 	uint64_t replicas;
@@ -1158,7 +1160,7 @@ static int key_deploy(struct manifest_ctx *c, struct service *s, const struct mn
 			r = manifest_string(c, &str, x, kpath);
 			if (!r && strcmp(str, "replicated")) {
 				manifest_error(c, x, kpath, "\"%s\" not supported yet",
-					       manifest_quote(q, sizeof(q), x));
+				               manifest_quote(q, sizeof(q), x));
 				r = ERR_INVALID;
 			}
 			free(str);
@@ -1176,7 +1178,7 @@ static int key_deploy(struct manifest_ctx *c, struct service *s, const struct mn
 					r2 = ERR_INVALID;
 				} else {
 					manifest_error(c, x->keys[j], kpath, "unknown key '%s'",
-						       rk);
+					               rk);
 					r2 = ERR_INVALID;
 				}
 				r = r ? r : r2;
@@ -1184,8 +1186,8 @@ static int key_deploy(struct manifest_ctx *c, struct service *s, const struct mn
 		} else if (!strcmp(k, "resources")) {
 			r = ERR_INVALID;
 		} else if (!strcmp(k, "update_config") || !strcmp(k, "rollback_config") ||
-			   !strcmp(k, "restart_policy") || !strcmp(k, "placement") ||
-			   !strcmp(k, "endpoint_mode") || !strcmp(k, "labels")) {
+		           !strcmp(k, "restart_policy") || !strcmp(k, "placement") ||
+		           !strcmp(k, "endpoint_mode") || !strcmp(k, "labels")) {
 			manifest_error(c, v->keys[i], kpath, "not supported yet");
 			r = ERR_INVALID;
 		} else {
@@ -1200,7 +1202,7 @@ static int key_deploy(struct manifest_ctx *c, struct service *s, const struct mn
 /* ---- environment ---- */
 
 static int key_noop(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-		    const char *path)
+                    const char *path)
 {
 	(void)c;
 	(void)s;
@@ -1210,17 +1212,18 @@ static int key_noop(struct manifest_ctx *c, struct service *s, const struct mnod
 }
 
 static int key_build(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-		     const char *path)
+                     const char *path)
 {
 	(void)s;
-	manifest_error(c, v, path, "not supported: images are built by CI, deployctl deploys an "
-				   "image");
+	manifest_error(c, v, path,
+	               "not supported: images are built by CI, deployctl deploys an "
+	               "image");
 	return ERR_INVALID;
 }
 
 /* Read one env file (path relative to the manifest's directory) into env. */
 static int env_file_one(struct manifest_ctx *c, struct kvv *env, const struct mnode *v,
-			const char *path, const char *rel, bool required)
+                        const char *path, const char *rel, bool required)
 {
 	struct err e = ERR_INIT;
 	char *dir = NULL, *full = NULL, *text = NULL, *slash;
@@ -1267,9 +1270,7 @@ static int env_file_one(struct manifest_ctx *c, struct kvv *env, const struct mn
 		rc = ERR_INVALID;
 		goto out;
 	}
-	/* The loc.file of later errors must outlive this call: use the model's copy. */
-	rc = manifest_envfile_parse(env, v->file && !strcmp(v->file, full) ? v->file : full, text,
-				    len, c->errs);
+	rc = manifest_envfile_parse(env, full, text, len, c->errs);
 	if (rc == ERR_NOMEM)
 		rc = manifest_nomem(c);
 out:
@@ -1280,7 +1281,7 @@ out:
 }
 
 static int env_files(struct manifest_ctx *c, struct kvv *env, const struct mnode *v,
-		     const char *path)
+                     const char *path)
 {
 	char ipath[MANIFEST_PATH_MAX], kpath[MANIFEST_PATH_MAX];
 	char *rel = NULL;
@@ -1316,7 +1317,7 @@ static int env_files(struct manifest_ctx *c, struct kvv *env, const struct mnode
 					r = ERR_INVALID;
 				} else {
 					manifest_error(c, x->keys[k], ipath, "unknown key '%s'",
-						       key);
+					               key);
 					r = ERR_INVALID;
 				}
 			}
@@ -1327,7 +1328,7 @@ static int env_files(struct manifest_ctx *c, struct kvv *env, const struct mnode
 			manifest_path_key(kpath, sizeof(kpath), ipath, "path");
 		} else {
 			pn = x;
-			snprintf(kpath, sizeof(kpath), "%s", ipath);
+			manifest_path_key(kpath, sizeof(kpath), NULL, ipath);
 		}
 		if (!r)
 			r = manifest_string(c, &rel, pn, kpath);
@@ -1344,7 +1345,7 @@ static int env_files(struct manifest_ctx *c, struct kvv *env, const struct mnode
 
 /* A value from environment:'s mapping form; never quoted in messages. */
 static int env_value(struct manifest_ctx *c, struct kvv *env, const char *key,
-		     const struct mnode *v, const char *path)
+                     const struct mnode *v, const char *path)
 {
 	const char *from;
 	char *s = NULL;
@@ -1358,7 +1359,7 @@ static int env_value(struct manifest_ctx *c, struct kvv *env, const char *key,
 	}
 	if (v->type != MNODE_SCALAR) {
 		manifest_error(c, v, path, "expected a string, number or boolean, got a %s",
-			       mnode_type_name(v));
+		               mnode_type_name(v));
 		return ERR_INVALID;
 	}
 	rc = manifest_string(c, &s, v, path);
@@ -1374,7 +1375,7 @@ static bool env_key_ok(const char *k)
 }
 
 static int environment(struct manifest_ctx *c, struct kvv *env, const struct mnode *v,
-		       const char *path)
+                       const char *path)
 {
 	char ipath[MANIFEST_PATH_MAX];
 	char *s = NULL, *eq;
@@ -1403,7 +1404,7 @@ static int environment(struct manifest_ctx *c, struct kvv *env, const struct mno
 	}
 	if (v->type != MNODE_SEQ) {
 		manifest_error(c, v, path, "expected a mapping or a sequence, got a %s",
-			       mnode_type_name(v));
+		               mnode_type_name(v));
 		return ERR_INVALID;
 	}
 	for (i = 0; i < v->n; i++) {
@@ -1486,7 +1487,7 @@ static bool unsupported(const char *key)
 }
 
 int manifest_service_build(struct manifest_ctx *c, struct service *s, const struct mnode *key,
-			   const struct mnode *val)
+                           const struct mnode *val)
 {
 	char spath[MANIFEST_PATH_MAX], kpath[MANIFEST_PATH_MAX];
 	const struct mnode *x;
@@ -1522,14 +1523,14 @@ int manifest_service_build(struct manifest_ctx *c, struct service *s, const stru
 	if (!mnode_get(val, "image"))
 		manifest_error(c, key, spath, "missing required key 'image'");
 	if ((x = mnode_get(val, "env_file")) && !mnode_is_null(x)) {
-		rc = env_files(c, &s->env, x, manifest_path_key(kpath, sizeof(kpath), spath,
-								 "env_file"));
+		rc = env_files(c, &s->env, x,
+		               manifest_path_key(kpath, sizeof(kpath), spath, "env_file"));
 		if (rc == ERR_NOMEM)
 			return rc;
 	}
 	if ((x = mnode_get(val, "environment"))) {
 		rc = environment(c, &s->env, x,
-				 manifest_path_key(kpath, sizeof(kpath), spath, "environment"));
+		                 manifest_path_key(kpath, sizeof(kpath), spath, "environment"));
 		if (rc == ERR_NOMEM)
 			return rc;
 	}

@@ -7,6 +7,7 @@
  */
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,12 @@ static void short_id(char *out, size_t size, const json_t *v)
 		snprintf(out, size, "sha256:%.12s", s + 7);
 	else
 		snprintf(out, size, "%s", s);
+}
+
+/* json_equal() says two absent values differ; here they are the same. */
+static bool same(const json_t *a, const json_t *b)
+{
+	return (!a && !b) || json_equal(a, b);
 }
 
 static int add_reason(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -82,15 +89,15 @@ int reconcile_spec_reasons(char **out, const char *old_json, const char *new_jso
 		goto out;
 	}
 	/* The image first: the most common reason, and the one readers look for. */
-	if (!json_equal(json_object_get(old, "image_id"), json_object_get(new_, "image_id")) ||
-	    !json_equal(json_object_get(old, "image"), json_object_get(new_, "image"))) {
+	if (!same(json_object_get(old, "image_id"), json_object_get(new_, "image_id")) ||
+	    !same(json_object_get(old, "image"), json_object_get(new_, "image"))) {
 		char a[64], c[64];
 		const json_t *oi = json_object_get(old, "image"),
 		             *ni = json_object_get(new_, "image");
 
 		short_id(a, sizeof(a), json_object_get(old, "image_id"));
 		short_id(c, sizeof(c), json_object_get(new_, "image_id"));
-		if (json_equal(oi, ni))
+		if (same(oi, ni))
 			rc = add_reason(&b, "image changed (%s -> %s)", a, c);
 		else
 			rc = add_reason(&b, "image changed (%s %s -> %s %s)",

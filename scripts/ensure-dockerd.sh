@@ -24,6 +24,10 @@ ping_ok() {
 	fi
 }
 
+dockerd_running() {
+	pidof dockerd >/dev/null 2>&1 || pgrep -x dockerd >/dev/null 2>&1
+}
+
 ping_ok && exit 0
 
 [ "$(id -u)" = 0 ] || die "Docker Engine does not answer on $sock and starting it needs root"
@@ -35,10 +39,10 @@ if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1 &&
 else
 	command -v dockerd >/dev/null 2>&1 ||
 		die "dockerd not found: install Docker Engine (apt-get install docker.io)"
-	if [ -S "$sock" ] && ! pgrep -x dockerd >/dev/null 2>&1; then
+	if [ -S "$sock" ] && ! dockerd_running; then
 		rm -f "$sock" # stale socket of a dead engine
 	fi
-	if ! pgrep -x dockerd >/dev/null 2>&1; then
+	if ! dockerd_running; then
 		echo "ensure-dockerd: starting dockerd (log: $log)" >&2
 		nohup dockerd >>"$log" 2>&1 </dev/null &
 	fi

@@ -99,7 +99,7 @@ static bool is_manifest(const char *name)
 	size_t n = strlen(name);
 
 	return name[0] != '.' && ((n > 4 && !strcmp(name + n - 4, ".yml")) ||
-				  (n > 5 && !strcmp(name + n - 5, ".yaml")));
+	                          (n > 5 && !strcmp(name + n - 5, ".yaml")));
 }
 
 /* Sorted "manifests/<file>" names under root/manifests. */
@@ -141,7 +141,7 @@ static int render(struct buf *actual, const struct project *p, const struct errl
 	for (i = 0; i < p->nservices; i++) {
 		if (spec_render(&json, p, &p->services[i], true, &e)) {
 			fprintf(stderr, "manifest_case: spec_render %s: %s\n", p->services[i].name,
-				e.msg);
+			        e.msg);
 			return ERR_FAIL;
 		}
 		buf_printf(actual, "%s\n", json);
@@ -149,7 +149,8 @@ static int render(struct buf *actual, const struct project *p, const struct errl
 		json = NULL;
 	}
 	for (i = 0; i < warns->n; i++)
-		buf_printf(actual, "warning: %s\n", err_format(line, sizeof(line), &warns->items[i]));
+		buf_printf(actual, "warning: %s\n",
+		           err_format(line, sizeof(line), &warns->items[i]));
 	return 0;
 }
 
@@ -219,7 +220,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	rc = manifest_load_texts(&p, (const char *const *)names.v, (const char *const *)texts,
-				 names.n, &src, &opts, &errs, &warns);
+	                         names.n, &src, &opts, &errs, &warns);
 	for (i = 0; i < errs.n; i++)
 		buf_printf(&actual, "%s\n", err_format(line, sizeof(line), &errs.items[i]));
 	if (errs.dropped)

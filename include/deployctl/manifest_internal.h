@@ -19,8 +19,8 @@
 
 /* Limits on what one project may hold. */
 #define MANIFEST_MAX_SERVICES 1000
-#define MANIFEST_MAX_PORTS 4096 /* per service, after range expansion */
-#define MANIFEST_PATH_MAX 256   /* key paths in messages are cut beyond this */
+#define MANIFEST_MAX_PORTS    4096 /* per service, after range expansion */
+#define MANIFEST_PATH_MAX     256  /* key paths in messages are cut beyond this */
 
 /* A reference from a service to something checked once everything is loaded. */
 enum manifest_ref_kind {
@@ -54,9 +54,9 @@ struct manifest_ctx {
 
 /* Add "<path>: <message>" at n's position (or at no position when n is NULL). */
 void manifest_error(struct manifest_ctx *c, const struct mnode *n, const char *path,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void manifest_warn(struct manifest_ctx *c, const struct mnode *n, const char *path,
-		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void manifest_warn(struct manifest_ctx *c, const struct mnode *n, const char *path, const char *fmt,
+                   ...) __attribute__((format(printf, 4, 5)));
 /* Record an allocation failure (reported once). Returns ERR_NOMEM. */
 int manifest_nomem(struct manifest_ctx *c);
 
@@ -72,7 +72,7 @@ const char *manifest_quote(char *out, size_t size, const struct mnode *n);
 
 /* Report "expected a <want>, got a <type>" unless n has that type. 0 or ERR_INVALID. */
 int manifest_expect(struct manifest_ctx *c, const struct mnode *n, enum mnode_type want,
-		    const char *path);
+                    const char *path);
 
 /*
  * A scalar's value after interpolation; *out is new. Null, sequences and
@@ -83,33 +83,33 @@ int manifest_string(struct manifest_ctx *c, char **out, const struct mnode *n, c
 int manifest_bool(struct manifest_ctx *c, bool *out, const struct mnode *n, const char *path);
 /* A decimal integer in [0, max], after interpolation. */
 int manifest_uint(struct manifest_ctx *c, uint64_t *out, const struct mnode *n, const char *path,
-		  uint64_t max);
+                  uint64_t max);
 /* A Compose duration ("1m30s"), after interpolation. */
 int manifest_duration(struct manifest_ctx *c, int64_t *out, const struct mnode *n,
-		      const char *path);
+                      const char *path);
 /*
  * A list of strings (or, with allow_single, one string) appended to out.
  * Every item is reported on its own; returns 0 or the first failure.
  */
 int manifest_strings(struct manifest_ctx *c, struct strv *out, const struct mnode *n,
-		     const char *path, bool allow_single);
+                     const char *path, bool allow_single);
 /*
  * labels-style pairs: a mapping (null and scalar values; null -> "") or a
  * list of "key=value" ("key" alone -> ""), into out.
  */
 int manifest_pairs(struct manifest_ctx *c, struct kvv *out, const struct mnode *n,
-		   const char *path);
+                   const char *path);
 
 /* Remember a reference for manifest_check(). Takes nothing; copies the strings. */
 int manifest_ref_add(struct manifest_ctx *c, enum manifest_ref_kind kind, const char *service,
-		     const char *name, const char *path, const struct mnode *n);
+                     const char *name, const char *path, const struct mnode *n);
 
 /* Is name a valid service / network / volume key: [a-zA-Z0-9][a-zA-Z0-9_.-]* */
 bool manifest_name_ok(const char *name);
 
 /* Build s from the mapping val under services.<name> (key is the name's node). */
 int manifest_service_build(struct manifest_ctx *c, struct service *s, const struct mnode *key,
-			   const struct mnode *val);
+                           const struct mnode *val);
 
 /*
  * Cross-reference checks on the whole project (after every file is loaded):

@@ -73,7 +73,7 @@ build_rootfs() {
 
 # image TAG VERSION CMD_JSON [ENV...]
 image() {
-	local tag=$1 ver=$2 cmd=$3 h args=()
+	local tag=$1 ver=$2 cmd=$3 h old args=()
 	shift 3
 	h=$(printf '%s\n' "$src_hash" "$ver" "$cmd" "$@" | sha256sum | cut -c1-64)
 	if [ "${FORCE:-0}" != 1 ] && [ "$(image_hash "$tag")" = "$h" ]; then
@@ -81,12 +81,17 @@ image() {
 		return 0
 	fi
 	[ -f "$tmp/rootfs-${ver:-base}.tar" ] 2>/dev/null || build_rootfs "$ver"
+	old=$(docker image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
 	args=(--change 'ENTRYPOINT ["/testsrv"]' --change "CMD $cmd" --change "LABEL $label=$h")
 	for e in "$@"; do
 		args+=(--change "ENV $e")
 	done
 	docker import "${args[@]}" "$tmp/rootfs-${ver:-base}.tar" "$tag" >/dev/null ||
 		die "docker import of $tag failed"
+	# Remove the image this one replaced, unless a container or another tag still uses it.
+	if [ -n "$old" ] && [ "$old" != "$(docker image inspect --format '{{.Id}}' "$tag")" ]; then
+		docker rmi "$old" >/dev/null 2>&1 || true
+	fi
 	echo "$tag: built"
 }
 

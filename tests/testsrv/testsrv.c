@@ -36,11 +36,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REQ_MAX 8192	  /* bytes of request head accepted */
-#define BODY_MAX 8192	  /* bytes of response body */
-#define CHILDREN_MAX 64	  /* connections served at once */
-#define IO_TIMEOUT_S 5	  /* per-connection read/write timeout */
-#define PROBE_TIMEOUT_S 2 /* whole probe */
+#define REQ_MAX         8192 /* bytes of request head accepted */
+#define BODY_MAX        8192 /* bytes of response body */
+#define CHILDREN_MAX    64   /* connections served at once */
+#define IO_TIMEOUT_S    5    /* per-connection read/write timeout */
+#define PROBE_TIMEOUT_S 2    /* whole probe */
 
 static int unhealthy;
 
@@ -154,17 +154,29 @@ static void respond(int fd, int status, const char *body, size_t len)
 	int n;
 
 	switch (status) {
-	case 200: reason = "OK"; break;
-	case 400: reason = "Bad Request"; break;
-	case 404: reason = "Not Found"; break;
-	case 405: reason = "Method Not Allowed"; break;
-	case 503: reason = "Service Unavailable"; break;
-	default: reason = "Error"; break;
+	case 200:
+		reason = "OK";
+		break;
+	case 400:
+		reason = "Bad Request";
+		break;
+	case 404:
+		reason = "Not Found";
+		break;
+	case 405:
+		reason = "Method Not Allowed";
+		break;
+	case 503:
+		reason = "Service Unavailable";
+		break;
+	default:
+		reason = "Error";
+		break;
 	}
 	n = snprintf(head, sizeof(head),
-		     "HTTP/1.0 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-		     "Connection: close\r\n\r\n",
-		     status, reason, len);
+	             "HTTP/1.0 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+	             "Connection: close\r\n\r\n",
+	             status, reason, len);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return;
 	if (write_all(fd, head, (size_t)n) == 0)
@@ -255,7 +267,8 @@ static void serve_conn(int fd)
 			host = hn;
 		}
 		if (ver != NULL)
-			n = snprintf(body, sizeof(body), "%s from %s\nversion %s\n", msg, host, ver);
+			n = snprintf(body, sizeof(body), "%s from %s\nversion %s\n", msg, host,
+			             ver);
 		else
 			n = snprintf(body, sizeof(body), "%s from %s\n", msg, host);
 		if (n < 0)

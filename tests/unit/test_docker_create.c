@@ -33,7 +33,8 @@ static struct project *fixture_project(void)
 	model_service_release(s); /* defaults: stop_grace_ns -1, replicas 1 */
 	s->name = strdup("web");
 	s->image = strdup("nginx:1.25");
-	s->image_id = strdup("sha256:1111111111111111111111111111111111111111111111111111111111111111");
+	s->image_id =
+	        strdup("sha256:1111111111111111111111111111111111111111111111111111111111111111");
 	s->has_command = true;
 	strv_push(&s->command, "nginx");
 	strv_push(&s->command, "-g");
@@ -100,7 +101,7 @@ static struct project *fixture_project(void)
 	return p;
 }
 
-#define NET_BACK "b00000000000000000000000000000000000000000000000000000000000000b"
+#define NET_BACK    "b00000000000000000000000000000000000000000000000000000000000000b"
 #define NET_DEFAULT "d00000000000000000000000000000000000000000000000000000000000000d"
 
 static void fixture_create(struct docker_create *c, struct kvv *ids, const struct project *p)
@@ -139,24 +140,27 @@ static void test_docker_create__body(void)
 	fixture_create(&c, &ids, p);
 	CHECK_INT(docker_create_body(&body, &c, &err), 0);
 	/* The resolved ID runs; the reference as written is a label. */
-	has(body, "\"Image\":\"sha256:1111111111111111111111111111111111111111111111111111111111111111\"");
+	has(body,
+	    "\"Image\":\"sha256:1111111111111111111111111111111111111111111111111111111111111111\"");
 	has(body, "\"io.deployctl.image\":\"nginx:1.25\"");
 	has(body, "\"Cmd\":[\"nginx\",\"-g\",\"daemon off;\"]");
 	CHECK(body && !strstr(body, "Entrypoint"));
 	has(body, "\"Env\":[\"DB_PASSWORD=hunter2-very-secret\",\"MODE=prod\"]");
-	has(body, "\"Labels\":{\"io.deployctl.image\":\"nginx:1.25\",\"io.deployctl.project\":\"shop\","
-		  "\"io.deployctl.release\":\"rel-7\",\"io.deployctl.replica\":\"2\","
-		  "\"io.deployctl.service\":\"web\",\"io.deployctl.spec-hash\":\"feedface\","
-		  "\"team\":\"web\"}");
+	has(body,
+	    "\"Labels\":{\"io.deployctl.image\":\"nginx:1.25\",\"io.deployctl.project\":\"shop\","
+	    "\"io.deployctl.release\":\"rel-7\",\"io.deployctl.replica\":\"2\","
+	    "\"io.deployctl.service\":\"web\",\"io.deployctl.spec-hash\":\"feedface\","
+	    "\"team\":\"web\"}");
 	has(body, "\"ExposedPorts\":{\"53/udp\":{},\"80/tcp\":{}}");
 	has(body, "\"PortBindings\":{\"53/udp\":[{\"HostIp\":\"\",\"HostPort\":\"\"}],"
-		  "\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8080\"}]}");
+	          "\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8080\"}]}");
 	has(body, "\"Mounts\":[{\"ReadOnly\":true,\"Source\":\"shop_data\",\"Target\":\"/data\","
-		  "\"Type\":\"volume\"},{\"ReadOnly\":false,\"Source\":\"/srv/conf\","
-		  "\"Target\":\"/etc/conf\",\"Type\":\"bind\"},{\"ReadOnly\":false,"
-		  "\"Target\":\"/cache\",\"Type\":\"volume\"}]");
-	has(body, "\"Healthcheck\":{\"Interval\":5000000000,\"Retries\":3,\"StartPeriod\":1000000000,"
-		  "\"Test\":[\"CMD-SHELL\",\"curl -f http://localhost/\"],\"Timeout\":2000000000}");
+	          "\"Type\":\"volume\"},{\"ReadOnly\":false,\"Source\":\"/srv/conf\","
+	          "\"Target\":\"/etc/conf\",\"Type\":\"bind\"},{\"ReadOnly\":false,"
+	          "\"Target\":\"/cache\",\"Type\":\"volume\"}]");
+	has(body,
+	    "\"Healthcheck\":{\"Interval\":5000000000,\"Retries\":3,\"StartPeriod\":1000000000,"
+	    "\"Test\":[\"CMD-SHELL\",\"curl -f http://localhost/\"],\"Timeout\":2000000000}");
 	/* 1.5 s grace rounds up to 2 s. */
 	has(body, "\"StopTimeout\":2");
 	has(body, "\"StopSignal\":\"SIGQUIT\"");
@@ -176,7 +180,7 @@ static void test_docker_create__body(void)
 	/* First network (sorted: "back") at create, by ID, aliases = service name + its own. */
 	has(body, "\"NetworkMode\":\"" NET_BACK "\"");
 	has(body, "\"NetworkingConfig\":{\"EndpointsConfig\":{\"" NET_BACK
-		  "\":{\"Aliases\":[\"web\",\"api\"]}}}");
+	          "\":{\"Aliases\":[\"web\",\"api\"]}}}");
 	CHECK(body && !strstr(body, NET_DEFAULT));
 	free(body);
 	kvv_free(&ids);

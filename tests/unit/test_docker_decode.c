@@ -67,7 +67,7 @@ static void test_docker_decode__containers(void)
 	CHECK_INT(db->replica, 2);
 	CHECK_STR(db->image, "deployctl-h2:pause");
 	CHECK_STR(db->image_id,
-		  "sha256:22dbd519abddbfe762e87ad71a36d8845ddb79d83bf57c3a1c13075a0f8e202b");
+	          "sha256:22dbd519abddbfe762e87ad71a36d8845ddb79d83bf57c3a1c13075a0f8e202b");
 	CHECK_INT(strlen(db->id), 64);
 	CHECK_INT(db->created, 1795603861);
 	CHECK_INT(db->networks.n, 1);
@@ -75,7 +75,7 @@ static void test_docker_decode__containers(void)
 	/* The named volume and the anonymous one, sorted. */
 	CHECK_INT(db->volumes.n, 2);
 	CHECK_STR(db->volumes.v[0],
-		  "b6f5481d65fdaac4781d8b942ce09b5247201476d6e9caa4846db5b4d51fc9be");
+	          "b6f5481d65fdaac4781d8b942ce09b5247201476d6e9caa4846db5b4d51fc9be");
 	CHECK_STR(db->volumes.v[1], "h2fix_data");
 
 	CHECK_STR(web->state, "created");
@@ -107,10 +107,10 @@ static void test_docker_decode__containers_empty_and_bad(void)
 	err_clear(&err);
 	/* A bad replica label reads as 0, not as an error. */
 	CHECK_INT(docker_decode_containers(&v, &n,
-					   "[{\"Id\":\"a\",\"Names\":[\"/x\"],\"Labels\":"
-					   "{\"io.deployctl.replica\":\"2x\"}}]",
-					   &err),
-		  0);
+	                                   "[{\"Id\":\"a\",\"Names\":[\"/x\"],\"Labels\":"
+	                                   "{\"io.deployctl.replica\":\"2x\"}}]",
+	                                   &err),
+	          0);
 	CHECK_INT(n, 1);
 	if (n == 1) {
 		CHECK_INT(v[0].replica, 0);
@@ -124,7 +124,7 @@ static void test_docker_decode__images(void)
 {
 	char *json = fixture("images.json");
 	const char *refs[] = { "deployctl-h2:pause", "docker.io/library/deployctl-h2:empty",
-			       "deployctl-h2", "sha256:22dbd519abdd", "nosuch:latest" };
+		               "deployctl-h2", "sha256:22dbd519abdd", "nosuch:latest" };
 	char *ids[5] = { 0 };
 	struct err err = ERR_INIT;
 	size_t i;
@@ -133,8 +133,10 @@ static void test_docker_decode__images(void)
 	if (!json)
 		return;
 	CHECK_INT(docker_decode_images(ids, json, refs, 5, &err), 0);
-	CHECK_STR(ids[0], "sha256:22dbd519abddbfe762e87ad71a36d8845ddb79d83bf57c3a1c13075a0f8e202b");
-	CHECK_STR(ids[1], "sha256:d3b2384912f56734c243e9b21509878ff033c4485aeb72621e51bcbb4c1e9f29");
+	CHECK_STR(ids[0],
+	          "sha256:22dbd519abddbfe762e87ad71a36d8845ddb79d83bf57c3a1c13075a0f8e202b");
+	CHECK_STR(ids[1],
+	          "sha256:d3b2384912f56734c243e9b21509878ff033c4485aeb72621e51bcbb4c1e9f29");
 	CHECK(ids[2] == NULL); /* means deployctl-h2:latest, which is not there */
 	CHECK(ids[3] == NULL); /* by ID: resolved by inspect, not from the list */
 	CHECK(ids[4] == NULL);
@@ -180,7 +182,9 @@ static void test_docker_decode__networks(void)
 	for (i = 0; i < n; i++) {
 		if (!strcmp(v[i].name, "h2fix_back")) {
 			CHECK_STR(v[i].key, "back");
-			CHECK_STR(v[i].id, "7c311923a10e25d05c37e9a9a6ea8f56b11249f72debc074ed48643ec48f3507");
+			CHECK_STR(
+			        v[i].id,
+			        "7c311923a10e25d05c37e9a9a6ea8f56b11249f72debc074ed48643ec48f3507");
 			seen |= 1;
 		} else if (!strcmp(v[i].name, "h2fix_default")) {
 			CHECK_STR(v[i].key, "default");
@@ -230,7 +234,7 @@ out:
 static void test_docker_decode__state(void)
 {
 	const char *names[] = { "container_unhealthy.json", "container_created.json",
-				"container_exited.json" };
+		                "container_exited.json" };
 	struct docker_container_state s[3];
 	struct err err = ERR_INIT;
 	size_t i;
@@ -273,7 +277,8 @@ static void test_docker_decode__http_error(void)
 	CHECK_INT(docker_http_check(200, &b, "create \"h2fix-web-1\"", &err), 0);
 	CHECK_INT(err.code, 0);
 	CHECK_INT(docker_http_check(409, &b, "create \"h2fix-web-1\"", &err), ERR_DOCKER);
-	CHECK(!strncmp(err.msg, "docker: create \"h2fix-web-1\": Conflict. The container name", 57));
+	CHECK(!strncmp(err.msg, "docker: create \"h2fix-web-1\": Conflict. The container name",
+	               57));
 	err_clear(&err);
 	buf_reset(&b);
 	buf_puts(&b, "{\"message\":\"No such container: x\"}");

@@ -18,6 +18,8 @@ static const struct memfile mem_files[] = {
 	{ "manifests/app.env", "A=from-file\nB=from-file\n# comment\nC=file-only\n" },
 	{ "manifests/more.env", "B=from-more\n" },
 	{ "shared/common.env", "COMMON=1\n" },
+	{ "manifests/listed.yml",
+	  "name: listed\nservices:\n  api:\n    image: api\n    env_file: app.env\n" },
 };
 
 static int mem_read(void *ctx, char **out, size_t *len, const char *path, struct err *err)
@@ -35,12 +37,22 @@ static int mem_read(void *ctx, char **out, size_t *len, const char *path, struct
 	return err_set(err, ERR_NOTFOUND, "'%s' not found", path);
 }
 
+/* Lists one manifest for dir "manifests"; anything else is absent. */
 static int mem_list(void *ctx, char ***out, size_t *n, const char *dir, struct err *err)
 {
+	char **list;
+
 	(void)ctx;
-	(void)out;
-	(void)n;
-	return err_set(err, ERR_NOTFOUND, "'%s' not found", dir);
+	if (strcmp(dir, "manifests"))
+		return err_set(err, ERR_NOTFOUND, "'%s' not found", dir);
+	list = calloc(1, sizeof(*list));
+	if (!list || !(list[0] = strdup("manifests/listed.yml"))) {
+		free(list);
+		return ERR_NOMEM;
+	}
+	*out = list;
+	*n = 1;
+	return 0;
 }
 
 static const struct source mem_src = { NULL, "mem", mem_read, mem_list };
@@ -63,7 +75,7 @@ static void load2(struct run *r, const char *a, const char *b, const char *proje
 	errlist_init(&r->errs);
 	errlist_init(&r->warns);
 	r->rc = manifest_load_texts(&r->p, names, texts, b ? 2 : 1, &mem_src, &opts, &r->errs,
-				    &r->warns);
+	                            &r->warns);
 }
 
 static void load(struct run *r, const char *a)
@@ -91,11 +103,14 @@ static const char *errline(struct run *r, size_t i, char *buf, size_t size)
 	return err_format(buf, size, &r->errs.items[i]);
 }
 
+/* Show the errors of a load that was expected to succeed. */
 static void dump_errs(struct run *r)
 {
 	char buf[1024];
 	size_t i;
 
+	if (!r->rc)
+		return;
 	for (i = 0; i < r->errs.n; i++)
 		fprintf(stderr, "  error: %s\n", err_format(buf, sizeof(buf), &r->errs.items[i]));
 }
@@ -107,18 +122,18 @@ static void test_manifest__ports(void)
 
 	run_init(&r);
 	load(&r, "name: shop\n"
-		 "services:\n"
-		 "  web:\n"
-		 "    image: nginx:1.25\n"
-		 "    ports:\n"
-		 "      - 80\n"
-		 "      - \"8000-8001:9000-9001\"\n"
-		 "      - \"127.0.0.1::53/udp\"\n"
-		 "      - \"[::1]:8443:443\"\n"
-		 "      - target: 7000\n"
-		 "        published: \"7001\"\n"
-		 "        host_ip: 10.0.0.1\n"
-		 "        protocol: sctp\n");
+	         "services:\n"
+	         "  web:\n"
+	         "    image: nginx:1.25\n"
+	         "    ports:\n"
+	         "      - 80\n"
+	         "      - \"8000-8001:9000-9001\"\n"
+	         "      - \"127.0.0.1::53/udp\"\n"
+	         "      - \"[::1]:8443:443\"\n"
+	         "      - target: 7000\n"
+	         "        published: \"7001\"\n"
+	         "        host_ip: 10.0.0.1\n"
+	         "        protocol: sctp\n");
 	dump_errs(&r);
 	CHECK_INT(r.rc, 0);
 	CHECK(r.p != NULL);
@@ -169,25 +184,25 @@ static void test_manifest__env_precedence(void)
 	kvv_set(&r.vars.vars, "FROM_VARS", "v1");
 	kvv_set(&r.vars.vars, "TAG", "1.2");
 	load(&r, "name: shop\n"
-		 "services:\n"
-		 "  api:\n"
-		 "    image: \"api:${TAG}\"\n"
-		 "    environment:\n"
-		 "      B: from-environment\n"
-		 "      FROM_VARS:\n"
-		 "      UNSET_VAR:\n"
-		 "      NUM: 3\n"
-		 "      BOOL: true\n"
-		 "      DEF: ${NOPE:-fallback}\n"
-		 "    env_file: [app.env, ../shared/common.env]\n"
-		 "  worker:\n"
-		 "    image: worker\n"
-		 "    env_file:\n"
-		 "      - app.env\n"
-		 "      - path: more.env\n"
-		 "      - path: missing.env\n"
-		 "        required: false\n"
-		 "    environment: [\"X=1\", FROM_VARS, ALSO_UNSET, \"Y=a=b\"]\n");
+	         "services:\n"
+	         "  api:\n"
+	         "    image: \"api:${TAG}\"\n"
+	         "    environment:\n"
+	         "      B: from-environment\n"
+	         "      FROM_VARS:\n"
+	         "      UNSET_VAR:\n"
+	         "      NUM: 3\n"
+	         "      BOOL: true\n"
+	         "      DEF: ${NOPE:-fallback}\n"
+	         "    env_file: [app.env, ../shared/common.env]\n"
+	         "  worker:\n"
+	         "    image: worker\n"
+	         "    env_file:\n"
+	         "      - app.env\n"
+	         "      - path: more.env\n"
+	         "      - path: missing.env\n"
+	         "        required: false\n"
+	         "    environment: [\"X=1\", FROM_VARS, ALSO_UNSET, \"Y=a=b\"]\n");
 	dump_errs(&r);
 	CHECK_INT(r.rc, 0);
 	if (!r.p)
@@ -221,44 +236,44 @@ static void test_manifest__deploy_and_plain_keys(void)
 
 	run_init(&r);
 	load(&r, "name: shop\n"
-		 "x-deployctl:\n"
-		 "  secrets: [STRIPE_KEY, DB_URL]\n"
-		 "  rollout: {}\n"
-		 "services:\n"
-		 "  api:\n"
-		 "    image: api\n"
-		 "    command: echo \"hello world\" 'x y'\n"
-		 "    entrypoint: [\"/bin/sh\", \"-c\"]\n"
-		 "    cap_add: [NET_ADMIN, CHOWN]\n"
-		 "    cap_drop: [ALL]\n"
-		 "    restart: on-failure:3\n"
-		 "    read_only: true\n"
-		 "    init: TRUE\n"
-		 "    stop_grace_period: 1m30s\n"
-		 "    extra_hosts: [\"db=10.0.0.2\", \"cache:10.0.0.3\"]\n"
-		 "    labels: [\"a=1\", b]\n"
-		 "    tmpfs: /run\n"
-		 "    healthcheck:\n"
-		 "      test: curl -f http://localhost/\n"
-		 "      interval: 10s\n"
-		 "      retries: 3\n"
-		 "    logging:\n"
-		 "      driver: json-file\n"
-		 "      options: {max-size: 10m}\n"
-		 "    deploy:\n"
-		 "      mode: replicated\n"
-		 "      replicas: 3\n"
-		 "      resources:\n"
-		 "        limits:\n"
-		 "          cpus: \"0.5\"\n"
-		 "          memory: 512m\n"
-		 "    x-deployctl: {rollout: start-first}\n"
-		 "    x-other: whatever\n"
-		 "  idle:\n"
-		 "    image: idle\n"
-		 "    command: null\n"
-		 "    deploy: {replicas: 0, resources: {limits: {cpus: 2}}}\n"
-		 "    healthcheck: {test: [\"NONE\"]}\n");
+	         "x-deployctl:\n"
+	         "  secrets: [STRIPE_KEY, DB_URL]\n"
+	         "  rollout: {}\n"
+	         "services:\n"
+	         "  api:\n"
+	         "    image: api\n"
+	         "    command: echo \"hello world\" 'x y'\n"
+	         "    entrypoint: [\"/bin/sh\", \"-c\"]\n"
+	         "    cap_add: [NET_ADMIN, CHOWN]\n"
+	         "    cap_drop: [ALL]\n"
+	         "    restart: on-failure:3\n"
+	         "    read_only: true\n"
+	         "    init: TRUE\n"
+	         "    stop_grace_period: 1m30s\n"
+	         "    extra_hosts: [\"db=10.0.0.2\", \"cache:10.0.0.3\"]\n"
+	         "    labels: [\"a=1\", b]\n"
+	         "    tmpfs: /run\n"
+	         "    healthcheck:\n"
+	         "      test: curl -f http://localhost/\n"
+	         "      interval: 10s\n"
+	         "      retries: 3\n"
+	         "    logging:\n"
+	         "      driver: json-file\n"
+	         "      options: {max-size: 10m}\n"
+	         "    deploy:\n"
+	         "      mode: replicated\n"
+	         "      replicas: 3\n"
+	         "      resources:\n"
+	         "        limits:\n"
+	         "          cpus: \"0.5\"\n"
+	         "          memory: 512m\n"
+	         "    x-deployctl: {rollout: start-first}\n"
+	         "    x-other: whatever\n"
+	         "  idle:\n"
+	         "    image: idle\n"
+	         "    command: null\n"
+	         "    deploy: {replicas: 0, resources: {limits: {cpus: 2}}}\n"
+	         "    healthcheck: {test: [\"NONE\"]}\n");
 	dump_errs(&r);
 	CHECK_INT(r.rc, 0);
 	if (!r.p)
@@ -313,26 +328,26 @@ static void test_manifest__mounts_networks_deps(void)
 
 	run_init(&r);
 	load(&r, "name: shop\n"
-		 "services:\n"
-		 "  web:\n"
-		 "    image: web\n"
-		 "    volumes:\n"
-		 "      - data:/var/lib/data:ro\n"
-		 "      - /srv/static:/static\n"
-		 "      - /scratch\n"
-		 "      - {type: tmpfs, target: /tmp}\n"
-		 "      - {type: volume, source: data, target: /b, read_only: true}\n"
-		 "    networks:\n"
-		 "      front:\n"
-		 "        aliases: [www, site]\n"
-		 "      back:\n"
-		 "    depends_on:\n"
-		 "      db: {condition: service_healthy}\n"
-		 "      cache: {condition: service_started, required: false}\n"
-		 "  db: {image: db, networks: [back]}\n"
-		 "  cache: {image: cache, depends_on: [db]}\n"
-		 "networks: {front: {}, back: {internal: true, labels: {tier: back}}}\n"
-		 "volumes: {data: {driver: local}}\n");
+	         "services:\n"
+	         "  web:\n"
+	         "    image: web\n"
+	         "    volumes:\n"
+	         "      - data:/var/lib/data:ro\n"
+	         "      - /srv/static:/static\n"
+	         "      - /scratch\n"
+	         "      - {type: tmpfs, target: /tmp}\n"
+	         "      - {type: volume, source: data, target: /b, read_only: true}\n"
+	         "    networks:\n"
+	         "      front:\n"
+	         "        aliases: [www, site]\n"
+	         "      back:\n"
+	         "    depends_on:\n"
+	         "      db: {condition: service_healthy}\n"
+	         "      cache: {condition: service_started, required: false}\n"
+	         "  db: {image: db, networks: [back]}\n"
+	         "  cache: {image: cache, depends_on: [db]}\n"
+	         "networks: {front: {}, back: {internal: true, labels: {tier: back}}}\n"
+	         "volumes: {data: {driver: local}}\n");
 	dump_errs(&r);
 	CHECK_INT(r.rc, 0);
 	if (!r.p)
@@ -377,49 +392,48 @@ static void test_manifest__error_paths(void)
 
 	run_init(&r);
 	load(&r, "name: shop\n"
-		 "services:\n"
-		 "  api:\n"
-		 "    imagee: x\n"
-		 "    ports: [\"80800\", \"8080:80\"]\n"
-		 "    environment:\n"
-		 "      PASSWORD: [hunter2]\n"
-		 "    container_name: foo\n"
-		 "    build: .\n"
-		 "    depends_on: [nope]\n"
-		 "  web:\n"
-		 "    image: web\n"
-		 "    ports: [\"8080:81\"]\n"
-		 "    stop_grace_period: soon\n"
-		 "    networks: [back]\n");
+	         "services:\n"
+	         "  api:\n"
+	         "    imagee: x\n"
+	         "    ports: [\"80800\", \"8080:80\"]\n"
+	         "    environment:\n"
+	         "      PASSWORD: [hunter2]\n"
+	         "    container_name: foo\n"
+	         "    build: .\n"
+	         "    depends_on: [nope]\n"
+	         "  web:\n"
+	         "    image: web\n"
+	         "    ports: [\"8080:81\"]\n"
+	         "    stop_grace_period: soon\n"
+	         "    networks: [back]\n");
 	CHECK_INT(r.rc, ERR_INVALID);
 	CHECK(r.p == NULL);
-	dump_errs(&r);
 	CHECK_INT(r.errs.n, 10);
 	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
-		  "manifests/a.yml:3:3: services.api: missing required key 'image'");
+	          "manifests/a.yml:3:3: services.api: missing required key 'image'");
 	CHECK_STR(errline(&r, 1, buf, sizeof(buf)),
-		  "manifests/a.yml:4:5: services.api: unknown key 'imagee'");
+	          "manifests/a.yml:4:5: services.api: unknown key 'imagee'");
 	CHECK_STR(errline(&r, 2, buf, sizeof(buf)),
-		  "manifests/a.yml:5:13: services.api.ports[0]: invalid port \"80800\"");
+	          "manifests/a.yml:5:13: services.api.ports[0]: invalid port \"80800\"");
 	CHECK_STR(errline(&r, 3, buf, sizeof(buf)),
-		  "manifests/a.yml:7:17: services.api.environment.PASSWORD: expected a string, "
-		  "number or boolean, got a sequence");
+	          "manifests/a.yml:7:17: services.api.environment.PASSWORD: expected a string, "
+	          "number or boolean, got a sequence");
 	CHECK_STR(errline(&r, 4, buf, sizeof(buf)),
-		  "manifests/a.yml:8:5: services.api: unsupported key 'container_name'");
+	          "manifests/a.yml:8:5: services.api: unsupported key 'container_name'");
 	CHECK_STR(errline(&r, 5, buf, sizeof(buf)),
-		  "manifests/a.yml:9:12: services.api.build: not supported: images are built by "
-		  "CI, deployctl deploys an image");
+	          "manifests/a.yml:9:12: services.api.build: not supported: images are built by "
+	          "CI, deployctl deploys an image");
 	CHECK_STR(errline(&r, 6, buf, sizeof(buf)),
-		  "manifests/a.yml:10:18: services.api.depends_on[0]: unknown service 'nope'");
+	          "manifests/a.yml:10:18: services.api.depends_on[0]: unknown service 'nope'");
 	CHECK_STR(errline(&r, 7, buf, sizeof(buf)),
-		  "manifests/a.yml:13:13: services.web.ports[0]: host port 8080/tcp is already "
-		  "published by services.api.ports[1]");
+	          "manifests/a.yml:13:13: services.web.ports[0]: host port 8080/tcp is already "
+	          "published by services.api.ports[1]");
 	CHECK_STR(errline(&r, 8, buf, sizeof(buf)),
-		  "manifests/a.yml:14:24: services.web.stop_grace_period: invalid duration "
-		  "\"soon\"");
+	          "manifests/a.yml:14:24: services.web.stop_grace_period: invalid duration "
+	          "\"soon\"");
 	CHECK_STR(errline(&r, 9, buf, sizeof(buf)),
-		  "manifests/a.yml:15:16: services.web.networks[0]: network 'back' is not declared "
-		  "under top-level networks");
+	          "manifests/a.yml:15:16: services.web.networks[0]: network 'back' is not declared "
+	          "under top-level networks");
 	run_done(&r);
 }
 
@@ -432,13 +446,13 @@ static void test_manifest__values_never_in_messages(void)
 	run_init(&r);
 	kvv_set(&r.vars.vars, "SECRET_TAG", "topsecret value");
 	load(&r, "name: shop\n"
-		 "services:\n"
-		 "  api:\n"
-		 "    image: \"${SECRET_TAG}\"\n"
-		 "    ports: [\"${SECRET_TAG}\"]\n"
-		 "    environment:\n"
-		 "      TOKEN: \"hunter2${\"\n"
-		 "      REQ: ${MISSING:?must be set}\n");
+	         "services:\n"
+	         "  api:\n"
+	         "    image: \"${SECRET_TAG}\"\n"
+	         "    ports: [\"${SECRET_TAG}\"]\n"
+	         "    environment:\n"
+	         "      TOKEN: \"hunter2${\"\n"
+	         "      REQ: ${MISSING:?must be set}\n");
 	CHECK_INT(r.rc, ERR_INVALID);
 	CHECK_INT(r.errs.n, 4);
 	for (i = 0; i < r.errs.n; i++) {
@@ -462,8 +476,8 @@ static void test_manifest__two_files(void)
 	CHECK_INT(r.rc, ERR_INVALID);
 	CHECK_INT(r.errs.n, 1);
 	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
-		  "manifests/b.yml:5:3: services.api: defined twice (first at "
-		  "manifests/a.yml:3:3)");
+	          "manifests/b.yml:5:3: services.api: defined twice (first at "
+	          "manifests/a.yml:3:3)");
 	run_done(&r);
 
 	/* Split across files, project name from the options. */
@@ -484,7 +498,7 @@ static void test_manifest__two_files(void)
 	load(&r, "services:\n  api:\n    image: a\n");
 	CHECK_INT(r.rc, ERR_INVALID);
 	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
-		  "manifests/a.yml: no project name: set top-level name: or --project");
+	          "manifests/a.yml: no project name: set top-level name: or --project");
 	run_done(&r);
 }
 
@@ -495,35 +509,100 @@ static void test_manifest__cycle_and_replicas(void)
 
 	run_init(&r);
 	load(&r, "name: shop\n"
-		 "services:\n"
-		 "  b:\n"
-		 "    image: b\n"
-		 "    depends_on: [c]\n"
-		 "  c:\n"
-		 "    image: c\n"
-		 "    depends_on: [b]\n"
-		 "    ports: [\"80:80\"]\n"
-		 "    deploy: {replicas: 2}\n"
-		 "  d:\n"
-		 "    image: d\n"
-		 "    depends_on: [d]\n"
-		 "    volumes: [\"nodata:/x\", \"./rel:/y\"]\n");
-	dump_errs(&r);
+	         "services:\n"
+	         "  b:\n"
+	         "    image: b\n"
+	         "    depends_on: [c]\n"
+	         "  c:\n"
+	         "    image: c\n"
+	         "    depends_on: [b]\n"
+	         "    ports: [\"80:80\"]\n"
+	         "    deploy: {replicas: 2}\n"
+	         "  d:\n"
+	         "    image: d\n"
+	         "    depends_on: [d]\n"
+	         "    volumes: [\"nodata:/x\", \"./rel:/y\"]\n");
 	CHECK_INT(r.rc, ERR_INVALID);
 	CHECK_INT(r.errs.n, 5);
 	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
-		  "manifests/a.yml:5:17: services.b.depends_on: dependency cycle b -> c -> b");
+	          "manifests/a.yml:5:17: services.b.depends_on: dependency cycle b -> c -> b");
 	CHECK_STR(errline(&r, 1, buf, sizeof(buf)),
-		  "manifests/a.yml:9:13: services.c.ports[0]: host port 80 is fixed but "
-		  "deploy.replicas is 2: replicas cannot share a host port");
+	          "manifests/a.yml:9:13: services.c.ports[0]: host port 80 is fixed but "
+	          "deploy.replicas is 2: replicas cannot share a host port");
 	CHECK_STR(errline(&r, 2, buf, sizeof(buf)),
-		  "manifests/a.yml:13:18: services.d.depends_on[0]: service 'd' depends on itself");
+	          "manifests/a.yml:13:18: services.d.depends_on[0]: service 'd' depends on itself");
 	CHECK_STR(errline(&r, 3, buf, sizeof(buf)),
-		  "manifests/a.yml:14:15: services.d.volumes[0]: volume 'nodata' is not declared "
-		  "under top-level volumes");
+	          "manifests/a.yml:14:15: services.d.volumes[0]: volume 'nodata' is not declared "
+	          "under top-level volumes");
 	CHECK_STR(errline(&r, 4, buf, sizeof(buf)),
-		  "manifests/a.yml:14:28: services.d.volumes[1]: relative bind mounts need a "
-		  "working tree; use an absolute path");
+	          "manifests/a.yml:14:28: services.d.volumes[1]: relative bind mounts need a "
+	          "working tree; use an absolute path");
+	run_done(&r);
+}
+
+static void test_manifest__load_from_source(void)
+{
+	struct manifest_vars vars;
+	struct manifest_opts opts = { "manifests", NULL, &vars };
+	struct errlist errs, warns;
+	struct project *p = NULL;
+
+	manifest_vars_init(&vars);
+	errlist_init(&errs);
+	errlist_init(&warns);
+	CHECK_INT(manifest_load(&p, &mem_src, &opts, &errs, &warns), 0);
+	CHECK(p != NULL);
+	if (p) {
+		CHECK_STR(p->name, "listed");
+		CHECK_INT(p->files.n, 1);
+		CHECK_STR(p->files.v[0], "manifests/listed.yml");
+		CHECK_STR(kvv_get(&p->services[0].env, "C"), "file-only");
+	}
+	model_project_free(p);
+
+	/* A missing directory is the source's error, passed up. */
+	p = NULL;
+	opts.dir = "elsewhere";
+	CHECK_INT(manifest_load(&p, &mem_src, &opts, &errs, &warns), ERR_NOTFOUND);
+	CHECK(p == NULL);
+	CHECK_INT(errs.n, 1);
+	manifest_vars_release(&vars);
+}
+
+static void test_manifest__x_deployctl_and_top_level(void)
+{
+	struct run r;
+	char buf[1024];
+
+	run_init(&r);
+	load(&r, "name: shop\n"
+	         "x-deployctl:\n"
+	         "  secrets: [GOOD_NAME, \"bad-name\"]\n"
+	         "  env: {}\n"
+	         "  surprise: 1\n"
+	         "configs: {}\n"
+	         "x-anything: {ignored: true}\n"
+	         "services: {}\n");
+	CHECK_INT(r.rc, ERR_INVALID);
+	CHECK_INT(r.errs.n, 3);
+	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
+	          "manifests/a.yml:3:24: x-deployctl.secrets[1]: invalid environment variable "
+	          "name \"bad-name\"");
+	CHECK_STR(errline(&r, 1, buf, sizeof(buf)),
+	          "manifests/a.yml:5:3: x-deployctl: unknown key 'surprise'");
+	CHECK_STR(errline(&r, 2, buf, sizeof(buf)),
+	          "manifests/a.yml:6:1: configs: not supported by deployctl");
+	run_done(&r);
+
+	/* An empty document and an empty project are fine. */
+	run_init(&r);
+	load2(&r, "", "name: shop\n", NULL);
+	dump_errs(&r);
+	CHECK_INT(r.rc, 0);
+	if (r.p) {
+		CHECK_INT(r.p->nservices, 0);
+		CHECK_INT(r.p->nnetworks, 0);
+	}
 	run_done(&r);
 }
 
@@ -537,5 +616,7 @@ int main(void)
 	RUN(test_manifest__values_never_in_messages);
 	RUN(test_manifest__two_files);
 	RUN(test_manifest__cycle_and_replicas);
+	RUN(test_manifest__load_from_source);
+	RUN(test_manifest__x_deployctl_and_top_level);
 	return CHECK_DONE();
 }

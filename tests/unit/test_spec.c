@@ -33,7 +33,8 @@ static struct project *fixture_project(void)
 	model_service_release(s); /* defaults: stop_grace_ns -1, replicas 1 */
 	s->name = strdup("web");
 	s->image = strdup("nginx:1.25");
-	s->image_id = strdup("sha256:1111111111111111111111111111111111111111111111111111111111111111");
+	s->image_id =
+	        strdup("sha256:1111111111111111111111111111111111111111111111111111111111111111");
 	s->has_command = true;
 	strv_push(&s->command, "nginx");
 	strv_push(&s->command, "-g");
@@ -144,11 +145,11 @@ static void test_spec__hash_stable(void)
 static void test_spec__hash_ignores_json_order(void)
 {
 	static const char one[] =
-		"{\"version\":1,\"name\":\"db\",\"image\":\"postgres:15\",\"image_id\":null,"
-		"\"env\":{\"A\":\"1\",\"B\":\"2\"},\"read_only\":false,\"init\":true}";
+	        "{\"version\":1,\"name\":\"db\",\"image\":\"postgres:15\",\"image_id\":null,"
+	        "\"env\":{\"A\":\"1\",\"B\":\"2\"},\"read_only\":false,\"init\":true}";
 	static const char two[] = "{ \"init\": true, \"env\": { \"B\": \"2\", \"A\": \"1\" },\n"
-				  "  \"read_only\": false, \"image\": \"postgres:15\",\n"
-				  "  \"name\": \"db\", \"version\": 1 }";
+	                          "  \"read_only\": false, \"image\": \"postgres:15\",\n"
+	                          "  \"name\": \"db\", \"version\": 1 }";
 	struct service s1, s2;
 	struct err err = ERR_INIT;
 	char h1[HASH_HEX_LEN + 1], h2[HASH_HEX_LEN + 1];
@@ -361,13 +362,14 @@ static void test_spec__parse_errors(void)
 	expect_invalid("{\"version\":2,\"name\":\"a\",\"image\":\"b\"}", "version 2");
 	expect_invalid("{\"version\":1,\"image\":\"b\"}", "'name'");
 	expect_invalid("{\"version\":1,\"name\":\"a\",\"image\":\"b\",\"read_only\":\"yes\"}",
-		       "'read_only'");
+	               "'read_only'");
 	expect_invalid("{\"version\":1,\"name\":\"a\",\"image\":\"b\",\"ports\":[{\"host_ip\":\"\","
-		       "\"container_port\":70000,\"protocol\":\"tcp\"}]}",
-		       "'ports[0]'");
-	expect_invalid("{\"version\":1,\"name\":\"a\",\"image\":\"b\",\"mounts\":[{\"type\":\"nfs\","
-		       "\"target\":\"/x\"}]}",
-		       "'mounts[0]'");
+	               "\"container_port\":70000,\"protocol\":\"tcp\"}]}",
+	               "'ports[0]'");
+	expect_invalid(
+	        "{\"version\":1,\"name\":\"a\",\"image\":\"b\",\"mounts\":[{\"type\":\"nfs\","
+	        "\"target\":\"/x\"}]}",
+	        "'mounts[0]'");
 	expect_invalid("{\"version\":1,\"name\":\"a\",\"image\":\"b\",\"env\":{\"A\":1}}", "'env'");
 }
 

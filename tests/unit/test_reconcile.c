@@ -1,0 +1,371 @@
+/*
+ * test_reconcile.c - the planner on fixtures: a project loaded from YAML,
+ * observed containers written by hand, and the plan (actions, order,
+ * reasons) checked; plus reconcile_spec_reasons on canonical JSON.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "deployctl/manifest.h"
+#include "deployctl/reconcile.h"
+#include "deployctl/spec.h"
+
+static const char stack[] = "name: shop\n"
+                            "services:\n"
+                            "  db:\n"
+                            "    image: postgres:15\n"
+                            "    networks: [back]\n"
+                            "    volumes: [\"data:/var/lib/postgresql/data\"]\n"
+                            "  api:\n"
+                            "    image: api:1\n"
+                            "    environment: {LOG_LEVEL: info, API_TOKEN: t0ps3cret}\n"
+                            "    networks: [back]\n"
+                            "    depends_on: [db]\n"
+                            "    deploy: {replicas: 2}\n"
+                            "networks:\n"
+                            "  back: {}\n"
+                            "volumes:\n"
+                            "  data: {}\n";
+
+struct fixture {
+	struct project *p;
+	char hashes[8][HASH_HEX_LEN + 1];
+	struct docker_container c[8];
+	size_t nc;
+	struct strv prev_services, prev_networks, prev_volumes;
+	const char *old_json; /* what the old-spec callback answers */
+	struct plan plan;
+};
+
+static void fixture_load(struct fixture *f, const char *yaml)
+{
+	const char *names[] = { "manifests/app.yml" };
+	const char *texts[] = { yaml };
+	struct manifest_vars vars;
+	struct manifest_opts o = { .dir = "manifests", .vars = &vars };
+	struct errlist errs, warns;
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	manifest_vars_init(&vars);
+	errlist_init(&errs);
+	errlist_init(&warns);
+	CHECK_INT(manifest_load_texts(&f->p, names, texts, 1, NULL, &o, &errs, &warns), 0);
+	manifest_vars_release(&vars);
+	if (!f->p)
+		abort();
+	for (i = 0; i < f->p->nservices; i++) {
+		struct err err = ERR_INIT;
+
+		f->p->services[i].image_id = strdup(
+		        "sha256:1111111111111111111111111111111111111111111111111111111111111111");
+		CHECK_INT(spec_hash(f->hashes[i], f->p, &f->p->services[i], &err), 0);
+	}
+}
+
+static size_t svc_index(struct fixture *f, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < f->p->nservices; i++)
+		if (!strcmp(f->p->services[i].name, name))
+			return i;
+	return (size_t)-1;
+}
+
+/* Observe a running, matching container of service name, replica r. */
+static struct docker_container *observe(struct fixture *f, const char *name, unsigned r)
+{
+	struct docker_container *c = &f->c[f->nc++];
+	char buf[64];
+
+	memset(c, 0, sizeof(*c));
+	snprintf(buf, sizeof(buf), "id-%s-%u", name, r);
+	c->id = strdup(buf);
+	c->name = model_container_name(f->p, name, r);
+	c->state = strdup("running");
+	c->status = strdup("Up 1 minute");
+	c->project = strdup("shop");
+	c->service = strdup(name);
+	c->release = strdup("1");
+	c->spec_hash =
+	        strdup(svc_index(f, name) == (size_t)-1 ? "none" : f->hashes[svc_index(f, name)]);
+	c->replica = r;
+	strv_push(&c->networks, "shop_back");
+	if (!strcmp(name, "db"))
+		strv_push(&c->volumes, "shop_data");
+	return c;
+}
+
+static int old_spec(void *ctx, char **out, const char *release, const char *service)
+{
+	struct fixture *f = ctx;
+
+	(void)release;
+	(void)service;
+	if (!f->old_json)
+		return ERR_NOTFOUND;
+	*out = strdup(f->old_json);
+	return 0;
+}
+
+static int diff(struct fixture *f, bool have_resources, const struct docker_network *nets,
+                size_t nnets, const struct docker_volume *vols, size_t nvols)
+{
+	struct reconcile_input in = {
+		.desired = f->p,
+		.hashes = (const char(*)[HASH_HEX_LEN + 1]) f->hashes,
+		.containers = f->c,
+		.ncontainers = f->nc,
+		.have_resources = have_resources,
+		.networks = nets,
+		.nnetworks = nnets,
+		.volumes = vols,
+		.nvolumes = nvols,
+		.prev_networks = f->prev_networks.n ? &f->prev_networks : NULL,
+		.prev_volumes = f->prev_volumes.n ? &f->prev_volumes : NULL,
+		.prev_services = &f->prev_services,
+		.old_spec = old_spec,
+		.old_spec_ctx = f,
+	};
+	struct err err = ERR_INIT;
+
+	return reconcile_diff(&f->plan, &in, &err);
+}
+
+static void fixture_done(struct fixture *f)
+{
+	reconcile_plan_release(&f->plan);
+	docker_container_list_free(NULL, 0);
+	for (size_t i = 0; i < f->nc; i++) {
+		struct docker_container *c = &f->c[i];
+
+		free(c->id);
+		free(c->name);
+		free(c->state);
+		free(c->status);
+		free(c->project);
+		free(c->service);
+		free(c->release);
+		free(c->spec_hash);
+		strv_free(&c->networks);
+		strv_free(&c->volumes);
+	}
+	strv_free(&f->prev_services);
+	strv_free(&f->prev_networks);
+	strv_free(&f->prev_volumes);
+	model_project_free(f->p);
+}
+
+/* Find an action by kind and target#replica; NULL if absent. */
+static const struct action *find(const struct plan *p, enum action_kind k, const char *target,
+                                 unsigned replica)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].kind == k && !strcmp(p->v[i].target, target) &&
+		    p->v[i].replica == replica)
+			return &p->v[i];
+	return NULL;
+}
+
+static void test_reconcile__empty_host_creates_in_dependency_order(void)
+{
+	struct fixture f;
+	const struct action *db, *api1, *net, *vol;
+
+	fixture_load(&f, stack);
+	CHECK_INT(diff(&f, false, NULL, 0, NULL, 0), 0);
+	CHECK(f.plan.need_resources);
+	CHECK_INT(f.plan.n, 3);
+	reconcile_plan_release(&f.plan);
+	CHECK_INT(diff(&f, true, NULL, 0, NULL, 0), 0);
+	CHECK_INT(f.plan.n, 5);
+	db = find(&f.plan, ACTION_CREATE, "db", 1);
+	api1 = find(&f.plan, ACTION_CREATE, "api", 1);
+	net = find(&f.plan, ACTION_NETWORK_CREATE, "back", 0);
+	vol = find(&f.plan, ACTION_VOLUME_CREATE, "data", 0);
+	CHECK(db && api1 && net && vol && find(&f.plan, ACTION_CREATE, "api", 2));
+	if (db && api1 && net && vol) {
+		CHECK_STR(db->reason, "new service");
+		CHECK_STR(net->reason, "new network");
+		CHECK_STR(net->docker_name, "shop_back");
+		CHECK(net->level < db->level);
+		CHECK(vol->level < db->level);
+		CHECK(db->level < api1->level); /* api depends_on db */
+		CHECK_STR(api1->container_name, "shop-api-1");
+		CHECK_STR(api1->spec_hash, f.hashes[svc_index(&f, "api")]);
+	}
+	/* Sorted by stage. */
+	for (size_t i = 1; i < f.plan.n; i++)
+		CHECK(f.plan.v[i - 1].level <= f.plan.v[i].level);
+	fixture_done(&f);
+}
+
+static void test_reconcile__matching_host_is_a_noop_without_resource_listing(void)
+{
+	struct fixture f;
+
+	fixture_load(&f, stack);
+	observe(&f, "db", 1);
+	observe(&f, "api", 1);
+	observe(&f, "api", 2);
+	strv_push(&f.prev_services, "api");
+	strv_push(&f.prev_services, "db");
+	strv_push(&f.prev_networks, "back");
+	strv_push(&f.prev_volumes, "data");
+	CHECK_INT(diff(&f, false, NULL, 0, NULL, 0), 0);
+	CHECK_INT(f.plan.n, 0);
+	CHECK(!f.plan.need_resources);
+	reconcile_plan_release(&f.plan);
+
+	/* A network dropped since the last release must be looked for. */
+	strv_push(&f.prev_networks, "old");
+	CHECK_INT(diff(&f, false, NULL, 0, NULL, 0), 0);
+	CHECK_INT(f.plan.n, 0);
+	CHECK(f.plan.need_resources);
+	fixture_done(&f);
+}
+
+static void test_reconcile__drift_and_scaling(void)
+{
+	struct fixture f;
+	struct docker_container *c;
+	const struct action *a;
+
+	fixture_load(&f, stack);
+	strv_push(&f.prev_services, "api");
+	strv_push(&f.prev_services, "db");
+	c = observe(&f, "db", 1);
+	free(c->state);
+	c->state = strdup("exited");
+	free(c->status);
+	c->status = strdup("Exited (137) 5 seconds ago");
+	observe(&f, "api", 1);
+	observe(&f, "api", 3);     /* replicas is 2: scaled down */
+	c = observe(&f, "api", 1); /* a second replica 1: duplicate */
+	free(c->id);
+	c->id = strdup("dup");
+	observe(&f, "gone", 1); /* not in the manifests */
+	CHECK_INT(diff(&f, false, NULL, 0, NULL, 0), 0);
+	a = find(&f.plan, ACTION_START, "db", 1);
+	CHECK(a && !strcmp(a->reason, "stopped (Exited (137) 5 seconds ago)"));
+	a = find(&f.plan, ACTION_CREATE, "api", 2);
+	CHECK(a && !strcmp(a->reason, "missing"));
+	a = find(&f.plan, ACTION_REMOVE, "api", 3);
+	CHECK(a && !strcmp(a->reason, "scaled down (replicas 2)"));
+	a = find(&f.plan, ACTION_REMOVE, "api", 1);
+	CHECK(a && !strcmp(a->reason, "duplicate of replica 1") && !strcmp(a->container_id, "dup"));
+	a = find(&f.plan, ACTION_REMOVE, "gone", 1);
+	CHECK(a && !strcmp(a->reason, "service removed from manifests"));
+	/* Removals come first: they free names and ports. */
+	CHECK_INT(f.plan.v[0].kind, ACTION_REMOVE);
+	CHECK_INT(f.plan.n, 5);
+	fixture_done(&f);
+}
+
+static void test_reconcile__replace_reason_from_old_spec(void)
+{
+	struct fixture f;
+	struct docker_container *c;
+	const struct action *a;
+	struct err err = ERR_INIT;
+	char *old = NULL;
+	size_t api = 0;
+
+	fixture_load(&f, stack);
+	api = svc_index(&f, "api");
+	/* The old spec: the same service with another LOG_LEVEL and token. */
+	kvv_set(&f.p->services[api].env, "LOG_LEVEL", "debug");
+	kvv_set(&f.p->services[api].env, "API_TOKEN", "old-token");
+	CHECK_INT(spec_render(&old, f.p, &f.p->services[api], true, &err), 0);
+	kvv_set(&f.p->services[api].env, "LOG_LEVEL", "info");
+	kvv_set(&f.p->services[api].env, "API_TOKEN", "t0ps3cret");
+	f.old_json = old;
+	c = observe(&f, "api", 1);
+	free(c->spec_hash);
+	c->spec_hash = strdup("0000000000000000000000000000000000000000000000000000000000000000");
+	observe(&f, "api", 2);
+	observe(&f, "db", 1);
+	CHECK_INT(diff(&f, false, NULL, 0, NULL, 0), 0);
+	CHECK_INT(f.plan.n, 1);
+	a = find(&f.plan, ACTION_REPLACE, "api", 1);
+	CHECK(a != NULL);
+	if (a) {
+		CHECK_STR(a->reason, "env API_TOKEN changed; env LOG_LEVEL changed");
+		CHECK_STR(a->container_id, "id-api-1");
+		CHECK(!strstr(a->reason, "t0ps3cret") && !strstr(a->reason, "old-token"));
+	}
+	reconcile_plan_release(&f.plan);
+	/* Without a snapshot the reason still says what is known. */
+	f.old_json = NULL;
+	CHECK_INT(diff(&f, false, NULL, 0, NULL, 0), 0);
+	a = find(&f.plan, ACTION_REPLACE, "api", 1);
+	CHECK(a && !strncmp(a->reason, "spec changed (hash 000000000000 -> ", 35));
+	free(old);
+	fixture_done(&f);
+}
+
+static void test_reconcile__resources_dropped_and_kept(void)
+{
+	struct fixture f;
+	char n1[] = "n1", n2[] = "n2", back[] = "back", old[] = "old", data[] = "data",
+	     cache[] = "cache", sback[] = "shop_back", sold[] = "shop_old", sdata[] = "shop_data",
+	     scache[] = "shop_cache";
+	struct docker_network nets[2] = {
+		{ .id = n1, .name = sback, .key = back },
+		{ .id = n2, .name = sold, .key = old },
+	};
+	struct docker_volume vols[2] = {
+		{ .name = sdata, .key = data },
+		{ .name = scache, .key = cache },
+	};
+	const struct action *a;
+
+	fixture_load(&f, stack);
+	observe(&f, "db", 1);
+	observe(&f, "api", 1);
+	observe(&f, "api", 2);
+	CHECK_INT(diff(&f, true, nets, 2, vols, 2), 0);
+	CHECK_INT(f.plan.n, 1);
+	a = find(&f.plan, ACTION_NETWORK_REMOVE, "old", 0);
+	CHECK(a && !strcmp(a->reason, "network removed from manifests") &&
+	      !strcmp(a->container_id, "n2"));
+	CHECK_INT(f.plan.notes.n, 1);
+	if (f.plan.notes.n)
+		CHECK_STR(f.plan.notes.v[0], "shop_cache");
+	fixture_done(&f);
+}
+
+static void test_reconcile__spec_reasons(void)
+{
+	char *r = NULL;
+	struct err err = ERR_INIT;
+
+	CHECK_INT(reconcile_spec_reasons(&r,
+	                                 "{\"image\":\"nginx:1.24\",\"image_id\":\"sha256:"
+	                                 "ab12ab12ab12ab12ab12\",\"env\":{\"A\":\"1\",\"B\":\"2\"},"
+	                                 "\"ports\":[1]}",
+	                                 "{\"image\":\"nginx:1.25\",\"image_id\":\"sha256:"
+	                                 "cd34cd34cd34cd34cd34\",\"env\":{\"A\":\"1\",\"C\":\"3\"},"
+	                                 "\"ports\":[2]}",
+	                                 &err),
+	          0);
+	CHECK_STR(r, "image changed (nginx:1.24 sha256:ab12ab12ab12 -> nginx:1.25 "
+	             "sha256:cd34cd34cd34); env C added; env B removed; ports changed");
+	free(r);
+	r = NULL;
+	CHECK_INT(reconcile_spec_reasons(&r, "{\"a\":1}", "{\"a\":1}", &err), ERR_NOTFOUND);
+	CHECK(r == NULL);
+}
+
+int main(void)
+{
+	RUN(test_reconcile__empty_host_creates_in_dependency_order);
+	RUN(test_reconcile__matching_host_is_a_noop_without_resource_listing);
+	RUN(test_reconcile__drift_and_scaling);
+	RUN(test_reconcile__replace_reason_from_old_spec);
+	RUN(test_reconcile__resources_dropped_and_kept);
+	RUN(test_reconcile__spec_reasons);
+	return CHECK_DONE();
+}
