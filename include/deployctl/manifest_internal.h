@@ -1,8 +1,9 @@
 /*
  * manifest_internal.h - internal to the manifest module: the build context
  * shared by manifest.c (files, merging, top level), manifest_service.c (one
- * service's keys) and manifest_check.c (cross-references), and the scalar
- * helpers they all use. Nothing outside controller/manifest*.c includes it.
+ * service's keys), manifest_service_net.c (its ports, volumes, tmpfs and
+ * networks) and manifest_check.c (cross-references), and the scalar helpers
+ * they all use. Nothing outside controller/manifest*.c includes it.
  */
 #ifndef DEPLOYCTL_MANIFEST_INTERNAL_H
 #define DEPLOYCTL_MANIFEST_INTERNAL_H
@@ -106,6 +107,42 @@ int manifest_ref_add(struct manifest_ctx *c, enum manifest_ref_kind kind, const 
 
 /* Is name a valid service / network / volume key: [a-zA-Z0-9][a-zA-Z0-9_.-]* */
 bool manifest_name_ok(const char *name);
+
+/*
+ * A scalar's value (as manifest_string) into *dst, freeing what *dst held;
+ * on failure *dst is left alone. 0, ERR_INVALID or ERR_NOMEM.
+ */
+int manifest_set_string(struct manifest_ctx *c, char **dst, const struct mnode *v,
+                        const char *path);
+
+/*
+ * Service keys parsed in manifest_service_net.c, called from the key table in
+ * manifest_service.c. Each reads the value v of services.<name>.<key> (path)
+ * into s, reports every problem and returns 0 or the first failure
+ * (ERR_INVALID, or ERR_NOMEM at once).
+ *   ports:    short ("[ip:][host[-hi]:]cont[-hi][/proto]") and long forms
+ *             onto s->ports (ranges expanded), with a MANIFEST_REF_PORT each.
+ *   volumes:  short ("[src:]target[:ro|rw]") and long forms onto s->mounts,
+ *             with a MANIFEST_REF_VOLUME for each named volume.
+ *   tmpfs:    a path or a list of absolute paths onto s->tmpfs.
+ *   networks: a list of names or a mapping of name -> {aliases} onto
+ *             s->networks, with a MANIFEST_REF_NETWORK each.
+ */
+int manifest_key_ports(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                       const char *path);
+int manifest_key_volumes(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                         const char *path);
+int manifest_key_tmpfs(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                       const char *path);
+int manifest_key_networks(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                          const char *path);
+/*
+ * Add network name to s (name checked, duplicates refused) and remember the
+ * reference; *out is then the new entry (borrowed from s), else NULL.
+ * at and path place the messages.
+ */
+int manifest_network_add(struct manifest_ctx *c, struct service *s, const struct mnode *at,
+                         const char *path, const char *name, struct svc_network **out);
 
 /* Build s from the mapping val under services.<name> (key is the name's node). */
 int manifest_service_build(struct manifest_ctx *c, struct service *s, const struct mnode *key,
