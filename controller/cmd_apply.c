@@ -5,6 +5,7 @@
  * records no release.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ struct apply_view {
 	const struct plan *plan;
 	double *started;
 	size_t done, failed;
+	size_t kill_after; /* test-only fault point: SIGKILL ourselves after N actions; 0 off */
 	bool tty;
 	bool quiet;
 };
@@ -67,6 +69,8 @@ static void view_done(void *arg, const struct action *a, const struct err *faile
 	}
 	fputc('\n', stdout);
 	fflush(stdout);
+	if (v->kill_after && v->done == v->kill_after)
+		raise(SIGKILL);
 }
 
 static char *who_am_i(void)
@@ -282,6 +286,9 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 		goto fail_state;
 	}
 	view.plan = &dp.plan;
+	/* Crash-safety tests kill apply at a chosen point, as kill -9 would. */
+	if (getenv("DEPLOYCTL_TEST_KILL_AFTER"))
+		view.kill_after = strtoul(getenv("DEPLOYCTL_TEST_KILL_AFTER"), NULL, 10);
 	view.tty = ctx->stdout_tty && !json;
 	view.quiet = view.quiet || json;
 	conn.host = ctx->docker_host;
