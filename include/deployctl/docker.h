@@ -89,6 +89,9 @@ struct docker_create {
 	unsigned replica;
 	/* Docker network IDs by network key (svc_network.name); borrowed. */
 	const struct kvv *network_ids;
+	/* Directory where config and environment-secret contents are materialised
+	 * as <files_dir>/<content_hash> (see files.h); bind-mounted read-only. */
+	const char *files_dir;
 };
 
 /*

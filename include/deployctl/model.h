@@ -84,6 +84,15 @@ struct svc_logging {
 	struct kvv options;
 };
 
+/* A config or secret a service mounts: service configs: / secrets: entries. */
+struct svc_file_ref {
+	char *source; /* key in project.configs / project.secrets */
+	char *target; /* absolute path in the container (secrets default /run/secrets/<source>) */
+	char *uid;    /* NULL: unset */
+	char *gid;
+	unsigned mode; /* 0: default (0444) */
+};
+
 struct service {
 	char *name;
 	struct loc loc; /* of the key under services: */
@@ -124,6 +133,12 @@ struct service {
 	int64_t nano_cpus;     /* deploy.resources.limits.cpus * 1e9; 0: none */
 	int64_t memory_bytes;  /* deploy.resources.limits.memory; 0: none */
 	struct svc_logging logging;
+
+	struct svc_file_ref *configs;
+	size_t nconfigs;
+	struct svc_file_ref *secrets;
+	size_t nsecrets;
+	char *pull_policy; /* "missing" (default when NULL), "always", "never" */
 };
 
 struct project_network {
@@ -145,6 +160,36 @@ struct project_volume {
 	struct kvv labels;
 };
 
+/*
+ * A top-level config or secret. Configs come from a file inside the
+ * repository, read from git at the release's commit (content kept here);
+ * secrets from a host file outside the repository or an environment
+ * variable. content_hash is sha256 hex of the content, in every case.
+ */
+struct project_file {
+	char *name;
+	struct loc loc;
+	char *file;        /* configs: repository-relative path; secrets: absolute host path */
+	char *environment; /* secrets: the variable whose value is the content; else NULL */
+	char *content;     /* configs and environment secrets: the bytes; file secrets: NULL */
+	size_t content_len;
+	char content_hash[65];
+	bool external;
+};
+
+/* One x-deployctl.env rule: checks on an environment variable's value. */
+struct env_rule {
+	char *key;
+	struct loc loc;
+	bool required;
+	long min_length; /* -1: none */
+	long max_length; /* -1: none */
+	char *pattern;   /* POSIX extended regex, anchored by the writer; NULL: none */
+	bool url;                /* value must be a URL */
+	struct strv url_schemes; /* allowed schemes when url; empty: any */
+	struct strv one_of;      /* allowed values; empty: any */
+};
+
 struct project {
 	char *name;               /* Compose project name: [a-z0-9][a-z0-9_-]* */
 	struct service *services; /* sorted by name */
@@ -154,6 +199,12 @@ struct project {
 	struct project_volume *volumes; /* sorted */
 	size_t nvolumes;
 	struct strv secret_keys; /* x-deployctl.secrets: env keys that are secret */
+	struct project_file *configs; /* sorted by name */
+	size_t nconfigs;
+	struct project_file *secrets; /* sorted by name */
+	size_t nsecrets;
+	struct env_rule *env_rules; /* x-deployctl.env, sorted by key */
+	size_t nenv_rules;
 	struct strv files;       /* manifest file names; struct loc points into these */
 };
 
