@@ -69,7 +69,9 @@ static void load2(struct run *r, const char *a, const char *b, const char *proje
 {
 	const char *names[] = { "manifests/a.yml", "manifests/b.yml" };
 	const char *texts[] = { a, b };
-	struct manifest_opts opts = { "manifests", project, &r->vars };
+	struct manifest_opts opts = { .dir = "manifests",
+		                      .project_name = project,
+		                      .vars = &r->vars };
 
 	r->p = NULL;
 	errlist_init(&r->errs);
@@ -543,7 +545,7 @@ static void test_manifest__cycle_and_replicas(void)
 static void test_manifest__load_from_source(void)
 {
 	struct manifest_vars vars;
-	struct manifest_opts opts = { "manifests", NULL, &vars };
+	struct manifest_opts opts = { .dir = "manifests", .vars = &vars };
 	struct errlist errs, warns;
 	struct project *p = NULL;
 
