@@ -178,7 +178,7 @@ int main(int argc, char **argv)
 	struct casesrc cs;
 	struct source src = { &cs, "case", case_read, case_list };
 	struct manifest_vars vars;
-	struct manifest_opts opts = { "manifests", NULL, &vars };
+	struct manifest_opts opts = { .dir = "manifests", .vars = &vars };
 	struct errlist errs, warns;
 	struct strv names = { NULL, 0 };
 	char **texts = NULL, *expected = NULL, line[1024], vpath[4096];
