@@ -217,8 +217,10 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "+hqj:", apply_options, NULL)) != -1) {
 		int parsed = deploy_parse_opt(&o, opt, optarg);
 
-		if (parsed < 0)
+		if (parsed < 0) {
+			deploy_opts_release(&o);
 			return EXIT_USAGE;
+		}
 		if (parsed)
 			continue;
 		switch (opt) {
@@ -319,6 +321,7 @@ out:
 	free(view.started);
 	free(who);
 	deploy_release(&dp);
+	deploy_opts_release(&o);
 	return ex;
 }
 

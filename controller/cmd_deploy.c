@@ -33,6 +33,8 @@ int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg)
 	case 'p':
 		o->project = arg;
 		return 1;
+	case 'P':
+		return strv_push(&o->profiles, arg) < 0 ? -1 : 1;
 	case 'e':
 		if (o->nenv_files == DEPLOY_MAX_ENV_FILES) {
 			fprintf(stderr, "deployctl: at most %d --env-file options\n",
@@ -52,6 +54,11 @@ int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg)
 	}
 }
 
+void deploy_opts_release(struct deploy_opts *o)
+{
+	strv_free(&o->profiles);
+}
+
 void deploy_release(struct deploy *dp)
 {
 	reconcile_plan_release(&dp->plan);
@@ -68,6 +75,7 @@ void deploy_release(struct deploy *dp)
 	free(dp->ref);
 	gitsrc_free(dp->git);
 	dirsrc_free(dp->dirsrc);
+	manifest_vars_release(&dp->vars);
 	memset(dp, 0, sizeof(*dp));
 }
 
@@ -86,79 +94,86 @@ static void report_list(const struct errlist *l, const char *prefix)
 		fprintf(stderr, "deployctl: ... and %zu more\n", l->dropped);
 }
 
-static int load_manifests(struct deploy *dp, const struct deploy_opts *o)
+int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *errs,
+                struct errlist *warns, struct err *err)
 {
-	struct manifest_vars vars;
 	struct manifest_opts mo = { .dir = o->manifests ? o->manifests : "manifests",
 		                    .project_name = o->project,
-		                    .vars = &vars };
-	struct errlist *errs = calloc(2, sizeof(*errs));
-	struct err err = ERR_INIT;
+		                    .vars = &dp->vars,
+		                    .profiles = &o->profiles };
 	unsigned k;
-	int rc, ex = EXIT_USAGE;
+	int rc;
 
-	manifest_vars_init(&vars);
-	if (!errs) {
-		err_set(&err, ERR_NOMEM, "out of memory");
-		goto fail;
-	}
-	errlist_init(&errs[0]);
-	errlist_init(&errs[1]);
-	for (k = 0; k < o->nenv_files; k++)
-		if (manifest_vars_load_file(&vars, o->env_files[k], &err) < 0)
-			goto fail;
-	if (manifest_vars_load_environ(&vars, environ) < 0) {
-		err_set(&err, ERR_NOMEM, "out of memory");
-		goto fail;
-	}
-	if (o->dir) {
-		rc = dirsrc_new(&dp->dirsrc, o->dir, &err);
+	manifest_vars_init(&dp->vars);
+	for (k = 0; k < o->nenv_files; k++) {
+		rc = manifest_vars_load_file(&dp->vars, o->env_files[k], err);
 		if (rc < 0)
-			goto fail;
+			return rc == ERR_NOTFOUND ? err_set(err, ERR_INVALID, "%s", err->msg) : rc;
+	}
+	if (manifest_vars_load_environ(&dp->vars, environ) < 0)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	if (o->dir) {
+		rc = dirsrc_new(&dp->dirsrc, o->dir, err);
+		if (rc < 0)
+			return rc;
 		dirsrc_source(&dp->src, dp->dirsrc);
 		dp->source_kind = "dir";
 		dp->ref = strdup(o->dir);
 	} else {
-		bool dirty = false;
-
-		rc = gitsrc_open(&dp->git, o->repo ? o->repo : ".", o->ref ? o->ref : "HEAD", &err);
+		rc = gitsrc_open(&dp->git, o->repo ? o->repo : ".", o->ref ? o->ref : "HEAD", err);
 		if (rc < 0)
-			goto fail;
+			return rc;
 		gitsrc_source(&dp->src, dp->git);
 		dp->source_kind = "git";
 		dp->source_id = strdup(gitsrc_commit(dp->git));
 		dp->ref = strdup(o->ref ? o->ref : "HEAD");
-		if (gitsrc_dirty(&dirty, dp->git, mo.dir, &err) < 0)
-			goto fail;
-		if (dirty)
-			log_warnx(
-			        "uncommitted changes under %s/ are not deployed: deploying commit "
-			        "%.12s (%s)",
-			        mo.dir, gitsrc_commit(dp->git), dp->ref);
+		rc = gitsrc_dirty(&dp->dirty, dp->git, mo.dir, err);
+		if (rc < 0)
+			return rc;
 	}
-	rc = manifest_load(&dp->project, &dp->src, &mo, &errs[0], &errs[1]);
-	report_list(&errs[1], "warning: ");
-	if (rc < 0) {
-		if (errs[0].n) {
-			report_list(&errs[0], "");
-			fprintf(stderr, "deployctl: %zu error(s); nothing was changed\n",
-			        errs[0].n + errs[0].dropped);
-			goto out;
-		}
-		err_set(&err, rc, "cannot load manifests");
-		goto fail;
-	}
+	rc = manifest_load(&dp->project, &dp->src, &mo, errs, warns);
+	if (rc < 0)
+		return errs->n ? ERR_INVALID : err_set(err, rc, "cannot load manifests");
 	if (dp->dirsrc)
 		dp->source_id = dirsrc_content_id(dp->dirsrc);
-	ex = EXIT_OK;
-	goto out;
-fail:
-	cmd_report(&err);
-	ex = cmd_exit_for(err.code);
-	if (ex == EXIT_FAILED)
+	if (!dp->ref || !dp->source_id)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* deploy_load, reporting what it found; returns an exit status. */
+static int load_manifests(struct deploy *dp, const struct deploy_opts *o)
+{
+	struct errlist *errs = calloc(2, sizeof(*errs));
+	struct err err = ERR_INIT;
+	int rc, ex;
+
+	if (!errs) {
+		err_set(&err, ERR_NOMEM, "out of memory");
+		cmd_report(&err);
+		return EXIT_FAILED;
+	}
+	errlist_init(&errs[0]);
+	errlist_init(&errs[1]);
+	rc = deploy_load(dp, o, &errs[0], &errs[1], &err);
+	if (dp->dirty)
+		log_warnx(
+		        "uncommitted changes under %s/ are not deployed: deploying commit %.12s (%s)",
+		        o->manifests ? o->manifests : "manifests", dp->source_id, dp->ref);
+	report_list(&errs[1], "warning: ");
+	if (rc == ERR_INVALID && errs[0].n) {
+		report_list(&errs[0], "");
+		fprintf(stderr, "deployctl: %zu error(s); nothing was changed\n",
+		        errs[0].n + errs[0].dropped);
 		ex = EXIT_USAGE;
-out:
-	manifest_vars_release(&vars);
+	} else if (rc < 0) {
+		cmd_report(&err);
+		ex = cmd_exit_for(err.code);
+		if (ex == EXIT_FAILED)
+			ex = EXIT_USAGE;
+	} else {
+		ex = EXIT_OK;
+	}
 	free(errs);
 	return ex;
 }

@@ -23,8 +23,10 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "+h", plan_options, NULL)) != -1) {
 		int parsed = deploy_parse_opt(&o, opt, optarg);
 
-		if (parsed < 0)
+		if (parsed < 0) {
+			deploy_opts_release(&o);
 			return EXIT_USAGE;
+		}
 		if (parsed)
 			continue;
 		if (opt == 'J') {
@@ -45,6 +47,7 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 	if (ex == EXIT_OK)
 		deploy_print_plan(&dp, json, stdout);
 	deploy_release(&dp);
+	deploy_opts_release(&o);
 	return ex;
 }
 

@@ -22,11 +22,14 @@ struct deploy_opts {
 #define DEPLOY_MAX_ENV_FILES 8
 	const char *env_files[DEPLOY_MAX_ENV_FILES]; /* --env-file, repeatable; later wins */
 	unsigned nenv_files;
+	struct strv profiles;    /* --profile, repeatable; released by deploy_opts_release() */
 	const char *state_dir;   /* --state after the command: copied into ctx */
 	const char *docker_host; /* --docker-host after the command */
 };
 
 struct deploy {
+	struct manifest_vars vars; /* --env-file files and the environment */
+	bool dirty;                /* the working tree has uncommitted manifest changes */
 	struct gitsrc *git;
 	struct dirsrc *dirsrc;
 	struct source src;
@@ -51,6 +54,16 @@ struct deploy {
  * error (printed). */
 int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg);
 
+void deploy_opts_release(struct deploy_opts *o);
+
+/*
+ * Load and validate the manifests (no printing): problems go to errs,
+ * warnings to warns. Returns 0; ERR_INVALID with errs filled (or err set
+ * for a bad --env-file); or another code with err set (git, I/O).
+ */
+int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *errs,
+                struct errlist *warns, struct err *err);
+
 /*
  * Everything before the first mutation: load and validate the manifests,
  * connect to Docker, resolve images, open the store, list containers (and
@@ -70,19 +83,22 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 	"  --dir DIR          deploy an uncommitted directory instead (recorded as such)\n"        \
 	"  --manifests DIR    manifests directory in the repository (default: manifests)\n"        \
 	"  --project NAME     project name (default: the manifests' top-level name:)\n"            \
-	"  --env-file FILE    variables for ${VAR} and secrets, outside the repo (repeatable)\n"
+	"  --env-file FILE    variables for ${VAR} and secrets, outside the repo (repeatable)\n"   \
+	"  --profile NAME     enable services of this Compose profile (repeatable)\n"
 
 /* The long options shared by apply and plan, for getopt_long tables. */
+/* clang-format off */
 #define DEPLOY_LONG_OPTIONS                                                                        \
-	{ "repo", required_argument, NULL, 'R' }, { "ref", required_argument, NULL, 'r' },         \
-	        { "dir", required_argument, NULL, 'D' },                                           \
-	        { "manifests", required_argument, NULL, 'M' },                                     \
-	        { "project", required_argument, NULL, 'p' },                                       \
-	        { "env-file", required_argument, NULL, 'e' },                                      \
-	        { "state", required_argument, NULL, 'S' },                                         \
-	        { "docker-host", required_argument, NULL, 'H' },                                   \
-	{                                                                                          \
-		"help", no_argument, NULL, 'h'                                                     \
-	}
+	{ "repo", required_argument, NULL, 'R' },                                                  \
+	{ "ref", required_argument, NULL, 'r' },                                                   \
+	{ "dir", required_argument, NULL, 'D' },                                                   \
+	{ "manifests", required_argument, NULL, 'M' },                                             \
+	{ "project", required_argument, NULL, 'p' },                                               \
+	{ "env-file", required_argument, NULL, 'e' },                                              \
+	{ "profile", required_argument, NULL, 'P' },                                               \
+	{ "state", required_argument, NULL, 'S' },                                                 \
+	{ "docker-host", required_argument, NULL, 'H' },                                           \
+	{ "help", no_argument, NULL, 'h' }
+/* clang-format on */
 
 #endif
