@@ -59,6 +59,7 @@ struct docker_container {
 	unsigned replica;                              /* LABEL_REPLICA, 0 if absent or bad */
 	struct strv networks; /* names of networks it is attached to, sorted */
 	struct strv volumes;  /* names of named volumes mounted, sorted */
+	struct strv ports;    /* published bindings "host_ip:host_port/proto", sorted */
 	int64_t created;      /* unix seconds */
 };
 
@@ -78,6 +79,45 @@ void docker_container_list_free(struct docker_container *v, size_t n);
  */
 int docker_image_resolve(char **ids, struct docker *d, const char *const *refs, size_t n,
                          struct err *err);
+
+/* GET /info and the ping: what check reports about the daemon. Strings owned. */
+struct docker_info {
+	char *server_version; /* e.g. "20.10.24+dfsg1" */
+	char *root_dir;       /* DockerRootDir, for the free-space check */
+	char *os;             /* OperatingSystem */
+	bool swarm_active;
+};
+int docker_info(struct docker_info *out, struct docker *d, struct err *err);
+void docker_info_release(struct docker_info *i);
+
+/* Pull progress, one call per status line the daemon streams. */
+struct docker_pull_progress {
+	void (*line)(void *ctx, const char *ref, const char *status, const char *detail);
+	void *ctx;
+};
+
+/*
+ * POST /images/create?fromImage=&tag= with X-Registry-Auth from the Docker
+ * client config ($DOCKER_CONFIG/config.json or ~/.docker/config.json
+ * "auths", base64 "auth" user:password; credential helpers are not run),
+ * streaming progress. On success *id_out is the local image ID and
+ * *digest_out the repo digest ("name@sha256:..."), both new. ERR_DOCKER
+ * with the registry's message on failure (auth, not found, unreachable).
+ */
+int docker_image_pull(char **id_out, char **digest_out, struct docker *d, const char *ref,
+		      const struct docker_pull_progress *progress, struct err *err);
+
+/*
+ * The repo digest of a local image for ref's repository (from RepoDigests),
+ * or NULL when it has none (an image never pulled). *out new or NULL.
+ */
+int docker_image_digest(char **out, struct docker *d, const char *ref, struct err *err);
+
+/*
+ * Is ref resolvable in its registry (GET /distribution/{ref}/json, with the
+ * same credentials)? 0 with *digest_out new, ERR_NOTFOUND, or ERR_DOCKER.
+ */
+int docker_image_remote(char **digest_out, struct docker *d, const char *ref, struct err *err);
 
 /* What a container is created from. */
 struct docker_create {
