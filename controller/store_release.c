@@ -28,14 +28,6 @@ const char *store_status_name(enum release_status st)
 	return store_status_names[st];
 }
 
-/* Step a statement that returns no rows. */
-static int store_step_done(sqlite3_stmt *st, struct store *s, const char *what, struct err *err)
-{
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return store_fail(s, err, what);
-	return 0;
-}
-
 int store_release_begin(int64_t *id_out, struct store *s, const struct store_release_info *info,
                         struct err *err)
 {
@@ -466,24 +458,6 @@ void store_action_rows_free(struct store_action_row *v, size_t n)
 	free(v);
 }
 
-/* Grow *v (of elem-sized items) to hold one more than len; 0 or ERR_NOMEM. */
-static int store_grow(void **v, size_t *alloc, size_t len, size_t elem)
-{
-	void *nv;
-	size_t na;
-
-	if (len < *alloc)
-		return 0;
-	na = *alloc ? *alloc * 2 : 16;
-	nv = realloc(*v, na * elem);
-	if (!nv)
-		return ERR_NOMEM;
-	memset((char *)nv + *alloc * elem, 0, (na - *alloc) * elem);
-	*v = nv;
-	*alloc = na;
-	return 0;
-}
-
 int store_release_actions(struct store_action_row **out, size_t *n, struct store *s,
                           int64_t release, struct err *err)
 {
@@ -783,5 +757,253 @@ out:
 	sqlite3_finalize(st);
 	store_tx_rollback(&tx, s);
 	store_running_free(v, n);
+	return rc;
+}
+
+void store_kv_rows_free(struct store_kv_row *v, size_t n)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < n; i++) {
+		free(v[i].service);
+		free(v[i].key);
+		free(v[i].value);
+		free(v[i].fingerprint);
+	}
+	free(v);
+}
+
+/* Rows of (service, key, value, fingerprint, is_secret) from sql bound to release. */
+static int store_kv_rows(struct store_kv_row **out, size_t *n, struct store *s, int64_t release,
+                         const char *sql, struct err *err)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_kv_row *v = NULL, *r;
+	size_t len = 0, alloc = 0;
+	int rc, step;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, release);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (store_grow((void **)&v, &alloc, len, sizeof(*v)))
+			goto nomem;
+		r = &v[len++];
+		r->secret = sqlite3_column_int(st, 4) != 0;
+		if (store_column_dup(&r->service, st, 0) || store_column_dup(&r->key, st, 1) ||
+		    store_column_dup(&r->value, st, 2) || store_column_dup(&r->fingerprint, st, 3))
+			goto nomem;
+	}
+	if (step != SQLITE_DONE) {
+		rc = store_fail(s, err, "cannot read snapshot");
+		goto out;
+	}
+	*out = v;
+	*n = len;
+	v = NULL;
+	len = 0;
+	goto out;
+nomem:
+	rc = err_set(err, ERR_NOMEM, "out of memory reading snapshot");
+out:
+	store_kv_rows_free(v, len);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_release_env(struct store_kv_row **out, size_t *n, struct store *s, int64_t release,
+                      struct err *err)
+{
+	return store_kv_rows(out, n, s, release,
+	                     "SELECT service, key, value, fingerprint, is_secret FROM release_env"
+	                     " WHERE release_id = ?1 ORDER BY service, key",
+	                     err);
+}
+
+int store_release_labels(struct store_kv_row **out, size_t *n, struct store *s, int64_t release,
+                         struct err *err)
+{
+	return store_kv_rows(out, n, s, release,
+	                     "SELECT service, key, value, NULL, 0 FROM release_labels"
+	                     " WHERE release_id = ?1 ORDER BY service, key",
+	                     err);
+}
+
+void store_port_rows_free(struct store_port_row *v, size_t n)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < n; i++) {
+		free(v[i].service);
+		free(v[i].host_ip);
+		free(v[i].protocol);
+	}
+	free(v);
+}
+
+int store_release_ports(struct store_port_row **out, size_t *n, struct store *s, int64_t release,
+                        struct err *err)
+{
+	static const char sql[] = "SELECT service, seq, host_ip, host_port, container_port,"
+	                          " protocol FROM release_ports WHERE release_id = ?1"
+	                          " ORDER BY service, seq";
+	sqlite3_stmt *st = NULL;
+	struct store_port_row *v = NULL, *r;
+	size_t len = 0, alloc = 0;
+	int rc, step;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, release);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (store_grow((void **)&v, &alloc, len, sizeof(*v)))
+			goto nomem;
+		r = &v[len++];
+		r->seq = (unsigned)sqlite3_column_int64(st, 1);
+		r->host_port = (unsigned)sqlite3_column_int64(st, 3);
+		r->container_port = (unsigned)sqlite3_column_int64(st, 4);
+		if (store_column_dup(&r->service, st, 0) || store_column_dup(&r->host_ip, st, 2) ||
+		    store_column_dup(&r->protocol, st, 5))
+			goto nomem;
+	}
+	if (step != SQLITE_DONE) {
+		rc = store_fail(s, err, "cannot read ports");
+		goto out;
+	}
+	*out = v;
+	*n = len;
+	v = NULL;
+	len = 0;
+	goto out;
+nomem:
+	rc = err_set(err, ERR_NOMEM, "out of memory reading ports");
+out:
+	store_port_rows_free(v, len);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_release_digests(struct kvv *out, struct store *s, int64_t release, struct err *err)
+{
+	static const char sql[] = "SELECT service, repo_digest FROM release_services"
+	                          " WHERE release_id = ?1 AND repo_digest IS NOT NULL"
+	                          " ORDER BY service";
+	sqlite3_stmt *st = NULL;
+	struct kvv v = { 0 };
+	int rc, step;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, release);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *svc = sqlite3_column_text(st, 0);
+		const unsigned char *digest = sqlite3_column_text(st, 1);
+
+		if (!svc || !digest || kvv_set(&v, (const char *)svc, (const char *)digest)) {
+			rc = err_set(err, ERR_NOMEM, "out of memory reading digests");
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = store_fail(s, err, "cannot read digests");
+		goto out;
+	}
+	*out = v;
+	v.v = NULL;
+	v.n = 0;
+out:
+	kvv_free(&v);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_release_service_set_digest(struct store *s, int64_t release, const char *service,
+                                     const char *digest, struct err *err)
+{
+	static const char sql[] = "UPDATE release_services SET repo_digest = ?3"
+	                          " WHERE release_id = ?1 AND service = ?2";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (!service)
+		return err_set(err, ERR_INVALID, "no service to record a digest for");
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, release);
+	store_bind_text(st, 2, service);
+	store_bind_text(st, 3, digest);
+	rc = store_step_done(st, s, "cannot record repo digest", err);
+	if (!rc && sqlite3_changes(s->db) == 0)
+		rc = err_set(err, ERR_NOTFOUND, "release %lld has no service '%s'",
+		             (long long)release, service);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_release_copy_snapshot(struct store *s, int64_t to_release, int64_t from_release,
+                                struct err *err)
+{
+	/* services first: env, ports and labels reference them */
+	static const char *const sqls[] = {
+		"INSERT INTO release_services (release_id, service, image, image_id, spec_hash,"
+		" replicas, spec_json, repo_digest) SELECT ?1, service, image, image_id,"
+		" spec_hash, replicas, spec_json, repo_digest FROM release_services"
+		" WHERE release_id = ?2",
+		"INSERT INTO release_env (release_id, service, key, value, fingerprint, is_secret)"
+		" SELECT ?1, service, key, value, fingerprint, is_secret FROM release_env"
+		" WHERE release_id = ?2",
+		"INSERT INTO release_ports (release_id, service, seq, host_ip, host_port,"
+		" container_port, protocol) SELECT ?1, service, seq, host_ip, host_port,"
+		" container_port, protocol FROM release_ports WHERE release_id = ?2",
+		"INSERT INTO release_labels (release_id, service, key, value)"
+		" SELECT ?1, service, key, value FROM release_labels WHERE release_id = ?2",
+		"INSERT INTO release_resources (release_id, type, key, docker_name)"
+		" SELECT ?1, type, key, docker_name FROM release_resources WHERE release_id = ?2",
+		"INSERT INTO release_depends_on (release_id, service, depends_on, condition,"
+		" required) SELECT ?1, service, depends_on, condition, required"
+		" FROM release_depends_on WHERE release_id = ?2",
+	};
+	sqlite3_stmt *st = NULL;
+	struct store_tx tx = { 0 };
+	char *project = NULL;
+	size_t i;
+	int rc;
+
+	rc = store_release_project(&project, s, from_release, err);
+	free(project);
+	project = NULL;
+	if (!rc)
+		rc = store_release_project(&project, s, to_release, err);
+	free(project);
+	if (rc)
+		return rc;
+	rc = store_tx_begin(&tx, s, err);
+	if (rc)
+		return rc;
+	for (i = 0; i < sizeof(sqls) / sizeof(sqls[0]); i++) {
+		rc = store_prepare(&st, s, sqls[i], err);
+		if (rc)
+			goto out;
+		sqlite3_bind_int64(st, 1, to_release);
+		sqlite3_bind_int64(st, 2, from_release);
+		rc = store_step_done(st, s, "cannot copy snapshot", err);
+		if (rc)
+			goto out;
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	rc = store_tx_commit(&tx, s, err);
+out:
+	sqlite3_finalize(st);
+	store_tx_rollback(&tx, s);
 	return rc;
 }

@@ -155,4 +155,122 @@ int store_mark_interrupted(unsigned *n_out, struct store *s, const char *host, s
 int store_event_add(struct store *s, const char *project, const char *kind, const char *message,
                     struct err *err);
 
+/*
+ * Snapshot details of a release, for "deployctl show". Env and labels share
+ * one row type: for env, a secret has value NULL and its fingerprint
+ * ("sha256:<12 hex>"); labels have fingerprint NULL and secret false.
+ * Rows are ordered by service, then key (ports: by service, then seq).
+ * *out new, strings owned (store_kv_rows_free(), store_port_rows_free()).
+ */
+struct store_kv_row {
+	char *service, *key, *value, *fingerprint;
+	bool secret;
+};
+int store_release_env(struct store_kv_row **out, size_t *n, struct store *s, int64_t release,
+                      struct err *err);
+int store_release_labels(struct store_kv_row **out, size_t *n, struct store *s, int64_t release,
+                         struct err *err);
+void store_kv_rows_free(struct store_kv_row *v, size_t n);
+
+struct store_port_row {
+	char *service, *host_ip, *protocol; /* host_ip "" for all interfaces */
+	unsigned seq, host_port, container_port;
+};
+int store_release_ports(struct store_port_row **out, size_t *n, struct store *s, int64_t release,
+                        struct err *err);
+void store_port_rows_free(struct store_port_row *v, size_t n);
+
+/*
+ * Repo digests of a release's services: service -> "name@sha256:...";
+ * services without a known digest are left out. *out new (kvv_free()).
+ */
+int store_release_digests(struct kvv *out, struct store *s, int64_t release, struct err *err);
+/*
+ * Record the repo digest of one service of a release (digest NULL: unknown).
+ * ERR_NOTFOUND if the release has no such service.
+ */
+int store_release_service_set_digest(struct store *s, int64_t release, const char *service,
+                                     const char *digest, struct err *err);
+
+/*
+ * Copy the snapshot of from_release (services with their env, ports,
+ * labels, repo digests and depends_on; networks and volumes) to to_release, which must
+ * have none yet: a rollback release's snapshot is its target's. One
+ * transaction (nested in the caller's if one is open). ERR_NOTFOUND if
+ * either release does not exist, ERR_STORE if to_release already has rows.
+ */
+int store_release_copy_snapshot(struct store *s, int64_t to_release, int64_t from_release,
+                                struct err *err);
+
+/*
+ * Pins: after a rollback the project stays on release_id, and commit (the
+ * source of the release rolled back from) is quarantined until unpinned.
+ * One pin per project; strings owned (store_pin_release()).
+ */
+struct store_pin {
+	char *project;
+	int64_t release_id;
+	char *commit; /* may be NULL */
+	char *who;
+	char *reason; /* may be NULL */
+	char *pinned_at;
+};
+void store_pin_release(struct store_pin *p);
+void store_pin_list_free(struct store_pin *v, size_t n);
+
+/*
+ * Pin project to release (replacing any pin it had) and write a "pinned"
+ * event. Borrowed strings; commit and reason may be NULL, who NULL or ""
+ * is recorded as "unknown". ERR_NOTFOUND if
+ * the release does not exist, ERR_INVALID if it belongs to another project.
+ */
+int store_pin_set(struct store *s, const char *project, int64_t release, const char *commit,
+                  const char *who, const char *reason, struct err *err);
+/* The pin of project into *out (new); ERR_NOTFOUND if none. */
+int store_pin_get(struct store_pin *out, struct store *s, const char *project, struct err *err);
+/* Every pin, by project. *out new (store_pin_list_free()). */
+int store_pin_list(struct store_pin **out, size_t *n, struct store *s, struct err *err);
+/*
+ * Remove the pin of project and write an "unpinned" event naming what was
+ * pinned, in one transaction. ERR_NOTFOUND (nothing written) if none.
+ */
+int store_pin_clear(struct store *s, const char *project, struct err *err);
+
+/*
+ * Tags: names for releases whose containers pruning never removes. A name
+ * is 1..64 of [A-Za-z0-9._-] and unique within the release's project.
+ */
+#define STORE_TAG_MAX 64
+/* true if name is a valid tag name. */
+bool store_tag_name_valid(const char *name);
+/*
+ * Tag release with name. ERR_INVALID for a bad name or one already used
+ * in the project (the message names the release holding it), ERR_NOTFOUND
+ * if the release does not exist.
+ */
+int store_tag_add(struct store *s, int64_t release, const char *name, struct err *err);
+
+struct store_tag_row {
+	int64_t release_id;
+	char *project, *name, *created_at;
+};
+/* Tags of project (NULL: all), by project, release, name. *out new. */
+int store_tag_list(struct store_tag_row **out, size_t *n, struct store *s, const char *project,
+                   struct err *err);
+/* Tags of one release, by name. *out new. */
+int store_release_tags(struct store_tag_row **out, size_t *n, struct store *s, int64_t release,
+                       struct err *err);
+void store_tag_rows_free(struct store_tag_row *v, size_t n);
+/* *out true if release has at least one tag. */
+int store_release_tagged(bool *out, struct store *s, int64_t release, struct err *err);
+
+/*
+ * depends_on of a release's services (store_deps.c): recorded with the
+ * snapshot so a rollback starts services in the same order, without git.
+ */
+int store_release_deps_add(struct store *s, int64_t release, const struct service *svc,
+                           struct err *err);
+/* Append the recorded deps of svc->name in release to svc->deps. */
+int store_release_deps_load(struct service *svc, struct store *s, int64_t release, struct err *err);
+
 #endif

@@ -35,6 +35,16 @@ int store_bind_text(sqlite3_stmt *st, int idx, const char *str);
 /* Copy of a text column into *out (NULL for SQL NULL); 0 or ERR_NOMEM. */
 int store_column_dup(char **out, sqlite3_stmt *st, int col);
 
+/* Step a statement that returns no rows; ERR_STORE "<what>: ..." otherwise. */
+int store_step_done(sqlite3_stmt *st, struct store *s, const char *what, struct err *err);
+/*
+ * Grow *v (of elem-sized items, zero-filled) so it holds one more than len;
+ * 0 or ERR_NOMEM (then *v and *alloc are unchanged).
+ */
+int store_grow(void **v, size_t *alloc, size_t len, size_t elem);
+/* The project of a release into *out (new); ERR_NOTFOUND if no such release. */
+int store_release_project(char **out, struct store *s, int64_t release, struct err *err);
+
 /*
  * A write unit: BEGIN IMMEDIATE when no transaction is open (so a reader
  * never has to upgrade its lock and fail with SQLITE_BUSY), else a

@@ -1,0 +1,140 @@
+/*
+ * cmd_tag.c - "deployctl tag N NAME" names a release so pruning never
+ * removes its containers; "deployctl tag --list" lists the names.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "deployctl/cmd.h"
+#include "deployctl/out.h"
+
+/* Until cmd.h lists it (a repeated extern declaration is harmless). */
+extern const struct cmd cmd_tag;
+
+static const struct option tag_options[] = {
+	{ "list", no_argument, NULL, 'l' }, { "project", required_argument, NULL, 'p' },
+	{ "json", no_argument, NULL, 'J' }, { "state", required_argument, NULL, 'S' },
+	{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+};
+
+/* A release number: 1..INT64_MAX, digits only. */
+static int parse_release(int64_t *out, const char *s)
+{
+	long long v;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end || errno || v <= 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int tag_list(struct store *s, const char *project, bool json)
+{
+	struct store_tag_row *v = NULL;
+	struct err err = ERR_INIT;
+	size_t i, n = 0;
+
+	if (store_tag_list(&v, &n, s, project, &err) < 0) {
+		cmd_report(&err);
+		return cmd_exit_for(err.code);
+	}
+	if (json) {
+		fputs("[", stdout);
+		for (i = 0; i < n; i++) {
+			fputs(i ? ",{\"project\":" : "{\"project\":", stdout);
+			out_json_str(stdout, v[i].project);
+			printf(",\"release\":%lld,\"name\":", (long long)v[i].release_id);
+			out_json_str(stdout, v[i].name);
+			fputs(",\"created_at\":", stdout);
+			out_json_str(stdout, v[i].created_at);
+			fputs("}", stdout);
+		}
+		fputs("]\n", stdout);
+	} else if (!n) {
+		fputs("no tags\n", stdout);
+	} else {
+		printf("%-20s %-8s %-24s %s\n", "PROJECT", "RELEASE", "TAG", "CREATED");
+		for (i = 0; i < n; i++)
+			printf("%-20s %-8lld %-24s %s\n", v[i].project, (long long)v[i].release_id,
+			       v[i].name, v[i].created_at);
+	}
+	store_tag_rows_free(v, n);
+	return EXIT_OK;
+}
+
+static int tag_add(struct store *s, const char *number, const char *name)
+{
+	struct err err = ERR_INIT;
+	int64_t id;
+
+	if (parse_release(&id, number) < 0) {
+		fputs("deployctl: tag: '", stderr);
+		out_safe(stderr, number);
+		fputs("' is not a release number\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (store_tag_add(s, id, name, &err) < 0) {
+		cmd_report(&err);
+		return cmd_exit_for(err.code);
+	}
+	printf("tagged release %lld '%s': pruning keeps its containers\n", (long long)id, name);
+	return EXIT_OK;
+}
+
+static int tag_run(struct ctx *ctx, int argc, char **argv)
+{
+	const char *project = NULL;
+	bool list = false, json = false;
+	int opt, ex;
+
+	while ((opt = getopt_long(argc, argv, "hl", tag_options, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			list = true;
+			break;
+		case 'p':
+			project = optarg;
+			break;
+		case 'J':
+			json = true;
+			break;
+		case 'S':
+			ctx->state_dir = optarg;
+			break;
+		case 'h':
+			cmd_print_help(&cmd_tag, stdout);
+			return EXIT_OK;
+		default:
+			cmd_print_help(&cmd_tag, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (list ? optind != argc : (optind + 2 != argc || project || json)) {
+		cmd_print_help(&cmd_tag, stderr);
+		return EXIT_USAGE;
+	}
+	ex = cmd_open_store(ctx);
+	if (ex != EXIT_OK)
+		return ex;
+	if (list)
+		return tag_list(ctx->store, project, json);
+	return tag_add(ctx->store, argv[optind], argv[optind + 1]);
+}
+
+const struct cmd cmd_tag = {
+	.name = "tag",
+	.run = tag_run,
+	.usage = "tag RELEASE NAME | tag --list [--project NAME] [--json]",
+	.summary = "Name a release so pruning never removes its containers; list the names.",
+	.help = "  -l, --list         list tags instead of adding one\n"
+	        "  --project NAME     with --list: only this project's tags\n"
+	        "  --json             with --list: print the tags as JSON\n"
+	        "NAME is 1 to 64 of A-Z a-z 0-9 . _ - and unique within the project.\n",
+};
