@@ -73,8 +73,7 @@ static void docker_what(char *out, size_t size, const char *verb, const char *id
 		snprintf(out, size, "%s \"%s\"", verb, id);
 }
 
-/* Append s to b, percent-encoding all but unreserved characters and those in keep. */
-static int path_encode(struct buf *b, const char *s, const char *keep)
+int docker_path_encode(struct buf *b, const char *s, const char *keep)
 {
 	char one[2] = { 0, 0 };
 
@@ -102,6 +101,7 @@ static void container_release(struct docker_container *c)
 	free(c->spec_hash);
 	strv_free(&c->networks);
 	strv_free(&c->volumes);
+	strv_free(&c->ports);
 }
 
 void docker_container_list_free(struct docker_container *v, size_t n)
@@ -126,6 +126,46 @@ static unsigned parse_replica(const char *s)
 	if (*end || v > 1000000ul)
 		return 0;
 	return (unsigned)v;
+}
+
+/* Drop adjacent duplicates from a sorted vector. */
+static void strv_uniq(struct strv *s)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < s->n; i++) {
+		if (j > 0 && !strcmp(s->v[j - 1], s->v[i])) {
+			free(s->v[i]);
+			continue;
+		}
+		s->v[j++] = s->v[i];
+	}
+	s->n = j;
+}
+
+/* Published bindings of a list entry's Ports: "IP:PublicPort/Type", sorted, unique. */
+static int decode_ports(struct strv *out, json_t *ports, struct err *err)
+{
+	json_t *p;
+	size_t i;
+	char one[128];
+
+	json_array_foreach(ports, i, p)
+	{
+		json_int_t pub = json_integer_value(json_object_get(p, "PublicPort"));
+		const char *ip = json_string_value(json_object_get(p, "IP"));
+		const char *type = json_string_value(json_object_get(p, "Type"));
+
+		if (pub <= 0 || pub > 65535)
+			continue; /* exposed only */
+		snprintf(one, sizeof(one), "%.64s:%u/%.16s", ip ? ip : "", (unsigned)pub,
+		         type ? type : "tcp");
+		if (strv_push(out, one) < 0)
+			return nomem(err);
+	}
+	strv_sort(out);
+	strv_uniq(out);
+	return 0;
 }
 
 static int decode_container(struct docker_container *c, json_t *o, struct err *err)
@@ -170,7 +210,7 @@ static int decode_container(struct docker_container *c, json_t *o, struct err *e
 			return nomem(err);
 	}
 	strv_sort(&c->volumes);
-	return 0;
+	return decode_ports(&c->ports, json_object_get(o, "Ports"), err);
 }
 
 int docker_decode_containers(struct docker_container **out, size_t *n, const char *json,
@@ -570,7 +610,7 @@ static int image_inspect(char **id_out, struct docker *d, const char *ref, struc
 	*id_out = NULL;
 	buf_init(&resp, DOCKER_RESPONSE_CAP);
 	buf_init(&path, 0);
-	if (buf_puts(&path, "/images/") < 0 || path_encode(&path, ref, "/:@") < 0 ||
+	if (buf_puts(&path, "/images/") < 0 || docker_path_encode(&path, ref, "/:@") < 0 ||
 	    buf_puts(&path, "/json") < 0) {
 		rc = nomem(err);
 		goto out;

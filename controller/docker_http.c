@@ -29,12 +29,39 @@ struct docker {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
+/* What the write callback needs: where a body goes, and the stream's running total. */
+struct docker_sinkctx {
+	CURL *curl;
+	struct buf *resp;
+	const struct docker_req *req;
+	size_t total;
+	int aborted; /* the sink refused data: its error is already set */
+	int toobig;
+};
+
 static size_t docker_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-	struct buf *b = userdata;
+	struct docker_sinkctx *w = userdata;
 	size_t len = size * nmemb;
+	long status = 0;
 
-	if (buf_add(b, ptr, len) < 0)
+	if (w->req && w->req->sink) {
+		curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &status);
+		if (status < 400) {
+			/* Streamed bodies are not kept, but their total stays capped. */
+			if (len > DOCKER_RESPONSE_CAP - w->total) {
+				w->toobig = 1;
+				return 0;
+			}
+			w->total += len;
+			if (w->req->sink(w->req->sink_ctx, ptr, len) < 0) {
+				w->aborted = 1;
+				return 0;
+			}
+			return len;
+		}
+	}
+	if (buf_add(w->resp, ptr, len) < 0)
 		return 0; /* curl fails the transfer with CURLE_WRITE_ERROR */
 	return len;
 }
@@ -86,10 +113,53 @@ static void docker_oneline(char *out, size_t size, const char *s)
 		out[--i] = '\0';
 }
 
-int docker_request(long *status, struct buf *resp, struct docker *d, const char *method,
-                   const char *path, const char *body, long timeout_s, struct err *err)
+/* Overwrite s in place: header lines may carry registry credentials. */
+static void docker_wipe(char *s)
+{
+	volatile char *p = s;
+
+	while (*p)
+		*p++ = '\0';
+}
+
+static void docker_headers_free(struct curl_slist *headers)
+{
+	struct curl_slist *h;
+
+	for (h = headers; h; h = h->next)
+		docker_wipe(h->data);
+	curl_slist_free_all(headers);
+}
+
+/* Content-Type for a body plus the request's extra lines; NULL list is fine. */
+static int docker_headers(struct curl_slist **out, const struct docker_req *req)
+{
+	struct curl_slist *headers = NULL, *next;
+	const char *const *h;
+
+	if (req->body) {
+		headers = curl_slist_append(NULL, "Content-Type: application/json");
+		if (!headers)
+			return ERR_NOMEM;
+	}
+	for (h = req->headers; h && *h; h++) {
+		next = curl_slist_append(headers, *h);
+		if (!next) {
+			docker_headers_free(headers);
+			return ERR_NOMEM;
+		}
+		headers = next;
+	}
+	*out = headers;
+	return 0;
+}
+
+int docker_request_ex(long *status, struct buf *resp, struct docker *d,
+                      const struct docker_req *req, struct err *err)
 {
 	struct curl_slist *headers = NULL;
+	struct docker_sinkctx w = { .curl = d->curl, .resp = resp, .req = req };
+	const char *method = req->method, *path = req->path, *body = req->body;
 	struct buf url;
 	bool is_get = !strcmp(method, "GET"), is_post = !strcmp(method, "POST");
 	CURLcode cc;
@@ -98,16 +168,9 @@ int docker_request(long *status, struct buf *resp, struct docker *d, const char 
 	buf_init(&url, 0);
 	if (buf_puts(&url, "http://localhost") < 0 ||
 	    (strcmp(path, "/_ping") && buf_printf(&url, "/v%s", d->version) < 0) ||
-	    buf_puts(&url, path) < 0) {
+	    buf_puts(&url, path) < 0 || docker_headers(&headers, req) < 0) {
 		rc = err_set(err, ERR_NOMEM, "out of memory");
 		goto out;
-	}
-	if (body) {
-		headers = curl_slist_append(NULL, "Content-Type: application/json");
-		if (!headers) {
-			rc = err_set(err, ERR_NOMEM, "out of memory");
-			goto out;
-		}
 	}
 	buf_reset(resp);
 	d->errbuf[0] = '\0';
@@ -117,8 +180,9 @@ int docker_request(long *status, struct buf *resp, struct docker *d, const char 
 
 	curl_easy_setopt(d->curl, CURLOPT_URL, url.ptr);
 	curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, resp);
-	curl_easy_setopt(d->curl, CURLOPT_TIMEOUT, timeout_s > 0 ? timeout_s : DOCKER_TIMEOUT_S);
+	curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, &w);
+	curl_easy_setopt(d->curl, CURLOPT_TIMEOUT,
+	                 req->timeout_s > 0 ? req->timeout_s : DOCKER_TIMEOUT_S);
 	if (is_get) {
 		curl_easy_setopt(d->curl, CURLOPT_HTTPGET, 1L);
 		curl_easy_setopt(d->curl, CURLOPT_CUSTOMREQUEST, NULL);
@@ -130,10 +194,17 @@ int docker_request(long *status, struct buf *resp, struct docker *d, const char 
 	}
 	cc = curl_easy_perform(d->curl);
 	curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, NULL);
+	if (w.aborted) {
+		/* The sink set err; the connection is mid-body, so curl drops it. */
+		rc = err->code ? err->code
+		               : err_set(err, ERR_DOCKER, "docker: %s %s: aborted", method, path);
+		goto out;
+	}
 	if (cc != CURLE_OK) {
 		const char *why = d->errbuf[0] ? d->errbuf : curl_easy_strerror(cc);
 
-		if (resp->toobig)
+		if (resp->toobig || w.toobig)
 			rc = err_set(err, ERR_DOCKER,
 			             "docker: %s %s: response larger than %u bytes", method, path,
 			             (unsigned)DOCKER_RESPONSE_CAP);
@@ -147,9 +218,19 @@ int docker_request(long *status, struct buf *resp, struct docker *d, const char 
 	curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, status);
 	rc = 0;
 out:
-	curl_slist_free_all(headers);
+	docker_headers_free(headers);
 	buf_release(&url);
 	return rc;
+}
+
+int docker_request(long *status, struct buf *resp, struct docker *d, const char *method,
+                   const char *path, const char *body, long timeout_s, struct err *err)
+{
+	const struct docker_req req = {
+		.method = method, .path = path, .body = body, .timeout_s = timeout_s
+	};
+
+	return docker_request_ex(status, resp, d, &req, err);
 }
 
 int docker_http_check(long status, const struct buf *resp, const char *what, struct err *err)

@@ -86,4 +86,119 @@ int docker_create_body(char **out, const struct docker_create *c, struct err *er
 int docker_connect_body(char **out, const char **net_id_out, const struct docker_create *c,
                         size_t i, const char *container_id, struct err *err);
 
+/* ---- requests with extra headers or a streamed body (docker_http.c) ---- */
+
+struct docker_req {
+	const char *method;
+	const char *path; /* as for docker_request() */
+	const char *body; /* JSON or NULL */
+	/* Extra "Name: value" lines, NULL-terminated, or NULL; wiped after use. */
+	const char *const *headers;
+	long timeout_s; /* 0: DOCKER_TIMEOUT_S */
+	/*
+	 * When set, a body with status < 400 is passed here chunk by chunk
+	 * (not kept in resp; its total still capped at DOCKER_RESPONSE_CAP);
+	 * a negative return, with err set by the sink, aborts the transfer.
+	 * Error bodies (>= 400) still go to resp.
+	 */
+	int (*sink)(void *ctx, const char *data, size_t len);
+	void *sink_ctx;
+};
+
+/* docker_request() with the options above; the same results. */
+int docker_request_ex(long *status, struct buf *resp, struct docker *d,
+                      const struct docker_req *req, struct err *err);
+
+/* Append s to b percent-encoded, except the characters in keep. 0 or ERR_NOMEM. */
+int docker_path_encode(struct buf *b, const char *s, const char *keep);
+
+/* ---- image references and registry credentials (docker_auth.c) ---- */
+
+/* The config key Docker uses for Docker Hub credentials. */
+#define DOCKER_HUB_AUTH_KEY "https://index.docker.io/v1/"
+/* Largest Docker client config.json read. */
+#define DOCKER_CONFIG_MAX (1u << 20)
+
+/*
+ * Split ref into its registry host ("docker.io" when it names none), the
+ * repository as the daemon's RepoDigests spell it (familiar form: no
+ * "docker.io/", no "library/") and the tag or digest ("latest" when it has
+ * neither). Each output may be NULL; those given are new. ERR_INVALID on an
+ * empty or malformed ref, ERR_NOMEM.
+ */
+int docker_ref_parse(char **registry_out, char **repo_out, char **tag_out, const char *ref,
+                     struct err *err);
+
+/*
+ * Append the base64url form of data to b, padded with '=' as Go's
+ * base64.URLEncoding (which the daemon decodes X-Registry-Auth with).
+ * 0 or ERR_NOMEM.
+ */
+int docker_base64url(struct buf *b, const void *data, size_t len);
+
+/*
+ * The X-Registry-Auth value for registry from the text of a Docker client
+ * config (config_path only names it in messages): base64url of
+ * {"username","password","serveraddress"} from the matching "auths" entry.
+ * *out is new, or NULL when there is no entry (anonymous). ERR_INVALID for
+ * bad JSON or an entry without credentials (naming credsStore/credHelpers
+ * when they are set: helpers are not run). Messages never hold secrets.
+ */
+int docker_auth_from_config(char **out, const char *config_json, const char *config_path,
+                            const char *registry, struct err *err);
+
+/*
+ * The same from $DOCKER_CONFIG/config.json (else ~/.docker/config.json)
+ * for ref's registry; a missing file means anonymous (*out NULL). When
+ * where (caller's, may be NULL) is given it gets the path consulted, for
+ * messages.
+ */
+int docker_auth_for_ref(char **out, struct buf *where, const char *ref, struct err *err);
+
+/* Free an auth value after overwriting it; NULL is fine. */
+void docker_auth_free(char *auth);
+
+/* ---- pulls, digests, info (docker_pull.c) ---- */
+
+/* Longest single line of a pull stream kept in memory. */
+#define DOCKER_PULL_LINE_MAX (1u << 20)
+
+/*
+ * The parser of a POST /images/create answer: JSON objects, one per line,
+ * split anywhere across chunks. Progress lines go to progress (may be
+ * NULL); the first "error" is kept as the failure; a "Digest: ..." status
+ * line gives the pulled manifest digest.
+ */
+struct docker_pull_stream {
+	struct buf line; /* the unfinished line */
+	const struct docker_pull_progress *progress;
+	const char *ref;
+	char *error;  /* first error message (one line), new, or NULL */
+	char *digest; /* "sha256:..." from the status line, new, or NULL */
+	size_t lines; /* complete lines seen */
+};
+
+void docker_pull_stream_init(struct docker_pull_stream *s, const char *ref,
+                             const struct docker_pull_progress *progress);
+/* Feed one chunk. ERR_DOCKER for a line over DOCKER_PULL_LINE_MAX or bad JSON. */
+int docker_pull_stream_feed(struct docker_pull_stream *s, const char *data, size_t len,
+                            struct err *err);
+/* End of the stream: parse a last line without its newline. */
+int docker_pull_stream_finish(struct docker_pull_stream *s, struct err *err);
+void docker_pull_stream_release(struct docker_pull_stream *s);
+
+/* GET /info answer -> struct (strings new). ERR_DOCKER on bad JSON. */
+int docker_decode_info(struct docker_info *out, const char *json, struct err *err);
+
+/*
+ * GET /images/{name}/json answer: the image ID and the RepoDigests entry
+ * whose repository is repo (docker_ref_parse() form); either out may be
+ * NULL, *digest_out NULL when none matches. New strings.
+ */
+int docker_decode_image_digest(char **id_out, char **digest_out, const char *json, const char *repo,
+                               struct err *err);
+
+/* GET /distribution/{name}/json answer: Descriptor.digest (new). */
+int docker_decode_distribution(char **digest_out, const char *json, struct err *err);
+
 #endif

@@ -120,6 +120,52 @@ static void test_docker_decode__containers_empty_and_bad(void)
 	docker_container_list_free(v, n);
 }
 
+static void test_docker_decode__ports(void)
+{
+	char *json = fixture("containers_ports.json");
+	struct docker_container *v = NULL;
+	struct err err = ERR_INIT;
+	size_t n = 0;
+
+	CHECK(json != NULL);
+	if (!json)
+		return;
+	CHECK_INT(docker_decode_containers(&v, &n, json, &err), 0);
+	CHECK_INT(n, 1);
+	if (n != 1)
+		goto out;
+	/* Published bindings only (not the exposed 9090), sorted; IPv4 and IPv6 both kept. */
+	CHECK_INT(v[0].ports.n, 4);
+	if (v[0].ports.n == 4) {
+		CHECK_STR(v[0].ports.v[0], "0.0.0.0:18082/udp");
+		CHECK_STR(v[0].ports.v[1], "127.0.0.1:18081/tcp");
+		CHECK_STR(v[0].ports.v[2], "127.0.0.1:18083/tcp");
+		CHECK_STR(v[0].ports.v[3], ":::18082/udp");
+	}
+	docker_container_list_free(v, n);
+	v = NULL;
+	n = 0;
+	/* Duplicates collapse; no Ports at all is an empty list. */
+	CHECK_INT(docker_decode_containers(&v, &n,
+	                                   "[{\"Id\":\"a\",\"Ports\":["
+	                                   "{\"IP\":\"127.0.0.1\",\"PrivatePort\":80,"
+	                                   "\"PublicPort\":8080,\"Type\":\"tcp\"},"
+	                                   "{\"IP\":\"127.0.0.1\",\"PrivatePort\":80,"
+	                                   "\"PublicPort\":8080,\"Type\":\"tcp\"}]},"
+	                                   "{\"Id\":\"b\"}]",
+	                                   &err),
+	          0);
+	CHECK_INT(n, 2);
+	if (n == 2) {
+		CHECK_INT(v[0].ports.n, 1);
+		CHECK_STR(v[0].ports.n ? v[0].ports.v[0] : NULL, "127.0.0.1:8080/tcp");
+		CHECK_INT(v[1].ports.n, 0);
+	}
+out:
+	docker_container_list_free(v, n);
+	free(json);
+}
+
 static void test_docker_decode__images(void)
 {
 	char *json = fixture("images.json");
@@ -332,6 +378,7 @@ int main(void)
 	RUN(test_docker_decode__open_errors);
 	RUN(test_docker_decode__containers);
 	RUN(test_docker_decode__containers_empty_and_bad);
+	RUN(test_docker_decode__ports);
 	RUN(test_docker_decode__images);
 	RUN(test_docker_decode__ref_normalise);
 	RUN(test_docker_decode__networks);
