@@ -65,6 +65,10 @@ static json_t *endpoint_json(const struct service *s, const struct svc_network *
 		aliases = NULL;
 		goto fail;
 	}
+	aliases = NULL;
+	if (s->external_links.n &&
+	    json_object_set_new(ep, "Links", strv_json(&s->external_links)) < 0)
+		goto fail;
 	return ep;
 fail:
 	json_decref(aliases);
@@ -117,6 +121,9 @@ static int ports_json(json_t *config, json_t *host, const struct service *s)
 
 	if (!exposed || !bindings)
 		goto fail;
+	for (i = 0; i < s->expose.n; i++)
+		if (json_object_set_new(exposed, s->expose.v[i], json_object()) < 0)
+			goto fail;
 	for (i = 0; i < s->nports; i++) {
 		const struct svc_port *pt = &s->ports[i];
 		char key[32], hp[16];
@@ -140,22 +147,145 @@ static int ports_json(json_t *config, json_t *host, const struct service *s)
 		if (json_array_append_new(list, b) < 0)
 			goto fail;
 	}
-	if (s->nports) {
+	if (json_object_size(exposed)) {
 		if (json_object_set_new(config, "ExposedPorts", exposed) < 0) {
 			exposed = NULL;
 			goto fail;
 		}
+		exposed = NULL;
+	}
+	if (s->nports) {
 		if (json_object_set_new(host, "PortBindings", bindings) < 0)
 			return -1;
-		return 0;
+		bindings = NULL;
 	}
+	json_decref(exposed);
+	json_decref(bindings);
+	return 0;
 fail:
 	json_decref(exposed);
 	json_decref(bindings);
-	return s->nports ? -1 : 0;
+	return -1;
 }
 
-static json_t *mounts_json(const struct docker_create *c)
+/* A read-only bind of a config or secret: materialised content, or a secret's host file. */
+static int file_mount(json_t *a, const struct docker_create *c, const struct svc_file_ref *r,
+                      struct err *err)
+{
+	char path[4096];
+	const char *src = r->host_file;
+	json_t *m;
+
+	if (!src) {
+		if (!c->files_dir)
+			return err_set(err, ERR_INVALID,
+			               "service '%s': no directory for config and secret files",
+			               c->service->name);
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", c->files_dir, r->content_hash) >=
+		    sizeof(path))
+			return err_set(err, ERR_INVALID, "service '%s': files directory too long",
+			               c->service->name);
+		src = path;
+	}
+	m = json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", src, "Target", r->target,
+	              "ReadOnly", 1);
+	if (json_array_append_new(a, m) < 0)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* "service:NAME[...]" -> "container:<NAME's container>[...]"; others as written. */
+static json_t *mode_json(const struct docker_create *c, const char *mode, bool prefix)
+{
+	const char *rest;
+	char *cname, *name;
+	size_t len;
+	json_t *j;
+
+	if (strncmp(mode, "service:", 8))
+		return json_string(mode);
+	rest = strchr(mode + 8, ':');
+	name = strndup(mode + 8, rest ? (size_t)(rest - mode - 8) : strlen(mode + 8));
+	cname = name ? model_container_name(c->project, name, 1) : NULL;
+	free(name);
+	if (!cname)
+		return NULL;
+	len = strlen(cname) + (rest ? strlen(rest) : 0) + 16;
+	name = malloc(len);
+	if (name)
+		snprintf(name, len, "%s%s%s", prefix ? "container:" : "", cname, rest ? rest : "");
+	j = name ? json_string(name) : NULL;
+	free(name);
+	free(cname);
+	return j;
+}
+
+static json_t *volumes_from_json(const struct docker_create *c)
+{
+	const struct strv *v = &c->service->volumes_from;
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < v->n; i++) {
+		const char *vf = v->v[i];
+
+		/* "container:NAME[:ro]" -> "NAME[:ro]"; "service:NAME[:ro]" -> its container. */
+		if (json_array_append_new(a, !strncmp(vf, "container:", 10)
+		                                     ? json_string(vf + 10)
+		                                     : mode_json(c, vf, false)) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static json_t *ulimits_json(const struct service *s)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < s->nulimits; i++)
+		if (json_array_append_new(a,
+		                          json_pack("{s:s, s:I, s:I}", "Name", s->ulimits[i].name,
+		                                    "Soft", (json_int_t)s->ulimits[i].soft, "Hard",
+		                                    (json_int_t)s->ulimits[i].hard)) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+/* "src:dst:perms" (as manifest_ normalises them). */
+static json_t *devices_json(const struct strv *v)
+{
+	json_t *a = json_array();
+	char *copy, *dst, *perms;
+	size_t i;
+	int rc;
+
+	for (i = 0; a && i < v->n; i++) {
+		copy = strdup(v->v[i]);
+		dst = copy ? strchr(copy, ':') : NULL;
+		perms = dst ? strchr(dst + 1, ':') : NULL;
+		rc = -1;
+		if (perms) {
+			*dst++ = '\0';
+			*perms++ = '\0';
+			rc = json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "PathOnHost",
+			                                        copy, "PathInContainer", dst,
+			                                        "CgroupPermissions", perms));
+		}
+		free(copy);
+		if (rc < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static json_t *mounts_json(const struct docker_create *c, struct err *err)
 {
 	const struct service *s = c->service;
 	json_t *a = json_array(), *m = NULL;
@@ -185,8 +315,18 @@ static json_t *mounts_json(const struct docker_create *c)
 		free(vname);
 		vname = NULL;
 	}
+	for (i = 0; a && i < s->nconfigs; i++)
+		if (file_mount(a, c, &s->configs[i], err) < 0)
+			goto fail_err;
+	for (i = 0; a && i < s->nsecrets; i++)
+		if (file_mount(a, c, &s->secrets[i], err) < 0)
+			goto fail_err;
+	if (!a)
+		err_set(err, ERR_NOMEM, "out of memory");
 	return a;
 fail:
+	err_set(err, ERR_NOMEM, "out of memory");
+fail_err:
 	free(vname);
 	json_decref(m);
 	json_decref(a);
@@ -264,12 +404,62 @@ nomem:
 	return NULL;
 }
 
-static int host_config(json_t *host, const struct docker_create *c)
+/* The keys of issue 5, each only when set. */
+static int host_config_extra(json_t *host, const struct docker_create *c)
 {
 	const struct service *s = c->service;
-	json_t *log;
 
-	SET(host, "Mounts", mounts_json(c));
+	if (s->network_mode)
+		SET(host, "NetworkMode", mode_json(c, s->network_mode, true));
+	if (s->pid)
+		SET(host, "PidMode", mode_json(c, s->pid, true));
+	if (s->ipc)
+		SET(host, "IpcMode", mode_json(c, s->ipc, true));
+	if (s->sysctls.n)
+		SET(host, "Sysctls", kvv_json(&s->sysctls));
+	if (s->nulimits)
+		SET(host, "Ulimits", ulimits_json(s));
+	if (s->privileged)
+		SET(host, "Privileged", json_true());
+	if (s->security_opt.n)
+		SET(host, "SecurityOpt", strv_json(&s->security_opt));
+	if (s->devices.n)
+		SET(host, "Devices", devices_json(&s->devices));
+	if (s->dns.n)
+		SET(host, "Dns", strv_json(&s->dns));
+	if (s->dns_search.n)
+		SET(host, "DnsSearch", strv_json(&s->dns_search));
+	if (s->dns_opt.n)
+		SET(host, "DnsOptions", strv_json(&s->dns_opt));
+	if (s->shm_size)
+		SET(host, "ShmSize", json_integer(s->shm_size));
+	if (s->mem_reservation)
+		SET(host, "MemoryReservation", json_integer(s->mem_reservation));
+	if (s->cpu_shares)
+		SET(host, "CpuShares", json_integer(s->cpu_shares));
+	if (s->group_add.n)
+		SET(host, "GroupAdd", strv_json(&s->group_add));
+	if (s->oom_score_adj)
+		SET(host, "OomScoreAdj", json_integer(s->oom_score_adj));
+	if (s->pids_limit)
+		SET(host, "PidsLimit", json_integer(s->pids_limit));
+	if (s->storage_opt.n)
+		SET(host, "StorageOpt", kvv_json(&s->storage_opt));
+	if (s->volumes_from.n)
+		SET(host, "VolumesFrom", volumes_from_json(c));
+	return 0;
+nomem:
+	return -1;
+}
+
+static int host_config(json_t *host, const struct docker_create *c, struct err *err)
+{
+	const struct service *s = c->service;
+	json_t *log, *mounts = mounts_json(c, err);
+
+	if (!mounts)
+		return -1;
+	SET(host, "Mounts", mounts);
 	if (s->tmpfs.n)
 		SET(host, "Tmpfs", tmpfs_json(&s->tmpfs));
 	SET(host, "RestartPolicy", restart_json(s->restart));
@@ -291,9 +481,11 @@ static int host_config(json_t *host, const struct docker_create *c)
 		                kvv_json(&s->logging.options));
 		SET(host, "LogConfig", log);
 	}
+	if (host_config_extra(host, c) < 0)
+		goto nomem;
 	return 0;
 nomem:
-	return -1;
+	return err_set(err, ERR_NOMEM, "out of memory");
 }
 
 int docker_create_body(char **out, const struct docker_create *c, struct err *err)
@@ -335,8 +527,20 @@ int docker_create_body(char **out, const struct docker_create *c, struct err *er
 		SET(body, "StopTimeout", json_integer((s->stop_grace_ns + 999999999) / 1000000000));
 	if (s->health.set)
 		SET(body, "Healthcheck", health_json(&s->health));
-	if (ports_json(body, host, s) < 0 || host_config(host, c) < 0)
+	if (s->domainname)
+		SET(body, "Domainname", json_string(s->domainname));
+	if (s->mac_address)
+		SET(body, "MacAddress", json_string(s->mac_address));
+	if (s->stdin_open)
+		SET(body, "OpenStdin", json_true());
+	if (s->tty)
+		SET(body, "Tty", json_true());
+	if (ports_json(body, host, s) < 0)
 		goto nomem;
+	if (host_config(host, c, err) < 0) {
+		rc = err->code ? err->code : ERR_NOMEM;
+		goto out;
+	}
 	if (net_id) {
 		/* Refer to the network by ID: names can be duplicated (CheckDuplicate was off). */
 		SET(host, "NetworkMode", json_string(net_id));

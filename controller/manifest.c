@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deployctl/buf.h"
 #include "deployctl/manifest_internal.h"
 
 /* Where a service, network or volume was first defined, for "defined twice". */
@@ -389,13 +390,53 @@ static int seen_add(struct manifest_ctx *c, struct manifest_load_state *st, cons
 	return 0;
 }
 
-static int load_services(struct manifest_ctx *c, struct manifest_load_state *st,
-                         const struct mnode *n)
+/*
+ * Is the service (its profiles: node, or NULL) enabled by the active
+ * profiles? A disabled one is remembered with its profiles for messages.
+ */
+static int profiles_enabled(struct manifest_ctx *c, bool *on, const struct mnode *key,
+                            const struct mnode *prof, const char *spath)
 {
 	char path[MANIFEST_PATH_MAX];
-	struct service *ns;
-	size_t i;
+	struct strv want = { NULL, 0 };
+	struct buf b;
+	size_t i, j;
 	int rc;
+
+	*on = true;
+	if (!prof)
+		return 0;
+	rc = manifest_strings(c, &want, prof,
+	                      manifest_path_key(path, sizeof(path), spath, "profiles"), false);
+	if (rc || !want.n)
+		goto out;
+	*on = false;
+	for (i = 0; c->profiles && i < c->profiles->n && !*on; i++)
+		for (j = 0; j < want.n && !*on; j++)
+			*on = !strcmp(c->profiles->v[i], want.v[j]);
+	if (*on)
+		goto out;
+	buf_init(&b, 4096);
+	for (j = 0; j < want.n; j++)
+		if (buf_printf(&b, "%s'%s'", j ? " or " : "", want.v[j]))
+			rc = ERR_NOMEM;
+	if (rc || kvv_set(&c->disabled, key->value, b.ptr))
+		rc = manifest_nomem(c);
+	buf_release(&b);
+out:
+	strv_free(&want);
+	return rc == ERR_NOMEM ? rc : 0;
+}
+
+static int load_services(struct manifest_ctx *c, struct manifest_load_state *st,
+                         const struct mnode *n, size_t tree)
+{
+	char path[MANIFEST_PATH_MAX];
+	struct mnode *merged = NULL;
+	struct service *ns;
+	bool on;
+	size_t i;
+	int rc = 0;
 
 	if (mnode_is_null(n))
 		return 0;
@@ -415,30 +456,57 @@ static int load_services(struct manifest_ctx *c, struct manifest_load_state *st,
 		}
 		if (seen_twice(c, st->seen, st->nseen, "services", key, path))
 			continue;
+		mnode_free(merged);
+		merged = NULL;
+		rc = manifest_extends_resolve(c, &merged, tree, key, n->items[i]);
+		if (rc == ERR_NOMEM)
+			return rc;
+		if (rc) {
+			rc = seen_add(c, st, "services", key->value, key);
+			if (rc)
+				return rc;
+			continue;
+		}
+		rc = profiles_enabled(c, &on, key,
+		                      mnode_get(merged ? merged : n->items[i], "profiles"), path);
+		if (!rc && !on)
+			rc = seen_add(c, st, "services", key->value, key);
+		if (rc) {
+			mnode_free(merged);
+			return rc;
+		}
+		if (!on)
+			continue;
 		if (c->p->nservices >= MANIFEST_MAX_SERVICES) {
 			manifest_error(c, key, path, "too many services (at most %d)",
 			               MANIFEST_MAX_SERVICES);
+			mnode_free(merged);
 			return ERR_INVALID;
 		}
 		ns = realloc(c->p->services, (c->p->nservices + 1) * sizeof(*ns));
-		if (!ns)
+		if (!ns) {
+			mnode_free(merged);
 			return manifest_nomem(c);
+		}
 		c->p->services = ns;
 		s = &ns[c->p->nservices++];
 		memset(s, 0, sizeof(*s));
 		s->stop_grace_ns = -1;
 		s->replicas = 1;
 		s->name = strdup(key->value);
-		if (!s->name)
+		if (!s->name) {
+			mnode_free(merged);
 			return manifest_nomem(c);
+		}
 		rc = seen_add(c, st, "services", s->name, key);
-		if (rc)
-			return rc;
-		rc = manifest_service_build(c, s, key, n->items[i]);
+		if (!rc)
+			rc = manifest_service_build(c, s, key, merged ? merged : n->items[i]);
 		if (rc == ERR_NOMEM)
-			return rc;
+			break;
+		rc = 0;
 	}
-	return 0;
+	mnode_free(merged);
+	return rc;
 }
 
 /* driver, external, name, labels, internal (networks only). */
@@ -667,8 +735,13 @@ static int load_x_deployctl(struct manifest_ctx *c, const struct mnode *n)
 		const char *k = n->keys[i]->value;
 
 		manifest_path_key(path, sizeof(path), "x-deployctl", k);
-		if (!strcmp(k, "rollout") || !strcmp(k, "env"))
-			continue; /* read by later features */
+		if (!strcmp(k, "rollout"))
+			continue; /* read by the rollout feature */
+		if (!strcmp(k, "env")) {
+			if (manifest_load_env_rules(c, n->items[i], path) == ERR_NOMEM)
+				return ERR_NOMEM;
+			continue;
+		}
 		if (strcmp(k, "secrets"))
 			manifest_error(c, n->keys[i], "x-deployctl", "unknown key '%s'", k);
 		else if (load_secret_keys(c, n->items[i], path) == ERR_NOMEM)
@@ -706,10 +779,10 @@ static int load_name(struct manifest_ctx *c, struct manifest_load_state *st, con
 }
 
 static int load_file(struct manifest_ctx *c, struct manifest_load_state *st,
-                     const struct mnode *root)
+                     const struct mnode *root, size_t tree)
 {
-	static const char *const order[] = { "name", "x-deployctl", "volumes", "networks",
-		                             "services" };
+	static const char *const order[] = { "name",    "x-deployctl", "volumes", "networks",
+		                             "configs", "secrets",     "services" };
 	size_t i, k;
 	int rc;
 
@@ -727,9 +800,14 @@ static int load_file(struct manifest_ctx *c, struct manifest_load_state *st,
 			continue;
 		if (!strcmp(key, "version"))
 			manifest_warn(c, root->keys[i], "version", "obsolete, ignored");
-		else if (!strcmp(key, "configs") || !strcmp(key, "secrets") ||
-		         !strcmp(key, "include") || !strcmp(key, "models"))
-			manifest_error(c, root->keys[i], key, "not supported by deployctl");
+		else if (!strcmp(key, "include"))
+			manifest_error(c, root->keys[i], key,
+			               "not supported: every *.yml and *.yaml in the manifests "
+			               "directory is loaded already; use extends: {file: ...} to "
+			               "share a service");
+		else if (!strcmp(key, "models"))
+			manifest_error(c, root->keys[i], key,
+			               "not supported: AI model runner models");
 		else
 			manifest_error(c, root->keys[i], "(top level)", "unknown key '%s'", key);
 	}
@@ -747,8 +825,12 @@ static int load_file(struct manifest_ctx *c, struct manifest_load_state *st,
 			rc = load_volumes(c, st, v);
 		else if (k == 3)
 			rc = load_networks(c, st, v);
+		else if (k == 4)
+			rc = manifest_load_configs(c, v);
+		else if (k == 5)
+			rc = manifest_load_secrets(c, v);
 		else
-			rc = load_services(c, st, v);
+			rc = load_services(c, st, v, tree);
 		if (rc == ERR_NOMEM)
 			return rc;
 	}
@@ -816,6 +898,7 @@ static void refs_free(struct manifest_ctx *c)
 		free(c->refs[i].service);
 		free(c->refs[i].name);
 		free(c->refs[i].path);
+		free(c->refs[i].alias);
 	}
 	free(c->refs);
 	c->refs = NULL;
@@ -841,7 +924,9 @@ int manifest_load_texts(struct project **out, const char *const *names, const ch
 	c.vars = opts && opts->vars ? &opts->vars->vars : &no_vars;
 	c.errs = errs;
 	c.warns = warns;
-	if (!p || !trees) {
+	c.profiles = opts ? opts->profiles : NULL;
+	c.trees = calloc(n ? n : 1, sizeof(*c.trees));
+	if (!p || !trees || !c.trees) {
 		rc = ERR_NOMEM;
 		errlist_add(errs, ERR_NOMEM, NULL, 0, 0, "out of memory");
 		goto out;
@@ -873,7 +958,12 @@ int manifest_load_texts(struct project **out, const char *const *names, const ch
 			errlist_push(errs, &e);
 	}
 	for (i = 0; i < n; i++) {
-		rc = load_file(&c, &st, trees[i]);
+		c.trees[i].name = p->files.v[i];
+		c.trees[i].root = trees[i];
+	}
+	c.ntrees = c.nmanifests = n;
+	for (i = 0; i < n; i++) {
+		rc = load_file(&c, &st, trees[i], i);
 		if (rc)
 			goto out;
 	}
@@ -897,6 +987,7 @@ int manifest_load_texts(struct project **out, const char *const *names, const ch
 		goto out;
 	}
 	sort_project(p);
+	manifest_files_finish(&c);
 	manifest_check(&c);
 	rc = c.fatal;
 out:
@@ -910,6 +1001,12 @@ out:
 	if (warns)
 		errlist_sort(warns);
 	refs_free(&c);
+	for (i = c.nmanifests; i < c.ntrees; i++) {
+		mnode_free(c.trees[i].root);
+		free(c.trees[i].name);
+	}
+	free(c.trees);
+	kvv_free(&c.disabled);
 	for (i = 0; trees && i < n; i++)
 		mnode_free(trees[i]);
 	free(trees);

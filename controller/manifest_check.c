@@ -48,8 +48,80 @@ static size_t service_index(const struct project *p, const char *name)
 	return (size_t)-1;
 }
 
+static const struct project_file *file_find(const struct project_file *v, size_t n,
+                                            const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return &v[i];
+	return NULL;
+}
+
+/* Copy what the spec needs of a top-level config or secret into the service's reference. */
+static void fill_file_ref(struct manifest_ctx *c, const struct manifest_ref *r)
+{
+	bool secret = r->kind == MANIFEST_REF_SECRET;
+	const struct project_file *f = secret ? file_find(c->p->secrets, c->p->nsecrets, r->name)
+	                                      : file_find(c->p->configs, c->p->nconfigs, r->name);
+	size_t si = service_index(c->p, r->service), i;
+	struct service *s;
+
+	if (!f) {
+		ref_error(c, r, "%s '%s' is not declared under top-level %s",
+		          secret ? "secret" : "config", r->name, secret ? "secrets" : "configs");
+		return;
+	}
+	if (si == (size_t)-1)
+		return;
+	s = &c->p->services[si];
+	for (i = 0; i < (secret ? s->nsecrets : s->nconfigs); i++) {
+		struct svc_file_ref *ref = secret ? &s->secrets[i] : &s->configs[i];
+
+		if (strcmp(ref->source, r->name))
+			continue;
+		memcpy(ref->content_hash, f->content_hash, sizeof(ref->content_hash));
+		if (f->file && !f->content && !ref->host_file &&
+		    !(ref->host_file = strdup(f->file)))
+			manifest_nomem(c);
+	}
+}
+
+/* links: the alias goes on the linked service's side of every network both share. */
+static void add_link_alias(struct manifest_ctx *c, const struct manifest_ref *r)
+{
+	size_t si = service_index(c->p, r->service), ti = service_index(c->p, r->name), i, j, k;
+	struct service *s, *t;
+	bool shared = false, have;
+
+	if (si == (size_t)-1 || ti == (size_t)-1 || si == ti)
+		return; /* reported with the dependency */
+	s = &c->p->services[si];
+	t = &c->p->services[ti];
+	for (i = 0; i < s->nnetworks; i++) {
+		for (j = 0; j < t->nnetworks; j++) {
+			if (strcmp(s->networks[i].name, t->networks[j].name))
+				continue;
+			shared = true;
+			if (!strcmp(r->alias, t->name))
+				continue;
+			for (k = 0, have = false; k < t->networks[j].aliases.n; k++)
+				have = have || !strcmp(t->networks[j].aliases.v[k], r->alias);
+			if (!have && strv_push(&t->networks[j].aliases, r->alias)) {
+				manifest_nomem(c);
+				return;
+			}
+			strv_sort(&t->networks[j].aliases);
+		}
+	}
+	if (!shared)
+		ref_error(c, r, "service '%s' shares no network with '%s'", r->name, r->service);
+}
+
 static void check_refs(struct manifest_ctx *c)
 {
+	const char *profiles;
 	size_t i;
 
 	for (i = 0; i < c->nrefs; i++) {
@@ -57,8 +129,20 @@ static void check_refs(struct manifest_ctx *c)
 
 		if (r->kind == MANIFEST_REF_DEP && !strcmp(r->name, r->service))
 			ref_error(c, r, "service '%s' depends on itself", r->service);
+		else if (r->kind == MANIFEST_REF_DEP &&
+		         service_index(c->p, r->name) == (size_t)-1 &&
+		         (profiles = kvv_get(&c->disabled, r->name)))
+			ref_error(
+			        c, r,
+			        "service '%s' is not enabled: it needs profile %s (apply --profile "
+			        "NAME)",
+			        r->name, profiles);
 		else if (r->kind == MANIFEST_REF_DEP && service_index(c->p, r->name) == (size_t)-1)
 			ref_error(c, r, "unknown service '%s'", r->name);
+		else if (r->kind == MANIFEST_REF_CONFIG || r->kind == MANIFEST_REF_SECRET)
+			fill_file_ref(c, r);
+		else if (r->kind == MANIFEST_REF_LINK)
+			add_link_alias(c, r);
 		else if (r->kind == MANIFEST_REF_NETWORK && !model_network_find(c->p, r->name))
 			ref_error(c, r, "network '%s' is not declared under top-level networks",
 			          r->name);
@@ -230,11 +314,35 @@ static int net_cmp(const void *a, const void *b)
 	return strcmp(((const struct svc_network *)a)->name, ((const struct svc_network *)b)->name);
 }
 
+/* Two services cannot have one container_name. */
+static void check_container_names(struct manifest_ctx *c)
+{
+	const struct project *p = c->p;
+	size_t i, j;
+
+	for (i = 0; i < p->nservices; i++) {
+		const struct service *s = &p->services[i];
+
+		for (j = 0; s->container_name && j < i; j++) {
+			const struct service *o = &p->services[j];
+
+			if (!o->container_name || strcmp(o->container_name, s->container_name))
+				continue;
+			errlist_add(
+			        c->errs, ERR_INVALID, s->loc.file, s->loc.line, s->loc.col,
+			        "services.%s.container_name: '%s' is already the container name "
+			        "of service '%s'",
+			        s->name, s->container_name, o->name);
+		}
+	}
+}
+
 void manifest_check(struct manifest_ctx *c)
 {
 	size_t i;
 
 	check_refs(c);
+	check_container_names(c);
 	check_cycles(c);
 	check_ports(c);
 	for (i = 0; i < c->p->nservices; i++) {

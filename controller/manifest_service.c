@@ -14,24 +14,56 @@
 #include "deployctl/buf.h"
 #include "deployctl/manifest_internal.h"
 
-typedef int (*key_fn)(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                      const char *path);
-
-/* Compose keys that deployctl does not handle yet (a clearer message than "unknown"). */
-/* clang-format off */
-static const char *const unsupported_keys[] = {
-	"annotations", "attach", "blkio_config", "cgroup", "cgroup_parent", "configs",
-	"container_name", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota", "cpu_rt_period",
-	"cpu_rt_runtime", "cpu_shares", "cpus", "cpuset", "credential_spec", "develop",
-	"device_cgroup_rules", "devices", "dns", "dns_opt", "dns_search", "domainname", "expose",
-	"extends", "external_links", "gpus", "group_add", "ipc", "isolation", "label_file", "links",
-	"mac_address", "mem_limit", "mem_reservation", "mem_swappiness", "memswap_limit", "models",
-	"network_mode", "oom_kill_disable", "oom_score_adj", "pid", "pids_limit", "platform",
-	"post_start", "pre_stop", "privileged", "profiles", "provider", "pull_policy", "runtime",
-	"scale", "secrets", "security_opt", "shm_size", "stdin_open", "storage_opt", "sysctls",
-	"tty", "ulimits", "use_api_socket", "userns_mode", "uts", "volumes_from",
+/*
+ * Compose service keys deployctl refuses, each with the reason (the table in
+ * docs/compose-keys.md says the same).
+ */
+static const struct {
+	const char *key;
+	const char *why;
+} refused_keys[] = {
+	{ "annotations",
+	  "container annotations need Docker Engine API 1.43; this engine speaks 1.41" },
+	{ "blkio_config", "not supported yet: block I/O weights and limits" },
+	{ "cgroup", "not supported yet: cgroup namespace mode" },
+	{ "cgroup_parent", "not supported yet: cgroup parent" },
+	{ "cpu_count", "Windows containers only" },
+	{ "cpu_percent", "Windows containers only" },
+	{ "cpu_period", "not supported yet: use cpus" },
+	{ "cpu_quota", "not supported yet: use cpus" },
+	{ "cpu_rt_period", "not supported yet: real-time scheduling" },
+	{ "cpu_rt_runtime", "not supported yet: real-time scheduling" },
+	{ "cpuset", "not supported yet: CPU pinning" },
+	{ "credential_spec", "Windows containers only" },
+	{ "develop", "compose watch is a development feature, not for a production host" },
+	{ "device_cgroup_rules", "not supported yet: use devices" },
+	{ "gpus",
+	  "not supported: GPU device requests need a vendor runtime deployctl does not manage" },
+	{ "isolation", "Windows containers only" },
+	{ "label_file", "not supported yet: use labels" },
+	{ "mem_swappiness", "not supported yet: swap tuning" },
+	{ "memswap_limit", "not supported yet: swap limits" },
+	{ "models", "AI model runner services are not supported" },
+	{ "oom_kill_disable",
+	  "not supported: a container that cannot be OOM-killed endangers the host" },
+	{ "post_start", "lifecycle hooks are not supported" },
+	{ "pre_stop", "lifecycle hooks are not supported" },
+	{ "provider", "provider services are not supported" },
+	{ "runtime", "not supported: deployctl runs containers with the daemon's default runtime" },
+	{ "scale", "use deploy.replicas" },
+	{ "use_api_socket",
+	  "not supported: it hands the container the Docker socket and credentials" },
+	{ "userns_mode", "not supported yet: user namespace mode" },
+	{ "uts", "not supported yet: UTS namespace mode" },
 };
-/* clang-format on */
+
+/* Compose service keys deployctl reads but ignores, each with the reason. */
+static const struct {
+	const char *key;
+	const char *why;
+} ignored_keys[] = {
+	{ "attach", "ignored: deployctl does not attach to container logs" },
+};
 
 int manifest_set_string(struct manifest_ctx *c, char **dst, const struct mnode *v, const char *path)
 {
@@ -296,14 +328,17 @@ static int key_logging(struct manifest_ctx *c, struct service *s, const struct m
 
 /* ---- depends_on ---- */
 
-static int dep_add(struct manifest_ctx *c, struct service *s, const struct mnode *at,
-                   const char *path, const char *name, enum dep_condition cond, bool required)
+int manifest_dep_add(struct manifest_ctx *c, struct service *s, const struct mnode *at,
+                     const char *path, const char *name, enum dep_condition cond, bool required,
+                     bool implicit)
 {
 	struct svc_dep *nd;
 	size_t i;
 
 	for (i = 0; i < s->ndeps; i++) {
 		if (!strcmp(s->deps[i].service, name)) {
+			if (implicit)
+				return 0;
 			manifest_error(c, at, path, "service '%s' listed twice", name);
 			return ERR_INVALID;
 		}
@@ -383,8 +418,8 @@ static int key_depends_on(struct manifest_ctx *c, struct service *s, const struc
 			manifest_path_key(ipath, sizeof(ipath), path, v->keys[i]->value);
 			r = dep_long(c, v->items[i], ipath, &cond, &required);
 			if (!r)
-				r = dep_add(c, s, v->keys[i], ipath, v->keys[i]->value, cond,
-				            required);
+				r = manifest_dep_add(c, s, v->keys[i], ipath, v->keys[i]->value,
+				                     cond, required, false);
 			if (r == ERR_NOMEM)
 				return r;
 			rc = rc ? rc : r;
@@ -394,7 +429,8 @@ static int key_depends_on(struct manifest_ctx *c, struct service *s, const struc
 			manifest_path_index(ipath, sizeof(ipath), path, i);
 			r = manifest_string(c, &name, v->items[i], ipath);
 			if (!r)
-				r = dep_add(c, s, v->items[i], ipath, name, DEP_STARTED, true);
+				r = manifest_dep_add(c, s, v->items[i], ipath, name, DEP_STARTED,
+				                     true, false);
 			free(name);
 			name = NULL;
 			if (r == ERR_NOMEM)
@@ -501,8 +537,7 @@ static int key_healthcheck(struct manifest_ctx *c, struct service *s, const stru
 
 /* ---- deploy ---- */
 
-/* "0.5", "2", 1.25 -> nano CPUs. */
-static int parse_cpus(int64_t *out, const char *s)
+int manifest_parse_cpus(int64_t *out, const char *s)
 {
 	int64_t whole = 0, frac = 0, scale = 100000000;
 	const char *p = s;
@@ -528,10 +563,33 @@ static int parse_cpus(int64_t *out, const char *s)
 	return 0;
 }
 
+/* A pids limit: -1 (unlimited) or a positive number. */
+static int int_in(struct manifest_ctx *c, int64_t *out, const struct mnode *v, const char *path)
+{
+	char *str = NULL, *end, q[80];
+	long long x;
+	int rc = manifest_string(c, &str, v, path);
+
+	if (rc)
+		return rc;
+	x = strtoll(str, &end, 10);
+	if (!*str || *end || x < -1 || isspace((unsigned char)*str)) {
+		manifest_error(c, v, path, "expected -1 or a positive integer, got \"%s\"",
+		               manifest_quote(q, sizeof(q), v));
+		rc = ERR_INVALID;
+	} else {
+		*out = x;
+	}
+	free(str);
+	return rc;
+}
+
+/* deploy.resources.limits (reserve false) or .reservations (reserve true). */
 static int deploy_limits(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                         const char *path)
+                         const char *path, bool reserve)
 {
 	char kpath[MANIFEST_PATH_MAX], q[80], *str = NULL;
+	int64_t n = 0;
 	size_t i;
 	int rc = 0, r;
 
@@ -544,20 +602,46 @@ static int deploy_limits(struct manifest_ctx *c, struct service *s, const struct
 		manifest_path_key(kpath, sizeof(kpath), path, k);
 		if (!strcmp(k, "cpus")) {
 			r = manifest_string(c, &str, x, kpath);
-			if (!r && parse_cpus(&s->nano_cpus, str)) {
+			if (!r && manifest_parse_cpus(&n, str)) {
 				manifest_error(c, x, kpath, "invalid number of CPUs \"%s\"",
 				               manifest_quote(q, sizeof(q), x));
 				r = ERR_INVALID;
+			} else if (!r && !reserve && s->nano_cpus && s->nano_cpus != n) {
+				manifest_error(c, x, kpath, "differs from cpus");
+				r = ERR_INVALID;
+			} else if (!r && reserve) {
+				manifest_error(c, v->keys[i], kpath,
+				               "not supported: Docker reserves CPUs only in Swarm; "
+				               "use cpu_shares");
+				r = ERR_INVALID;
+			} else if (!r) {
+				s->nano_cpus = n;
 			}
 		} else if (!strcmp(k, "memory")) {
+			int64_t *dst = reserve ? &s->mem_reservation : &s->memory_bytes;
+
 			r = manifest_string(c, &str, x, kpath);
-			if (!r && manifest_parse_bytes(&s->memory_bytes, str)) {
+			if (!r && manifest_parse_bytes(&n, str)) {
 				manifest_error(c, x, kpath, "invalid size \"%s\"",
 				               manifest_quote(q, sizeof(q), x));
 				r = ERR_INVALID;
+			} else if (!r && *dst && *dst != n) {
+				manifest_error(c, x, kpath, "differs from %s",
+				               reserve ? "mem_reservation" : "mem_limit");
+				r = ERR_INVALID;
+			} else if (!r) {
+				*dst = n;
 			}
-		} else if (!strcmp(k, "pids") || !strcmp(k, "devices")) {
-			manifest_error(c, v->keys[i], kpath, "not supported yet");
+		} else if (!strcmp(k, "pids") && !reserve) {
+			r = int_in(c, &s->pids_limit, x, kpath);
+		} else if (!strcmp(k, "devices") || !strcmp(k, "generic_resources") ||
+		           !strcmp(k, "pids")) {
+			manifest_error(
+			        c, v->keys[i], kpath, "not supported: %s",
+			        !strcmp(k, "pids")
+			                ? "use deploy.resources.limits.pids"
+			                : "device and GPU reservations need a vendor runtime deployctl "
+			                  "does not manage");
 			r = ERR_INVALID;
 		} else {
 			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
@@ -605,11 +689,9 @@ static int key_deploy(struct manifest_ctx *c, struct service *s, const struct mn
 				int r2;
 
 				manifest_path_key(rpath, sizeof(rpath), kpath, rk);
-				if (!strcmp(rk, "limits")) {
-					r2 = deploy_limits(c, s, x->items[j], rpath);
-				} else if (!strcmp(rk, "reservations")) {
-					manifest_error(c, x->keys[j], rpath, "not supported yet");
-					r2 = ERR_INVALID;
+				if (!strcmp(rk, "limits") || !strcmp(rk, "reservations")) {
+					r2 = deploy_limits(c, s, x->items[j], rpath,
+					                   !strcmp(rk, "reservations"));
 				} else {
 					manifest_error(c, x->keys[j], kpath, "unknown key '%s'",
 					               rk);
@@ -619,10 +701,22 @@ static int key_deploy(struct manifest_ctx *c, struct service *s, const struct mn
 			}
 		} else if (!strcmp(k, "resources")) {
 			r = ERR_INVALID;
-		} else if (!strcmp(k, "update_config") || !strcmp(k, "rollback_config") ||
-		           !strcmp(k, "restart_policy") || !strcmp(k, "placement") ||
-		           !strcmp(k, "endpoint_mode") || !strcmp(k, "labels")) {
-			manifest_error(c, v->keys[i], kpath, "not supported yet");
+		} else if (!strcmp(k, "placement") || !strcmp(k, "endpoint_mode")) {
+			manifest_error(
+			        c, v->keys[i], kpath,
+			        "not supported: a Swarm feature; deployctl runs on one host");
+			r = ERR_INVALID;
+		} else if (!strcmp(k, "update_config") || !strcmp(k, "rollback_config")) {
+			manifest_error(c, v->keys[i], kpath,
+			               "not supported: use x-deployctl: {rollout: ...} for how a "
+			               "service is replaced");
+			r = ERR_INVALID;
+		} else if (!strcmp(k, "restart_policy")) {
+			manifest_error(c, v->keys[i], kpath, "not supported: use restart:");
+			r = ERR_INVALID;
+		} else if (!strcmp(k, "labels")) {
+			manifest_error(c, v->keys[i], kpath,
+			               "not supported: Swarm service labels; use labels:");
 			r = ERR_INVALID;
 		} else {
 			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
@@ -643,16 +737,6 @@ static int key_noop(struct manifest_ctx *c, struct service *s, const struct mnod
 	(void)v;
 	(void)path;
 	return 0;
-}
-
-static int key_build(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                     const char *path)
-{
-	(void)s;
-	manifest_error(c, v, path,
-	               "not supported: images are built by CI, deployctl deploys an "
-	               "image");
-	return ERR_INVALID;
 }
 
 /* Read one env file (path relative to the manifest's directory) into env. */
@@ -870,9 +954,9 @@ static int environment(struct manifest_ctx *c, struct kvv *env, const struct mno
 
 static const struct {
 	const char *key;
-	key_fn fn;
+	manifest_key_fn fn;
 } service_keys[] = {
-	{ "build", key_build },
+	{ "build", key_noop }, /* checked in manifest_service_finish */
 	{ "cap_add", key_cap_add },
 	{ "cap_drop", key_cap_drop },
 	{ "command", key_command },
@@ -881,6 +965,7 @@ static const struct {
 	{ "entrypoint", key_entrypoint },
 	{ "env_file", key_noop },    /* read after the loop: env_file, then environment */
 	{ "environment", key_noop }, /* idem */
+	{ "extends", key_noop },     /* resolved before (manifest_extends.c) */
 	{ "extra_hosts", key_extra_hosts },
 	{ "healthcheck", key_healthcheck },
 	{ "hostname", key_hostname },
@@ -900,24 +985,34 @@ static const struct {
 	{ "working_dir", key_working_dir },
 };
 
-static key_fn find_key(const char *key)
+static manifest_key_fn find_key(const char *key)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(service_keys) / sizeof(service_keys[0]); i++)
 		if (!strcmp(service_keys[i].key, key))
 			return service_keys[i].fn;
-	return NULL;
+	return manifest_host_key(key);
 }
 
-static bool unsupported(const char *key)
+static const char *refused(const char *key)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(unsupported_keys) / sizeof(unsupported_keys[0]); i++)
-		if (!strcmp(unsupported_keys[i], key))
-			return true;
-	return false;
+	for (i = 0; i < sizeof(refused_keys) / sizeof(refused_keys[0]); i++)
+		if (!strcmp(refused_keys[i].key, key))
+			return refused_keys[i].why;
+	return NULL;
+}
+
+static const char *ignored(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ignored_keys) / sizeof(ignored_keys[0]); i++)
+		if (!strcmp(ignored_keys[i].key, key))
+			return ignored_keys[i].why;
+	return NULL;
 }
 
 int manifest_service_build(struct manifest_ctx *c, struct service *s, const struct mnode *key,
@@ -926,6 +1021,7 @@ int manifest_service_build(struct manifest_ctx *c, struct service *s, const stru
 	char spath[MANIFEST_PATH_MAX], kpath[MANIFEST_PATH_MAX];
 	const struct mnode *x;
 	struct svc_network *net;
+	const char *why;
 	size_t i;
 	int rc = 0;
 
@@ -937,7 +1033,7 @@ int manifest_service_build(struct manifest_ctx *c, struct service *s, const stru
 		return ERR_INVALID;
 	for (i = 0; i < val->n; i++) {
 		const char *k = val->keys[i]->value;
-		key_fn fn = find_key(k);
+		manifest_key_fn fn = find_key(k);
 
 		manifest_path_key(kpath, sizeof(kpath), spath, k);
 		if (fn) {
@@ -946,16 +1042,16 @@ int manifest_service_build(struct manifest_ctx *c, struct service *s, const stru
 			if (!strcmp(k, "x-deployctl") && !mnode_is_null(val->items[i]))
 				manifest_expect(c, val->items[i], MNODE_MAP, kpath);
 			rc = 0;
-		} else if (unsupported(k)) {
-			manifest_error(c, val->keys[i], spath, "unsupported key '%s'", k);
+		} else if ((why = refused(k))) {
+			manifest_error(c, val->keys[i], kpath, "%s", why);
+		} else if ((why = ignored(k))) {
+			manifest_warn(c, val->keys[i], kpath, "%s", why);
 		} else {
 			manifest_error(c, val->keys[i], spath, "unknown key '%s'", k);
 		}
 		if (rc == ERR_NOMEM)
 			return rc;
 	}
-	if (!mnode_get(val, "image"))
-		manifest_error(c, key, spath, "missing required key 'image'");
 	if ((x = mnode_get(val, "env_file")) && !mnode_is_null(x)) {
 		rc = env_files(c, &s->env, x,
 		               manifest_path_key(kpath, sizeof(kpath), spath, "env_file"));
@@ -968,7 +1064,10 @@ int manifest_service_build(struct manifest_ctx *c, struct service *s, const stru
 		if (rc == ERR_NOMEM)
 			return rc;
 	}
-	if (!s->nnetworks) {
+	rc = manifest_service_finish(c, s, key, val, spath);
+	if (rc == ERR_NOMEM)
+		return rc;
+	if (!s->nnetworks && !s->network_mode) {
 		/* No networks: (or an empty one) joins the implicit "default". */
 		x = mnode_get(val, "networks");
 		rc = manifest_network_add(c, s, x ? x : key, spath, "default", &net);

@@ -122,6 +122,35 @@ const char *kvv_get(const struct kvv *k, const char *key)
 	return found ? k->v[i].value : NULL;
 }
 
+static void model_file_refs_free(struct svc_file_ref *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].source);
+		free(v[i].target);
+		free(v[i].uid);
+		free(v[i].gid);
+		free(v[i].host_file);
+	}
+	free(v);
+}
+
+static void model_files_free(struct project_file *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].file);
+		free(v[i].environment);
+		if (v[i].content)
+			memset(v[i].content, 0, v[i].content_len);
+		free(v[i].content);
+	}
+	free(v);
+}
+
 void model_service_release(struct service *s)
 {
 	size_t i;
@@ -163,6 +192,32 @@ void model_service_release(struct service *s)
 	free(s->stop_signal);
 	free(s->logging.driver);
 	kvv_free(&s->logging.options);
+	model_file_refs_free(s->configs, s->nconfigs);
+	model_file_refs_free(s->secrets, s->nsecrets);
+	free(s->pull_policy);
+	free(s->container_name);
+	free(s->platform);
+	free(s->network_mode);
+	strv_free(&s->expose);
+	kvv_free(&s->sysctls);
+	for (i = 0; i < s->nulimits; i++)
+		free(s->ulimits[i].name);
+	free(s->ulimits);
+	strv_free(&s->security_opt);
+	free(s->pid);
+	free(s->ipc);
+	strv_free(&s->devices);
+	strv_free(&s->dns);
+	strv_free(&s->dns_search);
+	strv_free(&s->dns_opt);
+	strv_free(&s->group_add);
+	free(s->domainname);
+	free(s->mac_address);
+	kvv_free(&s->storage_opt);
+	strv_free(&s->volumes_from);
+	strv_free(&s->links);
+	strv_free(&s->external_links);
+	strv_free(&s->profiles);
 	memset(s, 0, sizeof(*s));
 	s->stop_grace_ns = -1;
 	s->replicas = 1;
@@ -191,6 +246,15 @@ void model_project_release(struct project *p)
 	}
 	free(p->volumes);
 	strv_free(&p->secret_keys);
+	model_files_free(p->configs, p->nconfigs);
+	model_files_free(p->secrets, p->nsecrets);
+	for (i = 0; i < p->nenv_rules; i++) {
+		free(p->env_rules[i].key);
+		free(p->env_rules[i].pattern);
+		strv_free(&p->env_rules[i].url_schemes);
+		strv_free(&p->env_rules[i].one_of);
+	}
+	free(p->env_rules);
 	strv_free(&p->files);
 	memset(p, 0, sizeof(*p));
 }
@@ -263,8 +327,13 @@ char *model_volume_docker_name(const struct project *p, const char *key)
 
 char *model_container_name(const struct project *p, const char *service, unsigned replica)
 {
+	const struct service *svc = model_service_find(p, service);
 	size_t n = strlen(p->name) + strlen(service) + 16;
-	char *s = malloc(n);
+	char *s;
+
+	if (svc && svc->container_name)
+		return strdup(svc->container_name);
+	s = malloc(n);
 
 	if (s)
 		snprintf(s, n, "%s-%s-%u", p->name, service, replica);

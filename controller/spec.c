@@ -3,6 +3,10 @@
  * compact, every field present so the hash does not depend on how the
  * manifest was written), its sha256, the redacted form for storage and
  * display, and the parser back to struct service for release snapshots.
+ * Keys added after the first release (container_name, network_mode,
+ * sysctls, ulimits, configs, secrets, ...) are present only when set, so a
+ * container created before they existed keeps its hash; configs and
+ * secrets appear as content hashes, never content.
  */
 #include "deployctl/spec.h"
 
@@ -179,6 +183,112 @@ static json_t *health_to_json(const struct svc_health *h)
 	                 "start_period_ns", (json_int_t)h->start_period_ns, "retries", h->retries);
 }
 
+/* ---- keys added after the first release: present only when set ------- */
+
+static json_t *ulimits_to_json(const struct service *s)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < s->nulimits; i++) {
+		if (push(a, json_pack("{s:s, s:I, s:I}", "name", s->ulimits[i].name, "soft",
+		                      (json_int_t)s->ulimits[i].soft, "hard",
+		                      (json_int_t)s->ulimits[i].hard)) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/*
+ * Configs and secrets by content hash: content is never in a spec. With
+ * redact (secrets), even the hash is cut to a fingerprint of itself, so a
+ * stored spec gives nothing to test guesses of a short secret against.
+ */
+static json_t *file_refs_to_json(const struct svc_file_ref *v, size_t n, bool redact)
+{
+	char fp[HASH_FINGERPRINT_SIZE];
+	json_t *a = json_array(), *o;
+	const char *h;
+	size_t i;
+
+	for (i = 0; a && i < n; i++) {
+		h = v[i].content_hash;
+		if (redact && !is_fingerprint(h)) {
+			hash_fingerprint(fp, h);
+			h = fp;
+		}
+		o = json_pack("{s:s, s:s, s:o, s:o, s:I, s:s}", "source", v[i].source, "target",
+		              v[i].target, "uid", str_or_null(v[i].uid), "gid",
+		              str_or_null(v[i].gid), "mode", (json_int_t)v[i].mode, "content_hash",
+		              h);
+		if (o && v[i].host_file &&
+		    json_object_set_new(o, "host_file", json_string(v[i].host_file)) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
+		if (push(a, o) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/*
+ * Set key only when the value differs from the default, so a container
+ * created before these keys existed keeps its hash. Takes v. false: no memory.
+ */
+static bool set_if(json_t *o, const char *key, json_t *v, bool set)
+{
+	if (!set) {
+		json_decref(v);
+		return true;
+	}
+	return v && json_object_set_new(o, key, v) == 0;
+}
+
+static bool extra_to_json(json_t *o, const struct service *s, bool redact)
+{
+	bool ok = true;
+
+	ok = ok && set_if(o, "container_name", str_or_null(s->container_name), s->container_name);
+	ok = ok && set_if(o, "platform", str_or_null(s->platform), s->platform);
+	ok = ok && set_if(o, "network_mode", str_or_null(s->network_mode), s->network_mode);
+	ok = ok && set_if(o, "expose", strv_to_json(&s->expose), s->expose.n);
+	ok = ok && set_if(o, "sysctls", kvv_to_json(&s->sysctls), s->sysctls.n);
+	ok = ok && set_if(o, "stdin_open", json_true(), s->stdin_open);
+	ok = ok && set_if(o, "tty", json_true(), s->tty);
+	ok = ok && set_if(o, "privileged", json_true(), s->privileged);
+	ok = ok && set_if(o, "ulimits", ulimits_to_json(s), s->nulimits);
+	ok = ok && set_if(o, "security_opt", strv_to_json(&s->security_opt), s->security_opt.n);
+	ok = ok && set_if(o, "pid", str_or_null(s->pid), s->pid);
+	ok = ok && set_if(o, "ipc", str_or_null(s->ipc), s->ipc);
+	ok = ok && set_if(o, "devices", strv_to_json(&s->devices), s->devices.n);
+	ok = ok && set_if(o, "dns", strv_to_json(&s->dns), s->dns.n);
+	ok = ok && set_if(o, "dns_search", strv_to_json(&s->dns_search), s->dns_search.n);
+	ok = ok && set_if(o, "dns_opt", strv_to_json(&s->dns_opt), s->dns_opt.n);
+	ok = ok && set_if(o, "shm_size", json_integer(s->shm_size), s->shm_size);
+	ok = ok &&
+	     set_if(o, "mem_reservation", json_integer(s->mem_reservation), s->mem_reservation);
+	ok = ok && set_if(o, "cpu_shares", json_integer(s->cpu_shares), s->cpu_shares);
+	ok = ok && set_if(o, "group_add", strv_to_json(&s->group_add), s->group_add.n);
+	ok = ok && set_if(o, "domainname", str_or_null(s->domainname), s->domainname);
+	ok = ok && set_if(o, "mac_address", str_or_null(s->mac_address), s->mac_address);
+	ok = ok && set_if(o, "oom_score_adj", json_integer(s->oom_score_adj), s->oom_score_adj);
+	ok = ok && set_if(o, "pids_limit", json_integer(s->pids_limit), s->pids_limit);
+	ok = ok && set_if(o, "storage_opt", kvv_to_json(&s->storage_opt), s->storage_opt.n);
+	ok = ok && set_if(o, "volumes_from", strv_to_json(&s->volumes_from), s->volumes_from.n);
+	ok = ok &&
+	     set_if(o, "external_links", strv_to_json(&s->external_links), s->external_links.n);
+	ok = ok &&
+	     set_if(o, "configs", file_refs_to_json(s->configs, s->nconfigs, false), s->nconfigs);
+	ok = ok &&
+	     set_if(o, "secrets", file_refs_to_json(s->secrets, s->nsecrets, redact), s->nsecrets);
+	return ok;
+}
+
 static json_t *spec_to_json(const struct project *p, const struct service *s, bool redact)
 {
 	json_t *o = json_object();
@@ -225,7 +335,7 @@ static json_t *spec_to_json(const struct project *p, const struct service *s, bo
 		else if (json_object_set_new(o, f[i].key, f[i].value) < 0)
 			ok = false;
 	}
-	if (!ok) {
+	if (!ok || !extra_to_json(o, s, redact)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -502,6 +612,118 @@ static int parse_health(struct svc_health *h, json_t *root, struct err *err)
 	return rc;
 }
 
+static int parse_ulimits(struct service *s, json_t *root, struct err *err)
+{
+	json_t *a, *e;
+	size_t n, i;
+	char field[64];
+	int rc;
+
+	rc = get_array(&a, &n, root, "ulimits", err);
+	if (rc < 0 || !n)
+		return rc;
+	s->ulimits = calloc(n, sizeof(*s->ulimits));
+	if (!s->ulimits)
+		return nomem(err);
+	json_array_foreach(a, i, e)
+	{
+		struct svc_ulimit *u = &s->ulimits[i];
+
+		s->nulimits++;
+		snprintf(field, sizeof(field), "ulimits[%zu]", i);
+		if ((rc = get_str(&u->name, e, "name", field, err)) < 0 ||
+		    (rc = get_int(&u->soft, e, "soft", -1, INT64_MAX, field, err)) < 0 ||
+		    (rc = get_int(&u->hard, e, "hard", -1, INT64_MAX, field, err)) < 0)
+			return rc;
+		if (!u->name)
+			return bad(err, field, "needs a name");
+	}
+	return 0;
+}
+
+static int parse_file_refs(struct svc_file_ref **out, size_t *nout, json_t *root, const char *key,
+                           struct err *err)
+{
+	json_t *a, *e;
+	size_t n, i;
+	char field[64];
+	const char *h;
+	int64_t mode;
+	int rc;
+
+	rc = get_array(&a, &n, root, key, err);
+	if (rc < 0 || !n)
+		return rc;
+	*out = calloc(n, sizeof(**out));
+	if (!*out)
+		return nomem(err);
+	json_array_foreach(a, i, e)
+	{
+		struct svc_file_ref *r = &(*out)[i];
+
+		(*nout)++;
+		snprintf(field, sizeof(field), "%s[%zu]", key, i);
+		mode = 0;
+		if ((rc = get_str(&r->source, e, "source", field, err)) < 0 ||
+		    (rc = get_str(&r->target, e, "target", field, err)) < 0 ||
+		    (rc = get_str(&r->uid, e, "uid", field, err)) < 0 ||
+		    (rc = get_str(&r->gid, e, "gid", field, err)) < 0 ||
+		    (rc = get_str(&r->host_file, e, "host_file", field, err)) < 0 ||
+		    (rc = get_int(&mode, e, "mode", 0, 0777, field, err)) < 0)
+			return rc;
+		r->mode = (unsigned)mode;
+		h = json_string_value(json_object_get(e, "content_hash"));
+		if (!r->source || !r->target || !h ||
+		    (strlen(h) != HASH_HEX_LEN && !is_fingerprint(h)))
+			return bad(err, field, "needs source, target and content_hash");
+		snprintf(r->content_hash, sizeof(r->content_hash), "%s", h);
+	}
+	return 0;
+}
+
+static int parse_extra(struct service *s, json_t *root, struct err *err)
+{
+	int64_t v = 0;
+	int rc;
+
+	if ((rc = get_str(&s->container_name, root, "container_name", "container_name", err)) < 0 ||
+	    (rc = get_str(&s->platform, root, "platform", "platform", err)) < 0 ||
+	    (rc = get_str(&s->network_mode, root, "network_mode", "network_mode", err)) < 0 ||
+	    (rc = get_strv(&s->expose, root, "expose", "expose", err)) < 0 ||
+	    (rc = get_kvv(&s->sysctls, root, "sysctls", "sysctls", err)) < 0 ||
+	    (rc = get_bool(&s->stdin_open, root, "stdin_open", "stdin_open", err)) < 0 ||
+	    (rc = get_bool(&s->tty, root, "tty", "tty", err)) < 0 ||
+	    (rc = get_bool(&s->privileged, root, "privileged", "privileged", err)) < 0 ||
+	    (rc = parse_ulimits(s, root, err)) < 0 ||
+	    (rc = get_strv(&s->security_opt, root, "security_opt", "security_opt", err)) < 0 ||
+	    (rc = get_str(&s->pid, root, "pid", "pid", err)) < 0 ||
+	    (rc = get_str(&s->ipc, root, "ipc", "ipc", err)) < 0 ||
+	    (rc = get_strv(&s->devices, root, "devices", "devices", err)) < 0 ||
+	    (rc = get_strv(&s->dns, root, "dns", "dns", err)) < 0 ||
+	    (rc = get_strv(&s->dns_search, root, "dns_search", "dns_search", err)) < 0 ||
+	    (rc = get_strv(&s->dns_opt, root, "dns_opt", "dns_opt", err)) < 0 ||
+	    (rc = get_int(&s->shm_size, root, "shm_size", 0, INT64_MAX, "shm_size", err)) < 0 ||
+	    (rc = get_int(&s->mem_reservation, root, "mem_reservation", 0, INT64_MAX,
+	                  "mem_reservation", err)) < 0 ||
+	    (rc = get_int(&s->cpu_shares, root, "cpu_shares", 0, INT64_MAX, "cpu_shares", err)) <
+	            0 ||
+	    (rc = get_strv(&s->group_add, root, "group_add", "group_add", err)) < 0 ||
+	    (rc = get_str(&s->domainname, root, "domainname", "domainname", err)) < 0 ||
+	    (rc = get_str(&s->mac_address, root, "mac_address", "mac_address", err)) < 0 ||
+	    (rc = get_int(&v, root, "oom_score_adj", -1000, 1000, "oom_score_adj", err)) < 0 ||
+	    (rc = get_int(&s->pids_limit, root, "pids_limit", -1, INT64_MAX, "pids_limit", err)) <
+	            0 ||
+	    (rc = get_kvv(&s->storage_opt, root, "storage_opt", "storage_opt", err)) < 0 ||
+	    (rc = get_strv(&s->volumes_from, root, "volumes_from", "volumes_from", err)) < 0 ||
+	    (rc = get_strv(&s->external_links, root, "external_links", "external_links", err)) <
+	            0 ||
+	    (rc = parse_file_refs(&s->configs, &s->nconfigs, root, "configs", err)) < 0 ||
+	    (rc = parse_file_refs(&s->secrets, &s->nsecrets, root, "secrets", err)) < 0)
+		return rc;
+	s->oom_score_adj = (int)v;
+	return 0;
+}
+
 static int parse_fields(struct service *s, json_t *root, struct err *err)
 {
 	json_t *log = json_object_get(root, "logging"), *cmd, *ep;
@@ -554,7 +776,7 @@ static int parse_fields(struct service *s, json_t *root, struct err *err)
 		    (rc = get_kvv(&s->logging.options, log, "options", "logging.options", err)) < 0)
 			return rc;
 	}
-	return 0;
+	return parse_extra(s, root, err);
 }
 
 int spec_parse(struct service *out, const char *json, struct err *err)

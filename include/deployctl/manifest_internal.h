@@ -30,6 +30,9 @@ enum manifest_ref_kind {
 	MANIFEST_REF_NETWORK, /* networks entry: name is the network key */
 	MANIFEST_REF_VOLUME,  /* named volume source: name is the volume key */
 	MANIFEST_REF_PORT,    /* ports entry: index is the first svc_port it produced */
+	MANIFEST_REF_LINK,    /* links entry: name is the linked service, alias its alias */
+	MANIFEST_REF_CONFIG,  /* configs entry: name is the top-level config */
+	MANIFEST_REF_SECRET,  /* secrets entry: name is the top-level secret */
 };
 
 struct manifest_ref {
@@ -40,6 +43,14 @@ struct manifest_ref {
 	struct loc loc;
 	size_t index; /* MANIFEST_REF_PORT: first port index; count in nports */
 	size_t nports;
+	char *alias; /* MANIFEST_REF_LINK: the alias; else NULL */
+};
+
+/* A manifest file's tree, or another file read for extends: {file: ...}. */
+struct manifest_tree {
+	char *name; /* borrowed (project files) or owned (extends files) */
+	struct mnode *root;
+	bool owned;
 };
 
 struct manifest_ctx {
@@ -51,6 +62,11 @@ struct manifest_ctx {
 	int fatal;             /* first failure that is not the input's fault (NOMEM, IO, GIT) */
 	struct manifest_ref *refs;
 	size_t nrefs;
+	const struct strv *profiles; /* active profiles; may be NULL */
+	struct kvv disabled;         /* services left out by profiles -> their profiles */
+	struct manifest_tree *trees; /* every manifest, then files read for extends */
+	size_t ntrees;
+	size_t nmanifests; /* trees[0..nmanifests) are the manifest files */
 };
 
 /* Add "<path>: <message>" at n's position (or at no position when n is NULL). */
@@ -143,6 +159,62 @@ int manifest_key_networks(struct manifest_ctx *c, struct service *s, const struc
  */
 int manifest_network_add(struct manifest_ctx *c, struct service *s, const struct mnode *at,
                          const char *path, const char *name, struct svc_network **out);
+
+/* One service key's reader: v is the value of services.<name>.<key> at path. */
+typedef int (*manifest_key_fn)(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                               const char *path);
+
+/*
+ * The reader of the host and runtime keys (manifest_service_host.c):
+ * container_name, network_mode, sysctls, ulimits, devices, dns, ... and
+ * configs/secrets references, or NULL when key is not one of them.
+ */
+manifest_key_fn manifest_host_key(const char *key);
+
+/*
+ * After every key of services.<name> (val) is read: cross-key checks
+ * (network_mode against networks and ports, container_name against
+ * replicas, build with or without image) and the implicit dependencies of
+ * links, volumes_from and service:NAME modes. 0 or ERR_NOMEM.
+ */
+int manifest_service_finish(struct manifest_ctx *c, struct service *s, const struct mnode *key,
+                            const struct mnode *val, const char *spath);
+
+/*
+ * Add a dependency of s on name. With implicit, an existing dependency on
+ * name is kept silently (links, volumes_from, network_mode service:NAME);
+ * otherwise a second one is an error. 0, ERR_INVALID or ERR_NOMEM.
+ */
+int manifest_dep_add(struct manifest_ctx *c, struct service *s, const struct mnode *at,
+                     const char *path, const char *name, enum dep_condition cond, bool required,
+                     bool implicit);
+
+/* "0.5", "2" -> nano CPUs (at most 4096 CPUs). 0 or -1. */
+int manifest_parse_cpus(int64_t *out, const char *s);
+
+/*
+ * Top-level configs:, secrets: (manifest_files.c) into c->p->configs and
+ * c->p->secrets, and x-deployctl.env rules into c->p->env_rules. Config
+ * files are read through c->src relative to the manifest's directory;
+ * secret files from the host (absolute paths only, hashed, not kept).
+ * Every problem is reported; 0 or ERR_NOMEM.
+ */
+int manifest_load_configs(struct manifest_ctx *c, const struct mnode *n);
+int manifest_load_secrets(struct manifest_ctx *c, const struct mnode *n);
+int manifest_load_env_rules(struct manifest_ctx *c, const struct mnode *n, const char *path);
+/* Sort configs, secrets and env rules, and refuse a name defined twice. */
+void manifest_files_finish(struct manifest_ctx *c);
+
+/*
+ * Resolve services.<name>.extends (manifest_extends.c): *out is a new tree
+ * (mnode_free()) of the service merged over its bases as Compose merges
+ * (mappings merge, sequences append, unique resources by key, commands
+ * override), or NULL when val has no extends:. tree is the index in
+ * c->trees of the file holding val. Problems (unknown base, cycle, bad
+ * file) are reported; returns 0, ERR_INVALID or ERR_NOMEM.
+ */
+int manifest_extends_resolve(struct manifest_ctx *c, struct mnode **out, size_t tree,
+                             const struct mnode *key, const struct mnode *val);
 
 /* Build s from the mapping val under services.<name> (key is the name's node). */
 int manifest_service_build(struct manifest_ctx *c, struct service *s, const struct mnode *key,

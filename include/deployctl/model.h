@@ -84,6 +84,16 @@ struct svc_logging {
 	struct kvv options;
 };
 
+enum rollout_order { ROLLOUT_AUTO = 0, ROLLOUT_START_FIRST, ROLLOUT_STOP_FIRST };
+
+/* x-deployctl.rollout: the top level is the default, a service's own wins. */
+struct svc_rollout {
+	int64_t timeout_ns;       /* 0: 60 s */
+	enum rollout_order order; /* AUTO: stop-first when a host port is published */
+	unsigned parallelism;     /* replicas replaced at once; 0: 1 */
+	int64_t settle_ns;        /* without a healthcheck, running this long is up; -1: 500 ms */
+};
+
 /* A config or secret a service mounts: service configs: / secrets: entries. */
 struct svc_file_ref {
 	char *source; /* key in project.configs / project.secrets */
@@ -91,6 +101,16 @@ struct svc_file_ref {
 	char *uid;    /* NULL: unset */
 	char *gid;
 	unsigned mode; /* 0: default (0444) */
+	/* Filled from the top-level entry once loaded, so a spec snapshot is complete: */
+	char content_hash[65]; /* sha256 hex of the content */
+	char *host_file;       /* file secrets: the host path bind-mounted; else NULL */
+};
+
+/* One ulimits: entry; soft == hard for the single-number form. */
+struct svc_ulimit {
+	char *name;
+	int64_t soft;
+	int64_t hard;
 };
 
 struct service {
@@ -139,6 +159,40 @@ struct service {
 	struct svc_file_ref *secrets;
 	size_t nsecrets;
 	char *pull_policy; /* "missing" (default when NULL), "always", "never" */
+
+	/* Compose keys of issue 5; all default to zero / NULL / empty ("not set"). */
+	char *container_name; /* fixed container name (then one replica only) */
+	char *platform;       /* "linux/amd64" */
+	char *network_mode;   /* "host", "none", "bridge", "service:NAME", "container:NAME";
+	                       * when set, networks is empty */
+	struct strv expose;   /* "80/tcp", ranges expanded, sorted, unique */
+	struct kvv sysctls;
+	bool stdin_open;
+	bool tty;
+	bool privileged;
+	struct svc_ulimit *ulimits; /* sorted by name */
+	size_t nulimits;
+	struct strv security_opt; /* as written */
+	char *pid;                /* "host", "service:NAME", "container:NAME" */
+	char *ipc;                /* "host", "private", "shareable", "service:NAME", ... */
+	struct strv devices;      /* "host:container:perms" (perms default "rwm") */
+	struct strv dns;
+	struct strv dns_search;
+	struct strv dns_opt;
+	int64_t shm_size;        /* bytes; 0: Docker's default */
+	int64_t mem_reservation; /* bytes; 0: none */
+	int64_t cpu_shares;      /* 0: Docker's default */
+	struct strv group_add;
+	char *domainname;
+	char *mac_address;
+	int oom_score_adj;  /* -1000..1000 */
+	int64_t pids_limit; /* 0: unset; -1: unlimited */
+	struct kvv storage_opt;
+	struct strv volumes_from;   /* "service:NAME[:ro|:rw]" or "container:NAME[:ro|:rw]" */
+	struct strv links;          /* "service:alias" as written ("svc" alone: "svc:svc") */
+	struct strv external_links; /* "container:alias" */
+	struct strv profiles;
+	struct svc_rollout rollout; /* x-deployctl.rollout (lead) */
 };
 
 struct project_network {
@@ -182,9 +236,9 @@ struct env_rule {
 	char *key;
 	struct loc loc;
 	bool required;
-	long min_length; /* -1: none */
-	long max_length; /* -1: none */
-	char *pattern;   /* POSIX extended regex, anchored by the writer; NULL: none */
+	long min_length;         /* -1: none */
+	long max_length;         /* -1: none */
+	char *pattern;           /* POSIX extended regex, anchored by the writer; NULL: none */
 	bool url;                /* value must be a URL */
 	struct strv url_schemes; /* allowed schemes when url; empty: any */
 	struct strv one_of;      /* allowed values; empty: any */
@@ -198,14 +252,14 @@ struct project {
 	size_t nnetworks;
 	struct project_volume *volumes; /* sorted */
 	size_t nvolumes;
-	struct strv secret_keys; /* x-deployctl.secrets: env keys that are secret */
+	struct strv secret_keys;      /* x-deployctl.secrets: env keys that are secret */
 	struct project_file *configs; /* sorted by name */
 	size_t nconfigs;
 	struct project_file *secrets; /* sorted by name */
 	size_t nsecrets;
 	struct env_rule *env_rules; /* x-deployctl.env, sorted by key */
 	size_t nenv_rules;
-	struct strv files;       /* manifest file names; struct loc points into these */
+	struct strv files; /* manifest file names; struct loc points into these */
 };
 
 void strv_free(struct strv *s);
@@ -232,7 +286,8 @@ const struct project_volume *model_volume_find(const struct project *p, const ch
 /*
  * Docker-side names, new strings (free()), NULL on allocation failure:
  * networks "<project>_<key>" (external: its name: or the key), volumes the
- * same, containers "<project>-<service>-<replica>" (replica from 1).
+ * same, containers "<project>-<service>-<replica>" (replica from 1), or the
+ * service's container_name when it has one (found by name in p).
  */
 char *model_network_docker_name(const struct project *p, const char *key);
 char *model_volume_docker_name(const struct project *p, const char *key);

@@ -2,10 +2,13 @@
  * test_manifest.c - manifest_load_texts() on in-memory documents: the model
  * fields it fills, and the key paths, positions and wording of its errors.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
+#include "deployctl/hash.h"
 #include "deployctl/manifest.h"
 
 /* An in-memory source: files[i] = { path, body }. */
@@ -58,6 +61,7 @@ static int mem_list(void *ctx, char ***out, size_t *n, const char *dir, struct e
 static const struct source mem_src = { NULL, "mem", mem_read, mem_list };
 
 struct run {
+	struct strv profiles; /* active --profile names */
 	struct project *p;
 	struct errlist errs, warns;
 	struct manifest_vars vars;
@@ -71,7 +75,8 @@ static void load2(struct run *r, const char *a, const char *b, const char *proje
 	const char *texts[] = { a, b };
 	struct manifest_opts opts = { .dir = "manifests",
 		                      .project_name = project,
-		                      .vars = &r->vars };
+		                      .vars = &r->vars,
+		                      .profiles = &r->profiles };
 
 	r->p = NULL;
 	errlist_init(&r->errs);
@@ -93,6 +98,7 @@ static void run_init(struct run *r)
 
 static void run_done(struct run *r)
 {
+	strv_free(&r->profiles);
 	model_project_free(r->p);
 	manifest_vars_release(&r->vars);
 }
@@ -400,7 +406,7 @@ static void test_manifest__error_paths(void)
 	         "    ports: [\"80800\", \"8080:80\"]\n"
 	         "    environment:\n"
 	         "      PASSWORD: [hunter2]\n"
-	         "    container_name: foo\n"
+	         "    runtime: runc\n"
 	         "    build: .\n"
 	         "    depends_on: [nope]\n"
 	         "  web:\n"
@@ -410,30 +416,29 @@ static void test_manifest__error_paths(void)
 	         "    networks: [back]\n");
 	CHECK_INT(r.rc, ERR_INVALID);
 	CHECK(r.p == NULL);
-	CHECK_INT(r.errs.n, 10);
+	CHECK_INT(r.errs.n, 9);
 	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
-	          "manifests/a.yml:3:3: services.api: missing required key 'image'");
-	CHECK_STR(errline(&r, 1, buf, sizeof(buf)),
 	          "manifests/a.yml:4:5: services.api: unknown key 'imagee'");
-	CHECK_STR(errline(&r, 2, buf, sizeof(buf)),
+	CHECK_STR(errline(&r, 1, buf, sizeof(buf)),
 	          "manifests/a.yml:5:13: services.api.ports[0]: invalid port \"80800\"");
-	CHECK_STR(errline(&r, 3, buf, sizeof(buf)),
+	CHECK_STR(errline(&r, 2, buf, sizeof(buf)),
 	          "manifests/a.yml:7:17: services.api.environment.PASSWORD: expected a string, "
 	          "number or boolean, got a sequence");
+	CHECK_STR(errline(&r, 3, buf, sizeof(buf)),
+	          "manifests/a.yml:8:5: services.api.runtime: not supported: deployctl runs "
+	          "containers with the daemon's default runtime");
 	CHECK_STR(errline(&r, 4, buf, sizeof(buf)),
-	          "manifests/a.yml:8:5: services.api: unsupported key 'container_name'");
+	          "manifests/a.yml:9:12: services.api.build: images are built by CI, not on the "
+	          "production host: add image: with the name CI pushes");
 	CHECK_STR(errline(&r, 5, buf, sizeof(buf)),
-	          "manifests/a.yml:9:12: services.api.build: not supported: images are built by "
-	          "CI, deployctl deploys an image");
-	CHECK_STR(errline(&r, 6, buf, sizeof(buf)),
 	          "manifests/a.yml:10:18: services.api.depends_on[0]: unknown service 'nope'");
-	CHECK_STR(errline(&r, 7, buf, sizeof(buf)),
+	CHECK_STR(errline(&r, 6, buf, sizeof(buf)),
 	          "manifests/a.yml:13:13: services.web.ports[0]: host port 8080/tcp is already "
 	          "published by services.api.ports[1]");
-	CHECK_STR(errline(&r, 8, buf, sizeof(buf)),
+	CHECK_STR(errline(&r, 7, buf, sizeof(buf)),
 	          "manifests/a.yml:14:24: services.web.stop_grace_period: invalid duration "
 	          "\"soon\"");
-	CHECK_STR(errline(&r, 9, buf, sizeof(buf)),
+	CHECK_STR(errline(&r, 8, buf, sizeof(buf)),
 	          "manifests/a.yml:15:16: services.web.networks[0]: network 'back' is not declared "
 	          "under top-level networks");
 	run_done(&r);
@@ -582,7 +587,7 @@ static void test_manifest__x_deployctl_and_top_level(void)
 	         "  secrets: [GOOD_NAME, \"bad-name\"]\n"
 	         "  env: {}\n"
 	         "  surprise: 1\n"
-	         "configs: {}\n"
+	         "models: {}\n"
 	         "x-anything: {ignored: true}\n"
 	         "services: {}\n");
 	CHECK_INT(r.rc, ERR_INVALID);
@@ -593,7 +598,7 @@ static void test_manifest__x_deployctl_and_top_level(void)
 	CHECK_STR(errline(&r, 1, buf, sizeof(buf)),
 	          "manifests/a.yml:5:3: x-deployctl: unknown key 'surprise'");
 	CHECK_STR(errline(&r, 2, buf, sizeof(buf)),
-	          "manifests/a.yml:6:1: configs: not supported by deployctl");
+	          "manifests/a.yml:6:1: models: not supported: AI model runner models");
 	run_done(&r);
 
 	/* An empty document and an empty project are fine. */
@@ -608,9 +613,196 @@ static void test_manifest__x_deployctl_and_top_level(void)
 	run_done(&r);
 }
 
+static void test_manifest__profiles(void)
+{
+	static const char *const doc = "name: shop\n"
+	                               "services:\n"
+	                               "  api:\n"
+	                               "    image: api\n"
+	                               "  debug:\n"
+	                               "    image: debug\n"
+	                               "    profiles: [debug, tools]\n";
+	struct run r;
+	char buf[1024];
+
+	/* No active profile: the service with profiles: is left out. */
+	run_init(&r);
+	load(&r, doc);
+	CHECK_INT(r.rc, 0);
+	CHECK_INT(r.p ? r.p->nservices : 0, 1);
+	run_done(&r);
+	/* One of its profiles active: it is loaded, profiles kept. */
+	run_init(&r);
+	strv_push(&r.profiles, "tools");
+	load(&r, doc);
+	CHECK_INT(r.rc, 0);
+	CHECK_INT(r.p ? r.p->nservices : 0, 2);
+	if (r.p && r.p->nservices == 2)
+		CHECK_STR(r.p->services[1].profiles.v[0], "debug");
+	run_done(&r);
+	/* depends_on a disabled service names the profile to enable. */
+	run_init(&r);
+	load(&r, "name: shop\n"
+	         "services:\n"
+	         "  api: {image: api, depends_on: [debug]}\n"
+	         "  debug: {image: debug, profiles: [debug]}\n");
+	CHECK_INT(r.rc, ERR_INVALID);
+	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
+	          "manifests/a.yml:3:34: services.api.depends_on[0]: service 'debug' is not "
+	          "enabled: it needs profile 'debug' (apply --profile NAME)");
+	run_done(&r);
+}
+
+static void test_manifest__secrets_and_configs(void)
+{
+	char path[] = "/tmp/test_manifest_secret.XXXXXX", doc[1024], want[65];
+	const struct project_file *f;
+	const struct service *s;
+	struct run r;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	CHECK_INT((int)write(fd, "top-secret\n", 11), 11);
+	close(fd);
+	snprintf(doc, sizeof(doc),
+	         "name: shop\n"
+	         "configs:\n"
+	         "  envfile: {file: app.env}\n"
+	         "  inline: {content: \"x=${MODE}\"}\n"
+	         "secrets:\n"
+	         "  tls: {file: %s}\n"
+	         "  token: {environment: TOKEN}\n"
+	         "services:\n"
+	         "  api:\n"
+	         "    image: api\n"
+	         "    configs: [envfile, {source: inline, target: /etc/inline}]\n"
+	         "    secrets: [tls, {source: token, target: tok}]\n",
+	         path);
+	run_init(&r);
+	kvv_set(&r.vars.vars, "MODE", "prod");
+	kvv_set(&r.vars.vars, "TOKEN", "t0k3n");
+	load(&r, doc);
+	dump_errs(&r);
+	CHECK_INT(r.rc, 0);
+	if (!r.p)
+		goto out;
+	CHECK_INT(r.p->nconfigs, 2);
+	CHECK_INT(r.p->nsecrets, 2);
+	f = &r.p->configs[0];
+	CHECK_STR(f->name, "envfile");
+	CHECK_STR(f->file, "manifests/app.env");
+	CHECK(f->content && !strncmp(f->content, "A=from-file", 11));
+	CHECK_STR(r.p->configs[1].content, "x=prod");
+	/* A file secret is hashed, never kept. */
+	f = &r.p->secrets[0];
+	hash_sha256_hex(want, "top-secret\n", 11);
+	CHECK_STR(f->content_hash, want);
+	CHECK(f->content == NULL);
+	CHECK_STR(f->file, path);
+	/* An environment secret keeps its value for files_materialize. */
+	f = &r.p->secrets[1];
+	CHECK_STR(f->content, "t0k3n");
+	hash_sha256_hex(want, "t0k3n", 5);
+	CHECK_STR(f->content_hash, want);
+	s = &r.p->services[0];
+	CHECK_INT(s->nconfigs, 2);
+	CHECK_STR(s->configs[0].target, "/envfile");
+	CHECK_STR(s->configs[0].content_hash, r.p->configs[0].content_hash);
+	CHECK_STR(s->configs[1].target, "/etc/inline");
+	CHECK_INT(s->nsecrets, 2);
+	CHECK_STR(s->secrets[0].target, "/run/secrets/tls");
+	CHECK_STR(s->secrets[0].host_file, path);
+	CHECK_STR(s->secrets[1].target, "/run/secrets/tok");
+	CHECK(s->secrets[1].host_file == NULL);
+	CHECK_STR(s->secrets[1].content_hash, want);
+out:
+	run_done(&r);
+	unlink(path);
+}
+
+static void test_manifest__env_rules_and_pull_policy(void)
+{
+	const struct env_rule *e;
+	struct run r;
+
+	run_init(&r);
+	load(&r, "name: shop\n"
+	         "x-deployctl:\n"
+	         "  env:\n"
+	         "    URL: {required: true, url: {schemes: [https, http]}}\n"
+	         "    MODE: {one_of: [a, b], min_length: 1, max_length: 8, pattern: '^[a-z]+$'}\n"
+	         "    PLAIN:\n"
+	         "services:\n"
+	         "  api: {image: api, pull_policy: if_not_present}\n"
+	         "  web: {image: web, pull_policy: never}\n");
+	dump_errs(&r);
+	CHECK_INT(r.rc, 0);
+	if (!r.p)
+		goto out;
+	CHECK_INT(r.p->nenv_rules, 3);
+	e = &r.p->env_rules[0];
+	CHECK_STR(e->key, "MODE");
+	CHECK_STR(e->pattern, "^[a-z]+$");
+	CHECK_INT(e->min_length, 1);
+	CHECK_INT(e->max_length, 8);
+	CHECK_INT((int)e->one_of.n, 2);
+	CHECK_INT(e->required, 0);
+	e = &r.p->env_rules[1];
+	CHECK_STR(e->key, "PLAIN");
+	CHECK_INT(e->min_length, -1);
+	e = &r.p->env_rules[2];
+	CHECK_INT(e->required, 1);
+	CHECK_INT(e->url, 1);
+	CHECK_STR(e->url_schemes.v[1], "http");
+	CHECK_STR(r.p->services[0].pull_policy, "missing");
+	CHECK_STR(r.p->services[1].pull_policy, "never");
+out:
+	run_done(&r);
+}
+
+static void test_manifest__modes_links_extends(void)
+{
+	const struct service *s;
+	struct run r;
+
+	run_init(&r);
+	load2(&r,
+	      "name: shop\n"
+	      "services:\n"
+	      "  db: {image: db}\n"
+	      "  side: {image: side, network_mode: 'service:db', depends_on: [db]}\n"
+	      "  web: {extends: {file: b.yml, service: base}, links: ['db:database']}\n",
+	      "services:\n"
+	      "  base: {image: web, environment: [A=1], volumes_from: [db]}\n",
+	      NULL);
+	dump_errs(&r);
+	CHECK_INT(r.rc, 0);
+	if (!r.p)
+		goto out;
+	CHECK_INT(r.p->nservices, 4);
+	s = model_service_find(r.p, "side");
+	CHECK_INT(s->nnetworks, 0);
+	CHECK_INT(s->ndeps, 1); /* network_mode's dependency merges with depends_on */
+	s = model_service_find(r.p, "web");
+	CHECK_STR(s->image, "web");
+	CHECK_STR(kvv_get(&s->env, "A"), "1");
+	CHECK_INT(s->ndeps, 1);
+	CHECK_STR(s->deps[0].service, "db");
+	CHECK_STR(s->volumes_from.v[0], "service:db");
+	/* The link's alias is on db's side of the shared network. */
+	s = model_service_find(r.p, "db");
+	CHECK_STR(s->networks[0].aliases.v[0], "database");
+out:
+	run_done(&r);
+}
+
 int main(void)
 {
 	RUN(test_manifest__ports);
+	RUN(test_manifest__profiles);
+	RUN(test_manifest__secrets_and_configs);
+	RUN(test_manifest__env_rules_and_pull_policy);
+	RUN(test_manifest__modes_links_extends);
 	RUN(test_manifest__env_precedence);
 	RUN(test_manifest__deploy_and_plain_keys);
 	RUN(test_manifest__mounts_networks_deps);

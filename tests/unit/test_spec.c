@@ -2,6 +2,7 @@
  * test_spec.c - canonical spec rendering: hash stability, what changes the
  * hash and what does not, redaction of secrets, and the parse round trip.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -343,6 +344,239 @@ static void test_spec__round_trip(void)
 	model_project_free(p);
 }
 
+#define EXTRA_KEYS 30
+
+static void file_ref(struct svc_file_ref **v, size_t *n, const char *src, const char *target,
+                     char hexdigit)
+{
+	struct svc_file_ref *r;
+
+	*v = realloc(*v, (*n + 1) * sizeof(**v));
+	r = &(*v)[(*n)++];
+	memset(r, 0, sizeof(*r));
+	r->source = strdup(src);
+	r->target = strdup(target);
+	memset(r->content_hash, hexdigit, HASH_HEX_LEN);
+	r->content_hash[HASH_HEX_LEN] = '\0';
+}
+
+/* Set the i-th key of issue 5 on s (each to a non-default value). */
+static void set_extra(struct service *s, int i)
+{
+	switch (i) {
+	case 0:
+		s->container_name = strdup("fixed");
+		break;
+	case 1:
+		s->platform = strdup("linux/arm64");
+		break;
+	case 2:
+		s->network_mode = strdup("host");
+		break;
+	case 3:
+		strv_push(&s->expose, "3000/tcp");
+		break;
+	case 4:
+		kvv_set(&s->sysctls, "net.core.somaxconn", "1024");
+		break;
+	case 5:
+		s->stdin_open = true;
+		break;
+	case 6:
+		s->tty = true;
+		break;
+	case 7:
+		s->privileged = true;
+		break;
+	case 8:
+		s->ulimits = calloc(1, sizeof(*s->ulimits));
+		s->ulimits[0].name = strdup("nofile");
+		s->ulimits[0].soft = 1024;
+		s->ulimits[0].hard = 2048;
+		s->nulimits = 1;
+		break;
+	case 9:
+		strv_push(&s->security_opt, "no-new-privileges:true");
+		break;
+	case 10:
+		s->pid = strdup("host");
+		break;
+	case 11:
+		s->ipc = strdup("shareable");
+		break;
+	case 12:
+		strv_push(&s->devices, "/dev/null:/dev/xnull:r");
+		break;
+	case 13:
+		strv_push(&s->dns, "10.0.0.2");
+		break;
+	case 14:
+		strv_push(&s->dns_search, "example.test");
+		break;
+	case 15:
+		strv_push(&s->dns_opt, "ndots:2");
+		break;
+	case 16:
+		s->shm_size = 1 << 26;
+		break;
+	case 17:
+		s->mem_reservation = 1 << 27;
+		break;
+	case 18:
+		s->cpu_shares = 512;
+		break;
+	case 19:
+		strv_push(&s->group_add, "mail");
+		break;
+	case 20:
+		s->domainname = strdup("example.test");
+		break;
+	case 21:
+		s->mac_address = strdup("02:42:ac:11:00:02");
+		break;
+	case 22:
+		s->oom_score_adj = -500;
+		break;
+	case 23:
+		s->pids_limit = 100;
+		break;
+	case 24:
+		kvv_set(&s->storage_opt, "size", "1G");
+		break;
+	case 25:
+		strv_push(&s->volumes_from, "service:db:ro");
+		break;
+	case 26:
+		strv_push(&s->external_links, "legacy:db");
+		break;
+	case 27:
+		file_ref(&s->configs, &s->nconfigs, "nginx", "/etc/nginx.conf", 'a');
+		break;
+	case 28:
+		file_ref(&s->secrets, &s->nsecrets, "api_key", "/run/secrets/api_key", 'b');
+		break;
+	case 29:
+		file_ref(&s->secrets, &s->nsecrets, "tls", "/run/secrets/tls", 'c');
+		s->secrets[s->nsecrets - 1].host_file = strdup("/etc/deployctl/tls.pem");
+		break;
+	}
+}
+
+/* Top-level key of the canonical JSON that names the i-th key (the plan's reason). */
+static const char *const extra_names[EXTRA_KEYS] = {
+	"container_name",
+	"platform",
+	"network_mode",
+	"expose",
+	"sysctls",
+	"stdin_open",
+	"tty",
+	"privileged",
+	"ulimits",
+	"security_opt",
+	"pid",
+	"ipc",
+	"devices",
+	"dns",
+	"dns_search",
+	"dns_opt",
+	"shm_size",
+	"mem_reservation",
+	"cpu_shares",
+	"group_add",
+	"domainname",
+	"mac_address",
+	"oom_score_adj",
+	"pids_limit",
+	"storage_opt",
+	"volumes_from",
+	"external_links",
+	"configs",
+	"secrets",
+	"secrets",
+};
+
+static void test_spec__new_keys_change_hash(void)
+{
+	char base[HASH_HEX_LEN + 1], h[HASH_HEX_LEN + 1], key[64];
+	struct project *p;
+	char *json;
+	int i;
+
+	p = fixture_project();
+	hash_of(base, p);
+	json = render(p, &p->services[0], false);
+	/* Unset, none of them is rendered: containers made before keep their hash. */
+	for (i = 0; i < EXTRA_KEYS; i++) {
+		snprintf(key, sizeof(key), "\"%s\":", extra_names[i]);
+		CHECK(strstr(json, key) == NULL);
+	}
+	free(json);
+	model_project_free(p);
+	for (i = 0; i < EXTRA_KEYS; i++) {
+		p = fixture_project();
+		set_extra(&p->services[0], i);
+		hash_of(h, p);
+		if (!strcmp(h, base))
+			fprintf(stderr, "key %d (%s) did not change the hash\n", i, extra_names[i]);
+		CHECK(strcmp(h, base) != 0);
+		json = render(p, &p->services[0], true);
+		snprintf(key, sizeof(key), "\"%s\":", extra_names[i]);
+		CHECK(strstr(json, key) != NULL);
+		free(json);
+		model_project_free(p);
+	}
+	/* A secret's content hash is a fingerprint in the redacted form; configs' stay whole. */
+	p = fixture_project();
+	set_extra(&p->services[0], 27);
+	set_extra(&p->services[0], 28);
+	json = render(p, &p->services[0], true);
+	CHECK(strstr(json, "bbbbbbbbbbbb") == NULL);
+	CHECK(strstr(json, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa") !=
+	      NULL);
+	free(json);
+	/* Changing a config's content changes the hash. */
+	hash_of(base, p);
+	p->services[0].configs[0].content_hash[0] = 'f';
+	hash_of(h, p);
+	CHECK(strcmp(h, base) != 0);
+	model_project_free(p);
+}
+
+static void test_spec__new_keys_round_trip(void)
+{
+	struct project *p = fixture_project();
+	struct err err = ERR_INIT;
+	struct service back;
+	char *first, *second;
+	int i, redact;
+
+	for (i = 0; i < EXTRA_KEYS; i++)
+		if (i != 2) /* network_mode host with networks: not a valid model, but renderable */
+			set_extra(&p->services[0], i);
+	for (redact = 0; redact < 2; redact++) {
+		first = render(p, &p->services[0], redact);
+		CHECK_INT(spec_parse(&back, first, &err), 0);
+		if (err.code)
+			fprintf(stderr, "%s\n", err.msg);
+		second = render(p, &back, redact);
+		CHECK_STR(second, first);
+		CHECK_STR(back.container_name, "fixed");
+		CHECK_INT(back.nulimits, 1);
+		CHECK_INT(back.ulimits[0].hard, 2048);
+		CHECK_INT(back.oom_score_adj, -500);
+		CHECK_INT(back.tty, 1);
+		CHECK_INT(back.nconfigs, 1);
+		CHECK_INT(back.nsecrets, 2);
+		CHECK_STR(back.secrets[1].host_file, "/etc/deployctl/tls.pem");
+		CHECK_STR(back.configs[0].target, "/etc/nginx.conf");
+		model_service_release(&back);
+		free(first);
+		free(second);
+	}
+	model_project_free(p);
+}
+
 static void expect_invalid(const char *json, const char *needle)
 {
 	struct service s;
@@ -383,5 +617,7 @@ int main(void)
 	RUN(test_spec__docker_names_and_defaults);
 	RUN(test_spec__round_trip);
 	RUN(test_spec__parse_errors);
+	RUN(test_spec__new_keys_change_hash);
+	RUN(test_spec__new_keys_round_trip);
 	return CHECK_DONE();
 }

@@ -1,0 +1,558 @@
+/*
+ * manifest_files.c - top-level configs: and secrets: (struct project_file)
+ * and the x-deployctl.env rule definitions (struct env_rule).
+ *
+ * Configs come from inside the repository, read through the source (git at
+ * the release's commit) with its path checks, or inline (content:), or from
+ * a variable (environment:); their content is kept. Secrets come from an
+ * absolute host path outside the repository (read once, only to hash it:
+ * the content is not kept) or from a variable (content kept, for
+ * files_materialize()). A secret's content never appears in a message.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "deployctl/hash.h"
+#include "deployctl/manifest_internal.h"
+
+/* ---- shared ---- */
+
+static struct project_file *file_new(struct manifest_ctx *c, struct project_file **list, size_t *n,
+                                     const struct mnode *key)
+{
+	struct project_file *nl = realloc(*list, (*n + 1) * sizeof(*nl)), *f;
+
+	if (!nl) {
+		manifest_nomem(c);
+		return NULL;
+	}
+	*list = nl;
+	f = &nl[(*n)++];
+	memset(f, 0, sizeof(*f));
+	f->loc.file = key->file;
+	f->loc.line = key->line;
+	f->loc.col = key->col;
+	f->name = strdup(key->value);
+	if (!f->name) {
+		manifest_nomem(c);
+		return NULL;
+	}
+	return f;
+}
+
+static void set_hash(struct project_file *f)
+{
+	hash_sha256_hex(f->content_hash, f->content ? f->content : "", f->content_len);
+}
+
+/* The value of variable name becomes f's content. */
+static int from_env(struct manifest_ctx *c, struct project_file *f, const struct mnode *v,
+                    const char *path)
+{
+	const char *val;
+	int rc = manifest_set_string(c, &f->environment, v, path);
+
+	if (rc)
+		return rc;
+	val = kvv_get(c->vars, f->environment);
+	if (!val) {
+		manifest_error(c, v, path, "variable '%s' is not set", f->environment);
+		return ERR_INVALID;
+	}
+	f->content = strdup(val);
+	if (!f->content)
+		return manifest_nomem(c);
+	f->content_len = strlen(val);
+	set_hash(f);
+	return 0;
+}
+
+/* Keys every top-level config or secret may carry; false when key is not one of them. */
+static bool common_key(struct manifest_ctx *c, const struct mnode *keyn, const struct mnode *v,
+                       const char *path, bool secret, int *rc)
+{
+	const char *k = keyn->value;
+	bool ext = false;
+
+	if (!strcmp(k, "external")) {
+		*rc = manifest_bool(c, &ext, v, path);
+		if (!*rc && ext) {
+			manifest_error(c, keyn, path,
+			               "external %s are a Swarm feature: use file: or environment:",
+			               secret ? "secrets" : "configs");
+			*rc = ERR_INVALID;
+		}
+	} else if (!strcmp(k, "name") || !strcmp(k, "labels") || !strcmp(k, "driver") ||
+	           !strcmp(k, "driver_opts") || !strcmp(k, "template_driver")) {
+		manifest_error(c, keyn, path, "not supported: a Swarm %s option",
+		               secret ? "secret" : "config");
+		*rc = ERR_INVALID;
+	} else if (!strncmp(k, "x-", 2)) {
+		*rc = 0;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* ---- configs ---- */
+
+static int config_file(struct manifest_ctx *c, struct project_file *f, const struct mnode *v,
+                       const char *path)
+{
+	struct err e = ERR_INIT;
+	char *rel = NULL, *dir = NULL, *full = NULL, *slash;
+	int rc = manifest_string(c, &rel, v, path);
+
+	if (rc)
+		return rc;
+	if (rel[0] == '/') {
+		manifest_error(c, v, path,
+		               "'%s' is an absolute path: configs are read from the repository, "
+		               "relative to the manifest",
+		               rel);
+		rc = ERR_INVALID;
+		goto out;
+	}
+	dir = strdup(v->file ? v->file : "");
+	if (!dir) {
+		rc = manifest_nomem(c);
+		goto out;
+	}
+	slash = strrchr(dir, '/');
+	*(slash ? slash : dir) = '\0';
+	rc = source_join(&full, dir, rel, &e);
+	if (rc == ERR_NOMEM) {
+		rc = manifest_nomem(c);
+		goto out;
+	}
+	if (rc) {
+		manifest_error(c, v, path, "%s", e.msg);
+		rc = ERR_INVALID;
+		goto out;
+	}
+	if (!c->src) {
+		manifest_error(c, v, path, "config files cannot be read here");
+		rc = ERR_INVALID;
+		goto out;
+	}
+	rc = c->src->read(c->src->ctx, &f->content, &f->content_len, full, &e);
+	if (rc == ERR_NOTFOUND) {
+		manifest_error(c, v, path, "config file '%s' not found in the repository", full);
+	} else if (rc) {
+		manifest_error(c, v, path, "config file '%s': %s", full, e.msg);
+		if (rc == ERR_NOMEM || rc == ERR_IO || rc == ERR_GIT)
+			c->fatal = c->fatal ? c->fatal : rc;
+	}
+	if (rc) {
+		rc = ERR_INVALID;
+		goto out;
+	}
+	f->file = full;
+	full = NULL;
+	set_hash(f);
+out:
+	free(rel);
+	free(dir);
+	free(full);
+	return rc;
+}
+
+static int config_one(struct manifest_ctx *c, struct project_file *f, const struct mnode *v,
+                      const char *path)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	const struct mnode *src = NULL, *srckey = NULL;
+	size_t i;
+	int rc = 0;
+
+	if (manifest_expect(c, v, MNODE_MAP, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		const char *k = v->keys[i]->value;
+
+		manifest_path_key(kpath, sizeof(kpath), path, k);
+		if (!strcmp(k, "file") || !strcmp(k, "content") || !strcmp(k, "environment")) {
+			if (src) {
+				manifest_error(c, v->keys[i], kpath,
+				               "only one of file, content and environment");
+				return ERR_INVALID;
+			}
+			src = v->items[i];
+			srckey = v->keys[i];
+		} else if (!common_key(c, v->keys[i], v->items[i], kpath, false, &rc)) {
+			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
+			rc = ERR_INVALID;
+		}
+		if (rc)
+			return rc;
+	}
+	if (!src) {
+		manifest_error(c, v, path, "needs file:, content: or environment:");
+		return ERR_INVALID;
+	}
+	manifest_path_key(kpath, sizeof(kpath), path, srckey->value);
+	if (!strcmp(srckey->value, "file"))
+		return config_file(c, f, src, kpath);
+	if (!strcmp(srckey->value, "environment"))
+		return from_env(c, f, src, kpath);
+	rc = manifest_string(c, &f->content, src, kpath);
+	if (!rc) {
+		f->content_len = strlen(f->content);
+		set_hash(f);
+	}
+	return rc;
+}
+
+/* ---- secrets ---- */
+
+/* Hash a host file (regular, bounded) without keeping its content. */
+static int secret_file(struct manifest_ctx *c, struct project_file *f, const struct mnode *v,
+                       const char *path)
+{
+	struct hash_ctx *h = NULL;
+	struct stat st;
+	char chunk[8192];
+	ssize_t got;
+	size_t total = 0;
+	int fd = -1, rc = manifest_set_string(c, &f->file, v, path);
+
+	if (rc)
+		return rc;
+	if (f->file[0] != '/') {
+		manifest_error(c, v, path,
+		               "'%s' must be an absolute path outside the repository (secrets are "
+		               "never committed)",
+		               f->file);
+		return ERR_INVALID;
+	}
+	fd = open(f->file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		manifest_error(c, v, path, "cannot read secret file '%s': %s", f->file,
+		               fd < 0 ? strerror(errno) : "not a regular file");
+		rc = ERR_INVALID;
+		goto out;
+	}
+	if ((uint64_t)st.st_size > SOURCE_MAX_FILE) {
+		manifest_error(c, v, path, "secret file '%s' is larger than %u bytes", f->file,
+		               SOURCE_MAX_FILE);
+		rc = ERR_INVALID;
+		goto out;
+	}
+	h = hash_ctx_new();
+	if (!h) {
+		rc = manifest_nomem(c);
+		goto out;
+	}
+	while ((got = read(fd, chunk, sizeof(chunk))) > 0 && total <= SOURCE_MAX_FILE) {
+		hash_ctx_add(h, chunk, (size_t)got);
+		total += (size_t)got;
+	}
+	memset(chunk, 0, sizeof(chunk));
+	if (got < 0 || total > SOURCE_MAX_FILE) {
+		manifest_error(c, v, path, "cannot read secret file '%s': %s", f->file,
+		               got < 0 ? strerror(errno) : "too large");
+		rc = ERR_INVALID;
+		goto out;
+	}
+	hash_ctx_final(f->content_hash, h); /* frees h */
+	h = NULL;
+out:
+	hash_ctx_free(h);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int secret_one(struct manifest_ctx *c, struct project_file *f, const struct mnode *v,
+                      const char *path)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	const struct mnode *src = NULL, *srckey = NULL;
+	size_t i;
+	int rc = 0;
+
+	if (manifest_expect(c, v, MNODE_MAP, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		const char *k = v->keys[i]->value;
+
+		manifest_path_key(kpath, sizeof(kpath), path, k);
+		if (!strcmp(k, "file") || !strcmp(k, "environment")) {
+			if (src) {
+				manifest_error(c, v->keys[i], kpath,
+				               "only one of file and environment");
+				return ERR_INVALID;
+			}
+			src = v->items[i];
+			srckey = v->keys[i];
+		} else if (!strcmp(k, "content")) {
+			manifest_error(c, v->keys[i], kpath,
+			               "a secret's content is never written in a manifest: use "
+			               "file: (a host path) or environment:");
+			rc = ERR_INVALID;
+		} else if (!common_key(c, v->keys[i], v->items[i], kpath, true, &rc)) {
+			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
+			rc = ERR_INVALID;
+		}
+		if (rc)
+			return rc;
+	}
+	if (!src) {
+		manifest_error(c, v, path, "needs file: or environment:");
+		return ERR_INVALID;
+	}
+	manifest_path_key(kpath, sizeof(kpath), path, srckey->value);
+	if (!strcmp(srckey->value, "file"))
+		return secret_file(c, f, src, kpath);
+	return from_env(c, f, src, kpath);
+}
+
+static int load_files(struct manifest_ctx *c, const struct mnode *n, bool secret)
+{
+	const char *section = secret ? "secrets" : "configs";
+	char path[MANIFEST_PATH_MAX];
+	struct project_file *f;
+	size_t i;
+	int rc;
+
+	if (mnode_is_null(n))
+		return 0;
+	if (manifest_expect(c, n, MNODE_MAP, section))
+		return 0;
+	for (i = 0; i < n->n; i++) {
+		const struct mnode *key = n->keys[i];
+
+		manifest_path_key(path, sizeof(path), section, key->value);
+		if (!manifest_name_ok(key->value)) {
+			manifest_error(c, key, path, "invalid %s name '%s'",
+			               secret ? "secret" : "config", key->value);
+			continue;
+		}
+		f = secret ? file_new(c, &c->p->secrets, &c->p->nsecrets, key)
+		           : file_new(c, &c->p->configs, &c->p->nconfigs, key);
+		if (!f)
+			return ERR_NOMEM;
+		rc = secret ? secret_one(c, f, n->items[i], path)
+		            : config_one(c, f, n->items[i], path);
+		if (rc == ERR_NOMEM)
+			return rc;
+	}
+	return 0;
+}
+
+int manifest_load_configs(struct manifest_ctx *c, const struct mnode *n)
+{
+	return load_files(c, n, false);
+}
+
+int manifest_load_secrets(struct manifest_ctx *c, const struct mnode *n)
+{
+	return load_files(c, n, true);
+}
+
+static int file_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct project_file *)a)->name,
+	              ((const struct project_file *)b)->name);
+}
+
+static int rule_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct env_rule *)a)->key, ((const struct env_rule *)b)->key);
+}
+
+static void twice(struct manifest_ctx *c, const char *section, const char *name,
+                  const struct loc *a, const struct loc *b)
+{
+	errlist_add(c->errs, ERR_INVALID, b->file, b->line, b->col,
+	            "%s.%s: defined twice (first at %s:%u:%u)", section, name, a->file, a->line,
+	            a->col);
+}
+
+void manifest_files_finish(struct manifest_ctx *c)
+{
+	struct project *p = c->p;
+	size_t i;
+
+	if (p->nconfigs > 1)
+		qsort(p->configs, p->nconfigs, sizeof(*p->configs), file_cmp);
+	if (p->nsecrets > 1)
+		qsort(p->secrets, p->nsecrets, sizeof(*p->secrets), file_cmp);
+	if (p->nenv_rules > 1)
+		qsort(p->env_rules, p->nenv_rules, sizeof(*p->env_rules), rule_cmp);
+	for (i = 1; i < p->nconfigs; i++)
+		if (!strcmp(p->configs[i - 1].name, p->configs[i].name))
+			twice(c, "configs", p->configs[i].name, &p->configs[i - 1].loc,
+			      &p->configs[i].loc);
+	for (i = 1; i < p->nsecrets; i++)
+		if (!strcmp(p->secrets[i - 1].name, p->secrets[i].name))
+			twice(c, "secrets", p->secrets[i].name, &p->secrets[i - 1].loc,
+			      &p->secrets[i].loc);
+	for (i = 1; i < p->nenv_rules; i++)
+		if (!strcmp(p->env_rules[i - 1].key, p->env_rules[i].key))
+			twice(c, "x-deployctl.env", p->env_rules[i].key, &p->env_rules[i - 1].loc,
+			      &p->env_rules[i].loc);
+}
+
+/* ---- x-deployctl.env ---- */
+
+static int rule_len(struct manifest_ctx *c, long *out, const struct mnode *v, const char *path)
+{
+	uint64_t n = 0;
+	int rc = manifest_uint(c, &n, v, path, 1u << 20);
+
+	if (!rc)
+		*out = (long)n;
+	return rc;
+}
+
+static int rule_pattern(struct manifest_ctx *c, struct env_rule *r, const struct mnode *v,
+                        const char *path)
+{
+	char msg[160];
+	regex_t re;
+	int rc, e;
+
+	/* Not interpolated: a pattern is full of '$'. */
+	if (manifest_expect(c, v, MNODE_SCALAR, path))
+		return ERR_INVALID;
+	free(r->pattern);
+	r->pattern = strdup(v->value);
+	if (!r->pattern)
+		return manifest_nomem(c);
+	e = regcomp(&re, r->pattern, REG_EXTENDED | REG_NOSUB);
+	if (!e) {
+		regfree(&re);
+		return 0;
+	}
+	regerror(e, &re, msg, sizeof(msg));
+	rc = e == REG_ESPACE ? manifest_nomem(c) : ERR_INVALID;
+	if (rc == ERR_INVALID)
+		manifest_error(c, v, path, "invalid regular expression: %s", msg);
+	return rc;
+}
+
+static int rule_url(struct manifest_ctx *c, struct env_rule *r, const struct mnode *v,
+                    const char *path)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	size_t i;
+	int rc = 0;
+
+	if (v->type == MNODE_SCALAR)
+		return manifest_bool(c, &r->url, v, path);
+	if (manifest_expect(c, v, MNODE_MAP, path))
+		return ERR_INVALID;
+	r->url = true;
+	for (i = 0; i < v->n && !rc; i++) {
+		manifest_path_key(kpath, sizeof(kpath), path, v->keys[i]->value);
+		if (!strcmp(v->keys[i]->value, "schemes")) {
+			rc = manifest_strings(c, &r->url_schemes, v->items[i], kpath, false);
+		} else {
+			manifest_error(c, v->keys[i], path, "unknown key '%s': use schemes",
+			               v->keys[i]->value);
+			rc = ERR_INVALID;
+		}
+	}
+	return rc;
+}
+
+static int rule_one(struct manifest_ctx *c, struct env_rule *r, const struct mnode *v,
+                    const char *path)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	size_t i;
+	int rc = 0, x;
+
+	if (mnode_is_null(v))
+		return 0;
+	if (manifest_expect(c, v, MNODE_MAP, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		const char *k = v->keys[i]->value;
+		const struct mnode *y = v->items[i];
+
+		manifest_path_key(kpath, sizeof(kpath), path, k);
+		if (!strcmp(k, "required"))
+			x = manifest_bool(c, &r->required, y, kpath);
+		else if (!strcmp(k, "min_length"))
+			x = rule_len(c, &r->min_length, y, kpath);
+		else if (!strcmp(k, "max_length"))
+			x = rule_len(c, &r->max_length, y, kpath);
+		else if (!strcmp(k, "pattern"))
+			x = rule_pattern(c, r, y, kpath);
+		else if (!strcmp(k, "url"))
+			x = rule_url(c, r, y, kpath);
+		else if (!strcmp(k, "one_of"))
+			x = manifest_strings(c, &r->one_of, y, kpath, false);
+		else {
+			manifest_error(c, v->keys[i], path,
+			               "unknown rule '%s': use required, min_length, max_length, "
+			               "pattern, url or one_of",
+			               k);
+			x = ERR_INVALID;
+		}
+		if (x == ERR_NOMEM)
+			return x;
+		rc = rc ? rc : x;
+	}
+	if (!rc && r->min_length >= 0 && r->max_length >= 0 && r->min_length > r->max_length) {
+		manifest_error(c, v, path, "min_length is above max_length");
+		rc = ERR_INVALID;
+	}
+	return rc;
+}
+
+int manifest_load_env_rules(struct manifest_ctx *c, const struct mnode *n, const char *path)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	struct env_rule *nr, *r;
+	size_t i;
+	int rc;
+
+	if (mnode_is_null(n))
+		return 0;
+	if (manifest_expect(c, n, MNODE_MAP, path))
+		return 0;
+	for (i = 0; i < n->n; i++) {
+		const struct mnode *key = n->keys[i];
+		const char *k = key->value;
+		size_t j;
+
+		manifest_path_key(kpath, sizeof(kpath), path, k);
+		for (j = 0;
+		     k[j] && (k[j] == '_' || (k[j] >= 'A' && k[j] <= 'Z') ||
+		              (k[j] >= 'a' && k[j] <= 'z') || (j && k[j] >= '0' && k[j] <= '9'));
+		     j++)
+			;
+		if (!*k || k[j]) {
+			manifest_error(c, key, kpath, "invalid environment variable name");
+			continue;
+		}
+		nr = realloc(c->p->env_rules, (c->p->nenv_rules + 1) * sizeof(*nr));
+		if (!nr)
+			return manifest_nomem(c);
+		c->p->env_rules = nr;
+		r = &nr[c->p->nenv_rules++];
+		memset(r, 0, sizeof(*r));
+		r->min_length = -1;
+		r->max_length = -1;
+		r->loc.file = key->file;
+		r->loc.line = key->line;
+		r->loc.col = key->col;
+		r->key = strdup(k);
+		if (!r->key)
+			return manifest_nomem(c);
+		rc = rule_one(c, r, n->items[i], kpath);
+		if (rc == ERR_NOMEM)
+			return rc;
+	}
+	return 0;
+}

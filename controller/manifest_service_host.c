@@ -1,0 +1,1087 @@
+/*
+ * manifest_service_host.c - the service keys that shape the container's
+ * host side and runtime (container_name, platform, network_mode, pid, ipc,
+ * sysctls, ulimits, devices, dns, resource keys, privileges, volumes_from,
+ * links, external_links, profiles, pull_policy) and the configs/secrets
+ * references, plus the cross-key checks run once a service is read
+ * (manifest_service_finish). Every problem is reported.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deployctl/buf.h"
+#include "deployctl/manifest_internal.h"
+
+/* ---- helpers ---- */
+
+/* A decimal integer in [min, max] (sign allowed), after interpolation. */
+static int int_range(struct manifest_ctx *c, int64_t *out, const struct mnode *v, const char *path,
+                     int64_t min, int64_t max)
+{
+	char *s = NULL, *end, q[80];
+	long long x;
+	int rc = manifest_string(c, &s, v, path);
+
+	if (rc)
+		return rc;
+	x = strtoll(s, &end, 10);
+	if (!*s || *end || x < min || x > max || (!isdigit((unsigned char)*s) && *s != '-')) {
+		manifest_error(c, v, path, "expected an integer from %lld to %lld, got \"%s\"",
+		               (long long)min, (long long)max, manifest_quote(q, sizeof(q), v));
+		rc = ERR_INVALID;
+	} else {
+		*out = x;
+	}
+	free(s);
+	return rc;
+}
+
+static int bytes(struct manifest_ctx *c, int64_t *out, const struct mnode *v, const char *path)
+{
+	char *s = NULL, q[80];
+	int rc = manifest_string(c, &s, v, path);
+
+	if (rc)
+		return rc;
+	if (manifest_parse_bytes(out, s)) {
+		manifest_error(c, v, path, "invalid size \"%s\"", manifest_quote(q, sizeof(q), v));
+		rc = ERR_INVALID;
+	}
+	free(s);
+	return rc;
+}
+
+/* Docker's container name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+static bool container_name_ok(const char *n)
+{
+	size_t i;
+
+	if (!isalnum((unsigned char)n[0]) || !n[1])
+		return false;
+	for (i = 1; n[i]; i++)
+		if (!isalnum((unsigned char)n[i]) && !strchr("_.-", n[i]))
+			return false;
+	return i <= 128;
+}
+
+/* "service:NAME" or "container:NAME" with a valid NAME. */
+static bool mode_ref_ok(const char *m)
+{
+	if (!strncmp(m, "service:", 8))
+		return manifest_name_ok(m + 8);
+	if (!strncmp(m, "container:", 10))
+		return container_name_ok(m + 10);
+	return false;
+}
+
+/* ---- simple keys ---- */
+
+static int key_container_name(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                              const char *path)
+{
+	char q[80];
+	int rc = manifest_set_string(c, &s->container_name, v, path);
+
+	if (!rc && !container_name_ok(s->container_name)) {
+		manifest_error(c, v, path,
+		               "invalid container name \"%s\": use letters, digits, '_', '.' and "
+		               "'-', starting with a letter or digit",
+		               manifest_quote(q, sizeof(q), v));
+		rc = ERR_INVALID;
+	}
+	return rc;
+}
+
+static int key_platform(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                        const char *path)
+{
+	char q[80];
+	const char *p;
+	int rc = manifest_set_string(c, &s->platform, v, path);
+
+	if (rc)
+		return rc;
+	p = strchr(s->platform, '/');
+	if (!p || p == s->platform || !p[1] ||
+	    strspn(s->platform, "abcdefghijklmnopqrstuvwxyz"
+	                        "0123456789_/") != strlen(s->platform)) {
+		manifest_error(c, v, path, "invalid platform \"%s\": use os/arch[/variant]",
+		               manifest_quote(q, sizeof(q), v));
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+static int key_network_mode(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                            const char *path)
+{
+	char q[80];
+	const char *m;
+	int rc = manifest_set_string(c, &s->network_mode, v, path);
+
+	if (rc)
+		return rc;
+	m = s->network_mode;
+	if (!strcmp(m, "host") || !strcmp(m, "none") || !strcmp(m, "bridge") || mode_ref_ok(m))
+		return 0;
+	manifest_error(c, v, path,
+	               "invalid network_mode \"%s\": use host, none, bridge, service:NAME or "
+	               "container:NAME",
+	               manifest_quote(q, sizeof(q), v));
+	free(s->network_mode);
+	s->network_mode = NULL;
+	return ERR_INVALID;
+}
+
+static int key_pid(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                   const char *path)
+{
+	char q[80];
+	int rc = manifest_set_string(c, &s->pid, v, path);
+
+	if (rc || !strcmp(s->pid, "host") || mode_ref_ok(s->pid))
+		return rc;
+	manifest_error(c, v, path, "invalid pid \"%s\": use host, service:NAME or container:NAME",
+	               manifest_quote(q, sizeof(q), v));
+	free(s->pid);
+	s->pid = NULL;
+	return ERR_INVALID;
+}
+
+static int key_ipc(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                   const char *path)
+{
+	static const char *const modes[] = { "host", "private", "shareable", "none" };
+	char q[80];
+	size_t i;
+	int rc = manifest_set_string(c, &s->ipc, v, path);
+
+	if (rc)
+		return rc;
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(s->ipc, modes[i]))
+			return 0;
+	if (mode_ref_ok(s->ipc))
+		return 0;
+	manifest_error(c, v, path,
+	               "invalid ipc \"%s\": use host, private, shareable, none, service:NAME or "
+	               "container:NAME",
+	               manifest_quote(q, sizeof(q), v));
+	free(s->ipc);
+	s->ipc = NULL;
+	return ERR_INVALID;
+}
+
+static int key_domainname(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                          const char *path)
+{
+	return manifest_set_string(c, &s->domainname, v, path);
+}
+
+static int key_mac_address(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                           const char *path)
+{
+	char q[80];
+	const char *m;
+	size_t i;
+	int rc = manifest_set_string(c, &s->mac_address, v, path);
+
+	if (rc)
+		return rc;
+	m = s->mac_address;
+	for (i = 0; i < 17; i++)
+		if ((i % 3 == 2) ? m[i] != ':' : !isxdigit((unsigned char)m[i]))
+			break;
+	if (i == 17 && !m[17])
+		return 0;
+	manifest_error(c, v, path, "invalid MAC address \"%s\": use xx:xx:xx:xx:xx:xx",
+	               manifest_quote(q, sizeof(q), v));
+	return ERR_INVALID;
+}
+
+static int key_stdin_open(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                          const char *path)
+{
+	return manifest_bool(c, &s->stdin_open, v, path);
+}
+
+static int key_tty(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                   const char *path)
+{
+	return manifest_bool(c, &s->tty, v, path);
+}
+
+static int key_privileged(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                          const char *path)
+{
+	return manifest_bool(c, &s->privileged, v, path);
+}
+
+static int key_sysctls(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                       const char *path)
+{
+	return manifest_pairs(c, &s->sysctls, v, path);
+}
+
+static int key_storage_opt(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                           const char *path)
+{
+	if (manifest_expect(c, v, MNODE_MAP, path))
+		return ERR_INVALID;
+	return manifest_pairs(c, &s->storage_opt, v, path);
+}
+
+static int key_security_opt(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                            const char *path)
+{
+	return manifest_strings(c, &s->security_opt, v, path, false);
+}
+
+static int key_group_add(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                         const char *path)
+{
+	int rc = manifest_strings(c, &s->group_add, v, path, false);
+
+	strv_sort(&s->group_add);
+	return rc;
+}
+
+static int key_dns(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                   const char *path)
+{
+	return manifest_strings(c, &s->dns, v, path, true);
+}
+
+static int key_dns_search(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                          const char *path)
+{
+	return manifest_strings(c, &s->dns_search, v, path, true);
+}
+
+static int key_dns_opt(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                       const char *path)
+{
+	return manifest_strings(c, &s->dns_opt, v, path, false);
+}
+
+static int key_shm_size(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                        const char *path)
+{
+	return bytes(c, &s->shm_size, v, path);
+}
+
+/* mem_limit and deploy.resources.limits.memory name one setting: they must agree. */
+static int key_mem_limit(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                         const char *path)
+{
+	int64_t b = 0;
+	int rc = bytes(c, &b, v, path);
+
+	if (rc)
+		return rc;
+	if (s->memory_bytes && s->memory_bytes != b) {
+		manifest_error(c, v, path, "differs from deploy.resources.limits.memory");
+		return ERR_INVALID;
+	}
+	s->memory_bytes = b;
+	return 0;
+}
+
+static int key_mem_reservation(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                               const char *path)
+{
+	int64_t b = 0;
+	int rc = bytes(c, &b, v, path);
+
+	if (rc)
+		return rc;
+	if (s->mem_reservation && s->mem_reservation != b) {
+		manifest_error(c, v, path, "differs from deploy.resources.reservations.memory");
+		return ERR_INVALID;
+	}
+	s->mem_reservation = b;
+	return 0;
+}
+
+static int key_cpus(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                    const char *path)
+{
+	char *str = NULL, q[80];
+	int64_t n = 0;
+	int rc = manifest_string(c, &str, v, path);
+
+	if (rc)
+		return rc;
+	if (manifest_parse_cpus(&n, str)) {
+		manifest_error(c, v, path, "invalid number of CPUs \"%s\"",
+		               manifest_quote(q, sizeof(q), v));
+		rc = ERR_INVALID;
+	} else if (s->nano_cpus && s->nano_cpus != n) {
+		manifest_error(c, v, path, "differs from deploy.resources.limits.cpus");
+		rc = ERR_INVALID;
+	} else {
+		s->nano_cpus = n;
+	}
+	free(str);
+	return rc;
+}
+
+static int key_cpu_shares(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                          const char *path)
+{
+	uint64_t n = 0;
+	int rc = manifest_uint(c, &n, v, path, 262144);
+
+	if (!rc)
+		s->cpu_shares = (int64_t)n;
+	return rc;
+}
+
+static int key_oom_score_adj(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                             const char *path)
+{
+	int64_t n = 0;
+	int rc = int_range(c, &n, v, path, -1000, 1000);
+
+	if (!rc)
+		s->oom_score_adj = (int)n;
+	return rc;
+}
+
+static int key_pids_limit(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                          const char *path)
+{
+	return int_range(c, &s->pids_limit, v, path, -1, INT64_MAX);
+}
+
+static int key_pull_policy(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                           const char *path)
+{
+	char q[80];
+	int rc = manifest_set_string(c, &s->pull_policy, v, path);
+
+	if (rc)
+		return rc;
+	if (!strcmp(s->pull_policy, "if_not_present")) {
+		free(s->pull_policy);
+		s->pull_policy = strdup("missing");
+		return s->pull_policy ? 0 : manifest_nomem(c);
+	}
+	if (!strcmp(s->pull_policy, "missing") || !strcmp(s->pull_policy, "always") ||
+	    !strcmp(s->pull_policy, "never"))
+		return 0;
+	if (!strcmp(s->pull_policy, "build"))
+		manifest_error(c, v, path,
+		               "\"build\" is not supported: images are built by CI, not on the "
+		               "production host; use missing, always or never");
+	else
+		manifest_error(
+		        c, v, path,
+		        "invalid pull_policy \"%s\": use missing (or if_not_present), always "
+		        "or never",
+		        manifest_quote(q, sizeof(q), v));
+	free(s->pull_policy);
+	s->pull_policy = NULL;
+	return ERR_INVALID;
+}
+
+static int key_profiles(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                        const char *path)
+{
+	char ipath[MANIFEST_PATH_MAX];
+	size_t i, first = s->profiles.n;
+	int rc = manifest_strings(c, &s->profiles, v, path, false);
+
+	for (i = first; i < s->profiles.n; i++) {
+		if (manifest_name_ok(s->profiles.v[i]))
+			continue;
+		manifest_path_index(ipath, sizeof(ipath), path, i - first);
+		manifest_error(c, v->items[i - first], ipath,
+		               "invalid profile name: use letters, digits, '_', '.' and '-'");
+		rc = rc ? rc : ERR_INVALID;
+	}
+	strv_sort(&s->profiles);
+	return rc;
+}
+
+/* ---- expose, ulimits, devices ---- */
+
+static int expose_one(struct manifest_ctx *c, struct strv *out, const struct mnode *x,
+                      const char *ipath)
+{
+	char *str = NULL, *slash, *end, q[80], item[32];
+	const char *proto = "tcp";
+	unsigned long lo, hi, p;
+	int rc = manifest_string(c, &str, x, ipath);
+
+	if (rc)
+		return rc;
+	slash = strchr(str, '/');
+	if (slash) {
+		*slash = '\0';
+		proto = slash + 1;
+	}
+	lo = strtoul(str, &end, 10);
+	hi = lo;
+	if (*end == '-' && isdigit((unsigned char)end[1]))
+		hi = strtoul(end + 1, &end, 10);
+	if (!isdigit((unsigned char)*str) || *end || !lo || hi > 65535 || hi < lo ||
+	    hi - lo >= MANIFEST_MAX_PORTS ||
+	    (strcmp(proto, "tcp") && strcmp(proto, "udp") && strcmp(proto, "sctp"))) {
+		manifest_error(c, x, ipath,
+		               "invalid port \"%s\": use PORT, PORT-PORT, with /tcp, /udp or /sctp",
+		               manifest_quote(q, sizeof(q), x));
+		rc = ERR_INVALID;
+	}
+	for (p = lo; !rc && p <= hi; p++) {
+		size_t k;
+		bool dup = false;
+
+		snprintf(item, sizeof(item), "%lu/%s", p, proto);
+		for (k = 0; k < out->n && !dup; k++)
+			dup = !strcmp(out->v[k], item);
+		if (!dup && strv_push(out, item))
+			rc = manifest_nomem(c);
+	}
+	free(str);
+	return rc;
+}
+
+static int key_expose(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                      const char *path)
+{
+	char ipath[MANIFEST_PATH_MAX];
+	size_t i;
+	int rc = 0, r;
+
+	if (manifest_expect(c, v, MNODE_SEQ, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		manifest_path_index(ipath, sizeof(ipath), path, i);
+		r = expose_one(c, &s->expose, v->items[i], ipath);
+		if (r == ERR_NOMEM)
+			return r;
+		rc = rc ? rc : r;
+	}
+	strv_sort(&s->expose);
+	return rc;
+}
+
+static int ulimit_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct svc_ulimit *)a)->name, ((const struct svc_ulimit *)b)->name);
+}
+
+static int ulimit_one(struct manifest_ctx *c, struct svc_ulimit *u, const struct mnode *x,
+                      const char *path)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	const struct mnode *soft, *hard;
+	size_t i;
+	int rc;
+
+	if (x->type == MNODE_SCALAR) {
+		rc = int_range(c, &u->soft, x, path, -1, INT64_MAX);
+		u->hard = u->soft;
+		return rc;
+	}
+	if (manifest_expect(c, x, MNODE_MAP, path))
+		return ERR_INVALID;
+	for (i = 0; i < x->n; i++) {
+		if (strcmp(x->keys[i]->value, "soft") && strcmp(x->keys[i]->value, "hard")) {
+			manifest_error(c, x->keys[i], path, "unknown key '%s'", x->keys[i]->value);
+			return ERR_INVALID;
+		}
+	}
+	soft = mnode_get(x, "soft");
+	hard = mnode_get(x, "hard");
+	if (!soft || !hard) {
+		manifest_error(c, x, path, "needs both soft and hard");
+		return ERR_INVALID;
+	}
+	rc = int_range(c, &u->soft, soft, manifest_path_key(kpath, sizeof(kpath), path, "soft"), -1,
+	               INT64_MAX);
+	if (!rc)
+		rc = int_range(c, &u->hard, hard,
+		               manifest_path_key(kpath, sizeof(kpath), path, "hard"), -1,
+		               INT64_MAX);
+	if (!rc && u->hard != -1 && (u->soft == -1 || u->soft > u->hard)) {
+		manifest_error(c, x, path, "soft limit is above the hard limit");
+		rc = ERR_INVALID;
+	}
+	return rc;
+}
+
+static int key_ulimits(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                       const char *path)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	struct svc_ulimit *nu;
+	size_t i;
+	int rc = 0, r;
+
+	if (manifest_expect(c, v, MNODE_MAP, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		const char *name = v->keys[i]->value;
+		struct svc_ulimit u = { NULL, 0, 0 };
+
+		manifest_path_key(kpath, sizeof(kpath), path, name);
+		if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyz") != strlen(name)) {
+			manifest_error(c, v->keys[i], kpath, "invalid ulimit name");
+			rc = ERR_INVALID;
+			continue;
+		}
+		r = ulimit_one(c, &u, v->items[i], kpath);
+		if (r == ERR_NOMEM)
+			return r;
+		if (r) {
+			rc = rc ? rc : r;
+			continue;
+		}
+		nu = realloc(s->ulimits, (s->nulimits + 1) * sizeof(*nu));
+		if (!nu)
+			return manifest_nomem(c);
+		s->ulimits = nu;
+		u.name = strdup(name);
+		nu[s->nulimits++] = u;
+		if (!u.name)
+			return manifest_nomem(c);
+	}
+	if (s->nulimits > 1)
+		qsort(s->ulimits, s->nulimits, sizeof(*s->ulimits), ulimit_cmp);
+	return rc;
+}
+
+static int device_push(struct manifest_ctx *c, struct service *s, const struct mnode *at,
+                       const char *path, const char *src, const char *dst, const char *perms)
+{
+	struct buf b;
+	int rc = 0;
+
+	if (src[0] != '/' || dst[0] != '/') {
+		manifest_error(
+		        c, at, path,
+		        "device paths must be absolute (CDI device names are not supported)");
+		return ERR_INVALID;
+	}
+	if (!*perms || strspn(perms, "rwm") != strlen(perms)) {
+		manifest_error(c, at, path, "invalid device permissions: use r, w and m");
+		return ERR_INVALID;
+	}
+	buf_init(&b, 8192);
+	if (buf_printf(&b, "%s:%s:%s", src, dst, perms) || strv_push(&s->devices, b.ptr))
+		rc = manifest_nomem(c);
+	buf_release(&b);
+	return rc;
+}
+
+static int device_long(struct manifest_ctx *c, struct service *s, const struct mnode *x,
+                       const char *path)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	char *f[3] = { NULL, NULL, NULL };
+	static const char *const keys[] = { "source", "target", "permissions" };
+	size_t i, k;
+	int rc = 0;
+
+	for (i = 0; i < x->n && !rc; i++) {
+		for (k = 0; k < 3 && strcmp(x->keys[i]->value, keys[k]); k++)
+			;
+		if (k == 3) {
+			manifest_error(c, x->keys[i], path, "unknown key '%s'", x->keys[i]->value);
+			rc = ERR_INVALID;
+		} else {
+			manifest_path_key(kpath, sizeof(kpath), path, keys[k]);
+			rc = manifest_set_string(c, &f[k], x->items[i], kpath);
+		}
+	}
+	if (!rc && !f[0]) {
+		manifest_error(c, x, path, "missing required key 'source'");
+		rc = ERR_INVALID;
+	}
+	if (!rc)
+		rc = device_push(c, s, x, path, f[0], f[1] ? f[1] : f[0], f[2] ? f[2] : "rwm");
+	for (k = 0; k < 3; k++)
+		free(f[k]);
+	return rc;
+}
+
+static int key_devices(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                       const char *path)
+{
+	char ipath[MANIFEST_PATH_MAX];
+	char *str = NULL, *dst, *perms;
+	size_t i;
+	int rc = 0, r;
+
+	if (manifest_expect(c, v, MNODE_SEQ, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		const struct mnode *x = v->items[i];
+
+		manifest_path_index(ipath, sizeof(ipath), path, i);
+		if (x->type == MNODE_MAP) {
+			r = device_long(c, s, x, ipath);
+		} else {
+			r = manifest_string(c, &str, x, ipath);
+			if (!r) {
+				dst = strchr(str, ':');
+				if (dst)
+					*dst++ = '\0';
+				perms = dst ? strchr(dst, ':') : NULL;
+				if (perms)
+					*perms++ = '\0';
+				r = device_push(c, s, x, ipath, str, dst && *dst ? dst : str,
+				                perms ? perms : "rwm");
+			}
+			free(str);
+			str = NULL;
+		}
+		if (r == ERR_NOMEM)
+			return r;
+		rc = rc ? rc : r;
+	}
+	return rc;
+}
+
+/* ---- volumes_from, links, external_links ---- */
+
+static int key_volumes_from(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                            const char *path)
+{
+	char ipath[MANIFEST_PATH_MAX], q[80];
+	char *str = NULL, *mode;
+	struct buf b;
+	size_t i;
+	int rc = 0, r;
+	bool is_c;
+
+	if (manifest_expect(c, v, MNODE_SEQ, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		manifest_path_index(ipath, sizeof(ipath), path, i);
+		r = manifest_string(c, &str, v->items[i], ipath);
+		if (r == ERR_NOMEM)
+			return r;
+		if (r) {
+			rc = rc ? rc : r;
+			continue;
+		}
+		is_c = !strncmp(str, "container:", 10);
+		mode = strchr(is_c ? str + 10 : str, ':');
+		if (mode)
+			*mode++ = '\0';
+		if ((mode && strcmp(mode, "ro") && strcmp(mode, "rw")) ||
+		    !(is_c ? container_name_ok(str + 10) : manifest_name_ok(str))) {
+			manifest_error(c, v->items[i], ipath,
+			               "invalid volumes_from \"%s\": use SERVICE[:ro|:rw] or "
+			               "container:NAME[:ro|:rw]",
+			               manifest_quote(q, sizeof(q), v->items[i]));
+			rc = rc ? rc : ERR_INVALID;
+		} else {
+			buf_init(&b, 4096);
+			r = buf_printf(&b, "%s%s%s", is_c ? "" : "service:", str,
+			               mode && !strcmp(mode, "ro") ? ":ro" : "");
+			if (r || strv_push(&s->volumes_from, b.ptr))
+				r = manifest_nomem(c);
+			buf_release(&b);
+			if (r)
+				rc = r;
+		}
+		free(str);
+		str = NULL;
+		if (rc == ERR_NOMEM)
+			return rc;
+	}
+	return rc;
+}
+
+/* links: "svc" or "svc:alias"; external_links: "container" or "container:alias". */
+static int link_list(struct manifest_ctx *c, struct strv *out, const struct mnode *v,
+                     const char *path, bool external)
+{
+	char ipath[MANIFEST_PATH_MAX], q[80];
+	char *str = NULL, *alias;
+	struct buf b;
+	size_t i;
+	int rc = 0, r;
+
+	if (manifest_expect(c, v, MNODE_SEQ, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		manifest_path_index(ipath, sizeof(ipath), path, i);
+		r = manifest_string(c, &str, v->items[i], ipath);
+		if (r == ERR_NOMEM)
+			return r;
+		if (r) {
+			rc = rc ? rc : r;
+			continue;
+		}
+		alias = strchr(str, ':');
+		if (alias)
+			*alias++ = '\0';
+		if (!(external ? container_name_ok(str) : manifest_name_ok(str)) ||
+		    (alias && !manifest_name_ok(alias))) {
+			manifest_error(c, v->items[i], ipath, "invalid link \"%s\": use %s[:ALIAS]",
+			               manifest_quote(q, sizeof(q), v->items[i]),
+			               external ? "CONTAINER" : "SERVICE");
+			rc = rc ? rc : ERR_INVALID;
+		} else {
+			buf_init(&b, 4096);
+			r = buf_printf(&b, "%s:%s", str, alias ? alias : str);
+			if (r || strv_push(out, b.ptr))
+				rc = manifest_nomem(c);
+			buf_release(&b);
+		}
+		free(str);
+		str = NULL;
+		if (rc == ERR_NOMEM)
+			return rc;
+	}
+	return rc;
+}
+
+static int key_links(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                     const char *path)
+{
+	return link_list(c, &s->links, v, path, false);
+}
+
+static int key_external_links(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                              const char *path)
+{
+	int rc = link_list(c, &s->external_links, v, path, true);
+
+	strv_sort(&s->external_links);
+	return rc;
+}
+
+/* ---- configs and secrets references ---- */
+
+/* "0440" (octal, as Compose reads YAML 1.1), 0o440, or a decimal number; at most 0777. */
+static int file_mode(struct manifest_ctx *c, unsigned *out, const struct mnode *v, const char *path)
+{
+	char *s = NULL, *p, *end, q[80];
+	unsigned long m;
+	int rc = manifest_string(c, &s, v, path);
+
+	if (rc)
+		return rc;
+	p = s;
+	if (!strncmp(p, "0o", 2) || !strncmp(p, "0O", 2))
+		p += 2;
+	m = strtoul(p, &end, p[0] == '0' || p != s ? 8 : 10);
+	if (!isdigit((unsigned char)*p) || *end || m > 0777) {
+		manifest_error(c, v, path, "invalid mode \"%s\": use an octal mode such as 0440",
+		               manifest_quote(q, sizeof(q), v));
+		rc = ERR_INVALID;
+	} else {
+		*out = (unsigned)m;
+	}
+	free(s);
+	return rc;
+}
+
+static int ref_long(struct manifest_ctx *c, struct svc_file_ref *r, const struct mnode *x,
+                    const char *path)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < x->n && !rc; i++) {
+		const char *k = x->keys[i]->value;
+		const struct mnode *y = x->items[i];
+
+		manifest_path_key(kpath, sizeof(kpath), path, k);
+		if (!strcmp(k, "source"))
+			rc = manifest_set_string(c, &r->source, y, kpath);
+		else if (!strcmp(k, "target"))
+			rc = manifest_set_string(c, &r->target, y, kpath);
+		else if (!strcmp(k, "uid"))
+			rc = manifest_set_string(c, &r->uid, y, kpath);
+		else if (!strcmp(k, "gid"))
+			rc = manifest_set_string(c, &r->gid, y, kpath);
+		else if (!strcmp(k, "mode"))
+			rc = file_mode(c, &r->mode, y, kpath);
+		else if (!strncmp(k, "x-", 2))
+			continue;
+		else {
+			manifest_error(c, x->keys[i], path, "unknown key '%s'", k);
+			rc = ERR_INVALID;
+		}
+	}
+	if (!rc && !r->source) {
+		manifest_error(c, x, path, "missing required key 'source'");
+		rc = ERR_INVALID;
+	}
+	if (!rc && (r->uid || r->gid || r->mode))
+		manifest_warn(c, x, path,
+		              "uid, gid and mode are recorded but not applied: the file is "
+		              "bind-mounted read-only as written by deployctl (root, 0444 for "
+		              "configs, 0400 for secrets)");
+	return rc;
+}
+
+/* Default and relative targets: configs "/<name>", secrets "/run/secrets/<target>". */
+static int ref_target(struct manifest_ctx *c, struct svc_file_ref *r, const struct mnode *x,
+                      const char *path, bool secret)
+{
+	struct buf b;
+	const char *t = r->target ? r->target : r->source;
+	int rc = 0;
+
+	if (r->target && r->target[0] == '/')
+		return 0;
+	if (r->target && !secret) {
+		manifest_error(c, x, path, "target must be an absolute path");
+		return ERR_INVALID;
+	}
+	buf_init(&b, 8192);
+	if (buf_printf(&b, "%s%s", secret ? "/run/secrets/" : "/", t))
+		rc = manifest_nomem(c);
+	free(r->target);
+	r->target = rc ? NULL : buf_detach(&b);
+	buf_release(&b);
+	return rc || r->target ? rc : manifest_nomem(c);
+}
+
+static int file_refs(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                     const char *path, bool secret)
+{
+	char ipath[MANIFEST_PATH_MAX];
+	struct svc_file_ref **list = secret ? &s->secrets : &s->configs, *nl, *r;
+	size_t *n = secret ? &s->nsecrets : &s->nconfigs, i, k;
+	int rc = 0, r2;
+
+	if (manifest_expect(c, v, MNODE_SEQ, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		const struct mnode *x = v->items[i];
+
+		manifest_path_index(ipath, sizeof(ipath), path, i);
+		nl = realloc(*list, (*n + 1) * sizeof(*nl));
+		if (!nl)
+			return manifest_nomem(c);
+		*list = nl;
+		r = &nl[*n];
+		memset(r, 0, sizeof(*r));
+		if (x->type == MNODE_MAP)
+			r2 = ref_long(c, r, x, ipath);
+		else
+			r2 = manifest_set_string(c, &r->source, x, ipath);
+		if (!r2)
+			r2 = ref_target(c, r, x, ipath, secret);
+		for (k = 0; !r2 && k < *n; k++) {
+			if (strcmp(nl[k].target, r->target))
+				continue;
+			manifest_error(c, x, ipath, "target '%s' is already used by %s[%zu]",
+			               r->target, path, k);
+			r2 = ERR_INVALID;
+		}
+		if (!r2)
+			r2 = manifest_ref_add(c, secret ? MANIFEST_REF_SECRET : MANIFEST_REF_CONFIG,
+			                      s->name, r->source, ipath, x);
+		if (r2) {
+			free(r->source);
+			free(r->target);
+			free(r->uid);
+			free(r->gid);
+			if (r2 == ERR_NOMEM)
+				return r2;
+			rc = rc ? rc : r2;
+			continue;
+		}
+		(*n)++;
+	}
+	return rc;
+}
+
+static int key_configs(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                       const char *path)
+{
+	return file_refs(c, s, v, path, false);
+}
+
+static int key_secrets(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                       const char *path)
+{
+	return file_refs(c, s, v, path, true);
+}
+
+/* ---- the table ---- */
+
+static const struct {
+	const char *key;
+	manifest_key_fn fn;
+} host_keys[] = {
+	{ "configs", key_configs },
+	{ "container_name", key_container_name },
+	{ "cpu_shares", key_cpu_shares },
+	{ "cpus", key_cpus },
+	{ "devices", key_devices },
+	{ "dns", key_dns },
+	{ "dns_opt", key_dns_opt },
+	{ "dns_search", key_dns_search },
+	{ "domainname", key_domainname },
+	{ "expose", key_expose },
+	{ "external_links", key_external_links },
+	{ "group_add", key_group_add },
+	{ "ipc", key_ipc },
+	{ "links", key_links },
+	{ "mac_address", key_mac_address },
+	{ "mem_limit", key_mem_limit },
+	{ "mem_reservation", key_mem_reservation },
+	{ "network_mode", key_network_mode },
+	{ "oom_score_adj", key_oom_score_adj },
+	{ "pid", key_pid },
+	{ "pids_limit", key_pids_limit },
+	{ "platform", key_platform },
+	{ "privileged", key_privileged },
+	{ "profiles", key_profiles },
+	{ "pull_policy", key_pull_policy },
+	{ "secrets", key_secrets },
+	{ "security_opt", key_security_opt },
+	{ "shm_size", key_shm_size },
+	{ "stdin_open", key_stdin_open },
+	{ "storage_opt", key_storage_opt },
+	{ "sysctls", key_sysctls },
+	{ "tty", key_tty },
+	{ "ulimits", key_ulimits },
+	{ "volumes_from", key_volumes_from },
+};
+
+manifest_key_fn manifest_host_key(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(host_keys) / sizeof(host_keys[0]); i++)
+		if (!strcmp(host_keys[i].key, key))
+			return host_keys[i].fn;
+	return NULL;
+}
+
+/* ---- after the keys ---- */
+
+/* The service NAME of a "service:NAME" mode, as a dependency. */
+static int mode_dep(struct manifest_ctx *c, struct service *s, const struct mnode *val,
+                    const char *spath, const char *key, const char *mode)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	const struct mnode *at = mnode_get(val, key);
+
+	if (!mode || strncmp(mode, "service:", 8) || !at)
+		return 0;
+	manifest_path_key(kpath, sizeof(kpath), spath, key);
+	return manifest_dep_add(c, s, at, kpath, mode + 8, DEP_STARTED, true, true);
+}
+
+/* network_mode: no networks; no ports, hostname, dns, ... where Docker refuses them. */
+static void network_mode_checks(struct manifest_ctx *c, const struct service *s,
+                                const struct mnode *val, const char *spath)
+{
+	static const char *const shared_ns_keys[] = { "hostname", "dns",         "dns_search",
+		                                      "dns_opt",  "mac_address", "extra_hosts",
+		                                      "expose",   "links",       "external_links" };
+	char kpath[MANIFEST_PATH_MAX];
+	const struct mnode *k;
+	const char *m = s->network_mode;
+	bool shared = !strncmp(m, "service:", 8) || !strncmp(m, "container:", 10);
+	size_t i;
+
+	if ((k = mnode_get(val, "networks")))
+		manifest_error(c, k, manifest_path_key(kpath, sizeof(kpath), spath, "networks"),
+		               "cannot be used with network_mode \"%s\": remove one of them", m);
+	if ((k = mnode_get(val, "ports")) && s->nports &&
+	    (shared || !strcmp(m, "host") || !strcmp(m, "none")))
+		manifest_error(c, k, manifest_path_key(kpath, sizeof(kpath), spath, "ports"),
+		               "cannot be published with network_mode \"%s\"%s", m,
+		               strcmp(m, "host") ? ""
+		                                 : ": the service already uses the host's ports");
+	if ((k = mnode_get(val, "links")) && s->links.n && !shared)
+		manifest_error(
+		        c, k, manifest_path_key(kpath, sizeof(kpath), spath, "links"),
+		        "cannot be used with network_mode \"%s\": links need a shared network", m);
+	for (i = 0; shared && i < sizeof(shared_ns_keys) / sizeof(shared_ns_keys[0]); i++)
+		if ((k = mnode_get(val, shared_ns_keys[i])))
+			manifest_error(
+			        c, k,
+			        manifest_path_key(kpath, sizeof(kpath), spath, shared_ns_keys[i]),
+			        "cannot be used with network_mode \"%s\": the network is "
+			        "another container's",
+			        m);
+}
+
+int manifest_service_finish(struct manifest_ctx *c, struct service *s, const struct mnode *key,
+                            const struct mnode *val, const char *spath)
+{
+	char kpath[MANIFEST_PATH_MAX], ipath[MANIFEST_PATH_MAX];
+	const struct mnode *k, *build = mnode_get(val, "build");
+	size_t i;
+	int rc = 0;
+
+	if (build && mnode_get(val, "image"))
+		manifest_warn(c, build, manifest_path_key(kpath, sizeof(kpath), spath, "build"),
+		              "ignored: images are built by CI, not on the production host; "
+		              "deployctl deploys image: as it is");
+	else if (build)
+		manifest_error(c, build, manifest_path_key(kpath, sizeof(kpath), spath, "build"),
+		               "images are built by CI, not on the production host: add image: "
+		               "with the name CI pushes");
+	else if (!mnode_get(val, "image"))
+		manifest_error(c, key, spath, "missing required key 'image'");
+	if (s->container_name && s->replicas > 1 && (k = mnode_get(val, "container_name")))
+		manifest_error(c, k,
+		               manifest_path_key(kpath, sizeof(kpath), spath, "container_name"),
+		               "a fixed container name allows one container, but deploy.replicas "
+		               "is %u",
+		               s->replicas);
+	if (s->network_mode)
+		network_mode_checks(c, s, val, spath);
+	rc = mode_dep(c, s, val, spath, "network_mode", s->network_mode);
+	if (!rc)
+		rc = mode_dep(c, s, val, spath, "pid", s->pid);
+	if (!rc)
+		rc = mode_dep(c, s, val, spath, "ipc", s->ipc);
+	k = mnode_get(val, "volumes_from");
+	manifest_path_key(kpath, sizeof(kpath), spath, "volumes_from");
+	for (i = 0; !rc && k && i < s->volumes_from.n && i < k->n; i++) {
+		const char *vf = s->volumes_from.v[i];
+		char *name;
+
+		if (strncmp(vf, "service:", 8))
+			continue;
+		name = strdup(vf + 8);
+		if (!name)
+			return manifest_nomem(c);
+		if (strchr(name, ':'))
+			*strchr(name, ':') = '\0';
+		rc = manifest_dep_add(c, s, k->items[i],
+		                      manifest_path_index(ipath, sizeof(ipath), kpath, i), name,
+		                      DEP_STARTED, true, true);
+		free(name);
+	}
+	k = mnode_get(val, "links");
+	manifest_path_key(kpath, sizeof(kpath), spath, "links");
+	for (i = 0; !rc && k && i < s->links.n && i < k->n; i++) {
+		char *name = strdup(s->links.v[i]), *alias;
+
+		if (!name)
+			return manifest_nomem(c);
+		alias = strchr(name, ':');
+		*alias++ = '\0';
+		manifest_path_index(ipath, sizeof(ipath), kpath, i);
+		rc = manifest_dep_add(c, s, k->items[i], ipath, name, DEP_STARTED, true, true);
+		if (!rc && !s->network_mode) {
+			rc = manifest_ref_add(c, MANIFEST_REF_LINK, s->name, name, ipath,
+			                      k->items[i]);
+			if (!rc && !(c->refs[c->nrefs - 1].alias = strdup(alias)))
+				rc = manifest_nomem(c);
+		}
+		free(name);
+	}
+	return rc == ERR_NOMEM ? rc : 0;
+}

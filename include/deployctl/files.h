@@ -1,0 +1,22 @@
+/*
+ * files.h - config and environment-secret contents on the host, where
+ * containers bind-mount them read-only: <dir>/<content_hash>.
+ */
+#ifndef DEPLOYCTL_FILES_H
+#define DEPLOYCTL_FILES_H
+
+#include "deployctl/err.h"
+#include "deployctl/model.h"
+
+/*
+ * Write every config's and environment secret's content of p to
+ * <dir>/<content_hash> unless that file exists already: dir is created
+ * (mode 0700) when missing; configs are 0444, secrets 0400; each file is
+ * written under a temporary name and renamed, so a reader never sees half
+ * a file. File secrets (host paths) are mounted as they are and not
+ * copied. Content never appears in a message. 0, ERR_IO (err names the
+ * path) or ERR_NOMEM.
+ */
+int files_materialize(const struct project *p, const char *dir, struct err *err);
+
+#endif
