@@ -1,0 +1,96 @@
+/*
+ * cmd_check.c - "deployctl check": every preflight check as one line (or
+ * JSON), without changing anything. Exits 0 when nothing failed (warnings
+ * allowed), 1 when a check failed, 3 when Docker does not answer.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "deployctl/check.h"
+#include "deployctl/cmd_deploy.h"
+#include "deployctl/manifest.h"
+
+static const struct option check_options[] = {
+	DEPLOY_LONG_OPTIONS,
+	{ "json", no_argument, NULL, 'J' },
+	{ "min-free", required_argument, NULL, 'F' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Options only check has; returns 1 when taken, 0 to print help, -1 on a usage error. */
+static int check_opt(struct check_report *rep, bool *json, int opt, const char *arg)
+{
+	int64_t bytes;
+
+	if (opt == 'J') {
+		*json = true;
+		return 1;
+	}
+	if (opt == 'F') {
+		if (manifest_parse_bytes(&bytes, arg) < 0 || bytes <= 0) {
+			fprintf(stderr,
+			        "deployctl: check: invalid --min-free '%s' (e.g. 512m, 2g)\n", arg);
+			return -1;
+		}
+		rep->min_free = (uint64_t)bytes;
+		return 1;
+	}
+	return 0;
+}
+
+static int check_cmd_run(struct ctx *ctx, int argc, char **argv)
+{
+	struct deploy_opts o = { 0 };
+	struct deploy dp = { 0 };
+	struct check_report rep = { 0 };
+	bool json = false;
+	int opt, ex = EXIT_OK;
+
+	while ((opt = getopt_long(argc, argv, "+h", check_options, NULL)) != -1) {
+		int parsed = deploy_parse_opt(&o, opt, optarg);
+
+		if (parsed == 0)
+			parsed = check_opt(&rep, &json, opt, optarg);
+		if (parsed < 0) {
+			ex = EXIT_USAGE;
+			goto out;
+		}
+		if (parsed)
+			continue;
+		cmd_print_help(&cmd_check, opt == 'h' ? stdout : stderr);
+		ex = opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		goto out;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "deployctl: check: unexpected argument '%s'\n", argv[optind]);
+		ex = EXIT_USAGE;
+		goto out;
+	}
+	if (check_run(&rep, ctx, &dp, &o, 0) < 0) {
+		fputs("deployctl: out of memory\n", stderr);
+		ex = EXIT_FAILED;
+		goto out;
+	}
+	check_report_print(&rep, json, stdout);
+	if (rep.docker_unreachable)
+		ex = EXIT_UNREACHABLE;
+	else if (check_report_nfailed(&rep))
+		ex = EXIT_FAILED;
+out:
+	check_report_release(&rep);
+	deploy_release(&dp);
+	deploy_opts_release(&o);
+	return ex;
+}
+
+const struct cmd cmd_check = {
+	.name = "check",
+	.run = check_cmd_run,
+	.usage = "check [--repo PATH] [--ref REF | --dir DIR] [--env-file FILE] [--json] "
+	         "[--min-free SIZE]",
+	.summary = "Check everything a deploy needs (Docker, manifests, env rules, images, ports, "
+	           "files, state, disk); change nothing.",
+	.help = DEPLOY_OPTS_HELP
+	"  --json             print the checks as JSON\n"
+	"  --min-free SIZE    free space wanted in Docker's data root (default: 1g)\n",
+};
