@@ -192,8 +192,9 @@ static int resolve_images(struct deploy *dp, struct ctx *ctx)
 		err_set(&err, ERR_NOMEM, "out of memory");
 		goto fail;
 	}
+	/* A snapshot (rollback) names exact image IDs: those must still be here. */
 	for (i = 0; i < p->nservices; i++)
-		refs[i] = p->services[i].image;
+		refs[i] = p->services[i].image_id ? p->services[i].image_id : p->services[i].image;
 	if (p->nservices && docker_image_resolve(ids, ctx->docker, refs, p->nservices, &err) < 0)
 		goto fail;
 	for (i = 0; i < p->nservices; i++) {
@@ -208,6 +209,7 @@ static int resolve_images(struct deploy *dp, struct ctx *ctx)
 			missing++;
 			continue;
 		}
+		free(s->image_id);
 		s->image_id = ids[i];
 		ids[i] = NULL;
 	}
@@ -318,9 +320,6 @@ static int network_ids(struct deploy *dp, struct ctx *ctx, struct err *err)
 
 int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts *o)
 {
-	struct reconcile_input in = { 0 };
-	struct err err = ERR_INIT;
-	size_t i;
 	int ex;
 
 	if (o->state_dir)
@@ -330,6 +329,16 @@ int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts 
 	ex = load_manifests(dp, o);
 	if (ex != EXIT_OK)
 		return ex;
+	return deploy_observe(dp, ctx);
+}
+
+int deploy_observe(struct deploy *dp, struct ctx *ctx)
+{
+	struct reconcile_input in = { 0 };
+	struct err err = ERR_INIT;
+	size_t i;
+	int ex;
+
 	ex = cmd_open_docker(ctx);
 	if (ex != EXIT_OK)
 		return ex;

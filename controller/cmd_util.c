@@ -6,6 +6,8 @@
 #include <stdlib.h>
 
 #include "deployctl/cmd.h"
+#include "deployctl/lock.h"
+#include "deployctl/log.h"
 #include "deployctl/out.h"
 
 void cmd_print_help(const struct cmd *c, FILE *f)
@@ -33,6 +35,8 @@ int cmd_exit_for(int code)
 		return EXIT_UNREACHABLE;
 	case ERR_STORE:
 		return EXIT_STATE;
+	case ERR_BUSY:
+		return EXIT_BUSY;
 	default:
 		return EXIT_FAILED;
 	}
@@ -70,5 +74,28 @@ int cmd_open_store(struct ctx *ctx)
 		cmd_report(&err);
 		return EXIT_STATE;
 	}
+	return EXIT_OK;
+}
+
+int cmd_lock(struct lock **out, struct ctx *ctx, const char *project, const char *what,
+             long wait_ms)
+{
+	struct lock_holder stale = { 0 };
+	struct err err = ERR_INIT;
+	char who[700], msg[800];
+	int ex;
+
+	if (lock_acquire(out, ctx->state_dir, what, wait_ms, &stale, &err) < 0) {
+		cmd_report(&err);
+		return err.code == ERR_BUSY ? EXIT_BUSY : EXIT_STATE;
+	}
+	if (!stale.pid)
+		return EXIT_OK;
+	lock_holder_format(who, sizeof(who), &stale);
+	snprintf(msg, sizeof(msg), "lock taken over from a dead process: %s", who);
+	log_warnx("%s", msg);
+	ex = cmd_open_store(ctx);
+	if (ex == EXIT_OK && store_event_add(ctx->store, project, "lock-takeover", msg, &err) < 0)
+		cmd_report(&err);
 	return EXIT_OK;
 }

@@ -46,7 +46,8 @@ static void print_usage(FILE *f)
 		fprintf(f, "  %-10s %s\n", cmd_table[i]->name, cmd_table[i]->summary);
 	fputs("\n'deployctl <command> --help' describes a command's options.\n"
 	      "exit status: 0 success, 1 deploy failed, 2 usage or manifest error (nothing "
-	      "changed),\n3 Docker unreachable, 4 state database error.\n",
+	      "changed),\n3 Docker unreachable, 4 state database error, 5 state locked by another "
+	      "apply.\n",
 	      f);
 }
 
@@ -87,7 +88,8 @@ const struct cmd cmd_help = {
 };
 
 const struct cmd *const cmd_table[] = {
-	&cmd_apply, &cmd_plan, &cmd_status, &cmd_history, &cmd_version, &cmd_help, NULL,
+	&cmd_apply, &cmd_plan,  &cmd_rollback, &cmd_status,  &cmd_history, &cmd_show,
+	&cmd_tag,   &cmd_unpin, &cmd_check,    &cmd_version, &cmd_help,    NULL,
 };
 
 static const struct option global_options[] = {

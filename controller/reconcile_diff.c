@@ -16,6 +16,8 @@
 #define LEVEL_REMOVE    0
 #define LEVEL_RESOURCES 1
 #define LEVEL_SERVICES  2
+/* Stages per dependency level: the replicas of a replace roll in groups. */
+#define LEVELS_PER_DEP 64
 
 static const char *const action_names[] = {
 	[ACTION_REMOVE] = "remove",
@@ -55,10 +57,44 @@ void reconcile_plan_release(struct plan *p)
 		free(p->v[i].container_name);
 		free(p->v[i].docker_name);
 		free(p->v[i].reason);
+		free(p->v[i].retain_name);
+		free(p->v[i].reuse_id);
+		free(p->v[i].reuse_name);
 	}
 	free(p->v);
 	strv_free(&p->notes);
 	memset(p, 0, sizeof(*p));
+}
+
+#define RETAINED_MARK "--r"
+
+char *reconcile_retained_name(const char *canonical, const char *release)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (buf_printf(&b, "%s" RETAINED_MARK "%s", canonical, release ? release : "0") < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b);
+}
+
+bool reconcile_is_retained(const char *name)
+{
+	const char *m = name ? strstr(name, RETAINED_MARK) : NULL;
+	const char *last = NULL;
+
+	while (m) {
+		last = m;
+		m = strstr(m + 1, RETAINED_MARK);
+	}
+	if (!last || !last[3])
+		return false;
+	for (last += 3; *last; last++)
+		if (*last < '0' || *last > '9')
+			return false;
+	return true;
 }
 
 static char *dup_or_null(const char *s)
@@ -76,18 +112,25 @@ struct action_args {
 	unsigned level;
 	const struct service *service;
 	const char *hash;
+	char *retain_name; /* taken */
+	const char *reuse_id;
+	const char *reuse_name;
+	bool start_first;
 };
 
-/* Add an action; takes reason (a new string) even on failure. */
+/* Add an action; takes reason and a->retain_name (new strings) even on failure. */
 static int plan_add(struct plan *p, const struct action_args *a, char *reason)
 {
 	struct action *v, *n;
 
-	if (!reason)
+	if (!reason) {
+		free(a->retain_name);
 		return ERR_NOMEM;
+	}
 	v = realloc(p->v, (p->n + 1) * sizeof(*v));
 	if (!v) {
 		free(reason);
+		free(a->retain_name);
 		return ERR_NOMEM;
 	}
 	p->v = v;
@@ -95,6 +138,10 @@ static int plan_add(struct plan *p, const struct action_args *a, char *reason)
 	memset(n, 0, sizeof(*n));
 	n->kind = a->kind;
 	n->replica = a->replica;
+	n->start_first = a->start_first;
+	n->retain_name = a->retain_name;
+	n->reuse_id = dup_or_null(a->reuse_id);
+	n->reuse_name = dup_or_null(a->reuse_name);
 	n->level = a->level;
 	n->service = a->service;
 	n->reason = reason;
@@ -105,8 +152,9 @@ static int plan_add(struct plan *p, const struct action_args *a, char *reason)
 	n->container_name = dup_or_null(a->container_name);
 	n->docker_name = dup_or_null(a->docker_name);
 	p->n++;
-	if (!n->target || (a->container_id && !n->container_id) ||
-	    (a->container_name && !n->container_name) || (a->docker_name && !n->docker_name))
+	if (!n->target || (a->container_id && !n->container_id) || (a->reuse_id && !n->reuse_id) ||
+	    (a->reuse_name && !n->reuse_name) || (a->container_name && !n->container_name) ||
+	    (a->docker_name && !n->docker_name))
 		return ERR_NOMEM;
 	return 0;
 }
@@ -226,7 +274,8 @@ static int container_drift(char **reason, const struct reconcile_input *in, cons
 		*reason = fmt("renamed by hand (to '%s')", c->name);
 		return ACTION_REPLACE;
 	}
-	if (!strv_equal(&c->networks, want_nets)) {
+	/* With network_mode, Docker reports "host"/"none"/...: nothing to compare. */
+	if (!s->network_mode && !strv_equal(&c->networks, want_nets)) {
 		*reason = fmt("networks changed by hand (%zu attached, %zu expected)",
 		              c->networks.n, want_nets->n);
 		return ACTION_REPLACE;
@@ -245,13 +294,124 @@ static int container_drift(char **reason, const struct reconcile_input *in, cons
 	return ACTION_START;
 }
 
+/* Does the service bind fixed host ports (so two containers of it cannot run at once)? */
+static bool fixed_host_port(const struct service *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nports; i++)
+		if (s->ports[i].host_port)
+			return true;
+	return false;
+}
+
+static bool start_first(const struct service *s)
+{
+	if (s->rollout.order != ROLLOUT_AUTO)
+		return s->rollout.order == ROLLOUT_START_FIRST;
+	return !fixed_host_port(s);
+}
+
+/* A retained container of replica r with the desired spec: the newest release's. */
+static const struct docker_container *find_reusable(const struct reconcile_input *in,
+                                                    const struct service *s, unsigned r,
+                                                    const char *hash)
+{
+	const struct docker_container *best = NULL;
+	size_t i;
+
+	for (i = 0; i < in->ncontainers; i++) {
+		const struct docker_container *o = &in->containers[i];
+
+		if (!reconcile_is_retained(o->name) || !o->service || strcmp(o->service, s->name) ||
+		    o->replica != r || !o->spec_hash || strcmp(o->spec_hash, hash) ||
+		    !strcmp(o->state, "running"))
+			continue;
+		if (!best || (o->release && best->release &&
+		              strtoll(o->release, NULL, 10) > strtoll(best->release, NULL, 10)))
+			best = o;
+	}
+	return best;
+}
+
+/* Append " (reusing ...)" to a reason; takes reason. */
+static char *with_reuse(char *reason, const struct docker_container *reuse)
+{
+	char *r;
+
+	if (!reuse || !reason)
+		return reason;
+	r = fmt("%s (bringing back the retained container of release %s)", reason,
+	        reuse->release ? reuse->release : "?");
+	free(reason);
+	return r;
+}
+
+static int diff_replica(struct plan *plan, const struct reconcile_input *in,
+                        const struct service *s, const char *hash, unsigned r, unsigned have,
+                        const struct docker_container *c, const struct strv *want_nets,
+                        struct strv *kept_nets, struct strv *kept_vols)
+{
+	const struct project *p = in->desired;
+	unsigned level = LEVEL_SERVICES + dep_level(p, s, 0) * LEVELS_PER_DEP;
+	unsigned par = s->rollout.parallelism ? s->rollout.parallelism : 1;
+	const struct docker_container *reuse = find_reusable(in, s, r, hash);
+	char *name = model_container_name(p, s->name, r), *reason = NULL;
+	struct action_args a = { .target = s->name,
+		                 .replica = r,
+		                 .container_name = name,
+		                 .level = level,
+		                 .service = s,
+		                 .hash = hash,
+		                 .reuse_id = reuse ? reuse->id : NULL,
+		                 .reuse_name = reuse ? reuse->name : NULL };
+	int kind, rc = 0;
+	size_t k;
+
+	if (!name)
+		return ERR_NOMEM;
+	if (!c) {
+		a.kind = ACTION_CREATE;
+		if (!have && !strv_has(in->prev_services, s->name))
+			reason = fmt("new service");
+		else if (have && r > have)
+			reason = fmt("scaled up (replicas %u)", s->replicas);
+		else
+			reason = fmt("missing");
+		rc = plan_add(plan, &a, with_reuse(reason, reuse));
+	} else if ((kind = container_drift(&reason, in, s, c, hash, name, want_nets)) < 0) {
+		for (k = 0; k < c->networks.n && rc == 0; k++)
+			rc = strv_push(kept_nets, c->networks.v[k]);
+		for (k = 0; k < c->volumes.n && rc == 0; k++)
+			rc = strv_push(kept_vols, c->volumes.v[k]);
+	} else if (kind == ACTION_START) {
+		a.kind = ACTION_START;
+		a.container_id = c->id;
+		a.reuse_id = a.reuse_name = NULL;
+		rc = plan_add(plan, &a, reason);
+	} else {
+		/* Replicas roll `parallelism` at a time: one stage per group. */
+		unsigned group = (r - 1) / par;
+
+		a.kind = ACTION_REPLACE;
+		a.container_id = c->id;
+		a.level = level + (group < LEVELS_PER_DEP - 1 ? group : LEVELS_PER_DEP - 1);
+		a.start_first = start_first(s);
+		a.retain_name = reconcile_retained_name(name, c->release);
+		rc = a.retain_name ? plan_add(plan, &a, with_reuse(reason, reuse)) : ERR_NOMEM;
+		if (rc < 0)
+			free(a.retain_name);
+	}
+	free(name);
+	return rc;
+}
+
 static int diff_service(struct plan *plan, const struct reconcile_input *in, size_t si,
                         bool *claimed, struct strv *kept_nets, struct strv *kept_vols)
 {
 	const struct project *p = in->desired;
 	const struct service *s = &p->services[si];
 	const char *hash = in->hashes[si];
-	unsigned level = LEVEL_SERVICES + dep_level(p, s, 0);
 	struct strv want_nets = { 0 };
 	unsigned r, have = 0;
 	size_t i;
@@ -261,62 +421,30 @@ static int diff_service(struct plan *plan, const struct reconcile_input *in, siz
 	if (rc < 0)
 		goto out;
 	for (i = 0; i < in->ncontainers; i++)
-		if (in->containers[i].service && !strcmp(in->containers[i].service, s->name))
+		if (in->containers[i].service && !strcmp(in->containers[i].service, s->name) &&
+		    !reconcile_is_retained(in->containers[i].name))
 			have++;
-	for (r = 1; r <= s->replicas; r++) {
+	for (r = 1; r <= s->replicas && rc == 0; r++) {
 		const struct docker_container *c = NULL;
-		char *name = model_container_name(p, s->name, r), *reason = NULL;
-		struct action_args a = { .target = s->name,
-			                 .replica = r,
-			                 .container_name = name,
-			                 .level = level,
-			                 .service = s,
-			                 .hash = hash };
-		int kind;
 
 		for (i = 0; i < in->ncontainers; i++) {
 			const struct docker_container *o = &in->containers[i];
 
 			if (!claimed[i] && o->service && !strcmp(o->service, s->name) &&
-			    o->replica == r) {
+			    o->replica == r && !reconcile_is_retained(o->name)) {
 				claimed[i] = true;
 				c = o;
 				break;
 			}
 		}
-		if (!name) {
-			rc = ERR_NOMEM;
-			goto out;
-		}
-		if (!c) {
-			a.kind = ACTION_CREATE;
-			if (!have && !strv_has(in->prev_services, s->name))
-				reason = fmt("new service");
-			else if (have && r > have)
-				reason = fmt("scaled up (replicas %u)", s->replicas);
-			else
-				reason = fmt("missing");
-			rc = plan_add(plan, &a, reason);
-		} else if ((kind = container_drift(&reason, in, s, c, hash, name, &want_nets)) <
-		           0) {
-			size_t k;
-
-			for (k = 0; k < c->networks.n && rc == 0; k++)
-				rc = strv_push(kept_nets, c->networks.v[k]);
-			for (k = 0; k < c->volumes.n && rc == 0; k++)
-				rc = strv_push(kept_vols, c->volumes.v[k]);
-		} else {
-			a.kind = (enum action_kind)kind;
-			a.container_id = c->id;
-			rc = plan_add(plan, &a, reason);
-		}
-		free(name);
-		if (rc < 0)
-			goto out;
+		rc = diff_replica(plan, in, s, hash, r, have, c, &want_nets, kept_nets, kept_vols);
 	}
-	/* What is left of this service: scaled down, or duplicates of a replica. */
+	if (rc < 0)
+		goto out;
+	/* What is left of this service: scaled down (kept, stopped), or duplicates (deleted). */
 	for (i = 0; i < in->ncontainers; i++) {
 		const struct docker_container *o = &in->containers[i];
+		bool dup = o->replica && o->replica <= s->replicas;
 		struct action_args a = { .kind = ACTION_REMOVE,
 			                 .target = s->name,
 			                 .replica = o->replica,
@@ -324,13 +452,17 @@ static int diff_service(struct plan *plan, const struct reconcile_input *in, siz
 			                 .container_name = o->name,
 			                 .level = LEVEL_REMOVE };
 
-		if (claimed[i] || !o->service || strcmp(o->service, s->name))
+		if (claimed[i] || !o->service || strcmp(o->service, s->name) ||
+		    reconcile_is_retained(o->name))
 			continue;
 		claimed[i] = true;
+		if (!dup && !(a.retain_name = reconcile_retained_name(o->name, o->release))) {
+			rc = ERR_NOMEM;
+			goto out;
+		}
 		rc = plan_add(plan, &a,
-		              o->replica > s->replicas || !o->replica
-		                      ? fmt("scaled down (replicas %u)", s->replicas)
-		                      : fmt("duplicate of replica %u", o->replica));
+		              dup ? fmt("duplicate of replica %u", o->replica)
+		                  : fmt("scaled down (replicas %u)", s->replicas));
 		if (rc < 0)
 			goto out;
 	}
@@ -478,7 +610,7 @@ int reconcile_diff(struct plan *out, const struct reconcile_input *in, struct er
 		return err_set(err, ERR_NOMEM, "out of memory");
 	for (i = 0; i < in->desired->nservices && rc == 0; i++)
 		rc = diff_service(&plan, in, i, claimed, &kept_nets, &kept_vols);
-	/* Containers of services no longer in the manifests. */
+	/* Containers of services no longer in the manifests: kept, stopped, for a way back. */
 	for (i = 0; i < in->ncontainers && rc == 0; i++) {
 		const struct docker_container *o = &in->containers[i];
 		struct action_args a = { .kind = ACTION_REMOVE,
@@ -488,8 +620,12 @@ int reconcile_diff(struct plan *out, const struct reconcile_input *in, struct er
 			                 .container_name = o->name,
 			                 .level = LEVEL_REMOVE };
 
-		if (claimed[i])
+		if (claimed[i] || reconcile_is_retained(o->name))
 			continue;
+		if (o->service && !(a.retain_name = reconcile_retained_name(o->name, o->release))) {
+			rc = ERR_NOMEM;
+			break;
+		}
 		rc = plan_add(
 		        &plan, &a,
 		        fmt(o->service ? "service removed from manifests" : "no service label"));

@@ -18,6 +18,7 @@ enum exit_code {
 	EXIT_USAGE = 2,       /* bad usage, manifest or input: nothing was changed */
 	EXIT_UNREACHABLE = 3, /* the Docker daemon does not answer */
 	EXIT_STATE = 4,       /* the state database cannot be opened or written */
+	EXIT_BUSY = 5,        /* another apply or rollback holds the state lock */
 };
 
 enum cmd_needs {
@@ -42,7 +43,8 @@ struct cmd {
 	const char *help;    /* the options, one per line */
 };
 
-extern const struct cmd cmd_apply, cmd_plan, cmd_status, cmd_history, cmd_version, cmd_help;
+extern const struct cmd cmd_apply, cmd_plan, cmd_rollback, cmd_status, cmd_history, cmd_show,
+        cmd_tag, cmd_unpin, cmd_check, cmd_version, cmd_help;
 
 /* NULL-terminated table, in help order. */
 extern const struct cmd *const cmd_table[];
@@ -57,5 +59,14 @@ void cmd_report(const struct err *e);
 int cmd_open_docker(struct ctx *ctx);
 /* Open the state database (prints the error); returns an exit status. */
 int cmd_open_store(struct ctx *ctx);
+
+struct lock;
+/*
+ * Take the state lock for a whole apply or rollback (jobs included),
+ * waiting up to wait_ms; records an event when a dead holder's lock is
+ * taken over. *out new (lock_release()). Prints; returns an exit status.
+ */
+int cmd_lock(struct lock **out, struct ctx *ctx, const char *project, const char *what,
+             long wait_ms);
 
 #endif

@@ -73,6 +73,32 @@ int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *
 int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts *o);
 void deploy_release(struct deploy *dp);
 
+/*
+ * The second half of deploy_prepare(), for a dp whose project is already
+ * loaded (from manifests, or from a release snapshot for rollback).
+ */
+int deploy_observe(struct deploy *dp, struct ctx *ctx);
+
+/* How release_run() records and runs a prepared plan. */
+struct release_opts {
+	const char *kind;    /* "apply" or "rollback" */
+	int64_t rollback_of; /* rollback: the release returned to */
+	unsigned parallel;
+	bool no_rollback; /* a failed gate leaves things as they are (debugging) */
+	bool json, quiet;
+	double t0; /* deploy_now() when the command started */
+};
+
+/*
+ * Run dp's plan as a recorded release: snapshot, actions gated on health,
+ * automatic rollback on a failed gate, outcome, pruning of old retained
+ * containers. With an empty plan, says "no changes" and records nothing.
+ * Returns an exit status.
+ */
+int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *ro);
+/* Monotonic seconds. */
+double deploy_now(void);
+
 /* Print the plan: human lines, or JSON. */
 void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 

@@ -105,7 +105,7 @@ struct docker_pull_progress {
  * with the registry's message on failure (auth, not found, unreachable).
  */
 int docker_image_pull(char **id_out, char **digest_out, struct docker *d, const char *ref,
-		      const struct docker_pull_progress *progress, struct err *err);
+                      const struct docker_pull_progress *progress, struct err *err);
 
 /*
  * The repo digest of a local image for ref's repository (from RepoDigests),
@@ -161,6 +161,20 @@ struct docker_container_state {
 int docker_container_inspect_state(struct docker_container_state *out, struct docker *d,
                                    const char *id, struct err *err);
 void docker_container_state_release(struct docker_container_state *s);
+
+/*
+ * Run cmd (argv form) in a running container through the exec API and wait
+ * for it, polling, at most timeout_ms: the healthcheck probe deployctl runs
+ * itself so it learns health as soon as it is true. *exit_code is the
+ * command's status; ERR_FAIL on timeout (docker_exec.c).
+ */
+int docker_exec_run(int *exit_code, struct docker *d, const char *id, const struct strv *cmd,
+                    long timeout_ms, struct err *err);
+/* The last `lines` lines of a container's stdout and stderr; *out new. */
+int docker_container_logs_tail(char **out, struct docker *d, const char *id, unsigned lines,
+                               struct err *err);
+/* A container's environment (Config.Env as KEY=VALUE) into *out (kvv_set). */
+int docker_container_env(struct kvv *out, struct docker *d, const char *id, struct err *err);
 
 struct docker_network {
 	char *id;

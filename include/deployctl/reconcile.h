@@ -36,7 +36,19 @@ struct action {
 	unsigned level;       /* execution stage; actions of one stage may run in parallel */
 	const struct service *service;    /* borrowed from the desired project; NULL for drops */
 	char spec_hash[HASH_HEX_LEN + 1]; /* desired hash (create, replace) */
+	char *retain_name; /* the old container is kept, stopped, under this name; NULL: deleted */
+	char *reuse_id;    /* a retained container with the desired spec to bring back, or NULL */
+	char *reuse_name;  /* its retained name (to put it back if the rollout fails) */
+	bool start_first;  /* replace: new container up before the old one stops */
 };
+
+/*
+ * Retained containers (previous releases', kept stopped for a fast way
+ * back) are named "<canonical>--r<release>". *out new.
+ */
+char *reconcile_retained_name(const char *canonical, const char *release);
+/* Does a container's name mark it as retained? */
+bool reconcile_is_retained(const char *name);
 
 struct plan {
 	struct action *v; /* sorted by (level, kind, target, replica) */
@@ -99,8 +111,10 @@ struct reconcile_progress {
 /* The outcome of one action, as recorded. */
 struct reconcile_result {
 	int rc;             /* 0 or the action's error code; 1 when skipped */
-	struct err err;     /* why it failed */
+	struct err err;     /* why it failed (for a gate: which check, output, exit code) */
 	char *container_id; /* new container (create, replace); new string */
+	bool undone;        /* put back by the automatic rollback */
+	double up_s;        /* seconds from start to up (gated actions) */
 };
 
 struct docker_connect {
@@ -117,11 +131,34 @@ struct docker_connect {
  * worker connections (d's own are in docker_get_stats(d)). Returns 0 when every action succeeded,
  * else the first failure's code with err set to it.
  */
+struct reconcile_opts {
+	const char *release;    /* LABEL_RELEASE for new containers */
+	const char *files_dir;  /* where configs and env secrets are materialised */
+	unsigned parallel;      /* actions of one stage at once */
+	bool no_rollback;       /* on a failed gate, leave things as they are */
+	const struct reconcile_progress *progress;
+};
+
 int reconcile_apply(struct docker *d, const struct docker_connect *conn, const struct project *p,
-                    const struct plan *plan, const char *release, struct kvv *network_ids,
-                    unsigned parallel, const struct reconcile_progress *progress,
-                    struct reconcile_result *results, struct docker_stats *worker_stats,
-                    struct err *err);
+                    const struct plan *plan, const struct reconcile_opts *o,
+                    struct kvv *network_ids, struct reconcile_result *results,
+                    struct docker_stats *worker_stats, struct err *err);
+
+/*
+ * Wait until container id of service s is up (see reconcile_gate.c); job:
+ * up means exited 0. On failure err says which check failed, with the last
+ * health output or exit code and the log tail. *up_s: seconds waited.
+ */
+int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, const char *id,
+                      bool job, struct err *err);
+
+/*
+ * After a successful release: delete retained containers except those of
+ * the newest `keep` releases that have any, and of the releases in protect
+ * (the rollback target, tagged releases). *removed counts them.
+ */
+int reconcile_prune(unsigned *removed, struct docker *d, const char *project, unsigned keep,
+                    const int64_t *protect, size_t nprotect, struct err *err);
 void reconcile_results_release(struct reconcile_result *results, size_t n);
 
 #endif

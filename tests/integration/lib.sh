@@ -98,14 +98,27 @@ expect_err() {
 	grep -qE -- "$1" "$ERR" || { cat "$OUT" "$ERR"; fail "stderr lacks /$1/"; }
 }
 
-# ID of a service's container (replica 1 unless given).
+# Containers of previous releases are kept, stopped, as "<name>--r<release>":
+# the helpers below see only the live ones; retained() lists the others.
+live() {
+	docker ps -a --no-trunc --filter "label=io.deployctl.project=$PROJECT" "$@" \
+		--format '{{.ID}} {{.Names}}' | grep -v -- '--r[0-9]*$' | cut -d' ' -f1
+}
+
+# ID of a service's live container (replica 1 unless given).
 cid() {
-	docker ps -aq --no-trunc --filter "label=io.deployctl.project=$PROJECT" \
-		--filter "label=io.deployctl.service=$1" --filter "label=io.deployctl.replica=${2:-1}"
+	live --filter "label=io.deployctl.service=$1" --filter "label=io.deployctl.replica=${2:-1}"
 }
 
 count_containers() {
-	docker ps -aq --filter "label=io.deployctl.project=$PROJECT" ${1:+--filter "label=io.deployctl.service=$1"} | wc -l
+	live ${1:+--filter "label=io.deployctl.service=$1"} | grep -c . || true
+}
+
+# Names of retained containers (of a service, if given).
+retained() {
+	docker ps -a --filter "label=io.deployctl.project=$PROJECT" \
+		${1:+--filter "label=io.deployctl.service=$1"} --format '{{.Names}}' |
+		grep -- '--r[0-9]*$' || true
 }
 
 # http_get PORT PATH: body of a GET to 127.0.0.1, retried for up to 10 s.

@@ -1,0 +1,332 @@
+/*
+ * cmd_release.c - running a prepared plan as a recorded release, shared by
+ * apply and rollback: the snapshot is written before the first mutation,
+ * every action with its outcome after, and the status is honest
+ * (succeeded, failed, rolled_back); a kill leaves the release running, to
+ * be marked interrupted by the next run.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deployctl/cmd_deploy.h"
+#include "deployctl/files.h"
+#include "deployctl/log.h"
+#include "deployctl/out.h"
+#include "deployctl/spec.h"
+
+/* Releases whose retained containers are kept for a fast way back. */
+#define RETAIN_RELEASES 3
+
+double deploy_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct apply_view {
+	const struct plan *plan;
+	double *started;
+	size_t done, failed;
+	size_t kill_after; /* test-only fault point: SIGKILL ourselves after N actions; 0 off */
+	bool tty;
+	bool quiet;
+};
+
+static void view_started(void *arg, const struct action *a)
+{
+	struct apply_view *v = arg;
+
+	v->started[a - v->plan->v] = deploy_now();
+	if (v->tty && !v->quiet) {
+		fprintf(stdout, "\r\033[K[%zu/%zu] %s %s", v->done, v->plan->n,
+		        reconcile_action_name(a->kind), a->target);
+		fflush(stdout);
+	}
+}
+
+static void view_done(void *arg, const struct action *a, const struct err *failed)
+{
+	struct apply_view *v = arg;
+	double took = deploy_now() - v->started[a - v->plan->v];
+	char line[1024];
+
+	v->done++;
+	v->failed += failed != NULL;
+	if (v->quiet && !failed)
+		return;
+	if (v->tty)
+		fputs("\r\033[K", stdout);
+	fprintf(stdout, "  %-6s %-14s ", failed ? "FAILED" : "ok", reconcile_action_name(a->kind));
+	out_safe(stdout, a->target);
+	if (a->replica)
+		fprintf(stdout, "#%u", a->replica);
+	fprintf(stdout, " (%.2fs)", took);
+	if (failed) {
+		fputs(": ", stdout);
+		out_safe(stdout, err_format(line, sizeof(line), failed));
+	}
+	fputc('\n', stdout);
+	fflush(stdout);
+	if (v->kill_after && v->done == v->kill_after)
+		raise(SIGKILL);
+}
+
+static char *who_am_i(void)
+{
+	const char *u = getenv("DEPLOYCTL_USER");
+
+	if (!u || !*u)
+		u = getenv("SUDO_USER");
+	if (!u || !*u)
+		u = getlogin();
+	if (!u || !*u)
+		u = getenv("USER");
+	return strdup(u && *u ? u : "unknown");
+}
+
+/* Snapshot every service and resource of the release before touching Docker. */
+static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t release,
+                           struct err *err)
+{
+	const struct project *p = dp->project;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < p->nservices && rc == 0; i++) {
+		char *json = NULL;
+
+		rc = spec_render(&json, p, &p->services[i], true, err);
+		if (rc == 0)
+			rc = store_release_service_add(ctx->store, release, p, &p->services[i],
+			                               dp->hashes[i], json, err);
+		free(json);
+		if (rc == 0)
+			rc = store_release_deps_add(ctx->store, release, &p->services[i], err);
+	}
+	for (i = 0; i < p->nnetworks && rc == 0; i++) {
+		char *name = model_network_docker_name(p, p->networks[i].name);
+
+		rc = name ? store_release_resource_add(ctx->store, release, "network",
+		                                       p->networks[i].name, name, err)
+		          : err_set(err, ERR_NOMEM, "out of memory");
+		free(name);
+	}
+	for (i = 0; i < p->nvolumes && rc == 0; i++) {
+		char *name = model_volume_docker_name(p, p->volumes[i].name);
+
+		rc = name ? store_release_resource_add(ctx->store, release, "volume",
+		                                       p->volumes[i].name, name, err)
+		          : err_set(err, ERR_NOMEM, "out of memory");
+		free(name);
+	}
+	return rc;
+}
+
+static int record_actions(struct ctx *ctx, const struct plan *plan,
+                          const struct reconcile_result *res, int64_t release, struct err *err)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < plan->n && rc == 0; i++) {
+		const struct action *a = &plan->v[i];
+		char target[512], msg[1024];
+		struct store_action row = {
+			.seq = (unsigned)i + 1,
+			.action = reconcile_action_name(a->kind),
+			.target_type = reconcile_action_target_type(a->kind),
+			.target = target,
+			.reason = a->reason,
+			.outcome = res[i].rc == 0  ? "done"
+			           : res[i].rc > 0 ? "skipped"
+			                           : "failed",
+			.error = res[i].rc < 0 ? err_format(msg, sizeof(msg), &res[i].err) : NULL,
+		};
+
+		if (a->replica)
+			snprintf(target, sizeof(target), "%s#%u", a->target, a->replica);
+		else
+			snprintf(target, sizeof(target), "%s", a->target);
+		rc = store_release_action_add(ctx->store, release, &row, err);
+	}
+	return rc;
+}
+
+static void print_summary(const struct deploy *dp, int64_t release, enum release_status st,
+                          double took, const struct docker_stats *calls, bool json,
+                          const struct err *failed)
+{
+	char msg[1024];
+
+	if (json) {
+		fputs("{\"project\":", stdout);
+		out_json_str(stdout, dp->project->name);
+		fprintf(stdout, ",\"release\":%lld,\"status\":", (long long)release);
+		out_json_str(stdout, release ? store_status_name(st) : "unchanged");
+		fputs(",\"source\":", stdout);
+		out_json_str(stdout, dp->source_id);
+		fprintf(stdout,
+		        ",\"changes\":%zu,\"duration_s\":%.3f,\"docker_calls\":%u,"
+		        "\"docker_mutating_calls\":%u,\"error\":",
+		        dp->plan.n, took, calls->calls, calls->mutating);
+		out_json_str(stdout, failed ? err_format(msg, sizeof(msg), failed) : NULL);
+		fputs("}\n", stdout);
+		return;
+	}
+	if (!release) {
+		fprintf(stdout,
+		        "no changes: %s is up to date with %s %.12s (%u Docker calls, %u "
+		        "mutating)\n",
+		        dp->project->name, dp->source_kind, dp->source_id, calls->calls,
+		        calls->mutating);
+		return;
+	}
+	fprintf(stdout, "release %lld %s in %.2fs: %zu change(s) (%u Docker calls, %u mutating)\n",
+	        (long long)release, store_status_name(st), took, dp->plan.n, calls->calls,
+	        calls->mutating);
+}
+
+/* <state>/<name>; new. */
+static char *state_path(const char *state, const char *name)
+{
+	size_t n = strlen(state) + strlen(name) + 2;
+	char *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s/%s", state, name);
+	return p;
+}
+
+/*
+ * Keep the retained containers of the last few releases, the release
+ * rollback would go to, and tagged ones; a failure here fails nothing.
+ */
+static void prune_retained(struct deploy *dp, struct ctx *ctx, int64_t release)
+{
+	struct err err = ERR_INIT;
+	int64_t protect[1] = { 0 };
+	unsigned removed = 0;
+
+	(void)release;
+	store_release_latest(&protect[0], ctx->store, dp->project->name, "succeeded", &err);
+	if (reconcile_prune(&removed, ctx->docker, dp->project->name, RETAIN_RELEASES, protect, 1,
+	                    &err) < 0)
+		log_warnx("cannot prune retained containers: %s", err.msg);
+	else if (removed)
+		log_info("pruned %u retained container(s) of older releases", removed);
+}
+
+int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *ro)
+{
+	struct reconcile_result *res = NULL;
+	struct apply_view view = { .quiet = ro->quiet };
+	struct reconcile_progress progress = { view_started, view_done, &view };
+	struct docker_connect conn = { 0 };
+	struct docker_stats calls = { 0 }, extra = { 0 };
+	struct store_release_info info = { 0 };
+	struct reconcile_opts opts = { 0 };
+	struct err err = ERR_INIT, aerr = ERR_INIT;
+	enum release_status st = RELEASE_FAILED;
+	char host[256] = "", release_label[32], message[sizeof(aerr.msg) + 64] = "";
+	char *who = NULL, *files_dir = NULL;
+	bool json = ro->json;
+	unsigned interrupted = 0;
+	int64_t release = 0;
+	double t0 = ro->t0;
+	int ex = EXIT_FAILED;
+
+	if (!dp->plan.n) {
+		docker_get_stats(&calls, ctx->docker);
+		print_summary(dp, 0, RELEASE_SUCCEEDED, deploy_now() - t0, &calls, json, NULL);
+		ex = EXIT_OK;
+		goto out;
+	}
+	gethostname(host, sizeof(host) - 1);
+	if (store_mark_interrupted(&interrupted, ctx->store, host, &err) < 0)
+		goto fail_state;
+	if (interrupted)
+		log_warnx("%u earlier release(s) were interrupted and are marked so", interrupted);
+	if (!json)
+		deploy_print_plan(dp, false, stdout);
+	who = who_am_i();
+	info.project = dp->project->name;
+	info.kind = ro->kind;
+	info.rollback_of = ro->rollback_of;
+	info.source_kind = dp->source_kind;
+	info.source = dp->source_id;
+	info.ref = dp->ref;
+	info.subject = dp->git ? gitsrc_subject(dp->git) : NULL;
+	info.who = who ? who : "unknown";
+	info.host = host;
+	info.pid = (long)getpid();
+	if (store_release_begin(&release, ctx->store, &info, &err) < 0 ||
+	    record_snapshot(ctx, dp, release, &err) < 0)
+		goto fail_state;
+	res = calloc(dp->plan.n, sizeof(*res));
+	view.started = calloc(dp->plan.n, sizeof(*view.started));
+	if (!res || !view.started) {
+		err_set(&err, ERR_NOMEM, "out of memory");
+		goto fail_state;
+	}
+	view.plan = &dp->plan;
+	/* Crash-safety tests kill apply at a chosen point, as kill -9 would. */
+	if (getenv("DEPLOYCTL_TEST_KILL_AFTER"))
+		view.kill_after = strtoul(getenv("DEPLOYCTL_TEST_KILL_AFTER"), NULL, 10);
+	view.tty = ctx->stdout_tty && !json;
+	view.quiet = view.quiet || json;
+	conn.host = ctx->docker_host;
+	snprintf(release_label, sizeof(release_label), "%lld", (long long)release);
+	files_dir = state_path(ctx->state_dir, "files");
+	if (!files_dir) {
+		err_set(&err, ERR_NOMEM, "out of memory");
+		goto fail_state;
+	}
+	/* Configs and environment secrets become files the containers mount read-only. */
+	if (files_materialize(dp->project, files_dir, &err) < 0)
+		goto fail_state;
+	opts.release = release_label;
+	opts.files_dir = files_dir;
+	opts.parallel = ro->parallel;
+	opts.no_rollback = ro->no_rollback;
+	opts.progress = &progress;
+	if (reconcile_apply(ctx->docker, &conn, dp->project, &dp->plan, &opts, &dp->network_ids,
+	                    res, &extra, &aerr) == 0)
+		st = RELEASE_SUCCEEDED;
+	else if (!ro->no_rollback)
+		st = RELEASE_ROLLED_BACK;
+	if (st != RELEASE_SUCCEEDED)
+		snprintf(message, sizeof(message), "%s%s", aerr.msg,
+		         st == RELEASE_ROLLED_BACK ? "; previous containers restored" : "");
+	if (record_actions(ctx, &dp->plan, res, release, &err) < 0 ||
+	    store_release_finish(ctx->store, release, st, st == RELEASE_SUCCEEDED ? NULL : message,
+	                         &err) < 0)
+		goto fail_state;
+	if (st == RELEASE_SUCCEEDED)
+		prune_retained(dp, ctx, release);
+	docker_get_stats(&calls, ctx->docker);
+	calls.calls += extra.calls;
+	calls.mutating += extra.mutating;
+	print_summary(dp, release, st, deploy_now() - t0, &calls, json,
+	              st == RELEASE_SUCCEEDED ? NULL : &aerr);
+	if (st != RELEASE_SUCCEEDED && !json)
+		cmd_report(&aerr);
+	ex = st == RELEASE_SUCCEEDED ? EXIT_OK : EXIT_FAILED;
+	goto out;
+fail_state:
+	cmd_report(&err);
+	ex = EXIT_STATE;
+out:
+	if (res)
+		reconcile_results_release(res, dp->plan.n);
+	free(res);
+	free(view.started);
+	free(who);
+	free(files_dir);
+	return ex;
+}
