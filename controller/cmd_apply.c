@@ -19,6 +19,33 @@
 #include "deployctl/out.h"
 #include "deployctl/spec.h"
 
+/*
+ * A rollback pins the project: the commit it rolled back from is not
+ * deployed again unless forced; any other commit clears the pin.
+ */
+static int check_pin(struct ctx *ctx, const struct deploy *dp, bool force)
+{
+	struct store_pin pin = { 0 };
+	struct err err = ERR_INIT;
+	int ex = EXIT_OK;
+
+	if (store_pin_get(&pin, ctx->store, dp->project->name, &err) < 0)
+		return EXIT_OK;
+	if (pin.commit && dp->source_id && !strcmp(pin.commit, dp->source_id) && !force) {
+		fprintf(stderr,
+		        "deployctl: %s %.12s was rolled back (pinned to release %lld by %s: %s); "
+		        "deploy a newer commit, run 'deployctl unpin', or use --force\n",
+		        dp->source_kind, pin.commit, (long long)pin.release_id,
+		        pin.who ? pin.who : "?", pin.reason ? pin.reason : "");
+		ex = EXIT_USAGE;
+	} else if (store_pin_clear(ctx->store, dp->project->name, &err) == 0) {
+		log_info("pin on release %lld cleared: deploying %s %.12s",
+		         (long long)pin.release_id, dp->source_kind, dp->source_id);
+	}
+	store_pin_release(&pin);
+	return ex;
+}
+
 static const struct option apply_options[] = {
 	DEPLOY_LONG_OPTIONS,
 	{ "parallel", required_argument, NULL, 'j' },
@@ -26,6 +53,7 @@ static const struct option apply_options[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "no-rollback", no_argument, NULL, 'N' },
 	{ "lock-wait", required_argument, NULL, 'W' },
+	{ "force", no_argument, NULL, 'F' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -36,6 +64,7 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 	struct release_opts ro = { .kind = "apply", .parallel = 4, .t0 = deploy_now() };
 	struct lock *lk = NULL;
 	long lock_wait = 0;
+	bool force = false;
 	int opt, ex;
 
 	while ((opt = getopt_long(argc, argv, "+hqj:", apply_options, NULL)) != -1) {
@@ -68,6 +97,9 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 		case 'N':
 			ro.no_rollback = true;
 			break;
+		case 'F':
+			force = true;
+			break;
 		case 'W': {
 			struct err err = ERR_INIT;
 
@@ -97,6 +129,8 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 	if (ex != EXIT_OK)
 		goto out;
 	ex = deploy_prepare(&dp, ctx, &o);
+	if (ex == EXIT_OK)
+		ex = check_pin(ctx, &dp, force);
 	if (ex == EXIT_OK && dp.plan.n)
 		ex = check_preflight(ctx, &dp, &o);
 	if (ex != EXIT_OK)
@@ -120,6 +154,7 @@ const struct cmd cmd_apply = {
 	"  -q, --quiet        print only failures and the summary\n"
 	"  --no-rollback      when a service fails its health gate, leave everything as it "
 	"is\n"
+	"  --force            deploy even the commit a rollback quarantined\n"
 	"  --lock-wait DUR    wait up to DUR for another apply or rollback (default: fail at "
 	"once)\n"
 	"  --json             print the outcome as JSON\n",

@@ -10,6 +10,7 @@
 
 #include "deployctl/cmd.h"
 #include "deployctl/out.h"
+#include "deployctl/reconcile.h"
 
 static const struct option status_options[] = {
 	{ "project", required_argument, NULL, 'p' },
@@ -66,7 +67,8 @@ static int pick_project(char **out, struct ctx *ctx, const char *given)
 static void print_status(const char *project, int64_t release, const struct docker_container *c,
                          size_t nc, const struct store_service_row *rows, size_t nr, bool json)
 {
-	size_t i;
+	size_t i, nretained = 0;
+	bool first = true;
 
 	if (json) {
 		fputs("{\"project\":", stdout);
@@ -82,8 +84,13 @@ static void print_status(const char *project, int64_t release, const struct dock
 		const struct store_service_row *r = find_row(rows, nr, c[i].service);
 		bool match = r && c[i].spec_hash && !strcmp(r->spec_hash, c[i].spec_hash);
 
+		if (reconcile_is_retained(c[i].name)) {
+			nretained++;
+			continue;
+		}
 		if (json) {
-			fputs(i ? ",{\"service\":" : "{\"service\":", stdout);
+			fputs(first ? "{\"service\":" : ",{\"service\":", stdout);
+			first = false;
 			out_json_str(stdout, c[i].service);
 			fprintf(stdout, ",\"replica\":%u,\"container\":", c[i].replica);
 			out_json_str(stdout, c[i].name);
@@ -114,7 +121,8 @@ static void print_status(const char *project, int64_t release, const struct dock
 		bool seen = false;
 
 		for (k = 0; k < nc && !seen; k++)
-			seen = c[k].service && !strcmp(c[k].service, rows[i].service);
+			seen = c[k].service && !strcmp(c[k].service, rows[i].service) &&
+			       !reconcile_is_retained(c[k].name);
 		if (seen || !rows[i].replicas)
 			continue;
 		if (json) {
@@ -125,8 +133,58 @@ static void print_status(const char *project, int64_t release, const struct dock
 			        "missing", "-", "no");
 		}
 	}
-	if (json)
-		fputs("null]}\n", stdout);
+	if (json) {
+		fputs("null],\"retained\":[", stdout);
+		first = true;
+		for (i = 0; i < nc; i++) {
+			if (!reconcile_is_retained(c[i].name))
+				continue;
+			fputs(first ? "{\"container\":" : ",{\"container\":", stdout);
+			first = false;
+			out_json_str(stdout, c[i].name);
+			fputs(",\"release\":", stdout);
+			out_json_str(stdout, c[i].release);
+			fputs(",\"state\":", stdout);
+			out_json_str(stdout, c[i].state);
+			fputc('}', stdout);
+		}
+		fputs("]", stdout);
+	} else if (nretained) {
+		printf("%zu container(s) of earlier releases retained, stopped, for rollback\n",
+		       nretained);
+	}
+}
+
+/* The pin, if any: JSON member or a line. */
+static void print_pin(struct ctx *ctx, const char *project, bool json)
+{
+	struct store_pin pin = { 0 };
+	struct err err = ERR_INIT;
+
+	if (store_pin_get(&pin, ctx->store, project, &err) < 0) {
+		if (json)
+			fputs(",\"pin\":null}\n", stdout);
+		return;
+	}
+	if (json) {
+		fprintf(stdout,
+		        ",\"pin\":{\"release\":%lld,\"commit\":", (long long)pin.release_id);
+		out_json_str(stdout, pin.commit);
+		fputs(",\"who\":", stdout);
+		out_json_str(stdout, pin.who);
+		fputs(",\"reason\":", stdout);
+		out_json_str(stdout, pin.reason);
+		fputs(",\"since\":", stdout);
+		out_json_str(stdout, pin.pinned_at);
+		fputs("}}\n", stdout);
+	} else {
+		printf("pinned to release %lld by %s since %s: %s; commit %.12s is not redeployed "
+		       "automatically (deployctl unpin)\n",
+		       (long long)pin.release_id, pin.who ? pin.who : "?",
+		       pin.pinned_at ? pin.pinned_at : "?", pin.reason ? pin.reason : "",
+		       pin.commit ? pin.commit : "-");
+	}
+	store_pin_release(&pin);
 }
 
 static int status_run(struct ctx *ctx, int argc, char **argv)
@@ -181,6 +239,7 @@ static int status_run(struct ctx *ctx, int argc, char **argv)
 	if (nc)
 		qsort(c, nc, sizeof(*c), container_cmp);
 	print_status(project, release, c, nc, rows, nr, json);
+	print_pin(ctx, project, json);
 out:
 	docker_container_list_free(c, nc);
 	store_service_rows_free(rows, nr);

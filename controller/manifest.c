@@ -493,6 +493,7 @@ static int load_services(struct manifest_ctx *c, struct manifest_load_state *st,
 		memset(s, 0, sizeof(*s));
 		s->stop_grace_ns = -1;
 		s->replicas = 1;
+		manifest_rollout_init(&s->rollout);
 		s->name = strdup(key->value);
 		if (!s->name) {
 			mnode_free(merged);
@@ -735,8 +736,11 @@ static int load_x_deployctl(struct manifest_ctx *c, const struct mnode *n)
 		const char *k = n->keys[i]->value;
 
 		manifest_path_key(path, sizeof(path), "x-deployctl", k);
-		if (!strcmp(k, "rollout"))
-			continue; /* read by the rollout feature */
+		if (!strcmp(k, "rollout")) {
+			if (manifest_rollout_default(c, n->items[i], path) == ERR_NOMEM)
+				return ERR_NOMEM;
+			continue;
+		}
 		if (!strcmp(k, "env")) {
 			if (manifest_load_env_rules(c, n->items[i], path) == ERR_NOMEM)
 				return ERR_NOMEM;
@@ -988,6 +992,7 @@ int manifest_load_texts(struct project **out, const char *const *names, const ch
 	}
 	sort_project(p);
 	manifest_files_finish(&c);
+	manifest_rollout_finish(&c);
 	manifest_check(&c);
 	rc = c.fatal;
 out:

@@ -1039,9 +1039,9 @@ int manifest_service_build(struct manifest_ctx *c, struct service *s, const stru
 		if (fn) {
 			rc = fn(c, s, val->items[i], kpath);
 		} else if (!strncmp(k, "x-", 2)) {
-			if (!strcmp(k, "x-deployctl") && !mnode_is_null(val->items[i]))
-				manifest_expect(c, val->items[i], MNODE_MAP, kpath);
-			rc = 0;
+			rc = strcmp(k, "x-deployctl")
+			             ? 0
+			             : manifest_service_x_deployctl(c, s, val->items[i], kpath);
 		} else if ((why = refused(k))) {
 			manifest_error(c, val->keys[i], kpath, "%s", why);
 		} else if ((why = ignored(k))) {
@@ -1064,6 +1064,11 @@ int manifest_service_build(struct manifest_ctx *c, struct service *s, const stru
 		if (rc == ERR_NOMEM)
 			return rc;
 	}
+	if ((x = mnode_get(val, "x-deployctl")) && x->type == MNODE_MAP &&
+	    (x = mnode_get(x, "rollout")) && x->type == MNODE_MAP && (x = mnode_get(x, "order")))
+		manifest_rollout_check(c, s, x,
+		                       manifest_path_key(kpath, sizeof(kpath), spath,
+		                                         "x-deployctl.rollout.order"));
 	rc = manifest_service_finish(c, s, key, val, spath);
 	if (rc == ERR_NOMEM)
 		return rc;

@@ -91,13 +91,15 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 {
 	int64_t timeout_ns =
 	        s->rollout.timeout_ns > 0 ? s->rollout.timeout_ns : GATE_DEFAULT_TIMEOUT_NS;
-	int64_t settle_ns = s->rollout.settle_ns >= 0 && s->rollout.settle_ns
-	                            ? s->rollout.settle_ns
-	                            : GATE_DEFAULT_SETTLE_NS;
-	double t0 = gate_now(), deadline = t0 + (double)timeout_ns / 1e9, running_since = 0;
+	bool health = s->health.set && !s->health.disable;
+	/* An explicit settle applies to every service; by default only to those without a check. */
+	int64_t settle_ns = s->rollout.settle_ns > 0 ? s->rollout.settle_ns
+	                    : health                 ? 0
+	                                             : GATE_DEFAULT_SETTLE_NS;
+	double t0 = gate_now(), deadline = t0 + (double)timeout_ns / 1e9;
+	bool ready = false;
 	double pause = 0.05;
 	struct strv probe = { 0 };
-	bool health = s->health.set && !s->health.disable;
 	int rc;
 
 	rc = probe_argv(&probe, &s->health);
@@ -123,10 +125,8 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 			docker_container_state_release(&st);
 			goto out;
 		}
-		if (!job && health && st.health && !strcmp(st.health, "healthy")) {
-			docker_container_state_release(&st);
-			break;
-		}
+		if (!job && health && st.health && !strcmp(st.health, "healthy"))
+			ready = true;
 		if (!job && health && st.health && !strcmp(st.health, "unhealthy")) {
 			rc = gate_fail(err, d, id, "unhealthy",
 			               st.health_output ? st.health_output : "");
@@ -134,7 +134,7 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 			goto out;
 		}
 		docker_container_state_release(&st);
-		if (!job && health && probe.n) {
+		if (!job && health && probe.n && !ready) {
 			struct err perr = ERR_INIT;
 			int code = -1;
 			long budget = (long)((deadline - gate_now()) * 1000);
@@ -143,14 +143,13 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 			    docker_exec_run(&code, d, id, &probe, budget < 5000 ? budget : 5000,
 			                    &perr) == 0 &&
 			    code == 0)
-				break;
+				ready = true;
 		}
-		if (!job && !health) {
-			if (!running_since)
-				running_since = gate_now();
-			else if (gate_now() - running_since >= (double)settle_ns / 1e9)
-				break;
-		}
+		if (!job && !health)
+			ready = true; /* running, and not restarting: see above */
+		/* Up once ready and still running after the settle time. */
+		if (ready && gate_now() - t0 >= (double)settle_ns / 1e9)
+			break;
 		if (gate_now() + pause > deadline) {
 			snprintf(detail, sizeof(detail), "not %s after %.0fs",
 			         job      ? "completed"

@@ -67,6 +67,9 @@ struct manifest_ctx {
 	struct manifest_tree *trees; /* every manifest, then files read for extends */
 	size_t ntrees;
 	size_t nmanifests; /* trees[0..nmanifests) are the manifest files */
+	struct svc_rollout rollout;         /* top-level x-deployctl.rollout, when rollout_n */
+	const struct mnode *rollout_n;      /* where it is set (borrowed from trees); NULL: not */
+	const struct mnode *rollout_order_n; /* its order: key, or NULL */
 };
 
 /* Add "<path>: <message>" at n's position (or at no position when n is NULL). */
@@ -219,6 +222,30 @@ int manifest_extends_resolve(struct manifest_ctx *c, struct mnode **out, size_t 
 /* Build s from the mapping val under services.<name> (key is the name's node). */
 int manifest_service_build(struct manifest_ctx *c, struct service *s, const struct mnode *key,
                            const struct mnode *val);
+
+/*
+ * x-deployctl.rollout (manifest_service_rollout.c). A service starts with
+ * manifest_rollout_init() (every field unset: timeout 0, order AUTO,
+ * parallelism 0, settle -1); manifest_rollout_read() sets the fields the
+ * mapping v at path holds (timeout, order, parallelism >= 1, settle) and
+ * reports unknown keys. manifest_rollout_default() reads the top-level one
+ * into c->rollout (a second one is an error); manifest_service_x_deployctl()
+ * reads services.<name>.x-deployctl (only rollout: is known). After every
+ * key of a service, manifest_rollout_check() refuses start-first with a
+ * fixed host port (reported at order_n, path); manifest_rollout_finish(),
+ * once every file is loaded, fills each service's unset fields from the
+ * top-level default and checks the order it inherits. 0, ERR_INVALID or
+ * ERR_NOMEM where an int is returned.
+ */
+void manifest_rollout_init(struct svc_rollout *r);
+int manifest_rollout_read(struct manifest_ctx *c, struct svc_rollout *out, const struct mnode *v,
+                          const char *path);
+int manifest_rollout_default(struct manifest_ctx *c, const struct mnode *v, const char *path);
+int manifest_service_x_deployctl(struct manifest_ctx *c, struct service *s,
+                                 const struct mnode *v, const char *path);
+void manifest_rollout_check(struct manifest_ctx *c, const struct service *s,
+                            const struct mnode *order_n, const char *path);
+void manifest_rollout_finish(struct manifest_ctx *c);
 
 /*
  * Cross-reference checks on the whole project (after every file is loaded):
