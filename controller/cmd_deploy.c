@@ -179,33 +179,99 @@ static int load_manifests(struct deploy *dp, const struct deploy_opts *o)
 }
 
 /* Resolve every image to a local ID: one list call for all of them. */
+static void pull_line(void *ctx, const char *ref, const char *status, const char *detail)
+{
+	(void)ctx;
+	/* Per-layer progress is noise in a log; the overall steps are not. */
+	if (detail)
+		return;
+	fputs("deployctl: pull ", stderr);
+	out_safe(stderr, ref);
+	fputs(": ", stderr);
+	out_safe(stderr, status);
+	fputc('\n', stderr);
+}
+
+/* Pull s's image (pull_policy always, or missing and absent); the ID into *id. */
+static int pull_image(char **id, struct service *s, struct ctx *ctx)
+{
+	struct docker_pull_progress progress = { pull_line, NULL };
+	struct err err = ERR_INIT;
+	char *digest = NULL;
+
+	if (docker_image_pull(id, &digest, ctx->docker, s->image, &progress, &err) < 0) {
+		char line[1024];
+
+		fprintf(stderr, "deployctl: %s:%u:%u: services.%s.image: cannot pull '%s': ",
+		        s->loc.file ? s->loc.file : "?", s->loc.line, s->loc.col, s->name,
+		        s->image);
+		out_safe(stderr, err_format(line, sizeof(line), &err));
+		fputc('\n', stderr);
+		return err.code == ERR_UNREACHABLE ? ERR_UNREACHABLE : ERR_INVALID;
+	}
+	free(s->repo_digest);
+	s->repo_digest = digest;
+	return 0;
+}
+
+/*
+ * Resolve every image to a local ID: one list call for all of them, then
+ * pulls as pull_policy asks (missing: the default; always; never). A
+ * snapshot (rollback) names exact image IDs: those must still be here, and
+ * nothing is pulled, so a rollback works with the registry down.
+ */
 static int resolve_images(struct deploy *dp, struct ctx *ctx)
 {
 	struct project *p = dp->project;
 	const char **refs = calloc(p->nservices + 1, sizeof(*refs));
 	char **ids = calloc(p->nservices + 1, sizeof(*ids));
+	bool *pinned = calloc(p->nservices + 1, sizeof(*pinned));
 	struct err err = ERR_INIT;
-	size_t i, missing = 0;
+	size_t i, k, missing = 0;
 	int ex = EXIT_OK;
 
-	if (!refs || !ids) {
+	if (!refs || !ids || !pinned) {
 		err_set(&err, ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	/* A snapshot (rollback) names exact image IDs: those must still be here. */
-	for (i = 0; i < p->nservices; i++)
-		refs[i] = p->services[i].image_id ? p->services[i].image_id : p->services[i].image;
+	for (i = 0; i < p->nservices; i++) {
+		pinned[i] = p->services[i].image_id != NULL;
+		refs[i] = pinned[i] ? p->services[i].image_id : p->services[i].image;
+	}
 	if (p->nservices && docker_image_resolve(ids, ctx->docker, refs, p->nservices, &err) < 0)
 		goto fail;
 	for (i = 0; i < p->nservices; i++) {
 		struct service *s = &p->services[i];
+		const char *policy = s->pull_policy ? s->pull_policy : "missing";
+		bool want = !pinned[i] &&
+		            (!strcmp(policy, "always") || (!ids[i] && strcmp(policy, "never")));
 
+		/* Several services of one image: one pull. */
+		for (k = 0; want && k < i; k++)
+			if (!pinned[k] && !strcmp(p->services[k].image, s->image) &&
+			    p->services[k].repo_digest) {
+				free(ids[i]);
+				ids[i] = strdup(p->services[k].image_id);
+				s->repo_digest = strdup(p->services[k].repo_digest);
+				want = false;
+			}
+		if (want) {
+			free(ids[i]);
+			ids[i] = NULL;
+			if (pull_image(&ids[i], s, ctx) == ERR_UNREACHABLE) {
+				ex = EXIT_UNREACHABLE;
+				goto out;
+			}
+		}
 		if (!ids[i]) {
-			fprintf(stderr,
-			        "deployctl: %s:%u:%u: services.%s.image: image '%s' is not present "
-			        "locally (pull or import it first)\n",
-			        s->loc.file ? s->loc.file : "?", s->loc.line, s->loc.col, s->name,
-			        s->image);
+			if (!want)
+				fprintf(stderr,
+				        "deployctl: %s:%u:%u: services.%s.image: image '%s' is not "
+				        "present locally%s\n",
+				        s->loc.file ? s->loc.file : "?", s->loc.line, s->loc.col,
+				        s->name, pinned[i] ? s->image_id : s->image,
+				        pinned[i] ? " (a rollback never pulls)"
+				                  : " and pull_policy is never");
 			missing++;
 			continue;
 		}
@@ -227,6 +293,7 @@ out:
 			free(ids[i]);
 	free(ids);
 	free(refs);
+	free(pinned);
 	return ex;
 }
 

@@ -90,6 +90,29 @@ static char *who_am_i(void)
 	return strdup(u && *u ? u : "unknown");
 }
 
+/*
+ * The repo digest deployed, so the release says exactly which image it ran
+ * even after the tag moved: known from a pull or a snapshot, else read from
+ * the local image (an image never pulled has none).
+ */
+static int record_digest(struct ctx *ctx, const struct deploy *dp, const struct service *s,
+                         int64_t release, struct err *err)
+{
+	struct err ignored = ERR_INIT;
+	char *digest = NULL;
+	int rc;
+
+	/* A snapshot's tag may point elsewhere by now: only its recorded digest counts. */
+	if (!s->repo_digest && s->image && !dp->from_snapshot)
+		docker_image_digest(&digest, ctx->docker, s->image, &ignored);
+	if (!s->repo_digest && !digest)
+		return 0;
+	rc = store_release_service_set_digest(ctx->store, release, s->name,
+	                                      s->repo_digest ? s->repo_digest : digest, err);
+	free(digest);
+	return rc;
+}
+
 /* Snapshot every service and resource of the release before touching Docker. */
 static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t release,
                            struct err *err)
@@ -108,6 +131,8 @@ static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t rel
 		free(json);
 		if (rc == 0)
 			rc = store_release_deps_add(ctx->store, release, &p->services[i], err);
+		if (rc == 0)
+			rc = record_digest(ctx, dp, &p->services[i], release, err);
 	}
 	for (i = 0; i < p->nnetworks && rc == 0; i++) {
 		char *name = model_network_docker_name(p, p->networks[i].name);

@@ -174,6 +174,7 @@ static int load_snapshot(struct deploy *dp, struct ctx *ctx, const struct store_
 {
 	struct store_service_row *rows = NULL;
 	struct docker_container *c = NULL;
+	struct kvv digests = { 0 };
 	struct project *p = calloc(1, sizeof(*p));
 	struct err err = ERR_INIT;
 	size_t i, k, n = 0, nc = 0;
@@ -184,7 +185,10 @@ static int load_snapshot(struct deploy *dp, struct ctx *ctx, const struct store_
 		return err_set(&err, ERR_NOMEM, "out of memory");
 	}
 	dp->project = p;
+	dp->from_snapshot = true;
 	rc = store_release_services(&rows, &n, ctx->store, rel->id, &err);
+	if (rc == 0)
+		rc = store_release_digests(&digests, ctx->store, rel->id, &err);
 	if (rc == 0)
 		rc = load_resources(p, ctx, rel->id, &err);
 	if (rc == 0)
@@ -205,6 +209,11 @@ static int load_snapshot(struct deploy *dp, struct ctx *ctx, const struct store_
 			goto fail;
 		p->nservices++;
 		s->replicas = rows[i].replicas;
+		if (kvv_get(&digests, s->name) &&
+		    !(s->repo_digest = strdup(kvv_get(&digests, s->name)))) {
+			rc = err_set(&err, ERR_NOMEM, "out of memory");
+			goto fail;
+		}
 		rc = store_release_deps_load(s, ctx->store, rel->id, &err);
 		if (rc < 0)
 			goto fail;
@@ -226,6 +235,7 @@ fail:
 out:
 	store_service_rows_free(rows, n);
 	docker_container_list_free(c, nc);
+	kvv_free(&digests);
 	return rc;
 }
 

@@ -33,7 +33,8 @@ static int read_duration(struct manifest_ctx *c, int64_t *out, const struct mnod
 	if (rc)
 		return rc;
 	if (ns < min || ns > ROLLOUT_MAX_DURATION_NS) {
-		manifest_error(c, v, path, "expected a duration from %s to 24h", min ? "1ms" : "0s");
+		manifest_error(c, v, path, "expected a duration from %s to 24h",
+		               min ? "1ms" : "0s");
 		return ERR_INVALID;
 	}
 	*out = ns;
@@ -62,11 +63,33 @@ static int read_order(struct manifest_ctx *c, enum rollout_order *out, const str
 	return rc;
 }
 
+static int read_parallelism(struct manifest_ctx *c, unsigned *out, const struct mnode *v,
+                            const char *path)
+{
+	char *s = NULL, *end = NULL, q[80];
+	unsigned long u = 0;
+	int rc;
+
+	rc = manifest_string(c, &s, v, path);
+	if (rc)
+		return rc;
+	if (s[0] >= '0' && s[0] <= '9' && strlen(s) <= 9)
+		u = strtoul(s, &end, 10);
+	if (!end || *end || u < 1 || u > ROLLOUT_MAX_PARALLELISM) {
+		manifest_error(c, v, path, "expected an integer from 1 to %d, got \"%s\"",
+		               ROLLOUT_MAX_PARALLELISM, manifest_quote(q, sizeof(q), v));
+		rc = ERR_INVALID;
+	} else {
+		*out = (unsigned)u;
+	}
+	free(s);
+	return rc;
+}
+
 int manifest_rollout_read(struct manifest_ctx *c, struct svc_rollout *out, const struct mnode *v,
                           const char *path)
 {
 	char kpath[MANIFEST_PATH_MAX];
-	uint64_t u = 0;
 	size_t i;
 	int rc = 0, r;
 
@@ -86,14 +109,7 @@ int manifest_rollout_read(struct manifest_ctx *c, struct svc_rollout *out, const
 		} else if (!strcmp(k, "order")) {
 			r = read_order(c, &out->order, x, kpath);
 		} else if (!strcmp(k, "parallelism")) {
-			r = manifest_uint(c, &u, x, kpath, ROLLOUT_MAX_PARALLELISM);
-			if (!r && !u) {
-				manifest_error(c, x, kpath, "expected an integer from 1 to %d, got 0",
-				               ROLLOUT_MAX_PARALLELISM);
-				r = ERR_INVALID;
-			}
-			if (!r)
-				out->parallelism = (unsigned)u;
+			r = read_parallelism(c, &out->parallelism, x, kpath);
 		} else {
 			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
 			r = ERR_INVALID;
@@ -121,8 +137,8 @@ int manifest_rollout_default(struct manifest_ctx *c, const struct mnode *v, cons
 	return manifest_rollout_read(c, &c->rollout, v, path);
 }
 
-int manifest_service_x_deployctl(struct manifest_ctx *c, struct service *s,
-                                 const struct mnode *v, const char *path)
+int manifest_service_x_deployctl(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                                 const char *path)
 {
 	char kpath[MANIFEST_PATH_MAX];
 	size_t i;

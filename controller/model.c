@@ -158,6 +158,7 @@ void model_service_release(struct service *s)
 	free(s->name);
 	free(s->image);
 	free(s->image_id);
+	free(s->repo_digest);
 	strv_free(&s->command);
 	strv_free(&s->entrypoint);
 	kvv_free(&s->env);

@@ -30,6 +30,7 @@ struct deploy_opts {
 struct deploy {
 	struct manifest_vars vars; /* --env-file files and the environment */
 	bool dirty;                /* the working tree has uncommitted manifest changes */
+	bool from_snapshot;        /* the project was rebuilt from a release (rollback) */
 	struct gitsrc *git;
 	struct dirsrc *dirsrc;
 	struct source src;

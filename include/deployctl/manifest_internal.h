@@ -66,9 +66,9 @@ struct manifest_ctx {
 	struct kvv disabled;         /* services left out by profiles -> their profiles */
 	struct manifest_tree *trees; /* every manifest, then files read for extends */
 	size_t ntrees;
-	size_t nmanifests; /* trees[0..nmanifests) are the manifest files */
-	struct svc_rollout rollout;         /* top-level x-deployctl.rollout, when rollout_n */
-	const struct mnode *rollout_n;      /* where it is set (borrowed from trees); NULL: not */
+	size_t nmanifests;                   /* trees[0..nmanifests) are the manifest files */
+	struct svc_rollout rollout;          /* top-level x-deployctl.rollout, when rollout_n */
+	const struct mnode *rollout_n;       /* where it is set (borrowed from trees); NULL: not */
 	const struct mnode *rollout_order_n; /* its order: key, or NULL */
 };
 
@@ -241,8 +241,8 @@ void manifest_rollout_init(struct svc_rollout *r);
 int manifest_rollout_read(struct manifest_ctx *c, struct svc_rollout *out, const struct mnode *v,
                           const char *path);
 int manifest_rollout_default(struct manifest_ctx *c, const struct mnode *v, const char *path);
-int manifest_service_x_deployctl(struct manifest_ctx *c, struct service *s,
-                                 const struct mnode *v, const char *path);
+int manifest_service_x_deployctl(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                                 const char *path);
 void manifest_rollout_check(struct manifest_ctx *c, const struct service *s,
                             const struct mnode *order_n, const char *path);
 void manifest_rollout_finish(struct manifest_ctx *c);

@@ -193,6 +193,8 @@ struct service {
 	struct strv external_links; /* "container:alias" */
 	struct strv profiles;
 	struct svc_rollout rollout; /* x-deployctl.rollout (lead) */
+	char *repo_digest; /* "name@sha256:..." when known (pulled, or from a snapshot); not hashed
+	                    */
 };
 
 struct project_network {
