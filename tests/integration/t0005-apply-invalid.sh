@@ -45,10 +45,22 @@ name: $PROJECT
 services:
   api:
     image: deployctl-test/app:does-not-exist
+    pull_policy: never
 YAML
 commit missing-image
 expect_status 2 apply --repo "$REPO"
-expect_err "manifests/app.yml:3:3: services.api.image: image 'deployctl-test/app:does-not-exist' is not present locally"
+expect_err "manifests/app.yml:3:3: services.api.image: image 'deployctl-test/app:does-not-exist' is not present locally and pull_policy is never"
+[ "$(cid api)" = "$api1" ] || fail "api changed"
+# Absent locally, and its registry (on loopback port 1: nothing leaves the machine) is down.
+write_manifest app.yml <<YAML
+name: $PROJECT
+services:
+  api:
+    image: 127.0.0.1:1/deployctl-test/app:does-not-exist
+YAML
+commit unpullable-image
+expect_status 2 apply --repo "$REPO"
+expect_err "manifests/app.yml:3:3: services.api.image: cannot pull '127.0.0.1:1/deployctl-test/app:does-not-exist'"
 [ "$(cid api)" = "$api1" ] || fail "api changed"
 
 # A required variable without a value names the variable, not a value.

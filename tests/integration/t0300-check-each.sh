@@ -147,11 +147,12 @@ mkdir "$WORK/nosuch-dir"
 expect_check 0
 expect_out '^ok    files: 1 host file\(s\) present'
 
-# A missing image: not present locally and no registry can supply it.
-app_yml "  web:" "    image: deployctl-test/app:does-not-exist-$$" | write_manifest app.yml
+# A missing image: not present locally and no registry can supply it. The
+# registry named is on loopback port 1, so the lookup never leaves the machine.
+app_yml "  web:" "    image: 127.0.0.1:1/deployctl-test/app:does-not-exist-$$" | write_manifest app.yml
 commit missing-image
 expect_check 1
-expect_out "^FAIL  images: services\\.web: image 'deployctl-test/app:does-not-exist-$$' is not present locally"
+expect_out "^FAIL  images: services\\.web: image '127.0.0.1:1/deployctl-test/app:does-not-exist-$$' is not present locally"
 app_yml "  web:" "    image: deployctl-test/app:does-not-exist-$$" "    pull_policy: never" |
 	write_manifest app.yml
 commit missing-image-never
