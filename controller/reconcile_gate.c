@@ -159,7 +159,14 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 			rc = gate_fail(err, d, id, "timed out", detail);
 			goto out;
 		}
-		gate_sleep(pause);
+		/* Back off, but never sleep past the end of the settle time. */
+		if (ready) {
+			double left = (double)settle_ns / 1e9 - (gate_now() - t0);
+
+			gate_sleep(left > 0 && left < pause ? left : pause);
+		} else {
+			gate_sleep(pause);
+		}
 		pause = pause < 0.4 ? pause * 2 : 0.5;
 	}
 	*up_s = gate_now() - t0;

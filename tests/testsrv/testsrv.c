@@ -4,8 +4,16 @@
  *
  * Usage (argv[1] picks the mode; no mode, or a first argument starting with "--", means serve):
  *   testsrv [serve] [--unhealthy] [--crash-after SECONDS] [--slow-start SECONDS]
+ *               [--upstream HOST:PORT]
  *       Listens on 0.0.0.0:$PORT (default 8080), one forked child per connection.
  *       GET /          200, "$MESSAGE from $HOSTNAME\n" (+ "version $VERSION\n" if set)
+ *       --upstream: every GET except /health is proxied to http://HOST:PORT<path>
+ *       (HTTP/1.0, 2 s timeouts). HOST is resolved on every request with a DNS A query
+ *       over UDP to the first nameserver of /etc/resolv.conf (Docker's 127.0.0.11; no
+ *       getaddrinfo: the binary is static and the image has no NSS), else /etc/hosts;
+ *       one of several addresses is picked at random. A failed connect or a missing
+ *       response is retried once with a fresh resolution (as nginx's
+ *       proxy_next_upstream); 502 when both fail.
  *       GET /health    200 "ok\n", or 503 "unhealthy\n" with --unhealthy
  *       GET /env/NAME  200 with the exact value of env var NAME, 404 if unset
  *       --crash-after N: exit 3 after N seconds; --slow-start N: listen only after N seconds.
@@ -24,11 +32,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -36,13 +47,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REQ_MAX         8192 /* bytes of request head accepted */
-#define BODY_MAX        8192 /* bytes of response body */
-#define CHILDREN_MAX    64   /* connections served at once */
-#define IO_TIMEOUT_S    5    /* per-connection read/write timeout */
-#define PROBE_TIMEOUT_S 2    /* whole probe */
+#define REQ_MAX         8192  /* bytes of request head accepted */
+#define BODY_MAX        8192  /* bytes of response body */
+#define CHILDREN_MAX    64    /* connections served at once */
+#define IO_TIMEOUT_S    5     /* per-connection read/write timeout */
+#define PROBE_TIMEOUT_S 2     /* whole probe */
+#define UP_TIMEOUT_MS   2000  /* upstream connect, and each upstream read or write */
+#define DNS_TIMEOUT_MS  1000  /* one DNS query */
+#define DNS_MAX_ADDRS   16    /* A records considered */
+#define UP_RESP_MAX     65536 /* bytes of upstream response relayed */
+#define HOST_MAX        253
 
 static int unhealthy;
+static char up_host[HOST_MAX + 1]; /* --upstream host; "" when not proxying */
+static unsigned short up_port;
 
 static void on_term(int sig)
 {
@@ -85,7 +103,8 @@ static void set_handler(int sig, void (*fn)(int), int flags)
 
 static int usage(void)
 {
-	fputs("usage: testsrv [serve] [--unhealthy] [--crash-after S] [--slow-start S]\n"
+	fputs("usage: testsrv [serve] [--unhealthy] [--crash-after S] [--slow-start S]"
+	      " [--upstream HOST:PORT]\n"
 	      "       testsrv probe [PORT]\n"
 	      "       testsrv job --exit CODE [--sleep S]\n"
 	      "       testsrv sleep\n",
@@ -166,6 +185,9 @@ static void respond(int fd, int status, const char *body, size_t len)
 	case 405:
 		reason = "Method Not Allowed";
 		break;
+	case 502:
+		reason = "Bad Gateway";
+		break;
 	case 503:
 		reason = "Service Unavailable";
 		break;
@@ -200,6 +222,308 @@ static int valid_env_name(const char *s)
 			return 0;
 	}
 	return 1;
+}
+
+/* ---- --upstream: a minimal resolver and a one-retry proxy ---- */
+
+/* The first IPv4 "nameserver" of /etc/resolv.conf into *ns; 0 or -1. */
+static int resolv_nameserver(struct in_addr *ns)
+{
+	char line[512];
+	FILE *f = fopen("/etc/resolv.conf", "re");
+	int rc = -1;
+
+	if (f == NULL)
+		return -1;
+	while (rc != 0 && fgets(line, sizeof(line), f) != NULL) {
+		char *p = line, *e;
+
+		if (strncmp(p, "nameserver", 10) != 0 || (p[10] != ' ' && p[10] != '\t'))
+			continue;
+		p += 10;
+		p += strspn(p, " \t");
+		e = p + strcspn(p, " \t\r\n");
+		*e = '\0';
+		if (inet_pton(AF_INET, p, ns) == 1)
+			rc = 0;
+	}
+	fclose(f);
+	return rc;
+}
+
+/* Skip a (possibly compressed) DNS name at off; the offset after it, or -1. */
+static long dns_skip_name(const unsigned char *m, size_t n, size_t off)
+{
+	unsigned hops = 0;
+
+	while (off < n && hops++ < 128) {
+		unsigned len = m[off];
+
+		if (len == 0)
+			return (long)off + 1;
+		if ((len & 0xc0) == 0xc0)
+			return off + 2 <= n ? (long)off + 2 : -1;
+		if (len & 0xc0)
+			return -1;
+		off += 1 + len;
+	}
+	return -1;
+}
+
+/* A records of host from the nameserver, into out; the count, or -1. */
+static int dns_query(const char *host, struct in_addr *out, int max)
+{
+	unsigned char q[HOST_MAX + 32], r[1500];
+	struct sockaddr_in ns;
+	struct pollfd pfd;
+	unsigned short id = (unsigned short)(random() & 0xffff);
+	size_t qn = 12, off;
+	const char *label = host;
+	unsigned an, qd, i;
+	int fd, count = 0;
+	ssize_t got;
+
+	memset(&ns, 0, sizeof(ns));
+	ns.sin_family = AF_INET;
+	ns.sin_port = htons(53);
+	if (resolv_nameserver(&ns.sin_addr) != 0)
+		return -1;
+	memset(q, 0, 12);
+	q[0] = (unsigned char)(id >> 8);
+	q[1] = (unsigned char)(id & 0xff);
+	q[2] = 0x01; /* RD */
+	q[5] = 1;    /* QDCOUNT */
+	while (*label != '\0') {
+		size_t len = strcspn(label, ".");
+
+		if (len == 0 || len > 63 || qn + len + 6 > sizeof(q))
+			return -1;
+		q[qn++] = (unsigned char)len;
+		memcpy(q + qn, label, len);
+		qn += len;
+		label += len;
+		if (*label == '.')
+			label++;
+	}
+	q[qn++] = 0;
+	q[qn++] = 0;
+	q[qn++] = 1; /* QTYPE A */
+	q[qn++] = 0;
+	q[qn++] = 1; /* QCLASS IN */
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&ns, sizeof(ns)) != 0 || send(fd, q, qn, 0) < 0) {
+		close(fd);
+		return -1;
+	}
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		if (poll(&pfd, 1, DNS_TIMEOUT_MS) <= 0) {
+			close(fd);
+			return -1;
+		}
+		got = recv(fd, r, sizeof(r), 0);
+		if (got >= 12 && r[0] == q[0] && r[1] == q[1])
+			break; /* else a stray datagram: wait for ours */
+		if (got < 0 && errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	if (!(r[2] & 0x80) || (r[3] & 0x0f) != 0)
+		return 0; /* not a response, or NXDOMAIN / SERVFAIL: no records */
+	qd = (unsigned)r[4] << 8 | r[5];
+	an = (unsigned)r[6] << 8 | r[7];
+	off = 12;
+	for (i = 0; i < qd; i++) {
+		long next = dns_skip_name(r, (size_t)got, off);
+
+		if (next < 0 || (size_t)next + 4 > (size_t)got)
+			return 0;
+		off = (size_t)next + 4;
+	}
+	for (i = 0; i < an && count < max; i++) {
+		long next = dns_skip_name(r, (size_t)got, off);
+		unsigned type, rdlen;
+
+		if (next < 0 || (size_t)next + 10 > (size_t)got)
+			break;
+		off = (size_t)next;
+		type = (unsigned)r[off] << 8 | r[off + 1];
+		rdlen = (unsigned)r[off + 8] << 8 | r[off + 9];
+		off += 10;
+		if (off + rdlen > (size_t)got)
+			break;
+		if (type == 1 && rdlen == 4)
+			memcpy(&out[count++], r + off, 4);
+		off += rdlen;
+	}
+	return count;
+}
+
+/* host's IPv4 addresses from /etc/hosts, into out; the count. */
+static int hosts_lookup(const char *host, struct in_addr *out, int max)
+{
+	char line[1024];
+	FILE *f = fopen("/etc/hosts", "re");
+	int count = 0;
+
+	if (f == NULL)
+		return 0;
+	while (count < max && fgets(line, sizeof(line), f) != NULL) {
+		static const char ws[] = " \t\r\n";
+		char *p = line, *e;
+		struct in_addr a;
+
+		line[strcspn(line, "#")] = '\0';
+		p += strspn(p, ws);
+		e = p + strcspn(p, ws);
+		if (*e == '\0')
+			continue; /* no names */
+		*e++ = '\0';
+		if (inet_pton(AF_INET, p, &a) != 1)
+			continue;
+		for (p = e + strspn(e, ws); *p != '\0'; p = e + strspn(e, ws)) {
+			e = p + strcspn(p, ws);
+			if ((size_t)(e - p) == strlen(host) &&
+			    strncasecmp(p, host, strlen(host)) == 0) {
+				out[count++] = a;
+				break;
+			}
+		}
+	}
+	fclose(f);
+	return count;
+}
+
+/* Resolve up_host afresh: one address, picked at random among several; 0 or -1. */
+static int upstream_resolve(struct in_addr *addr)
+{
+	struct in_addr all[DNS_MAX_ADDRS];
+	int n;
+
+	if (inet_pton(AF_INET, up_host, addr) == 1)
+		return 0;
+	n = dns_query(up_host, all, DNS_MAX_ADDRS);
+	if (n <= 0)
+		n = hosts_lookup(up_host, all, DNS_MAX_ADDRS);
+	if (n <= 0)
+		return -1;
+	*addr = all[random() % n];
+	return 0;
+}
+
+/* Connect to addr:up_port within UP_TIMEOUT_MS; the socket, or -1. */
+static int upstream_connect(const struct in_addr *addr)
+{
+	struct sockaddr_in sin;
+	struct pollfd pfd;
+	struct timeval tv;
+	socklen_t len = sizeof(int);
+	int fd, err = 0, fl;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(up_port);
+	sin.sin_addr = *addr;
+	fl = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+		if (errno != EINPROGRESS)
+			goto fail;
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, UP_TIMEOUT_MS) <= 0 ||
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0)
+			goto fail;
+	}
+	fcntl(fd, F_SETFL, fl);
+	tv.tv_sec = UP_TIMEOUT_MS / 1000;
+	tv.tv_usec = (UP_TIMEOUT_MS % 1000) * 1000;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/*
+ * Send GET path upstream and read its response into buf; the length, or -1
+ * when the connection failed or gave no status line (worth a retry).
+ */
+static long upstream_fetch(const char *path, char *buf, size_t size)
+{
+	char req[REQ_MAX + HOST_MAX + 96];
+	struct in_addr addr;
+	size_t got = 0;
+	int fd, n;
+
+	if (upstream_resolve(&addr) != 0)
+		return -1;
+	fd = upstream_connect(&addr);
+	if (fd < 0)
+		return -1;
+	n = snprintf(req, sizeof(req),
+	             "GET %s HTTP/1.0\r\nHost: %s:%u\r\nConnection: close\r\n\r\n", path, up_host,
+	             (unsigned)up_port);
+	if (n < 0 || (size_t)n >= sizeof(req) || write_all(fd, req, (size_t)n) != 0) {
+		close(fd);
+		return -1;
+	}
+	while (got < size) {
+		ssize_t r = read(fd, buf + got, size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	if (got < 12 || strncmp(buf, "HTTP/1.", 7) != 0)
+		return -1;
+	return (long)got;
+}
+
+static void proxy(int fd, const char *path)
+{
+	static char resp[UP_RESP_MAX];
+	long n;
+
+	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+	n = upstream_fetch(path, resp, sizeof(resp));
+	if (n < 0)
+		n = upstream_fetch(path, resp, sizeof(resp)); /* a fresh resolution */
+	if (n < 0)
+		respond_str(fd, 502, "upstream unavailable\n");
+	else
+		write_all(fd, resp, (size_t)n);
+}
+
+/* "HOST:PORT" into up_host, up_port; 0 or -1. */
+static int parse_upstream(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	size_t len;
+	long port;
+
+	if (colon == NULL || colon == s || (len = (size_t)(colon - s)) > HOST_MAX ||
+	    parse_long(&port, colon + 1, 1, 65535) != 0)
+		return -1;
+	memcpy(up_host, s, len);
+	up_host[len] = '\0';
+	if (strspn(up_host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
+	    len)
+		return -1;
+	up_port = (unsigned short)port;
+	return 0;
 }
 
 /* Serve one connection in a child process. */
@@ -251,7 +575,9 @@ static void serve_conn(int fd)
 		respond_str(fd, 405, "only GET\n");
 		return;
 	}
-	if (strcmp(path, "/") == 0) {
+	if (up_host[0] != '\0' && strcmp(path, "/health") != 0) {
+		proxy(fd, path);
+	} else if (strcmp(path, "/") == 0) {
 		const char *msg = getenv("MESSAGE");
 		const char *host = getenv("HOSTNAME");
 		const char *ver = getenv("VERSION");
@@ -309,6 +635,9 @@ static int cmd_serve(int argc, char **argv)
 		} else if (strcmp(argv[i], "--slow-start") == 0 && i + 1 < argc) {
 			if (parse_long(&slow_start, argv[++i], 0, 86400) != 0)
 				return usage();
+		} else if (strcmp(argv[i], "--upstream") == 0 && i + 1 < argc) {
+			if (parse_upstream(argv[++i]) != 0)
+				return usage();
 		} else {
 			return usage();
 		}
@@ -339,7 +668,8 @@ static int cmd_serve(int argc, char **argv)
 		return 1;
 	}
 	set_handler(SIGCHLD, on_child, 0); /* no SA_RESTART: accept() returns EINTR */
-	printf("testsrv: listening on 0.0.0.0:%ld%s\n", port, unhealthy ? " (unhealthy)" : "");
+	printf("testsrv: listening on 0.0.0.0:%ld%s%s%s\n", port, unhealthy ? " (unhealthy)" : "",
+	       up_host[0] != '\0' ? ", proxying to " : "", up_host[0] != '\0' ? up_host : "");
 
 	for (;;) {
 		pid_t pid;

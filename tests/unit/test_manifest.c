@@ -10,6 +10,7 @@
 #include "check.h"
 #include "deployctl/hash.h"
 #include "deployctl/manifest.h"
+#include "deployctl/spec.h"
 
 /* An in-memory source: files[i] = { path, body }. */
 struct memfile {
@@ -275,7 +276,7 @@ static void test_manifest__deploy_and_plain_keys(void)
 	         "        limits:\n"
 	         "          cpus: \"0.5\"\n"
 	         "          memory: 512m\n"
-	         "    x-deployctl: {rollout: start-first}\n"
+	         "    x-deployctl: {rollout: {order: stop-first}}\n"
 	         "    x-other: whatever\n"
 	         "  idle:\n"
 	         "    image: idle\n"
@@ -796,9 +797,210 @@ out:
 	run_done(&r);
 }
 
+static const struct service *svc(const struct project *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; p && i < p->nservices; i++)
+		if (!strcmp(p->services[i].name, name))
+			return &p->services[i];
+	return NULL;
+}
+
+static void test_manifest__rollout_defaults_and_merge(void)
+{
+	const struct service *s;
+	struct run r;
+
+	/* Unset everywhere: the model's "unset" values. */
+	run_init(&r);
+	load(&r, "name: shop\nservices:\n  api: {image: api}\n");
+	dump_errs(&r);
+	CHECK_INT(r.rc, 0);
+	s = svc(r.p, "api");
+	CHECK(s != NULL);
+	if (s) {
+		CHECK(s->rollout.timeout_ns == 0);
+		CHECK_INT(s->rollout.order, ROLLOUT_AUTO);
+		CHECK_INT(s->rollout.parallelism, 0);
+		CHECK(s->rollout.settle_ns == -1);
+	}
+	run_done(&r);
+
+	/* The example, as written. */
+	run_init(&r);
+	load(&r, "name: shop\n"
+	         "services:\n"
+	         "  web:\n"
+	         "    image: web\n"
+	         "    x-deployctl: {rollout: {timeout: 60s, order: start-first}}\n");
+	dump_errs(&r);
+	CHECK_INT(r.rc, 0);
+	if ((s = svc(r.p, "web"))) {
+		CHECK(s->rollout.timeout_ns == 60000000000LL);
+		CHECK_INT(s->rollout.order, ROLLOUT_START_FIRST);
+		CHECK_INT(s->rollout.parallelism, 0);
+		CHECK(s->rollout.settle_ns == -1);
+	} else {
+		CHECK(!"no service web");
+	}
+	run_done(&r);
+
+	/*
+	 * Top level is the default; the service wins field by field, also when
+	 * the default comes from a later file. settle: 0s is a value, not unset.
+	 */
+	run_init(&r);
+	load2(&r,
+	      "name: shop\n"
+	      "services:\n"
+	      "  api:\n"
+	      "    image: api\n"
+	      "    x-deployctl:\n"
+	      "      rollout: {order: stop-first, settle: 0s, parallelism: 3}\n"
+	      "  worker: {image: worker}\n",
+	      "x-deployctl:\n"
+	      "  rollout: {timeout: 2m, order: start-first, parallelism: 2, settle: 1500ms}\n",
+	      NULL);
+	dump_errs(&r);
+	CHECK_INT(r.rc, 0);
+	if ((s = svc(r.p, "api"))) {
+		CHECK(s->rollout.timeout_ns == 120000000000LL);
+		CHECK_INT(s->rollout.order, ROLLOUT_STOP_FIRST);
+		CHECK_INT(s->rollout.parallelism, 3);
+		CHECK(s->rollout.settle_ns == 0);
+	} else {
+		CHECK(!"no service api");
+	}
+	if ((s = svc(r.p, "worker"))) {
+		CHECK(s->rollout.timeout_ns == 120000000000LL);
+		CHECK_INT(s->rollout.order, ROLLOUT_START_FIRST);
+		CHECK_INT(s->rollout.parallelism, 2);
+		CHECK(s->rollout.settle_ns == 1500000000LL);
+	} else {
+		CHECK(!"no service worker");
+	}
+	run_done(&r);
+}
+
+static void test_manifest__rollout_not_in_spec_hash(void)
+{
+	char h1[HASH_HEX_LEN + 1] = "", h2[HASH_HEX_LEN + 1] = "";
+	struct err e = ERR_INIT;
+	struct run r;
+
+	run_init(&r);
+	load(&r, "name: shop\nservices:\n  api: {image: api, ports: [\"8080\"]}\n");
+	CHECK_INT(r.rc, 0);
+	if (r.p)
+		CHECK_INT(spec_hash(h1, r.p, &r.p->services[0], &e), 0);
+	run_done(&r);
+	run_init(&r);
+	load(&r, "name: shop\n"
+	         "x-deployctl: {rollout: {settle: 3s}}\n"
+	         "services:\n"
+	         "  api:\n"
+	         "    image: api\n"
+	         "    ports: [\"8080\"]\n"
+	         "    x-deployctl:\n"
+	         "      rollout: {timeout: 5s, order: start-first, parallelism: 4}\n");
+	dump_errs(&r);
+	CHECK_INT(r.rc, 0);
+	if (r.p) {
+		CHECK_INT(r.p->services[0].rollout.order, ROLLOUT_START_FIRST);
+		CHECK_INT(spec_hash(h2, r.p, &r.p->services[0], &e), 0);
+	}
+	CHECK(h1[0] != '\0');
+	CHECK_STR(h1, h2);
+	run_done(&r);
+}
+
+static void test_manifest__rollout_errors(void)
+{
+	struct run r;
+	char buf[1024];
+
+	run_init(&r);
+	load(&r, "name: shop\n"
+	         "x-deployctl:\n"
+	         "  rollout: {order: sideways, pace: 1}\n"
+	         "services:\n"
+	         "  api:\n"
+	         "    image: api\n"
+	         "    x-deployctl:\n"
+	         "      rollout: {timeout: 0s, parallelism: 0, settle: soon, batch: 2}\n"
+	         "      canary: true\n");
+	CHECK_INT(r.rc, ERR_INVALID);
+	CHECK_INT(r.errs.n, 7);
+	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
+	          "manifests/a.yml:3:20: x-deployctl.rollout.order: expected start-first or "
+	          "stop-first, got \"sideways\"");
+	CHECK_STR(errline(&r, 1, buf, sizeof(buf)),
+	          "manifests/a.yml:3:30: x-deployctl.rollout: unknown key 'pace'");
+	CHECK_STR(errline(&r, 2, buf, sizeof(buf)),
+	          "manifests/a.yml:8:26: services.api.x-deployctl.rollout.timeout: expected a "
+	          "duration from 1ms to 24h");
+	CHECK_STR(errline(&r, 3, buf, sizeof(buf)),
+	          "manifests/a.yml:8:43: services.api.x-deployctl.rollout.parallelism: expected "
+	          "an integer from 1 to 1000, got \"0\"");
+	CHECK_STR(errline(&r, 4, buf, sizeof(buf)),
+	          "manifests/a.yml:8:54: services.api.x-deployctl.rollout.settle: invalid "
+	          "duration \"soon\"");
+	CHECK_STR(errline(&r, 5, buf, sizeof(buf)),
+	          "manifests/a.yml:8:60: services.api.x-deployctl.rollout: unknown key 'batch'");
+	CHECK_STR(errline(&r, 6, buf, sizeof(buf)),
+	          "manifests/a.yml:9:7: services.api.x-deployctl: unknown key 'canary'");
+	run_done(&r);
+
+	/* start-first with a fixed host port: own setting, and inherited. */
+	run_init(&r);
+	load(&r, "name: shop\n"
+	         "x-deployctl: {rollout: {order: start-first}}\n"
+	         "services:\n"
+	         "  web:\n"
+	         "    image: web\n"
+	         "    ports: [\"8080:80\"]\n"
+	         "    x-deployctl: {rollout: {order: start-first}}\n"
+	         "  edge:\n"
+	         "    image: edge\n"
+	         "    ports: [\"127.0.0.1:9090:90\"]\n"
+	         "  ok:\n"
+	         "    image: ok\n"
+	         "    ports: [\"80\"]\n"
+	         "  also-ok:\n"
+	         "    image: ok\n"
+	         "    ports: [\"8081:80\"]\n"
+	         "    x-deployctl: {rollout: {order: stop-first}}\n");
+	CHECK_INT(r.rc, ERR_INVALID);
+	CHECK_INT(r.errs.n, 2);
+	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
+	          "manifests/a.yml:2:32: x-deployctl.rollout.order (services.edge): start-first "
+	          "needs no fixed host port: the new container cannot bind 9090 while the old "
+	          "one runs; use stop-first");
+	CHECK_STR(errline(&r, 1, buf, sizeof(buf)),
+	          "manifests/a.yml:7:36: services.web.x-deployctl.rollout.order: start-first "
+	          "needs no fixed host port: the new container cannot bind 8080 while the old "
+	          "one runs; use stop-first");
+	run_done(&r);
+
+	/* Set in two files. */
+	run_init(&r);
+	load2(&r, "name: shop\nx-deployctl: {rollout: {timeout: 5s}}\n",
+	      "x-deployctl: {rollout: {timeout: 6s}}\n", NULL);
+	CHECK_INT(r.rc, ERR_INVALID);
+	CHECK_INT(r.errs.n, 1);
+	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
+	          "manifests/b.yml:1:24: x-deployctl.rollout: set twice: first at "
+	          "manifests/a.yml:2:24");
+	run_done(&r);
+}
+
 int main(void)
 {
 	RUN(test_manifest__ports);
+	RUN(test_manifest__rollout_defaults_and_merge);
+	RUN(test_manifest__rollout_not_in_spec_hash);
+	RUN(test_manifest__rollout_errors);
 	RUN(test_manifest__profiles);
 	RUN(test_manifest__secrets_and_configs);
 	RUN(test_manifest__env_rules_and_pull_policy);
