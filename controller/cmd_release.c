@@ -232,19 +232,55 @@ static char *state_path(const char *state, const char *name)
  * Keep the retained containers of the last few releases, the release
  * rollback would go to, and tagged ones; a failure here fails nothing.
  */
+/* Add the spec hashes of a release's services to out. */
+static int release_hashes(struct strv *out, struct ctx *ctx, int64_t release, struct err *err)
+{
+	struct store_service_row *rows = NULL;
+	size_t i, n = 0;
+	int rc = store_release_services(&rows, &n, ctx->store, release, err);
+
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = strv_push(out, rows[i].spec_hash);
+	store_service_rows_free(rows, n);
+	return rc;
+}
+
+/*
+ * Keep the retained containers of the last few releases, of the release
+ * rollback would go to, and of tagged releases; a failure here fails
+ * nothing, it is only said.
+ */
 static void prune_retained(struct deploy *dp, struct ctx *ctx, int64_t release)
 {
+	struct store_release *v = NULL;
+	struct store_tag_row *tags = NULL;
+	struct strv protect = { 0 };
 	struct err err = ERR_INIT;
-	int64_t protect[1] = { 0 };
+	size_t i, n = 0, ntags = 0;
 	unsigned removed = 0;
+	int rc;
 
-	(void)release;
-	store_release_latest(&protect[0], ctx->store, dp->project->name, "succeeded", &err);
-	if (reconcile_prune(&removed, ctx->docker, dp->project->name, RETAIN_RELEASES, protect, 1,
-	                    &err) < 0)
+	rc = store_release_list(&v, &n, ctx->store, dp->project->name, 0, &err);
+	/* The rollback target: the newest success before this release. */
+	for (i = 0; rc == 0 && i < n; i++)
+		if (v[i].id < release && !strcmp(v[i].status, "succeeded")) {
+			rc = release_hashes(&protect, ctx, v[i].id, &err);
+			break;
+		}
+	if (rc == 0)
+		rc = store_tag_list(&tags, &ntags, ctx->store, dp->project->name, &err);
+	for (i = 0; rc == 0 && i < ntags; i++)
+		rc = release_hashes(&protect, ctx, tags[i].release_id, &err);
+	if (rc == 0)
+		rc = reconcile_prune(&removed, ctx->docker, dp->project->name, RETAIN_RELEASES,
+		                     &protect, &err);
+	if (rc < 0)
 		log_warnx("cannot prune retained containers: %s", err.msg);
 	else if (removed)
 		log_info("pruned %u retained container(s) of older releases", removed);
+	store_release_list_free(v, n);
+	store_tag_rows_free(tags, ntags);
+	strv_free(&protect);
 }
 
 int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *ro)

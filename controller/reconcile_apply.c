@@ -407,7 +407,7 @@ static int release_cmp(const void *a, const void *b)
 }
 
 int reconcile_prune(unsigned *removed, struct docker *d, const char *project, unsigned keep,
-                    const int64_t *protect, size_t nprotect, struct err *err)
+                    const struct strv *protect, struct err *err)
 {
 	struct docker_container *c = NULL;
 	int64_t *rels = NULL;
@@ -444,8 +444,8 @@ int reconcile_prune(unsigned *removed, struct docker *d, const char *project, un
 			continue;
 		for (k = 0; k < nrels && k < keep && !kept; k++)
 			kept = rels[k] == r;
-		for (k = 0; k < nprotect && !kept; k++)
-			kept = protect[k] == r;
+		for (k = 0; c[i].spec_hash && k < protect->n && !kept; k++)
+			kept = !strcmp(protect->v[k], c[i].spec_hash);
 		if (kept)
 			continue;
 		rc = docker_container_remove(d, c[i].id, true, err);

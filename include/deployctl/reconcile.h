@@ -132,10 +132,10 @@ struct docker_connect {
  * else the first failure's code with err set to it.
  */
 struct reconcile_opts {
-	const char *release;    /* LABEL_RELEASE for new containers */
-	const char *files_dir;  /* where configs and env secrets are materialised */
-	unsigned parallel;      /* actions of one stage at once */
-	bool no_rollback;       /* on a failed gate, leave things as they are */
+	const char *release;   /* LABEL_RELEASE for new containers */
+	const char *files_dir; /* where configs and env secrets are materialised */
+	unsigned parallel;     /* actions of one stage at once */
+	bool no_rollback;      /* on a failed gate, leave things as they are */
 	const struct reconcile_progress *progress;
 };
 
@@ -154,11 +154,13 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 
 /*
  * After a successful release: delete retained containers except those of
- * the newest `keep` releases that have any, and of the releases in protect
- * (the rollback target, tagged releases). *removed counts them.
+ * the newest `keep` releases that have any, and those whose spec hash is in
+ * protect (what the rollback target and tagged releases run: a container
+ * keeps the label of the release that created it, so hashes, not release
+ * numbers, say what a release needs). *removed counts them.
  */
 int reconcile_prune(unsigned *removed, struct docker *d, const char *project, unsigned keep,
-                    const int64_t *protect, size_t nprotect, struct err *err);
+                    const struct strv *protect, struct err *err);
 void reconcile_results_release(struct reconcile_result *results, size_t n);
 
 #endif
