@@ -33,7 +33,7 @@ vg() {
 }
 
 vg 0 --help
-for c in apply plan status history version help; do vg 0 "$c" --help; done
+for c in apply plan check rollback status history show tag unpin version help; do vg 0 "$c" --help; done
 vg 2 nosuchcommand
 vg 0 history
 
@@ -66,3 +66,12 @@ vg 0 apply --repo "$work/repo"
 vg 0 apply --repo "$work/repo"
 vg 0 status --project "$project" --json
 vg 0 history --json
+vg 0 check --repo "$work/repo"
+sed -i 's/A: "1"/A: "2"/' "$work/repo/manifests/app.yml"
+git -C "$work/repo" -c user.name=t -c user.email=t@t commit -qam two
+vg 0 apply --repo "$work/repo"
+vg 0 show 2 --json
+vg 0 tag 1 first
+vg 0 rollback --project "$project"
+vg 0 unpin --project "$project"
+vg 2 apply --repo "$work/repo" --env-file "$work/nosuch.env"

@@ -43,7 +43,8 @@ struct manifest_opts {
 	const char *dir;          /* manifests directory in the source, e.g. "manifests" */
 	const char *project_name; /* overrides top-level name: when not NULL */
 	const struct manifest_vars *vars;
-	const struct strv *profiles; /* --profile: services with profiles: run only if one is active */
+	const struct strv
+	        *profiles; /* --profile: services with profiles: run only if one is active */
 };
 
 /*
