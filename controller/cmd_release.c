@@ -300,6 +300,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	unsigned interrupted = 0;
 	int64_t release = 0;
 	double t0 = ro->t0;
+	size_t i;
 	int ex = EXIT_FAILED;
 
 	if (!dp->plan.n) {
@@ -361,9 +362,15 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		st = RELEASE_SUCCEEDED;
 	else if (!ro->no_rollback)
 		st = RELEASE_ROLLED_BACK;
+	/* rolled_back only if every change was really put back. */
+	for (i = 0; st == RELEASE_ROLLED_BACK && i < dp->plan.n; i++)
+		if (res[i].undo_failed)
+			st = RELEASE_FAILED;
 	if (st != RELEASE_SUCCEEDED)
 		snprintf(message, sizeof(message), "%s%s", aerr.msg,
-		         st == RELEASE_ROLLED_BACK ? "; previous containers restored" : "");
+		         st == RELEASE_ROLLED_BACK ? "; previous containers restored"
+		         : ro->no_rollback         ? ""
+		                                   : "; automatic rollback incomplete");
 	if (record_actions(ctx, &dp->plan, res, release, &err) < 0 ||
 	    store_release_finish(ctx->store, release, st, st == RELEASE_SUCCEEDED ? NULL : message,
 	                         &err) < 0)

@@ -96,16 +96,15 @@ static int bring_up(char **id_out, struct docker *d, struct apply_run *run, cons
 }
 
 /* Take a new container away again: back to its retained name, or deleted. */
-static void take_down(struct docker *d, const struct action *a, const char *id)
+static int take_down(struct docker *d, const struct action *a, const char *id)
 {
 	struct err ignored = ERR_INIT;
 
 	if (a->reuse_id) {
 		docker_container_stop(d, id, 0, &ignored);
-		rename_force(d, id, a->reuse_name, &ignored);
-	} else {
-		docker_container_remove(d, id, true, &ignored);
+		return rename_force(d, id, a->reuse_name, &ignored);
 	}
+	return docker_container_remove(d, id, true, &ignored);
 }
 
 /* Put the old container of a replace or remove back under its name, running. */
@@ -158,11 +157,13 @@ static int run_replace(struct docker *d, struct apply_run *run, const struct act
 		rc = gate(d, run, a, id, res);
 	if (rc < 0) {
 		/* The old container comes back at once; it never stopped if start-first. */
-		if (id)
-			take_down(d, a, id);
+		if (id && take_down(d, a, id) < 0)
+			res->undo_failed = true;
 		free(id);
-		put_back(d, a, &ignored);
-		res->undone = true;
+		if (put_back(d, a, &ignored) < 0)
+			res->undo_failed = true;
+		else
+			res->undone = true;
 		return rc;
 	}
 	if (a->start_first && docker_container_stop(d, a->container_id, -1, err) < 0) {
@@ -204,9 +205,11 @@ static int run_action(struct docker *d, struct apply_run *run, const struct acti
 		if (rc == 0)
 			rc = gate(d, run, a, id, res);
 		if (rc < 0 && id) {
-			take_down(d, a, id);
+			if (take_down(d, a, id) < 0)
+				res->undo_failed = true;
+			else
+				res->undone = true;
 			free(id);
-			res->undone = true;
 		} else {
 			res->container_id = id;
 		}
@@ -238,25 +241,30 @@ static int run_action(struct docker *d, struct apply_run *run, const struct acti
 static void undo_action(struct docker *d, const struct action *a, struct reconcile_result *res)
 {
 	struct err ignored = ERR_INIT;
+	int rc = 0;
 
 	switch (a->kind) {
 	case ACTION_CREATE:
 		if (res->container_id)
-			take_down(d, a, res->container_id);
+			rc = take_down(d, a, res->container_id);
 		break;
 	case ACTION_REPLACE:
-		if (res->container_id)
-			take_down(d, a, res->container_id);
-		put_back(d, a, &ignored);
+		if (res->container_id && take_down(d, a, res->container_id) < 0)
+			rc = ERR_DOCKER;
+		if (put_back(d, a, &ignored) < 0)
+			rc = ERR_DOCKER;
 		break;
 	case ACTION_REMOVE:
 		if (a->retain_name)
-			put_back(d, a, &ignored);
+			rc = put_back(d, a, &ignored);
 		break;
 	default:
 		return; /* networks and volumes stay; a started container stays started */
 	}
-	res->undone = true;
+	if (rc < 0)
+		res->undo_failed = true;
+	else
+		res->undone = true;
 }
 
 /* Take the next action of the stage, run it, until the stage is drained. */

@@ -114,6 +114,7 @@ struct reconcile_result {
 	struct err err;     /* why it failed (for a gate: which check, output, exit code) */
 	char *container_id; /* new container (create, replace); new string */
 	bool undone;        /* put back by the automatic rollback */
+	bool undo_failed;   /* the automatic rollback could not put it back */
 	double up_s;        /* seconds from start to up (gated actions) */
 };
 

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# A Docker daemon that stops answering mid-apply: a clear error, exit 1, a
+# release recorded failed (never rolled_back or succeeded when the rollback
+# itself could not run), and the next run converges once Docker answers.
+# The daemon "goes away" through a relay socket the test kills.
+. "$(dirname "$0")/lib.sh"
+
+RELAY="$WORK/relay.sock"
+python3 - "$RELAY" <<'PY' &
+import os, socket, sys, threading, time
+path = sys.argv[1]
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(path)
+srv.listen(16)
+def pump(a, b):
+    try:
+        while True:
+            data = a.recv(65536)
+            if not data:
+                break
+            b.sendall(data)
+    except OSError:
+        pass
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+def serve():
+    while True:
+        c, _ = srv.accept()
+        d = socket.socket(socket.AF_UNIX)
+        d.connect("/var/run/docker.sock")
+        threading.Thread(target=pump, args=(c, d), daemon=True).start()
+        threading.Thread(target=pump, args=(d, c), daemon=True).start()
+threading.Thread(target=serve, daemon=True).start()
+time.sleep(120)  # bounded: the relay never outlives the test by much
+PY
+relay=$!
+for _ in $(seq 1 50); do [ -S "$RELAY" ] && break; sleep 0.1; done
+
+write_manifest app.yml <<YAML
+name: $PROJECT
+services:
+  first:
+    image: deployctl-test/app:v1
+    init: true
+  slow:
+    image: deployctl-test/app:slow
+    init: true
+    depends_on: [first]
+    healthcheck: {test: ["CMD", "/testsrv", "probe", "8080"], interval: 1s}
+YAML
+commit one
+"$DEPLOYCTL" --state "$STATE" apply --repo "$REPO" --docker-host "unix://$RELAY" \
+	>"$OUT" 2>"$ERR" &
+apply=$!
+# Wait until slow's container exists (the apply is in its health gate), then cut Docker off.
+for _ in $(seq 1 100); do
+	[ -n "$(cid slow)" ] && break
+	sleep 0.1
+done
+[ -n "$(cid slow)" ] || fail "apply never reached slow"
+kill -9 "$relay"
+wait "$relay" 2>/dev/null
+wait "$apply"
+st=$?
+[ "$st" = 1 ] || { cat "$OUT" "$ERR"; fail "apply exited $st, expected 1"; }
+grep -q "relay.sock" "$ERR" || { cat "$ERR"; fail "the error does not name the socket"; }
+expect_status 0 history --project "$PROJECT" --json
+grep -q '"status":"failed".*automatic rollback incomplete' "$OUT" ||
+	fail "release not recorded as failed with an incomplete rollback: $(cat "$OUT")"
+
+# Docker answers again (the real socket): the next apply converges.
+expect_status 0 apply --repo "$REPO"
+[ "$(count_containers)" = 2 ] || fail "not converged: $(count_containers) containers"
+[ "$(docker inspect -f '{{.State.Health.Status}}' "$(cid slow)")" != unhealthy ] || fail "slow unhealthy"
+expect_status 0 apply --repo "$REPO"
+expect_out 'no changes'
+echo "ok $TEST_NAME"
