@@ -322,8 +322,11 @@ int docker_container_create(char **id_out, struct docker *d, const struct docker
 	rc = docker_create_body(&body, c, err);
 	if (rc < 0)
 		goto out;
+	/* platform: (API 1.41) picks the variant of a multi-platform image. */
 	if (buf_puts(&path, "/containers/create?name=") < 0 ||
-	    docker_urlencode(&path, c->name) < 0) {
+	    docker_urlencode(&path, c->name) < 0 ||
+	    (c->service->platform && (buf_puts(&path, "&platform=") < 0 ||
+	                              docker_urlencode(&path, c->service->platform) < 0))) {
 		rc = nomem(err);
 		goto out;
 	}
