@@ -5,6 +5,7 @@
  * (succeeded, failed, rolled_back); a kill leaves the release running, to
  * be marked interrupted by the next run.
  */
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,9 +78,10 @@ static void view_done(void *arg, const struct action *a, const struct err *faile
 		raise(SIGKILL);
 }
 
-static char *who_am_i(void)
+char *deploy_who(void)
 {
 	const char *u = getenv("DEPLOYCTL_USER");
+	struct passwd *pw;
 
 	if (!u || !*u)
 		u = getenv("SUDO_USER");
@@ -87,6 +89,8 @@ static char *who_am_i(void)
 		u = getlogin();
 	if (!u || !*u)
 		u = getenv("USER");
+	if ((!u || !*u) && (pw = getpwuid(getuid())))
+		u = pw->pw_name;
 	return strdup(u && *u ? u : "unknown");
 }
 
@@ -316,7 +320,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		log_warnx("%u earlier release(s) were interrupted and are marked so", interrupted);
 	if (!json)
 		deploy_print_plan(dp, false, stdout);
-	who = who_am_i();
+	who = deploy_who();
 	info.project = dp->project->name;
 	info.kind = ro->kind;
 	info.rollback_of = ro->rollback_of;

@@ -405,21 +405,25 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	ro.rollback_of = target.id;
 	ex = release_run(&dp, ctx, &ro);
-	/* Pin: the commit rolled back from is quarantined from automatic deploys. */
-	if (store_release_latest(&latest, ctx->store, project, NULL, &err) == 0 && latest &&
-	    store_release_get(&from, ctx->store, current, &err) == 0) {
-		char why[512];
+	/*
+	 * Pin: the commit rolled back from is quarantined from automatic
+	 * deploys — once the rollback release succeeded (with no change to
+	 * make, nothing was recorded and nothing is pinned).
+	 */
+	if (ex == EXIT_OK &&
+	    store_release_latest(&latest, ctx->store, project, "succeeded", &err) == 0 &&
+	    latest > current && store_release_get(&from, ctx->store, current, &err) == 0) {
+		char why[512], *who = deploy_who();
 
 		snprintf(why, sizeof(why), "%s", reason ? reason : "rolled back");
-		if (store_pin_set(ctx->store, project, latest, from.source,
-		                  getenv("SUDO_USER") ? getenv("SUDO_USER") : getenv("USER"), why,
-		                  &err) < 0)
+		if (store_pin_set(ctx->store, project, latest, from.source, who, why, &err) < 0)
 			cmd_report(&err);
 		else if (!ro.json)
 			printf("pinned %s to release %lld: %s %.12s will not be redeployed "
 			       "automatically (deployctl unpin clears it)\n",
 			       project, (long long)latest, from.source_kind,
 			       from.source ? from.source : "");
+		free(who);
 	}
 out:
 	lock_release(lk);

@@ -97,6 +97,11 @@ struct release_opts {
  * Returns an exit status.
  */
 int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *ro);
+/*
+ * Who deploys: $DEPLOYCTL_USER, $SUDO_USER, the login name, $USER, or the
+ * user of the process; new string.
+ */
+char *deploy_who(void);
 /* Monotonic seconds. */
 double deploy_now(void);
 
