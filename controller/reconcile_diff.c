@@ -597,6 +597,97 @@ static int action_cmp(const void *a, const void *b)
 	return x->replica < y->replica ? -1 : x->replica > y->replica;
 }
 
+/* Which service does a "service:NAME[:opt]" reference name? Into buf; NULL if none. */
+static const char *service_ref(char *buf, size_t size, const char *v)
+{
+	if (!v || strncmp(v, "service:", 8))
+		return NULL;
+	snprintf(buf, size, "%s", v + 8);
+	buf[strcspn(buf, ":")] = '\0';
+	return buf;
+}
+
+/* Does the plan create or replace a container of service x? */
+static bool plan_renews(const struct plan *plan, const char *x)
+{
+	size_t i;
+
+	for (i = 0; i < plan->n; i++)
+		if ((plan->v[i].kind == ACTION_CREATE || plan->v[i].kind == ACTION_REPLACE) &&
+		    !strcmp(plan->v[i].target, x))
+			return true;
+	return false;
+}
+
+static bool plan_has(const struct plan *plan, const char *service, unsigned replica)
+{
+	size_t i;
+
+	for (i = 0; i < plan->n; i++)
+		if (plan->v[i].replica == replica && !strcmp(plan->v[i].target, service))
+			return true;
+	return false;
+}
+
+/*
+ * A service that shares another's container (network_mode, pid or ipc
+ * "service:X", volumes_from "service:X") points at that container's ID:
+ * when X gets a new container, the follower must be recreated too, though
+ * its own spec did not change.
+ */
+static int diff_followers(struct plan *plan, const struct reconcile_input *in)
+{
+	const struct project *p = in->desired;
+	size_t si, i, k;
+	int rc = 0;
+
+	for (si = 0; si < p->nservices && rc == 0; si++) {
+		const struct service *s = &p->services[si];
+		const char *why = NULL, *x = NULL;
+		char buf[256];
+
+		if ((x = service_ref(buf, sizeof(buf), s->network_mode)) && plan_renews(plan, x))
+			why = "network_mode";
+		else if ((x = service_ref(buf, sizeof(buf), s->pid)) && plan_renews(plan, x))
+			why = "pid";
+		else if ((x = service_ref(buf, sizeof(buf), s->ipc)) && plan_renews(plan, x))
+			why = "ipc";
+		for (k = 0; !why && k < s->volumes_from.n; k++)
+			if ((x = service_ref(buf, sizeof(buf), s->volumes_from.v[k])) &&
+			    plan_renews(plan, x))
+				why = "volumes_from";
+		if (!why)
+			continue;
+		for (i = 0; i < in->ncontainers && rc == 0; i++) {
+			const struct docker_container *c = &in->containers[i];
+			char *name;
+			struct action_args a = { .kind = ACTION_REPLACE,
+				                 .target = s->name,
+				                 .replica = c->replica,
+				                 .container_id = c->id,
+				                 .service = s,
+				                 .hash = in->hashes[si],
+				                 .start_first = start_first(s) };
+
+			if (!c->service || strcmp(c->service, s->name) || !c->replica ||
+			    c->replica > s->replicas || reconcile_is_retained(c->name) ||
+			    plan_has(plan, s->name, c->replica))
+				continue;
+			name = model_container_name(p, s->name, c->replica);
+			a.container_name = name;
+			a.level = LEVEL_SERVICES + dep_level(p, s, 0) * LEVELS_PER_DEP;
+			a.retain_name = name ? reconcile_retained_name(name, c->release) : NULL;
+			rc = a.retain_name ? plan_add(plan, &a,
+			                              fmt("follows %s, which gets a new container "
+			                                  "(%s: service:%s)",
+			                                  x, why, x))
+			                   : ERR_NOMEM;
+			free(name);
+		}
+	}
+	return rc;
+}
+
 int reconcile_diff(struct plan *out, const struct reconcile_input *in, struct err *err)
 {
 	struct plan plan = { 0 };
@@ -610,6 +701,8 @@ int reconcile_diff(struct plan *out, const struct reconcile_input *in, struct er
 		return err_set(err, ERR_NOMEM, "out of memory");
 	for (i = 0; i < in->desired->nservices && rc == 0; i++)
 		rc = diff_service(&plan, in, i, claimed, &kept_nets, &kept_vols);
+	if (rc == 0)
+		rc = diff_followers(&plan, in);
 	/* Containers of services no longer in the manifests: kept, stopped, for a way back. */
 	for (i = 0; i < in->ncontainers && rc == 0; i++) {
 		const struct docker_container *o = &in->containers[i];

@@ -36,4 +36,23 @@ mode=$(docker inspect -f '{{.HostConfig.NetworkMode}}' "$iso")
 expect_status 0 apply --repo "$REPO"
 [ "$(cid side)" = "$side" ] && [ "$(cid iso)" = "$iso" ] && [ "$(cid db)" = "$db" ] ||
 	fail "second apply replaced a container: $(cat "$OUT")"
+
+# db gets a new container: side, which lives in db's network namespace, follows.
+python3 - "$REPO/manifests/app.yml" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read().replace("  db:\n    image: deployctl-test/app:v1\n", "  db:\n    image: deployctl-test/app:v2\n", 1)
+open(p, "w").write(s)
+PY
+commit two
+expect_status 0 apply --repo "$REPO"
+expect_out 'replace +db#1: image changed'
+expect_out 'replace +side#1: follows db, which gets a new container \(network_mode: service:db\)'
+grep -q 'iso' "$OUT" && fail "iso was touched"
+db2=$(cid db)
+mode=$(docker inspect -f '{{.HostConfig.NetworkMode}}' "$(cid side)")
+[ "$mode" = "container:$db2" ] || fail "side: NetworkMode is '$mode', want container:$db2"
+[ "$(docker inspect -f '{{.State.Running}}' "$(cid side)")" = true ] || fail "side is not running"
+expect_status 0 apply --repo "$REPO"
+expect_out 'no changes'
 echo "ok $TEST_NAME"
