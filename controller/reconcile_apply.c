@@ -10,6 +10,7 @@
  * back without a create or a pull, and so does `deployctl rollback`.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +146,9 @@ static int run_replace(struct docker *d, struct apply_run *run, const struct act
 
 	if (a->start_first) {
 		rc = rename_force(d, a->container_id, a->retain_name, err);
+		/* Crash-safety tests die here: the old container renamed, still running. */
+		if (rc == 0 && getenv("DEPLOYCTL_TEST_KILL_IN_REPLACE"))
+			raise(SIGKILL);
 	} else {
 		rc = docker_container_stop(d, a->container_id, -1, err);
 		if (rc == 0)
@@ -224,10 +228,10 @@ static int run_action(struct docker *d, struct apply_run *run, const struct acti
 		break;
 	case ACTION_REMOVE:
 		rc = docker_container_stop(d, a->container_id, -1, err);
-		if (rc == 0)
-			rc = a->retain_name
-			             ? rename_force(d, a->container_id, a->retain_name, err)
-			             : docker_container_remove(d, a->container_id, true, err);
+		if (rc == 0 && !a->retain_name)
+			rc = docker_container_remove(d, a->container_id, true, err);
+		else if (rc == 0 && strcmp(a->retain_name, a->container_name))
+			rc = rename_force(d, a->container_id, a->retain_name, err);
 		break;
 	case ACTION_NETWORK_REMOVE:
 		rc = docker_network_remove(d, a->container_id, err);
@@ -255,7 +259,8 @@ static void undo_action(struct docker *d, const struct action *a, struct reconci
 			rc = ERR_DOCKER;
 		break;
 	case ACTION_REMOVE:
-		if (a->retain_name)
+		/* Kept under another name: bring it back. A stray retained one stays stopped. */
+		if (a->retain_name && strcmp(a->retain_name, a->container_name))
 			rc = put_back(d, a, &ignored);
 		break;
 	default:

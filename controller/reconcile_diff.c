@@ -713,8 +713,19 @@ int reconcile_diff(struct plan *out, const struct reconcile_input *in, struct er
 			                 .container_name = o->name,
 			                 .level = LEVEL_REMOVE };
 
-		if (claimed[i] || reconcile_is_retained(o->name))
+		if (claimed[i])
 			continue;
+		/* A retained container still running: a rollout was interrupted. Stop it. */
+		if (reconcile_is_retained(o->name)) {
+			if (strcmp(o->state, "running"))
+				continue;
+			a.retain_name = strdup(o->name);
+			rc = a.retain_name ? plan_add(&plan, &a,
+			                              fmt("retained but still running (an "
+			                                  "interrupted rollout)"))
+			                   : ERR_NOMEM;
+			continue;
+		}
 		if (o->service && !(a.retain_name = reconcile_retained_name(o->name, o->release))) {
 			rc = ERR_NOMEM;
 			break;
