@@ -52,6 +52,7 @@ static const struct option apply_options[] = {
 	{ "json", no_argument, NULL, 'J' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "no-rollback", no_argument, NULL, 'N' },
+	{ "keep", required_argument, NULL, 'K' },
 	{ "lock-wait", required_argument, NULL, 'W' },
 	{ "force", no_argument, NULL, 'F' },
 	{ NULL, 0, NULL, 0 },
@@ -97,6 +98,17 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 		case 'N':
 			ro.no_rollback = true;
 			break;
+		case 'K': {
+			char *kend;
+			unsigned long kv = strtoul(optarg, &kend, 10);
+
+			if (*kend || kv < 1 || kv > 100) {
+				fprintf(stderr, "deployctl: --keep takes 1 to 100 releases\n");
+				return EXIT_USAGE;
+			}
+			ro.keep = (unsigned)kv;
+			break;
+		}
 		case 'F':
 			force = true;
 			break;
@@ -152,6 +164,7 @@ const struct cmd cmd_apply = {
 	.help = DEPLOY_OPTS_HELP
 	"  -j, --parallel N   actions of one stage run at once, 1-8 (default: 4)\n"
 	"  -q, --quiet        print only failures and the summary\n"
+	"  --keep N           keep retained containers of the last N releases (default: 3)\n"
 	"  --no-rollback      when a service fails its health gate, leave everything as it "
 	"is\n"
 	"  --force            deploy even the commit a rollback quarantined\n"

@@ -254,7 +254,7 @@ static int release_hashes(struct strv *out, struct ctx *ctx, int64_t release, st
  * rollback would go to, and of tagged releases; a failure here fails
  * nothing, it is only said.
  */
-static void prune_retained(struct deploy *dp, struct ctx *ctx, int64_t release)
+static void prune_retained(struct deploy *dp, struct ctx *ctx, int64_t release, unsigned keep)
 {
 	struct store_release *v = NULL;
 	struct store_tag_row *tags = NULL;
@@ -276,8 +276,8 @@ static void prune_retained(struct deploy *dp, struct ctx *ctx, int64_t release)
 	for (i = 0; rc == 0 && i < ntags; i++)
 		rc = release_hashes(&protect, ctx, tags[i].release_id, &err);
 	if (rc == 0)
-		rc = reconcile_prune(&removed, ctx->docker, dp->project->name, RETAIN_RELEASES,
-		                     &protect, &err);
+		rc = reconcile_prune(&removed, ctx->docker, dp->project->name,
+		                     keep ? keep : RETAIN_RELEASES, &protect, &err);
 	if (rc < 0)
 		log_warnx("cannot prune retained containers: %s", err.msg);
 	else if (removed)
@@ -380,7 +380,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	                         &err) < 0)
 		goto fail_state;
 	if (st == RELEASE_SUCCEEDED)
-		prune_retained(dp, ctx, release);
+		prune_retained(dp, ctx, release, ro->keep);
 	docker_get_stats(&calls, ctx->docker);
 	calls.calls += extra.calls;
 	calls.mutating += extra.mutating;

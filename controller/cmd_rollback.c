@@ -29,6 +29,7 @@ static const struct option rollback_options[] = {
 	{ "reason", required_argument, NULL, 'm' },
 	{ "parallel", required_argument, NULL, 'j' },
 	{ "no-rollback", no_argument, NULL, 'N' },
+	{ "keep", required_argument, NULL, 'K' },
 	{ "lock-wait", required_argument, NULL, 'W' },
 	{ "json", no_argument, NULL, 'J' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -324,6 +325,17 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 		case 'N':
 			ro.no_rollback = true;
 			break;
+		case 'K': {
+			char *kend;
+			unsigned long kv = strtoul(optarg, &kend, 10);
+
+			if (*kend || kv < 1 || kv > 100) {
+				fprintf(stderr, "deployctl: --keep takes 1 to 100 releases\n");
+				return EXIT_USAGE;
+			}
+			ro.keep = (unsigned)kv;
+			break;
+		}
 		case 'W':
 			if (lock_parse_duration(&lock_wait, optarg, &err) < 0) {
 				cmd_report(&err);
@@ -447,6 +459,7 @@ const struct cmd cmd_rollback = {
 	        "  --env-file FILE    where the secrets are (found by fingerprint; repeatable)\n"
 	        "  --reason TEXT      why, recorded with the pin\n"
 	        "  -j, --parallel N   actions of one stage at once, 1-8 (default: 4)\n"
+	        "  --keep N           keep retained containers of the last N releases (default: 3)\n"
 	        "  --no-rollback      if the rollback itself fails its health gate, leave it\n"
 	        "  -q, --quiet        print only failures and the summary\n"
 	        "  --json             print the outcome as JSON\n",

@@ -86,6 +86,7 @@ struct release_opts {
 	int64_t rollback_of; /* rollback: the release returned to */
 	unsigned parallel;
 	bool no_rollback; /* a failed gate leaves things as they are (debugging) */
+	unsigned keep;    /* releases whose retained containers are kept; 0: 3 */
 	bool json, quiet;
 	double t0; /* deploy_now() when the command started */
 };

@@ -30,4 +30,18 @@ done
 # The rollback target's container is what rollback brings back: no create.
 expect_status 0 rollback --project "$PROJECT"
 expect_out 'bringing back the retained container of release 6'
+# --keep 1: only the newest release's retained containers, plus the protected ones.
+write_manifest app.yml <<YAML
+name: $PROJECT
+services:
+  app:
+    image: deployctl-test/app:v1
+    environment: {MESSAGE: "m8"}
+    init: true
+YAML
+commit r8
+expect_status 0 apply --repo "$REPO" --keep 1
+names=$(retained app | sort)
+echo "$names" | grep -q -- '--r1$' || fail "tagged release 1's container was pruned with --keep 1"
+[ "$(echo "$names" | grep -c .)" -le 3 ] || fail "--keep 1 kept too many: $names"
 echo "ok $TEST_NAME"
