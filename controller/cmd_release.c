@@ -136,6 +136,8 @@ static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t rel
 		if (rc == 0)
 			rc = store_release_deps_add(ctx->store, release, &p->services[i], err);
 		if (rc == 0)
+			rc = store_release_rollout_add(ctx->store, release, &p->services[i], err);
+		if (rc == 0)
 			rc = record_digest(ctx, dp, &p->services[i], release, err);
 	}
 	for (i = 0; i < p->nnetworks && rc == 0; i++) {

@@ -216,6 +216,8 @@ static int load_snapshot(struct deploy *dp, struct ctx *ctx, const struct store_
 			goto fail;
 		}
 		rc = store_release_deps_load(s, ctx->store, rel->id, &err);
+		if (rc == 0)
+			rc = store_release_rollout_load(s, ctx->store, rel->id, &err);
 		if (rc < 0)
 			goto fail;
 		/* The current value of each secret is in this service's running containers. */

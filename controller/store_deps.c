@@ -1,6 +1,7 @@
 /*
- * store_deps.c - the depends_on edges of a release's services: what a
- * rollback needs to start a snapshot in dependency order without git.
+ * store_deps.c - what a rollback needs of a release besides the spec: the
+ * depends_on edges (to start a snapshot in dependency order without git)
+ * and the rollout settings (to gate it as the release was gated).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,76 @@ int store_release_deps_load(struct service *svc, struct store *s, int64_t releas
 	}
 	if (step != SQLITE_DONE)
 		rc = store_fail(s, err, "read depends_on");
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static const char *const order_names[] = {
+	[ROLLOUT_AUTO] = "auto",
+	[ROLLOUT_START_FIRST] = "start-first",
+	[ROLLOUT_STOP_FIRST] = "stop-first",
+};
+
+int store_release_rollout_add(struct store *s, int64_t release, const struct service *svc,
+                              struct err *err)
+{
+	const struct svc_rollout *r = &svc->rollout;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = store_prepare(
+	        &st, s,
+	        "INSERT INTO release_rollout (release_id, service, timeout_ms, \"order\", "
+	        "parallelism, settle_ms) VALUES (?, ?, ?, ?, ?, ?)",
+	        err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, release);
+	sqlite3_bind_int64(st, 3, r->timeout_ns / 1000000);
+	sqlite3_bind_int(st, 5, (int)r->parallelism);
+	sqlite3_bind_int64(st, 6, r->settle_ns < 0 ? -1 : r->settle_ns / 1000000);
+	if (store_bind_text(st, 2, svc->name) != SQLITE_OK ||
+	    store_bind_text(st, 4, order_names[r->order]) != SQLITE_OK)
+		rc = store_fail(s, err, "record rollout settings");
+	else
+		rc = store_step_done(st, s, "record rollout settings", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_release_rollout_load(struct service *svc, struct store *s, int64_t release,
+                               struct err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	rc = store_prepare(
+	        &st, s,
+	        "SELECT timeout_ms, \"order\", parallelism, settle_ms FROM release_rollout "
+	        "WHERE release_id = ? AND service = ?",
+	        err);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, release);
+	if (store_bind_text(st, 2, svc->name) != SQLITE_OK) {
+		rc = store_fail(s, err, "read rollout settings");
+		goto out;
+	}
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		const char *order = (const char *)sqlite3_column_text(st, 1);
+		int64_t settle = sqlite3_column_int64(st, 3);
+
+		svc->rollout.timeout_ns = sqlite3_column_int64(st, 0) * 1000000;
+		svc->rollout.order = !strcmp(order, "start-first")  ? ROLLOUT_START_FIRST
+		                     : !strcmp(order, "stop-first") ? ROLLOUT_STOP_FIRST
+		                                                    : ROLLOUT_AUTO;
+		svc->rollout.parallelism = (unsigned)sqlite3_column_int(st, 2);
+		svc->rollout.settle_ns = settle < 0 ? -1 : settle * 1000000;
+	} else if (step != SQLITE_DONE) {
+		rc = store_fail(s, err, "read rollout settings");
+	}
 out:
 	sqlite3_finalize(st);
 	return rc;

@@ -273,4 +273,11 @@ int store_release_deps_add(struct store *s, int64_t release, const struct servic
 /* Append the recorded deps of svc->name in release to svc->deps. */
 int store_release_deps_load(struct service *svc, struct store *s, int64_t release, struct err *err);
 
+/* Rollout settings of a release's services (store_deps.c), for rollback's gates. */
+int store_release_rollout_add(struct store *s, int64_t release, const struct service *svc,
+                              struct err *err);
+/* Set svc->rollout from release's record of svc->name; left as is when none. */
+int store_release_rollout_load(struct service *svc, struct store *s, int64_t release,
+                               struct err *err);
+
 #endif

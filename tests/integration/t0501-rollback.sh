@@ -21,6 +21,7 @@ services:
     ports: ["127.0.0.1:$PORT:8080"]
     init: true
     depends_on: {db: {condition: service_healthy}}
+    x-deployctl: {rollout: {timeout: 30s}}
 YAML
 }
 echo "DB_PASSWORD=pw-$$-one" >"$WORK/secrets.env"
@@ -56,6 +57,12 @@ expect_err "git ${three:0:12} was rolled back"
 expect_status 0 status --project "$PROJECT" --json
 grep -q "\"pin\":{\"release\":4,\"commit\":\"$three\"" "$OUT" || fail "status does not show the pin"
 mv "$REPO" "$WORK/elsewhere"
+
+# The rollback release carries the target's rollout settings and start order.
+sqlite3 "$STATE/deployctl.db" "select timeout_ms from release_rollout where release_id=4 and service='api'" |
+	grep -qx 30000 || fail "rollback release lacks the rollout settings"
+sqlite3 "$STATE/deployctl.db" "select depends_on, condition from release_depends_on where release_id=4" |
+	grep -qx 'db|service_healthy' || fail "rollback release lacks depends_on"
 
 expect_status 0 history --project "$PROJECT" --json
 grep -q '"release":4,"project":"[^"]*","kind":"rollback"' "$OUT" || fail "rollback release not recorded as kind rollback"
