@@ -72,8 +72,8 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 		int parsed = deploy_parse_opt(&o, opt, optarg);
 
 		if (parsed < 0) {
-			deploy_opts_release(&o);
-			return EXIT_USAGE;
+			ex = EXIT_USAGE;
+			goto out;
 		}
 		if (parsed)
 			continue;
@@ -84,7 +84,8 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 
 			if (*end || n < 1 || n > 8) {
 				fprintf(stderr, "deployctl: --parallel takes 1 to 8\n");
-				return EXIT_USAGE;
+				ex = EXIT_USAGE;
+				goto out;
 			}
 			ro.parallel = (unsigned)n;
 			break;
@@ -104,7 +105,8 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 
 			if (*kend || kv < 1 || kv > 100) {
 				fprintf(stderr, "deployctl: --keep takes 1 to 100 releases\n");
-				return EXIT_USAGE;
+				ex = EXIT_USAGE;
+				goto out;
 			}
 			ro.keep = (unsigned)kv;
 			break;
@@ -117,22 +119,25 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 
 			if (lock_parse_duration(&lock_wait, optarg, &err) < 0) {
 				cmd_report(&err);
-				deploy_opts_release(&o);
-				return EXIT_USAGE;
+				ex = EXIT_USAGE;
+				goto out;
 			}
 			break;
 		}
 		case 'h':
 			cmd_print_help(&cmd_apply, stdout);
-			return EXIT_OK;
+			ex = EXIT_OK;
+			goto out;
 		default:
 			cmd_print_help(&cmd_apply, stderr);
-			return EXIT_USAGE;
+			ex = EXIT_USAGE;
+			goto out;
 		}
 	}
 	if (optind != argc) {
 		fprintf(stderr, "deployctl: apply: unexpected argument '%s'\n", argv[optind]);
-		return EXIT_USAGE;
+		ex = EXIT_USAGE;
+		goto out;
 	}
 	/* One apply or rollback per state directory, from planning to the last action. */
 	if (o.state_dir)
