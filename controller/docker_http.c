@@ -211,8 +211,14 @@ int docker_request_ex(long *status, struct buf *resp, struct docker *d,
 		else if (cc == CURLE_COULDNT_CONNECT)
 			rc = err_set(err, ERR_UNREACHABLE, "cannot reach docker at '%s': %s",
 			             d->socket, why);
+		else if (cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR ||
+		         cc == CURLE_GOT_NOTHING || cc == CURLE_PARTIAL_FILE)
+			rc = err_set(err, ERR_UNREACHABLE,
+			             "docker at '%s' stopped answering during %s %s: %s", d->socket,
+			             method, path, why);
 		else
-			rc = err_set(err, ERR_DOCKER, "docker: %s %s: %s", method, path, why);
+			rc = err_set(err, ERR_DOCKER, "docker at '%s': %s %s: %s", d->socket,
+			             method, path, why);
 		goto out;
 	}
 	curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, status);
