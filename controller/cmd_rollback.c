@@ -116,6 +116,15 @@ static int resolve_secrets(struct service *s, const struct kvv *vars, const stru
 	return 0;
 }
 
+/* A Docker name that is not "<project>_<key>" belonged to an external network or volume. */
+static bool is_external(const struct project *p, const struct kv *res)
+{
+	size_t plen = strlen(p->name);
+
+	return strncmp(res->value, p->name, plen) || res->value[plen] != '_' ||
+	       strcmp(res->value + plen + 1, res->key);
+}
+
 /* Networks and volumes of the snapshot, as project resources. */
 static int load_resources(struct project *p, struct ctx *ctx, int64_t target, struct err *err)
 {
@@ -136,14 +145,10 @@ static int load_resources(struct project *p, struct ctx *ctx, int64_t target, st
 	}
 	for (i = 0; i < nets.n; i++) {
 		struct project_network *n = &p->networks[p->nnetworks++];
-		size_t plen = strlen(p->name);
-		const char *dn = nets.v[i].value;
 
 		n->name = strdup(nets.v[i].key);
-		/* Not "<project>_<key>": it was an external network. */
-		n->external = strncmp(dn, p->name, plen) || dn[plen] != '_' ||
-		              strcmp(dn + plen + 1, nets.v[i].key);
-		n->external_name = n->external ? strdup(dn) : NULL;
+		n->external = is_external(p, &nets.v[i]);
+		n->external_name = n->external ? strdup(nets.v[i].value) : NULL;
 		if (!n->name || (n->external && !n->external_name)) {
 			rc = err_set(err, ERR_NOMEM, "out of memory");
 			goto out;
@@ -151,13 +156,10 @@ static int load_resources(struct project *p, struct ctx *ctx, int64_t target, st
 	}
 	for (i = 0; i < vols.n; i++) {
 		struct project_volume *v = &p->volumes[p->nvolumes++];
-		size_t plen = strlen(p->name);
-		const char *dn = vols.v[i].value;
 
 		v->name = strdup(vols.v[i].key);
-		v->external = strncmp(dn, p->name, plen) || dn[plen] != '_' ||
-		              strcmp(dn + plen + 1, vols.v[i].key);
-		v->external_name = v->external ? strdup(dn) : NULL;
+		v->external = is_external(p, &vols.v[i]);
+		v->external_name = v->external ? strdup(vols.v[i].value) : NULL;
 		if (!v->name || (v->external && !v->external_name)) {
 			rc = err_set(err, ERR_NOMEM, "out of memory");
 			goto out;

@@ -148,14 +148,6 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int has_manifest_suffix(const char *name)
-{
-	size_t n = strlen(name);
-
-	return (n > 4 && !strcmp(name + n - 4, ".yml")) ||
-	       (n > 5 && !strcmp(name + n - 5, ".yaml"));
-}
-
 static int dirsrc_list(void *ctx, char ***out, size_t *nout, const char *dir, struct err *err)
 {
 	struct dirsrc *d = ctx;
@@ -179,7 +171,7 @@ static int dirsrc_list(void *ctx, char ***out, size_t *nout, const char *dir, st
 		struct buf path;
 		char **grown;
 
-		if (de->d_name[0] == '.' || !has_manifest_suffix(de->d_name))
+		if (de->d_name[0] == '.' || !source_is_manifest_name(de->d_name))
 			continue;
 		if (fstatat(dirfd(dh), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(st.st_mode))

@@ -205,14 +205,6 @@ out:
 	return rc;
 }
 
-static int has_manifest_suffix(const char *name)
-{
-	size_t n = strlen(name);
-
-	return (n > 4 && !strcmp(name + n - 4, ".yml")) ||
-	       (n > 5 && !strcmp(name + n - 5, ".yaml"));
-}
-
 static int gitsrc_list(void *ctx, char ***out, size_t *nout, const char *dir, struct err *err)
 {
 	struct gitsrc *g = ctx;
@@ -253,7 +245,8 @@ static int gitsrc_list(void *ctx, char ***out, size_t *nout, const char *dir, st
 		size_t len;
 
 		if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || name[0] == '.' ||
-		    !has_manifest_suffix(name) || git_tree_entry_filemode(e) == GIT_FILEMODE_LINK)
+		    !source_is_manifest_name(name) ||
+		    git_tree_entry_filemode(e) == GIT_FILEMODE_LINK)
 			continue;
 		if (n == SOURCE_MAX_FILES) {
 			rc = err_set(err, ERR_INVALID, "more than %u manifest files in '%s'",

@@ -18,6 +18,14 @@ void source_list_free(char **list, size_t n)
 	free(list);
 }
 
+bool source_is_manifest_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return (n > 4 && !strcmp(name + n - 4, ".yml")) ||
+	       (n > 5 && !strcmp(name + n - 5, ".yaml"));
+}
+
 int source_check_path(const char *path, struct err *err)
 {
 	const char *p = path;

@@ -5,6 +5,7 @@
 #ifndef DEPLOYCTL_SOURCE_H
 #define DEPLOYCTL_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "deployctl/err.h"
@@ -31,6 +32,9 @@ struct source {
 	 */
 	int (*list_manifests)(void *ctx, char ***out, size_t *n, const char *dir, struct err *err);
 };
+
+/* Is a file name a manifest's (ends in .yml or .yaml)? Both sources list by this rule. */
+bool source_is_manifest_name(const char *name);
 
 /* Free a list returned by list_manifests. */
 void source_list_free(char **list, size_t n);
