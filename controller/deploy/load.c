@@ -3,12 +3,11 @@
  * manifests at a commit, every validation, one look at Docker, the diff.
  * Nothing here mutates Docker, so a failure anywhere changes nothing.
  */
-#include "deployctl/cmd_deploy.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "deployctl/cmd_deploy.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
 #include "deployctl/spec.h"

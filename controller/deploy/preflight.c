@@ -6,8 +6,6 @@
  */
 #define _XOPEN_SOURCE 700 /* realpath() */
 
-#include "deployctl/check.h"
-
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -21,6 +19,7 @@
 #include <unistd.h>
 
 #include "deployctl/buf.h"
+#include "deployctl/check.h"
 #include "deployctl/envrules.h"
 #include "deployctl/out.h"
 

@@ -220,7 +220,7 @@ static char *replace_reason(const struct reconcile_input *in, const struct servi
 	if (c->release && in->old_spec &&
 	    in->old_spec(in->old_spec_ctx, &old_json, c->release, s->name) == 0 &&
 	    spec_render(&new_json, in->desired, s, true, &err) == 0)
-		reconcile_spec_reasons(&reason, old_json, new_json, &err);
+		spec_reasons(&reason, old_json, new_json, &err);
 	if (!reason)
 		reason = fmt("spec changed (hash %.12s -> %.12s)",
 		             c->spec_hash ? c->spec_hash : "none", hash);

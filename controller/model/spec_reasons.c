@@ -1,9 +1,10 @@
 /*
- * reconcile_reasons.c - why a container is replaced, in a reviewer's terms:
+ * spec_reasons.c - why a container is replaced, in a reviewer's terms:
  * compare the redacted canonical spec it was created from with the
  * redacted rendering of the desired one, field by field. Both sides carry
  * secrets only as fingerprints, so a reason can name a changed secret
- * without ever holding its value. Uses jansson (shared with spec.c).
+ * without ever holding its value. The other half of
+ * the spec module (spec.c renders and parses).
  */
 #include <jansson.h>
 #include <stdarg.h>
@@ -13,7 +14,7 @@
 #include <string.h>
 
 #include "deployctl/buf.h"
-#include "deployctl/reconcile.h"
+#include "deployctl/spec.h"
 
 /* "sha256:0123456789ab" from an image ID, or the text itself when short. */
 static void short_id(char *out, size_t size, const json_t *v)
@@ -73,7 +74,7 @@ static int object_reasons(struct buf *b, const char *field, const json_t *old, c
 	return 0;
 }
 
-int reconcile_spec_reasons(char **out, const char *old_json, const char *new_json, struct err *err)
+int spec_reasons(char **out, const char *old_json, const char *new_json, struct err *err)
 {
 	json_error_t jerr;
 	json_t *old = json_loads(old_json, 0, &jerr), *new_ = NULL;

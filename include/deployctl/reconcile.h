@@ -92,15 +92,6 @@ const char *reconcile_action_name(enum action_kind k);
 /* "service", "network" or "volume". */
 const char *reconcile_action_target_type(enum action_kind k);
 
-/*
- * The reasons a container must be replaced, from the redacted canonical
- * JSON it was created from and the redacted rendering of the desired spec:
- * "image changed (sha256:ab12cd34ef56 -> sha256:...)", "env DATABASE_URL
- * changed", "ports changed", ... joined with "; ". *out new. Secret values
- * appear only as fingerprints, as they are in both inputs.
- */
-int reconcile_spec_reasons(char **out, const char *old_json, const char *new_json, struct err *err);
-
 /* Progress of an apply, for the CLI to display. */
 struct reconcile_progress {
 	void (*action_started)(void *ctx, const struct action *a);

@@ -1,7 +1,11 @@
 /*
  * spec.h - the canonical JSON rendering of one service's container, its
  * sha256 (the io.deployctl.spec-hash label), and the way back from JSON to
- * the model for release snapshots.
+ * the model for release snapshots, and the reasons two renderings differ.
+ *
+ * The canonical JSON is deployctl's own format, not the Engine's: this
+ * module (spec.c, spec_reasons.c) is the only one that reads or writes it;
+ * docker/ owns the Engine's JSON.
  *
  * Canonical: keys sorted, compact, lists in model order (already sorted
  * where order has no meaning). It holds everything that shapes a container
@@ -43,5 +47,14 @@ int spec_hash(char out[HASH_HEX_LEN + 1], const struct project *p, const struct 
  * service name recorded in the JSON. ERR_INVALID on malformed input.
  */
 int spec_parse(struct service *out, const char *json, struct err *err);
+
+/*
+ * The reasons a container must be replaced, from the redacted canonical
+ * JSON it was created from and the redacted rendering of the desired spec:
+ * "image changed (sha256:ab12cd34ef56 -> sha256:...)", "env DATABASE_URL
+ * changed", "ports changed", ... joined with "; ". *out new. Secret values
+ * appear only as fingerprints, as they are in both inputs.
+ */
+int spec_reasons(char **out, const char *old_json, const char *new_json, struct err *err);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * test_reconcile.c - the planner on fixtures: a project loaded from YAML,
  * observed containers written by hand, and the plan (actions, order,
- * reasons) checked; plus reconcile_spec_reasons on canonical JSON.
+ * reasons) checked; plus spec_reasons on canonical JSON.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -342,20 +342,20 @@ static void test_reconcile__spec_reasons(void)
 	char *r = NULL;
 	struct err err = ERR_INIT;
 
-	CHECK_INT(reconcile_spec_reasons(&r,
-	                                 "{\"image\":\"nginx:1.24\",\"image_id\":\"sha256:"
-	                                 "ab12ab12ab12ab12ab12\",\"env\":{\"A\":\"1\",\"B\":\"2\"},"
-	                                 "\"ports\":[1]}",
-	                                 "{\"image\":\"nginx:1.25\",\"image_id\":\"sha256:"
-	                                 "cd34cd34cd34cd34cd34\",\"env\":{\"A\":\"1\",\"C\":\"3\"},"
-	                                 "\"ports\":[2]}",
-	                                 &err),
+	CHECK_INT(spec_reasons(&r,
+	                       "{\"image\":\"nginx:1.24\",\"image_id\":\"sha256:"
+	                       "ab12ab12ab12ab12ab12\",\"env\":{\"A\":\"1\",\"B\":\"2\"},"
+	                       "\"ports\":[1]}",
+	                       "{\"image\":\"nginx:1.25\",\"image_id\":\"sha256:"
+	                       "cd34cd34cd34cd34cd34\",\"env\":{\"A\":\"1\",\"C\":\"3\"},"
+	                       "\"ports\":[2]}",
+	                       &err),
 	          0);
 	CHECK_STR(r, "image changed (nginx:1.24 sha256:ab12ab12ab12 -> nginx:1.25 "
 	             "sha256:cd34cd34cd34); env C added; env B removed; ports changed");
 	free(r);
 	r = NULL;
-	CHECK_INT(reconcile_spec_reasons(&r, "{\"a\":1}", "{\"a\":1}", &err), ERR_NOTFOUND);
+	CHECK_INT(spec_reasons(&r, "{\"a\":1}", "{\"a\":1}", &err), ERR_NOTFOUND);
 	CHECK(r == NULL);
 }
 
