@@ -2,15 +2,14 @@
  * main.c - deployctl's entry point: global options, the command table,
  * library set-up, opening what a command needs, and the exit status.
  */
-#include <curl/curl.h>
 #include <getopt.h>
-#include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "deployctl/cmd.h"
+#include "deployctl/gitsrc.h"
 #include "deployctl/log.h"
 
 #define DEFAULT_STATE_DIR "/var/lib/deployctl"
@@ -105,6 +104,7 @@ static const struct option global_options[] = {
 int main(int argc, char **argv)
 {
 	struct ctx ctx = { 0 };
+	struct err gerr = ERR_INIT;
 	const struct cmd *c;
 	int opt, ex;
 
@@ -146,11 +146,11 @@ int main(int argc, char **argv)
 		        argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK) {
-		fprintf(stderr, "deployctl: cannot initialise libcurl\n");
+	if (docker_global_init(&gerr) < 0) {
+		cmd_report(&gerr);
 		return EXIT_FAILED;
 	}
-	git_libgit2_init();
+	gitsrc_global_init();
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* the command parses its own options from argv[0] on */
@@ -163,8 +163,8 @@ int main(int argc, char **argv)
 		ex = c->run(&ctx, argc, argv);
 	store_free(ctx.store);
 	docker_free(ctx.docker);
-	git_libgit2_shutdown();
-	curl_global_cleanup();
+	gitsrc_global_cleanup();
+	docker_global_cleanup();
 	if (fflush(stdout) != 0 && ex == EXIT_OK) {
 		perror("deployctl: stdout");
 		ex = EXIT_FAILED;

@@ -420,3 +420,15 @@ void docker_get_stats(struct docker_stats *out, const struct docker *d)
 	out->calls = d->calls;
 	out->mutating = d->mutating;
 }
+
+int docker_global_init(struct err *err)
+{
+	if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK)
+		return err_set(err, ERR_FAIL, "cannot initialise libcurl");
+	return 0;
+}
+
+void docker_global_cleanup(void)
+{
+	curl_global_cleanup();
+}

@@ -283,3 +283,13 @@ void gitsrc_source(struct source *s, struct gitsrc *g)
 	s->read = gitsrc_read;
 	s->list_manifests = gitsrc_list;
 }
+
+void gitsrc_global_init(void)
+{
+	git_libgit2_init();
+}
+
+void gitsrc_global_cleanup(void)
+{
+	git_libgit2_shutdown();
+}

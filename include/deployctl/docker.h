@@ -38,6 +38,12 @@ struct docker;
  */
 int docker_open(struct docker **out, const char *host, struct err *err);
 void docker_free(struct docker *d);
+/*
+ * libcurl's process-wide set-up and tear-down: main() calls them once,
+ * before any docker_open() and after the last docker_free().
+ */
+int docker_global_init(struct err *err);
+void docker_global_cleanup(void);
 /* Negotiated API version, e.g. "1.41"; borrowed. */
 const char *docker_api_version(const struct docker *d);
 

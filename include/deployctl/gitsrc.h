@@ -21,6 +21,9 @@ struct gitsrc;
  */
 int gitsrc_open(struct gitsrc **out, const char *path, const char *ref, struct err *err);
 void gitsrc_free(struct gitsrc *g);
+/* libgit2's process-wide set-up and tear-down: once each, from main(). */
+void gitsrc_global_init(void);
+void gitsrc_global_cleanup(void);
 
 /* The resolved commit's full hex SHA; borrowed. */
 const char *gitsrc_commit(const struct gitsrc *g);
