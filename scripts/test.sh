@@ -32,6 +32,6 @@ echo "== valgrind on the CLI paths"
 bash tests/valgrind.sh "$top/build/deployctl"
 
 echo "== format"
-clang-format --dry-run --Werror controller/*/*.c include/deployctl/*.h tests/unit/*.c tests/unit/*.h \
+clang-format --dry-run --Werror controller/*/*.c controller/*/*.h include/deployctl/*.h tests/unit/*.c tests/unit/*.h \
 	tests/*.c tests/testsrv/*.c
 echo "all tests passed"

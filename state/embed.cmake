@@ -2,7 +2,7 @@
 # Bytes are emitted as a char array, not a string literal, to stay clear of
 # ISO C's 4095-character literal limit (-Woverlength-strings).
 set(body "/* generated from state/migrations by state/embed.cmake; do not edit */\n")
-string(APPEND body "#include <stddef.h>\n\n#include \"deployctl/store_migrations.h\"\n\n")
+string(APPEND body "#include <stddef.h>\n\n#include \"store_migrations.h\"\n\n")
 set(n 0)
 set(table "")
 foreach(f ${FILES})

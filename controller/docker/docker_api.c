@@ -13,8 +13,8 @@
 
 #include "deployctl/buf.h"
 #include "deployctl/docker.h"
-#include "deployctl/docker_internal.h"
 #include "deployctl/err.h"
+#include "docker_internal.h"
 
 /* Network removal retries while the daemon still reports active endpoints (moby#42119). */
 #define NETWORK_REMOVE_TRIES    5

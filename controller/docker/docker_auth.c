@@ -15,8 +15,8 @@
 
 #include "deployctl/buf.h"
 #include "deployctl/docker.h"
-#include "deployctl/docker_internal.h"
 #include "deployctl/err.h"
+#include "docker_internal.h"
 
 #define REF_MAX 512
 

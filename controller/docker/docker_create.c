@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "deployctl/docker.h"
-#include "deployctl/docker_internal.h"
 #include "deployctl/err.h"
 #include "deployctl/model.h"
+#include "docker_internal.h"
 
 /* A jansson setter failed: only allocation can make these fail here. */
 #define SET(obj, key, val)                                                                         \

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "deployctl/docker_internal.h"
+#include "docker_internal.h"
 
 static long exec_now_ms(void)
 {

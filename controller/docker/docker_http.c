@@ -14,8 +14,8 @@
 
 #include "deployctl/buf.h"
 #include "deployctl/docker.h"
-#include "deployctl/docker_internal.h"
 #include "deployctl/err.h"
+#include "docker_internal.h"
 
 #define DOCKER_CONNECT_TIMEOUT_S 3L
 

@@ -13,8 +13,8 @@
 
 #include "deployctl/buf.h"
 #include "deployctl/docker.h"
-#include "deployctl/docker_internal.h"
 #include "deployctl/err.h"
+#include "docker_internal.h"
 
 /* A pull may move gigabytes; the daemon streams progress all along. */
 #define DOCKER_PULL_TIMEOUT_S 1800L

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "deployctl/buf.h"
-#include "deployctl/manifest_internal.h"
+#include "manifest_internal.h"
 
 /* Where a service, network or volume was first defined, for "defined twice". */
 struct manifest_seen {

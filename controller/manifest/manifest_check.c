@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "deployctl/buf.h"
-#include "deployctl/manifest_internal.h"
+#include "manifest_internal.h"
 
 /* Report "<path>: <message>" at a recorded reference. */
 static void ref_error(struct manifest_ctx *c, const struct manifest_ref *r, const char *fmt, ...)

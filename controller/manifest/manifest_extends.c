@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "deployctl/buf.h"
-#include "deployctl/manifest_internal.h"
+#include "manifest_internal.h"
 
 #define EXTENDS_MAX_DEPTH 16
 

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "deployctl/hash.h"
-#include "deployctl/manifest_internal.h"
+#include "manifest_internal.h"
 
 /* ---- shared ---- */
 

@@ -14,9 +14,9 @@
 
 #include "deployctl/err.h"
 #include "deployctl/manifest.h"
-#include "deployctl/manifest_node.h"
 #include "deployctl/model.h"
 #include "deployctl/source.h"
+#include "manifest_node.h"
 
 /* Limits on what one project may hold. */
 #define MANIFEST_MAX_SERVICES 1000

@@ -10,8 +10,8 @@
 #include <yaml.h>
 
 #include "deployctl/err.h"
-#include "deployctl/manifest_node.h"
 #include "deployctl/source.h"
+#include "manifest_node.h"
 
 struct anchor {
 	char *name;

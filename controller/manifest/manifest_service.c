@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "deployctl/buf.h"
-#include "deployctl/manifest_internal.h"
+#include "manifest_internal.h"
 
 /*
  * Compose service keys deployctl refuses, each with the reason (the table in

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "deployctl/manifest_internal.h"
+#include "manifest_internal.h"
 
 /* ---- ports ---- */
 

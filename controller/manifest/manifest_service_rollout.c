@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "deployctl/manifest_internal.h"
+#include "manifest_internal.h"
 
 #define ROLLOUT_MAX_PARALLELISM 1000
 #define ROLLOUT_MAX_DURATION_NS (24LL * 3600 * 1000000000LL)

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "deployctl/buf.h"
-#include "deployctl/store_internal.h"
+#include "store_internal.h"
 
 void store_now(char out[STORE_TIME_SIZE])
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "deployctl/store_internal.h"
+#include "store_internal.h"
 
 static const char *const condition_names[] = {
 	[DEP_STARTED] = "service_started",

@@ -11,7 +11,7 @@
 
 #include "deployctl/err.h"
 #include "deployctl/store.h"
-#include "deployctl/store_migrations.h"
+#include "store_migrations.h"
 
 struct store {
 	sqlite3 *db;

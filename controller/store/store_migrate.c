@@ -7,7 +7,7 @@
 #include <limits.h>
 #include <stdio.h>
 
-#include "deployctl/store_internal.h"
+#include "store_internal.h"
 
 /* The leading digits of a migration name ("0001_init" -> 1); -1 if none. */
 static long store_migration_number(const char *name)

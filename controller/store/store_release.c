@@ -13,7 +13,7 @@
 
 #include "deployctl/hash.h"
 #include "deployctl/store.h"
-#include "deployctl/store_internal.h"
+#include "store_internal.h"
 
 static const char *const store_status_names[] = {
 	[RELEASE_RUNNING] = "running",         [RELEASE_SUCCEEDED] = "succeeded",

@@ -13,8 +13,8 @@
 #include "check.h"
 #include "deployctl/buf.h"
 #include "deployctl/docker.h"
-#include "deployctl/docker_internal.h"
 #include "deployctl/err.h"
+#include "docker_internal.h"
 
 /* Directory holding fixtures/docker (DEPLOYCTL_TEST_DATA, ".", "tests"). */
 static const char *data_dir(void)

@@ -10,11 +10,11 @@
 
 #include "check.h"
 #include "deployctl/docker.h"
-#include "deployctl/docker_internal.h"
 #include "deployctl/err.h"
 #include "deployctl/files.h"
 #include "deployctl/hash.h"
 #include "deployctl/model.h"
+#include "docker_internal.h"
 #include "fixture_project.h"
 
 #define NET_BACK    "b00000000000000000000000000000000000000000000000000000000000000b"

@@ -11,8 +11,8 @@
 #include "check.h"
 #include "deployctl/buf.h"
 #include "deployctl/docker.h"
-#include "deployctl/docker_internal.h"
 #include "deployctl/err.h"
+#include "docker_internal.h"
 
 /* Contents of tests/fixtures/docker/<name> (new), or NULL. */
 static char *fixture(const char *name)

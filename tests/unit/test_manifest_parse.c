@@ -9,8 +9,8 @@
 #include "check.h"
 #include "deployctl/buf.h"
 #include "deployctl/err.h"
-#include "deployctl/manifest_node.h"
 #include "deployctl/source.h"
+#include "manifest_node.h"
 
 static struct mnode *parse_ok(const char *text)
 {

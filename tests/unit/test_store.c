@@ -20,7 +20,7 @@
 #include "deployctl/hash.h"
 #include "deployctl/model.h"
 #include "deployctl/store.h"
-#include "deployctl/store_internal.h"
+#include "store_internal.h"
 
 #define SECRET_VALUE "hunter2-very-secret-value-4711"
 
