@@ -168,11 +168,95 @@ typedef int (*manifest_key_fn)(struct manifest_ctx *c, struct service *s, const 
                                const char *path);
 
 /*
- * The reader of the host and runtime keys (manifest_service_host.c):
- * container_name, network_mode, sysctls, ulimits, devices, dns, ... and
- * configs/secrets references, or NULL when key is not one of them.
+ * The service keys (manifest_keys.c): one row per Compose key. The plain
+ * kinds are read by manifest_read_key() into the field at offset of
+ * struct service; MK_CUSTOM rows name their reader.
  */
-manifest_key_fn manifest_host_key(const char *key);
+enum manifest_key_kind {
+	MK_STRING = 0, /* char *; valid() accepts the value, else "<what> "v": <hint>" */
+	MK_BOOL,       /* bool */
+	MK_DURATION,   /* int64_t nanoseconds */
+	MK_BYTES,      /* int64_t bytes ("512m") */
+	MK_INT,        /* int64_t in [min, max] */
+	MK_STRINGS,    /* struct strv */
+	MK_PAIRS,      /* struct kvv: a mapping or a list of "key=value" */
+	MK_MAP,        /* a nested mapping read by the table sub */
+	MK_CUSTOM,     /* fn reads it */
+	MK_LATER,      /* read before or after the key loop (extends, env_file, ...) */
+	MK_IGNORED,    /* warned about with why */
+	MK_REFUSED,    /* an error with why */
+};
+
+enum manifest_key_flags {
+	MKF_SINGLE = 1 << 0,   /* MK_STRINGS: one string is a list of one */
+	MKF_SORT = 1 << 1,     /* MK_STRINGS: order has no meaning; sorted */
+	MKF_MAP = 1 << 2,      /* MK_PAIRS: the mapping form only */
+	MKF_NULL_OK = 1 << 3,  /* MK_PAIRS: null is an empty set */
+	MKF_DROP_BAD = 1 << 4, /* MK_STRING: an invalid value is dropped, not kept */
+};
+
+struct manifest_key {
+	const char *key; /* NULL ends a table */
+	enum manifest_key_kind kind;
+	size_t offset; /* of the field in struct service */
+	manifest_key_fn fn;
+	bool (*valid)(const char *value);
+	const char *what, *hint;        /* MK_STRING: the message when valid() refuses */
+	const char *why;                /* MK_IGNORED, MK_REFUSED */
+	int64_t min, max;               /* MK_INT */
+	unsigned flags;                 /* enum manifest_key_flags */
+	const struct manifest_key *sub; /* MK_MAP */
+};
+
+/* The table of services.<name> keys (borrowed, NULL-terminated). */
+const struct manifest_key *manifest_service_keys(void);
+/* The row for key in table, or NULL. */
+const struct manifest_key *manifest_key_find(const struct manifest_key *table, const char *key);
+/*
+ * Read v (the value of key, at path) into s as row k says; every problem is
+ * reported. 0, ERR_INVALID or ERR_NOMEM.
+ */
+int manifest_read_key(struct manifest_ctx *c, const struct manifest_key *k, struct service *s,
+                      const struct mnode *key, const struct mnode *v, const char *path);
+/* Read the mapping v by table (unknown keys are errors). */
+int manifest_read_map(struct manifest_ctx *c, const struct manifest_key *table, struct service *s,
+                      const struct mnode *v, const char *path);
+/* A decimal integer in [min, max] (sign allowed), after interpolation. */
+int manifest_int(struct manifest_ctx *c, int64_t *out, const struct mnode *v, const char *path,
+                 int64_t min, int64_t max);
+/* A size ("512m", "1g") after interpolation. */
+int manifest_bytes(struct manifest_ctx *c, int64_t *out, const struct mnode *v, const char *path);
+/* Docker's container name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+, at most 128. */
+bool manifest_container_name_ok(const char *name);
+
+/*
+ * The readers of the keys with shapes of their own, named by the table:
+ * manifest_service.c (command, entrypoint, extra_hosts, depends_on,
+ * healthcheck, deploy), manifest_service_host.c (the rest) and
+ * manifest_service_net.c (ports, volumes, tmpfs, networks, above).
+ */
+#define MANIFEST_KEY_FN(name)                                                                      \
+	int manifest_key_##name(struct manifest_ctx *c, struct service *s, const struct mnode *v,  \
+	                        const char *path)
+MANIFEST_KEY_FN(command);
+MANIFEST_KEY_FN(entrypoint);
+MANIFEST_KEY_FN(extra_hosts);
+MANIFEST_KEY_FN(depends_on);
+MANIFEST_KEY_FN(healthcheck);
+MANIFEST_KEY_FN(deploy);
+MANIFEST_KEY_FN(cpus);
+MANIFEST_KEY_FN(mem_limit);
+MANIFEST_KEY_FN(mem_reservation);
+MANIFEST_KEY_FN(pull_policy);
+MANIFEST_KEY_FN(profiles);
+MANIFEST_KEY_FN(expose);
+MANIFEST_KEY_FN(ulimits);
+MANIFEST_KEY_FN(devices);
+MANIFEST_KEY_FN(volumes_from);
+MANIFEST_KEY_FN(links);
+MANIFEST_KEY_FN(external_links);
+MANIFEST_KEY_FN(configs);
+MANIFEST_KEY_FN(secrets);
 
 /*
  * After every key of services.<name> (val) is read: cross-key checks

@@ -14,57 +14,6 @@
 #include "deployctl/buf.h"
 #include "manifest_internal.h"
 
-/*
- * Compose service keys deployctl refuses, each with the reason (the table in
- * docs/compose-keys.md says the same).
- */
-static const struct {
-	const char *key;
-	const char *why;
-} refused_keys[] = {
-	{ "annotations",
-	  "container annotations need Docker Engine API 1.43; this engine speaks 1.41" },
-	{ "blkio_config", "not supported yet: block I/O weights and limits" },
-	{ "cgroup", "not supported yet: cgroup namespace mode" },
-	{ "cgroup_parent", "not supported yet: cgroup parent" },
-	{ "cpu_count", "Windows containers only" },
-	{ "cpu_percent", "Windows containers only" },
-	{ "cpu_period", "not supported yet: use cpus" },
-	{ "cpu_quota", "not supported yet: use cpus" },
-	{ "cpu_rt_period", "not supported yet: real-time scheduling" },
-	{ "cpu_rt_runtime", "not supported yet: real-time scheduling" },
-	{ "cpuset", "not supported yet: CPU pinning" },
-	{ "credential_spec", "Windows containers only" },
-	{ "develop", "compose watch is a development feature, not for a production host" },
-	{ "device_cgroup_rules", "not supported yet: use devices" },
-	{ "gpus",
-	  "not supported: GPU device requests need a vendor runtime deployctl does not manage" },
-	{ "isolation", "Windows containers only" },
-	{ "label_file", "not supported yet: use labels" },
-	{ "mem_swappiness", "not supported yet: swap tuning" },
-	{ "memswap_limit", "not supported yet: swap limits" },
-	{ "models", "AI model runner services are not supported" },
-	{ "oom_kill_disable",
-	  "not supported: a container that cannot be OOM-killed endangers the host" },
-	{ "post_start", "lifecycle hooks are not supported" },
-	{ "pre_stop", "lifecycle hooks are not supported" },
-	{ "provider", "provider services are not supported" },
-	{ "runtime", "not supported: deployctl runs containers with the daemon's default runtime" },
-	{ "scale", "use deploy.replicas" },
-	{ "use_api_socket",
-	  "not supported: it hands the container the Docker socket and credentials" },
-	{ "userns_mode", "not supported yet: user namespace mode" },
-	{ "uts", "not supported yet: UTS namespace mode" },
-};
-
-/* Compose service keys deployctl reads but ignores, each with the reason. */
-static const struct {
-	const char *key;
-	const char *why;
-} ignored_keys[] = {
-	{ "attach", "ignored: deployctl does not attach to container logs" },
-};
-
 int manifest_set_string(struct manifest_ctx *c, char **dst, const struct mnode *v, const char *path)
 {
 	char *s = NULL;
@@ -78,26 +27,6 @@ int manifest_set_string(struct manifest_ctx *c, char **dst, const struct mnode *
 }
 
 /* ---- simple keys ---- */
-
-static int key_image(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                     const char *path)
-{
-	char q[80];
-	size_t i;
-	int rc = manifest_set_string(c, &s->image, v, path);
-
-	if (rc)
-		return rc;
-	for (i = 0; s->image[i]; i++)
-		if (isspace((unsigned char)s->image[i]) || !isprint((unsigned char)s->image[i]))
-			break;
-	if (!s->image[0] || s->image[i]) {
-		manifest_error(c, v, path, "invalid image reference \"%s\"",
-		               manifest_quote(q, sizeof(q), v));
-		return ERR_INVALID;
-	}
-	return 0;
-}
 
 static int key_command_like(struct manifest_ctx *c, bool *has, struct strv *out,
                             const struct mnode *v, const char *path)
@@ -134,126 +63,20 @@ static int key_command_like(struct manifest_ctx *c, bool *has, struct strv *out,
 	return 0;
 }
 
-static int key_command(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                       const char *path)
+int manifest_key_command(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                         const char *path)
 {
 	return key_command_like(c, &s->has_command, &s->command, v, path);
 }
 
-static int key_entrypoint(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                          const char *path)
+int manifest_key_entrypoint(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                            const char *path)
 {
 	return key_command_like(c, &s->has_entrypoint, &s->entrypoint, v, path);
 }
 
-static int key_restart(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                       const char *path)
-{
-	char q[80];
-	const char *r;
-	int rc = manifest_set_string(c, &s->restart, v, path);
-	bool ok;
-	size_t i;
-
-	if (rc)
-		return rc;
-	r = s->restart;
-	ok = !strcmp(r, "no") || !strcmp(r, "always") || !strcmp(r, "on-failure") ||
-	     !strcmp(r, "unless-stopped");
-	if (!ok && !strncmp(r, "on-failure:", 11) && r[11]) {
-		for (i = 11; isdigit((unsigned char)r[i]) && i < 20; i++)
-			;
-		ok = !r[i];
-	}
-	if (!ok) {
-		manifest_error(c, v, path,
-		               "invalid restart policy \"%s\": use no, always, on-failure[:N] or "
-		               "unless-stopped",
-		               manifest_quote(q, sizeof(q), v));
-		return ERR_INVALID;
-	}
-	return 0;
-}
-
-static int key_labels(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                      const char *path)
-{
-	return manifest_pairs(c, &s->labels, v, path);
-}
-
-static int key_user(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                    const char *path)
-{
-	return manifest_set_string(c, &s->user, v, path);
-}
-
-static int key_working_dir(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                           const char *path)
-{
-	char q[80];
-	int rc = manifest_set_string(c, &s->working_dir, v, path);
-
-	if (!rc && s->working_dir[0] != '/') {
-		manifest_error(c, v, path, "\"%s\" is not an absolute path",
-		               manifest_quote(q, sizeof(q), v));
-		rc = ERR_INVALID;
-	}
-	return rc;
-}
-
-static int key_hostname(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                        const char *path)
-{
-	return manifest_set_string(c, &s->hostname, v, path);
-}
-
-static int key_stop_signal(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                           const char *path)
-{
-	return manifest_set_string(c, &s->stop_signal, v, path);
-}
-
-static int key_stop_grace(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                          const char *path)
-{
-	return manifest_duration(c, &s->stop_grace_ns, v, path);
-}
-
-static int key_read_only(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                         const char *path)
-{
-	return manifest_bool(c, &s->read_only, v, path);
-}
-
-static int key_init(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                    const char *path)
-{
-	return manifest_bool(c, &s->init, v, path);
-}
-
-static int key_caps(struct manifest_ctx *c, struct strv *out, const struct mnode *v,
-                    const char *path)
-{
-	int rc = manifest_strings(c, out, v, path, false);
-
-	strv_sort(out);
-	return rc;
-}
-
-static int key_cap_add(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                       const char *path)
-{
-	return key_caps(c, &s->cap_add, v, path);
-}
-
-static int key_cap_drop(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                        const char *path)
-{
-	return key_caps(c, &s->cap_drop, v, path);
-}
-
-static int key_extra_hosts(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                           const char *path)
+int manifest_key_extra_hosts(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                             const char *path)
 {
 	char ipath[MANIFEST_PATH_MAX], q[80];
 	struct buf b;
@@ -292,36 +115,6 @@ static int key_extra_hosts(struct manifest_ctx *c, struct service *s, const stru
 		               "expected \"host:ip\" or \"host=ip\", got \"%s\"",
 		               manifest_quote(q, sizeof(q), v->items[i - first]));
 		rc = rc ? rc : ERR_INVALID;
-	}
-	return rc;
-}
-
-static int key_logging(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                       const char *path)
-{
-	char kpath[MANIFEST_PATH_MAX];
-	size_t i;
-	int rc = 0, r;
-
-	if (manifest_expect(c, v, MNODE_MAP, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const char *k = v->keys[i]->value;
-
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		if (!strcmp(k, "driver")) {
-			r = manifest_set_string(c, &s->logging.driver, v->items[i], kpath);
-		} else if (!strcmp(k, "options")) {
-			r = mnode_is_null(v->items[i])
-			            ? 0
-			            : manifest_expect(c, v->items[i], MNODE_MAP, kpath);
-			if (!r && !mnode_is_null(v->items[i]))
-				r = manifest_pairs(c, &s->logging.options, v->items[i], kpath);
-		} else {
-			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
-			r = ERR_INVALID;
-		}
-		rc = rc ? rc : r;
 	}
 	return rc;
 }
@@ -402,8 +195,8 @@ static int dep_long(struct manifest_ctx *c, const struct mnode *v, const char *p
 	return rc;
 }
 
-static int key_depends_on(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                          const char *path)
+int manifest_key_depends_on(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                            const char *path)
 {
 	char ipath[MANIFEST_PATH_MAX];
 	char *name = NULL;
@@ -489,8 +282,8 @@ static int health_test(struct manifest_ctx *c, struct svc_health *h, const struc
 	return 0;
 }
 
-static int key_healthcheck(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                           const char *path)
+int manifest_key_healthcheck(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                             const char *path)
 {
 	char kpath[MANIFEST_PATH_MAX];
 	struct svc_health *h = &s->health;
@@ -654,8 +447,8 @@ static int deploy_limits(struct manifest_ctx *c, struct service *s, const struct
 	return rc;
 }
 
-static int key_deploy(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                      const char *path)
+int manifest_key_deploy(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                        const char *path)
 {
 	char kpath[MANIFEST_PATH_MAX], rpath[MANIFEST_PATH_MAX], q[80], *str = NULL;
 	uint64_t replicas;
@@ -728,16 +521,6 @@ static int key_deploy(struct manifest_ctx *c, struct service *s, const struct mn
 }
 
 /* ---- environment ---- */
-
-static int key_noop(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                    const char *path)
-{
-	(void)c;
-	(void)s;
-	(void)v;
-	(void)path;
-	return 0;
-}
 
 /* Read one env file (path relative to the manifest's directory) into env. */
 static int env_file_one(struct manifest_ctx *c, struct kvv *env, const struct mnode *v,
@@ -952,76 +735,12 @@ static int environment(struct manifest_ctx *c, struct kvv *env, const struct mno
 
 /* ---- the service ---- */
 
-static const struct {
-	const char *key;
-	manifest_key_fn fn;
-} service_keys[] = {
-	{ "build", key_noop }, /* checked in manifest_service_finish */
-	{ "cap_add", key_cap_add },
-	{ "cap_drop", key_cap_drop },
-	{ "command", key_command },
-	{ "depends_on", key_depends_on },
-	{ "deploy", key_deploy },
-	{ "entrypoint", key_entrypoint },
-	{ "env_file", key_noop },    /* read after the loop: env_file, then environment */
-	{ "environment", key_noop }, /* idem */
-	{ "extends", key_noop },     /* resolved before (manifest_extends.c) */
-	{ "extra_hosts", key_extra_hosts },
-	{ "healthcheck", key_healthcheck },
-	{ "hostname", key_hostname },
-	{ "image", key_image },
-	{ "init", key_init },
-	{ "labels", key_labels },
-	{ "logging", key_logging },
-	{ "networks", manifest_key_networks },
-	{ "ports", manifest_key_ports },
-	{ "read_only", key_read_only },
-	{ "restart", key_restart },
-	{ "stop_grace_period", key_stop_grace },
-	{ "stop_signal", key_stop_signal },
-	{ "tmpfs", manifest_key_tmpfs },
-	{ "user", key_user },
-	{ "volumes", manifest_key_volumes },
-	{ "working_dir", key_working_dir },
-};
-
-static manifest_key_fn find_key(const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(service_keys) / sizeof(service_keys[0]); i++)
-		if (!strcmp(service_keys[i].key, key))
-			return service_keys[i].fn;
-	return manifest_host_key(key);
-}
-
-static const char *refused(const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(refused_keys) / sizeof(refused_keys[0]); i++)
-		if (!strcmp(refused_keys[i].key, key))
-			return refused_keys[i].why;
-	return NULL;
-}
-
-static const char *ignored(const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(ignored_keys) / sizeof(ignored_keys[0]); i++)
-		if (!strcmp(ignored_keys[i].key, key))
-			return ignored_keys[i].why;
-	return NULL;
-}
-
 int manifest_service_build(struct manifest_ctx *c, struct service *s, const struct mnode *key,
                            const struct mnode *val)
 {
 	char spath[MANIFEST_PATH_MAX], kpath[MANIFEST_PATH_MAX];
 	const struct mnode *x;
 	struct svc_network *net;
-	const char *why;
 	size_t i;
 	int rc = 0;
 
@@ -1033,22 +752,15 @@ int manifest_service_build(struct manifest_ctx *c, struct service *s, const stru
 		return ERR_INVALID;
 	for (i = 0; i < val->n; i++) {
 		const char *k = val->keys[i]->value;
-		manifest_key_fn fn = find_key(k);
+		const struct manifest_key *row = manifest_key_find(manifest_service_keys(), k);
 
 		manifest_path_key(kpath, sizeof(kpath), spath, k);
-		if (fn) {
-			rc = fn(c, s, val->items[i], kpath);
-		} else if (!strncmp(k, "x-", 2)) {
-			rc = strcmp(k, "x-deployctl")
-			             ? 0
-			             : manifest_service_x_deployctl(c, s, val->items[i], kpath);
-		} else if ((why = refused(k))) {
-			manifest_error(c, val->keys[i], kpath, "%s", why);
-		} else if ((why = ignored(k))) {
-			manifest_warn(c, val->keys[i], kpath, "%s", why);
-		} else {
+		if (row)
+			rc = manifest_read_key(c, row, s, val->keys[i], val->items[i], kpath);
+		else if (!strcmp(k, "x-deployctl"))
+			rc = manifest_service_x_deployctl(c, s, val->items[i], kpath);
+		else if (strncmp(k, "x-", 2))
 			manifest_error(c, val->keys[i], spath, "unknown key '%s'", k);
-		}
 		if (rc == ERR_NOMEM)
 			return rc;
 	}

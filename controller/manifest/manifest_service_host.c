@@ -16,268 +16,14 @@
 
 /* ---- helpers ---- */
 
-/* A decimal integer in [min, max] (sign allowed), after interpolation. */
-static int int_range(struct manifest_ctx *c, int64_t *out, const struct mnode *v, const char *path,
-                     int64_t min, int64_t max)
-{
-	char *s = NULL, *end, q[80];
-	long long x;
-	int rc = manifest_string(c, &s, v, path);
-
-	if (rc)
-		return rc;
-	x = strtoll(s, &end, 10);
-	if (!*s || *end || x < min || x > max || (!isdigit((unsigned char)*s) && *s != '-')) {
-		manifest_error(c, v, path, "expected an integer from %lld to %lld, got \"%s\"",
-		               (long long)min, (long long)max, manifest_quote(q, sizeof(q), v));
-		rc = ERR_INVALID;
-	} else {
-		*out = x;
-	}
-	free(s);
-	return rc;
-}
-
-static int bytes(struct manifest_ctx *c, int64_t *out, const struct mnode *v, const char *path)
-{
-	char *s = NULL, q[80];
-	int rc = manifest_string(c, &s, v, path);
-
-	if (rc)
-		return rc;
-	if (manifest_parse_bytes(out, s)) {
-		manifest_error(c, v, path, "invalid size \"%s\"", manifest_quote(q, sizeof(q), v));
-		rc = ERR_INVALID;
-	}
-	free(s);
-	return rc;
-}
-
-/* Docker's container name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
-static bool container_name_ok(const char *n)
-{
-	size_t i;
-
-	if (!isalnum((unsigned char)n[0]) || !n[1])
-		return false;
-	for (i = 1; n[i]; i++)
-		if (!isalnum((unsigned char)n[i]) && !strchr("_.-", n[i]))
-			return false;
-	return i <= 128;
-}
-
-/* "service:NAME" or "container:NAME" with a valid NAME. */
-static bool mode_ref_ok(const char *m)
-{
-	if (!strncmp(m, "service:", 8))
-		return manifest_name_ok(m + 8);
-	if (!strncmp(m, "container:", 10))
-		return container_name_ok(m + 10);
-	return false;
-}
-
 /* ---- simple keys ---- */
 
-static int key_container_name(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                              const char *path)
-{
-	char q[80];
-	int rc = manifest_set_string(c, &s->container_name, v, path);
-
-	if (!rc && !container_name_ok(s->container_name)) {
-		manifest_error(c, v, path,
-		               "invalid container name \"%s\": use letters, digits, '_', '.' and "
-		               "'-', starting with a letter or digit",
-		               manifest_quote(q, sizeof(q), v));
-		rc = ERR_INVALID;
-	}
-	return rc;
-}
-
-static int key_platform(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                        const char *path)
-{
-	char q[80];
-	const char *p;
-	int rc = manifest_set_string(c, &s->platform, v, path);
-
-	if (rc)
-		return rc;
-	p = strchr(s->platform, '/');
-	if (!p || p == s->platform || !p[1] ||
-	    strspn(s->platform, "abcdefghijklmnopqrstuvwxyz"
-	                        "0123456789_/") != strlen(s->platform)) {
-		manifest_error(c, v, path, "invalid platform \"%s\": use os/arch[/variant]",
-		               manifest_quote(q, sizeof(q), v));
-		return ERR_INVALID;
-	}
-	return 0;
-}
-
-static int key_network_mode(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                            const char *path)
-{
-	char q[80];
-	const char *m;
-	int rc = manifest_set_string(c, &s->network_mode, v, path);
-
-	if (rc)
-		return rc;
-	m = s->network_mode;
-	if (!strcmp(m, "host") || !strcmp(m, "none") || !strcmp(m, "bridge") || mode_ref_ok(m))
-		return 0;
-	manifest_error(c, v, path,
-	               "invalid network_mode \"%s\": use host, none, bridge, service:NAME or "
-	               "container:NAME",
-	               manifest_quote(q, sizeof(q), v));
-	free(s->network_mode);
-	s->network_mode = NULL;
-	return ERR_INVALID;
-}
-
-static int key_pid(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                   const char *path)
-{
-	char q[80];
-	int rc = manifest_set_string(c, &s->pid, v, path);
-
-	if (rc || !strcmp(s->pid, "host") || mode_ref_ok(s->pid))
-		return rc;
-	manifest_error(c, v, path, "invalid pid \"%s\": use host, service:NAME or container:NAME",
-	               manifest_quote(q, sizeof(q), v));
-	free(s->pid);
-	s->pid = NULL;
-	return ERR_INVALID;
-}
-
-static int key_ipc(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                   const char *path)
-{
-	static const char *const modes[] = { "host", "private", "shareable", "none" };
-	char q[80];
-	size_t i;
-	int rc = manifest_set_string(c, &s->ipc, v, path);
-
-	if (rc)
-		return rc;
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (!strcmp(s->ipc, modes[i]))
-			return 0;
-	if (mode_ref_ok(s->ipc))
-		return 0;
-	manifest_error(c, v, path,
-	               "invalid ipc \"%s\": use host, private, shareable, none, service:NAME or "
-	               "container:NAME",
-	               manifest_quote(q, sizeof(q), v));
-	free(s->ipc);
-	s->ipc = NULL;
-	return ERR_INVALID;
-}
-
-static int key_domainname(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                          const char *path)
-{
-	return manifest_set_string(c, &s->domainname, v, path);
-}
-
-static int key_mac_address(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                           const char *path)
-{
-	char q[80];
-	const char *m;
-	size_t i;
-	int rc = manifest_set_string(c, &s->mac_address, v, path);
-
-	if (rc)
-		return rc;
-	m = s->mac_address;
-	for (i = 0; i < 17; i++)
-		if ((i % 3 == 2) ? m[i] != ':' : !isxdigit((unsigned char)m[i]))
-			break;
-	if (i == 17 && !m[17])
-		return 0;
-	manifest_error(c, v, path, "invalid MAC address \"%s\": use xx:xx:xx:xx:xx:xx",
-	               manifest_quote(q, sizeof(q), v));
-	return ERR_INVALID;
-}
-
-static int key_stdin_open(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                          const char *path)
-{
-	return manifest_bool(c, &s->stdin_open, v, path);
-}
-
-static int key_tty(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                   const char *path)
-{
-	return manifest_bool(c, &s->tty, v, path);
-}
-
-static int key_privileged(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                          const char *path)
-{
-	return manifest_bool(c, &s->privileged, v, path);
-}
-
-static int key_sysctls(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                       const char *path)
-{
-	return manifest_pairs(c, &s->sysctls, v, path);
-}
-
-static int key_storage_opt(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                           const char *path)
-{
-	if (manifest_expect(c, v, MNODE_MAP, path))
-		return ERR_INVALID;
-	return manifest_pairs(c, &s->storage_opt, v, path);
-}
-
-static int key_security_opt(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                            const char *path)
-{
-	return manifest_strings(c, &s->security_opt, v, path, false);
-}
-
-static int key_group_add(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                         const char *path)
-{
-	int rc = manifest_strings(c, &s->group_add, v, path, false);
-
-	strv_sort(&s->group_add);
-	return rc;
-}
-
-static int key_dns(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                   const char *path)
-{
-	return manifest_strings(c, &s->dns, v, path, true);
-}
-
-static int key_dns_search(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                          const char *path)
-{
-	return manifest_strings(c, &s->dns_search, v, path, true);
-}
-
-static int key_dns_opt(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                       const char *path)
-{
-	return manifest_strings(c, &s->dns_opt, v, path, false);
-}
-
-static int key_shm_size(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                        const char *path)
-{
-	return bytes(c, &s->shm_size, v, path);
-}
-
 /* mem_limit and deploy.resources.limits.memory name one setting: they must agree. */
-static int key_mem_limit(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                         const char *path)
+int manifest_key_mem_limit(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                           const char *path)
 {
 	int64_t b = 0;
-	int rc = bytes(c, &b, v, path);
+	int rc = manifest_bytes(c, &b, v, path);
 
 	if (rc)
 		return rc;
@@ -289,11 +35,11 @@ static int key_mem_limit(struct manifest_ctx *c, struct service *s, const struct
 	return 0;
 }
 
-static int key_mem_reservation(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                               const char *path)
+int manifest_key_mem_reservation(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                                 const char *path)
 {
 	int64_t b = 0;
-	int rc = bytes(c, &b, v, path);
+	int rc = manifest_bytes(c, &b, v, path);
 
 	if (rc)
 		return rc;
@@ -305,8 +51,8 @@ static int key_mem_reservation(struct manifest_ctx *c, struct service *s, const 
 	return 0;
 }
 
-static int key_cpus(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                    const char *path)
+int manifest_key_cpus(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                      const char *path)
 {
 	char *str = NULL, q[80];
 	int64_t n = 0;
@@ -328,36 +74,8 @@ static int key_cpus(struct manifest_ctx *c, struct service *s, const struct mnod
 	return rc;
 }
 
-static int key_cpu_shares(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                          const char *path)
-{
-	uint64_t n = 0;
-	int rc = manifest_uint(c, &n, v, path, 262144);
-
-	if (!rc)
-		s->cpu_shares = (int64_t)n;
-	return rc;
-}
-
-static int key_oom_score_adj(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+int manifest_key_pull_policy(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                              const char *path)
-{
-	int64_t n = 0;
-	int rc = int_range(c, &n, v, path, -1000, 1000);
-
-	if (!rc)
-		s->oom_score_adj = (int)n;
-	return rc;
-}
-
-static int key_pids_limit(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                          const char *path)
-{
-	return int_range(c, &s->pids_limit, v, path, -1, INT64_MAX);
-}
-
-static int key_pull_policy(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                           const char *path)
 {
 	char q[80];
 	int rc = manifest_set_string(c, &s->pull_policy, v, path);
@@ -387,8 +105,8 @@ static int key_pull_policy(struct manifest_ctx *c, struct service *s, const stru
 	return ERR_INVALID;
 }
 
-static int key_profiles(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                        const char *path)
+int manifest_key_profiles(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                          const char *path)
 {
 	char ipath[MANIFEST_PATH_MAX];
 	size_t i, first = s->profiles.n;
@@ -449,8 +167,8 @@ static int expose_one(struct manifest_ctx *c, struct strv *out, const struct mno
 	return rc;
 }
 
-static int key_expose(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                      const char *path)
+int manifest_key_expose(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                        const char *path)
 {
 	char ipath[MANIFEST_PATH_MAX];
 	size_t i;
@@ -483,7 +201,7 @@ static int ulimit_one(struct manifest_ctx *c, struct svc_ulimit *u, const struct
 	int rc;
 
 	if (x->type == MNODE_SCALAR) {
-		rc = int_range(c, &u->soft, x, path, -1, INT64_MAX);
+		rc = manifest_int(c, &u->soft, x, path, -1, INT64_MAX);
 		u->hard = u->soft;
 		return rc;
 	}
@@ -501,12 +219,12 @@ static int ulimit_one(struct manifest_ctx *c, struct svc_ulimit *u, const struct
 		manifest_error(c, x, path, "needs both soft and hard");
 		return ERR_INVALID;
 	}
-	rc = int_range(c, &u->soft, soft, manifest_path_key(kpath, sizeof(kpath), path, "soft"), -1,
-	               INT64_MAX);
+	rc = manifest_int(c, &u->soft, soft, manifest_path_key(kpath, sizeof(kpath), path, "soft"),
+	                  -1, INT64_MAX);
 	if (!rc)
-		rc = int_range(c, &u->hard, hard,
-		               manifest_path_key(kpath, sizeof(kpath), path, "hard"), -1,
-		               INT64_MAX);
+		rc = manifest_int(c, &u->hard, hard,
+		                  manifest_path_key(kpath, sizeof(kpath), path, "hard"), -1,
+		                  INT64_MAX);
 	if (!rc && u->hard != -1 && (u->soft == -1 || u->soft > u->hard)) {
 		manifest_error(c, x, path, "soft limit is above the hard limit");
 		rc = ERR_INVALID;
@@ -514,8 +232,8 @@ static int ulimit_one(struct manifest_ctx *c, struct svc_ulimit *u, const struct
 	return rc;
 }
 
-static int key_ulimits(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                       const char *path)
+int manifest_key_ulimits(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                         const char *path)
 {
 	char kpath[MANIFEST_PATH_MAX];
 	struct svc_ulimit *nu;
@@ -609,8 +327,8 @@ static int device_long(struct manifest_ctx *c, struct service *s, const struct m
 	return rc;
 }
 
-static int key_devices(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                       const char *path)
+int manifest_key_devices(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                         const char *path)
 {
 	char ipath[MANIFEST_PATH_MAX];
 	char *str = NULL, *dst, *perms;
@@ -649,8 +367,8 @@ static int key_devices(struct manifest_ctx *c, struct service *s, const struct m
 
 /* ---- volumes_from, links, external_links ---- */
 
-static int key_volumes_from(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                            const char *path)
+int manifest_key_volumes_from(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                              const char *path)
 {
 	char ipath[MANIFEST_PATH_MAX], q[80];
 	char *str = NULL, *mode;
@@ -675,7 +393,7 @@ static int key_volumes_from(struct manifest_ctx *c, struct service *s, const str
 		if (mode)
 			*mode++ = '\0';
 		if ((mode && strcmp(mode, "ro") && strcmp(mode, "rw")) ||
-		    !(is_c ? container_name_ok(str + 10) : manifest_name_ok(str))) {
+		    !(is_c ? manifest_container_name_ok(str + 10) : manifest_name_ok(str))) {
 			manifest_error(c, v->items[i], ipath,
 			               "invalid volumes_from \"%s\": use SERVICE[:ro|:rw] or "
 			               "container:NAME[:ro|:rw]",
@@ -723,7 +441,7 @@ static int link_list(struct manifest_ctx *c, struct strv *out, const struct mnod
 		alias = strchr(str, ':');
 		if (alias)
 			*alias++ = '\0';
-		if (!(external ? container_name_ok(str) : manifest_name_ok(str)) ||
+		if (!(external ? manifest_container_name_ok(str) : manifest_name_ok(str)) ||
 		    (alias && !manifest_name_ok(alias))) {
 			manifest_error(c, v->items[i], ipath, "invalid link \"%s\": use %s[:ALIAS]",
 			               manifest_quote(q, sizeof(q), v->items[i]),
@@ -744,14 +462,14 @@ static int link_list(struct manifest_ctx *c, struct strv *out, const struct mnod
 	return rc;
 }
 
-static int key_links(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                     const char *path)
+int manifest_key_links(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                       const char *path)
 {
 	return link_list(c, &s->links, v, path, false);
 }
 
-static int key_external_links(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                              const char *path)
+int manifest_key_external_links(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                                const char *path)
 {
 	int rc = link_list(c, &s->external_links, v, path, true);
 
@@ -900,69 +618,19 @@ static int file_refs(struct manifest_ctx *c, struct service *s, const struct mno
 	return rc;
 }
 
-static int key_configs(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                       const char *path)
+int manifest_key_configs(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                         const char *path)
 {
 	return file_refs(c, s, v, path, false);
 }
 
-static int key_secrets(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                       const char *path)
+int manifest_key_secrets(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                         const char *path)
 {
 	return file_refs(c, s, v, path, true);
 }
 
 /* ---- the table ---- */
-
-static const struct {
-	const char *key;
-	manifest_key_fn fn;
-} host_keys[] = {
-	{ "configs", key_configs },
-	{ "container_name", key_container_name },
-	{ "cpu_shares", key_cpu_shares },
-	{ "cpus", key_cpus },
-	{ "devices", key_devices },
-	{ "dns", key_dns },
-	{ "dns_opt", key_dns_opt },
-	{ "dns_search", key_dns_search },
-	{ "domainname", key_domainname },
-	{ "expose", key_expose },
-	{ "external_links", key_external_links },
-	{ "group_add", key_group_add },
-	{ "ipc", key_ipc },
-	{ "links", key_links },
-	{ "mac_address", key_mac_address },
-	{ "mem_limit", key_mem_limit },
-	{ "mem_reservation", key_mem_reservation },
-	{ "network_mode", key_network_mode },
-	{ "oom_score_adj", key_oom_score_adj },
-	{ "pid", key_pid },
-	{ "pids_limit", key_pids_limit },
-	{ "platform", key_platform },
-	{ "privileged", key_privileged },
-	{ "profiles", key_profiles },
-	{ "pull_policy", key_pull_policy },
-	{ "secrets", key_secrets },
-	{ "security_opt", key_security_opt },
-	{ "shm_size", key_shm_size },
-	{ "stdin_open", key_stdin_open },
-	{ "storage_opt", key_storage_opt },
-	{ "sysctls", key_sysctls },
-	{ "tty", key_tty },
-	{ "ulimits", key_ulimits },
-	{ "volumes_from", key_volumes_from },
-};
-
-manifest_key_fn manifest_host_key(const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(host_keys) / sizeof(host_keys[0]); i++)
-		if (!strcmp(host_keys[i].key, key))
-			return host_keys[i].fn;
-	return NULL;
-}
 
 /* ---- after the keys ---- */
 

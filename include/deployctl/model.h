@@ -185,8 +185,8 @@ struct service {
 	struct strv group_add;
 	char *domainname;
 	char *mac_address;
-	int oom_score_adj;  /* -1000..1000 */
-	int64_t pids_limit; /* 0: unset; -1: unlimited */
+	int64_t oom_score_adj; /* -1000..1000 */
+	int64_t pids_limit;    /* 0: unset; -1: unlimited */
 	struct kvv storage_opt;
 	struct strv volumes_from;   /* "service:NAME[:ro|:rw]" or "container:NAME[:ro|:rw]" */
 	struct strv links;          /* "service:alias" as written ("svc" alone: "svc:svc") */
