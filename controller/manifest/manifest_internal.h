@@ -1,9 +1,11 @@
 /*
- * manifest_internal.h - internal to the manifest module: the build context
- * shared by manifest.c (files, merging, top level), manifest_service.c (one
- * service's keys), manifest_service_net.c (its ports, volumes, tmpfs and
- * networks) and manifest_check.c (cross-references), and the scalar helpers
- * they all use. Nothing outside controller/manifest*.c includes it.
+ * manifest_internal.h - internal to the manifest module (controller/manifest/),
+ * from the bottom up: the scalar and reporting helpers (manifest_scalar.c),
+ * the service key table (manifest_keys.c) and the readers of keys with
+ * their own shape (manifest_service*.c), configs and secrets
+ * (manifest_files.c), extends (manifest_extends.c), the cross-reference
+ * checks (manifest_check.c), and the build context they share with the
+ * loader on top (manifest.c). Nothing outside the module includes it.
  */
 #ifndef DEPLOYCTL_MANIFEST_INTERNAL_H
 #define DEPLOYCTL_MANIFEST_INTERNAL_H

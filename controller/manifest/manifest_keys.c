@@ -260,42 +260,6 @@ static int read_string(struct manifest_ctx *c, const struct manifest_key *k, cha
 	return ERR_INVALID;
 }
 
-int manifest_int(struct manifest_ctx *c, int64_t *out, const struct mnode *v, const char *path,
-                 int64_t min, int64_t max)
-{
-	char *s = NULL, *end, q[80];
-	long long x;
-	int rc = manifest_string(c, &s, v, path);
-
-	if (rc)
-		return rc;
-	x = strtoll(s, &end, 10);
-	if (!*s || *end || x < min || x > max || (!isdigit((unsigned char)*s) && *s != '-')) {
-		manifest_error(c, v, path, "expected an integer from %lld to %lld, got \"%s\"",
-		               (long long)min, (long long)max, manifest_quote(q, sizeof(q), v));
-		rc = ERR_INVALID;
-	} else {
-		*out = x;
-	}
-	free(s);
-	return rc;
-}
-
-int manifest_bytes(struct manifest_ctx *c, int64_t *out, const struct mnode *v, const char *path)
-{
-	char *s = NULL, q[80];
-	int rc = manifest_string(c, &s, v, path);
-
-	if (rc)
-		return rc;
-	if (manifest_parse_bytes(out, s)) {
-		manifest_error(c, v, path, "invalid size \"%s\"", manifest_quote(q, sizeof(q), v));
-		rc = ERR_INVALID;
-	}
-	free(s);
-	return rc;
-}
-
 int manifest_read_key(struct manifest_ctx *c, const struct manifest_key *k, struct service *s,
                       const struct mnode *key, const struct mnode *v, const char *path)
 {

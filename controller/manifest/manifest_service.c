@@ -14,18 +14,6 @@
 #include "deployctl/buf.h"
 #include "manifest_internal.h"
 
-int manifest_set_string(struct manifest_ctx *c, char **dst, const struct mnode *v, const char *path)
-{
-	char *s = NULL;
-	int rc = manifest_string(c, &s, v, path);
-
-	if (rc)
-		return rc;
-	free(*dst);
-	*dst = s;
-	return 0;
-}
-
 /* ---- simple keys ---- */
 
 static int key_command_like(struct manifest_ctx *c, bool *has, struct strv *out,

@@ -1,0 +1,378 @@
+/*
+ * manifest_scalar.c - what every reader of the node tree uses, below the
+ * loader (manifest.c) and the key readers (manifest_keys.c,
+ * manifest_service*.c): error and warning reporting at a node with its key
+ * path, key paths, quoting what the user wrote, and typed scalars after
+ * interpolation (string, bool, integers, durations, sizes, lists, pairs).
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deployctl/buf.h"
+#include "manifest_internal.h"
+
+/* ---- reporting ---- */
+
+static void manifest_vreport(struct manifest_ctx *c, struct errlist *l, const struct mnode *n,
+                             const char *path, const char *fmt, va_list ap)
+{
+	char msg[400];
+
+	if (!l)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	(void)c;
+	if (n)
+		errlist_add(l, ERR_INVALID, n->file, n->line, n->col, "%s: %s", path, msg);
+	else
+		errlist_add(l, ERR_INVALID, NULL, 0, 0, "%s: %s", path, msg);
+}
+
+void manifest_error(struct manifest_ctx *c, const struct mnode *n, const char *path,
+                    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	manifest_vreport(c, c->errs, n, path, fmt, ap);
+	va_end(ap);
+}
+
+void manifest_warn(struct manifest_ctx *c, const struct mnode *n, const char *path, const char *fmt,
+                   ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	manifest_vreport(c, c->warns, n, path, fmt, ap);
+	va_end(ap);
+}
+
+int manifest_nomem(struct manifest_ctx *c)
+{
+	if (!c->fatal) {
+		c->fatal = ERR_NOMEM;
+		errlist_add(c->errs, ERR_NOMEM, NULL, 0, 0, "out of memory");
+	}
+	return ERR_NOMEM;
+}
+
+/* Key paths longer than the buffer are cut: they only label messages. */
+static const char *path_done(char *out, size_t size, int n)
+{
+	if (n < 0 || (size_t)n >= size)
+		out[size - 1] = '\0';
+	return out;
+}
+
+const char *manifest_path_key(char *out, size_t size, const char *base, const char *key)
+{
+	if (base && *base)
+		return path_done(out, size, snprintf(out, size, "%s.%s", base, key));
+	return path_done(out, size, snprintf(out, size, "%s", key));
+}
+
+const char *manifest_path_index(char *out, size_t size, const char *base, size_t i)
+{
+	return path_done(out, size, snprintf(out, size, "%s[%zu]", base, i));
+}
+
+const char *manifest_quote(char *out, size_t size, const struct mnode *n)
+{
+	const char *s = n && n->type == MNODE_SCALAR ? n->value : "";
+	size_t i, o = 0, max = size > 64 ? 64 : size;
+
+	if (!size)
+		return out;
+	for (i = 0; s[i] && o + 1 < max; i++)
+		out[o++] = isprint((unsigned char)s[i]) ? s[i] : '?';
+	if (s[i] && o >= 3)
+		memcpy(out + o - 3, "...", 3);
+	out[o] = '\0';
+	return out;
+}
+
+/* ---- typed scalars ---- */
+
+int manifest_expect(struct manifest_ctx *c, const struct mnode *n, enum mnode_type want,
+                    const char *path)
+{
+	static const char *const names[] = { "string", "sequence", "mapping" };
+
+	if (n->type == want)
+		return 0;
+	if (mnode_is_null(n))
+		manifest_error(c, n, path, "expected a %s, got null", names[want]);
+	else
+		manifest_error(c, n, path, "expected a %s, got a %s", names[want],
+		               mnode_type_name(n));
+	return ERR_INVALID;
+}
+
+int manifest_string(struct manifest_ctx *c, char **out, const struct mnode *n, const char *path)
+{
+	char msg[256];
+	int rc;
+
+	if (n->type == MNODE_SCALAR && mnode_is_null(n)) {
+		manifest_error(c, n, path, "expected a string, got null");
+		return ERR_INVALID;
+	}
+	if (manifest_expect(c, n, MNODE_SCALAR, path))
+		return ERR_INVALID;
+	msg[0] = '\0';
+	rc = manifest_interpolate(out, n->value, c->vars, msg, sizeof(msg));
+	if (rc == ERR_NOMEM)
+		return manifest_nomem(c);
+	if (rc) {
+		manifest_error(c, n, path, "%s", msg[0] ? msg : "invalid interpolation");
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+int manifest_bool(struct manifest_ctx *c, bool *out, const struct mnode *n, const char *path)
+{
+	static const char *const yes[] = { "true", "True", "TRUE" };
+	static const char *const no[] = { "false", "False", "FALSE" };
+	char *s = NULL, q[80];
+	size_t i;
+	int rc;
+
+	if (n->type == MNODE_SCALAR && mnode_is_null(n)) {
+		manifest_error(c, n, path, "expected true or false, got null");
+		return ERR_INVALID;
+	}
+	rc = manifest_string(c, &s, n, path);
+	if (rc)
+		return rc;
+	rc = ERR_INVALID;
+	for (i = 0; i < 3; i++) {
+		if (!strcmp(s, yes[i])) {
+			*out = true;
+			rc = 0;
+		} else if (!strcmp(s, no[i])) {
+			*out = false;
+			rc = 0;
+		}
+	}
+	if (rc)
+		manifest_error(c, n, path, "expected true or false, got \"%s\"",
+		               manifest_quote(q, sizeof(q), n));
+	free(s);
+	return rc;
+}
+
+int manifest_uint(struct manifest_ctx *c, uint64_t *out, const struct mnode *n, const char *path,
+                  uint64_t max)
+{
+	char *s = NULL, *p, q[80];
+	uint64_t v = 0;
+	int rc;
+
+	rc = manifest_string(c, &s, n, path);
+	if (rc)
+		return rc;
+	rc = *s ? 0 : ERR_INVALID;
+	for (p = s; *p && !rc; p++) {
+		if (!isdigit((unsigned char)*p) || v > (max - (uint64_t)(*p - '0')) / 10)
+			rc = ERR_INVALID;
+		else
+			v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (rc)
+		manifest_error(c, n, path, "expected an integer from 0 to %llu, got \"%s\"",
+		               (unsigned long long)max, manifest_quote(q, sizeof(q), n));
+	else
+		*out = v;
+	free(s);
+	return rc;
+}
+
+int manifest_duration(struct manifest_ctx *c, int64_t *out, const struct mnode *n, const char *path)
+{
+	char *s = NULL, q[80];
+	int rc;
+
+	rc = manifest_string(c, &s, n, path);
+	if (rc)
+		return rc;
+	rc = manifest_parse_duration(out, s);
+	if (rc) {
+		manifest_error(c, n, path, "invalid duration \"%s\"",
+		               manifest_quote(q, sizeof(q), n));
+		rc = ERR_INVALID;
+	}
+	free(s);
+	return rc;
+}
+
+int manifest_strings(struct manifest_ctx *c, struct strv *out, const struct mnode *n,
+                     const char *path, bool allow_single)
+{
+	char ipath[MANIFEST_PATH_MAX];
+	char *s = NULL;
+	size_t i;
+	int rc, first = 0;
+
+	if (allow_single && n->type == MNODE_SCALAR && !mnode_is_null(n)) {
+		rc = manifest_string(c, &s, n, path);
+		if (!rc && strv_push(out, s))
+			rc = manifest_nomem(c);
+		free(s);
+		return rc;
+	}
+	if (manifest_expect(c, n, MNODE_SEQ, path))
+		return ERR_INVALID;
+	for (i = 0; i < n->n; i++) {
+		manifest_path_index(ipath, sizeof(ipath), path, i);
+		rc = manifest_string(c, &s, n->items[i], ipath);
+		if (!rc && strv_push(out, s))
+			rc = manifest_nomem(c);
+		free(s);
+		s = NULL;
+		if (rc && !first)
+			first = rc;
+	}
+	return first;
+}
+
+int manifest_pairs(struct manifest_ctx *c, struct kvv *out, const struct mnode *n, const char *path)
+{
+	char ipath[MANIFEST_PATH_MAX];
+	char *s = NULL, *eq;
+	size_t i;
+	int rc, first = 0;
+
+	if (n->type == MNODE_MAP) {
+		for (i = 0; i < n->n; i++) {
+			const struct mnode *v = n->items[i];
+
+			manifest_path_key(ipath, sizeof(ipath), path, n->keys[i]->value);
+			if (mnode_is_null(v))
+				rc = kvv_set(out, n->keys[i]->value, "") ? manifest_nomem(c) : 0;
+			else
+				rc = manifest_string(c, &s, v, ipath);
+			if (!rc && s && kvv_set(out, n->keys[i]->value, s))
+				rc = manifest_nomem(c);
+			free(s);
+			s = NULL;
+			if (rc && !first)
+				first = rc;
+		}
+		return first;
+	}
+	if (n->type != MNODE_SEQ) {
+		manifest_error(c, n, path, "expected a mapping or a sequence, got a %s",
+		               mnode_is_null(n) ? "null" : mnode_type_name(n));
+		return ERR_INVALID;
+	}
+	for (i = 0; i < n->n; i++) {
+		manifest_path_index(ipath, sizeof(ipath), path, i);
+		rc = manifest_string(c, &s, n->items[i], ipath);
+		if (!rc) {
+			eq = strchr(s, '=');
+			if (eq)
+				*eq = '\0';
+			if (!*s) {
+				manifest_error(c, n->items[i], ipath, "empty key");
+				rc = ERR_INVALID;
+			} else if (kvv_set(out, s, eq ? eq + 1 : "")) {
+				rc = manifest_nomem(c);
+			}
+		}
+		free(s);
+		s = NULL;
+		if (rc && !first)
+			first = rc;
+	}
+	return first;
+}
+
+int manifest_ref_add(struct manifest_ctx *c, enum manifest_ref_kind kind, const char *service,
+                     const char *name, const char *path, const struct mnode *n)
+{
+	struct manifest_ref *r, *nr;
+
+	nr = realloc(c->refs, (c->nrefs + 1) * sizeof(*nr));
+	if (!nr)
+		return manifest_nomem(c);
+	c->refs = nr;
+	r = &c->refs[c->nrefs];
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	r->service = strdup(service);
+	r->name = name ? strdup(name) : NULL;
+	r->path = strdup(path);
+	r->loc.file = n->file;
+	r->loc.line = n->line;
+	r->loc.col = n->col;
+	c->nrefs++;
+	if (!r->service || !r->path || (name && !r->name))
+		return manifest_nomem(c);
+	return 0;
+}
+
+bool manifest_name_ok(const char *name)
+{
+	size_t i;
+
+	if (!isalnum((unsigned char)name[0]))
+		return false;
+	for (i = 1; name[i]; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("_.-", name[i]))
+			return false;
+	return i <= 128;
+}
+
+int manifest_set_string(struct manifest_ctx *c, char **dst, const struct mnode *v, const char *path)
+{
+	char *s = NULL;
+	int rc = manifest_string(c, &s, v, path);
+
+	if (rc)
+		return rc;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+int manifest_int(struct manifest_ctx *c, int64_t *out, const struct mnode *v, const char *path,
+                 int64_t min, int64_t max)
+{
+	char *s = NULL, *end, q[80];
+	long long x;
+	int rc = manifest_string(c, &s, v, path);
+
+	if (rc)
+		return rc;
+	x = strtoll(s, &end, 10);
+	if (!*s || *end || x < min || x > max || (!isdigit((unsigned char)*s) && *s != '-')) {
+		manifest_error(c, v, path, "expected an integer from %lld to %lld, got \"%s\"",
+		               (long long)min, (long long)max, manifest_quote(q, sizeof(q), v));
+		rc = ERR_INVALID;
+	} else {
+		*out = x;
+	}
+	free(s);
+	return rc;
+}
+
+int manifest_bytes(struct manifest_ctx *c, int64_t *out, const struct mnode *v, const char *path)
+{
+	char *s = NULL, q[80];
+	int rc = manifest_string(c, &s, v, path);
+
+	if (rc)
+		return rc;
+	if (manifest_parse_bytes(out, s)) {
+		manifest_error(c, v, path, "invalid size \"%s\"", manifest_quote(q, sizeof(q), v));
+		rc = ERR_INVALID;
+	}
+	free(s);
+	return rc;
+}
