@@ -48,12 +48,7 @@ static int check_pin(struct ctx *ctx, const struct deploy *dp, bool force)
 
 static const struct option apply_options[] = {
 	DEPLOY_LONG_OPTIONS,
-	{ "parallel", required_argument, NULL, 'j' },
-	{ "json", no_argument, NULL, 'J' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "no-rollback", no_argument, NULL, 'N' },
-	{ "keep", required_argument, NULL, 'K' },
-	{ "lock-wait", required_argument, NULL, 'W' },
+	RELEASE_LONG_OPTIONS,
 	{ "force", no_argument, NULL, 'F' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -71,6 +66,8 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "+hqj:", apply_options, NULL)) != -1) {
 		int parsed = deploy_parse_opt(&o, opt, optarg);
 
+		if (parsed == 0)
+			parsed = cmd_release_opt(&ro, &lock_wait, opt, optarg);
 		if (parsed < 0) {
 			ex = EXIT_USAGE;
 			goto out;
@@ -78,52 +75,9 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 		if (parsed)
 			continue;
 		switch (opt) {
-		case 'j': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-
-			if (*end || n < 1 || n > 8) {
-				fprintf(stderr, "deployctl: --parallel takes 1 to 8\n");
-				ex = EXIT_USAGE;
-				goto out;
-			}
-			ro.parallel = (unsigned)n;
-			break;
-		}
-		case 'J':
-			ro.json = true;
-			break;
-		case 'q':
-			ro.quiet = true;
-			break;
-		case 'N':
-			ro.no_rollback = true;
-			break;
-		case 'K': {
-			char *kend;
-			unsigned long kv = strtoul(optarg, &kend, 10);
-
-			if (*kend || kv < 1 || kv > 100) {
-				fprintf(stderr, "deployctl: --keep takes 1 to 100 releases\n");
-				ex = EXIT_USAGE;
-				goto out;
-			}
-			ro.keep = (unsigned)kv;
-			break;
-		}
 		case 'F':
 			force = true;
 			break;
-		case 'W': {
-			struct err err = ERR_INIT;
-
-			if (lock_parse_duration(&lock_wait, optarg, &err) < 0) {
-				cmd_report(&err);
-				ex = EXIT_USAGE;
-				goto out;
-			}
-			break;
-		}
 		case 'h':
 			cmd_print_help(&cmd_apply, stdout);
 			ex = EXIT_OK;

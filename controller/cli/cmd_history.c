@@ -71,17 +71,10 @@ static int history_run(struct ctx *ctx, int argc, char **argv)
 		case 'p':
 			project = optarg;
 			break;
-		case 'n': {
-			char *end;
-			long l = strtol(optarg, &end, 10);
-
-			if (*end || l < 0) {
-				fprintf(stderr, "deployctl: --limit takes a number (0: all)\n");
+		case 'n':
+			if (cmd_opt_uint(&limit, "--limit", optarg, 0, 1000000, "(0: all)") < 0)
 				return EXIT_USAGE;
-			}
-			limit = (unsigned)l;
 			break;
-		}
 		case 'J':
 			json = true;
 			break;

@@ -27,12 +27,7 @@ static const struct option rollback_options[] = {
 	{ "project", required_argument, NULL, 'p' },
 	{ "env-file", required_argument, NULL, 'e' },
 	{ "reason", required_argument, NULL, 'm' },
-	{ "parallel", required_argument, NULL, 'j' },
-	{ "no-rollback", no_argument, NULL, 'N' },
-	{ "keep", required_argument, NULL, 'K' },
-	{ "lock-wait", required_argument, NULL, 'W' },
-	{ "json", no_argument, NULL, 'J' },
-	{ "quiet", no_argument, NULL, 'q' },
+	RELEASE_LONG_OPTIONS,
 	{ "state", required_argument, NULL, 'S' },
 	{ "docker-host", required_argument, NULL, 'H' },
 	{ "help", no_argument, NULL, 'h' },
@@ -293,7 +288,7 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 	struct store_release target = { 0 }, from = { 0 };
 	struct err err = ERR_INIT;
 	const char *project = NULL, *reason = NULL;
-	char *proj = NULL, *end;
+	char *proj = NULL;
 	int64_t to = 0, current = 0, latest = 0;
 	struct lock *lk = NULL;
 	long lock_wait = 0;
@@ -301,10 +296,15 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 	int opt, ex;
 
 	while ((opt = getopt_long(argc, argv, "+hqj:", rollback_options, NULL)) != -1) {
+		int parsed = cmd_release_opt(&ro, &lock_wait, opt, optarg);
+
+		if (parsed < 0)
+			return EXIT_USAGE;
+		if (parsed)
+			continue;
 		switch (opt) {
 		case 't':
-			to = strtoll(optarg, &end, 10);
-			if (*end || to <= 0) {
+			if (cmd_parse_release(&to, optarg) < 0) {
 				fprintf(stderr, "deployctl: --to takes a release number\n");
 				return EXIT_USAGE;
 			}
@@ -318,39 +318,6 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 			break;
 		case 'm':
 			reason = optarg;
-			break;
-		case 'j':
-			ro.parallel = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || ro.parallel < 1 || ro.parallel > 8) {
-				fprintf(stderr, "deployctl: --parallel takes 1 to 8\n");
-				return EXIT_USAGE;
-			}
-			break;
-		case 'N':
-			ro.no_rollback = true;
-			break;
-		case 'K': {
-			char *kend;
-			unsigned long kv = strtoul(optarg, &kend, 10);
-
-			if (*kend || kv < 1 || kv > 100) {
-				fprintf(stderr, "deployctl: --keep takes 1 to 100 releases\n");
-				return EXIT_USAGE;
-			}
-			ro.keep = (unsigned)kv;
-			break;
-		}
-		case 'W':
-			if (lock_parse_duration(&lock_wait, optarg, &err) < 0) {
-				cmd_report(&err);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'J':
-			ro.json = true;
-			break;
-		case 'q':
-			ro.quiet = true;
 			break;
 		case 'S':
 			ctx->state_dir = optarg;

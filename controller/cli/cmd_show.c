@@ -4,7 +4,6 @@
  * digest, spec hash, replicas, env with secrets as fingerprints, ports,
  * labels; networks and volumes), as text or JSON.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -403,22 +402,6 @@ static void show_json(const struct show_data *d)
 	fputs("}\n", stdout);
 }
 
-/* A release number: 1..INT64_MAX, digits only. */
-static int parse_release(int64_t *out, const char *s)
-{
-	long long v;
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (*end || errno || v <= 0)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int show_run(struct ctx *ctx, int argc, char **argv)
 {
 	struct show_data d;
@@ -443,7 +426,7 @@ static int show_run(struct ctx *ctx, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc || parse_release(&id, argv[optind]) < 0) {
+	if (optind + 1 != argc || cmd_parse_release(&id, argv[optind]) < 0) {
 		if (optind < argc && optind + 1 == argc)
 			fprintf(stderr, "deployctl: show: '%s' is not a release number\n",
 			        argv[optind]);

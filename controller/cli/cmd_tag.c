@@ -2,7 +2,6 @@
  * cmd_tag.c - "deployctl tag N NAME" names a release so pruning never
  * removes its containers; "deployctl tag --list" lists the names.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,22 +17,6 @@ static const struct option tag_options[] = {
 	{ "json", no_argument, NULL, 'J' }, { "state", required_argument, NULL, 'S' },
 	{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 };
-
-/* A release number: 1..INT64_MAX, digits only. */
-static int parse_release(int64_t *out, const char *s)
-{
-	long long v;
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (*end || errno || v <= 0)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 static int tag_list(struct store *s, const char *project, bool json)
 {
@@ -74,7 +57,7 @@ static int tag_add(struct store *s, const char *number, const char *name)
 	struct err err = ERR_INIT;
 	int64_t id;
 
-	if (parse_release(&id, number) < 0) {
+	if (cmd_parse_release(&id, number) < 0) {
 		fputs("deployctl: tag: '", stderr);
 		out_safe(stderr, number);
 		fputs("' is not a release number\n", stderr);

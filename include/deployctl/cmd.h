@@ -5,6 +5,7 @@
 #define DEPLOYCTL_CMD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "deployctl/docker.h"
@@ -48,6 +49,16 @@ extern const struct cmd cmd_apply, cmd_plan, cmd_rollback, cmd_status, cmd_histo
 
 /* NULL-terminated table, in help order. */
 extern const struct cmd *const cmd_table[];
+
+/*
+ * A decimal number in [min, max] given to option opt ("--keep"); on a bad
+ * value prints "deployctl: --keep takes 1 to 100 releases" (unit may be
+ * NULL) and returns -1.
+ */
+int cmd_opt_uint(unsigned *out, const char *opt, const char *arg, unsigned min, unsigned max,
+                 const char *unit);
+/* A release number: 1..INT64_MAX, digits only. 0, or -1 (nothing printed). */
+int cmd_parse_release(int64_t *out, const char *s);
 
 /* Print "usage: deployctl <usage>" and the help text to f. */
 void cmd_print_help(const struct cmd *c, FILE *f);

@@ -92,6 +92,23 @@ struct release_opts {
 };
 
 /*
+ * The options of every command that runs a release: --parallel, --keep,
+ * --lock-wait, --no-rollback, --json, -q (RELEASE_LONG_OPTIONS). 1 if opt
+ * was one of them, 0 if not, -1 on a usage error (printed).
+ */
+int cmd_release_opt(struct release_opts *ro, long *lock_wait, int opt, const char *arg);
+
+/* clang-format off */
+#define RELEASE_LONG_OPTIONS                                                                       \
+	{ "parallel", required_argument, NULL, 'j' },                                              \
+	{ "no-rollback", no_argument, NULL, 'N' },                                                 \
+	{ "keep", required_argument, NULL, 'K' },                                                  \
+	{ "lock-wait", required_argument, NULL, 'W' },                                             \
+	{ "json", no_argument, NULL, 'J' },                                                        \
+	{ "quiet", no_argument, NULL, 'q' }
+/* clang-format on */
+
+/*
  * Run dp's plan as a recorded release: snapshot, actions gated on health,
  * automatic rollback on a failed gate, outcome, pruning of old retained
  * containers. With an empty plan, says "no changes" and records nothing.
