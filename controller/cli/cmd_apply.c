@@ -117,7 +117,6 @@ out:
 const struct cmd cmd_apply = {
 	.name = "apply",
 	.run = apply_run,
-	.needs = 0,
 	.usage = "apply [--repo PATH] [--ref REF | --dir DIR] [--env-file FILE] [--json]",
 	.summary = "Converge Docker to the manifests at a commit and record the release.",
 	.help = DEPLOY_OPTS_HELP

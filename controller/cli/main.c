@@ -154,13 +154,7 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* the command parses its own options from argv[0] on */
-	ex = EXIT_OK;
-	if (c->needs & CMD_NEEDS_STORE)
-		ex = cmd_open_store(&ctx);
-	if (ex == EXIT_OK && (c->needs & CMD_NEEDS_DOCKER))
-		ex = cmd_open_docker(&ctx);
-	if (ex == EXIT_OK)
-		ex = c->run(&ctx, argc, argv);
+	ex = c->run(&ctx, argc, argv);
 	store_free(ctx.store);
 	docker_free(ctx.docker);
 	gitsrc_global_cleanup();

@@ -22,23 +22,22 @@ enum exit_code {
 	EXIT_BUSY = 5,        /* another apply or rollback holds the state lock */
 };
 
-enum cmd_needs {
-	CMD_NEEDS_STORE = 1 << 0,  /* main() opens the state database */
-	CMD_NEEDS_DOCKER = 1 << 1, /* main() connects to Docker */
-};
-
 struct ctx {
 	const char *state_dir;   /* --state, $DEPLOYCTL_STATE, or the default */
 	const char *docker_host; /* --docker-host or NULL ($DOCKER_HOST, default socket) */
 	bool stdout_tty;
-	struct store *store;   /* when CMD_NEEDS_STORE */
-	struct docker *docker; /* when CMD_NEEDS_DOCKER */
+	/*
+	 * Opened by the command once its own options are parsed (they may
+	 * name --state or --docker-host): cmd_open_store(), cmd_open_docker().
+	 * main() closes them.
+	 */
+	struct store *store;
+	struct docker *docker;
 };
 
 struct cmd {
 	const char *name;
 	int (*run)(struct ctx *ctx, int argc, char **argv); /* returns an enum exit_code */
-	unsigned needs;
 	const char *usage;   /* "apply [--repo PATH] [--ref REF] ..." */
 	const char *summary; /* one line */
 	const char *help;    /* the options, one per line */
