@@ -1,5 +1,5 @@
 /*
- * check.c - preflight checks for "deployctl check" and apply: the daemon,
+ * preflight.c - preflight checks for "deployctl check" and apply: the daemon,
  * the manifests, env rules, --env-file hygiene, images, published ports,
  * host files, the state directory and free disk space. Each problem is one
  * item naming what is wrong; no item quotes an environment value.
@@ -21,7 +21,6 @@
 #include "deployctl/buf.h"
 #include "deployctl/check.h"
 #include "deployctl/envrules.h"
-#include "deployctl/out.h"
 
 #define FALLBACK_DOCKER_ROOT "/var/lib/docker"
 #define ITEM_MAX             4096 /* bytes of one message */
@@ -778,77 +777,4 @@ size_t check_report_nfailed(const struct check_report *r)
 	for (i = 0; i < r->n; i++)
 		n += !r->v[i].ok;
 	return n;
-}
-
-static const char *item_status(const struct check_item *it)
-{
-	return !it->ok ? "fail" : it->warn ? "warn" : "ok";
-}
-
-void check_report_print(const struct check_report *r, bool json, FILE *f)
-{
-	size_t i, failed = check_report_nfailed(r), warns = 0;
-
-	for (i = 0; i < r->n; i++)
-		warns += r->v[i].ok && r->v[i].warn;
-	if (json) {
-		fprintf(f, "{\"ok\":%s,\"failed\":%zu,\"warnings\":%zu,\"checks\":[",
-		        failed ? "false" : "true", failed, warns);
-		for (i = 0; i < r->n; i++) {
-			fprintf(f, "%s{\"name\":", i ? "," : "");
-			out_json_str(f, r->v[i].name);
-			fputs(",\"status\":", f);
-			out_json_str(f, item_status(&r->v[i]));
-			fputs(",\"message\":", f);
-			out_json_str(f, r->v[i].message);
-			fputc('}', f);
-		}
-		fputs("]}\n", f);
-		return;
-	}
-	for (i = 0; i < r->n; i++) {
-		fprintf(f, "%-6s", !r->v[i].ok ? "FAIL" : r->v[i].warn ? "warn" : "ok");
-		out_safe(f, r->v[i].name);
-		fputs(": ", f);
-		out_safe(f, r->v[i].message);
-		fputc('\n', f);
-	}
-	if (failed)
-		fprintf(f, "%zu check(s) failed, %zu warning(s)\n", failed, warns);
-	else
-		fprintf(f, "all checks passed, %zu warning(s)\n", warns);
-}
-
-int check_preflight(struct ctx *ctx, struct deploy *dp, const struct deploy_opts *o)
-{
-	struct check_report rep = { 0 };
-	size_t i, failed;
-	int ex;
-
-	if (check_run(&rep, ctx, dp, o, CHECK_PREFLIGHT) < 0) {
-		fputs("deployctl: out of memory\n", stderr);
-		check_report_release(&rep);
-		return EXIT_FAILED;
-	}
-	for (i = 0; i < rep.n; i++) {
-		if (rep.v[i].ok && !rep.v[i].warn)
-			continue;
-		fprintf(stderr, "deployctl: check: %s ", rep.v[i].ok ? "warning:" : "FAIL");
-		out_safe(stderr, rep.v[i].name);
-		fputs(": ", stderr);
-		out_safe(stderr, rep.v[i].message);
-		fputc('\n', stderr);
-	}
-	failed = check_report_nfailed(&rep);
-	if (rep.docker_unreachable)
-		ex = EXIT_UNREACHABLE;
-	else
-		ex = failed ? EXIT_USAGE : EXIT_OK;
-	if (failed)
-		fprintf(stderr,
-		        "deployctl: %zu check(s) failed; nothing was changed ('deployctl check' "
-		        "lists every check)\n",
-		        failed);
-	check_report_release(&rep);
-	return ex;
 }

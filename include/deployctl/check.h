@@ -73,14 +73,14 @@ void check_report_release(struct check_report *r);
 size_t check_report_nfailed(const struct check_report *r);
 
 /*
- * Print the report: one line per item, "ok    name: message",
+ * Print the report (cli/cmd_check.c): one line per item, "ok    name: message",
  * "warn  name: ...", "FAIL  name: ..." and a summary line; or, with json,
  * {"ok":..., "failed":N, "warnings":N, "checks":[{"name","status","message"}]}.
  */
 void check_report_print(const struct check_report *r, bool json, FILE *f);
 
 /*
- * apply's preflight: check_run() with CHECK_PREFLIGHT, warnings and
+ * apply's preflight (cli/cmd_check.c): check_run() with CHECK_PREFLIGHT, warnings and
  * failures printed to stderr as "deployctl: check: ...". Returns EXIT_OK
  * when nothing failed, EXIT_USAGE ("nothing was changed") when a check
  * failed, EXIT_UNREACHABLE when Docker stopped answering, EXIT_FAILED when
