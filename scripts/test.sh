@@ -4,7 +4,8 @@
 #   1. builds with warnings as errors and runs every test (unit + integration);
 #   2. builds with ASan+UBSan and runs every test again;
 #   3. runs the CLI under valgrind on the no-daemon paths and a real apply;
-#   4. checks formatting.
+#   4. runs each libFuzzer target for a bounded time (tests/fuzz/run.sh);
+#   5. checks formatting.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -31,7 +32,10 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 echo "== valgrind on the CLI paths"
 bash tests/valgrind.sh "$top/build/deployctl"
 
+echo "== fuzz every parser (${FUZZ_SECONDS:-30} s each)"
+bash tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
+
 echo "== format"
 clang-format --dry-run --Werror controller/*/*.c controller/*/*.h include/deployctl/*.h tests/unit/*.c tests/unit/*.h \
-	tests/*.c tests/testsrv/*.c
+	tests/*.c tests/testsrv/*.c tests/fuzz/*.c tests/fuzz/*.h
 echo "all tests passed"

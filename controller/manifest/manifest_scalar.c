@@ -19,6 +19,10 @@
 
 static void manifest_vreport(struct manifest_ctx *c, struct errlist *l, const struct mnode *n,
                              const char *path, const char *fmt, va_list ap)
+        __attribute__((format(printf, 5, 0)));
+
+static void manifest_vreport(struct manifest_ctx *c, struct errlist *l, const struct mnode *n,
+                             const char *path, const char *fmt, va_list ap)
 {
 	char msg[400];
 

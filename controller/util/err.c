@@ -10,6 +10,9 @@
 #include <string.h>
 
 static void err_vset(struct err *e, int code, const char *src, unsigned line, unsigned col,
+                     const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+
+static void err_vset(struct err *e, int code, const char *src, unsigned line, unsigned col,
                      const char *fmt, va_list ap)
 {
 	if (!e || e->code)

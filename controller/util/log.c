@@ -21,6 +21,9 @@ enum log_level log_get_level(void)
 }
 
 static void log_vemit(enum log_level level, const char *prefix, const char *fmt, va_list ap,
+                      const char *suffix) __attribute__((format(printf, 3, 0)));
+
+static void log_vemit(enum log_level level, const char *prefix, const char *fmt, va_list ap,
                       const char *suffix)
 {
 	if (level > log_level)

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# run.sh [SECONDS]: build the libFuzzer targets (clang, ASan+UBSan) in
+# build-fuzz/ and run each for SECONDS (default 30) over its seed corpus:
+# the committed seeds in tests/fuzz/corpus/<target>/ plus the repository's
+# own fixtures (manifest cases, the example stack, recorded Engine JSON,
+# canonical specs). A crash, leak or sanitizer report fails the run and
+# leaves the input in build-fuzz/findings/<target>/; turn it into a
+# regression seed under tests/fuzz/corpus/<target>/ with the fix.
+# Prints one line per target: executions, corpus size, result.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+top=$(pwd)
+secs=${1:-30}
+out=$top/build-fuzz
+
+command -v clang >/dev/null || { echo "fuzz: clang not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
+CC=clang cmake -S . -B "$out" -DDEPLOYCTL_FUZZ=ON -DDEPLOYCTL_SANITIZE=address,undefined \
+	-DDEPLOYCTL_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$out" -j"$(nproc)" --target fuzz_manifest fuzz_interpolate fuzz_envfile \
+	fuzz_docker_decode fuzz_spec >/dev/null
+
+# seeds TARGET: a fresh working corpus from the committed seeds and fixtures.
+seeds() {
+	local t=$1 d=$out/corpus/$1 i=0 f
+	rm -rf "$d"
+	mkdir -p "$d" "$out/findings/$t"
+	[ -d "tests/fuzz/corpus/$t" ] && cp tests/fuzz/corpus/$t/* "$d/" 2>/dev/null || true
+	case $t in
+	fuzz_manifest)
+		for f in tests/manifests/*/*/manifests/*.y*ml manifests/*.yml; do
+			cp "$f" "$d/m$((i++))"
+		done ;;
+	fuzz_envfile)
+		for f in manifests/*.env tests/manifests/*/*/manifests/*.env; do
+			[ -f "$f" ] && cp "$f" "$d/e$((i++))"
+		done ;;
+	fuzz_spec)
+		for f in tests/manifests/valid/*/expected; do
+			split -l 1 "$f" "$d/s$((i++))-"
+		done ;;
+	fuzz_docker_decode)
+		# The first byte picks the decoder (see fuzz_docker_decode.c).
+		pick() { { printf "\\$(printf '%03o' "$1")"; cat "$2"; } >"$d/$(basename "$2")"; }
+		pick 0 tests/fixtures/docker/containers.json
+		pick 0 tests/fixtures/docker/containers_ports.json
+		pick 1 tests/fixtures/docker/networks.json
+		pick 2 tests/fixtures/docker/volumes.json
+		pick 3 tests/fixtures/docker/container_exited.json
+		pick 3 tests/fixtures/docker/container_unhealthy.json
+		pick 4 tests/fixtures/docker/images.json
+		pick 5 tests/fixtures/docker/info.json
+		pick 6 tests/fixtures/docker/image_pulled.json
+		pick 7 tests/fixtures/docker/distribution.json ;;
+	esac
+}
+
+fail=0
+for t in fuzz_manifest fuzz_interpolate fuzz_envfile fuzz_docker_decode fuzz_spec; do
+	seeds "$t"
+	log=$out/findings/$t/log
+	if ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		"$out/tests/fuzz/$t" -max_total_time="$secs" -max_len=65536 -timeout=10 \
+		-rss_limit_mb=2048 -artifact_prefix="$out/findings/$t/" "$out/corpus/$t" >"$log" 2>&1; then
+		res=ok
+	else
+		res=FAILED
+		fail=1
+	fi
+	execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+|#[0-9]+' "$log" | tail -n 1 | tr -dc '0-9')
+	printf 'fuzz %-20s %s: %s executions, corpus %s files\n' "$t" "$res" "${execs:-?}" \
+		"$(ls "$out/corpus/$t" | wc -l)"
+	[ $res = ok ] || tail -n 40 "$log" >&2
+done
+exit $fail
