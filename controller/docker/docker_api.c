@@ -85,10 +85,85 @@ int docker_path_encode(struct buf *b, const char *s, const char *keep)
 	return 0;
 }
 
+/* ---- list answers ---------------------------------------------------- */
+
+/*
+ * How one Engine list endpoint decodes: its answer is an array (or an object
+ * holding the array under `member`), each entry decoded into an element of
+ * `size` bytes by `decode`, released by `release` (also for a partly decoded
+ * element).
+ */
+struct list_decoder {
+	const char *what;   /* the endpoint, for messages */
+	const char *noun;   /* "containers", for the limit's message */
+	const char *member; /* NULL: the root is the array */
+	size_t size;
+	int (*decode)(void *elem, json_t *o, struct err *err);
+	void (*release)(void *elem);
+};
+
+static void list_free(void *v, size_t n, const struct list_decoder *ld)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < n; i++)
+		ld->release((char *)v + i * ld->size);
+	free(v);
+}
+
+/* Decode a list answer into *out (new array of *n elements, zeroed one past the end). */
+static int list_decode(void **out, size_t *n, const char *json, const struct list_decoder *ld,
+                       struct err *err)
+{
+	json_t *root = load_json(json, ld->what, ld->member ? JSON_OBJECT : JSON_ARRAY, err);
+	json_t *arr, *o;
+	void *v = NULL;
+	size_t count = 0, i;
+	int rc;
+
+	if (!root)
+		return ERR_DOCKER;
+	arr = ld->member ? json_object_get(root, ld->member) : root; /* null when none */
+	if (arr && !json_is_array(arr) && !json_is_null(arr)) {
+		rc = err_set(err, ERR_DOCKER, "bad JSON from '%s': \"%s\" is not an array",
+		             ld->what, ld->member);
+		goto out;
+	}
+	if (json_array_size(arr) > DOCKER_LIST_MAX) {
+		rc = err_set(err, ERR_DOCKER, "too many %s in one answer from '%s' (limit %u)",
+		             ld->noun, ld->what, DOCKER_LIST_MAX);
+		goto out;
+	}
+	v = calloc(json_array_size(arr) + 1, ld->size);
+	if (!v) {
+		rc = nomem(err);
+		goto out;
+	}
+	json_array_foreach(arr, i, o)
+	{
+		count++;
+		rc = ld->decode((char *)v + i * ld->size, o, err);
+		if (rc < 0)
+			goto out;
+	}
+	*out = v;
+	*n = count;
+	v = NULL;
+	rc = 0;
+out:
+	list_free(v, count, ld);
+	json_decref(root);
+	return rc;
+}
+
 /* ---- containers ------------------------------------------------------ */
 
-static void container_release(struct docker_container *c)
+static void container_release(void *elem)
 {
+	struct docker_container *c = elem;
+
 	free(c->id);
 	free(c->name);
 	free(c->image);
@@ -102,17 +177,6 @@ static void container_release(struct docker_container *c)
 	strv_free(&c->networks);
 	strv_free(&c->volumes);
 	strv_free(&c->ports);
-}
-
-void docker_container_list_free(struct docker_container *v, size_t n)
-{
-	size_t i;
-
-	if (!v)
-		return;
-	for (i = 0; i < n; i++)
-		container_release(&v[i]);
-	free(v);
 }
 
 static unsigned parse_replica(const char *s)
@@ -168,8 +232,9 @@ static int decode_ports(struct strv *out, json_t *ports, struct err *err)
 	return 0;
 }
 
-static int decode_container(struct docker_container *c, json_t *o, struct err *err)
+static int decode_container(void *elem, json_t *o, struct err *err)
 {
+	struct docker_container *c = elem;
 	json_t *labels = json_object_get(o, "Labels");
 	json_t *names = json_object_get(o, "Names");
 	json_t *nets = json_object_get(json_object_get(o, "NetworkSettings"), "Networks");
@@ -213,40 +278,20 @@ static int decode_container(struct docker_container *c, json_t *o, struct err *e
 	return decode_ports(&c->ports, json_object_get(o, "Ports"), err);
 }
 
+static const struct list_decoder container_list = {
+	"/containers/json", "containers",      NULL, sizeof(struct docker_container),
+	decode_container,   container_release,
+};
+
+void docker_container_list_free(struct docker_container *v, size_t n)
+{
+	list_free(v, n, &container_list);
+}
+
 int docker_decode_containers(struct docker_container **out, size_t *n, const char *json,
                              struct err *err)
 {
-	json_t *root = load_json(json, "/containers/json", JSON_ARRAY, err), *o;
-	struct docker_container *v = NULL;
-	size_t count = 0, i;
-	int rc;
-
-	if (!root)
-		return ERR_DOCKER;
-	if (json_array_size(root) > DOCKER_LIST_MAX) {
-		rc = err_set(err, ERR_DOCKER, "too many containers in one answer");
-		goto out;
-	}
-	v = calloc(json_array_size(root) + 1, sizeof(*v));
-	if (!v) {
-		rc = nomem(err);
-		goto out;
-	}
-	json_array_foreach(root, i, o)
-	{
-		count++;
-		rc = decode_container(&v[i], o, err);
-		if (rc < 0)
-			goto out;
-	}
-	*out = v;
-	*n = count;
-	v = NULL;
-	rc = 0;
-out:
-	docker_container_list_free(v, count);
-	json_decref(root);
-	return rc;
+	return list_decode((void **)out, n, json, &container_list, err);
 }
 
 /* GET <what>?filters={"label":["io.deployctl.project=<project>"]} into resp. */
@@ -278,18 +323,25 @@ out:
 	return rc;
 }
 
-int docker_container_list(struct docker_container **out, size_t *n, struct docker *d,
-                          const char *project, struct err *err)
+/* One list endpoint's objects of a project, decoded into *out (see list_decode). */
+static int list_fetch(void **out, size_t *n, struct docker *d, const struct list_decoder *ld,
+                      const char *extra_query, const char *project, struct err *err)
 {
 	struct buf resp;
 	int rc;
 
 	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	rc = list_by_project(&resp, d, "/containers/json", "all=1&", project, err);
+	rc = list_by_project(&resp, d, ld->what, extra_query, project, err);
 	if (rc == 0)
-		rc = docker_decode_containers(out, n, resp.ptr, err);
+		rc = list_decode(out, n, resp.ptr, ld, err);
 	buf_release(&resp);
 	return rc;
+}
+
+int docker_container_list(struct docker_container **out, size_t *n, struct docker *d,
+                          const char *project, struct err *err)
+{
+	return list_fetch((void **)out, n, d, &container_list, "all=1&", project, err);
 }
 
 /* Read "Id" of a create answer into *id_out (new). */
@@ -693,77 +745,48 @@ out:
 
 /* ---- networks -------------------------------------------------------- */
 
+static void network_release(void *elem)
+{
+	struct docker_network *nw = elem;
+
+	free(nw->id);
+	free(nw->name);
+	free(nw->key);
+}
+
+static int decode_network(void *elem, json_t *o, struct err *err)
+{
+	struct docker_network *nw = elem;
+
+	if (!json_string_value(json_object_get(o, "Id")) ||
+	    !json_string_value(json_object_get(o, "Name")))
+		return err_set(err, ERR_DOCKER, "bad JSON from '/networks': entry without Id");
+	if (dup_str(&nw->id, o, "Id", err) < 0 || dup_str(&nw->name, o, "Name", err) < 0 ||
+	    dup_label(&nw->key, json_object_get(o, "Labels"), LABEL_NETWORK, err) < 0)
+		return ERR_NOMEM;
+	return 0;
+}
+
+static const struct list_decoder network_list = {
+	"/networks",    "networks",      NULL, sizeof(struct docker_network),
+	decode_network, network_release,
+};
+
 void docker_network_list_free(struct docker_network *v, size_t n)
 {
-	size_t i;
-
-	if (!v)
-		return;
-	for (i = 0; i < n; i++) {
-		free(v[i].id);
-		free(v[i].name);
-		free(v[i].key);
-	}
-	free(v);
+	list_free(v, n, &network_list);
 }
 
 int docker_decode_networks(struct docker_network **out, size_t *n, const char *json,
                            struct err *err)
 {
-	json_t *root = load_json(json, "/networks", JSON_ARRAY, err), *o;
-	struct docker_network *v = NULL;
-	size_t count = 0, i;
-	int rc;
-
-	if (!root)
-		return ERR_DOCKER;
-	if (json_array_size(root) > DOCKER_LIST_MAX) {
-		rc = err_set(err, ERR_DOCKER, "too many networks in one answer");
-		goto out;
-	}
-	v = calloc(json_array_size(root) + 1, sizeof(*v));
-	if (!v) {
-		rc = nomem(err);
-		goto out;
-	}
-	json_array_foreach(root, i, o)
-	{
-		count++;
-		if (!json_string_value(json_object_get(o, "Id")) ||
-		    !json_string_value(json_object_get(o, "Name"))) {
-			rc = err_set(err, ERR_DOCKER,
-			             "bad JSON from '/networks': entry without Id");
-			goto out;
-		}
-		if (dup_str(&v[i].id, o, "Id", err) < 0 ||
-		    dup_str(&v[i].name, o, "Name", err) < 0 ||
-		    dup_label(&v[i].key, json_object_get(o, "Labels"), LABEL_NETWORK, err) < 0) {
-			rc = ERR_NOMEM;
-			goto out;
-		}
-	}
-	*out = v;
-	*n = count;
-	v = NULL;
-	rc = 0;
-out:
-	docker_network_list_free(v, count);
-	json_decref(root);
-	return rc;
+	return list_decode((void **)out, n, json, &network_list, err);
 }
 
 int docker_network_list(struct docker_network **out, size_t *n, struct docker *d,
                         const char *project, struct err *err)
 {
-	struct buf resp;
-	int rc;
-
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	rc = list_by_project(&resp, d, "/networks", "", project, err);
-	if (rc == 0)
-		rc = docker_decode_networks(out, n, resp.ptr, err);
-	buf_release(&resp);
-	return rc;
+	return list_fetch((void **)out, n, d, &network_list, "", project, err);
 }
 
 /* Labels object: user labels, then the owner labels (which win). NULL on no memory. */
@@ -911,74 +934,46 @@ out:
 
 /* ---- volumes --------------------------------------------------------- */
 
+static void volume_release(void *elem)
+{
+	struct docker_volume *vol = elem;
+
+	free(vol->name);
+	free(vol->key);
+}
+
+static int decode_volume(void *elem, json_t *o, struct err *err)
+{
+	struct docker_volume *vol = elem;
+
+	if (!json_string_value(json_object_get(o, "Name")))
+		return err_set(err, ERR_DOCKER, "bad JSON from '/volumes': entry without Name");
+	if (dup_str(&vol->name, o, "Name", err) < 0 ||
+	    dup_label(&vol->key, json_object_get(o, "Labels"), LABEL_VOLUME, err) < 0)
+		return ERR_NOMEM;
+	return 0;
+}
+
+/* /volumes answers {"Volumes": [...] or null, "Warnings": ...}. */
+static const struct list_decoder volume_list = {
+	"/volumes",    "volumes",      "Volumes", sizeof(struct docker_volume),
+	decode_volume, volume_release,
+};
+
 void docker_volume_list_free(struct docker_volume *v, size_t n)
 {
-	size_t i;
-
-	if (!v)
-		return;
-	for (i = 0; i < n; i++) {
-		free(v[i].name);
-		free(v[i].key);
-	}
-	free(v);
+	list_free(v, n, &volume_list);
 }
 
 int docker_decode_volumes(struct docker_volume **out, size_t *n, const char *json, struct err *err)
 {
-	json_t *root = load_json(json, "/volumes", JSON_OBJECT, err), *vols, *o;
-	struct docker_volume *v = NULL;
-	size_t count = 0, i;
-	int rc;
-
-	if (!root)
-		return ERR_DOCKER;
-	vols = json_object_get(root, "Volumes"); /* null when there are none */
-	if (json_array_size(vols) > DOCKER_LIST_MAX) {
-		rc = err_set(err, ERR_DOCKER, "too many volumes in one answer");
-		goto out;
-	}
-	v = calloc(json_array_size(vols) + 1, sizeof(*v));
-	if (!v) {
-		rc = nomem(err);
-		goto out;
-	}
-	json_array_foreach(vols, i, o)
-	{
-		count++;
-		if (!json_string_value(json_object_get(o, "Name"))) {
-			rc = err_set(err, ERR_DOCKER,
-			             "bad JSON from '/volumes': entry without Name");
-			goto out;
-		}
-		if (dup_str(&v[i].name, o, "Name", err) < 0 ||
-		    dup_label(&v[i].key, json_object_get(o, "Labels"), LABEL_VOLUME, err) < 0) {
-			rc = ERR_NOMEM;
-			goto out;
-		}
-	}
-	*out = v;
-	*n = count;
-	v = NULL;
-	rc = 0;
-out:
-	docker_volume_list_free(v, count);
-	json_decref(root);
-	return rc;
+	return list_decode((void **)out, n, json, &volume_list, err);
 }
 
 int docker_volume_list(struct docker_volume **out, size_t *n, struct docker *d, const char *project,
                        struct err *err)
 {
-	struct buf resp;
-	int rc;
-
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	rc = list_by_project(&resp, d, "/volumes", "", project, err);
-	if (rc == 0)
-		rc = docker_decode_volumes(out, n, resp.ptr, err);
-	buf_release(&resp);
-	return rc;
+	return list_fetch((void **)out, n, d, &volume_list, "", project, err);
 }
 
 int docker_volume_create(struct docker *d, const struct project *p,
