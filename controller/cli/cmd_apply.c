@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "deployctl/check.h"
+#include "deployctl/clock.h"
 #include "deployctl/cmd_deploy.h"
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
@@ -57,7 +58,7 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 {
 	struct deploy_opts o = { 0 };
 	struct deploy dp = { 0 };
-	struct release_opts ro = { .kind = "apply", .parallel = 4, .t0 = deploy_now() };
+	struct release_opts ro = { .kind = "apply", .parallel = 4, .t0 = clock_mono() };
 	struct lock *lk = NULL;
 	long lock_wait = 0;
 	bool force = false;

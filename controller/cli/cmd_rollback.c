@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deployctl/clock.h"
 #include "deployctl/cmd_deploy.h"
 #include "deployctl/hash.h"
 #include "deployctl/lock.h"
@@ -284,7 +285,7 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 {
 	struct deploy_opts o = { 0 };
 	struct deploy dp = { 0 };
-	struct release_opts ro = { .kind = "rollback", .parallel = 4, .t0 = deploy_now() };
+	struct release_opts ro = { .kind = "rollback", .parallel = 4, .t0 = clock_mono() };
 	struct store_release target = { 0 }, from = { 0 };
 	struct err err = ERR_INIT;
 	const char *project = NULL, *reason = NULL;

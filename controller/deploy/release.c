@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deployctl/clock.h"
 #include "deployctl/cmd_deploy.h"
 #include "deployctl/files.h"
 #include "deployctl/log.h"
@@ -21,14 +22,6 @@
 
 /* Releases whose retained containers are kept for a fast way back. */
 #define RETAIN_RELEASES 3
-
-double deploy_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 struct apply_view {
 	const struct plan *plan;
@@ -43,7 +36,7 @@ static void view_started(void *arg, const struct action *a)
 {
 	struct apply_view *v = arg;
 
-	v->started[a - v->plan->v] = deploy_now();
+	v->started[a - v->plan->v] = clock_mono();
 	if (v->tty && !v->quiet) {
 		fprintf(stdout, "\r\033[K[%zu/%zu] %s %s", v->done, v->plan->n,
 		        reconcile_action_name(a->kind), a->target);
@@ -54,7 +47,7 @@ static void view_started(void *arg, const struct action *a)
 static void view_done(void *arg, const struct action *a, const struct err *failed)
 {
 	struct apply_view *v = arg;
-	double took = deploy_now() - v->started[a - v->plan->v];
+	double took = clock_mono() - v->started[a - v->plan->v];
 	char line[1024];
 
 	v->done++;
@@ -311,7 +304,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 
 	if (!dp->plan.n) {
 		docker_get_stats(&calls, ctx->docker);
-		print_summary(dp, 0, RELEASE_SUCCEEDED, deploy_now() - t0, &calls, json, NULL);
+		print_summary(dp, 0, RELEASE_SUCCEEDED, clock_mono() - t0, &calls, json, NULL);
 		ex = EXIT_OK;
 		goto out;
 	}
@@ -386,7 +379,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	docker_get_stats(&calls, ctx->docker);
 	calls.calls += extra.calls;
 	calls.mutating += extra.mutating;
-	print_summary(dp, release, st, deploy_now() - t0, &calls, json,
+	print_summary(dp, release, st, clock_mono() - t0, &calls, json,
 	              st == RELEASE_SUCCEEDED ? NULL : &aerr);
 	if (st != RELEASE_SUCCEEDED && !json)
 		cmd_report(&aerr);

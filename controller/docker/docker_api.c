@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "deployctl/buf.h"
+#include "deployctl/clock.h"
 #include "deployctl/docker.h"
 #include "deployctl/err.h"
 #include "docker_internal.h"
@@ -844,14 +845,6 @@ out:
 	return rc;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0)
-		;
-}
-
 int docker_network_remove(struct docker *d, const char *id, struct err *err)
 {
 	struct buf resp, path;
@@ -871,7 +864,7 @@ int docker_network_remove(struct docker *d, const char *id, struct err *err)
 			goto out;
 		if (try >= NETWORK_REMOVE_TRIES || !strstr(resp.ptr, "active endpoints"))
 			break;
-		sleep_ms(NETWORK_REMOVE_DELAY_MS);
+		clock_sleep_ms(NETWORK_REMOVE_DELAY_MS);
 	}
 	if (try > 1)
 		snprintf(what, sizeof(what), "remove network \"%.12s\" (%d tries)", id, try);

@@ -9,22 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "deployctl/clock.h"
 #include "docker_internal.h"
-
-static long exec_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void exec_sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 static int exec_path(struct buf *b, const char *a, const char *id, const char *c)
 {
@@ -40,7 +26,7 @@ int docker_exec_run(int *exit_code, struct docker *d, const char *id, const stru
 	struct buf resp, path;
 	char *text = NULL;
 	const char *exec_id;
-	long deadline = exec_now_ms() + timeout_ms, pause = 10;
+	long deadline = clock_mono_ms() + timeout_ms, pause = 10;
 	size_t i;
 	int rc;
 
@@ -102,12 +88,12 @@ int docker_exec_run(int *exit_code, struct docker *d, const char *id, const stru
 			goto out;
 		}
 		json_decref(st);
-		if (exec_now_ms() + pause > deadline) {
+		if (clock_mono_ms() + pause > deadline) {
 			rc = err_set(err, ERR_FAIL, "probe did not finish within %ld ms",
 			             timeout_ms);
 			goto out;
 		}
-		exec_sleep_ms(pause);
+		clock_sleep_ms(pause);
 		pause = pause < 200 ? pause * 2 : 200;
 	}
 out:

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deployctl/clock.h"
+
 /* A record longer than this is not ours: ignored. */
 #define LOCK_RECORD_MAX 1024
 
@@ -43,22 +45,6 @@ static void lock_clean(char *dst, size_t size, const char *src, int nospace)
 			dst[i] = (char)c;
 	}
 	dst[i] = '\0';
-}
-
-static long lock_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void lock_sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 /* Parse "pid host since what\n" into *h; pid 0 if it is not a record. */
@@ -237,7 +223,7 @@ int lock_acquire(struct lock **out, const char *state_dir, const char *what, lon
 	char path[4096];
 	struct lock *l = NULL;
 	struct lock_holder old;
-	long start = lock_now_ms(), left;
+	long start = clock_mono_ms(), left;
 	int rc, fd = -1;
 
 	*out = NULL;
@@ -263,12 +249,12 @@ int lock_acquire(struct lock **out, const char *state_dir, const char *what, lon
 			rc = err_set(err, ERR_IO, "cannot lock '%s': %s", path, strerror(errno));
 			goto out;
 		}
-		left = wait_ms - (lock_now_ms() - start);
+		left = wait_ms - (clock_mono_ms() - start);
 		if (left <= 0) {
 			rc = lock_busy(fd, wait_ms, err);
 			goto out;
 		}
-		lock_sleep_ms(left < LOCK_POLL_MS ? left : LOCK_POLL_MS);
+		clock_sleep_ms(left < LOCK_POLL_MS ? left : LOCK_POLL_MS);
 	}
 	l = calloc(1, sizeof(*l));
 	if (!l) {

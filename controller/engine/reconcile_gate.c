@@ -13,30 +13,12 @@
 #include <time.h>
 
 #include "deployctl/buf.h"
+#include "deployctl/clock.h"
 #include "deployctl/reconcile.h"
 
 #define GATE_DEFAULT_TIMEOUT_NS (60LL * 1000000000LL)
 #define GATE_DEFAULT_SETTLE_NS  (500LL * 1000000LL)
 #define GATE_LOG_LINES          10
-
-static double gate_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void gate_sleep(double s)
-{
-	struct timespec ts;
-
-	if (s <= 0)
-		return;
-	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	nanosleep(&ts, NULL);
-}
 
 /* The argv deployctl runs itself for a healthcheck test, or 0 entries if none applies. */
 static int probe_argv(struct strv *out, const struct svc_health *h)
@@ -96,7 +78,7 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 	int64_t settle_ns = s->rollout.settle_ns > 0 ? s->rollout.settle_ns
 	                    : health                 ? 0
 	                                             : GATE_DEFAULT_SETTLE_NS;
-	double t0 = gate_now(), deadline = t0 + (double)timeout_ns / 1e9;
+	double t0 = clock_mono(), deadline = t0 + (double)timeout_ns / 1e9;
 	bool ready = false;
 	double pause = 0.05;
 	struct strv probe = { 0 };
@@ -137,7 +119,7 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 		if (!job && health && probe.n && !ready) {
 			struct err perr = ERR_INIT;
 			int code = -1;
-			long budget = (long)((deadline - gate_now()) * 1000);
+			long budget = (long)((deadline - clock_mono()) * 1000);
 
 			if (budget > 0 &&
 			    docker_exec_run(&code, d, id, &probe, budget < 5000 ? budget : 5000,
@@ -148,28 +130,28 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 		if (!job && !health)
 			ready = true; /* running, and not restarting: see above */
 		/* Up once ready and still running after the settle time. */
-		if (ready && gate_now() - t0 >= (double)settle_ns / 1e9)
+		if (ready && clock_mono() - t0 >= (double)settle_ns / 1e9)
 			break;
-		if (gate_now() + pause > deadline) {
+		if (clock_mono() + pause > deadline) {
 			snprintf(detail, sizeof(detail), "not %s after %.0fs",
 			         job      ? "completed"
 			         : health ? "healthy"
 			                  : "running",
-			         gate_now() - t0);
+			         clock_mono() - t0);
 			rc = gate_fail(err, d, id, "timed out", detail);
 			goto out;
 		}
 		/* Back off, but never sleep past the end of the settle time. */
 		if (ready) {
-			double left = (double)settle_ns / 1e9 - (gate_now() - t0);
+			double left = (double)settle_ns / 1e9 - (clock_mono() - t0);
 
-			gate_sleep(left > 0 && left < pause ? left : pause);
+			clock_sleep_ms((long)((left > 0 && left < pause ? left : pause) * 1000));
 		} else {
-			gate_sleep(pause);
+			clock_sleep_ms((long)(pause * 1000));
 		}
 		pause = pause < 0.4 ? pause * 2 : 0.5;
 	}
-	*up_s = gate_now() - t0;
+	*up_s = clock_mono() - t0;
 	rc = 0;
 out:
 	strv_free(&probe);

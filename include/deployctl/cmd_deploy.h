@@ -88,7 +88,7 @@ struct release_opts {
 	bool no_rollback; /* a failed gate leaves things as they are (debugging) */
 	unsigned keep;    /* releases whose retained containers are kept; 0: 3 */
 	bool json, quiet;
-	double t0; /* deploy_now() when the command started */
+	double t0; /* clock_mono() when the command started */
 };
 
 /*
@@ -120,8 +120,6 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
  * user of the process; new string.
  */
 char *deploy_who(void);
-/* Monotonic seconds. */
-double deploy_now(void);
 
 /* Print the plan: human lines, or JSON. */
 void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
