@@ -150,7 +150,6 @@ int main(int argc, char **argv)
 		cmd_report(&gerr);
 		return EXIT_FAILED;
 	}
-	gitsrc_global_init();
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* the command parses its own options from argv[0] on */

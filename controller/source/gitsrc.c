@@ -6,6 +6,7 @@
 #include "deployctl/gitsrc.h"
 
 #include <git2.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,20 @@ static int gitsrc_fail(struct err *err, int code, const char *what)
 	               e && e->message ? e->message : "libgit2 error");
 }
 
+/*
+ * libgit2 is initialised on the first gitsrc_open(), not at start-up: with
+ * Debian's libgit2 (mbedTLS) git_libgit2_init() parses the whole system CA
+ * bundle, about 5 ms that commands reading no repository (status, history,
+ * show, rollback, version) should not pay.
+ */
+static bool gitsrc_initialised;
+
+static void gitsrc_init_once(void)
+{
+	if (!gitsrc_initialised && git_libgit2_init() > 0)
+		gitsrc_initialised = true;
+}
+
 int gitsrc_open(struct gitsrc **out, const char *path, const char *ref, struct err *err)
 {
 	struct gitsrc *g = calloc(1, sizeof(*g));
@@ -36,6 +51,7 @@ int gitsrc_open(struct gitsrc **out, const char *path, const char *ref, struct e
 
 	if (!g)
 		return err_set(err, ERR_NOMEM, "out of memory");
+	gitsrc_init_once();
 	rc = git_repository_discover(&found, path, 0, NULL);
 	if (rc < 0) {
 		rc = err_set(err, rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT,
@@ -284,12 +300,9 @@ void gitsrc_source(struct source *s, struct gitsrc *g)
 	s->list_manifests = gitsrc_list;
 }
 
-void gitsrc_global_init(void)
-{
-	git_libgit2_init();
-}
-
 void gitsrc_global_cleanup(void)
 {
-	git_libgit2_shutdown();
+	if (gitsrc_initialised)
+		git_libgit2_shutdown();
+	gitsrc_initialised = false;
 }

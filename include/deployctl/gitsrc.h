@@ -21,8 +21,11 @@ struct gitsrc;
  */
 int gitsrc_open(struct gitsrc **out, const char *path, const char *ref, struct err *err);
 void gitsrc_free(struct gitsrc *g);
-/* libgit2's process-wide set-up and tear-down: once each, from main(). */
-void gitsrc_global_init(void);
+/*
+ * libgit2's process-wide tear-down, once from main(). Its set-up happens on
+ * the first gitsrc_open(), so that commands reading no repository never pay
+ * for it.
+ */
 void gitsrc_global_cleanup(void);
 
 /* The resolved commit's full hex SHA; borrowed. */
