@@ -118,7 +118,8 @@ out:
 const struct cmd cmd_apply = {
 	.name = "apply",
 	.run = apply_run,
-	.usage = "apply [--repo PATH] [--ref REF | --dir DIR] [--env-file FILE] [--json]",
+	.usage =
+	        "apply [--repo PATH] [--ref REF | --dir DIR] [--env-file FILE] [--allow-empty] [--json]",
 	.summary = "Converge Docker to the manifests at a commit and record the release.",
 	.help = DEPLOY_OPTS_HELP
 	"  -j, --parallel N   actions of one stage run at once, 1-8 (default: 4)\n"

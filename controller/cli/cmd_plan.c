@@ -54,7 +54,8 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 const struct cmd cmd_plan = {
 	.name = "plan",
 	.run = plan_run,
-	.usage = "plan [--repo PATH] [--ref REF | --dir DIR] [--env-file FILE] [--json]",
+	.usage =
+	        "plan [--repo PATH] [--ref REF | --dir DIR] [--env-file FILE] [--allow-empty] [--json]",
 	.summary = "Show what apply would change, each action with its reason; change nothing.",
 	.help = DEPLOY_OPTS_HELP "  --json             print the plan as JSON\n",
 };

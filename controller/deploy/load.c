@@ -48,6 +48,9 @@ int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg)
 	case 'H':
 		o->docker_host = arg;
 		return 1;
+	case 'E':
+		o->allow_empty = true;
+		return 1;
 	default:
 		return 0;
 	}
@@ -133,6 +136,14 @@ int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *
 	rc = manifest_load(&dp->project, &dp->src, &mo, errs, warns);
 	if (rc < 0)
 		return errs->n ? ERR_INVALID : err_set(err, rc, "cannot load manifests");
+	/* An empty or truncated file must not take the whole stack down with it. */
+	if (!dp->project->nservices && !o->allow_empty) {
+		errlist_add(errs, ERR_INVALID, "", 0, 0,
+		            "no services in %s/: removing every service of '%s' is `deployctl "
+		            "down`; use --allow-empty to apply an empty project",
+		            mo.dir, dp->project->name);
+		return ERR_INVALID;
+	}
 	if (dp->dirsrc)
 		dp->source_id = dirsrc_content_id(dp->dirsrc);
 	if (!dp->ref || !dp->source_id)

@@ -177,25 +177,91 @@ static char *fmt(const char *f, ...)
 	return buf_detach(&b);
 }
 
-/* Dependency depth of a service: 0 without depends_on. Cycles were refused by the loader. */
-static unsigned dep_level(const struct project *p, const struct service *s, unsigned depth)
+struct svc_name {
+	const char *name;
+	unsigned index;
+};
+
+static int svc_name_cmp(const void *a, const void *b)
 {
-	unsigned level = 0;
-	size_t i;
+	return strcmp(((const struct svc_name *)a)->name, ((const struct svc_name *)b)->name);
+}
 
-	if (depth > p->nservices)
-		return 0;
-	for (i = 0; i < s->ndeps; i++) {
-		const struct service *d = model_service_find(p, s->deps[i].service);
-		unsigned l;
+/*
+ * Dependency depth of every service (0 without depends_on, else one more
+ * than its deepest dependency), computed once in topological order (Kahn):
+ * each service and each depends_on edge is visited once, however dense the
+ * graph. *out new, one entry per service. Cycles were refused by the
+ * loader; a service on one would keep the depth reached so far.
+ */
+static int dep_levels(unsigned **out, const struct project *p)
+{
+	size_t n = p->nservices, nedges = 0, i, k, head = 0, tail = 0;
+	struct svc_name *byname = calloc(n + 1, sizeof(*byname));
+	unsigned *level = calloc(n + 1, sizeof(*level));
+	unsigned *waiting = calloc(n + 1, sizeof(*waiting)); /* deps not yet levelled */
+	size_t *first = calloc(n + 2, sizeof(*first)), *queue = calloc(n + 1, sizeof(*queue));
+	unsigned *dependents = NULL;
+	int rc = ERR_NOMEM;
 
-		if (!d)
-			continue;
-		l = dep_level(p, d, depth + 1) + 1;
-		if (l > level)
-			level = l;
+	if (!byname || !level || !waiting || !first || !queue)
+		goto out;
+	for (i = 0; i < n; i++) {
+		byname[i].name = p->services[i].name;
+		byname[i].index = (unsigned)i;
+		nedges += p->services[i].ndeps;
 	}
-	return level;
+	qsort(byname, n, sizeof(*byname), svc_name_cmp);
+	dependents = calloc(nedges + 1, sizeof(*dependents));
+	if (!dependents)
+		goto out;
+	/* dependents of t: dependents[first[t] .. first[t + 1]) */
+	for (i = 0; i < n; i++)
+		for (k = 0; k < p->services[i].ndeps; k++) {
+			struct svc_name key = { p->services[i].deps[k].service, 0 }, *t;
+
+			t = bsearch(&key, byname, n, sizeof(*byname), svc_name_cmp);
+			if (t && t->index != i) {
+				first[t->index + 2]++;
+				waiting[i]++;
+			}
+		}
+	for (i = 2; i < n + 2; i++)
+		first[i] += first[i - 1];
+	for (i = 0; i < n; i++)
+		for (k = 0; k < p->services[i].ndeps; k++) {
+			struct svc_name key = { p->services[i].deps[k].service, 0 }, *t;
+
+			t = bsearch(&key, byname, n, sizeof(*byname), svc_name_cmp);
+			if (t && t->index != i)
+				dependents[first[t->index + 1]++] = (unsigned)i;
+		}
+	for (i = 0; i < n; i++)
+		if (!waiting[i])
+			queue[tail++] = i;
+	while (head < tail) {
+		size_t t = queue[head++];
+
+		for (k = first[t]; k < first[t + 1]; k++) {
+			unsigned s = dependents[k];
+
+			if (level[s] < level[t] + 1)
+				level[s] = level[t] + 1;
+			if (--waiting[s] == 0)
+				queue[tail++] = s;
+		}
+	}
+	*out = level;
+	level = NULL;
+	rc = 0;
+out:
+	free(byname);
+	free(level);
+	free(waiting);
+	free(first);
+	free(queue);
+	free(dependents);
+	return rc;
 }
 
 static bool strv_has(const struct strv *v, const char *s)
@@ -347,13 +413,14 @@ static char *with_reuse(char *reason, const struct docker_container *reuse)
 	return r;
 }
 
+/* One replica of a service; level is the service's first stage. */
 static int diff_replica(struct plan *plan, const struct reconcile_input *in,
-                        const struct service *s, const char *hash, unsigned r, unsigned have,
-                        const struct docker_container *c, const struct strv *want_nets,
-                        struct strv *kept_nets, struct strv *kept_vols)
+                        const struct service *s, const char *hash, unsigned level, unsigned r,
+                        unsigned have, const struct docker_container *c,
+                        const struct strv *want_nets, struct strv *kept_nets,
+                        struct strv *kept_vols)
 {
 	const struct project *p = in->desired;
-	unsigned level = LEVEL_SERVICES + dep_level(p, s, 0) * LEVELS_PER_DEP;
 	unsigned par = s->rollout.parallelism ? s->rollout.parallelism : 1;
 	const struct docker_container *reuse = find_reusable(in, s, r, hash);
 	char *name = model_container_name(p, s->name, r), *reason = NULL;
@@ -407,7 +474,8 @@ static int diff_replica(struct plan *plan, const struct reconcile_input *in,
 }
 
 static int diff_service(struct plan *plan, const struct reconcile_input *in, size_t si,
-                        bool *claimed, struct strv *kept_nets, struct strv *kept_vols)
+                        unsigned dep_level, bool *claimed, struct strv *kept_nets,
+                        struct strv *kept_vols)
 {
 	const struct project *p = in->desired;
 	const struct service *s = &p->services[si];
@@ -437,7 +505,8 @@ static int diff_service(struct plan *plan, const struct reconcile_input *in, siz
 				break;
 			}
 		}
-		rc = diff_replica(plan, in, s, hash, r, have, c, &want_nets, kept_nets, kept_vols);
+		rc = diff_replica(plan, in, s, hash, LEVEL_SERVICES + dep_level * LEVELS_PER_DEP, r,
+		                  have, c, &want_nets, kept_nets, kept_vols);
 	}
 	if (rc < 0)
 		goto out;
@@ -635,7 +704,8 @@ static bool plan_has(const struct plan *plan, const char *service, unsigned repl
  * when X gets a new container, the follower must be recreated too, though
  * its own spec did not change.
  */
-static int diff_followers(struct plan *plan, const struct reconcile_input *in)
+static int diff_followers(struct plan *plan, const struct reconcile_input *in,
+                          const unsigned *levels)
 {
 	const struct project *p = in->desired;
 	size_t si, i, k;
@@ -675,7 +745,7 @@ static int diff_followers(struct plan *plan, const struct reconcile_input *in)
 				continue;
 			name = model_container_name(p, s->name, c->replica);
 			a.container_name = name;
-			a.level = LEVEL_SERVICES + dep_level(p, s, 0) * LEVELS_PER_DEP;
+			a.level = LEVEL_SERVICES + levels[si] * LEVELS_PER_DEP;
 			a.retain_name = name ? reconcile_retained_name(name, c->release) : NULL;
 			rc = a.retain_name ? plan_add(plan, &a,
 			                              fmt("follows %s, which gets a new container "
@@ -693,16 +763,19 @@ int reconcile_diff(struct plan *out, const struct reconcile_input *in, struct er
 	struct plan plan = { 0 };
 	struct strv kept_nets = { 0 }, kept_vols = { 0 };
 	bool *claimed = calloc(in->ncontainers + 1, sizeof(*claimed));
+	unsigned *levels = NULL;
 	size_t i;
 	unsigned last = LEVEL_SERVICES;
 	int rc = 0;
 
-	if (!claimed)
+	if (!claimed || dep_levels(&levels, in->desired) < 0) {
+		free(claimed);
 		return err_set(err, ERR_NOMEM, "out of memory");
+	}
 	for (i = 0; i < in->desired->nservices && rc == 0; i++)
-		rc = diff_service(&plan, in, i, claimed, &kept_nets, &kept_vols);
+		rc = diff_service(&plan, in, i, levels[i], claimed, &kept_nets, &kept_vols);
 	if (rc == 0)
-		rc = diff_followers(&plan, in);
+		rc = diff_followers(&plan, in, levels);
 	/* Containers of services no longer in the manifests: kept, stopped, for a way back. */
 	for (i = 0; i < in->ncontainers && rc == 0; i++) {
 		const struct docker_container *o = &in->containers[i];
@@ -766,5 +839,6 @@ out:
 	strv_free(&kept_nets);
 	strv_free(&kept_vols);
 	free(claimed);
+	free(levels);
 	return rc;
 }

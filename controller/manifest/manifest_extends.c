@@ -48,7 +48,7 @@ static struct mnode *scalar_new(const struct mnode *at, const char *value, size_
 	if (!n)
 		return NULL;
 	n->plain = plain;
-	n->value = strndup(value, len);
+	n->value = mnode_value_new(value, strnlen(value, len));
 	if (!n->value) {
 		free(n);
 		return NULL;
@@ -91,11 +91,7 @@ static struct mnode *node_copy(const struct mnode *src)
 		return NULL;
 	n->plain = src->plain;
 	if (src->type == MNODE_SCALAR) {
-		n->value = strdup(src->value);
-		if (!n->value) {
-			free(n);
-			return NULL;
-		}
+		n->value = mnode_value_ref(src->value);
 		return n;
 	}
 	for (i = 0; i < src->n; i++) {

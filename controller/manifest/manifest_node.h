@@ -1,8 +1,9 @@
 /*
  * manifest_node.h - internal to the manifest module: a YAML document as a
  * tree of nodes with positions, built from libyaml events by
- * manifest_parse.c. Aliases are expanded (deep copies, bounded by
- * MNODE_MAX_NODES against "billion laughs"), merge keys (<<: *a and
+ * manifest_parse.c. Aliases are expanded (deep copies that share their
+ * scalars' storage, bounded by MNODE_MAX_NODES nodes and MNODE_MAX_EXPANDED
+ * scalar bytes against "billion laughs"), merge keys (<<: *a and
  * <<: [*a, *b]) are applied (explicit keys win, earlier sources win), and
  * duplicate keys in one mapping are an error.
  */
@@ -16,6 +17,12 @@
 
 #define MNODE_MAX_NODES 200000
 #define MNODE_MAX_DEPTH 64
+/*
+ * Scalar bytes (keys and values) that aliases and merge keys may add to one
+ * document: what the rest of the loader would copy, however little the
+ * shared storage costs here.
+ */
+#define MNODE_MAX_EXPANDED (16u << 20)
 
 enum mnode_type { MNODE_SCALAR = 0, MNODE_SEQ, MNODE_MAP };
 
@@ -25,7 +32,7 @@ struct mnode {
 	unsigned line;    /* 1-based */
 	unsigned col;     /* 1-based */
 	/* MNODE_SCALAR */
-	char *value; /* never NULL for a scalar */
+	char *value; /* never NULL for a scalar; from mnode_value_new(), may be shared */
 	bool plain;  /* unquoted (so null/true/numbers are recognised) */
 	/* MNODE_SEQ: items[0..n); MNODE_MAP: keys[i] -> items[i], keys are scalars */
 	struct mnode **keys;
@@ -41,6 +48,14 @@ struct mnode {
 int mnode_parse(struct mnode **out, const char *file, const char *text, size_t len,
                 struct err *err);
 void mnode_free(struct mnode *n);
+
+/*
+ * Scalar storage: a new value holding s[0..len) (NULL when out of memory),
+ * and one more holder of a value (returns it). mnode_free() drops a holder;
+ * a value is never changed once made.
+ */
+char *mnode_value_new(const char *s, size_t len);
+char *mnode_value_ref(char *value);
 
 /* Borrowed value of key in a mapping, or NULL (also when n is not a map). */
 const struct mnode *mnode_get(const struct mnode *n, const char *key);

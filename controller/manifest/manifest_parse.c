@@ -4,6 +4,7 @@
  * merge keys applied, duplicate keys rejected. The only file that includes
  * <yaml.h>.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,8 @@ struct pctx {
 	yaml_parser_t parser;
 	const char *file;
 	struct err *err;
-	size_t nodes; /* every node allocated, copies included */
+	size_t nodes;    /* every node allocated, copies included */
+	size_t expanded; /* scalar bytes added by aliases and merge keys */
 	struct anchor *anchors;
 	size_t nanchors;
 	/* merge sources: kept until the end, since anchors may point into them */
@@ -42,6 +44,51 @@ struct ment {
 
 static int parse_node(struct pctx *c, struct mnode **out, yaml_event_t *ev, unsigned depth);
 
+/* A scalar's storage, shared by the copies that aliases make. */
+struct mvalue {
+	size_t refs;
+	size_t len;
+	char s[];
+};
+
+static struct mvalue *mvalue_of(char *value)
+{
+	return (struct mvalue *)(void *)(value - offsetof(struct mvalue, s));
+}
+
+char *mnode_value_new(const char *s, size_t len)
+{
+	struct mvalue *v;
+
+	if (len > SIZE_MAX - sizeof(*v) - 1)
+		return NULL;
+	v = malloc(sizeof(*v) + len + 1);
+	if (!v)
+		return NULL;
+	v->refs = 1;
+	v->len = len;
+	memcpy(v->s, s, len);
+	v->s[len] = '\0';
+	return v->s;
+}
+
+char *mnode_value_ref(char *value)
+{
+	mvalue_of(value)->refs++;
+	return value;
+}
+
+static void mnode_value_unref(char *value)
+{
+	struct mvalue *v;
+
+	if (!value)
+		return;
+	v = mvalue_of(value);
+	if (--v->refs == 0)
+		free(v);
+}
+
 void mnode_free(struct mnode *n)
 {
 	size_t i;
@@ -56,7 +103,7 @@ void mnode_free(struct mnode *n)
 	}
 	free(n->keys);
 	free(n->items);
-	free(n->value);
+	mnode_value_unref(n->value);
 	free(n);
 }
 
@@ -171,9 +218,13 @@ static int next_event(struct pctx *c, yaml_event_t *ev)
 	return 0;
 }
 
-/* Deep copy of src, counted against MNODE_MAX_NODES; depth bounds nesting. */
-static int node_copy(struct pctx *c, struct mnode **out, const struct mnode *src, unsigned depth,
-                     unsigned line, unsigned col)
+/*
+ * Deep copy of src for alias (its name, or NULL for a merge key) at
+ * line:col, counted against MNODE_MAX_NODES and MNODE_MAX_EXPANDED; depth
+ * bounds nesting. Scalars share their storage with the original.
+ */
+static int node_copy(struct pctx *c, struct mnode **out, const struct mnode *src, const char *alias,
+                     unsigned depth, unsigned line, unsigned col)
 {
 	struct mnode *n = NULL, *k = NULL, *v = NULL;
 	size_t i;
@@ -192,19 +243,32 @@ static int node_copy(struct pctx *c, struct mnode **out, const struct mnode *src
 		return rc;
 	n->plain = src->plain;
 	if (src->type == MNODE_SCALAR) {
-		n->value = strdup(src->value);
-		if (!n->value) {
-			rc = err_set(c->err, ERR_NOMEM, "out of memory");
+		size_t len = mvalue_of(src->value)->len;
+
+		if (len > MNODE_MAX_EXPANDED - c->expanded) {
+			if (alias)
+				rc = err_set_at(c->err, ERR_INVALID, c->file, line, col,
+				                "alias '*%s' expands the document beyond %u MiB of "
+				                "scalars",
+				                alias, MNODE_MAX_EXPANDED >> 20);
+			else
+				rc = err_set_at(
+				        c->err, ERR_INVALID, c->file, line, col,
+				        "merge key '<<' expands the document beyond %u MiB of "
+				        "scalars",
+				        MNODE_MAX_EXPANDED >> 20);
 			goto out;
 		}
+		c->expanded += len;
+		n->value = mnode_value_ref(src->value);
 	}
 	for (i = 0; i < src->n; i++) {
 		if (src->type == MNODE_MAP) {
-			rc = node_copy(c, &k, src->keys[i], depth + 1, line, col);
+			rc = node_copy(c, &k, src->keys[i], alias, depth + 1, line, col);
 			if (rc)
 				goto out;
 		}
-		rc = node_copy(c, &v, src->items[i], depth + 1, line, col);
+		rc = node_copy(c, &v, src->items[i], alias, depth + 1, line, col);
 		if (rc)
 			goto out;
 		rc = node_append(c, n, k, v);
@@ -249,7 +313,7 @@ static int alias_expand(struct pctx *c, struct mnode **out, const char *name, un
 	/* the latest definition of a name wins, as anchors may be redefined */
 	for (i = c->nanchors; i-- > 0;)
 		if (!strcmp(c->anchors[i].name, name))
-			return node_copy(c, out, c->anchors[i].node, depth, line, col);
+			return node_copy(c, out, c->anchors[i].node, name, depth, line, col);
 	return err_set_at(c->err, ERR_INVALID, c->file, line, col, "unknown anchor '%s'", name);
 }
 
@@ -353,9 +417,10 @@ static int map_finish(struct pctx *c, struct mnode *n, struct mnode **srcs, size
 		if (e[i].drop)
 			continue;
 		if (e[i].merged) {
-			rc = node_copy(c, &keys[j], e[i].k, depth + 1, e[i].k->line, e[i].k->col);
+			rc = node_copy(c, &keys[j], e[i].k, NULL, depth + 1, e[i].k->line,
+			               e[i].k->col);
 			if (!rc)
-				rc = node_copy(c, &items[j], e[i].v, depth + 1, e[i].k->line,
+				rc = node_copy(c, &items[j], e[i].v, NULL, depth + 1, e[i].k->line,
 				               e[i].k->col);
 		} else {
 			keys[j] = e[i].k;
@@ -500,11 +565,9 @@ static int scalar_fill(struct pctx *c, struct mnode *n, const yaml_event_t *ev)
 	if (memchr(ev->data.scalar.value, '\0', len))
 		return err_set_at(c->err, ERR_INVALID, c->file, n->line, n->col,
 		                  "scalar contains a NUL character");
-	n->value = malloc(len + 1);
+	n->value = mnode_value_new((const char *)ev->data.scalar.value, len);
 	if (!n->value)
 		return err_set(c->err, ERR_NOMEM, "out of memory");
-	memcpy(n->value, ev->data.scalar.value, len);
-	n->value[len] = '\0';
 	/* "!!str null" is a string, as if it had been quoted */
 	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 	           !(tag && !strcmp(tag, YAML_STR_TAG));

@@ -25,6 +25,7 @@ struct deploy_opts {
 	struct strv profiles;    /* --profile, repeatable; released by deploy_opts_release() */
 	const char *state_dir;   /* --state after the command: copied into ctx */
 	const char *docker_host; /* --docker-host after the command */
+	bool allow_empty;        /* --allow-empty: manifests without services remove them all */
 };
 
 struct deploy {
@@ -59,8 +60,9 @@ void deploy_opts_release(struct deploy_opts *o);
 
 /*
  * Load and validate the manifests (no printing): problems go to errs,
- * warnings to warns. Returns 0; ERR_INVALID with errs filled (or err set
- * for a bad --env-file); or another code with err set (git, I/O).
+ * warnings to warns. A set that defines no service (enabled) is a problem
+ * unless o->allow_empty: it would remove every service of the project. Returns 0; ERR_INVALID with
+ * errs filled (or err set for a bad --env-file); or another code with err set (git, I/O).
  */
 int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *errs,
                 struct errlist *warns, struct err *err);
@@ -132,7 +134,8 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 	"  --manifests DIR    manifests directory in the repository (default: manifests)\n"        \
 	"  --project NAME     project name (default: the manifests' top-level name:)\n"            \
 	"  --env-file FILE    variables for ${VAR} and secrets, outside the repo (repeatable)\n"   \
-	"  --profile NAME     enable services of this Compose profile (repeatable)\n"
+	"  --profile NAME     enable services of this Compose profile (repeatable)\n"              \
+	"  --allow-empty      accept manifests that define no service (removes them all)\n"
 
 /* The long options shared by apply and plan, for getopt_long tables. */
 /* clang-format off */
@@ -144,6 +147,7 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 	{ "project", required_argument, NULL, 'p' },                                               \
 	{ "env-file", required_argument, NULL, 'e' },                                              \
 	{ "profile", required_argument, NULL, 'P' },                                               \
+	{ "allow-empty", no_argument, NULL, 'E' },                                                 \
 	{ "state", required_argument, NULL, 'S' },                                                 \
 	{ "docker-host", required_argument, NULL, 'H' },                                           \
 	{ "help", no_argument, NULL, 'h' }

@@ -309,6 +309,85 @@ static void test_manifest_parse__alias_bomb(void)
 	CHECK_INT(err.line, 6);
 }
 
+/* "name: &name [*prev x 12]" for the 12^4 bomb below. */
+static void bomb_line(struct buf *b, const char *name, const char *prev)
+{
+	int i;
+
+	buf_printf(b, "%s: &%s [", name, name);
+	for (i = 0; i < 12; i++)
+		buf_printf(b, "%s*%s", i ? ", " : "", prev);
+	buf_puts(b, "]\n");
+}
+
+/*
+ * Few nodes, many bytes: one 1 MB scalar aliased 12^4 times is 20,736
+ * nodes (under MNODE_MAX_NODES) but 20 GB once expanded. Refused at the
+ * first alias that crosses MNODE_MAX_EXPANDED, before copying it.
+ */
+static void test_manifest_parse__alias_budget(void)
+{
+	struct err err = ERR_INIT;
+	struct mnode *root;
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 0);
+	buf_puts(&b, "a: &a \"");
+	for (i = 0; i < (1u << 20); i++)
+		buf_putc(&b, 'x');
+	buf_puts(&b, "\"\n");
+	bomb_line(&b, "b", "a"); /* 12 MiB: within the budget */
+	bomb_line(&b, "c", "b"); /* the first *b crosses it */
+	bomb_line(&b, "d", "c");
+	bomb_line(&b, "e", "d");
+	CHECK_INT(parse_err(&err, b.ptr), ERR_INVALID);
+	CHECK_STR(err.src, "t.yaml");
+	CHECK_INT(err.line, 3);
+	CHECK_INT(err.col, 8);
+	CHECK_STR(err.msg, "alias '*b' expands the document beyond 16 MiB of scalars");
+
+	/* Within the budget, the copies are whole (and share the original's bytes). */
+	buf_release(&b);
+	buf_init(&b, 0);
+	buf_puts(&b, "a: &a \"");
+	for (i = 0; i < (1u << 20); i++)
+		buf_putc(&b, 'y');
+	buf_puts(&b, "\"\n");
+	bomb_line(&b, "b", "a");
+	root = parse_ok(b.ptr);
+	if (root) {
+		const struct mnode *seq = mnode_get(root, "b");
+
+		CHECK(seq && seq->type == MNODE_SEQ && seq->n == 12);
+		if (seq && seq->n == 12) {
+			CHECK_INT(strlen(seq->items[11]->value), 1u << 20);
+			CHECK_INT(seq->items[11]->line, 1); /* a copy keeps its original's place */
+			CHECK(!strcmp(seq->items[11]->value, sval(root, "a")));
+		}
+	}
+	mnode_free(root);
+
+	/*
+	 * Merge keys count too: each merge copies the anchored pairs again, so
+	 * the third alias of 4 MiB is refused (aliases alone would be 12 MiB).
+	 */
+	buf_release(&b);
+	buf_init(&b, 0);
+	buf_puts(&b, "base: &m {k: \"");
+	for (i = 0; i < (4u << 20) - 64; i++)
+		buf_putc(&b, 'z');
+	buf_puts(&b, "\"}\n");
+	for (i = 0; i < 3; i++)
+		buf_printf(&b, "m%zu: {<<: *m}\n", i);
+	err = (struct err)ERR_INIT;
+	CHECK_INT(parse_err(&err, b.ptr), ERR_INVALID);
+	CHECK_INT(err.line, 4);
+	CHECK_INT(err.col, 10);
+	CHECK_STR(err.msg, "alias '*m' expands the document beyond 16 MiB of scalars");
+	buf_release(&b);
+}
+
 static void test_manifest_parse__too_deep(void)
 {
 	struct err err = ERR_INIT;
@@ -373,6 +452,7 @@ int main(void)
 	RUN(test_manifest_parse__bad_encoding);
 	RUN(test_manifest_parse__error_paths);
 	RUN(test_manifest_parse__alias_bomb);
+	RUN(test_manifest_parse__alias_budget);
 	RUN(test_manifest_parse__too_deep);
 	RUN(test_manifest_parse__empty_and_multidoc);
 	RUN(test_manifest_parse__too_large);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "deployctl/buf.h"
 #include "deployctl/manifest.h"
 #include "deployctl/reconcile.h"
 #include "deployctl/spec.h"
@@ -359,6 +360,114 @@ static void test_reconcile__spec_reasons(void)
 	CHECK(r == NULL);
 }
 
+/*
+ * A generated project of n services s0000.. where service i depends on
+ * s(i-1) only (chain) or on every earlier one (dense); planned on an empty
+ * host. The old depth walk recursed once per path, so the dense graph took
+ * 2^n steps: at this scale the test would not finish.
+ */
+static struct project *scale_load(unsigned n, bool dense, char (**hashes)[HASH_HEX_LEN + 1])
+{
+	const char *names[] = { "manifests/app.yml" };
+	const char *texts[1];
+	struct manifest_vars vars;
+	struct manifest_opts o = { .dir = "manifests", .vars = &vars };
+	struct errlist errs, warns;
+	struct project *p = NULL;
+	struct buf b;
+	unsigned i, j;
+
+	buf_init(&b, 0);
+	buf_puts(&b, "name: big\nservices:\n");
+	for (i = 0; i < n; i++) {
+		buf_printf(&b, "  s%04u:\n    image: app:1\n", i);
+		if (!i)
+			continue;
+		buf_puts(&b, "    depends_on: [");
+		for (j = dense ? 0 : i - 1; j < i; j++)
+			buf_printf(&b, "%ss%04u", j > (dense ? 0 : i - 1) ? ", " : "", j);
+		buf_puts(&b, "]\n");
+	}
+	texts[0] = b.ptr;
+	manifest_vars_init(&vars);
+	errlist_init(&errs);
+	errlist_init(&warns);
+	CHECK_INT(manifest_load_texts(&p, names, texts, 1, NULL, &o, &errs, &warns), 0);
+	CHECK_INT(errs.n, 0);
+	manifest_vars_release(&vars);
+	buf_release(&b);
+	if (!p)
+		abort();
+	CHECK_INT(p->nservices, n);
+	*hashes = calloc(n, sizeof(**hashes));
+	for (i = 0; i < n; i++) {
+		struct err err = ERR_INIT;
+
+		p->services[i].image_id = strdup(
+		        "sha256:1111111111111111111111111111111111111111111111111111111111111111");
+		CHECK_INT(spec_hash((*hashes)[i], p, &p->services[i], &err), 0);
+	}
+	return p;
+}
+
+static void scale_check(unsigned n, bool dense)
+{
+	char(*hashes)[HASH_HEX_LEN + 1] = NULL;
+	struct project *p = scale_load(n, dense, &hashes);
+	struct strv prev = { 0 };
+	struct reconcile_input in = { .desired = p,
+		                      .hashes = (const char(*)[HASH_HEX_LEN + 1]) hashes,
+		                      .have_resources = true,
+		                      .prev_services = &prev };
+	struct plan plan = { 0 };
+	struct err err = ERR_INIT;
+	unsigned *level = calloc(n, sizeof(*level)), stages = 0, i, j;
+
+	CHECK_INT(reconcile_diff(&plan, &in, &err), 0);
+	CHECK_INT(plan.n, n + 1); /* every service, and the default network */
+	for (i = 0; i < plan.n; i++) {
+		const struct action *a = &plan.v[i];
+
+		if (i && a->level != plan.v[i - 1].level)
+			stages++;
+		if (a->kind != ACTION_CREATE)
+			continue;
+		CHECK(a->target[0] == 's');
+		level[strtoul(a->target + 1, NULL, 10)] = a->level;
+	}
+	/* One stage per depth: n depths, plus the network's stage. */
+	CHECK_INT(stages, n);
+	for (i = 1; i < n; i++) {
+		/* after every dependency; in a dense graph, all earlier services are ones */
+		CHECK(level[i] > level[i - 1]);
+		for (j = 0; dense && j < i; j++)
+			if (level[j] >= level[i]) {
+				CHECK(level[j] < level[i]);
+				break;
+			}
+	}
+	/* the depth of s(i) is i, so consecutive services are one dependency level apart */
+	for (i = 2; i < n; i++)
+		if (level[i] - level[i - 1] != level[1] - level[0]) {
+			CHECK_INT(level[i] - level[i - 1], level[1] - level[0]);
+			break;
+		}
+	reconcile_plan_release(&plan);
+	free(level);
+	free(hashes);
+	model_project_free(p);
+}
+
+static void test_reconcile__chain_of_1000_services(void)
+{
+	scale_check(1000, false);
+}
+
+static void test_reconcile__dense_graph_of_200_services(void)
+{
+	scale_check(200, true);
+}
+
 int main(void)
 {
 	RUN(test_reconcile__empty_host_creates_in_dependency_order);
@@ -367,5 +476,7 @@ int main(void)
 	RUN(test_reconcile__replace_reason_from_old_spec);
 	RUN(test_reconcile__resources_dropped_and_kept);
 	RUN(test_reconcile__spec_reasons);
+	RUN(test_reconcile__chain_of_1000_services);
+	RUN(test_reconcile__dense_graph_of_200_services);
 	return CHECK_DONE();
 }
