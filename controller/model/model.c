@@ -155,14 +155,31 @@ void model_service_release(struct service *s)
 {
 	size_t i;
 
-	free(s->name);
-	free(s->image);
-	free(s->image_id);
+	/* The spec's own fields, by the table; then what has a shape of its own. */
+	for (i = 0; i < model_svc_nfields; i++) {
+		void *m = (char *)s + model_svc_fields[i].offset;
+
+		switch (model_svc_fields[i].kind) {
+		case SVC_STR:
+			free(*(char **)m);
+			break;
+		case SVC_STRV:
+			strv_free(m);
+			break;
+		case SVC_KVV:
+			kvv_free(m);
+			break;
+		case SVC_BOOL:
+		case SVC_INT:
+		case SVC_CUSTOM:
+			break;
+		}
+	}
 	free(s->repo_digest);
+	free(s->pull_policy);
 	strv_free(&s->command);
 	strv_free(&s->entrypoint);
 	kvv_free(&s->env);
-	kvv_free(&s->labels);
 	for (i = 0; i < s->nports; i++) {
 		free(s->ports[i].host_ip);
 		free(s->ports[i].protocol);
@@ -182,42 +199,14 @@ void model_service_release(struct service *s)
 		free(s->deps[i].service);
 	free(s->deps);
 	strv_free(&s->health.test);
-	free(s->restart);
-	free(s->user);
-	free(s->working_dir);
-	free(s->hostname);
-	strv_free(&s->extra_hosts);
-	strv_free(&s->cap_add);
-	strv_free(&s->cap_drop);
-	strv_free(&s->tmpfs);
-	free(s->stop_signal);
 	free(s->logging.driver);
 	kvv_free(&s->logging.options);
 	model_file_refs_free(s->configs, s->nconfigs);
 	model_file_refs_free(s->secrets, s->nsecrets);
-	free(s->pull_policy);
-	free(s->container_name);
-	free(s->platform);
-	free(s->network_mode);
-	strv_free(&s->expose);
-	kvv_free(&s->sysctls);
 	for (i = 0; i < s->nulimits; i++)
 		free(s->ulimits[i].name);
 	free(s->ulimits);
-	strv_free(&s->security_opt);
-	free(s->pid);
-	free(s->ipc);
-	strv_free(&s->devices);
-	strv_free(&s->dns);
-	strv_free(&s->dns_search);
-	strv_free(&s->dns_opt);
-	strv_free(&s->group_add);
-	free(s->domainname);
-	free(s->mac_address);
-	kvv_free(&s->storage_opt);
-	strv_free(&s->volumes_from);
 	strv_free(&s->links);
-	strv_free(&s->external_links);
 	strv_free(&s->profiles);
 	memset(s, 0, sizeof(*s));
 	s->stop_grace_ns = -1;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "deployctl/buf.h"
+#include "deployctl/model.h"
 #include "deployctl/spec.h"
 
 /* "sha256:0123456789ab" from an image ID, or the text itself when short. */
@@ -25,6 +26,14 @@ static void short_id(char *out, size_t size, const json_t *v)
 		snprintf(out, size, "sha256:%.12s", s + 7);
 	else
 		snprintf(out, size, "%s", s);
+}
+
+/* How a reason names a spec key: its Compose key where the two differ. */
+static const char *field_name(const char *key)
+{
+	const struct svc_field *f = model_svc_field(key);
+
+	return f && f->compose ? f->compose : key;
 }
 
 /* json_equal() says two absent values differ; here they are the same. */
@@ -114,16 +123,16 @@ int spec_reasons(char **out, const char *old_json, const char *new_json, struct 
 		if (!strcmp(key, "image") || !strcmp(key, "image_id") || json_equal(o, v))
 			continue;
 		if (json_is_object(o) && json_is_object(v))
-			rc = object_reasons(&b, key, o, v);
+			rc = object_reasons(&b, field_name(key), o, v);
 		else
-			rc = add_reason(&b, "%s changed", key);
+			rc = add_reason(&b, "%s changed", field_name(key));
 	}
 	json_object_foreach(old, key, v)
 	{
 		if (rc < 0)
 			break;
 		if (!json_object_get(new_, key))
-			rc = add_reason(&b, "%s changed", key);
+			rc = add_reason(&b, "%s changed", field_name(key));
 	}
 	if (rc < 0) {
 		rc = err_set(err, ERR_NOMEM, "out of memory");

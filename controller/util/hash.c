@@ -5,6 +5,7 @@
 #include "deployctl/hash.h"
 
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,4 +67,16 @@ void hash_fingerprint(char out[HASH_FINGERPRINT_SIZE], const char *value)
 
 	hash_sha256_hex(hex, value, strlen(value));
 	snprintf(out, HASH_FINGERPRINT_SIZE, "sha256:%.12s", hex);
+}
+
+bool hash_is_fingerprint(const char *v)
+{
+	size_t i;
+
+	if (strlen(v) != HASH_FINGERPRINT_SIZE - 1 || strncmp(v, "sha256:", 7))
+		return false;
+	for (i = 7; v[i]; i++)
+		if (!strchr("0123456789abcdef", v[i]))
+			return false;
+	return true;
 }

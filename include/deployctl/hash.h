@@ -5,6 +5,7 @@
 #ifndef DEPLOYCTL_HASH_H
 #define DEPLOYCTL_HASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define HASH_HEX_LEN 64
@@ -27,5 +28,11 @@ void hash_ctx_free(struct hash_ctx *h);
  */
 #define HASH_FINGERPRINT_SIZE 20
 void hash_fingerprint(char out[HASH_FINGERPRINT_SIZE], const char *value);
+
+/*
+ * Whether v is already a fingerprint (a redacted spec parsed back): then
+ * redacting it again keeps it, so render(parse(redacted), redact) == redacted.
+ */
+bool hash_is_fingerprint(const char *v);
 
 #endif

@@ -301,4 +301,34 @@ char *model_container_name(const struct project *p, const char *service, unsigne
  */
 bool model_env_is_secret(const struct project *p, const char *key);
 
+/*
+ * The fields of struct service that the canonical spec carries, one row
+ * each (controller/model/service_fields.c): spec.c renders and parses them
+ * by this table, model_service_release() frees the owned ones, and the
+ * reasons name them by it. A new field is a row; an SVC_CUSTOM row also
+ * has its render/parse pair in spec.c (test_spec checks both sides agree).
+ */
+enum svc_kind { SVC_STR, SVC_STRV, SVC_KVV, SVC_BOOL, SVC_INT, SVC_CUSTOM };
+
+/* In the spec only when not zero or empty: keys added after the first release. */
+#define SVC_SPARSE 0x1u
+/* SVC_STR: rendered "" when NULL, and a spec without it is refused. */
+#define SVC_REQUIRED 0x2u
+
+struct svc_field {
+	const char *key;     /* in the canonical spec JSON */
+	const char *compose; /* the Compose key that reasons name, when it is not key */
+	enum svc_kind kind;
+	unsigned flags;
+	size_t offset;    /* of the member in struct service (not SVC_CUSTOM) */
+	int64_t min, max; /* SVC_INT: accepted range (rendered values below min as min) */
+	const char *dflt; /* SVC_STR: rendered when NULL ("no" for restart) */
+};
+
+extern const struct svc_field model_svc_fields[];
+extern const size_t model_svc_nfields;
+
+/* The row of a spec key, or NULL. */
+const struct svc_field *model_svc_field(const char *key);
+
 #endif

@@ -57,4 +57,11 @@ int spec_parse(struct service *out, const char *json, struct err *err);
  */
 int spec_reasons(char **out, const char *old_json, const char *new_json, struct err *err);
 
+/*
+ * Self-check of the field table: every SVC_CUSTOM row of model_svc_fields
+ * has its render/parse pair here, and no pair lacks a row. 0, or -1 with
+ * *missing naming the culprit (for test_spec).
+ */
+int spec_check_fields(const char **missing);
+
 #endif

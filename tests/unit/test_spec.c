@@ -518,8 +518,82 @@ static void test_spec__parse_errors(void)
 	expect_invalid("{\"version\":1,\"name\":\"a\",\"image\":\"b\",\"env\":{\"A\":1}}", "'env'");
 }
 
+/*
+ * The field table: every SVC_CUSTOM row has its renderer and parser, and
+ * every simple row, set to a non-default value, renders under its key and
+ * parses back (so a row cannot be rendered and forgotten by the parser);
+ * sparse rows are absent while unset, the others always present.
+ */
+static void test_spec__field_table(void)
+{
+	const char *missing = NULL;
+	struct service s, back;
+	struct err err;
+	char *text = NULL, *text2 = NULL, *empty = NULL;
+	size_t i;
+
+	CHECK_INT(spec_check_fields(&missing), 0);
+	if (missing)
+		fprintf(stderr, "field table: %s\n", missing);
+	memset(&s, 0, sizeof(s));
+	s.stop_grace_ns = -1;
+	s.replicas = 1;
+	s.name = strdup("a");
+	s.image = strdup("b");
+	CHECK_INT(spec_render(&empty, NULL, &s, false, &err), 0);
+	for (i = 0; i < model_svc_nfields; i++) {
+		const struct svc_field *f = &model_svc_fields[i];
+		void *m = (char *)&s + f->offset;
+		char key[64];
+
+		snprintf(key, sizeof(key), "\"%s\":", f->key);
+		if (f->kind != SVC_CUSTOM)
+			CHECK((strstr(empty, key) == NULL) == !!(f->flags & SVC_SPARSE));
+		switch (f->kind) {
+		case SVC_STR:
+			if (!(f->flags & SVC_REQUIRED)) {
+				free(*(char **)m);
+				*(char **)m = strdup(f->key);
+			}
+			break;
+		case SVC_STRV:
+			CHECK_INT(strv_push(m, f->key), 0);
+			break;
+		case SVC_KVV:
+			CHECK_INT(kvv_set(m, f->key, "v"), 0);
+			break;
+		case SVC_BOOL:
+			*(bool *)m = true;
+			break;
+		case SVC_INT:
+			*(int64_t *)m = f->max < 7 ? f->max : 7;
+			break;
+		case SVC_CUSTOM:
+			break;
+		}
+	}
+	CHECK_INT(spec_render(&text, NULL, &s, false, &err), 0);
+	for (i = 0; text && i < model_svc_nfields; i++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "\"%s\":", model_svc_fields[i].key);
+		if (model_svc_fields[i].kind != SVC_CUSTOM && !strstr(text, key))
+			fprintf(stderr, "field %s not rendered\n", model_svc_fields[i].key);
+		CHECK(model_svc_fields[i].kind == SVC_CUSTOM || strstr(text, key) != NULL);
+	}
+	CHECK_INT(spec_parse(&back, text, &err), 0);
+	CHECK_INT(spec_render(&text2, NULL, &back, false, &err), 0);
+	CHECK_STR(text2, text);
+	model_service_release(&back);
+	model_service_release(&s);
+	free(text);
+	free(text2);
+	free(empty);
+}
+
 int main(void)
 {
+	RUN(test_spec__field_table);
 	RUN(test_spec__hash_stable);
 	RUN(test_spec__hash_ignores_json_order);
 	RUN(test_spec__hash_changes);
