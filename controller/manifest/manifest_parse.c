@@ -672,6 +672,31 @@ static int expect_event(struct pctx *c, yaml_event_t *ev, yaml_event_type_t want
 	                  (unsigned)mark.column + 1, "unexpected YAML event");
 }
 
+/*
+ * libyaml takes a NUL byte for the end of the input and stops there without
+ * a word: what follows would silently be missing. Refuse it where it is.
+ */
+static int refuse_nul(const char *file, const char *text, size_t len, struct err *err)
+{
+	const char *nul = memchr(text, '\0', len), *p;
+	unsigned line = 1, col = 1;
+
+	if (!nul)
+		return 0;
+	for (p = text; p < nul; p++) {
+		if (*p == '\n') {
+			line++;
+			col = 1;
+		} else if (((unsigned char)*p & 0xc0) != 0x80) {
+			col++; /* columns count characters, as libyaml's marks do */
+		}
+	}
+	return err_set_at(err, ERR_INVALID, file, line, col,
+	                  "NUL byte (at byte %zu): a manifest is text, and YAML would stop "
+	                  "reading here",
+	                  (size_t)(nul - text));
+}
+
 int mnode_parse(struct mnode **out, const char *file, const char *text, size_t len, struct err *err)
 {
 	struct pctx c;
@@ -686,6 +711,9 @@ int mnode_parse(struct mnode **out, const char *file, const char *text, size_t l
 	if (len > SOURCE_MAX_FILE)
 		return err_set_at(err, ERR_INVALID, file, 0, 0, "file is larger than %u bytes",
 		                  SOURCE_MAX_FILE);
+	rc = refuse_nul(file, text, len, err);
+	if (rc)
+		return rc;
 	if (!yaml_parser_initialize(&c.parser))
 		return err_set(err, ERR_NOMEM, "out of memory");
 	yaml_parser_set_input_string(&c.parser, (const unsigned char *)text, len);
