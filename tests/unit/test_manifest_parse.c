@@ -271,6 +271,13 @@ static void test_manifest_parse__bad_encoding(void)
 	CHECK_INT(parse_err(&err, "a: \xff\xfe\n"), ERR_INVALID);
 	CHECK(strstr(err.msg, "byte 3") != NULL);
 	CHECK_STR(err.src, "t.yaml");
+	/* placed, though libyaml's reader gives only a byte offset */
+	CHECK_INT(err.line, 1);
+	CHECK_INT(err.col, 4);
+	err = (struct err)ERR_INIT;
+	CHECK_INT(parse_err(&err, "a: 1\nb: \xc3\xa9\xff\n"), ERR_INVALID);
+	CHECK_INT(err.line, 2);
+	CHECK_INT(err.col, 5);
 }
 
 /* Failures deep inside anchors and merges must not leak (valgrind). */
