@@ -593,9 +593,13 @@ static void refs_free(struct manifest_ctx *c)
 	c->nrefs = 0;
 }
 
-int manifest_load_texts(struct project **out, const char *const *names, const char *const *texts,
-                        size_t n, const struct source *src, const struct manifest_opts *opts,
-                        struct errlist *errs, struct errlist *warns)
+/*
+ * manifest_load_texts() with each text's length (lens NULL: up to its NUL),
+ * so that a NUL byte read from a file reaches the parser, which refuses it.
+ */
+static int load_texts(struct project **out, const char *const *names, const char *const *texts,
+                      const size_t *lens, size_t n, const struct source *src,
+                      const struct manifest_opts *opts, struct errlist *errs, struct errlist *warns)
 {
 	static const struct kvv no_vars = { NULL, 0 };
 	struct manifest_ctx c = { 0 };
@@ -630,7 +634,7 @@ int manifest_load_texts(struct project **out, const char *const *names, const ch
 	}
 	for (i = 0; i < n; i++) {
 		struct err e = ERR_INIT;
-		size_t len = strlen(texts[i]);
+		size_t len = lens ? lens[i] : strlen(texts[i]);
 
 		if (len > SOURCE_MAX_FILE) {
 			errlist_add(errs, ERR_INVALID, p->files.v[i], 0, 0,
@@ -705,12 +709,19 @@ out:
 	return rc;
 }
 
+int manifest_load_texts(struct project **out, const char *const *names, const char *const *texts,
+                        size_t n, const struct source *src, const struct manifest_opts *opts,
+                        struct errlist *errs, struct errlist *warns)
+{
+	return load_texts(out, names, texts, NULL, n, src, opts, errs, warns);
+}
+
 int manifest_load(struct project **out, const struct source *src, const struct manifest_opts *opts,
                   struct errlist *errs, struct errlist *warns)
 {
 	struct err e = ERR_INIT;
 	char **list = NULL, **texts = NULL;
-	size_t n = 0, i, len;
+	size_t n = 0, i, *lens = NULL;
 	int rc;
 
 	rc = src->list_manifests(src->ctx, &list, &n, opts->dir, &e);
@@ -726,12 +737,13 @@ int manifest_load(struct project **out, const struct source *src, const struct m
 		goto out;
 	}
 	texts = calloc(n ? n : 1, sizeof(*texts));
-	if (!texts) {
+	lens = calloc(n ? n : 1, sizeof(*lens));
+	if (!texts || !lens) {
 		rc = errlist_add(errs, ERR_NOMEM, NULL, 0, 0, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		rc = src->read(src->ctx, &texts[i], &len, list[i], &e);
+		rc = src->read(src->ctx, &texts[i], &lens[i], list[i], &e);
 		if (rc) {
 			if (!e.code)
 				err_set_at(&e, rc, list[i], 0, 0, "cannot read file");
@@ -739,12 +751,13 @@ int manifest_load(struct project **out, const struct source *src, const struct m
 			goto out;
 		}
 	}
-	rc = manifest_load_texts(out, (const char *const *)list, (const char *const *)texts, n, src,
-	                         opts, errs, warns);
+	rc = load_texts(out, (const char *const *)list, (const char *const *)texts, lens, n, src,
+	                opts, errs, warns);
 out:
 	for (i = 0; texts && i < n; i++)
 		free(texts[i]);
 	free(texts);
+	free(lens);
 	source_list_free(list, n);
 	return rc;
 }

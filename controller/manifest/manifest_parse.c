@@ -22,6 +22,8 @@ struct anchor {
 struct pctx {
 	yaml_parser_t parser;
 	const char *file;
+	const char *text; /* the input, for positions of reader errors */
+	size_t len;
 	struct err *err;
 	size_t nodes;    /* every node allocated, copies included */
 	size_t expanded; /* scalar bytes added by aliases and merge keys */
@@ -192,16 +194,37 @@ nomem:
 	return err_set(c->err, ERR_NOMEM, "out of memory");
 }
 
+/* 1-based line and column (in characters, as libyaml's marks) of byte off of text. */
+static void text_mark(const char *text, size_t off, unsigned *line, unsigned *col)
+{
+	size_t i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < off; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+			(*col)++;
+		}
+	}
+}
+
 static int syntax_error(struct pctx *c)
 {
 	const yaml_parser_t *p = &c->parser;
+	unsigned line, col;
 
 	if (p->error == YAML_MEMORY_ERROR)
 		return err_set(c->err, ERR_NOMEM, "out of memory parsing YAML");
-	/* the reader (encoding) stage has no line, only a byte offset */
-	if (p->error == YAML_READER_ERROR)
-		return err_set_at(c->err, ERR_INVALID, c->file, 0, 0, "%s at byte %zu",
+	/* the reader (encoding) stage has no mark, only a byte offset */
+	if (p->error == YAML_READER_ERROR) {
+		text_mark(c->text, p->problem_offset < c->len ? p->problem_offset : c->len, &line,
+		          &col);
+		return err_set_at(c->err, ERR_INVALID, c->file, line, col, "%s at byte %zu",
 		                  p->problem ? p->problem : "cannot read input", p->problem_offset);
+	}
 	if (p->context)
 		return err_set_at(c->err, ERR_INVALID, c->file, (unsigned)p->problem_mark.line + 1,
 		                  (unsigned)p->problem_mark.column + 1, "%s %s",
@@ -672,6 +695,24 @@ static int expect_event(struct pctx *c, yaml_event_t *ev, yaml_event_type_t want
 	                  (unsigned)mark.column + 1, "unexpected YAML event");
 }
 
+/*
+ * libyaml takes a NUL byte for the end of the input and stops there without
+ * a word: what follows would silently be missing. Refuse it where it is.
+ */
+static int refuse_nul(const char *file, const char *text, size_t len, struct err *err)
+{
+	const char *nul = memchr(text, '\0', len);
+	unsigned line, col;
+
+	if (!nul)
+		return 0;
+	text_mark(text, (size_t)(nul - text), &line, &col);
+	return err_set_at(err, ERR_INVALID, file, line, col,
+	                  "NUL byte (at byte %zu): a manifest is text, and YAML would stop "
+	                  "reading here",
+	                  (size_t)(nul - text));
+}
+
 int mnode_parse(struct mnode **out, const char *file, const char *text, size_t len, struct err *err)
 {
 	struct pctx c;
@@ -682,10 +723,15 @@ int mnode_parse(struct mnode **out, const char *file, const char *text, size_t l
 
 	memset(&c, 0, sizeof(c));
 	c.file = file;
+	c.text = text;
+	c.len = len;
 	c.err = err;
 	if (len > SOURCE_MAX_FILE)
 		return err_set_at(err, ERR_INVALID, file, 0, 0, "file is larger than %u bytes",
 		                  SOURCE_MAX_FILE);
+	rc = refuse_nul(file, text, len, err);
+	if (rc)
+		return rc;
 	if (!yaml_parser_initialize(&c.parser))
 		return err_set(err, ERR_NOMEM, "out of memory");
 	yaml_parser_set_input_string(&c.parser, (const unsigned char *)text, len);

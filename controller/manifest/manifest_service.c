@@ -632,6 +632,20 @@ static int env_files(struct manifest_ctx *c, struct kvv *env, const struct mnode
 	return rc;
 }
 
+/* KEY alone in environment: the variable's value, which Docker takes as UTF-8 JSON. */
+static int env_from_var(struct manifest_ctx *c, struct kvv *env, const struct mnode *at,
+                        const char *path, const char *key, const char *from)
+{
+	size_t len = strlen(from), bad = buf_utf8_invalid(from, len);
+
+	if (bad < len) {
+		manifest_error(c, at, path,
+		               "variable %s is not valid UTF-8 (byte %zu of its value)", key, bad);
+		return ERR_INVALID;
+	}
+	return kvv_set(env, key, from) ? manifest_nomem(c) : 0;
+}
+
 /* A value from environment:'s mapping form; never quoted in messages. */
 static int env_value(struct manifest_ctx *c, struct kvv *env, const char *key,
                      const struct mnode *v, const char *path)
@@ -642,9 +656,7 @@ static int env_value(struct manifest_ctx *c, struct kvv *env, const char *key,
 
 	if (mnode_is_null(v)) {
 		from = kvv_get(c->vars, key);
-		if (from && kvv_set(env, key, from))
-			return manifest_nomem(c);
-		return 0;
+		return from ? env_from_var(c, env, v, path, key, from) : 0;
 	}
 	if (v->type != MNODE_SCALAR) {
 		manifest_error(c, v, path, "expected a string, number or boolean, got a %s",
@@ -709,7 +721,7 @@ static int environment(struct manifest_ctx *c, struct kvv *env, const struct mno
 			} else if (eq) {
 				r = kvv_set(env, s, eq + 1) ? manifest_nomem(c) : 0;
 			} else if ((from = kvv_get(c->vars, s))) {
-				r = kvv_set(env, s, from) ? manifest_nomem(c) : 0;
+				r = env_from_var(c, env, v->items[i], ipath, s, from);
 			}
 		}
 		free(s);

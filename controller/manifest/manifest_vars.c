@@ -101,6 +101,21 @@ static size_t brace_end(const char *s, size_t len)
 	return 0;
 }
 
+/*
+ * A variable's value into the output. Env files are checked when read, so a
+ * value that is not UTF-8 comes from the process environment: Docker takes
+ * every string as JSON, so it is refused here, where its place is known.
+ */
+static int put_var(struct interp *ip, const char *name, const char *val)
+{
+	size_t len = strlen(val), bad = buf_utf8_invalid(val, len);
+
+	if (bad < len)
+		return msg_set(ip->errmsg, ip->errsize,
+		               "variable %s is not valid UTF-8 (byte %zu of its value)", name, bad);
+	return buf_add(&ip->out, val, len);
+}
+
 /* Expand the body of ${...} (between the braces). */
 static int interp_braced(struct interp *ip, const char *body, size_t blen, unsigned depth)
 {
@@ -119,7 +134,7 @@ static int interp_braced(struct interp *ip, const char *body, size_t blen, unsig
 	set = val != NULL;
 	nonempty = set && val[0];
 	if (n == blen)
-		return buf_puts(&ip->out, set ? val : "");
+		return set ? put_var(ip, name, val) : 0;
 	op = body + n;
 	if (*op == ':') {
 		colon = true;
@@ -133,7 +148,7 @@ static int interp_braced(struct interp *ip, const char *body, size_t blen, unsig
 	switch (*op) {
 	case '-':
 		if (colon ? nonempty : set)
-			return buf_puts(&ip->out, val);
+			return put_var(ip, name, val);
 		return interp_run(ip, arg, alen, depth + 1);
 	case '+':
 		if (colon ? nonempty : set)
@@ -141,7 +156,7 @@ static int interp_braced(struct interp *ip, const char *body, size_t blen, unsig
 		return 0;
 	default: /* '?' */
 		if (colon ? nonempty : set)
-			return buf_puts(&ip->out, val);
+			return put_var(ip, name, val);
 		if (!alen)
 			return msg_set(ip->errmsg, ip->errsize,
 			               "required variable %s is missing a value", name);
@@ -191,7 +206,7 @@ static int interp_run(struct interp *ip, const char *s, size_t len, unsigned dep
 			memcpy(name, s + i + 1, n);
 			name[n] = '\0';
 			val = kvv_get(ip->vars, name);
-			rc = val ? buf_puts(&ip->out, val) : 0;
+			rc = val ? put_var(ip, name, val) : 0;
 			i += 1 + n;
 		} else {
 			/* "$" before anything else stays, as in compose-go */
@@ -357,7 +372,8 @@ static void envp_bad_key(struct envp *p, size_t kstart)
 static int envp_line(struct envp *p, struct buf *val)
 {
 	char key[256];
-	size_t kstart, klen;
+	size_t kstart, klen, bad;
+	unsigned line = p->line;
 	int rc;
 
 	envp_skip_blanks(p);
@@ -392,6 +408,13 @@ static int envp_line(struct envp *p, struct buf *val)
 		return rc;
 	if (memchr(val->ptr, '\0', val->len)) {
 		envp_fail(p, p->line, "value of '%s' contains a NUL character", key);
+		return 0;
+	}
+	/* Docker takes the environment as JSON strings: UTF-8 only. */
+	bad = buf_utf8_invalid(val->ptr, val->len);
+	if (bad < val->len) {
+		envp_fail(p, line, "value of '%s' is not valid UTF-8 (byte %zu of the value)", key,
+		          bad);
 		return 0;
 	}
 	return kvv_set(&p->vars, key, val->ptr);

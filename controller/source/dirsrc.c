@@ -173,9 +173,21 @@ static int dirsrc_list(void *ctx, char ***out, size_t *nout, const char *dir, st
 
 		if (de->d_name[0] == '.' || !source_is_manifest_name(de->d_name))
 			continue;
-		if (fstatat(dirfd(dh), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode))
+		if (fstatat(dirfd(dh), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			rc = err_set(err, ERR_IO, "cannot stat '%s/%s': %s", dir, de->d_name,
+			             strerror(errno));
+			goto out;
+		}
+		/* A directory is no manifest (as in git); anything else skipped would be. */
+		if (S_ISDIR(st.st_mode))
 			continue;
+		if (!S_ISREG(st.st_mode)) {
+			rc = err_set(err, ERR_INVALID,
+			             "'%s/%s' is %s; deployctl reads regular files only", dir,
+			             de->d_name,
+			             S_ISLNK(st.st_mode) ? "a symlink" : "not a regular file");
+			goto out;
+		}
 		if (n == SOURCE_MAX_FILES) {
 			rc = err_set(err, ERR_INVALID, "more than %u manifest files in '%s'",
 			             SOURCE_MAX_FILES, dir);

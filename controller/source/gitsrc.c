@@ -261,9 +261,15 @@ static int gitsrc_list(void *ctx, char ***out, size_t *nout, const char *dir, st
 		size_t len;
 
 		if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || name[0] == '.' ||
-		    !source_is_manifest_name(name) ||
-		    git_tree_entry_filemode(e) == GIT_FILEMODE_LINK)
+		    !source_is_manifest_name(name))
 			continue;
+		/* Skipped, its services would silently be planned for removal. */
+		if (git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {
+			rc = err_set(err, ERR_INVALID,
+			             "'%s/%s' is a symlink; deployctl reads regular files only",
+			             dir, name);
+			goto out;
+		}
 		if (n == SOURCE_MAX_FILES) {
 			rc = err_set(err, ERR_INVALID, "more than %u manifest files in '%s'",
 			             SOURCE_MAX_FILES, dir);

@@ -123,3 +123,41 @@ char *buf_detach(struct buf *b)
 	buf_init(b, b->cap);
 	return s;
 }
+
+size_t buf_utf8_invalid(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, n, k;
+	unsigned long cp;
+
+	while (i < len) {
+		if (u[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (u[i] >= 0xc2 && u[i] <= 0xdf) {
+			n = 1;
+			cp = u[i] & 0x1f;
+		} else if (u[i] >= 0xe0 && u[i] <= 0xef) {
+			n = 2;
+			cp = u[i] & 0x0f;
+		} else if (u[i] >= 0xf0 && u[i] <= 0xf4) {
+			n = 3;
+			cp = u[i] & 0x07;
+		} else {
+			return i; /* a continuation byte, 0xc0/0xc1 (overlong), or above 0xf4 */
+		}
+		if (len - i <= n)
+			return i;
+		for (k = 1; k <= n; k++) {
+			if ((u[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = (cp << 6) | (u[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return i;
+		i += n + 1;
+	}
+	return len;
+}

@@ -31,4 +31,11 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((forma
 /* Hand the string to the caller (new, free()), leaving b empty. */
 char *buf_detach(struct buf *b);
 
+/*
+ * Offset of the first byte of s[0..len) that is not valid UTF-8 as JSON
+ * (and so Docker) takes it: no overlong forms, surrogates or code points
+ * above U+10FFFF. len when all of it is valid.
+ */
+size_t buf_utf8_invalid(const char *s, size_t len);
+
 #endif

@@ -271,6 +271,13 @@ static void test_manifest_parse__bad_encoding(void)
 	CHECK_INT(parse_err(&err, "a: \xff\xfe\n"), ERR_INVALID);
 	CHECK(strstr(err.msg, "byte 3") != NULL);
 	CHECK_STR(err.src, "t.yaml");
+	/* placed, though libyaml's reader gives only a byte offset */
+	CHECK_INT(err.line, 1);
+	CHECK_INT(err.col, 4);
+	err = (struct err)ERR_INIT;
+	CHECK_INT(parse_err(&err, "a: 1\nb: \xc3\xa9\xff\n"), ERR_INVALID);
+	CHECK_INT(err.line, 2);
+	CHECK_INT(err.col, 5);
 }
 
 /* Failures deep inside anchors and merges must not leak (valgrind). */
@@ -388,6 +395,26 @@ static void test_manifest_parse__alias_budget(void)
 	buf_release(&b);
 }
 
+/* libyaml ends the input at a NUL byte: what follows would silently be lost. */
+static void test_manifest_parse__nul_byte(void)
+{
+	static const char text[] = "a: 1\nb: \xc3\xa9x\0y\nc: 2\n";
+	struct err err = ERR_INIT;
+	struct mnode *n = (struct mnode *)1;
+
+	CHECK_INT(mnode_parse(&n, "t.yaml", text, sizeof(text) - 1, &err), ERR_INVALID);
+	CHECK(n == (struct mnode *)1);
+	CHECK_STR(err.src, "t.yaml");
+	CHECK_INT(err.line, 2);
+	CHECK_INT(err.col, 6); /* characters, not bytes: the e-acute is one column */
+	CHECK_STR(err.msg,
+	          "NUL byte (at byte 11): a manifest is text, and YAML would stop reading here");
+	err = (struct err)ERR_INIT;
+	CHECK_INT(mnode_parse(&n, "t.yaml", "\0", 1, &err), ERR_INVALID);
+	CHECK_INT(err.line, 1);
+	CHECK_INT(err.col, 1);
+}
+
 static void test_manifest_parse__too_deep(void)
 {
 	struct err err = ERR_INIT;
@@ -453,6 +480,7 @@ int main(void)
 	RUN(test_manifest_parse__error_paths);
 	RUN(test_manifest_parse__alias_bomb);
 	RUN(test_manifest_parse__alias_budget);
+	RUN(test_manifest_parse__nul_byte);
 	RUN(test_manifest_parse__too_deep);
 	RUN(test_manifest_parse__empty_and_multidoc);
 	RUN(test_manifest_parse__too_large);

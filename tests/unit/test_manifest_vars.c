@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "deployctl/buf.h"
 #include "deployctl/err.h"
 #include "deployctl/manifest.h"
 #include "deployctl/model.h"
@@ -231,6 +232,67 @@ static void test_manifest_vars__envfile_errors(void)
 	kvv_free(&k);
 }
 
+/* Docker takes env values as JSON strings: a value that is not UTF-8 is refused where it is. */
+static void test_manifest_vars__not_utf8(void)
+{
+	static const char *const valid[] = { "",
+		                             "plain",
+		                             "\xc3\xa9t\xc3\xa9",
+		                             "\xe2\x82\xac",
+		                             "\xf0\x9f\x9a\x80",
+		                             "\xf4\x8f\xbf\xbf" };
+	static const struct {
+		const char *s;
+		size_t bad;
+	} invalid[] = {
+		{ "ab\xff", 2 },           { "\x80", 0 },
+		{ "x\xc0\x80", 1 },        { "\xed\xa0\x80", 0 },
+		{ "\xf4\x90\x80\x80", 0 }, { "ok\xc3", 2 },
+		{ "\xe2\x82", 0 },         { "\xe0\x80\xaf", 0 },
+		{ "\xc3\xa9\xc3(", 2 },
+	};
+	struct kvv k = { NULL, 0 };
+	struct errlist errs;
+	char msg[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(valid) / sizeof(valid[0]); i++)
+		CHECK_INT(buf_utf8_invalid(valid[i], strlen(valid[i])), strlen(valid[i]));
+	for (i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++)
+		CHECK_INT(buf_utf8_invalid(invalid[i].s, strlen(invalid[i].s)), invalid[i].bad);
+
+	/* In an env file: the file and the line the variable starts on; nothing applied. */
+	CHECK_INT(envparse(&k, &errs,
+	                   "A=ok\n"                      /* 1 */
+	                   "B=x\xffy\n"                  /* 2 */
+	                   "C='multi\nline\xfe'\n"       /* 3-4 */
+	                   "D=\"\xc3\xa9t\xc3\xa9\"\n"), /* 5 */
+	          ERR_INVALID);
+	CHECK_INT(errs.n, 2);
+	CHECK_STR(errs.items[0].src, "app.env");
+	CHECK_INT(errs.items[0].line, 2);
+	CHECK_STR(errs.items[0].msg, "value of 'B' is not valid UTF-8 (byte 1 of the value)");
+	CHECK_INT(errs.items[1].line, 3);
+	CHECK_STR(errs.items[1].msg, "value of 'C' is not valid UTF-8 (byte 10 of the value)");
+	CHECK_INT(k.n, 0);
+	CHECK_INT(envparse(&k, &errs, "D=\"\xc3\xa9t\xc3\xa9\"\n"), 0);
+	CHECK_STR(kvv_get(&k, "D"), "\xc3\xa9t\xc3\xa9");
+
+	/* From the process environment: refused when interpolated, not when unused. */
+	kvv_set(&k, "BAD",
+	        "a\xff"
+	        "b");
+	CHECK(interp(&k, "${BAD}", msg, sizeof(msg)) == NULL);
+	CHECK_STR(msg, "variable BAD is not valid UTF-8 (byte 1 of its value)");
+	CHECK(interp(&k, "x $BAD", msg, sizeof(msg)) == NULL);
+	CHECK_STR(msg, "variable BAD is not valid UTF-8 (byte 1 of its value)");
+	CHECK(interp(&k, "${BAD:-fine}", msg, sizeof(msg)) == NULL);
+	CHECK(interp(&k, "${BAD:?}", msg, sizeof(msg)) == NULL);
+	CHECK_INTERP(&k, "${BAD:+set}", "set");
+	CHECK_INTERP(&k, "${UNSET:-${D}}", "\xc3\xa9t\xc3\xa9");
+	kvv_free(&k);
+}
+
 static void test_manifest_vars__load_file_and_environ(void)
 {
 	char path[] = "/tmp/test_manifest_vars_XXXXXX";
@@ -426,6 +488,7 @@ int main(void)
 	RUN(test_manifest_vars__interpolate_errors);
 	RUN(test_manifest_vars__envfile_forms);
 	RUN(test_manifest_vars__envfile_errors);
+	RUN(test_manifest_vars__not_utf8);
 	RUN(test_manifest_vars__load_file_and_environ);
 	RUN(test_manifest_vars__shell_split);
 	RUN(test_manifest_vars__durations);
