@@ -18,6 +18,7 @@
 #include "deployctl/err.h"
 #include "deployctl/hash.h"
 #include "deployctl/model.h"
+#include "deployctl/model_secret.h"
 
 static const char *const spec_mount_types[] = { "volume", "bind", "tmpfs" };
 
@@ -54,36 +55,44 @@ static json_t *kvv_to_json(const struct kvv *k)
 	return o;
 }
 
+/* How the rendering treats secrets: redact them, under key k. */
+struct redact {
+	bool on;
+	const struct hash_key *k;
+};
+
 /*
- * Already a fingerprint (a redacted spec parsed back)? Then redacting it
- * again keeps it, so render(parse(redacted), redact) == redacted.
+ * Env (labels false) or labels (true) of s, secret values in their shown
+ * form when redacting (model_secret_shown(): a value already in that form,
+ * a redacted spec parsed back, is kept, so render(parse(redacted), redact)
+ * == redacted).
  */
-static bool is_fingerprint(const char *v)
-{
-	size_t i;
-
-	if (strlen(v) != HASH_FINGERPRINT_SIZE - 1 || strncmp(v, "sha256:", 7))
-		return false;
-	for (i = 7; v[i]; i++)
-		if (!strchr("0123456789abcdef", v[i]))
-			return false;
-	return true;
-}
-
-static json_t *env_to_json(const struct project *p, const struct kvv *env, bool redact)
+static json_t *pairs_to_json(const struct project *p, const struct service *s, const struct kvv *kv,
+                             bool labels, const struct redact *r)
 {
 	json_t *o = json_object();
-	char fp[HASH_FINGERPRINT_SIZE];
+	enum model_secret why;
+	char *shown = NULL;
 	size_t i;
+	int rc;
 
-	for (i = 0; o && i < env->n; i++) {
-		const char *v = env->v[i].value;
+	for (i = 0; o && i < kv->n; i++) {
+		const char *v = kv->v[i].value;
 
-		if (redact && model_env_is_secret(p, env->v[i].key) && !is_fingerprint(v)) {
-			hash_fingerprint(fp, v);
-			v = fp;
+		why = !r->on   ? MODEL_SECRET_NONE
+		      : labels ? model_label_secret(s, kv->v[i].key, v)
+		               : model_env_secret(p, s, kv->v[i].key, v);
+		if (why != MODEL_SECRET_NONE) {
+			if (model_secret_shown(&shown, r->k, s, why, v) < 0) {
+				json_decref(o);
+				return NULL;
+			}
+			v = shown;
 		}
-		if (json_object_set_new(o, env->v[i].key, json_string(v)) < 0) {
+		rc = json_object_set_new(o, kv->v[i].key, json_string(v));
+		free(shown);
+		shown = NULL;
+		if (rc < 0) {
 			json_decref(o);
 			return NULL;
 		}
@@ -206,7 +215,7 @@ static json_t *ulimits_to_json(const struct service *s)
  * redact (secrets), even the hash is cut to a fingerprint of itself, so a
  * stored spec gives nothing to test guesses of a short secret against.
  */
-static json_t *file_refs_to_json(const struct svc_file_ref *v, size_t n, bool redact)
+static json_t *file_refs_to_json(const struct svc_file_ref *v, size_t n, const struct redact *r)
 {
 	char fp[HASH_FINGERPRINT_SIZE];
 	json_t *a = json_array(), *o;
@@ -215,8 +224,8 @@ static json_t *file_refs_to_json(const struct svc_file_ref *v, size_t n, bool re
 
 	for (i = 0; a && i < n; i++) {
 		h = v[i].content_hash;
-		if (redact && !is_fingerprint(h)) {
-			hash_fingerprint(fp, h);
+		if (r && r->on && !hash_is_fingerprint(h)) {
+			hash_fingerprint(fp, r->k, h);
 			h = fp;
 		}
 		o = json_pack("{s:s, s:s, s:o, s:o, s:I, s:s}", "source", v[i].source, "target",
@@ -249,7 +258,7 @@ static bool set_if(json_t *o, const char *key, json_t *v, bool set)
 	return v && json_object_set_new(o, key, v) == 0;
 }
 
-static bool extra_to_json(json_t *o, const struct service *s, bool redact)
+static bool extra_to_json(json_t *o, const struct service *s, const struct redact *r)
 {
 	bool ok = true;
 
@@ -283,13 +292,13 @@ static bool extra_to_json(json_t *o, const struct service *s, bool redact)
 	ok = ok &&
 	     set_if(o, "external_links", strv_to_json(&s->external_links), s->external_links.n);
 	ok = ok &&
-	     set_if(o, "configs", file_refs_to_json(s->configs, s->nconfigs, false), s->nconfigs);
-	ok = ok &&
-	     set_if(o, "secrets", file_refs_to_json(s->secrets, s->nsecrets, redact), s->nsecrets);
+	     set_if(o, "configs", file_refs_to_json(s->configs, s->nconfigs, NULL), s->nconfigs);
+	ok = ok && set_if(o, "secrets", file_refs_to_json(s->secrets, s->nsecrets, r), s->nsecrets);
 	return ok;
 }
 
-static json_t *spec_to_json(const struct project *p, const struct service *s, bool redact)
+static json_t *spec_to_json(const struct project *p, const struct service *s,
+                            const struct redact *r)
 {
 	json_t *o = json_object();
 	struct {
@@ -302,8 +311,8 @@ static json_t *spec_to_json(const struct project *p, const struct service *s, bo
 		{ "image_id", str_or_null(s->image_id) },
 		{ "command", s->has_command ? strv_to_json(&s->command) : json_null() },
 		{ "entrypoint", s->has_entrypoint ? strv_to_json(&s->entrypoint) : json_null() },
-		{ "env", env_to_json(p, &s->env, redact) },
-		{ "labels", kvv_to_json(&s->labels) },
+		{ "env", pairs_to_json(p, s, &s->env, false, r) },
+		{ "labels", pairs_to_json(p, s, &s->labels, true, r) },
 		{ "ports", ports_to_json(s) },
 		{ "mounts", mounts_to_json(p, s) },
 		{ "networks", networks_to_json(p, s) },
@@ -335,18 +344,25 @@ static json_t *spec_to_json(const struct project *p, const struct service *s, bo
 		else if (json_object_set_new(o, f[i].key, f[i].value) < 0)
 			ok = false;
 	}
-	if (!ok || !extra_to_json(o, s, redact)) {
+	if (!ok || !extra_to_json(o, s, r)) {
 		json_decref(o);
 		return NULL;
 	}
 	return o;
 }
 
-int spec_render(char **out, const struct project *p, const struct service *s, bool redact,
-                struct err *err)
+int spec_render(char **out, const struct hash_key *k, const struct project *p,
+                const struct service *s, bool redact, struct err *err)
 {
-	json_t *o = spec_to_json(p, s, redact);
-	char *text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+	struct redact r = { .on = redact, .k = k };
+	json_t *o;
+	char *text;
+
+	if (redact && !k)
+		return err_set(err, ERR_INVALID, "no key to redact the spec of '%s' with",
+		               s->name ? s->name : "");
+	o = spec_to_json(p, s, &r);
+	text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
 
 	json_decref(o);
 	if (!text)
@@ -356,17 +372,37 @@ int spec_render(char **out, const struct project *p, const struct service *s, bo
 	return 0;
 }
 
-int spec_hash(char out[HASH_HEX_LEN + 1], const struct project *p, const struct service *s,
-              struct err *err)
+int spec_hash(char out[HASH_HEX_LEN + 1], const struct hash_key *k, const struct project *p,
+              const struct service *s, struct err *err)
 {
 	char *text = NULL;
-	int rc = spec_render(&text, p, s, false, err);
+	int rc = spec_render(&text, NULL, p, s, false, err);
 
 	if (rc < 0)
 		return rc;
-	hash_sha256_hex(out, text, strlen(text));
+	hash_hmac_hex(out, k, text, strlen(text));
 	free(text);
 	return 0;
+}
+
+bool spec_hash_matches(const char *label, const char *hash, const struct project *p,
+                       const struct service *s)
+{
+	char legacy[HASH_HEX_LEN + 1], *text = NULL;
+	struct err err = ERR_INIT;
+	bool match;
+
+	if (!label || !hash)
+		return false;
+	if (!strcmp(label, hash))
+		return true;
+	if (strlen(label) != HASH_HEX_LEN || spec_render(&text, NULL, p, s, false, &err) < 0)
+		return false;
+	/* Compared here, never stored: the label of a container made before hashes were keyed. */
+	hash_sha256_hex(legacy, text, strlen(text));
+	match = !strcmp(label, legacy);
+	free(text);
+	return match;
 }
 
 /* ---- parse ----------------------------------------------------------- */
@@ -674,7 +710,7 @@ static int parse_file_refs(struct svc_file_ref **out, size_t *nout, json_t *root
 		r->mode = (unsigned)mode;
 		h = json_string_value(json_object_get(e, "content_hash"));
 		if (!r->source || !r->target || !h ||
-		    (strlen(h) != HASH_HEX_LEN && !is_fingerprint(h)))
+		    (strlen(h) != HASH_HEX_LEN && !hash_is_fingerprint(h)))
 			return bad(err, field, "needs source, target and content_hash");
 		snprintf(r->content_hash, sizeof(r->content_hash), "%s", h);
 	}

@@ -7,9 +7,13 @@
 #include <string.h>
 
 #include "check.h"
+#include "deployctl/hash.h"
 #include "deployctl/manifest.h"
 #include "deployctl/reconcile.h"
 #include "deployctl/spec.h"
+
+/* A fixed key, so fingerprints and hashes are the same on every run. */
+static const struct hash_key test_key = { { 0 } };
 
 static const char stack[] = "name: shop\n"
                             "services:\n"
@@ -60,7 +64,7 @@ static void fixture_load(struct fixture *f, const char *yaml)
 
 		f->p->services[i].image_id = strdup(
 		        "sha256:1111111111111111111111111111111111111111111111111111111111111111");
-		CHECK_INT(spec_hash(f->hashes[i], f->p, &f->p->services[i], &err), 0);
+		CHECK_INT(spec_hash(f->hashes[i], &test_key, f->p, &f->p->services[i], &err), 0);
 	}
 }
 
@@ -115,6 +119,7 @@ static int diff(struct fixture *f, bool have_resources, const struct docker_netw
 {
 	struct reconcile_input in = {
 		.desired = f->p,
+		.key = &test_key,
 		.hashes = (const char(*)[HASH_HEX_LEN + 1]) f->hashes,
 		.containers = f->c,
 		.ncontainers = f->nc,
@@ -278,7 +283,7 @@ static void test_reconcile__replace_reason_from_old_spec(void)
 	/* The old spec: the same service with another LOG_LEVEL and token. */
 	kvv_set(&f.p->services[api].env, "LOG_LEVEL", "debug");
 	kvv_set(&f.p->services[api].env, "API_TOKEN", "old-token");
-	CHECK_INT(spec_render(&old, f.p, &f.p->services[api], true, &err), 0);
+	CHECK_INT(spec_render(&old, &test_key, f.p, &f.p->services[api], true, &err), 0);
 	kvv_set(&f.p->services[api].env, "LOG_LEVEL", "info");
 	kvv_set(&f.p->services[api].env, "API_TOKEN", "t0ps3cret");
 	f.old_json = old;
@@ -357,6 +362,47 @@ static void test_reconcile__spec_reasons(void)
 	r = NULL;
 	CHECK_INT(spec_reasons(&r, "{\"a\":1}", "{\"a\":1}", &err), ERR_NOTFOUND);
 	CHECK(r == NULL);
+	/* a secret fingerprinted before keys existed is not said to have changed */
+	CHECK_INT(spec_reasons(&r, "{\"env\":{\"PW\":\"sha256:0123456789ab\"},\"ports\":[1]}",
+	                       "{\"env\":{\"PW\":\"hmac:ba9876543210\"},\"ports\":[2]}", &err),
+	          0);
+	CHECK_STR(r, "env PW unknown (recorded before fingerprints were keyed); ports changed");
+	free(r);
+}
+
+/*
+ * Containers made before spec hashes were keyed carry the plain sha256 of
+ * the unredacted spec: they still match, so an upgrade replaces nothing;
+ * a label that is neither hash is a change.
+ */
+static void test_reconcile__legacy_hash_label_is_noop(void)
+{
+	struct fixture f;
+	struct docker_container *c;
+	char legacy[HASH_HEX_LEN + 1], *text = NULL;
+	struct err err = ERR_INIT;
+	size_t api;
+
+	fixture_load(&f, stack);
+	api = svc_index(&f, "api");
+	CHECK_INT(spec_render(&text, NULL, f.p, &f.p->services[api], false, &err), 0);
+	hash_sha256_hex(legacy, text, strlen(text));
+	free(text);
+	CHECK(strcmp(legacy, f.hashes[api]) != 0);
+	c = observe(&f, "api", 1);
+	free(c->spec_hash);
+	c->spec_hash = strdup(legacy);
+	observe(&f, "api", 2);
+	observe(&f, "db", 1);
+	CHECK_INT(diff(&f, false, NULL, 0, NULL, 0), 0);
+	CHECK_INT(f.plan.n, 0);
+	reconcile_plan_release(&f.plan);
+	/* one digit off: replaced */
+	c->spec_hash[0] = c->spec_hash[0] == '0' ? '1' : '0';
+	CHECK_INT(diff(&f, false, NULL, 0, NULL, 0), 0);
+	CHECK_INT(f.plan.n, 1);
+	CHECK(find(&f.plan, ACTION_REPLACE, "api", 1) != NULL);
+	fixture_done(&f);
 }
 
 int main(void)
@@ -367,5 +413,6 @@ int main(void)
 	RUN(test_reconcile__replace_reason_from_old_spec);
 	RUN(test_reconcile__resources_dropped_and_kept);
 	RUN(test_reconcile__spec_reasons);
+	RUN(test_reconcile__legacy_hash_label_is_noop);
 	return CHECK_DONE();
 }
