@@ -636,6 +636,7 @@ static int env_files(struct manifest_ctx *c, struct kvv *env, const struct mnode
 static int env_value(struct manifest_ctx *c, struct kvv *env, const char *key,
                      const struct mnode *v, const char *path)
 {
+	struct strv used = { 0 };
 	const char *from;
 	char *s = NULL;
 	int rc;
@@ -644,16 +645,23 @@ static int env_value(struct manifest_ctx *c, struct kvv *env, const char *key,
 		from = kvv_get(c->vars, key);
 		if (from && kvv_set(env, key, from))
 			return manifest_nomem(c);
-		return 0;
+		if (from && *from && strv_push(&used, key))
+			return manifest_nomem(c);
+		return from ? manifest_note_from(c, key, &used) : 0;
 	}
 	if (v->type != MNODE_SCALAR) {
 		manifest_error(c, v, path, "expected a string, number or boolean, got a %s",
 		               mnode_type_name(v));
 		return ERR_INVALID;
 	}
+	c->used_vars = &used;
 	rc = manifest_string(c, &s, v, path);
+	c->used_vars = NULL;
 	if (!rc && kvv_set(env, key, s))
 		rc = manifest_nomem(c);
+	if (!rc)
+		rc = manifest_note_from(c, key, &used);
+	strv_free(&used);
 	free(s);
 	return rc;
 }
@@ -667,6 +675,7 @@ static int environment(struct manifest_ctx *c, struct kvv *env, const struct mno
                        const char *path)
 {
 	char ipath[MANIFEST_PATH_MAX];
+	struct strv used = { 0 };
 	char *s = NULL, *eq;
 	const char *from;
 	size_t i;
@@ -698,7 +707,9 @@ static int environment(struct manifest_ctx *c, struct kvv *env, const struct mno
 	}
 	for (i = 0; i < v->n; i++) {
 		manifest_path_index(ipath, sizeof(ipath), path, i);
+		c->used_vars = &used;
 		r = manifest_string(c, &s, v->items[i], ipath);
+		c->used_vars = NULL;
 		if (!r) {
 			eq = strchr(s, '=');
 			if (eq)
@@ -708,10 +719,15 @@ static int environment(struct manifest_ctx *c, struct kvv *env, const struct mno
 				r = ERR_INVALID;
 			} else if (eq) {
 				r = kvv_set(env, s, eq + 1) ? manifest_nomem(c) : 0;
+				r = r ? r : manifest_note_from(c, s, &used);
 			} else if ((from = kvv_get(c->vars, s))) {
-				r = kvv_set(env, s, from) ? manifest_nomem(c) : 0;
+				r = kvv_set(env, s, from) || (*from && strv_push(&used, s))
+				            ? manifest_nomem(c)
+				            : 0;
+				r = r ? r : manifest_note_from(c, s, &used);
 			}
 		}
+		strv_free(&used);
 		free(s);
 		s = NULL;
 		if (r == ERR_NOMEM)
@@ -759,8 +775,10 @@ int manifest_service_build(struct manifest_ctx *c, struct service *s, const stru
 			return rc;
 	}
 	if ((x = mnode_get(val, "environment"))) {
+		c->from = &s->env_from;
 		rc = environment(c, &s->env, x,
 		                 manifest_path_key(kpath, sizeof(kpath), spath, "environment"));
+		c->from = NULL;
 		if (rc == ERR_NOMEM)
 			return rc;
 	}

@@ -18,6 +18,7 @@
 #include "deployctl/err.h"
 #include "deployctl/manifest.h"
 #include "deployctl/source.h"
+#include "manifest_internal.h"
 
 /* Nesting of ${A:-${B:-...}} defaults; deeper is surely a mistake. */
 #define INTERP_MAX_DEPTH 16
@@ -76,7 +77,22 @@ struct interp {
 	struct buf out;
 	char *errmsg;
 	size_t errsize;
+	struct strv *used; /* names of the variables whose values went in; may be NULL */
 };
+
+/* Output a variable's value, and remember that it went in (a secret taints what it is in). */
+static int interp_value(struct interp *ip, const char *name, const char *val)
+{
+	size_t i;
+
+	if (ip->used && val[0]) {
+		for (i = 0; i < ip->used->n && strcmp(ip->used->v[i], name); i++)
+			;
+		if (i == ip->used->n && strv_push(ip->used, name) < 0)
+			return ERR_NOMEM;
+	}
+	return buf_puts(&ip->out, val);
+}
 
 static int interp_run(struct interp *ip, const char *s, size_t len, unsigned depth);
 
@@ -119,7 +135,7 @@ static int interp_braced(struct interp *ip, const char *body, size_t blen, unsig
 	set = val != NULL;
 	nonempty = set && val[0];
 	if (n == blen)
-		return buf_puts(&ip->out, set ? val : "");
+		return set ? interp_value(ip, name, val) : 0;
 	op = body + n;
 	if (*op == ':') {
 		colon = true;
@@ -133,7 +149,7 @@ static int interp_braced(struct interp *ip, const char *body, size_t blen, unsig
 	switch (*op) {
 	case '-':
 		if (colon ? nonempty : set)
-			return buf_puts(&ip->out, val);
+			return interp_value(ip, name, val);
 		return interp_run(ip, arg, alen, depth + 1);
 	case '+':
 		if (colon ? nonempty : set)
@@ -141,7 +157,7 @@ static int interp_braced(struct interp *ip, const char *body, size_t blen, unsig
 		return 0;
 	default: /* '?' */
 		if (colon ? nonempty : set)
-			return buf_puts(&ip->out, val);
+			return interp_value(ip, name, val);
 		if (!alen)
 			return msg_set(ip->errmsg, ip->errsize,
 			               "required variable %s is missing a value", name);
@@ -191,7 +207,7 @@ static int interp_run(struct interp *ip, const char *s, size_t len, unsigned dep
 			memcpy(name, s + i + 1, n);
 			name[n] = '\0';
 			val = kvv_get(ip->vars, name);
-			rc = val ? buf_puts(&ip->out, val) : 0;
+			rc = val ? interp_value(ip, name, val) : 0;
 			i += 1 + n;
 		} else {
 			/* "$" before anything else stays, as in compose-go */
@@ -207,7 +223,13 @@ static int interp_run(struct interp *ip, const char *s, size_t len, unsigned dep
 int manifest_interpolate(char **out, const char *in, const struct kvv *vars, char *errmsg,
                          size_t errsize)
 {
-	struct interp ip = { .vars = vars, .errmsg = errmsg, .errsize = errsize };
+	return manifest_interpolate_used(out, NULL, in, vars, errmsg, errsize);
+}
+
+int manifest_interpolate_used(char **out, struct strv *used, const char *in, const struct kvv *vars,
+                              char *errmsg, size_t errsize)
+{
+	struct interp ip = { .vars = vars, .errmsg = errmsg, .errsize = errsize, .used = used };
 	int rc;
 
 	buf_init(&ip.out, SOURCE_MAX_FILE);
