@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "deployctl/buf.h"
+#include "deployctl/hash.h"
 #include "deployctl/manifest.h"
 #include "deployctl/spec.h"
 
@@ -29,6 +30,9 @@ struct casesrc {
 };
 
 /* Read root/rel (a regular file, no symlink) into a new string. */
+/* A fixed key, so fingerprints and hashes are the same on every run. */
+static const struct hash_key case_key = { { 0 } };
+
 static int read_file(char **out, size_t *len, const char *root, const char *rel)
 {
 	char path[4096];
@@ -139,7 +143,7 @@ static int render(struct buf *actual, const struct project *p, const struct errl
 	size_t i;
 
 	for (i = 0; i < p->nservices; i++) {
-		if (spec_render(&json, p, &p->services[i], true, &e)) {
+		if (spec_render(&json, &case_key, p, &p->services[i], true, &e)) {
 			fprintf(stderr, "manifest_case: spec_render %s: %s\n", p->services[i].name,
 			        e.msg);
 			return ERR_FAIL;

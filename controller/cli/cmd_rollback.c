@@ -18,6 +18,7 @@
 #include "deployctl/hash.h"
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
+#include "deployctl/model_secret.h"
 #include "deployctl/out.h"
 #include "deployctl/spec.h"
 
@@ -35,80 +36,120 @@ static const struct option rollback_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Does v look like a stored fingerprint ("sha256:" and 12 hex digits)? */
-static bool is_fingerprint(const char *v)
-{
-	size_t i;
-
-	if (strncmp(v, "sha256:", 7) || strlen(v) != HASH_FINGERPRINT_SIZE - 1)
-		return false;
-	for (i = 7; v[i]; i++)
-		if (!strchr("0123456789abcdef", v[i]))
-			return false;
-	return true;
-}
-
 /* A value among vars whose fingerprint is fp; borrowed or NULL. */
-static const char *value_for(const struct kvv *vars, const char *fp)
+static const char *value_for(const struct kvv *vars, const struct hash_key *k, const char *fp)
 {
-	char f[HASH_FINGERPRINT_SIZE];
 	size_t i;
 
-	for (i = 0; i < vars->n; i++) {
-		hash_fingerprint(f, vars->v[i].value);
-		if (!strcmp(f, fp))
+	for (i = 0; i < vars->n; i++)
+		if (hash_fingerprint_matches(fp, k, vars->v[i].value))
 			return vars->v[i].value;
-	}
 	return NULL;
 }
 
 /*
- * Put real values back for the secrets of s: by fingerprint from the env
+ * Mark row's key secret in the snapshot as the release had it, so the
+ * rollback release stores and shows it as a secret too: a key listed in
+ * x-deployctl.secrets joins p->secret_keys, an interpolated one s->secret_env;
+ * keys secret by name or holding a URL password are recognised again. Rows
+ * from before schema 5 say only that the key was secret.
+ */
+static int mark_secret(struct project *p, struct service *s, const struct store_kv_row *row)
+{
+	enum model_secret why = model_secret_parse(row->secret_by);
+	struct strv *to = NULL;
+	size_t i;
+
+	if (why == MODEL_SECRET_NONE && !model_env_is_secret(NULL, row->key))
+		why = MODEL_SECRET_LISTED;
+	if (why == MODEL_SECRET_LISTED)
+		to = &p->secret_keys;
+	else if (why == MODEL_SECRET_INTERPOLATED)
+		to = &s->secret_env;
+	if (!to)
+		return 0;
+	for (i = 0; i < to->n; i++)
+		if (!strcmp(to->v[i], row->key))
+			return 0;
+	if (strv_push(to, row->key) < 0)
+		return ERR_NOMEM;
+	strv_sort(to);
+	return 0;
+}
+
+/*
+ * Put real values back for every secret of s the snapshot recorded (rows:
+ * the release's env rows, of every service): by fingerprint from the env
  * files and environment, then from the service's running containers;
  * failing that, the current value, and say that it differs.
  */
-static int resolve_secrets(struct service *s, const struct kvv *vars, const struct kvv *running,
-                           int64_t target, unsigned *differ)
+static int resolve_secrets(struct project *p, struct service *s, const struct store_kv_row *rows,
+                           size_t nrows, const struct kvv *vars, const struct kvv *running,
+                           const struct hash_key *k, int64_t target, unsigned *differ)
 {
 	size_t i;
 
-	for (i = 0; i < s->env.n; i++) {
-		struct kv *e = &s->env.v[i];
+	for (i = 0; i < nrows; i++) {
+		const struct store_kv_row *row = &rows[i];
+		char fp[HASH_FINGERPRINT_SIZE] = "none";
 		const char *v, *now;
 		char *copy;
 
-		if (!model_env_is_secret(NULL, e->key) || !is_fingerprint(e->value))
+		if (!row->secret || !row->fingerprint || strcmp(row->service, s->name) ||
+		    !kvv_get(&s->env, row->key))
 			continue;
-		v = value_for(vars, e->value);
+		if (mark_secret(p, s, row) < 0)
+			return ERR_NOMEM;
+		v = kvv_get(vars, row->key);
+		if (!v || !hash_fingerprint_matches(row->fingerprint, k, v))
+			v = value_for(vars, k, row->fingerprint);
 		if (!v)
-			v = value_for(running, e->value);
+			v = value_for(running, k, row->fingerprint);
 		if (!v) {
-			char fp[HASH_FINGERPRINT_SIZE] = "none";
-
-			now = kvv_get(running, e->key);
+			now = kvv_get(running, row->key);
 			if (!now)
-				now = kvv_get(vars, e->key);
+				now = kvv_get(vars, row->key);
 			if (!now) {
 				fprintf(stderr,
 				        "deployctl: services.%s.environment.%s: secret of release "
 				        "%lld (%s) not found in the env files or the running "
 				        "containers\n",
-				        s->name, e->key, (long long)target, e->value);
+				        s->name, row->key, (long long)target, row->fingerprint);
 				return ERR_INVALID;
 			}
-			hash_fingerprint(fp, now);
+			hash_fingerprint(fp, k, now);
 			log_warnx("services.%s.environment.%s: secret differs from release %lld "
 			          "(%s there, %s now): using the current value",
-			          s->name, e->key, (long long)target, e->value, fp);
+			          s->name, row->key, (long long)target, row->fingerprint, fp);
 			v = now;
 			(*differ)++;
 		}
 		copy = strdup(v);
-		if (!copy)
+		if (!copy || kvv_set(&s->env, row->key, copy) < 0) {
+			free(copy);
 			return ERR_NOMEM;
-		free(e->value);
-		e->value = copy;
+		}
+		free(copy);
 	}
+	return 0;
+}
+
+/* Secret labels cannot be read back from Docker's list: say so, keep their shown form. */
+static int mark_secret_labels(struct service *s, const struct store_kv_row *rows, size_t nrows)
+{
+	size_t i;
+
+	for (i = 0; i < nrows; i++) {
+		if (!rows[i].secret || strcmp(rows[i].service, s->name))
+			continue;
+		if (model_secret_parse(rows[i].secret_by) == MODEL_SECRET_INTERPOLATED &&
+		    strv_push(&s->secret_labels, rows[i].key) < 0)
+			return ERR_NOMEM;
+		log_warnx("services.%s.labels.%s: secret label of the release comes back as its "
+		          "fingerprint",
+		          s->name, rows[i].key);
+	}
+	strv_sort(&s->secret_labels);
 	return 0;
 }
 
@@ -172,11 +213,13 @@ static int load_snapshot(struct deploy *dp, struct ctx *ctx, const struct store_
                          unsigned *differ)
 {
 	struct store_service_row *rows = NULL;
+	struct store_kv_row *env = NULL, *labels = NULL;
 	struct docker_container *c = NULL;
+	const struct hash_key *key = NULL;
 	struct kvv digests = { 0 };
 	struct project *p = calloc(1, sizeof(*p));
 	struct err err = ERR_INIT;
-	size_t i, k, n = 0, nc = 0;
+	size_t i, k, n = 0, nc = 0, nenv = 0, nlabels = 0;
 	int rc;
 
 	if (!p || !(p->name = strdup(rel->project))) {
@@ -188,6 +231,12 @@ static int load_snapshot(struct deploy *dp, struct ctx *ctx, const struct store_
 	rc = store_release_services(&rows, &n, ctx->store, rel->id, &err);
 	if (rc == 0)
 		rc = store_release_digests(&digests, ctx->store, rel->id, &err);
+	if (rc == 0)
+		rc = store_release_env(&env, &nenv, ctx->store, rel->id, &err);
+	if (rc == 0)
+		rc = store_release_labels(&labels, &nlabels, ctx->store, rel->id, &err);
+	if (rc == 0 && !(key = store_key(ctx->store, &err)))
+		rc = err.code;
 	if (rc == 0)
 		rc = load_resources(p, ctx, rel->id, &err);
 	if (rc == 0)
@@ -224,7 +273,10 @@ static int load_snapshot(struct deploy *dp, struct ctx *ctx, const struct store_
 			    !strcmp(c[k].state, "running"))
 				docker_container_env(&running, ctx->docker, c[k].id, &err);
 		err_clear(&err);
-		rc = resolve_secrets(s, &dp->vars.vars, &running, rel->id, differ);
+		rc = resolve_secrets(p, s, env, nenv, &dp->vars.vars, &running, key, rel->id,
+		                     differ);
+		if (rc == 0)
+			rc = mark_secret_labels(s, labels, nlabels);
 		kvv_free(&running);
 		if (rc < 0)
 			goto out;
@@ -235,6 +287,8 @@ fail:
 	cmd_report(&err);
 out:
 	store_service_rows_free(rows, n);
+	store_kv_rows_free(env, nenv);
+	store_kv_rows_free(labels, nlabels);
 	docker_container_list_free(c, nc);
 	kvv_free(&digests);
 	return rc;

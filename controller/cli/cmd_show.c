@@ -90,12 +90,21 @@ static int show_load(struct show_data *d, struct store *s, int64_t id, struct er
 	return rc;
 }
 
-/* "<redacted:sha256:0123456789ab>" or the value, for an env row. */
+/*
+ * For an env row: "<redacted:hmac:0123456789ab>" for a secret hidden whole,
+ * its shown form ("postgresql://user:***@db/app (hmac:...)") for one with
+ * secret parts, or the value.
+ */
 static void show_env_value(FILE *f, const struct store_kv_row *e, bool json)
 {
 	char red[64];
 
-	if (e->secret) {
+	if (e->secret && e->shown) {
+		if (json)
+			out_json_str(f, e->shown);
+		else
+			out_safe(f, e->shown);
+	} else if (e->secret) {
 		snprintf(red, sizeof(red), "<redacted:%s>", e->fingerprint ? e->fingerprint : "?");
 		if (json)
 			out_json_str(f, red);

@@ -412,6 +412,7 @@ int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts 
 int deploy_observe(struct deploy *dp, struct ctx *ctx)
 {
 	struct reconcile_input in = { 0 };
+	const struct hash_key *key;
 	struct err err = ERR_INIT;
 	size_t i;
 	int ex;
@@ -422,23 +423,28 @@ int deploy_observe(struct deploy *dp, struct ctx *ctx)
 	ex = resolve_images(dp, ctx);
 	if (ex != EXIT_OK)
 		return ex;
+	ex = cmd_open_store(ctx);
+	if (ex != EXIT_OK)
+		return ex;
+	/* Hashes are keyed with the state directory's key, so the store comes first. */
+	key = store_key(ctx->store, &err);
+	if (!key)
+		goto fail;
 	dp->hashes = calloc(dp->project->nservices + 1, sizeof(*dp->hashes));
 	if (!dp->hashes) {
 		err_set(&err, ERR_NOMEM, "out of memory");
 		goto fail;
 	}
 	for (i = 0; i < dp->project->nservices; i++)
-		if (spec_hash(dp->hashes[i], dp->project, &dp->project->services[i], &err) < 0)
+		if (spec_hash(dp->hashes[i], key, dp->project, &dp->project->services[i], &err) < 0)
 			goto fail;
-	ex = cmd_open_store(ctx);
-	if (ex != EXIT_OK)
-		return ex;
 	if (load_previous(dp, ctx, &err) < 0)
 		goto fail;
 	if (docker_container_list(&dp->containers, &dp->ncontainers, ctx->docker, dp->project->name,
 	                          &err) < 0)
 		goto fail;
 	in.desired = dp->project;
+	in.key = key;
 	in.hashes = (const char(*)[HASH_HEX_LEN + 1]) dp->hashes;
 	in.containers = dp->containers;
 	in.ncontainers = dp->ncontainers;

@@ -115,13 +115,14 @@ static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t rel
                            struct err *err)
 {
 	const struct project *p = dp->project;
+	const struct hash_key *k = store_key(ctx->store, err);
 	size_t i;
-	int rc = 0;
+	int rc = k ? 0 : err->code;
 
 	for (i = 0; i < p->nservices && rc == 0; i++) {
 		char *json = NULL;
 
-		rc = spec_render(&json, p, &p->services[i], true, err);
+		rc = spec_render(&json, k, p, &p->services[i], true, err);
 		if (rc == 0)
 			rc = store_release_service_add(ctx->store, release, p, &p->services[i],
 			                               dp->hashes[i], json, err);

@@ -285,7 +285,7 @@ static char *replace_reason(const struct reconcile_input *in, const struct servi
 
 	if (c->release && in->old_spec &&
 	    in->old_spec(in->old_spec_ctx, &old_json, c->release, s->name) == 0 &&
-	    spec_render(&new_json, in->desired, s, true, &err) == 0)
+	    spec_render(&new_json, in->key, in->desired, s, true, &err) == 0)
 		spec_reasons(&reason, old_json, new_json, &err);
 	if (!reason)
 		reason = fmt("spec changed (hash %.12s -> %.12s)",
@@ -332,7 +332,7 @@ static int container_drift(char **reason, const struct reconcile_input *in, cons
                            const struct docker_container *c, const char *hash,
                            const char *want_name, const struct strv *want_nets)
 {
-	if (!c->spec_hash || strcmp(c->spec_hash, hash)) {
+	if (!spec_hash_matches(c->spec_hash, hash, in->desired, s)) {
 		*reason = replace_reason(in, s, c, hash);
 		return ACTION_REPLACE;
 	}
@@ -390,7 +390,7 @@ static const struct docker_container *find_reusable(const struct reconcile_input
 		const struct docker_container *o = &in->containers[i];
 
 		if (!reconcile_is_retained(o->name) || !o->service || strcmp(o->service, s->name) ||
-		    o->replica != r || !o->spec_hash || strcmp(o->spec_hash, hash) ||
+		    o->replica != r || !spec_hash_matches(o->spec_hash, hash, in->desired, s) ||
 		    !strcmp(o->state, "running"))
 			continue;
 		if (!best || (o->release && best->release &&

@@ -527,6 +527,48 @@ static int load_file(struct manifest_ctx *c, struct manifest_load_state *st,
 
 /* ---- finishing ---- */
 
+/* Keys of from whose values took a secret variable: into keys, the values into parts. */
+static int mark_from(struct manifest_ctx *c, const struct kvv *from, struct strv *keys,
+                     struct strv *parts)
+{
+	char name[256];
+	const char *list, *val;
+	size_t i, n;
+	bool secret;
+
+	for (i = 0; i < from->n; i++) {
+		secret = false;
+		for (list = from->v[i].value; *list; list += n + (list[n] == ',')) {
+			n = strcspn(list, ",");
+			snprintf(name, sizeof(name), "%.*s", (int)n, list);
+			if (!model_env_is_secret(c->p, name))
+				continue;
+			secret = true;
+			val = kvv_get(c->vars, name);
+			if (val && *val && strv_push(parts, val) < 0)
+				return manifest_nomem(c);
+		}
+		if (secret && strv_push(keys, from->v[i].key) < 0)
+			return manifest_nomem(c);
+	}
+	strv_sort(keys);
+	return 0;
+}
+
+int manifest_mark_interpolated_secrets(struct manifest_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->p->nservices; i++) {
+		struct service *s = &c->p->services[i];
+
+		if (mark_from(c, &s->env_from, &s->secret_env, &s->secret_parts) < 0 ||
+		    mark_from(c, &s->label_from, &s->secret_labels, &s->secret_parts) < 0)
+			return ERR_NOMEM;
+	}
+	return 0;
+}
+
 static int service_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct service *)a)->name, ((const struct service *)b)->name);
@@ -679,6 +721,10 @@ static int load_texts(struct project **out, const char *const *names, const char
 		goto out;
 	}
 	sort_project(p);
+	if (manifest_mark_interpolated_secrets(&c) < 0) {
+		rc = ERR_NOMEM;
+		goto out;
+	}
 	manifest_files_finish(&c);
 	manifest_rollout_finish(&c);
 	manifest_check(&c);

@@ -72,6 +72,13 @@ struct manifest_ctx {
 	struct svc_rollout rollout;          /* top-level x-deployctl.rollout, when rollout_n */
 	const struct mnode *rollout_n;       /* where it is set (borrowed from trees); NULL: not */
 	const struct mnode *rollout_order_n; /* its order: key, or NULL */
+	/*
+	 * Where a value came from, so one interpolated from a secret variable
+	 * is secret too: while from is set, manifest_pairs() and environment:
+	 * record under each key the variables that went into its value.
+	 */
+	struct kvv *from;
+	struct strv *used_vars; /* manifest_string() appends to it when set */
 };
 
 /* Add "<path>: <message>" at n's position (or at no position when n is NULL). */
@@ -95,6 +102,28 @@ const char *manifest_quote(char *out, size_t size, const struct mnode *n);
 /* Report "expected a <want>, got a <type>" unless n has that type. 0 or ERR_INVALID. */
 int manifest_expect(struct manifest_ctx *c, const struct mnode *n, enum mnode_type want,
                     const char *path);
+
+/*
+ * manifest_interpolate(), and the names of the variables whose values went
+ * into *out appended to used (once each; may be NULL).
+ */
+int manifest_interpolate_used(char **out, struct strv *used, const char *in, const struct kvv *vars,
+                              char *errmsg, size_t errsize);
+
+/*
+ * When c->from is set: remember under key the variables in used ("A,B";
+ * "" for none, replacing what an earlier value of key recorded). used is
+ * released. 0 or ERR_NOMEM.
+ */
+int manifest_note_from(struct manifest_ctx *c, const char *key, struct strv *used);
+
+/*
+ * After every file is loaded (x-deployctl.secrets is known): each env key
+ * and label whose value was interpolated from a secret variable
+ * (model_env_is_secret() of the variable's name) joins s->secret_env or
+ * s->secret_labels, and the variable's value s->secret_parts. 0 or ERR_NOMEM.
+ */
+int manifest_mark_interpolated_secrets(struct manifest_ctx *c);
 
 /*
  * A scalar's value after interpolation; *out is new. Null, sequences and
@@ -195,6 +224,7 @@ enum manifest_key_flags {
 	MKF_MAP = 1 << 2,      /* MK_PAIRS: the mapping form only */
 	MKF_NULL_OK = 1 << 3,  /* MK_PAIRS: null is an empty set */
 	MKF_DROP_BAD = 1 << 4, /* MK_STRING: an invalid value is dropped, not kept */
+	MKF_FROM = 1 << 5,     /* MK_PAIRS (labels): note where each value came from */
 };
 
 struct manifest_key {

@@ -169,7 +169,7 @@ static const struct manifest_key service_keys[] = {
 	  .hint = "use host, private, shareable, none, service:NAME or container:NAME", .flags = MKF_DROP_BAD },
 	{ .key = "isolation", .kind = MK_REFUSED, .why = "Windows containers only" },
 	{ .key = "label_file", .kind = MK_REFUSED, .why = "not supported yet: use labels" },
-	{ .key = "labels", .kind = MK_PAIRS, .offset = SVC(labels) },
+	{ .key = "labels", .kind = MK_PAIRS, .offset = SVC(labels), .flags = MKF_FROM },
 	{ .key = "links", .kind = MK_CUSTOM, .fn = manifest_key_links },
 	{ .key = "logging", .kind = MK_MAP, .sub = logging_keys },
 	{ .key = "mac_address", .kind = MK_STRING, .offset = SVC(mac_address), .valid = mac_ok, .what = "invalid MAC address",
@@ -287,7 +287,10 @@ int manifest_read_key(struct manifest_ctx *c, const struct manifest_key *k, stru
 			return 0;
 		if ((k->flags & MKF_MAP) && manifest_expect(c, v, MNODE_MAP, path))
 			return ERR_INVALID;
-		return manifest_pairs(c, field, v, path);
+		c->from = (k->flags & MKF_FROM) ? &s->label_from : NULL;
+		rc = manifest_pairs(c, field, v, path);
+		c->from = NULL;
+		return rc;
 	case MK_MAP:
 		return manifest_read_map(c, k->sub, s, v, path);
 	case MK_CUSTOM:

@@ -129,7 +129,7 @@ int manifest_string(struct manifest_ctx *c, char **out, const struct mnode *n, c
 	if (manifest_expect(c, n, MNODE_SCALAR, path))
 		return ERR_INVALID;
 	msg[0] = '\0';
-	rc = manifest_interpolate(out, n->value, c->vars, msg, sizeof(msg));
+	rc = manifest_interpolate_used(out, c->used_vars, n->value, c->vars, msg, sizeof(msg));
 	if (rc == ERR_NOMEM)
 		return manifest_nomem(c);
 	if (rc) {
@@ -245,9 +245,42 @@ int manifest_strings(struct manifest_ctx *c, struct strv *out, const struct mnod
 	return first;
 }
 
+int manifest_note_from(struct manifest_ctx *c, const char *key, struct strv *used)
+{
+	struct buf b;
+	size_t i;
+	int rc = 0;
+
+	if (!c->from) {
+		strv_free(used);
+		return 0;
+	}
+	buf_init(&b, 0);
+	for (i = 0; i < used->n && rc == 0; i++)
+		rc = buf_printf(&b, "%s%s", i ? "," : "", used->v[i]);
+	if (rc == 0)
+		rc = kvv_set(c->from, key, b.ptr);
+	buf_release(&b);
+	strv_free(used);
+	return rc ? manifest_nomem(c) : 0;
+}
+
+/* manifest_string(), with the variables it used in *used when c->from is set. */
+static int string_from(struct manifest_ctx *c, char **out, struct strv *used, const struct mnode *n,
+                       const char *path)
+{
+	int rc;
+
+	c->used_vars = c->from ? used : NULL;
+	rc = manifest_string(c, out, n, path);
+	c->used_vars = NULL;
+	return rc;
+}
+
 int manifest_pairs(struct manifest_ctx *c, struct kvv *out, const struct mnode *n, const char *path)
 {
 	char ipath[MANIFEST_PATH_MAX];
+	struct strv used = { 0 };
 	char *s = NULL, *eq;
 	size_t i;
 	int rc, first = 0;
@@ -260,9 +293,12 @@ int manifest_pairs(struct manifest_ctx *c, struct kvv *out, const struct mnode *
 			if (mnode_is_null(v))
 				rc = kvv_set(out, n->keys[i]->value, "") ? manifest_nomem(c) : 0;
 			else
-				rc = manifest_string(c, &s, v, ipath);
+				rc = string_from(c, &s, &used, v, ipath);
 			if (!rc && s && kvv_set(out, n->keys[i]->value, s))
 				rc = manifest_nomem(c);
+			if (!rc)
+				rc = manifest_note_from(c, n->keys[i]->value, &used);
+			strv_free(&used);
 			free(s);
 			s = NULL;
 			if (rc && !first)
@@ -277,7 +313,7 @@ int manifest_pairs(struct manifest_ctx *c, struct kvv *out, const struct mnode *
 	}
 	for (i = 0; i < n->n; i++) {
 		manifest_path_index(ipath, sizeof(ipath), path, i);
-		rc = manifest_string(c, &s, n->items[i], ipath);
+		rc = string_from(c, &s, &used, n->items[i], ipath);
 		if (!rc) {
 			eq = strchr(s, '=');
 			if (eq)
@@ -287,8 +323,11 @@ int manifest_pairs(struct manifest_ctx *c, struct kvv *out, const struct mnode *
 				rc = ERR_INVALID;
 			} else if (kvv_set(out, s, eq ? eq + 1 : "")) {
 				rc = manifest_nomem(c);
+			} else {
+				rc = manifest_note_from(c, s, &used);
 			}
 		}
+		strv_free(&used);
 		free(s);
 		s = NULL;
 		if (rc && !first)

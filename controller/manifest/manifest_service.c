@@ -633,39 +633,56 @@ static int env_files(struct manifest_ctx *c, struct kvv *env, const struct mnode
 }
 
 /* KEY alone in environment: the variable's value, which Docker takes as UTF-8 JSON. */
+/*
+ * env key taken whole from the variable of the same name (`- KEY` or
+ * `KEY:` with no value): refused unless valid UTF-8; the variable is noted
+ * as the value's source (a secret variable makes the value secret). Frees
+ * *used in every case.
+ */
 static int env_from_var(struct manifest_ctx *c, struct kvv *env, const struct mnode *at,
-                        const char *path, const char *key, const char *from)
+                        const char *path, const char *key, const char *from, struct strv *used)
 {
 	size_t len = strlen(from), bad = buf_utf8_invalid(from, len);
 
 	if (bad < len) {
 		manifest_error(c, at, path,
 		               "variable %s is not valid UTF-8 (byte %zu of its value)", key, bad);
+		strv_free(used);
 		return ERR_INVALID;
 	}
-	return kvv_set(env, key, from) ? manifest_nomem(c) : 0;
+	if (kvv_set(env, key, from) || (*from && strv_push(used, key))) {
+		strv_free(used);
+		return manifest_nomem(c);
+	}
+	return manifest_note_from(c, key, used);
 }
 
 /* A value from environment:'s mapping form; never quoted in messages. */
 static int env_value(struct manifest_ctx *c, struct kvv *env, const char *key,
                      const struct mnode *v, const char *path)
 {
+	struct strv used = { 0 };
 	const char *from;
 	char *s = NULL;
 	int rc;
 
 	if (mnode_is_null(v)) {
 		from = kvv_get(c->vars, key);
-		return from ? env_from_var(c, env, v, path, key, from) : 0;
+		return from ? env_from_var(c, env, v, path, key, from, &used) : 0;
 	}
 	if (v->type != MNODE_SCALAR) {
 		manifest_error(c, v, path, "expected a string, number or boolean, got a %s",
 		               mnode_type_name(v));
 		return ERR_INVALID;
 	}
+	c->used_vars = &used;
 	rc = manifest_string(c, &s, v, path);
+	c->used_vars = NULL;
 	if (!rc && kvv_set(env, key, s))
 		rc = manifest_nomem(c);
+	if (!rc)
+		rc = manifest_note_from(c, key, &used);
+	strv_free(&used);
 	free(s);
 	return rc;
 }
@@ -679,6 +696,7 @@ static int environment(struct manifest_ctx *c, struct kvv *env, const struct mno
                        const char *path)
 {
 	char ipath[MANIFEST_PATH_MAX];
+	struct strv used = { 0 };
 	char *s = NULL, *eq;
 	const char *from;
 	size_t i;
@@ -710,7 +728,9 @@ static int environment(struct manifest_ctx *c, struct kvv *env, const struct mno
 	}
 	for (i = 0; i < v->n; i++) {
 		manifest_path_index(ipath, sizeof(ipath), path, i);
+		c->used_vars = &used;
 		r = manifest_string(c, &s, v->items[i], ipath);
+		c->used_vars = NULL;
 		if (!r) {
 			eq = strchr(s, '=');
 			if (eq)
@@ -720,10 +740,12 @@ static int environment(struct manifest_ctx *c, struct kvv *env, const struct mno
 				r = ERR_INVALID;
 			} else if (eq) {
 				r = kvv_set(env, s, eq + 1) ? manifest_nomem(c) : 0;
+				r = r ? r : manifest_note_from(c, s, &used);
 			} else if ((from = kvv_get(c->vars, s))) {
-				r = env_from_var(c, env, v->items[i], ipath, s, from);
+				r = env_from_var(c, env, v->items[i], ipath, s, from, &used);
 			}
 		}
+		strv_free(&used);
 		free(s);
 		s = NULL;
 		if (r == ERR_NOMEM)
@@ -771,8 +793,10 @@ int manifest_service_build(struct manifest_ctx *c, struct service *s, const stru
 			return rc;
 	}
 	if ((x = mnode_get(val, "environment"))) {
+		c->from = &s->env_from;
 		rc = environment(c, &s->env, x,
 		                 manifest_path_key(kpath, sizeof(kpath), spath, "environment"));
+		c->from = NULL;
 		if (rc == ERR_NOMEM)
 			return rc;
 	}

@@ -18,6 +18,7 @@
 #include "deployctl/err.h"
 #include "deployctl/manifest.h"
 #include "deployctl/source.h"
+#include "manifest_internal.h"
 
 /* Nesting of ${A:-${B:-...}} defaults; deeper is surely a mistake. */
 #define INTERP_MAX_DEPTH 16
@@ -76,7 +77,28 @@ struct interp {
 	struct buf out;
 	char *errmsg;
 	size_t errsize;
+	struct strv *used; /* names of the variables whose values went in; may be NULL */
 };
+
+/*
+ * Put the value of variable name into the output: refused unless valid
+ * UTF-8, and noted in ip->used (a value that used a secret is secret).
+ */
+static int interp_value(struct interp *ip, const char *name, const char *val)
+{
+	size_t i, len = strlen(val), bad = buf_utf8_invalid(val, len);
+
+	if (bad < len)
+		return msg_set(ip->errmsg, ip->errsize,
+		               "variable %s is not valid UTF-8 (byte %zu of its value)", name, bad);
+	if (ip->used && val[0]) {
+		for (i = 0; i < ip->used->n && strcmp(ip->used->v[i], name); i++)
+			;
+		if (i == ip->used->n && strv_push(ip->used, name) < 0)
+			return ERR_NOMEM;
+	}
+	return buf_puts(&ip->out, val);
+}
 
 static int interp_run(struct interp *ip, const char *s, size_t len, unsigned depth);
 
@@ -101,21 +123,6 @@ static size_t brace_end(const char *s, size_t len)
 	return 0;
 }
 
-/*
- * A variable's value into the output. Env files are checked when read, so a
- * value that is not UTF-8 comes from the process environment: Docker takes
- * every string as JSON, so it is refused here, where its place is known.
- */
-static int put_var(struct interp *ip, const char *name, const char *val)
-{
-	size_t len = strlen(val), bad = buf_utf8_invalid(val, len);
-
-	if (bad < len)
-		return msg_set(ip->errmsg, ip->errsize,
-		               "variable %s is not valid UTF-8 (byte %zu of its value)", name, bad);
-	return buf_add(&ip->out, val, len);
-}
-
 /* Expand the body of ${...} (between the braces). */
 static int interp_braced(struct interp *ip, const char *body, size_t blen, unsigned depth)
 {
@@ -134,7 +141,7 @@ static int interp_braced(struct interp *ip, const char *body, size_t blen, unsig
 	set = val != NULL;
 	nonempty = set && val[0];
 	if (n == blen)
-		return set ? put_var(ip, name, val) : 0;
+		return set ? interp_value(ip, name, val) : 0;
 	op = body + n;
 	if (*op == ':') {
 		colon = true;
@@ -148,7 +155,7 @@ static int interp_braced(struct interp *ip, const char *body, size_t blen, unsig
 	switch (*op) {
 	case '-':
 		if (colon ? nonempty : set)
-			return put_var(ip, name, val);
+			return interp_value(ip, name, val);
 		return interp_run(ip, arg, alen, depth + 1);
 	case '+':
 		if (colon ? nonempty : set)
@@ -156,7 +163,7 @@ static int interp_braced(struct interp *ip, const char *body, size_t blen, unsig
 		return 0;
 	default: /* '?' */
 		if (colon ? nonempty : set)
-			return put_var(ip, name, val);
+			return interp_value(ip, name, val);
 		if (!alen)
 			return msg_set(ip->errmsg, ip->errsize,
 			               "required variable %s is missing a value", name);
@@ -206,7 +213,7 @@ static int interp_run(struct interp *ip, const char *s, size_t len, unsigned dep
 			memcpy(name, s + i + 1, n);
 			name[n] = '\0';
 			val = kvv_get(ip->vars, name);
-			rc = val ? put_var(ip, name, val) : 0;
+			rc = val ? interp_value(ip, name, val) : 0;
 			i += 1 + n;
 		} else {
 			/* "$" before anything else stays, as in compose-go */
@@ -222,7 +229,13 @@ static int interp_run(struct interp *ip, const char *s, size_t len, unsigned dep
 int manifest_interpolate(char **out, const char *in, const struct kvv *vars, char *errmsg,
                          size_t errsize)
 {
-	struct interp ip = { .vars = vars, .errmsg = errmsg, .errsize = errsize };
+	return manifest_interpolate_used(out, NULL, in, vars, errmsg, errsize);
+}
+
+int manifest_interpolate_used(char **out, struct strv *used, const char *in, const struct kvv *vars,
+                              char *errmsg, size_t errsize)
+{
+	struct interp ip = { .vars = vars, .errmsg = errmsg, .errsize = errsize, .used = used };
 	int rc;
 
 	buf_init(&ip.out, SOURCE_MAX_FILE);

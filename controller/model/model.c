@@ -180,6 +180,12 @@ void model_service_release(struct service *s)
 	strv_free(&s->command);
 	strv_free(&s->entrypoint);
 	kvv_free(&s->env);
+	kvv_free(&s->labels);
+	kvv_free(&s->env_from);
+	kvv_free(&s->label_from);
+	strv_free(&s->secret_env);
+	strv_free(&s->secret_labels);
+	strv_free(&s->secret_parts);
 	for (i = 0; i < s->nports; i++) {
 		free(s->ports[i].host_ip);
 		free(s->ports[i].protocol);

@@ -51,7 +51,7 @@ const struct svc_field model_svc_fields[] = {
 	F("image_id", SVC_STR, image_id, 0),
 	F("init", SVC_BOOL, init, 0),
 	F("ipc", SVC_STR, ipc, SVC_SPARSE),
-	F("labels", SVC_KVV, labels, 0),
+	CUSTOM("labels", NULL, 0),
 	CUSTOM("logging", NULL, 0),
 	FC("mac_address", NULL, SVC_STR, mac_address, SVC_SPARSE),
 	FI("mem_reservation", NULL, mem_reservation, SVC_SPARSE, 0, INT64_MAX),

@@ -19,6 +19,7 @@
 #include "deployctl/err.h"
 #include "deployctl/hash.h"
 #include "deployctl/model.h"
+#include "deployctl/model_secret.h"
 #include "spec_internal.h"
 
 const char *const spec_mount_types[3] = { "volume", "bind", "tmpfs" };
@@ -56,20 +57,44 @@ static json_t *kvv_to_json(const struct kvv *k)
 	return o;
 }
 
-static json_t *env_to_json(const struct project *p, const struct kvv *env, bool redact)
+/* How the rendering treats secrets: redact them, under key k. */
+struct redact {
+	bool on;
+	const struct hash_key *k;
+};
+
+/*
+ * Env (labels false) or labels (true) of s, secret values in their shown
+ * form when redacting (model_secret_shown(): a value already in that form,
+ * a redacted spec parsed back, is kept, so render(parse(redacted), redact)
+ * == redacted).
+ */
+static json_t *pairs_to_json(const struct project *p, const struct service *s, const struct kvv *kv,
+                             bool labels, const struct redact *r)
 {
 	json_t *o = json_object();
-	char fp[HASH_FINGERPRINT_SIZE];
+	enum model_secret why;
+	char *shown = NULL;
 	size_t i;
+	int rc;
 
-	for (i = 0; o && i < env->n; i++) {
-		const char *v = env->v[i].value;
+	for (i = 0; o && i < kv->n; i++) {
+		const char *v = kv->v[i].value;
 
-		if (redact && model_env_is_secret(p, env->v[i].key) && !hash_is_fingerprint(v)) {
-			hash_fingerprint(fp, v);
-			v = fp;
+		why = !r->on   ? MODEL_SECRET_NONE
+		      : labels ? model_label_secret(s, kv->v[i].key, v)
+		               : model_env_secret(p, s, kv->v[i].key, v);
+		if (why != MODEL_SECRET_NONE) {
+			if (model_secret_shown(&shown, r->k, s, why, v) < 0) {
+				json_decref(o);
+				return NULL;
+			}
+			v = shown;
 		}
-		if (json_object_set_new(o, env->v[i].key, json_string(v)) < 0) {
+		rc = json_object_set_new(o, kv->v[i].key, json_string(v));
+		free(shown);
+		shown = NULL;
+		if (rc < 0) {
 			json_decref(o);
 			return NULL;
 		}
@@ -192,7 +217,7 @@ static json_t *ulimits_to_json(const struct service *s)
  * redact (secrets), even the hash is cut to a fingerprint of itself, so a
  * stored spec gives nothing to test guesses of a short secret against.
  */
-static json_t *file_refs_to_json(const struct svc_file_ref *v, size_t n, bool redact)
+static json_t *file_refs_to_json(const struct svc_file_ref *v, size_t n, const struct redact *r)
 {
 	char fp[HASH_FINGERPRINT_SIZE];
 	json_t *a = json_array(), *o;
@@ -201,8 +226,8 @@ static json_t *file_refs_to_json(const struct svc_file_ref *v, size_t n, bool re
 
 	for (i = 0; a && i < n; i++) {
 		h = v[i].content_hash;
-		if (redact && !hash_is_fingerprint(h)) {
-			hash_fingerprint(fp, h);
+		if (r && r->on && !hash_is_fingerprint(h)) {
+			hash_fingerprint(fp, r->k, h);
 			h = fp;
 		}
 		o = json_pack("{s:s, s:s, s:o, s:o, s:I, s:s}", "source", v[i].source, "target",
@@ -225,91 +250,99 @@ static json_t *file_refs_to_json(const struct svc_file_ref *v, size_t n, bool re
 /* ---- the SVC_CUSTOM rows of model_svc_fields --------------------------- */
 
 static bool render_version(json_t **out, const struct project *p, const struct service *s,
-                           bool redact)
+                           const struct redact *r)
 {
-	(void)p, (void)s, (void)redact;
+	(void)p, (void)s, (void)r;
 	return (*out = json_integer(SPEC_VERSION)) != NULL;
 }
 
 /* command and entrypoint: null when not set, [] when set empty. */
 static bool render_command(json_t **out, const struct project *p, const struct service *s,
-                           bool redact)
+                           const struct redact *r)
 {
-	(void)p, (void)redact;
+	(void)p, (void)r;
 	return (*out = s->has_command ? strv_to_json(&s->command) : json_null()) != NULL;
 }
 
 static bool render_entrypoint(json_t **out, const struct project *p, const struct service *s,
-                              bool redact)
+                              const struct redact *r)
 {
-	(void)p, (void)redact;
+	(void)p, (void)r;
 	return (*out = s->has_entrypoint ? strv_to_json(&s->entrypoint) : json_null()) != NULL;
 }
 
-static bool render_env(json_t **out, const struct project *p, const struct service *s, bool redact)
+static bool render_env(json_t **out, const struct project *p, const struct service *s,
+                       const struct redact *r)
 {
-	return (*out = env_to_json(p, &s->env, redact)) != NULL;
+	return (*out = pairs_to_json(p, s, &s->env, false, r)) != NULL;
+}
+
+static bool render_labels(json_t **out, const struct project *p, const struct service *s,
+                          const struct redact *r)
+{
+	return (*out = pairs_to_json(p, s, &s->labels, true, r)) != NULL;
 }
 
 static bool render_ports(json_t **out, const struct project *p, const struct service *s,
-                         bool redact)
+                         const struct redact *r)
 {
-	(void)p, (void)redact;
+	(void)p, (void)r;
 	return (*out = ports_to_json(s)) != NULL;
 }
 
 static bool render_mounts(json_t **out, const struct project *p, const struct service *s,
-                          bool redact)
+                          const struct redact *r)
 {
-	(void)redact;
+	(void)r;
 	return (*out = mounts_to_json(p, s)) != NULL;
 }
 
 static bool render_networks(json_t **out, const struct project *p, const struct service *s,
-                            bool redact)
+                            const struct redact *r)
 {
-	(void)redact;
+	(void)r;
 	return (*out = networks_to_json(p, s)) != NULL;
 }
 
 static bool render_health(json_t **out, const struct project *p, const struct service *s,
-                          bool redact)
+                          const struct redact *r)
 {
-	(void)p, (void)redact;
+	(void)p, (void)r;
 	return (*out = health_to_json(&s->health)) != NULL;
 }
 
 static bool render_logging(json_t **out, const struct project *p, const struct service *s,
-                           bool redact)
+                           const struct redact *r)
 {
-	(void)p, (void)redact;
+	(void)p, (void)r;
 	*out = json_pack("{s:o, s:o}", "driver", str_or_null(s->logging.driver), "options",
 	                 kvv_to_json(&s->logging.options));
 	return *out != NULL;
 }
 
 static bool render_ulimits(json_t **out, const struct project *p, const struct service *s,
-                           bool redact)
+                           const struct redact *r)
 {
-	(void)p, (void)redact;
+	(void)p, (void)r;
 	*out = NULL;
 	return !s->nulimits || (*out = ulimits_to_json(s)) != NULL;
 }
 
+/* Configs by content hash, whole; secrets' hashes are fingerprinted when redacting. */
 static bool render_configs(json_t **out, const struct project *p, const struct service *s,
-                           bool redact)
+                           const struct redact *r)
 {
-	(void)p, (void)redact;
+	(void)p, (void)r;
 	*out = NULL;
-	return !s->nconfigs || (*out = file_refs_to_json(s->configs, s->nconfigs, false)) != NULL;
+	return !s->nconfigs || (*out = file_refs_to_json(s->configs, s->nconfigs, NULL)) != NULL;
 }
 
 static bool render_secrets(json_t **out, const struct project *p, const struct service *s,
-                           bool redact)
+                           const struct redact *r)
 {
 	(void)p;
 	*out = NULL;
-	return !s->nsecrets || (*out = file_refs_to_json(s->secrets, s->nsecrets, redact)) != NULL;
+	return !s->nsecrets || (*out = file_refs_to_json(s->secrets, s->nsecrets, r)) != NULL;
 }
 
 /*
@@ -318,14 +351,16 @@ static bool render_secrets(json_t **out, const struct project *p, const struct s
  */
 static const struct spec_renderer {
 	const char *key;
-	bool (*render)(json_t **out, const struct project *p, const struct service *s, bool redact);
+	bool (*render)(json_t **out, const struct project *p, const struct service *s,
+	               const struct redact *r);
 } spec_renderers[] = {
 	{ "command", render_command },       { "configs", render_configs },
 	{ "entrypoint", render_entrypoint }, { "env", render_env },
-	{ "healthcheck", render_health },    { "logging", render_logging },
-	{ "mounts", render_mounts },         { "networks", render_networks },
-	{ "ports", render_ports },           { "secrets", render_secrets },
-	{ "ulimits", render_ulimits },       { "version", render_version },
+	{ "healthcheck", render_health },    { "labels", render_labels },
+	{ "logging", render_logging },       { "mounts", render_mounts },
+	{ "networks", render_networks },     { "ports", render_ports },
+	{ "secrets", render_secrets },       { "ulimits", render_ulimits },
+	{ "version", render_version },
 };
 
 static int renderer_cmp(const void *key, const void *row)
@@ -354,7 +389,7 @@ bool spec_renders(const char *key)
 
 /* Put f of s into o (or leave it out when sparse and unset). false: no memory. */
 static bool field_render(json_t *o, const struct svc_field *f, const struct project *p,
-                         const struct service *s, bool redact)
+                         const struct service *s, const struct redact *r)
 {
 	const char *m = (const char *)s + f->offset;
 	bool sparse = f->flags & SVC_SPARSE;
@@ -407,7 +442,7 @@ static bool field_render(json_t *o, const struct svc_field *f, const struct proj
 	}
 	case SVC_CUSTOM:
 		c = spec_renderer(f->key);
-		if (!c || !c->render(&v, p, s, redact))
+		if (!c || !c->render(&v, p, s, r))
 			return false;
 		if (!v)
 			return true;
@@ -417,24 +452,32 @@ static bool field_render(json_t *o, const struct svc_field *f, const struct proj
 	return v && json_object_set_new(o, f->key, v) == 0;
 }
 
-static json_t *spec_to_json(const struct project *p, const struct service *s, bool redact)
+static json_t *spec_to_json(const struct project *p, const struct service *s,
+                            const struct redact *r)
 {
 	json_t *o = json_object();
 	size_t i;
 
 	for (i = 0; o && i < model_svc_nfields; i++)
-		if (!field_render(o, &model_svc_fields[i], p, s, redact)) {
+		if (!field_render(o, &model_svc_fields[i], p, s, r)) {
 			json_decref(o);
 			return NULL;
 		}
 	return o;
 }
 
-int spec_render(char **out, const struct project *p, const struct service *s, bool redact,
-                struct err *err)
+int spec_render(char **out, const struct hash_key *k, const struct project *p,
+                const struct service *s, bool redact, struct err *err)
 {
-	json_t *o = spec_to_json(p, s, redact);
-	char *text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+	struct redact r = { .on = redact, .k = k };
+	json_t *o;
+	char *text;
+
+	if (redact && !k)
+		return err_set(err, ERR_INVALID, "no key to redact the spec of '%s' with",
+		               s->name ? s->name : "");
+	o = spec_to_json(p, s, &r);
+	text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
 
 	json_decref(o);
 	if (!text)
@@ -444,15 +487,35 @@ int spec_render(char **out, const struct project *p, const struct service *s, bo
 	return 0;
 }
 
-int spec_hash(char out[HASH_HEX_LEN + 1], const struct project *p, const struct service *s,
-              struct err *err)
+int spec_hash(char out[HASH_HEX_LEN + 1], const struct hash_key *k, const struct project *p,
+              const struct service *s, struct err *err)
 {
 	char *text = NULL;
-	int rc = spec_render(&text, p, s, false, err);
+	int rc = spec_render(&text, NULL, p, s, false, err);
 
 	if (rc < 0)
 		return rc;
-	hash_sha256_hex(out, text, strlen(text));
+	hash_hmac_hex(out, k, text, strlen(text));
 	free(text);
 	return 0;
+}
+
+bool spec_hash_matches(const char *label, const char *hash, const struct project *p,
+                       const struct service *s)
+{
+	char legacy[HASH_HEX_LEN + 1], *text = NULL;
+	struct err err = ERR_INIT;
+	bool match;
+
+	if (!label || !hash)
+		return false;
+	if (!strcmp(label, hash))
+		return true;
+	if (strlen(label) != HASH_HEX_LEN || spec_render(&text, NULL, p, s, false, &err) < 0)
+		return false;
+	/* Compared here, never stored: the label of a container made before hashes were keyed. */
+	hash_sha256_hex(legacy, text, strlen(text));
+	match = !strcmp(label, legacy);
+	free(text);
+	return match;
 }

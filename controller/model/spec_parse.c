@@ -372,6 +372,11 @@ static int parse_env(struct service *s, json_t *root, struct err *err)
 	return get_kvv(&s->env, root, "env", "env", err);
 }
 
+static int parse_labels(struct service *s, json_t *root, struct err *err)
+{
+	return get_kvv(&s->labels, root, "labels", "labels", err);
+}
+
 static int parse_logging(struct service *s, json_t *root, struct err *err)
 {
 	json_t *log = json_object_get(root, "logging");
@@ -397,10 +402,11 @@ static const struct spec_parser {
 } spec_parsers[] = {
 	{ "command", parse_command },       { "configs", parse_configs },
 	{ "entrypoint", parse_entrypoint }, { "env", parse_env },
-	{ "healthcheck", parse_health },    { "logging", parse_logging },
-	{ "mounts", parse_mounts },         { "networks", parse_networks },
-	{ "ports", parse_ports },           { "secrets", parse_secrets },
-	{ "ulimits", parse_ulimits },       { "version", parse_version },
+	{ "healthcheck", parse_health },    { "labels", parse_labels },
+	{ "logging", parse_logging },       { "mounts", parse_mounts },
+	{ "networks", parse_networks },     { "ports", parse_ports },
+	{ "secrets", parse_secrets },       { "ulimits", parse_ulimits },
+	{ "version", parse_version },
 };
 
 #define NPARSERS (sizeof(spec_parsers) / sizeof(spec_parsers[0]))

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "deployctl/buf.h"
+#include "deployctl/hash.h"
 #include "deployctl/model.h"
 #include "deployctl/spec.h"
 
@@ -56,6 +57,18 @@ static int add_reason(struct buf *b, const char *fmt, ...)
 	return rc;
 }
 
+/*
+ * A secret recorded before fingerprints were keyed ("sha256:...") against
+ * one fingerprinted now ("hmac:..."): whether it changed cannot be told.
+ */
+static bool older_fingerprint(const json_t *old, const json_t *new_)
+{
+	const char *o = json_string_value(old), *n = json_string_value(new_);
+
+	return o && n && !strncmp(o, "sha256:", 7) && hash_is_fingerprint(o) &&
+	       !strncmp(n, "hmac:", 5) && hash_is_fingerprint(n);
+}
+
 /* Per-key differences inside an object field such as env or labels. */
 static int object_reasons(struct buf *b, const char *field, const json_t *old, const json_t *new_)
 {
@@ -69,6 +82,10 @@ static int object_reasons(struct buf *b, const char *field, const json_t *old, c
 
 		if (!o)
 			rc = add_reason(b, "%s %s added", field, key);
+		else if (older_fingerprint(o, v))
+			rc = add_reason(b,
+			                "%s %s unknown (recorded before fingerprints were keyed)",
+			                field, key);
 		else if (!json_equal(o, v))
 			rc = add_reason(b, "%s %s changed", field, key);
 		if (rc < 0)

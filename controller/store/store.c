@@ -276,8 +276,28 @@ int store_open(struct store **out, const char *dir, struct err *err)
 		return err_set(err, ERR_IO, "state directory path too long: '%s'", dir);
 	}
 	rc = store_open_file(out, path.ptr, err);
+	buf_reset(&path);
+	if (rc == 0 && (buf_printf(&path, "%s/%s", dir, STORE_KEY_NAME) ||
+	                !((*out)->key_path = strdup(path.ptr)))) {
+		store_free(*out);
+		*out = NULL;
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+	}
 	buf_release(&path);
 	return rc;
+}
+
+const struct hash_key *store_key(struct store *s, struct err *err)
+{
+	int rc;
+
+	if (s->have_key)
+		return &s->key;
+	rc = s->key_path ? hash_key_load(&s->key, s->key_path, err) : hash_key_random(&s->key, err);
+	if (rc)
+		return NULL;
+	s->have_key = true;
+	return &s->key;
 }
 
 void store_free(struct store *s)
@@ -287,6 +307,8 @@ void store_free(struct store *s)
 	/* sqlite3_close_v2 accepts NULL; all statements are finalized by now */
 	sqlite3_close_v2(s->db);
 	free(s->path);
+	free(s->key_path);
+	memset(&s->key, 0, sizeof(s->key));
 	free(s);
 }
 

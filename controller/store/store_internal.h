@@ -15,7 +15,10 @@
 
 struct store {
 	sqlite3 *db;
-	char *path; /* as opened, for error messages */
+	char *path;     /* as opened, for error messages */
+	char *key_path; /* dir/fingerprint.key; NULL: a random key (opened by path) */
+	struct hash_key key;
+	bool have_key;
 };
 
 /* "YYYY-MM-DDTHH:MM:SSZ" and its NUL. */

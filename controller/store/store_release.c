@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "deployctl/hash.h"
+#include "deployctl/model_secret.h"
 #include "deployctl/store.h"
 #include "store_internal.h"
 
@@ -98,14 +99,20 @@ out:
 	return rc;
 }
 
+/*
+ * One release_env row per key: a secret (model_env_secret()) with value
+ * NULL, its fingerprint under the state directory's key, why it is secret,
+ * and, when only parts of it are secret, its shown form.
+ */
 static int store_service_env(struct store *s, int64_t release, const struct project *p,
-                             const struct service *svc, struct err *err)
+                             const struct service *svc, const struct hash_key *k, struct err *err)
 {
-	static const char sql[] =
-	        "INSERT INTO release_env (release_id, service, key, value, fingerprint, is_secret)"
-	        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-	sqlite3_stmt *st = NULL;
+	static const char sql[] = "INSERT INTO release_env (release_id, service, key, value,"
+	                          " fingerprint, is_secret, secret_by, shown)"
+	                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 	char fp[HASH_FINGERPRINT_SIZE];
+	sqlite3_stmt *st = NULL;
+	char *shown = NULL;
 	size_t i;
 	int rc;
 
@@ -116,20 +123,31 @@ static int store_service_env(struct store *s, int64_t release, const struct proj
 	store_bind_text(st, 2, svc->name);
 	for (i = 0; i < svc->env.n; i++) {
 		const struct kv *kv = &svc->env.v[i];
-		bool secret = model_env_is_secret(p, kv->key);
+		const char *v = kv->value ? kv->value : "";
+		enum model_secret why = model_env_secret(p, svc, kv->key, v);
 
 		sqlite3_reset(st);
 		store_bind_text(st, 3, kv->key);
-		if (secret) {
-			hash_fingerprint(fp, kv->value ? kv->value : "");
+		if (why != MODEL_SECRET_NONE) {
+			if (model_secret_shown(&shown, k, svc, why, v) < 0) {
+				rc = err_set(err, ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			model_secret_shown_fingerprint(fp, shown);
 			sqlite3_bind_null(st, 4);
 			store_bind_text(st, 5, fp);
+			store_bind_text(st, 7, model_secret_why(why));
+			store_bind_text(st, 8, hash_is_fingerprint(shown) ? NULL : shown);
 		} else {
-			store_bind_text(st, 4, kv->value ? kv->value : "");
+			store_bind_text(st, 4, v);
 			sqlite3_bind_null(st, 5);
+			sqlite3_bind_null(st, 7);
+			sqlite3_bind_null(st, 8);
 		}
-		sqlite3_bind_int(st, 6, secret);
+		sqlite3_bind_int(st, 6, why != MODEL_SECRET_NONE);
 		rc = store_step_done(st, s, "cannot record environment", err);
+		free(shown);
+		shown = NULL;
 		if (rc)
 			goto out;
 	}
@@ -171,12 +189,15 @@ out:
 	return rc;
 }
 
+/* One release_labels row per label; a secret one holds its shown form, never its value. */
 static int store_service_labels(struct store *s, int64_t release, const struct service *svc,
-                                struct err *err)
+                                const struct hash_key *k, struct err *err)
 {
-	static const char sql[] = "INSERT INTO release_labels (release_id, service, key, value)"
-	                          " VALUES (?1, ?2, ?3, ?4)";
+	static const char sql[] = "INSERT INTO release_labels (release_id, service, key, value,"
+	                          " fingerprint, secret_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	char fp[HASH_FINGERPRINT_SIZE];
 	sqlite3_stmt *st = NULL;
+	char *shown = NULL;
 	size_t i;
 	int rc;
 
@@ -186,10 +207,23 @@ static int store_service_labels(struct store *s, int64_t release, const struct s
 	sqlite3_bind_int64(st, 1, release);
 	store_bind_text(st, 2, svc->name);
 	for (i = 0; i < svc->labels.n; i++) {
+		const char *v = svc->labels.v[i].value ? svc->labels.v[i].value : "";
+		enum model_secret why = model_label_secret(svc, svc->labels.v[i].key, v);
+
 		sqlite3_reset(st);
 		store_bind_text(st, 3, svc->labels.v[i].key);
-		store_bind_text(st, 4, svc->labels.v[i].value ? svc->labels.v[i].value : "");
+		if (why != MODEL_SECRET_NONE && model_secret_shown(&shown, k, svc, why, v) < 0) {
+			rc = err_set(err, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if (shown)
+			model_secret_shown_fingerprint(fp, shown);
+		store_bind_text(st, 4, shown ? shown : v);
+		store_bind_text(st, 5, shown ? fp : NULL);
+		store_bind_text(st, 6, model_secret_why(why));
 		rc = store_step_done(st, s, "cannot record labels", err);
+		free(shown);
+		shown = NULL;
 		if (rc)
 			goto out;
 	}
@@ -207,10 +241,14 @@ int store_release_service_add(struct store *s, int64_t release, const struct pro
 	        " replicas, spec_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 	sqlite3_stmt *st = NULL;
 	struct store_tx tx = { 0 };
+	const struct hash_key *k;
 	int rc;
 
 	if (!svc->name || !svc->image || !spec_hash || !spec_json)
 		return err_set(err, ERR_INVALID, "service snapshot is missing name, image or spec");
+	k = store_key(s, err);
+	if (!k)
+		return err->code;
 	rc = store_tx_begin(&tx, s, err);
 	if (rc)
 		return rc;
@@ -227,11 +265,11 @@ int store_release_service_add(struct store *s, int64_t release, const struct pro
 	rc = store_step_done(st, s, "cannot record service snapshot", err);
 	if (rc)
 		goto out;
-	rc = store_service_env(s, release, p, svc, err);
+	rc = store_service_env(s, release, p, svc, k, err);
 	if (!rc)
 		rc = store_service_ports(s, release, svc, err);
 	if (!rc)
-		rc = store_service_labels(s, release, svc, err);
+		rc = store_service_labels(s, release, svc, k, err);
 	if (!rc)
 		rc = store_tx_commit(&tx, s, err);
 out:
@@ -771,11 +809,13 @@ void store_kv_rows_free(struct store_kv_row *v, size_t n)
 		free(v[i].key);
 		free(v[i].value);
 		free(v[i].fingerprint);
+		free(v[i].shown);
+		free(v[i].secret_by);
 	}
 	free(v);
 }
 
-/* Rows of (service, key, value, fingerprint, is_secret) from sql bound to release. */
+/* Rows of (service, key, value, fingerprint, is_secret, shown, secret_by) from sql. */
 static int store_kv_rows(struct store_kv_row **out, size_t *n, struct store *s, int64_t release,
                          const char *sql, struct err *err)
 {
@@ -794,7 +834,9 @@ static int store_kv_rows(struct store_kv_row **out, size_t *n, struct store *s, 
 		r = &v[len++];
 		r->secret = sqlite3_column_int(st, 4) != 0;
 		if (store_column_dup(&r->service, st, 0) || store_column_dup(&r->key, st, 1) ||
-		    store_column_dup(&r->value, st, 2) || store_column_dup(&r->fingerprint, st, 3))
+		    store_column_dup(&r->value, st, 2) ||
+		    store_column_dup(&r->fingerprint, st, 3) ||
+		    store_column_dup(&r->shown, st, 5) || store_column_dup(&r->secret_by, st, 6))
 			goto nomem;
 	}
 	if (step != SQLITE_DONE) {
@@ -818,8 +860,8 @@ int store_release_env(struct store_kv_row **out, size_t *n, struct store *s, int
                       struct err *err)
 {
 	return store_kv_rows(out, n, s, release,
-	                     "SELECT service, key, value, fingerprint, is_secret FROM release_env"
-	                     " WHERE release_id = ?1 ORDER BY service, key",
+	                     "SELECT service, key, value, fingerprint, is_secret, shown, secret_by"
+	                     " FROM release_env WHERE release_id = ?1 ORDER BY service, key",
 	                     err);
 }
 
@@ -827,8 +869,9 @@ int store_release_labels(struct store_kv_row **out, size_t *n, struct store *s, 
                          struct err *err)
 {
 	return store_kv_rows(out, n, s, release,
-	                     "SELECT service, key, value, NULL, 0 FROM release_labels"
-	                     " WHERE release_id = ?1 ORDER BY service, key",
+	                     "SELECT service, key, value, fingerprint, fingerprint IS NOT NULL,"
+	                     " CASE WHEN fingerprint IS NOT NULL THEN value END, secret_by"
+	                     " FROM release_labels WHERE release_id = ?1 ORDER BY service, key",
 	                     err);
 }
 
@@ -958,14 +1001,15 @@ int store_release_copy_snapshot(struct store *s, int64_t to_release, int64_t fro
 		" replicas, spec_json, repo_digest) SELECT ?1, service, image, image_id,"
 		" spec_hash, replicas, spec_json, repo_digest FROM release_services"
 		" WHERE release_id = ?2",
-		"INSERT INTO release_env (release_id, service, key, value, fingerprint, is_secret)"
-		" SELECT ?1, service, key, value, fingerprint, is_secret FROM release_env"
-		" WHERE release_id = ?2",
+		"INSERT INTO release_env (release_id, service, key, value, fingerprint, is_secret,"
+		" secret_by, shown) SELECT ?1, service, key, value, fingerprint, is_secret,"
+		" secret_by, shown FROM release_env WHERE release_id = ?2",
 		"INSERT INTO release_ports (release_id, service, seq, host_ip, host_port,"
 		" container_port, protocol) SELECT ?1, service, seq, host_ip, host_port,"
 		" container_port, protocol FROM release_ports WHERE release_id = ?2",
-		"INSERT INTO release_labels (release_id, service, key, value)"
-		" SELECT ?1, service, key, value FROM release_labels WHERE release_id = ?2",
+		"INSERT INTO release_labels (release_id, service, key, value, fingerprint,"
+		" secret_by) SELECT ?1, service, key, value, fingerprint, secret_by"
+		" FROM release_labels WHERE release_id = ?2",
 		"INSERT INTO release_resources (release_id, type, key, docker_name)"
 		" SELECT ?1, type, key, docker_name FROM release_resources WHERE release_id = ?2",
 		"INSERT INTO release_depends_on (release_id, service, depends_on, condition,"

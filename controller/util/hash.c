@@ -1,13 +1,21 @@
 /*
- * hash.c - sha256 through OpenSSL's libcrypto (a well-kept implementation
- * instead of a hand-written one), and the secret fingerprint format.
+ * hash.c - sha256 and HMAC-SHA256 through OpenSSL's libcrypto (a well-kept
+ * implementation instead of a hand-written one), the state directory's
+ * key file, and the secret fingerprint format.
  */
 #include "deployctl/hash.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void hash_hex(char out[HASH_HEX_LEN + 1], const unsigned char *md)
 {
@@ -61,7 +69,156 @@ void hash_ctx_free(struct hash_ctx *h)
 	EVP_MD_CTX_free((EVP_MD_CTX *)h);
 }
 
-void hash_fingerprint(char out[HASH_FINGERPRINT_SIZE], const char *value)
+int hash_key_random(struct hash_key *out, struct err *err)
+{
+	if (RAND_bytes(out->k, HASH_KEY_SIZE) != 1)
+		return err_set(err, ERR_FAIL, "cannot make a random key");
+	return 0;
+}
+
+/* The key file's body: 64 hex digits and a newline. */
+#define KEY_TEXT_LEN (2 * HASH_KEY_SIZE + 1)
+
+static int key_parse(struct hash_key *out, const char *text, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	const char *hi, *lo;
+	size_t i;
+
+	if (len != KEY_TEXT_LEN || text[len - 1] != '\n')
+		return -1;
+	for (i = 0; i < HASH_KEY_SIZE; i++) {
+		hi = text[2 * i] ? strchr(digits, text[2 * i]) : NULL;
+		lo = text[2 * i + 1] ? strchr(digits, text[2 * i + 1]) : NULL;
+		if (!hi || !lo)
+			return -1;
+		out->k[i] = (unsigned char)((hi - digits) << 4 | (lo - digits));
+	}
+	return 0;
+}
+
+/* Read an existing key file; ERR_NOTFOUND when there is none. */
+static int key_read(struct hash_key *out, const char *path, struct err *err)
+{
+	char text[KEY_TEXT_LEN + 1];
+	struct stat st;
+	ssize_t n;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT)
+		return ERR_NOTFOUND;
+	if (fd < 0 && errno == ELOOP)
+		return err_set(err, ERR_INVALID, "key file '%s' is a symbolic link", path);
+	if (fd < 0)
+		return err_set(err, ERR_IO, "cannot open key file '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		rc = err_set(err, ERR_IO, "cannot stat key file '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = err_set(err, ERR_INVALID, "key file '%s' is not a regular file", path);
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		rc = err_set(err, ERR_INVALID,
+		             "key file '%s' is readable or writable by others (mode %04o): it must "
+		             "be 0600",
+		             path, (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	n = read(fd, text, sizeof(text));
+	if (n < 0) {
+		rc = err_set(err, ERR_IO, "cannot read key file '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (key_parse(out, text, (size_t)n) < 0)
+		rc = err_set(err, ERR_INVALID, "key file '%s' does not hold a key", path);
+out:
+	close(fd);
+	return rc;
+}
+
+/* Write a new key to a temporary file and link it to path; ERR_FAIL-free EEXIST: lost a race. */
+static int key_create(const char *path, struct err *err)
+{
+	static const char digits[] = "0123456789abcdef";
+	char text[KEY_TEXT_LEN], *tmp = NULL;
+	struct hash_key k;
+	size_t i, len = strlen(path) + 32;
+	int fd = -1, rc;
+
+	rc = hash_key_random(&k, err);
+	if (rc)
+		return rc;
+	for (i = 0; i < HASH_KEY_SIZE; i++) {
+		text[2 * i] = digits[k.k[i] >> 4];
+		text[2 * i + 1] = digits[k.k[i] & 15];
+	}
+	text[KEY_TEXT_LEN - 1] = '\n';
+	tmp = malloc(len);
+	if (!tmp)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	snprintf(tmp, len, "%s.%ld.tmp", path, (long)getpid());
+	unlink(tmp); /* a leftover of a dead process with our pid */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0) {
+		rc = err_set(err, ERR_IO, "cannot create key file '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (fchmod(fd, 0600) < 0 || write(fd, text, sizeof(text)) != (ssize_t)sizeof(text) ||
+	    fsync(fd) < 0) {
+		rc = err_set(err, ERR_IO, "cannot write key file '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	/* link() never replaces: whoever links first wins, and the others read theirs. */
+	if (link(tmp, path) < 0 && errno != EEXIST)
+		rc = err_set(err, ERR_IO, "cannot create key file '%s': %s", path, strerror(errno));
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	OPENSSL_cleanse(&k, sizeof(k));
+	OPENSSL_cleanse(text, sizeof(text));
+	return rc;
+}
+
+int hash_key_load(struct hash_key *out, const char *path, struct err *err)
+{
+	int rc = key_read(out, path, err);
+
+	if (rc != ERR_NOTFOUND)
+		return rc;
+	rc = key_create(path, err);
+	if (rc)
+		return rc;
+	rc = key_read(out, path, err);
+	if (rc == ERR_NOTFOUND)
+		rc = err_set(err, ERR_IO, "key file '%s' vanished after it was made", path);
+	return rc;
+}
+
+void hash_hmac_hex(char out[HASH_HEX_LEN + 1], const struct hash_key *k, const void *data,
+                   size_t len)
+{
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	HMAC(EVP_sha256(), k->k, HASH_KEY_SIZE, data, len, md, &n);
+	hash_hex(out, md);
+}
+
+void hash_fingerprint(char out[HASH_FINGERPRINT_SIZE], const struct hash_key *k, const char *value)
+{
+	char hex[HASH_HEX_LEN + 1];
+
+	hash_hmac_hex(hex, k, value, strlen(value));
+	snprintf(out, HASH_FINGERPRINT_SIZE, "hmac:%.12s", hex);
+}
+
+void hash_fingerprint_legacy(char out[HASH_FINGERPRINT_SIZE], const char *value)
 {
 	char hex[HASH_HEX_LEN + 1];
 
@@ -71,12 +228,29 @@ void hash_fingerprint(char out[HASH_FINGERPRINT_SIZE], const char *value)
 
 bool hash_is_fingerprint(const char *v)
 {
-	size_t i;
+	size_t i, p;
 
-	if (strlen(v) != HASH_FINGERPRINT_SIZE - 1 || strncmp(v, "sha256:", 7))
+	if (!strncmp(v, "hmac:", 5))
+		p = 5;
+	else if (!strncmp(v, "sha256:", 7))
+		p = 7;
+	else
 		return false;
-	for (i = 7; v[i]; i++)
+	if (strlen(v) != p + 12)
+		return false;
+	for (i = p; v[i]; i++)
 		if (!strchr("0123456789abcdef", v[i]))
 			return false;
 	return true;
+}
+
+bool hash_fingerprint_matches(const char *fp, const struct hash_key *k, const char *value)
+{
+	char f[HASH_FINGERPRINT_SIZE];
+
+	if (!strncmp(fp, "sha256:", 7))
+		hash_fingerprint_legacy(f, value);
+	else
+		hash_fingerprint(f, k, value);
+	return !strcmp(f, fp);
 }

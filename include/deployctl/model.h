@@ -195,6 +195,16 @@ struct service {
 	struct svc_rollout rollout; /* x-deployctl.rollout (lead) */
 	char *repo_digest; /* "name@sha256:..." when known (pulled, or from a snapshot); not hashed
 	                    */
+	/*
+	 * Secrets known by where a value came from, not by its key's name
+	 * (model_secret.h): filled by manifest_ once every file is loaded, or
+	 * by rollback from the snapshot. Not hashed.
+	 */
+	struct kvv env_from;       /* env key -> "VAR,VAR": variables interpolated into it */
+	struct kvv label_from;     /* the same for labels */
+	struct strv secret_env;    /* env keys interpolated from a secret variable, sorted */
+	struct strv secret_labels; /* label keys interpolated from a secret variable, sorted */
+	struct strv secret_parts;  /* the values of those variables, hidden inside the values */
 };
 
 struct project_network {

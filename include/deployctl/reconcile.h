@@ -66,6 +66,7 @@ typedef int (*reconcile_old_spec_fn)(void *ctx, char **out, const char *release,
 
 struct reconcile_input {
 	const struct project *desired;
+	const struct hash_key *key;                /* the state directory's, for fingerprints */
 	const char (*hashes)[HASH_HEX_LEN + 1];    /* desired spec hash per desired service */
 	const struct docker_container *containers; /* one list call's worth */
 	size_t ncontainers;

@@ -29,16 +29,33 @@
 
 /*
  * Render s (of project p) to canonical JSON; *out is new (free()).
- * With redact, the value of every secret env key (model_env_is_secret) is
- * replaced by its fingerprint (hash_fingerprint), so the result can be
- * stored or printed.
+ * With redact, every secret value (model_secret.h: env keys secret by
+ * name or x-deployctl.secrets, values interpolated from secret variables,
+ * URL passwords, labels likewise) is replaced by its shown form
+ * (model_secret_shown(), fingerprints under key k), and secret files'
+ * content hashes by their fingerprint, so the result can be stored or
+ * printed. k may be NULL without redact.
  */
-int spec_render(char **out, const struct project *p, const struct service *s, bool redact,
-                struct err *err);
+int spec_render(char **out, const struct hash_key *k, const struct project *p,
+                const struct service *s, bool redact, struct err *err);
 
-/* sha256 hex of the unredacted canonical JSON. */
-int spec_hash(char out[HASH_HEX_LEN + 1], const struct project *p, const struct service *s,
-              struct err *err);
+/*
+ * HMAC-SHA256 (under the state directory's key k) of the unredacted
+ * canonical JSON, as hex: the io.deployctl.spec-hash label and the
+ * snapshot's spec_hash. Keyed, so neither lets anyone test guesses of a
+ * secret the spec holds.
+ */
+int spec_hash(char out[HASH_HEX_LEN + 1], const struct hash_key *k, const struct project *p,
+              const struct service *s, struct err *err);
+
+/*
+ * Does a container's spec-hash label say it runs s? True when it is hash
+ * (spec_hash() of s), or the unkeyed sha256 that containers made before
+ * hashes were keyed carry (computed to compare, never stored), so an
+ * upgrade replaces nothing.
+ */
+bool spec_hash_matches(const char *label, const char *hash, const struct project *p,
+                       const struct service *s);
 
 /*
  * Decode canonical JSON (as rendered, redacted or not) into *out, which the

@@ -17,9 +17,12 @@
 #include <stdint.h>
 
 #include "deployctl/err.h"
+#include "deployctl/hash.h"
 #include "deployctl/model.h"
 
 #define STORE_DB_NAME "deployctl.db"
+/* The key fingerprints and spec hashes are made with (hash.h), beside the database. */
+#define STORE_KEY_NAME "fingerprint.key"
 
 struct store;
 
@@ -31,6 +34,15 @@ struct store;
 int store_open(struct store **out, const char *dir, struct err *err);
 /* Open a database file by path (":memory:" for tests), migrations applied. */
 int store_open_file(struct store **out, const char *path, struct err *err);
+
+/*
+ * The state directory's key (borrowed, lives as long as s): read from
+ * dir/fingerprint.key on first use, which creates it when missing
+ * (hash_key_load()); a store opened by path has a random key of its own.
+ * Read-only commands that never fingerprint never touch the file. NULL
+ * with err set when the key cannot be had.
+ */
+const struct hash_key *store_key(struct store *s, struct err *err);
 void store_free(struct store *s);
 /* Schema version after migrations (PRAGMA user_version). */
 int store_schema_version(struct store *s);
@@ -78,9 +90,11 @@ int store_release_action_add(struct store *s, int64_t release, const struct stor
 
 /*
  * Record the snapshot of one service in a release: a release_services row
- * (image, image ID, spec hash, replicas, redacted canonical spec JSON) and
- * one release_env row per env key (secret keys, per model_env_is_secret,
- * with value NULL and their fingerprint). spec_json must be redacted.
+ * (image, image ID, spec hash, replicas, redacted canonical spec JSON), one
+ * release_env row per env key (a secret, per model_env_secret(), with value
+ * NULL, its fingerprint under store_key(), why it is secret and its shown
+ * form) and one release_labels row per label (a secret one as its shown
+ * form). spec_json must be redacted.
  */
 int store_release_service_add(struct store *s, int64_t release, const struct project *p,
                               const struct service *svc, const char *spec_hash,
@@ -157,13 +171,16 @@ int store_event_add(struct store *s, const char *project, const char *kind, cons
 
 /*
  * Snapshot details of a release, for "deployctl show". Env and labels share
- * one row type: for env, a secret has value NULL and its fingerprint
- * ("sha256:<12 hex>"); labels have fingerprint NULL and secret false.
+ * one row type: a secret has value NULL (env; a label: its shown form), its
+ * fingerprint ("hmac:<12 hex>", or "sha256:<12 hex>" in releases made
+ * before fingerprints were keyed), secret_by ("name", "listed",
+ * "interpolated", "url"; NULL before schema 5) and, when only parts of it
+ * are secret, shown ("postgresql://user:***@db/app (hmac:...)"), else NULL.
  * Rows are ordered by service, then key (ports: by service, then seq).
  * *out new, strings owned (store_kv_rows_free(), store_port_rows_free()).
  */
 struct store_kv_row {
-	char *service, *key, *value, *fingerprint;
+	char *service, *key, *value, *fingerprint, *shown, *secret_by;
 	bool secret;
 };
 int store_release_env(struct store_kv_row **out, size_t *n, struct store *s, int64_t release,

@@ -54,7 +54,7 @@ grep -q "\"source\":\"$(git -C "$REPO" rev-parse HEAD)\"" "$OUT" || fail "histor
 grep -q '"status":"succeeded"' "$OUT" || fail "history lacks succeeded"
 if grep -rqa "s3cr3t-value-$$" "$STATE"; then fail "secret value stored in the state directory"; fi
 sqlite3 "$STATE/deployctl.db" "select fingerprint from release_env where key='DB_PASSWORD'" |
-	grep -q '^sha256:' || fail "secret fingerprint not recorded"
+	grep -q '^hmac:[0-9a-f]\{12\}$' || fail "secret fingerprint not recorded"
 
 # Second apply: nothing to do, no mutating Docker call, no Docker event.
 t0=$(now)

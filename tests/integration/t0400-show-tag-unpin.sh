@@ -37,7 +37,7 @@ expect_out '^ +service api'
 expect_out 'image: +deployctl-test/app:healthy'
 expect_out 'image id: +sha256:[0-9a-f]{64}'
 expect_out 'env: +MESSAGE=one'
-expect_out 'env: +API_TOKEN=<redacted:sha256:[0-9a-f]{12}>'
+expect_out 'env: +API_TOKEN=<redacted:hmac:[0-9a-f]{12}>'
 expect_out 'label: +team=payments'
 expect_out '^ +networks:'
 grep -q "$SECRET" "$OUT" "$ERR" && fail "show printed the secret value"
@@ -60,7 +60,7 @@ assert api["image"] == "deployctl-test/app:healthy"
 assert api["image_id"].startswith("sha256:")
 assert api["replicas"] == 1
 assert api["env"]["MESSAGE"] == "two"
-assert re.fullmatch(r"<redacted:sha256:[0-9a-f]{12}>", api["env"]["API_TOKEN"]), api["env"]
+assert re.fullmatch(r"<redacted:hmac:[0-9a-f]{12}>", api["env"]["API_TOKEN"]), api["env"]
 assert api["labels"] == {"team": "payments"}, api["labels"]
 assert isinstance(d["networks"], dict) and isinstance(d["volumes"], dict)
 PY

@@ -10,6 +10,7 @@
 #include "check.h"
 #include "deployctl/hash.h"
 #include "deployctl/manifest.h"
+#include "deployctl/model_secret.h"
 #include "deployctl/spec.h"
 
 /* An in-memory source: files[i] = { path, body }. */
@@ -17,6 +18,9 @@ struct memfile {
 	const char *path;
 	const char *body;
 };
+
+/* A fixed key, so fingerprints and hashes are the same on every run. */
+static const struct hash_key test_key = { { 0 } };
 
 static const struct memfile mem_files[] = {
 	{ "manifests/app.env", "A=from-file\nB=from-file\n# comment\nC=file-only\n" },
@@ -893,7 +897,7 @@ static void test_manifest__rollout_not_in_spec_hash(void)
 	load(&r, "name: shop\nservices:\n  api: {image: api, ports: [\"8080\"]}\n");
 	CHECK_INT(r.rc, 0);
 	if (r.p)
-		CHECK_INT(spec_hash(h1, r.p, &r.p->services[0], &e), 0);
+		CHECK_INT(spec_hash(h1, &test_key, r.p, &r.p->services[0], &e), 0);
 	run_done(&r);
 	run_init(&r);
 	load(&r, "name: shop\n"
@@ -908,7 +912,7 @@ static void test_manifest__rollout_not_in_spec_hash(void)
 	CHECK_INT(r.rc, 0);
 	if (r.p) {
 		CHECK_INT(r.p->services[0].rollout.order, ROLLOUT_START_FIRST);
-		CHECK_INT(spec_hash(h2, r.p, &r.p->services[0], &e), 0);
+		CHECK_INT(spec_hash(h2, &test_key, r.p, &r.p->services[0], &e), 0);
 	}
 	CHECK(h1[0] != '\0');
 	CHECK_STR(h1, h2);
@@ -995,11 +999,71 @@ static void test_manifest__rollout_errors(void)
 	run_done(&r);
 }
 
+/*
+ * A value interpolated from a secret variable is secret: env and labels,
+ * whether the variable is secret by name or listed in x-deployctl.secrets
+ * of another file; the redacted spec shows neither the variable's value
+ * nor an unkeyed hash of it. A value that took no secret stays plain.
+ */
+static void test_manifest__interpolated_secrets(void)
+{
+	struct run r;
+	const struct service *s;
+	char *json = NULL;
+	struct err e = ERR_INIT;
+
+	run_init(&r);
+	kvv_set(&r.vars.vars, "POSTGRES_PASSWORD", "Pg-pass-9q7");
+	kvv_set(&r.vars.vars, "DB_HOST", "db");
+	kvv_set(&r.vars.vars, "UPSTREAM", "edge-upstream-77");
+	load2(&r,
+	      "name: shop\n"
+	      "services:\n"
+	      "  api:\n"
+	      "    image: api\n"
+	      "    environment:\n"
+	      "      DATABASE_URL: \"postgres://app:${POSTGRES_PASSWORD}@${DB_HOST}/app\"\n"
+	      "      HOST: ${DB_HOST}\n"
+	      "      EDGE: \"via-$UPSTREAM\"\n"
+	      "    labels:\n"
+	      "      - pw=${POSTGRES_PASSWORD}\n"
+	      "      - host=${DB_HOST}\n",
+	      "x-deployctl: {secrets: [UPSTREAM]}\n", NULL);
+	dump_errs(&r);
+	CHECK_INT(r.rc, 0);
+	if (!r.p)
+		goto out;
+	s = model_service_find(r.p, "api");
+	CHECK_INT(s->secret_env.n, 2);
+	if (s->secret_env.n == 2) {
+		CHECK_STR(s->secret_env.v[0], "DATABASE_URL");
+		CHECK_STR(s->secret_env.v[1], "EDGE");
+	}
+	CHECK_INT(s->secret_labels.n, 1);
+	if (s->secret_labels.n == 1)
+		CHECK_STR(s->secret_labels.v[0], "pw");
+	CHECK_INT(model_env_secret(r.p, s, "HOST", "db"), MODEL_SECRET_NONE);
+	CHECK_INT(model_label_secret(s, "host", "db"), MODEL_SECRET_NONE);
+	/* the value sent to Docker is the real one */
+	CHECK_STR(kvv_get(&s->env, "DATABASE_URL"), "postgres://app:Pg-pass-9q7@db/app");
+	CHECK_INT(spec_render(&json, &test_key, r.p, s, true, &e), 0);
+	CHECK(json && !strstr(json, "Pg-pass-9q7"));
+	CHECK(json && !strstr(json, "edge-upstream-77"));
+	CHECK(json && strstr(json, "\"DATABASE_URL\":\"postgres://app:***@db/app (hmac:"));
+	CHECK(json && strstr(json, "\"EDGE\":\"via-*** (hmac:"));
+	CHECK(json && strstr(json, "\"pw\":\"*** (hmac:"));
+	CHECK(json && strstr(json, "\"host\":\"db\""));
+	free(json);
+out:
+	run_done(&r);
+}
+
 int main(void)
 {
 	RUN(test_manifest__ports);
 	RUN(test_manifest__rollout_defaults_and_merge);
 	RUN(test_manifest__rollout_not_in_spec_hash);
+	RUN(test_manifest__interpolated_secrets);
 	RUN(test_manifest__rollout_errors);
 	RUN(test_manifest__profiles);
 	RUN(test_manifest__secrets_and_configs);

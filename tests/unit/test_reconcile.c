@@ -8,9 +8,13 @@
 
 #include "check.h"
 #include "deployctl/buf.h"
+#include "deployctl/hash.h"
 #include "deployctl/manifest.h"
 #include "deployctl/reconcile.h"
 #include "deployctl/spec.h"
+
+/* A fixed key, so fingerprints and hashes are the same on every run. */
+static const struct hash_key test_key = { { 0 } };
 
 static const char stack[] = "name: shop\n"
                             "services:\n"
@@ -61,7 +65,7 @@ static void fixture_load(struct fixture *f, const char *yaml)
 
 		f->p->services[i].image_id = strdup(
 		        "sha256:1111111111111111111111111111111111111111111111111111111111111111");
-		CHECK_INT(spec_hash(f->hashes[i], f->p, &f->p->services[i], &err), 0);
+		CHECK_INT(spec_hash(f->hashes[i], &test_key, f->p, &f->p->services[i], &err), 0);
 	}
 }
 
@@ -116,6 +120,7 @@ static int diff(struct fixture *f, bool have_resources, const struct docker_netw
 {
 	struct reconcile_input in = {
 		.desired = f->p,
+		.key = &test_key,
 		.hashes = (const char(*)[HASH_HEX_LEN + 1]) f->hashes,
 		.containers = f->c,
 		.ncontainers = f->nc,
@@ -279,7 +284,7 @@ static void test_reconcile__replace_reason_from_old_spec(void)
 	/* The old spec: the same service with another LOG_LEVEL and token. */
 	kvv_set(&f.p->services[api].env, "LOG_LEVEL", "debug");
 	kvv_set(&f.p->services[api].env, "API_TOKEN", "old-token");
-	CHECK_INT(spec_render(&old, f.p, &f.p->services[api], true, &err), 0);
+	CHECK_INT(spec_render(&old, &test_key, f.p, &f.p->services[api], true, &err), 0);
 	kvv_set(&f.p->services[api].env, "LOG_LEVEL", "info");
 	kvv_set(&f.p->services[api].env, "API_TOKEN", "t0ps3cret");
 	f.old_json = old;
@@ -358,6 +363,47 @@ static void test_reconcile__spec_reasons(void)
 	r = NULL;
 	CHECK_INT(spec_reasons(&r, "{\"a\":1}", "{\"a\":1}", &err), ERR_NOTFOUND);
 	CHECK(r == NULL);
+	/* a secret fingerprinted before keys existed is not said to have changed */
+	CHECK_INT(spec_reasons(&r, "{\"env\":{\"PW\":\"sha256:0123456789ab\"},\"ports\":[1]}",
+	                       "{\"env\":{\"PW\":\"hmac:ba9876543210\"},\"ports\":[2]}", &err),
+	          0);
+	CHECK_STR(r, "env PW unknown (recorded before fingerprints were keyed); ports changed");
+	free(r);
+}
+
+/*
+ * Containers made before spec hashes were keyed carry the plain sha256 of
+ * the unredacted spec: they still match, so an upgrade replaces nothing;
+ * a label that is neither hash is a change.
+ */
+static void test_reconcile__legacy_hash_label_is_noop(void)
+{
+	struct fixture f;
+	struct docker_container *c;
+	char legacy[HASH_HEX_LEN + 1], *text = NULL;
+	struct err err = ERR_INIT;
+	size_t api;
+
+	fixture_load(&f, stack);
+	api = svc_index(&f, "api");
+	CHECK_INT(spec_render(&text, NULL, f.p, &f.p->services[api], false, &err), 0);
+	hash_sha256_hex(legacy, text, strlen(text));
+	free(text);
+	CHECK(strcmp(legacy, f.hashes[api]) != 0);
+	c = observe(&f, "api", 1);
+	free(c->spec_hash);
+	c->spec_hash = strdup(legacy);
+	observe(&f, "api", 2);
+	observe(&f, "db", 1);
+	CHECK_INT(diff(&f, false, NULL, 0, NULL, 0), 0);
+	CHECK_INT(f.plan.n, 0);
+	reconcile_plan_release(&f.plan);
+	/* one digit off: replaced */
+	c->spec_hash[0] = c->spec_hash[0] == '0' ? '1' : '0';
+	CHECK_INT(diff(&f, false, NULL, 0, NULL, 0), 0);
+	CHECK_INT(f.plan.n, 1);
+	CHECK(find(&f.plan, ACTION_REPLACE, "api", 1) != NULL);
+	fixture_done(&f);
 }
 
 /*
@@ -405,7 +451,7 @@ static struct project *scale_load(unsigned n, bool dense, char (**hashes)[HASH_H
 
 		p->services[i].image_id = strdup(
 		        "sha256:1111111111111111111111111111111111111111111111111111111111111111");
-		CHECK_INT(spec_hash((*hashes)[i], p, &p->services[i], &err), 0);
+		CHECK_INT(spec_hash((*hashes)[i], &test_key, p, &p->services[i], &err), 0);
 	}
 	return p;
 }
@@ -416,6 +462,7 @@ static void scale_check(unsigned n, bool dense)
 	struct project *p = scale_load(n, dense, &hashes);
 	struct strv prev = { 0 };
 	struct reconcile_input in = { .desired = p,
+		                      .key = &test_key,
 		                      .hashes = (const char(*)[HASH_HEX_LEN + 1]) hashes,
 		                      .have_resources = true,
 		                      .prev_services = &prev };
@@ -478,5 +525,6 @@ int main(void)
 	RUN(test_reconcile__spec_reasons);
 	RUN(test_reconcile__chain_of_1000_services);
 	RUN(test_reconcile__dense_graph_of_200_services);
+	RUN(test_reconcile__legacy_hash_label_is_noop);
 	return CHECK_DONE();
 }

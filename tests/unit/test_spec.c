@@ -13,11 +13,14 @@
 #include "deployctl/spec.h"
 #include "fixture_project.h"
 
+/* A fixed key, so fingerprints and hashes are the same on every run. */
+static const struct hash_key test_key = { { 0 } };
+
 static void hash_of(char out[HASH_HEX_LEN + 1], const struct project *p)
 {
 	struct err err = ERR_INIT;
 
-	CHECK_INT(spec_hash(out, p, &p->services[0], &err), 0);
+	CHECK_INT(spec_hash(out, &test_key, p, &p->services[0], &err), 0);
 }
 
 static char *render(const struct project *p, const struct service *s, bool redact)
@@ -25,7 +28,7 @@ static char *render(const struct project *p, const struct service *s, bool redac
 	struct err err = ERR_INIT;
 	char *out = NULL;
 
-	CHECK_INT(spec_render(&out, p, s, redact, &err), 0);
+	CHECK_INT(spec_render(&out, &test_key, p, s, redact, &err), 0);
 	return out;
 }
 
@@ -41,8 +44,8 @@ static void test_spec__hash_stable(void)
 	CHECK_STR(ha, ha2);
 	CHECK_STR(ha, hb);
 	CHECK_INT(strlen(ha), HASH_HEX_LEN);
-	/* The hash is the sha256 of the unredacted rendering. */
-	hash_sha256_hex(hb, text, strlen(text));
+	/* The hash is the HMAC-SHA256, under the state key, of the unredacted rendering. */
+	hash_hmac_hex(hb, &test_key, text, strlen(text));
 	CHECK_STR(ha, hb);
 	/* Canonical: compact, keys sorted, version first alphabetically among its peers. */
 	CHECK(text && !strchr(text, '\n') && !strstr(text, ": "));
@@ -68,8 +71,8 @@ static void test_spec__hash_ignores_json_order(void)
 
 	CHECK_INT(spec_parse(&s1, one, &err), 0);
 	CHECK_INT(spec_parse(&s2, two, &err), 0);
-	CHECK_INT(spec_hash(h1, NULL, &s1, &err), 0);
-	CHECK_INT(spec_hash(h2, NULL, &s2, &err), 0);
+	CHECK_INT(spec_hash(h1, &test_key, NULL, &s1, &err), 0);
+	CHECK_INT(spec_hash(h2, &test_key, NULL, &s2, &err), 0);
 	CHECK_STR(h1, h2);
 	CHECK_INT(s2.init, 1);
 	CHECK_STR(kvv_get(&s2.env, "B"), "2");
@@ -165,7 +168,7 @@ static void test_spec__redaction(void)
 	char *red = render(p, &p->services[0], true);
 	char *plain = render(p, &p->services[0], false);
 
-	hash_fingerprint(fp, "hunter2-very-secret");
+	hash_fingerprint(fp, &test_key, "hunter2-very-secret");
 	CHECK(red && !strstr(red, "hunter2"));
 	CHECK(red && strstr(red, fp));
 	CHECK(red && strstr(red, "\"MODE\":\"prod\""));
@@ -245,7 +248,7 @@ static void test_spec__round_trip(void)
 		CHECK_STR(back.tmpfs.v[0], "/run:size=64m");
 		CHECK_INT(back.memory_bytes, 268435456);
 		if (redact)
-			CHECK(!strncmp(kvv_get(&back.env, "DB_PASSWORD"), "sha256:", 7));
+			CHECK(!strncmp(kvv_get(&back.env, "DB_PASSWORD"), "hmac:", 5));
 		else
 			CHECK_STR(kvv_get(&back.env, "DB_PASSWORD"), "hunter2-very-secret");
 		model_service_release(&back);
@@ -540,7 +543,7 @@ static void test_spec__field_table(void)
 	s.replicas = 1;
 	s.name = strdup("a");
 	s.image = strdup("b");
-	CHECK_INT(spec_render(&empty, NULL, &s, false, &err), 0);
+	CHECK_INT(spec_render(&empty, NULL, NULL, &s, false, &err), 0);
 	for (i = 0; i < model_svc_nfields; i++) {
 		const struct svc_field *f = &model_svc_fields[i];
 		void *m = (char *)&s + f->offset;
@@ -572,7 +575,7 @@ static void test_spec__field_table(void)
 			break;
 		}
 	}
-	CHECK_INT(spec_render(&text, NULL, &s, false, &err), 0);
+	CHECK_INT(spec_render(&text, NULL, NULL, &s, false, &err), 0);
 	for (i = 0; text && i < model_svc_nfields; i++) {
 		char key[64];
 
@@ -582,7 +585,7 @@ static void test_spec__field_table(void)
 		CHECK(model_svc_fields[i].kind == SVC_CUSTOM || strstr(text, key) != NULL);
 	}
 	CHECK_INT(spec_parse(&back, text, &err), 0);
-	CHECK_INT(spec_render(&text2, NULL, &back, false, &err), 0);
+	CHECK_INT(spec_render(&text2, NULL, NULL, &back, false, &err), 0);
 	CHECK_STR(text2, text);
 	model_service_release(&back);
 	model_service_release(&s);

@@ -40,6 +40,8 @@ static void tmpdir_remove(const char *dir)
 		                             STORE_DB_NAME,
 		                             STORE_DB_NAME "-wal",
 		                             STORE_DB_NAME "-shm",
+		                             STORE_KEY_NAME,
+		                             "state/" STORE_KEY_NAME,
 		                             "state" };
 	char path[512];
 	size_t i;
@@ -207,7 +209,7 @@ static void test_store__migrate_table(void)
 	static const struct store_migration unnumbered[] = {
 		{ "init", "SELECT 1;" },
 	};
-	struct store s = { NULL, (char *)":memory:" };
+	struct store s = { .db = NULL, .path = (char *)":memory:" };
 	struct err err = ERR_INIT;
 
 	CHECK_INT(sqlite3_open(":memory:", &s.db), SQLITE_OK);
@@ -566,6 +568,7 @@ static void test_store__secrets_fingerprint_only(void)
 	CHECK_INT(store_exec(s, "ROLLBACK", &err), 0);
 	svc.name[0] = 'w';
 	CHECK_INT(store_release_finish(s, id, RELEASE_SUCCEEDED, NULL, &err), 0);
+	hash_fingerprint(fp, store_key(s, &err), SECRET_VALUE);
 	store_free(s);
 	s = NULL;
 
@@ -573,13 +576,12 @@ static void test_store__secrets_fingerprint_only(void)
 	CHECK_INT(raw_int(db, "SELECT count(*) FROM release_env"), 3);
 	CHECK_INT(raw_int(db, "SELECT count(*) FROM release_ports"), 1);
 	CHECK_INT(raw_int(db, "SELECT count(*) FROM release_env WHERE is_secret = 1"
-	                      " AND value IS NULL AND fingerprint LIKE 'sha256:%'"),
+	                      " AND value IS NULL AND fingerprint LIKE 'hmac:%'"),
 	          2);
 	CHECK_INT(raw_int(db,
 	                  "SELECT count(*) FROM release_env WHERE key = 'MODE'"
 	                  " AND value = 'production' AND fingerprint IS NULL AND is_secret = 0"),
 	          1);
-	hash_fingerprint(fp, SECRET_VALUE);
 	{
 		char sql[256];
 
@@ -825,7 +827,7 @@ static void check_snapshot(struct store *s, int64_t id)
 	CHECK_INT(store_release_env(&env, &n, s, id, &err), 0);
 	CHECK_INT(n, 3);
 	if (n == 3) {
-		hash_fingerprint(fp, SECRET_VALUE);
+		hash_fingerprint(fp, store_key(s, &err), SECRET_VALUE);
 		CHECK_STR(env[0].key, "DB_PASSWORD");
 		CHECK_STR(env[0].service, "web");
 		CHECK(env[0].secret);
