@@ -9,6 +9,7 @@
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
+#include "deployctl/statedir.h"
 
 void cmd_print_help(const struct cmd *c, FILE *f)
 {
@@ -64,13 +65,37 @@ int cmd_open_docker(struct ctx *ctx)
 	return EXIT_OK;
 }
 
+int cmd_state_dir(struct ctx *ctx, bool create)
+{
+	struct err err = ERR_INIT;
+	char *abs = NULL;
+
+	if (ctx->state_dir_abs && ctx->state_dir == ctx->state_dir_abs)
+		return EXIT_OK;
+	if (statedir_resolve(&abs, ctx->state_dir, create, &err) < 0) {
+		if (err.code == ERR_NOTFOUND && !create)
+			return EXIT_OK;
+		cmd_report(&err);
+		return err.code == ERR_INVALID ? EXIT_USAGE : EXIT_STATE;
+	}
+	free(ctx->state_dir_abs);
+	ctx->state_dir_abs = abs;
+	ctx->state_dir = abs;
+	return EXIT_OK;
+}
+
 int cmd_open_store(struct ctx *ctx)
 {
 	struct err err = ERR_INIT;
+	int ex;
 
 	if (ctx->store)
 		return EXIT_OK;
-	if (store_open(&ctx->store, ctx->state_dir, &err) < 0) {
+	ex = cmd_state_dir(ctx, !ctx->read_only);
+	if (ex != EXIT_OK)
+		return ex;
+	if ((ctx->read_only ? store_open_readonly(&ctx->store, ctx->state_dir, &err)
+	                    : store_open(&ctx->store, ctx->state_dir, &err)) < 0) {
 		cmd_report(&err);
 		return EXIT_STATE;
 	}
@@ -85,6 +110,9 @@ int cmd_lock(struct lock **out, struct ctx *ctx, const char *project, const char
 	char who[700], msg[800];
 	int ex;
 
+	ex = cmd_state_dir(ctx, true);
+	if (ex != EXIT_OK)
+		return ex;
 	if (lock_acquire(out, ctx->state_dir, what, wait_ms, &stale, &err) < 0) {
 		cmd_report(&err);
 		return err.code == ERR_BUSY ? EXIT_BUSY : EXIT_STATE;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "deployctl/cmd_deploy.h"
+#include "deployctl/fault.h"
 #include "deployctl/files.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
@@ -34,7 +35,6 @@ struct apply_view {
 	const struct plan *plan;
 	double *started;
 	size_t done, failed;
-	size_t kill_after; /* test-only fault point: SIGKILL ourselves after N actions; 0 off */
 	bool tty;
 	bool quiet;
 };
@@ -74,7 +74,7 @@ static void view_done(void *arg, const struct action *a, const struct err *faile
 	}
 	fputc('\n', stdout);
 	fflush(stdout);
-	if (v->kill_after && v->done == v->kill_after)
+	if (FAULT_POINT("KILL_AFTER")) /* after the Nth action, as kill -9 would */
 		raise(SIGKILL);
 }
 
@@ -320,6 +320,19 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		goto fail_state;
 	if (interrupted)
 		log_warnx("%u earlier release(s) were interrupted and are marked so", interrupted);
+	/*
+	 * Configs and environment secrets become files the containers mount
+	 * read-only, checked against their hashes, before a release is begun:
+	 * a refusal here leaves no release behind.
+	 */
+	files_dir = state_path(ctx->state_dir, "files");
+	if (!files_dir) {
+		err_set(&err, ERR_NOMEM, "out of memory");
+		goto fail_state;
+	}
+	if (files_materialize(dp->project, files_dir, &err) < 0 ||
+	    files_verify(dp->project, files_dir, &err) < 0)
+		goto fail_state;
 	if (!json)
 		deploy_print_plan(dp, false, stdout);
 	who = deploy_who();
@@ -343,21 +356,10 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		goto fail_state;
 	}
 	view.plan = &dp->plan;
-	/* Crash-safety tests kill apply at a chosen point, as kill -9 would. */
-	if (getenv("DEPLOYCTL_TEST_KILL_AFTER"))
-		view.kill_after = strtoul(getenv("DEPLOYCTL_TEST_KILL_AFTER"), NULL, 10);
 	view.tty = ctx->stdout_tty && !json;
 	view.quiet = view.quiet || json;
 	conn.host = ctx->docker_host;
 	snprintf(release_label, sizeof(release_label), "%lld", (long long)release);
-	files_dir = state_path(ctx->state_dir, "files");
-	if (!files_dir) {
-		err_set(&err, ERR_NOMEM, "out of memory");
-		goto fail_state;
-	}
-	/* Configs and environment secrets become files the containers mount read-only. */
-	if (files_materialize(dp->project, files_dir, &err) < 0)
-		goto fail_state;
 	opts.release = release_label;
 	opts.files_dir = files_dir;
 	opts.parallel = ro->parallel;

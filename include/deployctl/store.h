@@ -24,11 +24,24 @@
 struct store;
 
 /*
- * Open (creating as needed) dir/deployctl.db: dir made 0700 if missing,
- * the file created 0600, WAL mode, migrations applied. *out is new
- * (store_free()). ERR_STORE / ERR_IO with the path in the message.
+ * Open (creating as needed) dir/deployctl.db: dir made 0700 if missing and
+ * checked (statedir_resolve(): ours, writable by nobody else), the file
+ * created 0600 and migrated under a temporary name then linked into place,
+ * WAL mode, migrations applied. An existing database that is a symlink,
+ * is not ours, or is empty (0 bytes) is refused, never replaced by a
+ * fresh one. *out is new (store_free()). ERR_STORE / ERR_IO with the path
+ * in the message.
  */
 int store_open(struct store **out, const char *dir, struct err *err);
+/*
+ * Open dir/deployctl.db read-only, for commands that only read: nothing in
+ * dir is created or written, so a read-only state directory works. No
+ * database reads as an empty history (an in-memory one); an older schema
+ * is migrated in a private in-memory copy. The same refusals as
+ * store_open(): a symlink, a file owned by another user or writable by
+ * others, an empty file (ERR_STORE). *out new (store_free()).
+ */
+int store_open_readonly(struct store **out, const char *dir, struct err *err);
 /* Open a database file by path (":memory:" for tests), migrations applied. */
 int store_open_file(struct store **out, const char *path, struct err *err);
 void store_free(struct store *s);

@@ -146,6 +146,24 @@ static int64_t begin(struct store *s, const char *project, const char *host, lon
 	return id;
 }
 
+/* Try to begin a release; its error code (a read-only store refuses). */
+static int begin_quiet(struct store *s)
+{
+	struct store_release_info info = {
+		.project = "web",
+		.kind = "apply",
+		.source_kind = "git",
+		.source = "x",
+		.who = "alice",
+		.host = "h",
+		.pid = 1,
+	};
+	struct err err = ERR_INIT;
+	int64_t id = -1;
+
+	return store_release_begin(&id, s, &info, &err);
+}
+
 static void test_store__migrations_set_user_version(void)
 {
 	struct store *s = open_memory();
@@ -342,6 +360,159 @@ static void test_store__open_errors(void)
 	CHECK(s == NULL);
 	CHECK(strstr(err.msg, path) != NULL);
 	unlink(path);
+	tmpdir_remove(dir);
+	free(dir);
+}
+
+/* The state directory and database are trusted only when they deserve it. */
+static void test_store__open_refuses_untrusted(void)
+{
+	char *dir = tmpdir_new();
+	char state[512], db[600], target[600], want[800];
+	struct store *s = NULL;
+	struct err err = ERR_INIT;
+	struct stat st;
+	int fd;
+
+	CHECK(dir != NULL);
+	if (!dir)
+		return;
+	snprintf(state, sizeof(state), "%s/state", dir);
+	snprintf(db, sizeof(db), "%s/%s", state, STORE_DB_NAME);
+	snprintf(target, sizeof(target), "%s/elsewhere.db", dir);
+
+	/* a group- or world-writable state directory is refused, read or write */
+	CHECK_INT(mkdir(state, 0700), 0);
+	CHECK_INT(chmod(state, 0770), 0);
+	CHECK_INT(store_open(&s, state, &err), ERR_IO);
+	CHECK(s == NULL);
+	CHECK(strstr(err.msg, "is writable by its group (mode 0770)") != NULL);
+	CHECK(strstr(err.msg, state) != NULL);
+	err_clear(&err);
+	CHECK_INT(chmod(state, 0707), 0);
+	CHECK_INT(store_open_readonly(&s, state, &err), ERR_IO);
+	CHECK(strstr(err.msg, "is writable by everyone") != NULL);
+	err_clear(&err);
+	CHECK_INT(chmod(state, 0700), 0);
+
+	/* owned by another user (only root can make one) */
+	if (geteuid() == 0) {
+		CHECK_INT(chown(state, 65534, 65534), 0);
+		CHECK_INT(store_open(&s, state, &err), ERR_IO);
+		CHECK(strstr(err.msg, "is owned by uid 65534") != NULL);
+		err_clear(&err);
+		CHECK_INT(chown(state, 0, 0), 0);
+	}
+
+	/* a planted symlink is not followed, and nothing is created where it points */
+	CHECK_INT(symlink(target, db), 0);
+	CHECK_INT(store_open(&s, state, &err), ERR_IO);
+	CHECK(s == NULL);
+	CHECK(strstr(err.msg, "is a symbolic link") != NULL);
+	CHECK(lstat(target, &st) < 0 && errno == ENOENT);
+	err_clear(&err);
+	CHECK_INT(store_open_readonly(&s, state, &err), ERR_IO);
+	CHECK(strstr(err.msg, "is a symbolic link") != NULL);
+	err_clear(&err);
+	CHECK_INT(unlink(db), 0);
+
+	/* a database truncated to 0 bytes is an error, never a fresh start */
+	CHECK_INT(store_open(&s, state, &err), 0);
+	CHECK_INT(begin(s, "web", "host1", 1), 1);
+	store_free(s);
+	s = NULL;
+	fd = open(db, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK_INT(store_open(&s, state, &err), ERR_STORE);
+	CHECK(s == NULL);
+	snprintf(want, sizeof(want), "database '%s' exists but is empty (0 bytes)", db);
+	CHECK(strstr(err.msg, want) != NULL);
+	CHECK_INT(stat(db, &st), 0);
+	CHECK_INT((long long)st.st_size, 0); /* left as found */
+	err_clear(&err);
+	CHECK_INT(store_open_readonly(&s, state, &err), ERR_STORE);
+	CHECK(strstr(err.msg, want) != NULL);
+	err_clear(&err);
+
+	/* a database writable by others is refused */
+	CHECK_INT(unlink(db), 0);
+	CHECK_INT(store_open(&s, state, &err), 0);
+	store_free(s);
+	s = NULL;
+	CHECK_INT(chmod(db, 0666), 0);
+	CHECK_INT(store_open(&s, state, &err), ERR_IO);
+	CHECK(strstr(err.msg, "database") && strstr(err.msg, "writable by everyone"));
+	store_free(s);
+	tmpdir_remove(dir);
+	unlink(target);
+	free(dir);
+}
+
+/* Read-only opening writes nothing and reads an absent database as empty. */
+static void test_store__open_readonly(void)
+{
+	char *dir = tmpdir_new();
+	char state[512], db[600], wal[700];
+	struct store *s = NULL;
+	struct store_release *v = NULL;
+	struct err err = ERR_INIT;
+	struct stat st;
+	size_t n = 9;
+
+	CHECK(dir != NULL);
+	if (!dir)
+		return;
+	snprintf(state, sizeof(state), "%s/state", dir);
+	snprintf(db, sizeof(db), "%s/%s", state, STORE_DB_NAME);
+	snprintf(wal, sizeof(wal), "%s-wal", db);
+
+	/* no state directory at all: an empty history, nothing created */
+	CHECK_INT(store_open_readonly(&s, state, &err), 0);
+	CHECK(s != NULL);
+	CHECK_INT(store_release_list(&v, &n, s, NULL, 0, &err), 0);
+	CHECK_INT(n, 0);
+	store_release_list_free(v, n);
+	store_free(s);
+	s = NULL;
+	CHECK(stat(state, &st) < 0 && errno == ENOENT);
+
+	CHECK_INT(store_open(&s, state, &err), 0);
+	CHECK_INT(begin(s, "web", "host1", 1), 1);
+	store_free(s);
+	s = NULL;
+	CHECK_INT(store_open_readonly(&s, state, &err), 0);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK_INT(store_release_list(&v, &n, s, NULL, 0, &err), 0);
+		CHECK_INT(n, 1);
+		store_release_list_free(v, n);
+		/* writing is refused */
+		CHECK(begin_quiet(s) != 0);
+	}
+	store_free(s);
+	/* an older schema (1) is migrated in memory, the file stays as it was */
+	tmpdir_remove(dir);
+	CHECK_INT(mkdir(dir, 0700), 0);
+	CHECK_INT(mkdir(state, 0700), 0);
+	{
+		struct store raw = { 0 };
+
+		raw.path = db;
+		CHECK_INT(sqlite3_open(db, &raw.db), SQLITE_OK);
+		CHECK_INT(store_migrate(&raw, store_migrations, 1, &err), 0);
+		CHECK_INT(begin(&raw, "old", "host1", 1), 1);
+		sqlite3_close(raw.db);
+	}
+	s = NULL;
+	CHECK_INT(store_open_readonly(&s, state, &err), 0);
+	if (err.code)
+		fprintf(stderr, "store_open_readonly: %s\n", err.msg);
+	if (s)
+		CHECK_INT(store_schema_version(s), last_version());
+	store_free(s);
+	CHECK_INT(raw_int(db, "PRAGMA user_version"), 1);
 	tmpdir_remove(dir);
 	free(dir);
 }
@@ -1162,6 +1333,8 @@ int main(void)
 	RUN(test_store__migrate_table);
 	RUN(test_store__open_dir_modes_and_reopen);
 	RUN(test_store__open_errors);
+	RUN(test_store__open_refuses_untrusted);
+	RUN(test_store__open_readonly);
 	RUN(test_store__release_round_trip);
 	RUN(test_store__secrets_fingerprint_only);
 	RUN(test_store__latest_by_status);
