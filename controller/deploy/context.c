@@ -108,6 +108,7 @@ int cmd_lock(struct lock **out, struct ctx *ctx, const char *project, const char
 	struct lock_holder stale = { 0 };
 	struct err err = ERR_INIT;
 	char who[700], msg[800];
+	unsigned interrupted = 0;
 	int ex;
 
 	ex = cmd_state_dir(ctx, true);
@@ -117,13 +118,33 @@ int cmd_lock(struct lock **out, struct ctx *ctx, const char *project, const char
 		cmd_report(&err);
 		return err.code == ERR_BUSY ? EXIT_BUSY : EXIT_STATE;
 	}
-	if (!stale.pid)
-		return EXIT_OK;
-	lock_holder_format(who, sizeof(who), &stale);
-	snprintf(msg, sizeof(msg), "lock taken over from a dead process: %s", who);
-	log_warnx("%s", msg);
 	ex = cmd_open_store(ctx);
-	if (ex == EXIT_OK && store_event_add(ctx->store, project, "lock-takeover", msg, &err) < 0)
+	if (ex != EXIT_OK)
+		goto fail;
+	if (stale.pid) {
+		lock_holder_format(who, sizeof(who), &stale);
+		snprintf(msg, sizeof(msg), "lock taken over from a dead process: %s", who);
+		log_warnx("%s", msg);
+		if (store_event_add(ctx->store, project, "lock-takeover", msg, &err) < 0) {
+			cmd_report(&err);
+			err_clear(&err);
+		}
+		snprintf(msg, sizeof(msg), "it left the state lock held by %s", who);
+	}
+	/*
+	 * Whoever holds the lock knows every other running release is dead,
+	 * whatever its host or pid namespace: close them all, plan or no plan.
+	 */
+	if (store_mark_interrupted(&interrupted, ctx->store, stale.pid ? msg : NULL, &err) < 0) {
 		cmd_report(&err);
+		ex = EXIT_STATE;
+		goto fail;
+	}
+	if (interrupted)
+		log_warnx("%u earlier release(s) were interrupted and are marked so", interrupted);
 	return EXIT_OK;
+fail:
+	lock_release(*out);
+	*out = NULL;
+	return ex;
 }

@@ -83,7 +83,8 @@ struct store_action {
 	const char *target_type; /* "service", "network", "volume" */
 	const char *target;      /* service (with "#N" replica suffix where it applies) or key */
 	const char *reason;
-	const char *outcome; /* "done", "failed", "skipped" */
+	const char *outcome; /* "planned" (written before the first change), "done", "failed",
+	                        "skipped" */
 	const char *error;   /* NULL unless failed */
 };
 int store_release_action_add(struct store *s, int64_t release, const struct store_action *a,
@@ -159,10 +160,33 @@ int store_release_resources(struct kvv *out, struct store *s, int64_t release, c
                             struct err *err);
 
 /*
- * Mark as interrupted every running release whose process is gone (same
- * host and pid not alive, or another host: left alone). *n_out counts them.
+ * Mark as interrupted every release still marked running: called by the
+ * holder of the state lock (whoever holds it knows that every other
+ * running release is dead, whatever host or pid namespace it ran in).
+ * The message says what is known: the process, when it started, how many
+ * actions it had planned or recorded, and known (may be NULL: e.g. the
+ * holder record the dead process left in the lock file). One event each.
+ * *n_out counts them.
  */
-int store_mark_interrupted(unsigned *n_out, struct store *s, const char *host, struct err *err);
+int store_mark_interrupted(unsigned *n_out, struct store *s, const char *known, struct err *err);
+
+/*
+ * Record a release's outcome in one transaction: each action's outcome
+ * and error (rows planned earlier with outcome "planned" are updated by
+ * seq, others added) and the release's final status and message.
+ */
+int store_release_close(struct store *s, int64_t release, const struct store_action *actions,
+                        size_t n, enum release_status st, const char *message, struct err *err);
+
+/*
+ * Before a release's first change to Docker: make room for recording its
+ * outcome even if the disk fills during the rollout. A row of bytes is
+ * written and deleted again, leaving that many free pages in the database
+ * file and the write-ahead log that long (checkpointed and restarted), so
+ * the writes that follow need no new disk space. ERR_STORE, saying so,
+ * when there is not room for it.
+ */
+int store_reserve(struct store *s, size_t bytes, struct err *err);
 
 /* An event (lock takeover, interrupted release found, ...). */
 int store_event_add(struct store *s, const char *project, const char *kind, const char *message,
