@@ -16,13 +16,14 @@ bash scripts/ensure-dockerd.sh
 bash tests/images/build.sh
 
 echo "== build (warnings are errors)"
-cmake -S . -B build -DDEPLOYCTL_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DDEPLOYCTL_WERROR=ON -DDEPLOYCTL_TEST_HOOKS=ON \
+	-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
 echo "== tests"
 ctest --test-dir build --output-on-failure -j1
 
 echo "== build with ASan+UBSan"
-cmake -S . -B build-asan -DDEPLOYCTL_WERROR=ON -DDEPLOYCTL_SANITIZE=address,undefined \
+cmake -S . -B build-asan -DDEPLOYCTL_WERROR=ON -DDEPLOYCTL_TEST_HOOKS=ON -DDEPLOYCTL_SANITIZE=address,undefined \
 	-DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$jobs"
 echo "== tests under ASan+UBSan"

@@ -89,6 +89,7 @@ static int history_run(struct ctx *ctx, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	ctx->read_only = true; /* works on a read-only state directory */
 	ex = cmd_open_store(ctx);
 	if (ex != EXIT_OK)
 		return ex;

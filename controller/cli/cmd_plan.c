@@ -43,6 +43,7 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "deployctl: plan: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
+	ctx->read_only = true; /* works on a read-only state directory */
 	ex = deploy_prepare(&dp, ctx, &o);
 	if (ex == EXIT_OK)
 		deploy_print_plan(&dp, json, stdout);

@@ -294,7 +294,11 @@ out:
 	return rc;
 }
 
-/* The release to go back to: --to N, or the last success before the current one. */
+/*
+ * The release to go back to: --to N, or the last success before the
+ * current one (the newest success or interrupted release; rolled back and
+ * failed ones changed nothing that stayed, or are not a state to keep).
+ */
 static int pick_target(struct store_release *out, struct ctx *ctx, const char *project, int64_t to,
                        int64_t *current)
 {
@@ -311,6 +315,15 @@ static int pick_target(struct store_release *out, struct ctx *ctx, const char *p
 	for (i = 0; i < n; i++) {
 		bool ok = !strcmp(v[i].status, "succeeded");
 
+		/*
+		 * An interrupted release (killed, or stopped by a full disk,
+		 * after its changes) is what runs: the way back from it is the
+		 * last success, not the one before.
+		 */
+		if (!*current && !ok && !strcmp(v[i].status, "interrupted")) {
+			*current = v[i].id;
+			continue;
+		}
 		if (!ok)
 			continue;
 		if (!*current) {

@@ -443,6 +443,7 @@ static int show_run(struct ctx *ctx, int argc, char **argv)
 			cmd_print_help(&cmd_show, stderr);
 		return EXIT_USAGE;
 	}
+	ctx->read_only = true; /* works on a read-only state directory */
 	ex = cmd_open_store(ctx);
 	if (ex != EXIT_OK)
 		return ex;

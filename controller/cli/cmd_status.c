@@ -64,16 +64,54 @@ static int pick_project(char **out, struct ctx *ctx, const char *given)
 	return 0;
 }
 
-static void print_status(const char *project, int64_t release, const struct docker_container *c,
-                         size_t nc, const struct store_service_row *rows, size_t nr, bool json)
+/*
+ * The release the containers should match: the newest that succeeded or
+ * was interrupted (a kill or a full disk after its changes: what runs is
+ * its), skipping those rolled back or failed. *ok_out: the newest success.
+ */
+static int pick_current(struct store_release *out, int64_t *ok_out, struct ctx *ctx,
+                        const char *project, struct err *err)
 {
+	struct store_release *v = NULL;
+	size_t i, n = 0;
+	int rc;
+
+	*ok_out = 0;
+	rc = store_release_list(&v, &n, ctx->store, project, 0, err);
+	for (i = 0; rc == 0 && i < n; i++) {
+		bool ok = !strcmp(v[i].status, "succeeded");
+
+		if (ok && !*ok_out)
+			*ok_out = v[i].id;
+		if (!out->id && (ok || !strcmp(v[i].status, "interrupted") ||
+		                 !strcmp(v[i].status, "running"))) {
+			*out = v[i];
+			memset(&v[i], 0, sizeof(v[i]));
+		}
+	}
+	store_release_list_free(v, n);
+	return rc;
+}
+
+static void print_status(const char *project, const struct store_release *cur, int64_t ok,
+                         const struct docker_container *c, size_t nc,
+                         const struct store_service_row *rows, size_t nr, bool json)
+{
+	int64_t release = cur->id;
 	size_t i, nretained = 0;
 	bool first = true;
 
 	if (json) {
 		fputs("{\"project\":", stdout);
 		out_json_str(stdout, project);
-		fprintf(stdout, ",\"release\":%lld,\"containers\":[", (long long)release);
+		fprintf(stdout, ",\"release\":%lld,\"release_status\":", (long long)release);
+		out_json_str(stdout, cur->status);
+		fprintf(stdout, ",\"latest_succeeded\":%lld,\"containers\":[", (long long)ok);
+	} else if (cur->status && strcmp(cur->status, "succeeded")) {
+		fprintf(stdout, "project %s, release %lld (%s), latest successful release %lld\n",
+		        project, (long long)release, cur->status, (long long)ok);
+		fprintf(stdout, "%-16s %-28s %-10s %-8s %-6s %s\n", "SERVICE", "CONTAINER", "STATE",
+		        "RELEASE", "MATCH", "STATUS");
 	} else {
 		fprintf(stdout, "project %s, latest successful release %lld\n", project,
 		        (long long)release);
@@ -194,7 +232,8 @@ static int status_run(struct ctx *ctx, int argc, char **argv)
 	struct err err = ERR_INIT;
 	const char *given = NULL;
 	char *project = NULL;
-	int64_t release = 0;
+	struct store_release cur = { 0 };
+	int64_t ok = 0;
 	size_t nc = 0, nr = 0;
 	bool json = false;
 	int opt, ex;
@@ -221,6 +260,7 @@ static int status_run(struct ctx *ctx, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	ctx->read_only = true; /* works on a read-only state directory */
 	ex = cmd_open_store(ctx);
 	if (ex != EXIT_OK)
 		return ex;
@@ -229,8 +269,8 @@ static int status_run(struct ctx *ctx, int argc, char **argv)
 	ex = cmd_open_docker(ctx);
 	if (ex != EXIT_OK)
 		goto out;
-	if (store_release_latest(&release, ctx->store, project, "succeeded", &err) < 0 ||
-	    (release && store_release_services(&rows, &nr, ctx->store, release, &err) < 0) ||
+	if (pick_current(&cur, &ok, ctx, project, &err) < 0 ||
+	    (cur.id && store_release_services(&rows, &nr, ctx->store, cur.id, &err) < 0) ||
 	    docker_container_list(&c, &nc, ctx->docker, project, &err) < 0) {
 		cmd_report(&err);
 		ex = cmd_exit_for(err.code);
@@ -238,11 +278,12 @@ static int status_run(struct ctx *ctx, int argc, char **argv)
 	}
 	if (nc)
 		qsort(c, nc, sizeof(*c), container_cmp);
-	print_status(project, release, c, nc, rows, nr, json);
+	print_status(project, &cur, ok, c, nc, rows, nr, json);
 	print_pin(ctx, project, json);
 out:
 	docker_container_list_free(c, nc);
 	store_service_rows_free(rows, nr);
+	store_release_release(&cur);
 	free(project);
 	return ex;
 }

@@ -156,6 +156,7 @@ int main(int argc, char **argv)
 	ex = c->run(&ctx, argc, argv);
 	store_free(ctx.store);
 	docker_free(ctx.docker);
+	free(ctx.state_dir_abs);
 	gitsrc_global_cleanup();
 	docker_global_cleanup();
 	if (fflush(stdout) != 0 && ex == EXIT_OK) {

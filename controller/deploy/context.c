@@ -9,6 +9,7 @@
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
+#include "deployctl/statedir.h"
 
 void cmd_print_help(const struct cmd *c, FILE *f)
 {
@@ -64,13 +65,37 @@ int cmd_open_docker(struct ctx *ctx)
 	return EXIT_OK;
 }
 
+int cmd_state_dir(struct ctx *ctx, bool create)
+{
+	struct err err = ERR_INIT;
+	char *abs = NULL;
+
+	if (ctx->state_dir_abs && ctx->state_dir == ctx->state_dir_abs)
+		return EXIT_OK;
+	if (statedir_resolve(&abs, ctx->state_dir, create, &err) < 0) {
+		if (err.code == ERR_NOTFOUND && !create)
+			return EXIT_OK;
+		cmd_report(&err);
+		return err.code == ERR_INVALID ? EXIT_USAGE : EXIT_STATE;
+	}
+	free(ctx->state_dir_abs);
+	ctx->state_dir_abs = abs;
+	ctx->state_dir = abs;
+	return EXIT_OK;
+}
+
 int cmd_open_store(struct ctx *ctx)
 {
 	struct err err = ERR_INIT;
+	int ex;
 
 	if (ctx->store)
 		return EXIT_OK;
-	if (store_open(&ctx->store, ctx->state_dir, &err) < 0) {
+	ex = cmd_state_dir(ctx, !ctx->read_only);
+	if (ex != EXIT_OK)
+		return ex;
+	if ((ctx->read_only ? store_open_readonly(&ctx->store, ctx->state_dir, &err)
+	                    : store_open(&ctx->store, ctx->state_dir, &err)) < 0) {
 		cmd_report(&err);
 		return EXIT_STATE;
 	}
@@ -83,19 +108,43 @@ int cmd_lock(struct lock **out, struct ctx *ctx, const char *project, const char
 	struct lock_holder stale = { 0 };
 	struct err err = ERR_INIT;
 	char who[700], msg[800];
+	unsigned interrupted = 0;
 	int ex;
 
+	ex = cmd_state_dir(ctx, true);
+	if (ex != EXIT_OK)
+		return ex;
 	if (lock_acquire(out, ctx->state_dir, what, wait_ms, &stale, &err) < 0) {
 		cmd_report(&err);
 		return err.code == ERR_BUSY ? EXIT_BUSY : EXIT_STATE;
 	}
-	if (!stale.pid)
-		return EXIT_OK;
-	lock_holder_format(who, sizeof(who), &stale);
-	snprintf(msg, sizeof(msg), "lock taken over from a dead process: %s", who);
-	log_warnx("%s", msg);
 	ex = cmd_open_store(ctx);
-	if (ex == EXIT_OK && store_event_add(ctx->store, project, "lock-takeover", msg, &err) < 0)
+	if (ex != EXIT_OK)
+		goto fail;
+	if (stale.pid) {
+		lock_holder_format(who, sizeof(who), &stale);
+		snprintf(msg, sizeof(msg), "lock taken over from a dead process: %s", who);
+		log_warnx("%s", msg);
+		if (store_event_add(ctx->store, project, "lock-takeover", msg, &err) < 0) {
+			cmd_report(&err);
+			err_clear(&err);
+		}
+		snprintf(msg, sizeof(msg), "it left the state lock held by %s", who);
+	}
+	/*
+	 * Whoever holds the lock knows every other running release is dead,
+	 * whatever its host or pid namespace: close them all, plan or no plan.
+	 */
+	if (store_mark_interrupted(&interrupted, ctx->store, stale.pid ? msg : NULL, &err) < 0) {
 		cmd_report(&err);
+		ex = EXIT_STATE;
+		goto fail;
+	}
+	if (interrupted)
+		log_warnx("%u earlier release(s) were interrupted and are marked so", interrupted);
 	return EXIT_OK;
+fail:
+	lock_release(*out);
+	*out = NULL;
+	return ex;
 }

@@ -1,9 +1,11 @@
 /*
  * cmd_release.c - running a prepared plan as a recorded release, shared by
- * apply and rollback: the snapshot is written before the first mutation,
- * every action with its outcome after, and the status is honest
- * (succeeded, failed, rolled_back); a kill leaves the release running, to
- * be marked interrupted by the next run.
+ * apply and rollback: the release, its snapshot and its planned actions
+ * are written before the first mutation, with room reserved for recording
+ * the outcome on a full disk; every action's outcome and the status
+ * (succeeded, failed, rolled_back) after, in one transaction. A kill leaves
+ * the release running, to be marked interrupted by the next run that
+ * takes the state lock; a record that still fails says what was changed.
  */
 #include <pwd.h>
 #include <signal.h>
@@ -15,6 +17,7 @@
 
 #include "deployctl/clock.h"
 #include "deployctl/cmd_deploy.h"
+#include "deployctl/fault.h"
 #include "deployctl/files.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
@@ -23,11 +26,16 @@
 /* Releases whose retained containers are kept for a fast way back. */
 #define RETAIN_RELEASES 3
 
+/*
+ * Room kept for recording a release's outcome (store_reserve()): 1 MB,
+ * and 4 KB more per action, where an outcome needs a few hundred bytes.
+ */
+#define RESERVE_BYTES(nactions) ((size_t)1024 * 1024 + (size_t)(nactions)*4096)
+
 struct apply_view {
 	const struct plan *plan;
 	double *started;
 	size_t done, failed;
-	size_t kill_after; /* test-only fault point: SIGKILL ourselves after N actions; 0 off */
 	bool tty;
 	bool quiet;
 };
@@ -67,7 +75,7 @@ static void view_done(void *arg, const struct action *a, const struct err *faile
 	}
 	fputc('\n', stdout);
 	fflush(stdout);
-	if (v->kill_after && v->done == v->kill_after)
+	if (FAULT_POINT("KILL_AFTER")) /* after the Nth action, as kill -9 would */
 		raise(SIGKILL);
 }
 
@@ -153,34 +161,124 @@ static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t rel
 	return rc;
 }
 
-static int record_actions(struct ctx *ctx, const struct plan *plan,
-                          const struct reconcile_result *res, int64_t release, struct err *err)
+/* "target" or "target#N" of an action into buf. */
+static const char *action_target(char *buf, size_t size, const struct action *a)
+{
+	if (a->replica)
+		snprintf(buf, size, "%s#%u", a->target, a->replica);
+	else
+		snprintf(buf, size, "%s", a->target);
+	return buf;
+}
+
+/* The plan as rows with outcome "planned", before the first change. */
+static int record_planned(struct ctx *ctx, const struct plan *plan, int64_t release,
+                          struct err *err)
 {
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < plan->n && rc == 0; i++) {
 		const struct action *a = &plan->v[i];
-		char target[512], msg[1024];
+		char target[512];
 		struct store_action row = {
 			.seq = (unsigned)i + 1,
 			.action = reconcile_action_name(a->kind),
 			.target_type = reconcile_action_target_type(a->kind),
-			.target = target,
+			.target = action_target(target, sizeof(target), a),
+			.reason = a->reason,
+			.outcome = "planned",
+		};
+
+		rc = store_release_action_add(ctx->store, release, &row, err);
+	}
+	return rc;
+}
+
+/* Size of the text each recorded action may take: its target and its error. */
+#define ROW_TEXT 1536
+
+/* Every action's outcome and the release's status, in one transaction. */
+static int record_outcome(struct ctx *ctx, const struct plan *plan,
+                          const struct reconcile_result *res, int64_t release,
+                          enum release_status st, const char *message, struct err *err)
+{
+	struct store_action *rows = calloc(plan->n ? plan->n : 1, sizeof(*rows));
+	char *text = calloc(plan->n ? plan->n : 1, ROW_TEXT);
+	size_t i;
+	int rc;
+
+	if (!rows || !text) {
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < plan->n; i++) {
+		const struct action *a = &plan->v[i];
+		char *target = text + i * ROW_TEXT, *msg = target + 512;
+
+		rows[i] = (struct store_action){
+			.seq = (unsigned)i + 1,
+			.action = reconcile_action_name(a->kind),
+			.target_type = reconcile_action_target_type(a->kind),
+			.target = action_target(target, 512, a),
 			.reason = a->reason,
 			.outcome = res[i].rc == 0  ? "done"
 			           : res[i].rc > 0 ? "skipped"
 			                           : "failed",
-			.error = res[i].rc < 0 ? err_format(msg, sizeof(msg), &res[i].err) : NULL,
+			.error =
+			        res[i].rc < 0 ? err_format(msg, ROW_TEXT - 512, &res[i].err) : NULL,
 		};
-
-		if (a->replica)
-			snprintf(target, sizeof(target), "%s#%u", a->target, a->replica);
-		else
-			snprintf(target, sizeof(target), "%s", a->target);
-		rc = store_release_action_add(ctx->store, release, &row, err);
 	}
+	rc = FAULT_POINT("FAIL_RECORD")
+	             ? err_set(err, ERR_STORE, "database or disk is full (test fault point)")
+	             : store_release_close(ctx->store, release, rows, plan->n, st, message, err);
+out:
+	free(rows);
+	free(text);
 	return rc;
+}
+
+/*
+ * What the rollout changed in Docker, for an error that says the outcome
+ * could not be recorded: "create web#1, replace api#1 done; remove old#1
+ * failed" (bounded; "... and N more").
+ */
+static void describe_changes(char *buf, size_t size, const struct plan *plan,
+                             const struct reconcile_result *res)
+{
+	static const char *const what[] = { "done", "failed" };
+	size_t i, len = 0, more = 0;
+	unsigned pass;
+	char target[512];
+	int r;
+
+	buf[0] = '\0';
+	for (pass = 0; pass < 2; pass++) {
+		bool any = false;
+
+		for (i = 0; i < plan->n; i++) {
+			if ((pass == 0) != (res[i].rc == 0) || res[i].rc > 0)
+				continue;
+			if (len + 600 > size) {
+				more++;
+				continue;
+			}
+			r = snprintf(buf + len, size - len, "%s%s %s",
+			             any   ? ", "
+			             : len ? "; "
+			                   : "",
+			             reconcile_action_name(plan->v[i].kind),
+			             action_target(target, sizeof(target), &plan->v[i]));
+			len += r > 0 ? (size_t)r : 0;
+			any = true;
+		}
+		if (any && len < size)
+			len += (size_t)snprintf(buf + len, size - len, " %s", what[pass]);
+	}
+	if (more && len < size)
+		snprintf(buf + len, size - len, " (and %zu more)", more);
+	if (!buf[0])
+		snprintf(buf, size, "nothing");
 }
 
 static void print_summary(const struct deploy *dp, int64_t release, enum release_status st,
@@ -292,12 +390,12 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	struct docker_stats calls = { 0 }, extra = { 0 };
 	struct store_release_info info = { 0 };
 	struct reconcile_opts opts = { 0 };
-	struct err err = ERR_INIT, aerr = ERR_INIT;
+	struct err err = ERR_INIT, aerr = ERR_INIT, ignored = ERR_INIT;
 	enum release_status st = RELEASE_FAILED;
 	char host[256] = "", release_label[32], message[sizeof(aerr.msg) + 64] = "";
+	char changes[2048];
 	char *who = NULL, *files_dir = NULL;
 	bool json = ro->json;
-	unsigned interrupted = 0;
 	int64_t release = 0;
 	double t0 = ro->t0;
 	size_t i;
@@ -310,10 +408,19 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		goto out;
 	}
 	gethostname(host, sizeof(host) - 1);
-	if (store_mark_interrupted(&interrupted, ctx->store, host, &err) < 0)
+	/*
+	 * Configs and environment secrets become files the containers mount
+	 * read-only, checked against their hashes, before a release is begun:
+	 * a refusal here leaves no release behind.
+	 */
+	files_dir = state_path(ctx->state_dir, "files");
+	if (!files_dir) {
+		err_set(&err, ERR_NOMEM, "out of memory");
 		goto fail_state;
-	if (interrupted)
-		log_warnx("%u earlier release(s) were interrupted and are marked so", interrupted);
+	}
+	if (files_materialize(dp->project, files_dir, &err) < 0 ||
+	    files_verify(dp->project, files_dir, &err) < 0)
+		goto fail_state;
 	if (!json)
 		deploy_print_plan(dp, false, stdout);
 	who = deploy_who();
@@ -327,31 +434,26 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	info.who = who ? who : "unknown";
 	info.host = host;
 	info.pid = (long)getpid();
-	if (store_release_begin(&release, ctx->store, &info, &err) < 0 ||
-	    record_snapshot(ctx, dp, release, &err) < 0)
+	/*
+	 * Before the first change: the release, its snapshot and its planned
+	 * actions, then room for recording the outcome even if the disk fills
+	 * during the rollout.
+	 */
+	if (store_release_begin(&release, ctx->store, &info, &err) < 0)
 		goto fail_state;
 	res = calloc(dp->plan.n, sizeof(*res));
 	view.started = calloc(dp->plan.n, sizeof(*view.started));
-	if (!res || !view.started) {
+	if (!res || !view.started)
 		err_set(&err, ERR_NOMEM, "out of memory");
-		goto fail_state;
-	}
+	if (err.code || record_snapshot(ctx, dp, release, &err) < 0 ||
+	    record_planned(ctx, &dp->plan, release, &err) < 0 ||
+	    store_reserve(ctx->store, RESERVE_BYTES(dp->plan.n), &err) < 0)
+		goto fail_unchanged;
 	view.plan = &dp->plan;
-	/* Crash-safety tests kill apply at a chosen point, as kill -9 would. */
-	if (getenv("DEPLOYCTL_TEST_KILL_AFTER"))
-		view.kill_after = strtoul(getenv("DEPLOYCTL_TEST_KILL_AFTER"), NULL, 10);
 	view.tty = ctx->stdout_tty && !json;
 	view.quiet = view.quiet || json;
 	conn.host = ctx->docker_host;
 	snprintf(release_label, sizeof(release_label), "%lld", (long long)release);
-	files_dir = state_path(ctx->state_dir, "files");
-	if (!files_dir) {
-		err_set(&err, ERR_NOMEM, "out of memory");
-		goto fail_state;
-	}
-	/* Configs and environment secrets become files the containers mount read-only. */
-	if (files_materialize(dp->project, files_dir, &err) < 0)
-		goto fail_state;
 	opts.release = release_label;
 	opts.files_dir = files_dir;
 	opts.parallel = ro->parallel;
@@ -371,10 +473,9 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		         st == RELEASE_ROLLED_BACK ? "; previous containers restored"
 		         : ro->no_rollback         ? ""
 		                                   : "; automatic rollback incomplete");
-	if (record_actions(ctx, &dp->plan, res, release, &err) < 0 ||
-	    store_release_finish(ctx->store, release, st, st == RELEASE_SUCCEEDED ? NULL : message,
-	                         &err) < 0)
-		goto fail_state;
+	if (record_outcome(ctx, &dp->plan, res, release, st,
+	                   st == RELEASE_SUCCEEDED ? NULL : message, &err) < 0)
+		goto fail_record;
 	if (st == RELEASE_SUCCEEDED)
 		prune_retained(dp, ctx, release, ro->keep);
 	docker_get_stats(&calls, ctx->docker);
@@ -385,6 +486,28 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	if (st != RELEASE_SUCCEEDED && !json)
 		cmd_report(&aerr);
 	ex = st == RELEASE_SUCCEEDED ? EXIT_OK : EXIT_FAILED;
+	goto out;
+fail_record:
+	/* Docker was changed and the record says nothing of it: say what. */
+	describe_changes(changes, sizeof(changes), &dp->plan, res);
+	fprintf(stderr, "deployctl: release %lld: cannot record the outcome (%s) of its %s: ",
+	        (long long)release, store_status_name(st), ro->kind);
+	out_safe(stderr, err.msg);
+	fprintf(stderr, "\ndeployctl: release %lld changed Docker: ", (long long)release);
+	out_safe(stderr, changes);
+	fprintf(stderr, "\ndeployctl: it stays 'running' in the history until the next apply or "
+	                "rollback marks it interrupted\n");
+	ex = EXIT_STATE;
+	goto out;
+fail_unchanged:
+	/* Nothing was changed yet: close the release as failed if the store lets us. */
+	snprintf(message, sizeof(message), "not started: %s; nothing was changed", err.msg);
+	if (store_release_finish(ctx->store, release, RELEASE_FAILED, message, &ignored) < 0)
+		log_debug("cannot close release %lld: %s", (long long)release, ignored.msg);
+	fprintf(stderr, "deployctl: release %lld: ", (long long)release);
+	out_safe(stderr, err.msg);
+	fputs("; nothing was changed\n", stderr);
+	ex = EXIT_STATE;
 	goto out;
 fail_state:
 	cmd_report(&err);

@@ -1,8 +1,10 @@
 /*
  * files.c - materialises config and environment-secret contents as files
  * named by their sha256 under one directory, for read-only bind mounts.
- * Content-addressed: a file that exists has the right content (it was
- * renamed into place whole), so it is never rewritten.
+ * Content-addressed: a file is written whole under a temporary name and
+ * renamed into place, never rewritten; one that exists is hashed again
+ * before it is used, so a file changed behind deployctl's back is refused
+ * rather than mounted.
  */
 #include "deployctl/files.h"
 
@@ -12,6 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "deployctl/hash.h"
 
 static int fail(struct err *err, const char *what, const char *path)
 {
@@ -34,20 +38,67 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/*
+ * Does path hold exactly the content hash names (sha256 hex of its bytes)?
+ * A file changed behind deployctl's back would be mounted into containers
+ * as if it were the manifest's: refused. ERR_NOTFOUND when it is missing.
+ */
+static int check_one(const char *path, const char *hash, struct err *err)
+{
+	char buf[65536], got[HASH_HEX_LEN + 1];
+	struct hash_ctx *h = NULL;
+	struct stat st;
+	ssize_t n;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return ERR_NOTFOUND;
+		return fail(err, "cannot open", path);
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = err_set(err, ERR_IO, "'%s' is not a regular file", path);
+		goto out;
+	}
+	h = hash_ctx_new();
+	if (!h) {
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = fail(err, "cannot read", path);
+			goto out;
+		}
+		hash_ctx_add(h, buf, (size_t)n);
+	}
+	hash_ctx_final(got, h);
+	h = NULL;
+	if (strcmp(got, hash))
+		rc = err_set(err, ERR_IO,
+		             "'%s' does not hold the content it is named for (changed outside "
+		             "deployctl?): refusing to mount it; remove it and apply again",
+		             path);
+out:
+	hash_ctx_free(h);
+	close(fd);
+	return rc;
+}
+
 static int write_one(const char *dir, const struct project_file *f, mode_t mode, struct err *err)
 {
 	char path[4096], tmp[4200];
-	struct stat st;
 	int fd, rc = 0;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, f->content_hash) >= sizeof(path))
 		return err_set(err, ERR_IO, "files directory '%s': path too long", dir);
-	if (!lstat(path, &st))
-		return S_ISREG(st.st_mode)
-		               ? 0
-		               : err_set(err, ERR_IO, "'%s' is not a regular file", path);
-	if (errno != ENOENT)
-		return fail(err, "cannot check", path);
+	rc = check_one(path, f->content_hash, err);
+	if (rc != ERR_NOTFOUND)
+		return rc;
+	rc = 0;
 	snprintf(tmp, sizeof(tmp), "%s/.tmp-%ld-%s", dir, (long)getpid(), f->content_hash);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
@@ -85,6 +136,40 @@ int files_materialize(const struct project *p, const char *dir, struct err *err)
 		rc = write_one(dir, &p->secrets[i], 0400, err);
 		if (rc)
 			return rc;
+	}
+	return 0;
+}
+
+int files_verify(const struct project *p, const char *dir, struct err *err)
+{
+	char path[4096];
+	size_t i, k;
+	int rc;
+
+	for (i = 0; i < p->nservices; i++) {
+		const struct service *s = &p->services[i];
+
+		for (k = 0; k < s->nconfigs + s->nsecrets; k++) {
+			const struct svc_file_ref *r =
+			        k < s->nconfigs ? &s->configs[k] : &s->secrets[k - s->nconfigs];
+
+			if (r->host_file)
+				continue; /* a host file secret: mounted where it is */
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, r->content_hash) >=
+			    sizeof(path))
+				return err_set(err, ERR_IO, "files directory '%s': path too long",
+				               dir);
+			rc = check_one(path, r->content_hash, err);
+			if (rc == ERR_NOTFOUND)
+				return err_set(
+				        err, ERR_IO,
+				        "service '%s': '%s' (%s '%s') is missing from the state "
+				        "directory",
+				        s->name, path, k < s->nconfigs ? "config" : "secret",
+				        r->source);
+			if (rc)
+				return rc;
+		}
 	}
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deployctl/fault.h"
 #include "deployctl/reconcile.h"
 
 #define APPLY_MAX_PARALLEL 8
@@ -147,7 +148,7 @@ static int run_replace(struct docker *d, struct apply_run *run, const struct act
 	if (a->start_first) {
 		rc = rename_force(d, a->container_id, a->retain_name, err);
 		/* Crash-safety tests die here: the old container renamed, still running. */
-		if (rc == 0 && getenv("DEPLOYCTL_TEST_KILL_IN_REPLACE"))
+		if (rc == 0 && FAULT_POINT("KILL_IN_REPLACE"))
 			raise(SIGKILL);
 	} else {
 		rc = docker_container_stop(d, a->container_id, -1, err);

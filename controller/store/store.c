@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "deployctl/buf.h"
+#include "deployctl/statedir.h"
 #include "store_internal.h"
 
 void store_now(char out[STORE_TIME_SIZE])
@@ -159,70 +160,43 @@ void store_tx_rollback(struct store_tx *tx, struct store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-/* Create path 0600 unless it exists; umask-proof. */
-static int store_create_file(const char *path, struct err *err)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-
-	if (fd < 0) {
-		if (errno == EEXIST)
-			return 0;
-		return err_set(err, ERR_IO, "cannot create database '%s': %s", path,
-		               strerror(errno));
-	}
-	if (fchmod(fd, 0600) < 0) {
-		int e = errno;
-
-		close(fd);
-		return err_set(err, ERR_IO, "cannot chmod database '%s': %s", path, strerror(e));
-	}
-	if (close(fd) < 0)
-		return err_set(err, ERR_IO, "cannot create database '%s': %s", path,
-		               strerror(errno));
-	return 0;
-}
-
-static int store_pragmas(struct store *s, struct err *err)
+static int store_pragmas(struct store *s, bool read_only, struct err *err)
 {
 	/*
 	 * busy_timeout first, so switching to WAL waits for another process
-	 * instead of failing; journal_mode stays "memory" for ":memory:".
+	 * instead of failing; journal_mode stays "memory" for ":memory:". A
+	 * read-only connection changes nothing: the mode is in the file.
 	 */
 	static const char sql[] = "PRAGMA busy_timeout = 5000;"
 	                          "PRAGMA foreign_keys = ON;"
 	                          "PRAGMA journal_mode = WAL;"
 	                          "PRAGMA synchronous = NORMAL;";
+	static const char sql_ro[] = "PRAGMA busy_timeout = 5000;"
+	                             "PRAGMA foreign_keys = ON;";
 
-	return store_exec(s, sql, err);
+	return store_exec(s, read_only ? sql_ro : sql, err);
 }
 
-int store_open_file(struct store **out, const char *path, struct err *err)
+/* A connection to path with flags (SQLITE_OPEN_*), pragmas set, not migrated. */
+static int store_connect(struct store **out, const char *path, int flags, struct err *err)
 {
 	struct store *s = NULL;
 	int rc;
 
 	*out = NULL;
-	if (strcmp(path, ":memory:") && strncmp(path, "file:", 5)) {
-		rc = store_create_file(path, err);
-		if (rc)
-			return rc;
-	}
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->path = strdup(path))) {
 		rc = err_set(err, ERR_NOMEM, "out of memory opening database '%s'", path);
 		goto out;
 	}
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
+	/* NOFOLLOW: a symlink planted as the database is refused, never written through */
+	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
 		rc = err_set(err, ERR_STORE, "cannot open database '%s': %s", path,
 		             s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		goto out;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
-	rc = store_pragmas(s, err);
-	if (rc)
-		goto out;
-	rc = store_migrate(s, store_migrations, store_migrations_count, err);
+	rc = store_pragmas(s, !(flags & SQLITE_OPEN_READWRITE), err);
 	if (rc)
 		goto out;
 	*out = s;
@@ -232,57 +206,228 @@ out:
 	return rc;
 }
 
-/* mkdir dir 0700 if missing; an existing dir is left as it is. */
-static int store_make_dir(const char *dir, struct err *err)
+int store_open_file(struct store **out, const char *path, struct err *err)
+{
+	struct store *s = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = store_connect(&s, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+	                   err);
+	if (!rc)
+		rc = store_migrate(s, store_migrations, store_migrations_count, err);
+	if (!rc) {
+		*out = s;
+		s = NULL;
+	}
+	store_free(s);
+	return rc;
+}
+
+/*
+ * An existing database file, before SQLite sees it: not a symlink, ours,
+ * and not empty. ERR_NOTFOUND when there is none.
+ */
+static int store_check_db(const char *path, struct err *err)
 {
 	struct stat st;
 
-	if (mkdir(dir, 0700) == 0) {
-		/* umask can only narrow 0700; make it exact anyway */
-		if (chmod(dir, 0700) < 0)
-			return err_set(err, ERR_IO, "cannot chmod state directory '%s': %s", dir,
-			               strerror(errno));
-		return 0;
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return ERR_NOTFOUND;
+		return err_set(err, ERR_IO, "cannot stat database '%s': %s", path, strerror(errno));
 	}
-	if (errno == ENOENT)
-		return err_set(
-		        err, ERR_IO,
-		        "cannot create state directory '%s': parent directory does not exist", dir);
-	if (errno != EEXIST)
-		return err_set(err, ERR_IO, "cannot create state directory '%s': %s", dir,
-		               strerror(errno));
-	if (stat(dir, &st) < 0)
-		return err_set(err, ERR_IO, "cannot stat state directory '%s': %s", dir,
-		               strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return err_set(err, ERR_IO, "state directory '%s' is not a directory", dir);
+	if (statedir_check_file(&st, path, "database", err) < 0)
+		return err->code;
+	/* A database is at least one page: an empty file is a truncated history. */
+	if (st.st_size == 0)
+		return err_set(err, ERR_STORE,
+		               "database '%s' exists but is empty (0 bytes): refusing to start a "
+		               "new history over it; restore it from a backup, or remove it to "
+		               "start afresh",
+		               path);
+	return 0;
+}
+
+/*
+ * Make path a new, migrated database: built 0600 under a temporary name
+ * and linked into place, so that path is either absent or a database,
+ * never an empty file that a crash left. Another deployctl that made it
+ * first wins; ours is dropped.
+ */
+static int store_create_db(const char *path, struct err *err)
+{
+	struct store *s = NULL;
+	struct buf tmp;
+	int fd, rc;
+
+	buf_init(&tmp, 4200);
+	if (buf_printf(&tmp, "%s.new-%ld", path, (long)getpid())) {
+		buf_release(&tmp);
+		return err_set(err, ERR_IO, "database path too long: '%s'", path);
+	}
+	unlink(tmp.ptr); /* left by an earlier process with our pid */
+	fd = open(tmp.ptr, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		rc = err_set(err, ERR_IO, "cannot create database '%s': %s", tmp.ptr,
+		             strerror(errno));
+		goto out;
+	}
+	if (fchmod(fd, 0600) < 0) { /* umask-proof */
+		rc = err_set(err, ERR_IO, "cannot chmod database '%s': %s", tmp.ptr,
+		             strerror(errno));
+		close(fd);
+		goto out_unlink;
+	}
+	close(fd);
+	rc = store_connect(&s, tmp.ptr, SQLITE_OPEN_READWRITE, err);
+	if (!rc)
+		rc = store_migrate(s, store_migrations, store_migrations_count, err);
+	store_free(s); /* checkpoints the write-ahead log into the file */
+	if (rc)
+		goto out_unlink;
+	if (link(tmp.ptr, path) < 0 && errno != EEXIST)
+		rc = err_set(err, ERR_IO, "cannot create database '%s': %s", path, strerror(errno));
+out_unlink:
+	unlink(tmp.ptr);
+out:
+	buf_release(&tmp);
+	return rc;
+}
+
+/* dir/deployctl.db into *out (new). */
+static int store_db_path(struct buf *out, const char *dir, struct err *err)
+{
+	buf_init(out, 4096);
+	if (!dir || !*dir)
+		return err_set(err, ERR_INVALID, "empty state directory");
+	if (buf_printf(out, "%s/%s", dir, STORE_DB_NAME)) {
+		buf_release(out);
+		return err_set(err, ERR_IO, "state directory path too long: '%s'", dir);
+	}
+	return 0;
+}
+
+/* The fingerprint key of the state directory abs is abs/fingerprint.key. */
+static int store_set_key_path(struct store *s, const char *abs, struct err *err)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (buf_printf(&b, "%s/%s", abs, STORE_KEY_NAME) < 0) {
+		buf_release(&b);
+		return err_set(err, ERR_NOMEM, "out of memory");
+	}
+	free(s->key_path);
+	s->key_path = buf_detach(&b);
 	return 0;
 }
 
 int store_open(struct store **out, const char *dir, struct err *err)
 {
 	struct buf path;
+	char *abs = NULL;
 	int rc;
 
 	*out = NULL;
-	if (!dir || !*dir)
-		return err_set(err, ERR_INVALID, "empty state directory");
-	rc = store_make_dir(dir, err);
+	rc = statedir_resolve(&abs, dir, true, err);
 	if (rc)
 		return rc;
-	buf_init(&path, 4096);
-	if (buf_printf(&path, "%s/%s", dir, STORE_DB_NAME)) {
-		buf_release(&path);
-		return err_set(err, ERR_IO, "state directory path too long: '%s'", dir);
+	rc = store_db_path(&path, abs, err);
+	if (rc) {
+		free(abs);
+		return rc;
 	}
-	rc = store_open_file(out, path.ptr, err);
-	buf_reset(&path);
-	if (rc == 0 && (buf_printf(&path, "%s/%s", dir, STORE_KEY_NAME) ||
-	                !((*out)->key_path = strdup(path.ptr)))) {
+	rc = store_check_db(path.ptr, err);
+	if (rc == ERR_NOTFOUND)
+		rc = store_create_db(path.ptr, err);
+	if (!rc)
+		rc = store_check_db(path.ptr, err);
+	if (!rc)
+		rc = store_connect(out, path.ptr, SQLITE_OPEN_READWRITE, err);
+	if (!rc && (rc = store_migrate(*out, store_migrations, store_migrations_count, err)) == 0)
+		rc = store_set_key_path(*out, abs, err);
+	if (rc) {
 		store_free(*out);
 		*out = NULL;
-		rc = err_set(err, ERR_NOMEM, "out of memory");
 	}
+	free(abs);
+	buf_release(&path);
+	return rc;
+}
+
+/*
+ * A read-only connection whose schema is older than this deployctl's:
+ * copied into memory and migrated there, since the file cannot be.
+ */
+static int store_migrate_copy(struct store **s, struct err *err)
+{
+	struct store *mem = NULL;
+	sqlite3_backup *b;
+	int rc;
+
+	rc = store_connect(&mem, ":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY, err);
+	if (rc)
+		return rc;
+	b = sqlite3_backup_init(mem->db, "main", (*s)->db, "main");
+	if (!b || sqlite3_backup_step(b, -1) != SQLITE_DONE) {
+		rc = err_set(err, ERR_STORE, "cannot read database '%s': %s", (*s)->path,
+		             sqlite3_errmsg(mem->db));
+		sqlite3_backup_finish(b);
+		store_free(mem);
+		return rc;
+	}
+	sqlite3_backup_finish(b);
+	free(mem->path);
+	mem->path = (*s)->path; /* messages name the file */
+	(*s)->path = NULL;
+	store_free(*s);
+	*s = mem;
+	return store_migrate(mem, store_migrations, store_migrations_count, err);
+}
+
+int store_open_readonly(struct store **out, const char *dir, struct err *err)
+{
+	struct store *s = NULL;
+	char *abs = NULL;
+	struct buf path;
+	int rc;
+
+	*out = NULL;
+	rc = statedir_resolve(&abs, dir, false, err);
+	if (rc == ERR_NOTFOUND) { /* nothing recorded yet: an empty history */
+		err_clear(err);
+		return store_open_file(out, ":memory:", err);
+	}
+	if (!rc)
+		rc = store_db_path(&path, abs, err);
+	if (rc) {
+		free(abs);
+		return rc;
+	}
+	rc = store_check_db(path.ptr, err);
+	if (rc == ERR_NOTFOUND) {
+		free(abs);
+		buf_release(&path);
+		return store_open_file(out, ":memory:", err);
+	}
+	if (!rc)
+		rc = store_connect(&s, path.ptr, SQLITE_OPEN_READONLY, err);
+	if (!rc && store_schema_version(s) < 0)
+		rc = store_fail(s, err, "cannot read database");
+	if (!rc && store_schema_version(s) <
+	                   store_migrations_latest(store_migrations, store_migrations_count))
+		rc = store_migrate_copy(&s, err);
+	else if (!rc)
+		rc = store_migrate(s, store_migrations, store_migrations_count, err);
+	if (!rc)
+		rc = store_set_key_path(s, abs, err);
+	if (!rc) {
+		*out = s;
+		s = NULL;
+	}
+	store_free(s);
+	free(abs);
 	buf_release(&path);
 	return rc;
 }

@@ -71,5 +71,7 @@ void store_tx_rollback(struct store_tx *tx, struct store *s);
  * the last of m, a name has no number, or the numbers do not increase.
  */
 int store_migrate(struct store *s, const struct store_migration *m, size_t n, struct err *err);
+/* The number of the last migration of m[0..n) (0 if none). */
+long store_migrations_latest(const struct store_migration *m, size_t n);
 
 #endif

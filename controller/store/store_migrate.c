@@ -55,6 +55,11 @@ out:
 	return rc;
 }
 
+long store_migrations_latest(const struct store_migration *m, size_t n)
+{
+	return n ? store_migration_number(m[n - 1].name) : 0;
+}
+
 int store_migrate(struct store *s, const struct store_migration *m, size_t n, struct err *err)
 {
 	long current, last = 0, number;

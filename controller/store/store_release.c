@@ -681,11 +681,12 @@ out:
 	return rc;
 }
 
-/* A running release found on this host. */
+/* A release found running, and what is known of it. */
 struct store_running {
 	int64_t id;
 	long pid;
-	char *project;
+	char *project, *host, *started_at;
+	unsigned actions, planned; /* rows in release_actions; of them still 'planned' */
 };
 
 static void store_running_free(struct store_running *v, size_t n)
@@ -694,41 +695,44 @@ static void store_running_free(struct store_running *v, size_t n)
 
 	if (!v)
 		return;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(v[i].project);
+		free(v[i].host);
+		free(v[i].started_at);
+	}
 	free(v);
 }
 
-/* Running releases of host whose process is gone (not us, and kill(pid, 0) says ESRCH). */
-static int store_find_orphans(struct store_running **out, size_t *n, struct store *s,
-                              const char *host, struct err *err)
+/* Every release still marked running, oldest first. */
+static int store_find_running(struct store_running **out, size_t *n, struct store *s,
+                              struct err *err)
 {
-	static const char sql[] = "SELECT id, pid, project FROM releases"
-	                          " WHERE status = 'running' AND host = ?1 ORDER BY id";
+	static const char sql[] =
+	        "SELECT id, pid, project, host, started_at,"
+	        " (SELECT count(*) FROM release_actions a WHERE a.release_id = r.id),"
+	        " (SELECT count(*) FROM release_actions a WHERE a.release_id = r.id"
+	        "  AND a.outcome = 'planned')"
+	        " FROM releases r WHERE status = 'running' ORDER BY id";
 	sqlite3_stmt *st = NULL;
 	struct store_running *v = NULL, *r;
 	size_t len = 0, alloc = 0;
-	long pid, self = (long)getpid();
 	int rc, step;
 
 	rc = store_prepare(&st, s, sql, err);
 	if (rc)
 		goto out;
-	store_bind_text(st, 1, host);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		pid = (long)sqlite3_column_int64(st, 1);
-		if (pid == self || pid <= 0 || (pid_t)pid != pid)
-			continue;
-		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-			continue;
 		if (store_grow((void **)&v, &alloc, len, sizeof(*v))) {
 			rc = err_set(err, ERR_NOMEM, "out of memory");
 			goto out;
 		}
 		r = &v[len++];
 		r->id = sqlite3_column_int64(st, 0);
-		r->pid = pid;
-		if (store_column_dup(&r->project, st, 2)) {
+		r->pid = (long)sqlite3_column_int64(st, 1);
+		r->actions = (unsigned)sqlite3_column_int64(st, 5);
+		r->planned = (unsigned)sqlite3_column_int64(st, 6);
+		if (store_column_dup(&r->project, st, 2) || store_column_dup(&r->host, st, 3) ||
+		    store_column_dup(&r->started_at, st, 4)) {
 			rc = err_set(err, ERR_NOMEM, "out of memory");
 			goto out;
 		}
@@ -747,24 +751,43 @@ out:
 	return rc;
 }
 
-int store_mark_interrupted(unsigned *n_out, struct store *s, const char *host, struct err *err)
+/* What is known of an interrupted release, into msg. */
+static void store_interrupted_msg(char *msg, size_t size, const struct store_running *r,
+                                  const char *known)
+{
+	char actions[128];
+
+	if (!r->actions)
+		snprintf(actions, sizeof(actions), "no action was recorded");
+	else if (r->planned == r->actions)
+		snprintf(actions, sizeof(actions), "%u planned action(s), outcomes unknown",
+		         r->planned);
+	else
+		snprintf(actions, sizeof(actions), "%u action(s), %u of them with no outcome",
+		         r->actions, r->planned);
+	snprintf(msg, size,
+	         "interrupted: deployctl (pid %ld on %s, started %s) stopped before recording "
+	         "an outcome; %s%s%s",
+	         r->pid, r->host ? r->host : "?", r->started_at ? r->started_at : "?", actions,
+	         known && *known ? "; " : "", known ? known : "");
+}
+
+int store_mark_interrupted(unsigned *n_out, struct store *s, const char *known, struct err *err)
 {
 	static const char sql[] = "UPDATE releases SET status = 'interrupted', finished_at = ?2,"
 	                          " message = ?3 WHERE id = ?1 AND status = 'running'";
 	sqlite3_stmt *st = NULL;
 	struct store_running *v = NULL;
 	struct store_tx tx = { 0 };
-	char now[STORE_TIME_SIZE], msg[512];
+	char now[STORE_TIME_SIZE], msg[1024], ev[1100];
 	size_t n = 0, i;
 	unsigned marked = 0;
 	int rc;
 
-	if (!host)
-		return err_set(err, ERR_INVALID, "no host name to look for interrupted releases");
 	rc = store_tx_begin(&tx, s, err);
 	if (rc)
 		return rc;
-	rc = store_find_orphans(&v, &n, s, host, err);
+	rc = store_find_running(&v, &n, s, err);
 	if (rc)
 		goto out;
 	rc = store_prepare(&st, s, sql, err);
@@ -772,8 +795,7 @@ int store_mark_interrupted(unsigned *n_out, struct store *s, const char *host, s
 		goto out;
 	store_now(now);
 	for (i = 0; i < n; i++) {
-		snprintf(msg, sizeof(msg), "interrupted: process %ld on %s is gone", v[i].pid,
-		         host);
+		store_interrupted_msg(msg, sizeof(msg), &v[i], known);
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, v[i].id);
 		store_bind_text(st, 2, now);
@@ -782,9 +804,8 @@ int store_mark_interrupted(unsigned *n_out, struct store *s, const char *host, s
 		if (rc)
 			goto out;
 		marked += (unsigned)sqlite3_changes(s->db);
-		snprintf(msg, sizeof(msg), "release %lld interrupted: process %ld on %s is gone",
-		         (long long)v[i].id, v[i].pid, host);
-		rc = store_event_add(s, v[i].project, "interrupted", msg, err);
+		snprintf(ev, sizeof(ev), "release %lld %s", (long long)v[i].id, msg);
+		rc = store_event_add(s, v[i].project, "interrupted", ev, err);
 		if (rc)
 			goto out;
 	}
@@ -795,6 +816,82 @@ out:
 	sqlite3_finalize(st);
 	store_tx_rollback(&tx, s);
 	store_running_free(v, n);
+	return rc;
+}
+
+int store_release_close(struct store *s, int64_t release, const struct store_action *actions,
+                        size_t n, enum release_status st_code, const char *message, struct err *err)
+{
+	static const char sql[] = "UPDATE release_actions SET outcome = ?3, error = ?4"
+	                          " WHERE release_id = ?1 AND seq = ?2";
+	sqlite3_stmt *st = NULL;
+	struct store_tx tx = { 0 };
+	size_t i;
+	int rc;
+
+	rc = store_tx_begin(&tx, s, err);
+	if (rc)
+		return rc;
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, release);
+	for (i = 0; i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 2, actions[i].seq);
+		store_bind_text(st, 3, actions[i].outcome);
+		store_bind_text(st, 4, actions[i].error);
+		rc = store_step_done(st, s, "cannot record action", err);
+		if (rc)
+			goto out;
+		if (sqlite3_changes(s->db) == 0) { /* not planned first: add it */
+			rc = store_release_action_add(s, release, &actions[i], err);
+			if (rc)
+				goto out;
+		}
+	}
+	rc = store_release_finish(s, release, st_code, message, err);
+	if (!rc)
+		rc = store_tx_commit(&tx, s, err);
+out:
+	sqlite3_finalize(st);
+	store_tx_rollback(&tx, s);
+	return rc;
+}
+
+int store_reserve(struct store *s, size_t bytes, struct err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, log = 0, done = 0;
+
+	/*
+	 * Checkpoint often, so the log restarts from its start instead of
+	 * growing: once the log is this long, later writes need no new space.
+	 */
+	rc = store_exec(s, "PRAGMA wal_autocheckpoint = 64", err);
+	if (rc)
+		return rc;
+	rc = store_prepare(&st, s,
+	                   "INSERT OR REPLACE INTO store_reserve (id, filler)"
+	                   " VALUES (1, zeroblob(?1))",
+	                   err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)bytes);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = err_set(err, ERR_STORE,
+		             "cannot reserve %zu KB in database '%s' to record the release: %s",
+		             bytes / 1024, s->path, sqlite3_errmsg(s->db));
+		goto out;
+	}
+	/* Its pages stay in the file, free, for what the release writes next. */
+	rc = store_exec(s, "DELETE FROM store_reserve", err);
+	if (rc)
+		goto out;
+	/* Busy (a reader kept the log from restarting): it then grows, as before. */
+	(void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
+out:
+	sqlite3_finalize(st);
 	return rc;
 }
 

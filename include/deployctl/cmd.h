@@ -27,6 +27,13 @@ struct ctx {
 	const char *docker_host; /* --docker-host or NULL ($DOCKER_HOST, default socket) */
 	bool stdout_tty;
 	/*
+	 * The command only reads the state (history, show, status, plan): the
+	 * database is opened read-only, and a missing one reads as empty.
+	 */
+	bool read_only;
+	/* state_dir made absolute and checked by cmd_state_dir(); owned, main() frees it. */
+	char *state_dir_abs;
+	/*
 	 * Opened by the command once its own options are parsed (they may
 	 * name --state or --docker-host): cmd_open_store(), cmd_open_docker().
 	 * main() closes them.
@@ -67,7 +74,19 @@ int cmd_exit_for(int code);
 void cmd_report(const struct err *e);
 /* Connect to Docker for a command (prints the error); returns an exit status. */
 int cmd_open_docker(struct ctx *ctx);
-/* Open the state database (prints the error); returns an exit status. */
+/*
+ * Resolve ctx->state_dir once into an absolute path and check that it can
+ * be trusted (statedir_resolve()); ctx->state_dir then points at the
+ * absolute path. create: make it when missing (apply, rollback). A
+ * missing directory is EXIT_OK when !create (nothing recorded yet).
+ * Prints the error; returns an exit status.
+ */
+int cmd_state_dir(struct ctx *ctx, bool create);
+/*
+ * Open the state database (prints the error); returns an exit status.
+ * With ctx->read_only it is opened read-only, and a state directory
+ * without a database reads as an empty history.
+ */
 int cmd_open_store(struct ctx *ctx);
 
 struct lock;

@@ -19,4 +19,14 @@
  */
 int files_materialize(const struct project *p, const char *dir, struct err *err);
 
+/*
+ * Before any container mounts them: every config and environment secret
+ * that a service of p mounts is present in dir and holds exactly the
+ * content its name (sha256) says; a file changed outside deployctl, or
+ * missing (a rollback needs what an earlier apply wrote), is ERR_IO naming
+ * the service and file. An existing file is checked the same way by
+ * files_materialize().
+ */
+int files_verify(const struct project *p, const char *dir, struct err *err);
+
 #endif

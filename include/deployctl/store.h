@@ -27,11 +27,24 @@
 struct store;
 
 /*
- * Open (creating as needed) dir/deployctl.db: dir made 0700 if missing,
- * the file created 0600, WAL mode, migrations applied. *out is new
- * (store_free()). ERR_STORE / ERR_IO with the path in the message.
+ * Open (creating as needed) dir/deployctl.db: dir made 0700 if missing and
+ * checked (statedir_resolve(): ours, writable by nobody else), the file
+ * created 0600 and migrated under a temporary name then linked into place,
+ * WAL mode, migrations applied. An existing database that is a symlink,
+ * is not ours, or is empty (0 bytes) is refused, never replaced by a
+ * fresh one. *out is new (store_free()). ERR_STORE / ERR_IO with the path
+ * in the message.
  */
 int store_open(struct store **out, const char *dir, struct err *err);
+/*
+ * Open dir/deployctl.db read-only, for commands that only read: nothing in
+ * dir is created or written, so a read-only state directory works. No
+ * database reads as an empty history (an in-memory one); an older schema
+ * is migrated in a private in-memory copy. The same refusals as
+ * store_open(): a symlink, a file owned by another user or writable by
+ * others, an empty file (ERR_STORE). *out new (store_free()).
+ */
+int store_open_readonly(struct store **out, const char *dir, struct err *err);
 /* Open a database file by path (":memory:" for tests), migrations applied. */
 int store_open_file(struct store **out, const char *path, struct err *err);
 
@@ -82,7 +95,8 @@ struct store_action {
 	const char *target_type; /* "service", "network", "volume" */
 	const char *target;      /* service (with "#N" replica suffix where it applies) or key */
 	const char *reason;
-	const char *outcome; /* "done", "failed", "skipped" */
+	const char *outcome; /* "planned" (written before the first change), "done", "failed",
+	                        "skipped" */
 	const char *error;   /* NULL unless failed */
 };
 int store_release_action_add(struct store *s, int64_t release, const struct store_action *a,
@@ -160,10 +174,33 @@ int store_release_resources(struct kvv *out, struct store *s, int64_t release, c
                             struct err *err);
 
 /*
- * Mark as interrupted every running release whose process is gone (same
- * host and pid not alive, or another host: left alone). *n_out counts them.
+ * Mark as interrupted every release still marked running: called by the
+ * holder of the state lock (whoever holds it knows that every other
+ * running release is dead, whatever host or pid namespace it ran in).
+ * The message says what is known: the process, when it started, how many
+ * actions it had planned or recorded, and known (may be NULL: e.g. the
+ * holder record the dead process left in the lock file). One event each.
+ * *n_out counts them.
  */
-int store_mark_interrupted(unsigned *n_out, struct store *s, const char *host, struct err *err);
+int store_mark_interrupted(unsigned *n_out, struct store *s, const char *known, struct err *err);
+
+/*
+ * Record a release's outcome in one transaction: each action's outcome
+ * and error (rows planned earlier with outcome "planned" are updated by
+ * seq, others added) and the release's final status and message.
+ */
+int store_release_close(struct store *s, int64_t release, const struct store_action *actions,
+                        size_t n, enum release_status st, const char *message, struct err *err);
+
+/*
+ * Before a release's first change to Docker: make room for recording its
+ * outcome even if the disk fills during the rollout. A row of bytes is
+ * written and deleted again, leaving that many free pages in the database
+ * file and the write-ahead log that long (checkpointed and restarted), so
+ * the writes that follow need no new disk space. ERR_STORE, saying so,
+ * when there is not room for it.
+ */
+int store_reserve(struct store *s, size_t bytes, struct err *err);
 
 /* An event (lock takeover, interrupted release found, ...). */
 int store_event_add(struct store *s, const char *project, const char *kind, const char *message,

@@ -31,6 +31,15 @@ if ! docker version >/dev/null 2>&1; then
 fi
 bash "$SRCDIR/tests/images/build.sh" >/dev/null || fail "cannot build the test images"
 
+# need_fault_point NAME: the test kills deployctl at a test-only fault point
+# (include/deployctl/fault.h), compiled in only with -DDEPLOYCTL_TEST_HOOKS=ON
+# (scripts/test.sh). Without it the test is skipped; under CI it fails.
+need_fault_point() {
+	grep -qa "DEPLOYCTL_TEST_$1" "$DEPLOYCTL" && return 0
+	[ "${CI:-}" = true ] && fail "$DEPLOYCTL has no fault point $1 (build with -DDEPLOYCTL_TEST_HOOKS=ON)"
+	skip "$DEPLOYCTL has no fault point $1 (build with -DDEPLOYCTL_TEST_HOOKS=ON)"
+}
+
 PROJECT="t$(printf '%s' "$TEST_NAME" | tr -cd '0-9')x$$"
 WORK=$(mktemp -d "/tmp/deployctl-$TEST_NAME.XXXXXX")
 STATE="$WORK/state"

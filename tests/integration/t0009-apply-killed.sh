@@ -5,6 +5,8 @@
 # marked interrupted by the next run, which converges; every container
 # still carries deployctl's labels.
 . "$(dirname "$0")/lib.sh"
+need_fault_point KILL_AFTER
+need_fault_point KILL_IN_REPLACE
 
 write_manifest app.yml <<YAML
 name: $PROJECT

@@ -33,6 +33,7 @@ expect_out 'no changes'
 wait "$first" || fail "first apply failed: $(cat "$WORK/first.out")"
 
 # A holder killed with SIGKILL: its lock is taken over and the takeover recorded.
+need_fault_point KILL_AFTER
 sed -i 's/app:v1/app:v2/' "$REPO/manifests/app.yml"
 commit two
 DEPLOYCTL_TEST_KILL_AFTER=1 dctl apply --repo "$REPO"

@@ -1,6 +1,6 @@
 /*
  * test_docker_registry.c - pulls, repo digests and registry lookups against
- * a real registry. Skipped (one passing check) unless
+ * a real registry. Skipped (exit 77) unless
  * DEPLOYCTL_TEST_REGISTRY=host:port is set: tests/integration/t02xx-*.sh
  * start the registry, push images and run this with what to expect:
  *   DEPLOYCTL_TEST_REF            the reference to pull
@@ -161,10 +161,15 @@ static void test_docker_registry__pull(void)
 
 int main(void)
 {
+	/*
+	 * Alone (ctest's unit run) there is no registry: skipped, which ctest
+	 * reports as such (SKIP_RETURN_CODE 77). The registry tests
+	 * tests/integration/t020x-*.sh run it for real, CI included; there
+	 * registry.sh fails rather than skips when no registry can be had.
+	 */
 	if (!env("DEPLOYCTL_TEST_REGISTRY")) {
 		printf("skip: DEPLOYCTL_TEST_REGISTRY is not set (tests/integration/t0200-*.sh sets it)\n");
-		CHECK(1);
-		return CHECK_DONE();
+		return 77;
 	}
 	curl_global_init(CURL_GLOBAL_ALL);
 	RUN(test_docker_registry__pull);

@@ -148,6 +148,37 @@ static int64_t begin(struct store *s, const char *project, const char *host, lon
 	return id;
 }
 
+/* The one integer a query on s gives. */
+static long long raw_count(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Try to begin a release; its error code (a read-only store refuses). */
+static int begin_quiet(struct store *s)
+{
+	struct store_release_info info = {
+		.project = "web",
+		.kind = "apply",
+		.source_kind = "git",
+		.source = "x",
+		.who = "alice",
+		.host = "h",
+		.pid = 1,
+	};
+	struct err err = ERR_INIT;
+	int64_t id = -1;
+
+	return store_release_begin(&id, s, &info, &err);
+}
+
 static void test_store__migrations_set_user_version(void)
 {
 	struct store *s = open_memory();
@@ -344,6 +375,159 @@ static void test_store__open_errors(void)
 	CHECK(s == NULL);
 	CHECK(strstr(err.msg, path) != NULL);
 	unlink(path);
+	tmpdir_remove(dir);
+	free(dir);
+}
+
+/* The state directory and database are trusted only when they deserve it. */
+static void test_store__open_refuses_untrusted(void)
+{
+	char *dir = tmpdir_new();
+	char state[512], db[600], target[600], want[800];
+	struct store *s = NULL;
+	struct err err = ERR_INIT;
+	struct stat st;
+	int fd;
+
+	CHECK(dir != NULL);
+	if (!dir)
+		return;
+	snprintf(state, sizeof(state), "%s/state", dir);
+	snprintf(db, sizeof(db), "%s/%s", state, STORE_DB_NAME);
+	snprintf(target, sizeof(target), "%s/elsewhere.db", dir);
+
+	/* a group- or world-writable state directory is refused, read or write */
+	CHECK_INT(mkdir(state, 0700), 0);
+	CHECK_INT(chmod(state, 0770), 0);
+	CHECK_INT(store_open(&s, state, &err), ERR_IO);
+	CHECK(s == NULL);
+	CHECK(strstr(err.msg, "is writable by its group (mode 0770)") != NULL);
+	CHECK(strstr(err.msg, state) != NULL);
+	err_clear(&err);
+	CHECK_INT(chmod(state, 0707), 0);
+	CHECK_INT(store_open_readonly(&s, state, &err), ERR_IO);
+	CHECK(strstr(err.msg, "is writable by everyone") != NULL);
+	err_clear(&err);
+	CHECK_INT(chmod(state, 0700), 0);
+
+	/* owned by another user (only root can make one) */
+	if (geteuid() == 0) {
+		CHECK_INT(chown(state, 65534, 65534), 0);
+		CHECK_INT(store_open(&s, state, &err), ERR_IO);
+		CHECK(strstr(err.msg, "is owned by uid 65534") != NULL);
+		err_clear(&err);
+		CHECK_INT(chown(state, 0, 0), 0);
+	}
+
+	/* a planted symlink is not followed, and nothing is created where it points */
+	CHECK_INT(symlink(target, db), 0);
+	CHECK_INT(store_open(&s, state, &err), ERR_IO);
+	CHECK(s == NULL);
+	CHECK(strstr(err.msg, "is a symbolic link") != NULL);
+	CHECK(lstat(target, &st) < 0 && errno == ENOENT);
+	err_clear(&err);
+	CHECK_INT(store_open_readonly(&s, state, &err), ERR_IO);
+	CHECK(strstr(err.msg, "is a symbolic link") != NULL);
+	err_clear(&err);
+	CHECK_INT(unlink(db), 0);
+
+	/* a database truncated to 0 bytes is an error, never a fresh start */
+	CHECK_INT(store_open(&s, state, &err), 0);
+	CHECK_INT(begin(s, "web", "host1", 1), 1);
+	store_free(s);
+	s = NULL;
+	fd = open(db, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK_INT(store_open(&s, state, &err), ERR_STORE);
+	CHECK(s == NULL);
+	snprintf(want, sizeof(want), "database '%s' exists but is empty (0 bytes)", db);
+	CHECK(strstr(err.msg, want) != NULL);
+	CHECK_INT(stat(db, &st), 0);
+	CHECK_INT((long long)st.st_size, 0); /* left as found */
+	err_clear(&err);
+	CHECK_INT(store_open_readonly(&s, state, &err), ERR_STORE);
+	CHECK(strstr(err.msg, want) != NULL);
+	err_clear(&err);
+
+	/* a database writable by others is refused */
+	CHECK_INT(unlink(db), 0);
+	CHECK_INT(store_open(&s, state, &err), 0);
+	store_free(s);
+	s = NULL;
+	CHECK_INT(chmod(db, 0666), 0);
+	CHECK_INT(store_open(&s, state, &err), ERR_IO);
+	CHECK(strstr(err.msg, "database") && strstr(err.msg, "writable by everyone"));
+	store_free(s);
+	tmpdir_remove(dir);
+	unlink(target);
+	free(dir);
+}
+
+/* Read-only opening writes nothing and reads an absent database as empty. */
+static void test_store__open_readonly(void)
+{
+	char *dir = tmpdir_new();
+	char state[512], db[600], wal[700];
+	struct store *s = NULL;
+	struct store_release *v = NULL;
+	struct err err = ERR_INIT;
+	struct stat st;
+	size_t n = 9;
+
+	CHECK(dir != NULL);
+	if (!dir)
+		return;
+	snprintf(state, sizeof(state), "%s/state", dir);
+	snprintf(db, sizeof(db), "%s/%s", state, STORE_DB_NAME);
+	snprintf(wal, sizeof(wal), "%s-wal", db);
+
+	/* no state directory at all: an empty history, nothing created */
+	CHECK_INT(store_open_readonly(&s, state, &err), 0);
+	CHECK(s != NULL);
+	CHECK_INT(store_release_list(&v, &n, s, NULL, 0, &err), 0);
+	CHECK_INT(n, 0);
+	store_release_list_free(v, n);
+	store_free(s);
+	s = NULL;
+	CHECK(stat(state, &st) < 0 && errno == ENOENT);
+
+	CHECK_INT(store_open(&s, state, &err), 0);
+	CHECK_INT(begin(s, "web", "host1", 1), 1);
+	store_free(s);
+	s = NULL;
+	CHECK_INT(store_open_readonly(&s, state, &err), 0);
+	CHECK(s != NULL);
+	if (s) {
+		CHECK_INT(store_release_list(&v, &n, s, NULL, 0, &err), 0);
+		CHECK_INT(n, 1);
+		store_release_list_free(v, n);
+		/* writing is refused */
+		CHECK(begin_quiet(s) != 0);
+	}
+	store_free(s);
+	/* an older schema (1) is migrated in memory, the file stays as it was */
+	tmpdir_remove(dir);
+	CHECK_INT(mkdir(dir, 0700), 0);
+	CHECK_INT(mkdir(state, 0700), 0);
+	{
+		struct store raw = { 0 };
+
+		raw.path = db;
+		CHECK_INT(sqlite3_open(db, &raw.db), SQLITE_OK);
+		CHECK_INT(store_migrate(&raw, store_migrations, 1, &err), 0);
+		CHECK_INT(begin(&raw, "old", "host1", 1), 1);
+		sqlite3_close(raw.db);
+	}
+	s = NULL;
+	CHECK_INT(store_open_readonly(&s, state, &err), 0);
+	if (err.code)
+		fprintf(stderr, "store_open_readonly: %s\n", err.msg);
+	if (s)
+		CHECK_INT(store_schema_version(s), last_version());
+	store_free(s);
+	CHECK_INT(raw_int(db, "PRAGMA user_version"), 1);
 	tmpdir_remove(dir);
 	free(dir);
 }
@@ -650,73 +834,148 @@ static void test_store__latest_by_status(void)
 	store_free(s);
 }
 
-static long dead_pid(void)
-{
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(0);
-	CHECK(pid > 0);
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
-	return (long)pid;
-}
-
+/*
+ * The lock holder closes every running release, whatever its host and
+ * pid: a pid that is alive (reused, or in another pid namespace) says
+ * nothing about a release. The message says what is known.
+ */
 static void test_store__mark_interrupted(void)
 {
-	long gone = dead_pid(); /* before opening: the child must not inherit the store */
 	struct store *s = open_memory();
 	struct err err = ERR_INIT;
 	struct store_release r;
-	int64_t dead, self, alive, other, done;
+	struct store_action_row *rows = NULL;
+	int64_t self, alive, other, done;
 	unsigned n = 99;
-	char want[256];
+	size_t nrows = 0;
+	char want[512];
 	sqlite3_stmt *st = NULL;
+	struct store_action planned = {
+		.seq = 1,
+		.action = "create",
+		.target_type = "service",
+		.target = "web#1",
+		.reason = "new service",
+		.outcome = "planned",
+	};
 
 	if (!s)
 		return;
-	dead = begin(s, "shop", "host1", gone);
 	self = begin(s, "shop", "host1", (long)getpid());
 	alive = begin(s, "shop", "host1", (long)getppid());
-	other = begin(s, "shop", "host2", gone);
-	done = begin(s, "shop", "host1", gone);
+	other = begin(s, "blog", "host2", 4242);
+	done = begin(s, "shop", "host1", 1);
 	CHECK_INT(store_release_finish(s, done, RELEASE_SUCCEEDED, NULL, &err), 0);
+	CHECK_INT(store_release_action_add(s, alive, &planned, &err), 0);
+	planned.seq = 2;
+	CHECK_INT(store_release_action_add(s, alive, &planned, &err), 0);
 
-	CHECK_INT(store_mark_interrupted(&n, s, "host1", &err), 0);
-	CHECK_INT(n, 1);
-	CHECK_INT(store_release_get(&r, s, dead, &err), 0);
+	CHECK_INT(store_mark_interrupted(&n, s, "it left the state lock held by pid 9", &err), 0);
+	CHECK_INT(n, 3);
+	CHECK_INT(store_release_get(&r, s, self, &err), 0);
 	CHECK_STR(r.status, "interrupted");
 	CHECK(r.finished_at != NULL);
-	snprintf(want, sizeof(want), "interrupted: process %ld on host1 is gone", gone);
+	snprintf(want, sizeof(want),
+	         "interrupted: deployctl (pid %ld on host1, started %s) stopped before recording "
+	         "an outcome; no action was recorded; it left the state lock held by pid 9",
+	         (long)getpid(), r.started_at);
 	CHECK_STR(r.message, want);
 	store_release_release(&r);
-	CHECK_INT(store_release_get(&r, s, self, &err), 0);
-	CHECK_STR(r.status, "running");
-	store_release_release(&r);
 	CHECK_INT(store_release_get(&r, s, alive, &err), 0);
-	CHECK_STR(r.status, "running");
+	CHECK_STR(r.status, "interrupted");
+	CHECK(strstr(r.message, "; 2 planned action(s), outcomes unknown;") != NULL);
 	store_release_release(&r);
+	CHECK_INT(store_release_actions(&rows, &nrows, s, alive, &err), 0);
+	CHECK_INT(nrows, 2);
+	if (nrows == 2)
+		CHECK_STR(rows[1].outcome, "planned");
+	store_action_rows_free(rows, nrows);
 	CHECK_INT(store_release_get(&r, s, other, &err), 0);
-	CHECK_STR(r.status, "running");
+	CHECK_STR(r.status, "interrupted");
+	CHECK(strstr(r.message, "pid 4242 on host2") != NULL);
 	store_release_release(&r);
 	CHECK_INT(store_release_get(&r, s, done, &err), 0);
 	CHECK_STR(r.status, "succeeded");
 	store_release_release(&r);
 
-	/* one event for the one release */
-	CHECK_INT(sqlite3_prepare_v2(s->db, "SELECT project, kind, message, at FROM events", -1,
-	                             &st, NULL),
+	/* one event per release, in its project */
+	CHECK_INT(sqlite3_prepare_v2(s->db, "SELECT project, kind, message FROM events ORDER BY id",
+	                             -1, &st, NULL),
 	          SQLITE_OK);
 	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
 	CHECK_STR((const char *)sqlite3_column_text(st, 0), "shop");
 	CHECK_STR((const char *)sqlite3_column_text(st, 1), "interrupted");
 	CHECK(strstr((const char *)sqlite3_column_text(st, 2), want) != NULL);
+	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(st, 0), "blog");
 	CHECK_INT(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
 
 	/* a second pass finds nothing new */
-	CHECK_INT(store_mark_interrupted(&n, s, "host1", &err), 0);
+	CHECK_INT(store_mark_interrupted(&n, s, NULL, &err), 0);
 	CHECK_INT(n, 0);
+	store_free(s);
+}
+
+/* Planned actions get their outcomes and the release its status in one go. */
+static void test_store__release_close(void)
+{
+	struct store *s = open_memory();
+	struct err err = ERR_INIT;
+	struct store_release r;
+	struct store_action_row *rows = NULL;
+	size_t nrows = 0;
+	int64_t id;
+	struct store_action a[2] = {
+		{ .seq = 1,
+		  .action = "create",
+		  .target_type = "service",
+		  .target = "web#1",
+		  .reason = "new service",
+		  .outcome = "planned" },
+		{ .seq = 2,
+		  .action = "create",
+		  .target_type = "service",
+		  .target = "api#1",
+		  .reason = "new service",
+		  .outcome = "planned" },
+	};
+
+	if (!s)
+		return;
+	id = begin(s, "shop", "host1", 1);
+	CHECK_INT(store_release_action_add(s, id, &a[0], &err), 0);
+	CHECK_INT(store_release_action_add(s, id, &a[1], &err), 0);
+	CHECK_INT(store_reserve(s, 64 * 1024, &err), 0);
+	a[0].outcome = "done";
+	a[1].outcome = "failed";
+	a[1].error = "api#1: unhealthy";
+	CHECK_INT(store_release_close(s, id, a, 2, RELEASE_ROLLED_BACK, "api#1: unhealthy", &err),
+	          0);
+	CHECK_INT(store_release_get(&r, s, id, &err), 0);
+	CHECK_STR(r.status, "rolled_back");
+	CHECK_STR(r.message, "api#1: unhealthy");
+	store_release_release(&r);
+	CHECK_INT(store_release_actions(&rows, &nrows, s, id, &err), 0);
+	CHECK_INT(nrows, 2);
+	if (nrows == 2) {
+		CHECK_STR(rows[0].outcome, "done");
+		CHECK_STR(rows[1].outcome, "failed");
+		CHECK_STR(rows[1].error, "api#1: unhealthy");
+	}
+	store_action_rows_free(rows, nrows);
+	/* the reserve holds nothing between releases */
+	CHECK_INT(raw_count(s, "SELECT count(*) FROM store_reserve"), 0);
+	/* a failure leaves the release as it was: running, actions planned */
+	id = begin(s, "shop", "host1", 1);
+	a[0].outcome = "planned";
+	CHECK_INT(store_release_action_add(s, id, &a[0], &err), 0);
+	a[0].outcome = "bogus";
+	CHECK_INT(store_release_close(s, id, a, 1, RELEASE_SUCCEEDED, NULL, &err), ERR_STORE);
+	CHECK_INT(store_release_get(&r, s, id, &err), 0);
+	CHECK_STR(r.status, "running");
+	store_release_release(&r);
 	store_free(s);
 }
 
@@ -1164,10 +1423,13 @@ int main(void)
 	RUN(test_store__migrate_table);
 	RUN(test_store__open_dir_modes_and_reopen);
 	RUN(test_store__open_errors);
+	RUN(test_store__open_refuses_untrusted);
+	RUN(test_store__open_readonly);
 	RUN(test_store__release_round_trip);
 	RUN(test_store__secrets_fingerprint_only);
 	RUN(test_store__latest_by_status);
 	RUN(test_store__mark_interrupted);
+	RUN(test_store__release_close);
 	RUN(test_store__events);
 	RUN(test_store__migrate_from_schema_1);
 	RUN(test_store__snapshot_reads_and_digest);
