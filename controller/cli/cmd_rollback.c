@@ -331,6 +331,9 @@ static int pick_target(struct store_release *out, struct ctx *ctx, const char *p
 			if (!to)
 				continue;
 		}
+		/* A down left nothing to return to: the release before it is the target. */
+		if (!strcmp(v[i].kind, "down"))
+			continue;
 		if ((to && v[i].id == to) || (!to && v[i].id != *current)) {
 			*out = v[i];
 			memset(&v[i], 0, sizeof(v[i]));
@@ -339,7 +342,9 @@ static int pick_target(struct store_release *out, struct ctx *ctx, const char *p
 		}
 	}
 	if (rc < 0 && to)
-		fprintf(stderr, "deployctl: release %lld of %s is not a successful release\n",
+		fprintf(stderr,
+		        "deployctl: release %lld of %s is not a successful release with "
+		        "services (a down has none)\n",
 		        (long long)to, project);
 	else if (rc < 0)
 		fprintf(stderr, "deployctl: %s has no successful release before the current one\n",
@@ -463,7 +468,8 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 	 */
 	if (ex == EXIT_OK &&
 	    store_release_latest(&latest, ctx->store, project, "succeeded", &err) == 0 &&
-	    latest > current && store_release_get(&from, ctx->store, current, &err) == 0) {
+	    latest > current && store_release_get(&from, ctx->store, current, &err) == 0 &&
+	    strcmp(from.kind, "down")) { /* after a down, nothing is quarantined */
 		char why[512], *who = deploy_who();
 
 		snprintf(why, sizeof(why), "%s", reason ? reason : "rolled back");

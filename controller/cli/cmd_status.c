@@ -225,8 +225,32 @@ static void print_pin(struct ctx *ctx, const char *project, bool json)
 	store_pin_release(&pin);
 }
 
-static int status_run(struct ctx *ctx, int argc, char **argv)
+/* ps: the live containers only, one line each, as "docker compose ps" shows them. */
+static void print_ps(const struct docker_container *c, size_t nc)
 {
+	size_t i, k;
+
+	fprintf(stdout, "%-16s %-28s %-10s %-30s %s\n", "SERVICE", "CONTAINER", "STATE", "STATUS",
+	        "PORTS");
+	for (i = 0; i < nc; i++) {
+		if (reconcile_is_retained(c[i].name))
+			continue;
+		fprintf(stdout, "%-16s %-28s %-10s ", c[i].service ? c[i].service : "-", c[i].name,
+		        c[i].state);
+		out_safe(stdout, c[i].status);
+		fprintf(stdout, "%*s",
+		        c[i].status && strlen(c[i].status) < 30 ? (int)(31 - strlen(c[i].status))
+		                                                : 1,
+		        "");
+		for (k = 0; k < c[i].ports.n; k++)
+			fprintf(stdout, "%s%s", k ? "," : "", c[i].ports.v[k]);
+		fputc('\n', stdout);
+	}
+}
+
+static int status_main(struct ctx *ctx, int argc, char **argv, const struct cmd *self)
+{
+	bool ps = self == &cmd_ps;
 	struct docker_container *c = NULL;
 	struct store_service_row *rows = NULL;
 	struct err err = ERR_INIT;
@@ -253,10 +277,10 @@ static int status_run(struct ctx *ctx, int argc, char **argv)
 			ctx->docker_host = optarg;
 			break;
 		case 'h':
-			cmd_print_help(&cmd_status, stdout);
+			cmd_print_help(self, stdout);
 			return EXIT_OK;
 		default:
-			cmd_print_help(&cmd_status, stderr);
+			cmd_print_help(self, stderr);
 			return EXIT_USAGE;
 		}
 	}
@@ -278,6 +302,10 @@ static int status_run(struct ctx *ctx, int argc, char **argv)
 	}
 	if (nc)
 		qsort(c, nc, sizeof(*c), container_cmp);
+	if (ps && !json) {
+		print_ps(c, nc);
+		goto out;
+	}
 	print_status(project, &cur, ok, c, nc, rows, nr, json);
 	print_pin(ctx, project, json);
 out:
@@ -287,6 +315,25 @@ out:
 	free(project);
 	return ex;
 }
+
+static int status_run(struct ctx *ctx, int argc, char **argv)
+{
+	return status_main(ctx, argc, argv, &cmd_status);
+}
+
+static int ps_run(struct ctx *ctx, int argc, char **argv)
+{
+	return status_main(ctx, argc, argv, &cmd_ps);
+}
+
+const struct cmd cmd_ps = {
+	.name = "ps",
+	.run = ps_run,
+	.usage = "ps [--project NAME] [--json]",
+	.summary = "List the project's containers: state, Docker's status, ports (short status).",
+	.help = "  --project NAME     the project (default: the latest release's)\n"
+	        "  --json             the same JSON as 'deployctl status --json'\n",
+};
 
 const struct cmd cmd_status = {
 	.name = "status",

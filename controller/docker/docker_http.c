@@ -6,11 +6,15 @@
  */
 #include <ctype.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "deployctl/buf.h"
 #include "deployctl/docker.h"
@@ -113,6 +117,19 @@ static void docker_oneline(char *out, size_t size, const char *s)
 		out[--i] = '\0';
 }
 
+/* Progress callback of a cancellable stream: nonzero stops the transfer. */
+static int docker_cancel_cb(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                            curl_off_t ulnow)
+{
+	const volatile sig_atomic_t *cancel = clientp;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return *cancel != 0;
+}
+
 /* Overwrite s in place: header lines may carry registry credentials. */
 static void docker_wipe(char *s)
 {
@@ -182,7 +199,14 @@ int docker_request_ex(long *status, struct buf *resp, struct docker *d,
 	curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, &w);
 	curl_easy_setopt(d->curl, CURLOPT_TIMEOUT,
-	                 req->timeout_s > 0 ? req->timeout_s : DOCKER_TIMEOUT_S);
+	                 req->timeout_s > 0   ? req->timeout_s
+	                 : req->timeout_s < 0 ? 0L
+	                                      : DOCKER_TIMEOUT_S);
+	if (req->cancel) {
+		curl_easy_setopt(d->curl, CURLOPT_XFERINFOFUNCTION, docker_cancel_cb);
+		curl_easy_setopt(d->curl, CURLOPT_XFERINFODATA, (void *)req->cancel);
+		curl_easy_setopt(d->curl, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (is_get) {
 		curl_easy_setopt(d->curl, CURLOPT_HTTPGET, 1L);
 		curl_easy_setopt(d->curl, CURLOPT_CUSTOMREQUEST, NULL);
@@ -195,6 +219,13 @@ int docker_request_ex(long *status, struct buf *resp, struct docker *d,
 	cc = curl_easy_perform(d->curl);
 	curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, NULL);
+	curl_easy_setopt(d->curl, CURLOPT_NOPROGRESS, 1L);
+	if (cc == CURLE_ABORTED_BY_CALLBACK && req->cancel && *req->cancel) {
+		/* Asked to stop (a signal): the stream ends here, which is no error. */
+		*status = 200;
+		rc = 0;
+		goto out;
+	}
 	if (w.aborted) {
 		/* The sink set err; the connection is mid-body, so curl drops it. */
 		rc = err->code ? err->code
@@ -431,4 +462,111 @@ int docker_global_init(struct err *err)
 void docker_global_cleanup(void)
 {
 	curl_global_cleanup();
+}
+
+/* Largest header block of a hijacked answer. */
+#define DOCKER_HIJACK_HEADERS_MAX (64u << 10)
+
+static int docker_write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read until the end of the headers; the rest read goes to pending. */
+static int docker_read_headers(struct buf *head, struct buf *pending, int fd, struct err *err)
+{
+	char chunk[4096];
+	const char *end;
+
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return err_set(err, ERR_UNREACHABLE,
+			               "docker closed the connection before "
+			               "answering");
+		if (buf_add(head, chunk, (size_t)n) < 0)
+			return err_set(err, ERR_DOCKER, "docker: answer headers too large");
+		end = strstr(head->ptr, "\r\n\r\n");
+		if (end) {
+			size_t hl = (size_t)(end - head->ptr) + 4;
+
+			if (buf_add(pending, head->ptr + hl, head->len - hl) < 0)
+				return err_set(err, ERR_NOMEM, "out of memory");
+			head->len = hl;
+			head->ptr[hl] = '\0';
+			return 0;
+		}
+	}
+}
+
+int docker_hijack(int *fd_out, struct buf *pending, struct docker *d, const char *path,
+                  const char *body, const char *what, struct err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct buf req, head;
+	long status = 0;
+	int fd = -1, rc;
+
+	buf_init(&req, 0);
+	buf_init(&head, DOCKER_HIJACK_HEADERS_MAX);
+	if (strlen(d->socket) >= sizeof(sa.sun_path)) {
+		rc = err_set(err, ERR_INVALID, "docker socket path '%s' is too long", d->socket);
+		goto out;
+	}
+	memcpy(sa.sun_path, d->socket, strlen(d->socket) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rc = err_set(err, ERR_UNREACHABLE, "cannot reach docker at '%s': %s", d->socket,
+		             strerror(errno));
+		goto out;
+	}
+	if (buf_printf(&req,
+	               "POST /v%s%s HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+	               "application/json\r\nContent-Length: %zu\r\nConnection: Upgrade\r\n"
+	               "Upgrade: tcp\r\n\r\n%s",
+	               d->version, path, body ? strlen(body) : 0, body ? body : "") < 0) {
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	d->calls++;
+	d->mutating++;
+	if (docker_write_all(fd, req.ptr, req.len) < 0) {
+		rc = err_set(err, ERR_UNREACHABLE, "docker at '%s' stopped answering during %s",
+		             d->socket, what);
+		goto out;
+	}
+	rc = docker_read_headers(&head, pending, fd, err);
+	if (rc < 0)
+		goto out;
+	if (sscanf(head.ptr, "HTTP/%*d.%*d %ld", &status) != 1) {
+		rc = err_set(err, ERR_DOCKER, "docker: %s: not an HTTP answer", what);
+		goto out;
+	}
+	if (status >= 400) {
+		/* The error body: what came with the headers is enough for the message. */
+		rc = docker_http_check(status, pending, what, err);
+		goto out;
+	}
+	*fd_out = fd;
+	fd = -1;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	buf_release(&head);
+	buf_release(&req);
+	return rc;
 }

@@ -7,6 +7,7 @@
 #ifndef DEPLOYCTL_DOCKER_INTERNAL_H
 #define DEPLOYCTL_DOCKER_INTERNAL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -103,11 +104,28 @@ struct docker_req {
 	 */
 	int (*sink)(void *ctx, const char *data, size_t len);
 	void *sink_ctx;
+	/*
+	 * A stream that may last (logs -f): timeout_s < 0 means none, and the
+	 * transfer ends, with 0 returned, soon after *cancel becomes nonzero
+	 * (libcurl's progress callback runs at least about once a second).
+	 */
+	const volatile sig_atomic_t *cancel;
 };
 
 /* docker_request() with the options above; the same results. */
 int docker_request_ex(long *status, struct buf *resp, struct docker *d,
                       const struct docker_req *req, struct err *err);
+
+/*
+ * A hijacked request (exec start, attach): a new connection to the daemon's
+ * socket, the request sent with "Connection: Upgrade", "Upgrade: tcp", and
+ * the answer's headers read. On 101 or 200, *fd_out is the connected
+ * socket (close-on-exec) now carrying the raw stream, and pending (caller's,
+ * initialised) holds what was read past the headers. >= 400: ERR_DOCKER or
+ * ERR_NOTFOUND with the daemon's message, as docker_http_check().
+ */
+int docker_hijack(int *fd_out, struct buf *pending, struct docker *d, const char *path,
+                  const char *body, const char *what, struct err *err);
 
 /* Append s to b percent-encoded, except the characters in keep. 0 or ERR_NOMEM. */
 int docker_path_encode(struct buf *b, const char *s, const char *keep);

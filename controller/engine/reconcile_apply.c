@@ -237,6 +237,9 @@ static int run_action(struct docker *d, struct apply_run *run, const struct acti
 	case ACTION_NETWORK_REMOVE:
 		rc = docker_network_remove(d, a->container_id, err);
 		break;
+	case ACTION_VOLUME_REMOVE:
+		rc = docker_volume_remove(d, a->docker_name, err);
+		break;
 	}
 	res->rc = rc;
 	return rc;

@@ -27,6 +27,7 @@ static const char *const action_names[] = {
 	[ACTION_REPLACE] = "replace",
 	[ACTION_START] = "start",
 	[ACTION_NETWORK_REMOVE] = "network-remove",
+	[ACTION_VOLUME_REMOVE] = "volume-remove",
 };
 
 const char *reconcile_action_name(enum action_kind k)
@@ -41,6 +42,7 @@ const char *reconcile_action_target_type(enum action_kind k)
 	case ACTION_NETWORK_REMOVE:
 		return "network";
 	case ACTION_VOLUME_CREATE:
+	case ACTION_VOLUME_REMOVE:
 		return "volume";
 	default:
 		return "service";

@@ -51,7 +51,8 @@ struct cmd {
 };
 
 extern const struct cmd cmd_apply, cmd_plan, cmd_rollback, cmd_status, cmd_history, cmd_show,
-        cmd_tag, cmd_unpin, cmd_check, cmd_version, cmd_help;
+        cmd_tag, cmd_unpin, cmd_check, cmd_version, cmd_help, cmd_down, cmd_ps, cmd_logs, cmd_exec,
+        cmd_restart, cmd_diff;
 
 /* NULL-terminated table, in help order. */
 extern const struct cmd *const cmd_table[];
@@ -88,6 +89,20 @@ int cmd_state_dir(struct ctx *ctx, bool create);
  * without a database reads as an empty history.
  */
 int cmd_open_store(struct ctx *ctx);
+
+/*
+ * The project a command acts on: given (--project), else the latest
+ * release's. *out new. Prints; returns an exit status.
+ */
+int cmd_pick_project(char **out, struct ctx *ctx, const char *given);
+/*
+ * The live (not retained) containers of project, sorted by service and
+ * replica: of the named services (all when nservices is 0), of one replica
+ * when replica > 0. A named service without such a container is a usage
+ * error (printed). *out new (docker_container_list_free()); exit status.
+ */
+int cmd_live_containers(struct docker_container **out, size_t *n, struct ctx *ctx,
+                        const char *project, char **services, int nservices, unsigned replica);
 
 struct lock;
 /*

@@ -10,10 +10,12 @@
 #ifndef DEPLOYCTL_DOCKER_H
 #define DEPLOYCTL_DOCKER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "deployctl/buf.h"
 #include "deployctl/err.h"
 #include "deployctl/model.h"
 
@@ -181,6 +183,70 @@ int docker_container_logs_tail(char **out, struct docker *d, const char *id, uns
                                struct err *err);
 /* A container's environment (Config.Env as KEY=VALUE) into *out (kvv_set). */
 int docker_container_env(struct kvv *out, struct docker *d, const char *id, struct err *err);
+
+/* ---- streams: logs and attached execs (docker_stream.c) ---- */
+
+enum docker_stream_id { DOCKER_STDOUT = 1, DOCKER_STDERR = 2 };
+
+/* Where a stream's bytes go: stream is DOCKER_STDOUT or DOCKER_STDERR; < 0 stops it. */
+typedef int (*docker_output_fn)(void *ctx, int stream, const char *data, size_t len);
+
+/*
+ * Undoing the multiplexing of a stream without a TTY: 8-byte headers
+ * (stream, 0, 0, 0, big-endian payload length) before each chunk, split
+ * anywhere across reads. The caller's struct; no allocation.
+ */
+struct docker_demux {
+	unsigned char hdr[8];
+	size_t hlen; /* header bytes held */
+	size_t left; /* payload bytes of the current frame still to come */
+	int stream;
+	int raw; /* 1: raw (TTY), 0: framed, -1: decide from the first 8 bytes */
+};
+void docker_demux_init(struct docker_demux *m, int raw);
+/* Feed bytes; payloads go to out. ERR_DOCKER for a bad header in a framed stream. */
+int docker_demux_feed(struct docker_demux *m, const char *data, size_t len, docker_output_fn out,
+                      void *ctx);
+/* End of stream: a raw stream's held-back bytes (under 8) go out. */
+int docker_demux_finish(struct docker_demux *m, docker_output_fn out, void *ctx);
+
+struct docker_logs_opts {
+	bool follow;       /* keep streaming until the container stops or *cancel is set */
+	bool timestamps;   /* Docker's RFC 3339 time before each line */
+	const char *tail;  /* "all" or a count; NULL: all */
+	const char *since; /* unix seconds, may be fractional; NULL: from the start */
+	const volatile sig_atomic_t *cancel; /* follow: ends soon after it becomes nonzero */
+};
+
+/*
+ * GET /containers/{id}/logs, demultiplexed, to out as it arrives (no
+ * line buffering here). A cancelled follow returns 0.
+ */
+int docker_container_logs(struct docker *d, const char *id, const struct docker_logs_opts *o,
+                          docker_output_fn out, void *ctx, struct err *err);
+
+struct docker_exec_opts {
+	const struct strv *cmd;
+	bool tty;         /* allocate a pseudo-terminal: the stream is raw, not framed */
+	bool stdin_open;  /* attach stdin */
+	const char *term; /* $TERM for a TTY, or NULL */
+};
+
+/*
+ * Create an exec running o->cmd in container id and start it attached
+ * (hijacked connection). *fd_out: the socket carrying its stdio (write
+ * stdin to it, shutdown(SHUT_WR) at EOF; read output, framed without a
+ * TTY), pending (caller's, initialised) holds output already read;
+ * *exec_id_out new. Close *fd_out when done.
+ */
+int docker_exec_attach(int *fd_out, struct buf *pending, char **exec_id_out, struct docker *d,
+                       const char *id, const struct docker_exec_opts *o, struct err *err);
+/* POST /exec/{id}/resize: the TTY's size. */
+int docker_exec_resize(struct docker *d, const char *exec_id, unsigned rows, unsigned cols,
+                       struct err *err);
+/* GET /exec/{id}/json: whether it still runs and its exit code (-1 while unknown). */
+int docker_exec_inspect(int *exit_code, bool *running, struct docker *d, const char *exec_id,
+                        struct err *err);
 
 struct docker_network {
 	char *id;

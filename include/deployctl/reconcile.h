@@ -22,6 +22,7 @@ enum action_kind {
 	ACTION_REPLACE,        /* a container whose spec differs */
 	ACTION_START,          /* a container that matches but is not running */
 	ACTION_NETWORK_REMOVE, /* a network dropped from the manifests */
+	ACTION_VOLUME_REMOVE,  /* deployctl down --volumes: a volume the project owns */
 };
 
 struct action {
@@ -88,10 +89,29 @@ struct reconcile_input {
 int reconcile_diff(struct plan *out, const struct reconcile_input *in, struct err *err);
 void reconcile_plan_release(struct plan *p);
 
-/* "create", "replace", "start", "remove", "network-create", "volume-create", "network-remove". */
+/*
+ * "create", "replace", "start", "remove", "network-create", "volume-create", "network-remove",
+ * "volume-remove".
+ */
 const char *reconcile_action_name(enum action_kind k);
 /* "service", "network" or "volume". */
 const char *reconcile_action_target_type(enum action_kind k);
+
+/* What "deployctl down" takes away (reconcile_down.c). */
+struct reconcile_down_opts {
+	bool volumes;      /* remove the project's own volumes too (never external ones) */
+	bool keep_history; /* stop and keep the containers as retained (and their networks) */
+};
+
+/*
+ * The plan of "deployctl down": every container of the project (live,
+ * retained and failed ones) removed, then its networks, then with
+ * opts->volumes its volumes. in->containers, in->networks and in->volumes
+ * must be the project's label-filtered listings; in->desired is unused.
+ * Volumes kept are named in out->notes. Pure; out as for reconcile_diff().
+ */
+int reconcile_down(struct plan *out, const struct reconcile_input *in,
+                   const struct reconcile_down_opts *opts, struct err *err);
 
 /* Progress of an apply, for the CLI to display. */
 struct reconcile_progress {

@@ -68,9 +68,10 @@ int spec_parse(struct service *out, const char *json, struct err *err);
 /*
  * The reasons a container must be replaced, from the redacted canonical
  * JSON it was created from and the redacted rendering of the desired spec:
- * "image changed (sha256:ab12cd34ef56 -> sha256:...)", "env DATABASE_URL
- * changed", "ports changed", ... joined with "; ". *out new. Secret values
- * appear only as fingerprints, as they are in both inputs.
+ * "image changed (sha256:ab12cd34ef56 -> sha256:...)", "env LOG_LEVEL:
+ * info -> debug" (values cut at 48 characters), "env API_TOKEN changed" (a
+ * secret: a fingerprint on either side, or a secret-looking name), "ports
+ * changed", ... joined with "; ". *out new. Secret values never appear.
  */
 int spec_reasons(char **out, const char *old_json, const char *new_json, struct err *err);
 
@@ -80,5 +81,28 @@ int spec_reasons(char **out, const char *old_json, const char *new_json, struct 
  * *missing naming the culprit (for test_spec).
  */
 int spec_check_fields(const char **missing);
+
+/*
+ * One difference between two redacted renderings, value by value: a
+ * top-level field ("image", "ports", "user", ...) with key NULL, or one key
+ * of an object field ("env", "labels"). old/new_ are the values' texts
+ * (strings as they are, other values as compact JSON), NULL when absent —
+ * and always NULL for a secret, whose text is never kept (secret true).
+ */
+struct spec_change {
+	char *field, *key;
+	char *old, *new_;
+	bool secret, added, removed;
+};
+
+/*
+ * Every difference from old_json to new_json, in field order, then
+ * removed fields. ignore_image_id: one side was not resolved against
+ * Docker (a commit rather than a release). *out new (spec_changes_free()),
+ * *n 0 when they do not differ. ERR_INVALID on malformed input.
+ */
+int spec_changes(struct spec_change **out, size_t *n, const char *old_json, const char *new_json,
+                 bool ignore_image_id, struct err *err);
+void spec_changes_free(struct spec_change *v, size_t n);
 
 #endif

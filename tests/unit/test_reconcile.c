@@ -298,7 +298,7 @@ static void test_reconcile__replace_reason_from_old_spec(void)
 	a = find(&f.plan, ACTION_REPLACE, "api", 1);
 	CHECK(a != NULL);
 	if (a) {
-		CHECK_STR(a->reason, "env API_TOKEN changed; env LOG_LEVEL changed");
+		CHECK_STR(a->reason, "env API_TOKEN changed; env LOG_LEVEL: debug -> info");
 		CHECK_STR(a->container_id, "id-api-1");
 		CHECK(!strstr(a->reason, "t0ps3cret") && !strstr(a->reason, "old-token"));
 	}

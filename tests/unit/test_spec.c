@@ -594,10 +594,62 @@ static void test_spec__field_table(void)
 	free(empty);
 }
 
+/* diff's value-by-value changes: env values shown, secrets only as changed, fields added. */
+static void test_spec__changes_value_by_value(void)
+{
+	struct spec_change *c = NULL;
+	struct err err = ERR_INIT;
+	size_t n = 0;
+	char *r = NULL;
+	const char *old = "{\"env\":{\"API_TOKEN\":\"sha256:0123456789ab\",\"GONE\":\"x\","
+	                  "\"LOG_LEVEL\":\"info\"},\"image\":\"app:1\",\"image_id\":\"sha256:aa\","
+	                  "\"ports\":[1]}";
+	const char *new_ = "{\"env\":{\"API_TOKEN\":\"sha256:ba9876543210\",\"LOG_LEVEL\":"
+	                   "\"debug\",\"NEW\":\"1\"},\"image\":\"app:2\",\"ports\":[1,2],"
+	                   "\"user\":\"app\"}";
+
+	CHECK_INT(spec_changes(&c, &n, old, new_, true, &err), 0);
+	CHECK_INT(n, 7);
+	if (n == 7) {
+		CHECK_STR(c[0].field, "env");
+		CHECK_STR(c[0].key, "API_TOKEN");
+		CHECK(c[0].secret && !c[0].old && !c[0].new_);
+		CHECK_STR(c[1].key, "LOG_LEVEL");
+		CHECK_STR(c[1].old, "info");
+		CHECK_STR(c[1].new_, "debug");
+		CHECK_STR(c[2].key, "NEW");
+		CHECK(c[2].added && !c[2].old);
+		CHECK_STR(c[3].key, "GONE");
+		CHECK(c[3].removed && !c[3].new_);
+		CHECK_STR(c[4].field, "image");
+		CHECK_STR(c[4].new_, "app:2");
+		CHECK_STR(c[5].field, "ports");
+		CHECK_STR(c[5].old, "[1]");
+		CHECK_STR(c[5].new_, "[1,2]");
+		CHECK_STR(c[6].field, "user");
+		CHECK(c[6].added);
+	}
+	spec_changes_free(c, n);
+	/* Without ignore_image_id the unresolved side's missing image_id counts. */
+	CHECK_INT(spec_changes(&c, &n, old, new_, false, &err), 0);
+	CHECK_INT(n, 8);
+	spec_changes_free(c, n);
+	CHECK_INT(spec_changes(&c, &n, old, old, false, &err), 0);
+	CHECK_INT(n, 0);
+	spec_changes_free(c, n);
+	/* A secret-looking name is hidden even when its values are not fingerprints. */
+	CHECK_INT(spec_reasons(&r, "{\"env\":{\"DB_PASSWORD\":\"a\",\"MODE\":\"x\"}}",
+	                       "{\"env\":{\"DB_PASSWORD\":\"b\",\"MODE\":\"y\"}}", &err),
+	          0);
+	CHECK_STR(r, "env DB_PASSWORD changed; env MODE: x -> y");
+	free(r);
+}
+
 int main(void)
 {
 	RUN(test_spec__field_table);
 	RUN(test_spec__hash_stable);
+	RUN(test_spec__changes_value_by_value);
 	RUN(test_spec__hash_ignores_json_order);
 	RUN(test_spec__hash_changes);
 	RUN(test_spec__hash_ignores_replicas_and_deps);

@@ -1417,6 +1417,39 @@ static void test_store__tags(void)
 	store_free(s);
 }
 
+/* 0010: "deployctl down" records releases of kind down; the schema still refuses others. */
+static void test_store__kind_down(void)
+{
+	struct store *s = open_memory();
+	struct store_release_info info = {
+		.project = "shop",
+		.kind = "down",
+		.source_kind = "git",
+		.source = "0123456789abcdef0123456789abcdef01234567",
+		.who = "alice",
+		.host = "h",
+		.pid = 1,
+	};
+	struct err err = ERR_INIT;
+	struct store_release r;
+	int64_t id = 0;
+	sqlite3_stmt *st = NULL;
+
+	if (!s)
+		return;
+	CHECK_INT(store_release_begin(&id, s, &info, &err), 0);
+	CHECK_INT(store_release_get(&r, s, id, &err), 0);
+	CHECK_STR(r.kind, "down");
+	store_release_release(&r);
+	info.kind = "remove";
+	CHECK_INT(store_release_begin(&id, s, &info, &err), ERR_STORE);
+	CHECK_INT(sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(st, 0), "ok");
+	sqlite3_finalize(st);
+	store_free(s);
+}
+
 int main(void)
 {
 	RUN(test_store__migrations_set_user_version);
@@ -1436,5 +1469,6 @@ int main(void)
 	RUN(test_store__copy_snapshot);
 	RUN(test_store__pins);
 	RUN(test_store__tags);
+	RUN(test_store__kind_down);
 	return CHECK_DONE();
 }

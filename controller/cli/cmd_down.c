@@ -1,0 +1,230 @@
+/*
+ * cmd_down.c - "deployctl down": take a project's stack away — every
+ * container (live, retained and failed ones) and its networks; volumes only
+ * with --volumes, and never external ones. It is a release of kind down
+ * with an empty snapshot, so "deployctl rollback" brings the stack back
+ * from the release before it, and it holds the state lock like an apply.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deployctl/clock.h"
+#include "deployctl/cmd_deploy.h"
+#include "deployctl/lock.h"
+#include "deployctl/out.h"
+
+static const struct option down_options[] = {
+	{ "project", required_argument, NULL, 'p' },
+	{ "volumes", no_argument, NULL, 'V' },
+	{ "keep-history", no_argument, NULL, 'k' },
+	RELEASE_LONG_OPTIONS,
+	{ "state", required_argument, NULL, 'S' },
+	{ "docker-host", required_argument, NULL, 'H' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The project: --project, else the latest release's. *out new. Prints; exit status. */
+static int pick_project(char **out, struct ctx *ctx, const char *project)
+{
+	struct store_release *v = NULL;
+	struct err err = ERR_INIT;
+	size_t n = 0;
+
+	if (project) {
+		*out = strdup(project);
+		return *out ? EXIT_OK : EXIT_FAILED;
+	}
+	if (store_release_list(&v, &n, ctx->store, NULL, 1, &err) < 0) {
+		cmd_report(&err);
+		return EXIT_STATE;
+	}
+	if (!n) {
+		fprintf(stderr, "deployctl: no releases yet: name the project with --project\n");
+		return EXIT_USAGE;
+	}
+	*out = strdup(v[0].project);
+	store_release_list_free(v, n);
+	return *out ? EXIT_OK : EXIT_FAILED;
+}
+
+/*
+ * dp as down needs it: an empty project of that name, recorded with the
+ * source of the release it takes down, and Docker's listings of the
+ * project's containers, networks and volumes.
+ */
+static int down_prepare(struct deploy *dp, struct ctx *ctx, const char *project,
+                        const struct reconcile_down_opts *dopts)
+{
+	struct reconcile_input in = { 0 };
+	struct store_release last = { 0 };
+	struct err err = ERR_INIT;
+	int64_t latest = 0;
+	int rc;
+
+	dp->project = calloc(1, sizeof(*dp->project));
+	dp->hashes = calloc(1, sizeof(*dp->hashes));
+	if (!dp->project || !dp->hashes || !(dp->project->name = strdup(project))) {
+		err_set(&err, ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	rc = store_release_latest(&latest, ctx->store, project, NULL, &err);
+	if (rc == 0 && latest)
+		rc = store_release_get(&last, ctx->store, latest, &err);
+	if (rc < 0)
+		goto fail;
+	dp->from_snapshot = true; /* no git: nothing is read at a commit */
+	dp->prev_release = latest;
+	dp->source_kind = latest && !strcmp(last.source_kind, "dir") ? "dir" : "git";
+	dp->source_id = strdup(latest ? last.source : "");
+	dp->ref = strdup(latest && last.ref ? last.ref : "");
+	store_release_release(&last);
+	if (!dp->source_id || !dp->ref) {
+		err_set(&err, ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	if (docker_container_list(&dp->containers, &dp->ncontainers, ctx->docker, project, &err) <
+	            0 ||
+	    docker_network_list(&dp->networks, &dp->nnetworks, ctx->docker, project, &err) < 0 ||
+	    docker_volume_list(&dp->volumes, &dp->nvolumes, ctx->docker, project, &err) < 0)
+		goto fail;
+	in.desired = dp->project;
+	in.containers = dp->containers;
+	in.ncontainers = dp->ncontainers;
+	in.have_resources = true;
+	in.networks = dp->networks;
+	in.nnetworks = dp->nnetworks;
+	in.volumes = dp->volumes;
+	in.nvolumes = dp->nvolumes;
+	if (reconcile_down(&dp->plan, &in, dopts, &err) < 0)
+		goto fail;
+	return EXIT_OK;
+fail:
+	cmd_report(&err);
+	return cmd_exit_for(err.code);
+}
+
+/* The volumes left in place, and how to remove them. */
+static void print_kept_volumes(const struct deploy *dp, bool volumes)
+{
+	size_t i;
+
+	if (!dp->plan.notes.n)
+		return;
+	fputs("volumes kept:", stdout);
+	for (i = 0; i < dp->plan.notes.n; i++) {
+		fputc(' ', stdout);
+		out_safe(stdout, dp->plan.notes.v[i]);
+	}
+	fputs(volumes ? " (not created by deployctl)\n"
+	              : " ('deployctl down --volumes' deletes them and their data)\n",
+	      stdout);
+}
+
+static int down_run(struct ctx *ctx, int argc, char **argv)
+{
+	struct deploy dp = { 0 };
+	struct release_opts ro = { .kind = "down", .parallel = 4, .t0 = clock_mono() };
+	struct reconcile_down_opts dopts = { 0 };
+	const char *project = NULL;
+	char *proj = NULL;
+	struct lock *lk = NULL;
+	long lock_wait = 0;
+	int opt, ex;
+
+	while ((opt = getopt_long(argc, argv, "+hqj:", down_options, NULL)) != -1) {
+		int parsed = cmd_release_opt(&ro, &lock_wait, opt, optarg);
+
+		if (parsed < 0)
+			return EXIT_USAGE;
+		if (parsed)
+			continue;
+		switch (opt) {
+		case 'p':
+			project = optarg;
+			break;
+		case 'V':
+			dopts.volumes = true;
+			break;
+		case 'k':
+			dopts.keep_history = true;
+			break;
+		case 'S':
+			ctx->state_dir = optarg;
+			break;
+		case 'H':
+			ctx->docker_host = optarg;
+			break;
+		case 'h':
+			cmd_print_help(&cmd_down, stdout);
+			return EXIT_OK;
+		default:
+			cmd_print_help(&cmd_down, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "deployctl: down: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	/* What down removes, an apply running at the same time may be creating. */
+	ex = cmd_lock(&lk, ctx, project, "down", lock_wait);
+	if (ex == EXIT_OK)
+		ex = cmd_open_store(ctx);
+	if (ex == EXIT_OK)
+		ex = pick_project(&proj, ctx, project);
+	if (ex == EXIT_OK)
+		ex = cmd_open_docker(ctx);
+	if (ex == EXIT_OK)
+		ex = down_prepare(&dp, ctx, proj, &dopts);
+	if (ex != EXIT_OK)
+		goto out;
+	if (!dp.plan.n) {
+		if (!ro.json)
+			printf("nothing to take down: %s has no containers or networks%s\n", proj,
+			       dp.plan.notes.n ? "" : " or volumes");
+		else {
+			fputs("{\"project\":", stdout);
+			out_json_str(stdout, proj);
+			fputs(",\"release\":0,\"status\":\"unchanged\"}\n", stdout);
+		}
+		if (!ro.json && !ro.quiet)
+			print_kept_volumes(&dp, dopts.volumes);
+		goto out;
+	}
+	/* Nothing to put back: a half-done down is reported as failed, and down again finishes it.
+	 */
+	ro.no_rollback = true;
+	ex = release_run(&dp, ctx, &ro);
+	if (!ro.json && !ro.quiet)
+		print_kept_volumes(&dp, dopts.volumes);
+	if (ex == EXIT_OK && !ro.json && !ro.quiet && dp.prev_release)
+		printf("'deployctl rollback --project %s' brings the stack back\n", proj);
+out:
+	lock_release(lk);
+	deploy_release(&dp);
+	free(proj);
+	return ex;
+}
+
+const struct cmd cmd_down = {
+	.name = "down",
+	.run = down_run,
+	.usage = "down [--project NAME] [--volumes] [--keep-history] [--json]",
+	.summary = "Remove a project's containers and networks (volumes with --volumes), as a "
+	           "release.",
+	.help = "  --project NAME     the project (default: the latest release's)\n"
+	        "  --volumes          delete the project's volumes and their data too (never "
+	        "external ones)\n"
+	        "  --keep-history     stop the containers and keep them (and their networks), "
+	        "with the\n"
+	        "                     retained ones of earlier releases, so a rollback needs "
+	        "no create\n"
+	        "  -j, --parallel N   removals at once, 1-8 (default: 4)\n"
+	        "  --lock-wait DUR    wait up to DUR for another apply or rollback (default: fail "
+	        "at once)\n"
+	        "  -q, --quiet        print only failures and the summary\n"
+	        "  --json             print the outcome as JSON\n",
+};

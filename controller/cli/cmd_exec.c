@@ -1,0 +1,267 @@
+/*
+ * cmd_exec.c - "deployctl exec SERVICE [--replica N] -- CMD...": run a
+ * command in one of a service's running containers, attached to this
+ * terminal or these pipes. With a TTY on stdin the exec gets a
+ * pseudo-terminal (the local one in raw mode for the duration, its size
+ * passed on); without one, stdout and stderr arrive framed and are kept
+ * apart. deployctl exits with the command's exit status.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "deployctl/buf.h"
+#include "deployctl/cmd.h"
+#include "deployctl/log.h"
+
+static const struct option exec_options[] = {
+	{ "project", required_argument, NULL, 'p' },
+	{ "replica", required_argument, NULL, 'r' },
+	{ "no-tty", no_argument, NULL, 'T' },
+	{ "state", required_argument, NULL, 'S' },
+	{ "docker-host", required_argument, NULL, 'H' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int to_fd(void *ctx, int stream, const char *data, size_t len)
+{
+	(void)ctx;
+	return write_all(stream == DOCKER_STDERR ? STDERR_FILENO : STDOUT_FILENO, data, len);
+}
+
+/* Copy stdin to the exec and its output here until the exec closes the stream. */
+static int pump(int sock, const struct buf *pending, bool tty, struct err *err)
+{
+	struct docker_demux m;
+	struct pollfd p[2];
+	bool in_open = true;
+	char chunk[16384];
+
+	docker_demux_init(&m, tty ? 1 : 0);
+	if (pending->len && docker_demux_feed(&m, pending->ptr, pending->len, to_fd, NULL) < 0)
+		return err_set(err, ERR_IO, "exec: cannot write the output");
+	for (;;) {
+		ssize_t n;
+
+		p[0] = (struct pollfd){ .fd = sock, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN };
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return err_set(err, ERR_IO, "exec: poll: %s", strerror(errno));
+		}
+		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = read(STDIN_FILENO, chunk, sizeof(chunk));
+			if (n > 0 && write_all(sock, chunk, (size_t)n) < 0)
+				in_open = false;
+			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+				/* End of input: the command sees EOF on its stdin, output
+				 * continues. */
+				in_open = false;
+				shutdown(sock, SHUT_WR);
+			}
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			n = read(sock, chunk, sizeof(chunk));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			if (docker_demux_feed(&m, chunk, (size_t)n, to_fd, NULL) < 0)
+				return err_set(err, ERR_IO,
+				               "exec: bad output stream or cannot write it");
+		}
+	}
+	docker_demux_finish(&m, to_fd, NULL);
+	return 0;
+}
+
+/* The local terminal in raw mode, so keys (^C included) reach the container. */
+static bool tty_raw(struct termios *saved)
+{
+	struct termios t;
+
+	if (tcgetattr(STDIN_FILENO, saved) < 0)
+		return false;
+	t = *saved;
+	t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+	t.c_oflag &= ~(tcflag_t)OPOST;
+	t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+	t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
+	t.c_cflag |= CS8;
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	return tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == 0;
+}
+
+/* The exit code, once Docker has it (it may lag the end of the stream a little). */
+static int exit_code_of(int *code, struct ctx *ctx, const char *exec_id, struct err *err)
+{
+	bool running = true;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		struct timespec ts = { 0, 20 * 1000000L };
+
+		if (docker_exec_inspect(code, &running, ctx->docker, exec_id, err) < 0)
+			return err->code;
+		if (!running && *code >= 0)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return err_set(err, ERR_DOCKER, "exec: no exit code from docker after 2 s");
+}
+
+static int exec_run(struct ctx *ctx, int argc, char **argv)
+{
+	struct docker_exec_opts eo = { 0 };
+	struct docker_container *c = NULL;
+	struct strv cmd = { 0 };
+	struct termios saved;
+	struct buf pending;
+	struct err err = ERR_INIT;
+	const char *given = NULL;
+	char *project = NULL, *exec_id = NULL;
+	unsigned replica = 1;
+	bool no_tty = false, raw = false;
+	size_t n = 0;
+	int opt, ex, code = 0, sock = -1, i;
+
+	buf_init(&pending, 0);
+	while ((opt = getopt_long(argc, argv, "hTp:r:", exec_options, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			given = optarg;
+			break;
+		case 'r':
+			if (cmd_opt_uint(&replica, "--replica", optarg, 1, 10000, NULL) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'T':
+			no_tty = true;
+			break;
+		case 'S':
+			ctx->state_dir = optarg;
+			break;
+		case 'H':
+			ctx->docker_host = optarg;
+			break;
+		case 'h':
+			cmd_print_help(&cmd_exec, stdout);
+			return EXIT_OK;
+		default:
+			cmd_print_help(&cmd_exec, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	/* SERVICE, then the command (after "--", which getopt already consumed if first). */
+	if (optind < argc && !strcmp(argv[optind], "--"))
+		optind++;
+	if (argc - optind < 2) {
+		fprintf(stderr,
+		        "deployctl: exec needs a service and a command: exec SERVICE -- CMD...\n");
+		return EXIT_USAGE;
+	}
+	for (i = optind + 1; i < argc; i++) {
+		if (i == optind + 1 && !strcmp(argv[i], "--"))
+			continue;
+		if (strv_push(&cmd, argv[i]) < 0)
+			return EXIT_FAILED;
+	}
+	if (!cmd.n) {
+		fprintf(stderr, "deployctl: exec: no command after '--'\n");
+		ex = EXIT_USAGE;
+		goto out;
+	}
+	ex = cmd_open_store(ctx);
+	if (ex == EXIT_OK)
+		ex = cmd_pick_project(&project, ctx, given);
+	if (ex == EXIT_OK)
+		ex = cmd_open_docker(ctx);
+	if (ex == EXIT_OK)
+		ex = cmd_live_containers(&c, &n, ctx, project, &argv[optind], 1, replica);
+	if (ex != EXIT_OK)
+		goto out;
+	if (strcmp(c[0].state, "running")) {
+		fprintf(stderr, "deployctl: %s is %s: exec needs it running\n", c[0].name,
+		        c[0].state);
+		ex = EXIT_FAILED;
+		goto out;
+	}
+	eo.cmd = &cmd;
+	eo.tty = !no_tty && isatty(STDIN_FILENO);
+	eo.stdin_open = true;
+	eo.term = getenv("TERM");
+	log_debug("exec in %s %s a TTY", c[0].name, eo.tty ? "with" : "without");
+	if (docker_exec_attach(&sock, &pending, &exec_id, ctx->docker, c[0].id, &eo, &err) < 0)
+		goto fail;
+	if (eo.tty) {
+		struct winsize ws;
+
+		if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+			docker_exec_resize(ctx->docker, exec_id, ws.ws_row, ws.ws_col, &err);
+		err_clear(&err); /* a size not passed on is no reason to stop */
+		raw = tty_raw(&saved);
+	}
+	if (pump(sock, &pending, eo.tty, &err) < 0)
+		goto fail;
+	if (raw) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+		raw = false;
+	}
+	if (exit_code_of(&code, ctx, exec_id, &err) < 0)
+		goto fail;
+	ex = code;
+	goto out;
+fail:
+	if (raw) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+		raw = false;
+	}
+	cmd_report(&err);
+	ex = cmd_exit_for(err.code);
+out:
+	if (sock >= 0)
+		close(sock);
+	free(exec_id);
+	buf_release(&pending);
+	strv_free(&cmd);
+	docker_container_list_free(c, n);
+	free(project);
+	return ex;
+}
+
+const struct cmd cmd_exec = {
+	.name = "exec",
+	.run = exec_run,
+	.usage = "exec [--project NAME] [--replica N] [-T] SERVICE -- CMD...",
+	.summary = "Run a command in a service's running container; exits with its status.",
+	.help = "  --project NAME     the project (default: the latest release's)\n"
+	        "  --replica N        which replica (default: 1)\n"
+	        "  -T, --no-tty       no pseudo-terminal even when stdin is one\n"
+	        "exit status: the command's; 1-5 as for every command when it could not run\n",
+};

@@ -1,0 +1,190 @@
+/*
+ * cmd_restart.c - "deployctl restart SERVICE...": restart the services'
+ * containers one replica at a time, each gated on being up again (its
+ * healthcheck, as apply gates it, with the rollout timeout of the latest
+ * successful release) before the next one goes down. Nothing about the
+ * desired state changes, so it is not a release: each restart is an event
+ * in the state database. Stops at the first replica that does not come up.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "deployctl/clock.h"
+#include "deployctl/cmd_deploy.h"
+#include "deployctl/lock.h"
+#include "deployctl/log.h"
+#include "deployctl/spec.h"
+
+static const struct option restart_options[] = {
+	{ "project", required_argument, NULL, 'p' },
+	{ "lock-wait", required_argument, NULL, 'W' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "state", required_argument, NULL, 'S' },
+	{ "docker-host", required_argument, NULL, 'H' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The service as the latest successful release deployed it: healthcheck and rollout. */
+static int load_service(struct service *out, struct ctx *ctx, int64_t release, const char *name,
+                        struct err *err)
+{
+	char *json = NULL;
+	int rc = store_service_spec(&json, ctx->store, release, name, err);
+
+	if (rc == 0)
+		rc = spec_parse(out, json, err);
+	if (rc == 0)
+		rc = store_release_rollout_load(out, ctx->store, release, err);
+	free(json);
+	return rc;
+}
+
+/* Stop, start, gate one container; says how it went and records it. */
+static int restart_one(struct ctx *ctx, const char *project, const struct service *s,
+                       const struct docker_container *c, bool quiet, const char *who)
+{
+	struct err err = ERR_INIT, ignored = ERR_INIT;
+	char msg[600];
+	double up_s = 0, t0 = clock_mono();
+	int rc;
+
+	rc = docker_container_stop(ctx->docker, c->id, -1, &err);
+	if (rc == 0)
+		rc = docker_container_start(ctx->docker, c->id, &err);
+	if (rc == 0)
+		rc = reconcile_wait_up(&up_s, ctx->docker, s, c->id, false, &err);
+	if (rc == 0)
+		snprintf(msg, sizeof(msg), "%s#%u restarted by %s: up in %.2fs", s->name,
+		         c->replica, who, clock_mono() - t0);
+	else
+		snprintf(msg, sizeof(msg), "%s#%u restarted by %s: not up: %s", s->name, c->replica,
+		         who, err.msg);
+	if (store_event_add(ctx->store, project, "restart", msg, &ignored) < 0)
+		cmd_report(&ignored);
+	if (rc < 0) {
+		cmd_report(&err);
+		return cmd_exit_for(err.code);
+	}
+	if (!quiet)
+		printf("  ok     restart        %s#%u (%.2fs)\n", s->name, c->replica,
+		       clock_mono() - t0);
+	return EXIT_OK;
+}
+
+static int restart_run(struct ctx *ctx, int argc, char **argv)
+{
+	struct docker_container *c = NULL;
+	struct service svc;
+	struct err err = ERR_INIT;
+	struct lock *lk = NULL;
+	const char *given = NULL;
+	char *project = NULL, *who = NULL;
+	int64_t release = 0;
+	long lock_wait = 0;
+	bool quiet = false, loaded = false;
+	size_t i, n = 0;
+	double t0 = clock_mono();
+	int opt, ex;
+
+	memset(&svc, 0, sizeof(svc));
+	while ((opt = getopt_long(argc, argv, "hqp:", restart_options, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			given = optarg;
+			break;
+		case 'W':
+			if (lock_parse_duration(&lock_wait, optarg, &err) < 0) {
+				cmd_report(&err);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'S':
+			ctx->state_dir = optarg;
+			break;
+		case 'H':
+			ctx->docker_host = optarg;
+			break;
+		case 'h':
+			cmd_print_help(&cmd_restart, stdout);
+			return EXIT_OK;
+		default:
+			cmd_print_help(&cmd_restart, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind == argc) {
+		fprintf(stderr, "deployctl: restart needs at least one service\n");
+		return EXIT_USAGE;
+	}
+	/* An apply replacing these containers at the same time would race with us. */
+	ex = cmd_lock(&lk, ctx, given, "restart", lock_wait);
+	if (ex == EXIT_OK)
+		ex = cmd_open_store(ctx);
+	if (ex == EXIT_OK)
+		ex = cmd_pick_project(&project, ctx, given);
+	if (ex == EXIT_OK)
+		ex = cmd_open_docker(ctx);
+	if (ex == EXIT_OK)
+		ex = cmd_live_containers(&c, &n, ctx, project, argv + optind, argc - optind, 0);
+	if (ex != EXIT_OK)
+		goto out;
+	if (store_release_latest(&release, ctx->store, project, "succeeded", &err) < 0) {
+		cmd_report(&err);
+		ex = EXIT_STATE;
+		goto out;
+	}
+	who = deploy_who();
+	for (i = 0; i < n && ex == EXIT_OK; i++) {
+		if (!loaded || strcmp(svc.name, c[i].service)) {
+			if (loaded)
+				model_service_release(&svc);
+			memset(&svc, 0, sizeof(svc));
+			loaded = true;
+			if (!release || load_service(&svc, ctx, release, c[i].service, &err) < 0) {
+				/* Not in the release: gate on it running, the default. */
+				err_clear(&err);
+				model_service_release(&svc);
+				memset(&svc, 0, sizeof(svc));
+				svc.name = strdup(c[i].service);
+				if (!svc.name) {
+					ex = EXIT_FAILED;
+					break;
+				}
+				log_warnx("%s is not in the latest successful release: gated on "
+				          "running only",
+				          c[i].service);
+			}
+		}
+		ex = restart_one(ctx, project, &svc, &c[i], quiet, who ? who : "unknown");
+	}
+	if (ex == EXIT_OK)
+		printf("restarted %zu container(s) of %s in %.2fs\n", n, project,
+		       clock_mono() - t0);
+out:
+	if (loaded)
+		model_service_release(&svc);
+	lock_release(lk);
+	docker_container_list_free(c, n);
+	free(project);
+	free(who);
+	return ex;
+}
+
+const struct cmd cmd_restart = {
+	.name = "restart",
+	.run = restart_run,
+	.usage = "restart [--project NAME] SERVICE...",
+	.summary = "Restart services' containers one at a time, each health-gated; an event, not "
+	           "a release.",
+	.help = "  --project NAME     the project (default: the latest release's)\n"
+	        "  --lock-wait DUR    wait up to DUR for an apply or rollback (default: fail at "
+	        "once)\n"
+	        "  -q, --quiet        print only failures and the summary\n",
+};
