@@ -140,8 +140,7 @@ int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *
 	return 0;
 }
 
-/* deploy_load, reporting what it found; returns an exit status. */
-static int load_manifests(struct deploy *dp, const struct deploy_opts *o)
+int deploy_load_print(struct deploy *dp, const struct deploy_opts *o)
 {
 	struct errlist *errs = calloc(2, sizeof(*errs));
 	struct err err = ERR_INIT;
@@ -392,7 +391,7 @@ int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts 
 		ctx->state_dir = o->state_dir;
 	if (o->docker_host)
 		ctx->docker_host = o->docker_host;
-	ex = load_manifests(dp, o);
+	ex = deploy_load_print(dp, o);
 	if (ex != EXIT_OK)
 		return ex;
 	return deploy_observe(dp, ctx);

@@ -197,6 +197,17 @@ enum manifest_key_flags {
 	MKF_DROP_BAD = 1 << 4, /* MK_STRING: an invalid value is dropped, not kept */
 };
 
+struct manifest_key;
+struct manifest_render;
+
+/*
+ * A service key's renderer for `deployctl config` (manifest_render.c): adds
+ * key k of s to the mapping map, or nothing when it is unset. Allocation
+ * failures are recorded in r.
+ */
+typedef void (*manifest_render_fn)(struct manifest_render *r, struct mnode *map,
+                                   const struct service *s, const struct manifest_key *k);
+
 struct manifest_key {
 	const char *key; /* NULL ends a table */
 	enum manifest_key_kind kind;
@@ -208,6 +219,7 @@ struct manifest_key {
 	int64_t min, max;               /* MK_INT */
 	unsigned flags;                 /* enum manifest_key_flags */
 	const struct manifest_key *sub; /* MK_MAP */
+	manifest_render_fn render;      /* NULL: rendered from offset as kind says */
 };
 
 /* The table of services.<name> keys (borrowed, NULL-terminated). */
@@ -259,6 +271,50 @@ MANIFEST_KEY_FN(links);
 MANIFEST_KEY_FN(external_links);
 MANIFEST_KEY_FN(configs);
 MANIFEST_KEY_FN(secrets);
+
+/*
+ * Rendering the model back to Compose (manifest_render.c). The helpers add
+ * one entry to map (key NULL: append to a sequence) and return it
+ * (borrowed), or NULL when the value is unset (NULL string) or on a failure
+ * (recorded in r->nomem; a NULL map is accepted and adds nothing).
+ */
+struct manifest_render {
+	const struct project *p;
+	bool nomem;
+};
+struct mnode *manifest_render_str(struct manifest_render *r, struct mnode *map, const char *key,
+                                  const char *v);
+struct mnode *manifest_render_num(struct manifest_render *r, struct mnode *map, const char *key,
+                                  int64_t v);
+struct mnode *manifest_render_bool(struct manifest_render *r, struct mnode *map, const char *key,
+                                   bool v);
+struct mnode *manifest_render_map(struct manifest_render *r, struct mnode *parent, const char *key);
+struct mnode *manifest_render_seq(struct manifest_render *r, struct mnode *parent, const char *key);
+/* A list of strings (left out when empty, unless always). */
+void manifest_render_list(struct manifest_render *r, struct mnode *map, const char *key,
+                          const struct strv *v, bool always);
+void manifest_render_duration(struct manifest_render *r, struct mnode *map, const char *key,
+                              int64_t ns);
+
+/* The renderers the key table names. */
+#define MANIFEST_RENDER_FN(name)                                                                   \
+	void manifest_render_##name(struct manifest_render *r, struct mnode *map,                  \
+	                            const struct service *s, const struct manifest_key *k)
+MANIFEST_RENDER_FN(strv);   /* the struct strv at k->offset */
+MANIFEST_RENDER_FN(string); /* the char * at k->offset */
+MANIFEST_RENDER_FN(command);
+MANIFEST_RENDER_FN(entrypoint);
+MANIFEST_RENDER_FN(environment);
+MANIFEST_RENDER_FN(ports);
+MANIFEST_RENDER_FN(volumes);
+MANIFEST_RENDER_FN(networks);
+MANIFEST_RENDER_FN(depends_on);
+MANIFEST_RENDER_FN(healthcheck);
+MANIFEST_RENDER_FN(deploy);
+MANIFEST_RENDER_FN(configs);
+MANIFEST_RENDER_FN(secrets);
+MANIFEST_RENDER_FN(ulimits);
+MANIFEST_RENDER_FN(none); /* rendered by another row (cpus, mem_limit: under deploy) */
 
 /*
  * After every key of services.<name> (val) is read: cross-key checks

@@ -44,7 +44,7 @@ struct cmd {
 };
 
 extern const struct cmd cmd_apply, cmd_plan, cmd_rollback, cmd_status, cmd_history, cmd_show,
-        cmd_tag, cmd_unpin, cmd_check, cmd_version, cmd_help;
+        cmd_tag, cmd_unpin, cmd_check, cmd_config, cmd_version, cmd_help;
 
 /* NULL-terminated table, in help order. */
 extern const struct cmd *const cmd_table[];

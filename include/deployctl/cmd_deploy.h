@@ -66,6 +66,12 @@ int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *
                 struct errlist *warns, struct err *err);
 
 /*
+ * deploy_load(), printing the warnings and every error on stderr; returns
+ * an exit status (EXIT_USAGE for a bad manifest).
+ */
+int deploy_load_print(struct deploy *dp, const struct deploy_opts *o);
+
+/*
  * Everything before the first mutation: load and validate the manifests,
  * connect to Docker, resolve images, open the store, list containers (and
  * networks/volumes when the diff needs them), and diff. Errors are printed;

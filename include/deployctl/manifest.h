@@ -68,6 +68,17 @@ int manifest_load_texts(struct project **out, const char *const *names, const ch
                         size_t n, const struct source *src, const struct manifest_opts *opts,
                         struct errlist *errs, struct errlist *warns);
 
+enum manifest_format { MANIFEST_YAML = 0, MANIFEST_JSON };
+
+/*
+ * The resolved project p as Compose (block YAML, or JSON), for `deployctl
+ * config`: keys sorted, every default left out, ports, volumes and
+ * depends_on in their long forms, secret environment values as their
+ * fingerprints, configs and secrets by source (never content). *out new.
+ * 0 or ERR_NOMEM.
+ */
+int manifest_render(char **out, const struct project *p, enum manifest_format fmt, struct err *err);
+
 /*
  * Interpolate one string as Compose does: ${VAR}, ${VAR:-d}, ${VAR-d},
  * ${VAR:?msg}, ${VAR?msg}, $VAR, $$ -> $. *out is new. On error returns
