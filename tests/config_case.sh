@@ -4,7 +4,8 @@
 # CASEDIR/repo is the project (a directory; with CASEDIR/git present it is
 # first committed to a fresh git repository, and CASEDIR/git holds the
 # commands, one per line, run in that repository after the first commit,
-# e.g. to leave files untracked). CASEDIR/args holds extra options, one per
+# e.g. to leave files untracked; CASEDIR/repodir names another directory
+# than repo). CASEDIR/args holds extra options, one per
 # line (default none); CASEDIR/environ holds VAR=value lines, the whole
 # process environment besides PATH. The output is "stdout", then the lines
 # of stderr prefixed "stderr: ", then "exit N"; it must equal
@@ -26,9 +27,12 @@ if [ -f "$CASE/environ" ]; then
 	while IFS= read -r line; do [ -n "$line" ] && envv+=("$line"); done <"$CASE/environ"
 fi
 
-src=(--dir "$CASE/repo")
+# CASE/repodir names the project directory when it is not "repo" (for default names).
+repo=repo
+[ -f "$CASE/repodir" ] && repo=$(cat "$CASE/repodir")
+src=(--dir "$CASE/$repo")
 if [ -f "$CASE/git" ]; then
-	cp -a "$CASE/repo" "$WORK/repo"
+	cp -a "$CASE/$repo" "$WORK/repo"
 	git -C "$WORK/repo" init -q && git -C "$WORK/repo" add -A &&
 		git -C "$WORK/repo" -c user.email=t@t.invalid -c user.name=t commit -qm one ||
 		exit 1

@@ -144,7 +144,7 @@ static int config_run(struct ctx *ctx, int argc, char **argv)
 	bool json = false;
 	int opt, ex;
 
-	while ((opt = getopt_long(argc, argv, "+h", config_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+hf:", config_options, NULL)) != -1) {
 		int parsed = deploy_parse_opt(&o, opt, optarg);
 
 		if (parsed == 0)

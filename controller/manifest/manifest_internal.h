@@ -50,7 +50,7 @@ struct manifest_ref {
 
 /* A manifest file's tree, or another file read for extends: {file: ...}. */
 struct manifest_tree {
-	char *name; /* borrowed (project files) or owned (extends files) */
+	char *name; /* borrowed (project files) or owned (extends files), as owned says */
 	struct mnode *root;
 	bool owned;
 };
@@ -68,7 +68,10 @@ struct manifest_ctx {
 	struct kvv disabled;         /* services left out by profiles -> their profiles */
 	struct manifest_tree *trees; /* every manifest, then files read for extends */
 	size_t ntrees;
-	size_t nmanifests;                   /* trees[0..nmanifests) are the manifest files */
+	size_t nmanifests;    /* trees[0..nmanifests) are the manifest files */
+	size_t nproject;      /* of which [0..nproject) are not included ones */
+	struct mnode **spare; /* files listed but not parts: named by extends or include: */
+	size_t nspare;
 	struct svc_rollout rollout;          /* top-level x-deployctl.rollout, when rollout_n */
 	const struct mnode *rollout_n;       /* where it is set (borrowed from trees); NULL: not */
 	const struct mnode *rollout_order_n; /* its order: key, or NULL */
@@ -271,6 +274,37 @@ MANIFEST_KEY_FN(links);
 MANIFEST_KEY_FN(external_links);
 MANIFEST_KEY_FN(configs);
 MANIFEST_KEY_FN(secrets);
+
+/*
+ * Compose's merge rules on node trees (manifest_merge.c). Each returns a new
+ * tree (mnode_free()), or NULL when out of memory; the inputs are borrowed.
+ *   manifest_node_copy:     a deep copy without tags or !reset entries:
+ *                           what the readers get, once merging is done.
+ *   manifest_merge_file:    over (a later project file or document) merged
+ *                           onto base (NULL: nothing yet), top level; the
+ *                           tags are kept for the next merge.
+ *   manifest_merge_service: a service merged onto the service it extends
+ *                           (the extends key itself dropped).
+ */
+struct mnode *manifest_node_copy(const struct mnode *src);
+struct mnode *manifest_merge_file(const struct mnode *base, const struct mnode *over);
+struct mnode *manifest_merge_service(const struct mnode *base, const struct mnode *over);
+
+/*
+ * The project files as trees (manifest_include.c). manifest_tree_from_text
+ * parses one file (name borrowed, must outlive the tree) and merges its
+ * documents into *out (new, tags kept; NULL for an empty file). manifest_drop_referenced
+ * moves from roots to c->spare the files another root names in extends:
+ * {file: } or include:, for the layout of several disjoint files.
+ * manifest_include appends the tree of every top-level include: entry of
+ * roots (recursively) to *roots (taken from c->spare, or read through
+ * c->src, their names then added to c->p->files). Problems are reported;
+ * 0, ERR_INVALID or ERR_NOMEM.
+ */
+int manifest_tree_from_text(struct manifest_ctx *c, struct mnode **out, const char *name,
+                            const char *text, size_t len);
+int manifest_drop_referenced(struct manifest_ctx *c, struct mnode **roots, size_t *n);
+int manifest_include(struct manifest_ctx *c, struct mnode ***roots, size_t *n);
 
 /*
  * Rendering the model back to Compose (manifest_render.c). The helpers add
