@@ -6,7 +6,7 @@
 # commands, one per line, run in that repository after the first commit,
 # e.g. to leave files untracked; CASEDIR/repodir names another directory
 # than repo). CASEDIR/args holds extra options, one per
-# line (default none); CASEDIR/environ holds VAR=value lines, the whole
+# line (default none; @CASE@ is CASEDIR); CASEDIR/environ holds VAR=value lines, the whole
 # process environment besides PATH. The output is "stdout", then the lines
 # of stderr prefixed "stderr: ", then "exit N"; it must equal
 # CASEDIR/expected. A YAML result (exit 0, no --json/--services/...) must
@@ -20,7 +20,7 @@ trap 'rm -rf "$WORK"' EXIT
 
 args=()
 if [ -f "$CASE/args" ]; then
-	while IFS= read -r line; do [ -n "$line" ] && args+=("$line"); done <"$CASE/args"
+	while IFS= read -r line; do [ -n "$line" ] && args+=("${line//@CASE@/$CASE}"); done <"$CASE/args"
 fi
 envv=(PATH="$PATH" HOME="$WORK")
 if [ -f "$CASE/environ" ]; then

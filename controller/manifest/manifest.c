@@ -791,6 +791,7 @@ out:
 	free(c.spare);
 	free(c.trees);
 	kvv_free(&c.disabled);
+	strv_free(&c.warned);
 	for (i = 0; trees && i < ntrees; i++)
 		mnode_free(trees[i]);
 	free(trees);
@@ -925,18 +926,68 @@ static int project_files(char ***out, size_t *nout, bool *merge, const struct so
 	return 0;
 }
 
+/*
+ * The project directory's .env (beside the first project file), read through
+ * src, under the variables given (process environment and --env-file win):
+ * into vars, its path into *path and its keys into keys. Absent: nothing.
+ */
+static int dotenv_load(struct manifest_vars *vars, char **path, struct strv *keys,
+                       const struct source *src, const char *first,
+                       const struct manifest_opts *opts, struct errlist *errs)
+{
+	static const struct kvv no_vars = { NULL, 0 };
+	const struct kvv *given = opts->vars ? &opts->vars->vars : &no_vars;
+	struct err e = ERR_INIT;
+	const char *slash = strrchr(first, '/');
+	char *text = NULL;
+	size_t len, i;
+	int rc;
+
+	*path = malloc(strlen(first) + 6);
+	if (!*path)
+		return errlist_add(errs, ERR_NOMEM, NULL, 0, 0, "out of memory");
+	snprintf(*path, strlen(first) + 6, "%.*s%s.env", slash ? (int)(slash - first) : 0, first,
+	         slash ? "/" : "");
+	rc = src->read(src->ctx, &text, &len, *path, &e);
+	if (rc == ERR_NOTFOUND) {
+		free(*path);
+		*path = NULL;
+		return 0;
+	}
+	if (rc) {
+		errlist_add(errs, rc, *path, 0, 0, "%s", e.msg[0] ? e.msg : "cannot read file");
+		return rc;
+	}
+	rc = manifest_envfile_parse_vars(&vars->vars, *path, text, len, given, errs);
+	free(text);
+	for (i = 0; !rc && i < vars->vars.n; i++)
+		rc = strv_push(keys, vars->vars.v[i].key);
+	for (i = 0; !rc && i < given->n; i++)
+		rc = kvv_set(&vars->vars, given->v[i].key, given->v[i].value);
+	if (rc == ERR_NOMEM)
+		errlist_add(errs, rc, NULL, 0, 0, "out of memory");
+	return rc;
+}
+
 int manifest_load(struct project **out, const struct source *src, const struct manifest_opts *opts,
                   struct errlist *errs, struct errlist *warns)
 {
 	struct manifest_opts o = *opts;
+	struct manifest_vars dotenv_vars;
+	struct strv dotenv_keys = { NULL, 0 };
 	struct err e = ERR_INIT;
-	char **list = NULL, **texts = NULL;
+	char **list = NULL, **texts = NULL, *dotenv = NULL;
 	size_t n = 0, i, len;
 	int rc;
 
+	manifest_vars_init(&dotenv_vars);
 	rc = project_files(&list, &n, &o.merge, src, opts, errs, warns);
 	if (rc)
 		return rc;
+	if (n && (rc = dotenv_load(&dotenv_vars, &dotenv, &dotenv_keys, src, list[0], opts, errs)))
+		goto out;
+	if (dotenv)
+		o.vars = &dotenv_vars;
 	if (n > SOURCE_MAX_FILES) {
 		rc = errlist_add(errs, ERR_INVALID, opts->dir, 0, 0,
 		                 "too many manifest files (at most %u)", SOURCE_MAX_FILES);
@@ -960,10 +1011,20 @@ int manifest_load(struct project **out, const struct source *src, const struct m
 	}
 	rc = manifest_load_texts(out, (const char *const *)list, (const char *const *)texts, n, src,
 	                         &o, errs, warns);
+	if (!rc && dotenv) {
+		(*out)->dotenv = dotenv;
+		(*out)->dotenv_keys = dotenv_keys;
+		dotenv = NULL;
+		dotenv_keys.v = NULL;
+		dotenv_keys.n = 0;
+	}
 out:
 	for (i = 0; texts && i < n; i++)
 		free(texts[i]);
 	free(texts);
 	source_list_free(list, n);
+	free(dotenv);
+	strv_free(&dotenv_keys);
+	manifest_vars_release(&dotenv_vars);
 	return rc;
 }

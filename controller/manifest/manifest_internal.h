@@ -70,6 +70,7 @@ struct manifest_ctx {
 	size_t ntrees;
 	size_t nmanifests;    /* trees[0..nmanifests) are the manifest files */
 	size_t nproject;      /* of which [0..nproject) are not included ones */
+	struct strv warned;   /* variables already warned about as not set */
 	struct mnode **spare; /* files listed but not parts: named by extends or include: */
 	size_t nspare;
 	struct svc_rollout rollout;          /* top-level x-deployctl.rollout, when rollout_n */

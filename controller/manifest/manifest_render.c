@@ -78,7 +78,22 @@ fail:
 struct mnode *manifest_render_str(struct manifest_render *r, struct mnode *map, const char *key,
                                   const char *v)
 {
-	return v ? node_put(r, map, key, node_scalar(r, v, false)) : NULL;
+	struct mnode *n;
+	struct buf b;
+	const char *p;
+
+	if (!v)
+		return NULL;
+	if (!strchr(v, '$'))
+		return node_put(r, map, key, node_scalar(r, v, false));
+	/* "$" is written "$$", so the printed project reads back as the same values */
+	buf_init(&b, 0);
+	for (p = v; *p; p++)
+		if ((*p == '$' && buf_putc(&b, '$')) || buf_putc(&b, *p))
+			r->nomem = true;
+	n = r->nomem ? NULL : node_scalar(r, b.ptr, false);
+	buf_release(&b);
+	return node_put(r, map, key, n);
 }
 
 struct mnode *manifest_render_num(struct manifest_render *r, struct mnode *map, const char *key,

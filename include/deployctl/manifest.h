@@ -39,6 +39,14 @@ int manifest_vars_load_environ(struct manifest_vars *v, char **environ_);
  */
 int manifest_envfile_parse(struct kvv *out, const char *name, const char *text, size_t len,
                            struct errlist *errs);
+/*
+ * The same, interpolating ${VAR} in unquoted and double-quoted values (not
+ * single-quoted ones) from vars, then the keys set earlier in the file, as
+ * Compose does for env_file and .env; vars NULL: no interpolation. Keys may
+ * hold '.' and '-' after the first character.
+ */
+int manifest_envfile_parse_vars(struct kvv *out, const char *name, const char *text, size_t len,
+                                const struct kvv *vars, struct errlist *errs);
 
 struct manifest_opts {
 	const char *dir;          /* manifests directory in the source, e.g. "manifests" */
@@ -99,6 +107,10 @@ int manifest_render(char **out, const struct project *p, enum manifest_format fm
  */
 int manifest_interpolate(char **out, const char *in, const struct kvv *vars, char *errmsg,
                          size_t errsize);
+
+/* The same; the names expanded without a value (and no default) are appended to unset. */
+int manifest_interpolate_unset(char **out, struct strv *unset, const char *in,
+                               const struct kvv *vars, char *errmsg, size_t errsize);
 
 /*
  * Split a shell-style command string into words (single and double quotes,
