@@ -64,7 +64,7 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 	bool force = false;
 	int opt, ex;
 
-	while ((opt = getopt_long(argc, argv, "+hqj:", apply_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+hf:qj:", apply_options, NULL)) != -1) {
 		int parsed = deploy_parse_opt(&o, opt, optarg);
 
 		if (parsed == 0)

@@ -124,7 +124,7 @@ static int check_cmd_run(struct ctx *ctx, int argc, char **argv)
 	bool json = false;
 	int opt, ex = EXIT_OK;
 
-	while ((opt = getopt_long(argc, argv, "+h", check_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+hf:", check_options, NULL)) != -1) {
 		int parsed = deploy_parse_opt(&o, opt, optarg);
 
 		if (parsed == 0)

@@ -20,7 +20,7 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 	bool json = false;
 	int opt, ex;
 
-	while ((opt = getopt_long(argc, argv, "+h", plan_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+hf:", plan_options, NULL)) != -1) {
 		int parsed = deploy_parse_opt(&o, opt, optarg);
 
 		if (parsed < 0) {

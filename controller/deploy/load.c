@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "deployctl/cmd_deploy.h"
 #include "deployctl/log.h"
@@ -34,6 +35,8 @@ int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg)
 		return 1;
 	case 'P':
 		return strv_push(&o->profiles, arg) < 0 ? -1 : 1;
+	case 'f':
+		return strv_push(&o->files, arg) < 0 ? -1 : 1;
 	case 'e':
 		if (o->nenv_files == DEPLOY_MAX_ENV_FILES) {
 			fprintf(stderr, "deployctl: at most %d --env-file options\n",
@@ -59,6 +62,7 @@ int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg)
 void deploy_opts_release(struct deploy_opts *o)
 {
 	strv_free(&o->profiles);
+	strv_free(&o->files);
 }
 
 void deploy_release(struct deploy *dp)
@@ -96,13 +100,44 @@ static void report_list(const struct errlist *l, const char *prefix)
 		fprintf(stderr, "deployctl: ... and %zu more\n", l->dropped);
 }
 
+/* The last element of directory path (made absolute first): in buf, or NULL. */
+static const char *dir_name(char *buf, size_t size, const char *path)
+{
+	size_t len;
+	char *slash;
+
+	if (path[0] == '/') {
+		if ((size_t)snprintf(buf, size, "%s", path) >= size)
+			return NULL;
+	} else {
+		if (!getcwd(buf, size))
+			return NULL;
+		len = strlen(buf);
+		if ((size_t)snprintf(buf + len, size - len, "/%s", path) >= size - len)
+			return NULL;
+	}
+	for (;;) {
+		len = strlen(buf);
+		while (len > 1 && buf[len - 1] == '/')
+			buf[--len] = '\0';
+		slash = strrchr(buf, '/');
+		if (!slash || strcmp(slash, "/.") || slash == buf)
+			break;
+		*slash = '\0'; /* "a/." is "a" */
+	}
+	slash = strrchr(buf, '/');
+	return slash && slash[1] && strcmp(slash + 1, "..") ? slash + 1 : NULL;
+}
+
 int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *errs,
                 struct errlist *warns, struct err *err)
 {
 	struct manifest_opts mo = { .dir = o->manifests ? o->manifests : "manifests",
 		                    .project_name = o->project,
 		                    .vars = &dp->vars,
-		                    .profiles = &o->profiles };
+		                    .profiles = &o->profiles,
+		                    .files = &o->files };
+	char dirbuf[4096];
 	unsigned k;
 	int rc;
 
@@ -133,6 +168,8 @@ int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *
 		if (rc < 0)
 			return rc;
 	}
+	/* Compose's last resort for the project name: the project directory's name. */
+	mo.default_name = dir_name(dirbuf, sizeof(dirbuf), dp->git ? gitsrc_path(dp->git) : o->dir);
 	rc = manifest_load(&dp->project, &dp->src, &mo, errs, warns);
 	if (rc < 0)
 		return errs->n ? ERR_INVALID : err_set(err, rc, "cannot load manifests");
@@ -151,8 +188,7 @@ int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *
 	return 0;
 }
 
-/* deploy_load, reporting what it found; returns an exit status. */
-static int load_manifests(struct deploy *dp, const struct deploy_opts *o)
+int deploy_load_print(struct deploy *dp, const struct deploy_opts *o)
 {
 	struct errlist *errs = calloc(2, sizeof(*errs));
 	struct err err = ERR_INIT;
@@ -403,7 +439,7 @@ int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts 
 		ctx->state_dir = o->state_dir;
 	if (o->docker_host)
 		ctx->docker_host = o->docker_host;
-	ex = load_manifests(dp, o);
+	ex = deploy_load_print(dp, o);
 	if (ex != EXIT_OK)
 		return ex;
 	return deploy_observe(dp, ctx);

@@ -252,6 +252,37 @@ static void secret_keys(char *out, size_t size, struct run *run, const char *fil
 	manifest_vars_release(&mv);
 }
 
+/* A .env in the repository is committed configuration: it must not set a secret. */
+static void check_dotenv(struct run *run)
+{
+	const struct project *p = run->dp->project;
+	char keys[256];
+	size_t i, len = 0;
+
+	if (!p || !p->dotenv)
+		return;
+	keys[0] = '\0';
+	for (i = 0; i < p->dotenv_keys.n && len < sizeof(keys) - 4; i++) {
+		int w;
+
+		if (!model_env_is_secret(p, p->dotenv_keys.v[i]))
+			continue;
+		w = snprintf(keys + len, sizeof(keys) - len, "%s%s", len ? ", " : "",
+		             p->dotenv_keys.v[i]);
+		len = w < 0 || (size_t)w >= sizeof(keys) - len ? sizeof(keys) : len + (size_t)w;
+	}
+	if (len >= sizeof(keys))
+		memcpy(keys + sizeof(keys) - 4, "...", 4);
+	if (*keys)
+		item_add(run, "dotenv", ST_FAIL,
+		         "%s is in the repository and sets secret keys (%s): put them in an "
+		         "--env-file outside the repository",
+		         p->dotenv, keys);
+	else
+		item_add(run, "dotenv", ST_OK, "%s: %zu variable(s), no secret keys", p->dotenv,
+		         p->dotenv_keys.n);
+}
+
 static void check_env_files(struct run *run)
 {
 	const struct deploy_opts *o = run->o;
@@ -742,6 +773,7 @@ int check_run(struct check_report *out, struct ctx *ctx, struct deploy *dp,
 	check_docker(&run);
 	check_manifests(&run);
 	check_env_files(&run);
+	check_dotenv(&run);
 	if (run.loaded) {
 		check_env_rules(&run);
 		if (run.docker_ok)

@@ -489,10 +489,7 @@ static int load_file(struct manifest_ctx *c, struct manifest_load_state *st,
 		if (!strcmp(key, "version"))
 			manifest_warn(c, root->keys[i], "version", "obsolete, ignored");
 		else if (!strcmp(key, "include"))
-			manifest_error(c, root->keys[i], key,
-			               "not supported: every *.yml and *.yaml in the manifests "
-			               "directory is loaded already; use extends: {file: ...} to "
-			               "share a service");
+			continue; /* read before (manifest_include.c) */
 		else if (!strcmp(key, "models"))
 			manifest_error(c, root->keys[i], key,
 			               "not supported: AI model runner models");
@@ -503,8 +500,8 @@ static int load_file(struct manifest_ctx *c, struct manifest_load_state *st,
 	for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
 		const struct mnode *v = mnode_get(root, order[k]);
 
-		if (!v)
-			continue;
+		if (!v || (k == 0 && tree >= c->nproject))
+			continue; /* an included file's name: is not the project's */
 		if (k == 0)
 			rc = load_name(c, st, v);
 		else if (k == 1)
@@ -526,48 +523,6 @@ static int load_file(struct manifest_ctx *c, struct manifest_load_state *st,
 }
 
 /* ---- finishing ---- */
-
-/* Keys of from whose values took a secret variable: into keys, the values into parts. */
-static int mark_from(struct manifest_ctx *c, const struct kvv *from, struct strv *keys,
-                     struct strv *parts)
-{
-	char name[256];
-	const char *list, *val;
-	size_t i, n;
-	bool secret;
-
-	for (i = 0; i < from->n; i++) {
-		secret = false;
-		for (list = from->v[i].value; *list; list += n + (list[n] == ',')) {
-			n = strcspn(list, ",");
-			snprintf(name, sizeof(name), "%.*s", (int)n, list);
-			if (!model_env_is_secret(c->p, name))
-				continue;
-			secret = true;
-			val = kvv_get(c->vars, name);
-			if (val && *val && strv_push(parts, val) < 0)
-				return manifest_nomem(c);
-		}
-		if (secret && strv_push(keys, from->v[i].key) < 0)
-			return manifest_nomem(c);
-	}
-	strv_sort(keys);
-	return 0;
-}
-
-int manifest_mark_interpolated_secrets(struct manifest_ctx *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->p->nservices; i++) {
-		struct service *s = &c->p->services[i];
-
-		if (mark_from(c, &s->env_from, &s->secret_env, &s->secret_parts) < 0 ||
-		    mark_from(c, &s->label_from, &s->secret_labels, &s->secret_parts) < 0)
-			return ERR_NOMEM;
-	}
-	return 0;
-}
 
 static int service_cmp(const void *a, const void *b)
 {
@@ -635,6 +590,159 @@ static void refs_free(struct manifest_ctx *c)
 	c->nrefs = 0;
 }
 
+/* Keys of from whose values took a secret variable: into keys, the values into parts. */
+static int mark_from(struct manifest_ctx *c, const struct kvv *from, struct strv *keys,
+                     struct strv *parts)
+{
+	char name[256];
+	const char *list, *val;
+	size_t i, n;
+	bool secret;
+
+	for (i = 0; i < from->n; i++) {
+		secret = false;
+		for (list = from->v[i].value; *list; list += n + (list[n] == ',')) {
+			n = strcspn(list, ",");
+			snprintf(name, sizeof(name), "%.*s", (int)n, list);
+			if (!model_env_is_secret(c->p, name))
+				continue;
+			secret = true;
+			val = kvv_get(c->vars, name);
+			if (val && *val && strv_push(parts, val) < 0)
+				return manifest_nomem(c);
+		}
+		if (secret && strv_push(keys, from->v[i].key) < 0)
+			return manifest_nomem(c);
+	}
+	strv_sort(keys);
+	return 0;
+}
+
+int manifest_mark_interpolated_secrets(struct manifest_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->p->nservices; i++) {
+		struct service *s = &c->p->services[i];
+
+		if (mark_from(c, &s->env_from, &s->secret_env, &s->secret_parts) < 0 ||
+		    mark_from(c, &s->label_from, &s->secret_labels, &s->secret_parts) < 0)
+			return ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* Compose's project name from a directory name: lower case, [a-z0-9_-], from the first letter or
+ * digit. */
+static char *name_normalise(const char *dir)
+{
+	char *out = malloc(strlen(dir) + 1);
+	size_t i, n = 0;
+
+	if (!out)
+		return NULL;
+	for (i = 0; dir[i]; i++) {
+		char ch = (char)tolower((unsigned char)dir[i]);
+
+		if (!islower((unsigned char)ch) && !isdigit((unsigned char)ch) &&
+		    (!n || (ch != '_' && ch != '-')))
+			continue;
+		out[n++] = ch;
+	}
+	out[n < 64 ? n : 64] = '\0';
+	return out;
+}
+
+/* The project name, by Compose's precedence. 0 or ERR_NOMEM; problems reported. */
+static int project_name(struct manifest_ctx *c, struct manifest_load_state *st,
+                        const struct manifest_opts *opts, bool quiet)
+{
+	const char *env = kvv_get(c->vars, "COMPOSE_PROJECT_NAME");
+	const char *given = opts && opts->project_name ? opts->project_name
+	                    : env && *env              ? env
+	                                               : NULL;
+	struct project *p = c->p;
+
+	if (given) {
+		if (!project_name_ok(given))
+			errlist_add(c->errs, ERR_INVALID, NULL, 0, 0,
+			            "invalid project name '%s'%s: use lower-case letters, digits, "
+			            "'_' and '-', starting with a letter or digit",
+			            given,
+			            opts && opts->project_name ? "" : " ($COMPOSE_PROJECT_NAME)");
+		p->name = strdup(given);
+	} else if (st->name) {
+		p->name = st->name;
+		st->name = NULL;
+	} else if (opts && opts->default_name) {
+		p->name = name_normalise(opts->default_name);
+		if (p->name && !project_name_ok(p->name))
+			errlist_add(c->errs, ERR_INVALID, p->files.n ? p->files.v[0] : NULL, 0, 0,
+			            "no project name: the directory name '%s' makes none; set "
+			            "top-level name:, $COMPOSE_PROJECT_NAME or --project",
+			            opts->default_name);
+	} else {
+		if (!quiet)
+			errlist_add(c->errs, ERR_INVALID, p->files.n ? p->files.v[0] : NULL, 0, 0,
+			            "no project name: set top-level name:, $COMPOSE_PROJECT_NAME "
+			            "or --project");
+		return 0;
+	}
+	return p->name ? 0 : manifest_nomem(c);
+}
+
+/* Parse every file to its tree; merged into one (opts->merge) or kept apart. */
+static int project_trees(struct manifest_ctx *c, struct mnode ***out, size_t *nout,
+                         const char *const *texts, const size_t *lens, size_t n, bool merge)
+{
+	struct mnode **roots = calloc(n ? n : 1, sizeof(*roots)), *merged = NULL, *nt;
+	size_t i, len;
+	int rc = 0;
+
+	if (!roots)
+		return manifest_nomem(c);
+	for (i = 0; i < n && rc != ERR_NOMEM; i++) {
+		len = lens ? lens[i] : strlen(texts[i]);
+		if (len > SOURCE_MAX_FILE) {
+			errlist_add(c->errs, ERR_INVALID, c->p->files.v[i], 0, 0,
+			            "file is larger than %u bytes", SOURCE_MAX_FILE);
+			continue;
+		}
+		rc = manifest_tree_from_text(c, &roots[i], c->p->files.v[i], texts[i], len);
+	}
+	if (rc != ERR_NOMEM && merge && n) {
+		for (i = 0; i < n && rc != ERR_NOMEM; i++) {
+			if (!roots[i])
+				continue;
+			nt = manifest_merge_file(merged, roots[i]);
+			mnode_free(merged);
+			merged = nt;
+			rc = merged ? 0 : manifest_nomem(c);
+		}
+		for (i = 0; i < n; i++)
+			mnode_free(roots[i]);
+		roots[0] = merged;
+		n = 1;
+	} else if (rc != ERR_NOMEM) {
+		rc = manifest_drop_referenced(c, roots, &n);
+	}
+	/* merged: the tags have done their work */
+	for (i = 0; i < n && rc != ERR_NOMEM; i++) {
+		if (!roots[i])
+			continue;
+		nt = manifest_node_copy(roots[i]);
+		mnode_free(roots[i]);
+		roots[i] = nt;
+		rc = nt ? rc : manifest_nomem(c);
+	}
+	c->nproject = n;
+	if (rc != ERR_NOMEM)
+		rc = manifest_include(c, &roots, &n);
+	*out = roots;
+	*nout = n;
+	return rc == ERR_NOMEM ? rc : 0;
+}
+
 /*
  * manifest_load_texts() with each text's length (lens NULL: up to its NUL),
  * so that a NUL byte read from a file reaches the parser, which refuses it.
@@ -648,19 +756,17 @@ static int load_texts(struct project **out, const char *const *names, const char
 	struct manifest_load_state st = { 0 };
 	struct mnode **trees = NULL;
 	struct project *p = NULL;
-	size_t i, start = errs->n + errs->dropped;
+	size_t i, ntrees = 0, start = errs->n + errs->dropped;
 	int rc = 0;
 
 	p = calloc(1, sizeof(*p));
-	trees = calloc(n ? n : 1, sizeof(*trees));
 	c.p = p;
 	c.src = src;
 	c.vars = opts && opts->vars ? &opts->vars->vars : &no_vars;
 	c.errs = errs;
 	c.warns = warns;
 	c.profiles = opts ? opts->profiles : NULL;
-	c.trees = calloc(n ? n : 1, sizeof(*c.trees));
-	if (!p || !trees || !c.trees) {
+	if (!p) {
 		rc = ERR_NOMEM;
 		errlist_add(errs, ERR_NOMEM, NULL, 0, 0, "out of memory");
 		goto out;
@@ -674,49 +780,34 @@ static int load_texts(struct project **out, const char *const *names, const char
 			goto out;
 		}
 	}
-	for (i = 0; i < n; i++) {
-		struct err e = ERR_INIT;
-		size_t len = lens ? lens[i] : strlen(texts[i]);
-
-		if (len > SOURCE_MAX_FILE) {
-			errlist_add(errs, ERR_INVALID, p->files.v[i], 0, 0,
-			            "file is larger than %u bytes", SOURCE_MAX_FILE);
-			continue;
-		}
-		rc = mnode_parse(&trees[i], p->files.v[i], texts[i], len, &e);
-		if (rc == ERR_NOMEM) {
-			manifest_nomem(&c);
-			goto out;
-		}
-		if (rc)
-			errlist_push(errs, &e);
+	rc = project_trees(&c, &trees, &ntrees, texts, lens, n, opts && opts->merge);
+	if (rc)
+		goto out;
+	c.trees = calloc(ntrees + c.nspare + 1, sizeof(*c.trees));
+	if (!c.trees) {
+		rc = manifest_nomem(&c);
+		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		c.trees[i].name = p->files.v[i];
+	for (i = 0; i < ntrees; i++) {
+		c.trees[i].name = trees[i] ? (char *)trees[i]->file : p->files.v[0];
 		c.trees[i].root = trees[i];
 	}
-	c.ntrees = c.nmanifests = n;
-	for (i = 0; i < n; i++) {
+	c.ntrees = c.nmanifests = ntrees;
+	/* files only extends names: found there, not read again */
+	for (i = 0; i < c.nspare; i++) {
+		if (!c.spare[i])
+			continue;
+		c.trees[c.ntrees].name = (char *)c.spare[i]->file;
+		c.trees[c.ntrees++].root = c.spare[i];
+		c.spare[i] = NULL;
+	}
+	for (i = 0; i < ntrees; i++) {
 		rc = load_file(&c, &st, trees[i], i);
 		if (rc)
 			goto out;
 	}
-	if (opts && opts->project_name) {
-		if (!project_name_ok(opts->project_name))
-			errlist_add(
-			        errs, ERR_INVALID, NULL, 0, 0,
-			        "invalid project name '%s': use lower-case letters, digits, '_' "
-			        "and '-', starting with a letter or digit",
-			        opts->project_name);
-		p->name = strdup(opts->project_name);
-	} else if (st.name) {
-		p->name = st.name;
-		st.name = NULL;
-	} else if (n && errs->n + errs->dropped == start) {
-		errlist_add(errs, ERR_INVALID, p->files.v[0], 0, 0,
-		            "no project name: set top-level name: or --project");
-	}
-	if ((opts && opts->project_name && !p->name) || add_default_network(&c)) {
+	rc = project_name(&c, &st, opts, !n || errs->n + errs->dropped > start);
+	if (rc || add_default_network(&c)) {
 		rc = manifest_nomem(&c);
 		goto out;
 	}
@@ -742,11 +833,16 @@ out:
 	refs_free(&c);
 	for (i = c.nmanifests; i < c.ntrees; i++) {
 		mnode_free(c.trees[i].root);
-		free(c.trees[i].name);
+		if (c.trees[i].owned)
+			free(c.trees[i].name);
 	}
+	for (i = 0; i < c.nspare; i++)
+		mnode_free(c.spare[i]);
+	free(c.spare);
 	free(c.trees);
 	kvv_free(&c.disabled);
-	for (i = 0; trees && i < n; i++)
+	strv_free(&c.warned);
+	for (i = 0; trees && i < ntrees; i++)
 		mnode_free(trees[i]);
 	free(trees);
 	free(st.seen);
@@ -762,21 +858,193 @@ int manifest_load_texts(struct project **out, const char *const *names, const ch
 	return load_texts(out, names, texts, NULL, n, src, opts, errs, warns);
 }
 
-int manifest_load(struct project **out, const struct source *src, const struct manifest_opts *opts,
-                  struct errlist *errs, struct errlist *warns)
+/* Compose's file names, in its order of preference. */
+static const char *const compose_names[] = { "compose.yaml", "compose.yml", "docker-compose.yaml",
+	                                     "docker-compose.yml" };
+static const char *const override_names[] = { "compose.override.yaml", "compose.override.yml",
+	                                      "docker-compose.override.yaml",
+	                                      "docker-compose.override.yml" };
+
+#define NAMES(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Index in list of dir/name, or -1. */
+static long list_find(char **list, size_t n, const char *dir, const char *name)
+{
+	size_t i, dl = strlen(dir);
+
+	for (i = 0; i < n; i++) {
+		const char *f = list[i];
+
+		if (dl && (strncmp(f, dir, dl) || f[dl] != '/'))
+			continue;
+		if (!strcmp(f + (dl ? dl + 1 : 0), name))
+			return (long)i;
+	}
+	return -1;
+}
+
+/*
+ * The project files of the listing of dir, as Compose picks them: moves the
+ * chosen names to the front of list and sets *n to their count, or leaves
+ * list alone (the disjoint-files layout) and returns false.
+ */
+static bool pick_compose_files(char **list, size_t *n, const char *dir, struct errlist *warns)
+{
+	long base = -1, over = -1, k;
+	size_t i, others = 0;
+	char *tmp;
+
+	for (i = 0; i < NAMES(compose_names); i++) {
+		k = list_find(list, *n, dir, compose_names[i]);
+		if (k >= 0 && base < 0)
+			base = k;
+		else if (k >= 0)
+			others++;
+	}
+	if (base < 0)
+		return false;
+	if (others && warns)
+		errlist_add(warns, ERR_INVALID, list[base], 0, 0,
+		            "several Compose files in '%s': using this one, as Compose does",
+		            *dir ? dir : ".");
+	for (i = 0; i < NAMES(override_names) && over < 0; i++)
+		over = list_find(list, *n, dir, override_names[i]);
+	tmp = list[0];
+	list[0] = list[base];
+	list[base] = tmp;
+	if (over == 0)
+		over = base;
+	if (over > 0) {
+		tmp = list[1];
+		list[1] = list[over];
+		list[over] = tmp;
+	}
+	/* the rest stay in the list (freed with it) but are not read */
+	for (i = over > 0 ? 2 : 1; i < *n; i++) {
+		free(list[i]);
+		list[i] = NULL;
+	}
+	*n = over > 0 ? 2 : 1;
+	return true;
+}
+
+/* The project files' names (new list), and whether they merge. Errors go to errs. */
+static int project_files(char ***out, size_t *nout, bool *merge, const struct source *src,
+                         const struct manifest_opts *opts, struct errlist *errs,
+                         struct errlist *warns)
 {
 	struct err e = ERR_INIT;
-	char **list = NULL, **texts = NULL;
-	size_t n = 0, i, *lens = NULL;
+	const char *dir = opts->dir ? opts->dir : "manifests";
+	char **list = NULL;
+	size_t n = 0, i;
 	int rc;
 
-	rc = src->list_manifests(src->ctx, &list, &n, opts->dir, &e);
+	if (opts->files && opts->files->n) {
+		list = calloc(opts->files->n, sizeof(*list));
+		for (i = 0; list && i < opts->files->n; i++) {
+			rc = source_join(&list[i], NULL, opts->files->v[i], &e);
+			if (rc) {
+				source_list_free(list, opts->files->n);
+				errlist_add(errs, rc, NULL, 0, 0, "-f %s: %s", opts->files->v[i],
+				            e.msg);
+				return rc;
+			}
+		}
+		if (!list)
+			return errlist_add(errs, ERR_NOMEM, NULL, 0, 0, "out of memory");
+		*out = list;
+		*nout = opts->files->n;
+		*merge = true;
+		return 0;
+	}
+	rc = src->list_manifests(src->ctx, &list, &n, dir, &e);
+	if (rc == ERR_NOTFOUND && !strcmp(dir, "manifests")) {
+		/* no manifests/ directory: the repository root, as Compose looks there */
+		err_clear(&e);
+		dir = "";
+		rc = src->list_manifests(src->ctx, &list, &n, dir, &e);
+	}
 	if (rc) {
 		if (!e.code)
-			err_set(&e, rc, "cannot list manifests in '%s'", opts->dir);
+			err_set(&e, rc, "cannot list manifests in '%s'", dir);
 		errlist_push(errs, &e);
 		return rc;
 	}
+	*merge = pick_compose_files(list, &n, dir, warns);
+	if (!*merge && !*dir) {
+		source_list_free(list, n);
+		return errlist_add(errs, ERR_INVALID, NULL, 0, 0,
+		                   "no compose.yaml (or compose.yml, docker-compose.yaml, "
+		                   "docker-compose.yml) in the repository root, and no manifests/ "
+		                   "directory");
+	}
+	*out = list;
+	*nout = n;
+	return 0;
+}
+
+/*
+ * The project directory's .env (beside the first project file), read through
+ * src, under the variables given (process environment and --env-file win):
+ * into vars, its path into *path and its keys into keys. Absent: nothing.
+ */
+static int dotenv_load(struct manifest_vars *vars, char **path, struct strv *keys,
+                       const struct source *src, const char *first,
+                       const struct manifest_opts *opts, struct errlist *errs)
+{
+	static const struct kvv no_vars = { NULL, 0 };
+	const struct kvv *given = opts->vars ? &opts->vars->vars : &no_vars;
+	struct err e = ERR_INIT;
+	const char *slash = strrchr(first, '/');
+	char *text = NULL;
+	size_t len, i;
+	int rc;
+
+	*path = malloc(strlen(first) + 6);
+	if (!*path)
+		return errlist_add(errs, ERR_NOMEM, NULL, 0, 0, "out of memory");
+	snprintf(*path, strlen(first) + 6, "%.*s%s.env", slash ? (int)(slash - first) : 0, first,
+	         slash ? "/" : "");
+	rc = src->read(src->ctx, &text, &len, *path, &e);
+	if (rc == ERR_NOTFOUND) {
+		free(*path);
+		*path = NULL;
+		return 0;
+	}
+	if (rc) {
+		errlist_add(errs, rc, *path, 0, 0, "%s", e.msg[0] ? e.msg : "cannot read file");
+		return rc;
+	}
+	rc = manifest_envfile_parse_vars(&vars->vars, *path, text, len, given, errs);
+	free(text);
+	for (i = 0; !rc && i < vars->vars.n; i++)
+		rc = strv_push(keys, vars->vars.v[i].key);
+	for (i = 0; !rc && i < given->n; i++)
+		rc = kvv_set(&vars->vars, given->v[i].key, given->v[i].value);
+	if (rc == ERR_NOMEM)
+		errlist_add(errs, rc, NULL, 0, 0, "out of memory");
+	return rc;
+}
+
+int manifest_load(struct project **out, const struct source *src, const struct manifest_opts *opts,
+                  struct errlist *errs, struct errlist *warns)
+{
+	struct manifest_opts o = *opts;
+	struct manifest_vars dotenv_vars;
+	struct strv dotenv_keys = { NULL, 0 };
+	struct err e = ERR_INIT;
+	char **list = NULL, **texts = NULL, *dotenv = NULL;
+	size_t n = 0, i, *lens = NULL;
+	int rc;
+
+	manifest_vars_init(&dotenv_vars);
+	rc = project_files(&list, &n, &o.merge, src, opts, errs, warns);
+	if (rc)
+		return rc;
+	if (n && (rc = dotenv_load(&dotenv_vars, &dotenv, &dotenv_keys, src, list[0], opts, errs)))
+		goto out;
+	if (dotenv)
+		o.vars = &dotenv_vars;
 	if (n > SOURCE_MAX_FILES) {
 		rc = errlist_add(errs, ERR_INVALID, opts->dir, 0, 0,
 		                 "too many manifest files (at most %u)", SOURCE_MAX_FILES);
@@ -793,17 +1061,29 @@ int manifest_load(struct project **out, const struct source *src, const struct m
 		if (rc) {
 			if (!e.code)
 				err_set_at(&e, rc, list[i], 0, 0, "cannot read file");
+			else if (!e.src[0])
+				snprintf(e.src, sizeof(e.src), "%s", list[i]);
 			errlist_push(errs, &e);
 			goto out;
 		}
 	}
 	rc = load_texts(out, (const char *const *)list, (const char *const *)texts, lens, n, src,
-	                opts, errs, warns);
+	                &o, errs, warns);
+	if (!rc && dotenv) {
+		(*out)->dotenv = dotenv;
+		(*out)->dotenv_keys = dotenv_keys;
+		dotenv = NULL;
+		dotenv_keys.v = NULL;
+		dotenv_keys.n = 0;
+	}
 out:
 	for (i = 0; texts && i < n; i++)
 		free(texts[i]);
 	free(texts);
 	free(lens);
 	source_list_free(list, n);
+	free(dotenv);
+	strv_free(&dotenv_keys);
+	manifest_vars_release(&dotenv_vars);
 	return rc;
 }

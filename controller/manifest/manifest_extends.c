@@ -3,13 +3,8 @@
  * one, in the same file ({service: base} or "base") or in another file of
  * the repository ({file: other.yml, service: base}, relative to the
  * manifest, read through the source). The result is a new node tree, the
- * base merged under the service as Compose's "Merge and override" rules say:
- * mappings merge key by key; command, entrypoint and healthcheck.test are
- * replaced; environment, labels, extra_hosts, sysctls, depends_on, networks
- * (sequence or mapping) merge as mappings; ports, volumes, secrets, configs
- * and devices are unique by target (the service's entry wins); other
- * sequences append (exact duplicates dropped); scalars are replaced.
- * Nodes keep their file and position, so relative paths of a base in
+ * base merged under the service by Compose's "Merge and override" rules
+ * (manifest_merge.c). Nodes keep their file and position, so relative paths of a base in
  * another file stay relative to that file and messages point at it.
  */
 #include <stdio.h>
@@ -25,270 +20,6 @@ struct ext_frame {
 	size_t tree;
 	const char *service;
 };
-
-/* ---- node construction ---- */
-
-static struct mnode *node_new(enum mnode_type type, const struct mnode *at)
-{
-	struct mnode *n = calloc(1, sizeof(*n));
-
-	if (!n)
-		return NULL;
-	n->type = type;
-	n->file = at->file;
-	n->line = at->line;
-	n->col = at->col;
-	return n;
-}
-
-static struct mnode *scalar_new(const struct mnode *at, const char *value, size_t len, bool plain)
-{
-	struct mnode *n = node_new(MNODE_SCALAR, at);
-
-	if (!n)
-		return NULL;
-	n->plain = plain;
-	n->value = mnode_value_new(value, strnlen(value, len));
-	if (!n->value) {
-		free(n);
-		return NULL;
-	}
-	return n;
-}
-
-/* Append key (may be NULL for sequences) and item to n; takes both, even on failure. */
-static int node_push(struct mnode *n, struct mnode *key, struct mnode *item)
-{
-	struct mnode **ni = NULL, **nk = NULL;
-
-	if (!item || (n->type == MNODE_MAP && !key))
-		goto fail;
-	ni = realloc(n->items, (n->n + 1) * sizeof(*ni));
-	if (!ni)
-		goto fail;
-	n->items = ni;
-	if (n->type == MNODE_MAP) {
-		nk = realloc(n->keys, (n->n + 1) * sizeof(*nk));
-		if (!nk)
-			goto fail;
-		n->keys = nk;
-		nk[n->n] = key;
-	}
-	ni[n->n++] = item;
-	return 0;
-fail:
-	mnode_free(key);
-	mnode_free(item);
-	return ERR_NOMEM;
-}
-
-static struct mnode *node_copy(const struct mnode *src)
-{
-	struct mnode *n = node_new(src->type, src);
-	size_t i;
-
-	if (!n)
-		return NULL;
-	n->plain = src->plain;
-	if (src->type == MNODE_SCALAR) {
-		n->value = mnode_value_ref(src->value);
-		return n;
-	}
-	for (i = 0; i < src->n; i++) {
-		if (node_push(n, src->type == MNODE_MAP ? node_copy(src->keys[i]) : NULL,
-		              node_copy(src->items[i]))) {
-			mnode_free(n);
-			return NULL;
-		}
-	}
-	return n;
-}
-
-/* ---- merging ---- */
-
-static bool in_list(const char *key, const char *const *list, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(key, list[i]))
-			return true;
-	return false;
-}
-
-static const char *const replaced_keys[] = { "command", "entrypoint", "test" };
-static const char *const mapping_keys[] = { "environment", "labels",      "extra_hosts",
-	                                    "sysctls",     "annotations", "depends_on",
-	                                    "networks",    "storage_opt", "args" };
-static const char *const unique_keys[] = { "ports", "volumes", "secrets", "configs", "devices" };
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-/* A sequence written as a mapping: "k=v" (or "k:v" for extra_hosts), "name" alone -> null. */
-static struct mnode *seq_to_map(const struct mnode *seq, const char *key)
-{
-	struct mnode *m = node_new(MNODE_MAP, seq);
-	const char *seps = !strcmp(key, "extra_hosts") ? ":=" : "=";
-	size_t i, k;
-
-	for (i = 0; m && i < seq->n; i++) {
-		const struct mnode *x = seq->items[i];
-
-		if (x->type != MNODE_SCALAR) {
-			mnode_free(m);
-			return NULL;
-		}
-		k = strcspn(x->value, seps);
-		if (node_push(m, scalar_new(x, x->value, k, false),
-		              x->value[k] ? scalar_new(x, x->value + k + 1,
-		                                       strlen(x->value + k + 1), false)
-		                          : scalar_new(x, "", 0, true))) {
-			mnode_free(m);
-			return NULL;
-		}
-	}
-	return m;
-}
-
-/* What makes a ports/volumes/secrets/configs/devices entry unique: its target. */
-static char *unique_id(const struct mnode *x, const char *key)
-{
-	static const char *const port_fields[] = { "host_ip", "published", "target", "protocol" };
-	const struct mnode *t;
-	struct buf b;
-	size_t i;
-
-	if (x->type == MNODE_MAP) {
-		if (!strcmp(key, "ports")) {
-			buf_init(&b, 4096);
-			for (i = 0; i < COUNT(port_fields); i++) {
-				t = mnode_get(x, port_fields[i]);
-				if (buf_printf(&b, "%s|",
-				               t && t->type == MNODE_SCALAR ? t->value : "")) {
-					buf_release(&b);
-					return NULL;
-				}
-			}
-			return buf_detach(&b);
-		}
-		t = mnode_get(x, "target");
-		if (!t)
-			t = mnode_get(x, "source");
-		return strdup(t && t->type == MNODE_SCALAR ? t->value : "");
-	}
-	if (x->type != MNODE_SCALAR)
-		return strdup("");
-	if (!strcmp(key, "volumes") || !strcmp(key, "devices")) {
-		const char *colon = strchr(x->value, ':');
-		const char *end;
-
-		if (!colon)
-			return strdup(x->value);
-		end = strchr(colon + 1, ':');
-		return strndup(colon + 1, end ? (size_t)(end - colon - 1) : strlen(colon + 1));
-	}
-	return strdup(x->value);
-}
-
-static struct mnode *merge(const struct mnode *base, const struct mnode *over, const char *key);
-
-static struct mnode *merge_map(const struct mnode *base, const struct mnode *over, bool service)
-{
-	struct mnode *m = node_new(MNODE_MAP, over);
-	size_t i, j;
-
-	for (i = 0; m && i < base->n; i++) {
-		const char *k = base->keys[i]->value;
-		const struct mnode *o = mnode_get(over, k);
-
-		if (service && !strcmp(k, "extends"))
-			continue;
-		if (node_push(m, node_copy(base->keys[i]),
-		              o ? merge(base->items[i], o, k) : node_copy(base->items[i])))
-			goto fail;
-	}
-	for (j = 0; m && j < over->n; j++) {
-		const char *k = over->keys[j]->value;
-
-		if ((service && !strcmp(k, "extends")) || mnode_get(base, k))
-			continue;
-		if (node_push(m, node_copy(over->keys[j]), node_copy(over->items[j])))
-			goto fail;
-	}
-	return m;
-fail:
-	mnode_free(m);
-	return NULL;
-}
-
-static struct mnode *merge_seq(const struct mnode *base, const struct mnode *over, const char *key)
-{
-	struct mnode *m = node_new(MNODE_SEQ, over);
-	bool unique = in_list(key, unique_keys, COUNT(unique_keys));
-	char *id = NULL, *oid = NULL;
-	size_t i, j;
-
-	for (i = 0; m && i < base->n; i++) {
-		bool dup = false;
-
-		if (unique && !(id = unique_id(base->items[i], key)))
-			goto fail;
-		for (j = 0; j < over->n && !dup; j++) {
-			const struct mnode *o = over->items[j];
-
-			if (unique) {
-				if (!(oid = unique_id(o, key)))
-					goto fail;
-				dup = !strcmp(id, oid);
-				free(oid);
-				oid = NULL;
-			} else {
-				dup = o->type == MNODE_SCALAR &&
-				      base->items[i]->type == MNODE_SCALAR &&
-				      !strcmp(o->value, base->items[i]->value);
-			}
-		}
-		free(id);
-		id = NULL;
-		if (!dup && node_push(m, NULL, node_copy(base->items[i])))
-			goto fail;
-	}
-	for (j = 0; m && j < over->n; j++)
-		if (node_push(m, NULL, node_copy(over->items[j])))
-			goto fail;
-	return m;
-fail:
-	free(id);
-	mnode_free(m);
-	return NULL;
-}
-
-static struct mnode *merge(const struct mnode *base, const struct mnode *over, const char *key)
-{
-	struct mnode *b2 = NULL, *o2 = NULL, *m;
-
-	if (in_list(key, replaced_keys, COUNT(replaced_keys)))
-		return node_copy(over);
-	if (in_list(key, mapping_keys, COUNT(mapping_keys)) &&
-	    (base->type == MNODE_SEQ || over->type == MNODE_SEQ) && base->type != MNODE_SCALAR &&
-	    over->type != MNODE_SCALAR) {
-		if (base->type == MNODE_SEQ && !(b2 = seq_to_map(base, key)))
-			return base->type == MNODE_SEQ ? node_copy(over) : NULL;
-		if (over->type == MNODE_SEQ && !(o2 = seq_to_map(over, key))) {
-			mnode_free(b2);
-			return node_copy(over);
-		}
-		m = merge_map(b2 ? b2 : base, o2 ? o2 : over, false);
-		mnode_free(b2);
-		mnode_free(o2);
-		return m;
-	}
-	if (base->type == MNODE_MAP && over->type == MNODE_MAP)
-		return merge_map(base, over, false);
-	if (base->type == MNODE_SEQ && over->type == MNODE_SEQ)
-		return merge_seq(base, over, key);
-	return node_copy(over);
-}
 
 /* ---- finding the base ---- */
 
@@ -357,6 +88,15 @@ static int tree_for(struct manifest_ctx *c, size_t *out, const struct mnode *at,
 	} else if (rc) {
 		errlist_push(c->errs, &e);
 		rc = ERR_INVALID;
+	}
+	if (root) {
+		/* a base file merges nothing: its tags mean nothing */
+		struct mnode *plain = manifest_node_copy(root);
+
+		mnode_free(root);
+		root = plain;
+		if (!root)
+			rc = manifest_nomem(c);
 	}
 	nt[*out].root = root;
 out:
@@ -465,7 +205,7 @@ static int resolve(struct manifest_ctx *c, struct mnode **out, struct ext_frame 
 	rc = resolve(c, &merged_base, stack, depth + 1, bkey, base);
 	if (rc)
 		goto out;
-	*out = merge_map(merged_base ? merged_base : base, val, true);
+	*out = manifest_merge_service(merged_base ? merged_base : base, val);
 	if (!*out)
 		rc = manifest_nomem(c);
 out:

@@ -50,7 +50,7 @@ struct manifest_ref {
 
 /* A manifest file's tree, or another file read for extends: {file: ...}. */
 struct manifest_tree {
-	char *name; /* borrowed (project files) or owned (extends files) */
+	char *name; /* borrowed (project files) or owned (extends files), as owned says */
 	struct mnode *root;
 	bool owned;
 };
@@ -68,7 +68,11 @@ struct manifest_ctx {
 	struct kvv disabled;         /* services left out by profiles -> their profiles */
 	struct manifest_tree *trees; /* every manifest, then files read for extends */
 	size_t ntrees;
-	size_t nmanifests;                   /* trees[0..nmanifests) are the manifest files */
+	size_t nmanifests;    /* trees[0..nmanifests) are the manifest files */
+	size_t nproject;      /* of which [0..nproject) are not included ones */
+	struct strv warned;   /* variables already warned about as not set */
+	struct mnode **spare; /* files listed but not parts: named by extends or include: */
+	size_t nspare;
 	struct svc_rollout rollout;          /* top-level x-deployctl.rollout, when rollout_n */
 	const struct mnode *rollout_n;       /* where it is set (borrowed from trees); NULL: not */
 	const struct mnode *rollout_order_n; /* its order: key, or NULL */
@@ -102,13 +106,6 @@ const char *manifest_quote(char *out, size_t size, const struct mnode *n);
 /* Report "expected a <want>, got a <type>" unless n has that type. 0 or ERR_INVALID. */
 int manifest_expect(struct manifest_ctx *c, const struct mnode *n, enum mnode_type want,
                     const char *path);
-
-/*
- * manifest_interpolate(), and the names of the variables whose values went
- * into *out appended to used (once each; may be NULL).
- */
-int manifest_interpolate_used(char **out, struct strv *used, const char *in, const struct kvv *vars,
-                              char *errmsg, size_t errsize);
 
 /*
  * When c->from is set: remember under key the variables in used ("A,B";
@@ -227,6 +224,17 @@ enum manifest_key_flags {
 	MKF_FROM = 1 << 5,     /* MK_PAIRS (labels): note where each value came from */
 };
 
+struct manifest_key;
+struct manifest_render;
+
+/*
+ * A service key's renderer for `deployctl config` (manifest_render.c): adds
+ * key k of s to the mapping map, or nothing when it is unset. Allocation
+ * failures are recorded in r.
+ */
+typedef void (*manifest_render_fn)(struct manifest_render *r, struct mnode *map,
+                                   const struct service *s, const struct manifest_key *k);
+
 struct manifest_key {
 	const char *key; /* NULL ends a table */
 	enum manifest_key_kind kind;
@@ -238,6 +246,7 @@ struct manifest_key {
 	int64_t min, max;               /* MK_INT */
 	unsigned flags;                 /* enum manifest_key_flags */
 	const struct manifest_key *sub; /* MK_MAP */
+	manifest_render_fn render;      /* NULL: rendered from offset as kind says */
 };
 
 /* The table of services.<name> keys (borrowed, NULL-terminated). */
@@ -289,6 +298,83 @@ MANIFEST_KEY_FN(links);
 MANIFEST_KEY_FN(external_links);
 MANIFEST_KEY_FN(configs);
 MANIFEST_KEY_FN(secrets);
+
+/*
+ * Compose's merge rules on node trees (manifest_merge.c). Each returns a new
+ * tree (mnode_free()), or NULL when out of memory; the inputs are borrowed.
+ *   manifest_node_copy:     a deep copy without tags or !reset entries:
+ *                           what the readers get, once merging is done.
+ *   manifest_merge_file:    over (a later project file or document) merged
+ *                           onto base (NULL: nothing yet), top level; the
+ *                           tags are kept for the next merge.
+ *   manifest_merge_service: a service merged onto the service it extends
+ *                           (the extends key itself dropped).
+ */
+struct mnode *manifest_node_copy(const struct mnode *src);
+struct mnode *manifest_merge_file(const struct mnode *base, const struct mnode *over);
+struct mnode *manifest_merge_service(const struct mnode *base, const struct mnode *over);
+
+/*
+ * The project files as trees (manifest_include.c). manifest_tree_from_text
+ * parses one file (name borrowed, must outlive the tree) and merges its
+ * documents into *out (new, tags kept; NULL for an empty file). manifest_drop_referenced
+ * moves from roots to c->spare the files another root names in extends:
+ * {file: } or include:, for the layout of several disjoint files.
+ * manifest_include appends the tree of every top-level include: entry of
+ * roots (recursively) to *roots (taken from c->spare, or read through
+ * c->src, their names then added to c->p->files). Problems are reported;
+ * 0, ERR_INVALID or ERR_NOMEM.
+ */
+int manifest_tree_from_text(struct manifest_ctx *c, struct mnode **out, const char *name,
+                            const char *text, size_t len);
+int manifest_drop_referenced(struct manifest_ctx *c, struct mnode **roots, size_t *n);
+int manifest_include(struct manifest_ctx *c, struct mnode ***roots, size_t *n);
+
+/*
+ * Rendering the model back to Compose (manifest_render.c). The helpers add
+ * one entry to map (key NULL: append to a sequence) and return it
+ * (borrowed), or NULL when the value is unset (NULL string) or on a failure
+ * (recorded in r->nomem; a NULL map is accepted and adds nothing).
+ */
+struct manifest_render {
+	const struct project *p;
+	const struct hash_key *k; /* the key secrets are fingerprinted with */
+	bool nomem;
+};
+struct mnode *manifest_render_str(struct manifest_render *r, struct mnode *map, const char *key,
+                                  const char *v);
+struct mnode *manifest_render_num(struct manifest_render *r, struct mnode *map, const char *key,
+                                  int64_t v);
+struct mnode *manifest_render_bool(struct manifest_render *r, struct mnode *map, const char *key,
+                                   bool v);
+struct mnode *manifest_render_map(struct manifest_render *r, struct mnode *parent, const char *key);
+struct mnode *manifest_render_seq(struct manifest_render *r, struct mnode *parent, const char *key);
+/* A list of strings (left out when empty, unless always). */
+void manifest_render_list(struct manifest_render *r, struct mnode *map, const char *key,
+                          const struct strv *v, bool always);
+void manifest_render_duration(struct manifest_render *r, struct mnode *map, const char *key,
+                              int64_t ns);
+
+/* The renderers the key table names. */
+#define MANIFEST_RENDER_FN(name)                                                                   \
+	void manifest_render_##name(struct manifest_render *r, struct mnode *map,                  \
+	                            const struct service *s, const struct manifest_key *k)
+MANIFEST_RENDER_FN(strv);   /* the struct strv at k->offset */
+MANIFEST_RENDER_FN(string); /* the char * at k->offset */
+MANIFEST_RENDER_FN(command);
+MANIFEST_RENDER_FN(entrypoint);
+MANIFEST_RENDER_FN(environment);
+MANIFEST_RENDER_FN(labels);
+MANIFEST_RENDER_FN(ports);
+MANIFEST_RENDER_FN(volumes);
+MANIFEST_RENDER_FN(networks);
+MANIFEST_RENDER_FN(depends_on);
+MANIFEST_RENDER_FN(healthcheck);
+MANIFEST_RENDER_FN(deploy);
+MANIFEST_RENDER_FN(configs);
+MANIFEST_RENDER_FN(secrets);
+MANIFEST_RENDER_FN(ulimits);
+MANIFEST_RENDER_FN(none); /* rendered by another row (cpus, mem_limit: under deploy) */
 
 /*
  * After every key of services.<name> (val) is read: cross-key checks

@@ -26,6 +26,9 @@
 
 enum mnode_type { MNODE_SCALAR = 0, MNODE_SEQ, MNODE_MAP };
 
+/* Compose's merge tags: !reset drops the value merged so far, !override replaces it whole. */
+enum mnode_tag { MNODE_TAG_NONE = 0, MNODE_TAG_RESET, MNODE_TAG_OVERRIDE };
+
 struct mnode {
 	enum mnode_type type;
 	const char *file; /* borrowed from the caller of mnode_parse() */
@@ -34,6 +37,7 @@ struct mnode {
 	/* MNODE_SCALAR */
 	char *value; /* never NULL for a scalar; from mnode_value_new(), may be shared */
 	bool plain;  /* unquoted (so null/true/numbers are recognised) */
+	enum mnode_tag tag;
 	/* MNODE_SEQ: items[0..n); MNODE_MAP: keys[i] -> items[i], keys are scalars */
 	struct mnode **keys;
 	struct mnode **items;
@@ -41,12 +45,19 @@ struct mnode {
 };
 
 /*
- * Parse the first document of text. *out is new (mnode_free()), or NULL for
+ * Parse the one document of text. *out is new (mnode_free()), or NULL for
  * an empty document. file is borrowed and must outlive the tree. A YAML
- * syntax error stops at the first one: ERR_INVALID with file:line:col.
+ * syntax error stops at the first one: ERR_INVALID with file:line:col; so
+ * does a second document (a file read for extends holds one).
  */
 int mnode_parse(struct mnode **out, const char *file, const char *text, size_t len,
                 struct err *err);
+/*
+ * Every document of text, in order: *docs is a new array of *n trees
+ * (empty documents left out; free each with mnode_free() and the array).
+ */
+int mnode_parse_docs(struct mnode ***docs, size_t *n, const char *file, const char *text,
+                     size_t len, struct err *err);
 void mnode_free(struct mnode *n);
 
 /*

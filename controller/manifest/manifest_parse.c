@@ -597,6 +597,21 @@ static int scalar_fill(struct pctx *c, struct mnode *n, const yaml_event_t *ev)
 	return 0;
 }
 
+/* The Compose merge tag on the node *ev starts (other tags are not ours). */
+static enum mnode_tag tag_of(const yaml_event_t *ev)
+{
+	const yaml_char_t *t = ev->type == YAML_SCALAR_EVENT           ? ev->data.scalar.tag
+	                       : ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.tag
+	                       : ev->type == YAML_MAPPING_START_EVENT  ? ev->data.mapping_start.tag
+	                                                               : NULL;
+
+	if (t && !strcmp((const char *)t, "!reset"))
+		return MNODE_TAG_RESET;
+	if (t && !strcmp((const char *)t, "!override"))
+		return MNODE_TAG_OVERRIDE;
+	return MNODE_TAG_NONE;
+}
+
 /* Build the node that starts with *ev; always deletes *ev. */
 static int parse_node(struct pctx *c, struct mnode **out, yaml_event_t *ev, unsigned depth)
 {
@@ -634,6 +649,8 @@ static int parse_node(struct pctx *c, struct mnode **out, yaml_event_t *ev, unsi
 		rc = err_set_at(c->err, ERR_INVALID, c->file, line, col, "unexpected YAML event");
 		break;
 	}
+	if (!rc)
+		n->tag = tag_of(ev);
 	if (!rc && anchor_name) {
 		anchor = strdup((const char *)anchor_name);
 		if (!anchor)
@@ -713,12 +730,14 @@ static int refuse_nul(const char *file, const char *text, size_t len, struct err
 	                  (size_t)(nul - text));
 }
 
-int mnode_parse(struct mnode **out, const char *file, const char *text, size_t len, struct err *err)
+int mnode_parse_docs(struct mnode ***docs, size_t *n, const char *file, const char *text,
+                     size_t len, struct err *err)
 {
 	struct pctx c;
 	yaml_event_t ev;
-	struct mnode *root = NULL;
-	bool empty = false;
+	struct mnode *root = NULL, **v = NULL, **grown;
+	size_t nv = 0, i;
+	bool end = false;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
@@ -740,32 +759,64 @@ int mnode_parse(struct mnode **out, const char *file, const char *text, size_t l
 	if (rc)
 		goto out;
 	yaml_event_delete(&ev);
-	rc = expect_event(&c, &ev, YAML_DOCUMENT_START_EVENT, YAML_STREAM_END_EVENT, &empty);
-	if (rc)
-		goto out;
-	yaml_event_delete(&ev);
-	if (empty)
-		goto done;
-	rc = next_event(&c, &ev);
-	if (!rc)
-		rc = parse_node(&c, &root, &ev, 1);
-	if (rc)
-		goto out;
-	/* only the first document is used; later ones are not read */
-	rc = expect_event(&c, &ev, YAML_DOCUMENT_END_EVENT, YAML_NO_EVENT, NULL);
-	if (rc)
-		goto out;
-	yaml_event_delete(&ev);
-	if (mnode_is_null(root)) {
-		mnode_free(root);
+	for (;;) {
+		rc = expect_event(&c, &ev, YAML_DOCUMENT_START_EVENT, YAML_STREAM_END_EVENT, &end);
+		if (rc)
+			goto out;
+		yaml_event_delete(&ev);
+		if (end)
+			break;
+		rc = next_event(&c, &ev);
+		if (!rc)
+			rc = parse_node(&c, &root, &ev, 1);
+		if (!rc)
+			rc = expect_event(&c, &ev, YAML_DOCUMENT_END_EVENT, YAML_NO_EVENT, NULL);
+		if (rc)
+			goto out;
+		yaml_event_delete(&ev);
+		if (mnode_is_null(root)) {
+			mnode_free(root);
+			root = NULL;
+			continue;
+		}
+		grown = realloc(v, (nv + 1) * sizeof(*v));
+		if (!grown) {
+			rc = err_set(err, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		v = grown;
+		v[nv++] = root;
 		root = NULL;
 	}
-done:
-	*out = root;
-	root = NULL;
+	*docs = v;
+	*n = nv;
+	v = NULL;
+	nv = 0;
 	rc = 0;
 out:
 	mnode_free(root);
+	for (i = 0; i < nv; i++)
+		mnode_free(v[i]);
+	free(v);
 	pctx_release(&c);
+	return rc;
+}
+
+int mnode_parse(struct mnode **out, const char *file, const char *text, size_t len, struct err *err)
+{
+	struct mnode **docs = NULL;
+	size_t n = 0, i;
+	int rc = mnode_parse_docs(&docs, &n, file, text, len, err);
+
+	if (rc)
+		return rc;
+	if (n > 1)
+		rc = err_set_at(err, ERR_INVALID, file, docs[1]->line, docs[1]->col,
+		                "a second YAML document: this file must hold one");
+	else
+		*out = n ? docs[0] : NULL;
+	for (i = rc ? 0 : 1; i < n; i++)
+		mnode_free(docs[i]);
+	free(docs);
 	return rc;
 }

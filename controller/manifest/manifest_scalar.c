@@ -117,8 +117,30 @@ int manifest_expect(struct manifest_ctx *c, const struct mnode *n, enum mnode_ty
 	return ERR_INVALID;
 }
 
+/* Compose's warning for a variable used without a value or default, once per variable. */
+static int warn_unset(struct manifest_ctx *c, const struct mnode *n, const char *path,
+                      const struct strv *unset)
+{
+	size_t i, j;
+	bool seen;
+
+	for (i = 0; i < unset->n; i++) {
+		for (j = 0, seen = false; j < c->warned.n && !seen; j++)
+			seen = !strcmp(c->warned.v[j], unset->v[i]);
+		if (seen)
+			continue;
+		if (strv_push(&c->warned, unset->v[i]))
+			return ERR_NOMEM;
+		manifest_warn(c, n, path,
+		              "the \"%s\" variable is not set: defaulting to a blank string",
+		              unset->v[i]);
+	}
+	return 0;
+}
+
 int manifest_string(struct manifest_ctx *c, char **out, const struct mnode *n, const char *path)
 {
+	struct strv unset = { NULL, 0 };
 	char msg[256];
 	int rc;
 
@@ -129,7 +151,11 @@ int manifest_string(struct manifest_ctx *c, char **out, const struct mnode *n, c
 	if (manifest_expect(c, n, MNODE_SCALAR, path))
 		return ERR_INVALID;
 	msg[0] = '\0';
-	rc = manifest_interpolate_used(out, c->used_vars, n->value, c->vars, msg, sizeof(msg));
+	rc = manifest_interpolate_track(out, c->used_vars, &unset, n->value, c->vars, msg,
+	                                sizeof(msg));
+	if (!rc)
+		rc = warn_unset(c, n, path, &unset);
+	strv_free(&unset);
 	if (rc == ERR_NOMEM)
 		return manifest_nomem(c);
 	if (rc) {

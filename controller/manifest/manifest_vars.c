@@ -74,6 +74,7 @@ static int msg_set(char *errmsg, size_t errsize, const char *fmt, ...)
 /* Interpolation state: one output buffer and the first error message. */
 struct interp {
 	const struct kvv *vars;
+	struct strv *unset; /* names expanded without a value or default; may be NULL */
 	struct buf out;
 	char *errmsg;
 	size_t errsize;
@@ -140,8 +141,11 @@ static int interp_braced(struct interp *ip, const char *body, size_t blen, unsig
 	val = kvv_get(ip->vars, name);
 	set = val != NULL;
 	nonempty = set && val[0];
-	if (n == blen)
-		return set ? interp_value(ip, name, val) : 0;
+	if (n == blen) {
+		if (!set)
+			return ip->unset && strv_push(ip->unset, name) ? ERR_NOMEM : 0;
+		return interp_value(ip, name, val);
+	}
 	op = body + n;
 	if (*op == ':') {
 		colon = true;
@@ -214,6 +218,8 @@ static int interp_run(struct interp *ip, const char *s, size_t len, unsigned dep
 			name[n] = '\0';
 			val = kvv_get(ip->vars, name);
 			rc = val ? interp_value(ip, name, val) : 0;
+			if (!val && ip->unset && strv_push(ip->unset, name))
+				rc = ERR_NOMEM;
 			i += 1 + n;
 		} else {
 			/* "$" before anything else stays, as in compose-go */
@@ -229,13 +235,15 @@ static int interp_run(struct interp *ip, const char *s, size_t len, unsigned dep
 int manifest_interpolate(char **out, const char *in, const struct kvv *vars, char *errmsg,
                          size_t errsize)
 {
-	return manifest_interpolate_used(out, NULL, in, vars, errmsg, errsize);
+	return manifest_interpolate_track(out, NULL, NULL, in, vars, errmsg, errsize);
 }
 
-int manifest_interpolate_used(char **out, struct strv *used, const char *in, const struct kvv *vars,
-                              char *errmsg, size_t errsize)
+int manifest_interpolate_track(char **out, struct strv *used, struct strv *unset, const char *in,
+                               const struct kvv *vars, char *errmsg, size_t errsize)
 {
-	struct interp ip = { .vars = vars, .errmsg = errmsg, .errsize = errsize, .used = used };
+	struct interp ip = {
+		.vars = vars, .unset = unset, .errmsg = errmsg, .errsize = errsize, .used = used
+	};
 	int rc;
 
 	buf_init(&ip.out, SOURCE_MAX_FILE);
@@ -266,6 +274,8 @@ struct envp {
 	struct kvv vars;
 	struct errlist *errs;
 	size_t nerr;
+	struct kvv *lookup;      /* with interpolation: the variables, then this file's keys */
+	const struct kvv *given; /* the variables: they win over this file's keys, as in Compose */
 };
 
 static int envp_fail(struct envp *p, unsigned line, const char *fmt, ...)
@@ -381,10 +391,46 @@ static void envp_bad_key(struct envp *p, size_t kstart)
 	}
 }
 
+/* A key in an env file: a variable name, and '.' and '-' after its start (Compose's dotenv). */
+static size_t envkey_len(const char *s, size_t max)
+{
+	size_t i = name_len(s, max);
+
+	while (i && i < max && (name_char(s[i]) || s[i] == '.' || s[i] == '-'))
+		i++;
+	return i;
+}
+
+/* A key of this file for the next values' interpolation, unless a variable given wins. */
+static int envp_remember(struct envp *p, const char *key, const char *value)
+{
+	return kvv_get(p->given, key) ? 0 : kvv_set(p->lookup, key, value);
+}
+
+/* With interpolation, ${VAR} in an unquoted or double-quoted value, as Compose does. */
+static int envp_interpolate(struct envp *p, struct buf *val, const char *key)
+{
+	char msg[256], *v = NULL;
+	int rc;
+
+	msg[0] = '\0';
+	rc = manifest_interpolate(&v, val->ptr, p->lookup, msg, sizeof(msg));
+	if (rc == ERR_NOMEM && !msg[0])
+		return rc;
+	if (rc) {
+		envp_fail(p, p->line, "value of '%s': %s", key, msg[0] ? msg : "invalid");
+		return 0;
+	}
+	buf_reset(val);
+	rc = buf_puts(val, v);
+	free(v);
+	return rc ? rc : envp_remember(p, key, val->ptr);
+}
+
 /* One logical line; returns ERR_NOMEM, 1 to stop, or 0. */
 static int envp_line(struct envp *p, struct buf *val)
 {
-	char key[256];
+	char key[256], quote;
 	size_t kstart, klen, bad;
 	unsigned line = p->line;
 	int rc;
@@ -397,7 +443,7 @@ static int envp_line(struct envp *p, struct buf *val)
 		envp_skip_blanks(p);
 	}
 	kstart = p->i;
-	klen = name_len(p->s + kstart, p->len - kstart);
+	klen = envkey_len(p->s + kstart, p->len - kstart);
 	p->i += klen;
 	envp_skip_blanks(p);
 	if (!klen || klen >= sizeof(key) || (!envp_at_eol(p) && p->s[p->i] != '=')) {
@@ -406,6 +452,10 @@ static int envp_line(struct envp *p, struct buf *val)
 	}
 	memcpy(key, p->s + kstart, klen);
 	key[klen] = '\0';
+	if (envp_at_eol(p) && strpbrk(key, ".-")) {
+		envp_fail(p, p->line, "expected KEY=VALUE"); /* maybe a value: never echoed */
+		return 0;
+	}
 	if (envp_at_eol(p)) {
 		envp_fail(p, p->line, "variable '%s' has no '=' (KEY alone is not supported)", key);
 		return 0;
@@ -413,10 +463,15 @@ static int envp_line(struct envp *p, struct buf *val)
 	p->i++; /* '=' */
 	envp_skip_blanks(p);
 	buf_reset(val);
-	if (p->i < p->len && (p->s[p->i] == '"' || p->s[p->i] == '\''))
+	quote = p->i < p->len ? p->s[p->i] : '\0';
+	if (quote == '"' || quote == '\'')
 		rc = envp_quoted(p, val, key);
 	else
 		rc = envp_plain(p, val);
+	if (!rc && p->lookup && quote != '\'')
+		rc = envp_interpolate(p, val, key);
+	else if (!rc && p->lookup)
+		rc = envp_remember(p, key, val->ptr);
 	if (rc)
 		return rc;
 	if (memchr(val->ptr, '\0', val->len)) {
@@ -436,12 +491,27 @@ static int envp_line(struct envp *p, struct buf *val)
 int manifest_envfile_parse(struct kvv *out, const char *name, const char *text, size_t len,
                            struct errlist *errs)
 {
+	return manifest_envfile_parse_vars(out, name, text, len, NULL, errs);
+}
+
+int manifest_envfile_parse_vars(struct kvv *out, const char *name, const char *text, size_t len,
+                                const struct kvv *vars, struct errlist *errs)
+{
 	struct envp p = { .name = name, .s = text, .len = len, .line = 1, .errs = errs };
+	struct kvv lookup = { NULL, 0 };
 	struct buf val;
 	size_t i;
 	int rc = 0;
 
 	buf_init(&val, SOURCE_MAX_FILE);
+	for (i = 0; vars && i < vars->n && !rc; i++)
+		rc = kvv_set(&lookup, vars->v[i].key, vars->v[i].value);
+	if (rc) {
+		errlist_add(errs, rc, name, 0, 0, "out of memory");
+		goto out;
+	}
+	p.lookup = vars ? &lookup : NULL;
+	p.given = vars;
 	if (len > SOURCE_MAX_FILE) {
 		rc = errlist_add(errs, ERR_INVALID, name, 0, 0, "file is larger than %u bytes",
 		                 SOURCE_MAX_FILE);
@@ -474,6 +544,7 @@ int manifest_envfile_parse(struct kvv *out, const char *name, const char *text, 
 out:
 	buf_release(&val);
 	kvv_free(&p.vars);
+	kvv_free(&lookup);
 	return rc;
 }
 

@@ -242,6 +242,8 @@ void model_project_release(struct project *p)
 	}
 	free(p->volumes);
 	strv_free(&p->secret_keys);
+	free(p->dotenv);
+	strv_free(&p->dotenv_keys);
 	model_files_free(p->configs, p->nconfigs);
 	model_files_free(p->secrets, p->nsecrets);
 	for (i = 0; i < p->nenv_rules; i++) {

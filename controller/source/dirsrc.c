@@ -200,7 +200,7 @@ static int dirsrc_list(void *ctx, char ***out, size_t *nout, const char *dir, st
 		}
 		list = grown;
 		buf_init(&path, 4096);
-		if (buf_printf(&path, "%s/%s", dir, de->d_name) < 0 ||
+		if (buf_printf(&path, "%s%s%s", dir, *dir ? "/" : "", de->d_name) < 0 ||
 		    !(list[n] = buf_detach(&path))) {
 			buf_release(&path);
 			rc = err_set(err, ERR_NOMEM, "out of memory");

@@ -7,6 +7,7 @@
 
 #include <git2.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,20 +231,22 @@ static int gitsrc_list(void *ctx, char ***out, size_t *nout, const char *dir, st
 	size_t i, count, n = 0;
 	int rc;
 
-	rc = source_check_path(dir, err);
+	rc = *dir ? source_check_path(dir, err) : 0;
 	if (rc < 0)
 		return rc;
-	rc = git_tree_entry_bypath(&entry, g->tree, dir);
+	/* "" is the repository root */
+	rc = *dir ? git_tree_entry_bypath(&entry, g->tree, dir) : 0;
 	if (rc < 0) {
 		rc = err_set(err, rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT,
 		             "directory '%s' does not exist at commit %.12s", dir, g->sha);
 		goto out;
 	}
-	if (git_tree_entry_type(entry) != GIT_OBJECT_TREE) {
+	if (entry && git_tree_entry_type(entry) != GIT_OBJECT_TREE) {
 		rc = err_set(err, ERR_INVALID, "'%s' is not a directory", dir);
 		goto out;
 	}
-	rc = git_tree_lookup(&sub, g->repo, git_tree_entry_id(entry));
+	rc = git_tree_lookup(&sub, g->repo,
+	                     entry ? git_tree_entry_id(entry) : git_tree_id(g->tree));
 	if (rc < 0) {
 		rc = gitsrc_fail(err, rc, dir);
 		goto out;
@@ -281,9 +284,7 @@ static int gitsrc_list(void *ctx, char ***out, size_t *nout, const char *dir, st
 			rc = err_set(err, ERR_NOMEM, "out of memory");
 			goto out;
 		}
-		memcpy(list[n], dir, strlen(dir));
-		list[n][strlen(dir)] = '/';
-		memcpy(list[n] + strlen(dir) + 1, name, strlen(name) + 1);
+		snprintf(list[n], len, "%s%s%s", dir, *dir ? "/" : "", name);
 		n++;
 	}
 	*out = list;

@@ -23,6 +23,7 @@ struct deploy_opts {
 	const char *env_files[DEPLOY_MAX_ENV_FILES]; /* --env-file, repeatable; later wins */
 	unsigned nenv_files;
 	struct strv profiles;    /* --profile, repeatable; released by deploy_opts_release() */
+	struct strv files;       /* -f/--file, repeatable: project files replacing discovery */
 	const char *state_dir;   /* --state after the command: copied into ctx */
 	const char *docker_host; /* --docker-host after the command */
 	bool allow_empty;        /* --allow-empty: manifests without services remove them all */
@@ -66,6 +67,12 @@ void deploy_opts_release(struct deploy_opts *o);
  */
 int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *errs,
                 struct errlist *warns, struct err *err);
+
+/*
+ * deploy_load(), printing the warnings and every error on stderr; returns
+ * an exit status (EXIT_USAGE for a bad manifest).
+ */
+int deploy_load_print(struct deploy *dp, const struct deploy_opts *o);
 
 /*
  * Everything before the first mutation: load and validate the manifests,
@@ -131,8 +138,12 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 	"  --repo PATH        git repository holding the manifests (default: the current one)\n"   \
 	"  --ref REF          commit, branch or tag to deploy (default: HEAD)\n"                   \
 	"  --dir DIR          deploy an uncommitted directory instead (recorded as such)\n"        \
-	"  --manifests DIR    manifests directory in the repository (default: manifests)\n"        \
-	"  --project NAME     project name (default: the manifests' top-level name:)\n"            \
+	"  -f, --file FILE    a Compose file in the repository (repeatable, merged in order);\n"   \
+	"                     replaces discovery of compose.yaml and compose.override.yaml\n"      \
+	"  --manifests DIR    manifests directory in the repository (default: manifests, else\n"   \
+	"                     the repository root)\n"                                              \
+	"  --project NAME     project name (default: $COMPOSE_PROJECT_NAME, top-level name:,\n"    \
+	"                     else the repository's directory name)\n"                             \
 	"  --env-file FILE    variables for ${VAR} and secrets, outside the repo (repeatable)\n"   \
 	"  --profile NAME     enable services of this Compose profile (repeatable)\n"              \
 	"  --allow-empty      accept manifests that define no service (removes them all)\n"
@@ -141,6 +152,7 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 /* clang-format off */
 #define DEPLOY_LONG_OPTIONS                                                                        \
 	{ "repo", required_argument, NULL, 'R' },                                                  \
+	{ "file", required_argument, NULL, 'f' },                                                  \
 	{ "ref", required_argument, NULL, 'r' },                                                   \
 	{ "dir", required_argument, NULL, 'D' },                                                   \
 	{ "manifests", required_argument, NULL, 'M' },                                             \

@@ -271,7 +271,9 @@ struct project {
 	size_t nsecrets;
 	struct env_rule *env_rules; /* x-deployctl.env, sorted by key */
 	size_t nenv_rules;
-	struct strv files; /* manifest file names; struct loc points into these */
+	struct strv files;       /* manifest file names; struct loc points into these */
+	char *dotenv;            /* the project directory's .env (repository path), or NULL */
+	struct strv dotenv_keys; /* the keys that .env sets, sorted */
 };
 
 void strv_free(struct strv *s);

@@ -28,7 +28,8 @@ struct source {
 	/*
 	 * List the regular files directly in dir whose name ends in .yml or
 	 * .yaml, sorted, as repository-relative paths (new strings in a new
-	 * array, free each and the array). ERR_NOTFOUND when dir is absent.
+	 * array, free each and the array); dir "" is the root. ERR_NOTFOUND
+	 * when dir is absent.
 	 */
 	int (*list_manifests)(void *ctx, char ***out, size_t *n, const char *dir, struct err *err);
 };

@@ -510,7 +510,8 @@ static void test_manifest__two_files(void)
 	load(&r, "services:\n  api:\n    image: a\n");
 	CHECK_INT(r.rc, ERR_INVALID);
 	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
-	          "manifests/a.yml: no project name: set top-level name: or --project");
+	          "manifests/a.yml: no project name: set top-level name:, $COMPOSE_PROJECT_NAME "
+	          "or --project");
 	run_done(&r);
 }
 
@@ -784,7 +785,9 @@ static void test_manifest__modes_links_extends(void)
 	CHECK_INT(r.rc, 0);
 	if (!r.p)
 		goto out;
-	CHECK_INT(r.p->nservices, 4);
+	/* b.yml is only extends' base file: not a part of the project (issue 10) */
+	CHECK_INT(r.p->nservices, 3);
+	CHECK(model_service_find(r.p, "base") == NULL);
 	s = model_service_find(r.p, "side");
 	CHECK_INT(s->nnetworks, 0);
 	CHECK_INT(s->ndeps, 1); /* network_mode's dependency merges with depends_on */

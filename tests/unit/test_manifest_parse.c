@@ -431,6 +431,17 @@ static void test_manifest_parse__too_deep(void)
 	buf_release(&b);
 }
 
+static void test_manifest_parse__merge_tags(void)
+{
+	struct mnode *n = parse_ok("a: !reset []\nb: !override {x: 1}\nc: !reset null\nd: 1\n");
+
+	CHECK_INT(mnode_get(n, "a")->tag, MNODE_TAG_RESET);
+	CHECK_INT(mnode_get(n, "b")->tag, MNODE_TAG_OVERRIDE);
+	CHECK_INT(mnode_get(n, "c")->tag, MNODE_TAG_RESET);
+	CHECK_INT(mnode_get(n, "d")->tag, MNODE_TAG_NONE);
+	mnode_free(n);
+}
+
 static void test_manifest_parse__empty_and_multidoc(void)
 {
 	struct err err = ERR_INIT;
@@ -444,10 +455,28 @@ static void test_manifest_parse__empty_and_multidoc(void)
 	n = (struct mnode *)1;
 	CHECK_INT(mnode_parse(&n, "t.yaml", "---\n", 4, &err), 0);
 	CHECK(n == NULL);
-	n = parse_ok("a: 1\n---\nb: 2\n");
-	CHECK(mnode_get(n, "a") != NULL);
-	CHECK(mnode_get(n, "b") == NULL);
-	mnode_free(n);
+	/* A second document is never silently dropped: refused here, returned by _docs. */
+	n = NULL;
+	CHECK_INT(mnode_parse(&n, "t.yaml", "a: 1\n---\nb: 2\n", 14, &err), ERR_INVALID);
+	CHECK(n == NULL);
+	CHECK_STR(err.msg, "a second YAML document: this file must hold one");
+	CHECK_INT(err.line, 3);
+	{
+		struct mnode **docs = NULL;
+		size_t nd = 0;
+
+		CHECK_INT(
+		        mnode_parse_docs(&docs, &nd, "t.yaml", "a: 1\n---\n---\nb: 2\n", 18, &err),
+		        0);
+		CHECK_INT(nd, 2);
+		if (nd == 2) {
+			CHECK(mnode_get(docs[0], "a") != NULL);
+			CHECK(mnode_get(docs[1], "b") != NULL);
+			mnode_free(docs[0]);
+			mnode_free(docs[1]);
+		}
+		free(docs);
+	}
 	n = parse_ok("- 1\n");
 	CHECK_INT(n->type, MNODE_SEQ);
 	mnode_free(n);
@@ -482,6 +511,7 @@ int main(void)
 	RUN(test_manifest_parse__alias_budget);
 	RUN(test_manifest_parse__nul_byte);
 	RUN(test_manifest_parse__too_deep);
+	RUN(test_manifest_parse__merge_tags);
 	RUN(test_manifest_parse__empty_and_multidoc);
 	RUN(test_manifest_parse__too_large);
 	return CHECK_DONE();
