@@ -128,7 +128,8 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 
 /* The options text shared by apply and plan's --help. */
 #define DEPLOY_OPTS_HELP                                                                           \
-	"  --repo PATH        git repository holding the manifests (default: the current one)\n"   \
+	"  --repo PATH|URL    git repository holding the manifests (default: the current one);\n"  \
+	"                     a URL (https, ssh, git, file) is fetched into the state directory\n" \
 	"  --ref REF          commit, branch or tag to deploy (default: HEAD)\n"                   \
 	"  --dir DIR          deploy an uncommitted directory instead (recorded as such)\n"        \
 	"  --manifests DIR    manifests directory in the repository (default: manifests)\n"        \
