@@ -299,3 +299,50 @@ out:
 	git_repository_free(repo);
 	return rc;
 }
+
+int gitsrc_bare_info(char **gitdir_out, char **branch_out, const char *path, struct err *err)
+{
+	git_repository *repo = NULL;
+	git_reference *head = NULL;
+	const char *target;
+	char *gitdir = NULL, *branch = NULL;
+	int rc;
+
+	if (git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		rc = err_set(err, ERR_NOTFOUND, "'%s' is not a git repository", path);
+		goto out;
+	}
+	if (!git_repository_is_bare(repo)) {
+		rc = err_set(err, ERR_INVALID,
+		             "'%s' is not a bare repository (a push hook belongs in the repository "
+		             "pushed to)",
+		             path);
+		goto out;
+	}
+	gitdir = strdup(git_repository_path(repo));
+	/* HEAD of a bare repository names the default branch, even before its first commit. */
+	if (git_reference_lookup(&head, repo, "HEAD") == 0 &&
+	    git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
+	    (target = git_reference_symbolic_target(head)) && !strncmp(target, "refs/heads/", 11))
+		branch = strdup(target + 11);
+	else
+		branch = strdup("main");
+	if (!gitdir || !branch) {
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* libgit2 ends the path with '/'; the hook and messages want none. */
+	if (strlen(gitdir) > 1 && gitdir[strlen(gitdir) - 1] == '/')
+		gitdir[strlen(gitdir) - 1] = '\0';
+	*gitdir_out = gitdir;
+	*branch_out = branch;
+	gitdir = branch = NULL;
+	rc = 0;
+out:
+	git_error_clear();
+	free(gitdir);
+	free(branch);
+	git_reference_free(head);
+	git_repository_free(repo);
+	return rc;
+}

@@ -71,6 +71,13 @@ int gitsrc_cache_path(char **out, const char *url, const char *state_dir, struct
  */
 int gitsrc_resolve(char *sha_out, const char *path, const char *ref, struct err *err);
 
+/*
+ * The bare repository at path (no discovery): its git directory (absolute,
+ * no trailing '/') and the branch its HEAD names (default "main"), both
+ * new. ERR_NOTFOUND if path is no repository, ERR_INVALID if not bare.
+ */
+int gitsrc_bare_info(char **gitdir_out, char **branch_out, const char *path, struct err *err);
+
 /* Fill s with callbacks reading g's commit; g must outlive s. */
 void gitsrc_source(struct source *s, struct gitsrc *g);
 
