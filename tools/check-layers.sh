@@ -7,7 +7,7 @@
 # in docs/architecture.md and controller/CMakeLists.txt.
 set -euo pipefail
 dir=$1
-layers=(util model source manifest docker store engine deploy cli)
+layers=(util model source manifest docker store engine deploy daemon cli)
 # layer: the layers it may use (besides itself)
 declare -A may=(
 	[util]=""
@@ -18,7 +18,8 @@ declare -A may=(
 	[store]="util model"
 	[engine]="util model source manifest docker store"
 	[deploy]="util model source manifest docker store engine"
-	[cli]="util model source manifest docker store engine deploy"
+	[daemon]="util model source manifest docker store engine deploy"
+	[cli]="util model source manifest docker store engine deploy daemon"
 )
 # external symbol prefix: the layers that may call it
 declare -A wraps=(

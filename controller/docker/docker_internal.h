@@ -103,11 +103,32 @@ struct docker_req {
 	 */
 	int (*sink)(void *ctx, const char *data, size_t len);
 	void *sink_ctx;
+	/*
+	 * When set, polled about once a second while the transfer runs (a
+	 * long-lived stream such as /events): true ends it, as ERR_FAIL
+	 * "cancelled".
+	 */
+	bool (*cancelled)(void *ctx);
 };
 
 /* docker_request() with the options above; the same results. */
 int docker_request_ex(long *status, struct buf *resp, struct docker *d,
                       const struct docker_req *req, struct err *err);
+
+/* ---- the events stream (docker_events.c) ---- */
+
+/*
+ * The parser of a GET /events answer: one JSON object per line, split
+ * anywhere across chunks; each container event goes to sink.
+ */
+struct docker_event_stream {
+	struct buf line;
+	const struct docker_event_sink *sink;
+};
+void docker_event_stream_init(struct docker_event_stream *s, const struct docker_event_sink *sink);
+int docker_event_stream_feed(struct docker_event_stream *s, const char *data, size_t len,
+                             struct err *err);
+void docker_event_stream_release(struct docker_event_stream *s);
 
 /* Append s to b percent-encoded, except the characters in keep. 0 or ERR_NOMEM. */
 int docker_path_encode(struct buf *b, const char *s, const char *keep);

@@ -4,7 +4,9 @@
  */
 #include "deployctl/hash.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,4 +68,20 @@ void hash_fingerprint(char out[HASH_FINGERPRINT_SIZE], const char *value)
 
 	hash_sha256_hex(hex, value, strlen(value));
 	snprintf(out, HASH_FINGERPRINT_SIZE, "sha256:%.12s", hex);
+}
+
+void hash_hmac_sha256_hex(char out[HASH_HEX_LEN + 1], const void *key, size_t keylen,
+                          const void *data, size_t len)
+{
+	unsigned char md[32] = { 0 };
+	unsigned int n = 0;
+
+	HMAC(EVP_sha256(), key, (int)keylen, data, len, md, &n);
+	hash_hex(out, md);
+}
+
+bool hash_equal(const void *a, size_t alen, const void *b, size_t blen)
+{
+	/* the lengths of a signature and a token are not secret; their bytes are */
+	return alen == blen && CRYPTO_memcmp(a, b, alen) == 0;
 }

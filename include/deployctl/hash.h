@@ -5,6 +5,7 @@
 #ifndef DEPLOYCTL_HASH_H
 #define DEPLOYCTL_HASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define HASH_HEX_LEN 64
@@ -27,5 +28,11 @@ void hash_ctx_free(struct hash_ctx *h);
  */
 #define HASH_FINGERPRINT_SIZE 20
 void hash_fingerprint(char out[HASH_FINGERPRINT_SIZE], const char *value);
+
+/* HMAC-SHA256 of data under key, as 64 lower-case hex digits (webhook signatures). */
+void hash_hmac_sha256_hex(char out[HASH_HEX_LEN + 1], const void *key, size_t keylen,
+                          const void *data, size_t len);
+/* Equal bytes, compared in time independent of where they differ (secrets, signatures). */
+bool hash_equal(const void *a, size_t alen, const void *b, size_t blen);
 
 #endif
