@@ -663,7 +663,7 @@ static void full_tick(struct watch *w, struct wproj *p, const char *drift_note)
 	if (drift) {
 		p->last_heal = deploy_now();
 		if (p->heal_streak >= WATCH_HEAL_STREAK) {
-			long ms = backoff_ms(p, p->heal_streak - WATCH_HEAL_STREAK + 1);
+			long ms = backoff_ms(p, p->heal_streak);
 
 			p->retry_at = deploy_now() + (double)ms / 1000;
 			log_warnx("%s: repaired %u times in a row within %.0fs (a crash loop?): "
