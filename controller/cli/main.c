@@ -87,8 +87,9 @@ const struct cmd cmd_help = {
 };
 
 const struct cmd *const cmd_table[] = {
-	&cmd_apply, &cmd_plan,  &cmd_rollback, &cmd_status, &cmd_history, &cmd_show,  &cmd_tag,
-	&cmd_unpin, &cmd_check, &cmd_version,  &cmd_help,   &cmd_hook,    &cmd_watch, NULL,
+	&cmd_apply, &cmd_plan, &cmd_rollback, &cmd_status, &cmd_history,
+	&cmd_show,  &cmd_tag,  &cmd_unpin,    &cmd_check,  &cmd_version,
+	&cmd_help,  &cmd_hook, &cmd_watch,    &cmd_serve,  NULL,
 };
 
 static const struct option global_options[] = {

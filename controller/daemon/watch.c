@@ -48,6 +48,7 @@ struct wproj {
 	unsigned failures; /* applies of sha that failed in a row */
 	unsigned heal_streak;
 	double last_heal;
+	bool soon; /* an apply ran: the next tick comes within a second */
 	/* set by other threads, under w->mu */
 	bool event;           /* a container of the project changed */
 	char event_note[256]; /* what the last event was, for the log */
@@ -367,9 +368,9 @@ static int old_spec(void *arg, char **out, const char *release, const char *serv
 }
 
 /* Count what runs, for the gauges. */
-static void gauges(struct wproj *p, const struct docker_container *c, size_t n)
+static void gauges(struct wproj *p, const struct project *pr, const struct docker_container *c,
+                   size_t n)
 {
-	const struct project *pr = p->dp.project;
 	unsigned desired = 0, running = 0, healthy = 0;
 	size_t i;
 
@@ -442,7 +443,7 @@ static int fast_look(bool *drift, char *why, size_t whysize, struct wproj *p, st
 	if (rc == 0) {
 		*drift = plan.n > 0 || plan.need_resources;
 		plan_summary(why, whysize, &plan);
-		gauges(p, c, n);
+		gauges(p, p->dp.project, c, n);
 	}
 	reconcile_plan_release(&plan);
 	docker_container_list_free(c, n);
@@ -609,6 +610,7 @@ static void full_tick(struct watch *w, struct wproj *p, const char *drift_note)
 	if (is_pinned(p, ctx, dp.project->name))
 		goto out;
 	p->pinned[0] = '\0';
+	gauges(p, dp.project, dp.containers, dp.ncontainers);
 	if (!dp.plan.n) {
 		/* converged: keep the model for the fast look */
 		memcpy(p->converged, p->sha, sizeof(p->converged));
@@ -671,6 +673,8 @@ static void full_tick(struct watch *w, struct wproj *p, const char *drift_note)
 			          pname(p), p->heal_streak, WATCH_HEAL_WINDOW_S, ms / 1000);
 		}
 	}
+	/* look again soon: the converged model is kept for the fast ticks from then on */
+	p->soon = true;
 	if (ex == EXIT_OK) {
 		p->failures = 0;
 		p->failed[0] = '\0';
@@ -835,6 +839,9 @@ static long run_due(struct watch *w)
 			w->ticks++;
 			now = deploy_now();
 			p->next_tick = now + (double)p->conf->interval_ms / 1000;
+			if (p->soon && p->conf->interval_ms > 1000)
+				p->next_tick = now + 1;
+			p->soon = false;
 			if (w->conf->max_ticks && w->ticks >= w->conf->max_ticks)
 				return -1;
 		}
