@@ -7,10 +7,11 @@
 # in docs/architecture.md and controller/CMakeLists.txt.
 set -euo pipefail
 dir=$1
-layers=(util model source manifest docker store engine deploy cli)
+layers=(util httpd model source manifest docker store engine deploy daemon cli)
 # layer: the layers it may use (besides itself)
 declare -A may=(
 	[util]=""
+	[httpd]="util"
 	[model]="util"
 	[source]="util"
 	[manifest]="util model source"
@@ -18,7 +19,8 @@ declare -A may=(
 	[store]="util model"
 	[engine]="util model source manifest docker store"
 	[deploy]="util model source manifest docker store engine"
-	[cli]="util model source manifest docker store engine deploy"
+	[daemon]="util httpd model source manifest docker store engine deploy"
+	[cli]="util httpd model source manifest docker store engine deploy daemon"
 )
 # external symbol prefix: the layers that may call it
 declare -A wraps=(
@@ -30,6 +32,7 @@ declare -A wraps=(
 	[EVP_]="util"
 	[HMAC]="util"
 	[RAND_]="util"
+	[MHD_]="httpd"
 )
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

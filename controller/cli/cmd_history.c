@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "deployctl/cmd.h"
 #include "deployctl/out.h"
@@ -37,6 +38,10 @@ static void print_json(const struct store_release *v, size_t n)
 		out_json_str(stdout, r->ref);
 		fputs(",\"subject\":", stdout);
 		out_json_str(stdout, r->subject);
+		fputs(",\"author\":", stdout);
+		out_json_str(stdout, r->author);
+		fputs(",\"committed_at\":", stdout);
+		out_json_str(stdout, r->committed_at);
 		fputs(",\"who\":", stdout);
 		out_json_str(stdout, r->who);
 		fputs(",\"host\":", stdout);
@@ -113,6 +118,21 @@ static int history_run(struct ctx *ctx, int argc, char **argv)
 			fprintf(stdout, "%-8lld %-12s %-8s %-12s %-14.14s %-9s %-12s %s\n",
 			        (long long)v[i].id, v[i].project, v[i].kind, v[i].status, src, dur,
 			        v[i].who ? v[i].who : "", v[i].started_at);
+			if (!strcmp(v[i].source_kind, "git") && (v[i].author || v[i].subject)) {
+				/* what was deployed: the commit, whose, when, and its subject */
+				fprintf(stdout, "         commit %.12s", src);
+				if (v[i].author) {
+					fputs(" by ", stdout);
+					out_safe(stdout, v[i].author);
+				}
+				if (v[i].committed_at)
+					fprintf(stdout, " at %s", v[i].committed_at);
+				if (v[i].subject) {
+					fputs(": ", stdout);
+					out_safe(stdout, v[i].subject);
+				}
+				fputc('\n', stdout);
+			}
 			if (v[i].message && *v[i].message) {
 				fputs("         ", stdout);
 				out_safe(stdout, v[i].message);

@@ -51,7 +51,7 @@ int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg)
 	case 'H':
 		o->docker_host = arg;
 		return 1;
-	case 'E':
+	case DEPLOY_OPT_ALLOW_EMPTY:
 		o->allow_empty = true;
 		return 1;
 	default:
@@ -129,6 +129,26 @@ static const char *dir_name(char *buf, size_t size, const char *path)
 	return slash && slash[1] && strcmp(slash + 1, "..") ? slash + 1 : NULL;
 }
 
+/* A local repository is read in place; a remote one is fetched into the state directory first. */
+static int open_repo(struct deploy *dp, const struct deploy_opts *o, struct err *err)
+{
+	const char *repo = o->repo ? o->repo : ".";
+	char *cache = NULL;
+	int rc;
+
+	if (gitsrc_is_remote(repo)) {
+		if (!o->state_dir)
+			return err_set(err, ERR_INVALID, "a remote --repo needs --state DIR");
+		rc = gitsrc_fetch(&cache, repo, o->state_dir, err);
+		if (rc < 0)
+			return rc;
+		repo = cache;
+	}
+	rc = gitsrc_open(&dp->git, repo, o->ref ? o->ref : "HEAD", err);
+	free(cache);
+	return rc;
+}
+
 int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *errs,
                 struct errlist *warns, struct err *err)
 {
@@ -157,7 +177,7 @@ int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *
 		dp->source_kind = "dir";
 		dp->ref = strdup(o->dir);
 	} else {
-		rc = gitsrc_open(&dp->git, o->repo ? o->repo : ".", o->ref ? o->ref : "HEAD", err);
+		rc = open_repo(dp, o, err);
 		if (rc < 0)
 			return rc;
 		gitsrc_source(&dp->src, dp->git);
@@ -433,13 +453,16 @@ static int network_ids(struct deploy *dp, struct ctx *ctx, struct err *err)
 
 int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts *o)
 {
+	struct deploy_opts with_state = *o;
 	int ex;
 
 	if (o->state_dir)
 		ctx->state_dir = o->state_dir;
 	if (o->docker_host)
 		ctx->docker_host = o->docker_host;
-	ex = deploy_load_print(dp, o);
+	/* A remote repository's cache lives in the state directory, however it was named. */
+	with_state.state_dir = ctx->state_dir;
+	ex = deploy_load_print(dp, &with_state);
 	if (ex != EXIT_OK)
 		return ex;
 	return deploy_observe(dp, ctx);

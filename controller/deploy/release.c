@@ -431,6 +431,8 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	info.source = dp->source_id;
 	info.ref = dp->ref;
 	info.subject = dp->git ? gitsrc_subject(dp->git) : NULL;
+	info.author = dp->git ? gitsrc_author(dp->git) : NULL;
+	info.committed_at = dp->git ? gitsrc_committed_at(dp->git) : NULL;
 	info.who = who ? who : "unknown";
 	info.host = host;
 	info.pid = (long)getpid();

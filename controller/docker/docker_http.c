@@ -70,6 +70,19 @@ static size_t docker_write_cb(char *ptr, size_t size, size_t nmemb, void *userda
 	return len;
 }
 
+/* Long-lived requests: libcurl calls this about once a second, even when idle. */
+static int docker_xferinfo_cb(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
+                              curl_off_t ultotal, curl_off_t ulnow)
+{
+	const struct docker_req *req = userdata;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return req->cancelled(req->sink_ctx) ? 1 : 0;
+}
+
 static size_t docker_header_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct docker *d = userdata;
@@ -216,7 +229,17 @@ int docker_request_ex(long *status, struct buf *resp, struct docker *d,
 		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body) : 0));
 		curl_easy_setopt(d->curl, CURLOPT_CUSTOMREQUEST, is_post ? NULL : method);
 	}
+	if (req->cancelled) {
+		curl_easy_setopt(d->curl, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(d->curl, CURLOPT_XFERINFOFUNCTION, docker_xferinfo_cb);
+		curl_easy_setopt(d->curl, CURLOPT_XFERINFODATA, (void *)req);
+	}
 	cc = curl_easy_perform(d->curl);
+	if (req->cancelled) {
+		curl_easy_setopt(d->curl, CURLOPT_NOPROGRESS, 1L);
+		curl_easy_setopt(d->curl, CURLOPT_XFERINFOFUNCTION, NULL);
+		curl_easy_setopt(d->curl, CURLOPT_XFERINFODATA, NULL);
+	}
 	curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, NULL);
 	curl_easy_setopt(d->curl, CURLOPT_NOPROGRESS, 1L);
@@ -235,7 +258,9 @@ int docker_request_ex(long *status, struct buf *resp, struct docker *d,
 	if (cc != CURLE_OK) {
 		const char *why = d->errbuf[0] ? d->errbuf : curl_easy_strerror(cc);
 
-		if (resp->toobig || w.toobig)
+		if (cc == CURLE_ABORTED_BY_CALLBACK)
+			rc = err_set(err, ERR_FAIL, "docker: %s %s: cancelled", method, path);
+		else if (resp->toobig || w.toobig)
 			rc = err_set(err, ERR_DOCKER,
 			             "docker: %s %s: response larger than %u bytes", method, path,
 			             (unsigned)DOCKER_RESPONSE_CAP);
@@ -450,6 +475,12 @@ void docker_get_stats(struct docker_stats *out, const struct docker *d)
 {
 	out->calls = d->calls;
 	out->mutating = d->mutating;
+}
+
+void docker_reset_stats(struct docker *d)
+{
+	d->calls = 0;
+	d->mutating = 0;
 }
 
 int docker_global_init(struct err *err)

@@ -110,6 +110,12 @@ struct docker_req {
 	 * (libcurl's progress callback runs at least about once a second).
 	 */
 	const volatile sig_atomic_t *cancel;
+	/*
+	 * When set, polled about once a second while the transfer runs (a
+	 * long-lived stream such as /events): true ends it, as ERR_FAIL
+	 * "cancelled".
+	 */
+	bool (*cancelled)(void *ctx);
 };
 
 /* docker_request() with the options above; the same results. */
@@ -126,6 +132,20 @@ int docker_request_ex(long *status, struct buf *resp, struct docker *d,
  */
 int docker_hijack(int *fd_out, struct buf *pending, struct docker *d, const char *path,
                   const char *body, const char *what, struct err *err);
+/* ---- the events stream (docker_events.c) ---- */
+
+/*
+ * The parser of a GET /events answer: one JSON object per line, split
+ * anywhere across chunks; each container event goes to sink.
+ */
+struct docker_event_stream {
+	struct buf line;
+	const struct docker_event_sink *sink;
+};
+void docker_event_stream_init(struct docker_event_stream *s, const struct docker_event_sink *sink);
+int docker_event_stream_feed(struct docker_event_stream *s, const char *data, size_t len,
+                             struct err *err);
+void docker_event_stream_release(struct docker_event_stream *s);
 
 /* Append s to b percent-encoded, except the characters in keep. 0 or ERR_NOMEM. */
 int docker_path_encode(struct buf *b, const char *s, const char *keep);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct gitsrc {
 	git_repository *repo;
@@ -17,6 +18,8 @@ struct gitsrc {
 	git_tree *tree;
 	char sha[GIT_OID_HEXSZ + 1];
 	char *subject;
+	char *author;          /* "Name <email>" */
+	char committed_at[32]; /* ISO-8601 UTC */
 	char *path;
 };
 
@@ -36,10 +39,29 @@ static int gitsrc_fail(struct err *err, int code, const char *what)
  */
 static bool gitsrc_initialised;
 
-static void gitsrc_init_once(void)
+void gitsrc_global_init(void)
 {
 	if (!gitsrc_initialised && git_libgit2_init() > 0)
 		gitsrc_initialised = true;
+}
+
+/* Author and commit time, recorded with every release. */
+static int gitsrc_commit_meta(struct gitsrc *g)
+{
+	const git_signature *a = git_commit_author(g->commit);
+	time_t t = (time_t)git_commit_time(g->commit);
+	struct tm tm;
+	size_t n;
+
+	if (gmtime_r(&t, &tm))
+		strftime(g->committed_at, sizeof(g->committed_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n = (a && a->name ? strlen(a->name) : 0) + (a && a->email ? strlen(a->email) : 0) + 4;
+	g->author = malloc(n);
+	if (!g->author)
+		return ERR_NOMEM;
+	snprintf(g->author, n, "%s <%s>", a && a->name ? a->name : "",
+	         a && a->email ? a->email : "");
+	return 0;
 }
 
 int gitsrc_open(struct gitsrc **out, const char *path, const char *ref, struct err *err)
@@ -52,7 +74,7 @@ int gitsrc_open(struct gitsrc **out, const char *path, const char *ref, struct e
 
 	if (!g)
 		return err_set(err, ERR_NOMEM, "out of memory");
-	gitsrc_init_once();
+	gitsrc_global_init();
 	rc = git_repository_discover(&found, path, 0, NULL);
 	if (rc < 0) {
 		rc = err_set(err, rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT,
@@ -84,6 +106,11 @@ int gitsrc_open(struct gitsrc **out, const char *path, const char *ref, struct e
 	git_oid_tostr(g->sha, sizeof(g->sha), git_commit_id(g->commit));
 	summary = git_commit_summary(g->commit);
 	g->subject = strdup(summary ? summary : "");
+	rc = gitsrc_commit_meta(g);
+	if (rc < 0) {
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	g->path = strdup(git_repository_is_bare(g->repo) ? git_repository_path(g->repo)
 	                                                 : git_repository_workdir(g->repo));
 	if (!g->subject || !g->path) {
@@ -108,6 +135,7 @@ void gitsrc_free(struct gitsrc *g)
 	git_commit_free(g->commit);
 	git_repository_free(g->repo);
 	free(g->subject);
+	free(g->author);
 	free(g->path);
 	free(g);
 }
@@ -120,6 +148,16 @@ const char *gitsrc_commit(const struct gitsrc *g)
 const char *gitsrc_subject(const struct gitsrc *g)
 {
 	return g->subject;
+}
+
+const char *gitsrc_author(const struct gitsrc *g)
+{
+	return g->author;
+}
+
+const char *gitsrc_committed_at(const struct gitsrc *g)
+{
+	return g->committed_at;
 }
 
 const char *gitsrc_path(const struct gitsrc *g)

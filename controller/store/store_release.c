@@ -29,6 +29,26 @@ const char *store_status_name(enum release_status st)
 	return store_status_names[st];
 }
 
+/* The commit's author and time (schema 11), written only when known. */
+static int store_release_set_commit(struct store *s, int64_t id,
+                                    const struct store_release_info *info, struct err *err)
+{
+	static const char sql[] =
+	        "UPDATE releases SET author = ?2, committed_at = ?3 WHERE id = ?1";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	store_bind_text(st, 2, info->author);
+	store_bind_text(st, 3, info->committed_at);
+	rc = store_step_done(st, s, "cannot record the release's commit", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int store_release_begin(int64_t *id_out, struct store *s, const struct store_release_info *info,
                         struct err *err)
 {
@@ -65,6 +85,8 @@ int store_release_begin(int64_t *id_out, struct store *s, const struct store_rel
 	if (rc)
 		goto out;
 	*id_out = sqlite3_last_insert_rowid(s->db);
+	if (info->author || info->committed_at)
+		rc = store_release_set_commit(s, *id_out, info, err);
 out:
 	sqlite3_finalize(st);
 	return rc;
@@ -343,6 +365,8 @@ void store_release_release(struct store_release *r)
 	free(r->finished_at);
 	free(r->status);
 	free(r->message);
+	free(r->author);
+	free(r->committed_at);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -362,7 +386,8 @@ void store_release_list_free(struct store_release *v, size_t n)
 	"id, project, kind, source_kind, source, ref, subject, who, host, pid, started_at,"        \
 	" finished_at, status, message, COALESCE(rollback_of, 0),"                                 \
 	" CASE WHEN finished_at IS NULL THEN -1.0 ELSE"                                            \
-	" round((julianday(finished_at) - julianday(started_at)) * 86400.0, 3) END"
+	" round((julianday(finished_at) - julianday(started_at)) * 86400.0, 3) END,"               \
+	" author, committed_at"
 
 static int store_release_row(struct store_release *r, sqlite3_stmt *st)
 {
@@ -381,6 +406,8 @@ static int store_release_row(struct store_release *r, sqlite3_stmt *st)
 		goto nomem;
 	r->rollback_of = sqlite3_column_int64(st, 14);
 	r->duration_s = sqlite3_column_double(st, 15);
+	if (store_column_dup(&r->author, st, 16) || store_column_dup(&r->committed_at, st, 17))
+		goto nomem;
 	return 0;
 nomem:
 	store_release_release(r);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -203,11 +204,7 @@ int hash_key_load(struct hash_key *out, const char *path, struct err *err)
 void hash_hmac_hex(char out[HASH_HEX_LEN + 1], const struct hash_key *k, const void *data,
                    size_t len)
 {
-	unsigned char md[32];
-	unsigned int n = 0;
-
-	HMAC(EVP_sha256(), k->k, HASH_KEY_SIZE, data, len, md, &n);
-	hash_hex(out, md);
+	hash_hmac_sha256_hex(out, k->k, HASH_KEY_SIZE, data, len);
 }
 
 void hash_fingerprint(char out[HASH_FINGERPRINT_SIZE], const struct hash_key *k, const char *value)
@@ -253,4 +250,20 @@ bool hash_fingerprint_matches(const char *fp, const struct hash_key *k, const ch
 	else
 		hash_fingerprint(f, k, value);
 	return !strcmp(f, fp);
+}
+
+void hash_hmac_sha256_hex(char out[HASH_HEX_LEN + 1], const void *key, size_t keylen,
+                          const void *data, size_t len)
+{
+	unsigned char md[32] = { 0 };
+	unsigned int n = 0;
+
+	HMAC(EVP_sha256(), key, (int)keylen, data, len, md, &n);
+	hash_hex(out, md);
+}
+
+bool hash_equal(const void *a, size_t alen, const void *b, size_t blen)
+{
+	/* the lengths of a signature and a token are not secret; their bytes are */
+	return alen == blen && CRYPTO_memcmp(a, b, alen) == 0;
 }

@@ -135,7 +135,8 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 
 /* The options text shared by apply and plan's --help. */
 #define DEPLOY_OPTS_HELP                                                                           \
-	"  --repo PATH        git repository holding the manifests (default: the current one)\n"   \
+	"  --repo PATH|URL    git repository holding the manifests (default: the current one);\n"  \
+	"                     a URL (https, ssh, git, file) is fetched into the state directory\n" \
 	"  --ref REF          commit, branch or tag to deploy (default: HEAD)\n"                   \
 	"  --dir DIR          deploy an uncommitted directory instead (recorded as such)\n"        \
 	"  -f, --file FILE    a Compose file in the repository (repeatable, merged in order);\n"   \
@@ -148,6 +149,13 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 	"  --profile NAME     enable services of this Compose profile (repeatable)\n"              \
 	"  --allow-empty      accept manifests that define no service (removes them all)\n"
 
+/*
+ * Codes of shared long options that have no short letter: above any
+ * character, so that a command's own options (watch's --self-heal is 'E')
+ * never collide with them.
+ */
+enum { DEPLOY_OPT_ALLOW_EMPTY = 0x100 };
+
 /* The long options shared by apply and plan, for getopt_long tables. */
 /* clang-format off */
 #define DEPLOY_LONG_OPTIONS                                                                        \
@@ -159,7 +167,7 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 	{ "project", required_argument, NULL, 'p' },                                               \
 	{ "env-file", required_argument, NULL, 'e' },                                              \
 	{ "profile", required_argument, NULL, 'P' },                                               \
-	{ "allow-empty", no_argument, NULL, 'E' },                                                 \
+	{ "allow-empty", no_argument, NULL, DEPLOY_OPT_ALLOW_EMPTY },                            \
 	{ "state", required_argument, NULL, 'S' },                                                 \
 	{ "docker-host", required_argument, NULL, 'H' },                                           \
 	{ "help", no_argument, NULL, 'h' }

@@ -54,6 +54,8 @@ struct docker_stats {
 	unsigned mutating; /* POST/PUT/DELETE */
 };
 void docker_get_stats(struct docker_stats *out, const struct docker *d);
+/* Count from zero again (a long-lived process, before each reconcile). */
+void docker_reset_stats(struct docker *d);
 
 /* A container as one label-filtered list call reports it. All strings owned. */
 struct docker_container {
@@ -247,6 +249,30 @@ int docker_exec_resize(struct docker *d, const char *exec_id, unsigned rows, uns
 /* GET /exec/{id}/json: whether it still runs and its exit code (-1 while unknown). */
 int docker_exec_inspect(int *exit_code, bool *running, struct docker *d, const char *exec_id,
                         struct err *err);
+
+/* A container event of a deployctl project, as GET /events streams it. Borrowed strings. */
+struct docker_event {
+	const char *action;  /* "die", "destroy", "stop", "kill", "rename", "update", ... */
+	const char *id;      /* container ID */
+	const char *name;    /* container name, or "" */
+	const char *project; /* LABEL_PROJECT */
+	const char *service; /* LABEL_SERVICE, or "" */
+	unsigned replica;    /* LABEL_REPLICA, 0 if absent */
+	int64_t time;        /* unix seconds */
+};
+struct docker_event_sink {
+	void (*event)(void *ctx, const struct docker_event *ev);
+	/* polled about once a second; true ends the stream */
+	bool (*cancelled)(void *ctx);
+	void *ctx;
+};
+/*
+ * Follow GET /events (containers labelled LABEL_PROJECT, from now on),
+ * passing each to sink->event, until sink->cancelled() says so (returns 0)
+ * or the daemon goes away (ERR_UNREACHABLE) or fails (ERR_DOCKER). Use a
+ * struct docker of its own: the call holds the connection for its length.
+ */
+int docker_events_follow(struct docker *d, const struct docker_event_sink *sink, struct err *err);
 
 struct docker_network {
 	char *id;

@@ -22,16 +22,22 @@ struct gitsrc;
 int gitsrc_open(struct gitsrc **out, const char *path, const char *ref, struct err *err);
 void gitsrc_free(struct gitsrc *g);
 /*
- * libgit2's process-wide tear-down, once from main(). Its set-up happens on
- * the first gitsrc_open(), so that commands reading no repository never pay
- * for it.
+ * libgit2's process-wide set-up, idempotent: every gitsrc entry point that
+ * reaches libgit2 calls it first, so that commands reading no repository
+ * never pay for it (Debian's libgit2 parses the system CA bundle there).
+ * The tear-down, once from main(), undoes it when it happened.
  */
+void gitsrc_global_init(void);
 void gitsrc_global_cleanup(void);
 
 /* The resolved commit's full hex SHA; borrowed. */
 const char *gitsrc_commit(const struct gitsrc *g);
 /* The commit's one-line subject; borrowed, may be "". */
 const char *gitsrc_subject(const struct gitsrc *g);
+/* The commit's author as "Name <email>"; borrowed. */
+const char *gitsrc_author(const struct gitsrc *g);
+/* The commit's time, ISO-8601 UTC ("2026-11-25T10:39:56Z"); borrowed. */
+const char *gitsrc_committed_at(const struct gitsrc *g);
 /* Repository working directory or git dir if bare; borrowed. */
 const char *gitsrc_path(const struct gitsrc *g);
 
@@ -43,6 +49,39 @@ int gitsrc_dirty(bool *out, struct gitsrc *g, const char *dir, struct err *err);
 
 /* Is path (repository-relative) tracked in HEAD's index? */
 int gitsrc_tracked(bool *out, struct gitsrc *g, const char *path, struct err *err);
+
+/*
+ * Remote repositories (gitfetch.c). Is s a URL (scheme://..., or scp-like
+ * user@host:path) rather than a local path?
+ */
+bool gitsrc_is_remote(const char *s);
+/*
+ * Fetch url's branches and tags into the bare cache
+ * <state_dir>/repos/<sha256(url):16>.git (created as needed, 0700), and
+ * point its HEAD at the remote's default branch; *path_out (new) is the
+ * cache, to open with gitsrc_open(). Credentials: $DEPLOYCTL_GIT_SSH_KEY
+ * (and $DEPLOYCTL_GIT_SSH_PASSPHRASE), else ssh-agent ($SSH_AUTH_SOCK);
+ * for https $DEPLOYCTL_GIT_TOKEN_FILE or $DEPLOYCTL_GIT_TOKEN with
+ * $DEPLOYCTL_GIT_USERNAME. ERR_INVALID for a URL carrying a password,
+ * ERR_GIT when the remote cannot be reached or fetched (the cache is left
+ * as it was), ERR_IO for the cache directory.
+ */
+int gitsrc_fetch(char **path_out, const char *url, const char *state_dir, struct err *err);
+/* The cache path gitsrc_fetch() uses for url; *out new. */
+int gitsrc_cache_path(char **out, const char *url, const char *state_dir, struct err *err);
+/*
+ * Resolve ref in the repository at path (no discovery) to a commit's hex
+ * SHA in sha_out (41 bytes), reading only the ref: the watcher's per-tick
+ * check. ERR_NOTFOUND for a missing ref or repository.
+ */
+int gitsrc_resolve(char *sha_out, const char *path, const char *ref, struct err *err);
+
+/*
+ * The bare repository at path (no discovery): its git directory (absolute,
+ * no trailing '/') and the branch its HEAD names (default "main"), both
+ * new. ERR_NOTFOUND if path is no repository, ERR_INVALID if not bare.
+ */
+int gitsrc_bare_info(char **gitdir_out, char **branch_out, const char *path, struct err *err);
 
 /* Fill s with callbacks reading g's commit; g must outlive s. */
 void gitsrc_source(struct source *s, struct gitsrc *g);

@@ -77,4 +77,10 @@ bool hash_is_fingerprint(const char *v);
  */
 bool hash_fingerprint_matches(const char *fp, const struct hash_key *k, const char *value);
 
+/* HMAC-SHA256 of data under key, as 64 lower-case hex digits (webhook signatures). */
+void hash_hmac_sha256_hex(char out[HASH_HEX_LEN + 1], const void *key, size_t keylen,
+                          const void *data, size_t len);
+/* Equal bytes, compared in time independent of where they differ (secrets, signatures). */
+bool hash_equal(const void *a, size_t alen, const void *b, size_t blen);
+
 #endif

@@ -81,7 +81,9 @@ struct store_release_info {
 	const char *who;
 	const char *host;
 	long pid;
-	int64_t rollback_of; /* release rolled back to, 0 if none */
+	int64_t rollback_of;      /* release rolled back to, 0 if none */
+	const char *author;       /* commit author "Name <email>"; may be NULL */
+	const char *committed_at; /* commit time, ISO-8601 UTC; may be NULL */
 };
 
 /* Insert a release with status running and started_at now; *id_out its number. */
@@ -131,7 +133,8 @@ struct store_release {
 	char *status;
 	char *message;
 	int64_t rollback_of;
-	double duration_s; /* -1 while running */
+	double duration_s;           /* -1 while running */
+	char *author, *committed_at; /* the commit's; NULL for a directory or before 0011 */
 };
 void store_release_release(struct store_release *r);
 void store_release_list_free(struct store_release *v, size_t n);

@@ -1447,6 +1447,41 @@ static void test_store__kind_down(void)
 	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
 	CHECK_STR((const char *)sqlite3_column_text(st, 0), "ok");
 	sqlite3_finalize(st);
+}
+
+/* A release records its commit's author and time (schema 11); NULL when not given. */
+static void test_store__commit_author_and_date(void)
+{
+	struct store *s = open_memory();
+	struct err err = ERR_INIT;
+	struct store_release_info info = {
+		.project = "shop",
+		.kind = "apply",
+		.source_kind = "git",
+		.source = "0123456789abcdef0123456789abcdef01234567",
+		.subject = "fix the cart",
+		.author = "Ada <ada@example.invalid>",
+		.committed_at = "2026-11-25T10:39:56Z",
+		.who = "alice",
+		.host = "h",
+		.pid = 7,
+	};
+	struct store_release r;
+	int64_t a = 0, b;
+
+	if (!s)
+		return;
+	CHECK_INT(store_release_begin(&a, s, &info, &err), 0);
+	b = begin(s, "shop", "h", 1);
+	CHECK_INT(store_release_get(&r, s, a, &err), 0);
+	CHECK_STR(r.author, "Ada <ada@example.invalid>");
+	CHECK_STR(r.committed_at, "2026-11-25T10:39:56Z");
+	CHECK_STR(r.subject, "fix the cart");
+	store_release_release(&r);
+	CHECK_INT(store_release_get(&r, s, b, &err), 0);
+	CHECK(r.author == NULL);
+	CHECK(r.committed_at == NULL);
+	store_release_release(&r);
 	store_free(s);
 }
 
@@ -1470,5 +1505,6 @@ int main(void)
 	RUN(test_store__pins);
 	RUN(test_store__tags);
 	RUN(test_store__kind_down);
+	RUN(test_store__commit_author_and_date);
 	return CHECK_DONE();
 }

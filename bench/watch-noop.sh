@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# watch-noop.sh [N]: the long-lived reconciler's cost for a converged stack of
+# N services (default 50): no-op ticks back to back in one watch process
+# (ticks per second, milliseconds and Docker calls per tick, from the
+# watcher's own count), and the time from a commit on the deploy branch to
+# the first mutating Docker call (a container event), with watch at a 100 ms
+# interval. Needs a built deployctl, dockerd and the test images.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=${DEPLOYCTL:-$top/build/deployctl}
+[ -x "$bin" ] || { echo "bench: build deployctl first" >&2; exit 1; }
+bash "$top/tests/images/build.sh" >/dev/null
+n=${1:-50}
+ticks=${TICKS:-2000}
+work=$(mktemp -d /tmp/deployctl-bench.XXXXXX)
+project=wbench$$
+wpid=
+cleanup() {
+	[ -n "$wpid" ] && kill -TERM "$wpid" 2>/dev/null && wait "$wpid" || true
+	ids=$(docker ps -aq --filter "label=io.deployctl.project=$project")
+	[ -n "$ids" ] && docker rm -f $ids >/dev/null
+	ids=$(docker network ls -q --filter "label=io.deployctl.project=$project")
+	[ -n "$ids" ] && docker network rm $ids >/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+repo="$work/repo"
+mkdir -p "$repo/manifests"
+manifest() {
+	{
+		echo "name: $project"
+		echo "services:"
+		for i in $(seq 1 "$n"); do
+			printf '  s%03d:\n    image: deployctl-test/app:v1\n    init: true\n' "$i"
+			printf '    environment: {INDEX: "%d", ROUND: "%s"}\n' "$i" "$1"
+		done
+	} >"$repo/manifests/app.yml"
+	git -C "$repo" add -A
+	git -C "$repo" -c user.name=b -c user.email=b@b commit -qm "round $1"
+}
+git -C "$repo" init -q -b main
+manifest 1
+"$bin" --state "$work/state" apply -q --repo "$repo" >/dev/null
+
+# No-op ticks, back to back (1 ms interval), events off: the per-tick floor.
+"$bin" --state "$work/state" watch --repo "$repo" --ref main --interval 1ms --no-events \
+	--ticks "$ticks" >/dev/null 2>"$work/noop.log"
+
+line=$(grep 'no-op tick(s)' "$work/noop.log")
+ms=$(echo "$line" | sed -n 's/.* \([0-9.]*\) ms and \([0-9.]*\) Docker calls each.*/\1/p')
+calls=$(echo "$line" | sed -n 's/.* ms and \([0-9.]*\) Docker calls each.*/\1/p')
+echo "services=$n no-op ticks: $(echo "$line" | sed 's/^deployctl: //')"
+printf 'services=%s no-op tick: %.2f ms, %s Docker call(s), %.0f ticks/s\n' "$n" "$ms" "$calls" \
+	"$(echo "1000 / $ms" | bc -l)"
+
+# Commit -> first mutating Docker call, watch at 100 ms with the events stream on.
+"$bin" --state "$work/state" watch --repo "$repo" --ref main --interval 100ms >"$work/watch.log" 2>&1 &
+wpid=$!
+releases() { sqlite3 "$work/state/deployctl.db" "select count(*) from releases where status != 'running'"; }
+for _ in $(seq 1 100); do grep -q 'up to date' "$work/watch.log" && break; sleep 0.1; done
+for round in 2 3 4; do
+	before=$(releases)
+	t0=$(date +%s.%N)
+	manifest "$round"
+	for _ in $(seq 1 1200); do [ "$(releases)" -gt "$before" ] && break; sleep 0.1; done
+	first=$(docker events --since "$t0" --until "$(date +%s.%N)" --format '{{.TimeNano}} {{.Action}}' \
+		--filter "label=io.deployctl.project=$project" --filter type=container |
+		awk '$2 == "create" || $2 == "stop" || $2 == "kill" || $2 == "rename" {print $1; exit}')
+	[ -n "$first" ] || { echo "bench: no Docker event after the commit" >&2; cat "$work/watch.log" >&2; exit 1; }
+	printf 'services=%s commit -> first mutating Docker call: %.3f s (release done after %.1f s)\n' "$n" \
+		"$(echo "($first / 1000000000) - $t0" | bc -l)" "$(echo "$(date +%s.%N) - $t0" | bc -l)"
+done

@@ -1,0 +1,153 @@
+/*
+ * docker_events.c - GET /events, followed: the Engine streams one JSON
+ * object per line for as long as the connection stays open. The watcher
+ * uses it to learn that a container of a project died, was removed or was
+ * changed by hand the moment it happens, instead of by polling.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deployctl/docker.h"
+#include "docker_internal.h"
+
+/* Longest single event line kept; real ones are a few hundred bytes. */
+#define DOCKER_EVENT_LINE_MAX (256u << 10)
+
+void docker_event_stream_init(struct docker_event_stream *s, const struct docker_event_sink *sink)
+{
+	buf_init(&s->line, DOCKER_EVENT_LINE_MAX);
+	s->sink = sink;
+}
+
+void docker_event_stream_release(struct docker_event_stream *s)
+{
+	buf_release(&s->line);
+}
+
+static const char *attr(json_t *attrs, const char *key)
+{
+	const char *v = json_string_value(json_object_get(attrs, key));
+
+	return v ? v : "";
+}
+
+static int event_line(struct docker_event_stream *s, const char *line, size_t len, struct err *err)
+{
+	struct docker_event ev = { 0 };
+	json_error_t jerr;
+	json_t *root, *actor, *attrs;
+	const char *type, *replica;
+
+	if (!len)
+		return 0;
+	root = json_loadb(line, len, 0, &jerr);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return err_set(err, ERR_DOCKER, "bad JSON from '/events': %s", jerr.text);
+	}
+	type = json_string_value(json_object_get(root, "Type"));
+	actor = json_object_get(root, "Actor");
+	attrs = json_object_get(actor, "Attributes");
+	ev.action = json_string_value(json_object_get(root, "Action"));
+	ev.id = json_string_value(json_object_get(actor, "ID"));
+	ev.project = attr(attrs, LABEL_PROJECT);
+	if (type && !strcmp(type, "container") && ev.action && ev.id && *ev.project) {
+		ev.name = attr(attrs, "name");
+		ev.service = attr(attrs, LABEL_SERVICE);
+		replica = attr(attrs, LABEL_REPLICA);
+		ev.replica = (unsigned)strtoul(replica, NULL, 10);
+		ev.time = (int64_t)json_integer_value(json_object_get(root, "time"));
+		s->sink->event(s->sink->ctx, &ev);
+	}
+	json_decref(root);
+	return 0;
+}
+
+int docker_event_stream_feed(struct docker_event_stream *s, const char *data, size_t len,
+                             struct err *err)
+{
+	const char *nl;
+	int rc;
+
+	while (len) {
+		nl = memchr(data, '\n', len);
+		if (!nl) {
+			if (buf_add(&s->line, data, len) < 0)
+				return err_set(err, ERR_DOCKER,
+				               "an event from '/events' is too long");
+			return 0;
+		}
+		if (buf_add(&s->line, data, (size_t)(nl - data)) < 0)
+			return err_set(err, ERR_DOCKER, "an event from '/events' is too long");
+		rc = event_line(s, s->line.ptr, s->line.len, err);
+		buf_reset(&s->line);
+		if (rc < 0)
+			return rc;
+		len -= (size_t)(nl - data) + 1;
+		data = nl + 1;
+	}
+	return 0;
+}
+
+struct events_ctx {
+	struct docker_event_stream stream;
+	struct err *err;
+};
+
+static int events_sink(void *ctx, const char *data, size_t len)
+{
+	struct events_ctx *c = ctx;
+
+	return docker_event_stream_feed(&c->stream, data, len, c->err);
+}
+
+static bool events_cancelled(void *ctx)
+{
+	struct events_ctx *c = ctx;
+
+	return c->stream.sink->cancelled(c->stream.sink->ctx);
+}
+
+int docker_events_follow(struct docker *d, const struct docker_event_sink *sink, struct err *err)
+{
+	struct events_ctx c = { .err = err };
+	struct docker_req req = { .method = "GET", .sink = events_sink, .sink_ctx = &c };
+	struct buf path, resp;
+	json_t *filters = NULL;
+	char *text = NULL;
+	long status = 0;
+	int rc;
+
+	buf_init(&path, 0);
+	buf_init(&resp, 1u << 20);
+	docker_event_stream_init(&c.stream, sink);
+	req.cancelled = events_cancelled;
+	/* A day, then the caller reconnects; cancelled() is what ends it sooner. */
+	req.timeout_s = 24L * 3600;
+	filters = json_pack("{s:[s],s:[s]}", "type", "container", "label", LABEL_PROJECT);
+	text = filters ? json_dumps(filters, JSON_COMPACT) : NULL;
+	if (!text || buf_puts(&path, "/events?filters=") < 0 || docker_urlencode(&path, text) < 0) {
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	req.path = path.ptr;
+	rc = docker_request_ex(&status, &resp, d, &req, err);
+	if (rc == ERR_FAIL && sink->cancelled(sink->ctx)) {
+		err_clear(err);
+		rc = 0;
+		goto out;
+	}
+	if (rc == 0)
+		rc = docker_http_check(status, &resp, "follow events", err);
+	/* The stream ended without a cancel: the daemon went away or restarted. */
+	if (rc == 0 && !sink->cancelled(sink->ctx))
+		rc = err_set(err, ERR_UNREACHABLE, "docker closed the events stream");
+out:
+	free(text);
+	json_decref(filters);
+	docker_event_stream_release(&c.stream);
+	buf_release(&resp);
+	buf_release(&path);
+	return rc;
+}
