@@ -18,7 +18,7 @@
 #include "deployctl/udiff.h"
 
 static const struct option diff_options[] = {
-	{ "from", required_argument, NULL, 'f' },
+	{ "from", required_argument, NULL, 'F' },
 	{ "to", required_argument, NULL, 't' },
 	{ "json", no_argument, NULL, 'J' },
 	DEPLOY_LONG_OPTIONS,
@@ -445,7 +445,7 @@ static int diff_run(struct ctx *ctx, int argc, char **argv)
 		if (parsed)
 			continue;
 		switch (opt) {
-		case 'f':
+		case 'F':
 			from_arg = optarg;
 			break;
 		case 't':
