@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "deployctl/buf.h"
 #include "deployctl/hash.h"
 #include "deployctl/manifest.h"
 #include "deployctl/spec.h"
@@ -26,11 +27,19 @@ static const struct memfile mem_files[] = {
 	  "name: listed\nservices:\n  api:\n    image: api\n    env_file: app.env\n" },
 };
 
+/* manifests/big.env when set (test_manifest__copies_bounded). */
+static const char *mem_big_env;
+
 static int mem_read(void *ctx, char **out, size_t *len, const char *path, struct err *err)
 {
 	size_t i;
 
 	(void)ctx;
+	if (mem_big_env && !strcmp(path, "manifests/big.env")) {
+		*out = strdup(mem_big_env);
+		*len = strlen(mem_big_env);
+		return *out ? 0 : ERR_NOMEM;
+	}
 	for (i = 0; i < sizeof(mem_files) / sizeof(mem_files[0]); i++) {
 		if (strcmp(mem_files[i].path, path))
 			continue;
@@ -577,6 +586,73 @@ static void test_manifest__load_from_source(void)
 	manifest_vars_release(&vars);
 }
 
+/*
+ * A few lines must not become gigabytes of model: 1,000 services extending
+ * one base with a 3 MiB value (or reading one 3 MiB env_file) were 3 GB.
+ * What extends and env_file copy, all services together, is bounded.
+ */
+static void test_manifest__copies_bounded(void)
+{
+	struct run r;
+	struct buf y, env;
+	char line[512];
+	size_t i;
+
+	buf_init(&env, 0);
+	buf_puts(&env, "BIG=");
+	for (i = 0; i < (1u << 20); i++)
+		buf_putc(&env, 'e');
+	buf_putc(&env, '\n');
+	buf_init(&y, 0);
+	buf_puts(&y,
+	         "name: big\nservices:\n  base:\n    image: app\n    environment:\n      BIG: ");
+	buf_add(&y, env.ptr + 4, env.len - 5);
+	buf_putc(&y, '\n');
+	for (i = 0; i < 70; i++)
+		buf_printf(&y, "  s%03zu:\n    extends: base\n", i);
+	run_init(&r);
+	load(&r, y.ptr);
+	CHECK_INT(r.rc, ERR_INVALID);
+	CHECK_INT(r.errs.n, 1); /* said once, not for every service after */
+	/* base is 1 MiB + 24 bytes of scalars: the 64th copy crosses 64 MiB */
+	CHECK_STR(errline(&r, 0, line, sizeof(line)),
+	          "manifests/a.yml:134:14: services.s063.extends: extends copies the project's "
+	          "services beyond 64 MiB (extends and env_file, every service together)");
+	run_done(&r);
+
+	/* The same env_file read by every service. */
+	mem_big_env = env.ptr;
+	buf_reset(&y);
+	buf_puts(&y, "name: big\nservices:\n");
+	for (i = 0; i < 70; i++)
+		buf_printf(&y, "  s%03zu:\n    image: app\n    env_file: big.env\n", i);
+	run_init(&r);
+	load(&r, y.ptr);
+	CHECK_INT(r.rc, ERR_INVALID);
+	CHECK_INT(r.errs.n, 1);
+	CHECK_STR(errline(&r, 0, line, sizeof(line)),
+	          "manifests/a.yml:194:15: services.s063.env_file: env_file copies the project's "
+	          "services beyond 64 MiB (extends and env_file, every service together)");
+	run_done(&r);
+
+	/* Well within: 60 of them load, each with the whole value. */
+	buf_reset(&y);
+	buf_puts(&y, "name: big\nservices:\n");
+	for (i = 0; i < 60; i++)
+		buf_printf(&y, "  s%03zu:\n    image: app\n    env_file: big.env\n", i);
+	run_init(&r);
+	load(&r, y.ptr);
+	CHECK_INT(r.rc, 0);
+	if (r.p) {
+		CHECK_INT(r.p->nservices, 60);
+		CHECK_INT(strlen(kvv_get(&r.p->services[59].env, "BIG")), 1u << 20);
+	}
+	run_done(&r);
+	mem_big_env = NULL;
+	buf_release(&y);
+	buf_release(&env);
+}
+
 static void test_manifest__x_deployctl_and_top_level(void)
 {
 	struct run r;
@@ -1013,6 +1089,7 @@ int main(void)
 	RUN(test_manifest__two_files);
 	RUN(test_manifest__cycle_and_replicas);
 	RUN(test_manifest__load_from_source);
+	RUN(test_manifest__copies_bounded);
 	RUN(test_manifest__x_deployctl_and_top_level);
 	return CHECK_DONE();
 }
