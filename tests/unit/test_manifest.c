@@ -653,6 +653,142 @@ static void test_manifest__copies_bounded(void)
 	buf_release(&env);
 }
 
+/*
+ * Host port clashes, checked against the pairwise definition on random
+ * projects: a port of one number and protocol clashes with an earlier one
+ * when either binds every address or both bind the same; the message names
+ * the earliest reference and the lowest clashing port.
+ */
+struct gen_port {
+	unsigned svc, idx, lo, hi, ip, proto; /* ip 0: none given, 3: 0.0.0.0 */
+	bool host;                            /* host-bound ("H:C"), else container only */
+};
+
+static bool gen_any(const struct gen_port *g)
+{
+	return g->ip == 0 || g->ip == 3;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_manifest__port_clashes_random(void)
+{
+	static const char *const ips[] = { "", "127.0.0.1:", "127.0.0.2:", "0.0.0.0:" };
+	static const char *const protos[] = { "tcp", "udp" };
+	unsigned long seed = 12345;
+	struct gen_port g[64];
+	unsigned round, i, j, n, rounds_checked = 0;
+
+#define RND(m) ((seed = seed * 6364136223846793005UL + 1442695040888963407UL), (seed >> 33) % (m))
+	for (round = 0; round < 300; round++) {
+		struct strv want = { 0 }, got = { 0 };
+		struct buf y;
+		struct run r;
+		unsigned nsvc = 2 + (unsigned)RND(8), s;
+
+		n = 0;
+		buf_init(&y, 0);
+		buf_puts(&y, "name: ports\nservices:\n");
+		for (s = 0; s < nsvc; s++) {
+			unsigned np = (unsigned)RND(4), k;
+
+			buf_printf(&y, "  s%02u:\n    image: app\n", s);
+			if (np)
+				buf_puts(&y, "    ports:\n");
+			for (k = 0; k < np; k++) {
+				struct gen_port *p = &g[n++];
+
+				p->svc = s;
+				p->idx = k;
+				p->lo = 80 + (unsigned)RND(4);
+				p->hi = p->lo + (RND(3) == 0 ? (unsigned)RND(3) : 0);
+				p->ip = (unsigned)RND(4);
+				p->proto = (unsigned)RND(2);
+				p->host = RND(5) != 0;
+				if (!p->host)
+					buf_printf(&y, "      - \"%u/%s\"\n", p->lo,
+					           protos[p->proto]);
+				else if (p->hi == p->lo)
+					buf_printf(&y, "      - \"%s%u:%u/%s\"\n", ips[p->ip],
+					           p->lo, p->lo, protos[p->proto]);
+				else
+					buf_printf(&y, "      - \"%s%u-%u:%u-%u/%s\"\n", ips[p->ip],
+					           p->lo, p->hi, p->lo, p->hi, protos[p->proto]);
+			}
+		}
+		/* the definition, pair by pair */
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < i && g[i].host; j++) {
+				char line[256];
+
+				if (!g[j].host || g[j].proto != g[i].proto ||
+				    !(gen_any(&g[i]) || gen_any(&g[j]) || g[i].ip == g[j].ip) ||
+				    g[j].hi < g[i].lo || g[i].hi < g[j].lo)
+					continue;
+				snprintf(
+				        line, sizeof(line),
+				        "services.s%02u.ports[%u]: host port %u/%s is already published "
+				        "by services.s%02u.ports[%u]",
+				        g[i].svc, g[i].idx, g[i].lo > g[j].lo ? g[i].lo : g[j].lo,
+				        protos[g[i].proto], g[j].svc, g[j].idx);
+				strv_push(&want, line);
+				break;
+			}
+		}
+		run_init(&r);
+		load(&r, y.ptr);
+		for (i = 0; i < r.errs.n; i++)
+			strv_push(&got, r.errs.items[i].msg);
+		if (want.n < ERRLIST_MAX) {
+			rounds_checked++;
+			CHECK_INT(r.rc, want.n ? ERR_INVALID : 0);
+			CHECK_INT(got.n, want.n);
+			if (want.n)
+				qsort(want.v, want.n, sizeof(*want.v), str_cmp);
+			if (got.n)
+				qsort(got.v, got.n, sizeof(*got.v), str_cmp);
+			for (i = 0; i < want.n && i < got.n; i++)
+				CHECK_STR(got.v[i], want.v[i]);
+		}
+		run_done(&r);
+		strv_free(&want);
+		strv_free(&got);
+		buf_release(&y);
+	}
+#undef RND
+	CHECK(rounds_checked > 250);
+}
+
+/* 10,000 port entries: the pairwise check took 100 s; sorted, it is immediate. */
+static void test_manifest__ports_at_scale(void)
+{
+	struct run r;
+	struct buf y;
+	unsigned i, k;
+	char line[512];
+
+	buf_init(&y, 0);
+	buf_puts(&y, "name: ports\nservices:\n");
+	for (i = 0; i < 1000; i++) {
+		buf_printf(&y, "  s%04u:\n    image: app\n    ports:\n", i);
+		for (k = 0; k < 10; k++)
+			buf_printf(&y, "      - \"%u:80\"\n", 10000 + i * 10 + k);
+	}
+	buf_puts(&y, "      - \"127.0.0.1:10005:81\"\n"); /* s0999 again on s0000's 6th */
+	run_init(&r);
+	load(&r, y.ptr);
+	CHECK_INT(r.rc, ERR_INVALID);
+	CHECK_INT(r.errs.n, 1);
+	CHECK_STR(errline(&r, 0, line, sizeof(line)),
+	          "manifests/a.yml:13003:9: services.s0999.ports[10]: host port 10005/tcp is "
+	          "already published by services.s0000.ports[5]");
+	run_done(&r);
+	buf_release(&y);
+}
+
 static void test_manifest__x_deployctl_and_top_level(void)
 {
 	struct run r;
@@ -1090,6 +1226,8 @@ int main(void)
 	RUN(test_manifest__cycle_and_replicas);
 	RUN(test_manifest__load_from_source);
 	RUN(test_manifest__copies_bounded);
+	RUN(test_manifest__port_clashes_random);
+	RUN(test_manifest__ports_at_scale);
 	RUN(test_manifest__x_deployctl_and_top_level);
 	return CHECK_DONE();
 }
