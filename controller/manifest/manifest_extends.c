@@ -219,8 +219,23 @@ int manifest_extends_resolve(struct manifest_ctx *c, struct mnode **out, size_t 
                              const struct mnode *key, const struct mnode *val)
 {
 	struct ext_frame stack[EXTENDS_MAX_DEPTH + 1];
+	char path[MANIFEST_PATH_MAX];
+	size_t own = mnode_scalar_bytes(val), all;
+	int rc;
 
 	stack[0].tree = tree;
 	stack[0].service = key->value;
-	return resolve(c, out, stack, 1, key, val);
+	rc = resolve(c, out, stack, 1, key, val);
+	if (rc || !*out)
+		return rc;
+	/* What the bases brought (shared storage here, copies in the model). */
+	all = mnode_scalar_bytes(*out);
+	snprintf(path, sizeof(path), "services.%s.extends", key->value);
+	rc = manifest_charge(c, mnode_get(val, "extends"), path, "extends",
+	                     all > own ? all - own : 0);
+	if (rc) {
+		mnode_free(*out);
+		*out = NULL;
+	}
+	return rc;
 }

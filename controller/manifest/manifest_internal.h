@@ -24,6 +24,12 @@
 #define MANIFEST_MAX_SERVICES 1000
 #define MANIFEST_MAX_PORTS    4096 /* per service, after range expansion */
 #define MANIFEST_PATH_MAX     256  /* key paths in messages are cut beyond this */
+/*
+ * Bytes that extends (the base's scalars, per service extending it) and
+ * env_file (each file, per service reading it) copy into a project's
+ * services, all together: a few lines must not become gigabytes of model.
+ */
+#define MANIFEST_MAX_COPIED (64u << 20)
 
 /* A reference from a service to something checked once everything is loaded. */
 enum manifest_ref_kind {
@@ -83,6 +89,7 @@ struct manifest_ctx {
 	 */
 	struct kvv *from;
 	struct strv *used_vars; /* manifest_string() appends to it when set */
+	size_t copied;          /* bytes charged against MANIFEST_MAX_COPIED */
 };
 
 /* Add "<path>: <message>" at n's position (or at no position when n is NULL). */
@@ -92,6 +99,12 @@ void manifest_warn(struct manifest_ctx *c, const struct mnode *n, const char *pa
                    ...) __attribute__((format(printf, 4, 5)));
 /* Record an allocation failure (reported once). Returns ERR_NOMEM. */
 int manifest_nomem(struct manifest_ctx *c);
+/*
+ * Charge bytes that what ("extends", "env_file") copies into the project
+ * against MANIFEST_MAX_COPIED; past it, an error at n. 0 or ERR_INVALID.
+ */
+int manifest_charge(struct manifest_ctx *c, const struct mnode *n, const char *path,
+                    const char *what, size_t bytes);
 
 /* "base.key" / "base[i]" into out (cut at size). Returns out. */
 const char *manifest_path_key(char *out, size_t size, const char *base, const char *key);

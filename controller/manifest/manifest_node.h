@@ -67,6 +67,8 @@ void mnode_free(struct mnode *n);
  */
 char *mnode_value_new(const char *s, size_t len);
 char *mnode_value_ref(char *value);
+/* Bytes of every scalar (keys and values) in the tree n, however shared. */
+size_t mnode_scalar_bytes(const struct mnode *n);
 
 /* Borrowed value of key in a mapping, or NULL (also when n is not a map). */
 const struct mnode *mnode_get(const struct mnode *n, const char *key);

@@ -80,6 +80,20 @@ char *mnode_value_ref(char *value)
 	return value;
 }
 
+size_t mnode_scalar_bytes(const struct mnode *n)
+{
+	size_t i, total = 0;
+
+	if (!n)
+		return 0;
+	if (n->type == MNODE_SCALAR)
+		return mvalue_of(n->value)->len;
+	for (i = 0; i < n->n; i++)
+		total += (n->keys ? mnode_scalar_bytes(n->keys[i]) : 0) +
+		         mnode_scalar_bytes(n->items[i]);
+	return total;
+}
+
 static void mnode_value_unref(char *value)
 {
 	struct mvalue *v;

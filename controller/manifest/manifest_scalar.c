@@ -65,6 +65,24 @@ int manifest_nomem(struct manifest_ctx *c)
 	return ERR_NOMEM;
 }
 
+int manifest_charge(struct manifest_ctx *c, const struct mnode *n, const char *path,
+                    const char *what, size_t bytes)
+{
+	/* said once: the services after the first one past it are refused too */
+	if (c->copied > MANIFEST_MAX_COPIED)
+		return ERR_INVALID;
+	if (bytes > MANIFEST_MAX_COPIED - c->copied) {
+		manifest_error(c, n, path,
+		               "%s copies the project's services beyond %u MiB (extends and "
+		               "env_file, every service together)",
+		               what, MANIFEST_MAX_COPIED >> 20);
+		c->copied = SIZE_MAX;
+		return ERR_INVALID;
+	}
+	c->copied += bytes;
+	return 0;
+}
+
 /* Key paths longer than the buffer are cut: they only label messages. */
 static const char *path_done(char *out, size_t size, int n)
 {

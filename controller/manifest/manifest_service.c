@@ -559,7 +559,9 @@ static int env_file_one(struct manifest_ctx *c, struct kvv *env, const struct mn
 		rc = ERR_INVALID;
 		goto out;
 	}
-	rc = manifest_envfile_parse_vars(env, full, text, len, c->vars, c->errs);
+	rc = manifest_charge(c, v, path, "env_file", len);
+	if (!rc)
+		rc = manifest_envfile_parse_vars(env, full, text, len, c->vars, c->errs);
 	if (rc == ERR_NOMEM)
 		rc = manifest_nomem(c);
 out:

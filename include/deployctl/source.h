@@ -29,7 +29,9 @@ struct source {
 	 * List the regular files directly in dir whose name ends in .yml or
 	 * .yaml, sorted, as repository-relative paths (new strings in a new
 	 * array, free each and the array); dir "" is the root. ERR_NOTFOUND
-	 * when dir is absent.
+	 * when dir is absent; ERR_INVALID when such a name is a symlink or
+	 * another non-regular file (skipping it would drop its services
+	 * without a word).
 	 */
 	int (*list_manifests)(void *ctx, char ***out, size_t *n, const char *dir, struct err *err);
 };

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "deployctl/buf.h"
 #include "deployctl/hash.h"
 #include "deployctl/manifest.h"
 #include "deployctl/model_secret.h"
@@ -30,11 +31,19 @@ static const struct memfile mem_files[] = {
 	  "name: listed\nservices:\n  api:\n    image: api\n    env_file: app.env\n" },
 };
 
+/* manifests/big.env when set (test_manifest__copies_bounded). */
+static const char *mem_big_env;
+
 static int mem_read(void *ctx, char **out, size_t *len, const char *path, struct err *err)
 {
 	size_t i;
 
 	(void)ctx;
+	if (mem_big_env && !strcmp(path, "manifests/big.env")) {
+		*out = strdup(mem_big_env);
+		*len = strlen(mem_big_env);
+		return *out ? 0 : ERR_NOMEM;
+	}
 	for (i = 0; i < sizeof(mem_files) / sizeof(mem_files[0]); i++) {
 		if (strcmp(mem_files[i].path, path))
 			continue;
@@ -582,6 +591,209 @@ static void test_manifest__load_from_source(void)
 	manifest_vars_release(&vars);
 }
 
+/*
+ * A few lines must not become gigabytes of model: 1,000 services extending
+ * one base with a 3 MiB value (or reading one 3 MiB env_file) were 3 GB.
+ * What extends and env_file copy, all services together, is bounded.
+ */
+static void test_manifest__copies_bounded(void)
+{
+	struct run r;
+	struct buf y, env;
+	char line[512];
+	size_t i;
+
+	buf_init(&env, 0);
+	buf_puts(&env, "BIG=");
+	for (i = 0; i < (1u << 20); i++)
+		buf_putc(&env, 'e');
+	buf_putc(&env, '\n');
+	buf_init(&y, 0);
+	buf_puts(&y,
+	         "name: big\nservices:\n  base:\n    image: app\n    environment:\n      BIG: ");
+	buf_add(&y, env.ptr + 4, env.len - 5);
+	buf_putc(&y, '\n');
+	for (i = 0; i < 70; i++)
+		buf_printf(&y, "  s%03zu:\n    extends: base\n", i);
+	run_init(&r);
+	load(&r, y.ptr);
+	CHECK_INT(r.rc, ERR_INVALID);
+	CHECK_INT(r.errs.n, 1); /* said once, not for every service after */
+	/* base is 1 MiB + 24 bytes of scalars: the 64th copy crosses 64 MiB */
+	CHECK_STR(errline(&r, 0, line, sizeof(line)),
+	          "manifests/a.yml:134:14: services.s063.extends: extends copies the project's "
+	          "services beyond 64 MiB (extends and env_file, every service together)");
+	run_done(&r);
+
+	/* The same env_file read by every service. */
+	mem_big_env = env.ptr;
+	buf_reset(&y);
+	buf_puts(&y, "name: big\nservices:\n");
+	for (i = 0; i < 70; i++)
+		buf_printf(&y, "  s%03zu:\n    image: app\n    env_file: big.env\n", i);
+	run_init(&r);
+	load(&r, y.ptr);
+	CHECK_INT(r.rc, ERR_INVALID);
+	CHECK_INT(r.errs.n, 1);
+	CHECK_STR(errline(&r, 0, line, sizeof(line)),
+	          "manifests/a.yml:194:15: services.s063.env_file: env_file copies the project's "
+	          "services beyond 64 MiB (extends and env_file, every service together)");
+	run_done(&r);
+
+	/* Well within: 60 of them load, each with the whole value. */
+	buf_reset(&y);
+	buf_puts(&y, "name: big\nservices:\n");
+	for (i = 0; i < 60; i++)
+		buf_printf(&y, "  s%03zu:\n    image: app\n    env_file: big.env\n", i);
+	run_init(&r);
+	load(&r, y.ptr);
+	CHECK_INT(r.rc, 0);
+	if (r.p) {
+		CHECK_INT(r.p->nservices, 60);
+		CHECK_INT(strlen(kvv_get(&r.p->services[59].env, "BIG")), 1u << 20);
+	}
+	run_done(&r);
+	mem_big_env = NULL;
+	buf_release(&y);
+	buf_release(&env);
+}
+
+/*
+ * Host port clashes, checked against the pairwise definition on random
+ * projects: a port of one number and protocol clashes with an earlier one
+ * when either binds every address or both bind the same; the message names
+ * the earliest reference and the lowest clashing port.
+ */
+struct gen_port {
+	unsigned svc, idx, lo, hi, ip, proto; /* ip 0: none given, 3: 0.0.0.0 */
+	bool host;                            /* host-bound ("H:C"), else container only */
+};
+
+static bool gen_any(const struct gen_port *g)
+{
+	return g->ip == 0 || g->ip == 3;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_manifest__port_clashes_random(void)
+{
+	static const char *const ips[] = { "", "127.0.0.1:", "127.0.0.2:", "0.0.0.0:" };
+	static const char *const protos[] = { "tcp", "udp" };
+	unsigned long seed = 12345;
+	struct gen_port g[64];
+	unsigned round, i, j, n, rounds_checked = 0;
+
+#define RND(m) ((seed = seed * 6364136223846793005UL + 1442695040888963407UL), (seed >> 33) % (m))
+	for (round = 0; round < 300; round++) {
+		struct strv want = { 0 }, got = { 0 };
+		struct buf y;
+		struct run r;
+		unsigned nsvc = 2 + (unsigned)RND(8), s;
+
+		n = 0;
+		buf_init(&y, 0);
+		buf_puts(&y, "name: ports\nservices:\n");
+		for (s = 0; s < nsvc; s++) {
+			unsigned np = (unsigned)RND(4), k;
+
+			buf_printf(&y, "  s%02u:\n    image: app\n", s);
+			if (np)
+				buf_puts(&y, "    ports:\n");
+			for (k = 0; k < np; k++) {
+				struct gen_port *p = &g[n++];
+
+				p->svc = s;
+				p->idx = k;
+				p->lo = 80 + (unsigned)RND(4);
+				p->hi = p->lo + (RND(3) == 0 ? (unsigned)RND(3) : 0);
+				p->ip = (unsigned)RND(4);
+				p->proto = (unsigned)RND(2);
+				p->host = RND(5) != 0;
+				if (!p->host)
+					buf_printf(&y, "      - \"%u/%s\"\n", p->lo,
+					           protos[p->proto]);
+				else if (p->hi == p->lo)
+					buf_printf(&y, "      - \"%s%u:%u/%s\"\n", ips[p->ip],
+					           p->lo, p->lo, protos[p->proto]);
+				else
+					buf_printf(&y, "      - \"%s%u-%u:%u-%u/%s\"\n", ips[p->ip],
+					           p->lo, p->hi, p->lo, p->hi, protos[p->proto]);
+			}
+		}
+		/* the definition, pair by pair */
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < i && g[i].host; j++) {
+				char line[256];
+
+				if (!g[j].host || g[j].proto != g[i].proto ||
+				    !(gen_any(&g[i]) || gen_any(&g[j]) || g[i].ip == g[j].ip) ||
+				    g[j].hi < g[i].lo || g[i].hi < g[j].lo)
+					continue;
+				snprintf(
+				        line, sizeof(line),
+				        "services.s%02u.ports[%u]: host port %u/%s is already published "
+				        "by services.s%02u.ports[%u]",
+				        g[i].svc, g[i].idx, g[i].lo > g[j].lo ? g[i].lo : g[j].lo,
+				        protos[g[i].proto], g[j].svc, g[j].idx);
+				strv_push(&want, line);
+				break;
+			}
+		}
+		run_init(&r);
+		load(&r, y.ptr);
+		for (i = 0; i < r.errs.n; i++)
+			strv_push(&got, r.errs.items[i].msg);
+		if (want.n < ERRLIST_MAX) {
+			rounds_checked++;
+			CHECK_INT(r.rc, want.n ? ERR_INVALID : 0);
+			CHECK_INT(got.n, want.n);
+			if (want.n)
+				qsort(want.v, want.n, sizeof(*want.v), str_cmp);
+			if (got.n)
+				qsort(got.v, got.n, sizeof(*got.v), str_cmp);
+			for (i = 0; i < want.n && i < got.n; i++)
+				CHECK_STR(got.v[i], want.v[i]);
+		}
+		run_done(&r);
+		strv_free(&want);
+		strv_free(&got);
+		buf_release(&y);
+	}
+#undef RND
+	CHECK(rounds_checked > 250);
+}
+
+/* 10,000 port entries: the pairwise check took 100 s; sorted, it is immediate. */
+static void test_manifest__ports_at_scale(void)
+{
+	struct run r;
+	struct buf y;
+	unsigned i, k;
+	char line[512];
+
+	buf_init(&y, 0);
+	buf_puts(&y, "name: ports\nservices:\n");
+	for (i = 0; i < 1000; i++) {
+		buf_printf(&y, "  s%04u:\n    image: app\n    ports:\n", i);
+		for (k = 0; k < 10; k++)
+			buf_printf(&y, "      - \"%u:80\"\n", 10000 + i * 10 + k);
+	}
+	buf_puts(&y, "      - \"127.0.0.1:10005:81\"\n"); /* s0999 again on s0000's 6th */
+	run_init(&r);
+	load(&r, y.ptr);
+	CHECK_INT(r.rc, ERR_INVALID);
+	CHECK_INT(r.errs.n, 1);
+	CHECK_STR(errline(&r, 0, line, sizeof(line)),
+	          "manifests/a.yml:13003:9: services.s0999.ports[10]: host port 10005/tcp is "
+	          "already published by services.s0000.ports[5]");
+	run_done(&r);
+	buf_release(&y);
+}
+
 static void test_manifest__x_deployctl_and_top_level(void)
 {
 	struct run r;
@@ -1080,6 +1292,9 @@ int main(void)
 	RUN(test_manifest__two_files);
 	RUN(test_manifest__cycle_and_replicas);
 	RUN(test_manifest__load_from_source);
+	RUN(test_manifest__copies_bounded);
+	RUN(test_manifest__port_clashes_random);
+	RUN(test_manifest__ports_at_scale);
 	RUN(test_manifest__x_deployctl_and_top_level);
 	return CHECK_DONE();
 }
