@@ -52,11 +52,11 @@ static json_t *load_json(const char *json, const char *what, json_type want, str
 	json_t *root = json_loads(json, 0, &je);
 
 	if (!root) {
-		err_set(err, ERR_DOCKER, "bad JSON from '%s': %s", what, je.text);
+		err_set(err, ERR_UNREACHABLE, "bad JSON from '%s': %s", what, je.text);
 		return NULL;
 	}
 	if (json_typeof(root) != want) {
-		err_set(err, ERR_DOCKER, "bad JSON from '%s': unexpected %s", what,
+		err_set(err, ERR_UNREACHABLE, "bad JSON from '%s': unexpected %s", what,
 		        want == JSON_ARRAY ? "non-array" : "non-object");
 		json_decref(root);
 		return NULL;
@@ -178,7 +178,7 @@ static int decode_container(struct docker_container *c, json_t *o, struct err *e
 	size_t i;
 
 	if (!json_is_object(o) || !json_string_value(json_object_get(o, "Id")))
-		return err_set(err, ERR_DOCKER,
+		return err_set(err, ERR_UNREACHABLE,
 		               "bad JSON from '/containers/json': entry without Id");
 	if (dup_str(&c->id, o, "Id", err) < 0 || dup_str(&c->image, o, "Image", err) < 0 ||
 	    dup_str(&c->image_id, o, "ImageID", err) < 0 ||
@@ -222,7 +222,7 @@ int docker_decode_containers(struct docker_container **out, size_t *n, const cha
 	int rc;
 
 	if (!root)
-		return ERR_DOCKER;
+		return err->code;
 	if (json_array_size(root) > DOCKER_LIST_MAX) {
 		rc = err_set(err, ERR_DOCKER, "too many containers in one answer");
 		goto out;
@@ -299,10 +299,10 @@ static int decode_id(char **id_out, const char *json, const char *what, struct e
 	int rc;
 
 	if (!root)
-		return ERR_DOCKER;
+		return err->code;
 	rc = dup_str(id_out, root, "Id", err);
 	if (rc == 0 && !*id_out)
-		rc = err_set(err, ERR_DOCKER, "bad JSON from '%s': no Id", what);
+		rc = err_set(err, ERR_UNREACHABLE, "bad JSON from '%s': no Id", what);
 	json_decref(root);
 	return rc;
 }
@@ -457,10 +457,11 @@ int docker_decode_state(struct docker_container_state *out, const char *json, st
 	int rc;
 
 	if (!root)
-		return ERR_DOCKER;
+		return err->code;
 	state = json_object_get(root, "State");
 	if (!json_is_object(state)) {
-		rc = err_set(err, ERR_DOCKER, "bad JSON from '/containers/{id}/json': no State");
+		rc = err_set(err, ERR_UNREACHABLE,
+		             "bad JSON from '/containers/{id}/json': no State");
 		goto out;
 	}
 	health = json_object_get(state, "Health");
@@ -574,7 +575,7 @@ int docker_decode_images(char **ids, const char *json, const char *const *refs, 
 	int rc = 0, has;
 
 	if (!root)
-		return ERR_DOCKER;
+		return err->code;
 	for (i = 0; i < n && rc == 0; i++) {
 		if (ids[i] || ref_by_digest(refs[i]))
 			continue;
@@ -716,7 +717,7 @@ int docker_decode_networks(struct docker_network **out, size_t *n, const char *j
 	int rc;
 
 	if (!root)
-		return ERR_DOCKER;
+		return err->code;
 	if (json_array_size(root) > DOCKER_LIST_MAX) {
 		rc = err_set(err, ERR_DOCKER, "too many networks in one answer");
 		goto out;
@@ -731,7 +732,7 @@ int docker_decode_networks(struct docker_network **out, size_t *n, const char *j
 		count++;
 		if (!json_string_value(json_object_get(o, "Id")) ||
 		    !json_string_value(json_object_get(o, "Name"))) {
-			rc = err_set(err, ERR_DOCKER,
+			rc = err_set(err, ERR_UNREACHABLE,
 			             "bad JSON from '/networks': entry without Id");
 			goto out;
 		}
@@ -932,7 +933,7 @@ int docker_decode_volumes(struct docker_volume **out, size_t *n, const char *jso
 	int rc;
 
 	if (!root)
-		return ERR_DOCKER;
+		return err->code;
 	vols = json_object_get(root, "Volumes"); /* null when there are none */
 	if (json_array_size(vols) > DOCKER_LIST_MAX) {
 		rc = err_set(err, ERR_DOCKER, "too many volumes in one answer");
@@ -947,7 +948,7 @@ int docker_decode_volumes(struct docker_volume **out, size_t *n, const char *jso
 	{
 		count++;
 		if (!json_string_value(json_object_get(o, "Name"))) {
-			rc = err_set(err, ERR_DOCKER,
+			rc = err_set(err, ERR_UNREACHABLE,
 			             "bad JSON from '/volumes': entry without Name");
 			goto out;
 		}
