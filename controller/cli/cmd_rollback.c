@@ -366,7 +366,7 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 	struct lock *lk = NULL;
 	long lock_wait = 0;
 	unsigned k, differ = 0;
-	int opt, ex;
+	int opt, ex, rc;
 
 	while ((opt = getopt_long(argc, argv, "+hqj:", rollback_options, NULL)) != -1) {
 		int parsed = cmd_release_opt(&ro, &lock_wait, opt, optarg);
@@ -445,8 +445,11 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 	ex = cmd_open_docker(ctx);
 	if (ex != EXIT_OK)
 		goto out;
-	if (load_snapshot(&dp, ctx, &target, &differ) < 0) {
-		ex = EXIT_USAGE;
+	rc = load_snapshot(&dp, ctx, &target, &differ);
+	if (rc < 0) {
+		/* a snapshot or a secret the user must supply: 2; Docker, the store: theirs */
+		ex = rc == ERR_UNREACHABLE || rc == ERR_STORE || rc == ERR_NOMEM ? cmd_exit_for(rc)
+		                                                                 : EXIT_USAGE;
 		goto out;
 	}
 	dp.source_kind = target.source_kind;

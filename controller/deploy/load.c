@@ -456,7 +456,8 @@ int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts 
 	struct deploy_opts with_state = *o;
 	int ex;
 
-	if (o->state_dir)
+	/* apply resolved it already (cmd_lock()): keep the absolute path */
+	if (o->state_dir && !ctx->state_dir_abs)
 		ctx->state_dir = o->state_dir;
 	if (o->docker_host)
 		ctx->docker_host = o->docker_host;

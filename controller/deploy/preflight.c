@@ -765,7 +765,7 @@ int check_run(struct check_report *out, struct ctx *ctx, struct deploy *dp,
 	struct run run = { .r = out, .ctx = ctx, .dp = dp, .o = o, .flags = flags };
 
 	if (!(flags & CHECK_PREFLIGHT)) {
-		if (o->state_dir)
+		if (o->state_dir && !ctx->state_dir_abs)
 			ctx->state_dir = o->state_dir;
 		if (o->docker_host)
 			ctx->docker_host = o->docker_host;

@@ -413,7 +413,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	 * read-only, checked against their hashes, before a release is begun:
 	 * a refusal here leaves no release behind.
 	 */
-	files_dir = state_path(ctx->state_dir, "files");
+	files_dir = state_path(ctx->state_dir_abs ? ctx->state_dir_abs : ctx->state_dir, "files");
 	if (!files_dir) {
 		err_set(&err, ERR_NOMEM, "out of memory");
 		goto fail_state;

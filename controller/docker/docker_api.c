@@ -53,11 +53,11 @@ static json_t *load_json(const char *json, const char *what, json_type want, str
 	json_t *root = json_loads(json, 0, &je);
 
 	if (!root) {
-		err_set(err, ERR_DOCKER, "bad JSON from '%s': %s", what, je.text);
+		err_set(err, ERR_UNREACHABLE, "bad JSON from '%s': %s", what, je.text);
 		return NULL;
 	}
 	if (json_typeof(root) != want) {
-		err_set(err, ERR_DOCKER, "bad JSON from '%s': unexpected %s", what,
+		err_set(err, ERR_UNREACHABLE, "bad JSON from '%s': unexpected %s", what,
 		        want == JSON_ARRAY ? "non-array" : "non-object");
 		json_decref(root);
 		return NULL;
@@ -125,10 +125,10 @@ static int list_decode(void **out, size_t *n, const char *json, const struct lis
 	int rc;
 
 	if (!root)
-		return ERR_DOCKER;
+		return err->code;
 	arr = ld->member ? json_object_get(root, ld->member) : root; /* null when none */
 	if (arr && !json_is_array(arr) && !json_is_null(arr)) {
-		rc = err_set(err, ERR_DOCKER, "bad JSON from '%s': \"%s\" is not an array",
+		rc = err_set(err, ERR_UNREACHABLE, "bad JSON from '%s': \"%s\" is not an array",
 		             ld->what, ld->member);
 		goto out;
 	}
@@ -244,7 +244,7 @@ static int decode_container(void *elem, json_t *o, struct err *err)
 	size_t i;
 
 	if (!json_is_object(o) || !json_string_value(json_object_get(o, "Id")))
-		return err_set(err, ERR_DOCKER,
+		return err_set(err, ERR_UNREACHABLE,
 		               "bad JSON from '/containers/json': entry without Id");
 	if (dup_str(&c->id, o, "Id", err) < 0 || dup_str(&c->image, o, "Image", err) < 0 ||
 	    dup_str(&c->image_id, o, "ImageID", err) < 0 ||
@@ -352,10 +352,10 @@ static int decode_id(char **id_out, const char *json, const char *what, struct e
 	int rc;
 
 	if (!root)
-		return ERR_DOCKER;
+		return err->code;
 	rc = dup_str(id_out, root, "Id", err);
 	if (rc == 0 && !*id_out)
-		rc = err_set(err, ERR_DOCKER, "bad JSON from '%s': no Id", what);
+		rc = err_set(err, ERR_UNREACHABLE, "bad JSON from '%s': no Id", what);
 	json_decref(root);
 	return rc;
 }
@@ -510,10 +510,11 @@ int docker_decode_state(struct docker_container_state *out, const char *json, st
 	int rc;
 
 	if (!root)
-		return ERR_DOCKER;
+		return err->code;
 	state = json_object_get(root, "State");
 	if (!json_is_object(state)) {
-		rc = err_set(err, ERR_DOCKER, "bad JSON from '/containers/{id}/json': no State");
+		rc = err_set(err, ERR_UNREACHABLE,
+		             "bad JSON from '/containers/{id}/json': no State");
 		goto out;
 	}
 	health = json_object_get(state, "Health");
@@ -627,7 +628,7 @@ int docker_decode_images(char **ids, const char *json, const char *const *refs, 
 	int rc = 0, has;
 
 	if (!root)
-		return ERR_DOCKER;
+		return err->code;
 	for (i = 0; i < n && rc == 0; i++) {
 		if (ids[i] || ref_by_digest(refs[i]))
 			continue;
@@ -761,7 +762,7 @@ static int decode_network(void *elem, json_t *o, struct err *err)
 
 	if (!json_string_value(json_object_get(o, "Id")) ||
 	    !json_string_value(json_object_get(o, "Name")))
-		return err_set(err, ERR_DOCKER, "bad JSON from '/networks': entry without Id");
+		return err_set(err, ERR_UNREACHABLE, "bad JSON from '/networks': entry without Id");
 	if (dup_str(&nw->id, o, "Id", err) < 0 || dup_str(&nw->name, o, "Name", err) < 0 ||
 	    dup_label(&nw->key, json_object_get(o, "Labels"), LABEL_NETWORK, err) < 0)
 		return ERR_NOMEM;
@@ -940,7 +941,8 @@ static int decode_volume(void *elem, json_t *o, struct err *err)
 	struct docker_volume *vol = elem;
 
 	if (!json_string_value(json_object_get(o, "Name")))
-		return err_set(err, ERR_DOCKER, "bad JSON from '/volumes': entry without Name");
+		return err_set(err, ERR_UNREACHABLE,
+		               "bad JSON from '/volumes': entry without Name");
 	if (dup_str(&vol->name, o, "Name", err) < 0 ||
 	    dup_label(&vol->key, json_object_get(o, "Labels"), LABEL_VOLUME, err) < 0)
 		return ERR_NOMEM;

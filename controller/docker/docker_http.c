@@ -258,12 +258,28 @@ int docker_request_ex(long *status, struct buf *resp, struct docker *d,
 	if (cc != CURLE_OK) {
 		const char *why = d->errbuf[0] ? d->errbuf : curl_easy_strerror(cc);
 
+		/*
+		 * Whatever answers there is not (or no longer) an Engine that
+		 * works: too big, not HTTP, timed out. ERR_UNREACHABLE (exit 3),
+		 * as README's exit codes say, not a deploy that failed.
+		 */
 		if (cc == CURLE_ABORTED_BY_CALLBACK)
 			rc = err_set(err, ERR_FAIL, "docker: %s %s: cancelled", method, path);
 		else if (resp->toobig || w.toobig)
-			rc = err_set(err, ERR_DOCKER,
-			             "docker: %s %s: response larger than %u bytes", method, path,
-			             (unsigned)DOCKER_RESPONSE_CAP);
+			rc = err_set(err, ERR_UNREACHABLE,
+			             "docker at '%s': %s %s: response larger than %u bytes",
+			             d->socket, method, path, (unsigned)DOCKER_RESPONSE_CAP);
+		else if (cc == CURLE_OPERATION_TIMEDOUT)
+			rc = err_set(err, ERR_UNREACHABLE,
+			             "docker at '%s' did not answer %s %s in time: %s", d->socket,
+			             method, path, why);
+		else if (cc == CURLE_WEIRD_SERVER_REPLY || cc == CURLE_UNSUPPORTED_PROTOCOL ||
+		         cc == CURLE_BAD_CONTENT_ENCODING || cc == CURLE_HTTP2 ||
+		         cc == CURLE_RANGE_ERROR)
+			rc = err_set(
+			        err, ERR_UNREACHABLE,
+			        "docker at '%s' answered %s %s with something that is not HTTP: %s",
+			        d->socket, method, path, why);
 		else if (cc == CURLE_COULDNT_CONNECT)
 			rc = err_set(err, ERR_UNREACHABLE, "cannot reach docker at '%s': %s",
 			             d->socket, why);

@@ -1,7 +1,10 @@
 /*
- * store.c - opening the release database: the state directory (0700), the
- * database file (0600, created before SQLite sees it so no umask can widen
- * it), the connection pragmas, the small helpers the rest of the store
+ * store.c - opening the release database: the state directory (0700,
+ * trusted only when ours and writable by no one else), the database file
+ * (0600, built under a temporary name and linked into place, so it is
+ * never an empty file; never a symlink; an empty or log-less one is an
+ * error, not a fresh start), read-only opening for the commands that only
+ * read, the connection pragmas, the small helpers the rest of the store
  * module shares (errors, statements, write transactions, timestamps), and
  * pins and tags (schema 2).
  */
@@ -225,17 +228,58 @@ int store_open_file(struct store **out, const char *path, struct err *err)
 }
 
 /*
+ * The write-ahead log and shared-memory files beside path: when present,
+ * not symlinks and ours (SQLite's NOFOLLOW covers only the database);
+ * *any_out tells whether one exists.
+ */
+static int store_check_sidecars(bool *any_out, const char *path, struct err *err)
+{
+	static const char *const suffix[] = { "-wal", "-shm" };
+	char side[4200];
+	struct stat st;
+	size_t i;
+
+	*any_out = false;
+	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		if ((size_t)snprintf(side, sizeof(side), "%s%s", path, suffix[i]) >= sizeof(side))
+			return err_set(err, ERR_IO, "database path too long: '%s'", path);
+		if (lstat(side, &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return err_set(err, ERR_IO, "cannot stat '%s': %s", side, strerror(errno));
+		}
+		*any_out = true;
+		if (statedir_check_file(&st, side, "database file", err) < 0)
+			return err->code;
+	}
+	return 0;
+}
+
+/*
  * An existing database file, before SQLite sees it: not a symlink, ours,
- * and not empty. ERR_NOTFOUND when there is none.
+ * and not empty; the same for its log files. ERR_NOTFOUND when there is
+ * none (and no log of one either: a log without its database is a lost
+ * history, an error).
  */
 static int store_check_db(const char *path, struct err *err)
 {
 	struct stat st;
+	bool sidecars;
 
+	if (store_check_sidecars(&sidecars, path, err) < 0)
+		return err->code;
 	if (lstat(path, &st) < 0) {
-		if (errno == ENOENT)
-			return ERR_NOTFOUND;
-		return err_set(err, ERR_IO, "cannot stat database '%s': %s", path, strerror(errno));
+		if (errno != ENOENT)
+			return err_set(err, ERR_IO, "cannot stat database '%s': %s", path,
+			               strerror(errno));
+		if (sidecars)
+			return err_set(
+			        err, ERR_STORE,
+			        "database '%s' is missing but its write-ahead log is there: "
+			        "refusing to start a new history; restore the database from "
+			        "a backup, or remove its -wal and -shm files to start afresh",
+			        path);
+		return ERR_NOTFOUND;
 	}
 	if (statedir_check_file(&st, path, "database", err) < 0)
 		return err->code;

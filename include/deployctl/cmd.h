@@ -17,7 +17,7 @@ enum exit_code {
 	EXIT_OK = 0,
 	EXIT_FAILED = 1,      /* a deploy (or another command) ran and failed */
 	EXIT_USAGE = 2,       /* bad usage, manifest or input: nothing was changed */
-	EXIT_UNREACHABLE = 3, /* the Docker daemon does not answer */
+	EXIT_UNREACHABLE = 3, /* Docker does not answer, or its answers are malformed or late */
 	EXIT_STATE = 4,       /* the state database cannot be opened or written */
 	EXIT_BUSY = 5,        /* another apply or rollback holds the state lock */
 };

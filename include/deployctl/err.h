@@ -8,16 +8,17 @@
 #include <stddef.h>
 
 enum err_code {
-	ERR_FAIL = -1,        /* nothing more specific applies */
-	ERR_NOMEM = -2,       /* allocation failed */
-	ERR_NOTFOUND = -3,    /* a named ref, file, container or release does not exist */
-	ERR_INVALID = -4,     /* bad manifest or argument: the user must fix the input */
-	ERR_DOCKER = -5,      /* Engine API refused, or the transport failed */
-	ERR_GIT = -6,         /* libgit2 failed */
-	ERR_STORE = -7,       /* SQLite failed */
-	ERR_IO = -8,          /* file or socket I/O failed */
-	ERR_UNREACHABLE = -9, /* the Docker daemon does not answer at all */
-	ERR_BUSY = -10,       /* another deployctl holds the state lock */
+	ERR_FAIL = -1,     /* nothing more specific applies */
+	ERR_NOMEM = -2,    /* allocation failed */
+	ERR_NOTFOUND = -3, /* a named ref, file, container or release does not exist */
+	ERR_INVALID = -4,  /* bad manifest or argument: the user must fix the input */
+	ERR_DOCKER = -5,   /* Engine API refused, or the transport failed */
+	ERR_GIT = -6,      /* libgit2 failed */
+	ERR_STORE = -7,    /* SQLite failed */
+	ERR_IO = -8,       /* file or socket I/O failed */
+	ERR_UNREACHABLE =
+	        -9,     /* Docker does not answer, or not as the Engine API (garbage, timeout) */
+	ERR_BUSY = -10, /* another deployctl holds the state lock */
 };
 
 struct err {

@@ -47,4 +47,12 @@ mkdir -p "$WORK/sub" && cd "$WORK/sub" || fail "cannot cd"
 APP_TOKEN=s3cr3t-relative DEPLOYCTL_STATE=../st "$DEPLOYCTL" apply --repo "$REPO" >"$OUT" 2>"$ERR" ||
 	{ cat "$OUT" "$ERR"; fail "apply with DEPLOYCTL_STATE=../st failed"; }
 grep -q 'no changes' "$OUT" || { cat "$OUT" "$ERR"; fail "second apply not a no-op"; }
+
+# --state after the command, relative too: a change that replaces web works.
+cd "$WORK" || fail "cannot cd"
+printf 'greeting=two\n' >"$REPO/config/app.conf"
+commit two
+APP_TOKEN=s3cr3t-relative "$DEPLOYCTL" apply --state st --repo "$REPO" >"$OUT" 2>"$ERR" ||
+	{ cat "$OUT" "$ERR"; fail "apply --state st failed"; }
+grep -q 'release 2 succeeded' "$OUT" || { cat "$OUT" "$ERR"; fail "release 2 did not succeed"; }
 echo "ok $TEST_NAME"

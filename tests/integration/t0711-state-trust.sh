@@ -93,4 +93,8 @@ expect_err "'$f' does not hold the content it is named for"
 [ "$(cid web)" = "$web" ] || fail "the release went ahead"
 expect_status 0 history --project "$PROJECT" --json
 grep -q '"status":"running"' "$OUT" && fail "the refused apply left a release running"
+# rollback (to release 2, which mounted that content) checks it the same way
+expect_status 4 rollback --project "$PROJECT"
+expect_err "'$f' does not hold the content it is named for"
+[ "$(cid web)" = "$web" ] || fail "the rollback went ahead"
 echo "ok $TEST_NAME"

@@ -100,10 +100,10 @@ static void test_docker_decode__containers_empty_and_bad(void)
 	CHECK_INT(docker_decode_containers(&v, &n, "[]", &err), 0);
 	CHECK_INT(n, 0);
 	docker_container_list_free(v, n);
-	CHECK_INT(docker_decode_containers(&v, &n, "[{\"Id\":", &err), ERR_DOCKER);
+	CHECK_INT(docker_decode_containers(&v, &n, "[{\"Id\":", &err), ERR_UNREACHABLE);
 	CHECK(strstr(err.msg, "bad JSON from '/containers/json'") != NULL);
 	err_clear(&err);
-	CHECK_INT(docker_decode_containers(&v, &n, "{\"message\":\"x\"}", &err), ERR_DOCKER);
+	CHECK_INT(docker_decode_containers(&v, &n, "{\"message\":\"x\"}", &err), ERR_UNREACHABLE);
 	err_clear(&err);
 	/* A bad replica label reads as 0, not as an error. */
 	CHECK_INT(docker_decode_containers(&v, &n,
@@ -244,7 +244,7 @@ static void test_docker_decode__networks(void)
 	CHECK_INT(n, 1);
 	CHECK_STR(n ? v[0].name : NULL, "h2fix_back");
 	docker_network_list_free(v, n);
-	CHECK_INT(docker_decode_networks(&v, &n, "[{\"Name\":\"x\"}]", &err), ERR_DOCKER);
+	CHECK_INT(docker_decode_networks(&v, &n, "[{\"Name\":\"x\"}]", &err), ERR_UNREACHABLE);
 out:
 	free(json);
 	free(byname);
@@ -307,7 +307,7 @@ static void test_docker_decode__state(void)
 	CHECK_INT(s[2].restarting, 0);
 	for (i = 0; i < 3; i++)
 		docker_container_state_release(&s[i]);
-	CHECK_INT(docker_decode_state(&s[0], "{}", &err), ERR_DOCKER);
+	CHECK_INT(docker_decode_state(&s[0], "{}", &err), ERR_UNREACHABLE);
 }
 
 static void test_docker_decode__http_error(void)

@@ -431,6 +431,27 @@ static void test_store__open_refuses_untrusted(void)
 	err_clear(&err);
 	CHECK_INT(unlink(db), 0);
 
+	/* nor is a planted log symlink, and a log without its database is a lost history */
+	{
+		char wal[700];
+
+		snprintf(wal, sizeof(wal), "%s-wal", db);
+		CHECK_INT(symlink(target, wal), 0);
+		CHECK_INT(store_open(&s, state, &err), ERR_IO);
+		CHECK(strstr(err.msg, "-wal' is a symbolic link") != NULL);
+		err_clear(&err);
+		CHECK_INT(unlink(wal), 0);
+		fd = open(wal, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		CHECK(fd >= 0);
+		if (fd >= 0)
+			close(fd);
+		CHECK_INT(store_open(&s, state, &err), ERR_STORE);
+		CHECK(strstr(err.msg, "is missing but its write-ahead log is there") != NULL);
+		CHECK(lstat(db, &st) < 0 && errno == ENOENT);
+		err_clear(&err);
+		CHECK_INT(unlink(wal), 0);
+	}
+
 	/* a database truncated to 0 bytes is an error, never a fresh start */
 	CHECK_INT(store_open(&s, state, &err), 0);
 	CHECK_INT(begin(s, "web", "host1", 1), 1);
