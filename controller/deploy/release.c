@@ -16,6 +16,7 @@
 #include "deployctl/cmd_deploy.h"
 #include "deployctl/files.h"
 #include "deployctl/log.h"
+#include "deployctl/model_secret.h"
 #include "deployctl/out.h"
 #include "deployctl/spec.h"
 
@@ -298,6 +299,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	struct docker_connect conn = { 0 };
 	struct docker_stats calls = { 0 }, extra = { 0 };
 	struct store_release_info info = { 0 };
+	struct strv secrets = { 0 };
 	struct reconcile_opts opts = { 0 };
 	struct err err = ERR_INIT, aerr = ERR_INIT;
 	enum release_status st = RELEASE_FAILED;
@@ -378,6 +380,13 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		         st == RELEASE_ROLLED_BACK ? "; previous containers restored"
 		         : ro->no_rollback         ? ""
 		                                   : "; automatic rollback incomplete");
+	/* The engine scrubbed its outcomes; what is recorded and printed is scrubbed again here. */
+	if (model_secrets_collect(&secrets, dp->project) < 0) {
+		snprintf(message, sizeof(message), "failed (message withheld: out of memory)");
+		snprintf(aerr.msg, sizeof(aerr.msg), "%s", message);
+	}
+	model_scrub(message, &secrets);
+	model_scrub_err(&aerr, &secrets);
 	if (record_actions(ctx, &dp->plan, res, release, &err) < 0 ||
 	    store_release_finish(ctx->store, release, st, st == RELEASE_SUCCEEDED ? NULL : message,
 	                         &err) < 0)
@@ -403,5 +412,6 @@ out:
 	free(view.started);
 	free(who);
 	free(files_dir);
+	strv_free(&secrets);
 	return ex;
 }

@@ -241,3 +241,9 @@ size_t model_scrub(char *text, const struct strv *secrets)
 {
 	return redact_scrub(text, (const char *const *)secrets->v, secrets->n);
 }
+
+void model_scrub_err(struct err *e, const struct strv *secrets)
+{
+	model_scrub(e->msg, secrets);
+	model_scrub(e->src, secrets);
+}

@@ -12,6 +12,7 @@
 #ifndef DEPLOYCTL_MODEL_SECRET_H
 #define DEPLOYCTL_MODEL_SECRET_H
 
+#include "deployctl/err.h"
 #include "deployctl/hash.h"
 #include "deployctl/model.h"
 
@@ -63,5 +64,7 @@ int model_secrets_collect(struct strv *out, const struct project *p);
 
 /* redact_scrub() text with every value of secrets; returns the replacements made. */
 size_t model_scrub(char *text, const struct strv *secrets);
+/* The same for an error's message and source. */
+void model_scrub_err(struct err *e, const struct strv *secrets);
 
 #endif
