@@ -64,8 +64,9 @@ static int pick_project(char **out, struct ctx *ctx, const char *given)
 	return 0;
 }
 
-static void print_status(const char *project, int64_t release, const struct docker_container *c,
-                         size_t nc, const struct store_service_row *rows, size_t nr, bool json)
+static void print_status(struct store *store, const char *project, int64_t release,
+                         const struct docker_container *c, size_t nc,
+                         const struct store_service_row *rows, size_t nr, bool json)
 {
 	size_t i, nretained = 0;
 	bool first = true;
@@ -82,7 +83,7 @@ static void print_status(const char *project, int64_t release, const struct dock
 	}
 	for (i = 0; i < nc; i++) {
 		const struct store_service_row *r = find_row(rows, nr, c[i].service);
-		bool match = r && c[i].spec_hash && !strcmp(r->spec_hash, c[i].spec_hash);
+		bool match = store_service_row_label_matches(store, r, c[i].spec_hash);
 
 		if (reconcile_is_retained(c[i].name)) {
 			nretained++;
@@ -238,7 +239,7 @@ static int status_run(struct ctx *ctx, int argc, char **argv)
 	}
 	if (nc)
 		qsort(c, nc, sizeof(*c), container_cmp);
-	print_status(project, release, c, nc, rows, nr, json);
+	print_status(ctx->store, project, release, c, nc, rows, nr, json);
 	print_pin(ctx, project, json);
 out:
 	docker_container_list_free(c, nc);

@@ -118,6 +118,30 @@ static int record_digest(struct ctx *ctx, const struct deploy *dp, const struct 
 	return rc;
 }
 
+/*
+ * Containers of s made before spec hashes were keyed that still run its
+ * spec carry the unkeyed label: record (keyed) that they do, so status
+ * says they match.
+ */
+static int record_legacy_label(struct ctx *ctx, const struct deploy *dp, size_t i, int64_t release,
+                               struct err *err)
+{
+	const struct service *s = &dp->project->services[i];
+	size_t k;
+
+	for (k = 0; k < dp->ncontainers; k++) {
+		const struct docker_container *c = &dp->containers[k];
+
+		if (!c->service || strcmp(c->service, s->name) || !c->spec_hash ||
+		    !strcmp(c->spec_hash, dp->hashes[i]) ||
+		    !spec_hash_matches(c->spec_hash, dp->hashes[i], dp->project, s))
+			continue;
+		return store_release_service_set_legacy_label(ctx->store, release, s->name,
+		                                              c->spec_hash, err);
+	}
+	return 0;
+}
+
 /* Snapshot every service and resource of the release before touching Docker. */
 static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t release,
                            struct err *err)
@@ -141,6 +165,8 @@ static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t rel
 			rc = store_release_rollout_add(ctx->store, release, &p->services[i], err);
 		if (rc == 0)
 			rc = record_digest(ctx, dp, &p->services[i], release, err);
+		if (rc == 0)
+			rc = record_legacy_label(ctx, dp, i, release, err);
 	}
 	for (i = 0; i < p->nnetworks && rc == 0; i++) {
 		char *name = model_network_docker_name(p, p->networks[i].name);
