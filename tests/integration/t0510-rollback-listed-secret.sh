@@ -2,8 +2,8 @@
 # rollback of a key that is secret only because x-deployctl.secrets lists it
 # (DATABASE_URL is not secret by its name): the snapshot records that it was
 # secret, so rollback resolves its real value from the env file instead of
-# putting the fingerprint in its place. The value is nowhere in the outputs
-# or the state directory.
+# putting the fingerprint in its place; so is a label interpolated from it.
+# The value is nowhere in the outputs or the state directory.
 . "$(dirname "$0")/lib.sh"
 
 PORT=$(free_port)
@@ -19,6 +19,7 @@ services:
     environment:
       MESSAGE: "$1"
       DATABASE_URL: \${DATABASE_URL}
+    labels: {dsn: "\${DATABASE_URL}"}
     ports: ["127.0.0.1:$PORT:8080"]
     init: true
     healthcheck: {test: ["CMD", "/testsrv", "probe", "8080"], interval: 1s}
@@ -55,6 +56,9 @@ got=$(docker inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$(cid
 	sed -n 's/^DATABASE_URL=//p')
 [ "$got" = "$VALUE" ] || fail "rollback set DATABASE_URL to '$got', not the real value"
 [ "$(http_get "$PORT" /env/DATABASE_URL)" = "$VALUE" ] || fail "the container does not see the real DATABASE_URL"
+# A label interpolated from it comes back with its real value too (found by fingerprint).
+[ "$(docker inspect --format '{{index .Config.Labels "dsn"}}' "$(cid api)")" = "$VALUE" ] ||
+	fail "rollback did not restore the secret label"
 
 # The rollback release keeps it secret too.
 sqlite3 "$STATE/deployctl.db" \
