@@ -319,6 +319,15 @@ static int load_snapshot(struct deploy *dp, struct ctx *ctx, const struct store_
 		if (rc < 0)
 			goto fail;
 		p->nservices++;
+		if (s->redacted.n) {
+			rc = err_set(&err, ERR_INVALID,
+			             "services.%s: release %lld holds its %s with a secret "
+			             "variable's value scrubbed out, so it cannot be rebuilt from "
+			             "the snapshot: deploy %s %.12s again instead",
+			             s->name, (long long)rel->id, s->redacted.v[0],
+			             rel->source_kind, rel->source ? rel->source : "");
+			goto fail;
+		}
 		s->replicas = rows[i].replicas;
 		if (kvv_get(&digests, s->name) &&
 		    !(s->repo_digest = strdup(kvv_get(&digests, s->name)))) {

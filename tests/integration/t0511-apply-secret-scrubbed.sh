@@ -76,7 +76,35 @@ expect_status 0 plan --repo "$REPO" --env-file "$WORK/secrets.env"
 keep
 expect_status 0 plan --repo "$REPO" --env-file "$WORK/secrets.env" --json
 keep
-for args in "history" "history --json" "show 2" "show 2 --json" "show 3 --json"; do
+# A secret variable in another key (here hostname:) is scrubbed from the
+# stored spec, and a rollback to that release says it cannot rebuild it.
+hosted() {
+	write_manifest app.yml <<YAML
+name: $PROJECT
+services:
+  api:
+    image: deployctl-test/app:healthy
+    hostname: "h-\${DB_PASSWORD}"
+    environment: {MESSAGE: "$1"}
+    init: true
+YAML
+}
+hosted four
+commit four
+expect_status 0 apply --repo "$REPO" --env-file "$WORK/secrets.env"
+keep
+[ "$(docker inspect --format '{{.Config.Hostname}}' "$(cid api)")" = "h-$PW" ] ||
+	fail "the container does not get its real hostname"
+sqlite3 "$STATE/deployctl.db" "select spec_json from release_services where release_id=4" |
+	grep -q '"hostname":"h-\*\*\*".*"redacted":\["hostname"\]' || fail "release 4's spec is not scrubbed"
+hosted five
+commit five
+expect_status 0 apply --repo "$REPO" --env-file "$WORK/secrets.env"
+keep
+expect_status 2 rollback --project "$PROJECT" --env-file "$WORK/secrets.env"
+keep
+expect_err "services.api: release 4 holds its hostname with a secret variable's value scrubbed out"
+for args in "history" "history --json" "show 2" "show 2 --json" "show 3 --json" "show 4 --json"; do
 	# shellcheck disable=SC2086
 	expect_status 0 $args
 	keep
