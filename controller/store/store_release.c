@@ -249,6 +249,11 @@ int store_release_service_add(struct store *s, int64_t release, const struct pro
 	k = store_key(s, err);
 	if (!k)
 		return err->code;
+	if (s->key_ephemeral)
+		return err_set(err, ERR_STORE,
+		               "cannot create key file '%s': state directory is not "
+		               "writable",
+		               s->key_path);
 	rc = store_tx_begin(&tx, s, err);
 	if (rc)
 		return rc;
@@ -1010,6 +1015,11 @@ int store_release_service_set_legacy_label(struct store *s, int64_t release, con
 	k = store_key(s, err);
 	if (!k)
 		return err->code;
+	if (s->key_ephemeral)
+		return err_set(err, ERR_STORE,
+		               "cannot create key file '%s': state directory is not "
+		               "writable",
+		               s->key_path);
 	hash_hmac_hex(mac, k, label, strlen(label));
 	rc = store_prepare(&st, s, sql, err);
 	if (rc)

@@ -39,8 +39,11 @@ int store_open_file(struct store **out, const char *path, struct err *err);
  * The state directory's key (borrowed, lives as long as s): read from
  * dir/fingerprint.key on first use, which creates it when missing
  * (hash_key_load()); a store opened by path has a random key of its own.
- * Read-only commands that never fingerprint never touch the file. NULL
- * with err set when the key cannot be had.
+ * Read-only commands that never fingerprint never touch the file. In a
+ * read-only state directory that has no key file yet, the key is one of
+ * this process (nothing keyed was recorded there, so it compares as well)
+ * and recording a snapshot with it fails. NULL with err set when the key
+ * cannot be had.
  */
 const struct hash_key *store_key(struct store *s, struct err *err);
 void store_free(struct store *s);
