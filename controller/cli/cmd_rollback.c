@@ -80,12 +80,14 @@ static int mark_secret(struct project *p, struct service *s, const struct store_
 /*
  * Put real values back for every secret of s the snapshot recorded (rows:
  * the release's env rows, of every service): by fingerprint from the env
- * files and environment, then from the service's running containers;
- * failing that, the current value, and say that it differs.
+ * files and environment, then from the service's containers, running or
+ * retained (known); failing that, the current value (running, then the env
+ * files), and say that it differs.
  */
 static int resolve_secrets(struct project *p, struct service *s, const struct store_kv_row *rows,
                            size_t nrows, const struct kvv *vars, const struct kvv *running,
-                           const struct hash_key *k, int64_t target, unsigned *differ)
+                           const struct kvv *known, const struct hash_key *k, int64_t target,
+                           unsigned *differ)
 {
 	size_t i;
 
@@ -104,7 +106,7 @@ static int resolve_secrets(struct project *p, struct service *s, const struct st
 		if (!v || !hash_fingerprint_matches(row->fingerprint, k, v))
 			v = value_for(vars, k, row->fingerprint);
 		if (!v)
-			v = value_for(running, k, row->fingerprint);
+			v = value_for(known, k, row->fingerprint);
 		if (!v) {
 			now = kvv_get(running, row->key);
 			if (!now)
@@ -134,23 +136,85 @@ static int resolve_secrets(struct project *p, struct service *s, const struct st
 	return 0;
 }
 
-/* Secret labels cannot be read back from Docker's list: say so, keep their shown form. */
-static int mark_secret_labels(struct service *s, const struct store_kv_row *rows, size_t nrows)
+/*
+ * Put real values back for the secret labels of s, by fingerprint from the
+ * service's containers (known) or the env files; a label found nowhere
+ * keeps its shown form, and that is said.
+ */
+static int resolve_secret_labels(struct service *s, const struct store_kv_row *rows, size_t nrows,
+                                 const struct kvv *vars, const struct kvv *known,
+                                 const struct hash_key *k)
 {
+	const char *v;
 	size_t i;
 
 	for (i = 0; i < nrows; i++) {
-		if (!rows[i].secret || strcmp(rows[i].service, s->name))
+		if (!rows[i].secret || !rows[i].fingerprint || strcmp(rows[i].service, s->name))
 			continue;
 		if (model_secret_parse(rows[i].secret_by) == MODEL_SECRET_INTERPOLATED &&
 		    strv_push(&s->secret_labels, rows[i].key) < 0)
 			return ERR_NOMEM;
-		log_warnx("services.%s.labels.%s: secret label of the release comes back as its "
-		          "fingerprint",
-		          s->name, rows[i].key);
+		v = value_for(known, k, rows[i].fingerprint);
+		if (!v)
+			v = value_for(vars, k, rows[i].fingerprint);
+		if (!v) {
+			log_warnx(
+			        "services.%s.labels.%s: secret label of the release (%s) found in no "
+			        "container nor env file: it comes back as its fingerprint",
+			        s->name, rows[i].key, rows[i].fingerprint);
+			continue;
+		}
+		if (kvv_set(&s->labels, rows[i].key, v) < 0)
+			return ERR_NOMEM;
 	}
 	strv_sort(&s->secret_labels);
 	return 0;
+}
+
+/* Add the pairs of from to into, under "<n>:<key>": values of several containers side by side. */
+static int add_numbered(struct kvv *into, size_t n, const struct kvv *from)
+{
+	char key[300];
+	size_t i;
+
+	for (i = 0; i < from->n; i++) {
+		snprintf(key, sizeof(key), "%zu:%s", n, from->v[i].key);
+		if (kvv_set(into, key, from->v[i].value) < 0)
+			return ERR_NOMEM;
+	}
+	return 0;
+}
+
+/*
+ * What the containers of service s hold: running, the env of its running
+ * containers (current values); known_env and known_labels, the env and
+ * labels of all of them, running or retained (values a release had).
+ */
+static int service_values(struct kvv *running, struct kvv *known_env, struct kvv *known_labels,
+                          struct ctx *ctx, const struct docker_container *c, size_t nc,
+                          const char *service)
+{
+	struct err ignored = ERR_INIT;
+	size_t k, i;
+	int rc = 0;
+
+	for (k = 0; k < nc && rc == 0; k++) {
+		struct kvv env = { 0 }, labels = { 0 };
+
+		if (!c[k].service || strcmp(c[k].service, service))
+			continue;
+		docker_container_env(&env, ctx->docker, c[k].id, &ignored);
+		docker_container_labels(&labels, ctx->docker, c[k].id, &ignored);
+		err_clear(&ignored);
+		rc = add_numbered(known_env, k, &env);
+		if (rc == 0)
+			rc = add_numbered(known_labels, k, &labels);
+		for (i = 0; rc == 0 && !strcmp(c[k].state, "running") && i < env.n; i++)
+			rc = kvv_set(running, env.v[i].key, env.v[i].value);
+		kvv_free(&env);
+		kvv_free(&labels);
+	}
+	return rc;
 }
 
 /* A Docker name that is not "<project>_<key>" belonged to an external network or volume. */
@@ -219,7 +283,7 @@ static int load_snapshot(struct deploy *dp, struct ctx *ctx, const struct store_
 	struct kvv digests = { 0 };
 	struct project *p = calloc(1, sizeof(*p));
 	struct err err = ERR_INIT;
-	size_t i, k, n = 0, nc = 0, nenv = 0, nlabels = 0;
+	size_t i, n = 0, nc = 0, nenv = 0, nlabels = 0;
 	int rc;
 
 	if (!p || !(p->name = strdup(rel->project))) {
@@ -250,12 +314,21 @@ static int load_snapshot(struct deploy *dp, struct ctx *ctx, const struct store_
 	}
 	for (i = 0; i < n; i++) {
 		struct service *s = &p->services[p->nservices];
-		struct kvv running = { 0 };
+		struct kvv running = { 0 }, known_env = { 0 }, known_labels = { 0 };
 
 		rc = spec_parse(s, rows[i].spec_json, &err);
 		if (rc < 0)
 			goto fail;
 		p->nservices++;
+		if (s->redacted.n) {
+			rc = err_set(&err, ERR_INVALID,
+			             "services.%s: release %lld holds its %s with a secret "
+			             "variable's value scrubbed out, so it cannot be rebuilt from "
+			             "the snapshot: deploy %s %.12s again instead",
+			             s->name, (long long)rel->id, s->redacted.v[0],
+			             rel->source_kind, rel->source ? rel->source : "");
+			goto fail;
+		}
 		s->replicas = rows[i].replicas;
 		if (kvv_get(&digests, s->name) &&
 		    !(s->repo_digest = strdup(kvv_get(&digests, s->name)))) {
@@ -267,17 +340,17 @@ static int load_snapshot(struct deploy *dp, struct ctx *ctx, const struct store_
 			rc = store_release_rollout_load(s, ctx->store, rel->id, &err);
 		if (rc < 0)
 			goto fail;
-		/* The current value of each secret is in this service's running containers. */
-		for (k = 0; k < nc; k++)
-			if (c[k].service && !strcmp(c[k].service, s->name) &&
-			    !strcmp(c[k].state, "running"))
-				docker_container_env(&running, ctx->docker, c[k].id, &err);
-		err_clear(&err);
-		rc = resolve_secrets(p, s, env, nenv, &dp->vars.vars, &running, key, rel->id,
-		                     differ);
+		/* A secret's value may be in this service's containers, running or retained. */
+		rc = service_values(&running, &known_env, &known_labels, ctx, c, nc, s->name);
 		if (rc == 0)
-			rc = mark_secret_labels(s, labels, nlabels);
+			rc = resolve_secrets(p, s, env, nenv, &dp->vars.vars, &running, &known_env,
+			                     key, rel->id, differ);
+		if (rc == 0)
+			rc = resolve_secret_labels(s, labels, nlabels, &dp->vars.vars,
+			                           &known_labels, key);
 		kvv_free(&running);
+		kvv_free(&known_env);
+		kvv_free(&known_labels);
 		if (rc < 0)
 			goto out;
 	}

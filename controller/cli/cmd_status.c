@@ -93,8 +93,8 @@ static int pick_current(struct store_release *out, int64_t *ok_out, struct ctx *
 	return rc;
 }
 
-static void print_status(const char *project, const struct store_release *cur, int64_t ok,
-                         const struct docker_container *c, size_t nc,
+static void print_status(struct store *store, const char *project, const struct store_release *cur,
+                         int64_t ok, const struct docker_container *c, size_t nc,
                          const struct store_service_row *rows, size_t nr, bool json)
 {
 	int64_t release = cur->id;
@@ -120,7 +120,7 @@ static void print_status(const char *project, const struct store_release *cur, i
 	}
 	for (i = 0; i < nc; i++) {
 		const struct store_service_row *r = find_row(rows, nr, c[i].service);
-		bool match = r && c[i].spec_hash && !strcmp(r->spec_hash, c[i].spec_hash);
+		bool match = store_service_row_label_matches(store, r, c[i].spec_hash);
 
 		if (reconcile_is_retained(c[i].name)) {
 			nretained++;
@@ -306,7 +306,7 @@ static int status_main(struct ctx *ctx, int argc, char **argv, const struct cmd 
 		print_ps(c, nc);
 		goto out;
 	}
-	print_status(project, &cur, ok, c, nc, rows, nr, json);
+	print_status(ctx->store, project, &cur, ok, c, nc, rows, nr, json);
 	print_pin(ctx, project, json);
 out:
 	docker_container_list_free(c, nc);

@@ -9,7 +9,6 @@
  * Docker or remote outage is logged and retried. SIGTERM and SIGINT stop
  * the loop between actions, never inside one; SIGHUP reloads.
  */
-#include "deployctl/clock.h"
 #include "deployctl/watch.h"
 
 #include <errno.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "daemon_internal.h"
+#include "deployctl/clock.h"
 #include "deployctl/gitsrc.h"
 #include "deployctl/lock.h"
 #include "deployctl/log.h"

@@ -20,6 +20,7 @@
 #include "deployctl/fault.h"
 #include "deployctl/files.h"
 #include "deployctl/log.h"
+#include "deployctl/model_secret.h"
 #include "deployctl/out.h"
 #include "deployctl/spec.h"
 
@@ -118,6 +119,30 @@ static int record_digest(struct ctx *ctx, const struct deploy *dp, const struct 
 	return rc;
 }
 
+/*
+ * Containers of s made before spec hashes were keyed that still run its
+ * spec carry the unkeyed label: record (keyed) that they do, so status
+ * says they match.
+ */
+static int record_legacy_label(struct ctx *ctx, const struct deploy *dp, size_t i, int64_t release,
+                               struct err *err)
+{
+	const struct service *s = &dp->project->services[i];
+	size_t k;
+
+	for (k = 0; k < dp->ncontainers; k++) {
+		const struct docker_container *c = &dp->containers[k];
+
+		if (!c->service || strcmp(c->service, s->name) || !c->spec_hash ||
+		    !strcmp(c->spec_hash, dp->hashes[i]) ||
+		    !spec_hash_matches(c->spec_hash, dp->hashes[i], dp->project, s))
+			continue;
+		return store_release_service_set_legacy_label(ctx->store, release, s->name,
+		                                              c->spec_hash, err);
+	}
+	return 0;
+}
+
 /* Snapshot every service and resource of the release before touching Docker. */
 static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t release,
                            struct err *err)
@@ -141,6 +166,8 @@ static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t rel
 			rc = store_release_rollout_add(ctx->store, release, &p->services[i], err);
 		if (rc == 0)
 			rc = record_digest(ctx, dp, &p->services[i], release, err);
+		if (rc == 0)
+			rc = record_legacy_label(ctx, dp, i, release, err);
 	}
 	for (i = 0; i < p->nnetworks && rc == 0; i++) {
 		char *name = model_network_docker_name(p, p->networks[i].name);
@@ -389,6 +416,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	struct docker_connect conn = { 0 };
 	struct docker_stats calls = { 0 }, extra = { 0 };
 	struct store_release_info info = { 0 };
+	struct strv secrets = { 0 };
 	struct reconcile_opts opts = { 0 };
 	struct err err = ERR_INIT, aerr = ERR_INIT, ignored = ERR_INIT;
 	enum release_status st = RELEASE_FAILED;
@@ -475,6 +503,13 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		         st == RELEASE_ROLLED_BACK ? "; previous containers restored"
 		         : ro->no_rollback         ? ""
 		                                   : "; automatic rollback incomplete");
+	/* The engine scrubbed its outcomes; what is recorded and printed is scrubbed again here. */
+	if (model_secrets_collect(&secrets, dp->project) < 0) {
+		snprintf(message, sizeof(message), "failed (message withheld: out of memory)");
+		snprintf(aerr.msg, sizeof(aerr.msg), "%s", message);
+	}
+	model_scrub(message, &secrets);
+	model_scrub_err(&aerr, &secrets);
 	if (record_outcome(ctx, &dp->plan, res, release, st,
 	                   st == RELEASE_SUCCEEDED ? NULL : message, &err) < 0)
 		goto fail_record;
@@ -521,5 +556,6 @@ out:
 	free(view.started);
 	free(who);
 	free(files_dir);
+	strv_free(&secrets);
 	return ex;
 }

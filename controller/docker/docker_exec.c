@@ -158,6 +158,44 @@ out:
 	return rc;
 }
 
+/* Config.Labels of an inspect reply into out. */
+static int labels_from(struct kvv *out, json_t *root, struct err *err)
+{
+	json_t *labels = json_object_get(json_object_get(root, "Config"), "Labels"), *v;
+	const char *key;
+
+	json_object_foreach(labels, key, v)
+	{
+		if (json_is_string(v) && kvv_set(out, key, json_string_value(v)) < 0)
+			return err_set(err, ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int docker_container_labels(struct kvv *out, struct docker *d, const char *id, struct err *err)
+{
+	struct buf resp, path;
+	json_t *root = NULL;
+	int rc;
+
+	buf_init(&resp, DOCKER_RESPONSE_CAP);
+	buf_init(&path, 0);
+	if (exec_path(&path, "/containers/", id, "/json") < 0) {
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = docker_call(&resp, d, "GET", path.ptr, NULL, 0, "inspect", err);
+	if (rc < 0)
+		goto out;
+	root = json_loads(resp.ptr, 0, NULL);
+	rc = labels_from(out, root, err);
+out:
+	json_decref(root);
+	buf_release(&path);
+	buf_release(&resp);
+	return rc;
+}
+
 int docker_container_env(struct kvv *out, struct docker *d, const char *id, struct err *err)
 {
 	struct buf resp, path;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "deployctl/fault.h"
+#include "deployctl/model_secret.h"
 #include "deployctl/reconcile.h"
 
 #define APPLY_MAX_PARALLEL 8
@@ -28,8 +29,28 @@ struct apply_run {
 	const struct reconcile_opts *o;
 	struct kvv *network_ids;
 	struct reconcile_result *results;
-	size_t next, end; /* the stage's actions not yet taken: [next, end) */
+	size_t next, end;     /* the stage's actions not yet taken: [next, end) */
+	struct strv secrets;  /* every secret value of p: scrubbed from every outcome */
+	bool secrets_unknown; /* they could not be collected: outcomes are withheld */
 };
+
+/*
+ * An outcome says what a container printed (log tail, health output): it
+ * may hold a secret of the release. Scrubbed before anyone sees it, so it
+ * is printed, recorded and returned without any secret value.
+ */
+static void scrub_outcome(struct apply_run *run, struct reconcile_result *res)
+{
+	if (!res->err.code)
+		return;
+	if (run->secrets_unknown) {
+		snprintf(res->err.msg, sizeof(res->err.msg),
+		         "failed (output withheld: out of memory hiding secrets)");
+		res->err.src[0] = '\0';
+		return;
+	}
+	model_scrub_err(&res->err, &run->secrets);
+}
 
 /* Rename, removing a stale container that already holds the name (an older retained one). */
 static int rename_force(struct docker *d, const char *id, const char *name, struct err *err)
@@ -299,6 +320,7 @@ static void stage_drain(struct docker *d, struct apply_run *run)
 		pthread_mutex_unlock(&run->lock);
 
 		run_action(d, run, a, res);
+		scrub_outcome(run, res);
 
 		pthread_mutex_lock(&run->lock);
 		if (progress && progress->action_done)
@@ -370,6 +392,7 @@ int reconcile_apply(struct docker *d, const struct docker_connect *conn, const s
 	opts.parallel = opts.parallel > APPLY_MAX_PARALLEL ? APPLY_MAX_PARALLEL : opts.parallel;
 	for (i = 0; i < plan->n; i++)
 		results[i].rc = 1;
+	run.secrets_unknown = model_secrets_collect(&run.secrets, p) < 0;
 	pthread_mutex_init(&run.lock, NULL);
 	while (start < plan->n && rc == 0) {
 		size_t end = start;
@@ -390,8 +413,10 @@ int reconcile_apply(struct docker *d, const struct docker_connect *conn, const s
 	/* A failed stage: put back everything this release already changed, newest first. */
 	if (rc < 0 && !opts.no_rollback)
 		for (i = start; i-- > 0;)
-			if (results[i].rc == 0)
+			if (results[i].rc == 0) {
 				undo_action(d, &plan->v[i], &results[i]);
+				scrub_outcome(&run, &results[i]);
+			}
 	for (i = 0; i < nworkers; i++) {
 		struct docker_stats s;
 
@@ -403,6 +428,7 @@ int reconcile_apply(struct docker *d, const struct docker_connect *conn, const s
 		docker_free(workers[i].d);
 	}
 	pthread_mutex_destroy(&run.lock);
+	strv_free(&run.secrets);
 	return rc;
 }
 

@@ -625,9 +625,21 @@ int manifest_mark_interpolated_secrets(struct manifest_ctx *c)
 	for (i = 0; i < c->p->nservices; i++) {
 		struct service *s = &c->p->services[i];
 
+		size_t k;
+
 		if (mark_from(c, &s->env_from, &s->secret_env, &s->secret_parts) < 0 ||
 		    mark_from(c, &s->label_from, &s->secret_labels, &s->secret_parts) < 0)
 			return ERR_NOMEM;
+		for (k = 0; k < s->vars_elsewhere.n; k++) {
+			const char *name = s->vars_elsewhere.v[k], *val;
+
+			if (!model_env_is_secret(c->p, name))
+				continue;
+			s->secret_elsewhere = true;
+			val = kvv_get(c->vars, name);
+			if (val && *val && strv_push(&s->secret_parts, val) < 0)
+				return manifest_nomem(c);
+		}
 	}
 	return 0;
 }

@@ -313,11 +313,12 @@ int manifest_note_from(struct manifest_ctx *c, const char *key, struct strv *use
 static int string_from(struct manifest_ctx *c, char **out, struct strv *used, const struct mnode *n,
                        const char *path)
 {
+	struct strv *outer = c->used_vars;
 	int rc;
 
-	c->used_vars = c->from ? used : NULL;
+	c->used_vars = c->from ? used : outer;
 	rc = manifest_string(c, out, n, path);
-	c->used_vars = NULL;
+	c->used_vars = outer;
 	return rc;
 }
 

@@ -663,7 +663,7 @@ static int env_from_var(struct manifest_ctx *c, struct kvv *env, const struct mn
 static int env_value(struct manifest_ctx *c, struct kvv *env, const char *key,
                      const struct mnode *v, const char *path)
 {
-	struct strv used = { 0 };
+	struct strv used = { 0 }, *outer = c->used_vars;
 	const char *from;
 	char *s = NULL;
 	int rc;
@@ -679,7 +679,7 @@ static int env_value(struct manifest_ctx *c, struct kvv *env, const char *key,
 	}
 	c->used_vars = &used;
 	rc = manifest_string(c, &s, v, path);
-	c->used_vars = NULL;
+	c->used_vars = outer;
 	if (!rc && kvv_set(env, key, s))
 		rc = manifest_nomem(c);
 	if (!rc)
@@ -698,7 +698,7 @@ static int environment(struct manifest_ctx *c, struct kvv *env, const struct mno
                        const char *path)
 {
 	char ipath[MANIFEST_PATH_MAX];
-	struct strv used = { 0 };
+	struct strv used = { 0 }, *outer = c->used_vars;
 	char *s = NULL, *eq;
 	const char *from;
 	size_t i;
@@ -732,7 +732,7 @@ static int environment(struct manifest_ctx *c, struct kvv *env, const struct mno
 		manifest_path_index(ipath, sizeof(ipath), path, i);
 		c->used_vars = &used;
 		r = manifest_string(c, &s, v->items[i], ipath);
-		c->used_vars = NULL;
+		c->used_vars = outer;
 		if (!r) {
 			eq = strchr(s, '=');
 			if (eq)
@@ -774,6 +774,8 @@ int manifest_service_build(struct manifest_ctx *c, struct service *s, const stru
 	s->loc.col = key->col;
 	if (manifest_expect(c, val, MNODE_MAP, spath))
 		return ERR_INVALID;
+	/* Variables interpolated into any key but environment and labels (noted per key). */
+	c->used_vars = &s->vars_elsewhere;
 	for (i = 0; i < val->n; i++) {
 		const char *k = val->keys[i]->value;
 		const struct manifest_key *row = manifest_key_find(manifest_service_keys(), k);
@@ -786,8 +788,11 @@ int manifest_service_build(struct manifest_ctx *c, struct service *s, const stru
 		else if (strncmp(k, "x-", 2))
 			manifest_error(c, val->keys[i], spath, "unknown key '%s'", k);
 		if (rc == ERR_NOMEM)
-			return rc;
+			break;
 	}
+	c->used_vars = NULL;
+	if (rc == ERR_NOMEM)
+		return rc;
 	if ((x = mnode_get(val, "env_file")) && !mnode_is_null(x)) {
 		rc = env_files(c, &s->env, x,
 		               manifest_path_key(kpath, sizeof(kpath), spath, "env_file"));

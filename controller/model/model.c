@@ -186,6 +186,8 @@ void model_service_release(struct service *s)
 	strv_free(&s->secret_env);
 	strv_free(&s->secret_labels);
 	strv_free(&s->secret_parts);
+	strv_free(&s->vars_elsewhere);
+	strv_free(&s->redacted);
 	for (i = 0; i < s->nports; i++) {
 		free(s->ports[i].host_ip);
 		free(s->ports[i].protocol);

@@ -133,7 +133,13 @@ int model_secret_shown(char **out, const struct hash_key *k, const struct servic
 	}
 	hash_fingerprint(fp, k, value);
 	buf_init(&b, 0);
-	if (why == MODEL_SECRET_URL || why == MODEL_SECRET_INTERPOLATED) {
+	/*
+	 * Parts can be hidden only when known: a URL's password always is, the
+	 * variables interpolated into a value only while loading manifests (a
+	 * snapshot parsed back for rollback knows none: hidden whole).
+	 */
+	if (why == MODEL_SECRET_URL ||
+	    (why == MODEL_SECRET_INTERPOLATED && s && s->secret_parts.n)) {
 		if (redact_url_password(&off, &len, value)) {
 			if (buf_add(&b, value, off) || buf_puts(&b, REDACT_MASK) ||
 			    buf_puts(&b, value + off + len))
@@ -240,4 +246,10 @@ int model_secrets_collect(struct strv *out, const struct project *p)
 size_t model_scrub(char *text, const struct strv *secrets)
 {
 	return redact_scrub(text, (const char *const *)secrets->v, secrets->n);
+}
+
+void model_scrub_err(struct err *e, const struct strv *secrets)
+{
+	model_scrub(e->msg, secrets);
+	model_scrub(e->src, secrets);
 }

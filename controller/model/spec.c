@@ -466,6 +466,79 @@ static json_t *spec_to_json(const struct project *p, const struct service *s,
 	return o;
 }
 
+/* Scrub every string in v of secrets; *hit when one changed. false: no memory. */
+static bool scrub_tree(json_t *v, const struct strv *secrets, bool *hit)
+{
+	const char *key;
+	json_t *e;
+	size_t i;
+	char *t;
+
+	if (json_is_string(v)) {
+		t = strdup(json_string_value(v));
+		if (!t)
+			return false;
+		if (model_scrub(t, secrets)) {
+			*hit = true;
+			if (json_string_set(v, t) < 0) {
+				free(t);
+				return false;
+			}
+		}
+		free(t);
+		return true;
+	}
+	json_array_foreach(v, i, e)
+	{
+		if (!scrub_tree(e, secrets, hit))
+			return false;
+	}
+	json_object_foreach(v, key, e)
+	{
+		if (!scrub_tree(e, secrets, hit))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A secret variable interpolated into a field other than env and labels
+ * (command: ["--password", "${DB_PASSWORD}"], a healthcheck): when
+ * redacting, its value is scrubbed from every such field, and "redacted"
+ * lists the fields scrubbed, so a rollback knows they do not hold the
+ * real values. A snapshot parsed back keeps its list. false: no memory.
+ */
+static bool scrub_fields(json_t *o, const struct service *s)
+{
+	json_t *list = json_array(), *v;
+	const char *key;
+	size_t i;
+	bool ok = list != NULL, hit;
+
+	for (i = 0; ok && i < s->redacted.n; i++)
+		ok = json_array_append_new(list, json_string(s->redacted.v[i])) == 0;
+	if (ok && s->secret_elsewhere && s->secret_parts.n) {
+		json_object_foreach(o, key, v)
+		{
+			if (!strcmp(key, "env") || !strcmp(key, "labels"))
+				continue;
+			hit = false;
+			if (!scrub_tree(v, &s->secret_parts, &hit)) {
+				ok = false;
+				break;
+			}
+			if (hit && json_array_append_new(list, json_string(key)) < 0) {
+				ok = false;
+				break;
+			}
+		}
+	}
+	if (ok && json_array_size(list))
+		return json_object_set_new(o, "redacted", list) == 0;
+	json_decref(list);
+	return ok;
+}
+
 int spec_render(char **out, const struct hash_key *k, const struct project *p,
                 const struct service *s, bool redact, struct err *err)
 {
@@ -477,6 +550,10 @@ int spec_render(char **out, const struct hash_key *k, const struct project *p,
 		return err_set(err, ERR_INVALID, "no key to redact the spec of '%s' with",
 		               s->name ? s->name : "");
 	o = spec_to_json(p, s, &r);
+	if (o && redact && !scrub_fields(o, s)) {
+		json_decref(o);
+		o = NULL;
+	}
 	text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
 
 	json_decref(o);

@@ -493,7 +493,8 @@ static int parse_fields(struct service *s, json_t *root, struct err *err)
 		if (strcmp(model_svc_fields[i].key, "version") &&
 		    (rc = field_parse(s, &model_svc_fields[i], root, err)) < 0)
 			return rc;
-	return 0;
+	/* Not a field of the container: which fields a redacted rendering scrubbed (spec.c). */
+	return get_strv(&s->redacted, root, "redacted", "redacted", err);
 }
 
 int spec_parse(struct service *out, const char *json, struct err *err)

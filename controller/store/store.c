@@ -476,15 +476,50 @@ int store_open_readonly(struct store **out, const char *dir, struct err *err)
 	return rc;
 }
 
+/* Is the directory holding path writable by us? */
+static bool dir_writable(const char *path)
+{
+	char *dir = strdup(path), *slash;
+	bool ok;
+
+	if (!dir)
+		return false;
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	ok = access(slash ? dir : ".", W_OK) == 0;
+	free(dir);
+	return ok;
+}
+
 const struct hash_key *store_key(struct store *s, struct err *err)
 {
+	struct err load = ERR_INIT;
 	int rc;
 
 	if (s->have_key)
 		return &s->key;
-	rc = s->key_path ? hash_key_load(&s->key, s->key_path, err) : hash_key_random(&s->key, err);
-	if (rc)
+	if (!s->key_path) {
+		if (hash_key_random(&s->key, err))
+			return NULL;
+		s->have_key = true;
+		return &s->key;
+	}
+	rc = hash_key_load(&s->key, s->key_path, &load);
+	/*
+	 * A read-only state directory that never had a key (made before keys
+	 * existed): nothing keyed was ever recorded there, so a key of this
+	 * process compares as well, and nothing made with it may be recorded.
+	 */
+	if (rc == ERR_IO && access(s->key_path, F_OK) < 0 && errno == ENOENT &&
+	    !dir_writable(s->key_path) && hash_key_random(&s->key, err) == 0) {
+		s->have_key = s->key_ephemeral = true;
+		return &s->key;
+	}
+	if (rc) {
+		err_set(err, load.code, "%s", load.msg);
 		return NULL;
+	}
 	s->have_key = true;
 	return &s->key;
 }

@@ -19,6 +19,7 @@ struct store {
 	char *key_path; /* dir/fingerprint.key; NULL: a random key (opened by path) */
 	struct hash_key key;
 	bool have_key;
+	bool key_ephemeral; /* the key file could not be made: nothing keyed may be recorded */
 };
 
 /* "YYYY-MM-DDTHH:MM:SSZ" and its NUL. */

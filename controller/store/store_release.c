@@ -271,6 +271,11 @@ int store_release_service_add(struct store *s, int64_t release, const struct pro
 	k = store_key(s, err);
 	if (!k)
 		return err->code;
+	if (s->key_ephemeral)
+		return err_set(err, ERR_STORE,
+		               "cannot create key file '%s': state directory is not "
+		               "writable",
+		               s->key_path);
 	rc = store_tx_begin(&tx, s, err);
 	if (rc)
 		return rc;
@@ -577,6 +582,7 @@ void store_service_rows_free(struct store_service_row *v, size_t n)
 		free(v[i].image_id);
 		free(v[i].spec_hash);
 		free(v[i].spec_json);
+		free(v[i].legacy_label_hmac);
 	}
 	free(v);
 }
@@ -584,8 +590,9 @@ void store_service_rows_free(struct store_service_row *v, size_t n)
 int store_release_services(struct store_service_row **out, size_t *n, struct store *s,
                            int64_t release, struct err *err)
 {
-	static const char sql[] = "SELECT service, image, image_id, spec_hash, replicas, spec_json"
-	                          " FROM release_services WHERE release_id = ?1 ORDER BY service";
+	static const char sql[] = "SELECT service, image, image_id, spec_hash, replicas, spec_json,"
+	                          " legacy_label_hmac FROM release_services WHERE release_id = ?1"
+	                          " ORDER BY service";
 	sqlite3_stmt *st = NULL;
 	struct store_service_row *v = NULL, *r;
 	size_t len = 0, alloc = 0;
@@ -603,7 +610,8 @@ int store_release_services(struct store_service_row **out, size_t *n, struct sto
 		if (store_column_dup(&r->service, st, 0) || store_column_dup(&r->image, st, 1) ||
 		    store_column_dup(&r->image_id, st, 2) ||
 		    store_column_dup(&r->spec_hash, st, 3) ||
-		    store_column_dup(&r->spec_json, st, 5))
+		    store_column_dup(&r->spec_json, st, 5) ||
+		    store_column_dup(&r->legacy_label_hmac, st, 6))
 			goto nomem;
 	}
 	if (step != SQLITE_DONE) {
@@ -1116,15 +1124,68 @@ out:
 	return rc;
 }
 
+int store_release_service_set_legacy_label(struct store *s, int64_t release, const char *service,
+                                           const char *label, struct err *err)
+{
+	static const char sql[] = "UPDATE release_services SET legacy_label_hmac = ?3"
+	                          " WHERE release_id = ?1 AND service = ?2";
+	char mac[HASH_HEX_LEN + 1];
+	const struct hash_key *k;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (!service || !label)
+		return err_set(err, ERR_INVALID, "no service or label to record");
+	k = store_key(s, err);
+	if (!k)
+		return err->code;
+	if (s->key_ephemeral)
+		return err_set(err, ERR_STORE,
+		               "cannot create key file '%s': state directory is not "
+		               "writable",
+		               s->key_path);
+	hash_hmac_hex(mac, k, label, strlen(label));
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, release);
+	store_bind_text(st, 2, service);
+	store_bind_text(st, 3, mac);
+	rc = store_step_done(st, s, "cannot record the label of older containers", err);
+	if (!rc && sqlite3_changes(s->db) == 0)
+		rc = err_set(err, ERR_NOTFOUND, "release %lld has no service '%s'",
+		             (long long)release, service);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+bool store_service_row_label_matches(struct store *s, const struct store_service_row *r,
+                                     const char *label)
+{
+	char mac[HASH_HEX_LEN + 1];
+	struct err ignored = ERR_INIT;
+	const struct hash_key *k;
+
+	if (!r || !label)
+		return false;
+	if (!strcmp(r->spec_hash, label))
+		return true;
+	if (!r->legacy_label_hmac || !(k = store_key(s, &ignored)))
+		return false;
+	hash_hmac_hex(mac, k, label, strlen(label));
+	return !strcmp(mac, r->legacy_label_hmac);
+}
+
 int store_release_copy_snapshot(struct store *s, int64_t to_release, int64_t from_release,
                                 struct err *err)
 {
 	/* services first: env, ports and labels reference them */
 	static const char *const sqls[] = {
 		"INSERT INTO release_services (release_id, service, image, image_id, spec_hash,"
-		" replicas, spec_json, repo_digest) SELECT ?1, service, image, image_id,"
-		" spec_hash, replicas, spec_json, repo_digest FROM release_services"
-		" WHERE release_id = ?2",
+		" replicas, spec_json, repo_digest, legacy_label_hmac) SELECT ?1, service, image,"
+		" image_id, spec_hash, replicas, spec_json, repo_digest, legacy_label_hmac"
+		" FROM release_services WHERE release_id = ?2",
 		"INSERT INTO release_env (release_id, service, key, value, fingerprint, is_secret,"
 		" secret_by, shown) SELECT ?1, service, key, value, fingerprint, is_secret,"
 		" secret_by, shown FROM release_env WHERE release_id = ?2",

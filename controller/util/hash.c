@@ -140,7 +140,11 @@ out:
 	return rc;
 }
 
-/* Write a new key to a temporary file and link it to path; ERR_FAIL-free EEXIST: lost a race. */
+/*
+ * Write a new key to a temporary file and link it to path. Losing a race
+ * (EEXIST: another process linked its key first) is success: the caller
+ * reads the key that won.
+ */
 static int key_create(const char *path, struct err *err)
 {
 	static const char digits[] = "0123456789abcdef";

@@ -185,6 +185,8 @@ int docker_container_logs_tail(char **out, struct docker *d, const char *id, uns
                                struct err *err);
 /* A container's environment (Config.Env as KEY=VALUE) into *out (kvv_set). */
 int docker_container_env(struct kvv *out, struct docker *d, const char *id, struct err *err);
+/* A container's labels (Config.Labels) into *out (kvv_set). */
+int docker_container_labels(struct kvv *out, struct docker *d, const char *id, struct err *err);
 
 /* ---- streams: logs and attached execs (docker_stream.c) ---- */
 

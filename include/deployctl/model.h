@@ -200,11 +200,14 @@ struct service {
 	 * (model_secret.h): filled by manifest_ once every file is loaded, or
 	 * by rollback from the snapshot. Not hashed.
 	 */
-	struct kvv env_from;       /* env key -> "VAR,VAR": variables interpolated into it */
-	struct kvv label_from;     /* the same for labels */
-	struct strv secret_env;    /* env keys interpolated from a secret variable, sorted */
-	struct strv secret_labels; /* label keys interpolated from a secret variable, sorted */
-	struct strv secret_parts;  /* the values of those variables, hidden inside the values */
+	struct kvv env_from;        /* env key -> "VAR,VAR": variables interpolated into it */
+	struct kvv label_from;      /* the same for labels */
+	struct strv secret_env;     /* env keys interpolated from a secret variable, sorted */
+	struct strv secret_labels;  /* label keys interpolated from a secret variable, sorted */
+	struct strv secret_parts;   /* the values of those variables, hidden inside the values */
+	struct strv vars_elsewhere; /* variables interpolated into other keys (command, ...) */
+	bool secret_elsewhere; /* one of them is secret: other fields are scrubbed when stored */
+	struct strv redacted;  /* a snapshot parsed back: the fields so scrubbed ("command") */
 };
 
 struct project_network {

@@ -12,6 +12,7 @@
 #ifndef DEPLOYCTL_MODEL_SECRET_H
 #define DEPLOYCTL_MODEL_SECRET_H
 
+#include "deployctl/err.h"
 #include "deployctl/hash.h"
 #include "deployctl/model.h"
 
@@ -36,8 +37,9 @@ enum model_secret model_label_secret(const struct service *s, const char *key, c
 
 /*
  * The form a secret value is stored and shown in, *out new:
- *  - secret by its key, or holding a secret part too short to hide: the
- *    fingerprint alone, "hmac:0123456789ab";
+ *  - secret by its key, holding a secret part too short to hide, or
+ *    interpolated from secret variables whose values s does not know (a
+ *    snapshot): the fingerprint alone, "hmac:0123456789ab";
  *  - else the value with its secret parts (URL password, interpolated
  *    secret variables) as "***", and the fingerprint of the whole value:
  *    "postgresql://user:***@postgres:5432/db (hmac:0123456789ab)".
@@ -63,5 +65,7 @@ int model_secrets_collect(struct strv *out, const struct project *p);
 
 /* redact_scrub() text with every value of secrets; returns the replacements made. */
 size_t model_scrub(char *text, const struct strv *secrets);
+/* The same for an error's message and source. */
+void model_scrub_err(struct err *e, const struct strv *secrets);
 
 #endif

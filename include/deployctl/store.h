@@ -52,8 +52,11 @@ int store_open_file(struct store **out, const char *path, struct err *err);
  * The state directory's key (borrowed, lives as long as s): read from
  * dir/fingerprint.key on first use, which creates it when missing
  * (hash_key_load()); a store opened by path has a random key of its own.
- * Read-only commands that never fingerprint never touch the file. NULL
- * with err set when the key cannot be had.
+ * Read-only commands that never fingerprint never touch the file. In a
+ * read-only state directory that has no key file yet, the key is one of
+ * this process (nothing keyed was recorded there, so it compares as well)
+ * and recording a snapshot with it fails. NULL with err set when the key
+ * cannot be had.
  */
 const struct hash_key *store_key(struct store *s, struct err *err);
 void store_free(struct store *s);
@@ -163,6 +166,7 @@ void store_action_rows_free(struct store_action_row *v, size_t n);
 /* Snapshot rows of a release. Strings owned. */
 struct store_service_row {
 	char *service, *image, *image_id, *spec_hash, *spec_json;
+	char *legacy_label_hmac; /* schema 5: see store_release_service_set_legacy_label() */
 	unsigned replicas;
 };
 int store_release_services(struct store_service_row **out, size_t *n, struct store *s,
@@ -248,6 +252,21 @@ int store_release_digests(struct kvv *out, struct store *s, int64_t release, str
  */
 int store_release_service_set_digest(struct store *s, int64_t release, const char *service,
                                      const char *digest, struct err *err);
+
+/*
+ * The service's containers still run its spec but were made before spec
+ * hashes were keyed: their label is the unkeyed hash. Record the HMAC of
+ * label under store_key() (never the label itself), so status can tell.
+ * ERR_NOTFOUND if the release has no such service.
+ */
+int store_release_service_set_legacy_label(struct store *s, int64_t release, const char *service,
+                                           const char *label, struct err *err);
+/*
+ * Does a container's spec-hash label say it runs r's spec: the keyed hash,
+ * or the older label recorded for it (its HMAC compared)?
+ */
+bool store_service_row_label_matches(struct store *s, const struct store_service_row *r,
+                                     const char *label);
 
 /*
  * Copy the snapshot of from_release (services with their env, ports,

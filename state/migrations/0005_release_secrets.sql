@@ -10,6 +10,11 @@
 ALTER TABLE release_env ADD COLUMN secret_by TEXT
 	CHECK (secret_by IN ('name', 'listed', 'interpolated', 'url'));
 ALTER TABLE release_env ADD COLUMN shown TEXT;
+-- Containers made before spec hashes were keyed carry an unkeyed sha256
+-- label; while they still match, a release records the HMAC of that label
+-- (under fingerprint.key, never the label itself), so status can tell they
+-- run the release's spec. NULL otherwise.
+ALTER TABLE release_services ADD COLUMN legacy_label_hmac TEXT;
 -- A secret label keeps its shown form in value (never the value itself)
 -- and its fingerprint here.
 ALTER TABLE release_labels ADD COLUMN fingerprint TEXT;

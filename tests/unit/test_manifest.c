@@ -1268,8 +1268,69 @@ static void test_manifest__interpolated_secrets(void)
 	CHECK(json && strstr(json, "\"EDGE\":\"via-*** (hmac:"));
 	CHECK(json && strstr(json, "\"pw\":\"*** (hmac:"));
 	CHECK(json && strstr(json, "\"host\":\"db\""));
+	CHECK(json && !strstr(json, "\"redacted\""));
 	free(json);
 out:
+	run_done(&r);
+}
+
+/*
+ * A secret variable interpolated into another key (a command, a
+ * healthcheck) is scrubbed from the stored spec, which says which fields
+ * were; the spec sent to Docker and hashed keeps the value.
+ */
+static void test_manifest__secret_in_command(void)
+{
+	struct run r;
+	const struct service *s;
+	struct service back;
+	char *json = NULL, *again = NULL, *plain = NULL;
+	struct err e = ERR_INIT;
+
+	run_init(&r);
+	kvv_set(&r.vars.vars, "DB_PASSWORD", "Pg-pass-9q7");
+	kvv_set(&r.vars.vars, "DB_USER", "Pg-pass-9q7-user");
+	load(&r, "name: shop\n"
+	         "services:\n"
+	         "  db:\n"
+	         "    image: db\n"
+	         "    command: [\"serve\", \"--password\", \"${DB_PASSWORD}\"]\n"
+	         "    healthcheck: {test: [\"CMD-SHELL\", \"ping -p${DB_PASSWORD}\"]}\n"
+	         "    user: ${DB_USER}\n"
+	         "  web:\n"
+	         "    image: web\n"
+	         "    command: [\"serve\", \"Pg-pass-9q7\"]\n");
+	dump_errs(&r);
+	CHECK_INT(r.rc, 0);
+	if (!r.p)
+		goto out;
+	s = model_service_find(r.p, "db");
+	CHECK(s->secret_elsewhere);
+	CHECK_STR(s->command.v[2], "Pg-pass-9q7");
+	CHECK_INT(spec_render(&plain, &test_key, r.p, s, false, &e), 0);
+	CHECK(plain && strstr(plain, "Pg-pass-9q7") && !strstr(plain, "redacted"));
+	CHECK_INT(spec_render(&json, &test_key, r.p, s, true, &e), 0);
+	CHECK(json && !strstr(json, "Pg-pass-9q7"));
+	CHECK(json && strstr(json, "\"--password\",\"***\""));
+	CHECK(json && strstr(json, "ping -p***"));
+	/* a value that merely holds the secret (DB_USER) is scrubbed as well */
+	CHECK(json && strstr(json, "\"user\":\"***-user\""));
+	CHECK(json && strstr(json, "\"redacted\":[\"command\",\"healthcheck\",\"user\"]"));
+	/* parsed back and rendered again: the same, the list kept */
+	CHECK_INT(spec_parse(&back, json, &e), 0);
+	CHECK_INT(back.redacted.n, 3);
+	CHECK_INT(spec_render(&again, &test_key, r.p, &back, true, &e), 0);
+	CHECK_STR(again, json);
+	model_service_release(&back);
+	/* web took no secret variable: nothing scrubbed, however its values look */
+	free(json);
+	json = NULL;
+	CHECK_INT(spec_render(&json, &test_key, r.p, model_service_find(r.p, "web"), true, &e), 0);
+	CHECK(json && strstr(json, "Pg-pass-9q7") && !strstr(json, "redacted"));
+out:
+	free(json);
+	free(again);
+	free(plain);
 	run_done(&r);
 }
 
@@ -1279,6 +1340,7 @@ int main(void)
 	RUN(test_manifest__rollout_defaults_and_merge);
 	RUN(test_manifest__rollout_not_in_spec_hash);
 	RUN(test_manifest__interpolated_secrets);
+	RUN(test_manifest__secret_in_command);
 	RUN(test_manifest__rollout_errors);
 	RUN(test_manifest__profiles);
 	RUN(test_manifest__secrets_and_configs);

@@ -129,6 +129,15 @@ static void test_redact__model_secrets(void)
 	          0);
 	CHECK_STR(out, "postgresql://user:***@postgres:5432/db (hmac:0123456789ab)");
 	free(out);
+	/* parts not known (a snapshot parsed back): the whole value is hidden */
+	{
+		struct service bare = { 0 };
+
+		shown(&bare, MODEL_SECRET_INTERPOLATED, "postgres://app:Sup3rS3cret@db/app", NULL);
+		shown(NULL, MODEL_SECRET_INTERPOLATED, "via-Sup3rS3cret", NULL);
+		shown(&bare, MODEL_SECRET_URL, "postgresql://user:password@postgres:5432/db",
+		      "postgresql://user:***@postgres:5432/db");
+	}
 	/* a secret part too short to scrub: the whole value is hidden */
 	strv_push(&s.secret_parts, "ab");
 	shown(&s, MODEL_SECRET_INTERPOLATED, "x-ab-y", NULL);

@@ -1503,6 +1503,56 @@ static void test_store__commit_author_and_date(void)
 	CHECK(r.author == NULL);
 	CHECK(r.committed_at == NULL);
 	store_release_release(&r);
+}
+
+/*
+ * A container made before spec hashes were keyed still runs a release's
+ * spec: the release records the HMAC of its old label, not the label, and
+ * the label then matches the release's row.
+ */
+static void test_store__legacy_label(void)
+{
+	static const char old_label[] =
+	        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	struct store *s = NULL;
+	struct err err = ERR_INIT;
+	struct store_service_row *rows = NULL;
+	struct project p;
+	struct service svc;
+	struct svc_port port;
+	size_t n = 0;
+	int64_t id;
+
+	project_build(&p, &svc, &port);
+	CHECK_INT(store_open_file(&s, ":memory:", &err), 0);
+	if (!s)
+		goto out;
+	id = begin(s, "shop", "host1", 1);
+	CHECK_INT(store_release_service_add(s, id, &p, &svc, "keyed-hash", "{}", &err), 0);
+	CHECK_INT(store_release_services(&rows, &n, s, id, &err), 0);
+	CHECK_INT(n, 1);
+	if (n == 1) {
+		CHECK(rows[0].legacy_label_hmac == NULL);
+		CHECK(store_service_row_label_matches(s, &rows[0], "keyed-hash"));
+		CHECK(!store_service_row_label_matches(s, &rows[0], old_label));
+	}
+	store_service_rows_free(rows, n);
+	rows = NULL;
+	CHECK_INT(store_release_service_set_legacy_label(s, id, "web", old_label, &err), 0);
+	CHECK_INT(store_release_service_set_legacy_label(s, id, "nope", old_label, &err),
+	          ERR_NOTFOUND);
+	err_clear(&err);
+	CHECK_INT(store_release_services(&rows, &n, s, id, &err), 0);
+	if (n == 1) {
+		CHECK(rows[0].legacy_label_hmac && strcmp(rows[0].legacy_label_hmac, old_label));
+		CHECK(store_service_row_label_matches(s, &rows[0], old_label));
+		CHECK(store_service_row_label_matches(s, &rows[0], "keyed-hash"));
+		CHECK(!store_service_row_label_matches(s, &rows[0], "ffff"));
+		CHECK(!store_service_row_label_matches(s, &rows[0], NULL));
+	}
+	store_service_rows_free(rows, n);
+out:
+	project_clear(&p, &svc, &port);
 	store_free(s);
 }
 
@@ -1527,5 +1577,6 @@ int main(void)
 	RUN(test_store__tags);
 	RUN(test_store__kind_down);
 	RUN(test_store__commit_author_and_date);
+	RUN(test_store__legacy_label);
 	return CHECK_DONE();
 }
