@@ -167,13 +167,13 @@ static int record_actions(struct ctx *ctx, const struct plan *plan,
 
 	for (i = 0; i < plan->n && rc == 0; i++) {
 		const struct action *a = &plan->v[i];
-		char target[512], msg[1024];
+		char target[512], msg[1024], reason[2048];
 		struct store_action row = {
 			.seq = (unsigned)i + 1,
 			.action = reconcile_action_name(a->kind),
 			.target_type = reconcile_action_target_type(a->kind),
 			.target = target,
-			.reason = a->reason,
+			.reason = reason,
 			.outcome = res[i].rc == 0  ? "done"
 			           : res[i].rc > 0 ? "skipped"
 			                           : "failed",
@@ -184,6 +184,9 @@ static int record_actions(struct ctx *ctx, const struct plan *plan,
 			snprintf(target, sizeof(target), "%s#%u", a->target, a->replica);
 		else
 			snprintf(target, sizeof(target), "%s", a->target);
+		/* A replace says which order it ran in, as the plan did. */
+		snprintf(reason, sizeof(reason), "%s%s%s%s", a->reason, a->order_why ? " (" : "",
+		         a->order_why ? a->order_why : "", a->order_why ? ")" : "");
 		rc = store_release_action_add(ctx->store, release, &row, err);
 	}
 	return rc;

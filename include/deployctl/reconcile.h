@@ -40,6 +40,7 @@ struct action {
 	char *reuse_id;    /* a retained container with the desired spec to bring back, or NULL */
 	char *reuse_name;  /* its retained name (to put it back if the rollout fails) */
 	bool start_first;  /* replace: new container up before the old one stops */
+	char *order_why;   /* replace: the order and why, "stop-first: mounts volume pgdata" */
 };
 
 /*
@@ -53,8 +54,9 @@ bool reconcile_is_retained(const char *name);
 struct plan {
 	struct action *v; /* sorted by (level, kind, target, replica) */
 	size_t n;
-	struct strv notes;   /* things worth saying that are not actions ("volume kept") */
-	bool need_resources; /* diff could not prove networks/volumes: list them, diff again */
+	struct strv notes;    /* things worth saying that are not actions ("volume kept") */
+	struct strv warnings; /* what the user should know first ("two containers on a volume") */
+	bool need_resources;  /* diff could not prove networks/volumes: list them, diff again */
 };
 
 /*
