@@ -84,7 +84,7 @@ static void print_status(const char *project, int64_t release, const struct dock
 		const struct store_service_row *r = find_row(rows, nr, c[i].service);
 		bool match = r && c[i].spec_hash && !strcmp(r->spec_hash, c[i].spec_hash);
 
-		if (reconcile_is_retained(c[i].name)) {
+		if (reconcile_is_kept(c[i].name)) {
 			nretained++;
 			continue;
 		}
@@ -122,7 +122,7 @@ static void print_status(const char *project, int64_t release, const struct dock
 
 		for (k = 0; k < nc && !seen; k++)
 			seen = c[k].service && !strcmp(c[k].service, rows[i].service) &&
-			       !reconcile_is_retained(c[k].name);
+			       !reconcile_is_kept(c[k].name);
 		if (seen || !rows[i].replicas)
 			continue;
 		if (json) {
@@ -137,7 +137,7 @@ static void print_status(const char *project, int64_t release, const struct dock
 		fputs("null],\"retained\":[", stdout);
 		first = true;
 		for (i = 0; i < nc; i++) {
-			if (!reconcile_is_retained(c[i].name))
+			if (!reconcile_is_kept(c[i].name))
 				continue;
 			fputs(first ? "{\"container\":" : ",{\"container\":", stdout);
 			first = false;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deployctl/buf.h"
 #include "deployctl/cmd_deploy.h"
 #include "deployctl/files.h"
 #include "deployctl/log.h"
@@ -37,7 +38,28 @@ struct apply_view {
 	size_t kill_after; /* test-only fault point: SIGKILL ourselves after N actions; 0 off */
 	bool tty;
 	bool quiet;
+	struct store *store; /* where containers are recorded as they change */
+	int64_t release;
+	unsigned unrecorded; /* container events the store refused */
 };
+
+/* A container changed: record it now, before the rollout's next step. */
+static void view_container(void *arg, const struct action *a, const char *event, const char *id,
+                           const char *name, const char *detail)
+{
+	struct apply_view *v = arg;
+	struct store_container_event e = {
+		.action_seq = (unsigned)(a - v->plan->v) + 1,
+		.container_id = id,
+		.name = name,
+		.event = event,
+		.detail = detail,
+	};
+	struct err err = ERR_INIT;
+
+	if (store_release_container_add(v->store, v->release, &e, &err) < 0 && !v->unrecorded++)
+		log_warnx("cannot record container %.12s (%s): %s", id, event, err.msg);
+}
 
 static void view_started(void *arg, const struct action *a)
 {
@@ -192,6 +214,38 @@ static int record_actions(struct ctx *ctx, const struct plan *plan,
 	return rc;
 }
 
+/*
+ * The one-line message of a release that did not succeed: the failure,
+ * what the automatic rollback achieved (containers it could not put back
+ * named), and the failed containers kept for inspection.
+ */
+static void release_message(char *out, size_t size, const struct plan *plan,
+                            const struct reconcile_result *res, const struct err *aerr,
+                            enum release_status st, bool no_rollback)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 4096);
+	buf_puts(&b, aerr->msg);
+	if (st == RELEASE_ROLLED_BACK)
+		buf_puts(&b, "; previous containers restored");
+	else if (!no_rollback)
+		buf_puts(&b, "; automatic rollback incomplete");
+	for (i = 0; st != RELEASE_ROLLED_BACK && !no_rollback && i < plan->n; i++)
+		if (res[i].undo_failed)
+			buf_printf(&b, "; %s#%u not put back%s%.12s%s", plan->v[i].target,
+			           plan->v[i].replica,
+			           res[i].container_id ? " (new container " : "",
+			           res[i].container_id ? res[i].container_id : "",
+			           res[i].container_id ? " still there)" : "");
+	for (i = 0; i < plan->n; i++)
+		if (res[i].kept_name)
+			buf_printf(&b, "; failed container kept as %s", res[i].kept_name);
+	snprintf(out, size, "%s", b.ptr);
+	buf_release(&b);
+}
+
 static void print_summary(const struct deploy *dp, int64_t release, enum release_status st,
                           double took, const struct docker_stats *calls, bool json,
                           const struct err *failed)
@@ -296,14 +350,14 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 {
 	struct reconcile_result *res = NULL;
 	struct apply_view view = { .quiet = ro->quiet };
-	struct reconcile_progress progress = { view_started, view_done, &view };
+	struct reconcile_progress progress = { view_started, view_done, view_container, &view };
 	struct docker_connect conn = { 0 };
 	struct docker_stats calls = { 0 }, extra = { 0 };
 	struct store_release_info info = { 0 };
 	struct reconcile_opts opts = { 0 };
 	struct err err = ERR_INIT, aerr = ERR_INIT;
 	enum release_status st = RELEASE_FAILED;
-	char host[256] = "", release_label[32], message[sizeof(aerr.msg) + 64] = "";
+	char host[256] = "", release_label[32], message[sizeof(aerr.msg) + 512] = "";
 	char *who = NULL, *files_dir = NULL;
 	bool json = ro->json;
 	unsigned interrupted = 0;
@@ -346,6 +400,8 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		goto fail_state;
 	}
 	view.plan = &dp->plan;
+	view.store = ctx->store;
+	view.release = release;
 	/* Crash-safety tests kill apply at a chosen point, as kill -9 would. */
 	if (getenv("DEPLOYCTL_TEST_KILL_AFTER"))
 		view.kill_after = strtoul(getenv("DEPLOYCTL_TEST_KILL_AFTER"), NULL, 10);
@@ -376,10 +432,8 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		if (res[i].undo_failed)
 			st = RELEASE_FAILED;
 	if (st != RELEASE_SUCCEEDED)
-		snprintf(message, sizeof(message), "%s%s", aerr.msg,
-		         st == RELEASE_ROLLED_BACK ? "; previous containers restored"
-		         : ro->no_rollback         ? ""
-		                                   : "; automatic rollback incomplete");
+		release_message(message, sizeof(message), &dp->plan, res, &aerr, st,
+		                ro->no_rollback);
 	if (record_actions(ctx, &dp->plan, res, release, &err) < 0 ||
 	    store_release_finish(ctx->store, release, st, st == RELEASE_SUCCEEDED ? NULL : message,
 	                         &err) < 0)

@@ -99,6 +99,39 @@ bool reconcile_is_retained(const char *name)
 	return true;
 }
 
+#define FAILED_MARK "--failed-r"
+
+char *reconcile_failed_name(const char *canonical, const char *release)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (buf_printf(&b, "%s" FAILED_MARK "%s", canonical, release ? release : "0") < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b);
+}
+
+bool reconcile_is_failed(const char *name)
+{
+	const char *m = name ? strstr(name, FAILED_MARK) : NULL;
+
+	while (m && strstr(m + 1, FAILED_MARK))
+		m = strstr(m + 1, FAILED_MARK);
+	if (!m || !m[strlen(FAILED_MARK)])
+		return false;
+	for (m += strlen(FAILED_MARK); *m; m++)
+		if (*m < '0' || *m > '9')
+			return false;
+	return true;
+}
+
+bool reconcile_is_kept(const char *name)
+{
+	return reconcile_is_retained(name) || reconcile_is_failed(name);
+}
+
 static char *dup_or_null(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -507,7 +540,7 @@ static int diff_service(struct plan *plan, const struct reconcile_input *in, siz
 		goto out;
 	for (i = 0; i < in->ncontainers; i++)
 		if (in->containers[i].service && !strcmp(in->containers[i].service, s->name) &&
-		    !reconcile_is_retained(in->containers[i].name))
+		    !reconcile_is_kept(in->containers[i].name))
 			have++;
 	for (r = 1; r <= s->replicas && rc == 0; r++) {
 		const struct docker_container *c = NULL;
@@ -516,7 +549,7 @@ static int diff_service(struct plan *plan, const struct reconcile_input *in, siz
 			const struct docker_container *o = &in->containers[i];
 
 			if (!claimed[i] && o->service && !strcmp(o->service, s->name) &&
-			    o->replica == r && !reconcile_is_retained(o->name)) {
+			    o->replica == r && !reconcile_is_kept(o->name)) {
 				claimed[i] = true;
 				c = o;
 				break;
@@ -538,7 +571,7 @@ static int diff_service(struct plan *plan, const struct reconcile_input *in, siz
 			                 .level = LEVEL_REMOVE };
 
 		if (claimed[i] || !o->service || strcmp(o->service, s->name) ||
-		    reconcile_is_retained(o->name))
+		    reconcile_is_kept(o->name))
 			continue;
 		claimed[i] = true;
 		if (!dup && !(a.retain_name = reconcile_retained_name(o->name, o->release))) {
@@ -754,7 +787,7 @@ static int diff_followers(struct plan *plan, const struct reconcile_input *in)
 				                 .hash = in->hashes[si] };
 
 			if (!c->service || strcmp(c->service, s->name) || !c->replica ||
-			    c->replica > s->replicas || reconcile_is_retained(c->name) ||
+			    c->replica > s->replicas || reconcile_is_kept(c->name) ||
 			    plan_has(plan, s->name, c->replica))
 				continue;
 			name = model_container_name(p, s->name, c->replica);
@@ -805,7 +838,7 @@ int reconcile_diff(struct plan *out, const struct reconcile_input *in, struct er
 		if (claimed[i])
 			continue;
 		/* A retained container still running: a rollout was interrupted. Stop it. */
-		if (reconcile_is_retained(o->name)) {
+		if (reconcile_is_kept(o->name)) {
 			if (strcmp(o->state, "running"))
 				continue;
 			a.retain_name = strdup(o->name);
