@@ -445,6 +445,10 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	calls.mutating += extra.mutating;
 	print_summary(dp, release, st, deploy_now() - t0, &calls, json,
 	              st == RELEASE_SUCCEEDED ? NULL : &aerr);
+	for (i = 0; !json && i < dp->plan.n; i++)
+		if (res[i].kept_name)
+			fprintf(stdout, "failed container kept for inspection: %s\n",
+			        res[i].kept_name);
 	if (st != RELEASE_SUCCEEDED && !json)
 		cmd_report(&aerr);
 	ex = st == RELEASE_SUCCEEDED ? EXIT_OK : EXIT_FAILED;
