@@ -45,10 +45,12 @@ struct fake_docker {
 	unsigned next_id;
 	char *log[FAKE_MAX_LOG]; /* "METHOD /path?query" without the version prefix */
 	size_t nlog;
-	/* One fault: the nth request (1-based) whose method and path match. */
-	const char *fault_method, *fault_path;
-	unsigned fault_nth, fault_seen;
-	enum fake_fault_kind fault_kind;
+	/* Faults: the nth request (1-based) whose method and path match. */
+	struct fake_fault {
+		const char *method, *path;
+		unsigned nth, seen;
+		enum fake_fault_kind kind;
+	} fault[2];
 	int start_exits; /* containers created from now on exit at once with code 1 when started */
 	int stop_flag;
 };
@@ -293,14 +295,21 @@ static void *fake_main(void *arg)
 				snprintf(line, sizeof(line), "%s %s", method, p);
 				f->log[f->nlog++] = strdup(line);
 			}
-			if (f->fault_method && !strcmp(f->fault_method, method) &&
-			    strstr(p, f->fault_path) && ++f->fault_seen == f->fault_nth) {
-				if (f->fault_kind == FAKE_FAIL_500) {
-					pthread_mutex_unlock(&f->lock);
-					fake_send(fd, 500, "{\"message\":\"injected failure\"}");
+			for (int k = 0; k < 2; k++) {
+				struct fake_fault *ft = &f->fault[k];
+
+				if (!ft->method || strcmp(ft->method, method) ||
+				    !strstr(p, ft->path) || ++ft->seen != ft->nth)
 					continue;
-				}
-				drop = 1;
+				if (ft->kind == FAKE_FAIL_500)
+					drop = 2;
+				else
+					drop = 1;
+			}
+			if (drop == 2) {
+				pthread_mutex_unlock(&f->lock);
+				fake_send(fd, 500, "{\"message\":\"injected failure\"}");
+				continue;
 			}
 			status = fake_handle(f, method, p, body, out, sizeof(out));
 			pthread_mutex_unlock(&f->lock);
@@ -356,6 +365,17 @@ static void fake_stop(struct fake_docker *f)
 	for (size_t i = 0; i < f->nlog; i++)
 		free(f->log[i]);
 	pthread_mutex_destroy(&f->lock);
+}
+
+/* Set fault k: the nth request with method and a path holding path gets kind. */
+static void fake_fault(struct fake_docker *f, int k, const char *method, const char *path,
+                       unsigned nth, enum fake_fault_kind kind)
+{
+	f->fault[k].method = method;
+	f->fault[k].path = path;
+	f->fault[k].nth = nth;
+	f->fault[k].seen = 0;
+	f->fault[k].kind = kind;
 }
 
 /* How many logged requests start with prefix. */

@@ -151,10 +151,7 @@ static void test_reconcile_apply__lost_rename_reply_keeps_the_live_container(voi
 	if (env_init(&e, "start-first") < 0)
 		return;
 	/* The rename of the old container to its retained name is done; its 204 never comes. */
-	e.fd.fault_method = "POST";
-	e.fd.fault_path = "/rename?name=shop-api-1--r1";
-	e.fd.fault_nth = 1;
-	e.fd.fault_kind = FAKE_DROP_REPLY;
+	fake_fault(&e.fd, 0, "POST", "/rename?name=shop-api-1--r1", 1, FAKE_DROP_REPLY);
 	env_apply(&e);
 	CHECK_INT(e.rc, 0);
 	c = fake_find(&e.fd, e.old_id);
@@ -178,10 +175,7 @@ static void test_reconcile_apply__final_stop_failure_is_undone_and_recorded(void
 
 	if (env_init(&e, "start-first") < 0)
 		return;
-	e.fd.fault_method = "POST";
-	e.fd.fault_path = "/stop";
-	e.fd.fault_nth = 1;
-	e.fd.fault_kind = FAKE_FAIL_500;
+	fake_fault(&e.fd, 0, "POST", "/stop", 1, FAKE_FAIL_500);
 	env_apply(&e);
 	CHECK(e.rc < 0);
 	CHECK(strstr(e.err.msg, "injected failure") != NULL);
@@ -194,6 +188,23 @@ static void test_reconcile_apply__final_stop_failure_is_undone_and_recorded(void
 	snprintf(created, sizeof(created), "created shop-api-1");
 	CHECK(has_event(&e, created));
 	CHECK(has_event(&e, "removed shop-api-1"));
+	check_no_volume_removal(&e);
+	env_done(&e);
+
+	/* The new container cannot be taken down either: it stays in the result. */
+	if (env_init(&e, "start-first") < 0)
+		return;
+	fake_fault(&e.fd, 0, "POST", "/stop", 1, FAKE_FAIL_500);
+	fake_fault(&e.fd, 1, "DELETE", "/containers/", 1, FAKE_FAIL_500);
+	env_apply(&e);
+	CHECK(e.rc < 0);
+	CHECK(e.res[0].undo_failed);
+	CHECK(!e.res[0].undone);
+	c = fake_find(&e.fd, "shop-api-1");
+	CHECK(c && strcmp(c->id, e.old_id) && !strcmp(c->state, "running"));
+	CHECK(e.res[0].container_id && c && !strcmp(e.res[0].container_id, c->id));
+	c = fake_find(&e.fd, e.old_id);
+	CHECK(c && !strcmp(c->name, "shop-api-1--r1") && !strcmp(c->state, "running"));
 	check_no_volume_removal(&e);
 	env_done(&e);
 }

@@ -174,6 +174,7 @@ static void test_reconcile_nomem__every_allocation_failing(void)
 	}
 	CHECK_INT(bad, 0);
 #else
+	(void)in;
 	(void)k;
 	(void)total;
 	(void)bad;
