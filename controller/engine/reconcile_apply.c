@@ -76,11 +76,11 @@ static int run_action(struct docker *d, struct apply_run *run, const struct acti
 		                          a->docker_name, err);
 		break;
 	case ACTION_CREATE:
-		rc = apply_bring_up(&id, d, run, a, err);
+		rc = apply_bring_up(&id, d, run, a, a->container_name, err);
 		if (rc == 0)
 			rc = apply_gate(d, run, a, id, res);
 		if (rc < 0 && id) {
-			if (apply_take_down(d, run, a, id, true, res) < 0) {
+			if (apply_take_down(d, run, a, id, a->container_name, true, res) < 0) {
 				res->undo_failed = true;
 				res->container_id = id; /* still there */
 				id = NULL;
@@ -134,11 +134,12 @@ static void undo_action(struct docker *d, struct apply_run *run, const struct ac
 	switch (a->kind) {
 	case ACTION_CREATE:
 		if (res->container_id)
-			rc = apply_take_down(d, run, a, res->container_id, false, res);
+			rc = apply_take_down(d, run, a, res->container_id, a->container_name, false,
+			                     res);
 		break;
 	case ACTION_REPLACE:
-		if (res->container_id &&
-		    apply_take_down(d, run, a, res->container_id, false, res) < 0)
+		if (res->container_id && apply_take_down(d, run, a, res->container_id,
+		                                         a->container_name, false, res) < 0)
 			rc = ERR_DOCKER;
 		if (apply_put_back(d, run, a, &ignored) < 0)
 			rc = ERR_DOCKER;

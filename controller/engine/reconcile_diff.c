@@ -113,23 +113,43 @@ char *reconcile_failed_name(const char *canonical, const char *release)
 	return buf_detach(&b);
 }
 
-bool reconcile_is_failed(const char *name)
-{
-	const char *m = name ? strstr(name, FAILED_MARK) : NULL;
+#define NEXT_MARK "--next-r"
 
-	while (m && strstr(m + 1, FAILED_MARK))
-		m = strstr(m + 1, FAILED_MARK);
-	if (!m || !m[strlen(FAILED_MARK)])
+char *reconcile_next_name(const char *canonical, const char *release)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (buf_printf(&b, "%s" NEXT_MARK "%s", canonical, release ? release : "0") < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b);
+}
+
+/* Does name end in mark followed by digits only? */
+static bool marked(const char *name, const char *mark)
+{
+	const char *m = name ? strstr(name, mark) : NULL;
+
+	while (m && strstr(m + 1, mark))
+		m = strstr(m + 1, mark);
+	if (!m || !m[strlen(mark)])
 		return false;
-	for (m += strlen(FAILED_MARK); *m; m++)
+	for (m += strlen(mark); *m; m++)
 		if (*m < '0' || *m > '9')
 			return false;
 	return true;
 }
 
+bool reconcile_is_failed(const char *name)
+{
+	return marked(name, FAILED_MARK);
+}
+
 bool reconcile_is_kept(const char *name)
 {
-	return reconcile_is_retained(name) || reconcile_is_failed(name);
+	return reconcile_is_retained(name) || reconcile_is_failed(name) || marked(name, NEXT_MARK);
 }
 
 static char *dup_or_null(const char *s)

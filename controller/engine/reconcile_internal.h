@@ -37,8 +37,9 @@ int apply_rename(struct docker *d, struct apply_run *run, const struct action *a
                  const char *name, struct err *err);
 
 /* Bring up the new container of a create/replace (a retained one back, or a new one). */
+/* ... under name (a->container_name, or a temporary one for start-first). */
 int apply_bring_up(char **id_out, struct docker *d, struct apply_run *run, const struct action *a,
-                   struct err *err);
+                   const char *name, struct err *err);
 
 /*
  * Take the new container id of a away again: a retained one back to its
@@ -46,7 +47,7 @@ int apply_bring_up(char **id_out, struct docker *d, struct apply_run *run, const
  * "<name>--failed-r<release>" (res->kept_name); else deleted.
  */
 int apply_take_down(struct docker *d, struct apply_run *run, const struct action *a, const char *id,
-                    bool failed, struct reconcile_result *res);
+                    const char *name, bool failed, struct reconcile_result *res);
 
 /* Put the old container of a replace or remove back under its name, running. */
 int apply_put_back(struct docker *d, struct apply_run *run, const struct action *a,

@@ -124,12 +124,13 @@ static int remove_new(struct docker *d, struct apply_run *run, const struct acti
 }
 
 /* After a create whose reply was lost: remove what it made, if it made anything. */
-static void create_cleanup(struct docker *d, struct apply_run *run, const struct action *a)
+static void create_cleanup(struct docker *d, struct apply_run *run, const struct action *a,
+                           const char *name)
 {
 	struct docker_container c = { 0 };
 	struct err ignored = ERR_INIT;
 
-	if (docker_container_inspect(&c, d, a->container_name, &ignored) < 0)
+	if (docker_container_inspect(&c, d, name, &ignored) < 0)
 		return;
 	/* Ours only if it carries this release and this service. */
 	if (c.release && !strcmp(c.release, run->o->release) && c.service &&
@@ -142,12 +143,12 @@ static void create_cleanup(struct docker *d, struct apply_run *run, const struct
 }
 
 int apply_bring_up(char **id_out, struct docker *d, struct apply_run *run, const struct action *a,
-                   struct err *err)
+                   const char *name, struct err *err)
 {
 	struct docker_create c = {
 		.project = run->p,
 		.service = a->service,
-		.name = a->container_name,
+		.name = name,
 		.release = run->o->release,
 		.spec_hash = a->spec_hash,
 		.replica = a->replica,
@@ -159,11 +160,11 @@ int apply_bring_up(char **id_out, struct docker *d, struct apply_run *run, const
 	int rc;
 
 	if (a->reuse_id) {
-		rc = apply_rename(d, run, a, a->reuse_id, a->container_name, err);
+		rc = apply_rename(d, run, a, a->reuse_id, name, err);
 		if (rc == 0)
 			rc = docker_container_start(d, a->reuse_id, err);
 		if (rc == 0)
-			apply_note(run, a, "started", a->reuse_id, a->container_name, NULL);
+			apply_note(run, a, "started", a->reuse_id, name, NULL);
 		if (rc == 0 && !(*id_out = strdup(a->reuse_id)))
 			rc = err_set(err, ERR_NOMEM, "out of memory");
 		return rc;
@@ -171,24 +172,24 @@ int apply_bring_up(char **id_out, struct docker *d, struct apply_run *run, const
 	rc = docker_container_create(&id, d, &c, err);
 	if (rc < 0) {
 		if (docker_last_uncertain(d))
-			create_cleanup(d, run, a);
+			create_cleanup(d, run, a, name);
 		return rc;
 	}
-	apply_note(run, a, "created", id, a->container_name, NULL);
+	apply_note(run, a, "created", id, name, NULL);
 	rc = docker_container_start(d, id, err);
 	if (rc < 0) {
 		/* Leave nothing half-made behind: the next run creates it afresh. */
-		remove_new(d, run, a, id, a->container_name, &ignored);
+		remove_new(d, run, a, id, name, &ignored);
 		free(id);
 		return rc;
 	}
-	apply_note(run, a, "started", id, a->container_name, NULL);
+	apply_note(run, a, "started", id, name, NULL);
 	*id_out = id;
 	return 0;
 }
 
 int apply_take_down(struct docker *d, struct apply_run *run, const struct action *a, const char *id,
-                    bool failed, struct reconcile_result *res)
+                    const char *name, bool failed, struct reconcile_result *res)
 {
 	struct err ignored = ERR_INIT;
 	char *kept = NULL;
@@ -196,16 +197,16 @@ int apply_take_down(struct docker *d, struct apply_run *run, const struct action
 
 	if (a->reuse_id) {
 		if (docker_container_stop(d, id, 0, &ignored) == 0)
-			apply_note(run, a, "stopped", id, a->container_name, NULL);
+			apply_note(run, a, "stopped", id, name, NULL);
 		return apply_rename(d, run, a, id, a->reuse_name, &ignored);
 	}
 	if (!failed)
-		return remove_new(d, run, a, id, a->container_name, &ignored);
+		return remove_new(d, run, a, id, name, &ignored);
 	/* Kept, stopped, for inspection; deleted only if it cannot be moved off the name. */
 	kept = reconcile_failed_name(a->container_name, run->o->release);
 	rc = kept ? docker_container_stop(d, id, 0, &ignored) : ERR_NOMEM;
 	if (rc == 0)
-		apply_note(run, a, "stopped", id, a->container_name, NULL);
+		apply_note(run, a, "stopped", id, name, NULL);
 	if (rc == 0)
 		rc = apply_rename(d, run, a, id, kept, &ignored);
 	if (rc == 0) {
@@ -215,7 +216,7 @@ int apply_take_down(struct docker *d, struct apply_run *run, const struct action
 		return 0;
 	}
 	free(kept);
-	return remove_new(d, run, a, id, a->container_name, &ignored);
+	return remove_new(d, run, a, id, name, &ignored);
 }
 
 int apply_put_back(struct docker *d, struct apply_run *run, const struct action *a, struct err *err)
@@ -292,39 +293,103 @@ static void restart_old(struct docker *d, struct apply_run *run, const struct ac
 		res->undone = true;
 }
 
+/*
+ * start-first: the new container comes up under a temporary name beside
+ * the old one and is gated; then the names are swapped, each rename done
+ * while the other container still answers to the service's aliases (a
+ * rename makes Docker re-register a container's DNS records: done alone,
+ * the service name would not resolve for a moment); then the old one is
+ * drained and stopped. Until the swap, a failure leaves the old container
+ * exactly as it was.
+ */
+static int replace_start_first(struct docker *d, struct apply_run *run, const struct action *a,
+                               struct reconcile_result *res)
+{
+	struct docker_netsave saved = { 0 };
+	struct err *err = &res->err, ignored = ERR_INIT;
+	char *id = NULL, *next = reconcile_next_name(a->container_name, run->o->release);
+	int rc;
+
+	if (!next)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	rc = apply_bring_up(&id, d, run, a, next, err);
+	if (rc == 0)
+		rc = apply_gate(d, run, a, id, res);
+	if (rc < 0) {
+		if (id && apply_take_down(d, run, a, id, next, true, res) < 0)
+			goto out_left;
+		res->undone = true; /* the old container never stopped nor moved */
+		goto out;
+	}
+	rc = apply_rename(d, run, a, a->container_id, a->retain_name, err);
+	/* Crash-safety tests die here: the old container renamed, still running. */
+	if (rc == 0 && getenv("DEPLOYCTL_TEST_KILL_IN_REPLACE"))
+		raise(SIGKILL);
+	if (rc < 0) {
+		if (apply_take_down(d, run, a, id, next, false, res) < 0)
+			goto out_left;
+		res->undone = true;
+		goto out;
+	}
+	rc = apply_rename(d, run, a, id, a->container_name, err);
+	if (rc == 0)
+		rc = drain_and_stop(d, run, a, &saved, err);
+	if (rc < 0) {
+		/*
+		 * Put the old one back as a failed gate would (on its networks again
+		 * if the drain took it off), so that the record is the truth.
+		 */
+		if (saved.networks.n &&
+		    docker_container_reconnect(d, a->container_id, &saved, &ignored) == 0)
+			apply_note(run, a, "reconnected", a->container_id, a->retain_name, NULL);
+		if (apply_take_down(d, run, a, id, a->container_name, false, res) < 0)
+			goto out_left;
+		if (apply_put_back(d, run, a, &ignored) < 0)
+			res->undo_failed = true;
+		else
+			res->undone = true;
+		goto out;
+	}
+	res->container_id = id;
+	id = NULL;
+	goto out;
+out_left:
+	/* The new container could not be taken away: it stays in the record. */
+	res->undo_failed = true;
+	res->container_id = id;
+	id = NULL;
+out:
+	docker_netsave_release(&saved);
+	free(next);
+	free(id);
+	return rc;
+}
+
 int apply_replace(struct docker *d, struct apply_run *run, const struct action *a,
                   struct reconcile_result *res)
 {
-	struct docker_netsave saved = { 0 };
 	struct err *err = &res->err, ignored = ERR_INIT;
 	char *id = NULL;
 	int rc;
 
-	if (a->start_first) {
+	if (a->start_first)
+		return replace_start_first(d, run, a, res);
+	rc = docker_container_stop(d, a->container_id, -1, err);
+	if (rc == 0)
+		apply_note(run, a, "stopped", a->container_id, a->container_name, NULL);
+	if (rc == 0)
 		rc = apply_rename(d, run, a, a->container_id, a->retain_name, err);
-		/* Crash-safety tests die here: the old container renamed, still running. */
-		if (rc == 0 && getenv("DEPLOYCTL_TEST_KILL_IN_REPLACE"))
-			raise(SIGKILL);
-		if (rc < 0)
-			return rc; /* not renamed: nothing changed */
-	} else {
-		rc = docker_container_stop(d, a->container_id, -1, err);
-		if (rc == 0)
-			apply_note(run, a, "stopped", a->container_id, a->container_name, NULL);
-		if (rc == 0)
-			rc = apply_rename(d, run, a, a->container_id, a->retain_name, err);
-		if (rc < 0) {
-			/* It may be stopped, or half: it runs again under its own name. */
-			restart_old(d, run, a, res);
-			return rc;
-		}
+	if (rc < 0) {
+		/* It may be stopped, or half: it runs again under its own name. */
+		restart_old(d, run, a, res);
+		return rc;
 	}
-	rc = apply_bring_up(&id, d, run, a, err);
+	rc = apply_bring_up(&id, d, run, a, a->container_name, err);
 	if (rc == 0)
 		rc = apply_gate(d, run, a, id, res);
 	if (rc < 0) {
-		/* The old container comes back at once; it never stopped if start-first. */
-		if (id && apply_take_down(d, run, a, id, true, res) < 0) {
+		/* The old container comes back at once. */
+		if (id && apply_take_down(d, run, a, id, a->container_name, true, res) < 0) {
 			res->undo_failed = true;
 			res->container_id = id; /* still there: the record says so */
 			id = NULL;
@@ -335,27 +400,6 @@ int apply_replace(struct docker *d, struct apply_run *run, const struct action *
 		else if (!res->undo_failed)
 			res->undone = true;
 		return rc;
-	}
-	if (a->start_first && drain_and_stop(d, run, a, &saved, err) < 0) {
-		/*
-		 * Both run: the new one healthy under the name, the old one retained. Put
-		 * the old one back as a failed gate would, so the record is the truth.
-		 */
-		if (saved.networks.n &&
-		    docker_container_reconnect(d, a->container_id, &saved, &ignored) == 0)
-			apply_note(run, a, "reconnected", a->container_id, a->retain_name, NULL);
-		docker_netsave_release(&saved);
-		if (apply_take_down(d, run, a, id, false, res) < 0) {
-			res->undo_failed = true;
-			res->container_id = id;
-			return ERR_DOCKER;
-		}
-		free(id);
-		if (apply_put_back(d, run, a, &ignored) < 0)
-			res->undo_failed = true;
-		else
-			res->undone = true;
-		return ERR_DOCKER;
 	}
 	res->container_id = id;
 	return 0;

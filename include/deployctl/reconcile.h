@@ -57,7 +57,13 @@ bool reconcile_is_retained(const char *name);
  */
 char *reconcile_failed_name(const char *canonical, const char *release);
 bool reconcile_is_failed(const char *name);
-/* Retained or failed: a container that is not a live replica. */
+/*
+ * A start-first replace brings the new container up as
+ * "<canonical>--next-r<release>" beside the old one, then swaps names.
+ * *out new.
+ */
+char *reconcile_next_name(const char *canonical, const char *release);
+/* Retained, failed or not yet swapped in: a container that is not a live replica. */
 bool reconcile_is_kept(const char *name);
 
 struct plan {

@@ -103,7 +103,7 @@ expect_err() {
 # helpers below see only the live ones; retained() and failed() list the others.
 live() {
 	docker ps -a --no-trunc --filter "label=io.deployctl.project=$PROJECT" "$@" \
-		--format '{{.ID}} {{.Names}}' | grep -Ev -- '--(failed-)?r[0-9]*$' | cut -d' ' -f1
+		--format '{{.ID}} {{.Names}}' | grep -Ev -- '--(failed-|next-)?r[0-9]*$' | cut -d' ' -f1
 }
 
 # ID of a service's live container (replica 1 unless given).
