@@ -170,9 +170,8 @@ int apply_bring_up(char **id_out, struct docker *d, struct apply_run *run, const
 		return rc;
 	}
 	rc = docker_container_create(&id, d, &c, err);
-	if (rc < 0) {
-		if (docker_last_uncertain(d))
-			create_cleanup(d, run, a, name);
+	if (rc < 0) { /* A lost reply, or a retried request refused: it may exist all the same. */
+		create_cleanup(d, run, a, name);
 		return rc;
 	}
 	apply_note(run, a, "created", id, name, NULL);

@@ -22,7 +22,14 @@
 #define FAKE_MAX_CONTAINERS 16
 #define FAKE_MAX_LOG        256
 
-enum fake_fault_kind { FAKE_DROP_REPLY = 1, FAKE_FAIL_500 };
+/* * FAKE_DROP_REPLY: done, connection closed before any reply (on a reused
+ * connection curl sends such a request once more, as it would to Docker);
+ * FAKE_CUT_REPLY: done, the reply cut after a few bytes; with close_each
+ * (every connection closed after one reply, so none is reused) curl does
+ * not retry and the outcome is unknown to the client; FAKE_FAIL_500:
+ * refused, not done.
+ */
+enum fake_fault_kind { FAKE_DROP_REPLY = 1, FAKE_CUT_REPLY, FAKE_FAIL_500 };
 
 struct fake_container {
 	int used;
@@ -52,6 +59,7 @@ struct fake_docker {
 		enum fake_fault_kind kind;
 	} fault[2];
 	int start_exits; /* containers created from now on exit at once with code 1 when started */
+	int close_each;  /* close every connection after one reply */
 	int stop_flag;
 };
 
@@ -301,10 +309,9 @@ static void *fake_main(void *arg)
 				if (!ft->method || strcmp(ft->method, method) ||
 				    !strstr(p, ft->path) || ++ft->seen != ft->nth)
 					continue;
-				if (ft->kind == FAKE_FAIL_500)
-					drop = 2;
-				else
-					drop = 1;
+				drop = ft->kind == FAKE_FAIL_500    ? 2
+				       : ft->kind == FAKE_CUT_REPLY ? 3
+				                                    : 1;
 			}
 			if (drop == 2) {
 				pthread_mutex_unlock(&f->lock);
@@ -313,10 +320,12 @@ static void *fake_main(void *arg)
 			}
 			status = fake_handle(f, method, p, body, out, sizeof(out));
 			pthread_mutex_unlock(&f->lock);
+			if (drop == 3 && write(fd, "HTTP/1.1 20", 11) != 11)
+				break;
 			if (drop)
 				break; /* done, reply withheld: the client sees the connection drop
 				        */
-			if (fake_send(fd, status, out) < 0)
+			if (fake_send(fd, status, out) < 0 || f->close_each)
 				break;
 		}
 		close(fd);
