@@ -1,6 +1,7 @@
 /*
  * cmd_show.c - "deployctl show N": one release in full: what it was, the
- * actions it took, and its snapshot (per service image, image ID, repo
+ * actions it took, the containers its rollout touched (the failed ones
+ * kept for inspection named), and its snapshot (per service image, image ID, repo
  * digest, spec hash, replicas, env with secrets as fingerprints, ports,
  * labels; networks and volumes), as text or JSON.
  */
@@ -27,6 +28,8 @@ struct show_data {
 	struct store_release rel;
 	struct store_action_row *acts;
 	size_t nacts;
+	struct store_container_row *ctrs;
+	size_t nctrs;
 	struct store_service_row *svcs;
 	size_t nsvcs;
 	struct store_kv_row *env, *labels;
@@ -43,6 +46,7 @@ static void show_data_release(struct show_data *d)
 {
 	store_release_release(&d->rel);
 	store_action_rows_free(d->acts, d->nacts);
+	store_container_rows_free(d->ctrs, d->nctrs);
 	store_service_rows_free(d->svcs, d->nsvcs);
 	store_kv_rows_free(d->env, d->nenv);
 	store_kv_rows_free(d->labels, d->nlabels);
@@ -61,6 +65,8 @@ static int show_load(struct show_data *d, struct store *s, int64_t id, struct er
 	rc = store_release_get(&d->rel, s, id, err);
 	if (!rc)
 		rc = store_release_actions(&d->acts, &d->nacts, s, id, err);
+	if (!rc)
+		rc = store_release_containers(&d->ctrs, &d->nctrs, s, id, err);
 	if (!rc)
 		rc = store_release_services(&d->svcs, &d->nsvcs, s, id, err);
 	if (!rc)
@@ -191,6 +197,36 @@ static void show_text_actions(const struct show_data *d)
 	}
 }
 
+/* Containers the rollout touched, in order; those kept after a failed gate first. */
+static void show_text_containers(const struct show_data *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nctrs; i++) {
+		if (strcmp(d->ctrs[i].event, "kept"))
+			continue;
+		fputs("kept:        ", stdout);
+		out_safe(stdout, d->ctrs[i].name);
+		printf(" (%.12s, failed its gate; kept stopped for inspection)\n",
+		       d->ctrs[i].container_id);
+	}
+	if (!d->nctrs)
+		return;
+	fputs("\ncontainers:\n", stdout);
+	for (i = 0; i < d->nctrs; i++) {
+		const struct store_container_row *c = &d->ctrs[i];
+
+		printf("  %3u %-12s %.12s ", c->action_seq, c->event, c->container_id);
+		out_safe(stdout, c->name);
+		if (c->detail && *c->detail) {
+			fputs(" (", stdout);
+			out_safe(stdout, c->detail);
+			fputc(')', stdout);
+		}
+		fputc('\n', stdout);
+	}
+}
+
 static void show_text_service(const struct show_data *d, const struct store_service_row *sv)
 {
 	const char *digest = kvv_get(&d->digests, sv->service);
@@ -251,6 +287,7 @@ static void show_text(const struct show_data *d)
 
 	show_text_release(d);
 	show_text_actions(d);
+	show_text_containers(d);
 	fputs("\nsnapshot:\n", stdout);
 	if (!d->nsvcs)
 		fputs("  no services\n", stdout);
@@ -331,6 +368,34 @@ static void show_json_actions(const struct show_data *d)
 	fputc(']', stdout);
 }
 
+static void show_json_containers(const struct show_data *d)
+{
+	bool first = true;
+	size_t i;
+
+	fputs(",\"containers\":[", stdout);
+	for (i = 0; i < d->nctrs; i++) {
+		const struct store_container_row *c = &d->ctrs[i];
+
+		printf("%s{\"action_seq\":%u", i ? "," : "", c->action_seq);
+		json_key("event", c->event, false);
+		json_key("id", c->container_id, false);
+		json_key("name", c->name, false);
+		json_key("detail", c->detail, false);
+		json_key("at", c->at, false);
+		fputc('}', stdout);
+	}
+	fputs("],\"kept\":[", stdout);
+	for (i = 0; i < d->nctrs; i++) {
+		if (strcmp(d->ctrs[i].event, "kept"))
+			continue;
+		fputs(first ? "" : ",", stdout);
+		first = false;
+		out_json_str(stdout, d->ctrs[i].name);
+	}
+	fputc(']', stdout);
+}
+
 static void show_json_service(const struct show_data *d, const struct store_service_row *sv)
 {
 	bool first = true;
@@ -399,6 +464,7 @@ static void show_json(const struct show_data *d)
 
 	show_json_release(d);
 	show_json_actions(d);
+	show_json_containers(d);
 	fputs(",\"services\":[", stdout);
 	for (i = 0; i < d->nsvcs; i++) {
 		fputs(i ? ",{" : "{", stdout);

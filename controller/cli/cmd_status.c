@@ -122,7 +122,7 @@ static void print_status(struct store *store, const char *project, const struct 
 		const struct store_service_row *r = find_row(rows, nr, c[i].service);
 		bool match = store_service_row_label_matches(store, r, c[i].spec_hash);
 
-		if (reconcile_is_retained(c[i].name)) {
+		if (reconcile_is_kept(c[i].name)) {
 			nretained++;
 			continue;
 		}
@@ -160,7 +160,7 @@ static void print_status(struct store *store, const char *project, const struct 
 
 		for (k = 0; k < nc && !seen; k++)
 			seen = c[k].service && !strcmp(c[k].service, rows[i].service) &&
-			       !reconcile_is_retained(c[k].name);
+			       !reconcile_is_kept(c[k].name);
 		if (seen || !rows[i].replicas)
 			continue;
 		if (json) {
@@ -175,7 +175,7 @@ static void print_status(struct store *store, const char *project, const struct 
 		fputs("null],\"retained\":[", stdout);
 		first = true;
 		for (i = 0; i < nc; i++) {
-			if (!reconcile_is_retained(c[i].name))
+			if (!reconcile_is_kept(c[i].name))
 				continue;
 			fputs(first ? "{\"container\":" : ",{\"container\":", stdout);
 			first = false;

@@ -589,7 +589,20 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
 			out_json_str(f, a->container_name ? a->container_name : a->docker_name);
 			fputs(",\"reason\":", f);
 			out_json_str(f, a->reason);
+			if (a->order_why) {
+				/* "stop-first: mounts volume pgdata" -> order + why. */
+				size_t k = strcspn(a->order_why, ":");
+
+				fprintf(f, ",\"order\":\"%.*s\",\"order_why\":", (int)k,
+				        a->order_why);
+				out_json_str(f, a->order_why[k] ? a->order_why + k + 2 : "");
+			}
 			fputc('}', f);
+		}
+		fputs("],\"warnings\":[", f);
+		for (i = 0; i < p->warnings.n; i++) {
+			fputs(i ? "," : "", f);
+			out_json_str(f, p->warnings.v[i]);
 		}
 		fputs("],\"notes\":[", f);
 		for (i = 0; i < p->notes.n; i++) {
@@ -613,8 +626,18 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
 			print_target(f, a);
 			fputs(": ", f);
 			out_safe(f, a->reason);
+			if (a->order_why) {
+				fputs(" (", f);
+				out_safe(f, a->order_why);
+				fputc(')', f);
+			}
 			fputc('\n', f);
 		}
+	}
+	for (i = 0; i < p->warnings.n; i++) {
+		fputs("warning: ", f);
+		out_safe(f, p->warnings.v[i]);
+		fputc('\n', f);
 	}
 	for (i = 0; i < p->notes.n; i++) {
 		fputs("note: volume ", f);

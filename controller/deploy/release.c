@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deployctl/buf.h"
 #include "deployctl/clock.h"
 #include "deployctl/cmd_deploy.h"
 #include "deployctl/fault.h"
@@ -39,7 +40,28 @@ struct apply_view {
 	size_t done, failed;
 	bool tty;
 	bool quiet;
+	struct store *store; /* where containers are recorded as they change */
+	int64_t release;
+	unsigned unrecorded; /* container events the store refused */
 };
+
+/* A container changed: record it now, before the rollout's next step. */
+static void view_container(void *arg, const struct action *a, const char *event, const char *id,
+                           const char *name, const char *detail)
+{
+	struct apply_view *v = arg;
+	struct store_container_event e = {
+		.action_seq = (unsigned)(a - v->plan->v) + 1,
+		.container_id = id,
+		.name = name,
+		.event = event,
+		.detail = detail,
+	};
+	struct err err = ERR_INIT;
+
+	if (store_release_container_add(v->store, v->release, &e, &err) < 0 && !v->unrecorded++)
+		log_warnx("cannot record container %.12s (%s): %s", id, event, err.msg);
+}
 
 static void view_started(void *arg, const struct action *a)
 {
@@ -198,6 +220,15 @@ static const char *action_target(char *buf, size_t size, const struct action *a)
 	return buf;
 }
 
+/* The reason recorded for a: a replace says which order it ran in, as the plan did. */
+static const char *action_reason(char *buf, size_t size, const struct action *a)
+{
+	if (!a->order_why)
+		return a->reason;
+	snprintf(buf, size, "%s (%s)", a->reason, a->order_why);
+	return buf;
+}
+
 /* The plan as rows with outcome "planned", before the first change. */
 static int record_planned(struct ctx *ctx, const struct plan *plan, int64_t release,
                           struct err *err)
@@ -207,13 +238,13 @@ static int record_planned(struct ctx *ctx, const struct plan *plan, int64_t rele
 
 	for (i = 0; i < plan->n && rc == 0; i++) {
 		const struct action *a = &plan->v[i];
-		char target[512];
+		char target[512], reason[2048];
 		struct store_action row = {
 			.seq = (unsigned)i + 1,
 			.action = reconcile_action_name(a->kind),
 			.target_type = reconcile_action_target_type(a->kind),
 			.target = action_target(target, sizeof(target), a),
-			.reason = a->reason,
+			.reason = action_reason(reason, sizeof(reason), a),
 			.outcome = "planned",
 		};
 
@@ -223,7 +254,7 @@ static int record_planned(struct ctx *ctx, const struct plan *plan, int64_t rele
 }
 
 /* Size of the text each recorded action may take: its target and its error. */
-#define ROW_TEXT 1536
+#define ROW_TEXT (512 + 1024 + 2048) /* target, error, reason */
 
 /* Every action's outcome and the release's status, in one transaction. */
 static int record_outcome(struct ctx *ctx, const struct plan *plan,
@@ -241,19 +272,18 @@ static int record_outcome(struct ctx *ctx, const struct plan *plan,
 	}
 	for (i = 0; i < plan->n; i++) {
 		const struct action *a = &plan->v[i];
-		char *target = text + i * ROW_TEXT, *msg = target + 512;
+		char *target = text + i * ROW_TEXT, *msg = target + 512, *reason = msg + 1024;
 
 		rows[i] = (struct store_action){
 			.seq = (unsigned)i + 1,
 			.action = reconcile_action_name(a->kind),
 			.target_type = reconcile_action_target_type(a->kind),
 			.target = action_target(target, 512, a),
-			.reason = a->reason,
+			.reason = action_reason(reason, 2048, a),
 			.outcome = res[i].rc == 0  ? "done"
 			           : res[i].rc > 0 ? "skipped"
 			                           : "failed",
-			.error =
-			        res[i].rc < 0 ? err_format(msg, ROW_TEXT - 512, &res[i].err) : NULL,
+			.error = res[i].rc < 0 ? err_format(msg, 1024, &res[i].err) : NULL,
 		};
 	}
 	rc = FAULT_POINT("FAIL_RECORD")
@@ -306,6 +336,38 @@ static void describe_changes(char *buf, size_t size, const struct plan *plan,
 		snprintf(buf + len, size - len, " (and %zu more)", more);
 	if (!buf[0])
 		snprintf(buf, size, "nothing");
+}
+
+/*
+ * The one-line message of a release that did not succeed: the failure,
+ * what the automatic rollback achieved (containers it could not put back
+ * named), and the failed containers kept for inspection.
+ */
+static void release_message(char *out, size_t size, const struct plan *plan,
+                            const struct reconcile_result *res, const struct err *aerr,
+                            enum release_status st, bool no_rollback)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 4096);
+	buf_puts(&b, aerr->msg);
+	if (st == RELEASE_ROLLED_BACK)
+		buf_puts(&b, "; previous containers restored");
+	else if (!no_rollback)
+		buf_puts(&b, "; automatic rollback incomplete");
+	for (i = 0; st != RELEASE_ROLLED_BACK && !no_rollback && i < plan->n; i++)
+		if (res[i].undo_failed)
+			buf_printf(&b, "; %s#%u not put back%s%.12s%s", plan->v[i].target,
+			           plan->v[i].replica,
+			           res[i].container_id ? " (new container " : "",
+			           res[i].container_id ? res[i].container_id : "",
+			           res[i].container_id ? " still there)" : "");
+	for (i = 0; i < plan->n; i++)
+		if (res[i].kept_name)
+			buf_printf(&b, "; failed container kept as %s", res[i].kept_name);
+	snprintf(out, size, "%s", b.ptr);
+	buf_release(&b);
 }
 
 static void print_summary(const struct deploy *dp, int64_t release, enum release_status st,
@@ -412,7 +474,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 {
 	struct reconcile_result *res = NULL;
 	struct apply_view view = { .quiet = ro->quiet };
-	struct reconcile_progress progress = { view_started, view_done, &view };
+	struct reconcile_progress progress = { view_started, view_done, view_container, &view };
 	struct docker_connect conn = { 0 };
 	struct docker_stats calls = { 0 }, extra = { 0 };
 	struct store_release_info info = { 0 };
@@ -420,7 +482,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	struct reconcile_opts opts = { 0 };
 	struct err err = ERR_INIT, aerr = ERR_INIT, ignored = ERR_INIT;
 	enum release_status st = RELEASE_FAILED;
-	char host[256] = "", release_label[32], message[sizeof(aerr.msg) + 64] = "";
+	char host[256] = "", release_label[32], message[sizeof(aerr.msg) + 512] = "";
 	char changes[2048];
 	char *who = NULL, *files_dir = NULL;
 	bool json = ro->json;
@@ -480,6 +542,8 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	    store_reserve(ctx->store, RESERVE_BYTES(dp->plan.n), &err) < 0)
 		goto fail_unchanged;
 	view.plan = &dp->plan;
+	view.store = ctx->store;
+	view.release = release;
 	view.tty = ctx->stdout_tty && !json;
 	view.quiet = view.quiet || json;
 	conn.host = ctx->docker_host;
@@ -499,10 +563,8 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		if (res[i].undo_failed)
 			st = RELEASE_FAILED;
 	if (st != RELEASE_SUCCEEDED)
-		snprintf(message, sizeof(message), "%s%s", aerr.msg,
-		         st == RELEASE_ROLLED_BACK ? "; previous containers restored"
-		         : ro->no_rollback         ? ""
-		                                   : "; automatic rollback incomplete");
+		release_message(message, sizeof(message), &dp->plan, res, &aerr, st,
+		                ro->no_rollback);
 	/* The engine scrubbed its outcomes; what is recorded and printed is scrubbed again here. */
 	if (model_secrets_collect(&secrets, dp->project) < 0) {
 		snprintf(message, sizeof(message), "failed (message withheld: out of memory)");
@@ -520,6 +582,10 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	calls.mutating += extra.mutating;
 	print_summary(dp, release, st, clock_mono() - t0, &calls, json,
 	              st == RELEASE_SUCCEEDED ? NULL : &aerr);
+	for (i = 0; !json && i < dp->plan.n; i++)
+		if (res[i].kept_name)
+			fprintf(stdout, "failed container kept for inspection: %s\n",
+			        res[i].kept_name);
 	if (st != RELEASE_SUCCEEDED && !json)
 		cmd_report(&aerr);
 	ex = st == RELEASE_SUCCEEDED ? EXIT_OK : EXIT_FAILED;

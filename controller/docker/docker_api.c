@@ -161,10 +161,8 @@ out:
 
 /* ---- containers ------------------------------------------------------ */
 
-static void container_release(void *elem)
+void docker_container_release(struct docker_container *c)
 {
-	struct docker_container *c = elem;
-
 	free(c->id);
 	free(c->name);
 	free(c->image);
@@ -178,6 +176,13 @@ static void container_release(void *elem)
 	strv_free(&c->networks);
 	strv_free(&c->volumes);
 	strv_free(&c->ports);
+	memset(c, 0, sizeof(*c));
+}
+
+/* The list decoder's release of one element. */
+static void container_release(void *elem)
+{
+	docker_container_release(elem);
 }
 
 static unsigned parse_replica(const char *s)
@@ -413,7 +418,7 @@ int docker_container_create(char **id_out, struct docker *d, const struct docker
 	goto out;
 out_remove:
 	/* Do not leave a half-attached container behind; the first error is what counts. */
-	docker_container_remove(d, id, true, err);
+	docker_container_remove(d, id, DOCKER_REMOVE_FORCE | DOCKER_REMOVE_VOLUMES, err);
 out:
 	free(id);
 	free(body);
@@ -472,11 +477,12 @@ int docker_container_stop(struct docker *d, const char *id, int timeout_s, struc
 	return container_op(d, "POST", id, suffix, "stop", limit, 304, err);
 }
 
-int docker_container_remove(struct docker *d, const char *id, bool force, struct err *err)
+int docker_container_remove(struct docker *d, const char *id, unsigned flags, struct err *err)
 {
+	static const char *const suffix[] = { "", "?force=1", "?v=1", "?force=1&v=1" };
+
 	/* 404: already gone. */
-	return container_op(d, "DELETE", id, force ? "?force=1&v=1" : "?v=1", "remove", 0, 404,
-	                    err);
+	return container_op(d, "DELETE", id, suffix[flags & 3], "remove", 0, 404, err);
 }
 
 int docker_container_rename(struct docker *d, const char *id, const char *name, struct err *err)
@@ -527,6 +533,11 @@ int docker_decode_state(struct docker_container_state *out, const char *json, st
 		goto out;
 	}
 	s.exit_code = (int)json_integer_value(json_object_get(state, "ExitCode"));
+	s.health_exit_code = -1;
+	if (json_is_integer(
+	            json_object_get(json_array_get(log, json_array_size(log) - 1), "ExitCode")))
+		s.health_exit_code = (int)json_integer_value(
+		        json_object_get(json_array_get(log, json_array_size(log) - 1), "ExitCode"));
 	s.restarting = json_is_true(json_object_get(state, "Restarting"));
 	s.oom_killed = json_is_true(json_object_get(state, "OOMKilled"));
 	*out = s;

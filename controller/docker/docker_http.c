@@ -30,6 +30,7 @@ struct docker {
 	char daemon_version[16]; /* Api-Version header of the last /_ping */
 	unsigned calls;
 	unsigned mutating;
+	bool uncertain; /* the last request failed after it may have reached the daemon */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -204,6 +205,7 @@ int docker_request_ex(long *status, struct buf *resp, struct docker *d,
 	}
 	buf_reset(resp);
 	d->errbuf[0] = '\0';
+	d->uncertain = false;
 	d->calls++;
 	if (!is_get)
 		d->mutating++;
@@ -257,6 +259,9 @@ int docker_request_ex(long *status, struct buf *resp, struct docker *d,
 	}
 	if (cc != CURLE_OK) {
 		const char *why = d->errbuf[0] ? d->errbuf : curl_easy_strerror(cc);
+
+		/* Only a refused connect proves the daemon never saw the request. */
+		d->uncertain = cc != CURLE_COULDNT_CONNECT;
 
 		/*
 		 * Whatever answers there is not (or no longer) an Engine that
@@ -480,6 +485,11 @@ void docker_free(struct docker *d)
 		curl_easy_cleanup(d->curl);
 	free(d->socket);
 	free(d);
+}
+
+bool docker_last_uncertain(const struct docker *d)
+{
+	return d->uncertain;
 }
 
 const char *docker_api_version(const struct docker *d)

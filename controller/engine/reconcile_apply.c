@@ -7,65 +7,21 @@
  *
  * Old containers are never deleted by a rollout: they are stopped and kept
  * under a retained name, so a failed gate puts the previous containers
- * back without a create or a pull, and so does `deployctl rollback`.
+ * back without a create or a pull, and so does `deployctl rollback`. The
+ * container steps of an action are in reconcile_steps.c.
  */
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "deployctl/fault.h"
 #include "deployctl/model_secret.h"
-#include "deployctl/reconcile.h"
+#include "reconcile_internal.h"
 
 #define APPLY_MAX_PARALLEL 8
 
-struct apply_run {
-	pthread_mutex_t lock;
-	const struct docker_connect *conn;
-	const struct project *p;
-	const struct plan *plan;
-	const struct reconcile_opts *o;
-	struct kvv *network_ids;
-	struct reconcile_result *results;
-	size_t next, end;     /* the stage's actions not yet taken: [next, end) */
-	struct strv secrets;  /* every secret value of p: scrubbed from every outcome */
-	bool secrets_unknown; /* they could not be collected: outcomes are withheld */
-};
-
-/*
- * An outcome says what a container printed (log tail, health output): it
- * may hold a secret of the release. Scrubbed before anyone sees it, so it
- * is printed, recorded and returned without any secret value.
- */
-static void scrub_outcome(struct apply_run *run, struct reconcile_result *res)
-{
-	if (!res->err.code)
-		return;
-	if (run->secrets_unknown) {
-		snprintf(res->err.msg, sizeof(res->err.msg),
-		         "failed (output withheld: out of memory hiding secrets)");
-		res->err.src[0] = '\0';
-		return;
-	}
-	model_scrub_err(&res->err, &run->secrets);
-}
-
-/* Rename, removing a stale container that already holds the name (an older retained one). */
-static int rename_force(struct docker *d, const char *id, const char *name, struct err *err)
-{
-	struct err first = ERR_INIT, ignored = ERR_INIT;
-
-	if (docker_container_rename(d, id, name, &first) == 0)
-		return 0;
-	if (docker_container_remove(d, name, true, &ignored) < 0)
-		return err_set(err, first.code, "%s", first.msg);
-	return docker_container_rename(d, id, name, err);
-}
-
-/* Is s a one-shot job: something depends on it completing successfully? */
-static bool is_job(const struct project *p, const struct service *s)
+bool apply_is_job(const struct project *p, const struct service *s)
 {
 	size_t i, k;
 
@@ -77,74 +33,11 @@ static bool is_job(const struct project *p, const struct service *s)
 	return false;
 }
 
-/* Bring the new container of a create/replace up: a retained one back, or a new one. */
-static int bring_up(char **id_out, struct docker *d, struct apply_run *run, const struct action *a,
-                    struct err *err)
-{
-	struct docker_create c = {
-		.project = run->p,
-		.service = a->service,
-		.name = a->container_name,
-		.release = run->o->release,
-		.spec_hash = a->spec_hash,
-		.replica = a->replica,
-		.network_ids = run->network_ids,
-		.files_dir = run->o->files_dir,
-	};
-	char *id = NULL;
-	int rc;
-
-	if (a->reuse_id) {
-		rc = rename_force(d, a->reuse_id, a->container_name, err);
-		if (rc == 0)
-			rc = docker_container_start(d, a->reuse_id, err);
-		if (rc == 0 && !(*id_out = strdup(a->reuse_id)))
-			rc = err_set(err, ERR_NOMEM, "out of memory");
-		return rc;
-	}
-	rc = docker_container_create(&id, d, &c, err);
-	if (rc < 0)
-		return rc;
-	rc = docker_container_start(d, id, err);
-	if (rc < 0) {
-		struct err ignored = ERR_INIT;
-
-		/* Leave nothing half-made behind: the next run creates it afresh. */
-		docker_container_remove(d, id, true, &ignored);
-		free(id);
-		return rc;
-	}
-	*id_out = id;
-	return 0;
-}
-
-/* Take a new container away again: back to its retained name, or deleted. */
-static int take_down(struct docker *d, const struct action *a, const char *id)
-{
-	struct err ignored = ERR_INIT;
-
-	if (a->reuse_id) {
-		docker_container_stop(d, id, 0, &ignored);
-		return rename_force(d, id, a->reuse_name, &ignored);
-	}
-	return docker_container_remove(d, id, true, &ignored);
-}
-
-/* Put the old container of a replace or remove back under its name, running. */
-static int put_back(struct docker *d, const struct action *a, struct err *err)
-{
-	int rc = rename_force(d, a->container_id, a->container_name, err);
-
-	if (rc == 0)
-		rc = docker_container_start(d, a->container_id, err);
-	return rc;
-}
-
-static int gate(struct docker *d, struct apply_run *run, const struct action *a, const char *id,
-                struct reconcile_result *res)
+int apply_gate(struct docker *d, struct apply_run *run, const struct action *a, const char *id,
+               struct reconcile_result *res)
 {
 	char prefix[300];
-	int rc = reconcile_wait_up(&res->up_s, d, a->service, id, is_job(run->p, a->service),
+	int rc = reconcile_wait_up(&res->up_s, d, a->service, id, apply_is_job(run->p, a->service),
 	                           &res->err);
 
 	if (rc < 0) {
@@ -156,48 +49,6 @@ static int gate(struct docker *d, struct apply_run *run, const struct action *a,
 		err_set(&res->err, e.code, "%s: %s", prefix, e.msg);
 	}
 	return rc;
-}
-
-static int run_replace(struct docker *d, struct apply_run *run, const struct action *a,
-                       struct reconcile_result *res)
-{
-	struct err *err = &res->err;
-	struct err ignored = ERR_INIT;
-	char *id = NULL;
-	int rc;
-
-	if (a->start_first) {
-		rc = rename_force(d, a->container_id, a->retain_name, err);
-		/* Crash-safety tests die here: the old container renamed, still running. */
-		if (rc == 0 && FAULT_POINT("KILL_IN_REPLACE"))
-			raise(SIGKILL);
-	} else {
-		rc = docker_container_stop(d, a->container_id, -1, err);
-		if (rc == 0)
-			rc = rename_force(d, a->container_id, a->retain_name, err);
-	}
-	if (rc < 0)
-		return rc;
-	rc = bring_up(&id, d, run, a, err);
-	if (rc == 0)
-		rc = gate(d, run, a, id, res);
-	if (rc < 0) {
-		/* The old container comes back at once; it never stopped if start-first. */
-		if (id && take_down(d, a, id) < 0)
-			res->undo_failed = true;
-		free(id);
-		if (put_back(d, a, &ignored) < 0)
-			res->undo_failed = true;
-		else
-			res->undone = true;
-		return rc;
-	}
-	if (a->start_first && docker_container_stop(d, a->container_id, -1, err) < 0) {
-		free(id);
-		return ERR_DOCKER;
-	}
-	res->container_id = id;
-	return 0;
 }
 
 static int run_action(struct docker *d, struct apply_run *run, const struct action *a,
@@ -227,33 +78,45 @@ static int run_action(struct docker *d, struct apply_run *run, const struct acti
 		                          a->docker_name, err);
 		break;
 	case ACTION_CREATE:
-		rc = bring_up(&id, d, run, a, err);
+		rc = apply_bring_up(&id, d, run, a, a->container_name, err);
 		if (rc == 0)
-			rc = gate(d, run, a, id, res);
+			rc = apply_gate(d, run, a, id, res);
 		if (rc < 0 && id) {
-			if (take_down(d, a, id) < 0)
+			if (apply_take_down(d, run, a, id, a->container_name, true, res) < 0) {
 				res->undo_failed = true;
-			else
+				res->container_id = id; /* still there */
+				id = NULL;
+			} else {
 				res->undone = true;
+			}
 			free(id);
 		} else {
 			res->container_id = id;
 		}
 		break;
 	case ACTION_REPLACE:
-		rc = run_replace(d, run, a, res);
+		rc = apply_replace(d, run, a, res);
 		break;
 	case ACTION_START:
 		rc = docker_container_start(d, a->container_id, err);
 		if (rc == 0)
-			rc = gate(d, run, a, a->container_id, res);
+			apply_note(run, a, "started", a->container_id, a->container_name, NULL);
+		if (rc == 0)
+			rc = apply_gate(d, run, a, a->container_id, res);
 		break;
 	case ACTION_REMOVE:
 		rc = docker_container_stop(d, a->container_id, -1, err);
-		if (rc == 0 && !a->retain_name)
-			rc = docker_container_remove(d, a->container_id, true, err);
-		else if (rc == 0 && strcmp(a->retain_name, a->container_name))
-			rc = rename_force(d, a->container_id, a->retain_name, err);
+		if (rc == 0)
+			apply_note(run, a, "stopped", a->container_id, a->container_name, NULL);
+		/* A previous release ran it: never its volumes. */
+		if (rc == 0 && !a->retain_name) {
+			rc = docker_container_remove(d, a->container_id, DOCKER_REMOVE_FORCE, err);
+			if (rc == 0)
+				apply_note(run, a, "removed", a->container_id, a->container_name,
+				           NULL);
+		} else if (rc == 0 && strcmp(a->retain_name, a->container_name)) {
+			rc = apply_rename(d, run, a, a->container_id, a->retain_name, err);
+		}
 		break;
 	case ACTION_NETWORK_REMOVE:
 		rc = docker_network_remove(d, a->container_id, err);
@@ -267,7 +130,8 @@ static int run_action(struct docker *d, struct apply_run *run, const struct acti
 }
 
 /* Undo a completed action during the automatic rollback. */
-static void undo_action(struct docker *d, const struct action *a, struct reconcile_result *res)
+static void undo_action(struct docker *d, struct apply_run *run, const struct action *a,
+                        struct reconcile_result *res)
 {
 	struct err ignored = ERR_INIT;
 	int rc = 0;
@@ -275,18 +139,20 @@ static void undo_action(struct docker *d, const struct action *a, struct reconci
 	switch (a->kind) {
 	case ACTION_CREATE:
 		if (res->container_id)
-			rc = take_down(d, a, res->container_id);
+			rc = apply_take_down(d, run, a, res->container_id, a->container_name, false,
+			                     res);
 		break;
 	case ACTION_REPLACE:
-		if (res->container_id && take_down(d, a, res->container_id) < 0)
+		if (res->container_id && apply_take_down(d, run, a, res->container_id,
+		                                         a->container_name, false, res) < 0)
 			rc = ERR_DOCKER;
-		if (put_back(d, a, &ignored) < 0)
+		if (apply_put_back(d, run, a, &ignored) < 0)
 			rc = ERR_DOCKER;
 		break;
 	case ACTION_REMOVE:
 		/* Kept under another name: bring it back. A stray retained one stays stopped. */
 		if (a->retain_name && strcmp(a->retain_name, a->container_name))
-			rc = put_back(d, a, &ignored);
+			rc = apply_put_back(d, run, a, &ignored);
 		break;
 	default:
 		return; /* networks and volumes stay; a started container stays started */
@@ -298,6 +164,24 @@ static void undo_action(struct docker *d, const struct action *a, struct reconci
 }
 
 /* Take the next action of the stage, run it, until the stage is drained. */
+/*
+ * An outcome says what a container printed (log tail, health output): it
+ * may hold a secret of the release. Scrubbed before anyone sees it, so it
+ * is printed, recorded and returned without any secret value.
+ */
+static void scrub_outcome(struct apply_run *run, struct reconcile_result *res)
+{
+	if (!res->err.code)
+		return;
+	if (run->secrets_unknown) {
+		snprintf(res->err.msg, sizeof(res->err.msg),
+		         "failed (output withheld: out of memory hiding secrets)");
+		res->err.src[0] = '\0';
+		return;
+	}
+	model_scrub_err(&res->err, &run->secrets);
+}
+
 static void stage_drain(struct docker *d, struct apply_run *run)
 {
 	const struct reconcile_progress *progress = run->o->progress;
@@ -414,7 +298,7 @@ int reconcile_apply(struct docker *d, const struct docker_connect *conn, const s
 	if (rc < 0 && !opts.no_rollback)
 		for (i = start; i-- > 0;)
 			if (results[i].rc == 0) {
-				undo_action(d, &plan->v[i], &results[i]);
+				undo_action(d, &run, &plan->v[i], &results[i]);
 				scrub_outcome(&run, &results[i]);
 			}
 	for (i = 0; i < nworkers; i++) {
@@ -439,6 +323,8 @@ void reconcile_results_release(struct reconcile_result *results, size_t n)
 	for (i = 0; i < n; i++) {
 		free(results[i].container_id);
 		results[i].container_id = NULL;
+		free(results[i].kept_name);
+		results[i].kept_name = NULL;
 	}
 }
 
@@ -483,15 +369,19 @@ int reconcile_prune(unsigned *removed, struct docker *d, const char *project, un
 		int64_t r = c[i].release ? strtoll(c[i].release, NULL, 10) : 0;
 		bool kept = false;
 
-		if (!reconcile_is_retained(c[i].name) || !strcmp(c[i].state, "running"))
+		if (!reconcile_is_kept(c[i].name) || !strcmp(c[i].state, "running"))
 			continue;
-		for (k = 0; k < nrels && k < keep && !kept; k++)
+		/* A container kept after a failed gate goes with the next success. */
+		for (k = 0; reconcile_is_retained(c[i].name) && k < nrels && k < keep && !kept; k++)
 			kept = rels[k] == r;
-		for (k = 0; c[i].spec_hash && k < protect->n && !kept; k++)
+		for (k = 0;
+		     reconcile_is_retained(c[i].name) && c[i].spec_hash && k < protect->n && !kept;
+		     k++)
 			kept = !strcmp(protect->v[k], c[i].spec_hash);
 		if (kept)
 			continue;
-		rc = docker_container_remove(d, c[i].id, true, err);
+		/* Previous releases ran these: their volumes are never removed with them. */
+		rc = docker_container_remove(d, c[i].id, DOCKER_REMOVE_FORCE, err);
 		if (rc < 0)
 			goto out;
 		(*removed)++;

@@ -62,9 +62,11 @@ void reconcile_plan_release(struct plan *p)
 		free(p->v[i].retain_name);
 		free(p->v[i].reuse_id);
 		free(p->v[i].reuse_name);
+		free(p->v[i].order_why);
 	}
 	free(p->v);
 	strv_free(&p->notes);
+	strv_free(&p->warnings);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -99,6 +101,59 @@ bool reconcile_is_retained(const char *name)
 	return true;
 }
 
+#define FAILED_MARK "--failed-r"
+
+char *reconcile_failed_name(const char *canonical, const char *release)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (buf_printf(&b, "%s" FAILED_MARK "%s", canonical, release ? release : "0") < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b);
+}
+
+#define NEXT_MARK "--next-r"
+
+char *reconcile_next_name(const char *canonical, const char *release)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (buf_printf(&b, "%s" NEXT_MARK "%s", canonical, release ? release : "0") < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b);
+}
+
+/* Does name end in mark followed by digits only? */
+static bool marked(const char *name, const char *mark)
+{
+	const char *m = name ? strstr(name, mark) : NULL;
+
+	while (m && strstr(m + 1, mark))
+		m = strstr(m + 1, mark);
+	if (!m || !m[strlen(mark)])
+		return false;
+	for (m += strlen(mark); *m; m++)
+		if (*m < '0' || *m > '9')
+			return false;
+	return true;
+}
+
+bool reconcile_is_failed(const char *name)
+{
+	return marked(name, FAILED_MARK);
+}
+
+bool reconcile_is_kept(const char *name)
+{
+	return reconcile_is_retained(name) || reconcile_is_failed(name) || marked(name, NEXT_MARK);
+}
+
 static char *dup_or_null(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -118,21 +173,28 @@ struct action_args {
 	const char *reuse_id;
 	const char *reuse_name;
 	bool start_first;
+	char *order_why; /* taken */
 };
 
-/* Add an action; takes reason and a->retain_name (new strings) even on failure. */
+/*
+ * Add an action. Ownership is stated here once: plan_add takes reason,
+ * a->retain_name and a->order_why (new strings or NULL), even when it
+ * fails; its callers never free them after the call.
+ */
 static int plan_add(struct plan *p, const struct action_args *a, char *reason)
 {
 	struct action *v, *n;
 
 	if (!reason) {
 		free(a->retain_name);
+		free(a->order_why);
 		return ERR_NOMEM;
 	}
 	v = realloc(p->v, (p->n + 1) * sizeof(*v));
 	if (!v) {
 		free(reason);
 		free(a->retain_name);
+		free(a->order_why);
 		return ERR_NOMEM;
 	}
 	p->v = v;
@@ -142,6 +204,7 @@ static int plan_add(struct plan *p, const struct action_args *a, char *reason)
 	n->replica = a->replica;
 	n->start_first = a->start_first;
 	n->retain_name = a->retain_name;
+	n->order_why = a->order_why;
 	n->reuse_id = dup_or_null(a->reuse_id);
 	n->reuse_name = dup_or_null(a->reuse_name);
 	n->level = a->level;
@@ -362,22 +425,92 @@ static int container_drift(char **reason, const struct reconcile_input *in, cons
 	return ACTION_START;
 }
 
-/* Does the service bind fixed host ports (so two containers of it cannot run at once)? */
-static bool fixed_host_port(const struct service *s)
+/* The first fixed host port s binds (so two containers of it cannot run at once), or 0. */
+static unsigned fixed_host_port(const struct service *s)
 {
 	size_t i;
 
 	for (i = 0; i < s->nports; i++)
 		if (s->ports[i].host_port)
-			return true;
-	return false;
+			return s->ports[i].host_port;
+	return 0;
 }
 
-static bool start_first(const struct service *s)
+/*
+ * The first mount of s that another container of it must not share while
+ * both run: a named volume or a bind mount, written to. Its text ("volume
+ * pgdata", "/srv/data read-write") into buf; NULL if none.
+ */
+static const char *shared_mount(char *buf, size_t size, const struct service *s)
 {
-	if (s->rollout.order != ROLLOUT_AUTO)
-		return s->rollout.order == ROLLOUT_START_FIRST;
-	return !fixed_host_port(s);
+	size_t i;
+
+	for (i = 0; i < s->nmounts; i++) {
+		const struct svc_mount *m = &s->mounts[i];
+
+		if (m->read_only || !m->source)
+			continue;
+		if (m->type == MOUNT_VOLUME) {
+			snprintf(buf, size, "volume %s", m->source);
+			return buf;
+		}
+		if (m->type == MOUNT_BIND) {
+			snprintf(buf, size, "%s read-write", m->source);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * How a replace of s runs, and why: stop-first when two containers of it
+ * must not run at once (a volume or bind mount written to, a fixed host
+ * port), else start-first; an explicit order wins. *why (new) is what the
+ * plan prints, e.g. "stop-first: mounts volume pgdata"; *warning (new, or
+ * NULL) when an explicit start-first shares a mount.
+ */
+static int replace_order(bool *start_first, char **why, char **warning, const struct service *s)
+{
+	char mount[300];
+	const char *shared = shared_mount(mount, sizeof(mount), s);
+
+	*warning = NULL;
+	*start_first = false;
+	if (s->rollout.order == ROLLOUT_START_FIRST) {
+		*start_first = true;
+		*why = fmt("start-first: set in x-deployctl.rollout.order%s%s",
+		           shared ? "; the old and the new container share " : "",
+		           shared ? shared : "");
+		if (shared && *why &&
+		    !(*warning = fmt("%s: start-first: the old and the new container will both "
+		                     "run on %s during the replace",
+		                     s->name, shared))) {
+			free(*why);
+			*why = NULL;
+		}
+	} else if (s->rollout.order == ROLLOUT_STOP_FIRST) {
+		*why = fmt("stop-first: set in x-deployctl.rollout.order");
+	} else if (shared) {
+		*why = fmt("stop-first: mounts %s", shared);
+	} else if (fixed_host_port(s)) {
+		*why = fmt("stop-first: publishes host port %u", fixed_host_port(s));
+	} else {
+		*start_first = true;
+		*why = fmt("start-first: default");
+	}
+	return *why ? 0 : ERR_NOMEM;
+}
+
+/* Set a's order for a replace of s; a warning goes to the plan once per service. */
+static int plan_replace_order(struct plan *plan, struct action_args *a, const struct service *s)
+{
+	char *warning = NULL;
+	int rc = replace_order(&a->start_first, &a->order_why, &warning, s);
+
+	if (rc == 0 && warning && !strv_has(&plan->warnings, warning))
+		rc = strv_push(&plan->warnings, warning);
+	free(warning);
+	return rc;
 }
 
 /* A retained container of replica r with the desired spec: the newest release's. */
@@ -465,11 +598,16 @@ static int diff_replica(struct plan *plan, const struct reconcile_input *in,
 		a.kind = ACTION_REPLACE;
 		a.container_id = c->id;
 		a.level = level + (group < LEVELS_PER_DEP - 1 ? group : LEVELS_PER_DEP - 1);
-		a.start_first = start_first(s);
 		a.retain_name = reconcile_retained_name(name, c->release);
-		rc = a.retain_name ? plan_add(plan, &a, with_reuse(reason, reuse)) : ERR_NOMEM;
-		if (rc < 0)
+		reason = with_reuse(reason, reuse);
+		rc = a.retain_name && reason ? plan_replace_order(plan, &a, s) : ERR_NOMEM;
+		if (rc == 0) {
+			rc = plan_add(plan, &a, reason);
+		} else {
+			free(reason);
 			free(a.retain_name);
+			free(a.order_why);
+		}
 	}
 	free(name);
 	return rc;
@@ -492,7 +630,7 @@ static int diff_service(struct plan *plan, const struct reconcile_input *in, siz
 		goto out;
 	for (i = 0; i < in->ncontainers; i++)
 		if (in->containers[i].service && !strcmp(in->containers[i].service, s->name) &&
-		    !reconcile_is_retained(in->containers[i].name))
+		    !reconcile_is_kept(in->containers[i].name))
 			have++;
 	for (r = 1; r <= s->replicas && rc == 0; r++) {
 		const struct docker_container *c = NULL;
@@ -501,7 +639,7 @@ static int diff_service(struct plan *plan, const struct reconcile_input *in, siz
 			const struct docker_container *o = &in->containers[i];
 
 			if (!claimed[i] && o->service && !strcmp(o->service, s->name) &&
-			    o->replica == r && !reconcile_is_retained(o->name)) {
+			    o->replica == r && !reconcile_is_kept(o->name)) {
 				claimed[i] = true;
 				c = o;
 				break;
@@ -524,7 +662,7 @@ static int diff_service(struct plan *plan, const struct reconcile_input *in, siz
 			                 .level = LEVEL_REMOVE };
 
 		if (claimed[i] || !o->service || strcmp(o->service, s->name) ||
-		    reconcile_is_retained(o->name))
+		    reconcile_is_kept(o->name))
 			continue;
 		claimed[i] = true;
 		if (!dup && !(a.retain_name = reconcile_retained_name(o->name, o->release))) {
@@ -738,22 +876,26 @@ static int diff_followers(struct plan *plan, const struct reconcile_input *in,
 				                 .replica = c->replica,
 				                 .container_id = c->id,
 				                 .service = s,
-				                 .hash = in->hashes[si],
-				                 .start_first = start_first(s) };
+				                 .hash = in->hashes[si] };
 
 			if (!c->service || strcmp(c->service, s->name) || !c->replica ||
-			    c->replica > s->replicas || reconcile_is_retained(c->name) ||
+			    c->replica > s->replicas || reconcile_is_kept(c->name) ||
 			    plan_has(plan, s->name, c->replica))
 				continue;
 			name = model_container_name(p, s->name, c->replica);
 			a.container_name = name;
 			a.level = LEVEL_SERVICES + levels[si] * LEVELS_PER_DEP;
 			a.retain_name = name ? reconcile_retained_name(name, c->release) : NULL;
-			rc = a.retain_name ? plan_add(plan, &a,
-			                              fmt("follows %s, which gets a new container "
-			                                  "(%s: service:%s)",
-			                                  x, why, x))
-			                   : ERR_NOMEM;
+			rc = a.retain_name ? plan_replace_order(plan, &a, s) : ERR_NOMEM;
+			if (rc == 0) {
+				rc = plan_add(plan, &a,
+				              fmt("follows %s, which gets a new container "
+				                  "(%s: service:%s)",
+				                  x, why, x));
+			} else {
+				free(a.retain_name);
+				free(a.order_why);
+			}
 			free(name);
 		}
 	}
@@ -791,7 +933,7 @@ int reconcile_diff(struct plan *out, const struct reconcile_input *in, struct er
 		if (claimed[i])
 			continue;
 		/* A retained container still running: a rollout was interrupted. Stop it. */
-		if (reconcile_is_retained(o->name)) {
+		if (reconcile_is_kept(o->name)) {
 			if (strcmp(o->state, "running"))
 				continue;
 			a.retain_name = strdup(o->name);

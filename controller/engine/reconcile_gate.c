@@ -39,6 +39,29 @@ static int probe_argv(struct strv *out, const struct svc_health *h)
 	return 0;
 }
 
+/*
+ * What the healthcheck probe said last, from the container's health log:
+ * "probe '/testsrv probe 8080' exited 1: <output>" into b. Nothing when
+ * Docker has not run it yet and deployctl's own run gave no exit code.
+ */
+static void probe_said(struct buf *b, const struct svc_health *h,
+                       const struct docker_container_state *st, int own_code)
+{
+	size_t i;
+	int code = st && st->health_exit_code >= 0 ? st->health_exit_code : own_code;
+
+	if (!h->set || h->disable || !h->test.n || code < 0)
+		return;
+	buf_puts(b, "probe '");
+	for (i = 1; i < h->test.n; i++)
+		buf_printf(b, "%s%s", i > 1 ? " " : "", h->test.v[i]);
+	buf_printf(b, "' exited %d", code);
+	if (st && st->health_exit_code >= 0 && st->health_output && *st->health_output) {
+		buf_puts(b, ": ");
+		buf_puts(b, st->health_output);
+	}
+}
+
 /* Fill err with why the gate failed, with the last log lines when useful. */
 static int gate_fail(struct err *err, struct docker *d, const char *id, const char *what,
                      const char *detail)
@@ -81,6 +104,7 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 	double t0 = clock_mono(), deadline = t0 + (double)timeout_ns / 1e9;
 	bool ready = false;
 	double pause = 0.05;
+	int own_code = -1; /* deployctl's own last run of the probe */
 	struct strv probe = { 0 };
 	int rc;
 
@@ -90,6 +114,7 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 	for (;;) {
 		struct docker_container_state st = { 0 };
 		char detail[600];
+		struct buf said;
 
 		rc = docker_container_inspect_state(&st, d, id, err);
 		if (rc < 0)
@@ -110,9 +135,27 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 		if (!job && health && st.health && !strcmp(st.health, "healthy"))
 			ready = true;
 		if (!job && health && st.health && !strcmp(st.health, "unhealthy")) {
-			rc = gate_fail(err, d, id, "unhealthy",
-			               st.health_output ? st.health_output : "");
+			buf_init(&said, 2048);
+			probe_said(&said, &s->health, &st, own_code);
+			rc = gate_fail(err, d, id, "unhealthy", said.ptr);
+			buf_release(&said);
 			docker_container_state_release(&st);
+			goto out;
+		}
+		if (clock_mono() + pause > deadline) {
+			buf_init(&said, 2048);
+			buf_printf(&said, "not %s after %.0fs",
+			           job      ? "completed"
+			           : health ? "healthy"
+			                    : "running",
+			           clock_mono() - t0);
+			if (!job && health && (st.health_exit_code >= 0 || own_code >= 0)) {
+				buf_puts(&said, "; last ");
+				probe_said(&said, &s->health, &st, own_code);
+			}
+			docker_container_state_release(&st);
+			rc = gate_fail(err, d, id, "timed out", said.ptr);
+			buf_release(&said);
 			goto out;
 		}
 		docker_container_state_release(&st);
@@ -123,9 +166,10 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 
 			if (budget > 0 &&
 			    docker_exec_run(&code, d, id, &probe, budget < 5000 ? budget : 5000,
-			                    &perr) == 0 &&
-			    code == 0)
-				ready = true;
+			                    &perr) == 0) {
+				own_code = code;
+				ready = code == 0;
+			}
 		}
 		if (!job && !health)
 			ready = true; /* running, and not restarting: see above */
@@ -133,12 +177,18 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 		if (ready && clock_mono() - t0 >= (double)settle_ns / 1e9)
 			break;
 		if (clock_mono() + pause > deadline) {
-			snprintf(detail, sizeof(detail), "not %s after %.0fs",
-			         job      ? "completed"
-			         : health ? "healthy"
-			                  : "running",
-			         clock_mono() - t0);
-			rc = gate_fail(err, d, id, "timed out", detail);
+			buf_init(&said, 2048);
+			buf_printf(&said, "not %s after %.0fs",
+			           job      ? "completed"
+			           : health ? "healthy"
+			                    : "running",
+			           clock_mono() - t0);
+			if (!job && health && own_code >= 0) {
+				buf_puts(&said, "; last ");
+				probe_said(&said, &s->health, NULL, own_code);
+			}
+			rc = gate_fail(err, d, id, "timed out", said.ptr);
+			buf_release(&said);
 			goto out;
 		}
 		/* Back off, but never sleep past the end of the settle time. */

@@ -1,6 +1,6 @@
 /*
  * manifest_service_rollout.c - x-deployctl.rollout: how a service is
- * replaced (timeout, order, parallelism, settle), read at the top level as
+ * replaced (timeout, order, parallelism, settle, drain), read at the top level as
  * the default for every service and under services.<name>.x-deployctl, whose
  * fields win one by one. None of it shapes the container, so none of it
  * enters the spec hash.
@@ -21,6 +21,7 @@ void manifest_rollout_init(struct svc_rollout *r)
 	r->order = ROLLOUT_AUTO;
 	r->parallelism = 0;
 	r->settle_ns = -1;
+	r->drain_ns = -1;
 }
 
 static int read_duration(struct manifest_ctx *c, int64_t *out, const struct mnode *v,
@@ -106,6 +107,8 @@ int manifest_rollout_read(struct manifest_ctx *c, struct svc_rollout *out, const
 			r = read_duration(c, &out->timeout_ns, x, kpath, 1000000);
 		} else if (!strcmp(k, "settle")) {
 			r = read_duration(c, &out->settle_ns, x, kpath, 0);
+		} else if (!strcmp(k, "drain")) {
+			r = read_duration(c, &out->drain_ns, x, kpath, 0);
 		} else if (!strcmp(k, "order")) {
 			r = read_order(c, &out->order, x, kpath);
 		} else if (!strcmp(k, "parallelism")) {
@@ -206,6 +209,8 @@ void manifest_rollout_finish(struct manifest_ctx *c)
 			s->rollout.parallelism = d->parallelism;
 		if (s->rollout.settle_ns < 0)
 			s->rollout.settle_ns = d->settle_ns;
+		if (s->rollout.drain_ns < 0)
+			s->rollout.drain_ns = d->drain_ns;
 		if (s->rollout.order != ROLLOUT_AUTO || d->order == ROLLOUT_AUTO)
 			continue;
 		s->rollout.order = d->order;

@@ -104,7 +104,7 @@ int store_release_rollout_add(struct store *s, int64_t release, const struct ser
 	rc = store_prepare(
 	        &st, s,
 	        "INSERT INTO release_rollout (release_id, service, timeout_ms, \"order\", "
-	        "parallelism, settle_ms) VALUES (?, ?, ?, ?, ?, ?)",
+	        "parallelism, settle_ms, drain_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
 	        err);
 	if (rc < 0)
 		return rc;
@@ -112,6 +112,7 @@ int store_release_rollout_add(struct store *s, int64_t release, const struct ser
 	sqlite3_bind_int64(st, 3, r->timeout_ns / 1000000);
 	sqlite3_bind_int(st, 5, (int)r->parallelism);
 	sqlite3_bind_int64(st, 6, r->settle_ns < 0 ? -1 : r->settle_ns / 1000000);
+	sqlite3_bind_int64(st, 7, r->drain_ns < 0 ? -1 : r->drain_ns / 1000000);
 	if (store_bind_text(st, 2, svc->name) != SQLITE_OK ||
 	    store_bind_text(st, 4, order_names[r->order]) != SQLITE_OK)
 		rc = store_fail(s, err, "record rollout settings");
@@ -129,7 +130,7 @@ int store_release_rollout_load(struct service *svc, struct store *s, int64_t rel
 
 	rc = store_prepare(
 	        &st, s,
-	        "SELECT timeout_ms, \"order\", parallelism, settle_ms FROM release_rollout "
+	        "SELECT timeout_ms, \"order\", parallelism, settle_ms, drain_ms FROM release_rollout "
 	        "WHERE release_id = ? AND service = ?",
 	        err);
 	if (rc < 0)
@@ -142,7 +143,7 @@ int store_release_rollout_load(struct service *svc, struct store *s, int64_t rel
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW) {
 		const char *order = (const char *)sqlite3_column_text(st, 1);
-		int64_t settle = sqlite3_column_int64(st, 3);
+		int64_t settle = sqlite3_column_int64(st, 3), drain = sqlite3_column_int64(st, 4);
 
 		svc->rollout.timeout_ns = sqlite3_column_int64(st, 0) * 1000000;
 		svc->rollout.order = !strcmp(order, "start-first")  ? ROLLOUT_START_FIRST
@@ -150,6 +151,7 @@ int store_release_rollout_load(struct service *svc, struct store *s, int64_t rel
 		                                                    : ROLLOUT_AUTO;
 		svc->rollout.parallelism = (unsigned)sqlite3_column_int(st, 2);
 		svc->rollout.settle_ns = settle < 0 ? -1 : settle * 1000000;
+		svc->rollout.drain_ns = drain < 0 ? -1 : drain * 1000000;
 	} else if (step != SQLITE_DONE) {
 		rc = store_fail(s, err, "read rollout settings");
 	}

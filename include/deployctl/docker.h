@@ -56,6 +56,12 @@ struct docker_stats {
 void docker_get_stats(struct docker_stats *out, const struct docker *d);
 /* Count from zero again (a long-lived process, before each reconcile). */
 void docker_reset_stats(struct docker *d);
+/*
+ * Did the last request fail with its outcome unknown: a timeout or a
+ * dropped connection after it may have reached the daemon (anything but a
+ * refused connect)? Then the caller must re-read the truth before acting.
+ */
+bool docker_last_uncertain(const struct docker *d);
 
 /* A container as one label-filtered list call reports it. All strings owned. */
 struct docker_container {
@@ -155,15 +161,49 @@ int docker_container_create(char **id_out, struct docker *d, const struct docker
 int docker_container_start(struct docker *d, const char *id, struct err *err);
 /* timeout_s < 0: the container's own stop timeout. Already stopped is not an error. */
 int docker_container_stop(struct docker *d, const char *id, int timeout_s, struct err *err);
-/* Removes anonymous volumes too (v=1). Already gone is not an error. */
-int docker_container_remove(struct docker *d, const char *id, bool force, struct err *err);
+/*
+ * DELETE /containers/{id}; flags: DOCKER_REMOVE_FORCE (a running one too),
+ * DOCKER_REMOVE_VOLUMES (its anonymous volumes too: only for a container
+ * this run created, never one a previous release ran). Already gone is
+ * not an error.
+ */
+enum docker_remove_flags { DOCKER_REMOVE_FORCE = 1 << 0, DOCKER_REMOVE_VOLUMES = 1 << 1 };
+int docker_container_remove(struct docker *d, const char *id, unsigned flags, struct err *err);
 int docker_container_rename(struct docker *d, const char *id, const char *name, struct err *err);
+
+/*
+ * GET /containers/{id or name}/json: who a container is now. Fills id,
+ * name, state, the owner labels and networks of *out (the rest stays
+ * empty); release it with docker_container_list_free(out, 1)'s per-entry
+ * counterpart docker_container_release(). ERR_NOTFOUND when none matches
+ * ref exactly (by full ID or by name: Docker's ID-prefix matches are
+ * refused).
+ */
+int docker_container_inspect(struct docker_container *out, struct docker *d, const char *ref,
+                             struct err *err);
+void docker_container_release(struct docker_container *c);
+
+/*
+ * Take a running container off every network it is on (its DNS names and
+ * aliases go with it), keeping what each endpoint had in *saved, so that
+ * docker_container_reconnect() can attach it again once it is stopped.
+ */
+struct docker_netsave {
+	struct strv networks; /* network IDs */
+	struct strv bodies;   /* the connect body for each, JSON text (docker/ only) */
+};
+int docker_container_disconnect_all(struct docker_netsave *saved, struct docker *d, const char *id,
+                                    struct err *err);
+int docker_container_reconnect(struct docker *d, const char *id, const struct docker_netsave *saved,
+                               struct err *err);
+void docker_netsave_release(struct docker_netsave *s);
 
 /* State from GET /containers/{id}/json, for health gating. */
 struct docker_container_state {
-	char *status;        /* running, exited, ... */
-	char *health;        /* "starting", "healthy", "unhealthy", or NULL: no healthcheck */
-	char *health_output; /* last probe's output, or NULL */
+	char *status;         /* running, exited, ... */
+	char *health;         /* "starting", "healthy", "unhealthy", or NULL: no healthcheck */
+	char *health_output;  /* last probe's output, or NULL */
+	int health_exit_code; /* last probe's exit code, or -1 */
 	int exit_code;
 	bool restarting;
 	bool oom_killed;

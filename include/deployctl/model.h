@@ -92,6 +92,7 @@ struct svc_rollout {
 	enum rollout_order order; /* AUTO: stop-first when a host port is published */
 	unsigned parallelism;     /* replicas replaced at once; 0: 1 */
 	int64_t settle_ns;        /* without a healthcheck, running this long is up; -1: 500 ms */
+	int64_t drain_ns; /* start-first: off the networks this long before the stop; -1: 3 s */
 };
 
 /* A config or secret a service mounts: service configs: / secrets: entries. */

@@ -41,6 +41,7 @@ struct action {
 	char *reuse_id;    /* a retained container with the desired spec to bring back, or NULL */
 	char *reuse_name;  /* its retained name (to put it back if the rollout fails) */
 	bool start_first;  /* replace: new container up before the old one stops */
+	char *order_why;   /* replace: the order and why, "stop-first: mounts volume pgdata" */
 };
 
 /*
@@ -50,12 +51,28 @@ struct action {
 char *reconcile_retained_name(const char *canonical, const char *release);
 /* Does a container's name mark it as retained? */
 bool reconcile_is_retained(const char *name);
+/*
+ * A container that failed its gate is kept, stopped, for inspection as
+ * "<canonical>--failed-r<release>" until a later successful release
+ * prunes it. *out new.
+ */
+char *reconcile_failed_name(const char *canonical, const char *release);
+bool reconcile_is_failed(const char *name);
+/*
+ * A start-first replace brings the new container up as
+ * "<canonical>--next-r<release>" beside the old one, then swaps names.
+ * *out new.
+ */
+char *reconcile_next_name(const char *canonical, const char *release);
+/* Retained, failed or not yet swapped in: a container that is not a live replica. */
+bool reconcile_is_kept(const char *name);
 
 struct plan {
 	struct action *v; /* sorted by (level, kind, target, replica) */
 	size_t n;
-	struct strv notes;   /* things worth saying that are not actions ("volume kept") */
-	bool need_resources; /* diff could not prove networks/volumes: list them, diff again */
+	struct strv notes;    /* things worth saying that are not actions ("volume kept") */
+	struct strv warnings; /* what the user should know first ("two containers on a volume") */
+	bool need_resources;  /* diff could not prove networks/volumes: list them, diff again */
 };
 
 /*
@@ -117,6 +134,15 @@ int reconcile_down(struct plan *out, const struct reconcile_input *in,
 struct reconcile_progress {
 	void (*action_started)(void *ctx, const struct action *a);
 	void (*action_done)(void *ctx, const struct action *a, const struct err *failed);
+	/*
+	 * A container of action a was created, renamed, started, stopped,
+	 * disconnected, reconnected, removed, kept (failed, for inspection) or
+	 * checked (re-read after a lost reply): called the moment it happened
+	 * (under the run's lock, one call at a time), so it can be recorded
+	 * before anything else is done. name: its name after the event.
+	 */
+	void (*container)(void *ctx, const struct action *a, const char *event, const char *id,
+	                  const char *name, const char *detail);
 	void *ctx;
 };
 
@@ -124,9 +150,11 @@ struct reconcile_progress {
 struct reconcile_result {
 	int rc;             /* 0 or the action's error code; 1 when skipped */
 	struct err err;     /* why it failed (for a gate: which check, output, exit code) */
-	char *container_id; /* new container (create, replace); new string */
-	bool undone;        /* put back by the automatic rollback */
-	bool undo_failed;   /* the automatic rollback could not put it back */
+	char *container_id; /* new container (create, replace), also when it is still there after
+	                     * a failure; new string */
+	char *kept_name;    /* a container that failed its gate, kept stopped under this name */
+	bool undone;        /* what it changed was put back (by itself or the automatic rollback) */
+	bool undo_failed;   /* it changed Docker and could not put it back: see err */
 	double up_s;        /* seconds from start to up (gated actions) */
 };
 
@@ -170,7 +198,9 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
  * the newest `keep` releases that have any, and those whose spec hash is in
  * protect (what the rollback target and tagged releases run: a container
  * keeps the label of the release that created it, so hashes, not release
- * numbers, say what a release needs). *removed counts them.
+ * numbers, say what a release needs), and every stopped container kept
+ * after a failed gate. Volumes stay (a previous release ran them).
+ * *removed counts them.
  */
 int reconcile_prune(unsigned *removed, struct docker *d, const char *project, unsigned keep,
                     const struct strv *protect, struct err *err);

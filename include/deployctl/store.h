@@ -356,4 +356,31 @@ int store_release_rollout_add(struct store *s, int64_t release, const struct ser
 int store_release_rollout_load(struct service *svc, struct store *s, int64_t release,
                                struct err *err);
 
+/*
+ * Containers a rollout touched, recorded the moment it happened
+ * (store_containers.c, table release_containers): event is "created",
+ * "renamed", "started", "stopped", "disconnected", "reconnected",
+ * "removed", "kept" (a failed container kept for inspection) or "checked"
+ * (the truth re-read after a reply that never came); detail may be NULL.
+ */
+struct store_container_event {
+	unsigned action_seq; /* the release_actions.seq it belongs to (plan order, from 1) */
+	const char *container_id;
+	const char *name;
+	const char *event;
+	const char *detail;
+};
+int store_release_container_add(struct store *s, int64_t release,
+                                const struct store_container_event *e, struct err *err);
+
+/* One recorded event; strings owned (store_container_rows_free()). */
+struct store_container_row {
+	unsigned seq, action_seq;
+	char *container_id, *name, *event, *detail, *at;
+};
+/* The events of a release in the order they happened. *out new. */
+int store_release_containers(struct store_container_row **out, size_t *n, struct store *s,
+                             int64_t release, struct err *err);
+void store_container_rows_free(struct store_container_row *v, size_t n);
+
 #endif

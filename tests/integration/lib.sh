@@ -107,11 +107,12 @@ expect_err() {
 	grep -qE -- "$1" "$ERR" || { cat "$OUT" "$ERR"; fail "stderr lacks /$1/"; }
 }
 
-# Containers of previous releases are kept, stopped, as "<name>--r<release>":
-# the helpers below see only the live ones; retained() lists the others.
+# Containers of previous releases are kept, stopped, as "<name>--r<release>",
+# and containers that failed their gate as "<name>--failed-r<release>": the
+# helpers below see only the live ones; retained() and failed() list the others.
 live() {
 	docker ps -a --no-trunc --filter "label=io.deployctl.project=$PROJECT" "$@" \
-		--format '{{.ID}} {{.Names}}' | grep -v -- '--r[0-9]*$' | cut -d' ' -f1
+		--format '{{.ID}} {{.Names}}' | grep -Ev -- '--(failed-|next-)?r[0-9]*$' | cut -d' ' -f1
 }
 
 # ID of a service's live container (replica 1 unless given).
@@ -150,4 +151,11 @@ events_between() {
 
 now() {
 	date +%s.%N
+}
+
+# Names of containers kept after a failed gate (of a service, if given).
+failed() {
+	docker ps -a --filter "label=io.deployctl.project=$PROJECT" \
+		${1:+--filter "label=io.deployctl.service=$1"} --format '{{.Names}}' |
+		grep -- '--failed-r[0-9]*$' || true
 }

@@ -26,7 +26,7 @@ api1=$(cid api); worker1=$(cid worker)
 manifest two tok-a-$$
 commit two
 expect_status 0 plan --repo "$REPO"
-expect_out 'replace +api#1: env MESSAGE: one -> two$'
+expect_out 'replace +api#1: env MESSAGE: one -> two \(stop-first: publishes host port [0-9]+\)$'
 grep -q worker "$OUT" && fail "plan touches worker: $(cat "$OUT")"
 expect_status 0 apply --repo "$REPO"
 [ "$(cid worker)" = "$worker1" ] || fail "worker was replaced"

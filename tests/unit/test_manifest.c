@@ -1043,6 +1043,7 @@ static void test_manifest__rollout_defaults_and_merge(void)
 		CHECK_INT(s->rollout.order, ROLLOUT_AUTO);
 		CHECK_INT(s->rollout.parallelism, 0);
 		CHECK(s->rollout.settle_ns == -1);
+		CHECK(s->rollout.drain_ns == -1);
 	}
 	run_done(&r);
 
@@ -1076,10 +1077,11 @@ static void test_manifest__rollout_defaults_and_merge(void)
 	      "  api:\n"
 	      "    image: api\n"
 	      "    x-deployctl:\n"
-	      "      rollout: {order: stop-first, settle: 0s, parallelism: 3}\n"
+	      "      rollout: {order: stop-first, settle: 0s, parallelism: 3, drain: 0s}\n"
 	      "  worker: {image: worker}\n",
 	      "x-deployctl:\n"
-	      "  rollout: {timeout: 2m, order: start-first, parallelism: 2, settle: 1500ms}\n",
+	      "  rollout: {timeout: 2m, order: start-first, parallelism: 2, settle: 1500ms,\n"
+	      "            drain: 5s}\n",
 	      NULL);
 	dump_errs(&r);
 	CHECK_INT(r.rc, 0);
@@ -1088,6 +1090,7 @@ static void test_manifest__rollout_defaults_and_merge(void)
 		CHECK_INT(s->rollout.order, ROLLOUT_STOP_FIRST);
 		CHECK_INT(s->rollout.parallelism, 3);
 		CHECK(s->rollout.settle_ns == 0);
+		CHECK(s->rollout.drain_ns == 0);
 	} else {
 		CHECK(!"no service api");
 	}
@@ -1096,6 +1099,7 @@ static void test_manifest__rollout_defaults_and_merge(void)
 		CHECK_INT(s->rollout.order, ROLLOUT_START_FIRST);
 		CHECK_INT(s->rollout.parallelism, 2);
 		CHECK(s->rollout.settle_ns == 1500000000LL);
+		CHECK(s->rollout.drain_ns == 5000000000LL);
 	} else {
 		CHECK(!"no service worker");
 	}

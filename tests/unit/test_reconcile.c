@@ -515,6 +515,86 @@ static void test_reconcile__dense_graph_of_200_services(void)
 	scale_check(200, true);
 }
 
+/* Make every observed container of service name look out of date. */
+static void outdate(struct fixture *f, const char *name)
+{
+	for (size_t i = 0; i < f->nc; i++)
+		if (!strcmp(f->c[i].service, name)) {
+			free(f->c[i].spec_hash);
+			f->c[i].spec_hash = strdup(
+			        "0000000000000000000000000000000000000000000000000000000000000000");
+		}
+}
+
+static void test_reconcile__replace_order_and_why(void)
+{
+	struct fixture f;
+	const struct action *a;
+
+	/* db writes to the named volume "data": two of it must never run at once. */
+	fixture_load(&f, stack);
+	observe(&f, "db", 1);
+	observe(&f, "api", 1);
+	observe(&f, "api", 2);
+	outdate(&f, "db");
+	outdate(&f, "api");
+	CHECK_INT(diff(&f, false, NULL, 0, NULL, 0), 0);
+	a = find(&f.plan, ACTION_REPLACE, "db", 1);
+	CHECK(a && !a->start_first);
+	CHECK_STR(a ? a->order_why : NULL, "stop-first: mounts volume data");
+	a = find(&f.plan, ACTION_REPLACE, "api", 2);
+	CHECK(a && a->start_first);
+	CHECK_STR(a ? a->order_why : NULL, "start-first: default");
+	CHECK_INT(f.plan.warnings.n, 0);
+	fixture_done(&f);
+
+	/* Read-only volume, fixed host port, writable bind mount. */
+	fixture_load(&f, "name: shop\n"
+	                 "services:\n"
+	                 "  ro: {image: a:1, volumes: [\"data:/d:ro\"]}\n"
+	                 "  port: {image: a:1, ports: [\"8080:80\"]}\n"
+	                 "  bind: {image: a:1, volumes: [\"/srv/x:/x\"]}\n"
+	                 "volumes:\n"
+	                 "  data: {}\n");
+	observe(&f, "ro", 1);
+	observe(&f, "port", 1);
+	observe(&f, "bind", 1);
+	outdate(&f, "ro");
+	outdate(&f, "port");
+	outdate(&f, "bind");
+	CHECK_INT(diff(&f, false, NULL, 0, NULL, 0), 0);
+	a = find(&f.plan, ACTION_REPLACE, "ro", 1);
+	CHECK_STR(a ? a->order_why : NULL, "start-first: default");
+	a = find(&f.plan, ACTION_REPLACE, "port", 1);
+	CHECK_STR(a ? a->order_why : NULL, "stop-first: publishes host port 8080");
+	a = find(&f.plan, ACTION_REPLACE, "bind", 1);
+	CHECK(a && !a->start_first);
+	CHECK_STR(a ? a->order_why : NULL, "stop-first: mounts /srv/x read-write");
+	fixture_done(&f);
+
+	/* An explicit start-first stays allowed, with a warning. */
+	fixture_load(&f, "name: shop\n"
+	                 "services:\n"
+	                 "  db:\n"
+	                 "    image: postgres:15\n"
+	                 "    volumes: [\"pgdata:/var/lib/postgresql/data\"]\n"
+	                 "    x-deployctl: {rollout: {order: start-first}}\n"
+	                 "volumes:\n"
+	                 "  pgdata: {}\n");
+	observe(&f, "db", 1);
+	outdate(&f, "db");
+	CHECK_INT(diff(&f, false, NULL, 0, NULL, 0), 0);
+	a = find(&f.plan, ACTION_REPLACE, "db", 1);
+	CHECK(a && a->start_first);
+	CHECK_STR(a ? a->order_why : NULL, "start-first: set in x-deployctl.rollout.order; the "
+	                                   "old and the new container share volume pgdata");
+	CHECK_INT(f.plan.warnings.n, 1);
+	CHECK_STR(f.plan.warnings.n ? f.plan.warnings.v[0] : NULL,
+	          "db: start-first: the old and the new container will both run on volume "
+	          "pgdata during the replace");
+	fixture_done(&f);
+}
+
 int main(void)
 {
 	RUN(test_reconcile__empty_host_creates_in_dependency_order);
@@ -526,5 +606,6 @@ int main(void)
 	RUN(test_reconcile__chain_of_1000_services);
 	RUN(test_reconcile__dense_graph_of_200_services);
 	RUN(test_reconcile__legacy_hash_label_is_noop);
+	RUN(test_reconcile__replace_order_and_why);
 	return CHECK_DONE();
 }
