@@ -17,6 +17,7 @@
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
+#include "deployctl/sig.h"
 #include "deployctl/spec.h"
 
 /*
@@ -93,6 +94,8 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 		ex = EXIT_USAGE;
 		goto out;
 	}
+	/* SIGINT/SIGTERM from here on stop the rollout cleanly (release_run()). */
+	sig_catch();
 	/* One apply or rollback per state directory, from planning to the last action. */
 	if (o.state_dir)
 		ctx->state_dir = o.state_dir;

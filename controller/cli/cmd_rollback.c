@@ -18,6 +18,7 @@
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
+#include "deployctl/sig.h"
 #include "deployctl/spec.h"
 
 extern char **environ;
@@ -333,6 +334,7 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	sig_catch();
 	ex = cmd_lock(&lk, ctx, project, "rollback", lock_wait);
 	if (ex != EXIT_OK)
 		goto out;

@@ -48,7 +48,7 @@ static void print_usage(FILE *f)
 	fputs("\n'deployctl <command> --help' describes a command's options.\n"
 	      "exit status: 0 success, 1 deploy failed, 2 usage or manifest error (nothing "
 	      "changed),\n3 Docker unreachable, 4 state database error, 5 state locked by another "
-	      "apply.\n",
+	      "apply,\n130/143 apply or rollback stopped by SIGINT/SIGTERM.\n",
 	      f);
 }
 

@@ -206,7 +206,8 @@ static int pull_image(char **id, struct service *s, struct ctx *ctx)
 		        s->image);
 		out_safe(stderr, err_format(line, sizeof(line), &err));
 		fputc('\n', stderr);
-		return err.code == ERR_UNREACHABLE ? ERR_UNREACHABLE : ERR_INVALID;
+		return err.code == ERR_UNREACHABLE || err.code == ERR_STOPPED ? err.code
+		                                                              : ERR_INVALID;
 	}
 	free(s->repo_digest);
 	s->repo_digest = digest;
@@ -227,7 +228,7 @@ static int resolve_images(struct deploy *dp, struct ctx *ctx)
 	bool *pinned = calloc(p->nservices + 1, sizeof(*pinned));
 	struct err err = ERR_INIT;
 	size_t i, k, missing = 0;
-	int ex = EXIT_OK;
+	int rc, ex = EXIT_OK;
 
 	if (!refs || !ids || !pinned) {
 		err_set(&err, ERR_NOMEM, "out of memory");
@@ -257,8 +258,9 @@ static int resolve_images(struct deploy *dp, struct ctx *ctx)
 		if (want) {
 			free(ids[i]);
 			ids[i] = NULL;
-			if (pull_image(&ids[i], s, ctx) == ERR_UNREACHABLE) {
-				ex = EXIT_UNREACHABLE;
+			rc = pull_image(&ids[i], s, ctx);
+			if (rc == ERR_UNREACHABLE || rc == ERR_STOPPED) {
+				ex = cmd_exit_for(rc);
 				goto out;
 			}
 		}

@@ -2,8 +2,10 @@
  * cmd_release.c - running a prepared plan as a recorded release, shared by
  * apply and rollback: the snapshot is written before the first mutation,
  * every action with its outcome after, and the status is honest
- * (succeeded, failed, rolled_back); a kill leaves the release running, to
- * be marked interrupted by the next run.
+ * (succeeded, failed, rolled_back, interrupted); a kill leaves the release
+ * running, to be marked interrupted by the next run. SIGINT/SIGTERM stop
+ * it as reconcile_apply() says; the release is recorded and the run exits
+ * 128 + the signal's number.
  */
 #include <pwd.h>
 #include <signal.h>
@@ -17,6 +19,7 @@
 #include "deployctl/files.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
+#include "deployctl/sig.h"
 #include "deployctl/spec.h"
 
 /* Releases whose retained containers are kept for a fast way back. */
@@ -303,12 +306,17 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	char host[256] = "", release_label[32], message[sizeof(aerr.msg) + 64] = "";
 	char *who = NULL, *files_dir = NULL;
 	bool json = ro->json;
-	unsigned interrupted = 0;
+	unsigned interrupted = 0, undone = 0;
 	int64_t release = 0;
 	double t0 = ro->t0;
 	size_t i;
 	int ex = EXIT_FAILED;
 
+	if (sig_pending()) {
+		fprintf(stderr, "deployctl: interrupted by %s; nothing was changed\n",
+		        sig_name(sig_pending()));
+		return sig_exit_status(sig_pending());
+	}
 	if (!dp->plan.n) {
 		docker_get_stats(&calls, ctx->docker);
 		print_summary(dp, 0, RELEASE_SUCCEEDED, deploy_now() - t0, &calls, json, NULL);
@@ -368,6 +376,13 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		st = RELEASE_SUCCEEDED;
 	else if (!ro->no_rollback)
 		st = RELEASE_ROLLED_BACK;
+	else if (aerr.code == ERR_STOPPED)
+		st = RELEASE_INTERRUPTED;
+	/* Stopped between actions: nothing was undone, and it is said so. */
+	for (i = 0, undone = 0; st == RELEASE_ROLLED_BACK && i < dp->plan.n; i++)
+		undone += res[i].undone;
+	if (st == RELEASE_ROLLED_BACK && aerr.code == ERR_STOPPED && !undone)
+		st = RELEASE_INTERRUPTED;
 	/* rolled_back only if every change was really put back. */
 	for (i = 0; st == RELEASE_ROLLED_BACK && i < dp->plan.n; i++)
 		if (res[i].undo_failed)
@@ -375,13 +390,15 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	if (st != RELEASE_SUCCEEDED)
 		snprintf(message, sizeof(message), "%s%s", aerr.msg,
 		         st == RELEASE_ROLLED_BACK ? "; previous containers restored"
-		         : ro->no_rollback         ? ""
-		                                   : "; automatic rollback incomplete");
+		         : st == RELEASE_INTERRUPTED
+		                 ? "; completed actions kept, the next apply converges"
+		         : ro->no_rollback ? ""
+		                           : "; automatic rollback incomplete");
 	if (record_actions(ctx, &dp->plan, res, release, &err) < 0 ||
 	    store_release_finish(ctx->store, release, st, st == RELEASE_SUCCEEDED ? NULL : message,
 	                         &err) < 0)
 		goto fail_state;
-	if (st == RELEASE_SUCCEEDED)
+	if (st == RELEASE_SUCCEEDED && !sig_pending())
 		prune_retained(dp, ctx, release, ro->keep);
 	docker_get_stats(&calls, ctx->docker);
 	calls.calls += extra.calls;
@@ -391,6 +408,8 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	if (st != RELEASE_SUCCEEDED && !json)
 		cmd_report(&aerr);
 	ex = st == RELEASE_SUCCEEDED ? EXIT_OK : EXIT_FAILED;
+	if (sig_pending())
+		ex = sig_exit_status(sig_pending());
 	goto out;
 fail_state:
 	cmd_report(&err);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "deployctl/sig.h"
 #include "docker_internal.h"
 
 static long exec_now_ms(void)
@@ -102,6 +103,11 @@ int docker_exec_run(int *exit_code, struct docker *d, const char *id, const stru
 			goto out;
 		}
 		json_decref(st);
+		/* The gate is being abandoned: its probe's result no longer matters. */
+		if (sig_pending()) {
+			rc = err_set(err, ERR_STOPPED, "probe abandoned: interrupted");
+			goto out;
+		}
 		if (exec_now_ms() + pause > deadline) {
 			rc = err_set(err, ERR_FAIL, "probe did not finish within %ld ms",
 			             timeout_ms);

@@ -14,6 +14,7 @@
 #include "deployctl/buf.h"
 #include "deployctl/docker.h"
 #include "deployctl/err.h"
+#include "deployctl/sig.h"
 #include "docker_internal.h"
 
 /* A pull may move gigabytes; the daemon streams progress all along. */
@@ -194,6 +195,10 @@ static int pull_sink(void *ctx, const char *data, size_t len)
 {
 	struct pull_sink *p = ctx;
 
+	/* A pull can take many minutes: SIGINT/SIGTERM end it (the transfer is aborted). */
+	if (sig_pending())
+		return err_set(p->err, ERR_STOPPED, "docker: pull '%s': interrupted by %s",
+		               p->stream->ref, sig_name(sig_pending()));
 	return docker_pull_stream_feed(p->stream, data, len, p->err);
 }
 

@@ -8,6 +8,10 @@
  * Old containers are never deleted by a rollout: they are stopped and kept
  * under a retained name, so a failed gate puts the previous containers
  * back without a create or a pull, and so does `deployctl rollback`.
+ *
+ * SIGINT/SIGTERM (sig_pending()): no new action is taken; an action whose
+ * gate is waiting is undone as a failed gate would be (and with it the
+ * release, by the automatic rollback); actions that finished stay.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -16,6 +20,7 @@
 #include <string.h>
 
 #include "deployctl/reconcile.h"
+#include "deployctl/sig.h"
 
 #define APPLY_MAX_PARALLEL 8
 
@@ -156,7 +161,13 @@ static int run_replace(struct docker *d, struct apply_run *run, const struct act
 	}
 	if (rc < 0)
 		return rc;
-	rc = bring_up(&id, d, run, a, err);
+	/* Stopping the old one can take its whole stop timeout: a stop asked meanwhile wins. */
+	if (sig_pending())
+		rc = err_set(err, ERR_STOPPED,
+		             "%s#%u: interrupted by %s before its new container was made",
+		             a->target, a->replica, sig_name(sig_pending()));
+	if (rc == 0)
+		rc = bring_up(&id, d, run, a, err);
 	if (rc == 0)
 		rc = gate(d, run, a, id, res);
 	if (rc < 0) {
@@ -283,6 +294,9 @@ static void stage_drain(struct docker *d, struct apply_run *run)
 		size_t i;
 
 		pthread_mutex_lock(&run->lock);
+		/* Asked to stop: what was not taken yet is skipped. */
+		while (sig_pending() && run->next < run->end)
+			run->results[run->next++].rc = 1;
 		if (run->next == run->end) {
 			pthread_mutex_unlock(&run->lock);
 			return;
@@ -358,7 +372,7 @@ int reconcile_apply(struct docker *d, const struct docker_connect *conn, const s
 		                 .o = &opts,
 		                 .network_ids = network_ids,
 		                 .results = results };
-	size_t i, start = 0, nworkers = 0;
+	size_t i, start = 0, nworkers = 0, skipped = 0;
 	int rc = 0;
 
 	memset(workers, 0, sizeof(workers));
@@ -367,7 +381,7 @@ int reconcile_apply(struct docker *d, const struct docker_connect *conn, const s
 	for (i = 0; i < plan->n; i++)
 		results[i].rc = 1;
 	pthread_mutex_init(&run.lock, NULL);
-	while (start < plan->n && rc == 0) {
+	while (start < plan->n && rc == 0 && !sig_pending()) {
 		size_t end = start;
 
 		while (end < plan->n && plan->v[end].level == plan->v[start].level)
@@ -383,11 +397,21 @@ int reconcile_apply(struct docker *d, const struct docker_connect *conn, const s
 		}
 		start = end;
 	}
-	/* A failed stage: put back everything this release already changed, newest first. */
+	/*
+	 * A failed stage (an interrupted gate included): put back everything
+	 * this release already changed, newest first.
+	 */
 	if (rc < 0 && !opts.no_rollback)
 		for (i = start; i-- > 0;)
 			if (results[i].rc == 0)
 				undo_action(d, &plan->v[i], &results[i]);
+	/* Stopped between actions: what was done stays, the rest was never started. */
+	for (i = 0; rc == 0 && i < plan->n; i++)
+		skipped += results[i].rc > 0;
+	if (rc == 0 && skipped)
+		rc = err_set(err, ERR_STOPPED,
+		             "interrupted by %s: %zu of %zu action(s) not started",
+		             sig_name(sig_pending()), skipped, plan->n);
 	for (i = 0; i < nworkers; i++) {
 		struct docker_stats s;
 

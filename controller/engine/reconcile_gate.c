@@ -5,7 +5,8 @@
  * first probe only one full interval after start. Without a healthcheck,
  * running (not restarting) for a settle time. A job (a dependency with
  * condition service_completed_successfully) is up when it exited 0.
- * Every wait is bounded by the rollout timeout.
+ * Every wait is bounded by the rollout timeout, and sliced (at most half a
+ * second) so that SIGINT or SIGTERM ends it promptly.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "deployctl/buf.h"
 #include "deployctl/reconcile.h"
+#include "deployctl/sig.h"
 
 #define GATE_DEFAULT_TIMEOUT_NS (60LL * 1000000000LL)
 #define GATE_DEFAULT_SETTLE_NS  (500LL * 1000000LL)
@@ -109,6 +111,12 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 		struct docker_container_state st = { 0 };
 		char detail[600];
 
+		if (sig_pending()) {
+			rc = err_set(err, ERR_STOPPED,
+			             "interrupted by %s while waiting for it to be up",
+			             sig_name(sig_pending()));
+			goto out;
+		}
 		rc = docker_container_inspect_state(&st, d, id, err);
 		if (rc < 0)
 			goto out;

@@ -18,6 +18,7 @@ enum err_code {
 	ERR_IO = -8,          /* file or socket I/O failed */
 	ERR_UNREACHABLE = -9, /* the Docker daemon does not answer at all */
 	ERR_BUSY = -10,       /* another deployctl holds the state lock */
+	ERR_STOPPED = -11,    /* SIGINT or SIGTERM asked the run to stop (sig_pending()) */
 };
 
 struct err {

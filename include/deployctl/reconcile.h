@@ -121,7 +121,10 @@ struct docker_connect {
  * rc 1 (skipped). network_ids: Docker network IDs by key, updated as
  * networks are created. worker_stats adds up the calls made by the extra
  * worker connections (d's own are in docker_get_stats(d)). Returns 0 when every action succeeded,
- * else the first failure's code with err set to it.
+ * else the first failure's code with err set to it. After SIGINT/SIGTERM (sig_pending()) no
+ * action is started; a gate that was waiting fails with ERR_STOPPED (undone, and the
+ * release with it, as for any failed gate); when the stop came between actions, the result is
+ * ERR_STOPPED with nothing undone and the untried actions skipped.
  */
 struct reconcile_opts {
 	const char *release;   /* LABEL_RELEASE for new containers */
