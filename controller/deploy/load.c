@@ -463,6 +463,32 @@ fail:
 	return cmd_exit_for(err.code);
 }
 
+int deploy_check_pin(int64_t *cleared, struct ctx *ctx, const struct deploy *dp, bool force)
+{
+	struct store_pin pin = { 0 };
+	struct err err = ERR_INIT;
+	bool clear = cleared != NULL;
+	int ex = EXIT_OK;
+
+	if (cleared)
+		*cleared = 0;
+	if (store_pin_get(&pin, ctx->store, dp->project->name, &err) < 0)
+		return EXIT_OK;
+	if (pin.commit && dp->source_id && !strcmp(pin.commit, dp->source_id) && !force) {
+		fprintf(stderr,
+		        "deployctl: %s%s %.12s was rolled back (pinned to release %lld by %s: %s); "
+		        "deploy a newer commit, run 'deployctl unpin', or use --force\n",
+		        clear ? "" : "apply would refuse it: ", dp->source_kind, pin.commit,
+		        (long long)pin.release_id, pin.who ? pin.who : "?",
+		        pin.reason ? pin.reason : "");
+		ex = EXIT_USAGE;
+	} else if (clear && store_pin_clear(ctx->store, dp->project->name, &err) == 0) {
+		*cleared = pin.release_id;
+	}
+	store_pin_release(&pin);
+	return ex;
+}
+
 static const char *action_sign(enum action_kind k)
 {
 	switch (k) {

@@ -123,6 +123,15 @@ char *deploy_who(void);
 /* Monotonic seconds. */
 double deploy_now(void);
 
+/*
+ * A rollback pins the project: the commit it rolled back from is not
+ * deployed again unless forced. Prints why apply refuses it and returns
+ * EXIT_USAGE; else EXIT_OK. With cleared (apply), a pin on another commit
+ * is cleared and *cleared is its release (0 if none); plan passes NULL:
+ * it only says what apply would do.
+ */
+int deploy_check_pin(int64_t *cleared, struct ctx *ctx, const struct deploy *dp, bool force);
+
 /* Print the plan: human lines, or JSON. */
 void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 
