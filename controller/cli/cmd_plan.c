@@ -47,6 +47,8 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "deployctl: plan: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
+	/* plan changes nothing: not even a pull (check asks the registry). */
+	dp.no_pull = true;
 	ex = deploy_prepare(&dp, ctx, &o);
 	/* A pinned commit: apply would refuse it, so the plan is that refusal. */
 	if (ex == EXIT_OK)

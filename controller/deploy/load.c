@@ -65,6 +65,7 @@ void deploy_release(struct deploy *dp)
 	strv_free(&dp->prev_services);
 	strv_free(&dp->prev_networks);
 	strv_free(&dp->prev_volumes);
+	strv_free(&dp->pulls);
 	docker_container_list_free(dp->containers, dp->ncontainers);
 	docker_network_list_free(dp->networks, dp->nnetworks);
 	docker_volume_list_free(dp->volumes, dp->nvolumes);
@@ -214,11 +215,27 @@ static int pull_image(char **id, struct service *s, struct ctx *ctx)
 	return 0;
 }
 
+/* plan: say once per image that apply would pull it, and pull nothing. */
+static int note_pull(struct deploy *dp, const struct service *s, bool present)
+{
+	char line[600];
+	size_t i;
+
+	snprintf(line, sizeof(line), "image %s: %s, apply will pull it", s->image,
+	         present ? "pull_policy is always" : "not present");
+	for (i = 0; i < dp->pulls.n; i++)
+		if (!strcmp(dp->pulls.v[i], line))
+			return 0;
+	return strv_push(&dp->pulls, line);
+}
+
 /*
  * Resolve every image to a local ID: one list call for all of them, then
  * pulls as pull_policy asks (missing: the default; always; never). A
  * snapshot (rollback) names exact image IDs: those must still be here, and
- * nothing is pulled, so a rollback works with the registry down.
+ * nothing is pulled, so a rollback works with the registry down. plan
+ * (no_pull) pulls nothing: a missing image keeps no ID, so its service
+ * plans as changed, and the plan says the image will be pulled.
  */
 static int resolve_images(struct deploy *dp, struct ctx *ctx)
 {
@@ -255,6 +272,15 @@ static int resolve_images(struct deploy *dp, struct ctx *ctx)
 				s->repo_digest = strdup(p->services[k].repo_digest);
 				want = false;
 			}
+		if (want && dp->no_pull) {
+			if (note_pull(dp, s, ids[i] != NULL) < 0) {
+				err_set(&err, ERR_NOMEM, "out of memory");
+				goto fail;
+			}
+			if (!ids[i])
+				continue;
+			want = false;
+		}
 		if (want) {
 			free(ids[i]);
 			ids[i] = NULL;
@@ -547,6 +573,11 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
 			fputs(i ? "," : "", f);
 			out_json_str(f, p->notes.v[i]);
 		}
+		fputs("],\"pulls\":[", f);
+		for (i = 0; i < dp->pulls.n; i++) {
+			fputs(i ? "," : "", f);
+			out_json_str(f, dp->pulls.v[i]);
+		}
 		fputs("]}\n", f);
 		return;
 	}
@@ -571,5 +602,10 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
 		fputs("note: volume ", f);
 		out_safe(f, p->notes.v[i]);
 		fputs(" is no longer in the manifests; kept with its data\n", f);
+	}
+	for (i = 0; i < dp->pulls.n; i++) {
+		fputs("note: ", f);
+		out_safe(f, dp->pulls.v[i]);
+		fputc('\n', f);
 	}
 }

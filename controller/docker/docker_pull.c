@@ -385,6 +385,54 @@ out:
 	return rc;
 }
 
+/* Causes of a failed pull that are about reaching the registry, by the daemon's words. */
+static const struct {
+	const char *needle;
+	const char *cause;
+} pull_causes[] = {
+	{ "no such host", "does not resolve (no such host)" },
+	{ "server misbehaving", "does not resolve (the DNS server failed)" },
+	{ "Temporary failure in name resolution", "does not resolve (DNS unavailable)" },
+	{ "connection refused", "refuses connections" },
+	{ "no route to host", "cannot be reached (no route to host)" },
+	{ "network is unreachable", "cannot be reached (network unreachable)" },
+	{ "i/o timeout", "does not answer (timed out)" },
+	{ "TLS handshake timeout", "does not answer (TLS handshake timed out)" },
+	{ "Client.Timeout exceeded", "does not answer (timed out)" },
+};
+
+const char *docker_pull_cause(const char *msg)
+{
+	size_t i;
+
+	for (i = 0; msg && i < sizeof(pull_causes) / sizeof(pull_causes[0]); i++)
+		if (strstr(msg, pull_causes[i].needle))
+			return pull_causes[i].cause;
+	return NULL;
+}
+
+/*
+ * The error of a failed pull: the registry that cannot be reached when the
+ * daemon's message says so, else the credentials note (anon) when none
+ * were sent — a missing login is no explanation for a name that does not
+ * resolve.
+ */
+static int pull_fail(struct err *err, int code, const char *ref, const char *anon, const char *msg)
+{
+	const char *cause = docker_pull_cause(msg);
+	char *registry = NULL;
+	struct err ignored = ERR_INIT;
+	int rc;
+
+	if (!cause)
+		return err_set(err, code, "docker: pull '%s'%s: %s", ref, anon, msg);
+	docker_ref_parse(&registry, NULL, NULL, ref, &ignored);
+	rc = err_set(err, code, "docker: pull '%s': registry '%s' %s: %s", ref,
+	             registry ? registry : "?", cause, msg);
+	free(registry);
+	return rc;
+}
+
 /* POST /images/create for ref, streaming; ERR_DOCKER with the registry's message. */
 static int pull_request(char **stream_digest, struct docker *d, const char *ref, const char *repo,
                         const char *tag, const struct docker_pull_progress *progress,
@@ -395,7 +443,8 @@ static int pull_request(char **stream_digest, struct docker *d, const char *ref,
 	struct buf path, hdr, anon, resp;
 	const char *headers[2] = { NULL, NULL };
 	struct docker_req req = { .method = "POST", .timeout_s = DOCKER_PULL_TIMEOUT_S };
-	char what[600];
+	struct err herr = ERR_INIT;
+	size_t plen;
 	long status = 0;
 	int rc;
 
@@ -417,17 +466,21 @@ static int pull_request(char **stream_digest, struct docker *d, const char *ref,
 	req.headers = headers;
 	req.sink = pull_sink;
 	req.sink_ctx = &sink;
-	snprintf(what, sizeof(what), "pull '%s'%s", ref, anon.ptr);
 	rc = docker_request_ex(&status, &resp, d, &req, err);
 	/* A pull that finds nothing is a registry failure (ERR_DOCKER), not a missing object. */
-	if (rc == 0)
-		rc = docker_http_check(status == 404 ? 500 : status, &resp, what, err);
+	if (rc == 0 && docker_http_check(status == 404 ? 500 : status, &resp, "", &herr) < 0) {
+		/* herr.msg is "docker: : <the daemon's message>" */
+		plen = strlen("docker: : ");
+		rc = pull_fail(err, herr.code, ref, anon.ptr,
+		               strlen(herr.msg) > plen ? herr.msg + plen : herr.msg);
+		goto out;
+	}
 	if (rc == 0)
 		rc = docker_pull_stream_finish(&stream, err);
 	if (rc < 0)
 		goto out;
 	if (stream.error) {
-		rc = err_set(err, ERR_DOCKER, "docker: %s: %s", what, stream.error);
+		rc = pull_fail(err, ERR_DOCKER, ref, anon.ptr, stream.error);
 		goto out;
 	}
 	*stream_digest = stream.digest;

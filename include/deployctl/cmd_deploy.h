@@ -31,6 +31,8 @@ struct deploy {
 	struct manifest_vars vars; /* --env-file files and the environment */
 	bool dirty;                /* the working tree has uncommitted manifest changes */
 	bool from_snapshot;        /* the project was rebuilt from a release (rollback) */
+	bool no_pull;              /* plan: never pull; images apply would pull go to pulls */
+	struct strv pulls;         /* "image X: not present, apply will pull it", per image */
 	struct gitsrc *git;
 	struct dirsrc *dirsrc;
 	struct source src;
