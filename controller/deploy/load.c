@@ -42,6 +42,9 @@ int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg)
 		}
 		o->env_files[o->nenv_files++] = arg;
 		return 1;
+	case 'A':
+		o->adopt = true;
+		return 1;
 	case 'S':
 		o->state_dir = arg;
 		return 1;
@@ -66,6 +69,8 @@ void deploy_release(struct deploy *dp)
 	strv_free(&dp->prev_networks);
 	strv_free(&dp->prev_volumes);
 	strv_free(&dp->pulls);
+	store_identity_release(&dp->owner);
+	free(dp->adopt);
 	docker_container_list_free(dp->containers, dp->ncontainers);
 	docker_network_list_free(dp->networks, dp->nnetworks);
 	docker_volume_list_free(dp->volumes, dp->nvolumes);
@@ -412,6 +417,82 @@ static int network_ids(struct deploy *dp, struct ctx *ctx, struct err *err)
 	return rc;
 }
 
+/* "<id> on host <host> at <path>" of a container's owner labels, into buf. */
+static const char *owner_text(char *buf, size_t size, const struct docker_container *c)
+{
+	snprintf(buf, size, "state %s on host %s at %s", c->owner,
+	         c->owner_host ? c->owner_host : "?", c->owner_state ? c->owner_state : "?");
+	return buf;
+}
+
+/*
+ * Containers of the project this state database did not make: labelled
+ * with another database's identity, or (made before owner labels) with
+ * none, and made by none of its releases. Live ones are refused, each
+ * with its owner named, unless --adopt marks them for replacing
+ * (relabelling); foreign retained ones are only kept from being reused.
+ * Returns an exit status.
+ */
+static int check_owners(struct deploy *dp, struct ctx *ctx)
+{
+	struct err err = ERR_INIT;
+	size_t i, foreign = 0;
+	char who[1200];
+
+	if (store_identity_get(&dp->owner, ctx->store, &err) < 0)
+		goto fail;
+	dp->adopt = calloc(dp->ncontainers + 1, sizeof(*dp->adopt));
+	if (!dp->adopt) {
+		err_set(&err, ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < dp->ncontainers; i++) {
+		const struct docker_container *c = &dp->containers[i];
+		bool mine = false;
+
+		if (c->owner)
+			mine = !strcmp(c->owner, dp->owner.id);
+		else if (store_release_made(&mine, ctx->store, dp->project->name,
+		                            c->release ? strtoll(c->release, NULL, 10) : 0,
+		                            c->service, c->created, &err) < 0)
+			goto fail;
+		if (mine)
+			continue;
+		dp->adopt[i] = true;
+		/*
+		 * The live containers say who deploys the project; a foreign
+		 * retained one (kept by the database taken over from) is never
+		 * brought back, only pruned in time.
+		 */
+		if (dp->adopt_foreign || reconcile_is_retained(c->name) || ++foreign > 10)
+			continue;
+		fprintf(stderr, "deployctl: container '");
+		out_safe(stderr, c->name ? c->name : c->id);
+		if (c->owner) {
+			fputs("' belongs to another state database: ", stderr);
+			out_safe(stderr, owner_text(who, sizeof(who), c));
+		} else {
+			fputs("' has no owner label and no release of this state database made it",
+			      stderr);
+		}
+		fputc('\n', stderr);
+	}
+	if (foreign) {
+		if (foreign > 10)
+			fprintf(stderr, "deployctl: ... and %zu more\n", foreign - 10);
+		fprintf(stderr,
+		        "deployctl: project '%s' is deployed from another state database (this one "
+		        "is state %s at %s); nothing was changed: use that state directory (--state), "
+		        "or take its containers over with --adopt (each is replaced)\n",
+		        dp->project->name, dp->owner.id, dp->owner.path);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+fail:
+	cmd_report(&err);
+	return cmd_exit_for(err.code);
+}
+
 int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts *o)
 {
 	int ex;
@@ -423,6 +504,7 @@ int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts 
 	ex = load_manifests(dp, o);
 	if (ex != EXIT_OK)
 		return ex;
+	dp->adopt_foreign = o->adopt;
 	return deploy_observe(dp, ctx);
 }
 
@@ -455,6 +537,10 @@ int deploy_observe(struct deploy *dp, struct ctx *ctx)
 	if (docker_container_list(&dp->containers, &dp->ncontainers, ctx->docker, dp->project->name,
 	                          &err) < 0)
 		goto fail;
+	ex = check_owners(dp, ctx);
+	if (ex != EXIT_OK)
+		return ex;
+	in.adopt = dp->adopt;
 	in.desired = dp->project;
 	in.hashes = (const char(*)[HASH_HEX_LEN + 1]) dp->hashes;
 	in.containers = dp->containers;

@@ -368,6 +368,9 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		goto fail_state;
 	opts.release = release_label;
 	opts.files_dir = files_dir;
+	opts.owner = dp->owner.id;
+	opts.owner_host = dp->owner.host;
+	opts.owner_state = dp->owner.path;
 	opts.parallel = ro->parallel;
 	opts.no_rollback = ro->no_rollback;
 	opts.progress = &progress;

@@ -73,6 +73,9 @@ static int bring_up(char **id_out, struct docker *d, struct apply_run *run, cons
 		.replica = a->replica,
 		.network_ids = run->network_ids,
 		.files_dir = run->o->files_dir,
+		.owner = run->o->owner,
+		.owner_host = run->o->owner_host,
+		.owner_state = run->o->owner_state,
 	};
 	char *id = NULL;
 	int rc;

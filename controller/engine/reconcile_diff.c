@@ -266,6 +266,13 @@ static int container_drift(char **reason, const struct reconcile_input *in, cons
                            const struct docker_container *c, const char *hash,
                            const char *want_name, const struct strv *want_nets)
 {
+	if (in->adopt && in->adopt[c - in->containers]) {
+		*reason = c->owner ? fmt("adopted from state %.12s (%s:%s)", c->owner,
+		                         c->owner_host ? c->owner_host : "?",
+		                         c->owner_state ? c->owner_state : "?")
+		                   : fmt("adopted (no owner label)");
+		return ACTION_REPLACE;
+	}
 	if (!c->spec_hash || strcmp(c->spec_hash, hash)) {
 		*reason = replace_reason(in, s, c, hash);
 		return ACTION_REPLACE;
@@ -323,9 +330,9 @@ static const struct docker_container *find_reusable(const struct reconcile_input
 	for (i = 0; i < in->ncontainers; i++) {
 		const struct docker_container *o = &in->containers[i];
 
-		if (!reconcile_is_retained(o->name) || !o->service || strcmp(o->service, s->name) ||
-		    o->replica != r || !o->spec_hash || strcmp(o->spec_hash, hash) ||
-		    !strcmp(o->state, "running"))
+		if ((in->adopt && in->adopt[i]) || !reconcile_is_retained(o->name) || !o->service ||
+		    strcmp(o->service, s->name) || o->replica != r || !o->spec_hash ||
+		    strcmp(o->spec_hash, hash) || !strcmp(o->state, "running"))
 			continue;
 		if (!best || (o->release && best->release &&
 		              strtoll(o->release, NULL, 10) > strtoll(best->release, NULL, 10)))

@@ -23,16 +23,20 @@ struct deploy_opts {
 	const char *env_files[DEPLOY_MAX_ENV_FILES]; /* --env-file, repeatable; later wins */
 	unsigned nenv_files;
 	struct strv profiles;    /* --profile, repeatable; released by deploy_opts_release() */
+	bool adopt;              /* --adopt: take over containers another state database made */
 	const char *state_dir;   /* --state after the command: copied into ctx */
 	const char *docker_host; /* --docker-host after the command */
 };
 
 struct deploy {
-	struct manifest_vars vars; /* --env-file files and the environment */
-	bool dirty;                /* the working tree has uncommitted manifest changes */
-	bool from_snapshot;        /* the project was rebuilt from a release (rollback) */
-	bool no_pull;              /* plan: never pull; images apply would pull go to pulls */
-	struct strv pulls;         /* "image X: not present, apply will pull it", per image */
+	struct manifest_vars vars;   /* --env-file files and the environment */
+	bool dirty;                  /* the working tree has uncommitted manifest changes */
+	bool from_snapshot;          /* the project was rebuilt from a release (rollback) */
+	bool no_pull;                /* plan: never pull; images apply would pull go to pulls */
+	struct strv pulls;           /* "image X: not present, apply will pull it", per image */
+	bool adopt_foreign;          /* --adopt: foreign containers are replaced, not refused */
+	struct store_identity owner; /* this state database (deploy_observe()) */
+	bool *adopt;                 /* per container: foreign, to be taken over; NULL if none */
 	struct gitsrc *git;
 	struct dirsrc *dirsrc;
 	struct source src;
@@ -145,7 +149,9 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 	"  --manifests DIR    manifests directory in the repository (default: manifests)\n"        \
 	"  --project NAME     project name (default: the manifests' top-level name:)\n"            \
 	"  --env-file FILE    variables for ${VAR} and secrets, outside the repo (repeatable)\n"   \
-	"  --profile NAME     enable services of this Compose profile (repeatable)\n"
+	"  --profile NAME     enable services of this Compose profile (repeatable)\n"              \
+	"  --adopt            take over containers another state database made (replaces "         \
+	"them)\n"
 
 /* The long options shared by apply and plan, for getopt_long tables. */
 /* clang-format off */
@@ -157,6 +163,7 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 	{ "project", required_argument, NULL, 'p' },                                               \
 	{ "env-file", required_argument, NULL, 'e' },                                              \
 	{ "profile", required_argument, NULL, 'P' },                                               \
+	{ "adopt", no_argument, NULL, 'A' },                                                       \
 	{ "state", required_argument, NULL, 'S' },                                                 \
 	{ "docker-host", required_argument, NULL, 'H' },                                           \
 	{ "help", no_argument, NULL, 'h' }
