@@ -297,11 +297,11 @@ int store_open(struct store **out, const char *dir, struct err *err)
 	}
 	rc = store_open_file(out, path.ptr, err);
 	buf_release(&path);
-	if (rc == 0)
-		rc = store_place_identity(*out, dir, err);
-	if (rc) {
-		store_free(*out);
-		*out = NULL;
+	/* The host and path only name the database in messages: not worth failing for. */
+	if (rc == 0) {
+		struct err ignored = ERR_INIT;
+
+		store_place_identity(*out, dir, &ignored);
 	}
 	return rc;
 }

@@ -59,9 +59,17 @@ int store_identity_place(struct store *s, const char *host, const char *path, st
 	                          " host = CASE WHEN host = '' THEN ?1 ELSE host END,"
 	                          " path = CASE WHEN path = '' THEN ?2 ELSE path END"
 	                          " WHERE host = '' OR path = ''";
+	struct store_identity now = { 0 };
 	sqlite3_stmt *st = NULL;
+	bool placed;
 	int rc;
 
+	/* Named already (every open but the first): no write, so a read-only open works. */
+	rc = store_identity_get(&now, s, err);
+	placed = rc == 0 && *now.host && *now.path;
+	store_identity_release(&now);
+	if (rc || placed)
+		return rc;
 	rc = store_prepare(&st, s, sql, err);
 	if (rc)
 		return rc;
