@@ -417,7 +417,8 @@ const char *docker_pull_cause(const char *msg)
  * were sent — a missing login is no explanation for a name that does not
  * resolve.
  */
-static int pull_fail(struct err *err, int code, const char *ref, const char *anon, const char *msg)
+static int pull_fail(struct err *err, int code, const char *what, const char *ref, const char *anon,
+                     const char *msg)
 {
 	const char *cause = docker_pull_cause(msg);
 	char *registry = NULL;
@@ -425,12 +426,31 @@ static int pull_fail(struct err *err, int code, const char *ref, const char *ano
 	int rc;
 
 	if (!cause)
-		return err_set(err, code, "docker: pull '%s'%s: %s", ref, anon, msg);
+		return err_set(err, code, "docker: %s%s: %s", what, anon, msg);
 	docker_ref_parse(&registry, NULL, NULL, ref, &ignored);
-	rc = err_set(err, code, "docker: pull '%s': registry '%s' %s: %s", ref,
-	             registry ? registry : "?", cause, msg);
+	rc = err_set(err, code, "docker: %s: registry '%s' %s: %s", what, registry ? registry : "?",
+	             cause, msg);
 	free(registry);
 	return rc;
+}
+
+/*
+ * docker_http_check() for a registry call ("pull 'x'", "look up 'x' in its
+ * registry"), its failure worded by pull_fail().
+ */
+static int registry_check(struct err *err, long status, const struct buf *resp, const char *what,
+                          const char *ref, const char *anon)
+{
+	static const char prefix[] = "docker: : ";
+	struct err herr = ERR_INIT;
+
+	if (docker_http_check(status, resp, "", &herr) == 0)
+		return 0;
+	/* herr.msg is "docker: : <the daemon's message>" */
+	return pull_fail(err, herr.code, what, ref, anon,
+	                 strncmp(herr.msg, prefix, sizeof(prefix) - 1)
+	                         ? herr.msg
+	                         : herr.msg + sizeof(prefix) - 1);
 }
 
 /* POST /images/create for ref, streaming; ERR_DOCKER with the registry's message. */
@@ -443,8 +463,7 @@ static int pull_request(char **stream_digest, struct docker *d, const char *ref,
 	struct buf path, hdr, anon, resp;
 	const char *headers[2] = { NULL, NULL };
 	struct docker_req req = { .method = "POST", .timeout_s = DOCKER_PULL_TIMEOUT_S };
-	struct err herr = ERR_INIT;
-	size_t plen;
+	char what[600];
 	long status = 0;
 	int rc;
 
@@ -468,19 +487,15 @@ static int pull_request(char **stream_digest, struct docker *d, const char *ref,
 	req.sink_ctx = &sink;
 	rc = docker_request_ex(&status, &resp, d, &req, err);
 	/* A pull that finds nothing is a registry failure (ERR_DOCKER), not a missing object. */
-	if (rc == 0 && docker_http_check(status == 404 ? 500 : status, &resp, "", &herr) < 0) {
-		/* herr.msg is "docker: : <the daemon's message>" */
-		plen = strlen("docker: : ");
-		rc = pull_fail(err, herr.code, ref, anon.ptr,
-		               strlen(herr.msg) > plen ? herr.msg + plen : herr.msg);
-		goto out;
-	}
+	snprintf(what, sizeof(what), "pull '%s'", ref);
+	if (rc == 0)
+		rc = registry_check(err, status == 404 ? 500 : status, &resp, what, ref, anon.ptr);
 	if (rc == 0)
 		rc = docker_pull_stream_finish(&stream, err);
 	if (rc < 0)
 		goto out;
 	if (stream.error) {
-		rc = pull_fail(err, ERR_DOCKER, ref, anon.ptr, stream.error);
+		rc = pull_fail(err, ERR_DOCKER, what, ref, anon.ptr, stream.error);
 		goto out;
 	}
 	*stream_digest = stream.digest;
@@ -581,10 +596,10 @@ int docker_image_remote(char **digest_out, struct docker *d, const char *ref, st
 	headers[0] = hdr.len ? hdr.ptr : NULL;
 	req.path = path.ptr;
 	req.headers = headers;
-	snprintf(what, sizeof(what), "look up '%s' in its registry%s", ref, anon.ptr);
+	snprintf(what, sizeof(what), "look up '%s' in its registry", ref);
 	rc = docker_request_ex(&status, &resp, d, &req, err);
 	if (rc == 0)
-		rc = docker_http_check(status, &resp, what, err);
+		rc = registry_check(err, status, &resp, what, ref, anon.ptr);
 	if (rc == 0)
 		rc = docker_decode_distribution(digest_out, resp.ptr, err);
 out:

@@ -66,4 +66,8 @@ expect_out 'replace +app#1: image changed'
 expect_status 2 apply --repo "$REPO"
 expect_err "cannot pull '$BAD': docker: pull '$BAD': registry 'deployctl-missing.invalid' does not resolve"
 grep -q 'no credentials' "$ERR" && fail "a name that does not resolve is blamed on credentials: $(cat "$ERR")"
+# check, where the registry is asked, says the same.
+expect_status 1 check --repo "$REPO"
+expect_out "registry 'deployctl-missing.invalid' does not resolve"
+grep -q 'no credentials' "$OUT" && fail "check blames credentials: $(cat "$OUT")"
 echo "plan: no pull (plan ${t0}..${t1}); apply pulled; unresolvable registry named"
