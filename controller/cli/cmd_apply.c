@@ -18,34 +18,8 @@
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
+#include "deployctl/sig.h"
 #include "deployctl/spec.h"
-
-/*
- * A rollback pins the project: the commit it rolled back from is not
- * deployed again unless forced; any other commit clears the pin.
- */
-static int check_pin(struct ctx *ctx, const struct deploy *dp, bool force)
-{
-	struct store_pin pin = { 0 };
-	struct err err = ERR_INIT;
-	int ex = EXIT_OK;
-
-	if (store_pin_get(&pin, ctx->store, dp->project->name, &err) < 0)
-		return EXIT_OK;
-	if (pin.commit && dp->source_id && !strcmp(pin.commit, dp->source_id) && !force) {
-		fprintf(stderr,
-		        "deployctl: %s %.12s was rolled back (pinned to release %lld by %s: %s); "
-		        "deploy a newer commit, run 'deployctl unpin', or use --force\n",
-		        dp->source_kind, pin.commit, (long long)pin.release_id,
-		        pin.who ? pin.who : "?", pin.reason ? pin.reason : "");
-		ex = EXIT_USAGE;
-	} else if (store_pin_clear(ctx->store, dp->project->name, &err) == 0) {
-		log_info("pin on release %lld cleared: deploying %s %.12s",
-		         (long long)pin.release_id, dp->source_kind, dp->source_id);
-	}
-	store_pin_release(&pin);
-	return ex;
-}
 
 static const struct option apply_options[] = {
 	DEPLOY_LONG_OPTIONS,
@@ -61,6 +35,7 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 	struct release_opts ro = { .kind = "apply", .parallel = 4, .t0 = clock_mono() };
 	struct lock *lk = NULL;
 	long lock_wait = 0;
+	int64_t unpinned = 0;
 	bool force = false;
 	int opt, ex;
 
@@ -94,6 +69,8 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 		ex = EXIT_USAGE;
 		goto out;
 	}
+	/* SIGINT/SIGTERM from here on stop the rollout cleanly (release_run()). */
+	sig_catch();
 	/* One apply or rollback per state directory, from planning to the last action. */
 	if (o.state_dir)
 		ctx->state_dir = o.state_dir;
@@ -102,7 +79,10 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	ex = deploy_prepare(&dp, ctx, &o);
 	if (ex == EXIT_OK)
-		ex = check_pin(ctx, &dp, force);
+		ex = deploy_check_pin(&unpinned, ctx, &dp, force);
+	if (unpinned)
+		log_info("pin on release %lld cleared: deploying %s %.12s", (long long)unpinned,
+		         dp.source_kind, dp.source_id);
 	if (ex == EXIT_OK && dp.plan.n)
 		ex = check_preflight(ctx, &dp, &o);
 	if (ex != EXIT_OK)

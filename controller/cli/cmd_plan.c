@@ -1,6 +1,7 @@
 /*
  * cmd_plan.c - "deployctl plan": what apply would do, and why, without
- * doing it. Exits 0 with "no changes" when there is nothing to do.
+ * doing it. Exits 0 with "no changes" when there is nothing to do, and as
+ * apply would (2) when apply would refuse the commit (a rollback pinned it).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 static const struct option plan_options[] = {
 	DEPLOY_LONG_OPTIONS,
 	{ "json", no_argument, NULL, 'J' },
+	{ "force", no_argument, NULL, 'F' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -17,7 +19,7 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 {
 	struct deploy_opts o = { 0 };
 	struct deploy dp = { 0 };
-	bool json = false;
+	bool json = false, force = false;
 	int opt, ex;
 
 	while ((opt = getopt_long(argc, argv, "+hf:", plan_options, NULL)) != -1) {
@@ -31,6 +33,8 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 			continue;
 		if (opt == 'J') {
 			json = true;
+		} else if (opt == 'F') {
+			force = true;
 		} else if (opt == 'h') {
 			cmd_print_help(&cmd_plan, stdout);
 			return EXIT_OK;
@@ -44,7 +48,12 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	ctx->read_only = true; /* works on a read-only state directory */
+	/* plan changes nothing: not even a pull (check asks the registry). */
+	dp.no_pull = true;
 	ex = deploy_prepare(&dp, ctx, &o);
+	/* A pinned commit: apply would refuse it, so the plan is that refusal. */
+	if (ex == EXIT_OK)
+		ex = deploy_check_pin(NULL, ctx, &dp, force);
 	if (ex == EXIT_OK)
 		deploy_print_plan(&dp, json, stdout);
 	deploy_release(&dp);
@@ -58,5 +67,8 @@ const struct cmd cmd_plan = {
 	.usage =
 	        "plan [--repo PATH] [--ref REF | --dir DIR] [--env-file FILE] [--allow-empty] [--json]",
 	.summary = "Show what apply would change, each action with its reason; change nothing.",
-	.help = DEPLOY_OPTS_HELP "  --json             print the plan as JSON\n",
+	.help = DEPLOY_OPTS_HELP
+	"  --json             print the plan as JSON\n"
+	"  --force            plan even the commit a rollback quarantined (as "
+	"apply --force)\n",
 };

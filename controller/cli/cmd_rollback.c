@@ -20,6 +20,7 @@
 #include "deployctl/log.h"
 #include "deployctl/model_secret.h"
 #include "deployctl/out.h"
+#include "deployctl/sig.h"
 #include "deployctl/spec.h"
 
 extern char **environ;
@@ -479,6 +480,7 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	sig_catch();
 	ex = cmd_lock(&lk, ctx, project, "rollback", lock_wait);
 	if (ex != EXIT_OK)
 		goto out;

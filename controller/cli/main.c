@@ -2,6 +2,7 @@
  * main.c - deployctl's entry point: global options, the command table,
  * library set-up, opening what a command needs, and the exit status.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "deployctl/cmd.h"
 #include "deployctl/gitsrc.h"
 #include "deployctl/log.h"
+#include "deployctl/sig.h"
 
 #define DEFAULT_STATE_DIR "/var/lib/deployctl"
 
@@ -46,7 +48,7 @@ static void print_usage(FILE *f)
 	fputs("\n'deployctl <command> --help' describes a command's options.\n"
 	      "exit status: 0 success, 1 deploy failed, 2 usage or manifest error (nothing "
 	      "changed),\n3 Docker unreachable, 4 state database error, 5 state locked by another "
-	      "apply.\n",
+	      "apply,\n130/143 apply or rollback stopped by SIGINT/SIGTERM.\n",
 	      f);
 }
 
@@ -110,6 +112,8 @@ int main(int argc, char **argv)
 	const struct cmd *c;
 	int opt, ex;
 
+	/* A reader that goes away (apply | head) must not end a rollout half-way. */
+	sig_ignore_pipe();
 	ctx.state_dir = getenv("DEPLOYCTL_STATE");
 	if (!ctx.state_dir || !*ctx.state_dir)
 		ctx.state_dir = DEFAULT_STATE_DIR;
@@ -161,7 +165,12 @@ int main(int argc, char **argv)
 	free(ctx.state_dir_abs);
 	gitsrc_global_cleanup();
 	docker_global_cleanup();
-	if (fflush(stdout) != 0 && ex == EXIT_OK) {
+	/*
+	 * A closed pipe (the reader had what it wanted) is not a failure of
+	 * the command: its status stands. Any other output error is.
+	 */
+	errno = 0;
+	if ((fflush(stdout) != 0 || ferror(stdout)) && ex == EXIT_OK && errno != EPIPE) {
 		perror("deployctl: stdout");
 		ex = EXIT_FAILED;
 	}

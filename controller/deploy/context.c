@@ -9,6 +9,7 @@
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
+#include "deployctl/sig.h"
 #include "deployctl/statedir.h"
 
 void cmd_print_help(const struct cmd *c, FILE *f)
@@ -38,6 +39,8 @@ int cmd_exit_for(int code)
 		return EXIT_STATE;
 	case ERR_BUSY:
 		return EXIT_BUSY;
+	case ERR_STOPPED:
+		return sig_pending() ? sig_exit_status(sig_pending()) : EXIT_FAILED;
 	default:
 		return EXIT_FAILED;
 	}
@@ -116,6 +119,8 @@ int cmd_lock(struct lock **out, struct ctx *ctx, const char *project, const char
 		return ex;
 	if (lock_acquire(out, ctx->state_dir, what, wait_ms, &stale, &err) < 0) {
 		cmd_report(&err);
+		if (err.code == ERR_STOPPED)
+			return sig_exit_status(sig_pending());
 		return err.code == ERR_BUSY ? EXIT_BUSY : EXIT_STATE;
 	}
 	ex = cmd_open_store(ctx);

@@ -45,6 +45,9 @@ int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg)
 		}
 		o->env_files[o->nenv_files++] = arg;
 		return 1;
+	case 'A':
+		o->adopt = true;
+		return 1;
 	case 'S':
 		o->state_dir = arg;
 		return 1;
@@ -72,6 +75,9 @@ void deploy_release(struct deploy *dp)
 	strv_free(&dp->prev_services);
 	strv_free(&dp->prev_networks);
 	strv_free(&dp->prev_volumes);
+	strv_free(&dp->pulls);
+	store_identity_release(&dp->owner);
+	free(dp->adopt);
 	docker_container_list_free(dp->containers, dp->ncontainers);
 	docker_network_list_free(dp->networks, dp->nnetworks);
 	docker_volume_list_free(dp->volumes, dp->nvolumes);
@@ -273,18 +279,35 @@ static int pull_image(char **id, struct service *s, struct ctx *ctx)
 		        s->image);
 		out_safe(stderr, err_format(line, sizeof(line), &err));
 		fputc('\n', stderr);
-		return err.code == ERR_UNREACHABLE ? ERR_UNREACHABLE : ERR_INVALID;
+		return err.code == ERR_UNREACHABLE || err.code == ERR_STOPPED ? err.code
+		                                                              : ERR_INVALID;
 	}
 	free(s->repo_digest);
 	s->repo_digest = digest;
 	return 0;
 }
 
+/* plan: say once per image that apply would pull it, and pull nothing. */
+static int note_pull(struct deploy *dp, const struct service *s, bool present)
+{
+	char line[600];
+	size_t i;
+
+	snprintf(line, sizeof(line), "image %s: %s, apply will pull it", s->image,
+	         present ? "pull_policy is always" : "not present");
+	for (i = 0; i < dp->pulls.n; i++)
+		if (!strcmp(dp->pulls.v[i], line))
+			return 0;
+	return strv_push(&dp->pulls, line);
+}
+
 /*
  * Resolve every image to a local ID: one list call for all of them, then
  * pulls as pull_policy asks (missing: the default; always; never). A
  * snapshot (rollback) names exact image IDs: those must still be here, and
- * nothing is pulled, so a rollback works with the registry down.
+ * nothing is pulled, so a rollback works with the registry down. plan
+ * (no_pull) pulls nothing: a missing image keeps no ID, so its service
+ * plans as changed, and the plan says the image will be pulled.
  */
 static int resolve_images(struct deploy *dp, struct ctx *ctx)
 {
@@ -294,7 +317,7 @@ static int resolve_images(struct deploy *dp, struct ctx *ctx)
 	bool *pinned = calloc(p->nservices + 1, sizeof(*pinned));
 	struct err err = ERR_INIT;
 	size_t i, k, missing = 0;
-	int ex = EXIT_OK;
+	int rc, ex = EXIT_OK;
 
 	if (!refs || !ids || !pinned) {
 		err_set(&err, ERR_NOMEM, "out of memory");
@@ -321,11 +344,21 @@ static int resolve_images(struct deploy *dp, struct ctx *ctx)
 				s->repo_digest = strdup(p->services[k].repo_digest);
 				want = false;
 			}
+		if (want && dp->no_pull) {
+			if (note_pull(dp, s, ids[i] != NULL) < 0) {
+				err_set(&err, ERR_NOMEM, "out of memory");
+				goto fail;
+			}
+			if (!ids[i])
+				continue;
+			want = false;
+		}
 		if (want) {
 			free(ids[i]);
 			ids[i] = NULL;
-			if (pull_image(&ids[i], s, ctx) == ERR_UNREACHABLE) {
-				ex = EXIT_UNREACHABLE;
+			rc = pull_image(&ids[i], s, ctx);
+			if (rc == ERR_UNREACHABLE || rc == ERR_STOPPED) {
+				ex = cmd_exit_for(rc);
 				goto out;
 			}
 		}
@@ -451,6 +484,82 @@ static int network_ids(struct deploy *dp, struct ctx *ctx, struct err *err)
 	return rc;
 }
 
+/* "<id> on host <host> at <path>" of a container's owner labels, into buf. */
+static const char *owner_text(char *buf, size_t size, const struct docker_container *c)
+{
+	snprintf(buf, size, "state %s on host %s at %s", c->owner,
+	         c->owner_host ? c->owner_host : "?", c->owner_state ? c->owner_state : "?");
+	return buf;
+}
+
+/*
+ * Containers of the project this state database did not make: labelled
+ * with another database's identity, or (made before owner labels) with
+ * none, and made by none of its releases. Live ones are refused, each
+ * with its owner named, unless --adopt marks them for replacing
+ * (relabelling); foreign retained ones are only kept from being reused.
+ * Returns an exit status.
+ */
+static int check_owners(struct deploy *dp, struct ctx *ctx)
+{
+	struct err err = ERR_INIT;
+	size_t i, foreign = 0;
+	char who[1200];
+
+	if (store_identity_get(&dp->owner, ctx->store, &err) < 0)
+		goto fail;
+	dp->adopt = calloc(dp->ncontainers + 1, sizeof(*dp->adopt));
+	if (!dp->adopt) {
+		err_set(&err, ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < dp->ncontainers; i++) {
+		const struct docker_container *c = &dp->containers[i];
+		bool mine = false;
+
+		if (c->owner)
+			mine = !strcmp(c->owner, dp->owner.id);
+		else if (store_release_made(&mine, ctx->store, dp->project->name,
+		                            c->release ? strtoll(c->release, NULL, 10) : 0,
+		                            c->service, c->created, &err) < 0)
+			goto fail;
+		if (mine)
+			continue;
+		dp->adopt[i] = true;
+		/*
+		 * The live containers say who deploys the project; a foreign
+		 * retained one (kept by the database taken over from) is never
+		 * brought back, only pruned in time.
+		 */
+		if (dp->adopt_foreign || reconcile_is_retained(c->name) || ++foreign > 10)
+			continue;
+		fprintf(stderr, "deployctl: container '");
+		out_safe(stderr, c->name ? c->name : c->id);
+		if (c->owner) {
+			fputs("' belongs to another state database: ", stderr);
+			out_safe(stderr, owner_text(who, sizeof(who), c));
+		} else {
+			fputs("' has no owner label and no release of this state database made it",
+			      stderr);
+		}
+		fputc('\n', stderr);
+	}
+	if (foreign) {
+		if (foreign > 10)
+			fprintf(stderr, "deployctl: ... and %zu more\n", foreign - 10);
+		fprintf(stderr,
+		        "deployctl: project '%s' is deployed from another state database (this one "
+		        "is state %s at %s); nothing was changed: use that state directory (--state), "
+		        "or take its containers over with --adopt (each is replaced)\n",
+		        dp->project->name, dp->owner.id, dp->owner.path);
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+fail:
+	cmd_report(&err);
+	return cmd_exit_for(err.code);
+}
+
 int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts *o)
 {
 	struct deploy_opts with_state = *o;
@@ -466,6 +575,7 @@ int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts 
 	ex = deploy_load_print(dp, &with_state);
 	if (ex != EXIT_OK)
 		return ex;
+	dp->adopt_foreign = o->adopt;
 	return deploy_observe(dp, ctx);
 }
 
@@ -503,6 +613,10 @@ int deploy_observe(struct deploy *dp, struct ctx *ctx)
 	if (docker_container_list(&dp->containers, &dp->ncontainers, ctx->docker, dp->project->name,
 	                          &err) < 0)
 		goto fail;
+	ex = check_owners(dp, ctx);
+	if (ex != EXIT_OK)
+		return ex;
+	in.adopt = dp->adopt;
 	in.desired = dp->project;
 	in.key = key;
 	in.hashes = (const char(*)[HASH_HEX_LEN + 1]) dp->hashes;
@@ -536,6 +650,32 @@ int deploy_observe(struct deploy *dp, struct ctx *ctx)
 fail:
 	cmd_report(&err);
 	return cmd_exit_for(err.code);
+}
+
+int deploy_check_pin(int64_t *cleared, struct ctx *ctx, const struct deploy *dp, bool force)
+{
+	struct store_pin pin = { 0 };
+	struct err err = ERR_INIT;
+	bool clear = cleared != NULL;
+	int ex = EXIT_OK;
+
+	if (cleared)
+		*cleared = 0;
+	if (store_pin_get(&pin, ctx->store, dp->project->name, &err) < 0)
+		return EXIT_OK;
+	if (pin.commit && dp->source_id && !strcmp(pin.commit, dp->source_id) && !force) {
+		fprintf(stderr,
+		        "deployctl: %s%s %.12s was rolled back (pinned to release %lld by %s: %s); "
+		        "deploy a newer commit, run 'deployctl unpin', or use --force\n",
+		        clear ? "" : "apply would refuse it: ", dp->source_kind, pin.commit,
+		        (long long)pin.release_id, pin.who ? pin.who : "?",
+		        pin.reason ? pin.reason : "");
+		ex = EXIT_USAGE;
+	} else if (clear && store_pin_clear(ctx->store, dp->project->name, &err) == 0) {
+		*cleared = pin.release_id;
+	}
+	store_pin_release(&pin);
+	return ex;
 }
 
 static const char *action_sign(enum action_kind k)
@@ -609,6 +749,11 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
 			fputs(i ? "," : "", f);
 			out_json_str(f, p->notes.v[i]);
 		}
+		fputs("],\"pulls\":[", f);
+		for (i = 0; i < dp->pulls.n; i++) {
+			fputs(i ? "," : "", f);
+			out_json_str(f, dp->pulls.v[i]);
+		}
 		fputs("]}\n", f);
 		return;
 	}
@@ -643,5 +788,10 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
 		fputs("note: volume ", f);
 		out_safe(f, p->notes.v[i]);
 		fputs(" is no longer in the manifests; kept with its data\n", f);
+	}
+	for (i = 0; i < dp->pulls.n; i++) {
+		fputs("note: ", f);
+		out_safe(f, dp->pulls.v[i]);
+		fputc('\n', f);
 	}
 }

@@ -3,9 +3,11 @@
  * apply and rollback: the release, its snapshot and its planned actions
  * are written before the first mutation, with room reserved for recording
  * the outcome on a full disk; every action's outcome and the status
- * (succeeded, failed, rolled_back) after, in one transaction. A kill leaves
- * the release running, to be marked interrupted by the next run that
- * takes the state lock; a record that still fails says what was changed.
+ * (succeeded, failed, rolled_back, interrupted) after, in one transaction.
+ * A kill leaves the release running, to be marked interrupted by the next
+ * run that takes the state lock; a record that still fails says what was
+ * changed. SIGINT/SIGTERM stop it as reconcile_apply() says; the release
+ * is recorded and the run exits 128 + the signal's number.
  */
 #include <pwd.h>
 #include <signal.h>
@@ -23,6 +25,7 @@
 #include "deployctl/log.h"
 #include "deployctl/model_secret.h"
 #include "deployctl/out.h"
+#include "deployctl/sig.h"
 #include "deployctl/spec.h"
 
 /* Releases whose retained containers are kept for a fast way back. */
@@ -354,9 +357,11 @@ static void release_message(char *out, size_t size, const struct plan *plan,
 	buf_puts(&b, aerr->msg);
 	if (st == RELEASE_ROLLED_BACK)
 		buf_puts(&b, "; previous containers restored");
+	else if (st == RELEASE_INTERRUPTED)
+		buf_puts(&b, "; completed actions kept, the next apply converges");
 	else if (!no_rollback)
 		buf_puts(&b, "; automatic rollback incomplete");
-	for (i = 0; st != RELEASE_ROLLED_BACK && !no_rollback && i < plan->n; i++)
+	for (i = 0; st == RELEASE_FAILED && !no_rollback && i < plan->n; i++)
 		if (res[i].undo_failed)
 			buf_printf(&b, "; %s#%u not put back%s%.12s%s", plan->v[i].target,
 			           plan->v[i].replica,
@@ -486,11 +491,17 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	char changes[2048];
 	char *who = NULL, *files_dir = NULL;
 	bool json = ro->json;
+	unsigned undone = 0;
 	int64_t release = 0;
 	double t0 = ro->t0;
 	size_t i;
 	int ex = EXIT_FAILED;
 
+	if (sig_pending()) {
+		fprintf(stderr, "deployctl: interrupted by %s; nothing was changed\n",
+		        sig_name(sig_pending()));
+		return sig_exit_status(sig_pending());
+	}
 	if (!dp->plan.n) {
 		docker_get_stats(&calls, ctx->docker);
 		print_summary(dp, 0, RELEASE_SUCCEEDED, clock_mono() - t0, &calls, json, NULL);
@@ -550,6 +561,9 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	snprintf(release_label, sizeof(release_label), "%lld", (long long)release);
 	opts.release = release_label;
 	opts.files_dir = files_dir;
+	opts.owner = dp->owner.id;
+	opts.owner_host = dp->owner.host;
+	opts.owner_state = dp->owner.path;
 	opts.parallel = ro->parallel;
 	opts.no_rollback = ro->no_rollback;
 	opts.progress = &progress;
@@ -558,6 +572,13 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		st = RELEASE_SUCCEEDED;
 	else if (!ro->no_rollback)
 		st = RELEASE_ROLLED_BACK;
+	else if (aerr.code == ERR_STOPPED)
+		st = RELEASE_INTERRUPTED;
+	/* Stopped between actions: nothing was undone, and it is said so. */
+	for (i = 0, undone = 0; st == RELEASE_ROLLED_BACK && i < dp->plan.n; i++)
+		undone += res[i].undone;
+	if (st == RELEASE_ROLLED_BACK && aerr.code == ERR_STOPPED && !undone)
+		st = RELEASE_INTERRUPTED;
 	/* rolled_back only if every change was really put back. */
 	for (i = 0; st == RELEASE_ROLLED_BACK && i < dp->plan.n; i++)
 		if (res[i].undo_failed)
@@ -575,7 +596,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	if (record_outcome(ctx, &dp->plan, res, release, st,
 	                   st == RELEASE_SUCCEEDED ? NULL : message, &err) < 0)
 		goto fail_record;
-	if (st == RELEASE_SUCCEEDED)
+	if (st == RELEASE_SUCCEEDED && !sig_pending())
 		prune_retained(dp, ctx, release, ro->keep);
 	docker_get_stats(&calls, ctx->docker);
 	calls.calls += extra.calls;
@@ -589,6 +610,8 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	if (st != RELEASE_SUCCEEDED && !json)
 		cmd_report(&aerr);
 	ex = st == RELEASE_SUCCEEDED ? EXIT_OK : EXIT_FAILED;
+	if (sig_pending())
+		ex = sig_exit_status(sig_pending());
 	goto out;
 fail_record:
 	/* Docker was changed and the record says nothing of it: say what. */

@@ -173,6 +173,9 @@ void docker_container_release(struct docker_container *c)
 	free(c->service);
 	free(c->release);
 	free(c->spec_hash);
+	free(c->owner);
+	free(c->owner_host);
+	free(c->owner_state);
 	strv_free(&c->networks);
 	strv_free(&c->volumes);
 	strv_free(&c->ports);
@@ -257,7 +260,10 @@ static int decode_container(void *elem, json_t *o, struct err *err)
 	    dup_label(&c->project, labels, LABEL_PROJECT, err) < 0 ||
 	    dup_label(&c->service, labels, LABEL_SERVICE, err) < 0 ||
 	    dup_label(&c->release, labels, LABEL_RELEASE, err) < 0 ||
-	    dup_label(&c->spec_hash, labels, LABEL_SPEC_HASH, err) < 0)
+	    dup_label(&c->spec_hash, labels, LABEL_SPEC_HASH, err) < 0 ||
+	    dup_label(&c->owner, labels, LABEL_OWNER, err) < 0 ||
+	    dup_label(&c->owner_host, labels, LABEL_OWNER_HOST, err) < 0 ||
+	    dup_label(&c->owner_state, labels, LABEL_OWNER_STATE, err) < 0)
 		return ERR_NOMEM;
 	if (name) {
 		c->name = strdup(name[0] == '/' ? name + 1 : name);

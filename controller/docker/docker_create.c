@@ -398,6 +398,13 @@ static json_t *labels_json(const struct docker_create *c)
 	SET(o, LABEL_SPEC_HASH, json_string(c->spec_hash ? c->spec_hash : ""));
 	SET(o, LABEL_REPLICA, json_string(replica));
 	SET(o, "io.deployctl.image", json_string(s->image ? s->image : ""));
+	/* Labels only: never part of the spec hash, so adding them changes no container. */
+	if (c->owner)
+		SET(o, LABEL_OWNER, json_string(c->owner));
+	if (c->owner_host)
+		SET(o, LABEL_OWNER_HOST, json_string(c->owner_host));
+	if (c->owner_state)
+		SET(o, LABEL_OWNER_STATE, json_string(c->owner_state));
 	return o;
 nomem:
 	json_decref(o);

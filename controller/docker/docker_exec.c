@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "deployctl/clock.h"
+#include "deployctl/sig.h"
 #include "docker_internal.h"
 
 static int exec_path(struct buf *b, const char *a, const char *id, const char *c)
@@ -88,6 +89,11 @@ int docker_exec_run(int *exit_code, struct docker *d, const char *id, const stru
 			goto out;
 		}
 		json_decref(st);
+		/* The gate is being abandoned: its probe's result no longer matters. */
+		if (sig_pending()) {
+			rc = err_set(err, ERR_STOPPED, "probe abandoned: interrupted");
+			goto out;
+		}
 		if (clock_mono_ms() + pause > deadline) {
 			rc = err_set(err, ERR_FAIL, "probe did not finish within %ld ms",
 			             timeout_ms);

@@ -225,6 +225,13 @@ int docker_pull_stream_feed(struct docker_pull_stream *s, const char *data, size
 int docker_pull_stream_finish(struct docker_pull_stream *s, struct err *err);
 void docker_pull_stream_release(struct docker_pull_stream *s);
 
+/*
+ * What a failed pull's message (the daemon's words) says about reaching
+ * the registry: "does not resolve (no such host)", "refuses connections",
+ * ...; NULL when it says nothing of the kind (auth, not found). Static.
+ */
+const char *docker_pull_cause(const char *msg);
+
 /* GET /info answer -> struct (strings new). ERR_DOCKER on bad JSON. */
 int docker_decode_info(struct docker_info *out, const char *json, struct err *err);
 

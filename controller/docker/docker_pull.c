@@ -14,6 +14,7 @@
 #include "deployctl/buf.h"
 #include "deployctl/docker.h"
 #include "deployctl/err.h"
+#include "deployctl/sig.h"
 #include "docker_internal.h"
 
 /* A pull may move gigabytes; the daemon streams progress all along. */
@@ -194,6 +195,10 @@ static int pull_sink(void *ctx, const char *data, size_t len)
 {
 	struct pull_sink *p = ctx;
 
+	/* A pull can take many minutes: SIGINT/SIGTERM end it (the transfer is aborted). */
+	if (sig_pending())
+		return err_set(p->err, ERR_STOPPED, "docker: pull '%s': interrupted by %s",
+		               p->stream->ref, sig_name(sig_pending()));
 	return docker_pull_stream_feed(p->stream, data, len, p->err);
 }
 
@@ -380,6 +385,74 @@ out:
 	return rc;
 }
 
+/* Causes of a failed pull that are about reaching the registry, by the daemon's words. */
+static const struct {
+	const char *needle;
+	const char *cause;
+} pull_causes[] = {
+	{ "no such host", "does not resolve (no such host)" },
+	{ "server misbehaving", "does not resolve (the DNS server failed)" },
+	{ "Temporary failure in name resolution", "does not resolve (DNS unavailable)" },
+	{ "connection refused", "refuses connections" },
+	{ "no route to host", "cannot be reached (no route to host)" },
+	{ "network is unreachable", "cannot be reached (network unreachable)" },
+	{ "i/o timeout", "does not answer (timed out)" },
+	{ "TLS handshake timeout", "does not answer (TLS handshake timed out)" },
+	{ "Client.Timeout exceeded", "does not answer (timed out)" },
+};
+
+const char *docker_pull_cause(const char *msg)
+{
+	size_t i;
+
+	for (i = 0; msg && i < sizeof(pull_causes) / sizeof(pull_causes[0]); i++)
+		if (strstr(msg, pull_causes[i].needle))
+			return pull_causes[i].cause;
+	return NULL;
+}
+
+/*
+ * The error of a failed pull: the registry that cannot be reached when the
+ * daemon's message says so, else the credentials note (anon) when none
+ * were sent — a missing login is no explanation for a name that does not
+ * resolve.
+ */
+static int pull_fail(struct err *err, int code, const char *what, const char *ref, const char *anon,
+                     const char *msg)
+{
+	const char *cause = docker_pull_cause(msg);
+	char *registry = NULL;
+	struct err ignored = ERR_INIT;
+	int rc;
+
+	if (!cause)
+		return err_set(err, code, "docker: %s%s: %s", what, anon, msg);
+	docker_ref_parse(&registry, NULL, NULL, ref, &ignored);
+	rc = err_set(err, code, "docker: %s: registry '%s' %s: %s", what, registry ? registry : "?",
+	             cause, msg);
+	free(registry);
+	return rc;
+}
+
+/*
+ * docker_http_check() for a registry call ("pull 'x'", "look up 'x' in its
+ * registry"), its failure worded by pull_fail().
+ */
+static int registry_check(struct err *err, long status, const struct buf *resp, const char *what,
+                          const char *ref, const char *anon)
+{
+	static const char prefix[] = "docker: : ";
+	struct err herr = ERR_INIT;
+
+	if (docker_http_check(status, resp, "", &herr) == 0)
+		return 0;
+	/* herr.msg is "docker: : <the daemon's message>" */
+	return pull_fail(err, herr.code, what, ref, anon,
+	                 strncmp(herr.msg, prefix, sizeof(prefix) - 1)
+	                         ? herr.msg
+	                         : herr.msg + sizeof(prefix) - 1);
+}
+
 /* POST /images/create for ref, streaming; ERR_DOCKER with the registry's message. */
 static int pull_request(char **stream_digest, struct docker *d, const char *ref, const char *repo,
                         const char *tag, const struct docker_pull_progress *progress,
@@ -412,17 +485,17 @@ static int pull_request(char **stream_digest, struct docker *d, const char *ref,
 	req.headers = headers;
 	req.sink = pull_sink;
 	req.sink_ctx = &sink;
-	snprintf(what, sizeof(what), "pull '%s'%s", ref, anon.ptr);
 	rc = docker_request_ex(&status, &resp, d, &req, err);
 	/* A pull that finds nothing is a registry failure (ERR_DOCKER), not a missing object. */
+	snprintf(what, sizeof(what), "pull '%s'", ref);
 	if (rc == 0)
-		rc = docker_http_check(status == 404 ? 500 : status, &resp, what, err);
+		rc = registry_check(err, status == 404 ? 500 : status, &resp, what, ref, anon.ptr);
 	if (rc == 0)
 		rc = docker_pull_stream_finish(&stream, err);
 	if (rc < 0)
 		goto out;
 	if (stream.error) {
-		rc = err_set(err, ERR_DOCKER, "docker: %s: %s", what, stream.error);
+		rc = pull_fail(err, ERR_DOCKER, what, ref, anon.ptr, stream.error);
 		goto out;
 	}
 	*stream_digest = stream.digest;
@@ -523,10 +596,10 @@ int docker_image_remote(char **digest_out, struct docker *d, const char *ref, st
 	headers[0] = hdr.len ? hdr.ptr : NULL;
 	req.path = path.ptr;
 	req.headers = headers;
-	snprintf(what, sizeof(what), "look up '%s' in its registry%s", ref, anon.ptr);
+	snprintf(what, sizeof(what), "look up '%s' in its registry", ref);
 	rc = docker_request_ex(&status, &resp, d, &req, err);
 	if (rc == 0)
-		rc = docker_http_check(status, &resp, what, err);
+		rc = registry_check(err, status, &resp, what, ref, anon.ptr);
 	if (rc == 0)
 		rc = docker_decode_distribution(digest_out, resp.ptr, err);
 out:

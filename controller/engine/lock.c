@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "deployctl/clock.h"
+#include "deployctl/sig.h"
 
 /* A record longer than this is not ours: ignored. */
 #define LOCK_RECORD_MAX 1024
@@ -250,6 +251,12 @@ int lock_acquire(struct lock **out, const char *state_dir, const char *what, lon
 			goto out;
 		}
 		left = wait_ms - (clock_mono_ms() - start);
+		if (sig_pending()) {
+			rc = err_set(err, ERR_STOPPED,
+			             "interrupted by %s while waiting for the state lock",
+			             sig_name(sig_pending()));
+			goto out;
+		}
 		if (left <= 0) {
 			rc = lock_busy(fd, wait_ms, err);
 			goto out;

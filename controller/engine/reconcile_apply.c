@@ -9,6 +9,10 @@
  * under a retained name, so a failed gate puts the previous containers
  * back without a create or a pull, and so does `deployctl rollback`. The
  * container steps of an action are in reconcile_steps.c.
+ *
+ * SIGINT/SIGTERM (sig_pending()): no new action is taken; an action whose
+ * gate is waiting is undone as a failed gate would be (and with it the
+ * release, by the automatic rollback); actions that finished stay.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -17,6 +21,7 @@
 
 #include "deployctl/fault.h"
 #include "deployctl/model_secret.h"
+#include "deployctl/sig.h"
 #include "reconcile_internal.h"
 
 #define APPLY_MAX_PARALLEL 8
@@ -192,6 +197,9 @@ static void stage_drain(struct docker *d, struct apply_run *run)
 		size_t i;
 
 		pthread_mutex_lock(&run->lock);
+		/* Asked to stop: what was not taken yet is skipped. */
+		while (sig_pending() && run->next < run->end)
+			run->results[run->next++].rc = 1;
 		if (run->next == run->end) {
 			pthread_mutex_unlock(&run->lock);
 			return;
@@ -268,7 +276,7 @@ int reconcile_apply(struct docker *d, const struct docker_connect *conn, const s
 		                 .o = &opts,
 		                 .network_ids = network_ids,
 		                 .results = results };
-	size_t i, start = 0, nworkers = 0;
+	size_t i, start = 0, nworkers = 0, skipped = 0;
 	int rc = 0;
 
 	memset(workers, 0, sizeof(workers));
@@ -278,7 +286,7 @@ int reconcile_apply(struct docker *d, const struct docker_connect *conn, const s
 		results[i].rc = 1;
 	run.secrets_unknown = model_secrets_collect(&run.secrets, p) < 0;
 	pthread_mutex_init(&run.lock, NULL);
-	while (start < plan->n && rc == 0) {
+	while (start < plan->n && rc == 0 && !sig_pending()) {
 		size_t end = start;
 
 		while (end < plan->n && plan->v[end].level == plan->v[start].level)
@@ -294,13 +302,23 @@ int reconcile_apply(struct docker *d, const struct docker_connect *conn, const s
 		}
 		start = end;
 	}
-	/* A failed stage: put back everything this release already changed, newest first. */
+	/*
+	 * A failed stage (an interrupted gate included): put back everything
+	 * this release already changed, newest first.
+	 */
 	if (rc < 0 && !opts.no_rollback)
 		for (i = start; i-- > 0;)
 			if (results[i].rc == 0) {
 				undo_action(d, &run, &plan->v[i], &results[i]);
 				scrub_outcome(&run, &results[i]);
 			}
+	/* Stopped between actions: what was done stays, the rest was never started. */
+	for (i = 0; rc == 0 && i < plan->n; i++)
+		skipped += results[i].rc > 0;
+	if (rc == 0 && skipped)
+		rc = err_set(err, ERR_STOPPED,
+		             "interrupted by %s: %zu of %zu action(s) not started",
+		             sig_name(sig_pending()), skipped, plan->n);
 	for (i = 0; i < nworkers; i++) {
 		struct docker_stats s;
 

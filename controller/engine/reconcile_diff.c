@@ -397,6 +397,13 @@ static int container_drift(char **reason, const struct reconcile_input *in, cons
                            const struct docker_container *c, const char *hash,
                            const char *want_name, const struct strv *want_nets)
 {
+	if (in->adopt && in->adopt[c - in->containers]) {
+		*reason = c->owner ? fmt("adopted from state %.12s (%s:%s)", c->owner,
+		                         c->owner_host ? c->owner_host : "?",
+		                         c->owner_state ? c->owner_state : "?")
+		                   : fmt("adopted (no owner label)");
+		return ACTION_REPLACE;
+	}
 	if (!spec_hash_matches(c->spec_hash, hash, in->desired, s)) {
 		*reason = replace_reason(in, s, c, hash);
 		return ACTION_REPLACE;
@@ -524,8 +531,9 @@ static const struct docker_container *find_reusable(const struct reconcile_input
 	for (i = 0; i < in->ncontainers; i++) {
 		const struct docker_container *o = &in->containers[i];
 
-		if (!reconcile_is_retained(o->name) || !o->service || strcmp(o->service, s->name) ||
-		    o->replica != r || !spec_hash_matches(o->spec_hash, hash, in->desired, s) ||
+		if ((in->adopt && in->adopt[i]) || !reconcile_is_retained(o->name) || !o->service ||
+		    strcmp(o->service, s->name) || o->replica != r ||
+		    !spec_hash_matches(o->spec_hash, hash, in->desired, s) ||
 		    !strcmp(o->state, "running"))
 			continue;
 		if (!best || (o->release && best->release &&

@@ -5,7 +5,8 @@
  * first probe only one full interval after start. Without a healthcheck,
  * running (not restarting) for a settle time. A job (a dependency with
  * condition service_completed_successfully) is up when it exited 0.
- * Every wait is bounded by the rollout timeout.
+ * Every wait is bounded by the rollout timeout, and sliced (at most half a
+ * second) so that SIGINT or SIGTERM ends it promptly.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "deployctl/buf.h"
 #include "deployctl/clock.h"
 #include "deployctl/reconcile.h"
+#include "deployctl/sig.h"
 
 #define GATE_DEFAULT_TIMEOUT_NS (60LL * 1000000000LL)
 #define GATE_DEFAULT_SETTLE_NS  (500LL * 1000000LL)
@@ -116,6 +118,12 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 		char detail[600];
 		struct buf said;
 
+		if (sig_pending()) {
+			rc = err_set(err, ERR_STOPPED,
+			             "interrupted by %s while waiting for it to be up",
+			             sig_name(sig_pending()));
+			goto out;
+		}
 		rc = docker_container_inspect_state(&st, d, id, err);
 		if (rc < 0)
 			goto out;

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "deployctl/fault.h"
+#include "deployctl/sig.h"
 #include "reconcile_internal.h"
 
 /* start-first: how long the old container is off its networks before it is stopped. */
@@ -155,6 +156,9 @@ int apply_bring_up(char **id_out, struct docker *d, struct apply_run *run, const
 		.replica = a->replica,
 		.network_ids = run->network_ids,
 		.files_dir = run->o->files_dir,
+		.owner = run->o->owner,
+		.owner_host = run->o->owner_host,
+		.owner_state = run->o->owner_state,
 	};
 	struct err ignored = ERR_INIT;
 	char *id = NULL;
@@ -384,7 +388,13 @@ int apply_replace(struct docker *d, struct apply_run *run, const struct action *
 		restart_old(d, run, a, res);
 		return rc;
 	}
-	rc = apply_bring_up(&id, d, run, a, a->container_name, err);
+	/* Stopping the old one can take its whole stop timeout: a stop asked meanwhile wins. */
+	if (sig_pending())
+		rc = err_set(err, ERR_STOPPED,
+		             "%s#%u: interrupted by %s before its new container was made",
+		             a->target, a->replica, sig_name(sig_pending()));
+	if (rc == 0)
+		rc = apply_bring_up(&id, d, run, a, a->container_name, err);
 	if (rc == 0)
 		rc = apply_gate(d, run, a, id, res);
 	if (rc < 0) {

@@ -367,6 +367,26 @@ static int store_set_key_path(struct store *s, const char *abs, struct err *err)
 	return 0;
 }
 
+/* The first open names the identity: this host and the absolute state directory. */
+static int store_place_identity(struct store *s, const char *dir, struct err *err)
+{
+	char host[256] = "", cwd[4096];
+	struct buf abs;
+	int rc;
+
+	if (gethostname(host, sizeof(host) - 1) < 0 || !*host)
+		snprintf(host, sizeof(host), "unknown");
+	buf_init(&abs, 8192);
+	if (dir[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		rc = buf_puts(&abs, dir);
+	else
+		rc = buf_printf(&abs, "%s/%s", cwd, dir);
+	rc = rc < 0 ? err_set(err, ERR_NOMEM, "out of memory")
+	            : store_identity_place(s, host, abs.ptr, err);
+	buf_release(&abs);
+	return rc;
+}
+
 int store_open(struct store **out, const char *dir, struct err *err)
 {
 	struct buf path;
@@ -397,6 +417,12 @@ int store_open(struct store **out, const char *dir, struct err *err)
 	}
 	free(abs);
 	buf_release(&path);
+	/* The host and path only name the database in messages: not worth failing for. */
+	if (rc == 0) {
+		struct err ignored = ERR_INIT;
+
+		store_place_identity(*out, dir, &ignored);
+	}
 	return rc;
 }
 

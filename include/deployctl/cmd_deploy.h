@@ -24,15 +24,21 @@ struct deploy_opts {
 	unsigned nenv_files;
 	struct strv profiles;    /* --profile, repeatable; released by deploy_opts_release() */
 	struct strv files;       /* -f/--file, repeatable: project files replacing discovery */
+	bool adopt;              /* --adopt: take over containers another state database made */
 	const char *state_dir;   /* --state after the command: copied into ctx */
 	const char *docker_host; /* --docker-host after the command */
 	bool allow_empty;        /* --allow-empty: manifests without services remove them all */
 };
 
 struct deploy {
-	struct manifest_vars vars; /* --env-file files and the environment */
-	bool dirty;                /* the working tree has uncommitted manifest changes */
-	bool from_snapshot;        /* the project was rebuilt from a release (rollback) */
+	struct manifest_vars vars;   /* --env-file files and the environment */
+	bool dirty;                  /* the working tree has uncommitted manifest changes */
+	bool from_snapshot;          /* the project was rebuilt from a release (rollback) */
+	bool no_pull;                /* plan: never pull; images apply would pull go to pulls */
+	struct strv pulls;           /* "image X: not present, apply will pull it", per image */
+	bool adopt_foreign;          /* --adopt: foreign containers are replaced, not refused */
+	struct store_identity owner; /* this state database (deploy_observe()) */
+	bool *adopt;                 /* per container: foreign, to be taken over; NULL if none */
 	struct gitsrc *git;
 	struct dirsrc *dirsrc;
 	struct source src;
@@ -130,6 +136,15 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
  */
 char *deploy_who(void);
 
+/*
+ * A rollback pins the project: the commit it rolled back from is not
+ * deployed again unless forced. Prints why apply refuses it and returns
+ * EXIT_USAGE; else EXIT_OK. With cleared (apply), a pin on another commit
+ * is cleared and *cleared is its release (0 if none); plan passes NULL:
+ * it only says what apply would do.
+ */
+int deploy_check_pin(int64_t *cleared, struct ctx *ctx, const struct deploy *dp, bool force);
+
 /* Print the plan: human lines, or JSON. */
 void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 
@@ -147,7 +162,9 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 	"                     else the repository's directory name)\n"                             \
 	"  --env-file FILE    variables for ${VAR} and secrets, outside the repo (repeatable)\n"   \
 	"  --profile NAME     enable services of this Compose profile (repeatable)\n"              \
-	"  --allow-empty      accept manifests that define no service (removes them all)\n"
+	"  --allow-empty      accept manifests that define no service (removes them all)\n"        \
+	"  --adopt            take over containers another state database made (replaces "         \
+	"them)\n"
 
 /*
  * Codes of shared long options that have no short letter: above any
@@ -168,6 +185,7 @@ enum { DEPLOY_OPT_ALLOW_EMPTY = 0x100 };
 	{ "env-file", required_argument, NULL, 'e' },                                              \
 	{ "profile", required_argument, NULL, 'P' },                                               \
 	{ "allow-empty", no_argument, NULL, DEPLOY_OPT_ALLOW_EMPTY },                            \
+	{ "adopt", no_argument, NULL, 'A' },                                                       \
 	{ "state", required_argument, NULL, 'S' },                                                 \
 	{ "docker-host", required_argument, NULL, 'H' },                                           \
 	{ "help", no_argument, NULL, 'h' }

@@ -30,6 +30,10 @@
 #define LABEL_REPLICA   "io.deployctl.replica"
 #define LABEL_NETWORK   "io.deployctl.network"
 #define LABEL_VOLUME    "io.deployctl.volume"
+/* The state database that created a container: its random id, host and state path. */
+#define LABEL_OWNER       "io.deployctl.owner"
+#define LABEL_OWNER_HOST  "io.deployctl.owner-host"
+#define LABEL_OWNER_STATE "io.deployctl.owner-state"
 
 struct docker;
 
@@ -72,6 +76,7 @@ struct docker_container {
 	char *state;    /* created, running, paused, restarting, removing, exited, dead */
 	char *status;   /* Docker's human text, e.g. "Up 3 minutes (healthy)" */
 	char *project, *service, *release, *spec_hash; /* labels; NULL if absent */
+	char *owner, *owner_host, *owner_state;        /* LABEL_OWNER*; NULL if absent */
 	unsigned replica;                              /* LABEL_REPLICA, 0 if absent or bad */
 	struct strv networks; /* names of networks it is attached to, sorted */
 	struct strv volumes;  /* names of named volumes mounted, sorted */
@@ -142,6 +147,8 @@ struct docker_create {
 	const char *name;      /* container name */
 	const char *release;   /* LABEL_RELEASE value */
 	const char *spec_hash; /* LABEL_SPEC_HASH value */
+	/* LABEL_OWNER, LABEL_OWNER_HOST, LABEL_OWNER_STATE values; each left out when NULL. */
+	const char *owner, *owner_host, *owner_state;
 	unsigned replica;
 	/* Docker network IDs by network key (svc_network.name); borrowed. */
 	const struct kvv *network_ids;

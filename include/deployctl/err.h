@@ -17,8 +17,9 @@ enum err_code {
 	ERR_STORE = -7,    /* SQLite failed */
 	ERR_IO = -8,       /* file or socket I/O failed */
 	ERR_UNREACHABLE =
-	        -9,     /* Docker does not answer, or not as the Engine API (garbage, timeout) */
-	ERR_BUSY = -10, /* another deployctl holds the state lock */
+	        -9,        /* Docker does not answer, or not as the Engine API (garbage, timeout) */
+	ERR_BUSY = -10,    /* another deployctl holds the state lock */
+	ERR_STOPPED = -11, /* SIGINT or SIGTERM asked the run to stop (sig_pending()) */
 };
 
 struct err {

@@ -100,6 +100,14 @@ struct reconcile_input {
 	const struct strv *prev_services; /* services of the latest release, sorted */
 	reconcile_old_spec_fn old_spec;
 	void *old_spec_ctx;
+	/*
+	 * Optional, one per container: true for a container another state
+	 * database owns (or none does) that this run takes over (--adopt). It is
+	 * replaced, whatever its spec, so that it carries this database's owner
+	 * label (a label cannot change in place), and never brought back as a
+	 * retained container.
+	 */
+	const bool *adopt;
 };
 
 /* Compute the plan; out is initialised by the call and released by reconcile_plan_release(). */
@@ -170,13 +178,18 @@ struct docker_connect {
  * rc 1 (skipped). network_ids: Docker network IDs by key, updated as
  * networks are created. worker_stats adds up the calls made by the extra
  * worker connections (d's own are in docker_get_stats(d)). Returns 0 when every action succeeded,
- * else the first failure's code with err set to it.
+ * else the first failure's code with err set to it. After SIGINT/SIGTERM (sig_pending()) no
+ * action is started; a gate that was waiting fails with ERR_STOPPED (undone, and the
+ * release with it, as for any failed gate); when the stop came between actions, the result is
+ * ERR_STOPPED with nothing undone and the untried actions skipped.
  */
 struct reconcile_opts {
 	const char *release;   /* LABEL_RELEASE for new containers */
 	const char *files_dir; /* where configs and env secrets are materialised */
-	unsigned parallel;     /* actions of one stage at once */
-	bool no_rollback;      /* on a failed gate, leave things as they are */
+	/* The state database's identity, put on every new container (LABEL_OWNER*); may be NULL. */
+	const char *owner, *owner_host, *owner_state;
+	unsigned parallel; /* actions of one stage at once */
+	bool no_rollback;  /* on a failed gate, leave things as they are */
 	const struct reconcile_progress *progress;
 };
 

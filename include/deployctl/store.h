@@ -341,6 +341,30 @@ void store_tag_rows_free(struct store_tag_row *v, size_t n);
 int store_release_tagged(bool *out, struct store *s, int64_t release, struct err *err);
 
 /*
+ * The identity of the state database (store_identity.c, schema 8): a
+ * random id made when the database was created, and the host and state
+ * path it was first opened at (for messages). Strings owned.
+ */
+struct store_identity {
+	char *id;   /* 32 hex digits */
+	char *host; /* "" until store_identity_place() */
+	char *path; /* absolute state directory; "" until store_identity_place() */
+	char *created_at;
+};
+int store_identity_get(struct store_identity *out, struct store *s, struct err *err);
+void store_identity_release(struct store_identity *id);
+/* Record host and path where the identity has none yet (store_open() does). */
+int store_identity_place(struct store *s, const char *host, const char *path, struct err *err);
+/*
+ * Was a container made by one of this database's releases? For containers
+ * from before owner labels: release N (its io.deployctl.release label) is a
+ * release of project, has service in its snapshot, and ran when the
+ * container was created (created: unix seconds). *out false when not.
+ */
+int store_release_made(bool *out, struct store *s, const char *project, int64_t release,
+                       const char *service, int64_t created, struct err *err);
+
+/*
  * depends_on of a release's services (store_deps.c): recorded with the
  * snapshot so a rollback starts services in the same order, without git.
  */
