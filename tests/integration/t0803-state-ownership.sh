@@ -115,7 +115,7 @@ expect_err "container '$PROJECT-web-1' has no owner label and no release of this
 manifest three
 commit three
 expect_status 0 apply --repo "$REPO"
-expect_out 'replace +web#1: env MESSAGE changed'
+expect_out 'replace +web#1: env MESSAGE: [a-z]+ -> [a-z]+'
 grep -q 'worker' "$OUT" && fail "A replaced the unlabelled worker: $(cat "$OUT")"
 ID_A=$(sqlite3 "$STATE/deployctl.db" 'select id from state_identity')
 [ "$(docker inspect -f '{{index .Config.Labels "io.deployctl.owner"}}' "$(cid web)")" = "$ID_A" ] ||

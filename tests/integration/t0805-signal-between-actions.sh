@@ -53,7 +53,7 @@ expect_status 0 history --project "$PROJECT" --json
 grep -q '"status":"interrupted".*interrupted by SIGTERM: 1 of 2 action(s) not started' "$OUT" ||
 	{ cat "$OUT"; fail "release not recorded interrupted with what was not started"; }
 expect_status 0 apply --repo "$REPO"
-expect_out 'replace +web#1: env MESSAGE changed'
+expect_out 'replace +web#1: env MESSAGE: one -> two'
 expect_out 'release [0-9]+ succeeded'
 grep -q 'old' "$OUT" && fail "the next apply redid the removal of old: $(cat "$OUT")"
 echo "SIGTERM between actions: removal finished, release interrupted, next apply converged"
