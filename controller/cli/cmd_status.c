@@ -64,6 +64,17 @@ static int pick_project(char **out, struct ctx *ctx, const char *given)
 	return 0;
 }
 
+/* A container's release label as a JSON integer, like every release number; null if none. */
+static void json_release(const char *label)
+{
+	int64_t id;
+
+	if (label && cmd_parse_release(&id, label) == 0)
+		fprintf(stdout, "%lld", (long long)id);
+	else
+		fputs("null", stdout);
+}
+
 static void print_status(const char *project, int64_t release, const struct docker_container *c,
                          size_t nc, const struct store_service_row *rows, size_t nr, bool json)
 {
@@ -101,7 +112,7 @@ static void print_status(const char *project, int64_t release, const struct dock
 			fputs(",\"status\":", stdout);
 			out_json_str(stdout, c[i].status);
 			fputs(",\"release\":", stdout);
-			out_json_str(stdout, c[i].release);
+			json_release(c[i].release);
 			fputs(",\"spec_hash\":", stdout);
 			out_json_str(stdout, c[i].spec_hash);
 			fprintf(stdout, ",\"matches_release\":%s}", match ? "true" : "false");
@@ -116,6 +127,7 @@ static void print_status(const char *project, int64_t release, const struct dock
 	/* Services the release deployed that have no container at all. */
 	if (json)
 		fputs("],\"missing\":[", stdout);
+	first = true;
 	for (i = 0; i < nr; i++) {
 		size_t k;
 		bool seen = false;
@@ -126,15 +138,16 @@ static void print_status(const char *project, int64_t release, const struct dock
 		if (seen || !rows[i].replicas)
 			continue;
 		if (json) {
+			fputs(first ? "" : ",", stdout);
+			first = false;
 			out_json_str(stdout, rows[i].service);
-			fputc(',', stdout);
 		} else {
 			fprintf(stdout, "%-16s %-28s %-10s %-8s %-6s\n", rows[i].service, "-",
 			        "missing", "-", "no");
 		}
 	}
 	if (json) {
-		fputs("null],\"retained\":[", stdout);
+		fputs("],\"retained\":[", stdout);
 		first = true;
 		for (i = 0; i < nc; i++) {
 			if (!reconcile_is_retained(c[i].name))
@@ -143,7 +156,7 @@ static void print_status(const char *project, int64_t release, const struct dock
 			first = false;
 			out_json_str(stdout, c[i].name);
 			fputs(",\"release\":", stdout);
-			out_json_str(stdout, c[i].release);
+			json_release(c[i].release);
 			fputs(",\"state\":", stdout);
 			out_json_str(stdout, c[i].state);
 			fputc('}', stdout);

@@ -21,6 +21,15 @@ static int version_run(struct ctx *ctx, int argc, char **argv)
 		cmd_print_help(&cmd_version, stdout);
 		return EXIT_OK;
 	}
+	if (argc > 1 && !strcmp(argv[1], "--json")) {
+		printf("{\"version\":\"%s\",\"docker_api_max\":\"%s\"}\n", DEPLOYCTL_VERSION,
+		       DOCKER_API_MAX);
+		return EXIT_OK;
+	}
+	if (argc > 1) {
+		cmd_print_help(&cmd_version, stderr);
+		return EXIT_USAGE;
+	}
 	printf("deployctl %s (Docker API up to %s)\n", DEPLOYCTL_VERSION, DOCKER_API_MAX);
 	return EXIT_OK;
 }
@@ -28,9 +37,9 @@ static int version_run(struct ctx *ctx, int argc, char **argv)
 const struct cmd cmd_version = {
 	.name = "version",
 	.run = version_run,
-	.usage = "version",
+	.usage = "version [--json]",
 	.summary = "Print deployctl's version.",
-	.help = "",
+	.help = "  --json             the version and the newest Docker API as JSON\n",
 };
 
 static void print_usage(FILE *f)
@@ -125,7 +134,7 @@ int main(int argc, char **argv)
 			log_set_level(LOG_LEVEL_DEBUG);
 			break;
 		case 'q':
-			log_set_level(LOG_LEVEL_WARN);
+			log_set_level(LOG_LEVEL_QUIET); /* only errors and the final line */
 			break;
 		case 'V':
 			return version_run(&ctx, 1, argv);

@@ -292,7 +292,7 @@ static void prune_retained(struct deploy *dp, struct ctx *ctx, int64_t release, 
 int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *ro)
 {
 	struct reconcile_result *res = NULL;
-	struct apply_view view = { .quiet = ro->quiet };
+	struct apply_view view = { .quiet = ro->quiet || log_get_level() == LOG_LEVEL_QUIET };
 	struct reconcile_progress progress = { view_started, view_done, &view };
 	struct docker_connect conn = { 0 };
 	struct docker_stats calls = { 0 }, extra = { 0 };
@@ -320,7 +320,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		goto fail_state;
 	if (interrupted)
 		log_warnx("%u earlier release(s) were interrupted and are marked so", interrupted);
-	if (!json)
+	if (!json && !ro->quiet && log_get_level() != LOG_LEVEL_QUIET)
 		deploy_print_plan(dp, false, stdout);
 	who = deploy_who();
 	info.project = dp->project->name;
