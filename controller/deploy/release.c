@@ -17,6 +17,7 @@
 #include "deployctl/files.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
+#include "deployctl/progress.h"
 #include "deployctl/spec.h"
 
 /* Releases whose retained containers are kept for a fast way back. */
@@ -28,54 +29,6 @@ double deploy_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-struct apply_view {
-	const struct plan *plan;
-	double *started;
-	size_t done, failed;
-	size_t kill_after; /* test-only fault point: SIGKILL ourselves after N actions; 0 off */
-	bool tty;
-	bool quiet;
-};
-
-static void view_started(void *arg, const struct action *a)
-{
-	struct apply_view *v = arg;
-
-	v->started[a - v->plan->v] = deploy_now();
-	if (v->tty && !v->quiet) {
-		fprintf(stdout, "\r\033[K[%zu/%zu] %s %s", v->done, v->plan->n,
-		        reconcile_action_name(a->kind), a->target);
-		fflush(stdout);
-	}
-}
-
-static void view_done(void *arg, const struct action *a, const struct err *failed)
-{
-	struct apply_view *v = arg;
-	double took = deploy_now() - v->started[a - v->plan->v];
-	char line[1024];
-
-	v->done++;
-	v->failed += failed != NULL;
-	if (v->quiet && !failed)
-		return;
-	if (v->tty)
-		fputs("\r\033[K", stdout);
-	fprintf(stdout, "  %-6s %-14s ", failed ? "FAILED" : "ok", reconcile_action_name(a->kind));
-	out_safe(stdout, a->target);
-	if (a->replica)
-		fprintf(stdout, "#%u", a->replica);
-	fprintf(stdout, " (%.2fs)", took);
-	if (failed) {
-		fputs(": ", stdout);
-		out_safe(stdout, err_format(line, sizeof(line), failed));
-	}
-	fputc('\n', stdout);
-	fflush(stdout);
-	if (v->kill_after && v->done == v->kill_after)
-		raise(SIGKILL);
 }
 
 char *deploy_who(void)
@@ -292,8 +245,8 @@ static void prune_retained(struct deploy *dp, struct ctx *ctx, int64_t release, 
 int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *ro)
 {
 	struct reconcile_result *res = NULL;
-	struct apply_view view = { .quiet = ro->quiet || log_get_level() == LOG_LEVEL_QUIET };
-	struct reconcile_progress progress = { view_started, view_done, &view };
+	struct progress *view = NULL;
+	bool quiet = ro->quiet || log_get_level() == LOG_LEVEL_QUIET;
 	struct docker_connect conn = { 0 };
 	struct docker_stats calls = { 0 }, extra = { 0 };
 	struct store_release_info info = { 0 };
@@ -320,7 +273,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		goto fail_state;
 	if (interrupted)
 		log_warnx("%u earlier release(s) were interrupted and are marked so", interrupted);
-	if (!json && !ro->quiet && log_get_level() != LOG_LEVEL_QUIET)
+	if (!json && !quiet)
 		deploy_print_plan(dp, false, stdout);
 	who = deploy_who();
 	info.project = dp->project->name;
@@ -337,17 +290,16 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	    record_snapshot(ctx, dp, release, &err) < 0)
 		goto fail_state;
 	res = calloc(dp->plan.n, sizeof(*res));
-	view.started = calloc(dp->plan.n, sizeof(*view.started));
-	if (!res || !view.started) {
+	if (!res) {
 		err_set(&err, ERR_NOMEM, "out of memory");
 		goto fail_state;
 	}
-	view.plan = &dp->plan;
+	if (progress_new(&view, &dp->plan, progress_mode_for(json, quiet, ctx->stdout_tty),
+	                 progress_color_ok(), stdout, &err) < 0)
+		goto fail_state;
 	/* Crash-safety tests kill apply at a chosen point, as kill -9 would. */
 	if (getenv("DEPLOYCTL_TEST_KILL_AFTER"))
-		view.kill_after = strtoul(getenv("DEPLOYCTL_TEST_KILL_AFTER"), NULL, 10);
-	view.tty = ctx->stdout_tty && !json;
-	view.quiet = view.quiet || json;
+		progress_kill_after(view, strtoul(getenv("DEPLOYCTL_TEST_KILL_AFTER"), NULL, 10));
 	conn.host = ctx->docker_host;
 	snprintf(release_label, sizeof(release_label), "%lld", (long long)release);
 	files_dir = state_path(ctx->state_dir, "files");
@@ -362,12 +314,13 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	opts.files_dir = files_dir;
 	opts.parallel = ro->parallel;
 	opts.no_rollback = ro->no_rollback;
-	opts.progress = &progress;
+	opts.progress = progress_hooks(view);
 	if (reconcile_apply(ctx->docker, &conn, dp->project, &dp->plan, &opts, &dp->network_ids,
 	                    res, &extra, &aerr) == 0)
 		st = RELEASE_SUCCEEDED;
 	else if (!ro->no_rollback)
 		st = RELEASE_ROLLED_BACK;
+	progress_finish(view);
 	/* rolled_back only if every change was really put back. */
 	for (i = 0; st == RELEASE_ROLLED_BACK && i < dp->plan.n; i++)
 		if (res[i].undo_failed)
@@ -399,7 +352,7 @@ out:
 	if (res)
 		reconcile_results_release(res, dp->plan.n);
 	free(res);
-	free(view.started);
+	progress_free(view);
 	free(who);
 	free(files_dir);
 	return ex;

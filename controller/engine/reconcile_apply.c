@@ -30,6 +30,35 @@ struct apply_run {
 	size_t next, end; /* the stage's actions not yet taken: [next, end) */
 };
 
+static bool is_job(const struct project *p, const struct service *s);
+
+/* Tell the progress view which step an action is at. */
+static void step(const struct apply_run *run, const struct action *a, const char *state,
+                 unsigned attempt)
+{
+	const struct reconcile_progress *p = run->o->progress;
+
+	if (p && p->action_state)
+		p->action_state(p->ctx, a, state, attempt);
+}
+
+struct gate_watch_ctx {
+	const struct apply_run *run;
+	const struct action *a;
+};
+
+static void gate_attempt(void *arg, unsigned n)
+{
+	struct gate_watch_ctx *w = arg;
+	const struct service *s = w->a->service;
+
+	step(w->run, w->a,
+	     is_job(w->run->p, s)                  ? "waiting for it to complete"
+	     : s->health.set && !s->health.disable ? "waiting for health"
+	                                           : "waiting until it keeps running",
+	     n);
+}
+
 /* Rename, removing a stale container that already holds the name (an older retained one). */
 static int rename_force(struct docker *d, const char *id, const char *name, struct err *err)
 {
@@ -73,6 +102,7 @@ static int bring_up(char **id_out, struct docker *d, struct apply_run *run, cons
 	int rc;
 
 	if (a->reuse_id) {
+		step(run, a, "bringing back the retained container", 0);
 		rc = rename_force(d, a->reuse_id, a->container_name, err);
 		if (rc == 0)
 			rc = docker_container_start(d, a->reuse_id, err);
@@ -80,9 +110,11 @@ static int bring_up(char **id_out, struct docker *d, struct apply_run *run, cons
 			rc = err_set(err, ERR_NOMEM, "out of memory");
 		return rc;
 	}
+	step(run, a, "creating", 0);
 	rc = docker_container_create(&id, d, &c, err);
 	if (rc < 0)
 		return rc;
+	step(run, a, "starting", 0);
 	rc = docker_container_start(d, id, err);
 	if (rc < 0) {
 		struct err ignored = ERR_INIT;
@@ -122,8 +154,10 @@ static int gate(struct docker *d, struct apply_run *run, const struct action *a,
                 struct reconcile_result *res)
 {
 	char prefix[300];
-	int rc = reconcile_wait_up(&res->up_s, d, a->service, id, is_job(run->p, a->service),
-	                           &res->err);
+	struct gate_watch_ctx wctx = { run, a };
+	struct reconcile_gate_watch watch = { gate_attempt, &wctx };
+	int rc = reconcile_wait_up_watched(&res->up_s, d, a->service, id,
+	                                   is_job(run->p, a->service), &watch, &res->err);
 
 	if (rc < 0) {
 		/* Name the service and replica in the reason. */
@@ -150,6 +184,7 @@ static int run_replace(struct docker *d, struct apply_run *run, const struct act
 		if (rc == 0 && getenv("DEPLOYCTL_TEST_KILL_IN_REPLACE"))
 			raise(SIGKILL);
 	} else {
+		step(run, a, "stopping old", 0);
 		rc = docker_container_stop(d, a->container_id, -1, err);
 		if (rc == 0)
 			rc = rename_force(d, a->container_id, a->retain_name, err);
@@ -170,6 +205,8 @@ static int run_replace(struct docker *d, struct apply_run *run, const struct act
 			res->undone = true;
 		return rc;
 	}
+	if (a->start_first)
+		step(run, a, "stopping old", 0);
 	if (a->start_first && docker_container_stop(d, a->container_id, -1, err) < 0) {
 		free(id);
 		return ERR_DOCKER;
@@ -222,11 +259,13 @@ static int run_action(struct docker *d, struct apply_run *run, const struct acti
 		rc = run_replace(d, run, a, res);
 		break;
 	case ACTION_START:
+		step(run, a, "starting", 0);
 		rc = docker_container_start(d, a->container_id, err);
 		if (rc == 0)
 			rc = gate(d, run, a, a->container_id, res);
 		break;
 	case ACTION_REMOVE:
+		step(run, a, "stopping", 0);
 		rc = docker_container_stop(d, a->container_id, -1, err);
 		if (rc == 0 && !a->retain_name)
 			rc = docker_container_remove(d, a->container_id, true, err);

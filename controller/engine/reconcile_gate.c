@@ -89,6 +89,13 @@ static int gate_fail(struct err *err, struct docker *d, const char *id, const ch
 int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, const char *id,
                       bool job, struct err *err)
 {
+	return reconcile_wait_up_watched(up_s, d, s, id, job, NULL, err);
+}
+
+int reconcile_wait_up_watched(double *up_s, struct docker *d, const struct service *s,
+                              const char *id, bool job, const struct reconcile_gate_watch *watch,
+                              struct err *err)
+{
 	int64_t timeout_ns =
 	        s->rollout.timeout_ns > 0 ? s->rollout.timeout_ns : GATE_DEFAULT_TIMEOUT_NS;
 	bool health = s->health.set && !s->health.disable;
@@ -100,6 +107,7 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 	bool ready = false;
 	double pause = 0.05;
 	struct strv probe = { 0 };
+	unsigned attempts = 0;
 	int rc;
 
 	rc = probe_argv(&probe, &s->health);
@@ -109,6 +117,8 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 		struct docker_container_state st = { 0 };
 		char detail[600];
 
+		if (watch && watch->attempt)
+			watch->attempt(watch->ctx, ++attempts);
 		rc = docker_container_inspect_state(&st, d, id, err);
 		if (rc < 0)
 			goto out;

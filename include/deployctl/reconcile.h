@@ -116,6 +116,14 @@ int reconcile_down(struct plan *out, const struct reconcile_input *in,
 struct reconcile_progress {
 	void (*action_started)(void *ctx, const struct action *a);
 	void (*action_done)(void *ctx, const struct action *a, const struct err *failed);
+	/*
+	 * Optional: a step within a running action ("creating", "starting",
+	 * "waiting for health", "stopping old", ...), and while waiting, the
+	 * gate's attempt number (0 otherwise). Called from worker threads,
+	 * without the run's lock: the receiver serialises.
+	 */
+	void (*action_state)(void *ctx, const struct action *a, const char *state,
+	                     unsigned attempt);
 	void *ctx;
 };
 
@@ -163,6 +171,14 @@ int reconcile_apply(struct docker *d, const struct docker_connect *conn, const s
  */
 int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, const char *id,
                       bool job, struct err *err);
+/* The same, calling attempt(ctx, n) before each look at the container (n from 1). */
+struct reconcile_gate_watch {
+	void (*attempt)(void *ctx, unsigned n);
+	void *ctx;
+};
+int reconcile_wait_up_watched(double *up_s, struct docker *d, const struct service *s,
+                              const char *id, bool job, const struct reconcile_gate_watch *watch,
+                              struct err *err);
 
 /*
  * After a successful release: delete retained containers except those of
