@@ -47,8 +47,12 @@ extern const struct cmd cmd_apply, cmd_plan, cmd_rollback, cmd_status, cmd_histo
         cmd_tag, cmd_unpin, cmd_check, cmd_version, cmd_help, cmd_down, cmd_ps, cmd_logs, cmd_exec,
         cmd_restart, cmd_diff;
 
-/* NULL-terminated table, in help order. */
+/* NULL-terminated table, in help order (cmd_table.c). */
 extern const struct cmd *const cmd_table[];
+/* The command called name, or NULL. */
+const struct cmd *cmd_find(const char *name);
+/* deployctl's usage: global options, the commands with their summaries, exit statuses. */
+void cmd_print_usage(FILE *f);
 
 /*
  * A decimal number in [min, max] given to option opt ("--keep"); on a bad
