@@ -326,6 +326,39 @@ int docker_info(struct docker_info *out, struct docker *d, struct err *err)
 }
 
 /*
+ * Say why a pull or registry lookup failed in the user's terms: missing
+ * credentials only when the registry refused them (anon is the "no
+ * credentials in FILE" note, "" when some were sent), an unreachable
+ * registry when the daemon could not get there at all (an air-gapped host:
+ * use local images).
+ */
+static void pull_explain(struct err *err, const char *anon)
+{
+	static const char *const auth[] = { "unauthorized", "denied", "authentication required",
+		                            "credentials",  "401",    "403" };
+	static const char *const net[] = { "no such host",           "dial tcp",
+		                           "connection refused",     "i/o timeout",
+		                           "network is unreachable", "TLS handshake" };
+	const char *hint = NULL;
+	char msg[sizeof(err->msg)];
+	int code = err->code;
+	size_t i;
+
+	for (i = 0; !hint && *anon && i < sizeof(auth) / sizeof(auth[0]); i++)
+		if (strstr(err->msg, auth[i]))
+			hint = anon;
+	for (i = 0; !hint && i < sizeof(net) / sizeof(net[0]); i++)
+		if (strstr(err->msg, net[i]))
+			hint = " (the Docker daemon cannot reach the registry: on a host without one, "
+			       "use images present locally)";
+	if (!hint)
+		return;
+	snprintf(msg, sizeof(msg), "%s", err->msg);
+	err_clear(err);
+	err_set(err, code, "%s%s", msg, hint);
+}
+
+/*
  * The X-Registry-Auth header line for ref into hdr, or, when the config has
  * no credentials for its registry, a note for messages into anon.
  */
@@ -412,17 +445,20 @@ static int pull_request(char **stream_digest, struct docker *d, const char *ref,
 	req.headers = headers;
 	req.sink = pull_sink;
 	req.sink_ctx = &sink;
-	snprintf(what, sizeof(what), "pull '%s'%s", ref, anon.ptr);
+	snprintf(what, sizeof(what), "pull '%s'", ref);
 	rc = docker_request_ex(&status, &resp, d, &req, err);
 	/* A pull that finds nothing is a registry failure (ERR_DOCKER), not a missing object. */
 	if (rc == 0)
 		rc = docker_http_check(status == 404 ? 500 : status, &resp, what, err);
 	if (rc == 0)
 		rc = docker_pull_stream_finish(&stream, err);
-	if (rc < 0)
+	if (rc < 0) {
+		pull_explain(err, anon.ptr);
 		goto out;
+	}
 	if (stream.error) {
 		rc = err_set(err, ERR_DOCKER, "docker: %s: %s", what, stream.error);
+		pull_explain(err, anon.ptr);
 		goto out;
 	}
 	*stream_digest = stream.digest;
@@ -523,10 +559,12 @@ int docker_image_remote(char **digest_out, struct docker *d, const char *ref, st
 	headers[0] = hdr.len ? hdr.ptr : NULL;
 	req.path = path.ptr;
 	req.headers = headers;
-	snprintf(what, sizeof(what), "look up '%s' in its registry%s", ref, anon.ptr);
+	snprintf(what, sizeof(what), "look up '%s' in its registry", ref);
 	rc = docker_request_ex(&status, &resp, d, &req, err);
 	if (rc == 0)
 		rc = docker_http_check(status, &resp, what, err);
+	if (rc < 0 && rc != ERR_NOTFOUND)
+		pull_explain(err, anon.ptr);
 	if (rc == 0)
 		rc = docker_decode_distribution(digest_out, resp.ptr, err);
 out:

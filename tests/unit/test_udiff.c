@@ -23,9 +23,8 @@ static void test_udiff__hunks(void)
 	                  "1\n2\nthree\n4\n5\n6\n7\n8\n9\n10\n11\n", 1, &rc);
 
 	CHECK_INT(rc, 0);
-	CHECK_STR(
-	        d,
-	        "--- a\n+++ b\n@@ -2,3 +2,3 @@\n 2\n-3\n+three\n 4\n@@ -10 +10,2 @@\n 10\n+11\n");
+	CHECK_STR(d,
+	          "--- a\n+++ b\n@@ -2,3 +2,3 @@\n 2\n-3\n+three\n 4\n@@ -10 +10,2 @@\n 10\n+11\n");
 	free(d);
 	/* Changes close together share one hunk. */
 	d = diff_of("a\nb\nc\nd\n", "A\nb\nc\nD\n", 1, &rc);
