@@ -64,6 +64,40 @@ static int pick_project(char **out, struct ctx *ctx, const char *given)
 	return 0;
 }
 
+/*
+ * Docker runs a healthcheck's first probe one interval after the start, so
+ * right after a release its containers read "(health: starting)" although
+ * deployctl ran the same check and gated on it. A container created by the
+ * latest successful release whose action there is done was verified up:
+ * say so instead. Returns the status text to show; into buf when rewritten.
+ */
+static const char *shown_status(char *buf, size_t size, const struct docker_container *c,
+                                int64_t release, const struct store_action_row *acts, size_t nacts,
+                                bool *verified)
+{
+	const char *st = c->status ? c->status : "";
+	const char *starting = strstr(st, "(health: starting)");
+	char target[300];
+	int64_t created_by = 0;
+	size_t i;
+
+	*verified = false;
+	if (!starting || !c->release || cmd_parse_release(&created_by, c->release) < 0 ||
+	    created_by != release)
+		return st;
+	snprintf(target, sizeof(target), "%s#%u", c->service ? c->service : "", c->replica);
+	for (i = 0; i < nacts && !*verified; i++)
+		*verified =
+		        !strcmp(acts[i].target, target) && !strcmp(acts[i].outcome, "done") &&
+		        (!strcmp(acts[i].action, "create") || !strcmp(acts[i].action, "replace") ||
+		         !strcmp(acts[i].action, "start"));
+	if (!*verified)
+		return st;
+	snprintf(buf, size, "%.*s(healthy: checked by deployctl; Docker's first probe is due)",
+	         (int)(starting - st), st);
+	return buf;
+}
+
 /* A container's release label as a JSON integer, like every release number; null if none. */
 static void json_release(const char *label)
 {
@@ -76,7 +110,8 @@ static void json_release(const char *label)
 }
 
 static void print_status(const char *project, int64_t release, const struct docker_container *c,
-                         size_t nc, const struct store_service_row *rows, size_t nr, bool json)
+                         size_t nc, const struct store_service_row *rows, size_t nr,
+                         const struct store_action_row *acts, size_t nacts, bool json)
 {
 	size_t i, nretained = 0;
 	bool first = true;
@@ -94,6 +129,10 @@ static void print_status(const char *project, int64_t release, const struct dock
 	for (i = 0; i < nc; i++) {
 		const struct store_service_row *r = find_row(rows, nr, c[i].service);
 		bool match = r && c[i].spec_hash && !strcmp(r->spec_hash, c[i].spec_hash);
+		char sbuf[400];
+		bool verified;
+		const char *status =
+		        shown_status(sbuf, sizeof(sbuf), &c[i], release, acts, nacts, &verified);
 
 		if (reconcile_is_retained(c[i].name)) {
 			nretained++;
@@ -110,7 +149,8 @@ static void print_status(const char *project, int64_t release, const struct dock
 			fputs(",\"state\":", stdout);
 			out_json_str(stdout, c[i].state);
 			fputs(",\"status\":", stdout);
-			out_json_str(stdout, c[i].status);
+			out_json_str(stdout, status);
+			fprintf(stdout, ",\"verified_up\":%s", verified ? "true" : "false");
 			fputs(",\"release\":", stdout);
 			json_release(c[i].release);
 			fputs(",\"spec_hash\":", stdout);
@@ -121,7 +161,7 @@ static void print_status(const char *project, int64_t release, const struct dock
 		fprintf(stdout, "%-16s %-28s %-10s %-8s %-6s ", c[i].service ? c[i].service : "-",
 		        c[i].name, c[i].state, c[i].release ? c[i].release : "-",
 		        match ? "yes" : "no");
-		out_safe(stdout, c[i].status);
+		out_safe(stdout, status);
 		fputc('\n', stdout);
 	}
 	/* Services the release deployed that have no container at all. */
@@ -201,22 +241,25 @@ static void print_pin(struct ctx *ctx, const char *project, bool json)
 }
 
 /* ps: the live containers only, one line each, as "docker compose ps" shows them. */
-static void print_ps(const struct docker_container *c, size_t nc)
+static void print_ps(const struct docker_container *c, size_t nc, int64_t release,
+                     const struct store_action_row *acts, size_t nacts)
 {
 	size_t i, k;
 
 	fprintf(stdout, "%-16s %-28s %-10s %-30s %s\n", "SERVICE", "CONTAINER", "STATE", "STATUS",
 	        "PORTS");
 	for (i = 0; i < nc; i++) {
+		char sbuf[400];
+		bool verified;
+		const char *st;
+
 		if (reconcile_is_retained(c[i].name))
 			continue;
+		st = shown_status(sbuf, sizeof(sbuf), &c[i], release, acts, nacts, &verified);
 		fprintf(stdout, "%-16s %-28s %-10s ", c[i].service ? c[i].service : "-", c[i].name,
 		        c[i].state);
-		out_safe(stdout, c[i].status);
-		fprintf(stdout, "%*s",
-		        c[i].status && strlen(c[i].status) < 30 ? (int)(31 - strlen(c[i].status))
-		                                                : 1,
-		        "");
+		out_safe(stdout, st);
+		fprintf(stdout, "%*s", strlen(st) < 30 ? (int)(31 - strlen(st)) : 1, "");
 		for (k = 0; k < c[i].ports.n; k++)
 			fprintf(stdout, "%s%s", k ? "," : "", c[i].ports.v[k]);
 		fputc('\n', stdout);
@@ -228,11 +271,12 @@ static int status_main(struct ctx *ctx, int argc, char **argv, const struct cmd 
 	bool ps = self == &cmd_ps;
 	struct docker_container *c = NULL;
 	struct store_service_row *rows = NULL;
+	struct store_action_row *acts = NULL;
 	struct err err = ERR_INIT;
 	const char *given = NULL;
 	char *project = NULL;
 	int64_t release = 0;
-	size_t nc = 0, nr = 0;
+	size_t nc = 0, nr = 0, nacts = 0;
 	bool json = false;
 	int opt, ex;
 
@@ -275,15 +319,19 @@ static int status_main(struct ctx *ctx, int argc, char **argv, const struct cmd 
 	}
 	if (nc)
 		qsort(c, nc, sizeof(*c), container_cmp);
+	/* What the release did, to know which containers deployctl itself verified up. */
+	if (release && store_release_actions(&acts, &nacts, ctx->store, release, &err) < 0)
+		err_clear(&err);
 	if (ps && !json) {
-		print_ps(c, nc);
+		print_ps(c, nc, release, acts, nacts);
 		goto out;
 	}
-	print_status(project, release, c, nc, rows, nr, json);
+	print_status(project, release, c, nc, rows, nr, acts, nacts, json);
 	print_pin(ctx, project, json);
 out:
 	docker_container_list_free(c, nc);
 	store_service_rows_free(rows, nr);
+	store_action_rows_free(acts, nacts);
 	free(project);
 	return ex;
 }
