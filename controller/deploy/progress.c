@@ -225,7 +225,9 @@ static void on_started(void *arg, const struct action *a)
 	it->state = ITEM_RUNNING;
 	it->t0 = now_s();
 	it->order = p->started++;
-	report_step(p, a, it, false);
+	/* Lines say the first step instead (creating, stopping ...): a start alone says little. */
+	if (p->mode == PROGRESS_JSON)
+		report_step(p, a, it, false);
 	pthread_mutex_unlock(&p->lock);
 }
 
