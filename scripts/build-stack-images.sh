@@ -125,13 +125,25 @@ else
 		root=$(mktemp -d "$cache/rootfs.XXXXXX")
 		# shellcheck disable=SC2064
 		trap "umount -R '$root/proc' '$root/sys' 2>/dev/null || true; rm -rf '$root'" EXIT
-		echo "debootstrap $suite ($variant) from $mirror ..."
+		echo "debootstrap $suite ($variant) from $mirror: about 2 minutes and 1 GB the first time" \
+			"(log: $cache/debootstrap.log) ..."
 		t=$(now)
+		# Say every 15 s that it is still working, and what it is at (the log's last step).
+		(
+			while sleep 15; do
+				echo "  ... $(elapsed "$t") s: $(grep -E '^I: ' "$cache/debootstrap.log" 2>/dev/null |
+					tail -n 1 | cut -c4-80)"
+			done
+		) &
+		ticker=$!
 		if ! debootstrap --variant="$variant" --include="$include" "$suite" "$root" "$mirror" \
 			>"$cache/debootstrap.log" 2>&1; then
+			kill "$ticker" 2>/dev/null || true
 			tail -n 20 "$cache/debootstrap.log" >&2
 			die "debootstrap failed (log: $cache/debootstrap.log)"
 		fi
+		kill "$ticker" 2>/dev/null || true
+		wait "$ticker" 2>/dev/null || true
 		echo "debootstrap: $(elapsed "$t") s"
 		# Images need no package caches; postinst's default cluster is replaced by
 		# the entrypoint's initdb into $PGDATA.

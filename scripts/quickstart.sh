@@ -15,13 +15,14 @@ echo "== build"
 # the binary users run: no test-only fault points, even over a test build's cache
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDEPLOYCTL_TEST_HOOKS=OFF >/dev/null
 cmake --build build -j"$(nproc)"
+echo "== install: deployctl in /usr/local/bin, its man pages and bash/zsh completion"
+cmake --install build --prefix /usr/local >/dev/null
 bash scripts/ensure-dockerd.sh
 
-env_files=()
 if [ "${USE_REGISTRY:-0}" != 1 ]; then
-	echo "== local images for the example stack (no registry needed)"
+	echo "== local images for the example stack (no registry needed; the first time a Debian" \
+		"root filesystem is made with debootstrap: a few minutes)"
 	bash scripts/build-stack-images.sh
-	env_files+=(--env-file "$top/examples/local-images.env")
 fi
 
 if [ ! -f "$secrets" ]; then
@@ -35,8 +36,37 @@ if [ ! -f "$secrets" ]; then
 		done >"$secrets"
 	)
 fi
-env_files+=(--env-file "$secrets")
+# One env file for everything the stack needs, outside the repository and mode 0600, so every
+# command (and the README's walkthrough) passes just --env-file $secrets: without a registry,
+# the image overrides of examples/local-images.env join the secrets.
+(
+	umask 077
+	tmp=$(mktemp "$secrets.XXXXXX")
+	grep -vE '^[A-Z_]+_IMAGE=' "$secrets" >"$tmp" || true
+	if [ "${USE_REGISTRY:-0}" != 1 ]; then
+		echo "# image overrides from examples/local-images.env (scripts/quickstart.sh)" >>"$tmp"
+		grep -E '^[A-Z_]+_IMAGE=' examples/local-images.env >>"$tmp"
+	fi
+	mv "$tmp" "$secrets"
+)
 
 echo "== deployctl apply"
-"$top/build/deployctl" apply --repo "$top" "${env_files[@]}"
-"$top/build/deployctl" status
+deployctl apply --repo "$top" --env-file "$secrets"
+deployctl status
+
+cache=${DEPLOYCTL_CACHE:-/var/cache/deployctl}
+echo
+echo "== done. Left on this machine:"
+echo "  /usr/local/bin/deployctl, its man pages and completions (cmake --install build)"
+echo "  /var/lib/deployctl: the release history of the stack (deployctl.db)"
+echo "  $secrets: the stack's generated secrets (mode 0600)"
+if [ "${USE_REGISTRY:-0}" != 1 ]; then
+	echo "  Docker images deployctl-local/* (about 1 GB), and the debootstrap cache in $cache"
+fi
+echo "  the running stack 'shop': its containers, networks and volumes"
+echo "To remove it all:"
+echo "  deployctl down --project shop --volumes   # containers, networks, volumes and their data"
+echo "  docker rmi \$(docker images -q 'deployctl-local/*')"
+echo "  rm -rf $cache /var/lib/deployctl $secrets"
+echo "  xargs rm -f <$top/build/install_manifest.txt   # what cmake --install put in /usr/local"
+echo "Next: the walkthrough in README.md, from $top"

@@ -13,6 +13,7 @@
 #include "deployctl/clock.h"
 #include "deployctl/cmd_deploy.h"
 #include "deployctl/lock.h"
+#include "deployctl/log.h"
 #include "deployctl/out.h"
 
 static const struct option down_options[] = {
@@ -169,6 +170,7 @@ static int down_run(struct ctx *ctx, int argc, char **argv)
 		fprintf(stderr, "deployctl: down: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
+	ro.quiet = ro.quiet || log_get_level() == LOG_LEVEL_QUIET; /* -q before the command */
 	/* What down removes, an apply running at the same time may be creating. */
 	ex = cmd_lock(&lk, ctx, project, "down", lock_wait);
 	if (ex == EXIT_OK)

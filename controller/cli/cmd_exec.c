@@ -3,12 +3,13 @@
  * command in one of a service's running containers, attached to this
  * terminal or these pipes. With a TTY on stdin the exec gets a
  * pseudo-terminal (the local one in raw mode for the duration, its size
- * passed on); without one, stdout and stderr arrive framed and are kept
+ * passed on, again on every SIGWINCH); without one, stdout and stderr arrive framed and are kept
  * apart. deployctl exits with the command's exit status.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,25 @@ static const struct option exec_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* Set by SIGWINCH while a TTY exec runs: pass the new size on. */
+static volatile sig_atomic_t exec_winch;
+
+static void exec_on_winch(int sig)
+{
+	(void)sig;
+	exec_winch = 1;
+}
+
+/* The local terminal's size to the exec's pseudo-terminal; a failure is not fatal. */
+static void pass_size(struct docker *d, const char *exec_id)
+{
+	struct winsize ws;
+	struct err ignored = ERR_INIT;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+		docker_exec_resize(d, exec_id, ws.ws_row, ws.ws_col, &ignored);
+}
+
 static int write_all(int fd, const char *p, size_t len)
 {
 	while (len) {
@@ -54,7 +74,8 @@ static int to_fd(void *ctx, int stream, const char *data, size_t len)
 }
 
 /* Copy stdin to the exec and its output here until the exec closes the stream. */
-static int pump(int sock, const struct buf *pending, bool tty, struct err *err)
+static int pump(int sock, const struct buf *pending, bool tty, struct docker *d,
+                const char *exec_id, struct err *err)
 {
 	struct docker_demux m;
 	struct pollfd p[2];
@@ -70,6 +91,10 @@ static int pump(int sock, const struct buf *pending, bool tty, struct err *err)
 		p[0] = (struct pollfd){ .fd = sock, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN };
 		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR && exec_winch) {
+				exec_winch = 0;
+				pass_size(d, exec_id);
+			}
 			if (errno == EINTR)
 				continue;
 			return err_set(err, ERR_IO, "exec: poll: %s", strerror(errno));
@@ -220,14 +245,16 @@ static int exec_run(struct ctx *ctx, int argc, char **argv)
 	if (docker_exec_attach(&sock, &pending, &exec_id, ctx->docker, c[0].id, &eo, &err) < 0)
 		goto fail;
 	if (eo.tty) {
-		struct winsize ws;
+		struct sigaction sa;
 
-		if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
-			docker_exec_resize(ctx->docker, exec_id, ws.ws_row, ws.ws_col, &err);
-		err_clear(&err); /* a size not passed on is no reason to stop */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = exec_on_winch;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGWINCH, &sa, NULL);
+		pass_size(ctx->docker, exec_id);
 		raw = tty_raw(&saved);
 	}
-	if (pump(sock, &pending, eo.tty, &err) < 0)
+	if (pump(sock, &pending, eo.tty, ctx->docker, exec_id, &err) < 0)
 		goto fail;
 	if (raw) {
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);

@@ -114,8 +114,8 @@ static int history_run(struct ctx *ctx, int argc, char **argv)
 			const char *src = v[i].source ? v[i].source : "";
 
 			if (v[i].duration_s >= 0)
-				snprintf(dur, sizeof(dur), "%.1fs", v[i].duration_s);
-			fprintf(stdout, "%-8lld %-12s %-8s %-12s %-14.14s %-9s %-12s %s\n",
+				snprintf(dur, sizeof(dur), "%.2fs", v[i].duration_s);
+			fprintf(stdout, "%-8lld %-12s %-8s %-12s %-14.12s %-9s %-12s %s\n",
 			        (long long)v[i].id, v[i].project, v[i].kind, v[i].status, src, dur,
 			        v[i].who ? v[i].who : "", v[i].started_at);
 			if (!strcmp(v[i].source_kind, "git") && (v[i].author || v[i].subject)) {

@@ -10,6 +10,7 @@
 
 #include "deployctl/cmd_deploy.h"
 #include "deployctl/lock.h"
+#include "deployctl/log.h"
 
 int cmd_opt_uint(unsigned *out, const char *opt, const char *arg, unsigned min, unsigned max,
                  const char *unit)
@@ -65,7 +66,9 @@ int cmd_release_opt(struct release_opts *ro, long *lock_wait, int opt, const cha
 		ro->json = true;
 		return 1;
 	case 'q':
+		/* Only errors and the final line: no plan, no progress, no warnings. */
 		ro->quiet = true;
+		log_set_level(LOG_LEVEL_QUIET);
 		return 1;
 	default:
 		return 0;

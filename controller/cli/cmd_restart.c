@@ -16,12 +16,14 @@
 #include "deployctl/cmd_deploy.h"
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
+#include "deployctl/out.h"
 #include "deployctl/spec.h"
 
 static const struct option restart_options[] = {
 	{ "project", required_argument, NULL, 'p' },
 	{ "lock-wait", required_argument, NULL, 'W' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "json", no_argument, NULL, 'J' },
 	{ "state", required_argument, NULL, 'S' },
 	{ "docker-host", required_argument, NULL, 'H' },
 	{ "help", no_argument, NULL, 'h' },
@@ -44,8 +46,14 @@ static int load_service(struct service *out, struct ctx *ctx, int64_t release, c
 }
 
 /* Stop, start, gate one container; says how it went and records it. */
+/* How restart prints: lines, or one JSON document whose items these are. */
+struct restart_out {
+	bool quiet, json;
+	size_t n;
+};
+
 static int restart_one(struct ctx *ctx, const char *project, const struct service *s,
-                       const struct docker_container *c, bool quiet, const char *who)
+                       const struct docker_container *c, struct restart_out *o, const char *who)
 {
 	struct err err = ERR_INIT, ignored = ERR_INIT;
 	char msg[600];
@@ -65,11 +73,22 @@ static int restart_one(struct ctx *ctx, const char *project, const struct servic
 		         who, err.msg);
 	if (store_event_add(ctx->store, project, "restart", msg, &ignored) < 0)
 		cmd_report(&ignored);
+	if (o->json) {
+		fprintf(stdout, "%s{\"service\":", o->n++ ? "," : "");
+		out_json_str(stdout, s->name);
+		fprintf(stdout, ",\"replica\":%u,\"container\":", c->replica);
+		out_json_str(stdout, c->name);
+		fprintf(stdout,
+		        ",\"up\":%s,\"duration_s\":%.3f,\"error\":", rc == 0 ? "true" : "false",
+		        clock_mono() - t0);
+		out_json_str(stdout, rc == 0 ? NULL : err.msg);
+		fputc('}', stdout);
+	}
 	if (rc < 0) {
 		cmd_report(&err);
 		return cmd_exit_for(err.code);
 	}
-	if (!quiet)
+	if (!o->quiet && !o->json)
 		printf("  ok     restart        %s#%u (%.2fs)\n", s->name, c->replica,
 		       clock_mono() - t0);
 	return EXIT_OK;
@@ -85,7 +104,8 @@ static int restart_run(struct ctx *ctx, int argc, char **argv)
 	char *project = NULL, *who = NULL;
 	int64_t release = 0;
 	long lock_wait = 0;
-	bool quiet = false, loaded = false;
+	struct restart_out ro = { .quiet = log_get_level() == LOG_LEVEL_QUIET };
+	bool loaded = false;
 	size_t i, n = 0;
 	double t0 = clock_mono();
 	int opt, ex;
@@ -103,7 +123,10 @@ static int restart_run(struct ctx *ctx, int argc, char **argv)
 			}
 			break;
 		case 'q':
-			quiet = true;
+			ro.quiet = true;
+			break;
+		case 'J':
+			ro.json = true;
 			break;
 		case 'S':
 			ctx->state_dir = optarg;
@@ -141,6 +164,11 @@ static int restart_run(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	who = deploy_who();
+	if (ro.json) {
+		fputs("{\"project\":", stdout);
+		out_json_str(stdout, project);
+		fputs(",\"restarted\":[", stdout);
+	}
 	for (i = 0; i < n && ex == EXIT_OK; i++) {
 		if (!loaded || strcmp(svc.name, c[i].service)) {
 			if (loaded)
@@ -162,9 +190,11 @@ static int restart_run(struct ctx *ctx, int argc, char **argv)
 				          c[i].service);
 			}
 		}
-		ex = restart_one(ctx, project, &svc, &c[i], quiet, who ? who : "unknown");
+		ex = restart_one(ctx, project, &svc, &c[i], &ro, who ? who : "unknown");
 	}
-	if (ex == EXIT_OK)
+	if (ro.json)
+		printf("],\"duration_s\":%.3f}\n", clock_mono() - t0);
+	else if (ex == EXIT_OK)
 		printf("restarted %zu container(s) of %s in %.2fs\n", n, project,
 		       clock_mono() - t0);
 out:
@@ -180,11 +210,12 @@ out:
 const struct cmd cmd_restart = {
 	.name = "restart",
 	.run = restart_run,
-	.usage = "restart [--project NAME] SERVICE...",
+	.usage = "restart [--project NAME] [--json] SERVICE...",
 	.summary = "Restart services' containers one at a time, each health-gated; an event, not "
 	           "a release.",
 	.help = "  --project NAME     the project (default: the latest release's)\n"
 	        "  --lock-wait DUR    wait up to DUR for an apply or rollback (default: fail at "
 	        "once)\n"
-	        "  -q, --quiet        print only failures and the summary\n",
+	        "  -q, --quiet        print only failures and the summary\n"
+	        "  --json             print what was restarted as JSON\n",
 };

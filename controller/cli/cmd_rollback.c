@@ -481,6 +481,7 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 		}
 	}
 	sig_catch();
+	ro.quiet = ro.quiet || log_get_level() == LOG_LEVEL_QUIET; /* -q before the command */
 	ex = cmd_lock(&lk, ctx, project, "rollback", lock_wait);
 	if (ex != EXIT_OK)
 		goto out;

@@ -130,7 +130,7 @@ static void show_text_release(const struct show_data *d)
 
 	printf("release %lld  project %s  kind %s  status %s\n", (long long)r->id, r->project,
 	       r->kind, r->status);
-	printf("source:      %s %s", r->source_kind, r->source);
+	printf("source:      %s %.12s", r->source_kind, r->source);
 	if (r->ref) {
 		fputs(" (ref ", stdout);
 		out_safe(stdout, r->ref);
@@ -145,7 +145,7 @@ static void show_text_release(const struct show_data *d)
 	printf("who:         %s on %s, pid %ld\n", r->who, r->host, r->pid);
 	printf("started:     %s\n", r->started_at);
 	if (r->finished_at)
-		printf("finished:    %s (%.1fs)\n", r->finished_at, r->duration_s);
+		printf("finished:    %s (%.2fs)\n", r->finished_at, r->duration_s);
 	else
 		fputs("finished:    - (still running)\n", stdout);
 	if (r->message && *r->message) {

@@ -65,6 +65,51 @@ static int pick_project(char **out, struct ctx *ctx, const char *given)
 }
 
 /*
+ * Docker runs a healthcheck's first probe one interval after the start, so
+ * right after a release its containers read "(health: starting)" although
+ * deployctl ran the same check and gated on it. A container created by the
+ * latest successful release whose action there is done was verified up:
+ * say so instead. Returns the status text to show; into buf when rewritten.
+ */
+static const char *shown_status(char *buf, size_t size, const struct docker_container *c,
+                                int64_t release, const struct store_action_row *acts, size_t nacts,
+                                bool *verified)
+{
+	const char *st = c->status ? c->status : "";
+	const char *starting = strstr(st, "(health: starting)");
+	char target[300];
+	int64_t created_by = 0;
+	size_t i;
+
+	*verified = false;
+	if (!starting || !c->release || cmd_parse_release(&created_by, c->release) < 0 ||
+	    created_by != release)
+		return st;
+	snprintf(target, sizeof(target), "%s#%u", c->service ? c->service : "", c->replica);
+	for (i = 0; i < nacts && !*verified; i++)
+		*verified =
+		        !strcmp(acts[i].target, target) && !strcmp(acts[i].outcome, "done") &&
+		        (!strcmp(acts[i].action, "create") || !strcmp(acts[i].action, "replace") ||
+		         !strcmp(acts[i].action, "start"));
+	if (!*verified)
+		return st;
+	snprintf(buf, size, "%.*s(healthy: checked by deployctl; Docker's first probe is due)",
+	         (int)(starting - st), st);
+	return buf;
+}
+
+/* A container's release label as a JSON integer, like every release number; null if none. */
+static void json_release(const char *label)
+{
+	int64_t id;
+
+	if (label && cmd_parse_release(&id, label) == 0)
+		fprintf(stdout, "%lld", (long long)id);
+	else
+		fputs("null", stdout);
+}
+
+/*
  * The release the containers should match: the newest that succeeded or
  * was interrupted (a kill or a full disk after its changes: what runs is
  * its), skipping those rolled back or failed. *ok_out: the newest success.
@@ -95,7 +140,8 @@ static int pick_current(struct store_release *out, int64_t *ok_out, struct ctx *
 
 static void print_status(struct store *store, const char *project, const struct store_release *cur,
                          int64_t ok, const struct docker_container *c, size_t nc,
-                         const struct store_service_row *rows, size_t nr, bool json)
+                         const struct store_service_row *rows, size_t nr,
+                         const struct store_action_row *acts, size_t nacts, bool json)
 {
 	int64_t release = cur->id;
 	size_t i, nretained = 0;
@@ -121,6 +167,10 @@ static void print_status(struct store *store, const char *project, const struct 
 	for (i = 0; i < nc; i++) {
 		const struct store_service_row *r = find_row(rows, nr, c[i].service);
 		bool match = store_service_row_label_matches(store, r, c[i].spec_hash);
+		char sbuf[400];
+		bool verified;
+		const char *status =
+		        shown_status(sbuf, sizeof(sbuf), &c[i], release, acts, nacts, &verified);
 
 		if (reconcile_is_kept(c[i].name)) {
 			nretained++;
@@ -137,9 +187,10 @@ static void print_status(struct store *store, const char *project, const struct 
 			fputs(",\"state\":", stdout);
 			out_json_str(stdout, c[i].state);
 			fputs(",\"status\":", stdout);
-			out_json_str(stdout, c[i].status);
+			out_json_str(stdout, status);
+			fprintf(stdout, ",\"verified_up\":%s", verified ? "true" : "false");
 			fputs(",\"release\":", stdout);
-			out_json_str(stdout, c[i].release);
+			json_release(c[i].release);
 			fputs(",\"spec_hash\":", stdout);
 			out_json_str(stdout, c[i].spec_hash);
 			fprintf(stdout, ",\"matches_release\":%s}", match ? "true" : "false");
@@ -148,12 +199,13 @@ static void print_status(struct store *store, const char *project, const struct 
 		fprintf(stdout, "%-16s %-28s %-10s %-8s %-6s ", c[i].service ? c[i].service : "-",
 		        c[i].name, c[i].state, c[i].release ? c[i].release : "-",
 		        match ? "yes" : "no");
-		out_safe(stdout, c[i].status);
+		out_safe(stdout, status);
 		fputc('\n', stdout);
 	}
 	/* Services the release deployed that have no container at all. */
 	if (json)
 		fputs("],\"missing\":[", stdout);
+	first = true;
 	for (i = 0; i < nr; i++) {
 		size_t k;
 		bool seen = false;
@@ -164,15 +216,16 @@ static void print_status(struct store *store, const char *project, const struct 
 		if (seen || !rows[i].replicas)
 			continue;
 		if (json) {
+			fputs(first ? "" : ",", stdout);
+			first = false;
 			out_json_str(stdout, rows[i].service);
-			fputc(',', stdout);
 		} else {
 			fprintf(stdout, "%-16s %-28s %-10s %-8s %-6s\n", rows[i].service, "-",
 			        "missing", "-", "no");
 		}
 	}
 	if (json) {
-		fputs("null],\"retained\":[", stdout);
+		fputs("],\"retained\":[", stdout);
 		first = true;
 		for (i = 0; i < nc; i++) {
 			if (!reconcile_is_kept(c[i].name))
@@ -181,7 +234,7 @@ static void print_status(struct store *store, const char *project, const struct 
 			first = false;
 			out_json_str(stdout, c[i].name);
 			fputs(",\"release\":", stdout);
-			out_json_str(stdout, c[i].release);
+			json_release(c[i].release);
 			fputs(",\"state\":", stdout);
 			out_json_str(stdout, c[i].state);
 			fputc('}', stdout);
@@ -226,22 +279,25 @@ static void print_pin(struct ctx *ctx, const char *project, bool json)
 }
 
 /* ps: the live containers only, one line each, as "docker compose ps" shows them. */
-static void print_ps(const struct docker_container *c, size_t nc)
+static void print_ps(const struct docker_container *c, size_t nc, int64_t release,
+                     const struct store_action_row *acts, size_t nacts)
 {
 	size_t i, k;
 
 	fprintf(stdout, "%-16s %-28s %-10s %-30s %s\n", "SERVICE", "CONTAINER", "STATE", "STATUS",
 	        "PORTS");
 	for (i = 0; i < nc; i++) {
+		char sbuf[400];
+		bool verified;
+		const char *st;
+
 		if (reconcile_is_retained(c[i].name))
 			continue;
+		st = shown_status(sbuf, sizeof(sbuf), &c[i], release, acts, nacts, &verified);
 		fprintf(stdout, "%-16s %-28s %-10s ", c[i].service ? c[i].service : "-", c[i].name,
 		        c[i].state);
-		out_safe(stdout, c[i].status);
-		fprintf(stdout, "%*s",
-		        c[i].status && strlen(c[i].status) < 30 ? (int)(31 - strlen(c[i].status))
-		                                                : 1,
-		        "");
+		out_safe(stdout, st);
+		fprintf(stdout, "%*s", strlen(st) < 30 ? (int)(31 - strlen(st)) : 1, "");
 		for (k = 0; k < c[i].ports.n; k++)
 			fprintf(stdout, "%s%s", k ? "," : "", c[i].ports.v[k]);
 		fputc('\n', stdout);
@@ -253,12 +309,13 @@ static int status_main(struct ctx *ctx, int argc, char **argv, const struct cmd 
 	bool ps = self == &cmd_ps;
 	struct docker_container *c = NULL;
 	struct store_service_row *rows = NULL;
+	struct store_action_row *acts = NULL;
 	struct err err = ERR_INIT;
 	const char *given = NULL;
 	char *project = NULL;
 	struct store_release cur = { 0 };
 	int64_t ok = 0;
-	size_t nc = 0, nr = 0;
+	size_t nc = 0, nr = 0, nacts = 0;
 	bool json = false;
 	int opt, ex;
 
@@ -302,16 +359,20 @@ static int status_main(struct ctx *ctx, int argc, char **argv, const struct cmd 
 	}
 	if (nc)
 		qsort(c, nc, sizeof(*c), container_cmp);
+	/* What the release did, to know which containers deployctl itself verified up. */
+	if (cur.id && store_release_actions(&acts, &nacts, ctx->store, cur.id, &err) < 0)
+		err_clear(&err);
 	if (ps && !json) {
-		print_ps(c, nc);
+		print_ps(c, nc, cur.id, acts, nacts);
 		goto out;
 	}
-	print_status(ctx->store, project, &cur, ok, c, nc, rows, nr, json);
+	print_status(ctx->store, project, &cur, ok, c, nc, rows, nr, acts, nacts, json);
 	print_pin(ctx, project, json);
 out:
 	docker_container_list_free(c, nc);
 	store_service_rows_free(rows, nr);
 	store_release_release(&cur);
+	store_action_rows_free(acts, nacts);
 	free(project);
 	return ex;
 }

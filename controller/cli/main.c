@@ -1,6 +1,6 @@
 /*
- * main.c - deployctl's entry point: global options, the command table,
- * library set-up, opening what a command needs, and the exit status.
+ * main.c - deployctl's entry point: global options, library set-up, the
+ * command picked from the table (cmd_table.c), and the exit status.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,85 +15,6 @@
 #include "deployctl/sig.h"
 
 #define DEFAULT_STATE_DIR "/var/lib/deployctl"
-
-static int version_run(struct ctx *ctx, int argc, char **argv)
-{
-	(void)ctx;
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		cmd_print_help(&cmd_version, stdout);
-		return EXIT_OK;
-	}
-	printf("deployctl %s (Docker API up to %s)\n", DEPLOYCTL_VERSION, DOCKER_API_MAX);
-	return EXIT_OK;
-}
-
-const struct cmd cmd_version = {
-	.name = "version",
-	.run = version_run,
-	.usage = "version",
-	.summary = "Print deployctl's version.",
-	.help = "",
-};
-
-static void print_usage(FILE *f)
-{
-	size_t i;
-
-	fputs("usage: deployctl [--state DIR] [--docker-host URL] [-v|-q] <command> [options]\n\n"
-	      "Deploy a Compose-format stack from a git commit to Docker, and record every "
-	      "release.\n\ncommands:\n",
-	      f);
-	for (i = 0; cmd_table[i]; i++)
-		fprintf(f, "  %-10s %s\n", cmd_table[i]->name, cmd_table[i]->summary);
-	fputs("\n'deployctl <command> --help' describes a command's options.\n"
-	      "exit status: 0 success, 1 deploy failed, 2 usage or manifest error (nothing "
-	      "changed),\n3 Docker unreachable, 4 state database error, 5 state locked by another "
-	      "apply,\n130/143 apply or rollback stopped by SIGINT/SIGTERM.\n",
-	      f);
-}
-
-static const struct cmd *find_cmd(const char *name)
-{
-	size_t i;
-
-	for (i = 0; cmd_table[i]; i++)
-		if (!strcmp(cmd_table[i]->name, name))
-			return cmd_table[i];
-	return NULL;
-}
-
-static int help_run(struct ctx *ctx, int argc, char **argv)
-{
-	const struct cmd *c;
-
-	(void)ctx;
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		print_usage(stdout);
-		return EXIT_OK;
-	}
-	c = find_cmd(argv[1]);
-	if (!c) {
-		fprintf(stderr, "deployctl: unknown command '%s'\n", argv[1]);
-		return EXIT_USAGE;
-	}
-	cmd_print_help(c, stdout);
-	return EXIT_OK;
-}
-
-const struct cmd cmd_help = {
-	.name = "help",
-	.run = help_run,
-	.usage = "help [COMMAND]",
-	.summary = "Describe deployctl or one command.",
-	.help = "",
-};
-
-const struct cmd *const cmd_table[] = {
-	&cmd_apply, &cmd_plan,    &cmd_rollback, &cmd_down,   &cmd_status,  &cmd_ps,
-	&cmd_logs,  &cmd_exec,    &cmd_restart,  &cmd_diff,   &cmd_history, &cmd_show,
-	&cmd_tag,   &cmd_unpin,   &cmd_check,    &cmd_config, &cmd_hook,    &cmd_watch,
-	&cmd_serve, &cmd_version, &cmd_help,     NULL,
-};
 
 static const struct option global_options[] = {
 	{ "state", required_argument, NULL, 'S' },
@@ -130,23 +51,23 @@ int main(int argc, char **argv)
 			log_set_level(LOG_LEVEL_DEBUG);
 			break;
 		case 'q':
-			log_set_level(LOG_LEVEL_WARN);
+			log_set_level(LOG_LEVEL_QUIET); /* only errors and the final line */
 			break;
 		case 'V':
-			return version_run(&ctx, 1, argv);
+			return cmd_version.run(&ctx, 1, argv);
 		case 'h':
-			print_usage(stdout);
+			cmd_print_usage(stdout);
 			return EXIT_OK;
 		default:
-			print_usage(stderr);
+			cmd_print_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
-		print_usage(stderr);
+		cmd_print_usage(stderr);
 		return EXIT_USAGE;
 	}
-	c = find_cmd(argv[optind]);
+	c = cmd_find(argv[optind]);
 	if (!c) {
 		fprintf(stderr, "deployctl: unknown command '%s' (see 'deployctl help')\n",
 		        argv[optind]);

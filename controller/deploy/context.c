@@ -2,8 +2,11 @@
  * cmd_util.c - what every command shares: help text from the table, exit
  * statuses, error printing, opening Docker and the state database.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "deployctl/cmd.h"
 #include "deployctl/lock.h"
@@ -68,6 +71,27 @@ int cmd_open_docker(struct ctx *ctx)
 	return EXIT_OK;
 }
 
+/*
+ * After a failure to open the state directory: if this user cannot write
+ * it (or the nearest existing directory above it), say how to use another.
+ */
+static void state_hint(const char *dir)
+{
+	char path[4096];
+	char *slash;
+
+	snprintf(path, sizeof(path), "%s", dir);
+	while (access(path, W_OK) < 0 && errno == ENOENT && (slash = strrchr(path, '/')) &&
+	       slash != path)
+		*slash = '\0';
+	if (access(path, W_OK) == 0 || (errno != EACCES && errno != EROFS && errno != EPERM))
+		return;
+	fprintf(stderr,
+	        "deployctl: hint: this user cannot write the state directory '%s' (the default "
+	        "needs root): name another with --state DIR or DEPLOYCTL_STATE=DIR\n",
+	        dir);
+}
+
 int cmd_state_dir(struct ctx *ctx, bool create)
 {
 	struct err err = ERR_INIT;
@@ -79,6 +103,8 @@ int cmd_state_dir(struct ctx *ctx, bool create)
 		if (err.code == ERR_NOTFOUND && !create)
 			return EXIT_OK;
 		cmd_report(&err);
+		if (err.code != ERR_INVALID)
+			state_hint(ctx->state_dir);
 		return err.code == ERR_INVALID ? EXIT_USAGE : EXIT_STATE;
 	}
 	free(ctx->state_dir_abs);
@@ -86,6 +112,7 @@ int cmd_state_dir(struct ctx *ctx, bool create)
 	ctx->state_dir = abs;
 	return EXIT_OK;
 }
+
 
 int cmd_open_store(struct ctx *ctx)
 {
@@ -100,6 +127,7 @@ int cmd_open_store(struct ctx *ctx)
 	if ((ctx->read_only ? store_open_readonly(&ctx->store, ctx->state_dir, &err)
 	                    : store_open(&ctx->store, ctx->state_dir, &err)) < 0) {
 		cmd_report(&err);
+		state_hint(ctx->state_dir);
 		return EXIT_STATE;
 	}
 	return EXIT_OK;
@@ -121,6 +149,8 @@ int cmd_lock(struct lock **out, struct ctx *ctx, const char *project, const char
 		cmd_report(&err);
 		if (err.code == ERR_STOPPED)
 			return sig_exit_status(sig_pending());
+		if (err.code != ERR_BUSY)
+			state_hint(ctx->state_dir);
 		return err.code == ERR_BUSY ? EXIT_BUSY : EXIT_STATE;
 	}
 	ex = cmd_open_store(ctx);

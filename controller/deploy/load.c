@@ -702,6 +702,16 @@ static void print_target(FILE *f, const struct action *a)
 		out_safe(f, a->target);
 }
 
+/* Containers the plan stops: the old one of each replace, each one removed. */
+static size_t plan_stops(const struct plan *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->n; i++)
+		n += p->v[i].kind == ACTION_REPLACE || p->v[i].kind == ACTION_REMOVE;
+	return n;
+}
+
 void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
 {
 	const struct plan *p = &dp->plan;
@@ -714,7 +724,7 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
 		out_json_str(f, dp->source_kind);
 		fputs(",\"source\":", f);
 		out_json_str(f, dp->source_id);
-		fprintf(f, ",\"changes\":%zu,\"actions\":[", p->n);
+		fprintf(f, ",\"changes\":%zu,\"stops\":%zu,\"actions\":[", p->n, plan_stops(p));
 		for (i = 0; i < p->n; i++) {
 			const struct action *a = &p->v[i];
 
@@ -761,8 +771,8 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
 		fprintf(f, "no changes: %s is up to date with %s %.12s\n", dp->project->name,
 		        dp->source_kind, dp->source_id);
 	} else {
-		fprintf(f, "plan for %s at %s %.12s: %zu change(s)\n", dp->project->name,
-		        dp->source_kind, dp->source_id, p->n);
+		fprintf(f, "plan for %s at %s %.12s: %zu change(s), %zu container(s) stopped\n",
+		        dp->project->name, dp->source_kind, dp->source_id, p->n, plan_stops(p));
 		for (i = 0; i < p->n; i++) {
 			const struct action *a = &p->v[i];
 

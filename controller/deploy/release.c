@@ -25,6 +25,7 @@
 #include "deployctl/log.h"
 #include "deployctl/model_secret.h"
 #include "deployctl/out.h"
+#include "deployctl/progress.h"
 #include "deployctl/sig.h"
 #include "deployctl/spec.h"
 
@@ -37,24 +38,25 @@
  */
 #define RESERVE_BYTES(nactions) ((size_t)1024 * 1024 + (size_t)(nactions)*4096)
 
-struct apply_view {
+/*
+ * Between the executor and the progress view (deploy/progress.c): every
+ * container a rollout changes is recorded the moment it changes, before
+ * the rollout's next step; everything else goes on to the view.
+ */
+struct apply_record {
 	const struct plan *plan;
-	double *started;
-	size_t done, failed;
-	bool tty;
-	bool quiet;
-	struct store *store; /* where containers are recorded as they change */
+	const struct reconcile_progress *view;
+	struct store *store;
 	int64_t release;
 	unsigned unrecorded; /* container events the store refused */
 };
 
-/* A container changed: record it now, before the rollout's next step. */
-static void view_container(void *arg, const struct action *a, const char *event, const char *id,
-                           const char *name, const char *detail)
+static void record_container(void *arg, const struct action *a, const char *event, const char *id,
+                             const char *name, const char *detail)
 {
-	struct apply_view *v = arg;
+	struct apply_record *r = arg;
 	struct store_container_event e = {
-		.action_seq = (unsigned)(a - v->plan->v) + 1,
+		.action_seq = (unsigned)(a - r->plan->v) + 1,
 		.container_id = id,
 		.name = name,
 		.event = event,
@@ -62,47 +64,34 @@ static void view_container(void *arg, const struct action *a, const char *event,
 	};
 	struct err err = ERR_INIT;
 
-	if (store_release_container_add(v->store, v->release, &e, &err) < 0 && !v->unrecorded++)
+	if (store_release_container_add(r->store, r->release, &e, &err) < 0 && !r->unrecorded++)
 		log_warnx("cannot record container %.12s (%s): %s", id, event, err.msg);
 }
 
-static void view_started(void *arg, const struct action *a)
+static void record_started(void *arg, const struct action *a)
 {
-	struct apply_view *v = arg;
+	struct apply_record *r = arg;
 
-	v->started[a - v->plan->v] = clock_mono();
-	if (v->tty && !v->quiet) {
-		fprintf(stdout, "\r\033[K[%zu/%zu] %s %s", v->done, v->plan->n,
-		        reconcile_action_name(a->kind), a->target);
-		fflush(stdout);
-	}
+	if (r->view->action_started)
+		r->view->action_started(r->view->ctx, a);
 }
 
-static void view_done(void *arg, const struct action *a, const struct err *failed)
+static void record_done(void *arg, const struct action *a, const struct err *failed)
 {
-	struct apply_view *v = arg;
-	double took = clock_mono() - v->started[a - v->plan->v];
-	char line[1024];
+	struct apply_record *r = arg;
 
-	v->done++;
-	v->failed += failed != NULL;
-	if (v->quiet && !failed)
-		return;
-	if (v->tty)
-		fputs("\r\033[K", stdout);
-	fprintf(stdout, "  %-6s %-14s ", failed ? "FAILED" : "ok", reconcile_action_name(a->kind));
-	out_safe(stdout, a->target);
-	if (a->replica)
-		fprintf(stdout, "#%u", a->replica);
-	fprintf(stdout, " (%.2fs)", took);
-	if (failed) {
-		fputs(": ", stdout);
-		out_safe(stdout, err_format(line, sizeof(line), failed));
-	}
-	fputc('\n', stdout);
-	fflush(stdout);
+	if (r->view->action_done)
+		r->view->action_done(r->view->ctx, a, failed);
 	if (FAULT_POINT("KILL_AFTER")) /* after the Nth action, as kill -9 would */
 		raise(SIGKILL);
+}
+
+static void record_state(void *arg, const struct action *a, const char *state, unsigned attempt)
+{
+	struct apply_record *r = arg;
+
+	if (r->view->action_state)
+		r->view->action_state(r->view->ctx, a, state, attempt);
 }
 
 char *deploy_who(void)
@@ -478,8 +467,14 @@ static void prune_retained(struct deploy *dp, struct ctx *ctx, int64_t release, 
 int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *ro)
 {
 	struct reconcile_result *res = NULL;
-	struct apply_view view = { .quiet = ro->quiet };
-	struct reconcile_progress progress = { view_started, view_done, view_container, &view };
+	struct progress *view = NULL;
+	struct apply_record rec = { .plan = &dp->plan };
+	struct reconcile_progress progress = { .action_started = record_started,
+		                               .action_done = record_done,
+		                               .container = record_container,
+		                               .action_state = record_state,
+		                               .ctx = &rec };
+	bool quiet = ro->quiet || log_get_level() == LOG_LEVEL_QUIET;
 	struct docker_connect conn = { 0 };
 	struct docker_stats calls = { 0 }, extra = { 0 };
 	struct store_release_info info = { 0 };
@@ -522,7 +517,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	if (files_materialize(dp->project, files_dir, &err) < 0 ||
 	    files_verify(dp->project, files_dir, &err) < 0)
 		goto fail_state;
-	if (!json)
+	if (!json && !quiet)
 		deploy_print_plan(dp, false, stdout);
 	who = deploy_who();
 	info.project = dp->project->name;
@@ -545,18 +540,18 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	if (store_release_begin(&release, ctx->store, &info, &err) < 0)
 		goto fail_state;
 	res = calloc(dp->plan.n, sizeof(*res));
-	view.started = calloc(dp->plan.n, sizeof(*view.started));
-	if (!res || !view.started)
+	if (!res)
 		err_set(&err, ERR_NOMEM, "out of memory");
-	if (err.code || record_snapshot(ctx, dp, release, &err) < 0 ||
+	if (err.code ||
+	    progress_new(&view, &dp->plan, progress_mode_for(json, quiet, ctx->stdout_tty),
+	                 progress_color_ok(), stdout, &err) < 0 ||
+	    record_snapshot(ctx, dp, release, &err) < 0 ||
 	    record_planned(ctx, &dp->plan, release, &err) < 0 ||
 	    store_reserve(ctx->store, RESERVE_BYTES(dp->plan.n), &err) < 0)
 		goto fail_unchanged;
-	view.plan = &dp->plan;
-	view.store = ctx->store;
-	view.release = release;
-	view.tty = ctx->stdout_tty && !json;
-	view.quiet = view.quiet || json;
+	rec.view = progress_hooks(view);
+	rec.store = ctx->store;
+	rec.release = release;
 	conn.host = ctx->docker_host;
 	snprintf(release_label, sizeof(release_label), "%lld", (long long)release);
 	opts.release = release_label;
@@ -574,6 +569,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		st = RELEASE_ROLLED_BACK;
 	else if (aerr.code == ERR_STOPPED)
 		st = RELEASE_INTERRUPTED;
+	progress_finish(view);
 	/* Stopped between actions: nothing was undone, and it is said so. */
 	for (i = 0, undone = 0; st == RELEASE_ROLLED_BACK && i < dp->plan.n; i++)
 		undone += res[i].undone;
@@ -642,7 +638,7 @@ out:
 	if (res)
 		reconcile_results_release(res, dp->plan.n);
 	free(res);
-	free(view.started);
+	progress_free(view);
 	free(who);
 	free(files_dir);
 	strv_free(&secrets);

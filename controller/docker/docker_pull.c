@@ -492,8 +492,9 @@ static int pull_request(char **stream_digest, struct docker *d, const char *ref,
 		rc = registry_check(err, status == 404 ? 500 : status, &resp, what, ref, anon.ptr);
 	if (rc == 0)
 		rc = docker_pull_stream_finish(&stream, err);
-	if (rc < 0)
+	if (rc < 0) {
 		goto out;
+	}
 	if (stream.error) {
 		rc = pull_fail(err, ERR_DOCKER, what, ref, anon.ptr, stream.error);
 		goto out;

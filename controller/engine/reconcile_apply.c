@@ -38,12 +38,41 @@ bool apply_is_job(const struct project *p, const struct service *s)
 	return false;
 }
 
+void apply_step(const struct apply_run *run, const struct action *a, const char *state,
+                unsigned attempt)
+{
+	const struct reconcile_progress *p = run->o->progress;
+
+	if (p && p->action_state)
+		p->action_state(p->ctx, a, state, attempt);
+}
+
+struct gate_watch_ctx {
+	const struct apply_run *run;
+	const struct action *a;
+};
+
+/* Each look of the gate at the container, for the progress view. */
+static void gate_attempt(void *arg, unsigned n)
+{
+	struct gate_watch_ctx *w = arg;
+	const struct service *s = w->a->service;
+
+	apply_step(w->run, w->a,
+	           apply_is_job(w->run->p, s)            ? "waiting for it to complete"
+	           : s->health.set && !s->health.disable ? "waiting for health"
+	                                                 : "waiting until it keeps running",
+	           n);
+}
+
 int apply_gate(struct docker *d, struct apply_run *run, const struct action *a, const char *id,
                struct reconcile_result *res)
 {
+	struct gate_watch_ctx wctx = { run, a };
+	struct reconcile_gate_watch watch = { gate_attempt, &wctx };
 	char prefix[300];
-	int rc = reconcile_wait_up(&res->up_s, d, a->service, id, apply_is_job(run->p, a->service),
-	                           &res->err);
+	int rc = reconcile_wait_up_watched(&res->up_s, d, a->service, id,
+	                                   apply_is_job(run->p, a->service), &watch, &res->err);
 
 	if (rc < 0) {
 		/* Name the service and replica in the reason. */
@@ -110,6 +139,7 @@ static int run_action(struct docker *d, struct apply_run *run, const struct acti
 			rc = apply_gate(d, run, a, a->container_id, res);
 		break;
 	case ACTION_REMOVE:
+		apply_step(run, a, "stopping", 0);
 		rc = docker_container_stop(d, a->container_id, -1, err);
 		if (rc == 0)
 			apply_note(run, a, "stopped", a->container_id, a->container_name, NULL);

@@ -73,6 +73,11 @@ static int down_container(struct plan *p, const struct docker_container *c,
 
 	if (o->keep_history && retained && strcmp(c->state, "running"))
 		return 0; /* already what keep_history leaves behind */
+	/* A retained container is named by its own name: "web#1" is the live one. */
+	if (retained) {
+		a.target = c->name;
+		a.replica = 0;
+	}
 	if (o->keep_history) {
 		/* A running retained one (an interrupted rollout) keeps its name; stopped. */
 		keep_as = retained ? strdup(c->name) : reconcile_retained_name(c->name, c->release);

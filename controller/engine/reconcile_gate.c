@@ -96,6 +96,13 @@ static int gate_fail(struct err *err, struct docker *d, const char *id, const ch
 int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, const char *id,
                       bool job, struct err *err)
 {
+	return reconcile_wait_up_watched(up_s, d, s, id, job, NULL, err);
+}
+
+int reconcile_wait_up_watched(double *up_s, struct docker *d, const struct service *s,
+                              const char *id, bool job, const struct reconcile_gate_watch *watch,
+                              struct err *err)
+{
 	int64_t timeout_ns =
 	        s->rollout.timeout_ns > 0 ? s->rollout.timeout_ns : GATE_DEFAULT_TIMEOUT_NS;
 	bool health = s->health.set && !s->health.disable;
@@ -108,6 +115,7 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 	double pause = 0.05;
 	int own_code = -1; /* deployctl's own last run of the probe */
 	struct strv probe = { 0 };
+	unsigned attempts = 0;
 	int rc;
 
 	rc = probe_argv(&probe, &s->health);
@@ -124,6 +132,8 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 			             sig_name(sig_pending()));
 			goto out;
 		}
+		if (watch && watch->attempt)
+			watch->attempt(watch->ctx, ++attempts);
 		rc = docker_container_inspect_state(&st, d, id, err);
 		if (rc < 0)
 			goto out;

@@ -24,6 +24,10 @@ struct apply_run {
 	bool secrets_unknown; /* they could not be collected: outcomes are withheld */
 };
 
+/* Tell the progress view which step a is at ("creating", "stopping old", ...). */
+void apply_step(const struct apply_run *run, const struct action *a, const char *state,
+                unsigned attempt);
+
 /* Tell progress->container about a container of a (under run->lock). */
 void apply_note(struct apply_run *run, const struct action *a, const char *event, const char *id,
                 const char *name, const char *detail);

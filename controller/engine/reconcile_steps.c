@@ -165,6 +165,7 @@ int apply_bring_up(char **id_out, struct docker *d, struct apply_run *run, const
 	int rc;
 
 	if (a->reuse_id) {
+		apply_step(run, a, "bringing back the retained container", 0);
 		rc = apply_rename(d, run, a, a->reuse_id, name, err);
 		if (rc == 0)
 			rc = docker_container_start(d, a->reuse_id, err);
@@ -174,12 +175,14 @@ int apply_bring_up(char **id_out, struct docker *d, struct apply_run *run, const
 			rc = err_set(err, ERR_NOMEM, "out of memory");
 		return rc;
 	}
+	apply_step(run, a, "creating", 0);
 	rc = docker_container_create(&id, d, &c, err);
 	if (rc < 0) { /* A lost reply, or a retried request refused: it may exist all the same. */
 		create_cleanup(d, run, a, name);
 		return rc;
 	}
 	apply_note(run, a, "created", id, name, NULL);
+	apply_step(run, a, "starting", 0);
 	rc = docker_container_start(d, id, err);
 	if (rc < 0) {
 		/* Leave nothing half-made behind: the next run creates it afresh. */
@@ -270,6 +273,7 @@ static int drain_and_stop(struct docker *d, struct apply_run *run, const struct 
 			apply_note(run, a, "checked", a->container_id, a->retain_name, detail);
 		}
 	}
+	apply_step(run, a, "stopping old", 0);
 	rc = docker_container_stop(d, a->container_id, -1, err);
 	if (rc < 0)
 		return rc;
@@ -378,6 +382,7 @@ int apply_replace(struct docker *d, struct apply_run *run, const struct action *
 
 	if (a->start_first)
 		return replace_start_first(d, run, a, res);
+	apply_step(run, a, "stopping old", 0);
 	rc = docker_container_stop(d, a->container_id, -1, err);
 	if (rc == 0)
 		apply_note(run, a, "stopped", a->container_id, a->container_name, NULL);

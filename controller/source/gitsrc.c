@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 struct gitsrc {
 	git_repository *repo;
@@ -64,6 +66,36 @@ static int gitsrc_commit_meta(struct gitsrc *g)
 	return 0;
 }
 
+/*
+ * git (and libgit2 since 1.4.3) refuses a repository another user owns
+ * (CVE-2022-24765): say so, and how to trust it, as git itself does.
+ */
+static int gitsrc_not_owner(struct err *err, const char *gitdir)
+{
+	char path[4096];
+	size_t n;
+
+	/* safe.directory names the working tree, not its .git directory. */
+	snprintf(path, sizeof(path), "%s", gitdir);
+	n = strlen(path);
+	if (n > 6 && !strcmp(path + n - 6, "/.git/"))
+		path[n - 6] = '\0';
+	else if (n > 1 && path[n - 1] == '/')
+		path[n - 1] = '\0';
+	return err_set(err, ERR_GIT,
+	               "repository '%s' is owned by another user and git refuses it; if you "
+	               "trust it: git config --global --add safe.directory '%s'",
+	               path, path);
+}
+
+/* Does the effective user own path (a repository's .git directory)? */
+static bool owned_by_us(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) < 0 || st.st_uid == geteuid();
+}
+
 int gitsrc_open(struct gitsrc **out, const char *path, const char *ref, struct err *err)
 {
 	struct gitsrc *g = calloc(1, sizeof(*g));
@@ -76,6 +108,10 @@ int gitsrc_open(struct gitsrc **out, const char *path, const char *ref, struct e
 		return err_set(err, ERR_NOMEM, "out of memory");
 	gitsrc_global_init();
 	rc = git_repository_discover(&found, path, 0, NULL);
+	if (rc == GIT_EOWNER) {
+		rc = gitsrc_not_owner(err, path);
+		goto out;
+	}
 	if (rc < 0) {
 		rc = err_set(err, rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT,
 		             "'%s' is not in a git repository (use --repo PATH or --dir DIR)",
@@ -83,6 +119,13 @@ int gitsrc_open(struct gitsrc **out, const char *path, const char *ref, struct e
 		goto out;
 	}
 	rc = git_repository_open(&g->repo, found.ptr);
+	/* libgit2 1.5 may report the refusal as a missing safe.directory value: look. */
+	if (rc < 0 && rc != GIT_EOWNER && !owned_by_us(found.ptr))
+		rc = GIT_EOWNER;
+	if (rc == GIT_EOWNER) {
+		rc = gitsrc_not_owner(err, found.ptr);
+		goto out;
+	}
 	if (rc < 0) {
 		rc = gitsrc_fail(err, rc, found.ptr);
 		goto out;

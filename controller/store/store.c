@@ -32,6 +32,18 @@ void store_now(char out[STORE_TIME_SIZE])
 		snprintf(out, STORE_TIME_SIZE, "1970-01-01T00:00:00Z");
 }
 
+void store_now_ms(char out[STORE_TIME_SIZE])
+{
+	struct timespec ts;
+	struct tm tm;
+	char sec[STORE_TIME_SIZE];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (!gmtime_r(&ts.tv_sec, &tm) || !strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm))
+		snprintf(sec, sizeof(sec), "1970-01-01T00:00:00");
+	snprintf(out, STORE_TIME_SIZE, "%.19s.%03dZ", sec, (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
 int store_fail(struct store *s, struct err *err, const char *what)
 {
 	return err_set(err, ERR_STORE, "%s: %s", what, s && s->db ? sqlite3_errmsg(s->db) : "?");

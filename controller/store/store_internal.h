@@ -27,6 +27,8 @@ struct store {
 
 /* Now, UTC ISO-8601 with seconds, into out. */
 void store_now(char out[STORE_TIME_SIZE]);
+/* The same to the millisecond ("...T10:39:56.250Z"): release start and finish, for durations. */
+void store_now_ms(char out[STORE_TIME_SIZE]);
 
 /* err_set(ERR_STORE, "<what>: <sqlite3_errmsg>"); returns ERR_STORE. */
 int store_fail(struct store *s, struct err *err, const char *what);

@@ -63,7 +63,7 @@ int store_release_begin(int64_t *id_out, struct store *s, const struct store_rel
 	if (!info->project || !info->kind || !info->source_kind || !info->source || !info->who ||
 	    !info->host)
 		return err_set(err, ERR_INVALID, "release is missing project, kind, source or who");
-	store_now(now);
+	store_now_ms(now);
 	rc = store_prepare(&st, s, sql, err);
 	if (rc)
 		goto out;
@@ -338,7 +338,7 @@ int store_release_finish(struct store *s, int64_t release, enum release_status s
 	if (st_code == RELEASE_RUNNING || (unsigned)st_code > RELEASE_ROLLED_BACK)
 		return err_set(err, ERR_INVALID, "cannot finish release %lld as '%s'",
 		               (long long)release, store_status_name(st_code));
-	store_now(now);
+	store_now_ms(now);
 	rc = store_prepare(&st, s, sql, err);
 	if (rc)
 		goto out;
@@ -828,7 +828,7 @@ int store_mark_interrupted(unsigned *n_out, struct store *s, const char *known, 
 	rc = store_prepare(&st, s, sql, err);
 	if (rc)
 		goto out;
-	store_now(now);
+	store_now_ms(now);
 	for (i = 0; i < n; i++) {
 		store_interrupted_msg(msg, sizeof(msg), &v[i], known);
 		sqlite3_reset(st);

@@ -56,8 +56,12 @@ extern const struct cmd cmd_apply, cmd_plan, cmd_rollback, cmd_status, cmd_histo
 /* The controller's commands: push hook, watcher, webhook server. */
 extern const struct cmd cmd_hook, cmd_watch, cmd_serve;
 
-/* NULL-terminated table, in help order. */
+/* NULL-terminated table, in help order (cmd_table.c). */
 extern const struct cmd *const cmd_table[];
+/* The command called name, or NULL. */
+const struct cmd *cmd_find(const char *name);
+/* deployctl's usage: global options, the commands with their summaries, exit statuses. */
+void cmd_print_usage(FILE *f);
 
 /*
  * A decimal number in [min, max] given to option opt ("--keep"); on a bad

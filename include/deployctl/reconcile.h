@@ -151,6 +151,14 @@ struct reconcile_progress {
 	 */
 	void (*container)(void *ctx, const struct action *a, const char *event, const char *id,
 	                  const char *name, const char *detail);
+	/*
+	 * Optional: a step within a running action ("creating", "starting",
+	 * "waiting for health", "stopping old", ...), and while waiting, the
+	 * gate's attempt number (0 otherwise). Called from worker threads,
+	 * without the run's lock: the receiver serialises.
+	 */
+	void (*action_state)(void *ctx, const struct action *a, const char *state,
+	                     unsigned attempt);
 	void *ctx;
 };
 
@@ -205,6 +213,14 @@ int reconcile_apply(struct docker *d, const struct docker_connect *conn, const s
  */
 int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, const char *id,
                       bool job, struct err *err);
+/* The same, calling attempt(ctx, n) before each look at the container (n from 1). */
+struct reconcile_gate_watch {
+	void (*attempt)(void *ctx, unsigned n);
+	void *ctx;
+};
+int reconcile_wait_up_watched(double *up_s, struct docker *d, const struct service *s,
+                              const char *id, bool job, const struct reconcile_gate_watch *watch,
+                              struct err *err);
 
 /*
  * After a successful release: delete retained containers except those of

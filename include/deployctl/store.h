@@ -6,7 +6,8 @@
  * applied in order, each in a transaction, PRAGMA user_version = last;
  * store_release.c: writing and reading releases.
  *
- * Times are ISO-8601 UTC text ("2026-11-25T10:39:56Z") so plain sqlite3
+ * Times are ISO-8601 UTC text ("2026-11-25T10:39:56Z"; a release's started_at and
+ * finished_at to the millisecond, "2026-11-25T10:39:56.250Z") so plain sqlite3
  * reads them. Secret values are never written: only fingerprints.
  */
 #ifndef DEPLOYCTL_STORE_H

@@ -65,7 +65,7 @@ wait "$slow" || fail "apply of release 3 failed: $(cat "$WORK/slow.out")"
 expect_status 0 down --project "$PROJECT"
 expect_out 'release 4 succeeded'
 expect_out 'remove +web#1: down$'
-expect_out 'retained container of release'
+expect_out "remove +$PROJECT-web-1--r1: down: retained container of release 1$"
 expect_out "volumes kept: ${PROJECT}_data"
 expect_out "deployctl rollback --project $PROJECT"
 [ "$(objects)" = 0 ] || { docker ps -a --filter "label=io.deployctl.project=$PROJECT"; fail "containers left after down"; }

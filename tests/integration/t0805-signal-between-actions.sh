@@ -55,5 +55,5 @@ grep -q '"status":"interrupted".*interrupted by SIGTERM: 1 of 2 action(s) not st
 expect_status 0 apply --repo "$REPO"
 expect_out 'replace +web#1: env MESSAGE: one -> two'
 expect_out 'release [0-9]+ succeeded'
-grep -q 'old' "$OUT" && fail "the next apply redid the removal of old: $(cat "$OUT")"
+grep -qE '(remove|stop)[a-z ]* +old#1' "$OUT" && fail "the next apply redid the removal of old: $(cat "$OUT")"
 echo "SIGTERM between actions: removal finished, release interrupted, next apply converged"
