@@ -183,6 +183,7 @@ static int gitfetch_run(git_repository *repo, const char *url, struct err *err)
 	static char heads[] = "+refs/heads/*:refs/heads/*", tags[] = "+refs/tags/*:refs/tags/*";
 	char *specs[] = { heads, tags };
 	git_strarray refspecs = { specs, 2 };
+	git_remote_create_options ro;
 	git_remote_callbacks cb;
 	git_fetch_options fo;
 	struct gitfetch_cred cred = { 0 };
@@ -197,7 +198,14 @@ static int gitfetch_run(git_repository *repo, const char *url, struct err *err)
 	fo.callbacks = cb;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.update_fetchhead = 0;
-	if (git_remote_create_anonymous(&remote, repo, url) < 0) {
+	/*
+	 * Anonymous, and the URL as given: no url.<base>.insteadOf rewriting from
+	 * whatever git config the host has (the fetch is the same on every host).
+	 */
+	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	ro.repository = repo;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(&remote, url, &ro) < 0) {
 		rc = gitfetch_fail(err, url, "use remote");
 		goto out;
 	}
