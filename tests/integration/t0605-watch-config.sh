@@ -87,8 +87,10 @@ wait_for 60 has_env "${BASE}b" api b-one || { cat "$LOG"; fail "b not deployed";
 wait_for 10 logged "${BASE}c: cannot read HEAD: cannot reach" || { cat "$LOG"; fail "c's outage not logged"; }
 
 # b's next apply is slow (its image takes seconds to become healthy); a's commit goes through meanwhile.
+wait_for 60 logged "${BASE}b: up to date with main" || { cat "$LOG"; fail "b's first release did not finish"; }
 repo_for b deployctl-test/app:slow b-two
-wait_for 10 logged "${BASE}b: apply: commit" || { cat "$LOG"; fail "b's apply did not start"; }
+b2=$(git -C "$WORK/repo-b" rev-parse --short=12 HEAD)
+wait_for 10 logged "${BASE}b: apply: commit [0-9a-f]{12} -> $b2" || { cat "$LOG"; fail "b's apply did not start"; }
 repo_for a deployctl-test/app:v1 a-two
 wait_for 10 has_env "${BASE}a" api a-two || { cat "$LOG"; fail "a's commit waited for b"; }
 b_done=$(sqlite3 "$STATE/deployctl.db" "select count(*) from releases where project='${BASE}b' and status!='running'")
