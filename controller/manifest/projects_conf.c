@@ -97,8 +97,8 @@ static int entry(struct projects_entry *e, const struct mnode *key, const struct
 		return err_set(err, ERR_NOMEM, "out of memory");
 	if (!manifest_name_ok(key->value))
 		return bad(err, key, path,
-		           "not a project name (lower-case letters, digits, '-' and '_', starting "
-		           "with a letter or digit)");
+		           "not a project name (letters, digits, '_', '.' and '-', starting with a "
+		           "letter or digit)");
 	if (m->type != MNODE_MAP)
 		return bad(err, m, path, "expected a mapping with at least repo:");
 	for (i = 0; i < m->n && rc == 0; i++) {
