@@ -48,7 +48,8 @@ struct wproj {
 	unsigned failures; /* applies of sha that failed in a row */
 	unsigned heal_streak;
 	double last_heal;
-	bool soon; /* an apply ran: the next tick comes within a second */
+	bool soon;                /* an apply ran: the next tick comes within a second */
+	struct gitsrc_refs *refs; /* repo_path, open */
 	struct watch *w;
 	/* set by other threads, under w->mu */
 	bool event;           /* a container of the project changed */
@@ -254,6 +255,8 @@ static void wproj_release(struct wproj *p)
 	p->cached = false;
 	free(p->repo_path);
 	p->repo_path = NULL;
+	gitsrc_refs_free(p->refs);
+	p->refs = NULL;
 	store_free(p->ctx.store);
 	docker_free(p->ctx.docker);
 	p->ctx.store = NULL;
@@ -484,9 +487,15 @@ static int read_branch(struct wproj *p, struct ctx *ctx, struct err *err)
 		if (rc < 0)
 			return rc;
 	}
-	rc = gitsrc_resolve(sha, p->repo_path, pref(p), err);
-	if (rc < 0)
+	/* kept open: a tick reads one ref, not a repository's set-up */
+	if (!p->refs && gitsrc_refs_open(&p->refs, p->repo_path, err) < 0)
+		return err->code;
+	rc = gitsrc_refs_resolve(sha, p->refs, pref(p), err);
+	if (rc < 0) {
+		gitsrc_refs_free(p->refs);
+		p->refs = NULL;
 		return rc;
+	}
 	if (strcmp(sha, p->sha)) {
 		if (p->sha[0])
 			log_info("%s: %s moved: commit %.12s -> %.12s", pname(p), pref(p), p->sha,

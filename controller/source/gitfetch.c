@@ -354,3 +354,53 @@ out:
 	git_repository_free(repo);
 	return rc;
 }
+
+struct gitsrc_refs {
+	git_repository *repo;
+};
+
+int gitsrc_refs_open(struct gitsrc_refs **out, const char *path, struct err *err)
+{
+	struct gitsrc_refs *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	if (git_repository_open_ext(&r->repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		free(r);
+		return err_set(err, ERR_NOTFOUND, "'%s' is not a git repository", path);
+	}
+	*out = r;
+	return 0;
+}
+
+void gitsrc_refs_free(struct gitsrc_refs *r)
+{
+	if (!r)
+		return;
+	git_repository_free(r->repo);
+	free(r);
+}
+
+int gitsrc_refs_resolve(char *sha_out, struct gitsrc_refs *r, const char *ref, struct err *err)
+{
+	git_object *obj = NULL, *commit = NULL;
+	int rc;
+
+	/* libgit2 re-reads loose refs and packed-refs when they change; new packs on a miss */
+	rc = git_revparse_single(&obj, r->repo, ref);
+	if (rc < 0) {
+		rc = err_set(err, rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT,
+		             "ref '%s' not found in '%s'", ref, git_repository_path(r->repo));
+		goto out;
+	}
+	if (git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0) {
+		rc = err_set(err, ERR_INVALID, "ref '%s' does not name a commit", ref);
+		goto out;
+	}
+	git_oid_tostr(sha_out, GIT_OID_HEXSZ + 1, git_object_id(commit));
+	rc = 0;
+out:
+	git_object_free(commit);
+	git_object_free(obj);
+	return rc;
+}
