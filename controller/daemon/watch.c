@@ -410,9 +410,11 @@ static void gauges(struct wproj *p, const struct project *pr, const struct docke
 		healthy += !c[i].status || (!strstr(c[i].status, "(unhealthy)") &&
 		                            !strstr(c[i].status, "(health: starting)"));
 	}
+	pthread_mutex_lock(&p->w->mu);
 	p->m.desired = desired;
 	p->m.running = running;
 	p->m.healthy = healthy;
+	pthread_mutex_unlock(&p->w->mu);
 }
 
 /* The plan's actions in one line: "create api#1 (no container), ...". */
