@@ -78,8 +78,29 @@ static char *gitfetch_token(void)
 
 struct gitfetch_cred {
 	unsigned tries;
-	bool agent_tried;
+	bool agent_tried, key_tried, token_tried;
 };
+
+/* No (more) credentials to offer: say which were refused, or where to put some. */
+static int gitfetch_refused(const struct gitfetch_cred *c, unsigned int allowed)
+{
+	const char *msg;
+
+	if (c->key_tried)
+		msg = "the server refused the key in $DEPLOYCTL_GIT_SSH_KEY";
+	else if (c->agent_tried)
+		msg = "the server refused the keys of the ssh-agent ($SSH_AUTH_SOCK)";
+	else if (c->token_tried)
+		msg = "the server refused the token ($DEPLOYCTL_GIT_TOKEN_FILE or $DEPLOYCTL_GIT_TOKEN)";
+	else if (allowed & GIT_CREDENTIAL_SSH_KEY)
+		msg = "authentication required: set $DEPLOYCTL_GIT_SSH_KEY to a key file, or run an "
+		      "ssh-agent";
+	else
+		msg = "authentication required: set $DEPLOYCTL_GIT_TOKEN_FILE (or "
+		      "$DEPLOYCTL_GIT_TOKEN)";
+	git_error_set_str(GIT_ERROR_SSH, msg);
+	return GIT_EAUTH;
+}
 
 static int gitfetch_credentials(git_credential **out, const char *url, const char *user_from_url,
                                 unsigned int allowed, void *payload)
@@ -93,18 +114,19 @@ static int gitfetch_credentials(git_credential **out, const char *url, const cha
 
 	(void)url;
 	if (++c->tries > GITFETCH_MAX_CRED_TRIES)
-		return GIT_EUSER;
+		return gitfetch_refused(c, allowed);
 	if (allowed & GIT_CREDENTIAL_USERNAME)
 		return git_credential_username_new(out, user_from_url ? user_from_url : "git");
 	if (allowed & GIT_CREDENTIAL_SSH_KEY) {
 		const char *u = user_from_url ? user_from_url : user && *user ? user : "git";
 
 		if (key && *key && c->tries <= 2) {
+			c->key_tried = true;
 			snprintf(pub, sizeof(pub), "%s.pub", key);
 			return git_credential_ssh_key_new(out, u, access(pub, R_OK) ? NULL : pub,
 			                                  key, pass ? pass : "");
 		}
-		if (!c->agent_tried && getenv("SSH_AUTH_SOCK")) {
+		if (!c->agent_tried && getenv("SSH_AUTH_SOCK") && *getenv("SSH_AUTH_SOCK")) {
 			c->agent_tried = true;
 			return git_credential_ssh_key_from_agent(out, u);
 		}
@@ -112,7 +134,8 @@ static int gitfetch_credentials(git_credential **out, const char *url, const cha
 	if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
 		token = gitfetch_token();
 		if (!token)
-			return GIT_PASSTHROUGH;
+			return gitfetch_refused(c, allowed);
+		c->token_tried = true;
 		rc = git_credential_userpass_plaintext_new(out,
 		                                           user && *user   ? user
 		                                           : user_from_url ? user_from_url
@@ -123,7 +146,7 @@ static int gitfetch_credentials(git_credential **out, const char *url, const cha
 		free(token);
 		return rc;
 	}
-	return GIT_PASSTHROUGH;
+	return gitfetch_refused(c, allowed);
 }
 
 static int gitfetch_fail(struct err *err, const char *url, const char *what)
