@@ -64,7 +64,7 @@ static int read_secret(char **out, size_t *len, const char *path)
 
 static int serve_cmd_run(struct ctx *ctx, int argc, char **argv)
 {
-	struct watch_callbacks cb = { .preflight = check_preflight };
+	struct watch_callbacks cb;
 	struct serve_opts so = { 0 };
 	struct watch_cli c;
 	struct watch *w = NULL;
@@ -122,6 +122,7 @@ static int serve_cmd_run(struct ctx *ctx, int argc, char **argv)
 	if (!secret)
 		log_warnx("no --webhook-secret-file: POST /webhook answers 403");
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	watch_cli_callbacks(&cb, &c);
 	so.max_body = max_body;
 	if (webhook_new(&wh, secret, secret_len, rate, rate * 2, &err) < 0 ||
 	    watch_new(&w, ctx, &c.conf, &cb, &err) < 0 || serve_start(&s, w, wh, &so, &err) < 0) {

@@ -12,6 +12,10 @@
 
 #include "deployctl/check.h"
 #include "deployctl/lock.h"
+#include "deployctl/projects.h"
+
+struct watch_cli_conf;
+static void conf_free(struct watch_cli_conf *cc);
 
 void watch_cli_init(struct watch_cli *c)
 {
@@ -26,8 +30,9 @@ void watch_cli_init(struct watch_cli *c)
 void watch_cli_release(struct watch_cli *c)
 {
 	deploy_opts_release(&c->one.opts);
-	if (c->conf.v != &c->one)
-		free(c->conf.v);
+	if (c->conf.owner)
+		conf_free(c->conf.owner);
+	c->conf.owner = NULL;
 	c->conf.v = NULL;
 }
 
@@ -74,6 +79,94 @@ int watch_cli_opt(struct watch_cli *c, int opt, const char *arg)
 	}
 }
 
+/* The projects of a --config file as watch projects; strings borrowed from *pc. */
+struct watch_cli_conf {
+	struct projects_conf pc;
+	struct watch_project *v;
+};
+
+static void conf_free(struct watch_cli_conf *cc)
+{
+	size_t i;
+
+	if (!cc)
+		return;
+	for (i = 0; cc->v && i < cc->pc.n; i++)
+		deploy_opts_release(&cc->v[i].opts);
+	free(cc->v);
+	projects_conf_release(&cc->pc);
+	free(cc);
+}
+
+/* Read path into *conf (the rest of conf copied from base). Prints the error. */
+static int conf_load(struct watch_conf *conf, const struct watch_conf *base, const char *path)
+{
+	struct watch_cli_conf *cc = calloc(1, sizeof(*cc));
+	struct err err = ERR_INIT;
+	size_t i, k;
+
+	if (!cc || projects_conf_load(&cc->pc, path, &err) < 0) {
+		if (cc)
+			cmd_report(&err);
+		conf_free(cc);
+		return -1;
+	}
+	cc->v = calloc(cc->pc.n, sizeof(*cc->v));
+	if (!cc->v) {
+		conf_free(cc);
+		return -1;
+	}
+	for (i = 0; i < cc->pc.n; i++) {
+		const struct projects_entry *e = &cc->pc.v[i];
+		struct watch_project *p = &cc->v[i];
+
+		p->name = e->name;
+		p->interval_ms = e->interval_ms;
+		p->self_heal = e->self_heal;
+		p->opts.repo = e->repo;
+		p->opts.ref = e->branch;
+		p->opts.manifests = e->manifests;
+		p->opts.project = e->name;
+		for (k = 0; k < e->env_files.n && k < DEPLOY_MAX_ENV_FILES; k++)
+			p->opts.env_files[p->opts.nenv_files++] = e->env_files.v[k];
+		for (k = 0; k < e->profiles.n; k++)
+			if (strv_push(&p->opts.profiles, e->profiles.v[k]) < 0) {
+				conf_free(cc);
+				return -1;
+			}
+	}
+	*conf = *base;
+	conf->v = cc->v;
+	conf->n = cc->pc.n;
+	conf->owner = cc;
+	return 0;
+}
+
+static int conf_reload(struct watch_conf *out, void *arg)
+{
+	struct watch_cli *c = arg;
+
+	return conf_load(out, &c->conf, c->config);
+}
+
+static void conf_release(struct watch_conf *conf, void *arg)
+{
+	(void)arg;
+	conf_free(conf->owner);
+	conf->owner = NULL;
+}
+
+void watch_cli_callbacks(struct watch_callbacks *cb, struct watch_cli *c)
+{
+	memset(cb, 0, sizeof(*cb));
+	cb->preflight = check_preflight;
+	if (c->config) {
+		cb->reload = conf_reload;
+		cb->conf_release = conf_release;
+		cb->ctx = c;
+	}
+}
+
 int watch_cli_finish(struct watch_cli *c, struct ctx *ctx)
 {
 	if (c->one.opts.state_dir)
@@ -85,8 +178,14 @@ int watch_cli_finish(struct watch_cli *c, struct ctx *ctx)
 		return EXIT_USAGE;
 	}
 	if (c->config) {
-		fputs("deployctl: --config is not supported yet\n", stderr);
-		return EXIT_USAGE;
+		if (c->one.opts.repo || c->one.opts.ref || c->one.opts.project ||
+		    c->one.opts.manifests || c->one.opts.nenv_files) {
+			fputs("deployctl: --config names the projects: give --repo, --ref, --project, "
+			      "--manifests and --env-file there\n",
+			      stderr);
+			return EXIT_USAGE;
+		}
+		return conf_load(&c->conf, &c->conf, c->config) < 0 ? EXIT_USAGE : EXIT_OK;
 	}
 	c->conf.v = &c->one;
 	c->conf.n = 1;
@@ -101,7 +200,7 @@ static const struct option watch_options[] = {
 
 static int watch_cmd_run(struct ctx *ctx, int argc, char **argv)
 {
-	struct watch_callbacks cb = { .preflight = check_preflight };
+	struct watch_callbacks cb;
 	struct watch_cli c;
 	struct watch *w = NULL;
 	struct err err = ERR_INIT;
@@ -130,6 +229,7 @@ static int watch_cmd_run(struct ctx *ctx, int argc, char **argv)
 	ex = watch_cli_finish(&c, ctx);
 	if (ex != EXIT_OK)
 		goto out;
+	watch_cli_callbacks(&cb, &c);
 	/* a log, read as it happens: releases' lines in order with the watcher's */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (watch_new(&w, ctx, &c.conf, &cb, &err) < 0) {

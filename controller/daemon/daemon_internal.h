@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "deployctl/buf.h"
+#include "deployctl/err.h"
 
 /* Upper bounds of the apply duration histogram, seconds (Prometheus "le"). */
 #define METRICS_NBUCKETS 10
@@ -50,5 +51,18 @@ void metrics_release(struct metrics_project *p, const char *status, double secon
  */
 int metrics_render(struct buf *out, const struct metrics_project *const *projects, size_t n,
                    const struct metrics_webhook *webhooks, size_t nwebhooks, double started);
+
+/* The watcher's locks for one project's apply (watch_lock.c); fds -1 when not held. */
+struct watch_lock {
+	int state_fd, project_fd;
+};
+/*
+ * Take the state lock shared (apply and rollback take it exclusively) and
+ * project's own lock exclusively, each waiting up to wait_ms. ERR_BUSY
+ * when either stays taken, ERR_IO otherwise. watch_lock_release() undoes.
+ */
+int watch_lock_take(struct watch_lock *l, const char *state_dir, const char *project, long wait_ms,
+                    struct err *err);
+void watch_lock_release(struct watch_lock *l);
 
 #endif

@@ -49,13 +49,20 @@ struct wproj {
 	unsigned failures; /* applies of sha that failed in a row */
 	unsigned heal_streak;
 	double last_heal;
-	bool soon; /* an apply ran: the next tick comes within a second */
+	bool soon;                /* an apply ran: the next tick comes within a second */
+	struct gitsrc_refs *refs; /* repo_path, open */
+	struct watch *w;
 	/* set by other threads, under w->mu */
 	bool event;           /* a container of the project changed */
 	char event_note[256]; /* what the last event was, for the log */
 	double trigger_at;    /* a webhook asked for a tick at this time; 0: none */
 	char last_said[512];  /* not to repeat the same report every tick */
 	struct metrics_project m;
+	/* its own thread, Docker connection and store connection */
+	struct ctx ctx;
+	pthread_t thread;
+	bool thread_running;
+	pthread_cond_t cv; /* with w->mu: something for this project to do, or stop */
 };
 
 struct watch {
@@ -67,7 +74,8 @@ struct watch {
 	struct wproj *p;
 	size_t np;
 	pthread_mutex_t mu;
-	int wake[2]; /* self-pipe: signals, events, webhooks */
+	bool stopping; /* under mu: project threads finish their tick and end */
+	int wake[2];   /* self-pipe: signals, and max_ticks reached */
 	pthread_t events_thread;
 	bool events_running;
 	volatile bool events_stop;
@@ -180,10 +188,10 @@ static void events_on(void *arg, const struct docker_event *ev)
 			snprintf(p->event_note, sizeof(p->event_note), "%s %s", ev->name,
 			         ev->action);
 		hit = true;
+		pthread_cond_signal(&p->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
-	if (hit)
-		watch_wakeup(w);
+	(void)hit;
 }
 
 static bool events_cancelled(void *arg)
@@ -214,10 +222,11 @@ static void *events_main(void *arg)
 			size_t i;
 
 			pthread_mutex_lock(&w->mu);
-			for (i = 0; i < w->np; i++)
+			for (i = 0; i < w->np; i++) {
 				w->p[i].event = true;
+				pthread_cond_signal(&w->p[i].cv);
+			}
 			pthread_mutex_unlock(&w->mu);
-			watch_wakeup(w);
 			rc = docker_events_follow(d, &sink, &err);
 		}
 		docker_free(d);
@@ -247,6 +256,13 @@ static void wproj_release(struct wproj *p)
 	p->cached = false;
 	free(p->repo_path);
 	p->repo_path = NULL;
+	gitsrc_refs_free(p->refs);
+	p->refs = NULL;
+	store_free(p->ctx.store);
+	docker_free(p->ctx.docker);
+	p->ctx.store = NULL;
+	p->ctx.docker = NULL;
+	pthread_cond_destroy(&p->cv);
 }
 
 static int wproj_init(struct wproj *p, const struct watch_project *conf, struct ctx *ctx,
@@ -254,8 +270,16 @@ static int wproj_init(struct wproj *p, const struct watch_project *conf, struct 
 {
 	const char *repo = conf->opts.repo ? conf->opts.repo : ".";
 
+	pthread_condattr_t ca;
+
 	memset(p, 0, sizeof(*p));
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	p->conf = conf;
+	p->ctx.state_dir = ctx->state_dir;
+	p->ctx.docker_host = ctx->docker_host;
 	p->m.up_to_date = -1;
 	p->remote = gitsrc_is_remote(repo);
 	if (conf->name)
@@ -387,9 +411,11 @@ static void gauges(struct wproj *p, const struct project *pr, const struct docke
 		healthy += !c[i].status || (!strstr(c[i].status, "(unhealthy)") &&
 		                            !strstr(c[i].status, "(health: starting)"));
 	}
+	pthread_mutex_lock(&p->w->mu);
 	p->m.desired = desired;
 	p->m.running = running;
 	p->m.healthy = healthy;
+	pthread_mutex_unlock(&p->w->mu);
 }
 
 /* The plan's actions in one line: "create api#1 (no container), ...". */
@@ -464,9 +490,15 @@ static int read_branch(struct wproj *p, struct ctx *ctx, struct err *err)
 		if (rc < 0)
 			return rc;
 	}
-	rc = gitsrc_resolve(sha, p->repo_path, pref(p), err);
-	if (rc < 0)
+	/* kept open: a tick reads one ref, not a repository's set-up */
+	if (!p->refs && gitsrc_refs_open(&p->refs, p->repo_path, err) < 0)
+		return err->code;
+	rc = gitsrc_refs_resolve(sha, p->refs, pref(p), err);
+	if (rc < 0) {
+		gitsrc_refs_free(p->refs);
+		p->refs = NULL;
 		return rc;
+	}
 	if (strcmp(sha, p->sha)) {
 		if (p->sha[0])
 			log_info("%s: %s moved: commit %.12s -> %.12s", pname(p), pref(p), p->sha,
@@ -532,12 +564,13 @@ static void converged_before(struct wproj *p, struct ctx *ctx, const char *proje
 /* What the latest release recorded, into the metrics (after an apply). */
 static void count_release(struct watch *w, struct wproj *p, double took)
 {
+	struct ctx *ctx = &p->ctx;
 	struct store_release r = { 0 };
 	struct err err = ERR_INIT;
 	int64_t id = 0;
 
-	if (store_release_latest(&id, w->ctx->store, pname(p), NULL, &err) < 0 || !id ||
-	    id == p->m.last_release || store_release_get(&r, w->ctx->store, id, &err) < 0)
+	if (store_release_latest(&id, ctx->store, pname(p), NULL, &err) < 0 || !id ||
+	    id == p->m.last_release || store_release_get(&r, ctx->store, id, &err) < 0)
 		return;
 	pthread_mutex_lock(&w->mu);
 	metrics_release(&p->m, r.status, took, id, unix_now());
@@ -563,11 +596,12 @@ static void back_off(struct wproj *p, const char *what)
  */
 static void full_tick(struct watch *w, struct wproj *p, const char *drift_note)
 {
-	struct ctx *ctx = w->ctx;
+	struct ctx *ctx = &p->ctx;
+	struct watch_lock lk = { -1, -1 };
+	struct err lerr = ERR_INIT;
 	struct deploy dp = { 0 };
 	struct deploy_opts o = p->conf->opts;
 	struct release_opts ro = { .kind = "apply", .t0 = clock_mono() };
-	struct lock *lk = NULL;
 	char why[1024], what[1200];
 	bool drift;
 	double t0;
@@ -584,9 +618,9 @@ static void full_tick(struct watch *w, struct wproj *p, const char *drift_note)
 	 * As apply does: the lock from planning to the last action, so a plan is
 	 * never made from what a concurrent apply or rollback is changing.
 	 */
-	ex = cmd_lock(&lk, ctx, pname(p), "watch apply", w->conf->lock_wait_ms);
-	if (ex != EXIT_OK) {
-		say_once(p, true, "the state is locked by another apply; trying again next tick");
+	if (watch_lock_take(&lk, ctx->state_dir, pname(p), w->conf->lock_wait_ms, &lerr) < 0) {
+		snprintf(what, sizeof(what), "%s; trying again next tick", lerr.msg);
+		say_once(p, true, what);
 		goto out;
 	}
 	ex = deploy_prepare(&dp, ctx, &o);
@@ -659,8 +693,7 @@ static void full_tick(struct watch *w, struct wproj *p, const char *drift_note)
 		         p->converged[0] ? p->converged : "(none)", p->sha, pref(p));
 	t0 = clock_mono();
 	ex = release_run(&dp, ctx, &ro);
-	lock_release(lk);
-	lk = NULL;
+	watch_lock_release(&lk);
 	count_release(w, p, clock_mono() - t0);
 	p->last_said[0] = '\0';
 	if (drift) {
@@ -685,13 +718,13 @@ static void full_tick(struct watch *w, struct wproj *p, const char *drift_note)
 		back_off(p, "the release did not succeed");
 	}
 out:
-	lock_release(lk);
+	watch_lock_release(&lk);
 	deploy_release(&dp);
 }
 
 static void tick(struct watch *w, struct wproj *p, const char *event_note)
 {
-	struct ctx *ctx = w->ctx;
+	struct ctx *ctx = &p->ctx;
 	struct docker_stats before = { 0 }, after = { 0 };
 	struct err err = ERR_INIT;
 	char why[1024], note[300];
@@ -737,10 +770,10 @@ static void tick(struct watch *w, struct wproj *p, const char *event_note)
 		}
 		if (!drift) {
 			docker_get_stats(&after, ctx->docker);
+			pthread_mutex_lock(&w->mu);
 			w->noop_ticks++;
 			w->noop_time += clock_mono() - t0;
 			w->noop_calls += after.calls - before.calls;
-			pthread_mutex_lock(&w->mu);
 			p->m.noop_ticks++;
 			p->m.up_to_date = 1;
 			pthread_mutex_unlock(&w->mu);
@@ -766,15 +799,116 @@ static void tick(struct watch *w, struct wproj *p, const char *event_note)
 
 /* ---- the loop ------------------------------------------------------------ */
 
+/* Each project's own thread: wait for its time, an event or a trigger; tick; again. */
+static void *wproj_main(void *arg)
+{
+	struct wproj *p = arg;
+	struct watch *w = p->w;
+	char note[256];
+
+	if (cmd_open_store(&p->ctx) != EXIT_OK)
+		log_warnx("%s: the state database does not open; retrying each tick", pname(p));
+	pthread_mutex_lock(&w->mu);
+	while (!w->stopping) {
+		double now = clock_mono(), next = p->next_tick;
+		bool due =
+		        now >= p->next_tick || p->event || (p->trigger_at && now >= p->trigger_at);
+
+		if (!due) {
+			struct timespec ts;
+
+			if (p->trigger_at && p->trigger_at < next)
+				next = p->trigger_at;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			next -= now;
+			if (next > 3600)
+				next = 3600;
+			ts.tv_sec += (time_t)next;
+			ts.tv_nsec += (long)((next - (double)(time_t)next) * 1e9);
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&p->cv, &w->mu, &ts);
+			continue;
+		}
+		snprintf(note, sizeof(note), "%s", p->event ? p->event_note : "");
+		p->event = false;
+		p->event_note[0] = '\0';
+		p->trigger_at = 0;
+		pthread_mutex_unlock(&w->mu);
+		if (!p->ctx.store && cmd_open_store(&p->ctx) != EXIT_OK)
+			back_off(p, "the state database does not open");
+		else
+			tick(w, p, note);
+		now = clock_mono();
+		pthread_mutex_lock(&w->mu);
+		p->next_tick = now + (double)p->conf->interval_ms / 1000;
+		if (p->soon && p->conf->interval_ms > 1000)
+			p->next_tick = now + 1;
+		p->soon = false;
+		w->ticks++;
+		if (w->conf->max_ticks && w->ticks >= w->conf->max_ticks && !w->stopping) {
+			w->stopping = true;
+			watch_wakeup(w);
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Start every project's thread; they share nothing but the metrics and w->mu. */
+static void start_projects(struct watch *w)
+{
+	sigset_t block, old;
+	size_t i;
+
+	/* signals are the main thread's: the project threads never take them */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	pthread_mutex_lock(&w->mu);
+	w->stopping = false;
+	pthread_mutex_unlock(&w->mu);
+	for (i = 0; i < w->np; i++) {
+		w->p[i].w = w;
+		if (pthread_create(&w->p[i].thread, NULL, wproj_main, &w->p[i]) == 0)
+			w->p[i].thread_running = true;
+		else
+			log_warnx("%s: cannot start its thread", pname(&w->p[i]));
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Ask every project thread to end after its tick in progress, and wait for them. */
+static void stop_projects(struct watch *w)
+{
+	size_t i;
+
+	pthread_mutex_lock(&w->mu);
+	w->stopping = true;
+	for (i = 0; i < w->np; i++)
+		pthread_cond_signal(&w->p[i].cv);
+	pthread_mutex_unlock(&w->mu);
+	for (i = 0; i < w->np; i++)
+		if (w->p[i].thread_running) {
+			pthread_join(w->p[i].thread, NULL);
+			w->p[i].thread_running = false;
+		}
+}
+
 static void reload(struct watch *w)
 {
 	struct watch_conf fresh = { 0 };
 	struct err err = ERR_INIT;
+	size_t i;
 
 	watch_sig_hup = 0;
+	/* between ticks only: each project finishes what it is doing first */
+	stop_projects(w);
 	if (!w->cb.reload) {
-		size_t i;
-
 		log_info("SIGHUP: dropping cached state; every project is looked at afresh");
 		for (i = 0; i < w->np; i++) {
 			if (w->p[i].cached)
@@ -785,24 +919,22 @@ static void reload(struct watch *w)
 			w->p[i].next_tick = 0;
 			w->p[i].last_said[0] = '\0';
 		}
-		return;
-	}
-	if (w->cb.reload(&fresh, w->cb.ctx) < 0) {
+	} else if (w->cb.reload(&fresh, w->cb.ctx) < 0) {
 		log_warnx("SIGHUP: the configuration did not load; keeping the running one");
-		return;
-	}
-	if (watch_projects(w, &fresh, &err) < 0) {
+	} else if (watch_projects(w, &fresh, &err) < 0) {
 		log_warnx("SIGHUP: %s; keeping the running configuration", err.msg);
 		if (w->cb.conf_release)
 			w->cb.conf_release(&fresh, w->cb.ctx);
-		return;
+	} else {
+		if (w->have_reloaded && w->cb.conf_release)
+			w->cb.conf_release(&w->reloaded, w->cb.ctx);
+		w->reloaded = fresh;
+		w->have_reloaded = true;
+		w->conf = &w->reloaded;
+		log_info("SIGHUP: configuration reloaded: %zu project(s)", w->np);
 	}
-	if (w->have_reloaded && w->cb.conf_release)
-		w->cb.conf_release(&w->reloaded, w->cb.ctx);
-	w->reloaded = fresh;
-	w->have_reloaded = true;
-	w->conf = &w->reloaded;
-	log_info("SIGHUP: configuration reloaded: %zu project(s)", w->np);
+	if (!watch_sig_stop)
+		start_projects(w);
 }
 
 static void drain(struct watch *w)
@@ -813,55 +945,12 @@ static void drain(struct watch *w)
 		;
 }
 
-/* Run the projects that are due; the milliseconds until the next one is. */
-static long run_due(struct watch *w)
-{
-	double now = clock_mono(), next = now + 3600;
-	size_t i;
-
-	for (i = 0; i < w->np && !watch_sig_stop && !watch_sig_hup; i++) {
-		struct wproj *p = &w->p[i];
-		char note[256] = "";
-		bool event, due;
-
-		pthread_mutex_lock(&w->mu);
-		event = p->event;
-		due = now >= p->next_tick || event || (p->trigger_at && now >= p->trigger_at);
-		if (due) {
-			if (event)
-				memcpy(note, p->event_note, sizeof(note));
-			p->event = false;
-			p->event_note[0] = '\0';
-			p->trigger_at = 0;
-		}
-		pthread_mutex_unlock(&w->mu);
-		if (due) {
-			tick(w, p, note);
-			w->ticks++;
-			now = clock_mono();
-			p->next_tick = now + (double)p->conf->interval_ms / 1000;
-			if (p->soon && p->conf->interval_ms > 1000)
-				p->next_tick = now + 1;
-			p->soon = false;
-			if (w->conf->max_ticks && w->ticks >= w->conf->max_ticks)
-				return -1;
-		}
-		pthread_mutex_lock(&w->mu);
-		if (p->next_tick < next)
-			next = p->next_tick;
-		if (p->trigger_at && p->trigger_at < next)
-			next = p->trigger_at;
-		pthread_mutex_unlock(&w->mu);
-	}
-	return next > now ? (long)((next - now) * 1000) + 1 : 0;
-}
-
 int watch_run(struct watch *w)
 {
 	struct sigaction sa, old_term, old_int, old_hup;
 	struct pollfd pfd = { .fd = w->wake[0], .events = POLLIN };
 	int ex = EXIT_OK;
-	long wait_ms;
+	bool done = false;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = watch_signal;
@@ -873,32 +962,40 @@ int watch_run(struct watch *w)
 	sigaction(SIGTERM, &sa, &old_term);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGHUP, &sa, &old_hup);
+	/* a broken state directory is an error at once, not a retry loop */
 	ex = cmd_open_store(w->ctx);
 	if (ex != EXIT_OK)
 		goto out;
-	/* Docker may be down at start: ticks say so and retry, the events thread reconnects. */
-	if (cmd_open_docker(w->ctx) != EXIT_OK)
-		log_warnx("docker is not answering yet; retrying");
 	if (w->conf->events) {
+		sigset_t block, old;
+
+		sigemptyset(&block);
+		sigaddset(&block, SIGTERM);
+		sigaddset(&block, SIGINT);
+		sigaddset(&block, SIGHUP);
+		pthread_sigmask(SIG_BLOCK, &block, &old);
 		w->events_stop = false;
 		if (pthread_create(&w->events_thread, NULL, events_main, w) == 0)
 			w->events_running = true;
 		else
 			log_warnx("cannot start the events thread; drift is found by polling only");
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
 	log_info("watching %zu project(s)", w->np);
-	while (!watch_sig_stop) {
+	start_projects(w);
+	while (!watch_sig_stop && !done) {
 		if (watch_sig_hup)
 			reload(w);
 		drain(w);
-		wait_ms = run_due(w);
-		if (wait_ms < 0 || watch_sig_stop)
+		pthread_mutex_lock(&w->mu);
+		done = w->stopping;
+		pthread_mutex_unlock(&w->mu);
+		if (done || watch_sig_stop)
 			break;
-		if (watch_sig_hup)
-			continue;
-		if (poll(&pfd, 1, wait_ms > 3600000 ? 3600000 : (int)wait_ms) < 0 && errno != EINTR)
+		if (poll(&pfd, 1, 1000) < 0 && errno != EINTR)
 			break;
 	}
+	stop_projects(w);
 	if (watch_sig_stop)
 		log_info("%s: stopped between actions; no release is left running",
 		         watch_sig_stop == SIGINT ? "SIGINT" : "SIGTERM");
@@ -938,11 +1035,10 @@ size_t watch_trigger(struct watch *w, const char *project)
 		/* a burst joins the tick the first push asked for */
 		if (!p->trigger_at)
 			p->trigger_at = at;
+		pthread_cond_signal(&p->cv);
 		n++;
 	}
 	pthread_mutex_unlock(&w->mu);
-	if (n)
-		watch_wakeup(w);
 	return n;
 }
 

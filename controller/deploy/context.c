@@ -113,7 +113,6 @@ int cmd_state_dir(struct ctx *ctx, bool create)
 	return EXIT_OK;
 }
 
-
 int cmd_open_store(struct ctx *ctx)
 {
 	struct err err = ERR_INIT;

@@ -78,8 +78,29 @@ static char *gitfetch_token(void)
 
 struct gitfetch_cred {
 	unsigned tries;
-	bool agent_tried;
+	bool agent_tried, key_tried, token_tried;
 };
+
+/* No (more) credentials to offer: say which were refused, or where to put some. */
+static int gitfetch_refused(const struct gitfetch_cred *c, unsigned int allowed)
+{
+	const char *msg;
+
+	if (c->key_tried)
+		msg = "the server refused the key in $DEPLOYCTL_GIT_SSH_KEY";
+	else if (c->agent_tried)
+		msg = "the server refused the keys of the ssh-agent ($SSH_AUTH_SOCK)";
+	else if (c->token_tried)
+		msg = "the server refused the token ($DEPLOYCTL_GIT_TOKEN_FILE or $DEPLOYCTL_GIT_TOKEN)";
+	else if (allowed & GIT_CREDENTIAL_SSH_KEY)
+		msg = "authentication required: set $DEPLOYCTL_GIT_SSH_KEY to a key file, or run an "
+		      "ssh-agent";
+	else
+		msg = "authentication required: set $DEPLOYCTL_GIT_TOKEN_FILE (or "
+		      "$DEPLOYCTL_GIT_TOKEN)";
+	git_error_set_str(GIT_ERROR_SSH, msg);
+	return GIT_EAUTH;
+}
 
 static int gitfetch_credentials(git_credential **out, const char *url, const char *user_from_url,
                                 unsigned int allowed, void *payload)
@@ -93,18 +114,19 @@ static int gitfetch_credentials(git_credential **out, const char *url, const cha
 
 	(void)url;
 	if (++c->tries > GITFETCH_MAX_CRED_TRIES)
-		return GIT_EUSER;
+		return gitfetch_refused(c, allowed);
 	if (allowed & GIT_CREDENTIAL_USERNAME)
 		return git_credential_username_new(out, user_from_url ? user_from_url : "git");
 	if (allowed & GIT_CREDENTIAL_SSH_KEY) {
 		const char *u = user_from_url ? user_from_url : user && *user ? user : "git";
 
 		if (key && *key && c->tries <= 2) {
+			c->key_tried = true;
 			snprintf(pub, sizeof(pub), "%s.pub", key);
 			return git_credential_ssh_key_new(out, u, access(pub, R_OK) ? NULL : pub,
 			                                  key, pass ? pass : "");
 		}
-		if (!c->agent_tried && getenv("SSH_AUTH_SOCK")) {
+		if (!c->agent_tried && getenv("SSH_AUTH_SOCK") && *getenv("SSH_AUTH_SOCK")) {
 			c->agent_tried = true;
 			return git_credential_ssh_key_from_agent(out, u);
 		}
@@ -112,7 +134,8 @@ static int gitfetch_credentials(git_credential **out, const char *url, const cha
 	if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
 		token = gitfetch_token();
 		if (!token)
-			return GIT_PASSTHROUGH;
+			return gitfetch_refused(c, allowed);
+		c->token_tried = true;
 		rc = git_credential_userpass_plaintext_new(out,
 		                                           user && *user   ? user
 		                                           : user_from_url ? user_from_url
@@ -123,7 +146,7 @@ static int gitfetch_credentials(git_credential **out, const char *url, const cha
 		free(token);
 		return rc;
 	}
-	return GIT_PASSTHROUGH;
+	return gitfetch_refused(c, allowed);
 }
 
 static int gitfetch_fail(struct err *err, const char *url, const char *what)
@@ -183,6 +206,7 @@ static int gitfetch_run(git_repository *repo, const char *url, struct err *err)
 	static char heads[] = "+refs/heads/*:refs/heads/*", tags[] = "+refs/tags/*:refs/tags/*";
 	char *specs[] = { heads, tags };
 	git_strarray refspecs = { specs, 2 };
+	git_remote_create_options ro;
 	git_remote_callbacks cb;
 	git_fetch_options fo;
 	struct gitfetch_cred cred = { 0 };
@@ -197,7 +221,14 @@ static int gitfetch_run(git_repository *repo, const char *url, struct err *err)
 	fo.callbacks = cb;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.update_fetchhead = 0;
-	if (git_remote_create_anonymous(&remote, repo, url) < 0) {
+	/*
+	 * Anonymous, and the URL as given: no url.<base>.insteadOf rewriting from
+	 * whatever git config the host has (the fetch is the same on every host).
+	 */
+	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	ro.repository = repo;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(&remote, url, &ro) < 0) {
 		rc = gitfetch_fail(err, url, "use remote");
 		goto out;
 	}
@@ -347,5 +378,56 @@ out:
 	free(branch);
 	git_reference_free(head);
 	git_repository_free(repo);
+	return rc;
+}
+
+struct gitsrc_refs {
+	git_repository *repo;
+};
+
+int gitsrc_refs_open(struct gitsrc_refs **out, const char *path, struct err *err)
+{
+	struct gitsrc_refs *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	gitsrc_global_init();
+	if (git_repository_open_ext(&r->repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		free(r);
+		return err_set(err, ERR_NOTFOUND, "'%s' is not a git repository", path);
+	}
+	*out = r;
+	return 0;
+}
+
+void gitsrc_refs_free(struct gitsrc_refs *r)
+{
+	if (!r)
+		return;
+	git_repository_free(r->repo);
+	free(r);
+}
+
+int gitsrc_refs_resolve(char *sha_out, struct gitsrc_refs *r, const char *ref, struct err *err)
+{
+	git_object *obj = NULL, *commit = NULL;
+	int rc;
+
+	/* libgit2 re-reads loose refs and packed-refs when they change; new packs on a miss */
+	rc = git_revparse_single(&obj, r->repo, ref);
+	if (rc < 0) {
+		rc = err_set(err, rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT,
+		             "ref '%s' not found in '%s'", ref, git_repository_path(r->repo));
+		goto out;
+	}
+	if (git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0) {
+		rc = err_set(err, ERR_INVALID, "ref '%s' does not name a commit", ref);
+		goto out;
+	}
+	git_oid_tostr(sha_out, GIT_OID_HEXSZ + 1, git_object_id(commit));
+	rc = 0;
+out:
+	git_object_free(commit);
+	git_object_free(obj);
 	return rc;
 }

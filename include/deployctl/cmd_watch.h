@@ -23,6 +23,8 @@ void watch_cli_init(struct watch_cli *c);
 void watch_cli_release(struct watch_cli *c);
 /* One option of watch or serve: 1 if it was one, 0 if not, -1 on a usage error (printed). */
 int watch_cli_opt(struct watch_cli *c, int opt, const char *arg);
+/* The watcher's callbacks: apply's preflight, and --config reloads on SIGHUP. */
+void watch_cli_callbacks(struct watch_callbacks *cb, struct watch_cli *c);
 /* Build c->conf from the options (and --config): an exit status, errors printed. */
 int watch_cli_finish(struct watch_cli *c, struct ctx *ctx);
 

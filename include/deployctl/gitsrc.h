@@ -77,6 +77,16 @@ int gitsrc_cache_path(char **out, const char *url, const char *state_dir, struct
 int gitsrc_resolve(char *sha_out, const char *path, const char *ref, struct err *err);
 
 /*
+ * A repository kept open for reading one ref again and again (the
+ * watcher's tick): *out new (gitsrc_refs_free()); resolve as
+ * gitsrc_resolve() does, seeing refs and objects that changed since.
+ */
+struct gitsrc_refs;
+int gitsrc_refs_open(struct gitsrc_refs **out, const char *path, struct err *err);
+void gitsrc_refs_free(struct gitsrc_refs *r);
+int gitsrc_refs_resolve(char *sha_out, struct gitsrc_refs *r, const char *ref, struct err *err);
+
+/*
  * The bare repository at path (no discovery): its git directory (absolute,
  * no trailing '/') and the branch its HEAD names (default "main"), both
  * new. ERR_NOTFOUND if path is no repository, ERR_INVALID if not bare.

@@ -39,6 +39,7 @@ struct watch_conf {
 	unsigned parallel;  /* apply --parallel */
 	unsigned keep;      /* apply --keep */
 	bool events;        /* follow the Docker events stream (default true) */
+	void *owner;        /* for whoever made the configuration (reload callbacks) */
 };
 
 struct watch_callbacks {
