@@ -34,7 +34,8 @@ src=(--dir "$CASE/$repo")
 if [ -f "$CASE/git" ]; then
 	cp -a "$CASE/$repo" "$WORK/repo"
 	git -C "$WORK/repo" init -q && git -C "$WORK/repo" add -A &&
-		git -C "$WORK/repo" -c user.email=t@t.invalid -c user.name=t commit -qm one ||
+		GIT_AUTHOR_DATE=2026-01-01T00:00:00Z GIT_COMMITTER_DATE=2026-01-01T00:00:00Z \
+			git -C "$WORK/repo" -c user.email=t@t.invalid -c user.name=t commit -qm one ||
 		exit 1
 	(cd "$WORK/repo" && bash -e "$CASE/git") || exit 1
 	src=(--repo "$WORK/repo")
@@ -45,8 +46,8 @@ run() {
 		>"$WORK/out" 2>"$WORK/err"
 	echo "exit $?" >"$WORK/rc"
 	{
-		cat "$WORK/out"
-		sed "s|$WORK|WORK|g; s|^|stderr: |" "$WORK/err"
+		sed "s|$WORK|WORK|g; s|$CASE|CASE|g" "$WORK/out"
+		sed "s|$WORK|WORK|g; s|$CASE|CASE|g; s|^|stderr: |" "$WORK/err"
 		cat "$WORK/rc"
 	} >"$WORK/actual"
 }
@@ -63,10 +64,10 @@ if [ "$(cat "$WORK/rc")" = "exit 0" ] && ! grep -qE -- '^--(json|services|images
 	mkdir -p "$WORK/rt/manifests"
 	cp "$WORK/out" "$WORK/rt/manifests/config.yaml"
 	first="$WORK/first"
-	grep -v 'sha256:' "$WORK/out" >"$first"
+	grep -vE 'sha256:|host_path:' "$WORK/out" >"$first"
 	(env -i "${envv[@]}" "$DEPLOYCTL" --state "$WORK/state" config --dir "$WORK/rt") \
 		>"$WORK/out2" 2>"$WORK/err2"
-	grep -v 'sha256:' "$WORK/out2" >"$WORK/second"
+	grep -vE 'sha256:|host_path:' "$WORK/out2" >"$WORK/second"
 	if ! diff -u "$first" "$WORK/second" >&2; then
 		cat "$WORK/err2" >&2
 		echo "FAIL: $CASE: the printed project does not load back the same" >&2

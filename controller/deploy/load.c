@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "deployctl/buf.h"
 #include "deployctl/cmd_deploy.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
@@ -37,6 +38,13 @@ int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg)
 		return strv_push(&o->profiles, arg) < 0 ? -1 : 1;
 	case 'f':
 		return strv_push(&o->files, arg) < 0 ? -1 : 1;
+	case 'O':
+		if (arg[0] != '/') {
+			fprintf(stderr, "deployctl: --host-dir takes an absolute path\n");
+			return -1;
+		}
+		o->host_dir = arg;
+		return 1;
 	case 'e':
 		if (o->nenv_files == DEPLOY_MAX_ENV_FILES) {
 			fprintf(stderr, "deployctl: at most %d --env-file options\n",
@@ -126,6 +134,55 @@ static const char *dir_name(char *buf, size_t size, const char *path)
 	return slash && slash[1] && strcmp(slash + 1, "..") ? slash + 1 : NULL;
 }
 
+/*
+ * The project's host directory (--host-dir, x-deployctl.host_dir, or
+ * STATE/projects/<project>) into p->host_dir, and each untracked relative
+ * bind's source under it, relative to the project directory (that of the
+ * first project file).
+ */
+static int resolve_host_binds(struct deploy *dp, const struct deploy_opts *o, struct err *err)
+{
+	struct project *p = dp->project;
+	const char *first = p->files.n ? p->files.v[0] : "", *slash = strrchr(first, '/');
+	size_t pl = slash ? (size_t)(slash - first) + 1 : 0, i, j;
+	char *hd;
+	struct buf b;
+
+	buf_init(&b, 8192);
+	if (o->host_dir)
+		buf_puts(&b, o->host_dir);
+	else if (p->host_dir)
+		buf_puts(&b, p->host_dir);
+	else
+		buf_printf(&b, "%s/projects/%s",
+		           dp->state_dir ? dp->state_dir : "/var/lib/deployctl", p->name);
+	hd = buf_detach(&b);
+	if (!hd)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	free(p->host_dir);
+	p->host_dir = hd;
+	for (i = 0; i < p->nservices; i++) {
+		for (j = 0; j < p->services[i].nmounts; j++) {
+			struct svc_mount *m = &p->services[i].mounts[j];
+			const char *rel;
+
+			if (!m->host || !m->source || m->source[0] == '/')
+				continue;
+			rel = strncmp(m->source, first, pl) ? m->source : m->source + pl;
+			buf_init(&b, 8192);
+			if (buf_printf(&b, "%s/%s", hd, rel) < 0) {
+				buf_release(&b);
+				return err_set(err, ERR_NOMEM, "out of memory");
+			}
+			free(m->source);
+			m->source = buf_detach(&b);
+			if (!m->source)
+				return err_set(err, ERR_NOMEM, "out of memory");
+		}
+	}
+	return 0;
+}
+
 int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *errs,
                 struct errlist *warns, struct err *err)
 {
@@ -170,6 +227,9 @@ int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *
 	rc = manifest_load(&dp->project, &dp->src, &mo, errs, warns);
 	if (rc < 0)
 		return errs->n ? ERR_INVALID : err_set(err, rc, "cannot load manifests");
+	rc = resolve_host_binds(dp, o, err);
+	if (rc < 0)
+		return rc;
 	if (dp->dirsrc)
 		dp->source_id = dirsrc_content_id(dp->dirsrc);
 	if (!dp->ref || !dp->source_id)
@@ -428,6 +488,7 @@ int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts 
 		ctx->state_dir = o->state_dir;
 	if (o->docker_host)
 		ctx->docker_host = o->docker_host;
+	dp->state_dir = ctx->state_dir;
 	ex = deploy_load_print(dp, o);
 	if (ex != EXIT_OK)
 		return ex;

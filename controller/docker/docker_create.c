@@ -11,6 +11,7 @@
 
 #include "deployctl/docker.h"
 #include "deployctl/err.h"
+#include "deployctl/hash.h"
 #include "deployctl/model.h"
 #include "docker_internal.h"
 
@@ -301,6 +302,16 @@ static json_t *mounts_json(const struct docker_create *c, struct err *err)
 			vname = model_volume_docker_name(c->project, mt->source);
 			if (!vname)
 				goto fail;
+			src = vname;
+		} else if (mt->type == MOUNT_BIND && mt->content_hash[0]) {
+			/* a bind from git: its content, materialised like a config */
+			if (!c->files_dir)
+				goto fail;
+			vname = malloc(strlen(c->files_dir) + HASH_HEX_LEN + 2);
+			if (!vname)
+				goto fail;
+			snprintf(vname, strlen(c->files_dir) + HASH_HEX_LEN + 2, "%s/%s",
+			         c->files_dir, mt->content_hash);
 			src = vname;
 		} else if (mt->type == MOUNT_BIND) {
 			src = mt->source;

@@ -430,6 +430,13 @@ static int load_x_deployctl(struct manifest_ctx *c, const struct mnode *n)
 				return ERR_NOMEM;
 			continue;
 		}
+		if (!strcmp(k, "host_dir")) {
+			if (manifest_set_string(c, &c->p->host_dir, n->items[i], path) == ERR_NOMEM)
+				return ERR_NOMEM;
+			if (c->p->host_dir && c->p->host_dir[0] != '/')
+				manifest_error(c, n->items[i], path, "must be an absolute path");
+			continue;
+		}
 		if (strcmp(k, "secrets"))
 			manifest_error(c, n->keys[i], "x-deployctl", "unknown key '%s'", k);
 		else if (load_secret_keys(c, n->items[i], path) == ERR_NOMEM)

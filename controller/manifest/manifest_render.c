@@ -315,9 +315,20 @@ MANIFEST_RENDER_FN(volumes)
 		m = manifest_render_map(r, seq, NULL);
 		if (mt->read_only)
 			manifest_render_bool(r, m, "read_only", true);
-		manifest_render_str(r, m, "source", mt->source);
+		manifest_render_str(r, m, "source", mt->rel ? mt->rel : mt->source);
 		manifest_render_str(r, m, "target", mt->target);
 		manifest_render_str(r, m, "type", types[mt->type]);
+		if (mt->rel) {
+			/* where a relative bind comes from: its content in git, or the host */
+			struct mnode *x = manifest_render_map(r, m, "x-deployctl");
+			char fp[32];
+
+			snprintf(fp, sizeof(fp), "sha256:%.12s", mt->content_hash);
+			if (mt->content_hash[0])
+				manifest_render_str(r, x, "from_git", fp);
+			else
+				manifest_render_str(r, x, "host_path", mt->source);
+		}
 	}
 }
 

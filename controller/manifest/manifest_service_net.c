@@ -258,8 +258,8 @@ int manifest_key_ports(struct manifest_ctx *c, struct service *s, const struct m
 
 /* ---- volumes ---- */
 
-static int mount_add(struct manifest_ctx *c, struct service *s, enum mount_type type,
-                     const char *source, const char *target, bool ro)
+int manifest_mount_add(struct manifest_ctx *c, struct service *s, enum mount_type type,
+                       const char *source, const char *target, bool ro)
 {
 	struct svc_mount *nm = realloc(s->mounts, (s->nmounts + 1) * sizeof(*nm));
 	struct svc_mount *m;
@@ -268,6 +268,7 @@ static int mount_add(struct manifest_ctx *c, struct service *s, enum mount_type 
 		return manifest_nomem(c);
 	s->mounts = nm;
 	m = &nm[s->nmounts++];
+	memset(m, 0, sizeof(*m));
 	m->type = type;
 	m->read_only = ro;
 	m->source = source ? strdup(source) : NULL;
@@ -297,10 +298,13 @@ static int mount_finish(struct manifest_ctx *c, struct service *s, const struct 
 			manifest_error(c, v, path, "a bind mount needs a source");
 			return ERR_INVALID;
 		}
+		if (source[0] == '.')
+			return manifest_bind_relative(c, s, v, path, source, target, ro);
 		if (source[0] != '/') {
-			manifest_error(c, v, path,
-			               "relative bind mounts need a working tree; use an absolute "
-			               "path");
+			manifest_error(
+			        c, v, path,
+			        "a bind source starting with '~' is not supported: use a path "
+			        "relative to the manifest, or an absolute one");
 			return ERR_INVALID;
 		}
 		type = MOUNT_BIND;
@@ -316,7 +320,7 @@ static int mount_finish(struct manifest_ctx *c, struct service *s, const struct 
 		manifest_error(c, v, path, "a tmpfs mount takes no source");
 		return ERR_INVALID;
 	}
-	return mount_add(c, s, type, source, target, ro);
+	return manifest_mount_add(c, s, type, source, target, ro);
 }
 
 static int volume_short(struct manifest_ctx *c, struct service *s, const struct mnode *v,
@@ -404,6 +408,8 @@ static int volume_long(struct manifest_ctx *c, struct service *s, const struct m
 			r = manifest_set_string(c, &target, x, kpath);
 		} else if (!strcmp(k, "read_only")) {
 			r = manifest_bool(c, &ro, x, kpath);
+		} else if (!strncmp(k, "x-", 2)) {
+			continue; /* extensions, as the Compose schema allows them */
 		} else if (!strcmp(k, "volume") || !strcmp(k, "bind") || !strcmp(k, "tmpfs") ||
 		           !strcmp(k, "consistency") || !strcmp(k, "image")) {
 			manifest_error(c, v->keys[i], kpath, "not supported yet");

@@ -171,6 +171,7 @@ void model_service_release(struct service *s)
 	for (i = 0; i < s->nmounts; i++) {
 		free(s->mounts[i].source);
 		free(s->mounts[i].target);
+		free(s->mounts[i].rel);
 	}
 	free(s->mounts);
 	for (i = 0; i < s->nnetworks; i++) {
@@ -226,7 +227,7 @@ void model_service_release(struct service *s)
 
 void model_project_release(struct project *p)
 {
-	size_t i;
+	size_t i, j;
 
 	free(p->name);
 	for (i = 0; i < p->nservices; i++)
@@ -247,6 +248,15 @@ void model_project_release(struct project *p)
 	}
 	free(p->volumes);
 	strv_free(&p->secret_keys);
+	for (i = 0; i < p->nbinds; i++) {
+		for (j = 0; j < p->binds[i].nfiles; j++) {
+			free(p->binds[i].files[j].path);
+			free(p->binds[i].files[j].content);
+		}
+		free(p->binds[i].files);
+	}
+	free(p->binds);
+	free(p->host_dir);
 	free(p->dotenv);
 	strv_free(&p->dotenv_keys);
 	model_files_free(p->configs, p->nconfigs);

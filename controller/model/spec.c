@@ -144,10 +144,20 @@ static json_t *mounts_to_json(const struct project *p, const struct service *s)
 		              "target", mt->target ? mt->target : "", "read_only", mt->read_only);
 		free(dn);
 		dn = NULL;
+		/* relative binds: as written (for the reason), and the content from git */
+		if (m && mt->rel && json_object_set_new(m, "rel", json_string(mt->rel)) < 0)
+			goto fail_m;
+		if (m && mt->content_hash[0] &&
+		    json_object_set_new(m, "content_hash", json_string(mt->content_hash)) < 0)
+			goto fail_m;
+		if (m && mt->host && json_object_set_new(m, "host", json_true()) < 0)
+			goto fail_m;
 		if (push(a, m) < 0)
 			goto fail;
 	}
 	return a;
+fail_m:
+	json_decref(m);
 fail:
 	json_decref(a);
 	return NULL;
@@ -526,7 +536,7 @@ static int parse_mounts(struct service *s, json_t *root, struct err *err)
 	json_t *a, *e;
 	size_t n, i, t;
 	char field[64];
-	const char *type;
+	const char *type, *h;
 	int rc;
 
 	rc = get_array(&a, &n, root, "mounts", err);
@@ -550,8 +560,15 @@ static int parse_mounts(struct service *s, json_t *root, struct err *err)
 		mt->type = (enum mount_type)t;
 		if ((rc = get_str(&mt->source, e, "source", field, err)) < 0 ||
 		    (rc = get_str(&mt->target, e, "target", field, err)) < 0 ||
-		    (rc = get_bool(&mt->read_only, e, "read_only", field, err)) < 0)
+		    (rc = get_str(&mt->rel, e, "rel", field, err)) < 0 ||
+		    (rc = get_bool(&mt->read_only, e, "read_only", field, err)) < 0 ||
+		    (rc = get_bool(&mt->host, e, "host", field, err)) < 0)
 			return rc;
+		h = json_string_value(json_object_get(e, "content_hash"));
+		if (h && strlen(h) != HASH_HEX_LEN)
+			return bad(err, field, "content_hash is not a sha256");
+		if (h)
+			memcpy(mt->content_hash, h, HASH_HEX_LEN + 1);
 		if (!mt->target)
 			return bad(err, field, "needs a target");
 	}

@@ -229,7 +229,8 @@ static int gitsrc_list(void *ctx, char ***out, size_t *nout, const char *dir, st
 		rc = err_set(err, ERR_INVALID, "'%s' is not a directory", dir);
 		goto out;
 	}
-	rc = git_tree_lookup(&sub, g->repo, entry ? git_tree_entry_id(entry) : git_tree_id(g->tree));
+	rc = git_tree_lookup(&sub, g->repo,
+	                     entry ? git_tree_entry_id(entry) : git_tree_id(g->tree));
 	if (rc < 0) {
 		rc = gitsrc_fail(err, rc, dir);
 		goto out;
@@ -276,12 +277,112 @@ out:
 	return rc;
 }
 
+struct tree_walk {
+	const char *dir;
+	struct source_entry *v;
+	size_t n;
+	struct err *err;
+	int rc;
+};
+
+static int walk_one(const char *root, const git_tree_entry *e, void *payload)
+{
+	struct tree_walk *w = payload;
+	git_filemode_t mode = git_tree_entry_filemode(e);
+	struct source_entry *grown;
+	size_t len;
+
+	if (mode == GIT_FILEMODE_TREE)
+		return 0;
+	if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE) {
+		w->rc = err_set(w->err, ERR_INVALID,
+		                "'%s/%s%s' is a %s; only regular files are read", w->dir, root,
+		                git_tree_entry_name(e),
+		                mode == GIT_FILEMODE_LINK ? "symlink" : "submodule");
+		return -1;
+	}
+	if (w->n == SOURCE_MAX_TREE) {
+		w->rc = err_set(w->err, ERR_INVALID, "more than %u files under '%s'",
+		                SOURCE_MAX_TREE, w->dir);
+		return -1;
+	}
+	grown = realloc(w->v, (w->n + 1) * sizeof(*grown));
+	if (!grown) {
+		w->rc = err_set(w->err, ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	w->v = grown;
+	len = strlen(w->dir) + strlen(root) + strlen(git_tree_entry_name(e)) + 2;
+	grown[w->n].path = malloc(len);
+	if (!grown[w->n].path) {
+		w->rc = err_set(w->err, ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	snprintf(grown[w->n].path, len, "%s/%s%s", w->dir, root, git_tree_entry_name(e));
+	grown[w->n].exec = mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+	w->n++;
+	return 0;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct source_entry *)a)->path,
+	              ((const struct source_entry *)b)->path);
+}
+
+static int gitsrc_list_tree(void *ctx, struct source_entry **out, size_t *nout, const char *dir,
+                            struct err *err)
+{
+	struct gitsrc *g = ctx;
+	struct tree_walk w = { .dir = dir, .err = err };
+	git_tree_entry *entry = NULL;
+	git_tree *sub = NULL;
+	int rc;
+
+	rc = source_check_path(dir, err);
+	if (rc < 0)
+		return rc;
+	rc = git_tree_entry_bypath(&entry, g->tree, dir);
+	if (rc < 0) {
+		rc = err_set(err, rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT,
+		             "'%s' does not exist at commit %.12s", dir, g->sha);
+		goto out;
+	}
+	if (git_tree_entry_type(entry) != GIT_OBJECT_TREE) {
+		rc = err_set(err, ERR_INVALID, "'%s' is not a directory", dir);
+		goto out;
+	}
+	rc = git_tree_lookup(&sub, g->repo, git_tree_entry_id(entry));
+	if (rc < 0) {
+		rc = gitsrc_fail(err, rc, dir);
+		goto out;
+	}
+	if (git_tree_walk(sub, GIT_TREEWALK_PRE, walk_one, &w) < 0) {
+		rc = w.rc ? w.rc : gitsrc_fail(err, ERR_GIT, dir);
+		goto out;
+	}
+	if (w.n)
+		qsort(w.v, w.n, sizeof(*w.v), entry_cmp);
+	*out = w.v;
+	*nout = w.n;
+	w.v = NULL;
+	w.n = 0;
+	rc = 0;
+out:
+	source_entries_free(w.v, w.n);
+	git_tree_free(sub);
+	git_tree_entry_free(entry);
+	return rc;
+}
+
 void gitsrc_source(struct source *s, struct gitsrc *g)
 {
 	s->ctx = g;
 	s->kind = "git";
 	s->read = gitsrc_read;
 	s->list_manifests = gitsrc_list;
+	s->list_tree = gitsrc_list_tree;
+	s->root = NULL;
 }
 
 void gitsrc_global_init(void)

@@ -24,11 +24,13 @@ struct deploy_opts {
 	unsigned nenv_files;
 	struct strv profiles;    /* --profile, repeatable; released by deploy_opts_release() */
 	struct strv files;       /* -f/--file, repeatable: project files replacing discovery */
+	const char *host_dir;    /* --host-dir: where untracked relative bind sources live */
 	const char *state_dir;   /* --state after the command: copied into ctx */
 	const char *docker_host; /* --docker-host after the command */
 };
 
 struct deploy {
+	const char *state_dir;     /* set by the caller before deploy_load (host_dir default) */
 	struct manifest_vars vars; /* --env-file files and the environment */
 	bool dirty;                /* the working tree has uncommitted manifest changes */
 	bool from_snapshot;        /* the project was rebuilt from a release (rollback) */
@@ -140,6 +142,8 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 	"  --dir DIR          deploy an uncommitted directory instead (recorded as such)\n"        \
 	"  -f, --file FILE    a Compose file in the repository (repeatable, merged in order);\n"   \
 	"                     replaces discovery of compose.yaml and compose.override.yaml\n"      \
+	"  --host-dir DIR     host directory of untracked relative bind sources (default:\n"       \
+	"                     x-deployctl.host_dir, else STATE/projects/PROJECT)\n"                \
 	"  --manifests DIR    manifests directory in the repository (default: manifests, else\n"   \
 	"                     the repository root)\n"                                              \
 	"  --project NAME     project name (default: $COMPOSE_PROJECT_NAME, top-level name:,\n"    \
@@ -152,6 +156,7 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 #define DEPLOY_LONG_OPTIONS                                                                        \
 	{ "repo", required_argument, NULL, 'R' },                                                  \
 	{ "file", required_argument, NULL, 'f' },                                                  \
+	{ "host-dir", required_argument, NULL, 'O' },                                              \
 	{ "ref", required_argument, NULL, 'r' },                                                   \
 	{ "dir", required_argument, NULL, 'D' },                                                   \
 	{ "manifests", required_argument, NULL, 'M' },                                             \

@@ -54,6 +54,10 @@ struct svc_mount {
 	               */
 	char *target; /* absolute path in the container */
 	bool read_only;
+	/* Relative binds ("./conf/nginx.conf"): */
+	char *rel;             /* the source as written; NULL for other mounts */
+	char content_hash[65]; /* tracked in git: sha256 of the content (project.binds); else "" */
+	bool host;             /* not tracked: source is a path under the project's host dir */
 };
 
 struct svc_network {
@@ -246,6 +250,22 @@ struct env_rule {
 	struct strv one_of;      /* allowed values; empty: any */
 };
 
+/* One file of a bind mount's content from git (a file, or a file under a directory). */
+struct bind_file {
+	char *path; /* inside the bound directory; NULL when the bind is this one file */
+	char *content;
+	size_t len;
+	bool exec;
+};
+
+/* The content of a bind mount tracked in git, materialised as <files>/<content_hash>. */
+struct project_bind {
+	char content_hash[65];
+	bool dir;
+	struct bind_file *files;
+	size_t nfiles;
+};
+
 struct project {
 	char *name;               /* Compose project name: [a-z0-9][a-z0-9_-]* */
 	struct service *services; /* sorted by name */
@@ -261,8 +281,11 @@ struct project {
 	size_t nsecrets;
 	struct env_rule *env_rules; /* x-deployctl.env, sorted by key */
 	size_t nenv_rules;
-	struct strv files;       /* manifest file names; struct loc points into these */
-	char *dotenv;            /* the project directory's .env (repository path), or NULL */
+	struct strv files;          /* manifest file names; struct loc points into these */
+	struct project_bind *binds; /* contents of tracked relative binds, unique by hash */
+	size_t nbinds;
+	char *host_dir; /* x-deployctl.host_dir; after deploy_load the absolute host directory */
+	char *dotenv;   /* the project directory's .env (repository path), or NULL */
 	struct strv dotenv_keys; /* the keys that .env sets, sorted */
 };
 

@@ -59,7 +59,7 @@ static int mem_list(void *ctx, char ***out, size_t *n, const char *dir, struct e
 	return 0;
 }
 
-static const struct source mem_src = { NULL, "mem", mem_read, mem_list };
+static const struct source mem_src = { NULL, "mem", mem_read, mem_list, NULL, NULL };
 
 struct run {
 	struct strv profiles; /* active --profile names */
@@ -532,7 +532,7 @@ static void test_manifest__cycle_and_replicas(void)
 	         "    depends_on: [d]\n"
 	         "    volumes: [\"nodata:/x\", \"./rel:/y\"]\n");
 	CHECK_INT(r.rc, ERR_INVALID);
-	CHECK_INT(r.errs.n, 5);
+	CHECK_INT(r.errs.n, 4); /* ./rel is a host path under the project's host directory */
 	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
 	          "manifests/a.yml:5:17: services.b.depends_on: dependency cycle b -> c -> b");
 	CHECK_STR(errline(&r, 1, buf, sizeof(buf)),
@@ -543,9 +543,7 @@ static void test_manifest__cycle_and_replicas(void)
 	CHECK_STR(errline(&r, 3, buf, sizeof(buf)),
 	          "manifests/a.yml:14:15: services.d.volumes[0]: volume 'nodata' is not declared "
 	          "under top-level volumes");
-	CHECK_STR(errline(&r, 4, buf, sizeof(buf)),
-	          "manifests/a.yml:14:28: services.d.volumes[1]: relative bind mounts need a "
-	          "working tree; use an absolute path");
+
 	run_done(&r);
 }
 
