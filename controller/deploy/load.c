@@ -87,6 +87,7 @@ void deploy_release(struct deploy *dp)
 	gitsrc_free(dp->git);
 	dirsrc_free(dp->dirsrc);
 	manifest_vars_release(&dp->vars);
+	strv_free(&dp->env_profiles);
 	memset(dp, 0, sizeof(*dp));
 }
 
@@ -203,6 +204,25 @@ int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *
 	}
 	if (manifest_vars_load_environ(&dp->vars, environ) < 0)
 		return err_set(err, ERR_NOMEM, "out of memory");
+	/* no --profile: $COMPOSE_PROFILES, comma-separated, as Compose reads it */
+	if (!o->profiles.n && kvv_get(&dp->vars.vars, "COMPOSE_PROFILES")) {
+		const char *p = kvv_get(&dp->vars.vars, "COMPOSE_PROFILES"), *end;
+
+		for (; *p; p = *end ? end + 1 : end) {
+			char name[128];
+			size_t len;
+
+			end = p + strcspn(p, ",");
+			len = (size_t)(end - p);
+			if (!len || len >= sizeof(name))
+				continue;
+			memcpy(name, p, len);
+			name[len] = '\0';
+			if (strv_push(&dp->env_profiles, name) < 0)
+				return err_set(err, ERR_NOMEM, "out of memory");
+		}
+		mo.profiles = &dp->env_profiles;
+	}
 	if (o->dir) {
 		rc = dirsrc_new(&dp->dirsrc, o->dir, err);
 		if (rc < 0)

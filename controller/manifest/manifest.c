@@ -252,16 +252,11 @@ static int load_resource(struct manifest_ctx *c, const struct mnode *v, const ch
 			return rc;
 	}
 	if (name_n) {
+		/* the Docker-side name, external or not (then created with it) */
 		manifest_path_key(kpath, sizeof(kpath), path, "name");
-		if (!*external) {
-			manifest_error(c, name_n, kpath,
-			               "not supported yet for networks and volumes that are not "
-			               "external");
-		} else {
-			rc = manifest_string(c, ext_name, name_n, kpath);
-			if (rc == ERR_NOMEM)
-				return rc;
-		}
+		rc = manifest_string(c, ext_name, name_n, kpath);
+		if (rc == ERR_NOMEM)
+			return rc;
 	}
 	if (*external && driver_n) {
 		manifest_path_key(kpath, sizeof(kpath), path, "driver");

@@ -145,7 +145,7 @@ static const struct manifest_key service_keys[] = {
 	{ .key = "credential_spec", .kind = MK_REFUSED, .why = "Windows containers only" },
 	{ .key = "depends_on", .kind = MK_CUSTOM, .fn = manifest_key_depends_on, .render = manifest_render_depends_on },
 	{ .key = "deploy", .kind = MK_CUSTOM, .fn = manifest_key_deploy, .render = manifest_render_deploy },
-	{ .key = "develop", .kind = MK_REFUSED, .why = "compose watch is a development feature, not for a production host" },
+	{ .key = "develop", .kind = MK_IGNORED, .why = "ignored: compose watch is a development feature, not for a production host" },
 	{ .key = "device_cgroup_rules", .kind = MK_REFUSED, .why = "not supported yet: use devices" },
 	{ .key = "devices", .kind = MK_CUSTOM, .fn = manifest_key_devices, .offset = SVC(devices), .render = manifest_render_strv },
 	{ .key = "dns", .kind = MK_STRINGS, .offset = SVC(dns), .flags = MKF_SINGLE },
@@ -318,6 +318,8 @@ int manifest_read_map(struct manifest_ctx *c, const struct manifest_key *table, 
 		const struct manifest_key *k = manifest_key_find(table, name);
 
 		manifest_path_key(kpath, sizeof(kpath), path, name);
+		if (!strncmp(name, "x-", 2))
+			continue; /* extensions are allowed at any depth */
 		if (k) {
 			r = manifest_read_key(c, k, s, v->keys[i], v->items[i], kpath);
 		} else {

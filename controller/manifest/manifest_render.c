@@ -491,7 +491,7 @@ static void render_service(struct manifest_render *r, struct mnode *services,
 }
 
 static void render_resource(struct manifest_render *r, struct mnode *map, const char *key,
-                            const char *docker_name, const char *driver, bool external,
+                            const char *docker_name, const char *driver, bool external, bool named,
                             const struct kvv *labels, bool internal)
 {
 	struct mnode *m = manifest_render_map(r, map, key);
@@ -502,7 +502,7 @@ static void render_resource(struct manifest_render *r, struct mnode *map, const 
 	if (internal)
 		manifest_render_bool(r, m, "internal", true);
 	render_pairs(r, m, "labels", labels);
-	if (external)
+	if (external || named)
 		manifest_render_str(r, m, "name", docker_name);
 }
 
@@ -521,8 +521,8 @@ static void render_networks(struct manifest_render *r, struct mnode *root)
 
 		if (!name)
 			r->nomem = true;
-		render_resource(r, m, n->name, name, n->driver, n->external, &n->labels,
-		                n->internal);
+		render_resource(r, m, n->name, name, n->driver, n->external, n->external_name,
+		                &n->labels, n->internal);
 		free(name);
 	}
 }
@@ -542,7 +542,8 @@ static void render_volumes(struct manifest_render *r, struct mnode *root)
 
 		if (!name)
 			r->nomem = true;
-		render_resource(r, m, v->name, name, v->driver, v->external, &v->labels, false);
+		render_resource(r, m, v->name, name, v->driver, v->external, v->external_name,
+		                &v->labels, false);
 		free(name);
 	}
 }

@@ -173,6 +173,8 @@ static int dep_long(struct manifest_ctx *c, const struct mnode *v, const char *p
 			r = manifest_bool(c, &restart, v->items[i], kpath);
 			if (!r)
 				manifest_warn(c, v->keys[i], kpath, "ignored");
+		} else if (!strncmp(k, "x-", 2)) {
+			r = 0; /* extensions are allowed at any depth */
 		} else {
 			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
 			r = ERR_INVALID;
@@ -303,8 +305,15 @@ int manifest_key_healthcheck(struct manifest_ctx *c, struct service *s, const st
 		} else if (!strcmp(k, "disable")) {
 			r = manifest_bool(c, &disable, x, kpath);
 		} else if (!strcmp(k, "start_interval")) {
-			manifest_error(c, v->keys[i], kpath, "not supported yet");
-			r = ERR_INVALID;
+			/* Engine API 1.44+; deployctl speaks 1.41, so Docker's own interval applies
+			 */
+			r = manifest_duration(c, &h->start_interval_ns, x, kpath);
+			if (!r)
+				manifest_warn(c, v->keys[i], kpath,
+				              "ignored: this Docker Engine (API 1.41) has no start "
+				              "interval; the first probe runs after interval");
+		} else if (!strncmp(k, "x-", 2)) {
+			r = 0; /* extensions are allowed at any depth */
 		} else {
 			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
 			r = ERR_INVALID;
@@ -391,10 +400,10 @@ static int deploy_limits(struct manifest_ctx *c, struct service *s, const struct
 				manifest_error(c, x, kpath, "differs from cpus");
 				r = ERR_INVALID;
 			} else if (!r && reserve) {
-				manifest_error(c, v->keys[i], kpath,
-				               "not supported: Docker reserves CPUs only in Swarm; "
-				               "use cpu_shares");
-				r = ERR_INVALID;
+				manifest_warn(
+				        c, v->keys[i], kpath,
+				        "ignored: Docker reserves CPUs only in Swarm (cpu_shares "
+				        "weighs CPU time on one host)");
 			} else if (!r) {
 				s->nano_cpus = n;
 			}
@@ -424,6 +433,8 @@ static int deploy_limits(struct manifest_ctx *c, struct service *s, const struct
 			                : "device and GPU reservations need a vendor runtime deployctl "
 			                  "does not manage");
 			r = ERR_INVALID;
+		} else if (!strncmp(k, "x-", 2)) {
+			r = 0; /* extensions are allowed at any depth */
 		} else {
 			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
 			r = ERR_INVALID;
@@ -473,6 +484,8 @@ int manifest_key_deploy(struct manifest_ctx *c, struct service *s, const struct 
 				if (!strcmp(rk, "limits") || !strcmp(rk, "reservations")) {
 					r2 = deploy_limits(c, s, x->items[j], rpath,
 					                   !strcmp(rk, "reservations"));
+				} else if (!strncmp(rk, "x-", 2)) {
+					r2 = 0; /* extensions are allowed at any depth */
 				} else {
 					manifest_error(c, x->keys[j], kpath, "unknown key '%s'",
 					               rk);
@@ -499,6 +512,8 @@ int manifest_key_deploy(struct manifest_ctx *c, struct service *s, const struct 
 			manifest_error(c, v->keys[i], kpath,
 			               "not supported: Swarm service labels; use labels:");
 			r = ERR_INVALID;
+		} else if (!strncmp(k, "x-", 2)) {
+			r = 0; /* extensions are allowed at any depth */
 		} else {
 			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
 			r = ERR_INVALID;
@@ -604,6 +619,8 @@ static int env_files(struct manifest_ctx *c, struct kvv *env, const struct mnode
 				} else if (!strcmp(key, "format")) {
 					manifest_error(c, x->keys[k], kpath, "not supported yet");
 					r = ERR_INVALID;
+				} else if (!strncmp(key, "x-", 2)) {
+					r = 0; /* extensions are allowed at any depth */
 				} else {
 					manifest_error(c, x->keys[k], ipath, "unknown key '%s'",
 					               key);

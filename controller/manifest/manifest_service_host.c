@@ -90,6 +90,17 @@ int manifest_key_pull_policy(struct manifest_ctx *c, struct service *s, const st
 	if (!strcmp(s->pull_policy, "missing") || !strcmp(s->pull_policy, "always") ||
 	    !strcmp(s->pull_policy, "never"))
 		return 0;
+	if (!strcmp(s->pull_policy, "daily") || !strcmp(s->pull_policy, "weekly") ||
+	    (!strncmp(s->pull_policy, "every_", 6) && s->pull_policy[6])) {
+		/* deployctl keeps no pull times: the image is pulled when absent */
+		manifest_warn(c, v, path,
+		              "\"%s\" is taken as missing: deployctl pulls an image "
+		              "only when it is absent (or with always)",
+		              s->pull_policy);
+		free(s->pull_policy);
+		s->pull_policy = strdup("missing");
+		return s->pull_policy ? 0 : manifest_nomem(c);
+	}
 	if (!strcmp(s->pull_policy, "build"))
 		manifest_error(c, v, path,
 		               "\"build\" is not supported: images are built by CI, not on the "

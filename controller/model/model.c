@@ -324,8 +324,10 @@ char *model_network_docker_name(const struct project *p, const char *key)
 {
 	const struct project_network *net = model_network_find(p, key);
 
+	if (net && net->external_name)
+		return strdup(net->external_name);
 	if (net && net->external)
-		return strdup(net->external_name ? net->external_name : key);
+		return strdup(key);
 	return model_join(p->name, "_", key);
 }
 
@@ -333,8 +335,10 @@ char *model_volume_docker_name(const struct project *p, const char *key)
 {
 	const struct project_volume *vol = model_volume_find(p, key);
 
+	if (vol && vol->external_name)
+		return strdup(vol->external_name);
 	if (vol && vol->external)
-		return strdup(vol->external_name ? vol->external_name : key);
+		return strdup(key);
 	return model_join(p->name, "_", key);
 }
 

@@ -32,6 +32,7 @@ struct deploy_opts {
 struct deploy {
 	const char *state_dir;     /* set by the caller before deploy_load (host_dir default) */
 	struct manifest_vars vars; /* --env-file files and the environment */
+	struct strv env_profiles;  /* $COMPOSE_PROFILES, when no --profile is given */
 	bool dirty;                /* the working tree has uncommitted manifest changes */
 	bool from_snapshot;        /* the project was rebuilt from a release (rollback) */
 	struct gitsrc *git;

@@ -80,7 +80,8 @@ struct svc_health {
 	int64_t interval_ns; /* 0: Docker's default */
 	int64_t timeout_ns;
 	int64_t start_period_ns;
-	int retries; /* 0: Docker's default */
+	int64_t start_interval_ns; /* read, not sent: Engine 1.41 lacks it; not hashed */
+	int retries;               /* 0: Docker's default */
 };
 
 struct svc_logging {
@@ -207,7 +208,7 @@ struct project_network {
 	char *driver; /* NULL: bridge */
 	bool internal;
 	bool external;
-	char *external_name; /* name: for external networks; else NULL */
+	char *external_name; /* name: (the Docker name, external or not); else NULL */
 	struct kvv labels;
 };
 
