@@ -5,6 +5,7 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkgconf git ca-certificates curl python3 sqlite3
 	libyaml-dev libcurl4-openssl-dev libjansson-dev libgit2-dev libsqlite3-dev libssl-dev
+	libarchive-dev # build: contexts streamed to the Engine as tar
 	docker.io valgrind clang-format iproute2
 	clang libclang-rt-14-dev # libFuzzer targets (tests/fuzz)
 	docker-registry apache2-utils) # a local registry (htpasswd auth) for the pull tests

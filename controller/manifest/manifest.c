@@ -767,6 +767,23 @@ int manifest_load_texts(struct project **out, const char *const *names, const ch
 		rc = manifest_nomem(&c);
 		goto out;
 	}
+	/* a service built without image: is tagged <project>-<service>, as Compose does */
+	for (i = 0; p->name && i < p->nservices; i++) {
+		struct service *s = &p->services[i];
+		struct buf tag;
+
+		if (!s->build.context || s->image)
+			continue;
+		buf_init(&tag, 512);
+		if (buf_printf(&tag, "%s-%s", p->name, s->name) < 0 ||
+		    !(s->image = buf_detach(&tag))) {
+			buf_release(&tag);
+			rc = manifest_nomem(&c);
+			goto out;
+		}
+		for (char *q = s->image; *q; q++)
+			*q = (char)tolower((unsigned char)*q);
+	}
 	sort_project(p);
 	manifest_files_finish(&c);
 	manifest_rollout_finish(&c);

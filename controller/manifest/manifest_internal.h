@@ -365,6 +365,14 @@ MANIFEST_RENDER_FN(ulimits);
 MANIFEST_RENDER_FN(none); /* rendered by another row (cpus, mem_limit: under deploy) */
 
 /*
+ * services.<name>.build (manifest_build.c): the context directory of the
+ * commit (relative to the manifest), dockerfile, target, args, labels; the
+ * image becomes image: or "<project>-<service>". 0, ERR_INVALID or ERR_NOMEM.
+ */
+int manifest_build(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                   const char *path);
+
+/*
  * After every key of services.<name> (val) is read: cross-key checks
  * (network_mode against networks and ports, container_name against
  * replicas, build with or without image) and the implicit dependencies of

@@ -102,9 +102,7 @@ int manifest_key_pull_policy(struct manifest_ctx *c, struct service *s, const st
 		return s->pull_policy ? 0 : manifest_nomem(c);
 	}
 	if (!strcmp(s->pull_policy, "build"))
-		manifest_error(c, v, path,
-		               "\"build\" is not supported: images are built by CI, not on the "
-		               "production host; use missing, always or never");
+		return 0; /* with build:, the image is built from the commit (checked there) */
 	else
 		manifest_error(
 		        c, v, path,
@@ -702,15 +700,13 @@ int manifest_service_finish(struct manifest_ctx *c, struct service *s, const str
 	size_t i;
 	int rc = 0;
 
-	if (build && mnode_get(val, "image"))
-		manifest_warn(c, build, manifest_path_key(kpath, sizeof(kpath), spath, "build"),
-		              "ignored: images are built by CI, not on the production host; "
-		              "deployctl deploys image: as it is");
-	else if (build)
-		manifest_error(c, build, manifest_path_key(kpath, sizeof(kpath), spath, "build"),
-		               "images are built by CI, not on the production host: add image: "
-		               "with the name CI pushes");
-	else if (!mnode_get(val, "image"))
+	if (build) {
+		rc = manifest_build(c, s, build,
+		                    manifest_path_key(kpath, sizeof(kpath), spath, "build"));
+		if (rc == ERR_NOMEM)
+			return rc;
+		rc = 0;
+	} else if (!mnode_get(val, "image"))
 		manifest_error(c, key, spath, "missing required key 'image'");
 	if (s->container_name && s->replicas > 1 && (k = mnode_get(val, "container_name")))
 		manifest_error(c, k,

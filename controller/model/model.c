@@ -173,6 +173,13 @@ void model_service_release(struct service *s)
 		free(s->mounts[i].target);
 		free(s->mounts[i].rel);
 	}
+	{
+		free(s->build.context);
+		free(s->build.dockerfile);
+		free(s->build.target);
+		kvv_free(&s->build.args);
+		kvv_free(&s->build.labels);
+	}
 	free(s->mounts);
 	for (i = 0; i < s->nnetworks; i++) {
 		free(s->networks[i].name);

@@ -219,6 +219,7 @@ void dirsrc_source(struct source *s, struct dirsrc *d)
 	s->read = dirsrc_read;
 	s->list_manifests = dirsrc_list;
 	s->list_tree = NULL;
+	s->tree_id = NULL;
 	s->root = d->root;
 }
 

@@ -118,6 +118,17 @@ struct svc_ulimit {
 	int64_t hard;
 };
 
+/* build: the image made from a directory of the commit (not in the spec: image_id is). */
+struct svc_build {
+	char *context;     /* repository path of the context directory; NULL: no build */
+	char *dockerfile;  /* relative to the context; NULL: "Dockerfile" */
+	char *target;      /* NULL: the last stage */
+	struct kvv args;   /* build args */
+	struct kvv labels; /* image labels */
+	char tree_id[41];  /* the context's git tree at the commit */
+	char build_id[65]; /* sha256 over tree id, dockerfile, target, args, labels */
+};
+
 struct service {
 	char *name;
 	struct loc loc; /* of the key under services: */
@@ -200,6 +211,7 @@ struct service {
 	struct svc_rollout rollout; /* x-deployctl.rollout (lead) */
 	char *repo_digest; /* "name@sha256:..." when known (pulled, or from a snapshot); not hashed
 	                    */
+	struct svc_build build; /* build: (image is then its tag: image: or <project>-<service>) */
 };
 
 struct project_network {

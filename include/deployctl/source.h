@@ -50,6 +50,8 @@ struct source {
 	int (*list_tree)(void *ctx, struct source_entry **out, size_t *n, const char *dir,
 	                 struct err *err);
 	const char *root; /* directory sources: the directory as given; git: NULL */
+	/* The git tree id (40 hex) of dir at the commit; NULL for a directory source. */
+	int (*tree_id)(void *ctx, char out[41], const char *dir, struct err *err);
 };
 
 void source_entries_free(struct source_entry *v, size_t n);

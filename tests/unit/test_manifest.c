@@ -59,7 +59,7 @@ static int mem_list(void *ctx, char ***out, size_t *n, const char *dir, struct e
 	return 0;
 }
 
-static const struct source mem_src = { NULL, "mem", mem_read, mem_list, NULL, NULL };
+static const struct source mem_src = { NULL, "mem", mem_read, mem_list, NULL, NULL, NULL };
 
 struct run {
 	struct strv profiles; /* active --profile names */
@@ -429,8 +429,8 @@ static void test_manifest__error_paths(void)
 	          "manifests/a.yml:8:5: services.api.runtime: not supported: deployctl runs "
 	          "containers with the daemon's default runtime");
 	CHECK_STR(errline(&r, 4, buf, sizeof(buf)),
-	          "manifests/a.yml:9:12: services.api.build: images are built by CI, not on the "
-	          "production host: add image: with the name CI pushes");
+	          "manifests/a.yml:9:12: services.api.build: build: needs a git commit (--repo): "
+	          "the image is built from its tree");
 	CHECK_STR(errline(&r, 5, buf, sizeof(buf)),
 	          "manifests/a.yml:10:18: services.api.depends_on[0]: unknown service 'nope'");
 	CHECK_STR(errline(&r, 6, buf, sizeof(buf)),
