@@ -59,8 +59,9 @@ if ! diff -u "$CASE/expected" "$WORK/actual" >&2; then
 fi
 
 # The round trip: what config prints is a manifest that means the same.
+# (CASEDIR/noroundtrip: the result needs git, e.g. build:, and cannot load from a directory)
 if [ "$(cat "$WORK/rc")" = "exit 0" ] && ! grep -qE -- '^--(json|services|images|hash)$' \
-	"$CASE/args" 2>/dev/null; then
+	"$CASE/args" 2>/dev/null && [ ! -f "$CASE/noroundtrip" ]; then
 	mkdir -p "$WORK/rt/manifests"
 	cp "$WORK/out" "$WORK/rt/manifests/config.yaml"
 	first="$WORK/first"

@@ -99,6 +99,7 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 	ex = cmd_lock(&lk, ctx, o.project, "apply", lock_wait);
 	if (ex != EXIT_OK)
 		goto out;
+	dp.may_build = true;
 	ex = deploy_prepare(&dp, ctx, &o);
 	if (ex == EXIT_OK)
 		ex = check_pin(ctx, &dp, force);

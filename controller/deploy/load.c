@@ -81,6 +81,7 @@ void deploy_release(struct deploy *dp)
 	docker_network_list_free(dp->networks, dp->nnetworks);
 	docker_volume_list_free(dp->volumes, dp->nvolumes);
 	free(dp->hashes);
+	free(dp->build_tags);
 	model_project_free(dp->project);
 	free(dp->source_id);
 	free(dp->ref);
@@ -353,12 +354,19 @@ static int resolve_images(struct deploy *dp, struct ctx *ctx)
 		pinned[i] = p->services[i].image_id != NULL;
 		refs[i] = pinned[i] ? p->services[i].image_id : p->services[i].image;
 	}
+	if (deploy_build_refs(dp, refs) < 0) {
+		err_set(&err, ERR_NOMEM, "out of memory");
+		goto fail;
+	}
 	if (p->nservices && docker_image_resolve(ids, ctx->docker, refs, p->nservices, &err) < 0)
 		goto fail;
+	ex = deploy_build_missing(dp, ctx, ids);
+	if (ex != EXIT_OK)
+		goto out;
 	for (i = 0; i < p->nservices; i++) {
 		struct service *s = &p->services[i];
 		const char *policy = s->pull_policy ? s->pull_policy : "missing";
-		bool want = !pinned[i] &&
+		bool want = !pinned[i] && !s->build.context &&
 		            (!strcmp(policy, "always") || (!ids[i] && strcmp(policy, "never")));
 
 		/* Several services of one image: one pull. */

@@ -362,6 +362,7 @@ MANIFEST_RENDER_FN(deploy);
 MANIFEST_RENDER_FN(configs);
 MANIFEST_RENDER_FN(secrets);
 MANIFEST_RENDER_FN(ulimits);
+MANIFEST_RENDER_FN(build);
 MANIFEST_RENDER_FN(none); /* rendered by another row (cpus, mem_limit: under deploy) */
 
 /*

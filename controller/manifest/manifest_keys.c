@@ -124,7 +124,7 @@ static const struct manifest_key service_keys[] = {
 	{ .key = "annotations", .kind = MK_REFUSED, .why = "container annotations need Docker Engine API 1.43; this engine speaks 1.41" },
 	{ .key = "attach", .kind = MK_IGNORED, .why = "ignored: deployctl does not attach to container logs" },
 	{ .key = "blkio_config", .kind = MK_REFUSED, .why = "not supported yet: block I/O weights and limits" },
-	{ .key = "build", .kind = MK_LATER }, /* checked in manifest_service_finish */
+	{ .key = "build", .kind = MK_LATER, .render = manifest_render_build }, /* read in manifest_service_finish */
 	{ .key = "cap_add", .kind = MK_STRINGS, .offset = SVC(cap_add), .flags = MKF_SORT },
 	{ .key = "cap_drop", .kind = MK_STRINGS, .offset = SVC(cap_drop), .flags = MKF_SORT },
 	{ .key = "cgroup", .kind = MK_REFUSED, .why = "not supported yet: cgroup namespace mode" },

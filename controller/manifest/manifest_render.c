@@ -478,6 +478,27 @@ MANIFEST_RENDER_FN(ulimits)
 	}
 }
 
+/* build: the context as a repository path, and the tree it is built from. */
+MANIFEST_RENDER_FN(build)
+{
+	const struct svc_build *b = &s->build;
+	struct mnode *m, *x;
+	char tree[32];
+
+	(void)k;
+	if (!b->context)
+		return;
+	m = manifest_render_map(r, map, "build");
+	render_pairs(r, m, "args", &b->args);
+	manifest_render_str(r, m, "context", b->context);
+	manifest_render_str(r, m, "dockerfile", b->dockerfile);
+	render_pairs(r, m, "labels", &b->labels);
+	manifest_render_str(r, m, "target", b->target);
+	x = manifest_render_map(r, m, "x-deployctl");
+	snprintf(tree, sizeof(tree), "%.12s", b->tree_id);
+	manifest_render_str(r, x, "tree", tree);
+}
+
 /* ---- the project ---- */
 
 static void render_service(struct manifest_render *r, struct mnode *services,

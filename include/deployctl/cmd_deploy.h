@@ -35,6 +35,8 @@ struct deploy {
 	struct strv env_profiles;  /* $COMPOSE_PROFILES, when no --profile is given */
 	bool dirty;                /* the working tree has uncommitted manifest changes */
 	bool from_snapshot;        /* the project was rebuilt from a release (rollback) */
+	bool may_build;            /* apply: images with build: may be built (never plan, check) */
+	char (*build_tags)[256];   /* per service: the tag that says "built from this context" */
 	struct gitsrc *git;
 	struct dirsrc *dirsrc;
 	struct source src;
@@ -132,6 +134,17 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 char *deploy_who(void);
 /* Monotonic seconds. */
 double deploy_now(void);
+
+/*
+ * Images of services with build: (deploy/build.c). deploy_build_refs points
+ * refs[i] of each such service at its build tag ("<repo>:b-<build id>"), so
+ * the one image list call finds an unchanged build; deploy_build_missing
+ * builds the ones not found (dp->may_build; else a plan says what would be
+ * built and hashes a placeholder ID), filling ids[i]. Returns an exit
+ * status; a failed build is reported (step and output) and changes nothing.
+ */
+int deploy_build_refs(struct deploy *dp, const char **refs);
+int deploy_build_missing(struct deploy *dp, struct ctx *ctx, char **ids);
 
 /* Print the plan: human lines, or JSON. */
 void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
