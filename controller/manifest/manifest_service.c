@@ -63,6 +63,36 @@ int manifest_key_entrypoint(struct manifest_ctx *c, struct service *s, const str
 	return key_command_like(c, &s->has_entrypoint, &s->entrypoint, v, path);
 }
 
+/* "host:ip1,ip2" (Compose's host=ip1,ip2) becomes one "host:ip" entry per address. */
+static int extra_hosts_split(struct manifest_ctx *c, struct service *s, size_t first)
+{
+	size_t i, n = s->extra_hosts.n, hl;
+	char *h, *comma, *next;
+	struct buf b;
+
+	for (i = first; i < n; i++) {
+		h = s->extra_hosts.v[i];
+		hl = strcspn(h, ":");
+		if (!h[hl] || !strchr(h + hl, ','))
+			continue;
+		for (next = strchr(h + hl, ',') + 1; next; next = comma ? comma + 1 : NULL) {
+			comma = strchr(next, ',');
+			buf_init(&b, 4096);
+			if (buf_printf(&b, "%.*s:%.*s", (int)hl, h,
+			               (int)(comma ? (size_t)(comma - next) : strlen(next)),
+			               next) ||
+			    strv_push(&s->extra_hosts, b.ptr)) {
+				buf_release(&b);
+				return manifest_nomem(c);
+			}
+			buf_release(&b);
+			h = s->extra_hosts.v[i]; /* the vector may have moved */
+		}
+		*strchr(h + hl, ',') = '\0';
+	}
+	return 0;
+}
+
 int manifest_key_extra_hosts(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                              const char *path)
 {
@@ -87,7 +117,7 @@ int manifest_key_extra_hosts(struct manifest_ctx *c, struct service *s, const st
 			buf_release(&b);
 			free(ip);
 		}
-		return rc;
+		return rc ? rc : extra_hosts_split(c, s, first);
 	}
 	rc = manifest_strings(c, &s->extra_hosts, v, path, false);
 	for (i = first; i < s->extra_hosts.n; i++) {
@@ -104,7 +134,7 @@ int manifest_key_extra_hosts(struct manifest_ctx *c, struct service *s, const st
 		               manifest_quote(q, sizeof(q), v->items[i - first]));
 		rc = rc ? rc : ERR_INVALID;
 	}
-	return rc;
+	return rc ? rc : extra_hosts_split(c, s, first);
 }
 
 /* ---- depends_on ---- */

@@ -130,11 +130,10 @@ static int port_short(struct manifest_ctx *c, struct service *s, const struct mn
 		cont = colon + 1;
 		host = str;
 		if ((colon = strrchr(str, ':'))) {
+			/* "::1:6000:6000": an IPv6 address without brackets, as Compose takes it */
 			*colon = '\0';
 			ip = str;
 			host = colon + 1;
-			if (strchr(ip, ':'))
-				goto bad;
 		}
 	}
 	if (!proto_ok(proto) || port_range(cont, &clo, &chi, 1) ||
