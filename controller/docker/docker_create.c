@@ -428,6 +428,8 @@ static int host_config_extra(json_t *host, const struct docker_create *c)
 		SET(host, "IpcMode", mode_json(c, s->ipc, true));
 	if (s->sysctls.n)
 		SET(host, "Sysctls", kvv_json(&s->sysctls));
+	if (s->runtime)
+		SET(host, "Runtime", json_string(s->runtime));
 	if (s->nulimits)
 		SET(host, "Ulimits", ulimits_json(s));
 	if (s->privileged)

@@ -199,7 +199,7 @@ static const struct manifest_key service_keys[] = {
 	{ .key = "read_only", .kind = MK_BOOL, .offset = SVC(read_only) },
 	{ .key = "restart", .kind = MK_STRING, .offset = SVC(restart), .valid = restart_ok, .what = "invalid restart policy",
 	  .hint = "use no, always, on-failure[:N] or unless-stopped" },
-	{ .key = "runtime", .kind = MK_REFUSED, .why = "not supported: deployctl runs containers with the daemon's default runtime" },
+	{ .key = "runtime", .kind = MK_STRING, .offset = SVC(runtime), .valid = image_ok, .what = "invalid runtime" },
 	{ .key = "scale", .kind = MK_REFUSED, .why = "use deploy.replicas" },
 	{ .key = "secrets", .kind = MK_CUSTOM, .fn = manifest_key_secrets, .render = manifest_render_secrets },
 	{ .key = "security_opt", .kind = MK_STRINGS, .offset = SVC(security_opt) },

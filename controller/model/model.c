@@ -221,6 +221,7 @@ void model_service_release(struct service *s)
 	strv_free(&s->dns_opt);
 	strv_free(&s->group_add);
 	free(s->domainname);
+	free(s->runtime);
 	free(s->mac_address);
 	kvv_free(&s->storage_opt);
 	strv_free(&s->volumes_from);

@@ -285,6 +285,7 @@ static bool extra_to_json(json_t *o, const struct service *s, bool redact)
 	ok = ok && set_if(o, "cpu_shares", json_integer(s->cpu_shares), s->cpu_shares);
 	ok = ok && set_if(o, "group_add", strv_to_json(&s->group_add), s->group_add.n);
 	ok = ok && set_if(o, "domainname", str_or_null(s->domainname), s->domainname);
+	ok = ok && set_if(o, "runtime", str_or_null(s->runtime), s->runtime);
 	ok = ok && set_if(o, "mac_address", str_or_null(s->mac_address), s->mac_address);
 	ok = ok && set_if(o, "oom_score_adj", json_integer(s->oom_score_adj), s->oom_score_adj);
 	ok = ok && set_if(o, "pids_limit", json_integer(s->pids_limit), s->pids_limit);
@@ -726,6 +727,7 @@ static int parse_extra(struct service *s, json_t *root, struct err *err)
 	            0 ||
 	    (rc = get_strv(&s->group_add, root, "group_add", "group_add", err)) < 0 ||
 	    (rc = get_str(&s->domainname, root, "domainname", "domainname", err)) < 0 ||
+	    (rc = get_str(&s->runtime, root, "runtime", "runtime", err)) < 0 ||
 	    (rc = get_str(&s->mac_address, root, "mac_address", "mac_address", err)) < 0 ||
 	    (rc = get_int(&v, root, "oom_score_adj", -1000, 1000, "oom_score_adj", err)) < 0 ||
 	    (rc = get_int(&s->pids_limit, root, "pids_limit", -1, INT64_MAX, "pids_limit", err)) <

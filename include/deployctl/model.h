@@ -200,6 +200,7 @@ struct service {
 	int64_t cpu_shares;      /* 0: Docker's default */
 	struct strv group_add;
 	char *domainname;
+	char *runtime; /* OCI runtime (HostConfig.Runtime); NULL: the daemon's default */
 	char *mac_address;
 	int64_t oom_score_adj; /* -1000..1000 */
 	int64_t pids_limit;    /* 0: unset; -1: unlimited */

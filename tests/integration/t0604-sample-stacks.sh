@@ -35,6 +35,7 @@ services:
     restart: unless-stopped
   db:
     image: deployctl-test/app:v2
+    runtime: runc
     environment: {MESSAGE: db}
     healthcheck:
       test: ["CMD", "/testsrv", "probe"]
@@ -91,6 +92,7 @@ docker cp "$(cid grafana):/etc/grafana/provisioning/datasources/prom.yaml" - | t
 	grep -q 'type: prometheus' || fail "grafana's provisioning directory is not the commit's"
 expect_status 0 apply --repo "$REPO"
 expect_out '^no changes'
+[ "$(docker inspect -f '{{.HostConfig.Runtime}}' "$(cid db)")" = runc ] || fail "db's runtime is not runc"
 
 prom=$(cid prometheus); graf=$(cid grafana); web=$(cid web)
 printf 'scrape_configs:\n  - job_name: web\n  - job_name: db\n' >"$REPO/monitoring/prometheus/prometheus.yml"

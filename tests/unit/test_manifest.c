@@ -407,7 +407,7 @@ static void test_manifest__error_paths(void)
 	         "    ports: [\"80800\", \"8080:80\"]\n"
 	         "    environment:\n"
 	         "      PASSWORD: [hunter2]\n"
-	         "    runtime: runc\n"
+	         "    cgroup: host\n"
 	         "    build: .\n"
 	         "    depends_on: [nope]\n"
 	         "  web:\n"
@@ -426,8 +426,8 @@ static void test_manifest__error_paths(void)
 	          "manifests/a.yml:7:17: services.api.environment.PASSWORD: expected a string, "
 	          "number or boolean, got a sequence");
 	CHECK_STR(errline(&r, 3, buf, sizeof(buf)),
-	          "manifests/a.yml:8:5: services.api.runtime: not supported: deployctl runs "
-	          "containers with the daemon's default runtime");
+	          "manifests/a.yml:8:5: services.api.cgroup: not supported yet: cgroup namespace "
+	          "mode");
 	CHECK_STR(errline(&r, 4, buf, sizeof(buf)),
 	          "manifests/a.yml:9:12: services.api.build: build: needs a git commit (--repo): "
 	          "the image is built from its tree");
