@@ -674,8 +674,9 @@ static void check_files(struct run *run)
 			if (m->host && lstat(m->source, &st) < 0 && errno == ENOENT) {
 				/* not in git and not on the host: keys, certificates, data */
 				const char *base = strrchr(m->rel, '/');
-				bool file = strchr(base ? base : m->rel, '.') && base && base[1] &&
-				            strcmp(base, "/.") && strcmp(base, "/..");
+				bool file = m->no_create ||
+				            (strchr(base ? base : m->rel, '.') && base && base[1] &&
+				             strcmp(base, "/.") && strcmp(base, "/.."));
 
 				total++;
 				bad += file;

@@ -132,7 +132,7 @@ static int host_path(const struct svc_mount *m, struct err *err)
 	char path[4096];
 	struct stat st;
 
-	if (!m->source || m->source[0] != '/' || !lstat(m->source, &st))
+	if (!m->source || m->source[0] != '/' || m->no_create || !lstat(m->source, &st))
 		return 0;
 	if ((size_t)snprintf(path, sizeof(path), "%s/", m->source) >= sizeof(path))
 		return err_set(err, ERR_IO, "'%s': path too long", m->source);

@@ -371,13 +371,40 @@ out:
 	return rc;
 }
 
+/* The long form's bind: {create_host_path}; propagation and selinux are not supported yet. */
+static int bind_options(struct manifest_ctx *c, bool *create, const struct mnode *v,
+                        const char *path)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	size_t i;
+	int rc = 0, r;
+
+	if (manifest_expect(c, v, MNODE_MAP, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		const char *k = v->keys[i]->value;
+
+		manifest_path_key(kpath, sizeof(kpath), path, k);
+		if (!strcmp(k, "create_host_path")) {
+			r = manifest_bool(c, create, v->items[i], kpath);
+		} else if (!strncmp(k, "x-", 2)) {
+			r = 0;
+		} else {
+			manifest_error(c, v->keys[i], kpath, "not supported yet");
+			r = ERR_INVALID;
+		}
+		rc = rc ? rc : r;
+	}
+	return rc;
+}
+
 static int volume_long(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                        const char *path)
 {
 	char kpath[MANIFEST_PATH_MAX], q[80];
 	char *type = NULL, *source = NULL, *target = NULL;
 	enum mount_type t = MOUNT_VOLUME;
-	bool ro = false;
+	bool ro = false, create = true;
 	size_t i;
 	int rc = 0, r;
 
@@ -409,7 +436,9 @@ static int volume_long(struct manifest_ctx *c, struct service *s, const struct m
 			r = manifest_bool(c, &ro, x, kpath);
 		} else if (!strncmp(k, "x-", 2)) {
 			continue; /* extensions, as the Compose schema allows them */
-		} else if (!strcmp(k, "volume") || !strcmp(k, "bind") || !strcmp(k, "tmpfs") ||
+		} else if (!strcmp(k, "bind")) {
+			r = bind_options(c, &create, x, kpath);
+		} else if (!strcmp(k, "volume") || !strcmp(k, "tmpfs") ||
 		           !strcmp(k, "consistency") || !strcmp(k, "image")) {
 			manifest_error(c, v->keys[i], kpath, "not supported yet");
 			r = ERR_INVALID;
@@ -429,6 +458,8 @@ static int volume_long(struct manifest_ctx *c, struct service *s, const struct m
 	}
 	if (!rc)
 		rc = mount_finish(c, s, v, path, t, source, target, ro);
+	if (!rc && !create && s->nmounts)
+		s->mounts[s->nmounts - 1].no_create = true;
 	free(type);
 	free(source);
 	free(target);

@@ -58,6 +58,7 @@ struct svc_mount {
 	char *rel;             /* the source as written; NULL for other mounts */
 	char content_hash[65]; /* tracked in git: sha256 of the content (project.binds); else "" */
 	bool host;             /* not tracked: source is a path under the project's host dir */
+	bool no_create;        /* bind.create_host_path: false: a missing source is an error */
 };
 
 struct svc_network {

@@ -18,6 +18,10 @@ services:
       - ./nginx.conf:/etc/app/nginx.conf:ro
       - ./certs:/certs
       - ./tls/fullchain.pem:/etc/ssl/fullchain.pem:ro
+      - type: bind
+        source: ./data
+        target: /data
+        bind: {create_host_path: false}
   other:
     image: deployctl-test/app:v1
     init: true
@@ -29,7 +33,8 @@ in_web() { docker cp "$(cid web):$1" - 2>/dev/null | tar -xO; }
 expect_status 1 check --repo "$REPO" --host-dir "$HOST"
 expect_out "^FAIL  files: manifests/compose.yaml:[0-9]+:[0-9]+: services.web.volumes\[2\]: ./tls/fullchain.pem is not in git and missing on the host: put it at $HOST/tls/fullchain.pem"
 expect_out "^warn  files: .*services.web.volumes\[1\]: ./certs is not in git and missing on the host: created empty at $HOST/certs"
-mkdir -p "$HOST/tls" && printf 'CERT\n' >"$HOST/tls/fullchain.pem"
+expect_out "^FAIL  files: .*services.web.volumes\[3\]: ./data is not in git and missing on the host: put it at $HOST/data"
+mkdir -p "$HOST/tls" "$HOST/data" && printf 'CERT\n' >"$HOST/tls/fullchain.pem"
 dctl check --repo "$REPO" --host-dir "$HOST"
 grep -q 'fullchain.pem' "$OUT" && fail "check still reports the certificate: $(cat "$OUT")"
 
