@@ -70,6 +70,15 @@ static json_t *endpoint_json(const struct service *s, const struct svc_network *
 	if (s->external_links.n &&
 	    json_object_set_new(ep, "Links", strv_json(&s->external_links)) < 0)
 		goto fail;
+	if ((net->ipv4_address || net->ipv6_address) &&
+	    json_object_set_new(
+	            ep, "IPAMConfig",
+	            json_pack("{s:o, s:o}", "IPv4Address",
+	                      net->ipv4_address ? json_string(net->ipv4_address) : json_string(""),
+	                      "IPv6Address",
+	                      net->ipv6_address ? json_string(net->ipv6_address)
+	                                        : json_string(""))) < 0)
+		goto fail;
 	return ep;
 fail:
 	json_decref(aliases);

@@ -344,12 +344,14 @@ MANIFEST_RENDER_FN(networks)
 	for (i = 0; m && i < s->nnetworks; i++) {
 		const struct svc_network *n = &s->networks[i];
 
-		if (!n->aliases.n) {
+		if (!n->aliases.n && !n->ipv4_address && !n->ipv6_address) {
 			node_put(r, m, n->name, node_scalar(r, "null", true));
 			continue;
 		}
 		one = manifest_render_map(r, m, n->name);
 		manifest_render_list(r, one, "aliases", &n->aliases, false);
+		manifest_render_str(r, one, "ipv4_address", n->ipv4_address);
+		manifest_render_str(r, one, "ipv6_address", n->ipv6_address);
 	}
 }
 
@@ -527,6 +529,27 @@ static void render_resource(struct manifest_render *r, struct mnode *map, const 
 		manifest_render_str(r, m, "name", docker_name);
 }
 
+static void render_ipam(struct manifest_render *r, struct mnode *map,
+                        const struct project_network *n)
+{
+	struct mnode *ipam, *seq, *e;
+	size_t i;
+
+	if (n->enable_ipv6)
+		manifest_render_bool(r, map, "enable_ipv6", true);
+	if (!n->nipam && !n->ipam_driver)
+		return;
+	ipam = manifest_render_map(r, map, "ipam");
+	seq = manifest_render_seq(r, ipam, "config");
+	for (i = 0; seq && i < n->nipam; i++) {
+		e = manifest_render_map(r, seq, NULL);
+		manifest_render_str(r, e, "gateway", n->ipam[i].gateway);
+		manifest_render_str(r, e, "ip_range", n->ipam[i].ip_range);
+		manifest_render_str(r, e, "subnet", n->ipam[i].subnet);
+	}
+	manifest_render_str(r, ipam, "driver", n->ipam_driver);
+}
+
 static void render_networks(struct manifest_render *r, struct mnode *root)
 {
 	const struct project *p = r->p;
@@ -544,6 +567,7 @@ static void render_networks(struct manifest_render *r, struct mnode *root)
 			r->nomem = true;
 		render_resource(r, m, n->name, name, n->driver, n->external, n->external_name,
 		                &n->labels, n->internal);
+		render_ipam(r, m->n ? m->items[m->n - 1] : NULL, n);
 		free(name);
 	}
 }

@@ -559,8 +559,15 @@ static int network_opts(struct manifest_ctx *c, struct svc_network *net, const s
 		if (!strcmp(k, "aliases")) {
 			r = manifest_strings(c, &net->aliases, v->items[i], kpath, false);
 			strv_sort(&net->aliases);
-		} else if (!strcmp(k, "ipv4_address") || !strcmp(k, "ipv6_address") ||
-		           !strcmp(k, "link_local_ips") || !strcmp(k, "mac_address") ||
+		} else if (!strcmp(k, "ipv4_address") || !strcmp(k, "ipv6_address")) {
+			char **dst = k[3] == '4' ? &net->ipv4_address : &net->ipv6_address;
+
+			r = manifest_set_string(c, dst, v->items[i], kpath);
+			if (!r && !ip_ok(*dst)) {
+				manifest_error(c, v->items[i], kpath, "invalid IP address");
+				r = ERR_INVALID;
+			}
+		} else if (!strcmp(k, "link_local_ips") || !strcmp(k, "mac_address") ||
 		           !strcmp(k, "priority") || !strcmp(k, "gw_priority") ||
 		           !strcmp(k, "driver_opts")) {
 			manifest_error(c, v->keys[i], kpath, "not supported yet");

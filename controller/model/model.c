@@ -184,6 +184,8 @@ void model_service_release(struct service *s)
 	for (i = 0; i < s->nnetworks; i++) {
 		free(s->networks[i].name);
 		strv_free(&s->networks[i].aliases);
+		free(s->networks[i].ipv4_address);
+		free(s->networks[i].ipv6_address);
 	}
 	free(s->networks);
 	for (i = 0; i < s->ndeps; i++)
@@ -245,6 +247,13 @@ void model_project_release(struct project *p)
 		free(p->networks[i].name);
 		free(p->networks[i].driver);
 		free(p->networks[i].external_name);
+		free(p->networks[i].ipam_driver);
+		for (j = 0; j < p->networks[i].nipam; j++) {
+			free(p->networks[i].ipam[j].subnet);
+			free(p->networks[i].ipam[j].gateway);
+			free(p->networks[i].ipam[j].ip_range);
+		}
+		free(p->networks[i].ipam);
 		kvv_free(&p->networks[i].labels);
 	}
 	free(p->networks);

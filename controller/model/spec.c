@@ -176,6 +176,15 @@ static json_t *networks_to_json(const struct project *p, const struct service *s
 		n = json_pack("{s:s, s:s, s:o}", "name", s->networks[i].name, "docker_name", dn,
 		              "aliases", strv_to_json(&s->networks[i].aliases));
 		free(dn);
+		/* fixed addresses: present only when set, so other specs keep their hash */
+		if (n && s->networks[i].ipv4_address &&
+		    json_object_set_new(n, "ipv4_address",
+		                        json_string(s->networks[i].ipv4_address)) < 0)
+			n = NULL;
+		if (n && s->networks[i].ipv6_address &&
+		    json_object_set_new(n, "ipv6_address",
+		                        json_string(s->networks[i].ipv6_address)) < 0)
+			n = NULL;
 		if (push(a, n) < 0)
 			goto fail;
 	}
@@ -596,7 +605,9 @@ static int parse_networks(struct service *s, json_t *root, struct err *err)
 		s->nnetworks++;
 		snprintf(field, sizeof(field), "networks[%zu]", i);
 		if ((rc = get_str(&net->name, e, "name", field, err)) < 0 ||
-		    (rc = get_strv(&net->aliases, e, "aliases", field, err)) < 0)
+		    (rc = get_strv(&net->aliases, e, "aliases", field, err)) < 0 ||
+		    (rc = get_str(&net->ipv4_address, e, "ipv4_address", field, err)) < 0 ||
+		    (rc = get_str(&net->ipv6_address, e, "ipv6_address", field, err)) < 0)
 			return rc;
 		if (!net->name)
 			return bad(err, field, "needs a name");

@@ -64,6 +64,8 @@ struct svc_mount {
 struct svc_network {
 	char *name;          /* key in project.networks ("default" for the implicit one) */
 	struct strv aliases; /* sorted */
+	char *ipv4_address;  /* a fixed address on the network (its ipam subnet); NULL: any */
+	char *ipv6_address;
 };
 
 enum dep_condition { DEP_STARTED = 0, DEP_HEALTHY, DEP_COMPLETED };
@@ -216,8 +218,19 @@ struct service {
 	struct svc_build build; /* build: (image is then its tag: image: or <project>-<service>) */
 };
 
+/* One ipam.config entry of a network. */
+struct net_ipam {
+	char *subnet;
+	char *gateway;  /* NULL: Docker picks */
+	char *ip_range; /* NULL: the whole subnet */
+};
+
 struct project_network {
-	char *name; /* key under networks: */
+	char *name;            /* key under networks: */
+	char *ipam_driver;     /* NULL: default */
+	struct net_ipam *ipam; /* ipam.config: fixed subnets */
+	size_t nipam;
+	bool enable_ipv6;
 	struct loc loc;
 	char *driver; /* NULL: bridge */
 	bool internal;
