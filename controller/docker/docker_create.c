@@ -136,11 +136,13 @@ static int ports_json(json_t *config, json_t *host, const struct service *s)
 			goto fail;
 	for (i = 0; i < s->nports; i++) {
 		const struct svc_port *pt = &s->ports[i];
-		char key[32], hp[16];
+		char key[32], hp[24];
 		json_t *list, *b;
 
 		snprintf(key, sizeof(key), "%u/%s", pt->container_port, pt->protocol);
-		if (pt->host_port)
+		if (pt->host_port && pt->host_port_end)
+			snprintf(hp, sizeof(hp), "%u-%u", pt->host_port, pt->host_port_end);
+		else if (pt->host_port)
 			snprintf(hp, sizeof(hp), "%u", pt->host_port);
 		else
 			hp[0] = '\0';

@@ -276,7 +276,7 @@ MANIFEST_RENDER_FN(environment)
 
 MANIFEST_RENDER_FN(ports)
 {
-	char num[16];
+	char num[24];
 	struct mnode *seq, *m;
 	size_t i;
 
@@ -291,7 +291,10 @@ MANIFEST_RENDER_FN(ports)
 		if (pt->host_ip && *pt->host_ip)
 			manifest_render_str(r, m, "host_ip", pt->host_ip);
 		manifest_render_str(r, m, "protocol", pt->protocol);
-		if (pt->host_port) {
+		if (pt->host_port && pt->host_port_end) {
+			snprintf(num, sizeof(num), "%u-%u", pt->host_port, pt->host_port_end);
+			manifest_render_str(r, m, "published", num);
+		} else if (pt->host_port) {
 			snprintf(num, sizeof(num), "%u", pt->host_port);
 			manifest_render_str(r, m, "published", num);
 		}

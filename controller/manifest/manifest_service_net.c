@@ -59,6 +59,7 @@ static int port_add(struct manifest_ctx *c, struct service *s, const char *ip, u
 	np[s->nports].host_ip = strdup(ip);
 	np[s->nports].protocol = strdup(proto);
 	np[s->nports].host_port = host;
+	np[s->nports].host_port_end = 0;
 	np[s->nports].container_port = container;
 	s->nports++;
 	if (!np[s->nports - 1].host_ip || !np[s->nports - 1].protocol)
@@ -75,6 +76,13 @@ static int port_expand(struct manifest_ctx *c, struct service *s, const struct m
 	unsigned i;
 	int rc;
 
+	if (hlo && hhi > hlo && clo == chi) {
+		/* "8000-9000:80": Docker picks a free host port in the range, as Compose */
+		rc = port_add(c, s, ip, hlo, clo, proto);
+		if (!rc)
+			s->ports[s->nports - 1].host_port_end = hhi;
+		return rc;
+	}
 	if (hlo && hhi - hlo != chi - clo) {
 		manifest_error(c, v, path,
 		               "invalid port \"%s\": host and container port ranges differ in size",
@@ -174,7 +182,7 @@ static int port_long(struct manifest_ctx *c, struct service *s, const struct mno
 			}
 		} else if (!strcmp(k, "published")) {
 			r = manifest_set_string(c, &pub, x, kpath);
-			if (!r && *pub && (port_range(pub, &hlo, &hhi, 1) || hlo != hhi)) {
+			if (!r && *pub && port_range(pub, &hlo, &hhi, 1)) {
 				manifest_error(c, x, kpath, "invalid port \"%s\"",
 				               manifest_quote(q, sizeof(q), x));
 				r = ERR_INVALID;
@@ -216,6 +224,8 @@ static int port_long(struct manifest_ctx *c, struct service *s, const struct mno
 	}
 	if (!rc)
 		rc = port_add(c, s, ip ? ip : "", hlo, (unsigned)target, proto ? proto : "tcp");
+	if (!rc && hhi > hlo)
+		s->ports[s->nports - 1].host_port_end = hhi; /* published: "8080-8081" */
 	free(ip);
 	free(proto);
 	free(pub);

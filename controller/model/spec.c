@@ -105,11 +105,19 @@ static json_t *ports_to_json(const struct service *s)
 	for (i = 0; a && i < s->nports; i++) {
 		const struct svc_port *pt = &s->ports[i];
 
-		if (push(a, json_pack("{s:s, s:I, s:I, s:s}", "host_ip",
-		                      pt->host_ip ? pt->host_ip : "", "host_port",
-		                      (json_int_t)pt->host_port, "container_port",
-		                      (json_int_t)pt->container_port, "protocol",
-		                      pt->protocol ? pt->protocol : "tcp")) < 0) {
+		json_t *o =
+		        json_pack("{s:s, s:I, s:I, s:s}", "host_ip", pt->host_ip ? pt->host_ip : "",
+		                  "host_port", (json_int_t)pt->host_port, "container_port",
+		                  (json_int_t)pt->container_port, "protocol",
+		                  pt->protocol ? pt->protocol : "tcp");
+
+		/* a host range: present only when set, so other specs keep their hash */
+		if (o && pt->host_port_end &&
+		    json_object_set_new(o, "host_port_end", json_integer(pt->host_port_end)) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
+		if (push(a, o) < 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -529,6 +537,10 @@ static int parse_ports(struct service *s, json_t *root, struct err *err)
 		if ((rc = get_int(&v, e, "host_port", 0, 65535, field, err)) < 0)
 			return rc;
 		pt->host_port = (unsigned)v;
+		v = 0;
+		if ((rc = get_int(&v, e, "host_port_end", 0, 65535, field, err)) < 0)
+			return rc;
+		pt->host_port_end = (unsigned)v;
 		v = 0;
 		if ((rc = get_int(&v, e, "container_port", 1, 65535, field, err)) < 0)
 			return rc;

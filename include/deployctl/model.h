@@ -42,6 +42,7 @@ struct loc {
 struct svc_port {
 	char *host_ip;           /* "" for all interfaces */
 	unsigned host_port;      /* 0: let Docker pick */
+	unsigned host_port_end;  /* 0; or a range host_port..end Docker picks one port from */
 	unsigned container_port; /* 1..65535 */
 	char *protocol;          /* "tcp", "udp" or "sctp" */
 };
