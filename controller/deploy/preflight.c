@@ -407,7 +407,13 @@ static void check_images(struct run *run)
 		const char *policy = s->pull_policy ? s->pull_policy : "missing";
 		bool here = ids[i] || s->image_id;
 
-		if (here && strcmp(policy, "always") != 0) {
+		if (s->build.context && !s->image_id) {
+			/* built from the commit by apply, never pulled */
+			item_add(run, "images", ST_OK,
+			         "services.%s: built from %s (tree %.12s) by apply", s->name,
+			         s->build.context, s->build.tree_id);
+			local++;
+		} else if (here && strcmp(policy, "always") != 0) {
 			local++;
 		} else if (!here && !strcmp(policy, "never")) {
 			item_add(

@@ -59,6 +59,8 @@ expect_out '^no changes'
 db=$(cid db)
 echo two >"$REPO/manifests/app/version.txt"
 commit two
+expect_status 0 check --repo "$REPO"
+expect_out '^ok    images: services.web: built from manifests/app \(tree [0-9a-f]{12}\) by apply$'
 expect_status 0 plan --repo "$REPO"
 expect_err 'would build'
 expect_status 0 apply --repo "$REPO"
