@@ -146,6 +146,18 @@ static int bind_content(struct manifest_ctx *c, struct project_bind *b, const st
 	return ERR_INVALID;
 }
 
+/* Does the entry ask for writes in so many words (":rw", read_only: false)? */
+static bool asks_writes(const struct mnode *v)
+{
+	const struct mnode *ro = mnode_get(v, "read_only");
+	const char *opts;
+
+	if (v->type == MNODE_MAP)
+		return ro && ro->type == MNODE_SCALAR && !strcmp(ro->value, "false");
+	opts = v->type == MNODE_SCALAR ? strrchr(v->value, ':') : NULL;
+	return opts && strstr(opts, "rw") && !strchr(opts, '/');
+}
+
 int manifest_bind_relative(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                            const char *path, const char *rel, const char *target, bool ro)
 {
@@ -189,6 +201,11 @@ int manifest_bind_relative(struct manifest_ctx *c, struct service *s, const stru
 			s->mounts[s->nmounts - 1].host = true;
 		goto done;
 	}
+	if (!rc && asks_writes(v))
+		manifest_warn(c, v, path,
+		              "mounted read-only: '%s' is the commit's content (a writable copy "
+		              "per release is not supported yet)",
+		              rel);
 	if (!rc)
 		rc = manifest_mount_add(c, s, MOUNT_BIND, full, target, true);
 	if (!rc) {
