@@ -7,6 +7,7 @@ pkgs=(build-essential cmake pkgconf git ca-certificates curl python3 sqlite3
 	libyaml-dev libcurl4-openssl-dev libjansson-dev libgit2-dev libsqlite3-dev libssl-dev
 	libmicrohttpd-dev # deployctl serve: webhooks and /metrics
 	openssh-server # an sshd on 127.0.0.1 for the ssh fetch test (t0607)
+	libarchive-dev # build: contexts streamed to the Engine as tar
 	docker.io valgrind clang-format iproute2
 	clang libclang-rt-14-dev # libFuzzer targets (tests/fuzz)
 	docker-registry apache2-utils) # a local registry (htpasswd auth) for the pull tests

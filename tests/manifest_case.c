@@ -180,7 +180,7 @@ static void show_diff(const char *want, const char *got)
 int main(int argc, char **argv)
 {
 	struct casesrc cs;
-	struct source src = { &cs, "case", case_read, case_list };
+	struct source src = { &cs, "case", case_read, case_list, NULL, NULL, NULL };
 	struct manifest_vars vars;
 	struct manifest_opts opts = { .dir = "manifests", .vars = &vars };
 	struct errlist errs, warns;

@@ -28,6 +28,7 @@ declare -A wraps=(
 	[curl_]="docker"
 	[json_]="model docker"
 	[git_]="source"
+	[archive_]="source"
 	[sqlite3_]="store"
 	[EVP_]="util"
 	[HMAC]="util"

@@ -77,6 +77,7 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 	ex = cmd_lock(&lk, ctx, o.project, "apply", lock_wait);
 	if (ex != EXIT_OK)
 		goto out;
+	dp.may_build = true;
 	ex = deploy_prepare(&dp, ctx, &o);
 	if (ex == EXIT_OK)
 		ex = deploy_check_pin(&unpinned, ctx, &dp, force);

@@ -195,6 +195,7 @@ static int config_run(struct ctx *ctx, int argc, char **argv)
 		ctx->state_dir = o.state_dir;
 	if (o.docker_host)
 		ctx->docker_host = o.docker_host;
+	dp.state_dir = ctx->state_dir;
 	ex = deploy_load_print(&dp, &o);
 	if (ex == EXIT_OK)
 		ex = config_print(ctx, dp.project, what, json);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "deployctl/buf.h"
 #include "deployctl/cmd_deploy.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
@@ -37,6 +38,13 @@ int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg)
 		return strv_push(&o->profiles, arg) < 0 ? -1 : 1;
 	case 'f':
 		return strv_push(&o->files, arg) < 0 ? -1 : 1;
+	case 'O':
+		if (arg[0] != '/') {
+			fprintf(stderr, "deployctl: --host-dir takes an absolute path\n");
+			return -1;
+		}
+		o->host_dir = arg;
+		return 1;
 	case 'e':
 		if (o->nenv_files == DEPLOY_MAX_ENV_FILES) {
 			fprintf(stderr, "deployctl: at most %d --env-file options\n",
@@ -82,12 +90,14 @@ void deploy_release(struct deploy *dp)
 	docker_network_list_free(dp->networks, dp->nnetworks);
 	docker_volume_list_free(dp->volumes, dp->nvolumes);
 	free(dp->hashes);
+	free(dp->build_tags);
 	model_project_free(dp->project);
 	free(dp->source_id);
 	free(dp->ref);
 	gitsrc_free(dp->git);
 	dirsrc_free(dp->dirsrc);
 	manifest_vars_release(&dp->vars);
+	strv_free(&dp->env_profiles);
 	memset(dp, 0, sizeof(*dp));
 }
 
@@ -155,6 +165,55 @@ static int open_repo(struct deploy *dp, const struct deploy_opts *o, struct err 
 	return rc;
 }
 
+/*
+ * The project's host directory (--host-dir, x-deployctl.host_dir, or
+ * STATE/projects/<project>) into p->host_dir, and each untracked relative
+ * bind's source under it, relative to the project directory (that of the
+ * first project file).
+ */
+static int resolve_host_binds(struct deploy *dp, const struct deploy_opts *o, struct err *err)
+{
+	struct project *p = dp->project;
+	const char *first = p->files.n ? p->files.v[0] : "", *slash = strrchr(first, '/');
+	size_t pl = slash ? (size_t)(slash - first) + 1 : 0, i, j;
+	char *hd;
+	struct buf b;
+
+	buf_init(&b, 8192);
+	if (o->host_dir)
+		buf_puts(&b, o->host_dir);
+	else if (p->host_dir)
+		buf_puts(&b, p->host_dir);
+	else
+		buf_printf(&b, "%s/projects/%s",
+		           dp->state_dir ? dp->state_dir : "/var/lib/deployctl", p->name);
+	hd = buf_detach(&b);
+	if (!hd)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	free(p->host_dir);
+	p->host_dir = hd;
+	for (i = 0; i < p->nservices; i++) {
+		for (j = 0; j < p->services[i].nmounts; j++) {
+			struct svc_mount *m = &p->services[i].mounts[j];
+			const char *rel;
+
+			if (!m->host || !m->source || m->source[0] == '/')
+				continue;
+			rel = strncmp(m->source, first, pl) ? m->source : m->source + pl;
+			buf_init(&b, 8192);
+			if (buf_printf(&b, "%s/%s", hd, rel) < 0) {
+				buf_release(&b);
+				return err_set(err, ERR_NOMEM, "out of memory");
+			}
+			free(m->source);
+			m->source = buf_detach(&b);
+			if (!m->source)
+				return err_set(err, ERR_NOMEM, "out of memory");
+		}
+	}
+	return 0;
+}
+
 int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *errs,
                 struct errlist *warns, struct err *err)
 {
@@ -175,6 +234,25 @@ int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *
 	}
 	if (manifest_vars_load_environ(&dp->vars, environ) < 0)
 		return err_set(err, ERR_NOMEM, "out of memory");
+	/* no --profile: $COMPOSE_PROFILES, comma-separated, as Compose reads it */
+	if (!o->profiles.n && kvv_get(&dp->vars.vars, "COMPOSE_PROFILES")) {
+		const char *p = kvv_get(&dp->vars.vars, "COMPOSE_PROFILES"), *end;
+
+		for (; *p; p = *end ? end + 1 : end) {
+			char name[128];
+			size_t len;
+
+			end = p + strcspn(p, ",");
+			len = (size_t)(end - p);
+			if (!len || len >= sizeof(name))
+				continue;
+			memcpy(name, p, len);
+			name[len] = '\0';
+			if (strv_push(&dp->env_profiles, name) < 0)
+				return err_set(err, ERR_NOMEM, "out of memory");
+		}
+		mo.profiles = &dp->env_profiles;
+	}
 	if (o->dir) {
 		rc = dirsrc_new(&dp->dirsrc, o->dir, err);
 		if (rc < 0)
@@ -207,6 +285,9 @@ int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *
 		            mo.dir, dp->project->name);
 		return ERR_INVALID;
 	}
+	rc = resolve_host_binds(dp, o, err);
+	if (rc < 0)
+		return rc;
 	if (dp->dirsrc)
 		dp->source_id = dirsrc_content_id(dp->dirsrc);
 	if (!dp->ref || !dp->source_id)
@@ -327,12 +408,19 @@ static int resolve_images(struct deploy *dp, struct ctx *ctx)
 		pinned[i] = p->services[i].image_id != NULL;
 		refs[i] = pinned[i] ? p->services[i].image_id : p->services[i].image;
 	}
+	if (deploy_build_refs(dp, refs) < 0) {
+		err_set(&err, ERR_NOMEM, "out of memory");
+		goto fail;
+	}
 	if (p->nservices && docker_image_resolve(ids, ctx->docker, refs, p->nservices, &err) < 0)
 		goto fail;
+	ex = deploy_build_missing(dp, ctx, ids);
+	if (ex != EXIT_OK)
+		goto out;
 	for (i = 0; i < p->nservices; i++) {
 		struct service *s = &p->services[i];
 		const char *policy = s->pull_policy ? s->pull_policy : "missing";
-		bool want = !pinned[i] &&
+		bool want = !pinned[i] && !s->build.context &&
 		            (!strcmp(policy, "always") || (!ids[i] && strcmp(policy, "never")));
 
 		/* Several services of one image: one pull. */
@@ -572,6 +660,7 @@ int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts 
 		ctx->docker_host = o->docker_host;
 	/* A remote repository's cache lives in the state directory, however it was named. */
 	with_state.state_dir = ctx->state_dir;
+	dp->state_dir = ctx->state_dir;
 	ex = deploy_load_print(dp, &with_state);
 	if (ex != EXIT_OK)
 		return ex;

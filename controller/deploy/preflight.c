@@ -154,6 +154,7 @@ static void check_manifests(struct run *run)
 	}
 	errlist_init(&lists[0]);
 	errlist_init(&lists[1]);
+	dp->state_dir = o->state_dir ? o->state_dir : run->ctx->state_dir;
 	rc = deploy_load(dp, o, &lists[0], &lists[1], &err);
 	if (rc == 0 && dp->project) {
 		run->loaded = true;
@@ -406,7 +407,13 @@ static void check_images(struct run *run)
 		const char *policy = s->pull_policy ? s->pull_policy : "missing";
 		bool here = ids[i] || s->image_id;
 
-		if (here && strcmp(policy, "always") != 0) {
+		if (s->build.context && !s->image_id) {
+			/* built from the commit by apply, never pulled */
+			item_add(run, "images", ST_OK,
+			         "services.%s: built from %s (tree %.12s) by apply", s->name,
+			         s->build.context, s->build.tree_id);
+			local++;
+		} else if (here && strcmp(policy, "always") != 0) {
 			local++;
 		} else if (!here && !strcmp(policy, "never")) {
 			item_add(
@@ -665,12 +672,34 @@ static void check_files(struct run *run)
 		const struct service *s = &p->services[i];
 
 		for (k = 0; k < s->nmounts; k++) {
-			if (s->mounts[k].type != MOUNT_BIND || !s->mounts[k].source)
+			const struct svc_mount *m = &s->mounts[k];
+			struct stat st;
+
+			if (m->type != MOUNT_BIND || !m->source || m->content_hash[0])
+				continue; /* from git: materialised with the release */
+			if (m->host && lstat(m->source, &st) < 0 && errno == ENOENT) {
+				/* not in git and not on the host: keys, certificates, data */
+				const char *base = strrchr(m->rel, '/');
+				bool file = m->no_create ||
+				            (strchr(base ? base : m->rel, '.') && base && base[1] &&
+				             strcmp(base, "/.") && strcmp(base, "/.."));
+
+				total++;
+				bad += file;
+				item_add(
+				        run, "files", file ? ST_FAIL : ST_WARN,
+				        "%s:%u:%u: services.%s.volumes[%zu]: %s is not in git and "
+				        "missing on the host: %s %s (host directory: --host-dir or "
+				        "x-deployctl.host_dir)",
+				        s->loc.file ? s->loc.file : "", s->loc.line, s->loc.col,
+				        s->name, k, m->rel, file ? "put it at" : "created empty at",
+				        m->source);
 				continue;
+			}
 			snprintf(what, sizeof(what), "services.%s.volumes[%zu]: bind source",
 			         s->name, k);
 			total++;
-			bad += !host_path_ok(run, &s->loc, what, s->mounts[k].source, true);
+			bad += !host_path_ok(run, &s->loc, what, m->source, true);
 		}
 	}
 	if (!bad)

@@ -829,6 +829,28 @@ fail:
 	return NULL;
 }
 
+/* {"Driver": ..., "Config": [{"Subnet", "Gateway", "IPRange"}]}, or NULL when out of memory. */
+static json_t *ipam_json(const struct project_network *net)
+{
+	json_t *cfg = json_array(), *o;
+	size_t i;
+
+	for (i = 0; cfg && i < net->nipam; i++) {
+		o = json_pack("{s:s}", "Subnet", net->ipam[i].subnet ? net->ipam[i].subnet : "");
+		if (o && net->ipam[i].gateway)
+			json_object_set_new(o, "Gateway", json_string(net->ipam[i].gateway));
+		if (o && net->ipam[i].ip_range)
+			json_object_set_new(o, "IPRange", json_string(net->ipam[i].ip_range));
+		if (!o || json_array_append_new(cfg, o) < 0) {
+			json_decref(cfg);
+			return NULL;
+		}
+	}
+	return cfg ? json_pack("{s:s, s:o}", "Driver",
+	                       net->ipam_driver ? net->ipam_driver : "default", "Config", cfg)
+	           : NULL;
+}
+
 int docker_network_create(char **id_out, struct docker *d, const struct project *p,
                           const struct project_network *net, const char *docker_name,
                           struct err *err)
@@ -846,6 +868,8 @@ int docker_network_create(char **id_out, struct docker *d, const struct project 
 	    json_object_set_new(body, "Driver", json_string(net->driver ? net->driver : "bridge")) <
 	            0 ||
 	    json_object_set_new(body, "Internal", json_boolean(net->internal)) < 0 ||
+	    json_object_set_new(body, "EnableIPv6", json_boolean(net->enable_ipv6)) < 0 ||
+	    (net->nipam && json_object_set_new(body, "IPAM", ipam_json(net)) < 0) ||
 	    json_object_set(body, "Labels", labels) < 0 ||
 	    !(text = json_dumps(body, JSON_COMPACT))) {
 		rc = nomem(err);

@@ -11,6 +11,7 @@
 
 #include "deployctl/docker.h"
 #include "deployctl/err.h"
+#include "deployctl/hash.h"
 #include "deployctl/model.h"
 #include "docker_internal.h"
 
@@ -69,6 +70,15 @@ static json_t *endpoint_json(const struct service *s, const struct svc_network *
 	if (s->external_links.n &&
 	    json_object_set_new(ep, "Links", strv_json(&s->external_links)) < 0)
 		goto fail;
+	if ((net->ipv4_address || net->ipv6_address) &&
+	    json_object_set_new(
+	            ep, "IPAMConfig",
+	            json_pack("{s:o, s:o}", "IPv4Address",
+	                      net->ipv4_address ? json_string(net->ipv4_address) : json_string(""),
+	                      "IPv6Address",
+	                      net->ipv6_address ? json_string(net->ipv6_address)
+	                                        : json_string(""))) < 0)
+		goto fail;
 	return ep;
 fail:
 	json_decref(aliases);
@@ -126,11 +136,13 @@ static int ports_json(json_t *config, json_t *host, const struct service *s)
 			goto fail;
 	for (i = 0; i < s->nports; i++) {
 		const struct svc_port *pt = &s->ports[i];
-		char key[32], hp[16];
+		char key[32], hp[24];
 		json_t *list, *b;
 
 		snprintf(key, sizeof(key), "%u/%s", pt->container_port, pt->protocol);
-		if (pt->host_port)
+		if (pt->host_port && pt->host_port_end)
+			snprintf(hp, sizeof(hp), "%u-%u", pt->host_port, pt->host_port_end);
+		else if (pt->host_port)
 			snprintf(hp, sizeof(hp), "%u", pt->host_port);
 		else
 			hp[0] = '\0';
@@ -302,6 +314,16 @@ static json_t *mounts_json(const struct docker_create *c, struct err *err)
 			if (!vname)
 				goto fail;
 			src = vname;
+		} else if (mt->type == MOUNT_BIND && mt->content_hash[0]) {
+			/* a bind from git: its content, materialised like a config */
+			if (!c->files_dir)
+				goto fail;
+			vname = malloc(strlen(c->files_dir) + HASH_HEX_LEN + 2);
+			if (!vname)
+				goto fail;
+			snprintf(vname, strlen(c->files_dir) + HASH_HEX_LEN + 2, "%s/%s",
+			         c->files_dir, mt->content_hash);
+			src = vname;
 		} else if (mt->type == MOUNT_BIND) {
 			src = mt->source;
 		}
@@ -424,6 +446,8 @@ static int host_config_extra(json_t *host, const struct docker_create *c)
 		SET(host, "IpcMode", mode_json(c, s->ipc, true));
 	if (s->sysctls.n)
 		SET(host, "Sysctls", kvv_json(&s->sysctls));
+	if (s->runtime)
+		SET(host, "Runtime", json_string(s->runtime));
 	if (s->nulimits)
 		SET(host, "Ulimits", ulimits_json(s));
 	if (s->privileged)

@@ -168,7 +168,7 @@ static int docker_headers(struct curl_slist **out, const struct docker_req *req)
 	struct curl_slist *headers = NULL, *next;
 	const char *const *h;
 
-	if (req->body) {
+	if (req->body && !req->body_len) {
 		headers = curl_slist_append(NULL, "Content-Type: application/json");
 		if (!headers)
 			return ERR_NOMEM;
@@ -228,7 +228,10 @@ int docker_request_ex(long *status, struct buf *resp, struct docker *d,
 	} else {
 		curl_easy_setopt(d->curl, CURLOPT_POST, 1L);
 		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDS, body ? body : "");
-		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body) : 0));
+		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDSIZE,
+		                 (long)(req->body_len ? req->body_len
+		                        : body        ? strlen(body)
+		                                      : 0));
 		curl_easy_setopt(d->curl, CURLOPT_CUSTOMREQUEST, is_post ? NULL : method);
 	}
 	if (req->cancelled) {

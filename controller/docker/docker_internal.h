@@ -93,6 +93,7 @@ struct docker_req {
 	const char *method;
 	const char *path; /* as for docker_request() */
 	const char *body; /* JSON or NULL */
+	size_t body_len;  /* 0: strlen(body); else a binary body (a tar) of this length */
 	/* Extra "Name: value" lines, NULL-terminated, or NULL; wiped after use. */
 	const char *const *headers;
 	long timeout_s; /* 0: DOCKER_TIMEOUT_S */

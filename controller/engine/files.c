@@ -115,10 +115,85 @@ static int write_one(const char *dir, const struct project_file *f, mode_t mode,
 	return rc;
 }
 
+/* Write len bytes to path (new, exclusive) with mode. */
+static int write_new(const char *path, const char *data, size_t len, mode_t mode, struct err *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	int rc = 0;
+
+	if (fd < 0)
+		return fail(err, "cannot create", path);
+	if (write_all(fd, data ? data : "", len) || fchmod(fd, mode) || fsync(fd))
+		rc = fail(err, "cannot write", path);
+	if (close(fd) && !rc)
+		rc = fail(err, "cannot write", path);
+	return rc;
+}
+
+/* mkdir -p of the directories above path's last element, under base (which exists). */
+static int make_parents(char *path, size_t base_len, mode_t mode, struct err *err)
+{
+	char *p;
+
+	for (p = path + base_len + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(path, mode) && errno != EEXIST) {
+			*p = '/';
+			return fail(err, "cannot create directory", path);
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+/* A directory bind's tree: built under a temporary name, renamed into place whole. */
+static int write_tree(const char *dir, const struct project_bind *b, struct err *err)
+{
+	char path[4096], tmp[4200], file[8192];
+	struct stat st;
+	size_t i, tl;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, b->content_hash);
+	if (!lstat(path, &st))
+		return S_ISDIR(st.st_mode) ? 0
+		                           : err_set(err, ERR_IO, "'%s' is not a directory", path);
+	tl = (size_t)snprintf(tmp, sizeof(tmp), "%s/.tmp-%ld-%s", dir, (long)getpid(),
+	                      b->content_hash);
+	if (mkdir(tmp, 0755))
+		return fail(err, "cannot create directory", tmp);
+	for (i = 0; i < b->nfiles && !rc; i++) {
+		if ((size_t)snprintf(file, sizeof(file), "%s/%s", tmp, b->files[i].path) >=
+		    sizeof(file))
+			return err_set(err, ERR_IO, "'%s': path too long", b->files[i].path);
+		rc = make_parents(file, tl, 0755, err);
+		if (!rc)
+			rc = write_new(file, b->files[i].content, b->files[i].len,
+			               b->files[i].exec ? 0555 : 0444, err);
+	}
+	if (!rc && rename(tmp, path))
+		rc = fail(err, "cannot rename into", path);
+	/* a failed tree stays under its .tmp- name: never mounted, harmless */
+	return rc;
+}
+
+/* An untracked relative bind's host path: created as a directory when missing, as Docker does. */
+static int host_path(const struct svc_mount *m, struct err *err)
+{
+	char path[4096];
+	struct stat st;
+
+	if (!m->source || m->source[0] != '/' || m->no_create || !lstat(m->source, &st))
+		return 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s/", m->source) >= sizeof(path))
+		return err_set(err, ERR_IO, "'%s': path too long", m->source);
+	return make_parents(path, 0, 0755, err);
+}
+
 int files_materialize(const struct project *p, const char *dir, struct err *err)
 {
 	struct stat st;
-	size_t i;
+	size_t i, j;
 	int rc;
 
 	if (mkdir(dir, 0700) && errno != EEXIST)
@@ -137,6 +212,21 @@ int files_materialize(const struct project *p, const char *dir, struct err *err)
 		if (rc)
 			return rc;
 	}
+	for (i = 0; i < p->nbinds; i++) {
+		const struct project_bind *b = &p->binds[i];
+		struct project_file one = { .content = b->nfiles ? b->files[0].content : NULL,
+			                    .content_len = b->nfiles ? b->files[0].len : 0 };
+
+		memcpy(one.content_hash, b->content_hash, sizeof(one.content_hash));
+		rc = b->dir ? write_tree(dir, b, err) : write_one(dir, &one, 0444, err);
+		if (rc)
+			return rc;
+	}
+	for (i = 0; i < p->nservices; i++)
+		for (j = 0; j < p->services[i].nmounts; j++)
+			if (p->services[i].mounts[j].host &&
+			    (rc = host_path(&p->services[i].mounts[j], err)))
+				return rc;
 	return 0;
 }
 

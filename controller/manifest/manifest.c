@@ -194,11 +194,72 @@ static int load_services(struct manifest_ctx *c, struct manifest_load_state *st,
 	return rc;
 }
 
-/* driver, external, name, labels, internal (networks only). */
-static int load_resource(struct manifest_ctx *c, const struct mnode *v, const char *path,
-                         bool is_net, char **driver, bool *external, char **ext_name,
-                         struct kvv *labels, bool *internal)
+/* networks.<n>.ipam: driver, config: [{subnet, gateway, ip_range}]; options ignored. */
+static int load_ipam(struct manifest_ctx *c, struct project_network *net, const struct mnode *v,
+                     const char *path)
 {
+	char kpath[MANIFEST_PATH_MAX], ipath[MANIFEST_PATH_MAX], fpath[MANIFEST_PATH_MAX];
+	const struct mnode *cfg;
+	size_t i, j;
+	int rc = 0;
+
+	if (manifest_expect(c, v, MNODE_MAP, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n && rc != ERR_NOMEM; i++) {
+		const char *k = v->keys[i]->value;
+
+		manifest_path_key(kpath, sizeof(kpath), path, k);
+		if (!strcmp(k, "driver")) {
+			rc = manifest_set_string(c, &net->ipam_driver, v->items[i], kpath);
+		} else if (!strcmp(k, "options") || !strncmp(k, "x-", 2)) {
+			continue;
+		} else if (strcmp(k, "config")) {
+			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
+		} else if (!manifest_expect(c, (cfg = v->items[i]), MNODE_SEQ, kpath)) {
+			net->ipam = calloc(cfg->n + 1, sizeof(*net->ipam));
+			if (!net->ipam)
+				return manifest_nomem(c);
+			for (j = 0; j < cfg->n && rc != ERR_NOMEM; j++) {
+				struct net_ipam *e = &net->ipam[net->nipam++];
+				const struct mnode *x = cfg->items[j], *f;
+				size_t m;
+
+				manifest_path_index(ipath, sizeof(ipath), kpath, j);
+				if (manifest_expect(c, x, MNODE_MAP, ipath))
+					continue;
+				for (m = 0; m < x->n && rc != ERR_NOMEM; m++) {
+					const char *fk = x->keys[m]->value;
+
+					f = x->items[m];
+					manifest_path_key(fpath, sizeof(fpath), ipath, fk);
+					if (!strcmp(fk, "subnet"))
+						rc = manifest_set_string(c, &e->subnet, f, fpath);
+					else if (!strcmp(fk, "gateway"))
+						rc = manifest_set_string(c, &e->gateway, f, fpath);
+					else if (!strcmp(fk, "ip_range"))
+						rc = manifest_set_string(c, &e->ip_range, f, fpath);
+					else if (!strcmp(fk, "aux_addresses") ||
+					         !strncmp(fk, "x-", 2))
+						manifest_warn(c, x->keys[m], fpath, "ignored");
+					else
+						manifest_error(c, x->keys[m], ipath,
+						               "unknown key '%s'", fk);
+				}
+				if (!e->subnet)
+					manifest_error(c, x, ipath,
+					               "missing required key 'subnet'");
+			}
+		}
+	}
+	return rc == ERR_NOMEM ? rc : 0;
+}
+
+/* driver, external, name, labels, internal, ipam, enable_ipv6 (networks only: net). */
+static int load_resource(struct manifest_ctx *c, const struct mnode *v, const char *path,
+                         struct project_network *net, char **driver, bool *external,
+                         char **ext_name, struct kvv *labels, bool *internal)
+{
+	bool is_net = net != NULL;
 	char kpath[MANIFEST_PATH_MAX];
 	const struct mnode *name_n = NULL, *driver_n = NULL;
 	size_t i;
@@ -240,6 +301,10 @@ static int load_resource(struct manifest_ctx *c, const struct mnode *v, const ch
 			rc = manifest_bool(c, internal, x, kpath);
 		} else if (!strncmp(k, "x-", 2)) {
 			continue;
+		} else if (net && !strcmp(k, "ipam")) {
+			rc = load_ipam(c, net, x, kpath);
+		} else if (net && !strcmp(k, "enable_ipv6")) {
+			rc = manifest_bool(c, &net->enable_ipv6, x, kpath);
 		} else if (!strcmp(k, "driver_opts") || !strcmp(k, "ipam") ||
 		           !strcmp(k, "attachable") || !strcmp(k, "enable_ipv6")) {
 			manifest_error(c, v->keys[i], kpath, "not supported yet");
@@ -252,16 +317,11 @@ static int load_resource(struct manifest_ctx *c, const struct mnode *v, const ch
 			return rc;
 	}
 	if (name_n) {
+		/* the Docker-side name, external or not (then created with it) */
 		manifest_path_key(kpath, sizeof(kpath), path, "name");
-		if (!*external) {
-			manifest_error(c, name_n, kpath,
-			               "not supported yet for networks and volumes that are not "
-			               "external");
-		} else {
-			rc = manifest_string(c, ext_name, name_n, kpath);
-			if (rc == ERR_NOMEM)
-				return rc;
-		}
+		rc = manifest_string(c, ext_name, name_n, kpath);
+		if (rc == ERR_NOMEM)
+			return rc;
 	}
 	if (*external && driver_n) {
 		manifest_path_key(kpath, sizeof(kpath), path, "driver");
@@ -307,7 +367,7 @@ static int load_networks(struct manifest_ctx *c, struct manifest_load_state *st,
 		net->loc.col = key->col;
 		rc = seen_add(c, st, "networks", net->name, key);
 		if (!rc)
-			rc = load_resource(c, n->items[i], path, true, &net->driver, &net->external,
+			rc = load_resource(c, n->items[i], path, net, &net->driver, &net->external,
 			                   &net->external_name, &net->labels, &net->internal);
 		if (rc == ERR_NOMEM)
 			return rc;
@@ -351,8 +411,8 @@ static int load_volumes(struct manifest_ctx *c, struct manifest_load_state *st,
 		vol->loc.col = key->col;
 		rc = seen_add(c, st, "volumes", vol->name, key);
 		if (!rc)
-			rc = load_resource(c, n->items[i], path, false, &vol->driver,
-			                   &vol->external, &vol->external_name, &vol->labels, NULL);
+			rc = load_resource(c, n->items[i], path, NULL, &vol->driver, &vol->external,
+			                   &vol->external_name, &vol->labels, NULL);
 		if (rc == ERR_NOMEM)
 			return rc;
 	}
@@ -428,6 +488,13 @@ static int load_x_deployctl(struct manifest_ctx *c, const struct mnode *n)
 		if (!strcmp(k, "env")) {
 			if (manifest_load_env_rules(c, n->items[i], path) == ERR_NOMEM)
 				return ERR_NOMEM;
+			continue;
+		}
+		if (!strcmp(k, "host_dir")) {
+			if (manifest_set_string(c, &c->p->host_dir, n->items[i], path) == ERR_NOMEM)
+				return ERR_NOMEM;
+			if (c->p->host_dir && c->p->host_dir[0] != '/')
+				manifest_error(c, n->items[i], path, "must be an absolute path");
 			continue;
 		}
 		if (strcmp(k, "secrets"))
@@ -822,6 +889,23 @@ static int load_texts(struct project **out, const char *const *names, const char
 	if (rc || add_default_network(&c)) {
 		rc = manifest_nomem(&c);
 		goto out;
+	}
+	/* a service built without image: is tagged <project>-<service>, as Compose does */
+	for (i = 0; p->name && i < p->nservices; i++) {
+		struct service *s = &p->services[i];
+		struct buf tag;
+
+		if (!s->build.context || s->image)
+			continue;
+		buf_init(&tag, 512);
+		if (buf_printf(&tag, "%s-%s", p->name, s->name) < 0 ||
+		    !(s->image = buf_detach(&tag))) {
+			buf_release(&tag);
+			rc = manifest_nomem(&c);
+			goto out;
+		}
+		for (char *q = s->image; *q; q++)
+			*q = (char)tolower((unsigned char)*q);
 	}
 	sort_project(p);
 	if (manifest_mark_interpolated_secrets(&c) < 0) {

@@ -119,6 +119,29 @@ static void add_link_alias(struct manifest_ctx *c, const struct manifest_ref *r)
 		ref_error(c, r, "service '%s' shares no network with '%s'", r->name, r->service);
 }
 
+/*
+ * depends_on.<name>.required: false on a service left out by profiles: the
+ * dependency is dropped, as Compose does. True when it was.
+ */
+static bool optional_dep_dropped(struct manifest_ctx *c, const struct manifest_ref *r)
+{
+	size_t si = service_index(c->p, r->service), i;
+	struct service *s;
+
+	if (si == (size_t)-1)
+		return false;
+	s = &c->p->services[si];
+	for (i = 0; i < s->ndeps; i++) {
+		if (strcmp(s->deps[i].service, r->name) || s->deps[i].required)
+			continue;
+		free(s->deps[i].service);
+		memmove(&s->deps[i], &s->deps[i + 1], (s->ndeps - i - 1) * sizeof(*s->deps));
+		s->ndeps--;
+		return true;
+	}
+	return false;
+}
+
 static void check_refs(struct manifest_ctx *c)
 {
 	const char *profiles;
@@ -129,6 +152,10 @@ static void check_refs(struct manifest_ctx *c)
 
 		if (r->kind == MANIFEST_REF_DEP && !strcmp(r->name, r->service))
 			ref_error(c, r, "service '%s' depends on itself", r->service);
+		else if (r->kind == MANIFEST_REF_DEP &&
+		         service_index(c->p, r->name) == (size_t)-1 &&
+		         kvv_get(&c->disabled, r->name) && optional_dep_dropped(c, r))
+			continue;
 		else if (r->kind == MANIFEST_REF_DEP &&
 		         service_index(c->p, r->name) == (size_t)-1 &&
 		         (profiles = kvv_get(&c->disabled, r->name)))

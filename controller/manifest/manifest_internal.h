@@ -196,6 +196,19 @@ int manifest_key_tmpfs(struct manifest_ctx *c, struct service *s, const struct m
                        const char *path);
 int manifest_key_networks(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                           const char *path);
+/* Append a mount to s (copies the strings). 0 or ERR_NOMEM. */
+int manifest_mount_add(struct manifest_ctx *c, struct service *s, enum mount_type type,
+                       const char *source, const char *target, bool ro);
+/*
+ * A bind whose source is relative (rel, to v's file) (manifest_binds.c): a
+ * path tracked at the commit becomes a read-only mount of its content
+ * (project.binds, hashed into the spec); an untracked one a path under the
+ * project's host directory (svc_mount.host); with a directory source, the
+ * path under that directory. 0, ERR_INVALID or ERR_NOMEM.
+ */
+int manifest_bind_relative(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                           const char *path, const char *rel, const char *target, bool ro);
+
 /*
  * Add network name to s (name checked, duplicates refused) and remember the
  * reference; *out is then the new entry (borrowed from s), else NULL.
@@ -387,7 +400,16 @@ MANIFEST_RENDER_FN(deploy);
 MANIFEST_RENDER_FN(configs);
 MANIFEST_RENDER_FN(secrets);
 MANIFEST_RENDER_FN(ulimits);
+MANIFEST_RENDER_FN(build);
 MANIFEST_RENDER_FN(none); /* rendered by another row (cpus, mem_limit: under deploy) */
+
+/*
+ * services.<name>.build (manifest_build.c): the context directory of the
+ * commit (relative to the manifest), dockerfile, target, args, labels; the
+ * image becomes image: or "<project>-<service>". 0, ERR_INVALID or ERR_NOMEM.
+ */
+int manifest_build(struct manifest_ctx *c, struct service *s, const struct mnode *v,
+                   const char *path);
 
 /*
  * After every key of services.<name> (val) is read: cross-key checks

@@ -124,7 +124,7 @@ static const struct manifest_key service_keys[] = {
 	{ .key = "annotations", .kind = MK_REFUSED, .why = "container annotations need Docker Engine API 1.43; this engine speaks 1.41" },
 	{ .key = "attach", .kind = MK_IGNORED, .why = "ignored: deployctl does not attach to container logs" },
 	{ .key = "blkio_config", .kind = MK_REFUSED, .why = "not supported yet: block I/O weights and limits" },
-	{ .key = "build", .kind = MK_LATER }, /* checked in manifest_service_finish */
+	{ .key = "build", .kind = MK_LATER, .render = manifest_render_build }, /* read in manifest_service_finish */
 	{ .key = "cap_add", .kind = MK_STRINGS, .offset = SVC(cap_add), .flags = MKF_SORT },
 	{ .key = "cap_drop", .kind = MK_STRINGS, .offset = SVC(cap_drop), .flags = MKF_SORT },
 	{ .key = "cgroup", .kind = MK_REFUSED, .why = "not supported yet: cgroup namespace mode" },
@@ -145,7 +145,7 @@ static const struct manifest_key service_keys[] = {
 	{ .key = "credential_spec", .kind = MK_REFUSED, .why = "Windows containers only" },
 	{ .key = "depends_on", .kind = MK_CUSTOM, .fn = manifest_key_depends_on, .render = manifest_render_depends_on },
 	{ .key = "deploy", .kind = MK_CUSTOM, .fn = manifest_key_deploy, .render = manifest_render_deploy },
-	{ .key = "develop", .kind = MK_REFUSED, .why = "compose watch is a development feature, not for a production host" },
+	{ .key = "develop", .kind = MK_IGNORED, .why = "ignored: compose watch is a development feature, not for a production host" },
 	{ .key = "device_cgroup_rules", .kind = MK_REFUSED, .why = "not supported yet: use devices" },
 	{ .key = "devices", .kind = MK_CUSTOM, .fn = manifest_key_devices, .offset = SVC(devices), .render = manifest_render_strv },
 	{ .key = "dns", .kind = MK_STRINGS, .offset = SVC(dns), .flags = MKF_SINGLE },
@@ -199,7 +199,7 @@ static const struct manifest_key service_keys[] = {
 	{ .key = "read_only", .kind = MK_BOOL, .offset = SVC(read_only) },
 	{ .key = "restart", .kind = MK_STRING, .offset = SVC(restart), .valid = restart_ok, .what = "invalid restart policy",
 	  .hint = "use no, always, on-failure[:N] or unless-stopped" },
-	{ .key = "runtime", .kind = MK_REFUSED, .why = "not supported: deployctl runs containers with the daemon's default runtime" },
+	{ .key = "runtime", .kind = MK_STRING, .offset = SVC(runtime), .valid = image_ok, .what = "invalid runtime" },
 	{ .key = "scale", .kind = MK_REFUSED, .why = "use deploy.replicas" },
 	{ .key = "secrets", .kind = MK_CUSTOM, .fn = manifest_key_secrets, .render = manifest_render_secrets },
 	{ .key = "security_opt", .kind = MK_STRINGS, .offset = SVC(security_opt) },
@@ -321,6 +321,8 @@ int manifest_read_map(struct manifest_ctx *c, const struct manifest_key *table, 
 		const struct manifest_key *k = manifest_key_find(table, name);
 
 		manifest_path_key(kpath, sizeof(kpath), path, name);
+		if (!strncmp(name, "x-", 2))
+			continue; /* extensions are allowed at any depth */
 		if (k) {
 			r = manifest_read_key(c, k, s, v->keys[i], v->items[i], kpath);
 		} else {

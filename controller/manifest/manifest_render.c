@@ -302,7 +302,7 @@ MANIFEST_RENDER_FN(labels)
 
 MANIFEST_RENDER_FN(ports)
 {
-	char num[16];
+	char num[24];
 	struct mnode *seq, *m;
 	size_t i;
 
@@ -317,7 +317,10 @@ MANIFEST_RENDER_FN(ports)
 		if (pt->host_ip && *pt->host_ip)
 			manifest_render_str(r, m, "host_ip", pt->host_ip);
 		manifest_render_str(r, m, "protocol", pt->protocol);
-		if (pt->host_port) {
+		if (pt->host_port && pt->host_port_end) {
+			snprintf(num, sizeof(num), "%u-%u", pt->host_port, pt->host_port_end);
+			manifest_render_str(r, m, "published", num);
+		} else if (pt->host_port) {
 			snprintf(num, sizeof(num), "%u", pt->host_port);
 			manifest_render_str(r, m, "published", num);
 		}
@@ -341,9 +344,20 @@ MANIFEST_RENDER_FN(volumes)
 		m = manifest_render_map(r, seq, NULL);
 		if (mt->read_only)
 			manifest_render_bool(r, m, "read_only", true);
-		manifest_render_str(r, m, "source", mt->source);
+		manifest_render_str(r, m, "source", mt->rel ? mt->rel : mt->source);
 		manifest_render_str(r, m, "target", mt->target);
 		manifest_render_str(r, m, "type", types[mt->type]);
+		if (mt->rel) {
+			/* where a relative bind comes from: its content in git, or the host */
+			struct mnode *x = manifest_render_map(r, m, "x-deployctl");
+			char fp[32];
+
+			snprintf(fp, sizeof(fp), "sha256:%.12s", mt->content_hash);
+			if (mt->content_hash[0])
+				manifest_render_str(r, x, "from_git", fp);
+			else
+				manifest_render_str(r, x, "host_path", mt->source);
+		}
 	}
 }
 
@@ -359,12 +373,14 @@ MANIFEST_RENDER_FN(networks)
 	for (i = 0; m && i < s->nnetworks; i++) {
 		const struct svc_network *n = &s->networks[i];
 
-		if (!n->aliases.n) {
+		if (!n->aliases.n && !n->ipv4_address && !n->ipv6_address) {
 			node_put(r, m, n->name, node_scalar(r, "null", true));
 			continue;
 		}
 		one = manifest_render_map(r, m, n->name);
 		manifest_render_list(r, one, "aliases", &n->aliases, false);
+		manifest_render_str(r, one, "ipv4_address", n->ipv4_address);
+		manifest_render_str(r, one, "ipv6_address", n->ipv6_address);
 	}
 }
 
@@ -493,6 +509,27 @@ MANIFEST_RENDER_FN(ulimits)
 	}
 }
 
+/* build: the context as a repository path, and the tree it is built from. */
+MANIFEST_RENDER_FN(build)
+{
+	const struct svc_build *b = &s->build;
+	struct mnode *m, *x;
+	char tree[32];
+
+	(void)k;
+	if (!b->context)
+		return;
+	m = manifest_render_map(r, map, "build");
+	render_pairs(r, m, "args", &b->args);
+	manifest_render_str(r, m, "context", b->context);
+	manifest_render_str(r, m, "dockerfile", b->dockerfile);
+	render_pairs(r, m, "labels", &b->labels);
+	manifest_render_str(r, m, "target", b->target);
+	x = manifest_render_map(r, m, "x-deployctl");
+	snprintf(tree, sizeof(tree), "%.12s", b->tree_id);
+	manifest_render_str(r, x, "tree", tree);
+}
+
 /* ---- the project ---- */
 
 static void render_service(struct manifest_render *r, struct mnode *services,
@@ -506,7 +543,7 @@ static void render_service(struct manifest_render *r, struct mnode *services,
 }
 
 static void render_resource(struct manifest_render *r, struct mnode *map, const char *key,
-                            const char *docker_name, const char *driver, bool external,
+                            const char *docker_name, const char *driver, bool external, bool named,
                             const struct kvv *labels, bool internal)
 {
 	struct mnode *m = manifest_render_map(r, map, key);
@@ -517,8 +554,29 @@ static void render_resource(struct manifest_render *r, struct mnode *map, const 
 	if (internal)
 		manifest_render_bool(r, m, "internal", true);
 	render_pairs(r, m, "labels", labels);
-	if (external)
+	if (external || named)
 		manifest_render_str(r, m, "name", docker_name);
+}
+
+static void render_ipam(struct manifest_render *r, struct mnode *map,
+                        const struct project_network *n)
+{
+	struct mnode *ipam, *seq, *e;
+	size_t i;
+
+	if (n->enable_ipv6)
+		manifest_render_bool(r, map, "enable_ipv6", true);
+	if (!n->nipam && !n->ipam_driver)
+		return;
+	ipam = manifest_render_map(r, map, "ipam");
+	seq = manifest_render_seq(r, ipam, "config");
+	for (i = 0; seq && i < n->nipam; i++) {
+		e = manifest_render_map(r, seq, NULL);
+		manifest_render_str(r, e, "gateway", n->ipam[i].gateway);
+		manifest_render_str(r, e, "ip_range", n->ipam[i].ip_range);
+		manifest_render_str(r, e, "subnet", n->ipam[i].subnet);
+	}
+	manifest_render_str(r, ipam, "driver", n->ipam_driver);
 }
 
 static void render_networks(struct manifest_render *r, struct mnode *root)
@@ -536,8 +594,9 @@ static void render_networks(struct manifest_render *r, struct mnode *root)
 
 		if (!name)
 			r->nomem = true;
-		render_resource(r, m, n->name, name, n->driver, n->external, &n->labels,
-		                n->internal);
+		render_resource(r, m, n->name, name, n->driver, n->external, n->external_name,
+		                &n->labels, n->internal);
+		render_ipam(r, m->n ? m->items[m->n - 1] : NULL, n);
 		free(name);
 	}
 }
@@ -557,7 +616,8 @@ static void render_volumes(struct manifest_render *r, struct mnode *root)
 
 		if (!name)
 			r->nomem = true;
-		render_resource(r, m, v->name, name, v->driver, v->external, &v->labels, false);
+		render_resource(r, m, v->name, name, v->driver, v->external, v->external_name,
+		                &v->labels, false);
 		free(name);
 	}
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "deployctl/buf.h"
 #include "manifest_internal.h"
@@ -207,6 +208,15 @@ int manifest_bool(struct manifest_ctx *c, bool *out, const struct mnode *n, cons
 			*out = false;
 			rc = 0;
 		}
+	}
+	/* YAML 1.1 booleans, which Compose v1 took: accepted, with a warning */
+	if (rc && n->plain &&
+	    (!strcasecmp(s, "yes") || !strcasecmp(s, "on") || !strcasecmp(s, "no") ||
+	     !strcasecmp(s, "off"))) {
+		*out = !strcasecmp(s, "yes") || !strcasecmp(s, "on");
+		manifest_warn(c, n, path, "\"%s\" is a YAML 1.1 boolean: write %s", s,
+		              *out ? "true" : "false");
+		rc = 0;
 	}
 	if (rc)
 		manifest_error(c, n, path, "expected true or false, got \"%s\"",

@@ -63,6 +63,36 @@ int manifest_key_entrypoint(struct manifest_ctx *c, struct service *s, const str
 	return key_command_like(c, &s->has_entrypoint, &s->entrypoint, v, path);
 }
 
+/* "host:ip1,ip2" (Compose's host=ip1,ip2) becomes one "host:ip" entry per address. */
+static int extra_hosts_split(struct manifest_ctx *c, struct service *s, size_t first)
+{
+	size_t i, n = s->extra_hosts.n, hl;
+	char *h, *comma, *next;
+	struct buf b;
+
+	for (i = first; i < n; i++) {
+		h = s->extra_hosts.v[i];
+		hl = strcspn(h, ":");
+		if (!h[hl] || !strchr(h + hl, ','))
+			continue;
+		for (next = strchr(h + hl, ',') + 1; next; next = comma ? comma + 1 : NULL) {
+			comma = strchr(next, ',');
+			buf_init(&b, 4096);
+			if (buf_printf(&b, "%.*s:%.*s", (int)hl, h,
+			               (int)(comma ? (size_t)(comma - next) : strlen(next)),
+			               next) ||
+			    strv_push(&s->extra_hosts, b.ptr)) {
+				buf_release(&b);
+				return manifest_nomem(c);
+			}
+			buf_release(&b);
+			h = s->extra_hosts.v[i]; /* the vector may have moved */
+		}
+		*strchr(h + hl, ',') = '\0';
+	}
+	return 0;
+}
+
 int manifest_key_extra_hosts(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                              const char *path)
 {
@@ -87,7 +117,7 @@ int manifest_key_extra_hosts(struct manifest_ctx *c, struct service *s, const st
 			buf_release(&b);
 			free(ip);
 		}
-		return rc;
+		return rc ? rc : extra_hosts_split(c, s, first);
 	}
 	rc = manifest_strings(c, &s->extra_hosts, v, path, false);
 	for (i = first; i < s->extra_hosts.n; i++) {
@@ -104,7 +134,7 @@ int manifest_key_extra_hosts(struct manifest_ctx *c, struct service *s, const st
 		               manifest_quote(q, sizeof(q), v->items[i - first]));
 		rc = rc ? rc : ERR_INVALID;
 	}
-	return rc;
+	return rc ? rc : extra_hosts_split(c, s, first);
 }
 
 /* ---- depends_on ---- */
@@ -173,6 +203,8 @@ static int dep_long(struct manifest_ctx *c, const struct mnode *v, const char *p
 			r = manifest_bool(c, &restart, v->items[i], kpath);
 			if (!r)
 				manifest_warn(c, v->keys[i], kpath, "ignored");
+		} else if (!strncmp(k, "x-", 2)) {
+			r = 0; /* extensions are allowed at any depth */
 		} else {
 			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
 			r = ERR_INVALID;
@@ -303,8 +335,15 @@ int manifest_key_healthcheck(struct manifest_ctx *c, struct service *s, const st
 		} else if (!strcmp(k, "disable")) {
 			r = manifest_bool(c, &disable, x, kpath);
 		} else if (!strcmp(k, "start_interval")) {
-			manifest_error(c, v->keys[i], kpath, "not supported yet");
-			r = ERR_INVALID;
+			/* Engine API 1.44+; deployctl speaks 1.41, so Docker's own interval applies
+			 */
+			r = manifest_duration(c, &h->start_interval_ns, x, kpath);
+			if (!r)
+				manifest_warn(c, v->keys[i], kpath,
+				              "ignored: this Docker Engine (API 1.41) has no start "
+				              "interval; the first probe runs after interval");
+		} else if (!strncmp(k, "x-", 2)) {
+			r = 0; /* extensions are allowed at any depth */
 		} else {
 			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
 			r = ERR_INVALID;
@@ -391,10 +430,10 @@ static int deploy_limits(struct manifest_ctx *c, struct service *s, const struct
 				manifest_error(c, x, kpath, "differs from cpus");
 				r = ERR_INVALID;
 			} else if (!r && reserve) {
-				manifest_error(c, v->keys[i], kpath,
-				               "not supported: Docker reserves CPUs only in Swarm; "
-				               "use cpu_shares");
-				r = ERR_INVALID;
+				manifest_warn(
+				        c, v->keys[i], kpath,
+				        "ignored: Docker reserves CPUs only in Swarm (cpu_shares "
+				        "weighs CPU time on one host)");
 			} else if (!r) {
 				s->nano_cpus = n;
 			}
@@ -424,6 +463,8 @@ static int deploy_limits(struct manifest_ctx *c, struct service *s, const struct
 			                : "device and GPU reservations need a vendor runtime deployctl "
 			                  "does not manage");
 			r = ERR_INVALID;
+		} else if (!strncmp(k, "x-", 2)) {
+			r = 0; /* extensions are allowed at any depth */
 		} else {
 			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
 			r = ERR_INVALID;
@@ -473,6 +514,8 @@ int manifest_key_deploy(struct manifest_ctx *c, struct service *s, const struct 
 				if (!strcmp(rk, "limits") || !strcmp(rk, "reservations")) {
 					r2 = deploy_limits(c, s, x->items[j], rpath,
 					                   !strcmp(rk, "reservations"));
+				} else if (!strncmp(rk, "x-", 2)) {
+					r2 = 0; /* extensions are allowed at any depth */
 				} else {
 					manifest_error(c, x->keys[j], kpath, "unknown key '%s'",
 					               rk);
@@ -499,6 +542,8 @@ int manifest_key_deploy(struct manifest_ctx *c, struct service *s, const struct 
 			manifest_error(c, v->keys[i], kpath,
 			               "not supported: Swarm service labels; use labels:");
 			r = ERR_INVALID;
+		} else if (!strncmp(k, "x-", 2)) {
+			r = 0; /* extensions are allowed at any depth */
 		} else {
 			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
 			r = ERR_INVALID;
@@ -606,6 +651,8 @@ static int env_files(struct manifest_ctx *c, struct kvv *env, const struct mnode
 				} else if (!strcmp(key, "format")) {
 					manifest_error(c, x->keys[k], kpath, "not supported yet");
 					r = ERR_INVALID;
+				} else if (!strncmp(key, "x-", 2)) {
+					r = 0; /* extensions are allowed at any depth */
 				} else {
 					manifest_error(c, x->keys[k], ipath, "unknown key '%s'",
 					               key);

@@ -90,10 +90,19 @@ int manifest_key_pull_policy(struct manifest_ctx *c, struct service *s, const st
 	if (!strcmp(s->pull_policy, "missing") || !strcmp(s->pull_policy, "always") ||
 	    !strcmp(s->pull_policy, "never"))
 		return 0;
+	if (!strcmp(s->pull_policy, "daily") || !strcmp(s->pull_policy, "weekly") ||
+	    (!strncmp(s->pull_policy, "every_", 6) && s->pull_policy[6])) {
+		/* deployctl keeps no pull times: the image is pulled when absent */
+		manifest_warn(c, v, path,
+		              "\"%s\" is taken as missing: deployctl pulls an image "
+		              "only when it is absent (or with always)",
+		              s->pull_policy);
+		free(s->pull_policy);
+		s->pull_policy = strdup("missing");
+		return s->pull_policy ? 0 : manifest_nomem(c);
+	}
 	if (!strcmp(s->pull_policy, "build"))
-		manifest_error(c, v, path,
-		               "\"build\" is not supported: images are built by CI, not on the "
-		               "production host; use missing, always or never");
+		return 0; /* with build:, the image is built from the commit (checked there) */
 	else
 		manifest_error(
 		        c, v, path,
@@ -691,15 +700,13 @@ int manifest_service_finish(struct manifest_ctx *c, struct service *s, const str
 	size_t i;
 	int rc = 0;
 
-	if (build && mnode_get(val, "image"))
-		manifest_warn(c, build, manifest_path_key(kpath, sizeof(kpath), spath, "build"),
-		              "ignored: images are built by CI, not on the production host; "
-		              "deployctl deploys image: as it is");
-	else if (build)
-		manifest_error(c, build, manifest_path_key(kpath, sizeof(kpath), spath, "build"),
-		               "images are built by CI, not on the production host: add image: "
-		               "with the name CI pushes");
-	else if (!mnode_get(val, "image"))
+	if (build) {
+		rc = manifest_build(c, s, build,
+		                    manifest_path_key(kpath, sizeof(kpath), spath, "build"));
+		if (rc == ERR_NOMEM)
+			return rc;
+		rc = 0;
+	} else if (!mnode_get(val, "image"))
 		manifest_error(c, key, spath, "missing required key 'image'");
 	if (s->container_name && s->replicas > 1 && (k = mnode_get(val, "container_name")))
 		manifest_error(c, k,

@@ -59,6 +59,7 @@ static int port_add(struct manifest_ctx *c, struct service *s, const char *ip, u
 	np[s->nports].host_ip = strdup(ip);
 	np[s->nports].protocol = strdup(proto);
 	np[s->nports].host_port = host;
+	np[s->nports].host_port_end = 0;
 	np[s->nports].container_port = container;
 	s->nports++;
 	if (!np[s->nports - 1].host_ip || !np[s->nports - 1].protocol)
@@ -75,6 +76,13 @@ static int port_expand(struct manifest_ctx *c, struct service *s, const struct m
 	unsigned i;
 	int rc;
 
+	if (hlo && hhi > hlo && clo == chi) {
+		/* "8000-9000:80": Docker picks a free host port in the range, as Compose */
+		rc = port_add(c, s, ip, hlo, clo, proto);
+		if (!rc)
+			s->ports[s->nports - 1].host_port_end = hhi;
+		return rc;
+	}
 	if (hlo && hhi - hlo != chi - clo) {
 		manifest_error(c, v, path,
 		               "invalid port \"%s\": host and container port ranges differ in size",
@@ -130,11 +138,10 @@ static int port_short(struct manifest_ctx *c, struct service *s, const struct mn
 		cont = colon + 1;
 		host = str;
 		if ((colon = strrchr(str, ':'))) {
+			/* "::1:6000:6000": an IPv6 address without brackets, as Compose takes it */
 			*colon = '\0';
 			ip = str;
 			host = colon + 1;
-			if (strchr(ip, ':'))
-				goto bad;
 		}
 	}
 	if (!proto_ok(proto) || port_range(cont, &clo, &chi, 1) ||
@@ -175,7 +182,7 @@ static int port_long(struct manifest_ctx *c, struct service *s, const struct mno
 			}
 		} else if (!strcmp(k, "published")) {
 			r = manifest_set_string(c, &pub, x, kpath);
-			if (!r && *pub && (port_range(pub, &hlo, &hhi, 1) || hlo != hhi)) {
+			if (!r && *pub && port_range(pub, &hlo, &hhi, 1)) {
 				manifest_error(c, x, kpath, "invalid port \"%s\"",
 				               manifest_quote(q, sizeof(q), x));
 				r = ERR_INVALID;
@@ -217,6 +224,8 @@ static int port_long(struct manifest_ctx *c, struct service *s, const struct mno
 	}
 	if (!rc)
 		rc = port_add(c, s, ip ? ip : "", hlo, (unsigned)target, proto ? proto : "tcp");
+	if (!rc && hhi > hlo)
+		s->ports[s->nports - 1].host_port_end = hhi; /* published: "8080-8081" */
 	free(ip);
 	free(proto);
 	free(pub);
@@ -258,8 +267,8 @@ int manifest_key_ports(struct manifest_ctx *c, struct service *s, const struct m
 
 /* ---- volumes ---- */
 
-static int mount_add(struct manifest_ctx *c, struct service *s, enum mount_type type,
-                     const char *source, const char *target, bool ro)
+int manifest_mount_add(struct manifest_ctx *c, struct service *s, enum mount_type type,
+                       const char *source, const char *target, bool ro)
 {
 	struct svc_mount *nm = realloc(s->mounts, (s->nmounts + 1) * sizeof(*nm));
 	struct svc_mount *m;
@@ -268,6 +277,7 @@ static int mount_add(struct manifest_ctx *c, struct service *s, enum mount_type 
 		return manifest_nomem(c);
 	s->mounts = nm;
 	m = &nm[s->nmounts++];
+	memset(m, 0, sizeof(*m));
 	m->type = type;
 	m->read_only = ro;
 	m->source = source ? strdup(source) : NULL;
@@ -297,10 +307,13 @@ static int mount_finish(struct manifest_ctx *c, struct service *s, const struct 
 			manifest_error(c, v, path, "a bind mount needs a source");
 			return ERR_INVALID;
 		}
+		if (source[0] == '.')
+			return manifest_bind_relative(c, s, v, path, source, target, ro);
 		if (source[0] != '/') {
-			manifest_error(c, v, path,
-			               "relative bind mounts need a working tree; use an absolute "
-			               "path");
+			manifest_error(
+			        c, v, path,
+			        "a bind source starting with '~' is not supported: use a path "
+			        "relative to the manifest, or an absolute one");
 			return ERR_INVALID;
 		}
 		type = MOUNT_BIND;
@@ -316,7 +329,7 @@ static int mount_finish(struct manifest_ctx *c, struct service *s, const struct 
 		manifest_error(c, v, path, "a tmpfs mount takes no source");
 		return ERR_INVALID;
 	}
-	return mount_add(c, s, type, source, target, ro);
+	return manifest_mount_add(c, s, type, source, target, ro);
 }
 
 static int volume_short(struct manifest_ctx *c, struct service *s, const struct mnode *v,
@@ -368,13 +381,40 @@ out:
 	return rc;
 }
 
+/* The long form's bind: {create_host_path}; propagation and selinux are not supported yet. */
+static int bind_options(struct manifest_ctx *c, bool *create, const struct mnode *v,
+                        const char *path)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	size_t i;
+	int rc = 0, r;
+
+	if (manifest_expect(c, v, MNODE_MAP, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		const char *k = v->keys[i]->value;
+
+		manifest_path_key(kpath, sizeof(kpath), path, k);
+		if (!strcmp(k, "create_host_path")) {
+			r = manifest_bool(c, create, v->items[i], kpath);
+		} else if (!strncmp(k, "x-", 2)) {
+			r = 0;
+		} else {
+			manifest_error(c, v->keys[i], kpath, "not supported yet");
+			r = ERR_INVALID;
+		}
+		rc = rc ? rc : r;
+	}
+	return rc;
+}
+
 static int volume_long(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                        const char *path)
 {
 	char kpath[MANIFEST_PATH_MAX], q[80];
 	char *type = NULL, *source = NULL, *target = NULL;
 	enum mount_type t = MOUNT_VOLUME;
-	bool ro = false;
+	bool ro = false, create = true;
 	size_t i;
 	int rc = 0, r;
 
@@ -404,7 +444,11 @@ static int volume_long(struct manifest_ctx *c, struct service *s, const struct m
 			r = manifest_set_string(c, &target, x, kpath);
 		} else if (!strcmp(k, "read_only")) {
 			r = manifest_bool(c, &ro, x, kpath);
-		} else if (!strcmp(k, "volume") || !strcmp(k, "bind") || !strcmp(k, "tmpfs") ||
+		} else if (!strncmp(k, "x-", 2)) {
+			continue; /* extensions, as the Compose schema allows them */
+		} else if (!strcmp(k, "bind")) {
+			r = bind_options(c, &create, x, kpath);
+		} else if (!strcmp(k, "volume") || !strcmp(k, "tmpfs") ||
 		           !strcmp(k, "consistency") || !strcmp(k, "image")) {
 			manifest_error(c, v->keys[i], kpath, "not supported yet");
 			r = ERR_INVALID;
@@ -424,6 +468,8 @@ static int volume_long(struct manifest_ctx *c, struct service *s, const struct m
 	}
 	if (!rc)
 		rc = mount_finish(c, s, v, path, t, source, target, ro);
+	if (!rc && !create && s->nmounts)
+		s->mounts[s->nmounts - 1].no_create = true;
 	free(type);
 	free(source);
 	free(target);
@@ -523,8 +569,15 @@ static int network_opts(struct manifest_ctx *c, struct svc_network *net, const s
 		if (!strcmp(k, "aliases")) {
 			r = manifest_strings(c, &net->aliases, v->items[i], kpath, false);
 			strv_sort(&net->aliases);
-		} else if (!strcmp(k, "ipv4_address") || !strcmp(k, "ipv6_address") ||
-		           !strcmp(k, "link_local_ips") || !strcmp(k, "mac_address") ||
+		} else if (!strcmp(k, "ipv4_address") || !strcmp(k, "ipv6_address")) {
+			char **dst = k[3] == '4' ? &net->ipv4_address : &net->ipv6_address;
+
+			r = manifest_set_string(c, dst, v->items[i], kpath);
+			if (!r && !ip_ok(*dst)) {
+				manifest_error(c, v->items[i], kpath, "invalid IP address");
+				r = ERR_INVALID;
+			}
+		} else if (!strcmp(k, "link_local_ips") || !strcmp(k, "mac_address") ||
 		           !strcmp(k, "priority") || !strcmp(k, "gw_priority") ||
 		           !strcmp(k, "driver_opts")) {
 			manifest_error(c, v->keys[i], kpath, "not supported yet");

@@ -105,7 +105,8 @@ static int interp_run(struct interp *ip, const char *s, size_t len, unsigned dep
 
 /*
  * Index just past the "}" closing the "${" at s[0..1], or 0 if unclosed.
- * Nested "${" open, any "}" closes, "$$" is skipped (as compose-go counts).
+ * Every "{" opens (so a default may hold JSON: ${J:-{"a":1}}), any "}"
+ * closes, "$$" is skipped.
  */
 static size_t brace_end(const char *s, size_t len)
 {
@@ -114,14 +115,30 @@ static size_t brace_end(const char *s, size_t len)
 	for (i = 2; i < len; i++) {
 		if (s[i] == '$' && i + 1 < len && s[i + 1] == '$') {
 			i++;
-		} else if (s[i] == '$' && i + 1 < len && s[i + 1] == '{') {
+		} else if (s[i] == '{') {
 			open++;
-			i++;
 		} else if (s[i] == '}' && --open == 0) {
 			return i + 1;
 		}
 	}
 	return 0;
+}
+
+/* "${X:?message}": the message is interpolated too, as Compose does (it is the writer's text). */
+static int required_msg(struct interp *ip, const char *name, const char *arg, size_t alen,
+                        unsigned depth)
+{
+	struct interp sub = { .vars = ip->vars, .errmsg = ip->errmsg, .errsize = ip->errsize };
+	int rc;
+
+	buf_init(&sub.out, 4096);
+	rc = interp_run(&sub, arg, alen, depth + 1);
+	if (rc == 0)
+		rc = msg_set(ip->errmsg, ip->errsize,
+		             "required variable %s is missing a value: %.*s", name,
+		             (int)(sub.out.len > 200 ? 200 : sub.out.len), sub.out.ptr);
+	buf_release(&sub.out);
+	return rc == ERR_NOMEM ? rc : ERR_INVALID;
 }
 
 /* Expand the body of ${...} (between the braces). */
@@ -171,9 +188,7 @@ static int interp_braced(struct interp *ip, const char *body, size_t blen, unsig
 		if (!alen)
 			return msg_set(ip->errmsg, ip->errsize,
 			               "required variable %s is missing a value", name);
-		return msg_set(ip->errmsg, ip->errsize,
-		               "required variable %s is missing a value: %.*s", name,
-		               (int)(alen > 200 ? 200 : alen), arg);
+		return required_msg(ip, name, arg, alen, depth);
 	}
 }
 

@@ -196,11 +196,21 @@ void model_service_release(struct service *s)
 	for (i = 0; i < s->nmounts; i++) {
 		free(s->mounts[i].source);
 		free(s->mounts[i].target);
+		free(s->mounts[i].rel);
+	}
+	{
+		free(s->build.context);
+		free(s->build.dockerfile);
+		free(s->build.target);
+		kvv_free(&s->build.args);
+		kvv_free(&s->build.labels);
 	}
 	free(s->mounts);
 	for (i = 0; i < s->nnetworks; i++) {
 		free(s->networks[i].name);
 		strv_free(&s->networks[i].aliases);
+		free(s->networks[i].ipv4_address);
+		free(s->networks[i].ipv6_address);
 	}
 	free(s->networks);
 	for (i = 0; i < s->ndeps; i++)
@@ -223,7 +233,7 @@ void model_service_release(struct service *s)
 
 void model_project_release(struct project *p)
 {
-	size_t i;
+	size_t i, j;
 
 	free(p->name);
 	for (i = 0; i < p->nservices; i++)
@@ -233,6 +243,13 @@ void model_project_release(struct project *p)
 		free(p->networks[i].name);
 		free(p->networks[i].driver);
 		free(p->networks[i].external_name);
+		free(p->networks[i].ipam_driver);
+		for (j = 0; j < p->networks[i].nipam; j++) {
+			free(p->networks[i].ipam[j].subnet);
+			free(p->networks[i].ipam[j].gateway);
+			free(p->networks[i].ipam[j].ip_range);
+		}
+		free(p->networks[i].ipam);
 		kvv_free(&p->networks[i].labels);
 	}
 	free(p->networks);
@@ -244,6 +261,15 @@ void model_project_release(struct project *p)
 	}
 	free(p->volumes);
 	strv_free(&p->secret_keys);
+	for (i = 0; i < p->nbinds; i++) {
+		for (j = 0; j < p->binds[i].nfiles; j++) {
+			free(p->binds[i].files[j].path);
+			free(p->binds[i].files[j].content);
+		}
+		free(p->binds[i].files);
+	}
+	free(p->binds);
+	free(p->host_dir);
 	free(p->dotenv);
 	strv_free(&p->dotenv_keys);
 	model_files_free(p->configs, p->nconfigs);
@@ -311,8 +337,10 @@ char *model_network_docker_name(const struct project *p, const char *key)
 {
 	const struct project_network *net = model_network_find(p, key);
 
+	if (net && net->external_name)
+		return strdup(net->external_name);
 	if (net && net->external)
-		return strdup(net->external_name ? net->external_name : key);
+		return strdup(key);
 	return model_join(p->name, "_", key);
 }
 
@@ -320,8 +348,10 @@ char *model_volume_docker_name(const struct project *p, const char *key)
 {
 	const struct project_volume *vol = model_volume_find(p, key);
 
+	if (vol && vol->external_name)
+		return strdup(vol->external_name);
 	if (vol && vol->external)
-		return strdup(vol->external_name ? vol->external_name : key);
+		return strdup(key);
 	return model_join(p->name, "_", key);
 }
 

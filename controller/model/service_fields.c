@@ -69,6 +69,7 @@ const struct svc_field model_svc_fields[] = {
 	F("privileged", SVC_BOOL, privileged, SVC_SPARSE),
 	F("read_only", SVC_BOOL, read_only, 0),
 	{ "restart", NULL, SVC_STR, 0, offsetof(struct service, restart), 0, 0, "no" },
+	F("runtime", SVC_STR, runtime, SVC_SPARSE),
 	CUSTOM("secrets", NULL, SVC_SPARSE),
 	F("security_opt", SVC_STRV, security_opt, SVC_SPARSE),
 	FI("shm_size", NULL, shm_size, SVC_SPARSE, 0, INT64_MAX),

@@ -116,11 +116,19 @@ static json_t *ports_to_json(const struct service *s)
 	for (i = 0; a && i < s->nports; i++) {
 		const struct svc_port *pt = &s->ports[i];
 
-		if (push(a, json_pack("{s:s, s:I, s:I, s:s}", "host_ip",
-		                      pt->host_ip ? pt->host_ip : "", "host_port",
-		                      (json_int_t)pt->host_port, "container_port",
-		                      (json_int_t)pt->container_port, "protocol",
-		                      pt->protocol ? pt->protocol : "tcp")) < 0) {
+		json_t *o =
+		        json_pack("{s:s, s:I, s:I, s:s}", "host_ip", pt->host_ip ? pt->host_ip : "",
+		                  "host_port", (json_int_t)pt->host_port, "container_port",
+		                  (json_int_t)pt->container_port, "protocol",
+		                  pt->protocol ? pt->protocol : "tcp");
+
+		/* a host range: present only when set, so other specs keep their hash */
+		if (o && pt->host_port_end &&
+		    json_object_set_new(o, "host_port_end", json_integer(pt->host_port_end)) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
+		if (push(a, o) < 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -155,10 +163,20 @@ static json_t *mounts_to_json(const struct project *p, const struct service *s)
 		              "target", mt->target ? mt->target : "", "read_only", mt->read_only);
 		free(dn);
 		dn = NULL;
+		/* relative binds: as written (for the reason), and the content from git */
+		if (m && mt->rel && json_object_set_new(m, "rel", json_string(mt->rel)) < 0)
+			goto fail_m;
+		if (m && mt->content_hash[0] &&
+		    json_object_set_new(m, "content_hash", json_string(mt->content_hash)) < 0)
+			goto fail_m;
+		if (m && mt->host && json_object_set_new(m, "host", json_true()) < 0)
+			goto fail_m;
 		if (push(a, m) < 0)
 			goto fail;
 	}
 	return a;
+fail_m:
+	json_decref(m);
 fail:
 	json_decref(a);
 	return NULL;
@@ -177,6 +195,15 @@ static json_t *networks_to_json(const struct project *p, const struct service *s
 		n = json_pack("{s:s, s:s, s:o}", "name", s->networks[i].name, "docker_name", dn,
 		              "aliases", strv_to_json(&s->networks[i].aliases));
 		free(dn);
+		/* fixed addresses: present only when set, so other specs keep their hash */
+		if (n && s->networks[i].ipv4_address &&
+		    json_object_set_new(n, "ipv4_address",
+		                        json_string(s->networks[i].ipv4_address)) < 0)
+			n = NULL;
+		if (n && s->networks[i].ipv6_address &&
+		    json_object_set_new(n, "ipv6_address",
+		                        json_string(s->networks[i].ipv6_address)) < 0)
+			n = NULL;
 		if (push(a, n) < 0)
 			goto fail;
 	}

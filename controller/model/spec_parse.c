@@ -155,6 +155,10 @@ static int parse_ports(struct service *s, json_t *root, struct err *err)
 			return rc;
 		pt->host_port = (unsigned)v;
 		v = 0;
+		if ((rc = get_int(&v, e, "host_port_end", 0, 65535, field, err)) < 0)
+			return rc;
+		pt->host_port_end = (unsigned)v;
+		v = 0;
 		if ((rc = get_int(&v, e, "container_port", 1, 65535, field, err)) < 0)
 			return rc;
 		pt->container_port = (unsigned)v;
@@ -171,7 +175,7 @@ static int parse_mounts(struct service *s, json_t *root, struct err *err)
 	json_t *a, *e;
 	size_t n, i, t;
 	char field[64];
-	const char *type;
+	const char *type, *h;
 	int rc;
 
 	rc = get_array(&a, &n, root, "mounts", err);
@@ -195,8 +199,15 @@ static int parse_mounts(struct service *s, json_t *root, struct err *err)
 		mt->type = (enum mount_type)t;
 		if ((rc = get_str(&mt->source, e, "source", field, err)) < 0 ||
 		    (rc = get_str(&mt->target, e, "target", field, err)) < 0 ||
-		    (rc = get_bool(&mt->read_only, e, "read_only", field, err)) < 0)
+		    (rc = get_str(&mt->rel, e, "rel", field, err)) < 0 ||
+		    (rc = get_bool(&mt->read_only, e, "read_only", field, err)) < 0 ||
+		    (rc = get_bool(&mt->host, e, "host", field, err)) < 0)
 			return rc;
+		h = json_string_value(json_object_get(e, "content_hash"));
+		if (h && strlen(h) != HASH_HEX_LEN)
+			return bad(err, field, "content_hash is not a sha256");
+		if (h)
+			memcpy(mt->content_hash, h, HASH_HEX_LEN + 1);
 		if (!mt->target)
 			return bad(err, field, "needs a target");
 	}
@@ -223,7 +234,9 @@ static int parse_networks(struct service *s, json_t *root, struct err *err)
 		s->nnetworks++;
 		snprintf(field, sizeof(field), "networks[%zu]", i);
 		if ((rc = get_str(&net->name, e, "name", field, err)) < 0 ||
-		    (rc = get_strv(&net->aliases, e, "aliases", field, err)) < 0)
+		    (rc = get_strv(&net->aliases, e, "aliases", field, err)) < 0 ||
+		    (rc = get_str(&net->ipv4_address, e, "ipv4_address", field, err)) < 0 ||
+		    (rc = get_str(&net->ipv6_address, e, "ipv6_address", field, err)) < 0)
 			return rc;
 		if (!net->name)
 			return bad(err, field, "needs a name");

@@ -151,6 +151,49 @@ static int object_reasons(struct buf *b, const char *field, const json_t *old, c
 	return 0;
 }
 
+/*
+ * mounts: when only the content of binds from git changed, "bind ./conf/nginx.conf
+ * changed" for each; any other difference is "mounts changed".
+ */
+static int mount_reasons(struct buf *b, const json_t *old, const json_t *new_)
+{
+	size_t i, n = json_array_size(new_);
+	int rc = 0;
+
+	if (!json_is_array(old) || !json_is_array(new_) || json_array_size(old) != n)
+		return add_reason(b, "mounts changed");
+	for (i = 0; i < n; i++) {
+		json_t *o = json_array_get(old, i), *v = json_array_get(new_, i), *oc, *vc;
+		const json_t *rel = json_object_get(v, "rel");
+		bool only;
+
+		if (json_equal(o, v))
+			continue;
+		oc = json_deep_copy(o);
+		vc = json_deep_copy(v);
+		if (!oc || !vc) {
+			json_decref(oc);
+			json_decref(vc);
+			return ERR_NOMEM;
+		}
+		json_object_del(oc, "content_hash");
+		json_object_del(vc, "content_hash");
+		only = json_is_string(rel) && json_equal(oc, vc);
+		json_decref(oc);
+		json_decref(vc);
+		if (!only)
+			return add_reason(b, "mounts changed");
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		json_t *o = json_array_get(old, i), *v = json_array_get(new_, i);
+
+		if (!json_equal(o, v))
+			rc = add_reason(b, "bind %s changed",
+			                json_string_value(json_object_get(v, "rel")));
+	}
+	return rc;
+}
+
 int spec_reasons(char **out, const char *old_json, const char *new_json, struct err *err)
 {
 	json_error_t jerr;
@@ -190,7 +233,9 @@ int spec_reasons(char **out, const char *old_json, const char *new_json, struct 
 			break;
 		if (!strcmp(key, "image") || !strcmp(key, "image_id") || json_equal(o, v))
 			continue;
-		if (json_is_object(o) && json_is_object(v))
+		if (!strcmp(key, "mounts"))
+			rc = mount_reasons(&b, o, v);
+		else if (json_is_object(o) && json_is_object(v))
 			rc = object_reasons(&b, field_name(key), o, v);
 		else
 			rc = add_reason(&b, "%s changed", field_name(key));

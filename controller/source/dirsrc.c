@@ -230,6 +230,9 @@ void dirsrc_source(struct source *s, struct dirsrc *d)
 	s->kind = "dir";
 	s->read = dirsrc_read;
 	s->list_manifests = dirsrc_list;
+	s->list_tree = NULL;
+	s->tree_id = NULL;
+	s->root = d->root;
 }
 
 char *dirsrc_content_id(struct dirsrc *d)

@@ -5,6 +5,9 @@
  */
 #include "deployctl/gitsrc.h"
 
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
 #include <git2.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -380,12 +383,273 @@ out:
 	return rc;
 }
 
+struct tree_walk {
+	const char *dir;
+	struct source_entry *v;
+	size_t n;
+	struct err *err;
+	int rc;
+};
+
+static int walk_one(const char *root, const git_tree_entry *e, void *payload)
+{
+	struct tree_walk *w = payload;
+	git_filemode_t mode = git_tree_entry_filemode(e);
+	struct source_entry *grown;
+	size_t len;
+
+	if (mode == GIT_FILEMODE_TREE)
+		return 0;
+	if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE) {
+		w->rc = err_set(w->err, ERR_INVALID,
+		                "'%s/%s%s' is a %s; only regular files are read", w->dir, root,
+		                git_tree_entry_name(e),
+		                mode == GIT_FILEMODE_LINK ? "symlink" : "submodule");
+		return -1;
+	}
+	if (w->n == SOURCE_MAX_TREE) {
+		w->rc = err_set(w->err, ERR_INVALID, "more than %u files under '%s'",
+		                SOURCE_MAX_TREE, w->dir);
+		return -1;
+	}
+	grown = realloc(w->v, (w->n + 1) * sizeof(*grown));
+	if (!grown) {
+		w->rc = err_set(w->err, ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	w->v = grown;
+	len = strlen(w->dir) + strlen(root) + strlen(git_tree_entry_name(e)) + 2;
+	grown[w->n].path = malloc(len);
+	if (!grown[w->n].path) {
+		w->rc = err_set(w->err, ERR_NOMEM, "out of memory");
+		return -1;
+	}
+	snprintf(grown[w->n].path, len, "%s/%s%s", w->dir, root, git_tree_entry_name(e));
+	grown[w->n].exec = mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+	w->n++;
+	return 0;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct source_entry *)a)->path,
+	              ((const struct source_entry *)b)->path);
+}
+
+static int gitsrc_list_tree(void *ctx, struct source_entry **out, size_t *nout, const char *dir,
+                            struct err *err)
+{
+	struct gitsrc *g = ctx;
+	struct tree_walk w = { .dir = dir, .err = err };
+	git_tree_entry *entry = NULL;
+	git_tree *sub = NULL;
+	int rc;
+
+	rc = source_check_path(dir, err);
+	if (rc < 0)
+		return rc;
+	rc = git_tree_entry_bypath(&entry, g->tree, dir);
+	if (rc < 0) {
+		rc = err_set(err, rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT,
+		             "'%s' does not exist at commit %.12s", dir, g->sha);
+		goto out;
+	}
+	if (git_tree_entry_type(entry) != GIT_OBJECT_TREE) {
+		rc = err_set(err, ERR_INVALID, "'%s' is not a directory", dir);
+		goto out;
+	}
+	rc = git_tree_lookup(&sub, g->repo, git_tree_entry_id(entry));
+	if (rc < 0) {
+		rc = gitsrc_fail(err, rc, dir);
+		goto out;
+	}
+	if (git_tree_walk(sub, GIT_TREEWALK_PRE, walk_one, &w) < 0) {
+		rc = w.rc ? w.rc : gitsrc_fail(err, ERR_GIT, dir);
+		goto out;
+	}
+	if (w.n)
+		qsort(w.v, w.n, sizeof(*w.v), entry_cmp);
+	*out = w.v;
+	*nout = w.n;
+	w.v = NULL;
+	w.n = 0;
+	rc = 0;
+out:
+	source_entries_free(w.v, w.n);
+	git_tree_free(sub);
+	git_tree_entry_free(entry);
+	return rc;
+}
+
+/* The subtree at dir ("" or "." for the root); *out new (git_tree_free()). */
+static int subtree(git_tree **out, struct gitsrc *g, const char *dir, struct err *err)
+{
+	git_tree_entry *entry = NULL;
+	int rc;
+
+	if (!*dir || !strcmp(dir, "."))
+		return git_tree_lookup(out, g->repo, git_tree_id(g->tree)) < 0
+		               ? gitsrc_fail(err, ERR_GIT, dir)
+		               : 0;
+	rc = source_check_path(dir, err);
+	if (rc < 0)
+		return rc;
+	rc = git_tree_entry_bypath(&entry, g->tree, dir);
+	if (rc < 0)
+		return err_set(err, rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT,
+		               "'%s' does not exist at commit %.12s", dir, g->sha);
+	if (git_tree_entry_type(entry) != GIT_OBJECT_TREE)
+		rc = err_set(err, ERR_INVALID, "'%s' is not a directory", dir);
+	else if (git_tree_lookup(out, g->repo, git_tree_entry_id(entry)) < 0)
+		rc = gitsrc_fail(err, ERR_GIT, dir);
+	git_tree_entry_free(entry);
+	return rc;
+}
+
+int gitsrc_tree_id(char out[41], struct gitsrc *g, const char *dir, struct err *err)
+{
+	git_tree *t = NULL;
+	int rc = subtree(&t, g, dir, err);
+
+	if (rc == 0)
+		git_oid_tostr(out, 41, git_tree_id(t));
+	git_tree_free(t);
+	return rc;
+}
+
+struct tar_walk {
+	struct gitsrc *g;
+	struct archive *a;
+	struct archive_entry *e;
+	struct err *err;
+	int rc;
+};
+
+static int tar_one(const char *root, const git_tree_entry *te, void *payload)
+{
+	struct tar_walk *w = payload;
+	git_filemode_t mode = git_tree_entry_filemode(te);
+	git_blob *blob = NULL;
+	char path[4096];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s%s", root, git_tree_entry_name(te)) >=
+	    sizeof(path)) {
+		w->rc = err_set(w->err, ERR_INVALID, "path '%s...' too long", root);
+		return -1;
+	}
+	if (mode == GIT_FILEMODE_COMMIT) {
+		w->rc = err_set(w->err, ERR_INVALID,
+		                "'%s' is a submodule: a build context is one repository", path);
+		return -1;
+	}
+	archive_entry_clear(w->e);
+	archive_entry_set_pathname(w->e, path);
+	archive_entry_set_mtime(w->e, 0, 0); /* the same tree, the same archive */
+	if (mode == GIT_FILEMODE_TREE) {
+		archive_entry_set_filetype(w->e, AE_IFDIR);
+		archive_entry_set_perm(w->e, 0755);
+		if (archive_write_header(w->a, w->e) != ARCHIVE_OK)
+			goto archive_fail;
+		return 0;
+	}
+	if (git_blob_lookup(&blob, w->g->repo, git_tree_entry_id(te)) < 0) {
+		w->rc = gitsrc_fail(w->err, ERR_GIT, path);
+		return -1;
+	}
+	if (mode == GIT_FILEMODE_LINK) {
+		char target[4096];
+
+		snprintf(target, sizeof(target), "%.*s", (int)git_blob_rawsize(blob),
+		         (const char *)git_blob_rawcontent(blob));
+		archive_entry_set_filetype(w->e, AE_IFLNK);
+		archive_entry_set_perm(w->e, 0777);
+		archive_entry_set_symlink(w->e, target);
+		archive_entry_set_size(w->e, 0);
+		if (archive_write_header(w->a, w->e) != ARCHIVE_OK)
+			goto archive_fail;
+	} else {
+		archive_entry_set_filetype(w->e, AE_IFREG);
+		archive_entry_set_perm(w->e, mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
+		archive_entry_set_size(w->e, (la_int64_t)git_blob_rawsize(blob));
+		if (archive_write_header(w->a, w->e) != ARCHIVE_OK ||
+		    archive_write_data(w->a, git_blob_rawcontent(blob),
+		                       (size_t)git_blob_rawsize(blob)) < 0)
+			goto archive_fail;
+	}
+	git_blob_free(blob);
+	return 0;
+archive_fail:
+	git_blob_free(blob);
+	w->rc = err_set(w->err, ERR_INVALID, "build context '%s': %s", path,
+	                archive_error_string(w->a) ? archive_error_string(w->a) : "tar failed");
+	return -1;
+}
+
+int gitsrc_tar(char **out, size_t *len, struct gitsrc *g, const char *dir, size_t max,
+               struct err *err)
+{
+	struct tar_walk w = { .g = g, .err = err };
+	git_tree *t = NULL;
+	char *mem = NULL;
+	size_t used = 0;
+	int rc = subtree(&t, g, dir, err);
+
+	if (rc)
+		return rc;
+	mem = malloc(max);
+	w.a = archive_write_new();
+	w.e = archive_entry_new();
+	if (!mem || !w.a || !w.e) {
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (archive_write_set_format_pax_restricted(w.a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(w.a, 1) != ARCHIVE_OK ||
+	    archive_write_open_memory(w.a, mem, max, &used) != ARCHIVE_OK) {
+		rc = err_set(err, ERR_INVALID, "build context '%s': %s", dir,
+		             archive_error_string(w.a));
+		goto out;
+	}
+	if (git_tree_walk(t, GIT_TREEWALK_PRE, tar_one, &w) < 0) {
+		rc = w.rc ? w.rc : gitsrc_fail(err, ERR_GIT, dir);
+		if (archive_errno(w.a) == ENOMEM || strstr(err->msg, "emory"))
+			err_set(err, ERR_INVALID, "build context '%s' is larger than %zu bytes",
+			        dir, max);
+		goto out;
+	}
+	if (archive_write_close(w.a) != ARCHIVE_OK) {
+		rc = err_set(err, ERR_INVALID, "build context '%s' is larger than %zu bytes", dir,
+		             max);
+		goto out;
+	}
+	*out = mem;
+	*len = used;
+	mem = NULL;
+	rc = 0;
+out:
+	if (w.e)
+		archive_entry_free(w.e);
+	if (w.a)
+		archive_write_free(w.a);
+	free(mem);
+	git_tree_free(t);
+	return rc;
+}
+
+static int gitsrc_tree_id_cb(void *ctx, char out[41], const char *dir, struct err *err)
+{
+	return gitsrc_tree_id(out, ctx, dir, err);
+}
+
 void gitsrc_source(struct source *s, struct gitsrc *g)
 {
 	s->ctx = g;
 	s->kind = "git";
 	s->read = gitsrc_read;
 	s->list_manifests = gitsrc_list;
+	s->list_tree = gitsrc_list_tree;
+	s->root = NULL;
+	s->tree_id = gitsrc_tree_id_cb;
 }
 
 void gitsrc_global_cleanup(void)

@@ -109,3 +109,12 @@ out:
 	buf_release(&norm);
 	return rc;
 }
+
+void source_entries_free(struct source_entry *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		free(v[i].path);
+	free(v);
+}

@@ -25,6 +25,7 @@ struct deploy_opts {
 	struct strv profiles;    /* --profile, repeatable; released by deploy_opts_release() */
 	struct strv files;       /* -f/--file, repeatable: project files replacing discovery */
 	bool adopt;              /* --adopt: take over containers another state database made */
+	const char *host_dir;    /* --host-dir: where untracked relative bind sources live */
 	const char *state_dir;   /* --state after the command: copied into ctx */
 	const char *docker_host; /* --docker-host after the command */
 	bool allow_empty;        /* --allow-empty: manifests without services remove them all */
@@ -39,6 +40,10 @@ struct deploy {
 	bool adopt_foreign;          /* --adopt: foreign containers are replaced, not refused */
 	struct store_identity owner; /* this state database (deploy_observe()) */
 	bool *adopt;                 /* per container: foreign, to be taken over; NULL if none */
+	const char *state_dir;       /* set by the caller before deploy_load (host_dir default) */
+	struct strv env_profiles;    /* $COMPOSE_PROFILES, when no --profile is given */
+	bool may_build;          /* apply: images with build: may be built (never plan, check) */
+	char (*build_tags)[256]; /* per service: the tag that says "built from this context" */
 	struct gitsrc *git;
 	struct dirsrc *dirsrc;
 	struct source src;
@@ -145,6 +150,17 @@ char *deploy_who(void);
  */
 int deploy_check_pin(int64_t *cleared, struct ctx *ctx, const struct deploy *dp, bool force);
 
+/*
+ * Images of services with build: (deploy/build.c). deploy_build_refs points
+ * refs[i] of each such service at its build tag ("<repo>:b-<build id>"), so
+ * the one image list call finds an unchanged build; deploy_build_missing
+ * builds the ones not found (dp->may_build; else a plan says what would be
+ * built and hashes a placeholder ID), filling ids[i]. Returns an exit
+ * status; a failed build is reported (step and output) and changes nothing.
+ */
+int deploy_build_refs(struct deploy *dp, const char **refs);
+int deploy_build_missing(struct deploy *dp, struct ctx *ctx, char **ids);
+
 /* Print the plan: human lines, or JSON. */
 void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 
@@ -156,6 +172,8 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 	"  --dir DIR          deploy an uncommitted directory instead (recorded as such)\n"        \
 	"  -f, --file FILE    a Compose file in the repository (repeatable, merged in order);\n"   \
 	"                     replaces discovery of compose.yaml and compose.override.yaml\n"      \
+	"  --host-dir DIR     host directory of untracked relative bind sources (default:\n"       \
+	"                     x-deployctl.host_dir, else STATE/projects/PROJECT)\n"                \
 	"  --manifests DIR    manifests directory in the repository (default: manifests, else\n"   \
 	"                     the repository root)\n"                                              \
 	"  --project NAME     project name (default: $COMPOSE_PROJECT_NAME, top-level name:,\n"    \
@@ -178,6 +196,7 @@ enum { DEPLOY_OPT_ALLOW_EMPTY = 0x100 };
 #define DEPLOY_LONG_OPTIONS                                                                        \
 	{ "repo", required_argument, NULL, 'R' },                                                  \
 	{ "file", required_argument, NULL, 'f' },                                                  \
+	{ "host-dir", required_argument, NULL, 'O' },                                              \
 	{ "ref", required_argument, NULL, 'r' },                                                   \
 	{ "dir", required_argument, NULL, 'D' },                                                   \
 	{ "manifests", required_argument, NULL, 'M' },                                             \

@@ -101,6 +101,27 @@ void docker_container_list_free(struct docker_container *v, size_t n);
 int docker_image_resolve(char **ids, struct docker *d, const char *const *refs, size_t n,
                          struct err *err);
 
+/* How to build an image (POST /build); strings borrowed. */
+struct docker_build {
+	const char *const *tags; /* NULL-terminated: every tag the image gets */
+	const char *dockerfile;  /* in the context; NULL: Dockerfile */
+	const char *target;      /* NULL: the last stage */
+	const struct kvv *args;
+	const struct kvv *labels;
+	/* each line of build output (escaped by the caller before printing); may be NULL */
+	void (*line)(void *ctx, const char *text);
+	void *ctx;
+};
+
+/*
+ * Build an image from tar (a context archive of len bytes): POST /build with
+ * the tags, dockerfile, target, buildargs and labels, output streamed to
+ * b->line. *id new ("sha256:..."). A failed step is ERR_DOCKER with the
+ * Engine's message ("... returned a non-zero code: 1").
+ */
+int docker_image_build(char **id, struct docker *d, const char *tar, size_t len,
+                       const struct docker_build *b, struct err *err);
+
 /* GET /info and the ping: what check reports about the daemon. Strings owned. */
 struct docker_info {
 	char *server_version; /* e.g. "20.10.24+dfsg1" */

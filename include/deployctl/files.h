@@ -14,8 +14,12 @@
  * (mode 0700) when missing; configs are 0444, secrets 0400; each file is
  * written under a temporary name and renamed, so a reader never sees half
  * a file. File secrets (host paths) are mounted as they are and not
- * copied. Content never appears in a message. 0, ERR_IO (err names the
- * path) or ERR_NOMEM.
+ * copied. Bind mounts tracked in git (project.binds) are written the same
+ * way: a file 0444, a directory as a tree (files 0444, executables 0555)
+ * renamed into place whole. The host paths of untracked relative binds are
+ * created as directories when missing (as Docker does), never removed.
+ * Content never appears in a message. 0, ERR_IO (err names the path) or
+ * ERR_NOMEM.
  */
 int files_materialize(const struct project *p, const char *dir, struct err *err);
 

@@ -96,4 +96,15 @@ int gitsrc_bare_info(char **gitdir_out, char **branch_out, const char *path, str
 /* Fill s with callbacks reading g's commit; g must outlive s. */
 void gitsrc_source(struct source *s, struct gitsrc *g);
 
+/* The tree id (40 hex) of directory dir at the commit into out. ERR_NOTFOUND, ERR_INVALID. */
+int gitsrc_tree_id(char out[41], struct gitsrc *g, const char *dir, struct err *err);
+/*
+ * The files of directory dir at the commit as a tar archive (libarchive,
+ * ustar/pax), paths relative to dir, modes 0644 / 0755, symlinks kept as
+ * symlinks, submodules refused: a build context. *out new (free()), at
+ * most max bytes. ERR_NOTFOUND, ERR_INVALID (too large, not a directory).
+ */
+int gitsrc_tar(char **out, size_t *len, struct gitsrc *g, const char *dir, size_t max,
+               struct err *err);
+
 #endif

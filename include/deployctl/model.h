@@ -42,6 +42,7 @@ struct loc {
 struct svc_port {
 	char *host_ip;           /* "" for all interfaces */
 	unsigned host_port;      /* 0: let Docker pick */
+	unsigned host_port_end;  /* 0; or a range host_port..end Docker picks one port from */
 	unsigned container_port; /* 1..65535 */
 	char *protocol;          /* "tcp", "udp" or "sctp" */
 };
@@ -54,11 +55,18 @@ struct svc_mount {
 	               */
 	char *target; /* absolute path in the container */
 	bool read_only;
+	/* Relative binds ("./conf/nginx.conf"): */
+	char *rel;             /* the source as written; NULL for other mounts */
+	char content_hash[65]; /* tracked in git: sha256 of the content (project.binds); else "" */
+	bool host;             /* not tracked: source is a path under the project's host dir */
+	bool no_create;        /* bind.create_host_path: false: a missing source is an error */
 };
 
 struct svc_network {
 	char *name;          /* key in project.networks ("default" for the implicit one) */
 	struct strv aliases; /* sorted */
+	char *ipv4_address;  /* a fixed address on the network (its ipam subnet); NULL: any */
+	char *ipv6_address;
 };
 
 enum dep_condition { DEP_STARTED = 0, DEP_HEALTHY, DEP_COMPLETED };
@@ -76,7 +84,8 @@ struct svc_health {
 	int64_t interval_ns; /* 0: Docker's default */
 	int64_t timeout_ns;
 	int64_t start_period_ns;
-	int retries; /* 0: Docker's default */
+	int64_t start_interval_ns; /* read, not sent: Engine 1.41 lacks it; not hashed */
+	int retries;               /* 0: Docker's default */
 };
 
 struct svc_logging {
@@ -112,6 +121,17 @@ struct svc_ulimit {
 	char *name;
 	int64_t soft;
 	int64_t hard;
+};
+
+/* build: the image made from a directory of the commit (not in the spec: image_id is). */
+struct svc_build {
+	char *context;     /* repository path of the context directory; NULL: no build */
+	char *dockerfile;  /* relative to the context; NULL: "Dockerfile" */
+	char *target;      /* NULL: the last stage */
+	struct kvv args;   /* build args */
+	struct kvv labels; /* image labels */
+	char tree_id[41];  /* the context's git tree at the commit */
+	char build_id[65]; /* sha256 over tree id, dockerfile, target, args, labels */
 };
 
 struct service {
@@ -185,6 +205,7 @@ struct service {
 	int64_t cpu_shares;      /* 0: Docker's default */
 	struct strv group_add;
 	char *domainname;
+	char *runtime; /* OCI runtime (HostConfig.Runtime); NULL: the daemon's default */
 	char *mac_address;
 	int64_t oom_score_adj; /* -1000..1000 */
 	int64_t pids_limit;    /* 0: unset; -1: unlimited */
@@ -207,17 +228,29 @@ struct service {
 	struct strv secret_labels;  /* label keys interpolated from a secret variable, sorted */
 	struct strv secret_parts;   /* the values of those variables, hidden inside the values */
 	struct strv vars_elsewhere; /* variables interpolated into other keys (command, ...) */
-	bool secret_elsewhere; /* one of them is secret: other fields are scrubbed when stored */
-	struct strv redacted;  /* a snapshot parsed back: the fields so scrubbed ("command") */
+	bool secret_elsewhere;  /* one of them is secret: other fields are scrubbed when stored */
+	struct strv redacted;   /* a snapshot parsed back: the fields so scrubbed ("command") */
+	struct svc_build build; /* build: (image is then its tag: image: or <project>-<service>) */
+};
+
+/* One ipam.config entry of a network. */
+struct net_ipam {
+	char *subnet;
+	char *gateway;  /* NULL: Docker picks */
+	char *ip_range; /* NULL: the whole subnet */
 };
 
 struct project_network {
-	char *name; /* key under networks: */
+	char *name;            /* key under networks: */
+	char *ipam_driver;     /* NULL: default */
+	struct net_ipam *ipam; /* ipam.config: fixed subnets */
+	size_t nipam;
+	bool enable_ipv6;
 	struct loc loc;
 	char *driver; /* NULL: bridge */
 	bool internal;
 	bool external;
-	char *external_name; /* name: for external networks; else NULL */
+	char *external_name; /* name: (the Docker name, external or not); else NULL */
 	struct kvv labels;
 };
 
@@ -260,6 +293,22 @@ struct env_rule {
 	struct strv one_of;      /* allowed values; empty: any */
 };
 
+/* One file of a bind mount's content from git (a file, or a file under a directory). */
+struct bind_file {
+	char *path; /* inside the bound directory; NULL when the bind is this one file */
+	char *content;
+	size_t len;
+	bool exec;
+};
+
+/* The content of a bind mount tracked in git, materialised as <files>/<content_hash>. */
+struct project_bind {
+	char content_hash[65];
+	bool dir;
+	struct bind_file *files;
+	size_t nfiles;
+};
+
 struct project {
 	char *name;               /* Compose project name: [a-z0-9][a-z0-9_-]* */
 	struct service *services; /* sorted by name */
@@ -275,8 +324,11 @@ struct project {
 	size_t nsecrets;
 	struct env_rule *env_rules; /* x-deployctl.env, sorted by key */
 	size_t nenv_rules;
-	struct strv files;       /* manifest file names; struct loc points into these */
-	char *dotenv;            /* the project directory's .env (repository path), or NULL */
+	struct strv files;          /* manifest file names; struct loc points into these */
+	struct project_bind *binds; /* contents of tracked relative binds, unique by hash */
+	size_t nbinds;
+	char *host_dir; /* x-deployctl.host_dir; after deploy_load the absolute host directory */
+	char *dotenv;   /* the project directory's .env (repository path), or NULL */
 	struct strv dotenv_keys; /* the keys that .env sets, sorted */
 };
 

@@ -14,6 +14,14 @@
 #define SOURCE_MAX_FILE  (4u << 20)
 #define SOURCE_MAX_FILES 256
 
+/* A file under a directory at the commit (source->list_tree). */
+struct source_entry {
+	char *path; /* repository-relative */
+	bool exec;  /* the executable bit */
+};
+
+#define SOURCE_MAX_TREE 4096 /* files under one directory */
+
 struct source {
 	void *ctx;
 	/* "git" or "dir" */
@@ -34,7 +42,21 @@ struct source {
 	 * without a word).
 	 */
 	int (*list_manifests)(void *ctx, char ***out, size_t *n, const char *dir, struct err *err);
+	/*
+	 * Every file under dir, recursively, sorted by path (*out new, free
+	 * with source_entries_free()). ERR_NOTFOUND when dir is absent,
+	 * ERR_INVALID when it is not a directory, holds a symlink or a
+	 * submodule, or more than SOURCE_MAX_TREE files. NULL for a directory
+	 * source, whose paths are host paths (root).
+	 */
+	int (*list_tree)(void *ctx, struct source_entry **out, size_t *n, const char *dir,
+	                 struct err *err);
+	const char *root; /* directory sources: the directory as given; git: NULL */
+	/* The git tree id (40 hex) of dir at the commit; NULL for a directory source. */
+	int (*tree_id)(void *ctx, char out[41], const char *dir, struct err *err);
 };
+
+void source_entries_free(struct source_entry *v, size_t n);
 
 /* Is a file name a manifest's (ends in .yml or .yaml)? Both sources list by this rule. */
 bool source_is_manifest_name(const char *name);

@@ -22,7 +22,7 @@ services:
     depends_on: [nosuch]
     imagee: typo
   web:
-    build: .
+    build: ./nosuchdir
 YAML
 commit broken
 t0=$(now)
@@ -31,7 +31,7 @@ t1=$(now)
 expect_err 'manifests/app.yml:5:13: services.api.ports\[0\]: invalid port "80800:80"'
 expect_err "manifests/app.yml:6:18: services.api.depends_on\\[0\\]: unknown service 'nosuch'"
 expect_err "manifests/app.yml:7:5: services.api: unknown key 'imagee'"
-expect_err 'manifests/app.yml:9:12: services.web.build: images are built by CI'
+expect_err "manifests/app.yml:9:12: services.web.build: context: 'manifests/nosuchdir' does not exist at commit"
 expect_err '4 error\(s\); nothing was changed'
 expect_err 'nothing was changed'
 [ "$(cid api)" = "$api1" ] || fail "api changed"

@@ -72,7 +72,7 @@ static int mem_list(void *ctx, char ***out, size_t *n, const char *dir, struct e
 	return 0;
 }
 
-static const struct source mem_src = { NULL, "mem", mem_read, mem_list };
+static const struct source mem_src = { NULL, "mem", mem_read, mem_list, NULL, NULL, NULL };
 
 struct run {
 	struct strv profiles; /* active --profile names */
@@ -420,7 +420,7 @@ static void test_manifest__error_paths(void)
 	         "    ports: [\"80800\", \"8080:80\"]\n"
 	         "    environment:\n"
 	         "      PASSWORD: [hunter2]\n"
-	         "    runtime: runc\n"
+	         "    cgroup: host\n"
 	         "    build: .\n"
 	         "    depends_on: [nope]\n"
 	         "  web:\n"
@@ -439,11 +439,11 @@ static void test_manifest__error_paths(void)
 	          "manifests/a.yml:7:17: services.api.environment.PASSWORD: expected a string, "
 	          "number or boolean, got a sequence");
 	CHECK_STR(errline(&r, 3, buf, sizeof(buf)),
-	          "manifests/a.yml:8:5: services.api.runtime: not supported: deployctl runs "
-	          "containers with the daemon's default runtime");
+	          "manifests/a.yml:8:5: services.api.cgroup: not supported yet: cgroup namespace "
+	          "mode");
 	CHECK_STR(errline(&r, 4, buf, sizeof(buf)),
-	          "manifests/a.yml:9:12: services.api.build: images are built by CI, not on the "
-	          "production host: add image: with the name CI pushes");
+	          "manifests/a.yml:9:12: services.api.build: build: needs a git commit (--repo): "
+	          "the image is built from its tree");
 	CHECK_STR(errline(&r, 5, buf, sizeof(buf)),
 	          "manifests/a.yml:10:18: services.api.depends_on[0]: unknown service 'nope'");
 	CHECK_STR(errline(&r, 6, buf, sizeof(buf)),
@@ -545,7 +545,7 @@ static void test_manifest__cycle_and_replicas(void)
 	         "    depends_on: [d]\n"
 	         "    volumes: [\"nodata:/x\", \"./rel:/y\"]\n");
 	CHECK_INT(r.rc, ERR_INVALID);
-	CHECK_INT(r.errs.n, 5);
+	CHECK_INT(r.errs.n, 4); /* ./rel is a host path under the project's host directory */
 	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
 	          "manifests/a.yml:5:17: services.b.depends_on: dependency cycle b -> c -> b");
 	CHECK_STR(errline(&r, 1, buf, sizeof(buf)),
@@ -556,9 +556,7 @@ static void test_manifest__cycle_and_replicas(void)
 	CHECK_STR(errline(&r, 3, buf, sizeof(buf)),
 	          "manifests/a.yml:14:15: services.d.volumes[0]: volume 'nodata' is not declared "
 	          "under top-level volumes");
-	CHECK_STR(errline(&r, 4, buf, sizeof(buf)),
-	          "manifests/a.yml:14:28: services.d.volumes[1]: relative bind mounts need a "
-	          "working tree; use an absolute path");
+
 	run_done(&r);
 }
 
