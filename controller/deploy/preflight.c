@@ -16,34 +16,18 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "deployctl/buf.h"
 #include "deployctl/check.h"
 #include "deployctl/envrules.h"
+#include "preflight_internal.h"
 
 #define FALLBACK_DOCKER_ROOT "/var/lib/docker"
 #define ITEM_MAX             4096 /* bytes of one message */
 
-enum status { ST_OK, ST_WARN, ST_FAIL };
-
-/* What the checks share during one run. */
-struct run {
-	struct check_report *r;
-	struct ctx *ctx;
-	struct deploy *dp;
-	const struct deploy_opts *o;
-	unsigned flags;
-	struct docker_info info;
-	bool docker_ok;
-	bool loaded; /* dp->project is usable */
-	int rc;      /* ERR_NOMEM once an item could not be added */
-};
-
-static void item_add(struct run *run, const char *name, enum status st, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
-static void item_add(struct run *run, const char *name, enum status st, const char *fmt, ...)
+void preflight_item_add(struct run *run, const char *name, enum status st, const char *fmt, ...)
 {
 	struct check_report *r = run->r;
 	struct check_item *v;
@@ -83,7 +67,7 @@ static void item_err(struct run *run, const char *name, enum status st, const st
 {
 	char line[1024];
 
-	item_add(run, name, st, "%s", err_format(line, sizeof(line), e));
+	preflight_item_add(run, name, st, "%s", err_format(line, sizeof(line), e));
 }
 
 /* "12.3 GiB" */
@@ -110,19 +94,20 @@ static void check_docker(struct run *run)
 
 	if (!ctx->docker && docker_open(&ctx->docker, ctx->docker_host, &err) < 0) {
 		run->r->docker_unreachable = err.code == ERR_UNREACHABLE;
-		item_add(run, "docker", ST_FAIL, "%s", err.msg);
+		preflight_item_add(run, "docker", ST_FAIL, "%s", err.msg);
 		return;
 	}
 	if (docker_info(&run->info, ctx->docker, &err) < 0) {
 		run->r->docker_unreachable = err.code == ERR_UNREACHABLE;
-		item_add(run, "docker", ST_FAIL, "reachable, API %s, but /info failed: %s",
-		         docker_api_version(ctx->docker), err.msg);
+		preflight_item_add(run, "docker", ST_FAIL,
+		                   "reachable, API %s, but /info failed: %s",
+		                   docker_api_version(ctx->docker), err.msg);
 		return;
 	}
 	run->docker_ok = true;
-	item_add(run, "docker", ST_OK, "reachable, API %s (Engine %s)",
-	         docker_api_version(ctx->docker),
-	         run->info.server_version ? run->info.server_version : "unknown");
+	preflight_item_add(run, "docker", ST_OK, "reachable, API %s (Engine %s)",
+	                   docker_api_version(ctx->docker),
+	                   run->info.server_version ? run->info.server_version : "unknown");
 }
 
 static void add_list(struct run *run, const char *name, enum status st, const struct errlist *l)
@@ -132,7 +117,7 @@ static void add_list(struct run *run, const char *name, enum status st, const st
 	for (i = 0; i < l->n; i++)
 		item_err(run, name, st, &l->items[i]);
 	if (l->dropped)
-		item_add(run, name, st, "... and %zu more", l->dropped);
+		preflight_item_add(run, name, st, "... and %zu more", l->dropped);
 }
 
 static void check_manifests(struct run *run)
@@ -157,8 +142,9 @@ static void check_manifests(struct run *run)
 	rc = deploy_load(dp, o, &lists[0], &lists[1], &err);
 	if (rc == 0 && dp->project) {
 		run->loaded = true;
-		item_add(run, "manifests", ST_OK, "valid: project %s, %zu service(s), %s %.12s",
-		         dp->project->name, dp->project->nservices, dp->source_kind, dp->source_id);
+		preflight_item_add(run, "manifests", ST_OK,
+		                   "valid: project %s, %zu service(s), %s %.12s", dp->project->name,
+		                   dp->project->nservices, dp->source_kind, dp->source_id);
 	} else if (lists[0].n) {
 		errlist_sort(&lists[0]);
 		add_list(run, "manifests", ST_FAIL, &lists[0]);
@@ -167,9 +153,10 @@ static void check_manifests(struct run *run)
 	}
 	run->r->manifests_invalid = !run->loaded;
 	if (dp->dirty)
-		item_add(run, "manifests", ST_WARN,
-		         "uncommitted changes under %s/ are not checked: checking commit %.12s",
-		         o->manifests ? o->manifests : "manifests", dp->source_id);
+		preflight_item_add(
+		        run, "manifests", ST_WARN,
+		        "uncommitted changes under %s/ are not checked: checking commit %.12s",
+		        o->manifests ? o->manifests : "manifests", dp->source_id);
 	add_list(run, "manifests", ST_WARN, &lists[1]);
 	free(lists);
 }
@@ -180,7 +167,7 @@ static void check_env_rules(struct run *run)
 	struct errlist *errs;
 
 	if (!p->nenv_rules) {
-		item_add(run, "env", ST_OK, "no rules (x-deployctl.env)");
+		preflight_item_add(run, "env", ST_OK, "no rules (x-deployctl.env)");
 		return;
 	}
 	errs = calloc(1, sizeof(*errs));
@@ -190,7 +177,7 @@ static void check_env_rules(struct run *run)
 	}
 	errlist_init(errs);
 	if (envrules_check(errs, p, &run->dp->vars.vars) == 0)
-		item_add(run, "env", ST_OK, "%zu rule(s) satisfied", p->nenv_rules);
+		preflight_item_add(run, "env", ST_OK, "%zu rule(s) satisfied", p->nenv_rules);
 	errlist_sort(errs);
 	add_list(run, "env", ST_FAIL, errs);
 	free(errs);
@@ -274,13 +261,14 @@ static void check_dotenv(struct run *run)
 	if (len >= sizeof(keys))
 		memcpy(keys + sizeof(keys) - 4, "...", 4);
 	if (*keys)
-		item_add(run, "dotenv", ST_FAIL,
-		         "%s is in the repository and sets secret keys (%s): put them in an "
-		         "--env-file outside the repository",
-		         p->dotenv, keys);
+		preflight_item_add(
+		        run, "dotenv", ST_FAIL,
+		        "%s is in the repository and sets secret keys (%s): put them in an "
+		        "--env-file outside the repository",
+		        p->dotenv, keys);
 	else
-		item_add(run, "dotenv", ST_OK, "%s: %zu variable(s), no secret keys", p->dotenv,
-		         p->dotenv_keys.n);
+		preflight_item_add(run, "dotenv", ST_OK, "%s: %zu variable(s), no secret keys",
+		                   p->dotenv, p->dotenv_keys.n);
 }
 
 static void check_env_files(struct run *run)
@@ -292,7 +280,7 @@ static void check_env_files(struct run *run)
 	char keys[256];
 
 	if (!o->nenv_files) {
-		item_add(run, "env-file", ST_OK, "none given (--env-file)");
+		preflight_item_add(run, "env-file", ST_OK, "none given (--env-file)");
 		return;
 	}
 	if (!g && gitsrc_open(&own, o->dir ? o->dir : o->repo ? o->repo : ".", "HEAD", &err) == 0)
@@ -303,12 +291,12 @@ static void check_env_files(struct run *run)
 		struct stat st;
 
 		if (stat(f, &st) < 0) {
-			item_add(run, "env-file", ST_FAIL, "%s: %s", f, strerror(errno));
+			preflight_item_add(run, "env-file", ST_FAIL, "%s: %s", f, strerror(errno));
 			bad++;
 			continue;
 		}
 		if (!S_ISREG(st.st_mode)) {
-			item_add(run, "env-file", ST_FAIL, "%s is not a regular file", f);
+			preflight_item_add(run, "env-file", ST_FAIL, "%s is not a regular file", f);
 			bad++;
 			continue;
 		}
@@ -317,38 +305,39 @@ static void check_env_files(struct run *run)
 		if (tracked) {
 			secret_keys(keys, sizeof(keys), run, f);
 			if (*keys)
-				item_add(
+				preflight_item_add(
 				        run, "env-file", ST_FAIL,
 				        "%s is tracked in the git repository and sets secret keys (%s): "
 				        "keep secrets outside the repository",
 				        f, keys);
 			else
-				item_add(
+				preflight_item_add(
 				        run, "env-file", ST_WARN,
 				        "%s is tracked in the git repository (no secret keys in it): "
 				        "keep secrets outside the repository",
 				        f);
 			bad++;
 		} else if (inside) {
-			item_add(run, "env-file", ST_WARN,
-			         "%s is inside the repository's working tree (not tracked): keep "
-			         "secrets outside it",
-			         f);
+			preflight_item_add(
+			        run, "env-file", ST_WARN,
+			        "%s is inside the repository's working tree (not tracked): keep "
+			        "secrets outside it",
+			        f);
 			bad++;
 		}
 		if (st.st_mode & 044) {
-			item_add(run, "env-file", ST_WARN,
-			         "%s is readable by group or others (chmod 600)", f);
+			preflight_item_add(run, "env-file", ST_WARN,
+			                   "%s is readable by group or others (chmod 600)", f);
 			bad++;
 		} else if (st.st_mode & 033) {
-			item_add(run, "env-file", ST_WARN,
-			         "%s is writable by group or others (chmod 600)", f);
+			preflight_item_add(run, "env-file", ST_WARN,
+			                   "%s is writable by group or others (chmod 600)", f);
 			bad++;
 		}
 	}
 	if (!bad)
-		item_add(run, "env-file", ST_OK, "%u file(s) outside the repository, mode 600",
-		         o->nenv_files);
+		preflight_item_add(run, "env-file", ST_OK,
+		                   "%u file(s) outside the repository, mode 600", o->nenv_files);
 	gitsrc_free(own);
 }
 
@@ -366,19 +355,22 @@ static bool image_remote_ok(struct run *run, const struct service *s, bool local
 	if (rc == ERR_NOMEM)
 		run->rc = rc;
 	if (local)
-		item_add(run, "images", ST_WARN,
-		         "services.%s: image '%s' (pull_policy: always) is present locally but its "
-		         "registry does not answer: %s",
-		         s->name, s->image, err.msg);
+		preflight_item_add(
+		        run, "images", ST_WARN,
+		        "services.%s: image '%s' (pull_policy: always) is present locally but its "
+		        "registry does not answer: %s",
+		        s->name, s->image, err.msg);
 	else if (rc == ERR_NOTFOUND)
-		item_add(run, "images", ST_FAIL,
-		         "services.%s: image '%s' is not present locally nor in its registry",
-		         s->name, s->image);
+		preflight_item_add(
+		        run, "images", ST_FAIL,
+		        "services.%s: image '%s' is not present locally nor in its registry",
+		        s->name, s->image);
 	else
-		item_add(run, "images", ST_FAIL,
-		         "services.%s: image '%s' is not present locally and its registry cannot "
-		         "supply it: %s",
-		         s->name, s->image, err.msg);
+		preflight_item_add(
+		        run, "images", ST_FAIL,
+		        "services.%s: image '%s' is not present locally and its registry cannot "
+		        "supply it: %s",
+		        s->name, s->image, err.msg);
 	return local;
 }
 
@@ -398,7 +390,7 @@ static void check_images(struct run *run)
 		refs[i] = p->services[i].image;
 	if (p->nservices && !(run->flags & CHECK_PREFLIGHT) &&
 	    docker_image_resolve(ids, run->ctx->docker, refs, p->nservices, &err) < 0) {
-		item_add(run, "images", ST_FAIL, "cannot list images: %s", err.msg);
+		preflight_item_add(run, "images", ST_FAIL, "cannot list images: %s", err.msg);
 		goto out;
 	}
 	for (i = 0; i < p->nservices; i++) {
@@ -409,7 +401,7 @@ static void check_images(struct run *run)
 		if (here && strcmp(policy, "always") != 0) {
 			local++;
 		} else if (!here && !strcmp(policy, "never")) {
-			item_add(
+			preflight_item_add(
 			        run, "images", ST_FAIL,
 			        "services.%s: image '%s' is not present locally (pull_policy: never)",
 			        s->name, s->image);
@@ -424,9 +416,10 @@ static void check_images(struct run *run)
 		}
 	}
 	if (!bad)
-		item_add(run, "images", ST_OK,
-		         "%zu image(s): %zu present locally, %zu resolvable in their registry",
-		         p->nservices, local, remote);
+		preflight_item_add(
+		        run, "images", ST_OK,
+		        "%zu image(s): %zu present locally, %zu resolvable in their registry",
+		        p->nservices, local, remote);
 out:
 	if (ids)
 		for (i = 0; i < p->nservices; i++)
@@ -545,16 +538,17 @@ static bool check_port(struct run *run, const struct docker_container *own, size
 
 	port_name(name, sizeof(name), sp);
 	if (other) {
-		item_add(run, "ports", ST_FAIL,
-		         "%s is published by both services.%s and services.%s", name, other,
-		         s->name);
+		preflight_item_add(run, "ports", ST_FAIL,
+		                   "%s is published by both services.%s and services.%s", name,
+		                   other, s->name);
 		return false;
 	}
 	if (s->replicas > 1) {
-		item_add(run, "ports", ST_FAIL,
-		         "%s is published by services.%s, which has %u replicas: only one can bind "
-		         "it",
-		         name, s->name, s->replicas);
+		preflight_item_add(
+		        run, "ports", ST_FAIL,
+		        "%s is published by services.%s, which has %u replicas: only one can bind "
+		        "it",
+		        name, s->name, s->replicas);
 		return false;
 	}
 	if (published_by_project(own, nown, sp->host_port, sp->protocol)) {
@@ -567,14 +561,15 @@ static bool check_port(struct run *run, const struct docker_container *own, size
 	if (e == 0)
 		return true;
 	if (e == EADDRINUSE)
-		item_add(run, "ports", ST_FAIL,
-		         "%s is held by another process or container (services.%s)", name, s->name);
+		preflight_item_add(run, "ports", ST_FAIL,
+		                   "%s is held by another process or container (services.%s)", name,
+		                   s->name);
 	else if (e == EACCES || e == EPERM)
-		item_add(run, "ports", ST_WARN, "%s cannot be tested (services.%s): %s", name,
-		         s->name, strerror(e));
+		preflight_item_add(run, "ports", ST_WARN, "%s cannot be tested (services.%s): %s",
+		                   name, s->name, strerror(e));
 	else
-		item_add(run, "ports", ST_FAIL, "%s cannot be bound (services.%s): %s", name,
-		         s->name, strerror(e));
+		preflight_item_add(run, "ports", ST_FAIL, "%s cannot be bound (services.%s): %s",
+		                   name, s->name, strerror(e));
 	return e == EACCES || e == EPERM;
 }
 
@@ -591,8 +586,8 @@ static void check_ports(struct run *run)
 		nown = run->dp->ncontainers;
 	} else if (run->docker_ok) {
 		if (docker_container_list(&list, &nlist, run->ctx->docker, p->name, &err) < 0) {
-			item_add(run, "ports", ST_FAIL, "cannot list the project's containers: %s",
-			         err.msg);
+			preflight_item_add(run, "ports", ST_FAIL,
+			                   "cannot list the project's containers: %s", err.msg);
 			return;
 		}
 		own = list;
@@ -612,12 +607,12 @@ static void check_ports(struct run *run)
 		}
 	}
 	if (!bad && !total)
-		item_add(run, "ports", ST_OK, "no published host ports");
+		preflight_item_add(run, "ports", ST_OK, "no published host ports");
 	else if (!bad)
-		item_add(run, "ports", ST_OK,
-		         "%zu published port(s) free or already this project's (%zu)%s", total,
-		         ours,
-		         run->docker_ok ? "" : "; Docker unreachable: own containers unknown");
+		preflight_item_add(
+		        run, "ports", ST_OK,
+		        "%zu published port(s) free or already this project's (%zu)%s", total, ours,
+		        run->docker_ok ? "" : "; Docker unreachable: own containers unknown");
 	docker_container_list_free(list, nlist);
 }
 
@@ -628,19 +623,20 @@ static bool host_path_ok(struct run *run, const struct loc *loc, const char *wha
 	struct stat st;
 
 	if (stat(path, &st) < 0) {
-		item_add(run, "files", ST_FAIL, "%s:%u:%u: %s: %s: %s", loc->file ? loc->file : "",
-		         loc->line, loc->col, what, path, strerror(errno));
+		preflight_item_add(run, "files", ST_FAIL, "%s:%u:%u: %s: %s: %s",
+		                   loc->file ? loc->file : "", loc->line, loc->col, what, path,
+		                   strerror(errno));
 		return false;
 	}
 	if (!dir_ok && !S_ISREG(st.st_mode)) {
-		item_add(run, "files", ST_FAIL, "%s:%u:%u: %s: %s is not a regular file",
-		         loc->file ? loc->file : "", loc->line, loc->col, what, path);
+		preflight_item_add(run, "files", ST_FAIL, "%s:%u:%u: %s: %s is not a regular file",
+		                   loc->file ? loc->file : "", loc->line, loc->col, what, path);
 		return false;
 	}
 	if (access(path, R_OK) < 0) {
-		item_add(run, "files", ST_FAIL, "%s:%u:%u: %s: %s cannot be read: %s",
-		         loc->file ? loc->file : "", loc->line, loc->col, what, path,
-		         strerror(errno));
+		preflight_item_add(run, "files", ST_FAIL, "%s:%u:%u: %s: %s cannot be read: %s",
+		                   loc->file ? loc->file : "", loc->line, loc->col, what, path,
+		                   strerror(errno));
 		return false;
 	}
 	return true;
@@ -674,10 +670,11 @@ static void check_files(struct run *run)
 		}
 	}
 	if (!bad)
-		item_add(run, "files", ST_OK,
-		         "%zu host file(s) present (secrets, bind sources; env_file and configs "
-		         "were read with the manifests)",
-		         total);
+		preflight_item_add(
+		        run, "files", ST_OK,
+		        "%zu host file(s) present (secrets, bind sources; env_file and configs "
+		        "were read with the manifests)",
+		        total);
 }
 
 static void check_state(struct run *run)
@@ -688,26 +685,26 @@ static void check_state(struct run *run)
 	char *slash;
 
 	if (!dir || !*dir) {
-		item_add(run, "state", ST_FAIL, "no state directory");
+		preflight_item_add(run, "state", ST_FAIL, "no state directory");
 		return;
 	}
 	if (stat(dir, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
-			item_add(run, "state", ST_FAIL, "%s is not a directory", dir);
+			preflight_item_add(run, "state", ST_FAIL, "%s is not a directory", dir);
 		else if (access(dir, W_OK | X_OK) < 0)
-			item_add(run, "state", ST_FAIL, "%s is not writable: %s", dir,
-			         strerror(errno));
+			preflight_item_add(run, "state", ST_FAIL, "%s is not writable: %s", dir,
+			                   strerror(errno));
 		else
-			item_add(run, "state", ST_OK, "%s is writable", dir);
+			preflight_item_add(run, "state", ST_OK, "%s is writable", dir);
 		return;
 	}
 	if (errno != ENOENT && errno != ENOTDIR) {
-		item_add(run, "state", ST_FAIL, "%s: %s", dir, strerror(errno));
+		preflight_item_add(run, "state", ST_FAIL, "%s: %s", dir, strerror(errno));
 		return;
 	}
 	/* Not there yet: the nearest existing parent must let us create it. */
 	if ((size_t)snprintf(path, sizeof(path), "%s", dir) >= sizeof(path)) {
-		item_add(run, "state", ST_FAIL, "%s: path too long", dir);
+		preflight_item_add(run, "state", ST_FAIL, "%s: path too long", dir);
 		return;
 	}
 	for (;;) {
@@ -724,15 +721,17 @@ static void check_state(struct run *run)
 			break;
 	}
 	if (stat(path, &st) < 0)
-		item_add(run, "state", ST_FAIL, "%s: %s", path, strerror(errno));
+		preflight_item_add(run, "state", ST_FAIL, "%s: %s", path, strerror(errno));
 	else if (!S_ISDIR(st.st_mode))
-		item_add(run, "state", ST_FAIL, "%s cannot be created: %s is not a directory", dir,
-		         path);
+		preflight_item_add(run, "state", ST_FAIL,
+		                   "%s cannot be created: %s is not a directory", dir, path);
 	else if (access(path, W_OK | X_OK) < 0)
-		item_add(run, "state", ST_FAIL, "%s cannot be created: %s is not writable: %s", dir,
-		         path, strerror(errno));
+		preflight_item_add(run, "state", ST_FAIL,
+		                   "%s cannot be created: %s is not writable: %s", dir, path,
+		                   strerror(errno));
 	else
-		item_add(run, "state", ST_OK, "%s will be created (%s is writable)", dir, path);
+		preflight_item_add(run, "state", ST_OK, "%s will be created (%s is writable)", dir,
+		                   path);
 }
 
 static void check_disk(struct run *run)
@@ -745,18 +744,20 @@ static void check_disk(struct run *run)
 	uint64_t avail;
 
 	if (statvfs(root, &vfs) < 0) {
-		item_add(run, "disk", ST_WARN, "cannot measure free space in %s: %s", root,
-		         strerror(errno));
+		preflight_item_add(run, "disk", ST_WARN, "cannot measure free space in %s: %s",
+		                   root, strerror(errno));
 		return;
 	}
 	avail = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
 	human_size(have, sizeof(have), avail);
 	human_size(want, sizeof(want), min);
 	if (avail < min)
-		item_add(run, "disk", ST_FAIL,
-		         "only %s free in %s (at least %s wanted; --min-free)", have, root, want);
+		preflight_item_add(run, "disk", ST_FAIL,
+		                   "only %s free in %s (at least %s wanted; --min-free)", have,
+		                   root, want);
 	else
-		item_add(run, "disk", ST_OK, "%s free in %s (at least %s)", have, root, want);
+		preflight_item_add(run, "disk", ST_OK, "%s free in %s (at least %s)", have, root,
+		                   want);
 }
 
 int check_run(struct check_report *out, struct ctx *ctx, struct deploy *dp,
@@ -780,6 +781,7 @@ int check_run(struct check_report *out, struct ctx *ctx, struct deploy *dp,
 			check_images(&run);
 		check_ports(&run);
 		check_files(&run);
+		preflight_tls(&run, (int64_t)time(NULL));
 	}
 	check_state(&run);
 	check_disk(&run);

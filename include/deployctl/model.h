@@ -256,6 +256,17 @@ struct env_rule {
 	struct strv one_of;      /* allowed values; empty: any */
 };
 
+/*
+ * One x-deployctl.tls entry: a certificate the project serves, checked by
+ * "deployctl check" (parses, not expired, matches key, covers names).
+ */
+struct project_tls {
+	struct loc loc;
+	char *cert; /* host path as written: absolute, or relative to the manifest's directory */
+	char *key;  /* the private key's host path, or NULL */
+	struct strv names; /* host names the certificate must cover */
+};
+
 struct project {
 	char *name;               /* Compose project name: [a-z0-9][a-z0-9_-]* */
 	struct service *services; /* sorted by name */
@@ -271,6 +282,8 @@ struct project {
 	size_t nsecrets;
 	struct env_rule *env_rules; /* x-deployctl.env, sorted by key */
 	size_t nenv_rules;
+	struct project_tls *tls; /* x-deployctl.tls, in manifest order */
+	size_t ntls;
 	struct strv files;       /* manifest file names; struct loc points into these */
 	char *dotenv;            /* the project directory's .env (repository path), or NULL */
 	struct strv dotenv_keys; /* the keys that .env sets, sorted */
