@@ -105,9 +105,10 @@ static void check_docker(struct run *run)
 		return;
 	}
 	run->docker_ok = true;
-	preflight_item_add(run, "docker", ST_OK, "reachable, API %s (Engine %s)",
+	preflight_item_add(run, "docker", ST_OK, "reachable, API %s (Engine %s), socket %s",
 	                   docker_api_version(ctx->docker),
-	                   run->info.server_version ? run->info.server_version : "unknown");
+	                   run->info.server_version ? run->info.server_version : "unknown",
+	                   docker_socket(ctx->docker));
 }
 
 static void add_list(struct run *run, const char *name, enum status st, const struct errlist *l)
@@ -176,8 +177,24 @@ static void check_env_rules(struct run *run)
 		return;
 	}
 	errlist_init(errs);
-	if (envrules_check(errs, p, &run->dp->vars.vars) == 0)
-		preflight_item_add(run, "env", ST_OK, "%zu rule(s) satisfied", p->nenv_rules);
+	if (envrules_check(errs, p, &run->dp->vars.vars) == 0) {
+		char keys[512];
+		size_t i, used = 0;
+
+		keys[0] = '\0';
+		for (i = 0; i < p->nenv_rules; i++) {
+			int w = snprintf(keys + used, sizeof(keys) - used, "%s%s", i ? ", " : "",
+			                 p->env_rules[i].key);
+
+			if (w < 0 || (size_t)w >= sizeof(keys) - used) {
+				memcpy(keys + sizeof(keys) - 4, "...", 4);
+				break;
+			}
+			used += (size_t)w;
+		}
+		preflight_item_add(run, "env", ST_OK, "%zu rule(s) satisfied (x-deployctl.env: %s)",
+		                   p->nenv_rules, keys);
+	}
 	errlist_sort(errs);
 	add_list(run, "env", ST_FAIL, errs);
 	free(errs);
@@ -374,6 +391,28 @@ static bool image_remote_ok(struct run *run, const struct service *s, bool local
 	return local;
 }
 
+/* The project's distinct image references, "a, b", cut with "...". */
+static void image_names(char *out, size_t size, const struct project *p)
+{
+	size_t i, k, used = 0;
+	int w;
+
+	out[0] = '\0';
+	for (i = 0; i < p->nservices; i++) {
+		for (k = 0; k < i && strcmp(p->services[k].image, p->services[i].image); k++)
+			;
+		if (k < i)
+			continue;
+		w = snprintf(out + used, size - used, "%s%s", used ? ", " : "",
+		             p->services[i].image);
+		if (w < 0 || (size_t)w >= size - used) {
+			memcpy(out + size - 4, "...", 4);
+			return;
+		}
+		used += (size_t)w;
+	}
+}
+
 static void check_images(struct run *run)
 {
 	const struct project *p = run->dp->project;
@@ -415,11 +454,15 @@ static void check_images(struct run *run)
 			bad++;
 		}
 	}
-	if (!bad)
+	if (!bad) {
+		char names[512];
+
+		image_names(names, sizeof(names), p);
 		preflight_item_add(
 		        run, "images", ST_OK,
-		        "%zu image(s): %zu present locally, %zu resolvable in their registry",
-		        p->nservices, local, remote);
+		        "%zu image(s): %zu present locally, %zu resolvable in their registry: %s",
+		        p->nservices, local, remote, names);
+	}
 out:
 	if (ids)
 		for (i = 0; i < p->nservices; i++)
@@ -573,13 +616,32 @@ static bool check_port(struct run *run, const struct docker_container *own, size
 	return e == EACCES || e == EPERM;
 }
 
+/* Append sp's name to out ("a, b", cut with "..."). */
+static void join_port(char *out, size_t size, size_t *used, const struct svc_port *sp)
+{
+	char name[128];
+	int w;
+
+	if (*used >= size)
+		return;
+	port_name(name, sizeof(name), sp);
+	w = snprintf(out + *used, size - *used, "%s%s", *used ? ", " : "", name);
+	if (w < 0 || (size_t)w >= size - *used) {
+		memcpy(out + size - 4, "...", 4);
+		*used = size;
+		return;
+	}
+	*used += (size_t)w;
+}
+
 static void check_ports(struct run *run)
 {
 	const struct project *p = run->dp->project;
 	struct docker_container *list = NULL;
 	const struct docker_container *own = NULL;
-	size_t nlist = 0, nown = 0, i, k, total = 0, ours = 0, bad = 0;
+	size_t nlist = 0, nown = 0, i, k, total = 0, ours = 0, bad = 0, used = 0;
 	struct err err = ERR_INIT;
+	char names[512] = "";
 
 	if (run->flags & CHECK_PREFLIGHT) {
 		own = run->dp->containers;
@@ -604,6 +666,7 @@ static void check_ports(struct run *run)
 			total++;
 			if (!check_port(run, own, nown, i, k, &ours))
 				bad++;
+			join_port(names, sizeof(names), &used, &s->ports[k]);
 		}
 	}
 	if (!bad && !total)
@@ -611,7 +674,8 @@ static void check_ports(struct run *run)
 	else if (!bad)
 		preflight_item_add(
 		        run, "ports", ST_OK,
-		        "%zu published port(s) free or already this project's (%zu)%s", total, ours,
+		        "%zu published port(s) free or already this project's (%zu): %s%s", total,
+		        ours, names,
 		        run->docker_ok ? "" : "; Docker unreachable: own containers unknown");
 	docker_container_list_free(list, nlist);
 }
@@ -734,18 +798,17 @@ static void check_state(struct run *run)
 		                   path);
 }
 
-static void check_disk(struct run *run)
+/* Free space of the file system holding path: FAIL below min, naming what path is. */
+static void disk_free(struct run *run, const char *path, const char *what, uint64_t min,
+                      const char *knob)
 {
-	const char *root = run->info.root_dir && *run->info.root_dir ? run->info.root_dir
-	                                                             : FALLBACK_DOCKER_ROOT;
-	uint64_t min = run->r->min_free ? run->r->min_free : CHECK_DEFAULT_MIN_FREE;
 	char have[32], want[32];
 	struct statvfs vfs;
 	uint64_t avail;
 
-	if (statvfs(root, &vfs) < 0) {
-		preflight_item_add(run, "disk", ST_WARN, "cannot measure free space in %s: %s",
-		                   root, strerror(errno));
+	if (statvfs(path, &vfs) < 0) {
+		preflight_item_add(run, "disk", ST_WARN, "cannot measure free space in %s (%s): %s",
+		                   path, what, strerror(errno));
 		return;
 	}
 	avail = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
@@ -753,11 +816,41 @@ static void check_disk(struct run *run)
 	human_size(want, sizeof(want), min);
 	if (avail < min)
 		preflight_item_add(run, "disk", ST_FAIL,
-		                   "only %s free in %s (at least %s wanted; --min-free)", have,
-		                   root, want);
+		                   "only %s free in %s, the %s (at least %s wanted%s%s)", have,
+		                   path, what, want, *knob ? "; " : "", knob);
 	else
-		preflight_item_add(run, "disk", ST_OK, "%s free in %s (at least %s)", have, root,
-		                   want);
+		preflight_item_add(run, "disk", ST_OK, "%s free in %s, the %s (at least %s)", have,
+		                   path, what, want);
+}
+
+/* The state directory, or its nearest existing parent while it is not there yet. */
+static void state_dir_existing(char *out, size_t size, const char *dir)
+{
+	struct stat st;
+	char *slash;
+
+	snprintf(out, size, "%s", dir && *dir ? dir : ".");
+	while (stat(out, &st) < 0 && strcmp(out, "/") && strcmp(out, ".")) {
+		slash = strrchr(out, '/');
+		if (!slash)
+			snprintf(out, size, ".");
+		else if (slash == out)
+			out[1] = '\0';
+		else
+			*slash = '\0';
+	}
+}
+
+static void check_disk(struct run *run)
+{
+	const char *root = run->info.root_dir && *run->info.root_dir ? run->info.root_dir
+	                                                             : FALLBACK_DOCKER_ROOT;
+	uint64_t min = run->r->min_free ? run->r->min_free : CHECK_DEFAULT_MIN_FREE;
+	char state[PATH_MAX];
+
+	disk_free(run, root, "Docker data root", min, "--min-free");
+	state_dir_existing(state, sizeof(state), run->ctx->state_dir);
+	disk_free(run, state, "state directory", CHECK_STATE_MIN_FREE, "");
 }
 
 int check_run(struct check_report *out, struct ctx *ctx, struct deploy *dp,

@@ -48,6 +48,8 @@ int docker_global_init(struct err *err);
 void docker_global_cleanup(void);
 /* Negotiated API version, e.g. "1.41"; borrowed. */
 const char *docker_api_version(const struct docker *d);
+/* The Unix socket path the client talks to; borrowed. */
+const char *docker_socket(const struct docker *d);
 
 struct docker_stats {
 	unsigned calls;    /* every request, ping included */

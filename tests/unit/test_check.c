@@ -321,6 +321,9 @@ static void test_check__tls(void)
 	CHECK(strstr(it ? it->message : "", "key mode 644 lets group or others read it") != NULL);
 	for (i = 0; i < rep.n; i++)
 		CHECK(strstr(rep.v[i].message, "PRIVATE KEY") == NULL);
+	/* The checklist's disk lines name what they measured: Docker's data root and the state. */
+	CHECK_STR(status(find_msg(&rep, "disk", ", the Docker data root (at least ")), "ok");
+	CHECK_STR(status(find_msg(&rep, "disk", ", the state directory (at least 64.0 MiB)")), "ok");
 	check_report_release(&rep);
 }
 
