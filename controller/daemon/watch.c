@@ -9,7 +9,6 @@
  * Docker or remote outage is logged and retried. SIGTERM and SIGINT stop
  * the loop between actions, never inside one; SIGHUP reloads.
  */
-#include "deployctl/clock.h"
 #include "deployctl/watch.h"
 
 #include <errno.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "daemon_internal.h"
+#include "deployctl/clock.h"
 #include "deployctl/gitsrc.h"
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
@@ -981,7 +981,8 @@ int watch_metrics(struct watch *w, struct buf *out)
 			snprintf(w->p[i].m.name, sizeof(w->p[i].m.name), "%s", pname(&w->p[i]));
 		v[i] = &w->p[i].m;
 	}
-	rc = metrics_render(out, v, w->np, w->webhooks, w->nwebhooks, w->started_unix);
+	rc = metrics_render(out, METRICS_FROM_WATCHER, v, w->np, w->webhooks, w->nwebhooks,
+	                    w->started_unix, 0);
 	pthread_mutex_unlock(&w->mu);
 	free(v);
 	return rc;

@@ -76,7 +76,8 @@ struct docker_container {
 };
 
 /*
- * GET /containers/json?all=1 filtered on LABEL_PROJECT=project: one call.
+ * GET /containers/json?all=1 filtered on LABEL_PROJECT=project: one call;
+ * project NULL lists the containers of every project (the label present).
  * *out is a new array (docker_container_list_free()).
  */
 int docker_container_list(struct docker_container **out, size_t *n, struct docker *d,
