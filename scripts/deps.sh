@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkgconf git ca-certificates curl python3 sqlite3
 	libyaml-dev libcurl4-openssl-dev libjansson-dev libgit2-dev libsqlite3-dev libssl-dev
 	libmicrohttpd-dev # deployctl serve: webhooks and /metrics
-	docker.io valgrind clang-format iproute2
+	docker.io valgrind clang-format iproute2 python3-yaml # python3-yaml: tests/monitoring_check.py
 	clang libclang-rt-14-dev # libFuzzer targets (tests/fuzz)
 	docker-registry apache2-utils) # a local registry (htpasswd auth) for the pull tests
 [ "${WITH_STACK_IMAGES:-0}" = 1 ] && pkgs+=(debootstrap)

@@ -323,7 +323,8 @@ static void test_check__tls(void)
 		CHECK(strstr(rep.v[i].message, "PRIVATE KEY") == NULL);
 	/* The checklist's disk lines name what they measured: Docker's data root and the state. */
 	CHECK_STR(status(find_msg(&rep, "disk", ", the Docker data root (at least ")), "ok");
-	CHECK_STR(status(find_msg(&rep, "disk", ", the state directory (at least 64.0 MiB)")), "ok");
+	CHECK_STR(status(find_msg(&rep, "disk", ", the state directory (at least 64.0 MiB)")),
+	          "ok");
 	check_report_release(&rep);
 }
 
