@@ -798,9 +798,9 @@ static void check_state(struct run *run)
 		                   path);
 }
 
-/* Free space of the file system holding path: FAIL below min, naming what path is. */
+/* Free space of the file system holding path: status below under min, naming what path is. */
 static void disk_free(struct run *run, const char *path, const char *what, uint64_t min,
-                      const char *knob)
+                      enum status below, const char *knob)
 {
 	char have[32], want[32];
 	struct statvfs vfs;
@@ -815,7 +815,7 @@ static void disk_free(struct run *run, const char *path, const char *what, uint6
 	human_size(have, sizeof(have), avail);
 	human_size(want, sizeof(want), min);
 	if (avail < min)
-		preflight_item_add(run, "disk", ST_FAIL,
+		preflight_item_add(run, "disk", below,
 		                   "only %s free in %s, the %s (at least %s wanted%s%s)", have,
 		                   path, what, want, *knob ? "; " : "", knob);
 	else
@@ -848,9 +848,15 @@ static void check_disk(struct run *run)
 	uint64_t min = run->r->min_free ? run->r->min_free : CHECK_DEFAULT_MIN_FREE;
 	char state[PATH_MAX];
 
-	disk_free(run, root, "Docker data root", min, "--min-free");
+	disk_free(run, root, "Docker data root", min, ST_FAIL, "--min-free");
+	/*
+	 * Only a warning: apply reserves the room its record needs before the
+	 * first change (store_reserve()) and refuses the release itself when
+	 * that fails, which is the exact test; this says it is getting tight.
+	 */
 	state_dir_existing(state, sizeof(state), run->ctx->state_dir);
-	disk_free(run, state, "state directory", CHECK_STATE_MIN_FREE, "");
+	disk_free(run, state, "state directory", CHECK_STATE_MIN_FREE, ST_WARN,
+	          "apply reserves its record's room before changing anything");
 }
 
 int check_run(struct check_report *out, struct ctx *ctx, struct deploy *dp,

@@ -15,7 +15,7 @@
  * names listed, key not readable by group or others), state (the state
  * directory is writable), disk (free space in Docker's data root above a
  * threshold, and in the state directory's file system above
- * CHECK_STATE_MIN_FREE). Every message names what it checked.
+ * CHECK_STATE_MIN_FREE: a warning only). Every message names what it checked.
  */
 #ifndef DEPLOYCTL_CHECKS_H
 #define DEPLOYCTL_CHECKS_H
@@ -30,7 +30,7 @@
 
 /* Default free-space threshold for Docker's data root: 1 GiB. */
 #define CHECK_DEFAULT_MIN_FREE ((uint64_t)1 << 30)
-/* Free space the state directory's file system needs (the database, its journal, backups). */
+/* Free space below which check warns about the state directory's file system. */
 #define CHECK_STATE_MIN_FREE ((uint64_t)64 << 20)
 
 /* One line of the report. Strings owned by the report. */
