@@ -8,7 +8,7 @@ pkgs=(build-essential cmake pkgconf git ca-certificates curl python3 sqlite3
 	libmicrohttpd-dev # deployctl serve: webhooks and /metrics
 	openssh-server # an sshd on 127.0.0.1 for the ssh fetch test (t0607)
 	libarchive-dev # build: contexts streamed to the Engine as tar
-	docker.io valgrind clang-format iproute2
+	docker.io valgrind clang-format iproute2 python3-yaml # python3-yaml: tests/monitoring_check.py
 	clang libclang-rt-14-dev # libFuzzer targets (tests/fuzz)
 	docker-registry apache2-utils) # a local registry (htpasswd auth) for the pull tests
 [ "${WITH_STACK_IMAGES:-0}" = 1 ] && pkgs+=(debootstrap)

@@ -33,6 +33,13 @@ declare -A wraps=(
 	[EVP_]="util"
 	[HMAC]="util"
 	[RAND_]="util"
+	[X509]="util"
+	[PEM_]="util"
+	[BIO_]="util"
+	[ASN1_]="util"
+	[OPENSSL_]="util"
+	[GENERAL_NAME]="util"
+	[ERR_]="util"
 	[MHD_]="httpd"
 )
 tmp=$(mktemp -d)

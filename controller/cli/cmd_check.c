@@ -167,8 +167,11 @@ const struct cmd cmd_check = {
 	.usage = "check [--repo PATH] [--ref REF | --dir DIR] [--env-file FILE] [--json] "
 	         "[--min-free SIZE]",
 	.summary = "Check everything a deploy needs (Docker, manifests, env rules, images, ports, "
-	           "files, state, disk); change nothing.",
+	           "files, TLS certificates, state, disk); change nothing.",
 	.help = DEPLOY_OPTS_HELP
 	"  --json             print the checks as JSON\n"
-	"  --min-free SIZE    free space wanted in Docker's data root (default: 1g)\n",
+	"  --min-free SIZE    free space wanted in Docker's data root (default: 1g)\n"
+	"certificates: x-deployctl.tls entries {cert, key, names} and every .pem/.crt/.cer/.key\n"
+	"a service mounts: must parse, not be expired (warning under 14 days), match the key,\n"
+	"cover the names; the key file must not be readable by group or others\n",
 };

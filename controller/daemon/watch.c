@@ -1077,7 +1077,8 @@ int watch_metrics(struct watch *w, struct buf *out)
 			snprintf(w->p[i].m.name, sizeof(w->p[i].m.name), "%s", pname(&w->p[i]));
 		v[i] = &w->p[i].m;
 	}
-	rc = metrics_render(out, v, w->np, w->webhooks, w->nwebhooks, w->started_unix);
+	rc = metrics_render(out, METRICS_FROM_WATCHER, v, w->np, w->webhooks, w->nwebhooks,
+	                    w->started_unix, 0);
 	pthread_mutex_unlock(&w->mu);
 	free(v);
 	return rc;

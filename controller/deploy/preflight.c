@@ -16,34 +16,18 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "deployctl/buf.h"
 #include "deployctl/check.h"
 #include "deployctl/envrules.h"
+#include "preflight_internal.h"
 
 #define FALLBACK_DOCKER_ROOT "/var/lib/docker"
 #define ITEM_MAX             4096 /* bytes of one message */
 
-enum status { ST_OK, ST_WARN, ST_FAIL };
-
-/* What the checks share during one run. */
-struct run {
-	struct check_report *r;
-	struct ctx *ctx;
-	struct deploy *dp;
-	const struct deploy_opts *o;
-	unsigned flags;
-	struct docker_info info;
-	bool docker_ok;
-	bool loaded; /* dp->project is usable */
-	int rc;      /* ERR_NOMEM once an item could not be added */
-};
-
-static void item_add(struct run *run, const char *name, enum status st, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
-static void item_add(struct run *run, const char *name, enum status st, const char *fmt, ...)
+void preflight_item_add(struct run *run, const char *name, enum status st, const char *fmt, ...)
 {
 	struct check_report *r = run->r;
 	struct check_item *v;
@@ -83,7 +67,7 @@ static void item_err(struct run *run, const char *name, enum status st, const st
 {
 	char line[1024];
 
-	item_add(run, name, st, "%s", err_format(line, sizeof(line), e));
+	preflight_item_add(run, name, st, "%s", err_format(line, sizeof(line), e));
 }
 
 /* "12.3 GiB" */
@@ -110,19 +94,21 @@ static void check_docker(struct run *run)
 
 	if (!ctx->docker && docker_open(&ctx->docker, ctx->docker_host, &err) < 0) {
 		run->r->docker_unreachable = err.code == ERR_UNREACHABLE;
-		item_add(run, "docker", ST_FAIL, "%s", err.msg);
+		preflight_item_add(run, "docker", ST_FAIL, "%s", err.msg);
 		return;
 	}
 	if (docker_info(&run->info, ctx->docker, &err) < 0) {
 		run->r->docker_unreachable = err.code == ERR_UNREACHABLE;
-		item_add(run, "docker", ST_FAIL, "reachable, API %s, but /info failed: %s",
-		         docker_api_version(ctx->docker), err.msg);
+		preflight_item_add(run, "docker", ST_FAIL,
+		                   "reachable, API %s, but /info failed: %s",
+		                   docker_api_version(ctx->docker), err.msg);
 		return;
 	}
 	run->docker_ok = true;
-	item_add(run, "docker", ST_OK, "reachable, API %s (Engine %s)",
-	         docker_api_version(ctx->docker),
-	         run->info.server_version ? run->info.server_version : "unknown");
+	preflight_item_add(run, "docker", ST_OK, "reachable, API %s (Engine %s), socket %s",
+	                   docker_api_version(ctx->docker),
+	                   run->info.server_version ? run->info.server_version : "unknown",
+	                   docker_socket(ctx->docker));
 }
 
 static void add_list(struct run *run, const char *name, enum status st, const struct errlist *l)
@@ -132,7 +118,7 @@ static void add_list(struct run *run, const char *name, enum status st, const st
 	for (i = 0; i < l->n; i++)
 		item_err(run, name, st, &l->items[i]);
 	if (l->dropped)
-		item_add(run, name, st, "... and %zu more", l->dropped);
+		preflight_item_add(run, name, st, "... and %zu more", l->dropped);
 }
 
 static void check_manifests(struct run *run)
@@ -158,8 +144,9 @@ static void check_manifests(struct run *run)
 	rc = deploy_load(dp, o, &lists[0], &lists[1], &err);
 	if (rc == 0 && dp->project) {
 		run->loaded = true;
-		item_add(run, "manifests", ST_OK, "valid: project %s, %zu service(s), %s %.12s",
-		         dp->project->name, dp->project->nservices, dp->source_kind, dp->source_id);
+		preflight_item_add(run, "manifests", ST_OK,
+		                   "valid: project %s, %zu service(s), %s %.12s", dp->project->name,
+		                   dp->project->nservices, dp->source_kind, dp->source_id);
 	} else if (lists[0].n) {
 		errlist_sort(&lists[0]);
 		add_list(run, "manifests", ST_FAIL, &lists[0]);
@@ -168,9 +155,10 @@ static void check_manifests(struct run *run)
 	}
 	run->r->manifests_invalid = !run->loaded;
 	if (dp->dirty)
-		item_add(run, "manifests", ST_WARN,
-		         "uncommitted changes under %s/ are not checked: checking commit %.12s",
-		         o->manifests ? o->manifests : "manifests", dp->source_id);
+		preflight_item_add(
+		        run, "manifests", ST_WARN,
+		        "uncommitted changes under %s/ are not checked: checking commit %.12s",
+		        o->manifests ? o->manifests : "manifests", dp->source_id);
 	add_list(run, "manifests", ST_WARN, &lists[1]);
 	free(lists);
 }
@@ -181,7 +169,7 @@ static void check_env_rules(struct run *run)
 	struct errlist *errs;
 
 	if (!p->nenv_rules) {
-		item_add(run, "env", ST_OK, "no rules (x-deployctl.env)");
+		preflight_item_add(run, "env", ST_OK, "no rules (x-deployctl.env)");
 		return;
 	}
 	errs = calloc(1, sizeof(*errs));
@@ -190,8 +178,24 @@ static void check_env_rules(struct run *run)
 		return;
 	}
 	errlist_init(errs);
-	if (envrules_check(errs, p, &run->dp->vars.vars) == 0)
-		item_add(run, "env", ST_OK, "%zu rule(s) satisfied", p->nenv_rules);
+	if (envrules_check(errs, p, &run->dp->vars.vars) == 0) {
+		char keys[512];
+		size_t i, used = 0;
+
+		keys[0] = '\0';
+		for (i = 0; i < p->nenv_rules; i++) {
+			int w = snprintf(keys + used, sizeof(keys) - used, "%s%s", i ? ", " : "",
+			                 p->env_rules[i].key);
+
+			if (w < 0 || (size_t)w >= sizeof(keys) - used) {
+				memcpy(keys + sizeof(keys) - 4, "...", 4);
+				break;
+			}
+			used += (size_t)w;
+		}
+		preflight_item_add(run, "env", ST_OK, "%zu rule(s) satisfied (x-deployctl.env: %s)",
+		                   p->nenv_rules, keys);
+	}
 	errlist_sort(errs);
 	add_list(run, "env", ST_FAIL, errs);
 	free(errs);
@@ -275,13 +279,14 @@ static void check_dotenv(struct run *run)
 	if (len >= sizeof(keys))
 		memcpy(keys + sizeof(keys) - 4, "...", 4);
 	if (*keys)
-		item_add(run, "dotenv", ST_FAIL,
-		         "%s is in the repository and sets secret keys (%s): put them in an "
-		         "--env-file outside the repository",
-		         p->dotenv, keys);
+		preflight_item_add(
+		        run, "dotenv", ST_FAIL,
+		        "%s is in the repository and sets secret keys (%s): put them in an "
+		        "--env-file outside the repository",
+		        p->dotenv, keys);
 	else
-		item_add(run, "dotenv", ST_OK, "%s: %zu variable(s), no secret keys", p->dotenv,
-		         p->dotenv_keys.n);
+		preflight_item_add(run, "dotenv", ST_OK, "%s: %zu variable(s), no secret keys",
+		                   p->dotenv, p->dotenv_keys.n);
 }
 
 static void check_env_files(struct run *run)
@@ -293,7 +298,7 @@ static void check_env_files(struct run *run)
 	char keys[256];
 
 	if (!o->nenv_files) {
-		item_add(run, "env-file", ST_OK, "none given (--env-file)");
+		preflight_item_add(run, "env-file", ST_OK, "none given (--env-file)");
 		return;
 	}
 	if (!g && gitsrc_open(&own, o->dir ? o->dir : o->repo ? o->repo : ".", "HEAD", &err) == 0)
@@ -304,12 +309,12 @@ static void check_env_files(struct run *run)
 		struct stat st;
 
 		if (stat(f, &st) < 0) {
-			item_add(run, "env-file", ST_FAIL, "%s: %s", f, strerror(errno));
+			preflight_item_add(run, "env-file", ST_FAIL, "%s: %s", f, strerror(errno));
 			bad++;
 			continue;
 		}
 		if (!S_ISREG(st.st_mode)) {
-			item_add(run, "env-file", ST_FAIL, "%s is not a regular file", f);
+			preflight_item_add(run, "env-file", ST_FAIL, "%s is not a regular file", f);
 			bad++;
 			continue;
 		}
@@ -318,38 +323,39 @@ static void check_env_files(struct run *run)
 		if (tracked) {
 			secret_keys(keys, sizeof(keys), run, f);
 			if (*keys)
-				item_add(
+				preflight_item_add(
 				        run, "env-file", ST_FAIL,
 				        "%s is tracked in the git repository and sets secret keys (%s): "
 				        "keep secrets outside the repository",
 				        f, keys);
 			else
-				item_add(
+				preflight_item_add(
 				        run, "env-file", ST_WARN,
 				        "%s is tracked in the git repository (no secret keys in it): "
 				        "keep secrets outside the repository",
 				        f);
 			bad++;
 		} else if (inside) {
-			item_add(run, "env-file", ST_WARN,
-			         "%s is inside the repository's working tree (not tracked): keep "
-			         "secrets outside it",
-			         f);
+			preflight_item_add(
+			        run, "env-file", ST_WARN,
+			        "%s is inside the repository's working tree (not tracked): keep "
+			        "secrets outside it",
+			        f);
 			bad++;
 		}
 		if (st.st_mode & 044) {
-			item_add(run, "env-file", ST_WARN,
-			         "%s is readable by group or others (chmod 600)", f);
+			preflight_item_add(run, "env-file", ST_WARN,
+			                   "%s is readable by group or others (chmod 600)", f);
 			bad++;
 		} else if (st.st_mode & 033) {
-			item_add(run, "env-file", ST_WARN,
-			         "%s is writable by group or others (chmod 600)", f);
+			preflight_item_add(run, "env-file", ST_WARN,
+			                   "%s is writable by group or others (chmod 600)", f);
 			bad++;
 		}
 	}
 	if (!bad)
-		item_add(run, "env-file", ST_OK, "%u file(s) outside the repository, mode 600",
-		         o->nenv_files);
+		preflight_item_add(run, "env-file", ST_OK,
+		                   "%u file(s) outside the repository, mode 600", o->nenv_files);
 	gitsrc_free(own);
 }
 
@@ -367,20 +373,45 @@ static bool image_remote_ok(struct run *run, const struct service *s, bool local
 	if (rc == ERR_NOMEM)
 		run->rc = rc;
 	if (local)
-		item_add(run, "images", ST_WARN,
-		         "services.%s: image '%s' (pull_policy: always) is present locally but its "
-		         "registry does not answer: %s",
-		         s->name, s->image, err.msg);
+		preflight_item_add(
+		        run, "images", ST_WARN,
+		        "services.%s: image '%s' (pull_policy: always) is present locally but its "
+		        "registry does not answer: %s",
+		        s->name, s->image, err.msg);
 	else if (rc == ERR_NOTFOUND)
-		item_add(run, "images", ST_FAIL,
-		         "services.%s: image '%s' is not present locally nor in its registry",
-		         s->name, s->image);
+		preflight_item_add(
+		        run, "images", ST_FAIL,
+		        "services.%s: image '%s' is not present locally nor in its registry",
+		        s->name, s->image);
 	else
-		item_add(run, "images", ST_FAIL,
-		         "services.%s: image '%s' is not present locally and its registry cannot "
-		         "supply it: %s",
-		         s->name, s->image, err.msg);
+		preflight_item_add(
+		        run, "images", ST_FAIL,
+		        "services.%s: image '%s' is not present locally and its registry cannot "
+		        "supply it: %s",
+		        s->name, s->image, err.msg);
 	return local;
+}
+
+/* The project's distinct image references, "a, b", cut with "...". */
+static void image_names(char *out, size_t size, const struct project *p)
+{
+	size_t i, k, used = 0;
+	int w;
+
+	out[0] = '\0';
+	for (i = 0; i < p->nservices; i++) {
+		for (k = 0; k < i && strcmp(p->services[k].image, p->services[i].image); k++)
+			;
+		if (k < i)
+			continue;
+		w = snprintf(out + used, size - used, "%s%s", used ? ", " : "",
+		             p->services[i].image);
+		if (w < 0 || (size_t)w >= size - used) {
+			memcpy(out + size - 4, "...", 4);
+			return;
+		}
+		used += (size_t)w;
+	}
 }
 
 static void check_images(struct run *run)
@@ -399,7 +430,7 @@ static void check_images(struct run *run)
 		refs[i] = p->services[i].image;
 	if (p->nservices && !(run->flags & CHECK_PREFLIGHT) &&
 	    docker_image_resolve(ids, run->ctx->docker, refs, p->nservices, &err) < 0) {
-		item_add(run, "images", ST_FAIL, "cannot list images: %s", err.msg);
+		preflight_item_add(run, "images", ST_FAIL, "cannot list images: %s", err.msg);
 		goto out;
 	}
 	for (i = 0; i < p->nservices; i++) {
@@ -409,14 +440,14 @@ static void check_images(struct run *run)
 
 		if (s->build.context && !s->image_id) {
 			/* built from the commit by apply, never pulled */
-			item_add(run, "images", ST_OK,
-			         "services.%s: built from %s (tree %.12s) by apply", s->name,
-			         s->build.context, s->build.tree_id);
+			preflight_item_add(run, "images", ST_OK,
+			                   "services.%s: built from %s (tree %.12s) by apply",
+			                   s->name, s->build.context, s->build.tree_id);
 			local++;
 		} else if (here && strcmp(policy, "always") != 0) {
 			local++;
 		} else if (!here && !strcmp(policy, "never")) {
-			item_add(
+			preflight_item_add(
 			        run, "images", ST_FAIL,
 			        "services.%s: image '%s' is not present locally (pull_policy: never)",
 			        s->name, s->image);
@@ -430,10 +461,15 @@ static void check_images(struct run *run)
 			bad++;
 		}
 	}
-	if (!bad)
-		item_add(run, "images", ST_OK,
-		         "%zu image(s): %zu present locally, %zu resolvable in their registry",
-		         p->nservices, local, remote);
+	if (!bad) {
+		char names[512];
+
+		image_names(names, sizeof(names), p);
+		preflight_item_add(
+		        run, "images", ST_OK,
+		        "%zu image(s): %zu present locally, %zu resolvable in their registry: %s",
+		        p->nservices, local, remote, names);
+	}
 out:
 	if (ids)
 		for (i = 0; i < p->nservices; i++)
@@ -552,16 +588,17 @@ static bool check_port(struct run *run, const struct docker_container *own, size
 
 	port_name(name, sizeof(name), sp);
 	if (other) {
-		item_add(run, "ports", ST_FAIL,
-		         "%s is published by both services.%s and services.%s", name, other,
-		         s->name);
+		preflight_item_add(run, "ports", ST_FAIL,
+		                   "%s is published by both services.%s and services.%s", name,
+		                   other, s->name);
 		return false;
 	}
 	if (s->replicas > 1) {
-		item_add(run, "ports", ST_FAIL,
-		         "%s is published by services.%s, which has %u replicas: only one can bind "
-		         "it",
-		         name, s->name, s->replicas);
+		preflight_item_add(
+		        run, "ports", ST_FAIL,
+		        "%s is published by services.%s, which has %u replicas: only one can bind "
+		        "it",
+		        name, s->name, s->replicas);
 		return false;
 	}
 	if (published_by_project(own, nown, sp->host_port, sp->protocol)) {
@@ -574,15 +611,34 @@ static bool check_port(struct run *run, const struct docker_container *own, size
 	if (e == 0)
 		return true;
 	if (e == EADDRINUSE)
-		item_add(run, "ports", ST_FAIL,
-		         "%s is held by another process or container (services.%s)", name, s->name);
+		preflight_item_add(run, "ports", ST_FAIL,
+		                   "%s is held by another process or container (services.%s)", name,
+		                   s->name);
 	else if (e == EACCES || e == EPERM)
-		item_add(run, "ports", ST_WARN, "%s cannot be tested (services.%s): %s", name,
-		         s->name, strerror(e));
+		preflight_item_add(run, "ports", ST_WARN, "%s cannot be tested (services.%s): %s",
+		                   name, s->name, strerror(e));
 	else
-		item_add(run, "ports", ST_FAIL, "%s cannot be bound (services.%s): %s", name,
-		         s->name, strerror(e));
+		preflight_item_add(run, "ports", ST_FAIL, "%s cannot be bound (services.%s): %s",
+		                   name, s->name, strerror(e));
 	return e == EACCES || e == EPERM;
+}
+
+/* Append sp's name to out ("a, b", cut with "..."). */
+static void join_port(char *out, size_t size, size_t *used, const struct svc_port *sp)
+{
+	char name[128];
+	int w;
+
+	if (*used >= size)
+		return;
+	port_name(name, sizeof(name), sp);
+	w = snprintf(out + *used, size - *used, "%s%s", *used ? ", " : "", name);
+	if (w < 0 || (size_t)w >= size - *used) {
+		memcpy(out + size - 4, "...", 4);
+		*used = size;
+		return;
+	}
+	*used += (size_t)w;
 }
 
 static void check_ports(struct run *run)
@@ -590,16 +646,17 @@ static void check_ports(struct run *run)
 	const struct project *p = run->dp->project;
 	struct docker_container *list = NULL;
 	const struct docker_container *own = NULL;
-	size_t nlist = 0, nown = 0, i, k, total = 0, ours = 0, bad = 0;
+	size_t nlist = 0, nown = 0, i, k, total = 0, ours = 0, bad = 0, used = 0;
 	struct err err = ERR_INIT;
+	char names[512] = "";
 
 	if (run->flags & CHECK_PREFLIGHT) {
 		own = run->dp->containers;
 		nown = run->dp->ncontainers;
 	} else if (run->docker_ok) {
 		if (docker_container_list(&list, &nlist, run->ctx->docker, p->name, &err) < 0) {
-			item_add(run, "ports", ST_FAIL, "cannot list the project's containers: %s",
-			         err.msg);
+			preflight_item_add(run, "ports", ST_FAIL,
+			                   "cannot list the project's containers: %s", err.msg);
 			return;
 		}
 		own = list;
@@ -616,15 +673,17 @@ static void check_ports(struct run *run)
 			total++;
 			if (!check_port(run, own, nown, i, k, &ours))
 				bad++;
+			join_port(names, sizeof(names), &used, &s->ports[k]);
 		}
 	}
 	if (!bad && !total)
-		item_add(run, "ports", ST_OK, "no published host ports");
+		preflight_item_add(run, "ports", ST_OK, "no published host ports");
 	else if (!bad)
-		item_add(run, "ports", ST_OK,
-		         "%zu published port(s) free or already this project's (%zu)%s", total,
-		         ours,
-		         run->docker_ok ? "" : "; Docker unreachable: own containers unknown");
+		preflight_item_add(
+		        run, "ports", ST_OK,
+		        "%zu published port(s) free or already this project's (%zu): %s%s", total,
+		        ours, names,
+		        run->docker_ok ? "" : "; Docker unreachable: own containers unknown");
 	docker_container_list_free(list, nlist);
 }
 
@@ -635,19 +694,20 @@ static bool host_path_ok(struct run *run, const struct loc *loc, const char *wha
 	struct stat st;
 
 	if (stat(path, &st) < 0) {
-		item_add(run, "files", ST_FAIL, "%s:%u:%u: %s: %s: %s", loc->file ? loc->file : "",
-		         loc->line, loc->col, what, path, strerror(errno));
+		preflight_item_add(run, "files", ST_FAIL, "%s:%u:%u: %s: %s: %s",
+		                   loc->file ? loc->file : "", loc->line, loc->col, what, path,
+		                   strerror(errno));
 		return false;
 	}
 	if (!dir_ok && !S_ISREG(st.st_mode)) {
-		item_add(run, "files", ST_FAIL, "%s:%u:%u: %s: %s is not a regular file",
-		         loc->file ? loc->file : "", loc->line, loc->col, what, path);
+		preflight_item_add(run, "files", ST_FAIL, "%s:%u:%u: %s: %s is not a regular file",
+		                   loc->file ? loc->file : "", loc->line, loc->col, what, path);
 		return false;
 	}
 	if (access(path, R_OK) < 0) {
-		item_add(run, "files", ST_FAIL, "%s:%u:%u: %s: %s cannot be read: %s",
-		         loc->file ? loc->file : "", loc->line, loc->col, what, path,
-		         strerror(errno));
+		preflight_item_add(run, "files", ST_FAIL, "%s:%u:%u: %s: %s cannot be read: %s",
+		                   loc->file ? loc->file : "", loc->line, loc->col, what, path,
+		                   strerror(errno));
 		return false;
 	}
 	return true;
@@ -686,7 +746,7 @@ static void check_files(struct run *run)
 
 				total++;
 				bad += file;
-				item_add(
+				preflight_item_add(
 				        run, "files", file ? ST_FAIL : ST_WARN,
 				        "%s:%u:%u: services.%s.volumes[%zu]: %s is not in git and "
 				        "missing on the host: %s %s (host directory: --host-dir or "
@@ -703,10 +763,11 @@ static void check_files(struct run *run)
 		}
 	}
 	if (!bad)
-		item_add(run, "files", ST_OK,
-		         "%zu host file(s) present (secrets, bind sources; env_file and configs "
-		         "were read with the manifests)",
-		         total);
+		preflight_item_add(
+		        run, "files", ST_OK,
+		        "%zu host file(s) present (secrets, bind sources; env_file and configs "
+		        "were read with the manifests)",
+		        total);
 }
 
 static void check_state(struct run *run)
@@ -717,26 +778,26 @@ static void check_state(struct run *run)
 	char *slash;
 
 	if (!dir || !*dir) {
-		item_add(run, "state", ST_FAIL, "no state directory");
+		preflight_item_add(run, "state", ST_FAIL, "no state directory");
 		return;
 	}
 	if (stat(dir, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
-			item_add(run, "state", ST_FAIL, "%s is not a directory", dir);
+			preflight_item_add(run, "state", ST_FAIL, "%s is not a directory", dir);
 		else if (access(dir, W_OK | X_OK) < 0)
-			item_add(run, "state", ST_FAIL, "%s is not writable: %s", dir,
-			         strerror(errno));
+			preflight_item_add(run, "state", ST_FAIL, "%s is not writable: %s", dir,
+			                   strerror(errno));
 		else
-			item_add(run, "state", ST_OK, "%s is writable", dir);
+			preflight_item_add(run, "state", ST_OK, "%s is writable", dir);
 		return;
 	}
 	if (errno != ENOENT && errno != ENOTDIR) {
-		item_add(run, "state", ST_FAIL, "%s: %s", dir, strerror(errno));
+		preflight_item_add(run, "state", ST_FAIL, "%s: %s", dir, strerror(errno));
 		return;
 	}
 	/* Not there yet: the nearest existing parent must let us create it. */
 	if ((size_t)snprintf(path, sizeof(path), "%s", dir) >= sizeof(path)) {
-		item_add(run, "state", ST_FAIL, "%s: path too long", dir);
+		preflight_item_add(run, "state", ST_FAIL, "%s: path too long", dir);
 		return;
 	}
 	for (;;) {
@@ -753,15 +814,60 @@ static void check_state(struct run *run)
 			break;
 	}
 	if (stat(path, &st) < 0)
-		item_add(run, "state", ST_FAIL, "%s: %s", path, strerror(errno));
+		preflight_item_add(run, "state", ST_FAIL, "%s: %s", path, strerror(errno));
 	else if (!S_ISDIR(st.st_mode))
-		item_add(run, "state", ST_FAIL, "%s cannot be created: %s is not a directory", dir,
-		         path);
+		preflight_item_add(run, "state", ST_FAIL,
+		                   "%s cannot be created: %s is not a directory", dir, path);
 	else if (access(path, W_OK | X_OK) < 0)
-		item_add(run, "state", ST_FAIL, "%s cannot be created: %s is not writable: %s", dir,
-		         path, strerror(errno));
+		preflight_item_add(run, "state", ST_FAIL,
+		                   "%s cannot be created: %s is not writable: %s", dir, path,
+		                   strerror(errno));
 	else
-		item_add(run, "state", ST_OK, "%s will be created (%s is writable)", dir, path);
+		preflight_item_add(run, "state", ST_OK, "%s will be created (%s is writable)", dir,
+		                   path);
+}
+
+/* Free space of the file system holding path: status below under min, naming what path is. */
+static void disk_free(struct run *run, const char *path, const char *what, uint64_t min,
+                      enum status below, const char *knob)
+{
+	char have[32], want[32];
+	struct statvfs vfs;
+	uint64_t avail;
+
+	if (statvfs(path, &vfs) < 0) {
+		preflight_item_add(run, "disk", ST_WARN, "cannot measure free space in %s (%s): %s",
+		                   path, what, strerror(errno));
+		return;
+	}
+	avail = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
+	human_size(have, sizeof(have), avail);
+	human_size(want, sizeof(want), min);
+	if (avail < min)
+		preflight_item_add(run, "disk", below,
+		                   "only %s free in %s, the %s (at least %s wanted%s%s)", have,
+		                   path, what, want, *knob ? "; " : "", knob);
+	else
+		preflight_item_add(run, "disk", ST_OK, "%s free in %s, the %s (at least %s)", have,
+		                   path, what, want);
+}
+
+/* The state directory, or its nearest existing parent while it is not there yet. */
+static void state_dir_existing(char *out, size_t size, const char *dir)
+{
+	struct stat st;
+	char *slash;
+
+	snprintf(out, size, "%s", dir && *dir ? dir : ".");
+	while (stat(out, &st) < 0 && strcmp(out, "/") && strcmp(out, ".")) {
+		slash = strrchr(out, '/');
+		if (!slash)
+			snprintf(out, size, ".");
+		else if (slash == out)
+			out[1] = '\0';
+		else
+			*slash = '\0';
+	}
 }
 
 static void check_disk(struct run *run)
@@ -769,23 +875,17 @@ static void check_disk(struct run *run)
 	const char *root = run->info.root_dir && *run->info.root_dir ? run->info.root_dir
 	                                                             : FALLBACK_DOCKER_ROOT;
 	uint64_t min = run->r->min_free ? run->r->min_free : CHECK_DEFAULT_MIN_FREE;
-	char have[32], want[32];
-	struct statvfs vfs;
-	uint64_t avail;
+	char state[PATH_MAX];
 
-	if (statvfs(root, &vfs) < 0) {
-		item_add(run, "disk", ST_WARN, "cannot measure free space in %s: %s", root,
-		         strerror(errno));
-		return;
-	}
-	avail = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
-	human_size(have, sizeof(have), avail);
-	human_size(want, sizeof(want), min);
-	if (avail < min)
-		item_add(run, "disk", ST_FAIL,
-		         "only %s free in %s (at least %s wanted; --min-free)", have, root, want);
-	else
-		item_add(run, "disk", ST_OK, "%s free in %s (at least %s)", have, root, want);
+	disk_free(run, root, "Docker data root", min, ST_FAIL, "--min-free");
+	/*
+	 * Only a warning: apply reserves the room its record needs before the
+	 * first change (store_reserve()) and refuses the release itself when
+	 * that fails, which is the exact test; this says it is getting tight.
+	 */
+	state_dir_existing(state, sizeof(state), run->ctx->state_dir);
+	disk_free(run, state, "state directory", CHECK_STATE_MIN_FREE, ST_WARN,
+	          "apply reserves its record's room before changing anything");
 }
 
 int check_run(struct check_report *out, struct ctx *ctx, struct deploy *dp,
@@ -809,6 +909,7 @@ int check_run(struct check_report *out, struct ctx *ctx, struct deploy *dp,
 			check_images(&run);
 		check_ports(&run);
 		check_files(&run);
+		preflight_tls(&run, (int64_t)time(NULL));
 	}
 	check_state(&run);
 	check_disk(&run);

@@ -306,7 +306,10 @@ int docker_decode_containers(struct docker_container **out, size_t *n, const cha
 	return list_decode((void **)out, n, json, &container_list, err);
 }
 
-/* GET <what>?filters={"label":["io.deployctl.project=<project>"]} into resp. */
+/*
+ * GET <what>?filters={"label":["io.deployctl.project=<project>"]} into resp;
+ * project NULL: every deployctl object (the label present, any value).
+ */
 static int list_by_project(struct buf *resp, struct docker *d, const char *what,
                            const char *extra_query, const char *project, struct err *err)
 {
@@ -317,7 +320,8 @@ static int list_by_project(struct buf *resp, struct docker *d, const char *what,
 
 	buf_init(&path, 0);
 	buf_init(&label, 0);
-	if (buf_printf(&label, "%s=%s", LABEL_PROJECT, project) < 0) {
+	if ((project ? buf_printf(&label, "%s=%s", LABEL_PROJECT, project)
+	             : buf_puts(&label, LABEL_PROJECT)) < 0) {
 		rc = nomem(err);
 		goto out;
 	}

@@ -500,6 +500,11 @@ const char *docker_api_version(const struct docker *d)
 	return d->version;
 }
 
+const char *docker_socket(const struct docker *d)
+{
+	return d->socket;
+}
+
 void docker_get_stats(struct docker_stats *out, const struct docker *d)
 {
 	out->calls = d->calls;

@@ -497,6 +497,11 @@ static int load_x_deployctl(struct manifest_ctx *c, const struct mnode *n)
 				manifest_error(c, n->items[i], path, "must be an absolute path");
 			continue;
 		}
+		if (!strcmp(k, "tls")) {
+			if (manifest_load_tls(c, n->items[i], path) == ERR_NOMEM)
+				return ERR_NOMEM;
+			continue;
+		}
 		if (strcmp(k, "secrets"))
 			manifest_error(c, n->keys[i], "x-deployctl", "unknown key '%s'", k);
 		else if (load_secret_keys(c, n->items[i], path) == ERR_NOMEM)

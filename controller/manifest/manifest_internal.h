@@ -442,6 +442,9 @@ int manifest_parse_cpus(int64_t *out, const char *s);
 int manifest_load_configs(struct manifest_ctx *c, const struct mnode *n);
 int manifest_load_secrets(struct manifest_ctx *c, const struct mnode *n);
 int manifest_load_env_rules(struct manifest_ctx *c, const struct mnode *n, const char *path);
+/* x-deployctl.tls (manifest_tls.c): a list of {cert, key, names}; 0 or ERR_NOMEM (errors reported).
+ */
+int manifest_load_tls(struct manifest_ctx *c, const struct mnode *n, const char *path);
 /* Sort configs, secrets and env rules, and refuse a name defined twice. */
 void manifest_files_finish(struct manifest_ctx *c);
 

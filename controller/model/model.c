@@ -281,6 +281,12 @@ void model_project_release(struct project *p)
 		strv_free(&p->env_rules[i].one_of);
 	}
 	free(p->env_rules);
+	for (i = 0; i < p->ntls; i++) {
+		free(p->tls[i].cert);
+		free(p->tls[i].key);
+		strv_free(&p->tls[i].names);
+	}
+	free(p->tls);
 	strv_free(&p->files);
 	memset(p, 0, sizeof(*p));
 }

@@ -10,8 +10,12 @@
  * or others), images (present locally or resolvable in their registry),
  * ports (every published host port free, or published by this project's
  * own containers), files (secrets' and bind mounts' host paths exist),
- * state (the state directory is writable), disk (free space in Docker's
- * data root above a threshold).
+ * tls (every certificate listed in x-deployctl.tls or mounted by a
+ * service: parses, not expired, 14 days left, matches its key, covers the
+ * names listed, key not readable by group or others), state (the state
+ * directory is writable), disk (free space in Docker's data root above a
+ * threshold, and in the state directory's file system above
+ * CHECK_STATE_MIN_FREE: a warning only). Every message names what it checked.
  */
 #ifndef DEPLOYCTL_CHECKS_H
 #define DEPLOYCTL_CHECKS_H
@@ -26,6 +30,8 @@
 
 /* Default free-space threshold for Docker's data root: 1 GiB. */
 #define CHECK_DEFAULT_MIN_FREE ((uint64_t)1 << 30)
+/* Free space below which check warns about the state directory's file system. */
+#define CHECK_STATE_MIN_FREE ((uint64_t)64 << 20)
 
 /* One line of the report. Strings owned by the report. */
 struct check_item {

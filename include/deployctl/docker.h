@@ -52,6 +52,8 @@ int docker_global_init(struct err *err);
 void docker_global_cleanup(void);
 /* Negotiated API version, e.g. "1.41"; borrowed. */
 const char *docker_api_version(const struct docker *d);
+/* The Unix socket path the client talks to; borrowed. */
+const char *docker_socket(const struct docker *d);
 
 struct docker_stats {
 	unsigned calls;    /* every request, ping included */
@@ -85,7 +87,8 @@ struct docker_container {
 };
 
 /*
- * GET /containers/json?all=1 filtered on LABEL_PROJECT=project: one call.
+ * GET /containers/json?all=1 filtered on LABEL_PROJECT=project: one call;
+ * project NULL lists the containers of every project (the label present).
  * *out is a new array (docker_container_list_free()).
  */
 int docker_container_list(struct docker_container **out, size_t *n, struct docker *d,

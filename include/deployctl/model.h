@@ -309,6 +309,17 @@ struct project_bind {
 	size_t nfiles;
 };
 
+/*
+ * One x-deployctl.tls entry: a certificate the project serves, checked by
+ * "deployctl check" (parses, not expired, matches key, covers names).
+ */
+struct project_tls {
+	struct loc loc;
+	char *cert; /* host path as written: absolute, or relative to the manifest's directory */
+	char *key;  /* the private key's host path, or NULL */
+	struct strv names; /* host names the certificate must cover */
+};
+
 struct project {
 	char *name;               /* Compose project name: [a-z0-9][a-z0-9_-]* */
 	struct service *services; /* sorted by name */
@@ -329,6 +340,8 @@ struct project {
 	size_t nbinds;
 	char *host_dir; /* x-deployctl.host_dir; after deploy_load the absolute host directory */
 	char *dotenv;   /* the project directory's .env (repository path), or NULL */
+	struct project_tls *tls; /* x-deployctl.tls, in manifest order */
+	size_t ntls;
 	struct strv dotenv_keys; /* the keys that .env sets, sorted */
 };
 

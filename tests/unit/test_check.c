@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "deployctl/check.h"
+#include "tls_gen.h"
 
 static char tmp[64];
 
@@ -232,6 +233,101 @@ static void test_check__print(void)
 	free(text);
 }
 
+/* The first item named name whose message contains part, or NULL. */
+static const struct check_item *find_msg(const struct check_report *r, const char *name,
+                                         const char *part)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (!strcmp(r->v[i].name, name) && strstr(r->v[i].message, part))
+			return &r->v[i];
+	return NULL;
+}
+
+static const char *status(const struct check_item *it)
+{
+	return !it ? "missing" : !it->ok ? "fail" : it->warn ? "warn" : "ok";
+}
+
+/* x-deployctl.tls and a bind-mounted directory: each certificate one "tls" item. */
+static void test_check__tls(void)
+{
+	struct check_report rep;
+	char ssl[128], mnt[128], yml[2048], cmd[512];
+	const struct check_item *it;
+	size_t i;
+
+	snprintf(ssl, sizeof(ssl), "%s/ssl", tmp);
+	snprintf(mnt, sizeof(mnt), "%s/mnt", tmp);
+	mkdir(ssl, 0700);
+	mkdir(mnt, 0700);
+	tls_gen(ssl, "good", 90, "DNS:shop.example.com,DNS:*.shop.example.com");
+	tls_gen(ssl, "other", 90, "DNS:other.example.com");
+	tls_gen(ssl, "expired", 0, "DNS:old.example.com");
+	tls_gen(mnt, "soon", 5, "DNS:soon.example.com");
+	snprintf(cmd, sizeof(cmd),
+	         "chmod 600 %s/*.key && chmod 640 %s/other.key && chmod 644 %s/soon.key", ssl, ssl,
+	         mnt);
+	if (system(cmd) != 0)
+		abort();
+	snprintf(
+	        yml, sizeof(yml),
+	        "name: unitcheck\n"
+	        "x-deployctl:\n"
+	        "  tls:\n"
+	        "    - {cert: ../ssl/good.crt, key: ../ssl/good.key,\n"
+	        "       names: [shop.example.com, www.shop.example.com]}\n"
+	        "    - {cert: %s/good.crt, key: %s/other.key}\n"
+	        "    - {cert: ../ssl/other.crt, key: ../ssl/other.key, names: [shop.example.com]}\n"
+	        "    - {cert: ../ssl/expired.crt, key: ../ssl/expired.key}\n"
+	        "    - {cert: ../ssl/missing.crt}\n"
+	        "services:\n"
+	        "  web:\n"
+	        "    image: deployctl-test/app:v1\n"
+	        "    volumes: [\"%s:/etc/nginx/ssl:ro\"]\n",
+	        ssl, ssl, mnt);
+	write_file(tmp, "manifests/app.yml", yml);
+	run(&rep, tmp, 1);
+
+	it = find_msg(&rep, "tls", "x-deployctl.tls[0]: ");
+	CHECK_STR(status(it), "ok");
+	CHECK(strstr(it ? it->message : "", "/ssl/good.crt: CN=good; expires ") != NULL);
+	CHECK(strstr(it ? it->message : "", "covers 2 name(s); key ") != NULL);
+	CHECK(strstr(it ? it->message : "", "/ssl/good.key matches; key mode 600") != NULL);
+	it = find_msg(&rep, "tls", "x-deployctl.tls[1]: ");
+	CHECK_STR(status(it), "fail");
+	CHECK(strstr(it ? it->message : "", "other.key: the private key does not match the "
+	                                    "certificate") != NULL);
+	CHECK(strstr(it ? it->message : "", "key mode 640 lets group or others read it") != NULL);
+	it = find_msg(&rep, "tls", "x-deployctl.tls[2]: ");
+	CHECK_STR(status(it), "fail");
+	CHECK(strstr(it ? it->message : "",
+	             "does not cover shop.example.com (subjectAltName: DNS:other.example.com)") !=
+	      NULL);
+	it = find_msg(&rep, "tls", "x-deployctl.tls[3]: ");
+	CHECK_STR(status(it), "fail");
+	CHECK(strstr(it ? it->message : "", "expired ") != NULL);
+	it = find_msg(&rep, "tls", "x-deployctl.tls[4] (manifests/app.yml:9:7): ");
+	CHECK_STR(status(it), "fail");
+	CHECK(strstr(it ? it->message : "", "missing.crt: No such file or directory") != NULL);
+	/* The mounted directory: the soon-expiring certificate warns, its loose key fails. */
+	it = find_msg(&rep, "tls", "services.web.volumes[0]: ");
+	CHECK_STR(status(it), "warn");
+	CHECK(strstr(it ? it->message : "", "/mnt/soon.crt: CN=soon; expires ") != NULL);
+	CHECK(strstr(it ? it->message : "", "day(s), renew it)") != NULL);
+	it = find_msg(&rep, "tls", "/mnt/soon.key: private key");
+	CHECK_STR(status(it), "fail");
+	CHECK(strstr(it ? it->message : "", "key mode 644 lets group or others read it") != NULL);
+	for (i = 0; i < rep.n; i++)
+		CHECK(strstr(rep.v[i].message, "PRIVATE KEY") == NULL);
+	/* The checklist's disk lines name what they measured: Docker's data root and the state. */
+	CHECK_STR(status(find_msg(&rep, "disk", ", the Docker data root (at least ")), "ok");
+	CHECK_STR(status(find_msg(&rep, "disk", ", the state directory (at least 64.0 MiB)")),
+	          "ok");
+	check_report_release(&rep);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -243,6 +339,7 @@ int main(void)
 	RUN(test_check__failures_without_docker);
 	RUN(test_check__invalid_manifests);
 	RUN(test_check__print);
+	RUN(test_check__tls);
 	rc = CHECK_DONE();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)

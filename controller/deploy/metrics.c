@@ -1,13 +1,17 @@
 /*
- * metrics.c - the watcher's counters as Prometheus text (exposition format
+ * metrics.c - deployctl's metrics as Prometheus text (exposition format
  * 0.0.4): names deployctl_* in base units (seconds), counters ending in
- * _total, one HELP and TYPE line per family, label values escaped.
+ * _total, one HELP and TYPE line per family, label values escaped. One
+ * renderer for the watcher's live counters (serve's /metrics) and for the
+ * numbers read back from the state (deployctl metrics, metrics_state.c).
  */
+#include "deployctl/metrics.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon_internal.h"
 #include "deployctl/err.h"
 
 const double metrics_buckets[METRICS_NBUCKETS] = { 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300 };
@@ -34,6 +38,8 @@ void metrics_release(struct metrics_project *p, const char *status, double secon
 	p->duration_sum += seconds;
 	p->last_release = release;
 	p->last_release_time = unix_time;
+	if (!strcmp(status, "succeeded"))
+		p->last_success_time = unix_time;
 }
 
 /* A label value: backslash, double quote and newline escaped. */
@@ -89,14 +95,18 @@ static const struct simple_family counters[] = {
 	  offsetof(struct metrics_project, noop_ticks) },
 };
 
-int metrics_render(struct buf *b, const struct metrics_project *const *projects, size_t n,
-                   const struct metrics_webhook *webhooks, size_t nwebhooks, double started)
+int metrics_render(struct buf *b, enum metrics_source src,
+                   const struct metrics_project *const *projects, size_t n,
+                   const struct metrics_webhook *webhooks, size_t nwebhooks, double started,
+                   int docker_up)
 {
+	const bool state = src == METRICS_FROM_STATE;
 	size_t i, k;
 	int rc;
 
 	rc = family(b, "deployctl_releases_total", "counter",
-	            "Releases run by the watcher, by project and final status.");
+	            state ? "Releases recorded in the state database, by project and final status."
+	                  : "Releases run by the watcher, by project and final status.");
 	for (i = 0; rc == 0 && i < n; i++)
 		for (k = 0; rc == 0 && k < METRICS_NSTATUS; k++) {
 			rc = buf_puts(b, "deployctl_releases_total{project=\"");
@@ -135,16 +145,34 @@ int metrics_render(struct buf *b, const struct metrics_project *const *projects,
 	}
 	rc = rc ? rc
 	        : family(b, "deployctl_last_release", "gauge",
-	                 "Number of the latest release the watcher ran (0: none yet).");
+	                 "Number of the project's latest release (0: none yet).");
 	PER_PROJECT(b, "deployctl_last_release", "%lld", (long long)p->last_release);
 	rc = rc ? rc
 	        : family(b, "deployctl_last_release_timestamp_seconds", "gauge",
-	                 "When the latest release the watcher ran ended, unix time.");
+	                 "When the project's latest release ended, unix time.");
 	PER_PROJECT(b, "deployctl_last_release_timestamp_seconds", "%.0f", p->last_release_time);
 	rc = rc ? rc
+	        : family(b, "deployctl_last_success_timestamp_seconds", "gauge",
+	                 "When the latest succeeded release ended, unix time (0: none).");
+	PER_PROJECT(b, "deployctl_last_success_timestamp_seconds", "%.0f", p->last_success_time);
+	rc = rc ? rc
 	        : family(b, "deployctl_services_desired", "gauge",
-	                 "Containers the project's commit asks for (replicas summed).");
+	                 state ? "Containers the current release asks for (replicas summed)."
+	                       : "Containers the project's commit asks for (replicas summed).");
 	PER_PROJECT(b, "deployctl_services_desired", "%u", p->desired);
+	if (state) {
+		rc = rc ? rc
+		        : family(b, "deployctl_manual_rollbacks_total", "counter",
+		                 "Releases of kind rollback (deployctl rollback).");
+		PER_PROJECT(b, "deployctl_manual_rollbacks_total", "%llu",
+		            (unsigned long long)p->manual_rollbacks);
+		rc = rc ? rc
+		        : family(b, "deployctl_docker_up", "gauge",
+		                 "1 when the Docker daemon answered the container list call.");
+		rc = rc ? rc : buf_printf(b, "deployctl_docker_up %d\n", docker_up ? 1 : 0);
+		if (!docker_up) /* running and healthy are unknown: no samples rather than zeros */
+			return rc ? ERR_NOMEM : 0;
+	}
 	rc = rc ? rc
 	        : family(b, "deployctl_services_running", "gauge",
 	                 "The project's containers that are running.");
@@ -153,6 +181,8 @@ int metrics_render(struct buf *b, const struct metrics_project *const *projects,
 	        : family(b, "deployctl_services_healthy", "gauge",
 	                 "Running containers whose health check passes (or that have none).");
 	PER_PROJECT(b, "deployctl_services_healthy", "%u", p->healthy);
+	if (state)
+		return rc ? ERR_NOMEM : 0;
 	rc = rc ? rc
 	        : family(b, "deployctl_up_to_date", "gauge",
 	                 "1 when the last tick found the project converged to its commit.");

@@ -1,0 +1,40 @@
+/*
+ * preflight_internal.h - what preflight.c and preflight_tls.c share: one
+ * run of the checks and how an item is added. Not for use outside deploy/.
+ */
+#ifndef DEPLOYCTL_PREFLIGHT_INTERNAL_H
+#define DEPLOYCTL_PREFLIGHT_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "deployctl/check.h"
+#include "deployctl/docker.h"
+
+enum status { ST_OK, ST_WARN, ST_FAIL };
+
+/* What the checks share during one run. */
+struct run {
+	struct check_report *r;
+	struct ctx *ctx;
+	struct deploy *dp;
+	const struct deploy_opts *o;
+	unsigned flags;
+	struct docker_info info;
+	bool docker_ok;
+	bool loaded; /* dp->project is usable */
+	int rc;      /* ERR_NOMEM once an item could not be added */
+};
+
+/* Append one item (message printf-style, at most 4 KiB); sets run->rc on ERR_NOMEM. */
+void preflight_item_add(struct run *run, const char *name, enum status st, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+/*
+ * The "tls" items (preflight_tls.c): every certificate listed in
+ * x-deployctl.tls or mounted by a service (configs, secrets, bind mounts
+ * with a .pem/.crt/.cer/.key file, or a bind-mounted directory holding
+ * them), one item per certificate, checked at unix time now.
+ */
+void preflight_tls(struct run *run, int64_t now);
+
+#endif
