@@ -584,8 +584,10 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		                ro->no_rollback);
 	/* The engine scrubbed its outcomes; what is recorded and printed is scrubbed again here. */
 	if (model_secrets_collect(&secrets, dp->project) < 0) {
-		snprintf(message, sizeof(message), "failed (message withheld: out of memory)");
-		snprintf(aerr.msg, sizeof(aerr.msg), "%s", message);
+		static const char withheld[] = "failed (message withheld: out of memory)";
+
+		snprintf(message, sizeof(message), "%s", withheld);
+		snprintf(aerr.msg, sizeof(aerr.msg), "%s", withheld);
 	}
 	model_scrub(message, &secrets);
 	model_scrub_err(&aerr, &secrets);

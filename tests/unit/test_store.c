@@ -1469,6 +1469,7 @@ static void test_store__kind_down(void)
 	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
 	CHECK_STR((const char *)sqlite3_column_text(st, 0), "ok");
 	sqlite3_finalize(st);
+	store_free(s);
 }
 
 /* A release records its commit's author and time (schema 11); NULL when not given. */
@@ -1504,6 +1505,7 @@ static void test_store__commit_author_and_date(void)
 	CHECK(r.author == NULL);
 	CHECK(r.committed_at == NULL);
 	store_release_release(&r);
+	store_free(s);
 }
 
 /*
