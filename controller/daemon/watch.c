@@ -260,8 +260,10 @@ static void wproj_release(struct wproj *p)
 	p->refs = NULL;
 	store_free(p->ctx.store);
 	docker_free(p->ctx.docker);
+	free(p->ctx.state_dir_abs); /* made by cmd_state_dir() on this project's context */
 	p->ctx.store = NULL;
 	p->ctx.docker = NULL;
+	p->ctx.state_dir_abs = NULL;
 	pthread_cond_destroy(&p->cv);
 }
 
