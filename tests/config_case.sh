@@ -5,7 +5,7 @@
 # first committed to a fresh git repository, and CASEDIR/git holds the
 # commands, one per line, run in that repository after the first commit,
 # e.g. to leave files untracked; CASEDIR/repodir names another directory
-# than repo). CASEDIR/args holds extra options, one per
+# than repo; CASEDIR/reldir passes --dir relative). CASEDIR/args holds extra options, one per
 # line (default none; @CASE@ is CASEDIR); CASEDIR/environ holds VAR=value lines, the whole
 # process environment besides PATH. The output is "stdout", then the lines
 # of stderr prefixed "stderr: ", then "exit N"; it must equal
@@ -31,6 +31,8 @@ fi
 repo=repo
 [ -f "$CASE/repodir" ] && repo=$(cat "$CASE/repodir")
 src=(--dir "$CASE/$repo")
+# CASE/reldir: --dir given relative (the case runs in CASEDIR), as a user types it
+[ -f "$CASE/reldir" ] && src=(--dir "$repo")
 if [ -f "$CASE/git" ]; then
 	cp -a "$CASE/$repo" "$WORK/repo"
 	git -C "$WORK/repo" init -q && git -C "$WORK/repo" add -A &&

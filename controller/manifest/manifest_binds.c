@@ -172,6 +172,28 @@ int manifest_bind_relative(struct manifest_ctx *c, struct service *s, const stru
 		return manifest_nomem(c);
 	slash = strrchr(dir, '/');
 	*(slash ? slash : dir) = '\0';
+	if (c->src && c->src->root) {
+		/*
+		 * A directory (--dir): a host path, relative to the manifest's
+		 * directory under it as Compose resolves it, "../" included.
+		 */
+		buf_init(&host, 4096);
+		rc = buf_printf(&host, "%s/%s", c->src->root + 1, dir);
+		free(dir);
+		rc = rc ? ERR_NOMEM : source_join(&full, host.ptr, rel, &e);
+		buf_release(&host);
+		buf_init(&host, 4096);
+		rc = rc ? rc : buf_printf(&host, "/%s", full) ? ERR_NOMEM : 0;
+		if (!rc)
+			rc = manifest_mount_add(c, s, MOUNT_BIND, host.ptr, target, ro);
+		buf_release(&host);
+		if (rc && rc != ERR_NOMEM) {
+			manifest_error(c, v, path, "bind source '%s': %s", rel, e.msg);
+			free(full);
+			return ERR_INVALID;
+		}
+		goto done;
+	}
 	rc = source_join(&full, dir, rel, &e);
 	free(dir);
 	if (rc == ERR_NOMEM)
@@ -184,14 +206,6 @@ int manifest_bind_relative(struct manifest_ctx *c, struct service *s, const stru
 		manifest_error(c, v, path, "relative bind mounts cannot be read here");
 		free(full);
 		return ERR_INVALID;
-	}
-	if (c->src->root) {
-		/* a directory: the path under it, as Compose resolves it */
-		buf_init(&host, 4096);
-		rc = buf_printf(&host, "%s/%s", c->src->root, full);
-		rc = rc ? ERR_NOMEM : manifest_mount_add(c, s, MOUNT_BIND, host.ptr, target, ro);
-		buf_release(&host);
-		goto done;
 	}
 	rc = bind_content(c, &b, v, path, full);
 	if (rc == ERR_NOTFOUND) {
