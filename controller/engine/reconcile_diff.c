@@ -11,6 +11,7 @@
 #include "deployctl/buf.h"
 #include "deployctl/reconcile.h"
 #include "deployctl/spec.h"
+#include "reconcile_internal.h"
 
 /* Stages: removals free names and ports first, resources before containers. */
 #define LEVEL_REMOVE    0
@@ -588,7 +589,7 @@ static int diff_replica(struct plan *plan, const struct reconcile_input *in,
 			reason = fmt("scaled up (replicas %u)", s->replicas);
 		else
 			reason = fmt("missing");
-		rc = plan_add(plan, &a, with_reuse(reason, reuse));
+		rc = plan_add(plan, &a, reconcile_note_copies(with_reuse(reason, reuse), s));
 	} else if ((kind = container_drift(&reason, in, s, c, hash, name, want_nets)) < 0) {
 		for (k = 0; k < c->networks.n && rc == 0; k++)
 			rc = strv_push(kept_nets, c->networks.v[k]);
@@ -607,7 +608,7 @@ static int diff_replica(struct plan *plan, const struct reconcile_input *in,
 		a.container_id = c->id;
 		a.level = level + (group < LEVELS_PER_DEP - 1 ? group : LEVELS_PER_DEP - 1);
 		a.retain_name = reconcile_retained_name(name, c->release);
-		reason = with_reuse(reason, reuse);
+		reason = reconcile_note_copies(with_reuse(reason, reuse), s);
 		rc = a.retain_name && reason ? plan_replace_order(plan, &a, s) : ERR_NOMEM;
 		if (rc == 0) {
 			rc = plan_add(plan, &a, reason);

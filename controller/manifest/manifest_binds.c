@@ -5,7 +5,9 @@
  * directory; from git, a path tracked at the commit (a file, or a directory
  * read whole) is content, kept in project.binds under its sha256 and mounted
  * read-only from the state directory (as configs are), so an edit rolls the
- * service and a rollback finds the old copy; a path not tracked (keys,
+ * service and a rollback finds the old copy (asked for writes, ":rw" or
+ * read_only: false, each release writes to a copy of its own, which a
+ * rollback mounts again); a path not tracked (keys,
  * data) is a host path under the project's host directory, resolved by the
  * deploy layer.
  */
@@ -215,13 +217,9 @@ int manifest_bind_relative(struct manifest_ctx *c, struct service *s, const stru
 			s->mounts[s->nmounts - 1].host = true;
 		goto done;
 	}
-	if (!rc && asks_writes(v))
-		manifest_warn(c, v, path,
-		              "mounted read-only: '%s' is the commit's content (a writable copy "
-		              "per release is not supported yet)",
-		              rel);
+	/* asked for writes: each release mounts its own copy of the content (files_rw.c) */
 	if (!rc)
-		rc = manifest_mount_add(c, s, MOUNT_BIND, full, target, true);
+		rc = manifest_mount_add(c, s, MOUNT_BIND, full, target, !asks_writes(v));
 	if (!rc) {
 		m = &s->mounts[s->nmounts - 1];
 		memcpy(m->content_hash, b.content_hash, sizeof(m->content_hash));
