@@ -24,13 +24,6 @@ struct apply_run {
 	bool secrets_unknown; /* they could not be collected: outcomes are withheld */
 };
 
-/*
- * reason with "; bind ./data (writable: per-release copy)" for each bind
- * from git of s asked to be writable (reconcile_notes.c). Takes reason;
- * NULL when out of memory (or reason was NULL).
- */
-char *reconcile_note_copies(char *reason, const struct service *s);
-
 /* Tell the progress view which step a is at ("creating", "stopping old", ...). */
 void apply_step(const struct apply_run *run, const struct action *a, const char *state,
                 unsigned attempt);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "deployctl/buf.h"
-#include "reconcile_internal.h"
+#include "reconcile_diff_internal.h"
 
 char *reconcile_note_copies(char *reason, const struct service *s)
 {

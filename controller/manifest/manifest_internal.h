@@ -445,6 +445,33 @@ int manifest_load_env_rules(struct manifest_ctx *c, const struct mnode *n, const
 /* x-deployctl.tls (manifest_tls.c): a list of {cert, key, names}; 0 or ERR_NOMEM (errors reported).
  */
 int manifest_load_tls(struct manifest_ctx *c, const struct mnode *n, const char *path);
+/*
+ * One top-level network (net set) or volume (net NULL) from v at path
+ * (manifest_resource.c): driver, external, the Docker-side name, labels,
+ * and for a network internal, ipam and enable_ipv6. Problems are reported;
+ * 0 or ERR_NOMEM.
+ */
+int manifest_load_resource(struct manifest_ctx *c, const struct mnode *v, const char *path,
+                           struct project_network *net, char **driver, bool *external,
+                           char **ext_name, struct kvv *labels, bool *internal);
+/* The top-level x-deployctl: block (manifest_xdeployctl.c); 0 or ERR_NOMEM (errors reported). */
+int manifest_load_x_deployctl(struct manifest_ctx *c, const struct mnode *n);
+/*
+ * The project files (manifest_discover.c): opts' names, or Compose's
+ * default file and its override in the source's directory; *out is a new
+ * list of *nout names, *merge whether they merge. Errors go to errs.
+ */
+int manifest_project_files(char ***out, size_t *nout, bool *merge, const struct source *src,
+                           const struct manifest_opts *opts, struct errlist *errs,
+                           struct errlist *warns);
+/*
+ * The project directory's .env beside first, read through src, under the
+ * variables given in opts (manifest_discover.c): into vars, its path into
+ * *path (new; NULL when there is none) and its keys into keys.
+ */
+int manifest_dotenv_load(struct manifest_vars *vars, char **path, struct strv *keys,
+                         const struct source *src, const char *first,
+                         const struct manifest_opts *opts, struct errlist *errs);
 /* Sort configs, secrets and env rules, and refuse a name defined twice. */
 void manifest_files_finish(struct manifest_ctx *c);
 
