@@ -166,14 +166,12 @@ int manifest_bind_relative(struct manifest_ctx *c, struct service *s, const stru
 	struct project_bind b = { .dir = false };
 	struct err e = ERR_INIT;
 	struct svc_mount *m;
-	char *dir = strdup(v->file ? v->file : ""), *full = NULL, *slash;
+	char *dir = manifest_base_dir(c, v), *full = NULL;
 	struct buf host;
 	int rc;
 
 	if (!dir)
 		return manifest_nomem(c);
-	slash = strrchr(dir, '/');
-	*(slash ? slash : dir) = '\0';
 	if (c->src && c->src->root) {
 		/*
 		 * A directory (--dir): a host path, relative to the manifest's
