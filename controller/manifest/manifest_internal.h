@@ -486,6 +486,16 @@ void manifest_files_finish(struct manifest_ctx *c);
 int manifest_extends_resolve(struct manifest_ctx *c, struct mnode **out, size_t tree,
                              const struct mnode *key, const struct mnode *val);
 
+/*
+ * A service's env_file (one path or a list) and environment (a mapping or
+ * KEY=VALUE list) at path, into env (manifest_service_env.c). Problems are
+ * reported, never quoting a value; 0, ERR_INVALID or ERR_NOMEM.
+ */
+int manifest_service_env_files(struct manifest_ctx *c, struct kvv *env, const struct mnode *v,
+                               const char *path);
+int manifest_service_environment(struct manifest_ctx *c, struct kvv *env, const struct mnode *v,
+                                 const char *path);
+
 /* Build s from the mapping val under services.<name> (key is the name's node). */
 int manifest_service_build(struct manifest_ctx *c, struct service *s, const struct mnode *key,
                            const struct mnode *val);
