@@ -429,6 +429,14 @@ int manifest_dep_add(struct manifest_ctx *c, struct service *s, const struct mno
                      const char *path, const char *name, enum dep_condition cond, bool required,
                      bool implicit);
 
+/* Can c be part of a variable name ([A-Za-z0-9_]; manifest_vars.c)? */
+bool manifest_var_name_char(char c);
+/* Length of the variable name at s, at most max (0 if none). */
+size_t manifest_var_name_len(const char *s, size_t max);
+/* Print fmt into errmsg (when given); returns ERR_INVALID. */
+int manifest_msg_set(char *errmsg, size_t errsize, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
 /* "0.5", "2" -> nano CPUs (at most 4096 CPUs). 0 or -1. */
 int manifest_parse_cpus(int64_t *out, const char *s);
 
