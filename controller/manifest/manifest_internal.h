@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "deployctl/buf.h"
 #include "deployctl/err.h"
 #include "deployctl/manifest.h"
 #include "deployctl/model.h"
@@ -380,6 +381,23 @@ void manifest_render_list(struct manifest_render *r, struct mnode *map, const ch
                           const struct strv *v, bool always);
 void manifest_render_duration(struct manifest_render *r, struct mnode *map, const char *key,
                               int64_t ns);
+/* A mapping of pairs under key (left out when empty). */
+void manifest_render_pairs(struct manifest_render *r, struct mnode *map, const char *key,
+                           const struct kvv *v);
+/* A new scalar; plain means printed bare (numbers, booleans, null). NULL when out of memory. */
+struct mnode *manifest_render_scalar(struct manifest_render *r, const char *v, bool plain);
+/* A new empty mapping or sequence. NULL when out of memory. */
+struct mnode *manifest_render_node(struct manifest_render *r, enum mnode_type type);
+/* Append val (taken, may be NULL after a failure) to seq, or under key to a map. */
+struct mnode *manifest_render_put(struct manifest_render *r, struct mnode *parent, const char *key,
+                                  struct mnode *val);
+/*
+ * Print the tree (manifest_render_tree.c): a mapping as block YAML at
+ * indent ind (inline_first: its first key follows a "- " already printed),
+ * or any node as JSON at indent ind. 0 or ERR_NOMEM.
+ */
+int manifest_print_yaml_map(struct buf *b, const struct mnode *n, unsigned ind, bool inline_first);
+int manifest_print_json_node(struct buf *b, const struct mnode *n, unsigned ind);
 
 /* The renderers the key table names. */
 #define MANIFEST_RENDER_FN(name)                                                                   \
