@@ -520,7 +520,13 @@ static int plan_replace_order(struct plan *plan, struct action_args *a, const st
 	return rc;
 }
 
-/* A retained container of replica r with the desired spec: the newest release's. */
+/*
+ * A retained container of replica r with the desired spec: the newest
+ * release's. A container still under a start-first's temporary name (a
+ * run killed while it brought one up or back, t1501) counts too, running
+ * or not: else the next run would make another and prune that one,
+ * though it may be the only container left of an earlier release.
+ */
 static const struct docker_container *find_reusable(const struct reconcile_input *in,
                                                     const struct service *s, unsigned r,
                                                     const char *hash)
@@ -530,17 +536,29 @@ static const struct docker_container *find_reusable(const struct reconcile_input
 
 	for (i = 0; i < in->ncontainers; i++) {
 		const struct docker_container *o = &in->containers[i];
+		bool next = marked(o->name, NEXT_MARK);
 
-		if ((in->adopt && in->adopt[i]) || !reconcile_is_retained(o->name) || !o->service ||
-		    strcmp(o->service, s->name) || o->replica != r ||
+		if ((in->adopt && in->adopt[i]) || (!reconcile_is_retained(o->name) && !next) ||
+		    !o->service || strcmp(o->service, s->name) || o->replica != r ||
 		    !spec_hash_matches(o->spec_hash, hash, in->desired, s) ||
-		    !strcmp(o->state, "running"))
+		    (!next && !strcmp(o->state, "running")))
 			continue;
 		if (!best || (o->release && best->release &&
 		              strtoll(o->release, NULL, 10) > strtoll(best->release, NULL, 10)))
 			best = o;
 	}
 	return best;
+}
+
+/* Is container id brought back by an action of p? */
+static bool reused(const struct plan *p, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].reuse_id && !strcmp(p->v[i].reuse_id, id))
+			return true;
+	return false;
 }
 
 /* Append " (reusing ...)" to a reason; takes reason. */
@@ -938,7 +956,7 @@ int reconcile_diff(struct plan *out, const struct reconcile_input *in, struct er
 			                 .container_name = o->name,
 			                 .level = LEVEL_REMOVE };
 
-		if (claimed[i])
+		if (claimed[i] || reused(&plan, o->id))
 			continue;
 		/* A retained container still running: a rollout was interrupted. Stop it. */
 		if (reconcile_is_kept(o->name)) {

@@ -83,7 +83,9 @@ trap 'umount "$RO" 2>/dev/null; cleanup' EXIT
 st=$?
 umount "$RO"
 [ "$st" = 4 ] || { cat "$OUT" "$ERR"; fail "apply on a read-only state directory exited $st, expected 4"; }
-grep -qE "read-only|readonly" "$ERR" || { cat "$ERR"; fail "the error does not say the state is read-only"; }
+grep -q "Read-only file system" "$ERR" || { cat "$ERR"; fail "the error does not say the state is read-only"; }
+grep -q "is on a read-only file system; read-only commands" "$ERR" || { cat "$ERR"; fail "no hint for a read-only state"; }
+grep -q "needs root" "$ERR" && fail "the hint blames the user on a read-only file system"
 [ "$(cid web)" = "$web" ] || fail "apply on a read-only state directory replaced web"
 
 # The good database still works, and its history is whole.
