@@ -80,9 +80,16 @@ static int build_one(char **id, struct deploy *dp, struct ctx *ctx, const struct
 		kvv_free(&labels);
 		return ERR_NOMEM;
 	}
-	fprintf(stderr, "deployctl: build %s: context %s (tree %.12s) at commit %.12s\n", s->name,
-	        s->build.context, s->build.tree_id, dp->source_id);
-	rc = gitsrc_tar(&tar, &len, dp->git, s->build.context, BUILD_CONTEXT_MAX, &err);
+	if (dp->git) {
+		fprintf(stderr, "deployctl: build %s: context %s (tree %.12s) at commit %.12s\n",
+		        s->name, s->build.context, s->build.tree_id, dp->source_id);
+		rc = gitsrc_tar(&tar, &len, dp->git, s->build.context, BUILD_CONTEXT_MAX, &err);
+	} else { /* --dir: the directory as it is */
+		fprintf(stderr, "deployctl: build %s: context %s (content %.12s) in %s\n", s->name,
+		        s->build.context, s->build.tree_id, dp->src.root);
+		rc = dirsrc_tar(&tar, &len, dp->src.root, s->build.context, BUILD_CONTEXT_MAX,
+		                &err);
+	}
 	fetch_view_begin(&view, "build", s->name);
 	if (!rc)
 		rc = docker_image_build(id, ctx->docker, tar, len, &b, &err);
@@ -111,7 +118,7 @@ int deploy_build_missing(struct deploy *dp, struct ctx *ctx, char **ids)
 
 		if (!dp->build_tags[i][0] || ids[i])
 			continue;
-		if (!dp->may_build || !dp->git) {
+		if (!dp->may_build || (!dp->git && !dp->dirsrc)) {
 			/* plan and check build nothing: the ID it will have is unknown */
 			fprintf(stderr,
 			        "deployctl: build %s: would build %s from %s (tree %.12s)\n",

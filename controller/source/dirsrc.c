@@ -226,6 +226,13 @@ out:
 	return rc;
 }
 
+static int dirsrc_tree_id_cb(void *ctx, char out[41], const char *dir, struct err *err)
+{
+	const struct dirsrc *d = ctx;
+
+	return dirsrc_tree_id(out, d->root, dir, err);
+}
+
 void dirsrc_source(struct source *s, struct dirsrc *d)
 {
 	s->ctx = d;
@@ -233,7 +240,7 @@ void dirsrc_source(struct source *s, struct dirsrc *d)
 	s->read = dirsrc_read;
 	s->list_manifests = dirsrc_list;
 	s->list_tree = NULL;
-	s->tree_id = NULL;
+	s->tree_id = dirsrc_tree_id_cb; /* build contexts: the directory's content */
 	s->root = d->root;
 }
 
