@@ -13,6 +13,7 @@
 
 #include "deployctl/cmd_deploy.h"
 #include "deployctl/fetch_view.h"
+#include "deployctl/log.h"
 #include "deployctl/out.h"
 
 #define BUILD_CONTEXT_MAX (256u << 20)
@@ -80,17 +81,21 @@ static int build_one(char **id, struct deploy *dp, struct ctx *ctx, const struct
 		kvv_free(&labels);
 		return ERR_NOMEM;
 	}
-	if (dp->git) {
+	if (log_get_level() == LOG_LEVEL_QUIET) {
+		/* -q: only failures */
+	} else if (dp->git) {
 		fprintf(stderr, "deployctl: build %s: context %s (tree %.12s) at commit %.12s\n",
 		        s->name, s->build.context, s->build.tree_id, dp->source_id);
-		rc = gitsrc_tar(&tar, &len, dp->git, s->build.context, BUILD_CONTEXT_MAX, &err);
 	} else { /* --dir: the directory as it is */
 		fprintf(stderr, "deployctl: build %s: context %s (content %.12s) in %s\n", s->name,
 		        s->build.context, s->build.tree_id, dp->src.root);
+	}
+	if (dp->git)
+		rc = gitsrc_tar(&tar, &len, dp->git, s->build.context, BUILD_CONTEXT_MAX, &err);
+	else
 		rc = dirsrc_tar(&tar, &len, dp->src.root, s->build.context, BUILD_CONTEXT_MAX,
 		                &err);
-	}
-	fetch_view_begin(&view, "build", s->name);
+	fetch_view_begin(&view, "build", s->name, dp->json_events);
 	if (!rc)
 		rc = docker_image_build(id, ctx->docker, tar, len, &b, &err);
 	fetch_view_end(&view, rc == 0);

@@ -23,16 +23,30 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void fetch_view_begin(struct fetch_view *v, const char *kind, const char *name)
+void fetch_view_begin(struct fetch_view *v, const char *kind, const char *name, bool json)
 {
 	memset(v, 0, sizeof(*v));
-	v->f = stderr;
+	v->json = json;
+	v->f = json ? stdout : stderr;
 	v->quiet = log_get_level() == LOG_LEVEL_QUIET;
-	v->tty = !v->quiet && isatty(fileno(stderr));
+	v->tty = !json && !v->quiet && isatty(fileno(stderr));
 	v->kind = kind;
 	snprintf(v->name, sizeof(v->name), "%s", name ? name : "");
 	snprintf(v->state, sizeof(v->state), "%s", !strcmp(kind, "pull") ? "pulling" : "building");
 	v->t0 = now_s();
+}
+
+/* {"event":"pull","image":"...","state":"pulling 42%","elapsed_s":1.204} */
+static void json_event(struct fetch_view *v, const char *state)
+{
+	fputs("{\"event\":", v->f);
+	out_json_str(v->f, v->kind);
+	fputs(!strcmp(v->kind, "pull") ? ",\"image\":" : ",\"service\":", v->f);
+	out_json_str(v->f, v->name);
+	fputs(",\"state\":", v->f);
+	out_json_str(v->f, state);
+	fprintf(v->f, ",\"elapsed_s\":%.3f}\n", now_s() - v->t0);
+	fflush(v->f);
 }
 
 static void draw(struct fetch_view *v, const char *state, bool final)
@@ -50,7 +64,7 @@ static void draw(struct fetch_view *v, const char *state, bool final)
 
 void fetch_view_status(struct fetch_view *v, const char *status)
 {
-	if (v->quiet || v->tty)
+	if (v->quiet || v->tty || v->json)
 		return;
 	fprintf(v->f, "deployctl: %s ", v->kind);
 	out_safe(v->f, v->name);
@@ -64,6 +78,8 @@ void fetch_view_state(struct fetch_view *v, const char *state)
 	bool changed = strcmp(v->state, state) != 0;
 
 	snprintf(v->state, sizeof(v->state), "%s", state);
+	if (v->json && changed)
+		json_event(v, v->state);
 	if (!v->tty)
 		return;
 	/* a new state is drawn at once; the same one only for its clock */
@@ -85,10 +101,8 @@ void fetch_view_build_line(struct fetch_view *v, const char *line)
 
 void fetch_view_end(struct fetch_view *v, bool ok)
 {
-	char state[160];
-
-	if (!v->tty)
-		return;
-	snprintf(state, sizeof(state), "%s", ok ? "done" : "failed");
-	draw(v, state, true);
+	if (v->json)
+		json_event(v, ok ? "done" : "failed");
+	if (v->tty)
+		draw(v, ok ? "done" : "failed", true);
 }

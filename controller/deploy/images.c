@@ -37,7 +37,7 @@ static void pull_percent(void *ctx, const char *ref, unsigned percent)
 }
 
 /* Pull s's image (pull_policy always, or missing and absent); the ID into *id. */
-static int pull_image(char **id, struct service *s, struct ctx *ctx)
+static int pull_image(char **id, struct service *s, struct ctx *ctx, bool json)
 {
 	struct fetch_view view;
 	struct docker_pull_progress progress = { pull_line, &view, pull_percent };
@@ -45,7 +45,7 @@ static int pull_image(char **id, struct service *s, struct ctx *ctx)
 	char *digest = NULL;
 	int rc;
 
-	fetch_view_begin(&view, "pull", s->image);
+	fetch_view_begin(&view, "pull", s->image, json);
 	rc = docker_image_pull(id, &digest, ctx->docker, s->image, &progress, &err);
 	fetch_view_end(&view, rc == 0);
 	if (rc < 0) {
@@ -140,7 +140,7 @@ int deploy_resolve_images(struct deploy *dp, struct ctx *ctx)
 		if (want) {
 			free(ids[i]);
 			ids[i] = NULL;
-			rc = pull_image(&ids[i], s, ctx);
+			rc = pull_image(&ids[i], s, ctx, dp->json_events);
 			if (rc == ERR_UNREACHABLE || rc == ERR_STOPPED) {
 				ex = cmd_exit_for(rc);
 				goto out;

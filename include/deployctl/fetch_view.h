@@ -3,8 +3,10 @@
  * the release's actions run (deploy/fetch_view.c): on a terminal (stderr)
  * one line per image redrawn in place, "pull nginx:1.25: pulling 42%
  * (3.1s)", "build web: building step 3/7 (2.0s)", ended by its outcome;
- * otherwise the plain lines "deployctl: pull nginx:1.25: <status>" as the
- * daemon reports them; with -q nothing but failures (printed by the caller).
+ * with --json, JSON events on stdout ({"event":"pull","image":...,
+ * "state":"pulling 42%",...}) as the release's own events are; otherwise
+ * the plain lines "deployctl: pull nginx:1.25: <status>" as the daemon
+ * reports them; with -q nothing but failures (printed by the caller).
  */
 #ifndef DEPLOYCTL_FETCH_VIEW_H
 #define DEPLOYCTL_FETCH_VIEW_H
@@ -14,7 +16,7 @@
 
 struct fetch_view {
 	FILE *f;
-	bool tty, quiet;
+	bool tty, quiet, json;
 	const char *kind; /* "pull" or "build" */
 	char name[256];   /* the image or service */
 	char state[128];  /* "pulling 42%", "building step 3/7" */
@@ -22,8 +24,11 @@ struct fetch_view {
 	bool drawn;
 };
 
-/* Start the view of one pull or build of name; kind is "pull" or "build" (static). */
-void fetch_view_begin(struct fetch_view *v, const char *kind, const char *name);
+/*
+ * Start the view of one pull or build of name; kind is "pull" or "build"
+ * (static); json: events on stdout instead of lines.
+ */
+void fetch_view_begin(struct fetch_view *v, const char *kind, const char *name, bool json);
 /* The daemon's status line (plain lines only; a terminal shows the state instead). */
 void fetch_view_status(struct fetch_view *v, const char *status);
 /* The current state; a terminal redraws at most PROGRESS_HZ times a second. */

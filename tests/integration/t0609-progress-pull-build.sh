@@ -2,8 +2,8 @@
 # The live view on a terminal covers what happens before the first action:
 # a pull shows "pulling n%" from the daemon's byte counts and a build shows
 # "building step k/n" from its output, each line redrawn in place and ended
-# by "done"; without a terminal the daemon's status lines are printed as
-# before, and -q prints none of them.
+# by "done"; with --json they are events on stdout; without a terminal the
+# daemon's status lines are printed as before, and -q prints none of them.
 . "$(dirname "$0")/lib.sh"
 command -v script >/dev/null || skip "script(1) (util-linux) is not installed"
 . "$(dirname "$0")/registry.sh"
@@ -64,6 +64,21 @@ grep -q "deployctl: pull $REF: Downloading" "$WORK/frames" && fail "the terminal
 expect_status 0 apply --repo "$REPO"
 expect_err "^deployctl: pull $REF: (Status: Image is up to date|Digest: sha256:)"
 grep -q 'pulling [0-9]' "$ERR" && fail "plain output got the terminal's frames: $(cat "$ERR")"
+# --json: the pull is events on stdout beside the release's own, every line JSON
+echo two >"$REPO/manifests/app/version.txt"
+commit two
+expect_status 0 apply --repo "$REPO" --json
+python3 - "$OUT" "$REF" <<'PY' || { cat "$OUT"; fail "apply --json: pull and build events"; }
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+pulls = [e for e in events if e.get("event") == "pull" and e.get("image") == sys.argv[2]]
+builds = [e for e in events if e.get("event") == "build" and e.get("service") == "web"]
+assert pulls and pulls[-1]["state"] == "done", pulls
+assert any(e["state"].startswith("building step ") for e in builds), builds
+assert builds[-1]["state"] == "done", builds
+assert all(isinstance(e["elapsed_s"], float) for e in pulls + builds)
+PY
+grep -q "deployctl: pull" "$ERR" && fail "--json also printed the plain pull lines: $(cat "$ERR")"
 # -q: none of it
 expect_status 0 -q apply --repo "$REPO"
 grep -q "pull" "$ERR" && fail "-q printed pull lines: $(cat "$ERR")"
