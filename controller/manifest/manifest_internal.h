@@ -23,8 +23,9 @@
 
 /* Limits on what one project may hold. */
 #define MANIFEST_MAX_SERVICES 1000
-#define MANIFEST_MAX_PORTS    4096 /* per service, after range expansion */
-#define MANIFEST_PATH_MAX     256  /* key paths in messages are cut beyond this */
+#define MANIFEST_MAX_TOTAL    (16u << 20) /* bytes of all project files of one project */
+#define MANIFEST_MAX_PORTS    4096        /* per service, after range expansion */
+#define MANIFEST_PATH_MAX     256         /* key paths in messages are cut beyond this */
 /*
  * Bytes that extends (the base's scalars, per service extending it) and
  * env_file (each file, per service reading it) copy into a project's
