@@ -2,6 +2,7 @@
  * store_pins.c - pins and tags (schema 2): a project pinned to a release
  * (set, read, list, clear), and tag names given to releases (valid names,
  * one holder per name in a project, listing a project's or a release's).
+ * They are about projects and names, not about writing a release.
  */
 #include <errno.h>
 #include <fcntl.h>
