@@ -265,7 +265,7 @@ struct manifest_key;
 struct manifest_render;
 
 /*
- * A service key's renderer for `deployctl config` (manifest_render.c): adds
+ * A service key's renderer for `deployctl config` (manifest_render_keys.c): adds
  * key k of s to the mapping map, or nothing when it is unset. Allocation
  * failures are recorded in r.
  */
@@ -388,7 +388,7 @@ const struct kvv *manifest_tree_vars(const struct manifest_ctx *c, const struct 
 void manifest_incvars_free(struct manifest_ctx *c);
 
 /*
- * Rendering the model back to Compose (manifest_render.c). The helpers add
+ * Rendering the model back to Compose (manifest_render*.c). The helpers add
  * one entry to map (key NULL: append to a sequence) and return it
  * (borrowed), or NULL when the value is unset (NULL string) or on a failure
  * (recorded in r->nomem; a NULL map is accepted and adds nothing).
