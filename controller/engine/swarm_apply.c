@@ -37,33 +37,23 @@ static const struct docker_service *observed(const struct swarm_apply_opts *o, c
 	return NULL;
 }
 
-/* The content of a config or secret: in the model, or (file secrets) read from the host. */
-static int file_content(char **out, size_t *len, const struct project_file *f, struct err *err)
+/* Read a whole file (at most 1 MiB) into *out. */
+static int read_file(char **out, size_t *len, const char *path, struct err *err)
 {
 	struct buf b;
 	FILE *fp;
 	char chunk[4096];
 	size_t n;
 
-	if (f->content) {
-		*out = malloc(f->content_len + 1);
-		if (!*out)
-			return err_set(err, ERR_NOMEM, "out of memory");
-		memcpy(*out, f->content, f->content_len);
-		*len = f->content_len;
-		return 0;
-	}
-	if (!f->file)
-		return err_set(err, ERR_INVALID, "'%s' has no content", f->name);
-	fp = fopen(f->file, "re");
+	fp = fopen(path, "re");
 	if (!fp)
-		return err_set(err, ERR_IO, "cannot read '%s'", f->file);
+		return err_set(err, ERR_IO, "cannot read '%s'", path);
 	buf_init(&b, 1u << 20);
 	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
 		if (buf_add(&b, chunk, n) < 0) {
 			fclose(fp);
 			buf_release(&b);
-			return err_set(err, ERR_INVALID, "'%s' is larger than 1 MiB", f->file);
+			return err_set(err, ERR_INVALID, "'%s' is larger than 1 MiB", path);
 		}
 	fclose(fp);
 	*len = b.len;
@@ -71,51 +61,102 @@ static int file_content(char **out, size_t *len, const struct project_file *f, s
 	return *out ? 0 : err_set(err, ERR_NOMEM, "out of memory");
 }
 
-/* Make sure each config (or secret) object exists; ids: key -> "id\tname". */
-static int ensure_objects(struct kvv *ids, struct strv *wanted, struct docker *d,
-                          const struct project *p, const char *kind,
-                          const struct project_file *files, size_t n, struct err *err)
+/*
+ * The content of a config or secret a service mounts: in the model, else
+ * (a rollback from the store) the file apply wrote to files_dir by its
+ * hash, else (file secrets) the host file.
+ */
+static int ref_content(char **out, size_t *len, const struct project_file *f,
+                       const struct svc_file_ref *ref, const char *files_dir, struct err *err)
 {
+	char path[4096];
+
+	if (f && f->content) {
+		*out = malloc(f->content_len + 1);
+		if (!*out)
+			return err_set(err, ERR_NOMEM, "out of memory");
+		memcpy(*out, f->content, f->content_len);
+		*len = f->content_len;
+		return 0;
+	}
+	if (f && f->file && !f->environment)
+		return read_file(out, len, f->file, err);
+	if (ref->host_file)
+		return read_file(out, len, ref->host_file, err);
+	if (files_dir && (size_t)snprintf(path, sizeof(path), "%s/%s", files_dir,
+	                                  ref->content_hash) < sizeof(path))
+		return read_file(out, len, path, err);
+	return err_set(err, ERR_INVALID, "'%s' has no content to make a Swarm object of",
+	               ref->source);
+}
+
+static const struct project_file *file_find(const struct project_file *v, size_t n,
+                                            const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return &v[i];
+	return NULL;
+}
+
+/* Make sure each config (or secret) object a service mounts exists; ids: key -> "id\tname". */
+static int ensure_objects(struct kvv *ids, struct strv *wanted, struct docker *d,
+                          const struct project *p, bool secrets, const char *files_dir,
+                          struct err *err)
+{
+	const char *kind = secrets ? "secrets" : "configs";
 	struct docker_swarm_object *have = NULL;
-	size_t nhave = 0, i, k;
+	size_t nhave = 0, i, j, k;
 	int rc;
 
 	rc = docker_swarm_object_list(&have, &nhave, d, kind, p->name, err);
 	if (rc < 0)
 		return rc;
-	for (i = 0; i < n && rc == 0; i++) {
-		char *name = swarm_object_name(p->name, files[i].name, files[i].content_hash);
-		char *id = NULL, *data = NULL, *v = NULL;
-		size_t len = 0;
+	for (i = 0; i < p->nservices && rc == 0; i++) {
+		const struct service *s = &p->services[i];
+		size_t nref = secrets ? s->nsecrets : s->nconfigs;
 
-		if (files[i].external || !name) {
-			free(name);
-			rc = name ? 0 : err_set(err, ERR_NOMEM, "out of memory");
-			continue;
-		}
-		for (k = 0; k < nhave && !id; k++)
-			if (!strcmp(have[k].name, name))
-				id = strdup(have[k].id);
-		if (!id && (rc = file_content(&data, &len, &files[i], err)) == 0)
-			rc = docker_swarm_object_create(&id, d, kind, name, p->name, data, len,
-			                                err);
-		if (data) {
-			memset(data, 0, len);
-			free(data);
-		}
-		if (rc == 0) {
-			size_t l = strlen(id) + strlen(name) + 2;
+		for (j = 0; j < nref && rc == 0; j++) {
+			const struct svc_file_ref *ref = secrets ? &s->secrets[j] : &s->configs[j];
+			const struct project_file *f =
+			        secrets ? file_find(p->secrets, p->nsecrets, ref->source)
+			                : file_find(p->configs, p->nconfigs, ref->source);
+			char *name, *id = NULL, *data = NULL, *v = NULL;
+			size_t len = 0;
 
-			v = malloc(l);
-			if (!v ||
-			    (snprintf(v, l, "%s\t%s", id, name), kvv_set(ids, files[i].name, v)) <
-			            0 ||
-			    strv_push(wanted, name) < 0)
+			if (kvv_get(ids, ref->source))
+				continue;
+			name = swarm_object_name(p->name, ref->source, ref->content_hash);
+			if (!name) {
 				rc = err_set(err, ERR_NOMEM, "out of memory");
+				break;
+			}
+			for (k = 0; k < nhave && !id; k++)
+				if (!strcmp(have[k].name, name))
+					id = strdup(have[k].id);
+			if (!id && (rc = ref_content(&data, &len, f, ref, files_dir, err)) == 0)
+				rc = docker_swarm_object_create(&id, d, kind, name, p->name, data,
+				                                len, err);
+			if (data) {
+				memset(data, 0, len);
+				free(data);
+			}
+			if (rc == 0) {
+				size_t l = strlen(id) + strlen(name) + 2;
+
+				v = malloc(l);
+				if (v)
+					snprintf(v, l, "%s\t%s", id, name);
+				if (!v || kvv_set(ids, ref->source, v) < 0 ||
+				    strv_push(wanted, name) < 0)
+					rc = err_set(err, ERR_NOMEM, "out of memory");
+			}
+			free(v);
+			free(id);
+			free(name);
 		}
-		free(v);
-		free(id);
-		free(name);
 	}
 	docker_swarm_objects_free(have, nhave);
 	return rc;
@@ -261,11 +302,9 @@ int swarm_apply(struct docker *d, const struct project *p, const struct plan *pl
 
 	for (i = 0; i < plan->n; i++)
 		res[i].rc = 1;
-	rc = ensure_objects(&config_ids, &wanted_configs, d, p, "configs", p->configs, p->nconfigs,
-	                    err);
+	rc = ensure_objects(&config_ids, &wanted_configs, d, p, false, o->files_dir, err);
 	if (rc == 0)
-		rc = ensure_objects(&secret_ids, &wanted_secrets, d, p, "secrets", p->secrets,
-		                    p->nsecrets, err);
+		rc = ensure_objects(&secret_ids, &wanted_secrets, d, p, true, o->files_dir, err);
 	for (start = 0; rc == 0 && start < plan->n; start = end) {
 		for (end = start; end < plan->n && plan->v[end].level == plan->v[start].level;
 		     end++)

@@ -343,6 +343,7 @@ struct project {
 	struct project_tls *tls; /* x-deployctl.tls, in manifest order */
 	size_t ntls;
 	struct strv dotenv_keys; /* the keys that .env sets, sorted */
+	char *target;            /* x-deployctl.target or --target: "swarm"; NULL: containers */
 };
 
 void strv_free(struct strv *s);

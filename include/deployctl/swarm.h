@@ -51,6 +51,7 @@ char *swarm_object_name(const char *project, const char *name, const char *conte
 
 struct swarm_apply_opts {
 	const char *release;
+	const char *files_dir; /* where apply wrote config contents by hash (a rollback reads) */
 	const char (*hashes)[HASH_HEX_LEN + 1]; /* per project service */
 	const char *const *images;              /* per project service: pinned reference */
 	const struct docker_service *observed;  /* the services as listed before the run */
