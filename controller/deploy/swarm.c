@@ -12,6 +12,7 @@
 
 #include "deployctl/deploy_swarm.h"
 #include "deployctl/docker_swarm.h"
+#include "deployctl/hash.h"
 #include "deployctl/store.h"
 
 struct deploy_swarm {
@@ -130,6 +131,7 @@ int deploy_swarm_observe(struct deploy *dp, struct ctx *ctx, const struct hash_k
 	struct swarm_input in = { 0 };
 	struct deploy_swarm *sw = calloc(1, sizeof(*sw));
 	struct err err = ERR_INIT;
+	size_t i;
 
 	if (!sw || !(sw->images = calloc(dp->project->nservices + 1, sizeof(char *)))) {
 		free(sw);
@@ -137,6 +139,17 @@ int deploy_swarm_observe(struct deploy *dp, struct ctx *ctx, const struct hash_k
 		goto fail;
 	}
 	dp->swarm = sw;
+	/*
+	 * The container backend counts replicas as containers; a Swarm service
+	 * holds its count in its spec, so the hash recorded and compared says it.
+	 */
+	for (i = 0; i < dp->project->nservices; i++) {
+		char in_text[HASH_HEX_LEN + 32];
+
+		snprintf(in_text, sizeof(in_text), "%s|replicas=%u", dp->hashes[i],
+		         dp->project->services[i].replicas);
+		hash_sha256_hex(dp->hashes[i], in_text, strlen(in_text));
+	}
 	if (docker_service_list(&sw->services, &sw->nservices, ctx->docker, dp->project->name,
 	                        &err) < 0 ||
 	    pin_images(sw, dp, ctx, false, &err) < 0)
@@ -165,6 +178,13 @@ int deploy_swarm_observe(struct deploy *dp, struct ctx *ctx, const struct hash_k
 	in.nnetworks = dp->nnetworks;
 	if (swarm_diff(&dp->plan, &in, &err) < 0)
 		goto fail;
+	/* plan.notes name volumes kept (containers); Swarm's notes print as the plan's "note:" lines */
+	for (i = 0; i < dp->plan.notes.n; i++)
+		if (strv_push(&dp->pulls, dp->plan.notes.v[i]) < 0) {
+			err_set(&err, ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+	strv_free(&dp->plan.notes);
 	return EXIT_OK;
 fail:
 	cmd_report(&err);

@@ -88,9 +88,18 @@ static char *update_reason(const struct swarm_input *in, const struct service *s
 	    in->old_spec(in->old_spec_ctx, &old_json, o->release, s->name) == 0 &&
 	    spec_render(&new_json, in->key, in->desired, s, true, &err) == 0)
 		spec_reasons(&reason, old_json, new_json, &err);
-	if (!reason)
+	if (!o->global && o->replicas != s->replicas) {
+		char *r = fmt("replicas %u -> %u%s%s", o->replicas, s->replicas,
+		              reason && *reason ? "; " : "", reason && *reason ? reason : "");
+
+		free(reason);
+		reason = r;
+	}
+	if (!reason || !*reason) {
+		free(reason);
 		reason = fmt("spec changed (hash %.12s -> %.12s)",
 		             o->spec_hash ? o->spec_hash : "none", hash);
+	}
 	free(old_json);
 	free(new_json);
 	return reason;
