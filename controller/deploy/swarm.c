@@ -178,7 +178,8 @@ int deploy_swarm_observe(struct deploy *dp, struct ctx *ctx, const struct hash_k
 	in.nnetworks = dp->nnetworks;
 	if (swarm_diff(&dp->plan, &in, &err) < 0)
 		goto fail;
-	/* plan.notes name volumes kept (containers); Swarm's notes print as the plan's "note:" lines */
+	/* plan.notes name volumes kept (containers); Swarm's notes print as the plan's "note:"
+	 * lines */
 	for (i = 0; i < dp->plan.notes.n; i++)
 		if (strv_push(&dp->pulls, dp->plan.notes.v[i]) < 0) {
 			err_set(&err, ERR_NOMEM, "out of memory");
