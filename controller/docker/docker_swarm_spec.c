@@ -200,6 +200,55 @@ static json_t *ports_json(const struct service *s)
 	return a;
 }
 
+/* update_config / rollback_config from the manifest's normalised pairs, over base. */
+static json_t *update_json(json_t *base, const struct kvv *kv)
+{
+	static const struct {
+		const char *key, *api;
+		bool num;
+	} map[] = {
+		{ "parallelism", "Parallelism", true },
+		{ "delay", "Delay", true },
+		{ "failure_action", "FailureAction", false },
+		{ "monitor", "Monitor", true },
+		{ "max_failure_ratio", "MaxFailureRatio", true },
+		{ "order", "Order", false },
+		{ "condition", "Condition", false },
+		{ "max_attempts", "MaxAttempts", true },
+		{ "window", "Window", true },
+	};
+	size_t i, k;
+
+	for (i = 0; i < kv->n; i++)
+		for (k = 0; k < sizeof(map) / sizeof(map[0]); k++) {
+			if (strcmp(kv->v[i].key, map[k].key))
+				continue;
+			if (!map[k].num)
+				json_object_set_new(base, map[k].api, json_string(kv->v[i].value));
+			else if (!strcmp(map[k].key, "max_failure_ratio"))
+				json_object_set_new(base, map[k].api,
+				                    json_real(strtod(kv->v[i].value, NULL)));
+			else
+				json_object_set_new(
+				        base, map[k].api,
+				        json_integer(strtoll(kv->v[i].value, NULL, 10)));
+		}
+	return base;
+}
+
+static json_t *placement_json(const struct service *s)
+{
+	json_t *o = json_object(), *prefs = json_array();
+	size_t i;
+
+	json_object_set_new(o, "Constraints", strv_json(&s->placement_constraints));
+	for (i = 0; i < s->placement_prefs.n; i++)
+		json_array_append_new(prefs, json_pack("{s:{s:s}}", "Spread", "SpreadDescriptor",
+		                                       s->placement_prefs.v[i]));
+	json_object_set_new(o, "Preferences", prefs);
+	return o;
+}
+
 int docker_service_spec(char **out, const struct docker_service_want *w, struct err *err)
 {
 	const struct service *s = w->service;
@@ -283,23 +332,37 @@ int docker_service_spec(char **out, const struct docker_service_want *w, struct 
 		        res, "Reservations",
 		        json_pack("{s:I}", "MemoryBytes", (json_int_t)s->mem_reservation));
 	json_object_set_new(task, "Resources", res);
-	json_object_set_new(task, "RestartPolicy", restart_json(s->restart));
+	json_object_set_new(task, "RestartPolicy",
+	                    update_json(restart_json(s->restart), &s->restart_policy));
+	json_object_set_new(task, "Placement", placement_json(s));
 	json_object_set_new(task, "Networks", nets);
 	nets = NULL;
 	json_object_set_new(spec, "Name", json_string(w->name));
 	json_object_set_new(spec, "Labels", labels_json(w, false));
 	json_object_set_new(spec, "TaskTemplate", task);
 	task = NULL;
-	json_object_set_new(spec, "Mode",
-	                    json_pack("{s:{s:i}}", "Replicated", "Replicas", (int)s->replicas));
+	if (s->deploy_mode && !strcmp(s->deploy_mode, "global"))
+		json_object_set_new(spec, "Mode", json_pack("{s:{}}", "Global"));
+	else
+		json_object_set_new(
+		        spec, "Mode",
+		        json_pack("{s:{s:i}}", "Replicated", "Replicas", (int)s->replicas));
 	json_object_set_new(
 	        spec, "UpdateConfig",
-	        json_pack("{s:i,s:s,s:s,s:I}", "Parallelism",
-	                  (int)(s->rollout.parallelism ? s->rollout.parallelism : 1), "Order",
-	                  s->rollout.order == ROLLOUT_START_FIRST ? "start-first" : "stop-first",
-	                  "FailureAction", "pause", "Monitor", (json_int_t)1000000000));
+	        update_json(json_pack("{s:i,s:s,s:s,s:I}", "Parallelism",
+	                              (int)(s->rollout.parallelism ? s->rollout.parallelism : 1),
+	                              "Order",
+	                              s->rollout.order == ROLLOUT_START_FIRST ? "start-first"
+	                                                                      : "stop-first",
+	                              "FailureAction", "pause", "Monitor", (json_int_t)1000000000),
+	                    &s->update_config));
+	if (s->rollback_config.n)
+		json_object_set_new(spec, "RollbackConfig",
+		                    update_json(json_object(), &s->rollback_config));
 	json_object_set_new(spec, "EndpointSpec",
-	                    json_pack("{s:s,s:o}", "Mode", "vip", "Ports", ports_json(s)));
+	                    json_pack("{s:s,s:o}", "Mode",
+	                              s->endpoint_mode ? s->endpoint_mode : "vip", "Ports",
+	                              ports_json(s)));
 	text = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!text) {
 		rc = err_set(err, ERR_NOMEM, "out of memory");

@@ -336,6 +336,15 @@ int swarm_apply(struct docker *d, const struct project *p, const struct plan *pl
 			if (res[i].rc != 0)
 				continue;
 			if (a->service) {
+				unsigned want = a->service->replicas;
+
+				if (a->service->deploy_mode &&
+				    docker_swarm_nodes_ready(&want, d, &res[i].err) < 0) {
+					res[i].rc = res[i].err.code;
+					rc = res[i].rc;
+					*err = res[i].err;
+					break;
+				}
 				timeout = o->gate_timeout_s ? o->gate_timeout_s
 				          : a->service->rollout.timeout_ns
 				                  ? (unsigned)(a->service->rollout.timeout_ns /
@@ -344,7 +353,7 @@ int swarm_apply(struct docker *d, const struct project *p, const struct plan *pl
 				res[i].rc = gate(
 				        d,
 				        res[i].container_id ? res[i].container_id : a->container_id,
-				        a->container_name, a->spec_hash, a->service->replicas,
+				        a->container_name, a->spec_hash, want,
 				        a->service->health.set && !a->service->health.disable,
 				        timeout, pg, a, &res[i].err);
 				res[i].up_s = clock_mono() - t0;
