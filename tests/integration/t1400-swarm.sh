@@ -46,6 +46,8 @@ echo one >"$REPO/manifests/app.conf"
 commit first
 expect_status 2 plan --repo "$REPO"
 expect_err 'not a Swarm manager'
+dctl check --repo "$REPO"
+grep -q 'swarm.*not a Swarm manager' "$OUT" || { cat "$OUT" "$ERR"; fail "check has no failing swarm item"; }
 t0=$(date +%s)
 swarm_start
 
