@@ -136,26 +136,31 @@ services:
 YAML
 	git -C "$REPO" add -A && git -C "$REPO" commit -qm "$1"
 }
-nodes_of() { d 1 service ps -f desired-state=running --format '{{.Node}}' "${P}_web" | sort -u | wc -l; }
+# "NODEID STATE" of each task meant to run (the nodes share one host name, so by ID)
+tasks() {
+	d 1 service ps -q -f desired-state=running "${P}_web" |
+		xargs -r docker -H "$(sock 1)" inspect -f '{{.NodeID}} {{.Status.State}}'
+}
+nodes_of() { tasks | grep ' running$' | cut -d' ' -f1 | sort -u | wc -l; }
 
 manifest v1
 s=$(t); dctl apply --repo "$REPO" || { cat "$W/out" "$W/err"; die "create failed"; }
 echo "create: $(since "$s") s, tasks on $(nodes_of) node(s); image $(d 1 service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.Image}}' "${P}_web")"
 
 s=$(t)
-d 1 node update --availability drain "$(d 2 info -f '{{.Swarm.NodeID}}')" >/dev/null
-for k in $(seq 1 150); do
-	run=$(d 1 service ps -q -f desired-state=running "${P}_web" | xargs -r docker -H "$(sock 1)" inspect -f '{{.Status.State}}' | grep -c running)
-	on2=$(d 1 service ps -f desired-state=running --format '{{.Node}}' "${P}_web" | grep -c "$(d 2 info -f '{{.Name}}')")
-	[ "$run" = 3 ] && [ "$on2" = 0 ] && break
-	sleep 0.2
+n2=$(d 2 info -f '{{.Swarm.NodeID}}')
+d 1 node update --availability drain "$n2" >/dev/null
+for k in $(seq 1 100); do
+	tk=$(tasks)
+	[ "$(echo "$tk" | grep -c ' running$')" = 3 ] && ! echo "$tk" | grep -q "^$n2" && break
+	sleep 0.3
 done
 dctl apply --repo "$REPO"
-echo "drain: 3 tasks running off node 2 after $(since "$s") s; apply then: $(grep -o 'no changes\|release [0-9]* [a-z_]*' "$W/out" | head -1) $(grep -o '([0-9]* Docker calls, [0-9]* mutating)' "$W/out")"
+echo "drain: $(tasks | grep -c ' running$') tasks running, $(tasks | grep -c "^$n2") on node 2, after $(since "$s") s, on $(nodes_of) node(s); apply then: $(grep -o 'no changes\|release [0-9]* [a-z_]*' "$W/out" | head -1) $(grep -o '([0-9]* Docker calls, [0-9]* mutating)' "$W/out")"
 
 manifest v2
 s=$(t); dctl apply --repo "$REPO" || { cat "$W/out" "$W/err"; die "update failed"; }
-echo "update v1 -> v2 across nodes: $(since "$s") s"
+echo "update v1 -> v2 across nodes: $(since "$s") s, tasks on $(nodes_of) node(s)"
 
 manifest crashing
 s=$(t); dctl apply --repo "$REPO"
