@@ -112,6 +112,8 @@ swarm_docker service ls --format '{{.Name}} {{.Replicas}}' | grep -q "${PROJECT}
 swarm_docker config ls --format '{{.Name}}' | grep -qx "$cfg1" || fail "release 1's config object not back"
 dctl_swarm history --json
 grep -q '"kind":"rollback"' "$OUT" || fail "history lacks the rollback"
+dctl_swarm show 2 || fail "show failed"
+grep -q 'MESSAGE' "$OUT" && grep -q 'replace' "$OUT" || { cat "$OUT"; fail "show 2 lacks the update of api"; }
 sqlite3 "$STATE/deployctl.db" "select distinct target from releases" | grep -qx swarm ||
 	fail "releases not recorded as target swarm"
 echo "# scenarios took $(($(date +%s) - t0)) s"
