@@ -18,7 +18,8 @@
 struct deploy_swarm {
 	struct docker_service *services;
 	size_t nservices;
-	char **images; /* per project service: the pinned reference */
+	char **images;                         /* per project service: the pinned reference */
+	char (*task_hashes)[HASH_HEX_LEN + 1]; /* per service: the container spec's hash */
 };
 
 bool deploy_swarm_wanted(const struct deploy *dp)
@@ -63,6 +64,7 @@ void deploy_swarm_free(struct deploy_swarm *sw)
 	for (i = 0; sw->images && sw->images[i]; i++)
 		free(sw->images[i]);
 	free(sw->images);
+	free(sw->task_hashes);
 	free(sw);
 }
 
@@ -133,7 +135,10 @@ int deploy_swarm_observe(struct deploy *dp, struct ctx *ctx, const struct hash_k
 	struct err err = ERR_INIT;
 	size_t i;
 
-	if (!sw || !(sw->images = calloc(dp->project->nservices + 1, sizeof(char *)))) {
+	if (!sw || !(sw->images = calloc(dp->project->nservices + 1, sizeof(char *))) ||
+	    !(sw->task_hashes = calloc(dp->project->nservices + 1, sizeof(*sw->task_hashes)))) {
+		if (sw)
+			free(sw->images);
 		free(sw);
 		err_set(&err, ERR_NOMEM, "out of memory");
 		goto fail;
@@ -146,6 +151,7 @@ int deploy_swarm_observe(struct deploy *dp, struct ctx *ctx, const struct hash_k
 	for (i = 0; i < dp->project->nservices; i++) {
 		char in_text[HASH_HEX_LEN + 32];
 
+		memcpy(sw->task_hashes[i], dp->hashes[i], sizeof(sw->task_hashes[i]));
 		snprintf(in_text, sizeof(in_text), "%s|replicas=%u", dp->hashes[i],
 		         dp->project->services[i].replicas);
 		hash_sha256_hex(dp->hashes[i], in_text, strlen(in_text));
@@ -201,6 +207,7 @@ int deploy_swarm_apply(struct deploy *dp, struct ctx *ctx, const char *release,
 	o.release = release;
 	o.files_dir = files_dir;
 	o.hashes = (const char(*)[HASH_HEX_LEN + 1]) dp->hashes;
+	o.task_hashes = (const char(*)[HASH_HEX_LEN + 1]) dp->swarm->task_hashes;
 	o.images = (const char *const *)dp->swarm->images;
 	o.observed = dp->swarm->services;
 	o.nobserved = dp->swarm->nservices;

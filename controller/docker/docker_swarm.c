@@ -93,6 +93,9 @@ static int decode_service(struct docker_service *out, json_t *o)
 		out->release = strdup(v);
 	if ((v = label_of(spec, LABEL_SPEC_HASH)))
 		out->spec_hash = strdup(v);
+	if ((v = label_of(json_object_get(json_object_get(spec, "TaskTemplate"), "ContainerSpec"),
+	                  LABEL_SPEC_HASH)))
+		out->task_hash = strdup(v);
 	mode = json_object_get(spec, "Mode");
 	out->global = json_object_get(mode, "Global") != NULL;
 	out->replicas = (unsigned)json_integer_value(
@@ -111,6 +114,7 @@ void docker_services_free(struct docker_service *v, size_t n)
 		free(v[i].service);
 		free(v[i].release);
 		free(v[i].spec_hash);
+		free(v[i].task_hash);
 		free(v[i].spec_json);
 	}
 	free(v);
@@ -308,6 +312,7 @@ out:
 	free(cur.service);
 	free(cur.release);
 	free(cur.spec_hash);
+	free(cur.task_hash);
 	free(cur.spec_json);
 	buf_release(&path);
 	buf_release(&resp);

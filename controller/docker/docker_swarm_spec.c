@@ -36,7 +36,7 @@ static json_t *labels_json(const struct docker_service_want *w, bool user)
 	json_object_set_new(l, LABEL_STACK, json_string(w->project->name));
 	json_object_set_new(l, LABEL_PROJECT, json_string(w->project->name));
 	json_object_set_new(l, LABEL_SERVICE, json_string(w->service->name));
-	json_object_set_new(l, LABEL_SPEC_HASH, json_string(w->spec_hash));
+	json_object_set_new(l, LABEL_SPEC_HASH, json_string(user ? w->task_hash : w->spec_hash));
 	if (!user)
 		json_object_set_new(l, LABEL_RELEASE, json_string(w->release));
 	return l;

@@ -256,6 +256,7 @@ static int run_one(char **new_id, struct docker *d, const struct project *p, con
 	w.image = o->images[i];
 	w.release = o->release;
 	w.spec_hash = o->hashes[i];
+	w.task_hash = o->task_hashes[i];
 	w.network_ids = o->network_ids;
 	w.config_ids = config_ids;
 	w.secret_ids = secret_ids;
@@ -285,7 +286,8 @@ static int undo_one(struct docker *d, const struct swarm_apply_opts *o, const st
 	else if (a->kind == ACTION_REMOVE && prev)
 		rc = docker_service_create(&id, d, prev->spec_json, NULL, err);
 	if (rc == 0 && prev && a->kind != ACTION_CREATE)
-		rc = gate(d, id ? id : prev->id, prev->name, prev->spec_hash,
+		rc = gate(d, id ? id : prev->id, prev->name,
+		          prev->task_hash ? prev->task_hash : prev->spec_hash,
 		          prev->global ? 1 : prev->replicas, true, 60, NULL, a, err);
 	free(id);
 	return rc;
@@ -353,8 +355,8 @@ int swarm_apply(struct docker *d, const struct project *p, const struct plan *pl
 				res[i].rc = gate(
 				        d,
 				        res[i].container_id ? res[i].container_id : a->container_id,
-				        a->container_name, a->spec_hash, want,
-				        a->service->health.set && !a->service->health.disable,
+				        a->container_name, o->task_hashes[svc_index(p, a->service)],
+				        want, a->service->health.set && !a->service->health.disable,
 				        timeout, pg, a, &res[i].err);
 				res[i].up_s = clock_mono() - t0;
 			}

@@ -33,6 +33,7 @@ struct docker_service {
 	char *service;     /* LABEL_SERVICE */
 	char *release;     /* LABEL_RELEASE */
 	char *spec_hash;   /* LABEL_SPEC_HASH */
+	char *task_hash;   /* LABEL_SPEC_HASH of its containers (no replica count) */
 	char *spec_json;   /* the whole Spec as the daemon holds it: what a rollback restores */
 	unsigned replicas; /* Mode.Replicated.Replicas; 0 for global */
 	bool global;
@@ -101,10 +102,11 @@ int docker_swarm_network_create(char **id_out, struct docker *d, const char *nam
 struct docker_service_want {
 	const struct project *project;
 	const struct service *service;
-	const char *name;              /* <project>_<service> */
-	const char *image;             /* pinned: name@sha256:... or sha256:<id> */
-	const char *release;           /* LABEL_RELEASE */
-	const char *spec_hash;         /* LABEL_SPEC_HASH, also on the containers */
+	const char *name;      /* <project>_<service> */
+	const char *image;     /* pinned: name@sha256:... or sha256:<id> */
+	const char *release;   /* LABEL_RELEASE */
+	const char *spec_hash; /* LABEL_SPEC_HASH of the service (with replicas) */
+	const char *task_hash; /* LABEL_SPEC_HASH of its containers: a scale restarts nothing */
 	const struct kvv *network_ids; /* network key -> ID */
 	const struct kvv *config_ids;  /* config key -> "id\tname" */
 	const struct kvv *secret_ids;  /* secret key -> "id\tname" */

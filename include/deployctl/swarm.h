@@ -52,9 +52,10 @@ char *swarm_object_name(const char *project, const char *name, const char *conte
 struct swarm_apply_opts {
 	const char *release;
 	const char *files_dir; /* where apply wrote config contents by hash (a rollback reads) */
-	const char (*hashes)[HASH_HEX_LEN + 1]; /* per project service */
-	const char *const *images;              /* per project service: pinned reference */
-	const struct docker_service *observed;  /* the services as listed before the run */
+	const char (*hashes)[HASH_HEX_LEN + 1];      /* per project service */
+	const char (*task_hashes)[HASH_HEX_LEN + 1]; /* per project service: its containers' */
+	const char *const *images;                   /* per project service: pinned reference */
+	const struct docker_service *observed;       /* the services as listed before the run */
 	size_t nobserved;
 	struct kvv *network_ids; /* network key -> ID; network-creates add to it */
 	const struct reconcile_progress *progress;

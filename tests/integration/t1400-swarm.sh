@@ -88,11 +88,15 @@ dctl_swarm apply --repo "$REPO" || { cat "$OUT" "$ERR"; fail "config change fail
 cfgs=$(swarm_docker config ls --format '{{.Name}}' | grep "^${PROJECT}_cfg-")
 [ "$(echo "$cfgs" | wc -l)" = 1 ] && [ "$cfgs" != "$cfg1" ] || fail "config objects: $cfgs (old $cfg1)"
 
-# Scale db to 2.
+# Scale db to 2: its running task is kept (the containers' spec hash has no replica count).
+db_task=$(swarm_docker ps -q --filter "label=com.docker.swarm.service.name=${PROJECT}_db")
 manifest hello-v2 deployctl-test/app:v1 2
 commit scale
 dctl_swarm apply --repo "$REPO" || { cat "$OUT" "$ERR"; fail "scale failed"; }
+expect_out 'replace +db: replicas 1 -> 2'
 swarm_docker service ls --format '{{.Name}} {{.Replicas}}' | grep -q "${PROJECT}_db 2/2" || fail "db not 2/2"
+swarm_docker ps -q --filter "label=com.docker.swarm.service.name=${PROJECT}_db" | grep -qx "$db_task" ||
+	fail "scaling restarted db's running task"
 
 # Failing update (crashing image): rolled back to the complete previous spec.
 good=$(svc_label db io.deployctl.spec-hash)

@@ -220,6 +220,7 @@ static void test_swarm__spec(void)
 	w.image = "api@sha256:2222";
 	w.release = "3";
 	w.spec_hash = "abc";
+	w.task_hash = "def";
 	w.network_ids = &nets;
 	CHECK_INT(docker_service_spec(&json, &w, &err), 0);
 	CHECK(json && strstr(json, "\"Image\":\"api@sha256:2222\""));
@@ -230,6 +231,8 @@ static void test_swarm__spec(void)
 	CHECK(json && strstr(json, "\"Parallelism\":2"));
 	CHECK(json && strstr(json, "\"Target\":\"n1\""));
 	CHECK(json && strstr(json, "\"LOG_LEVEL=info\""));
+	CHECK(json && strstr(json, "\"io.deployctl.spec-hash\":\"abc\""));
+	CHECK(json && strstr(json, "\"io.deployctl.spec-hash\":\"def\""));
 	free(json);
 	name = swarm_object_name("shop", "cfg", "0123456789abcdef0123");
 	CHECK_STR(name, "shop_cfg-0123456789ab");
