@@ -329,8 +329,12 @@ int swarm_apply(struct docker *d, const struct project *p, const struct plan *pl
 					pg->action_done(pg->ctx, a, &res[i].err);
 			}
 		}
-		/* The wave's gate: every service it created or updated. */
-		for (i = start; i < end && rc == 0; i++) {
+		/*
+		 * The wave's gate: every service it created or updated, also after one
+		 * failed (as a container stage finishes its other actions), so each is
+		 * reported with its own outcome.
+		 */
+		for (i = start; i < end; i++) {
 			const struct action *a = &plan->v[i];
 			double t0 = clock_mono();
 			unsigned timeout;
@@ -343,9 +347,13 @@ int swarm_apply(struct docker *d, const struct project *p, const struct plan *pl
 				if (a->service->deploy_mode &&
 				    docker_swarm_nodes_ready(&want, d, &res[i].err) < 0) {
 					res[i].rc = res[i].err.code;
-					rc = res[i].rc;
-					*err = res[i].err;
-					break;
+					if (rc == 0) {
+						rc = res[i].rc;
+						*err = res[i].err;
+					}
+					if (pg && pg->action_done)
+						pg->action_done(pg->ctx, a, &res[i].err);
+					continue;
 				}
 				timeout = o->gate_timeout_s ? o->gate_timeout_s
 				          : a->service->rollout.timeout_ns
@@ -360,7 +368,7 @@ int swarm_apply(struct docker *d, const struct project *p, const struct plan *pl
 				        timeout, pg, a, &res[i].err);
 				res[i].up_s = clock_mono() - t0;
 			}
-			if (res[i].rc < 0) {
+			if (res[i].rc < 0 && rc == 0) {
 				rc = res[i].rc;
 				*err = res[i].err;
 			}
