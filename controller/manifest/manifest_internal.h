@@ -587,4 +587,9 @@ void manifest_rollout_finish(struct manifest_ctx *c);
  */
 void manifest_check(struct manifest_ctx *c);
 
+/* manifest_service_swarm.c: deploy: keys only Swarm has; refused unless target is swarm. */
+bool manifest_deploy_swarm_key(const char *k);
+int manifest_deploy_swarm(struct manifest_ctx *c, struct service *s, const struct mnode *key,
+                          const struct mnode *v, const char *kpath);
+
 #endif

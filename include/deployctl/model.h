@@ -222,6 +222,14 @@ struct service {
 	struct strv external_links; /* "container:alias" */
 	struct strv profiles;
 	struct svc_rollout rollout; /* x-deployctl.rollout (lead) */
+	/* Swarm only (x-deployctl.target: swarm); values normalised: durations in ns, as text. */
+	char *deploy_mode;                 /* deploy.mode: "global"; NULL: replicated */
+	struct strv placement_constraints; /* deploy.placement.constraints, as written */
+	struct strv placement_prefs;       /* deploy.placement.preferences: spread descriptors */
+	char *endpoint_mode;               /* deploy.endpoint_mode: "dnsrr"; NULL: vip */
+	struct kvv update_config;          /* deploy.update_config: key -> value */
+	struct kvv rollback_config;        /* deploy.rollback_config */
+	struct kvv restart_policy;         /* deploy.restart_policy */
 	char *repo_digest; /* "name@sha256:..." when known (pulled, or from a snapshot); not hashed
 	                    */
 	/*
@@ -350,6 +358,7 @@ struct project {
 	struct project_tls *tls; /* x-deployctl.tls, in manifest order */
 	size_t ntls;
 	struct strv dotenv_keys; /* the keys that .env sets, sorted */
+	char *target;            /* x-deployctl.target or --target: "swarm"; NULL: containers */
 };
 
 void strv_free(struct strv *s);

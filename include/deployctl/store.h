@@ -426,4 +426,11 @@ int store_release_containers(struct store_container_row **out, size_t *n, struct
                              int64_t release, struct err *err);
 void store_container_rows_free(struct store_container_row *v, size_t n);
 
+/*
+ * The backend release deployed to (releases.target, store_target.c): "docker" or "swarm".
+ * _target() gives *out new; ERR_NOTFOUND when there is no such release.
+ */
+int store_release_target_set(struct store *s, int64_t release, const char *target, struct err *err);
+int store_release_target(char **out, struct store *s, int64_t release, struct err *err);
+
 #endif
