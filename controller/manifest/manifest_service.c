@@ -806,6 +806,29 @@ static int environment(struct manifest_ctx *c, struct kvv *env, const struct mno
 
 /* ---- the service ---- */
 
+int manifest_service_env(struct manifest_ctx *c, struct service *s, const struct mnode *val,
+                         const char *spath)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	const struct mnode *x;
+	int rc = 0, r;
+
+	if ((x = mnode_get(val, "env_file")) && !mnode_is_null(x)) {
+		rc = env_files(c, &s->env, x,
+		               manifest_path_key(kpath, sizeof(kpath), spath, "env_file"));
+		if (rc == ERR_NOMEM)
+			return rc;
+	}
+	if ((x = mnode_get(val, "environment"))) {
+		c->from = &s->env_from;
+		r = environment(c, &s->env, x,
+		                manifest_path_key(kpath, sizeof(kpath), spath, "environment"));
+		c->from = NULL;
+		rc = rc ? rc : r;
+	}
+	return rc;
+}
+
 int manifest_service_build(struct manifest_ctx *c, struct service *s, const struct mnode *key,
                            const struct mnode *val)
 {
@@ -840,20 +863,8 @@ int manifest_service_build(struct manifest_ctx *c, struct service *s, const stru
 	c->used_vars = NULL;
 	if (rc == ERR_NOMEM)
 		return rc;
-	if ((x = mnode_get(val, "env_file")) && !mnode_is_null(x)) {
-		rc = env_files(c, &s->env, x,
-		               manifest_path_key(kpath, sizeof(kpath), spath, "env_file"));
-		if (rc == ERR_NOMEM)
-			return rc;
-	}
-	if ((x = mnode_get(val, "environment"))) {
-		c->from = &s->env_from;
-		rc = environment(c, &s->env, x,
-		                 manifest_path_key(kpath, sizeof(kpath), spath, "environment"));
-		c->from = NULL;
-		if (rc == ERR_NOMEM)
-			return rc;
-	}
+	if (manifest_service_env(c, s, val, spath) == ERR_NOMEM)
+		return ERR_NOMEM;
 	if ((x = mnode_get(val, "x-deployctl")) && x->type == MNODE_MAP &&
 	    (x = mnode_get(x, "rollout")) && x->type == MNODE_MAP && (x = mnode_get(x, "order")))
 		manifest_rollout_check(c, s, x,
