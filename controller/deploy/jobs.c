@@ -153,6 +153,11 @@ static int job_image(struct jobs_run *jr, struct service *s, struct err *err)
 			printf("job %s: pulling %s\n", s->name, s->image);
 		rc = docker_image_pull(&ids[0], &digest, jr->ctx->docker, s->image, NULL, err);
 	}
+	if (rc == 0) {
+		free(s->image_id);
+		s->image_id = ids[0];
+		ids[0] = NULL;
+	}
 	free(ids[0]);
 	free(digest);
 	return rc;
