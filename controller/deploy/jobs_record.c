@@ -206,6 +206,33 @@ static void json_str_key(FILE *f, const char *key, const char *v)
 	out_json_str(f, v);
 }
 
+/* The last lines of a job's output (the record keeps up to JOBS_LOG_TAIL bytes). */
+static void show_tail(FILE *f, const char *line)
+{
+	const char *end = line + strlen(line), *nl;
+	unsigned lines = 0;
+	char buf[512];
+	size_t len;
+
+	while (end > line && (end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	for (nl = line; nl < end; nl++)
+		lines += *nl == '\n';
+	for (; lines > 9 && (nl = strchr(line, '\n')); lines--)
+		line = nl + 1;
+	fputs("    output:\n", f);
+	while (line < end) {
+		len = strcspn(line, "\n");
+		if (line + len > end)
+			len = (size_t)(end - line);
+		snprintf(buf, sizeof(buf), "%.*s", (int)(len < 500 ? len : 500), line);
+		fputs("      ", f);
+		out_safe(f, buf);
+		fputc('\n', f);
+		line += len + (line[len] == '\n');
+	}
+}
+
 int jobs_show(struct ctx *ctx, int64_t release, bool json, FILE *f)
 {
 	struct store_job_row *rows = NULL;
@@ -264,28 +291,8 @@ int jobs_show(struct ctx *ctx, int64_t release, bool json, FILE *f)
 			out_safe(f, r->error);
 			fputc('\n', f);
 		}
-		if (r->log_tail && *r->log_tail) {
-			const char *line = r->log_tail, *nl;
-			unsigned shown = 0;
-
-			/* The last few lines; the record keeps up to JOBS_LOG_TAIL bytes. */
-			for (nl = line; *nl; nl++)
-				shown += *nl == '\n';
-			for (; shown > 5 && (nl = strchr(line, '\n')); shown--)
-				line = nl + 1;
-			fputs("    output:\n", f);
-			while (*line) {
-				size_t len = strcspn(line, "\n");
-				char buf[512];
-
-				snprintf(buf, sizeof(buf), "%.*s", (int)(len < 500 ? len : 500),
-				         line);
-				fputs("      ", f);
-				out_safe(f, buf);
-				fputc('\n', f);
-				line += len + (line[len] == '\n');
-			}
-		}
+		if (r->log_tail && *r->log_tail)
+			show_tail(f, r->log_tail);
 	}
 	if (json)
 		fputc(']', f);

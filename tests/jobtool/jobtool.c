@@ -76,6 +76,7 @@ static int step(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[0], "get") && argc == 3) {
+		const char *body;
 		long len;
 
 		if (parse_upstream(argv[1]) != 0)
@@ -86,7 +87,9 @@ static int step(int argc, char **argv)
 			return 1;
 		}
 		buf[len] = '\0';
-		printf("get %s%s: %s\n", argv[1], argv[2], buf);
+		body = strstr(buf, "\r\n\r\n");
+		printf("get %s%s: %.*s\n%s", argv[1], argv[2], (int)strcspn(buf, "\r\n"), buf,
+		       body ? body + 4 : "");
 		return strncmp(buf, "HTTP/1.", 7) == 0 && strncmp(buf + 8, " 200", 4) == 0 ? 0 : 1;
 	}
 	if (!strcmp(argv[0], "sleep") && argc == 2 && parse_long(&v, argv[1], 0, 86400) == 0) {

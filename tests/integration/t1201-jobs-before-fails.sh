@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# A before job that fails fails the release before any service changes: the
+# running container stays as it was, the release is recorded as failed with
+# the job's exit code and output, and the next apply (job fixed) deploys.
+. "$(dirname "$0")/lib.sh"
+JOBIMG=$(bash "$SRCDIR/tests/jobtool/build.sh") || fail "cannot build the job image"
+
+manifest() {
+	write_manifest app.yml <<YAML
+name: $PROJECT
+services:
+  db:
+    image: deployctl-test/app:healthy
+    init: true
+    environment: {MESSAGE: "$1", DB_PASSWORD: "pw-$$-secret"}
+    healthcheck: {test: ["CMD", "/testsrv", "probe", "8080"], interval: 1s}
+x-deployctl:
+  jobs:
+    backup:
+      phase: before
+      image: $JOBIMG
+      environment: {DB_PASSWORD: "pw-$$-secret"}
+      command: ["env", "DB_PASSWORD", ";", "exit", "$2"]
+YAML
+}
+manifest one 0
+commit one
+expect_status 0 apply --repo "$REPO"
+db1=$(cid db)
+[ -n "$db1" ] || fail "db not running"
+
+manifest two 3
+commit two
+t0=$(now)
+expect_status 1 apply --repo "$REPO"
+t1=$(now)
+expect_out 'job backup \(before\): failed in [0-9.]+s, exit 3'
+expect_out 'release 2 failed'
+expect_err "job 'backup' \(before\) exited with 3"
+[ "$(cid db)" = "$db1" ] || fail "db was replaced although the before job failed"
+[ "$(docker inspect -f '{{.State.Running}}' "$db1")" = true ] || fail "db was stopped"
+# Docker saw only the job's container come and go: nothing of db (health probes aside).
+n=$(docker events --since "$t0" --until "$t1" --filter "label=io.deployctl.project=$PROJECT" \
+	--filter "label=io.deployctl.service=db" --format '{{.Action}}' |
+	grep -cE '^(create|start|stop|kill|die|destroy|rename|restart)' || true)
+[ "$n" = 0 ] || fail "db saw $n events during the failed release"
+
+expect_status 0 history --project "$PROJECT"
+expect_out '^ *2 .*failed'
+expect_status 0 show 2
+expect_out 'backup +before +failed +exit 3'
+expect_out 'exiting with 3'
+expect_out 'nothing was changed'
+# The job's secret never reaches the record or the output.
+grep -rq "pw-$$-secret" "$OUT" "$ERR" && fail "a secret is in the output"
+expect_status 0 show 2 --json
+grep -q "pw-$$-secret" "$OUT" && fail "a secret is in show --json"
+grep -qa "pw-$$-secret" "$STATE"/deployctl.db* && fail "a secret is in the state database"
+
+manifest two 0
+commit fixed
+expect_status 0 apply --repo "$REPO"
+expect_out 'release 3 succeeded'
+[ "$(cid db)" != "$db1" ] || fail "db was not replaced by release 3"
+echo "ok $TEST_NAME"
