@@ -147,6 +147,27 @@ static void job_check(struct manifest_ctx *c, struct project_job *j, const struc
 		               "must be up first)");
 }
 
+/* env_file:, then environment:, read as a service's. */
+static int job_env(struct manifest_ctx *c, struct service *s, const struct mnode *val,
+                   const char *jpath)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	const struct mnode *x;
+	int rc = 0;
+
+	if ((x = mnode_get(val, "env_file")) && !mnode_is_null(x))
+		rc = manifest_service_env_files(
+		        c, &s->env, x, manifest_path_key(kpath, sizeof(kpath), jpath, "env_file"));
+	if (rc != ERR_NOMEM && (x = mnode_get(val, "environment"))) {
+		c->from = &s->env_from;
+		rc = manifest_service_environment(
+		        c, &s->env, x,
+		        manifest_path_key(kpath, sizeof(kpath), jpath, "environment"));
+		c->from = NULL;
+	}
+	return rc;
+}
+
 static int job_read(struct manifest_ctx *c, struct project_job *j, const struct mnode *key,
                     const struct mnode *val, const char *jpath)
 {
@@ -180,7 +201,7 @@ static int job_read(struct manifest_ctx *c, struct project_job *j, const struct 
 			rc = job_own_key(c, j, k, val->items[i], kpath);
 	}
 	c->used_vars = NULL;
-	if (rc == ERR_NOMEM || manifest_service_env(c, &j->svc, val, jpath) == ERR_NOMEM)
+	if (rc == ERR_NOMEM || job_env(c, &j->svc, val, jpath) == ERR_NOMEM)
 		return ERR_NOMEM;
 	job_check(c, j, key, val, jpath);
 	if (!j->svc.nnetworks &&
