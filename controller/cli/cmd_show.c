@@ -541,6 +541,6 @@ const struct cmd cmd_show = {
 	.name = "show",
 	.run = show_run,
 	.usage = "show RELEASE [--json]",
-	.summary = "Show one release: its actions and snapshot (secrets as fingerprints).",
+	.summary = "Show one release: its actions, snapshot (secrets as fingerprints) and jobs.",
 	.help = "  --json             print the release as JSON\n",
 };
