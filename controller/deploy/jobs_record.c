@@ -300,12 +300,41 @@ int jobs_show(struct ctx *ctx, int64_t release, bool json, FILE *f)
 	return 0;
 }
 
+static bool job_image_present(struct ctx *ctx, const char *image)
+{
+	const char *refs[1] = { image };
+	char *ids[1] = { NULL };
+	struct err ignored = ERR_INIT;
+	bool present;
+
+	if (docker_image_resolve(ids, ctx->docker, refs, 1, &ignored) < 0)
+		return true; /* unknown: say nothing */
+	present = ids[0] != NULL;
+	free(ids[0]);
+	return present;
+}
+
+/* Was the pull of image noted already, for a service or an earlier job? */
+static bool noted(const struct deploy *dp, const struct project *p, size_t job, const char *image)
+{
+	char line[600];
+	size_t i;
+
+	snprintf(line, sizeof(line), "image %s: not present, apply will pull it", image);
+	for (i = 0; i < dp->pulls.n; i++)
+		if (!strcmp(dp->pulls.v[i], line))
+			return true;
+	for (i = 0; i < job; i++)
+		if (p->jobs[i].phase != JOB_ROLLBACK && !strcmp(p->jobs[i].svc.image, image))
+			return true;
+	return false;
+}
+
 void jobs_print_planned(const struct deploy *dp, struct ctx *ctx, bool json, FILE *f)
 {
 	const struct project *p = dp->project;
 	size_t i;
 
-	(void)ctx;
 	if (json || !dp->plan.n || !p->njobs)
 		return;
 	for (i = 0; i < p->njobs; i++) {
@@ -327,5 +356,10 @@ void jobs_print_planned(const struct deploy *dp, struct ctx *ctx, bool json, FIL
 				fprintf(f, " %s", j->needs.v[k]);
 		}
 		fprintf(f, "%s\n", j->irreversible ? " (irreversible)" : "");
+		/* plan never pulls: it says that apply will. */
+		if (ctx->docker && !job_image_present(ctx, j->svc.image) &&
+		    !noted(dp, p, i, j->svc.image))
+			fprintf(f, "note: image %s: not present, apply will pull it\n",
+			        j->svc.image);
 	}
 }
