@@ -57,7 +57,8 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		ex = deploy_check_pin(NULL, ctx, &dp, force);
 	if (ex == EXIT_OK) {
 		deploy_print_plan(&dp, json, stdout);
-		jobs_print_planned(&dp, ctx, json, stdout);
+		if (!json) /* --json: a "jobs" array of the plan's object */
+			jobs_print_planned(&dp, ctx, false, stdout);
 	}
 	deploy_release(&dp);
 	deploy_opts_release(&o);

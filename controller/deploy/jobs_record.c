@@ -119,11 +119,13 @@ int jobs_rollback_check(struct ctx *ctx, const char *project, int64_t target, in
 			cmd_report(&err);
 			ex = cmd_exit_for(err.code);
 		} else if (job && force) {
-			printf("release %lld ran irreversible job '%s': rolling back past it "
-			       "(--force)%s%s%s%s\n",
-			       (long long)v[i].id, job, artifact ? "; its backup is " : "",
-			       artifact ? artifact : "", volume ? " in volume " : "",
-			       volume ? volume : "");
+			/* stderr: stdout may be the --json document */
+			fprintf(stderr,
+			        "deployctl: release %lld ran irreversible job '%s': rolling back past "
+			        "it (--force)%s%s%s%s\n",
+			        (long long)v[i].id, job, artifact ? "; its backup is " : "",
+			        artifact ? artifact : "", volume ? " in volume " : "",
+			        volume ? volume : "");
 		} else if (job) {
 			fprintf(stderr, "deployctl: release %lld ran irreversible job '%s': ",
 			        (long long)v[i].id, job);
@@ -314,6 +316,32 @@ static bool job_image_present(struct ctx *ctx, const char *image)
 	return present;
 }
 
+/* ,"jobs":[...]: what apply would run with this plan (nothing for an empty plan). */
+static void print_planned_json(const struct deploy *dp, FILE *f)
+{
+	const struct project *p = dp->project;
+	size_t i, k, n = 0;
+
+	fputs(",\"jobs\":[", f);
+	for (i = 0; dp->plan.n && i < p->njobs; i++) {
+		const struct project_job *j = &p->jobs[i];
+
+		if (j->phase == JOB_ROLLBACK)
+			continue;
+		fprintf(f, "%s{\"name\":", n++ ? "," : "");
+		out_json_str(f, j->svc.name);
+		fprintf(f, ",\"phase\":\"%s\",\"image\":", model_job_phase_name(j->phase));
+		out_json_str(f, j->svc.image);
+		fputs(",\"needs\":[", f);
+		for (k = 0; k < j->needs.n; k++) {
+			fputs(k ? "," : "", f);
+			out_json_str(f, j->needs.v[k]);
+		}
+		fprintf(f, "],\"irreversible\":%s}", j->irreversible ? "true" : "false");
+	}
+	fputc(']', f);
+}
+
 /* Was the pull of image noted already, for a service or an earlier job? */
 static bool noted(const struct deploy *dp, const struct project *p, size_t job, const char *image)
 {
@@ -335,7 +363,11 @@ void jobs_print_planned(const struct deploy *dp, struct ctx *ctx, bool json, FIL
 	const struct project *p = dp->project;
 	size_t i;
 
-	if (json || !dp->plan.n || !p->njobs)
+	if (json) {
+		print_planned_json(dp, f);
+		return;
+	}
+	if (!dp->plan.n || !p->njobs)
 		return;
 	for (i = 0; i < p->njobs; i++) {
 		const struct project_job *j = &p->jobs[i];
@@ -357,7 +389,7 @@ void jobs_print_planned(const struct deploy *dp, struct ctx *ctx, bool json, FIL
 		}
 		fprintf(f, "%s\n", j->irreversible ? " (irreversible)" : "");
 		/* plan never pulls: it says that apply will. */
-		if (ctx->docker && !job_image_present(ctx, j->svc.image) &&
+		if (ctx && ctx->docker && !job_image_present(ctx, j->svc.image) &&
 		    !noted(dp, p, i, j->svc.image))
 			fprintf(f, "note: image %s: not present, apply will pull it\n",
 			        j->svc.image);

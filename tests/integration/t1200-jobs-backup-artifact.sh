@@ -43,6 +43,9 @@ sha1=$(git -C "$REPO" rev-parse HEAD)
 expect_status 0 plan --repo "$REPO"
 expect_out "job backup \(before\) would run $JOBIMG"
 [ -z "$(docker ps -aq --filter "label=io.deployctl.project=$PROJECT")" ] || fail "plan made a container"
+expect_status 0 plan --repo "$REPO" --json
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1]))["jobs"]; assert [x["name"] for x in j]==["backup"] and j[0]["phase"]=="before", j' "$OUT" ||
+	fail "plan --json lacks the job: $(cat "$OUT")"
 
 expect_status 0 apply --repo "$REPO"
 expect_out 'job backup \(before\): succeeded in [0-9.]+s, exit 0; artifact /backups/release-1.sql'

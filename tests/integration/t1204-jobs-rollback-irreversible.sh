@@ -57,7 +57,7 @@ expect_status 0 history --project "$PROJECT"
 grep -q '^ *3 ' "$OUT" && fail "a refused rollback recorded a release"
 
 expect_status 0 rollback --project "$PROJECT" --force
-expect_out "release 2 ran irreversible job 'migrate': rolling back past it \(--force\)"
+expect_err "release 2 ran irreversible job 'migrate': rolling back past it \(--force\); its backup is /backups/release-2.sql in volume backups"
 expect_out 'job down \(rollback\): succeeded'
 expect_out 'release 3 succeeded'
 vol=$(docker volume ls -q --filter "label=io.deployctl.project=$PROJECT" --filter "label=io.deployctl.volume=backups")
