@@ -189,6 +189,15 @@ int jobs_load_rollback(struct deploy *dp, struct ctx *ctx, int64_t current, cons
 			break;
 		}
 		p->njobs++;
+		if (j->svc.redacted.n) {
+			rc = err_set(
+			        &err, ERR_INVALID,
+			        "x-deployctl.jobs.%s: release %lld holds its %s with a secret "
+			        "variable's value scrubbed out, so the rollback job cannot run "
+			        "from the snapshot",
+			        j->svc.name, (long long)current, j->svc.redacted.v[0]);
+			break;
+		}
 		j->phase = JOB_ROLLBACK;
 		j->timeout_ns = rows[i].timeout_ns;
 		j->irreversible = rows[i].irreversible;
@@ -197,7 +206,7 @@ int jobs_load_rollback(struct deploy *dp, struct ctx *ctx, int64_t current, cons
 	store_job_spec_rows_free(rows, n);
 	if (rc < 0) {
 		cmd_report(&err);
-		return cmd_exit_for(rc);
+		return rc == ERR_INVALID ? EXIT_USAGE : cmd_exit_for(rc);
 	}
 	return EXIT_OK;
 }

@@ -19,20 +19,21 @@ x-deployctl:
     backup:
       phase: before
       image: $JOBIMG
-      environment: {DB_PASSWORD: "pw-$$-secret"}
-      command: ["env", "DB_PASSWORD", ";", "exit", "$2"]
+      environment: {DB_PASSWORD: "pw-$$-secret", PLAIN: "x-\${API_SECRET}"}
+      command: ["env", "DB_PASSWORD", "PLAIN", ";", "exit", "$2"]
 YAML
 }
+echo "API_SECRET=tok-$$-interpolated" >"$WORK/secrets.env"
 manifest one 0
 commit one
-expect_status 0 apply --repo "$REPO"
+expect_status 0 apply --repo "$REPO" --env-file "$WORK/secrets.env"
 db1=$(cid db)
 [ -n "$db1" ] || fail "db not running"
 
 manifest two 3
 commit two
 t0=$(now)
-expect_status 1 apply --repo "$REPO"
+expect_status 1 apply --repo "$REPO" --env-file "$WORK/secrets.env"
 t1=$(now)
 expect_out 'job backup \(before\): failed in [0-9.]+s, exit 3'
 expect_out 'release 2 failed'
@@ -51,15 +52,18 @@ expect_status 0 show 2
 expect_out 'backup +before +failed +exit 3'
 expect_out 'exiting with 3'
 expect_out 'nothing was changed'
-# The job's secret never reaches the record or the output.
-grep -rq "pw-$$-secret" "$OUT" "$ERR" && fail "a secret is in the output"
+# The job's secrets (by name, and interpolated from a secret variable) never reach the
+# record or the output.
+expect_out 'PLAIN=(x-)?\*\*\*'
+grep -qE "pw-$$-secret|tok-$$-interpolated" "$OUT" "$ERR" && fail "a secret is in the output"
 expect_status 0 show 2 --json
-grep -q "pw-$$-secret" "$OUT" && fail "a secret is in show --json"
-grep -qa "pw-$$-secret" "$STATE"/deployctl.db* && fail "a secret is in the state database"
+grep -qE "pw-$$-secret|tok-$$-interpolated" "$OUT" && fail "a secret is in show --json"
+grep -qaE "pw-$$-secret|tok-$$-interpolated" "$STATE"/deployctl.db* &&
+	fail "a secret is in the state database"
 
 manifest two 0
 commit fixed
-expect_status 0 apply --repo "$REPO"
+expect_status 0 apply --repo "$REPO" --env-file "$WORK/secrets.env"
 expect_out 'release 3 succeeded'
 [ "$(cid db)" != "$db1" ] || fail "db was not replaced by release 3"
 echo "ok $TEST_NAME"
