@@ -216,6 +216,17 @@ static int diff_followers(struct plan *plan, const struct reconcile_input *in,
 	return rc;
 }
 
+/* Is container id brought back by an action of p? */
+static bool reused(const struct plan *p, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].reuse_id && !strcmp(p->v[i].reuse_id, id))
+			return true;
+	return false;
+}
+
 int reconcile_diff(struct plan *out, const struct reconcile_input *in, struct err *err)
 {
 	struct plan plan = { 0 };
@@ -245,7 +256,7 @@ int reconcile_diff(struct plan *out, const struct reconcile_input *in, struct er
 			                 .container_name = o->name,
 			                 .level = LEVEL_REMOVE };
 
-		if (claimed[i])
+		if (claimed[i] || reused(&plan, o->id))
 			continue;
 		/* A retained container still running: a rollout was interrupted. Stop it. */
 		if (reconcile_is_kept(o->name)) {

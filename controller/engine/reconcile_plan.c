@@ -144,6 +144,11 @@ bool reconcile_is_failed(const char *name)
 	return marked(name, FAILED_MARK);
 }
 
+bool reconcile_is_next(const char *name)
+{
+	return marked(name, NEXT_MARK);
+}
+
 bool reconcile_is_kept(const char *name)
 {
 	return reconcile_is_retained(name) || reconcile_is_failed(name) || marked(name, NEXT_MARK);

@@ -503,7 +503,7 @@ static int project_trees(struct manifest_ctx *c, struct mnode ***out, size_t *no
                          const char *const *texts, const size_t *lens, size_t n, bool merge)
 {
 	struct mnode **roots = calloc(n ? n : 1, sizeof(*roots)), *merged = NULL, *nt;
-	size_t i, len;
+	size_t i, len, total = 0;
 	int rc = 0;
 
 	if (!roots)
@@ -514,6 +514,13 @@ static int project_trees(struct manifest_ctx *c, struct mnode ***out, size_t *no
 			errlist_add(c->errs, ERR_INVALID, c->p->files.v[i], 0, 0,
 			            "file is larger than %u bytes", SOURCE_MAX_FILE);
 			continue;
+		}
+		total += len;
+		if (total > MANIFEST_MAX_TOTAL) {
+			errlist_add(c->errs, ERR_INVALID, c->p->files.v[i], 0, 0,
+			            "the project's files are larger than %u bytes together",
+			            MANIFEST_MAX_TOTAL);
+			break;
 		}
 		rc = manifest_tree_from_text(c, &roots[i], c->p->files.v[i], texts[i], len);
 	}

@@ -23,8 +23,9 @@
 
 /* Limits on what one project may hold. */
 #define MANIFEST_MAX_SERVICES 1000
-#define MANIFEST_MAX_PORTS    4096 /* per service, after range expansion */
-#define MANIFEST_PATH_MAX     256  /* key paths in messages are cut beyond this */
+#define MANIFEST_MAX_TOTAL    (16u << 20) /* bytes of all project files of one project */
+#define MANIFEST_MAX_PORTS    4096        /* per service, after range expansion */
+#define MANIFEST_PATH_MAX     256         /* key paths in messages are cut beyond this */
 /*
  * Bytes that extends (the base's scalars, per service extending it) and
  * env_file (each file, per service reading it) copy into a project's
@@ -256,7 +257,7 @@ struct manifest_key;
 struct manifest_render;
 
 /*
- * A service key's renderer for `deployctl config` (manifest_render.c): adds
+ * A service key's renderer for `deployctl config` (manifest_render_keys.c): adds
  * key k of s to the mapping map, or nothing when it is unset. Allocation
  * failures are recorded in r.
  */
@@ -359,7 +360,7 @@ int manifest_drop_referenced(struct manifest_ctx *c, struct mnode **roots, size_
 int manifest_include(struct manifest_ctx *c, struct mnode ***roots, size_t *n);
 
 /*
- * Rendering the model back to Compose (manifest_render.c). The helpers add
+ * Rendering the model back to Compose (manifest_render*.c). The helpers add
  * one entry to map (key NULL: append to a sequence) and return it
  * (borrowed), or NULL when the value is unset (NULL string) or on a failure
  * (recorded in r->nomem; a NULL map is accepted and adds nothing).

@@ -344,8 +344,9 @@ int store_open_readonly(struct store **out, const char *dir, struct err *err)
 	}
 	if (!rc)
 		rc = store_connect(&s, path.ptr, SQLITE_OPEN_READONLY, err);
-	if (!rc && store_schema_version(s) < 0)
-		rc = store_fail(s, err, "cannot read database");
+	if (!rc && store_schema_version(s) < 0) /* truncated, or not SQLite: name the file */
+		rc = err_set(err, ERR_STORE, "cannot read database '%s': %s", path.ptr,
+		             sqlite3_errmsg(s->db));
 	if (!rc && store_schema_version(s) <
 	                   store_migrations_latest(store_migrations, store_migrations_count))
 		rc = store_migrate_copy(&s, err);
@@ -434,9 +435,3 @@ int store_schema_version(struct store *s)
 	sqlite3_finalize(st);
 	return v;
 }
-
-/*
- * Pins and tags. They live here rather than in store_release.c, which is
- * at the size where a file is split; they are about projects and names,
- * not about writing a release.
- */
