@@ -534,6 +534,15 @@ int manifest_service_environment(struct manifest_ctx *c, struct kvv *env, const 
  */
 int manifest_load_jobs(struct manifest_ctx *c, const struct mnode *n, const char *path);
 int manifest_jobs_finish(struct manifest_ctx *c);
+/*
+ * x-deployctl.jobs back to Compose for `config` (manifest_jobs.c), under
+ * root's x-deployctl (made when missing); the shared keys by the service
+ * key table's renderers, through manifest_render_row() (manifest_render.c:
+ * one row k of s, as its kind or renderer says; unset values left out).
+ */
+void manifest_render_jobs(struct manifest_render *r, struct mnode *root);
+void manifest_render_row(struct manifest_render *r, struct mnode *map, const struct manifest_key *k,
+                         const struct service *s);
 /* Does a job use the implicit "default" network (manifest_jobs.c)? */
 bool manifest_jobs_use_default(const struct project *p);
 

@@ -315,3 +315,39 @@ int manifest_jobs_finish(struct manifest_ctx *c)
 		qsort(p->jobs, p->njobs, sizeof(*p->jobs), job_cmp);
 	return 0;
 }
+
+/* The keys a job shares with a service, rendered by the service rows, in key order. */
+static const char *const shared_keys[] = { "command", "configs", "entrypoint", "environment",
+	                                   "image",   "init",    "labels",     "networks",
+	                                   "secrets", "user",    "volumes",    "working_dir" };
+
+void manifest_render_jobs(struct manifest_render *r, struct mnode *root)
+{
+	const struct project *p = r->p;
+	struct mnode *x, *jobs, *m;
+	size_t i, k;
+
+	if (!p->njobs || !root)
+		return;
+	x = (struct mnode *)mnode_get(root, "x-deployctl");
+	if (!x)
+		x = manifest_render_map(r, root, "x-deployctl");
+	jobs = manifest_render_map(r, x, "jobs");
+	for (i = 0; jobs && i < p->njobs; i++) {
+		const struct project_job *j = &p->jobs[i];
+
+		m = manifest_render_map(r, jobs, j->svc.name);
+		manifest_render_str(r, m, "phase", model_job_phase_name(j->phase));
+		for (k = 0; m && k < sizeof(shared_keys) / sizeof(shared_keys[0]); k++)
+			manifest_render_row(
+			        r, m, manifest_key_find(manifest_service_keys(), shared_keys[k]),
+			        &j->svc);
+		manifest_render_list(r, m, "needs", &j->needs, false);
+		manifest_render_duration(r, m, "timeout",
+		                         j->timeout_ns > 0 ? j->timeout_ns
+		                                           : JOB_TIMEOUT_DEFAULT_NS);
+		manifest_render_str(r, m, "artifact", j->artifact);
+		if (j->irreversible)
+			manifest_render_bool(r, m, "irreversible", true);
+	}
+}
