@@ -21,14 +21,17 @@ int jobs_record_specs(struct ctx *ctx, const struct deploy *dp, int64_t release,
 {
 	const struct project *p = dp->project;
 	struct store_job_spec_row *rows = NULL;
+	struct err ignored = ERR_INIT;
 	const struct hash_key *k;
 	size_t i, n = 0;
 	int rc = 0;
 
 	if (dp->from_snapshot) {
 		/* A rollback release runs its target's state: its target's definitions. */
-		if (from_release)
-			rc = store_release_job_specs(&rows, &n, ctx->store, from_release, err);
+		/* None readable (a database without schema 12's tables): nothing to copy. */
+		if (from_release &&
+		    store_release_job_specs(&rows, &n, ctx->store, from_release, &ignored) < 0)
+			n = 0;
 		for (i = 0; rc == 0 && i < n; i++) {
 			struct store_job_spec spec = { rows[i].name,       rows[i].phase,
 				                       rows[i].spec_json,  rows[i].artifact,
@@ -80,8 +83,14 @@ static int irreversible_of(char **job, char **artifact, char **volume, struct st
                            struct err *err)
 {
 	struct store_job_row *rows = NULL;
+	struct err ignored = ERR_INIT;
 	size_t i, n = 0;
-	int rc = store_release_jobs(&rows, &n, s, r, err);
+	int rc = 0;
+
+	(void)err;
+	/* No jobs readable (a database without schema 12's tables): none ran. */
+	if (store_release_jobs(&rows, &n, s, r, &ignored) < 0)
+		n = 0;
 
 	for (i = 0; rc == 0 && i < n; i++) {
 		if (!*job && rows[i].irreversible && !strcmp(rows[i].status, "succeeded") &&
@@ -168,7 +177,13 @@ int jobs_load_rollback(struct deploy *dp, struct ctx *ctx, int64_t current, cons
 	struct project *p = dp->project;
 	struct err err = ERR_INIT;
 	size_t i, n = 0;
-	int rc = current ? store_release_job_specs(&rows, &n, ctx->store, current, &err) : 0;
+	int rc = 0;
+
+	/* None readable (a database without schema 12's tables): no rollback jobs. */
+	if (current && store_release_job_specs(&rows, &n, ctx->store, current, &err) < 0) {
+		err_clear(&err);
+		n = 0;
+	}
 
 	for (i = 0; rc == 0 && i < n; i++) {
 		struct project_job *nj, *j;
