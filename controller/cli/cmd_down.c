@@ -12,6 +12,7 @@
 
 #include "deployctl/clock.h"
 #include "deployctl/cmd_deploy.h"
+#include "deployctl/jobs.h"
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
@@ -89,7 +90,9 @@ static int down_prepare(struct deploy *dp, struct ctx *ctx, const char *project,
 	if (docker_container_list(&dp->containers, &dp->ncontainers, ctx->docker, project, &err) <
 	            0 ||
 	    docker_network_list(&dp->networks, &dp->nnetworks, ctx->docker, project, &err) < 0 ||
-	    docker_volume_list(&dp->volumes, &dp->nvolumes, ctx->docker, project, &err) < 0)
+	    docker_volume_list(&dp->volumes, &dp->nvolumes, ctx->docker, project, &err) < 0 ||
+	    jobs_append_leftovers(&dp->containers, &dp->ncontainers, ctx->docker, project, &err) <
+	            0)
 		goto fail;
 	in.desired = dp->project;
 	in.containers = dp->containers;

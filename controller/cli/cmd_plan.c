@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "deployctl/cmd_deploy.h"
+#include "deployctl/jobs.h"
 
 static const struct option plan_options[] = {
 	DEPLOY_LONG_OPTIONS,
@@ -54,8 +55,11 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 	/* A pinned commit: apply would refuse it, so the plan is that refusal. */
 	if (ex == EXIT_OK)
 		ex = deploy_check_pin(NULL, ctx, &dp, force);
-	if (ex == EXIT_OK)
+	if (ex == EXIT_OK) {
 		deploy_print_plan(&dp, json, stdout);
+		if (!json) /* --json: a "jobs" array of the plan's object */
+			jobs_print_planned(&dp, ctx, false, stdout);
+	}
 	deploy_release(&dp);
 	deploy_opts_release(&o);
 	return ex;

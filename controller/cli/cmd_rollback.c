@@ -17,6 +17,7 @@
 #include "deployctl/cmd_deploy.h"
 #include "deployctl/deploy_swarm.h"
 #include "deployctl/hash.h"
+#include "deployctl/jobs.h"
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
 #include "deployctl/model_secret.h"
@@ -31,6 +32,7 @@ static const struct option rollback_options[] = {
 	{ "project", required_argument, NULL, 'p' },
 	{ "env-file", required_argument, NULL, 'e' },
 	{ "reason", required_argument, NULL, 'm' },
+	{ "force", no_argument, NULL, 'F' },
 	RELEASE_LONG_OPTIONS,
 	{ "state", required_argument, NULL, 'S' },
 	{ "docker-host", required_argument, NULL, 'H' },
@@ -452,6 +454,7 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 	struct lock *lk = NULL;
 	long lock_wait = 0;
 	unsigned k, differ = 0;
+	bool force = false;
 	int opt, ex, rc;
 
 	while ((opt = getopt_long(argc, argv, "+hqj:", rollback_options, NULL)) != -1) {
@@ -477,6 +480,9 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 			break;
 		case 'm':
 			reason = optarg;
+			break;
+		case 'F':
+			force = true;
 			break;
 		case 'S':
 			ctx->state_dir = optarg;
@@ -518,6 +524,10 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 		ex = EXIT_USAGE;
 		goto out;
 	}
+	/* Past a release that ran an irreversible job: only with --force. */
+	ex = jobs_rollback_check(ctx, project, target.id, current, force);
+	if (ex != EXIT_OK)
+		goto out;
 	/* Secrets come from the env files (--env-file) and the environment. */
 	manifest_vars_init(&dp.vars);
 	for (k = 0; k < o.nenv_files; k++)
@@ -544,6 +554,10 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 		ex = EXIT_STATE;
 		goto out;
 	}
+	/* The rollback jobs of the release rolled back from run before any change. */
+	ex = jobs_load_rollback(&dp, ctx, current, &dp.vars.vars);
+	if (ex != EXIT_OK)
+		goto out;
 	dp.source_kind = target.source_kind;
 	dp.source_id = strdup(target.source ? target.source : "");
 	dp.ref = strdup(target.ref ? target.ref : "");
@@ -590,7 +604,7 @@ out:
 const struct cmd cmd_rollback = {
 	.name = "rollback",
 	.run = rollback_run,
-	.usage = "rollback [--to N] [--project NAME] [--env-file FILE]... [--json]",
+	.usage = "rollback [--to N] [--project NAME] [--env-file FILE]... [--force] [--json]",
 	.summary = "Return to the previous successful release (or --to N) without git or a "
 	           "registry.",
 	.help = "  --to N             the release to return to (default: the last successful "
@@ -598,6 +612,8 @@ const struct cmd cmd_rollback = {
 	        "  --project NAME     the project (default: the latest release's)\n"
 	        "  --env-file FILE    where the secrets are (found by fingerprint; repeatable)\n"
 	        "  --reason TEXT      why, recorded with the pin\n"
+	        "  --force            roll back past a release that ran an irreversible job\n"
+	        "                     (without it refused, exit 2, naming its backup artifact)\n"
 	        "  -j, --parallel N   actions of one stage at once, 1-8 (default: 4)\n"
 	        "  --keep N           keep retained containers of the last N releases (default: 3)\n"
 	        "  --no-rollback      if the rollback itself fails its health gate, leave it\n"

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "deployctl/cmd.h"
+#include "deployctl/jobs.h"
 #include "deployctl/out.h"
 
 /* Until cmd.h lists it (a repeated extern declaration is harmless). */
@@ -474,7 +475,6 @@ static void show_json(const struct show_data *d)
 	fputc(']', stdout);
 	show_json_kvv("networks", &d->networks);
 	show_json_kvv("volumes", &d->volumes);
-	fputs("}\n", stdout);
 }
 
 static int show_run(struct ctx *ctx, int argc, char **argv)
@@ -525,10 +525,14 @@ static int show_run(struct ctx *ctx, int argc, char **argv)
 		show_data_release(&d);
 		return err.code == ERR_NOTFOUND ? EXIT_USAGE : cmd_exit_for(err.code);
 	}
-	if (json)
+	if (json) {
 		show_json(&d);
-	else
+		jobs_show(ctx, id, true, stdout);
+		fputs("}\n", stdout);
+	} else {
 		show_text(&d);
+		jobs_show(ctx, id, false, stdout);
+	}
 	show_data_release(&d);
 	return EXIT_OK;
 }
@@ -537,6 +541,6 @@ const struct cmd cmd_show = {
 	.name = "show",
 	.run = show_run,
 	.usage = "show RELEASE [--json]",
-	.summary = "Show one release: its actions and snapshot (secrets as fingerprints).",
+	.summary = "Show one release: its actions, snapshot (secrets as fingerprints) and jobs.",
 	.help = "  --json             print the release as JSON\n",
 };

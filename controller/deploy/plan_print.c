@@ -10,6 +10,7 @@
 
 #include "deployctl/buf.h"
 #include "deployctl/cmd_deploy.h"
+#include "deployctl/jobs.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
 #include "deployctl/spec.h"
@@ -100,7 +101,9 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
 			fputs(i ? "," : "", f);
 			out_json_str(f, dp->pulls.v[i]);
 		}
-		fputs("]}\n", f);
+		fputc(']', f);
+		jobs_print_planned(dp, NULL, true, f);
+		fputs("}\n", f);
 		return;
 	}
 	if (!p->n) {

@@ -23,6 +23,7 @@
 #include "deployctl/deploy_swarm.h"
 #include "deployctl/fault.h"
 #include "deployctl/files.h"
+#include "deployctl/jobs.h"
 #include "deployctl/log.h"
 #include "deployctl/model_secret.h"
 #include "deployctl/out.h"
@@ -482,6 +483,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	struct store_release_info info = { 0 };
 	struct strv secrets = { 0 };
 	struct reconcile_opts opts = { 0 };
+	struct jobs_run jr = { 0 };
 	struct err err = ERR_INIT, aerr = ERR_INIT, ignored = ERR_INIT;
 	enum release_status st = RELEASE_FAILED;
 	char host[256] = "", release_label[32], message[sizeof(aerr.msg) + 512] = "";
@@ -549,6 +551,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	                 progress_color_ok(), stdout, &err) < 0 ||
 	    record_snapshot(ctx, dp, release, &err) < 0 ||
 	    deploy_swarm_record(ctx, dp, release, &err) < 0 ||
+	    jobs_record_specs(ctx, dp, release, ro->rollback_of, &err) < 0 ||
 	    record_planned(ctx, &dp->plan, release, &err) < 0 ||
 	    store_reserve(ctx->store, RESERVE_BYTES(dp->plan.n), &err) < 0)
 		goto fail_unchanged;
@@ -565,6 +568,17 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	opts.parallel = ro->parallel;
 	opts.no_rollback = ro->no_rollback;
 	opts.progress = &progress;
+	if (jobs_any(dp->project, dp->from_snapshot)) {
+		jr = (struct jobs_run){ .ctx = ctx,
+			                .dp = dp,
+			                .release = release,
+			                .release_label = release_label,
+			                .files_dir = files_dir,
+			                .rollback = dp->from_snapshot,
+			                .quiet = json || quiet };
+		opts.stage_hook = jobs_stage_hook;
+		opts.stage_ctx = &jr;
+	}
 	if ((dp->swarm ? deploy_swarm_apply(dp, ctx, release_label, files_dir, &progress,
 	                                    ro->no_rollback, res, &aerr)
 	               : reconcile_apply(ctx->docker, &conn, dp->project, &dp->plan, &opts,
@@ -584,7 +598,12 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	for (i = 0; st == RELEASE_ROLLED_BACK && i < dp->plan.n; i++)
 		if (res[i].undo_failed)
 			st = RELEASE_FAILED;
-	if (st != RELEASE_SUCCEEDED)
+	/* A before job failed: no service was touched, so nothing was rolled back. */
+	if (jr.failed_before)
+		st = RELEASE_FAILED;
+	if (jr.failed_before)
+		snprintf(message, sizeof(message), "%s; nothing was changed", aerr.msg);
+	else if (st != RELEASE_SUCCEEDED)
 		release_message(message, sizeof(message), &dp->plan, res, &aerr, st,
 		                ro->no_rollback);
 	/* The engine scrubbed its outcomes; what is recorded and printed is scrubbed again here. */
@@ -642,6 +661,7 @@ fail_state:
 	cmd_report(&err);
 	ex = EXIT_STATE;
 out:
+	jobs_run_release(&jr);
 	if (res)
 		reconcile_results_release(res, dp->plan.n);
 	free(res);

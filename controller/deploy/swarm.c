@@ -135,6 +135,17 @@ int deploy_swarm_observe(struct deploy *dp, struct ctx *ctx, const struct hash_k
 	struct err err = ERR_INIT;
 	size_t i;
 
+	/* Jobs run as containers of the one-host backend only: refuse, never skip them. */
+	if (dp->project->njobs) {
+		const struct loc *l = &dp->project->jobs[0].svc.loc;
+
+		free(sw);
+		err_set_at(&err, ERR_INVALID, l->file ? l->file : "", l->line, l->col,
+		           "x-deployctl.jobs.%s: jobs do not run on the Swarm target yet "
+		           "(deploy them with target docker, or run them by hand)",
+		           dp->project->jobs[0].svc.name);
+		goto fail;
+	}
 	if (!sw || !(sw->images = calloc(dp->project->nservices + 1, sizeof(char *))) ||
 	    !(sw->task_hashes = calloc(dp->project->nservices + 1, sizeof(*sw->task_hashes)))) {
 		if (sw)

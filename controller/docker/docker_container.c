@@ -36,6 +36,7 @@ void docker_container_release(struct docker_container *c)
 	free(c->owner);
 	free(c->owner_host);
 	free(c->owner_state);
+	free(c->job);
 	strv_free(&c->networks);
 	strv_free(&c->volumes);
 	strv_free(&c->ports);
@@ -125,7 +126,8 @@ static int decode_container(void *elem, json_t *o, struct err *err)
 	    docker_dup_label(&c->spec_hash, labels, LABEL_SPEC_HASH, err) < 0 ||
 	    docker_dup_label(&c->owner, labels, LABEL_OWNER, err) < 0 ||
 	    docker_dup_label(&c->owner_host, labels, LABEL_OWNER_HOST, err) < 0 ||
-	    docker_dup_label(&c->owner_state, labels, LABEL_OWNER_STATE, err) < 0)
+	    docker_dup_label(&c->owner_state, labels, LABEL_OWNER_STATE, err) < 0 ||
+	    docker_dup_label(&c->job, labels, LABEL_JOB, err) < 0)
 		return ERR_NOMEM;
 	if (name) {
 		c->name = strdup(name[0] == '/' ? name + 1 : name);
@@ -168,10 +170,42 @@ int docker_decode_containers(struct docker_container **out, size_t *n, const cha
 	return docker_list_decode((void **)out, n, json, &container_list, err);
 }
 
+/* Keep the job containers (jobs true) or the others of v[0..*n). */
+static void keep_jobs(struct docker_container *v, size_t *n, bool jobs)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < *n; i++) {
+		if ((v[i].job != NULL) != jobs) {
+			docker_container_release(&v[i]);
+			continue;
+		}
+		if (k != i)
+			v[k] = v[i];
+		k++;
+	}
+	*n = k;
+}
+
 int docker_container_list(struct docker_container **out, size_t *n, struct docker *d,
                           const char *project, struct err *err)
 {
-	return docker_list_fetch((void **)out, n, d, &container_list, "all=1&", project, err);
+	int rc = docker_list_fetch((void **)out, n, d, &container_list, "all=1&", project, err);
+
+	/* A job's one-off container is never a service's: reconcile, prune, status skip it. */
+	if (rc == 0)
+		keep_jobs(*out, n, false);
+	return rc;
+}
+
+int docker_job_list(struct docker_container **out, size_t *n, struct docker *d, const char *project,
+                    struct err *err)
+{
+	int rc = docker_list_fetch((void **)out, n, d, &container_list, "all=1&", project, err);
+
+	if (rc == 0)
+		keep_jobs(*out, n, true);
+	return rc;
 }
 
 int docker_container_create(char **id_out, struct docker *d, const struct docker_create *c,

@@ -420,10 +420,14 @@ static json_t *labels_json(const struct docker_create *c)
 	if (!o)
 		return NULL;
 	SET(o, LABEL_PROJECT, json_string(c->project->name));
-	SET(o, LABEL_SERVICE, json_string(s->name));
 	SET(o, LABEL_RELEASE, json_string(c->release ? c->release : ""));
-	SET(o, LABEL_SPEC_HASH, json_string(c->spec_hash ? c->spec_hash : ""));
-	SET(o, LABEL_REPLICA, json_string(replica));
+	if (c->job) {
+		SET(o, LABEL_JOB, json_string(c->job));
+	} else {
+		SET(o, LABEL_SERVICE, json_string(s->name));
+		SET(o, LABEL_SPEC_HASH, json_string(c->spec_hash ? c->spec_hash : ""));
+		SET(o, LABEL_REPLICA, json_string(replica));
+	}
 	SET(o, "io.deployctl.image", json_string(s->image ? s->image : ""));
 	/* Labels only: never part of the spec hash, so adding them changes no container. */
 	if (c->owner)

@@ -321,6 +321,8 @@ int reconcile_apply(struct docker *d, const struct docker_connect *conn, const s
 
 		while (end < plan->n && plan->v[end].level == plan->v[start].level)
 			end++;
+		if (opts.stage_hook && (rc = opts.stage_hook(opts.stage_ctx, start, err)) < 0)
+			break;
 		for (i = start; i < end; i++)
 			results[i].rc = 0;
 		run_stage(d, &run, workers, &nworkers, start, end);
@@ -332,6 +334,8 @@ int reconcile_apply(struct docker *d, const struct docker_connect *conn, const s
 		}
 		start = end;
 	}
+	if (rc == 0 && start == plan->n && opts.stage_hook && !sig_pending())
+		rc = opts.stage_hook(opts.stage_ctx, start, err);
 	/*
 	 * A failed stage (an interrupted gate included): put back everything
 	 * this release already changed, newest first.

@@ -399,6 +399,7 @@ static int add_default_network(struct manifest_ctx *c)
 	for (i = 0; i < c->p->nservices; i++)
 		for (j = 0; j < c->p->services[i].nnetworks; j++)
 			used = used || !strcmp(c->p->services[i].networks[j].name, "default");
+	used = used || manifest_jobs_use_default(c->p);
 	if (!used || model_network_find(c->p, "default"))
 		return 0;
 	nn = realloc(c->p->networks, (c->p->nnetworks + 1) * sizeof(*nn));
@@ -653,6 +654,10 @@ static int load_texts(struct project **out, const char *const *names, const char
 	}
 	manifest_files_finish(&c);
 	manifest_rollout_finish(&c);
+	if (manifest_jobs_finish(&c) < 0) {
+		rc = ERR_NOMEM;
+		goto out;
+	}
 	manifest_check(&c);
 	rc = c.fatal;
 out:

@@ -35,14 +35,15 @@
 
 /* A reference from a service to something checked once everything is loaded. */
 enum manifest_ref_kind {
-	MANIFEST_REF_DEP = 0, /* depends_on entry: name is the target service */
-	MANIFEST_REF_DEPS,    /* the depends_on key itself (where cycles are reported) */
-	MANIFEST_REF_NETWORK, /* networks entry: name is the network key */
-	MANIFEST_REF_VOLUME,  /* named volume source: name is the volume key */
-	MANIFEST_REF_PORT,    /* ports entry: index is the first svc_port it produced */
-	MANIFEST_REF_LINK,    /* links entry: name is the linked service, alias its alias */
-	MANIFEST_REF_CONFIG,  /* configs entry: name is the top-level config */
-	MANIFEST_REF_SECRET,  /* secrets entry: name is the top-level secret */
+	MANIFEST_REF_DEP = 0,   /* depends_on entry: name is the target service */
+	MANIFEST_REF_DEPS,      /* the depends_on key itself (where cycles are reported) */
+	MANIFEST_REF_NETWORK,   /* networks entry: name is the network key */
+	MANIFEST_REF_VOLUME,    /* named volume source: name is the volume key */
+	MANIFEST_REF_PORT,      /* ports entry: index is the first svc_port it produced */
+	MANIFEST_REF_LINK,      /* links entry: name is the linked service, alias its alias */
+	MANIFEST_REF_CONFIG,    /* configs entry: name is the top-level config */
+	MANIFEST_REF_SECRET,    /* secrets entry: name is the top-level secret */
+	MANIFEST_REF_JOB_NEEDS, /* x-deployctl.jobs.<job>.needs entry: name is the service */
 };
 
 struct manifest_ref {
@@ -551,6 +552,28 @@ int manifest_service_env_files(struct manifest_ctx *c, struct kvv *env, const st
                                const char *path);
 int manifest_service_environment(struct manifest_ctx *c, struct kvv *env, const struct mnode *v,
                                  const char *path);
+
+/*
+ * x-deployctl.jobs (manifest_jobs.c): manifest_load_jobs() reads the
+ * mapping n (at path) into c->p->jobs, each key by the job key table (the
+ * service readers reused for image, command, volumes, networks, ...);
+ * manifest_jobs_finish(), once every file is loaded, sorts them, puts the
+ * jobs without networks on "default", refuses needs: naming no service and
+ * fills their configs' and secrets' hashes. 0 or ERR_NOMEM; problems reported.
+ */
+int manifest_load_jobs(struct manifest_ctx *c, const struct mnode *n, const char *path);
+int manifest_jobs_finish(struct manifest_ctx *c);
+/*
+ * x-deployctl.jobs back to Compose for `config` (manifest_jobs.c), under
+ * root's x-deployctl (made when missing); the shared keys by the service
+ * key table's renderers, through manifest_render_row() (manifest_render.c:
+ * one row k of s, as its kind or renderer says; unset values left out).
+ */
+void manifest_render_jobs(struct manifest_render *r, struct mnode *root);
+void manifest_render_row(struct manifest_render *r, struct mnode *map, const struct manifest_key *k,
+                         const struct service *s);
+/* Does a job use the implicit "default" network (manifest_jobs.c)? */
+bool manifest_jobs_use_default(const struct project *p);
 
 /* Build s from the mapping val under services.<name> (key is the name's node). */
 int manifest_service_build(struct manifest_ctx *c, struct service *s, const struct mnode *key,

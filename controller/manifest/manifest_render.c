@@ -19,8 +19,8 @@
 #include "manifest_internal.h"
 
 /* The field of row k in s, rendered as its kind says; unset values are left out. */
-static void render_row(struct manifest_render *r, struct mnode *map, const struct manifest_key *k,
-                       const struct service *s)
+void manifest_render_row(struct manifest_render *r, struct mnode *map, const struct manifest_key *k,
+                         const struct service *s)
 {
 	const void *field = (const char *)s + k->offset;
 	const struct manifest_key *sub;
@@ -56,7 +56,7 @@ static void render_row(struct manifest_render *r, struct mnode *map, const struc
 	case MK_MAP:
 		m = manifest_render_node(r, MNODE_MAP);
 		for (sub = k->sub; m && sub->key; sub++)
-			render_row(r, m, sub, s);
+			manifest_render_row(r, m, sub, s);
 		if (m && !m->n)
 			mnode_free(m);
 		else
@@ -76,7 +76,7 @@ static void render_service(struct manifest_render *r, struct mnode *services,
 	struct mnode *m = manifest_render_map(r, services, s->name);
 
 	for (k = manifest_service_keys(); m && k->key; k++)
-		render_row(r, m, k, s);
+		manifest_render_row(r, m, k, s);
 }
 
 static void render_resource(struct manifest_render *r, struct mnode *map, const char *key,
@@ -194,6 +194,7 @@ static struct mnode *render_project(struct manifest_render *r)
 	if (r->p->secret_keys.n)
 		manifest_render_list(r, manifest_render_map(r, root, "x-deployctl"), "secrets",
 		                     &r->p->secret_keys, false);
+	manifest_render_jobs(r, root);
 	return root;
 }
 

@@ -99,6 +99,11 @@ int manifest_load_x_deployctl(struct manifest_ctx *c, const struct mnode *n)
 				               "must be \"docker\" (containers) or \"swarm\"");
 			continue;
 		}
+		if (!strcmp(k, "jobs")) {
+			if (manifest_load_jobs(c, n->items[i], path) == ERR_NOMEM)
+				return ERR_NOMEM;
+			continue;
+		}
 		if (!strcmp(k, "tls")) {
 			if (manifest_load_tls(c, n->items[i], path) == ERR_NOMEM)
 				return ERR_NOMEM;
@@ -140,28 +145,37 @@ static int mark_from(struct manifest_ctx *c, const struct kvv *from, struct strv
 	return 0;
 }
 
+/* One service's (or job's) values interpolated from secret variables. */
+static int mark_service(struct manifest_ctx *c, struct service *s)
+{
+	size_t k;
+
+	if (mark_from(c, &s->env_from, &s->secret_env, &s->secret_parts) < 0 ||
+	    mark_from(c, &s->label_from, &s->secret_labels, &s->secret_parts) < 0)
+		return ERR_NOMEM;
+	for (k = 0; k < s->vars_elsewhere.n; k++) {
+		const char *name = s->vars_elsewhere.v[k], *val;
+
+		if (!model_env_is_secret(c->p, name))
+			continue;
+		s->secret_elsewhere = true;
+		val = kvv_get(c->vars, name);
+		if (val && *val && strv_push(&s->secret_parts, val) < 0)
+			return manifest_nomem(c);
+	}
+	return 0;
+}
+
 int manifest_mark_interpolated_secrets(struct manifest_ctx *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->p->nservices; i++) {
-		struct service *s = &c->p->services[i];
-
-		size_t k;
-
-		if (mark_from(c, &s->env_from, &s->secret_env, &s->secret_parts) < 0 ||
-		    mark_from(c, &s->label_from, &s->secret_labels, &s->secret_parts) < 0)
+	for (i = 0; i < c->p->nservices; i++)
+		if (mark_service(c, &c->p->services[i]) < 0)
 			return ERR_NOMEM;
-		for (k = 0; k < s->vars_elsewhere.n; k++) {
-			const char *name = s->vars_elsewhere.v[k], *val;
-
-			if (!model_env_is_secret(c->p, name))
-				continue;
-			s->secret_elsewhere = true;
-			val = kvv_get(c->vars, name);
-			if (val && *val && strv_push(&s->secret_parts, val) < 0)
-				return manifest_nomem(c);
-		}
-	}
+	/* A job's environment and command are recorded and its output kept: the same rules. */
+	for (i = 0; i < c->p->njobs; i++)
+		if (mark_service(c, &c->p->jobs[i].svc) < 0)
+			return ERR_NOMEM;
 	return 0;
 }

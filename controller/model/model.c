@@ -288,6 +288,9 @@ void model_project_release(struct project *p)
 		strv_free(&p->tls[i].names);
 	}
 	free(p->tls);
+	for (i = 0; i < p->njobs; i++)
+		model_job_release(&p->jobs[i]);
+	free(p->jobs);
 	strv_free(&p->files);
 	memset(p, 0, sizeof(*p));
 }
@@ -308,6 +311,41 @@ const struct service *model_service_find(const struct project *p, const char *na
 		if (!strcmp(p->services[i].name, name))
 			return &p->services[i];
 	return NULL;
+}
+
+const struct project_job *model_job_find(const struct project *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->njobs; i++)
+		if (!strcmp(p->jobs[i].svc.name, name))
+			return &p->jobs[i];
+	return NULL;
+}
+
+void model_job_release(struct project_job *j)
+{
+	model_service_release(&j->svc);
+	strv_free(&j->needs);
+	free(j->artifact);
+	memset(j, 0, sizeof(*j));
+}
+
+static const char *const job_phases[] = { "before", "after_dependencies", "after", "rollback" };
+
+const char *model_job_phase_name(enum job_phase ph)
+{
+	return (unsigned)ph < 4 ? job_phases[ph] : "?";
+}
+
+int model_job_phase_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (!strcmp(s, job_phases[i]))
+			return i;
+	return -1;
 }
 
 const struct project_network *model_network_find(const struct project *p, const char *name)

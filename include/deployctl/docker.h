@@ -30,6 +30,8 @@
 #define LABEL_REPLICA   "io.deployctl.replica"
 #define LABEL_NETWORK   "io.deployctl.network"
 #define LABEL_VOLUME    "io.deployctl.volume"
+/* A job's one-off container (x-deployctl.jobs): the job's name; it has no LABEL_SERVICE. */
+#define LABEL_JOB "io.deployctl.job"
 /* The state database that created a container: its random id, host and state path. */
 #define LABEL_OWNER       "io.deployctl.owner"
 #define LABEL_OWNER_HOST  "io.deployctl.owner-host"
@@ -79,6 +81,7 @@ struct docker_container {
 	char *status;   /* Docker's human text, e.g. "Up 3 minutes (healthy)" */
 	char *project, *service, *release, *spec_hash; /* labels; NULL if absent */
 	char *owner, *owner_host, *owner_state;        /* LABEL_OWNER*; NULL if absent */
+	char *job;                                     /* LABEL_JOB; NULL for a service's */
 	unsigned replica;                              /* LABEL_REPLICA, 0 if absent or bad */
 	struct strv networks; /* names of networks it is attached to, sorted */
 	struct strv volumes;  /* names of named volumes mounted, sorted */
@@ -89,10 +92,14 @@ struct docker_container {
 /*
  * GET /containers/json?all=1 filtered on LABEL_PROJECT=project: one call;
  * project NULL lists the containers of every project (the label present).
+ * Job containers (LABEL_JOB) are left out: they are no service's.
  * *out is a new array (docker_container_list_free()).
  */
 int docker_container_list(struct docker_container **out, size_t *n, struct docker *d,
                           const char *project, struct err *err);
+/* The same call keeping only the job containers (for down, and leftovers of a killed run). */
+int docker_job_list(struct docker_container **out, size_t *n, struct docker *d, const char *project,
+                    struct err *err);
 void docker_container_list_free(struct docker_container *v, size_t n);
 
 /*
@@ -179,6 +186,8 @@ struct docker_create {
 	/* LABEL_OWNER, LABEL_OWNER_HOST, LABEL_OWNER_STATE values; each left out when NULL. */
 	const char *owner, *owner_host, *owner_state;
 	unsigned replica;
+	/* A job's container: LABEL_JOB = job, and no service, spec-hash or replica labels. */
+	const char *job;
 	/* Docker network IDs by network key (svc_network.name); borrowed. */
 	const struct kvv *network_ids;
 	/* Directory where config and environment-secret contents are materialised

@@ -335,6 +335,29 @@ struct project_tls {
 	struct strv names; /* host names the certificate must cover */
 };
 
+/*
+ * One x-deployctl.jobs entry: a one-off container run to completion at a
+ * phase of a release (issue 12). svc holds what it shares with a service
+ * (name, image, command, entrypoint, env, volumes, networks, configs,
+ * secrets, user, working_dir); it is never diffed or hashed.
+ */
+enum job_phase { JOB_BEFORE = 0, JOB_AFTER_DEPENDENCIES, JOB_AFTER, JOB_ROLLBACK };
+#define JOB_TIMEOUT_DEFAULT_NS (300LL * 1000000000LL)
+
+struct project_job {
+	struct service svc;
+	enum job_phase phase;
+	struct strv needs;  /* after_dependencies: services that must be up, sorted */
+	int64_t timeout_ns; /* 0: JOB_TIMEOUT_DEFAULT_NS */
+	char *artifact;     /* as written after interpolation ($DEPLOYCTL_* still in it); or NULL */
+	bool irreversible;  /* rolling back past a release that ran it needs --force */
+};
+
+/* "before", "after_dependencies", "after", "rollback". */
+const char *model_job_phase_name(enum job_phase ph);
+/* The phase named s; -1 if none. */
+int model_job_phase_parse(const char *s);
+
 struct project {
 	char *name;               /* Compose project name: [a-z0-9][a-z0-9_-]* */
 	struct service *services; /* sorted by name */
@@ -357,8 +380,10 @@ struct project {
 	char *dotenv;   /* the project directory's .env (repository path), or NULL */
 	struct project_tls *tls; /* x-deployctl.tls, in manifest order */
 	size_t ntls;
-	struct strv dotenv_keys; /* the keys that .env sets, sorted */
-	char *target;            /* x-deployctl.target or --target: "swarm"; NULL: containers */
+	struct strv dotenv_keys;  /* the keys that .env sets, sorted */
+	char *target;             /* x-deployctl.target or --target: "swarm"; NULL: containers */
+	struct project_job *jobs; /* x-deployctl.jobs, sorted by name */
+	size_t njobs;
 };
 
 void strv_free(struct strv *s);
@@ -379,6 +404,9 @@ void model_project_free(struct project *p);
 
 /* Borrowed service by name, or NULL. */
 const struct service *model_service_find(const struct project *p, const char *name);
+/* Borrowed job by name, or NULL. */
+const struct project_job *model_job_find(const struct project *p, const char *name);
+void model_job_release(struct project_job *j);
 const struct project_network *model_network_find(const struct project *p, const char *name);
 const struct project_volume *model_volume_find(const struct project *p, const char *name);
 

@@ -199,6 +199,14 @@ struct reconcile_opts {
 	unsigned parallel; /* actions of one stage at once */
 	bool no_rollback;  /* on a failed gate, leave things as they are */
 	const struct reconcile_progress *progress;
+	/*
+	 * Optional: called before each stage (next: the index of its first
+	 * action) and once after the last one (next == plan->n), with no
+	 * action in flight: the release's jobs run there. A negative return
+	 * (err set) fails the run at that point, as a failed stage does.
+	 */
+	int (*stage_hook)(void *ctx, size_t next, struct err *err);
+	void *stage_ctx;
 };
 
 int reconcile_apply(struct docker *d, const struct docker_connect *conn, const struct project *p,

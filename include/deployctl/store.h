@@ -433,4 +433,56 @@ void store_container_rows_free(struct store_container_row *v, size_t n);
 int store_release_target_set(struct store *s, int64_t release, const char *target, struct err *err);
 int store_release_target(char **out, struct store *s, int64_t release, struct err *err);
 
+/*
+ * Jobs of a release (store_jobs.c, schema 12). A run is what one job did
+ * in a release: status "succeeded", "failed", "timed_out" or "skipped";
+ * exit_code -1 when it never exited; log_tail already scrubbed of
+ * secrets; artifact the expanded path, artifact_volume the key of the
+ * volume holding it (NULL when none is known). Borrowed strings.
+ */
+struct store_job_run {
+	const char *name, *phase, *status;
+	int exit_code;
+	double duration_s;
+	const char *log_tail, *artifact, *artifact_volume, *image, *error;
+	bool irreversible;
+};
+int store_release_job_add(struct store *s, int64_t release, const struct store_job_run *j,
+                          struct err *err);
+
+/* A recorded run; strings owned (store_job_rows_free()). */
+struct store_job_row {
+	unsigned seq;
+	char *name, *phase, *status, *log_tail, *artifact, *artifact_volume, *image, *error;
+	int exit_code; /* -1: none */
+	double duration_s;
+	bool irreversible;
+};
+/* The runs of a release, in the order they ran. *out new. */
+int store_release_jobs(struct store_job_row **out, size_t *n, struct store *s, int64_t release,
+                       struct err *err);
+void store_job_rows_free(struct store_job_row *v, size_t n);
+
+/*
+ * The definition of a job of a release: its redacted canonical spec JSON
+ * (spec_render() of the job's container), phase, timeout and artifact as
+ * written. Borrowed strings; rows owned (store_job_spec_rows_free()).
+ */
+struct store_job_spec {
+	const char *name, *phase, *spec_json, *artifact;
+	int64_t timeout_ns;
+	bool irreversible;
+};
+int store_release_job_spec_add(struct store *s, int64_t release, const struct store_job_spec *j,
+                               struct err *err);
+struct store_job_spec_row {
+	char *name, *phase, *spec_json, *artifact;
+	int64_t timeout_ns;
+	bool irreversible;
+};
+/* The job definitions of a release, by name. *out new. */
+int store_release_job_specs(struct store_job_spec_row **out, size_t *n, struct store *s,
+                            int64_t release, struct err *err);
+void store_job_spec_rows_free(struct store_job_spec_row *v, size_t n);
+
 #endif
