@@ -36,20 +36,6 @@ static int gitsrc_fail(struct err *err, int code, const char *what)
 	               e && e->message ? e->message : "libgit2 error");
 }
 
-/*
- * libgit2 is initialised on the first gitsrc_open(), not at start-up: with
- * Debian's libgit2 (mbedTLS) git_libgit2_init() parses the whole system CA
- * bundle, about 5 ms that commands reading no repository (status, history,
- * show, rollback, version) should not pay.
- */
-static bool gitsrc_initialised;
-
-void gitsrc_global_init(void)
-{
-	if (!gitsrc_initialised && git_libgit2_init() > 0)
-		gitsrc_initialised = true;
-}
-
 /* Author and commit time, recorded with every release. */
 static int gitsrc_commit_meta(struct gitsrc *g)
 {
@@ -650,11 +636,4 @@ void gitsrc_source(struct source *s, struct gitsrc *g)
 	s->list_tree = gitsrc_list_tree;
 	s->root = NULL;
 	s->tree_id = gitsrc_tree_id_cb;
-}
-
-void gitsrc_global_cleanup(void)
-{
-	if (gitsrc_initialised)
-		git_libgit2_shutdown();
-	gitsrc_initialised = false;
 }
