@@ -240,11 +240,17 @@ int reconcile_wait_up_watched(double *up_s, struct docker *d, const struct servi
 
 			if (left > GATE_SLICE_S)
 				left = GATE_SLICE_S;
+			double until = clock_mono() + left;
+
 			rc = left > 0 ? docker_container_wait_die(&died, &died_code, d, id, w0,
 			                                          wall_now() + left, err)
 			              : 0;
 			if (rc < 0)
 				goto out;
+			/* An Engine that closed the stream early is not asked again at once. */
+			left = until - clock_mono();
+			if (!died && left > 0.002)
+				clock_sleep_ms((long)(left * 1000));
 			continue; /* look again: exited, restarting, or up */
 		} else {
 			clock_sleep_ms((long)(pause * 1000));
