@@ -5,8 +5,6 @@
  */
 #include "deployctl/gitsrc.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <git2.h>
 #include <stdbool.h>
@@ -16,6 +14,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "archive_dl.h"
 
 struct gitsrc {
 	git_repository *repo;
@@ -580,8 +580,12 @@ int gitsrc_tar(char **out, size_t *len, struct gitsrc *g, const char *dir, size_
 	size_t used = 0;
 	int rc = subtree(&t, g, dir, err);
 
-	if (rc)
+	if (rc == 0)
+		rc = archive_dl_load(err);
+	if (rc) {
+		git_tree_free(t);
 		return rc;
+	}
 	mem = malloc(max);
 	w.a = archive_write_new();
 	w.e = archive_entry_new();
