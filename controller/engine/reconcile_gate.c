@@ -242,9 +242,13 @@ int reconcile_wait_up_watched(double *up_s, struct docker *d, const struct servi
 				left = GATE_SLICE_S;
 			double until = clock_mono() + left;
 
+			if (watch && watch->idle)
+				watch->idle(watch->ctx, true);
 			rc = left > 0 ? docker_container_wait_die(&died, &died_code, d, id, w0,
 			                                          wall_now() + left, err)
 			              : 0;
+			if (watch && watch->idle)
+				watch->idle(watch->ctx, false);
 			if (rc < 0)
 				goto out;
 			/* An Engine that closed the stream early is not asked again at once. */
