@@ -50,8 +50,12 @@ remove_project() {
 	local ids
 	ids=$(docker ps -aq --filter "label=io.deployctl.project=$pa")
 	[ -n "$ids" ] && docker rm -f $ids >/dev/null
-	ids=$(docker network ls -q --filter "label=io.deployctl.project=$pa")
-	[ -n "$ids" ] && docker network rm $ids >/dev/null
+	# Engine 20.10 may report "active endpoints" for a moment after many removes (moby#42119)
+	for _ in $(seq 1 20); do
+		ids=$(docker network ls -q --filter "label=io.deployctl.project=$pa")
+		[ -z "$ids" ] && break
+		docker network rm $ids >/dev/null 2>&1 || sleep 0.5
+	done
 	if [ -n "$compose" ] && [ -f "$work/b/docker-compose.yml" ]; then
 		(cd "$work/b" && "$compose" -p "$pb" down -t 1 >/dev/null 2>&1) || true
 	fi
