@@ -17,6 +17,7 @@
 #define _GNU_SOURCE /* RTLD_NEXT */
 #include <dlfcn.h>
 #include <git2.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +26,8 @@
 
 int mbedtls_x509_crt_parse_file(void *chain, const char *path);
 
+/* Watchers of several projects may open repositories from their own threads. */
+static pthread_mutex_t gitsrc_init_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool gitsrc_initialised;
 static bool tls_deferring;      /* inside git_libgit2_init() */
 static char tls_deferred[4096]; /* the bundle it asked for, not parsed yet */
@@ -47,13 +50,15 @@ void gitsrc_global_init(void)
 {
 	int rc;
 
-	if (gitsrc_initialised)
-		return;
-	tls_deferring = true;
-	rc = git_libgit2_init();
-	tls_deferring = false;
-	if (rc > 0)
-		gitsrc_initialised = true;
+	pthread_mutex_lock(&gitsrc_init_lock);
+	if (!gitsrc_initialised) {
+		tls_deferring = true;
+		rc = git_libgit2_init();
+		tls_deferring = false;
+		if (rc > 0)
+			gitsrc_initialised = true;
+	}
+	pthread_mutex_unlock(&gitsrc_init_lock);
 }
 
 int gitsrc_tls_load(void)
@@ -61,23 +66,31 @@ int gitsrc_tls_load(void)
 	int rc;
 
 	gitsrc_global_init();
-	if (!*tls_deferred)
-		return 0;
-	rc = git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, tls_deferred, NULL);
+	pthread_mutex_lock(&gitsrc_init_lock);
+	rc = *tls_deferred ? git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, tls_deferred, NULL)
+	                   : 0;
 	if (rc == 0)
 		tls_deferred[0] = '\0';
+	pthread_mutex_unlock(&gitsrc_init_lock);
 	return rc;
 }
 
 bool gitsrc_tls_pending(void)
 {
-	return *tls_deferred != '\0';
+	bool pending;
+
+	pthread_mutex_lock(&gitsrc_init_lock);
+	pending = *tls_deferred != '\0';
+	pthread_mutex_unlock(&gitsrc_init_lock);
+	return pending;
 }
 
 void gitsrc_global_cleanup(void)
 {
+	pthread_mutex_lock(&gitsrc_init_lock);
 	if (gitsrc_initialised)
 		git_libgit2_shutdown();
 	gitsrc_initialised = false;
 	tls_deferred[0] = '\0';
+	pthread_mutex_unlock(&gitsrc_init_lock);
 }
