@@ -17,7 +17,8 @@ pars=("$@")
 bash "$top/tests/images/build.sh" >/dev/null
 sock=${DOCKER_HOST:-unix:///var/run/docker.sock}
 sock=${sock#unix://}
-label=io.deployctl.bench-floor=$$
+run=$$ # the label value every container of this run carries
+label=io.deployctl.bench-floor=$run
 api=v1.41
 
 cleanup() {
@@ -32,12 +33,12 @@ trap cleanup EXIT
 one() {
 	local id
 	id=$(curl -sf --unix-socket "$sock" -H 'Content-Type: application/json' \
-		-d "{\"Image\":\"deployctl-test/app:v1\",\"Labels\":{\"io.deployctl.bench-floor\":\"$$\"},\"HostConfig\":{\"Init\":true}}" \
-		"http://localhost/$api/containers/create?name=floor$$-$1" | sed 's/.*"Id":"\([0-9a-f]*\)".*/\1/')
+		-d "{\"Image\":\"deployctl-test/app:v1\",\"Labels\":{\"io.deployctl.bench-floor\":\"$run\"},\"HostConfig\":{\"Init\":true}}" \
+		"http://localhost/$api/containers/create?name=floor$run-$1" | sed 's/.*"Id":"\([0-9a-f]*\)".*/\1/')
 	curl -sf --unix-socket "$sock" -X POST "http://localhost/$api/containers/$id/start" >/dev/null
 }
 export -f one
-export sock api label
+export sock api label run
 
 printf '%-6s %-6s %10s   %s\n' N P wall-ms load
 for p in "${pars[@]}"; do
