@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # compare.sh [N...]: deployctl side by side with docker-compose on the same
-# generated stacks of N services (default 1 10 50; 200 is welcome but slow)
+# generated stacks of N services (default 1 10 50 200)
 # of a local image (deployctl-test/app:v1, `init: true` so a stop is not the
 # 10 s SIGTERM timeout of a PID 1 that ignores it).
 #
@@ -8,10 +8,13 @@
 # (docker-compose) and prints medians and the ratio B/A:
 #   cold      first apply / `up -d` of the whole stack, from nothing
 #   noop      apply / `up -d` again with nothing changed
-#   one       one service's environment changed
+#   one       one service's environment changed (deployctl: stop-first, as
+#             docker-compose recreates; ORDER=start-first for deployctl's
+#             default, whose old container then drains for 3 s)
 #   rollback  back to the previous release of that one service
 #             (deployctl rollback; for compose, `up -d` of the previous file)
 #   rss       peak RSS of the no-op, in kB
+#   rss-one   peak RSS of a one-change apply, in kB
 # and, as the floor, one `curl` of the same filtered container list that a
 # deployctl no-op makes. With callgrind installed (valgrind), the instruction
 # count of `deployctl plan` on the largest N is printed as a repeatable figure.
@@ -31,9 +34,10 @@ bin=${DEPLOYCTL:-$top/build/deployctl}
 [ -x "$bin" ] || { echo "bench: build deployctl first (cmake -S . -B build && cmake --build build)" >&2; exit 1; }
 RUNS=${RUNS:-5}
 COLD_RUNS=${COLD_RUNS:-3}
+ORDER=${ORDER:-stop-first}
 bash "$top/tests/images/build.sh" >/dev/null
 sizes=("$@")
-[ ${#sizes[@]} -eq 0 ] && sizes=(1 10 50)
+[ ${#sizes[@]} -eq 0 ] && sizes=(1 10 50 200)
 compose=$(command -v docker-compose || true)
 sock=${DOCKER_HOST:-unix:///var/run/docker.sock}
 sock=${sock#unix://}
@@ -46,8 +50,12 @@ remove_project() {
 	local ids
 	ids=$(docker ps -aq --filter "label=io.deployctl.project=$pa")
 	[ -n "$ids" ] && docker rm -f $ids >/dev/null
-	ids=$(docker network ls -q --filter "label=io.deployctl.project=$pa")
-	[ -n "$ids" ] && docker network rm $ids >/dev/null
+	# Engine 20.10 may report "active endpoints" for a moment after many removes (moby#42119)
+	for _ in $(seq 1 20); do
+		ids=$(docker network ls -q --filter "label=io.deployctl.project=$pa")
+		[ -z "$ids" ] && break
+		docker network rm $ids >/dev/null 2>&1 || sleep 0.5
+	done
 	if [ -n "$compose" ] && [ -f "$work/b/docker-compose.yml" ]; then
 		(cd "$work/b" && "$compose" -p "$pb" down -t 1 >/dev/null 2>&1) || true
 	fi
@@ -89,7 +97,11 @@ stack() {
 # version A|B N VALUE: write and (for A) commit the stack with s001=VALUE.
 version() {
 	if [ "$1" = A ]; then
-		{ echo "name: $pa"; stack "$2" "$3"; } >"$work/a/manifests/app.yml"
+		{
+			echo "name: $pa"
+			echo "x-deployctl: {rollout: {order: $ORDER}}"
+			stack "$2" "$3"
+		} >"$work/a/manifests/app.yml"
 		git -C "$work/a" add -A
 		git -C "$work/a" -c user.name=bench -c user.email=bench@bench.invalid commit -qm "s001=$3" --allow-empty
 	else
@@ -142,6 +154,13 @@ for n in "${sizes[@]}"; do
 	rss_a=$(/usr/bin/time -f %M "$bin" --state "$work/state" apply -q --repo "$work/a" 2>&1 >/dev/null | tail -1)
 	rss_b=-
 	[ -n "$compose" ] && rss_b=$( (cd "$work/b" && /usr/bin/time -f %M "$compose" -p "$pb" up -d 2>&1 >/dev/null) | tail -1)
+	version A "$n" rss
+	rss1_a=$(/usr/bin/time -f %M "$bin" --state "$work/state" apply -q --repo "$work/a" 2>&1 >/dev/null | tail -1)
+	rss1_b=-
+	if [ -n "$compose" ]; then
+		version B "$n" rss
+		rss1_b=$( (cd "$work/b" && /usr/bin/time -f %M "$compose" -p "$pb" up -d 2>&1 >/dev/null) | tail -1)
+	fi
 
 	filter=$(printf '{"label":["io.deployctl.project=%s"]}' "$pa" | python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.stdin.read()))')
 	for _ in $(seq 1 "$RUNS"); do
@@ -154,6 +173,7 @@ for n in "${sizes[@]}"; do
 		printf '%-5s %-9s %10s ms %11s ms %8s\n' "$n" "$s" "$a" "$b" "$(ratio "$a" "$b")"
 	done
 	printf '%-5s %-9s %9s kB %11s kB %8s\n' "$n" rss "$rss_a" "$rss_b" "$(ratio "$rss_a" "$rss_b")"
+	printf '%-5s %-9s %9s kB %11s kB %8s\n' "$n" rss-one "$rss1_a" "$rss1_b" "$(ratio "$rss1_a" "$rss1_b")"
 	printf '%-5s %-9s %10s ms   (one curl of the same filtered list; noop/curl = %s)\n' "$n" curl-list \
 		"$(cat "$work/curl")" "$(ratio "$(cat "$work/curl")" "$(median <"$work/noop.a")")"
 	last=$n
@@ -166,6 +186,7 @@ if command -v valgrind >/dev/null && [ -n "${last:-}" ]; then
 		sed -n 's/.*Collected : *\([0-9]*\).*/\1/p')
 	printf 'callgrind: deployctl plan of %s services (nothing deployed): %s instructions\n' "$last" "${ir:-?}"
 fi
+printf 'deployctl one-change order: %s; load average at the end: %s\n' "$ORDER" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'machine: %s, %s cores, %s; Docker %s; docker-compose %s\n' "$(uname -r)" "$(nproc)" \
 	"$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)" \
 	"$(docker version -f '{{.Server.Version}}' 2>/dev/null)" "$([ -n "$compose" ] && "$compose" version --short 2>/dev/null || echo absent)"

@@ -104,7 +104,7 @@ const struct cmd cmd_apply = {
 	        "apply [--repo PATH] [--ref REF | --dir DIR] [--env-file FILE] [--allow-empty] [--json]",
 	.summary = "Converge Docker to the manifests at a commit and record the release.",
 	.help = DEPLOY_OPTS_HELP
-	"  -j, --parallel N   actions of one stage run at once, 1-8 (default: 4)\n"
+	"  -j, --parallel N   actions of one stage at work at once, 1-8 (default: 4)\n"
 	"  -q, --quiet        print only failures and the summary\n"
 	"  --keep N           keep retained containers of the last N releases (default: 3)\n"
 	"  --no-rollback      when a service fails its health gate, leave everything as it "

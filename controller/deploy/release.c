@@ -117,22 +117,35 @@ char *deploy_who(void)
  * even after the tag moved: known from a pull or a snapshot, else read from
  * the local image (an image never pulled has none).
  */
-static int record_digest(struct ctx *ctx, const struct deploy *dp, const struct service *s,
+/*
+ * seen[i]: what the local image of service i gave, once asked ("" for no
+ * digest), so that services sharing an image ask the Engine once, not
+ * once each (50 inspects of one image for a stack of 50 services).
+ */
+static int record_digest(struct ctx *ctx, const struct deploy *dp, size_t i, char **seen,
                          int64_t release, struct err *err)
 {
+	const struct service *s = &dp->project->services[i];
 	struct err ignored = ERR_INIT;
-	char *digest = NULL;
-	int rc;
+	const char *digest = NULL;
+	size_t j;
 
 	/* A snapshot's tag may point elsewhere by now: only its recorded digest counts. */
-	if (!s->repo_digest && s->image && !dp->from_snapshot)
-		docker_image_digest(&digest, ctx->docker, s->image, &ignored);
+	if (!s->repo_digest && s->image && !dp->from_snapshot) {
+		for (j = 0; j < i && !seen[i]; j++)
+			if (seen[j] && dp->project->services[j].image &&
+			    !strcmp(dp->project->services[j].image, s->image))
+				seen[i] = strdup(seen[j]);
+		if (!seen[i] && docker_image_digest(&seen[i], ctx->docker, s->image, &ignored) < 0)
+			seen[i] = NULL;
+		if (!seen[i] && !(seen[i] = strdup("")))
+			return err_set(err, ERR_NOMEM, "out of memory");
+		digest = *seen[i] ? seen[i] : NULL;
+	}
 	if (!s->repo_digest && !digest)
 		return 0;
-	rc = store_release_service_set_digest(ctx->store, release, s->name,
-	                                      s->repo_digest ? s->repo_digest : digest, err);
-	free(digest);
-	return rc;
+	return store_release_service_set_digest(ctx->store, release, s->name,
+	                                        s->repo_digest ? s->repo_digest : digest, err);
 }
 
 /*
@@ -165,8 +178,9 @@ static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t rel
 {
 	const struct project *p = dp->project;
 	const struct hash_key *k = store_key(ctx->store, err);
+	char **seen = calloc(p->nservices + 1, sizeof(*seen));
 	size_t i;
-	int rc = k ? 0 : err->code;
+	int rc = !k ? err->code : seen ? 0 : err_set(err, ERR_NOMEM, "out of memory");
 
 	for (i = 0; i < p->nservices && rc == 0; i++) {
 		char *json = NULL;
@@ -181,10 +195,13 @@ static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t rel
 		if (rc == 0)
 			rc = store_release_rollout_add(ctx->store, release, &p->services[i], err);
 		if (rc == 0)
-			rc = record_digest(ctx, dp, &p->services[i], release, err);
+			rc = record_digest(ctx, dp, i, seen, release, err);
 		if (rc == 0)
 			rc = record_legacy_label(ctx, dp, i, release, err);
 	}
+	for (i = 0; seen && i < p->nservices; i++)
+		free(seen[i]);
+	free(seen);
 	for (i = 0; i < p->nnetworks && rc == 0; i++) {
 		char *name = model_network_docker_name(p, p->networks[i].name);
 

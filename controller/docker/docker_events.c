@@ -32,6 +32,15 @@ static const char *attr(json_t *attrs, const char *key)
 	return v ? v : "";
 }
 
+/* A decimal exit code as the Engine writes it ("137"); -1 if it is not one. */
+static int atoi_like(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return *end || v < 0 || v > 255 ? -1 : (int)v;
+}
+
 static int event_line(struct docker_event_stream *s, const char *line, size_t len, struct err *err)
 {
 	struct docker_event ev = { 0 };
@@ -58,6 +67,7 @@ static int event_line(struct docker_event_stream *s, const char *line, size_t le
 		replica = attr(attrs, LABEL_REPLICA);
 		ev.replica = (unsigned)strtoul(replica, NULL, 10);
 		ev.time = (int64_t)json_integer_value(json_object_get(root, "time"));
+		ev.exit_code = *attr(attrs, "exitCode") ? atoi_like(attr(attrs, "exitCode")) : -1;
 		s->sink->event(s->sink->ctx, &ev);
 	}
 	json_decref(root);
@@ -143,6 +153,95 @@ int docker_events_follow(struct docker *d, const struct docker_event_sink *sink,
 	/* The stream ended without a cancel: the daemon went away or restarted. */
 	if (rc == 0 && !sink->cancelled(sink->ctx))
 		rc = err_set(err, ERR_UNREACHABLE, "docker closed the events stream");
+out:
+	free(text);
+	json_decref(filters);
+	docker_event_stream_release(&c.stream);
+	buf_release(&resp);
+	buf_release(&path);
+	return rc;
+}
+
+struct die_ctx {
+	struct docker_event_stream stream;
+	struct err *err;
+	bool died;
+	int exit_code;
+};
+
+static void die_event(void *ctx, const struct docker_event *ev)
+{
+	struct die_ctx *c = ctx;
+
+	if (!strcmp(ev->action, "die")) {
+		c->died = true;
+		c->exit_code = ev->exit_code;
+	}
+}
+
+static bool die_never_cancelled(void *ctx)
+{
+	(void)ctx;
+	return false;
+}
+
+static int die_sink(void *ctx, const char *data, size_t len)
+{
+	struct die_ctx *c = ctx;
+	int rc = docker_event_stream_feed(&c->stream, data, len, c->err);
+
+	if (rc < 0)
+		return rc;
+	/* Seen: the rest of the window is not waited for. */
+	if (c->died)
+		return err_set(c->err, ERR_FAIL, "died");
+	return 0;
+}
+
+int docker_container_wait_die(bool *died, int *exit_code, struct docker *d, const char *id,
+                              double since_s, double until_s, struct err *err)
+{
+	struct docker_event_sink sink = { die_event, die_never_cancelled, NULL };
+	struct err e = ERR_INIT; /* the sink's "died" must not reach err */
+	struct die_ctx c = { .err = &e };
+	struct docker_req req = { .method = "GET", .sink = die_sink, .sink_ctx = &c };
+	struct buf path, resp;
+	json_t *filters = NULL;
+	char *text = NULL;
+	long status = 0;
+	int rc;
+
+	*died = false;
+	*exit_code = -1;
+	sink.ctx = &c;
+	buf_init(&path, 0);
+	buf_init(&resp, 1u << 16);
+	docker_event_stream_init(&c.stream, &sink);
+	/* The Engine holds the stream open until `until`; a little slack past it. */
+	req.timeout_s = (long)(until_s - since_s) + DOCKER_TIMEOUT_S;
+	filters = json_pack("{s:[s],s:[s],s:[s]}", "type", "container", "container", id, "event",
+	                    "die");
+	text = filters ? json_dumps(filters, JSON_COMPACT) : NULL;
+	if (!text ||
+	    buf_printf(&path, "/events?since=%.9f&until=%.9f&filters=", since_s, until_s) < 0 ||
+	    docker_urlencode(&path, text) < 0) {
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	req.path = path.ptr;
+	rc = docker_request_ex(&status, &resp, d, &req, &e);
+	if (c.died) {
+		/* The sink ended the transfer on purpose. */
+		*died = true;
+		*exit_code = c.exit_code;
+		rc = 0;
+		goto out;
+	}
+	if (rc < 0) {
+		rc = err_set(err, e.code ? e.code : rc, "%s", e.msg);
+		goto out;
+	}
+	rc = docker_http_check(status, &resp, "watch for its exit", err);
 out:
 	free(text);
 	json_decref(filters);

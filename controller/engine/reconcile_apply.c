@@ -4,6 +4,10 @@
  * dependency level, or one group of replicas) up to `parallel` actions run
  * at once, each worker on its own keep-alive connection: starts dominate
  * an apply and a few in flight overlap them (DOCKER-NOTES: ~4 on 2 cores).
+ * An action whose container is waiting out its settle time does no Docker
+ * work: it gives its slot to the next action meanwhile (more workers than
+ * slots), so that the settle times of a stage overlap its starts instead
+ * of adding up (50 services at -j 4: 50 / 4 x 0.5 s less).
  *
  * Old containers are never deleted by a rollout: they are stopped and kept
  * under a retained name, so a failed gate puts the previous containers
@@ -25,6 +29,26 @@
 #include "reconcile_internal.h"
 
 #define APPLY_MAX_PARALLEL 8
+/* Workers per slot: enough that a slot is busy while others settle. */
+#define APPLY_WORKERS_PER_SLOT 3
+#define APPLY_MAX_WORKERS      (APPLY_MAX_PARALLEL * APPLY_WORKERS_PER_SLOT)
+
+/* Take a slot (under run->lock). */
+static void slot_take_locked(struct apply_run *run)
+{
+	while (!run->slots_free)
+		pthread_cond_wait(&run->slot_cond, &run->lock);
+	run->slots_free--;
+}
+
+static void slot_give(struct apply_run *run)
+{
+	pthread_mutex_lock(&run->lock);
+	run->slots_free++;
+	/* All: a worker that finds the stage drained leaves without the slot. */
+	pthread_cond_broadcast(&run->slot_cond);
+	pthread_mutex_unlock(&run->lock);
+}
 
 bool apply_is_job(const struct project *p, const struct service *s)
 {
@@ -48,9 +72,23 @@ void apply_step(const struct apply_run *run, const struct action *a, const char 
 }
 
 struct gate_watch_ctx {
-	const struct apply_run *run;
+	struct apply_run *run;
 	const struct action *a;
 };
+
+/* Waiting out a settle time: the slot goes to another action meanwhile. */
+static void gate_idle(void *arg, bool idle)
+{
+	struct gate_watch_ctx *w = arg;
+
+	if (idle) {
+		slot_give(w->run);
+		return;
+	}
+	pthread_mutex_lock(&w->run->lock);
+	slot_take_locked(w->run);
+	pthread_mutex_unlock(&w->run->lock);
+}
 
 /* Each look of the gate at the container, for the progress view. */
 static void gate_attempt(void *arg, unsigned n)
@@ -69,7 +107,7 @@ int apply_gate(struct docker *d, struct apply_run *run, const struct action *a, 
                struct reconcile_result *res)
 {
 	struct gate_watch_ctx wctx = { run, a };
-	struct reconcile_gate_watch watch = { gate_attempt, &wctx };
+	struct reconcile_gate_watch watch = { gate_attempt, &wctx, gate_idle };
 	char prefix[300];
 	int rc = reconcile_wait_up_watched(&res->up_s, d, a->service, id,
 	                                   apply_is_job(run->p, a->service), &watch, &res->err);
@@ -227,13 +265,19 @@ static void stage_drain(struct docker *d, struct apply_run *run)
 		size_t i;
 
 		pthread_mutex_lock(&run->lock);
-		/* Asked to stop: what was not taken yet is skipped. */
-		while (sig_pending() && run->next < run->end)
-			run->results[run->next++].rc = 1;
-		if (run->next == run->end) {
-			pthread_mutex_unlock(&run->lock);
-			return;
+		for (;;) {
+			/* Asked to stop: what was not taken yet is skipped. */
+			while (sig_pending() && run->next < run->end)
+				run->results[run->next++].rc = 1;
+			if (run->next == run->end) {
+				pthread_mutex_unlock(&run->lock);
+				return;
+			}
+			if (run->slots_free)
+				break;
+			pthread_cond_wait(&run->slot_cond, &run->lock);
 		}
+		run->slots_free--;
 		i = run->next++;
 		a = &run->plan->v[i];
 		res = &run->results[i];
@@ -242,6 +286,7 @@ static void stage_drain(struct docker *d, struct apply_run *run)
 		pthread_mutex_unlock(&run->lock);
 
 		run_action(d, run, a, res);
+		slot_give(run);
 		scrub_outcome(run, res);
 
 		pthread_mutex_lock(&run->lock);
@@ -270,10 +315,13 @@ static void *worker_main(void *arg)
 static void run_stage(struct docker *d, struct apply_run *run, struct worker *workers,
                       size_t *nworkers, size_t start, size_t end)
 {
-	size_t w, want = end - start < run->o->parallel ? end - start : run->o->parallel;
+	size_t w, want = run->o->parallel * APPLY_WORKERS_PER_SLOT;
 
+	if (want > end - start)
+		want = end - start;
 	run->next = start;
 	run->end = end;
+	run->slots_free = run->o->parallel;
 	/* Extra connections only when a stage has more than one action. */
 	while (*nworkers + 1 < want) {
 		struct err werr = ERR_INIT;
@@ -298,7 +346,7 @@ int reconcile_apply(struct docker *d, const struct docker_connect *conn, const s
                     struct kvv *network_ids, struct reconcile_result *results,
                     struct docker_stats *worker_stats, struct err *err)
 {
-	struct worker workers[APPLY_MAX_PARALLEL];
+	struct worker workers[APPLY_MAX_WORKERS];
 	struct reconcile_opts opts = *o;
 	struct apply_run run = { .conn = conn,
 		                 .p = p,
@@ -316,6 +364,7 @@ int reconcile_apply(struct docker *d, const struct docker_connect *conn, const s
 		results[i].rc = 1;
 	run.secrets_unknown = model_secrets_collect(&run.secrets, p) < 0;
 	pthread_mutex_init(&run.lock, NULL);
+	pthread_cond_init(&run.slot_cond, NULL);
 	while (start < plan->n && rc == 0 && !sig_pending()) {
 		size_t end = start;
 
@@ -363,6 +412,7 @@ int reconcile_apply(struct docker *d, const struct docker_connect *conn, const s
 		}
 		docker_free(workers[i].d);
 	}
+	pthread_cond_destroy(&run.slot_cond);
 	pthread_mutex_destroy(&run.lock);
 	strv_free(&run.secrets);
 	return rc;

@@ -19,7 +19,13 @@ struct apply_run {
 	const struct reconcile_opts *o;
 	struct kvv *network_ids;
 	struct reconcile_result *results;
-	size_t next, end;     /* the stage's actions not yet taken: [next, end) */
+	size_t next, end; /* the stage's actions not yet taken: [next, end) */
+	/*
+	 * How many more actions may do Docker work now (of o->parallel): an
+	 * action waiting out its settle time gives its slot back meanwhile.
+	 */
+	unsigned slots_free;
+	pthread_cond_t slot_cond;
 	struct strv secrets;  /* every secret value of p: scrubbed from every outcome */
 	bool secrets_unknown; /* they could not be collected: outcomes are withheld */
 };

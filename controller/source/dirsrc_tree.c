@@ -7,8 +7,6 @@
  * kept as symlinks, so the same files give the same archive.
  */
 #define _XOPEN_SOURCE 700 /* readlink() */
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive_dl.h"
 #include "deployctl/hash.h"
 #include "deployctl/source.h"
 
@@ -233,6 +232,8 @@ int dirsrc_tar(char **out, size_t *len, const char *root, const char *dir, size_
 	size_t used = 0;
 	int rc = context_path(full, sizeof(full), root, dir, err);
 
+	if (rc == 0)
+		rc = archive_dl_load(err);
 	if (rc)
 		return rc;
 	mem = malloc(max);

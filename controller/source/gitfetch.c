@@ -214,6 +214,9 @@ static int gitfetch_run(git_repository *repo, const char *url, struct err *err)
 	git_buf head = { 0 };
 	int rc;
 
+	/* An https remote needs the CA bundle that start-up left unparsed. */
+	if (gitsrc_tls_load() < 0)
+		return gitfetch_fail(err, url, "load the CA certificates for");
 	git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	cb.credentials = gitfetch_credentials;

@@ -5,8 +5,6 @@
  */
 #include "deployctl/gitsrc.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <git2.h>
 #include <stdbool.h>
@@ -16,6 +14,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "archive_dl.h"
 
 struct gitsrc {
 	git_repository *repo;
@@ -34,20 +34,6 @@ static int gitsrc_fail(struct err *err, int code, const char *what)
 
 	return err_set(err, code == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT, "%s: %s", what,
 	               e && e->message ? e->message : "libgit2 error");
-}
-
-/*
- * libgit2 is initialised on the first gitsrc_open(), not at start-up: with
- * Debian's libgit2 (mbedTLS) git_libgit2_init() parses the whole system CA
- * bundle, about 5 ms that commands reading no repository (status, history,
- * show, rollback, version) should not pay.
- */
-static bool gitsrc_initialised;
-
-void gitsrc_global_init(void)
-{
-	if (!gitsrc_initialised && git_libgit2_init() > 0)
-		gitsrc_initialised = true;
 }
 
 /* Author and commit time, recorded with every release. */
@@ -594,8 +580,12 @@ int gitsrc_tar(char **out, size_t *len, struct gitsrc *g, const char *dir, size_
 	size_t used = 0;
 	int rc = subtree(&t, g, dir, err);
 
-	if (rc)
+	if (rc == 0)
+		rc = archive_dl_load(err);
+	if (rc) {
+		git_tree_free(t);
 		return rc;
+	}
 	mem = malloc(max);
 	w.a = archive_write_new();
 	w.e = archive_entry_new();
@@ -650,11 +640,4 @@ void gitsrc_source(struct source *s, struct gitsrc *g)
 	s->list_tree = gitsrc_list_tree;
 	s->root = NULL;
 	s->tree_id = gitsrc_tree_id_cb;
-}
-
-void gitsrc_global_cleanup(void)
-{
-	if (gitsrc_initialised)
-		git_libgit2_shutdown();
-	gitsrc_initialised = false;
 }

@@ -7,10 +7,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,13 +258,61 @@ bool hash_fingerprint_matches(const char *fp, const struct hash_key *k, const ch
 	return !strcmp(f, fp);
 }
 
+/*
+ * HMAC() looks the MAC and the digest up in OpenSSL's provider tables on
+ * every call (about 100,000 instructions, more than hashing a spec): a
+ * context keyed once is kept instead, and each call works on a copy of it.
+ * The key is the state directory's, the same for every call of a process;
+ * another key (a webhook secret) re-keys the kept one.
+ */
+static pthread_mutex_t hmac_lock = PTHREAD_MUTEX_INITIALIZER;
+static EVP_MAC_CTX *hmac_keyed;
+static unsigned char hmac_key[128];
+static size_t hmac_keylen;
+
+/* A copy of a context keyed with key, or NULL (then HMAC() does it). Under hmac_lock. */
+static EVP_MAC_CTX *hmac_copy_locked(const void *key, size_t keylen)
+{
+	OSSL_PARAM params[2];
+	EVP_MAC *mac;
+	EVP_MAC_CTX *c;
+
+	if (keylen > sizeof(hmac_key))
+		return NULL;
+	if (hmac_keyed && keylen == hmac_keylen && !memcmp(key, hmac_key, keylen))
+		return EVP_MAC_CTX_dup(hmac_keyed);
+	EVP_MAC_CTX_free(hmac_keyed);
+	hmac_keyed = NULL;
+	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	c = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	EVP_MAC_free(mac);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!c || EVP_MAC_init(c, key, keylen, params) != 1) {
+		EVP_MAC_CTX_free(c);
+		return NULL;
+	}
+	hmac_keyed = c;
+	memcpy(hmac_key, key, keylen);
+	hmac_keylen = keylen;
+	return EVP_MAC_CTX_dup(hmac_keyed);
+}
+
 void hash_hmac_sha256_hex(char out[HASH_HEX_LEN + 1], const void *key, size_t keylen,
                           const void *data, size_t len)
 {
 	unsigned char md[32] = { 0 };
 	unsigned int n = 0;
+	size_t mlen = 0;
+	EVP_MAC_CTX *c;
 
-	HMAC(EVP_sha256(), key, (int)keylen, data, len, md, &n);
+	pthread_mutex_lock(&hmac_lock);
+	c = hmac_copy_locked(key, keylen);
+	pthread_mutex_unlock(&hmac_lock);
+	if (!c || EVP_MAC_update(c, data, len) != 1 ||
+	    EVP_MAC_final(c, md, &mlen, sizeof(md)) != 1 || mlen != sizeof(md))
+		HMAC(EVP_sha256(), key, (int)keylen, data, len, md, &n);
+	EVP_MAC_CTX_free(c);
 	hash_hex(out, md);
 }
 

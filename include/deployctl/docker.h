@@ -346,6 +346,7 @@ struct docker_event {
 	const char *service; /* LABEL_SERVICE, or "" */
 	unsigned replica;    /* LABEL_REPLICA, 0 if absent */
 	int64_t time;        /* unix seconds */
+	int exit_code;       /* a die's "exitCode"; -1 if none */
 };
 struct docker_event_sink {
 	void (*event)(void *ctx, const struct docker_event *ev);
@@ -360,6 +361,16 @@ struct docker_event_sink {
  * struct docker of its own: the call holds the connection for its length.
  */
 int docker_events_follow(struct docker *d, const struct docker_event_sink *sink, struct err *err);
+/*
+ * Wait until until_s (unix seconds, fractions allowed) for container id to
+ * die: one GET /events, which the Engine holds open until `until` and on
+ * which it sends the die the moment it happens (a die since since_s, even
+ * one before the call, is replayed from the Engine's own buffer). *died
+ * says whether one came, *exit_code its exit code (-1 if unknown); the call
+ * returns at once when it does. An until_s already past returns at once too.
+ */
+int docker_container_wait_die(bool *died, int *exit_code, struct docker *d, const char *id,
+                              double since_s, double until_s, struct err *err);
 
 struct docker_network {
 	char *id;

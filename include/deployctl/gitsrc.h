@@ -29,6 +29,13 @@ void gitsrc_free(struct gitsrc *g);
  */
 void gitsrc_global_init(void);
 void gitsrc_global_cleanup(void);
+/*
+ * The system CA bundle that gitsrc_global_init() left unparsed (see
+ * gitsrc_tls.c), parsed now: before anything that may speak TLS (a fetch).
+ * 0, or libgit2's error (< 0). gitsrc_tls_pending(): not parsed yet.
+ */
+int gitsrc_tls_load(void);
+bool gitsrc_tls_pending(void);
 
 /* The resolved commit's full hex SHA; borrowed. */
 const char *gitsrc_commit(const struct gitsrc *g);

@@ -225,6 +225,11 @@ int reconcile_wait_up(double *up_s, struct docker *d, const struct service *s, c
 struct reconcile_gate_watch {
 	void (*attempt)(void *ctx, unsigned n);
 	void *ctx;
+	/*
+	 * If set: idle(ctx, true) before waiting out the settle time on the
+	 * events stream (no Docker work meanwhile), idle(ctx, false) after.
+	 */
+	void (*idle)(void *ctx, bool idle);
 };
 int reconcile_wait_up_watched(double *up_s, struct docker *d, const struct service *s,
                               const char *id, bool job, const struct reconcile_gate_watch *watch,

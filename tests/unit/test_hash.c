@@ -126,8 +126,37 @@ static void test_hash__key_file(void)
 	free(dir);
 }
 
+/* RFC 4231 vectors, through the kept keyed context, a re-key and the long-key path. */
+static void test_hash__hmac_rfc4231(void)
+{
+	static const char jefe[] =
+	        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+	static const char big[] =
+	        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54";
+	static const char msg6[] = "Test Using Larger Than Block-Size Key - Hash Key First";
+	unsigned char key6[131];
+	char hex[HASH_HEX_LEN + 1];
+	int i;
+
+	memset(key6, 0xaa, sizeof(key6));
+	for (i = 0; i < 3; i++) {
+		hash_hmac_sha256_hex(hex, "Jefe", 4, "what do ya want for nothing?", 28);
+		CHECK_STR(hex, jefe);
+		hash_hmac_sha256_hex(hex, key6, sizeof(key6), msg6, strlen(msg6));
+		CHECK_STR(hex, big);
+	}
+	/* Another key between two uses of the first: each gives its own. */
+	hash_hmac_sha256_hex(hex, "Jefe", 4, "what do ya want for nothing?", 28);
+	CHECK_STR(hex, jefe);
+	hash_hmac_sha256_hex(hex, "Jeff", 4, "what do ya want for nothing?", 28);
+	CHECK(strcmp(hex, jefe) != 0);
+	hash_hmac_sha256_hex(hex, "Jefe", 4, "what do ya want for nothing?", 28);
+	CHECK_STR(hex, jefe);
+}
+
 int main(void)
 {
+	RUN(test_hash__hmac_rfc4231);
 	RUN(test_hash__fingerprint_keyed);
 	RUN(test_hash__key_file);
 	return CHECK_DONE();
