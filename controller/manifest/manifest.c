@@ -502,6 +502,12 @@ static int load_x_deployctl(struct manifest_ctx *c, const struct mnode *n)
 				return ERR_NOMEM;
 			continue;
 		}
+		if (!strcmp(k, "smoke") || !strcmp(k, "notify")) {
+			if ((k[0] == 's' ? manifest_load_smoke : manifest_load_notify)(
+			            c, n->items[i], path) == ERR_NOMEM)
+				return ERR_NOMEM;
+			continue;
+		}
 		if (strcmp(k, "secrets"))
 			manifest_error(c, n->keys[i], "x-deployctl", "unknown key '%s'", k);
 		else if (load_secret_keys(c, n->items[i], path) == ERR_NOMEM)
@@ -919,6 +925,7 @@ static int load_texts(struct project **out, const char *const *names, const char
 	}
 	manifest_files_finish(&c);
 	manifest_rollout_finish(&c);
+	manifest_smoke_finish(&c);
 	manifest_check(&c);
 	rc = c.fatal;
 out:

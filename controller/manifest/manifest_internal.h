@@ -445,6 +445,15 @@ int manifest_load_env_rules(struct manifest_ctx *c, const struct mnode *n, const
 /* x-deployctl.tls (manifest_tls.c): a list of {cert, key, names}; 0 or ERR_NOMEM (errors reported).
  */
 int manifest_load_tls(struct manifest_ctx *c, const struct mnode *n, const char *path);
+/*
+ * x-deployctl.smoke and x-deployctl.notify (manifest_smoke.c): lists of
+ * checks and of notification targets; 0 or ERR_NOMEM (errors reported).
+ * manifest_smoke_finish(), once every file is loaded, checks that each
+ * check's URL points at a port a service publishes on this host.
+ */
+int manifest_load_smoke(struct manifest_ctx *c, const struct mnode *n, const char *path);
+int manifest_load_notify(struct manifest_ctx *c, const struct mnode *n, const char *path);
+void manifest_smoke_finish(struct manifest_ctx *c);
 /* Sort configs, secrets and env rules, and refuse a name defined twice. */
 void manifest_files_finish(struct manifest_ctx *c);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "deployctl/err.h"
+#include "deployctl/smoke.h"
 
 void strv_free(struct strv *s)
 {
@@ -287,6 +288,7 @@ void model_project_release(struct project *p)
 		strv_free(&p->tls[i].names);
 	}
 	free(p->tls);
+	model_smoke_release(p);
 	strv_free(&p->files);
 	memset(p, 0, sizeof(*p));
 }

@@ -320,6 +320,9 @@ struct project_tls {
 	struct strv names; /* host names the certificate must cover */
 };
 
+struct smoke_check;
+struct notify_target;
+
 struct project {
 	char *name;               /* Compose project name: [a-z0-9][a-z0-9_-]* */
 	struct service *services; /* sorted by name */
@@ -343,6 +346,10 @@ struct project {
 	struct project_tls *tls; /* x-deployctl.tls, in manifest order */
 	size_t ntls;
 	struct strv dotenv_keys; /* the keys that .env sets, sorted */
+	struct smoke_check *smoke; /* x-deployctl.smoke, in manifest order (smoke.h) */
+	size_t nsmoke;
+	struct notify_target *notify; /* x-deployctl.notify, in manifest order (smoke.h) */
+	size_t nnotify;
 };
 
 void strv_free(struct strv *s);
