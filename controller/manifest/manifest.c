@@ -503,9 +503,11 @@ static int load_x_deployctl(struct manifest_ctx *c, const struct mnode *n)
 			continue;
 		}
 		if (!strcmp(k, "smoke") || !strcmp(k, "notify")) {
-			if ((k[0] == 's' ? manifest_load_smoke : manifest_load_notify)(
-			            c, n->items[i], path) == ERR_NOMEM)
-				return ERR_NOMEM;
+			int r = k[0] == 's' ? manifest_load_smoke(c, n->items[i], path)
+			                    : manifest_load_notify(c, n->items[i], path);
+
+			if (r == ERR_NOMEM)
+				return r;
 			continue;
 		}
 		if (strcmp(k, "secrets"))

@@ -345,7 +345,7 @@ struct project {
 	char *dotenv;   /* the project directory's .env (repository path), or NULL */
 	struct project_tls *tls; /* x-deployctl.tls, in manifest order */
 	size_t ntls;
-	struct strv dotenv_keys; /* the keys that .env sets, sorted */
+	struct strv dotenv_keys;   /* the keys that .env sets, sorted */
 	struct smoke_check *smoke; /* x-deployctl.smoke, in manifest order (smoke.h) */
 	size_t nsmoke;
 	struct notify_target *notify; /* x-deployctl.notify, in manifest order (smoke.h) */

@@ -9,6 +9,8 @@
 #ifndef DEPLOYCTL_SMOKE_H
 #define DEPLOYCTL_SMOKE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "deployctl/model.h"
@@ -52,6 +54,25 @@ struct notify_target {
 	struct strv command; /* NOTIFY_COMMAND: argv, the payload on its stdin */
 	enum notify_format format;
 	unsigned on; /* enum notify_on bits */
+};
+
+/* What one check did (deploy/smoke.c), as recorded with the release. */
+struct smoke_result {
+	bool ran;
+	bool passed;
+	long status;       /* the last response's status, 0 if none came */
+	unsigned attempts; /* requests made */
+	double duration_s; /* from the first request to the verdict */
+	char reason[512];  /* why it failed (scrubbed); "" when it passed */
+};
+
+/* What telling one target did (deploy/notify.c). */
+struct notify_result {
+	const char *event;   /* the release's status it was told of */
+	const char *outcome; /* "sent", "failed" or "skipped" (not for this outcome; no URL) */
+	unsigned attempts;
+	double duration_s;
+	char detail[512]; /* HTTP status or why not (scrubbed) */
 };
 
 /* Free the smoke checks and notify targets of p. */
