@@ -304,6 +304,9 @@ static int load_snapshot(struct deploy *dp, struct ctx *ctx, const struct store_
 		rc = err.code;
 	if (rc == 0)
 		rc = load_resources(p, ctx, rel->id, &err);
+	/* The smoke checks and notify targets the release had: the rollback runs them too. */
+	if (rc == 0)
+		rc = store_release_smoke_load(p, ctx->store, rel->id, &err);
 	if (rc == 0)
 		rc = docker_container_list(&c, &nc, ctx->docker, p->name, &err);
 	if (rc < 0)

@@ -220,13 +220,17 @@ static int run_once(const struct strv *argv, const char *payload, long timeout_m
 {
 	int in[2], st = 0, devnull;
 	long until = clock_mono_ms() + timeout_ms;
-	size_t len = strlen(payload);
+	size_t len = strlen(payload), i;
+	char **args = calloc(argv->n + 1, sizeof(*args));
 	pid_t pid, w = 0;
 
-	if (pipe(in) < 0) {
+	if (!args || pipe(in) < 0) {
+		free(args);
 		snprintf(detail, size, "cannot make a pipe");
 		return 1;
 	}
+	for (i = 0; i < argv->n; i++)
+		args[i] = argv->v[i]; /* execvp wants them NULL-terminated */
 	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	pid = fork();
 	if (pid == 0) {
@@ -237,9 +241,10 @@ static int run_once(const struct strv *argv, const char *payload, long timeout_m
 		}
 		close(in[0]);
 		close(in[1]);
-		execvp(argv->v[0], argv->v);
+		execvp(args[0], args);
 		_exit(127);
 	}
+	free(args);
 	close(in[0]);
 	if (devnull >= 0)
 		close(devnull);

@@ -26,6 +26,7 @@
 #include "deployctl/model_secret.h"
 #include "deployctl/out.h"
 #include "deployctl/progress.h"
+#include "deployctl/release_checks.h"
 #include "deployctl/sig.h"
 #include "deployctl/spec.h"
 
@@ -464,6 +465,30 @@ static void prune_retained(struct deploy *dp, struct ctx *ctx, int64_t release, 
 	strv_free(&protect);
 }
 
+/* Record the smoke checks and tell the notify targets of the outcome (never fails). */
+static void tell(struct release_checks *checks, struct ctx *ctx,
+                 const struct store_release_info *info, int64_t release, enum release_status st,
+                 const char *message, double took, const struct kvv *vars)
+{
+	struct notify_event ev = {
+		.project = info->project,
+		.release = release,
+		.kind = info->kind,
+		.status = store_status_name(st),
+		.source_kind = info->source_kind,
+		.commit = info->source,
+		.subject = info->subject,
+		.ref = info->ref,
+		.who = info->who,
+		.host = info->host,
+		.duration_s = took,
+		.reason = message,
+	};
+
+	if (checks->p)
+		release_checks_finish(checks, ctx->store, &ev, vars);
+}
+
 int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *ro)
 {
 	struct reconcile_result *res = NULL;
@@ -480,6 +505,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	struct store_release_info info = { 0 };
 	struct strv secrets = { 0 };
 	struct reconcile_opts opts = { 0 };
+	struct release_checks checks = { 0 };
 	struct err err = ERR_INIT, aerr = ERR_INIT, ignored = ERR_INIT;
 	enum release_status st = RELEASE_FAILED;
 	char host[256] = "", release_label[32], message[sizeof(aerr.msg) + 512] = "";
@@ -546,6 +572,9 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	    progress_new(&view, &dp->plan, progress_mode_for(json, quiet, ctx->stdout_tty),
 	                 progress_color_ok(), stdout, &err) < 0 ||
 	    record_snapshot(ctx, dp, release, &err) < 0 ||
+	    store_release_smoke_add(ctx->store, release, dp->project, &err) < 0 ||
+	    (release_checks_init(&checks, dp->project) < 0 &&
+	     err_set(&err, ERR_NOMEM, "out of memory") < 0) ||
 	    record_planned(ctx, &dp->plan, release, &err) < 0 ||
 	    store_reserve(ctx->store, RESERVE_BYTES(dp->plan.n), &err) < 0)
 		goto fail_unchanged;
@@ -562,6 +591,8 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	opts.parallel = ro->parallel;
 	opts.no_rollback = ro->no_rollback;
 	opts.progress = &progress;
+	opts.verify = release_checks_verify; /* the smoke checks, after the last action */
+	opts.verify_ctx = &checks;
 	if (reconcile_apply(ctx->docker, &conn, dp->project, &dp->plan, &opts, &dp->network_ids,
 	                    res, &extra, &aerr) == 0)
 		st = RELEASE_SUCCEEDED;
@@ -570,6 +601,8 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	else if (aerr.code == ERR_STOPPED)
 		st = RELEASE_INTERRUPTED;
 	progress_finish(view);
+	if (!json && !quiet)
+		smoke_print(stdout, dp->project, checks.smoke);
 	/* Stopped between actions: nothing was undone, and it is said so. */
 	for (i = 0, undone = 0; st == RELEASE_ROLLED_BACK && i < dp->plan.n; i++)
 		undone += res[i].undone;
@@ -601,6 +634,8 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	calls.mutating += extra.mutating;
 	print_summary(dp, release, st, clock_mono() - t0, &calls, json,
 	              st == RELEASE_SUCCEEDED ? NULL : &aerr);
+	tell(&checks, ctx, &info, release, st, st == RELEASE_SUCCEEDED ? NULL : message,
+	     clock_mono() - t0, &dp->vars.vars);
 	for (i = 0; !json && i < dp->plan.n; i++)
 		if (res[i].kept_name)
 			fprintf(stdout, "failed container kept for inspection: %s\n",
@@ -644,5 +679,6 @@ out:
 	free(who);
 	free(files_dir);
 	strv_free(&secrets);
+	release_checks_release(&checks);
 	return ex;
 }

@@ -199,6 +199,13 @@ struct reconcile_opts {
 	unsigned parallel; /* actions of one stage at once */
 	bool no_rollback;  /* on a failed gate, leave things as they are */
 	const struct reconcile_progress *progress;
+	/*
+	 * Optional: called once every action succeeded (the smoke checks of
+	 * a release). A failure fails the run as a failed gate does: every
+	 * change undone unless no_rollback, err its reason.
+	 */
+	int (*verify)(void *ctx, struct err *err);
+	void *verify_ctx;
 };
 
 int reconcile_apply(struct docker *d, const struct docker_connect *conn, const struct project *p,

@@ -62,4 +62,36 @@ unsigned notify_send(struct notify_result *results, const struct project *p,
 /* Say on f what notify_send() could not do (one line per target that failed). */
 void notify_print_failures(FILE *f, const struct project *p, const struct notify_result *results);
 
+/*
+ * The checks of one release run (deploy/release_checks.c), between
+ * release_run() and the rollout: release_checks_init() prepares them for
+ * p (borrowed, outlives rc); release_checks_verify() is the rollout's
+ * verify hook (reconcile_opts.verify) running the smoke checks;
+ * release_checks_finish() records the smoke outcomes and tells the
+ * notify targets of the release's outcome, recording that too; a failure
+ * of either is said on stderr, never returned.
+ */
+struct store;
+struct release_checks {
+	const struct project *p;
+	struct strv secrets; /* every secret of p, and the webhook URLs once read */
+	bool secrets_unknown;
+	struct smoke_result *smoke;   /* p->nsmoke */
+	struct notify_result *notify; /* p->nnotify */
+	bool smoke_ran;
+	const char *failed_check; /* borrowed from p */
+};
+int release_checks_init(struct release_checks *rc, const struct project *p);
+int release_checks_verify(void *rc, struct err *err);
+void release_checks_finish(struct release_checks *rc, struct store *store,
+                           const struct notify_event *ev, const struct kvv *vars);
+void release_checks_release(struct release_checks *rc);
+
+/*
+ * Tell the targets of every interrupted release that was never told
+ * (found when the state lock is taken): its definitions from the store,
+ * URLs from the environment only. Failures are said on stderr.
+ */
+void release_checks_tell_interrupted(struct store *store);
+
 #endif
