@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_checks.h"
 #include "deployctl/cmd.h"
 #include "deployctl/out.h"
 
@@ -474,7 +475,6 @@ static void show_json(const struct show_data *d)
 	fputc(']', stdout);
 	show_json_kvv("networks", &d->networks);
 	show_json_kvv("volumes", &d->volumes);
-	fputs("}\n", stdout);
 }
 
 static int show_run(struct ctx *ctx, int argc, char **argv)
@@ -529,6 +529,9 @@ static int show_run(struct ctx *ctx, int argc, char **argv)
 		show_json(&d);
 	else
 		show_text(&d);
+	show_checks(ctx->store, id, json); /* the smoke checks and notifications */
+	if (json)
+		fputs("}\n", stdout);
 	show_data_release(&d);
 	return EXIT_OK;
 }

@@ -634,14 +634,14 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	calls.mutating += extra.mutating;
 	print_summary(dp, release, st, clock_mono() - t0, &calls, json,
 	              st == RELEASE_SUCCEEDED ? NULL : &aerr);
-	tell(&checks, ctx, &info, release, st, st == RELEASE_SUCCEEDED ? NULL : message,
-	     clock_mono() - t0, &dp->vars.vars);
 	for (i = 0; !json && i < dp->plan.n; i++)
 		if (res[i].kept_name)
 			fprintf(stdout, "failed container kept for inspection: %s\n",
 			        res[i].kept_name);
 	if (st != RELEASE_SUCCEEDED && !json)
 		cmd_report(&aerr);
+	tell(&checks, ctx, &info, release, st, st == RELEASE_SUCCEEDED ? NULL : message,
+	     clock_mono() - t0, &dp->vars.vars);
 	ex = st == RELEASE_SUCCEEDED ? EXIT_OK : EXIT_FAILED;
 	if (sig_pending())
 		ex = sig_exit_status(sig_pending());

@@ -42,7 +42,7 @@ int release_checks_verify(void *arg, struct err *err)
 	if (!rc->p->nsmoke)
 		return 0;
 	rc->smoke_ran = true;
-	r = smoke_run(rc->smoke, rc->p, &rc->secrets, err);
+	r = smoke_run(rc->smoke, rc->p, &rc->secrets, false, err);
 	for (i = 0; r < 0 && i < rc->p->nsmoke; i++)
 		if (rc->smoke[i].ran && !rc->smoke[i].passed)
 			rc->failed_check = rc->p->smoke[i].name;

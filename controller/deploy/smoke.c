@@ -107,9 +107,10 @@ static void check_one(struct smoke_result *res, const struct smoke_check *k)
 }
 
 int smoke_run(struct smoke_result *results, const struct project *p, const struct strv *secrets,
-              struct err *err)
+              bool keep_going, struct err *err)
 {
 	size_t i;
+	int rc = 0;
 
 	for (i = 0; i < p->nsmoke; i++) {
 		struct smoke_result *r = &results[i];
@@ -121,10 +122,14 @@ int smoke_run(struct smoke_result *results, const struct project *p, const struc
 		if (sig_pending())
 			return err_set(err, ERR_STOPPED, "smoke check '%s' interrupted by %s",
 			               p->smoke[i].name, sig_name(sig_pending()));
-		return err_set(err, ERR_FAIL, "smoke check '%s' failed after %u attempt(s): %s",
-		               p->smoke[i].name, r->attempts, r->reason);
+		if (!rc)
+			rc = err_set(err, ERR_FAIL,
+			             "smoke check '%s' failed after %u attempt(s): %s",
+			             p->smoke[i].name, r->attempts, r->reason);
+		if (!keep_going)
+			break;
 	}
-	return 0;
+	return rc;
 }
 
 void smoke_print(FILE *f, const struct project *p, const struct smoke_result *results)

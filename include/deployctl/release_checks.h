@@ -8,6 +8,7 @@
 #ifndef DEPLOYCTL_RELEASE_CHECKS_H
 #define DEPLOYCTL_RELEASE_CHECKS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -18,12 +19,12 @@
 /*
  * Run every smoke check of p in order, each up to its retries, results[i]
  * for p->smoke[i] (caller array, zeroed). A check that fails stops the run
- * (the later ones are not run: ran false). 0 when all passed; ERR_FAIL
+ * (the later ones are not run: ran false) unless keep_going. 0 when all passed; ERR_FAIL
  * with err "smoke check 'NAME' failed after N attempt(s): REASON", or
  * ERR_STOPPED after SIGINT/SIGTERM. Reasons are scrubbed of secrets.
  */
 int smoke_run(struct smoke_result *results, const struct project *p, const struct strv *secrets,
-              struct err *err);
+              bool keep_going, struct err *err);
 /* One line per check that ran: "smoke NAME: passed (200, 1 attempt, 0.01s)". */
 void smoke_print(FILE *f, const struct project *p, const struct smoke_result *results);
 
