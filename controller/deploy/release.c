@@ -572,9 +572,9 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	    progress_new(&view, &dp->plan, progress_mode_for(json, quiet, ctx->stdout_tty),
 	                 progress_color_ok(), stdout, &err) < 0 ||
 	    record_snapshot(ctx, dp, release, &err) < 0 ||
-	    store_release_smoke_add(ctx->store, release, dp->project, &err) < 0 ||
 	    (release_checks_init(&checks, dp->project) < 0 &&
 	     err_set(&err, ERR_NOMEM, "out of memory") < 0) ||
+	    store_release_smoke_add(ctx->store, release, dp->project, &checks.secrets, &err) < 0 ||
 	    record_planned(ctx, &dp->plan, release, &err) < 0 ||
 	    store_reserve(ctx->store, RESERVE_BYTES(dp->plan.n), &err) < 0)
 		goto fail_unchanged;

@@ -8,15 +8,27 @@
 #include <string.h>
 
 #include "deployctl/buf.h"
+#include "deployctl/model_secret.h"
 #include "deployctl/smoke.h"
 #include "store_internal.h"
 
 #define ARG_SEP '\x1f' /* between the arguments of a notify command */
 
+/* A copy of v with every secret hidden (a check may use one: the record never holds it). */
+static char *scrubbed(const char *v, const struct strv *secrets)
+{
+	char *c = v ? strdup(v) : NULL;
+
+	if (c)
+		model_scrub(c, secrets);
+	return c;
+}
+
 static int smoke_defs_add(struct store *s, int64_t release, const struct project *p,
-                          struct err *err)
+                          const struct strv *secrets, struct err *err)
 {
 	sqlite3_stmt *st = NULL;
+	char *url = NULL, *body = NULL, *header = NULL;
 	size_t i;
 	int rc;
 
@@ -28,14 +40,24 @@ static int smoke_defs_add(struct store *s, int64_t release, const struct project
 	for (i = 0; rc == 0 && i < p->nsmoke; i++) {
 		const struct smoke_check *k = &p->smoke[i];
 
+		free(url);
+		free(body);
+		free(header);
+		url = scrubbed(k->url, secrets);
+		body = scrubbed(k->body_contains, secrets);
+		header = scrubbed(k->header, secrets);
+		if (!url || (k->body_contains && !body) || (k->header && !header)) {
+			rc = err_set(err, ERR_NOMEM, "out of memory");
+			break;
+		}
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, release);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)i + 1);
 		if (store_bind_text(st, 3, k->name) != SQLITE_OK ||
-		    store_bind_text(st, 4, k->url) != SQLITE_OK ||
+		    store_bind_text(st, 4, url) != SQLITE_OK ||
 		    store_bind_text(st, 5, k->method) != SQLITE_OK ||
-		    store_bind_text(st, 7, k->body_contains) != SQLITE_OK ||
-		    store_bind_text(st, 8, k->header) != SQLITE_OK) {
+		    store_bind_text(st, 7, body) != SQLITE_OK ||
+		    store_bind_text(st, 8, header) != SQLITE_OK) {
 			rc = store_fail(s, err, "record smoke checks");
 			break;
 		}
@@ -46,6 +68,9 @@ static int smoke_defs_add(struct store *s, int64_t release, const struct project
 		rc = store_step_done(st, s, "record smoke checks", err);
 	}
 	sqlite3_finalize(st);
+	free(url);
+	free(body);
+	free(header);
 	return rc;
 }
 
@@ -101,9 +126,9 @@ static int notify_defs_add(struct store *s, int64_t release, const struct projec
 }
 
 int store_release_smoke_add(struct store *s, int64_t release, const struct project *p,
-                            struct err *err)
+                            const struct strv *secrets, struct err *err)
 {
-	int rc = smoke_defs_add(s, release, p, err);
+	int rc = smoke_defs_add(s, release, p, secrets, err);
 
 	return rc ? rc : notify_defs_add(s, release, p, err);
 }

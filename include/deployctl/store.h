@@ -411,7 +411,8 @@ void store_container_rows_free(struct store_container_row *v, size_t n);
 /*
  * A release's smoke checks and notifications (store_smoke.c, schema 0013).
  * store_release_smoke_add() records p's definitions (never a webhook URL:
- * only where it is read from) before the rollout; the _result calls fill
+ * only where it is read from; any of secrets in a check scrubbed) before
+ * the rollout; the _result calls fill
  * in one entry's outcome (seq from 1, in manifest order).
  * store_release_smoke_load() puts a release's definitions back into p
  * (rollback, `deployctl smoke`). The _rows calls read them for show; *out
@@ -422,7 +423,7 @@ void store_container_rows_free(struct store_container_row *v, size_t n);
 struct smoke_result;
 struct notify_result;
 int store_release_smoke_add(struct store *s, int64_t release, const struct project *p,
-                            struct err *err);
+                            const struct strv *secrets, struct err *err);
 int store_release_smoke_result(struct store *s, int64_t release, unsigned seq,
                                const struct smoke_result *r, struct err *err);
 int store_release_notify_result(struct store *s, int64_t release, unsigned seq,
