@@ -8,6 +8,7 @@
  * whatever happens is recorded, never a failure of the release.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -303,60 +304,85 @@ static void tell_one(struct notify_result *r, const struct notify_target *t, con
 	r->duration_s = (double)(clock_mono_ms() - start) / 1000.0;
 }
 
+/* One target being told, on its own thread: every target's budget runs at once. */
+struct telling {
+	pthread_t thread;
+	bool started;
+	struct notify_result *r;
+	const struct notify_target *t;
+	char *url;
+	const char *payload;
+};
+
+static void *tell_main(void *arg)
+{
+	struct telling *w = arg;
+
+	tell_one(w->r, w->t, w->url, w->payload, NOTIFY_TARGET_BUDGET_MS);
+	return NULL;
+}
+
+/* What target i needs before it is told: its URL (into w->url) and payload; false: not told. */
+static bool prepare(struct telling *w, const struct notify_target *t, const struct kvv *vars,
+                    struct strv *secrets, unsigned bit, const struct notify_event *ev,
+                    char **payload)
+{
+	struct notify_result *r = w->r;
+	enum notify_format f = t->format == NOTIFY_COMMAND ? NOTIFY_JSON : t->format;
+
+	r->event = ev->status;
+	r->outcome = "skipped";
+	if (!(t->on & bit)) {
+		snprintf(r->detail, sizeof(r->detail), "not asked for %s", ev->status);
+		return false;
+	}
+	if (t->format != NOTIFY_COMMAND) {
+		target_url(&w->url, t, vars, r->detail, sizeof(r->detail));
+		/* An unset variable is a choice (not on this host); a bad one is not. */
+		if (!w->url) {
+			r->outcome = strstr(r->detail, "is not set") ? "skipped" : "failed";
+			return false;
+		}
+		if (strv_push(secrets, w->url) < 0) {
+			snprintf(r->detail, sizeof(r->detail), "out of memory");
+			r->outcome = "failed";
+			return false;
+		}
+	}
+	if (!payload[f] && notify_payload(&payload[f], f, ev, secrets) < 0) {
+		snprintf(r->detail, sizeof(r->detail), "out of memory");
+		r->outcome = "failed";
+		return false;
+	}
+	w->t = t;
+	w->payload = payload[f];
+	return true;
+}
+
 unsigned notify_send(struct notify_result *results, const struct project *p,
                      const struct notify_event *ev, const struct kvv *vars, struct strv *secrets)
 {
-	long start = clock_mono_ms(), left;
+	struct telling w[NOTIFY_MAX_TARGETS];
 	unsigned failed = 0, bit = notify_on_bit(ev->status);
-	char *payload[3] = { NULL, NULL, NULL }, *url = NULL;
-	size_t i;
+	char *payload[3] = { NULL, NULL, NULL };
+	size_t i, n = p->nnotify < NOTIFY_MAX_TARGETS ? p->nnotify : NOTIFY_MAX_TARGETS;
 
-	for (i = 0; i < p->nnotify; i++) {
-		const struct notify_target *t = &p->notify[i];
-		struct notify_result *r = &results[i];
-		enum notify_format f = t->format == NOTIFY_COMMAND ? NOTIFY_JSON : t->format;
-
-		memset(r, 0, sizeof(*r));
-		r->event = ev->status;
-		r->outcome = "skipped";
-		if (!(t->on & bit)) {
-			snprintf(r->detail, sizeof(r->detail), "not asked for %s", ev->status);
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < n; i++) {
+		memset(&results[i], 0, sizeof(results[i]));
+		w[i].r = &results[i];
+		if (!prepare(&w[i], &p->notify[i], vars, secrets, bit, ev, payload))
 			continue;
-		}
-		if (t->format != NOTIFY_COMMAND) {
-			target_url(&url, t, vars, r->detail, sizeof(r->detail));
-			if (!url) {
-				/* An unset variable is a choice (not on this host); a bad one is
-				 * not. */
-				if (!strstr(r->detail, "is not set")) {
-					r->outcome = "failed";
-					failed++;
-				}
-				continue;
-			}
-			if (strv_push(secrets, url) < 0) {
-				free(url);
-				url = NULL;
-				snprintf(r->detail, sizeof(r->detail), "out of memory");
-				r->outcome = "failed";
-				failed++;
-				continue;
-			}
-		}
-		if (!payload[f] && notify_payload(&payload[f], f, ev, secrets) < 0) {
-			snprintf(r->detail, sizeof(r->detail), "out of memory");
-			r->outcome = "failed";
-			failed++;
-		} else {
-			left = NOTIFY_TOTAL_BUDGET_MS - (clock_mono_ms() - start);
-			tell_one(r, t, url, payload[f],
-			         left < NOTIFY_TARGET_BUDGET_MS ? left : NOTIFY_TARGET_BUDGET_MS);
-			if (strcmp(r->outcome, "sent"))
-				failed++;
-		}
-		model_scrub(r->detail, secrets);
-		free(url);
-		url = NULL;
+		w[i].started = pthread_create(&w[i].thread, NULL, tell_main, &w[i]) == 0;
+		if (!w[i].started) /* no thread: told here, in turn */
+			tell_main(&w[i]);
+	}
+	for (i = 0; i < n; i++) {
+		if (w[i].started)
+			pthread_join(w[i].thread, NULL);
+		failed += !strcmp(results[i].outcome, "failed");
+		model_scrub(results[i].detail, secrets);
+		free(w[i].url);
 	}
 	for (i = 0; i < 3; i++)
 		free(payload[i]);

@@ -51,13 +51,13 @@ int notify_payload(char **out, enum notify_format f, const struct notify_event *
 /*
  * Tell each target of p that asked for ev->status: POST the payload to the
  * URL read from url_env (vars first, then the environment) or url_file,
- * or run the command with it on stdin. Up to 3 tries with back-off, at
- * most NOTIFY_TARGET_BUDGET_MS per target and NOTIFY_TOTAL_BUDGET_MS in
- * all; results[i] for p->notify[i] (caller array). The URLs join secrets
- * (so no message shows one). Returns how many targets were not told.
+ * or run the command with it on stdin. Every target at once, each up to 3
+ * tries with back-off within NOTIFY_TARGET_BUDGET_MS, so the whole takes
+ * about that at most; results[i] for p->notify[i] (caller array). The URLs
+ * join secrets (so no message shows one). Returns how many targets failed
+ * (an unset url_env is skipped, not failed).
  */
 #define NOTIFY_TARGET_BUDGET_MS 5000
-#define NOTIFY_TOTAL_BUDGET_MS  8000
 unsigned notify_send(struct notify_result *results, const struct project *p,
                      const struct notify_event *ev, const struct kvv *vars, struct strv *secrets);
 /* Say on f what notify_send() could not do (one line per target that failed). */
