@@ -374,7 +374,9 @@ out:
 /*
  * The release to go back to: --to N, or the last success before the
  * current one (the newest success or interrupted release; rolled back and
- * failed ones changed nothing that stayed, or are not a state to keep).
+ * failed ones changed nothing that stayed, or are not a state to keep; an
+ * interrupted rollback is skipped, so that running rollback again finishes
+ * it).
  */
 static int pick_target(struct store_release *out, struct ctx *ctx, const char *project, int64_t to,
                        int64_t *current)
@@ -392,6 +394,13 @@ static int pick_target(struct store_release *out, struct ctx *ctx, const char *p
 	for (i = 0; i < n; i++) {
 		bool ok = !strcmp(v[i].status, "succeeded");
 
+		/*
+		 * A rollback killed on its way is this same way back, half done:
+		 * neither what runs (rolling back from it would quarantine the
+		 * commit it was going to) nor a state to return to (t1501).
+		 */
+		if (!strcmp(v[i].status, "interrupted") && !strcmp(v[i].kind, "rollback"))
+			continue;
 		/*
 		 * An interrupted release (killed, or stopped by a full disk,
 		 * after its changes) is what runs: the way back from it is the

@@ -87,6 +87,13 @@ static void state_hint(const char *dir)
 		*slash = '\0';
 	if (access(path, W_OK) == 0 || (errno != EACCES && errno != EROFS && errno != EPERM))
 		return;
+	if (errno == EROFS) { /* root or not: nobody writes there */
+		fprintf(stderr,
+		        "deployctl: hint: the state directory '%s' is on a read-only file system; "
+		        "read-only commands (plan, status, history, show) still work\n",
+		        dir);
+		return;
+	}
 	fprintf(stderr,
 	        "deployctl: hint: this user cannot write the state directory '%s' (the default "
 	        "needs root): name another with --state DIR or DEPLOYCTL_STATE=DIR\n",

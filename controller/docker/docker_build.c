@@ -14,15 +14,7 @@
 
 #define DOCKER_BUILD_TIMEOUT_S 1800
 
-struct build_stream {
-	const struct docker_build *b;
-	struct buf line;
-	char *id;
-	char *error;
-	struct err *err;
-};
-
-static int build_line(struct build_stream *s, const char *text)
+static int build_line(struct docker_build_stream *s, const char *text)
 {
 	json_error_t jerr;
 	json_t *j = json_loads(text, 0, &jerr), *v;
@@ -53,21 +45,48 @@ static int build_line(struct build_stream *s, const char *text)
 	return rc;
 }
 
-static int build_sink(void *ctx, const char *data, size_t len)
+void docker_build_stream_init(struct docker_build_stream *s, const struct docker_build *b,
+                              struct err *err)
 {
-	struct build_stream *s = ctx;
+	memset(s, 0, sizeof(*s));
+	s->b = b;
+	s->err = err;
+	buf_init(&s->line, DOCKER_BUILD_LINE_MAX);
+}
+
+void docker_build_stream_release(struct docker_build_stream *s)
+{
+	free(s->id);
+	free(s->error);
+	s->id = s->error = NULL;
+	buf_release(&s->line);
+}
+
+int docker_build_stream_feed(void *ctx, const char *data, size_t len)
+{
+	struct docker_build_stream *s = ctx;
 	size_t i;
 
 	for (i = 0; i < len; i++) {
 		if (data[i] != '\n') {
 			if (buf_putc(&s->line, data[i]) < 0)
-				return err_set(s->err, ERR_DOCKER, "build output line too long");
+				return err_set(s->err, ERR_DOCKER,
+				               "build output line longer than %u bytes",
+				               DOCKER_BUILD_LINE_MAX);
 			continue;
 		}
 		if (s->line.len && build_line(s, s->line.ptr) < 0)
 			return err_set(s->err, ERR_NOMEM, "out of memory");
 		buf_reset(&s->line);
 	}
+	return 0;
+}
+
+int docker_build_stream_finish(struct docker_build_stream *s)
+{
+	if (s->line.len && build_line(s, s->line.ptr) < 0)
+		return err_set(s->err, ERR_NOMEM, "out of memory");
+	buf_reset(&s->line);
 	return 0;
 }
 
@@ -95,7 +114,7 @@ int docker_image_build(char **id, struct docker *d, const char *tar, size_t len,
                        const struct docker_build *b, struct err *err)
 {
 	static const char *const headers[] = { "Content-Type: application/x-tar", NULL };
-	struct build_stream s = { .b = b, .err = err };
+	struct docker_build_stream s;
 	struct docker_req req = { .method = "POST", .timeout_s = DOCKER_BUILD_TIMEOUT_S };
 	struct buf path, resp;
 	long status = 0;
@@ -104,7 +123,7 @@ int docker_image_build(char **id, struct docker *d, const char *tar, size_t len,
 
 	buf_init(&path, 0);
 	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	buf_init(&s.line, 1u << 20);
+	docker_build_stream_init(&s, b, err);
 	rc = buf_puts(&path, "/build?rm=1&forcerm=1") < 0 ? ERR_NOMEM : 0;
 	for (i = 0; !rc && b->tags && b->tags[i]; i++)
 		rc = buf_puts(&path, "&t=") < 0 || docker_urlencode(&path, b->tags[i]) < 0
@@ -131,13 +150,13 @@ int docker_image_build(char **id, struct docker *d, const char *tar, size_t len,
 	req.body = tar;
 	req.body_len = len;
 	req.headers = headers;
-	req.sink = build_sink;
+	req.sink = docker_build_stream_feed;
 	req.sink_ctx = &s;
 	rc = docker_request_ex(&status, &resp, d, &req, err);
 	if (rc == 0)
 		rc = docker_http_check(status, &resp, "build", err);
-	if (rc == 0 && s.line.len && build_line(&s, s.line.ptr) < 0)
-		rc = err_set(err, ERR_NOMEM, "out of memory");
+	if (rc == 0)
+		rc = docker_build_stream_finish(&s);
 	if (rc < 0)
 		goto out;
 	if (s.error) {
@@ -151,9 +170,7 @@ int docker_image_build(char **id, struct docker *d, const char *tar, size_t len,
 	*id = s.id;
 	s.id = NULL;
 out:
-	free(s.id);
-	free(s.error);
-	buf_release(&s.line);
+	docker_build_stream_release(&s);
 	buf_release(&resp);
 	buf_release(&path);
 	return rc;

@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "deployctl/buf.h"
 #include "deployctl/docker.h"
 #include "deployctl/err.h"
+#include "deployctl/fault.h"
 #include "docker_internal.h"
 
 #define DOCKER_CONNECT_TIMEOUT_S 3L
@@ -306,6 +308,9 @@ int docker_request_ex(long *status, struct buf *resp, struct docker *d,
 out:
 	docker_headers_free(headers);
 	buf_release(&url);
+	/* Crash-safety tests die right after the Nth mutating call returned (t1500). */
+	if (!is_get && FAULT_POINT("KILL_AFTER_MUTATION"))
+		raise(SIGKILL);
 	return rc;
 }
 
@@ -614,6 +619,8 @@ int docker_hijack(int *fd_out, struct buf *pending, struct docker *d, const char
 		goto out;
 	}
 	rc = docker_read_headers(&head, pending, fd, err);
+	if (FAULT_POINT("KILL_AFTER_MUTATION"))
+		raise(SIGKILL);
 	if (rc < 0)
 		goto out;
 	if (sscanf(head.ptr, "HTTP/%*d.%*d %ld", &status) != 1) {

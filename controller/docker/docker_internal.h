@@ -148,6 +148,26 @@ int docker_event_stream_feed(struct docker_event_stream *s, const char *data, si
                              struct err *err);
 void docker_event_stream_release(struct docker_event_stream *s);
 
+/*
+ * The JSON lines POST /build streams (docker_build.c), split anywhere
+ * across reads; *b and *err borrowed. feed is a docker_req sink (ctx: the
+ * stream); ERR_DOCKER for a line over DOCKER_BUILD_LINE_MAX. id and error
+ * are new, freed by release.
+ */
+#define DOCKER_BUILD_LINE_MAX (1u << 20)
+struct docker_build_stream {
+	const struct docker_build *b;
+	struct buf line;
+	char *id;    /* {"aux": {"ID": ...}}: the image built */
+	char *error; /* the first {"error": ...} */
+	struct err *err;
+};
+void docker_build_stream_init(struct docker_build_stream *s, const struct docker_build *b,
+                              struct err *err);
+int docker_build_stream_feed(void *ctx, const char *data, size_t len);
+int docker_build_stream_finish(struct docker_build_stream *s);
+void docker_build_stream_release(struct docker_build_stream *s);
+
 /* Append s to b percent-encoded, except the characters in keep. 0 or ERR_NOMEM. */
 int docker_path_encode(struct buf *b, const char *s, const char *keep);
 

@@ -8,6 +8,11 @@
  *
  * FAULT_POINT("KILL_AFTER") is true the Nth time it is passed when the
  * environment holds DEPLOYCTL_TEST_KILL_AFTER=N (N >= 1), false otherwise.
+ *
+ * The points: KILL_AFTER (after the Nth action of a release), KILL_IN_REPLACE
+ * (a start-first replace with the old container renamed), KILL_AFTER_MUTATION
+ * (right after the Nth mutating Docker call returned, in any thread: the
+ * SIGKILL walk of t1500/t1501), FAIL_RECORD (recording an outcome fails).
  */
 #ifndef DEPLOYCTL_FAULT_H
 #define DEPLOYCTL_FAULT_H

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# run.sh [SECONDS]: build the libFuzzer targets (clang, ASan+UBSan) in
-# build-fuzz/ and run each for SECONDS (default 30) over its seed corpus:
+# run.sh [SECONDS [TARGET...]]: build the libFuzzer targets (clang,
+# ASan+UBSan) in build-fuzz/ and run each (or the TARGETs named) for
+# SECONDS (default 30) over its seed corpus:
 # the committed seeds in tests/fuzz/corpus/<target>/ plus the repository's
 # own fixtures (manifest cases, the example stack, recorded Engine JSON,
 # canonical specs). A crash, leak or sanitizer report fails the run and
@@ -11,13 +12,16 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$(pwd)
 secs=${1:-30}
+[ $# -gt 0 ] && shift
+targets=(fuzz_manifest fuzz_merge fuzz_interpolate fuzz_envfile fuzz_dotenv fuzz_docker_decode
+	fuzz_docker_stream fuzz_spec fuzz_webhook)
+[ $# -gt 0 ] && targets=("$@")
 out=$top/build-fuzz
 
 command -v clang >/dev/null || { echo "fuzz: clang not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 CC=clang cmake -S . -B "$out" -DDEPLOYCTL_FUZZ=ON -DDEPLOYCTL_SANITIZE=address,undefined \
 	-DDEPLOYCTL_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$out" -j"$(nproc)" --target fuzz_manifest fuzz_interpolate fuzz_envfile \
-	fuzz_docker_decode fuzz_spec >/dev/null
+cmake --build "$out" -j"$(nproc)" --target "${targets[@]}" >/dev/null
 
 # seeds TARGET: a fresh working corpus from the committed seeds and fixtures.
 seeds() {
@@ -30,7 +34,13 @@ seeds() {
 		for f in tests/manifests/*/*/manifests/*.y*ml manifests/*.yml; do
 			cp "$f" "$d/m$((i++))"
 		done ;;
-	fuzz_envfile)
+	fuzz_merge)
+		# each valid case's files, merged in order
+		for f in tests/manifests/valid/*/manifests; do
+			ls "$f"/*.y*ml >/dev/null 2>&1 || continue
+			awk 'FNR == 1 && NR > 1 { print "---8<---" } { print }' "$f"/*.y*ml >"$d/v$((i++))"
+		done ;;
+	fuzz_envfile | fuzz_dotenv)
 		for f in manifests/*.env tests/manifests/*/*/manifests/*.env; do
 			[ -f "$f" ] && cp "$f" "$d/e$((i++))"
 		done ;;
@@ -55,7 +65,7 @@ seeds() {
 }
 
 fail=0
-for t in fuzz_manifest fuzz_interpolate fuzz_envfile fuzz_docker_decode fuzz_spec; do
+for t in "${targets[@]}"; do
 	seeds "$t"
 	log=$out/findings/$t/log
 	if ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \

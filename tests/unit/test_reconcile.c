@@ -595,6 +595,47 @@ static void test_reconcile__replace_order_and_why(void)
 	fixture_done(&f);
 }
 
+/*
+ * A run killed during a start-first leaves a container under the temporary
+ * name: running or not, the next plan brings it back when its spec is the
+ * one wanted (it may be the last container of an earlier release: t1501)
+ * rather than stopping it, making another and pruning it.
+ */
+static void test_reconcile__next_name_reused(void)
+{
+	static const char *const states[] = { "running", "exited" };
+	struct fixture f;
+	struct docker_container *c;
+	const struct action *a;
+	size_t k, i;
+
+	for (k = 0; k < 2; k++) {
+		fixture_load(&f, stack);
+		strv_push(&f.prev_services, "api");
+		strv_push(&f.prev_services, "db");
+		observe(&f, "db", 1);
+		observe(&f, "api", 2);
+		c = observe(&f, "api", 1); /* live, another spec */
+		free(c->spec_hash);
+		c->spec_hash = strdup("old");
+		c = observe(&f, "api", 1); /* left by the killed run, the spec wanted */
+		free(c->id);
+		c->id = strdup("next");
+		free(c->name);
+		c->name = strdup("shop-api-1--next-r3");
+		free(c->state);
+		c->state = strdup(states[k]);
+		CHECK_INT(diff(&f, false, NULL, 0, NULL, 0), 0);
+		a = find(&f.plan, ACTION_REPLACE, "api", 1);
+		CHECK(a && a->reuse_id && !strcmp(a->reuse_id, "next"));
+		CHECK(a && a->container_id && !strcmp(a->container_id, "id-api-1"));
+		for (i = 0; i < f.plan.n; i++)
+			CHECK(f.plan.v[i].kind != ACTION_REMOVE);
+		CHECK_INT(f.plan.n, 1);
+		fixture_done(&f);
+	}
+}
+
 int main(void)
 {
 	RUN(test_reconcile__empty_host_creates_in_dependency_order);
@@ -607,5 +648,6 @@ int main(void)
 	RUN(test_reconcile__dense_graph_of_200_services);
 	RUN(test_reconcile__legacy_hash_label_is_noop);
 	RUN(test_reconcile__replace_order_and_why);
+	RUN(test_reconcile__next_name_reused);
 	return CHECK_DONE();
 }

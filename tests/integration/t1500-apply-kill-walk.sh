@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The SIGKILL walk over an apply (walk.sh): release two of a 5-service
+# stack with dependencies, a start-first and a stop-first replace, a
+# removal and a creation, killed right after each of its mutating Docker
+# calls in turn (k = 1..M, M measured by the call counter of an unkilled
+# run). After each kill the next apply converges, the history has no gap
+# and marks the killed release interrupted, every container carries the
+# project's labels, no service has two containers, and no container of
+# release one (running or retained) is lost.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/walk.sh"
+
+# M: the mutating calls of the unkilled apply of release two, serially.
+walk_setup 0
+expect_status 0 apply --repo "$REPO" --ref one
+expect_status 0 apply --repo "$REPO" --ref two -j 1 --json
+M=$(walk_mutations "$OUT")
+[ -n "$M" ] && [ "$M" -ge 8 ] && [ "$M" -le 40 ] || fail "unexpected mutating call count '$M'"
+WALK_KILLED= walk_check "unkilled" two "$WALK_SERVICES"
+walk_drop
+echo "walk over $M mutating calls" >&2
+
+start=$SECONDS
+for k in $(seq 1 "$M"); do
+	[ $((SECONDS - start)) -lt 300 ] || fail "walk took over 300 s (at k=$k of $M)"
+	walk_setup "$k"
+	expect_status 0 apply --repo "$REPO" --ref one
+	keep=$(walk_ids | cut -d' ' -f2)
+	walk_killed "$k" apply --repo "$REPO" --ref two -j 1
+	[ "$WALK_STATUS" = 137 ] || { cat "$OUT" "$ERR"; fail "k=$k: apply was not killed (status $WALK_STATUS)"; }
+	[ -n "$WALK_KILLED" ] || fail "k=$k: the killed apply recorded no release before its first change"
+	walk_converge apply --repo "$REPO" --ref two
+	walk_check "k=$k" two "$WALK_SERVICES" $keep
+	walk_drop
+done
+echo "ok $TEST_NAME ($M kills, $((SECONDS - start)) s)"

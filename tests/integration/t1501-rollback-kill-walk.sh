@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The SIGKILL walk over a rollback (walk.sh): from release two back to
+# release one (retained containers brought back, start-first and
+# stop-first, a service removed and one brought back), killed right after
+# each of its mutating Docker calls in turn (k = 1..M, M measured by the
+# call counter of an unkilled rollback). After each kill, `rollback` run
+# again converges to release one (the killed rollback is neither what it
+# rolls back from nor where it goes; its pin quarantines release two's
+# commit, not one's), the history has no gap and marks the killed
+# rollback interrupted, every container carries the project's labels, no
+# service has two containers, and no container of release one or two
+# (running or retained) is lost.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/walk.sh"
+
+ONE="db cache api web worker"
+walk_setup 0
+expect_status 0 apply --repo "$REPO" --ref one
+expect_status 0 apply --repo "$REPO" --ref two
+expect_status 0 rollback --project "$PROJECT" -j 1 --json
+M=$(walk_mutations "$OUT")
+[ -n "$M" ] && [ "$M" -ge 8 ] && [ "$M" -le 40 ] || fail "unexpected mutating call count '$M'"
+WALK_KILLED= walk_check "unkilled" one "$ONE"
+walk_drop
+echo "walk over $M mutating calls" >&2
+
+start=$SECONDS
+for k in $(seq 1 "$M"); do
+	[ $((SECONDS - start)) -lt 300 ] || fail "walk took over 300 s (at k=$k of $M)"
+	walk_setup "$k"
+	expect_status 0 apply --repo "$REPO" --ref one
+	keep=$(walk_ids | cut -d' ' -f2)
+	expect_status 0 apply --repo "$REPO" --ref two
+	keep="$keep $(walk_ids | cut -d' ' -f2)"
+	walk_killed "$k" rollback --project "$PROJECT" -j 1
+	[ "$WALK_STATUS" = 137 ] || { cat "$OUT" "$ERR"; fail "k=$k: rollback was not killed (status $WALK_STATUS)"; }
+	[ -n "$WALK_KILLED" ] || fail "k=$k: the killed rollback recorded no release before its first change"
+	walk_converge rollback --project "$PROJECT"
+	grep -q 'back to release 1 ' "$OUT" || fail "k=$k: rollback run again did not go to release 1: $(head -n 1 "$OUT")"
+	walk_check "k=$k" one "$ONE" $keep
+	[ "$(sqlite3 "$STATE/deployctl.db" "select commit_sha from pins where project = '$PROJECT'")" = \
+		"$(git -C "$REPO" rev-parse two)" ] || fail "k=$k: the pin does not quarantine release two's commit"
+	expect_status 0 unpin --project "$PROJECT"
+	walk_drop
+done
+echo "ok $TEST_NAME ($M kills, $((SECONDS - start)) s)"
