@@ -132,10 +132,17 @@ static int smoke_one(struct manifest_ctx *c, struct smoke_check *k, const struct
                      const char *path)
 {
 	int rc = read_table(c, smoke_keys, k, v, path);
+	const struct mnode *at;
+	char kpath[MANIFEST_PATH_MAX];
 	size_t i;
 
 	if (rc == ERR_NOMEM)
 		return rc;
+	if ((at = mnode_get(v, "url"))) {
+		k->url_loc.file = at->file;
+		k->url_loc.line = at->line;
+		k->url_loc.col = at->col;
+	}
 	if (!k->method && !(k->method = strdup("GET")))
 		return manifest_nomem(c);
 	if (!k->url && !rc) {
@@ -155,12 +162,17 @@ static int smoke_one(struct manifest_ctx *c, struct smoke_check *k, const struct
 			               k->name, c->p->smoke[i].loc.file, c->p->smoke[i].loc.line,
 			               c->p->smoke[i].loc.col);
 	if (k->timeout_ns <= 0 || k->timeout_ns > SMOKE_MAX_TIMEOUT_NS) {
-		if (k->timeout_ns)
-			manifest_error(c, v, path, "timeout must be more than 0 and at most 60s");
+		if ((at = mnode_get(v, "timeout")))
+			manifest_error(c, at,
+			               manifest_path_key(kpath, sizeof(kpath), path, "timeout"),
+			               "expected a duration above 0s and at most 60s");
 		k->timeout_ns = 5LL * 1000000000LL;
 	}
 	if (k->interval_ns < 0 || k->interval_ns > SMOKE_MAX_INTERVAL_NS) {
-		manifest_error(c, v, path, "interval must be at most 60s");
+		if ((at = mnode_get(v, "interval")))
+			manifest_error(c, at,
+			               manifest_path_key(kpath, sizeof(kpath), path, "interval"),
+			               "expected a duration from 0s to 60s");
 		k->interval_ns = 1000000000LL;
 	}
 	return rc;
@@ -351,18 +363,18 @@ static int url_split(char *host, size_t hsize, unsigned *port, const char *url, 
 		p = url + 8;
 		*port = 443;
 	} else {
-		*why = "must start with http:// or https://";
+		*why = "a smoke check's URL starts with http:// or https://";
 		return -1;
 	}
 	end = p + strcspn(p, "/?#");
 	if (memchr(p, '@', (size_t)(end - p))) {
-		*why = "must not hold a user or password";
+		*why = "a smoke check's URL holds no user or password";
 		return -1;
 	}
 	if (*p == '[') {
 		colon = memchr(p, ']', (size_t)(end - p));
 		if (!colon) {
-			*why = "has an unterminated [address]";
+			*why = "an unterminated [address]";
 			return -1;
 		}
 		hl = (size_t)(colon - p + 1);
@@ -372,7 +384,7 @@ static int url_split(char *host, size_t hsize, unsigned *port, const char *url, 
 		hl = (size_t)((colon ? colon : end) - p);
 	}
 	if (!hl || hl >= hsize) {
-		*why = "has no host";
+		*why = "no host";
 		return -1;
 	}
 	memcpy(host, p, hl);
@@ -382,7 +394,7 @@ static int url_split(char *host, size_t hsize, unsigned *port, const char *url, 
 
 		v = strtol(colon + 1, &e, 10);
 		if (e != end || v < 1 || v > 65535) {
-			*why = "has an invalid port";
+			*why = "an invalid port";
 			return -1;
 		}
 		*port = (unsigned)v;
@@ -399,22 +411,25 @@ void manifest_smoke_finish(struct manifest_ctx *c)
 
 	for (i = 0; i < c->p->nsmoke; i++) {
 		const struct smoke_check *k = &c->p->smoke[i];
-		struct mnode at = { .file = k->loc.file, .line = k->loc.line, .col = k->loc.col };
+		/* The value is not quoted back: it may hold a secret (a URL password). */
+		struct mnode at = { .file = k->url_loc.file,
+			            .line = k->url_loc.line,
+			            .col = k->url_loc.col };
 
 		if (!k->url)
 			continue;
 		snprintf(path, sizeof(path), "x-deployctl.smoke[%zu].url", i);
 		if (url_split(host, sizeof(host), &port, k->url, &why) < 0) {
-			manifest_error(c, &at, path, "\"%s\" %s", k->url, why);
+			manifest_error(c, &at, path, "%s", why);
 			continue;
 		}
 		if (strcmp(host, "127.0.0.1") && strcmp(host, "localhost") &&
 		    strcmp(host, "[::1]")) {
 			manifest_error(
 			        c, &at, path,
-			        "\"%s\": a smoke check runs on this host against a published "
-			        "port: use 127.0.0.1, localhost or [::1], not '%s'",
-			        k->url, host);
+			        "a smoke check runs on this host against a published port: use "
+			        "127.0.0.1, localhost or [::1], not '%s'",
+			        host);
 			continue;
 		}
 		if (!port_published(c->p, port))

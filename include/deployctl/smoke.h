@@ -23,7 +23,8 @@
 #define NOTIFY_MAX_TARGETS    16
 
 struct smoke_check {
-	struct loc loc;
+	struct loc loc;     /* the entry */
+	struct loc url_loc; /* its url: value */
 	char *name;
 	char *url;    /* interpolated: http(s)://127.0.0.1|localhost:PORT/... */
 	char *method; /* "GET" unless set */
