@@ -20,6 +20,7 @@
 #include "deployctl/clock.h"
 #include "deployctl/httpc.h"
 #include "deployctl/model_secret.h"
+#include "deployctl/out.h"
 #include "deployctl/release_checks.h"
 
 #define NOTIFY_TRIES      3
@@ -398,14 +399,16 @@ void notify_print_failures(FILE *f, const struct project *p, const struct notify
 
 		if (!results[i].outcome || strcmp(results[i].outcome, "failed"))
 			continue;
-		fprintf(f, "deployctl: notification %zu (%s%s) not sent after %u attempt(s): %s\n",
-		        i + 1,
+		fprintf(f,
+		        "deployctl: notification %zu (%s%s) not sent after %u attempt(s): ", i + 1,
 		        t->url_env    ? "url_env "
 		        : t->url_file ? "url_file "
 		                      : "command ",
 		        t->url_env    ? t->url_env
 		        : t->url_file ? t->url_file
 		                      : t->command.v[0],
-		        results[i].attempts, results[i].detail);
+		        results[i].attempts);
+		out_safe(f, results[i].detail);
+		fputc('\n', f);
 	}
 }

@@ -666,6 +666,8 @@ fail_unchanged:
 	fprintf(stderr, "deployctl: release %lld: ", (long long)release);
 	out_safe(stderr, err.msg);
 	fputs("; nothing was changed\n", stderr);
+	tell(&checks, ctx, &info, release, RELEASE_FAILED, message, clock_mono() - t0,
+	     &dp->vars.vars);
 	ex = EXIT_STATE;
 	goto out;
 fail_state:

@@ -13,6 +13,7 @@
 #include "deployctl/clock.h"
 #include "deployctl/httpc.h"
 #include "deployctl/model_secret.h"
+#include "deployctl/out.h"
 #include "deployctl/release_checks.h"
 #include "deployctl/sig.h"
 
@@ -141,10 +142,17 @@ void smoke_print(FILE *f, const struct project *p, const struct smoke_result *re
 
 		if (!r->ran)
 			continue;
-		fprintf(f, "smoke %s: %s (", p->smoke[i].name, r->passed ? "passed" : "FAILED");
+		fputs("smoke ", f);
+		out_safe(f, p->smoke[i].name);
+		fprintf(f, ": %s (", r->passed ? "passed" : "FAILED");
 		if (r->status)
 			fprintf(f, "%ld, ", r->status);
-		fprintf(f, "%u attempt%s, %.2fs)%s%s\n", r->attempts, r->attempts == 1 ? "" : "s",
-		        r->duration_s, r->passed ? "" : ": ", r->passed ? "" : r->reason);
+		fprintf(f, "%u attempt%s, %.2fs)", r->attempts, r->attempts == 1 ? "" : "s",
+		        r->duration_s);
+		if (!r->passed) {
+			fputs(": ", f); /* the reason may quote what a server sent */
+			out_safe(f, r->reason);
+		}
+		fputc('\n', f);
 	}
 }
