@@ -209,7 +209,6 @@ int store_release_smoke_load(struct project *p, struct store *s, int64_t release
 {
 	struct store_smoke_row *sr = NULL;
 	struct store_notify_row *nr = NULL;
-	sqlite3_stmt *st = NULL;
 	size_t i, ns = 0, nn = 0;
 	int rc;
 
@@ -225,194 +224,113 @@ int store_release_smoke_load(struct project *p, struct store *s, int64_t release
 		rc = err_set(err, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	rc = store_prepare(&st, s,
-	                   "SELECT body_contains, header, timeout_ms, retries, interval_ms FROM "
-	                   "release_smoke WHERE release_id = ? AND seq = ?",
-	                   err);
-	for (i = 0; rc == 0 && i < ns; i++) {
+	for (i = 0; i < ns; i++) {
 		struct smoke_check *k = &p->smoke[p->nsmoke++];
 
+		/* The row's strings move into the check. */
 		k->name = sr[i].name;
 		k->url = sr[i].url;
 		k->method = sr[i].method;
-		sr[i].name = sr[i].url = sr[i].method = NULL;
+		k->body_contains = sr[i].body_contains;
+		k->header = sr[i].header;
+		sr[i].name = sr[i].url = sr[i].method = sr[i].body_contains = sr[i].header = NULL;
 		k->expect_status = sr[i].expect_status;
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, release);
-		sqlite3_bind_int64(st, 2, sr[i].seq);
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			rc = store_fail(s, err, "read smoke checks");
-			break;
-		}
-		if (store_column_dup(&k->body_contains, st, 0) < 0 ||
-		    store_column_dup(&k->header, st, 1) < 0)
-			rc = err_set(err, ERR_NOMEM, "out of memory");
-		k->timeout_ns = sqlite3_column_int64(st, 2) * 1000000;
-		k->retries = sqlite3_column_int64(st, 3);
-		k->interval_ns = sqlite3_column_int64(st, 4) * 1000000;
+		k->timeout_ns = sr[i].timeout_ms * 1000000;
+		k->retries = sr[i].retries;
+		k->interval_ns = sr[i].interval_ms * 1000000;
 	}
 	for (i = 0; rc == 0 && i < nn; i++) {
 		struct notify_target *t = &p->notify[p->nnotify++];
+		int f = notify_format_parse(nr[i].format);
 
 		t->url_env = nr[i].url_env;
 		t->url_file = nr[i].url_file;
 		nr[i].url_env = nr[i].url_file = NULL;
-		t->format = (enum notify_format)notify_format_parse(nr[i].format);
-		if ((int)t->format < 0)
-			t->format = NOTIFY_SLACK;
+		t->format = f < 0 ? NOTIFY_SLACK : (enum notify_format)f;
 		t->on = notify_on_parse(nr[i].on);
 		if (nr[i].command && split_argv(&t->command, nr[i].command) < 0)
 			rc = err_set(err, ERR_NOMEM, "out of memory");
 	}
 out:
-	sqlite3_finalize(st);
 	store_smoke_rows_free(sr, ns);
 	store_notify_rows_free(nr, nn);
 	return rc;
 }
 
+#define SR(kind, field) STORE_COL(kind, struct store_smoke_row, field)
+static const struct store_col smoke_cols[] = {
+	SR(UINT, seq),           SR(TEXT, name),     SR(TEXT, url),           SR(TEXT, method),
+	SR(LONG, expect_status), SR(TEXT, outcome),  SR(LONG, status),        SR(UINT, attempts),
+	SR(DOUBLE, duration_s),  SR(TEXT, reason),   SR(TEXT, body_contains), SR(TEXT, header),
+	SR(INT64, timeout_ms),   SR(INT64, retries), SR(INT64, interval_ms),
+};
+static const struct store_row_desc smoke_desc = {
+	sizeof(struct store_smoke_row),
+	smoke_cols,
+	STORE_NCOLS(smoke_cols),
+	"cannot read smoke checks",
+	"out of memory reading smoke checks",
+};
+
+#define NR(kind, field) STORE_COL(kind, struct store_notify_row, field)
+static const struct store_col notify_cols[] = {
+	NR(UINT, seq),      NR(TEXT, url_env),      NR(TEXT, url_file), NR(TEXT, command),
+	NR(TEXT, format),   NR(TEXT, on),           NR(TEXT, event),    NR(TEXT, outcome),
+	NR(UINT, attempts), NR(DOUBLE, duration_s), NR(TEXT, detail),
+};
+static const struct store_row_desc notify_desc = {
+	sizeof(struct store_notify_row),
+	notify_cols,
+	STORE_NCOLS(notify_cols),
+	"cannot read notifications",
+	"out of memory reading notifications",
+};
+
 int store_release_smoke_rows(struct store_smoke_row **out, size_t *n, struct store *s,
                              int64_t release, struct err *err)
 {
-	struct store_smoke_row *v = NULL;
-	sqlite3_stmt *st = NULL;
-	size_t len = 0, alloc = 0;
-	int rc, step;
-
-	*out = NULL;
-	*n = 0;
-	rc = store_prepare(&st, s,
-	                   "SELECT seq, name, url, method, expect_status, outcome, status, "
-	                   "attempts, duration_ms, reason FROM release_smoke WHERE release_id = ? "
-	                   "ORDER BY seq",
-	                   err);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, release);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_smoke_row *r;
-
-		if (store_grow((void **)&v, &alloc, len, sizeof(*v)) < 0) {
-			rc = err_set(err, ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		r = &v[len++];
-		r->seq = (unsigned)sqlite3_column_int64(st, 0);
-		if (store_column_dup(&r->name, st, 1) < 0 || store_column_dup(&r->url, st, 2) < 0 ||
-		    store_column_dup(&r->method, st, 3) < 0 ||
-		    store_column_dup(&r->outcome, st, 5) < 0 ||
-		    store_column_dup(&r->reason, st, 9) < 0) {
-			rc = err_set(err, ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		r->expect_status = (long)sqlite3_column_int64(st, 4);
-		r->status = (long)sqlite3_column_int64(st, 6);
-		r->attempts = (unsigned)sqlite3_column_int64(st, 7);
-		r->duration_s = (double)sqlite3_column_int64(st, 8) / 1000.0;
-	}
-	if (step != SQLITE_DONE)
-		rc = store_fail(s, err, "read smoke checks");
-out:
-	sqlite3_finalize(st);
-	if (rc) {
-		store_smoke_rows_free(v, len);
-		return rc;
-	}
-	*out = v;
-	*n = len;
-	return 0;
+	return store_rows_by_release(
+	        (void **)out, n, s,
+	        "SELECT seq, name, url, method, expect_status, outcome, status, attempts, "
+	        "duration_ms / 1000.0, reason, body_contains, header, timeout_ms, retries, "
+	        "interval_ms FROM release_smoke WHERE release_id = ?1 ORDER BY seq",
+	        release, &smoke_desc, err);
 }
 
 int store_release_notify_rows(struct store_notify_row **out, size_t *n, struct store *s,
                               int64_t release, struct err *err)
 {
-	struct store_notify_row *v = NULL;
-	sqlite3_stmt *st = NULL;
-	size_t len = 0, alloc = 0;
-	int rc, step;
-
-	*out = NULL;
-	*n = 0;
-	rc = store_prepare(&st, s,
-	                   "SELECT seq, url_env, url_file, command, format, on_events, event, "
-	                   "outcome, attempts, duration_ms, detail FROM release_notify WHERE "
-	                   "release_id = ? ORDER BY seq",
-	                   err);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, release);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_notify_row *r;
-
-		if (store_grow((void **)&v, &alloc, len, sizeof(*v)) < 0) {
-			rc = err_set(err, ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		r = &v[len++];
-		r->seq = (unsigned)sqlite3_column_int64(st, 0);
-		if (store_column_dup(&r->url_env, st, 1) < 0 ||
-		    store_column_dup(&r->url_file, st, 2) < 0 ||
-		    store_column_dup(&r->command, st, 3) < 0 ||
-		    store_column_dup(&r->format, st, 4) < 0 ||
-		    store_column_dup(&r->on, st, 5) < 0 || store_column_dup(&r->event, st, 6) < 0 ||
-		    store_column_dup(&r->outcome, st, 7) < 0 ||
-		    store_column_dup(&r->detail, st, 10) < 0) {
-			rc = err_set(err, ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		r->attempts = (unsigned)sqlite3_column_int64(st, 8);
-		r->duration_s = (double)sqlite3_column_int64(st, 9) / 1000.0;
-	}
-	if (step != SQLITE_DONE)
-		rc = store_fail(s, err, "read notifications");
-out:
-	sqlite3_finalize(st);
-	if (rc) {
-		store_notify_rows_free(v, len);
-		return rc;
-	}
-	*out = v;
-	*n = len;
-	return 0;
+	return store_rows_by_release((void **)out, n, s,
+	                             "SELECT seq, url_env, url_file, command, format, on_events, "
+	                             "event, outcome, attempts, duration_ms / 1000.0, detail FROM "
+	                             "release_notify WHERE release_id = ?1 ORDER BY seq",
+	                             release, &notify_desc, err);
 }
 
 void store_smoke_rows_free(struct store_smoke_row *v, size_t n)
 {
-	size_t i;
-
-	for (i = 0; v && i < n; i++) {
-		free(v[i].name);
-		free(v[i].url);
-		free(v[i].method);
-		free(v[i].outcome);
-		free(v[i].reason);
-	}
-	free(v);
+	store_rows_free(v, n, &smoke_desc);
 }
 
 void store_notify_rows_free(struct store_notify_row *v, size_t n)
 {
-	size_t i;
-
-	for (i = 0; v && i < n; i++) {
-		free(v[i].url_env);
-		free(v[i].url_file);
-		free(v[i].command);
-		free(v[i].format);
-		free(v[i].on);
-		free(v[i].event);
-		free(v[i].outcome);
-		free(v[i].detail);
-	}
-	free(v);
+	store_rows_free(v, n, &notify_desc);
 }
+
+struct untold_row {
+	int64_t id;
+};
+static const struct store_col untold_cols[] = { STORE_COL(INT64, struct untold_row, id) };
+static const struct store_row_desc untold_desc = {
+	sizeof(struct untold_row),        untold_cols,
+	STORE_NCOLS(untold_cols),         "cannot read untold releases",
+	"out of memory reading releases",
+};
 
 int store_notify_untold(int64_t **out, size_t *n, struct store *s, struct err *err)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t *v = NULL;
-	size_t len = 0, alloc = 0;
-	int rc, step;
+	int rc;
 
 	*out = NULL;
 	*n = 0;
@@ -421,24 +339,8 @@ int store_notify_untold(int64_t **out, size_t *n, struct store *s, struct err *e
 	                   "n.release_id = r.id WHERE r.status = 'interrupted' AND n.event IS "
 	                   "NULL ORDER BY r.id LIMIT 100",
 	                   err);
-	if (rc)
-		return rc;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (store_grow((void **)&v, &alloc, len, sizeof(*v)) < 0) {
-			rc = err_set(err, ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		v[len++] = sqlite3_column_int64(st, 0);
-	}
-	if (step != SQLITE_DONE)
-		rc = store_fail(s, err, "read untold releases");
-out:
+	if (rc == 0) /* a row of one int64 is an int64 */
+		rc = store_rows_read((void **)out, n, s, st, &untold_desc, err);
 	sqlite3_finalize(st);
-	if (rc) {
-		free(v);
-		return rc;
-	}
-	*out = v;
-	*n = len;
-	return 0;
+	return rc;
 }

@@ -438,6 +438,8 @@ struct store_smoke_row {
 	long expect_status, status;
 	unsigned attempts;
 	double duration_s;
+	char *body_contains, *header; /* or NULL */
+	int64_t timeout_ms, retries, interval_ms;
 };
 struct store_notify_row {
 	unsigned seq;
