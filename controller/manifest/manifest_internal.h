@@ -508,6 +508,9 @@ int manifest_dotenv_load(struct manifest_vars *vars, char **path, struct strv *k
 int manifest_load_smoke(struct manifest_ctx *c, const struct mnode *n, const char *path);
 int manifest_load_notify(struct manifest_ctx *c, const struct mnode *n, const char *path);
 void manifest_smoke_finish(struct manifest_ctx *c);
+struct manifest_render;
+/* x-deployctl.smoke and .notify of r->p into the mapping x (config); nothing when unset. */
+void manifest_render_smoke(struct manifest_render *r, struct mnode *x);
 /* Sort configs, secrets and env rules, and refuse a name defined twice. */
 void manifest_files_finish(struct manifest_ctx *c);
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deployctl/model_secret.h"
 #include "deployctl/smoke.h"
 #include "manifest_internal.h"
 
@@ -438,4 +439,86 @@ void manifest_smoke_finish(struct manifest_ctx *c)
 			               "(ports: [\"127.0.0.1:%u:...\"])",
 			               port, port);
 	}
+}
+
+/* ---- back to Compose, for `deployctl config` ---- */
+
+/* The value with every secret hidden, rendered under key (secrets may be NULL). */
+static void render_scrubbed(struct manifest_render *r, struct mnode *map, const char *key,
+                            const char *v, const struct strv *secrets)
+{
+	char *copy = v ? strdup(v) : NULL;
+
+	if (v && !copy) {
+		r->nomem = true;
+		return;
+	}
+	if (copy && secrets)
+		model_scrub(copy, secrets);
+	manifest_render_str(r, map, key, copy);
+	free(copy);
+}
+
+static void render_smoke(struct manifest_render *r, struct mnode *x, const struct strv *secrets)
+{
+	struct mnode *seq = manifest_render_seq(r, x, "smoke"), *m;
+	size_t i;
+
+	for (i = 0; seq && i < r->p->nsmoke; i++) {
+		const struct smoke_check *k = &r->p->smoke[i];
+
+		if (!(m = manifest_render_map(r, seq, NULL)))
+			return;
+		manifest_render_str(r, m, "name", k->name);
+		render_scrubbed(r, m, "url", k->url, secrets);
+		manifest_render_str(r, m, "method", k->method);
+		manifest_render_num(r, m, "expect_status", k->expect_status);
+		render_scrubbed(r, m, "body_contains", k->body_contains, secrets);
+		render_scrubbed(r, m, "header", k->header, secrets);
+		manifest_render_duration(r, m, "timeout", k->timeout_ns);
+		manifest_render_num(r, m, "retries", k->retries);
+		manifest_render_duration(r, m, "interval", k->interval_ns);
+	}
+}
+
+static void render_notify(struct manifest_render *r, struct mnode *x)
+{
+	struct mnode *seq = manifest_render_seq(r, x, "notify"), *m, *on;
+	static const char *const outcomes[] = { "succeeded", "failed", "rolled_back",
+		                                "interrupted" };
+	size_t i, b;
+
+	for (i = 0; seq && i < r->p->nnotify; i++) {
+		const struct notify_target *t = &r->p->notify[i];
+
+		if (!(m = manifest_render_map(r, seq, NULL)))
+			return;
+		manifest_render_str(r, m, "url_env", t->url_env);
+		manifest_render_str(r, m, "url_file", t->url_file);
+		if (t->format == NOTIFY_COMMAND)
+			manifest_render_list(r, m, "command", &t->command, true);
+		else
+			manifest_render_str(r, m, "format", notify_format_name(t->format));
+		if (t->on == NOTIFY_ON_ALL)
+			continue;
+		on = manifest_render_seq(r, m, "on");
+		for (b = 0; on && b < sizeof(outcomes) / sizeof(outcomes[0]); b++)
+			if (t->on & (1u << b))
+				manifest_render_str(r, on, NULL, outcomes[b]);
+	}
+}
+
+void manifest_render_smoke(struct manifest_render *r, struct mnode *x)
+{
+	struct strv secrets = { 0 };
+
+	if (!x || (!r->p->nsmoke && !r->p->nnotify))
+		return;
+	if (model_secrets_collect(&secrets, r->p) < 0)
+		r->nomem = true;
+	if (r->p->nsmoke)
+		render_smoke(r, x, &secrets);
+	if (r->p->nnotify)
+		render_notify(r, x);
+	strv_free(&secrets);
 }
