@@ -24,7 +24,7 @@
 #include "deployctl/release_checks.h"
 
 #define NOTIFY_TRIES      3
-#define NOTIFY_TRY_MAX_MS 2000 /* one try, when the budget leaves that much */
+#define NOTIFY_TRY_MAX_MS 1500 /* one try, when the budget leaves that much */
 #define NOTIFY_URL_MAX    4096
 
 /* s as a JSON string literal, scrubbed of secrets; invalid UTF-8 becomes '?'. */

@@ -57,7 +57,7 @@ int notify_payload(char **out, enum notify_format f, const struct notify_event *
  * join secrets (so no message shows one). Returns how many targets failed
  * (an unset url_env is skipped, not failed).
  */
-#define NOTIFY_TARGET_BUDGET_MS 5000
+#define NOTIFY_TARGET_BUDGET_MS 4500
 unsigned notify_send(struct notify_result *results, const struct project *p,
                      const struct notify_event *ev, const struct kvv *vars, struct strv *secrets);
 /* Say on f what notify_send() could not do (one line per target that failed). */
