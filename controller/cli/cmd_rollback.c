@@ -308,6 +308,8 @@ static int load_snapshot(struct deploy *dp, struct ctx *ctx, const struct store_
 	if (rc == 0)
 		rc = store_release_smoke_load(p, ctx->store, rel->id, &err);
 	if (rc == 0)
+		rc = store_release_resource_specs_load(p, ctx->store, rel->id, &err);
+	if (rc == 0)
 		rc = docker_container_list(&c, &nc, ctx->docker, p->name, &err);
 	if (rc < 0)
 		goto fail;

@@ -200,7 +200,8 @@ static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t rel
 		          : err_set(err, ERR_NOMEM, "out of memory");
 		free(name);
 	}
-	return rc;
+	/* their settings too: a rollback may have to create a network again */
+	return rc ? rc : store_release_resource_specs_add(ctx->store, release, p, err);
 }
 
 /* "target" or "target#N" of an action into buf. */

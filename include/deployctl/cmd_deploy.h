@@ -43,6 +43,7 @@ struct deploy {
 	const char *state_dir;       /* set by the caller before deploy_load (host_dir default) */
 	struct strv env_profiles;    /* $COMPOSE_PROFILES, when no --profile is given */
 	bool may_build;          /* apply: images with build: may be built (never plan, check) */
+	bool json_events;        /* apply --json: pulls and builds are JSON events on stdout */
 	char (*build_tags)[256]; /* per service: the tag that says "built from this context" */
 	struct gitsrc *git;
 	struct dirsrc *dirsrc;

@@ -62,6 +62,13 @@ struct svc_mount {
 	bool no_create;        /* bind.create_host_path: false: a missing source is an error */
 };
 
+/*
+ * A bind from git asked to be writable (content_hash set, read_only false)
+ * mounts a copy of its own per spec the service is deployed with, i.e. per
+ * release that changes it: <files dir>/rw/<spec hash, 16>-<content hash>.
+ */
+#define MODEL_BIND_COPY_FMT "%s/rw/%.16s-%s"
+
 struct svc_network {
 	char *name;          /* key in project.networks ("default" for the implicit one) */
 	struct strv aliases; /* sorted */
