@@ -307,6 +307,9 @@ static int load_snapshot(struct deploy *dp, struct ctx *ctx, const struct store_
 		rc = err.code;
 	if (rc == 0)
 		rc = load_resources(p, ctx, rel->id, &err);
+	/* The smoke checks and notify targets the release had: the rollback runs them too. */
+	if (rc == 0)
+		rc = store_release_smoke_load(p, ctx->store, rel->id, &err);
 	if (rc == 0)
 		rc = store_release_resource_specs_load(p, ctx->store, rel->id, &err);
 	if (rc == 0)

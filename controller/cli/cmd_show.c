@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_checks.h"
 #include "deployctl/cmd.h"
 #include "deployctl/jobs.h"
 #include "deployctl/out.h"
@@ -533,6 +534,9 @@ static int show_run(struct ctx *ctx, int argc, char **argv)
 		show_text(&d);
 		jobs_show(ctx, id, false, stdout);
 	}
+	show_checks(ctx->store, id, json); /* the smoke checks and notifications */
+	if (json)
+		fputs("}\n", stdout);
 	show_data_release(&d);
 	return EXIT_OK;
 }

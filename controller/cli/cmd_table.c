@@ -90,8 +90,8 @@ const struct cmd cmd_help = {
 };
 
 const struct cmd *const cmd_table[] = {
-	&cmd_apply, &cmd_plan,    &cmd_rollback, &cmd_down,   &cmd_status,  &cmd_ps,
-	&cmd_logs,  &cmd_exec,    &cmd_restart,  &cmd_diff,   &cmd_history, &cmd_show,
-	&cmd_tag,   &cmd_unpin,   &cmd_check,    &cmd_config, &cmd_hook,    &cmd_watch,
-	&cmd_serve, &cmd_metrics, &cmd_version,  &cmd_help,   NULL,
+	&cmd_apply, &cmd_plan,  &cmd_rollback, &cmd_down,    &cmd_status,  &cmd_ps,
+	&cmd_logs,  &cmd_exec,  &cmd_restart,  &cmd_diff,    &cmd_history, &cmd_show,
+	&cmd_smoke, &cmd_tag,   &cmd_unpin,    &cmd_check,   &cmd_config,  &cmd_hook,
+	&cmd_watch, &cmd_serve, &cmd_metrics,  &cmd_version, &cmd_help,    NULL,
 };

@@ -12,6 +12,7 @@
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
+#include "deployctl/release_checks.h"
 #include "deployctl/sig.h"
 #include "deployctl/statedir.h"
 
@@ -183,6 +184,8 @@ int cmd_lock(struct lock **out, struct ctx *ctx, const char *project, const char
 	}
 	if (interrupted)
 		log_warnx("%u earlier release(s) were interrupted and are marked so", interrupted);
+	/* Their notify targets are told now (and any an earlier run could not tell). */
+	release_checks_tell_interrupted(ctx->store);
 	return EXIT_OK;
 fail:
 	lock_release(*out);

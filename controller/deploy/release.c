@@ -28,6 +28,7 @@
 #include "deployctl/model_secret.h"
 #include "deployctl/out.h"
 #include "deployctl/progress.h"
+#include "deployctl/release_checks.h"
 #include "deployctl/sig.h"
 #include "deployctl/spec.h"
 
@@ -484,6 +485,30 @@ static void prune_retained(struct deploy *dp, struct ctx *ctx, int64_t release, 
 	strv_free(&protect);
 }
 
+/* Record the smoke checks and tell the notify targets of the outcome (never fails). */
+static void tell(struct release_checks *checks, struct ctx *ctx,
+                 const struct store_release_info *info, int64_t release, enum release_status st,
+                 const char *message, double took, const struct kvv *vars)
+{
+	struct notify_event ev = {
+		.project = info->project,
+		.release = release,
+		.kind = info->kind,
+		.status = store_status_name(st),
+		.source_kind = info->source_kind,
+		.commit = info->source,
+		.subject = info->subject,
+		.ref = info->ref,
+		.who = info->who,
+		.host = info->host,
+		.duration_s = took,
+		.reason = message,
+	};
+
+	if (checks->p)
+		release_checks_finish(checks, ctx->store, &ev, vars);
+}
+
 int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *ro)
 {
 	struct reconcile_result *res = NULL;
@@ -501,6 +526,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	struct strv secrets = { 0 };
 	struct reconcile_opts opts = { 0 };
 	struct jobs_run jr = { 0 };
+	struct release_checks checks = { 0 };
 	struct err err = ERR_INIT, aerr = ERR_INIT, ignored = ERR_INIT;
 	enum release_status st = RELEASE_FAILED;
 	char host[256] = "", release_label[32], message[sizeof(aerr.msg) + 512] = "";
@@ -569,6 +595,9 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	    record_snapshot(ctx, dp, release, &err) < 0 ||
 	    deploy_swarm_record(ctx, dp, release, &err) < 0 ||
 	    jobs_record_specs(ctx, dp, release, ro->rollback_of, &err) < 0 ||
+	    (release_checks_init(&checks, dp->project) < 0 &&
+	     err_set(&err, ERR_NOMEM, "out of memory") < 0) ||
+	    store_release_smoke_add(ctx->store, release, dp->project, &checks.secrets, &err) < 0 ||
 	    record_planned(ctx, &dp->plan, release, &err) < 0 ||
 	    store_reserve(ctx->store, RESERVE_BYTES(dp->plan.n), &err) < 0)
 		goto fail_unchanged;
@@ -585,6 +614,8 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	opts.parallel = ro->parallel;
 	opts.no_rollback = ro->no_rollback;
 	opts.progress = &progress;
+	opts.verify = release_checks_verify; /* the smoke checks, after the last action */
+	opts.verify_ctx = &checks;
 	if (jobs_any(dp->project, dp->from_snapshot)) {
 		jr = (struct jobs_run){ .ctx = ctx,
 			                .dp = dp,
@@ -606,6 +637,8 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	else if (aerr.code == ERR_STOPPED)
 		st = RELEASE_INTERRUPTED;
 	progress_finish(view);
+	if (!json && !quiet)
+		smoke_print(stdout, dp->project, checks.smoke);
 	/* Stopped between actions: nothing was undone, and it is said so. */
 	for (i = 0, undone = 0; st == RELEASE_ROLLED_BACK && i < dp->plan.n; i++)
 		undone += res[i].undone;
@@ -648,6 +681,8 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 			        res[i].kept_name);
 	if (st != RELEASE_SUCCEEDED && !json)
 		cmd_report(&aerr);
+	tell(&checks, ctx, &info, release, st, st == RELEASE_SUCCEEDED ? NULL : message,
+	     clock_mono() - t0, &dp->vars.vars);
 	ex = st == RELEASE_SUCCEEDED ? EXIT_OK : EXIT_FAILED;
 	if (sig_pending())
 		ex = sig_exit_status(sig_pending());
@@ -672,6 +707,8 @@ fail_unchanged:
 	fprintf(stderr, "deployctl: release %lld: ", (long long)release);
 	out_safe(stderr, err.msg);
 	fputs("; nothing was changed\n", stderr);
+	tell(&checks, ctx, &info, release, RELEASE_FAILED, message, clock_mono() - t0,
+	     &dp->vars.vars);
 	ex = EXIT_STATE;
 	goto out;
 fail_state:
@@ -686,5 +723,6 @@ out:
 	free(who);
 	free(files_dir);
 	strv_free(&secrets);
+	release_checks_release(&checks);
 	return ex;
 }

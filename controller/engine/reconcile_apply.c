@@ -385,8 +385,11 @@ int reconcile_apply(struct docker *d, const struct docker_connect *conn, const s
 	}
 	if (rc == 0 && start == plan->n && opts.stage_hook && !sig_pending())
 		rc = opts.stage_hook(opts.stage_ctx, start, err);
+	/* Every action done: the caller's last word (smoke checks) before it counts. */
+	if (rc == 0 && start == plan->n && opts.verify && !sig_pending())
+		rc = opts.verify(opts.verify_ctx, err);
 	/*
-	 * A failed stage (an interrupted gate included): put back everything
+	 * A failed stage (an interrupted gate included) or verification: put back everything
 	 * this release already changed, newest first.
 	 */
 	if (rc < 0 && !opts.no_rollback)

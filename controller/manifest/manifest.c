@@ -658,6 +658,7 @@ static int load_texts(struct project **out, const char *const *names, const char
 		rc = ERR_NOMEM;
 		goto out;
 	}
+	manifest_smoke_finish(&c);
 	manifest_check(&c);
 	rc = c.fatal;
 out:

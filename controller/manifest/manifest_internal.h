@@ -529,6 +529,18 @@ int manifest_project_files(char ***out, size_t *nout, bool *merge, const struct 
 int manifest_dotenv_load(struct manifest_vars *vars, char **path, struct strv *keys,
                          const struct source *src, const char *first,
                          const struct manifest_opts *opts, struct errlist *errs);
+/*
+ * x-deployctl.smoke and x-deployctl.notify (manifest_smoke.c): lists of
+ * checks and of notification targets; 0 or ERR_NOMEM (errors reported).
+ * manifest_smoke_finish(), once every file is loaded, checks that each
+ * check's URL points at a port a service publishes on this host.
+ */
+int manifest_load_smoke(struct manifest_ctx *c, const struct mnode *n, const char *path);
+int manifest_load_notify(struct manifest_ctx *c, const struct mnode *n, const char *path);
+void manifest_smoke_finish(struct manifest_ctx *c);
+struct manifest_render;
+/* x-deployctl.smoke and .notify of r->p into the mapping x (config); nothing when unset. */
+void manifest_render_smoke(struct manifest_render *r, struct mnode *x);
 /* Sort configs, secrets and env rules, and refuse a name defined twice. */
 void manifest_files_finish(struct manifest_ctx *c);
 

@@ -180,7 +180,7 @@ static void render_files(struct manifest_render *r, struct mnode *root, const ch
 
 static struct mnode *render_project(struct manifest_render *r)
 {
-	struct mnode *root = manifest_render_node(r, MNODE_MAP), *services;
+	struct mnode *root = manifest_render_node(r, MNODE_MAP), *services, *x = NULL;
 	size_t i;
 
 	manifest_render_str(r, root, "name", r->p->name);
@@ -191,9 +191,11 @@ static struct mnode *render_project(struct manifest_render *r)
 	render_volumes(r, root);
 	render_files(r, root, "configs", r->p->configs, r->p->nconfigs);
 	render_files(r, root, "secrets", r->p->secrets, r->p->nsecrets);
+	if (r->p->secret_keys.n || r->p->nsmoke || r->p->nnotify)
+		x = manifest_render_map(r, root, "x-deployctl");
 	if (r->p->secret_keys.n)
-		manifest_render_list(r, manifest_render_map(r, root, "x-deployctl"), "secrets",
-		                     &r->p->secret_keys, false);
+		manifest_render_list(r, x, "secrets", &r->p->secret_keys, false);
+	manifest_render_smoke(r, x); /* smoke checks and notify targets (manifest_smoke.c) */
 	manifest_render_jobs(r, root);
 	return root;
 }

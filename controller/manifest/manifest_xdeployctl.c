@@ -1,6 +1,6 @@
 /*
  * manifest_xdeployctl.c - the top-level x-deployctl: block (rollout
- * defaults, env rules, host_dir, tls, and the secrets: list of environment
+ * defaults, env rules, host_dir, tls, smoke, notify, and the secrets: list of environment
  * keys whose values are secret), and, once every file is loaded, which env
  * values and labels took their value from a secret variable.
  */
@@ -107,6 +107,14 @@ int manifest_load_x_deployctl(struct manifest_ctx *c, const struct mnode *n)
 		if (!strcmp(k, "tls")) {
 			if (manifest_load_tls(c, n->items[i], path) == ERR_NOMEM)
 				return ERR_NOMEM;
+			continue;
+		}
+		if (!strcmp(k, "smoke") || !strcmp(k, "notify")) {
+			int r = k[0] == 's' ? manifest_load_smoke(c, n->items[i], path)
+			                    : manifest_load_notify(c, n->items[i], path);
+
+			if (r == ERR_NOMEM)
+				return r;
 			continue;
 		}
 		if (strcmp(k, "secrets"))

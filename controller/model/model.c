@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "deployctl/err.h"
+#include "deployctl/smoke.h"
 
 void strv_free(struct strv *s)
 {
@@ -291,6 +292,7 @@ void model_project_release(struct project *p)
 	for (i = 0; i < p->njobs; i++)
 		model_job_release(&p->jobs[i]);
 	free(p->jobs);
+	model_smoke_release(p);
 	strv_free(&p->files);
 	memset(p, 0, sizeof(*p));
 }

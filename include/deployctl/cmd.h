@@ -53,6 +53,8 @@ struct cmd {
 extern const struct cmd cmd_apply, cmd_plan, cmd_rollback, cmd_status, cmd_history, cmd_show,
         cmd_tag, cmd_unpin, cmd_check, cmd_version, cmd_help, cmd_down, cmd_ps, cmd_logs, cmd_exec,
         cmd_restart, cmd_diff, cmd_config;
+/* The smoke checks of what is deployed, on demand (cmd_smoke.c). */
+extern const struct cmd cmd_smoke;
 /* Prometheus metrics from the state (cmd_metrics.c). */
 extern const struct cmd cmd_metrics;
 /* The controller's commands: push hook, watcher, webhook server. */

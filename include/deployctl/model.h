@@ -358,6 +358,9 @@ const char *model_job_phase_name(enum job_phase ph);
 /* The phase named s; -1 if none. */
 int model_job_phase_parse(const char *s);
 
+struct smoke_check;
+struct notify_target;
+
 struct project {
 	char *name;               /* Compose project name: [a-z0-9][a-z0-9_-]* */
 	struct service *services; /* sorted by name */
@@ -384,6 +387,10 @@ struct project {
 	char *target;             /* x-deployctl.target or --target: "swarm"; NULL: containers */
 	struct project_job *jobs; /* x-deployctl.jobs, sorted by name */
 	size_t njobs;
+	struct smoke_check *smoke; /* x-deployctl.smoke, in manifest order (smoke.h) */
+	size_t nsmoke;
+	struct notify_target *notify; /* x-deployctl.notify, in manifest order (smoke.h) */
+	size_t nnotify;
 };
 
 void strv_free(struct strv *s);

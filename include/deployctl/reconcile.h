@@ -207,6 +207,13 @@ struct reconcile_opts {
 	 */
 	int (*stage_hook)(void *ctx, size_t next, struct err *err);
 	void *stage_ctx;
+	/*
+	 * Optional: called once every action succeeded (the smoke checks of
+	 * a release). A failure fails the run as a failed gate does: every
+	 * change undone unless no_rollback, err its reason.
+	 */
+	int (*verify)(void *ctx, struct err *err);
+	void *verify_ctx;
 };
 
 int reconcile_apply(struct docker *d, const struct docker_connect *conn, const struct project *p,

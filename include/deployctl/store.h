@@ -485,4 +485,50 @@ int store_release_job_specs(struct store_job_spec_row **out, size_t *n, struct s
                             int64_t release, struct err *err);
 void store_job_spec_rows_free(struct store_job_spec_row *v, size_t n);
 
+/*
+ * A release's smoke checks and notifications (store_smoke.c, schema 0013).
+ * store_release_smoke_add() records p's definitions (never a webhook URL:
+ * only where it is read from; any of secrets in a check scrubbed) before
+ * the rollout; the _result calls fill
+ * in one entry's outcome (seq from 1, in manifest order).
+ * store_release_smoke_load() puts a release's definitions back into p
+ * (rollback, `deployctl smoke`). The _rows calls read them for show; *out
+ * new (store_smoke_rows_free(), store_notify_rows_free()).
+ * store_notify_untold() lists releases with status interrupted whose
+ * targets were never told (*out new, free()).
+ */
+struct smoke_result;
+struct notify_result;
+int store_release_smoke_add(struct store *s, int64_t release, const struct project *p,
+                            const struct strv *secrets, struct err *err);
+int store_release_smoke_result(struct store *s, int64_t release, unsigned seq,
+                               const struct smoke_result *r, struct err *err);
+int store_release_notify_result(struct store *s, int64_t release, unsigned seq,
+                                const struct notify_result *r, struct err *err);
+int store_release_smoke_load(struct project *p, struct store *s, int64_t release, struct err *err);
+
+struct store_smoke_row {
+	unsigned seq;
+	char *name, *url, *method, *outcome, *reason; /* outcome NULL: not run */
+	long expect_status, status;
+	unsigned attempts;
+	double duration_s;
+	char *body_contains, *header; /* or NULL */
+	int64_t timeout_ms, retries, interval_ms;
+};
+struct store_notify_row {
+	unsigned seq;
+	char *url_env, *url_file, *command, *format, *on;
+	char *event, *outcome, *detail; /* NULL: not told yet */
+	unsigned attempts;
+	double duration_s;
+};
+int store_release_smoke_rows(struct store_smoke_row **out, size_t *n, struct store *s,
+                             int64_t release, struct err *err);
+int store_release_notify_rows(struct store_notify_row **out, size_t *n, struct store *s,
+                              int64_t release, struct err *err);
+void store_smoke_rows_free(struct store_smoke_row *v, size_t n);
+void store_notify_rows_free(struct store_notify_row *v, size_t n);
+int store_notify_untold(int64_t **out, size_t *n, struct store *s, struct err *err);
+
 #endif
