@@ -20,7 +20,7 @@ cmake -S . -B build -DDEPLOYCTL_WERROR=ON -DDEPLOYCTL_TEST_HOOKS=ON \
 	-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
 echo "== tests"
-ctest --test-dir build --output-on-failure -j1
+ctest --test-dir build --output-on-failure -j"$jobs"
 
 echo "== build with ASan+UBSan"
 cmake -S . -B build-asan -DDEPLOYCTL_WERROR=ON -DDEPLOYCTL_TEST_HOOKS=ON -DDEPLOYCTL_SANITIZE=address,undefined \
@@ -28,7 +28,7 @@ cmake -S . -B build-asan -DDEPLOYCTL_WERROR=ON -DDEPLOYCTL_TEST_HOOKS=ON -DDEPLO
 cmake --build build-asan -j"$jobs"
 echo "== tests under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	ctest --test-dir build-asan --output-on-failure -j1
+	ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
 echo "== valgrind on the CLI paths"
 bash tests/valgrind.sh "$top/build/deployctl"

@@ -1,7 +1,8 @@
 /*
- * cmd_deploy.c - the part of apply and plan that comes before any change:
+ * load.c - the part of apply and plan that comes before any change:
  * manifests at a commit, every validation, one look at Docker, the diff.
  * Nothing here mutates Docker, so a failure anywhere changes nothing.
+ * Images are resolved by images.c; the plan is printed by plan_print.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "deployctl/log.h"
 #include "deployctl/out.h"
 #include "deployctl/spec.h"
+#include "load_internal.h"
 
 extern char **environ;
 
@@ -331,159 +333,6 @@ int deploy_load_print(struct deploy *dp, const struct deploy_opts *o)
 	return ex;
 }
 
-/* Resolve every image to a local ID: one list call for all of them. */
-static void pull_line(void *ctx, const char *ref, const char *status, const char *detail)
-{
-	(void)ctx;
-	/* Per-layer progress is noise in a log; the overall steps are not. */
-	if (detail)
-		return;
-	fputs("deployctl: pull ", stderr);
-	out_safe(stderr, ref);
-	fputs(": ", stderr);
-	out_safe(stderr, status);
-	fputc('\n', stderr);
-}
-
-/* Pull s's image (pull_policy always, or missing and absent); the ID into *id. */
-static int pull_image(char **id, struct service *s, struct ctx *ctx)
-{
-	struct docker_pull_progress progress = { pull_line, NULL };
-	struct err err = ERR_INIT;
-	char *digest = NULL;
-
-	if (docker_image_pull(id, &digest, ctx->docker, s->image, &progress, &err) < 0) {
-		char line[1024];
-
-		fprintf(stderr, "deployctl: %s:%u:%u: services.%s.image: cannot pull '%s': ",
-		        s->loc.file ? s->loc.file : "?", s->loc.line, s->loc.col, s->name,
-		        s->image);
-		out_safe(stderr, err_format(line, sizeof(line), &err));
-		fputc('\n', stderr);
-		return err.code == ERR_UNREACHABLE || err.code == ERR_STOPPED ? err.code
-		                                                              : ERR_INVALID;
-	}
-	free(s->repo_digest);
-	s->repo_digest = digest;
-	return 0;
-}
-
-/* plan: say once per image that apply would pull it, and pull nothing. */
-static int note_pull(struct deploy *dp, const struct service *s, bool present)
-{
-	char line[600];
-	size_t i;
-
-	snprintf(line, sizeof(line), "image %s: %s, apply will pull it", s->image,
-	         present ? "pull_policy is always" : "not present");
-	for (i = 0; i < dp->pulls.n; i++)
-		if (!strcmp(dp->pulls.v[i], line))
-			return 0;
-	return strv_push(&dp->pulls, line);
-}
-
-/*
- * Resolve every image to a local ID: one list call for all of them, then
- * pulls as pull_policy asks (missing: the default; always; never). A
- * snapshot (rollback) names exact image IDs: those must still be here, and
- * nothing is pulled, so a rollback works with the registry down. plan
- * (no_pull) pulls nothing: a missing image keeps no ID, so its service
- * plans as changed, and the plan says the image will be pulled.
- */
-static int resolve_images(struct deploy *dp, struct ctx *ctx)
-{
-	struct project *p = dp->project;
-	const char **refs = calloc(p->nservices + 1, sizeof(*refs));
-	char **ids = calloc(p->nservices + 1, sizeof(*ids));
-	bool *pinned = calloc(p->nservices + 1, sizeof(*pinned));
-	struct err err = ERR_INIT;
-	size_t i, k, missing = 0;
-	int rc, ex = EXIT_OK;
-
-	if (!refs || !ids || !pinned) {
-		err_set(&err, ERR_NOMEM, "out of memory");
-		goto fail;
-	}
-	for (i = 0; i < p->nservices; i++) {
-		pinned[i] = p->services[i].image_id != NULL;
-		refs[i] = pinned[i] ? p->services[i].image_id : p->services[i].image;
-	}
-	if (deploy_build_refs(dp, refs) < 0) {
-		err_set(&err, ERR_NOMEM, "out of memory");
-		goto fail;
-	}
-	if (p->nservices && docker_image_resolve(ids, ctx->docker, refs, p->nservices, &err) < 0)
-		goto fail;
-	ex = deploy_build_missing(dp, ctx, ids);
-	if (ex != EXIT_OK)
-		goto out;
-	for (i = 0; i < p->nservices; i++) {
-		struct service *s = &p->services[i];
-		const char *policy = s->pull_policy ? s->pull_policy : "missing";
-		bool want = !pinned[i] && !s->build.context &&
-		            (!strcmp(policy, "always") || (!ids[i] && strcmp(policy, "never")));
-
-		/* Several services of one image: one pull. */
-		for (k = 0; want && k < i; k++)
-			if (!pinned[k] && !strcmp(p->services[k].image, s->image) &&
-			    p->services[k].repo_digest) {
-				free(ids[i]);
-				ids[i] = strdup(p->services[k].image_id);
-				s->repo_digest = strdup(p->services[k].repo_digest);
-				want = false;
-			}
-		if (want && dp->no_pull) {
-			if (note_pull(dp, s, ids[i] != NULL) < 0) {
-				err_set(&err, ERR_NOMEM, "out of memory");
-				goto fail;
-			}
-			if (!ids[i])
-				continue;
-			want = false;
-		}
-		if (want) {
-			free(ids[i]);
-			ids[i] = NULL;
-			rc = pull_image(&ids[i], s, ctx);
-			if (rc == ERR_UNREACHABLE || rc == ERR_STOPPED) {
-				ex = cmd_exit_for(rc);
-				goto out;
-			}
-		}
-		if (!ids[i]) {
-			if (!want)
-				fprintf(stderr,
-				        "deployctl: %s:%u:%u: services.%s.image: image '%s' is not "
-				        "present locally%s\n",
-				        s->loc.file ? s->loc.file : "?", s->loc.line, s->loc.col,
-				        s->name, pinned[i] ? s->image_id : s->image,
-				        pinned[i] ? " (a rollback never pulls)"
-				                  : " and pull_policy is never");
-			missing++;
-			continue;
-		}
-		free(s->image_id);
-		s->image_id = ids[i];
-		ids[i] = NULL;
-	}
-	if (missing) {
-		fprintf(stderr, "deployctl: %zu image(s) missing; nothing was changed\n", missing);
-		ex = EXIT_USAGE;
-	}
-	goto out;
-fail:
-	cmd_report(&err);
-	ex = cmd_exit_for(err.code);
-out:
-	if (ids)
-		for (i = 0; i < p->nservices; i++)
-			free(ids[i]);
-	free(ids);
-	free(refs);
-	free(pinned);
-	return ex;
-}
-
 static int old_spec(void *arg, char **out, const char *release, const char *service)
 {
 	struct ctx *ctx = arg;
@@ -679,7 +528,7 @@ int deploy_observe(struct deploy *dp, struct ctx *ctx)
 	ex = cmd_open_docker(ctx);
 	if (ex != EXIT_OK)
 		return ex;
-	ex = resolve_images(dp, ctx);
+	ex = deploy_resolve_images(dp, ctx);
 	if (ex != EXIT_OK)
 		return ex;
 	ex = cmd_open_store(ctx);
@@ -765,132 +614,4 @@ int deploy_check_pin(int64_t *cleared, struct ctx *ctx, const struct deploy *dp,
 	}
 	store_pin_release(&pin);
 	return ex;
-}
-
-static const char *action_sign(enum action_kind k)
-{
-	switch (k) {
-	case ACTION_NETWORK_CREATE:
-	case ACTION_VOLUME_CREATE:
-	case ACTION_CREATE:
-		return "+";
-	case ACTION_REPLACE:
-		return "~";
-	case ACTION_START:
-		return ">";
-	default:
-		return "-";
-	}
-}
-
-static void print_target(FILE *f, const struct action *a)
-{
-	if (a->replica)
-		fprintf(f, "%s#%u", a->target, a->replica);
-	else
-		out_safe(f, a->target);
-}
-
-/* Containers the plan stops: the old one of each replace, each one removed. */
-static size_t plan_stops(const struct plan *p)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < p->n; i++)
-		n += p->v[i].kind == ACTION_REPLACE || p->v[i].kind == ACTION_REMOVE;
-	return n;
-}
-
-void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
-{
-	const struct plan *p = &dp->plan;
-	size_t i;
-
-	if (json) {
-		fputs("{\"project\":", f);
-		out_json_str(f, dp->project->name);
-		fputs(",\"source_kind\":", f);
-		out_json_str(f, dp->source_kind);
-		fputs(",\"source\":", f);
-		out_json_str(f, dp->source_id);
-		fprintf(f, ",\"changes\":%zu,\"stops\":%zu,\"actions\":[", p->n, plan_stops(p));
-		for (i = 0; i < p->n; i++) {
-			const struct action *a = &p->v[i];
-
-			fprintf(f, "%s{\"action\":", i ? "," : "");
-			out_json_str(f, reconcile_action_name(a->kind));
-			fputs(",\"target_type\":", f);
-			out_json_str(f, reconcile_action_target_type(a->kind));
-			fputs(",\"target\":", f);
-			out_json_str(f, a->target);
-			fprintf(f, ",\"replica\":%u,\"stage\":%u,\"container\":", a->replica,
-			        a->level);
-			out_json_str(f, a->container_name ? a->container_name : a->docker_name);
-			fputs(",\"reason\":", f);
-			out_json_str(f, a->reason);
-			if (a->order_why) {
-				/* "stop-first: mounts volume pgdata" -> order + why. */
-				size_t k = strcspn(a->order_why, ":");
-
-				fprintf(f, ",\"order\":\"%.*s\",\"order_why\":", (int)k,
-				        a->order_why);
-				out_json_str(f, a->order_why[k] ? a->order_why + k + 2 : "");
-			}
-			fputc('}', f);
-		}
-		fputs("],\"warnings\":[", f);
-		for (i = 0; i < p->warnings.n; i++) {
-			fputs(i ? "," : "", f);
-			out_json_str(f, p->warnings.v[i]);
-		}
-		fputs("],\"notes\":[", f);
-		for (i = 0; i < p->notes.n; i++) {
-			fputs(i ? "," : "", f);
-			out_json_str(f, p->notes.v[i]);
-		}
-		fputs("],\"pulls\":[", f);
-		for (i = 0; i < dp->pulls.n; i++) {
-			fputs(i ? "," : "", f);
-			out_json_str(f, dp->pulls.v[i]);
-		}
-		fputs("]}\n", f);
-		return;
-	}
-	if (!p->n) {
-		fprintf(f, "no changes: %s is up to date with %s %.12s\n", dp->project->name,
-		        dp->source_kind, dp->source_id);
-	} else {
-		fprintf(f, "plan for %s at %s %.12s: %zu change(s), %zu container(s) stopped\n",
-		        dp->project->name, dp->source_kind, dp->source_id, p->n, plan_stops(p));
-		for (i = 0; i < p->n; i++) {
-			const struct action *a = &p->v[i];
-
-			fprintf(f, "  %s %-14s ", action_sign(a->kind),
-			        reconcile_action_name(a->kind));
-			print_target(f, a);
-			fputs(": ", f);
-			out_safe(f, a->reason);
-			if (a->order_why) {
-				fputs(" (", f);
-				out_safe(f, a->order_why);
-				fputc(')', f);
-			}
-			fputc('\n', f);
-		}
-	}
-	for (i = 0; i < p->warnings.n; i++) {
-		fputs("warning: ", f);
-		out_safe(f, p->warnings.v[i]);
-		fputc('\n', f);
-	}
-	for (i = 0; i < p->notes.n; i++) {
-		fputs("note: volume ", f);
-		out_safe(f, p->notes.v[i]);
-		fputs(" is no longer in the manifests; kept with its data\n", f);
-	}
-	for (i = 0; i < dp->pulls.n; i++) {
-		fputs("note: ", f);
-		out_safe(f, dp->pulls.v[i]);
-		fputc('\n', f);
-	}
 }

@@ -28,6 +28,23 @@ struct run {
 /* Append one item (message printf-style, at most 4 KiB); sets run->rc on ERR_NOMEM. */
 void preflight_item_add(struct run *run, const char *name, enum status st, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
+/* A struct err as an item, location first. */
+void preflight_item_err(struct run *run, const char *name, enum status st, const struct err *e);
+/* Every error of l as an item. */
+void preflight_add_list(struct run *run, const char *name, enum status st, const struct errlist *l);
+/* "12.3 GiB" */
+void preflight_human_size(char *out, size_t size, uint64_t bytes);
+
+/* The "env", "dotenv" and "env-file" items (preflight_env.c). */
+void preflight_env_rules(struct run *run);
+void preflight_dotenv(struct run *run);
+void preflight_env_files(struct run *run);
+/* The "ports" items (preflight_ports.c). */
+void preflight_ports(struct run *run);
+/* The "files", "state" and "disk" items (preflight_host.c). */
+void preflight_files(struct run *run);
+void preflight_state(struct run *run);
+void preflight_disk(struct run *run);
 
 /*
  * The "tls" items (preflight_tls.c): every certificate listed in

@@ -2,8 +2,10 @@
  * manifest.c - the Compose loader's top level: read every manifest file,
  * parse it to a node tree, merge the files (a service, network or volume
  * may be defined once across all of them), read the top-level keys, then
- * check, sort and hand over the model. The helpers every reader of the
- * tree uses are below it, in manifest_scalar.c.
+ * check, sort and hand over the model. Below it: which files make the
+ * project and its .env (manifest_discover.c), one network or volume
+ * (manifest_resource.c), x-deployctl: (manifest_xdeployctl.c), and the
+ * helpers every reader of the tree uses (manifest_scalar.c).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -194,143 +196,6 @@ static int load_services(struct manifest_ctx *c, struct manifest_load_state *st,
 	return rc;
 }
 
-/* networks.<n>.ipam: driver, config: [{subnet, gateway, ip_range}]; options ignored. */
-static int load_ipam(struct manifest_ctx *c, struct project_network *net, const struct mnode *v,
-                     const char *path)
-{
-	char kpath[MANIFEST_PATH_MAX], ipath[MANIFEST_PATH_MAX], fpath[MANIFEST_PATH_MAX];
-	const struct mnode *cfg;
-	size_t i, j;
-	int rc = 0;
-
-	if (manifest_expect(c, v, MNODE_MAP, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n && rc != ERR_NOMEM; i++) {
-		const char *k = v->keys[i]->value;
-
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		if (!strcmp(k, "driver")) {
-			rc = manifest_set_string(c, &net->ipam_driver, v->items[i], kpath);
-		} else if (!strcmp(k, "options") || !strncmp(k, "x-", 2)) {
-			continue;
-		} else if (strcmp(k, "config")) {
-			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
-		} else if (!manifest_expect(c, (cfg = v->items[i]), MNODE_SEQ, kpath)) {
-			net->ipam = calloc(cfg->n + 1, sizeof(*net->ipam));
-			if (!net->ipam)
-				return manifest_nomem(c);
-			for (j = 0; j < cfg->n && rc != ERR_NOMEM; j++) {
-				struct net_ipam *e = &net->ipam[net->nipam++];
-				const struct mnode *x = cfg->items[j], *f;
-				size_t m;
-
-				manifest_path_index(ipath, sizeof(ipath), kpath, j);
-				if (manifest_expect(c, x, MNODE_MAP, ipath))
-					continue;
-				for (m = 0; m < x->n && rc != ERR_NOMEM; m++) {
-					const char *fk = x->keys[m]->value;
-
-					f = x->items[m];
-					manifest_path_key(fpath, sizeof(fpath), ipath, fk);
-					if (!strcmp(fk, "subnet"))
-						rc = manifest_set_string(c, &e->subnet, f, fpath);
-					else if (!strcmp(fk, "gateway"))
-						rc = manifest_set_string(c, &e->gateway, f, fpath);
-					else if (!strcmp(fk, "ip_range"))
-						rc = manifest_set_string(c, &e->ip_range, f, fpath);
-					else if (!strcmp(fk, "aux_addresses") ||
-					         !strncmp(fk, "x-", 2))
-						manifest_warn(c, x->keys[m], fpath, "ignored");
-					else
-						manifest_error(c, x->keys[m], ipath,
-						               "unknown key '%s'", fk);
-				}
-				if (!e->subnet)
-					manifest_error(c, x, ipath,
-					               "missing required key 'subnet'");
-			}
-		}
-	}
-	return rc == ERR_NOMEM ? rc : 0;
-}
-
-/* driver, external, name, labels, internal, ipam, enable_ipv6 (networks only: net). */
-static int load_resource(struct manifest_ctx *c, const struct mnode *v, const char *path,
-                         struct project_network *net, char **driver, bool *external,
-                         char **ext_name, struct kvv *labels, bool *internal)
-{
-	bool is_net = net != NULL;
-	char kpath[MANIFEST_PATH_MAX];
-	const struct mnode *name_n = NULL, *driver_n = NULL;
-	size_t i;
-	int rc = 0;
-
-	if (mnode_is_null(v))
-		return 0;
-	if (manifest_expect(c, v, MNODE_MAP, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const char *k = v->keys[i]->value;
-		const struct mnode *x = v->items[i];
-
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		if (!strcmp(k, "driver")) {
-			driver_n = x;
-			rc = manifest_string(c, driver, x, kpath);
-		} else if (!strcmp(k, "external")) {
-			if (x->type == MNODE_MAP) {
-				/* the legacy form, external: {name: x} */
-				const struct mnode *nm = mnode_get(x, "name");
-
-				*external = true;
-				if (x->n != (nm ? 1u : 0u)) {
-					manifest_error(c, x, kpath,
-					               "expected true or false, or {name: ...}");
-					rc = ERR_INVALID;
-				} else if (nm) {
-					name_n = nm;
-				}
-			} else {
-				rc = manifest_bool(c, external, x, kpath);
-			}
-		} else if (!strcmp(k, "name")) {
-			name_n = x;
-		} else if (!strcmp(k, "labels")) {
-			rc = manifest_pairs(c, labels, x, kpath);
-		} else if (is_net && !strcmp(k, "internal")) {
-			rc = manifest_bool(c, internal, x, kpath);
-		} else if (!strncmp(k, "x-", 2)) {
-			continue;
-		} else if (net && !strcmp(k, "ipam")) {
-			rc = load_ipam(c, net, x, kpath);
-		} else if (net && !strcmp(k, "enable_ipv6")) {
-			rc = manifest_bool(c, &net->enable_ipv6, x, kpath);
-		} else if (!strcmp(k, "driver_opts") || !strcmp(k, "ipam") ||
-		           !strcmp(k, "attachable") || !strcmp(k, "enable_ipv6")) {
-			manifest_error(c, v->keys[i], kpath, "not supported yet");
-			rc = ERR_INVALID;
-		} else {
-			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
-			rc = ERR_INVALID;
-		}
-		if (rc == ERR_NOMEM)
-			return rc;
-	}
-	if (name_n) {
-		/* the Docker-side name, external or not (then created with it) */
-		manifest_path_key(kpath, sizeof(kpath), path, "name");
-		rc = manifest_string(c, ext_name, name_n, kpath);
-		if (rc == ERR_NOMEM)
-			return rc;
-	}
-	if (*external && driver_n) {
-		manifest_path_key(kpath, sizeof(kpath), path, "driver");
-		manifest_error(c, driver_n, kpath, "an external %s takes no driver",
-		               is_net ? "network" : "volume");
-	}
-	return 0;
-}
-
 static int load_networks(struct manifest_ctx *c, struct manifest_load_state *st,
                          const struct mnode *n)
 {
@@ -367,8 +232,9 @@ static int load_networks(struct manifest_ctx *c, struct manifest_load_state *st,
 		net->loc.col = key->col;
 		rc = seen_add(c, st, "networks", net->name, key);
 		if (!rc)
-			rc = load_resource(c, n->items[i], path, net, &net->driver, &net->external,
-			                   &net->external_name, &net->labels, &net->internal);
+			rc = manifest_load_resource(c, n->items[i], path, net, &net->driver,
+			                            &net->external, &net->external_name,
+			                            &net->labels, &net->internal);
 		if (rc == ERR_NOMEM)
 			return rc;
 	}
@@ -411,101 +277,11 @@ static int load_volumes(struct manifest_ctx *c, struct manifest_load_state *st,
 		vol->loc.col = key->col;
 		rc = seen_add(c, st, "volumes", vol->name, key);
 		if (!rc)
-			rc = load_resource(c, n->items[i], path, NULL, &vol->driver, &vol->external,
-			                   &vol->external_name, &vol->labels, NULL);
+			rc = manifest_load_resource(c, n->items[i], path, NULL, &vol->driver,
+			                            &vol->external, &vol->external_name,
+			                            &vol->labels, NULL);
 		if (rc == ERR_NOMEM)
 			return rc;
-	}
-	return 0;
-}
-
-static bool env_key_ok(const char *k)
-{
-	size_t i;
-
-	if (!isalpha((unsigned char)k[0]) && k[0] != '_')
-		return false;
-	for (i = 1; k[i]; i++)
-		if (!isalnum((unsigned char)k[i]) && k[i] != '_')
-			return false;
-	return true;
-}
-
-static int load_secret_keys(struct manifest_ctx *c, const struct mnode *n, const char *path)
-{
-	char ipath[MANIFEST_PATH_MAX], q[80];
-	char *key = NULL;
-	size_t i, m;
-	bool dup;
-	int rc;
-
-	if (manifest_expect(c, n, MNODE_SEQ, path))
-		return ERR_INVALID;
-	for (i = 0; i < n->n; i++) {
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		rc = manifest_string(c, &key, n->items[i], ipath);
-		if (rc == ERR_NOMEM)
-			return rc;
-		if (rc)
-			continue;
-		if (!env_key_ok(key)) {
-			manifest_error(c, n->items[i], ipath,
-			               "invalid environment variable name \"%s\"",
-			               manifest_quote(q, sizeof(q), n->items[i]));
-			free(key);
-			key = NULL;
-			continue;
-		}
-		for (m = 0, dup = false; m < c->p->secret_keys.n; m++)
-			dup = dup || !strcmp(c->p->secret_keys.v[m], key);
-		rc = !dup && strv_push(&c->p->secret_keys, key) ? manifest_nomem(c) : 0;
-		free(key);
-		key = NULL;
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-static int load_x_deployctl(struct manifest_ctx *c, const struct mnode *n)
-{
-	char path[MANIFEST_PATH_MAX];
-	size_t i;
-
-	if (mnode_is_null(n))
-		return 0;
-	if (manifest_expect(c, n, MNODE_MAP, "x-deployctl"))
-		return ERR_INVALID;
-	for (i = 0; i < n->n; i++) {
-		const char *k = n->keys[i]->value;
-
-		manifest_path_key(path, sizeof(path), "x-deployctl", k);
-		if (!strcmp(k, "rollout")) {
-			if (manifest_rollout_default(c, n->items[i], path) == ERR_NOMEM)
-				return ERR_NOMEM;
-			continue;
-		}
-		if (!strcmp(k, "env")) {
-			if (manifest_load_env_rules(c, n->items[i], path) == ERR_NOMEM)
-				return ERR_NOMEM;
-			continue;
-		}
-		if (!strcmp(k, "host_dir")) {
-			if (manifest_set_string(c, &c->p->host_dir, n->items[i], path) == ERR_NOMEM)
-				return ERR_NOMEM;
-			if (c->p->host_dir && c->p->host_dir[0] != '/')
-				manifest_error(c, n->items[i], path, "must be an absolute path");
-			continue;
-		}
-		if (!strcmp(k, "tls")) {
-			if (manifest_load_tls(c, n->items[i], path) == ERR_NOMEM)
-				return ERR_NOMEM;
-			continue;
-		}
-		if (strcmp(k, "secrets"))
-			manifest_error(c, n->keys[i], "x-deployctl", "unknown key '%s'", k);
-		else if (load_secret_keys(c, n->items[i], path) == ERR_NOMEM)
-			return ERR_NOMEM;
 	}
 	return 0;
 }
@@ -577,7 +353,7 @@ static int load_file(struct manifest_ctx *c, struct manifest_load_state *st,
 		if (k == 0)
 			rc = load_name(c, st, v);
 		else if (k == 1)
-			rc = load_x_deployctl(c, v);
+			rc = manifest_load_x_deployctl(c, v);
 		else if (k == 2)
 			rc = load_volumes(c, st, v);
 		else if (k == 3)
@@ -660,60 +436,6 @@ static void refs_free(struct manifest_ctx *c)
 	free(c->refs);
 	c->refs = NULL;
 	c->nrefs = 0;
-}
-
-/* Keys of from whose values took a secret variable: into keys, the values into parts. */
-static int mark_from(struct manifest_ctx *c, const struct kvv *from, struct strv *keys,
-                     struct strv *parts)
-{
-	char name[256];
-	const char *list, *val;
-	size_t i, n;
-	bool secret;
-
-	for (i = 0; i < from->n; i++) {
-		secret = false;
-		for (list = from->v[i].value; *list; list += n + (list[n] == ',')) {
-			n = strcspn(list, ",");
-			snprintf(name, sizeof(name), "%.*s", (int)n, list);
-			if (!model_env_is_secret(c->p, name))
-				continue;
-			secret = true;
-			val = kvv_get(c->vars, name);
-			if (val && *val && strv_push(parts, val) < 0)
-				return manifest_nomem(c);
-		}
-		if (secret && strv_push(keys, from->v[i].key) < 0)
-			return manifest_nomem(c);
-	}
-	strv_sort(keys);
-	return 0;
-}
-
-int manifest_mark_interpolated_secrets(struct manifest_ctx *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->p->nservices; i++) {
-		struct service *s = &c->p->services[i];
-
-		size_t k;
-
-		if (mark_from(c, &s->env_from, &s->secret_env, &s->secret_parts) < 0 ||
-		    mark_from(c, &s->label_from, &s->secret_labels, &s->secret_parts) < 0)
-			return ERR_NOMEM;
-		for (k = 0; k < s->vars_elsewhere.n; k++) {
-			const char *name = s->vars_elsewhere.v[k], *val;
-
-			if (!model_env_is_secret(c->p, name))
-				continue;
-			s->secret_elsewhere = true;
-			val = kvv_get(c->vars, name);
-			if (val && *val && strv_push(&s->secret_parts, val) < 0)
-				return manifest_nomem(c);
-		}
-	}
-	return 0;
 }
 
 /* Compose's project name from a directory name: lower case, [a-z0-9_-], from the first letter or
@@ -966,174 +688,6 @@ int manifest_load_texts(struct project **out, const char *const *names, const ch
 	return load_texts(out, names, texts, NULL, n, src, opts, errs, warns);
 }
 
-/* Compose's file names, in its order of preference. */
-static const char *const compose_names[] = { "compose.yaml", "compose.yml", "docker-compose.yaml",
-	                                     "docker-compose.yml" };
-static const char *const override_names[] = { "compose.override.yaml", "compose.override.yml",
-	                                      "docker-compose.override.yaml",
-	                                      "docker-compose.override.yml" };
-
-#define NAMES(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Index in list of dir/name, or -1. */
-static long list_find(char **list, size_t n, const char *dir, const char *name)
-{
-	size_t i, dl = strlen(dir);
-
-	for (i = 0; i < n; i++) {
-		const char *f = list[i];
-
-		if (dl && (strncmp(f, dir, dl) || f[dl] != '/'))
-			continue;
-		if (!strcmp(f + (dl ? dl + 1 : 0), name))
-			return (long)i;
-	}
-	return -1;
-}
-
-/*
- * The project files of the listing of dir, as Compose picks them: moves the
- * chosen names to the front of list and sets *n to their count, or leaves
- * list alone (the disjoint-files layout) and returns false.
- */
-static bool pick_compose_files(char **list, size_t *n, const char *dir, struct errlist *warns)
-{
-	long base = -1, over = -1, k;
-	size_t i, others = 0;
-	char *tmp;
-
-	for (i = 0; i < NAMES(compose_names); i++) {
-		k = list_find(list, *n, dir, compose_names[i]);
-		if (k >= 0 && base < 0)
-			base = k;
-		else if (k >= 0)
-			others++;
-	}
-	if (base < 0)
-		return false;
-	if (others && warns)
-		errlist_add(warns, ERR_INVALID, list[base], 0, 0,
-		            "several Compose files in '%s': using this one, as Compose does",
-		            *dir ? dir : ".");
-	for (i = 0; i < NAMES(override_names) && over < 0; i++)
-		over = list_find(list, *n, dir, override_names[i]);
-	tmp = list[0];
-	list[0] = list[base];
-	list[base] = tmp;
-	if (over == 0)
-		over = base;
-	if (over > 0) {
-		tmp = list[1];
-		list[1] = list[over];
-		list[over] = tmp;
-	}
-	/* the rest stay in the list (freed with it) but are not read */
-	for (i = over > 0 ? 2 : 1; i < *n; i++) {
-		free(list[i]);
-		list[i] = NULL;
-	}
-	*n = over > 0 ? 2 : 1;
-	return true;
-}
-
-/* The project files' names (new list), and whether they merge. Errors go to errs. */
-static int project_files(char ***out, size_t *nout, bool *merge, const struct source *src,
-                         const struct manifest_opts *opts, struct errlist *errs,
-                         struct errlist *warns)
-{
-	struct err e = ERR_INIT;
-	const char *dir = opts->dir ? opts->dir : "manifests";
-	char **list = NULL;
-	size_t n = 0, i;
-	int rc;
-
-	if (opts->files && opts->files->n) {
-		list = calloc(opts->files->n, sizeof(*list));
-		for (i = 0; list && i < opts->files->n; i++) {
-			rc = source_join(&list[i], NULL, opts->files->v[i], &e);
-			if (rc) {
-				source_list_free(list, opts->files->n);
-				errlist_add(errs, rc, NULL, 0, 0, "-f %s: %s", opts->files->v[i],
-				            e.msg);
-				return rc;
-			}
-		}
-		if (!list)
-			return errlist_add(errs, ERR_NOMEM, NULL, 0, 0, "out of memory");
-		*out = list;
-		*nout = opts->files->n;
-		*merge = true;
-		return 0;
-	}
-	rc = src->list_manifests(src->ctx, &list, &n, dir, &e);
-	if (rc == ERR_NOTFOUND && !strcmp(dir, "manifests")) {
-		/* no manifests/ directory: the repository root, as Compose looks there */
-		err_clear(&e);
-		dir = "";
-		rc = src->list_manifests(src->ctx, &list, &n, dir, &e);
-	}
-	if (rc) {
-		if (!e.code)
-			err_set(&e, rc, "cannot list manifests in '%s'", dir);
-		errlist_push(errs, &e);
-		return rc;
-	}
-	*merge = pick_compose_files(list, &n, dir, warns);
-	if (!*merge && !*dir) {
-		source_list_free(list, n);
-		return errlist_add(errs, ERR_INVALID, NULL, 0, 0,
-		                   "no compose.yaml (or compose.yml, docker-compose.yaml, "
-		                   "docker-compose.yml) in the repository root, and no manifests/ "
-		                   "directory");
-	}
-	*out = list;
-	*nout = n;
-	return 0;
-}
-
-/*
- * The project directory's .env (beside the first project file), read through
- * src, under the variables given (process environment and --env-file win):
- * into vars, its path into *path and its keys into keys. Absent: nothing.
- */
-static int dotenv_load(struct manifest_vars *vars, char **path, struct strv *keys,
-                       const struct source *src, const char *first,
-                       const struct manifest_opts *opts, struct errlist *errs)
-{
-	static const struct kvv no_vars = { NULL, 0 };
-	const struct kvv *given = opts->vars ? &opts->vars->vars : &no_vars;
-	struct err e = ERR_INIT;
-	const char *slash = strrchr(first, '/');
-	char *text = NULL;
-	size_t len, i;
-	int rc;
-
-	*path = malloc(strlen(first) + 6);
-	if (!*path)
-		return errlist_add(errs, ERR_NOMEM, NULL, 0, 0, "out of memory");
-	snprintf(*path, strlen(first) + 6, "%.*s%s.env", slash ? (int)(slash - first) : 0, first,
-	         slash ? "/" : "");
-	rc = src->read(src->ctx, &text, &len, *path, &e);
-	if (rc == ERR_NOTFOUND) {
-		free(*path);
-		*path = NULL;
-		return 0;
-	}
-	if (rc) {
-		errlist_add(errs, rc, *path, 0, 0, "%s", e.msg[0] ? e.msg : "cannot read file");
-		return rc;
-	}
-	rc = manifest_envfile_parse_vars(&vars->vars, *path, text, len, given, errs);
-	free(text);
-	for (i = 0; !rc && i < vars->vars.n; i++)
-		rc = strv_push(keys, vars->vars.v[i].key);
-	for (i = 0; !rc && i < given->n; i++)
-		rc = kvv_set(&vars->vars, given->v[i].key, given->v[i].value);
-	if (rc == ERR_NOMEM)
-		errlist_add(errs, rc, NULL, 0, 0, "out of memory");
-	return rc;
-}
-
 int manifest_load(struct project **out, const struct source *src, const struct manifest_opts *opts,
                   struct errlist *errs, struct errlist *warns)
 {
@@ -1146,10 +700,11 @@ int manifest_load(struct project **out, const struct source *src, const struct m
 	int rc;
 
 	manifest_vars_init(&dotenv_vars);
-	rc = project_files(&list, &n, &o.merge, src, opts, errs, warns);
+	rc = manifest_project_files(&list, &n, &o.merge, src, opts, errs, warns);
 	if (rc)
 		return rc;
-	if (n && (rc = dotenv_load(&dotenv_vars, &dotenv, &dotenv_keys, src, list[0], opts, errs)))
+	if (n && (rc = manifest_dotenv_load(&dotenv_vars, &dotenv, &dotenv_keys, src, list[0], opts,
+	                                    errs)))
 		goto out;
 	if (dotenv)
 		o.vars = &dotenv_vars;

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "deployctl/buf.h"
 #include "deployctl/err.h"
 #include "deployctl/manifest.h"
 #include "deployctl/model.h"
@@ -381,6 +382,23 @@ void manifest_render_list(struct manifest_render *r, struct mnode *map, const ch
                           const struct strv *v, bool always);
 void manifest_render_duration(struct manifest_render *r, struct mnode *map, const char *key,
                               int64_t ns);
+/* A mapping of pairs under key (left out when empty). */
+void manifest_render_pairs(struct manifest_render *r, struct mnode *map, const char *key,
+                           const struct kvv *v);
+/* A new scalar; plain means printed bare (numbers, booleans, null). NULL when out of memory. */
+struct mnode *manifest_render_scalar(struct manifest_render *r, const char *v, bool plain);
+/* A new empty mapping or sequence. NULL when out of memory. */
+struct mnode *manifest_render_node(struct manifest_render *r, enum mnode_type type);
+/* Append val (taken, may be NULL after a failure) to seq, or under key to a map. */
+struct mnode *manifest_render_put(struct manifest_render *r, struct mnode *parent, const char *key,
+                                  struct mnode *val);
+/*
+ * Print the tree (manifest_render_tree.c): a mapping as block YAML at
+ * indent ind (inline_first: its first key follows a "- " already printed),
+ * or any node as JSON at indent ind. 0 or ERR_NOMEM.
+ */
+int manifest_print_yaml_map(struct buf *b, const struct mnode *n, unsigned ind, bool inline_first);
+int manifest_print_json_node(struct buf *b, const struct mnode *n, unsigned ind);
 
 /* The renderers the key table names. */
 #define MANIFEST_RENDER_FN(name)                                                                   \
@@ -430,6 +448,14 @@ int manifest_dep_add(struct manifest_ctx *c, struct service *s, const struct mno
                      const char *path, const char *name, enum dep_condition cond, bool required,
                      bool implicit);
 
+/* Can c be part of a variable name ([A-Za-z0-9_]; manifest_vars.c)? */
+bool manifest_var_name_char(char c);
+/* Length of the variable name at s, at most max (0 if none). */
+size_t manifest_var_name_len(const char *s, size_t max);
+/* Print fmt into errmsg (when given); returns ERR_INVALID. */
+int manifest_msg_set(char *errmsg, size_t errsize, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
 /* "0.5", "2" -> nano CPUs (at most 4096 CPUs). 0 or -1. */
 int manifest_parse_cpus(int64_t *out, const char *s);
 
@@ -446,6 +472,33 @@ int manifest_load_env_rules(struct manifest_ctx *c, const struct mnode *n, const
 /* x-deployctl.tls (manifest_tls.c): a list of {cert, key, names}; 0 or ERR_NOMEM (errors reported).
  */
 int manifest_load_tls(struct manifest_ctx *c, const struct mnode *n, const char *path);
+/*
+ * One top-level network (net set) or volume (net NULL) from v at path
+ * (manifest_resource.c): driver, external, the Docker-side name, labels,
+ * and for a network internal, ipam and enable_ipv6. Problems are reported;
+ * 0 or ERR_NOMEM.
+ */
+int manifest_load_resource(struct manifest_ctx *c, const struct mnode *v, const char *path,
+                           struct project_network *net, char **driver, bool *external,
+                           char **ext_name, struct kvv *labels, bool *internal);
+/* The top-level x-deployctl: block (manifest_xdeployctl.c); 0 or ERR_NOMEM (errors reported). */
+int manifest_load_x_deployctl(struct manifest_ctx *c, const struct mnode *n);
+/*
+ * The project files (manifest_discover.c): opts' names, or Compose's
+ * default file and its override in the source's directory; *out is a new
+ * list of *nout names, *merge whether they merge. Errors go to errs.
+ */
+int manifest_project_files(char ***out, size_t *nout, bool *merge, const struct source *src,
+                           const struct manifest_opts *opts, struct errlist *errs,
+                           struct errlist *warns);
+/*
+ * The project directory's .env beside first, read through src, under the
+ * variables given in opts (manifest_discover.c): into vars, its path into
+ * *path (new; NULL when there is none) and its keys into keys.
+ */
+int manifest_dotenv_load(struct manifest_vars *vars, char **path, struct strv *keys,
+                         const struct source *src, const char *first,
+                         const struct manifest_opts *opts, struct errlist *errs);
 /* Sort configs, secrets and env rules, and refuse a name defined twice. */
 void manifest_files_finish(struct manifest_ctx *c);
 
@@ -459,6 +512,16 @@ void manifest_files_finish(struct manifest_ctx *c);
  */
 int manifest_extends_resolve(struct manifest_ctx *c, struct mnode **out, size_t tree,
                              const struct mnode *key, const struct mnode *val);
+
+/*
+ * A service's env_file (one path or a list) and environment (a mapping or
+ * KEY=VALUE list) at path, into env (manifest_service_env.c). Problems are
+ * reported, never quoting a value; 0, ERR_INVALID or ERR_NOMEM.
+ */
+int manifest_service_env_files(struct manifest_ctx *c, struct kvv *env, const struct mnode *v,
+                               const char *path);
+int manifest_service_environment(struct manifest_ctx *c, struct kvv *env, const struct mnode *v,
+                                 const char *path);
 
 /* Build s from the mapping val under services.<name> (key is the name's node). */
 int manifest_service_build(struct manifest_ctx *c, struct service *s, const struct mnode *key,

@@ -1,10 +1,10 @@
 /*
  * manifest_service.c - one service's keys, from its node tree to struct
- * service: the key table, depends_on, healthcheck, environment with env_file,
- * deploy limits and the plain keys (ports, volumes, tmpfs and networks are in
- * manifest_service_net.c). Every problem is reported and the next key is
- * read, so one run shows them all. Environment values never appear in a
- * message.
+ * service: depends_on, healthcheck, deploy limits and the plain keys
+ * (environment and env_file are in manifest_service_env.c; ports, volumes,
+ * tmpfs and networks in manifest_service_net.c). Every problem is reported
+ * and the next key is read, so one run shows them all. Environment values
+ * never appear in a message.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -553,257 +553,6 @@ int manifest_key_deploy(struct manifest_ctx *c, struct service *s, const struct 
 	return rc;
 }
 
-/* ---- environment ---- */
-
-/* Read one env file (path relative to the manifest's directory) into env. */
-static int env_file_one(struct manifest_ctx *c, struct kvv *env, const struct mnode *v,
-                        const char *path, const char *rel, bool required)
-{
-	struct err e = ERR_INIT;
-	char *dir = NULL, *full = NULL, *text = NULL, *slash;
-	size_t len;
-	int rc;
-
-	dir = strdup(v->file ? v->file : "");
-	if (!dir)
-		return manifest_nomem(c);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	else
-		dir[0] = '\0';
-	if (!c->src) {
-		manifest_error(c, v, path, "env_file cannot be read here");
-		rc = ERR_INVALID;
-		goto out;
-	}
-	rc = source_join(&full, dir, rel, &e);
-	if (rc == ERR_NOMEM) {
-		rc = manifest_nomem(c);
-		goto out;
-	}
-	if (rc) {
-		manifest_error(c, v, path, "%s", e.msg);
-		rc = ERR_INVALID;
-		goto out;
-	}
-	rc = c->src->read(c->src->ctx, &text, &len, full, &e);
-	if (rc == ERR_NOTFOUND && !required) {
-		rc = 0;
-		goto out;
-	}
-	if (rc == ERR_NOTFOUND) {
-		manifest_error(c, v, path, "env file '%s' not found", full);
-		rc = ERR_INVALID;
-		goto out;
-	}
-	if (rc) {
-		manifest_error(c, v, path, "env file '%s': %s", full, e.msg);
-		if (rc == ERR_NOMEM || rc == ERR_IO || rc == ERR_GIT)
-			c->fatal = c->fatal ? c->fatal : rc;
-		rc = ERR_INVALID;
-		goto out;
-	}
-	rc = manifest_charge(c, v, path, "env_file", len);
-	if (!rc)
-		rc = manifest_envfile_parse_vars(env, full, text, len, c->vars, c->errs);
-	if (rc == ERR_NOMEM)
-		rc = manifest_nomem(c);
-out:
-	free(dir);
-	free(full);
-	free(text);
-	return rc;
-}
-
-static int env_files(struct manifest_ctx *c, struct kvv *env, const struct mnode *v,
-                     const char *path)
-{
-	char ipath[MANIFEST_PATH_MAX], kpath[MANIFEST_PATH_MAX];
-	char *rel = NULL;
-	size_t i, k;
-	int rc = 0, r;
-
-	if (v->type == MNODE_SCALAR && !mnode_is_null(v)) {
-		rc = manifest_string(c, &rel, v, path);
-		if (!rc)
-			rc = env_file_one(c, env, v, path, rel, true);
-		free(rel);
-		return rc;
-	}
-	if (manifest_expect(c, v, MNODE_SEQ, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const struct mnode *x = v->items[i], *pn = NULL;
-		bool required = true;
-
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		r = 0;
-		if (x->type == MNODE_MAP) {
-			for (k = 0; k < x->n && !r; k++) {
-				const char *key = x->keys[k]->value;
-
-				manifest_path_key(kpath, sizeof(kpath), ipath, key);
-				if (!strcmp(key, "path")) {
-					pn = x->items[k];
-				} else if (!strcmp(key, "required")) {
-					r = manifest_bool(c, &required, x->items[k], kpath);
-				} else if (!strcmp(key, "format")) {
-					manifest_error(c, x->keys[k], kpath, "not supported yet");
-					r = ERR_INVALID;
-				} else if (!strncmp(key, "x-", 2)) {
-					r = 0; /* extensions are allowed at any depth */
-				} else {
-					manifest_error(c, x->keys[k], ipath, "unknown key '%s'",
-					               key);
-					r = ERR_INVALID;
-				}
-			}
-			if (!r && !pn) {
-				manifest_error(c, x, ipath, "missing required key 'path'");
-				r = ERR_INVALID;
-			}
-			manifest_path_key(kpath, sizeof(kpath), ipath, "path");
-		} else {
-			pn = x;
-			manifest_path_key(kpath, sizeof(kpath), NULL, ipath);
-		}
-		if (!r)
-			r = manifest_string(c, &rel, pn, kpath);
-		if (!r)
-			r = env_file_one(c, env, pn, kpath, rel, required);
-		free(rel);
-		rel = NULL;
-		if (r == ERR_NOMEM)
-			return r;
-		rc = rc ? rc : r;
-	}
-	return rc;
-}
-
-/* KEY alone in environment: the variable's value, which Docker takes as UTF-8 JSON. */
-/*
- * env key taken whole from the variable of the same name (`- KEY` or
- * `KEY:` with no value): refused unless valid UTF-8; the variable is noted
- * as the value's source (a secret variable makes the value secret). Frees
- * *used in every case.
- */
-static int env_from_var(struct manifest_ctx *c, struct kvv *env, const struct mnode *at,
-                        const char *path, const char *key, const char *from, struct strv *used)
-{
-	size_t len = strlen(from), bad = buf_utf8_invalid(from, len);
-
-	if (bad < len) {
-		manifest_error(c, at, path,
-		               "variable %s is not valid UTF-8 (byte %zu of its value)", key, bad);
-		strv_free(used);
-		return ERR_INVALID;
-	}
-	if (kvv_set(env, key, from) || (*from && strv_push(used, key))) {
-		strv_free(used);
-		return manifest_nomem(c);
-	}
-	return manifest_note_from(c, key, used);
-}
-
-/* A value from environment:'s mapping form; never quoted in messages. */
-static int env_value(struct manifest_ctx *c, struct kvv *env, const char *key,
-                     const struct mnode *v, const char *path)
-{
-	struct strv used = { 0 }, *outer = c->used_vars;
-	const char *from;
-	char *s = NULL;
-	int rc;
-
-	if (mnode_is_null(v)) {
-		from = kvv_get(c->vars, key);
-		return from ? env_from_var(c, env, v, path, key, from, &used) : 0;
-	}
-	if (v->type != MNODE_SCALAR) {
-		manifest_error(c, v, path, "expected a string, number or boolean, got a %s",
-		               mnode_type_name(v));
-		return ERR_INVALID;
-	}
-	c->used_vars = &used;
-	rc = manifest_string(c, &s, v, path);
-	c->used_vars = outer;
-	if (!rc && kvv_set(env, key, s))
-		rc = manifest_nomem(c);
-	if (!rc)
-		rc = manifest_note_from(c, key, &used);
-	strv_free(&used);
-	free(s);
-	return rc;
-}
-
-static bool env_key_ok(const char *k)
-{
-	return *k && !strchr(k, '=');
-}
-
-static int environment(struct manifest_ctx *c, struct kvv *env, const struct mnode *v,
-                       const char *path)
-{
-	char ipath[MANIFEST_PATH_MAX];
-	struct strv used = { 0 }, *outer = c->used_vars;
-	char *s = NULL, *eq;
-	const char *from;
-	size_t i;
-	int rc = 0, r;
-
-	if (mnode_is_null(v))
-		return 0;
-	if (v->type == MNODE_MAP) {
-		for (i = 0; i < v->n; i++) {
-			const char *k = v->keys[i]->value;
-
-			manifest_path_key(ipath, sizeof(ipath), path, k);
-			if (!env_key_ok(k)) {
-				manifest_error(c, v->keys[i], ipath, "invalid variable name");
-				r = ERR_INVALID;
-			} else {
-				r = env_value(c, env, k, v->items[i], ipath);
-			}
-			if (r == ERR_NOMEM)
-				return r;
-			rc = rc ? rc : r;
-		}
-		return rc;
-	}
-	if (v->type != MNODE_SEQ) {
-		manifest_error(c, v, path, "expected a mapping or a sequence, got a %s",
-		               mnode_type_name(v));
-		return ERR_INVALID;
-	}
-	for (i = 0; i < v->n; i++) {
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		c->used_vars = &used;
-		r = manifest_string(c, &s, v->items[i], ipath);
-		c->used_vars = outer;
-		if (!r) {
-			eq = strchr(s, '=');
-			if (eq)
-				*eq = '\0';
-			if (!*s) {
-				manifest_error(c, v->items[i], ipath, "invalid variable name");
-				r = ERR_INVALID;
-			} else if (eq) {
-				r = kvv_set(env, s, eq + 1) ? manifest_nomem(c) : 0;
-				r = r ? r : manifest_note_from(c, s, &used);
-			} else if ((from = kvv_get(c->vars, s))) {
-				r = env_from_var(c, env, v->items[i], ipath, s, from, &used);
-			}
-		}
-		strv_free(&used);
-		free(s);
-		s = NULL;
-		if (r == ERR_NOMEM)
-			return r;
-		rc = rc ? rc : r;
-	}
-	return rc;
-}
-
 /* ---- the service ---- */
 
 int manifest_service_build(struct manifest_ctx *c, struct service *s, const struct mnode *key,
@@ -841,15 +590,16 @@ int manifest_service_build(struct manifest_ctx *c, struct service *s, const stru
 	if (rc == ERR_NOMEM)
 		return rc;
 	if ((x = mnode_get(val, "env_file")) && !mnode_is_null(x)) {
-		rc = env_files(c, &s->env, x,
-		               manifest_path_key(kpath, sizeof(kpath), spath, "env_file"));
+		rc = manifest_service_env_files(
+		        c, &s->env, x, manifest_path_key(kpath, sizeof(kpath), spath, "env_file"));
 		if (rc == ERR_NOMEM)
 			return rc;
 	}
 	if ((x = mnode_get(val, "environment"))) {
 		c->from = &s->env_from;
-		rc = environment(c, &s->env, x,
-		                 manifest_path_key(kpath, sizeof(kpath), spath, "environment"));
+		rc = manifest_service_environment(
+		        c, &s->env, x,
+		        manifest_path_key(kpath, sizeof(kpath), spath, "environment"));
 		c->from = NULL;
 		if (rc == ERR_NOMEM)
 			return rc;

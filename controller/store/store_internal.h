@@ -1,5 +1,6 @@
 /*
- * store_internal.h - what store.c, store_migrate.c and store_release.c share.
+ * store_internal.h - what the files of the store module share (the helpers
+ * are store_util.c).
  * Only the store module (and its unit test) includes this: it pulls in
  * <sqlite3.h>, which nothing else may see.
  */

@@ -143,10 +143,13 @@ http_get() {
 	return 1
 }
 
-# Docker events for this project between two times (unix seconds, fractional ok).
+# Docker events for this project between two times (unix seconds, fractional ok),
+# without the ones Docker's own health checks cause (each probe is an exec and
+# a health_status event; deployctl itself never execs during apply or plan).
 events_between() {
 	docker events --since "$1" --until "$2" \
-		--filter "label=io.deployctl.project=$PROJECT" --format '{{.Type}} {{.Action}}'
+		--filter "label=io.deployctl.project=$PROJECT" --format '{{.Type}} {{.Action}}' |
+		grep -v '^container \(exec_create\|exec_start\|exec_die\|health_status\)' || true
 }
 
 now() {

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: serial (timing-sensitive: runs alone under ctest -j)
 # Health-gated rollout: an image that never becomes healthy, or that
 # crashes, fails its gate; the release stops, the previous containers are
 # put back (no create, no pull), the release is recorded rolled_back with

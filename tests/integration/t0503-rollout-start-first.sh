@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: serial (timing-sensitive: runs alone under ctest -j)
 # Start-first rollout behind a network alias: edge proxies every request to
 # "api:8080", resolving the alias on each request and retrying once on a
 # failed connect. Replacing api start-first (the default without a fixed

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: serial (timing-sensitive: runs alone under ctest -j)
 # A Docker daemon that stops answering mid-apply: a clear error, exit 1, a
 # release recorded failed (never rolled_back or succeeded when the rollback
 # itself could not run), and the next run converges once Docker answers.

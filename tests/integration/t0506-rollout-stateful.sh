@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: serial (timing-sensitive: runs alone under ctest -j)
 # A service that writes a named volume is replaced stop-first by default:
 # two containers of it never run on the volume at once. A background
 # sampler (docker ps every ~50 ms, bounded) counts the running containers

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: serial (timing-sensitive: runs alone under ctest -j)
 # Drain of a start-first replace: once the new api is healthy, the old one
 # leaves its networks (its DNS name and aliases go with it), stays running
 # for the drain period (x-deployctl.rollout.drain), is stopped, and is then

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: serial (timing-sensitive: runs alone under ctest -j)
 # A lost reply must not delete the live container. A socket proxy in front
 # of dockerd forwards the rename of the old container to its retained name
 # (Docker does it) and withholds the 204, closing the connection. deployctl

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: serial (timing-sensitive: runs alone under ctest -j)
 # What apply shows while it works. On a terminal (a pseudo-terminal made by
 # script(1)): one line per action redrawn in place several times a second —
 # the health wait's attempt count and elapsed time moving — and a summary

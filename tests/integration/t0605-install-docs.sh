@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: serial (timing-sensitive: runs alone under ctest -j)
 # What cmake --install and cpack -G DEB put on a machine: the binary, a man
 # page for every command of the table plus deployctl(1) and
 # deployctl-manifest(5), bash and zsh completion generated from the command

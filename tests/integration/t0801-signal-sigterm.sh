@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: serial (timing-sensitive: runs alone under ctest -j)
 # SIGTERM during a rollout: apply stops waiting on the health gate at once,
 # undoes the replace as a failed gate would (the previous api back, running,
 # answering), starts no further action (worker untouched), records the

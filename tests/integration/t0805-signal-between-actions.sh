@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: serial (timing-sensitive: runs alone under ctest -j)
 # SIGTERM while an action that has no gate runs (the stop of a removed
 # service, which takes its whole stop grace period): the action finishes,
 # no further action starts, nothing is undone, the release is recorded

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: serial (timing-sensitive: runs alone under ctest -j)
 # watch: a new commit is applied within the interval; a container removed by
 # hand comes back at once with --self-heal (the events stream says so) and is
 # only reported without it; a rolled-back (pinned) commit is not redeployed;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: serial (timing-sensitive: runs alone under ctest -j)
 # watch backs off instead of fighting forever: a commit whose release fails
 # is retried after growing waits, and a crash-looping service (self-heal
 # repairs it, it dies again) is repaired a few times, then the watcher says

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: serial (timing-sensitive: runs alone under ctest -j)
 # watch survives a Docker outage: the daemon "goes away" through a relay
 # socket the test kills; the watcher logs it, backs off and keeps running;
 # when the relay is back it finds the drift made meanwhile and repairs it.

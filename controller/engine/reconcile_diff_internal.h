@@ -1,0 +1,66 @@
+/*
+ * reconcile_diff_internal.h - what the files of the diff share:
+ * reconcile_plan.c (actions as data) below reconcile_diff_service.c (one
+ * service) and reconcile_diff_resource.c (networks and volumes), all below
+ * reconcile_diff.c (the whole plan, its order and followers). Not for use
+ * outside engine/.
+ */
+#ifndef DEPLOYCTL_RECONCILE_DIFF_INTERNAL_H
+#define DEPLOYCTL_RECONCILE_DIFF_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "deployctl/reconcile.h"
+
+/* Stages: removals free names and ports first, resources before containers. */
+#define LEVEL_REMOVE    0
+#define LEVEL_RESOURCES 1
+#define LEVEL_SERVICES  2
+/* Stages per dependency level: the replicas of a replace roll in groups. */
+#define LEVELS_PER_DEP 64
+
+struct action_args {
+	enum action_kind kind;
+	const char *target;
+	unsigned replica;
+	const char *container_id;
+	const char *container_name;
+	const char *docker_name;
+	unsigned level;
+	const struct service *service;
+	const char *hash;
+	char *retain_name; /* taken */
+	const char *reuse_id;
+	const char *reuse_name;
+	bool start_first;
+	char *order_why; /* taken */
+};
+
+/*
+ * Add an action. Ownership is stated here once: reconcile_plan_add takes
+ * reason, a->retain_name and a->order_why (new strings or NULL), even when
+ * it fails; its callers never free them after the call. 0 or ERR_NOMEM.
+ */
+int reconcile_plan_add(struct plan *p, const struct action_args *a, char *reason);
+/* A new string printed from f, or NULL (no memory). */
+char *reconcile_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+/* Does v (may be NULL) hold s? */
+bool reconcile_strv_has(const struct strv *v, const char *s);
+
+/* Set a's order for a replace of s; a warning goes to the plan once per service. */
+int reconcile_plan_replace_order(struct plan *plan, struct action_args *a, const struct service *s);
+/*
+ * The actions of service si at dependency level dep_level; claimed marks
+ * observed containers already taken, kept_nets and kept_vols collect what
+ * kept containers still use (reconcile_diff_service.c). 0 or ERR_NOMEM.
+ */
+int reconcile_diff_service(struct plan *plan, const struct reconcile_input *in, size_t si,
+                           unsigned dep_level, bool *claimed, struct strv *kept_nets,
+                           struct strv *kept_vols);
+/* Network and volume creates and removals (reconcile_diff_resource.c). 0 or ERR_NOMEM. */
+int reconcile_diff_resources(struct plan *plan, const struct reconcile_input *in);
+/* Without a network/volume listing: can the kept containers vouch for every resource? */
+bool reconcile_resources_proven(const struct reconcile_input *in, const struct strv *kept_nets,
+                                const struct strv *kept_vols);
+
+#endif

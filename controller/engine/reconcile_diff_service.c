@@ -1,0 +1,365 @@
+/*
+ * reconcile_diff_service.c - one service's part of the plan: for each
+ * replica, whether its container is missing, stopped, drifted (spec hash,
+ * networks) or up to date, whether a retained container can be reused, and
+ * in which order a replace runs (start-first only when no fixed host port
+ * or shared mount forbids two at once). Pure, like reconcile_diff.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deployctl/buf.h"
+#include "deployctl/reconcile.h"
+#include "deployctl/spec.h"
+#include "reconcile_diff_internal.h"
+
+/* The reason a container whose spec hash differs must be replaced. */
+static char *replace_reason(const struct reconcile_input *in, const struct service *s,
+                            const struct docker_container *c, const char *hash)
+{
+	char *old_json = NULL, *new_json = NULL, *reason = NULL;
+	struct err err = ERR_INIT;
+
+	if (c->release && in->old_spec &&
+	    in->old_spec(in->old_spec_ctx, &old_json, c->release, s->name) == 0 &&
+	    spec_render(&new_json, in->key, in->desired, s, true, &err) == 0)
+		spec_reasons(&reason, old_json, new_json, &err);
+	if (!reason)
+		reason = reconcile_fmt("spec changed (hash %.12s -> %.12s)",
+		                       c->spec_hash ? c->spec_hash : "none", hash);
+	free(old_json);
+	free(new_json);
+	return reason;
+}
+
+/* Docker names of the networks a service's containers must be attached to, sorted. */
+static int wanted_networks(struct strv *out, const struct project *p, const struct service *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nnetworks; i++) {
+		char *name = model_network_docker_name(p, s->networks[i].name);
+		int rc = name ? strv_push(out, name) : ERR_NOMEM;
+
+		free(name);
+		if (rc < 0)
+			return rc;
+	}
+	strv_sort(out);
+	return 0;
+}
+
+static bool strv_equal(const struct strv *a, const struct strv *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Decide what one existing container of a service needs. Returns the
+ * action kind, or -1 when it matches, with *reason new.
+ */
+static int container_drift(char **reason, const struct reconcile_input *in, const struct service *s,
+                           const struct docker_container *c, const char *hash,
+                           const char *want_name, const struct strv *want_nets)
+{
+	if (in->adopt && in->adopt[c - in->containers]) {
+		*reason = c->owner ? reconcile_fmt("adopted from state %.12s (%s:%s)", c->owner,
+		                                   c->owner_host ? c->owner_host : "?",
+		                                   c->owner_state ? c->owner_state : "?")
+		                   : reconcile_fmt("adopted (no owner label)");
+		return ACTION_REPLACE;
+	}
+	if (!spec_hash_matches(c->spec_hash, hash, in->desired, s)) {
+		*reason = replace_reason(in, s, c, hash);
+		return ACTION_REPLACE;
+	}
+	if (strcmp(c->name, want_name)) {
+		*reason = reconcile_fmt("renamed by hand (to '%s')", c->name);
+		return ACTION_REPLACE;
+	}
+	/* With network_mode, Docker reports "host"/"none"/...: nothing to compare. */
+	if (!s->network_mode && !strv_equal(&c->networks, want_nets)) {
+		*reason = reconcile_fmt("networks changed by hand (%zu attached, %zu expected)",
+		                        c->networks.n, want_nets->n);
+		return ACTION_REPLACE;
+	}
+	if (!strcmp(c->state, "running") || !strcmp(c->state, "restarting"))
+		return -1;
+	if (!strcmp(c->state, "paused")) {
+		*reason = reconcile_fmt("paused by hand");
+		return ACTION_REPLACE;
+	}
+	if (!strcmp(c->state, "dead") || !strcmp(c->state, "removing")) {
+		*reason = reconcile_fmt("container is %s", c->state);
+		return ACTION_REPLACE;
+	}
+	*reason = reconcile_fmt("stopped (%s)", c->status && *c->status ? c->status : c->state);
+	return ACTION_START;
+}
+
+/* The first fixed host port s binds (so two containers of it cannot run at once), or 0. */
+static unsigned fixed_host_port(const struct service *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nports; i++)
+		if (s->ports[i].host_port)
+			return s->ports[i].host_port;
+	return 0;
+}
+
+/*
+ * The first mount of s that another container of it must not share while
+ * both run: a named volume or a bind mount, written to. Its text ("volume
+ * pgdata", "/srv/data read-write") into buf; NULL if none.
+ */
+static const char *shared_mount(char *buf, size_t size, const struct service *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nmounts; i++) {
+		const struct svc_mount *m = &s->mounts[i];
+
+		if (m->read_only || !m->source)
+			continue;
+		if (m->type == MOUNT_VOLUME) {
+			snprintf(buf, size, "volume %s", m->source);
+			return buf;
+		}
+		if (m->type == MOUNT_BIND) {
+			snprintf(buf, size, "%s read-write", m->source);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * How a replace of s runs, and why: stop-first when two containers of it
+ * must not run at once (a volume or bind mount written to, a fixed host
+ * port), else start-first; an explicit order wins. *why (new) is what the
+ * plan prints, e.g. "stop-first: mounts volume pgdata"; *warning (new, or
+ * NULL) when an explicit start-first shares a mount.
+ */
+static int replace_order(bool *start_first, char **why, char **warning, const struct service *s)
+{
+	char mount[300];
+	const char *shared = shared_mount(mount, sizeof(mount), s);
+
+	*warning = NULL;
+	*start_first = false;
+	if (s->rollout.order == ROLLOUT_START_FIRST) {
+		*start_first = true;
+		*why = reconcile_fmt("start-first: set in x-deployctl.rollout.order%s%s",
+		                     shared ? "; the old and the new container share " : "",
+		                     shared ? shared : "");
+		if (shared && *why &&
+		    !(*warning = reconcile_fmt(
+		              "%s: start-first: the old and the new container will both "
+		              "run on %s during the replace",
+		              s->name, shared))) {
+			free(*why);
+			*why = NULL;
+		}
+	} else if (s->rollout.order == ROLLOUT_STOP_FIRST) {
+		*why = reconcile_fmt("stop-first: set in x-deployctl.rollout.order");
+	} else if (shared) {
+		*why = reconcile_fmt("stop-first: mounts %s", shared);
+	} else if (fixed_host_port(s)) {
+		*why = reconcile_fmt("stop-first: publishes host port %u", fixed_host_port(s));
+	} else {
+		*start_first = true;
+		*why = reconcile_fmt("start-first: default");
+	}
+	return *why ? 0 : ERR_NOMEM;
+}
+
+/* Set a's order for a replace of s; a warning goes to the plan once per service. */
+int reconcile_plan_replace_order(struct plan *plan, struct action_args *a, const struct service *s)
+{
+	char *warning = NULL;
+	int rc = replace_order(&a->start_first, &a->order_why, &warning, s);
+
+	if (rc == 0 && warning && !reconcile_strv_has(&plan->warnings, warning))
+		rc = strv_push(&plan->warnings, warning);
+	free(warning);
+	return rc;
+}
+
+/* A retained container of replica r with the desired spec: the newest release's. */
+static const struct docker_container *find_reusable(const struct reconcile_input *in,
+                                                    const struct service *s, unsigned r,
+                                                    const char *hash)
+{
+	const struct docker_container *best = NULL;
+	size_t i;
+
+	for (i = 0; i < in->ncontainers; i++) {
+		const struct docker_container *o = &in->containers[i];
+
+		if ((in->adopt && in->adopt[i]) || !reconcile_is_retained(o->name) || !o->service ||
+		    strcmp(o->service, s->name) || o->replica != r ||
+		    !spec_hash_matches(o->spec_hash, hash, in->desired, s) ||
+		    !strcmp(o->state, "running"))
+			continue;
+		if (!best || (o->release && best->release &&
+		              strtoll(o->release, NULL, 10) > strtoll(best->release, NULL, 10)))
+			best = o;
+	}
+	return best;
+}
+
+/* Append " (reusing ...)" to a reason; takes reason. */
+static char *with_reuse(char *reason, const struct docker_container *reuse)
+{
+	char *r;
+
+	if (!reuse || !reason)
+		return reason;
+	r = reconcile_fmt("%s (bringing back the retained container of release %s)", reason,
+	                  reuse->release ? reuse->release : "?");
+	free(reason);
+	return r;
+}
+
+/* One replica of a service; level is the service's first stage. */
+static int diff_replica(struct plan *plan, const struct reconcile_input *in,
+                        const struct service *s, const char *hash, unsigned level, unsigned r,
+                        unsigned have, const struct docker_container *c,
+                        const struct strv *want_nets, struct strv *kept_nets,
+                        struct strv *kept_vols)
+{
+	const struct project *p = in->desired;
+	unsigned par = s->rollout.parallelism ? s->rollout.parallelism : 1;
+	const struct docker_container *reuse = find_reusable(in, s, r, hash);
+	char *name = model_container_name(p, s->name, r), *reason = NULL;
+	struct action_args a = { .target = s->name,
+		                 .replica = r,
+		                 .container_name = name,
+		                 .level = level,
+		                 .service = s,
+		                 .hash = hash,
+		                 .reuse_id = reuse ? reuse->id : NULL,
+		                 .reuse_name = reuse ? reuse->name : NULL };
+	int kind, rc = 0;
+	size_t k;
+
+	if (!name)
+		return ERR_NOMEM;
+	if (!c) {
+		a.kind = ACTION_CREATE;
+		if (!have && !reconcile_strv_has(in->prev_services, s->name))
+			reason = reconcile_fmt("new service");
+		else if (have && r > have)
+			reason = reconcile_fmt("scaled up (replicas %u)", s->replicas);
+		else
+			reason = reconcile_fmt("missing");
+		rc = reconcile_plan_add(plan, &a, with_reuse(reason, reuse));
+	} else if ((kind = container_drift(&reason, in, s, c, hash, name, want_nets)) < 0) {
+		for (k = 0; k < c->networks.n && rc == 0; k++)
+			rc = strv_push(kept_nets, c->networks.v[k]);
+		for (k = 0; k < c->volumes.n && rc == 0; k++)
+			rc = strv_push(kept_vols, c->volumes.v[k]);
+	} else if (kind == ACTION_START) {
+		a.kind = ACTION_START;
+		a.container_id = c->id;
+		a.reuse_id = a.reuse_name = NULL;
+		rc = reconcile_plan_add(plan, &a, reason);
+	} else {
+		/* Replicas roll `parallelism` at a time: one stage per group. */
+		unsigned group = (r - 1) / par;
+
+		a.kind = ACTION_REPLACE;
+		a.container_id = c->id;
+		a.level = level + (group < LEVELS_PER_DEP - 1 ? group : LEVELS_PER_DEP - 1);
+		a.retain_name = reconcile_retained_name(name, c->release);
+		reason = with_reuse(reason, reuse);
+		rc = a.retain_name && reason ? reconcile_plan_replace_order(plan, &a, s)
+		                             : ERR_NOMEM;
+		if (rc == 0) {
+			rc = reconcile_plan_add(plan, &a, reason);
+		} else {
+			free(reason);
+			free(a.retain_name);
+			free(a.order_why);
+		}
+	}
+	free(name);
+	return rc;
+}
+
+int reconcile_diff_service(struct plan *plan, const struct reconcile_input *in, size_t si,
+                           unsigned dep_level, bool *claimed, struct strv *kept_nets,
+                           struct strv *kept_vols)
+{
+	const struct project *p = in->desired;
+	const struct service *s = &p->services[si];
+	const char *hash = in->hashes[si];
+	struct strv want_nets = { 0 };
+	unsigned r, have = 0;
+	size_t i;
+	int rc;
+
+	rc = wanted_networks(&want_nets, p, s);
+	if (rc < 0)
+		goto out;
+	for (i = 0; i < in->ncontainers; i++)
+		if (in->containers[i].service && !strcmp(in->containers[i].service, s->name) &&
+		    !reconcile_is_kept(in->containers[i].name))
+			have++;
+	for (r = 1; r <= s->replicas && rc == 0; r++) {
+		const struct docker_container *c = NULL;
+
+		for (i = 0; i < in->ncontainers; i++) {
+			const struct docker_container *o = &in->containers[i];
+
+			if (!claimed[i] && o->service && !strcmp(o->service, s->name) &&
+			    o->replica == r && !reconcile_is_kept(o->name)) {
+				claimed[i] = true;
+				c = o;
+				break;
+			}
+		}
+		rc = diff_replica(plan, in, s, hash, LEVEL_SERVICES + dep_level * LEVELS_PER_DEP, r,
+		                  have, c, &want_nets, kept_nets, kept_vols);
+	}
+	if (rc < 0)
+		goto out;
+	/* What is left of this service: scaled down (kept, stopped), or duplicates (deleted). */
+	for (i = 0; i < in->ncontainers; i++) {
+		const struct docker_container *o = &in->containers[i];
+		bool dup = o->replica && o->replica <= s->replicas;
+		struct action_args a = { .kind = ACTION_REMOVE,
+			                 .target = s->name,
+			                 .replica = o->replica,
+			                 .container_id = o->id,
+			                 .container_name = o->name,
+			                 .level = LEVEL_REMOVE };
+
+		if (claimed[i] || !o->service || strcmp(o->service, s->name) ||
+		    reconcile_is_kept(o->name))
+			continue;
+		claimed[i] = true;
+		if (!dup && !(a.retain_name = reconcile_retained_name(o->name, o->release))) {
+			rc = ERR_NOMEM;
+			goto out;
+		}
+		rc = reconcile_plan_add(
+		        plan, &a,
+		        dup ? reconcile_fmt("duplicate of replica %u", o->replica)
+		            : reconcile_fmt("scaled down (replicas %u)", s->replicas));
+		if (rc < 0)
+			goto out;
+	}
+out:
+	strv_free(&want_nets);
+	return rc;
+}
