@@ -194,7 +194,13 @@ int reconcile_plan_replace_order(struct plan *plan, struct action_args *a, const
 	return rc;
 }
 
-/* A retained container of replica r with the desired spec: the newest release's. */
+/*
+ * A retained container of replica r with the desired spec: the newest
+ * release's. A container still under a start-first's temporary name (a
+ * run killed while it brought one up or back, t1501) counts too, running
+ * or not: else the next run would make another and prune that one,
+ * though it may be the only container left of an earlier release.
+ */
 static const struct docker_container *find_reusable(const struct reconcile_input *in,
                                                     const struct service *s, unsigned r,
                                                     const char *hash)
@@ -204,11 +210,12 @@ static const struct docker_container *find_reusable(const struct reconcile_input
 
 	for (i = 0; i < in->ncontainers; i++) {
 		const struct docker_container *o = &in->containers[i];
+		bool next = reconcile_is_next(o->name);
 
-		if ((in->adopt && in->adopt[i]) || !reconcile_is_retained(o->name) || !o->service ||
-		    strcmp(o->service, s->name) || o->replica != r ||
+		if ((in->adopt && in->adopt[i]) || (!reconcile_is_retained(o->name) && !next) ||
+		    !o->service || strcmp(o->service, s->name) || o->replica != r ||
 		    !spec_hash_matches(o->spec_hash, hash, in->desired, s) ||
-		    !strcmp(o->state, "running"))
+		    (!next && !strcmp(o->state, "running")))
 			continue;
 		if (!best || (o->release && best->release &&
 		              strtoll(o->release, NULL, 10) > strtoll(best->release, NULL, 10)))

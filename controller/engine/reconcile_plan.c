@@ -144,9 +144,14 @@ bool reconcile_is_failed(const char *name)
 	return marked(name, FAILED_MARK);
 }
 
+bool reconcile_is_next(const char *name)
+{
+	return marked(name, NEXT_MARK);
+}
+
 bool reconcile_is_kept(const char *name)
 {
-	return reconcile_is_retained(name) || reconcile_is_failed(name) || marked(name, NEXT_MARK);
+	return reconcile_is_retained(name) || reconcile_is_failed(name) || reconcile_is_next(name);
 }
 
 static char *dup_or_null(const char *s)

@@ -53,9 +53,13 @@ walk_stack() {
 	}
 }
 
+walk_project() {
+	echo "t$(printf '%s' "$TEST_NAME" | tr -cd '0-9')$1x$$"
+}
+
 # walk_setup K: a fresh project, state and repository (tags one, two) for step K.
 walk_setup() {
-	PROJECT="t$(printf '%s' "$TEST_NAME" | tr -cd '0-9')$1x$$"
+	PROJECT=$(walk_project "$1")
 	WALK_PROJECTS+=("$PROJECT")
 	STATE="$WORK/state-$1"
 	REPO="$WORK/repo-$1"
@@ -159,4 +163,36 @@ walk_killed() {
 # walk_mutations FILE: the mutating Docker calls a --json run reported.
 walk_mutations() {
 	grep -o '"docker_mutating_calls":[0-9]*' "$1" | tail -n 1 | tr -dc '0-9'
+}
+
+# walk_run M STEP: STEP k for k = 1..M, WALK_PARALLEL (2) at a time, each in
+# a subshell of its own (own project, state, repository, OUT and ERR; its
+# output in $WORK/log-k). Bounded: no step starts after 300 s. Fails with
+# the log of every step that failed.
+WALK_PARALLEL=${WALK_PARALLEL:-2}
+walk_run() {
+	local m=$1 step=$2 k start=$SECONDS failed=
+	local -a pids=() ks=()
+	for k in $(seq 1 "$m"); do
+		WALK_PROJECTS+=("$(walk_project "$k")")
+	done
+	walk_reap() {
+		wait "${pids[0]}" || { cat "$WORK/log-${ks[0]}" >&2; failed="$failed ${ks[0]}"; }
+		pids=("${pids[@]:1}")
+		ks=("${ks[@]:1}")
+	}
+	for k in $(seq 1 "$m"); do
+		[ $((SECONDS - start)) -lt 300 ] || { failed="$failed timeout@$k"; break; }
+		(
+			OUT="$WORK/out-$k"
+			ERR="$WORK/err-$k"
+			"$step" "$k"
+		) >"$WORK/log-$k" 2>&1 &
+		pids+=($!)
+		ks+=("$k")
+		[ ${#pids[@]} -lt "$WALK_PARALLEL" ] || walk_reap
+	done
+	while [ ${#pids[@]} -gt 0 ]; do walk_reap; done
+	[ -z "$failed" ] || fail "walk steps failed:$failed"
+	WALK_SECONDS=$((SECONDS - start))
 }
