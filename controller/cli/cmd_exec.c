@@ -222,13 +222,7 @@ static int exec_run(struct ctx *ctx, int argc, char **argv)
 		ex = EXIT_USAGE;
 		goto out;
 	}
-	ex = cmd_open_store(ctx);
-	if (ex == EXIT_OK)
-		ex = cmd_pick_project(&project, ctx, given);
-	if (ex == EXIT_OK)
-		ex = cmd_open_docker(ctx);
-	if (ex == EXIT_OK)
-		ex = cmd_live_containers(&c, &n, ctx, project, &argv[optind], 1, replica);
+	ex = cmd_project_containers(&project, &c, &n, ctx, given, &argv[optind], 1, replica);
 	if (ex != EXIT_OK)
 		goto out;
 	if (strcmp(c[0].state, "running")) {

@@ -320,13 +320,7 @@ static int logs_run(struct ctx *ctx, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	ex = cmd_open_store(ctx);
-	if (ex == EXIT_OK)
-		ex = cmd_pick_project(&project, ctx, given);
-	if (ex == EXIT_OK)
-		ex = cmd_open_docker(ctx);
-	if (ex == EXIT_OK)
-		ex = cmd_live_containers(&c, &n, ctx, project, argv + optind, argc - optind, 0);
+	ex = cmd_project_containers(&project, &c, &n, ctx, given, argv + optind, argc - optind, 0);
 	if (ex != EXIT_OK)
 		goto out;
 	v = calloc(n + 1, sizeof(*v));

@@ -103,3 +103,18 @@ int cmd_live_containers(struct docker_container **out, size_t *n, struct ctx *ct
 	*n = k;
 	return EXIT_OK;
 }
+
+int cmd_project_containers(char **project, struct docker_container **out, size_t *n,
+                           struct ctx *ctx, const char *given, char **services, int nservices,
+                           unsigned replica)
+{
+	int ex = cmd_open_store(ctx);
+
+	if (ex == EXIT_OK)
+		ex = cmd_pick_project(project, ctx, given);
+	if (ex == EXIT_OK)
+		ex = cmd_open_docker(ctx);
+	if (ex == EXIT_OK)
+		ex = cmd_live_containers(out, n, ctx, *project, services, nservices, replica);
+	return ex;
+}

@@ -149,13 +149,8 @@ static int restart_run(struct ctx *ctx, int argc, char **argv)
 	/* An apply replacing these containers at the same time would race with us. */
 	ex = cmd_lock(&lk, ctx, given, "restart", lock_wait);
 	if (ex == EXIT_OK)
-		ex = cmd_open_store(ctx);
-	if (ex == EXIT_OK)
-		ex = cmd_pick_project(&project, ctx, given);
-	if (ex == EXIT_OK)
-		ex = cmd_open_docker(ctx);
-	if (ex == EXIT_OK)
-		ex = cmd_live_containers(&c, &n, ctx, project, argv + optind, argc - optind, 0);
+		ex = cmd_project_containers(&project, &c, &n, ctx, given, argv + optind,
+		                            argc - optind, 0);
 	if (ex != EXIT_OK)
 		goto out;
 	if (store_release_latest(&release, ctx->store, project, "succeeded", &err) < 0) {

@@ -1,6 +1,7 @@
 /*
- * preflight_internal.h - what preflight.c and preflight_tls.c share: one
- * run of the checks and how an item is added. Not for use outside deploy/.
+ * preflight_internal.h - what the preflight files share: one run of the
+ * checks, how an item is added (preflight_item.c), and the checks each file
+ * gives preflight.c's check_run(). Not for use outside deploy/.
  */
 #ifndef DEPLOYCTL_PREFLIGHT_INTERNAL_H
 #define DEPLOYCTL_PREFLIGHT_INTERNAL_H

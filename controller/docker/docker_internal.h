@@ -1,8 +1,10 @@
 /*
- * docker_internal.h - what docker_http.c, docker_api.c and docker_create.c
- * share: the raw request, URL encoding, and the pure JSON <-> struct steps
- * (decoders and the create body), which unit tests call without a daemon.
- * Not for use outside docker_*.c and tests.
+ * docker_internal.h - what docker_http.c, the files of Engine calls
+ * (docker_api.c and below it docker_container.c, docker_image.c,
+ * docker_resource.c, ...) and docker_create.c share: the raw request, URL
+ * encoding, and the pure JSON <-> struct steps (decoders and the create
+ * body), which unit tests call without a daemon. Not for use outside
+ * docker_*.c and tests.
  */
 #ifndef DEPLOYCTL_DOCKER_INTERNAL_H
 #define DEPLOYCTL_DOCKER_INTERNAL_H

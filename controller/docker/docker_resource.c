@@ -90,6 +90,26 @@ fail:
 	return NULL;
 }
 
+/*
+ * POST /<noun>s/create with body (a network's or a volume's: the two
+ * resources are created alike), the answer into resp (caller's).
+ */
+static int resource_create(struct buf *resp, struct docker *d, const char *noun,
+                           const char *docker_name, const json_t *body, struct err *err)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	char what[300], path[32];
+	int rc;
+
+	if (!text)
+		return docker_nomem(err);
+	snprintf(what, sizeof(what), "create %s '%s'", noun, docker_name);
+	snprintf(path, sizeof(path), "/%ss/create", noun);
+	rc = docker_call(resp, d, "POST", path, text, 0, what, err);
+	free(text);
+	return rc;
+}
+
 /* {"Driver": ..., "Config": [{"Subnet", "Gateway", "IPRange"}]}, or NULL when out of memory. */
 static json_t *ipam_json(const struct project_network *net)
 {
@@ -118,8 +138,6 @@ int docker_network_create(char **id_out, struct docker *d, const struct project 
 {
 	json_t *body = json_object(), *labels = NULL;
 	struct buf resp;
-	char *text = NULL;
-	char what[300];
 	int rc;
 
 	buf_init(&resp, DOCKER_RESPONSE_CAP);
@@ -131,17 +149,14 @@ int docker_network_create(char **id_out, struct docker *d, const struct project 
 	    json_object_set_new(body, "Internal", json_boolean(net->internal)) < 0 ||
 	    json_object_set_new(body, "EnableIPv6", json_boolean(net->enable_ipv6)) < 0 ||
 	    (net->nipam && json_object_set_new(body, "IPAM", ipam_json(net)) < 0) ||
-	    json_object_set(body, "Labels", labels) < 0 ||
-	    !(text = json_dumps(body, JSON_COMPACT))) {
+	    json_object_set(body, "Labels", labels) < 0) {
 		rc = docker_nomem(err);
 		goto out;
 	}
-	snprintf(what, sizeof(what), "create network '%s'", docker_name);
-	rc = docker_call(&resp, d, "POST", "/networks/create", text, 0, what, err);
+	rc = resource_create(&resp, d, "network", docker_name, body, err);
 	if (rc == 0)
 		rc = docker_decode_id(id_out, resp.ptr, "/networks/create", err);
 out:
-	free(text);
 	json_decref(labels);
 	json_decref(body);
 	buf_release(&resp);
@@ -278,8 +293,6 @@ int docker_volume_create(struct docker *d, const struct project *p,
 {
 	json_t *body = json_object(), *labels = NULL;
 	struct buf resp;
-	char *text = NULL;
-	char what[300];
 	int rc;
 
 	buf_init(&resp, DOCKER_RESPONSE_CAP);
@@ -287,15 +300,12 @@ int docker_volume_create(struct docker *d, const struct project *p,
 	if (!body || !labels || json_object_set_new(body, "Name", json_string(docker_name)) < 0 ||
 	    json_object_set_new(body, "Driver", json_string(vol->driver ? vol->driver : "local")) <
 	            0 ||
-	    json_object_set(body, "Labels", labels) < 0 ||
-	    !(text = json_dumps(body, JSON_COMPACT))) {
+	    json_object_set(body, "Labels", labels) < 0) {
 		rc = docker_nomem(err);
 		goto out;
 	}
-	snprintf(what, sizeof(what), "create volume '%s'", docker_name);
-	rc = docker_call(&resp, d, "POST", "/volumes/create", text, 0, what, err);
+	rc = resource_create(&resp, d, "volume", docker_name, body, err);
 out:
-	free(text);
 	json_decref(labels);
 	json_decref(body);
 	buf_release(&resp);

@@ -227,6 +227,17 @@ static int diff_followers(struct plan *plan, const struct reconcile_input *in,
 	return rc;
 }
 
+/* Is container id brought back by an action of p? */
+static bool reused(const struct plan *p, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].reuse_id && !strcmp(p->v[i].reuse_id, id))
+			return true;
+	return false;
+}
+
 int reconcile_diff(struct plan *out, const struct reconcile_input *in, struct err *err)
 {
 	struct plan plan = { 0 };

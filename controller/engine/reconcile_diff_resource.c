@@ -13,28 +13,49 @@
 #include "deployctl/spec.h"
 #include "reconcile_diff_internal.h"
 
-static const struct docker_network *find_network(const struct reconcile_input *in, const char *key,
-                                                 const char *docker_name)
+/* Is the resource observed as (key, name) the declared key under docker_name? */
+static bool resource_is(const char *key, const char *name, const char *want_key,
+                        const char *docker_name)
+{
+	return key && !strcmp(key, want_key) && !strcmp(name, docker_name);
+}
+
+static bool network_observed(const struct reconcile_input *in, const char *key,
+                             const char *docker_name)
 {
 	size_t i;
 
 	for (i = 0; i < in->nnetworks; i++)
-		if (in->networks[i].key && !strcmp(in->networks[i].key, key) &&
-		    !strcmp(in->networks[i].name, docker_name))
-			return &in->networks[i];
-	return NULL;
+		if (resource_is(in->networks[i].key, in->networks[i].name, key, docker_name))
+			return true;
+	return false;
 }
 
-static const struct docker_volume *find_volume(const struct reconcile_input *in, const char *key,
-                                               const char *docker_name)
+static bool volume_observed(const struct reconcile_input *in, const char *key,
+                            const char *docker_name)
 {
 	size_t i;
 
 	for (i = 0; i < in->nvolumes; i++)
-		if (in->volumes[i].key && !strcmp(in->volumes[i].key, key) &&
-		    !strcmp(in->volumes[i].name, docker_name))
-			return &in->volumes[i];
-	return NULL;
+		if (resource_is(in->volumes[i].key, in->volumes[i].name, key, docker_name))
+			return true;
+	return false;
+}
+
+/*
+ * The create of a declared network or volume (noun) Docker lacks: "missing"
+ * when the last release had it (prev), else "new <noun>".
+ */
+static int plan_resource_create(struct plan *plan, enum action_kind kind, const char *key,
+                                const char *docker_name, const struct strv *prev, const char *noun)
+{
+	struct action_args a = {
+		.kind = kind, .target = key, .docker_name = docker_name, .level = LEVEL_RESOURCES
+	};
+
+	return reconcile_plan_add(plan, &a,
+	                          reconcile_strv_has(prev, key) ? reconcile_fmt("missing")
+	                                                        : reconcile_fmt("new %s", noun));
 }
 
 /* Without a network/volume listing: can the kept containers vouch for every resource? */
@@ -75,37 +96,23 @@ int reconcile_diff_resources(struct plan *plan, const struct reconcile_input *in
 	for (i = 0; i < p->nnetworks && rc == 0; i++) {
 		const struct project_network *n = &p->networks[i];
 		char *name = model_network_docker_name(p, n->name);
-		struct action_args a = { .kind = ACTION_NETWORK_CREATE,
-			                 .target = n->name,
-			                 .docker_name = name,
-			                 .level = LEVEL_RESOURCES };
 
 		if (!name)
 			return ERR_NOMEM;
-		if (!n->external && !find_network(in, n->name, name))
-			rc = reconcile_plan_add(
-			        plan, &a,
-			        reconcile_fmt(reconcile_strv_has(in->prev_networks, n->name)
-			                              ? "missing"
-			                              : "new network"));
+		if (!n->external && !network_observed(in, n->name, name))
+			rc = plan_resource_create(plan, ACTION_NETWORK_CREATE, n->name, name,
+			                          in->prev_networks, "network");
 		free(name);
 	}
 	for (i = 0; i < p->nvolumes && rc == 0; i++) {
 		const struct project_volume *v = &p->volumes[i];
 		char *name = model_volume_docker_name(p, v->name);
-		struct action_args a = { .kind = ACTION_VOLUME_CREATE,
-			                 .target = v->name,
-			                 .docker_name = name,
-			                 .level = LEVEL_RESOURCES };
 
 		if (!name)
 			return ERR_NOMEM;
-		if (!v->external && !find_volume(in, v->name, name))
-			rc = reconcile_plan_add(
-			        plan, &a,
-			        reconcile_fmt(reconcile_strv_has(in->prev_volumes, v->name)
-			                              ? "missing"
-			                              : "new volume"));
+		if (!v->external && !volume_observed(in, v->name, name))
+			rc = plan_resource_create(plan, ACTION_VOLUME_CREATE, v->name, name,
+			                          in->prev_volumes, "volume");
 		free(name);
 	}
 	for (i = 0; i < in->nnetworks && rc == 0; i++) {

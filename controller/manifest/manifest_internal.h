@@ -256,7 +256,7 @@ struct manifest_key;
 struct manifest_render;
 
 /*
- * A service key's renderer for `deployctl config` (manifest_render.c): adds
+ * A service key's renderer for `deployctl config` (manifest_render_keys.c): adds
  * key k of s to the mapping map, or nothing when it is unset. Allocation
  * failures are recorded in r.
  */
@@ -359,7 +359,7 @@ int manifest_drop_referenced(struct manifest_ctx *c, struct mnode **roots, size_
 int manifest_include(struct manifest_ctx *c, struct mnode ***roots, size_t *n);
 
 /*
- * Rendering the model back to Compose (manifest_render.c). The helpers add
+ * Rendering the model back to Compose (manifest_render*.c). The helpers add
  * one entry to map (key NULL: append to a sequence) and return it
  * (borrowed), or NULL when the value is unset (NULL string) or on a failure
  * (recorded in r->nomem; a NULL map is accepted and adds nothing).

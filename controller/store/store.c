@@ -435,9 +435,3 @@ int store_schema_version(struct store *s)
 	sqlite3_finalize(st);
 	return v;
 }
-
-/*
- * Pins and tags. They live here rather than in store_release.c, which is
- * at the size where a file is split; they are about projects and names,
- * not about writing a release.
- */

@@ -41,18 +41,24 @@ out:
 	return rc;
 }
 
+static const struct store_col container_cols[] = {
+	STORE_COL(UINT, struct store_container_row, seq),
+	STORE_COL(UINT, struct store_container_row, action_seq),
+	STORE_COL(TEXT, struct store_container_row, container_id),
+	STORE_COL(TEXT, struct store_container_row, name),
+	STORE_COL(TEXT, struct store_container_row, event),
+	STORE_COL(TEXT, struct store_container_row, detail),
+	STORE_COL(TEXT, struct store_container_row, at),
+};
+static const struct store_row_desc container_rows = {
+	sizeof(struct store_container_row), container_cols,
+	STORE_NCOLS(container_cols),        "cannot read containers",
+	"out of memory reading containers",
+};
+
 void store_container_rows_free(struct store_container_row *v, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(v[i].container_id);
-		free(v[i].name);
-		free(v[i].event);
-		free(v[i].detail);
-		free(v[i].at);
-	}
-	free(v);
+	store_rows_free(v, n, &container_rows);
 }
 
 int store_release_containers(struct store_container_row **out, size_t *n, struct store *s,
@@ -60,39 +66,6 @@ int store_release_containers(struct store_container_row **out, size_t *n, struct
 {
 	static const char sql[] = "SELECT seq, action_seq, container_id, name, event, detail, at"
 	                          " FROM release_containers WHERE release_id = ?1 ORDER BY seq";
-	sqlite3_stmt *st = NULL;
-	struct store_container_row *v = NULL, *r;
-	size_t len = 0, alloc = 0;
-	int rc, step;
 
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (store_grow((void **)&v, &alloc, len, sizeof(*v)))
-			goto nomem;
-		r = &v[len++];
-		r->seq = (unsigned)sqlite3_column_int64(st, 0);
-		r->action_seq = (unsigned)sqlite3_column_int64(st, 1);
-		if (store_column_dup(&r->container_id, st, 2) ||
-		    store_column_dup(&r->name, st, 3) || store_column_dup(&r->event, st, 4) ||
-		    store_column_dup(&r->detail, st, 5) || store_column_dup(&r->at, st, 6))
-			goto nomem;
-	}
-	if (step != SQLITE_DONE) {
-		rc = store_fail(s, err, "cannot read containers");
-		goto out;
-	}
-	*out = v;
-	*n = len;
-	v = NULL;
-	len = 0;
-	goto out;
-nomem:
-	rc = err_set(err, ERR_NOMEM, "out of memory reading containers");
-out:
-	store_container_rows_free(v, len);
-	sqlite3_finalize(st);
-	return rc;
+	return store_rows_by_release((void **)out, n, s, sql, release, &container_rows, err);
 }

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "deployctl/err.h"
 #include "deployctl/store.h"
@@ -49,6 +50,54 @@ int store_step_done(sqlite3_stmt *st, struct store *s, const char *what, struct 
  * 0 or ERR_NOMEM (then *v and *alloc are unchanged).
  */
 int store_grow(void **v, size_t *alloc, size_t len, size_t elem);
+/*
+ * The row reader (store_rows.c): result column i of a statement lands in
+ * the field of cols[i], as its kind says. A table per row struct replaces
+ * the prepare/step/grow/copy loop of each reader.
+ */
+enum store_col_kind {
+	STORE_COL_TEXT,   /* char *: a copy (store_column_dup()), NULL for SQL NULL */
+	STORE_COL_INT64,  /* int64_t */
+	STORE_COL_UINT,   /* unsigned, from the column's 64-bit value */
+	STORE_COL_LONG,   /* long, likewise */
+	STORE_COL_BOOL,   /* bool: the column's int is not 0 */
+	STORE_COL_DOUBLE, /* double */
+};
+struct store_col {
+	enum store_col_kind kind;
+	size_t offset;
+};
+#define STORE_COL(kind, type, field)                                                               \
+	{                                                                                          \
+		STORE_COL_##kind, offsetof(type, field)                                            \
+	}
+struct store_row_desc {
+	size_t size; /* of one row struct */
+	const struct store_col *cols;
+	size_t ncols;
+	const char *fail;  /* store_fail()'s what when a step fails: "cannot read actions" */
+	const char *nomem; /* the message when memory runs out */
+};
+#define STORE_NCOLS(cols) (sizeof(cols) / sizeof((cols)[0]))
+/*
+ * Zero elem and fill it from the current row of st. ERR_NOMEM (its copies
+ * freed again) or 0.
+ */
+int store_row_fill(void *elem, sqlite3_stmt *st, const struct store_row_desc *d);
+/*
+ * Step st (prepared and bound) to its end: every row into *out (new array,
+ * zero-filled past the end; NULL when there is none) of *n elements.
+ * ERR_STORE (d->fail) or ERR_NOMEM (d->nomem), nothing handed over then.
+ * The caller still finalizes st.
+ */
+int store_rows_read(void **out, size_t *n, struct store *s, sqlite3_stmt *st,
+                    const struct store_row_desc *d, struct err *err);
+/* Prepare sql, bind release to ?1 and store_rows_read() it. */
+int store_rows_by_release(void **out, size_t *n, struct store *s, const char *sql, int64_t release,
+                          const struct store_row_desc *d, struct err *err);
+/* Free the text fields of n rows of v, then v (NULL is fine). */
+void store_rows_free(void *v, size_t n, const struct store_row_desc *d);
+
 /* The project of a release into *out (new); ERR_NOTFOUND if no such release. */
 int store_release_project(char **out, struct store *s, int64_t release, struct err *err);
 

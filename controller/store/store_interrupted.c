@@ -47,19 +47,19 @@ struct store_running {
 	unsigned actions, planned; /* rows in release_actions; of them still 'planned' */
 };
 
-static void store_running_free(struct store_running *v, size_t n)
-{
-	size_t i;
-
-	if (!v)
-		return;
-	for (i = 0; i < n; i++) {
-		free(v[i].project);
-		free(v[i].host);
-		free(v[i].started_at);
-	}
-	free(v);
-}
+static const struct store_col running_cols[] = {
+	STORE_COL(INT64, struct store_running, id),
+	STORE_COL(LONG, struct store_running, pid),
+	STORE_COL(TEXT, struct store_running, project),
+	STORE_COL(TEXT, struct store_running, host),
+	STORE_COL(TEXT, struct store_running, started_at),
+	STORE_COL(UINT, struct store_running, actions),
+	STORE_COL(UINT, struct store_running, planned),
+};
+static const struct store_row_desc running_rows = {
+	sizeof(struct store_running),   running_cols,    STORE_NCOLS(running_cols),
+	"cannot read running releases", "out of memory",
+};
 
 /* Every release still marked running, oldest first. */
 static int store_find_running(struct store_running **out, size_t *n, struct store *s,
@@ -72,39 +72,11 @@ static int store_find_running(struct store_running **out, size_t *n, struct stor
 	        "  AND a.outcome = 'planned')"
 	        " FROM releases r WHERE status = 'running' ORDER BY id";
 	sqlite3_stmt *st = NULL;
-	struct store_running *v = NULL, *r;
-	size_t len = 0, alloc = 0;
-	int rc, step;
+	int rc;
 
 	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (store_grow((void **)&v, &alloc, len, sizeof(*v))) {
-			rc = err_set(err, ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		r = &v[len++];
-		r->id = sqlite3_column_int64(st, 0);
-		r->pid = (long)sqlite3_column_int64(st, 1);
-		r->actions = (unsigned)sqlite3_column_int64(st, 5);
-		r->planned = (unsigned)sqlite3_column_int64(st, 6);
-		if (store_column_dup(&r->project, st, 2) || store_column_dup(&r->host, st, 3) ||
-		    store_column_dup(&r->started_at, st, 4)) {
-			rc = err_set(err, ERR_NOMEM, "out of memory");
-			goto out;
-		}
-	}
-	if (step != SQLITE_DONE) {
-		rc = store_fail(s, err, "cannot read running releases");
-		goto out;
-	}
-	*out = v;
-	*n = len;
-	v = NULL;
-	len = 0;
-out:
-	store_running_free(v, len);
+	if (!rc)
+		rc = store_rows_read((void **)out, n, s, st, &running_rows, err);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -173,6 +145,6 @@ int store_mark_interrupted(unsigned *n_out, struct store *s, const char *known, 
 out:
 	sqlite3_finalize(st);
 	store_tx_rollback(&tx, s);
-	store_running_free(v, n);
+	store_rows_free(v, n, &running_rows);
 	return rc;
 }

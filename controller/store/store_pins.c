@@ -2,6 +2,7 @@
  * store_pins.c - pins and tags (schema 2): a project pinned to a release
  * (set, read, list, clear), and tag names given to releases (valid names,
  * one holder per name in a project, listing a project's or a release's).
+ * They are about projects and names, not about writing a release.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,21 +41,18 @@ void store_pin_list_free(struct store_pin *v, size_t n)
 	free(v);
 }
 
-/* Columns read by store_pin_row(), in order. */
+/* Columns of pin_cols, in order. */
 #define STORE_PIN_COLUMNS "project, release_id, commit_sha, who, reason, pinned_at"
 
-static int store_pin_row(struct store_pin *p, sqlite3_stmt *st)
-{
-	memset(p, 0, sizeof(*p));
-	p->release_id = sqlite3_column_int64(st, 1);
-	if (store_column_dup(&p->project, st, 0) || store_column_dup(&p->commit, st, 2) ||
-	    store_column_dup(&p->who, st, 3) || store_column_dup(&p->reason, st, 4) ||
-	    store_column_dup(&p->pinned_at, st, 5)) {
-		store_pin_release(p);
-		return ERR_NOMEM;
-	}
-	return 0;
-}
+static const struct store_col pin_cols[] = {
+	STORE_COL(TEXT, struct store_pin, project), STORE_COL(INT64, struct store_pin, release_id),
+	STORE_COL(TEXT, struct store_pin, commit),  STORE_COL(TEXT, struct store_pin, who),
+	STORE_COL(TEXT, struct store_pin, reason),  STORE_COL(TEXT, struct store_pin, pinned_at),
+};
+static const struct store_row_desc pin_rows = {
+	sizeof(struct store_pin),     pin_cols, STORE_NCOLS(pin_cols), "cannot read pins",
+	"out of memory reading pins",
+};
 
 int store_pin_set(struct store *s, const char *project, int64_t release, const char *commit,
                   const char *who, const char *reason, struct err *err)
@@ -126,7 +124,7 @@ int store_pin_get(struct store_pin *out, struct store *s, const char *project, s
 		rc = err_set(err, ERR_NOTFOUND, "project '%s' is not pinned", project);
 	else if (step != SQLITE_ROW)
 		rc = store_fail(s, err, "cannot read pin");
-	else if (store_pin_row(out, st))
+	else if (store_row_fill(out, st, &pin_rows))
 		rc = err_set(err, ERR_NOMEM, "out of memory reading pin");
 out:
 	sqlite3_finalize(st);
@@ -137,31 +135,11 @@ int store_pin_list(struct store_pin **out, size_t *n, struct store *s, struct er
 {
 	static const char sql[] = "SELECT " STORE_PIN_COLUMNS " FROM pins ORDER BY project";
 	sqlite3_stmt *st = NULL;
-	struct store_pin *v = NULL;
-	size_t len = 0, alloc = 0;
-	int rc, step;
+	int rc;
 
 	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (store_grow((void **)&v, &alloc, len, sizeof(*v)) ||
-		    store_pin_row(&v[len], st)) {
-			rc = err_set(err, ERR_NOMEM, "out of memory reading pins");
-			goto out;
-		}
-		len++;
-	}
-	if (step != SQLITE_DONE) {
-		rc = store_fail(s, err, "cannot read pins");
-		goto out;
-	}
-	*out = v;
-	*n = len;
-	v = NULL;
-	len = 0;
-out:
-	store_pin_list_free(v, len);
+	if (!rc)
+		rc = store_rows_read((void **)out, n, s, st, &pin_rows, err);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -291,47 +269,21 @@ out:
 	return rc;
 }
 
+/* Tag rows: release_id, project, name, created_at. */
+static const struct store_col tag_cols[] = {
+	STORE_COL(INT64, struct store_tag_row, release_id),
+	STORE_COL(TEXT, struct store_tag_row, project),
+	STORE_COL(TEXT, struct store_tag_row, name),
+	STORE_COL(TEXT, struct store_tag_row, created_at),
+};
+static const struct store_row_desc tag_rows = {
+	sizeof(struct store_tag_row), tag_cols, STORE_NCOLS(tag_cols), "cannot read tags",
+	"out of memory reading tags",
+};
+
 void store_tag_rows_free(struct store_tag_row *v, size_t n)
 {
-	size_t i;
-
-	if (!v)
-		return;
-	for (i = 0; i < n; i++) {
-		free(v[i].project);
-		free(v[i].name);
-		free(v[i].created_at);
-	}
-	free(v);
-}
-
-/* Tag rows from sql, which selects release_id, project, name, created_at. */
-static int store_tag_rows(struct store_tag_row **out, size_t *n, sqlite3_stmt *st, struct store *s,
-                          struct err *err)
-{
-	struct store_tag_row *v = NULL, *r;
-	size_t len = 0, alloc = 0;
-	int step;
-
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (store_grow((void **)&v, &alloc, len, sizeof(*v)))
-			goto nomem;
-		r = &v[len++];
-		r->release_id = sqlite3_column_int64(st, 0);
-		if (store_column_dup(&r->project, st, 1) || store_column_dup(&r->name, st, 2) ||
-		    store_column_dup(&r->created_at, st, 3))
-			goto nomem;
-	}
-	if (step != SQLITE_DONE) {
-		store_tag_rows_free(v, len);
-		return store_fail(s, err, "cannot read tags");
-	}
-	*out = v;
-	*n = len;
-	return 0;
-nomem:
-	store_tag_rows_free(v, len);
-	return err_set(err, ERR_NOMEM, "out of memory reading tags");
+	store_rows_free(v, n, &tag_rows);
 }
 
 int store_tag_list(struct store_tag_row **out, size_t *n, struct store *s, const char *project,
@@ -347,7 +299,7 @@ int store_tag_list(struct store_tag_row **out, size_t *n, struct store *s, const
 	if (rc)
 		return rc;
 	store_bind_text(st, 1, project);
-	rc = store_tag_rows(out, n, st, s, err);
+	rc = store_rows_read((void **)out, n, s, st, &tag_rows, err);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -357,16 +309,8 @@ int store_release_tags(struct store_tag_row **out, size_t *n, struct store *s, i
 {
 	static const char sql[] = "SELECT release_id, project, name, created_at FROM release_tags"
 	                          " WHERE release_id = ?1 ORDER BY name";
-	sqlite3_stmt *st = NULL;
-	int rc;
 
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, release);
-	rc = store_tag_rows(out, n, st, s, err);
-	sqlite3_finalize(st);
-	return rc;
+	return store_rows_by_release((void **)out, n, s, sql, release, &tag_rows, err);
 }
 
 int store_release_tagged(bool *out, struct store *s, int64_t release, struct err *err)

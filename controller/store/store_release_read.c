@@ -49,7 +49,7 @@ void store_release_list_free(struct store_release *v, size_t n)
 	free(v);
 }
 
-/* Columns read by store_release_row(), in order. */
+/* Columns of release_cols, in order. */
 #define STORE_RELEASE_COLUMNS                                                                      \
 	"id, project, kind, source_kind, source, ref, subject, who, host, pid, started_at,"        \
 	" finished_at, status, message, COALESCE(rollback_of, 0),"                                 \
@@ -57,30 +57,31 @@ void store_release_list_free(struct store_release *v, size_t n)
 	" round((julianday(finished_at) - julianday(started_at)) * 86400.0, 3) END,"               \
 	" author, committed_at"
 
-static int store_release_row(struct store_release *r, sqlite3_stmt *st)
-{
-	char **text[] = { &r->project, &r->kind,    &r->source_kind, &r->source,
-		          &r->ref,     &r->subject, &r->who,         &r->host };
-	size_t i;
-
-	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(st, 0);
-	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
-		if (store_column_dup(text[i], st, (int)i + 1))
-			goto nomem;
-	r->pid = (long)sqlite3_column_int64(st, 9);
-	if (store_column_dup(&r->started_at, st, 10) || store_column_dup(&r->finished_at, st, 11) ||
-	    store_column_dup(&r->status, st, 12) || store_column_dup(&r->message, st, 13))
-		goto nomem;
-	r->rollback_of = sqlite3_column_int64(st, 14);
-	r->duration_s = sqlite3_column_double(st, 15);
-	if (store_column_dup(&r->author, st, 16) || store_column_dup(&r->committed_at, st, 17))
-		goto nomem;
-	return 0;
-nomem:
-	store_release_release(r);
-	return ERR_NOMEM;
-}
+static const struct store_col release_cols[] = {
+	STORE_COL(INT64, struct store_release, id),
+	STORE_COL(TEXT, struct store_release, project),
+	STORE_COL(TEXT, struct store_release, kind),
+	STORE_COL(TEXT, struct store_release, source_kind),
+	STORE_COL(TEXT, struct store_release, source),
+	STORE_COL(TEXT, struct store_release, ref),
+	STORE_COL(TEXT, struct store_release, subject),
+	STORE_COL(TEXT, struct store_release, who),
+	STORE_COL(TEXT, struct store_release, host),
+	STORE_COL(LONG, struct store_release, pid),
+	STORE_COL(TEXT, struct store_release, started_at),
+	STORE_COL(TEXT, struct store_release, finished_at),
+	STORE_COL(TEXT, struct store_release, status),
+	STORE_COL(TEXT, struct store_release, message),
+	STORE_COL(INT64, struct store_release, rollback_of),
+	STORE_COL(DOUBLE, struct store_release, duration_s),
+	STORE_COL(TEXT, struct store_release, author),
+	STORE_COL(TEXT, struct store_release, committed_at),
+};
+static const struct store_row_desc release_rows = {
+	sizeof(struct store_release),     release_cols,
+	STORE_NCOLS(release_cols),        "cannot list releases",
+	"out of memory listing releases",
+};
 
 int store_release_list(struct store_release **out, size_t *n, struct store *s, const char *project,
                        unsigned limit, struct err *err)
@@ -88,41 +89,14 @@ int store_release_list(struct store_release **out, size_t *n, struct store *s, c
 	static const char sql[] = "SELECT " STORE_RELEASE_COLUMNS " FROM releases"
 	                          " WHERE ?1 IS NULL OR project = ?1 ORDER BY id DESC LIMIT ?2";
 	sqlite3_stmt *st = NULL;
-	struct store_release *v = NULL, *nv;
-	size_t len = 0, alloc = 0;
-	int rc, step;
+	int rc;
 
 	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	store_bind_text(st, 1, project);
-	sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (len == alloc) {
-			alloc = alloc ? alloc * 2 : 16;
-			nv = realloc(v, alloc * sizeof(*v));
-			if (!nv) {
-				rc = err_set(err, ERR_NOMEM, "out of memory listing releases");
-				goto out;
-			}
-			v = nv;
-		}
-		if (store_release_row(&v[len], st)) {
-			rc = err_set(err, ERR_NOMEM, "out of memory listing releases");
-			goto out;
-		}
-		len++;
+	if (!rc) {
+		store_bind_text(st, 1, project);
+		sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+		rc = store_rows_read((void **)out, n, s, st, &release_rows, err);
 	}
-	if (step != SQLITE_DONE) {
-		rc = store_fail(s, err, "cannot list releases");
-		goto out;
-	}
-	*out = v;
-	*n = len;
-	v = NULL;
-	len = 0;
-out:
-	store_release_list_free(v, len);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -142,7 +116,7 @@ int store_release_get(struct store_release *out, struct store *s, int64_t id, st
 		rc = err_set(err, ERR_NOTFOUND, "no release %lld", (long long)id);
 	else if (step != SQLITE_ROW)
 		rc = store_fail(s, err, "cannot read release");
-	else if (store_release_row(out, st))
+	else if (store_row_fill(out, st, &release_rows))
 		rc = err_set(err, ERR_NOMEM, "out of memory reading release %lld", (long long)id);
 out:
 	sqlite3_finalize(st);
@@ -174,21 +148,24 @@ out:
 	return rc;
 }
 
+static const struct store_col action_cols[] = {
+	STORE_COL(UINT, struct store_action_row, seq),
+	STORE_COL(TEXT, struct store_action_row, action),
+	STORE_COL(TEXT, struct store_action_row, target_type),
+	STORE_COL(TEXT, struct store_action_row, target),
+	STORE_COL(TEXT, struct store_action_row, reason),
+	STORE_COL(TEXT, struct store_action_row, outcome),
+	STORE_COL(TEXT, struct store_action_row, error),
+};
+static const struct store_row_desc action_rows = {
+	sizeof(struct store_action_row), action_cols,
+	STORE_NCOLS(action_cols),        "cannot read actions",
+	"out of memory reading actions",
+};
+
 void store_action_rows_free(struct store_action_row *v, size_t n)
 {
-	size_t i;
-
-	if (!v)
-		return;
-	for (i = 0; i < n; i++) {
-		free(v[i].action);
-		free(v[i].target_type);
-		free(v[i].target);
-		free(v[i].reason);
-		free(v[i].outcome);
-		free(v[i].error);
-	}
-	free(v);
+	store_rows_free(v, n, &action_rows);
 }
 
 int store_release_actions(struct store_action_row **out, size_t *n, struct store *s,
@@ -196,58 +173,28 @@ int store_release_actions(struct store_action_row **out, size_t *n, struct store
 {
 	static const char sql[] = "SELECT seq, action, target_type, target, reason, outcome, error"
 	                          " FROM release_actions WHERE release_id = ?1 ORDER BY seq";
-	sqlite3_stmt *st = NULL;
-	struct store_action_row *v = NULL, *r;
-	size_t len = 0, alloc = 0;
-	int rc, step;
 
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (store_grow((void **)&v, &alloc, len, sizeof(*v)))
-			goto nomem;
-		r = &v[len++];
-		r->seq = (unsigned)sqlite3_column_int64(st, 0);
-		if (store_column_dup(&r->action, st, 1) ||
-		    store_column_dup(&r->target_type, st, 2) ||
-		    store_column_dup(&r->target, st, 3) || store_column_dup(&r->reason, st, 4) ||
-		    store_column_dup(&r->outcome, st, 5) || store_column_dup(&r->error, st, 6))
-			goto nomem;
-	}
-	if (step != SQLITE_DONE) {
-		rc = store_fail(s, err, "cannot read actions");
-		goto out;
-	}
-	*out = v;
-	*n = len;
-	v = NULL;
-	len = 0;
-	goto out;
-nomem:
-	rc = err_set(err, ERR_NOMEM, "out of memory reading actions");
-out:
-	store_action_rows_free(v, len);
-	sqlite3_finalize(st);
-	return rc;
+	return store_rows_by_release((void **)out, n, s, sql, release, &action_rows, err);
 }
+
+static const struct store_col service_cols[] = {
+	STORE_COL(TEXT, struct store_service_row, service),
+	STORE_COL(TEXT, struct store_service_row, image),
+	STORE_COL(TEXT, struct store_service_row, image_id),
+	STORE_COL(TEXT, struct store_service_row, spec_hash),
+	STORE_COL(UINT, struct store_service_row, replicas),
+	STORE_COL(TEXT, struct store_service_row, spec_json),
+	STORE_COL(TEXT, struct store_service_row, legacy_label_hmac),
+};
+static const struct store_row_desc service_rows = {
+	sizeof(struct store_service_row), service_cols,
+	STORE_NCOLS(service_cols),        "cannot read services",
+	"out of memory reading services",
+};
 
 void store_service_rows_free(struct store_service_row *v, size_t n)
 {
-	size_t i;
-
-	if (!v)
-		return;
-	for (i = 0; i < n; i++) {
-		free(v[i].service);
-		free(v[i].image);
-		free(v[i].image_id);
-		free(v[i].spec_hash);
-		free(v[i].spec_json);
-		free(v[i].legacy_label_hmac);
-	}
-	free(v);
+	store_rows_free(v, n, &service_rows);
 }
 
 int store_release_services(struct store_service_row **out, size_t *n, struct store *s,
@@ -256,42 +203,8 @@ int store_release_services(struct store_service_row **out, size_t *n, struct sto
 	static const char sql[] = "SELECT service, image, image_id, spec_hash, replicas, spec_json,"
 	                          " legacy_label_hmac FROM release_services WHERE release_id = ?1"
 	                          " ORDER BY service";
-	sqlite3_stmt *st = NULL;
-	struct store_service_row *v = NULL, *r;
-	size_t len = 0, alloc = 0;
-	int rc, step;
 
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (store_grow((void **)&v, &alloc, len, sizeof(*v)))
-			goto nomem;
-		r = &v[len++];
-		r->replicas = (unsigned)sqlite3_column_int64(st, 4);
-		if (store_column_dup(&r->service, st, 0) || store_column_dup(&r->image, st, 1) ||
-		    store_column_dup(&r->image_id, st, 2) ||
-		    store_column_dup(&r->spec_hash, st, 3) ||
-		    store_column_dup(&r->spec_json, st, 5) ||
-		    store_column_dup(&r->legacy_label_hmac, st, 6))
-			goto nomem;
-	}
-	if (step != SQLITE_DONE) {
-		rc = store_fail(s, err, "cannot read services");
-		goto out;
-	}
-	*out = v;
-	*n = len;
-	v = NULL;
-	len = 0;
-	goto out;
-nomem:
-	rc = err_set(err, ERR_NOMEM, "out of memory reading services");
-out:
-	store_service_rows_free(v, len);
-	sqlite3_finalize(st);
-	return rc;
+	return store_rows_by_release((void **)out, n, s, sql, release, &service_rows, err);
 }
 
 int store_service_spec(char **out, struct store *s, int64_t release, const char *service,
@@ -356,95 +269,63 @@ out:
 	return rc;
 }
 
+/* Rows of (service, key, value, fingerprint, is_secret, shown, secret_by). */
+static const struct store_col kv_cols[] = {
+	STORE_COL(TEXT, struct store_kv_row, service),
+	STORE_COL(TEXT, struct store_kv_row, key),
+	STORE_COL(TEXT, struct store_kv_row, value),
+	STORE_COL(TEXT, struct store_kv_row, fingerprint),
+	STORE_COL(BOOL, struct store_kv_row, secret),
+	STORE_COL(TEXT, struct store_kv_row, shown),
+	STORE_COL(TEXT, struct store_kv_row, secret_by),
+};
+static const struct store_row_desc kv_rows = {
+	sizeof(struct store_kv_row),      kv_cols, STORE_NCOLS(kv_cols), "cannot read snapshot",
+	"out of memory reading snapshot",
+};
+
 void store_kv_rows_free(struct store_kv_row *v, size_t n)
 {
-	size_t i;
-
-	if (!v)
-		return;
-	for (i = 0; i < n; i++) {
-		free(v[i].service);
-		free(v[i].key);
-		free(v[i].value);
-		free(v[i].fingerprint);
-		free(v[i].shown);
-		free(v[i].secret_by);
-	}
-	free(v);
-}
-
-/* Rows of (service, key, value, fingerprint, is_secret, shown, secret_by) from sql. */
-static int store_kv_rows(struct store_kv_row **out, size_t *n, struct store *s, int64_t release,
-                         const char *sql, struct err *err)
-{
-	sqlite3_stmt *st = NULL;
-	struct store_kv_row *v = NULL, *r;
-	size_t len = 0, alloc = 0;
-	int rc, step;
-
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (store_grow((void **)&v, &alloc, len, sizeof(*v)))
-			goto nomem;
-		r = &v[len++];
-		r->secret = sqlite3_column_int(st, 4) != 0;
-		if (store_column_dup(&r->service, st, 0) || store_column_dup(&r->key, st, 1) ||
-		    store_column_dup(&r->value, st, 2) ||
-		    store_column_dup(&r->fingerprint, st, 3) ||
-		    store_column_dup(&r->shown, st, 5) || store_column_dup(&r->secret_by, st, 6))
-			goto nomem;
-	}
-	if (step != SQLITE_DONE) {
-		rc = store_fail(s, err, "cannot read snapshot");
-		goto out;
-	}
-	*out = v;
-	*n = len;
-	v = NULL;
-	len = 0;
-	goto out;
-nomem:
-	rc = err_set(err, ERR_NOMEM, "out of memory reading snapshot");
-out:
-	store_kv_rows_free(v, len);
-	sqlite3_finalize(st);
-	return rc;
+	store_rows_free(v, n, &kv_rows);
 }
 
 int store_release_env(struct store_kv_row **out, size_t *n, struct store *s, int64_t release,
                       struct err *err)
 {
-	return store_kv_rows(out, n, s, release,
-	                     "SELECT service, key, value, fingerprint, is_secret, shown, secret_by"
-	                     " FROM release_env WHERE release_id = ?1 ORDER BY service, key",
-	                     err);
+	return store_rows_by_release(
+	        (void **)out, n, s,
+	        "SELECT service, key, value, fingerprint, is_secret, shown, secret_by"
+	        " FROM release_env WHERE release_id = ?1 ORDER BY service, key",
+	        release, &kv_rows, err);
 }
 
 int store_release_labels(struct store_kv_row **out, size_t *n, struct store *s, int64_t release,
                          struct err *err)
 {
-	return store_kv_rows(out, n, s, release,
-	                     "SELECT service, key, value, fingerprint, fingerprint IS NOT NULL,"
-	                     " CASE WHEN fingerprint IS NOT NULL THEN value END, secret_by"
-	                     " FROM release_labels WHERE release_id = ?1 ORDER BY service, key",
-	                     err);
+	return store_rows_by_release(
+	        (void **)out, n, s,
+	        "SELECT service, key, value, fingerprint, fingerprint IS NOT NULL,"
+	        " CASE WHEN fingerprint IS NOT NULL THEN value END, secret_by"
+	        " FROM release_labels WHERE release_id = ?1 ORDER BY service, key",
+	        release, &kv_rows, err);
 }
+
+static const struct store_col port_cols[] = {
+	STORE_COL(TEXT, struct store_port_row, service),
+	STORE_COL(UINT, struct store_port_row, seq),
+	STORE_COL(TEXT, struct store_port_row, host_ip),
+	STORE_COL(UINT, struct store_port_row, host_port),
+	STORE_COL(UINT, struct store_port_row, container_port),
+	STORE_COL(TEXT, struct store_port_row, protocol),
+};
+static const struct store_row_desc port_rows = {
+	sizeof(struct store_port_row), port_cols, STORE_NCOLS(port_cols), "cannot read ports",
+	"out of memory reading ports",
+};
 
 void store_port_rows_free(struct store_port_row *v, size_t n)
 {
-	size_t i;
-
-	if (!v)
-		return;
-	for (i = 0; i < n; i++) {
-		free(v[i].service);
-		free(v[i].host_ip);
-		free(v[i].protocol);
-	}
-	free(v);
+	store_rows_free(v, n, &port_rows);
 }
 
 int store_release_ports(struct store_port_row **out, size_t *n, struct store *s, int64_t release,
@@ -453,41 +334,8 @@ int store_release_ports(struct store_port_row **out, size_t *n, struct store *s,
 	static const char sql[] = "SELECT service, seq, host_ip, host_port, container_port,"
 	                          " protocol FROM release_ports WHERE release_id = ?1"
 	                          " ORDER BY service, seq";
-	sqlite3_stmt *st = NULL;
-	struct store_port_row *v = NULL, *r;
-	size_t len = 0, alloc = 0;
-	int rc, step;
 
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (store_grow((void **)&v, &alloc, len, sizeof(*v)))
-			goto nomem;
-		r = &v[len++];
-		r->seq = (unsigned)sqlite3_column_int64(st, 1);
-		r->host_port = (unsigned)sqlite3_column_int64(st, 3);
-		r->container_port = (unsigned)sqlite3_column_int64(st, 4);
-		if (store_column_dup(&r->service, st, 0) || store_column_dup(&r->host_ip, st, 2) ||
-		    store_column_dup(&r->protocol, st, 5))
-			goto nomem;
-	}
-	if (step != SQLITE_DONE) {
-		rc = store_fail(s, err, "cannot read ports");
-		goto out;
-	}
-	*out = v;
-	*n = len;
-	v = NULL;
-	len = 0;
-	goto out;
-nomem:
-	rc = err_set(err, ERR_NOMEM, "out of memory reading ports");
-out:
-	store_port_rows_free(v, len);
-	sqlite3_finalize(st);
-	return rc;
+	return store_rows_by_release((void **)out, n, s, sql, release, &port_rows, err);
 }
 
 int store_release_digests(struct kvv *out, struct store *s, int64_t release, struct err *err)

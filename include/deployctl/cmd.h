@@ -111,6 +111,15 @@ int cmd_pick_project(char **out, struct ctx *ctx, const char *given);
  */
 int cmd_live_containers(struct docker_container **out, size_t *n, struct ctx *ctx,
                         const char *project, char **services, int nservices, unsigned replica);
+/*
+ * What logs, exec and restart start with: open the store, pick the project
+ * (cmd_pick_project()), open Docker and take its live containers
+ * (cmd_live_containers()). *project and *out new, also on failure (NULL
+ * or freeable); returns an exit status, each failure printed.
+ */
+int cmd_project_containers(char **project, struct docker_container **out, size_t *n,
+                           struct ctx *ctx, const char *given, char **services, int nservices,
+                           unsigned replica);
 
 struct lock;
 /*

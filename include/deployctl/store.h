@@ -4,7 +4,9 @@
  * store.c: open (directory 0700, database 0600, WAL, busy timeout);
  * store_migrate.c: state/migrations/NNNN_*.sql embedded at build time,
  * applied in order, each in a transaction, PRAGMA user_version = last;
- * store_release.c: writing and reading releases.
+ * store_release.c, store_release_read.c: writing and reading releases;
+ * store_interrupted.c, store_pins.c, store_deps.c, store_containers.c and
+ * store_identity.c the rest; store_rows.c and store_util.c their helpers.
  *
  * Times are ISO-8601 UTC text ("2026-11-25T10:39:56Z"; a release's started_at and
  * finished_at to the millisecond, "2026-11-25T10:39:56.250Z") so plain sqlite3

@@ -162,3 +162,43 @@ failed() {
 		${1:+--filter "label=io.deployctl.service=$1"} --format '{{.Names}}' |
 		grep -- '--failed-r[0-9]*$' || true
 }
+
+# start_relay SOCKET: a relay from the Unix socket SOCKET to the Docker daemon
+# (/var/run/docker.sock), in the background, its pid in $relay; a test makes
+# "the daemon go away" by killing it. It lives at most 120 s.
+start_relay() {
+	rm -f "$1"
+	python3 - "$1" <<'PY' &
+import socket, sys, threading, time
+path = sys.argv[1]
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(path)
+srv.listen(16)
+def pump(a, b):
+    try:
+        while True:
+            data = a.recv(65536)
+            if not data:
+                break
+            b.sendall(data)
+    except OSError:
+        pass
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+def serve():
+    while True:
+        c, _ = srv.accept()
+        d = socket.socket(socket.AF_UNIX)
+        d.connect("/var/run/docker.sock")
+        threading.Thread(target=pump, args=(c, d), daemon=True).start()
+        threading.Thread(target=pump, args=(d, c), daemon=True).start()
+threading.Thread(target=serve, daemon=True).start()
+time.sleep(120)  # bounded: the relay never outlives the test by much
+PY
+	relay=$!
+	local i
+	for i in $(seq 1 50); do [ -S "$1" ] && break; sleep 0.1; done
+}

@@ -7,38 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 RELAY="$WORK/relay.sock"
-python3 - "$RELAY" <<'PY' &
-import os, socket, sys, threading, time
-path = sys.argv[1]
-srv = socket.socket(socket.AF_UNIX)
-srv.bind(path)
-srv.listen(16)
-def pump(a, b):
-    try:
-        while True:
-            data = a.recv(65536)
-            if not data:
-                break
-            b.sendall(data)
-    except OSError:
-        pass
-    for s in (a, b):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-def serve():
-    while True:
-        c, _ = srv.accept()
-        d = socket.socket(socket.AF_UNIX)
-        d.connect("/var/run/docker.sock")
-        threading.Thread(target=pump, args=(c, d), daemon=True).start()
-        threading.Thread(target=pump, args=(d, c), daemon=True).start()
-threading.Thread(target=serve, daemon=True).start()
-time.sleep(120)  # bounded: the relay never outlives the test by much
-PY
-relay=$!
-for _ in $(seq 1 50); do [ -S "$RELAY" ] && break; sleep 0.1; done
+start_relay "$RELAY"
 
 write_manifest app.yml <<YAML
 name: $PROJECT

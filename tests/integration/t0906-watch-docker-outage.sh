@@ -9,41 +9,6 @@ RELAY="$WORK/relay.sock"
 relay=
 WPID=
 trap '[ -n "$WPID" ] && kill -TERM "$WPID" 2>/dev/null && wait "$WPID"; [ -n "$relay" ] && kill "$relay" 2>/dev/null; cleanup' EXIT
-start_relay() {
-	rm -f "$RELAY"
-	python3 - "$RELAY" <<'PY' &
-import socket, sys, threading, time
-path = sys.argv[1]
-srv = socket.socket(socket.AF_UNIX)
-srv.bind(path)
-srv.listen(16)
-def pump(a, b):
-    try:
-        while True:
-            data = a.recv(65536)
-            if not data:
-                break
-            b.sendall(data)
-    except OSError:
-        pass
-    for s in (a, b):
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-def serve():
-    while True:
-        c, _ = srv.accept()
-        d = socket.socket(socket.AF_UNIX)
-        d.connect("/var/run/docker.sock")
-        threading.Thread(target=pump, args=(c, d), daemon=True).start()
-        threading.Thread(target=pump, args=(d, c), daemon=True).start()
-threading.Thread(target=serve, daemon=True).start()
-time.sleep(120)  # bounded: the relay never outlives the test by much
-PY
-	relay=$!
-	for _ in $(seq 1 50); do [ -S "$RELAY" ] && break; sleep 0.1; done
-}
 LOG="$WORK/watch.log"
 wait_for() {
 	local n=$(($1 * 5))
@@ -63,7 +28,7 @@ services:
     init: true
 YAML
 commit one
-start_relay
+start_relay "$RELAY"
 "$DEPLOYCTL" --state "$STATE" watch --repo "$REPO" --ref main --interval 500ms --self-heal \
 	--docker-host "unix://$RELAY" >"$LOG" 2>&1 &
 WPID=$!
@@ -79,7 +44,7 @@ wait_for 15 logged "attempt 2, next in" || { cat "$LOG"; fail "the outage was no
 logged "docker events stream: " || { cat "$LOG"; fail "the events stream's outage was not said"; }
 kill -0 "$WPID" || fail "watch died in the outage"
 # Docker is back: the drift made meanwhile is repaired.
-start_relay
+start_relay "$RELAY"
 wait_for 60 running || { cat "$LOG"; fail "api not repaired after the outage"; }
 wait_for 40 logged "docker events stream is back" || { cat "$LOG"; fail "events stream did not come back"; }
 kill -TERM "$WPID"
