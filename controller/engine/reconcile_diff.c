@@ -157,17 +157,6 @@ static bool plan_has(const struct plan *plan, const char *service, unsigned repl
  * when X gets a new container, the follower must be recreated too, though
  * its own spec did not change.
  */
-/* Is container id brought back by an action of p? */
-static bool reused(const struct plan *p, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < p->n; i++)
-		if (p->v[i].reuse_id && !strcmp(p->v[i].reuse_id, id))
-			return true;
-	return false;
-}
-
 static int diff_followers(struct plan *plan, const struct reconcile_input *in,
                           const unsigned *levels)
 {

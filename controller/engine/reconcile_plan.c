@@ -151,7 +151,7 @@ bool reconcile_is_next(const char *name)
 
 bool reconcile_is_kept(const char *name)
 {
-	return reconcile_is_retained(name) || reconcile_is_failed(name) || reconcile_is_next(name);
+	return reconcile_is_retained(name) || reconcile_is_failed(name) || marked(name, NEXT_MARK);
 }
 
 static char *dup_or_null(const char *s)

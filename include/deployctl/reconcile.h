@@ -64,7 +64,6 @@ bool reconcile_is_failed(const char *name);
  * *out new.
  */
 char *reconcile_next_name(const char *canonical, const char *release);
-bool reconcile_is_next(const char *name);
 /* Retained, failed or not yet swapped in: a container that is not a live replica. */
 bool reconcile_is_kept(const char *name);
 
