@@ -198,8 +198,9 @@ int apply_bring_up(char **id_out, struct docker *d, struct apply_run *run, const
 /*
  * A daemon killed while it started a container (t1502) can come back
  * believing it only created it, while containerd still holds its task:
- * every start then fails with "task ... already exists", and only a new
- * container gets out of it. Any other refusal (a port in use, ...) leaves
+ * every start then fails with "task ... already exists" (or "failed to
+ * start shim: mkdir ...: file exists"), and only a new container gets out
+ * of it. Any other refusal (a port in use, ...) leaves
  * the container as it was.
  */
 int apply_start(struct docker *d, struct apply_run *run, const struct action *a,
@@ -209,7 +210,9 @@ int apply_start(struct docker *d, struct apply_run *run, const struct action *a,
 	char *id = NULL;
 	int rc = docker_container_start(d, a->container_id, err);
 
-	if (rc == ERR_DOCKER && strstr(err->msg, ": task ") && strstr(err->msg, "already exists")) {
+	if (rc == ERR_DOCKER &&
+	    ((strstr(err->msg, ": task ") && strstr(err->msg, "already exists")) ||
+	     (strstr(err->msg, "failed to start shim") && strstr(err->msg, "file exists")))) {
 		err_clear(err);
 		apply_step(run, a, "making it anew: Docker holds a stale task of it", 0);
 		rc = docker_container_remove(d, a->container_id, DOCKER_REMOVE_FORCE, err);
