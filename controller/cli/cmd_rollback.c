@@ -384,7 +384,7 @@ out:
  * it).
  */
 static int pick_target(struct store_release *out, struct ctx *ctx, const char *project, int64_t to,
-                       int64_t *current)
+                       int64_t *current, int64_t *resumed)
 {
 	struct store_release *v = NULL;
 	struct err err = ERR_INIT;
@@ -396,6 +396,7 @@ static int pick_target(struct store_release *out, struct ctx *ctx, const char *p
 		return ERR_STORE;
 	}
 	*current = 0;
+	*resumed = 0;
 	for (i = 0; i < n; i++) {
 		bool ok = !strcmp(v[i].status, "succeeded");
 
@@ -404,8 +405,11 @@ static int pick_target(struct store_release *out, struct ctx *ctx, const char *p
 		 * neither what runs (rolling back from it would quarantine the
 		 * commit it was going to) nor a state to return to (t1501).
 		 */
-		if (!strcmp(v[i].status, "interrupted") && !strcmp(v[i].kind, "rollback"))
+		if (!strcmp(v[i].status, "interrupted") && !strcmp(v[i].kind, "rollback")) {
+			if (!*current && !*resumed)
+				*resumed = v[i].id;
 			continue;
+		}
 		/*
 		 * An interrupted release (killed, or stopped by a full disk,
 		 * after its changes) is what runs: the way back from it is the
@@ -453,7 +457,7 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 	struct err err = ERR_INIT;
 	const char *project = NULL, *reason = NULL;
 	char *proj = NULL;
-	int64_t to = 0, current = 0, latest = 0;
+	int64_t to = 0, current = 0, latest = 0, resumed = 0;
 	struct lock *lk = NULL;
 	long lock_wait = 0;
 	unsigned k, differ = 0;
@@ -523,7 +527,7 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 		store_release_list_free(v, n);
 		project = proj;
 	}
-	if (pick_target(&target, ctx, project, to, &current) < 0) {
+	if (pick_target(&target, ctx, project, to, &current, &resumed) < 0) {
 		ex = EXIT_USAGE;
 		goto out;
 	}
@@ -578,9 +582,16 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 	 * deploys — once the rollback release succeeded (with no change to
 	 * make, nothing was recorded and nothing is pinned).
 	 */
+	/*
+	 * A rollback killed after its last change left nothing to do but
+	 * the pin it never set (t1501): set it, on that release.
+	 */
 	if (ex == EXIT_OK &&
 	    store_release_latest(&latest, ctx->store, project, "succeeded", &err) == 0 &&
-	    latest > current && store_release_get(&from, ctx->store, current, &err) == 0 &&
+	    latest <= current && resumed && (!to || to == target.id))
+		latest = resumed;
+	if (ex == EXIT_OK && latest > current &&
+	    store_release_get(&from, ctx->store, current, &err) == 0 &&
 	    strcmp(from.kind, "down")) { /* after a down, nothing is quarantined */
 		char why[512], *who = deploy_who();
 

@@ -170,11 +170,7 @@ static int run_action(struct docker *d, struct apply_run *run, const struct acti
 		rc = apply_replace(d, run, a, res);
 		break;
 	case ACTION_START:
-		rc = docker_container_start(d, a->container_id, err);
-		if (rc == 0)
-			apply_note(run, a, "started", a->container_id, a->container_name, NULL);
-		if (rc == 0)
-			rc = apply_gate(d, run, a, a->container_id, res);
+		rc = apply_start(d, run, a, res);
 		break;
 	case ACTION_REMOVE:
 		apply_step(run, a, "stopping", 0);

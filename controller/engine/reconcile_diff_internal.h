@@ -44,10 +44,9 @@ struct action_args {
 int reconcile_plan_add(struct plan *p, const struct action_args *a, char *reason);
 /* A new string printed from f, or NULL (no memory). */
 char *reconcile_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-/* Does v (may be NULL) hold s? */
 /* Is name a start-first's temporary name (<canonical>--next-r<N>)? */
 bool reconcile_is_next(const char *name);
-
+/* Does v (may be NULL) hold s? */
 bool reconcile_strv_has(const struct strv *v, const char *s);
 
 /* Set a's order for a replace of s; a warning goes to the plan once per service. */

@@ -65,6 +65,13 @@ int apply_take_down(struct docker *d, struct apply_run *run, const struct action
 int apply_put_back(struct docker *d, struct apply_run *run, const struct action *a,
                    struct err *err);
 
+/*
+ * ACTION_START: start a stopped container of the wanted spec and gate it;
+ * one Docker refuses to start because a task of it is left over from a
+ * daemon that died while starting it is removed and made anew.
+ */
+int apply_start(struct docker *d, struct apply_run *run, const struct action *a,
+                struct reconcile_result *res);
 /* A replace, start-first or stop-first, with its own undo on failure. */
 int apply_replace(struct docker *d, struct apply_run *run, const struct action *a,
                   struct reconcile_result *res);

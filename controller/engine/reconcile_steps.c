@@ -199,6 +199,45 @@ int apply_bring_up(char **id_out, struct docker *d, struct apply_run *run, const
 	return 0;
 }
 
+/*
+ * A daemon killed while it started a container (t1502) can come back
+ * believing it only created it, while containerd still holds its task:
+ * every start then fails with "task ... already exists" (or "failed to
+ * start shim: mkdir ...: file exists"), and only a new container gets out
+ * of it. Any other refusal (a port in use, ...) leaves
+ * the container as it was.
+ */
+int apply_start(struct docker *d, struct apply_run *run, const struct action *a,
+                struct reconcile_result *res)
+{
+	struct err *err = &res->err;
+	char *id = NULL;
+	int rc = docker_container_start(d, a->container_id, err);
+
+	if (rc == ERR_DOCKER &&
+	    ((strstr(err->msg, ": task ") && strstr(err->msg, "already exists")) ||
+	     (strstr(err->msg, "failed to start shim") && strstr(err->msg, "file exists")))) {
+		err_clear(err);
+		apply_step(run, a, "making it anew: Docker holds a stale task of it", 0);
+		rc = docker_container_remove(d, a->container_id, DOCKER_REMOVE_FORCE, err);
+		if (rc == 0) {
+			apply_note(run, a, "removed", a->container_id, a->container_name, NULL);
+			rc = apply_bring_up(&id, d, run, a, a->container_name, err);
+		}
+		if (rc == 0)
+			rc = apply_gate(d, run, a, id, res);
+		if (rc < 0 && id)
+			apply_take_down(d, run, a, id, a->container_name, true, res);
+		free(id);
+		return rc;
+	}
+	if (rc == 0)
+		apply_note(run, a, "started", a->container_id, a->container_name, NULL);
+	if (rc == 0)
+		rc = apply_gate(d, run, a, a->container_id, res);
+	return rc;
+}
+
 int apply_take_down(struct docker *d, struct apply_run *run, const struct action *a, const char *id,
                     const char *name, bool failed, struct reconcile_result *res)
 {
