@@ -64,10 +64,9 @@ seeds() {
 	esac
 }
 
-fail=0
-for t in "${targets[@]}"; do
-	seeds "$t"
-	log=$out/findings/$t/log
+# fuzz_one TARGET: run it; its result line goes to findings/TARGET/result.
+fuzz_one() {
+	local t=$1 log=$out/findings/$1/log res execs
 	if ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		"$out/tests/fuzz/$t" -max_total_time="$secs" -max_len=65536 -timeout=10 \
@@ -75,11 +74,31 @@ for t in "${targets[@]}"; do
 		res=ok
 	else
 		res=FAILED
-		fail=1
 	fi
 	execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+|#[0-9]+' "$log" | tail -n 1 | tr -dc '0-9')
 	printf 'fuzz %-20s %s: %s executions, corpus %s files\n' "$t" "$res" "${execs:-?}" \
-		"$(ls "$out/corpus/$t" | wc -l)"
-	[ $res = ok ] || tail -n 40 "$log" >&2
+		"$(ls "$out/corpus/$t" | wc -l)" >"$out/findings/$t/result"
+}
+
+# One target per core at a time: each is single-threaded.
+par=$(nproc)
+running=()
+for t in "${targets[@]}"; do
+	seeds "$t"
+	fuzz_one "$t" &
+	running+=($!)
+	if [ ${#running[@]} -ge "$par" ]; then
+		wait "${running[0]}" || true
+		running=("${running[@]:1}")
+	fi
+done
+wait || true
+fail=0
+for t in "${targets[@]}"; do
+	cat "$out/findings/$t/result"
+	if ! grep -q ' ok: ' "$out/findings/$t/result"; then
+		fail=1
+		tail -n 40 "$out/findings/$t/log" >&2
+	fi
 done
 exit $fail
