@@ -78,6 +78,7 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 	if (ex != EXIT_OK)
 		goto out;
 	dp.may_build = true;
+	dp.json_events = ro.json && !ro.quiet;
 	ex = deploy_prepare(&dp, ctx, &o);
 	if (ex == EXIT_OK)
 		ex = deploy_check_pin(&unpinned, ctx, &dp, force);

@@ -173,5 +173,7 @@ const struct cmd cmd_check = {
 	"  --min-free SIZE    free space wanted in Docker's data root (default: 1g)\n"
 	"certificates: x-deployctl.tls entries {cert, key, names} and every .pem/.crt/.cer/.key\n"
 	"a service mounts: must parse, not be expired (warning under 14 days), match the key,\n"
-	"cover the names; the key file must not be readable by group or others\n",
+	"cover the names; the key file must not be readable by group or others\n"
+	"swarm: a project with x-deployctl.target: swarm (or --target swarm) needs a daemon\n"
+	"that is a Swarm manager (docs/swarm.md)\n",
 };

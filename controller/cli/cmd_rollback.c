@@ -15,6 +15,7 @@
 
 #include "deployctl/clock.h"
 #include "deployctl/cmd_deploy.h"
+#include "deployctl/deploy_swarm.h"
 #include "deployctl/hash.h"
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
@@ -305,6 +306,8 @@ static int load_snapshot(struct deploy *dp, struct ctx *ctx, const struct store_
 	if (rc == 0)
 		rc = load_resources(p, ctx, rel->id, &err);
 	if (rc == 0)
+		rc = store_release_resource_specs_load(p, ctx->store, rel->id, &err);
+	if (rc == 0)
 		rc = docker_container_list(&c, &nc, ctx->docker, p->name, &err);
 	if (rc < 0)
 		goto fail;
@@ -535,6 +538,10 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 		/* a snapshot or a secret the user must supply: 2; Docker, the store: theirs */
 		ex = rc == ERR_UNREACHABLE || rc == ERR_STORE || rc == ERR_NOMEM ? cmd_exit_for(rc)
 		                                                                 : EXIT_USAGE;
+		goto out;
+	}
+	if (deploy_swarm_target_from_release(&dp, ctx, target.id) < 0) {
+		ex = EXIT_STATE;
 		goto out;
 	}
 	dp.source_kind = target.source_kind;

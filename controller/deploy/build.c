@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "deployctl/cmd_deploy.h"
+#include "deployctl/fetch_view.h"
+#include "deployctl/log.h"
 #include "deployctl/out.h"
 
 #define BUILD_CONTEXT_MAX (256u << 20)
@@ -44,13 +46,10 @@ int deploy_build_refs(struct deploy *dp, const char **refs)
 	return 0;
 }
 
+/* Output lines as they come; a terminal shows "building step k/n" instead. */
 static void build_line(void *ctx, const char *text)
 {
-	fputs("deployctl: build ", stderr);
-	out_safe(stderr, ctx);
-	fputs(": ", stderr);
-	out_safe(stderr, text);
-	fputc('\n', stderr);
+	fetch_view_build_line(ctx, text);
 }
 
 /* Build s from its context at the commit; its image ID into *id. */
@@ -58,6 +57,7 @@ static int build_one(char **id, struct deploy *dp, struct ctx *ctx, const struct
                      const char *tag)
 {
 	const char *tags[] = { s->image, tag, NULL };
+	struct fetch_view view;
 	struct kvv labels = { NULL, 0 };
 	struct docker_build b = { .tags = tags,
 		                  .dockerfile = s->build.dockerfile,
@@ -65,7 +65,7 @@ static int build_one(char **id, struct deploy *dp, struct ctx *ctx, const struct
 		                  .args = &s->build.args,
 		                  .labels = &labels,
 		                  .line = build_line,
-		                  .ctx = s->name };
+		                  .ctx = &view };
 	struct err err = ERR_INIT;
 	char *tar = NULL, line[1024];
 	size_t len = 0, i;
@@ -81,11 +81,24 @@ static int build_one(char **id, struct deploy *dp, struct ctx *ctx, const struct
 		kvv_free(&labels);
 		return ERR_NOMEM;
 	}
-	fprintf(stderr, "deployctl: build %s: context %s (tree %.12s) at commit %.12s\n", s->name,
-	        s->build.context, s->build.tree_id, dp->source_id);
-	rc = gitsrc_tar(&tar, &len, dp->git, s->build.context, BUILD_CONTEXT_MAX, &err);
+	if (log_get_level() == LOG_LEVEL_QUIET) {
+		/* -q: only failures */
+	} else if (dp->git) {
+		fprintf(stderr, "deployctl: build %s: context %s (tree %.12s) at commit %.12s\n",
+		        s->name, s->build.context, s->build.tree_id, dp->source_id);
+	} else { /* --dir: the directory as it is */
+		fprintf(stderr, "deployctl: build %s: context %s (content %.12s) in %s\n", s->name,
+		        s->build.context, s->build.tree_id, dp->src.root);
+	}
+	if (dp->git)
+		rc = gitsrc_tar(&tar, &len, dp->git, s->build.context, BUILD_CONTEXT_MAX, &err);
+	else
+		rc = dirsrc_tar(&tar, &len, dp->src.root, s->build.context, BUILD_CONTEXT_MAX,
+		                &err);
+	fetch_view_begin(&view, "build", s->name, dp->json_events);
 	if (!rc)
 		rc = docker_image_build(id, ctx->docker, tar, len, &b, &err);
+	fetch_view_end(&view, rc == 0);
 	if (rc) {
 		fprintf(stderr,
 		        "deployctl: %s:%u:%u: services.%s.build: ", s->loc.file ? s->loc.file : "?",
@@ -110,7 +123,7 @@ int deploy_build_missing(struct deploy *dp, struct ctx *ctx, char **ids)
 
 		if (!dp->build_tags[i][0] || ids[i])
 			continue;
-		if (!dp->may_build || !dp->git) {
+		if (!dp->may_build || (!dp->git && !dp->dirsrc)) {
 			/* plan and check build nothing: the ID it will have is unknown */
 			fprintf(stderr,
 			        "deployctl: build %s: would build %s from %s (tree %.12s)\n",

@@ -11,6 +11,7 @@
 
 #include "deployctl/buf.h"
 #include "deployctl/cmd_deploy.h"
+#include "deployctl/fetch_view.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
 #include "deployctl/spec.h"
@@ -19,25 +20,35 @@
 /* Resolve every image to a local ID: one list call for all of them. */
 static void pull_line(void *ctx, const char *ref, const char *status, const char *detail)
 {
-	(void)ctx;
+	(void)ref;
 	/* Per-layer progress is noise in a log; the overall steps are not. */
-	if (detail)
-		return;
-	fputs("deployctl: pull ", stderr);
-	out_safe(stderr, ref);
-	fputs(": ", stderr);
-	out_safe(stderr, status);
-	fputc('\n', stderr);
+	if (!detail)
+		fetch_view_status(ctx, status);
+}
+
+/* A terminal shows the share of bytes downloaded: "pulling 42%". */
+static void pull_percent(void *ctx, const char *ref, unsigned percent)
+{
+	char state[32];
+
+	(void)ref;
+	snprintf(state, sizeof(state), "pulling %u%%", percent);
+	fetch_view_state(ctx, state);
 }
 
 /* Pull s's image (pull_policy always, or missing and absent); the ID into *id. */
-static int pull_image(char **id, struct service *s, struct ctx *ctx)
+static int pull_image(char **id, struct service *s, struct ctx *ctx, bool json)
 {
-	struct docker_pull_progress progress = { pull_line, NULL };
+	struct fetch_view view;
+	struct docker_pull_progress progress = { pull_line, &view, pull_percent };
 	struct err err = ERR_INIT;
 	char *digest = NULL;
+	int rc;
 
-	if (docker_image_pull(id, &digest, ctx->docker, s->image, &progress, &err) < 0) {
+	fetch_view_begin(&view, "pull", s->image, json);
+	rc = docker_image_pull(id, &digest, ctx->docker, s->image, &progress, &err);
+	fetch_view_end(&view, rc == 0);
+	if (rc < 0) {
 		char line[1024];
 
 		fprintf(stderr, "deployctl: %s:%u:%u: services.%s.image: cannot pull '%s': ",
@@ -129,7 +140,7 @@ int deploy_resolve_images(struct deploy *dp, struct ctx *ctx)
 		if (want) {
 			free(ids[i]);
 			ids[i] = NULL;
-			rc = pull_image(&ids[i], s, ctx);
+			rc = pull_image(&ids[i], s, ctx, dp->json_events);
 			if (rc == ERR_UNREACHABLE || rc == ERR_STOPPED) {
 				ex = cmd_exit_for(rc);
 				goto out;

@@ -11,6 +11,7 @@
 
 #include "deployctl/buf.h"
 #include "deployctl/cmd_deploy.h"
+#include "deployctl/deploy_swarm.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
 #include "deployctl/spec.h"
@@ -67,6 +68,13 @@ int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg)
 	case DEPLOY_OPT_ALLOW_EMPTY:
 		o->allow_empty = true;
 		return 1;
+	case DEPLOY_OPT_TARGET:
+		if (strcmp(arg, "swarm") && strcmp(arg, "docker")) {
+			fprintf(stderr, "deployctl: --target takes swarm or docker\n");
+			return -1;
+		}
+		o->target = arg;
+		return 1;
 	default:
 		return 0;
 	}
@@ -80,6 +88,7 @@ void deploy_opts_release(struct deploy_opts *o)
 
 void deploy_release(struct deploy *dp)
 {
+	deploy_swarm_free(dp->swarm);
 	reconcile_plan_release(&dp->plan);
 	kvv_free(&dp->network_ids);
 	strv_free(&dp->prev_services);
@@ -513,6 +522,8 @@ int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts 
 	ex = deploy_load_print(dp, &with_state);
 	if (ex != EXIT_OK)
 		return ex;
+	if (o->target && deploy_swarm_set_target(dp, o->target) < 0)
+		return EXIT_FAILED;
 	dp->adopt_foreign = o->adopt;
 	return deploy_observe(dp, ctx);
 }
@@ -548,6 +559,8 @@ int deploy_observe(struct deploy *dp, struct ctx *ctx)
 			goto fail;
 	if (load_previous(dp, ctx, &err) < 0)
 		goto fail;
+	if (deploy_swarm_wanted(dp))
+		return deploy_swarm_observe(dp, ctx, key, old_spec);
 	if (docker_container_list(&dp->containers, &dp->ncontainers, ctx->docker, dp->project->name,
 	                          &err) < 0)
 		goto fail;

@@ -227,6 +227,8 @@ int check_run(struct check_report *out, struct ctx *ctx, struct deploy *dp,
 		preflight_env_rules(&run);
 		if (run.docker_ok)
 			check_images(&run);
+		if (run.docker_ok)
+			preflight_swarm(&run);
 		preflight_ports(&run);
 		preflight_files(&run);
 		preflight_tls(&run, (int64_t)time(NULL));

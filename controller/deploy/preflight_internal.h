@@ -55,4 +55,7 @@ void preflight_disk(struct run *run);
  */
 void preflight_tls(struct run *run, int64_t now);
 
+/* preflight_swarm.c: a Swarm target needs a manager. */
+void preflight_swarm(struct run *run);
+
 #endif

@@ -20,6 +20,7 @@
 #include "deployctl/buf.h"
 #include "deployctl/clock.h"
 #include "deployctl/cmd_deploy.h"
+#include "deployctl/deploy_swarm.h"
 #include "deployctl/fault.h"
 #include "deployctl/files.h"
 #include "deployctl/log.h"
@@ -199,7 +200,8 @@ static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t rel
 		          : err_set(err, ERR_NOMEM, "out of memory");
 		free(name);
 	}
-	return rc;
+	/* their settings too: a rollback may have to create a network again */
+	return rc ? rc : store_release_resource_specs_add(ctx->store, release, p, err);
 }
 
 /* "target" or "target#N" of an action into buf. */
@@ -546,6 +548,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	    progress_new(&view, &dp->plan, progress_mode_for(json, quiet, ctx->stdout_tty),
 	                 progress_color_ok(), stdout, &err) < 0 ||
 	    record_snapshot(ctx, dp, release, &err) < 0 ||
+	    deploy_swarm_record(ctx, dp, release, &err) < 0 ||
 	    record_planned(ctx, &dp->plan, release, &err) < 0 ||
 	    store_reserve(ctx->store, RESERVE_BYTES(dp->plan.n), &err) < 0)
 		goto fail_unchanged;
@@ -562,8 +565,10 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	opts.parallel = ro->parallel;
 	opts.no_rollback = ro->no_rollback;
 	opts.progress = &progress;
-	if (reconcile_apply(ctx->docker, &conn, dp->project, &dp->plan, &opts, &dp->network_ids,
-	                    res, &extra, &aerr) == 0)
+	if ((dp->swarm ? deploy_swarm_apply(dp, ctx, release_label, files_dir, &progress,
+	                                    ro->no_rollback, res, &aerr)
+	               : reconcile_apply(ctx->docker, &conn, dp->project, &dp->plan, &opts,
+	                                 &dp->network_ids, res, &extra, &aerr)) == 0)
 		st = RELEASE_SUCCEEDED;
 	else if (!ro->no_rollback)
 		st = RELEASE_ROLLED_BACK;
@@ -594,7 +599,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	if (record_outcome(ctx, &dp->plan, res, release, st,
 	                   st == RELEASE_SUCCEEDED ? NULL : message, &err) < 0)
 		goto fail_record;
-	if (st == RELEASE_SUCCEEDED && !sig_pending())
+	if (st == RELEASE_SUCCEEDED && !sig_pending() && !dp->swarm)
 		prune_retained(dp, ctx, release, ro->keep);
 	docker_get_stats(&calls, ctx->docker);
 	calls.calls += extra.calls;

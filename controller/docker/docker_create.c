@@ -318,11 +318,16 @@ static json_t *mounts_json(const struct docker_create *c, struct err *err)
 			/* a bind from git: its content, materialised like a config */
 			if (!c->files_dir)
 				goto fail;
-			vname = malloc(strlen(c->files_dir) + HASH_HEX_LEN + 2);
+			vname = malloc(strlen(c->files_dir) + 2 * HASH_HEX_LEN + 8);
 			if (!vname)
 				goto fail;
-			snprintf(vname, strlen(c->files_dir) + HASH_HEX_LEN + 2, "%s/%s",
-			         c->files_dir, mt->content_hash);
+			if (mt->read_only)
+				snprintf(vname, strlen(c->files_dir) + HASH_HEX_LEN + 2, "%s/%s",
+				         c->files_dir, mt->content_hash);
+			else /* writable: this spec's own copy (files_bind_copies()) */
+				snprintf(vname, strlen(c->files_dir) + 2 * HASH_HEX_LEN + 8,
+				         MODEL_BIND_COPY_FMT, c->files_dir,
+				         c->spec_hash ? c->spec_hash : "", mt->content_hash);
 			src = vname;
 		} else if (mt->type == MOUNT_BIND) {
 			src = mt->source;

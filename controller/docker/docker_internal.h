@@ -230,6 +230,9 @@ void docker_auth_free(char *auth);
  * NULL); the first "error" is kept as the failure; a "Digest: ..." status
  * line gives the pulled manifest digest.
  */
+/* Layers of one pull whose bytes count towards its percent. */
+#define DOCKER_PULL_LAYERS_MAX 128
+
 struct docker_pull_stream {
 	struct buf line; /* the unfinished line */
 	const struct docker_pull_progress *progress;
@@ -237,6 +240,13 @@ struct docker_pull_stream {
 	char *error;  /* first error message (one line), new, or NULL */
 	char *digest; /* "sha256:..." from the status line, new, or NULL */
 	size_t lines; /* complete lines seen */
+	/* the layers' download progress, for docker_pull_progress.percent */
+	struct docker_pull_layer {
+		char id[72];
+		long long current, total;
+	} layers[DOCKER_PULL_LAYERS_MAX];
+	size_t nlayers;
+	int percent; /* last reported; -1: none yet */
 };
 
 void docker_pull_stream_init(struct docker_pull_stream *s, const char *ref,

@@ -65,6 +65,53 @@ void docker_pull_stream_init(struct docker_pull_stream *s, const char *ref,
 	buf_init(&s->line, DOCKER_PULL_LINE_MAX);
 	s->ref = ref;
 	s->progress = progress;
+	s->percent = -1;
+}
+
+/*
+ * A layer's status line into the byte counts: "Downloading" with its
+ * progressDetail, and after it any status that says the download is over;
+ * then the percent of all bytes known, when it changed.
+ */
+static void pull_percent(struct docker_pull_stream *s, json_t *o, const char *status)
+{
+	const char *id = json_string_value(json_object_get(o, "id"));
+	json_t *d = json_object_get(o, "progressDetail");
+	long long cur = json_integer_value(json_object_get(d, "current"));
+	long long tot = json_integer_value(json_object_get(d, "total"));
+	long long sum = 0, got = 0;
+	struct docker_pull_layer *l = NULL;
+	size_t i;
+	int pct;
+
+	if (!s->progress || !s->progress->percent || !id || strlen(id) >= sizeof(l->id))
+		return;
+	for (i = 0; i < s->nlayers && !l; i++)
+		if (!strcmp(s->layers[i].id, id))
+			l = &s->layers[i];
+	if (!l && !strcmp(status, "Downloading") && tot > 0 &&
+	    s->nlayers < DOCKER_PULL_LAYERS_MAX) {
+		l = &s->layers[s->nlayers++];
+		snprintf(l->id, sizeof(l->id), "%s", id);
+	}
+	if (!l)
+		return;
+	if (!strcmp(status, "Downloading") && tot > 0) {
+		l->current = cur < tot ? cur : tot;
+		l->total = tot;
+	} else if (!strcmp(status, "Download complete") || !strcmp(status, "Pull complete") ||
+	           !strcmp(status, "Extracting") || !strcmp(status, "Verifying Checksum")) {
+		l->current = l->total;
+	}
+	for (i = 0; i < s->nlayers; i++) {
+		sum += s->layers[i].total;
+		got += s->layers[i].current;
+	}
+	pct = sum > 0 ? (int)(got * 100 / sum) : 0;
+	if (pct != s->percent) {
+		s->percent = pct;
+		s->progress->percent(s->progress->ctx, s->ref, (unsigned)pct);
+	}
 }
 
 void docker_pull_stream_release(struct docker_pull_stream *s)
@@ -131,6 +178,7 @@ static int pull_line(struct docker_pull_stream *s, const char *line, size_t len,
 			goto out;
 		}
 	}
+	pull_percent(s, o, status);
 	if (s->progress && s->progress->line) {
 		detail = progress_detail(o);
 		s->progress->line(s->progress->ctx, s->ref, status, detail);

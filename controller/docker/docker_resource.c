@@ -19,9 +19,15 @@
 #include "docker_internal.h"
 #include "docker_json.h"
 
-/* Network removal retries while the daemon still reports active endpoints (moby#42119). */
-#define NETWORK_REMOVE_TRIES    5
-#define NETWORK_REMOVE_DELAY_MS 200
+/*
+ * Network removal retries while the daemon still reports active endpoints
+ * (moby#42119): the endpoints of containers just removed are released
+ * asynchronously, and on a busy host that took over a second (t0607 in CI).
+ * Backoff from 200 ms, doubling up to 2 s a try, for at most 12 s in all.
+ */
+#define NETWORK_REMOVE_DELAY_MS     200
+#define NETWORK_REMOVE_MAX_DELAY_MS 2000
+#define NETWORK_REMOVE_BUDGET_MS    12000
 /* ---- networks -------------------------------------------------------- */
 
 static void network_release(void *elem)
@@ -168,6 +174,7 @@ int docker_network_remove(struct docker *d, const char *id, struct err *err)
 	struct buf resp, path;
 	long status = 0;
 	char what[200];
+	long start = clock_mono_ms(), delay = NETWORK_REMOVE_DELAY_MS;
 	int rc, try;
 
 	buf_init(&resp, DOCKER_RESPONSE_CAP);
@@ -180,9 +187,12 @@ int docker_network_remove(struct docker *d, const char *id, struct err *err)
 		rc = docker_request(&status, &resp, d, "DELETE", path.ptr, NULL, 0, err);
 		if (rc < 0 || status < 400)
 			goto out;
-		if (try >= NETWORK_REMOVE_TRIES || !strstr(resp.ptr, "active endpoints"))
+		if (!strstr(resp.ptr, "active endpoints") ||
+		    clock_mono_ms() - start + delay > NETWORK_REMOVE_BUDGET_MS)
 			break;
-		clock_sleep_ms(NETWORK_REMOVE_DELAY_MS);
+		clock_sleep_ms(delay);
+		delay = delay * 2 > NETWORK_REMOVE_MAX_DELAY_MS ? NETWORK_REMOVE_MAX_DELAY_MS
+		                                                : delay * 2;
 	}
 	if (try > 1)
 		snprintf(what, sizeof(what), "remove network \"%.12s\" (%d tries)", id, try);

@@ -66,4 +66,11 @@ int reconcile_diff_resources(struct plan *plan, const struct reconcile_input *in
 bool reconcile_resources_proven(const struct reconcile_input *in, const struct strv *kept_nets,
                                 const struct strv *kept_vols);
 
+/*
+ * reason with "; bind ./data (writable: per-release copy)" for each bind
+ * from git of s asked to be writable (reconcile_notes.c). Takes reason;
+ * NULL when out of memory (or reason was NULL).
+ */
+char *reconcile_note_copies(char *reason, const struct service *s);
+
 #endif

@@ -269,7 +269,8 @@ static int diff_replica(struct plan *plan, const struct reconcile_input *in,
 			reason = reconcile_fmt("scaled up (replicas %u)", s->replicas);
 		else
 			reason = reconcile_fmt("missing");
-		rc = reconcile_plan_add(plan, &a, with_reuse(reason, reuse));
+		rc = reconcile_plan_add(plan, &a,
+		                        reconcile_note_copies(with_reuse(reason, reuse), s));
 	} else if ((kind = container_drift(&reason, in, s, c, hash, name, want_nets)) < 0) {
 		for (k = 0; k < c->networks.n && rc == 0; k++)
 			rc = strv_push(kept_nets, c->networks.v[k]);
@@ -288,7 +289,7 @@ static int diff_replica(struct plan *plan, const struct reconcile_input *in,
 		a.container_id = c->id;
 		a.level = level + (group < LEVELS_PER_DEP - 1 ? group : LEVELS_PER_DEP - 1);
 		a.retain_name = reconcile_retained_name(name, c->release);
-		reason = with_reuse(reason, reuse);
+		reason = reconcile_note_copies(with_reuse(reason, reuse), s);
 		rc = a.retain_name && reason ? reconcile_plan_replace_order(plan, &a, s)
 		                             : ERR_NOMEM;
 		if (rc == 0) {

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "deployctl/fault.h"
+#include "deployctl/files.h"
 #include "deployctl/sig.h"
 #include "reconcile_internal.h"
 
@@ -176,6 +177,9 @@ int apply_bring_up(char **id_out, struct docker *d, struct apply_run *run, const
 		return rc;
 	}
 	apply_step(run, a, "creating", 0);
+	rc = files_bind_copies(run->o->files_dir, a->service, a->spec_hash, err);
+	if (rc < 0)
+		return rc;
 	rc = docker_container_create(&id, d, &c, err);
 	if (rc < 0) { /* A lost reply, or a retried request refused: it may exist all the same. */
 		create_cleanup(d, run, a, name);

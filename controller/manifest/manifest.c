@@ -524,6 +524,7 @@ static int project_trees(struct manifest_ctx *c, struct mnode ***out, size_t *no
 		rc = manifest_tree_from_text(c, &roots[i], c->p->files.v[i], texts[i], len);
 	}
 	if (rc != ERR_NOMEM && merge && n) {
+		rc = manifest_project_dirs(c, n);
 		for (i = 0; i < n && rc != ERR_NOMEM; i++) {
 			if (!roots[i])
 				continue;
@@ -615,7 +616,11 @@ static int load_texts(struct project **out, const char *const *names, const char
 		c.spare[i] = NULL;
 	}
 	for (i = 0; i < ntrees; i++) {
+		const struct kvv *vars = c.vars;
+
+		c.vars = manifest_tree_vars(&c, trees[i]); /* an include's env_file */
 		rc = load_file(&c, &st, trees[i], i);
+		c.vars = vars;
 		if (rc)
 			goto out;
 	}
@@ -671,6 +676,8 @@ out:
 	free(c.spare);
 	free(c.trees);
 	kvv_free(&c.disabled);
+	kvv_free(&c.dirs);
+	manifest_incvars_free(&c);
 	strv_free(&c.warned);
 	for (i = 0; trees && i < ntrees; i++)
 		mnode_free(trees[i]);

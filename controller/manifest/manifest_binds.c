@@ -5,7 +5,9 @@
  * directory; from git, a path tracked at the commit (a file, or a directory
  * read whole) is content, kept in project.binds under its sha256 and mounted
  * read-only from the state directory (as configs are), so an edit rolls the
- * service and a rollback finds the old copy; a path not tracked (keys,
+ * service and a rollback finds the old copy (asked for writes, ":rw" or
+ * read_only: false, each release writes to a copy of its own, which a
+ * rollback mounts again); a path not tracked (keys,
  * data) is a host path under the project's host directory, resolved by the
  * deploy layer.
  */
@@ -164,14 +166,34 @@ int manifest_bind_relative(struct manifest_ctx *c, struct service *s, const stru
 	struct project_bind b = { .dir = false };
 	struct err e = ERR_INIT;
 	struct svc_mount *m;
-	char *dir = strdup(v->file ? v->file : ""), *full = NULL, *slash;
+	char *dir = manifest_base_dir(c, v), *full = NULL;
 	struct buf host;
 	int rc;
 
 	if (!dir)
 		return manifest_nomem(c);
-	slash = strrchr(dir, '/');
-	*(slash ? slash : dir) = '\0';
+	if (c->src && c->src->root) {
+		/*
+		 * A directory (--dir): a host path, relative to the manifest's
+		 * directory under it as Compose resolves it, "../" included.
+		 */
+		buf_init(&host, 4096);
+		rc = buf_printf(&host, "%s/%s", c->src->root + 1, dir);
+		free(dir);
+		rc = rc ? ERR_NOMEM : source_join(&full, host.ptr, rel, &e);
+		buf_release(&host);
+		buf_init(&host, 4096);
+		rc = rc ? rc : buf_printf(&host, "/%s", full) ? ERR_NOMEM : 0;
+		if (!rc)
+			rc = manifest_mount_add(c, s, MOUNT_BIND, host.ptr, target, ro);
+		buf_release(&host);
+		if (rc && rc != ERR_NOMEM) {
+			manifest_error(c, v, path, "bind source '%s': %s", rel, e.msg);
+			free(full);
+			return ERR_INVALID;
+		}
+		goto done;
+	}
 	rc = source_join(&full, dir, rel, &e);
 	free(dir);
 	if (rc == ERR_NOMEM)
@@ -185,14 +207,6 @@ int manifest_bind_relative(struct manifest_ctx *c, struct service *s, const stru
 		free(full);
 		return ERR_INVALID;
 	}
-	if (c->src->root) {
-		/* a directory: the path under it, as Compose resolves it */
-		buf_init(&host, 4096);
-		rc = buf_printf(&host, "%s/%s", c->src->root, full);
-		rc = rc ? ERR_NOMEM : manifest_mount_add(c, s, MOUNT_BIND, host.ptr, target, ro);
-		buf_release(&host);
-		goto done;
-	}
 	rc = bind_content(c, &b, v, path, full);
 	if (rc == ERR_NOTFOUND) {
 		/* not in git: the host's, under the project's host directory */
@@ -201,13 +215,9 @@ int manifest_bind_relative(struct manifest_ctx *c, struct service *s, const stru
 			s->mounts[s->nmounts - 1].host = true;
 		goto done;
 	}
-	if (!rc && asks_writes(v))
-		manifest_warn(c, v, path,
-		              "mounted read-only: '%s' is the commit's content (a writable copy "
-		              "per release is not supported yet)",
-		              rel);
+	/* asked for writes: each release mounts its own copy of the content (files_rw.c) */
 	if (!rc)
-		rc = manifest_mount_add(c, s, MOUNT_BIND, full, target, true);
+		rc = manifest_mount_add(c, s, MOUNT_BIND, full, target, !asks_writes(v));
 	if (!rc) {
 		m = &s->mounts[s->nmounts - 1];
 		memcpy(m->content_hash, b.content_hash, sizeof(m->content_hash));

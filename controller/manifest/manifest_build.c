@@ -70,7 +70,7 @@ int manifest_build(struct manifest_ctx *c, struct service *s, const struct mnode
 {
 	char kpath[MANIFEST_PATH_MAX];
 	struct err e = ERR_INIT;
-	char *context = NULL, *dir = NULL, *slash;
+	char *context = NULL, *dir = NULL;
 	size_t i;
 	int rc = 0, r;
 
@@ -97,13 +97,11 @@ int manifest_build(struct manifest_ctx *c, struct service *s, const struct mnode
 		rc = ERR_INVALID;
 		goto out;
 	}
-	dir = strdup(v->file ? v->file : "");
+	dir = manifest_base_dir(c, v);
 	if (!dir) {
 		rc = ERR_NOMEM;
 		goto out;
 	}
-	slash = strrchr(dir, '/');
-	*(slash ? slash : dir) = '\0';
 	rc = source_join(&s->build.context, dir, context ? context : ".", &e);
 	if (rc == ERR_NOMEM)
 		goto out;

@@ -107,7 +107,7 @@ static int config_file(struct manifest_ctx *c, struct project_file *f, const str
                        const char *path)
 {
 	struct err e = ERR_INIT;
-	char *rel = NULL, *dir = NULL, *full = NULL, *slash;
+	char *rel = NULL, *dir = NULL, *full = NULL;
 	int rc = manifest_string(c, &rel, v, path);
 
 	if (rc)
@@ -120,13 +120,11 @@ static int config_file(struct manifest_ctx *c, struct project_file *f, const str
 		rc = ERR_INVALID;
 		goto out;
 	}
-	dir = strdup(v->file ? v->file : "");
+	dir = manifest_base_dir(c, v);
 	if (!dir) {
 		rc = manifest_nomem(c);
 		goto out;
 	}
-	slash = strrchr(dir, '/');
-	*(slash ? slash : dir) = '\0';
 	rc = source_join(&full, dir, rel, &e);
 	if (rc == ERR_NOMEM) {
 		rc = manifest_nomem(c);

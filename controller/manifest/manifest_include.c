@@ -62,13 +62,11 @@ static int relative_to(struct manifest_ctx *c, char **out, const struct mnode *a
                        const char *path)
 {
 	struct err e = ERR_INIT;
-	char *dir = strdup(at->file ? at->file : ""), *slash;
+	char *dir = manifest_base_dir(c, at);
 	int rc;
 
 	if (!dir)
 		return manifest_nomem(c);
-	slash = strrchr(dir, '/');
-	*(slash ? slash : dir) = '\0';
 	rc = rel[0] == '/' ? ERR_INVALID : source_join(out, dir, rel, &e);
 	free(dir);
 	if (rc == ERR_NOMEM)
@@ -273,13 +271,8 @@ static int include_one(struct manifest_ctx *c, struct mnode ***roots, size_t *n,
 				const char *key = x->keys[k]->value;
 
 				manifest_path_key(kpath, sizeof(kpath), path, key);
-				if (!strcmp(key, "project_directory") || !strcmp(key, "env_file"))
-					manifest_error(
-					        c, x->keys[k], kpath,
-					        "not supported yet: an included file's paths "
-					        "are relative to it, and its variables are "
-					        "the project's");
-				else if (strcmp(key, "path"))
+				if (strcmp(key, "path") && strcmp(key, "project_directory") &&
+				    strcmp(key, "env_file"))
 					manifest_error(c, x->keys[k], path, "unknown key '%s'",
 					               key);
 			}
@@ -287,8 +280,12 @@ static int include_one(struct manifest_ctx *c, struct mnode ***roots, size_t *n,
 				manifest_error(c, x, path, "missing required key 'path'");
 				continue;
 			}
-			manifest_path_key(path, sizeof(path), path, "path");
 		}
+		rc = manifest_include_options(c, x, paths, path);
+		if (rc == ERR_NOMEM)
+			return rc;
+		if (x->type == MNODE_MAP)
+			manifest_path_key(path, sizeof(path), path, "path");
 		t = NULL;
 		rc = include_read(c, &t, *roots, *n, paths, path);
 		if (rc == ERR_NOMEM)

@@ -63,6 +63,12 @@ struct manifest_tree {
 	bool owned;
 };
 
+/* The variables an included file is interpolated with (manifest_include_opts.c). */
+struct manifest_incvars {
+	char *file;
+	struct kvv vars;
+};
+
 struct manifest_ctx {
 	struct project *p;
 	const struct source *src; /* may be NULL: env_file is then an error */
@@ -72,8 +78,11 @@ struct manifest_ctx {
 	int fatal;             /* first failure that is not the input's fault (NOMEM, IO, GIT) */
 	struct manifest_ref *refs;
 	size_t nrefs;
-	const struct strv *profiles; /* active profiles; may be NULL */
-	struct kvv disabled;         /* services left out by profiles -> their profiles */
+	const struct strv *profiles;      /* active profiles; may be NULL */
+	struct kvv disabled;              /* services left out by profiles -> their profiles */
+	struct kvv dirs;                  /* file -> its project directory, when not its own */
+	struct manifest_incvars *incvars; /* included files' variables (env_file) */
+	size_t nincvars;
 	struct manifest_tree *trees; /* every manifest, then files read for extends */
 	size_t ntrees;
 	size_t nmanifests;    /* trees[0..nmanifests) are the manifest files */
@@ -359,6 +368,26 @@ int manifest_drop_referenced(struct manifest_ctx *c, struct mnode **roots, size_
 int manifest_include(struct manifest_ctx *c, struct mnode ***roots, size_t *n);
 
 /*
+ * The directory n's relative paths are resolved against (repository path,
+ * "" at the top), new (NULL: out of memory): its file's project directory
+ * as recorded in c->dirs, else the file's own directory.
+ */
+char *manifest_base_dir(struct manifest_ctx *c, const struct mnode *n);
+/* Files 1..n-1 of the project, merged, resolve against the first's directory. */
+int manifest_project_dirs(struct manifest_ctx *c, size_t n);
+/*
+ * An include: entry (entry; its files paths, at path): the project directory
+ * of its files (project_directory, default that of the first file) and their
+ * variables (the project's, then env_file's or the project directory's .env
+ * for keys not set). 0, ERR_INVALID (reported), ERR_NOMEM.
+ */
+int manifest_include_options(struct manifest_ctx *c, const struct mnode *entry,
+                             const struct mnode *paths, const char *path);
+/* The variables the tree root is interpolated with (borrowed): its include's, or c->vars. */
+const struct kvv *manifest_tree_vars(const struct manifest_ctx *c, const struct mnode *root);
+void manifest_incvars_free(struct manifest_ctx *c);
+
+/*
  * Rendering the model back to Compose (manifest_render*.c). The helpers add
  * one entry to map (key NULL: append to a sequence) and return it
  * (borrowed), or NULL when the value is unset (NULL string) or on a failure
@@ -565,5 +594,10 @@ void manifest_rollout_finish(struct manifest_ctx *c);
  * conflicts. Every problem is reported to c->errs.
  */
 void manifest_check(struct manifest_ctx *c);
+
+/* manifest_service_swarm.c: deploy: keys only Swarm has; refused unless target is swarm. */
+bool manifest_deploy_swarm_key(const char *k);
+int manifest_deploy_swarm(struct manifest_ctx *c, struct service *s, const struct mnode *key,
+                          const struct mnode *v, const char *kpath);
 
 #endif

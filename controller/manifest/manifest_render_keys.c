@@ -137,8 +137,9 @@ MANIFEST_RENDER_FN(volumes)
 		const struct svc_mount *mt = &s->mounts[i];
 
 		m = manifest_render_map(r, seq, NULL);
-		if (mt->read_only)
-			manifest_render_bool(r, m, "read_only", true);
+		/* a writable bind from git says so: the printed project loads back the same */
+		if (mt->read_only || mt->content_hash[0])
+			manifest_render_bool(r, m, "read_only", mt->read_only);
 		manifest_render_str(r, m, "source", mt->rel ? mt->rel : mt->source);
 		manifest_render_str(r, m, "target", mt->target);
 		manifest_render_str(r, m, "type", types[mt->type]);
@@ -148,6 +149,8 @@ MANIFEST_RENDER_FN(volumes)
 			char fp[32];
 
 			snprintf(fp, sizeof(fp), "sha256:%.12s", mt->content_hash);
+			if (mt->content_hash[0] && !mt->read_only)
+				manifest_render_str(r, x, "copy", "per-release");
 			if (mt->content_hash[0])
 				manifest_render_str(r, x, "from_git", fp);
 			else

@@ -473,7 +473,7 @@ static int deploy_limits(struct manifest_ctx *c, struct service *s, const struct
 int manifest_key_deploy(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                         const char *path)
 {
-	char kpath[MANIFEST_PATH_MAX], rpath[MANIFEST_PATH_MAX], q[80], *str = NULL;
+	char kpath[MANIFEST_PATH_MAX], rpath[MANIFEST_PATH_MAX];
 	uint64_t replicas;
 	size_t i, j;
 	int rc = 0, r;
@@ -490,15 +490,8 @@ int manifest_key_deploy(struct manifest_ctx *c, struct service *s, const struct 
 			r = manifest_uint(c, &replicas, x, kpath, 1000);
 			if (!r)
 				s->replicas = (unsigned)replicas;
-		} else if (!strcmp(k, "mode")) {
-			r = manifest_string(c, &str, x, kpath);
-			if (!r && strcmp(str, "replicated")) {
-				manifest_error(c, x, kpath, "\"%s\" not supported yet",
-				               manifest_quote(q, sizeof(q), x));
-				r = ERR_INVALID;
-			}
-			free(str);
-			str = NULL;
+		} else if (manifest_deploy_swarm_key(k)) {
+			r = manifest_deploy_swarm(c, s, v->keys[i], x, kpath);
 		} else if (!strcmp(k, "resources") && !manifest_expect(c, x, MNODE_MAP, kpath)) {
 			for (j = 0; j < x->n; j++) {
 				const char *rk = x->keys[j]->value;
@@ -518,19 +511,6 @@ int manifest_key_deploy(struct manifest_ctx *c, struct service *s, const struct 
 				r = r ? r : r2;
 			}
 		} else if (!strcmp(k, "resources")) {
-			r = ERR_INVALID;
-		} else if (!strcmp(k, "placement") || !strcmp(k, "endpoint_mode")) {
-			manifest_error(
-			        c, v->keys[i], kpath,
-			        "not supported: a Swarm feature; deployctl runs on one host");
-			r = ERR_INVALID;
-		} else if (!strcmp(k, "update_config") || !strcmp(k, "rollback_config")) {
-			manifest_error(c, v->keys[i], kpath,
-			               "not supported: use x-deployctl: {rollout: ...} for how a "
-			               "service is replaced");
-			r = ERR_INVALID;
-		} else if (!strcmp(k, "restart_policy")) {
-			manifest_error(c, v->keys[i], kpath, "not supported: use restart:");
 			r = ERR_INVALID;
 		} else if (!strcmp(k, "labels")) {
 			manifest_error(c, v->keys[i], kpath,

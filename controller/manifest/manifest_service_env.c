@@ -20,18 +20,13 @@ static int env_file_one(struct manifest_ctx *c, struct kvv *env, const struct mn
                         const char *path, const char *rel, bool required)
 {
 	struct err e = ERR_INIT;
-	char *dir = NULL, *full = NULL, *text = NULL, *slash;
+	char *dir = NULL, *full = NULL, *text = NULL;
 	size_t len;
 	int rc;
 
-	dir = strdup(v->file ? v->file : "");
+	dir = manifest_base_dir(c, v); /* the project directory, as Compose resolves it */
 	if (!dir)
 		return manifest_nomem(c);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	else
-		dir[0] = '\0';
 	if (!c->src) {
 		manifest_error(c, v, path, "env_file cannot be read here");
 		rc = ERR_INVALID;

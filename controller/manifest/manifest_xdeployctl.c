@@ -90,6 +90,15 @@ int manifest_load_x_deployctl(struct manifest_ctx *c, const struct mnode *n)
 				manifest_error(c, n->items[i], path, "must be an absolute path");
 			continue;
 		}
+		if (!strcmp(k, "target")) {
+			if (manifest_set_string(c, &c->p->target, n->items[i], path) == ERR_NOMEM)
+				return ERR_NOMEM;
+			if (c->p->target && strcmp(c->p->target, "swarm") &&
+			    strcmp(c->p->target, "docker"))
+				manifest_error(c, n->items[i], path,
+				               "must be \"docker\" (containers) or \"swarm\"");
+			continue;
+		}
 		if (!strcmp(k, "tls")) {
 			if (manifest_load_tls(c, n->items[i], path) == ERR_NOMEM)
 				return ERR_NOMEM;

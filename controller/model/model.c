@@ -236,6 +236,7 @@ void model_project_release(struct project *p)
 	size_t i, j;
 
 	free(p->name);
+	free(p->target);
 	for (i = 0; i < p->nservices; i++)
 		model_service_release(&p->services[i]);
 	free(p->services);

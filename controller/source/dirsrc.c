@@ -3,6 +3,7 @@
  * trials. Symlinks are refused so a path cannot leave the root, and the
  * content read is hashed so the release records exactly what was deployed.
  */
+#define _XOPEN_SOURCE 700 /* realpath() */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +32,8 @@ int dirsrc_new(struct dirsrc **out, const char *root, struct err *err)
 		free(d);
 		return err_set(err, ERR_NOTFOUND, "'%s' is not a directory", root);
 	}
-	d->root = strdup(root);
+	/* absolute: bind mounts under it go to Docker, which takes absolute paths only */
+	d->root = realpath(root, NULL);
 	d->hash = hash_ctx_new();
 	if (!d->root || !d->hash) {
 		dirsrc_free(d);
@@ -224,6 +226,13 @@ out:
 	return rc;
 }
 
+static int dirsrc_tree_id_cb(void *ctx, char out[41], const char *dir, struct err *err)
+{
+	const struct dirsrc *d = ctx;
+
+	return dirsrc_tree_id(out, d->root, dir, err);
+}
+
 void dirsrc_source(struct source *s, struct dirsrc *d)
 {
 	s->ctx = d;
@@ -231,7 +240,7 @@ void dirsrc_source(struct source *s, struct dirsrc *d)
 	s->read = dirsrc_read;
 	s->list_manifests = dirsrc_list;
 	s->list_tree = NULL;
-	s->tree_id = NULL;
+	s->tree_id = dirsrc_tree_id_cb; /* build contexts: the directory's content */
 	s->root = d->root;
 }
 

@@ -511,8 +511,9 @@ int store_release_copy_snapshot(struct store *s, int64_t to_release, int64_t fro
 		"INSERT INTO release_labels (release_id, service, key, value, fingerprint,"
 		" secret_by) SELECT ?1, service, key, value, fingerprint, secret_by"
 		" FROM release_labels WHERE release_id = ?2",
-		"INSERT INTO release_resources (release_id, type, key, docker_name)"
-		" SELECT ?1, type, key, docker_name FROM release_resources WHERE release_id = ?2",
+		"INSERT INTO release_resources (release_id, type, key, docker_name, spec)"
+		" SELECT ?1, type, key, docker_name, spec FROM release_resources"
+		" WHERE release_id = ?2",
 		"INSERT INTO release_depends_on (release_id, service, depends_on, condition,"
 		" required) SELECT ?1, service, depends_on, condition, required"
 		" FROM release_depends_on WHERE release_id = ?2",

@@ -29,6 +29,7 @@ struct deploy_opts {
 	const char *state_dir;   /* --state after the command: copied into ctx */
 	const char *docker_host; /* --docker-host after the command */
 	bool allow_empty;        /* --allow-empty: manifests without services remove them all */
+	const char *target;      /* --target: "swarm" or "docker"; NULL: the manifests' */
 };
 
 struct deploy {
@@ -43,6 +44,7 @@ struct deploy {
 	const char *state_dir;       /* set by the caller before deploy_load (host_dir default) */
 	struct strv env_profiles;    /* $COMPOSE_PROFILES, when no --profile is given */
 	bool may_build;          /* apply: images with build: may be built (never plan, check) */
+	bool json_events;        /* apply --json: pulls and builds are JSON events on stdout */
 	char (*build_tags)[256]; /* per service: the tag that says "built from this context" */
 	struct gitsrc *git;
 	struct dirsrc *dirsrc;
@@ -62,6 +64,7 @@ struct deploy {
 	struct strv prev_services, prev_networks, prev_volumes;
 	struct kvv network_ids; /* network key -> Docker ID, for creates */
 	struct plan plan;
+	struct deploy_swarm *swarm; /* target swarm: what deploy/swarm.c observed; else NULL */
 };
 
 /* Parse the options shared by apply and plan: 1 if opt was one of them, 0 if not, -1 on a usage
@@ -181,6 +184,8 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
 	"  --env-file FILE    variables for ${VAR} and secrets, outside the repo (repeatable)\n"   \
 	"  --profile NAME     enable services of this Compose profile (repeatable)\n"              \
 	"  --allow-empty      accept manifests that define no service (removes them all)\n"        \
+	"  --target T         swarm: Swarm services on a manager; docker: containers (default:\n"  \
+	"                     x-deployctl.target, else docker); see docs/swarm.md\n"               \
 	"  --adopt            take over containers another state database made (replaces "         \
 	"them)\n"
 
@@ -189,7 +194,7 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
  * character, so that a command's own options (watch's --self-heal is 'E')
  * never collide with them.
  */
-enum { DEPLOY_OPT_ALLOW_EMPTY = 0x100 };
+enum { DEPLOY_OPT_ALLOW_EMPTY = 0x100, DEPLOY_OPT_TARGET = 0x101 };
 
 /* The long options shared by apply and plan, for getopt_long tables. */
 /* clang-format off */
@@ -205,6 +210,7 @@ enum { DEPLOY_OPT_ALLOW_EMPTY = 0x100 };
 	{ "profile", required_argument, NULL, 'P' },                                               \
 	{ "allow-empty", no_argument, NULL, DEPLOY_OPT_ALLOW_EMPTY },                            \
 	{ "adopt", no_argument, NULL, 'A' },                                                       \
+	{ "target", required_argument, NULL, DEPLOY_OPT_TARGET },                                  \
 	{ "state", required_argument, NULL, 'S' },                                                 \
 	{ "docker-host", required_argument, NULL, 'H' },                                           \
 	{ "help", no_argument, NULL, 'h' }

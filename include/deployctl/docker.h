@@ -135,10 +135,15 @@ struct docker_info {
 int docker_info(struct docker_info *out, struct docker *d, struct err *err);
 void docker_info_release(struct docker_info *i);
 
-/* Pull progress, one call per status line the daemon streams. */
+/*
+ * Pull progress, one call per status line the daemon streams; percent (may
+ * be NULL) each time the share of the layers' bytes downloaded so far, in
+ * whole percent, changes.
+ */
 struct docker_pull_progress {
 	void (*line)(void *ctx, const char *ref, const char *status, const char *detail);
 	void *ctx;
+	void (*percent)(void *ctx, const char *ref, unsigned percent);
 };
 
 /*

@@ -33,4 +33,14 @@ int files_materialize(const struct project *p, const char *dir, struct err *err)
  */
 int files_verify(const struct project *p, const char *dir, struct err *err);
 
+/*
+ * Before a container of s with spec_hash is created: each bind of s from
+ * git asked to be writable has its copy <dir>/rw/<spec hash>-<content hash>
+ * (MODEL_BIND_COPY_FMT), made from <dir>/<content hash> (files 0644,
+ * executables 0755) when missing and left as it is when present — it holds
+ * what that release's containers wrote (files_rw.c). 0, ERR_IO.
+ */
+int files_bind_copies(const char *dir, const struct service *s, const char *spec_hash,
+                      struct err *err);
+
 #endif

@@ -62,6 +62,13 @@ struct svc_mount {
 	bool no_create;        /* bind.create_host_path: false: a missing source is an error */
 };
 
+/*
+ * A bind from git asked to be writable (content_hash set, read_only false)
+ * mounts a copy of its own per spec the service is deployed with, i.e. per
+ * release that changes it: <files dir>/rw/<spec hash, 16>-<content hash>.
+ */
+#define MODEL_BIND_COPY_FMT "%s/rw/%.16s-%s"
+
 struct svc_network {
 	char *name;          /* key in project.networks ("default" for the implicit one) */
 	struct strv aliases; /* sorted */
@@ -215,6 +222,14 @@ struct service {
 	struct strv external_links; /* "container:alias" */
 	struct strv profiles;
 	struct svc_rollout rollout; /* x-deployctl.rollout (lead) */
+	/* Swarm only (x-deployctl.target: swarm); values normalised: durations in ns, as text. */
+	char *deploy_mode;                 /* deploy.mode: "global"; NULL: replicated */
+	struct strv placement_constraints; /* deploy.placement.constraints, as written */
+	struct strv placement_prefs;       /* deploy.placement.preferences: spread descriptors */
+	char *endpoint_mode;               /* deploy.endpoint_mode: "dnsrr"; NULL: vip */
+	struct kvv update_config;          /* deploy.update_config: key -> value */
+	struct kvv rollback_config;        /* deploy.rollback_config */
+	struct kvv restart_policy;         /* deploy.restart_policy */
 	char *repo_digest; /* "name@sha256:..." when known (pulled, or from a snapshot); not hashed
 	                    */
 	/*
@@ -343,6 +358,7 @@ struct project {
 	struct project_tls *tls; /* x-deployctl.tls, in manifest order */
 	size_t ntls;
 	struct strv dotenv_keys; /* the keys that .env sets, sorted */
+	char *target;            /* x-deployctl.target or --target: "swarm"; NULL: containers */
 };
 
 void strv_free(struct strv *s);

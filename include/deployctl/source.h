@@ -88,4 +88,19 @@ void dirsrc_source(struct source *s, struct dirsrc *d);
  */
 char *dirsrc_content_id(struct dirsrc *d);
 
+/*
+ * A build context in a directory source (dirsrc_tree.c): the id of root/dir
+ * (40 hex of a sha256 over its entries' paths, types, modes and contents,
+ * in path order), standing in for git's tree id; ERR_NOTFOUND, ERR_INVALID
+ * (not a directory, too many files), ERR_IO.
+ */
+int dirsrc_tree_id(char out[41], const char *root, const char *dir, struct err *err);
+/*
+ * root/dir as a tar archive, as gitsrc_tar() makes one from a commit
+ * (sorted, mtime 0, modes 0644 / 0755, symlinks kept); *out new, at most
+ * max bytes. ERR_NOTFOUND, ERR_INVALID (too large), ERR_IO.
+ */
+int dirsrc_tar(char **out, size_t *len, const char *root, const char *dir, size_t max,
+               struct err *err);
+
 #endif

@@ -126,6 +126,22 @@ int store_release_service_add(struct store *s, int64_t release, const struct pro
 int store_release_resource_add(struct store *s, int64_t release, const char *type, const char *key,
                                const char *docker_name, struct err *err);
 
+/*
+ * The settings of p's networks and volumes (driver, ipam, flags, labels)
+ * onto the rows store_release_resource_add() recorded for release
+ * (store_resources.c).
+ */
+int store_release_resource_specs_add(struct store *s, int64_t release, const struct project *p,
+                                     struct err *err);
+
+/*
+ * The recorded settings of release's networks and volumes into p's
+ * networks and volumes of the same keys (rows from before 0015 have none:
+ * left as they are).
+ */
+int store_release_resource_specs_load(struct project *p, struct store *s, int64_t release,
+                                      struct err *err);
+
 /* Set status, finished_at now, and a one-line message (may be NULL). */
 int store_release_finish(struct store *s, int64_t release, enum release_status st,
                          const char *message, struct err *err);
@@ -409,5 +425,12 @@ struct store_container_row {
 int store_release_containers(struct store_container_row **out, size_t *n, struct store *s,
                              int64_t release, struct err *err);
 void store_container_rows_free(struct store_container_row *v, size_t n);
+
+/*
+ * The backend release deployed to (releases.target, store_target.c): "docker" or "swarm".
+ * _target() gives *out new; ERR_NOTFOUND when there is no such release.
+ */
+int store_release_target_set(struct store *s, int64_t release, const char *target, struct err *err);
+int store_release_target(char **out, struct store *s, int64_t release, struct err *err);
 
 #endif

@@ -272,7 +272,17 @@ static void test_docker_auth__docker_config_env(void)
 struct seen {
 	struct buf log; /* "status|detail\n" per call */
 	unsigned calls;
+	char percents[128]; /* "1 100 " : each percent reported */
 };
+
+static void on_percent(void *ctx, const char *ref, unsigned percent)
+{
+	struct seen *s = ctx;
+	size_t n = strlen(s->percents);
+
+	(void)ref;
+	snprintf(s->percents + n, sizeof(s->percents) - n, "%u ", percent);
+}
 
 static void on_line(void *ctx, const char *ref, const char *status, const char *detail)
 {
@@ -304,7 +314,7 @@ static void test_docker_auth__pull_stream(void)
 {
 	char *text = fixture("pull_progress.jsonl");
 	struct seen seen = { .calls = 0 };
-	struct docker_pull_progress prog = { on_line, &seen };
+	struct docker_pull_progress prog = { on_line, &seen, on_percent };
 	struct docker_pull_stream st;
 	struct err err = ERR_INIT;
 	char *whole = NULL;
@@ -318,8 +328,11 @@ static void test_docker_auth__pull_stream(void)
 	for (step = 0; step <= 97; step += step < 8 ? 1 : 89) {
 		buf_reset(&seen.log);
 		seen.calls = 0;
+		seen.percents[0] = '\0';
 		docker_pull_stream_init(&st, "r/app:t", &prog);
 		CHECK_INT(feed(&st, text, step, &err), 0);
+		/* the layer's bytes: 3678 of 300352, then all; extracting adds nothing */
+		CHECK_STR(seen.percents, "1 100 ");
 		CHECK(st.error == NULL);
 		CHECK_STR(
 		        st.digest,

@@ -93,7 +93,7 @@ static void check_pull(struct docker *d, const char *ref, const char *want_id,
                        const char *want_digest, const char *want_error)
 {
 	struct progress_log log = { .lines = 0 };
-	struct docker_pull_progress prog = { on_line, &log };
+	struct docker_pull_progress prog = { on_line, &log, NULL };
 	struct err err = ERR_INIT;
 	char *id = NULL, *digest = NULL;
 	int rc;

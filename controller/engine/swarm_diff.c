@@ -1,0 +1,264 @@
+/*
+ * swarm_diff.c - desired model + observed Swarm services -> plan, pure.
+ * A service whose spec-hash label is the desired hash is left alone, so a
+ * no-op costs the one list call; one that differs is updated, with the
+ * reasons spec_reasons() finds against the spec its release recorded.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deployctl/buf.h"
+#include "deployctl/spec.h"
+#include "deployctl/swarm.h"
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+	struct buf b;
+	va_list ap;
+	int rc;
+
+	buf_init(&b, 0);
+	va_start(ap, f);
+	rc = buf_vprintf(&b, f, ap);
+	va_end(ap);
+	if (rc < 0) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b);
+}
+
+char *swarm_object_name(const char *project, const char *name, const char *content_hash)
+{
+	return fmt("%s_%s-%.12s", project, name, content_hash);
+}
+
+static int push(struct plan *p, const struct action *a)
+{
+	struct action *v = realloc(p->v, (p->n + 1) * sizeof(*v));
+
+	if (!v)
+		return ERR_NOMEM;
+	p->v = v;
+	p->v[p->n++] = *a;
+	return 0;
+}
+
+/* Wave of each service: one more than its deepest dependency (cycles were refused). */
+static unsigned *waves(const struct project *p)
+{
+	unsigned *w = calloc(p->nservices + 1, sizeof(*w));
+	size_t round, i, k;
+
+	if (!w)
+		return NULL;
+	for (round = 0; round < p->nservices; round++)
+		for (i = 0; i < p->nservices; i++)
+			for (k = 0; k < p->services[i].ndeps; k++) {
+				const struct service *d =
+				        model_service_find(p, p->services[i].deps[k].service);
+				size_t j = d ? (size_t)(d - p->services) : 0;
+
+				if (d && w[i] < w[j] + 1)
+					w[i] = w[j] + 1;
+			}
+	return w;
+}
+
+static const struct docker_service *observed(const struct swarm_input *in, const char *service)
+{
+	size_t i;
+
+	for (i = 0; i < in->nservices; i++)
+		if (in->services[i].service && !strcmp(in->services[i].service, service))
+			return &in->services[i];
+	return NULL;
+}
+
+static char *update_reason(const struct swarm_input *in, const struct service *s,
+                           const struct docker_service *o, const char *hash)
+{
+	char *old_json = NULL, *new_json = NULL, *reason = NULL;
+	struct err err = ERR_INIT;
+
+	if (o->release && in->old_spec &&
+	    in->old_spec(in->old_spec_ctx, &old_json, o->release, s->name) == 0 &&
+	    spec_render(&new_json, in->key, in->desired, s, true, &err) == 0)
+		spec_reasons(&reason, old_json, new_json, &err);
+	if (!o->global && o->replicas != s->replicas) {
+		char *r = fmt("replicas %u -> %u%s%s", o->replicas, s->replicas,
+		              reason && *reason ? "; " : "", reason && *reason ? reason : "");
+
+		free(reason);
+		reason = r;
+	}
+	if (!reason || !*reason) {
+		free(reason);
+		reason = fmt("spec changed (hash %.12s -> %.12s)",
+		             o->spec_hash ? o->spec_hash : "none", hash);
+	}
+	free(old_json);
+	free(new_json);
+	return reason;
+}
+
+static bool network_present(const struct swarm_input *in, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < in->nnetworks; i++)
+		if (in->networks[i].key && !strcmp(in->networks[i].key, key))
+			return true;
+	return false;
+}
+
+static int diff_networks(struct plan *out, const struct swarm_input *in)
+{
+	const struct project *p = in->desired;
+	size_t i, k;
+
+	for (i = 0; i < p->nnetworks; i++) {
+		const struct project_network *n = &p->networks[i];
+		struct action a = { .kind = ACTION_NETWORK_CREATE, .level = 0 };
+		bool used = false;
+
+		for (k = 0; !used && k < p->nservices; k++) {
+			size_t j;
+
+			for (j = 0; j < p->services[k].nnetworks; j++)
+				used |= !strcmp(p->services[k].networks[j].name, n->name);
+		}
+		if (!used || n->external || network_present(in, n->name))
+			continue;
+		a.target = strdup(n->name);
+		a.docker_name = model_network_docker_name(p, n->name);
+		a.reason = strdup("new overlay network (attachable)");
+		if (!a.target || !a.docker_name || !a.reason || push(out, &a) < 0) {
+			free(a.target);
+			free(a.docker_name);
+			free(a.reason);
+			return ERR_NOMEM;
+		}
+	}
+	return 0;
+}
+
+static int notes(struct plan *out, const struct swarm_input *in)
+{
+	const struct project *p = in->desired;
+	size_t i;
+
+	for (i = 0; i < p->nvolumes; i++) {
+		char *n = fmt("volume %s is node-local: each node running a task of a service that "
+		              "mounts it has its own copy",
+		              p->volumes[i].name);
+
+		if (!n || strv_push(&out->notes, n) < 0) {
+			free(n);
+			return ERR_NOMEM;
+		}
+		free(n);
+	}
+	for (i = 0; i < p->nservices; i++) {
+		const char *img = in->images ? in->images[i] : NULL;
+		char *n;
+
+		if (!img || strchr(img, '@'))
+			continue;
+		n = fmt("service %s: image %s has no registry digest: pinned by ID %.19s, which only "
+		        "nodes that hold it can run",
+		        p->services[i].name, p->services[i].image, img);
+		if (!n || strv_push(&out->notes, n) < 0) {
+			free(n);
+			return ERR_NOMEM;
+		}
+		free(n);
+	}
+	return 0;
+}
+
+int swarm_diff(struct plan *out, const struct swarm_input *in, struct err *err)
+{
+	const struct project *p = in->desired;
+	unsigned *w = waves(p);
+	size_t i;
+	int rc = ERR_NOMEM;
+
+	memset(out, 0, sizeof(*out));
+	if (!w)
+		goto out;
+	for (i = 0; i < p->nservices; i++) {
+		const struct service *s = &p->services[i];
+		const struct docker_service *o = observed(in, s->name);
+		struct action a = { .service = s, .level = 1 + w[i] };
+
+		if (o && o->spec_hash && !strcmp(o->spec_hash, in->hashes[i]))
+			continue;
+		a.kind = o ? ACTION_REPLACE : ACTION_CREATE;
+		a.target = strdup(s->name);
+		a.container_id = o ? strdup(o->id) : NULL;
+		a.container_name = fmt("%s_%s", p->name, s->name);
+		a.reason = o ? update_reason(in, s, o, in->hashes[i]) : strdup("new service");
+		memcpy(a.spec_hash, in->hashes[i], sizeof(a.spec_hash));
+		if (!a.target || (o && !a.container_id) || !a.container_name || !a.reason ||
+		    push(out, &a) < 0) {
+			free(a.target);
+			free(a.container_id);
+			free(a.container_name);
+			free(a.reason);
+			goto out;
+		}
+	}
+	for (i = 0; i < in->nservices; i++) {
+		const struct docker_service *o = &in->services[i];
+		struct action a = { .kind = ACTION_REMOVE, .level = 1 };
+
+		if (o->service && model_service_find(p, o->service))
+			continue;
+		a.target = strdup(o->service ? o->service : o->name);
+		a.container_id = strdup(o->id);
+		a.container_name = strdup(o->name);
+		a.reason = strdup("not in the manifests");
+		if (!a.target || !a.container_id || !a.container_name || !a.reason ||
+		    push(out, &a) < 0) {
+			free(a.target);
+			free(a.container_id);
+			free(a.container_name);
+			free(a.reason);
+			goto out;
+		}
+	}
+	if (out->n && !in->have_networks) {
+		out->need_resources = true;
+	} else if (out->n && diff_networks(out, in) < 0) {
+		goto out;
+	}
+	/* stable order: by level, removes first, then by target */
+	for (i = 1; i < out->n; i++) {
+		struct action a = out->v[i];
+		size_t j = i;
+
+		while (j > 0 && (out->v[j - 1].level > a.level ||
+		                 (out->v[j - 1].level == a.level &&
+		                  (out->v[j - 1].kind > a.kind ||
+		                   (out->v[j - 1].kind == a.kind &&
+		                    strcmp(out->v[j - 1].target, a.target) > 0))))) {
+			out->v[j] = out->v[j - 1];
+			j--;
+		}
+		out->v[j] = a;
+	}
+	if (out->n && notes(out, in) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(w);
+	if (rc < 0) {
+		reconcile_plan_release(out);
+		return err_set(err, rc, "out of memory");
+	}
+	return 0;
+}

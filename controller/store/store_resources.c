@@ -1,0 +1,104 @@
+/*
+ * store_resources.c - the settings of a release's networks and volumes
+ * (release_resources.spec, migration 0015), recorded with the snapshot and
+ * read back for a rollback, which creates a missing network as the release
+ * had it: its ipam subnets and gateways, driver, flags and labels.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "deployctl/spec_resource.h"
+#include "store_internal.h"
+
+static int set_spec(struct store *s, int64_t release, const char *type, const char *key,
+                    const char *spec, struct err *err)
+{
+	static const char sql[] = "UPDATE release_resources SET spec = ?4"
+	                          " WHERE release_id = ?1 AND type = ?2 AND key = ?3";
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, release);
+	store_bind_text(st, 2, type);
+	store_bind_text(st, 3, key);
+	store_bind_text(st, 4, spec);
+	rc = store_step_done(st, s, "cannot record resource settings", err);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_release_resource_specs_add(struct store *s, int64_t release, const struct project *p,
+                                     struct err *err)
+{
+	char *spec = NULL;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < p->nnetworks && !rc; i++) {
+		rc = spec_network_render(&spec, &p->networks[i], err);
+		if (!rc)
+			rc = set_spec(s, release, "network", p->networks[i].name, spec, err);
+		free(spec);
+		spec = NULL;
+	}
+	for (i = 0; i < p->nvolumes && !rc; i++) {
+		rc = spec_volume_render(&spec, &p->volumes[i], err);
+		if (!rc)
+			rc = set_spec(s, release, "volume", p->volumes[i].name, spec, err);
+		free(spec);
+		spec = NULL;
+	}
+	return rc;
+}
+
+/* The settings of one recorded resource into p's of the same type and key, if p has it. */
+static int load_one(struct project *p, const char *type, const char *key, const char *spec,
+                    struct err *err)
+{
+	size_t i;
+
+	if (!strcmp(type, "network")) {
+		for (i = 0; i < p->nnetworks; i++)
+			if (!strcmp(p->networks[i].name, key))
+				return spec_network_parse(&p->networks[i], spec, err);
+		return 0;
+	}
+	for (i = 0; i < p->nvolumes; i++)
+		if (!strcmp(p->volumes[i].name, key))
+			return spec_volume_parse(&p->volumes[i], spec, err);
+	return 0;
+}
+
+int store_release_resource_specs_load(struct project *p, struct store *s, int64_t release,
+                                      struct err *err)
+{
+	static const char sql[] = "SELECT type, key, spec FROM release_resources"
+	                          " WHERE release_id = ?1 AND spec IS NOT NULL ORDER BY type, key";
+	sqlite3_stmt *st = NULL;
+	int rc, step = SQLITE_DONE;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(st, 1, release);
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *type = (const char *)sqlite3_column_text(st, 0);
+		const char *key = (const char *)sqlite3_column_text(st, 1);
+		const char *spec = (const char *)sqlite3_column_text(st, 2);
+
+		if (!type || !key || !spec) {
+			rc = err_set(err, ERR_NOMEM, "out of memory reading resources");
+			break;
+		}
+		rc = load_one(p, type, key, spec, err);
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = store_fail(s, err, "cannot read resource settings");
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
