@@ -178,12 +178,16 @@ static int labels_from(struct kvv *out, json_t *root, struct err *err)
 	return 0;
 }
 
-int docker_container_labels(struct kvv *out, struct docker *d, const char *id, struct err *err)
+/*
+ * GET /containers/{id}/json into *root (new reference; NULL when the answer
+ * does not parse, which the readers below treat as empty). The call's result.
+ */
+static int inspect_root(json_t **root, struct docker *d, const char *id, struct err *err)
 {
 	struct buf resp, path;
-	json_t *root = NULL;
 	int rc;
 
+	*root = NULL;
 	buf_init(&resp, DOCKER_RESPONSE_CAP);
 	buf_init(&path, 0);
 	if (exec_path(&path, "/containers/", id, "/json") < 0) {
@@ -191,34 +195,33 @@ int docker_container_labels(struct kvv *out, struct docker *d, const char *id, s
 		goto out;
 	}
 	rc = docker_call(&resp, d, "GET", path.ptr, NULL, 0, "inspect", err);
-	if (rc < 0)
-		goto out;
-	root = json_loads(resp.ptr, 0, NULL);
-	rc = labels_from(out, root, err);
+	if (rc >= 0)
+		*root = json_loads(resp.ptr, 0, NULL);
 out:
-	json_decref(root);
 	buf_release(&path);
 	buf_release(&resp);
 	return rc;
 }
 
+int docker_container_labels(struct kvv *out, struct docker *d, const char *id, struct err *err)
+{
+	json_t *root = NULL;
+	int rc = inspect_root(&root, d, id, err);
+
+	if (rc >= 0)
+		rc = labels_from(out, root, err);
+	json_decref(root);
+	return rc;
+}
+
 int docker_container_env(struct kvv *out, struct docker *d, const char *id, struct err *err)
 {
-	struct buf resp, path;
 	json_t *root = NULL, *env, *v;
 	size_t i;
-	int rc;
+	int rc = inspect_root(&root, d, id, err);
 
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	buf_init(&path, 0);
-	if (exec_path(&path, "/containers/", id, "/json") < 0) {
-		rc = err_set(err, ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	rc = docker_call(&resp, d, "GET", path.ptr, NULL, 0, "inspect", err);
 	if (rc < 0)
 		goto out;
-	root = json_loads(resp.ptr, 0, NULL);
 	env = json_object_get(json_object_get(root, "Config"), "Env");
 	json_array_foreach(env, i, v)
 	{
@@ -237,7 +240,5 @@ int docker_container_env(struct kvv *out, struct docker *d, const char *id, stru
 	rc = 0;
 out:
 	json_decref(root);
-	buf_release(&path);
-	buf_release(&resp);
 	return rc;
 }

@@ -66,58 +66,16 @@ void reconcile_plan_release(struct plan *p)
 }
 
 #define RETAINED_MARK "--r"
+#define FAILED_MARK   "--failed-r"
+#define NEXT_MARK     "--next-r"
 
-char *reconcile_retained_name(const char *canonical, const char *release)
+/* canonical, mark, release (or "0"): new, or NULL when out of memory. */
+static char *mark_name(const char *canonical, const char *mark, const char *release)
 {
 	struct buf b;
 
 	buf_init(&b, 0);
-	if (buf_printf(&b, "%s" RETAINED_MARK "%s", canonical, release ? release : "0") < 0) {
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_detach(&b);
-}
-
-bool reconcile_is_retained(const char *name)
-{
-	const char *m = name ? strstr(name, RETAINED_MARK) : NULL;
-	const char *last = NULL;
-
-	while (m) {
-		last = m;
-		m = strstr(m + 1, RETAINED_MARK);
-	}
-	if (!last || !last[3])
-		return false;
-	for (last += 3; *last; last++)
-		if (*last < '0' || *last > '9')
-			return false;
-	return true;
-}
-
-#define FAILED_MARK "--failed-r"
-
-char *reconcile_failed_name(const char *canonical, const char *release)
-{
-	struct buf b;
-
-	buf_init(&b, 0);
-	if (buf_printf(&b, "%s" FAILED_MARK "%s", canonical, release ? release : "0") < 0) {
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_detach(&b);
-}
-
-#define NEXT_MARK "--next-r"
-
-char *reconcile_next_name(const char *canonical, const char *release)
-{
-	struct buf b;
-
-	buf_init(&b, 0);
-	if (buf_printf(&b, "%s" NEXT_MARK "%s", canonical, release ? release : "0") < 0) {
+	if (buf_printf(&b, "%s%s%s", canonical, mark, release ? release : "0") < 0) {
 		buf_release(&b);
 		return NULL;
 	}
@@ -137,6 +95,26 @@ static bool marked(const char *name, const char *mark)
 		if (*m < '0' || *m > '9')
 			return false;
 	return true;
+}
+
+char *reconcile_retained_name(const char *canonical, const char *release)
+{
+	return mark_name(canonical, RETAINED_MARK, release);
+}
+
+bool reconcile_is_retained(const char *name)
+{
+	return marked(name, RETAINED_MARK);
+}
+
+char *reconcile_failed_name(const char *canonical, const char *release)
+{
+	return mark_name(canonical, FAILED_MARK, release);
+}
+
+char *reconcile_next_name(const char *canonical, const char *release)
+{
+	return mark_name(canonical, NEXT_MARK, release);
 }
 
 bool reconcile_is_failed(const char *name)

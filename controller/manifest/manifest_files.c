@@ -162,39 +162,68 @@ out:
 	return rc;
 }
 
-static int config_one(struct manifest_ctx *c, struct project_file *f, const struct mnode *v,
-                      const char *path)
+/*
+ * The keys of one config or secret (v at path): exactly one source, *srckey
+ * its key and *src its value (file or environment; content only for a
+ * config: a secret's is refused), and the keys both share (common_key()).
+ * Problems are reported; 0, ERR_INVALID or ERR_NOMEM.
+ */
+static int file_source(struct manifest_ctx *c, const struct mnode **src,
+                       const struct mnode **srckey, const struct mnode *v, const char *path,
+                       bool secret)
 {
 	char kpath[MANIFEST_PATH_MAX];
-	const struct mnode *src = NULL, *srckey = NULL;
 	size_t i;
 	int rc = 0;
 
+	*src = *srckey = NULL;
 	if (manifest_expect(c, v, MNODE_MAP, path))
 		return ERR_INVALID;
 	for (i = 0; i < v->n; i++) {
 		const char *k = v->keys[i]->value;
 
 		manifest_path_key(kpath, sizeof(kpath), path, k);
-		if (!strcmp(k, "file") || !strcmp(k, "content") || !strcmp(k, "environment")) {
-			if (src) {
-				manifest_error(c, v->keys[i], kpath,
-				               "only one of file, content and environment");
+		if (!strcmp(k, "file") || !strcmp(k, "environment") ||
+		    (!secret && !strcmp(k, "content"))) {
+			if (*src) {
+				manifest_error(
+				        c, v->keys[i], kpath, "%s",
+				        secret ? "only one of file and environment"
+				               : "only one of file, content and environment");
 				return ERR_INVALID;
 			}
-			src = v->items[i];
-			srckey = v->keys[i];
-		} else if (!common_key(c, v->keys[i], v->items[i], kpath, false, &rc)) {
+			*src = v->items[i];
+			*srckey = v->keys[i];
+		} else if (secret && !strcmp(k, "content")) {
+			manifest_error(c, v->keys[i], kpath,
+			               "a secret's content is never written in a manifest: use "
+			               "file: (a host path) or environment:");
+			rc = ERR_INVALID;
+		} else if (!common_key(c, v->keys[i], v->items[i], kpath, secret, &rc)) {
 			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
 			rc = ERR_INVALID;
 		}
 		if (rc)
 			return rc;
 	}
-	if (!src) {
-		manifest_error(c, v, path, "needs file:, content: or environment:");
+	if (!*src) {
+		manifest_error(c, v, path, "%s",
+		               secret ? "needs file: or environment:"
+		                      : "needs file:, content: or environment:");
 		return ERR_INVALID;
 	}
+	return 0;
+}
+
+static int config_one(struct manifest_ctx *c, struct project_file *f, const struct mnode *v,
+                      const char *path)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	const struct mnode *src, *srckey;
+	int rc = file_source(c, &src, &srckey, v, path, false);
+
+	if (rc)
+		return rc;
 	manifest_path_key(kpath, sizeof(kpath), path, srckey->value);
 	if (!strcmp(srckey->value, "file"))
 		return config_file(c, f, src, kpath);
@@ -272,40 +301,11 @@ static int secret_one(struct manifest_ctx *c, struct project_file *f, const stru
                       const char *path)
 {
 	char kpath[MANIFEST_PATH_MAX];
-	const struct mnode *src = NULL, *srckey = NULL;
-	size_t i;
-	int rc = 0;
+	const struct mnode *src, *srckey;
+	int rc = file_source(c, &src, &srckey, v, path, true);
 
-	if (manifest_expect(c, v, MNODE_MAP, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const char *k = v->keys[i]->value;
-
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		if (!strcmp(k, "file") || !strcmp(k, "environment")) {
-			if (src) {
-				manifest_error(c, v->keys[i], kpath,
-				               "only one of file and environment");
-				return ERR_INVALID;
-			}
-			src = v->items[i];
-			srckey = v->keys[i];
-		} else if (!strcmp(k, "content")) {
-			manifest_error(c, v->keys[i], kpath,
-			               "a secret's content is never written in a manifest: use "
-			               "file: (a host path) or environment:");
-			rc = ERR_INVALID;
-		} else if (!common_key(c, v->keys[i], v->items[i], kpath, true, &rc)) {
-			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
-			rc = ERR_INVALID;
-		}
-		if (rc)
-			return rc;
-	}
-	if (!src) {
-		manifest_error(c, v, path, "needs file: or environment:");
-		return ERR_INVALID;
-	}
+	if (rc)
+		return rc;
 	manifest_path_key(kpath, sizeof(kpath), path, srckey->value);
 	if (!strcmp(srckey->value, "file"))
 		return secret_file(c, f, src, kpath);

@@ -486,6 +486,14 @@ size_t manifest_var_name_len(const char *s, size_t max);
 int manifest_msg_set(char *errmsg, size_t errsize, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/*
+ * Two keys that name one setting (mem_limit and deploy's memory, cpus and
+ * deploy's cpus): n into *dst unless the other key (named other) already
+ * set a different value, which is reported. 0 or ERR_INVALID.
+ */
+int manifest_agree(struct manifest_ctx *c, int64_t *dst, int64_t n, const struct mnode *v,
+                   const char *path, const char *other);
+
 /* "0.5", "2" -> nano CPUs (at most 4096 CPUs). 0 or -1. */
 int manifest_parse_cpus(int64_t *out, const char *s);
 

@@ -474,3 +474,14 @@ int manifest_bytes(struct manifest_ctx *c, int64_t *out, const struct mnode *v, 
 	free(s);
 	return rc;
 }
+
+int manifest_agree(struct manifest_ctx *c, int64_t *dst, int64_t n, const struct mnode *v,
+                   const char *path, const char *other)
+{
+	if (*dst && *dst != n) {
+		manifest_error(c, v, path, "differs from %s", other);
+		return ERR_INVALID;
+	}
+	*dst = n;
+	return 0;
+}

@@ -426,16 +426,13 @@ static int deploy_limits(struct manifest_ctx *c, struct service *s, const struct
 				manifest_error(c, x, kpath, "invalid number of CPUs \"%s\"",
 				               manifest_quote(q, sizeof(q), x));
 				r = ERR_INVALID;
-			} else if (!r && !reserve && s->nano_cpus && s->nano_cpus != n) {
-				manifest_error(c, x, kpath, "differs from cpus");
-				r = ERR_INVALID;
 			} else if (!r && reserve) {
 				manifest_warn(
 				        c, v->keys[i], kpath,
 				        "ignored: Docker reserves CPUs only in Swarm (cpu_shares "
 				        "weighs CPU time on one host)");
 			} else if (!r) {
-				s->nano_cpus = n;
+				r = manifest_agree(c, &s->nano_cpus, n, x, kpath, "cpus");
 			}
 		} else if (!strcmp(k, "memory")) {
 			int64_t *dst = reserve ? &s->mem_reservation : &s->memory_bytes;
@@ -445,12 +442,9 @@ static int deploy_limits(struct manifest_ctx *c, struct service *s, const struct
 				manifest_error(c, x, kpath, "invalid size \"%s\"",
 				               manifest_quote(q, sizeof(q), x));
 				r = ERR_INVALID;
-			} else if (!r && *dst && *dst != n) {
-				manifest_error(c, x, kpath, "differs from %s",
-				               reserve ? "mem_reservation" : "mem_limit");
-				r = ERR_INVALID;
 			} else if (!r) {
-				*dst = n;
+				r = manifest_agree(c, dst, n, x, kpath,
+				                   reserve ? "mem_reservation" : "mem_limit");
 			}
 		} else if (!strcmp(k, "pids") && !reserve) {
 			r = int_in(c, &s->pids_limit, x, kpath);

@@ -25,14 +25,9 @@ int manifest_key_mem_limit(struct manifest_ctx *c, struct service *s, const stru
 	int64_t b = 0;
 	int rc = manifest_bytes(c, &b, v, path);
 
-	if (rc)
-		return rc;
-	if (s->memory_bytes && s->memory_bytes != b) {
-		manifest_error(c, v, path, "differs from deploy.resources.limits.memory");
-		return ERR_INVALID;
-	}
-	s->memory_bytes = b;
-	return 0;
+	return rc ? rc
+	          : manifest_agree(c, &s->memory_bytes, b, v, path,
+	                           "deploy.resources.limits.memory");
 }
 
 int manifest_key_mem_reservation(struct manifest_ctx *c, struct service *s, const struct mnode *v,
@@ -41,14 +36,9 @@ int manifest_key_mem_reservation(struct manifest_ctx *c, struct service *s, cons
 	int64_t b = 0;
 	int rc = manifest_bytes(c, &b, v, path);
 
-	if (rc)
-		return rc;
-	if (s->mem_reservation && s->mem_reservation != b) {
-		manifest_error(c, v, path, "differs from deploy.resources.reservations.memory");
-		return ERR_INVALID;
-	}
-	s->mem_reservation = b;
-	return 0;
+	return rc ? rc
+	          : manifest_agree(c, &s->mem_reservation, b, v, path,
+	                           "deploy.resources.reservations.memory");
 }
 
 int manifest_key_cpus(struct manifest_ctx *c, struct service *s, const struct mnode *v,
@@ -64,11 +54,8 @@ int manifest_key_cpus(struct manifest_ctx *c, struct service *s, const struct mn
 		manifest_error(c, v, path, "invalid number of CPUs \"%s\"",
 		               manifest_quote(q, sizeof(q), v));
 		rc = ERR_INVALID;
-	} else if (s->nano_cpus && s->nano_cpus != n) {
-		manifest_error(c, v, path, "differs from deploy.resources.limits.cpus");
-		rc = ERR_INVALID;
 	} else {
-		s->nano_cpus = n;
+		rc = manifest_agree(c, &s->nano_cpus, n, v, path, "deploy.resources.limits.cpus");
 	}
 	free(str);
 	return rc;

@@ -95,6 +95,13 @@ int store_rows_read(void **out, size_t *n, struct store *s, sqlite3_stmt *st,
 /* Prepare sql, bind release to ?1 and store_rows_read() it. */
 int store_rows_by_release(void **out, size_t *n, struct store *s, const char *sql, int64_t release,
                           const struct store_row_desc *d, struct err *err);
+/*
+ * Step st to its end, each row's two text columns a pair of *out (new,
+ * kvv_free()); a NULL column counts as no memory (nomem), a failed step as
+ * ERR_STORE (fail).
+ */
+int store_rows_kvv(struct kvv *out, struct store *s, sqlite3_stmt *st, const char *fail,
+                   const char *nomem, struct err *err);
 /* Free the text fields of n rows of v, then v (NULL is fine). */
 void store_rows_free(void *v, size_t n, const struct store_row_desc *d);
 

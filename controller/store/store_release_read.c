@@ -239,32 +239,15 @@ int store_release_resources(struct kvv *out, struct store *s, int64_t release, c
 	static const char sql[] = "SELECT key, docker_name FROM release_resources"
 	                          " WHERE release_id = ?1 AND type = ?2 ORDER BY key";
 	sqlite3_stmt *st = NULL;
-	struct kvv v = { 0 };
-	int rc, step;
+	int rc;
 
 	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	store_bind_text(st, 2, type);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *key = sqlite3_column_text(st, 0);
-		const unsigned char *name = sqlite3_column_text(st, 1);
-
-		if (!key || !name || kvv_set(&v, (const char *)key, (const char *)name)) {
-			rc = err_set(err, ERR_NOMEM, "out of memory reading resources");
-			goto out;
-		}
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, release);
+		store_bind_text(st, 2, type);
+		rc = store_rows_kvv(out, s, st, "cannot read resources",
+		                    "out of memory reading resources", err);
 	}
-	if (step != SQLITE_DONE) {
-		rc = store_fail(s, err, "cannot read resources");
-		goto out;
-	}
-	*out = v;
-	v.v = NULL;
-	v.n = 0;
-out:
-	kvv_free(&v);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -344,31 +327,14 @@ int store_release_digests(struct kvv *out, struct store *s, int64_t release, str
 	                          " WHERE release_id = ?1 AND repo_digest IS NOT NULL"
 	                          " ORDER BY service";
 	sqlite3_stmt *st = NULL;
-	struct kvv v = { 0 };
-	int rc, step;
+	int rc;
 
 	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *svc = sqlite3_column_text(st, 0);
-		const unsigned char *digest = sqlite3_column_text(st, 1);
-
-		if (!svc || !digest || kvv_set(&v, (const char *)svc, (const char *)digest)) {
-			rc = err_set(err, ERR_NOMEM, "out of memory reading digests");
-			goto out;
-		}
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, release);
+		rc = store_rows_kvv(out, s, st, "cannot read digests",
+		                    "out of memory reading digests", err);
 	}
-	if (step != SQLITE_DONE) {
-		rc = store_fail(s, err, "cannot read digests");
-		goto out;
-	}
-	*out = v;
-	v.v = NULL;
-	v.n = 0;
-out:
-	kvv_free(&v);
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -119,3 +119,30 @@ int store_rows_by_release(void **out, size_t *n, struct store *s, const char *sq
 	sqlite3_finalize(st);
 	return rc;
 }
+
+int store_rows_kvv(struct kvv *out, struct store *s, sqlite3_stmt *st, const char *fail,
+                   const char *nomem, struct err *err)
+{
+	struct kvv v = { 0 };
+	int rc = 0, step;
+
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *key = sqlite3_column_text(st, 0);
+		const unsigned char *value = sqlite3_column_text(st, 1);
+
+		if (!key || !value || kvv_set(&v, (const char *)key, (const char *)value)) {
+			rc = err_set(err, ERR_NOMEM, "%s", nomem);
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = store_fail(s, err, fail);
+		goto out;
+	}
+	*out = v;
+	v.v = NULL;
+	v.n = 0;
+out:
+	kvv_free(&v);
+	return rc;
+}
