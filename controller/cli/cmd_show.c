@@ -529,7 +529,6 @@ static int show_run(struct ctx *ctx, int argc, char **argv)
 	if (json) {
 		show_json(&d);
 		jobs_show(ctx, id, true, stdout);
-		fputs("}\n", stdout);
 	} else {
 		show_text(&d);
 		jobs_show(ctx, id, false, stdout);

@@ -9,6 +9,7 @@
 # release one (running or retained) is lost.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/walk.sh"
+WALK_JOB=migrate
 
 # M: the mutating calls of the unkilled apply of release two, serially.
 walk_setup 0

@@ -12,6 +12,7 @@
 # (running or retained) is lost.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/walk.sh"
+WALK_JOB=revert
 
 ONE="db cache api web worker"
 walk_setup 0

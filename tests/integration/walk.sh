@@ -2,18 +2,17 @@
 # after lib.sh. A 5-service stack with dependencies goes from release one
 # (db, cache, api -> db+cache, web -> api, worker -> db) to release two (api
 # replaced start-first, web replaced stop-first, worker removed, queue
-# added); for every k the run under test is killed (SIGKILL) right after
-# its k-th mutating Docker call returned (fault point KILL_AFTER_MUTATION),
-# then the next run must converge and the invariants below must hold.
-#
-# TODO(jobs): add a job to the stack once branch h/jobs is on main (not yet,
-# checked 2026-12-03). A job as main has it today (a dependency with
-# condition service_completed_successfully) cannot be walked: after it
-# completed, every plan wants to start it again ("start migrate#1:
-# stopped (Exited (0))"), so "the next plan says no changes" never holds.
+# added, and two release jobs: migrate, after_dependencies with needs: [api],
+# so it runs between api's replace and web's, and revert, a rollback job of
+# release two); for every k the run under test is killed (SIGKILL) right
+# after its k-th mutating Docker call returned (fault point
+# KILL_AFTER_MUTATION; a job's container create, start and remove are three
+# of them), then the next run must converge and the invariants below must
+# hold.
 need_fault_point KILL_AFTER_MUTATION
 
 WALK_SERVICES="db cache api web queue"
+WALK_JOBIMG=$(bash "$SRCDIR/tests/jobtool/build.sh") || fail "cannot build the job image"
 WALK_PROJECTS=()
 
 walk_cleanup() {
@@ -52,6 +51,10 @@ walk_stack() {
 			echo "  worker: {image: deployctl-test/app:v1, init: true, depends_on: [db], $WALK_X}"
 		else
 			echo "  queue: {image: deployctl-test/app:v1, init: true, depends_on: [db], $WALK_X}"
+			echo "x-deployctl:"
+			echo "  jobs:"
+			echo "    migrate: {phase: after_dependencies, needs: [api], image: $WALK_JOBIMG, command: [env, DEPLOYCTL_RELEASE], timeout: 30s}"
+			echo "    revert: {phase: rollback, image: $WALK_JOBIMG, command: [env, DEPLOYCTL_RELEASE], timeout: 30s}"
 		fi
 	}
 }
@@ -98,8 +101,11 @@ walk_ids() {
 # walk_check WHAT REF SERVICES KEEP...: after the converging run, the
 # invariants: plan at REF says no changes; releases numbered 1..N without a
 # gap, none left running, the killed one (if it was recorded) marked
-# interrupted and the last succeeded; every container named for the
-# project carries its labels; exactly one live container per service of
+# interrupted and the last succeeded; the last release ran job $WALK_JOB
+# once and it succeeded (show N --json); no job container of the project is
+# left, running or not (docs/jobs.md: the next release that runs jobs
+# removes what a killed run left); every container named for the project
+# carries its labels; exactly one live container per service of
 # SERVICES and none of any other; no temporary (--next-) container and no
 # running retained one; every container ID in KEEP still exists.
 walk_check() {
@@ -121,6 +127,18 @@ walk_check() {
 		got=$(sqlite3 "$STATE/deployctl.db" "select status from releases where id = $WALK_KILLED")
 		[ "$got" = interrupted ] || fail "$what: killed release $WALK_KILLED is '$got', not interrupted"
 	fi
+	# The release that converged ran the job (a no-op converging run made
+	# none: then the killed run did, before its last call).
+	expect_status 0 show "$n" --json
+	python3 - "$OUT" "$WALK_JOB" <<-'PY' || fail "$what: release $n did not run job $WALK_JOB once, succeeded: $(cat "$OUT")"
+		import json, sys
+		j = json.load(open(sys.argv[1])).get("jobs", [])
+		assert [x["status"] for x in j if x["name"] == sys.argv[2]] == ["succeeded"], j
+		assert all(x["status"] == "succeeded" for x in j), j
+	PY
+	got=$(docker ps -a --filter "label=io.deployctl.project=$PROJECT" --filter "label=io.deployctl.job" --format '{{.Names}} {{.Status}}')
+	got="$got$(docker ps -a --filter "name=^$PROJECT-job-" --format ' {{.Names}} {{.Status}}')"
+	[ -z "$got" ] || fail "$what: job container(s) left: $got"
 	got=$(docker ps -a --filter "name=^$PROJECT-" \
 		--format '{{.Names}} {{.Label "io.deployctl.project"}} {{.Label "io.deployctl.service"}} {{.Label "io.deployctl.spec-hash"}}' |
 		awk -v p="$PROJECT" '$2 != p || $3 == "" || $4 == ""')
