@@ -136,8 +136,10 @@ walk_check() {
 		assert [x["status"] for x in j if x["name"] == sys.argv[2]] == ["succeeded"], j
 		assert all(x["status"] == "succeeded" for x in j), j
 	PY
-	got=$(docker ps -a --filter "label=io.deployctl.project=$PROJECT" --filter "label=io.deployctl.job" --format '{{.Names}} {{.Status}}')
-	got="$got$(docker ps -a --filter "name=^$PROJECT-job-" --format ' {{.Names}} {{.Status}}')"
+	got=$({
+		docker ps -a --filter "label=io.deployctl.project=$PROJECT" --filter "label=io.deployctl.job" --format '{{.Names}} ({{.Status}})'
+		docker ps -a --filter "name=^$PROJECT-job-" --format '{{.Names}} ({{.Status}})'
+	} | sort -u | tr '\n' ' ')
 	[ -z "$got" ] || fail "$what: job container(s) left: $got"
 	got=$(docker ps -a --filter "name=^$PROJECT-" \
 		--format '{{.Names}} {{.Label "io.deployctl.project"}} {{.Label "io.deployctl.service"}} {{.Label "io.deployctl.spec-hash"}}' |
