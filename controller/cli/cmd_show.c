@@ -526,14 +526,13 @@ static int show_run(struct ctx *ctx, int argc, char **argv)
 		show_data_release(&d);
 		return err.code == ERR_NOTFOUND ? EXIT_USAGE : cmd_exit_for(err.code);
 	}
-	if (json) {
+	/* The release, its jobs, then its smoke checks and notifications; JSON: one object. */
+	if (json)
 		show_json(&d);
-		jobs_show(ctx, id, true, stdout);
-	} else {
+	else
 		show_text(&d);
-		jobs_show(ctx, id, false, stdout);
-	}
-	show_checks(ctx->store, id, json); /* the smoke checks and notifications */
+	jobs_show(ctx, id, json, stdout);
+	show_checks(ctx->store, id, json);
 	if (json)
 		fputs("}\n", stdout);
 	show_data_release(&d);
