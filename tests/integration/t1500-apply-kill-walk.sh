@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The SIGKILL walk over an apply (walk.sh): release two of a 5-service
 # stack with dependencies, a start-first and a stop-first replace, a
-# removal and a creation, killed right after each of its mutating Docker
-# calls in turn (k = 1..M, M measured by the call counter of an unkilled
+# removal, a creation and an after_dependencies job (between api and web),
+# killed right after each of its mutating Docker calls in turn (k = 1..M, M measured by the call counter of an unkilled
 # run). After each kill the next apply converges, the history has no gap
 # and marks the killed release interrupted, every container carries the
-# project's labels, no service has two containers, and no container of
-# release one (running or retained) is lost.
+# project's labels, no service has two containers, no container of
+# release one (running or retained) is lost, no job container is left and
+# the converging release ran the job (succeeded).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/walk.sh"
 WALK_JOB=migrate
