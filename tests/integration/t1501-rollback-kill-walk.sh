@@ -2,9 +2,9 @@
 # The SIGKILL walk over a rollback (walk.sh): from release two back to
 # release one (retained containers brought back, start-first and
 # stop-first, a service removed and one brought back, release two's
-# rollback job run first), killed right after
-# each of its mutating Docker calls in turn (k = 1..M, M measured by the
-# call counter of an unkilled rollback). After each kill, `rollback` run
+# rollback job run first), killed right after each of its mutating Docker
+# calls in turn (k = 1..M, M measured by the call counter of an unkilled
+# rollback). After each kill, `rollback` run
 # again converges to release one (the killed rollback is neither what it
 # rolls back from nor where it goes; its pin quarantines release two's
 # commit, not one's), the history has no gap and marks the killed
