@@ -421,9 +421,14 @@ static int run_phase(struct jobs_run *jr, enum job_phase ph, size_t next, struct
 	return 0;
 }
 
-/* Job containers left by a run that was killed: ours (the lock is held), removed. */
+/*
+ * Job containers left by a run that was killed, removed. Only this state
+ * database's own (its owner label; the lock is held): a project of the same
+ * name deployed from another state directory may be running a job right now.
+ */
 static void remove_leftovers(struct jobs_run *jr)
 {
+	const char *me = jr->dp->owner.id;
 	struct docker_container *v = NULL;
 	struct err ignored = ERR_INIT;
 	size_t i, n = 0;
@@ -431,9 +436,12 @@ static void remove_leftovers(struct jobs_run *jr)
 	if (docker_job_list(&v, &n, jr->ctx->docker, jr->dp->project->name, &ignored) < 0)
 		return;
 	for (i = 0; i < n; i++)
-		if (docker_container_remove(jr->ctx->docker, v[i].id,
-		                            DOCKER_REMOVE_FORCE | DOCKER_REMOVE_VOLUMES,
-		                            &ignored) == 0)
+		if (!me || !v[i].owner || strcmp(v[i].owner, me))
+			log_info("job container %s is not this state's (owner %.12s): left alone",
+			         v[i].name, v[i].owner ? v[i].owner : "none");
+		else if (docker_container_remove(jr->ctx->docker, v[i].id,
+		                                 DOCKER_REMOVE_FORCE | DOCKER_REMOVE_VOLUMES,
+		                                 &ignored) == 0)
 			log_info("removed job container %s left by an earlier run", v[i].name);
 	docker_container_list_free(v, n);
 }
