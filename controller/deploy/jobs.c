@@ -10,6 +10,8 @@
  * before jobs run before the first container action, after_dependencies
  * jobs once no action on a service they need is left, after jobs at the
  * end; a rollback release runs its rollback jobs where before jobs run.
+ * On a Swarm target each job is a replicated-job service instead
+ * (jobs_swarm.c), run from the same hook between the waves.
  */
 #include "deployctl/jobs.h"
 
@@ -25,9 +27,7 @@
 #include "deployctl/out.h"
 #include "deployctl/sig.h"
 #include "deployctl/store.h"
-
-/* Lines of output asked of Docker; the record keeps the last JOBS_LOG_TAIL bytes. */
-#define JOB_LOG_LINES 400
+#include "jobs_internal.h"
 
 int jobs_expand(char **out, const char *in, const char *release, const char *commit,
                 const char *project)
@@ -189,16 +189,6 @@ static void sleep_ms(long ms)
 		;
 }
 
-/* What one run came to, for the record and the line printed. */
-struct job_outcome {
-	const char *status; /* succeeded, failed, timed_out */
-	int exit_code;
-	double took;
-	char *log_tail;
-	char *artifact;
-	struct err err;
-};
-
 /* Wait for container id to exit, at most timeout_ns; then it is killed. */
 static int job_wait(struct jobs_run *jr, const struct project_job *j, const char *id,
                     struct job_outcome *o)
@@ -233,14 +223,12 @@ static int job_wait(struct jobs_run *jr, const struct project_job *j, const char
 	return err_set(&o->err, ERR_FAIL, "timed out after %.0fs and was killed", limit);
 }
 
-/* The last JOBS_LOG_TAIL bytes of the job's output, scrubbed; NULL when there is none. */
-static char *job_log_tail(struct jobs_run *jr, const char *id, const struct strv *secrets)
+char *jobs_log_tail_take(char *logs, const struct strv *secrets)
 {
-	struct err ignored = ERR_INIT;
-	char *logs = NULL, *tail;
+	char *tail;
 	size_t len;
 
-	if (docker_container_logs_tail(&logs, jr->ctx->docker, id, JOB_LOG_LINES, &ignored) < 0)
+	if (!logs)
 		return NULL;
 	model_scrub(logs, secrets);
 	len = strlen(logs);
@@ -249,6 +237,17 @@ static char *job_log_tail(struct jobs_run *jr, const char *id, const struct strv
 	tail = strdup(logs + len - JOBS_LOG_TAIL);
 	free(logs);
 	return tail;
+}
+
+/* The last JOBS_LOG_TAIL bytes of the job's output, scrubbed; NULL when there is none. */
+static char *job_log_tail(struct jobs_run *jr, const char *id, const struct strv *secrets)
+{
+	struct err ignored = ERR_INIT;
+	char *logs = NULL;
+
+	if (docker_container_logs_tail(&logs, jr->ctx->docker, id, JOB_LOG_LINES, &ignored) < 0)
+		return NULL;
+	return jobs_log_tail_take(logs, secrets);
 }
 
 /* Create, start, wait for, read and remove the job's container. */
@@ -354,7 +353,8 @@ static int job_run(struct jobs_run *jr, size_t i, struct err *err)
 	if (rc == 0)
 		rc = job_networks(jr, s, &o.err);
 	if (rc == 0)
-		rc = job_container(jr, j, &secrets, &o);
+		rc = jr->dp->swarm ? jobs_swarm_run(jr, j, &secrets, &o)
+		                   : job_container(jr, j, &secrets, &o);
 	model_scrub_err(&o.err, &secrets);
 	if (!jr->quiet)
 		job_print(j, &o);
@@ -433,6 +433,10 @@ static void remove_leftovers(struct jobs_run *jr)
 	struct err ignored = ERR_INIT;
 	size_t i, n = 0;
 
+	if (jr->dp->swarm) {
+		jobs_swarm_remove_leftovers(jr->ctx->docker, jr->dp->project->name, me);
+		return;
+	}
 	if (docker_job_list(&v, &n, jr->ctx->docker, jr->dp->project->name, &ignored) < 0)
 		return;
 	for (i = 0; i < n; i++)

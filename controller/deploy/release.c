@@ -627,8 +627,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		opts.stage_hook = jobs_stage_hook;
 		opts.stage_ctx = &jr;
 	}
-	if ((dp->swarm ? deploy_swarm_apply(dp, ctx, release_label, files_dir, &progress,
-	                                    ro->no_rollback, res, &aerr)
+	if ((dp->swarm ? deploy_swarm_run(dp, ctx, &opts, res, &aerr)
 	               : reconcile_apply(ctx->docker, &conn, dp->project, &dp->plan, &opts,
 	                                 &dp->network_ids, res, &extra, &aerr)) == 0)
 		st = RELEASE_SUCCEEDED;

@@ -2,7 +2,8 @@
  * swarm.c - apply, plan and rollback on a Swarm manager through the same
  * commands, plans and release records as containers: deploy_observe() hands
  * over here when the project targets Swarm, release_run() runs the plan with
- * swarm_apply() and records the release's target, rollback reads it back.
+ * swarm_apply() (its jobs and smoke checks as hooks between and after the
+ * waves) and records the release's target, rollback reads it back.
  */
 #include "deployctl/swarm.h"
 
@@ -12,6 +13,7 @@
 
 #include "deployctl/deploy_swarm.h"
 #include "deployctl/docker_swarm.h"
+#include "deployctl/docker_swarm_job.h"
 #include "deployctl/hash.h"
 #include "deployctl/store.h"
 
@@ -135,15 +137,19 @@ int deploy_swarm_observe(struct deploy *dp, struct ctx *ctx, const struct hash_k
 	struct err err = ERR_INIT;
 	size_t i;
 
-	/* Jobs run as containers of the one-host backend only: refuse, never skip them. */
-	if (dp->project->njobs) {
-		const struct loc *l = &dp->project->jobs[0].svc.loc;
-
+	/*
+	 * Jobs run as Swarm one-off services (jobs_swarm.c): what a task cannot
+	 * be is refused here, before anything changes; their services carry this
+	 * database's identity, as job containers do.
+	 */
+	for (i = 0; i < dp->project->njobs; i++)
+		if (docker_swarm_job_check(&dp->project->jobs[i].svc, &err) < 0) {
+			free(sw);
+			goto fail;
+		}
+	if (dp->project->njobs && !dp->owner.id &&
+	    store_identity_get(&dp->owner, ctx->store, &err) < 0) {
 		free(sw);
-		err_set_at(&err, ERR_INVALID, l->file ? l->file : "", l->line, l->col,
-		           "x-deployctl.jobs.%s: jobs do not run on the Swarm target yet "
-		           "(deploy them with target docker, or run them by hand)",
-		           dp->project->jobs[0].svc.name);
 		goto fail;
 	}
 	if (!sw || !(sw->images = calloc(dp->project->nservices + 1, sizeof(char *))) ||
@@ -213,18 +219,34 @@ int deploy_swarm_apply(struct deploy *dp, struct ctx *ctx, const char *release,
                        const char *files_dir, const struct reconcile_progress *pg, bool no_rollback,
                        struct reconcile_result *res, struct err *err)
 {
+	struct reconcile_opts ro = { 0 };
+
+	ro.release = release;
+	ro.files_dir = files_dir;
+	ro.progress = pg;
+	ro.no_rollback = no_rollback;
+	return deploy_swarm_run(dp, ctx, &ro, res, err);
+}
+
+int deploy_swarm_run(struct deploy *dp, struct ctx *ctx, const struct reconcile_opts *ro,
+                     struct reconcile_result *res, struct err *err)
+{
 	struct swarm_apply_opts o = { 0 };
 
-	o.release = release;
-	o.files_dir = files_dir;
+	o.release = ro->release;
+	o.files_dir = ro->files_dir;
+	o.stage_hook = ro->stage_hook;
+	o.stage_ctx = ro->stage_ctx;
+	o.verify = ro->verify;
+	o.verify_ctx = ro->verify_ctx;
 	o.hashes = (const char(*)[HASH_HEX_LEN + 1]) dp->hashes;
 	o.task_hashes = (const char(*)[HASH_HEX_LEN + 1]) dp->swarm->task_hashes;
 	o.images = (const char *const *)dp->swarm->images;
 	o.observed = dp->swarm->services;
 	o.nobserved = dp->swarm->nservices;
 	o.network_ids = &dp->network_ids;
-	o.progress = pg;
-	o.no_rollback = no_rollback;
+	o.progress = ro->progress;
+	o.no_rollback = ro->no_rollback;
 	return swarm_apply(ctx->docker, dp->project, &dp->plan, &o, res, err);
 }
 

@@ -111,11 +111,7 @@ out:
 	return rc;
 }
 
-/*
- * Logs without a TTY come multiplexed: 8-byte frame headers (stream, 0, 0,
- * 0, big-endian length) before each chunk. Keep the payload only.
- */
-static int logs_demux(struct buf *out, const struct buf *in)
+int docker_logs_demux(struct buf *out, const struct buf *in)
 {
 	size_t off = 0;
 
@@ -151,7 +147,7 @@ int docker_container_logs_tail(char **out, struct docker *d, const char *id, uns
 	rc = docker_call(&resp, d, "GET", path.ptr, NULL, 0, "logs", err);
 	if (rc < 0)
 		goto out;
-	if (logs_demux(&text, &resp) < 0) {
+	if (docker_logs_demux(&text, &resp) < 0) {
 		rc = err_set(err, ERR_NOMEM, "out of memory");
 		goto out;
 	}

@@ -53,6 +53,13 @@ int docker_urlencode(struct buf *b, const char *s);
  */
 int docker_filter_query(struct buf *b, const char *key, const char *const *values, size_t n);
 
+/*
+ * Logs without a TTY (a container's, a Swarm service's) come multiplexed:
+ * 8-byte frame headers (stream, 0, 0, 0, big-endian length) before each
+ * chunk. Appends the payload only to out. 0 or ERR_NOMEM.
+ */
+int docker_logs_demux(struct buf *out, const struct buf *in);
+
 /* Decoders: JSON text as the daemon sends it -> structs (all new). ERR_DOCKER on bad JSON. */
 int docker_decode_containers(struct docker_container **out, size_t *n, const char *json,
                              struct err *err);

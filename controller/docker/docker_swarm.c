@@ -128,7 +128,7 @@ int docker_service_list(struct docker_service **out, size_t *n, struct docker *d
 	json_error_t je;
 	struct docker_service *v = NULL;
 	long status = 0;
-	size_t i = 0, cnt;
+	size_t i = 0, k, cnt;
 	int rc;
 
 	buf_init(&path, 0);
@@ -173,14 +173,19 @@ int docker_service_list(struct docker_service **out, size_t *n, struct docker *d
 		rc = nomem(err);
 		goto out;
 	}
-	for (i = 0; i < cnt; i++)
-		if (decode_service(&v[i], json_array_get(root, i)) < 0) {
-			i++;
+	for (i = 0, k = 0; k < cnt; k++) {
+		json_t *o = json_array_get(root, k);
+
+		/* a release job's one-off service is no service of the project */
+		if (label_of(json_object_get(o, "Spec"), LABEL_JOB))
+			continue;
+		if (decode_service(&v[i++], o) < 0) {
 			rc = nomem(err);
 			goto out;
 		}
+	}
 	*out = v;
-	*n = cnt;
+	*n = i;
 	v = NULL;
 	rc = 0;
 out:

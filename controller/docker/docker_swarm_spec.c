@@ -25,6 +25,27 @@ static json_t *strv_json(const struct strv *v)
 	return a;
 }
 
+/*
+ * A job's labels: the service's name it by job, release and owner (what a
+ * leftover is positively identified by); its container's carry the job and
+ * release but not the project, so the container backend never lists it.
+ */
+static json_t *job_labels(json_t *l, const struct docker_service_want *w, bool task)
+{
+	json_object_set_new(l, LABEL_JOB, json_string(w->job));
+	json_object_set_new(l, LABEL_RELEASE, json_string(w->release));
+	if (task)
+		return l;
+	json_object_set_new(l, LABEL_PROJECT, json_string(w->project->name));
+	if (w->owner)
+		json_object_set_new(l, LABEL_OWNER, json_string(w->owner));
+	if (w->owner_host)
+		json_object_set_new(l, LABEL_OWNER_HOST, json_string(w->owner_host));
+	if (w->owner_state)
+		json_object_set_new(l, LABEL_OWNER_STATE, json_string(w->owner_state));
+	return l;
+}
+
 static json_t *labels_json(const struct docker_service_want *w, bool user)
 {
 	json_t *l = json_object();
@@ -34,6 +55,8 @@ static json_t *labels_json(const struct docker_service_want *w, bool user)
 		json_object_set_new(l, w->service->labels.v[i].key,
 		                    json_string(w->service->labels.v[i].value));
 	json_object_set_new(l, LABEL_STACK, json_string(w->project->name));
+	if (w->job)
+		return job_labels(l, w, user);
 	json_object_set_new(l, LABEL_PROJECT, json_string(w->project->name));
 	json_object_set_new(l, LABEL_SERVICE, json_string(w->service->name));
 	json_object_set_new(l, LABEL_SPEC_HASH, json_string(user ? w->task_hash : w->spec_hash));
@@ -333,7 +356,8 @@ int docker_service_spec(char **out, const struct docker_service_want *w, struct 
 		        json_pack("{s:I}", "MemoryBytes", (json_int_t)s->mem_reservation));
 	json_object_set_new(task, "Resources", res);
 	json_object_set_new(task, "RestartPolicy",
-	                    update_json(restart_json(s->restart), &s->restart_policy));
+	                    w->job ? json_pack("{s:s}", "Condition", "none")
+	                           : update_json(restart_json(s->restart), &s->restart_policy));
 	json_object_set_new(task, "Placement", placement_json(s));
 	json_object_set_new(task, "Networks", nets);
 	nets = NULL;
@@ -341,6 +365,13 @@ int docker_service_spec(char **out, const struct docker_service_want *w, struct 
 	json_object_set_new(spec, "Labels", labels_json(w, false));
 	json_object_set_new(spec, "TaskTemplate", task);
 	task = NULL;
+	if (w->job) {
+		/* one task to completion (API 1.41); no update or endpoint config to speak of */
+		json_object_set_new(spec, "Mode",
+		                    json_pack("{s:{s:i,s:i}}", "ReplicatedJob", "MaxConcurrent", 1,
+		                              "TotalCompletions", 1));
+		goto render;
+	}
 	if (s->deploy_mode && !strcmp(s->deploy_mode, "global"))
 		json_object_set_new(spec, "Mode", json_pack("{s:{}}", "Global"));
 	else
@@ -363,6 +394,7 @@ int docker_service_spec(char **out, const struct docker_service_want *w, struct 
 	                    json_pack("{s:s,s:o}", "Mode",
 	                              s->endpoint_mode ? s->endpoint_mode : "vip", "Ports",
 	                              ports_json(s)));
+render:
 	text = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!text) {
 		rc = err_set(err, ERR_NOMEM, "out of memory");

@@ -101,10 +101,13 @@ static const struct project_file *file_find(const struct project_file *v, size_t
 	return NULL;
 }
 
-/* Make sure each config (or secret) object a service mounts exists; ids: key -> "id\tname". */
-static int ensure_objects(struct kvv *ids, struct strv *wanted, struct docker *d,
-                          const struct project *p, bool secrets, const char *files_dir,
-                          struct err *err)
+/*
+ * Make sure each config (or secret) object the services svcs[0..nsvcs)
+ * mount exists; ids: key -> "id\tname".
+ */
+static int ensure_objects_of(struct kvv *ids, struct strv *wanted, struct docker *d,
+                             const struct project *p, const struct service *svcs, size_t nsvcs,
+                             bool secrets, const char *files_dir, struct err *err)
 {
 	const char *kind = secrets ? "secrets" : "configs";
 	struct docker_swarm_object *have = NULL;
@@ -114,8 +117,8 @@ static int ensure_objects(struct kvv *ids, struct strv *wanted, struct docker *d
 	rc = docker_swarm_object_list(&have, &nhave, d, kind, p->name, err);
 	if (rc < 0)
 		return rc;
-	for (i = 0; i < p->nservices && rc == 0; i++) {
-		const struct service *s = &p->services[i];
+	for (i = 0; i < nsvcs && rc == 0; i++) {
+		const struct service *s = &svcs[i];
 		size_t nref = secrets ? s->nsecrets : s->nconfigs;
 
 		for (j = 0; j < nref && rc == 0; j++) {
@@ -159,6 +162,29 @@ static int ensure_objects(struct kvv *ids, struct strv *wanted, struct docker *d
 		}
 	}
 	docker_swarm_objects_free(have, nhave);
+	return rc;
+}
+
+static int ensure_objects(struct kvv *ids, struct strv *wanted, struct docker *d,
+                          const struct project *p, bool secrets, const char *files_dir,
+                          struct err *err)
+{
+	return ensure_objects_of(ids, wanted, d, p, p->services, p->nservices, secrets, files_dir,
+	                         err);
+}
+
+int swarm_job_objects(struct kvv *config_ids, struct kvv *secret_ids, struct docker *d,
+                      const struct project *p, const struct service *job, const char *files_dir,
+                      struct err *err)
+{
+	struct strv wanted = { 0 };
+	int rc = 0;
+
+	if (job->nconfigs)
+		rc = ensure_objects_of(config_ids, &wanted, d, p, job, 1, false, files_dir, err);
+	if (rc == 0 && job->nsecrets)
+		rc = ensure_objects_of(secret_ids, &wanted, d, p, job, 1, true, files_dir, err);
+	strv_free(&wanted);
 	return rc;
 }
 
@@ -311,6 +337,9 @@ int swarm_apply(struct docker *d, const struct project *p, const struct plan *pl
 		for (end = start; end < plan->n && plan->v[end].level == plan->v[start].level;
 		     end++)
 			;
+		/* the release's jobs whose time has come: before, after_dependencies */
+		if (o->stage_hook && (rc = o->stage_hook(o->stage_ctx, start, err)) < 0)
+			break;
 		for (i = start; i < end && rc == 0; i++) {
 			const struct action *a = &plan->v[i];
 
@@ -376,6 +405,11 @@ int swarm_apply(struct docker *d, const struct project *p, const struct plan *pl
 				pg->action_done(pg->ctx, a, res[i].rc < 0 ? &res[i].err : NULL);
 		}
 	}
+	/* after the last wave: the after jobs, then the smoke checks */
+	if (rc == 0 && o->stage_hook && !sig_pending())
+		rc = o->stage_hook(o->stage_ctx, plan->n, err);
+	if (rc == 0 && o->verify && !sig_pending())
+		rc = o->verify(o->verify_ctx, err);
 	if (rc < 0 && !o->no_rollback) {
 		/* every service the run changed, newest first */
 		for (k = plan->n; k-- > 0;) {

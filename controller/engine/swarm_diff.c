@@ -131,6 +131,13 @@ static int diff_networks(struct plan *out, const struct swarm_input *in)
 			for (j = 0; j < p->services[k].nnetworks; j++)
 				used |= !strcmp(p->services[k].networks[j].name, n->name);
 		}
+		/* a job's network too: its one-off service joins it (attachable) */
+		for (k = 0; !used && k < p->njobs; k++) {
+			size_t j;
+
+			for (j = 0; j < p->jobs[k].svc.nnetworks; j++)
+				used |= !strcmp(p->jobs[k].svc.networks[j].name, n->name);
+		}
 		if (!used || n->external || network_present(in, n->name))
 			continue;
 		a.target = strdup(n->name);

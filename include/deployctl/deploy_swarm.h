@@ -34,6 +34,13 @@ int deploy_swarm_observe(struct deploy *dp, struct ctx *ctx, const struct hash_k
 int deploy_swarm_apply(struct deploy *dp, struct ctx *ctx, const char *release,
                        const char *files_dir, const struct reconcile_progress *pg, bool no_rollback,
                        struct reconcile_result *res, struct err *err);
+/*
+ * The same, from the options a release gives reconcile_apply(): release,
+ * files_dir, progress, no_rollback, and its stage hook (the jobs) and
+ * verify hook (the smoke checks), which run between and after the waves.
+ */
+int deploy_swarm_run(struct deploy *dp, struct ctx *ctx, const struct reconcile_opts *ro,
+                     struct reconcile_result *res, struct err *err);
 /* Record that release deployed to Swarm (a no-op for containers). */
 int deploy_swarm_record(struct ctx *ctx, const struct deploy *dp, int64_t release, struct err *err);
 

@@ -41,7 +41,8 @@ struct docker_service {
 
 /*
  * GET /services filtered on LABEL_STACK=project and LABEL_PROJECT=project:
- * one call. A daemon that is not a manager answers 503: then ERR_INVALID with
+ * one call. Release jobs' services (LABEL_JOB) are left out: they are no
+ * service's. A daemon that is not a manager answers 503: then ERR_INVALID with
  * docker_swarm_check()'s message (one more call, only on that path).
  */
 int docker_service_list(struct docker_service **out, size_t *n, struct docker *d,
@@ -110,6 +111,13 @@ struct docker_service_want {
 	const struct kvv *network_ids; /* network key -> ID */
 	const struct kvv *config_ids;  /* config key -> "id\tname" */
 	const struct kvv *secret_ids;  /* secret key -> "id\tname" */
+	/*
+	 * A release job (docker_swarm_job.c): a replicated-job service run once
+	 * (Mode.ReplicatedJob, restart none) labelled LABEL_JOB = job and the
+	 * owner labels, never LABEL_SERVICE or a spec hash. NULL for a service.
+	 */
+	const char *job;
+	const char *owner, *owner_host, *owner_state; /* LABEL_OWNER*; each left out when NULL */
 };
 /* The service spec JSON for w; *out new. ERR_INVALID for what Swarm cannot express. */
 int docker_service_spec(char **out, const struct docker_service_want *w, struct err *err);

@@ -61,6 +61,16 @@ struct swarm_apply_opts {
 	const struct reconcile_progress *progress;
 	bool no_rollback;
 	unsigned gate_timeout_s; /* 0: each service's rollout timeout, else 60 s */
+	/*
+	 * As reconcile_opts has them: stage_hook before each wave (next: the
+	 * index of its first action) and once after the last (next == plan->n),
+	 * the release's jobs; verify after the last wave, the smoke checks. A
+	 * failure of either fails the run like a failed gate. Optional.
+	 */
+	int (*stage_hook)(void *ctx, size_t next, struct err *err);
+	void *stage_ctx;
+	int (*verify)(void *ctx, struct err *err);
+	void *verify_ctx;
 };
 
 /*
@@ -75,5 +85,16 @@ struct swarm_apply_opts {
  */
 int swarm_apply(struct docker *d, const struct project *p, const struct plan *plan,
                 const struct swarm_apply_opts *o, struct reconcile_result *res, struct err *err);
+
+/*
+ * The config and secret objects a release job mounts (job: a service-shaped
+ * model), found by content name or created as a service's are; config_ids
+ * and secret_ids (caller's, key -> "id\tname") filled for
+ * docker_service_spec(). Objects no service uses are collected by the next
+ * successful swarm_apply().
+ */
+int swarm_job_objects(struct kvv *config_ids, struct kvv *secret_ids, struct docker *d,
+                      const struct project *p, const struct service *job, const char *files_dir,
+                      struct err *err);
 
 #endif

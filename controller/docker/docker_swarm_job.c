@@ -1,0 +1,259 @@
+/*
+ * docker_swarm_job.c - release jobs as Swarm one-offs: the job services of
+ * a project (listed by LABEL_PROJECT and LABEL_JOB), the outcome of a job
+ * service's task (state, exit code, error), its output from
+ * /services/{id}/logs, and the check of what a job cannot be on Swarm. The
+ * spec itself is docker_service_spec() with want.job set.
+ */
+#include "deployctl/docker_swarm_job.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deployctl/docker_swarm.h"
+#include "docker_internal.h"
+
+static int nomem(struct err *err)
+{
+	return err_set(err, ERR_NOMEM, "out of memory");
+}
+
+static char *label_dup(json_t *spec, const char *key)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(spec, "Labels"), key));
+
+	return v ? strdup(v) : NULL;
+}
+
+void docker_job_services_free(struct docker_job_service *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		free(v[i].id);
+		free(v[i].name);
+		free(v[i].job);
+		free(v[i].release);
+		free(v[i].owner);
+	}
+	free(v);
+}
+
+int docker_job_service_list(struct docker_job_service **out, size_t *n, struct docker *d,
+                            const char *project, struct err *err)
+{
+	struct buf path, resp, l1;
+	struct docker_job_service *v = NULL;
+	json_t *root = NULL, *o;
+	size_t i, cnt = 0;
+	int rc;
+
+	buf_init(&path, 0);
+	buf_init(&resp, DOCKER_RESPONSE_CAP);
+	buf_init(&l1, 0);
+	if (buf_printf(&l1, LABEL_PROJECT "=%s", project) < 0 ||
+	    buf_puts(&path, "/services?") < 0) {
+		rc = nomem(err);
+		goto out;
+	}
+	{
+		const char *labels[] = { l1.ptr, LABEL_JOB };
+
+		if (docker_filter_query(&path, "label", labels, 2) < 0) {
+			rc = nomem(err);
+			goto out;
+		}
+	}
+	rc = docker_call(&resp, d, "GET", path.ptr, NULL, 0, "list job services", err);
+	if (rc < 0)
+		goto out;
+	root = json_loadb(resp.ptr, resp.len, 0, NULL);
+	if (!json_is_array(root)) {
+		rc = err_set(err, ERR_DOCKER, "bad JSON from '/services'");
+		goto out;
+	}
+	v = calloc(json_array_size(root) + 1, sizeof(*v));
+	if (!v) {
+		rc = nomem(err);
+		goto out;
+	}
+	json_array_foreach(root, i, o)
+	{
+		json_t *spec = json_object_get(o, "Spec");
+		const char *id = json_string_value(json_object_get(o, "ID"));
+		const char *name = json_string_value(json_object_get(spec, "Name"));
+
+		if (!id || !name)
+			continue;
+		v[cnt].id = strdup(id);
+		v[cnt].name = strdup(name);
+		v[cnt].job = label_dup(spec, LABEL_JOB);
+		v[cnt].release = label_dup(spec, LABEL_RELEASE);
+		v[cnt].owner = label_dup(spec, LABEL_OWNER);
+		if (!v[cnt].name || !v[cnt].id) {
+			cnt++;
+			rc = nomem(err);
+			goto out;
+		}
+		cnt++;
+	}
+	*out = v;
+	*n = cnt;
+	v = NULL;
+	rc = 0;
+out:
+	docker_job_services_free(v, cnt);
+	json_decref(root);
+	buf_release(&path);
+	buf_release(&resp);
+	buf_release(&l1);
+	return rc;
+}
+
+/* States a task never leaves (Engine API: TaskState). */
+static bool final_state(const char *s)
+{
+	static const char *const fin[] = { "complete", "failed",   "rejected",
+		                           "shutdown", "orphaned", "remove" };
+	size_t i;
+
+	for (i = 0; i < sizeof(fin) / sizeof(fin[0]); i++)
+		if (!strcmp(s, fin[i]))
+			return true;
+	return false;
+}
+
+int docker_job_task_state(struct docker_job_task *out, struct docker *d, const char *service_id,
+                          struct err *err)
+{
+	struct buf path, resp;
+	json_t *root = NULL, *t, *last = NULL;
+	const char *last_at = "";
+	size_t i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->exit_code = -1;
+	buf_init(&path, 0);
+	buf_init(&resp, DOCKER_RESPONSE_CAP);
+	if (buf_puts(&path, "/tasks?") < 0) {
+		rc = nomem(err);
+		goto out;
+	}
+	{
+		const char *ids[] = { service_id };
+
+		if (docker_filter_query(&path, "service", ids, 1) < 0) {
+			rc = nomem(err);
+			goto out;
+		}
+	}
+	rc = docker_call(&resp, d, "GET", path.ptr, NULL, 0, "list job tasks", err);
+	if (rc < 0)
+		goto out;
+	root = json_loadb(resp.ptr, resp.len, 0, NULL);
+	if (!json_is_array(root)) {
+		rc = err_set(err, ERR_DOCKER, "bad JSON from '/tasks'");
+		goto out;
+	}
+	/* TotalCompletions 1, restart none: one task; the newest wins should there be more */
+	json_array_foreach(root, i, t)
+	{
+		const char *at = json_string_value(json_object_get(t, "CreatedAt"));
+
+		if (!last || (at && strcmp(at, last_at) > 0)) {
+			last = t;
+			last_at = at ? at : "";
+		}
+	}
+	if (last) {
+		json_t *st = json_object_get(last, "Status");
+		json_t *cs = json_object_get(st, "ContainerStatus");
+		json_t *code = json_object_get(cs, "ExitCode");
+		const char *state = json_string_value(json_object_get(st, "State"));
+		const char *msg = json_string_value(json_object_get(st, "Err"));
+
+		if (!msg || !*msg)
+			msg = json_string_value(json_object_get(st, "Message"));
+		snprintf(out->state, sizeof(out->state), "%s", state ? state : "");
+		snprintf(out->message, sizeof(out->message), "%s", msg ? msg : "");
+		out->done = state && final_state(state);
+		/* a container that ran has an ID; a rejected task (no image) has none */
+		if (json_is_integer(code) &&
+		    json_string_value(json_object_get(cs, "ContainerID"))) {
+			out->exited = true;
+			out->exit_code = (int)json_integer_value(code);
+		}
+	}
+	rc = 0;
+out:
+	json_decref(root);
+	buf_release(&path);
+	buf_release(&resp);
+	return rc;
+}
+
+int docker_job_logs_tail(char **out, struct docker *d, const char *service_id, unsigned lines,
+                         struct err *err)
+{
+	struct buf resp, path, text;
+	int rc;
+
+	buf_init(&resp, 1u << 20);
+	buf_init(&path, 0);
+	buf_init(&text, 1u << 20);
+	if (buf_puts(&path, "/services/") < 0 || docker_path_encode(&path, service_id, "") < 0 ||
+	    buf_printf(&path, "/logs?stdout=1&stderr=1&tail=%u", lines) < 0) {
+		rc = nomem(err);
+		goto out;
+	}
+	rc = docker_call(&resp, d, "GET", path.ptr, NULL, 0, "service logs", err);
+	if (rc < 0)
+		goto out;
+	if (docker_logs_demux(&text, &resp) < 0) {
+		rc = nomem(err);
+		goto out;
+	}
+	*out = buf_detach(&text);
+	rc = *out ? 0 : nomem(err);
+out:
+	buf_release(&text);
+	buf_release(&path);
+	buf_release(&resp);
+	return rc;
+}
+
+int docker_swarm_job_check(const struct service *job, struct err *err)
+{
+	const struct loc *l = &job->loc;
+	const char *what = NULL;
+	size_t i;
+
+	if (job->network_mode)
+		what = "network_mode";
+	else if (job->pid)
+		what = "pid";
+	else if (job->ipc)
+		what = "ipc";
+	else if (job->privileged)
+		what = "privileged";
+	else if (job->devices.n)
+		what = "devices";
+	else if (job->volumes_from.n)
+		what = "volumes_from";
+	for (i = 0; !what && i < job->nmounts; i++) {
+		const struct svc_mount *m = &job->mounts[i];
+
+		if (m->type == MOUNT_BIND &&
+		    (m->content_hash[0] || m->host || !m->source || m->source[0] != '/'))
+			what = "volumes (a bind from the repository or a relative path: use a config)";
+	}
+	if (!what)
+		return 0;
+	return err_set_at(err, ERR_INVALID, l->file ? l->file : "", l->line, l->col,
+	                  "x-deployctl.jobs.%s: %s is not available to a job on the Swarm target "
+	                  "(it runs as a Swarm service)",
+	                  job->name, what);
+}
