@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Jobs on the Swarm target (private single-node Swarm, swarm-lib.sh): a before backup job
+# and an after_dependencies migration run as replicated-job services — the migration once
+# db's wave is up and before api's, reaching db over the overlay network — with exit codes,
+# output and the artifact recorded and no job service left behind; a failing before job
+# fails the release with nothing changed; a leftover job service of this state database is
+# removed by the next release, a foreign one left alone.
+. "$(dirname "$0")/lib.sh"
+JOBIMG=$(bash "$SRCDIR/tests/jobtool/build.sh") || fail "cannot build the job image"
+SWARM_IMAGES="deployctl-test/app:healthy $JOBIMG"
+. "$(dirname "$0")/swarm-lib.sh"
+
+svc_label() { # SERVICE LABEL
+	swarm_docker service inspect -f "{{index .Spec.Labels \"$2\"}}" "${PROJECT}_$1"
+}
+job_services() {
+	swarm_docker service ls -q --filter "label=io.deployctl.project=$PROJECT" \
+		--filter label=io.deployctl.job | wc -l
+}
+
+manifest() { # API_MESSAGE BACKUP_EXIT
+	write_manifest app.yml <<YAML
+name: $PROJECT
+x-deployctl:
+  target: swarm
+  jobs:
+    backup:
+      phase: before
+      image: $JOBIMG
+      environment: {DB_PASSWORD: "pw-$$-secret"}
+      command: ["write", "/backups/release-\$\${DEPLOYCTL_RELEASE}.txt", "dump of \$\${DEPLOYCTL_PROJECT}", ";",
+                "env", "DB_PASSWORD", ";", "exit", "$2"]
+      volumes: ["backups:/backups"]
+      networks: [back]
+      timeout: 30s
+      artifact: /backups/release-\$\$DEPLOYCTL_RELEASE.txt
+    migrate:
+      phase: after_dependencies
+      needs: [db]
+      image: $JOBIMG
+      command: ["get", "db:8080", "/health"]
+      networks: [back]
+      timeout: 30s
+services:
+  db:
+    image: deployctl-test/app:healthy
+    init: true
+    networks: [back]
+    deploy: {endpoint_mode: dnsrr}
+    healthcheck: {test: ["CMD", "/testsrv", "probe", "8080"], interval: 1s}
+  api:
+    image: deployctl-test/app:healthy
+    init: true
+    environment: {MESSAGE: $1}
+    depends_on: [db]
+    networks: [back]
+networks:
+  back: {}
+volumes:
+  backups: {}
+YAML
+}
+
+manifest one 0
+commit one
+swarm_start
+t0=$(date +%s)
+
+# Release 1: backup before anything, migrate between db's wave and api's.
+dctl_swarm apply --repo "$REPO" || { cat "$OUT" "$ERR"; fail "first apply failed"; }
+expect_out 'release 1 succeeded'
+expect_out 'job backup \(before\): succeeded in [0-9.]+s, exit 0; artifact /backups/release-1.txt'
+expect_out 'job migrate \(after_dependencies\): succeeded'
+l_job=$(grep -n 'job backup (before): running' "$OUT" | cut -d: -f1)
+l_db=$(grep -nE 'ok +create +db' "$OUT" | head -1 | cut -d: -f1)
+l_mig=$(grep -n 'job migrate (after_dependencies): running' "$OUT" | cut -d: -f1)
+l_api=$(grep -nE 'ok +create +api' "$OUT" | head -1 | cut -d: -f1)
+[ -n "$l_job" ] && [ -n "$l_db" ] && [ -n "$l_mig" ] && [ -n "$l_api" ] || { cat "$OUT"; fail "lines missing"; }
+[ "$l_job" -lt "$l_db" ] && [ "$l_db" -lt "$l_mig" ] && [ "$l_mig" -lt "$l_api" ] ||
+	{ cat "$OUT"; fail "out of order (backup $l_job, db $l_db, migrate $l_mig, api $l_api)"; }
+[ "$(job_services)" = 0 ] || fail "a job service was left behind"
+swarm_docker stack services "$PROJECT" --format '{{.Name}}' | sort | tr '\n' ' ' |
+	grep -qx "${PROJECT}_api ${PROJECT}_db " || fail "stack services: $(swarm_docker stack services "$PROJECT")"
+# The artifact is in the project's volume on the node.
+mp=$(swarm_docker volume inspect -f '{{.Mountpoint}}' "${PROJECT}_backups") || fail "no backups volume"
+grep -qx "dump of $PROJECT" "$mp/release-1.txt" || fail "artifact missing or wrong: $(cat "$mp/release-1.txt" 2>&1)"
+dctl_swarm show 1 || fail "show 1 failed"
+expect_out 'backup +before +succeeded +exit 0'
+expect_out 'release-1.txt'
+expect_out 'migrate +after_dependencies +succeeded +exit 0'
+expect_out 'HTTP/1.0 200'
+grep -q "pw-$$-secret" "$OUT" && fail "a secret is in show"
+grep -qa "pw-$$-secret" "$STATE"/deployctl.db* && fail "a secret is in the state database"
+
+# A no-op runs no job.
+dctl_swarm apply --repo "$REPO" || fail "no-op apply failed"
+expect_out 'no changes'
+grep -q '^job ' "$OUT" && fail "a job ran on a no-op"
+
+# Release 2: the backup fails -> release failed, nothing changed.
+api_hash=$(svc_label api io.deployctl.spec-hash)
+api_ver=$(swarm_docker service inspect -f '{{.Version.Index}}' "${PROJECT}_api")
+manifest two 3
+commit two
+dctl_swarm apply --repo "$REPO"
+[ $? = 1 ] || { cat "$OUT" "$ERR"; fail "a failing before job did not fail the release"; }
+expect_out 'job backup \(before\): failed in [0-9.]+s, exit 3'
+expect_out 'release 2 failed'
+expect_err "job 'backup' \(before\) exited with 3"
+[ "$(svc_label api io.deployctl.spec-hash)" = "$api_hash" ] || fail "api was updated"
+[ "$(swarm_docker service inspect -f '{{.Version.Index}}' "${PROJECT}_api")" = "$api_ver" ] ||
+	fail "api's service was touched"
+[ "$(job_services)" = 0 ] || fail "the failed job's service was left behind"
+dctl_swarm show 2 || fail "show 2 failed"
+expect_out 'backup +before +failed +exit 3'
+expect_out 'nothing was changed'
+expect_out 'DB_PASSWORD=\*\*\*'
+grep -q "pw-$$-secret" "$OUT" && fail "a secret is in show 2"
+
+# Leftovers: one of this state database (a killed run) is removed, a foreign one kept.
+me=$(sqlite3 "$STATE/deployctl.db" 'select id from state_identity')
+for who in "$me" 0123456789abcdef0123456789abcdef; do
+	swarm_docker service create -d -q --name "${PROJECT}_job-old-${who:0:4}" --mode replicated-job \
+		--restart-condition none --label "io.deployctl.project=$PROJECT" \
+		--label "com.docker.stack.namespace=$PROJECT" --label io.deployctl.job=old \
+		--label "io.deployctl.owner=$who" "$JOBIMG" sleep 60 >/dev/null 2>&1 || fail "cannot make a leftover"
+done
+manifest two 0
+commit fixed
+dctl_swarm apply --repo "$REPO" || { cat "$OUT" "$ERR"; fail "fixed apply failed"; }
+expect_out 'release 3 succeeded'
+swarm_docker service inspect "${PROJECT}_job-old-${me:0:4}" >/dev/null 2>&1 &&
+	fail "this state's leftover job service was not removed"
+swarm_docker service inspect "${PROJECT}_job-old-0123" >/dev/null 2>&1 ||
+	fail "a foreign job service was removed"
+expect_err 'job service .*_job-old-0123 is not this state'"'"'s'
+[ "$(svc_label api io.deployctl.spec-hash)" != "$api_hash" ] || fail "api not updated by release 3"
+swarm_docker service rm "${PROJECT}_job-old-0123" >/dev/null
+echo "# scenarios took $(($(date +%s) - t0)) s"
+echo "ok $TEST_NAME"
