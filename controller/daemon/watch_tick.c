@@ -20,6 +20,7 @@
 
 #include "daemon_internal.h"
 #include "deployctl/clock.h"
+#include "deployctl/deploy_swarm.h"
 #include "deployctl/gitsrc.h"
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
@@ -132,8 +133,9 @@ static void plan_summary(char *out, size_t size, const struct plan *plan)
 }
 
 /*
- * The fast look: one container list call, diffed against the converged
- * model. 0 with *drift false when nothing differs.
+ * The fast look: one container list call (a Swarm project: one services
+ * list call), diffed against the converged model. 0 with *drift false when
+ * nothing differs.
  */
 static int fast_look(bool *drift, char *why, size_t whysize, struct wproj *p, struct ctx *ctx,
                      struct err *err)
@@ -144,6 +146,16 @@ static int fast_look(bool *drift, char *why, size_t whysize, struct wproj *p, st
 	size_t n = 0;
 	int rc;
 
+	/* Swarm: the one filtered /services list and its spec-hash labels, not containers */
+	if (p->dp.swarm) {
+		rc = deploy_swarm_look(&plan, &p->dp, ctx, old_spec, err);
+		if (rc == 0) {
+			*drift = plan.n > 0 || plan.need_resources;
+			plan_summary(why, whysize, &plan);
+		}
+		reconcile_plan_release(&plan);
+		return rc;
+	}
 	rc = docker_container_list(&c, &n, ctx->docker, p->dp.project->name, err);
 	if (rc < 0)
 		return rc;

@@ -18,6 +18,7 @@
 
 #include "deployctl/buf.h"
 #include "deployctl/check.h"
+#include "deployctl/deploy_swarm.h"
 #include "deployctl/envrules.h"
 #include "preflight_internal.h"
 
@@ -136,7 +137,8 @@ static bool check_port(struct run *run, const struct docker_container *own, size
 		                   other, s->name);
 		return false;
 	}
-	if (s->replicas > 1) {
+	/* Swarm's ingress mesh publishes a port once for every replica */
+	if (s->replicas > 1 && !(run->dp->swarm && !*sp->host_ip)) {
 		preflight_item_add(
 		        run, "ports", ST_FAIL,
 		        "%s is published by services.%s, which has %u replicas: only one can bind "
@@ -144,7 +146,8 @@ static bool check_port(struct run *run, const struct docker_container *own, size
 		        name, s->name, s->replicas);
 		return false;
 	}
-	if (published_by_project(own, nown, sp->host_port, sp->protocol)) {
+	if (published_by_project(own, nown, sp->host_port, sp->protocol) ||
+	    deploy_swarm_publishes(run->dp, sp->host_port, sp->protocol)) {
 		(*ours)++;
 		return true;
 	}

@@ -358,7 +358,7 @@ static void describe_changes(char *buf, size_t size, const struct plan *plan,
  */
 static void release_message(char *out, size_t size, const struct plan *plan,
                             const struct reconcile_result *res, const struct err *aerr,
-                            enum release_status st, bool no_rollback)
+                            enum release_status st, bool no_rollback, bool swarm)
 {
 	struct buf b;
 	size_t i;
@@ -366,7 +366,8 @@ static void release_message(char *out, size_t size, const struct plan *plan,
 	buf_init(&b, 4096);
 	buf_puts(&b, aerr->msg);
 	if (st == RELEASE_ROLLED_BACK)
-		buf_puts(&b, "; previous containers restored");
+		buf_puts(&b, swarm ? "; previous service specs restored"
+		                   : "; previous containers restored");
 	else if (st == RELEASE_INTERRUPTED)
 		buf_puts(&b, "; completed actions kept, the next apply converges");
 	else if (!no_rollback)
@@ -654,7 +655,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 		snprintf(message, sizeof(message), "%s; nothing was changed", aerr.msg);
 	else if (st != RELEASE_SUCCEEDED)
 		release_message(message, sizeof(message), &dp->plan, res, &aerr, st,
-		                ro->no_rollback);
+		                ro->no_rollback, dp->swarm != NULL);
 	/* The engine scrubbed its outcomes; what is recorded and printed is scrubbed again here. */
 	if (model_secrets_collect(&secrets, dp->project) < 0) {
 		static const char withheld[] = "failed (message withheld: out of memory)";

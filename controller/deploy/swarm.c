@@ -250,6 +250,50 @@ int deploy_swarm_run(struct deploy *dp, struct ctx *ctx, const struct reconcile_
 	return swarm_apply(ctx->docker, dp->project, &dp->plan, &o, res, err);
 }
 
+int deploy_swarm_look(struct plan *out, struct deploy *dp, struct ctx *ctx,
+                      reconcile_old_spec_fn old_spec, struct err *err)
+{
+	struct swarm_input in = { 0 };
+	struct docker_service *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (!dp->swarm)
+		return err_set(err, ERR_INVALID, "project %s was not observed on Swarm",
+		               dp->project->name);
+	in.key = store_key(ctx->store, err);
+	if (!in.key)
+		return err->code ? err->code : ERR_STORE;
+	rc = docker_service_list(&v, &n, ctx->docker, dp->project->name, err);
+	if (rc < 0)
+		return rc;
+	in.desired = dp->project;
+	in.hashes = (const char(*)[HASH_HEX_LEN + 1]) dp->hashes;
+	in.images = (const char *const *)dp->swarm->images;
+	in.services = v;
+	in.nservices = n;
+	in.old_spec = old_spec;
+	in.old_spec_ctx = ctx;
+	rc = swarm_diff(out, &in, err);
+	docker_services_free(v, n);
+	return rc;
+}
+
+bool deploy_swarm_publishes(const struct deploy *dp, unsigned port, const char *proto)
+{
+	char want[48];
+	size_t i, k;
+
+	if (!dp->swarm)
+		return false;
+	snprintf(want, sizeof(want), "%u/%s", port, proto);
+	for (i = 0; i < dp->swarm->nservices; i++)
+		for (k = 0; k < dp->swarm->services[i].published.n; k++)
+			if (!strcmp(dp->swarm->services[i].published.v[k], want))
+				return true;
+	return false;
+}
+
 int deploy_swarm_record(struct ctx *ctx, const struct deploy *dp, int64_t release, struct err *err)
 {
 	if (!deploy_swarm_wanted(dp))

@@ -79,8 +79,9 @@ static const char *label_of(json_t *spec, const char *key)
 
 static int decode_service(struct docker_service *out, json_t *o)
 {
-	json_t *spec = json_object_get(o, "Spec"), *mode;
+	json_t *spec = json_object_get(o, "Spec"), *mode, *port;
 	const char *v;
+	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	out->id = dup_str(json_object_get(o, "ID"));
@@ -101,6 +102,19 @@ static int decode_service(struct docker_service *out, json_t *o)
 	out->replicas = (unsigned)json_integer_value(
 	        json_object_get(json_object_get(mode, "Replicated"), "Replicas"));
 	out->spec_json = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
+	/* what the pre-deployment port check counts as this project's own */
+	json_array_foreach(json_object_get(json_object_get(spec, "EndpointSpec"), "Ports"), i, port)
+	{
+		const char *proto = json_string_value(json_object_get(port, "Protocol"));
+		json_int_t n = json_integer_value(json_object_get(port, "PublishedPort"));
+		char text[48];
+
+		if (n <= 0)
+			continue;
+		snprintf(text, sizeof(text), "%lld/%s", (long long)n, proto ? proto : "tcp");
+		if (strv_push(&out->published, text) < 0)
+			return ERR_NOMEM;
+	}
 	return out->id && out->name && out->spec_json ? 0 : ERR_NOMEM;
 }
 
@@ -116,6 +130,7 @@ void docker_services_free(struct docker_service *v, size_t n)
 		free(v[i].spec_hash);
 		free(v[i].task_hash);
 		free(v[i].spec_json);
+		strv_free(&v[i].published);
 	}
 	free(v);
 }
@@ -319,6 +334,7 @@ out:
 	free(cur.spec_hash);
 	free(cur.task_hash);
 	free(cur.spec_json);
+	strv_free(&cur.published);
 	buf_release(&path);
 	buf_release(&resp);
 	return rc;

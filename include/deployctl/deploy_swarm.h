@@ -41,6 +41,19 @@ int deploy_swarm_apply(struct deploy *dp, struct ctx *ctx, const char *release,
  */
 int deploy_swarm_run(struct deploy *dp, struct ctx *ctx, const struct reconcile_opts *ro,
                      struct reconcile_result *res, struct err *err);
+/*
+ * The watcher's cheap look at a converged Swarm project (dp observed
+ * before, plan empty): one filtered GET /services, diffed against dp's
+ * hashes. *out (caller's, zeroed) is the plan; empty, with
+ * need_resources false, when nothing drifted. 0 or an error.
+ */
+int deploy_swarm_look(struct plan *out, struct deploy *dp, struct ctx *ctx,
+                      reconcile_old_spec_fn old_spec, struct err *err);
+/*
+ * Does a Swarm service of the project, as observed, publish port/proto?
+ * (The pre-deployment port check: such a port is the project's own.)
+ */
+bool deploy_swarm_publishes(const struct deploy *dp, unsigned port, const char *proto);
 /* Record that release deployed to Swarm (a no-op for containers). */
 int deploy_swarm_record(struct ctx *ctx, const struct deploy *dp, int64_t release, struct err *err);
 

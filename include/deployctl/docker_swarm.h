@@ -37,6 +37,7 @@ struct docker_service {
 	char *spec_json;   /* the whole Spec as the daemon holds it: what a rollback restores */
 	unsigned replicas; /* Mode.Replicated.Replicas; 0 for global */
 	bool global;
+	struct strv published; /* "PORT/PROTO" of each EndpointSpec port it publishes */
 };
 
 /*
