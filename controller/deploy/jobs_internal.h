@@ -34,10 +34,4 @@ char *jobs_log_tail_take(char *logs, const struct strv *secrets);
 int jobs_swarm_run(struct jobs_run *jr, struct project_job *j, const struct strv *secrets,
                    struct job_outcome *o);
 
-/*
- * Job services of project left by a killed run, removed when this state
- * database (owner) made them; others are named and left alone. Best effort.
- */
-void jobs_swarm_remove_leftovers(struct docker *d, const char *project, const char *owner);
-
 #endif

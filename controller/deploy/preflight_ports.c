@@ -138,7 +138,7 @@ static bool check_port(struct run *run, const struct docker_container *own, size
 		return false;
 	}
 	/* Swarm's ingress mesh publishes a port once for every replica */
-	if (s->replicas > 1 && !(run->dp->swarm && !*sp->host_ip)) {
+	if (s->replicas > 1 && !(run->dp->swarm && !sp->host_mode && !*sp->host_ip)) {
 		preflight_item_add(
 		        run, "ports", ST_FAIL,
 		        "%s is published by services.%s, which has %u replicas: only one can bind "

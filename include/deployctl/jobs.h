@@ -60,6 +60,14 @@ int jobs_append_leftovers(struct docker_container **v, size_t *n, struct docker 
                           const char *project, const char *owner, struct err *err);
 
 /*
+ * Swarm target: the job services of project (<project>_job-*, LABEL_JOB)
+ * left by a killed run, removed when their owner label is owner (this state
+ * database's id); another state directory's are logged and left alone. For
+ * apply (the first job of a release) and down. Best effort.
+ */
+void jobs_swarm_remove_leftovers(struct docker *d, const char *project, const char *owner);
+
+/*
  * Record the job definitions of release (with its snapshot): the
  * project's jobs, or for a rollback release (from_release, the release
  * returned to) that release's definitions.
