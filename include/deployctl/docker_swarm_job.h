@@ -51,8 +51,9 @@ int docker_job_logs_tail(char **out, struct docker *d, const char *service_id, u
                          struct err *err);
 
 /*
- * What a job's service-shaped model holds that a Swarm task cannot have:
- * ERR_INVALID at the job's file:line:col (x-deployctl.jobs.NAME), else 0.
+ * What a job's service-shaped model holds that a Swarm task cannot have (a
+ * bind from the repository or a relative path): ERR_INVALID at the job's
+ * file:line:col (x-deployctl.jobs.NAME.volumes), else 0.
  * Pure: plan and apply call it before anything is changed.
  */
 int docker_swarm_job_check(const struct service *job, struct err *err);

@@ -2,13 +2,15 @@
  * test_swarm.c - the Swarm backend's pure parts: swarm_diff() on a project
  * loaded from YAML and services written by hand (create, no-op, update with
  * reasons, remove, waves, networks asked for only when something changes),
- * the object names, and the service spec JSON (docker_service_spec()).
+ * the object names, and the service spec JSON (docker_service_spec()), a
+ * release job's too (docker_swarm_job_check()).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "deployctl/docker_swarm.h"
+#include "deployctl/docker_swarm_job.h"
 #include "deployctl/hash.h"
 #include "deployctl/manifest.h"
 #include "deployctl/spec.h"
@@ -241,11 +243,84 @@ static void test_swarm__spec(void)
 	fixture_done(&f);
 }
 
+static const char job_stack[] = "name: shop\n"
+                                "x-deployctl:\n"
+                                "  target: swarm\n"
+                                "  jobs:\n"
+                                "    migrate:\n"
+                                "      phase: before\n"
+                                "      image: api:1\n"
+                                "      command: [\"./migrate\"]\n"
+                                "      networks: [back]\n"
+                                "    bad:\n"
+                                "      phase: after\n"
+                                "      image: api:1\n"
+                                "      volumes: [\"/srv/data:/data\"]\n"
+                                "services:\n"
+                                "  db:\n"
+                                "    image: postgres:15\n"
+                                "    networks: [back]\n"
+                                "networks:\n"
+                                "  back: {}\n";
+
+/* A job's spec: one task to completion, never restarted, labelled as a job, not a service. */
+static void test_swarm__job_spec(void)
+{
+	struct fixture f;
+	struct kvv nets = { 0 };
+	struct docker_service_want w = { 0 };
+	struct err err = ERR_INIT;
+	char *json = NULL;
+	struct service *mig, *bad;
+
+	fixture_load(&f, job_stack);
+	mig = &f.p->jobs[0].svc;
+	bad = &f.p->jobs[1].svc;
+	CHECK_INT((int)f.p->njobs, 2);
+	if (strcmp(f.p->jobs[0].svc.name, "migrate")) { /* jobs are kept in name order */
+		mig = &f.p->jobs[1].svc;
+		bad = &f.p->jobs[0].svc;
+	}
+	kvv_set(&nets, "back", "n1");
+	w.project = f.p;
+	w.service = mig;
+	w.name = "shop_job-migrate-4";
+	w.image = "sha256:1111";
+	w.release = "4";
+	w.network_ids = &nets;
+	w.job = "migrate";
+	w.owner = "0123456789abcdef0123456789abcdef";
+	CHECK_INT(docker_service_spec(&json, &w, &err), 0);
+	CHECK(json &&
+	      strstr(json, "\"ReplicatedJob\":{\"MaxConcurrent\":1,\"TotalCompletions\":1}"));
+	CHECK(json && strstr(json, "\"RestartPolicy\":{\"Condition\":\"none\"}"));
+	CHECK(json && strstr(json, "\"io.deployctl.job\":\"migrate\""));
+	CHECK(json && strstr(json, "\"io.deployctl.owner\":\"0123456789abcdef0123456789abcdef\""));
+	CHECK(json && strstr(json, "\"Target\":\"n1\""));
+	CHECK(json && !strstr(json, "io.deployctl.service"));
+	CHECK(json && !strstr(json, "io.deployctl.spec-hash"));
+	CHECK(json && !strstr(json, "UpdateConfig"));
+	free(json);
+	/* what a task cannot have is refused at the job's place */
+	CHECK_INT(docker_swarm_job_check(mig, &err), 0);
+	CHECK_INT(docker_swarm_job_check(bad, &err), 0);
+	/* the same bind tracked in git (as a relative one becomes) cannot reach a node */
+	CHECK_INT((int)bad->nmounts, 1);
+	if (bad->nmounts)
+		bad->mounts[0].content_hash[0] = 'a';
+	CHECK_INT(docker_swarm_job_check(bad, &err), ERR_INVALID);
+	CHECK(strstr(err.msg, "x-deployctl.jobs.bad.volumes: a bind") != NULL);
+	CHECK(err.line > 0);
+	kvv_free(&nets);
+	fixture_done(&f);
+}
+
 int main(void)
 {
 	RUN(test_swarm__create_in_waves);
 	RUN(test_swarm__noop_and_update);
 	RUN(test_swarm__remove_and_network);
 	RUN(test_swarm__spec);
+	RUN(test_swarm__job_spec);
 	return CHECK_DONE();
 }
