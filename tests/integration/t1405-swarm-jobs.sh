@@ -4,7 +4,7 @@
 # db's wave is up and before api's, reaching db over the overlay network — with exit codes,
 # output and the artifact recorded and no job service left behind; a failing before job
 # fails the release with nothing changed; a leftover job service of this state database is
-# removed by the next release, a foreign one left alone.
+# removed by the next release, a foreign one left alone; rollback runs the rollback job.
 . "$(dirname "$0")/lib.sh"
 JOBIMG=$(bash "$SRCDIR/tests/jobtool/build.sh") || fail "cannot build the job image"
 SWARM_IMAGES="deployctl-test/app:healthy $JOBIMG"
@@ -34,6 +34,12 @@ x-deployctl:
       networks: [back]
       timeout: 30s
       artifact: /backups/release-\$\$DEPLOYCTL_RELEASE.txt
+    maint:
+      phase: rollback
+      image: $JOBIMG
+      command: ["write", "/backups/rollback-\$\${DEPLOYCTL_RELEASE}.txt", "down"]
+      volumes: ["backups:/backups"]
+      timeout: 30s
     migrate:
       phase: after_dependencies
       needs: [db]
@@ -136,5 +142,15 @@ swarm_docker service inspect "${PROJECT}_job-old-0123" >/dev/null 2>&1 ||
 expect_err 'job service .*_job-old-0123 is not this state'"'"'s'
 [ "$(svc_label api io.deployctl.spec-hash)" != "$api_hash" ] || fail "api not updated by release 3"
 swarm_docker service rm "${PROJECT}_job-old-0123" >/dev/null
+
+# rollback: release 3's rollback job runs (as a job service) before api goes back to one.
+dctl_swarm rollback || { cat "$OUT" "$ERR"; fail "rollback failed"; }
+expect_out 'job maint \(rollback\): succeeded'
+expect_out 'release 4 succeeded'
+grep -q '^job backup\|^job migrate' "$OUT" && fail "an apply job ran in the rollback"
+[ "$(cat "$mp/rollback-4.txt" 2>/dev/null)" = down ] || fail "the rollback job's file is missing: $(ls "$mp")"
+swarm_docker service inspect -f '{{json .Spec.TaskTemplate.ContainerSpec.Env}}' "${PROJECT}_api" |
+	grep -q 'MESSAGE=one' || fail "api not back to release 1's spec"
+[ "$(job_services)" = 0 ] || fail "the rollback job's service was left behind"
 echo "# scenarios took $(($(date +%s) - t0)) s"
 echo "ok $TEST_NAME"
