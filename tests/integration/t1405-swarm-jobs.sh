@@ -72,6 +72,12 @@ commit one
 swarm_start
 t0=$(date +%s)
 
+# plan lists the jobs apply would run on Swarm and changes nothing.
+dctl_swarm plan --repo "$REPO" || { cat "$OUT" "$ERR"; fail "plan failed"; }
+expect_out 'job backup \(before\) would run'
+expect_out 'job migrate \(after_dependencies\) would run .* once up: db'
+[ -z "$(swarm_docker service ls -q)" ] || fail "plan created a service"
+
 # Release 1: backup before anything, migrate between db's wave and api's.
 dctl_swarm apply --repo "$REPO" || { cat "$OUT" "$ERR"; fail "first apply failed"; }
 expect_out 'release 1 succeeded'
