@@ -109,6 +109,23 @@ static void gauges(struct wproj *p, const struct project *pr, const struct docke
 	pthread_mutex_unlock(&p->w->mu);
 }
 
+/* The same for a Swarm project: its tasks, counted on a full tick only (a call per service). */
+static void swarm_gauges(struct wproj *p, const struct deploy *dp, struct ctx *ctx)
+{
+	unsigned desired = 0, running = 0, healthy = 0;
+	struct err err = ERR_INIT;
+
+	if (deploy_swarm_counts(&desired, &running, &healthy, dp, ctx, &err) < 0) {
+		log_debug("%s: cannot count the Swarm tasks: %s", watch_pname(p), err.msg);
+		return;
+	}
+	pthread_mutex_lock(&p->w->mu);
+	p->m.desired = desired;
+	p->m.running = running;
+	p->m.healthy = healthy;
+	pthread_mutex_unlock(&p->w->mu);
+}
+
 /* The plan's actions in one line: "create api#1 (no container), ...". */
 static void plan_summary(char *out, size_t size, const struct plan *plan)
 {
@@ -348,7 +365,10 @@ static void full_tick(struct watch *w, struct wproj *p, const char *drift_note)
 	if (is_pinned(p, ctx, dp.project->name))
 		goto out;
 	p->pinned[0] = '\0';
-	gauges(p, dp.project, dp.containers, dp.ncontainers);
+	if (dp.swarm)
+		swarm_gauges(p, &dp, ctx);
+	else
+		gauges(p, dp.project, dp.containers, dp.ncontainers);
 	if (!dp.plan.n) {
 		/* converged: keep the model for the fast look */
 		memcpy(p->converged, p->sha, sizeof(p->converged));

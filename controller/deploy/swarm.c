@@ -279,6 +279,41 @@ int deploy_swarm_look(struct plan *out, struct deploy *dp, struct ctx *ctx,
 	return rc;
 }
 
+int deploy_swarm_counts(unsigned *desired, unsigned *running, unsigned *healthy,
+                        const struct deploy *dp, struct ctx *ctx, struct err *err)
+{
+	const struct project *p = dp->project;
+	unsigned want = 0, run = 0;
+	size_t i, k;
+	int rc;
+
+	if (!dp->swarm)
+		return err_set(err, ERR_INVALID, "project %s was not observed on Swarm", p->name);
+	for (i = 0; i < p->nservices; i++) {
+		const struct docker_service *o = NULL;
+		struct docker_task_summary t;
+
+		for (k = 0; k < dp->swarm->nservices && !o; k++)
+			if (dp->swarm->services[k].service &&
+			    !strcmp(dp->swarm->services[k].service, p->services[i].name))
+				o = &dp->swarm->services[k];
+		if (!o) {
+			want += p->services[i].replicas;
+			continue;
+		}
+		rc = docker_service_tasks(&t, ctx->docker, o->id,
+		                          o->task_hash ? o->task_hash : o->spec_hash, 0, err);
+		if (rc < 0)
+			return rc;
+		want += o->global ? t.running : p->services[i].replicas;
+		run += t.running;
+	}
+	*desired = want;
+	*running = run;
+	*healthy = run;
+	return 0;
+}
+
 bool deploy_swarm_publishes(const struct deploy *dp, unsigned port, const char *proto)
 {
 	char want[48];

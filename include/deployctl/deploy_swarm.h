@@ -50,6 +50,14 @@ int deploy_swarm_run(struct deploy *dp, struct ctx *ctx, const struct reconcile_
 int deploy_swarm_look(struct plan *out, struct deploy *dp, struct ctx *ctx,
                       reconcile_old_spec_fn old_spec, struct err *err);
 /*
+ * The watcher's gauges for a Swarm project as observed: desired tasks (the
+ * model's replicas; a global service's running ones), tasks of the current
+ * spec running, and healthy (Swarm holds a checked task in starting until
+ * it is healthy, so running ones are). One task list call per service.
+ */
+int deploy_swarm_counts(unsigned *desired, unsigned *running, unsigned *healthy,
+                        const struct deploy *dp, struct ctx *ctx, struct err *err);
+/*
  * Does a Swarm service of the project, as observed, publish port/proto?
  * (The pre-deployment port check: such a port is the project's own.)
  */

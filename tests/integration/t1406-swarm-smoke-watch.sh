@@ -3,8 +3,8 @@
 # swarm-lib.sh). deployctl runs inside the Swarm's namespace, where the port published in
 # host mode answers on 127.0.0.1: passing checks are recorded and told (succeeded); a
 # failing check rolls the release back to the previous spec (rolled_back, told with the
-# failing check); watch keeps the converged project with one /services call a tick and
-# repairs a service removed by hand (self-heal).
+# failing check); serve (watch) keeps the converged project with one /services call a tick,
+# its gauges counting Swarm tasks, and repairs a service removed by hand (self-heal).
 . "$(dirname "$0")/lib.sh"
 SWARM_IMAGES="deployctl-test/app:healthy"
 . "$(dirname "$0")/swarm-lib.sh"
@@ -107,12 +107,18 @@ expect_out 'failed +home: GET'
 # watch: back at a good commit (no change from what runs), converged, one call a tick.
 manifest good
 commit good-again
+MPORT=19486
 nsenter --net="/var/run/netns/$SWARM_NS" env DOCKER_HOST="$SWARM_HOST" "$DEPLOYCTL" --state "$STATE" \
-	watch --repo "$REPO" --ref main --interval 300ms --no-events --self-heal >>"$LOG" 2>&1 &
+	serve --listen "127.0.0.1:$MPORT" --repo "$REPO" --ref main --interval 300ms --no-events \
+	--self-heal >>"$LOG" 2>&1 &
 WPID=$!
 wait_for 20 logged "up to date with main" || { cat "$LOG"; fail "watch did not converge"; }
 sleep 2
 grep -q 'apply:' "$LOG" && { cat "$LOG"; fail "watch applied although nothing differs"; }
+# The gauges count the Swarm tasks, not containers.
+metric() { swarm_exec curl -fsS "http://127.0.0.1:$MPORT/metrics" | grep "^deployctl_services_$1{" | awk '{print $2}'; }
+[ "$(metric desired)" = 1 ] && [ "$(metric running)" = 1 ] && [ "$(metric healthy)" = 1 ] ||
+	fail "services gauges: desired $(metric desired), running $(metric running), healthy $(metric healthy)"
 # A service removed by hand: the fast look sees it, the Swarm apply brings it back.
 swarm_docker service rm "${PROJECT}_api" >/dev/null || fail "cannot remove api"
 wait_for 30 logged 'apply: drift: .*create api' || { cat "$LOG"; fail "watch did not repair api"; }
