@@ -32,6 +32,7 @@ x-deployctl:
                 "env", "DB_PASSWORD", ";", "exit", "$2"]
       volumes: ["backups:/backups"]
       networks: [back]
+      configs: [{source: jobcfg, target: /etc/backup.conf}]
       timeout: 30s
       artifact: /backups/release-\$\$DEPLOYCTL_RELEASE.txt
     maint:
@@ -64,10 +65,13 @@ networks:
   back: {}
 volumes:
   backups: {}
+configs:
+  jobcfg: {file: ./job.conf}
 YAML
 }
 
 manifest one 0
+echo "level=full" >"$REPO/manifests/job.conf"
 commit one
 swarm_start
 t0=$(date +%s)
@@ -79,7 +83,9 @@ expect_out 'job migrate \(after_dependencies\) would run .* once up: db'
 [ -z "$(swarm_docker service ls -q)" ] || fail "plan created a service"
 
 # Release 1: backup before anything, migrate between db's wave and api's.
+e0=$(date +%s)
 dctl_swarm apply --repo "$REPO" || { cat "$OUT" "$ERR"; fail "first apply failed"; }
+e1=$(($(date +%s) + 1))
 expect_out 'release 1 succeeded'
 expect_out 'job backup \(before\): succeeded in [0-9.]+s, exit 0; artifact /backups/release-1.txt'
 expect_out 'job migrate \(after_dependencies\): succeeded'
@@ -91,6 +97,13 @@ l_api=$(grep -nE 'ok +create +api' "$OUT" | head -1 | cut -d: -f1)
 [ "$l_job" -lt "$l_db" ] && [ "$l_db" -lt "$l_mig" ] && [ "$l_mig" -lt "$l_api" ] ||
 	{ cat "$OUT"; fail "out of order (backup $l_job, db $l_db, migrate $l_mig, api $l_api)"; }
 [ "$(job_services)" = 0 ] || fail "a job service was left behind"
+# The job's config was a Swarm object of its own (the job mounted it), collected after the
+# release as no service uses it.
+cfg_events=$(swarm_docker events --since "$e0" --until "$e1" --filter type=config \
+	--format '{{.Action}} {{.Actor.Attributes.name}}' | grep "${PROJECT}_jobcfg-" | cut -d' ' -f1 | tr '\n' ' ')
+[ "$cfg_events" = "create remove " ] || fail "job config object events: '$cfg_events'"
+swarm_docker config ls --format '{{.Name}}' | grep -q "^${PROJECT}_jobcfg-" &&
+	fail "the job's config object was not collected"
 swarm_docker stack services "$PROJECT" --format '{{.Name}}' | sort | tr '\n' ' ' |
 	grep -qx "${PROJECT}_api ${PROJECT}_db " || fail "stack services: $(swarm_docker stack services "$PROJECT")"
 # The artifact is in the project's volume on the node.
