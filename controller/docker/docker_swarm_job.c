@@ -1,6 +1,6 @@
 /*
  * docker_swarm_job.c - release jobs as Swarm one-offs: the job services of
- * a project (listed by LABEL_PROJECT and LABEL_JOB), the outcome of a job
+ * a project (listed by LABEL_PROJECT, kept by LABEL_JOB), the outcome of a job
  * service's task (state, exit code, error), its output from
  * /services/{id}/logs, and the check of what a job cannot be on Swarm. The
  * spec itself is docker_service_spec() with want.job set.
@@ -14,102 +14,67 @@
 
 #include "deployctl/docker_swarm.h"
 #include "docker_internal.h"
+#include "docker_json.h"
 
 static int nomem(struct err *err)
 {
 	return err_set(err, ERR_NOMEM, "out of memory");
 }
 
-static char *label_dup(json_t *spec, const char *key)
+/* One entry of GET /services: ID, name and the labels that identify a job's service. */
+static int decode_job_service(void *elem, json_t *o, struct err *err)
 {
-	const char *v = json_string_value(json_object_get(json_object_get(spec, "Labels"), key));
+	struct docker_job_service *js = elem;
+	json_t *spec = json_object_get(o, "Spec"), *labels = json_object_get(spec, "Labels");
 
-	return v ? strdup(v) : NULL;
+	if (docker_dup_str(&js->id, o, "ID", err) < 0 ||
+	    docker_dup_str(&js->name, spec, "Name", err) < 0 ||
+	    docker_dup_label(&js->job, labels, LABEL_JOB, err) < 0 ||
+	    docker_dup_label(&js->release, labels, LABEL_RELEASE, err) < 0 ||
+	    docker_dup_label(&js->owner, labels, LABEL_OWNER, err) < 0)
+		return err->code;
+	return 0;
 }
+
+static void job_service_release(void *elem)
+{
+	struct docker_job_service *js = elem;
+
+	free(js->id);
+	free(js->name);
+	free(js->job);
+	free(js->release);
+	free(js->owner);
+}
+
+static const struct docker_list_decoder job_service_list = {
+	"/services",        "services",          NULL, sizeof(struct docker_job_service),
+	decode_job_service, job_service_release,
+};
 
 void docker_job_services_free(struct docker_job_service *v, size_t n)
 {
-	size_t i;
-
-	for (i = 0; v && i < n; i++) {
-		free(v[i].id);
-		free(v[i].name);
-		free(v[i].job);
-		free(v[i].release);
-		free(v[i].owner);
-	}
-	free(v);
+	docker_list_free(v, n, &job_service_list);
 }
 
 int docker_job_service_list(struct docker_job_service **out, size_t *n, struct docker *d,
                             const char *project, struct err *err)
 {
-	struct buf path, resp, l1;
 	struct docker_job_service *v = NULL;
-	json_t *root = NULL, *o;
-	size_t i, cnt = 0;
-	int rc;
+	size_t i, k = 0, cnt = 0;
+	int rc = docker_list_fetch((void **)&v, &cnt, d, &job_service_list, "", project, err);
 
-	buf_init(&path, 0);
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	buf_init(&l1, 0);
-	if (buf_printf(&l1, LABEL_PROJECT "=%s", project) < 0 ||
-	    buf_puts(&path, "/services?") < 0) {
-		rc = nomem(err);
-		goto out;
-	}
-	{
-		const char *labels[] = { l1.ptr, LABEL_JOB };
-
-		if (docker_filter_query(&path, "label", labels, 2) < 0) {
-			rc = nomem(err);
-			goto out;
-		}
-	}
-	rc = docker_call(&resp, d, "GET", path.ptr, NULL, 0, "list job services", err);
 	if (rc < 0)
-		goto out;
-	root = json_loadb(resp.ptr, resp.len, 0, NULL);
-	if (!json_is_array(root)) {
-		rc = err_set(err, ERR_DOCKER, "bad JSON from '/services'");
-		goto out;
-	}
-	v = calloc(json_array_size(root) + 1, sizeof(*v));
-	if (!v) {
-		rc = nomem(err);
-		goto out;
-	}
-	json_array_foreach(root, i, o)
-	{
-		json_t *spec = json_object_get(o, "Spec");
-		const char *id = json_string_value(json_object_get(o, "ID"));
-		const char *name = json_string_value(json_object_get(spec, "Name"));
-
-		if (!id || !name)
-			continue;
-		v[cnt].id = strdup(id);
-		v[cnt].name = strdup(name);
-		v[cnt].job = label_dup(spec, LABEL_JOB);
-		v[cnt].release = label_dup(spec, LABEL_RELEASE);
-		v[cnt].owner = label_dup(spec, LABEL_OWNER);
-		if (!v[cnt].name || !v[cnt].id) {
-			cnt++;
-			rc = nomem(err);
-			goto out;
-		}
-		cnt++;
-	}
+		return rc;
+	/* the project's services are listed too: keep its jobs' (LABEL_JOB) */
+	for (i = 0; i < cnt; i++)
+		if (v[i].job && v[i].id && v[i].name)
+			v[k++] = v[i];
+		else
+			job_service_release(&v[i]);
 	*out = v;
-	*n = cnt;
-	v = NULL;
-	rc = 0;
-out:
-	docker_job_services_free(v, cnt);
-	json_decref(root);
-	buf_release(&path);
-	buf_release(&resp);
-	buf_release(&l1);
-	return rc;
+	*n = k;
+	return 0;
 }
 
 /* States a task never leaves (Engine API: TaskState). */

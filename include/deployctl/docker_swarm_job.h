@@ -25,8 +25,8 @@ struct docker_job_service {
 };
 
 /*
- * GET /services filtered on LABEL_PROJECT=project and LABEL_JOB: one call.
- * *out new (docker_job_services_free()).
+ * GET /services filtered on LABEL_PROJECT=project (one call), the services
+ * with LABEL_JOB kept. *out new (docker_job_services_free()).
  */
 int docker_job_service_list(struct docker_job_service **out, size_t *n, struct docker *d,
                             const char *project, struct err *err);
