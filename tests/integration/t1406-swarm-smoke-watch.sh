@@ -124,6 +124,13 @@ swarm_docker service rm "${PROJECT}_api" >/dev/null || fail "cannot remove api"
 wait_for 30 logged 'apply: drift: .*create api' || { cat "$LOG"; fail "watch did not repair api"; }
 wait_for 30 logged 'release [0-9]+ succeeded' || { cat "$LOG"; fail "the repair did not succeed"; }
 swarm_wait_running "${PROJECT}_api" 1 || fail "api not running after the repair"
+# A new commit: the Swarm apply (its smoke check passing) from the watcher.
+manifest good-two
+commit good-two
+wait_for 40 logged 'apply: commit [0-9a-f]{12} -> [0-9a-f]{12} \(main\)' || { cat "$LOG"; fail "watch did not apply the commit"; }
+wait_for 40 sh -c "docker -H '$SWARM_HOST' service inspect -f '{{json .Spec.TaskTemplate.ContainerSpec.Env}}' ${PROJECT}_api | grep -q MESSAGE=good-two" ||
+	{ cat "$LOG"; fail "api not updated by the watcher"; }
+wait_for 40 sh -c "grep -c 'smoke home: passed' '$LOG' | grep -qx 2" || { cat "$LOG"; fail "the watcher's release ran no smoke check"; }
 stop_watch
 grep -E 'no-op watch_tick' "$LOG" | grep -qE ' 1\.00 Docker calls each' ||
 	{ cat "$LOG"; fail "a no-op tick is not one Docker call"; }
