@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Jobs on the Swarm target (private single-node Swarm, swarm-lib.sh): a before backup job
-# and an after_dependencies migration run as replicated-job services — the migration once
-# db's wave is up and before api's, reaching db over the overlay network — with exit codes,
-# output and the artifact recorded and no job service left behind; a failing before job
-# fails the release with nothing changed; a leftover job service of this state database is
-# removed by the next release, a foreign one left alone; rollback runs the rollback job.
+# Jobs on the Swarm target (private single-node Swarm, swarm-lib.sh): plan lists them; a
+# before backup job, an after_dependencies migration and an after job run as replicated-job
+# services — the migration once db's wave is up and before api's, reaching db over the
+# overlay network, the after job once api's wave is up — with exit codes, output and the
+# artifact recorded and no job service left behind; a failing before job fails the release
+# with nothing changed; a leftover job service of this state database is removed by the
+# next release, a foreign one left alone; rollback runs the release's rollback job.
 . "$(dirname "$0")/lib.sh"
 JOBIMG=$(bash "$SRCDIR/tests/jobtool/build.sh") || fail "cannot build the job image"
 SWARM_IMAGES="deployctl-test/app:healthy $JOBIMG"
@@ -40,6 +41,12 @@ x-deployctl:
       image: $JOBIMG
       command: ["write", "/backups/rollback-\$\${DEPLOYCTL_RELEASE}.txt", "down"]
       volumes: ["backups:/backups"]
+      timeout: 30s
+    announce:
+      phase: after
+      image: $JOBIMG
+      command: ["get", "db:8080", "/"]
+      networks: [back]
       timeout: 30s
     migrate:
       phase: after_dependencies
@@ -93,9 +100,11 @@ l_job=$(grep -n 'job backup (before): running' "$OUT" | cut -d: -f1)
 l_db=$(grep -nE 'ok +create +db' "$OUT" | head -1 | cut -d: -f1)
 l_mig=$(grep -n 'job migrate (after_dependencies): running' "$OUT" | cut -d: -f1)
 l_api=$(grep -nE 'ok +create +api' "$OUT" | head -1 | cut -d: -f1)
-[ -n "$l_job" ] && [ -n "$l_db" ] && [ -n "$l_mig" ] && [ -n "$l_api" ] || { cat "$OUT"; fail "lines missing"; }
-[ "$l_job" -lt "$l_db" ] && [ "$l_db" -lt "$l_mig" ] && [ "$l_mig" -lt "$l_api" ] ||
-	{ cat "$OUT"; fail "out of order (backup $l_job, db $l_db, migrate $l_mig, api $l_api)"; }
+l_after=$(grep -n 'job announce (after): succeeded' "$OUT" | cut -d: -f1)
+[ -n "$l_job" ] && [ -n "$l_db" ] && [ -n "$l_mig" ] && [ -n "$l_api" ] && [ -n "$l_after" ] ||
+	{ cat "$OUT"; fail "lines missing"; }
+[ "$l_job" -lt "$l_db" ] && [ "$l_db" -lt "$l_mig" ] && [ "$l_mig" -lt "$l_api" ] && [ "$l_api" -lt "$l_after" ] ||
+	{ cat "$OUT"; fail "out of order (backup $l_job, db $l_db, migrate $l_mig, api $l_api, announce $l_after)"; }
 [ "$(job_services)" = 0 ] || fail "a job service was left behind"
 # The job's config was a Swarm object of its own (the job mounted it), collected after the
 # release as no service uses it.
