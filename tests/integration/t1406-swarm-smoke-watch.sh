@@ -4,7 +4,8 @@
 # host mode answers on 127.0.0.1: passing checks are recorded and told (succeeded); a
 # failing check rolls the release back to the previous spec (rolled_back, told with the
 # failing check); serve (watch) keeps the converged project with one /services call a tick,
-# its gauges counting Swarm tasks, and repairs a service removed by hand (self-heal).
+# its gauges counting Swarm tasks, repairs a service removed by hand (self-heal) and applies
+# a new commit; deployctl smoke runs the recorded checks; --no-rollback keeps a failing spec.
 . "$(dirname "$0")/lib.sh"
 SWARM_IMAGES="deployctl-test/app:healthy"
 . "$(dirname "$0")/swarm-lib.sh"
@@ -86,6 +87,9 @@ expect_out 'release 1 succeeded'
 expect_out 'smoke home: passed'
 [ -s "$RECV/1.json" ] || fail "no notification for release 1: $(ls "$RECV")"
 [ "$(payload 1 status)" = succeeded ] && [ "$(payload 1 release)" = 1 ] || fail "release 1 payload: $(cat "$RECV/1.json")"
+# deployctl smoke: the recorded checks against what runs now.
+dctl_ns smoke --project "$PROJECT" || { cat "$OUT" "$ERR"; fail "deployctl smoke failed"; }
+expect_out 'home.*passed'
 
 # Release 2: the body no longer holds 'good' -> rolled back to release 1's spec.
 manifest bad
@@ -135,5 +139,13 @@ stop_watch
 grep -E 'no-op watch_tick' "$LOG" | grep -qE ' 1\.00 Docker calls each' ||
 	{ cat "$LOG"; fail "a no-op tick is not one Docker call"; }
 echo "# $(grep -E 'no-op watch_tick' "$LOG" | sed 's/.*deployctl: //')"
+
+# --no-rollback: the failing check fails the release and the new spec stays.
+manifest bad
+commit bad-again
+dctl_ns apply --repo "$REPO" --no-rollback
+[ $? = 1 ] || { cat "$OUT" "$ERR"; fail "a failing smoke check did not fail the release"; }
+expect_out 'release [0-9]+ failed'
+svc_env | grep -q 'MESSAGE=bad' || fail "--no-rollback put api back: $(svc_env)"
 echo "# scenarios took $(($(date +%s) - t0)) s"
 echo "ok $TEST_NAME"
