@@ -4,8 +4,9 @@
 # services — the migration once db's wave is up and before api's, reaching db over the
 # overlay network, the after job once api's wave is up — with exit codes, output and the
 # artifact recorded and no job service left behind; a failing before job fails the release
-# with nothing changed; a leftover job service of this state database is removed by the
-# next release, a foreign one left alone; rollback runs the release's rollback job.
+# with nothing changed, a failing migration puts db back; a leftover job service of this
+# state database is removed by the next release, a foreign one left alone; rollback runs
+# the release's rollback job.
 . "$(dirname "$0")/lib.sh"
 JOBIMG=$(bash "$SRCDIR/tests/jobtool/build.sh") || fail "cannot build the job image"
 SWARM_IMAGES="deployctl-test/app:healthy $JOBIMG"
@@ -19,7 +20,7 @@ job_services() {
 		--filter label=io.deployctl.job | wc -l
 }
 
-manifest() { # API_MESSAGE BACKUP_EXIT
+manifest() { # API_MESSAGE BACKUP_EXIT [MIGRATE_PATH] [DB_MESSAGE]
 	write_manifest app.yml <<YAML
 name: $PROJECT
 x-deployctl:
@@ -52,7 +53,7 @@ x-deployctl:
       phase: after_dependencies
       needs: [db]
       image: $JOBIMG
-      command: ["get", "db:8080", "/health"]
+      command: ["get", "db:8080", "${3:-/health}"]
       networks: [back]
       timeout: 30s
 services:
@@ -61,6 +62,7 @@ services:
     init: true
     networks: [back]
     deploy: {endpoint_mode: dnsrr}
+    environment: {MESSAGE: ${4:-db}}
     healthcheck: {test: ["CMD", "/testsrv", "probe", "8080"], interval: 1s}
   api:
     image: deployctl-test/app:healthy
@@ -151,6 +153,19 @@ expect_out 'nothing was changed'
 expect_out 'DB_PASSWORD=\*\*\*'
 grep -q "pw-$$-secret" "$OUT" && fail "a secret is in show 2"
 
+# Release 3: db changes and the migration after it fails (404) -> db's spec put back.
+db_hash=$(svc_label db io.deployctl.spec-hash)
+manifest two 0 /nope db-two
+commit migrate-fails
+dctl_swarm apply --repo "$REPO"
+[ $? = 1 ] || { cat "$OUT" "$ERR"; fail "a failing after_dependencies job did not fail the release"; }
+expect_out 'job migrate \(after_dependencies\): failed'
+expect_out 'release 3 rolled_back'
+expect_err "job 'migrate' \(after_dependencies\)"
+[ "$(svc_label db io.deployctl.spec-hash)" = "$db_hash" ] || fail "db not back to its previous spec"
+[ "$(svc_label api io.deployctl.spec-hash)" = "$api_hash" ] || fail "api was updated after the failed migration"
+grep -qE 'replace +api.*waiting' "$OUT" && fail "api's wave ran after the failed migration"
+
 # Leftovers: one of this state database (a killed run) is removed, a foreign one kept.
 me=$(sqlite3 "$STATE/deployctl.db" 'select id from state_identity')
 for who in "$me" 0123456789abcdef0123456789abcdef; do
@@ -162,21 +177,21 @@ done
 manifest two 0
 commit fixed
 dctl_swarm apply --repo "$REPO" || { cat "$OUT" "$ERR"; fail "fixed apply failed"; }
-expect_out 'release 3 succeeded'
+expect_out 'release 4 succeeded'
 swarm_docker service inspect "${PROJECT}_job-old-${me:0:4}" >/dev/null 2>&1 &&
 	fail "this state's leftover job service was not removed"
 swarm_docker service inspect "${PROJECT}_job-old-0123" >/dev/null 2>&1 ||
 	fail "a foreign job service was removed"
 expect_err 'job service .*_job-old-0123 is not this state'"'"'s'
-[ "$(svc_label api io.deployctl.spec-hash)" != "$api_hash" ] || fail "api not updated by release 3"
+[ "$(svc_label api io.deployctl.spec-hash)" != "$api_hash" ] || fail "api not updated by release 4"
 swarm_docker service rm "${PROJECT}_job-old-0123" >/dev/null
 
-# rollback: release 3's rollback job runs (as a job service) before api goes back to one.
+# rollback: release 4's rollback job runs (as a job service) before api goes back to one.
 dctl_swarm rollback || { cat "$OUT" "$ERR"; fail "rollback failed"; }
 expect_out 'job maint \(rollback\): succeeded'
-expect_out 'release 4 succeeded'
+expect_out 'release 5 succeeded'
 grep -q '^job backup\|^job migrate' "$OUT" && fail "an apply job ran in the rollback"
-[ "$(cat "$mp/rollback-4.txt" 2>/dev/null)" = down ] || fail "the rollback job's file is missing: $(ls "$mp")"
+[ "$(cat "$mp/rollback-5.txt" 2>/dev/null)" = down ] || fail "the rollback job's file is missing: $(ls "$mp")"
 swarm_docker service inspect -f '{{json .Spec.TaskTemplate.ContainerSpec.Env}}' "${PROJECT}_api" |
 	grep -q 'MESSAGE=one' || fail "api not back to release 1's spec"
 [ "$(job_services)" = 0 ] || fail "the rollback job's service was left behind"
