@@ -175,6 +175,30 @@ YAML
 	commit "$1 $2"
 }
 
+# edge_stack MESSAGE [API_XDEPLOYCTL]: write (not commit) edge, a proxy
+# published on 127.0.0.1:$PORT that resolves api:8080 on each request, and
+# api (healthy, answering MESSAGE), with API_XDEPLOYCTL as api's
+# x-deployctl value, e.g. "{rollout: {drain: 2s}}" (t0503, t0508).
+edge_stack() {
+	local x=
+	[ -n "${2:-}" ] && x="    x-deployctl: $2"
+	write_manifest app.yml <<YAML
+name: $PROJECT
+services:
+  edge:
+    image: deployctl-test/app:healthy
+    command: ["serve", "--upstream", "api:8080"]
+    ports: ["127.0.0.1:$PORT:8080"]
+    init: true
+  api:
+    image: deployctl-test/app:healthy
+    init: true
+    environment: {MESSAGE: "$1"}
+    healthcheck: {test: ["CMD", "/testsrv", "probe", "8080"], interval: 1s}
+$x
+YAML
+}
+
 # wait_for SECONDS CMD...: run CMD every 0.2 s until it succeeds; 1 after SECONDS.
 wait_for() {
 	local n=$(($1 * 5)) i
