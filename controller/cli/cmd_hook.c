@@ -139,10 +139,7 @@ static int hook_run(struct ctx *ctx, int argc, char **argv)
 	install = !strcmp(verb, "install");
 	argc--;
 	argv++;
-	ex = cmd_opts_parse(
-	        &first,
-	        &(struct cmd_parse){ .cmd = &cmd_hook, .ctx = ctx, .own = &ha, .operands = true },
-	        argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_hook, ctx, NULL, &ha, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		goto out;
 	ex = EXIT_USAGE;
@@ -215,6 +212,7 @@ const struct cmd cmd_hook = {
 	.usage = "hook install|uninstall --repo BARE.git [--branch BRANCH] [--env-file FILE]...",
 	.summary = "Deploy on every push to a bare repository (a git post-receive hook).",
 	.opts = hook_opts,
+	.opts_flags = CMD_OPTS_OPERANDS,
 	.help = "A hook already there is moved to hooks/" HOOK_CHAINED " and run first\n"
 	        "with the same input; uninstall puts it back. A failed deploy is reported in\n"
 	        "the push output and never rejects the push.\n",

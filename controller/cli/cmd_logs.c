@@ -333,14 +333,7 @@ static int logs_run(struct ctx *ctx, int argc, char **argv)
 	size_t i, n = 0;
 	int first, ex;
 
-	ex = cmd_opts_parse(&first,
-	                    &(struct cmd_parse){ .cmd = &cmd_logs,
-	                                         .ctx = ctx,
-	                                         .args = &a,
-	                                         .own = &la,
-	                                         .permute = true,
-	                                         .operands = true },
-	                    argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_logs, ctx, &a, &la, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		return ex;
 	given = a.project;
@@ -388,4 +381,5 @@ const struct cmd cmd_logs = {
 	.usage = "logs [--project NAME] [-f] [--tail N] [--since T] [--timestamps] [SERVICE...]",
 	.summary = "Print the output of the project's containers, each line behind its service.",
 	.opts = logs_opts,
+	.opts_flags = CMD_OPTS_PERMUTE | CMD_OPTS_OPERANDS,
 };
