@@ -71,13 +71,11 @@ static int opt_env_file(void *base, const struct cmd_opt *o, const char *arg)
 {
 	struct hook_args *h = base;
 
-	(void)o;
 	if (hook_push_arg(h->args, h->owned, &h->nargs, "--env-file", arg) < 0)
 		return -1;
 	h->owned[h->nargs - 1] = hook_abs(arg, true);
 	if (!h->owned[h->nargs - 1]) {
-		fprintf(stderr, "deployctl: --env-file '%s': %s\n", arg, strerror(errno));
-		return -1;
+		return cmd_opt_fail(o, "a file that exists, not '%s' (%s)", arg, strerror(errno));
 	}
 	h->args[h->nargs - 1] = h->owned[h->nargs - 1];
 	return 0;
