@@ -113,6 +113,9 @@ void store_rows_free(void *v, size_t n, const struct store_row_desc *d);
  */
 int store_row_write(struct store *s, const char *sql, int64_t release, const void *elem,
                     const struct store_row_desc *d, struct err *err);
+/* The same with n strings for ?2..?(n + 1) (NULL binds SQL NULL); fail says what failed. */
+int store_write_texts(struct store *s, const char *sql, int64_t release, const char *const *texts,
+                      size_t n, const char *fail, struct err *err);
 
 /* The project of a release into *out (new); ERR_NOTFOUND if no such release. */
 int store_release_project(char **out, struct store *s, int64_t release, struct err *err);

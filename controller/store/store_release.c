@@ -331,22 +331,13 @@ out:
 int store_release_resource_add(struct store *s, int64_t release, const char *type, const char *key,
                                const char *docker_name, struct err *err)
 {
-	static const char sql[] = "INSERT INTO release_resources (release_id, type, key,"
-	                          " docker_name) VALUES (?1, ?2, ?3, ?4)";
-	sqlite3_stmt *st = NULL;
-	int rc;
+	const char *const v[] = { type, key, docker_name };
 
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	store_bind_text(st, 2, type);
-	store_bind_text(st, 3, key);
-	store_bind_text(st, 4, docker_name);
-	rc = store_step_done(st, s, "cannot record resource", err);
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return store_write_texts(
+	        s,
+	        "INSERT INTO release_resources (release_id, type, key, docker_name)"
+	        " VALUES (?1, ?2, ?3, ?4)",
+	        release, v, 3, "cannot record resource", err);
 }
 
 int store_release_finish(struct store *s, int64_t release, enum release_status st_code,
@@ -457,21 +448,12 @@ out:
 static int store_service_set(struct store *s, int64_t release, const char *service, const char *sql,
                              const char *value, const char *fail, struct err *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	const char *const v[] = { service, value };
+	int rc = store_write_texts(s, sql, release, v, 2, fail, err);
 
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	store_bind_text(st, 2, service);
-	store_bind_text(st, 3, value);
-	rc = store_step_done(st, s, fail, err);
 	if (!rc && sqlite3_changes(s->db) == 0)
 		rc = err_set(err, ERR_NOTFOUND, "release %lld has no service '%s'",
 		             (long long)release, service);
-out:
-	sqlite3_finalize(st);
 	return rc;
 }
 

@@ -196,3 +196,17 @@ out:
 	sqlite3_finalize(st);
 	return rc;
 }
+
+int store_write_texts(struct store *s, const char *sql, int64_t release, const char *const *texts,
+                      size_t n, const char *fail, struct err *err)
+{
+	struct store_col cols[8];
+	struct store_row_desc d = { .cols = cols, .ncols = n, .fail = fail };
+	size_t i;
+
+	if (n > sizeof(cols) / sizeof(cols[0]))
+		return err_set(err, ERR_STORE, "%s: too many parameters", fail);
+	for (i = 0; i < n; i++)
+		cols[i] = (struct store_col){ STORE_COL_TEXT, i * sizeof(*texts) };
+	return store_row_write(s, sql, release, texts, &d, err);
+}
