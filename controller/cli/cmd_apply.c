@@ -39,15 +39,12 @@ static int apply_run(struct ctx *ctx, int argc, char **argv)
 	struct deploy_opts o = { 0 };
 	struct deploy dp = { 0 };
 	struct release_opts ro = { .kind = "apply", .t0 = clock_mono() };
-	struct cmd_args a = { .parallel = 4 };
+	struct cmd_args a = { .parallel = 4, .deploy = &o };
 	struct lock *lk = NULL;
 	int64_t unpinned = 0;
 	int first, ex;
 
-	ex = cmd_opts_parse(
-	        &first,
-	        &(struct cmd_parse){ .cmd = &cmd_apply, .ctx = ctx, .args = &a, .deploy = &o },
-	        argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_apply, ctx, &a, NULL, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		goto out;
 	cmd_args_release(&ro, &a);

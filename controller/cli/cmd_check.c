@@ -116,15 +116,11 @@ static int check_cmd_run(struct ctx *ctx, int argc, char **argv)
 	struct deploy_opts o = { 0 };
 	struct deploy dp = { 0 };
 	struct check_report rep = { 0 };
-	struct cmd_args a = { 0 };
+	struct cmd_args a = { .deploy = &o };
 	bool json = false;
 	int first, ex;
 
-	ex = cmd_opts_parse(
-	        &first,
-	        &(struct cmd_parse){
-	                .cmd = &cmd_check, .ctx = ctx, .args = &a, .deploy = &o, .own = &rep },
-	        argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_check, ctx, &a, &rep, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		goto out;
 	ex = EXIT_OK;

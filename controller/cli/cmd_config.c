@@ -152,16 +152,12 @@ static int config_run(struct ctx *ctx, int argc, char **argv)
 {
 	struct deploy_opts o = { 0 };
 	struct deploy dp = { 0 };
-	struct cmd_args a = { 0 };
+	struct cmd_args a = { .deploy = &o };
 	int what = CONFIG_PROJECT; /* enum config_what */
 	bool json = false;
 	int first, ex;
 
-	ex = cmd_opts_parse(
-	        &first,
-	        &(struct cmd_parse){
-	                .cmd = &cmd_config, .ctx = ctx, .args = &a, .deploy = &o, .own = &what },
-	        argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_config, ctx, &a, &what, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		goto out;
 	json = a.json;

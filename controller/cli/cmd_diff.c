@@ -443,7 +443,7 @@ static int diff_run(struct ctx *ctx, int argc, char **argv)
 	struct deploy_opts o = { 0 };
 	struct side a, b;
 	struct diff_out out = { 0 };
-	struct cmd_args ca = { 0 };
+	struct cmd_args ca = { .deploy = &o };
 	struct diff_args da = { 0 };
 	const char *to_arg;
 	char *project = NULL;
@@ -453,15 +453,7 @@ static int diff_run(struct ctx *ctx, int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
 	/* Operands are not refused (never were); they are ignored. */
-	ex = cmd_opts_parse(&first,
-	                    &(struct cmd_parse){ .cmd = &cmd_diff,
-	                                         .ctx = ctx,
-	                                         .args = &ca,
-	                                         .deploy = &o,
-	                                         .own = &da,
-	                                         .permute = true,
-	                                         .operands = true },
-	                    argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_diff, ctx, &ca, &da, argc, argv);
 	if (ex != CMD_OPTS_RUN) {
 		deploy_opts_release(&o);
 		return ex;
@@ -537,6 +529,7 @@ const struct cmd cmd_diff = {
 	.usage = "diff [--from N] [--to N|REF] [--repo PATH] [--env-file FILE]... [--json]",
 	.summary = "What changed between two releases, or a release and a commit, value by value.",
 	.opts = diff_opts,
+	.opts_flags = CMD_OPTS_PERMUTE | CMD_OPTS_OPERANDS,
 	.help = "Secret values are never shown, only that they changed; config files are shown "
 	        "as\nunified diffs (read from git at each release's commit).\n",
 };

@@ -148,10 +148,7 @@ static int down_run(struct ctx *ctx, int argc, char **argv)
 	struct lock *lk = NULL;
 	int first, ex;
 
-	ex = cmd_opts_parse(
-	        &first,
-	        &(struct cmd_parse){ .cmd = &cmd_down, .ctx = ctx, .args = &a, .own = &dopts },
-	        argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_down, ctx, &a, &dopts, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		return ex;
 	cmd_args_release(&ro, &a);

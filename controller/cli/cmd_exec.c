@@ -190,14 +190,7 @@ static int exec_run(struct ctx *ctx, int argc, char **argv)
 	int first, ex, code = 0, sock = -1, i;
 
 	buf_init(&pending, 0);
-	ex = cmd_opts_parse(&first,
-	                    &(struct cmd_parse){ .cmd = &cmd_exec,
-	                                         .ctx = ctx,
-	                                         .args = &a,
-	                                         .own = &xa,
-	                                         .permute = true,
-	                                         .operands = true },
-	                    argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_exec, ctx, &a, &xa, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		return ex;
 	given = a.project;
@@ -282,5 +275,6 @@ const struct cmd cmd_exec = {
 	.usage = "exec [--project NAME] [--replica N] [-T] SERVICE -- CMD...",
 	.summary = "Run a command in a service's running container; exits with its status.",
 	.opts = exec_opts,
+	.opts_flags = CMD_OPTS_PERMUTE | CMD_OPTS_OPERANDS,
 	.help = "exit status: the command's; 1-5 as for every command when it could not run\n",
 };

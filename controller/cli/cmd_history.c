@@ -80,13 +80,7 @@ static int history_run(struct ctx *ctx, int argc, char **argv)
 	size_t i, n = 0;
 	int first, ex;
 
-	ex = cmd_opts_parse(&first,
-	                    &(struct cmd_parse){ .cmd = &cmd_history,
-	                                         .ctx = ctx,
-	                                         .args = &a,
-	                                         .own = &limit,
-	                                         .operands = true },
-	                    argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_history, ctx, &a, &limit, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		return ex;
 	project = a.project;
@@ -147,4 +141,5 @@ const struct cmd cmd_history = {
 	.usage = "history [--project NAME] [--limit N] [--json]",
 	.summary = "List recorded releases, newest first.",
 	.opts = history_opts,
+	.opts_flags = CMD_OPTS_OPERANDS,
 };

@@ -71,13 +71,11 @@ static int opt_env_file(void *base, const struct cmd_opt *o, const char *arg)
 {
 	struct hook_args *h = base;
 
-	(void)o;
 	if (hook_push_arg(h->args, h->owned, &h->nargs, "--env-file", arg) < 0)
 		return -1;
 	h->owned[h->nargs - 1] = hook_abs(arg, true);
 	if (!h->owned[h->nargs - 1]) {
-		fprintf(stderr, "deployctl: --env-file '%s': %s\n", arg, strerror(errno));
-		return -1;
+		return cmd_opt_fail(o, "a file that exists, not '%s' (%s)", arg, strerror(errno));
 	}
 	h->args[h->nargs - 1] = h->owned[h->nargs - 1];
 	return 0;
@@ -139,10 +137,7 @@ static int hook_run(struct ctx *ctx, int argc, char **argv)
 	install = !strcmp(verb, "install");
 	argc--;
 	argv++;
-	ex = cmd_opts_parse(
-	        &first,
-	        &(struct cmd_parse){ .cmd = &cmd_hook, .ctx = ctx, .own = &ha, .operands = true },
-	        argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_hook, ctx, NULL, &ha, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		goto out;
 	ex = EXIT_USAGE;
@@ -215,6 +210,7 @@ const struct cmd cmd_hook = {
 	.usage = "hook install|uninstall --repo BARE.git [--branch BRANCH] [--env-file FILE]...",
 	.summary = "Deploy on every push to a bare repository (a git post-receive hook).",
 	.opts = hook_opts,
+	.opts_flags = CMD_OPTS_OPERANDS,
 	.help = "A hook already there is moved to hooks/" HOOK_CHAINED " and run first\n"
 	        "with the same input; uninstall puts it back. A failed deploy is reported in\n"
 	        "the push output and never rejects the push.\n",

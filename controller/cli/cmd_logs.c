@@ -145,7 +145,7 @@ static long days_from_civil(long y, unsigned m, unsigned d)
 /*
  * --since: unix seconds ("1764680000", "1764680000.5"), a duration back
  * from now ("10m", "1h", "30s"), or a UTC time "2026-12-02T15:04:05Z".
- * Into out as unix seconds for the Engine. -1 (printed) if none of these.
+ * Into out as unix seconds for the Engine. -1 if none of these.
  */
 static int parse_since(char *out, size_t size, const char *s)
 {
@@ -179,25 +179,7 @@ static int parse_since(char *out, size_t size, const char *s)
 		         (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - (double)ms / 1000.0);
 		return 0;
 	}
-	fprintf(stderr,
-	        "deployctl: --since takes unix seconds, a duration (10m, 2h) or a UTC time "
-	        "(2026-12-02T15:04:05Z), not '%s'\n",
-	        s);
 	return -1;
-}
-
-static int parse_tail(char *out, size_t size, const char *s)
-{
-	unsigned n;
-
-	if (!strcmp(s, "all")) {
-		snprintf(out, size, "all");
-		return 0;
-	}
-	if (cmd_opt_uint(&n, "--tail", s, 0, 1000000, "lines (or all)") < 0)
-		return -1;
-	snprintf(out, size, "%u", n);
-	return 0;
 }
 
 /* What logs' options fill. */
@@ -207,13 +189,20 @@ struct logs_args {
 	char since[64], tail[32];
 };
 
+/* --tail N or all. */
 static int opt_tail(void *base, const struct cmd_opt *o, const char *arg)
 {
 	struct logs_args *la = base;
+	unsigned n;
 
+	if (!strcmp(arg, "all")) {
+		snprintf(la->tail, sizeof(la->tail), "all");
+	} else {
+		if (cmd_opt_uint(&n, "--tail", arg, 0, 1000000, "lines (or all)") < 0)
+			return -1;
+		snprintf(la->tail, sizeof(la->tail), "%u", n);
+	}
 	(void)o;
-	if (parse_tail(la->tail, sizeof(la->tail), arg) < 0)
-		return -1;
 	la->opts.tail = la->tail;
 	return 0;
 }
@@ -222,9 +211,11 @@ static int opt_since(void *base, const struct cmd_opt *o, const char *arg)
 {
 	struct logs_args *la = base;
 
-	(void)o;
 	if (parse_since(la->since, sizeof(la->since), arg) < 0)
-		return -1;
+		return cmd_opt_fail(o,
+		                    "unix seconds, a duration (10m, 2h) or a UTC time "
+		                    "(2026-12-02T15:04:05Z), not '%s'",
+		                    arg);
 	la->opts.since = la->since;
 	return 0;
 }
@@ -333,14 +324,7 @@ static int logs_run(struct ctx *ctx, int argc, char **argv)
 	size_t i, n = 0;
 	int first, ex;
 
-	ex = cmd_opts_parse(&first,
-	                    &(struct cmd_parse){ .cmd = &cmd_logs,
-	                                         .ctx = ctx,
-	                                         .args = &a,
-	                                         .own = &la,
-	                                         .permute = true,
-	                                         .operands = true },
-	                    argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_logs, ctx, &a, &la, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		return ex;
 	given = a.project;
@@ -388,4 +372,5 @@ const struct cmd cmd_logs = {
 	.usage = "logs [--project NAME] [-f] [--tail N] [--since T] [--timestamps] [SERVICE...]",
 	.summary = "Print the output of the project's containers, each line behind its service.",
 	.opts = logs_opts,
+	.opts_flags = CMD_OPTS_PERMUTE | CMD_OPTS_OPERANDS,
 };

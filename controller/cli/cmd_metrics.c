@@ -75,10 +75,7 @@ static int metrics_run(struct ctx *ctx, int argc, char **argv)
 	int first, ex, up = 0;
 
 	buf_init(&b, 0);
-	ex = cmd_opts_parse(&first,
-	                    &(struct cmd_parse){
-	                            .cmd = &cmd_metrics, .ctx = ctx, .args = &a, .own = &textfile },
-	                    argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_metrics, ctx, &a, &textfile, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		goto out;
 	project = a.project;

@@ -165,32 +165,40 @@ void cmd_print_help(const struct cmd *c, FILE *f)
 		fprintf(f, "deployctl: %s: malformed option table\n", c->name);
 }
 
-static void *base_of(const struct cmd_parse *p, enum cmd_opt_base b)
+/* The parse's bases, by enum cmd_opt_base. */
+struct bases {
+	struct ctx *ctx;
+	struct cmd_args *args;
+	void *own;
+};
+
+static void *base_of(const struct bases *b, enum cmd_opt_base which)
 {
-	switch (b) {
+	switch (which) {
 	case CMD_BASE_ARGS:
-		return p->args;
+		return b->args;
 	case CMD_BASE_CTX:
-		return p->ctx;
+		return b->ctx;
 	case CMD_BASE_DEPLOY:
-		return p->deploy;
+		return b->args ? b->args->deploy : NULL;
 	case CMD_BASE_OWN:
-		return p->own;
+		return b->own;
 	}
 	return NULL;
 }
 
 /* One value into its field; 0, or -1 with the error printed. */
-static int opt_set(const struct cmd_parse *p, const struct cmd_opt *o, const char *arg)
+static int opt_set(const struct cmd *c, const struct bases *b, const struct cmd_opt *o,
+                   const char *arg)
 {
-	char *base = base_of(p, o->base);
+	char *base = base_of(b, o->base);
 	void *field;
 	struct err err = ERR_INIT;
 	char name[64];
 	long ms;
 
 	if (!base) {
-		fprintf(stderr, "deployctl: %s: --%s has nowhere to go\n", p->cmd->name, o->name);
+		fprintf(stderr, "deployctl: %s: --%s has nowhere to go\n", c->name, o->name);
 		return -1;
 	}
 	field = base + o->off;
@@ -226,19 +234,21 @@ static int opt_set(const struct cmd_parse *p, const struct cmd_opt *o, const cha
 	}
 }
 
-int cmd_opts_parse(int *first, const struct cmd_parse *p, int argc, char **argv)
+int cmd_opts_parse(int *first, const struct cmd *c, struct ctx *ctx, struct cmd_args *args,
+                   void *own, int argc, char **argv)
 {
+	const struct bases b = { ctx, args, own };
 	struct flat v[CMD_OPTS_MAX];
 	struct option lo[CMD_OPTS_MAX + 1];
 	char shorts[3 * CMD_OPTS_MAX + 2];
 	size_t n = 0, i, k = 0;
-	int c;
+	int opt;
 
-	if (flatten(v, &n, p->cmd->opts, 0) < 0) {
-		fprintf(stderr, "deployctl: %s: malformed option table\n", p->cmd->name);
+	if (flatten(v, &n, c->opts, 0) < 0) {
+		fprintf(stderr, "deployctl: %s: malformed option table\n", c->name);
 		return EXIT_USAGE;
 	}
-	if (!p->permute)
+	if (!(c->opts_flags & CMD_OPTS_PERMUTE))
 		shorts[k++] = '+';
 	for (i = 0; i < n; i++) {
 		const struct cmd_opt *o = v[i].row;
@@ -253,28 +263,27 @@ int cmd_opts_parse(int *first, const struct cmd_parse *p, int argc, char **argv)
 	}
 	lo[n] = (struct option){ NULL, 0, NULL, 0 };
 	shorts[k] = '\0';
-	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
 		const struct cmd_opt *o = NULL;
 
-		if (c >= CODE0 && c < CODE0 + (int)n)
-			o = v[c - CODE0].row;
-		for (i = 0; !o && c != '?' && c != ':' && i < n; i++)
-			if (v[i].row->letter == c)
+		if (opt >= CODE0 && opt < CODE0 + (int)n)
+			o = v[opt - CODE0].row;
+		for (i = 0; !o && opt != '?' && opt != ':' && i < n; i++)
+			if (v[i].row->letter == opt)
 				o = v[i].row;
 		if (!o) {
-			cmd_print_help(p->cmd, stderr);
+			cmd_print_help(c, stderr);
 			return EXIT_USAGE;
 		}
 		if (o->kind == CMD_OPT_HELP) {
-			cmd_print_help(p->cmd, stdout);
+			cmd_print_help(c, stdout);
 			return EXIT_OK;
 		}
-		if (opt_set(p, o, optarg) < 0)
+		if (opt_set(c, &b, o, optarg) < 0)
 			return EXIT_USAGE;
 	}
-	if (!p->operands && optind < argc) {
-		fprintf(stderr, "deployctl: %s: unexpected argument '%s'\n", p->cmd->name,
-		        argv[optind]);
+	if (!(c->opts_flags & CMD_OPTS_OPERANDS) && optind < argc) {
+		fprintf(stderr, "deployctl: %s: unexpected argument '%s'\n", c->name, argv[optind]);
 		return EXIT_USAGE;
 	}
 	*first = optind;

@@ -21,13 +21,10 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 {
 	struct deploy_opts o = { 0 };
 	struct deploy dp = { 0 };
-	struct cmd_args a = { 0 };
+	struct cmd_args a = { .deploy = &o };
 	int first, ex;
 
-	ex = cmd_opts_parse(
-	        &first,
-	        &(struct cmd_parse){ .cmd = &cmd_plan, .ctx = ctx, .args = &a, .deploy = &o }, argc,
-	        argv);
+	ex = cmd_opts_parse(&first, &cmd_plan, ctx, &a, NULL, argc, argv);
 	if (ex != CMD_OPTS_RUN) {
 		deploy_opts_release(&o);
 		return ex;

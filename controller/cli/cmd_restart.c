@@ -108,13 +108,7 @@ static int restart_run(struct ctx *ctx, int argc, char **argv)
 	int first, ex;
 
 	memset(&svc, 0, sizeof(svc));
-	ex = cmd_opts_parse(&first,
-	                    &(struct cmd_parse){ .cmd = &cmd_restart,
-	                                         .ctx = ctx,
-	                                         .args = &a,
-	                                         .permute = true,
-	                                         .operands = true },
-	                    argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_restart, ctx, &a, NULL, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		return ex;
 	given = a.project;
@@ -187,4 +181,5 @@ const struct cmd cmd_restart = {
 	.summary = "Restart services' containers one at a time, each health-gated; an event, not "
 	           "a release.",
 	.opts = restart_opts,
+	.opts_flags = CMD_OPTS_PERMUTE | CMD_OPTS_OPERANDS,
 };

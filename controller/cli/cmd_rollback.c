@@ -474,7 +474,7 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 	struct release_opts ro = { .kind = "rollback", .t0 = clock_mono() };
 	struct store_release target = { 0 }, from = { 0 };
 	struct err err = ERR_INIT;
-	struct cmd_args a = { .parallel = 4 };
+	struct cmd_args a = { .parallel = 4, .deploy = &o };
 	struct rollback_args ra = { 0 };
 	const char *project = NULL, *reason = NULL;
 	char *proj = NULL;
@@ -485,14 +485,7 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 	int first, ex, rc;
 
 	/* Operands are not refused (never were); they are ignored. */
-	ex = cmd_opts_parse(&first,
-	                    &(struct cmd_parse){ .cmd = &cmd_rollback,
-	                                         .ctx = ctx,
-	                                         .args = &a,
-	                                         .deploy = &o,
-	                                         .own = &ra,
-	                                         .operands = true },
-	                    argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_rollback, ctx, &a, &ra, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		return ex;
 	cmd_args_release(&ro, &a);
@@ -617,4 +610,5 @@ const struct cmd cmd_rollback = {
 	.summary = "Return to the previous successful release (or --to N) without git or a "
 	           "registry.",
 	.opts = rollback_opts,
+	.opts_flags = CMD_OPTS_OPERANDS,
 };

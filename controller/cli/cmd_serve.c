@@ -98,13 +98,7 @@ static int serve_cmd_run(struct ctx *ctx, int argc, char **argv)
 	int first, ex;
 
 	watch_cli_init(&c);
-	ex = cmd_opts_parse(&first,
-	                    &(struct cmd_parse){ .cmd = &cmd_serve,
-	                                         .ctx = ctx,
-	                                         .args = &c.args,
-	                                         .deploy = &c.one.opts,
-	                                         .own = &c },
-	                    argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_serve, ctx, &c.args, &c, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		goto out;
 	ex = watch_cli_finish(&c, ctx);

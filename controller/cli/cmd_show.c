@@ -485,13 +485,7 @@ static int show_run(struct ctx *ctx, int argc, char **argv)
 	int64_t id = 0;
 	int first, ex;
 
-	ex = cmd_opts_parse(&first,
-	                    &(struct cmd_parse){ .cmd = &cmd_show,
-	                                         .ctx = ctx,
-	                                         .args = &a,
-	                                         .permute = true,
-	                                         .operands = true },
-	                    argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_show, ctx, &a, NULL, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		return ex;
 	json = a.json;
@@ -538,4 +532,5 @@ const struct cmd cmd_show = {
 	.usage = "show RELEASE [--json]",
 	.summary = "Show one release: its actions, snapshot (secrets as fingerprints) and jobs.",
 	.opts = show_opts,
+	.opts_flags = CMD_OPTS_PERMUTE | CMD_OPTS_OPERANDS,
 };

@@ -58,10 +58,7 @@ static int smoke_cmd_run(struct ctx *ctx, int argc, char **argv)
 	int64_t release = 0;
 	int first, ex;
 
-	ex = cmd_opts_parse(
-	        &first,
-	        &(struct cmd_parse){ .cmd = &cmd_smoke, .ctx = ctx, .args = &a, .operands = true },
-	        argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_smoke, ctx, &a, NULL, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		return ex;
 	given = a.project;
@@ -130,4 +127,5 @@ const struct cmd cmd_smoke = {
 	.summary = "Run the smoke checks of what is deployed (its latest successful release) now; "
 	           "change nothing.",
 	.opts = smoke_opts,
+	.opts_flags = CMD_OPTS_OPERANDS,
 };

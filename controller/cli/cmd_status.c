@@ -324,10 +324,7 @@ static int status_main(struct ctx *ctx, int argc, char **argv, const struct cmd 
 	int first, ex;
 
 	/* Operands are not refused (never were); they are ignored. */
-	ex = cmd_opts_parse(
-	        &first,
-	        &(struct cmd_parse){ .cmd = self, .ctx = ctx, .args = &a, .operands = true }, argc,
-	        argv);
+	ex = cmd_opts_parse(&first, self, ctx, &a, NULL, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		return ex;
 	given = a.project;
@@ -384,6 +381,7 @@ const struct cmd cmd_ps = {
 	.usage = "ps [--project NAME] [--json]",
 	.summary = "List the project's containers: state, Docker's status, ports (short status).",
 	.opts = ps_opts,
+	.opts_flags = CMD_OPTS_OPERANDS,
 };
 
 const struct cmd cmd_status = {
@@ -392,4 +390,5 @@ const struct cmd cmd_status = {
 	.usage = "status [--project NAME] [--json]",
 	.summary = "Show the project's containers and whether they match the latest release.",
 	.opts = status_opts,
+	.opts_flags = CMD_OPTS_OPERANDS,
 };

@@ -83,14 +83,7 @@ static int tag_run(struct ctx *ctx, int argc, char **argv)
 	bool list = false, json;
 	int first, ex;
 
-	ex = cmd_opts_parse(&first,
-	                    &(struct cmd_parse){ .cmd = &cmd_tag,
-	                                         .ctx = ctx,
-	                                         .args = &a,
-	                                         .own = &list,
-	                                         .permute = true,
-	                                         .operands = true },
-	                    argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_tag, ctx, &a, &list, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		return ex;
 	project = a.project;
@@ -113,5 +106,6 @@ const struct cmd cmd_tag = {
 	.usage = "tag RELEASE NAME | tag --list [--project NAME] [--json]",
 	.summary = "Name a release so pruning never removes its containers; list the names.",
 	.opts = tag_opts,
+	.opts_flags = CMD_OPTS_PERMUTE | CMD_OPTS_OPERANDS,
 	.help = "NAME is 1 to 64 of A-Z a-z 0-9 . _ - and unique within the project.\n",
 };

@@ -90,10 +90,7 @@ static int unpin_run(struct ctx *ctx, int argc, char **argv)
 	size_t n = 0;
 	int first, ex;
 
-	ex = cmd_opts_parse(
-	        &first,
-	        &(struct cmd_parse){ .cmd = &cmd_unpin, .ctx = ctx, .args = &a, .operands = true },
-	        argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_unpin, ctx, &a, NULL, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		return ex;
 	project = a.project;
@@ -128,4 +125,5 @@ const struct cmd cmd_unpin = {
 	.usage = "unpin [--project NAME]",
 	.summary = "Clear the pin a rollback left, so apply deploys new commits again.",
 	.opts = unpin_opts,
+	.opts_flags = CMD_OPTS_OPERANDS,
 };

@@ -21,6 +21,7 @@ void watch_cli_init(struct watch_cli *c)
 	memset(c, 0, sizeof(*c));
 	c->one.interval_ms = 5000;
 	c->conf.events = true;
+	c->args.deploy = &c->one.opts;
 	c->args.parallel = 4;
 	c->args.lock_wait_ms = 10000;
 	c->max_body = 1u << 20;
@@ -209,13 +210,7 @@ static int watch_cmd_run(struct ctx *ctx, int argc, char **argv)
 	int first, ex;
 
 	watch_cli_init(&c);
-	ex = cmd_opts_parse(&first,
-	                    &(struct cmd_parse){ .cmd = &cmd_watch,
-	                                         .ctx = ctx,
-	                                         .args = &c.args,
-	                                         .deploy = &c.one.opts,
-	                                         .own = &c },
-	                    argc, argv);
+	ex = cmd_opts_parse(&first, &cmd_watch, ctx, &c.args, &c, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		goto out;
 	ex = watch_cli_finish(&c, ctx);

@@ -105,6 +105,17 @@ int store_rows_kvv(struct kvv *out, struct store *s, sqlite3_stmt *st, const cha
                    const char *nomem, struct err *err);
 /* Free the text fields of n rows of v, then v (NULL is fine). */
 void store_rows_free(void *v, size_t n, const struct store_row_desc *d);
+/*
+ * The writer of the same tables: run sql (one INSERT or UPDATE) with
+ * release bound to ?1 and the field of cols[i] of elem to ?(i + 2), a TEXT
+ * field being a const char * (NULL binds SQL NULL). ERR_STORE (d->fail)
+ * when a bind or the step fails; d->size and d->nomem are not used.
+ */
+int store_row_write(struct store *s, const char *sql, int64_t release, const void *elem,
+                    const struct store_row_desc *d, struct err *err);
+/* The same with n strings for ?2..?(n + 1) (NULL binds SQL NULL); fail says what failed. */
+int store_write_texts(struct store *s, const char *sql, int64_t release, const char *const *texts,
+                      size_t n, const char *fail, struct err *err);
 
 /* The project of a release into *out (new); ERR_NOTFOUND if no such release. */
 int store_release_project(char **out, struct store *s, int64_t release, struct err *err);

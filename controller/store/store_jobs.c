@@ -11,40 +11,38 @@
 #include "deployctl/store.h"
 #include "store_internal.h"
 
+/* The parameters ?2... of store_release_job_add()'s INSERT, in order. */
+static const struct store_col job_run_cols[] = {
+	STORE_COL(TEXT, struct store_job_run, name),
+	STORE_COL(TEXT, struct store_job_run, phase),
+	STORE_COL(TEXT, struct store_job_run, status),
+	STORE_COL(INT, struct store_job_run, exit_code),
+	STORE_COL(DOUBLE, struct store_job_run, duration_s),
+	STORE_COL(TEXT, struct store_job_run, log_tail),
+	STORE_COL(TEXT, struct store_job_run, artifact),
+	STORE_COL(TEXT, struct store_job_run, artifact_volume),
+	STORE_COL(BOOL, struct store_job_run, irreversible),
+	STORE_COL(TEXT, struct store_job_run, image),
+	STORE_COL(TEXT, struct store_job_run, error),
+};
+static const struct store_row_desc job_run_row = {
+	.cols = job_run_cols,
+	.ncols = STORE_NCOLS(job_run_cols),
+	.fail = "cannot record job",
+};
+
 int store_release_job_add(struct store *s, int64_t release, const struct store_job_run *j,
                           struct err *err)
 {
+	/* seq: one past the release's last; an exit code of -1 (none) is NULL */
 	static const char sql[] =
 	        "INSERT INTO release_jobs (release_id, seq, name, phase, status, exit_code,"
 	        " duration_s, log_tail, artifact, artifact_volume, irreversible, image, error)"
 	        " VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM release_jobs WHERE"
-	        " release_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
-	sqlite3_stmt *st = NULL;
-	int rc;
+	        " release_id = ?1), ?2, ?3, ?4, CASE WHEN ?5 >= 0 THEN ?5 END, ?6, ?7, ?8, ?9,"
+	        " ?10, ?11, ?12)";
 
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	if (j->exit_code >= 0)
-		sqlite3_bind_int(st, 5, j->exit_code);
-	sqlite3_bind_double(st, 6, j->duration_s);
-	sqlite3_bind_int(st, 10, j->irreversible);
-	if (store_bind_text(st, 2, j->name) != SQLITE_OK ||
-	    store_bind_text(st, 3, j->phase) != SQLITE_OK ||
-	    store_bind_text(st, 4, j->status) != SQLITE_OK ||
-	    store_bind_text(st, 7, j->log_tail) != SQLITE_OK ||
-	    store_bind_text(st, 8, j->artifact) != SQLITE_OK ||
-	    store_bind_text(st, 9, j->artifact_volume) != SQLITE_OK ||
-	    store_bind_text(st, 11, j->image) != SQLITE_OK ||
-	    store_bind_text(st, 12, j->error) != SQLITE_OK) {
-		rc = store_fail(s, err, "cannot record job");
-		goto out;
-	}
-	rc = store_step_done(st, s, "cannot record job", err);
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return store_row_write(s, sql, release, j, &job_run_row, err);
 }
 
 /* Columns of store_release_jobs()'s SELECT, in order. */
@@ -84,32 +82,29 @@ int store_release_jobs(struct store_job_row **out, size_t *n, struct store *s, i
 	return store_rows_by_release((void **)out, n, s, sql, release, &job_rows, err);
 }
 
+/* The parameters ?2... of store_release_job_spec_add()'s INSERT, in order. */
+static const struct store_col job_spec_in_cols[] = {
+	STORE_COL(TEXT, struct store_job_spec, name),
+	STORE_COL(TEXT, struct store_job_spec, phase),
+	STORE_COL(TEXT, struct store_job_spec, spec_json),
+	STORE_COL(INT64, struct store_job_spec, timeout_ns),
+	STORE_COL(TEXT, struct store_job_spec, artifact),
+	STORE_COL(BOOL, struct store_job_spec, irreversible),
+};
+static const struct store_row_desc job_spec_in_row = {
+	.cols = job_spec_in_cols,
+	.ncols = STORE_NCOLS(job_spec_in_cols),
+	.fail = "cannot record job definition",
+};
+
 int store_release_job_spec_add(struct store *s, int64_t release, const struct store_job_spec *j,
                                struct err *err)
 {
 	static const char sql[] =
 	        "INSERT INTO release_job_specs (release_id, name, phase, spec_json, timeout_ns,"
 	        " artifact, irreversible) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-	sqlite3_stmt *st = NULL;
-	int rc;
 
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	sqlite3_bind_int64(st, 5, j->timeout_ns);
-	sqlite3_bind_int(st, 7, j->irreversible);
-	if (store_bind_text(st, 2, j->name) != SQLITE_OK ||
-	    store_bind_text(st, 3, j->phase) != SQLITE_OK ||
-	    store_bind_text(st, 4, j->spec_json) != SQLITE_OK ||
-	    store_bind_text(st, 6, j->artifact) != SQLITE_OK) {
-		rc = store_fail(s, err, "cannot record job definition");
-		goto out;
-	}
-	rc = store_step_done(st, s, "cannot record job definition", err);
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return store_row_write(s, sql, release, j, &job_spec_in_row, err);
 }
 
 /* Columns of store_release_job_specs()'s SELECT, in order. */

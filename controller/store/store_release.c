@@ -94,6 +94,22 @@ out:
 	return rc;
 }
 
+/* The parameters ?2... of store_release_action_add()'s INSERT, in order. */
+static const struct store_col action_cols[] = {
+	STORE_COL(UINT, struct store_action, seq),
+	STORE_COL(TEXT, struct store_action, action),
+	STORE_COL(TEXT, struct store_action, target_type),
+	STORE_COL(TEXT, struct store_action, target),
+	STORE_COL(TEXT, struct store_action, reason),
+	STORE_COL(TEXT, struct store_action, outcome),
+	STORE_COL(TEXT, struct store_action, error),
+};
+static const struct store_row_desc action_row = {
+	.cols = action_cols,
+	.ncols = STORE_NCOLS(action_cols),
+	.fail = "cannot record action",
+};
+
 int store_release_action_add(struct store *s, int64_t release, const struct store_action *a,
                              struct err *err)
 {
@@ -103,24 +119,8 @@ int store_release_action_add(struct store *s, int64_t release, const struct stor
 	        " outcome, error) VALUES (?1, CASE WHEN ?2 > 0 THEN ?2 ELSE (SELECT"
 	        " COALESCE(MAX(seq), 0) + 1 FROM release_actions WHERE release_id = ?1) END,"
 	        " ?3, ?4, ?5, ?6, ?7, ?8)";
-	sqlite3_stmt *st = NULL;
-	int rc;
 
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	sqlite3_bind_int64(st, 2, a->seq);
-	store_bind_text(st, 3, a->action);
-	store_bind_text(st, 4, a->target_type);
-	store_bind_text(st, 5, a->target);
-	store_bind_text(st, 6, a->reason);
-	store_bind_text(st, 7, a->outcome);
-	store_bind_text(st, 8, a->error);
-	rc = store_step_done(st, s, "cannot record action", err);
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return store_row_write(s, sql, release, a, &action_row, err);
 }
 
 /*
@@ -331,22 +331,13 @@ out:
 int store_release_resource_add(struct store *s, int64_t release, const char *type, const char *key,
                                const char *docker_name, struct err *err)
 {
-	static const char sql[] = "INSERT INTO release_resources (release_id, type, key,"
-	                          " docker_name) VALUES (?1, ?2, ?3, ?4)";
-	sqlite3_stmt *st = NULL;
-	int rc;
+	const char *const v[] = { type, key, docker_name };
 
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	store_bind_text(st, 2, type);
-	store_bind_text(st, 3, key);
-	store_bind_text(st, 4, docker_name);
-	rc = store_step_done(st, s, "cannot record resource", err);
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return store_write_texts(
+	        s,
+	        "INSERT INTO release_resources (release_id, type, key, docker_name)"
+	        " VALUES (?1, ?2, ?3, ?4)",
+	        release, v, 3, "cannot record resource", err);
 }
 
 int store_release_finish(struct store *s, int64_t release, enum release_status st_code,
@@ -457,21 +448,12 @@ out:
 static int store_service_set(struct store *s, int64_t release, const char *service, const char *sql,
                              const char *value, const char *fail, struct err *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	const char *const v[] = { service, value };
+	int rc = store_write_texts(s, sql, release, v, 2, fail, err);
 
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	store_bind_text(st, 2, service);
-	store_bind_text(st, 3, value);
-	rc = store_step_done(st, s, fail, err);
 	if (!rc && sqlite3_changes(s->db) == 0)
 		rc = err_set(err, ERR_NOTFOUND, "release %lld has no service '%s'",
 		             (long long)release, service);
-out:
-	sqlite3_finalize(st);
 	return rc;
 }
 

@@ -13,22 +13,12 @@
 static int set_spec(struct store *s, int64_t release, const char *type, const char *key,
                     const char *spec, struct err *err)
 {
-	static const char sql[] = "UPDATE release_resources SET spec = ?4"
-	                          " WHERE release_id = ?1 AND type = ?2 AND key = ?3";
-	sqlite3_stmt *st = NULL;
-	int rc;
+	const char *const v[] = { type, key, spec };
 
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	store_bind_text(st, 2, type);
-	store_bind_text(st, 3, key);
-	store_bind_text(st, 4, spec);
-	rc = store_step_done(st, s, "cannot record resource settings", err);
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return store_write_texts(s,
+	                         "UPDATE release_resources SET spec = ?4"
+	                         " WHERE release_id = ?1 AND type = ?2 AND key = ?3",
+	                         release, v, 3, "cannot record resource settings", err);
 }
 
 int store_release_resource_specs_add(struct store *s, int64_t release, const struct project *p,

@@ -2,8 +2,9 @@
  * store_rows.c - the one row reader of the store module: a table of column
  * descriptors (which struct field each result column lands in, and as
  * what) drives copying a row, stepping a statement to its end into a grown
- * array, and freeing what was copied. A reader of a new table is a column
- * table, not another prepare/step/grow/copy loop.
+ * array, and freeing what was copied; and the other way, binding a row
+ * struct's fields to an INSERT's parameters. A reader or writer of a new
+ * table is a column table, not another prepare/bind/step/grow/copy loop.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -148,4 +149,64 @@ int store_rows_kvv(struct kvv *out, struct store *s, sqlite3_stmt *st, const cha
 out:
 	kvv_free(&v);
 	return rc;
+}
+
+/* Bind field c of elem to parameter param; SQLite's result code. */
+static int store_bind_col(sqlite3_stmt *st, int param, const void *elem, const struct store_col *c)
+{
+	const void *f = (const char *)elem + c->offset;
+
+	switch (c->kind) {
+	case STORE_COL_TEXT:
+		return store_bind_text(st, param, *(const char *const *)f);
+	case STORE_COL_INT64:
+		return sqlite3_bind_int64(st, param, *(const int64_t *)f);
+	case STORE_COL_INT:
+		return sqlite3_bind_int(st, param, *(const int *)f);
+	case STORE_COL_UINT:
+		return sqlite3_bind_int64(st, param, *(const unsigned *)f);
+	case STORE_COL_LONG:
+		return sqlite3_bind_int64(st, param, *(const long *)f);
+	case STORE_COL_BOOL:
+		return sqlite3_bind_int(st, param, *(const bool *)f);
+	case STORE_COL_DOUBLE:
+		return sqlite3_bind_double(st, param, *(const double *)f);
+	}
+	return SQLITE_MISUSE;
+}
+
+int store_row_write(struct store *s, const char *sql, int64_t release, const void *elem,
+                    const struct store_row_desc *d, struct err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, bound;
+	size_t i;
+
+	rc = store_prepare(&st, s, sql, err);
+	if (rc)
+		goto out;
+	bound = sqlite3_bind_int64(st, 1, release);
+	for (i = 0; i < d->ncols && bound == SQLITE_OK; i++)
+		bound = store_bind_col(st, (int)i + 2, elem, &d->cols[i]);
+	if (bound != SQLITE_OK)
+		rc = store_fail(s, err, d->fail);
+	else
+		rc = store_step_done(st, s, d->fail, err);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_write_texts(struct store *s, const char *sql, int64_t release, const char *const *texts,
+                      size_t n, const char *fail, struct err *err)
+{
+	struct store_col cols[8];
+	struct store_row_desc d = { .cols = cols, .ncols = n, .fail = fail };
+	size_t i;
+
+	if (n > sizeof(cols) / sizeof(cols[0]))
+		return err_set(err, ERR_STORE, "%s: too many parameters", fail);
+	for (i = 0; i < n; i++)
+		cols[i] = (struct store_col){ STORE_COL_TEXT, i * sizeof(*texts) };
+	return store_row_write(s, sql, release, texts, &d, err);
 }

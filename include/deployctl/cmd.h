@@ -49,6 +49,7 @@ struct cmd {
 	const char *usage;          /* "apply [--repo PATH] [--ref REF] ..." */
 	const char *summary;        /* one line */
 	const struct cmd_opt *opts; /* its options (cmd_opts.h); the help is made from them */
+	unsigned opts_flags;        /* enum cmd_opts_flags */
 	const char *help;           /* notes printed after the options, or NULL */
 };
 

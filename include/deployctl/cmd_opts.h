@@ -33,12 +33,18 @@ enum cmd_opt_kind {
 	CMD_OPT_ROWS,     /* every row of the table .same, in order */
 };
 
-/* Which struct a row's field lives in (struct cmd_parse names them). */
+/* Which struct a row's field lives in (cmd_opts_parse() is given them). */
 enum cmd_opt_base {
 	CMD_BASE_ARGS = 0, /* struct cmd_args: what the shared rows fill */
 	CMD_BASE_CTX,      /* struct ctx: --state, --docker-host */
-	CMD_BASE_DEPLOY,   /* struct deploy_opts: the manifests' options */
+	CMD_BASE_DEPLOY,   /* struct deploy_opts at cmd_args.deploy: the manifests' options */
 	CMD_BASE_OWN,      /* the command's own struct */
+};
+
+/* How a command's operands are parsed (struct cmd's opts_flags). */
+enum cmd_opts_flags {
+	CMD_OPTS_PERMUTE = 1 << 0,  /* options may follow operands (else the first ends them) */
+	CMD_OPTS_OPERANDS = 1 << 1, /* operands allowed (else the first is "unexpected argument") */
 };
 
 struct cmd_opt {
@@ -79,14 +85,15 @@ struct cmd_opt {
 
 /* What the shared rows fill; a command sets its defaults before parsing. */
 struct cmd_args {
-	const char *project; /* --project */
-	bool json;           /* --json */
-	bool quiet;          /* -q, --quiet (also quiets the log) */
-	bool no_rollback;    /* --no-rollback */
-	bool force;          /* --force */
-	unsigned parallel;   /* -j, --parallel: 1-8 */
-	unsigned keep;       /* --keep: 1-100 releases */
-	long lock_wait_ms;   /* --lock-wait */
+	const char *project;        /* --project */
+	bool json;                  /* --json */
+	bool quiet;                 /* -q, --quiet (also quiets the log) */
+	bool no_rollback;           /* --no-rollback */
+	bool force;                 /* --force */
+	unsigned parallel;          /* -j, --parallel: 1-8 */
+	unsigned keep;              /* --keep: 1-100 releases */
+	long lock_wait_ms;          /* --lock-wait */
+	struct deploy_opts *deploy; /* where the manifests' options go; NULL: nowhere */
 };
 
 /* --parallel, --keep, --no-rollback, --json, -q of a into ro (apply, rollback, down). */
@@ -104,25 +111,18 @@ extern const struct cmd_opt cmd_opt_env_file;
 /* ... and --state, --docker-host, -h, which end every command's table. */
 extern const struct cmd_opt cmd_opts_tail[];
 
-struct cmd_parse {
-	const struct cmd *cmd;      /* its .opts, and the help printed */
-	struct ctx *ctx;            /* CMD_BASE_CTX */
-	struct cmd_args *args;      /* CMD_BASE_ARGS; NULL if the table has none */
-	struct deploy_opts *deploy; /* CMD_BASE_DEPLOY; NULL if the table has none */
-	void *own;                  /* CMD_BASE_OWN */
-	bool permute;  /* options may follow operands (else the first operand ends them) */
-	bool operands; /* operands allowed (else the first is "unexpected argument") */
-};
-
 /* cmd_opts_parse() returns this when the command is to run. */
 #define CMD_OPTS_RUN (-1)
 /*
- * Parse argv (argv[0] is the command's name; getopt's optind is 0) by
- * p->cmd's table. CMD_OPTS_RUN with *first the index of the first operand,
- * or the exit status the command returns: EXIT_OK after --help, EXIT_USAGE
- * after a bad option or value (said on stderr, in one shape).
+ * Parse argv (argv[0] is the command's name; getopt's optind is 0) by c's
+ * table and opts_flags, each row's value into its base: ctx, args (NULL if
+ * the table has no such row), args->deploy, own. CMD_OPTS_RUN with *first
+ * the index of the first operand, or the exit status the command returns:
+ * EXIT_OK after --help, EXIT_USAGE after a bad option or value (said on
+ * stderr, in one shape).
  */
-int cmd_opts_parse(int *first, const struct cmd_parse *p, int argc, char **argv);
+int cmd_opts_parse(int *first, const struct cmd *c, struct ctx *ctx, struct cmd_args *args,
+                   void *own, int argc, char **argv);
 
 /*
  * The option lines of c's help, from its table (two spaces, "-j, --parallel

@@ -143,6 +143,74 @@ http_get() {
 	return 1
 }
 
+# smoke_stack MESSAGE PATH STATUS: commit a stack with two smoke checks
+# (t1211, t1215): api (healthy, answering MESSAGE on /env/MESSAGE, published
+# on 127.0.0.1:$PORT) and worker, checked on /health and on PATH, which must
+# answer STATUS with a body containing "good", 2 attempts 200 ms apart.
+smoke_stack() {
+	write_manifest app.yml <<YAML
+name: $PROJECT
+x-deployctl:
+  smoke:
+    - name: health
+      url: http://127.0.0.1:$PORT/health
+    - name: message
+      url: http://127.0.0.1:$PORT$2
+      expect_status: $3
+      body_contains: good
+      retries: 2
+      interval: 200ms
+services:
+  api:
+    image: deployctl-test/app:healthy
+    init: true
+    environment: {MESSAGE: "$1"}
+    ports: ["127.0.0.1:$PORT:8080"]
+    healthcheck: {test: ["CMD", "/testsrv", "probe", "8080"], interval: 1s, retries: 3}
+  worker:
+    image: deployctl-test/app:v1
+    init: true
+    environment: {MESSAGE: "$1"}
+YAML
+	commit "$1 $2"
+}
+
+# edge_stack MESSAGE [API_XDEPLOYCTL]: write (not commit) edge, a proxy
+# published on 127.0.0.1:$PORT that resolves api:8080 on each request, and
+# api (healthy, answering MESSAGE), with API_XDEPLOYCTL as api's
+# x-deployctl value, e.g. "{rollout: {drain: 2s}}" (t0503, t0508).
+edge_stack() {
+	local x=
+	[ -n "${2:-}" ] && x="    x-deployctl: $2"
+	write_manifest app.yml <<YAML
+name: $PROJECT
+services:
+  edge:
+    image: deployctl-test/app:healthy
+    command: ["serve", "--upstream", "api:8080"]
+    ports: ["127.0.0.1:$PORT:8080"]
+    init: true
+  api:
+    image: deployctl-test/app:healthy
+    init: true
+    environment: {MESSAGE: "$1"}
+    healthcheck: {test: ["CMD", "/testsrv", "probe", "8080"], interval: 1s}
+$x
+YAML
+}
+
+# wait_for SECONDS CMD...: run CMD every 0.2 s until it succeeds; 1 after SECONDS.
+wait_for() {
+	local n=$(($1 * 5)) i
+	shift
+	for i in $(seq 1 $n); do "$@" && return 0; sleep 0.2; done
+	return 1
+}
+
+# logged PATTERN: the log of a watch or serve the test runs in the background
+# ($LOG) has a line matching the extended regular expression PATTERN.
+logged() { grep -qE -- "$1" "$LOG"; }
+
 # Docker events for this project between two times (unix seconds, fractional ok),
 # without the ones Docker's own health checks cause (each probe is an exec and
 # a health_status event; deployctl itself never execs during apply or plan).

@@ -12,22 +12,8 @@
 PORT=$(free_port)
 manifest() { # MESSAGE [ORDER]
 	local x=
-	[ -n "${2:-}" ] && x="    x-deployctl: {rollout: {order: $2}}"
-	write_manifest app.yml <<YAML
-name: $PROJECT
-services:
-  edge:
-    image: deployctl-test/app:healthy
-    command: ["serve", "--upstream", "api:8080"]
-    ports: ["127.0.0.1:$PORT:8080"]
-    init: true
-  api:
-    image: deployctl-test/app:healthy
-    init: true
-    environment: {MESSAGE: "$1"}
-    healthcheck: {test: ["CMD", "/testsrv", "probe", "8080"], interval: 1s}
-$x
-YAML
+	[ -n "${2:-}" ] && x="{rollout: {order: $2}}"
+	edge_stack "$1" "$x"
 }
 
 # Bounded load: at most 30 s and 3000 requests, until $WORK/stop exists.

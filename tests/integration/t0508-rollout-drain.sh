@@ -11,23 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 
 PORT=$(free_port)
-manifest() { # MESSAGE DRAIN
-	write_manifest app.yml <<YAML
-name: $PROJECT
-services:
-  edge:
-    image: deployctl-test/app:healthy
-    command: ["serve", "--upstream", "api:8080"]
-    ports: ["127.0.0.1:$PORT:8080"]
-    init: true
-  api:
-    image: deployctl-test/app:healthy
-    init: true
-    environment: {MESSAGE: "$1"}
-    healthcheck: {test: ["CMD", "/testsrv", "probe", "8080"], interval: 1s}
-    x-deployctl: {rollout: {drain: $2}}
-YAML
-}
+manifest() { edge_stack "$1" "{rollout: {drain: $2}}"; } # MESSAGE DRAIN
 
 # sample ID: "running networks" of container ID every ~50 ms, bounded (40 s, 800 samples).
 sample() {

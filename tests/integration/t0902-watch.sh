@@ -24,20 +24,12 @@ start_watch() {
 	"$DEPLOYCTL" --state "$STATE" watch --repo "$REPO" --ref main --interval 1s "$@" >>"$LOG" 2>&1 &
 	WPID=$!
 }
-# wait_for SECONDS CMD...: retry CMD every 0.2 s, bounded.
-wait_for() {
-	local n=$(($1 * 5))
-	shift
-	for i in $(seq 1 $n); do "$@" && return 0; sleep 0.2; done
-	return 1
-}
 env_of() {
 	local id
 	id=$(cid api) && [ -n "$id" ] &&
 		docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$id" | grep '^MESSAGE=' | cut -d= -f2
 }
 has_env() { [ "$(env_of 2>/dev/null)" = "$1" ]; }
-logged() { grep -qE -- "$1" "$LOG"; }
 
 git -C "$REPO" checkout -qb main
 manifest() {

@@ -9,13 +9,6 @@
 WPID=
 trap '[ -n "$WPID" ] && kill -TERM "$WPID" 2>/dev/null && wait "$WPID"; cleanup' EXIT
 LOG="$WORK/watch.log"
-wait_for() {
-	local n=$(($1 * 5))
-	shift
-	for i in $(seq 1 $n); do "$@" && return 0; sleep 0.2; done
-	return 1
-}
-logged() { grep -qE -- "$1" "$LOG"; }
 releases() { sqlite3 "$STATE/deployctl.db" "select count(*) from releases where source='$1'"; }
 
 git -C "$REPO" checkout -qb main

@@ -10,13 +10,6 @@
 SPID=
 trap '[ -n "$SPID" ] && kill -TERM "$SPID" 2>/dev/null && wait "$SPID"; cleanup' EXIT
 LOG="$WORK/serve.log"
-wait_for() {
-	local n=$(($1 * 5))
-	shift
-	for i in $(seq 1 $n); do "$@" && return 0; sleep 0.2; done
-	return 1
-}
-logged() { grep -qE -- "$1" "$LOG"; }
 
 SECRET="hook-secret-$$-$RANDOM"
 printf '%s\n' "$SECRET" >"$WORK/secret"

@@ -17,13 +17,6 @@ cleanup_one() {
 	return 0
 }
 LOG="$WORK/watch.log"
-wait_for() {
-	local n=$(($1 * 5))
-	shift
-	for i in $(seq 1 $n); do "$@" && return 0; sleep 0.2; done
-	return 1
-}
-logged() { grep -qE -- "$1" "$LOG"; }
 env_of() { # PROJECT SERVICE
 	local id
 	id=$(docker ps -q --filter "label=io.deployctl.project=$1" --filter "label=io.deployctl.service=$2" | head -1)

@@ -10,13 +10,6 @@ relay=
 WPID=
 trap '[ -n "$WPID" ] && kill -TERM "$WPID" 2>/dev/null && wait "$WPID"; [ -n "$relay" ] && kill "$relay" 2>/dev/null; cleanup' EXIT
 LOG="$WORK/watch.log"
-wait_for() {
-	local n=$(($1 * 5))
-	shift
-	for i in $(seq 1 $n); do "$@" && return 0; sleep 0.2; done
-	return 1
-}
-logged() { grep -qE -- "$1" "$LOG"; }
 running() { [ -n "$(docker ps -q --filter "label=io.deployctl.project=$PROJECT" --filter status=running)" ]; }
 
 git -C "$REPO" checkout -qb main

@@ -7,41 +7,14 @@
 . "$(dirname "$0")/lib.sh"
 
 PORT=$(free_port)
-manifest() { # MESSAGE PATH STATUS
-	write_manifest app.yml <<YAML
-name: $PROJECT
-x-deployctl:
-  smoke:
-    - name: health
-      url: http://127.0.0.1:$PORT/health
-    - name: message
-      url: http://127.0.0.1:$PORT$2
-      expect_status: $3
-      body_contains: good
-      retries: 2
-      interval: 200ms
-services:
-  api:
-    image: deployctl-test/app:healthy
-    init: true
-    environment: {MESSAGE: "$1"}
-    ports: ["127.0.0.1:$PORT:8080"]
-    healthcheck: {test: ["CMD", "/testsrv", "probe", "8080"], interval: 1s, retries: 3}
-  worker:
-    image: deployctl-test/app:v1
-    init: true
-    environment: {MESSAGE: "$1"}
-YAML
-	commit "$1 $2"
-}
-manifest good /env/MESSAGE 200
+smoke_stack good /env/MESSAGE 200
 expect_status 0 apply --repo "$REPO"
 expect_out 'release 1 succeeded'
 api1=$(cid api)
 worker1=$(cid worker)
 
 # Healthy, but the body is wrong: rolled back.
-manifest bad /env/MESSAGE 200
+smoke_stack bad /env/MESSAGE 200
 expect_status 1 apply --repo "$REPO"
 expect_out 'smoke health: passed'
 expect_out 'smoke message: FAILED \(200, 2 attempts'

@@ -6,40 +6,13 @@
 . "$(dirname "$0")/lib.sh"
 
 PORT=$(free_port)
-manifest() { # MESSAGE PATH STATUS
-	write_manifest app.yml <<YAML
-name: $PROJECT
-x-deployctl:
-  smoke:
-    - name: health
-      url: http://127.0.0.1:$PORT/health
-    - name: message
-      url: http://127.0.0.1:$PORT$2
-      expect_status: $3
-      body_contains: good
-      retries: 2
-      interval: 200ms
-services:
-  api:
-    image: deployctl-test/app:healthy
-    init: true
-    environment: {MESSAGE: "$1"}
-    ports: ["127.0.0.1:$PORT:8080"]
-    healthcheck: {test: ["CMD", "/testsrv", "probe", "8080"], interval: 1s, retries: 3}
-  worker:
-    image: deployctl-test/app:v1
-    init: true
-    environment: {MESSAGE: "$1"}
-YAML
-	commit "$1 $2"
-}
-manifest good /env/MESSAGE 200
+smoke_stack good /env/MESSAGE 200
 expect_status 0 apply --repo "$REPO"
 expect_out 'release 1 succeeded'
 api1=$(cid api)
 
 # Wrong status: rolled back too.
-manifest good2 /nowhere 200
+smoke_stack good2 /nowhere 200
 expect_status 1 apply --repo "$REPO"
 expect_out 'smoke message: FAILED \(404, 2 attempts'
 expect_out 'release 2 rolled_back'
@@ -54,7 +27,7 @@ grep -q '"name":"message","method":"GET".*"outcome":"failed","status":404' "$OUT
 expect_status 0 smoke --project "$PROJECT"
 
 # --no-rollback: the failing release stays, recorded failed.
-manifest bad /env/MESSAGE 200
+smoke_stack bad /env/MESSAGE 200
 expect_status 1 apply --repo "$REPO" --no-rollback
 expect_out 'release 3 failed'
 [ "$(cid api)" != "$api1" ] || fail "--no-rollback put the previous container back"

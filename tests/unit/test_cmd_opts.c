@@ -56,6 +56,7 @@ static const struct cmd test_cmd = {
 	.usage = "test [--count N]",
 	.summary = "A test command.",
 	.opts = own_rows,
+	.opts_flags = CMD_OPTS_OPERANDS,
 	.help = "a note\n",
 };
 
@@ -88,14 +89,8 @@ static int parse(struct own *own, struct cmd_args *a, struct deploy_opts *d, str
 	memset(a, 0, sizeof(*a));
 	memset(d, 0, sizeof(*d));
 	memset(ctx, 0, sizeof(*ctx));
-	return cmd_opts_parse(first,
-	                      &(struct cmd_parse){ .cmd = &test_cmd,
-	                                           .ctx = ctx,
-	                                           .args = a,
-	                                           .deploy = d,
-	                                           .own = own,
-	                                           .operands = true },
-	                      argc, argv);
+	a->deploy = d;
+	return cmd_opts_parse(first, &test_cmd, ctx, a, own, argc, argv);
 }
 
 static void test_cmd_opts__every_command_table(void)
@@ -178,6 +173,32 @@ static void test_cmd_opts__refused(void)
 	CHECK_INT(first, -7); /* never set unless the command runs */
 }
 
+static void test_cmd_opts__operands(void)
+{
+	static const struct cmd strict = { .name = "strict", .opts = cmd_opts_tail };
+	static const struct cmd permute = { .name = "permute",
+		                            .opts = cmd_opts_tail,
+		                            .opts_flags = CMD_OPTS_PERMUTE | CMD_OPTS_OPERANDS };
+	char a0[] = "x", a1[] = "op", a2[] = "--state", a3[] = "/s";
+	char *argv[] = { a0, a1, a2, a3, NULL };
+	struct ctx ctx = { 0 };
+	int first = -7;
+
+	optind = 0;
+	CHECK_INT(cmd_opts_parse(&first, &strict, &ctx, NULL, NULL, 4, argv), EXIT_USAGE);
+	CHECK(ctx.state_dir == NULL); /* the operand ended the options */
+	optind = 0;
+	CHECK_INT(cmd_opts_parse(&first, &permute, &ctx, NULL, NULL, 4, argv), CMD_OPTS_RUN);
+	CHECK_STR(ctx.state_dir, "/s");
+	CHECK_INT(first, 3);
+	CHECK_STR(argv[first], "op"); /* getopt moved the operand after the options */
+	/* a row whose base was not given is refused, not written through NULL */
+	optind = 0;
+	CHECK_INT(cmd_opts_parse(&first, &test_cmd, &ctx, NULL, NULL, 3,
+	                         (char *[]){ a0, (char[]){ "--json" }, a3, NULL }),
+	          EXIT_USAGE);
+}
+
 static void test_cmd_opts__help_from_rows(void)
 {
 	char *text = NULL;
@@ -207,6 +228,7 @@ int main(void)
 	RUN(test_cmd_opts__every_command_table);
 	RUN(test_cmd_opts__values);
 	RUN(test_cmd_opts__refused);
+	RUN(test_cmd_opts__operands);
 	RUN(test_cmd_opts__help_from_rows);
 	return CHECK_DONE();
 }
