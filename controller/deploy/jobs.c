@@ -212,6 +212,7 @@ static int job_run(struct jobs_run *jr, size_t i, struct err *err)
 	struct strv secrets = { 0 };
 	struct err rerr = ERR_INIT;
 	struct oneoff oo;
+	char who[300];
 	int rc;
 
 	jr->done[i] = true;
@@ -231,8 +232,9 @@ static int job_run(struct jobs_run *jr, size_t i, struct err *err)
 	             ? err_set(&o.err, ERR_NOMEM, "out of memory")
 	             : 0;
 	job_oneoff(&oo, jr);
+	snprintf(who, sizeof(who), "job %s", s->name);
 	if (rc == 0)
-		rc = oneoff_image(&oo, s, "job", jr->quiet, &o.err);
+		rc = oneoff_image(&oo, s, who, jr->quiet, &o.err);
 	if (rc == 0)
 		rc = oneoff_networks(&oo, s, &o.err);
 	if (rc == 0)

@@ -17,7 +17,7 @@
 #include "deployctl/log.h"
 #include "deployctl/sig.h"
 
-int oneoff_image(struct oneoff *o, struct service *s, const char *what, bool quiet, struct err *err)
+int oneoff_image(struct oneoff *o, struct service *s, const char *who, bool quiet, struct err *err)
 {
 	const char *refs[1] = { s->image };
 	char *ids[1] = { NULL }, *digest = NULL;
@@ -25,7 +25,7 @@ int oneoff_image(struct oneoff *o, struct service *s, const char *what, bool qui
 
 	if (rc == 0 && !ids[0]) {
 		if (!quiet) {
-			printf("%s %s: pulling %s\n", what, s->name, s->image);
+			printf("%s: pulling %s\n", who, s->image);
 			fflush(stdout);
 		}
 		rc = docker_image_pull(&ids[0], &digest, o->docker, s->image, NULL, err);

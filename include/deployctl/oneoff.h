@@ -27,12 +27,11 @@ struct oneoff {
 };
 
 /*
- * s's image present locally, else pulled (said on stdout as "WHAT NAME:
- * pulling IMAGE" unless quiet); s->image_id set to the local ID. 0 or an
- * error (ERR_DOCKER with the registry's message).
+ * s's image present locally, else pulled (said on stdout as "WHO: pulling
+ * IMAGE" unless quiet; who e.g. "job backup"); s->image_id set to the local
+ * ID. 0 or an error (ERR_DOCKER with the registry's message).
  */
-int oneoff_image(struct oneoff *o, struct service *s, const char *what, bool quiet,
-                 struct err *err);
+int oneoff_image(struct oneoff *o, struct service *s, const char *who, bool quiet, struct err *err);
 /* The Docker IDs of s's networks into o->network_ids, looked up once. 0 or an error. */
 int oneoff_networks(struct oneoff *o, const struct service *s, struct err *err);
 
