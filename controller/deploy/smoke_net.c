@@ -113,9 +113,8 @@ static int curl_argv(struct strv *argv, const struct smoke_check *k)
 	char secs[32];
 
 	snprintf(secs, sizeof(secs), "%.3f", (double)k->timeout_ns / 1e9);
-	if (strv_push(argv, "-sS") < 0 ||
-	    strv_push(argv, "-i") < 0 || strv_push(argv, "--max-time") < 0 ||
-	    strv_push(argv, secs) < 0)
+	if (strv_push(argv, "-sS") < 0 || strv_push(argv, "-i") < 0 ||
+	    strv_push(argv, "--max-time") < 0 || strv_push(argv, secs) < 0)
 		return ERR_NOMEM;
 	if (!strcmp(k->method, "HEAD")) {
 		if (strv_push(argv, "-I") < 0)

@@ -15,7 +15,7 @@
  * Build: gcc -static -O2 -Wall -Wextra -Wpedantic -o testsrv testsrv_get.c
  */
 #define _GNU_SOURCE /* memmem */
-#define main testsrv_main
+#define main        testsrv_main
 #include "testsrv.c"
 #undef main
 
@@ -163,8 +163,10 @@ static int cmd_get(int argc, char **argv)
 
 			max_s = strtod(argv[++i], &e);
 			if (*e || max_s <= 0 || max_s > 86400)
-				get_fail(2, "option --max-time: expected a proper numerical parameter%s%s",
-				         "", "");
+				get_fail(
+				        2,
+				        "option --max-time: expected a proper numerical parameter%s%s",
+				        "", "");
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "curl: option %s: is unknown\n", a);
 			return 2;
@@ -179,8 +181,8 @@ static int cmd_get(int argc, char **argv)
 	get_timeout_ms = (long)(max_s * 1000.0);
 	set_handler(SIGALRM, on_get_timeout, 0);
 	{
-		struct itimerval it = { { 0, 0 }, { get_timeout_ms / 1000,
-			                            (get_timeout_ms % 1000) * 1000 } };
+		struct itimerval it = { { 0, 0 },
+			                { get_timeout_ms / 1000, (get_timeout_ms % 1000) * 1000 } };
 
 		setitimer(ITIMER_REAL, &it, NULL);
 	}
@@ -192,15 +194,18 @@ static int cmd_get(int argc, char **argv)
 		char port[8];
 
 		snprintf(port, sizeof(port), "%u", up_port);
-		fprintf(stderr, "curl: (7) Failed to connect to %s port %s: Couldn't connect to server\n",
+		fprintf(stderr,
+		        "curl: (7) Failed to connect to %s port %s: Couldn't connect to server\n",
 		        up_host, port);
 		return 7;
 	}
 	/* --max-time bounds the exchange, not each read */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: %s:%u\r\nUser-Agent: curl/testsrv\r\n"
-	             "Accept: */*\r\n", method, path, up_host, up_port);
+	n = snprintf(req, sizeof(req),
+	             "%s %s HTTP/1.0\r\nHost: %s:%u\r\nUser-Agent: curl/testsrv\r\n"
+	             "Accept: */*\r\n",
+	             method, path, up_host, up_port);
 	for (i = 0; i < nh && n > 0 && (size_t)n < sizeof(req); i++)
 		n += snprintf(req + n, sizeof(req) - (size_t)n, "%s\r\n", hdrs[i]);
 	if (n <= 0 || (size_t)n + 2 >= sizeof(req))
