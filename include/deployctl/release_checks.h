@@ -63,6 +63,14 @@ int notify_payload(char **out, enum notify_format f, const struct notify_event *
 #define NOTIFY_TARGET_BUDGET_MS 4500
 unsigned notify_send(struct notify_result *results, const struct project *p,
                      const struct notify_event *ev, const struct kvv *vars, struct strv *secrets);
+/*
+ * The URL of target t into *url (new): url_env read from vars, then the
+ * environment, or url_file's first line; NULL with why in detail (never
+ * quoting the URL: it is a credential) when unset, unreadable or not
+ * http(s)://. check uses it to say whether a target is resolvable.
+ */
+void notify_target_url(char **url, const struct notify_target *t, const struct kvv *vars,
+                       char *detail, size_t size);
 /* Say on f what notify_send() could not do (one line per target that failed). */
 void notify_print_failures(FILE *f, const struct project *p, const struct notify_result *results);
 
