@@ -8,6 +8,7 @@
 
 #include "deployctl/cmd_deploy.h"
 #include "deployctl/jobs.h"
+#include "deployctl/smoke_net.h"
 
 static const struct option plan_options[] = {
 	DEPLOY_LONG_OPTIONS,
@@ -57,8 +58,10 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		ex = deploy_check_pin(NULL, ctx, &dp, force);
 	if (ex == EXIT_OK) {
 		deploy_print_plan(&dp, json, stdout);
-		if (!json) /* --json: a "jobs" array of the plan's object */
+		if (!json) { /* --json: a "jobs" array of the plan's object */
 			jobs_print_planned(&dp, ctx, false, stdout);
+			smoke_net_print_planned(&dp, ctx, stdout);
+		}
 	}
 	deploy_release(&dp);
 	deploy_opts_release(&o);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "deployctl/buf.h"
+#include "deployctl/cmd_deploy.h"
 
 /* Seconds a check's container may take on top of the request's own timeout (create, start). */
 #define SMOKE_NET_GRACE_NS (10LL * 1000000000LL)
@@ -203,4 +204,46 @@ int smoke_net_request(struct httpc_resp *out, struct smoke_net *sn, const struct
 	strv_free(&s.entrypoint);
 	oneoff_outcome_release(&res);
 	return rc;
+}
+
+/* Will apply pull image for a service or a job already (noted by their lines)? */
+static bool pull_noted(const struct deploy *dp, const char *image)
+{
+	const struct project *p = dp->project;
+	char line[600];
+	size_t i;
+
+	snprintf(line, sizeof(line), "image %s: not present, apply will pull it", image);
+	for (i = 0; i < dp->pulls.n; i++)
+		if (!strcmp(dp->pulls.v[i], line))
+			return true;
+	for (i = 0; i < p->njobs; i++)
+		if (p->jobs[i].phase != JOB_ROLLBACK && !strcmp(p->jobs[i].svc.image, image))
+			return true;
+	return false;
+}
+
+void smoke_net_print_planned(const struct deploy *dp, struct ctx *ctx, FILE *f)
+{
+	const struct project *p = dp->project;
+	struct err ignored = ERR_INIT;
+	size_t i, k;
+
+	for (i = 0; ctx->docker && dp->plan.n && i < p->nsmoke; i++) {
+		const char *refs[1] = { p->smoke[i].image };
+		char *ids[1] = { NULL };
+
+		if (!p->smoke[i].network || pull_noted(dp, refs[0]))
+			continue;
+		for (k = 0; k < i && !(p->smoke[k].network && !strcmp(p->smoke[k].image, refs[0]));
+		     k++)
+			;
+		if (k < i || docker_image_resolve(ids, ctx->docker, refs, 1, &ignored) < 0)
+			continue;
+		if (!ids[0])
+			fprintf(f,
+			        "note: image %s: not present, apply will pull it (smoke check %s)\n",
+			        refs[0], p->smoke[i].name);
+		free(ids[0]);
+	}
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "deployctl/httpc.h"
 #include "deployctl/oneoff.h"
@@ -38,5 +39,14 @@ int smoke_net_request(struct httpc_resp *out, struct smoke_net *sn, const struct
  */
 int smoke_net_parse(struct httpc_resp *out, const char *text, size_t len, const char *want,
                     size_t max_body);
+
+/*
+ * plan: a note for each in-network check's image that is not present and
+ * that no service or job pulls already (apply will pull it; plan never
+ * does). Nothing for an empty plan.
+ */
+struct deploy;
+struct ctx;
+void smoke_net_print_planned(const struct deploy *dp, struct ctx *ctx, FILE *f);
 
 #endif

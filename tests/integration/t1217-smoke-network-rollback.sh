@@ -66,4 +66,14 @@ no_check_containers
 # What is deployed (release 1) still passes.
 expect_status 0 smoke --project "$PROJECT"
 no_check_containers
-echo "a failing in-network check rolled releases 2 and 3 back; no check container left"
+
+# A rollback runs the in-network checks of the release it returns to, from the record.
+manifest good4 8080
+expect_status 0 apply --repo "$REPO"
+expect_out 'release 4 succeeded'
+expect_status 0 rollback --project "$PROJECT" --to 1
+expect_out 'smoke inside: passed \(200'
+docker inspect -f '{{json .Config.Env}}' "$(cid api)" | grep -q '"MESSAGE=good"' ||
+	fail "release 1's api is not back"
+no_check_containers
+echo "a failing in-network check rolled releases 2 and 3 back; a rollback ran it; no check container left"

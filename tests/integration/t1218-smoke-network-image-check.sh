@@ -61,6 +61,7 @@ expect_out "^ok +notify: x-deployctl.notify\[2\]: file $WORK/hook.url holds an h
 grep -q "hook-t1218-secret" "$OUT" "$ERR" && fail "check printed a webhook URL"
 docker image inspect "$IMG" >/dev/null 2>&1 && fail "check pulled the smoke image"
 expect_status 0 plan --repo "$REPO"
+expect_out "note: image $IMG: not present, apply will pull it \(smoke check inside\)"
 docker image inspect "$IMG" >/dev/null 2>&1 && fail "plan pulled the smoke image"
 
 # apply pulls it, then the check passes from inside the network.
