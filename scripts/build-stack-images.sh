@@ -244,5 +244,9 @@ standin() {
 standin deployctl-local/api:1 api 8080
 standin deployctl-local/web:1 web 8080
 standin deployctl-local/grafana-standin:1 grafana-standin 3000
+# The in-network smoke check's HTTP client (manifests/edge.yml): testsrv's curl-compatible one.
+curl_img=$("$repo/tests/images/build.sh" curl) || die "tests/images/build.sh curl failed"
+docker tag "$curl_img" deployctl-local/curl:1 || die "cannot tag deployctl-local/curl:1"
+echo "deployctl-local/curl:1: $curl_img"
 
 echo "total: $(elapsed "$t_total") s"

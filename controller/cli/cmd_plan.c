@@ -7,6 +7,7 @@
 
 #include "deployctl/cmd_deploy.h"
 #include "deployctl/jobs.h"
+#include "deployctl/smoke_net.h"
 
 static const struct cmd_opt plan_opts[] = {
 	CMD_OPT_ALL(cmd_opts_deploy),
@@ -38,8 +39,10 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		ex = deploy_check_pin(NULL, ctx, &dp, a.force);
 	if (ex == EXIT_OK) {
 		deploy_print_plan(&dp, a.json, stdout);
-		if (!a.json) /* --json: a "jobs" array of the plan's object */
+		if (!a.json) { /* --json: a "jobs" array of the plan's object */
 			jobs_print_planned(&dp, ctx, false, stdout);
+			smoke_net_print_planned(&dp, ctx, stdout);
+		}
 	}
 	deploy_release(&dp);
 	deploy_opts_release(&o);

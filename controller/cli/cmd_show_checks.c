@@ -23,6 +23,13 @@ static void text_smoke(const struct store_smoke_row *v, size_t n)
 		out_safe(stdout, v[i].method);
 		fputc(' ', stdout);
 		out_safe(stdout, v[i].url);
+		if (v[i].network) {
+			fputs(" from network ", stdout);
+			out_safe(stdout, v[i].network);
+			fputs(" (", stdout);
+			out_safe(stdout, v[i].image);
+			fputc(')', stdout);
+		}
 		printf(" expects %ld", v[i].expect_status);
 		if (v[i].outcome)
 			printf("; got %ld after %u attempt(s) in %.2fs", v[i].status, v[i].attempts,
@@ -79,6 +86,9 @@ static void json_smoke(const struct store_smoke_row *v, size_t n)
 		key("name", v[i].name);
 		key("method", v[i].method);
 		key("url", v[i].url);
+		key("network", v[i].network);
+		key("image", v[i].image);
+		key("service", v[i].service);
 		printf(",\"expect_status\":%ld", v[i].expect_status);
 		key("outcome", v[i].outcome);
 		if (v[i].outcome)

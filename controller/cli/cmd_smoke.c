@@ -36,6 +36,10 @@ static void print_json(const char *project, int64_t release, const struct projec
 		out_json_str(stdout, p->smoke[i].name);
 		fputs(",\"url\":", stdout);
 		out_json_str(stdout, p->smoke[i].url);
+		fputs(",\"network\":", stdout);
+		out_json_str(stdout, p->smoke[i].network);
+		fputs(",\"image\":", stdout);
+		out_json_str(stdout, p->smoke[i].image);
 		printf(",\"passed\":%s,\"status\":%ld,\"attempts\":%u,\"duration_s\":%.3f,"
 		       "\"reason\":",
 		       r[i].passed ? "true" : "false", r[i].status, r[i].attempts, r[i].duration_s);
@@ -45,8 +49,59 @@ static void print_json(const char *project, int64_t release, const struct projec
 	fputs("]}\n", stdout);
 }
 
+/* The project's networks by key (the record holds no network definitions). */
+static int known_networks(struct kvv *ids, struct ctx *ctx, const struct project *p,
+                          struct err *err)
+{
+	struct docker_network *nets = NULL;
+	size_t i, n = 0;
+	int rc = docker_network_list(&nets, &n, ctx->docker, p->name, err);
+
+	for (i = 0; rc == 0 && i < n; i++)
+		if (nets[i].key && kvv_set(ids, nets[i].key, nets[i].id) < 0)
+			rc = err_set(err, ERR_NOMEM, "out of memory");
+	docker_network_list_free(nets, n);
+	return rc;
+}
+
+/*
+ * Where in-network checks run now: Docker (opened only when a check needs
+ * it), this state database's owner labels, the release deployed.
+ */
+static int open_net(struct smoke_net *net, struct store_identity *me, struct ctx *ctx,
+                    const struct project *p, const char *release_label, struct kvv *ids, bool quiet)
+{
+	struct err err = ERR_INIT;
+	size_t i;
+	int ex;
+
+	for (i = 0; i < p->nsmoke && !p->smoke[i].network; i++)
+		;
+	if (i == p->nsmoke)
+		return EXIT_OK;
+	if ((ex = cmd_open_docker(ctx)) != EXIT_OK)
+		return ex;
+	if (store_identity_get(me, ctx->store, &err) < 0 || known_networks(ids, ctx, p, &err) < 0) {
+		cmd_report(&err);
+		return cmd_exit_for(err.code);
+	}
+	net->oo = (struct oneoff){ .docker = ctx->docker,
+		                   .project = p,
+		                   .release = release_label,
+		                   .owner = me->id,
+		                   .owner_host = me->host,
+		                   .owner_state = me->path,
+		                   .network_ids = ids };
+	net->quiet = quiet;
+	return EXIT_OK;
+}
+
 static int smoke_cmd_run(struct ctx *ctx, int argc, char **argv)
 {
+	struct smoke_net net = { 0 };
+	struct store_identity me = { 0 };
+	struct kvv ids = { 0 };
+	char label[32];
 	struct smoke_result *res = NULL;
 	struct project p = { 0 };
 	struct strv secrets = { 0 };
@@ -96,13 +151,22 @@ static int smoke_cmd_run(struct ctx *ctx, int argc, char **argv)
 		ex = EXIT_OK;
 		goto out;
 	}
+	snprintf(label, sizeof(label), "%lld", (long long)release);
+	if (!p.name && !(p.name = strdup(project))) {
+		err_set(&err, ERR_NOMEM, "out of memory");
+		cmd_report(&err);
+		ex = EXIT_FAILED;
+		goto out;
+	}
+	if ((ex = open_net(&net, &me, ctx, &p, label, &ids, json)) != EXIT_OK)
+		goto out;
 	if (!(res = calloc(p.nsmoke, sizeof(*res)))) {
 		err_set(&err, ERR_NOMEM, "out of memory");
 		cmd_report(&err);
 		ex = EXIT_FAILED;
 		goto out;
 	}
-	ex = smoke_run(res, &p, &secrets, true, &err) == 0 ? EXIT_OK : EXIT_FAILED;
+	ex = smoke_run(res, &p, &secrets, &net, true, &err) == 0 ? EXIT_OK : EXIT_FAILED;
 	if (json) {
 		print_json(project, release, &p, res, ex == EXIT_OK);
 	} else {
@@ -113,6 +177,8 @@ static int smoke_cmd_run(struct ctx *ctx, int argc, char **argv)
 	if (err.code == ERR_STOPPED)
 		ex = sig_exit_status(sig_pending());
 out:
+	kvv_free(&ids);
+	store_identity_release(&me);
 	free(res);
 	strv_free(&secrets);
 	model_project_release(&p);

@@ -4,9 +4,9 @@
  * (LABEL_JOB, never LABEL_SERVICE, so reconcile, prune and status never
  * take it for a service), created from the job's service-shaped model
  * with DEPLOYCTL_RELEASE, DEPLOYCTL_COMMIT and DEPLOYCTL_PROJECT in its
- * environment, run to completion within its timeout (then killed), its
- * exit code, duration, scrubbed log tail and expanded artifact recorded,
- * and removed. The rollout calls jobs_stage_hook() between its stages:
+ * environment, run to completion within its timeout (then killed) by the
+ * one-off runner (oneoff.c), its exit code, duration, scrubbed log tail
+ * and expanded artifact recorded. The rollout calls jobs_stage_hook() between its stages:
  * before jobs run before the first container action, after_dependencies
  * jobs once no action on a service they need is left, after jobs at the
  * end; a rollback release runs its rollback jobs where before jobs run.
@@ -18,14 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "deployctl/buf.h"
-#include "deployctl/clock.h"
 #include "deployctl/log.h"
 #include "deployctl/model_secret.h"
+#include "deployctl/oneoff.h"
 #include "deployctl/out.h"
-#include "deployctl/sig.h"
 #include "deployctl/store.h"
 #include "jobs_internal.h"
 
@@ -96,71 +94,19 @@ static const char *artifact_volume(const struct service *s, const char *path)
 	return best;
 }
 
-/* Docker IDs of the job's networks: those the rollout knows, else looked up once. */
-static int job_networks(struct jobs_run *jr, const struct service *s, struct err *err)
+/* Where the jobs' one-off containers run (oneoff.c). */
+static void job_oneoff(struct oneoff *o, struct jobs_run *jr)
 {
-	struct docker_network *nets = NULL;
-	const struct project *p = jr->dp->project;
-	size_t i, k, n = 0;
-	int rc = 0;
-
-	for (i = 0; i < s->nnetworks; i++)
-		if (!kvv_get(&jr->dp->network_ids, s->networks[i].name))
-			break;
-	if (i == s->nnetworks)
-		return 0;
-	rc = docker_network_list(&nets, &n, jr->ctx->docker, p->name, err);
-	for (i = 0; rc == 0 && i < s->nnetworks; i++) {
-		const char *key = s->networks[i].name;
-		const struct project_network *pn = model_network_find(p, key);
-		char *name = model_network_docker_name(p, key), *id = NULL;
-
-		if (!name || !pn) {
-			free(name);
-			rc = name ? err_set(err, ERR_INVALID, "network '%s' is not declared", key)
-			          : err_set(err, ERR_NOMEM, "out of memory");
-			break;
-		}
-		if (kvv_get(&jr->dp->network_ids, key)) {
-			free(name);
-			continue;
-		}
-		if (pn->external)
-			rc = docker_network_lookup(&id, jr->ctx->docker, name, err);
-		for (k = 0; !pn->external && k < n; k++)
-			if (nets[k].key && !strcmp(nets[k].key, key) && !strcmp(nets[k].name, name))
-				id = strdup(nets[k].id);
-		if (rc == 0 && !id)
-			rc = err_set(err, ERR_NOTFOUND, "network %s does not exist", name);
-		if (rc == 0 && kvv_set(&jr->dp->network_ids, key, id) < 0)
-			rc = err_set(err, ERR_NOMEM, "out of memory");
-		free(id);
-		free(name);
-	}
-	docker_network_list_free(nets, n);
-	return rc;
-}
-
-/* The image of the job, local or pulled (as a service's with pull_policy missing). */
-static int job_image(struct jobs_run *jr, struct service *s, struct err *err)
-{
-	const char *refs[1] = { s->image };
-	char *ids[1] = { NULL }, *digest = NULL;
-	int rc = docker_image_resolve(ids, jr->ctx->docker, refs, 1, err);
-
-	if (rc == 0 && !ids[0]) {
-		if (!jr->quiet)
-			printf("job %s: pulling %s\n", s->name, s->image);
-		rc = docker_image_pull(&ids[0], &digest, jr->ctx->docker, s->image, NULL, err);
-	}
-	if (rc == 0) {
-		free(s->image_id);
-		s->image_id = ids[0];
-		ids[0] = NULL;
-	}
-	free(ids[0]);
-	free(digest);
-	return rc;
+	*o = (struct oneoff){
+		.docker = jr->ctx->docker,
+		.project = jr->dp->project,
+		.release = jr->release_label,
+		.owner = jr->dp->owner.id,
+		.owner_host = jr->dp->owner.host,
+		.owner_state = jr->dp->owner.path,
+		.network_ids = &jr->dp->network_ids,
+		.files_dir = jr->files_dir,
+	};
 }
 
 /* Every secret value the job's output may hold: the project's, and the job's own env. */
@@ -181,48 +127,6 @@ static int job_secrets(struct strv *out, const struct project *p, const struct s
 	return 0;
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && !sig_pending())
-		;
-}
-
-/* Wait for container id to exit, at most timeout_ns; then it is killed. */
-static int job_wait(struct jobs_run *jr, const struct project_job *j, const char *id,
-                    struct job_outcome *o)
-{
-	int64_t timeout = j->timeout_ns > 0 ? j->timeout_ns : JOB_TIMEOUT_DEFAULT_NS;
-	double t0 = clock_mono(), limit = (double)timeout / 1e9;
-	struct docker_container_state st = { 0 };
-	struct err ignored = ERR_INIT;
-	long pause = 50;
-	int rc;
-
-	for (;;) {
-		rc = docker_container_inspect_state(&st, jr->ctx->docker, id, &o->err);
-		if (rc < 0)
-			return rc;
-		if (!strcmp(st.status, "exited") || !strcmp(st.status, "dead")) {
-			o->exit_code = st.exit_code;
-			o->status = st.exit_code == 0 ? "succeeded" : "failed";
-			docker_container_state_release(&st);
-			return 0;
-		}
-		docker_container_state_release(&st);
-		if (clock_mono() - t0 >= limit || sig_pending())
-			break;
-		sleep_ms(pause);
-		pause = pause < 400 ? pause * 2 : 500;
-	}
-	docker_container_stop(jr->ctx->docker, id, 0, &ignored);
-	o->status = "timed_out";
-	if (sig_pending())
-		return err_set(&o->err, ERR_STOPPED, "interrupted by %s", sig_name(sig_pending()));
-	return err_set(&o->err, ERR_FAIL, "timed out after %.0fs and was killed", limit);
-}
-
 char *jobs_log_tail_take(char *logs, const struct strv *secrets)
 {
 	char *tail;
@@ -239,53 +143,28 @@ char *jobs_log_tail_take(char *logs, const struct strv *secrets)
 	return tail;
 }
 
-/* The last JOBS_LOG_TAIL bytes of the job's output, scrubbed; NULL when there is none. */
-static char *job_log_tail(struct jobs_run *jr, const char *id, const struct strv *secrets)
-{
-	struct err ignored = ERR_INIT;
-	char *logs = NULL;
-
-	if (docker_container_logs_tail(&logs, jr->ctx->docker, id, JOB_LOG_LINES, &ignored) < 0)
-		return NULL;
-	return jobs_log_tail_take(logs, secrets);
-}
-
-/* Create, start, wait for, read and remove the job's container. */
+/* Run the job's container (oneoff.c): create, start, wait, read, remove. */
 static int job_container(struct jobs_run *jr, struct project_job *j, const struct strv *secrets,
                          struct job_outcome *o)
 {
-	struct deploy *dp = jr->dp;
-	struct docker_create c = {
-		.project = dp->project,
-		.service = &j->svc,
-		.release = jr->release_label,
-		.job = j->svc.name,
-		.owner = dp->owner.id,
-		.owner_host = dp->owner.host,
-		.owner_state = dp->owner.path,
-		.network_ids = &dp->network_ids,
-		.files_dir = jr->files_dir,
-	};
-	struct err ignored = ERR_INIT;
-	char name[512], *id = NULL;
-	double t0 = clock_mono();
+	int64_t timeout = j->timeout_ns > 0 ? j->timeout_ns : JOB_TIMEOUT_DEFAULT_NS;
+	struct oneoff_outcome out;
+	struct oneoff oo;
+	char name[512];
 	int rc;
 
-	snprintf(name, sizeof(name), "%s-job-%s-r%s", dp->project->name, j->svc.name,
+	job_oneoff(&oo, jr);
+	snprintf(name, sizeof(name), "%s-job-%s-r%s", jr->dp->project->name, j->svc.name,
 	         jr->release_label);
-	c.name = name;
-	rc = docker_container_create(&id, jr->ctx->docker, &c, &o->err);
-	if (rc == 0)
-		rc = docker_container_start(jr->ctx->docker, id, &o->err);
-	if (rc == 0)
-		rc = job_wait(jr, j, id, o);
-	o->took = clock_mono() - t0;
-	if (id) {
-		o->log_tail = job_log_tail(jr, id, secrets);
-		docker_container_remove(jr->ctx->docker, id,
-		                        DOCKER_REMOVE_FORCE | DOCKER_REMOVE_VOLUMES, &ignored);
-	}
-	free(id);
+	rc = oneoff_run(&out, &oo, &j->svc, name, j->svc.name, timeout, JOB_LOG_LINES, &o->err);
+	o->took = out.took;
+	o->exit_code = out.exit_code;
+	if (out.timed_out)
+		o->status = "timed_out";
+	else if (rc == 0)
+		o->status = out.exit_code == 0 ? "succeeded" : "failed";
+	o->log_tail = jobs_log_tail_take(out.output, secrets); /* the last bytes, scrubbed */
+	out.output = NULL;
 	if (rc == 0 && o->exit_code != 0)
 		rc = err_set(&o->err, ERR_FAIL, "exited with %d", o->exit_code);
 	return rc;
@@ -330,6 +209,8 @@ static int job_run(struct jobs_run *jr, size_t i, struct err *err)
 	struct job_outcome o = { .status = "failed", .exit_code = -1, .err = ERR_INIT };
 	struct strv secrets = { 0 };
 	struct err rerr = ERR_INIT;
+	struct oneoff oo;
+	char who[300];
 	int rc;
 
 	jr->done[i] = true;
@@ -348,10 +229,12 @@ static int job_run(struct jobs_run *jr, size_t i, struct err *err)
 	                                  jr->dp->source_id, p->name) < 0)
 	             ? err_set(&o.err, ERR_NOMEM, "out of memory")
 	             : 0;
+	job_oneoff(&oo, jr);
+	snprintf(who, sizeof(who), "job %s", s->name);
 	if (rc == 0)
-		rc = job_image(jr, s, &o.err);
+		rc = oneoff_image(&oo, s, who, jr->quiet, &o.err);
 	if (rc == 0)
-		rc = job_networks(jr, s, &o.err);
+		rc = oneoff_networks(&oo, s, &o.err);
 	if (rc == 0)
 		rc = jr->dp->swarm ? jobs_swarm_run(jr, j, &secrets, &o)
 		                   : job_container(jr, j, &secrets, &o);
@@ -421,33 +304,16 @@ static int run_phase(struct jobs_run *jr, enum job_phase ph, size_t next, struct
 	return 0;
 }
 
-/*
- * Job containers left by a run that was killed, removed. Only this state
- * database's own (its owner label; the lock is held): a project of the same
- * name deployed from another state directory may be running a job right now.
- */
-static void remove_leftovers(struct jobs_run *jr)
+void jobs_remove_leftovers(struct jobs_run *jr)
 {
-	const char *me = jr->dp->owner.id;
-	struct docker_container *v = NULL;
-	struct err ignored = ERR_INIT;
-	size_t i, n = 0;
+	struct oneoff oo;
 
 	if (jr->dp->swarm) {
-		jobs_swarm_remove_leftovers(jr->ctx->docker, jr->dp->project->name, me);
+		jobs_swarm_remove_leftovers(jr->ctx->docker, jr->dp->project->name, jr->dp->owner.id);
 		return;
 	}
-	if (docker_job_list(&v, &n, jr->ctx->docker, jr->dp->project->name, &ignored) < 0)
-		return;
-	for (i = 0; i < n; i++)
-		if (!me || !v[i].owner || strcmp(v[i].owner, me))
-			log_info("job container %s is not this state's (owner %.12s): left alone",
-			         v[i].name, v[i].owner ? v[i].owner : "none");
-		else if (docker_container_remove(jr->ctx->docker, v[i].id,
-		                                 DOCKER_REMOVE_FORCE | DOCKER_REMOVE_VOLUMES,
-		                                 &ignored) == 0)
-			log_info("removed job container %s left by an earlier run", v[i].name);
-	docker_container_list_free(v, n);
+	job_oneoff(&oo, jr);
+	oneoff_remove_leftovers(&oo);
 }
 
 int jobs_stage_hook(void *arg, size_t next, struct err *err)
@@ -463,7 +329,7 @@ int jobs_stage_hook(void *arg, size_t next, struct err *err)
 		jr->done = calloc(p->njobs, sizeof(*jr->done));
 		if (!jr->done)
 			return err_set(err, ERR_NOMEM, "out of memory");
-		remove_leftovers(jr);
+		jobs_remove_leftovers(jr);
 	}
 	if (!jr->before_done) {
 		if (next < plan->n && !is_container_action(plan->v[next].kind))

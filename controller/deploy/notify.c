@@ -148,7 +148,7 @@ int notify_payload(char **out, enum notify_format f, const struct notify_event *
 }
 
 /* The URL of t into *url (new), or why not into detail (then *url is NULL). */
-static void target_url(char **url, const struct notify_target *t, const struct kvv *vars,
+void notify_target_url(char **url, const struct notify_target *t, const struct kvv *vars,
                        char *detail, size_t size)
 {
 	const char *v = NULL;
@@ -338,7 +338,7 @@ static bool prepare(struct telling *w, const struct notify_target *t, const stru
 		return false;
 	}
 	if (t->format != NOTIFY_COMMAND) {
-		target_url(&w->url, t, vars, r->detail, sizeof(r->detail));
+		notify_target_url(&w->url, t, vars, r->detail, sizeof(r->detail));
 		/* An unset variable is a choice (not on this host); a bad one is not. */
 		if (!w->url) {
 			r->outcome = strstr(r->detail, "is not set") ? "skipped" : "failed";

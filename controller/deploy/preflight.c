@@ -232,6 +232,7 @@ int check_run(struct check_report *out, struct ctx *ctx, struct deploy *dp,
 		preflight_ports(&run);
 		preflight_files(&run);
 		preflight_tls(&run, (int64_t)time(NULL));
+		preflight_release(&run);
 	}
 	preflight_state(&run);
 	preflight_disk(&run);

@@ -55,6 +55,12 @@ void preflight_disk(struct run *run);
  */
 void preflight_tls(struct run *run, int64_t now);
 
+/*
+ * The "images" items of job and in-network smoke check images, "notify"
+ * and "smoke" (preflight_release.c); not in apply's preflight.
+ */
+void preflight_release(struct run *run);
+
 /* preflight_swarm.c: a Swarm target needs a manager. */
 void preflight_swarm(struct run *run);
 

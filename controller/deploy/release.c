@@ -617,6 +617,7 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 	opts.progress = &progress;
 	opts.verify = release_checks_verify; /* the smoke checks, after the last action */
 	opts.verify_ctx = &checks;
+	release_checks_net(&checks, ctx, dp, release_label, files_dir, json || quiet);
 	if (jobs_any(dp->project, dp->from_snapshot)) {
 		jr = (struct jobs_run){ .ctx = ctx,
 			                .dp = dp,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deployctl/cmd_deploy.h"
 #include "deployctl/log.h"
 #include "deployctl/model_secret.h"
 #include "deployctl/out.h"
@@ -33,6 +34,33 @@ void release_checks_release(struct release_checks *rc)
 	memset(rc, 0, sizeof(*rc));
 }
 
+void release_checks_net(struct release_checks *rc, struct ctx *ctx, struct deploy *dp,
+                        const char *release_label, const char *files_dir, bool quiet)
+{
+	rc->net.oo = (struct oneoff){
+		.docker = ctx->docker,
+		.project = dp->project,
+		.release = release_label,
+		.owner = dp->owner.id,
+		.owner_host = dp->owner.host,
+		.owner_state = dp->owner.path,
+		.network_ids = &dp->network_ids,
+		.files_dir = files_dir,
+	};
+	rc->net.quiet = quiet;
+}
+
+/* Does p have a check from inside a project network? */
+static bool any_in_network(const struct project *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsmoke; i++)
+		if (p->smoke[i].network)
+			return true;
+	return false;
+}
+
 int release_checks_verify(void *arg, struct err *err)
 {
 	struct release_checks *rc = arg;
@@ -42,7 +70,9 @@ int release_checks_verify(void *arg, struct err *err)
 	if (!rc->p->nsmoke)
 		return 0;
 	rc->smoke_ran = true;
-	r = smoke_run(rc->smoke, rc->p, &rc->secrets, false, err);
+	if (rc->net.oo.docker && any_in_network(rc->p))
+		oneoff_remove_leftovers(&rc->net.oo);
+	r = smoke_run(rc->smoke, rc->p, &rc->secrets, &rc->net, false, err);
 	for (i = 0; r < 0 && i < rc->p->nsmoke; i++)
 		if (rc->smoke[i].ran && !rc->smoke[i].passed)
 			rc->failed_check = rc->p->smoke[i].name;

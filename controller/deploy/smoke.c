@@ -1,6 +1,7 @@
 /*
  * smoke.c - the smoke checks of a release: HTTP requests against the
- * ports the stack publishes on this host, once the rollout succeeded.
+ * ports the stack publishes on this host, or from a one-off container on
+ * a project network (smoke_net.c), once the rollout succeeded.
  * Each check is tried up to its retries, its interval apart; the first
  * check that still fails stops the run, and the release is undone by the
  * same path as a failed health gate (engine/reconcile_apply.c).
@@ -16,6 +17,7 @@
 #include "deployctl/out.h"
 #include "deployctl/release_checks.h"
 #include "deployctl/sig.h"
+#include "deployctl/smoke_net.h"
 
 /* Bytes of a response searched for body_contains. */
 #define SMOKE_BODY_MAX (256u << 10)
@@ -58,7 +60,16 @@ static void pause_ms(long ms)
 		clock_sleep_ms(until - clock_mono_ms() < 100 ? until - clock_mono_ms() : 100);
 }
 
-static void check_one(struct smoke_result *res, const struct smoke_check *k)
+/* One request of k: on this host, or from inside its network (smoke_net.c). */
+static int request(struct httpc_resp *resp, const struct httpc_req *req,
+                   const struct smoke_check *k, struct smoke_net *net, struct err *err)
+{
+	if (k->network)
+		return smoke_net_request(resp, net, k, req->header_want, req->max_body, err);
+	return httpc_request(resp, req, err);
+}
+
+static void check_one(struct smoke_result *res, const struct smoke_check *k, struct smoke_net *net)
 {
 	char name[128] = "", *value = NULL;
 	struct httpc_resp resp = { 0 };
@@ -88,7 +99,7 @@ static void check_one(struct smoke_result *res, const struct smoke_check *k)
 		if (sig_pending())
 			break;
 		res->attempts = n;
-		if (httpc_request(&resp, &req, &e) < 0) {
+		if (request(&resp, &req, k, net, &e) < 0) {
 			res->status = 0;
 			snprintf(res->reason, sizeof(res->reason), "%s", e.msg);
 			continue;
@@ -108,7 +119,7 @@ static void check_one(struct smoke_result *res, const struct smoke_check *k)
 }
 
 int smoke_run(struct smoke_result *results, const struct project *p, const struct strv *secrets,
-              bool keep_going, struct err *err)
+              struct smoke_net *net, bool keep_going, struct err *err)
 {
 	size_t i;
 	int rc = 0;
@@ -116,7 +127,7 @@ int smoke_run(struct smoke_result *results, const struct project *p, const struc
 	for (i = 0; i < p->nsmoke; i++) {
 		struct smoke_result *r = &results[i];
 
-		check_one(r, &p->smoke[i]);
+		check_one(r, &p->smoke[i], net);
 		model_scrub(r->reason, secrets);
 		if (r->passed)
 			continue;

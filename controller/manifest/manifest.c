@@ -657,7 +657,10 @@ static int load_texts(struct project **out, const char *const *names, const char
 		rc = ERR_NOMEM;
 		goto out;
 	}
-	manifest_smoke_finish(&c);
+	if (manifest_smoke_finish(&c) < 0) {
+		rc = ERR_NOMEM;
+		goto out;
+	}
 	manifest_check(&c);
 	rc = c.fatal;
 out:

@@ -545,7 +545,30 @@ int manifest_dotenv_load(struct manifest_vars *vars, char **path, struct strv *k
  */
 int manifest_load_smoke(struct manifest_ctx *c, const struct mnode *n, const char *path);
 int manifest_load_notify(struct manifest_ctx *c, const struct mnode *n, const char *path);
-void manifest_smoke_finish(struct manifest_ctx *c);
+/* Also builds in-network checks' URLs and picks their images: 0 or ERR_NOMEM. */
+int manifest_smoke_finish(struct manifest_ctx *c);
+
+/*
+ * A list of maps each read by a key table (manifest_list.c): x-deployctl.
+ * smoke, notify and tls. manifest_read_list() grows *items (an array of
+ * elements of size bytes, *n of them) by one zeroed element per entry, at
+ * most max, sets the struct loc at loc_offset, calls init (defaults; may
+ * be NULL), reads the map through keys (offsets into the element), then
+ * finish (may be NULL) with read_rc, the table read's result. 0 or
+ * ERR_NOMEM; every problem is reported.
+ */
+struct manifest_list {
+	void **items;
+	size_t *n;
+	size_t size, max, loc_offset;
+	const char *what; /* "more than 64 <what>" */
+	const struct manifest_key *keys;
+	void (*init)(void *elem);
+	int (*finish)(struct manifest_ctx *c, void *elem, const struct mnode *v, const char *path,
+	              int read_rc);
+};
+int manifest_read_list(struct manifest_ctx *c, const struct manifest_list *l, const struct mnode *n,
+                       const char *path);
 struct manifest_render;
 /* x-deployctl.smoke and .notify of r->p into the mapping x (config); nothing when unset. */
 void manifest_render_smoke(struct manifest_render *r, struct mnode *x);

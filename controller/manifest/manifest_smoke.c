@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deployctl/buf.h"
 #include "deployctl/model_secret.h"
 #include "deployctl/smoke.h"
 #include "manifest_internal.h"
@@ -70,6 +71,11 @@ static bool format_ok(const char *s)
 	return !strcmp(s, "slack") || !strcmp(s, "json");
 }
 
+static bool path_ok(const char *s)
+{
+	return s[0] == '/';
+}
+
 /* ---- the tables: offsets are into struct smoke_check and struct notify_target ---- */
 
 #define CHK(field) offsetof(struct smoke_check, field)
@@ -91,12 +97,15 @@ static const struct manifest_key smoke_keys[] = {
 	{ .key = "retries", .kind = MK_INT, .offset = CHK(retries), .min = 1,
 	  .max = SMOKE_MAX_ATTEMPTS },
 	{ .key = "interval", .kind = MK_DURATION, .offset = CHK(interval_ns) },
-	{ .key = "service", .kind = MK_REFUSED,
-	  .why = "checks from inside a project network are not supported yet: publish the "
-	         "port on 127.0.0.1 (ports: [\"127.0.0.1:8080:8080\"]) and check that" },
-	{ .key = "network", .kind = MK_REFUSED,
-	  .why = "checks from inside a project network are not supported yet: publish the "
-	         "port on 127.0.0.1 (ports: [\"127.0.0.1:8080:8080\"]) and check that" },
+	/* from inside a project network (manifest_smoke_finish() resolves them) */
+	{ .key = "service", .kind = MK_STRING, .offset = CHK(service), .valid = manifest_name_ok,
+	  .what = "invalid service name", .hint = "use letters, digits, '_', '.' and '-'" },
+	{ .key = "network", .kind = MK_STRING, .offset = CHK(network), .valid = manifest_name_ok,
+	  .what = "invalid network name", .hint = "use letters, digits, '_', '.' and '-'" },
+	{ .key = "port", .kind = MK_INT, .offset = CHK(port), .min = 1, .max = 65535 },
+	{ .key = "path", .kind = MK_STRING, .offset = CHK(path), .valid = path_ok,
+	  .what = "invalid path", .hint = "start it with '/'" },
+	{ .key = "image", .kind = MK_STRING, .offset = CHK(image) },
 	{ .key = NULL },
 };
 
@@ -116,38 +125,43 @@ static const struct manifest_key notify_keys[] = {
 };
 /* clang-format on */
 
-/*
- * The tables' readers take a struct service; only the plain kinds are used
- * here, which touch nothing but the field at the row's offset of the
- * object given.
- */
-static int read_table(struct manifest_ctx *c, const struct manifest_key *table, void *obj,
-                      const struct mnode *v, const char *path)
-{
-	return manifest_read_map(c, table, (struct service *)obj, v, path);
-}
-
 /* ---- x-deployctl.smoke ---- */
 
-static int smoke_one(struct manifest_ctx *c, struct smoke_check *k, const struct mnode *v,
-                     const char *path)
+static void loc_of(struct loc *out, const struct mnode *at)
 {
-	int rc = read_table(c, smoke_keys, k, v, path);
+	out->file = at->file;
+	out->line = at->line;
+	out->col = at->col;
+}
+
+static void smoke_init(void *e)
+{
+	struct smoke_check *k = e;
+
+	k->expect_status = 200;
+	k->retries = 3;
+	k->interval_ns = 1000000000LL;
+}
+
+/* What the key table cannot say of one check: defaults, names, bounds. */
+static int smoke_finish_one(struct manifest_ctx *c, void *e, const struct mnode *v,
+                            const char *path, int rc)
+{
+	struct smoke_check *k = e;
 	const struct mnode *at;
 	char kpath[MANIFEST_PATH_MAX];
 	size_t i;
 
-	if (rc == ERR_NOMEM)
-		return rc;
-	if ((at = mnode_get(v, "url"))) {
-		k->url_loc.file = at->file;
-		k->url_loc.line = at->line;
-		k->url_loc.col = at->col;
-	}
+	if ((at = mnode_get(v, "url")))
+		loc_of(&k->url_loc, at);
+	if ((at = mnode_get(v, "service")) || (at = mnode_get(v, "network")))
+		loc_of(&k->net_loc, at);
 	if (!k->method && !(k->method = strdup("GET")))
 		return manifest_nomem(c);
-	if (!k->url && !rc) {
-		manifest_error(c, v, path, "a smoke check needs url: (http://127.0.0.1:PORT/...)");
+	if (!k->url && !k->service && !rc) {
+		manifest_error(c, v, path,
+		               "a smoke check needs url: (http://127.0.0.1:PORT/...), or service: "
+		               "and port: to check from inside a project network");
 		rc = ERR_INVALID;
 	}
 	if (!k->name && !rc) {
@@ -176,42 +190,24 @@ static int smoke_one(struct manifest_ctx *c, struct smoke_check *k, const struct
 			               "expected a duration from 0s to 60s");
 		k->interval_ns = 1000000000LL;
 	}
-	return rc;
+	return 0;
 }
 
 int manifest_load_smoke(struct manifest_ctx *c, const struct mnode *n, const char *path)
 {
-	char ipath[MANIFEST_PATH_MAX];
-	struct smoke_check *nv, *k;
-	size_t i;
+	const struct manifest_list l = {
+		.items = (void **)&c->p->smoke,
+		.n = &c->p->nsmoke,
+		.size = sizeof(struct smoke_check),
+		.max = SMOKE_MAX_CHECKS,
+		.loc_offset = offsetof(struct smoke_check, loc),
+		.what = "smoke checks",
+		.keys = smoke_keys,
+		.init = smoke_init,
+		.finish = smoke_finish_one,
+	};
 
-	if (mnode_is_null(n))
-		return 0;
-	if (manifest_expect(c, n, MNODE_SEQ, path))
-		return 0;
-	for (i = 0; i < n->n; i++) {
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		if (c->p->nsmoke >= SMOKE_MAX_CHECKS) {
-			manifest_error(c, n->items[i], ipath, "more than %d smoke checks",
-			               SMOKE_MAX_CHECKS);
-			return 0;
-		}
-		nv = realloc(c->p->smoke, (c->p->nsmoke + 1) * sizeof(*nv));
-		if (!nv)
-			return manifest_nomem(c);
-		c->p->smoke = nv;
-		k = &nv[c->p->nsmoke++];
-		memset(k, 0, sizeof(*k));
-		k->loc.file = n->items[i]->file;
-		k->loc.line = n->items[i]->line;
-		k->loc.col = n->items[i]->col;
-		k->expect_status = 200;
-		k->retries = 3;
-		k->interval_ns = 1000000000LL;
-		if (smoke_one(c, k, n->items[i], ipath) == ERR_NOMEM)
-			return ERR_NOMEM;
-	}
-	return 0;
+	return manifest_read_list(c, &l, n, path);
 }
 
 /* ---- x-deployctl.notify ---- */
@@ -243,16 +239,21 @@ static int notify_on(struct manifest_ctx *c, struct notify_target *t, const stru
 	return rc;
 }
 
-static int notify_one(struct manifest_ctx *c, struct notify_target *t, const struct mnode *v,
-                      const char *path)
+static void notify_init(void *e)
 {
+	((struct notify_target *)e)->on = NOTIFY_ON_ALL;
+}
+
+/* What the key table cannot say of one target: on:, format:, where the URL is. */
+static int notify_finish_one(struct manifest_ctx *c, void *e, const struct mnode *v,
+                             const char *path, int rc)
+{
+	struct notify_target *t = e;
 	char kpath[MANIFEST_PATH_MAX], q[80];
 	const struct mnode *f;
 	char *fmt = NULL;
-	int rc = read_table(c, notify_keys, t, v, path), r = 0, ways;
+	int r = 0, ways;
 
-	if (rc == ERR_NOMEM)
-		return rc;
 	if ((f = mnode_get(v, "on"))) {
 		r = notify_on(c, t, f, manifest_path_key(kpath, sizeof(kpath), path, "on"));
 		if (r == ERR_NOMEM)
@@ -295,37 +296,19 @@ static int notify_one(struct manifest_ctx *c, struct notify_target *t, const str
 
 int manifest_load_notify(struct manifest_ctx *c, const struct mnode *n, const char *path)
 {
-	char ipath[MANIFEST_PATH_MAX];
-	struct notify_target *nv, *t;
-	size_t i;
+	const struct manifest_list l = {
+		.items = (void **)&c->p->notify,
+		.n = &c->p->nnotify,
+		.size = sizeof(struct notify_target),
+		.max = NOTIFY_MAX_TARGETS,
+		.loc_offset = offsetof(struct notify_target, loc),
+		.what = "notifications",
+		.keys = notify_keys,
+		.init = notify_init,
+		.finish = notify_finish_one,
+	};
 
-	if (mnode_is_null(n))
-		return 0;
-	if (manifest_expect(c, n, MNODE_SEQ, path))
-		return 0;
-	for (i = 0; i < n->n; i++) {
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		if (c->p->nnotify >= NOTIFY_MAX_TARGETS) {
-			manifest_error(c, n->items[i], ipath, "more than %d notifications",
-			               NOTIFY_MAX_TARGETS);
-			return 0;
-		}
-		nv = realloc(c->p->notify, (c->p->nnotify + 1) * sizeof(*nv));
-		if (!nv)
-			return manifest_nomem(c);
-		c->p->notify = nv;
-		t = &nv[c->p->nnotify++];
-		memset(t, 0, sizeof(*t));
-		t->loc.file = n->items[i]->file;
-		t->loc.line = n->items[i]->line;
-		t->loc.col = n->items[i]->col;
-		t->on = NOTIFY_ON_ALL;
-		if (manifest_expect(c, n->items[i], MNODE_MAP, ipath))
-			continue;
-		if (notify_one(c, t, n->items[i], ipath) == ERR_NOMEM)
-			return ERR_NOMEM;
-	}
-	return 0;
+	return manifest_read_list(c, &l, n, path);
 }
 
 /* ---- once every file is loaded: where the URLs point ---- */
@@ -403,42 +386,210 @@ static int url_split(char *host, size_t hsize, unsigned *port, const char *url, 
 	return 0;
 }
 
-void manifest_smoke_finish(struct manifest_ctx *c)
+/* A check on this host: a published port of 127.0.0.1, localhost or [::1]. */
+static void finish_host(struct manifest_ctx *c, const struct smoke_check *k, size_t i)
 {
 	char path[MANIFEST_PATH_MAX], host[300];
 	const char *why = NULL;
 	unsigned port = 0;
+	/* The value is not quoted back: it may hold a secret (a URL password). */
+	struct mnode at = { .file = k->url_loc.file,
+		            .line = k->url_loc.line,
+		            .col = k->url_loc.col };
+	struct mnode entry = { .file = k->loc.file, .line = k->loc.line, .col = k->loc.col };
+
+	if (k->image || k->port || k->path) {
+		snprintf(path, sizeof(path), "x-deployctl.smoke[%zu].%s", i,
+		         k->image  ? "image"
+		         : k->port ? "port"
+		                   : "path");
+		manifest_error(c, &entry, path,
+		               "applies only to a check from inside a project network (service: "
+		               "or network:)");
+	}
+	snprintf(path, sizeof(path), "x-deployctl.smoke[%zu].url", i);
+	if (url_split(host, sizeof(host), &port, k->url, &why) < 0) {
+		manifest_error(c, &at, path, "%s", why);
+		return;
+	}
+	if (strcmp(host, "127.0.0.1") && strcmp(host, "localhost") && strcmp(host, "[::1]")) {
+		manifest_error(c, &at, path,
+		               "a smoke check runs on this host against a published port: use "
+		               "127.0.0.1, localhost or [::1], not '%s' (or service: NAME to "
+		               "check from inside a project network)",
+		               host);
+		return;
+	}
+	if (!port_published(c->p, port))
+		manifest_error(c, &at, path,
+		               "port %u is not published by any service of the project "
+		               "(ports: [\"127.0.0.1:%u:...\"]), or check it from inside a "
+		               "project network with service: NAME",
+		               port, port);
+}
+
+/* Is s on network net? */
+static bool on_network(const struct service *s, const char *net)
+{
+	size_t i;
+
+	for (i = 0; i < s->nnetworks; i++)
+		if (!strcmp(s->networks[i].name, net))
+			return true;
+	return false;
+}
+
+/* Does host name a service of p on net (its name, an alias there, or its container_name)? */
+static bool host_on_network(const struct project *p, const char *net, const char *host)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->nservices; i++) {
+		const struct service *s = &p->services[i];
+
+		for (k = 0; k < s->nnetworks; k++) {
+			const struct svc_network *n = &s->networks[k];
+			size_t a;
+
+			if (strcmp(n->name, net))
+				continue;
+			if (!strcmp(s->name, host) ||
+			    (s->container_name && !strcmp(s->container_name, host)))
+				return true;
+			for (a = 0; a < n->aliases.n; a++)
+				if (!strcmp(n->aliases.v[a], host))
+					return true;
+		}
+	}
+	return false;
+}
+
+/* The network the check joins: network:, else the service's first; NULL after an error. */
+static const char *finish_network(struct manifest_ctx *c, const struct smoke_check *k,
+                                  const struct service *s, const struct mnode *at, const char *path)
+{
+	if (k->service && !s) {
+		manifest_error(c, at, path, "service '%s' is not defined", k->service);
+		return NULL;
+	}
+	if (s && (s->network_mode || !s->nnetworks)) {
+		manifest_error(c, at, path,
+		               "service '%s' is on no project network (network_mode: %s): publish "
+		               "its port on 127.0.0.1 and check that",
+		               s->name, s->network_mode ? s->network_mode : "none");
+		return NULL;
+	}
+	if (k->network && !model_network_find(c->p, k->network)) {
+		manifest_error(c, at, path, "network '%s' is not declared (networks:)", k->network);
+		return NULL;
+	}
+	if (k->network && s && !on_network(s, k->network)) {
+		manifest_error(c, at, path, "service '%s' is not on network '%s'", s->name,
+		               k->network);
+		return NULL;
+	}
+	return k->network ? k->network : s->networks[0].name;
+}
+
+/* The URL of a check from inside net: built from service:, port:, path:, or url:'s host checked. */
+static int finish_url(struct manifest_ctx *c, struct smoke_check *k, const struct service *s,
+                      const char *net, size_t i)
+{
+	char path[MANIFEST_PATH_MAX], host[300];
+	struct mnode at = { .file = k->url_loc.file,
+		            .line = k->url_loc.line,
+		            .col = k->url_loc.col };
+	const char *why = NULL;
+	unsigned port = 0;
+	struct buf b;
+
+	snprintf(path, sizeof(path), "x-deployctl.smoke[%zu].url", i);
+	if (k->url && (k->port || k->path)) {
+		manifest_error(c, &at, path, "give url:, or port: and path:, not both");
+		return 0;
+	}
+	if (!k->url) {
+		at = (struct mnode){ .file = k->loc.file, .line = k->loc.line, .col = k->loc.col };
+		snprintf(path, sizeof(path), "x-deployctl.smoke[%zu]", i);
+		if (!k->port) {
+			manifest_error(
+			        c, &at, path,
+			        "a check of service '%s' needs port: (the port it listens on "
+			        "in the network) or url:",
+			        s->name);
+			return 0;
+		}
+		buf_init(&b, 4096);
+		buf_printf(&b, "http://%s:%lld%s", s->name, (long long)k->port,
+		           k->path ? k->path : "/");
+		if (!(k->url = buf_detach(&b))) {
+			buf_release(&b);
+			return manifest_nomem(c);
+		}
+		buf_release(&b);
+		k->url_loc = k->loc;
+		return 0;
+	}
+	if (url_split(host, sizeof(host), &port, k->url, &why) < 0) {
+		manifest_error(c, &at, path, "%s", why);
+		return 0;
+	}
+	if (!strncmp(host, "127.", 4) || !strcmp(host, "localhost") || !strcmp(host, "[::1]")) {
+		manifest_error(c, &at, path,
+		               "inside the network %s is the check's own container: use the "
+		               "service's name (http://%s:PORT/...)",
+		               host, s ? s->name : "SERVICE");
+		return 0;
+	}
+	if (!host_on_network(c->p, net, host))
+		manifest_error(c, &at, path, "'%s' is not a service (or alias) on network '%s'",
+		               host, net);
+	return 0;
+}
+
+/* A check from inside a project network: its network, URL and image. */
+static int finish_net(struct manifest_ctx *c, struct smoke_check *k, size_t i)
+{
+	const struct service *s = k->service ? model_service_find(c->p, k->service) : NULL;
+	struct mnode at = { .file = k->net_loc.file,
+		            .line = k->net_loc.line,
+		            .col = k->net_loc.col };
+	char path[MANIFEST_PATH_MAX];
+	const char *net, *image;
+
+	snprintf(path, sizeof(path), "x-deployctl.smoke[%zu].%s", i,
+	         k->service ? "service" : "network");
+	if (!(net = finish_network(c, k, s, &at, path)))
+		return 0;
+	if (!k->network && !(k->network = strdup(net)))
+		return manifest_nomem(c);
+	if (!s && (k->port || k->path)) {
+		manifest_error(c, &at, path, "port: and path: need service: (or give url:)");
+		return 0;
+	}
+	if (finish_url(c, k, s, k->network, i) == ERR_NOMEM)
+		return ERR_NOMEM;
+	image = k->image ? k->image : c->p->smoke_image ? c->p->smoke_image : SMOKE_IMAGE_DEFAULT;
+	if (!k->image && !(k->image = strdup(image)))
+		return manifest_nomem(c);
+	return 0;
+}
+
+int manifest_smoke_finish(struct manifest_ctx *c)
+{
 	size_t i;
 
 	for (i = 0; i < c->p->nsmoke; i++) {
-		const struct smoke_check *k = &c->p->smoke[i];
-		/* The value is not quoted back: it may hold a secret (a URL password). */
-		struct mnode at = { .file = k->url_loc.file,
-			            .line = k->url_loc.line,
-			            .col = k->url_loc.col };
+		struct smoke_check *k = &c->p->smoke[i];
 
-		if (!k->url)
-			continue;
-		snprintf(path, sizeof(path), "x-deployctl.smoke[%zu].url", i);
-		if (url_split(host, sizeof(host), &port, k->url, &why) < 0) {
-			manifest_error(c, &at, path, "%s", why);
-			continue;
+		if (k->service || k->network) {
+			if (finish_net(c, k, i) == ERR_NOMEM)
+				return ERR_NOMEM;
+		} else if (k->url) {
+			finish_host(c, k, i);
 		}
-		if (strcmp(host, "127.0.0.1") && strcmp(host, "localhost") &&
-		    strcmp(host, "[::1]")) {
-			manifest_error(
-			        c, &at, path,
-			        "a smoke check runs on this host against a published port: use "
-			        "127.0.0.1, localhost or [::1], not '%s'",
-			        host);
-			continue;
-		}
-		if (!port_published(c->p, port))
-			manifest_error(c, &at, path,
-			               "port %u is not published by any service of the project "
-			               "(ports: [\"127.0.0.1:%u:...\"])",
-			               port, port);
 	}
+	return 0;
 }
 
 /* ---- back to Compose, for `deployctl config` ---- */
@@ -478,6 +629,9 @@ static void render_smoke(struct manifest_render *r, struct mnode *x, const struc
 		manifest_render_duration(r, m, "timeout", k->timeout_ns);
 		manifest_render_num(r, m, "retries", k->retries);
 		manifest_render_duration(r, m, "interval", k->interval_ns);
+		manifest_render_str(r, m, "service", k->service);
+		manifest_render_str(r, m, "network", k->network);
+		manifest_render_str(r, m, "image", k->image);
 	}
 }
 
@@ -516,6 +670,7 @@ void manifest_render_smoke(struct manifest_render *r, struct mnode *x)
 		return;
 	if (model_secrets_collect(&secrets, r->p) < 0)
 		r->nomem = true;
+	manifest_render_str(r, x, "smoke_image", r->p->smoke_image);
 	if (r->p->nsmoke)
 		render_smoke(r, x, &secrets);
 	if (r->p->nnotify)

@@ -90,6 +90,14 @@ int manifest_load_x_deployctl(struct manifest_ctx *c, const struct mnode *n)
 				manifest_error(c, n->items[i], path, "must be an absolute path");
 			continue;
 		}
+		if (!strcmp(k, "smoke_image")) {
+			if (manifest_set_string(c, &c->p->smoke_image, n->items[i], path) ==
+			    ERR_NOMEM)
+				return ERR_NOMEM;
+			if (c->p->smoke_image && !c->p->smoke_image[0])
+				manifest_error(c, n->items[i], path, "must not be empty");
+			continue;
+		}
 		if (!strcmp(k, "target")) {
 			if (manifest_set_string(c, &c->p->target, n->items[i], path) == ERR_NOMEM)
 				return ERR_NOMEM;

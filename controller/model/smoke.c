@@ -20,10 +20,16 @@ void model_smoke_release(struct project *p)
 		free(c->method);
 		free(c->body_contains);
 		free(c->header);
+		free(c->service);
+		free(c->network);
+		free(c->image);
+		free(c->path);
 	}
 	free(p->smoke);
 	p->smoke = NULL;
 	p->nsmoke = 0;
+	free(p->smoke_image);
+	p->smoke_image = NULL;
 	for (i = 0; i < p->nnotify; i++) {
 		free(p->notify[i].url_env);
 		free(p->notify[i].url_file);

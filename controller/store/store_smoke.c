@@ -35,7 +35,8 @@ static int smoke_defs_add(struct store *s, int64_t release, const struct project
 	rc = store_prepare(&st, s,
 	                   "INSERT INTO release_smoke (release_id, seq, name, url, method, "
 	                   "expect_status, body_contains, header, timeout_ms, retries, "
-	                   "interval_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	                   "interval_ms, network, image, service) VALUES (?, ?, ?, ?, ?, ?, ?, "
+	                   "?, ?, ?, ?, ?, ?, ?)",
 	                   err);
 	for (i = 0; rc == 0 && i < p->nsmoke; i++) {
 		const struct smoke_check *k = &p->smoke[i];
@@ -57,7 +58,10 @@ static int smoke_defs_add(struct store *s, int64_t release, const struct project
 		    store_bind_text(st, 4, url) != SQLITE_OK ||
 		    store_bind_text(st, 5, k->method) != SQLITE_OK ||
 		    store_bind_text(st, 7, body) != SQLITE_OK ||
-		    store_bind_text(st, 8, header) != SQLITE_OK) {
+		    store_bind_text(st, 8, header) != SQLITE_OK ||
+		    store_bind_text(st, 12, k->network) != SQLITE_OK ||
+		    store_bind_text(st, 13, k->image) != SQLITE_OK ||
+		    store_bind_text(st, 14, k->service) != SQLITE_OK) {
 			rc = store_fail(s, err, "record smoke checks");
 			break;
 		}
@@ -233,7 +237,11 @@ int store_release_smoke_load(struct project *p, struct store *s, int64_t release
 		k->method = sr[i].method;
 		k->body_contains = sr[i].body_contains;
 		k->header = sr[i].header;
+		k->network = sr[i].network;
+		k->image = sr[i].image;
+		k->service = sr[i].service;
 		sr[i].name = sr[i].url = sr[i].method = sr[i].body_contains = sr[i].header = NULL;
+		sr[i].network = sr[i].image = sr[i].service = NULL;
 		k->expect_status = sr[i].expect_status;
 		k->timeout_ns = sr[i].timeout_ms * 1000000;
 		k->retries = sr[i].retries;
@@ -262,7 +270,8 @@ static const struct store_col smoke_cols[] = {
 	SR(UINT, seq),           SR(TEXT, name),     SR(TEXT, url),           SR(TEXT, method),
 	SR(LONG, expect_status), SR(TEXT, outcome),  SR(LONG, status),        SR(UINT, attempts),
 	SR(DOUBLE, duration_s),  SR(TEXT, reason),   SR(TEXT, body_contains), SR(TEXT, header),
-	SR(INT64, timeout_ms),   SR(INT64, retries), SR(INT64, interval_ms),
+	SR(INT64, timeout_ms),   SR(INT64, retries), SR(INT64, interval_ms),  SR(TEXT, network),
+	SR(TEXT, image),         SR(TEXT, service),
 };
 static const struct store_row_desc smoke_desc = {
 	sizeof(struct store_smoke_row),
@@ -293,7 +302,8 @@ int store_release_smoke_rows(struct store_smoke_row **out, size_t *n, struct sto
 	        (void **)out, n, s,
 	        "SELECT seq, name, url, method, expect_status, outcome, status, attempts, "
 	        "duration_ms / 1000.0, reason, body_contains, header, timeout_ms, retries, "
-	        "interval_ms FROM release_smoke WHERE release_id = ?1 ORDER BY seq",
+	        "interval_ms, network, image, service FROM release_smoke WHERE release_id = ?1 "
+	        "ORDER BY seq",
 	        release, &smoke_desc, err);
 }
 

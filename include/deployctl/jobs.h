@@ -49,6 +49,11 @@ int jobs_stage_hook(void *arg, size_t next, struct err *err);
 /* Does the project have jobs this release would run (rollback: rollback jobs; apply: others)? */
 bool jobs_any(const struct project *p, bool rollback);
 void jobs_run_release(struct jobs_run *jr);
+/*
+ * Remove the one-off containers (jobs, in-network smoke checks) a killed
+ * run of this state database left; the state lock is held.
+ */
+void jobs_remove_leftovers(struct jobs_run *jr);
 
 /*
  * Append the job containers of project left by a killed run to *v, for down

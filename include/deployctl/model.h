@@ -392,6 +392,7 @@ struct project {
 	size_t nsmoke;
 	struct notify_target *notify; /* x-deployctl.notify, in manifest order (smoke.h) */
 	size_t nnotify;
+	char *smoke_image; /* x-deployctl.smoke_image: in-network checks' default image */
 };
 
 void strv_free(struct strv *s);

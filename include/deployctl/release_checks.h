@@ -15,6 +15,7 @@
 #include "deployctl/err.h"
 #include "deployctl/model.h"
 #include "deployctl/smoke.h"
+#include "deployctl/smoke_net.h"
 
 /*
  * Run every smoke check of p in order, each up to its retries, results[i]
@@ -22,9 +23,11 @@
  * (the later ones are not run: ran false) unless keep_going. 0 when all passed; ERR_FAIL
  * with err "smoke check 'NAME' failed after N attempt(s): REASON", or
  * ERR_STOPPED after SIGINT/SIGTERM. Reasons are scrubbed of secrets.
+ * net: where in-network checks (network set) run; NULL fails them.
  */
+struct smoke_net;
 int smoke_run(struct smoke_result *results, const struct project *p, const struct strv *secrets,
-              bool keep_going, struct err *err);
+              struct smoke_net *net, bool keep_going, struct err *err);
 /* One line per check that ran: "smoke NAME: passed (200, 1 attempt, 0.01s)". */
 void smoke_print(FILE *f, const struct project *p, const struct smoke_result *results);
 
@@ -60,6 +63,14 @@ int notify_payload(char **out, enum notify_format f, const struct notify_event *
 #define NOTIFY_TARGET_BUDGET_MS 4500
 unsigned notify_send(struct notify_result *results, const struct project *p,
                      const struct notify_event *ev, const struct kvv *vars, struct strv *secrets);
+/*
+ * The URL of target t into *url (new): url_env read from vars, then the
+ * environment, or url_file's first line; NULL with why in detail (never
+ * quoting the URL: it is a credential) when unset, unreadable or not
+ * http(s)://. check uses it to say whether a target is resolvable.
+ */
+void notify_target_url(char **url, const struct notify_target *t, const struct kvv *vars,
+                       char *detail, size_t size);
 /* Say on f what notify_send() could not do (one line per target that failed). */
 void notify_print_failures(FILE *f, const struct project *p, const struct notify_result *results);
 
@@ -81,8 +92,19 @@ struct release_checks {
 	struct notify_result *notify; /* p->nnotify */
 	bool smoke_ran;
 	const char *failed_check; /* borrowed from p */
+	struct smoke_net net;     /* where in-network checks run (release_checks_net()) */
 };
 int release_checks_init(struct release_checks *rc, const struct project *p);
+/*
+ * The in-network checks of release (release_label) run as the release's
+ * one-off containers: Docker, owner labels and network IDs of dp (borrowed,
+ * outlive rc); quiet: no pull lines. The verify hook first removes what a
+ * killed run left (the state lock is held).
+ */
+struct ctx;
+struct deploy;
+void release_checks_net(struct release_checks *rc, struct ctx *ctx, struct deploy *dp,
+                        const char *release_label, const char *files_dir, bool quiet);
 int release_checks_verify(void *rc, struct err *err);
 void release_checks_finish(struct release_checks *rc, struct store *store,
                            const struct notify_event *ev, const struct kvv *vars);

@@ -21,12 +21,16 @@
 #define SMOKE_MAX_TIMEOUT_NS  (60LL * 1000000000LL)
 #define SMOKE_MAX_INTERVAL_NS (60LL * 1000000000LL)
 #define NOTIFY_MAX_TARGETS    16
+/* The HTTP client image of an in-network check without image: or x-deployctl.smoke_image. */
+#define SMOKE_IMAGE_DEFAULT "curlimages/curl:8.11.1"
 
 struct smoke_check {
 	struct loc loc;     /* the entry */
 	struct loc url_loc; /* its url: value */
+	struct loc net_loc; /* its service: (or network:) value */
 	char *name;
-	char *url;    /* interpolated: http(s)://127.0.0.1|localhost:PORT/... */
+	char *url;    /* interpolated: http(s)://127.0.0.1|localhost:PORT/..., or in-network
+	               * http(s)://SERVICE:PORT/... (built from service:, port:, path:) */
 	char *method; /* "GET" unless set */
 	int64_t expect_status;
 	char *body_contains; /* or NULL */
@@ -34,6 +38,17 @@ struct smoke_check {
 	int64_t timeout_ns;  /* one attempt */
 	int64_t retries;     /* attempts, at least 1 */
 	int64_t interval_ns; /* between attempts */
+	/*
+	 * In-network checks (service: or network:, for a service that publishes
+	 * no port): each attempt is a one-off container of image on network,
+	 * running `curl -sS -i --max-time N URL` (deploy/smoke_net.c). NULL
+	 * network: the check runs on this host.
+	 */
+	char *service; /* the service checked (service:), or NULL */
+	char *network; /* the project network key the container joins */
+	char *image;   /* image:, x-deployctl.smoke_image, or SMOKE_IMAGE_DEFAULT */
+	char *path;    /* path: (with service: and port:, the URL's path); load only */
+	int64_t port;  /* port: (with service:); load only */
 };
 
 enum notify_format { NOTIFY_SLACK = 0, NOTIFY_JSON, NOTIFY_COMMAND };

@@ -515,6 +515,7 @@ struct store_smoke_row {
 	double duration_s;
 	char *body_contains, *header; /* or NULL */
 	int64_t timeout_ms, retries, interval_ms;
+	char *network, *image, *service; /* an in-network check's (0016); NULL on this host */
 };
 struct store_notify_row {
 	unsigned seq;

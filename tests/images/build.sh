@@ -12,6 +12,12 @@
 # Each image carries LABEL org.deployctl.input-hash (sha256 of the rootfs inputs and the
 # image's changes); an image whose label matches is not rebuilt, so a rerun takes well under
 # a second. FORCE=1 rebuilds. Prints one line per image; exits non-zero on failure.
+#
+# `build.sh curl` builds instead the HTTP client image of in-network smoke checks in the tests
+# (no registry supplies curl here) and prints its tag, deployctl-test/curl:HASH: testsrv built
+# from tests/testsrv/testsrv_get.c, whose curl-compatible client runs as /usr/bin/curl (a
+# symlink to /testsrv). The hash of its sources is the tag, so concurrent checkouts never
+# replace each other's image, and the app images above are not touched.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -94,6 +100,36 @@ image() {
 	fi
 	echo "$tag: built"
 }
+
+# curl_image: the smoke checks' client image (see the header); prints its tag.
+curl_image() {
+	local get="$here/../testsrv/testsrv_get.c" h tag root
+	h=$(cat "$get" "$src" "$0" <(gcc --version | head -n 1) | sha256sum | cut -c1-12)
+	tag="deployctl-test/curl:$h"
+	if [ "${FORCE:-0}" != 1 ] && docker image inspect "$tag" >/dev/null 2>&1; then
+		echo "$tag"
+		return 0
+	fi
+	tmp=$(mktemp -d /tmp/deployctl-test-curl.XXXXXX)
+	root="$tmp/root"
+	mkdir -p "$root/etc" "$root/tmp" "$root/usr/bin"
+	chmod 1777 "$root/tmp"
+	gcc -static -O2 -Wall -Wextra -Wpedantic -o "$root/testsrv" "$get" 2>/dev/null ||
+		die "cannot build $get statically"
+	strip "$root/testsrv" 2>/dev/null || true
+	ln -s /testsrv "$root/usr/bin/curl"
+	printf 'root:x:0:0:root:/root:/testsrv\nnobody:x:65534:65534:nobody:/nonexistent:/testsrv\n' \
+		>"$root/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+	tar --numeric-owner --owner=0 --group=0 --mtime=@0 --sort=name -C "$root" -c . |
+		docker import --change 'ENV PATH=/usr/bin:/bin' --change 'CMD ["curl", "--help"]' \
+			- "$tag" >/dev/null || die "docker import of $tag failed"
+	echo "$tag"
+}
+if [ "${1:-}" = curl ]; then
+	curl_image
+	exit 0
+fi
 
 image deployctl-test/app:healthy "" '["serve"]'
 image deployctl-test/app:unhealthy "" '["serve","--unhealthy"]'

@@ -11,6 +11,7 @@
 #include "check.h"
 #include "deployctl/release_checks.h"
 #include "deployctl/smoke.h"
+#include "deployctl/smoke_net.h"
 #include "deployctl/store.h"
 
 static void test_smoke__on_names(void)
@@ -79,18 +80,31 @@ static void test_smoke__store_round_trip(void)
 		                           .who = "t",
 		                           .host = "h" };
 	char name[] = "api", url[] = "http://127.0.0.1:8080/t?k=tok-0123456789", get[] = "GET",
-	     ok[] = "ok", hook[] = "HOOK", shop[] = "shop", a0[] = "notify-send", a1[] = "a b";
+	     ok[] = "ok", hook[] = "HOOK", shop[] = "shop", a0[] = "notify-send", a1[] = "a b",
+	     name2[] = "inside", url2[] = "http://api:8080/health", back_net[] = "back",
+	     curl[] = "curlimages/curl:8.11.1", api[] = "api";
 	char *argv[] = { a0, a1 };
-	struct smoke_check checks[1] = { {
-		.name = name,
-		.url = url,
-		.method = get,
-		.expect_status = 204,
-		.body_contains = ok,
-		.timeout_ns = 2000000000LL,
-		.retries = 4,
-		.interval_ns = 500000000LL,
-	} };
+	struct smoke_check checks[2] = { {
+		                                 .name = name,
+		                                 .url = url,
+		                                 .method = get,
+		                                 .expect_status = 204,
+		                                 .body_contains = ok,
+		                                 .timeout_ns = 2000000000LL,
+		                                 .retries = 4,
+		                                 .interval_ns = 500000000LL,
+		                         },
+		                         {
+		                                 .name = name2,
+		                                 .url = url2,
+		                                 .method = get,
+		                                 .expect_status = 200,
+		                                 .timeout_ns = 1000000000LL,
+		                                 .retries = 1,
+		                                 .network = back_net,
+		                                 .image = curl,
+		                                 .service = api,
+		                         } };
 	struct notify_target targets[2] = {
 		{ .url_env = hook, .format = NOTIFY_SLACK, .on = NOTIFY_ON_ALL },
 		{ .command = { .v = argv, .n = 2 },
@@ -98,7 +112,7 @@ static void test_smoke__store_round_trip(void)
 		  .on = NOTIFY_ON_FAILED },
 	};
 	struct project p = {
-		.name = shop, .smoke = checks, .nsmoke = 1, .notify = targets, .nnotify = 2
+		.name = shop, .smoke = checks, .nsmoke = 2, .notify = targets, .nnotify = 2
 	};
 	struct project back = { 0 };
 	struct strv secrets = { 0 };
@@ -118,8 +132,12 @@ static void test_smoke__store_round_trip(void)
 	CHECK_INT(store_release_smoke_result(s, id, 1, &sr, &err), 0);
 	CHECK_INT(store_release_notify_result(s, id, 2, &nr, &err), 0);
 	CHECK_INT(store_release_smoke_rows(&rows, &n, s, id, &err), 0);
-	CHECK_INT(n, 1);
-	if (n == 1) {
+	CHECK_INT(n, 2);
+	if (n == 2) {
+		CHECK(rows[0].network == NULL && rows[0].image == NULL);
+		CHECK_STR(rows[1].network, "back");
+		CHECK_STR(rows[1].image, "curlimages/curl:8.11.1");
+		CHECK_STR(rows[1].service, "api");
 		CHECK_STR(rows[0].url, "http://127.0.0.1:8080/t?k=***");
 		CHECK_STR(rows[0].outcome, "failed");
 		CHECK_INT(rows[0].status, 500);
@@ -135,9 +153,12 @@ static void test_smoke__store_round_trip(void)
 		CHECK_STR(nrows[1].on, "failed");
 	}
 	CHECK_INT(store_release_smoke_load(&back, s, id, &err), 0);
-	CHECK_INT(back.nsmoke, 1);
+	CHECK_INT(back.nsmoke, 2);
 	CHECK_INT(back.nnotify, 2);
-	if (back.nsmoke == 1 && back.nnotify == 2) {
+	if (back.nsmoke == 2 && back.nnotify == 2) {
+		CHECK(back.smoke[0].network == NULL);
+		CHECK_STR(back.smoke[1].network, "back");
+		CHECK_STR(back.smoke[1].image, "curlimages/curl:8.11.1");
 		CHECK_INT(back.smoke[0].expect_status, 204);
 		CHECK_INT(back.smoke[0].retries, 4);
 		CHECK_INT(back.smoke[0].interval_ns, 500000000LL);
@@ -155,10 +176,45 @@ static void test_smoke__store_round_trip(void)
 	store_free(s);
 }
 
+/* curl -i's output, as an in-network check reads it (deploy/smoke_net.c). */
+static void test_smoke__curl_parse(void)
+{
+	static const char one[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+	                          "X-Empty:\r\n\r\nok\r\nmore";
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 503 Service "
+	                           "Unavailable\r\ncontent-type:  application/json  \r\n\r\n{}";
+	static const char h2[] = "HTTP/2 204\r\n\r\n";
+	struct httpc_resp r = { 0 };
+
+	CHECK_INT(smoke_net_parse(&r, one, sizeof(one) - 1, "content-type", 1024), 0);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(r.header, "text/plain");
+	CHECK_STR(r.body, "ok\r\nmore");
+	CHECK_INT(r.body_len, 8);
+	CHECK(!r.truncated);
+	/* a 1xx head first: the answer is the second head */
+	CHECK_INT(smoke_net_parse(&r, cont, sizeof(cont) - 1, "Content-Type", 1024), 0);
+	CHECK_INT(r.status, 503);
+	CHECK_STR(r.header, "application/json");
+	CHECK_STR(r.body, "{}");
+	/* cut at max_body */
+	CHECK_INT(smoke_net_parse(&r, one, sizeof(one) - 1, NULL, 2), 0);
+	CHECK(r.truncated && r.body_len == 2 && r.header == NULL);
+	CHECK_STR(r.body, "ok");
+	CHECK_INT(smoke_net_parse(&r, h2, sizeof(h2) - 1, "X-Missing", 1024), 0);
+	CHECK_INT(r.status, 204);
+	CHECK(r.header == NULL && r.body_len == 0);
+	/* no response at all: curl printed only its error */
+	CHECK_INT(smoke_net_parse(&r, "curl: (7) Failed", 16, NULL, 1024), ERR_INVALID);
+	CHECK_INT(smoke_net_parse(&r, "", 0, NULL, 1024), ERR_INVALID);
+	httpc_resp_release(&r);
+}
+
 int main(void)
 {
 	RUN(test_smoke__on_names);
 	RUN(test_smoke__payloads);
 	RUN(test_smoke__store_round_trip);
+	RUN(test_smoke__curl_parse);
 	return CHECK_DONE();
 }
