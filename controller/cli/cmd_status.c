@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "deployctl/cmd.h"
+#include "deployctl/deploy_swarm_cmds.h"
 #include "deployctl/out.h"
 #include "deployctl/reconcile.h"
 
@@ -316,7 +317,7 @@ static int status_main(struct ctx *ctx, int argc, char **argv, const struct cmd 
 	struct store_release cur = { 0 };
 	int64_t ok = 0;
 	size_t nc = 0, nr = 0, nacts = 0;
-	bool json = false;
+	bool json = false, swarm = false;
 	int opt, ex;
 
 	while ((opt = getopt_long(argc, argv, "+h", status_options, NULL)) != -1) {
@@ -351,10 +352,24 @@ static int status_main(struct ctx *ctx, int argc, char **argv, const struct cmd 
 	if (ex != EXIT_OK)
 		goto out;
 	if (pick_current(&cur, &ok, ctx, project, &err) < 0 ||
-	    (cur.id && store_release_services(&rows, &nr, ctx->store, cur.id, &err) < 0) ||
-	    docker_container_list(&c, &nc, ctx->docker, project, &err) < 0) {
+	    (cur.id && store_release_services(&rows, &nr, ctx->store, cur.id, &err) < 0)) {
 		cmd_report(&err);
 		ex = cmd_exit_for(err.code);
+		goto out;
+	}
+	/* Released to Swarm: services and their tasks (deploy/swarm_status.c). */
+	ex = deploy_swarm_project(&swarm, ctx, project);
+	if (ex == EXIT_OK && swarm) {
+		ex = deploy_swarm_status(ctx, project, &cur, ok, rows, nr, json);
+		if (ex == EXIT_OK)
+			print_pin(ctx, project, json);
+		goto out;
+	}
+	if (ex != EXIT_OK || docker_container_list(&c, &nc, ctx->docker, project, &err) < 0) {
+		if (ex == EXIT_OK) {
+			cmd_report(&err);
+			ex = cmd_exit_for(err.code);
+		}
 		goto out;
 	}
 	if (nc)
