@@ -12,6 +12,7 @@
 
 #include "deployctl/clock.h"
 #include "deployctl/cmd_deploy.h"
+#include "deployctl/deploy_swarm_cmds.h"
 #include "deployctl/jobs.h"
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
@@ -136,6 +137,7 @@ static int down_run(struct ctx *ctx, int argc, char **argv)
 	char *proj = NULL;
 	struct lock *lk = NULL;
 	long lock_wait = 0;
+	bool swarm = false;
 	int opt, ex;
 
 	while ((opt = getopt_long(argc, argv, "+hqj:", down_options, NULL)) != -1) {
@@ -183,7 +185,11 @@ static int down_run(struct ctx *ctx, int argc, char **argv)
 	if (ex == EXIT_OK)
 		ex = cmd_open_docker(ctx);
 	if (ex == EXIT_OK)
-		ex = down_prepare(&dp, ctx, proj, &dopts);
+		ex = deploy_swarm_project(&swarm, ctx, proj);
+	/* On Swarm: its services, networks, objects (deploy/swarm_down.c). */
+	if (ex == EXIT_OK)
+		ex = swarm ? deploy_swarm_down_prepare(&dp, ctx, proj, &dopts)
+		           : down_prepare(&dp, ctx, proj, &dopts);
 	if (ex != EXIT_OK)
 		goto out;
 	if (!dp.plan.n) {

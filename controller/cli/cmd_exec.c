@@ -21,6 +21,7 @@
 
 #include "deployctl/buf.h"
 #include "deployctl/cmd.h"
+#include "deployctl/deploy_swarm_cmds.h"
 #include "deployctl/log.h"
 
 static const struct option exec_options[] = {
@@ -172,7 +173,7 @@ static int exec_run(struct ctx *ctx, int argc, char **argv)
 	const char *given = NULL;
 	char *project = NULL, *exec_id = NULL;
 	unsigned replica = 1;
-	bool no_tty = false, raw = false;
+	bool no_tty = false, raw = false, swarm = false;
 	size_t n = 0;
 	int opt, ex, code = 0, sock = -1, i;
 
@@ -222,7 +223,17 @@ static int exec_run(struct ctx *ctx, int argc, char **argv)
 		ex = EXIT_USAGE;
 		goto out;
 	}
-	ex = cmd_project_containers(&project, &c, &n, ctx, given, &argv[optind], 1, replica);
+	ex = cmd_open_store(ctx);
+	if (ex == EXIT_OK)
+		ex = cmd_pick_project(&project, ctx, given);
+	if (ex == EXIT_OK)
+		ex = cmd_open_docker(ctx);
+	if (ex == EXIT_OK)
+		ex = deploy_swarm_project(&swarm, ctx, project);
+	/* On Swarm: the task's container, when it runs on this daemon's node. */
+	if (ex == EXIT_OK)
+		ex = swarm ? deploy_swarm_exec_target(&c, &n, ctx, project, argv[optind], replica)
+		           : cmd_live_containers(&c, &n, ctx, project, &argv[optind], 1, replica);
 	if (ex != EXIT_OK)
 		goto out;
 	if (strcmp(c[0].state, "running")) {

@@ -18,6 +18,8 @@
 
 #include "deployctl/buf.h"
 #include "deployctl/cmd.h"
+#include "deployctl/deploy_swarm_cmds.h"
+#include "deployctl/docker_swarm_ops.h"
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
 
@@ -49,7 +51,8 @@ static void logs_on_signal(int sig)
 struct logs_out {
 	pthread_mutex_t lock; /* one line at a time on stdout and stderr */
 	bool color;
-	int width; /* of the widest prefix */
+	bool service; /* Swarm: the streams are services' (docker_service_logs()) */
+	int width;    /* of the widest prefix */
 };
 
 /* One container's stream: its prefix and the unfinished line of each stream. */
@@ -137,7 +140,8 @@ static void *follow_thread(void *arg)
 {
 	struct follow_arg *a = arg;
 
-	docker_container_logs(a->s->d, a->s->c->id, a->opts, logs_write, a->s, &a->s->err);
+	(a->s->out->service ? docker_service_logs : docker_container_logs)(
+	        a->s->d, a->s->c->id, a->opts, logs_write, a->s, &a->s->err);
 	logs_flush(a->s);
 	return NULL;
 }
@@ -226,8 +230,9 @@ static int run_streams(struct logs_stream *v, size_t n, const struct docker_logs
 		return EXIT_FAILED;
 	if (!opts->follow) {
 		for (i = 0; i < n && ex == EXIT_OK; i++) {
-			if (docker_container_logs(ctx->docker, v[i].c->id, opts, logs_write, &v[i],
-			                          &v[i].err) < 0)
+			if ((v[i].out->service ? docker_service_logs : docker_container_logs)(
+			            ctx->docker, v[i].c->id, opts, logs_write, &v[i], &v[i].err) <
+			    0)
 				ex = cmd_exit_for(v[i].err.code);
 			logs_flush(&v[i]);
 			if (ex != EXIT_OK)
@@ -320,7 +325,19 @@ static int logs_run(struct ctx *ctx, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	ex = cmd_project_containers(&project, &c, &n, ctx, given, argv + optind, argc - optind, 0);
+	ex = cmd_open_store(ctx);
+	if (ex == EXIT_OK)
+		ex = cmd_pick_project(&project, ctx, given);
+	if (ex == EXIT_OK)
+		ex = cmd_open_docker(ctx);
+	if (ex == EXIT_OK)
+		ex = deploy_swarm_project(&out.service, ctx, project);
+	/* On Swarm: each service's log stream, which carries all its tasks' output. */
+	if (ex == EXIT_OK)
+		ex = out.service ? deploy_swarm_log_targets(&c, &n, ctx, project, argv + optind,
+		                                            argc - optind)
+		                 : cmd_live_containers(&c, &n, ctx, project, argv + optind,
+		                                       argc - optind, 0);
 	if (ex != EXIT_OK)
 		goto out;
 	v = calloc(n + 1, sizeof(*v));
@@ -338,7 +355,9 @@ static int logs_run(struct ctx *ctx, int argc, char **argv)
 		v[i].color = logs_colors[i % (sizeof(logs_colors) / sizeof(logs_colors[0]))];
 		buf_init(&v[i].partial[1], 0);
 		buf_init(&v[i].partial[2], 0);
-		w = snprintf(v[i].prefix, sizeof(v[i].prefix), "%s#%u", c[i].service, c[i].replica);
+		w = c[i].replica ? snprintf(v[i].prefix, sizeof(v[i].prefix), "%s#%u", c[i].service,
+		                            c[i].replica)
+		                 : snprintf(v[i].prefix, sizeof(v[i].prefix), "%s", c[i].service);
 		if (w > out.width)
 			out.width = w;
 	}

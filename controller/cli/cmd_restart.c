@@ -14,6 +14,7 @@
 
 #include "deployctl/clock.h"
 #include "deployctl/cmd_deploy.h"
+#include "deployctl/deploy_swarm_cmds.h"
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
@@ -105,7 +106,7 @@ static int restart_run(struct ctx *ctx, int argc, char **argv)
 	int64_t release = 0;
 	long lock_wait = 0;
 	struct restart_out ro = { .quiet = log_get_level() == LOG_LEVEL_QUIET };
-	bool loaded = false;
+	bool loaded = false, swarm = false;
 	size_t i, n = 0;
 	double t0 = clock_mono();
 	int opt, ex;
@@ -149,8 +150,24 @@ static int restart_run(struct ctx *ctx, int argc, char **argv)
 	/* An apply replacing these containers at the same time would race with us. */
 	ex = cmd_lock(&lk, ctx, given, "restart", lock_wait);
 	if (ex == EXIT_OK)
-		ex = cmd_project_containers(&project, &c, &n, ctx, given, argv + optind,
-		                            argc - optind, 0);
+		ex = cmd_open_store(ctx);
+	if (ex == EXIT_OK)
+		ex = cmd_pick_project(&project, ctx, given);
+	if (ex == EXIT_OK)
+		ex = cmd_open_docker(ctx);
+	if (ex == EXIT_OK)
+		ex = deploy_swarm_project(&swarm, ctx, project);
+	if (ex == EXIT_OK && swarm) {
+		/* On Swarm: a forced rolling update per service, gated (deploy/swarm_ops.c). */
+		struct deploy_swarm_restart_opts so = { .json = ro.json, .quiet = ro.quiet };
+
+		who = deploy_who();
+		so.who = who ? who : "unknown";
+		ex = deploy_swarm_restart(ctx, project, argv + optind, argc - optind, &so);
+		goto out;
+	}
+	if (ex == EXIT_OK)
+		ex = cmd_live_containers(&c, &n, ctx, project, argv + optind, argc - optind, 0);
 	if (ex != EXIT_OK)
 		goto out;
 	if (store_release_latest(&release, ctx->store, project, "succeeded", &err) < 0) {

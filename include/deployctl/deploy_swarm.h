@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "deployctl/cmd_deploy.h"
+#include "deployctl/docker_swarm.h"
 
 struct deploy_swarm;
 
@@ -36,6 +37,12 @@ int deploy_swarm_apply(struct deploy *dp, struct ctx *ctx, const char *release,
                        struct reconcile_result *res, struct err *err);
 /* Record that release deployed to Swarm (a no-op for containers). */
 int deploy_swarm_record(struct ctx *ctx, const struct deploy *dp, int64_t release, struct err *err);
+
+/*
+ * Down: dp (its project empty) runs on Swarm against services as listed,
+ * which it takes, also on failure (ERR_NOMEM).
+ */
+int deploy_swarm_take(struct deploy *dp, struct docker_service *services, size_t n);
 
 void deploy_swarm_free(struct deploy_swarm *sw);
 
