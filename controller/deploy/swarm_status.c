@@ -231,6 +231,13 @@ static void text_service(const struct docker_service *s, const struct docker_ser
 	}
 }
 
+static int service_cmp(const void *a, const void *b)
+{
+	const struct docker_service *x = a, *y = b;
+
+	return strcmp(x->service ? x->service : x->name, y->service ? y->service : y->name);
+}
+
 static void print_header(const char *project, const struct store_release *cur, int64_t ok,
                          bool json)
 {
@@ -270,6 +277,8 @@ int deploy_swarm_status(struct ctx *ctx, const char *project, const struct store
 		ex = cmd_exit_for(err.code);
 		goto out;
 	}
+	if (ns)
+		qsort(s, ns, sizeof(*s), service_cmp);
 	print_header(project, cur, ok, json);
 	for (i = 0; i < ns; i++) {
 		struct docker_service_view v;

@@ -279,8 +279,11 @@ static int run_one(char **new_id, struct docker *d, const struct project *p, con
 }
 
 /*
- * A removed service's tasks shut down after the remove returns: wait until
- * none is left (bounded), so that its networks and volumes can go next.
+ * A removed service's tasks shut down after the remove returns, and Swarm
+ * deletes them (with their containers, also the stopped ones of its task
+ * history, which still hold volumes) only then: wait until none is listed
+ * and this node has none of its containers left (bounded), so that its
+ * networks and volumes can go next.
  */
 static int gone(struct docker *d, const char *project, const struct action *a, struct err *err)
 {
@@ -292,15 +295,24 @@ static int gone(struct docker *d, const char *project, const struct action *a, s
 		int rc = docker_task_list(&t, &nt, d, project, a->target, err);
 
 		for (i = 0; rc == 0 && i < nt; i++)
-			left += docker_task_active(&t[i]);
+			left += !strcmp(t[i].service_id ? t[i].service_id : "", a->container_id);
 		docker_tasks_free(t, nt);
+		/* Its containers on this node go a moment after its tasks: those too. */
+		if (rc == 0 && !left) {
+			struct docker_container *c = NULL;
+			size_t nc = 0;
+
+			rc = docker_container_list(&c, &nc, d, project, err);
+			for (i = 0; rc == 0 && i < nc; i++)
+				left += c[i].service && !strcmp(c[i].service, a->target);
+			docker_container_list_free(c, nc);
+		}
 		if (rc < 0 || !left)
 			return rc;
 		if (clock_mono() - t0 > GONE_S)
-			return err_set(
-			        err, ERR_FAIL,
-			        "service %s: %zu task(s) still running %u s after its removal",
-			        a->container_name, left, GONE_S);
+			return err_set(err, ERR_FAIL,
+			               "service %s: %zu task(s) still there %u s after its removal",
+			               a->container_name, left, GONE_S);
 		if (sig_pending())
 			return err_set(err, ERR_STOPPED, "service %s: interrupted while waiting",
 			               a->container_name);
