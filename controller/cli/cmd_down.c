@@ -238,5 +238,8 @@ const struct cmd cmd_down = {
 	        "  --lock-wait DUR    wait up to DUR for another apply or rollback (default: fail "
 	        "at once)\n"
 	        "  -q, --quiet        print only failures and the summary\n"
-	        "  --json             print the outcome as JSON\n",
+	        "  --json             print the outcome as JSON\n"
+	        "On Swarm: the project's services (by its stack and project labels), then its "
+	        "overlay\nnetworks and config and secret objects; --volumes: its volumes on this "
+	        "node;\n--keep-history is refused.\n",
 };

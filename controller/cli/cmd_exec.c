@@ -295,5 +295,8 @@ const struct cmd cmd_exec = {
 	.help = "  --project NAME     the project (default: the latest release's)\n"
 	        "  --replica N        which replica (default: 1)\n"
 	        "  -T, --no-tty       no pseudo-terminal even when stdin is one\n"
-	        "exit status: the command's; 1-5 as for every command when it could not run\n",
+	        "exit status: the command's; 1-5 as for every command when it could not run\n"
+	        "On Swarm: in the container of the task in slot --replica when it runs on the "
+	        "node\n--docker-host talks to; elsewhere the error names the node (no remote "
+	        "exec).\n",
 };

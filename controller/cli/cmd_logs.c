@@ -387,5 +387,7 @@ const struct cmd cmd_logs = {
 	        "  -s, --since T      from T: unix seconds, a duration back (10m), or "
 	        "2026-12-02T15:04:05Z\n"
 	        "  -t, --timestamps   Docker's time before each line\n"
-	        "  --no-prefix        no \"service#replica |\" before each line\n",
+	        "  --no-prefix        no \"service#replica |\" before each line\n"
+	        "On Swarm: each service's log stream, every task's output on whatever node, "
+	        "behind\n\"service |\".\n",
 };

@@ -229,5 +229,7 @@ const struct cmd cmd_restart = {
 	        "  --lock-wait DUR    wait up to DUR for an apply or rollback (default: fail at "
 	        "once)\n"
 	        "  -q, --quiet        print only failures and the summary\n"
-	        "  --json             print what was restarted as JSON\n",
+	        "  --json             print what was restarted as JSON\n"
+	        "On Swarm: a forced rolling update (TaskTemplate.ForceUpdate + 1) per service, "
+	        "gated\nlike a release wave on the new tasks running (healthy where checked).\n",
 };

@@ -417,5 +417,8 @@ const struct cmd cmd_status = {
 	.usage = "status [--project NAME] [--json]",
 	.summary = "Show the project's containers and whether they match the latest release.",
 	.help = "  --project NAME     the project (default: the latest release's)\n"
-	        "  --json             print the status as JSON\n",
+	        "  --json             print the status as JSON\n"
+	        "On Swarm (the project's releases went to Swarm): per service its running tasks "
+	        "against\nthe desired count, health, pinned image, release match and nodes "
+	        "(docs/swarm.md).\n",
 };
