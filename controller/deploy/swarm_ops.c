@@ -129,6 +129,36 @@ static const struct docker_task *pick_task(const struct docker_task *t, size_t n
 	return best;
 }
 
+/*
+ * On a worker (no task list: only managers have one), the task containers
+ * this node runs, named "<project>_<service>.<slot>.<task ID>". *out new
+ * (one entry) or NULL when there is none.
+ */
+static int local_task(struct docker_container **out, struct ctx *ctx, const char *project,
+                      const char *service, unsigned replica)
+{
+	struct docker_container *c = NULL, *one = NULL;
+	struct err err = ERR_INIT;
+	char prefix[300];
+	size_t nc = 0, i;
+	int len = snprintf(prefix, sizeof(prefix), "%s_%s.%u.", project, service, replica);
+
+	*out = NULL;
+	if (len < 0 || (size_t)len >= sizeof(prefix) ||
+	    docker_container_list(&c, &nc, ctx->docker, project, &err) < 0)
+		return 0;
+	for (i = 0; i < nc && !one; i++)
+		if (is(c[i].service, service) && is(c[i].state, "running") &&
+		    !strncmp(c[i].name, prefix, (size_t)len) && (one = calloc(2, sizeof(*one)))) {
+			one[0] = c[i];
+			memset(&c[i], 0, sizeof(c[i])); /* moved */
+			one[0].replica = replica;
+		}
+	docker_container_list_free(c, nc);
+	*out = one;
+	return 0;
+}
+
 int deploy_swarm_exec_target(struct docker_container **out, size_t *n, struct ctx *ctx,
                              const char *project, const char *service, unsigned replica)
 {
@@ -140,8 +170,24 @@ int deploy_swarm_exec_target(struct docker_container **out, size_t *n, struct ct
 	size_t nt = 0;
 	int ex = EXIT_FAILED;
 
-	if (docker_task_list(&t, &nt, ctx->docker, project, service, &err) < 0)
-		goto fail;
+	if (docker_task_list(&t, &nt, ctx->docker, project, service, &err) < 0) {
+		/* A worker cannot list tasks; its own task containers it can exec in. */
+		local_task(&c, ctx, project, service, replica);
+		if (!c) {
+			fprintf(stderr,
+			        "deployctl: %s.%u has no running container on this node, and "
+			        "the daemon cannot list tasks to say where it runs (",
+			        service, replica);
+			out_safe(stderr, err.msg);
+			fputs("): point --docker-host at a manager\n", stderr);
+			ex = cmd_exit_for(err.code);
+			goto out;
+		}
+		*out = c;
+		*n = 1;
+		ex = EXIT_OK;
+		goto out;
+	}
 	task = pick_task(t, nt, replica);
 	if (!task) {
 		fprintf(stderr, "deployctl: %s has no running task of service '", project);

@@ -3,8 +3,9 @@
 # swarm-lib.sh; never the host's daemon): status per service (tasks, health, pinned image,
 # spec-hash drift, node), diff of two Swarm releases and of a release and a commit, logs of
 # the services' tasks (also followed), exec in a task's container with its exit status,
-# restart as a forced rolling update, and down removing only the project's own services,
-# then its network and config objects, volumes kept unless --volumes.
+# restart as a forced rolling update, exec of a task on a worker (refused from the manager
+# with the node named, run through the worker's daemon), and down removing only the project's
+# own services, then its network and config objects, volumes kept unless --volumes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/swarm-lib.sh"
 
@@ -115,6 +116,23 @@ dctl_swarm apply --repo "$REPO" || { cat "$OUT" "$ERR"; fail "second apply faile
 dctl_swarm diff --repo "$REPO" --json || { cat "$OUT" "$ERR"; fail "diff failed"; }
 [ "$(json_get 'sorted((c["service"],c["field"],c["old"],c["new"]) for c in j["changes"] if c["field"] != "configs")')" = \
 	"[('api', 'env', 'hello-v1', 'hello-v2'), ('db', 'replicas', '2', '1')]" ] || { cat "$OUT"; fail "diff --json"; }
+
+# exec across nodes: with a worker joined and db spread over both, a task on the worker is
+# named with its node from the manager (no remote exec), and reached through the worker's daemon.
+swarm_add_worker deployctl-test/app:v1
+manifest hello-v2 3
+commit spread
+dctl_swarm apply --repo "$REPO" || { cat "$OUT" "$ERR"; fail "apply of 3 db replicas failed"; }
+wnode=$(docker -H "$SWARM_WHOST" info -f '{{.Swarm.NodeID}}')
+slot=$(swarm_docker service ps -q --filter desired-state=running "${PROJECT}_db" |
+	xargs docker -H "$SWARM_HOST" inspect -f '{{.NodeID}} {{.Slot}} {{.Status.State}}' |
+	awk -v n="$wnode" '$1 == n && $3 == "running" { print $2; exit }')
+[ -n "$slot" ] || fail "no db task runs on the worker"
+DOCKER_HOST="$SWARM_HOST" "$DEPLOYCTL" --state "$STATE" exec -T --replica "$slot" db -- /testsrv job --exit 0 >"$OUT" 2>"$ERR"
+[ $? = 1 ] && grep -q "db.$slot runs on node '.*' (${wnode:0:12}), not on the node this daemon is" "$ERR" ||
+	{ cat "$OUT" "$ERR"; fail "exec of a task on another node: no clear error naming the node"; }
+DOCKER_HOST="$SWARM_WHOST" "$DEPLOYCTL" --state "$STATE" exec -T --replica "$slot" db -- /testsrv job --exit 5 >"$OUT" 2>"$ERR"
+[ $? = 5 ] || { cat "$OUT" "$ERR"; fail "exec through the worker's own daemon"; }
 
 # status: a service whose spec hash is not the release's is drift.
 swarm_docker service update -d -q --label-add io.deployctl.spec-hash=0000 "${PROJECT}_db" >/dev/null ||
