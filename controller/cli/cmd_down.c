@@ -62,32 +62,10 @@ static int down_prepare(struct deploy *dp, struct ctx *ctx, const char *project,
                         const struct reconcile_down_opts *dopts)
 {
 	struct reconcile_input in = { 0 };
-	struct store_release last = { 0 };
 	struct err err = ERR_INIT;
-	int64_t latest = 0;
-	int rc;
 
-	dp->project = calloc(1, sizeof(*dp->project));
-	dp->hashes = calloc(1, sizeof(*dp->hashes));
-	if (!dp->project || !dp->hashes || !(dp->project->name = strdup(project))) {
-		err_set(&err, ERR_NOMEM, "out of memory");
+	if (deploy_down_begin(dp, ctx, project, &err) < 0)
 		goto fail;
-	}
-	rc = store_release_latest(&latest, ctx->store, project, NULL, &err);
-	if (rc == 0 && latest)
-		rc = store_release_get(&last, ctx->store, latest, &err);
-	if (rc < 0)
-		goto fail;
-	dp->from_snapshot = true; /* no git: nothing is read at a commit */
-	dp->prev_release = latest;
-	dp->source_kind = latest && !strcmp(last.source_kind, "dir") ? "dir" : "git";
-	dp->source_id = strdup(latest ? last.source : "");
-	dp->ref = strdup(latest && last.ref ? last.ref : "");
-	store_release_release(&last);
-	if (!dp->source_id || !dp->ref) {
-		err_set(&err, ERR_NOMEM, "out of memory");
-		goto fail;
-	}
 	if (docker_container_list(&dp->containers, &dp->ncontainers, ctx->docker, project, &err) <
 	            0 ||
 	    docker_network_list(&dp->networks, &dp->nnetworks, ctx->docker, project, &err) < 0 ||

@@ -223,13 +223,7 @@ static int exec_run(struct ctx *ctx, int argc, char **argv)
 		ex = EXIT_USAGE;
 		goto out;
 	}
-	ex = cmd_open_store(ctx);
-	if (ex == EXIT_OK)
-		ex = cmd_pick_project(&project, ctx, given);
-	if (ex == EXIT_OK)
-		ex = cmd_open_docker(ctx);
-	if (ex == EXIT_OK)
-		ex = deploy_swarm_project(&swarm, ctx, project);
+	ex = cmd_project_open(&project, &swarm, ctx, given);
 	/* On Swarm: the task's container, when it runs on this daemon's node. */
 	if (ex == EXIT_OK)
 		ex = swarm ? deploy_swarm_exec_target(&c, &n, ctx, project, argv[optind], replica)

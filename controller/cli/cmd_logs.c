@@ -325,13 +325,7 @@ static int logs_run(struct ctx *ctx, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	ex = cmd_open_store(ctx);
-	if (ex == EXIT_OK)
-		ex = cmd_pick_project(&project, ctx, given);
-	if (ex == EXIT_OK)
-		ex = cmd_open_docker(ctx);
-	if (ex == EXIT_OK)
-		ex = deploy_swarm_project(&out.service, ctx, project);
+	ex = cmd_project_open(&project, &out.service, ctx, given);
 	/* On Swarm: each service's log stream, which carries all its tasks' output. */
 	if (ex == EXIT_OK)
 		ex = out.service ? deploy_swarm_log_targets(&c, &n, ctx, project, argv + optind,

@@ -150,13 +150,7 @@ static int restart_run(struct ctx *ctx, int argc, char **argv)
 	/* An apply replacing these containers at the same time would race with us. */
 	ex = cmd_lock(&lk, ctx, given, "restart", lock_wait);
 	if (ex == EXIT_OK)
-		ex = cmd_open_store(ctx);
-	if (ex == EXIT_OK)
-		ex = cmd_pick_project(&project, ctx, given);
-	if (ex == EXIT_OK)
-		ex = cmd_open_docker(ctx);
-	if (ex == EXIT_OK)
-		ex = deploy_swarm_project(&swarm, ctx, project);
+		ex = cmd_project_open(&project, &swarm, ctx, given);
 	if (ex == EXIT_OK && swarm) {
 		/* On Swarm: a forced rolling update per service, gated (deploy/swarm_ops.c). */
 		struct deploy_swarm_restart_opts so = { .json = ro.json, .quiet = ro.quiet };

@@ -71,10 +71,8 @@ int deploy_swarm_down_prepare(struct deploy *dp, struct ctx *ctx, const char *pr
                               const struct reconcile_down_opts *o)
 {
 	struct reconcile_input in = { 0 };
-	struct store_release last = { 0 };
 	struct docker_service *s = NULL;
 	struct err err = ERR_INIT;
-	int64_t latest = 0;
 	size_t ns = 0;
 	int rc;
 
@@ -84,25 +82,9 @@ int deploy_swarm_down_prepare(struct deploy *dp, struct ctx *ctx, const char *pr
 		                "again from the release\n");
 		return EXIT_USAGE;
 	}
-	dp->project = calloc(1, sizeof(*dp->project));
-	dp->hashes = calloc(1, sizeof(*dp->hashes));
-	if (!dp->project || !dp->hashes || !(dp->project->name = strdup(project)) ||
-	    !(dp->project->target = strdup("swarm"))) {
-		err_set(&err, ERR_NOMEM, "out of memory");
+	if (deploy_down_begin(dp, ctx, project, &err) < 0)
 		goto fail;
-	}
-	rc = store_release_latest(&latest, ctx->store, project, NULL, &err);
-	if (rc == 0 && latest)
-		rc = store_release_get(&last, ctx->store, latest, &err);
-	if (rc < 0)
-		goto fail;
-	dp->from_snapshot = true; /* no git: nothing is read at a commit */
-	dp->prev_release = latest;
-	dp->source_kind = latest && !strcmp(last.source_kind, "dir") ? "dir" : "git";
-	dp->source_id = strdup(latest ? last.source : "");
-	dp->ref = strdup(latest && last.ref ? last.ref : "");
-	store_release_release(&last);
-	if (!dp->source_id || !dp->ref) {
+	if (!(dp->project->target = strdup("swarm"))) {
 		err_set(&err, ERR_NOMEM, "out of memory");
 		goto fail;
 	}
