@@ -11,6 +11,7 @@
 
 #include "deployctl/clock.h"
 #include "deployctl/cmd_deploy.h"
+#include "deployctl/deploy_swarm_cmds.h"
 #include "deployctl/jobs.h"
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
@@ -70,32 +71,10 @@ static int down_prepare(struct deploy *dp, struct ctx *ctx, const char *project,
                         const struct reconcile_down_opts *dopts)
 {
 	struct reconcile_input in = { 0 };
-	struct store_release last = { 0 };
 	struct err err = ERR_INIT;
-	int64_t latest = 0;
-	int rc;
 
-	dp->project = calloc(1, sizeof(*dp->project));
-	dp->hashes = calloc(1, sizeof(*dp->hashes));
-	if (!dp->project || !dp->hashes || !(dp->project->name = strdup(project))) {
-		err_set(&err, ERR_NOMEM, "out of memory");
+	if (deploy_down_begin(dp, ctx, project, &err) < 0)
 		goto fail;
-	}
-	rc = store_release_latest(&latest, ctx->store, project, NULL, &err);
-	if (rc == 0 && latest)
-		rc = store_release_get(&last, ctx->store, latest, &err);
-	if (rc < 0)
-		goto fail;
-	dp->from_snapshot = true; /* no git: nothing is read at a commit */
-	dp->prev_release = latest;
-	dp->source_kind = latest && !strcmp(last.source_kind, "dir") ? "dir" : "git";
-	dp->source_id = strdup(latest ? last.source : "");
-	dp->ref = strdup(latest && last.ref ? last.ref : "");
-	store_release_release(&last);
-	if (!dp->source_id || !dp->ref) {
-		err_set(&err, ERR_NOMEM, "out of memory");
-		goto fail;
-	}
 	if (docker_container_list(&dp->containers, &dp->ncontainers, ctx->docker, project, &err) <
 	            0 ||
 	    docker_network_list(&dp->networks, &dp->nnetworks, ctx->docker, project, &err) < 0 ||
@@ -146,6 +125,7 @@ static int down_run(struct ctx *ctx, int argc, char **argv)
 	const char *project;
 	char *proj = NULL;
 	struct lock *lk = NULL;
+	bool swarm = false;
 	int first, ex;
 
 	ex = cmd_opts_parse(&first, &cmd_down, ctx, &a, &dopts, argc, argv);
@@ -163,7 +143,11 @@ static int down_run(struct ctx *ctx, int argc, char **argv)
 	if (ex == EXIT_OK)
 		ex = cmd_open_docker(ctx);
 	if (ex == EXIT_OK)
-		ex = down_prepare(&dp, ctx, proj, &dopts);
+		ex = deploy_swarm_project(&swarm, ctx, proj);
+	/* On Swarm: its services, networks, objects (deploy/swarm_down.c). */
+	if (ex == EXIT_OK)
+		ex = swarm ? deploy_swarm_down_prepare(&dp, ctx, proj, &dopts)
+		           : down_prepare(&dp, ctx, proj, &dopts);
 	if (ex != EXIT_OK)
 		goto out;
 	if (!dp.plan.n) {
@@ -201,4 +185,7 @@ const struct cmd cmd_down = {
 	.summary = "Remove a project's containers and networks (volumes with --volumes), as a "
 	           "release.",
 	.opts = down_opts,
+	.help = "On Swarm: the project's services (by its stack and project labels), then its "
+	        "overlay\nnetworks and config and secret objects; --volumes: its volumes on this "
+	        "node;\n--keep-history is refused.\n",
 };

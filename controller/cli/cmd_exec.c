@@ -20,6 +20,7 @@
 
 #include "deployctl/buf.h"
 #include "deployctl/cmd.h"
+#include "deployctl/deploy_swarm_cmds.h"
 #include "deployctl/log.h"
 
 struct exec_args {
@@ -185,7 +186,7 @@ static int exec_run(struct ctx *ctx, int argc, char **argv)
 	struct cmd_args a = { 0 };
 	struct exec_args xa = { .replica = 1 };
 	unsigned replica;
-	bool no_tty, raw = false;
+	bool no_tty, raw = false, swarm = false;
 	size_t n = 0;
 	int first, ex, code = 0, sock = -1, i;
 
@@ -215,7 +216,11 @@ static int exec_run(struct ctx *ctx, int argc, char **argv)
 		ex = EXIT_USAGE;
 		goto out;
 	}
-	ex = cmd_project_containers(&project, &c, &n, ctx, given, &argv[first], 1, replica);
+	ex = cmd_project_open(&project, &swarm, ctx, given);
+	/* On Swarm: the task's container, when it runs on this daemon's node. */
+	if (ex == EXIT_OK)
+		ex = swarm ? deploy_swarm_exec_target(&c, &n, ctx, project, argv[first], replica)
+		           : cmd_live_containers(&c, &n, ctx, project, &argv[first], 1, replica);
 	if (ex != EXIT_OK)
 		goto out;
 	if (strcmp(c[0].state, "running")) {
@@ -276,5 +281,8 @@ const struct cmd cmd_exec = {
 	.summary = "Run a command in a service's running container; exits with its status.",
 	.opts = exec_opts,
 	.opts_flags = CMD_OPTS_PERMUTE | CMD_OPTS_OPERANDS,
-	.help = "exit status: the command's; 1-5 as for every command when it could not run\n",
+	.help = "exit status: the command's; 1-5 as for every command when it could not run\n"
+	        "On Swarm: in the container of the task in slot --replica when it runs on the "
+	        "node\n--docker-host talks to; elsewhere the error names the node (no remote "
+	        "exec).\n",
 };

@@ -17,6 +17,8 @@
 
 #include "deployctl/buf.h"
 #include "deployctl/cmd.h"
+#include "deployctl/deploy_swarm_cmds.h"
+#include "deployctl/docker_swarm_ops.h"
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
 
@@ -35,7 +37,8 @@ static void logs_on_signal(int sig)
 struct logs_out {
 	pthread_mutex_t lock; /* one line at a time on stdout and stderr */
 	bool color;
-	int width; /* of the widest prefix */
+	bool service; /* Swarm: the streams are services' (docker_service_logs()) */
+	int width;    /* of the widest prefix */
 };
 
 /* One container's stream: its prefix and the unfinished line of each stream. */
@@ -123,7 +126,8 @@ static void *follow_thread(void *arg)
 {
 	struct follow_arg *a = arg;
 
-	docker_container_logs(a->s->d, a->s->c->id, a->opts, logs_write, a->s, &a->s->err);
+	(a->s->out->service ? docker_service_logs : docker_container_logs)(
+	        a->s->d, a->s->c->id, a->opts, logs_write, a->s, &a->s->err);
 	logs_flush(a->s);
 	return NULL;
 }
@@ -266,8 +270,9 @@ static int run_streams(struct logs_stream *v, size_t n, const struct docker_logs
 		return EXIT_FAILED;
 	if (!opts->follow) {
 		for (i = 0; i < n && ex == EXIT_OK; i++) {
-			if (docker_container_logs(ctx->docker, v[i].c->id, opts, logs_write, &v[i],
-			                          &v[i].err) < 0)
+			if ((v[i].out->service ? docker_service_logs : docker_container_logs)(
+			            ctx->docker, v[i].c->id, opts, logs_write, &v[i], &v[i].err) <
+			    0)
 				ex = cmd_exit_for(v[i].err.code);
 			logs_flush(&v[i]);
 			if (ex != EXIT_OK)
@@ -329,7 +334,13 @@ static int logs_run(struct ctx *ctx, int argc, char **argv)
 		return ex;
 	given = a.project;
 	prefix = !la.no_prefix;
-	ex = cmd_project_containers(&project, &c, &n, ctx, given, argv + first, argc - first, 0);
+	ex = cmd_project_open(&project, &out.service, ctx, given);
+	/* On Swarm: each service's log stream, which carries all its tasks' output. */
+	if (ex == EXIT_OK)
+		ex = out.service ? deploy_swarm_log_targets(&c, &n, ctx, project, argv + first,
+		                                            argc - first)
+		                 : cmd_live_containers(&c, &n, ctx, project, argv + first,
+		                                       argc - first, 0);
 	if (ex != EXIT_OK)
 		goto out;
 	v = calloc(n + 1, sizeof(*v));
@@ -347,7 +358,9 @@ static int logs_run(struct ctx *ctx, int argc, char **argv)
 		v[i].color = logs_colors[i % (sizeof(logs_colors) / sizeof(logs_colors[0]))];
 		buf_init(&v[i].partial[1], 0);
 		buf_init(&v[i].partial[2], 0);
-		w = snprintf(v[i].prefix, sizeof(v[i].prefix), "%s#%u", c[i].service, c[i].replica);
+		w = c[i].replica ? snprintf(v[i].prefix, sizeof(v[i].prefix), "%s#%u", c[i].service,
+		                            c[i].replica)
+		                 : snprintf(v[i].prefix, sizeof(v[i].prefix), "%s", c[i].service);
 		if (w > out.width)
 			out.width = w;
 	}
@@ -373,4 +386,6 @@ const struct cmd cmd_logs = {
 	.summary = "Print the output of the project's containers, each line behind its service.",
 	.opts = logs_opts,
 	.opts_flags = CMD_OPTS_PERMUTE | CMD_OPTS_OPERANDS,
+	.help = "On Swarm: each service's log stream, every task's output on whatever node, "
+	        "behind\n\"service |\".\n",
 };

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "deployctl/cmd.h"
+#include "deployctl/deploy_swarm_cmds.h"
 #include "deployctl/reconcile.h"
 
 int cmd_pick_project(char **out, struct ctx *ctx, const char *given)
@@ -104,16 +105,27 @@ int cmd_live_containers(struct docker_container **out, size_t *n, struct ctx *ct
 	return EXIT_OK;
 }
 
-int cmd_project_containers(char **project, struct docker_container **out, size_t *n,
-                           struct ctx *ctx, const char *given, char **services, int nservices,
-                           unsigned replica)
+int cmd_project_open(char **project, bool *swarm, struct ctx *ctx, const char *given)
 {
 	int ex = cmd_open_store(ctx);
 
+	*swarm = false;
 	if (ex == EXIT_OK)
 		ex = cmd_pick_project(project, ctx, given);
 	if (ex == EXIT_OK)
 		ex = cmd_open_docker(ctx);
+	if (ex == EXIT_OK)
+		ex = deploy_swarm_project(swarm, ctx, *project);
+	return ex;
+}
+
+int cmd_project_containers(char **project, struct docker_container **out, size_t *n,
+                           struct ctx *ctx, const char *given, char **services, int nservices,
+                           unsigned replica)
+{
+	bool swarm;
+	int ex = cmd_project_open(project, &swarm, ctx, given);
+
 	if (ex == EXIT_OK)
 		ex = cmd_live_containers(out, n, ctx, *project, services, nservices, replica);
 	return ex;

@@ -13,6 +13,7 @@
 
 #include "deployctl/clock.h"
 #include "deployctl/cmd_deploy.h"
+#include "deployctl/deploy_swarm_cmds.h"
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
 #include "deployctl/out.h"
@@ -102,7 +103,7 @@ static int restart_run(struct ctx *ctx, int argc, char **argv)
 	int64_t release = 0;
 	struct cmd_args a = { 0 };
 	struct restart_out ro = { .quiet = log_get_level() == LOG_LEVEL_QUIET };
-	bool loaded = false;
+	bool loaded = false, swarm = false;
 	size_t i, n = 0;
 	double t0 = clock_mono();
 	int first, ex;
@@ -121,8 +122,18 @@ static int restart_run(struct ctx *ctx, int argc, char **argv)
 	/* An apply replacing these containers at the same time would race with us. */
 	ex = cmd_lock(&lk, ctx, given, "restart", a.lock_wait_ms);
 	if (ex == EXIT_OK)
-		ex = cmd_project_containers(&project, &c, &n, ctx, given, argv + first,
-		                            argc - first, 0);
+		ex = cmd_project_open(&project, &swarm, ctx, given);
+	if (ex == EXIT_OK && swarm) {
+		/* On Swarm: a forced rolling update per service, gated (deploy/swarm_ops.c). */
+		struct deploy_swarm_restart_opts so = { .json = ro.json, .quiet = ro.quiet };
+
+		who = deploy_who();
+		so.who = who ? who : "unknown";
+		ex = deploy_swarm_restart(ctx, project, argv + first, argc - first, &so);
+		goto out;
+	}
+	if (ex == EXIT_OK)
+		ex = cmd_live_containers(&c, &n, ctx, project, argv + first, argc - first, 0);
 	if (ex != EXIT_OK)
 		goto out;
 	if (store_release_latest(&release, ctx->store, project, "succeeded", &err) < 0) {
@@ -182,4 +193,6 @@ const struct cmd cmd_restart = {
 	           "a release.",
 	.opts = restart_opts,
 	.opts_flags = CMD_OPTS_PERMUTE | CMD_OPTS_OPERANDS,
+	.help = "On Swarm: a forced rolling update (TaskTemplate.ForceUpdate + 1) per service, "
+	        "gated\nlike a release wave on the new tasks running (healthy where checked).\n",
 };

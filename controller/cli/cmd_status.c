@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "deployctl/cmd.h"
+#include "deployctl/deploy_swarm_cmds.h"
 #include "deployctl/out.h"
 #include "deployctl/reconcile.h"
 
@@ -320,7 +321,7 @@ static int status_main(struct ctx *ctx, int argc, char **argv, const struct cmd 
 	struct store_release cur = { 0 };
 	int64_t ok = 0;
 	size_t nc = 0, nr = 0, nacts = 0;
-	bool json;
+	bool json, swarm = false;
 	int first, ex;
 
 	/* Operands are not refused (never were); they are ignored. */
@@ -339,10 +340,24 @@ static int status_main(struct ctx *ctx, int argc, char **argv, const struct cmd 
 	if (ex != EXIT_OK)
 		goto out;
 	if (pick_current(&cur, &ok, ctx, project, &err) < 0 ||
-	    (cur.id && store_release_services(&rows, &nr, ctx->store, cur.id, &err) < 0) ||
-	    docker_container_list(&c, &nc, ctx->docker, project, &err) < 0) {
+	    (cur.id && store_release_services(&rows, &nr, ctx->store, cur.id, &err) < 0)) {
 		cmd_report(&err);
 		ex = cmd_exit_for(err.code);
+		goto out;
+	}
+	/* Released to Swarm: services and their tasks (deploy/swarm_status.c). */
+	ex = deploy_swarm_project(&swarm, ctx, project);
+	if (ex == EXIT_OK && swarm) {
+		ex = deploy_swarm_status(ctx, project, &cur, ok, rows, nr, json);
+		if (ex == EXIT_OK)
+			print_pin(ctx, project, json);
+		goto out;
+	}
+	if (ex != EXIT_OK || docker_container_list(&c, &nc, ctx->docker, project, &err) < 0) {
+		if (ex == EXIT_OK) {
+			cmd_report(&err);
+			ex = cmd_exit_for(err.code);
+		}
 		goto out;
 	}
 	if (nc)
@@ -391,4 +406,7 @@ const struct cmd cmd_status = {
 	.summary = "Show the project's containers and whether they match the latest release.",
 	.opts = status_opts,
 	.opts_flags = CMD_OPTS_OPERANDS,
+	.help = "On Swarm (the project's releases went to Swarm): per service its running tasks "
+	        "against\nthe desired count, health, pinned image, release match and nodes "
+	        "(docs/swarm.md).\n",
 };

@@ -110,8 +110,15 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
 		fprintf(f, "no changes: %s is up to date with %s %.12s\n", dp->project->name,
 		        dp->source_kind, dp->source_id);
 	} else {
-		fprintf(f, "plan for %s at %s %.12s: %zu change(s), %zu container(s) stopped\n",
-		        dp->project->name, dp->source_kind, dp->source_id, p->n, plan_stops(p));
+		/* On Swarm, Swarm stops and starts the tasks: no container of deployctl's. */
+		if (dp->swarm)
+			fprintf(f, "plan for %s at %s %.12s: %zu change(s) on Swarm\n",
+			        dp->project->name, dp->source_kind, dp->source_id, p->n);
+		else
+			fprintf(f,
+			        "plan for %s at %s %.12s: %zu change(s), %zu container(s) stopped\n",
+			        dp->project->name, dp->source_kind, dp->source_id, p->n,
+			        plan_stops(p));
 		for (i = 0; i < p->n; i++) {
 			const struct action *a = &p->v[i];
 

@@ -335,3 +335,21 @@ int deploy_swarm_record(struct ctx *ctx, const struct deploy *dp, int64_t releas
 		return 0;
 	return store_release_target_set(ctx->store, release, "swarm", err);
 }
+
+int deploy_swarm_take(struct deploy *dp, struct docker_service *services, size_t n)
+{
+	struct deploy_swarm *sw = calloc(1, sizeof(*sw));
+	size_t ns = dp->project->nservices;
+
+	if (!sw || !(sw->images = calloc(ns + 1, sizeof(char *))) ||
+	    !(sw->task_hashes = calloc(ns + 1, sizeof(*sw->task_hashes)))) {
+		deploy_swarm_free(sw);
+		docker_services_free(services, n);
+		return ERR_NOMEM;
+	}
+	sw->services = services;
+	sw->nservices = n;
+	deploy_swarm_free(dp->swarm);
+	dp->swarm = sw;
+	return 0;
+}

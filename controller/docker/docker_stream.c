@@ -1,5 +1,5 @@
 /*
- * docker_stream.c - the Engine's long-lived streams: a container's logs
+ * docker_stream.c - the Engine's long-lived streams: a container's or a Swarm service's logs
  * (followed until cancelled), and an exec attached to the caller's
  * terminal or pipes. Without a TTY both come multiplexed: each chunk
  * behind an 8-byte header (stream, 0, 0, 0, big-endian length) that may be
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deployctl/docker_swarm_ops.h"
 #include "docker_internal.h"
 
 void docker_demux_init(struct docker_demux *m, int raw)
@@ -102,8 +103,10 @@ static int stream_path(struct buf *b, const char *a, const char *id, const char 
 	return 0;
 }
 
-int docker_container_logs(struct docker *d, const char *id, const struct docker_logs_opts *o,
-                          docker_output_fn out, void *ctx, struct err *err)
+/* GET <kind><id>/logs: a container's, or a Swarm service's tasks' (the same framing). */
+static int logs_of(struct docker *d, const char *kind, const char *id,
+                   const struct docker_logs_opts *o, docker_output_fn out, void *ctx,
+                   struct err *err)
 {
 	struct logs_sink sink = { .out = out, .ctx = ctx, .err = err };
 	struct docker_req req = { .method = "GET", .sink = logs_feed, .sink_ctx = &sink };
@@ -114,7 +117,7 @@ int docker_container_logs(struct docker *d, const char *id, const struct docker_
 	docker_demux_init(&sink.demux, -1);
 	buf_init(&path, 0);
 	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	if (stream_path(&path, "/containers/", id, "/logs?stdout=1&stderr=1") < 0 ||
+	if (stream_path(&path, kind, id, "/logs?stdout=1&stderr=1") < 0 ||
 	    (o->follow && buf_puts(&path, "&follow=1") < 0) ||
 	    (o->timestamps && buf_puts(&path, "&timestamps=1") < 0) ||
 	    (o->tail && (buf_puts(&path, "&tail=") < 0 || docker_urlencode(&path, o->tail) < 0)) ||
@@ -137,6 +140,18 @@ out:
 	buf_release(&resp);
 	buf_release(&path);
 	return rc;
+}
+
+int docker_container_logs(struct docker *d, const char *id, const struct docker_logs_opts *o,
+                          docker_output_fn out, void *ctx, struct err *err)
+{
+	return logs_of(d, "/containers/", id, o, out, ctx, err);
+}
+
+int docker_service_logs(struct docker *d, const char *id, const struct docker_logs_opts *o,
+                        docker_output_fn out, void *ctx, struct err *err)
+{
+	return logs_of(d, "/services/", id, o, out, ctx, err);
 }
 
 int docker_exec_attach(int *fd_out, struct buf *pending, char **exec_id_out, struct docker *d,

@@ -14,11 +14,13 @@
 
 #include "deployctl/buf.h"
 #include "deployctl/clock.h"
+#include "deployctl/docker_swarm_ops.h"
 #include "deployctl/sig.h"
 #include "deployctl/swarm.h"
 
 #define POLL_MS   250
 #define SETTLE_MS 2000u
+#define GONE_S    30u
 
 static void sleep_ms(unsigned ms)
 {
@@ -266,6 +268,11 @@ static int run_one(char **new_id, struct docker *d, const struct project *p, con
 
 	if (a->kind == ACTION_REMOVE)
 		return docker_service_remove(d, a->container_id, err);
+	/* down: the project's overlay networks and (on this node) volumes */
+	if (a->kind == ACTION_NETWORK_REMOVE)
+		return docker_network_remove(d, a->container_id, err);
+	if (a->kind == ACTION_VOLUME_REMOVE)
+		return docker_volume_remove(d, a->docker_name, err);
 	if (a->kind == ACTION_NETWORK_CREATE) {
 		const struct project_network *n = model_network_find(p, a->target);
 
@@ -295,6 +302,48 @@ static int run_one(char **new_id, struct docker *d, const struct project *p, con
 		rc = docker_service_update(d, a->container_id, 0, spec, a->service->image, err);
 	free(spec);
 	return rc;
+}
+
+/*
+ * A removed service's tasks shut down after the remove returns, and Swarm
+ * deletes them (with their containers, also the stopped ones of its task
+ * history, which still hold volumes) only then: wait until none is listed
+ * and this node has none of its containers left (bounded), so that its
+ * networks and volumes can go next.
+ */
+static int gone(struct docker *d, const char *project, const struct action *a, struct err *err)
+{
+	double t0 = clock_mono();
+
+	for (;;) {
+		struct docker_task *t = NULL;
+		size_t nt = 0, i, left = 0;
+		int rc = docker_task_list(&t, &nt, d, project, a->target, err);
+
+		for (i = 0; rc == 0 && i < nt; i++)
+			left += !strcmp(t[i].service_id ? t[i].service_id : "", a->container_id);
+		docker_tasks_free(t, nt);
+		/* Its containers on this node go a moment after its tasks: those too. */
+		if (rc == 0 && !left) {
+			struct docker_container *c = NULL;
+			size_t nc = 0;
+
+			rc = docker_container_list(&c, &nc, d, project, err);
+			for (i = 0; rc == 0 && i < nc; i++)
+				left += c[i].service && !strcmp(c[i].service, a->target);
+			docker_container_list_free(c, nc);
+		}
+		if (rc < 0 || !left)
+			return rc;
+		if (clock_mono() - t0 > GONE_S)
+			return err_set(err, ERR_FAIL,
+			               "service %s: %zu task(s) still there %u s after its removal",
+			               a->container_name, left, GONE_S);
+		if (sig_pending())
+			return err_set(err, ERR_STOPPED, "service %s: interrupted while waiting",
+			               a->container_name);
+		sleep_ms(POLL_MS);
+	}
 }
 
 /* Put back what action i changed; then wait for it (bounded). */
@@ -396,6 +445,8 @@ int swarm_apply(struct docker *d, const struct project *p, const struct plan *pl
 				        want, a->service->health.set && !a->service->health.disable,
 				        timeout, pg, a, &res[i].err);
 				res[i].up_s = clock_mono() - t0;
+			} else if (a->kind == ACTION_REMOVE) {
+				res[i].rc = gone(d, p->name, a, &res[i].err);
 			}
 			if (res[i].rc < 0 && rc == 0) {
 				rc = res[i].rc;

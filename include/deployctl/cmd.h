@@ -117,8 +117,14 @@ int cmd_pick_project(char **out, struct ctx *ctx, const char *given);
 int cmd_live_containers(struct docker_container **out, size_t *n, struct ctx *ctx,
                         const char *project, char **services, int nservices, unsigned replica);
 /*
- * What logs, exec and restart start with: open the store, pick the project
- * (cmd_pick_project()), open Docker and take its live containers
+ * What logs, exec, restart and down start with: open the store, pick the
+ * project (cmd_pick_project()), open Docker, and say whether the project's
+ * releases went to Swarm (deploy_swarm_project()). *project new, also on
+ * failure (NULL or freeable); returns an exit status, each failure printed.
+ */
+int cmd_project_open(char **project, bool *swarm, struct ctx *ctx, const char *given);
+/*
+ * cmd_project_open(), then the project's live containers
  * (cmd_live_containers()). *project and *out new, also on failure (NULL
  * or freeable); returns an exit status, each failure printed.
  */

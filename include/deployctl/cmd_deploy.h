@@ -124,6 +124,13 @@ int release_run(struct deploy *dp, struct ctx *ctx, const struct release_opts *r
 char *deploy_who(void);
 
 /*
+ * down (deploy/down.c): dp->project a new empty project named project,
+ * dp's source, ref and prev_release those of the project's latest release
+ * (none: empty), from_snapshot set. 0, or ERR_NOMEM / ERR_STORE with err set.
+ */
+int deploy_down_begin(struct deploy *dp, struct ctx *ctx, const char *project, struct err *err);
+
+/*
  * A rollback pins the project: the commit it rolled back from is not
  * deployed again unless forced. Prints why apply refuses it and returns
  * EXIT_USAGE; else EXIT_OK. With cleared (apply), a pin on another commit

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "deployctl/cmd_deploy.h"
+#include "deployctl/docker_swarm.h"
 
 struct deploy_swarm;
 
@@ -64,6 +65,12 @@ int deploy_swarm_counts(unsigned *desired, unsigned *running, unsigned *healthy,
 bool deploy_swarm_publishes(const struct deploy *dp, unsigned port, const char *proto);
 /* Record that release deployed to Swarm (a no-op for containers). */
 int deploy_swarm_record(struct ctx *ctx, const struct deploy *dp, int64_t release, struct err *err);
+
+/*
+ * Down: dp (its project empty) runs on Swarm against services as listed,
+ * which it takes, also on failure (ERR_NOMEM).
+ */
+int deploy_swarm_take(struct deploy *dp, struct docker_service *services, size_t n);
 
 void deploy_swarm_free(struct deploy_swarm *sw);
 

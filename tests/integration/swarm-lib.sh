@@ -9,6 +9,8 @@
 # After sourcing: SWARM_SOCK (unix socket path), SWARM_HOST (unix://...), SWARM_NS (netns
 # name), swarm_docker ARGS... (the docker CLI on that daemon), swarm_exec CMD... (a command in
 # the namespace, e.g. curl to a published port), dctl_swarm ARGS... (deployctl on it).
+# swarm_add_worker IMAGE... joins a second daemon as a worker (SWARM_WHOST), in a namespace of
+# its own linked to the manager's by a veth pair; the same trap removes it.
 set -u
 
 command -v nsenter >/dev/null 2>&1 || skip "nsenter not found"
@@ -20,6 +22,8 @@ SWARM_DIR=$(mktemp -d "/tmp/dsw.XXXXXX") # short: a socket path has a 108-byte l
 SWARM_SOCK="$SWARM_DIR/docker.sock"
 SWARM_HOST="unix://$SWARM_SOCK"
 SWARM_ADDR=10.254.77.1
+SWARM_WNS="dsww$$" # swarm_add_worker's namespace
+SWARM_WHOST="unix://$SWARM_DIR/w/docker.sock"
 SWARM_IMAGES=${SWARM_IMAGES:-"deployctl-test/app:healthy deployctl-test/app:crashing deployctl-test/app:v1 deployctl-test/app:v2 deployctl-test/app:unhealthy"}
 
 swarm_docker() {
@@ -35,9 +39,11 @@ dctl_swarm() {
 }
 
 swarm_teardown() {
-	local pid i
-	if [ -f "$SWARM_DIR/docker.pid" ]; then
-		pid=$(cat "$SWARM_DIR/docker.pid" 2>/dev/null)
+	local pid i f
+	# The worker of swarm_add_worker (if any) first, then the manager.
+	for f in "$SWARM_DIR/w/docker.pid" "$SWARM_DIR/docker.pid"; do
+		[ -f "$f" ] || continue
+		pid=$(cat "$f" 2>/dev/null)
 		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 			kill "$pid" 2>/dev/null
 			for i in $(seq 1 100); do
@@ -46,7 +52,7 @@ swarm_teardown() {
 			done
 			kill -9 "$pid" 2>/dev/null
 		fi
-	fi
+	done
 	# containerd-shims started by that daemon live under its exec root; end only those.
 	for pid in $(grep -l "$SWARM_DIR" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do
 		kill -9 "$pid" 2>/dev/null
@@ -55,6 +61,7 @@ swarm_teardown() {
 	grep -o " $SWARM_DIR[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r m; do
 		umount -l "$m" 2>/dev/null
 	done
+	ip netns del "$SWARM_WNS" 2>/dev/null
 	ip netns del "$SWARM_NS" 2>/dev/null
 	rm -rf "$SWARM_DIR"
 }
@@ -107,4 +114,43 @@ swarm_wait_running() {
 		sleep 0.2
 	done
 	return 1
+}
+
+# swarm_add_worker IMAGE...: a second dockerd (own data root, exec root, socket under
+# $SWARM_DIR/w) in namespace $SWARM_WNS, a veth pair to the manager's namespace
+# (10.254.78.2 -> 10.254.78.1), joined as a worker; the images loaded into it. Fails the test.
+swarm_add_worker() {
+	local i t0 token a="dswa$$" b="dswb$$" w="$SWARM_DIR/w"
+	t0=$(date +%s)
+	mkdir -p "$w" && ip netns add "$SWARM_WNS" || fail "cannot create netns $SWARM_WNS"
+	ip link add "$a" type veth peer name "$b" && ip link set "$a" netns "$SWARM_NS" &&
+		ip link set "$b" netns "$SWARM_WNS" &&
+		swarm_exec ip addr add 10.254.78.1/24 dev "$a" && swarm_exec ip link set "$a" up &&
+		nsenter --net="/var/run/netns/$SWARM_WNS" sh -c "ip link set lo up &&
+			ip addr add 10.254.78.2/24 dev $b && ip link set $b up &&
+			ip route add 10.254.77.0/24 via 10.254.78.1" ||
+		fail "cannot link the worker's namespace"
+	DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 nsenter --net="/var/run/netns/$SWARM_WNS" setsid dockerd \
+		--data-root "$w/root" --exec-root "$w/exec" -H "$SWARM_WHOST" --pidfile "$w/docker.pid" \
+		--bip 172.31.251.1/24 >"$w/log" 2>&1 </dev/null &
+	for i in $(seq 1 150); do
+		docker -H "$SWARM_WHOST" version >/dev/null 2>&1 && break
+		sleep 0.2
+	done
+	docker -H "$SWARM_WHOST" version >/dev/null 2>&1 || {
+		tail -20 "$w/log" >&2
+		fail "the worker's dockerd did not answer within 30 s"
+	}
+	# shellcheck disable=SC2068
+	docker save $@ | docker -H "$SWARM_WHOST" load >/dev/null || fail "cannot load images into the worker"
+	token=$(swarm_docker swarm join-token -q worker) &&
+		docker -H "$SWARM_WHOST" swarm join --advertise-addr 10.254.78.2 --token "$token" \
+			10.254.78.1:2377 >/dev/null 2>"$w/join.err" ||
+		fail "swarm join failed: $(cat "$w/join.err")"
+	for i in $(seq 1 100); do
+		[ "$(swarm_docker node ls -q --filter role=worker | wc -l)" = 1 ] &&
+			swarm_docker node ls --filter role=worker --format '{{.Status}}' | grep -q Ready && break
+		sleep 0.2
+	done
+	echo "# worker joined in $(($(date +%s) - t0)) s"
 }
