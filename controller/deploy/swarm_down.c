@@ -15,6 +15,7 @@
 #include "deployctl/deploy_swarm.h"
 #include "deployctl/deploy_swarm_cmds.h"
 #include "deployctl/docker_swarm.h"
+#include "deployctl/jobs.h"
 
 /* Prepend one service removal per listed service (level 0: before networks and volumes). */
 static int add_service_removes(struct plan *plan, const struct docker_service *s, size_t ns)
@@ -88,6 +89,10 @@ int deploy_swarm_down_prepare(struct deploy *dp, struct ctx *ctx, const char *pr
 		err_set(&err, ERR_NOMEM, "out of memory");
 		goto fail;
 	}
+	/* A job service a killed run left holds the overlay networks: ours go first. */
+	if (store_identity_get(&dp->owner, ctx->store, &err) < 0)
+		goto fail;
+	jobs_swarm_remove_leftovers(ctx->docker, project, dp->owner.id);
 	if (docker_service_list(&s, &ns, ctx->docker, project, &err) < 0 ||
 	    docker_network_list(&dp->networks, &dp->nnetworks, ctx->docker, project, &err) < 0 ||
 	    docker_volume_list(&dp->volumes, &dp->nvolumes, ctx->docker, project, &err) < 0)
