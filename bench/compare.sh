@@ -24,6 +24,11 @@
 #
 #   RUNS=5 COLD_RUNS=3 bash bench/compare.sh 1 10 50
 #
+# From N >= BIG (default 200) on, RUNS is capped at BIG_RUNS (default 3) and
+# COLD_RUNS at 1: docker-compose needs minutes per call there, and the whole
+# N=200 row then takes about 25 minutes on a loaded 2-core machine instead
+# of over an hour. Each N ends with the wall time it took.
+#
 # Needs a built deployctl (build/deployctl or $DEPLOYCTL), dockerd, the test
 # images (tests/images/build.sh runs first) and, for column B, docker-compose
 # (Debian package docker-compose; the column is "-" without it). Every object
@@ -117,8 +122,19 @@ ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.1fx", b / a; else print "-" }'
 }
 
+BIG=${BIG:-200}
+BIG_RUNS=${BIG_RUNS:-3}
+runs_all=$RUNS
+cold_all=$COLD_RUNS
 printf '%-5s %-9s %12s %14s %8s\n' N scenario deployctl docker-compose ratio
 for n in "${sizes[@]}"; do
+	t_n=$(date +%s)
+	RUNS=$runs_all
+	COLD_RUNS=$cold_all
+	if [ "$n" -ge "$BIG" ]; then
+		[ "$RUNS" -gt "$BIG_RUNS" ] && RUNS=$BIG_RUNS
+		COLD_RUNS=1
+	fi
 	rm -rf "$work/a" "$work/b"
 	mkdir -p "$work/a/manifests" "$work/b"
 	git -C "$work/a" init -q
@@ -176,8 +192,15 @@ for n in "${sizes[@]}"; do
 	printf '%-5s %-9s %9s kB %11s kB %8s\n' "$n" rss-one "$rss1_a" "$rss1_b" "$(ratio "$rss1_a" "$rss1_b")"
 	printf '%-5s %-9s %10s ms   (one curl of the same filtered list; noop/curl = %s)\n' "$n" curl-list \
 		"$(cat "$work/curl")" "$(ratio "$(cat "$work/curl")" "$(median <"$work/noop.a")")"
+	if command -v valgrind >/dev/null; then
+		ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" --state "$work/state" \
+			apply -q --repo "$work/a" 2>&1 >/dev/null | sed -n 's/.*Collected : *\([0-9]*\).*/\1/p')
+		printf '%-5s %-9s %10s instructions (callgrind, a no-op apply)\n' "$n" noop-ir "${ir:-?}"
+	fi
 	last=$n
 	remove_project
+	printf '%-5s (%s runs, %s cold: %s s for this N; load average %s)\n' "$n" "$RUNS" "$COLD_RUNS" \
+		$(($(date +%s) - t_n)) "$(cut -d' ' -f1-3 /proc/loadavg)"
 done
 
 if command -v valgrind >/dev/null && [ -n "${last:-}" ]; then
