@@ -91,8 +91,9 @@ static int down_prepare(struct deploy *dp, struct ctx *ctx, const char *project,
 	            0 ||
 	    docker_network_list(&dp->networks, &dp->nnetworks, ctx->docker, project, &err) < 0 ||
 	    docker_volume_list(&dp->volumes, &dp->nvolumes, ctx->docker, project, &err) < 0 ||
-	    jobs_append_leftovers(&dp->containers, &dp->ncontainers, ctx->docker, project, &err) <
-	            0)
+	    store_identity_get(&dp->owner, ctx->store, &err) < 0 ||
+	    jobs_append_leftovers(&dp->containers, &dp->ncontainers, ctx->docker, project,
+	                          dp->owner.id, &err) < 0)
 		goto fail;
 	in.desired = dp->project;
 	in.containers = dp->containers;

@@ -480,10 +480,10 @@ int jobs_stage_hook(void *arg, size_t next, struct err *err)
 }
 
 int jobs_append_leftovers(struct docker_container **v, size_t *n, struct docker *d,
-                          const char *project, struct err *err)
+                          const char *project, const char *owner, struct err *err)
 {
 	struct docker_container *jobs = NULL, *grown;
-	size_t nj = 0;
+	size_t i, kept = 0, nj = 0;
 	int rc = docker_job_list(&jobs, &nj, d, project, err);
 
 	if (rc < 0 || !nj) {
@@ -495,10 +495,18 @@ int jobs_append_leftovers(struct docker_container **v, size_t *n, struct docker 
 		docker_container_list_free(jobs, nj);
 		return err_set(err, ERR_NOMEM, "out of memory");
 	}
-	memcpy(grown + *n, jobs, nj * sizeof(*jobs));
-	free(jobs);
 	*v = grown;
-	*n += nj;
+	for (i = 0; i < nj; i++) {
+		if (owner && jobs[i].owner && !strcmp(jobs[i].owner, owner)) {
+			grown[*n + kept++] = jobs[i];
+			continue;
+		}
+		log_info("job container %s is not this state's (owner %.12s): left alone",
+		         jobs[i].name, jobs[i].owner ? jobs[i].owner : "none");
+		docker_container_release(&jobs[i]);
+	}
+	free(jobs);
+	*n += kept;
 	return 0;
 }
 

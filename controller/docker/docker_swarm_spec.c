@@ -189,9 +189,10 @@ static json_t *ports_json(const struct service *s)
 
 	for (i = 0; i < s->nports; i++) {
 		const struct svc_port *p = &s->ports[i];
-		json_t *o = json_pack("{s:s,s:i,s:s}", "Protocol", p->protocol, "TargetPort",
-		                      (int)p->container_port, "PublishMode",
-		                      p->host_ip && *p->host_ip ? "host" : "ingress");
+		json_t *o =
+		        json_pack("{s:s,s:i,s:s}", "Protocol", p->protocol, "TargetPort",
+		                  (int)p->container_port, "PublishMode",
+		                  p->host_mode || (p->host_ip && *p->host_ip) ? "host" : "ingress");
 
 		if (p->host_port)
 			json_object_set_new(o, "PublishedPort", json_integer(p->host_port));

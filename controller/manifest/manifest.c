@@ -67,12 +67,11 @@ static int seen_add(struct manifest_ctx *c, struct manifest_load_state *st, cons
 	if (!ns)
 		return manifest_nomem(c);
 	st->seen = ns;
-	ns[st->nseen].section = section;
-	ns[st->nseen].name = name;
-	ns[st->nseen].loc.file = key->file;
-	ns[st->nseen].loc.line = key->line;
-	ns[st->nseen].loc.col = key->col;
-	st->nseen++;
+	ns[st->nseen++] = (struct manifest_seen){
+		.section = section,
+		.name = name,
+		.loc = { .file = key->file, .line = key->line, .col = key->col },
+	};
 	return 0;
 }
 

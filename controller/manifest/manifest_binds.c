@@ -63,11 +63,8 @@ static int bind_file_add(struct project_bind *b, char *path, char *content, size
 	if (!nf)
 		return ERR_NOMEM;
 	b->files = nf;
-	nf[b->nfiles].path = path;
-	nf[b->nfiles].content = content;
-	nf[b->nfiles].len = len;
-	nf[b->nfiles].exec = exec;
-	b->nfiles++;
+	nf[b->nfiles++] =
+	        (struct bind_file){ .path = path, .content = content, .len = len, .exec = exec };
 	return 0;
 }
 

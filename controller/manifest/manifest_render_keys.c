@@ -111,6 +111,8 @@ MANIFEST_RENDER_FN(ports)
 		m = manifest_render_map(r, seq, NULL);
 		if (pt->host_ip && *pt->host_ip)
 			manifest_render_str(r, m, "host_ip", pt->host_ip);
+		if (pt->host_mode)
+			manifest_render_str(r, m, "mode", "host");
 		manifest_render_str(r, m, "protocol", pt->protocol);
 		if (pt->host_port && pt->host_port_end) {
 			snprintf(num, sizeof(num), "%u-%u", pt->host_port, pt->host_port_end);

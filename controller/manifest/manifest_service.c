@@ -158,9 +158,9 @@ int manifest_dep_add(struct manifest_ctx *c, struct service *s, const struct mno
 	if (!nd)
 		return manifest_nomem(c);
 	s->deps = nd;
-	nd[s->ndeps].condition = cond;
-	nd[s->ndeps].required = required;
-	nd[s->ndeps].service = strdup(name);
+	nd[s->ndeps] = (struct svc_dep){ .condition = cond,
+		                         .required = required,
+		                         .service = strdup(name) };
 	if (!nd[s->ndeps++].service)
 		return manifest_nomem(c);
 	return manifest_ref_add(c, MANIFEST_REF_DEP, s->name, name, path, at);

@@ -56,11 +56,12 @@ static int port_add(struct manifest_ctx *c, struct service *s, const char *ip, u
 	if (!np)
 		return manifest_nomem(c);
 	s->ports = np;
-	np[s->nports].host_ip = strdup(ip);
-	np[s->nports].protocol = strdup(proto);
-	np[s->nports].host_port = host;
-	np[s->nports].host_port_end = 0;
-	np[s->nports].container_port = container;
+	np[s->nports] = (struct svc_port){
+		.host_ip = strdup(ip),
+		.protocol = strdup(proto),
+		.host_port = host,
+		.container_port = container,
+	};
 	s->nports++;
 	if (!np[s->nports - 1].host_ip || !np[s->nports - 1].protocol)
 		return manifest_nomem(c);
@@ -226,6 +227,8 @@ static int port_long(struct manifest_ctx *c, struct service *s, const struct mno
 		rc = port_add(c, s, ip ? ip : "", hlo, (unsigned)target, proto ? proto : "tcp");
 	if (!rc && hhi > hlo)
 		s->ports[s->nports - 1].host_port_end = hhi; /* published: "8080-8081" */
+	if (!rc && mode && !strcmp(mode, "host"))
+		s->ports[s->nports - 1].host_mode = true;
 	free(ip);
 	free(proto);
 	free(pub);

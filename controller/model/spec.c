@@ -128,6 +128,10 @@ static json_t *ports_to_json(const struct service *s)
 			json_decref(o);
 			o = NULL;
 		}
+		if (o && pt->host_mode && json_object_set_new(o, "mode", json_string("host")) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
 		if (push(a, o) < 0) {
 			json_decref(a);
 			return NULL;

@@ -129,7 +129,7 @@ static int parse_ports(struct service *s, json_t *root, struct err *err)
 {
 	json_t *a, *e;
 	size_t n, i;
-	char field[64];
+	char field[64], *mode = NULL;
 	int64_t v;
 	int rc;
 
@@ -158,6 +158,15 @@ static int parse_ports(struct service *s, json_t *root, struct err *err)
 		if ((rc = get_int(&v, e, "host_port_end", 0, 65535, field, err)) < 0)
 			return rc;
 		pt->host_port_end = (unsigned)v;
+		if ((rc = get_str(&mode, e, "mode", field, err)) < 0)
+			return rc;
+		pt->host_mode = mode && !strcmp(mode, "host");
+		if (mode && !pt->host_mode) {
+			free(mode);
+			return bad(err, field, "mode must be \"host\" when present");
+		}
+		free(mode);
+		mode = NULL;
 		v = 0;
 		if ((rc = get_int(&v, e, "container_port", 1, 65535, field, err)) < 0)
 			return rc;

@@ -51,11 +51,13 @@ bool jobs_any(const struct project *p, bool rollback);
 void jobs_run_release(struct jobs_run *jr);
 
 /*
- * Append the job containers of project (left by a killed run) to *v, for
- * down to remove. 0 or an error.
+ * Append the job containers of project left by a killed run to *v, for down
+ * to remove: only those whose owner label is owner (this state database's
+ * id); another state directory's job may be running right now, it is logged
+ * and left alone. *v stays owned by the caller. 0 or an error.
  */
 int jobs_append_leftovers(struct docker_container **v, size_t *n, struct docker *d,
-                          const char *project, struct err *err);
+                          const char *project, const char *owner, struct err *err);
 
 /*
  * Record the job definitions of release (with its snapshot): the

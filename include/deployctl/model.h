@@ -45,6 +45,7 @@ struct svc_port {
 	unsigned host_port_end;  /* 0; or a range host_port..end Docker picks one port from */
 	unsigned container_port; /* 1..65535 */
 	char *protocol;          /* "tcp", "udp" or "sctp" */
+	bool host_mode;          /* long syntax mode: host (Swarm: published on the task's node) */
 };
 
 enum mount_type { MOUNT_VOLUME = 0, MOUNT_BIND, MOUNT_TMPFS };

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A job's container left behind by a killed apply is never taken for a
 # service (plan does not plan its removal, status does not list it), and
-# down removes it with the rest of the project.
+# down removes it with the rest of the project — but not a job container of
+# the same project owned by another state database (it may be running now).
 . "$(dirname "$0")/lib.sh"
 JOBIMG=$(bash "$SRCDIR/tests/jobtool/build.sh") || fail "cannot build the job image"
 
@@ -40,7 +41,13 @@ grep -qE 'remove|slow' "$OUT" && { cat "$OUT"; fail "plan took the job's contain
 expect_status 0 status --project "$PROJECT"
 grep -q 'slow' "$OUT" && fail "status lists the job's container"
 
+foreign=$(docker run -d --name "$PROJECT-foreign-job" --label "io.deployctl.project=$PROJECT" \
+	--label io.deployctl.job=other --label io.deployctl.owner=0123456789abcdef0123 \
+	"$JOBIMG" sleep 60) || fail "cannot start the foreign job container"
+
 expect_status 0 down --project "$PROJECT"
-[ -z "$(docker ps -aq --filter "label=io.deployctl.project=$PROJECT")" ] ||
-	fail "down left containers: $(docker ps -a --filter "label=io.deployctl.project=$PROJECT")"
+left=$(docker ps -aq --no-trunc --filter "label=io.deployctl.project=$PROJECT")
+[ "$left" = "$foreign" ] ||
+	fail "down left the wrong containers (want only the foreign job $foreign): $(docker ps -a --filter "label=io.deployctl.project=$PROJECT")"
+grep -q "foreign-job is not this state's" "$ERR" || { cat "$ERR"; fail "down did not say it left the foreign job alone"; }
 echo "ok $TEST_NAME"

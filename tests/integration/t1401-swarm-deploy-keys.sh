@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Swarm-only deploy keys reach the service spec: mode global, placement constraints and
-# preferences, endpoint_mode, update_config, rollback_config, restart_policy; the same keys
-# are refused, file:line:col, for a project that runs containers on one host.
+# preferences, endpoint_mode, update_config, rollback_config, restart_policy, a long-syntax
+# port's mode (host, or the ingress default); the same keys are refused, file:line:col, for a project that runs containers on one host.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/swarm-lib.sh"
 
@@ -23,6 +23,12 @@ services:
       rollback_config: {parallelism: 1, monitor: 2s}
       restart_policy: {condition: on-failure, max_attempts: 3, window: 30s}
     volumes: ["data:/data"]
+  web:
+    image: deployctl-test/app:v1
+    init: true
+    ports:
+      - {target: 8080, published: 18080, mode: host}
+      - "18081:8081"
 volumes:
   data: {}
 YAML
@@ -53,6 +59,11 @@ check "s['RollbackConfig']['Monitor'] == 2 * 10**9"
 check "(lambda r: r['Condition'] == 'on-failure' and r['MaxAttempts'] == 3 and r['Window'] == 30 * 10**9)(s['TaskTemplate']['RestartPolicy'])"
 check "s['Labels']['com.docker.stack.namespace'] == '$PROJECT'"
 check "s['TaskTemplate']['ContainerSpec']['Mounts'][0]['Source'] == '${PROJECT}_data'"
+web=$(swarm_docker service inspect -f '{{json .Spec.EndpointSpec.Ports}}' "${PROJECT}_web")
+python3 -c "import json,sys; p={x['TargetPort']: x['PublishMode'] for x in json.load(sys.stdin)}; sys.exit(0 if p == {8080: 'host', 8081: 'ingress'} else 1)" <<<"$web" ||
+	fail "port publish modes not carried: $web"
+dctl_swarm config --repo "$REPO" || { cat "$ERR"; fail "config failed"; }
+grep -q 'mode: host' "$OUT" || { cat "$OUT"; fail "config does not print the port's mode: host"; }
 swarm_wait_running "${PROJECT}_agent" 1 || fail "the global service does not run one task on the node"
 dctl_swarm apply --repo "$REPO" && grep -q ', 0 mutating)' "$OUT" || { cat "$OUT"; fail "second apply not a no-op"; }
 echo "ok $TEST_NAME"
