@@ -7,9 +7,10 @@
  *   gen-docs bash                           bash completion on stdout
  *   gen-docs zsh                            zsh completion on stdout
  *
- * Options are read from each command's help text: a line "  -j, --parallel N
- * text" names -j and --parallel, taking an argument N; an indented line
- * without a dash continues the text above.
+ * Options are read from each command's help text, which cmd_print_options()
+ * makes from its option table: a line "  -j, --parallel N  text" names -j
+ * and --parallel, taking an argument N; an indented line without a dash
+ * continues the text above. A malformed table fails the build here.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,10 +98,35 @@ static void roff(FILE *f, const char *s)
 	}
 }
 
+/* c's options and notes as --help prints them; new string. Exits on a malformed table. */
+static char *help_text(const struct cmd *c)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f || cmd_print_options(c, f) < 0 || fclose(f) != 0) {
+		fprintf(stderr, "gen-docs: %s: malformed option table (a name or letter twice?)\n",
+		        c->name);
+		exit(1);
+	}
+	return text;
+}
+
+static size_t parse_cmd(struct opt *v, const struct cmd *c)
+{
+	char *help = help_text(c);
+	size_t n = parse_opts(v, help);
+
+	free(help);
+	return n;
+}
+
 static int man_page(const struct cmd *c, const char *dir)
 {
 	struct opt opts[MAX_OPTS];
-	size_t i, n = parse_opts(opts, c->help);
+	char *help = help_text(c);
+	size_t i, n = parse_opts(opts, help);
 	char path[4096], upper[64];
 	const char *extra;
 	FILE *f;
@@ -109,6 +135,7 @@ static int man_page(const struct cmd *c, const char *dir)
 	f = fopen(path, "we");
 	if (!f) {
 		perror(path);
+		free(help);
 		return -1;
 	}
 	for (i = 0; c->name[i] && i < sizeof(upper) - 1; i++)
@@ -145,7 +172,7 @@ static int man_page(const struct cmd *c, const char *dir)
 		}
 	}
 	/* Lines of the help that are not options (e.g. the exit status of exec). */
-	extra = strstr(c->help, "\nexit status:");
+	extra = strstr(help, "\nexit status:");
 	if (extra) {
 		fputs(".SH EXIT STATUS\n", f);
 		roff(f, extra + 1 + strlen("exit status: "));
@@ -157,6 +184,7 @@ static int man_page(const struct cmd *c, const char *dir)
 		      f);
 	}
 	fputs(".SH SEE ALSO\n.BR deployctl (1),\n.BR deployctl\\-manifest (5)\n", f);
+	free(help);
 	return fclose(f);
 }
 
@@ -211,7 +239,7 @@ static int gen_bash(void)
 	puts("\tfi");
 	puts("\tcase $cmd in");
 	for (i = 0; cmd_table[i]; i++) {
-		n = parse_opts(opts, cmd_table[i]->help);
+		n = parse_cmd(opts, cmd_table[i]);
 		printf("\t%s)\n", cmd_table[i]->name);
 		fputs("\t\tcase $prev in\n\t\t", stdout);
 		{
@@ -291,7 +319,7 @@ static int gen_zsh(void)
 	puts("\tesac");
 	puts("\tcase $cmd in");
 	for (i = 0; cmd_table[i]; i++) {
-		n = parse_opts(opts, cmd_table[i]->help);
+		n = parse_cmd(opts, cmd_table[i]);
 		printf("\t%s)\n\t\topts=(\n", cmd_table[i]->name);
 		zsh_entry("--help", "describe the command's options");
 		for (k = 0; k < n; k++)

@@ -4,7 +4,6 @@
  * database. A run with nothing to change makes no mutating Docker call and
  * records no release.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,67 +20,48 @@
 #include "deployctl/sig.h"
 #include "deployctl/spec.h"
 
-static const struct option apply_options[] = {
-	DEPLOY_LONG_OPTIONS,
-	RELEASE_LONG_OPTIONS,
-	{ "force", no_argument, NULL, 'F' },
-	{ NULL, 0, NULL, 0 },
+static const struct cmd_opt apply_opts[] = {
+	CMD_OPT_ALL(cmd_opts_deploy),
+	CMD_OPT_USE_HELP(cmd_opt_parallel,
+	                 "actions of one stage at work at once, 1-8 (default: 4)"),
+	CMD_OPT_USE(cmd_opt_quiet),
+	CMD_OPT_USE(cmd_opt_keep),
+	CMD_OPT_USE(cmd_opt_no_rollback),
+	CMD_OPT_USE(cmd_opt_force),
+	CMD_OPT_USE(cmd_opt_lock_wait),
+	CMD_OPT_USE(cmd_opt_json),
+	CMD_OPT_ALL(cmd_opts_tail),
+	CMD_OPT_TABLE_END,
 };
 
 static int apply_run(struct ctx *ctx, int argc, char **argv)
 {
 	struct deploy_opts o = { 0 };
 	struct deploy dp = { 0 };
-	struct release_opts ro = { .kind = "apply", .parallel = 4, .t0 = clock_mono() };
+	struct release_opts ro = { .kind = "apply", .t0 = clock_mono() };
+	struct cmd_args a = { .parallel = 4 };
 	struct lock *lk = NULL;
-	long lock_wait = 0;
 	int64_t unpinned = 0;
-	bool force = false;
-	int opt, ex;
+	int first, ex;
 
-	while ((opt = getopt_long(argc, argv, "+hf:qj:", apply_options, NULL)) != -1) {
-		int parsed = deploy_parse_opt(&o, opt, optarg);
-
-		if (parsed == 0)
-			parsed = cmd_release_opt(&ro, &lock_wait, opt, optarg);
-		if (parsed < 0) {
-			ex = EXIT_USAGE;
-			goto out;
-		}
-		if (parsed)
-			continue;
-		switch (opt) {
-		case 'F':
-			force = true;
-			break;
-		case 'h':
-			cmd_print_help(&cmd_apply, stdout);
-			ex = EXIT_OK;
-			goto out;
-		default:
-			cmd_print_help(&cmd_apply, stderr);
-			ex = EXIT_USAGE;
-			goto out;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "deployctl: apply: unexpected argument '%s'\n", argv[optind]);
-		ex = EXIT_USAGE;
+	ex = cmd_opts_parse(
+	        &first,
+	        &(struct cmd_parse){ .cmd = &cmd_apply, .ctx = ctx, .args = &a, .deploy = &o },
+	        argc, argv);
+	if (ex != CMD_OPTS_RUN)
 		goto out;
-	}
+	cmd_args_release(&ro, &a);
 	/* SIGINT/SIGTERM from here on stop the rollout cleanly (release_run()). */
 	sig_catch();
 	/* One apply or rollback per state directory, from planning to the last action. */
-	if (o.state_dir)
-		ctx->state_dir = o.state_dir;
-	ex = cmd_lock(&lk, ctx, o.project, "apply", lock_wait);
+	ex = cmd_lock(&lk, ctx, o.project, "apply", a.lock_wait_ms);
 	if (ex != EXIT_OK)
 		goto out;
 	dp.may_build = true;
 	dp.json_events = ro.json && !ro.quiet;
 	ex = deploy_prepare(&dp, ctx, &o);
 	if (ex == EXIT_OK)
-		ex = deploy_check_pin(&unpinned, ctx, &dp, force);
+		ex = deploy_check_pin(&unpinned, ctx, &dp, a.force);
 	if (unpinned)
 		log_info("pin on release %lld cleared: deploying %s %.12s", (long long)unpinned,
 		         dp.source_kind, dp.source_id);
@@ -103,14 +83,5 @@ const struct cmd cmd_apply = {
 	.usage =
 	        "apply [--repo PATH] [--ref REF | --dir DIR] [--env-file FILE] [--allow-empty] [--json]",
 	.summary = "Converge Docker to the manifests at a commit and record the release.",
-	.help = DEPLOY_OPTS_HELP
-	"  -j, --parallel N   actions of one stage at work at once, 1-8 (default: 4)\n"
-	"  -q, --quiet        print only failures and the summary\n"
-	"  --keep N           keep retained containers of the last N releases (default: 3)\n"
-	"  --no-rollback      when a service fails its health gate, leave everything as it "
-	"is\n"
-	"  --force            deploy even the commit a rollback quarantined\n"
-	"  --lock-wait DUR    wait up to DUR for another apply or rollback (default: fail at "
-	"once)\n"
-	"  --json             print the outcome as JSON\n",
+	.opts = apply_opts,
 };

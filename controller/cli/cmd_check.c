@@ -3,7 +3,6 @@
  * JSON), without changing anything. Exits 0 when nothing failed (warnings
  * allowed), 1 when a check failed, 3 when Docker does not answer.
  */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "deployctl/check.h"
@@ -88,62 +87,48 @@ int check_preflight(struct ctx *ctx, struct deploy *dp, const struct deploy_opts
 
 /* ---- the command ---- */
 
-static const struct option check_options[] = {
-	DEPLOY_LONG_OPTIONS,
-	{ "json", no_argument, NULL, 'J' },
-	{ "min-free", required_argument, NULL, 'F' },
-	{ NULL, 0, NULL, 0 },
-};
-
-/* Options only check has; returns 1 when taken, 0 to print help, -1 on a usage error. */
-static int check_opt(struct check_report *rep, bool *json, int opt, const char *arg)
+/* --min-free SIZE into the report. */
+static int opt_min_free(void *base, const struct cmd_opt *o, const char *arg)
 {
 	int64_t bytes;
 
-	if (opt == 'J') {
-		*json = true;
-		return 1;
-	}
-	if (opt == 'F') {
-		if (manifest_parse_bytes(&bytes, arg) < 0 || bytes <= 0) {
-			fprintf(stderr,
-			        "deployctl: check: invalid --min-free '%s' (e.g. 512m, 2g)\n", arg);
-			return -1;
-		}
-		rep->min_free = (uint64_t)bytes;
-		return 1;
-	}
+	if (manifest_parse_bytes(&bytes, arg) < 0 || bytes <= 0)
+		return cmd_opt_fail(o, "a size such as 512m or 2g, not '%s'", arg);
+	((struct check_report *)base)->min_free = (uint64_t)bytes;
 	return 0;
 }
+
+static const struct cmd_opt check_opts[] = {
+	CMD_OPT_ALL(cmd_opts_deploy),
+	CMD_OPT_USE_HELP(cmd_opt_json, "print the checks as JSON"),
+	{ .kind = CMD_OPT_CALL,
+	  .name = "min-free",
+	  .arg = "SIZE",
+	  .base = CMD_BASE_OWN,
+	  .call = opt_min_free,
+	  .help = "free space wanted in Docker's data root (default: 1g)" },
+	CMD_OPT_ALL(cmd_opts_tail),
+	CMD_OPT_TABLE_END,
+};
 
 static int check_cmd_run(struct ctx *ctx, int argc, char **argv)
 {
 	struct deploy_opts o = { 0 };
 	struct deploy dp = { 0 };
 	struct check_report rep = { 0 };
+	struct cmd_args a = { 0 };
 	bool json = false;
-	int opt, ex = EXIT_OK;
+	int first, ex;
 
-	while ((opt = getopt_long(argc, argv, "+hf:", check_options, NULL)) != -1) {
-		int parsed = deploy_parse_opt(&o, opt, optarg);
-
-		if (parsed == 0)
-			parsed = check_opt(&rep, &json, opt, optarg);
-		if (parsed < 0) {
-			ex = EXIT_USAGE;
-			goto out;
-		}
-		if (parsed)
-			continue;
-		cmd_print_help(&cmd_check, opt == 'h' ? stdout : stderr);
-		ex = opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	ex = cmd_opts_parse(
+	        &first,
+	        &(struct cmd_parse){
+	                .cmd = &cmd_check, .ctx = ctx, .args = &a, .deploy = &o, .own = &rep },
+	        argc, argv);
+	if (ex != CMD_OPTS_RUN)
 		goto out;
-	}
-	if (optind != argc) {
-		fprintf(stderr, "deployctl: check: unexpected argument '%s'\n", argv[optind]);
-		ex = EXIT_USAGE;
-		goto out;
-	}
+	ex = EXIT_OK;
+	json = a.json;
 	if (check_run(&rep, ctx, &dp, &o, 0) < 0) {
 		fputs("deployctl: out of memory\n", stderr);
 		ex = EXIT_FAILED;
@@ -168,12 +153,10 @@ const struct cmd cmd_check = {
 	         "[--min-free SIZE]",
 	.summary = "Check everything a deploy needs (Docker, manifests, env rules, images, ports, "
 	           "files, TLS certificates, state, disk); change nothing.",
-	.help = DEPLOY_OPTS_HELP
-	"  --json             print the checks as JSON\n"
-	"  --min-free SIZE    free space wanted in Docker's data root (default: 1g)\n"
-	"certificates: x-deployctl.tls entries {cert, key, names} and every .pem/.crt/.cer/.key\n"
-	"a service mounts: must parse, not be expired (warning under 14 days), match the key,\n"
-	"cover the names; the key file must not be readable by group or others\n"
-	"swarm: a project with x-deployctl.target: swarm (or --target swarm) needs a daemon\n"
-	"that is a Swarm manager (docs/swarm.md)\n",
+	.opts = check_opts,
+	.help = "certificates: x-deployctl.tls entries {cert, key, names} and every .pem/.crt/.cer/.key\n"
+	        "a service mounts: must parse, not be expired (warning under 14 days), match the key,\n"
+	        "cover the names; the key file must not be readable by group or others\n"
+	        "swarm: a project with x-deployctl.target: swarm (or --target swarm) needs a daemon\n"
+	        "that is a Swarm manager (docs/swarm.md)\n",
 };

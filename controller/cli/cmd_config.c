@@ -5,7 +5,6 @@
  * names, their images, or their spec hashes. Changes nothing; only --hash
  * asks Docker (for the local image IDs the hash covers).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -16,15 +15,6 @@
 #include "deployctl/store.h"
 
 enum config_what { CONFIG_PROJECT = 0, CONFIG_SERVICES, CONFIG_IMAGES, CONFIG_HASH };
-
-static const struct option config_options[] = {
-	DEPLOY_LONG_OPTIONS,
-	{ "json", no_argument, NULL, 'J' },
-	{ "services", no_argument, NULL, 's' },
-	{ "images", no_argument, NULL, 'i' },
-	{ "hash", no_argument, NULL, 'x' },
-	{ NULL, 0, NULL, 0 },
-};
 
 /*
  * Resolve the images to local IDs (one list call, never a pull) so the hash
@@ -142,59 +132,39 @@ static int config_print(struct ctx *ctx, struct project *p, enum config_what wha
 	return EXIT_FAILED;
 }
 
-/* config's own options; 1 when taken, 0 when not one of them. */
-static int config_opt(enum config_what *what, bool *json, int opt)
-{
-	switch (opt) {
-	case 'J':
-		*json = true;
-		return 1;
-	case 's':
-		*what = CONFIG_SERVICES;
-		return 1;
-	case 'i':
-		*what = CONFIG_IMAGES;
-		return 1;
-	case 'x':
-		*what = CONFIG_HASH;
-		return 1;
-	default:
-		return 0;
+#define CONFIG_WHAT(n, v, h)                                                                       \
+	{                                                                                          \
+		.kind = CMD_OPT_SET, .name = (n), .base = CMD_BASE_OWN, .min = (v), .help = (h)    \
 	}
-}
+
+static const struct cmd_opt config_opts[] = {
+	CMD_OPT_ALL(cmd_opts_deploy),
+	CMD_OPT_USE_HELP(cmd_opt_json, "print the project as JSON"),
+	CONFIG_WHAT("services", CONFIG_SERVICES, "print the service names, one a line"),
+	CONFIG_WHAT("images", CONFIG_IMAGES, "print each service's image, one a line"),
+	CONFIG_WHAT("hash", CONFIG_HASH,
+	            "print each service's spec hash (asks Docker for image IDs)"),
+	CMD_OPT_ALL(cmd_opts_tail),
+	CMD_OPT_TABLE_END,
+};
 
 static int config_run(struct ctx *ctx, int argc, char **argv)
 {
 	struct deploy_opts o = { 0 };
 	struct deploy dp = { 0 };
-	enum config_what what = CONFIG_PROJECT;
+	struct cmd_args a = { 0 };
+	int what = CONFIG_PROJECT; /* enum config_what */
 	bool json = false;
-	int opt, ex;
+	int first, ex;
 
-	while ((opt = getopt_long(argc, argv, "+hf:", config_options, NULL)) != -1) {
-		int parsed = deploy_parse_opt(&o, opt, optarg);
-
-		if (parsed == 0)
-			parsed = config_opt(&what, &json, opt);
-		if (parsed < 0) {
-			ex = EXIT_USAGE;
-			goto out;
-		}
-		if (parsed)
-			continue;
-		cmd_print_help(&cmd_config, opt == 'h' ? stdout : stderr);
-		ex = opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	ex = cmd_opts_parse(
+	        &first,
+	        &(struct cmd_parse){
+	                .cmd = &cmd_config, .ctx = ctx, .args = &a, .deploy = &o, .own = &what },
+	        argc, argv);
+	if (ex != CMD_OPTS_RUN)
 		goto out;
-	}
-	if (optind != argc) {
-		fprintf(stderr, "deployctl: config: unexpected argument '%s'\n", argv[optind]);
-		ex = EXIT_USAGE;
-		goto out;
-	}
-	if (o.state_dir)
-		ctx->state_dir = o.state_dir;
-	if (o.docker_host)
-		ctx->docker_host = o.docker_host;
+	json = a.json;
 	dp.state_dir = ctx->state_dir;
 	ex = deploy_load_print(&dp, &o);
 	if (ex == EXIT_OK)
@@ -212,9 +182,5 @@ const struct cmd cmd_config = {
 	         "[--json | --services | --images | --hash]",
 	.summary = "Print the project as deployctl understood it, as Compose YAML (secrets "
 	           "redacted); change nothing.",
-	.help = DEPLOY_OPTS_HELP
-	"  --json             print the project as JSON\n"
-	"  --services         print the service names, one a line\n"
-	"  --images           print each service's image, one a line\n"
-	"  --hash             print each service's spec hash (asks Docker for image IDs)\n",
+	.opts = config_opts,
 };

@@ -7,7 +7,6 @@
  * diffs. A release's side is its snapshot; its config contents are read
  * from git at the release's commit when the repository is at hand.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,14 +16,28 @@
 #include "deployctl/spec.h"
 #include "deployctl/udiff.h"
 
-static const struct option diff_options[] = {
-	{ "from", required_argument, NULL, 'F' },
-	{ "to", required_argument, NULL, 't' },
-	{ "json", no_argument, NULL, 'J' },
-	DEPLOY_LONG_OPTIONS,
-	{ NULL, 0, NULL, 0 },
+struct diff_args {
+	int64_t from;   /* --from */
+	const char *to; /* --to N|REF */
 };
 
+static const struct cmd_opt diff_opts[] = {
+	{ .kind = CMD_OPT_RELEASE,
+	  .name = "from",
+	  .arg = "N",
+	  CMD_FIELD(CMD_BASE_OWN, struct diff_args, from),
+	  .help = "the older release (default: the successful one before --to)" },
+	{ .kind = CMD_OPT_STRING,
+	  .name = "to",
+	  .arg = "N|REF",
+	  CMD_FIELD(CMD_BASE_OWN, struct diff_args, to),
+	  .help = "a release number, or a commit/branch/tag (default: the latest\n"
+	          "successful release)" },
+	CMD_OPT_ALL(cmd_opts_deploy),
+	CMD_OPT_USE_HELP(cmd_opt_json, "print the changes as JSON"),
+	CMD_OPT_ALL(cmd_opts_tail),
+	CMD_OPT_TABLE_END,
+};
 /* One side of the comparison. */
 struct side {
 	char label[160];     /* "release 3 (git 1a2b3c4d5e6f)", "git 9f8e7d6c5b4a (HEAD)" */
@@ -430,49 +443,32 @@ static int diff_run(struct ctx *ctx, int argc, char **argv)
 	struct deploy_opts o = { 0 };
 	struct side a, b;
 	struct diff_out out = { 0 };
-	const char *to_arg = NULL, *from_arg = NULL;
+	struct cmd_args ca = { 0 };
+	struct diff_args da = { 0 };
+	const char *to_arg;
 	char *project = NULL;
-	int64_t from = 0, to = 0;
-	int opt, ex;
+	int64_t from, to = 0;
+	int first, ex;
 
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
-	while ((opt = getopt_long(argc, argv, "h", diff_options, NULL)) != -1) {
-		int parsed = deploy_parse_opt(&o, opt, optarg);
-
-		if (parsed < 0)
-			return EXIT_USAGE;
-		if (parsed)
-			continue;
-		switch (opt) {
-		case 'F':
-			from_arg = optarg;
-			break;
-		case 't':
-			to_arg = optarg;
-			break;
-		case 'J':
-			out.json = true;
-			break;
-		case 'h':
-			cmd_print_help(&cmd_diff, stdout);
-			deploy_opts_release(&o);
-			return EXIT_OK;
-		default:
-			cmd_print_help(&cmd_diff, stderr);
-			deploy_opts_release(&o);
-			return EXIT_USAGE;
-		}
+	/* Operands are not refused (never were); they are ignored. */
+	ex = cmd_opts_parse(&first,
+	                    &(struct cmd_parse){ .cmd = &cmd_diff,
+	                                         .ctx = ctx,
+	                                         .args = &ca,
+	                                         .deploy = &o,
+	                                         .own = &da,
+	                                         .permute = true,
+	                                         .operands = true },
+	                    argc, argv);
+	if (ex != CMD_OPTS_RUN) {
+		deploy_opts_release(&o);
+		return ex;
 	}
-	if (o.state_dir)
-		ctx->state_dir = o.state_dir;
-	if (o.docker_host)
-		ctx->docker_host = o.docker_host;
-	if (from_arg && cmd_parse_release(&from, from_arg) < 0) {
-		fprintf(stderr, "deployctl: --from takes a release number\n");
-		ex = EXIT_USAGE;
-		goto out;
-	}
+	out.json = ca.json;
+	from = da.from;
+	to_arg = da.to;
 	ex = cmd_open_store(ctx);
 	if (ex == EXIT_OK)
 		ex = cmd_pick_project(&project, ctx, o.project);
@@ -540,11 +536,7 @@ const struct cmd cmd_diff = {
 	.run = diff_run,
 	.usage = "diff [--from N] [--to N|REF] [--repo PATH] [--env-file FILE]... [--json]",
 	.summary = "What changed between two releases, or a release and a commit, value by value.",
-	.help = "  --from N           the older release (default: the successful one before --to)\n"
-	        "  --to N|REF         a release number, or a commit/branch/tag (default: the "
-	        "latest\n"
-	        "                     successful release)\n" DEPLOY_OPTS_HELP
-	        "  --json             print the changes as JSON\n"
-	        "Secret values are never shown, only that they changed; config files are shown "
+	.opts = diff_opts,
+	.help = "Secret values are never shown, only that they changed; config files are shown "
 	        "as\nunified diffs (read from git at each release's commit).\n",
 };

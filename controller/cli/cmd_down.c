@@ -5,7 +5,6 @@
  * with an empty snapshot, so "deployctl rollback" brings the stack back
  * from the release before it, and it holds the state lock like an apply.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +16,25 @@
 #include "deployctl/log.h"
 #include "deployctl/out.h"
 
-static const struct option down_options[] = {
-	{ "project", required_argument, NULL, 'p' },
-	{ "volumes", no_argument, NULL, 'V' },
-	{ "keep-history", no_argument, NULL, 'k' },
-	RELEASE_LONG_OPTIONS,
-	{ "state", required_argument, NULL, 'S' },
-	{ "docker-host", required_argument, NULL, 'H' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct cmd_opt down_opts[] = {
+	CMD_OPT_USE(cmd_opt_project),
+	{ .kind = CMD_OPT_FLAG,
+	  .name = "volumes",
+	  CMD_FIELD(CMD_BASE_OWN, struct reconcile_down_opts, volumes),
+	  .help = "delete the project's volumes and their data too (never external ones)" },
+	{ .kind = CMD_OPT_FLAG,
+	  .name = "keep-history",
+	  CMD_FIELD(CMD_BASE_OWN, struct reconcile_down_opts, keep_history),
+	  .help = "stop the containers and keep them (and their networks), with the\n"
+	          "retained ones of earlier releases, so a rollback needs no create" },
+	CMD_OPT_USE_HELP(cmd_opt_parallel, "removals at once, 1-8 (default: 4)"),
+	CMD_OPT_USE(cmd_opt_keep),
+	CMD_OPT_USE(cmd_opt_no_rollback),
+	CMD_OPT_USE(cmd_opt_lock_wait),
+	CMD_OPT_USE(cmd_opt_quiet),
+	CMD_OPT_USE(cmd_opt_json),
+	CMD_OPT_ALL(cmd_opts_tail),
+	CMD_OPT_TABLE_END,
 };
 
 /* The project: --project, else the latest release's. *out new. Prints; exit status. */
@@ -131,52 +140,25 @@ static void print_kept_volumes(const struct deploy *dp, bool volumes)
 static int down_run(struct ctx *ctx, int argc, char **argv)
 {
 	struct deploy dp = { 0 };
-	struct release_opts ro = { .kind = "down", .parallel = 4, .t0 = clock_mono() };
+	struct release_opts ro = { .kind = "down", .t0 = clock_mono() };
 	struct reconcile_down_opts dopts = { 0 };
-	const char *project = NULL;
+	struct cmd_args a = { .parallel = 4 };
+	const char *project;
 	char *proj = NULL;
 	struct lock *lk = NULL;
-	long lock_wait = 0;
-	int opt, ex;
+	int first, ex;
 
-	while ((opt = getopt_long(argc, argv, "+hqj:", down_options, NULL)) != -1) {
-		int parsed = cmd_release_opt(&ro, &lock_wait, opt, optarg);
-
-		if (parsed < 0)
-			return EXIT_USAGE;
-		if (parsed)
-			continue;
-		switch (opt) {
-		case 'p':
-			project = optarg;
-			break;
-		case 'V':
-			dopts.volumes = true;
-			break;
-		case 'k':
-			dopts.keep_history = true;
-			break;
-		case 'S':
-			ctx->state_dir = optarg;
-			break;
-		case 'H':
-			ctx->docker_host = optarg;
-			break;
-		case 'h':
-			cmd_print_help(&cmd_down, stdout);
-			return EXIT_OK;
-		default:
-			cmd_print_help(&cmd_down, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "deployctl: down: unexpected argument '%s'\n", argv[optind]);
-		return EXIT_USAGE;
-	}
+	ex = cmd_opts_parse(
+	        &first,
+	        &(struct cmd_parse){ .cmd = &cmd_down, .ctx = ctx, .args = &a, .own = &dopts },
+	        argc, argv);
+	if (ex != CMD_OPTS_RUN)
+		return ex;
+	cmd_args_release(&ro, &a);
+	project = a.project;
 	ro.quiet = ro.quiet || log_get_level() == LOG_LEVEL_QUIET; /* -q before the command */
 	/* What down removes, an apply running at the same time may be creating. */
-	ex = cmd_lock(&lk, ctx, project, "down", lock_wait);
+	ex = cmd_lock(&lk, ctx, project, "down", a.lock_wait_ms);
 	if (ex == EXIT_OK)
 		ex = cmd_open_store(ctx);
 	if (ex == EXIT_OK)
@@ -221,16 +203,5 @@ const struct cmd cmd_down = {
 	.usage = "down [--project NAME] [--volumes] [--keep-history] [--json]",
 	.summary = "Remove a project's containers and networks (volumes with --volumes), as a "
 	           "release.",
-	.help = "  --project NAME     the project (default: the latest release's)\n"
-	        "  --volumes          delete the project's volumes and their data too (never "
-	        "external ones)\n"
-	        "  --keep-history     stop the containers and keep them (and their networks), "
-	        "with the\n"
-	        "                     retained ones of earlier releases, so a rollback needs "
-	        "no create\n"
-	        "  -j, --parallel N   removals at once, 1-8 (default: 4)\n"
-	        "  --lock-wait DUR    wait up to DUR for another apply or rollback (default: fail "
-	        "at once)\n"
-	        "  -q, --quiet        print only failures and the summary\n"
-	        "  --json             print the outcome as JSON\n",
+	.opts = down_opts,
 };

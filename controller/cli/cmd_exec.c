@@ -7,7 +7,6 @@
  * apart. deployctl exits with the command's exit status.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,16 +22,28 @@
 #include "deployctl/cmd.h"
 #include "deployctl/log.h"
 
-static const struct option exec_options[] = {
-	{ "project", required_argument, NULL, 'p' },
-	{ "replica", required_argument, NULL, 'r' },
-	{ "no-tty", no_argument, NULL, 'T' },
-	{ "state", required_argument, NULL, 'S' },
-	{ "docker-host", required_argument, NULL, 'H' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+struct exec_args {
+	unsigned replica; /* --replica */
+	bool no_tty;      /* -T */
 };
 
+static const struct cmd_opt exec_opts[] = {
+	CMD_OPT_USE(cmd_opt_project),
+	{ .kind = CMD_OPT_UINT,
+	  .name = "replica",
+	  .arg = "N",
+	  CMD_FIELD(CMD_BASE_OWN, struct exec_args, replica),
+	  .min = 1,
+	  .max = 10000,
+	  .help = "which replica (default: 1)" },
+	{ .kind = CMD_OPT_FLAG,
+	  .name = "no-tty",
+	  .letter = 'T',
+	  CMD_FIELD(CMD_BASE_OWN, struct exec_args, no_tty),
+	  .help = "no pseudo-terminal even when stdin is one" },
+	CMD_OPT_ALL(cmd_opts_tail),
+	CMD_OPT_TABLE_END,
+};
 /* Set by SIGWINCH while a TTY exec runs: pass the new size on. */
 static volatile sig_atomic_t exec_winch;
 
@@ -171,48 +182,37 @@ static int exec_run(struct ctx *ctx, int argc, char **argv)
 	struct err err = ERR_INIT;
 	const char *given = NULL;
 	char *project = NULL, *exec_id = NULL;
-	unsigned replica = 1;
-	bool no_tty = false, raw = false;
+	struct cmd_args a = { 0 };
+	struct exec_args xa = { .replica = 1 };
+	unsigned replica;
+	bool no_tty, raw = false;
 	size_t n = 0;
-	int opt, ex, code = 0, sock = -1, i;
+	int first, ex, code = 0, sock = -1, i;
 
 	buf_init(&pending, 0);
-	while ((opt = getopt_long(argc, argv, "hTp:r:", exec_options, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			given = optarg;
-			break;
-		case 'r':
-			if (cmd_opt_uint(&replica, "--replica", optarg, 1, 10000, NULL) < 0)
-				return EXIT_USAGE;
-			break;
-		case 'T':
-			no_tty = true;
-			break;
-		case 'S':
-			ctx->state_dir = optarg;
-			break;
-		case 'H':
-			ctx->docker_host = optarg;
-			break;
-		case 'h':
-			cmd_print_help(&cmd_exec, stdout);
-			return EXIT_OK;
-		default:
-			cmd_print_help(&cmd_exec, stderr);
-			return EXIT_USAGE;
-		}
-	}
+	ex = cmd_opts_parse(&first,
+	                    &(struct cmd_parse){ .cmd = &cmd_exec,
+	                                         .ctx = ctx,
+	                                         .args = &a,
+	                                         .own = &xa,
+	                                         .permute = true,
+	                                         .operands = true },
+	                    argc, argv);
+	if (ex != CMD_OPTS_RUN)
+		return ex;
+	given = a.project;
+	replica = xa.replica;
+	no_tty = xa.no_tty;
 	/* SERVICE, then the command (after "--", which getopt already consumed if first). */
-	if (optind < argc && !strcmp(argv[optind], "--"))
-		optind++;
-	if (argc - optind < 2) {
+	if (first < argc && !strcmp(argv[first], "--"))
+		first++;
+	if (argc - first < 2) {
 		fprintf(stderr,
 		        "deployctl: exec needs a service and a command: exec SERVICE -- CMD...\n");
 		return EXIT_USAGE;
 	}
-	for (i = optind + 1; i < argc; i++) {
-		if (i == optind + 1 && !strcmp(argv[i], "--"))
+	for (i = first + 1; i < argc; i++) {
+		if (i == first + 1 && !strcmp(argv[i], "--"))
 			continue;
 		if (strv_push(&cmd, argv[i]) < 0)
 			return EXIT_FAILED;
@@ -222,7 +222,7 @@ static int exec_run(struct ctx *ctx, int argc, char **argv)
 		ex = EXIT_USAGE;
 		goto out;
 	}
-	ex = cmd_project_containers(&project, &c, &n, ctx, given, &argv[optind], 1, replica);
+	ex = cmd_project_containers(&project, &c, &n, ctx, given, &argv[first], 1, replica);
 	if (ex != EXIT_OK)
 		goto out;
 	if (strcmp(c[0].state, "running")) {
@@ -281,8 +281,6 @@ const struct cmd cmd_exec = {
 	.run = exec_run,
 	.usage = "exec [--project NAME] [--replica N] [-T] SERVICE -- CMD...",
 	.summary = "Run a command in a service's running container; exits with its status.",
-	.help = "  --project NAME     the project (default: the latest release's)\n"
-	        "  --replica N        which replica (default: 1)\n"
-	        "  -T, --no-tty       no pseudo-terminal even when stdin is one\n"
-	        "exit status: the command's; 1-5 as for every command when it could not run\n",
+	.opts = exec_opts,
+	.help = "exit status: the command's; 1-5 as for every command when it could not run\n",
 };

@@ -2,7 +2,6 @@
  * cmd_history.c - "deployctl history": the releases recorded in the state
  * database, newest first.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,12 +9,21 @@
 #include "deployctl/cmd.h"
 #include "deployctl/out.h"
 
-static const struct option history_options[] = {
-	{ "project", required_argument, NULL, 'p' }, { "limit", required_argument, NULL, 'n' },
-	{ "json", no_argument, NULL, 'J' },          { "state", required_argument, NULL, 'S' },
-	{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+static const struct cmd_opt history_opts[] = {
+	CMD_OPT_USE_HELP(cmd_opt_project, "only this project's releases"),
+	{ .kind = CMD_OPT_UINT,
+	  .name = "limit",
+	  .letter = 'n',
+	  .arg = "N",
+	  .base = CMD_BASE_OWN,
+	  .max = 1000000,
+	  .unit = "(0: all)",
+	  .help = "at most N releases (default: 20; 0: all)" },
+	CMD_OPT_USE_HELP(cmd_opt_json, "print the releases as JSON"),
+	CMD_OPT_USE(cmd_opt_state),
+	CMD_OPT_USE(cmd_opt_help),
+	CMD_OPT_TABLE_END,
 };
-
 static void print_json(const struct store_release *v, size_t n)
 {
 	size_t i;
@@ -65,35 +73,24 @@ static int history_run(struct ctx *ctx, int argc, char **argv)
 {
 	struct store_release *v = NULL;
 	struct err err = ERR_INIT;
-	const char *project = NULL;
+	struct cmd_args a = { 0 };
+	const char *project;
 	unsigned limit = 20;
-	bool json = false;
+	bool json;
 	size_t i, n = 0;
-	int opt, ex;
+	int first, ex;
 
-	while ((opt = getopt_long(argc, argv, "+hn:", history_options, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			project = optarg;
-			break;
-		case 'n':
-			if (cmd_opt_uint(&limit, "--limit", optarg, 0, 1000000, "(0: all)") < 0)
-				return EXIT_USAGE;
-			break;
-		case 'J':
-			json = true;
-			break;
-		case 'S':
-			ctx->state_dir = optarg;
-			break;
-		case 'h':
-			cmd_print_help(&cmd_history, stdout);
-			return EXIT_OK;
-		default:
-			cmd_print_help(&cmd_history, stderr);
-			return EXIT_USAGE;
-		}
-	}
+	ex = cmd_opts_parse(&first,
+	                    &(struct cmd_parse){ .cmd = &cmd_history,
+	                                         .ctx = ctx,
+	                                         .args = &a,
+	                                         .own = &limit,
+	                                         .operands = true },
+	                    argc, argv);
+	if (ex != CMD_OPTS_RUN)
+		return ex;
+	project = a.project;
+	json = a.json;
 	ctx->read_only = true; /* works on a read-only state directory */
 	ex = cmd_open_store(ctx);
 	if (ex != EXIT_OK)
@@ -149,7 +146,5 @@ const struct cmd cmd_history = {
 	.run = history_run,
 	.usage = "history [--project NAME] [--limit N] [--json]",
 	.summary = "List recorded releases, newest first.",
-	.help = "  --project NAME     only this project's releases\n"
-	        "  -n, --limit N      at most N releases (default: 20; 0: all)\n"
-	        "  --json             print the releases as JSON\n",
+	.opts = history_opts,
 };

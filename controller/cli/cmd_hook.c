@@ -4,7 +4,6 @@
  */
 #define _XOPEN_SOURCE 700 /* realpath() */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,19 +17,6 @@
 
 /* --env-file and friends, passed on to the hook's apply. */
 #define HOOK_MAX_ARGS 40
-
-static const struct option hook_options[] = {
-	{ "repo", required_argument, NULL, 'R' },
-	{ "branch", required_argument, NULL, 'b' },
-	{ "state", required_argument, NULL, 'S' },
-	{ "env-file", required_argument, NULL, 'e' },
-	{ "manifests", required_argument, NULL, 'M' },
-	{ "project", required_argument, NULL, 'p' },
-	{ "profile", required_argument, NULL, 'P' },
-	{ "lock-wait", required_argument, NULL, 'W' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
 
 /* path made absolute (the hook runs in the repository); new. */
 static char *hook_abs(const char *path, bool must_exist)
@@ -64,17 +50,86 @@ static int hook_push_arg(const char **args, char **owned, size_t *n, const char 
 	return 0;
 }
 
+/* What hook's options fill: the apply options the hook passes on, in order. */
+struct hook_args {
+	const char *args[HOOK_MAX_ARGS];
+	char *owned[HOOK_MAX_ARGS];
+	size_t nargs;
+	const char *repo, *branch, *lock_wait;
+};
+
+/* --manifests, --project, --profile: passed on as given (.unit is "--<name>"). */
+static int opt_pass(void *base, const struct cmd_opt *o, const char *arg)
+{
+	struct hook_args *h = base;
+
+	return hook_push_arg(h->args, h->owned, &h->nargs, o->unit, arg);
+}
+
+/* --env-file: passed on made absolute (the hook runs in the repository). */
+static int opt_env_file(void *base, const struct cmd_opt *o, const char *arg)
+{
+	struct hook_args *h = base;
+
+	(void)o;
+	if (hook_push_arg(h->args, h->owned, &h->nargs, "--env-file", arg) < 0)
+		return -1;
+	h->owned[h->nargs - 1] = hook_abs(arg, true);
+	if (!h->owned[h->nargs - 1]) {
+		fprintf(stderr, "deployctl: --env-file '%s': %s\n", arg, strerror(errno));
+		return -1;
+	}
+	h->args[h->nargs - 1] = h->owned[h->nargs - 1];
+	return 0;
+}
+
+#define HOOK_PASS(n, a, h)                                                                         \
+	{                                                                                          \
+		.kind = CMD_OPT_CALL, .name = (n), .arg = (a), .base = CMD_BASE_OWN,               \
+		.unit = "--" n, .call = opt_pass, .help = (h)                                      \
+	}
+
+static const struct cmd_opt hook_opts[] = {
+	{ .kind = CMD_OPT_STRING,
+	  .name = "repo",
+	  .arg = "BARE.git",
+	  CMD_FIELD(CMD_BASE_OWN, struct hook_args, repo),
+	  .help = "the bare repository pushed to" },
+	{ .kind = CMD_OPT_STRING,
+	  .name = "branch",
+	  .arg = "BRANCH",
+	  CMD_FIELD(CMD_BASE_OWN, struct hook_args, branch),
+	  .help = "the deploy branch (default: the repository's HEAD branch)" },
+	{ .kind = CMD_OPT_CALL,
+	  .name = "env-file",
+	  .arg = "FILE",
+	  .base = CMD_BASE_OWN,
+	  .call = opt_env_file,
+	  .help = "passed to apply (repeatable; made absolute)" },
+	HOOK_PASS("manifests", "DIR", "passed to apply"),
+	HOOK_PASS("project", "NAME", "passed to apply"),
+	HOOK_PASS("profile", "NAME", "passed to apply (repeatable)"),
+	{ .kind = CMD_OPT_STRING,
+	  .name = "lock-wait",
+	  .arg = "DUR",
+	  CMD_FIELD(CMD_BASE_OWN, struct hook_args, lock_wait),
+	  .help = "how long the hook's apply waits for another one (default: 10m)" },
+	CMD_OPT_USE(cmd_opt_state),
+	CMD_OPT_USE(cmd_opt_help),
+	CMD_OPT_TABLE_END,
+};
+
 static int hook_run(struct ctx *ctx, int argc, char **argv)
 {
-	const char *args[HOOK_MAX_ARGS] = { 0 }, *repo = NULL, *branch = NULL, *verb;
-	char *owned[HOOK_MAX_ARGS] = { 0 }, *gitdir = NULL, *head = NULL, *state = NULL;
+	struct hook_args ha = { .lock_wait = "10m" };
+	const char **args = ha.args, *repo, *branch, *lock_wait, *verb;
+	char **owned = ha.owned, *gitdir = NULL, *head = NULL, *state = NULL;
 	char *exe = NULL;
 	struct hook_opts ho = { 0 };
 	struct err err = ERR_INIT;
-	const char *lock_wait = "10m";
 	bool install, flag = false;
-	size_t i, nargs = 0;
-	int opt, ex = EXIT_USAGE;
+	size_t i, nargs;
+	int first, ex;
 
 	if (argc < 2 || (strcmp(argv[1], "install") && strcmp(argv[1], "uninstall"))) {
 		cmd_print_help(&cmd_hook, argc > 1 && !strcmp(argv[1], "--help") ? stdout : stderr);
@@ -84,51 +139,18 @@ static int hook_run(struct ctx *ctx, int argc, char **argv)
 	install = !strcmp(verb, "install");
 	argc--;
 	argv++;
-	while ((opt = getopt_long(argc, argv, "+h", hook_options, NULL)) != -1) {
-		switch (opt) {
-		case 'R':
-			repo = optarg;
-			break;
-		case 'b':
-			branch = optarg;
-			break;
-		case 'S':
-			ctx->state_dir = optarg;
-			break;
-		case 'e':
-			if (hook_push_arg(args, owned, &nargs, "--env-file", optarg) < 0)
-				goto out;
-			owned[nargs - 1] = hook_abs(optarg, true);
-			if (!owned[nargs - 1]) {
-				fprintf(stderr, "deployctl: --env-file '%s': %s\n", optarg,
-				        strerror(errno));
-				goto out;
-			}
-			args[nargs - 1] = owned[nargs - 1];
-			break;
-		case 'M':
-		case 'p':
-		case 'P':
-			if (hook_push_arg(args, owned, &nargs,
-			                  opt == 'M'   ? "--manifests"
-			                  : opt == 'p' ? "--project"
-			                               : "--profile",
-			                  optarg) < 0)
-				goto out;
-			break;
-		case 'W':
-			lock_wait = optarg;
-			break;
-		case 'h':
-			cmd_print_help(&cmd_hook, stdout);
-			ex = EXIT_OK;
-			goto out;
-		default:
-			cmd_print_help(&cmd_hook, stderr);
-			goto out;
-		}
-	}
-	if (!repo || optind != argc) {
+	ex = cmd_opts_parse(
+	        &first,
+	        &(struct cmd_parse){ .cmd = &cmd_hook, .ctx = ctx, .own = &ha, .operands = true },
+	        argc, argv);
+	if (ex != CMD_OPTS_RUN)
+		goto out;
+	ex = EXIT_USAGE;
+	repo = ha.repo;
+	branch = ha.branch;
+	lock_wait = ha.lock_wait;
+	nargs = ha.nargs;
+	if (!repo || first != argc) {
 		fprintf(stderr, "deployctl: hook %s: %s\n", verb,
 		        repo ? "unexpected argument" : "--repo BARE.git is required");
 		goto out;
@@ -192,15 +214,8 @@ const struct cmd cmd_hook = {
 	.run = hook_run,
 	.usage = "hook install|uninstall --repo BARE.git [--branch BRANCH] [--env-file FILE]...",
 	.summary = "Deploy on every push to a bare repository (a git post-receive hook).",
-	.help = "  --repo BARE.git    the bare repository pushed to\n"
-	        "  --branch BRANCH    the deploy branch (default: the repository's HEAD branch)\n"
-	        "  --env-file FILE    passed to apply (repeatable; made absolute)\n"
-	        "  --manifests DIR    passed to apply\n"
-	        "  --project NAME     passed to apply\n"
-	        "  --profile NAME     passed to apply (repeatable)\n"
-	        "  --lock-wait DUR    how long the hook's apply waits for another one (default: "
-	        "10m)\n"
-	        "A hook already there is moved to hooks/" HOOK_CHAINED " and run first\n"
+	.opts = hook_opts,
+	.help = "A hook already there is moved to hooks/" HOOK_CHAINED " and run first\n"
 	        "with the same input; uninstall puts it back. A failed deploy is reported in\n"
 	        "the push output and never rejects the push.\n",
 };

@@ -7,7 +7,6 @@
  * asks to end (exit 0).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,19 +22,6 @@
 
 /* Longest partial line kept before it is printed anyway. */
 #define LOGS_LINE_MAX (64u << 10)
-
-static const struct option logs_options[] = {
-	{ "project", required_argument, NULL, 'p' },
-	{ "follow", no_argument, NULL, 'f' },
-	{ "tail", required_argument, NULL, 'n' },
-	{ "since", required_argument, NULL, 's' },
-	{ "timestamps", no_argument, NULL, 't' },
-	{ "no-prefix", no_argument, NULL, 'P' },
-	{ "state", required_argument, NULL, 'S' },
-	{ "docker-host", required_argument, NULL, 'H' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
 
 /* Set by SIGINT/SIGTERM while following: every stream ends. */
 static volatile sig_atomic_t logs_stop;
@@ -214,6 +200,69 @@ static int parse_tail(char *out, size_t size, const char *s)
 	return 0;
 }
 
+/* What logs' options fill. */
+struct logs_args {
+	struct docker_logs_opts opts;
+	bool no_prefix;
+	char since[64], tail[32];
+};
+
+static int opt_tail(void *base, const struct cmd_opt *o, const char *arg)
+{
+	struct logs_args *la = base;
+
+	(void)o;
+	if (parse_tail(la->tail, sizeof(la->tail), arg) < 0)
+		return -1;
+	la->opts.tail = la->tail;
+	return 0;
+}
+
+static int opt_since(void *base, const struct cmd_opt *o, const char *arg)
+{
+	struct logs_args *la = base;
+
+	(void)o;
+	if (parse_since(la->since, sizeof(la->since), arg) < 0)
+		return -1;
+	la->opts.since = la->since;
+	return 0;
+}
+
+static const struct cmd_opt logs_opts[] = {
+	CMD_OPT_USE(cmd_opt_project),
+	{ .kind = CMD_OPT_FLAG,
+	  .name = "follow",
+	  .letter = 'f',
+	  CMD_FIELD(CMD_BASE_OWN, struct logs_args, opts.follow),
+	  .help = "keep printing until the containers stop or SIGINT/SIGTERM" },
+	{ .kind = CMD_OPT_CALL,
+	  .name = "tail",
+	  .letter = 'n',
+	  .arg = "N",
+	  .base = CMD_BASE_OWN,
+	  .call = opt_tail,
+	  .help = "only the last N lines of each container (or all)" },
+	{ .kind = CMD_OPT_CALL,
+	  .name = "since",
+	  .letter = 's',
+	  .arg = "T",
+	  .base = CMD_BASE_OWN,
+	  .call = opt_since,
+	  .help = "from T: unix seconds, a duration back (10m), or 2026-12-02T15:04:05Z" },
+	{ .kind = CMD_OPT_FLAG,
+	  .name = "timestamps",
+	  .letter = 't',
+	  CMD_FIELD(CMD_BASE_OWN, struct logs_args, opts.timestamps),
+	  .help = "Docker's time before each line" },
+	{ .kind = CMD_OPT_FLAG,
+	  .name = "no-prefix",
+	  CMD_FIELD(CMD_BASE_OWN, struct logs_args, no_prefix),
+	  .help = "no \"service#replica |\" before each line" },
+	CMD_OPT_ALL(cmd_opts_tail),
+	CMD_OPT_TABLE_END,
+};
+
 static int run_streams(struct logs_stream *v, size_t n, const struct docker_logs_opts *opts,
                        struct ctx *ctx)
 {
@@ -272,55 +321,31 @@ static int run_streams(struct logs_stream *v, size_t n, const struct docker_logs
 
 static int logs_run(struct ctx *ctx, int argc, char **argv)
 {
-	struct docker_logs_opts opts = { .cancel = &logs_stop };
+	struct logs_args la = { .opts = { .cancel = &logs_stop } };
+	struct cmd_args a = { 0 };
+	const struct docker_logs_opts *opts = &la.opts;
 	struct logs_out out = { .width = 0 };
 	struct docker_container *c = NULL;
 	struct logs_stream *v = NULL;
 	const char *given = NULL, *nc_env = getenv("NO_COLOR");
-	char *project = NULL, since[64], tail[32];
-	bool prefix = true;
+	char *project = NULL;
+	bool prefix;
 	size_t i, n = 0;
-	int opt, ex;
+	int first, ex;
 
-	while ((opt = getopt_long(argc, argv, "hfn:s:tp:", logs_options, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			given = optarg;
-			break;
-		case 'f':
-			opts.follow = true;
-			break;
-		case 'n':
-			if (parse_tail(tail, sizeof(tail), optarg) < 0)
-				return EXIT_USAGE;
-			opts.tail = tail;
-			break;
-		case 's':
-			if (parse_since(since, sizeof(since), optarg) < 0)
-				return EXIT_USAGE;
-			opts.since = since;
-			break;
-		case 't':
-			opts.timestamps = true;
-			break;
-		case 'P':
-			prefix = false;
-			break;
-		case 'S':
-			ctx->state_dir = optarg;
-			break;
-		case 'H':
-			ctx->docker_host = optarg;
-			break;
-		case 'h':
-			cmd_print_help(&cmd_logs, stdout);
-			return EXIT_OK;
-		default:
-			cmd_print_help(&cmd_logs, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	ex = cmd_project_containers(&project, &c, &n, ctx, given, argv + optind, argc - optind, 0);
+	ex = cmd_opts_parse(&first,
+	                    &(struct cmd_parse){ .cmd = &cmd_logs,
+	                                         .ctx = ctx,
+	                                         .args = &a,
+	                                         .own = &la,
+	                                         .permute = true,
+	                                         .operands = true },
+	                    argc, argv);
+	if (ex != CMD_OPTS_RUN)
+		return ex;
+	given = a.project;
+	prefix = !la.no_prefix;
+	ex = cmd_project_containers(&project, &c, &n, ctx, given, argv + first, argc - first, 0);
 	if (ex != EXIT_OK)
 		goto out;
 	v = calloc(n + 1, sizeof(*v));
@@ -344,7 +369,7 @@ static int logs_run(struct ctx *ctx, int argc, char **argv)
 	}
 	if (!prefix)
 		out.width = -1;
-	ex = run_streams(v, n, &opts, ctx);
+	ex = run_streams(v, n, opts, ctx);
 	for (i = 0; i < n; i++) {
 		buf_release(&v[i].partial[1]);
 		buf_release(&v[i].partial[2]);
@@ -362,11 +387,5 @@ const struct cmd cmd_logs = {
 	.run = logs_run,
 	.usage = "logs [--project NAME] [-f] [--tail N] [--since T] [--timestamps] [SERVICE...]",
 	.summary = "Print the output of the project's containers, each line behind its service.",
-	.help = "  --project NAME     the project (default: the latest release's)\n"
-	        "  -f, --follow       keep printing until the containers stop or SIGINT/SIGTERM\n"
-	        "  -n, --tail N       only the last N lines of each container (or all)\n"
-	        "  -s, --since T      from T: unix seconds, a duration back (10m), or "
-	        "2026-12-02T15:04:05Z\n"
-	        "  -t, --timestamps   Docker's time before each line\n"
-	        "  --no-prefix        no \"service#replica |\" before each line\n",
+	.opts = logs_opts,
 };

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +16,19 @@
 #include "deployctl/log.h"
 #include "deployctl/metrics.h"
 
-static const struct option metrics_options[] = {
-	{ "textfile", required_argument, NULL, 't' },
-	{ "project", required_argument, NULL, 'p' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct cmd_opt metrics_opts[] = {
+	{ .kind = CMD_OPT_STRING,
+	  .name = "textfile",
+	  .arg = "PATH",
+	  .base = CMD_BASE_OWN,
+	  .help = "write to PATH (a *.prom file in node_exporter's\n"
+	          "--collector.textfile.directory) through a temporary file\n"
+	          "and a rename, instead of printing" },
+	CMD_OPT_USE_HELP(cmd_opt_project,
+	                 "only this project (default: every project in the state)"),
+	CMD_OPT_USE(cmd_opt_help),
+	CMD_OPT_TABLE_END,
 };
-
 /* Write text to path through path.tmp-PID and a rename: readers see the old or the new file. */
 static int write_atomic(const char *path, const char *text, size_t len)
 {
@@ -62,27 +67,21 @@ static int metrics_run(struct ctx *ctx, int argc, char **argv)
 {
 	const struct metrics_project **pv = NULL;
 	struct metrics_project *v = NULL;
-	const char *textfile = NULL, *project = NULL;
+	const char *textfile = NULL, *project;
+	struct cmd_args a = { 0 };
 	struct err err = ERR_INIT, derr = ERR_INIT;
 	struct buf b;
 	size_t n = 0, i;
-	int opt, ex, up = 0;
+	int first, ex, up = 0;
 
 	buf_init(&b, 0);
-	while ((opt = getopt_long(argc, argv, "+h", metrics_options, NULL)) != -1) {
-		if (opt == 't')
-			textfile = optarg;
-		else if (opt == 'p')
-			project = optarg;
-		else {
-			cmd_print_help(&cmd_metrics, opt == 'h' ? stdout : stderr);
-			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "deployctl: metrics: unexpected argument '%s'\n", argv[optind]);
-		return EXIT_USAGE;
-	}
+	ex = cmd_opts_parse(&first,
+	                    &(struct cmd_parse){
+	                            .cmd = &cmd_metrics, .ctx = ctx, .args = &a, .own = &textfile },
+	                    argc, argv);
+	if (ex != CMD_OPTS_RUN)
+		goto out;
+	project = a.project;
 	if (textfile && (strlen(textfile) < 5 || strcmp(textfile + strlen(textfile) - 5, ".prom")))
 		log_warnx("metrics: node_exporter's textfile collector reads only *.prom files, "
 		          "not '%s'",
@@ -132,8 +131,5 @@ const struct cmd cmd_metrics = {
 	.usage = "metrics [--textfile PATH] [--project NAME]",
 	.summary = "Print deployctl's Prometheus metrics from the state database, or write them "
 	           "atomically for node_exporter's textfile collector.",
-	.help = "  --textfile PATH    write to PATH (a *.prom file in node_exporter's\n"
-	        "                     --collector.textfile.directory) through a temporary file\n"
-	        "                     and a rename, instead of printing\n"
-	        "  --project NAME     only this project (default: every project in the state)\n",
+	.opts = metrics_opts,
 };

@@ -1,16 +1,64 @@
 /*
- * cmd_opts.c - option values the commands share, parsed and refused in one
- * way: bounded numbers, release numbers, and the options of every command
- * that runs a release (apply, rollback): --parallel, --keep, --lock-wait,
- * --no-rollback, --json, -q.
+ * cmd_opts.c - the option parser of every command: a command's table of
+ * rows (cmd_opts.h) becomes getopt_long's tables, each value is parsed by
+ * its row's kind and refused in one message shape, and the --help text is
+ * printed from the same rows, so an option cannot be parsed one way and
+ * documented another. Also the rows the commands share.
  */
 #include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "deployctl/cmd_deploy.h"
 #include "deployctl/lock.h"
 #include "deployctl/log.h"
+
+/* Rows of one command, its groups expanded; getopt codes are CODE0 + index. */
+#define CMD_OPTS_MAX 64
+#define CODE0        0x100
+#define HELP_COLUMN  21
+
+struct flat {
+	const struct cmd_opt *row;
+	const char *help;
+};
+
+static int opt_vfail(const char *name, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "deployctl: %s takes ", name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	return -1;
+}
+
+int cmd_opt_fail(const struct cmd_opt *o, const char *fmt, ...)
+{
+	char name[64];
+	va_list ap;
+	int rc;
+
+	snprintf(name, sizeof(name), "--%s", o->name);
+	va_start(ap, fmt);
+	rc = opt_vfail(name, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int opt_fail_named(const char *name, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+static int opt_fail_named(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = opt_vfail(name, fmt, ap);
+	va_end(ap);
+	return rc;
+}
 
 int cmd_opt_uint(unsigned *out, const char *opt, const char *arg, unsigned min, unsigned max,
                  const char *unit)
@@ -20,11 +68,9 @@ int cmd_opt_uint(unsigned *out, const char *opt, const char *arg, unsigned min, 
 
 	errno = 0;
 	v = arg && *arg >= '0' && *arg <= '9' ? strtoull(arg, &end, 10) : 0;
-	if (!arg || *arg < '0' || *arg > '9' || *end || errno || v < min || v > max) {
-		fprintf(stderr, "deployctl: %s takes %u to %u%s%s\n", opt, min, max,
-		        unit ? " " : "", unit ? unit : "");
-		return -1;
-	}
+	if (!arg || *arg < '0' || *arg > '9' || *end || errno || v < min || v > max)
+		return opt_fail_named(opt, "%u to %u%s%s", min, max, unit ? " " : "",
+		                      unit ? unit : "");
 	*out = (unsigned)v;
 	return 0;
 }
@@ -44,33 +90,303 @@ int cmd_parse_release(int64_t *out, const char *s)
 	return 0;
 }
 
-int cmd_release_opt(struct release_opts *ro, long *lock_wait, int opt, const char *arg)
+/* The rows of table t appended to v (groups and reused rows resolved). */
+static int flatten(struct flat *v, size_t *n, const struct cmd_opt *t, int depth)
 {
-	struct err err = ERR_INIT;
+	size_t i;
 
-	switch (opt) {
-	case 'j':
-		return cmd_opt_uint(&ro->parallel, "--parallel", arg, 1, 8, NULL) < 0 ? -1 : 1;
-	case 'K':
-		return cmd_opt_uint(&ro->keep, "--keep", arg, 1, 100, "releases") < 0 ? -1 : 1;
-	case 'W':
-		if (lock_parse_duration(lock_wait, arg, &err) < 0) {
-			cmd_report(&err);
-			return -1;
+	for (; t && t->kind != CMD_OPT_END; t++) {
+		const struct cmd_opt *r = t->kind == CMD_OPT_SAME ? t->same : t;
+
+		if (t->kind == CMD_OPT_ROWS) {
+			if (depth > 4 || flatten(v, n, t->same, depth + 1) < 0)
+				return -1;
+			continue;
 		}
-		return 1;
-	case 'N':
-		ro->no_rollback = true;
-		return 1;
-	case 'J':
-		ro->json = true;
-		return 1;
-	case 'q':
-		/* Only errors and the final line: no plan, no progress, no warnings. */
-		ro->quiet = true;
-		log_set_level(LOG_LEVEL_QUIET);
-		return 1;
-	default:
+		if (!r || !r->name || *n == CMD_OPTS_MAX || r->kind == CMD_OPT_SAME ||
+		    r->kind == CMD_OPT_ROWS)
+			return -1;
+		for (i = 0; i < *n; i++)
+			if (!strcmp(v[i].row->name, r->name) ||
+			    (r->letter && v[i].row->letter == r->letter))
+				return -1;
+		v[*n].row = r;
+		v[*n].help = t->help ? t->help : r->help;
+		(*n)++;
+	}
+	return 0;
+}
+
+static void print_row(FILE *f, const struct flat *fl)
+{
+	const struct cmd_opt *o = fl->row;
+	const char *h = fl->help ? fl->help : "";
+	char head[96];
+	int len;
+
+	if (o->letter)
+		len = snprintf(head, sizeof(head), "-%c, --%s%s%s", o->letter, o->name,
+		               o->arg ? " " : "", o->arg ? o->arg : "");
+	else
+		len = snprintf(head, sizeof(head), "--%s%s%s", o->name, o->arg ? " " : "",
+		               o->arg ? o->arg : "");
+	if (len + 2 + 2 <= HELP_COLUMN)
+		fprintf(f, "  %-*s", HELP_COLUMN - 2, head);
+	else
+		fprintf(f, "  %s\n%*s", head, HELP_COLUMN, "");
+	for (; *h; h++) {
+		fputc(*h, f);
+		if (*h == '\n')
+			fprintf(f, "%*s", HELP_COLUMN, "");
+	}
+	fputc('\n', f);
+}
+
+int cmd_print_options(const struct cmd *c, FILE *f)
+{
+	struct flat v[CMD_OPTS_MAX];
+	size_t i, n = 0;
+
+	if (flatten(v, &n, c->opts, 0) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		print_row(f, &v[i]);
+	if (c->help)
+		fputs(c->help, f);
+	return 0;
+}
+
+void cmd_print_help(const struct cmd *c, FILE *f)
+{
+	fprintf(f, "usage: deployctl %s\n\n%s\n", c->usage, c->summary);
+	if ((c->opts && c->opts->kind != CMD_OPT_END) || (c->help && *c->help))
+		fputs("\noptions:\n", f);
+	if (cmd_print_options(c, f) < 0)
+		fprintf(f, "deployctl: %s: malformed option table\n", c->name);
+}
+
+static void *base_of(const struct cmd_parse *p, enum cmd_opt_base b)
+{
+	switch (b) {
+	case CMD_BASE_ARGS:
+		return p->args;
+	case CMD_BASE_CTX:
+		return p->ctx;
+	case CMD_BASE_DEPLOY:
+		return p->deploy;
+	case CMD_BASE_OWN:
+		return p->own;
+	}
+	return NULL;
+}
+
+/* One value into its field; 0, or -1 with the error printed. */
+static int opt_set(const struct cmd_parse *p, const struct cmd_opt *o, const char *arg)
+{
+	char *base = base_of(p, o->base);
+	void *field;
+	struct err err = ERR_INIT;
+	char name[64];
+	long ms;
+
+	if (!base) {
+		fprintf(stderr, "deployctl: %s: --%s has nowhere to go\n", p->cmd->name, o->name);
+		return -1;
+	}
+	field = base + o->off;
+	switch (o->kind) {
+	case CMD_OPT_FLAG:
+		*(bool *)field = true;
 		return 0;
+	case CMD_OPT_SET:
+		*(int *)field = (int)o->min;
+		return 0;
+	case CMD_OPT_STRING:
+		*(const char **)field = arg;
+		return 0;
+	case CMD_OPT_UINT:
+		snprintf(name, sizeof(name), "--%s", o->name);
+		return cmd_opt_uint(field, name, arg, o->min, o->max, o->unit);
+	case CMD_OPT_DURATION:
+		if (lock_parse_duration(&ms, arg, &err) < 0 || ms < (long)o->min)
+			return cmd_opt_fail(o,
+			                    "a duration of %ums to a day such as 30s, 5m or 500ms, "
+			                    "not '%s'",
+			                    o->min, arg);
+		*(long *)field = ms;
+		return 0;
+	case CMD_OPT_RELEASE:
+		if (cmd_parse_release(field, arg) < 0)
+			return cmd_opt_fail(o, "a release number (1, 2, ...), not '%s'", arg);
+		return 0;
+	case CMD_OPT_CALL:
+		return o->call(base, o, arg);
+	default:
+		return -1;
 	}
 }
+
+int cmd_opts_parse(int *first, const struct cmd_parse *p, int argc, char **argv)
+{
+	struct flat v[CMD_OPTS_MAX];
+	struct option lo[CMD_OPTS_MAX + 1];
+	char shorts[3 * CMD_OPTS_MAX + 2];
+	size_t n = 0, i, k = 0;
+	int c;
+
+	if (flatten(v, &n, p->cmd->opts, 0) < 0) {
+		fprintf(stderr, "deployctl: %s: malformed option table\n", p->cmd->name);
+		return EXIT_USAGE;
+	}
+	if (!p->permute)
+		shorts[k++] = '+';
+	for (i = 0; i < n; i++) {
+		const struct cmd_opt *o = v[i].row;
+
+		lo[i] = (struct option){ o->name, o->arg ? required_argument : no_argument, NULL,
+			                 CODE0 + (int)i };
+		if (o->letter) {
+			shorts[k++] = o->letter;
+			if (o->arg)
+				shorts[k++] = ':';
+		}
+	}
+	lo[n] = (struct option){ NULL, 0, NULL, 0 };
+	shorts[k] = '\0';
+	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		const struct cmd_opt *o = NULL;
+
+		if (c >= CODE0 && c < CODE0 + (int)n)
+			o = v[c - CODE0].row;
+		for (i = 0; !o && c != '?' && c != ':' && i < n; i++)
+			if (v[i].row->letter == c)
+				o = v[i].row;
+		if (!o) {
+			cmd_print_help(p->cmd, stderr);
+			return EXIT_USAGE;
+		}
+		if (o->kind == CMD_OPT_HELP) {
+			cmd_print_help(p->cmd, stdout);
+			return EXIT_OK;
+		}
+		if (opt_set(p, o, optarg) < 0)
+			return EXIT_USAGE;
+	}
+	if (!p->operands && optind < argc) {
+		fprintf(stderr, "deployctl: %s: unexpected argument '%s'\n", p->cmd->name,
+		        argv[optind]);
+		return EXIT_USAGE;
+	}
+	*first = optind;
+	return CMD_OPTS_RUN;
+}
+
+void cmd_args_release(struct release_opts *ro, const struct cmd_args *a)
+{
+	ro->parallel = a->parallel;
+	ro->keep = a->keep;
+	ro->no_rollback = a->no_rollback;
+	ro->json = a->json;
+	ro->quiet = a->quiet;
+}
+
+/* The shared rows. */
+
+/* -q: only errors and the final line: no plan, no progress, no warnings. */
+static int opt_quiet(void *base, const struct cmd_opt *o, const char *arg)
+{
+	(void)o;
+	(void)arg;
+	((struct cmd_args *)base)->quiet = true;
+	log_set_level(LOG_LEVEL_QUIET);
+	return 0;
+}
+
+const struct cmd_opt cmd_opt_project = {
+	.kind = CMD_OPT_STRING,
+	.name = "project",
+	.arg = "NAME",
+	CMD_FIELD(CMD_BASE_ARGS, struct cmd_args, project),
+	.help = "the project (default: the latest release's)",
+};
+const struct cmd_opt cmd_opt_json = {
+	.kind = CMD_OPT_FLAG,
+	.name = "json",
+	CMD_FIELD(CMD_BASE_ARGS, struct cmd_args, json),
+	.help = "print the outcome as JSON",
+};
+const struct cmd_opt cmd_opt_quiet = {
+	.kind = CMD_OPT_CALL,
+	.name = "quiet",
+	.letter = 'q',
+	.base = CMD_BASE_ARGS,
+	.call = opt_quiet,
+	.help = "print only failures and the summary",
+};
+const struct cmd_opt cmd_opt_parallel = {
+	.kind = CMD_OPT_UINT,
+	.name = "parallel",
+	.letter = 'j',
+	.arg = "N",
+	CMD_FIELD(CMD_BASE_ARGS, struct cmd_args, parallel),
+	.min = 1,
+	.max = 8,
+	.help = "actions of one stage at once, 1-8 (default: 4)",
+};
+const struct cmd_opt cmd_opt_keep = {
+	.kind = CMD_OPT_UINT,
+	.name = "keep",
+	.arg = "N",
+	CMD_FIELD(CMD_BASE_ARGS, struct cmd_args, keep),
+	.min = 1,
+	.max = 100,
+	.unit = "releases",
+	.help = "keep retained containers of the last N releases (default: 3)",
+};
+const struct cmd_opt cmd_opt_lock_wait = {
+	.kind = CMD_OPT_DURATION,
+	.name = "lock-wait",
+	.arg = "DUR",
+	CMD_FIELD(CMD_BASE_ARGS, struct cmd_args, lock_wait_ms),
+	.help = "wait up to DUR for another apply or rollback (default: fail at once)",
+};
+const struct cmd_opt cmd_opt_no_rollback = {
+	.kind = CMD_OPT_FLAG,
+	.name = "no-rollback",
+	CMD_FIELD(CMD_BASE_ARGS, struct cmd_args, no_rollback),
+	.help = "when a service fails its health gate, leave everything as it is",
+};
+const struct cmd_opt cmd_opt_force = {
+	.kind = CMD_OPT_FLAG,
+	.name = "force",
+	CMD_FIELD(CMD_BASE_ARGS, struct cmd_args, force),
+	.help = "deploy even the commit a rollback quarantined",
+};
+const struct cmd_opt cmd_opt_state = {
+	.kind = CMD_OPT_STRING,
+	.name = "state",
+	.arg = "DIR",
+	CMD_FIELD(CMD_BASE_CTX, struct ctx, state_dir),
+	.help = "state directory (default: $DEPLOYCTL_STATE or /var/lib/deployctl)",
+};
+const struct cmd_opt cmd_opt_docker_host = {
+	.kind = CMD_OPT_STRING,
+	.name = "docker-host",
+	.arg = "URL",
+	CMD_FIELD(CMD_BASE_CTX, struct ctx, docker_host),
+	.help = "Docker socket, unix:///path (default: $DOCKER_HOST or "
+	        "unix:///var/run/docker.sock)",
+};
+const struct cmd_opt cmd_opt_help = {
+	.kind = CMD_OPT_HELP,
+	.name = "help",
+	.letter = 'h',
+	.help = "this help",
+};
+
+const struct cmd_opt cmd_opts_tail[] = {
+	CMD_OPT_USE(cmd_opt_state),
+	CMD_OPT_USE(cmd_opt_docker_host),
+	CMD_OPT_USE(cmd_opt_help),
+	CMD_OPT_TABLE_END,
+};

@@ -3,50 +3,34 @@
  * doing it. Exits 0 with "no changes" when there is nothing to do, and as
  * apply would (2) when apply would refuse the commit (a rollback pinned it).
  */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "deployctl/cmd_deploy.h"
 #include "deployctl/jobs.h"
 
-static const struct option plan_options[] = {
-	DEPLOY_LONG_OPTIONS,
-	{ "json", no_argument, NULL, 'J' },
-	{ "force", no_argument, NULL, 'F' },
-	{ NULL, 0, NULL, 0 },
+static const struct cmd_opt plan_opts[] = {
+	CMD_OPT_ALL(cmd_opts_deploy),
+	CMD_OPT_USE_HELP(cmd_opt_json, "print the plan as JSON"),
+	CMD_OPT_USE_HELP(cmd_opt_force,
+	                 "plan even the commit a rollback quarantined (as apply --force)"),
+	CMD_OPT_ALL(cmd_opts_tail),
+	CMD_OPT_TABLE_END,
 };
 
 static int plan_run(struct ctx *ctx, int argc, char **argv)
 {
 	struct deploy_opts o = { 0 };
 	struct deploy dp = { 0 };
-	bool json = false, force = false;
-	int opt, ex;
+	struct cmd_args a = { 0 };
+	int first, ex;
 
-	while ((opt = getopt_long(argc, argv, "+hf:", plan_options, NULL)) != -1) {
-		int parsed = deploy_parse_opt(&o, opt, optarg);
-
-		if (parsed < 0) {
-			deploy_opts_release(&o);
-			return EXIT_USAGE;
-		}
-		if (parsed)
-			continue;
-		if (opt == 'J') {
-			json = true;
-		} else if (opt == 'F') {
-			force = true;
-		} else if (opt == 'h') {
-			cmd_print_help(&cmd_plan, stdout);
-			return EXIT_OK;
-		} else {
-			cmd_print_help(&cmd_plan, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "deployctl: plan: unexpected argument '%s'\n", argv[optind]);
-		return EXIT_USAGE;
+	ex = cmd_opts_parse(
+	        &first,
+	        &(struct cmd_parse){ .cmd = &cmd_plan, .ctx = ctx, .args = &a, .deploy = &o }, argc,
+	        argv);
+	if (ex != CMD_OPTS_RUN) {
+		deploy_opts_release(&o);
+		return ex;
 	}
 	ctx->read_only = true; /* works on a read-only state directory */
 	/* plan changes nothing: not even a pull (check asks the registry). */
@@ -54,10 +38,10 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 	ex = deploy_prepare(&dp, ctx, &o);
 	/* A pinned commit: apply would refuse it, so the plan is that refusal. */
 	if (ex == EXIT_OK)
-		ex = deploy_check_pin(NULL, ctx, &dp, force);
+		ex = deploy_check_pin(NULL, ctx, &dp, a.force);
 	if (ex == EXIT_OK) {
-		deploy_print_plan(&dp, json, stdout);
-		if (!json) /* --json: a "jobs" array of the plan's object */
+		deploy_print_plan(&dp, a.json, stdout);
+		if (!a.json) /* --json: a "jobs" array of the plan's object */
 			jobs_print_planned(&dp, ctx, false, stdout);
 	}
 	deploy_release(&dp);
@@ -71,8 +55,5 @@ const struct cmd cmd_plan = {
 	.usage =
 	        "plan [--repo PATH] [--ref REF | --dir DIR] [--env-file FILE] [--allow-empty] [--json]",
 	.summary = "Show what apply would change, each action with its reason; change nothing.",
-	.help = DEPLOY_OPTS_HELP
-	"  --json             print the plan as JSON\n"
-	"  --force            plan even the commit a rollback quarantined (as "
-	"apply --force)\n",
+	.opts = plan_opts,
 };

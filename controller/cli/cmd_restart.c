@@ -6,7 +6,6 @@
  * desired state changes, so it is not a release: each restart is an event
  * in the state database. Stops at the first replica that does not come up.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +18,15 @@
 #include "deployctl/out.h"
 #include "deployctl/spec.h"
 
-static const struct option restart_options[] = {
-	{ "project", required_argument, NULL, 'p' },
-	{ "lock-wait", required_argument, NULL, 'W' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "json", no_argument, NULL, 'J' },
-	{ "state", required_argument, NULL, 'S' },
-	{ "docker-host", required_argument, NULL, 'H' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct cmd_opt restart_opts[] = {
+	CMD_OPT_USE(cmd_opt_project),
+	CMD_OPT_USE_HELP(cmd_opt_lock_wait,
+	                 "wait up to DUR for an apply or rollback (default: fail at once)"),
+	CMD_OPT_USE(cmd_opt_quiet),
+	CMD_OPT_USE_HELP(cmd_opt_json, "print what was restarted as JSON"),
+	CMD_OPT_ALL(cmd_opts_tail),
+	CMD_OPT_TABLE_END,
 };
-
 /* The service as the latest successful release deployed it: healthcheck and rollout. */
 static int load_service(struct service *out, struct ctx *ctx, int64_t release, const char *name,
                         struct err *err)
@@ -103,54 +100,35 @@ static int restart_run(struct ctx *ctx, int argc, char **argv)
 	const char *given = NULL;
 	char *project = NULL, *who = NULL;
 	int64_t release = 0;
-	long lock_wait = 0;
+	struct cmd_args a = { 0 };
 	struct restart_out ro = { .quiet = log_get_level() == LOG_LEVEL_QUIET };
 	bool loaded = false;
 	size_t i, n = 0;
 	double t0 = clock_mono();
-	int opt, ex;
+	int first, ex;
 
 	memset(&svc, 0, sizeof(svc));
-	while ((opt = getopt_long(argc, argv, "hqp:", restart_options, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			given = optarg;
-			break;
-		case 'W':
-			if (lock_parse_duration(&lock_wait, optarg, &err) < 0) {
-				cmd_report(&err);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'q':
-			ro.quiet = true;
-			break;
-		case 'J':
-			ro.json = true;
-			break;
-		case 'S':
-			ctx->state_dir = optarg;
-			break;
-		case 'H':
-			ctx->docker_host = optarg;
-			break;
-		case 'h':
-			cmd_print_help(&cmd_restart, stdout);
-			return EXIT_OK;
-		default:
-			cmd_print_help(&cmd_restart, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind == argc) {
+	ex = cmd_opts_parse(&first,
+	                    &(struct cmd_parse){ .cmd = &cmd_restart,
+	                                         .ctx = ctx,
+	                                         .args = &a,
+	                                         .permute = true,
+	                                         .operands = true },
+	                    argc, argv);
+	if (ex != CMD_OPTS_RUN)
+		return ex;
+	given = a.project;
+	ro.quiet = ro.quiet || a.quiet;
+	ro.json = a.json;
+	if (first == argc) {
 		fprintf(stderr, "deployctl: restart needs at least one service\n");
 		return EXIT_USAGE;
 	}
 	/* An apply replacing these containers at the same time would race with us. */
-	ex = cmd_lock(&lk, ctx, given, "restart", lock_wait);
+	ex = cmd_lock(&lk, ctx, given, "restart", a.lock_wait_ms);
 	if (ex == EXIT_OK)
-		ex = cmd_project_containers(&project, &c, &n, ctx, given, argv + optind,
-		                            argc - optind, 0);
+		ex = cmd_project_containers(&project, &c, &n, ctx, given, argv + first,
+		                            argc - first, 0);
 	if (ex != EXIT_OK)
 		goto out;
 	if (store_release_latest(&release, ctx->store, project, "succeeded", &err) < 0) {
@@ -208,9 +186,5 @@ const struct cmd cmd_restart = {
 	.usage = "restart [--project NAME] [--json] SERVICE...",
 	.summary = "Restart services' containers one at a time, each health-gated; an event, not "
 	           "a release.",
-	.help = "  --project NAME     the project (default: the latest release's)\n"
-	        "  --lock-wait DUR    wait up to DUR for an apply or rollback (default: fail at "
-	        "once)\n"
-	        "  -q, --quiet        print only failures and the summary\n"
-	        "  --json             print what was restarted as JSON\n",
+	.opts = restart_opts,
 };

@@ -8,7 +8,6 @@
  * (kind rollback), health-gated and in dependency order, and it pins the
  * stack so no automatic trigger redeploys the commit rolled back from.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,17 +26,37 @@
 
 extern char **environ;
 
-static const struct option rollback_options[] = {
-	{ "to", required_argument, NULL, 't' },
-	{ "project", required_argument, NULL, 'p' },
-	{ "env-file", required_argument, NULL, 'e' },
-	{ "reason", required_argument, NULL, 'm' },
-	{ "force", no_argument, NULL, 'F' },
-	RELEASE_LONG_OPTIONS,
-	{ "state", required_argument, NULL, 'S' },
-	{ "docker-host", required_argument, NULL, 'H' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+struct rollback_args {
+	int64_t to;         /* --to */
+	const char *reason; /* --reason */
+};
+
+static const struct cmd_opt rollback_opts[] = {
+	{ .kind = CMD_OPT_RELEASE,
+	  .name = "to",
+	  .arg = "N",
+	  CMD_FIELD(CMD_BASE_OWN, struct rollback_args, to),
+	  .help = "the release to return to (default: the last successful one before the "
+	          "current)" },
+	CMD_OPT_USE(cmd_opt_project),
+	CMD_OPT_USE_HELP(cmd_opt_env_file,
+	                 "where the secrets are (found by fingerprint; repeatable)"),
+	{ .kind = CMD_OPT_STRING,
+	  .name = "reason",
+	  .arg = "TEXT",
+	  CMD_FIELD(CMD_BASE_OWN, struct rollback_args, reason),
+	  .help = "why, recorded with the pin" },
+	CMD_OPT_USE_HELP(cmd_opt_force, "roll back past a release that ran an irreversible job\n"
+	                                "(without it refused, exit 2, naming its backup artifact)"),
+	CMD_OPT_USE(cmd_opt_parallel),
+	CMD_OPT_USE(cmd_opt_keep),
+	CMD_OPT_USE(cmd_opt_lock_wait),
+	CMD_OPT_USE_HELP(cmd_opt_no_rollback,
+	                 "if the rollback itself fails its health gate, leave it"),
+	CMD_OPT_USE(cmd_opt_quiet),
+	CMD_OPT_USE(cmd_opt_json),
+	CMD_OPT_ALL(cmd_opts_tail),
+	CMD_OPT_TABLE_END,
 };
 
 /* A value among vars whose fingerprint is fp; borrowed or NULL. */
@@ -452,62 +471,38 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 {
 	struct deploy_opts o = { 0 };
 	struct deploy dp = { 0 };
-	struct release_opts ro = { .kind = "rollback", .parallel = 4, .t0 = clock_mono() };
+	struct release_opts ro = { .kind = "rollback", .t0 = clock_mono() };
 	struct store_release target = { 0 }, from = { 0 };
 	struct err err = ERR_INIT;
+	struct cmd_args a = { .parallel = 4 };
+	struct rollback_args ra = { 0 };
 	const char *project = NULL, *reason = NULL;
 	char *proj = NULL;
 	int64_t to = 0, current = 0, latest = 0, resumed = 0;
 	struct lock *lk = NULL;
-	long lock_wait = 0;
 	unsigned k, differ = 0;
-	bool force = false;
-	int opt, ex, rc;
+	bool force;
+	int first, ex, rc;
 
-	while ((opt = getopt_long(argc, argv, "+hqj:", rollback_options, NULL)) != -1) {
-		int parsed = cmd_release_opt(&ro, &lock_wait, opt, optarg);
-
-		if (parsed < 0)
-			return EXIT_USAGE;
-		if (parsed)
-			continue;
-		switch (opt) {
-		case 't':
-			if (cmd_parse_release(&to, optarg) < 0) {
-				fprintf(stderr, "deployctl: --to takes a release number\n");
-				return EXIT_USAGE;
-			}
-			break;
-		case 'p':
-			project = optarg;
-			break;
-		case 'e':
-			if (deploy_parse_opt(&o, opt, optarg) < 0)
-				return EXIT_USAGE;
-			break;
-		case 'm':
-			reason = optarg;
-			break;
-		case 'F':
-			force = true;
-			break;
-		case 'S':
-			ctx->state_dir = optarg;
-			break;
-		case 'H':
-			ctx->docker_host = optarg;
-			break;
-		case 'h':
-			cmd_print_help(&cmd_rollback, stdout);
-			return EXIT_OK;
-		default:
-			cmd_print_help(&cmd_rollback, stderr);
-			return EXIT_USAGE;
-		}
-	}
+	/* Operands are not refused (never were); they are ignored. */
+	ex = cmd_opts_parse(&first,
+	                    &(struct cmd_parse){ .cmd = &cmd_rollback,
+	                                         .ctx = ctx,
+	                                         .args = &a,
+	                                         .deploy = &o,
+	                                         .own = &ra,
+	                                         .operands = true },
+	                    argc, argv);
+	if (ex != CMD_OPTS_RUN)
+		return ex;
+	cmd_args_release(&ro, &a);
+	project = a.project;
+	reason = ra.reason;
+	to = ra.to;
+	force = a.force;
 	sig_catch();
 	ro.quiet = ro.quiet || log_get_level() == LOG_LEVEL_QUIET; /* -q before the command */
-	ex = cmd_lock(&lk, ctx, project, "rollback", lock_wait);
+	ex = cmd_lock(&lk, ctx, project, "rollback", a.lock_wait_ms);
 	if (ex != EXIT_OK)
 		goto out;
 	ex = cmd_open_store(ctx);
@@ -621,16 +616,5 @@ const struct cmd cmd_rollback = {
 	.usage = "rollback [--to N] [--project NAME] [--env-file FILE]... [--force] [--json]",
 	.summary = "Return to the previous successful release (or --to N) without git or a "
 	           "registry.",
-	.help = "  --to N             the release to return to (default: the last successful "
-	        "one before the current)\n"
-	        "  --project NAME     the project (default: the latest release's)\n"
-	        "  --env-file FILE    where the secrets are (found by fingerprint; repeatable)\n"
-	        "  --reason TEXT      why, recorded with the pin\n"
-	        "  --force            roll back past a release that ran an irreversible job\n"
-	        "                     (without it refused, exit 2, naming its backup artifact)\n"
-	        "  -j, --parallel N   actions of one stage at once, 1-8 (default: 4)\n"
-	        "  --keep N           keep retained containers of the last N releases (default: 3)\n"
-	        "  --no-rollback      if the rollback itself fails its health gate, leave it\n"
-	        "  -q, --quiet        print only failures and the summary\n"
-	        "  --json             print the outcome as JSON\n",
+	.opts = rollback_opts,
 };

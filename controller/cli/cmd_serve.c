@@ -4,7 +4,6 @@
  * (contrib/deployctl-serve.service).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,14 +16,37 @@
 
 #define SECRET_MAX 4096
 
-static const struct option serve_options[] = {
-	DEPLOY_LONG_OPTIONS,
-	WATCH_LONG_OPTIONS,
-	{ "listen", required_argument, NULL, 'l' },
-	{ "webhook-secret-file", required_argument, NULL, 's' },
-	{ "webhook-max-body", required_argument, NULL, 'B' },
-	{ "webhook-rate", required_argument, NULL, 'Q' },
-	{ NULL, 0, NULL, 0 },
+static const struct cmd_opt serve_opts[] = {
+	CMD_OPT_ALL(watch_cli_opts),
+	{ .kind = CMD_OPT_STRING,
+	  .name = "listen",
+	  .arg = "ADDR:PORT",
+	  CMD_FIELD(CMD_BASE_OWN, struct watch_cli, listen),
+	  .help = "HTTP listener (default: 127.0.0.1:9419; TLS: a reverse proxy)" },
+	{ .kind = CMD_OPT_STRING,
+	  .name = "webhook-secret-file",
+	  .arg = "FILE",
+	  CMD_FIELD(CMD_BASE_OWN, struct watch_cli, secret_file),
+	  .help = "the shared secret of the webhooks (first line); without it\n"
+	          "POST /webhook answers 403" },
+	{ .kind = CMD_OPT_UINT,
+	  .name = "webhook-max-body",
+	  .arg = "N",
+	  CMD_FIELD(CMD_BASE_OWN, struct watch_cli, max_body),
+	  .min = 1024,
+	  .max = 64u << 20,
+	  .unit = "bytes",
+	  .help = "largest webhook body, bytes (default: 1048576)" },
+	{ .kind = CMD_OPT_UINT,
+	  .name = "webhook-rate",
+	  .arg = "N",
+	  CMD_FIELD(CMD_BASE_OWN, struct watch_cli, rate),
+	  .min = 1,
+	  .max = 10000,
+	  .unit = "requests a second",
+	  .help = "webhook requests a second, bursts of 2N (default: 5)" },
+	CMD_OPT_ALL(cmd_opts_tail),
+	CMD_OPT_TABLE_END,
 };
 
 /* The first line of path, without its newline; *out new. Never printed. */
@@ -71,49 +93,20 @@ static int serve_cmd_run(struct ctx *ctx, int argc, char **argv)
 	struct webhook *wh = NULL;
 	struct serve *s = NULL;
 	struct err err = ERR_INIT;
-	unsigned max_body = 1u << 20, rate = 5;
 	char *secret = NULL;
 	size_t secret_len = 0;
-	int opt, ex = EXIT_USAGE;
+	int first, ex;
 
 	watch_cli_init(&c);
-	while ((opt = getopt_long(argc, argv, "+hj:", serve_options, NULL)) != -1) {
-		int parsed = watch_cli_opt(&c, opt, optarg);
-
-		if (parsed < 0)
-			goto out;
-		if (parsed)
-			continue;
-		switch (opt) {
-		case 'l':
-			so.listen = optarg;
-			break;
-		case 's':
-			c.secret_file = optarg;
-			break;
-		case 'B':
-			if (cmd_opt_uint(&max_body, "--webhook-max-body", optarg, 1024, 64u << 20,
-			                 "bytes") < 0)
-				goto out;
-			break;
-		case 'Q':
-			if (cmd_opt_uint(&rate, "--webhook-rate", optarg, 1, 10000,
-			                 "requests a second") < 0)
-				goto out;
-			break;
-		case 'h':
-			cmd_print_help(&cmd_serve, stdout);
-			ex = EXIT_OK;
-			goto out;
-		default:
-			cmd_print_help(&cmd_serve, stderr);
-			goto out;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "deployctl: serve: unexpected argument '%s'\n", argv[optind]);
+	ex = cmd_opts_parse(&first,
+	                    &(struct cmd_parse){ .cmd = &cmd_serve,
+	                                         .ctx = ctx,
+	                                         .args = &c.args,
+	                                         .deploy = &c.one.opts,
+	                                         .own = &c },
+	                    argc, argv);
+	if (ex != CMD_OPTS_RUN)
 		goto out;
-	}
 	ex = watch_cli_finish(&c, ctx);
 	if (ex == EXIT_OK && c.secret_file)
 		ex = read_secret(&secret, &secret_len, c.secret_file);
@@ -123,8 +116,9 @@ static int serve_cmd_run(struct ctx *ctx, int argc, char **argv)
 		log_warnx("no --webhook-secret-file: POST /webhook answers 403");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	watch_cli_callbacks(&cb, &c);
-	so.max_body = max_body;
-	if (webhook_new(&wh, secret, secret_len, rate, rate * 2, &err) < 0 ||
+	so.listen = c.listen;
+	so.max_body = c.max_body;
+	if (webhook_new(&wh, secret, secret_len, c.rate, c.rate * 2, &err) < 0 ||
 	    watch_new(&w, ctx, &c.conf, &cb, &err) < 0 || serve_start(&s, w, wh, &so, &err) < 0) {
 		cmd_report(&err);
 		ex = err.code == ERR_INVALID ? EXIT_USAGE : EXIT_FAILED;
@@ -151,11 +145,5 @@ const struct cmd cmd_serve = {
 	.usage = "serve [watch options] [--listen 127.0.0.1:9419] [--webhook-secret-file FILE] "
 	         "[--config FILE]",
 	.summary = "watch, plus webhooks (GitHub, Gitea, GitLab), /healthz and /metrics over HTTP.",
-	.help = DEPLOY_OPTS_HELP WATCH_OPTS_HELP
-	"  --listen ADDR:PORT HTTP listener (default: 127.0.0.1:9419; TLS: a reverse proxy)\n"
-	"  --webhook-secret-file FILE\n"
-	"                     the shared secret of the webhooks (first line); without it\n"
-	"                     POST /webhook answers 403\n"
-	"  --webhook-max-body N  largest webhook body, bytes (default: 1048576)\n"
-	"  --webhook-rate N   webhook requests a second, bursts of 2N (default: 5)\n",
+	.opts = serve_opts,
 };

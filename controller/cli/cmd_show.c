@@ -5,7 +5,6 @@
  * digest, spec hash, replicas, env with secrets as fingerprints, ports,
  * labels; networks and volumes), as text or JSON.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +17,12 @@
 /* Until cmd.h lists it (a repeated extern declaration is harmless). */
 extern const struct cmd cmd_show;
 
-static const struct option show_options[] = {
-	{ "json", no_argument, NULL, 'J' },
-	{ "state", required_argument, NULL, 'S' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct cmd_opt show_opts[] = {
+	CMD_OPT_USE_HELP(cmd_opt_json, "print the release as JSON"),
+	CMD_OPT_USE(cmd_opt_state),
+	CMD_OPT_USE(cmd_opt_help),
+	CMD_OPT_TABLE_END,
 };
-
 /* Everything shown about one release; all owned. */
 struct show_data {
 	struct store_release rel;
@@ -482,30 +480,25 @@ static int show_run(struct ctx *ctx, int argc, char **argv)
 {
 	struct show_data d;
 	struct err err = ERR_INIT;
-	bool json = false;
+	struct cmd_args a = { 0 };
+	bool json;
 	int64_t id = 0;
-	int opt, ex;
+	int first, ex;
 
-	while ((opt = getopt_long(argc, argv, "h", show_options, NULL)) != -1) {
-		switch (opt) {
-		case 'J':
-			json = true;
-			break;
-		case 'S':
-			ctx->state_dir = optarg;
-			break;
-		case 'h':
-			cmd_print_help(&cmd_show, stdout);
-			return EXIT_OK;
-		default:
-			cmd_print_help(&cmd_show, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind + 1 != argc || cmd_parse_release(&id, argv[optind]) < 0) {
-		if (optind < argc && optind + 1 == argc)
+	ex = cmd_opts_parse(&first,
+	                    &(struct cmd_parse){ .cmd = &cmd_show,
+	                                         .ctx = ctx,
+	                                         .args = &a,
+	                                         .permute = true,
+	                                         .operands = true },
+	                    argc, argv);
+	if (ex != CMD_OPTS_RUN)
+		return ex;
+	json = a.json;
+	if (first + 1 != argc || cmd_parse_release(&id, argv[first]) < 0) {
+		if (first < argc && first + 1 == argc)
 			fprintf(stderr, "deployctl: show: '%s' is not a release number\n",
-			        argv[optind]);
+			        argv[first]);
 		else
 			cmd_print_help(&cmd_show, stderr);
 		return EXIT_USAGE;
@@ -544,5 +537,5 @@ const struct cmd cmd_show = {
 	.run = show_run,
 	.usage = "show RELEASE [--json]",
 	.summary = "Show one release: its actions, snapshot (secrets as fingerprints) and jobs.",
-	.help = "  --json             print the release as JSON\n",
+	.opts = show_opts,
 };

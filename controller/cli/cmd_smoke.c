@@ -4,7 +4,6 @@
  * now, every check to its verdict; exit 1 when one fails. Nothing is
  * changed, not even the record: the checks a release ran are in show.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +14,14 @@
 #include "deployctl/sig.h"
 #include "deployctl/store.h"
 
-static const struct option smoke_options[] = {
-	{ "project", required_argument, NULL, 'p' },
-	{ "json", no_argument, NULL, 'J' },
-	{ "state", required_argument, NULL, 'S' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct cmd_opt smoke_opts[] = {
+	CMD_OPT_USE(cmd_opt_project),
+	CMD_OPT_USE_HELP(cmd_opt_json,
+	                 "print the checks' outcomes as JSON (exit 1 when one failed)"),
+	CMD_OPT_USE(cmd_opt_state),
+	CMD_OPT_USE(cmd_opt_help),
+	CMD_OPT_TABLE_END,
 };
-
 static void print_json(const char *project, int64_t release, const struct project *p,
                        const struct smoke_result *r, bool passed)
 {
@@ -52,32 +51,22 @@ static int smoke_cmd_run(struct ctx *ctx, int argc, char **argv)
 	struct project p = { 0 };
 	struct strv secrets = { 0 };
 	struct err err = ERR_INIT;
-	const char *given = NULL;
+	struct cmd_args a = { 0 };
+	const char *given;
 	char *project = NULL;
-	bool json = false;
+	bool json;
 	int64_t release = 0;
-	int opt, ex;
+	int first, ex;
 
-	while ((opt = getopt_long(argc, argv, "+h", smoke_options, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			given = optarg;
-			break;
-		case 'J':
-			json = true;
-			break;
-		case 'S':
-			ctx->state_dir = optarg;
-			break;
-		case 'h':
-			cmd_print_help(&cmd_smoke, stdout);
-			return EXIT_OK;
-		default:
-			cmd_print_help(&cmd_smoke, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
+	ex = cmd_opts_parse(
+	        &first,
+	        &(struct cmd_parse){ .cmd = &cmd_smoke, .ctx = ctx, .args = &a, .operands = true },
+	        argc, argv);
+	if (ex != CMD_OPTS_RUN)
+		return ex;
+	given = a.project;
+	json = a.json;
+	if (first != argc) {
 		cmd_print_help(&cmd_smoke, stderr);
 		return EXIT_USAGE;
 	}
@@ -140,7 +129,5 @@ const struct cmd cmd_smoke = {
 	.usage = "smoke [--project NAME] [--json]",
 	.summary = "Run the smoke checks of what is deployed (its latest successful release) now; "
 	           "change nothing.",
-	.help = "  --project NAME     the project (default: the latest release's)\n"
-	        "  --json             print the checks' outcomes as JSON (exit 1 when one "
-	        "failed)\n",
+	.opts = smoke_opts,
 };

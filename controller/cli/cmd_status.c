@@ -3,7 +3,6 @@
  * call sees them, against the latest successful release's snapshot (does
  * each container's spec hash match what that release deployed?).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +11,19 @@
 #include "deployctl/out.h"
 #include "deployctl/reconcile.h"
 
-static const struct option status_options[] = {
-	{ "project", required_argument, NULL, 'p' },
-	{ "json", no_argument, NULL, 'J' },
-	{ "state", required_argument, NULL, 'S' },
-	{ "docker-host", required_argument, NULL, 'H' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct cmd_opt status_opts[] = {
+	CMD_OPT_USE(cmd_opt_project),
+	CMD_OPT_USE_HELP(cmd_opt_json, "print the status as JSON"),
+	CMD_OPT_ALL(cmd_opts_tail),
+	CMD_OPT_TABLE_END,
 };
 
+static const struct cmd_opt ps_opts[] = {
+	CMD_OPT_USE(cmd_opt_project),
+	CMD_OPT_USE_HELP(cmd_opt_json, "the same JSON as 'deployctl status --json'"),
+	CMD_OPT_ALL(cmd_opts_tail),
+	CMD_OPT_TABLE_END,
+};
 static const struct store_service_row *find_row(const struct store_service_row *rows, size_t n,
                                                 const char *service)
 {
@@ -311,36 +314,24 @@ static int status_main(struct ctx *ctx, int argc, char **argv, const struct cmd 
 	struct store_service_row *rows = NULL;
 	struct store_action_row *acts = NULL;
 	struct err err = ERR_INIT;
-	const char *given = NULL;
+	struct cmd_args a = { 0 };
+	const char *given;
 	char *project = NULL;
 	struct store_release cur = { 0 };
 	int64_t ok = 0;
 	size_t nc = 0, nr = 0, nacts = 0;
-	bool json = false;
-	int opt, ex;
+	bool json;
+	int first, ex;
 
-	while ((opt = getopt_long(argc, argv, "+h", status_options, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			given = optarg;
-			break;
-		case 'J':
-			json = true;
-			break;
-		case 'S':
-			ctx->state_dir = optarg;
-			break;
-		case 'H':
-			ctx->docker_host = optarg;
-			break;
-		case 'h':
-			cmd_print_help(self, stdout);
-			return EXIT_OK;
-		default:
-			cmd_print_help(self, stderr);
-			return EXIT_USAGE;
-		}
-	}
+	/* Operands are not refused (never were); they are ignored. */
+	ex = cmd_opts_parse(
+	        &first,
+	        &(struct cmd_parse){ .cmd = self, .ctx = ctx, .args = &a, .operands = true }, argc,
+	        argv);
+	if (ex != CMD_OPTS_RUN)
+		return ex;
+	given = a.project;
+	json = a.json;
 	ctx->read_only = true; /* works on a read-only state directory */
 	ex = cmd_open_store(ctx);
 	if (ex != EXIT_OK)
@@ -392,8 +383,7 @@ const struct cmd cmd_ps = {
 	.run = ps_run,
 	.usage = "ps [--project NAME] [--json]",
 	.summary = "List the project's containers: state, Docker's status, ports (short status).",
-	.help = "  --project NAME     the project (default: the latest release's)\n"
-	        "  --json             the same JSON as 'deployctl status --json'\n",
+	.opts = ps_opts,
 };
 
 const struct cmd cmd_status = {
@@ -401,6 +391,5 @@ const struct cmd cmd_status = {
 	.run = status_run,
 	.usage = "status [--project NAME] [--json]",
 	.summary = "Show the project's containers and whether they match the latest release.",
-	.help = "  --project NAME     the project (default: the latest release's)\n"
-	        "  --json             print the status as JSON\n",
+	.opts = status_opts,
 };

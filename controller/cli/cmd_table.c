@@ -8,6 +8,18 @@
 
 #include "deployctl/cmd.h"
 
+/* version reads its argument itself (main's --version runs it too); the table is its help. */
+static const struct cmd_opt version_opts[] = {
+	CMD_OPT_USE_HELP(cmd_opt_json, "the version and the newest Docker API as JSON"),
+	CMD_OPT_USE(cmd_opt_help),
+	CMD_OPT_TABLE_END,
+};
+
+static const struct cmd_opt help_opts[] = {
+	CMD_OPT_USE(cmd_opt_help),
+	CMD_OPT_TABLE_END,
+};
+
 static int version_run(struct ctx *ctx, int argc, char **argv)
 {
 	(void)ctx;
@@ -33,7 +45,7 @@ const struct cmd cmd_version = {
 	.run = version_run,
 	.usage = "version [--json]",
 	.summary = "Print deployctl's version.",
-	.help = "  --json             the version and the newest Docker API as JSON\n",
+	.opts = version_opts,
 };
 
 void cmd_print_usage(FILE *f)
@@ -86,7 +98,7 @@ const struct cmd cmd_help = {
 	.run = help_run,
 	.usage = "help [COMMAND]",
 	.summary = "Describe deployctl or one command.",
-	.help = "",
+	.opts = help_opts,
 };
 
 const struct cmd *const cmd_table[] = {

@@ -2,7 +2,6 @@
  * cmd_tag.c - "deployctl tag N NAME" names a release so pruning never
  * removes its containers; "deployctl tag --list" lists the names.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,12 +11,18 @@
 /* Until cmd.h lists it (a repeated extern declaration is harmless). */
 extern const struct cmd cmd_tag;
 
-static const struct option tag_options[] = {
-	{ "list", no_argument, NULL, 'l' }, { "project", required_argument, NULL, 'p' },
-	{ "json", no_argument, NULL, 'J' }, { "state", required_argument, NULL, 'S' },
-	{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+static const struct cmd_opt tag_opts[] = {
+	{ .kind = CMD_OPT_FLAG,
+	  .name = "list",
+	  .letter = 'l',
+	  .base = CMD_BASE_OWN,
+	  .help = "list tags instead of adding one" },
+	CMD_OPT_USE_HELP(cmd_opt_project, "with --list: only this project's tags"),
+	CMD_OPT_USE_HELP(cmd_opt_json, "with --list: print the tags as JSON"),
+	CMD_OPT_USE(cmd_opt_state),
+	CMD_OPT_USE(cmd_opt_help),
+	CMD_OPT_TABLE_END,
 };
-
 static int tag_list(struct store *s, const char *project, bool json)
 {
 	struct store_tag_row *v = NULL;
@@ -73,33 +78,24 @@ static int tag_add(struct store *s, const char *number, const char *name)
 
 static int tag_run(struct ctx *ctx, int argc, char **argv)
 {
-	const char *project = NULL;
-	bool list = false, json = false;
-	int opt, ex;
+	struct cmd_args a = { 0 };
+	const char *project;
+	bool list = false, json;
+	int first, ex;
 
-	while ((opt = getopt_long(argc, argv, "hl", tag_options, NULL)) != -1) {
-		switch (opt) {
-		case 'l':
-			list = true;
-			break;
-		case 'p':
-			project = optarg;
-			break;
-		case 'J':
-			json = true;
-			break;
-		case 'S':
-			ctx->state_dir = optarg;
-			break;
-		case 'h':
-			cmd_print_help(&cmd_tag, stdout);
-			return EXIT_OK;
-		default:
-			cmd_print_help(&cmd_tag, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (list ? optind != argc : (optind + 2 != argc || project || json)) {
+	ex = cmd_opts_parse(&first,
+	                    &(struct cmd_parse){ .cmd = &cmd_tag,
+	                                         .ctx = ctx,
+	                                         .args = &a,
+	                                         .own = &list,
+	                                         .permute = true,
+	                                         .operands = true },
+	                    argc, argv);
+	if (ex != CMD_OPTS_RUN)
+		return ex;
+	project = a.project;
+	json = a.json;
+	if (list ? first != argc : (first + 2 != argc || project || json)) {
 		cmd_print_help(&cmd_tag, stderr);
 		return EXIT_USAGE;
 	}
@@ -108,7 +104,7 @@ static int tag_run(struct ctx *ctx, int argc, char **argv)
 		return ex;
 	if (list)
 		return tag_list(ctx->store, project, json);
-	return tag_add(ctx->store, argv[optind], argv[optind + 1]);
+	return tag_add(ctx->store, argv[first], argv[first + 1]);
 }
 
 const struct cmd cmd_tag = {
@@ -116,8 +112,6 @@ const struct cmd cmd_tag = {
 	.run = tag_run,
 	.usage = "tag RELEASE NAME | tag --list [--project NAME] [--json]",
 	.summary = "Name a release so pruning never removes its containers; list the names.",
-	.help = "  -l, --list         list tags instead of adding one\n"
-	        "  --project NAME     with --list: only this project's tags\n"
-	        "  --json             with --list: print the tags as JSON\n"
-	        "NAME is 1 to 64 of A-Z a-z 0-9 . _ - and unique within the project.\n",
+	.opts = tag_opts,
+	.help = "NAME is 1 to 64 of A-Z a-z 0-9 . _ - and unique within the project.\n",
 };

@@ -2,7 +2,6 @@
  * cmd_unpin.c - "deployctl unpin": clear the pin a rollback left on a
  * project, so apply deploys (and accepts the quarantined commit) again.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,13 +11,12 @@
 /* Until cmd.h lists it (a repeated extern declaration is harmless). */
 extern const struct cmd cmd_unpin;
 
-static const struct option unpin_options[] = {
-	{ "project", required_argument, NULL, 'p' },
-	{ "state", required_argument, NULL, 'S' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct cmd_opt unpin_opts[] = {
+	CMD_OPT_USE_HELP(cmd_opt_project, "the project to unpin (default: the one pinned project)"),
+	CMD_OPT_USE(cmd_opt_state),
+	CMD_OPT_USE(cmd_opt_help),
+	CMD_OPT_TABLE_END,
 };
-
 static void unpin_print(const struct store_pin *p)
 {
 	fputs("unpinned project ", stdout);
@@ -87,27 +85,19 @@ static int unpin_run(struct ctx *ctx, int argc, char **argv)
 {
 	struct store_pin *pins = NULL;
 	struct err err = ERR_INIT;
-	const char *project = NULL;
+	struct cmd_args a = { 0 };
+	const char *project;
 	size_t n = 0;
-	int opt, ex;
+	int first, ex;
 
-	while ((opt = getopt_long(argc, argv, "+h", unpin_options, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			project = optarg;
-			break;
-		case 'S':
-			ctx->state_dir = optarg;
-			break;
-		case 'h':
-			cmd_print_help(&cmd_unpin, stdout);
-			return EXIT_OK;
-		default:
-			cmd_print_help(&cmd_unpin, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
+	ex = cmd_opts_parse(
+	        &first,
+	        &(struct cmd_parse){ .cmd = &cmd_unpin, .ctx = ctx, .args = &a, .operands = true },
+	        argc, argv);
+	if (ex != CMD_OPTS_RUN)
+		return ex;
+	project = a.project;
+	if (first != argc) {
 		cmd_print_help(&cmd_unpin, stderr);
 		return EXIT_USAGE;
 	}
@@ -137,5 +127,5 @@ const struct cmd cmd_unpin = {
 	.run = unpin_run,
 	.usage = "unpin [--project NAME]",
 	.summary = "Clear the pin a rollback left, so apply deploys new commits again.",
-	.help = "  --project NAME     the project to unpin (default: the one pinned project)\n",
+	.opts = unpin_opts,
 };

@@ -5,7 +5,6 @@
  */
 #include "deployctl/cmd_watch.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +21,10 @@ void watch_cli_init(struct watch_cli *c)
 	memset(c, 0, sizeof(*c));
 	c->one.interval_ms = 5000;
 	c->conf.events = true;
-	c->conf.parallel = 4;
-	c->conf.lock_wait_ms = 10000;
+	c->args.parallel = 4;
+	c->args.lock_wait_ms = 10000;
 	c->max_body = 1u << 20;
+	c->rate = 5;
 }
 
 void watch_cli_release(struct watch_cli *c)
@@ -36,48 +36,50 @@ void watch_cli_release(struct watch_cli *c)
 	c->conf.v = NULL;
 }
 
-int watch_cli_opt(struct watch_cli *c, int opt, const char *arg)
+static int opt_no_events(void *base, const struct cmd_opt *o, const char *arg)
 {
-	struct err err = ERR_INIT;
-	int parsed = deploy_parse_opt(&c->one.opts, opt, arg);
-
-	if (parsed)
-		return parsed;
-	switch (opt) {
-	case 'i':
-		if (lock_parse_duration(&c->one.interval_ms, arg, &err) < 0 ||
-		    c->one.interval_ms < 1) {
-			fprintf(stderr, "deployctl: --interval: %s\n",
-			        err.code ? err.msg : "must be at least 1ms");
-			return -1;
-		}
-		return 1;
-	case 'E':
-		c->one.self_heal = true;
-		return 1;
-	case 'C':
-		c->config = arg;
-		return 1;
-	case 'T':
-		return cmd_opt_uint(&c->conf.max_ticks, "--ticks", arg, 1, 100000000, NULL) < 0 ? -1
-		                                                                                : 1;
-	case 'X':
-		c->conf.events = false;
-		return 1;
-	case 'j':
-		return cmd_opt_uint(&c->conf.parallel, "--parallel", arg, 1, 8, NULL) < 0 ? -1 : 1;
-	case 'K':
-		return cmd_opt_uint(&c->conf.keep, "--keep", arg, 1, 100, "releases") < 0 ? -1 : 1;
-	case 'W':
-		if (lock_parse_duration(&c->conf.lock_wait_ms, arg, &err) < 0) {
-			cmd_report(&err);
-			return -1;
-		}
-		return 1;
-	default:
-		return 0;
-	}
+	(void)o;
+	(void)arg;
+	((struct watch_cli *)base)->conf.events = false;
+	return 0;
 }
+
+const struct cmd_opt watch_cli_opts[] = {
+	CMD_OPT_ALL(cmd_opts_deploy),
+	{ .kind = CMD_OPT_DURATION,
+	  .name = "interval",
+	  .arg = "DUR",
+	  CMD_FIELD(CMD_BASE_OWN, struct watch_cli, one.interval_ms),
+	  .min = 1,
+	  .help = "how often each project is looked at (default: 5s)" },
+	{ .kind = CMD_OPT_FLAG,
+	  .name = "self-heal",
+	  CMD_FIELD(CMD_BASE_OWN, struct watch_cli, one.self_heal),
+	  .help = "repair drift (a container stopped, removed or changed by hand);\n"
+	          "without it drift is only reported" },
+	{ .kind = CMD_OPT_STRING,
+	  .name = "config",
+	  .arg = "FILE",
+	  CMD_FIELD(CMD_BASE_OWN, struct watch_cli, config),
+	  .help = "several projects from a YAML file (see docs/controller.md)" },
+	CMD_OPT_USE_HELP(cmd_opt_lock_wait,
+	                 "how long an apply waits for another one (default: 10s)"),
+	CMD_OPT_USE_HELP(cmd_opt_parallel, "actions of one stage run at once, 1-8 (default: 4)"),
+	CMD_OPT_USE(cmd_opt_keep),
+	{ .kind = CMD_OPT_UINT,
+	  .name = "ticks",
+	  .arg = "N",
+	  CMD_FIELD(CMD_BASE_OWN, struct watch_cli, conf.max_ticks),
+	  .min = 1,
+	  .max = 100000000,
+	  .help = "stop after N ticks (tests and benchmarks)" },
+	{ .kind = CMD_OPT_CALL,
+	  .name = "no-events",
+	  .base = CMD_BASE_OWN,
+	  .call = opt_no_events,
+	  .help = "do not follow the Docker events stream (poll only)" },
+	CMD_OPT_TABLE_END,
+};
 
 /* The projects of a --config file as watch projects; strings borrowed from *pc. */
 struct watch_cli_conf {
@@ -169,10 +171,10 @@ void watch_cli_callbacks(struct watch_callbacks *cb, struct watch_cli *c)
 
 int watch_cli_finish(struct watch_cli *c, struct ctx *ctx)
 {
-	if (c->one.opts.state_dir)
-		ctx->state_dir = c->one.opts.state_dir;
-	if (c->one.opts.docker_host)
-		ctx->docker_host = c->one.opts.docker_host;
+	(void)ctx;
+	c->conf.parallel = c->args.parallel;
+	c->conf.keep = c->args.keep;
+	c->conf.lock_wait_ms = c->args.lock_wait_ms;
 	if (c->one.opts.dir) {
 		fputs("deployctl: --dir is not watched: watch a git repository (--repo)\n", stderr);
 		return EXIT_USAGE;
@@ -192,10 +194,10 @@ int watch_cli_finish(struct watch_cli *c, struct ctx *ctx)
 	return EXIT_OK;
 }
 
-static const struct option watch_options[] = {
-	DEPLOY_LONG_OPTIONS,
-	WATCH_LONG_OPTIONS,
-	{ NULL, 0, NULL, 0 },
+static const struct cmd_opt watch_opts[] = {
+	CMD_OPT_ALL(watch_cli_opts),
+	CMD_OPT_ALL(cmd_opts_tail),
+	CMD_OPT_TABLE_END,
 };
 
 static int watch_cmd_run(struct ctx *ctx, int argc, char **argv)
@@ -204,28 +206,18 @@ static int watch_cmd_run(struct ctx *ctx, int argc, char **argv)
 	struct watch_cli c;
 	struct watch *w = NULL;
 	struct err err = ERR_INIT;
-	int opt, ex = EXIT_USAGE;
+	int first, ex;
 
 	watch_cli_init(&c);
-	while ((opt = getopt_long(argc, argv, "+hj:", watch_options, NULL)) != -1) {
-		int parsed = watch_cli_opt(&c, opt, optarg);
-
-		if (parsed < 0)
-			goto out;
-		if (parsed)
-			continue;
-		if (opt == 'h') {
-			cmd_print_help(&cmd_watch, stdout);
-			ex = EXIT_OK;
-		} else {
-			cmd_print_help(&cmd_watch, stderr);
-		}
+	ex = cmd_opts_parse(&first,
+	                    &(struct cmd_parse){ .cmd = &cmd_watch,
+	                                         .ctx = ctx,
+	                                         .args = &c.args,
+	                                         .deploy = &c.one.opts,
+	                                         .own = &c },
+	                    argc, argv);
+	if (ex != CMD_OPTS_RUN)
 		goto out;
-	}
-	if (optind != argc) {
-		fprintf(stderr, "deployctl: watch: unexpected argument '%s'\n", argv[optind]);
-		goto out;
-	}
 	ex = watch_cli_finish(&c, ctx);
 	if (ex != EXIT_OK)
 		goto out;
@@ -250,9 +242,9 @@ const struct cmd cmd_watch = {
 	.usage = "watch [--repo PATH|URL] [--ref BRANCH] [--interval 5s] [--self-heal] [--env-file "
 	         "FILE]...",
 	.summary = "Keep a stack converged to its deploy branch, in the foreground.",
-	.help = DEPLOY_OPTS_HELP WATCH_OPTS_HELP
-	"A moved branch is applied; with --self-heal a container that dies, is removed\n"
-	"or is changed by hand is put back (the Docker events stream says so at once).\n"
-	"A rolled-back commit is never redeployed. SIGHUP reloads; SIGTERM and SIGINT\n"
-	"stop between actions (exit 0).\n",
+	.opts = watch_opts,
+	.help = "A moved branch is applied; with --self-heal a container that dies, is removed\n"
+	        "or is changed by hand is put back (the Docker events stream says so at once).\n"
+	        "A rolled-back commit is never redeployed. SIGHUP reloads; SIGTERM and SIGINT\n"
+	        "stop between actions (exit 0).\n",
 };

@@ -1,5 +1,5 @@
 /*
- * cmd_util.c - what every command shares: help text from the table, exit
+ * cmd_util.c - what every command shares: exit
  * statuses, error printing, opening Docker and the state database.
  */
 #include <errno.h>
@@ -15,19 +15,6 @@
 #include "deployctl/release_checks.h"
 #include "deployctl/sig.h"
 #include "deployctl/statedir.h"
-
-void cmd_print_help(const struct cmd *c, FILE *f)
-{
-	fprintf(f, "usage: deployctl %s\n\n%s\n", c->usage, c->summary);
-	if (c->help && *c->help)
-		fprintf(f, "\noptions:\n%s", c->help);
-	fputs("  --state DIR        state directory (default: $DEPLOYCTL_STATE or "
-	      "/var/lib/deployctl)\n"
-	      "  --docker-host URL  Docker socket, unix:///path (default: $DOCKER_HOST or "
-	      "unix:///var/run/docker.sock)\n"
-	      "  -h, --help         this help\n",
-	      f);
-}
 
 int cmd_exit_for(int code)
 {

@@ -19,67 +19,6 @@
 
 extern char **environ;
 
-int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg)
-{
-	switch (opt) {
-	case 'R':
-		o->repo = arg;
-		return 1;
-	case 'r':
-		o->ref = arg;
-		return 1;
-	case 'D':
-		o->dir = arg;
-		return 1;
-	case 'M':
-		o->manifests = arg;
-		return 1;
-	case 'p':
-		o->project = arg;
-		return 1;
-	case 'P':
-		return strv_push(&o->profiles, arg) < 0 ? -1 : 1;
-	case 'f':
-		return strv_push(&o->files, arg) < 0 ? -1 : 1;
-	case 'O':
-		if (arg[0] != '/') {
-			fprintf(stderr, "deployctl: --host-dir takes an absolute path\n");
-			return -1;
-		}
-		o->host_dir = arg;
-		return 1;
-	case 'e':
-		if (o->nenv_files == DEPLOY_MAX_ENV_FILES) {
-			fprintf(stderr, "deployctl: at most %d --env-file options\n",
-			        DEPLOY_MAX_ENV_FILES);
-			return -1;
-		}
-		o->env_files[o->nenv_files++] = arg;
-		return 1;
-	case 'A':
-		o->adopt = true;
-		return 1;
-	case 'S':
-		o->state_dir = arg;
-		return 1;
-	case 'H':
-		o->docker_host = arg;
-		return 1;
-	case DEPLOY_OPT_ALLOW_EMPTY:
-		o->allow_empty = true;
-		return 1;
-	case DEPLOY_OPT_TARGET:
-		if (strcmp(arg, "swarm") && strcmp(arg, "docker")) {
-			fprintf(stderr, "deployctl: --target takes swarm or docker\n");
-			return -1;
-		}
-		o->target = arg;
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 void deploy_opts_release(struct deploy_opts *o)
 {
 	strv_free(&o->profiles);

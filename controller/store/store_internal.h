@@ -58,6 +58,7 @@ int store_grow(void **v, size_t *alloc, size_t len, size_t elem);
 enum store_col_kind {
 	STORE_COL_TEXT,   /* char *: a copy (store_column_dup()), NULL for SQL NULL */
 	STORE_COL_INT64,  /* int64_t */
+	STORE_COL_INT,    /* int */
 	STORE_COL_UINT,   /* unsigned, from the column's 64-bit value */
 	STORE_COL_LONG,   /* long, likewise */
 	STORE_COL_BOOL,   /* bool: the column's int is not 0 */

@@ -47,71 +47,41 @@ out:
 	return rc;
 }
 
+/* Columns of store_release_jobs()'s SELECT, in order. */
+static const struct store_col job_cols[] = {
+	STORE_COL(UINT, struct store_job_row, seq),
+	STORE_COL(TEXT, struct store_job_row, name),
+	STORE_COL(TEXT, struct store_job_row, phase),
+	STORE_COL(TEXT, struct store_job_row, status),
+	STORE_COL(INT, struct store_job_row, exit_code),
+	STORE_COL(DOUBLE, struct store_job_row, duration_s),
+	STORE_COL(TEXT, struct store_job_row, log_tail),
+	STORE_COL(TEXT, struct store_job_row, artifact),
+	STORE_COL(TEXT, struct store_job_row, artifact_volume),
+	STORE_COL(BOOL, struct store_job_row, irreversible),
+	STORE_COL(TEXT, struct store_job_row, image),
+	STORE_COL(TEXT, struct store_job_row, error),
+};
+static const struct store_row_desc job_rows = {
+	sizeof(struct store_job_row), job_cols, STORE_NCOLS(job_cols), "cannot read jobs",
+	"out of memory reading jobs",
+};
+
 void store_job_rows_free(struct store_job_row *v, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(v[i].name);
-		free(v[i].phase);
-		free(v[i].status);
-		free(v[i].log_tail);
-		free(v[i].artifact);
-		free(v[i].artifact_volume);
-		free(v[i].image);
-		free(v[i].error);
-	}
-	free(v);
+	store_rows_free(v, n, &job_rows);
 }
 
 int store_release_jobs(struct store_job_row **out, size_t *n, struct store *s, int64_t release,
                        struct err *err)
 {
+	/* exit_code NULL (the job never ran to an exit) reads as -1 */
 	static const char sql[] =
-	        "SELECT seq, name, phase, status, exit_code, duration_s, log_tail, artifact,"
-	        " artifact_volume, irreversible, image, error FROM release_jobs"
+	        "SELECT seq, name, phase, status, COALESCE(exit_code, -1), duration_s, log_tail,"
+	        " artifact, artifact_volume, irreversible, image, error FROM release_jobs"
 	        " WHERE release_id = ?1 ORDER BY seq";
-	sqlite3_stmt *st = NULL;
-	struct store_job_row *v = NULL, *r;
-	size_t len = 0, alloc = 0;
-	int rc, step;
 
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (store_grow((void **)&v, &alloc, len, sizeof(*v)))
-			goto nomem;
-		r = &v[len++];
-		r->seq = (unsigned)sqlite3_column_int64(st, 0);
-		r->exit_code = sqlite3_column_type(st, 4) == SQLITE_NULL
-		                       ? -1
-		                       : (int)sqlite3_column_int(st, 4);
-		r->duration_s = sqlite3_column_double(st, 5);
-		r->irreversible = sqlite3_column_int(st, 9) != 0;
-		if (store_column_dup(&r->name, st, 1) || store_column_dup(&r->phase, st, 2) ||
-		    store_column_dup(&r->status, st, 3) || store_column_dup(&r->log_tail, st, 6) ||
-		    store_column_dup(&r->artifact, st, 7) ||
-		    store_column_dup(&r->artifact_volume, st, 8) ||
-		    store_column_dup(&r->image, st, 10) || store_column_dup(&r->error, st, 11))
-			goto nomem;
-	}
-	if (step != SQLITE_DONE) {
-		rc = store_fail(s, err, "cannot read jobs");
-		goto out;
-	}
-	*out = v;
-	*n = len;
-	v = NULL;
-	len = 0;
-	goto out;
-nomem:
-	rc = err_set(err, ERR_NOMEM, "out of memory reading jobs");
-out:
-	store_job_rows_free(v, len);
-	sqlite3_finalize(st);
-	return rc;
+	return store_rows_by_release((void **)out, n, s, sql, release, &job_rows, err);
 }
 
 int store_release_job_spec_add(struct store *s, int64_t release, const struct store_job_spec *j,
@@ -142,17 +112,26 @@ out:
 	return rc;
 }
 
+/* Columns of store_release_job_specs()'s SELECT, in order. */
+static const struct store_col job_spec_cols[] = {
+	STORE_COL(TEXT, struct store_job_spec_row, name),
+	STORE_COL(TEXT, struct store_job_spec_row, phase),
+	STORE_COL(TEXT, struct store_job_spec_row, spec_json),
+	STORE_COL(INT64, struct store_job_spec_row, timeout_ns),
+	STORE_COL(TEXT, struct store_job_spec_row, artifact),
+	STORE_COL(BOOL, struct store_job_spec_row, irreversible),
+};
+static const struct store_row_desc job_spec_rows = {
+	sizeof(struct store_job_spec_row),
+	job_spec_cols,
+	STORE_NCOLS(job_spec_cols),
+	"cannot read job definitions",
+	"out of memory reading job definitions",
+};
+
 void store_job_spec_rows_free(struct store_job_spec_row *v, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(v[i].name);
-		free(v[i].phase);
-		free(v[i].spec_json);
-		free(v[i].artifact);
-	}
-	free(v);
+	store_rows_free(v, n, &job_spec_rows);
 }
 
 int store_release_job_specs(struct store_job_spec_row **out, size_t *n, struct store *s,
@@ -161,38 +140,6 @@ int store_release_job_specs(struct store_job_spec_row **out, size_t *n, struct s
 	static const char sql[] =
 	        "SELECT name, phase, spec_json, timeout_ns, artifact, irreversible"
 	        " FROM release_job_specs WHERE release_id = ?1 ORDER BY name";
-	sqlite3_stmt *st = NULL;
-	struct store_job_spec_row *v = NULL, *r;
-	size_t len = 0, alloc = 0;
-	int rc, step;
 
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (store_grow((void **)&v, &alloc, len, sizeof(*v)))
-			goto nomem;
-		r = &v[len++];
-		r->timeout_ns = sqlite3_column_int64(st, 3);
-		r->irreversible = sqlite3_column_int(st, 5) != 0;
-		if (store_column_dup(&r->name, st, 0) || store_column_dup(&r->phase, st, 1) ||
-		    store_column_dup(&r->spec_json, st, 2) || store_column_dup(&r->artifact, st, 4))
-			goto nomem;
-	}
-	if (step != SQLITE_DONE) {
-		rc = store_fail(s, err, "cannot read job definitions");
-		goto out;
-	}
-	*out = v;
-	*n = len;
-	v = NULL;
-	len = 0;
-	goto out;
-nomem:
-	rc = err_set(err, ERR_NOMEM, "out of memory reading job definitions");
-out:
-	store_job_spec_rows_free(v, len);
-	sqlite3_finalize(st);
-	return rc;
+	return store_rows_by_release((void **)out, n, s, sql, release, &job_spec_rows, err);
 }

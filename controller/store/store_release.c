@@ -124,132 +124,158 @@ out:
 }
 
 /*
- * One release_env row per key: a secret (model_env_secret()) with value
- * NULL, its fingerprint under the state directory's key, why it is secret,
- * and, when only parts of it are secret, its shown form.
+ * The state directory's key, when it is kept on disk: a fingerprint made
+ * with a key that is not kept could never be matched again. Borrowed; NULL
+ * with err set otherwise.
  */
-static int store_service_env(struct store *s, int64_t release, const struct project *p,
-                             const struct service *svc, const struct hash_key *k, struct err *err)
+static const struct hash_key *store_key_kept(struct store *s, struct err *err)
 {
-	static const char sql[] = "INSERT INTO release_env (release_id, service, key, value,"
-	                          " fingerprint, is_secret, secret_by, shown)"
-	                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-	char fp[HASH_FINGERPRINT_SIZE];
-	sqlite3_stmt *st = NULL;
-	char *shown = NULL;
-	size_t i;
-	int rc;
+	const struct hash_key *k = store_key(s, err);
 
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	store_bind_text(st, 2, svc->name);
-	for (i = 0; i < svc->env.n; i++) {
-		const struct kv *kv = &svc->env.v[i];
-		const char *v = kv->value ? kv->value : "";
-		enum model_secret why = model_env_secret(p, svc, kv->key, v);
-
-		sqlite3_reset(st);
-		store_bind_text(st, 3, kv->key);
-		if (why != MODEL_SECRET_NONE) {
-			if (model_secret_shown(&shown, k, svc, why, v) < 0) {
-				rc = err_set(err, ERR_NOMEM, "out of memory");
-				goto out;
-			}
-			model_secret_shown_fingerprint(fp, shown);
-			sqlite3_bind_null(st, 4);
-			store_bind_text(st, 5, fp);
-			store_bind_text(st, 7, model_secret_why(why));
-			store_bind_text(st, 8, hash_is_fingerprint(shown) ? NULL : shown);
-		} else {
-			store_bind_text(st, 4, v);
-			sqlite3_bind_null(st, 5);
-			sqlite3_bind_null(st, 7);
-			sqlite3_bind_null(st, 8);
-		}
-		sqlite3_bind_int(st, 6, why != MODEL_SECRET_NONE);
-		rc = store_step_done(st, s, "cannot record environment", err);
-		free(shown);
-		shown = NULL;
-		if (rc)
-			goto out;
+	if (k && s->key_ephemeral) {
+		err_set(err, ERR_STORE,
+		        "cannot create key file '%s': state directory is not writable",
+		        s->key_path);
+		return NULL;
 	}
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return k;
 }
 
-static int store_service_ports(struct store *s, int64_t release, const struct service *svc,
-                               struct err *err)
+/*
+ * The snapshot tables of one service (release_env, release_ports,
+ * release_labels) are written by one loop: each table's INSERT takes the
+ * release as ?1 and the service as ?2, and its bind hook binds the rest of
+ * item i's row. What differs per table, such as how a secret is reduced,
+ * stays in its hook; *shown is the hook's scratch, freed after each row.
+ */
+struct svc_rows {
+	const struct project *p;
+	const struct service *svc;
+	const struct hash_key *k;
+};
+
+struct svc_table {
+	const char *sql;
+	const char *fail; /* store_step_done()'s message */
+	size_t (*count)(const struct service *svc);
+	int (*bind)(sqlite3_stmt *st, const struct svc_rows *r, size_t i, char **shown,
+	            struct err *err);
+};
+
+static size_t env_count(const struct service *svc)
 {
-	static const char sql[] = "INSERT INTO release_ports (release_id, service, seq, host_ip,"
-	                          " host_port, container_port, protocol)"
-	                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-	sqlite3_stmt *st = NULL;
-	size_t i;
-	int rc;
-
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	store_bind_text(st, 2, svc->name);
-	for (i = 0; i < svc->nports; i++) {
-		const struct svc_port *pt = &svc->ports[i];
-
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 3, (int64_t)i + 1);
-		store_bind_text(st, 4, pt->host_ip ? pt->host_ip : "");
-		sqlite3_bind_int64(st, 5, pt->host_port);
-		sqlite3_bind_int64(st, 6, pt->container_port);
-		store_bind_text(st, 7, pt->protocol ? pt->protocol : "tcp");
-		rc = store_step_done(st, s, "cannot record ports", err);
-		if (rc)
-			goto out;
-	}
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return svc->env.n;
 }
 
-/* One release_labels row per label; a secret one holds its shown form, never its value. */
-static int store_service_labels(struct store *s, int64_t release, const struct service *svc,
-                                const struct hash_key *k, struct err *err)
+/*
+ * A secret key (model_env_secret()) has value NULL, its fingerprint under
+ * the state directory's key, why it is secret and, when only parts of it
+ * are secret, its shown form.
+ */
+static int env_bind(sqlite3_stmt *st, const struct svc_rows *r, size_t i, char **shown,
+                    struct err *err)
 {
-	static const char sql[] = "INSERT INTO release_labels (release_id, service, key, value,"
-	                          " fingerprint, secret_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	const struct kv *kv = &r->svc->env.v[i];
+	const char *v = kv->value ? kv->value : "";
+	enum model_secret why = model_env_secret(r->p, r->svc, kv->key, v);
 	char fp[HASH_FINGERPRINT_SIZE];
+
+	store_bind_text(st, 3, kv->key);
+	if (why != MODEL_SECRET_NONE) {
+		if (model_secret_shown(shown, r->k, r->svc, why, v) < 0)
+			return err_set(err, ERR_NOMEM, "out of memory");
+		model_secret_shown_fingerprint(fp, *shown);
+		sqlite3_bind_null(st, 4);
+		store_bind_text(st, 5, fp);
+		store_bind_text(st, 7, model_secret_why(why));
+		store_bind_text(st, 8, hash_is_fingerprint(*shown) ? NULL : *shown);
+	} else {
+		store_bind_text(st, 4, v);
+		sqlite3_bind_null(st, 5);
+		sqlite3_bind_null(st, 7);
+		sqlite3_bind_null(st, 8);
+	}
+	sqlite3_bind_int(st, 6, why != MODEL_SECRET_NONE);
+	return 0;
+}
+
+static size_t port_count(const struct service *svc)
+{
+	return svc->nports;
+}
+
+static int port_bind(sqlite3_stmt *st, const struct svc_rows *r, size_t i, char **shown,
+                     struct err *err)
+{
+	const struct svc_port *pt = &r->svc->ports[i];
+
+	(void)shown;
+	(void)err;
+	sqlite3_bind_int64(st, 3, (int64_t)i + 1);
+	store_bind_text(st, 4, pt->host_ip ? pt->host_ip : "");
+	sqlite3_bind_int64(st, 5, pt->host_port);
+	sqlite3_bind_int64(st, 6, pt->container_port);
+	store_bind_text(st, 7, pt->protocol ? pt->protocol : "tcp");
+	return 0;
+}
+
+static size_t label_count(const struct service *svc)
+{
+	return svc->labels.n;
+}
+
+/* A secret label holds its shown form and fingerprint, never its value. */
+static int label_bind(sqlite3_stmt *st, const struct svc_rows *r, size_t i, char **shown,
+                      struct err *err)
+{
+	const struct kv *kv = &r->svc->labels.v[i];
+	const char *v = kv->value ? kv->value : "";
+	enum model_secret why = model_label_secret(r->svc, kv->key, v);
+	char fp[HASH_FINGERPRINT_SIZE];
+
+	store_bind_text(st, 3, kv->key);
+	if (why != MODEL_SECRET_NONE && model_secret_shown(shown, r->k, r->svc, why, v) < 0)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	if (*shown)
+		model_secret_shown_fingerprint(fp, *shown);
+	store_bind_text(st, 4, *shown ? *shown : v);
+	store_bind_text(st, 5, *shown ? fp : NULL);
+	store_bind_text(st, 6, model_secret_why(why));
+	return 0;
+}
+
+static const struct svc_table svc_tables[] = {
+	{ "INSERT INTO release_env (release_id, service, key, value, fingerprint, is_secret,"
+	  " secret_by, shown) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	  "cannot record environment", env_count, env_bind },
+	{ "INSERT INTO release_ports (release_id, service, seq, host_ip, host_port,"
+	  " container_port, protocol) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	  "cannot record ports", port_count, port_bind },
+	{ "INSERT INTO release_labels (release_id, service, key, value, fingerprint, secret_by)"
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	  "cannot record labels", label_count, label_bind },
+};
+
+static int store_service_rows(struct store *s, int64_t release, const struct svc_rows *r,
+                              const struct svc_table *t, struct err *err)
+{
 	sqlite3_stmt *st = NULL;
 	char *shown = NULL;
-	size_t i;
+	size_t i, n = t->count(r->svc);
 	int rc;
 
-	rc = store_prepare(&st, s, sql, err);
+	rc = store_prepare(&st, s, t->sql, err);
 	if (rc)
 		goto out;
 	sqlite3_bind_int64(st, 1, release);
-	store_bind_text(st, 2, svc->name);
-	for (i = 0; i < svc->labels.n; i++) {
-		const char *v = svc->labels.v[i].value ? svc->labels.v[i].value : "";
-		enum model_secret why = model_label_secret(svc, svc->labels.v[i].key, v);
-
+	store_bind_text(st, 2, r->svc->name);
+	for (i = 0; i < n && !rc; i++) {
 		sqlite3_reset(st);
-		store_bind_text(st, 3, svc->labels.v[i].key);
-		if (why != MODEL_SECRET_NONE && model_secret_shown(&shown, k, svc, why, v) < 0) {
-			rc = err_set(err, ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		if (shown)
-			model_secret_shown_fingerprint(fp, shown);
-		store_bind_text(st, 4, shown ? shown : v);
-		store_bind_text(st, 5, shown ? fp : NULL);
-		store_bind_text(st, 6, model_secret_why(why));
-		rc = store_step_done(st, s, "cannot record labels", err);
+		rc = t->bind(st, r, i, &shown, err);
+		if (!rc)
+			rc = store_step_done(st, s, t->fail, err);
 		free(shown);
 		shown = NULL;
-		if (rc)
-			goto out;
 	}
 out:
 	sqlite3_finalize(st);
@@ -266,18 +292,16 @@ int store_release_service_add(struct store *s, int64_t release, const struct pro
 	sqlite3_stmt *st = NULL;
 	struct store_tx tx = { 0 };
 	const struct hash_key *k;
+	struct svc_rows rows;
+	size_t i;
 	int rc;
 
 	if (!svc->name || !svc->image || !spec_hash || !spec_json)
 		return err_set(err, ERR_INVALID, "service snapshot is missing name, image or spec");
-	k = store_key(s, err);
+	k = store_key_kept(s, err);
 	if (!k)
 		return err->code;
-	if (s->key_ephemeral)
-		return err_set(err, ERR_STORE,
-		               "cannot create key file '%s': state directory is not "
-		               "writable",
-		               s->key_path);
+	rows = (struct svc_rows){ .p = p, .svc = svc, .k = k };
 	rc = store_tx_begin(&tx, s, err);
 	if (rc)
 		return rc;
@@ -294,11 +318,8 @@ int store_release_service_add(struct store *s, int64_t release, const struct pro
 	rc = store_step_done(st, s, "cannot record service snapshot", err);
 	if (rc)
 		goto out;
-	rc = store_service_env(s, release, p, svc, k, err);
-	if (!rc)
-		rc = store_service_ports(s, release, svc, err);
-	if (!rc)
-		rc = store_service_labels(s, release, svc, k, err);
+	for (i = 0; !rc && i < sizeof(svc_tables) / sizeof(svc_tables[0]); i++)
+		rc = store_service_rows(s, release, &rows, &svc_tables[i], err);
 	if (!rc)
 		rc = store_tx_commit(&tx, s, err);
 out:
@@ -432,23 +453,20 @@ out:
 	return rc;
 }
 
-int store_release_service_set_digest(struct store *s, int64_t release, const char *service,
-                                     const char *digest, struct err *err)
+/* UPDATE release_services SET <column> = ?3 of one service (sql); ERR_NOTFOUND if none. */
+static int store_service_set(struct store *s, int64_t release, const char *service, const char *sql,
+                             const char *value, const char *fail, struct err *err)
 {
-	static const char sql[] = "UPDATE release_services SET repo_digest = ?3"
-	                          " WHERE release_id = ?1 AND service = ?2";
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (!service)
-		return err_set(err, ERR_INVALID, "no service to record a digest for");
 	rc = store_prepare(&st, s, sql, err);
 	if (rc)
 		goto out;
 	sqlite3_bind_int64(st, 1, release);
 	store_bind_text(st, 2, service);
-	store_bind_text(st, 3, digest);
-	rc = store_step_done(st, s, "cannot record repo digest", err);
+	store_bind_text(st, 3, value);
+	rc = store_step_done(st, s, fail, err);
 	if (!rc && sqlite3_changes(s->db) == 0)
 		rc = err_set(err, ERR_NOTFOUND, "release %lld has no service '%s'",
 		             (long long)release, service);
@@ -457,40 +475,33 @@ out:
 	return rc;
 }
 
+int store_release_service_set_digest(struct store *s, int64_t release, const char *service,
+                                     const char *digest, struct err *err)
+{
+	if (!service)
+		return err_set(err, ERR_INVALID, "no service to record a digest for");
+	return store_service_set(s, release, service,
+	                         "UPDATE release_services SET repo_digest = ?3"
+	                         " WHERE release_id = ?1 AND service = ?2",
+	                         digest, "cannot record repo digest", err);
+}
+
 int store_release_service_set_legacy_label(struct store *s, int64_t release, const char *service,
                                            const char *label, struct err *err)
 {
-	static const char sql[] = "UPDATE release_services SET legacy_label_hmac = ?3"
-	                          " WHERE release_id = ?1 AND service = ?2";
 	char mac[HASH_HEX_LEN + 1];
 	const struct hash_key *k;
-	sqlite3_stmt *st = NULL;
-	int rc;
 
 	if (!service || !label)
 		return err_set(err, ERR_INVALID, "no service or label to record");
-	k = store_key(s, err);
+	k = store_key_kept(s, err);
 	if (!k)
 		return err->code;
-	if (s->key_ephemeral)
-		return err_set(err, ERR_STORE,
-		               "cannot create key file '%s': state directory is not "
-		               "writable",
-		               s->key_path);
 	hash_hmac_hex(mac, k, label, strlen(label));
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	store_bind_text(st, 2, service);
-	store_bind_text(st, 3, mac);
-	rc = store_step_done(st, s, "cannot record the label of older containers", err);
-	if (!rc && sqlite3_changes(s->db) == 0)
-		rc = err_set(err, ERR_NOTFOUND, "release %lld has no service '%s'",
-		             (long long)release, service);
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return store_service_set(s, release, service,
+	                         "UPDATE release_services SET legacy_label_hmac = ?3"
+	                         " WHERE release_id = ?1 AND service = ?2",
+	                         mac, "cannot record the label of older containers", err);
 }
 
 int store_release_copy_snapshot(struct store *s, int64_t to_release, int64_t from_release,

@@ -49,6 +49,9 @@ int store_row_fill(void *elem, sqlite3_stmt *st, const struct store_row_desc *d)
 		case STORE_COL_INT64:
 			*(int64_t *)f = sqlite3_column_int64(st, col);
 			break;
+		case STORE_COL_INT:
+			*(int *)f = sqlite3_column_int(st, col);
+			break;
 		case STORE_COL_UINT:
 			*(unsigned *)f = (unsigned)sqlite3_column_int64(st, col);
 			break;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "deployctl/cmd_opts.h"
 #include "deployctl/docker.h"
 #include "deployctl/err.h"
 #include "deployctl/store.h"
@@ -45,9 +46,10 @@ struct ctx {
 struct cmd {
 	const char *name;
 	int (*run)(struct ctx *ctx, int argc, char **argv); /* returns an enum exit_code */
-	const char *usage;   /* "apply [--repo PATH] [--ref REF] ..." */
-	const char *summary; /* one line */
-	const char *help;    /* the options, one per line */
+	const char *usage;          /* "apply [--repo PATH] [--ref REF] ..." */
+	const char *summary;        /* one line */
+	const struct cmd_opt *opts; /* its options (cmd_opts.h); the help is made from them */
+	const char *help;           /* notes printed after the options, or NULL */
 };
 
 extern const struct cmd cmd_apply, cmd_plan, cmd_rollback, cmd_status, cmd_history, cmd_show,
@@ -77,7 +79,7 @@ int cmd_opt_uint(unsigned *out, const char *opt, const char *arg, unsigned min, 
 /* A release number: 1..INT64_MAX, digits only. 0, or -1 (nothing printed). */
 int cmd_parse_release(int64_t *out, const char *s);
 
-/* Print "usage: deployctl <usage>" and the help text to f. */
+/* Print "usage: deployctl <usage>", the summary and the options (cmd_print_options()) to f. */
 void cmd_print_help(const struct cmd *c, FILE *f);
 /* Exit status for an error code. */
 int cmd_exit_for(int code);

@@ -26,8 +26,8 @@ struct deploy_opts {
 	struct strv files;       /* -f/--file, repeatable: project files replacing discovery */
 	bool adopt;              /* --adopt: take over containers another state database made */
 	const char *host_dir;    /* --host-dir: where untracked relative bind sources live */
-	const char *state_dir;   /* --state after the command: copied into ctx */
-	const char *docker_host; /* --docker-host after the command */
+	const char *state_dir;   /* a state directory other than ctx's (watch: per project) */
+	const char *docker_host; /* a Docker host other than ctx's */
 	bool allow_empty;        /* --allow-empty: manifests without services remove them all */
 	const char *target;      /* --target: "swarm" or "docker"; NULL: the manifests' */
 };
@@ -66,10 +66,6 @@ struct deploy {
 	struct plan plan;
 	struct deploy_swarm *swarm; /* target swarm: what deploy/swarm.c observed; else NULL */
 };
-
-/* Parse the options shared by apply and plan: 1 if opt was one of them, 0 if not, -1 on a usage
- * error (printed). */
-int deploy_parse_opt(struct deploy_opts *o, int opt, const char *arg);
 
 void deploy_opts_release(struct deploy_opts *o);
 
@@ -115,23 +111,6 @@ struct release_opts {
 };
 
 /*
- * The options of every command that runs a release: --parallel, --keep,
- * --lock-wait, --no-rollback, --json, -q (RELEASE_LONG_OPTIONS). 1 if opt
- * was one of them, 0 if not, -1 on a usage error (printed).
- */
-int cmd_release_opt(struct release_opts *ro, long *lock_wait, int opt, const char *arg);
-
-/* clang-format off */
-#define RELEASE_LONG_OPTIONS                                                                       \
-	{ "parallel", required_argument, NULL, 'j' },                                              \
-	{ "no-rollback", no_argument, NULL, 'N' },                                                 \
-	{ "keep", required_argument, NULL, 'K' },                                                  \
-	{ "lock-wait", required_argument, NULL, 'W' },                                             \
-	{ "json", no_argument, NULL, 'J' },                                                        \
-	{ "quiet", no_argument, NULL, 'q' }
-/* clang-format on */
-
-/*
  * Run dp's plan as a recorded release: snapshot, actions gated on health,
  * automatic rollback on a failed gate, outcome, pruning of old retained
  * containers. With an empty plan, says "no changes" and records nothing.
@@ -166,54 +145,5 @@ int deploy_build_missing(struct deploy *dp, struct ctx *ctx, char **ids);
 
 /* Print the plan: human lines, or JSON. */
 void deploy_print_plan(const struct deploy *dp, bool json, FILE *f);
-
-/* The options text shared by apply and plan's --help. */
-#define DEPLOY_OPTS_HELP                                                                           \
-	"  --repo PATH|URL    git repository holding the manifests (default: the current one);\n"  \
-	"                     a URL (https, ssh, git, file) is fetched into the state directory\n" \
-	"  --ref REF          commit, branch or tag to deploy (default: HEAD)\n"                   \
-	"  --dir DIR          deploy an uncommitted directory instead (recorded as such)\n"        \
-	"  -f, --file FILE    a Compose file in the repository (repeatable, merged in order);\n"   \
-	"                     replaces discovery of compose.yaml and compose.override.yaml\n"      \
-	"  --host-dir DIR     host directory of untracked relative bind sources (default:\n"       \
-	"                     x-deployctl.host_dir, else STATE/projects/PROJECT)\n"                \
-	"  --manifests DIR    manifests directory in the repository (default: manifests, else\n"   \
-	"                     the repository root)\n"                                              \
-	"  --project NAME     project name (default: $COMPOSE_PROJECT_NAME, top-level name:,\n"    \
-	"                     else the repository's directory name)\n"                             \
-	"  --env-file FILE    variables for ${VAR} and secrets, outside the repo (repeatable)\n"   \
-	"  --profile NAME     enable services of this Compose profile (repeatable)\n"              \
-	"  --allow-empty      accept manifests that define no service (removes them all)\n"        \
-	"  --target T         swarm: Swarm services on a manager; docker: containers (default:\n"  \
-	"                     x-deployctl.target, else docker); see docs/swarm.md\n"               \
-	"  --adopt            take over containers another state database made (replaces "         \
-	"them)\n"
-
-/*
- * Codes of shared long options that have no short letter: above any
- * character, so that a command's own options (watch's --self-heal is 'E')
- * never collide with them.
- */
-enum { DEPLOY_OPT_ALLOW_EMPTY = 0x100, DEPLOY_OPT_TARGET = 0x101 };
-
-/* The long options shared by apply and plan, for getopt_long tables. */
-/* clang-format off */
-#define DEPLOY_LONG_OPTIONS                                                                        \
-	{ "repo", required_argument, NULL, 'R' },                                                  \
-	{ "file", required_argument, NULL, 'f' },                                                  \
-	{ "host-dir", required_argument, NULL, 'O' },                                              \
-	{ "ref", required_argument, NULL, 'r' },                                                   \
-	{ "dir", required_argument, NULL, 'D' },                                                   \
-	{ "manifests", required_argument, NULL, 'M' },                                             \
-	{ "project", required_argument, NULL, 'p' },                                               \
-	{ "env-file", required_argument, NULL, 'e' },                                              \
-	{ "profile", required_argument, NULL, 'P' },                                               \
-	{ "allow-empty", no_argument, NULL, DEPLOY_OPT_ALLOW_EMPTY },                            \
-	{ "adopt", no_argument, NULL, 'A' },                                                       \
-	{ "target", required_argument, NULL, DEPLOY_OPT_TARGET },                                  \
-	{ "state", required_argument, NULL, 'S' },                                                 \
-	{ "docker-host", required_argument, NULL, 'H' },                                           \
-	{ "help", no_argument, NULL, 'h' }
-/* clang-format on */
 
 #endif

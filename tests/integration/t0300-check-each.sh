@@ -218,7 +218,7 @@ expect_check 1 --min-free 1000000t
 expect_out '^FAIL  disk: only [0-9.]+ [KMGT]iB free in /.* \(at least [0-9.]+ TiB wanted; --min-free\)'
 expect_check 0 --min-free 1m
 expect_check 2 --min-free lots
-expect_err "invalid --min-free 'lots'"
+expect_err "--min-free takes a size such as 512m or 2g, not 'lots'"
 
 # Docker unreachable: exit 3, and the checks that need no daemon still run.
 expect_check 3 --docker-host "unix://$WORK/nosock"
