@@ -25,9 +25,11 @@
 #   RUNS=5 COLD_RUNS=3 bash bench/compare.sh 1 10 50
 #
 # From N >= BIG (default 200) on, RUNS is capped at BIG_RUNS (default 3) and
-# COLD_RUNS at 1: docker-compose needs minutes per call there, and the whole
-# N=200 row then takes about 25 minutes on a loaded 2-core machine instead
-# of over an hour. Each N ends with the wall time it took.
+# COLD_RUNS at 1. Each N ends with the wall time it took. docker-compose runs
+# only up to N = COMPOSE_MAX (default 50; COMPOSE_MAX=200 for the full row):
+# at N = 200 its first `up -d` had made 4 of the 200 containers after 12.5
+# minutes on this 2-core machine under load (killed), while deployctl's whole
+# row takes a few minutes.
 #
 # Needs a built deployctl (build/deployctl or $DEPLOYCTL), dockerd, the test
 # images (tests/images/build.sh runs first) and, for column B, docker-compose
@@ -43,7 +45,8 @@ ORDER=${ORDER:-stop-first}
 bash "$top/tests/images/build.sh" >/dev/null
 sizes=("$@")
 [ ${#sizes[@]} -eq 0 ] && sizes=(1 10 50 200)
-compose=$(command -v docker-compose || true)
+compose_all=$(command -v docker-compose || true)
+compose=$compose_all
 sock=${DOCKER_HOST:-unix:///var/run/docker.sock}
 sock=${sock#unix://}
 
@@ -61,8 +64,8 @@ remove_project() {
 		[ -z "$ids" ] && break
 		docker network rm $ids >/dev/null 2>&1 || sleep 0.5
 	done
-	if [ -n "$compose" ] && [ -f "$work/b/docker-compose.yml" ]; then
-		(cd "$work/b" && "$compose" -p "$pb" down -t 1 >/dev/null 2>&1) || true
+	if [ -n "$compose_all" ] && [ -f "$work/b/docker-compose.yml" ]; then
+		(cd "$work/b" && "$compose_all" -p "$pb" down -t 1 >/dev/null 2>&1) || true
 	fi
 	rm -rf "$work/state"
 	return 0
@@ -131,6 +134,8 @@ for n in "${sizes[@]}"; do
 	t_n=$(date +%s)
 	RUNS=$runs_all
 	COLD_RUNS=$cold_all
+	compose=$compose_all
+	[ "$n" -gt "${COMPOSE_MAX:-50}" ] && compose=
 	if [ "$n" -ge "$BIG" ]; then
 		[ "$RUNS" -gt "$BIG_RUNS" ] && RUNS=$BIG_RUNS
 		COLD_RUNS=1
@@ -212,4 +217,4 @@ fi
 printf 'deployctl one-change order: %s; load average at the end: %s\n' "$ORDER" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'machine: %s, %s cores, %s; Docker %s; docker-compose %s\n' "$(uname -r)" "$(nproc)" \
 	"$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)" \
-	"$(docker version -f '{{.Server.Version}}' 2>/dev/null)" "$([ -n "$compose" ] && "$compose" version --short 2>/dev/null || echo absent)"
+	"$(docker version -f '{{.Server.Version}}' 2>/dev/null)" "$([ -n "$compose_all" ] && "$compose_all" version --short 2>/dev/null || echo absent)"
