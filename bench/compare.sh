@@ -24,6 +24,13 @@
 #
 #   RUNS=5 COLD_RUNS=3 bash bench/compare.sh 1 10 50
 #
+# From N >= BIG (default 200) on, RUNS is capped at BIG_RUNS (default 3) and
+# COLD_RUNS at 1. Each N ends with the wall time it took. docker-compose runs
+# only up to N = COMPOSE_MAX (default 50; COMPOSE_MAX=200 for the full row):
+# at N = 200 its first `up -d` had made 4 of the 200 containers after 12.5
+# minutes on this 2-core machine under load (killed), while deployctl's whole
+# row takes a few minutes.
+#
 # Needs a built deployctl (build/deployctl or $DEPLOYCTL), dockerd, the test
 # images (tests/images/build.sh runs first) and, for column B, docker-compose
 # (Debian package docker-compose; the column is "-" without it). Every object
@@ -38,7 +45,8 @@ ORDER=${ORDER:-stop-first}
 bash "$top/tests/images/build.sh" >/dev/null
 sizes=("$@")
 [ ${#sizes[@]} -eq 0 ] && sizes=(1 10 50 200)
-compose=$(command -v docker-compose || true)
+compose_all=$(command -v docker-compose || true)
+compose=$compose_all
 sock=${DOCKER_HOST:-unix:///var/run/docker.sock}
 sock=${sock#unix://}
 
@@ -56,8 +64,8 @@ remove_project() {
 		[ -z "$ids" ] && break
 		docker network rm $ids >/dev/null 2>&1 || sleep 0.5
 	done
-	if [ -n "$compose" ] && [ -f "$work/b/docker-compose.yml" ]; then
-		(cd "$work/b" && "$compose" -p "$pb" down -t 1 >/dev/null 2>&1) || true
+	if [ -n "$compose_all" ] && [ -f "$work/b/docker-compose.yml" ]; then
+		(cd "$work/b" && "$compose_all" -p "$pb" down -t 1 >/dev/null 2>&1) || true
 	fi
 	rm -rf "$work/state"
 	return 0
@@ -117,8 +125,21 @@ ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.1fx", b / a; else print "-" }'
 }
 
+BIG=${BIG:-200}
+BIG_RUNS=${BIG_RUNS:-3}
+runs_all=$RUNS
+cold_all=$COLD_RUNS
 printf '%-5s %-9s %12s %14s %8s\n' N scenario deployctl docker-compose ratio
 for n in "${sizes[@]}"; do
+	t_n=$(date +%s)
+	RUNS=$runs_all
+	COLD_RUNS=$cold_all
+	compose=$compose_all
+	[ "$n" -gt "${COMPOSE_MAX:-50}" ] && compose=
+	if [ "$n" -ge "$BIG" ]; then
+		[ "$RUNS" -gt "$BIG_RUNS" ] && RUNS=$BIG_RUNS
+		COLD_RUNS=1
+	fi
 	rm -rf "$work/a" "$work/b"
 	mkdir -p "$work/a/manifests" "$work/b"
 	git -C "$work/a" init -q
@@ -176,8 +197,15 @@ for n in "${sizes[@]}"; do
 	printf '%-5s %-9s %9s kB %11s kB %8s\n' "$n" rss-one "$rss1_a" "$rss1_b" "$(ratio "$rss1_a" "$rss1_b")"
 	printf '%-5s %-9s %10s ms   (one curl of the same filtered list; noop/curl = %s)\n' "$n" curl-list \
 		"$(cat "$work/curl")" "$(ratio "$(cat "$work/curl")" "$(median <"$work/noop.a")")"
+	if command -v valgrind >/dev/null; then
+		ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" --state "$work/state" \
+			apply -q --repo "$work/a" 2>&1 >/dev/null | sed -n 's/.*Collected : *\([0-9]*\).*/\1/p')
+		printf '%-5s %-9s %10s instructions (callgrind, a no-op apply)\n' "$n" noop-ir "${ir:-?}"
+	fi
 	last=$n
 	remove_project
+	printf '%-5s (%s runs, %s cold: %s s for this N; load average %s)\n' "$n" "$RUNS" "$COLD_RUNS" \
+		$(($(date +%s) - t_n)) "$(cut -d' ' -f1-3 /proc/loadavg)"
 done
 
 if command -v valgrind >/dev/null && [ -n "${last:-}" ]; then
@@ -189,4 +217,4 @@ fi
 printf 'deployctl one-change order: %s; load average at the end: %s\n' "$ORDER" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'machine: %s, %s cores, %s; Docker %s; docker-compose %s\n' "$(uname -r)" "$(nproc)" \
 	"$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)" \
-	"$(docker version -f '{{.Server.Version}}' 2>/dev/null)" "$([ -n "$compose" ] && "$compose" version --short 2>/dev/null || echo absent)"
+	"$(docker version -f '{{.Server.Version}}' 2>/dev/null)" "$([ -n "$compose_all" ] && "$compose_all" version --short 2>/dev/null || echo absent)"

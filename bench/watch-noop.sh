@@ -4,7 +4,9 @@
 # (ticks per second, milliseconds and Docker calls per tick, from the
 # watcher's own count), and the time from a commit on the deploy branch to
 # the first mutating Docker call (a container event), with watch at a 100 ms
-# interval. Needs a built deployctl, dockerd and the test images.
+# interval; and the tick over the Engine floor (one kept-alive filtered list
+# call, measured before and after the ticks). Needs a built deployctl,
+# dockerd and the test images.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${DEPLOYCTL:-$top/build/deployctl}
@@ -48,7 +50,8 @@ manifest 1
 "$bin" --state "$work/state" apply -q --repo "$repo" >/dev/null
 
 # The Engine's floor: the same filtered list call on one kept-alive connection.
-floor=$(python3 - "$project" <<'PY'
+floor_ms() {
+	python3 - "$project" <<'PY'
 import http.client, json, socket, sys, time, urllib.parse
 class C(http.client.HTTPConnection):
     def connect(self):
@@ -62,7 +65,8 @@ for _ in range(n):
     c.getresponse().read()
 print("%.2f" % ((time.monotonic() - t0) * 1000 / n))
 PY
-)
+}
+floor=$(floor_ms)
 echo "services=$n Engine floor (filtered /containers/json, kept-alive, python): $floor ms"
 
 # No-op ticks, back to back (1 ms interval), events off: the per-tick floor.
@@ -75,6 +79,10 @@ calls=$(echo "$line" | sed -n 's/.* ms and \([0-9.]*\) Docker calls each.*/\1/p'
 echo "services=$n no-op ticks: $(echo "$line" | sed 's/^deployctl: //')"
 printf 'services=%s no-op tick: %.2f ms, %s Docker call(s), %.0f ticks/s\n' "$n" "$ms" "$calls" \
 	"$(echo "1000 / $ms" | bc -l)"
+# The floor again after the ticks: the ratio is to the mean of both, as the load moves.
+floor2=$(floor_ms)
+printf 'services=%s no-op tick / Engine floor: %.2f (floor %s ms before, %s ms after; load %s)\n' "$n" \
+	"$(echo "$ms / (($floor + $floor2) / 2)" | bc -l)" "$floor" "$floor2" "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # Commit -> first mutating Docker call, watch at 100 ms with the events stream on.
 "$bin" --state "$work/state" watch --repo "$repo" --ref main --interval 100ms >"$work/watch.log" 2>&1 &

@@ -483,11 +483,10 @@ int watch_run(struct watch *w)
 		log_info("%s: stopped between actions; no release is left running",
 		         watch_sig_stop == SIGINT ? "SIGINT" : "SIGTERM");
 	if (w->noop_ticks)
-		log_info(
-		        "%u watch_tick(s); %u no-op watch_tick(s), %.2f ms and %.2f Docker calls each on "
-		        "average",
-		        w->ticks, w->noop_ticks, w->noop_time * 1000 / w->noop_ticks,
-		        (double)w->noop_calls / w->noop_ticks);
+		log_info("%u tick(s); %u no-op tick(s), %.2f ms and %.2f Docker calls each on "
+		         "average",
+		         w->ticks, w->noop_ticks, w->noop_time * 1000 / w->noop_ticks,
+		         (double)w->noop_calls / w->noop_ticks);
 	ex = EXIT_OK;
 out:
 	if (w->events_running) {

@@ -470,10 +470,10 @@ int deploy_prepare(struct deploy *dp, struct ctx *ctx, const struct deploy_opts 
 int deploy_observe(struct deploy *dp, struct ctx *ctx)
 {
 	struct reconcile_input in = { 0 };
+	struct deploy_hashes hashes;
 	const struct hash_key *key;
 	struct err err = ERR_INIT;
-	size_t i;
-	int ex;
+	int ex, rc;
 
 	ex = cmd_open_docker(ctx);
 	if (ex != EXIT_OK)
@@ -493,16 +493,16 @@ int deploy_observe(struct deploy *dp, struct ctx *ctx)
 		err_set(&err, ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	for (i = 0; i < dp->project->nservices; i++)
-		if (spec_hash(dp->hashes[i], key, dp->project, &dp->project->services[i], &err) < 0)
-			goto fail;
-	if (load_previous(dp, ctx, &err) < 0)
+	/* Hashed meanwhile: the list below is mostly waiting for the Engine and decoding. */
+	deploy_hashes_start(&hashes, dp->hashes, dp->project, key);
+	rc = load_previous(dp, ctx, &err);
+	if (rc == 0 && !deploy_swarm_wanted(dp))
+		rc = docker_container_list(&dp->containers, &dp->ncontainers, ctx->docker,
+		                           dp->project->name, &err);
+	if (deploy_hashes_join(&hashes, &err) < 0 || rc < 0)
 		goto fail;
 	if (deploy_swarm_wanted(dp))
 		return deploy_swarm_observe(dp, ctx, key, old_spec);
-	if (docker_container_list(&dp->containers, &dp->ncontainers, ctx->docker, dp->project->name,
-	                          &err) < 0)
-		goto fail;
 	ex = check_owners(dp, ctx);
 	if (ex != EXIT_OK)
 		return ex;

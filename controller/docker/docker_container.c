@@ -383,6 +383,7 @@ int docker_decode_state(struct docker_container_state *out, const char *json, st
 		        json_object_get(json_array_get(log, json_array_size(log) - 1), "ExitCode"));
 	s.restarting = json_is_true(json_object_get(state, "Restarting"));
 	s.oom_killed = json_is_true(json_object_get(state, "OOMKilled"));
+	s.restart_count = (int)json_integer_value(json_object_get(root, "RestartCount"));
 	*out = s;
 	memset(&s, 0, sizeof(s));
 	rc = 0;

@@ -163,6 +163,8 @@ int docker_image_resolve(char **ids, struct docker *d, const char *const *refs, 
 	 * normalised familiar forms the filter matches against.
 	 */
 	for (i = 0; i < n; i++) {
+		size_t k;
+
 		if (ref_by_digest(refs[i]))
 			continue;
 		values[nv] = docker_ref_normalise(refs[i]);
@@ -170,6 +172,11 @@ int docker_image_resolve(char **ids, struct docker *d, const char *const *refs, 
 			rc = docker_nomem(err);
 			goto out;
 		}
+		/* Once each: 50 services of one image asked the daemon to match it 50 times. */
+		for (k = 0; k + 1 < nv && strcmp(values[k], values[nv - 1]); k++)
+			;
+		if (k + 1 < nv)
+			free((char *)values[--nv]);
 	}
 	if (nv) {
 		if (buf_puts(&path, "/images/json?") < 0 ||

@@ -76,18 +76,23 @@ struct gate_watch_ctx {
 	const struct action *a;
 };
 
+void apply_idle(struct apply_run *run, bool idle)
+{
+	if (idle) {
+		slot_give(run);
+		return;
+	}
+	pthread_mutex_lock(&run->lock);
+	slot_take_locked(run);
+	pthread_mutex_unlock(&run->lock);
+}
+
 /* Waiting out a settle time: the slot goes to another action meanwhile. */
 static void gate_idle(void *arg, bool idle)
 {
 	struct gate_watch_ctx *w = arg;
 
-	if (idle) {
-		slot_give(w->run);
-		return;
-	}
-	pthread_mutex_lock(&w->run->lock);
-	slot_take_locked(w->run);
-	pthread_mutex_unlock(&w->run->lock);
+	apply_idle(w->run, idle);
 }
 
 /* Each look of the gate at the container, for the progress view. */

@@ -76,6 +76,13 @@ int apply_start(struct docker *d, struct apply_run *run, const struct action *a,
 int apply_replace(struct docker *d, struct apply_run *run, const struct action *a,
                   struct reconcile_result *res);
 
+/*
+ * An action that only waits (a settle time, a drain) gives its slot to the
+ * next action of the stage (idle true), and takes one again before it does
+ * Docker work (idle false, which may wait for one).
+ */
+void apply_idle(struct apply_run *run, bool idle);
+
 /* Is s a one-shot job: something depends on it completing successfully? */
 bool apply_is_job(const struct project *p, const struct service *s);
 

@@ -309,7 +309,12 @@ static int drain_and_stop(struct docker *d, struct apply_run *run, const struct 
 			snprintf(detail, sizeof(detail), "off %zu network(s) for a %.1fs drain",
 			         saved->networks.n, (double)drain / 1e9);
 			apply_note(run, a, "disconnected", a->container_id, a->retain_name, detail);
+			/* Nothing to do meanwhile: the drains of a stage overlap its other actions.
+			 */
+			apply_step(run, a, "draining old", 0);
+			apply_idle(run, true);
 			sleep_ns(drain);
+			apply_idle(run, false);
 		} else {
 			/* Not fatal: the stop below ends it as it would without a drain. */
 			snprintf(detail, sizeof(detail), "drain skipped: %.250s", e.msg);

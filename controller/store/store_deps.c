@@ -152,7 +152,9 @@ int store_release_rollout_load(struct service *svc, struct store *s, int64_t rel
 		svc->rollout.parallelism = (unsigned)sqlite3_column_int(st, 2);
 		svc->rollout.settle_ns = settle < 0 ? -1 : settle * 1000000;
 		svc->rollout.drain_ns = drain < 0 ? -1 : drain * 1000000;
-	} else if (step != SQLITE_DONE) {
+	} else if (step == SQLITE_DONE) {
+		svc->rollout.settle_ns = -1; /* none recorded: the default, not "0s" */
+	} else {
 		rc = store_fail(s, err, "read rollout settings");
 	}
 out:

@@ -252,6 +252,8 @@ struct docker_container_state {
 	int exit_code;
 	bool restarting;
 	bool oom_killed;
+	int restart_count; /* RestartCount: restarts by its policy since its last start by a client
+	                    */
 };
 int docker_container_inspect_state(struct docker_container_state *out, struct docker *d,
                                    const char *id, struct err *err);
