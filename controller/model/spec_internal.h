@@ -6,7 +6,6 @@
 #ifndef DEPLOYCTL_SPEC_INTERNAL_H
 #define DEPLOYCTL_SPEC_INTERNAL_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -18,13 +17,5 @@ bool spec_renders(const char *key);
 
 /* The key of the i-th renderer of spec.c, NULL past the last. */
 const char *spec_renderer_key(size_t i);
-
-/*
- * The canonical text of spec object o, new (free()), byte for byte what
- * json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) gives; NULL for what it does
- * not write itself (a real number, a string that is not UTF-8), or when
- * out of memory: the caller then asks jansson (spec_text.c).
- */
-char *spec_text(const json_t *o);
 
 #endif
