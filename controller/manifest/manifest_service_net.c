@@ -227,7 +227,9 @@ static int port_long(struct manifest_ctx *c, struct service *s, const struct mno
 		rc = port_add(c, s, ip ? ip : "", hlo, (unsigned)target, proto ? proto : "tcp");
 	if (!rc && hhi > hlo)
 		s->ports[s->nports - 1].host_port_end = hhi; /* published: "8080-8081" */
-	if (!rc && mode && !strcmp(mode, "host"))
+	/* Only Swarm has a routing mesh to opt out of: on one host the key changes nothing,
+	 * so it stays out of the spec (and of the hash of a container deployed before). */
+	if (!rc && mode && !strcmp(mode, "host") && c->p->target && !strcmp(c->p->target, "swarm"))
 		s->ports[s->nports - 1].host_mode = true;
 	free(ip);
 	free(proto);
