@@ -136,9 +136,9 @@ wait_for 40 sh -c "docker -H '$SWARM_HOST' service inspect -f '{{json .Spec.Task
 	{ cat "$LOG"; fail "api not updated by the watcher"; }
 wait_for 40 sh -c "grep -c 'smoke home: passed' '$LOG' | grep -qx 2" || { cat "$LOG"; fail "the watcher's release ran no smoke check"; }
 stop_watch
-grep -E 'no-op watch_tick' "$LOG" | grep -qE ' 1\.00 Docker calls each' ||
+grep -E 'no-op tick\(s\)' "$LOG" | grep -qE ' 1\.00 Docker calls each' ||
 	{ cat "$LOG"; fail "a no-op tick is not one Docker call"; }
-echo "# $(grep -E 'no-op watch_tick' "$LOG" | sed 's/.*deployctl: //')"
+echo "# $(grep -E 'no-op tick\(s\)' "$LOG" | sed 's/.*deployctl: //')"
 
 # --no-rollback: the failing check fails the release and the new spec stays.
 manifest bad
