@@ -43,5 +43,5 @@ bash tests/fuzz/run.sh "${FUZZ_SECONDS:-30}"
 
 echo "== format"
 clang-format --dry-run --Werror controller/*/*.c controller/*/*.h include/deployctl/*.h tests/unit/*.c tests/unit/*.h \
-	tests/*.c tests/testsrv/*.c tests/fuzz/*.c tests/fuzz/*.h
+	tests/*.c tests/testsrv/*.c tests/testsrv/*.h tests/fuzz/*.c tests/fuzz/*.h
 echo "all tests passed"

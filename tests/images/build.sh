@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # build.sh: builds the container images used by the integration tests from
-# tests/testsrv/testsrv.c, with `docker import` (no registry, no Dockerfile build needed).
+# tests/testsrv/testsrv.c (+ testsrv_dns.c), with `docker import` (no registry, no Dockerfile build needed).
 #
 # Every image holds one static binary at /testsrv (ENTRYPOINT), /etc/passwd and /etc/group
 # with root and nobody, and /tmp. Tags:
@@ -22,6 +22,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src="$here/../testsrv/testsrv.c"
+dns="$here/../testsrv/testsrv_dns.c"
 label=org.deployctl.input-hash
 # Bump when the rootfs layout below changes.
 recipe=1
@@ -40,7 +41,7 @@ image_hash() {
 	docker image inspect --format "{{ index .Config.Labels \"$label\" }}" "$1" 2>/dev/null || true
 }
 
-src_hash=$(cat "$src" <(echo "recipe=$recipe") <(gcc --version | head -n 1) | sha256sum | cut -c1-64)
+src_hash=$(cat "$src" "$dns" "${dns%.c}.h" <(echo "recipe=$recipe") <(gcc --version | head -n 1) | sha256sum | cut -c1-64)
 
 tmp=
 cleanup() {
@@ -58,7 +59,7 @@ build_rootfs() {
 	fi
 	if [ -z "$binary" ]; then
 		binary="$tmp/testsrv"
-		gcc -static -O2 -Wall -Wextra -Wpedantic -o "$binary" "$src" ||
+		gcc -static -O2 -Wall -Wextra -Wpedantic -o "$binary" "$src" "$dns" ||
 			die "cannot build $src statically (is libc6-dev installed?)"
 		strip "$binary" 2>/dev/null || true
 	fi
@@ -104,7 +105,7 @@ image() {
 # curl_image: the smoke checks' client image (see the header); prints its tag.
 curl_image() {
 	local get="$here/../testsrv/testsrv_get.c" h tag root
-	h=$(cat "$get" "$src" "$0" <(gcc --version | head -n 1) | sha256sum | cut -c1-12)
+	h=$(cat "$get" "$src" "$dns" "${dns%.c}.h" "$0" <(gcc --version | head -n 1) | sha256sum | cut -c1-12)
 	tag="deployctl-test/curl:$h"
 	if [ "${FORCE:-0}" != 1 ] && docker image inspect "$tag" >/dev/null 2>&1; then
 		echo "$tag"
@@ -114,7 +115,7 @@ curl_image() {
 	root="$tmp/root"
 	mkdir -p "$root/etc" "$root/tmp" "$root/usr/bin"
 	chmod 1777 "$root/tmp"
-	gcc -static -O2 -Wall -Wextra -Wpedantic -o "$root/testsrv" "$get" 2>/dev/null ||
+	gcc -static -O2 -Wall -Wextra -Wpedantic -o "$root/testsrv" "$get" "$dns" 2>/dev/null ||
 		die "cannot build $get statically"
 	strip "$root/testsrv" 2>/dev/null || true
 	ln -s /testsrv "$root/usr/bin/curl"
