@@ -27,6 +27,9 @@ struct flat {
 };
 
 static int opt_vfail(const char *name, const char *fmt, va_list ap)
+        __attribute__((format(printf, 2, 0)));
+
+static int opt_vfail(const char *name, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "deployctl: %s takes ", name);
 	vfprintf(stderr, fmt, ap);
