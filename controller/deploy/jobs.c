@@ -309,7 +309,8 @@ void jobs_remove_leftovers(struct jobs_run *jr)
 	struct oneoff oo;
 
 	if (jr->dp->swarm) {
-		jobs_swarm_remove_leftovers(jr->ctx->docker, jr->dp->project->name, jr->dp->owner.id);
+		jobs_swarm_remove_leftovers(jr->ctx->docker, jr->dp->project->name,
+		                            jr->dp->owner.id);
 		return;
 	}
 	job_oneoff(&oo, jr);
