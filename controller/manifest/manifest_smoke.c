@@ -511,6 +511,8 @@ static int finish_url(struct manifest_ctx *c, struct smoke_check *k, const struc
 	if (!k->url) {
 		at = (struct mnode){ .file = k->loc.file, .line = k->loc.line, .col = k->loc.col };
 		snprintf(path, sizeof(path), "x-deployctl.smoke[%zu]", i);
+		if (!s) /* network: without url: was reported while reading */
+			return 0;
 		if (!k->port) {
 			manifest_error(
 			        c, &at, path,

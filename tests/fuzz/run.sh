@@ -75,7 +75,8 @@ fuzz_one() {
 	else
 		res=FAILED
 	fi
-	execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+|#[0-9]+' "$log" | tail -n 1 | tr -dc '0-9')
+	# (anchored: the recommended dictionary printed at the end may hold "#0")
+	execs=$(grep -oE '^Done [0-9]+ runs|^#[0-9]+' "$log" | tail -n 1 | tr -dc '0-9')
 	printf 'fuzz %-20s %s: %s executions, corpus %s files\n' "$t" "$res" "${execs:-?}" \
 		"$(ls "$out/corpus/$t" | wc -l)" >"$out/findings/$t/result"
 }
