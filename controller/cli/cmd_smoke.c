@@ -3,12 +3,16 @@
  * deployed (the project's latest successful release, as recorded with it)
  * now, every check to its verdict; exit 1 when one fails. Nothing is
  * changed, not even the record: the checks a release ran are in show.
+ * Checks from inside a project network run one-off containers: those take
+ * the state lock first, as apply does, so that an apply's removal of
+ * leftover one-offs cannot take a check's container from under it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "deployctl/cmd.h"
+#include "deployctl/lock.h"
 #include "deployctl/out.h"
 #include "deployctl/release_checks.h"
 #include "deployctl/sig.h"
@@ -18,10 +22,14 @@ static const struct cmd_opt smoke_opts[] = {
 	CMD_OPT_USE(cmd_opt_project),
 	CMD_OPT_USE_HELP(cmd_opt_json,
 	                 "print the checks' outcomes as JSON (exit 1 when one failed)"),
+	CMD_OPT_USE_HELP(cmd_opt_lock_wait,
+	                 "with checks from inside a network: wait up to DUR for another "
+	                 "apply or rollback (default: fail at once)"),
 	CMD_OPT_USE(cmd_opt_state),
 	CMD_OPT_USE(cmd_opt_help),
 	CMD_OPT_TABLE_END,
 };
+
 static void print_json(const char *project, int64_t release, const struct project *p,
                        const struct smoke_result *r, bool passed)
 {
@@ -64,6 +72,32 @@ static int known_networks(struct kvv *ids, struct ctx *ctx, const struct project
 	return rc;
 }
 
+static bool smoke_in_network(const struct project *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nsmoke; i++)
+		if (p->smoke[i].network)
+			return true;
+	return false;
+}
+
+/*
+ * The state lock, for checks that run containers: the store opened to read
+ * the record is closed and opened again writable under the lock (cmd_lock
+ * also closes releases a dead process left running).
+ */
+static int lock_for_net(struct lock **lk, struct ctx *ctx, const struct project *p,
+                        const char *project, long wait_ms)
+{
+	if (!smoke_in_network(p))
+		return EXIT_OK;
+	store_free(ctx->store);
+	ctx->store = NULL;
+	ctx->read_only = false;
+	return cmd_lock(lk, ctx, project, "smoke", wait_ms);
+}
+
 /*
  * Where in-network checks run now: Docker (opened only when a check needs
  * it), this state database's owner labels, the release deployed.
@@ -72,12 +106,9 @@ static int open_net(struct smoke_net *net, struct store_identity *me, struct ctx
                     const struct project *p, const char *release_label, struct kvv *ids, bool quiet)
 {
 	struct err err = ERR_INIT;
-	size_t i;
 	int ex;
 
-	for (i = 0; i < p->nsmoke && !p->smoke[i].network; i++)
-		;
-	if (i == p->nsmoke)
+	if (!smoke_in_network(p))
 		return EXIT_OK;
 	if ((ex = cmd_open_docker(ctx)) != EXIT_OK)
 		return ex;
@@ -107,6 +138,7 @@ static int smoke_cmd_run(struct ctx *ctx, int argc, char **argv)
 	struct strv secrets = { 0 };
 	struct err err = ERR_INIT;
 	struct cmd_args a = { 0 };
+	struct lock *lk = NULL;
 	const char *given;
 	char *project = NULL;
 	bool json;
@@ -158,7 +190,8 @@ static int smoke_cmd_run(struct ctx *ctx, int argc, char **argv)
 		ex = EXIT_FAILED;
 		goto out;
 	}
-	if ((ex = open_net(&net, &me, ctx, &p, label, &ids, json)) != EXIT_OK)
+	if ((ex = lock_for_net(&lk, ctx, &p, project, a.lock_wait_ms)) != EXIT_OK ||
+	    (ex = open_net(&net, &me, ctx, &p, label, &ids, json)) != EXIT_OK)
 		goto out;
 	if (!(res = calloc(p.nsmoke, sizeof(*res)))) {
 		err_set(&err, ERR_NOMEM, "out of memory");
@@ -177,6 +210,7 @@ static int smoke_cmd_run(struct ctx *ctx, int argc, char **argv)
 	if (err.code == ERR_STOPPED)
 		ex = sig_exit_status(sig_pending());
 out:
+	lock_release(lk);
 	kvv_free(&ids);
 	store_identity_release(&me);
 	free(res);
@@ -189,7 +223,7 @@ out:
 const struct cmd cmd_smoke = {
 	.name = "smoke",
 	.run = smoke_cmd_run,
-	.usage = "smoke [--project NAME] [--json]",
+	.usage = "smoke [--project NAME] [--json] [--lock-wait DUR]",
 	.summary = "Run the smoke checks of what is deployed (its latest successful release) now; "
 	           "change nothing.",
 	.opts = smoke_opts,

@@ -77,6 +77,24 @@ expect_out "$PROJECT: 3 smoke check\(s\) of release 1 passed"
 expect_status 0 smoke --json
 grep -q '"network":"back"' "$OUT" || fail "smoke --json lacks the network: $(cat "$OUT")"
 
+# Checks that run containers take the state lock, as an apply does: while
+# another process holds it, smoke exits 5 at once, or waits with --lock-wait.
+python3 - "$STATE/deployctl.lock" <<'PY' &
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+open(sys.argv[1] + ".held", "w").close()
+time.sleep(3)
+PY
+holder=$!
+wait_for 10 test -e "$STATE/deployctl.lock.held" || fail "the test's lock holder did not start"
+expect_status 5 smoke --project "$PROJECT"
+expect_err 'locked'
+expect_status 0 smoke --project "$PROJECT" --lock-wait 30s
+expect_out "$PROJECT: 3 smoke check\(s\) of release 1 passed"
+wait "$holder"
+rm -f "$STATE/deployctl.lock.held"
+
 # Nothing is left: no check container (they carry LABEL_JOB), and the only
 # container of the project is the service's.
 left=$(docker ps -aq --filter "label=io.deployctl.project=$PROJECT" --filter "label=io.deployctl.job")
