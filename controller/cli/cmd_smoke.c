@@ -57,17 +57,43 @@ static void print_json(const char *project, int64_t release, const struct projec
 	fputs("]}\n", stdout);
 }
 
-/* The project's networks by key (the record holds no network definitions). */
+/*
+ * The networks of the checks by key: the project's own (found by label),
+ * and an external one by the Docker name the release recorded for it (the
+ * record holds no network definitions).
+ */
 static int known_networks(struct kvv *ids, struct ctx *ctx, const struct project *p,
-                          struct err *err)
+                          int64_t release, struct err *err)
 {
 	struct docker_network *nets = NULL;
+	struct kvv names = { 0 };
 	size_t i, n = 0;
 	int rc = docker_network_list(&nets, &n, ctx->docker, p->name, err);
 
 	for (i = 0; rc == 0 && i < n; i++)
 		if (nets[i].key && kvv_set(ids, nets[i].key, nets[i].id) < 0)
 			rc = err_set(err, ERR_NOMEM, "out of memory");
+	for (i = 0; rc == 0 && i < p->nsmoke; i++) {
+		const char *key = p->smoke[i].network, *name;
+		char *id = NULL;
+
+		if (!key || kvv_get(ids, key))
+			continue;
+		if (!names.n &&
+		    (rc = store_release_resources(&names, ctx->store, release, "network", err)) < 0)
+			break;
+		if (!(name = kvv_get(&names, key)))
+			continue; /* the check reports the network missing */
+		rc = docker_network_lookup(&id, ctx->docker, name, err);
+		if (rc == ERR_NOTFOUND) {
+			err_clear(err);
+			rc = 0;
+		} else if (rc == 0 && kvv_set(ids, key, id) < 0) {
+			rc = err_set(err, ERR_NOMEM, "out of memory");
+		}
+		free(id);
+	}
+	kvv_free(&names);
 	docker_network_list_free(nets, n);
 	return rc;
 }
@@ -103,7 +129,8 @@ static int lock_for_net(struct lock **lk, struct ctx *ctx, const struct project 
  * it), this state database's owner labels, the release deployed.
  */
 static int open_net(struct smoke_net *net, struct store_identity *me, struct ctx *ctx,
-                    const struct project *p, const char *release_label, struct kvv *ids, bool quiet)
+                    const struct project *p, int64_t release, const char *release_label,
+                    struct kvv *ids, bool quiet)
 {
 	struct err err = ERR_INIT;
 	int ex;
@@ -112,7 +139,8 @@ static int open_net(struct smoke_net *net, struct store_identity *me, struct ctx
 		return EXIT_OK;
 	if ((ex = cmd_open_docker(ctx)) != EXIT_OK)
 		return ex;
-	if (store_identity_get(me, ctx->store, &err) < 0 || known_networks(ids, ctx, p, &err) < 0) {
+	if (store_identity_get(me, ctx->store, &err) < 0 ||
+	    known_networks(ids, ctx, p, release, &err) < 0) {
 		cmd_report(&err);
 		return cmd_exit_for(err.code);
 	}
@@ -191,7 +219,7 @@ static int smoke_cmd_run(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if ((ex = lock_for_net(&lk, ctx, &p, project, a.lock_wait_ms)) != EXIT_OK ||
-	    (ex = open_net(&net, &me, ctx, &p, label, &ids, json)) != EXIT_OK)
+	    (ex = open_net(&net, &me, ctx, &p, release, label, &ids, json)) != EXIT_OK)
 		goto out;
 	if (!(res = calloc(p.nsmoke, sizeof(*res)))) {
 		err_set(&err, ERR_NOMEM, "out of memory");

@@ -5,8 +5,13 @@
 # on the network, its `curl -i` output parsed for status, header and body.
 # The checks pass, are recorded with their network and image (show N, text
 # and --json), run again by `deployctl smoke`, printed by `config`, and no
-# check container is left behind, labelled or not.
+# check container is left behind, labelled or not. A check on an external
+# network runs on demand too (found by the name the release recorded).
 . "$(dirname "$0")/lib.sh"
+
+EXTNET="dctltest-${PROJECT}-edge"
+docker network create "$EXTNET" >/dev/null || fail "cannot create the external network"
+trap 'docker rm -f $(docker ps -aq --filter "network=$EXTNET") >/dev/null 2>&1; docker network rm "$EXTNET" >/dev/null 2>&1; cleanup' EXIT
 
 CURLIMG=$(bash "$SRCDIR/tests/images/build.sh" curl) || fail "cannot build the curl image"
 write_manifest app.yml <<YAML
@@ -27,6 +32,10 @@ x-deployctl:
       network: back
       url: http://api:8080/env/MESSAGE
       body_contains: hello-inside
+    - name: via-external
+      network: edge
+      url: http://api:8080/env/MESSAGE
+      body_contains: hello-inside
     - name: absent
       service: api
       port: 8080
@@ -38,15 +47,17 @@ services:
     image: deployctl-test/app:healthy
     init: true
     environment: {MESSAGE: hello-inside}
-    networks: [back]
+    networks: [back, edge]
     healthcheck: {test: ["CMD", "/testsrv", "probe", "8080"], interval: 1s, retries: 3}
 networks:
   back: {}
+  edge: {external: true, name: $EXTNET}
 YAML
 commit "api on a private network with in-network checks"
 expect_status 0 apply --repo "$REPO"
 expect_out '^smoke api-internal: passed \(200, 1 attempt'
 expect_out '^smoke via-network: passed \(200, 1 attempt'
+expect_out '^smoke via-external: passed \(200, 1 attempt'
 expect_out '^smoke absent: passed \(404, 1 attempt'
 expect_out 'release 1 succeeded'
 
@@ -73,7 +84,8 @@ expect_out "^      image: $CURLIMG"
 
 # On demand, against what is deployed: the same containers, from the record.
 expect_status 0 smoke --project "$PROJECT"
-expect_out "$PROJECT: 3 smoke check\(s\) of release 1 passed"
+expect_out "$PROJECT: 4 smoke check\(s\) of release 1 passed"
+expect_out "^smoke via-external: passed"
 expect_status 0 smoke --json
 grep -q '"network":"back"' "$OUT" || fail "smoke --json lacks the network: $(cat "$OUT")"
 
@@ -91,7 +103,7 @@ wait_for 10 test -e "$STATE/deployctl.lock.held" || fail "the test's lock holder
 expect_status 5 smoke --project "$PROJECT"
 expect_err 'locked'
 expect_status 0 smoke --project "$PROJECT" --lock-wait 30s
-expect_out "$PROJECT: 3 smoke check\(s\) of release 1 passed"
+expect_out "$PROJECT: 4 smoke check\(s\) of release 1 passed"
 wait "$holder"
 rm -f "$STATE/deployctl.lock.held"
 
