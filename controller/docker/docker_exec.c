@@ -12,6 +12,7 @@
 #include "deployctl/clock.h"
 #include "deployctl/sig.h"
 #include "docker_internal.h"
+#include "docker_json.h"
 
 static int exec_path(struct buf *b, const char *a, const char *id, const char *c)
 {
@@ -175,28 +176,14 @@ static int labels_from(struct kvv *out, json_t *root, struct err *err)
 }
 
 /*
- * GET /containers/{id}/json into *root (new reference; NULL when the answer
- * does not parse, which the readers below treat as empty). The call's result.
+ * GET /containers/{id}/json into *root (new reference; an answer that is
+ * not a JSON object is an error, as for every inspect). The call's result.
  */
 static int inspect_root(json_t **root, struct docker *d, const char *id, struct err *err)
 {
-	struct buf resp, path;
-	int rc;
-
 	*root = NULL;
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	buf_init(&path, 0);
-	if (exec_path(&path, "/containers/", id, "/json") < 0) {
-		rc = err_set(err, ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	rc = docker_call(&resp, d, "GET", path.ptr, NULL, 0, "inspect", err);
-	if (rc >= 0)
-		*root = json_loads(resp.ptr, 0, NULL);
-out:
-	buf_release(&path);
-	buf_release(&resp);
-	return rc;
+	return docker_get_object(root, d, "/containers/", id, "/json", "inspect",
+	                         "/containers/{id}/json", err);
 }
 
 int docker_container_labels(struct kvv *out, struct docker *d, const char *id, struct err *err)

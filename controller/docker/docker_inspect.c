@@ -11,6 +11,7 @@
 #include "deployctl/buf.h"
 #include "deployctl/docker.h"
 #include "docker_internal.h"
+#include "docker_json.h"
 
 static int inspect_nomem(struct err *err)
 {
@@ -28,33 +29,12 @@ static int inspect_dup(char **out, json_t *o, const char *key)
 /* GET /containers/{ref}/json into root (new). */
 static int inspect_raw(json_t **root, struct docker *d, const char *ref, struct err *err)
 {
-	struct buf resp, path;
-	json_error_t je;
 	char what[300];
-	int rc;
 
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	buf_init(&path, 0);
-	if (buf_puts(&path, "/containers/") < 0 || docker_urlencode(&path, ref) < 0 ||
-	    buf_puts(&path, "/json") < 0) {
-		rc = inspect_nomem(err);
-		goto out;
-	}
+	*root = NULL;
 	snprintf(what, sizeof(what), "inspect \"%.200s\"", ref);
-	rc = docker_call(&resp, d, "GET", path.ptr, NULL, 0, what, err);
-	if (rc < 0)
-		goto out;
-	*root = json_loads(resp.ptr, 0, &je);
-	if (!json_is_object(*root)) {
-		json_decref(*root);
-		*root = NULL;
-		rc = err_set(err, ERR_DOCKER, "bad JSON from '/containers/{id}/json': %s",
-		             je.text[0] ? je.text : "not an object");
-	}
-out:
-	buf_release(&path);
-	buf_release(&resp);
-	return rc;
+	return docker_get_object(root, d, "/containers/", ref, "/json", what,
+	                         "/containers/{id}/json", err);
 }
 
 int docker_container_inspect(struct docker_container *out, struct docker *d, const char *ref,

@@ -60,4 +60,16 @@ int docker_list_fetch(void **out, size_t *n, struct docker *d, const struct dock
 /* Read "Id" of a create answer into *id_out (new). */
 int docker_decode_id(char **id_out, const char *json, const char *what, struct err *err);
 
+/*
+ * GET path and load its answer, which must be JSON of type want, into *out
+ * (new reference): verb names the call in an HTTP error ("inspect service"),
+ * what the endpoint in a bad-JSON one ("/services/{id}"). 0 or the error
+ * (docker_get.c).
+ */
+int docker_get_json(json_t **out, struct docker *d, const char *path, const char *verb,
+                    const char *what, json_type want, struct err *err);
+/* The same for one object: GET <prefix><id percent-encoded><suffix>, a JSON object. */
+int docker_get_object(json_t **out, struct docker *d, const char *prefix, const char *id,
+                      const char *suffix, const char *verb, const char *what, struct err *err);
+
 #endif

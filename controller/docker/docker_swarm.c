@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "docker_internal.h"
+#include "docker_json.h"
 
 #define AUTH_HEADER "X-Registry-Auth: "
 
@@ -35,21 +36,13 @@ static int bad_json(struct err *err, const char *what, const json_error_t *je)
 
 int docker_swarm_check(struct docker *d, struct err *err)
 {
-	struct buf resp;
 	json_t *root = NULL, *sw;
-	json_error_t je;
 	const char *state;
 	int rc;
 
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	rc = docker_call(&resp, d, "GET", "/info", NULL, 0, "info", err);
+	rc = docker_get_json(&root, d, "/info", "info", "/info", JSON_OBJECT, err);
 	if (rc < 0)
 		goto out;
-	root = json_loadb(resp.ptr, resp.len, 0, &je);
-	if (!root) {
-		rc = bad_json(err, "/info", &je);
-		goto out;
-	}
 	sw = json_object_get(root, "Swarm");
 	state = json_string_value(json_object_get(sw, "LocalNodeState"));
 	if (json_is_true(json_object_get(sw, "ControlAvailable"))) {
@@ -68,7 +61,6 @@ int docker_swarm_check(struct docker *d, struct err *err)
 		             state && *state ? state : "inactive");
 out:
 	json_decref(root);
-	buf_release(&resp);
 	return rc;
 }
 
@@ -278,30 +270,14 @@ out:
 int docker_service_inspect(struct docker_service *out, struct docker *d, const char *id,
                            struct err *err)
 {
-	struct buf path, resp;
 	json_t *root = NULL;
-	json_error_t je;
 	int rc;
 
-	buf_init(&path, 0);
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	if (buf_puts(&path, "/services/") < 0 || docker_path_encode(&path, id, "") < 0) {
-		rc = nomem(err);
-		goto out;
-	}
-	rc = docker_call(&resp, d, "GET", path.ptr, NULL, 0, "inspect service", err);
-	if (rc < 0)
-		goto out;
-	root = json_loadb(resp.ptr, resp.len, 0, &je);
-	if (!root) {
-		rc = bad_json(err, "/services/{id}", &je);
-		goto out;
-	}
-	rc = decode_service(out, root) < 0 ? nomem(err) : 0;
-out:
+	rc = docker_get_object(&root, d, "/services/", id, "", "inspect service", "/services/{id}",
+	                       err);
+	if (rc == 0)
+		rc = decode_service(out, root) < 0 ? nomem(err) : 0;
 	json_decref(root);
-	buf_release(&path);
-	buf_release(&resp);
 	return rc;
 }
 
@@ -388,9 +364,8 @@ static double parse_time(const char *s)
 int docker_service_tasks(struct docker_task_summary *out, struct docker *d, const char *id,
                          const char *hash, unsigned settle_ms, struct err *err)
 {
-	struct buf path, resp, f;
+	struct buf path, f;
 	json_t *root = NULL, *t;
-	json_error_t je;
 	struct timespec now;
 	double latest_fail = -1;
 	size_t i;
@@ -398,7 +373,6 @@ int docker_service_tasks(struct docker_task_summary *out, struct docker *d, cons
 
 	memset(out, 0, sizeof(*out));
 	buf_init(&path, 0);
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
 	buf_init(&f, 0);
 	if (buf_printf(&f, "%s", id) < 0 || buf_puts(&path, "/tasks?") < 0) {
 		rc = nomem(err);
@@ -412,14 +386,9 @@ int docker_service_tasks(struct docker_task_summary *out, struct docker *d, cons
 			goto out;
 		}
 	}
-	rc = docker_call(&resp, d, "GET", path.ptr, NULL, 0, "list tasks", err);
+	rc = docker_get_json(&root, d, path.ptr, "list tasks", "/tasks", JSON_ARRAY, err);
 	if (rc < 0)
 		goto out;
-	root = json_loadb(resp.ptr, resp.len, 0, &je);
-	if (!json_is_array(root)) {
-		rc = bad_json(err, "/tasks", root ? NULL : &je);
-		goto out;
-	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	json_array_foreach(root, i, t)
 	{
@@ -463,28 +432,20 @@ int docker_service_tasks(struct docker_task_summary *out, struct docker *d, cons
 out:
 	json_decref(root);
 	buf_release(&path);
-	buf_release(&resp);
 	buf_release(&f);
 	return rc;
 }
 
 int docker_swarm_nodes_ready(unsigned *out, struct docker *d, struct err *err)
 {
-	struct buf resp;
 	json_t *root = NULL, *nd;
 	size_t i;
 	unsigned n = 0;
 	int rc;
 
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	rc = docker_call(&resp, d, "GET", "/nodes", NULL, 0, "list nodes", err);
+	rc = docker_get_json(&root, d, "/nodes", "list nodes", "/nodes", JSON_ARRAY, err);
 	if (rc < 0)
 		goto out;
-	root = json_loadb(resp.ptr, resp.len, 0, NULL);
-	if (!json_is_array(root)) {
-		rc = bad_json(err, "/nodes", NULL);
-		goto out;
-	}
 	json_array_foreach(root, i, nd)
 	{
 		const char *st =
@@ -497,7 +458,6 @@ int docker_swarm_nodes_ready(unsigned *out, struct docker *d, struct err *err)
 	*out = n;
 out:
 	json_decref(root);
-	buf_release(&resp);
 	return rc;
 }
 
@@ -515,14 +475,13 @@ void docker_swarm_objects_free(struct docker_swarm_object *v, size_t n)
 int docker_swarm_object_list(struct docker_swarm_object **out, size_t *n, struct docker *d,
                              const char *kind, const char *project, struct err *err)
 {
-	struct buf path, resp, l;
+	struct buf path, l;
 	json_t *root = NULL, *o;
 	struct docker_swarm_object *v = NULL;
 	size_t i, cnt = 0;
 	int rc;
 
 	buf_init(&path, 0);
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
 	buf_init(&l, 0);
 	if (buf_printf(&l, LABEL_STACK "=%s", project) < 0 || buf_printf(&path, "/%s?", kind) < 0) {
 		rc = nomem(err);
@@ -536,14 +495,9 @@ int docker_swarm_object_list(struct docker_swarm_object **out, size_t *n, struct
 			goto out;
 		}
 	}
-	rc = docker_call(&resp, d, "GET", path.ptr, NULL, 0, kind, err);
+	rc = docker_get_json(&root, d, path.ptr, kind, kind, JSON_ARRAY, err);
 	if (rc < 0)
 		goto out;
-	root = json_loadb(resp.ptr, resp.len, 0, NULL);
-	if (!json_is_array(root)) {
-		rc = bad_json(err, kind, NULL);
-		goto out;
-	}
 	v = calloc(json_array_size(root) + 1, sizeof(*v));
 	if (!v) {
 		rc = nomem(err);
@@ -568,7 +522,6 @@ out:
 	docker_swarm_objects_free(v, cnt);
 	json_decref(root);
 	buf_release(&path);
-	buf_release(&resp);
 	buf_release(&l);
 	return rc;
 }

@@ -93,7 +93,7 @@ static bool final_state(const char *s)
 int docker_job_task_state(struct docker_job_task *out, struct docker *d, const char *service_id,
                           struct err *err)
 {
-	struct buf path, resp;
+	struct buf path;
 	json_t *root = NULL, *t, *last = NULL;
 	const char *last_at = "";
 	size_t i;
@@ -102,7 +102,6 @@ int docker_job_task_state(struct docker_job_task *out, struct docker *d, const c
 	memset(out, 0, sizeof(*out));
 	out->exit_code = -1;
 	buf_init(&path, 0);
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
 	if (buf_puts(&path, "/tasks?") < 0) {
 		rc = nomem(err);
 		goto out;
@@ -115,14 +114,9 @@ int docker_job_task_state(struct docker_job_task *out, struct docker *d, const c
 			goto out;
 		}
 	}
-	rc = docker_call(&resp, d, "GET", path.ptr, NULL, 0, "list job tasks", err);
+	rc = docker_get_json(&root, d, path.ptr, "list job tasks", "/tasks", JSON_ARRAY, err);
 	if (rc < 0)
 		goto out;
-	root = json_loadb(resp.ptr, resp.len, 0, NULL);
-	if (!json_is_array(root)) {
-		rc = err_set(err, ERR_DOCKER, "bad JSON from '/tasks'");
-		goto out;
-	}
 	/* TotalCompletions 1, restart none: one task; the newest wins should there be more */
 	json_array_foreach(root, i, t)
 	{
@@ -156,7 +150,6 @@ int docker_job_task_state(struct docker_job_task *out, struct docker *d, const c
 out:
 	json_decref(root);
 	buf_release(&path);
-	buf_release(&resp);
 	return rc;
 }
 

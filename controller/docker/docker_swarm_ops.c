@@ -251,15 +251,11 @@ out:
 
 int docker_swarm_node_self(char **out, struct docker *d, struct err *err)
 {
-	struct buf resp;
 	json_t *root = NULL;
 	const char *id;
 	int rc;
 
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	rc = docker_call(&resp, d, "GET", "/info", NULL, 0, "info", err);
-	if (rc == 0 && !(root = docker_load_json(resp.ptr, "/info", JSON_OBJECT, err)))
-		rc = err->code;
+	rc = docker_get_json(&root, d, "/info", "info", "/info", JSON_OBJECT, err);
 	if (rc == 0) {
 		id = json_string_value(json_object_get(json_object_get(root, "Swarm"), "NodeID"));
 		if (!id || !*id)
@@ -268,35 +264,23 @@ int docker_swarm_node_self(char **out, struct docker *d, struct err *err)
 			rc = docker_nomem(err);
 	}
 	json_decref(root);
-	buf_release(&resp);
 	return rc;
 }
 
 int docker_swarm_node_name(char **out, struct docker *d, const char *node_id, struct err *err)
 {
-	struct buf path, resp;
 	json_t *root = NULL;
 	const char *host = NULL;
 	int rc;
 
-	buf_init(&path, 0);
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	if (buf_puts(&path, "/nodes/") < 0 || docker_path_encode(&path, node_id, "") < 0) {
-		rc = docker_nomem(err);
-		goto out;
-	}
-	rc = docker_call(&resp, d, "GET", path.ptr, NULL, 0, "inspect node", err);
-	if (rc == 0 && !(root = docker_load_json(resp.ptr, "/nodes/{id}", JSON_OBJECT, err)))
-		rc = err->code;
+	rc = docker_get_object(&root, d, "/nodes/", node_id, "", "inspect node", "/nodes/{id}",
+	                       err);
 	if (rc == 0) {
 		host = json_string_value(
 		        json_object_get(json_object_get(root, "Description"), "Hostname"));
 		if (!(*out = strdup(host && *host ? host : node_id)))
 			rc = docker_nomem(err);
 	}
-out:
 	json_decref(root);
-	buf_release(&path);
-	buf_release(&resp);
 	return rc;
 }
