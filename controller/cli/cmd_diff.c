@@ -17,16 +17,12 @@
 #include "deployctl/udiff.h"
 
 struct diff_args {
-	int64_t from;   /* --from */
 	const char *to; /* --to N|REF */
 };
 
 static const struct cmd_opt diff_opts[] = {
-	{ .kind = CMD_OPT_RELEASE,
-	  .name = "from",
-	  .arg = "N",
-	  CMD_FIELD(CMD_BASE_OWN, struct diff_args, from),
-	  .help = "the older release (default: the successful one before --to)" },
+	CMD_OPT_USE_HELP(cmd_opt_from,
+	                 "the older release (default: the successful one before --to)"),
 	{ .kind = CMD_OPT_STRING,
 	  .name = "to",
 	  .arg = "N|REF",
@@ -452,14 +448,13 @@ static int diff_run(struct ctx *ctx, int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
-	/* Operands are not refused (never were); they are ignored. */
 	ex = cmd_opts_parse(&first, &cmd_diff, ctx, &ca, &da, argc, argv);
 	if (ex != CMD_OPTS_RUN) {
 		deploy_opts_release(&o);
 		return ex;
 	}
 	out.json = ca.json;
-	from = da.from;
+	from = ca.from;
 	to_arg = da.to;
 	ex = cmd_open_store(ctx);
 	if (ex == EXIT_OK)
@@ -529,7 +524,7 @@ const struct cmd cmd_diff = {
 	.usage = "diff [--from N] [--to N|REF] [--repo PATH] [--env-file FILE]... [--json]",
 	.summary = "What changed between two releases, or a release and a commit, value by value.",
 	.opts = diff_opts,
-	.opts_flags = CMD_OPTS_PERMUTE | CMD_OPTS_OPERANDS,
+	.opts_flags = CMD_OPTS_PERMUTE,
 	.help = "Secret values are never shown, only that they changed; config files are shown "
 	        "as\nunified diffs (read from git at each release's commit).\n",
 };

@@ -141,5 +141,4 @@ const struct cmd cmd_history = {
 	.usage = "history [--project NAME] [--limit N] [--json]",
 	.summary = "List recorded releases, newest first.",
 	.opts = history_opts,
-	.opts_flags = CMD_OPTS_OPERANDS,
 };

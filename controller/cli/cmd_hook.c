@@ -145,9 +145,8 @@ static int hook_run(struct ctx *ctx, int argc, char **argv)
 	branch = ha.branch;
 	lock_wait = ha.lock_wait;
 	nargs = ha.nargs;
-	if (!repo || first != argc) {
-		fprintf(stderr, "deployctl: hook %s: %s\n", verb,
-		        repo ? "unexpected argument" : "--repo BARE.git is required");
+	if (!repo) {
+		fprintf(stderr, "deployctl: hook %s: --repo BARE.git is required\n", verb);
 		goto out;
 	}
 	if (gitsrc_bare_info(&gitdir, &head, repo, &err) < 0) {
@@ -210,7 +209,6 @@ const struct cmd cmd_hook = {
 	.usage = "hook install|uninstall --repo BARE.git [--branch BRANCH] [--env-file FILE]...",
 	.summary = "Deploy on every push to a bare repository (a git post-receive hook).",
 	.opts = hook_opts,
-	.opts_flags = CMD_OPTS_OPERANDS,
 	.help = "A hook already there is moved to hooks/" HOOK_CHAINED " and run first\n"
 	        "with the same input; uninstall puts it back. A failed deploy is reported in\n"
 	        "the push output and never rejects the push.\n",

@@ -374,6 +374,21 @@ const struct cmd_opt cmd_opt_force = {
 	CMD_FIELD(CMD_BASE_ARGS, struct cmd_args, force),
 	.help = "deploy even the commit a rollback quarantined",
 };
+/* The release numbers of rollback --to and diff --from (a command gives its help line). */
+const struct cmd_opt cmd_opt_from = {
+	.kind = CMD_OPT_RELEASE,
+	.name = "from",
+	.arg = "N",
+	CMD_FIELD(CMD_BASE_ARGS, struct cmd_args, from),
+	.help = "the older release",
+};
+const struct cmd_opt cmd_opt_to = {
+	.kind = CMD_OPT_RELEASE,
+	.name = "to",
+	.arg = "N",
+	CMD_FIELD(CMD_BASE_ARGS, struct cmd_args, to),
+	.help = "the release to go to",
+};
 const struct cmd_opt cmd_opt_state = {
 	.kind = CMD_OPT_STRING,
 	.name = "state",

@@ -27,17 +27,12 @@
 extern char **environ;
 
 struct rollback_args {
-	int64_t to;         /* --to */
 	const char *reason; /* --reason */
 };
 
 static const struct cmd_opt rollback_opts[] = {
-	{ .kind = CMD_OPT_RELEASE,
-	  .name = "to",
-	  .arg = "N",
-	  CMD_FIELD(CMD_BASE_OWN, struct rollback_args, to),
-	  .help = "the release to return to (default: the last successful one before the "
-	          "current)" },
+	CMD_OPT_USE_HELP(cmd_opt_to, "the release to return to (default: the last successful one "
+	                             "before the current)"),
 	CMD_OPT_USE(cmd_opt_project),
 	CMD_OPT_USE_HELP(cmd_opt_env_file,
 	                 "where the secrets are (found by fingerprint; repeatable)"),
@@ -484,14 +479,13 @@ static int rollback_run(struct ctx *ctx, int argc, char **argv)
 	bool force;
 	int first, ex, rc;
 
-	/* Operands are not refused (never were); they are ignored. */
 	ex = cmd_opts_parse(&first, &cmd_rollback, ctx, &a, &ra, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		return ex;
 	cmd_args_release(&ro, &a);
 	project = a.project;
 	reason = ra.reason;
-	to = ra.to;
+	to = a.to;
 	force = a.force;
 	sig_catch();
 	ro.quiet = ro.quiet || log_get_level() == LOG_LEVEL_QUIET; /* -q before the command */
@@ -610,5 +604,4 @@ const struct cmd cmd_rollback = {
 	.summary = "Return to the previous successful release (or --to N) without git or a "
 	           "registry.",
 	.opts = rollback_opts,
-	.opts_flags = CMD_OPTS_OPERANDS,
 };

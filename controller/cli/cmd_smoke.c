@@ -178,10 +178,6 @@ static int smoke_cmd_run(struct ctx *ctx, int argc, char **argv)
 		return ex;
 	given = a.project;
 	json = a.json;
-	if (first != argc) {
-		cmd_print_help(&cmd_smoke, stderr);
-		return EXIT_USAGE;
-	}
 	sig_catch();
 	ctx->read_only = true;
 	ex = cmd_open_store(ctx);
@@ -255,5 +251,4 @@ const struct cmd cmd_smoke = {
 	.summary = "Run the smoke checks of what is deployed (its latest successful release) now; "
 	           "change nothing.",
 	.opts = smoke_opts,
-	.opts_flags = CMD_OPTS_OPERANDS,
 };

@@ -324,7 +324,6 @@ static int status_main(struct ctx *ctx, int argc, char **argv, const struct cmd 
 	bool json, swarm = false;
 	int first, ex;
 
-	/* Operands are not refused (never were); they are ignored. */
 	ex = cmd_opts_parse(&first, self, ctx, &a, NULL, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		return ex;
@@ -396,7 +395,6 @@ const struct cmd cmd_ps = {
 	.usage = "ps [--project NAME] [--json]",
 	.summary = "List the project's containers: state, Docker's status, ports (short status).",
 	.opts = ps_opts,
-	.opts_flags = CMD_OPTS_OPERANDS,
 };
 
 const struct cmd cmd_status = {
@@ -405,7 +403,6 @@ const struct cmd cmd_status = {
 	.usage = "status [--project NAME] [--json]",
 	.summary = "Show the project's containers and whether they match the latest release.",
 	.opts = status_opts,
-	.opts_flags = CMD_OPTS_OPERANDS,
 	.help = "On Swarm (the project's releases went to Swarm): per service its running tasks "
 	        "against\nthe desired count, health, pinned image, release match and nodes "
 	        "(docs/swarm.md).\n",

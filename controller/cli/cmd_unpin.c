@@ -94,10 +94,6 @@ static int unpin_run(struct ctx *ctx, int argc, char **argv)
 	if (ex != CMD_OPTS_RUN)
 		return ex;
 	project = a.project;
-	if (first != argc) {
-		cmd_print_help(&cmd_unpin, stderr);
-		return EXIT_USAGE;
-	}
 	ex = cmd_open_store(ctx);
 	if (ex != EXIT_OK)
 		return ex;
@@ -125,5 +121,4 @@ const struct cmd cmd_unpin = {
 	.usage = "unpin [--project NAME]",
 	.summary = "Clear the pin a rollback left, so apply deploys new commits again.",
 	.opts = unpin_opts,
-	.opts_flags = CMD_OPTS_OPERANDS,
 };

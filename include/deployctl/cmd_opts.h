@@ -93,6 +93,7 @@ struct cmd_args {
 	unsigned parallel;          /* -j, --parallel: 1-8 */
 	unsigned keep;              /* --keep: 1-100 releases */
 	long lock_wait_ms;          /* --lock-wait */
+	int64_t from, to;           /* --from N, --to N: release numbers (0: not given) */
 	struct deploy_opts *deploy; /* where the manifests' options go; NULL: nowhere */
 };
 
@@ -102,7 +103,7 @@ void cmd_args_release(struct release_opts *ro, const struct cmd_args *a);
 /* The shared rows. */
 extern const struct cmd_opt cmd_opt_project, cmd_opt_json, cmd_opt_quiet, cmd_opt_state,
         cmd_opt_docker_host, cmd_opt_help, cmd_opt_parallel, cmd_opt_keep, cmd_opt_lock_wait,
-        cmd_opt_no_rollback, cmd_opt_force;
+        cmd_opt_no_rollback, cmd_opt_force, cmd_opt_from, cmd_opt_to;
 /* The tables shared whole: where the manifests come from (the deploy
  * options of apply, plan, check, config, diff, watch, serve) ... */
 extern const struct cmd_opt cmd_opts_deploy[];

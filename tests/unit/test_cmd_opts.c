@@ -199,6 +199,81 @@ static void test_cmd_opts__operands(void)
 	          EXIT_USAGE);
 }
 
+/*
+ * Every command that takes no operand refuses one with the usage status
+ * (EXIT_USAGE) before it runs, rather than ignoring it: rollback, diff,
+ * status and the others the parser is told take none.
+ */
+static void test_cmd_opts__extra_operand_refused(void)
+{
+	static const char *const none[] = { "rollback", "diff",  "status", "ps",   "history",
+		                            "smoke",    "unpin", "apply",  "plan", "down" };
+	struct cmd_args a;
+	struct deploy_opts d;
+	struct ctx ctx;
+	size_t i, refused = 0;
+
+	for (i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		const struct cmd *c = cmd_find(none[i]);
+
+		CHECK(c != NULL);
+		if (c)
+			CHECK(!(c->opts_flags & CMD_OPTS_OPERANDS));
+	}
+	for (i = 0; cmd_table[i]; i++) {
+		const struct cmd *c = cmd_table[i];
+		char a0[32], a1[] = "extra";
+		char *argv[] = { a0, a1, NULL };
+		int first = -7;
+
+		if ((c->opts_flags & CMD_OPTS_OPERANDS) || !strcmp(c->name, "hook"))
+			continue; /* hook's first word is its verb, taken before the parse */
+		snprintf(a0, sizeof(a0), "%s", c->name);
+		memset(&a, 0, sizeof(a));
+		memset(&d, 0, sizeof(d));
+		memset(&ctx, 0, sizeof(ctx));
+		a.deploy = &d;
+		optind = 0;
+		CHECK_INT(cmd_opts_parse(&first, c, &ctx, &a, NULL, 2, argv), EXIT_USAGE);
+		CHECK_INT(first, -7);
+		deploy_opts_release(&d);
+		refused++;
+	}
+	CHECK(refused >= sizeof(none) / sizeof(none[0]));
+}
+
+/* rollback --to and diff --from are the shared release rows: parsed and refused alike. */
+static void test_cmd_opts__release_rows_shared(void)
+{
+	char a0[] = "rollback", a1[] = "--to", a2[] = "7", b0[] = "diff", b1[] = "--from",
+	     b2[] = "3", c2[] = "0", d2[] = "2x";
+	struct cmd_args a = { 0 };
+	struct deploy_opts d = { 0 };
+	struct ctx ctx = { 0 };
+	int first = -7;
+
+	optind = 0;
+	CHECK_INT(cmd_opts_parse(&first, &cmd_rollback, &ctx, &a, NULL, 3,
+	                         (char *[]){ a0, a1, a2, NULL }),
+	          CMD_OPTS_RUN);
+	CHECK_INT(a.to, 7);
+	a.deploy = &d;
+	optind = 0;
+	CHECK_INT(cmd_opts_parse(&first, &cmd_diff, &ctx, &a, NULL, 3,
+	                         (char *[]){ b0, b1, b2, NULL }),
+	          CMD_OPTS_RUN);
+	CHECK_INT(a.from, 3);
+	optind = 0;
+	CHECK_INT(cmd_opts_parse(&first, &cmd_rollback, &ctx, &a, NULL, 3,
+	                         (char *[]){ a0, a1, c2, NULL }),
+	          EXIT_USAGE);
+	optind = 0;
+	CHECK_INT(cmd_opts_parse(&first, &cmd_diff, &ctx, &a, NULL, 3,
+	                         (char *[]){ b0, b1, d2, NULL }),
+	          EXIT_USAGE);
+	deploy_opts_release(&d);
+}
+
 static void test_cmd_opts__help_from_rows(void)
 {
 	char *text = NULL;
@@ -229,6 +304,8 @@ int main(void)
 	RUN(test_cmd_opts__values);
 	RUN(test_cmd_opts__refused);
 	RUN(test_cmd_opts__operands);
+	RUN(test_cmd_opts__extra_operand_refused);
+	RUN(test_cmd_opts__release_rows_shared);
 	RUN(test_cmd_opts__help_from_rows);
 	return CHECK_DONE();
 }
