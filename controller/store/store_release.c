@@ -162,6 +162,22 @@ struct svc_table {
 	            struct err *err);
 };
 
+/*
+ * Bind kv's key as ?3 and, when why makes it a secret, put its shown form in
+ * *shown (new, freed by the caller) and that form's fingerprint in fp.
+ */
+static int kv_bind_secret(char *fp, sqlite3_stmt *st, const struct svc_rows *r, const struct kv *kv,
+                          enum model_secret why, char **shown, struct err *err)
+{
+	store_bind_text(st, 3, kv->key);
+	if (why == MODEL_SECRET_NONE)
+		return 0;
+	if (model_secret_shown(shown, r->k, r->svc, why, kv->value ? kv->value : "") < 0)
+		return err_set(err, ERR_NOMEM, "out of memory");
+	model_secret_shown_fingerprint(fp, *shown);
+	return 0;
+}
+
 static size_t env_count(const struct service *svc)
 {
 	return svc->env.n;
@@ -179,12 +195,11 @@ static int env_bind(sqlite3_stmt *st, const struct svc_rows *r, size_t i, char *
 	const char *v = kv->value ? kv->value : "";
 	enum model_secret why = model_env_secret(r->p, r->svc, kv->key, v);
 	char fp[HASH_FINGERPRINT_SIZE];
+	int rc = kv_bind_secret(fp, st, r, kv, why, shown, err);
 
-	store_bind_text(st, 3, kv->key);
+	if (rc < 0)
+		return rc;
 	if (why != MODEL_SECRET_NONE) {
-		if (model_secret_shown(shown, r->k, r->svc, why, v) < 0)
-			return err_set(err, ERR_NOMEM, "out of memory");
-		model_secret_shown_fingerprint(fp, *shown);
 		sqlite3_bind_null(st, 4);
 		store_bind_text(st, 5, fp);
 		store_bind_text(st, 7, model_secret_why(why));
@@ -232,12 +247,10 @@ static int label_bind(sqlite3_stmt *st, const struct svc_rows *r, size_t i, char
 	const char *v = kv->value ? kv->value : "";
 	enum model_secret why = model_label_secret(r->svc, kv->key, v);
 	char fp[HASH_FINGERPRINT_SIZE];
+	int rc = kv_bind_secret(fp, st, r, kv, why, shown, err);
 
-	store_bind_text(st, 3, kv->key);
-	if (why != MODEL_SECRET_NONE && model_secret_shown(shown, r->k, r->svc, why, v) < 0)
-		return err_set(err, ERR_NOMEM, "out of memory");
-	if (*shown)
-		model_secret_shown_fingerprint(fp, *shown);
+	if (rc < 0)
+		return rc;
 	store_bind_text(st, 4, *shown ? *shown : v);
 	store_bind_text(st, 5, *shown ? fp : NULL);
 	store_bind_text(st, 6, model_secret_why(why));
