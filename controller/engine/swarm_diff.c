@@ -4,47 +4,17 @@
  * no-op costs the one list call; one that differs is updated, with the
  * reasons spec_reasons() finds against the spec its release recorded.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "deployctl/buf.h"
 #include "deployctl/spec.h"
 #include "deployctl/swarm.h"
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-	struct buf b;
-	va_list ap;
-	int rc;
-
-	buf_init(&b, 0);
-	va_start(ap, f);
-	rc = buf_vprintf(&b, f, ap);
-	va_end(ap);
-	if (rc < 0) {
-		buf_release(&b);
-		return NULL;
-	}
-	return buf_detach(&b);
-}
+#include "reconcile_diff_internal.h"
 
 char *swarm_object_name(const char *project, const char *name, const char *content_hash)
 {
-	return fmt("%s_%s-%.12s", project, name, content_hash);
-}
-
-static int push(struct plan *p, const struct action *a)
-{
-	struct action *v = realloc(p->v, (p->n + 1) * sizeof(*v));
-
-	if (!v)
-		return ERR_NOMEM;
-	p->v = v;
-	p->v[p->n++] = *a;
-	return 0;
+	return reconcile_fmt("%s_%s-%.12s", project, name, content_hash);
 }
 
 /* Wave of each service: one more than its deepest dependency (cycles were refused). */
@@ -89,16 +59,17 @@ static char *update_reason(const struct swarm_input *in, const struct service *s
 	    spec_render(&new_json, in->key, in->desired, s, true, &err) == 0)
 		spec_reasons(&reason, old_json, new_json, &err);
 	if (!o->global && o->replicas != s->replicas) {
-		char *r = fmt("replicas %u -> %u%s%s", o->replicas, s->replicas,
-		              reason && *reason ? "; " : "", reason && *reason ? reason : "");
+		char *r = reconcile_fmt("replicas %u -> %u%s%s", o->replicas, s->replicas,
+		                        reason && *reason ? "; " : "",
+		                        reason && *reason ? reason : "");
 
 		free(reason);
 		reason = r;
 	}
 	if (!reason || !*reason) {
 		free(reason);
-		reason = fmt("spec changed (hash %.12s -> %.12s)",
-		             o->spec_hash ? o->spec_hash : "none", hash);
+		reason = reconcile_fmt("spec changed (hash %.12s -> %.12s)",
+		                       o->spec_hash ? o->spec_hash : "none", hash);
 	}
 	free(old_json);
 	free(new_json);
@@ -122,8 +93,10 @@ static int diff_networks(struct plan *out, const struct swarm_input *in)
 
 	for (i = 0; i < p->nnetworks; i++) {
 		const struct project_network *n = &p->networks[i];
-		struct action a = { .kind = ACTION_NETWORK_CREATE, .level = 0 };
+		struct action_args a = { .kind = ACTION_NETWORK_CREATE, .level = 0 };
+		char *docker_name;
 		bool used = false;
+		int rc;
 
 		for (k = 0; !used && k < p->nservices; k++) {
 			size_t j;
@@ -140,15 +113,15 @@ static int diff_networks(struct plan *out, const struct swarm_input *in)
 		}
 		if (!used || n->external || network_present(in, n->name))
 			continue;
-		a.target = strdup(n->name);
-		a.docker_name = model_network_docker_name(p, n->name);
-		a.reason = strdup("new overlay network (attachable)");
-		if (!a.target || !a.docker_name || !a.reason || push(out, &a) < 0) {
-			free(a.target);
-			free(a.docker_name);
-			free(a.reason);
-			return ERR_NOMEM;
-		}
+		a.target = n->name;
+		a.docker_name = docker_name = model_network_docker_name(p, n->name);
+		rc = docker_name ? reconcile_plan_add(out, &a,
+		                                      strdup("new overlay network "
+		                                             "(attachable)"))
+		                 : ERR_NOMEM;
+		free(docker_name);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -159,9 +132,10 @@ static int notes(struct plan *out, const struct swarm_input *in)
 	size_t i;
 
 	for (i = 0; i < p->nvolumes; i++) {
-		char *n = fmt("volume %s is node-local: each node running a task of a service that "
-		              "mounts it has its own copy",
-		              p->volumes[i].name);
+		char *n = reconcile_fmt(
+		        "volume %s is node-local: each node running a task of a service that "
+		        "mounts it has its own copy",
+		        p->volumes[i].name);
 
 		if (!n || strv_push(&out->notes, n) < 0) {
 			free(n);
@@ -175,7 +149,8 @@ static int notes(struct plan *out, const struct swarm_input *in)
 
 		if (!img || strchr(img, '@'))
 			continue;
-		n = fmt("service %s: image %s has no registry digest: pinned by ID %.19s, which only "
+		n = reconcile_fmt(
+		        "service %s: image %s has no registry digest: pinned by ID %.19s, which only "
 		        "nodes that hold it can run",
 		        p->services[i].name, p->services[i].image, img);
 		if (!n || strv_push(&out->notes, n) < 0) {
@@ -200,43 +175,35 @@ int swarm_diff(struct plan *out, const struct swarm_input *in, struct err *err)
 	for (i = 0; i < p->nservices; i++) {
 		const struct service *s = &p->services[i];
 		const struct docker_service *o = observed(in, s->name);
-		struct action a = { .service = s, .level = 1 + w[i] };
+		struct action_args a = { .service = s, .level = 1 + w[i], .hash = in->hashes[i] };
+		char *name;
+		int added;
 
 		if (o && o->spec_hash && !strcmp(o->spec_hash, in->hashes[i]))
 			continue;
 		a.kind = o ? ACTION_REPLACE : ACTION_CREATE;
-		a.target = strdup(s->name);
-		a.container_id = o ? strdup(o->id) : NULL;
-		a.container_name = fmt("%s_%s", p->name, s->name);
-		a.reason = o ? update_reason(in, s, o, in->hashes[i]) : strdup("new service");
-		memcpy(a.spec_hash, in->hashes[i], sizeof(a.spec_hash));
-		if (!a.target || (o && !a.container_id) || !a.container_name || !a.reason ||
-		    push(out, &a) < 0) {
-			free(a.target);
-			free(a.container_id);
-			free(a.container_name);
-			free(a.reason);
+		a.target = s->name;
+		a.container_id = o ? o->id : NULL;
+		a.container_name = name = reconcile_fmt("%s_%s", p->name, s->name);
+		added = name ? reconcile_plan_add(out, &a,
+		                                  o ? update_reason(in, s, o, in->hashes[i])
+		                                    : strdup("new service"))
+		             : ERR_NOMEM;
+		free(name);
+		if (added < 0)
 			goto out;
-		}
 	}
 	for (i = 0; i < in->nservices; i++) {
 		const struct docker_service *o = &in->services[i];
-		struct action a = { .kind = ACTION_REMOVE, .level = 1 };
+		struct action_args a = { .kind = ACTION_REMOVE, .level = 1 };
 
 		if (o->service && model_service_find(p, o->service))
 			continue;
-		a.target = strdup(o->service ? o->service : o->name);
-		a.container_id = strdup(o->id);
-		a.container_name = strdup(o->name);
-		a.reason = strdup("not in the manifests");
-		if (!a.target || !a.container_id || !a.container_name || !a.reason ||
-		    push(out, &a) < 0) {
-			free(a.target);
-			free(a.container_id);
-			free(a.container_name);
-			free(a.reason);
+		a.target = o->service ? o->service : o->name;
+		a.container_id = o->id;
+		a.container_name = o->name;
+		if (reconcile_plan_add(out, &a, strdup("not in the manifests")) < 0)
 			goto out;
-		}
 	}
 	if (out->n && !in->have_networks) {
 		out->need_resources = true;
