@@ -104,21 +104,6 @@ out:
 	return rc;
 }
 
-static int action_cmp(const void *a, const void *b)
-{
-	const struct action *x = a, *y = b;
-	int c;
-
-	if (x->level != y->level)
-		return x->level < y->level ? -1 : 1;
-	if (x->kind != y->kind)
-		return x->kind < y->kind ? -1 : 1;
-	c = strcmp(x->target, y->target);
-	if (c)
-		return c;
-	return x->replica < y->replica ? -1 : x->replica > y->replica;
-}
-
 /* Which service does a "service:NAME[:opt]" reference name? Into buf; NULL if none. */
 static const char *service_ref(char *buf, size_t size, const char *v)
 {
@@ -300,7 +285,7 @@ int reconcile_diff(struct plan *out, const struct reconcile_input *in, struct er
 		if (plan.v[i].level == (unsigned)-1)
 			plan.v[i].level = last;
 	if (plan.n)
-		qsort(plan.v, plan.n, sizeof(*plan.v), action_cmp);
+		qsort(plan.v, plan.n, sizeof(*plan.v), reconcile_action_cmp);
 	*out = plan;
 	memset(&plan, 0, sizeof(plan));
 out:

@@ -2,8 +2,9 @@
  * reconcile_diff_internal.h - what the files of the diff share:
  * reconcile_plan.c (actions as data) below reconcile_diff_service.c (one
  * service) and reconcile_diff_resource.c (networks and volumes), all below
- * reconcile_diff.c (the whole plan, its order and followers). Not for use
- * outside engine/.
+ * reconcile_diff.c (the whole plan, its order and followers). The other
+ * planners, reconcile_down.c and swarm_diff.c, add and order their actions
+ * through reconcile_plan.c too. Not for use outside engine/.
  */
 #ifndef DEPLOYCTL_RECONCILE_DIFF_INTERNAL_H
 #define DEPLOYCTL_RECONCILE_DIFF_INTERNAL_H
@@ -42,6 +43,11 @@ struct action_args {
  * it fails; its callers never free them after the call. 0 or ERR_NOMEM.
  */
 int reconcile_plan_add(struct plan *p, const struct action_args *a, char *reason);
+/*
+ * qsort() order of a plan's actions: stage, kind, target, replica, then
+ * container name (down's stages hold one kind each, so kind never reorders it).
+ */
+int reconcile_action_cmp(const void *a, const void *b);
 /* A new string printed from f, or NULL (no memory). */
 char *reconcile_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 /* Is name a start-first's temporary name (<canonical>--next-r<N>)? */

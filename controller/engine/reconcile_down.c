@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "deployctl/reconcile.h"
+#include "reconcile_diff_internal.h"
 
 /* Containers first (they hold the networks and volumes), then networks, then volumes. */
 #define DOWN_LEVEL_CONTAINERS 0
@@ -98,22 +99,6 @@ static int down_container(struct plan *p, const struct docker_container *c,
 	return rc;
 }
 
-static int action_cmp(const void *a, const void *b)
-{
-	const struct action *x = a, *y = b;
-	int c;
-
-	if (x->level != y->level)
-		return x->level < y->level ? -1 : 1;
-	c = strcmp(x->target, y->target);
-	if (c)
-		return c;
-	if (x->replica != y->replica)
-		return x->replica < y->replica ? -1 : 1;
-	return strcmp(x->container_name ? x->container_name : "",
-	              y->container_name ? y->container_name : "");
-}
-
 int reconcile_down(struct plan *out, const struct reconcile_input *in,
                    const struct reconcile_down_opts *opts, struct err *err)
 {
@@ -155,7 +140,7 @@ int reconcile_down(struct plan *out, const struct reconcile_input *in,
 		return err_set(err, rc, "out of memory");
 	}
 	if (plan.n)
-		qsort(plan.v, plan.n, sizeof(*plan.v), action_cmp);
+		qsort(plan.v, plan.n, sizeof(*plan.v), reconcile_action_cmp);
 	*out = plan;
 	return 0;
 }

@@ -86,6 +86,24 @@ static void probe_said(struct buf *b, const struct svc_health *h,
 }
 
 /* Fill err with why the gate failed, with the last log lines when useful. */
+/*
+ * "not healthy after 12s", with the last probe's answer when there was one
+ * (st: the container's state, or NULL when it was already released).
+ */
+static void timeout_said(struct buf *said, const struct service *s, bool job, bool health,
+                         double t0, const struct docker_container_state *st, int own_code)
+{
+	buf_printf(said, "not %s after %.0fs",
+	           job      ? "completed"
+	           : health ? "healthy"
+	                    : "running",
+	           clock_mono() - t0);
+	if (!job && health && ((st && st->health_exit_code >= 0) || own_code >= 0)) {
+		buf_puts(said, "; last ");
+		probe_said(said, &s->health, st, own_code);
+	}
+}
+
 static int gate_fail(struct err *err, struct docker *d, const char *id, const char *what,
                      const char *detail)
 {
@@ -199,15 +217,7 @@ int reconcile_wait_up_watched(double *up_s, struct docker *d, const struct servi
 		}
 		if (clock_mono() + pause > deadline) {
 			buf_init(&said, 2048);
-			buf_printf(&said, "not %s after %.0fs",
-			           job      ? "completed"
-			           : health ? "healthy"
-			                    : "running",
-			           clock_mono() - t0);
-			if (!job && health && (st.health_exit_code >= 0 || own_code >= 0)) {
-				buf_puts(&said, "; last ");
-				probe_said(&said, &s->health, &st, own_code);
-			}
+			timeout_said(&said, s, job, health, t0, &st, own_code);
 			docker_container_state_release(&st);
 			rc = gate_fail(err, d, id, "timed out", said.ptr);
 			buf_release(&said);
@@ -233,15 +243,7 @@ int reconcile_wait_up_watched(double *up_s, struct docker *d, const struct servi
 			break;
 		if (clock_mono() + pause > deadline) {
 			buf_init(&said, 2048);
-			buf_printf(&said, "not %s after %.0fs",
-			           job      ? "completed"
-			           : health ? "healthy"
-			                    : "running",
-			           clock_mono() - t0);
-			if (!job && health && own_code >= 0) {
-				buf_puts(&said, "; last ");
-				probe_said(&said, &s->health, NULL, own_code);
-			}
+			timeout_said(&said, s, job, health, t0, NULL, own_code);
 			rc = gate_fail(err, d, id, "timed out", said.ptr);
 			buf_release(&said);
 			goto out;

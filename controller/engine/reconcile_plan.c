@@ -185,6 +185,24 @@ int reconcile_plan_add(struct plan *p, const struct action_args *a, char *reason
 	return 0;
 }
 
+int reconcile_action_cmp(const void *a, const void *b)
+{
+	const struct action *x = a, *y = b;
+	int c;
+
+	if (x->level != y->level)
+		return x->level < y->level ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	c = strcmp(x->target, y->target);
+	if (c)
+		return c;
+	if (x->replica != y->replica)
+		return x->replica < y->replica ? -1 : 1;
+	return strcmp(x->container_name ? x->container_name : "",
+	              y->container_name ? y->container_name : "");
+}
+
 char *reconcile_fmt(const char *f, ...)
 {
 	struct buf b;
