@@ -21,6 +21,7 @@
 #include "deployctl/buf.h"
 #include "deployctl/cmd.h"
 #include "deployctl/deploy_swarm_cmds.h"
+#include "deployctl/fdio.h"
 #include "deployctl/log.h"
 
 struct exec_args {
@@ -64,25 +65,10 @@ static void pass_size(struct docker *d, const char *exec_id)
 		docker_exec_resize(d, exec_id, ws.ws_row, ws.ws_col, &ignored);
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int to_fd(void *ctx, int stream, const char *data, size_t len)
 {
 	(void)ctx;
-	return write_all(stream == DOCKER_STDERR ? STDERR_FILENO : STDOUT_FILENO, data, len);
+	return fd_write_all(stream == DOCKER_STDERR ? STDERR_FILENO : STDOUT_FILENO, data, len);
 }
 
 /* Copy stdin to the exec and its output here until the exec closes the stream. */
@@ -113,7 +99,7 @@ static int pump(int sock, const struct buf *pending, bool tty, struct docker *d,
 		}
 		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 			n = read(STDIN_FILENO, chunk, sizeof(chunk));
-			if (n > 0 && write_all(sock, chunk, (size_t)n) < 0)
+			if (n > 0 && fd_write_all(sock, chunk, (size_t)n) < 0)
 				in_open = false;
 			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
 				/* End of input: the command sees EOF on its stdin, output

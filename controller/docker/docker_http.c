@@ -21,6 +21,7 @@
 #include "deployctl/docker.h"
 #include "deployctl/err.h"
 #include "deployctl/fault.h"
+#include "deployctl/fdio.h"
 #include "docker_internal.h"
 
 #define DOCKER_CONNECT_TIMEOUT_S 3L
@@ -537,21 +538,6 @@ void docker_global_cleanup(void)
 /* Largest header block of a hijacked answer. */
 #define DOCKER_HIJACK_HEADERS_MAX (64u << 10)
 
-static int docker_write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Read until the end of the headers; the rest read goes to pending. */
 static int docker_read_headers(struct buf *head, struct buf *pending, int fd, struct err *err)
 {
@@ -613,7 +599,7 @@ int docker_hijack(int *fd_out, struct buf *pending, struct docker *d, const char
 	}
 	d->calls++;
 	d->mutating++;
-	if (docker_write_all(fd, req.ptr, req.len) < 0) {
+	if (fd_write_all(fd, req.ptr, req.len) < 0) {
 		rc = err_set(err, ERR_UNREACHABLE, "docker at '%s' stopped answering during %s",
 		             d->socket, what);
 		goto out;

@@ -15,27 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "deployctl/fdio.h"
 #include "deployctl/hash.h"
 
 static int fail(struct err *err, const char *what, const char *path)
 {
 	return err_set(err, ERR_IO, "%s '%s': %s", what, path, strerror(errno));
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /*
@@ -103,7 +88,7 @@ static int write_one(const char *dir, const struct project_file *f, mode_t mode,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return fail(err, "cannot create", tmp);
-	if (write_all(fd, f->content ? f->content : "", f->content_len) || fchmod(fd, mode) ||
+	if (fd_write_all(fd, f->content ? f->content : "", f->content_len) || fchmod(fd, mode) ||
 	    fsync(fd))
 		rc = fail(err, "cannot write", tmp);
 	if (close(fd) && !rc)
@@ -123,7 +108,7 @@ static int write_new(const char *path, const char *data, size_t len, mode_t mode
 
 	if (fd < 0)
 		return fail(err, "cannot create", path);
-	if (write_all(fd, data ? data : "", len) || fchmod(fd, mode) || fsync(fd))
+	if (fd_write_all(fd, data ? data : "", len) || fchmod(fd, mode) || fsync(fd))
 		rc = fail(err, "cannot write", path);
 	if (close(fd) && !rc)
 		rc = fail(err, "cannot write", path);

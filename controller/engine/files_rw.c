@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "deployctl/fdio.h"
 #include "deployctl/files.h"
 #include "deployctl/hash.h"
 
@@ -31,7 +32,7 @@ static int copy_file(const char *from, const char *to, mode_t mode, struct err *
 {
 	char buf[65536];
 	int in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), out, rc = 0;
-	ssize_t n, w;
+	ssize_t n;
 
 	if (in < 0)
 		return fail(err, "cannot open", from);
@@ -48,16 +49,8 @@ static int copy_file(const char *from, const char *to, mode_t mode, struct err *
 			rc = fail(err, "cannot read", from);
 			break;
 		}
-		for (w = 0; !rc && w < n;) {
-			ssize_t k = write(out, buf + w, (size_t)(n - w));
-
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k <= 0)
-				rc = fail(err, "cannot write", to);
-			else
-				w += k;
-		}
+		if (fd_write_all(out, buf, (size_t)n) < 0)
+			rc = fail(err, "cannot write", to);
 	}
 	if (!rc && fsync(out))
 		rc = fail(err, "cannot write", to);
