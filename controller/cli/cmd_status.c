@@ -25,17 +25,6 @@ static const struct cmd_opt ps_opts[] = {
 	CMD_OPT_ALL(cmd_opts_tail),
 	CMD_OPT_TABLE_END,
 };
-static const struct store_service_row *find_row(const struct store_service_row *rows, size_t n,
-                                                const char *service)
-{
-	size_t i;
-
-	for (i = 0; service && i < n; i++)
-		if (!strcmp(rows[i].service, service))
-			return &rows[i];
-	return NULL;
-}
-
 static int container_cmp(const void *a, const void *b)
 {
 	const struct docker_container *x = a, *y = b;
@@ -169,7 +158,7 @@ static void print_status(struct store *store, const char *project, const struct 
 		        "RELEASE", "MATCH", "STATUS");
 	}
 	for (i = 0; i < nc; i++) {
-		const struct store_service_row *r = find_row(rows, nr, c[i].service);
+		const struct store_service_row *r = store_service_row_find(rows, nr, c[i].service);
 		bool match = store_service_row_label_matches(store, r, c[i].spec_hash);
 		char sbuf[400];
 		bool verified;

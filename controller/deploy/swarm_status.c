@@ -75,17 +75,6 @@ static void count_tasks(struct svc_count *c, const struct docker_service *s,
 		c->desired = s->replicas;
 }
 
-static const struct store_service_row *find_row(const struct store_service_row *rows, size_t n,
-                                                const char *service)
-{
-	size_t i;
-
-	for (i = 0; service && i < n; i++)
-		if (!strcmp(rows[i].service, service))
-			return &rows[i];
-	return NULL;
-}
-
 /* "abcdef123456 x2, 0123456789ab": the nodes the running tasks are on. */
 static void nodes_text(char *out, size_t size, const struct docker_service *s,
                        const struct docker_task *t, size_t nt)
@@ -284,7 +273,8 @@ int deploy_swarm_status(struct ctx *ctx, const char *project, const struct store
 		struct docker_service_view v;
 		struct svc_count c;
 		bool match = store_service_row_label_matches(
-		        ctx->store, find_row(rows, nrows, s[i].service), s[i].spec_hash);
+		        ctx->store, store_service_row_find(rows, nrows, s[i].service),
+		        s[i].spec_hash);
 
 		if (docker_service_view(&v, &s[i], &err) < 0) {
 			if (json)

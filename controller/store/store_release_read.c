@@ -192,6 +192,17 @@ static const struct store_row_desc service_rows = {
 	"out of memory reading services",
 };
 
+const struct store_service_row *store_service_row_find(const struct store_service_row *rows,
+                                                       size_t n, const char *service)
+{
+	size_t i;
+
+	for (i = 0; service && i < n; i++)
+		if (!strcmp(rows[i].service, service))
+			return &rows[i];
+	return NULL;
+}
+
 void store_service_rows_free(struct store_service_row *v, size_t n)
 {
 	store_rows_free(v, n, &service_rows);

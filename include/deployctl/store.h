@@ -191,6 +191,9 @@ struct store_service_row {
 int store_release_services(struct store_service_row **out, size_t *n, struct store *s,
                            int64_t release, struct err *err);
 void store_service_rows_free(struct store_service_row *v, size_t n);
+/* The row of service among rows[0..n) (borrowed), or NULL (also for service NULL). */
+const struct store_service_row *store_service_row_find(const struct store_service_row *rows,
+                                                       size_t n, const char *service);
 /* Redacted spec JSON of one service in a release; ERR_NOTFOUND if absent. *out new. */
 int store_service_spec(char **out, struct store *s, int64_t release, const char *service,
                        struct err *err);
