@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "archive_dl.h"
+#include "archive_tar.h"
 #include "deployctl/hash.h"
 #include "deployctl/source.h"
 
@@ -228,44 +228,22 @@ int dirsrc_tar(char **out, size_t *len, const char *root, const char *dir, size_
                struct err *err)
 {
 	struct tree_walk w = { .max_files = SOURCE_MAX_TREE, .err = err };
-	char full[4096], *mem = NULL;
-	size_t used = 0;
+	struct archive_tar tar = { 0 };
+	char full[4096];
 	int rc = context_path(full, sizeof(full), root, dir, err);
 
 	if (rc == 0)
-		rc = archive_dl_load(err);
+		rc = archive_tar_open(&tar, dir, max, err);
 	if (rc)
-		return rc;
-	mem = malloc(max);
-	w.a = archive_write_new();
-	w.e = archive_entry_new();
-	if (!mem || !w.a || !w.e) {
-		rc = err_set(err, ERR_NOMEM, "out of memory");
 		goto out;
-	}
-	if (archive_write_set_format_pax_restricted(w.a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(w.a, 1) != ARCHIVE_OK ||
-	    archive_write_open_memory(w.a, mem, max, &used) != ARCHIVE_OK) {
-		rc = err_set(err, ERR_INVALID, "build context '%s': %s", dir,
-		             archive_error_string(w.a));
-		goto out;
-	}
+	w.a = tar.a;
+	w.e = tar.e;
 	rc = walk_dir(&w, full, "", 0);
 	if (rc && archive_errno(w.a) == ENOMEM)
 		err_set(err, ERR_INVALID, "build context '%s' is larger than %zu bytes", dir, max);
-	if (!rc && archive_write_close(w.a) != ARCHIVE_OK)
-		rc = err_set(err, ERR_INVALID, "build context '%s' is larger than %zu bytes", dir,
-		             max);
-	if (rc)
-		goto out;
-	*out = mem;
-	*len = used;
-	mem = NULL;
+	if (!rc)
+		rc = archive_tar_close(out, len, &tar, dir, err);
 out:
-	if (w.e)
-		archive_entry_free(w.e);
-	if (w.a)
-		archive_write_free(w.a);
-	free(mem);
+	archive_tar_release(&tar);
 	return rc;
 }

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "archive_dl.h"
+#include "archive_tar.h"
 
 struct gitsrc {
 	git_repository *repo;
@@ -575,31 +575,16 @@ int gitsrc_tar(char **out, size_t *len, struct gitsrc *g, const char *dir, size_
                struct err *err)
 {
 	struct tar_walk w = { .g = g, .err = err };
+	struct archive_tar tar = { 0 };
 	git_tree *t = NULL;
-	char *mem = NULL;
-	size_t used = 0;
 	int rc = subtree(&t, g, dir, err);
 
 	if (rc == 0)
-		rc = archive_dl_load(err);
-	if (rc) {
-		git_tree_free(t);
-		return rc;
-	}
-	mem = malloc(max);
-	w.a = archive_write_new();
-	w.e = archive_entry_new();
-	if (!mem || !w.a || !w.e) {
-		rc = err_set(err, ERR_NOMEM, "out of memory");
+		rc = archive_tar_open(&tar, dir, max, err);
+	if (rc)
 		goto out;
-	}
-	if (archive_write_set_format_pax_restricted(w.a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(w.a, 1) != ARCHIVE_OK ||
-	    archive_write_open_memory(w.a, mem, max, &used) != ARCHIVE_OK) {
-		rc = err_set(err, ERR_INVALID, "build context '%s': %s", dir,
-		             archive_error_string(w.a));
-		goto out;
-	}
+	w.a = tar.a;
+	w.e = tar.e;
 	if (git_tree_walk(t, GIT_TREEWALK_PRE, tar_one, &w) < 0) {
 		rc = w.rc ? w.rc : gitsrc_fail(err, ERR_GIT, dir);
 		if (archive_errno(w.a) == ENOMEM || strstr(err->msg, "emory"))
@@ -607,21 +592,9 @@ int gitsrc_tar(char **out, size_t *len, struct gitsrc *g, const char *dir, size_
 			        dir, max);
 		goto out;
 	}
-	if (archive_write_close(w.a) != ARCHIVE_OK) {
-		rc = err_set(err, ERR_INVALID, "build context '%s' is larger than %zu bytes", dir,
-		             max);
-		goto out;
-	}
-	*out = mem;
-	*len = used;
-	mem = NULL;
-	rc = 0;
+	rc = archive_tar_close(out, len, &tar, dir, err);
 out:
-	if (w.e)
-		archive_entry_free(w.e);
-	if (w.a)
-		archive_write_free(w.a);
-	free(mem);
+	archive_tar_release(&tar);
 	git_tree_free(t);
 	return rc;
 }
