@@ -305,22 +305,17 @@ out:
 	return rc;
 }
 
-int gitsrc_resolve(char *sha_out, const char *path, const char *ref, struct err *err)
+/* ref's commit in repo, as 40 hex digits into sha_out; where names repo in messages. */
+static int resolve_commit(char *sha_out, git_repository *repo, const char *ref, const char *where,
+                          struct err *err)
 {
-	git_repository *repo = NULL;
 	git_object *obj = NULL, *commit = NULL;
 	int rc;
 
-	gitsrc_global_init();
-	if (git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0 &&
-	    git_repository_open_bare(&repo, path) < 0) {
-		rc = err_set(err, ERR_NOTFOUND, "'%s' is not a git repository", path);
-		goto out;
-	}
 	rc = git_revparse_single(&obj, repo, ref);
 	if (rc < 0) {
 		rc = err_set(err, rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT,
-		             "ref '%s' not found in '%s'", ref, path);
+		             "ref '%s' not found in '%s'", ref, where);
 		goto out;
 	}
 	if (git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0) {
@@ -332,6 +327,20 @@ int gitsrc_resolve(char *sha_out, const char *path, const char *ref, struct err 
 out:
 	git_object_free(commit);
 	git_object_free(obj);
+	return rc;
+}
+
+int gitsrc_resolve(char *sha_out, const char *path, const char *ref, struct err *err)
+{
+	git_repository *repo = NULL;
+	int rc;
+
+	gitsrc_global_init();
+	if (git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0 &&
+	    git_repository_open_bare(&repo, path) < 0)
+		rc = err_set(err, ERR_NOTFOUND, "'%s' is not a git repository", path);
+	else
+		rc = resolve_commit(sha_out, repo, ref, path, err);
 	git_repository_free(repo);
 	return rc;
 }
@@ -413,24 +422,6 @@ void gitsrc_refs_free(struct gitsrc_refs *r)
 
 int gitsrc_refs_resolve(char *sha_out, struct gitsrc_refs *r, const char *ref, struct err *err)
 {
-	git_object *obj = NULL, *commit = NULL;
-	int rc;
-
 	/* libgit2 re-reads loose refs and packed-refs when they change; new packs on a miss */
-	rc = git_revparse_single(&obj, r->repo, ref);
-	if (rc < 0) {
-		rc = err_set(err, rc == GIT_ENOTFOUND ? ERR_NOTFOUND : ERR_GIT,
-		             "ref '%s' not found in '%s'", ref, git_repository_path(r->repo));
-		goto out;
-	}
-	if (git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0) {
-		rc = err_set(err, ERR_INVALID, "ref '%s' does not name a commit", ref);
-		goto out;
-	}
-	git_oid_tostr(sha_out, GIT_OID_HEXSZ + 1, git_object_id(commit));
-	rc = 0;
-out:
-	git_object_free(commit);
-	git_object_free(obj);
-	return rc;
+	return resolve_commit(sha_out, r->repo, ref, git_repository_path(r->repo), err);
 }
