@@ -501,6 +501,45 @@ static int registry_check(struct err *err, long status, const struct buf *resp, 
 	                         : herr.msg + sizeof(prefix) - 1);
 }
 
+/*
+ * A call that reaches a registry through the daemon: its path, the
+ * X-Registry-Auth header (wiped after), the note for an anonymous call and
+ * the answer.
+ */
+struct reg_call {
+	struct buf path, hdr, anon, resp;
+	const char *headers[2];
+};
+
+/* Set c up for ref (its credentials looked up); reg_call_release() it either way. */
+static int reg_call_init(struct reg_call *c, const char *ref, struct err *err)
+{
+	memset(c->headers, 0, sizeof(c->headers));
+	buf_init(&c->path, 0);
+	buf_init(&c->hdr, 0);
+	buf_init(&c->anon, 0);
+	buf_init(&c->resp, DOCKER_RESPONSE_CAP);
+	return auth_header(&c->hdr, &c->anon, ref, err);
+}
+
+/* Send req to c->path with c's header; the answer in c->resp. */
+static int reg_call_send(long *status, struct reg_call *c, struct docker *d, struct docker_req *req,
+                         struct err *err)
+{
+	c->headers[0] = c->hdr.len ? c->hdr.ptr : NULL;
+	req->path = c->path.ptr;
+	req->headers = c->headers;
+	return docker_request_ex(status, &c->resp, d, req, err);
+}
+
+static void reg_call_release(struct reg_call *c)
+{
+	buf_wipe_release(&c->hdr);
+	buf_release(&c->anon);
+	buf_release(&c->resp);
+	buf_release(&c->path);
+}
+
 /* POST /images/create for ref, streaming; ERR_DOCKER with the registry's message. */
 static int pull_request(char **stream_digest, struct docker *d, const char *ref, const char *repo,
                         const char *tag, const struct docker_pull_progress *progress,
@@ -508,53 +547,45 @@ static int pull_request(char **stream_digest, struct docker *d, const char *ref,
 {
 	struct docker_pull_stream stream;
 	struct pull_sink sink = { &stream, err };
-	struct buf path, hdr, anon, resp;
-	const char *headers[2] = { NULL, NULL };
-	struct docker_req req = { .method = "POST", .timeout_s = DOCKER_PULL_TIMEOUT_S };
+	struct reg_call c;
+	struct docker_req req = { .method = "POST",
+		                  .timeout_s = DOCKER_PULL_TIMEOUT_S,
+		                  .sink = pull_sink,
+		                  .sink_ctx = &sink };
 	char what[600];
 	long status = 0;
 	int rc;
 
 	docker_pull_stream_init(&stream, ref, progress);
-	buf_init(&path, 0);
-	buf_init(&hdr, 0);
-	buf_init(&anon, 0);
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	rc = auth_header(&hdr, &anon, ref, err);
+	rc = reg_call_init(&c, ref, err);
 	if (rc < 0)
 		goto out;
-	if (buf_puts(&path, "/images/create?fromImage=") < 0 || docker_urlencode(&path, repo) < 0 ||
-	    buf_puts(&path, "&tag=") < 0 || docker_urlencode(&path, tag) < 0) {
+	if (buf_puts(&c.path, "/images/create?fromImage=") < 0 ||
+	    docker_urlencode(&c.path, repo) < 0 || buf_puts(&c.path, "&tag=") < 0 ||
+	    docker_urlencode(&c.path, tag) < 0) {
 		rc = nomem(err);
 		goto out;
 	}
-	headers[0] = hdr.len ? hdr.ptr : NULL;
-	req.path = path.ptr;
-	req.headers = headers;
-	req.sink = pull_sink;
-	req.sink_ctx = &sink;
-	rc = docker_request_ex(&status, &resp, d, &req, err);
+	rc = reg_call_send(&status, &c, d, &req, err);
 	/* A pull that finds nothing is a registry failure (ERR_DOCKER), not a missing object. */
 	snprintf(what, sizeof(what), "pull '%s'", ref);
 	if (rc == 0)
-		rc = registry_check(err, status == 404 ? 500 : status, &resp, what, ref, anon.ptr);
+		rc = registry_check(err, status == 404 ? 500 : status, &c.resp, what, ref,
+		                    c.anon.ptr);
 	if (rc == 0)
 		rc = docker_pull_stream_finish(&stream, err);
 	if (rc < 0) {
 		goto out;
 	}
 	if (stream.error) {
-		rc = pull_fail(err, ERR_DOCKER, what, ref, anon.ptr, stream.error);
+		rc = pull_fail(err, ERR_DOCKER, what, ref, c.anon.ptr, stream.error);
 		goto out;
 	}
 	*stream_digest = stream.digest;
 	stream.digest = NULL;
 out:
 	docker_pull_stream_release(&stream);
-	buf_wipe_release(&hdr);
-	buf_release(&anon);
-	buf_release(&resp);
-	buf_release(&path);
+	reg_call_release(&c);
 	return rc;
 }
 
@@ -623,38 +654,27 @@ int docker_image_digest(char **out, struct docker *d, const char *ref, struct er
 
 int docker_image_remote(char **digest_out, struct docker *d, const char *ref, struct err *err)
 {
-	struct buf path, hdr, anon, resp;
-	const char *headers[2] = { NULL, NULL };
+	struct reg_call c;
 	struct docker_req req = { .method = "GET" };
 	char what[600];
 	long status = 0;
 	int rc;
 
-	buf_init(&path, 0);
-	buf_init(&hdr, 0);
-	buf_init(&anon, 0);
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	rc = auth_header(&hdr, &anon, ref, err);
+	rc = reg_call_init(&c, ref, err);
 	if (rc < 0)
 		goto out;
-	if (buf_puts(&path, "/distribution/") < 0 || docker_path_encode(&path, ref, "/:@") < 0 ||
-	    buf_puts(&path, "/json") < 0) {
+	if (buf_puts(&c.path, "/distribution/") < 0 ||
+	    docker_path_encode(&c.path, ref, "/:@") < 0 || buf_puts(&c.path, "/json") < 0) {
 		rc = nomem(err);
 		goto out;
 	}
-	headers[0] = hdr.len ? hdr.ptr : NULL;
-	req.path = path.ptr;
-	req.headers = headers;
 	snprintf(what, sizeof(what), "look up '%s' in its registry", ref);
-	rc = docker_request_ex(&status, &resp, d, &req, err);
+	rc = reg_call_send(&status, &c, d, &req, err);
 	if (rc == 0)
-		rc = registry_check(err, status, &resp, what, ref, anon.ptr);
+		rc = registry_check(err, status, &c.resp, what, ref, c.anon.ptr);
 	if (rc == 0)
-		rc = docker_decode_distribution(digest_out, resp.ptr, err);
+		rc = docker_decode_distribution(digest_out, c.resp.ptr, err);
 out:
-	buf_wipe_release(&hdr);
-	buf_release(&anon);
-	buf_release(&resp);
-	buf_release(&path);
+	reg_call_release(&c);
 	return rc;
 }
