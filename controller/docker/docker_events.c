@@ -119,13 +119,22 @@ static bool events_cancelled(void *ctx)
 	return c->stream.sink->cancelled(c->stream.sink->ctx);
 }
 
+/* filters (taken; NULL: out of memory) as JSON, URL-encoded, appended to path. */
+static int filters_append(struct buf *path, json_t *filters)
+{
+	char *text = filters ? json_dumps(filters, JSON_COMPACT) : NULL;
+	int rc = text && docker_urlencode(path, text) == 0 ? 0 : ERR_NOMEM;
+
+	free(text);
+	json_decref(filters);
+	return rc;
+}
+
 int docker_events_follow(struct docker *d, const struct docker_event_sink *sink, struct err *err)
 {
 	struct events_ctx c = { .err = err };
 	struct docker_req req = { .method = "GET", .sink = events_sink, .sink_ctx = &c };
 	struct buf path, resp;
-	json_t *filters = NULL;
-	char *text = NULL;
 	long status = 0;
 	int rc;
 
@@ -135,9 +144,9 @@ int docker_events_follow(struct docker *d, const struct docker_event_sink *sink,
 	req.cancelled = events_cancelled;
 	/* A day, then the caller reconnects; cancelled() is what ends it sooner. */
 	req.timeout_s = 24L * 3600;
-	filters = json_pack("{s:[s],s:[s]}", "type", "container", "label", LABEL_PROJECT);
-	text = filters ? json_dumps(filters, JSON_COMPACT) : NULL;
-	if (!text || buf_puts(&path, "/events?filters=") < 0 || docker_urlencode(&path, text) < 0) {
+	if (buf_puts(&path, "/events?filters=") < 0 ||
+	    filters_append(&path, json_pack("{s:[s],s:[s]}", "type", "container", "label",
+	                                    LABEL_PROJECT)) < 0) {
 		rc = err_set(err, ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -154,8 +163,6 @@ int docker_events_follow(struct docker *d, const struct docker_event_sink *sink,
 	if (rc == 0 && !sink->cancelled(sink->ctx))
 		rc = err_set(err, ERR_UNREACHABLE, "docker closed the events stream");
 out:
-	free(text);
-	json_decref(filters);
 	docker_event_stream_release(&c.stream);
 	buf_release(&resp);
 	buf_release(&path);
@@ -206,8 +213,6 @@ int docker_container_wait_die(bool *died, int *exit_code, struct docker *d, cons
 	struct die_ctx c = { .err = &e };
 	struct docker_req req = { .method = "GET", .sink = die_sink, .sink_ctx = &c };
 	struct buf path, resp;
-	json_t *filters = NULL;
-	char *text = NULL;
 	long status = 0;
 	int rc;
 
@@ -219,12 +224,9 @@ int docker_container_wait_die(bool *died, int *exit_code, struct docker *d, cons
 	docker_event_stream_init(&c.stream, &sink);
 	/* The Engine holds the stream open until `until`; a little slack past it. */
 	req.timeout_s = (long)(until_s - since_s) + DOCKER_TIMEOUT_S;
-	filters = json_pack("{s:[s],s:[s],s:[s]}", "type", "container", "container", id, "event",
-	                    "die");
-	text = filters ? json_dumps(filters, JSON_COMPACT) : NULL;
-	if (!text ||
-	    buf_printf(&path, "/events?since=%.9f&until=%.9f&filters=", since_s, until_s) < 0 ||
-	    docker_urlencode(&path, text) < 0) {
+	if (buf_printf(&path, "/events?since=%.9f&until=%.9f&filters=", since_s, until_s) < 0 ||
+	    filters_append(&path, json_pack("{s:[s],s:[s],s:[s]}", "type", "container", "container",
+	                                    id, "event", "die")) < 0) {
 		rc = err_set(err, ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -243,8 +245,6 @@ int docker_container_wait_die(bool *died, int *exit_code, struct docker *d, cons
 	}
 	rc = docker_http_check(status, &resp, "watch for its exit", err);
 out:
-	free(text);
-	json_decref(filters);
 	docker_event_stream_release(&c.stream);
 	buf_release(&resp);
 	buf_release(&path);
