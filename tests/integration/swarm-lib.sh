@@ -38,6 +38,14 @@ dctl_swarm() {
 	DOCKER_HOST="$SWARM_HOST" "$DEPLOYCTL" --state "$STATE" "$@" >"$OUT" 2>"$ERR"
 }
 
+swarm_svc_label() { # SERVICE LABEL: a label of the project's Swarm service
+	swarm_docker service inspect -f "{{index .Spec.Labels \"$2\"}}" "${PROJECT}_$1"
+}
+
+swarm_svc_env() { # SERVICE: the environment of the project's Swarm service, as JSON
+	swarm_docker service inspect -f '{{json .Spec.TaskTemplate.ContainerSpec.Env}}' "${PROJECT}_$1"
+}
+
 swarm_teardown() {
 	local pid i f
 	# The worker of swarm_add_worker (if any) first, then the manager.

@@ -6,13 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/swarm-lib.sh"
 
-svc_label() { # SERVICE LABEL
-	swarm_docker service inspect -f "{{index .Spec.Labels \"$2\"}}" "${PROJECT}_$1"
-}
-svc_env() {
-	swarm_docker service inspect -f '{{json .Spec.TaskTemplate.ContainerSpec.Env}}' "${PROJECT}_$1"
-}
-
 manifest() { # API_MESSAGE DB_IMAGE DB_REPLICAS
 	write_manifest app.yml <<YAML
 name: $PROJECT
@@ -74,12 +67,12 @@ echo "# no-op: $(grep -o '([0-9]* Docker calls[^)]*)' "$OUT")"
 # One service changed: only api updated, with the reason.
 manifest hello-v2 deployctl-test/app:v1 1
 commit second
-db_hash=$(svc_label db io.deployctl.spec-hash)
+db_hash=$(swarm_svc_label db io.deployctl.spec-hash)
 dctl_swarm apply --repo "$REPO" || { cat "$OUT" "$ERR"; fail "apply of one change failed"; }
 expect_out '~ replace +api: .*MESSAGE'
 grep -q 'replace *db' "$OUT" && fail "db was updated too"
-[ "$(svc_label db io.deployctl.spec-hash)" = "$db_hash" ] || fail "db changed"
-svc_env api | grep -q hello-v2 || fail "api env not updated"
+[ "$(swarm_svc_label db io.deployctl.spec-hash)" = "$db_hash" ] || fail "db changed"
+swarm_svc_env api | grep -q hello-v2 || fail "api env not updated"
 
 # Config file changed: a new object by content, the old one collected.
 echo two >"$REPO/manifests/app.conf"
@@ -99,19 +92,19 @@ swarm_docker ps -q --filter "label=com.docker.swarm.service.name=${PROJECT}_db" 
 	fail "scaling restarted db's running task"
 
 # Failing update (crashing image): rolled back to the complete previous spec.
-good=$(svc_label db io.deployctl.spec-hash)
+good=$(swarm_svc_label db io.deployctl.spec-hash)
 manifest hello-v2 deployctl-test/app:crashing 2
 commit crash
 dctl_swarm apply --repo "$REPO"
 [ $? = 1 ] || { cat "$OUT" "$ERR"; fail "crashing update did not fail"; }
 expect_out 'release [0-9]+ rolled_back'
-[ "$(svc_label db io.deployctl.spec-hash)" = "$good" ] || fail "db not back to its previous spec"
+[ "$(swarm_svc_label db io.deployctl.spec-hash)" = "$good" ] || fail "db not back to its previous spec"
 swarm_wait_running "${PROJECT}_db" 2 || fail "db not running 2 tasks after the rollback"
 
 # Rollback to release 1 from SQLite alone: the git repository is gone.
 rm -rf "$REPO"
 dctl_swarm rollback --to 1 || { cat "$OUT" "$ERR"; fail "rollback failed"; }
-svc_env api | grep -q hello-v1 || fail "api not back to release 1"
+swarm_svc_env api | grep -q hello-v1 || fail "api not back to release 1"
 swarm_docker service ls --format '{{.Name}} {{.Replicas}}' | grep -q "${PROJECT}_db 1/1" || fail "db not 1/1"
 swarm_docker config ls --format '{{.Name}}' | grep -qx "$cfg1" || fail "release 1's config object not back"
 dctl_swarm history --json

@@ -12,9 +12,6 @@ JOBIMG=$(bash "$SRCDIR/tests/jobtool/build.sh") || fail "cannot build the job im
 SWARM_IMAGES="deployctl-test/app:healthy $JOBIMG"
 . "$(dirname "$0")/swarm-lib.sh"
 
-svc_label() { # SERVICE LABEL
-	swarm_docker service inspect -f "{{index .Spec.Labels \"$2\"}}" "${PROJECT}_$1"
-}
 job_services() {
 	swarm_docker service ls -q --filter "label=io.deployctl.project=$PROJECT" \
 		--filter label=io.deployctl.job | wc -l
@@ -134,7 +131,7 @@ expect_out 'no changes'
 grep -q '^job ' "$OUT" && fail "a job ran on a no-op"
 
 # Release 2: the backup fails -> release failed, nothing changed.
-api_hash=$(svc_label api io.deployctl.spec-hash)
+api_hash=$(swarm_svc_label api io.deployctl.spec-hash)
 api_ver=$(swarm_docker service inspect -f '{{.Version.Index}}' "${PROJECT}_api")
 manifest two 3
 commit two
@@ -143,7 +140,7 @@ dctl_swarm apply --repo "$REPO"
 expect_out 'job backup \(before\): failed in [0-9.]+s, exit 3'
 expect_out 'release 2 failed'
 expect_err "job 'backup' \(before\) exited with 3"
-[ "$(svc_label api io.deployctl.spec-hash)" = "$api_hash" ] || fail "api was updated"
+[ "$(swarm_svc_label api io.deployctl.spec-hash)" = "$api_hash" ] || fail "api was updated"
 [ "$(swarm_docker service inspect -f '{{.Version.Index}}' "${PROJECT}_api")" = "$api_ver" ] ||
 	fail "api's service was touched"
 [ "$(job_services)" = 0 ] || fail "the failed job's service was left behind"
@@ -154,7 +151,7 @@ expect_out 'DB_PASSWORD=\*\*\*'
 grep -q "pw-$$-secret" "$OUT" && fail "a secret is in show 2"
 
 # Release 3: db changes and the migration after it fails (404) -> db's spec put back.
-db_hash=$(svc_label db io.deployctl.spec-hash)
+db_hash=$(swarm_svc_label db io.deployctl.spec-hash)
 manifest two 0 /nope db-two
 commit migrate-fails
 dctl_swarm apply --repo "$REPO"
@@ -162,8 +159,8 @@ dctl_swarm apply --repo "$REPO"
 expect_out 'job migrate \(after_dependencies\): failed'
 expect_out 'release 3 rolled_back'
 expect_err "job 'migrate' \(after_dependencies\)"
-[ "$(svc_label db io.deployctl.spec-hash)" = "$db_hash" ] || fail "db not back to its previous spec"
-[ "$(svc_label api io.deployctl.spec-hash)" = "$api_hash" ] || fail "api was updated after the failed migration"
+[ "$(swarm_svc_label db io.deployctl.spec-hash)" = "$db_hash" ] || fail "db not back to its previous spec"
+[ "$(swarm_svc_label api io.deployctl.spec-hash)" = "$api_hash" ] || fail "api was updated after the failed migration"
 grep -qE 'replace +api.*waiting' "$OUT" && fail "api's wave ran after the failed migration"
 
 # Leftovers: one of this state database (a killed run) is removed, a foreign one kept.
@@ -183,7 +180,7 @@ swarm_docker service inspect "${PROJECT}_job-old-${me:0:4}" >/dev/null 2>&1 &&
 swarm_docker service inspect "${PROJECT}_job-old-0123" >/dev/null 2>&1 ||
 	fail "a foreign job service was removed"
 expect_err 'job service .*_job-old-0123 is not this state'"'"'s'
-[ "$(svc_label api io.deployctl.spec-hash)" != "$api_hash" ] || fail "api not updated by release 4"
+[ "$(swarm_svc_label api io.deployctl.spec-hash)" != "$api_hash" ] || fail "api not updated by release 4"
 swarm_docker service rm "${PROJECT}_job-old-0123" >/dev/null
 
 # rollback: release 4's rollback job runs (as a job service) before api goes back to one.

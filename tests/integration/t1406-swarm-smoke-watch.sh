@@ -31,9 +31,6 @@ dctl_ns() {
 	swarm_exec env DOCKER_HOST="$SWARM_HOST" HOOK="http://127.0.0.1:$RPORT/hook" \
 		"$DEPLOYCTL" --state "$STATE" "$@" >"$OUT" 2>"$ERR"
 }
-svc_env() {
-	swarm_docker service inspect -f '{{json .Spec.TaskTemplate.ContainerSpec.Env}}' "${PROJECT}_api"
-}
 # wait_for SECONDS CMD...: retry CMD every 0.2 s, bounded.
 wait_for() {
 	local n=$(($1 * 5))
@@ -98,7 +95,7 @@ dctl_ns apply --repo "$REPO"
 [ $? = 1 ] || { cat "$OUT" "$ERR"; fail "a failing smoke check did not fail the release"; }
 expect_out 'release 2 rolled_back'
 expect_err "smoke check 'home' failed after 3 attempt\(s\)"
-svc_env | grep -q 'MESSAGE=good' || fail "api not back to release 1's spec: $(svc_env)"
+swarm_svc_env api | grep -q 'MESSAGE=good' || fail "api not back to release 1's spec: $(swarm_svc_env api)"
 swarm_wait_running "${PROJECT}_api" 1 || fail "api not running after the rollback"
 wait_for 20 sh -c "nsenter --net=/var/run/netns/$SWARM_NS curl -fsS http://127.0.0.1:$PORT/ | grep -q good" ||
 	fail "api does not answer 'good' after the rollback"
@@ -146,6 +143,6 @@ commit bad-again
 dctl_ns apply --repo "$REPO" --no-rollback
 [ $? = 1 ] || { cat "$OUT" "$ERR"; fail "a failing smoke check did not fail the release"; }
 expect_out 'release [0-9]+ failed'
-svc_env | grep -q 'MESSAGE=bad' || fail "--no-rollback put api back: $(svc_env)"
+swarm_svc_env api | grep -q 'MESSAGE=bad' || fail "--no-rollback put api back: $(swarm_svc_env api)"
 echo "# scenarios took $(($(date +%s) - t0)) s"
 echo "ok $TEST_NAME"
