@@ -74,6 +74,12 @@ struct notify_target {
 
 /* What one check did (deploy/smoke.c), as recorded with the release. */
 struct smoke_result {
+	/*
+	 * Set by the caller before smoke_run(), with reason: the check fails
+	 * without a request (on demand, a check whose recorded text holds a
+	 * scrubbed secret).
+	 */
+	bool not_run;
 	bool ran;
 	bool passed;
 	long status;       /* the last response's status, 0 if none came */

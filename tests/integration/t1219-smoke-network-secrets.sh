@@ -60,10 +60,16 @@ expect_out '"url":"http://api:8080/env/API_TOKEN\?t=\*\*\*"'
 expect_status 0 config --repo "$REPO" --env-file "$WORK/env"
 expect_out 'url: "?http://api:8080/env/API_TOKEN\?t=\*\*\*'
 no_leak "config"
-# (the record keeps the secret as ***, so on demand the token check cannot pass: exit 1)
+# The record keeps the secret as ***, so on demand the token check is not
+# run (and says why): exit 1; the other check runs and passes.
 expect_status 1 smoke --project "$PROJECT" --json
 expect_out '"name":"query","url":"http://api:8080/health","network":"default".*"passed":true'
+expect_out '"name":"token".*"passed":false,"status":0,"attempts":0,.*"reason":"not run on demand: its body_contains holds a secret'
 no_leak "smoke --json"
+expect_status 1 smoke --project "$PROJECT"
+expect_out '^smoke token: FAILED \(0 attempts.*not run on demand'
+expect_out '^smoke query: passed'
+no_leak "smoke"
 grep -rla -- "$SECRET" "$STATE" && fail "the secret is in the state directory"
 left=$(docker ps -aq --filter "label=io.deployctl.project=$PROJECT" --filter "label=io.deployctl.job")
 [ -z "$left" ] || fail "check containers left behind"
