@@ -21,29 +21,41 @@ static int exec_path(struct buf *b, const char *a, const char *id, const char *c
 	return 0;
 }
 
-int docker_exec_run(int *exit_code, struct docker *d, const char *id, const struct strv *cmd,
-                    long timeout_ms, struct err *err)
+/* On success *exec_id_out is new (the caller frees it). */
+int docker_exec_create(char **exec_id_out, struct docker *d, const char *id,
+                       const struct docker_exec_opts *o, bool attach, struct err *err)
 {
 	json_t *body = json_object(), *argv = json_array(), *reply = NULL;
 	struct buf resp, path;
 	char *text = NULL;
 	const char *exec_id;
-	long deadline = clock_mono_ms() + timeout_ms, pause = 10;
 	size_t i;
 	int rc;
 
 	buf_init(&resp, DOCKER_RESPONSE_CAP);
 	buf_init(&path, 0);
-	for (i = 0; argv && i < cmd->n; i++)
-		json_array_append_new(argv, json_string(cmd->v[i]));
+	for (i = 0; argv && i < o->cmd->n; i++)
+		json_array_append_new(argv, json_string(o->cmd->v[i]));
 	if (!body || !argv || json_object_set_new(body, "Cmd", argv) < 0) {
 		argv = NULL;
 		rc = err_set(err, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	argv = NULL;
-	json_object_set_new(body, "AttachStdout", json_false());
-	json_object_set_new(body, "AttachStderr", json_false());
+	json_object_set_new(body, "AttachStdin", json_boolean(attach && o->stdin_open));
+	json_object_set_new(body, "AttachStdout", json_boolean(attach));
+	json_object_set_new(body, "AttachStderr", json_boolean(attach));
+	json_object_set_new(body, "Tty", json_boolean(o->tty));
+	if (o->tty && o->term) {
+		json_t *env = json_array();
+		char term[128];
+
+		snprintf(term, sizeof(term), "TERM=%s", o->term);
+		if (!env || json_array_append_new(env, json_string(term)) < 0 ||
+		    json_object_set_new(body, "Env", env) < 0) {
+			rc = err_set(err, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+	}
 	text = json_dumps(body, JSON_COMPACT);
 	if (!text || exec_path(&path, "/containers/", id, "/exec") < 0) {
 		rc = err_set(err, ERR_NOMEM, "out of memory");
@@ -58,6 +70,31 @@ int docker_exec_run(int *exit_code, struct docker *d, const char *id, const stru
 		rc = err_set(err, ERR_DOCKER, "docker: exec: no exec ID in the answer");
 		goto out;
 	}
+	if (!(*exec_id_out = strdup(exec_id)))
+		rc = err_set(err, ERR_NOMEM, "out of memory");
+out:
+	json_decref(reply);
+	json_decref(body);
+	free(text);
+	buf_release(&path);
+	buf_release(&resp);
+	return rc;
+}
+
+int docker_exec_run(int *exit_code, struct docker *d, const char *id, const struct strv *cmd,
+                    long timeout_ms, struct err *err)
+{
+	const struct docker_exec_opts o = { .cmd = cmd };
+	struct buf resp, path;
+	char *exec_id = NULL;
+	long deadline = clock_mono_ms() + timeout_ms, pause = 10;
+	int rc;
+
+	buf_init(&resp, DOCKER_RESPONSE_CAP);
+	buf_init(&path, 0);
+	rc = docker_exec_create(&exec_id, d, id, &o, false, err);
+	if (rc < 0)
+		goto out;
 	buf_reset(&path);
 	if (exec_path(&path, "/exec/", exec_id, "/start") < 0) {
 		rc = err_set(err, ERR_NOMEM, "out of memory");
@@ -104,9 +141,7 @@ int docker_exec_run(int *exit_code, struct docker *d, const char *id, const stru
 		pause = pause < 200 ? pause * 2 : 200;
 	}
 out:
-	json_decref(reply);
-	json_decref(body);
-	free(text);
+	free(exec_id);
 	buf_release(&path);
 	buf_release(&resp);
 	return rc;

@@ -44,6 +44,14 @@ int docker_http_check(long status, const struct buf *resp, const char *what, str
 int docker_call(struct buf *resp, struct docker *d, const char *method, const char *path,
                 const char *body, long timeout_s, const char *what, struct err *err);
 
+/*
+ * POST /containers/{id}/exec of o->cmd: attach false for a detached probe
+ * (no stream), true for an attached exec (o's stdin, TTY and TERM). The exec's
+ * ID into *exec_id_out (new) (docker_exec.c).
+ */
+int docker_exec_create(char **exec_id_out, struct docker *d, const char *id,
+                       const struct docker_exec_opts *o, bool attach, struct err *err);
+
 /* Append s percent-encoded (RFC 3986 unreserved kept) to b. 0 or ERR_NOMEM. */
 int docker_urlencode(struct buf *b, const char *s);
 

@@ -157,49 +157,15 @@ int docker_service_logs(struct docker *d, const char *id, const struct docker_lo
 int docker_exec_attach(int *fd_out, struct buf *pending, char **exec_id_out, struct docker *d,
                        const char *id, const struct docker_exec_opts *o, struct err *err)
 {
-	json_t *body = json_object(), *argv = json_array(), *reply = NULL;
-	struct buf resp, path;
-	char *text = NULL, *exec_id = NULL;
-	size_t i;
+	struct buf path;
+	char *exec_id = NULL;
 	int rc;
 
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
 	buf_init(&path, 0);
-	for (i = 0; argv && i < o->cmd->n; i++)
-		json_array_append_new(argv, json_string(o->cmd->v[i]));
-	if (!body || !argv || json_object_set_new(body, "Cmd", argv) < 0) {
-		argv = NULL;
-		rc = err_set(err, ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	json_object_set_new(body, "AttachStdin", json_boolean(o->stdin_open));
-	json_object_set_new(body, "AttachStdout", json_true());
-	json_object_set_new(body, "AttachStderr", json_true());
-	json_object_set_new(body, "Tty", json_boolean(o->tty));
-	if (o->tty && o->term) {
-		json_t *env = json_array();
-		char term[128];
-
-		snprintf(term, sizeof(term), "TERM=%s", o->term);
-		json_array_append_new(env, json_string(term));
-		json_object_set_new(body, "Env", env);
-	}
-	text = json_dumps(body, JSON_COMPACT);
-	if (!text || stream_path(&path, "/containers/", id, "/exec") < 0) {
-		rc = err_set(err, ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	rc = docker_call(&resp, d, "POST", path.ptr, text, 0, "exec", err);
+	rc = docker_exec_create(&exec_id, d, id, o, true, err);
 	if (rc < 0)
 		goto out;
-	reply = json_loads(resp.ptr, 0, NULL);
-	if (!json_string_value(json_object_get(reply, "Id"))) {
-		rc = err_set(err, ERR_DOCKER, "docker: exec: no exec ID in the answer");
-		goto out;
-	}
-	exec_id = strdup(json_string_value(json_object_get(reply, "Id")));
-	buf_reset(&path);
-	if (!exec_id || stream_path(&path, "/exec/", exec_id, "/start") < 0) {
+	if (stream_path(&path, "/exec/", exec_id, "/start") < 0) {
 		rc = err_set(err, ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -213,11 +179,7 @@ int docker_exec_attach(int *fd_out, struct buf *pending, char **exec_id_out, str
 	exec_id = NULL;
 out:
 	free(exec_id);
-	json_decref(reply);
-	json_decref(body);
-	free(text);
 	buf_release(&path);
-	buf_release(&resp);
 	return rc;
 }
 
