@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 
+#include "deployctl/buf.h"
 #include "docker_internal.h"
 #include "docker_json.h"
 
@@ -41,5 +42,26 @@ int docker_get_object(json_t **out, struct docker *d, const char *prefix, const 
 	else
 		rc = docker_get_json(out, d, path.ptr, verb, what, JSON_OBJECT, err);
 	buf_release(&path);
+	return rc;
+}
+
+int docker_label_path(struct buf *path, const char *endpoint, const char *k1, const char *v1,
+                      const char *k2, const char *v2)
+{
+	struct buf l1, l2;
+	const char *labels[2];
+	int rc = 0;
+
+	buf_init(&l1, 0);
+	buf_init(&l2, 0);
+	if (buf_printf(path, "%s?", endpoint) < 0 || buf_printf(&l1, "%s=%s", k1, v1) < 0 ||
+	    (k2 && buf_printf(&l2, "%s=%s", k2, v2) < 0))
+		rc = ERR_NOMEM;
+	labels[0] = l1.ptr;
+	labels[1] = l2.ptr;
+	if (rc == 0 && docker_filter_query(path, "label", labels, k2 ? 2 : 1) < 0)
+		rc = ERR_NOMEM;
+	buf_release(&l1);
+	buf_release(&l2);
 	return rc;
 }

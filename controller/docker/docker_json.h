@@ -71,5 +71,11 @@ int docker_get_json(json_t **out, struct docker *d, const char *path, const char
 /* The same for one object: GET <prefix><id percent-encoded><suffix>, a JSON object. */
 int docker_get_object(json_t **out, struct docker *d, const char *prefix, const char *id,
                       const char *suffix, const char *verb, const char *what, struct err *err);
+/*
+ * "<endpoint>?filters={"label":["<k1>=<v1>","<k2>=<v2>"]}" appended to path
+ * (k2 NULL: the one label). 0 or ERR_NOMEM.
+ */
+int docker_label_path(struct buf *path, const char *endpoint, const char *k1, const char *v1,
+                      const char *k2, const char *v2);
 
 #endif

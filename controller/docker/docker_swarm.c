@@ -130,7 +130,7 @@ void docker_services_free(struct docker_service *v, size_t n)
 int docker_service_list(struct docker_service **out, size_t *n, struct docker *d,
                         const char *project, struct err *err)
 {
-	struct buf path, resp, l1, l2;
+	struct buf path, resp;
 	json_t *root = NULL;
 	json_error_t je;
 	struct docker_service *v = NULL;
@@ -140,21 +140,10 @@ int docker_service_list(struct docker_service **out, size_t *n, struct docker *d
 
 	buf_init(&path, 0);
 	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	buf_init(&l1, 0);
-	buf_init(&l2, 0);
-	if (buf_printf(&l1, LABEL_STACK "=%s", project) < 0 ||
-	    buf_printf(&l2, LABEL_PROJECT "=%s", project) < 0 ||
-	    buf_puts(&path, "/services?") < 0) {
+	if (docker_label_path(&path, "/services", LABEL_STACK, project, LABEL_PROJECT, project) <
+	    0) {
 		rc = nomem(err);
 		goto out;
-	}
-	{
-		const char *labels[] = { l1.ptr, l2.ptr };
-
-		if (docker_filter_query(&path, "label", labels, 2) < 0) {
-			rc = nomem(err);
-			goto out;
-		}
 	}
 	rc = docker_request(&status, &resp, d, "GET", path.ptr, NULL, 0, err);
 	if (rc < 0)
@@ -200,8 +189,6 @@ out:
 	json_decref(root);
 	buf_release(&path);
 	buf_release(&resp);
-	buf_release(&l1);
-	buf_release(&l2);
 	return rc;
 }
 
@@ -475,25 +462,17 @@ void docker_swarm_objects_free(struct docker_swarm_object *v, size_t n)
 int docker_swarm_object_list(struct docker_swarm_object **out, size_t *n, struct docker *d,
                              const char *kind, const char *project, struct err *err)
 {
-	struct buf path, l;
+	struct buf path;
 	json_t *root = NULL, *o;
 	struct docker_swarm_object *v = NULL;
 	size_t i, cnt = 0;
 	int rc;
 
 	buf_init(&path, 0);
-	buf_init(&l, 0);
-	if (buf_printf(&l, LABEL_STACK "=%s", project) < 0 || buf_printf(&path, "/%s?", kind) < 0) {
+	if (buf_putc(&path, '/') < 0 ||
+	    docker_label_path(&path, kind, LABEL_STACK, project, NULL, NULL) < 0) {
 		rc = nomem(err);
 		goto out;
-	}
-	{
-		const char *labels[] = { l.ptr };
-
-		if (docker_filter_query(&path, "label", labels, 1) < 0) {
-			rc = nomem(err);
-			goto out;
-		}
 	}
 	rc = docker_get_json(&root, d, path.ptr, kind, kind, JSON_ARRAY, err);
 	if (rc < 0)
@@ -522,7 +501,6 @@ out:
 	docker_swarm_objects_free(v, cnt);
 	json_decref(root);
 	buf_release(&path);
-	buf_release(&l);
 	return rc;
 }
 

@@ -121,26 +121,15 @@ bool docker_task_active(const struct docker_task *t)
 int docker_task_list(struct docker_task **out, size_t *n, struct docker *d, const char *project,
                      const char *service, struct err *err)
 {
-	struct buf path, resp, l1, l2;
+	struct buf path, resp;
 	int rc;
 
 	buf_init(&path, 0);
 	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	buf_init(&l1, 0);
-	buf_init(&l2, 0);
-	if (buf_printf(&l1, LABEL_STACK "=%s", project) < 0 ||
-	    (service && buf_printf(&l2, LABEL_SERVICE "=%s", service) < 0) ||
-	    buf_puts(&path, "/tasks?") < 0) {
+	if (docker_label_path(&path, "/tasks", LABEL_STACK, project, service ? LABEL_SERVICE : NULL,
+	                      service) < 0) {
 		rc = docker_nomem(err);
 		goto out;
-	}
-	{
-		const char *labels[] = { l1.ptr, l2.ptr };
-
-		if (docker_filter_query(&path, "label", labels, service ? 2 : 1) < 0) {
-			rc = docker_nomem(err);
-			goto out;
-		}
 	}
 	rc = docker_call(&resp, d, "GET", path.ptr, NULL, 0, "list tasks", err);
 	if (rc == 0)
@@ -148,8 +137,6 @@ int docker_task_list(struct docker_task **out, size_t *n, struct docker *d, cons
 out:
 	buf_release(&path);
 	buf_release(&resp);
-	buf_release(&l1);
-	buf_release(&l2);
 	return rc;
 }
 
