@@ -71,18 +71,6 @@ long watch_backoff_ms(const struct wproj *p, unsigned n)
 
 /* ---- one tick ------------------------------------------------------------ */
 
-static int old_spec(void *arg, char **out, const char *release, const char *service)
-{
-	struct ctx *ctx = arg;
-	struct err err = ERR_INIT;
-	char *end;
-	long long id = strtoll(release, &end, 10);
-
-	if (*end || id <= 0)
-		return ERR_NOTFOUND;
-	return store_service_spec(out, ctx->store, id, service, &err);
-}
-
 /* Count what runs, for the gauges. */
 static void gauges(struct wproj *p, const struct project *pr, const struct docker_container *c,
                    size_t n)
@@ -165,7 +153,7 @@ static int fast_look(bool *drift, char *why, size_t whysize, struct wproj *p, st
 
 	/* Swarm: the one filtered /services list and its spec-hash labels, not containers */
 	if (p->dp.swarm) {
-		rc = deploy_swarm_look(&plan, &p->dp, ctx, old_spec, err);
+		rc = deploy_swarm_look(&plan, &p->dp, ctx, deploy_old_spec, err);
 		if (rc == 0) {
 			*drift = plan.n > 0 || plan.need_resources;
 			plan_summary(why, whysize, &plan);
@@ -183,7 +171,7 @@ static int fast_look(bool *drift, char *why, size_t whysize, struct wproj *p, st
 	in.prev_services = &p->dp.prev_services;
 	in.prev_networks = p->dp.prev_release ? &p->dp.prev_networks : NULL;
 	in.prev_volumes = p->dp.prev_release ? &p->dp.prev_volumes : NULL;
-	in.old_spec = old_spec;
+	in.old_spec = deploy_old_spec;
 	in.old_spec_ctx = ctx;
 	rc = reconcile_diff(&plan, &in, err);
 	if (rc == 0) {

@@ -281,7 +281,7 @@ int deploy_load_print(struct deploy *dp, const struct deploy_opts *o)
 	return ex;
 }
 
-static int old_spec(void *arg, char **out, const char *release, const char *service)
+int deploy_old_spec(void *arg, char **out, const char *release, const char *service)
 {
 	struct ctx *ctx = arg;
 	struct err err = ERR_INIT;
@@ -502,7 +502,7 @@ int deploy_observe(struct deploy *dp, struct ctx *ctx)
 	if (deploy_hashes_join(&hashes, &err) < 0 || rc < 0)
 		goto fail;
 	if (deploy_swarm_wanted(dp))
-		return deploy_swarm_observe(dp, ctx, key, old_spec);
+		return deploy_swarm_observe(dp, ctx, key, deploy_old_spec);
 	ex = check_owners(dp, ctx);
 	if (ex != EXIT_OK)
 		return ex;
@@ -515,7 +515,7 @@ int deploy_observe(struct deploy *dp, struct ctx *ctx)
 	in.prev_services = &dp->prev_services;
 	in.prev_networks = dp->prev_release ? &dp->prev_networks : NULL;
 	in.prev_volumes = dp->prev_release ? &dp->prev_volumes : NULL;
-	in.old_spec = old_spec;
+	in.old_spec = deploy_old_spec;
 	in.old_spec_ctx = ctx;
 	if (reconcile_diff(&dp->plan, &in, &err) < 0)
 		goto fail;

@@ -432,17 +432,6 @@ static void check_dir(struct tls_run *t, const char *where, const char *dir)
 	strv_free(&files);
 }
 
-static const struct project_file *file_find(const struct project_file *v, size_t n,
-                                            const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(v[i].name, name))
-			return &v[i];
-	return NULL;
-}
-
 static void check_service(struct tls_run *t, const struct service *s)
 {
 	const struct project *p = t->run->dp->project;
@@ -452,7 +441,7 @@ static void check_service(struct tls_run *t, const struct service *s)
 
 	for (k = 0; k < s->nconfigs; k++) {
 		const struct project_file *f =
-		        file_find(p->configs, p->nconfigs, s->configs[k].source);
+		        model_file_find(p->configs, p->nconfigs, s->configs[k].source);
 
 		if (!f || !f->content)
 			continue;
@@ -463,7 +452,7 @@ static void check_service(struct tls_run *t, const struct service *s)
 	}
 	for (k = 0; k < s->nsecrets; k++) {
 		const struct project_file *f =
-		        file_find(p->secrets, p->nsecrets, s->secrets[k].source);
+		        model_file_find(p->secrets, p->nsecrets, s->secrets[k].source);
 
 		if (!f)
 			continue;

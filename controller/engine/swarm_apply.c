@@ -92,17 +92,6 @@ static int ref_content(char **out, size_t *len, const struct project_file *f,
 	               ref->source);
 }
 
-static const struct project_file *file_find(const struct project_file *v, size_t n,
-                                            const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(v[i].name, name))
-			return &v[i];
-	return NULL;
-}
-
 /*
  * Make sure each config (or secret) object the services svcs[0..nsvcs)
  * mount exists; ids: key -> "id\tname".
@@ -126,8 +115,8 @@ static int ensure_objects_of(struct kvv *ids, struct strv *wanted, struct docker
 		for (j = 0; j < nref && rc == 0; j++) {
 			const struct svc_file_ref *ref = secrets ? &s->secrets[j] : &s->configs[j];
 			const struct project_file *f =
-			        secrets ? file_find(p->secrets, p->nsecrets, ref->source)
-			                : file_find(p->configs, p->nconfigs, ref->source);
+			        secrets ? model_file_find(p->secrets, p->nsecrets, ref->source)
+			                : model_file_find(p->configs, p->nconfigs, ref->source);
 			char *name, *id = NULL, *data = NULL, *v = NULL;
 			size_t len = 0;
 

@@ -370,6 +370,16 @@ const struct project_volume *model_volume_find(const struct project *p, const ch
 	return NULL;
 }
 
+const struct project_file *model_file_find(const struct project_file *v, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return &v[i];
+	return NULL;
+}
+
 static char *model_join(const char *a, const char *sep, const char *b)
 {
 	size_t n = strlen(a) + strlen(sep) + strlen(b) + 1;

@@ -99,6 +99,13 @@ void deploy_release(struct deploy *dp);
  */
 int deploy_observe(struct deploy *dp, struct ctx *ctx);
 
+/*
+ * The reconcile_old_spec_fn of apply, plan and the watcher (arg: the struct
+ * ctx): the redacted spec service had in release (its decimal id), from the
+ * state database; *out new. ERR_NOTFOUND for a release that is no number.
+ */
+int deploy_old_spec(void *arg, char **out, const char *release, const char *service);
+
 /* How release_run() records and runs a prepared plan. */
 struct release_opts {
 	const char *kind;    /* "apply" or "rollback" */

@@ -418,6 +418,9 @@ const struct project_job *model_job_find(const struct project *p, const char *na
 void model_job_release(struct project_job *j);
 const struct project_network *model_network_find(const struct project *p, const char *name);
 const struct project_volume *model_volume_find(const struct project *p, const char *name);
+/* Borrowed config or secret called name among v[0..n) (p->configs, p->secrets), or NULL. */
+const struct project_file *model_file_find(const struct project_file *v, size_t n,
+                                           const char *name);
 
 /*
  * Docker-side names, new strings (free()), NULL on allocation failure:
