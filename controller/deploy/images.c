@@ -64,6 +64,22 @@ static int pull_image(char **id, struct service *s, struct ctx *ctx, bool json)
 	return 0;
 }
 
+bool deploy_pull_noted(const struct deploy *dp, size_t njobs, const char *image)
+{
+	const struct project *p = dp->project;
+	char line[600];
+	size_t i;
+
+	snprintf(line, sizeof(line), "image %s: not present, apply will pull it", image);
+	for (i = 0; i < dp->pulls.n; i++)
+		if (!strcmp(dp->pulls.v[i], line))
+			return true;
+	for (i = 0; i < njobs && i < p->njobs; i++)
+		if (p->jobs[i].phase != JOB_ROLLBACK && !strcmp(p->jobs[i].svc.image, image))
+			return true;
+	return false;
+}
+
 /* plan: say once per image that apply would pull it, and pull nothing. */
 static int note_pull(struct deploy *dp, const struct service *s, bool present)
 {

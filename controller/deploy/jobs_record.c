@@ -366,22 +366,6 @@ static void print_planned_json(const struct deploy *dp, FILE *f)
 	fputc(']', f);
 }
 
-/* Was the pull of image noted already, for a service or an earlier job? */
-static bool noted(const struct deploy *dp, const struct project *p, size_t job, const char *image)
-{
-	char line[600];
-	size_t i;
-
-	snprintf(line, sizeof(line), "image %s: not present, apply will pull it", image);
-	for (i = 0; i < dp->pulls.n; i++)
-		if (!strcmp(dp->pulls.v[i], line))
-			return true;
-	for (i = 0; i < job; i++)
-		if (p->jobs[i].phase != JOB_ROLLBACK && !strcmp(p->jobs[i].svc.image, image))
-			return true;
-	return false;
-}
-
 void jobs_print_planned(const struct deploy *dp, struct ctx *ctx, bool json, FILE *f)
 {
 	const struct project *p = dp->project;
@@ -414,7 +398,7 @@ void jobs_print_planned(const struct deploy *dp, struct ctx *ctx, bool json, FIL
 		fprintf(f, "%s\n", j->irreversible ? " (irreversible)" : "");
 		/* plan never pulls: it says that apply will. */
 		if (ctx && ctx->docker && !job_image_present(ctx, j->svc.image) &&
-		    !noted(dp, p, i, j->svc.image))
+		    !deploy_pull_noted(dp, i, j->svc.image))
 			fprintf(f, "note: image %s: not present, apply will pull it\n",
 			        j->svc.image);
 	}

@@ -206,23 +206,6 @@ int smoke_net_request(struct httpc_resp *out, struct smoke_net *sn, const struct
 	return rc;
 }
 
-/* Will apply pull image for a service or a job already (noted by their lines)? */
-static bool pull_noted(const struct deploy *dp, const char *image)
-{
-	const struct project *p = dp->project;
-	char line[600];
-	size_t i;
-
-	snprintf(line, sizeof(line), "image %s: not present, apply will pull it", image);
-	for (i = 0; i < dp->pulls.n; i++)
-		if (!strcmp(dp->pulls.v[i], line))
-			return true;
-	for (i = 0; i < p->njobs; i++)
-		if (p->jobs[i].phase != JOB_ROLLBACK && !strcmp(p->jobs[i].svc.image, image))
-			return true;
-	return false;
-}
-
 void smoke_net_print_planned(const struct deploy *dp, struct ctx *ctx, FILE *f)
 {
 	const struct project *p = dp->project;
@@ -233,7 +216,7 @@ void smoke_net_print_planned(const struct deploy *dp, struct ctx *ctx, FILE *f)
 		const char *refs[1] = { p->smoke[i].image };
 		char *ids[1] = { NULL };
 
-		if (!p->smoke[i].network || pull_noted(dp, refs[0]))
+		if (!p->smoke[i].network || deploy_pull_noted(dp, dp->project->njobs, refs[0]))
 			continue;
 		for (k = 0; k < i && !(p->smoke[k].network && !strcmp(p->smoke[k].image, refs[0]));
 		     k++)

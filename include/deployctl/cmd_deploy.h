@@ -106,6 +106,13 @@ int deploy_observe(struct deploy *dp, struct ctx *ctx);
  */
 int deploy_old_spec(void *arg, char **out, const char *release, const char *service);
 
+/*
+ * plan: is the pull of image said already, by a service's note in dp->pulls
+ * or by one of the first njobs jobs of dp->project (rollback jobs never pull
+ * at apply)? So that the notes of jobs and smoke checks name it once.
+ */
+bool deploy_pull_noted(const struct deploy *dp, size_t njobs, const char *image);
+
 /* How release_run() records and runs a prepared plan. */
 struct release_opts {
 	const char *kind;    /* "apply" or "rollback" */
