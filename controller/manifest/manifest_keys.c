@@ -260,10 +260,10 @@ static int read_string(struct manifest_ctx *c, const struct manifest_key *k, cha
 	return ERR_INVALID;
 }
 
-int manifest_read_key(struct manifest_ctx *c, const struct manifest_key *k, struct service *s,
+int manifest_read_key(struct manifest_ctx *c, const struct manifest_key *k, void *obj,
                       const struct mnode *key, const struct mnode *v, const char *path)
 {
-	void *field = (char *)s + k->offset;
+	void *field = (char *)obj + k->offset;
 	int rc;
 
 	switch (k->kind) {
@@ -287,15 +287,18 @@ int manifest_read_key(struct manifest_ctx *c, const struct manifest_key *k, stru
 			return 0;
 		if ((k->flags & MKF_MAP) && manifest_expect(c, v, MNODE_MAP, path))
 			return ERR_INVALID;
-		c->from = (k->flags & MKF_FROM) ? &s->label_from : NULL;
+		c->from = (k->flags & MKF_FROM) ? &((struct service *)obj)->label_from : NULL;
 		rc = manifest_pairs(c, field, v, path);
 		c->from = NULL;
 		return rc;
 	case MK_MAP:
-		return manifest_read_map(c, k->sub, s, v, path);
+		return manifest_read_map(c, k->sub, obj, v, path);
 	case MK_CUSTOM:
-		return k->fn(c, s, v, path);
+		return k->fn(c, obj, v, path);
+	case MK_FIELD:
+		return k->field(c, field, k, key, v, path);
 	case MK_LATER:
+	case MK_SKIP:
 		return 0;
 	case MK_IGNORED:
 		manifest_warn(c, key, path, "%s", k->why);
@@ -307,24 +310,32 @@ int manifest_read_key(struct manifest_ctx *c, const struct manifest_key *k, stru
 	return 0;
 }
 
-int manifest_read_map(struct manifest_ctx *c, const struct manifest_key *table, struct service *s,
+int manifest_read_map(struct manifest_ctx *c, const struct manifest_key *table, void *obj,
                       const struct mnode *v, const char *path)
 {
 	char kpath[MANIFEST_PATH_MAX];
+	const struct manifest_key *end = table;
 	size_t i;
 	int rc = 0, r;
 
+	while (end->key)
+		end++;
+	if ((end->flags & MKF_NULL_OK) && mnode_is_null(v))
+		return 0;
 	if (manifest_expect(c, v, MNODE_MAP, path))
 		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
+	for (i = 0; i < v->n && !(rc && (end->flags & MKF_FIRST)); i++) {
 		const char *name = v->keys[i]->value;
 		const struct manifest_key *k = manifest_key_find(table, name);
 
 		manifest_path_key(kpath, sizeof(kpath), path, name);
-		if (!strncmp(name, "x-", 2))
+		if (!k && !(end->flags & MKF_NO_EXT) && !strncmp(name, "x-", 2))
 			continue; /* extensions are allowed at any depth */
 		if (k) {
-			r = manifest_read_key(c, k, s, v->keys[i], v->items[i], kpath);
+			r = manifest_read_key(c, k, obj, v->keys[i], v->items[i], kpath);
+		} else if (end->why) {
+			manifest_error(c, v->keys[i], kpath, "%s", end->why);
+			r = ERR_INVALID;
 		} else {
 			manifest_error(c, v->keys[i], path, "unknown key '%s'", name);
 			r = ERR_INVALID;

@@ -122,9 +122,9 @@ int manifest_key_profiles(struct manifest_ctx *c, struct service *s, const struc
 
 /* ---- expose, ulimits, devices ---- */
 
-static int expose_one(struct manifest_ctx *c, struct strv *out, const struct mnode *x,
-                      const char *ipath)
+static int expose_one(struct manifest_ctx *c, void *arg, const struct mnode *x, const char *ipath)
 {
+	struct strv *out = arg;
 	char *str = NULL, *slash, *end, q[80], item[32];
 	const char *proto = "tcp";
 	unsigned long lo, hi, p;
@@ -166,20 +166,10 @@ static int expose_one(struct manifest_ctx *c, struct strv *out, const struct mno
 int manifest_key_expose(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                         const char *path)
 {
-	char ipath[MANIFEST_PATH_MAX];
-	size_t i;
-	int rc = 0, r;
+	int rc = manifest_each_item(c, v, path, expose_one, &s->expose);
 
-	if (manifest_expect(c, v, MNODE_SEQ, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		r = expose_one(c, &s->expose, v->items[i], ipath);
-		if (r == ERR_NOMEM)
-			return r;
-		rc = rc ? rc : r;
-	}
-	strv_sort(&s->expose);
+	if (rc != ERR_NOMEM)
+		strv_sort(&s->expose);
 	return rc;
 }
 
@@ -228,43 +218,36 @@ static int ulimit_one(struct manifest_ctx *c, struct svc_ulimit *u, const struct
 	return rc;
 }
 
+static int ulimit_entry(struct manifest_ctx *c, void *arg, const struct mnode *key,
+                        const struct mnode *val, const char *kpath)
+{
+	struct service *s = arg;
+	const char *name = key->value;
+	struct svc_ulimit u = { NULL, 0, 0 }, *nu;
+	int r;
+
+	if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyz") != strlen(name)) {
+		manifest_error(c, key, kpath, "invalid ulimit name");
+		return ERR_INVALID;
+	}
+	r = ulimit_one(c, &u, val, kpath);
+	if (r)
+		return r;
+	nu = realloc(s->ulimits, (s->nulimits + 1) * sizeof(*nu));
+	if (!nu)
+		return manifest_nomem(c);
+	s->ulimits = nu;
+	u.name = strdup(name);
+	nu[s->nulimits++] = u;
+	return u.name ? 0 : manifest_nomem(c);
+}
+
 int manifest_key_ulimits(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                          const char *path)
 {
-	char kpath[MANIFEST_PATH_MAX];
-	struct svc_ulimit *nu;
-	size_t i;
-	int rc = 0, r;
+	int rc = manifest_each_entry(c, v, path, ulimit_entry, s);
 
-	if (manifest_expect(c, v, MNODE_MAP, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const char *name = v->keys[i]->value;
-		struct svc_ulimit u = { NULL, 0, 0 };
-
-		manifest_path_key(kpath, sizeof(kpath), path, name);
-		if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyz") != strlen(name)) {
-			manifest_error(c, v->keys[i], kpath, "invalid ulimit name");
-			rc = ERR_INVALID;
-			continue;
-		}
-		r = ulimit_one(c, &u, v->items[i], kpath);
-		if (r == ERR_NOMEM)
-			return r;
-		if (r) {
-			rc = rc ? rc : r;
-			continue;
-		}
-		nu = realloc(s->ulimits, (s->nulimits + 1) * sizeof(*nu));
-		if (!nu)
-			return manifest_nomem(c);
-		s->ulimits = nu;
-		u.name = strdup(name);
-		nu[s->nulimits++] = u;
-		if (!u.name)
-			return manifest_nomem(c);
-	}
-	if (s->nulimits > 1)
+	if (rc != ERR_NOMEM && s->nulimits > 1)
 		qsort(s->ulimits, s->nulimits, sizeof(*s->ulimits), ulimit_cmp);
 	return rc;
 }
@@ -323,151 +306,127 @@ static int device_long(struct manifest_ctx *c, struct service *s, const struct m
 	return rc;
 }
 
+static int device_one(struct manifest_ctx *c, void *arg, const struct mnode *x, const char *ipath)
+{
+	struct service *s = arg;
+	char *str = NULL, *dst, *perms;
+	int r;
+
+	if (x->type == MNODE_MAP)
+		return device_long(c, s, x, ipath);
+	r = manifest_string(c, &str, x, ipath);
+	if (!r) {
+		dst = strchr(str, ':');
+		if (dst)
+			*dst++ = '\0';
+		perms = dst ? strchr(dst, ':') : NULL;
+		if (perms)
+			*perms++ = '\0';
+		r = device_push(c, s, x, ipath, str, dst && *dst ? dst : str,
+		                perms ? perms : "rwm");
+	}
+	free(str);
+	return r;
+}
+
 int manifest_key_devices(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                          const char *path)
 {
-	char ipath[MANIFEST_PATH_MAX];
-	char *str = NULL, *dst, *perms;
-	size_t i;
-	int rc = 0, r;
-
-	if (manifest_expect(c, v, MNODE_SEQ, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const struct mnode *x = v->items[i];
-
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		if (x->type == MNODE_MAP) {
-			r = device_long(c, s, x, ipath);
-		} else {
-			r = manifest_string(c, &str, x, ipath);
-			if (!r) {
-				dst = strchr(str, ':');
-				if (dst)
-					*dst++ = '\0';
-				perms = dst ? strchr(dst, ':') : NULL;
-				if (perms)
-					*perms++ = '\0';
-				r = device_push(c, s, x, ipath, str, dst && *dst ? dst : str,
-				                perms ? perms : "rwm");
-			}
-			free(str);
-			str = NULL;
-		}
-		if (r == ERR_NOMEM)
-			return r;
-		rc = rc ? rc : r;
-	}
-	return rc;
+	return manifest_each_item(c, v, path, device_one, s);
 }
 
 /* ---- volumes_from, links, external_links ---- */
 
+static int volumes_from_one(struct manifest_ctx *c, void *arg, const struct mnode *x,
+                            const char *ipath)
+{
+	struct strv *out = arg;
+	char q[80], *str = NULL, *mode;
+	struct buf b;
+	bool is_c;
+	int r = manifest_string(c, &str, x, ipath);
+
+	if (r)
+		return r;
+	is_c = !strncmp(str, "container:", 10);
+	mode = strchr(is_c ? str + 10 : str, ':');
+	if (mode)
+		*mode++ = '\0';
+	if ((mode && strcmp(mode, "ro") && strcmp(mode, "rw")) ||
+	    !(is_c ? manifest_container_name_ok(str + 10) : manifest_name_ok(str))) {
+		manifest_error(c, x, ipath,
+		               "invalid volumes_from \"%s\": use SERVICE[:ro|:rw] or "
+		               "container:NAME[:ro|:rw]",
+		               manifest_quote(q, sizeof(q), x));
+		r = ERR_INVALID;
+	} else {
+		buf_init(&b, 4096);
+		r = buf_printf(&b, "%s%s%s", is_c ? "" : "service:", str,
+		               mode && !strcmp(mode, "ro") ? ":ro" : "");
+		if (r || strv_push(out, b.ptr))
+			r = manifest_nomem(c);
+		buf_release(&b);
+	}
+	free(str);
+	return r;
+}
+
 int manifest_key_volumes_from(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                               const char *path)
 {
-	char ipath[MANIFEST_PATH_MAX], q[80];
-	char *str = NULL, *mode;
-	struct buf b;
-	size_t i;
-	int rc = 0, r;
-	bool is_c;
-
-	if (manifest_expect(c, v, MNODE_SEQ, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		r = manifest_string(c, &str, v->items[i], ipath);
-		if (r == ERR_NOMEM)
-			return r;
-		if (r) {
-			rc = rc ? rc : r;
-			continue;
-		}
-		is_c = !strncmp(str, "container:", 10);
-		mode = strchr(is_c ? str + 10 : str, ':');
-		if (mode)
-			*mode++ = '\0';
-		if ((mode && strcmp(mode, "ro") && strcmp(mode, "rw")) ||
-		    !(is_c ? manifest_container_name_ok(str + 10) : manifest_name_ok(str))) {
-			manifest_error(c, v->items[i], ipath,
-			               "invalid volumes_from \"%s\": use SERVICE[:ro|:rw] or "
-			               "container:NAME[:ro|:rw]",
-			               manifest_quote(q, sizeof(q), v->items[i]));
-			rc = rc ? rc : ERR_INVALID;
-		} else {
-			buf_init(&b, 4096);
-			r = buf_printf(&b, "%s%s%s", is_c ? "" : "service:", str,
-			               mode && !strcmp(mode, "ro") ? ":ro" : "");
-			if (r || strv_push(&s->volumes_from, b.ptr))
-				r = manifest_nomem(c);
-			buf_release(&b);
-			if (r)
-				rc = r;
-		}
-		free(str);
-		str = NULL;
-		if (rc == ERR_NOMEM)
-			return rc;
-	}
-	return rc;
+	return manifest_each_item(c, v, path, volumes_from_one, &s->volumes_from);
 }
 
 /* links: "svc" or "svc:alias"; external_links: "container" or "container:alias". */
-static int link_list(struct manifest_ctx *c, struct strv *out, const struct mnode *v,
-                     const char *path, bool external)
+static int link_one(struct manifest_ctx *c, struct strv *out, const struct mnode *x,
+                    const char *ipath, bool external)
 {
-	char ipath[MANIFEST_PATH_MAX], q[80];
-	char *str = NULL, *alias;
+	char q[80], *str = NULL, *alias;
 	struct buf b;
-	size_t i;
-	int rc = 0, r;
+	int r = manifest_string(c, &str, x, ipath);
 
-	if (manifest_expect(c, v, MNODE_SEQ, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		r = manifest_string(c, &str, v->items[i], ipath);
-		if (r == ERR_NOMEM)
-			return r;
-		if (r) {
-			rc = rc ? rc : r;
-			continue;
-		}
-		alias = strchr(str, ':');
-		if (alias)
-			*alias++ = '\0';
-		if (!(external ? manifest_container_name_ok(str) : manifest_name_ok(str)) ||
-		    (alias && !manifest_name_ok(alias))) {
-			manifest_error(c, v->items[i], ipath, "invalid link \"%s\": use %s[:ALIAS]",
-			               manifest_quote(q, sizeof(q), v->items[i]),
-			               external ? "CONTAINER" : "SERVICE");
-			rc = rc ? rc : ERR_INVALID;
-		} else {
-			buf_init(&b, 4096);
-			r = buf_printf(&b, "%s:%s", str, alias ? alias : str);
-			if (r || strv_push(out, b.ptr))
-				rc = manifest_nomem(c);
-			buf_release(&b);
-		}
-		free(str);
-		str = NULL;
-		if (rc == ERR_NOMEM)
-			return rc;
+	if (r)
+		return r;
+	alias = strchr(str, ':');
+	if (alias)
+		*alias++ = '\0';
+	if (!(external ? manifest_container_name_ok(str) : manifest_name_ok(str)) ||
+	    (alias && !manifest_name_ok(alias))) {
+		manifest_error(c, x, ipath, "invalid link \"%s\": use %s[:ALIAS]",
+		               manifest_quote(q, sizeof(q), x), external ? "CONTAINER" : "SERVICE");
+		r = ERR_INVALID;
+	} else {
+		buf_init(&b, 4096);
+		r = buf_printf(&b, "%s:%s", str, alias ? alias : str);
+		if (r || strv_push(out, b.ptr))
+			r = manifest_nomem(c);
+		buf_release(&b);
 	}
-	return rc;
+	free(str);
+	return r;
+}
+
+static int link_service(struct manifest_ctx *c, void *arg, const struct mnode *x, const char *ipath)
+{
+	return link_one(c, arg, x, ipath, false);
+}
+
+static int link_container(struct manifest_ctx *c, void *arg, const struct mnode *x,
+                          const char *ipath)
+{
+	return link_one(c, arg, x, ipath, true);
 }
 
 int manifest_key_links(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                        const char *path)
 {
-	return link_list(c, &s->links, v, path, false);
+	return manifest_each_item(c, v, path, link_service, &s->links);
 }
 
 int manifest_key_external_links(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                                 const char *path)
 {
-	int rc = link_list(c, &s->external_links, v, path, true);
+	int rc = manifest_each_item(c, v, path, link_container, &s->external_links);
 
 	strv_sort(&s->external_links);
 	return rc;
