@@ -279,6 +279,7 @@ enum manifest_key_flags {
 	MKF_NULL_OK = 1 << 3,  /* MK_PAIRS: null is an empty set */
 	MKF_DROP_BAD = 1 << 4, /* MK_STRING: an invalid value is dropped, not kept */
 	MKF_FROM = 1 << 5,     /* MK_PAIRS (labels): note where each value came from */
+	MKF_WARN = 1 << 8,     /* once read, warned about with why (at the key) */
 	/*
 	 * On a table's NULL row, what manifest_read_map() does with the whole
 	 * map: MKF_NULL_OK, null is an empty map; MKF_NO_EXT, x- keys are
@@ -343,6 +344,16 @@ int manifest_read_key(struct manifest_ctx *c, const struct manifest_key *k, void
  */
 int manifest_read_map(struct manifest_ctx *c, const struct manifest_key *table, void *obj,
                       const struct mnode *v, const char *path);
+/*
+ * MK_FIELD readers shared by the service table and deploy.resources
+ * (manifest_service.c): a number of CPUs into the nano CPUs at field, and a
+ * size into the bytes at field, each agreeing with the key k->what names
+ * (manifest_agree()); a cpus row without what only checks the value.
+ */
+int manifest_read_cpus(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                       const struct mnode *key, const struct mnode *v, const char *path);
+int manifest_read_size_agreed(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                              const struct mnode *key, const struct mnode *v, const char *path);
 /* A decimal integer in [min, max] (sign allowed), after interpolation. */
 int manifest_int(struct manifest_ctx *c, int64_t *out, const struct mnode *v, const char *path,
                  int64_t min, int64_t max);
@@ -366,9 +377,6 @@ MANIFEST_KEY_FN(extra_hosts);
 MANIFEST_KEY_FN(depends_on);
 MANIFEST_KEY_FN(healthcheck);
 MANIFEST_KEY_FN(deploy);
-MANIFEST_KEY_FN(cpus);
-MANIFEST_KEY_FN(mem_limit);
-MANIFEST_KEY_FN(mem_reservation);
 MANIFEST_KEY_FN(pull_policy);
 MANIFEST_KEY_FN(profiles);
 MANIFEST_KEY_FN(expose);
@@ -696,8 +704,10 @@ void manifest_rollout_finish(struct manifest_ctx *c);
  */
 void manifest_check(struct manifest_ctx *c);
 
-/* manifest_service_swarm.c: deploy: keys only Swarm has; refused unless target is swarm. */
-bool manifest_deploy_swarm_key(const char *k);
+/*
+ * manifest_service_swarm.c: the deploy: keys only Swarm has (the deploy key
+ * table in manifest_service.c names them); refused unless target is swarm.
+ */
 int manifest_deploy_swarm(struct manifest_ctx *c, struct service *s, const struct mnode *key,
                           const struct mnode *v, const char *kpath);
 

@@ -140,7 +140,8 @@ static const struct manifest_key service_keys[] = {
 	{ .key = "cpu_rt_period", .kind = MK_REFUSED, .why = "not supported yet: real-time scheduling" },
 	{ .key = "cpu_rt_runtime", .kind = MK_REFUSED, .why = "not supported yet: real-time scheduling" },
 	{ .key = "cpu_shares", .kind = MK_INT, .offset = SVC(cpu_shares), .min = 0, .max = 262144 },
-	{ .key = "cpus", .kind = MK_CUSTOM, .fn = manifest_key_cpus, .render = manifest_render_none },
+	{ .key = "cpus", .kind = MK_FIELD, .offset = SVC(nano_cpus), .field = manifest_read_cpus, .what = "deploy.resources.limits.cpus",
+	  .render = manifest_render_none },
 	{ .key = "cpuset", .kind = MK_REFUSED, .why = "not supported yet: CPU pinning" },
 	{ .key = "credential_spec", .kind = MK_REFUSED, .why = "Windows containers only" },
 	{ .key = "depends_on", .kind = MK_CUSTOM, .fn = manifest_key_depends_on, .render = manifest_render_depends_on },
@@ -174,8 +175,10 @@ static const struct manifest_key service_keys[] = {
 	{ .key = "logging", .kind = MK_MAP, .sub = logging_keys },
 	{ .key = "mac_address", .kind = MK_STRING, .offset = SVC(mac_address), .valid = mac_ok, .what = "invalid MAC address",
 	  .hint = "use xx:xx:xx:xx:xx:xx" },
-	{ .key = "mem_limit", .kind = MK_CUSTOM, .fn = manifest_key_mem_limit, .render = manifest_render_none },
-	{ .key = "mem_reservation", .kind = MK_CUSTOM, .fn = manifest_key_mem_reservation, .render = manifest_render_none },
+	{ .key = "mem_limit", .kind = MK_FIELD, .offset = SVC(memory_bytes), .field = manifest_read_size_agreed,
+	  .what = "deploy.resources.limits.memory", .render = manifest_render_none },
+	{ .key = "mem_reservation", .kind = MK_FIELD, .offset = SVC(mem_reservation), .field = manifest_read_size_agreed,
+	  .what = "deploy.resources.reservations.memory", .render = manifest_render_none },
 	{ .key = "mem_swappiness", .kind = MK_REFUSED, .why = "not supported yet: swap tuning" },
 	{ .key = "memswap_limit", .kind = MK_REFUSED, .why = "not supported yet: swap limits" },
 	{ .key = "models", .kind = MK_REFUSED, .why = "AI model runner services are not supported" },
@@ -260,8 +263,8 @@ static int read_string(struct manifest_ctx *c, const struct manifest_key *k, cha
 	return ERR_INVALID;
 }
 
-int manifest_read_key(struct manifest_ctx *c, const struct manifest_key *k, void *obj,
-                      const struct mnode *key, const struct mnode *v, const char *path)
+static int read_row(struct manifest_ctx *c, const struct manifest_key *k, void *obj,
+                    const struct mnode *key, const struct mnode *v, const char *path)
 {
 	void *field = (char *)obj + k->offset;
 	int rc;
@@ -308,6 +311,16 @@ int manifest_read_key(struct manifest_ctx *c, const struct manifest_key *k, void
 		return ERR_INVALID;
 	}
 	return 0;
+}
+
+int manifest_read_key(struct manifest_ctx *c, const struct manifest_key *k, void *obj,
+                      const struct mnode *key, const struct mnode *v, const char *path)
+{
+	int rc = read_row(c, k, obj, key, v, path);
+
+	if (!rc && (k->flags & MKF_WARN))
+		manifest_warn(c, key, path, "%s", k->why);
+	return rc;
 }
 
 int manifest_read_map(struct manifest_ctx *c, const struct manifest_key *table, void *obj,

@@ -18,49 +18,6 @@
 
 /* ---- simple keys ---- */
 
-/* mem_limit and deploy.resources.limits.memory name one setting: they must agree. */
-int manifest_key_mem_limit(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                           const char *path)
-{
-	int64_t b = 0;
-	int rc = manifest_bytes(c, &b, v, path);
-
-	return rc ? rc
-	          : manifest_agree(c, &s->memory_bytes, b, v, path,
-	                           "deploy.resources.limits.memory");
-}
-
-int manifest_key_mem_reservation(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                                 const char *path)
-{
-	int64_t b = 0;
-	int rc = manifest_bytes(c, &b, v, path);
-
-	return rc ? rc
-	          : manifest_agree(c, &s->mem_reservation, b, v, path,
-	                           "deploy.resources.reservations.memory");
-}
-
-int manifest_key_cpus(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                      const char *path)
-{
-	char *str = NULL, q[80];
-	int64_t n = 0;
-	int rc = manifest_string(c, &str, v, path);
-
-	if (rc)
-		return rc;
-	if (manifest_parse_cpus(&n, str)) {
-		manifest_error(c, v, path, "invalid number of CPUs \"%s\"",
-		               manifest_quote(q, sizeof(q), v));
-		rc = ERR_INVALID;
-	} else {
-		rc = manifest_agree(c, &s->nano_cpus, n, v, path, "deploy.resources.limits.cpus");
-	}
-	free(str);
-	return rc;
-}
-
 int manifest_key_pull_policy(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                              const char *path)
 {

@@ -12,18 +12,6 @@
 #include "manifest_internal.h"
 #include "manifest_node.h"
 
-bool manifest_deploy_swarm_key(const char *k)
-{
-	static const char *const keys[] = { "mode",          "placement",       "endpoint_mode",
-		                            "update_config", "rollback_config", "restart_policy" };
-	size_t i;
-
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (!strcmp(k, keys[i]))
-			return true;
-	return false;
-}
-
 /* Keys of an update_config / rollback_config / restart_policy map and how each is read. */
 enum swarm_kind { SK_UINT, SK_DURATION, SK_RATIO, SK_ONE_OF };
 struct swarm_sub {
