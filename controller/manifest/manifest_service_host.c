@@ -7,14 +7,13 @@
  * (manifest_service_finish). Every problem is reported.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "deployctl/buf.h"
 #include "manifest_internal.h"
-
-/* ---- helpers ---- */
 
 /* ---- simple keys ---- */
 
@@ -232,34 +231,37 @@ static int device_push(struct manifest_ctx *c, struct service *s, const struct m
 	return rc;
 }
 
+/* A devices entry's long form, as its keys are read. */
+struct device_long {
+	char *source, *target, *permissions;
+};
+
+#define DL(field) offsetof(struct device_long, field)
+
+/* services.<name>.devices[i] in the long form: the first bad key ends it; no x- keys. */
+static const struct manifest_key device_keys[] = {
+	{ .key = "permissions", .kind = MK_STRING, .offset = DL(permissions) },
+	{ .key = "source", .kind = MK_STRING, .offset = DL(source) },
+	{ .key = "target", .kind = MK_STRING, .offset = DL(target) },
+	{ .key = NULL, .flags = MKF_NO_EXT | MKF_FIRST },
+};
+
 static int device_long(struct manifest_ctx *c, struct service *s, const struct mnode *x,
                        const char *path)
 {
-	char kpath[MANIFEST_PATH_MAX];
-	char *f[3] = { NULL, NULL, NULL };
-	static const char *const keys[] = { "source", "target", "permissions" };
-	size_t i, k;
-	int rc = 0;
+	struct device_long d = { NULL, NULL, NULL };
+	int rc = manifest_read_map(c, device_keys, &d, x, path);
 
-	for (i = 0; i < x->n && !rc; i++) {
-		for (k = 0; k < 3 && strcmp(x->keys[i]->value, keys[k]); k++)
-			;
-		if (k == 3) {
-			manifest_error(c, x->keys[i], path, "unknown key '%s'", x->keys[i]->value);
-			rc = ERR_INVALID;
-		} else {
-			manifest_path_key(kpath, sizeof(kpath), path, keys[k]);
-			rc = manifest_set_string(c, &f[k], x->items[i], kpath);
-		}
-	}
-	if (!rc && !f[0]) {
+	if (!rc && !d.source) {
 		manifest_error(c, x, path, "missing required key 'source'");
 		rc = ERR_INVALID;
 	}
 	if (!rc)
-		rc = device_push(c, s, x, path, f[0], f[1] ? f[1] : f[0], f[2] ? f[2] : "rwm");
-	for (k = 0; k < 3; k++)
-		free(f[k]);
+		rc = device_push(c, s, x, path, d.source, d.target ? d.target : d.source,
+		                 d.permissions ? d.permissions : "rwm");
+	free(d.source);
+	free(d.target);
+	free(d.permissions);
 	return rc;
 }
 
@@ -415,35 +417,31 @@ static int file_mode(struct manifest_ctx *c, unsigned *out, const struct mnode *
 	return rc;
 }
 
+static int read_file_mode(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                          const struct mnode *key, const struct mnode *v, const char *path)
+{
+	(void)k;
+	(void)key;
+	return file_mode(c, field, v, path);
+}
+
+#define FR(field) offsetof(struct svc_file_ref, field)
+
+/* services.<name>.configs[i] and secrets[i] in the long form: the first bad key ends it. */
+static const struct manifest_key file_ref_keys[] = {
+	{ .key = "gid", .kind = MK_STRING, .offset = FR(gid) },
+	{ .key = "mode", .kind = MK_FIELD, .offset = FR(mode), .field = read_file_mode },
+	{ .key = "source", .kind = MK_STRING, .offset = FR(source) },
+	{ .key = "target", .kind = MK_STRING, .offset = FR(target) },
+	{ .key = "uid", .kind = MK_STRING, .offset = FR(uid) },
+	{ .key = NULL, .flags = MKF_FIRST },
+};
+
 static int ref_long(struct manifest_ctx *c, struct svc_file_ref *r, const struct mnode *x,
                     const char *path)
 {
-	char kpath[MANIFEST_PATH_MAX];
-	size_t i;
-	int rc = 0;
+	int rc = manifest_read_map(c, file_ref_keys, r, x, path);
 
-	for (i = 0; i < x->n && !rc; i++) {
-		const char *k = x->keys[i]->value;
-		const struct mnode *y = x->items[i];
-
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		if (!strcmp(k, "source"))
-			rc = manifest_set_string(c, &r->source, y, kpath);
-		else if (!strcmp(k, "target"))
-			rc = manifest_set_string(c, &r->target, y, kpath);
-		else if (!strcmp(k, "uid"))
-			rc = manifest_set_string(c, &r->uid, y, kpath);
-		else if (!strcmp(k, "gid"))
-			rc = manifest_set_string(c, &r->gid, y, kpath);
-		else if (!strcmp(k, "mode"))
-			rc = file_mode(c, &r->mode, y, kpath);
-		else if (!strncmp(k, "x-", 2))
-			continue;
-		else {
-			manifest_error(c, x->keys[i], path, "unknown key '%s'", k);
-			rc = ERR_INVALID;
-		}
-	}
 	if (!rc && !r->source) {
 		manifest_error(c, x, path, "missing required key 'source'");
 		rc = ERR_INVALID;
@@ -479,55 +477,60 @@ static int ref_target(struct manifest_ctx *c, struct svc_file_ref *r, const stru
 	return rc || r->target ? rc : manifest_nomem(c);
 }
 
+/* What file_ref() reads into: configs or secrets of s, and their key path. */
+struct file_refs {
+	struct service *s;
+	const char *path;
+	bool secret;
+};
+
+static int file_ref(struct manifest_ctx *c, void *arg, const struct mnode *x, const char *ipath)
+{
+	struct file_refs *f = arg;
+	struct service *s = f->s;
+	struct svc_file_ref **list = f->secret ? &s->secrets : &s->configs, *nl, *r;
+	size_t *n = f->secret ? &s->nsecrets : &s->nconfigs, k;
+	int r2;
+
+	nl = realloc(*list, (*n + 1) * sizeof(*nl));
+	if (!nl)
+		return manifest_nomem(c);
+	*list = nl;
+	r = &nl[*n];
+	memset(r, 0, sizeof(*r));
+	if (x->type == MNODE_MAP)
+		r2 = ref_long(c, r, x, ipath);
+	else
+		r2 = manifest_set_string(c, &r->source, x, ipath);
+	if (!r2)
+		r2 = ref_target(c, r, x, ipath, f->secret);
+	for (k = 0; !r2 && k < *n; k++) {
+		if (strcmp(nl[k].target, r->target))
+			continue;
+		manifest_error(c, x, ipath, "target '%s' is already used by %s[%zu]", r->target,
+		               f->path, k);
+		r2 = ERR_INVALID;
+	}
+	if (!r2)
+		r2 = manifest_ref_add(c, f->secret ? MANIFEST_REF_SECRET : MANIFEST_REF_CONFIG,
+		                      s->name, r->source, ipath, x);
+	if (r2) {
+		free(r->source);
+		free(r->target);
+		free(r->uid);
+		free(r->gid);
+		return r2;
+	}
+	(*n)++;
+	return 0;
+}
+
 static int file_refs(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                      const char *path, bool secret)
 {
-	char ipath[MANIFEST_PATH_MAX];
-	struct svc_file_ref **list = secret ? &s->secrets : &s->configs, *nl, *r;
-	size_t *n = secret ? &s->nsecrets : &s->nconfigs, i, k;
-	int rc = 0, r2;
+	struct file_refs f = { s, path, secret };
 
-	if (manifest_expect(c, v, MNODE_SEQ, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const struct mnode *x = v->items[i];
-
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		nl = realloc(*list, (*n + 1) * sizeof(*nl));
-		if (!nl)
-			return manifest_nomem(c);
-		*list = nl;
-		r = &nl[*n];
-		memset(r, 0, sizeof(*r));
-		if (x->type == MNODE_MAP)
-			r2 = ref_long(c, r, x, ipath);
-		else
-			r2 = manifest_set_string(c, &r->source, x, ipath);
-		if (!r2)
-			r2 = ref_target(c, r, x, ipath, secret);
-		for (k = 0; !r2 && k < *n; k++) {
-			if (strcmp(nl[k].target, r->target))
-				continue;
-			manifest_error(c, x, ipath, "target '%s' is already used by %s[%zu]",
-			               r->target, path, k);
-			r2 = ERR_INVALID;
-		}
-		if (!r2)
-			r2 = manifest_ref_add(c, secret ? MANIFEST_REF_SECRET : MANIFEST_REF_CONFIG,
-			                      s->name, r->source, ipath, x);
-		if (r2) {
-			free(r->source);
-			free(r->target);
-			free(r->uid);
-			free(r->gid);
-			if (r2 == ERR_NOMEM)
-				return r2;
-			rc = rc ? rc : r2;
-			continue;
-		}
-		(*n)++;
-	}
-	return rc;
+	return manifest_each_item(c, v, path, file_ref, &f);
 }
 
 int manifest_key_configs(struct manifest_ctx *c, struct service *s, const struct mnode *v,
@@ -541,8 +544,6 @@ int manifest_key_secrets(struct manifest_ctx *c, struct service *s, const struct
 {
 	return file_refs(c, s, v, path, true);
 }
-
-/* ---- the table ---- */
 
 /* ---- after the keys ---- */
 
