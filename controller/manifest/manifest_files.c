@@ -125,16 +125,9 @@ static int config_file(struct manifest_ctx *c, struct project_file *f, const str
 		rc = manifest_nomem(c);
 		goto out;
 	}
-	rc = source_join(&full, dir, rel, &e);
-	if (rc == ERR_NOMEM) {
-		rc = manifest_nomem(c);
+	rc = manifest_join(c, &full, dir, rel, v, path);
+	if (rc)
 		goto out;
-	}
-	if (rc) {
-		manifest_error(c, v, path, "%s", e.msg);
-		rc = ERR_INVALID;
-		goto out;
-	}
 	if (!c->src) {
 		manifest_error(c, v, path, "config files cannot be read here");
 		rc = ERR_INVALID;
@@ -145,8 +138,7 @@ static int config_file(struct manifest_ctx *c, struct project_file *f, const str
 		manifest_error(c, v, path, "config file '%s' not found in the repository", full);
 	} else if (rc) {
 		manifest_error(c, v, path, "config file '%s': %s", full, e.msg);
-		if (rc == ERR_NOMEM || rc == ERR_IO || rc == ERR_GIT)
-			c->fatal = c->fatal ? c->fatal : rc;
+		manifest_read_failed(c, rc);
 	}
 	if (rc) {
 		rc = ERR_INVALID;

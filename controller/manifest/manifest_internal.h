@@ -425,6 +425,14 @@ int manifest_include(struct manifest_ctx *c, struct mnode ***roots, size_t *n);
  * as recorded in c->dirs, else the file's own directory.
  */
 char *manifest_base_dir(struct manifest_ctx *c, const struct mnode *n);
+/*
+ * rel joined to dir (source_join()) into *out (new), a bad path reported
+ * at v. 0, ERR_INVALID or ERR_NOMEM.
+ */
+int manifest_join(struct manifest_ctx *c, char **out, const char *dir, const char *rel,
+                  const struct mnode *v, const char *path);
+/* A file read through c->src failed with rc: not the input's fault ones become c->fatal. */
+void manifest_read_failed(struct manifest_ctx *c, int rc);
 /* Files 1..n-1 of the project, merged, resolve against the first's directory. */
 int manifest_project_dirs(struct manifest_ctx *c, size_t n);
 /*
