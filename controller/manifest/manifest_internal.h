@@ -285,7 +285,8 @@ enum manifest_key_flags {
 	 * map: MKF_NULL_OK, null is an empty map; MKF_NO_EXT, x- keys are
 	 * unknown here too; MKF_FIRST, the first failing key ends the read.
 	 * The NULL row's why, when set, is the error for a key not in the
-	 * table (at the key's own path) instead of "unknown key".
+	 * table (at the key's own path) instead of "unknown key"; else its
+	 * what and hint make it "unknown <what> 'k'<hint>" (what: "key").
 	 */
 	MKF_NO_EXT = 1 << 6,
 	MKF_FIRST = 1 << 7,

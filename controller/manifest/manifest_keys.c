@@ -350,7 +350,9 @@ int manifest_read_map(struct manifest_ctx *c, const struct manifest_key *table, 
 			manifest_error(c, v->keys[i], kpath, "%s", end->why);
 			r = ERR_INVALID;
 		} else {
-			manifest_error(c, v->keys[i], path, "unknown key '%s'", name);
+			manifest_error(c, v->keys[i], path, "unknown %s '%s'%s",
+			               end->what ? end->what : "key", name,
+			               end->hint ? end->hint : "");
 			r = ERR_INVALID;
 		}
 		if (r == ERR_NOMEM)
