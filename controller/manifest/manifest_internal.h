@@ -1,6 +1,7 @@
 /*
  * manifest_internal.h - internal to the manifest module (controller/manifest/),
- * from the bottom up: the scalar and reporting helpers (manifest_scalar.c),
+ * from the bottom up: the scalar and reporting helpers and the loop over a
+ * collection (manifest_scalar.c), the key table reader (manifest_table.c),
  * the service key table (manifest_keys.c) and the readers of keys with
  * their own shape (manifest_service*.c), configs and secrets
  * (manifest_files.c), extends (manifest_extends.c), the cross-reference
@@ -174,7 +175,7 @@ int manifest_pairs(struct manifest_ctx *c, struct kvv *out, const struct mnode *
                    const char *path);
 
 /*
- * The loops over a collection (manifest_walk.c). manifest_each_item()
+ * The loop over a collection (manifest_scalar.c). manifest_each_item()
  * expects a sequence at path and calls fn for each item with its path
  * ("path[i]"); manifest_each_entry() expects a mapping and calls fn for
  * each entry (its key node and value) with its path ("path.key"). Every
@@ -327,9 +328,9 @@ struct manifest_key {
 	manifest_render_fn render;      /* NULL: rendered from offset as kind says */
 };
 
-/* The table of services.<name> keys (borrowed, NULL-terminated). */
+/* The table of services.<name> keys (borrowed, NULL-terminated; manifest_keys.c). */
 const struct manifest_key *manifest_service_keys(void);
-/* The row for key in table, or NULL. */
+/* The row for key in table, or NULL (this and the readers below: manifest_table.c). */
 const struct manifest_key *manifest_key_find(const struct manifest_key *table, const char *key);
 /*
  * Read v (the value of key, at path) into obj (a struct service, or the
