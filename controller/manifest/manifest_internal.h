@@ -190,6 +190,10 @@ int manifest_each_item(struct manifest_ctx *c, const struct mnode *v, const char
                        manifest_item_fn fn, void *arg);
 int manifest_each_entry(struct manifest_ctx *c, const struct mnode *v, const char *path,
                         manifest_entry_fn fn, void *arg);
+/* Either form: a mapping by fn_entry, a sequence by fn_item ("expected a mapping or a sequence").
+ */
+int manifest_each(struct manifest_ctx *c, const struct mnode *v, const char *path,
+                  manifest_entry_fn fn_entry, manifest_item_fn fn_item, void *arg);
 
 /* Remember a reference for manifest_check(). Takes nothing; copies the strings. */
 int manifest_ref_add(struct manifest_ctx *c, enum manifest_ref_kind kind, const char *service,

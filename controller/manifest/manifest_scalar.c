@@ -122,18 +122,28 @@ const char *manifest_quote(char *out, size_t size, const struct mnode *n)
 
 /* ---- walking a collection ---- */
 
-/* One walk: items (fn_item set) of a sequence, or entries (fn_entry) of a mapping. */
+/*
+ * One walk: the entries of a mapping (by fn_entry) or the items of a
+ * sequence (by fn_item); with both set, whichever v is.
+ */
 static int walk(struct manifest_ctx *c, const struct mnode *v, const char *path,
                 manifest_item_fn fn_item, manifest_entry_fn fn_entry, void *arg)
 {
 	char ipath[MANIFEST_PATH_MAX];
+	bool items;
 	size_t i;
 	int rc = 0, r;
 
-	if (manifest_expect(c, v, fn_item ? MNODE_SEQ : MNODE_MAP, path))
+	if (fn_item && fn_entry && v->type != MNODE_MAP && v->type != MNODE_SEQ) {
+		manifest_error(c, v, path, "expected a mapping or a sequence, got a %s",
+		               mnode_is_null(v) ? "null" : mnode_type_name(v));
+		return ERR_INVALID;
+	}
+	items = fn_item && (!fn_entry || v->type == MNODE_SEQ);
+	if (manifest_expect(c, v, items ? MNODE_SEQ : MNODE_MAP, path))
 		return ERR_INVALID;
 	for (i = 0; i < v->n; i++) {
-		if (fn_item) {
+		if (items) {
 			manifest_path_index(ipath, sizeof(ipath), path, i);
 			r = fn_item(c, arg, v->items[i], ipath);
 		} else {
@@ -157,6 +167,12 @@ int manifest_each_entry(struct manifest_ctx *c, const struct mnode *v, const cha
                         manifest_entry_fn fn, void *arg)
 {
 	return walk(c, v, path, NULL, fn, arg);
+}
+
+int manifest_each(struct manifest_ctx *c, const struct mnode *v, const char *path,
+                  manifest_entry_fn fn_entry, manifest_item_fn fn_item, void *arg)
+{
+	return walk(c, v, path, fn_item, fn_entry, arg);
 }
 
 /* ---- typed scalars ---- */
@@ -410,14 +426,7 @@ static int pair_item(struct manifest_ctx *c, void *arg, const struct mnode *n, c
 
 int manifest_pairs(struct manifest_ctx *c, struct kvv *out, const struct mnode *n, const char *path)
 {
-	if (n->type == MNODE_MAP)
-		return manifest_each_entry(c, n, path, pair_entry, out);
-	if (n->type != MNODE_SEQ) {
-		manifest_error(c, n, path, "expected a mapping or a sequence, got a %s",
-		               mnode_is_null(n) ? "null" : mnode_type_name(n));
-		return ERR_INVALID;
-	}
-	return manifest_each_item(c, n, path, pair_item, out);
+	return manifest_each(c, n, path, pair_entry, pair_item, out);
 }
 
 int manifest_ref_add(struct manifest_ctx *c, enum manifest_ref_kind kind, const char *service,

@@ -239,12 +239,5 @@ int manifest_service_environment(struct manifest_ctx *c, struct kvv *env, const 
 {
 	if (mnode_is_null(v))
 		return 0;
-	if (v->type == MNODE_MAP)
-		return manifest_each_entry(c, v, path, env_entry, env);
-	if (v->type != MNODE_SEQ) {
-		manifest_error(c, v, path, "expected a mapping or a sequence, got a %s",
-		               mnode_type_name(v));
-		return ERR_INVALID;
-	}
-	return manifest_each_item(c, v, path, env_item, env);
+	return manifest_each(c, v, path, env_entry, env_item, env);
 }

@@ -605,12 +605,5 @@ static int network_item(struct manifest_ctx *c, void *arg, const struct mnode *x
 int manifest_key_networks(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                           const char *path)
 {
-	if (v->type == MNODE_MAP)
-		return manifest_each_entry(c, v, path, network_entry, s);
-	if (v->type != MNODE_SEQ) {
-		manifest_error(c, v, path, "expected a mapping or a sequence, got a %s",
-		               mnode_is_null(v) ? "null" : mnode_type_name(v));
-		return ERR_INVALID;
-	}
-	return manifest_each_item(c, v, path, network_item, s);
+	return manifest_each(c, v, path, network_entry, network_item, s);
 }
