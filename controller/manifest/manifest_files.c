@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,33 +74,88 @@ static int from_env(struct manifest_ctx *c, struct project_file *f, const struct
 	return 0;
 }
 
-/* Keys every top-level config or secret may carry; false when key is not one of them. */
-static bool common_key(struct manifest_ctx *c, const struct mnode *keyn, const struct mnode *v,
-                       const char *path, bool secret, int *rc)
-{
-	const char *k = keyn->value;
-	bool ext = false;
+/* Where a config's or secret's content comes from: the one source key and its value. */
+struct file_src {
+	const struct mnode *src, *srckey;
+};
 
-	if (!strcmp(k, "external")) {
-		*rc = manifest_bool(c, &ext, v, path);
-		if (!*rc && ext) {
-			manifest_error(c, keyn, path,
-			               "external %s are a Swarm feature: use file: or environment:",
-			               secret ? "secrets" : "configs");
-			*rc = ERR_INVALID;
-		}
-	} else if (!strcmp(k, "name") || !strcmp(k, "labels") || !strcmp(k, "driver") ||
-	           !strcmp(k, "driver_opts") || !strcmp(k, "template_driver")) {
-		manifest_error(c, keyn, path, "not supported: a Swarm %s option",
-		               secret ? "secret" : "config");
-		*rc = ERR_INVALID;
-	} else if (!strncmp(k, "x-", 2)) {
-		*rc = 0;
-	} else {
-		return false;
+/* file:, environment: or (configs) content:, at most one of them; k->what says so. */
+static int read_source(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                       const struct mnode *key, const struct mnode *v, const char *path)
+{
+	struct file_src *fs = field;
+
+	if (fs->src) {
+		manifest_error(c, key, path, "%s", k->what);
+		return ERR_INVALID;
 	}
-	return true;
+	fs->src = v;
+	fs->srckey = key;
+	return 0;
 }
+
+/* external: true is refused (k->why says why); false is the default. */
+static int read_external(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                         const struct mnode *key, const struct mnode *v, const char *path)
+{
+	bool ext = false;
+	int rc = manifest_bool(c, &ext, v, path);
+
+	(void)field;
+	if (!rc && ext) {
+		manifest_error(c, key, path, "%s", k->why);
+		rc = ERR_INVALID;
+	}
+	return rc;
+}
+
+#define SOURCE(name, msg)                                                                          \
+	{                                                                                          \
+		.key = name, .kind = MK_FIELD, .field = read_source, .what = msg                   \
+	}
+#define CONFIG_SOURCE(name) SOURCE(name, "only one of file, content and environment")
+#define SECRET_SOURCE(name) SOURCE(name, "only one of file and environment")
+#define SWARM_OPT(name, noun)                                                                      \
+	{                                                                                          \
+		.key = name, .kind = MK_REFUSED, .why = "not supported: a Swarm " noun " option"   \
+	}
+
+/* A top-level config: the first bad key ends it. */
+static const struct manifest_key config_keys[] = {
+	CONFIG_SOURCE("content"),
+	SWARM_OPT("driver", "config"),
+	SWARM_OPT("driver_opts", "config"),
+	CONFIG_SOURCE("environment"),
+	{ .key = "external",
+	  .kind = MK_FIELD,
+	  .field = read_external,
+	  .why = "external configs are a Swarm feature: use file: or environment:" },
+	CONFIG_SOURCE("file"),
+	SWARM_OPT("labels", "config"),
+	SWARM_OPT("name", "config"),
+	SWARM_OPT("template_driver", "config"),
+	{ .key = NULL, .flags = MKF_FIRST },
+};
+
+/* A top-level secret: the first bad key ends it. */
+static const struct manifest_key secret_keys[] = {
+	{ .key = "content",
+	  .kind = MK_REFUSED,
+	  .why = "a secret's content is never written in a manifest: use file: (a host path) or "
+	         "environment:" },
+	SWARM_OPT("driver", "secret"),
+	SWARM_OPT("driver_opts", "secret"),
+	SECRET_SOURCE("environment"),
+	{ .key = "external",
+	  .kind = MK_FIELD,
+	  .field = read_external,
+	  .why = "external secrets are a Swarm feature: use file: or environment:" },
+	SECRET_SOURCE("file"),
+	SWARM_OPT("labels", "secret"),
+	SWARM_OPT("name", "secret"),
+	SWARM_OPT("template_driver", "secret"),
+	{ .key = NULL, .flags = MKF_FIRST },
+};
 
 /* ---- configs ---- */
 
@@ -125,16 +181,9 @@ static int config_file(struct manifest_ctx *c, struct project_file *f, const str
 		rc = manifest_nomem(c);
 		goto out;
 	}
-	rc = source_join(&full, dir, rel, &e);
-	if (rc == ERR_NOMEM) {
-		rc = manifest_nomem(c);
+	rc = manifest_join(c, &full, dir, rel, v, path);
+	if (rc)
 		goto out;
-	}
-	if (rc) {
-		manifest_error(c, v, path, "%s", e.msg);
-		rc = ERR_INVALID;
-		goto out;
-	}
 	if (!c->src) {
 		manifest_error(c, v, path, "config files cannot be read here");
 		rc = ERR_INVALID;
@@ -145,8 +194,7 @@ static int config_file(struct manifest_ctx *c, struct project_file *f, const str
 		manifest_error(c, v, path, "config file '%s' not found in the repository", full);
 	} else if (rc) {
 		manifest_error(c, v, path, "config file '%s': %s", full, e.msg);
-		if (rc == ERR_NOMEM || rc == ERR_IO || rc == ERR_GIT)
-			c->fatal = c->fatal ? c->fatal : rc;
+		manifest_read_failed(c, rc);
 	}
 	if (rc) {
 		rc = ERR_INVALID;
@@ -163,49 +211,22 @@ out:
 }
 
 /*
- * The keys of one config or secret (v at path): exactly one source, *srckey
- * its key and *src its value (file or environment; content only for a
- * config: a secret's is refused), and the keys both share (common_key()).
- * Problems are reported; 0, ERR_INVALID or ERR_NOMEM.
+ * The keys of one config or secret (v at path), by its table: exactly one
+ * source, *srckey its key and *src its value (file or environment;
+ * content only for a config: a secret's is refused). Problems are
+ * reported; 0, ERR_INVALID or ERR_NOMEM.
  */
 static int file_source(struct manifest_ctx *c, const struct mnode **src,
                        const struct mnode **srckey, const struct mnode *v, const char *path,
                        bool secret)
 {
-	char kpath[MANIFEST_PATH_MAX];
-	size_t i;
-	int rc = 0;
+	struct file_src fs = { NULL, NULL };
+	int rc = manifest_read_map(c, secret ? secret_keys : config_keys, &fs, v, path);
 
-	*src = *srckey = NULL;
-	if (manifest_expect(c, v, MNODE_MAP, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const char *k = v->keys[i]->value;
-
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		if (!strcmp(k, "file") || !strcmp(k, "environment") ||
-		    (!secret && !strcmp(k, "content"))) {
-			if (*src) {
-				manifest_error(
-				        c, v->keys[i], kpath, "%s",
-				        secret ? "only one of file and environment"
-				               : "only one of file, content and environment");
-				return ERR_INVALID;
-			}
-			*src = v->items[i];
-			*srckey = v->keys[i];
-		} else if (secret && !strcmp(k, "content")) {
-			manifest_error(c, v->keys[i], kpath,
-			               "a secret's content is never written in a manifest: use "
-			               "file: (a host path) or environment:");
-			rc = ERR_INVALID;
-		} else if (!common_key(c, v->keys[i], v->items[i], kpath, secret, &rc)) {
-			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
-			rc = ERR_INVALID;
-		}
-		if (rc)
-			return rc;
-	}
+	*src = fs.src;
+	*srckey = fs.srckey;
+	if (rc)
+		return rc;
 	if (!*src) {
 		manifest_error(c, v, path, "%s",
 		               secret ? "needs file: or environment:"
@@ -437,71 +458,73 @@ static int rule_pattern(struct manifest_ctx *c, struct env_rule *r, const struct
 	return rc;
 }
 
-static int rule_url(struct manifest_ctx *c, struct env_rule *r, const struct mnode *v,
-                    const char *path)
+static int read_rule_len(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                         const struct mnode *key, const struct mnode *v, const char *path)
 {
-	char kpath[MANIFEST_PATH_MAX];
-	size_t i;
-	int rc = 0;
+	(void)k;
+	(void)key;
+	return rule_len(c, field, v, path);
+}
 
+static int read_rule_pattern(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                             const struct mnode *key, const struct mnode *v, const char *path)
+{
+	(void)k;
+	(void)key;
+	return rule_pattern(c, field, v, path);
+}
+
+#define RULE(field) offsetof(struct env_rule, field)
+
+/* x-deployctl.env.<VAR>.url as a mapping: the first bad key ends it; no x- keys. */
+static const struct manifest_key url_keys[] = {
+	{ .key = "schemes", .kind = MK_STRINGS, .offset = RULE(url_schemes) },
+	{ .key = NULL, .flags = MKF_NO_EXT | MKF_FIRST, .hint = ": use schemes" },
+};
+
+/* url: true/false, or {schemes: [...]} (field: the whole struct env_rule). */
+static int read_rule_url(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                         const struct mnode *key, const struct mnode *v, const char *path)
+{
+	struct env_rule *r = field;
+
+	(void)k;
+	(void)key;
 	if (v->type == MNODE_SCALAR)
 		return manifest_bool(c, &r->url, v, path);
 	if (manifest_expect(c, v, MNODE_MAP, path))
 		return ERR_INVALID;
 	r->url = true;
-	for (i = 0; i < v->n && !rc; i++) {
-		manifest_path_key(kpath, sizeof(kpath), path, v->keys[i]->value);
-		if (!strcmp(v->keys[i]->value, "schemes")) {
-			rc = manifest_strings(c, &r->url_schemes, v->items[i], kpath, false);
-		} else {
-			manifest_error(c, v->keys[i], path, "unknown key '%s': use schemes",
-			               v->keys[i]->value);
-			rc = ERR_INVALID;
-		}
-	}
-	return rc;
+	return manifest_read_map(c, url_keys, r, v, path);
 }
+
+/* x-deployctl.env.<VAR> (null: no rule beyond the name; no x- keys). */
+static const struct manifest_key rule_keys[] = {
+	{ .key = "max_length",
+	  .kind = MK_FIELD,
+	  .offset = RULE(max_length),
+	  .field = read_rule_len },
+	{ .key = "min_length",
+	  .kind = MK_FIELD,
+	  .offset = RULE(min_length),
+	  .field = read_rule_len },
+	{ .key = "one_of", .kind = MK_STRINGS, .offset = RULE(one_of) },
+	{ .key = "pattern", .kind = MK_FIELD, .offset = 0, .field = read_rule_pattern },
+	{ .key = "required", .kind = MK_BOOL, .offset = RULE(required) },
+	{ .key = "url", .kind = MK_FIELD, .offset = 0, .field = read_rule_url },
+	{ .key = NULL,
+	  .flags = MKF_NULL_OK | MKF_NO_EXT,
+	  .what = "rule",
+	  .hint = ": use required, min_length, max_length, pattern, url or one_of" },
+};
 
 static int rule_one(struct manifest_ctx *c, struct env_rule *r, const struct mnode *v,
                     const char *path)
 {
-	char kpath[MANIFEST_PATH_MAX];
-	size_t i;
-	int rc = 0, x;
+	int rc = manifest_read_map(c, rule_keys, r, v, path);
 
-	if (mnode_is_null(v))
-		return 0;
-	if (manifest_expect(c, v, MNODE_MAP, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const char *k = v->keys[i]->value;
-		const struct mnode *y = v->items[i];
-
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		if (!strcmp(k, "required"))
-			x = manifest_bool(c, &r->required, y, kpath);
-		else if (!strcmp(k, "min_length"))
-			x = rule_len(c, &r->min_length, y, kpath);
-		else if (!strcmp(k, "max_length"))
-			x = rule_len(c, &r->max_length, y, kpath);
-		else if (!strcmp(k, "pattern"))
-			x = rule_pattern(c, r, y, kpath);
-		else if (!strcmp(k, "url"))
-			x = rule_url(c, r, y, kpath);
-		else if (!strcmp(k, "one_of"))
-			x = manifest_strings(c, &r->one_of, y, kpath, false);
-		else {
-			manifest_error(c, v->keys[i], path,
-			               "unknown rule '%s': use required, min_length, max_length, "
-			               "pattern, url or one_of",
-			               k);
-			x = ERR_INVALID;
-		}
-		if (x == ERR_NOMEM)
-			return x;
-		rc = rc ? rc : x;
-	}
-	if (!rc && r->min_length >= 0 && r->max_length >= 0 && r->min_length > r->max_length) {
+	if (!mnode_is_null(v) && !rc && r->min_length >= 0 && r->max_length >= 0 &&
+	    r->min_length > r->max_length) {
 		manifest_error(c, v, path, "min_length is above max_length");
 		rc = ERR_INVALID;
 	}

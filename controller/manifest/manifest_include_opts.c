@@ -31,6 +31,27 @@ char *manifest_base_dir(struct manifest_ctx *c, const struct mnode *n)
 	return dir ? strdup(dir) : dir_of(n ? n->file : NULL);
 }
 
+int manifest_join(struct manifest_ctx *c, char **out, const char *dir, const char *rel,
+                  const struct mnode *v, const char *path)
+{
+	struct err e = ERR_INIT;
+	int rc = source_join(out, dir, rel, &e);
+
+	if (rc == ERR_NOMEM)
+		return manifest_nomem(c);
+	if (rc) {
+		manifest_error(c, v, path, "%s", e.msg);
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+void manifest_read_failed(struct manifest_ctx *c, int rc)
+{
+	if ((rc == ERR_NOMEM || rc == ERR_IO || rc == ERR_GIT) && !c->fatal)
+		c->fatal = rc;
+}
+
 int manifest_project_dirs(struct manifest_ctx *c, size_t n)
 {
 	char *first = n ? dir_of(c->p->files.v[0]) : NULL;

@@ -1,6 +1,7 @@
 /*
  * manifest_internal.h - internal to the manifest module (controller/manifest/),
- * from the bottom up: the scalar and reporting helpers (manifest_scalar.c),
+ * from the bottom up: the scalar and reporting helpers and the loop over a
+ * collection (manifest_scalar.c), the key table reader (manifest_table.c),
  * the service key table (manifest_keys.c) and the readers of keys with
  * their own shape (manifest_service*.c), configs and secrets
  * (manifest_files.c), extends (manifest_extends.c), the cross-reference
@@ -173,6 +174,27 @@ int manifest_strings(struct manifest_ctx *c, struct strv *out, const struct mnod
 int manifest_pairs(struct manifest_ctx *c, struct kvv *out, const struct mnode *n,
                    const char *path);
 
+/*
+ * The loop over a collection (manifest_scalar.c). manifest_each_item()
+ * expects a sequence at path and calls fn for each item with its path
+ * ("path[i]"); manifest_each_entry() expects a mapping and calls fn for
+ * each entry (its key node and value) with its path ("path.key"). Every
+ * call runs (so every problem is reported) but ERR_NOMEM ends the walk at
+ * once; returns 0 or the first failure.
+ */
+typedef int (*manifest_item_fn)(struct manifest_ctx *c, void *arg, const struct mnode *item,
+                                const char *path);
+typedef int (*manifest_entry_fn)(struct manifest_ctx *c, void *arg, const struct mnode *key,
+                                 const struct mnode *val, const char *path);
+int manifest_each_item(struct manifest_ctx *c, const struct mnode *v, const char *path,
+                       manifest_item_fn fn, void *arg);
+int manifest_each_entry(struct manifest_ctx *c, const struct mnode *v, const char *path,
+                        manifest_entry_fn fn, void *arg);
+/* Either form: a mapping by fn_entry, a sequence by fn_item ("expected a mapping or a sequence").
+ */
+int manifest_each(struct manifest_ctx *c, const struct mnode *v, const char *path,
+                  manifest_entry_fn fn_entry, manifest_item_fn fn_item, void *arg);
+
 /* Remember a reference for manifest_check(). Takes nothing; copies the strings. */
 int manifest_ref_add(struct manifest_ctx *c, enum manifest_ref_kind kind, const char *service,
                      const char *name, const char *path, const struct mnode *n);
@@ -247,7 +269,9 @@ enum manifest_key_kind {
 	MK_STRINGS,    /* struct strv */
 	MK_PAIRS,      /* struct kvv: a mapping or a list of "key=value" */
 	MK_MAP,        /* a nested mapping read by the table sub */
-	MK_CUSTOM,     /* fn reads it */
+	MK_CUSTOM,     /* fn reads it (tables read into a struct service only) */
+	MK_FIELD,      /* field reads it into the field at offset (any struct) */
+	MK_SKIP,       /* accepted and not kept (descriptive only) */
 	MK_LATER,      /* read before or after the key loop (extends, env_file, ...) */
 	MK_IGNORED,    /* warned about with why */
 	MK_REFUSED,    /* an error with why */
@@ -260,10 +284,30 @@ enum manifest_key_flags {
 	MKF_NULL_OK = 1 << 3,  /* MK_PAIRS: null is an empty set */
 	MKF_DROP_BAD = 1 << 4, /* MK_STRING: an invalid value is dropped, not kept */
 	MKF_FROM = 1 << 5,     /* MK_PAIRS (labels): note where each value came from */
+	MKF_WARN = 1 << 8,     /* once read, warned about with why (at the key) */
+	/*
+	 * On a table's NULL row, what manifest_read_map() does with the whole
+	 * map: MKF_NULL_OK, null is an empty map; MKF_NO_EXT, x- keys are
+	 * unknown here too; MKF_FIRST, the first failing key ends the read.
+	 * The NULL row's why, when set, is the error for a key not in the
+	 * table (at the key's own path) instead of "unknown key"; else its
+	 * what and hint make it "unknown <what> 'k'<hint>" (what: "key").
+	 */
+	MKF_NO_EXT = 1 << 6,
+	MKF_FIRST = 1 << 7,
 };
 
 struct manifest_key;
 struct manifest_render;
+
+/*
+ * An MK_FIELD row's reader: v (the value of key, at path) into field, the
+ * row's field in the struct being read; k is the row (its min, max, what
+ * and hint are the reader's to use). Problems are reported; 0,
+ * ERR_INVALID or ERR_NOMEM.
+ */
+typedef int (*manifest_field_fn)(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                                 const struct mnode *key, const struct mnode *v, const char *path);
 
 /*
  * A service key's renderer for `deployctl config` (manifest_render_keys.c): adds
@@ -278,6 +322,7 @@ struct manifest_key {
 	enum manifest_key_kind kind;
 	size_t offset; /* of the field in struct service */
 	manifest_key_fn fn;
+	manifest_field_fn field; /* MK_FIELD */
 	bool (*valid)(const char *value);
 	const char *what, *hint;        /* MK_STRING: the message when valid() refuses */
 	const char *why;                /* MK_IGNORED, MK_REFUSED */
@@ -287,19 +332,34 @@ struct manifest_key {
 	manifest_render_fn render;      /* NULL: rendered from offset as kind says */
 };
 
-/* The table of services.<name> keys (borrowed, NULL-terminated). */
+/* The table of services.<name> keys (borrowed, NULL-terminated; manifest_keys.c). */
 const struct manifest_key *manifest_service_keys(void);
-/* The row for key in table, or NULL. */
+/* The row for key in table, or NULL (this and the readers below: manifest_table.c). */
 const struct manifest_key *manifest_key_find(const struct manifest_key *table, const char *key);
 /*
- * Read v (the value of key, at path) into s as row k says; every problem is
- * reported. 0, ERR_INVALID or ERR_NOMEM.
+ * Read v (the value of key, at path) into obj (a struct service, or the
+ * struct whose fields the table's offsets name) as row k says; every
+ * problem is reported. 0, ERR_INVALID or ERR_NOMEM.
  */
-int manifest_read_key(struct manifest_ctx *c, const struct manifest_key *k, struct service *s,
+int manifest_read_key(struct manifest_ctx *c, const struct manifest_key *k, void *obj,
                       const struct mnode *key, const struct mnode *v, const char *path);
-/* Read the mapping v by table (unknown keys are errors). */
-int manifest_read_map(struct manifest_ctx *c, const struct manifest_key *table, struct service *s,
+/*
+ * Read the mapping v by table into obj: each key by its row, x- keys
+ * skipped, any other key an error ("unknown key"); the table's NULL row
+ * may say otherwise (enum manifest_key_flags). 0 or the first failure.
+ */
+int manifest_read_map(struct manifest_ctx *c, const struct manifest_key *table, void *obj,
                       const struct mnode *v, const char *path);
+/*
+ * MK_FIELD readers shared by the service table and deploy.resources
+ * (manifest_service.c): a number of CPUs into the nano CPUs at field, and a
+ * size into the bytes at field, each agreeing with the key k->what names
+ * (manifest_agree()); a cpus row without what only checks the value.
+ */
+int manifest_read_cpus(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                       const struct mnode *key, const struct mnode *v, const char *path);
+int manifest_read_size_agreed(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                              const struct mnode *key, const struct mnode *v, const char *path);
 /* A decimal integer in [min, max] (sign allowed), after interpolation. */
 int manifest_int(struct manifest_ctx *c, int64_t *out, const struct mnode *v, const char *path,
                  int64_t min, int64_t max);
@@ -323,9 +383,6 @@ MANIFEST_KEY_FN(extra_hosts);
 MANIFEST_KEY_FN(depends_on);
 MANIFEST_KEY_FN(healthcheck);
 MANIFEST_KEY_FN(deploy);
-MANIFEST_KEY_FN(cpus);
-MANIFEST_KEY_FN(mem_limit);
-MANIFEST_KEY_FN(mem_reservation);
 MANIFEST_KEY_FN(pull_policy);
 MANIFEST_KEY_FN(profiles);
 MANIFEST_KEY_FN(expose);
@@ -374,6 +431,14 @@ int manifest_include(struct manifest_ctx *c, struct mnode ***roots, size_t *n);
  * as recorded in c->dirs, else the file's own directory.
  */
 char *manifest_base_dir(struct manifest_ctx *c, const struct mnode *n);
+/*
+ * rel joined to dir (source_join()) into *out (new), a bad path reported
+ * at v. 0, ERR_INVALID or ERR_NOMEM.
+ */
+int manifest_join(struct manifest_ctx *c, char **out, const char *dir, const char *rel,
+                  const struct mnode *v, const char *path);
+/* A file read through c->src failed with rc: not the input's fault ones become c->fatal. */
+void manifest_read_failed(struct manifest_ctx *c, int rc);
 /* Files 1..n-1 of the project, merged, resolve against the first's directory. */
 int manifest_project_dirs(struct manifest_ctx *c, size_t n);
 /*
@@ -653,8 +718,10 @@ void manifest_rollout_finish(struct manifest_ctx *c);
  */
 void manifest_check(struct manifest_ctx *c);
 
-/* manifest_service_swarm.c: deploy: keys only Swarm has; refused unless target is swarm. */
-bool manifest_deploy_swarm_key(const char *k);
+/*
+ * manifest_service_swarm.c: the deploy: keys only Swarm has (the deploy key
+ * table in manifest_service.c names them); refused unless target is swarm.
+ */
 int manifest_deploy_swarm(struct manifest_ctx *c, struct service *s, const struct mnode *key,
                           const struct mnode *v, const char *kpath);
 

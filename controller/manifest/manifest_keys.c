@@ -1,8 +1,8 @@
 /*
  * manifest_keys.c - the Compose service keys as one table: each key is a
- * row (name, kind, field of struct service, validator or reader), and the
- * readers of the plain kinds (string, bool, duration, size, integer, list,
- * pairs, nested mapping) are written once here. Keys with shapes of their
+ * row (name, kind, field of struct service, validator or reader), read by
+ * manifest_read_map()/manifest_read_key() (manifest_table.c, which reads
+ * the plain kinds for every table). Keys with shapes of their
  * own (ports, depends_on, healthcheck, deploy, ...) name their reader in
  * manifest_service*.c. Refused and ignored keys are rows too, with the
  * reason the user reads (docs/compose-keys.md says the same, and a unit
@@ -140,7 +140,8 @@ static const struct manifest_key service_keys[] = {
 	{ .key = "cpu_rt_period", .kind = MK_REFUSED, .why = "not supported yet: real-time scheduling" },
 	{ .key = "cpu_rt_runtime", .kind = MK_REFUSED, .why = "not supported yet: real-time scheduling" },
 	{ .key = "cpu_shares", .kind = MK_INT, .offset = SVC(cpu_shares), .min = 0, .max = 262144 },
-	{ .key = "cpus", .kind = MK_CUSTOM, .fn = manifest_key_cpus, .render = manifest_render_none },
+	{ .key = "cpus", .kind = MK_FIELD, .offset = SVC(nano_cpus), .field = manifest_read_cpus, .what = "deploy.resources.limits.cpus",
+	  .render = manifest_render_none },
 	{ .key = "cpuset", .kind = MK_REFUSED, .why = "not supported yet: CPU pinning" },
 	{ .key = "credential_spec", .kind = MK_REFUSED, .why = "Windows containers only" },
 	{ .key = "depends_on", .kind = MK_CUSTOM, .fn = manifest_key_depends_on, .render = manifest_render_depends_on },
@@ -174,8 +175,10 @@ static const struct manifest_key service_keys[] = {
 	{ .key = "logging", .kind = MK_MAP, .sub = logging_keys },
 	{ .key = "mac_address", .kind = MK_STRING, .offset = SVC(mac_address), .valid = mac_ok, .what = "invalid MAC address",
 	  .hint = "use xx:xx:xx:xx:xx:xx" },
-	{ .key = "mem_limit", .kind = MK_CUSTOM, .fn = manifest_key_mem_limit, .render = manifest_render_none },
-	{ .key = "mem_reservation", .kind = MK_CUSTOM, .fn = manifest_key_mem_reservation, .render = manifest_render_none },
+	{ .key = "mem_limit", .kind = MK_FIELD, .offset = SVC(memory_bytes), .field = manifest_read_size_agreed,
+	  .what = "deploy.resources.limits.memory", .render = manifest_render_none },
+	{ .key = "mem_reservation", .kind = MK_FIELD, .offset = SVC(mem_reservation), .field = manifest_read_size_agreed,
+	  .what = "deploy.resources.reservations.memory", .render = manifest_render_none },
 	{ .key = "mem_swappiness", .kind = MK_REFUSED, .why = "not supported yet: swap tuning" },
 	{ .key = "memswap_limit", .kind = MK_REFUSED, .why = "not supported yet: swap limits" },
 	{ .key = "models", .kind = MK_REFUSED, .why = "AI model runner services are not supported" },
@@ -227,111 +230,4 @@ static const struct manifest_key service_keys[] = {
 const struct manifest_key *manifest_service_keys(void)
 {
 	return service_keys;
-}
-
-const struct manifest_key *manifest_key_find(const struct manifest_key *table, const char *key)
-{
-	for (; table->key; table++)
-		if (!strcmp(table->key, key))
-			return table;
-	return NULL;
-}
-
-/* ---- the readers of the plain kinds ---- */
-
-static int read_string(struct manifest_ctx *c, const struct manifest_key *k, char **dst,
-                       const struct mnode *v, const char *path)
-{
-	char q[80];
-	int rc = manifest_set_string(c, dst, v, path);
-
-	if (rc || !k->valid || k->valid(*dst))
-		return rc;
-	if (k->hint)
-		manifest_error(c, v, path, "%s \"%s\": %s", k->what,
-		               manifest_quote(q, sizeof(q), v), k->hint);
-	else
-		manifest_error(c, v, path, "%s \"%s\"", k->what, manifest_quote(q, sizeof(q), v));
-	/* A bad mode is dropped so the cross-key checks do not build on it. */
-	if (k->flags & MKF_DROP_BAD) {
-		free(*dst);
-		*dst = NULL;
-	}
-	return ERR_INVALID;
-}
-
-int manifest_read_key(struct manifest_ctx *c, const struct manifest_key *k, struct service *s,
-                      const struct mnode *key, const struct mnode *v, const char *path)
-{
-	void *field = (char *)s + k->offset;
-	int rc;
-
-	switch (k->kind) {
-	case MK_STRING:
-		return read_string(c, k, field, v, path);
-	case MK_BOOL:
-		return manifest_bool(c, field, v, path);
-	case MK_DURATION:
-		return manifest_duration(c, field, v, path);
-	case MK_BYTES:
-		return manifest_bytes(c, field, v, path);
-	case MK_INT:
-		return manifest_int(c, field, v, path, k->min, k->max);
-	case MK_STRINGS:
-		rc = manifest_strings(c, field, v, path, k->flags & MKF_SINGLE);
-		if (k->flags & MKF_SORT)
-			strv_sort(field);
-		return rc;
-	case MK_PAIRS:
-		if ((k->flags & MKF_NULL_OK) && mnode_is_null(v))
-			return 0;
-		if ((k->flags & MKF_MAP) && manifest_expect(c, v, MNODE_MAP, path))
-			return ERR_INVALID;
-		c->from = (k->flags & MKF_FROM) ? &s->label_from : NULL;
-		rc = manifest_pairs(c, field, v, path);
-		c->from = NULL;
-		return rc;
-	case MK_MAP:
-		return manifest_read_map(c, k->sub, s, v, path);
-	case MK_CUSTOM:
-		return k->fn(c, s, v, path);
-	case MK_LATER:
-		return 0;
-	case MK_IGNORED:
-		manifest_warn(c, key, path, "%s", k->why);
-		return 0;
-	case MK_REFUSED:
-		manifest_error(c, key, path, "%s", k->why);
-		return ERR_INVALID;
-	}
-	return 0;
-}
-
-int manifest_read_map(struct manifest_ctx *c, const struct manifest_key *table, struct service *s,
-                      const struct mnode *v, const char *path)
-{
-	char kpath[MANIFEST_PATH_MAX];
-	size_t i;
-	int rc = 0, r;
-
-	if (manifest_expect(c, v, MNODE_MAP, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const char *name = v->keys[i]->value;
-		const struct manifest_key *k = manifest_key_find(table, name);
-
-		manifest_path_key(kpath, sizeof(kpath), path, name);
-		if (!strncmp(name, "x-", 2))
-			continue; /* extensions are allowed at any depth */
-		if (k) {
-			r = manifest_read_key(c, k, s, v->keys[i], v->items[i], kpath);
-		} else {
-			manifest_error(c, v->keys[i], path, "unknown key '%s'", name);
-			r = ERR_INVALID;
-		}
-		if (r == ERR_NOMEM)
-			return r;
-		rc = rc ? rc : r;
-	}
-	return rc;
 }

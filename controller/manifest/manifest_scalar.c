@@ -2,7 +2,8 @@
  * manifest_scalar.c - what every reader of the node tree uses, below the
  * loader (manifest.c) and the key readers (manifest_keys.c,
  * manifest_service*.c): error and warning reporting at a node with its key
- * path, key paths, quoting what the user wrote, and typed scalars after
+ * path, key paths, quoting what the user wrote, the one loop over a
+ * sequence's items or a mapping's entries, and typed scalars after
  * interpolation (string, bool, integers, durations, sizes, lists, pairs).
  */
 #include <ctype.h>
@@ -117,6 +118,61 @@ const char *manifest_quote(char *out, size_t size, const struct mnode *n)
 		memcpy(out + o - 3, "...", 3);
 	out[o] = '\0';
 	return out;
+}
+
+/* ---- walking a collection ---- */
+
+/*
+ * One walk: the entries of a mapping (by fn_entry) or the items of a
+ * sequence (by fn_item); with both set, whichever v is.
+ */
+static int walk(struct manifest_ctx *c, const struct mnode *v, const char *path,
+                manifest_item_fn fn_item, manifest_entry_fn fn_entry, void *arg)
+{
+	char ipath[MANIFEST_PATH_MAX];
+	bool items;
+	size_t i;
+	int rc = 0, r;
+
+	if (fn_item && fn_entry && v->type != MNODE_MAP && v->type != MNODE_SEQ) {
+		manifest_error(c, v, path, "expected a mapping or a sequence, got a %s",
+		               mnode_is_null(v) ? "null" : mnode_type_name(v));
+		return ERR_INVALID;
+	}
+	items = fn_item && (!fn_entry || v->type == MNODE_SEQ);
+	if (manifest_expect(c, v, items ? MNODE_SEQ : MNODE_MAP, path))
+		return ERR_INVALID;
+	for (i = 0; i < v->n; i++) {
+		if (items) {
+			manifest_path_index(ipath, sizeof(ipath), path, i);
+			r = fn_item(c, arg, v->items[i], ipath);
+		} else {
+			manifest_path_key(ipath, sizeof(ipath), path, v->keys[i]->value);
+			r = fn_entry(c, arg, v->keys[i], v->items[i], ipath);
+		}
+		if (r == ERR_NOMEM)
+			return r;
+		rc = rc ? rc : r;
+	}
+	return rc;
+}
+
+int manifest_each_item(struct manifest_ctx *c, const struct mnode *v, const char *path,
+                       manifest_item_fn fn, void *arg)
+{
+	return walk(c, v, path, fn, NULL, arg);
+}
+
+int manifest_each_entry(struct manifest_ctx *c, const struct mnode *v, const char *path,
+                        manifest_entry_fn fn, void *arg)
+{
+	return walk(c, v, path, NULL, fn, arg);
+}
+
+int manifest_each(struct manifest_ctx *c, const struct mnode *v, const char *path,
+                  manifest_entry_fn fn_entry, manifest_item_fn fn_item, void *arg)
+{
+	return walk(c, v, path, fn_item, fn_entry, arg);
 }
 
 /* ---- typed scalars ---- */
@@ -269,34 +325,24 @@ int manifest_duration(struct manifest_ctx *c, int64_t *out, const struct mnode *
 	return rc;
 }
 
+/* One string of a list (or the one string), appended to the strv arg. */
+static int string_item(struct manifest_ctx *c, void *arg, const struct mnode *n, const char *path)
+{
+	char *s = NULL;
+	int rc = manifest_string(c, &s, n, path);
+
+	if (!rc && strv_push(arg, s))
+		rc = manifest_nomem(c);
+	free(s);
+	return rc;
+}
+
 int manifest_strings(struct manifest_ctx *c, struct strv *out, const struct mnode *n,
                      const char *path, bool allow_single)
 {
-	char ipath[MANIFEST_PATH_MAX];
-	char *s = NULL;
-	size_t i;
-	int rc, first = 0;
-
-	if (allow_single && n->type == MNODE_SCALAR && !mnode_is_null(n)) {
-		rc = manifest_string(c, &s, n, path);
-		if (!rc && strv_push(out, s))
-			rc = manifest_nomem(c);
-		free(s);
-		return rc;
-	}
-	if (manifest_expect(c, n, MNODE_SEQ, path))
-		return ERR_INVALID;
-	for (i = 0; i < n->n; i++) {
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		rc = manifest_string(c, &s, n->items[i], ipath);
-		if (!rc && strv_push(out, s))
-			rc = manifest_nomem(c);
-		free(s);
-		s = NULL;
-		if (rc && !first)
-			first = rc;
-	}
-	return first;
+	if (allow_single && n->type == MNODE_SCALAR && !mnode_is_null(n))
+		return string_item(c, out, n, path);
+	return manifest_each_item(c, n, path, string_item, out);
 }
 
 int manifest_note_from(struct manifest_ctx *c, const char *key, struct strv *used)
@@ -332,63 +378,55 @@ static int string_from(struct manifest_ctx *c, char **out, struct strv *used, co
 	return rc;
 }
 
-int manifest_pairs(struct manifest_ctx *c, struct kvv *out, const struct mnode *n, const char *path)
+/* key: value of a pairs mapping (null: "") into the kvv arg. */
+static int pair_entry(struct manifest_ctx *c, void *arg, const struct mnode *key,
+                      const struct mnode *v, const char *path)
 {
-	char ipath[MANIFEST_PATH_MAX];
+	struct strv used = { 0 };
+	char *s = NULL;
+	int rc;
+
+	if (mnode_is_null(v))
+		rc = kvv_set(arg, key->value, "") ? manifest_nomem(c) : 0;
+	else
+		rc = string_from(c, &s, &used, v, path);
+	if (!rc && s && kvv_set(arg, key->value, s))
+		rc = manifest_nomem(c);
+	if (!rc)
+		rc = manifest_note_from(c, key->value, &used);
+	strv_free(&used);
+	free(s);
+	return rc;
+}
+
+/* "key=value" ("key" alone: "") of a pairs list into the kvv arg. */
+static int pair_item(struct manifest_ctx *c, void *arg, const struct mnode *n, const char *path)
+{
 	struct strv used = { 0 };
 	char *s = NULL, *eq;
-	size_t i;
-	int rc, first = 0;
+	int rc = string_from(c, &s, &used, n, path);
 
-	if (n->type == MNODE_MAP) {
-		for (i = 0; i < n->n; i++) {
-			const struct mnode *v = n->items[i];
+	if (!rc) {
+		eq = strchr(s, '=');
+		if (eq)
+			*eq = '\0';
+		if (!*s) {
+			manifest_error(c, n, path, "empty key");
+			rc = ERR_INVALID;
+		} else if (kvv_set(arg, s, eq ? eq + 1 : "")) {
+			rc = manifest_nomem(c);
+		} else {
+			rc = manifest_note_from(c, s, &used);
+		}
+	}
+	strv_free(&used);
+	free(s);
+	return rc;
+}
 
-			manifest_path_key(ipath, sizeof(ipath), path, n->keys[i]->value);
-			if (mnode_is_null(v))
-				rc = kvv_set(out, n->keys[i]->value, "") ? manifest_nomem(c) : 0;
-			else
-				rc = string_from(c, &s, &used, v, ipath);
-			if (!rc && s && kvv_set(out, n->keys[i]->value, s))
-				rc = manifest_nomem(c);
-			if (!rc)
-				rc = manifest_note_from(c, n->keys[i]->value, &used);
-			strv_free(&used);
-			free(s);
-			s = NULL;
-			if (rc && !first)
-				first = rc;
-		}
-		return first;
-	}
-	if (n->type != MNODE_SEQ) {
-		manifest_error(c, n, path, "expected a mapping or a sequence, got a %s",
-		               mnode_is_null(n) ? "null" : mnode_type_name(n));
-		return ERR_INVALID;
-	}
-	for (i = 0; i < n->n; i++) {
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		rc = string_from(c, &s, &used, n->items[i], ipath);
-		if (!rc) {
-			eq = strchr(s, '=');
-			if (eq)
-				*eq = '\0';
-			if (!*s) {
-				manifest_error(c, n->items[i], ipath, "empty key");
-				rc = ERR_INVALID;
-			} else if (kvv_set(out, s, eq ? eq + 1 : "")) {
-				rc = manifest_nomem(c);
-			} else {
-				rc = manifest_note_from(c, s, &used);
-			}
-		}
-		strv_free(&used);
-		free(s);
-		s = NULL;
-		if (rc && !first)
-			first = rc;
-	}
-	return first;
+int manifest_pairs(struct manifest_ctx *c, struct kvv *out, const struct mnode *n, const char *path)
+{
+	return manifest_each(c, n, path, pair_entry, pair_item, out);
 }
 
 int manifest_ref_add(struct manifest_ctx *c, enum manifest_ref_kind kind, const char *service,

@@ -7,6 +7,7 @@
  * never appear in a message.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,95 +167,95 @@ int manifest_dep_add(struct manifest_ctx *c, struct service *s, const struct mno
 	return manifest_ref_add(c, MANIFEST_REF_DEP, s->name, name, path, at);
 }
 
-static int dep_long(struct manifest_ctx *c, const struct mnode *v, const char *path,
-                    enum dep_condition *cond, bool *required)
-{
-	char kpath[MANIFEST_PATH_MAX], q[80], *str = NULL;
+/* A depends_on entry's long form, as its keys are read. */
+struct dep_opts {
+	enum dep_condition cond;
+	bool required;
 	bool restart;
-	size_t i;
-	int rc = 0, r;
+};
 
-	if (mnode_is_null(v))
-		return 0;
-	if (manifest_expect(c, v, MNODE_MAP, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const char *k = v->keys[i]->value;
+static int read_condition(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                          const struct mnode *key, const struct mnode *v, const char *path)
+{
+	enum dep_condition *cond = field;
+	char q[80], *str = NULL;
+	int r = manifest_string(c, &str, v, path);
 
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		if (!strcmp(k, "condition")) {
-			r = manifest_set_string(c, &str, v->items[i], kpath);
-			if (!r && !strcmp(str, "service_started"))
-				*cond = DEP_STARTED;
-			else if (!r && !strcmp(str, "service_healthy"))
-				*cond = DEP_HEALTHY;
-			else if (!r && !strcmp(str, "service_completed_successfully"))
-				*cond = DEP_COMPLETED;
-			else if (!r) {
-				manifest_error(c, v->items[i], kpath,
-				               "invalid condition \"%s\": use service_started, "
-				               "service_healthy or service_completed_successfully",
-				               manifest_quote(q, sizeof(q), v->items[i]));
-				r = ERR_INVALID;
-			}
-		} else if (!strcmp(k, "required")) {
-			r = manifest_bool(c, required, v->items[i], kpath);
-		} else if (!strcmp(k, "restart")) {
-			r = manifest_bool(c, &restart, v->items[i], kpath);
-			if (!r)
-				manifest_warn(c, v->keys[i], kpath, "ignored");
-		} else if (!strncmp(k, "x-", 2)) {
-			r = 0; /* extensions are allowed at any depth */
-		} else {
-			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
-			r = ERR_INVALID;
-		}
-		rc = rc ? rc : r;
+	(void)k;
+	(void)key;
+	if (r)
+		return r;
+	if (!strcmp(str, "service_started"))
+		*cond = DEP_STARTED;
+	else if (!strcmp(str, "service_healthy"))
+		*cond = DEP_HEALTHY;
+	else if (!strcmp(str, "service_completed_successfully"))
+		*cond = DEP_COMPLETED;
+	else {
+		manifest_error(c, v, path,
+		               "invalid condition \"%s\": use service_started, "
+		               "service_healthy or service_completed_successfully",
+		               manifest_quote(q, sizeof(q), v));
+		r = ERR_INVALID;
 	}
 	free(str);
-	return rc;
+	return r;
+}
+
+/* A bool read and then warned about as ignored (at the key). */
+/* services.<name>.depends_on.<service> (null: the defaults). */
+static const struct manifest_key dep_keys[] = {
+	{ .key = "condition",
+	  .kind = MK_FIELD,
+	  .offset = offsetof(struct dep_opts, cond),
+	  .field = read_condition },
+	{ .key = "required", .kind = MK_BOOL, .offset = offsetof(struct dep_opts, required) },
+	{ .key = "restart",
+	  .kind = MK_BOOL,
+	  .offset = offsetof(struct dep_opts, restart),
+	  .flags = MKF_WARN,
+	  .why = "ignored" },
+	{ .key = NULL, .flags = MKF_NULL_OK },
+};
+
+static int dep_entry(struct manifest_ctx *c, void *arg, const struct mnode *key,
+                     const struct mnode *val, const char *kpath)
+{
+	struct dep_opts o = { .cond = DEP_STARTED, .required = true };
+	int r = manifest_read_map(c, dep_keys, &o, val, kpath);
+
+	if (!r)
+		r = manifest_dep_add(c, arg, key, kpath, key->value, o.cond, o.required, false);
+	return r;
+}
+
+static int dep_item(struct manifest_ctx *c, void *arg, const struct mnode *x, const char *ipath)
+{
+	char *name = NULL;
+	int r = manifest_string(c, &name, x, ipath);
+
+	if (!r)
+		r = manifest_dep_add(c, arg, x, ipath, name, DEP_STARTED, true, false);
+	free(name);
+	return r;
 }
 
 int manifest_key_depends_on(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                             const char *path)
 {
-	char ipath[MANIFEST_PATH_MAX];
-	char *name = NULL;
-	size_t i;
-	int rc = 0, r;
+	int rc, r;
 
 	if (v->type == MNODE_MAP) {
-		for (i = 0; i < v->n; i++) {
-			enum dep_condition cond = DEP_STARTED;
-			bool required = true;
-
-			manifest_path_key(ipath, sizeof(ipath), path, v->keys[i]->value);
-			r = dep_long(c, v->items[i], ipath, &cond, &required);
-			if (!r)
-				r = manifest_dep_add(c, s, v->keys[i], ipath, v->keys[i]->value,
-				                     cond, required, false);
-			if (r == ERR_NOMEM)
-				return r;
-			rc = rc ? rc : r;
-		}
+		rc = manifest_each_entry(c, v, path, dep_entry, s);
 	} else if (v->type == MNODE_SEQ) {
-		for (i = 0; i < v->n; i++) {
-			manifest_path_index(ipath, sizeof(ipath), path, i);
-			r = manifest_string(c, &name, v->items[i], ipath);
-			if (!r)
-				r = manifest_dep_add(c, s, v->items[i], ipath, name, DEP_STARTED,
-				                     true, false);
-			free(name);
-			name = NULL;
-			if (r == ERR_NOMEM)
-				return r;
-			rc = rc ? rc : r;
-		}
+		rc = manifest_each_item(c, v, path, dep_item, s);
 	} else {
 		manifest_error(c, v, path, "expected a mapping or a sequence, got a %s",
 		               mnode_is_null(v) ? "null" : mnode_type_name(v));
 		return ERR_INVALID;
 	}
+	if (rc == ERR_NOMEM)
+		return rc;
 	r = manifest_ref_add(c, MANIFEST_REF_DEPS, s->name, NULL, path, v);
 	return r ? r : rc;
 }
@@ -302,57 +303,68 @@ static int health_test(struct manifest_ctx *c, struct svc_health *h, const struc
 	return 0;
 }
 
+static int read_retries(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                        const struct mnode *key, const struct mnode *v, const char *path)
+{
+	uint64_t n;
+	int r = manifest_uint(c, &n, v, path, 1000000);
+
+	(void)k;
+	(void)key;
+	if (!r)
+		*(int *)field = (int)n;
+	return r;
+}
+
+/* disable: true disables; false leaves a test: [NONE] as it is. */
+static int read_disable(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                        const struct mnode *key, const struct mnode *v, const char *path)
+{
+	bool disable = false;
+	int r = manifest_bool(c, &disable, v, path);
+
+	(void)k;
+	(void)key;
+	if (!r && disable)
+		*(bool *)field = true;
+	return r;
+}
+
+static int read_health_test(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                            const struct mnode *key, const struct mnode *v, const char *path)
+{
+	(void)k;
+	(void)key;
+	return health_test(c, field, v, path);
+}
+
+#define HC(field) offsetof(struct svc_health, field)
+
+/* services.<name>.healthcheck */
+static const struct manifest_key health_keys[] = {
+	{ .key = "disable", .kind = MK_FIELD, .offset = HC(disable), .field = read_disable },
+	{ .key = "interval", .kind = MK_DURATION, .offset = HC(interval_ns) },
+	{ .key = "retries", .kind = MK_FIELD, .offset = HC(retries), .field = read_retries },
+	{ .key = "start_interval",
+	  .kind = MK_DURATION,
+	  .offset = HC(start_interval_ns),
+	  .flags = MKF_WARN,
+	  /* Engine API 1.44+; deployctl speaks 1.41, so Docker's own interval applies */
+	  .why = "ignored: this Docker Engine (API 1.41) has no start interval; the first probe "
+	         "runs after interval" },
+	{ .key = "start_period", .kind = MK_DURATION, .offset = HC(start_period_ns) },
+	{ .key = "test", .kind = MK_FIELD, .offset = 0, .field = read_health_test },
+	{ .key = "timeout", .kind = MK_DURATION, .offset = HC(timeout_ns) },
+	{ .key = NULL },
+};
+
 int manifest_key_healthcheck(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                              const char *path)
 {
-	char kpath[MANIFEST_PATH_MAX];
-	struct svc_health *h = &s->health;
-	bool disable = false;
-	uint64_t retries;
-	size_t i;
-	int rc = 0, r;
-
 	if (manifest_expect(c, v, MNODE_MAP, path))
 		return ERR_INVALID;
-	h->set = true;
-	for (i = 0; i < v->n; i++) {
-		const char *k = v->keys[i]->value;
-		const struct mnode *x = v->items[i];
-
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		if (!strcmp(k, "test")) {
-			r = health_test(c, h, x, kpath);
-		} else if (!strcmp(k, "interval")) {
-			r = manifest_duration(c, &h->interval_ns, x, kpath);
-		} else if (!strcmp(k, "timeout")) {
-			r = manifest_duration(c, &h->timeout_ns, x, kpath);
-		} else if (!strcmp(k, "start_period")) {
-			r = manifest_duration(c, &h->start_period_ns, x, kpath);
-		} else if (!strcmp(k, "retries")) {
-			r = manifest_uint(c, &retries, x, kpath, 1000000);
-			if (!r)
-				h->retries = (int)retries;
-		} else if (!strcmp(k, "disable")) {
-			r = manifest_bool(c, &disable, x, kpath);
-		} else if (!strcmp(k, "start_interval")) {
-			/* Engine API 1.44+; deployctl speaks 1.41, so Docker's own interval applies
-			 */
-			r = manifest_duration(c, &h->start_interval_ns, x, kpath);
-			if (!r)
-				manifest_warn(c, v->keys[i], kpath,
-				              "ignored: this Docker Engine (API 1.41) has no start "
-				              "interval; the first probe runs after interval");
-		} else if (!strncmp(k, "x-", 2)) {
-			r = 0; /* extensions are allowed at any depth */
-		} else {
-			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
-			r = ERR_INVALID;
-		}
-		rc = rc ? rc : r;
-	}
-	if (disable)
-		h->disable = true;
-	return rc;
+	s->health.set = true;
+	return manifest_read_map(c, health_keys, &s->health, v, path);
 }
 
 /* ---- deploy ---- */
@@ -384,12 +396,15 @@ int manifest_parse_cpus(int64_t *out, const char *s)
 }
 
 /* A pids limit: -1 (unlimited) or a positive number. */
-static int int_in(struct manifest_ctx *c, int64_t *out, const struct mnode *v, const char *path)
+static int read_pids(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                     const struct mnode *key, const struct mnode *v, const char *path)
 {
 	char *str = NULL, *end, q[80];
 	long long x;
 	int rc = manifest_string(c, &str, v, path);
 
+	(void)k;
+	(void)key;
 	if (rc)
 		return rc;
 	x = strtoll(str, &end, 10);
@@ -398,133 +413,139 @@ static int int_in(struct manifest_ctx *c, int64_t *out, const struct mnode *v, c
 		               manifest_quote(q, sizeof(q), v));
 		rc = ERR_INVALID;
 	} else {
-		*out = x;
+		*(int64_t *)field = x;
 	}
 	free(str);
 	return rc;
 }
 
-/* deploy.resources.limits (reserve false) or .reservations (reserve true). */
-static int deploy_limits(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                         const char *path, bool reserve)
+int manifest_read_cpus(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                       const struct mnode *key, const struct mnode *v, const char *path)
 {
-	char kpath[MANIFEST_PATH_MAX], q[80], *str = NULL;
+	char *str = NULL, q[80];
 	int64_t n = 0;
-	size_t i;
-	int rc = 0, r;
+	int rc = manifest_string(c, &str, v, path);
 
-	if (manifest_expect(c, v, MNODE_MAP, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const char *k = v->keys[i]->value;
-		const struct mnode *x = v->items[i];
-
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		if (!strcmp(k, "cpus")) {
-			r = manifest_string(c, &str, x, kpath);
-			if (!r && manifest_parse_cpus(&n, str)) {
-				manifest_error(c, x, kpath, "invalid number of CPUs \"%s\"",
-				               manifest_quote(q, sizeof(q), x));
-				r = ERR_INVALID;
-			} else if (!r && reserve) {
-				manifest_warn(
-				        c, v->keys[i], kpath,
-				        "ignored: Docker reserves CPUs only in Swarm (cpu_shares "
-				        "weighs CPU time on one host)");
-			} else if (!r) {
-				r = manifest_agree(c, &s->nano_cpus, n, x, kpath, "cpus");
-			}
-		} else if (!strcmp(k, "memory")) {
-			int64_t *dst = reserve ? &s->mem_reservation : &s->memory_bytes;
-
-			r = manifest_string(c, &str, x, kpath);
-			if (!r && manifest_parse_bytes(&n, str)) {
-				manifest_error(c, x, kpath, "invalid size \"%s\"",
-				               manifest_quote(q, sizeof(q), x));
-				r = ERR_INVALID;
-			} else if (!r) {
-				r = manifest_agree(c, dst, n, x, kpath,
-				                   reserve ? "mem_reservation" : "mem_limit");
-			}
-		} else if (!strcmp(k, "pids") && !reserve) {
-			r = int_in(c, &s->pids_limit, x, kpath);
-		} else if (!strcmp(k, "devices") || !strcmp(k, "generic_resources") ||
-		           !strcmp(k, "pids")) {
-			manifest_error(
-			        c, v->keys[i], kpath, "not supported: %s",
-			        !strcmp(k, "pids")
-			                ? "use deploy.resources.limits.pids"
-			                : "device and GPU reservations need a vendor runtime deployctl "
-			                  "does not manage");
-			r = ERR_INVALID;
-		} else if (!strncmp(k, "x-", 2)) {
-			r = 0; /* extensions are allowed at any depth */
-		} else {
-			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
-			r = ERR_INVALID;
-		}
-		free(str);
-		str = NULL;
-		rc = rc ? rc : r;
+	(void)key;
+	if (rc)
+		return rc;
+	if (manifest_parse_cpus(&n, str)) {
+		manifest_error(c, v, path, "invalid number of CPUs \"%s\"",
+		               manifest_quote(q, sizeof(q), v));
+		rc = ERR_INVALID;
+	} else if (k->what) {
+		rc = manifest_agree(c, field, n, v, path, k->what);
 	}
+	free(str);
 	return rc;
 }
+
+int manifest_read_size_agreed(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                              const struct mnode *key, const struct mnode *v, const char *path)
+{
+	int64_t n = 0;
+	int rc = manifest_bytes(c, &n, v, path);
+
+	(void)key;
+	return rc ? rc : manifest_agree(c, field, n, v, path, k->what);
+}
+
+static int read_replicas(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                         const struct mnode *key, const struct mnode *v, const char *path)
+{
+	uint64_t n;
+	int r = manifest_uint(c, &n, v, path, 1000);
+
+	(void)k;
+	(void)key;
+	if (!r)
+		*(unsigned *)field = (unsigned)n;
+	return r;
+}
+
+/* The deploy: keys only Swarm has (field: the struct service). */
+static int read_swarm(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                      const struct mnode *key, const struct mnode *v, const char *path)
+{
+	(void)k;
+	return manifest_deploy_swarm(c, field, key, v, path);
+}
+
+#define SVC(field) offsetof(struct service, field)
+#define NO_DEVICES                                                                                 \
+	"not supported: device and GPU reservations need a vendor runtime deployctl does not "     \
+	"manage"
+
+/* deploy.resources.limits */
+static const struct manifest_key limits_keys[] = {
+	{ .key = "cpus",
+	  .kind = MK_FIELD,
+	  .offset = SVC(nano_cpus),
+	  .field = manifest_read_cpus,
+	  .what = "cpus" },
+	{ .key = "devices", .kind = MK_REFUSED, .why = NO_DEVICES },
+	{ .key = "generic_resources", .kind = MK_REFUSED, .why = NO_DEVICES },
+	{ .key = "memory",
+	  .kind = MK_FIELD,
+	  .offset = SVC(memory_bytes),
+	  .field = manifest_read_size_agreed,
+	  .what = "mem_limit" },
+	{ .key = "pids", .kind = MK_FIELD, .offset = SVC(pids_limit), .field = read_pids },
+	{ .key = NULL },
+};
+
+/* deploy.resources.reservations */
+static const struct manifest_key reservations_keys[] = {
+	{ .key = "cpus",
+	  .kind = MK_FIELD,
+	  .field = manifest_read_cpus,
+	  .flags = MKF_WARN,
+	  .why = "ignored: Docker reserves CPUs only in Swarm (cpu_shares weighs CPU time on one "
+	         "host)" },
+	{ .key = "devices", .kind = MK_REFUSED, .why = NO_DEVICES },
+	{ .key = "generic_resources", .kind = MK_REFUSED, .why = NO_DEVICES },
+	{ .key = "memory",
+	  .kind = MK_FIELD,
+	  .offset = SVC(mem_reservation),
+	  .field = manifest_read_size_agreed,
+	  .what = "mem_reservation" },
+	{ .key = "pids",
+	  .kind = MK_REFUSED,
+	  .why = "not supported: use deploy.resources.limits.pids" },
+	{ .key = NULL },
+};
+
+static const struct manifest_key resources_keys[] = {
+	{ .key = "limits", .kind = MK_MAP, .sub = limits_keys },
+	{ .key = "reservations", .kind = MK_MAP, .sub = reservations_keys },
+	{ .key = NULL },
+};
+
+#define SWARM(name)                                                                                \
+	{                                                                                          \
+		.key = name, .kind = MK_FIELD, .field = read_swarm                                 \
+	}
+
+/* services.<name>.deploy */
+static const struct manifest_key deploy_keys[] = {
+	SWARM("endpoint_mode"),
+	{ .key = "labels",
+	  .kind = MK_REFUSED,
+	  .why = "not supported: Swarm service labels; use labels:" },
+	SWARM("mode"),
+	SWARM("placement"),
+	{ .key = "replicas", .kind = MK_FIELD, .offset = SVC(replicas), .field = read_replicas },
+	{ .key = "resources", .kind = MK_MAP, .sub = resources_keys },
+	SWARM("restart_policy"),
+	SWARM("rollback_config"),
+	SWARM("update_config"),
+	{ .key = NULL },
+};
 
 int manifest_key_deploy(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                         const char *path)
 {
-	char kpath[MANIFEST_PATH_MAX], rpath[MANIFEST_PATH_MAX];
-	uint64_t replicas;
-	size_t i, j;
-	int rc = 0, r;
-
-	if (manifest_expect(c, v, MNODE_MAP, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const char *k = v->keys[i]->value;
-		const struct mnode *x = v->items[i];
-
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		r = 0;
-		if (!strcmp(k, "replicas")) {
-			r = manifest_uint(c, &replicas, x, kpath, 1000);
-			if (!r)
-				s->replicas = (unsigned)replicas;
-		} else if (manifest_deploy_swarm_key(k)) {
-			r = manifest_deploy_swarm(c, s, v->keys[i], x, kpath);
-		} else if (!strcmp(k, "resources") && !manifest_expect(c, x, MNODE_MAP, kpath)) {
-			for (j = 0; j < x->n; j++) {
-				const char *rk = x->keys[j]->value;
-				int r2;
-
-				manifest_path_key(rpath, sizeof(rpath), kpath, rk);
-				if (!strcmp(rk, "limits") || !strcmp(rk, "reservations")) {
-					r2 = deploy_limits(c, s, x->items[j], rpath,
-					                   !strcmp(rk, "reservations"));
-				} else if (!strncmp(rk, "x-", 2)) {
-					r2 = 0; /* extensions are allowed at any depth */
-				} else {
-					manifest_error(c, x->keys[j], kpath, "unknown key '%s'",
-					               rk);
-					r2 = ERR_INVALID;
-				}
-				r = r ? r : r2;
-			}
-		} else if (!strcmp(k, "resources")) {
-			r = ERR_INVALID;
-		} else if (!strcmp(k, "labels")) {
-			manifest_error(c, v->keys[i], kpath,
-			               "not supported: Swarm service labels; use labels:");
-			r = ERR_INVALID;
-		} else if (!strncmp(k, "x-", 2)) {
-			r = 0; /* extensions are allowed at any depth */
-		} else {
-			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
-			r = ERR_INVALID;
-		}
-		rc = rc ? rc : r;
-	}
-	return rc;
+	return manifest_read_map(c, deploy_keys, s, v, path);
 }
 
 /* ---- the service ---- */

@@ -6,6 +6,7 @@
  * values never appear in a message.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,16 +33,9 @@ static int env_file_one(struct manifest_ctx *c, struct kvv *env, const struct mn
 		rc = ERR_INVALID;
 		goto out;
 	}
-	rc = source_join(&full, dir, rel, &e);
-	if (rc == ERR_NOMEM) {
-		rc = manifest_nomem(c);
+	rc = manifest_join(c, &full, dir, rel, v, path);
+	if (rc)
 		goto out;
-	}
-	if (rc) {
-		manifest_error(c, v, path, "%s", e.msg);
-		rc = ERR_INVALID;
-		goto out;
-	}
 	rc = c->src->read(c->src->ctx, &text, &len, full, &e);
 	if (rc == ERR_NOTFOUND && !required) {
 		rc = 0;
@@ -54,8 +48,7 @@ static int env_file_one(struct manifest_ctx *c, struct kvv *env, const struct mn
 	}
 	if (rc) {
 		manifest_error(c, v, path, "env file '%s': %s", full, e.msg);
-		if (rc == ERR_NOMEM || rc == ERR_IO || rc == ERR_GIT)
-			c->fatal = c->fatal ? c->fatal : rc;
+		manifest_read_failed(c, rc);
 		rc = ERR_INVALID;
 		goto out;
 	}
@@ -71,13 +64,65 @@ out:
 	return rc;
 }
 
+/* An env_file entry's long form, as its keys are read. */
+struct env_file_long {
+	const struct mnode *path; /* read once the entry is known good */
+	bool required;
+};
+
+static int read_node(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                     const struct mnode *key, const struct mnode *v, const char *path)
+{
+	(void)c;
+	(void)k;
+	(void)key;
+	(void)path;
+	*(const struct mnode **)field = v;
+	return 0;
+}
+
+/* services.<name>.env_file[i] in the long form: the first bad key ends it. */
+static const struct manifest_key env_file_keys[] = {
+	{ .key = "format", .kind = MK_REFUSED, .why = "not supported yet" },
+	{ .key = "path",
+	  .kind = MK_FIELD,
+	  .offset = offsetof(struct env_file_long, path),
+	  .field = read_node },
+	{ .key = "required", .kind = MK_BOOL, .offset = offsetof(struct env_file_long, required) },
+	{ .key = NULL, .flags = MKF_FIRST },
+};
+
+static int env_file_item(struct manifest_ctx *c, void *arg, const struct mnode *x,
+                         const char *ipath)
+{
+	char kpath[MANIFEST_PATH_MAX], *rel = NULL;
+	struct env_file_long o = { NULL, true };
+	int r = 0;
+
+	if (x->type == MNODE_MAP) {
+		r = manifest_read_map(c, env_file_keys, &o, x, ipath);
+		if (!r && !o.path) {
+			manifest_error(c, x, ipath, "missing required key 'path'");
+			r = ERR_INVALID;
+		}
+		manifest_path_key(kpath, sizeof(kpath), ipath, "path");
+	} else {
+		o.path = x;
+		manifest_path_key(kpath, sizeof(kpath), NULL, ipath);
+	}
+	if (!r)
+		r = manifest_string(c, &rel, o.path, kpath);
+	if (!r)
+		r = env_file_one(c, arg, o.path, kpath, rel, o.required);
+	free(rel);
+	return r;
+}
+
 int manifest_service_env_files(struct manifest_ctx *c, struct kvv *env, const struct mnode *v,
                                const char *path)
 {
-	char ipath[MANIFEST_PATH_MAX], kpath[MANIFEST_PATH_MAX];
 	char *rel = NULL;
-	size_t i, k;
-	int rc = 0, r;
+	int rc;
 
 	if (v->type == MNODE_SCALAR && !mnode_is_null(v)) {
 		rc = manifest_string(c, &rel, v, path);
@@ -86,54 +131,7 @@ int manifest_service_env_files(struct manifest_ctx *c, struct kvv *env, const st
 		free(rel);
 		return rc;
 	}
-	if (manifest_expect(c, v, MNODE_SEQ, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const struct mnode *x = v->items[i], *pn = NULL;
-		bool required = true;
-
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		r = 0;
-		if (x->type == MNODE_MAP) {
-			for (k = 0; k < x->n && !r; k++) {
-				const char *key = x->keys[k]->value;
-
-				manifest_path_key(kpath, sizeof(kpath), ipath, key);
-				if (!strcmp(key, "path")) {
-					pn = x->items[k];
-				} else if (!strcmp(key, "required")) {
-					r = manifest_bool(c, &required, x->items[k], kpath);
-				} else if (!strcmp(key, "format")) {
-					manifest_error(c, x->keys[k], kpath, "not supported yet");
-					r = ERR_INVALID;
-				} else if (!strncmp(key, "x-", 2)) {
-					r = 0; /* extensions are allowed at any depth */
-				} else {
-					manifest_error(c, x->keys[k], ipath, "unknown key '%s'",
-					               key);
-					r = ERR_INVALID;
-				}
-			}
-			if (!r && !pn) {
-				manifest_error(c, x, ipath, "missing required key 'path'");
-				r = ERR_INVALID;
-			}
-			manifest_path_key(kpath, sizeof(kpath), ipath, "path");
-		} else {
-			pn = x;
-			manifest_path_key(kpath, sizeof(kpath), NULL, ipath);
-		}
-		if (!r)
-			r = manifest_string(c, &rel, pn, kpath);
-		if (!r)
-			r = env_file_one(c, env, pn, kpath, rel, required);
-		free(rel);
-		rel = NULL;
-		if (r == ERR_NOMEM)
-			return r;
-		rc = rc ? rc : r;
-	}
-	return rc;
+	return manifest_each_item(c, v, path, env_file_item, env);
 }
 
 /* KEY alone in environment: the variable's value, which Docker takes as UTF-8 JSON. */
@@ -196,65 +194,50 @@ static bool env_key_ok(const char *k)
 	return *k && !strchr(k, '=');
 }
 
+static int env_entry(struct manifest_ctx *c, void *arg, const struct mnode *key,
+                     const struct mnode *val, const char *kpath)
+{
+	if (!env_key_ok(key->value)) {
+		manifest_error(c, key, kpath, "invalid variable name");
+		return ERR_INVALID;
+	}
+	return env_value(c, arg, key->value, val, kpath);
+}
+
+static int env_item(struct manifest_ctx *c, void *arg, const struct mnode *x, const char *ipath)
+{
+	struct strv used = { 0 }, *outer = c->used_vars;
+	struct kvv *env = arg;
+	char *s = NULL, *eq;
+	const char *from;
+	int r;
+
+	c->used_vars = &used;
+	r = manifest_string(c, &s, x, ipath);
+	c->used_vars = outer;
+	if (!r) {
+		eq = strchr(s, '=');
+		if (eq)
+			*eq = '\0';
+		if (!*s) {
+			manifest_error(c, x, ipath, "invalid variable name");
+			r = ERR_INVALID;
+		} else if (eq) {
+			r = kvv_set(env, s, eq + 1) ? manifest_nomem(c) : 0;
+			r = r ? r : manifest_note_from(c, s, &used);
+		} else if ((from = kvv_get(c->vars, s))) {
+			r = env_from_var(c, env, x, ipath, s, from, &used);
+		}
+	}
+	strv_free(&used);
+	free(s);
+	return r;
+}
+
 int manifest_service_environment(struct manifest_ctx *c, struct kvv *env, const struct mnode *v,
                                  const char *path)
 {
-	char ipath[MANIFEST_PATH_MAX];
-	struct strv used = { 0 }, *outer = c->used_vars;
-	char *s = NULL, *eq;
-	const char *from;
-	size_t i;
-	int rc = 0, r;
-
 	if (mnode_is_null(v))
 		return 0;
-	if (v->type == MNODE_MAP) {
-		for (i = 0; i < v->n; i++) {
-			const char *k = v->keys[i]->value;
-
-			manifest_path_key(ipath, sizeof(ipath), path, k);
-			if (!env_key_ok(k)) {
-				manifest_error(c, v->keys[i], ipath, "invalid variable name");
-				r = ERR_INVALID;
-			} else {
-				r = env_value(c, env, k, v->items[i], ipath);
-			}
-			if (r == ERR_NOMEM)
-				return r;
-			rc = rc ? rc : r;
-		}
-		return rc;
-	}
-	if (v->type != MNODE_SEQ) {
-		manifest_error(c, v, path, "expected a mapping or a sequence, got a %s",
-		               mnode_type_name(v));
-		return ERR_INVALID;
-	}
-	for (i = 0; i < v->n; i++) {
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		c->used_vars = &used;
-		r = manifest_string(c, &s, v->items[i], ipath);
-		c->used_vars = outer;
-		if (!r) {
-			eq = strchr(s, '=');
-			if (eq)
-				*eq = '\0';
-			if (!*s) {
-				manifest_error(c, v->items[i], ipath, "invalid variable name");
-				r = ERR_INVALID;
-			} else if (eq) {
-				r = kvv_set(env, s, eq + 1) ? manifest_nomem(c) : 0;
-				r = r ? r : manifest_note_from(c, s, &used);
-			} else if ((from = kvv_get(c->vars, s))) {
-				r = env_from_var(c, env, v->items[i], ipath, s, from, &used);
-			}
-		}
-		strv_free(&used);
-		free(s);
-		s = NULL;
-		if (r == ERR_NOMEM)
-			return r;
-		rc = rc ? rc : r;
-	}
-	return rc;
+	return manifest_each(c, v, path, env_entry, env_item, env);
 }

@@ -7,6 +7,7 @@
  * (manifest_service_finish). Every problem is reported.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,52 +15,7 @@
 #include "deployctl/buf.h"
 #include "manifest_internal.h"
 
-/* ---- helpers ---- */
-
 /* ---- simple keys ---- */
-
-/* mem_limit and deploy.resources.limits.memory name one setting: they must agree. */
-int manifest_key_mem_limit(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                           const char *path)
-{
-	int64_t b = 0;
-	int rc = manifest_bytes(c, &b, v, path);
-
-	return rc ? rc
-	          : manifest_agree(c, &s->memory_bytes, b, v, path,
-	                           "deploy.resources.limits.memory");
-}
-
-int manifest_key_mem_reservation(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                                 const char *path)
-{
-	int64_t b = 0;
-	int rc = manifest_bytes(c, &b, v, path);
-
-	return rc ? rc
-	          : manifest_agree(c, &s->mem_reservation, b, v, path,
-	                           "deploy.resources.reservations.memory");
-}
-
-int manifest_key_cpus(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                      const char *path)
-{
-	char *str = NULL, q[80];
-	int64_t n = 0;
-	int rc = manifest_string(c, &str, v, path);
-
-	if (rc)
-		return rc;
-	if (manifest_parse_cpus(&n, str)) {
-		manifest_error(c, v, path, "invalid number of CPUs \"%s\"",
-		               manifest_quote(q, sizeof(q), v));
-		rc = ERR_INVALID;
-	} else {
-		rc = manifest_agree(c, &s->nano_cpus, n, v, path, "deploy.resources.limits.cpus");
-	}
-	free(str);
-	return rc;
-}
 
 int manifest_key_pull_policy(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                              const char *path)
@@ -122,9 +78,9 @@ int manifest_key_profiles(struct manifest_ctx *c, struct service *s, const struc
 
 /* ---- expose, ulimits, devices ---- */
 
-static int expose_one(struct manifest_ctx *c, struct strv *out, const struct mnode *x,
-                      const char *ipath)
+static int expose_one(struct manifest_ctx *c, void *arg, const struct mnode *x, const char *ipath)
 {
+	struct strv *out = arg;
 	char *str = NULL, *slash, *end, q[80], item[32];
 	const char *proto = "tcp";
 	unsigned long lo, hi, p;
@@ -166,20 +122,10 @@ static int expose_one(struct manifest_ctx *c, struct strv *out, const struct mno
 int manifest_key_expose(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                         const char *path)
 {
-	char ipath[MANIFEST_PATH_MAX];
-	size_t i;
-	int rc = 0, r;
+	int rc = manifest_each_item(c, v, path, expose_one, &s->expose);
 
-	if (manifest_expect(c, v, MNODE_SEQ, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		r = expose_one(c, &s->expose, v->items[i], ipath);
-		if (r == ERR_NOMEM)
-			return r;
-		rc = rc ? rc : r;
-	}
-	strv_sort(&s->expose);
+	if (rc != ERR_NOMEM)
+		strv_sort(&s->expose);
 	return rc;
 }
 
@@ -228,43 +174,36 @@ static int ulimit_one(struct manifest_ctx *c, struct svc_ulimit *u, const struct
 	return rc;
 }
 
+static int ulimit_entry(struct manifest_ctx *c, void *arg, const struct mnode *key,
+                        const struct mnode *val, const char *kpath)
+{
+	struct service *s = arg;
+	const char *name = key->value;
+	struct svc_ulimit u = { NULL, 0, 0 }, *nu;
+	int r;
+
+	if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyz") != strlen(name)) {
+		manifest_error(c, key, kpath, "invalid ulimit name");
+		return ERR_INVALID;
+	}
+	r = ulimit_one(c, &u, val, kpath);
+	if (r)
+		return r;
+	nu = realloc(s->ulimits, (s->nulimits + 1) * sizeof(*nu));
+	if (!nu)
+		return manifest_nomem(c);
+	s->ulimits = nu;
+	u.name = strdup(name);
+	nu[s->nulimits++] = u;
+	return u.name ? 0 : manifest_nomem(c);
+}
+
 int manifest_key_ulimits(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                          const char *path)
 {
-	char kpath[MANIFEST_PATH_MAX];
-	struct svc_ulimit *nu;
-	size_t i;
-	int rc = 0, r;
+	int rc = manifest_each_entry(c, v, path, ulimit_entry, s);
 
-	if (manifest_expect(c, v, MNODE_MAP, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const char *name = v->keys[i]->value;
-		struct svc_ulimit u = { NULL, 0, 0 };
-
-		manifest_path_key(kpath, sizeof(kpath), path, name);
-		if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyz") != strlen(name)) {
-			manifest_error(c, v->keys[i], kpath, "invalid ulimit name");
-			rc = ERR_INVALID;
-			continue;
-		}
-		r = ulimit_one(c, &u, v->items[i], kpath);
-		if (r == ERR_NOMEM)
-			return r;
-		if (r) {
-			rc = rc ? rc : r;
-			continue;
-		}
-		nu = realloc(s->ulimits, (s->nulimits + 1) * sizeof(*nu));
-		if (!nu)
-			return manifest_nomem(c);
-		s->ulimits = nu;
-		u.name = strdup(name);
-		nu[s->nulimits++] = u;
-		if (!u.name)
-			return manifest_nomem(c);
-	}
-	if (s->nulimits > 1)
+	if (rc != ERR_NOMEM && s->nulimits > 1)
 		qsort(s->ulimits, s->nulimits, sizeof(*s->ulimits), ulimit_cmp);
 	return rc;
 }
@@ -292,182 +231,161 @@ static int device_push(struct manifest_ctx *c, struct service *s, const struct m
 	return rc;
 }
 
+/* A devices entry's long form, as its keys are read. */
+struct device_long {
+	char *source, *target, *permissions;
+};
+
+#define DL(field) offsetof(struct device_long, field)
+
+/* services.<name>.devices[i] in the long form: the first bad key ends it; no x- keys. */
+static const struct manifest_key device_keys[] = {
+	{ .key = "permissions", .kind = MK_STRING, .offset = DL(permissions) },
+	{ .key = "source", .kind = MK_STRING, .offset = DL(source) },
+	{ .key = "target", .kind = MK_STRING, .offset = DL(target) },
+	{ .key = NULL, .flags = MKF_NO_EXT | MKF_FIRST },
+};
+
 static int device_long(struct manifest_ctx *c, struct service *s, const struct mnode *x,
                        const char *path)
 {
-	char kpath[MANIFEST_PATH_MAX];
-	char *f[3] = { NULL, NULL, NULL };
-	static const char *const keys[] = { "source", "target", "permissions" };
-	size_t i, k;
-	int rc = 0;
+	struct device_long d = { NULL, NULL, NULL };
+	int rc = manifest_read_map(c, device_keys, &d, x, path);
 
-	for (i = 0; i < x->n && !rc; i++) {
-		for (k = 0; k < 3 && strcmp(x->keys[i]->value, keys[k]); k++)
-			;
-		if (k == 3) {
-			manifest_error(c, x->keys[i], path, "unknown key '%s'", x->keys[i]->value);
-			rc = ERR_INVALID;
-		} else {
-			manifest_path_key(kpath, sizeof(kpath), path, keys[k]);
-			rc = manifest_set_string(c, &f[k], x->items[i], kpath);
-		}
-	}
-	if (!rc && !f[0]) {
+	if (!rc && !d.source) {
 		manifest_error(c, x, path, "missing required key 'source'");
 		rc = ERR_INVALID;
 	}
 	if (!rc)
-		rc = device_push(c, s, x, path, f[0], f[1] ? f[1] : f[0], f[2] ? f[2] : "rwm");
-	for (k = 0; k < 3; k++)
-		free(f[k]);
+		rc = device_push(c, s, x, path, d.source, d.target ? d.target : d.source,
+		                 d.permissions ? d.permissions : "rwm");
+	free(d.source);
+	free(d.target);
+	free(d.permissions);
 	return rc;
+}
+
+static int device_one(struct manifest_ctx *c, void *arg, const struct mnode *x, const char *ipath)
+{
+	struct service *s = arg;
+	char *str = NULL, *dst, *perms;
+	int r;
+
+	if (x->type == MNODE_MAP)
+		return device_long(c, s, x, ipath);
+	r = manifest_string(c, &str, x, ipath);
+	if (!r) {
+		dst = strchr(str, ':');
+		if (dst)
+			*dst++ = '\0';
+		perms = dst ? strchr(dst, ':') : NULL;
+		if (perms)
+			*perms++ = '\0';
+		r = device_push(c, s, x, ipath, str, dst && *dst ? dst : str,
+		                perms ? perms : "rwm");
+	}
+	free(str);
+	return r;
 }
 
 int manifest_key_devices(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                          const char *path)
 {
-	char ipath[MANIFEST_PATH_MAX];
-	char *str = NULL, *dst, *perms;
-	size_t i;
-	int rc = 0, r;
-
-	if (manifest_expect(c, v, MNODE_SEQ, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const struct mnode *x = v->items[i];
-
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		if (x->type == MNODE_MAP) {
-			r = device_long(c, s, x, ipath);
-		} else {
-			r = manifest_string(c, &str, x, ipath);
-			if (!r) {
-				dst = strchr(str, ':');
-				if (dst)
-					*dst++ = '\0';
-				perms = dst ? strchr(dst, ':') : NULL;
-				if (perms)
-					*perms++ = '\0';
-				r = device_push(c, s, x, ipath, str, dst && *dst ? dst : str,
-				                perms ? perms : "rwm");
-			}
-			free(str);
-			str = NULL;
-		}
-		if (r == ERR_NOMEM)
-			return r;
-		rc = rc ? rc : r;
-	}
-	return rc;
+	return manifest_each_item(c, v, path, device_one, s);
 }
 
 /* ---- volumes_from, links, external_links ---- */
 
+static int volumes_from_one(struct manifest_ctx *c, void *arg, const struct mnode *x,
+                            const char *ipath)
+{
+	struct strv *out = arg;
+	char q[80], *str = NULL, *mode;
+	struct buf b;
+	bool is_c;
+	int r = manifest_string(c, &str, x, ipath);
+
+	if (r)
+		return r;
+	is_c = !strncmp(str, "container:", 10);
+	mode = strchr(is_c ? str + 10 : str, ':');
+	if (mode)
+		*mode++ = '\0';
+	if ((mode && strcmp(mode, "ro") && strcmp(mode, "rw")) ||
+	    !(is_c ? manifest_container_name_ok(str + 10) : manifest_name_ok(str))) {
+		manifest_error(c, x, ipath,
+		               "invalid volumes_from \"%s\": use SERVICE[:ro|:rw] or "
+		               "container:NAME[:ro|:rw]",
+		               manifest_quote(q, sizeof(q), x));
+		r = ERR_INVALID;
+	} else {
+		buf_init(&b, 4096);
+		r = buf_printf(&b, "%s%s%s", is_c ? "" : "service:", str,
+		               mode && !strcmp(mode, "ro") ? ":ro" : "");
+		if (r || strv_push(out, b.ptr))
+			r = manifest_nomem(c);
+		buf_release(&b);
+	}
+	free(str);
+	return r;
+}
+
 int manifest_key_volumes_from(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                               const char *path)
 {
-	char ipath[MANIFEST_PATH_MAX], q[80];
-	char *str = NULL, *mode;
-	struct buf b;
-	size_t i;
-	int rc = 0, r;
-	bool is_c;
-
-	if (manifest_expect(c, v, MNODE_SEQ, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		r = manifest_string(c, &str, v->items[i], ipath);
-		if (r == ERR_NOMEM)
-			return r;
-		if (r) {
-			rc = rc ? rc : r;
-			continue;
-		}
-		is_c = !strncmp(str, "container:", 10);
-		mode = strchr(is_c ? str + 10 : str, ':');
-		if (mode)
-			*mode++ = '\0';
-		if ((mode && strcmp(mode, "ro") && strcmp(mode, "rw")) ||
-		    !(is_c ? manifest_container_name_ok(str + 10) : manifest_name_ok(str))) {
-			manifest_error(c, v->items[i], ipath,
-			               "invalid volumes_from \"%s\": use SERVICE[:ro|:rw] or "
-			               "container:NAME[:ro|:rw]",
-			               manifest_quote(q, sizeof(q), v->items[i]));
-			rc = rc ? rc : ERR_INVALID;
-		} else {
-			buf_init(&b, 4096);
-			r = buf_printf(&b, "%s%s%s", is_c ? "" : "service:", str,
-			               mode && !strcmp(mode, "ro") ? ":ro" : "");
-			if (r || strv_push(&s->volumes_from, b.ptr))
-				r = manifest_nomem(c);
-			buf_release(&b);
-			if (r)
-				rc = r;
-		}
-		free(str);
-		str = NULL;
-		if (rc == ERR_NOMEM)
-			return rc;
-	}
-	return rc;
+	return manifest_each_item(c, v, path, volumes_from_one, &s->volumes_from);
 }
 
 /* links: "svc" or "svc:alias"; external_links: "container" or "container:alias". */
-static int link_list(struct manifest_ctx *c, struct strv *out, const struct mnode *v,
-                     const char *path, bool external)
+static int link_one(struct manifest_ctx *c, struct strv *out, const struct mnode *x,
+                    const char *ipath, bool external)
 {
-	char ipath[MANIFEST_PATH_MAX], q[80];
-	char *str = NULL, *alias;
+	char q[80], *str = NULL, *alias;
 	struct buf b;
-	size_t i;
-	int rc = 0, r;
+	int r = manifest_string(c, &str, x, ipath);
 
-	if (manifest_expect(c, v, MNODE_SEQ, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		r = manifest_string(c, &str, v->items[i], ipath);
-		if (r == ERR_NOMEM)
-			return r;
-		if (r) {
-			rc = rc ? rc : r;
-			continue;
-		}
-		alias = strchr(str, ':');
-		if (alias)
-			*alias++ = '\0';
-		if (!(external ? manifest_container_name_ok(str) : manifest_name_ok(str)) ||
-		    (alias && !manifest_name_ok(alias))) {
-			manifest_error(c, v->items[i], ipath, "invalid link \"%s\": use %s[:ALIAS]",
-			               manifest_quote(q, sizeof(q), v->items[i]),
-			               external ? "CONTAINER" : "SERVICE");
-			rc = rc ? rc : ERR_INVALID;
-		} else {
-			buf_init(&b, 4096);
-			r = buf_printf(&b, "%s:%s", str, alias ? alias : str);
-			if (r || strv_push(out, b.ptr))
-				rc = manifest_nomem(c);
-			buf_release(&b);
-		}
-		free(str);
-		str = NULL;
-		if (rc == ERR_NOMEM)
-			return rc;
+	if (r)
+		return r;
+	alias = strchr(str, ':');
+	if (alias)
+		*alias++ = '\0';
+	if (!(external ? manifest_container_name_ok(str) : manifest_name_ok(str)) ||
+	    (alias && !manifest_name_ok(alias))) {
+		manifest_error(c, x, ipath, "invalid link \"%s\": use %s[:ALIAS]",
+		               manifest_quote(q, sizeof(q), x), external ? "CONTAINER" : "SERVICE");
+		r = ERR_INVALID;
+	} else {
+		buf_init(&b, 4096);
+		r = buf_printf(&b, "%s:%s", str, alias ? alias : str);
+		if (r || strv_push(out, b.ptr))
+			r = manifest_nomem(c);
+		buf_release(&b);
 	}
-	return rc;
+	free(str);
+	return r;
+}
+
+static int link_service(struct manifest_ctx *c, void *arg, const struct mnode *x, const char *ipath)
+{
+	return link_one(c, arg, x, ipath, false);
+}
+
+static int link_container(struct manifest_ctx *c, void *arg, const struct mnode *x,
+                          const char *ipath)
+{
+	return link_one(c, arg, x, ipath, true);
 }
 
 int manifest_key_links(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                        const char *path)
 {
-	return link_list(c, &s->links, v, path, false);
+	return manifest_each_item(c, v, path, link_service, &s->links);
 }
 
 int manifest_key_external_links(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                                 const char *path)
 {
-	int rc = link_list(c, &s->external_links, v, path, true);
+	int rc = manifest_each_item(c, v, path, link_container, &s->external_links);
 
 	strv_sort(&s->external_links);
 	return rc;
@@ -499,35 +417,31 @@ static int file_mode(struct manifest_ctx *c, unsigned *out, const struct mnode *
 	return rc;
 }
 
+static int read_file_mode(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                          const struct mnode *key, const struct mnode *v, const char *path)
+{
+	(void)k;
+	(void)key;
+	return file_mode(c, field, v, path);
+}
+
+#define FR(field) offsetof(struct svc_file_ref, field)
+
+/* services.<name>.configs[i] and secrets[i] in the long form: the first bad key ends it. */
+static const struct manifest_key file_ref_keys[] = {
+	{ .key = "gid", .kind = MK_STRING, .offset = FR(gid) },
+	{ .key = "mode", .kind = MK_FIELD, .offset = FR(mode), .field = read_file_mode },
+	{ .key = "source", .kind = MK_STRING, .offset = FR(source) },
+	{ .key = "target", .kind = MK_STRING, .offset = FR(target) },
+	{ .key = "uid", .kind = MK_STRING, .offset = FR(uid) },
+	{ .key = NULL, .flags = MKF_FIRST },
+};
+
 static int ref_long(struct manifest_ctx *c, struct svc_file_ref *r, const struct mnode *x,
                     const char *path)
 {
-	char kpath[MANIFEST_PATH_MAX];
-	size_t i;
-	int rc = 0;
+	int rc = manifest_read_map(c, file_ref_keys, r, x, path);
 
-	for (i = 0; i < x->n && !rc; i++) {
-		const char *k = x->keys[i]->value;
-		const struct mnode *y = x->items[i];
-
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		if (!strcmp(k, "source"))
-			rc = manifest_set_string(c, &r->source, y, kpath);
-		else if (!strcmp(k, "target"))
-			rc = manifest_set_string(c, &r->target, y, kpath);
-		else if (!strcmp(k, "uid"))
-			rc = manifest_set_string(c, &r->uid, y, kpath);
-		else if (!strcmp(k, "gid"))
-			rc = manifest_set_string(c, &r->gid, y, kpath);
-		else if (!strcmp(k, "mode"))
-			rc = file_mode(c, &r->mode, y, kpath);
-		else if (!strncmp(k, "x-", 2))
-			continue;
-		else {
-			manifest_error(c, x->keys[i], path, "unknown key '%s'", k);
-			rc = ERR_INVALID;
-		}
-	}
 	if (!rc && !r->source) {
 		manifest_error(c, x, path, "missing required key 'source'");
 		rc = ERR_INVALID;
@@ -563,55 +477,60 @@ static int ref_target(struct manifest_ctx *c, struct svc_file_ref *r, const stru
 	return rc || r->target ? rc : manifest_nomem(c);
 }
 
+/* What file_ref() reads into: configs or secrets of s, and their key path. */
+struct file_refs {
+	struct service *s;
+	const char *path;
+	bool secret;
+};
+
+static int file_ref(struct manifest_ctx *c, void *arg, const struct mnode *x, const char *ipath)
+{
+	struct file_refs *f = arg;
+	struct service *s = f->s;
+	struct svc_file_ref **list = f->secret ? &s->secrets : &s->configs, *nl, *r;
+	size_t *n = f->secret ? &s->nsecrets : &s->nconfigs, k;
+	int r2;
+
+	nl = realloc(*list, (*n + 1) * sizeof(*nl));
+	if (!nl)
+		return manifest_nomem(c);
+	*list = nl;
+	r = &nl[*n];
+	memset(r, 0, sizeof(*r));
+	if (x->type == MNODE_MAP)
+		r2 = ref_long(c, r, x, ipath);
+	else
+		r2 = manifest_set_string(c, &r->source, x, ipath);
+	if (!r2)
+		r2 = ref_target(c, r, x, ipath, f->secret);
+	for (k = 0; !r2 && k < *n; k++) {
+		if (strcmp(nl[k].target, r->target))
+			continue;
+		manifest_error(c, x, ipath, "target '%s' is already used by %s[%zu]", r->target,
+		               f->path, k);
+		r2 = ERR_INVALID;
+	}
+	if (!r2)
+		r2 = manifest_ref_add(c, f->secret ? MANIFEST_REF_SECRET : MANIFEST_REF_CONFIG,
+		                      s->name, r->source, ipath, x);
+	if (r2) {
+		free(r->source);
+		free(r->target);
+		free(r->uid);
+		free(r->gid);
+		return r2;
+	}
+	(*n)++;
+	return 0;
+}
+
 static int file_refs(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                      const char *path, bool secret)
 {
-	char ipath[MANIFEST_PATH_MAX];
-	struct svc_file_ref **list = secret ? &s->secrets : &s->configs, *nl, *r;
-	size_t *n = secret ? &s->nsecrets : &s->nconfigs, i, k;
-	int rc = 0, r2;
+	struct file_refs f = { s, path, secret };
 
-	if (manifest_expect(c, v, MNODE_SEQ, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const struct mnode *x = v->items[i];
-
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		nl = realloc(*list, (*n + 1) * sizeof(*nl));
-		if (!nl)
-			return manifest_nomem(c);
-		*list = nl;
-		r = &nl[*n];
-		memset(r, 0, sizeof(*r));
-		if (x->type == MNODE_MAP)
-			r2 = ref_long(c, r, x, ipath);
-		else
-			r2 = manifest_set_string(c, &r->source, x, ipath);
-		if (!r2)
-			r2 = ref_target(c, r, x, ipath, secret);
-		for (k = 0; !r2 && k < *n; k++) {
-			if (strcmp(nl[k].target, r->target))
-				continue;
-			manifest_error(c, x, ipath, "target '%s' is already used by %s[%zu]",
-			               r->target, path, k);
-			r2 = ERR_INVALID;
-		}
-		if (!r2)
-			r2 = manifest_ref_add(c, secret ? MANIFEST_REF_SECRET : MANIFEST_REF_CONFIG,
-			                      s->name, r->source, ipath, x);
-		if (r2) {
-			free(r->source);
-			free(r->target);
-			free(r->uid);
-			free(r->gid);
-			if (r2 == ERR_NOMEM)
-				return r2;
-			rc = rc ? rc : r2;
-			continue;
-		}
-		(*n)++;
-	}
-	return rc;
+	return manifest_each_item(c, v, path, file_ref, &f);
 }
 
 int manifest_key_configs(struct manifest_ctx *c, struct service *s, const struct mnode *v,
@@ -625,8 +544,6 @@ int manifest_key_secrets(struct manifest_ctx *c, struct service *s, const struct
 {
 	return file_refs(c, s, v, path, true);
 }
-
-/* ---- the table ---- */
 
 /* ---- after the keys ---- */
 

@@ -7,10 +7,18 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "manifest_internal.h"
+
+/* A key of a long form that Compose has and deployctl does not read yet. */
+#define NOT_YET(name)                                                                              \
+	{                                                                                          \
+		.key = name, .kind = MK_REFUSED, .why = "not supported yet"                        \
+	}
 
 /* ---- ports ---- */
 
@@ -157,117 +165,128 @@ out:
 	return rc;
 }
 
+static bool port_mode_ok(const char *m)
+{
+	return !strcmp(m, "host") || !strcmp(m, "ingress");
+}
+
+/* The long form of a ports entry, as its keys are read. */
+struct port_long {
+	uint64_t target;
+	char *published, *host_ip, *protocol, *mode;
+	unsigned hlo, hhi;
+};
+
+static int read_target(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                       const struct mnode *key, const struct mnode *v, const char *path)
+{
+	int r = manifest_uint(c, field, v, path, 65535);
+
+	(void)k;
+	(void)key;
+	if (!r && !*(uint64_t *)field) {
+		manifest_error(c, v, path, "invalid port \"0\"");
+		r = ERR_INVALID;
+	}
+	return r;
+}
+
+/* published: "8080" or "8080-8081" (field: the whole struct port_long). */
+static int read_published(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                          const struct mnode *key, const struct mnode *v, const char *path)
+{
+	struct port_long *pl = field;
+	char q[80];
+	int r = manifest_set_string(c, &pl->published, v, path);
+
+	(void)k;
+	(void)key;
+	if (!r && *pl->published && port_range(pl->published, &pl->hlo, &pl->hhi, 1)) {
+		manifest_error(c, v, path, "invalid port \"%s\"", manifest_quote(q, sizeof(q), v));
+		r = ERR_INVALID;
+	}
+	return r;
+}
+
+#define PL(field) offsetof(struct port_long, field)
+
+/* services.<name>.ports[i] in the long form (x- keys are unknown here). */
+static const struct manifest_key port_keys[] = {
+	{ .key = "app_protocol", .kind = MK_SKIP }, /* descriptive only */
+	{ .key = "host_ip",
+	  .kind = MK_STRING,
+	  .offset = PL(host_ip),
+	  .valid = ip_ok,
+	  .what = "invalid IP address" },
+	{ .key = "mode",
+	  .kind = MK_STRING,
+	  .offset = PL(mode),
+	  .valid = port_mode_ok,
+	  .what = "invalid mode",
+	  .hint = "use host or ingress" },
+	{ .key = "name", .kind = MK_SKIP }, /* descriptive only */
+	{ .key = "protocol",
+	  .kind = MK_STRING,
+	  .offset = PL(protocol),
+	  .valid = proto_ok,
+	  .what = "invalid protocol",
+	  .hint = "use tcp, udp or sctp" },
+	{ .key = "published", .kind = MK_FIELD, .offset = 0, .field = read_published },
+	{ .key = "target", .kind = MK_FIELD, .offset = PL(target), .field = read_target },
+	{ .key = NULL, .flags = MKF_NO_EXT },
+};
+
 static int port_long(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                      const char *path)
 {
-	char kpath[MANIFEST_PATH_MAX], q[80];
-	char *ip = NULL, *proto = NULL, *pub = NULL, *mode = NULL;
-	const struct mnode *target_n = NULL;
-	uint64_t target = 0;
-	unsigned hlo = 0, hhi = 0;
-	size_t i;
-	int rc = 0, r;
+	struct port_long pl = { 0 };
+	int rc = manifest_read_map(c, port_keys, &pl, v, path);
 
-	for (i = 0; i < v->n; i++) {
-		const char *k = v->keys[i]->value;
-		const struct mnode *x = v->items[i];
-
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		r = 0;
-		if (!strcmp(k, "target")) {
-			target_n = x;
-			r = manifest_uint(c, &target, x, kpath, 65535);
-			if (!r && !target) {
-				manifest_error(c, x, kpath, "invalid port \"0\"");
-				r = ERR_INVALID;
-			}
-		} else if (!strcmp(k, "published")) {
-			r = manifest_set_string(c, &pub, x, kpath);
-			if (!r && *pub && port_range(pub, &hlo, &hhi, 1)) {
-				manifest_error(c, x, kpath, "invalid port \"%s\"",
-				               manifest_quote(q, sizeof(q), x));
-				r = ERR_INVALID;
-			}
-		} else if (!strcmp(k, "host_ip")) {
-			r = manifest_set_string(c, &ip, x, kpath);
-			if (!r && !ip_ok(ip)) {
-				manifest_error(c, x, kpath, "invalid IP address \"%s\"",
-				               manifest_quote(q, sizeof(q), x));
-				r = ERR_INVALID;
-			}
-		} else if (!strcmp(k, "protocol")) {
-			r = manifest_set_string(c, &proto, x, kpath);
-			if (!r && !proto_ok(proto)) {
-				manifest_error(c, x, kpath,
-				               "invalid protocol \"%s\": use tcp, udp or sctp",
-				               manifest_quote(q, sizeof(q), x));
-				r = ERR_INVALID;
-			}
-		} else if (!strcmp(k, "mode")) {
-			r = manifest_set_string(c, &mode, x, kpath);
-			if (!r && strcmp(mode, "host") && strcmp(mode, "ingress")) {
-				manifest_error(c, x, kpath,
-				               "invalid mode \"%s\": use host or ingress",
-				               manifest_quote(q, sizeof(q), x));
-				r = ERR_INVALID;
-			}
-		} else if (!strcmp(k, "name") || !strcmp(k, "app_protocol")) {
-			r = 0; /* descriptive only */
-		} else {
-			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
-			r = ERR_INVALID;
-		}
-		rc = rc ? rc : r;
-	}
-	if (!target_n) {
+	if (!mnode_get(v, "target")) {
 		manifest_error(c, v, path, "missing required key 'target'");
 		rc = rc ? rc : ERR_INVALID;
 	}
 	if (!rc)
-		rc = port_add(c, s, ip ? ip : "", hlo, (unsigned)target, proto ? proto : "tcp");
-	if (!rc && hhi > hlo)
-		s->ports[s->nports - 1].host_port_end = hhi; /* published: "8080-8081" */
+		rc = port_add(c, s, pl.host_ip ? pl.host_ip : "", pl.hlo, (unsigned)pl.target,
+		              pl.protocol ? pl.protocol : "tcp");
+	if (!rc && pl.hhi > pl.hlo)
+		s->ports[s->nports - 1].host_port_end = pl.hhi; /* published: "8080-8081" */
 	/* Only Swarm has a routing mesh to opt out of: on one host the key changes nothing,
 	 * so it stays out of the spec (and of the hash of a container deployed before). */
-	if (!rc && mode && !strcmp(mode, "host") && c->p->target && !strcmp(c->p->target, "swarm"))
+	if (!rc && pl.mode && !strcmp(pl.mode, "host") && c->p->target &&
+	    !strcmp(c->p->target, "swarm"))
 		s->ports[s->nports - 1].host_mode = true;
-	free(ip);
-	free(proto);
-	free(pub);
-	free(mode);
+	free(pl.host_ip);
+	free(pl.protocol);
+	free(pl.published);
+	free(pl.mode);
 	return rc;
+}
+
+static int port_one(struct manifest_ctx *c, void *arg, const struct mnode *x, const char *ipath)
+{
+	struct service *s = arg;
+	size_t first = s->nports;
+	int r;
+
+	if (x->type == MNODE_MAP)
+		r = port_long(c, s, x, ipath);
+	else
+		r = port_short(c, s, x, ipath);
+	if (!r && s->nports > first) {
+		r = manifest_ref_add(c, MANIFEST_REF_PORT, s->name, NULL, ipath, x);
+		if (!r) {
+			c->refs[c->nrefs - 1].index = first;
+			c->refs[c->nrefs - 1].nports = s->nports - first;
+		}
+	}
+	return r;
 }
 
 int manifest_key_ports(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                        const char *path)
 {
-	char ipath[MANIFEST_PATH_MAX];
-	size_t i, first;
-	int rc = 0, r;
-
-	if (manifest_expect(c, v, MNODE_SEQ, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const struct mnode *x = v->items[i];
-
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		first = s->nports;
-		if (x->type == MNODE_MAP)
-			r = port_long(c, s, x, ipath);
-		else
-			r = port_short(c, s, x, ipath);
-		if (!r && s->nports > first) {
-			r = manifest_ref_add(c, MANIFEST_REF_PORT, s->name, NULL, ipath, x);
-			if (!r) {
-				c->refs[c->nrefs - 1].index = first;
-				c->refs[c->nrefs - 1].nports = s->nports - first;
-			}
-		}
-		if (r == ERR_NOMEM)
-			return r;
-		rc = rc ? rc : r;
-	}
-	return rc;
+	return manifest_each_item(c, v, path, port_one, s);
 }
 
 /* ---- volumes ---- */
@@ -386,121 +405,96 @@ out:
 	return rc;
 }
 
-/* The long form's bind: {create_host_path}; propagation and selinux are not supported yet. */
-static int bind_options(struct manifest_ctx *c, bool *create, const struct mnode *v,
-                        const char *path)
+/* The long form of a volumes entry, as its keys are read. */
+struct volume_long {
+	char *type, *source, *target;
+	enum mount_type t;
+	bool read_only, create;
+};
+
+/* type: volume, bind or tmpfs (field: the whole struct volume_long). */
+static int read_mount_type(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                           const struct mnode *key, const struct mnode *v, const char *path)
 {
-	char kpath[MANIFEST_PATH_MAX];
-	size_t i;
-	int rc = 0, r;
+	struct volume_long *vl = field;
+	char q[80];
+	int r = manifest_set_string(c, &vl->type, v, path);
 
-	if (manifest_expect(c, v, MNODE_MAP, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const char *k = v->keys[i]->value;
-
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		if (!strcmp(k, "create_host_path")) {
-			r = manifest_bool(c, create, v->items[i], kpath);
-		} else if (!strncmp(k, "x-", 2)) {
-			r = 0;
-		} else {
-			manifest_error(c, v->keys[i], kpath, "not supported yet");
-			r = ERR_INVALID;
-		}
-		rc = rc ? rc : r;
+	(void)k;
+	(void)key;
+	if (r)
+		return r;
+	if (!strcmp(vl->type, "volume"))
+		vl->t = MOUNT_VOLUME;
+	else if (!strcmp(vl->type, "bind"))
+		vl->t = MOUNT_BIND;
+	else if (!strcmp(vl->type, "tmpfs"))
+		vl->t = MOUNT_TMPFS;
+	else {
+		manifest_error(c, v, path, "invalid mount type \"%s\": use volume, bind or tmpfs",
+		               manifest_quote(q, sizeof(q), v));
+		r = ERR_INVALID;
 	}
-	return rc;
+	return r;
 }
+
+#define VL(field) offsetof(struct volume_long, field)
+
+/* The long form's bind: {create_host_path}; propagation and selinux are not supported yet. */
+static const struct manifest_key bind_keys[] = {
+	{ .key = "create_host_path", .kind = MK_BOOL, .offset = VL(create) },
+	{ .key = NULL, .why = "not supported yet" },
+};
+
+/* services.<name>.volumes[i] in the long form. */
+static const struct manifest_key volume_keys[] = {
+	{ .key = "bind", .kind = MK_MAP, .sub = bind_keys },
+	NOT_YET("consistency"),
+	NOT_YET("image"),
+	{ .key = "read_only", .kind = MK_BOOL, .offset = VL(read_only) },
+	{ .key = "source", .kind = MK_STRING, .offset = VL(source) },
+	{ .key = "target", .kind = MK_STRING, .offset = VL(target) },
+	NOT_YET("tmpfs"),
+	{ .key = "type", .kind = MK_FIELD, .offset = 0, .field = read_mount_type },
+	NOT_YET("volume"),
+	{ .key = NULL },
+};
 
 static int volume_long(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                        const char *path)
 {
-	char kpath[MANIFEST_PATH_MAX], q[80];
-	char *type = NULL, *source = NULL, *target = NULL;
-	enum mount_type t = MOUNT_VOLUME;
-	bool ro = false, create = true;
-	size_t i;
-	int rc = 0, r;
+	struct volume_long vl = { .t = MOUNT_VOLUME, .create = true };
+	int rc = manifest_read_map(c, volume_keys, &vl, v, path);
 
-	for (i = 0; i < v->n; i++) {
-		const char *k = v->keys[i]->value;
-		const struct mnode *x = v->items[i];
-
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		if (!strcmp(k, "type")) {
-			r = manifest_set_string(c, &type, x, kpath);
-			if (!r && !strcmp(type, "volume"))
-				t = MOUNT_VOLUME;
-			else if (!r && !strcmp(type, "bind"))
-				t = MOUNT_BIND;
-			else if (!r && !strcmp(type, "tmpfs"))
-				t = MOUNT_TMPFS;
-			else if (!r) {
-				manifest_error(
-				        c, x, kpath,
-				        "invalid mount type \"%s\": use volume, bind or tmpfs",
-				        manifest_quote(q, sizeof(q), x));
-				r = ERR_INVALID;
-			}
-		} else if (!strcmp(k, "source")) {
-			r = manifest_set_string(c, &source, x, kpath);
-		} else if (!strcmp(k, "target")) {
-			r = manifest_set_string(c, &target, x, kpath);
-		} else if (!strcmp(k, "read_only")) {
-			r = manifest_bool(c, &ro, x, kpath);
-		} else if (!strncmp(k, "x-", 2)) {
-			continue; /* extensions, as the Compose schema allows them */
-		} else if (!strcmp(k, "bind")) {
-			r = bind_options(c, &create, x, kpath);
-		} else if (!strcmp(k, "volume") || !strcmp(k, "tmpfs") ||
-		           !strcmp(k, "consistency") || !strcmp(k, "image")) {
-			manifest_error(c, v->keys[i], kpath, "not supported yet");
-			r = ERR_INVALID;
-		} else {
-			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
-			r = ERR_INVALID;
-		}
-		rc = rc ? rc : r;
-	}
-	if (!type) {
+	if (!vl.type) {
 		manifest_error(c, v, path, "missing required key 'type'");
 		rc = rc ? rc : ERR_INVALID;
 	}
-	if (!rc && t == MOUNT_VOLUME && source && !*source) {
-		free(source);
-		source = NULL;
+	if (!rc && vl.t == MOUNT_VOLUME && vl.source && !*vl.source) {
+		free(vl.source);
+		vl.source = NULL;
 	}
 	if (!rc)
-		rc = mount_finish(c, s, v, path, t, source, target, ro);
-	if (!rc && !create && s->nmounts)
+		rc = mount_finish(c, s, v, path, vl.t, vl.source, vl.target, vl.read_only);
+	if (!rc && !vl.create && s->nmounts)
 		s->mounts[s->nmounts - 1].no_create = true;
-	free(type);
-	free(source);
-	free(target);
+	free(vl.type);
+	free(vl.source);
+	free(vl.target);
 	return rc;
+}
+
+static int volume_one(struct manifest_ctx *c, void *arg, const struct mnode *x, const char *ipath)
+{
+	if (x->type == MNODE_MAP)
+		return volume_long(c, arg, x, ipath);
+	return volume_short(c, arg, x, ipath);
 }
 
 int manifest_key_volumes(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                          const char *path)
 {
-	char ipath[MANIFEST_PATH_MAX];
-	size_t i;
-	int rc = 0, r;
-
-	if (manifest_expect(c, v, MNODE_SEQ, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		if (v->items[i]->type == MNODE_MAP)
-			r = volume_long(c, s, v->items[i], ipath);
-		else
-			r = volume_short(c, s, v->items[i], ipath);
-		if (r == ERR_NOMEM)
-			return r;
-		rc = rc ? rc : r;
-	}
-	return rc;
+	return manifest_each_item(c, v, path, volume_one, s);
 }
 
 int manifest_key_tmpfs(struct manifest_ctx *c, struct service *s, const struct mnode *v,
@@ -556,82 +550,60 @@ int manifest_network_add(struct manifest_ctx *c, struct service *s, const struct
 	return manifest_ref_add(c, MANIFEST_REF_NETWORK, s->name, name, path, at);
 }
 
-static int network_opts(struct manifest_ctx *c, struct svc_network *net, const struct mnode *v,
-                        const char *path)
+/* An IP address string (ipv4_address, ipv6_address). */
+static int read_ip(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                   const struct mnode *key, const struct mnode *v, const char *path)
 {
-	char kpath[MANIFEST_PATH_MAX];
-	size_t i;
-	int rc = 0, r;
+	char **dst = field;
+	int r = manifest_set_string(c, dst, v, path);
 
-	if (mnode_is_null(v))
-		return 0;
-	if (manifest_expect(c, v, MNODE_MAP, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const char *k = v->keys[i]->value;
-
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		if (!strcmp(k, "aliases")) {
-			r = manifest_strings(c, &net->aliases, v->items[i], kpath, false);
-			strv_sort(&net->aliases);
-		} else if (!strcmp(k, "ipv4_address") || !strcmp(k, "ipv6_address")) {
-			char **dst = k[3] == '4' ? &net->ipv4_address : &net->ipv6_address;
-
-			r = manifest_set_string(c, dst, v->items[i], kpath);
-			if (!r && !ip_ok(*dst)) {
-				manifest_error(c, v->items[i], kpath, "invalid IP address");
-				r = ERR_INVALID;
-			}
-		} else if (!strcmp(k, "link_local_ips") || !strcmp(k, "mac_address") ||
-		           !strcmp(k, "priority") || !strcmp(k, "gw_priority") ||
-		           !strcmp(k, "driver_opts")) {
-			manifest_error(c, v->keys[i], kpath, "not supported yet");
-			r = ERR_INVALID;
-		} else {
-			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
-			r = ERR_INVALID;
-		}
-		rc = rc ? rc : r;
+	(void)k;
+	(void)key;
+	if (!r && !ip_ok(*dst)) {
+		manifest_error(c, v, path, "invalid IP address");
+		r = ERR_INVALID;
 	}
-	return rc;
+	return r;
+}
+
+#define NET(field) offsetof(struct svc_network, field)
+
+/* services.<name>.networks.<network> (null: no options; x- keys are unknown here). */
+static const struct manifest_key network_keys[] = {
+	{ .key = "aliases", .kind = MK_STRINGS, .offset = NET(aliases), .flags = MKF_SORT },
+	NOT_YET("driver_opts"),
+	NOT_YET("gw_priority"),
+	{ .key = "ipv4_address", .kind = MK_FIELD, .offset = NET(ipv4_address), .field = read_ip },
+	{ .key = "ipv6_address", .kind = MK_FIELD, .offset = NET(ipv6_address), .field = read_ip },
+	NOT_YET("link_local_ips"),
+	NOT_YET("mac_address"),
+	NOT_YET("priority"),
+	{ .key = NULL, .flags = MKF_NULL_OK | MKF_NO_EXT },
+};
+
+static int network_entry(struct manifest_ctx *c, void *arg, const struct mnode *key,
+                         const struct mnode *val, const char *kpath)
+{
+	struct svc_network *net;
+	int r = manifest_network_add(c, arg, key, kpath, key->value, &net);
+
+	return r ? r : manifest_read_map(c, network_keys, net, val, kpath);
+}
+
+static int network_item(struct manifest_ctx *c, void *arg, const struct mnode *x, const char *ipath)
+{
+	struct svc_network *net;
+	char *name = NULL;
+	int r = manifest_string(c, &name, x, ipath);
+
+	if (!r)
+		r = manifest_network_add(c, arg, x, ipath, name, &net);
+	free(name);
+	return r;
 }
 
 int manifest_key_networks(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                           const char *path)
 {
-	char ipath[MANIFEST_PATH_MAX];
-	struct svc_network *net;
-	char *name = NULL;
-	size_t i;
-	int rc = 0, r;
-
-	if (v->type == MNODE_MAP) {
-		for (i = 0; i < v->n; i++) {
-			manifest_path_key(ipath, sizeof(ipath), path, v->keys[i]->value);
-			r = manifest_network_add(c, s, v->keys[i], ipath, v->keys[i]->value, &net);
-			if (!r)
-				r = network_opts(c, net, v->items[i], ipath);
-			if (r == ERR_NOMEM)
-				return r;
-			rc = rc ? rc : r;
-		}
-		return rc;
-	}
-	if (v->type != MNODE_SEQ) {
-		manifest_error(c, v, path, "expected a mapping or a sequence, got a %s",
-		               mnode_is_null(v) ? "null" : mnode_type_name(v));
-		return ERR_INVALID;
-	}
-	for (i = 0; i < v->n; i++) {
-		manifest_path_index(ipath, sizeof(ipath), path, i);
-		r = manifest_string(c, &name, v->items[i], ipath);
-		if (!r)
-			r = manifest_network_add(c, s, v->items[i], ipath, name, &net);
-		free(name);
-		name = NULL;
-		if (r == ERR_NOMEM)
-			return r;
-		rc = rc ? rc : r;
-	}
-	return rc;
+	return manifest_each(c, v, path, network_entry, network_item, s);
 }

@@ -5,6 +5,7 @@
  * fields win one by one. None of it shapes the container, so none of it
  * enters the spec hash.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,12 +25,14 @@ void manifest_rollout_init(struct svc_rollout *r)
 	r->drain_ns = -1;
 }
 
-static int read_duration(struct manifest_ctx *c, int64_t *out, const struct mnode *v,
-                         const char *path, int64_t min)
+/* A duration from k->min to 24h. */
+static int read_duration(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                         const struct mnode *key, const struct mnode *v, const char *path)
 {
-	int64_t ns = 0;
+	int64_t ns = 0, min = k->min, *out = field;
 	int rc;
 
+	(void)key;
 	rc = manifest_duration(c, &ns, v, path);
 	if (rc)
 		return rc;
@@ -42,12 +45,15 @@ static int read_duration(struct manifest_ctx *c, int64_t *out, const struct mnod
 	return 0;
 }
 
-static int read_order(struct manifest_ctx *c, enum rollout_order *out, const struct mnode *v,
-                      const char *path)
+static int read_order(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                      const struct mnode *key, const struct mnode *v, const char *path)
 {
+	enum rollout_order *out = field;
 	char *s = NULL, q[80];
 	int rc;
 
+	(void)k;
+	(void)key;
 	rc = manifest_string(c, &s, v, path);
 	if (rc)
 		return rc;
@@ -64,13 +70,16 @@ static int read_order(struct manifest_ctx *c, enum rollout_order *out, const str
 	return rc;
 }
 
-static int read_parallelism(struct manifest_ctx *c, unsigned *out, const struct mnode *v,
-                            const char *path)
+static int read_parallelism(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                            const struct mnode *key, const struct mnode *v, const char *path)
 {
+	unsigned *out = field;
 	char *s = NULL, *end = NULL, q[80];
 	unsigned long u = 0;
 	int rc;
 
+	(void)k;
+	(void)key;
 	rc = manifest_string(c, &s, v, path);
 	if (rc)
 		return rc;
@@ -87,41 +96,29 @@ static int read_parallelism(struct manifest_ctx *c, unsigned *out, const struct 
 	return rc;
 }
 
+#define RO(field) offsetof(struct svc_rollout, field)
+
+/* x-deployctl.rollout, top level or a service's (null: nothing set; no x- keys). */
+static const struct manifest_key rollout_keys[] = {
+	{ .key = "drain", .kind = MK_FIELD, .offset = RO(drain_ns), .field = read_duration },
+	{ .key = "order", .kind = MK_FIELD, .offset = RO(order), .field = read_order },
+	{ .key = "parallelism",
+	  .kind = MK_FIELD,
+	  .offset = RO(parallelism),
+	  .field = read_parallelism },
+	{ .key = "settle", .kind = MK_FIELD, .offset = RO(settle_ns), .field = read_duration },
+	{ .key = "timeout",
+	  .kind = MK_FIELD,
+	  .offset = RO(timeout_ns),
+	  .field = read_duration,
+	  .min = 1000000 },
+	{ .key = NULL, .flags = MKF_NULL_OK | MKF_NO_EXT },
+};
+
 int manifest_rollout_read(struct manifest_ctx *c, struct svc_rollout *out, const struct mnode *v,
                           const char *path)
 {
-	char kpath[MANIFEST_PATH_MAX];
-	size_t i;
-	int rc = 0, r;
-
-	if (mnode_is_null(v))
-		return 0;
-	if (manifest_expect(c, v, MNODE_MAP, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const char *k = v->keys[i]->value;
-		const struct mnode *x = v->items[i];
-
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		if (!strcmp(k, "timeout")) {
-			r = read_duration(c, &out->timeout_ns, x, kpath, 1000000);
-		} else if (!strcmp(k, "settle")) {
-			r = read_duration(c, &out->settle_ns, x, kpath, 0);
-		} else if (!strcmp(k, "drain")) {
-			r = read_duration(c, &out->drain_ns, x, kpath, 0);
-		} else if (!strcmp(k, "order")) {
-			r = read_order(c, &out->order, x, kpath);
-		} else if (!strcmp(k, "parallelism")) {
-			r = read_parallelism(c, &out->parallelism, x, kpath);
-		} else {
-			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
-			r = ERR_INVALID;
-		}
-		if (r == ERR_NOMEM)
-			return r;
-		rc = rc ? rc : r;
-	}
-	return rc;
+	return manifest_read_map(c, rollout_keys, out, v, path);
 }
 
 int manifest_rollout_default(struct manifest_ctx *c, const struct mnode *v, const char *path)
@@ -140,32 +137,27 @@ int manifest_rollout_default(struct manifest_ctx *c, const struct mnode *v, cons
 	return manifest_rollout_read(c, &c->rollout, v, path);
 }
 
+static int read_rollout(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                        const struct mnode *key, const struct mnode *v, const char *path)
+{
+	(void)k;
+	(void)key;
+	return manifest_rollout_read(c, field, v, path);
+}
+
+/* services.<name>.x-deployctl (null: nothing set; no x- keys). */
+static const struct manifest_key service_x_keys[] = {
+	{ .key = "rollout",
+	  .kind = MK_FIELD,
+	  .offset = offsetof(struct service, rollout),
+	  .field = read_rollout },
+	{ .key = NULL, .flags = MKF_NULL_OK | MKF_NO_EXT },
+};
+
 int manifest_service_x_deployctl(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                                  const char *path)
 {
-	char kpath[MANIFEST_PATH_MAX];
-	size_t i;
-	int rc = 0, r;
-
-	if (mnode_is_null(v))
-		return 0;
-	if (manifest_expect(c, v, MNODE_MAP, path))
-		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const char *k = v->keys[i]->value;
-
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		if (!strcmp(k, "rollout")) {
-			r = manifest_rollout_read(c, &s->rollout, v->items[i], kpath);
-		} else {
-			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
-			r = ERR_INVALID;
-		}
-		if (r == ERR_NOMEM)
-			return r;
-		rc = rc ? rc : r;
-	}
-	return rc;
+	return manifest_read_map(c, service_x_keys, s, v, path);
 }
 
 /* The first fixed host port s publishes, or 0. */

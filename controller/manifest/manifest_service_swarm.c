@@ -5,24 +5,13 @@
  * (x-deployctl.target: swarm) and refused, with the way to get them, when
  * it runs containers on one host.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "manifest_internal.h"
 #include "manifest_node.h"
-
-bool manifest_deploy_swarm_key(const char *k)
-{
-	static const char *const keys[] = { "mode",          "placement",       "endpoint_mode",
-		                            "update_config", "rollback_config", "restart_policy" };
-	size_t i;
-
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (!strcmp(k, keys[i]))
-			return true;
-	return false;
-}
 
 /* Keys of an update_config / rollback_config / restart_policy map and how each is read. */
 enum swarm_kind { SK_UINT, SK_DURATION, SK_RATIO, SK_ONE_OF };
@@ -137,53 +126,44 @@ static int read_sub(struct manifest_ctx *c, struct kvv *out, const struct mnode 
 	return rc;
 }
 
-static int read_placement(struct manifest_ctx *c, struct service *s, const struct mnode *v,
-                          const char *path)
+/* placement.preferences: a list of {spread: <node label>}; the first bad entry ends it. */
+static int read_preferences(struct manifest_ctx *c, struct service *s, const struct mnode *x,
+                            const char *kpath)
 {
-	char kpath[MANIFEST_PATH_MAX], ipath[MANIFEST_PATH_MAX + 24];
-	size_t i, j;
-	int rc = 0, r;
+	char ipath[MANIFEST_PATH_MAX + 24];
+	size_t j;
+	int r = 0;
 
-	if (manifest_expect(c, v, MNODE_MAP, path))
+	if (manifest_expect(c, x, MNODE_SEQ, kpath))
 		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const char *k = v->keys[i]->value;
-		const struct mnode *x = v->items[i];
+	for (j = 0; !r && j < x->n; j++) {
+		const struct mnode *spread = NULL;
+		char *str = NULL;
 
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		r = 0;
-		if (!strcmp(k, "constraints")) {
-			r = manifest_strings(c, &s->placement_constraints, x, kpath, false);
-		} else if (!strcmp(k, "preferences")) {
-			if (manifest_expect(c, x, MNODE_SEQ, kpath))
-				r = ERR_INVALID;
-			for (j = 0; !r && j < x->n; j++) {
-				const struct mnode *spread = NULL;
-				char *str = NULL;
-
-				snprintf(ipath, sizeof(ipath), "%s[%zu]", kpath, j);
-				if (x->items[j]->type == MNODE_MAP && x->items[j]->n == 1 &&
-				    !strcmp(x->items[j]->keys[0]->value, "spread"))
-					spread = x->items[j]->items[0];
-				if (!spread) {
-					manifest_error(c, x->items[j], ipath,
-					               "must be {spread: <node label>}");
-					r = ERR_INVALID;
-					break;
-				}
-				r = manifest_string(c, &str, spread, ipath);
-				if (!r && strv_push(&s->placement_prefs, str) < 0)
-					r = manifest_nomem(c);
-				free(str);
-			}
-		} else if (!strcmp(k, "max_replicas_per_node") || strncmp(k, "x-", 2)) {
-			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
-			r = ERR_INVALID;
+		snprintf(ipath, sizeof(ipath), "%s[%zu]", kpath, j);
+		if (x->items[j]->type == MNODE_MAP && x->items[j]->n == 1 &&
+		    !strcmp(x->items[j]->keys[0]->value, "spread"))
+			spread = x->items[j]->items[0];
+		if (!spread) {
+			manifest_error(c, x->items[j], ipath, "must be {spread: <node label>}");
+			return ERR_INVALID;
 		}
-		rc = rc ? rc : r;
+		r = manifest_string(c, &str, spread, ipath);
+		if (!r && strv_push(&s->placement_prefs, str) < 0)
+			r = manifest_nomem(c);
+		free(str);
 	}
-	return rc;
+	return r;
 }
+
+/* deploy.placement (max_replicas_per_node is not read: unknown). */
+static const struct manifest_key placement_keys[] = {
+	{ .key = "constraints",
+	  .kind = MK_STRINGS,
+	  .offset = offsetof(struct service, placement_constraints) },
+	{ .key = "preferences", .kind = MK_CUSTOM, .fn = read_preferences },
+	{ .key = NULL },
+};
 
 int manifest_deploy_swarm(struct manifest_ctx *c, struct service *s, const struct mnode *key,
                           const struct mnode *v, const char *kpath)
@@ -240,7 +220,7 @@ int manifest_deploy_swarm(struct manifest_ctx *c, struct service *s, const struc
 		return ERR_INVALID;
 	}
 	if (!strcmp(k, "placement"))
-		return read_placement(c, s, v, kpath);
+		return manifest_read_map(c, placement_keys, s, v, kpath);
 	if (!strcmp(k, "update_config"))
 		return read_sub(c, &s->update_config, v, kpath, update_keys);
 	if (!strcmp(k, "rollback_config"))
