@@ -48,23 +48,13 @@ static size_t service_index(const struct project *p, const char *name)
 	return (size_t)-1;
 }
 
-static const struct project_file *file_find(const struct project_file *v, size_t n,
-                                            const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(v[i].name, name))
-			return &v[i];
-	return NULL;
-}
-
 /* Copy what the spec needs of a top-level config or secret into the service's reference. */
 static void fill_file_ref(struct manifest_ctx *c, const struct manifest_ref *r)
 {
 	bool secret = r->kind == MANIFEST_REF_SECRET;
-	const struct project_file *f = secret ? file_find(c->p->secrets, c->p->nsecrets, r->name)
-	                                      : file_find(c->p->configs, c->p->nconfigs, r->name);
+	const struct project_file *f =
+	        secret ? model_file_find(c->p->secrets, c->p->nsecrets, r->name)
+	               : model_file_find(c->p->configs, c->p->nconfigs, r->name);
 	size_t si = service_index(c->p, r->service), i;
 	struct service *s;
 
