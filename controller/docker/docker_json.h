@@ -14,6 +14,9 @@
 #include "deployctl/docker.h"
 #include "deployctl/err.h"
 
+/* Upper bound on objects decoded from one list answer. */
+#define DOCKER_LIST_MAX 100000u
+
 /* err_set(ERR_NOMEM, "out of memory"); returns ERR_NOMEM. */
 int docker_nomem(struct err *err);
 /* *out = copy of o[key] when it is a string, else NULL. 0 or ERR_NOMEM. */
@@ -59,5 +62,13 @@ int docker_list_fetch(void **out, size_t *n, struct docker *d, const struct dock
                       const char *extra_query, const char *project, struct err *err);
 /* Read "Id" of a create answer into *id_out (new). */
 int docker_decode_id(char **id_out, const char *json, const char *what, struct err *err);
+
+/* What decode_container and the fast reader of a container list share (docker_container.c). */
+/* The replica label's number: digits up to 1000000, else 0. */
+unsigned docker_parse_replica(const char *s);
+/* Drop adjacent duplicates from a sorted vector. */
+void docker_strv_uniq(struct strv *s);
+/* Push "IP:PublicPort/Type" of a published port (pub 1..65535; else nothing). 0 or ERR_NOMEM. */
+int docker_port_push(struct strv *out, long long pub, const char *ip, const char *type);
 
 #endif
