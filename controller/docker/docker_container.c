@@ -190,6 +190,21 @@ int docker_decode_containers(struct docker_container **out, size_t *n, const cha
 	return docker_decode_containers_jansson(out, n, json, err);
 }
 
+/* A project's containers (all of deployctl's: project NULL), decoded. */
+static int container_fetch(struct docker_container **out, size_t *n, struct docker *d,
+                           const char *project, struct err *err)
+{
+	struct buf resp;
+	int rc;
+
+	buf_init(&resp, DOCKER_RESPONSE_CAP);
+	rc = docker_list_by_project(&resp, d, container_list.what, "all=1&", project, err);
+	if (rc == 0)
+		rc = docker_decode_containers(out, n, resp.ptr, err);
+	buf_release(&resp);
+	return rc;
+}
+
 /* Keep the job containers (jobs true) or the others of v[0..*n). */
 static void keep_jobs(struct docker_container *v, size_t *n, bool jobs)
 {
@@ -210,7 +225,7 @@ static void keep_jobs(struct docker_container *v, size_t *n, bool jobs)
 int docker_container_list(struct docker_container **out, size_t *n, struct docker *d,
                           const char *project, struct err *err)
 {
-	int rc = docker_list_fetch((void **)out, n, d, &container_list, "all=1&", project, err);
+	int rc = container_fetch(out, n, d, project, err);
 
 	/* A job's one-off container is never a service's: reconcile, prune, status skip it. */
 	if (rc == 0)
@@ -221,7 +236,7 @@ int docker_container_list(struct docker_container **out, size_t *n, struct docke
 int docker_job_list(struct docker_container **out, size_t *n, struct docker *d, const char *project,
                     struct err *err)
 {
-	int rc = docker_list_fetch((void **)out, n, d, &container_list, "all=1&", project, err);
+	int rc = container_fetch(out, n, d, project, err);
 
 	if (rc == 0)
 		keep_jobs(*out, n, true);

@@ -674,6 +674,8 @@ int docker_scan_containers(struct docker_container **out, size_t *n, const char 
 	bool first = true;
 	int rc;
 
+	if (!json)
+		return SCAN_BAD;
 	buf_init(&s.key, DOCKER_RESPONSE_CAP);
 	buf_init(&s.val, DOCKER_RESPONSE_CAP);
 	scan_ws(&s);
