@@ -1,21 +1,14 @@
 /*
- * docker_container_scan.c - the fast decoder of a GET /containers/json
- * answer: one pass over the text that accepts exactly what jansson 2.14's
- * json_loads(text, 0) accepts and keeps only what decode_container (the
- * jansson path, docker_container.c) keeps, so that a watch tick does not
- * build a tree of the ~1.5 KB per container it reads thirty bytes of.
- *
- * It is a validating parser: every value, kept or skipped, is checked
- * against the grammar jansson applies (strict UTF-8, escapes, no \u0000, no
- * lone surrogates, no leading zeros, 64-bit integers, finite reals, literal
- * words, no trailing commas, nothing after the root), nesting is bounded by
- * JSON_PARSER_MAX_DEPTH counted as jansson counts it (every value, the root
- * is 1), and the text by its terminating NUL (the answer is capped at
- * DOCKER_RESPONSE_CAP). Duplicate keys keep the last value, as
- * json_object_set does. It reports no error text: on any failure the caller
- * decodes with jansson, whose message is the one the user sees.
- * tests/unit/test_docker_scan.c and tests/fuzz/fuzz_docker_decode.c compare
- * both paths.
+ * docker_container_scan.c - the fast decoder of a GET /containers/json answer: one pass over
+ * the text that accepts exactly what jansson 2.14's json_loads(text, 0) accepts and keeps only
+ * what decode_container (the jansson path, docker_container.c) keeps, so that a watch tick does
+ * not build a tree of the ~1.5 KB per container it reads thirty bytes of. Every value, kept or
+ * skipped, is validated as jansson does (strict UTF-8, escapes, no \u0000, no lone surrogates,
+ * no leading zeros, 64-bit integers, finite reals, words, no trailing commas, nothing after the
+ * root); nesting is bounded by JSON_PARSER_MAX_DEPTH counted as jansson counts it (every value,
+ * the root is 1), the text by its NUL (the answer is capped at DOCKER_RESPONSE_CAP). The last
+ * of duplicate keys wins, as in json_object_set. No error text: on a failure the caller decodes
+ * with jansson, whose message the user sees. test_docker_scan and fuzz_docker_decode compare.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -36,8 +29,10 @@
 
 struct scan {
 	const char *p;
-	struct buf key; /* the member name just read, unescaped */
-	struct buf val; /* a kept string value, unescaped */
+	const char *kp; /* the member name just read (in the text or in key) */
+	size_t kn;
+	struct buf key; /* a member name with escapes, unescaped */
+	struct buf val; /* a kept string value with escapes, unescaped */
 };
 
 static void scan_ws(struct scan *s)
@@ -144,27 +139,83 @@ static int scan_unicode(struct scan *s, struct buf *out)
 	return out ? put_utf8(out, cp) : 0;
 }
 
-/* The string at s->p ('"'), unescaped into out (reset first) unless NULL. */
-static int scan_str(struct scan *s, struct buf *out)
+/* Bytes that stand for themselves in a JSON string: not '"' (0x22), '\\' (0x5C), controls or
+ * non-ASCII. */
+/* clang-format off */
+static const unsigned char str_plain[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+/* clang-format on */
+
+static const char esc_in[] = "\"\\/bfnrt", esc_out[] = "\"\\/\b\f\n\r\t";
+
+/* Unescape the validated string text [p, end) into out (reset first). */
+static int unescape(struct buf *out, const char *p, const char *end)
 {
-	static const char esc_in[] = "\"\\/bfnrt", esc_out[] = "\"\\/\b\f\n\r\t";
-	const char *run, *e;
+	struct scan t;
+	const char *run;
+	int rc;
+
+	buf_reset(out);
+	while (p < end) {
+		for (run = p; p < end && *p != '\\'; p++)
+			;
+		if (buf_add(out, run, (size_t)(p - run)) < 0)
+			return ERR_NOMEM;
+		if (p == end)
+			break;
+		if (p[1] == 'u') {
+			t.p = p;
+			rc = scan_unicode(&t, out);
+			if (rc < 0)
+				return rc;
+			p = t.p;
+		} else {
+			if (buf_putc(out, esc_out[strchr(esc_in, p[1]) - esc_in]) < 0)
+				return ERR_NOMEM;
+			p += 2;
+		}
+	}
+	return buf_add(out, "", 0); /* a NUL-terminated ptr also for "" */
+}
+
+/*
+ * Validate the string at s->p ('"') and pass over it. With sp: its text in
+ * *sp, *sn, which point into the input when it has no escape, else into out
+ * (unescaped, NUL-terminated).
+ */
+static int scan_str(struct scan *s, struct buf *out, const char **sp, size_t *sn)
+{
+	const char *start = ++s->p, *e;
+	bool esc = false;
 	size_t n;
+	int rc;
 
-	if (out)
-		buf_reset(out);
-	run = ++s->p;
 	for (;;) {
-		unsigned char c = (unsigned char)*s->p;
+		unsigned char c;
 
+		while (str_plain[(unsigned char)*s->p])
+			s->p++;
+		c = (unsigned char)*s->p;
 		if (c == '"')
 			break;
 		if (c < 0x20) /* a control character, or the end of the text */
 			return SCAN_BAD;
-		if (c < 0x80 && c != '\\') {
-			s->p++;
-			continue;
-		}
 		if (c >= 0x80) {
 			n = utf8_len((const unsigned char *)s->p);
 			if (!n)
@@ -172,27 +223,30 @@ static int scan_str(struct scan *s, struct buf *out)
 			s->p += n;
 			continue;
 		}
-		if (out && buf_add(out, run, (size_t)(s->p - run)) < 0)
-			return ERR_NOMEM;
+		esc = true; /* c is '\\' */
 		if (s->p[1] == 'u') {
-			int rc = scan_unicode(s, out);
-
+			rc = scan_unicode(s, NULL);
 			if (rc < 0)
 				return rc;
-		} else {
-			e = s->p[1] ? strchr(esc_in, s->p[1]) : NULL;
-			if (!e)
-				return SCAN_BAD;
-			if (out && buf_putc(out, esc_out[e - esc_in]) < 0)
-				return ERR_NOMEM;
-			s->p += 2;
+			continue;
 		}
-		run = s->p;
+		e = s->p[1] ? strchr(esc_in, s->p[1]) : NULL;
+		if (!e)
+			return SCAN_BAD;
+		s->p += 2;
 	}
-	if (out && buf_add(out, run, (size_t)(s->p - run)) < 0)
-		return ERR_NOMEM;
-	s->p++;
-	return 0;
+	e = s->p++;
+	if (!sp)
+		return 0;
+	if (!esc) {
+		*sp = start;
+		*sn = (size_t)(e - start);
+		return 0;
+	}
+	rc = unescape(out, start, e);
+	*sp = out->ptr;
+	*sn = out->len;
+	return rc;
 }
 
 static bool is_digit(char c)
@@ -277,7 +331,7 @@ static int scan_scalar(struct scan *s)
 	bool is_int;
 
 	if (*s->p == '"')
-		return scan_str(s, NULL);
+		return scan_str(s, NULL, NULL, NULL);
 	if (*s->p == '-' || is_digit(*s->p))
 		return scan_number(s, &is_int, NULL);
 	return scan_word(s);
@@ -318,7 +372,7 @@ key:
 	scan_ws(s);
 	if (*s->p != '"')
 		return SCAN_BAD;
-	rc = scan_str(s, NULL);
+	rc = scan_str(s, NULL, NULL, NULL);
 	if (rc < 0)
 		return rc;
 	scan_ws(s);
@@ -365,7 +419,7 @@ static int obj_next(struct scan *s, bool *first)
 	*first = false;
 	if (*s->p != '"')
 		return SCAN_BAD;
-	rc = scan_str(s, &s->key);
+	rc = scan_str(s, &s->key, &s->kp, &s->kn);
 	if (rc < 0)
 		return rc;
 	scan_ws(s);
@@ -407,22 +461,36 @@ static bool enter(struct scan *s, char c)
 
 static bool key_is(const struct scan *s, const char *k)
 {
-	return s->key.ptr && !strcmp(s->key.ptr, k);
+	return s->kn == strlen(k) && !memcmp(s->kp, k, s->kn);
+}
+
+/* A new copy of sp[0..sn), or NULL. */
+static char *dup_n(const char *sp, size_t sn)
+{
+	char *d = malloc(sn + 1);
+
+	if (d) {
+		memcpy(d, sp, sn);
+		d[sn] = '\0';
+	}
+	return d;
 }
 
 /* A kept string member: *dst = a copy of it (NULL for another type; last one wins). */
 static int take_str(struct scan *s, int depth, char **dst)
 {
+	const char *sp;
+	size_t sn;
 	int rc;
 
 	free(*dst);
 	*dst = NULL;
 	if (*s->p != '"')
 		return skip_value(s, depth);
-	rc = scan_str(s, &s->val);
+	rc = scan_str(s, &s->val, &sp, &sn);
 	if (rc < 0)
 		return rc;
-	*dst = strdup(s->val.ptr ? s->val.ptr : "");
+	*dst = dup_n(sp, sn);
 	return *dst ? 0 : ERR_NOMEM;
 }
 
@@ -496,6 +564,8 @@ static int scan_labels_obj(struct scan *s, struct docker_container *c, char **re
 /* Names (depth 3): the first, without its leading '/'. */
 static int scan_names(struct scan *s, struct docker_container *c)
 {
+	const char *sp;
+	size_t sn;
 	bool first = true;
 	int rc, i = 0;
 
@@ -505,11 +575,11 @@ static int scan_names(struct scan *s, struct docker_container *c)
 		return skip_value(s, 3);
 	while ((rc = arr_next(s, &first)) == 1) {
 		if (i++ == 0 && *s->p == '"') {
-			rc = scan_str(s, &s->val);
+			rc = scan_str(s, &s->val, &sp, &sn);
 			if (rc == 0) {
-				const char *v = s->val.ptr ? s->val.ptr : "";
-
-				c->name = strdup(v[0] == '/' ? v + 1 : v);
+				if (sn && sp[0] == '/')
+					sp++, sn--;
+				c->name = dup_n(sp, sn);
 				if (!c->name)
 					rc = ERR_NOMEM;
 			}
@@ -539,7 +609,9 @@ static int scan_netsettings(struct scan *s, struct docker_container *c)
 		} else {
 			nfirst = true;
 			while ((rc = obj_next(s, &nfirst)) == 1) {
-				if (strv_push(&c->networks, s->key.ptr ? s->key.ptr : "") < 0)
+				buf_reset(&s->val);
+				if (buf_add(&s->val, s->kp, s->kn) < 0 ||
+				    strv_push(&c->networks, s->val.ptr) < 0)
 					return ERR_NOMEM;
 				rc = skip_value(s, 5);
 				if (rc < 0)
@@ -668,7 +740,7 @@ static int scan_entry(struct scan *s, struct docker_container *c)
 
 int docker_scan_containers(struct docker_container **out, size_t *n, const char *json)
 {
-	struct scan s = { json, { 0 }, { 0 } };
+	struct scan s = { json, NULL, 0, { 0 }, { 0 } };
 	struct docker_container *v = NULL, *nv;
 	size_t count = 0, alloc = 0;
 	bool first = true;
@@ -723,44 +795,4 @@ out:
 	buf_release(&s.key);
 	buf_release(&s.val);
 	return rc;
-}
-
-static bool str_eq(const char *a, const char *b)
-{
-	return a == b || (a && b && !strcmp(a, b));
-}
-
-static bool strv_eq(const struct strv *a, const struct strv *b)
-{
-	size_t i;
-
-	if (a->n != b->n)
-		return false;
-	for (i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]))
-			return false;
-	return true;
-}
-
-int docker_container_list_equal(const struct docker_container *a, const struct docker_container *b,
-                                size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		const struct docker_container *x = &a[i], *y = &b[i];
-
-		if (!str_eq(x->id, y->id) || !str_eq(x->name, y->name) ||
-		    !str_eq(x->image, y->image) || !str_eq(x->image_id, y->image_id) ||
-		    !str_eq(x->state, y->state) || !str_eq(x->status, y->status) ||
-		    !str_eq(x->project, y->project) || !str_eq(x->service, y->service) ||
-		    !str_eq(x->release, y->release) || !str_eq(x->spec_hash, y->spec_hash) ||
-		    !str_eq(x->owner, y->owner) || !str_eq(x->owner_host, y->owner_host) ||
-		    !str_eq(x->owner_state, y->owner_state) || !str_eq(x->job, y->job) ||
-		    x->replica != y->replica || x->created != y->created ||
-		    !strv_eq(&x->networks, &y->networks) || !strv_eq(&x->volumes, &y->volumes) ||
-		    !strv_eq(&x->ports, &y->ports))
-			return 0;
-	}
-	return 1;
 }
