@@ -20,9 +20,6 @@
 #include "docker_internal.h"
 #include "docker_json.h"
 
-/* Upper bound on objects decoded from one list answer. */
-#define DOCKER_LIST_MAX 100000u
-
 /* ---- JSON helpers ---------------------------------------------------- */
 
 int docker_nomem(struct err *err)

@@ -49,7 +49,7 @@ static void container_release(void *elem)
 	docker_container_release(elem);
 }
 
-static unsigned parse_replica(const char *s)
+unsigned docker_parse_replica(const char *s)
 {
 	unsigned long v;
 	char *end;
@@ -62,8 +62,7 @@ static unsigned parse_replica(const char *s)
 	return (unsigned)v;
 }
 
-/* Drop adjacent duplicates from a sorted vector. */
-static void strv_uniq(struct strv *s)
+void docker_strv_uniq(struct strv *s)
 {
 	size_t i, j = 0;
 
@@ -77,28 +76,32 @@ static void strv_uniq(struct strv *s)
 	s->n = j;
 }
 
+int docker_port_push(struct strv *out, long long pub, const char *ip, const char *type)
+{
+	char one[128];
+
+	if (pub <= 0 || pub > 65535)
+		return 0; /* exposed only */
+	snprintf(one, sizeof(one), "%.64s:%u/%.16s", ip ? ip : "", (unsigned)pub,
+	         type ? type : "tcp");
+	return strv_push(out, one) < 0 ? ERR_NOMEM : 0;
+}
+
 /* Published bindings of a list entry's Ports: "IP:PublicPort/Type", sorted, unique. */
 static int decode_ports(struct strv *out, json_t *ports, struct err *err)
 {
 	json_t *p;
 	size_t i;
-	char one[128];
 
 	json_array_foreach(ports, i, p)
 	{
-		json_int_t pub = json_integer_value(json_object_get(p, "PublicPort"));
-		const char *ip = json_string_value(json_object_get(p, "IP"));
-		const char *type = json_string_value(json_object_get(p, "Type"));
-
-		if (pub <= 0 || pub > 65535)
-			continue; /* exposed only */
-		snprintf(one, sizeof(one), "%.64s:%u/%.16s", ip ? ip : "", (unsigned)pub,
-		         type ? type : "tcp");
-		if (strv_push(out, one) < 0)
+		if (docker_port_push(out, json_integer_value(json_object_get(p, "PublicPort")),
+		                     json_string_value(json_object_get(p, "IP")),
+		                     json_string_value(json_object_get(p, "Type"))) < 0)
 			return docker_nomem(err);
 	}
 	strv_sort(out);
-	strv_uniq(out);
+	docker_strv_uniq(out);
 	return 0;
 }
 
@@ -134,7 +137,8 @@ static int decode_container(void *elem, json_t *o, struct err *err)
 		if (!c->name)
 			return docker_nomem(err);
 	}
-	c->replica = parse_replica(json_string_value(json_object_get(labels, LABEL_REPLICA)));
+	c->replica =
+	        docker_parse_replica(json_string_value(json_object_get(labels, LABEL_REPLICA)));
 	c->created = json_integer_value(json_object_get(o, "Created"));
 	json_object_foreach(nets, key, v)
 	{
@@ -164,10 +168,41 @@ void docker_container_list_free(struct docker_container *v, size_t n)
 	docker_list_free(v, n, &container_list);
 }
 
+int docker_decode_containers_jansson(struct docker_container **out, size_t *n, const char *json,
+                                     struct err *err)
+{
+	return docker_list_decode((void **)out, n, json, &container_list, err);
+}
+
+/*
+ * The fast reader (docker_container_scan.c) first; what it does not accept
+ * goes through jansson, whose error is the one reported.
+ */
 int docker_decode_containers(struct docker_container **out, size_t *n, const char *json,
                              struct err *err)
 {
-	return docker_list_decode((void **)out, n, json, &container_list, err);
+	int rc = docker_scan_containers(out, n, json);
+
+	if (rc == ERR_NOMEM)
+		return docker_nomem(err);
+	if (rc == 0)
+		return 0;
+	return docker_decode_containers_jansson(out, n, json, err);
+}
+
+/* A project's containers (all of deployctl's: project NULL), decoded. */
+static int container_fetch(struct docker_container **out, size_t *n, struct docker *d,
+                           const char *project, struct err *err)
+{
+	struct buf resp;
+	int rc;
+
+	buf_init(&resp, DOCKER_RESPONSE_CAP);
+	rc = docker_list_by_project(&resp, d, container_list.what, "all=1&", project, err);
+	if (rc == 0)
+		rc = docker_decode_containers(out, n, resp.ptr, err);
+	buf_release(&resp);
+	return rc;
 }
 
 /* Keep the job containers (jobs true) or the others of v[0..*n). */
@@ -190,7 +225,7 @@ static void keep_jobs(struct docker_container *v, size_t *n, bool jobs)
 int docker_container_list(struct docker_container **out, size_t *n, struct docker *d,
                           const char *project, struct err *err)
 {
-	int rc = docker_list_fetch((void **)out, n, d, &container_list, "all=1&", project, err);
+	int rc = container_fetch(out, n, d, project, err);
 
 	/* A job's one-off container is never a service's: reconcile, prune, status skip it. */
 	if (rc == 0)
@@ -201,7 +236,7 @@ int docker_container_list(struct docker_container **out, size_t *n, struct docke
 int docker_job_list(struct docker_container **out, size_t *n, struct docker *d, const char *project,
                     struct err *err)
 {
-	int rc = docker_list_fetch((void **)out, n, d, &container_list, "all=1&", project, err);
+	int rc = container_fetch(out, n, d, project, err);
 
 	if (rc == 0)
 		keep_jobs(*out, n, true);

@@ -71,6 +71,18 @@ int docker_logs_demux(struct buf *out, const struct buf *in);
 /* Decoders: JSON text as the daemon sends it -> structs (all new). ERR_DOCKER on bad JSON. */
 int docker_decode_containers(struct docker_container **out, size_t *n, const char *json,
                              struct err *err);
+/*
+ * The two paths docker_decode_containers takes, for the differential tests:
+ * the jansson tree (errors as above), and the fast reader of only the kept
+ * fields (docker_container_scan.c): 0 with *out, *n as the jansson path
+ * gives them; ERR_FAIL where the jansson path fails (no message); ERR_NOMEM.
+ */
+int docker_decode_containers_jansson(struct docker_container **out, size_t *n, const char *json,
+                                     struct err *err);
+int docker_scan_containers(struct docker_container **out, size_t *n, const char *json);
+/* 1 when a[0..n) and b[0..n) hold the same values, field by field. */
+int docker_container_list_equal(const struct docker_container *a, const struct docker_container *b,
+                                size_t n);
 int docker_decode_networks(struct docker_network **out, size_t *n, const char *json,
                            struct err *err);
 /* GET /volumes answers {"Volumes": [...], "Warnings": ...}. */

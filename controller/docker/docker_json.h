@@ -14,6 +14,9 @@
 #include "deployctl/docker.h"
 #include "deployctl/err.h"
 
+/* Upper bound on objects decoded from one list answer. */
+#define DOCKER_LIST_MAX 100000u
+
 /* err_set(ERR_NOMEM, "out of memory"); returns ERR_NOMEM. */
 int docker_nomem(struct err *err);
 /* *out = copy of o[key] when it is a string, else NULL. 0 or ERR_NOMEM. */
@@ -77,5 +80,12 @@ int docker_get_object(json_t **out, struct docker *d, const char *prefix, const 
  */
 int docker_label_path(struct buf *path, const char *endpoint, const char *k1, const char *v1,
                       const char *k2, const char *v2);
+/* What decode_container and the fast reader of a container list share (docker_container.c). */
+/* The replica label's number: digits up to 1000000, else 0. */
+unsigned docker_parse_replica(const char *s);
+/* Drop adjacent duplicates from a sorted vector. */
+void docker_strv_uniq(struct strv *s);
+/* Push "IP:PublicPort/Type" of a published port (pub 1..65535; else nothing). 0 or ERR_NOMEM. */
+int docker_port_push(struct strv *out, long long pub, const char *ip, const char *type);
 
 #endif

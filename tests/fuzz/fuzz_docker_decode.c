@@ -3,8 +3,32 @@
  * or anything that answers on its socket, sends back): the first byte picks
  * the decoder, the rest is the body.
  */
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "docker_internal.h"
 #include "fuzz.h"
+
+/* The fast reader of a container list against the jansson path. */
+static void containers_both(const char *json)
+{
+	struct docker_container *a = NULL, *b = NULL;
+	struct err err = ERR_INIT;
+	size_t na = 0, nb = 0;
+	int ra = docker_scan_containers(&a, &na, json);
+	int rb = docker_decode_containers_jansson(&b, &nb, json, &err);
+
+	if ((ra == 0) != (rb == 0) || (ra != 0 && ra != ERR_FAIL) ||
+	    (ra == 0 && (na != nb || !docker_container_list_equal(a, b, na)))) {
+		fprintf(stderr, "container list: fast reader %d (%zu), jansson %d (%zu): %s\n", ra,
+		        na, rb, nb, err.msg);
+		abort();
+	}
+	if (ra == 0)
+		docker_container_list_free(a, na);
+	if (rb == 0)
+		docker_container_list_free(b, nb);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -27,6 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&info, 0, sizeof(info));
 	switch (data[0] % 8) {
 	case 0:
+		containers_both(json);
 		if (docker_decode_containers(&c, &n, json, &err) == 0)
 			docker_container_list_free(c, n);
 		break;

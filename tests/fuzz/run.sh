@@ -53,6 +53,7 @@ seeds() {
 		pick() { { printf "\\$(printf '%03o' "$1")"; cat "$2"; } >"$d/$(basename "$2")"; }
 		pick 0 tests/fixtures/docker/containers.json
 		pick 0 tests/fixtures/docker/containers_ports.json
+		pick 0 tests/fixtures/docker/containers_many.json
 		pick 1 tests/fixtures/docker/networks.json
 		pick 2 tests/fixtures/docker/volumes.json
 		pick 3 tests/fixtures/docker/container_exited.json

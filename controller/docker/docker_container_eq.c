@@ -1,0 +1,50 @@
+/*
+ * docker_container_eq.c - whether two decoded container lists hold the same
+ * values, field by field: the differential checks of the fast reader
+ * (docker_container_scan.c) against the jansson path compare with it.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "deployctl/docker.h"
+#include "docker_internal.h"
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool strv_eq(const struct strv *a, const struct strv *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return false;
+	return true;
+}
+
+int docker_container_list_equal(const struct docker_container *a, const struct docker_container *b,
+                                size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct docker_container *x = &a[i], *y = &b[i];
+
+		if (!str_eq(x->id, y->id) || !str_eq(x->name, y->name) ||
+		    !str_eq(x->image, y->image) || !str_eq(x->image_id, y->image_id) ||
+		    !str_eq(x->state, y->state) || !str_eq(x->status, y->status) ||
+		    !str_eq(x->project, y->project) || !str_eq(x->service, y->service) ||
+		    !str_eq(x->release, y->release) || !str_eq(x->spec_hash, y->spec_hash) ||
+		    !str_eq(x->owner, y->owner) || !str_eq(x->owner_host, y->owner_host) ||
+		    !str_eq(x->owner_state, y->owner_state) || !str_eq(x->job, y->job) ||
+		    x->replica != y->replica || x->created != y->created ||
+		    !strv_eq(&x->networks, &y->networks) || !strv_eq(&x->volumes, &y->volumes) ||
+		    !strv_eq(&x->ports, &y->ports))
+			return 0;
+	}
+	return 1;
+}
