@@ -31,7 +31,7 @@ static json_t *str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-static json_t *strv_to_json(const struct strv *v)
+json_t *spec_strv_json(const struct strv *v)
 {
 	json_t *a = json_array();
 	size_t i;
@@ -44,7 +44,7 @@ static json_t *strv_to_json(const struct strv *v)
 	return a;
 }
 
-static json_t *kvv_to_json(const struct kvv *k)
+json_t *spec_kvv_json(const struct kvv *k)
 {
 	json_t *o = json_object();
 	size_t i;
@@ -197,7 +197,7 @@ static json_t *networks_to_json(const struct project *p, const struct service *s
 		if (!dn)
 			goto fail;
 		n = json_pack("{s:s, s:s, s:o}", "name", s->networks[i].name, "docker_name", dn,
-		              "aliases", strv_to_json(&s->networks[i].aliases));
+		              "aliases", spec_strv_json(&s->networks[i].aliases));
 		free(dn);
 		/* fixed addresses: present only when set, so other specs keep their hash */
 		if (n && s->networks[i].ipv4_address &&
@@ -220,7 +220,7 @@ fail:
 static json_t *health_to_json(const struct svc_health *h)
 {
 	return json_pack("{s:b, s:b, s:o, s:I, s:I, s:I, s:i}", "set", h->set, "disable",
-	                 h->disable, "test", strv_to_json(&h->test), "interval_ns",
+	                 h->disable, "test", spec_strv_json(&h->test), "interval_ns",
 	                 (json_int_t)h->interval_ns, "timeout_ns", (json_int_t)h->timeout_ns,
 	                 "start_period_ns", (json_int_t)h->start_period_ns, "retries", h->retries);
 }
@@ -292,14 +292,14 @@ static bool render_command(json_t **out, const struct project *p, const struct s
                            const struct redact *r)
 {
 	(void)p, (void)r;
-	return (*out = s->has_command ? strv_to_json(&s->command) : json_null()) != NULL;
+	return (*out = s->has_command ? spec_strv_json(&s->command) : json_null()) != NULL;
 }
 
 static bool render_entrypoint(json_t **out, const struct project *p, const struct service *s,
                               const struct redact *r)
 {
 	(void)p, (void)r;
-	return (*out = s->has_entrypoint ? strv_to_json(&s->entrypoint) : json_null()) != NULL;
+	return (*out = s->has_entrypoint ? spec_strv_json(&s->entrypoint) : json_null()) != NULL;
 }
 
 static bool render_env(json_t **out, const struct project *p, const struct service *s,
@@ -347,7 +347,7 @@ static bool render_logging(json_t **out, const struct project *p, const struct s
 {
 	(void)p, (void)r;
 	*out = json_pack("{s:o, s:o}", "driver", str_or_null(s->logging.driver), "options",
-	                 kvv_to_json(&s->logging.options));
+	                 spec_kvv_json(&s->logging.options));
 	return *out != NULL;
 }
 
@@ -444,7 +444,7 @@ static bool field_render(json_t *o, const struct svc_field *f, const struct proj
 
 		if (!sv->n && sparse)
 			return true;
-		v = strv_to_json(sv);
+		v = spec_strv_json(sv);
 		break;
 	}
 	case SVC_KVV: {
@@ -452,7 +452,7 @@ static bool field_render(json_t *o, const struct svc_field *f, const struct proj
 
 		if (!kv->n && sparse)
 			return true;
-		v = kvv_to_json(kv);
+		v = spec_kvv_json(kv);
 		break;
 	}
 	case SVC_BOOL: {

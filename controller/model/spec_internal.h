@@ -1,13 +1,23 @@
 /*
  * spec_internal.h - what the two halves of the spec module share:
  * spec.c renders, spec_parse.c parses (and checks both against the field
- * table). Dependencies point from spec_parse.c to spec.c only.
+ * table); spec_resource.c renders networks and volumes with spec.c's
+ * helpers. Dependencies point from spec_parse.c and spec_resource.c to
+ * spec.c only.
  */
 #ifndef DEPLOYCTL_SPEC_INTERNAL_H
 #define DEPLOYCTL_SPEC_INTERNAL_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "deployctl/model.h"
+
+/* New JSON array of v's strings, or NULL (out of memory): the caller's reference. */
+json_t *spec_strv_json(const struct strv *v);
+/* New JSON object of k's pairs, or NULL (out of memory): the caller's reference. */
+json_t *spec_kvv_json(const struct kvv *k);
 
 /* Names of enum mount_type in the spec, by value. */
 extern const char *const spec_mount_types[3];

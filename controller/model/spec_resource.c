@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "spec_internal.h"
+
 static int nomem(struct err *err)
 {
 	return err_set(err, ERR_NOMEM, "out of memory");
@@ -24,19 +26,6 @@ static int bad(struct err *err, const char *what)
 static bool put_str(json_t *o, const char *key, const char *s)
 {
 	return !s || json_object_set_new(o, key, json_string(s)) == 0;
-}
-
-static json_t *labels_json(const struct kvv *k)
-{
-	json_t *o = json_object();
-	size_t i;
-
-	for (i = 0; o && i < k->n; i++)
-		if (json_object_set_new(o, k->v[i].key, json_string(k->v[i].value)) < 0) {
-			json_decref(o);
-			return NULL;
-		}
-	return o;
 }
 
 static int dump(char **out, json_t *o, struct err *err)
@@ -70,7 +59,7 @@ int spec_network_render(char **out, const struct project_network *n, struct err 
 	ok = ok && put_str(o, "driver", n->driver) && put_str(o, "ipam_driver", n->ipam_driver) &&
 	     json_object_set_new(o, "internal", json_boolean(n->internal)) == 0 &&
 	     json_object_set_new(o, "enable_ipv6", json_boolean(n->enable_ipv6)) == 0 &&
-	     json_object_set_new(o, "labels", labels_json(&n->labels)) == 0;
+	     json_object_set_new(o, "labels", spec_kvv_json(&n->labels)) == 0;
 	json_decref(ipam);
 	if (!ok) {
 		json_decref(o);
@@ -171,7 +160,7 @@ int spec_volume_render(char **out, const struct project_volume *v, struct err *e
 	json_t *o = json_object();
 
 	if (!o || !put_str(o, "driver", v->driver) ||
-	    json_object_set_new(o, "labels", labels_json(&v->labels)) < 0) {
+	    json_object_set_new(o, "labels", spec_kvv_json(&v->labels)) < 0) {
 		json_decref(o);
 		return nomem(err);
 	}
