@@ -14,18 +14,6 @@ static bool str_eq(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
-static bool strv_eq(const struct strv *a, const struct strv *b)
-{
-	size_t i;
-
-	if (a->n != b->n)
-		return false;
-	for (i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]))
-			return false;
-	return true;
-}
-
 int docker_container_list_equal(const struct docker_container *a, const struct docker_container *b,
                                 size_t n)
 {
@@ -42,8 +30,8 @@ int docker_container_list_equal(const struct docker_container *a, const struct d
 		    !str_eq(x->owner, y->owner) || !str_eq(x->owner_host, y->owner_host) ||
 		    !str_eq(x->owner_state, y->owner_state) || !str_eq(x->job, y->job) ||
 		    x->replica != y->replica || x->created != y->created ||
-		    !strv_eq(&x->networks, &y->networks) || !strv_eq(&x->volumes, &y->volumes) ||
-		    !strv_eq(&x->ports, &y->ports))
+		    !strv_equal(&x->networks, &y->networks) ||
+		    !strv_equal(&x->volumes, &y->volumes) || !strv_equal(&x->ports, &y->ports))
 			return 0;
 	}
 	return 1;

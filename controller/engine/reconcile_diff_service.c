@@ -50,18 +50,6 @@ static int wanted_networks(struct strv *out, const struct project *p, const stru
 	return 0;
 }
 
-static bool strv_equal(const struct strv *a, const struct strv *b)
-{
-	size_t i;
-
-	if (a->n != b->n)
-		return false;
-	for (i = 0; i < a->n; i++)
-		if (strcmp(a->v[i], b->v[i]))
-			return false;
-	return true;
-}
-
 /*
  * Decide what one existing container of a service needs. Returns the
  * action kind, or -1 when it matches, with *reason new.

@@ -51,6 +51,18 @@ void strv_sort(struct strv *s)
 		qsort(s->v, s->n, sizeof(*s->v), str_cmp);
 }
 
+bool strv_equal(const struct strv *a, const struct strv *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return false;
+	return true;
+}
+
 void kvv_free(struct kvv *k)
 {
 	size_t i;

@@ -399,6 +399,8 @@ void strv_free(struct strv *s);
 /* Append a copy of str; 0 or ERR_NOMEM. */
 int strv_push(struct strv *s, const char *str);
 void strv_sort(struct strv *s);
+/* The same strings in the same order. */
+bool strv_equal(const struct strv *a, const struct strv *b);
 
 void kvv_free(struct kvv *k);
 /* Set key to a copy of value, replacing an existing key; keeps order. 0 or ERR_NOMEM. */
