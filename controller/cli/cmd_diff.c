@@ -188,7 +188,7 @@ static int load_ref(struct side *sd, struct ctx *ctx, const struct deploy_opts *
 		}
 	}
 	for (i = 0; i < p->nnetworks; i++) {
-		char *name = model_network_docker_name(p, p->networks[i].name);
+		char *name = model_res_docker_name(p, RES_NETWORK, p->networks[i].name);
 
 		rc = name ? kvv_set(&sd->networks, p->networks[i].name, name) : ERR_NOMEM;
 		free(name);
@@ -196,7 +196,7 @@ static int load_ref(struct side *sd, struct ctx *ctx, const struct deploy_opts *
 			return EXIT_FAILED;
 	}
 	for (i = 0; i < p->nvolumes; i++) {
-		char *name = model_volume_docker_name(p, p->volumes[i].name);
+		char *name = model_res_docker_name(p, RES_VOLUME, p->volumes[i].name);
 
 		rc = name ? kvv_set(&sd->volumes, p->volumes[i].name, name) : ERR_NOMEM;
 		free(name);

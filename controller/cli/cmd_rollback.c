@@ -263,7 +263,7 @@ static int load_resources(struct project *p, struct ctx *ctx, int64_t target, st
 		goto out;
 	}
 	for (i = 0; i < nets.n; i++) {
-		struct project_network *n = &p->networks[p->nnetworks++];
+		struct project_resource *n = &p->networks[p->nnetworks++];
 
 		n->name = strdup(nets.v[i].key);
 		n->external = is_external(p, &nets.v[i]);
@@ -274,7 +274,7 @@ static int load_resources(struct project *p, struct ctx *ctx, int64_t target, st
 		}
 	}
 	for (i = 0; i < vols.n; i++) {
-		struct project_volume *v = &p->volumes[p->nvolumes++];
+		struct project_resource *v = &p->volumes[p->nvolumes++];
 
 		v->name = strdup(vols.v[i].key);
 		v->external = is_external(p, &vols.v[i]);

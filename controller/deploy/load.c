@@ -330,8 +330,8 @@ static int network_ids(struct deploy *dp, struct ctx *ctx, struct err *err)
 	int rc = 0;
 
 	for (i = 0; i < p->nnetworks && rc == 0; i++) {
-		const struct project_network *n = &p->networks[i];
-		char *name = model_network_docker_name(p, n->name), *id = NULL;
+		const struct project_resource *n = &p->networks[i];
+		char *name = model_res_docker_name(p, RES_NETWORK, n->name), *id = NULL;
 
 		if (!name)
 			return err_set(err, ERR_NOMEM, "out of memory");
@@ -353,12 +353,12 @@ static int network_ids(struct deploy *dp, struct ctx *ctx, struct err *err)
 		free(name);
 	}
 	for (i = 0; i < p->nvolumes && rc == 0; i++) {
-		const struct project_volume *v = &p->volumes[i];
+		const struct project_resource *v = &p->volumes[i];
 		char *name;
 
 		if (!v->external)
 			continue;
-		name = model_volume_docker_name(p, v->name);
+		name = model_res_docker_name(p, RES_VOLUME, v->name);
 		rc = name ? docker_volume_lookup(ctx->docker, name, err) : ERR_NOMEM;
 		if (rc == ERR_NOTFOUND)
 			err_set_at(err, ERR_INVALID, v->loc.file, v->loc.line, v->loc.col,

@@ -67,8 +67,8 @@ int oneoff_networks(struct oneoff *o, const struct service *s, struct err *err)
 	rc = docker_network_list(&nets, &n, o->docker, p->name, err);
 	for (i = 0; rc == 0 && i < s->nnetworks; i++) {
 		const char *key = s->networks[i].name;
-		const struct project_network *pn = model_network_find(p, key);
-		char *name = model_network_docker_name(p, key), *id = NULL;
+		const struct project_resource *pn = model_res_find(p, RES_NETWORK, key);
+		char *name = model_res_docker_name(p, RES_NETWORK, key), *id = NULL;
 
 		if (!name || !pn) {
 			free(name);

@@ -204,7 +204,7 @@ static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t rel
 		free(seen[i]);
 	free(seen);
 	for (i = 0; i < p->nnetworks && rc == 0; i++) {
-		char *name = model_network_docker_name(p, p->networks[i].name);
+		char *name = model_res_docker_name(p, RES_NETWORK, p->networks[i].name);
 
 		rc = name ? store_release_resource_add(ctx->store, release, "network",
 		                                       p->networks[i].name, name, err)
@@ -212,7 +212,7 @@ static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t rel
 		free(name);
 	}
 	for (i = 0; i < p->nvolumes && rc == 0; i++) {
-		char *name = model_volume_docker_name(p, p->volumes[i].name);
+		char *name = model_res_docker_name(p, RES_VOLUME, p->volumes[i].name);
 
 		rc = name ? store_release_resource_add(ctx->store, release, "volume",
 		                                       p->volumes[i].name, name, err)

@@ -114,7 +114,7 @@ static int network_ids(struct deploy *dp, struct ctx *ctx, struct err *err)
 
 		if (!p->networks[i].external || kvv_get(&dp->network_ids, p->networks[i].name))
 			continue;
-		name = model_network_docker_name(p, p->networks[i].name);
+		name = model_res_docker_name(p, RES_NETWORK, p->networks[i].name);
 		if (!name)
 			return err_set(err, ERR_NOMEM, "out of memory");
 		rc = docker_network_lookup(&id, ctx->docker, name, err);

@@ -310,7 +310,7 @@ static json_t *mounts_json(const struct docker_create *c, struct err *err)
 		const char *src = NULL;
 
 		if (mt->type == MOUNT_VOLUME && mt->source) {
-			vname = model_volume_docker_name(c->project, mt->source);
+			vname = model_res_docker_name(c->project, RES_VOLUME, mt->source);
 			if (!vname)
 				goto fail;
 			src = vname;

@@ -117,7 +117,7 @@ static int resource_create(struct buf *resp, struct docker *d, const char *noun,
 }
 
 /* {"Driver": ..., "Config": [{"Subnet", "Gateway", "IPRange"}]}, or NULL when out of memory. */
-static json_t *ipam_json(const struct project_network *net)
+static json_t *ipam_json(const struct project_resource *net)
 {
 	json_t *cfg = json_array(), *o;
 	size_t i;
@@ -139,7 +139,7 @@ static json_t *ipam_json(const struct project_network *net)
 }
 
 int docker_network_create(char **id_out, struct docker *d, const struct project *p,
-                          const struct project_network *net, const char *docker_name,
+                          const struct project_resource *net, const char *docker_name,
                           struct err *err)
 {
 	json_t *body = json_object(), *labels = NULL;
@@ -299,7 +299,7 @@ int docker_volume_list(struct docker_volume **out, size_t *n, struct docker *d, 
 }
 
 int docker_volume_create(struct docker *d, const struct project *p,
-                         const struct project_volume *vol, const char *docker_name, struct err *err)
+                         const struct project_resource *vol, const char *docker_name, struct err *err)
 {
 	json_t *body = json_object(), *labels = NULL;
 	struct buf resp;

@@ -115,7 +115,7 @@ static int mounts_json(json_t **out, const struct docker_service_want *w, struct
 		} else {
 			json_object_set_new(o, "Type", json_string("volume"));
 			if (m->source) {
-				vol = model_volume_docker_name(w->project, m->source);
+				vol = model_res_docker_name(w->project, RES_VOLUME, m->source);
 				if (!vol) {
 					json_decref(o);
 					json_decref(a);

@@ -137,7 +137,7 @@ static int run_action(struct docker *d, struct apply_run *run, const struct acti
 
 	switch (a->kind) {
 	case ACTION_NETWORK_CREATE: {
-		const struct project_network *net = model_network_find(run->p, a->target);
+		const struct project_resource *net = model_res_find(run->p, RES_NETWORK, a->target);
 
 		rc = docker_network_create(&id, d, run->p, net, a->docker_name, err);
 		if (rc == 0) {
@@ -151,7 +151,7 @@ static int run_action(struct docker *d, struct apply_run *run, const struct acti
 		break;
 	}
 	case ACTION_VOLUME_CREATE:
-		rc = docker_volume_create(d, run->p, model_volume_find(run->p, a->target),
+		rc = docker_volume_create(d, run->p, model_res_find(run->p, RES_VOLUME, a->target),
 		                          a->docker_name, err);
 		break;
 	case ACTION_CREATE:

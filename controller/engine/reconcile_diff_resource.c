@@ -67,7 +67,7 @@ bool reconcile_resources_proven(const struct reconcile_input *in, const struct s
 	bool ok = true;
 
 	for (i = 0; i < p->nnetworks && ok; i++) {
-		char *name = model_network_docker_name(p, p->networks[i].name);
+		char *name = model_res_docker_name(p, RES_NETWORK, p->networks[i].name);
 
 		ok = name && reconcile_strv_has(kept_nets, name) &&
 		     (p->networks[i].external ||
@@ -79,7 +79,7 @@ bool reconcile_resources_proven(const struct reconcile_input *in, const struct s
 	if (ok && in->prev_networks && in->prev_networks->n != owned)
 		ok = false;
 	for (i = 0; i < p->nvolumes && ok; i++) {
-		char *name = model_volume_docker_name(p, p->volumes[i].name);
+		char *name = model_res_docker_name(p, RES_VOLUME, p->volumes[i].name);
 
 		ok = name && reconcile_strv_has(kept_vols, name);
 		free(name);
@@ -94,8 +94,8 @@ int reconcile_diff_resources(struct plan *plan, const struct reconcile_input *in
 	int rc = 0;
 
 	for (i = 0; i < p->nnetworks && rc == 0; i++) {
-		const struct project_network *n = &p->networks[i];
-		char *name = model_network_docker_name(p, n->name);
+		const struct project_resource *n = &p->networks[i];
+		char *name = model_res_docker_name(p, RES_NETWORK, n->name);
 
 		if (!name)
 			return ERR_NOMEM;
@@ -105,8 +105,8 @@ int reconcile_diff_resources(struct plan *plan, const struct reconcile_input *in
 		free(name);
 	}
 	for (i = 0; i < p->nvolumes && rc == 0; i++) {
-		const struct project_volume *v = &p->volumes[i];
-		char *name = model_volume_docker_name(p, v->name);
+		const struct project_resource *v = &p->volumes[i];
+		char *name = model_res_docker_name(p, RES_VOLUME, v->name);
 
 		if (!name)
 			return ERR_NOMEM;
@@ -117,7 +117,7 @@ int reconcile_diff_resources(struct plan *plan, const struct reconcile_input *in
 	}
 	for (i = 0; i < in->nnetworks && rc == 0; i++) {
 		const struct docker_network *n = &in->networks[i];
-		const struct project_network *want = n->key ? model_network_find(p, n->key) : NULL;
+		const struct project_resource *want = n->key ? model_res_find(p, RES_NETWORK, n->key) : NULL;
 		struct action_args a = { .kind = ACTION_NETWORK_REMOVE,
 			                 .target = n->key ? n->key : n->name,
 			                 .container_id = n->id,
@@ -131,7 +131,7 @@ int reconcile_diff_resources(struct plan *plan, const struct reconcile_input *in
 	for (i = 0; i < in->nvolumes && rc == 0; i++) {
 		const struct docker_volume *v = &in->volumes[i];
 
-		if (!v->key || !model_volume_find(p, v->key))
+		if (!v->key || !model_res_find(p, RES_VOLUME, v->key))
 			rc = strv_push(&plan->notes, v->name);
 	}
 	return rc;

@@ -39,7 +39,7 @@ static int wanted_networks(struct strv *out, const struct project *p, const stru
 	size_t i;
 
 	for (i = 0; i < s->nnetworks; i++) {
-		char *name = model_network_docker_name(p, s->networks[i].name);
+		char *name = model_res_docker_name(p, RES_NETWORK, s->networks[i].name);
 		int rc = name ? strv_push(out, name) : ERR_NOMEM;
 
 		free(name);

@@ -263,7 +263,7 @@ static int run_one(char **new_id, struct docker *d, const struct project *p, con
 	if (a->kind == ACTION_VOLUME_REMOVE)
 		return docker_volume_remove(d, a->docker_name, err);
 	if (a->kind == ACTION_NETWORK_CREATE) {
-		const struct project_network *n = model_network_find(p, a->target);
+		const struct project_resource *n = model_res_find(p, RES_NETWORK, a->target);
 
 		rc = docker_swarm_network_create(new_id, d, a->docker_name, p->name, a->target,
 		                                 n && n->internal, err);

@@ -92,7 +92,7 @@ static int diff_networks(struct plan *out, const struct swarm_input *in)
 	size_t i, k;
 
 	for (i = 0; i < p->nnetworks; i++) {
-		const struct project_network *n = &p->networks[i];
+		const struct project_resource *n = &p->networks[i];
 		struct action_args a = { .kind = ACTION_NETWORK_CREATE, .level = 0 };
 		char *docker_name;
 		bool used = false;
@@ -114,7 +114,7 @@ static int diff_networks(struct plan *out, const struct swarm_input *in)
 		if (!used || n->external || network_present(in, n->name))
 			continue;
 		a.target = n->name;
-		a.docker_name = docker_name = model_network_docker_name(p, n->name);
+		a.docker_name = docker_name = model_res_docker_name(p, RES_NETWORK, n->name);
 		rc = docker_name ? reconcile_plan_add(out, &a,
 		                                      strdup("new overlay network "
 		                                             "(attachable)"))

@@ -195,90 +195,64 @@ static int load_services(struct manifest_ctx *c, struct manifest_load_state *st,
 	return rc;
 }
 
-static int load_networks(struct manifest_ctx *c, struct manifest_load_state *st,
-                         const struct mnode *n)
+/*
+ * A new, zeroed resource of kind k called name (copied) at the end of the
+ * project's array, or NULL when out of memory (reported).
+ */
+static struct project_resource *resource_add(struct manifest_ctx *c, enum res_kind k,
+                                             const char *name)
 {
-	char path[MANIFEST_PATH_MAX];
-	struct project_network *nn, *net;
-	size_t i;
-	int rc;
+	struct project_resource **v = k == RES_NETWORK ? &c->p->networks : &c->p->volumes;
+	size_t *n = k == RES_NETWORK ? &c->p->nnetworks : &c->p->nvolumes;
+	struct project_resource *grown = realloc(*v, (*n + 1) * sizeof(**v)), *r;
 
-	if (mnode_is_null(n))
-		return 0;
-	if (manifest_expect(c, n, MNODE_MAP, "networks"))
-		return ERR_INVALID;
-	for (i = 0; i < n->n; i++) {
-		const struct mnode *key = n->keys[i];
-
-		manifest_path_key(path, sizeof(path), "networks", key->value);
-		if (!manifest_name_ok(key->value)) {
-			manifest_error(c, key, path, "invalid network name '%s'", key->value);
-			continue;
-		}
-		if (seen_twice(c, st->seen, st->nseen, "networks", key, path))
-			continue;
-		nn = realloc(c->p->networks, (c->p->nnetworks + 1) * sizeof(*nn));
-		if (!nn)
-			return manifest_nomem(c);
-		c->p->networks = nn;
-		net = &nn[c->p->nnetworks++];
-		memset(net, 0, sizeof(*net));
-		net->name = strdup(key->value);
-		if (!net->name)
-			return manifest_nomem(c);
-		net->loc.file = key->file;
-		net->loc.line = key->line;
-		net->loc.col = key->col;
-		rc = seen_add(c, st, "networks", net->name, key);
-		if (!rc)
-			rc = manifest_load_resource(c, n->items[i], path, net, &net->driver,
-			                            &net->external, &net->external_name,
-			                            &net->labels, &net->internal);
-		if (rc == ERR_NOMEM)
-			return rc;
+	if (!grown) {
+		manifest_nomem(c);
+		return NULL;
 	}
-	return 0;
+	*v = grown;
+	r = memset(&grown[*n], 0, sizeof(*r));
+	r->name = strdup(name);
+	(*n)++;
+	if (!r->name)
+		manifest_nomem(c);
+	return r->name ? r : NULL;
 }
 
-static int load_volumes(struct manifest_ctx *c, struct manifest_load_state *st,
-                        const struct mnode *n)
+/* The top-level networks: or volumes: (kind k) of one file. */
+static int load_resources(struct manifest_ctx *c, struct manifest_load_state *st,
+                          const struct mnode *n, enum res_kind k)
 {
+	const char *section = k == RES_NETWORK ? "networks" : "volumes";
 	char path[MANIFEST_PATH_MAX];
-	struct project_volume *nv, *vol;
+	struct project_resource *r;
 	size_t i;
 	int rc;
 
 	if (mnode_is_null(n))
 		return 0;
-	if (manifest_expect(c, n, MNODE_MAP, "volumes"))
+	if (manifest_expect(c, n, MNODE_MAP, section))
 		return ERR_INVALID;
 	for (i = 0; i < n->n; i++) {
 		const struct mnode *key = n->keys[i];
 
-		manifest_path_key(path, sizeof(path), "volumes", key->value);
+		manifest_path_key(path, sizeof(path), section, key->value);
 		if (!manifest_name_ok(key->value)) {
-			manifest_error(c, key, path, "invalid volume name '%s'", key->value);
+			manifest_error(c, key, path, "invalid %s name '%s'", model_res_noun(k),
+			               key->value);
 			continue;
 		}
-		if (seen_twice(c, st->seen, st->nseen, "volumes", key, path))
+		if (seen_twice(c, st->seen, st->nseen, section, key, path))
 			continue;
-		nv = realloc(c->p->volumes, (c->p->nvolumes + 1) * sizeof(*nv));
-		if (!nv)
-			return manifest_nomem(c);
-		c->p->volumes = nv;
-		vol = &nv[c->p->nvolumes++];
-		memset(vol, 0, sizeof(*vol));
-		vol->name = strdup(key->value);
-		if (!vol->name)
-			return manifest_nomem(c);
-		vol->loc.file = key->file;
-		vol->loc.line = key->line;
-		vol->loc.col = key->col;
-		rc = seen_add(c, st, "volumes", vol->name, key);
+		r = resource_add(c, k, key->value);
+		if (!r)
+			return ERR_NOMEM;
+		r->loc.file = key->file;
+		r->loc.line = key->line;
+		r->loc.col = key->col;
+		rc = seen_add(c, st, section, r->name, key);
 		if (!rc)
-			rc = manifest_load_resource(c, n->items[i], path, NULL, &vol->driver,
-			                            &vol->external, &vol->external_name,
-			                            &vol->labels, NULL);
+			rc = manifest_load_resource(c, n->items[i], path, k, r);
 		if (rc == ERR_NOMEM)
 			return rc;
 	}
@@ -354,9 +328,9 @@ static int load_file(struct manifest_ctx *c, struct manifest_load_state *st,
 		else if (k == 1)
 			rc = manifest_load_x_deployctl(c, v);
 		else if (k == 2)
-			rc = load_volumes(c, st, v);
+			rc = load_resources(c, st, v, RES_VOLUME);
 		else if (k == 3)
-			rc = load_networks(c, st, v);
+			rc = load_resources(c, st, v, RES_NETWORK);
 		else if (k == 4)
 			rc = manifest_load_configs(c, v);
 		else if (k == 5)
@@ -376,22 +350,16 @@ static int service_cmp(const void *a, const void *b)
 	return strcmp(((const struct service *)a)->name, ((const struct service *)b)->name);
 }
 
-static int network_cmp(const void *a, const void *b)
+static int resource_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct project_network *)a)->name,
-	              ((const struct project_network *)b)->name);
-}
-
-static int volume_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct project_volume *)a)->name,
-	              ((const struct project_volume *)b)->name);
+	return strcmp(((const struct project_resource *)a)->name,
+	              ((const struct project_resource *)b)->name);
 }
 
 /* The implicit "default" network, when a service uses it and no file declares it. */
 static int add_default_network(struct manifest_ctx *c)
 {
-	struct project_network *nn;
+	struct project_resource *net;
 	size_t i, j;
 	bool used = false;
 
@@ -399,17 +367,13 @@ static int add_default_network(struct manifest_ctx *c)
 		for (j = 0; j < c->p->services[i].nnetworks; j++)
 			used = used || !strcmp(c->p->services[i].networks[j].name, "default");
 	used = used || manifest_jobs_use_default(c->p);
-	if (!used || model_network_find(c->p, "default"))
+	if (!used || model_res_find(c->p, RES_NETWORK, "default"))
 		return 0;
-	nn = realloc(c->p->networks, (c->p->nnetworks + 1) * sizeof(*nn));
-	if (!nn)
-		return manifest_nomem(c);
-	c->p->networks = nn;
-	memset(&nn[c->p->nnetworks], 0, sizeof(*nn));
-	nn[c->p->nnetworks].loc.file = c->p->files.n ? c->p->files.v[0] : NULL;
-	nn[c->p->nnetworks].name = strdup("default");
-	c->p->nnetworks++;
-	return nn[c->p->nnetworks - 1].name ? 0 : manifest_nomem(c);
+	net = resource_add(c, RES_NETWORK, "default");
+	if (!net)
+		return ERR_NOMEM;
+	net->loc.file = c->p->files.n ? c->p->files.v[0] : NULL;
+	return 0;
 }
 
 static void sort_project(struct project *p)
@@ -417,9 +381,9 @@ static void sort_project(struct project *p)
 	if (p->nservices > 1)
 		qsort(p->services, p->nservices, sizeof(*p->services), service_cmp);
 	if (p->nnetworks > 1)
-		qsort(p->networks, p->nnetworks, sizeof(*p->networks), network_cmp);
+		qsort(p->networks, p->nnetworks, sizeof(*p->networks), resource_cmp);
 	if (p->nvolumes > 1)
-		qsort(p->volumes, p->nvolumes, sizeof(*p->volumes), volume_cmp);
+		qsort(p->volumes, p->nvolumes, sizeof(*p->volumes), resource_cmp);
 	strv_sort(&p->secret_keys);
 }
 

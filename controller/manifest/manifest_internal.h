@@ -576,14 +576,13 @@ int manifest_load_env_rules(struct manifest_ctx *c, const struct mnode *n, const
  */
 int manifest_load_tls(struct manifest_ctx *c, const struct mnode *n, const char *path);
 /*
- * One top-level network (net set) or volume (net NULL) from v at path
- * (manifest_resource.c): driver, external, the Docker-side name, labels,
- * and for a network internal, ipam and enable_ipv6. Problems are reported;
- * 0 or ERR_NOMEM.
+ * One top-level resource of kind k (a network or a volume) from v at path
+ * into r (manifest_resource.c): driver, external, the Docker-side name,
+ * labels, and for a network internal, ipam and enable_ipv6. Problems are
+ * reported; 0 or ERR_NOMEM.
  */
 int manifest_load_resource(struct manifest_ctx *c, const struct mnode *v, const char *path,
-                           struct project_network *net, char **driver, bool *external,
-                           char **ext_name, struct kvv *labels, bool *internal);
+                           enum res_kind k, struct project_resource *r);
 /* The top-level x-deployctl: block (manifest_xdeployctl.c); 0 or ERR_NOMEM (errors reported). */
 int manifest_load_x_deployctl(struct manifest_ctx *c, const struct mnode *n);
 /*

@@ -96,7 +96,7 @@ static void render_resource(struct manifest_render *r, struct mnode *map, const 
 }
 
 static void render_ipam(struct manifest_render *r, struct mnode *map,
-                        const struct project_network *n)
+                        const struct project_resource *n)
 {
 	struct mnode *ipam, *seq, *e;
 	size_t i;
@@ -126,8 +126,8 @@ static void render_networks(struct manifest_render *r, struct mnode *root)
 		return;
 	m = manifest_render_map(r, root, "networks");
 	for (i = 0; m && i < p->nnetworks; i++) {
-		const struct project_network *n = &p->networks[i];
-		char *name = model_network_docker_name(p, n->name);
+		const struct project_resource *n = &p->networks[i];
+		char *name = model_res_docker_name(p, RES_NETWORK, n->name);
 
 		if (!name)
 			r->nomem = true;
@@ -148,8 +148,8 @@ static void render_volumes(struct manifest_render *r, struct mnode *root)
 		return;
 	m = manifest_render_map(r, root, "volumes");
 	for (i = 0; m && i < p->nvolumes; i++) {
-		const struct project_volume *v = &p->volumes[i];
-		char *name = model_volume_docker_name(p, v->name);
+		const struct project_resource *v = &p->volumes[i];
+		char *name = model_res_docker_name(p, RES_VOLUME, v->name);
 
 		if (!name)
 			r->nomem = true;

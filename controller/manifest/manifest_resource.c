@@ -1,10 +1,12 @@
 /*
- * manifest_resource.c - one top-level network or volume: the keys the two
- * share (driver, external, name, labels) and a network's own (internal,
- * ipam, enable_ipv6). The loops over networks: and volumes: that call it,
- * and refuse a name defined twice, are in manifest.c.
+ * manifest_resource.c - one top-level network or volume, read by a key
+ * table per kind: the keys the two share (driver, external, name, labels)
+ * and a network's own (internal, ipam, enable_ipv6). The loop over
+ * networks: and volumes: that calls it, and refuses a name defined twice,
+ * is in manifest.c.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +14,21 @@
 #include "deployctl/buf.h"
 #include "manifest_internal.h"
 
-/* networks.<n>.ipam: driver, config: [{subnet, gateway, ip_range}]; options ignored. */
-static int load_ipam(struct manifest_ctx *c, struct project_network *net, const struct mnode *v,
-                     const char *path)
+/*
+ * networks.<n>.ipam: driver, config: [{subnet, gateway, ip_range}]; options
+ * ignored. An MK_FIELD reader whose field is the whole resource (offset 0).
+ */
+static int load_ipam(struct manifest_ctx *c, void *field, const struct manifest_key *row,
+                     const struct mnode *key, const struct mnode *v, const char *path)
 {
+	struct project_resource *net = field;
 	char kpath[MANIFEST_PATH_MAX], ipath[MANIFEST_PATH_MAX], fpath[MANIFEST_PATH_MAX];
 	const struct mnode *cfg;
 	size_t i, j;
 	int rc = 0;
 
+	(void)row;
+	(void)key;
 	if (manifest_expect(c, v, MNODE_MAP, path))
 		return ERR_INVALID;
 	for (i = 0; i < v->n && rc != ERR_NOMEM; i++) {
@@ -72,79 +80,80 @@ static int load_ipam(struct manifest_ctx *c, struct project_network *net, const 
 	return rc == ERR_NOMEM ? rc : 0;
 }
 
-/* driver, external, name, labels, internal, ipam, enable_ipv6 (networks only: net). */
-int manifest_load_resource(struct manifest_ctx *c, const struct mnode *v, const char *path,
-                           struct project_network *net, char **driver, bool *external,
-                           char **ext_name, struct kvv *labels, bool *internal)
+/*
+ * external: true/false, or the legacy {name: x} (then x is the Docker
+ * name). An MK_FIELD reader whose field is the whole resource (offset 0).
+ */
+static int load_external(struct manifest_ctx *c, void *field, const struct manifest_key *row,
+                         const struct mnode *key, const struct mnode *v, const char *path)
 {
-	bool is_net = net != NULL;
-	char kpath[MANIFEST_PATH_MAX];
-	const struct mnode *name_n = NULL, *driver_n = NULL;
-	size_t i;
-	int rc = 0;
+	struct project_resource *r = field;
+	const struct mnode *nm = v->type == MNODE_MAP ? mnode_get(v, "name") : NULL;
+	char npath[MANIFEST_PATH_MAX];
 
-	if (mnode_is_null(v))
-		return 0;
-	if (manifest_expect(c, v, MNODE_MAP, path))
+	(void)row;
+	(void)key;
+	if (v->type != MNODE_MAP)
+		return manifest_bool(c, &r->external, v, path);
+	r->external = true;
+	if (v->n != (nm ? 1u : 0u)) {
+		manifest_error(c, v, path, "expected true or false, or {name: ...}");
 		return ERR_INVALID;
-	for (i = 0; i < v->n; i++) {
-		const char *k = v->keys[i]->value;
-		const struct mnode *x = v->items[i];
-
-		manifest_path_key(kpath, sizeof(kpath), path, k);
-		if (!strcmp(k, "driver")) {
-			driver_n = x;
-			rc = manifest_string(c, driver, x, kpath);
-		} else if (!strcmp(k, "external")) {
-			if (x->type == MNODE_MAP) {
-				/* the legacy form, external: {name: x} */
-				const struct mnode *nm = mnode_get(x, "name");
-
-				*external = true;
-				if (x->n != (nm ? 1u : 0u)) {
-					manifest_error(c, x, kpath,
-					               "expected true or false, or {name: ...}");
-					rc = ERR_INVALID;
-				} else if (nm) {
-					name_n = nm;
-				}
-			} else {
-				rc = manifest_bool(c, external, x, kpath);
-			}
-		} else if (!strcmp(k, "name")) {
-			name_n = x;
-		} else if (!strcmp(k, "labels")) {
-			rc = manifest_pairs(c, labels, x, kpath);
-		} else if (is_net && !strcmp(k, "internal")) {
-			rc = manifest_bool(c, internal, x, kpath);
-		} else if (!strncmp(k, "x-", 2)) {
-			continue;
-		} else if (net && !strcmp(k, "ipam")) {
-			rc = load_ipam(c, net, x, kpath);
-		} else if (net && !strcmp(k, "enable_ipv6")) {
-			rc = manifest_bool(c, &net->enable_ipv6, x, kpath);
-		} else if (!strcmp(k, "driver_opts") || !strcmp(k, "ipam") ||
-		           !strcmp(k, "attachable") || !strcmp(k, "enable_ipv6")) {
-			manifest_error(c, v->keys[i], kpath, "not supported yet");
-			rc = ERR_INVALID;
-		} else {
-			manifest_error(c, v->keys[i], path, "unknown key '%s'", k);
-			rc = ERR_INVALID;
-		}
-		if (rc == ERR_NOMEM)
-			return rc;
 	}
-	if (name_n) {
-		/* the Docker-side name, external or not (then created with it) */
-		manifest_path_key(kpath, sizeof(kpath), path, "name");
-		rc = manifest_string(c, ext_name, name_n, kpath);
-		if (rc == ERR_NOMEM)
-			return rc;
+	manifest_path_key(npath, sizeof(npath), path, "name");
+	return nm ? manifest_set_string(c, &r->external_name, nm, npath) : 0;
+}
+
+#define RES_KEY(k, kd, f)                                                                          \
+	{                                                                                          \
+		.key = k, .kind = kd, .offset = offsetof(struct project_resource, f)               \
 	}
-	if (*external && driver_n) {
+#define RES_READER(k, fn)                                                                          \
+	{                                                                                          \
+		.key = k, .kind = MK_FIELD, .offset = 0, .field = fn                               \
+	}
+#define RES_LATER(k)                                                                               \
+	{                                                                                          \
+		.key = k, .kind = MK_REFUSED, .why = "not supported yet"                           \
+	}
+#define RES_SHARED_KEYS                                                                            \
+	RES_KEY("driver", MK_STRING, driver), RES_READER("external", load_external),               \
+	        RES_KEY("name", MK_STRING, external_name), RES_KEY("labels", MK_PAIRS, labels),    \
+	        RES_LATER("driver_opts"), RES_LATER("attachable")
+
+/* The keys of networks.<n> and volumes.<n>, indexed by enum res_kind; null is {}. */
+static const struct manifest_key network_keys[] = {
+	RES_SHARED_KEYS,
+	RES_KEY("internal", MK_BOOL, internal),
+	RES_KEY("enable_ipv6", MK_BOOL, enable_ipv6),
+	RES_READER("ipam", load_ipam),
+	{ .key = NULL, .flags = MKF_NULL_OK },
+};
+static const struct manifest_key volume_keys[] = {
+	RES_SHARED_KEYS,
+	RES_LATER("ipam"),
+	RES_LATER("enable_ipv6"),
+	{ .key = NULL, .flags = MKF_NULL_OK },
+};
+static const struct manifest_key *const resource_keys[RES__COUNT] = {
+	[RES_NETWORK] = network_keys,
+	[RES_VOLUME] = volume_keys,
+};
+
+int manifest_load_resource(struct manifest_ctx *c, const struct mnode *v, const char *path,
+                           enum res_kind k, struct project_resource *r)
+{
+	char kpath[MANIFEST_PATH_MAX];
+	const struct mnode *driver;
+	int rc = manifest_read_map(c, resource_keys[k], r, v, path);
+
+	if (rc == ERR_NOMEM)
+		return rc;
+	driver = v->type == MNODE_MAP ? mnode_get(v, "driver") : NULL;
+	if (r->external && driver) {
 		manifest_path_key(kpath, sizeof(kpath), path, "driver");
-		manifest_error(c, driver_n, kpath, "an external %s takes no driver",
-		               is_net ? "network" : "volume");
+		manifest_error(c, driver, kpath, "an external %s takes no driver",
+		               model_res_noun(k));
 	}
 	return 0;
 }

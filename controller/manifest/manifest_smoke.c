@@ -479,7 +479,7 @@ static const char *finish_network(struct manifest_ctx *c, const struct smoke_che
 		               s->name, s->network_mode ? s->network_mode : "none");
 		return NULL;
 	}
-	if (k->network && !model_network_find(c->p, k->network)) {
+	if (k->network && !model_res_find(c->p, RES_NETWORK, k->network)) {
 		manifest_error(c, at, path, "network '%s' is not declared (networks:)", k->network);
 		return NULL;
 	}

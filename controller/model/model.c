@@ -253,26 +253,11 @@ void model_project_release(struct project *p)
 	for (i = 0; i < p->nservices; i++)
 		model_service_release(&p->services[i]);
 	free(p->services);
-	for (i = 0; i < p->nnetworks; i++) {
-		free(p->networks[i].name);
-		free(p->networks[i].driver);
-		free(p->networks[i].external_name);
-		free(p->networks[i].ipam_driver);
-		for (j = 0; j < p->networks[i].nipam; j++) {
-			free(p->networks[i].ipam[j].subnet);
-			free(p->networks[i].ipam[j].gateway);
-			free(p->networks[i].ipam[j].ip_range);
-		}
-		free(p->networks[i].ipam);
-		kvv_free(&p->networks[i].labels);
-	}
+	for (i = 0; i < p->nnetworks; i++)
+		model_res_release(&p->networks[i]);
 	free(p->networks);
-	for (i = 0; i < p->nvolumes; i++) {
-		free(p->volumes[i].name);
-		free(p->volumes[i].driver);
-		free(p->volumes[i].external_name);
-		kvv_free(&p->volumes[i].labels);
-	}
+	for (i = 0; i < p->nvolumes; i++)
+		model_res_release(&p->volumes[i]);
 	free(p->volumes);
 	strv_free(&p->secret_keys);
 	for (i = 0; i < p->nbinds; i++) {
@@ -362,24 +347,44 @@ int model_job_phase_parse(const char *s)
 	return -1;
 }
 
-const struct project_network *model_network_find(const struct project *p, const char *name)
+const char *model_res_noun(enum res_kind k)
 {
-	size_t i;
+	return k == RES_NETWORK ? "network" : "volume";
+}
 
-	for (i = 0; i < p->nnetworks; i++)
-		if (!strcmp(p->networks[i].name, name))
-			return &p->networks[i];
+const struct project_resource *model_resources(const struct project *p, enum res_kind k, size_t *n)
+{
+	*n = k == RES_NETWORK ? p->nnetworks : p->nvolumes;
+	return k == RES_NETWORK ? p->networks : p->volumes;
+}
+
+const struct project_resource *model_res_find(const struct project *p, enum res_kind k,
+                                              const char *name)
+{
+	size_t i, n;
+	const struct project_resource *v = model_resources(p, k, &n);
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return &v[i];
 	return NULL;
 }
 
-const struct project_volume *model_volume_find(const struct project *p, const char *name)
+void model_res_release(struct project_resource *r)
 {
-	size_t i;
+	size_t j;
 
-	for (i = 0; i < p->nvolumes; i++)
-		if (!strcmp(p->volumes[i].name, name))
-			return &p->volumes[i];
-	return NULL;
+	free(r->name);
+	free(r->driver);
+	free(r->external_name);
+	free(r->ipam_driver);
+	for (j = 0; j < r->nipam; j++) {
+		free(r->ipam[j].subnet);
+		free(r->ipam[j].gateway);
+		free(r->ipam[j].ip_range);
+	}
+	free(r->ipam);
+	kvv_free(&r->labels);
 }
 
 const struct project_file *model_file_find(const struct project_file *v, size_t n, const char *name)
@@ -402,24 +407,13 @@ static char *model_join(const char *a, const char *sep, const char *b)
 	return s;
 }
 
-char *model_network_docker_name(const struct project *p, const char *key)
+char *model_res_docker_name(const struct project *p, enum res_kind k, const char *key)
 {
-	const struct project_network *net = model_network_find(p, key);
+	const struct project_resource *r = model_res_find(p, k, key);
 
-	if (net && net->external_name)
-		return strdup(net->external_name);
-	if (net && net->external)
-		return strdup(key);
-	return model_join(p->name, "_", key);
-}
-
-char *model_volume_docker_name(const struct project *p, const char *key)
-{
-	const struct project_volume *vol = model_volume_find(p, key);
-
-	if (vol && vol->external_name)
-		return strdup(vol->external_name);
-	if (vol && vol->external)
+	if (r && r->external_name)
+		return strdup(r->external_name);
+	if (r && r->external)
 		return strdup(key);
 	return model_join(p->name, "_", key);
 }

@@ -39,7 +39,7 @@ static int dump(char **out, json_t *o, struct err *err)
 	return 0;
 }
 
-int spec_network_render(char **out, const struct project_network *n, struct err *err)
+int spec_network_render(char **out, const struct project_resource *n, struct err *err)
 {
 	json_t *o = json_object(), *ipam = json_array(), *e;
 	bool ok = o && ipam;
@@ -114,7 +114,7 @@ static json_t *load(const char *json, struct err *err)
 	return o;
 }
 
-int spec_network_parse(struct project_network *n, const char *json, struct err *err)
+int spec_network_parse(struct project_resource *n, const char *json, struct err *err)
 {
 	json_t *o = load(json, err), *ipam, *e;
 	size_t i;
@@ -155,7 +155,7 @@ int spec_network_parse(struct project_network *n, const char *json, struct err *
 	return rc;
 }
 
-int spec_volume_render(char **out, const struct project_volume *v, struct err *err)
+int spec_volume_render(char **out, const struct project_resource *v, struct err *err)
 {
 	json_t *o = json_object();
 
@@ -167,7 +167,7 @@ int spec_volume_render(char **out, const struct project_volume *v, struct err *e
 	return dump(out, o, err);
 }
 
-int spec_volume_parse(struct project_volume *v, const char *json, struct err *err)
+int spec_volume_parse(struct project_resource *v, const char *json, struct err *err)
 {
 	json_t *o = load(json, err);
 	int rc;

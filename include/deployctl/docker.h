@@ -389,7 +389,7 @@ void docker_network_list_free(struct docker_network *v, size_t n);
  * and the owner labels (LABEL_PROJECT, LABEL_NETWORK = net->name). *id_out new.
  */
 int docker_network_create(char **id_out, struct docker *d, const struct project *p,
-                          const struct project_network *net, const char *docker_name,
+                          const struct project_resource *net, const char *docker_name,
                           struct err *err);
 /* Bounded retry while Docker reports active endpoints (moby#42119). */
 int docker_network_remove(struct docker *d, const char *id, struct err *err);
@@ -404,7 +404,7 @@ int docker_volume_list(struct docker_volume **out, size_t *n, struct docker *d, 
                        struct err *err);
 void docker_volume_list_free(struct docker_volume *v, size_t n);
 int docker_volume_create(struct docker *d, const struct project *p,
-                         const struct project_volume *vol, const char *docker_name,
+                         const struct project_resource *vol, const char *docker_name,
                          struct err *err);
 int docker_volume_remove(struct docker *d, const char *name, struct err *err);
 /* ERR_NOTFOUND if no volume has that name. */

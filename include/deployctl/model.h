@@ -256,27 +256,27 @@ struct net_ipam {
 	char *ip_range; /* NULL: the whole subnet */
 };
 
-struct project_network {
-	char *name;            /* key under networks: */
+/*
+ * A project's top-level resources beside its services: networks: and
+ * volumes:. The two kinds share one type, one loader, one Docker module and
+ * one diff (a table row per kind says where they differ).
+ */
+enum res_kind { RES_NETWORK, RES_VOLUME, RES__COUNT };
+
+/* A top-level network or volume: the fields both kinds have, then a network's own. */
+struct project_resource {
+	char *name; /* key under networks: or volumes: */
+	struct loc loc;
+	char *driver; /* NULL: bridge (networks), local (volumes) */
+	bool external;
+	char *external_name; /* name: (the Docker name, external or not); else NULL */
+	struct kvv labels;
+	/* networks only */
 	char *ipam_driver;     /* NULL: default */
 	struct net_ipam *ipam; /* ipam.config: fixed subnets */
 	size_t nipam;
 	bool enable_ipv6;
-	struct loc loc;
-	char *driver; /* NULL: bridge */
 	bool internal;
-	bool external;
-	char *external_name; /* name: (the Docker name, external or not); else NULL */
-	struct kvv labels;
-};
-
-struct project_volume {
-	char *name;
-	struct loc loc;
-	char *driver; /* NULL: local */
-	bool external;
-	char *external_name;
-	struct kvv labels;
 };
 
 /*
@@ -366,9 +366,9 @@ struct project {
 	char *name;               /* Compose project name: [a-z0-9][a-z0-9_-]* */
 	struct service *services; /* sorted by name */
 	size_t nservices;
-	struct project_network *networks; /* sorted; includes "default" when used */
+	struct project_resource *networks; /* sorted; includes "default" when used */
 	size_t nnetworks;
-	struct project_volume *volumes; /* sorted */
+	struct project_resource *volumes; /* sorted */
 	size_t nvolumes;
 	struct strv secret_keys;      /* x-deployctl.secrets: env keys that are secret */
 	struct project_file *configs; /* sorted by name */
@@ -418,8 +418,14 @@ const struct service *model_service_find(const struct project *p, const char *na
 /* Borrowed job by name, or NULL. */
 const struct project_job *model_job_find(const struct project *p, const char *name);
 void model_job_release(struct project_job *j);
-const struct project_network *model_network_find(const struct project *p, const char *name);
-const struct project_volume *model_volume_find(const struct project *p, const char *name);
+/* "network" or "volume". */
+const char *model_res_noun(enum res_kind k);
+/* Borrowed: the project's resources of kind k (p->networks or p->volumes), their count in *n. */
+const struct project_resource *model_resources(const struct project *p, enum res_kind k, size_t *n);
+/* Borrowed resource of kind k called name, or NULL. */
+const struct project_resource *model_res_find(const struct project *p, enum res_kind k,
+                                              const char *name);
+void model_res_release(struct project_resource *r);
 /* Borrowed config or secret called name among v[0..n) (p->configs, p->secrets), or NULL. */
 const struct project_file *model_file_find(const struct project_file *v, size_t n,
                                            const char *name);
@@ -430,8 +436,7 @@ const struct project_file *model_file_find(const struct project_file *v, size_t 
  * same, containers "<project>-<service>-<replica>" (replica from 1), or the
  * service's container_name when it has one (found by name in p).
  */
-char *model_network_docker_name(const struct project *p, const char *key);
-char *model_volume_docker_name(const struct project *p, const char *key);
+char *model_res_docker_name(const struct project *p, enum res_kind k, const char *key);
 char *model_container_name(const struct project *p, const char *service, unsigned replica);
 
 /*

@@ -101,7 +101,7 @@ static void test_jobs__parse(void)
 	CHECK_STR(m->needs.v[1], "postgres");
 	/* No networks: the implicit default, which the project then has. */
 	CHECK_STR(m->svc.networks[0].name, "default");
-	CHECK(model_network_find(p, "default") != NULL);
+	CHECK(model_res_find(p, RES_NETWORK, "default") != NULL);
 	/* Jobs are no services. */
 	CHECK_INT(p->nservices, 2);
 out:

@@ -56,7 +56,7 @@ static void test_manifest__ports(void)
 	/* the implicit default network */
 	CHECK_INT(s->nnetworks, 1);
 	CHECK_STR(s->networks[0].name, "default");
-	CHECK(model_network_find(r.p, "default") != NULL);
+	CHECK(model_res_find(r.p, RES_NETWORK, "default") != NULL);
 	CHECK_INT(s->replicas, 1);
 	CHECK_INT(s->stop_grace_ns, -1);
 	CHECK_STR(r.p->files.v[0], "manifests/a.yml");
@@ -270,8 +270,8 @@ static void test_manifest__mounts_networks_deps(void)
 	CHECK_INT(s->deps[1].condition, DEP_HEALTHY);
 	CHECK(s->deps[1].required);
 	CHECK_INT(r.p->nnetworks, 3); /* cache joins default */
-	CHECK(model_network_find(r.p, "back")->internal);
-	CHECK_STR(kvv_get(&model_network_find(r.p, "back")->labels, "tier"), "back");
+	CHECK(model_res_find(r.p, RES_NETWORK, "back")->internal);
+	CHECK_STR(kvv_get(&model_res_find(r.p, RES_NETWORK, "back")->labels, "tier"), "back");
 	CHECK_INT(r.p->nvolumes, 1);
 out:
 	run_done(&r);
