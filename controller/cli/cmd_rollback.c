@@ -247,46 +247,28 @@ static bool is_external(const struct project *p, const struct kv *res)
 /* Networks and volumes of the snapshot, as project resources. */
 static int load_resources(struct project *p, struct ctx *ctx, int64_t target, struct err *err)
 {
-	struct kvv nets = { 0 }, vols = { 0 };
-	size_t i;
-	int rc;
+	struct kvv recorded = { 0 };
+	struct project_resource **v;
+	enum res_kind k;
+	size_t i, *n;
+	int rc = 0;
 
-	rc = store_release_resources(&nets, ctx->store, target, "network", err);
-	if (rc == 0)
-		rc = store_release_resources(&vols, ctx->store, target, "volume", err);
-	if (rc < 0)
-		goto out;
-	p->networks = calloc(nets.n + 1, sizeof(*p->networks));
-	p->volumes = calloc(vols.n + 1, sizeof(*p->volumes));
-	if (!p->networks || !p->volumes) {
-		rc = err_set(err, ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < nets.n; i++) {
-		struct project_resource *n = &p->networks[p->nnetworks++];
-
-		n->name = strdup(nets.v[i].key);
-		n->external = is_external(p, &nets.v[i]);
-		n->external_name = n->external ? strdup(nets.v[i].value) : NULL;
-		if (!n->name || (n->external && !n->external_name)) {
+	for (k = 0; k < RES__COUNT && rc == 0; k++) {
+		model_resources_slot(p, k, &v, &n);
+		rc = store_release_resources(&recorded, ctx->store, target, model_res_noun(k), err);
+		if (rc == 0 && !(*v = calloc(recorded.n + 1, sizeof(**v))))
 			rc = err_set(err, ERR_NOMEM, "out of memory");
-			goto out;
-		}
-	}
-	for (i = 0; i < vols.n; i++) {
-		struct project_resource *v = &p->volumes[p->nvolumes++];
+		for (i = 0; rc == 0 && i < recorded.n; i++) {
+			struct project_resource *r = &(*v)[(*n)++];
 
-		v->name = strdup(vols.v[i].key);
-		v->external = is_external(p, &vols.v[i]);
-		v->external_name = v->external ? strdup(vols.v[i].value) : NULL;
-		if (!v->name || (v->external && !v->external_name)) {
-			rc = err_set(err, ERR_NOMEM, "out of memory");
-			goto out;
+			r->name = strdup(recorded.v[i].key);
+			r->external = is_external(p, &recorded.v[i]);
+			r->external_name = r->external ? strdup(recorded.v[i].value) : NULL;
+			if (!r->name || (r->external && !r->external_name))
+				rc = err_set(err, ERR_NOMEM, "out of memory");
 		}
+		kvv_free(&recorded);
 	}
-out:
-	kvv_free(&nets);
-	kvv_free(&vols);
 	return rc;
 }
 

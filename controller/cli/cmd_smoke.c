@@ -66,10 +66,10 @@ static void print_json(const char *project, int64_t release, const struct projec
 static int known_networks(struct kvv *ids, struct ctx *ctx, const struct project *p,
                           int64_t release, struct err *err)
 {
-	struct docker_network *nets = NULL;
+	struct docker_resource *nets = NULL;
 	struct kvv names = { 0 };
 	size_t i, n = 0;
-	int rc = docker_network_list(&nets, &n, ctx->docker, p->name, err);
+	int rc = docker_resource_list(&nets, &n, ctx->docker, RES_NETWORK, p->name, err);
 
 	for (i = 0; rc == 0 && i < n; i++)
 		if (nets[i].key && kvv_set(ids, nets[i].key, nets[i].id) < 0)
@@ -85,7 +85,7 @@ static int known_networks(struct kvv *ids, struct ctx *ctx, const struct project
 			break;
 		if (!(name = kvv_get(&names, key)))
 			continue; /* the check reports the network missing */
-		rc = docker_network_lookup(&id, ctx->docker, name, err);
+		rc = docker_resource_lookup(&id, ctx->docker, RES_NETWORK, name, err);
 		if (rc == ERR_NOTFOUND) {
 			err_clear(err);
 			rc = 0;
@@ -95,7 +95,7 @@ static int known_networks(struct kvv *ids, struct ctx *ctx, const struct project
 		free(id);
 	}
 	kvv_free(&names);
-	docker_network_list_free(nets, n);
+	docker_resource_list_free(nets, n);
 	return rc;
 }
 

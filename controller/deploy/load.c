@@ -37,8 +37,8 @@ void deploy_release(struct deploy *dp)
 	store_identity_release(&dp->owner);
 	free(dp->adopt);
 	docker_container_list_free(dp->containers, dp->ncontainers);
-	docker_network_list_free(dp->networks, dp->nnetworks);
-	docker_volume_list_free(dp->volumes, dp->nvolumes);
+	docker_resource_list_free(dp->networks, dp->nnetworks);
+	docker_resource_list_free(dp->volumes, dp->nvolumes);
 	free(dp->hashes);
 	free(dp->build_tags);
 	model_project_free(dp->project);
@@ -298,6 +298,7 @@ static int load_previous(struct deploy *dp, struct ctx *ctx, struct err *err)
 {
 	struct store_service_row *rows = NULL;
 	struct kvv res = { 0 };
+	enum res_kind k;
 	size_t i, n = 0;
 	int rc;
 
@@ -308,63 +309,61 @@ static int load_previous(struct deploy *dp, struct ctx *ctx, struct err *err)
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = strv_push(&dp->prev_services, rows[i].service);
 	store_service_rows_free(rows, n);
-	if (rc == 0)
-		rc = store_release_resources(&res, ctx->store, dp->prev_release, "network", err);
-	for (i = 0; rc == 0 && i < res.n; i++)
-		rc = strv_push(&dp->prev_networks, res.v[i].key);
-	kvv_free(&res);
-	if (rc == 0)
-		rc = store_release_resources(&res, ctx->store, dp->prev_release, "volume", err);
-	for (i = 0; rc == 0 && i < res.n; i++)
-		rc = strv_push(&dp->prev_volumes, res.v[i].key);
-	kvv_free(&res);
+	for (k = 0; k < RES__COUNT && rc == 0; k++) {
+		struct strv *prev = k == RES_NETWORK ? &dp->prev_networks : &dp->prev_volumes;
+
+		rc = store_release_resources(&res, ctx->store, dp->prev_release, model_res_noun(k),
+		                             err);
+		for (i = 0; rc == 0 && i < res.n; i++)
+			rc = strv_push(prev, res.v[i].key);
+		kvv_free(&res);
+	}
 	strv_sort(&dp->prev_services);
 	return rc;
 }
 
-/* Network IDs for creates: owned networks by label, external ones by name. */
+/*
+ * External networks and volumes must exist (found by name); the IDs of the
+ * networks into dp->network_ids, for creates: owned ones by label from
+ * the listing, external ones from the lookup.
+ */
 static int network_ids(struct deploy *dp, struct ctx *ctx, struct err *err)
 {
 	const struct project *p = dp->project;
-	size_t i, k;
+	const struct project_resource *v;
+	enum res_kind k;
+	size_t i, j, n;
 	int rc = 0;
 
-	for (i = 0; i < p->nnetworks && rc == 0; i++) {
-		const struct project_resource *n = &p->networks[i];
-		char *name = model_res_docker_name(p, RES_NETWORK, n->name), *id = NULL;
+	for (k = 0; k < RES__COUNT && rc == 0; k++) {
+		v = model_resources(p, k, &n);
+		for (i = 0; i < n && rc == 0; i++) {
+			const struct project_resource *r = &v[i];
+			char *name = model_res_docker_name(p, k, r->name), *id = NULL;
 
-		if (!name)
-			return err_set(err, ERR_NOMEM, "out of memory");
-		if (n->external) {
-			rc = docker_network_lookup(&id, ctx->docker, name, err);
-			if (rc == ERR_NOTFOUND)
-				err_set_at(err, ERR_INVALID, n->loc.file, n->loc.line, n->loc.col,
-				           "networks.%s: external network '%s' does not exist",
-				           n->name, name);
-		} else {
-			for (k = 0; k < dp->nnetworks; k++)
-				if (dp->networks[k].key && !strcmp(dp->networks[k].key, n->name) &&
-				    !strcmp(dp->networks[k].name, name))
-					id = strdup(dp->networks[k].id);
+			if (!name)
+				return err_set(err, ERR_NOMEM, "out of memory");
+			if (r->external) {
+				rc = docker_resource_lookup(&id, ctx->docker, k, name, err);
+				if (rc == ERR_NOTFOUND)
+					err_set_at(err, ERR_INVALID, r->loc.file, r->loc.line,
+					           r->loc.col,
+					           "%ss.%s: external %s '%s' does not exist",
+					           model_res_noun(k), r->name, model_res_noun(k),
+					           name);
+			} else if (k == RES_NETWORK) {
+				for (j = 0; j < dp->nnetworks; j++)
+					if (dp->networks[j].key &&
+					    !strcmp(dp->networks[j].key, r->name) &&
+					    !strcmp(dp->networks[j].name, name))
+						id = strdup(dp->networks[j].id);
+			}
+			if (rc == 0 && k == RES_NETWORK && id &&
+			    kvv_set(&dp->network_ids, r->name, id) < 0)
+				rc = err_set(err, ERR_NOMEM, "out of memory");
+			free(id);
+			free(name);
 		}
-		if (rc == 0 && id && kvv_set(&dp->network_ids, n->name, id) < 0)
-			rc = err_set(err, ERR_NOMEM, "out of memory");
-		free(id);
-		free(name);
-	}
-	for (i = 0; i < p->nvolumes && rc == 0; i++) {
-		const struct project_resource *v = &p->volumes[i];
-		char *name;
-
-		if (!v->external)
-			continue;
-		name = model_res_docker_name(p, RES_VOLUME, v->name);
-		rc = name ? docker_volume_lookup(ctx->docker, name, err) : ERR_NOMEM;
-		if (rc == ERR_NOTFOUND)
-			err_set_at(err, ERR_INVALID, v->loc.file, v->loc.line, v->loc.col,
-			           "volumes.%s: external volume '%s' does not exist", v->name,
-			           name);
-		free(name);
 	}
 	return rc;
 }
@@ -523,10 +522,10 @@ int deploy_observe(struct deploy *dp, struct ctx *ctx)
 		return EXIT_OK;
 	/* The containers could not vouch for every network and volume: look. */
 	reconcile_plan_release(&dp->plan);
-	if (docker_network_list(&dp->networks, &dp->nnetworks, ctx->docker, dp->project->name,
-	                        &err) < 0 ||
-	    docker_volume_list(&dp->volumes, &dp->nvolumes, ctx->docker, dp->project->name, &err) <
-	            0 ||
+	if (docker_resource_list(&dp->networks, &dp->nnetworks, ctx->docker, RES_NETWORK,
+	                         dp->project->name, &err) < 0 ||
+	    docker_resource_list(&dp->volumes, &dp->nvolumes, ctx->docker, RES_VOLUME,
+	                         dp->project->name, &err) < 0 ||
 	    network_ids(dp, ctx, &err) < 0)
 		goto fail;
 	in.have_resources = true;

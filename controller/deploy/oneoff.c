@@ -41,7 +41,7 @@ int oneoff_image(struct oneoff *o, struct service *s, const char *who, bool quie
 }
 
 /* The ID of network key (not external) among nets, or NULL. */
-static char *network_id(const struct docker_network *nets, size_t n, const char *key,
+static char *network_id(const struct docker_resource *nets, size_t n, const char *key,
                         const char *name)
 {
 	size_t k;
@@ -54,7 +54,7 @@ static char *network_id(const struct docker_network *nets, size_t n, const char 
 
 int oneoff_networks(struct oneoff *o, const struct service *s, struct err *err)
 {
-	struct docker_network *nets = NULL;
+	struct docker_resource *nets = NULL;
 	const struct project *p = o->project;
 	size_t i, n = 0;
 	int rc = 0;
@@ -64,7 +64,7 @@ int oneoff_networks(struct oneoff *o, const struct service *s, struct err *err)
 			break;
 	if (i == s->nnetworks)
 		return 0;
-	rc = docker_network_list(&nets, &n, o->docker, p->name, err);
+	rc = docker_resource_list(&nets, &n, o->docker, RES_NETWORK, p->name, err);
 	for (i = 0; rc == 0 && i < s->nnetworks; i++) {
 		const char *key = s->networks[i].name;
 		const struct project_resource *pn = model_res_find(p, RES_NETWORK, key);
@@ -81,7 +81,7 @@ int oneoff_networks(struct oneoff *o, const struct service *s, struct err *err)
 			continue;
 		}
 		if (pn->external)
-			rc = docker_network_lookup(&id, o->docker, name, err);
+			rc = docker_resource_lookup(&id, o->docker, RES_NETWORK, name, err);
 		else
 			id = network_id(nets, n, key, name);
 		if (rc == 0 && !id)
@@ -91,7 +91,7 @@ int oneoff_networks(struct oneoff *o, const struct service *s, struct err *err)
 		free(id);
 		free(name);
 	}
-	docker_network_list_free(nets, n);
+	docker_resource_list_free(nets, n);
 	return rc;
 }
 

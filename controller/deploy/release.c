@@ -180,7 +180,8 @@ static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t rel
 	const struct project *p = dp->project;
 	const struct hash_key *k = store_key(ctx->store, err);
 	char **seen = calloc(p->nservices + 1, sizeof(*seen));
-	size_t i;
+	enum res_kind kind;
+	size_t i, n;
 	int rc = !k ? err->code : seen ? 0 : err_set(err, ERR_NOMEM, "out of memory");
 
 	for (i = 0; i < p->nservices && rc == 0; i++) {
@@ -203,21 +204,18 @@ static int record_snapshot(struct ctx *ctx, const struct deploy *dp, int64_t rel
 	for (i = 0; seen && i < p->nservices; i++)
 		free(seen[i]);
 	free(seen);
-	for (i = 0; i < p->nnetworks && rc == 0; i++) {
-		char *name = model_res_docker_name(p, RES_NETWORK, p->networks[i].name);
+	for (kind = 0; kind < RES__COUNT && rc == 0; kind++) {
+		const struct project_resource *v = model_resources(p, kind, &n);
 
-		rc = name ? store_release_resource_add(ctx->store, release, "network",
-		                                       p->networks[i].name, name, err)
-		          : err_set(err, ERR_NOMEM, "out of memory");
-		free(name);
-	}
-	for (i = 0; i < p->nvolumes && rc == 0; i++) {
-		char *name = model_res_docker_name(p, RES_VOLUME, p->volumes[i].name);
+		for (i = 0; i < n && rc == 0; i++) {
+			char *name = model_res_docker_name(p, kind, v[i].name);
 
-		rc = name ? store_release_resource_add(ctx->store, release, "volume",
-		                                       p->volumes[i].name, name, err)
-		          : err_set(err, ERR_NOMEM, "out of memory");
-		free(name);
+			rc = name ? store_release_resource_add(ctx->store, release,
+			                                       model_res_noun(kind), v[i].name,
+			                                       name, err)
+			          : err_set(err, ERR_NOMEM, "out of memory");
+			free(name);
+		}
 	}
 	/* their settings too: a rollback may have to create a network again */
 	return rc ? rc : store_release_resource_specs_add(ctx->store, release, p, err);

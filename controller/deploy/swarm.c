@@ -117,7 +117,7 @@ static int network_ids(struct deploy *dp, struct ctx *ctx, struct err *err)
 		name = model_res_docker_name(p, RES_NETWORK, p->networks[i].name);
 		if (!name)
 			return err_set(err, ERR_NOMEM, "out of memory");
-		rc = docker_network_lookup(&id, ctx->docker, name, err);
+		rc = docker_resource_lookup(&id, ctx->docker, RES_NETWORK, name, err);
 		free(name);
 		if (rc < 0)
 			return rc;
@@ -192,7 +192,7 @@ int deploy_swarm_observe(struct deploy *dp, struct ctx *ctx, const struct hash_k
 	/* Something changes: digests to pin, networks to find. */
 	reconcile_plan_release(&dp->plan);
 	if (pin_images(sw, dp, ctx, true, &err) < 0 ||
-	    docker_network_list(&dp->networks, &dp->nnetworks, ctx->docker, dp->project->name,
+	    docker_resource_list(&dp->networks, &dp->nnetworks, ctx->docker, RES_NETWORK, dp->project->name,
 	                        &err) < 0 ||
 	    network_ids(dp, ctx, &err) < 0)
 		goto fail;

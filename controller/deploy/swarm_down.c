@@ -57,7 +57,7 @@ static int add_service_removes(struct plan *plan, const struct docker_service *s
  * which carry the stack and project labels but not LABEL_VOLUME: the key is
  * the name after "<project>_" (the list was filtered on the project label).
  */
-static int volume_keys(struct docker_volume *v, size_t n, const char *project)
+static int volume_keys(struct docker_resource *v, size_t n, const char *project)
 {
 	size_t i, len = strlen(project);
 
@@ -94,8 +94,8 @@ int deploy_swarm_down_prepare(struct deploy *dp, struct ctx *ctx, const char *pr
 		goto fail;
 	jobs_swarm_remove_leftovers(ctx->docker, project, dp->owner.id);
 	if (docker_service_list(&s, &ns, ctx->docker, project, &err) < 0 ||
-	    docker_network_list(&dp->networks, &dp->nnetworks, ctx->docker, project, &err) < 0 ||
-	    docker_volume_list(&dp->volumes, &dp->nvolumes, ctx->docker, project, &err) < 0)
+	    docker_resource_list(&dp->networks, &dp->nnetworks, ctx->docker, RES_NETWORK, project, &err) < 0 ||
+	    docker_resource_list(&dp->volumes, &dp->nvolumes, ctx->docker, RES_VOLUME, project, &err) < 0)
 		goto fail;
 	if (volume_keys(dp->volumes, dp->nvolumes, project) < 0) {
 		err_set(&err, ERR_NOMEM, "out of memory");

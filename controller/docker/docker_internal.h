@@ -83,10 +83,9 @@ int docker_scan_containers(struct docker_container **out, size_t *n, const char 
 /* 1 when a[0..n) and b[0..n) hold the same values, field by field. */
 int docker_container_list_equal(const struct docker_container *a, const struct docker_container *b,
                                 size_t n);
-int docker_decode_networks(struct docker_network **out, size_t *n, const char *json,
-                           struct err *err);
-/* GET /volumes answers {"Volumes": [...], "Warnings": ...}. */
-int docker_decode_volumes(struct docker_volume **out, size_t *n, const char *json, struct err *err);
+/* A /networks or /volumes answer (kind k; volumes wrap theirs in {"Volumes": [...]}). */
+int docker_decode_resources(struct docker_resource **out, size_t *n, enum res_kind k,
+                            const char *json, struct err *err);
 int docker_decode_state(struct docker_container_state *out, const char *json, struct err *err);
 /*
  * GET /images/json answer: ids[i] gets a new copy of the ID of the image

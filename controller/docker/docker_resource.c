@@ -1,9 +1,11 @@
 /*
  * docker_resource.c - the Engine's networks and volumes, the two resources
- * a project declares beside its services: list a project's, create one
- * with its owner labels (and a network's IPAM), remove one (a network
- * retried while the daemon still reports endpoints), and look one up by
- * name (for external ones).
+ * a project declares beside its services, as one type (struct
+ * docker_resource) with a row per kind: list a project's, create one with
+ * its owner labels (and a network's IPAM), remove one (a network retried
+ * while the daemon still reports endpoints), and look one up by name (for
+ * external ones). Where the Engine treats the two differently (a network
+ * has an ID, a volume's name is its ID) the functions say so.
  */
 #include <ctype.h>
 #include <jansson.h>
@@ -28,51 +30,73 @@
 #define NETWORK_REMOVE_DELAY_MS     200
 #define NETWORK_REMOVE_MAX_DELAY_MS 2000
 #define NETWORK_REMOVE_BUDGET_MS    12000
-/* ---- networks -------------------------------------------------------- */
+/* What tells the kinds apart on the Engine's side, indexed by enum res_kind. */
+static const struct resource_kind {
+	const char *noun;  /* "network": /networks, /networks/create, ... */
+	const char *label; /* the owner label holding the manifest key */
+	const char *id;    /* the field of the ID, or NULL: the name is the ID */
+} kinds[RES__COUNT] = {
+	[RES_NETWORK] = { "network", LABEL_NETWORK, "Id" },
+	[RES_VOLUME] = { "volume", LABEL_VOLUME, NULL },
+};
 
-static void network_release(void *elem)
+static void resource_release(void *elem)
 {
-	struct docker_network *nw = elem;
+	struct docker_resource *r = elem;
 
-	free(nw->id);
-	free(nw->name);
-	free(nw->key);
+	free(r->id);
+	free(r->name);
+	free(r->key);
 }
 
-static int decode_network(void *elem, json_t *o, struct err *err)
+static int decode_resource(struct docker_resource *r, json_t *o, enum res_kind k, struct err *err)
 {
-	struct docker_network *nw = elem;
+	const char *id = kinds[k].id;
 
-	if (!json_string_value(json_object_get(o, "Id")) ||
+	if ((id && !json_string_value(json_object_get(o, id))) ||
 	    !json_string_value(json_object_get(o, "Name")))
-		return err_set(err, ERR_UNREACHABLE, "bad JSON from '/networks': entry without Id");
-	if (docker_dup_str(&nw->id, o, "Id", err) < 0 ||
-	    docker_dup_str(&nw->name, o, "Name", err) < 0 ||
-	    docker_dup_label(&nw->key, json_object_get(o, "Labels"), LABEL_NETWORK, err) < 0)
+		return err_set(err, ERR_UNREACHABLE, "bad JSON from '/%ss': entry without %s",
+		               kinds[k].noun, id ? id : "Name");
+	if ((id && docker_dup_str(&r->id, o, id, err) < 0) ||
+	    docker_dup_str(&r->name, o, "Name", err) < 0 ||
+	    docker_dup_label(&r->key, json_object_get(o, "Labels"), kinds[k].label, err) < 0)
 		return ERR_NOMEM;
 	return 0;
 }
 
-static const struct docker_list_decoder network_list = {
-	"/networks",    "networks",      NULL, sizeof(struct docker_network),
-	decode_network, network_release,
+static int decode_network(void *elem, json_t *o, struct err *err)
+{
+	return decode_resource(elem, o, RES_NETWORK, err);
+}
+
+static int decode_volume(void *elem, json_t *o, struct err *err)
+{
+	return decode_resource(elem, o, RES_VOLUME, err);
+}
+
+/* /volumes answers {"Volumes": [...] or null, "Warnings": ...}. */
+static const struct docker_list_decoder lists[RES__COUNT] = {
+	[RES_NETWORK] = { "/networks", "networks", NULL, sizeof(struct docker_resource),
+	                  decode_network, resource_release },
+	[RES_VOLUME] = { "/volumes", "volumes", "Volumes", sizeof(struct docker_resource),
+	                 decode_volume, resource_release },
 };
 
-void docker_network_list_free(struct docker_network *v, size_t n)
+void docker_resource_list_free(struct docker_resource *v, size_t n)
 {
-	docker_list_free(v, n, &network_list);
+	docker_list_free(v, n, &lists[RES_NETWORK]); /* one element type, one release */
 }
 
-int docker_decode_networks(struct docker_network **out, size_t *n, const char *json,
-                           struct err *err)
+int docker_decode_resources(struct docker_resource **out, size_t *n, enum res_kind k,
+                            const char *json, struct err *err)
 {
-	return docker_list_decode((void **)out, n, json, &network_list, err);
+	return docker_list_decode((void **)out, n, json, &lists[k], err);
 }
 
-int docker_network_list(struct docker_network **out, size_t *n, struct docker *d,
-                        const char *project, struct err *err)
+int docker_resource_list(struct docker_resource **out, size_t *n, struct docker *d, enum res_kind k,
+                         const char *project, struct err *err)
 {
-	return docker_list_fetch((void **)out, n, d, &network_list, "", project, err);
+	return docker_list_fetch((void **)out, n, d, &lists[k], "", project, err);
 }
 
 /* Labels object: user labels, then the owner labels (which win). NULL on no memory. */
@@ -138,30 +162,41 @@ static json_t *ipam_json(const struct project_resource *net)
 	           : NULL;
 }
 
-int docker_network_create(char **id_out, struct docker *d, const struct project *p,
-                          const struct project_resource *net, const char *docker_name,
-                          struct err *err)
+/* The create body of a network: driver (bridge), internal, IPv6, IPAM. */
+static int network_body(json_t *body, const struct project_resource *net)
+{
+	return json_object_set_new(body, "CheckDuplicate", json_true()) < 0 ||
+	       json_object_set_new(body, "Driver",
+	                           json_string(net->driver ? net->driver : "bridge")) < 0 ||
+	       json_object_set_new(body, "Internal", json_boolean(net->internal)) < 0 ||
+	       json_object_set_new(body, "EnableIPv6", json_boolean(net->enable_ipv6)) < 0 ||
+	       (net->nipam && json_object_set_new(body, "IPAM", ipam_json(net)) < 0);
+}
+
+int docker_resource_create(char **id_out, struct docker *d, enum res_kind k,
+                           const struct project *p, const struct project_resource *r,
+                           const char *docker_name, struct err *err)
 {
 	json_t *body = json_object(), *labels = NULL;
 	struct buf resp;
 	int rc;
 
 	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	labels = owner_labels(&net->labels, p->name, LABEL_NETWORK, net->name);
+	labels = owner_labels(&r->labels, p->name, kinds[k].label, r->name);
 	if (!body || !labels || json_object_set_new(body, "Name", json_string(docker_name)) < 0 ||
-	    json_object_set_new(body, "CheckDuplicate", json_true()) < 0 ||
-	    json_object_set_new(body, "Driver", json_string(net->driver ? net->driver : "bridge")) <
-	            0 ||
-	    json_object_set_new(body, "Internal", json_boolean(net->internal)) < 0 ||
-	    json_object_set_new(body, "EnableIPv6", json_boolean(net->enable_ipv6)) < 0 ||
-	    (net->nipam && json_object_set_new(body, "IPAM", ipam_json(net)) < 0) ||
+	    (k == RES_NETWORK && network_body(body, r)) ||
+	    (k == RES_VOLUME &&
+	     json_object_set_new(body, "Driver", json_string(r->driver ? r->driver : "local")) <
+	             0) ||
 	    json_object_set(body, "Labels", labels) < 0) {
 		rc = docker_nomem(err);
 		goto out;
 	}
-	rc = resource_create(&resp, d, "network", docker_name, body, err);
-	if (rc == 0)
+	rc = resource_create(&resp, d, kinds[k].noun, docker_name, body, err);
+	if (rc == 0 && k == RES_NETWORK)
 		rc = docker_decode_id(id_out, resp.ptr, "/networks/create", err);
+	else if (rc == 0)
+		*id_out = NULL;
 out:
 	json_decref(labels);
 	json_decref(body);
@@ -169,7 +204,8 @@ out:
 	return rc;
 }
 
-int docker_network_remove(struct docker *d, const char *id, struct err *err)
+/* DELETE /networks/{id}, retried while the daemon reports active endpoints. */
+static int network_remove(struct docker *d, const char *id, struct err *err)
 {
 	struct buf resp, path;
 	long status = 0;
@@ -205,123 +241,6 @@ out:
 	return rc;
 }
 
-int docker_network_lookup(char **id_out, struct docker *d, const char *name, struct err *err)
-{
-	struct docker_network *v = NULL;
-	struct buf resp, path;
-	const char *values[1] = { name };
-	size_t n = 0, i, found = 0;
-	char *id = NULL;
-	int rc;
-
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	buf_init(&path, 0);
-	if (buf_puts(&path, "/networks?") < 0 ||
-	    docker_filter_query(&path, "name", values, 1) < 0) {
-		rc = docker_nomem(err);
-		goto out;
-	}
-	rc = docker_call(&resp, d, "GET", path.ptr, NULL, 0, "list networks", err);
-	if (rc == 0)
-		rc = docker_decode_networks(&v, &n, resp.ptr, err);
-	if (rc < 0)
-		goto out;
-	/* The name filter matches substrings: keep exact matches only. */
-	for (i = 0; i < n; i++) {
-		if (strcmp(v[i].name, name))
-			continue;
-		if (found++)
-			continue;
-		id = v[i].id;
-		v[i].id = NULL;
-	}
-	if (!found)
-		rc = err_set(err, ERR_NOTFOUND, "docker: no network named '%s'", name);
-	else if (found > 1)
-		rc = err_set(err, ERR_DOCKER,
-		             "docker: %zu networks are named '%s'; remove the extra ones", found,
-		             name);
-	if (rc < 0)
-		goto out;
-	*id_out = id;
-	id = NULL;
-out:
-	free(id);
-	docker_network_list_free(v, n);
-	buf_release(&path);
-	buf_release(&resp);
-	return rc;
-}
-
-/* ---- volumes --------------------------------------------------------- */
-
-static void volume_release(void *elem)
-{
-	struct docker_volume *vol = elem;
-
-	free(vol->name);
-	free(vol->key);
-}
-
-static int decode_volume(void *elem, json_t *o, struct err *err)
-{
-	struct docker_volume *vol = elem;
-
-	if (!json_string_value(json_object_get(o, "Name")))
-		return err_set(err, ERR_UNREACHABLE,
-		               "bad JSON from '/volumes': entry without Name");
-	if (docker_dup_str(&vol->name, o, "Name", err) < 0 ||
-	    docker_dup_label(&vol->key, json_object_get(o, "Labels"), LABEL_VOLUME, err) < 0)
-		return ERR_NOMEM;
-	return 0;
-}
-
-/* /volumes answers {"Volumes": [...] or null, "Warnings": ...}. */
-static const struct docker_list_decoder volume_list = {
-	"/volumes",    "volumes",      "Volumes", sizeof(struct docker_volume),
-	decode_volume, volume_release,
-};
-
-void docker_volume_list_free(struct docker_volume *v, size_t n)
-{
-	docker_list_free(v, n, &volume_list);
-}
-
-int docker_decode_volumes(struct docker_volume **out, size_t *n, const char *json, struct err *err)
-{
-	return docker_list_decode((void **)out, n, json, &volume_list, err);
-}
-
-int docker_volume_list(struct docker_volume **out, size_t *n, struct docker *d, const char *project,
-                       struct err *err)
-{
-	return docker_list_fetch((void **)out, n, d, &volume_list, "", project, err);
-}
-
-int docker_volume_create(struct docker *d, const struct project *p,
-                         const struct project_resource *vol, const char *docker_name, struct err *err)
-{
-	json_t *body = json_object(), *labels = NULL;
-	struct buf resp;
-	int rc;
-
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
-	labels = owner_labels(&vol->labels, p->name, LABEL_VOLUME, vol->name);
-	if (!body || !labels || json_object_set_new(body, "Name", json_string(docker_name)) < 0 ||
-	    json_object_set_new(body, "Driver", json_string(vol->driver ? vol->driver : "local")) <
-	            0 ||
-	    json_object_set(body, "Labels", labels) < 0) {
-		rc = docker_nomem(err);
-		goto out;
-	}
-	rc = resource_create(&resp, d, "volume", docker_name, body, err);
-out:
-	json_decref(labels);
-	json_decref(body);
-	buf_release(&resp);
-	return rc;
-}
-
 /* GET or DELETE /volumes/{name}. */
 static int volume_op(struct docker *d, const char *method, const char *name, const char *verb,
                      struct err *err)
@@ -344,12 +263,72 @@ out:
 	return rc;
 }
 
-int docker_volume_remove(struct docker *d, const char *name, struct err *err)
+int docker_resource_remove(struct docker *d, enum res_kind k, const char *id, struct err *err)
 {
-	return volume_op(d, "DELETE", name, "remove", err);
+	return k == RES_NETWORK ? network_remove(d, id, err)
+	                        : volume_op(d, "DELETE", id, "remove", err);
 }
 
-int docker_volume_lookup(struct docker *d, const char *name, struct err *err)
+/*
+ * The one network named name, by the list's name filter (which matches
+ * substrings: exact matches only are kept); its ID into *id_out (new).
+ */
+static int network_lookup(char **id_out, struct docker *d, const char *name, struct err *err)
 {
-	return volume_op(d, "GET", name, "inspect", err);
+	struct docker_resource *v = NULL;
+	struct buf resp, path;
+	const char *values[1] = { name };
+	size_t n = 0, i, found = 0;
+	char *id = NULL;
+	int rc;
+
+	buf_init(&resp, DOCKER_RESPONSE_CAP);
+	buf_init(&path, 0);
+	if (buf_puts(&path, "/networks?") < 0 ||
+	    docker_filter_query(&path, "name", values, 1) < 0) {
+		rc = docker_nomem(err);
+		goto out;
+	}
+	rc = docker_call(&resp, d, "GET", path.ptr, NULL, 0, "list networks", err);
+	if (rc == 0)
+		rc = docker_decode_resources(&v, &n, RES_NETWORK, resp.ptr, err);
+	if (rc < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i].name, name))
+			continue;
+		if (found++)
+			continue;
+		id = v[i].id;
+		v[i].id = NULL;
+	}
+	if (!found)
+		rc = err_set(err, ERR_NOTFOUND, "docker: no network named '%s'", name);
+	else if (found > 1)
+		rc = err_set(err, ERR_DOCKER,
+		             "docker: %zu networks are named '%s'; remove the extra ones", found,
+		             name);
+	if (rc < 0)
+		goto out;
+	*id_out = id;
+	id = NULL;
+out:
+	free(id);
+	docker_resource_list_free(v, n);
+	buf_release(&path);
+	buf_release(&resp);
+	return rc;
+}
+
+int docker_resource_lookup(char **id_out, struct docker *d, enum res_kind k, const char *name,
+                           struct err *err)
+{
+	int rc;
+
+	if (k == RES_NETWORK)
+		return network_lookup(id_out, d, name, err);
+	rc = volume_op(d, "GET", name, "inspect", err);
+	if (rc == 0 && !(*id_out = strdup(name)))
+		rc = docker_nomem(err);
+	return rc;
 }

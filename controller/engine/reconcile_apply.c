@@ -136,11 +136,13 @@ static int run_action(struct docker *d, struct apply_run *run, const struct acti
 	int rc = 0;
 
 	switch (a->kind) {
-	case ACTION_NETWORK_CREATE: {
-		const struct project_resource *net = model_res_find(run->p, RES_NETWORK, a->target);
+	case ACTION_NETWORK_CREATE:
+	case ACTION_VOLUME_CREATE: {
+		enum res_kind k = a->kind == ACTION_NETWORK_CREATE ? RES_NETWORK : RES_VOLUME;
 
-		rc = docker_network_create(&id, d, run->p, net, a->docker_name, err);
-		if (rc == 0) {
+		rc = docker_resource_create(&id, d, k, run->p, model_res_find(run->p, k, a->target),
+		                            a->docker_name, err);
+		if (rc == 0 && id) {
 			pthread_mutex_lock(&run->lock);
 			rc = kvv_set(run->network_ids, a->target, id);
 			pthread_mutex_unlock(&run->lock);
@@ -150,10 +152,6 @@ static int run_action(struct docker *d, struct apply_run *run, const struct acti
 		free(id);
 		break;
 	}
-	case ACTION_VOLUME_CREATE:
-		rc = docker_volume_create(d, run->p, model_res_find(run->p, RES_VOLUME, a->target),
-		                          a->docker_name, err);
-		break;
 	case ACTION_CREATE:
 		rc = apply_bring_up(&id, d, run, a, a->container_name, err);
 		if (rc == 0)
@@ -192,11 +190,11 @@ static int run_action(struct docker *d, struct apply_run *run, const struct acti
 			rc = apply_rename(d, run, a, a->container_id, a->retain_name, err);
 		}
 		break;
-	case ACTION_NETWORK_REMOVE:
-		rc = docker_network_remove(d, a->container_id, err);
+	case ACTION_NETWORK_REMOVE: /* by ID */
+		rc = docker_resource_remove(d, RES_NETWORK, a->container_id, err);
 		break;
-	case ACTION_VOLUME_REMOVE:
-		rc = docker_volume_remove(d, a->docker_name, err);
+	case ACTION_VOLUME_REMOVE: /* by name, its ID */
+		rc = docker_resource_remove(d, RES_VOLUME, a->docker_name, err);
 		break;
 	}
 	res->rc = rc;

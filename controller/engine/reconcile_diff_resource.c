@@ -20,24 +20,22 @@ static bool resource_is(const char *key, const char *name, const char *want_key,
 	return key && !strcmp(key, want_key) && !strcmp(name, docker_name);
 }
 
-static bool network_observed(const struct reconcile_input *in, const char *key,
-                             const char *docker_name)
+/* The listing of kind k in the input (networks or volumes), its count in *n. */
+static const struct docker_resource *observed_list(const struct reconcile_input *in,
+                                                   enum res_kind k, size_t *n)
 {
-	size_t i;
-
-	for (i = 0; i < in->nnetworks; i++)
-		if (resource_is(in->networks[i].key, in->networks[i].name, key, docker_name))
-			return true;
-	return false;
+	*n = k == RES_NETWORK ? in->nnetworks : in->nvolumes;
+	return k == RES_NETWORK ? in->networks : in->volumes;
 }
 
-static bool volume_observed(const struct reconcile_input *in, const char *key,
-                            const char *docker_name)
+static bool observed(const struct reconcile_input *in, enum res_kind k, const char *key,
+                     const char *docker_name)
 {
-	size_t i;
+	size_t i, n;
+	const struct docker_resource *v = observed_list(in, k, &n);
 
-	for (i = 0; i < in->nvolumes; i++)
-		if (resource_is(in->volumes[i].key, in->volumes[i].name, key, docker_name))
+	for (i = 0; i < n; i++)
+		if (resource_is(v[i].key, v[i].name, key, docker_name))
 			return true;
 	return false;
 }
@@ -89,39 +87,40 @@ bool reconcile_resources_proven(const struct reconcile_input *in, const struct s
 
 int reconcile_diff_resources(struct plan *plan, const struct reconcile_input *in)
 {
+	static const enum action_kind create[RES__COUNT] = {
+		[RES_NETWORK] = ACTION_NETWORK_CREATE,
+		[RES_VOLUME] = ACTION_VOLUME_CREATE,
+	};
 	const struct project *p = in->desired;
-	size_t i;
+	const struct project_resource *v;
+	enum res_kind k;
+	size_t i, n;
 	int rc = 0;
 
-	for (i = 0; i < p->nnetworks && rc == 0; i++) {
-		const struct project_resource *n = &p->networks[i];
-		char *name = model_res_docker_name(p, RES_NETWORK, n->name);
+	for (k = 0; k < RES__COUNT; k++) {
+		const struct strv *prev = k == RES_NETWORK ? in->prev_networks : in->prev_volumes;
 
-		if (!name)
-			return ERR_NOMEM;
-		if (!n->external && !network_observed(in, n->name, name))
-			rc = plan_resource_create(plan, ACTION_NETWORK_CREATE, n->name, name,
-			                          in->prev_networks, "network");
-		free(name);
-	}
-	for (i = 0; i < p->nvolumes && rc == 0; i++) {
-		const struct project_resource *v = &p->volumes[i];
-		char *name = model_res_docker_name(p, RES_VOLUME, v->name);
+		v = model_resources(p, k, &n);
+		for (i = 0; i < n && rc == 0; i++) {
+			char *name = model_res_docker_name(p, k, v[i].name);
 
-		if (!name)
-			return ERR_NOMEM;
-		if (!v->external && !volume_observed(in, v->name, name))
-			rc = plan_resource_create(plan, ACTION_VOLUME_CREATE, v->name, name,
-			                          in->prev_volumes, "volume");
-		free(name);
+			if (!name)
+				return ERR_NOMEM;
+			if (!v[i].external && !observed(in, k, v[i].name, name))
+				rc = plan_resource_create(plan, create[k], v[i].name, name, prev,
+				                          model_res_noun(k));
+			free(name);
+		}
 	}
+	/* Dropped: a network is removed; a volume holds data and is only named (down --volumes). */
 	for (i = 0; i < in->nnetworks && rc == 0; i++) {
-		const struct docker_network *n = &in->networks[i];
-		const struct project_resource *want = n->key ? model_res_find(p, RES_NETWORK, n->key) : NULL;
+		const struct docker_resource *o = &in->networks[i];
+		const struct project_resource *want =
+		        o->key ? model_res_find(p, RES_NETWORK, o->key) : NULL;
 		struct action_args a = { .kind = ACTION_NETWORK_REMOVE,
-			                 .target = n->key ? n->key : n->name,
-			                 .container_id = n->id,
-			                 .docker_name = n->name,
+			                 .target = o->key ? o->key : o->name,
+			                 .container_id = o->id,
+			                 .docker_name = o->name,
 			                 .level = (unsigned)-1 };
 
 		if (!want || want->external)
@@ -129,10 +128,10 @@ int reconcile_diff_resources(struct plan *plan, const struct reconcile_input *in
 			                        reconcile_fmt("network removed from manifests"));
 	}
 	for (i = 0; i < in->nvolumes && rc == 0; i++) {
-		const struct docker_volume *v = &in->volumes[i];
+		const struct docker_resource *o = &in->volumes[i];
 
-		if (!v->key || !model_res_find(p, RES_VOLUME, v->key))
-			rc = strv_push(&plan->notes, v->name);
+		if (!o->key || !model_res_find(p, RES_VOLUME, o->key))
+			rc = strv_push(&plan->notes, o->name);
 	}
 	return rc;
 }

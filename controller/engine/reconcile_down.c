@@ -109,7 +109,7 @@ int reconcile_down(struct plan *out, const struct reconcile_input *in,
 	for (i = 0; i < in->ncontainers && rc == 0; i++)
 		rc = down_container(&plan, &in->containers[i], opts);
 	for (i = 0; i < in->nnetworks && rc == 0; i++) {
-		const struct docker_network *n = &in->networks[i];
+		const struct docker_resource *n = &in->networks[i];
 		struct down_add a = { .kind = ACTION_NETWORK_REMOVE,
 			              .target = n->key ? n->key : n->name,
 			              .id = n->id,
@@ -122,7 +122,7 @@ int reconcile_down(struct plan *out, const struct reconcile_input *in,
 			rc = down_add(&plan, &a);
 	}
 	for (i = 0; i < in->nvolumes && rc == 0; i++) {
-		const struct docker_volume *v = &in->volumes[i];
+		const struct docker_resource *v = &in->volumes[i];
 		struct down_add a = { .kind = ACTION_VOLUME_REMOVE,
 			              .target = v->key ? v->key : v->name,
 			              .docker_name = v->name,

@@ -259,9 +259,9 @@ static int run_one(char **new_id, struct docker *d, const struct project *p, con
 		return docker_service_remove(d, a->container_id, err);
 	/* down: the project's overlay networks and (on this node) volumes */
 	if (a->kind == ACTION_NETWORK_REMOVE)
-		return docker_network_remove(d, a->container_id, err);
+		return docker_resource_remove(d, RES_NETWORK, a->container_id, err);
 	if (a->kind == ACTION_VOLUME_REMOVE)
-		return docker_volume_remove(d, a->docker_name, err);
+		return docker_resource_remove(d, RES_VOLUME, a->docker_name, err);
 	if (a->kind == ACTION_NETWORK_CREATE) {
 		const struct project_resource *n = model_res_find(p, RES_NETWORK, a->target);
 

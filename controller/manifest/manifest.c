@@ -202,10 +202,11 @@ static int load_services(struct manifest_ctx *c, struct manifest_load_state *st,
 static struct project_resource *resource_add(struct manifest_ctx *c, enum res_kind k,
                                              const char *name)
 {
-	struct project_resource **v = k == RES_NETWORK ? &c->p->networks : &c->p->volumes;
-	size_t *n = k == RES_NETWORK ? &c->p->nnetworks : &c->p->nvolumes;
-	struct project_resource *grown = realloc(*v, (*n + 1) * sizeof(**v)), *r;
+	struct project_resource **v, *grown, *r;
+	size_t *n;
 
+	model_resources_slot(c->p, k, &v, &n);
+	grown = realloc(*v, (*n + 1) * sizeof(**v));
 	if (!grown) {
 		manifest_nomem(c);
 		return NULL;

@@ -352,6 +352,18 @@ const char *model_res_noun(enum res_kind k)
 	return k == RES_NETWORK ? "network" : "volume";
 }
 
+int model_res_kind(const char *noun)
+{
+	return !strcmp(noun, "network") ? RES_NETWORK : !strcmp(noun, "volume") ? RES_VOLUME : -1;
+}
+
+void model_resources_slot(struct project *p, enum res_kind k, struct project_resource ***v,
+                          size_t **n)
+{
+	*v = k == RES_NETWORK ? &p->networks : &p->volumes;
+	*n = k == RES_NETWORK ? &p->nnetworks : &p->nvolumes;
+}
+
 const struct project_resource *model_resources(const struct project *p, enum res_kind k, size_t *n)
 {
 	*n = k == RES_NETWORK ? p->nnetworks : p->nvolumes;

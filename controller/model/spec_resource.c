@@ -39,10 +39,11 @@ static int dump(char **out, json_t *o, struct err *err)
 	return 0;
 }
 
-int spec_network_render(char **out, const struct project_resource *n, struct err *err)
+/* A network's own settings into o: ipam, ipam_driver, internal, enable_ipv6; false: no memory. */
+static bool network_render(json_t *o, const struct project_resource *n)
 {
-	json_t *o = json_object(), *ipam = json_array(), *e;
-	bool ok = o && ipam;
+	json_t *ipam = json_array(), *e;
+	bool ok = ipam != NULL;
 	size_t i;
 
 	for (i = 0; ok && i < n->nipam; i++) {
@@ -55,13 +56,21 @@ int spec_network_render(char **out, const struct project_resource *n, struct err
 			json_decref(e);
 	}
 	ok = ok && json_object_set_new(o, "ipam", ipam) == 0;
-	ipam = NULL;
-	ok = ok && put_str(o, "driver", n->driver) && put_str(o, "ipam_driver", n->ipam_driver) &&
-	     json_object_set_new(o, "internal", json_boolean(n->internal)) == 0 &&
-	     json_object_set_new(o, "enable_ipv6", json_boolean(n->enable_ipv6)) == 0 &&
-	     json_object_set_new(o, "labels", spec_kvv_json(&n->labels)) == 0;
-	json_decref(ipam);
-	if (!ok) {
+	if (!ok)
+		json_decref(ipam);
+	return ok && put_str(o, "ipam_driver", n->ipam_driver) &&
+	       json_object_set_new(o, "internal", json_boolean(n->internal)) == 0 &&
+	       json_object_set_new(o, "enable_ipv6", json_boolean(n->enable_ipv6)) == 0;
+}
+
+int spec_resource_render(char **out, enum res_kind k, const struct project_resource *r,
+                         struct err *err)
+{
+	json_t *o = json_object();
+
+	if (!o || !put_str(o, "driver", r->driver) ||
+	    json_object_set_new(o, "labels", spec_kvv_json(&r->labels)) < 0 ||
+	    (k == RES_NETWORK && !network_render(o, r))) {
 		json_decref(o);
 		return nomem(err);
 	}
@@ -114,22 +123,16 @@ static json_t *load(const char *json, struct err *err)
 	return o;
 }
 
-int spec_network_parse(struct project_resource *n, const char *json, struct err *err)
+/* A network's own settings of o into n (see network_render). */
+static int network_parse(struct project_resource *n, json_t *o, struct err *err)
 {
-	json_t *o = load(json, err), *ipam, *e;
+	json_t *ipam = json_object_get(o, "ipam"), *e;
 	size_t i;
 	int rc;
 
-	if (!o)
-		return ERR_INVALID;
-	ipam = json_object_get(o, "ipam");
 	rc = ipam && !json_is_array(ipam) ? bad(err, "ipam") : 0;
 	if (!rc)
-		rc = get_str(&n->driver, o, "driver", err);
-	if (!rc)
 		rc = get_str(&n->ipam_driver, o, "ipam_driver", err);
-	if (!rc)
-		rc = get_labels(&n->labels, o, err);
 	n->internal = json_is_true(json_object_get(o, "internal"));
 	n->enable_ipv6 = json_is_true(json_object_get(o, "enable_ipv6"));
 	if (!rc && ipam && json_array_size(ipam)) {
@@ -151,32 +154,22 @@ int spec_network_parse(struct project_resource *n, const char *json, struct err 
 		if (!rc)
 			rc = get_str(&x->ip_range, e, "ip_range", err);
 	}
-	json_decref(o);
 	return rc;
 }
 
-int spec_volume_render(char **out, const struct project_resource *v, struct err *err)
-{
-	json_t *o = json_object();
-
-	if (!o || !put_str(o, "driver", v->driver) ||
-	    json_object_set_new(o, "labels", spec_kvv_json(&v->labels)) < 0) {
-		json_decref(o);
-		return nomem(err);
-	}
-	return dump(out, o, err);
-}
-
-int spec_volume_parse(struct project_resource *v, const char *json, struct err *err)
+int spec_resource_parse(struct project_resource *r, enum res_kind k, const char *json,
+                        struct err *err)
 {
 	json_t *o = load(json, err);
 	int rc;
 
 	if (!o)
 		return ERR_INVALID;
-	rc = get_str(&v->driver, o, "driver", err);
+	rc = get_str(&r->driver, o, "driver", err);
 	if (!rc)
-		rc = get_labels(&v->labels, o, err);
+		rc = get_labels(&r->labels, o, err);
+	if (!rc && k == RES_NETWORK)
+		rc = network_parse(r, o, err);
 	json_decref(o);
 	return rc;
 }

@@ -24,23 +24,21 @@ static int set_spec(struct store *s, int64_t release, const char *type, const ch
 int store_release_resource_specs_add(struct store *s, int64_t release, const struct project *p,
                                      struct err *err)
 {
+	const struct project_resource *v;
 	char *spec = NULL;
-	size_t i;
+	enum res_kind k;
+	size_t i, n;
 	int rc = 0;
 
-	for (i = 0; i < p->nnetworks && !rc; i++) {
-		rc = spec_network_render(&spec, &p->networks[i], err);
-		if (!rc)
-			rc = set_spec(s, release, "network", p->networks[i].name, spec, err);
-		free(spec);
-		spec = NULL;
-	}
-	for (i = 0; i < p->nvolumes && !rc; i++) {
-		rc = spec_volume_render(&spec, &p->volumes[i], err);
-		if (!rc)
-			rc = set_spec(s, release, "volume", p->volumes[i].name, spec, err);
-		free(spec);
-		spec = NULL;
+	for (k = 0; k < RES__COUNT && !rc; k++) {
+		v = model_resources(p, k, &n);
+		for (i = 0; i < n && !rc; i++) {
+			rc = spec_resource_render(&spec, k, &v[i], err);
+			if (!rc)
+				rc = set_spec(s, release, model_res_noun(k), v[i].name, spec, err);
+			free(spec);
+			spec = NULL;
+		}
 	}
 	return rc;
 }
@@ -49,18 +47,11 @@ int store_release_resource_specs_add(struct store *s, int64_t release, const str
 static int load_one(struct project *p, const char *type, const char *key, const char *spec,
                     struct err *err)
 {
-	size_t i;
+	int k = model_res_kind(type);
+	struct project_resource *r =
+	        k < 0 ? NULL : (struct project_resource *)model_res_find(p, k, key);
 
-	if (!strcmp(type, "network")) {
-		for (i = 0; i < p->nnetworks; i++)
-			if (!strcmp(p->networks[i].name, key))
-				return spec_network_parse(&p->networks[i], spec, err);
-		return 0;
-	}
-	for (i = 0; i < p->nvolumes; i++)
-		if (!strcmp(p->volumes[i].name, key))
-			return spec_volume_parse(&p->volumes[i], spec, err);
-	return 0;
+	return r ? spec_resource_parse(r, k, spec, err) : 0;
 }
 
 int store_release_resource_specs_load(struct project *p, struct store *s, int64_t release,

@@ -56,9 +56,9 @@ struct deploy {
 	char (*hashes)[HASH_HEX_LEN + 1];
 	struct docker_container *containers;
 	size_t ncontainers;
-	struct docker_network *networks;
+	struct docker_resource *networks;
 	size_t nnetworks;
-	struct docker_volume *volumes;
+	struct docker_resource *volumes;
 	size_t nvolumes;
 	int64_t prev_release; /* latest release of the project, 0 if none */
 	struct strv prev_services, prev_networks, prev_volumes;

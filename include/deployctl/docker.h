@@ -374,40 +374,40 @@ int docker_events_follow(struct docker *d, const struct docker_event_sink *sink,
 int docker_container_wait_die(bool *died, int *exit_code, struct docker *d, const char *id,
                               double since_s, double until_s, struct err *err);
 
-struct docker_network {
-	char *id;
-	char *name;
-	char *key; /* LABEL_NETWORK: the manifest key; NULL if absent */
-};
-
-/* GET /networks filtered on LABEL_PROJECT=project. */
-int docker_network_list(struct docker_network **out, size_t *n, struct docker *d,
-                        const char *project, struct err *err);
-void docker_network_list_free(struct docker_network *v, size_t n);
 /*
- * POST /networks/create with CheckDuplicate, driver, internal, user labels
- * and the owner labels (LABEL_PROJECT, LABEL_NETWORK = net->name). *id_out new.
+ * A project's network or volume as Docker lists it (docker_resource.c):
+ * one type for both kinds, as in the model.
  */
-int docker_network_create(char **id_out, struct docker *d, const struct project *p,
-                          const struct project_resource *net, const char *docker_name,
-                          struct err *err);
-/* Bounded retry while Docker reports active endpoints (moby#42119). */
-int docker_network_remove(struct docker *d, const char *id, struct err *err);
-/* ID of a network by exact name (external networks); ERR_NOTFOUND if none. */
-int docker_network_lookup(char **id_out, struct docker *d, const char *name, struct err *err);
-
-struct docker_volume {
-	char *name;
-	char *key; /* LABEL_VOLUME; NULL if absent */
+struct docker_resource {
+	char *id;   /* networks: the ID; volumes: NULL (a volume's name is its ID) */
+	char *name; /* the Docker-side name */
+	char *key;  /* LABEL_NETWORK / LABEL_VOLUME: the manifest key; NULL if absent */
 };
-int docker_volume_list(struct docker_volume **out, size_t *n, struct docker *d, const char *project,
-                       struct err *err);
-void docker_volume_list_free(struct docker_volume *v, size_t n);
-int docker_volume_create(struct docker *d, const struct project *p,
-                         const struct project_resource *vol, const char *docker_name,
-                         struct err *err);
-int docker_volume_remove(struct docker *d, const char *name, struct err *err);
-/* ERR_NOTFOUND if no volume has that name. */
-int docker_volume_lookup(struct docker *d, const char *name, struct err *err);
+
+/* GET /networks or /volumes (kind k) filtered on LABEL_PROJECT=project; *out new. */
+int docker_resource_list(struct docker_resource **out, size_t *n, struct docker *d, enum res_kind k,
+                         const char *project, struct err *err);
+void docker_resource_list_free(struct docker_resource *v, size_t n);
+/*
+ * POST /networks/create (CheckDuplicate, driver, internal, IPv6, IPAM) or
+ * /volumes/create (driver) for r under docker_name, with r's labels and the
+ * owner labels (LABEL_PROJECT, LABEL_NETWORK or LABEL_VOLUME = r->name).
+ * *id_out: a network's new ID (free()), NULL for a volume.
+ */
+int docker_resource_create(char **id_out, struct docker *d, enum res_kind k,
+                           const struct project *p, const struct project_resource *r,
+                           const char *docker_name, struct err *err);
+/*
+ * DELETE a network by ID (a bounded retry while Docker reports active
+ * endpoints, moby#42119) or a volume by name.
+ */
+int docker_resource_remove(struct docker *d, enum res_kind k, const char *id, struct err *err);
+/*
+ * The resource of kind k named exactly name (external ones): *id_out its
+ * ID, for a volume its name (new strings); ERR_NOTFOUND if none, and for
+ * networks ERR_DOCKER when several share the name.
+ */
+int docker_resource_lookup(char **id_out, struct docker *d, enum res_kind k, const char *name,
+                           struct err *err);
 
 #endif

@@ -418,8 +418,13 @@ const struct service *model_service_find(const struct project *p, const char *na
 /* Borrowed job by name, or NULL. */
 const struct project_job *model_job_find(const struct project *p, const char *name);
 void model_job_release(struct project_job *j);
-/* "network" or "volume". */
+/* "network" or "volume" (the type column of release_resources). */
 const char *model_res_noun(enum res_kind k);
+/* The kind whose noun is noun, or -1. */
+int model_res_kind(const char *noun);
+/* Where p keeps its resources of kind k, for code that builds them: *v the array, *n the count. */
+void model_resources_slot(struct project *p, enum res_kind k, struct project_resource ***v,
+                          size_t **n);
 /* Borrowed: the project's resources of kind k (p->networks or p->volumes), their count in *n. */
 const struct project_resource *model_resources(const struct project *p, enum res_kind k, size_t *n);
 /* Borrowed resource of kind k called name, or NULL. */

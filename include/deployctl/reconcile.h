@@ -90,9 +90,9 @@ struct reconcile_input {
 	size_t ncontainers;
 	/* Optional (have_resources): the project's networks and volumes as listed. */
 	bool have_resources;
-	const struct docker_network *networks;
+	const struct docker_resource *networks;
 	size_t nnetworks;
-	const struct docker_volume *volumes;
+	const struct docker_resource *volumes;
 	size_t nvolumes;
 	/* Networks and volumes of the latest release (type "network"/"volume" keys). */
 	const struct strv *prev_networks;

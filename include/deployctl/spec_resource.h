@@ -11,19 +11,20 @@
 #include "deployctl/err.h"
 #include "deployctl/model.h"
 
-/* n's driver, ipam, internal, enable_ipv6 and labels as compact JSON; *out new. ERR_NOMEM. */
-int spec_network_render(char **out, const struct project_resource *n, struct err *err);
+/*
+ * r's settings as compact JSON with sorted keys, *out new: driver and
+ * labels, and for a network (k) ipam, ipam_driver, internal, enable_ipv6.
+ * ERR_NOMEM.
+ */
+int spec_resource_render(char **out, enum res_kind k, const struct project_resource *r,
+                         struct err *err);
 
 /*
- * The settings of json (as spec_network_render wrote it) into n, whose name
- * and external fields are left alone. ERR_INVALID when json is malformed.
+ * The settings of json (as spec_resource_render wrote it for kind k) into
+ * r, whose name and external fields are left alone. ERR_INVALID when json
+ * is malformed.
  */
-int spec_network_parse(struct project_resource *n, const char *json, struct err *err);
-
-/* v's driver and labels as compact JSON; *out new. ERR_NOMEM. */
-int spec_volume_render(char **out, const struct project_resource *v, struct err *err);
-
-/* The settings of json (spec_volume_render) into v. ERR_INVALID when malformed. */
-int spec_volume_parse(struct project_resource *v, const char *json, struct err *err);
+int spec_resource_parse(struct project_resource *r, enum res_kind k, const char *json,
+                        struct err *err);
 
 #endif

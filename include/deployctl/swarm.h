@@ -29,7 +29,7 @@ struct swarm_input {
 	size_t nservices;
 	/* Optional (have_networks): the project's networks as listed. */
 	bool have_networks;
-	const struct docker_network *networks;
+	const struct docker_resource *networks;
 	size_t nnetworks;
 	reconcile_old_spec_fn old_spec; /* the recorded spec of a release's service, for reasons */
 	void *old_spec_ctx;

@@ -34,8 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *refs[2] = { "nginx:1.25", "registry.example/app@sha256:00" };
 	struct docker_container *c = NULL;
-	struct docker_network *nw = NULL;
-	struct docker_volume *vol = NULL;
+	struct docker_resource *nw = NULL;
+	struct docker_resource *vol = NULL;
 	struct docker_container_state st;
 	struct docker_info info;
 	struct err err = ERR_INIT;
@@ -56,12 +56,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			docker_container_list_free(c, n);
 		break;
 	case 1:
-		if (docker_decode_networks(&nw, &n, json, &err) == 0)
-			docker_network_list_free(nw, n);
+		if (docker_decode_resources(&nw, &n, RES_NETWORK, json, &err) == 0)
+			docker_resource_list_free(nw, n);
 		break;
 	case 2:
-		if (docker_decode_volumes(&vol, &n, json, &err) == 0)
-			docker_volume_list_free(vol, n);
+		if (docker_decode_resources(&vol, &n, RES_VOLUME, json, &err) == 0)
+			docker_resource_list_free(vol, n);
 		break;
 	case 3:
 		if (docker_decode_state(&st, json, &err) == 0)

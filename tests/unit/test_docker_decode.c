@@ -215,7 +215,7 @@ static void test_docker_decode__ref_normalise(void)
 static void test_docker_decode__networks(void)
 {
 	char *json = fixture("networks.json"), *byname = fixture("networks_by_name.json");
-	struct docker_network *v = NULL;
+	struct docker_resource *v = NULL;
 	struct err err = ERR_INIT;
 	size_t n = 0, i;
 	int seen = 0;
@@ -223,7 +223,7 @@ static void test_docker_decode__networks(void)
 	CHECK(json && byname);
 	if (!json || !byname)
 		goto out;
-	CHECK_INT(docker_decode_networks(&v, &n, json, &err), 0);
+	CHECK_INT(docker_decode_resources(&v, &n, RES_NETWORK, json, &err), 0);
 	CHECK_INT(n, 2);
 	for (i = 0; i < n; i++) {
 		if (!strcmp(v[i].name, "h2fix_back")) {
@@ -238,13 +238,13 @@ static void test_docker_decode__networks(void)
 		}
 	}
 	CHECK_INT(seen, 3);
-	docker_network_list_free(v, n);
+	docker_resource_list_free(v, n);
 	v = NULL;
-	CHECK_INT(docker_decode_networks(&v, &n, byname, &err), 0);
+	CHECK_INT(docker_decode_resources(&v, &n, RES_NETWORK, byname, &err), 0);
 	CHECK_INT(n, 1);
 	CHECK_STR(n ? v[0].name : NULL, "h2fix_back");
-	docker_network_list_free(v, n);
-	CHECK_INT(docker_decode_networks(&v, &n, "[{\"Name\":\"x\"}]", &err), ERR_UNREACHABLE);
+	docker_resource_list_free(v, n);
+	CHECK_INT(docker_decode_resources(&v, &n, RES_NETWORK, "[{\"Name\":\"x\"}]", &err), ERR_UNREACHABLE);
 out:
 	free(json);
 	free(byname);
@@ -253,25 +253,25 @@ out:
 static void test_docker_decode__volumes(void)
 {
 	char *json = fixture("volumes.json"), *empty = fixture("volumes_empty.json");
-	struct docker_volume *v = NULL;
+	struct docker_resource *v = NULL;
 	struct err err = ERR_INIT;
 	size_t n = 0;
 
 	CHECK(json && empty);
 	if (!json || !empty)
 		goto out;
-	CHECK_INT(docker_decode_volumes(&v, &n, json, &err), 0);
+	CHECK_INT(docker_decode_resources(&v, &n, RES_VOLUME, json, &err), 0);
 	CHECK_INT(n, 1);
 	CHECK_STR(n ? v[0].name : NULL, "h2fix_data");
 	CHECK_STR(n ? v[0].key : NULL, "data");
-	docker_volume_list_free(v, n);
-	CHECK_INT(docker_decode_volumes(&v, &n, empty, &err), 0);
+	docker_resource_list_free(v, n);
+	CHECK_INT(docker_decode_resources(&v, &n, RES_VOLUME, empty, &err), 0);
 	CHECK_INT(n, 0);
-	docker_volume_list_free(v, n);
+	docker_resource_list_free(v, n);
 	/* Engine 20.10 also answers "Volumes": null. */
-	CHECK_INT(docker_decode_volumes(&v, &n, "{\"Volumes\":null,\"Warnings\":null}", &err), 0);
+	CHECK_INT(docker_decode_resources(&v, &n, RES_VOLUME, "{\"Volumes\":null,\"Warnings\":null}", &err), 0);
 	CHECK_INT(n, 0);
-	docker_volume_list_free(v, n);
+	docker_resource_list_free(v, n);
 out:
 	free(json);
 	free(empty);

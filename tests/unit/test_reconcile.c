@@ -115,8 +115,8 @@ static int old_spec(void *ctx, char **out, const char *release, const char *serv
 	return 0;
 }
 
-static int diff(struct fixture *f, bool have_resources, const struct docker_network *nets,
-                size_t nnets, const struct docker_volume *vols, size_t nvols)
+static int diff(struct fixture *f, bool have_resources, const struct docker_resource *nets,
+                size_t nnets, const struct docker_resource *vols, size_t nvols)
 {
 	struct reconcile_input in = {
 		.desired = f->p,
@@ -318,11 +318,11 @@ static void test_reconcile__resources_dropped_and_kept(void)
 	char n1[] = "n1", n2[] = "n2", back[] = "back", old[] = "old", data[] = "data",
 	     cache[] = "cache", sback[] = "shop_back", sold[] = "shop_old", sdata[] = "shop_data",
 	     scache[] = "shop_cache";
-	struct docker_network nets[2] = {
+	struct docker_resource nets[2] = {
 		{ .id = n1, .name = sback, .key = back },
 		{ .id = n2, .name = sold, .key = old },
 	};
-	struct docker_volume vols[2] = {
+	struct docker_resource vols[2] = {
 		{ .name = sdata, .key = data },
 		{ .name = scache, .key = cache },
 	};

@@ -68,7 +68,7 @@ static int env_init(struct env *e, const char *order)
 	struct errlist errs, warns;
 	struct err err = ERR_INIT;
 	char net_id[] = "net1", net_name[] = "shop_default", net_key[] = "default";
-	struct docker_network net = { .id = net_id, .name = net_name, .key = net_key };
+	struct docker_resource net = { .id = net_id, .name = net_name, .key = net_key };
 	struct reconcile_input in = { 0 };
 
 	memset(e, 0, sizeof(*e));

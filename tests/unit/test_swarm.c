@@ -96,7 +96,7 @@ static void observe(struct fixture *f, const char *service, const char *hash, un
 static int diff(struct fixture *f, bool have_networks)
 {
 	static char id[] = "n1", name[] = "shop_back", key[] = "back";
-	static const struct docker_network nets[] = { { id, name, key } };
+	static const struct docker_resource nets[] = { { id, name, key } };
 	struct swarm_input in = { .desired = f->p,
 		                  .key = &test_key,
 		                  .hashes = (const char(*)[HASH_HEX_LEN + 1]) f->hashes,
