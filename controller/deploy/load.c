@@ -331,8 +331,9 @@ static int network_ids(struct deploy *dp, struct ctx *ctx, struct err *err)
 {
 	const struct project *p = dp->project;
 	const struct project_resource *v;
+	const struct docker_resource *own;
 	enum res_kind k;
-	size_t i, j, n;
+	size_t i, n;
 	int rc = 0;
 
 	for (k = 0; k < RES__COUNT && rc == 0; k++) {
@@ -351,12 +352,10 @@ static int network_ids(struct deploy *dp, struct ctx *ctx, struct err *err)
 					           "%ss.%s: external %s '%s' does not exist",
 					           model_res_noun(k), r->name, model_res_noun(k),
 					           name);
-			} else if (k == RES_NETWORK) {
-				for (j = 0; j < dp->nnetworks; j++)
-					if (dp->networks[j].key &&
-					    !strcmp(dp->networks[j].key, r->name) &&
-					    !strcmp(dp->networks[j].name, name))
-						id = strdup(dp->networks[j].id);
+			} else if (k == RES_NETWORK &&
+			           (own = docker_resource_find(dp->networks, dp->nnetworks, r->name,
+			                                       name)) != NULL) {
+				id = strdup(own->id);
 			}
 			if (rc == 0 && k == RES_NETWORK && id &&
 			    kvv_set(&dp->network_ids, r->name, id) < 0)

@@ -40,18 +40,6 @@ int oneoff_image(struct oneoff *o, struct service *s, const char *who, bool quie
 	return rc;
 }
 
-/* The ID of network key (not external) among nets, or NULL. */
-static char *network_id(const struct docker_resource *nets, size_t n, const char *key,
-                        const char *name)
-{
-	size_t k;
-
-	for (k = 0; k < n; k++)
-		if (nets[k].key && !strcmp(nets[k].key, key) && !strcmp(nets[k].name, name))
-			return strdup(nets[k].id);
-	return NULL;
-}
-
 int oneoff_networks(struct oneoff *o, const struct service *s, struct err *err)
 {
 	struct docker_resource *nets = NULL;
@@ -68,6 +56,7 @@ int oneoff_networks(struct oneoff *o, const struct service *s, struct err *err)
 	for (i = 0; rc == 0 && i < s->nnetworks; i++) {
 		const char *key = s->networks[i].name;
 		const struct project_resource *pn = model_res_find(p, RES_NETWORK, key);
+		const struct docker_resource *own;
 		char *name = model_res_docker_name(p, RES_NETWORK, key), *id = NULL;
 
 		if (!name || !pn) {
@@ -82,8 +71,8 @@ int oneoff_networks(struct oneoff *o, const struct service *s, struct err *err)
 		}
 		if (pn->external)
 			rc = docker_resource_lookup(&id, o->docker, RES_NETWORK, name, err);
-		else
-			id = network_id(nets, n, key, name);
+		else if ((own = docker_resource_find(nets, n, key, name)) != NULL)
+			id = strdup(own->id);
 		if (rc == 0 && !id)
 			rc = err_set(err, ERR_NOTFOUND, "network %s does not exist", name);
 		if (rc == 0 && kvv_set(o->network_ids, key, id) < 0)

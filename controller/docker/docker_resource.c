@@ -87,6 +87,17 @@ void docker_resource_list_free(struct docker_resource *v, size_t n)
 	docker_list_free(v, n, &lists[RES_NETWORK]); /* one element type, one release */
 }
 
+const struct docker_resource *docker_resource_find(const struct docker_resource *v, size_t n,
+                                                   const char *key, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].key && !strcmp(v[i].key, key) && !strcmp(v[i].name, name))
+			return &v[i];
+	return NULL;
+}
+
 int docker_decode_resources(struct docker_resource **out, size_t *n, enum res_kind k,
                             const char *json, struct err *err)
 {

@@ -13,31 +13,13 @@
 #include "deployctl/spec.h"
 #include "reconcile_diff_internal.h"
 
-/* Is the resource observed as (key, name) the declared key under docker_name? */
-static bool resource_is(const char *key, const char *name, const char *want_key,
-                        const char *docker_name)
-{
-	return key && !strcmp(key, want_key) && !strcmp(name, docker_name);
-}
-
-/* The listing of kind k in the input (networks or volumes), its count in *n. */
-static const struct docker_resource *observed_list(const struct reconcile_input *in,
-                                                   enum res_kind k, size_t *n)
-{
-	*n = k == RES_NETWORK ? in->nnetworks : in->nvolumes;
-	return k == RES_NETWORK ? in->networks : in->volumes;
-}
-
+/* Does the input's listing of kind k hold key under docker_name? */
 static bool observed(const struct reconcile_input *in, enum res_kind k, const char *key,
                      const char *docker_name)
 {
-	size_t i, n;
-	const struct docker_resource *v = observed_list(in, k, &n);
-
-	for (i = 0; i < n; i++)
-		if (resource_is(v[i].key, v[i].name, key, docker_name))
-			return true;
-	return false;
+	return k == RES_NETWORK
+	               ? docker_resource_find(in->networks, in->nnetworks, key, docker_name) != NULL
+	               : docker_resource_find(in->volumes, in->nvolumes, key, docker_name) != NULL;
 }
 
 /*

@@ -388,6 +388,9 @@ struct docker_resource {
 int docker_resource_list(struct docker_resource **out, size_t *n, struct docker *d, enum res_kind k,
                          const char *project, struct err *err);
 void docker_resource_list_free(struct docker_resource *v, size_t n);
+/* Borrowed: the one among v[0..n) labelled with manifest key and named name, or NULL. */
+const struct docker_resource *docker_resource_find(const struct docker_resource *v, size_t n,
+                                                   const char *key, const char *name);
 /*
  * POST /networks/create (CheckDuplicate, driver, internal, IPv6, IPAM) or
  * /volumes/create (driver) for r under docker_name, with r's labels and the
