@@ -237,6 +237,23 @@ static int opt_set(const struct cmd *c, const struct bases *b, const struct cmd_
 	}
 }
 
+/*
+ * An operand the command takes none of; a number where the command takes
+ * release numbers as options (`rollback 3`) is shown the option for it.
+ */
+static void unexpected_operand(const struct cmd *c, const struct flat *v, size_t n, const char *arg)
+{
+	int64_t release;
+	size_t i, shown = 0;
+
+	fprintf(stderr, "deployctl: %s: unexpected argument '%s'", c->name, arg);
+	for (i = 0; i < n && cmd_parse_release(&release, arg) == 0; i++)
+		if (v[i].row->kind == CMD_OPT_RELEASE)
+			fprintf(stderr, "%s--%s %s", shown++ ? " or " : " (a release is given as ",
+			        v[i].row->name, arg);
+	fputs(shown ? ")\n" : "\n", stderr);
+}
+
 int cmd_opts_parse(int *first, const struct cmd *c, struct ctx *ctx, struct cmd_args *args,
                    void *own, int argc, char **argv)
 {
@@ -286,7 +303,7 @@ int cmd_opts_parse(int *first, const struct cmd *c, struct ctx *ctx, struct cmd_
 			return EXIT_USAGE;
 	}
 	if (!(c->opts_flags & CMD_OPTS_OPERANDS) && optind < argc) {
-		fprintf(stderr, "deployctl: %s: unexpected argument '%s'\n", c->name, argv[optind]);
+		unexpected_operand(c, v, n, argv[optind]);
 		return EXIT_USAGE;
 	}
 	*first = optind;

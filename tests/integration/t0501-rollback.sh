@@ -91,4 +91,9 @@ expect_status 0 unpin --project "$PROJECT"
 expect_out "$PROJECT"
 # Nothing to roll back to in a project with one release.
 expect_status 2 rollback --project "no-such-project-$$"
+# A release number as an operand is refused, changes nothing, and names the option.
+before=$(live -q | sort)
+expect_status 2 rollback 1 --project "$PROJECT" --env-file "$WORK/secrets.env"
+expect_err "unexpected argument '1' \(a release is given as --to 1\)"
+[ "$(live -q | sort)" = "$before" ] || fail "a refused rollback changed the containers"
 echo "ok $TEST_NAME"
