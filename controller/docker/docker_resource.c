@@ -173,7 +173,7 @@ static json_t *ipam_json(const struct project_resource *net)
 	           : NULL;
 }
 
-/* The create body of a network: driver (bridge), internal, IPv6, IPAM. */
+/* A network's part of the create body: driver, internal, IPv6, IPAM; nonzero: no memory. */
 static int network_body(json_t *body, const struct project_resource *net)
 {
 	return json_object_set_new(body, "CheckDuplicate", json_true()) < 0 ||
