@@ -14,55 +14,10 @@
 #include "deployctl/buf.h"
 #include "deployctl/docker.h"
 #include "deployctl/err.h"
+#include "docker_fixture.h"
 #include "docker_internal.h"
 
 /* Directory holding fixtures/docker (DEPLOYCTL_TEST_DATA, ".", "tests"). */
-static const char *data_dir(void)
-{
-	static char found[512];
-	const char *dirs[] = { getenv("DEPLOYCTL_TEST_DATA"), ".", "tests" };
-	char path[600];
-	size_t i;
-	FILE *f;
-
-	if (found[0])
-		return found;
-	for (i = 0; i < 3; i++) {
-		if (!dirs[i])
-			continue;
-		snprintf(path, sizeof(path), "%s/fixtures/docker/info.json", dirs[i]);
-		f = fopen(path, "re");
-		if (f) {
-			fclose(f);
-			snprintf(found, sizeof(found), "%s/fixtures/docker", dirs[i]);
-			return found;
-		}
-	}
-	fprintf(stderr, "fixtures/docker not found\n");
-	return ".";
-}
-
-/* Contents of tests/fixtures/docker/<name> (new), or NULL. */
-static char *fixture(const char *name)
-{
-	char path[700], chunk[4096];
-	struct buf b;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", data_dir(), name);
-	f = fopen(path, "re");
-	if (!f) {
-		fprintf(stderr, "fixture %s not found\n", name);
-		return NULL;
-	}
-	buf_init(&b, 0);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	return buf_detach(&b);
-}
-
 /* Decode base64url (padded) into a new string, for checking what was sent. */
 static char *unb64url(const char *s)
 {
@@ -241,7 +196,7 @@ static void test_docker_auth__docker_config_env(void)
 	struct buf where;
 
 	buf_init(&where, 0);
-	snprintf(dir, sizeof(dir), "%s/auth", data_dir());
+	snprintf(dir, sizeof(dir), "%s/auth", fixture_dir());
 	setenv("DOCKER_CONFIG", dir, 1);
 	CHECK_INT(docker_auth_for_ref(&auth, &where, "127.0.0.1:5000/team/app:v1", &err), 0);
 	j = auth ? unb64url(auth) : NULL;

@@ -12,34 +12,8 @@
 #include "deployctl/buf.h"
 #include "deployctl/docker.h"
 #include "deployctl/err.h"
+#include "docker_fixture.h"
 #include "docker_internal.h"
-
-/* Contents of tests/fixtures/docker/<name> (new), or NULL. */
-static char *fixture(const char *name)
-{
-	const char *dirs[] = { getenv("DEPLOYCTL_TEST_DATA"), ".", "tests" };
-	char path[512];
-	struct buf b;
-	char chunk[4096];
-	size_t i, n;
-	FILE *f = NULL;
-
-	for (i = 0; i < 3 && !f; i++) {
-		if (!dirs[i])
-			continue;
-		snprintf(path, sizeof(path), "%s/fixtures/docker/%s", dirs[i], name);
-		f = fopen(path, "re");
-	}
-	if (!f) {
-		fprintf(stderr, "fixture %s not found\n", name);
-		return NULL;
-	}
-	buf_init(&b, 0);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	return buf_detach(&b);
-}
 
 static void test_docker_decode__containers(void)
 {
@@ -244,7 +218,8 @@ static void test_docker_decode__networks(void)
 	CHECK_INT(n, 1);
 	CHECK_STR(n ? v[0].name : NULL, "h2fix_back");
 	docker_resource_list_free(v, n);
-	CHECK_INT(docker_decode_resources(&v, &n, RES_NETWORK, "[{\"Name\":\"x\"}]", &err), ERR_UNREACHABLE);
+	CHECK_INT(docker_decode_resources(&v, &n, RES_NETWORK, "[{\"Name\":\"x\"}]", &err),
+	          ERR_UNREACHABLE);
 out:
 	free(json);
 	free(byname);
@@ -269,7 +244,9 @@ static void test_docker_decode__volumes(void)
 	CHECK_INT(n, 0);
 	docker_resource_list_free(v, n);
 	/* Engine 20.10 also answers "Volumes": null. */
-	CHECK_INT(docker_decode_resources(&v, &n, RES_VOLUME, "{\"Volumes\":null,\"Warnings\":null}", &err), 0);
+	CHECK_INT(docker_decode_resources(&v, &n, RES_VOLUME,
+	                                  "{\"Volumes\":null,\"Warnings\":null}", &err),
+	          0);
 	CHECK_INT(n, 0);
 	docker_resource_list_free(v, n);
 out:

@@ -15,29 +15,8 @@
 #include "deployctl/buf.h"
 #include "deployctl/docker.h"
 #include "deployctl/err.h"
+#include "docker_fixture.h"
 #include "docker_internal.h"
-
-/* Contents of tests/fixtures/docker/<name> (new), or NULL. */
-static char *fixture(const char *name)
-{
-	const char *dir = getenv("DEPLOYCTL_TEST_DATA");
-	char path[512], chunk[4096];
-	struct buf b;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/fixtures/docker/%s", dir ? dir : "tests", name);
-	f = fopen(path, "re");
-	if (!f) {
-		fprintf(stderr, "fixture %s not found\n", path);
-		return NULL;
-	}
-	buf_init(&b, 0);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	return buf_detach(&b);
-}
 
 /*
  * Both paths on json. 1: both decoded and *fast_out (new, count *n_out) is

@@ -13,32 +13,7 @@
 #include "deployctl/buf.h"
 #include "deployctl/docker_swarm_ops.h"
 #include "deployctl/err.h"
-
-/* Contents of tests/fixtures/docker/<name> (new), or NULL. */
-static char *fixture(const char *name)
-{
-	const char *dirs[] = { getenv("DEPLOYCTL_TEST_DATA"), ".", "tests" };
-	char path[512], chunk[4096];
-	struct buf b;
-	size_t i, n;
-	FILE *f = NULL;
-
-	for (i = 0; i < 3 && !f; i++) {
-		if (!dirs[i])
-			continue;
-		snprintf(path, sizeof(path), "%s/fixtures/docker/%s", dirs[i], name);
-		f = fopen(path, "re");
-	}
-	if (!f) {
-		fprintf(stderr, "fixture %s not found\n", name);
-		return NULL;
-	}
-	buf_init(&b, 0);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	return buf_detach(&b);
-}
+#include "docker_fixture.h"
 
 static void test_swarm_ops__tasks(void)
 {
