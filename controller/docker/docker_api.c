@@ -203,3 +203,15 @@ int docker_decode_id(char **id_out, const char *json, const char *what, struct e
 	json_decref(root);
 	return rc;
 }
+
+double docker_parse_time(const char *s)
+{
+	int y, mo, da, h, mi;
+	double sec;
+
+	if (!s || sscanf(s, "%d-%d-%dT%d:%d:%lf", &y, &mo, &da, &h, &mi, &sec) != 6 || mo < 1 ||
+	    mo > 12 || da < 1 || da > 31)
+		return -1;
+	return (double)clock_days_from_civil(y, (unsigned)mo, (unsigned)da) * 86400.0 + h * 3600.0 +
+	       mi * 60.0 + sec;
+}

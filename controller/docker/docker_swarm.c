@@ -325,29 +325,6 @@ int docker_service_remove(struct docker *d, const char *id, struct err *err)
 	return delete_path(d, "services", id, "remove service", err);
 }
 
-/* "2026-12-03T09:00:01.123456789Z" -> seconds since the epoch (UTC), or -1. */
-static double parse_time(const char *s)
-{
-	int y, mo, da, h, mi;
-	double sec;
-	long days;
-
-	if (!s || sscanf(s, "%d-%d-%dT%d:%d:%lf", &y, &mo, &da, &h, &mi, &sec) != 6)
-		return -1;
-	/* days from civil (Howard Hinnant's algorithm) */
-	y -= mo <= 2;
-	{
-		long era = (y >= 0 ? y : y - 399) / 400;
-		unsigned yoe = (unsigned)(y - era * 400);
-		unsigned doy =
-		        (153u * (unsigned)(mo + (mo > 2 ? -3 : 9)) + 2) / 5 + (unsigned)da - 1;
-		unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-		days = era * 146097 + (long)doe - 719468;
-	}
-	return (double)days * 86400.0 + h * 3600.0 + mi * 60.0 + sec;
-}
-
 int docker_service_tasks(struct docker_task_summary *out, struct docker *d, const char *id,
                          const char *hash, unsigned settle_ms, struct err *err)
 {
@@ -388,7 +365,7 @@ int docker_service_tasks(struct docker_task_summary *out, struct docker *d, cons
 		                                        "Labels"),
 		                        LABEL_SPEC_HASH));
 		const char *terr = json_string_value(json_object_get(st, "Err"));
-		double ts = parse_time(json_string_value(json_object_get(st, "Timestamp")));
+		double ts = docker_parse_time(json_string_value(json_object_get(st, "Timestamp")));
 		bool mine = h && hash && !strcmp(h, hash);
 
 		if (!state || !desired)

@@ -19,6 +19,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "deployctl/clock.h"
+
 #define NAME_MAX_LEN 253 /* a DNS name, without the trailing dot */
 
 struct tls_cert {
@@ -116,20 +118,6 @@ size_t tls_cert_count(const struct tls_cert *c)
 	return c->n;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 static int64_t asn1_unix(const ASN1_TIME *t)
 {
 	struct tm tm;
@@ -137,8 +125,8 @@ static int64_t asn1_unix(const ASN1_TIME *t)
 	memset(&tm, 0, sizeof(tm));
 	if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
 		return 0;
-	return days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1,
-	                       (unsigned)tm.tm_mday) *
+	return clock_days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1,
+	                             (unsigned)tm.tm_mday) *
 	               86400 +
 	       tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 }
