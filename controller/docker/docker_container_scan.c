@@ -398,15 +398,13 @@ after:
 }
 
 /*
- * Members of the object at s->p ('{' already consumed as *first true):
- * 1 with the next key in s->key and s->p at its value, 0 after the '}'.
+ * What obj_next() and arr_next() share: 0 after the closing close, else 1
+ * with s->p at the next member or element (past the ',' between two).
  */
-static int obj_next(struct scan *s, bool *first)
+static int seq_next(struct scan *s, bool *first, char close)
 {
-	int rc;
-
 	scan_ws(s);
-	if (*s->p == '}') {
+	if (*s->p == close) {
 		s->p++;
 		return 0;
 	}
@@ -417,6 +415,19 @@ static int obj_next(struct scan *s, bool *first)
 		scan_ws(s);
 	}
 	*first = false;
+	return 1;
+}
+
+/*
+ * Members of the object at s->p ('{' already consumed as *first true):
+ * 1 with the next key in s->key and s->p at its value, 0 after the '}'.
+ */
+static int obj_next(struct scan *s, bool *first)
+{
+	int rc = seq_next(s, first, '}');
+
+	if (rc != 1)
+		return rc;
 	if (*s->p != '"')
 		return SCAN_BAD;
 	rc = scan_str(s, &s->key, &s->kp, &s->kn);
@@ -433,21 +444,12 @@ static int obj_next(struct scan *s, bool *first)
 /* The same for the elements of an array: 1 with s->p at the next element. */
 static int arr_next(struct scan *s, bool *first)
 {
-	scan_ws(s);
-	if (*s->p == ']') {
-		s->p++;
-		return 0;
-	}
-	if (!*first) {
-		if (*s->p != ',')
-			return SCAN_BAD;
-		s->p++;
-		scan_ws(s);
-		if (*s->p == ']')
-			return SCAN_BAD;
-	}
-	*first = false;
-	return 1;
+	int rc = seq_next(s, first, ']');
+
+	/* seq_next() ends at a ']' before any ',', so one here is a trailing ',' */
+	if (rc == 1 && *s->p == ']')
+		return SCAN_BAD;
+	return rc;
 }
 
 /* At a '{' or '[' of a kept value: enter it. 0 when s->p is at another type. */
