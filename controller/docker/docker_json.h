@@ -88,6 +88,9 @@ unsigned docker_parse_replica(const char *s);
  * (UTC); -1 when s is NULL or not such a time (docker_api.c).
  */
 double docker_parse_time(const char *s);
+/* v as a JSON array of strings, k as an object of strings: new, or NULL when out of memory. */
+json_t *docker_strv_json(const struct strv *v);
+json_t *docker_kvv_json(const struct kvv *k);
 /* Drop adjacent duplicates from a sorted vector. */
 void docker_strv_uniq(struct strv *s);
 /* Push "IP:PublicPort/Type" of a published port (pub 1..65535; else nothing). 0 or ERR_NOMEM. */
