@@ -29,10 +29,8 @@ void check_report_print(const struct check_report *r, bool json, FILE *f)
 		for (i = 0; i < r->n; i++) {
 			fprintf(f, "%s{\"name\":", i ? "," : "");
 			out_json_str(f, r->v[i].name);
-			fputs(",\"status\":", f);
-			out_json_str(f, item_status(&r->v[i]));
-			fputs(",\"message\":", f);
-			out_json_str(f, r->v[i].message);
+			out_json_field(f, "status", item_status(&r->v[i]));
+			out_json_field(f, "message", r->v[i].message);
 			fputc('}', f);
 		}
 		fputs("]}\n", f);

@@ -175,17 +175,13 @@ static void print_status(struct store *store, const char *project, const struct 
 			out_json_str(stdout, c[i].service);
 			fprintf(stdout, ",\"replica\":%u,\"container\":", c[i].replica);
 			out_json_str(stdout, c[i].name);
-			fputs(",\"id\":", stdout);
-			out_json_str(stdout, c[i].id);
-			fputs(",\"state\":", stdout);
-			out_json_str(stdout, c[i].state);
-			fputs(",\"status\":", stdout);
-			out_json_str(stdout, status);
+			out_json_field(stdout, "id", c[i].id);
+			out_json_field(stdout, "state", c[i].state);
+			out_json_field(stdout, "status", status);
 			fprintf(stdout, ",\"verified_up\":%s", verified ? "true" : "false");
 			fputs(",\"release\":", stdout);
 			json_release(c[i].release);
-			fputs(",\"spec_hash\":", stdout);
-			out_json_str(stdout, c[i].spec_hash);
+			out_json_field(stdout, "spec_hash", c[i].spec_hash);
 			fprintf(stdout, ",\"matches_release\":%s}", match ? "true" : "false");
 			continue;
 		}
@@ -228,8 +224,7 @@ static void print_status(struct store *store, const char *project, const struct 
 			out_json_str(stdout, c[i].name);
 			fputs(",\"release\":", stdout);
 			json_release(c[i].release);
-			fputs(",\"state\":", stdout);
-			out_json_str(stdout, c[i].state);
+			out_json_field(stdout, "state", c[i].state);
 			fputc('}', stdout);
 		}
 		fputs("]", stdout);
@@ -254,12 +249,9 @@ static void print_pin(struct ctx *ctx, const char *project, bool json)
 		fprintf(stdout,
 		        ",\"pin\":{\"release\":%lld,\"commit\":", (long long)pin.release_id);
 		out_json_str(stdout, pin.commit);
-		fputs(",\"who\":", stdout);
-		out_json_str(stdout, pin.who);
-		fputs(",\"reason\":", stdout);
-		out_json_str(stdout, pin.reason);
-		fputs(",\"since\":", stdout);
-		out_json_str(stdout, pin.pinned_at);
+		out_json_field(stdout, "who", pin.who);
+		out_json_field(stdout, "reason", pin.reason);
+		out_json_field(stdout, "since", pin.pinned_at);
 		fputs("}}\n", stdout);
 	} else {
 		printf("pinned to release %lld by %s since %s: %s; commit %.12s is not redeployed "

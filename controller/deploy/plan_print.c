@@ -57,25 +57,20 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
 	if (json) {
 		fputs("{\"project\":", f);
 		out_json_str(f, dp->project->name);
-		fputs(",\"source_kind\":", f);
-		out_json_str(f, dp->source_kind);
-		fputs(",\"source\":", f);
-		out_json_str(f, dp->source_id);
+		out_json_field(f, "source_kind", dp->source_kind);
+		out_json_field(f, "source", dp->source_id);
 		fprintf(f, ",\"changes\":%zu,\"stops\":%zu,\"actions\":[", p->n, plan_stops(p));
 		for (i = 0; i < p->n; i++) {
 			const struct action *a = &p->v[i];
 
 			fprintf(f, "%s{\"action\":", i ? "," : "");
 			out_json_str(f, reconcile_action_name(a->kind));
-			fputs(",\"target_type\":", f);
-			out_json_str(f, reconcile_action_target_type(a->kind));
-			fputs(",\"target\":", f);
-			out_json_str(f, a->target);
+			out_json_field(f, "target_type", reconcile_action_target_type(a->kind));
+			out_json_field(f, "target", a->target);
 			fprintf(f, ",\"replica\":%u,\"stage\":%u,\"container\":", a->replica,
 			        a->level);
 			out_json_str(f, a->container_name ? a->container_name : a->docker_name);
-			fputs(",\"reason\":", f);
-			out_json_str(f, a->reason);
+			out_json_field(f, "reason", a->reason);
 			if (a->order_why) {
 				/* "stop-first: mounts volume pgdata" -> order + why. */
 				size_t k = strcspn(a->order_why, ":");

@@ -43,6 +43,12 @@ void out_json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+void out_json_field(FILE *f, const char *key, const char *s)
+{
+	fprintf(f, ",\"%s\":", key);
+	out_json_str(f, s);
+}
+
 void out_safe(FILE *f, const char *s)
 {
 	const unsigned char *p;
