@@ -397,6 +397,16 @@ after:
 	goto after;
 }
 
+/* At the separator c: step over it and the white space after; false elsewhere. */
+static bool eat(struct scan *s, char c)
+{
+	if (*s->p != c)
+		return false;
+	s->p++;
+	scan_ws(s);
+	return true;
+}
+
 /*
  * What obj_next() and arr_next() share: 0 after the closing close, else 1
  * with s->p at the next member or element (past the ',' between two).
@@ -408,12 +418,8 @@ static int seq_next(struct scan *s, bool *first, char close)
 		s->p++;
 		return 0;
 	}
-	if (!*first) {
-		if (*s->p != ',')
-			return SCAN_BAD;
-		s->p++;
-		scan_ws(s);
-	}
+	if (!*first && !eat(s, ','))
+		return SCAN_BAD;
 	*first = false;
 	return 1;
 }
@@ -434,11 +440,7 @@ static int obj_next(struct scan *s, bool *first)
 	if (rc < 0)
 		return rc;
 	scan_ws(s);
-	if (*s->p != ':')
-		return SCAN_BAD;
-	s->p++;
-	scan_ws(s);
-	return 1;
+	return eat(s, ':') ? 1 : SCAN_BAD;
 }
 
 /* The same for the elements of an array: 1 with s->p at the next element. */
