@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "deployctl/clock.h"
+#include "deployctl/out.h"
 
 #define NAME_MAX_LEN 253 /* a DNS name, without the trailing dot */
 
@@ -201,7 +202,7 @@ void tls_cert_names(char *out, size_t size, const struct tls_cert *c)
 	GENERAL_NAMES *names = X509_get_ext_d2i(c->v[0], NID_subject_alt_name, NULL, NULL);
 	char one[NAME_MAX_LEN + 8];
 	size_t used = 0;
-	int i, w;
+	int i;
 
 	if (!size)
 		return;
@@ -209,13 +210,8 @@ void tls_cert_names(char *out, size_t size, const struct tls_cert *c)
 	for (i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
 		if (!gen_name_text(one, sizeof(one), sk_GENERAL_NAME_value(names, i)))
 			continue;
-		w = snprintf(out + used, size - used, "%s%s", used ? ", " : "", one);
-		if (w < 0 || (size_t)w >= size - used) {
-			if (size > 4)
-				memcpy(out + size - 4, "...", 4);
+		if (!out_list_add(out, size, &used, used == 0, one))
 			break;
-		}
-		used += (size_t)w;
 	}
 	GENERAL_NAMES_free(names);
 	ERR_clear_error();
