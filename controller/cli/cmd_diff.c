@@ -162,9 +162,7 @@ static int load_ref(struct side *sd, struct ctx *ctx, const struct deploy_opts *
 				}
 			}
 		}
-		for (i = 0; ids && i < p->nservices; i++)
-			free(ids[i]);
-		free(ids);
+		docker_image_ids_free(ids, p->nservices);
 		free(refs);
 		err_clear(&err);
 	}

@@ -194,10 +194,7 @@ static void check_images(struct run *run)
 		        p->nservices, local, remote, names);
 	}
 out:
-	if (ids)
-		for (i = 0; i < p->nservices; i++)
-			free(ids[i]);
-	free(ids);
+	docker_image_ids_free(ids, p->nservices);
 	free(refs);
 }
 
