@@ -112,9 +112,7 @@ static int history_run(struct ctx *ctx, int argc, char **argv)
 				fputc('\n', stdout);
 			}
 			if (v[i].message && *v[i].message) {
-				fputs("         ", stdout);
-				out_safe(stdout, v[i].message);
-				fputc('\n', stdout);
+				out_safe_between(stdout, "         ", v[i].message, "\n");
 			}
 		}
 	}

@@ -19,16 +19,12 @@ static void text_smoke(const struct store_smoke_row *v, size_t n)
 	for (i = 0; i < n; i++) {
 		printf("  %-12s ", v[i].outcome ? v[i].outcome : "not run");
 		out_safe(stdout, v[i].name);
-		fputs(": ", stdout);
-		out_safe(stdout, v[i].method);
-		fputc(' ', stdout);
+		out_safe_between(stdout, ": ", v[i].method, " ");
 		out_safe(stdout, v[i].url);
 		if (v[i].network) {
 			fputs(" from network ", stdout);
 			out_safe(stdout, v[i].network);
-			fputs(" (", stdout);
-			out_safe(stdout, v[i].image);
-			fputc(')', stdout);
+			out_safe_between(stdout, " (", v[i].image, ")");
 		}
 		printf(" expects %ld", v[i].expect_status);
 		if (v[i].outcome)

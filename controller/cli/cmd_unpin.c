@@ -25,9 +25,7 @@ static void unpin_print(const struct store_pin *p)
 	out_safe(stdout, p->who);
 	printf(" at %s", p->pinned_at);
 	if (p->reason && *p->reason) {
-		fputs(" (", stdout);
-		out_safe(stdout, p->reason);
-		fputc(')', stdout);
+		out_safe_between(stdout, " (", p->reason, ")");
 	}
 	fputc('\n', stdout);
 	if (p->commit) {

@@ -246,9 +246,7 @@ static void show_tail(FILE *f, const char *line)
 		if (line + len > end)
 			len = (size_t)(end - line);
 		snprintf(buf, sizeof(buf), "%.*s", (int)(len < 500 ? len : 500), line);
-		fputs("      ", f);
-		out_safe(f, buf);
-		fputc('\n', f);
+		out_safe_between(f, "      ", buf, "\n");
 		line += len + (line[len] == '\n');
 	}
 }
@@ -300,16 +298,12 @@ int jobs_show(struct ctx *ctx, int64_t release, bool json, FILE *f)
 			fputs("    artifact:  ", f);
 			out_safe(f, r->artifact);
 			if (r->artifact_volume) {
-				fputs(" (volume ", f);
-				out_safe(f, r->artifact_volume);
-				fputc(')', f);
+				out_safe_between(f, " (volume ", r->artifact_volume, ")");
 			}
 			fputc('\n', f);
 		}
 		if (r->error) {
-			fputs("    error:     ", f);
-			out_safe(f, r->error);
-			fputc('\n', f);
+			out_safe_between(f, "    error:     ", r->error, "\n");
 		}
 		if (r->log_tail && *r->log_tail)
 			show_tail(f, r->log_tail);

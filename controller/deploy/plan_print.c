@@ -123,17 +123,13 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
 			fputs(": ", f);
 			out_safe(f, a->reason);
 			if (a->order_why) {
-				fputs(" (", f);
-				out_safe(f, a->order_why);
-				fputc(')', f);
+				out_safe_between(f, " (", a->order_why, ")");
 			}
 			fputc('\n', f);
 		}
 	}
 	for (i = 0; i < p->warnings.n; i++) {
-		fputs("warning: ", f);
-		out_safe(f, p->warnings.v[i]);
-		fputc('\n', f);
+		out_safe_between(f, "warning: ", p->warnings.v[i], "\n");
 	}
 	for (i = 0; i < p->notes.n; i++) {
 		fputs("note: volume ", f);
@@ -141,8 +137,6 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
 		fputs(" is no longer in the manifests; kept with its data\n", f);
 	}
 	for (i = 0; i < dp->pulls.n; i++) {
-		fputs("note: ", f);
-		out_safe(f, dp->pulls.v[i]);
-		fputc('\n', f);
+		out_safe_between(f, "note: ", dp->pulls.v[i], "\n");
 	}
 }

@@ -80,3 +80,10 @@ void out_safe(FILE *f, const char *s)
 			fputc(*p, f);
 	}
 }
+
+void out_safe_between(FILE *f, const char *pre, const char *s, const char *post)
+{
+	fputs(pre, f);
+	out_safe(f, s);
+	fputs(post, f);
+}

@@ -19,6 +19,8 @@ void out_json_str(FILE *f, const char *s);
 void out_json_field(FILE *f, const char *key, const char *s);
 /* Write s with control characters shown as \xNN (tmux's stravis habit). */
 void out_safe(FILE *f, const char *s);
+/* pre, then s as out_safe() writes it, then post: a labelled or bracketed value. */
+void out_safe_between(FILE *f, const char *pre, const char *s, const char *post);
 /*
  * Append item to the list in the caller's buffer out (size bytes, *used of
  * them taken; start with out[0] = '\0' and *used = 0), after ", " unless
