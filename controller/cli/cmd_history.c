@@ -111,9 +111,8 @@ static int history_run(struct ctx *ctx, int argc, char **argv)
 				}
 				fputc('\n', stdout);
 			}
-			if (v[i].message && *v[i].message) {
+			if (v[i].message && *v[i].message)
 				out_safe_between(stdout, "         ", v[i].message, "\n");
-			}
 		}
 	}
 	store_release_list_free(v, n);

@@ -131,22 +131,19 @@ static void show_text_release(const struct show_data *d)
 	printf("release %lld  project %s  kind %s  status %s\n", (long long)r->id, r->project,
 	       r->kind, r->status);
 	printf("source:      %s %.12s", r->source_kind, r->source);
-	if (r->ref) {
+	if (r->ref)
 		out_safe_between(stdout, " (ref ", r->ref, ")");
-	}
 	fputc('\n', stdout);
-	if (r->subject) {
+	if (r->subject)
 		out_safe_between(stdout, "subject:     ", r->subject, "\n");
-	}
 	printf("who:         %s on %s, pid %ld\n", r->who, r->host, r->pid);
 	printf("started:     %s\n", r->started_at);
 	if (r->finished_at)
 		printf("finished:    %s (%.2fs)\n", r->finished_at, r->duration_s);
 	else
 		fputs("finished:    - (still running)\n", stdout);
-	if (r->message && *r->message) {
+	if (r->message && *r->message)
 		out_safe_between(stdout, "message:     ", r->message, "\n");
-	}
 	if (r->rollback_of)
 		printf("rollback of: release %lld\n", (long long)r->rollback_of);
 	if (d->ntags) {
@@ -182,9 +179,8 @@ static void show_text_actions(const struct show_data *d)
 			fputs(": ", stdout);
 			out_safe(stdout, a->reason);
 		}
-		if (a->error && *a->error) {
+		if (a->error && *a->error)
 			out_safe_between(stdout, " (error: ", a->error, ")");
-		}
 		fputc('\n', stdout);
 	}
 }
@@ -210,9 +206,8 @@ static void show_text_containers(const struct show_data *d)
 
 		printf("  %3u %-12s %.12s ", c->action_seq, c->event, c->container_id);
 		out_safe(stdout, c->name);
-		if (c->detail && *c->detail) {
+		if (c->detail && *c->detail)
 			out_safe_between(stdout, " (", c->detail, ")");
-		}
 		fputc('\n', stdout);
 	}
 }

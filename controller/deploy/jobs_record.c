@@ -297,14 +297,12 @@ int jobs_show(struct ctx *ctx, int64_t release, bool json, FILE *f)
 		if (r->artifact) {
 			fputs("    artifact:  ", f);
 			out_safe(f, r->artifact);
-			if (r->artifact_volume) {
+			if (r->artifact_volume)
 				out_safe_between(f, " (volume ", r->artifact_volume, ")");
-			}
 			fputc('\n', f);
 		}
-		if (r->error) {
+		if (r->error)
 			out_safe_between(f, "    error:     ", r->error, "\n");
-		}
 		if (r->log_tail && *r->log_tail)
 			show_tail(f, r->log_tail);
 	}

@@ -122,21 +122,18 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
 			print_target(f, a);
 			fputs(": ", f);
 			out_safe(f, a->reason);
-			if (a->order_why) {
+			if (a->order_why)
 				out_safe_between(f, " (", a->order_why, ")");
-			}
 			fputc('\n', f);
 		}
 	}
-	for (i = 0; i < p->warnings.n; i++) {
+	for (i = 0; i < p->warnings.n; i++)
 		out_safe_between(f, "warning: ", p->warnings.v[i], "\n");
-	}
 	for (i = 0; i < p->notes.n; i++) {
 		fputs("note: volume ", f);
 		out_safe(f, p->notes.v[i]);
 		fputs(" is no longer in the manifests; kept with its data\n", f);
 	}
-	for (i = 0; i < dp->pulls.n; i++) {
+	for (i = 0; i < dp->pulls.n; i++)
 		out_safe_between(f, "note: ", dp->pulls.v[i], "\n");
-	}
 }
