@@ -407,10 +407,7 @@ static bool eat(struct scan *s, char c)
 	return true;
 }
 
-/*
- * What obj_next() and arr_next() share: 0 after the closing close, else 1
- * with s->p at the next member or element (past the ',' between two).
- */
+/* obj_next()'s and arr_next()'s step: 0 past close, else 1 at the next item (past a ','). */
 static int seq_next(struct scan *s, bool *first, char close)
 {
 	scan_ws(s);
