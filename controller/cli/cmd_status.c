@@ -33,30 +33,6 @@ static int container_cmp(const void *a, const void *b)
 	return c ? c : (x->replica > y->replica) - (x->replica < y->replica);
 }
 
-/* The project: --project, else the latest release's. */
-static int pick_project(char **out, struct ctx *ctx, const char *given)
-{
-	struct store_release *v = NULL;
-	struct err err = ERR_INIT;
-	size_t n = 0;
-
-	if (given) {
-		*out = strdup(given);
-		return *out ? 0 : ERR_NOMEM;
-	}
-	if (store_release_list(&v, &n, ctx->store, NULL, 1, &err) < 0) {
-		cmd_report(&err);
-		return ERR_STORE;
-	}
-	*out = n ? strdup(v[0].project) : NULL;
-	store_release_list_free(v, n);
-	if (!*out) {
-		fprintf(stderr, "deployctl: no releases yet; name the project with --project\n");
-		return ERR_NOTFOUND;
-	}
-	return 0;
-}
-
 /*
  * Docker runs a healthcheck's first probe one interval after the start, so
  * right after a release its containers read "(health: starting)" although
@@ -314,7 +290,8 @@ static int status_main(struct ctx *ctx, int argc, char **argv, const struct cmd 
 	ex = cmd_open_store(ctx);
 	if (ex != EXIT_OK)
 		return ex;
-	if (pick_project(&project, ctx, given) < 0)
+	/* status keeps its own exit codes: a project it cannot name is a usage error */
+	if (cmd_pick_project(&project, ctx, given) != EXIT_OK)
 		return given ? EXIT_FAILED : EXIT_USAGE;
 	ex = cmd_open_docker(ctx);
 	if (ex != EXIT_OK)
