@@ -29,10 +29,8 @@ void check_report_print(const struct check_report *r, bool json, FILE *f)
 		for (i = 0; i < r->n; i++) {
 			fprintf(f, "%s{\"name\":", i ? "," : "");
 			out_json_str(f, r->v[i].name);
-			fputs(",\"status\":", f);
-			out_json_str(f, item_status(&r->v[i]));
-			fputs(",\"message\":", f);
-			out_json_str(f, r->v[i].message);
+			out_json_field(f, "status", item_status(&r->v[i]));
+			out_json_field(f, "message", r->v[i].message);
 			fputc('}', f);
 		}
 		fputs("]}\n", f);
@@ -41,9 +39,7 @@ void check_report_print(const struct check_report *r, bool json, FILE *f)
 	for (i = 0; i < r->n; i++) {
 		fprintf(f, "%-6s", !r->v[i].ok ? "FAIL" : r->v[i].warn ? "warn" : "ok");
 		out_safe(f, r->v[i].name);
-		fputs(": ", f);
-		out_safe(f, r->v[i].message);
-		fputc('\n', f);
+		out_safe_between(f, ": ", r->v[i].message, "\n");
 	}
 	if (failed)
 		fprintf(f, "%zu check(s) failed, %zu warning(s)\n", failed, warns);
@@ -67,9 +63,7 @@ int check_preflight(struct ctx *ctx, struct deploy *dp, const struct deploy_opts
 			continue;
 		fprintf(stderr, "deployctl: check: %s ", rep.v[i].ok ? "warning:" : "FAIL");
 		out_safe(stderr, rep.v[i].name);
-		fputs(": ", stderr);
-		out_safe(stderr, rep.v[i].message);
-		fputc('\n', stderr);
+		out_safe_between(stderr, ": ", rep.v[i].message, "\n");
 	}
 	failed = check_report_nfailed(&rep);
 	if (rep.docker_unreachable)

@@ -59,9 +59,7 @@ static int config_resolve(struct ctx *ctx, struct project *p)
 		ids[i] = NULL;
 	}
 out:
-	for (i = 0; ids && i < p->nservices; i++)
-		free(ids[i]);
-	free(ids);
+	docker_image_ids_free(ids, p->nservices);
 	free(refs);
 	return ex;
 }

@@ -162,9 +162,7 @@ static int load_ref(struct side *sd, struct ctx *ctx, const struct deploy_opts *
 				}
 			}
 		}
-		for (i = 0; ids && i < p->nservices; i++)
-			free(ids[i]);
-		free(ids);
+		docker_image_ids_free(ids, p->nservices);
 		free(refs);
 		err_clear(&err);
 	}
@@ -246,14 +244,10 @@ static void print_change(struct diff_out *o, const char *service, const char *fi
 		json_item_begin(o);
 		fputs("{\"service\":", stdout);
 		out_json_str(stdout, service);
-		fputs(",\"field\":", stdout);
-		out_json_str(stdout, field);
-		fputs(",\"key\":", stdout);
-		out_json_str(stdout, key);
-		fputs(",\"old\":", stdout);
-		out_json_str(stdout, old);
-		fputs(",\"new\":", stdout);
-		out_json_str(stdout, new_);
+		out_json_field(stdout, "field", field);
+		out_json_field(stdout, "key", key);
+		out_json_field(stdout, "old", old);
+		out_json_field(stdout, "new", new_);
 		fprintf(stdout, ",\"secret\":%s}", secret ? "true" : "false");
 		return;
 	}
@@ -399,8 +393,7 @@ static void diff_configs(struct diff_out *o, const struct side *a, const struct 
 				json_item_begin(o);
 				fputs("{\"config\":", stdout);
 				out_json_str(stdout, p->configs[i].name);
-				fputs(",\"diff\":", stdout);
-				out_json_str(stdout, rc == 0 ? d.ptr : NULL);
+				out_json_field(stdout, "diff", rc == 0 ? d.ptr : NULL);
 				fputc('}', stdout);
 			} else {
 				printf("config %s:\n", p->configs[i].name);
@@ -487,10 +480,8 @@ static int diff_run(struct ctx *ctx, int argc, char **argv)
 	if (out.json) {
 		fputs("{\"project\":", stdout);
 		out_json_str(stdout, project);
-		fputs(",\"from\":", stdout);
-		out_json_str(stdout, a.label);
-		fputs(",\"to\":", stdout);
-		out_json_str(stdout, b.label);
+		out_json_field(stdout, "from", a.label);
+		out_json_field(stdout, "to", b.label);
 		fputs(",\"changes\":[", stdout);
 	} else {
 		/* The labels hold a source id and a ref: printed safely. */

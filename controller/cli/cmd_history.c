@@ -34,36 +34,23 @@ static void print_json(const struct store_release *v, size_t n)
 
 		fprintf(stdout, "%s{\"release\":%lld,\"project\":", i ? "," : "", (long long)r->id);
 		out_json_str(stdout, r->project);
-		fputs(",\"kind\":", stdout);
-		out_json_str(stdout, r->kind);
-		fputs(",\"status\":", stdout);
-		out_json_str(stdout, r->status);
-		fputs(",\"source_kind\":", stdout);
-		out_json_str(stdout, r->source_kind);
-		fputs(",\"source\":", stdout);
-		out_json_str(stdout, r->source);
-		fputs(",\"ref\":", stdout);
-		out_json_str(stdout, r->ref);
-		fputs(",\"subject\":", stdout);
-		out_json_str(stdout, r->subject);
-		fputs(",\"author\":", stdout);
-		out_json_str(stdout, r->author);
-		fputs(",\"committed_at\":", stdout);
-		out_json_str(stdout, r->committed_at);
-		fputs(",\"who\":", stdout);
-		out_json_str(stdout, r->who);
-		fputs(",\"host\":", stdout);
-		out_json_str(stdout, r->host);
-		fputs(",\"started_at\":", stdout);
-		out_json_str(stdout, r->started_at);
-		fputs(",\"finished_at\":", stdout);
-		out_json_str(stdout, r->finished_at);
+		out_json_field(stdout, "kind", r->kind);
+		out_json_field(stdout, "status", r->status);
+		out_json_field(stdout, "source_kind", r->source_kind);
+		out_json_field(stdout, "source", r->source);
+		out_json_field(stdout, "ref", r->ref);
+		out_json_field(stdout, "subject", r->subject);
+		out_json_field(stdout, "author", r->author);
+		out_json_field(stdout, "committed_at", r->committed_at);
+		out_json_field(stdout, "who", r->who);
+		out_json_field(stdout, "host", r->host);
+		out_json_field(stdout, "started_at", r->started_at);
+		out_json_field(stdout, "finished_at", r->finished_at);
 		if (r->duration_s >= 0)
 			fprintf(stdout, ",\"duration_s\":%.3f", r->duration_s);
 		else
 			fputs(",\"duration_s\":null", stdout);
-		fputs(",\"message\":", stdout);
-		out_json_str(stdout, r->message);
+		out_json_field(stdout, "message", r->message);
 		fputs("}", stdout);
 	}
 	fputs("]\n", stdout);
@@ -124,11 +111,8 @@ static int history_run(struct ctx *ctx, int argc, char **argv)
 				}
 				fputc('\n', stdout);
 			}
-			if (v[i].message && *v[i].message) {
-				fputs("         ", stdout);
-				out_safe(stdout, v[i].message);
-				fputc('\n', stdout);
-			}
+			if (v[i].message && *v[i].message)
+				out_safe_between(stdout, "         ", v[i].message, "\n");
 		}
 	}
 	store_release_list_free(v, n);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "deployctl/buf.h"
+#include "deployctl/clock.h"
 #include "deployctl/cmd.h"
 #include "deployctl/deploy_swarm_cmds.h"
 #include "deployctl/docker_swarm_ops.h"
@@ -132,20 +133,6 @@ static void *follow_thread(void *arg)
 	return NULL;
 }
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static long days_from_civil(long y, unsigned m, unsigned d)
-{
-	long era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (long)doe - 719468;
-}
-
 /*
  * --since: unix seconds ("1764680000", "1764680000.5"), a duration back
  * from now ("10m", "1h", "30s"), or a UTC time "2026-12-02T15:04:05Z".
@@ -172,7 +159,8 @@ static int parse_since(char *out, size_t size, const char *s)
 	    (z == 0 || z == 'Z') && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 &&
 	    sec < 61 && !strchr(s, '+')) {
 		snprintf(out, size, "%ld",
-		         days_from_civil(y, mo, d) * 86400L + (long)h * 3600 + mi * 60 + sec);
+		         (long)clock_days_from_civil(y, mo, d) * 86400L + (long)h * 3600 + mi * 60 +
+		                 sec);
 		return 0;
 	}
 	if (!digits && lock_parse_duration(&ms, s, &err) == 0) {

@@ -131,28 +131,19 @@ static void show_text_release(const struct show_data *d)
 	printf("release %lld  project %s  kind %s  status %s\n", (long long)r->id, r->project,
 	       r->kind, r->status);
 	printf("source:      %s %.12s", r->source_kind, r->source);
-	if (r->ref) {
-		fputs(" (ref ", stdout);
-		out_safe(stdout, r->ref);
-		fputc(')', stdout);
-	}
+	if (r->ref)
+		out_safe_between(stdout, " (ref ", r->ref, ")");
 	fputc('\n', stdout);
-	if (r->subject) {
-		fputs("subject:     ", stdout);
-		out_safe(stdout, r->subject);
-		fputc('\n', stdout);
-	}
+	if (r->subject)
+		out_safe_between(stdout, "subject:     ", r->subject, "\n");
 	printf("who:         %s on %s, pid %ld\n", r->who, r->host, r->pid);
 	printf("started:     %s\n", r->started_at);
 	if (r->finished_at)
 		printf("finished:    %s (%.2fs)\n", r->finished_at, r->duration_s);
 	else
 		fputs("finished:    - (still running)\n", stdout);
-	if (r->message && *r->message) {
-		fputs("message:     ", stdout);
-		out_safe(stdout, r->message);
-		fputc('\n', stdout);
-	}
+	if (r->message && *r->message)
+		out_safe_between(stdout, "message:     ", r->message, "\n");
 	if (r->rollback_of)
 		printf("rollback of: release %lld\n", (long long)r->rollback_of);
 	if (d->ntags) {
@@ -188,11 +179,8 @@ static void show_text_actions(const struct show_data *d)
 			fputs(": ", stdout);
 			out_safe(stdout, a->reason);
 		}
-		if (a->error && *a->error) {
-			fputs(" (error: ", stdout);
-			out_safe(stdout, a->error);
-			fputc(')', stdout);
-		}
+		if (a->error && *a->error)
+			out_safe_between(stdout, " (error: ", a->error, ")");
 		fputc('\n', stdout);
 	}
 }
@@ -218,11 +206,8 @@ static void show_text_containers(const struct show_data *d)
 
 		printf("  %3u %-12s %.12s ", c->action_seq, c->event, c->container_id);
 		out_safe(stdout, c->name);
-		if (c->detail && *c->detail) {
-			fputs(" (", stdout);
-			out_safe(stdout, c->detail);
-			fputc(')', stdout);
-		}
+		if (c->detail && *c->detail)
+			out_safe_between(stdout, " (", c->detail, ")");
 		fputc('\n', stdout);
 	}
 }
@@ -242,9 +227,7 @@ static void show_text_service(const struct show_data *d, const struct store_serv
 	for (i = 0; i < d->nenv; i++) {
 		if (strcmp(d->env[i].service, sv->service))
 			continue;
-		fputs("    env:       ", stdout);
-		out_safe(stdout, d->env[i].key);
-		fputc('=', stdout);
+		out_safe_between(stdout, "    env:       ", d->env[i].key, "=");
 		show_env_value(stdout, &d->env[i], false);
 		fputc('\n', stdout);
 	}
@@ -259,9 +242,7 @@ static void show_text_service(const struct show_data *d, const struct store_serv
 	for (i = 0; i < d->nlabels; i++) {
 		if (strcmp(d->labels[i].service, sv->service))
 			continue;
-		fputs("    label:     ", stdout);
-		out_safe(stdout, d->labels[i].key);
-		fputc('=', stdout);
+		out_safe_between(stdout, "    label:     ", d->labels[i].key, "=");
 		out_safe(stdout, d->labels[i].value);
 		fputc('\n', stdout);
 	}

@@ -19,16 +19,12 @@ static void text_smoke(const struct store_smoke_row *v, size_t n)
 	for (i = 0; i < n; i++) {
 		printf("  %-12s ", v[i].outcome ? v[i].outcome : "not run");
 		out_safe(stdout, v[i].name);
-		fputs(": ", stdout);
-		out_safe(stdout, v[i].method);
-		fputc(' ', stdout);
+		out_safe_between(stdout, ": ", v[i].method, " ");
 		out_safe(stdout, v[i].url);
 		if (v[i].network) {
 			fputs(" from network ", stdout);
 			out_safe(stdout, v[i].network);
-			fputs(" (", stdout);
-			out_safe(stdout, v[i].image);
-			fputc(')', stdout);
+			out_safe_between(stdout, " (", v[i].image, ")");
 		}
 		printf(" expects %ld", v[i].expect_status);
 		if (v[i].outcome)
@@ -70,12 +66,6 @@ static void text_notify(const struct store_notify_row *v, size_t n)
 	}
 }
 
-static void key(const char *k, const char *v)
-{
-	printf(",\"%s\":", k);
-	out_json_str(stdout, v);
-}
-
 static void json_smoke(const struct store_smoke_row *v, size_t n)
 {
 	size_t i;
@@ -83,18 +73,18 @@ static void json_smoke(const struct store_smoke_row *v, size_t n)
 	fputs(",\"smoke\":[", stdout);
 	for (i = 0; i < n; i++) {
 		printf("%s{\"seq\":%u", i ? "," : "", v[i].seq);
-		key("name", v[i].name);
-		key("method", v[i].method);
-		key("url", v[i].url);
-		key("network", v[i].network);
-		key("image", v[i].image);
-		key("service", v[i].service);
+		out_json_field(stdout, "name", v[i].name);
+		out_json_field(stdout, "method", v[i].method);
+		out_json_field(stdout, "url", v[i].url);
+		out_json_field(stdout, "network", v[i].network);
+		out_json_field(stdout, "image", v[i].image);
+		out_json_field(stdout, "service", v[i].service);
 		printf(",\"expect_status\":%ld", v[i].expect_status);
-		key("outcome", v[i].outcome);
+		out_json_field(stdout, "outcome", v[i].outcome);
 		if (v[i].outcome)
 			printf(",\"status\":%ld,\"attempts\":%u,\"duration_s\":%.3f", v[i].status,
 			       v[i].attempts, v[i].duration_s);
-		key("reason", v[i].reason);
+		out_json_field(stdout, "reason", v[i].reason);
 		fputc('}', stdout);
 	}
 	fputc(']', stdout);
@@ -107,16 +97,16 @@ static void json_notify(const struct store_notify_row *v, size_t n)
 	fputs(",\"notify\":[", stdout);
 	for (i = 0; i < n; i++) {
 		printf("%s{\"seq\":%u", i ? "," : "", v[i].seq);
-		key("format", v[i].format);
-		key("url_env", v[i].url_env);
-		key("url_file", v[i].url_file);
-		key("on", v[i].on);
-		key("event", v[i].event);
-		key("outcome", v[i].outcome);
+		out_json_field(stdout, "format", v[i].format);
+		out_json_field(stdout, "url_env", v[i].url_env);
+		out_json_field(stdout, "url_file", v[i].url_file);
+		out_json_field(stdout, "on", v[i].on);
+		out_json_field(stdout, "event", v[i].event);
+		out_json_field(stdout, "outcome", v[i].outcome);
 		if (v[i].event)
 			printf(",\"attempts\":%u,\"duration_s\":%.3f", v[i].attempts,
 			       v[i].duration_s);
-		key("detail", v[i].detail);
+		out_json_field(stdout, "detail", v[i].detail);
 		fputc('}', stdout);
 	}
 	fputc(']', stdout);

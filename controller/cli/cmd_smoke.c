@@ -43,12 +43,9 @@ static void print_json(const char *project, int64_t release, const struct projec
 	for (i = 0; i < p->nsmoke; i++) {
 		fputs(i ? ",{\"name\":" : "{\"name\":", stdout);
 		out_json_str(stdout, p->smoke[i].name);
-		fputs(",\"url\":", stdout);
-		out_json_str(stdout, p->smoke[i].url);
-		fputs(",\"network\":", stdout);
-		out_json_str(stdout, p->smoke[i].network);
-		fputs(",\"image\":", stdout);
-		out_json_str(stdout, p->smoke[i].image);
+		out_json_field(stdout, "url", p->smoke[i].url);
+		out_json_field(stdout, "network", p->smoke[i].network);
+		out_json_field(stdout, "image", p->smoke[i].image);
 		printf(",\"passed\":%s,\"status\":%ld,\"attempts\":%u,\"duration_s\":%.3f,"
 		       "\"reason\":",
 		       r[i].passed ? "true" : "false", r[i].status, r[i].attempts, r[i].duration_s);

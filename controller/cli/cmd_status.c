@@ -33,30 +33,6 @@ static int container_cmp(const void *a, const void *b)
 	return c ? c : (x->replica > y->replica) - (x->replica < y->replica);
 }
 
-/* The project: --project, else the latest release's. */
-static int pick_project(char **out, struct ctx *ctx, const char *given)
-{
-	struct store_release *v = NULL;
-	struct err err = ERR_INIT;
-	size_t n = 0;
-
-	if (given) {
-		*out = strdup(given);
-		return *out ? 0 : ERR_NOMEM;
-	}
-	if (store_release_list(&v, &n, ctx->store, NULL, 1, &err) < 0) {
-		cmd_report(&err);
-		return ERR_STORE;
-	}
-	*out = n ? strdup(v[0].project) : NULL;
-	store_release_list_free(v, n);
-	if (!*out) {
-		fprintf(stderr, "deployctl: no releases yet; name the project with --project\n");
-		return ERR_NOTFOUND;
-	}
-	return 0;
-}
-
 /*
  * Docker runs a healthcheck's first probe one interval after the start, so
  * right after a release its containers read "(health: starting)" although
@@ -175,17 +151,13 @@ static void print_status(struct store *store, const char *project, const struct 
 			out_json_str(stdout, c[i].service);
 			fprintf(stdout, ",\"replica\":%u,\"container\":", c[i].replica);
 			out_json_str(stdout, c[i].name);
-			fputs(",\"id\":", stdout);
-			out_json_str(stdout, c[i].id);
-			fputs(",\"state\":", stdout);
-			out_json_str(stdout, c[i].state);
-			fputs(",\"status\":", stdout);
-			out_json_str(stdout, status);
+			out_json_field(stdout, "id", c[i].id);
+			out_json_field(stdout, "state", c[i].state);
+			out_json_field(stdout, "status", status);
 			fprintf(stdout, ",\"verified_up\":%s", verified ? "true" : "false");
 			fputs(",\"release\":", stdout);
 			json_release(c[i].release);
-			fputs(",\"spec_hash\":", stdout);
-			out_json_str(stdout, c[i].spec_hash);
+			out_json_field(stdout, "spec_hash", c[i].spec_hash);
 			fprintf(stdout, ",\"matches_release\":%s}", match ? "true" : "false");
 			continue;
 		}
@@ -228,8 +200,7 @@ static void print_status(struct store *store, const char *project, const struct 
 			out_json_str(stdout, c[i].name);
 			fputs(",\"release\":", stdout);
 			json_release(c[i].release);
-			fputs(",\"state\":", stdout);
-			out_json_str(stdout, c[i].state);
+			out_json_field(stdout, "state", c[i].state);
 			fputc('}', stdout);
 		}
 		fputs("]", stdout);
@@ -254,12 +225,9 @@ static void print_pin(struct ctx *ctx, const char *project, bool json)
 		fprintf(stdout,
 		        ",\"pin\":{\"release\":%lld,\"commit\":", (long long)pin.release_id);
 		out_json_str(stdout, pin.commit);
-		fputs(",\"who\":", stdout);
-		out_json_str(stdout, pin.who);
-		fputs(",\"reason\":", stdout);
-		out_json_str(stdout, pin.reason);
-		fputs(",\"since\":", stdout);
-		out_json_str(stdout, pin.pinned_at);
+		out_json_field(stdout, "who", pin.who);
+		out_json_field(stdout, "reason", pin.reason);
+		out_json_field(stdout, "since", pin.pinned_at);
 		fputs("}}\n", stdout);
 	} else {
 		printf("pinned to release %lld by %s since %s: %s; commit %.12s is not redeployed "
@@ -322,7 +290,8 @@ static int status_main(struct ctx *ctx, int argc, char **argv, const struct cmd 
 	ex = cmd_open_store(ctx);
 	if (ex != EXIT_OK)
 		return ex;
-	if (pick_project(&project, ctx, given) < 0)
+	/* status keeps its own exit codes: a project it cannot name is a usage error */
+	if (cmd_pick_project(&project, ctx, given) != EXIT_OK)
 		return given ? EXIT_FAILED : EXIT_USAGE;
 	ex = cmd_open_docker(ctx);
 	if (ex != EXIT_OK)

@@ -40,8 +40,7 @@ static int tag_list(struct store *s, const char *project, bool json)
 			out_json_str(stdout, v[i].project);
 			printf(",\"release\":%lld,\"name\":", (long long)v[i].release_id);
 			out_json_str(stdout, v[i].name);
-			fputs(",\"created_at\":", stdout);
-			out_json_str(stdout, v[i].created_at);
+			out_json_field(stdout, "created_at", v[i].created_at);
 			fputs("}", stdout);
 		}
 		fputs("]\n", stdout);

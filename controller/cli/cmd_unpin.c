@@ -24,11 +24,8 @@ static void unpin_print(const struct store_pin *p)
 	printf(": it was pinned to release %lld by ", (long long)p->release_id);
 	out_safe(stdout, p->who);
 	printf(" at %s", p->pinned_at);
-	if (p->reason && *p->reason) {
-		fputs(" (", stdout);
-		out_safe(stdout, p->reason);
-		fputc(')', stdout);
-	}
+	if (p->reason && *p->reason)
+		out_safe_between(stdout, " (", p->reason, ")");
 	fputc('\n', stdout);
 	if (p->commit) {
 		fputs("commit ", stdout);

@@ -41,9 +41,7 @@ void cmd_report(const struct err *e)
 {
 	char line[1024];
 
-	fputs("deployctl: ", stderr);
-	out_safe(stderr, err_format(line, sizeof(line), e));
-	fputc('\n', stderr);
+	out_safe_between(stderr, "deployctl: ", err_format(line, sizeof(line), e), "\n");
 }
 
 int cmd_open_docker(struct ctx *ctx)

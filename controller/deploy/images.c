@@ -187,10 +187,7 @@ fail:
 	cmd_report(&err);
 	ex = cmd_exit_for(err.code);
 out:
-	if (ids)
-		for (i = 0; i < p->nservices; i++)
-			free(ids[i]);
-	free(ids);
+	docker_image_ids_free(ids, p->nservices);
 	free(refs);
 	free(pinned);
 	return ex;

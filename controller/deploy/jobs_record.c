@@ -226,12 +226,6 @@ int jobs_load_rollback(struct deploy *dp, struct ctx *ctx, int64_t current, cons
 	return EXIT_OK;
 }
 
-static void json_str_key(FILE *f, const char *key, const char *v)
-{
-	fprintf(f, ",\"%s\":", key);
-	out_json_str(f, v);
-}
-
 /* The last lines of a job's output (the record keeps up to JOBS_LOG_TAIL bytes). */
 static void show_tail(FILE *f, const char *line)
 {
@@ -252,9 +246,7 @@ static void show_tail(FILE *f, const char *line)
 		if (line + len > end)
 			len = (size_t)(end - line);
 		snprintf(buf, sizeof(buf), "%.*s", (int)(len < 500 ? len : 500), line);
-		fputs("      ", f);
-		out_safe(f, buf);
-		fputc('\n', f);
+		out_safe_between(f, "      ", buf, "\n");
 		line += len + (line[len] == '\n');
 	}
 }
@@ -281,19 +273,19 @@ int jobs_show(struct ctx *ctx, int64_t release, bool json, FILE *f)
 		if (json) {
 			fprintf(f, "%s{\"name\":", i ? "," : "");
 			out_json_str(f, r->name);
-			json_str_key(f, "phase", r->phase);
-			json_str_key(f, "status", r->status);
+			out_json_field(f, "phase", r->phase);
+			out_json_field(f, "status", r->status);
 			if (r->exit_code >= 0)
 				fprintf(f, ",\"exit_code\":%d", r->exit_code);
 			else
 				fputs(",\"exit_code\":null", f);
 			fprintf(f, ",\"duration_s\":%.3f,\"irreversible\":%s", r->duration_s,
 			        r->irreversible ? "true" : "false");
-			json_str_key(f, "image", r->image);
-			json_str_key(f, "artifact", r->artifact);
-			json_str_key(f, "artifact_volume", r->artifact_volume);
-			json_str_key(f, "error", r->error);
-			json_str_key(f, "log_tail", r->log_tail);
+			out_json_field(f, "image", r->image);
+			out_json_field(f, "artifact", r->artifact);
+			out_json_field(f, "artifact_volume", r->artifact_volume);
+			out_json_field(f, "error", r->error);
+			out_json_field(f, "log_tail", r->log_tail);
 			fputc('}', f);
 			continue;
 		}
@@ -305,18 +297,12 @@ int jobs_show(struct ctx *ctx, int64_t release, bool json, FILE *f)
 		if (r->artifact) {
 			fputs("    artifact:  ", f);
 			out_safe(f, r->artifact);
-			if (r->artifact_volume) {
-				fputs(" (volume ", f);
-				out_safe(f, r->artifact_volume);
-				fputc(')', f);
-			}
+			if (r->artifact_volume)
+				out_safe_between(f, " (volume ", r->artifact_volume, ")");
 			fputc('\n', f);
 		}
-		if (r->error) {
-			fputs("    error:     ", f);
-			out_safe(f, r->error);
-			fputc('\n', f);
-		}
+		if (r->error)
+			out_safe_between(f, "    error:     ", r->error, "\n");
 		if (r->log_tail && *r->log_tail)
 			show_tail(f, r->log_tail);
 	}

@@ -74,6 +74,13 @@ static int family(struct buf *b, const char *name, const char *type, const char 
 		}                                                                                  \
 	} while (0)
 
+/* A family's HELP and TYPE lines, then its sample per project (the two always go together). */
+#define PROJECT_FAMILY(b, family_name, type, help, fmt, expr)                                      \
+	do {                                                                                       \
+		rc = rc ? rc : family(b, family_name, type, help);                                 \
+		PER_PROJECT(b, family_name, fmt, expr);                                            \
+	} while (0)
+
 struct simple_family {
 	const char *name, *type, *help;
 	size_t offset; /* of a uint64_t in struct metrics_project */
@@ -115,11 +122,9 @@ int metrics_render(struct buf *b, enum metrics_source src,
 			        : buf_printf(b, "\",status=\"%s\"} %llu\n", status_names[k],
 			                     (unsigned long long)projects[i]->releases[k]);
 		}
-	rc = rc ? rc
-	        : family(b, "deployctl_rollbacks_total", "counter",
-	                 "Releases undone by the automatic rollback after a failed health gate.");
-	PER_PROJECT(b, "deployctl_rollbacks_total", "%llu",
-	            (unsigned long long)p->releases[METRICS_ROLLED_BACK]);
+	PROJECT_FAMILY(b, "deployctl_rollbacks_total", "counter",
+	               "Releases undone by the automatic rollback after a failed health gate.",
+	               "%llu", (unsigned long long)p->releases[METRICS_ROLLED_BACK]);
 	rc = rc ? rc
 	        : family(b, "deployctl_apply_duration_seconds", "histogram",
 	                 "Time from the first action of a release to its outcome.");
@@ -143,29 +148,23 @@ int metrics_render(struct buf *b, enum metrics_source src,
 		rc = rc ? rc : label(b, p->name);
 		rc = rc ? rc : buf_printf(b, "\"} %llu\n", (unsigned long long)p->duration_count);
 	}
-	rc = rc ? rc
-	        : family(b, "deployctl_last_release", "gauge",
-	                 "Number of the project's latest release (0: none yet).");
-	PER_PROJECT(b, "deployctl_last_release", "%lld", (long long)p->last_release);
-	rc = rc ? rc
-	        : family(b, "deployctl_last_release_timestamp_seconds", "gauge",
-	                 "When the project's latest release ended, unix time.");
-	PER_PROJECT(b, "deployctl_last_release_timestamp_seconds", "%.0f", p->last_release_time);
-	rc = rc ? rc
-	        : family(b, "deployctl_last_success_timestamp_seconds", "gauge",
-	                 "When the latest succeeded release ended, unix time (0: none).");
-	PER_PROJECT(b, "deployctl_last_success_timestamp_seconds", "%.0f", p->last_success_time);
-	rc = rc ? rc
-	        : family(b, "deployctl_services_desired", "gauge",
-	                 state ? "Containers the current release asks for (replicas summed)."
-	                       : "Containers the project's commit asks for (replicas summed).");
-	PER_PROJECT(b, "deployctl_services_desired", "%u", p->desired);
+	PROJECT_FAMILY(b, "deployctl_last_release", "gauge",
+	               "Number of the project's latest release (0: none yet).", "%lld",
+	               (long long)p->last_release);
+	PROJECT_FAMILY(b, "deployctl_last_release_timestamp_seconds", "gauge",
+	               "When the project's latest release ended, unix time.", "%.0f",
+	               p->last_release_time);
+	PROJECT_FAMILY(b, "deployctl_last_success_timestamp_seconds", "gauge",
+	               "When the latest succeeded release ended, unix time (0: none).", "%.0f",
+	               p->last_success_time);
+	PROJECT_FAMILY(b, "deployctl_services_desired", "gauge",
+	               state ? "Containers the current release asks for (replicas summed)."
+	                     : "Containers the project's commit asks for (replicas summed).",
+	               "%u", p->desired);
 	if (state) {
-		rc = rc ? rc
-		        : family(b, "deployctl_manual_rollbacks_total", "counter",
-		                 "Releases of kind rollback (deployctl rollback).");
-		PER_PROJECT(b, "deployctl_manual_rollbacks_total", "%llu",
-		            (unsigned long long)p->manual_rollbacks);
+		PROJECT_FAMILY(b, "deployctl_manual_rollbacks_total", "counter",
+		               "Releases of kind rollback (deployctl rollback).", "%llu",
+		               (unsigned long long)p->manual_rollbacks);
 		rc = rc ? rc
 		        : family(b, "deployctl_docker_up", "gauge",
 		                 "1 when the Docker daemon answered the container list call.");
@@ -173,20 +172,16 @@ int metrics_render(struct buf *b, enum metrics_source src,
 		if (!docker_up) /* running and healthy are unknown: no samples rather than zeros */
 			return rc ? ERR_NOMEM : 0;
 	}
-	rc = rc ? rc
-	        : family(b, "deployctl_services_running", "gauge",
-	                 "The project's containers that are running.");
-	PER_PROJECT(b, "deployctl_services_running", "%u", p->running);
-	rc = rc ? rc
-	        : family(b, "deployctl_services_healthy", "gauge",
-	                 "Running containers whose health check passes (or that have none).");
-	PER_PROJECT(b, "deployctl_services_healthy", "%u", p->healthy);
+	PROJECT_FAMILY(b, "deployctl_services_running", "gauge",
+	               "The project's containers that are running.", "%u", p->running);
+	PROJECT_FAMILY(b, "deployctl_services_healthy", "gauge",
+	               "Running containers whose health check passes (or that have none).", "%u",
+	               p->healthy);
 	if (state)
 		return rc ? ERR_NOMEM : 0;
-	rc = rc ? rc
-	        : family(b, "deployctl_up_to_date", "gauge",
-	                 "1 when the last tick found the project converged to its commit.");
-	PER_PROJECT(b, "deployctl_up_to_date", "%d", p->up_to_date > 0 ? 1 : 0);
+	PROJECT_FAMILY(b, "deployctl_up_to_date", "gauge",
+	               "1 when the last tick found the project converged to its commit.", "%d",
+	               p->up_to_date > 0 ? 1 : 0);
 	for (k = 0; rc == 0 && k < sizeof(counters) / sizeof(counters[0]); k++) {
 		rc = family(b, counters[k].name, counters[k].type, counters[k].help);
 		const size_t off = counters[k].offset;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deployctl/clock.h"
 #include "deployctl/metrics.h"
 #include "deployctl/reconcile.h"
 
@@ -21,16 +22,7 @@ static double iso_unix(const char *s)
 	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6 || mo < 1 ||
 	    mo > 12)
 		return 0;
-	/* days_from_civil (H. Hinnant) */
-	y -= mo <= 2;
-	{
-		long long era = (y >= 0 ? y : y - 399) / 400;
-		unsigned yoe = (unsigned)(y - era * 400);
-		unsigned doy = (unsigned)((153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1);
-		unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-		days = era * 146097 + (long long)doe - 719468;
-	}
+	days = clock_days_from_civil(y, (unsigned)mo, (unsigned)d);
 	return (double)(days * 86400 + h * 3600 + mi * 60 + sec);
 }
 

@@ -57,25 +57,20 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
 	if (json) {
 		fputs("{\"project\":", f);
 		out_json_str(f, dp->project->name);
-		fputs(",\"source_kind\":", f);
-		out_json_str(f, dp->source_kind);
-		fputs(",\"source\":", f);
-		out_json_str(f, dp->source_id);
+		out_json_field(f, "source_kind", dp->source_kind);
+		out_json_field(f, "source", dp->source_id);
 		fprintf(f, ",\"changes\":%zu,\"stops\":%zu,\"actions\":[", p->n, plan_stops(p));
 		for (i = 0; i < p->n; i++) {
 			const struct action *a = &p->v[i];
 
 			fprintf(f, "%s{\"action\":", i ? "," : "");
 			out_json_str(f, reconcile_action_name(a->kind));
-			fputs(",\"target_type\":", f);
-			out_json_str(f, reconcile_action_target_type(a->kind));
-			fputs(",\"target\":", f);
-			out_json_str(f, a->target);
+			out_json_field(f, "target_type", reconcile_action_target_type(a->kind));
+			out_json_field(f, "target", a->target);
 			fprintf(f, ",\"replica\":%u,\"stage\":%u,\"container\":", a->replica,
 			        a->level);
 			out_json_str(f, a->container_name ? a->container_name : a->docker_name);
-			fputs(",\"reason\":", f);
-			out_json_str(f, a->reason);
+			out_json_field(f, "reason", a->reason);
 			if (a->order_why) {
 				/* "stop-first: mounts volume pgdata" -> order + why. */
 				size_t k = strcspn(a->order_why, ":");
@@ -127,27 +122,18 @@ void deploy_print_plan(const struct deploy *dp, bool json, FILE *f)
 			print_target(f, a);
 			fputs(": ", f);
 			out_safe(f, a->reason);
-			if (a->order_why) {
-				fputs(" (", f);
-				out_safe(f, a->order_why);
-				fputc(')', f);
-			}
+			if (a->order_why)
+				out_safe_between(f, " (", a->order_why, ")");
 			fputc('\n', f);
 		}
 	}
-	for (i = 0; i < p->warnings.n; i++) {
-		fputs("warning: ", f);
-		out_safe(f, p->warnings.v[i]);
-		fputc('\n', f);
-	}
+	for (i = 0; i < p->warnings.n; i++)
+		out_safe_between(f, "warning: ", p->warnings.v[i], "\n");
 	for (i = 0; i < p->notes.n; i++) {
 		fputs("note: volume ", f);
 		out_safe(f, p->notes.v[i]);
 		fputs(" is no longer in the manifests; kept with its data\n", f);
 	}
-	for (i = 0; i < dp->pulls.n; i++) {
-		fputs("note: ", f);
-		out_safe(f, dp->pulls.v[i]);
-		fputc('\n', f);
-	}
+	for (i = 0; i < dp->pulls.n; i++)
+		out_safe_between(f, "note: ", dp->pulls.v[i], "\n");
 }

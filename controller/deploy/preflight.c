@@ -21,6 +21,7 @@
 #include "deployctl/buf.h"
 #include "deployctl/check.h"
 #include "deployctl/envrules.h"
+#include "deployctl/out.h"
 #include "preflight_internal.h"
 
 static void check_docker(struct run *run)
@@ -126,21 +127,13 @@ static bool image_remote_ok(struct run *run, const struct service *s, bool local
 static void image_names(char *out, size_t size, const struct project *p)
 {
 	size_t i, k, used = 0;
-	int w;
 
 	out[0] = '\0';
 	for (i = 0; i < p->nservices; i++) {
 		for (k = 0; k < i && strcmp(p->services[k].image, p->services[i].image); k++)
 			;
-		if (k < i)
-			continue;
-		w = snprintf(out + used, size - used, "%s%s", used ? ", " : "",
-		             p->services[i].image);
-		if (w < 0 || (size_t)w >= size - used) {
-			memcpy(out + size - 4, "...", 4);
+		if (k == i && !out_list_add(out, size, &used, used == 0, p->services[i].image))
 			return;
-		}
-		used += (size_t)w;
 	}
 }
 
@@ -201,10 +194,7 @@ static void check_images(struct run *run)
 		        p->nservices, local, remote, names);
 	}
 out:
-	if (ids)
-		for (i = 0; i < p->nservices; i++)
-			free(ids[i]);
-	free(ids);
+	docker_image_ids_free(ids, p->nservices);
 	free(refs);
 }
 

@@ -22,6 +22,7 @@
 #include "deployctl/buf.h"
 #include "deployctl/check.h"
 #include "deployctl/envrules.h"
+#include "deployctl/out.h"
 #include "preflight_internal.h"
 
 void preflight_env_rules(struct run *run)
@@ -44,16 +45,10 @@ void preflight_env_rules(struct run *run)
 		size_t i, used = 0;
 
 		keys[0] = '\0';
-		for (i = 0; i < p->nenv_rules; i++) {
-			int w = snprintf(keys + used, sizeof(keys) - used, "%s%s", i ? ", " : "",
-			                 p->env_rules[i].key);
-
-			if (w < 0 || (size_t)w >= sizeof(keys) - used) {
-				memcpy(keys + sizeof(keys) - 4, "...", 4);
-				break;
-			}
-			used += (size_t)w;
-		}
+		for (i = 0; i < p->nenv_rules &&
+		            out_list_add(keys, sizeof(keys), &used, i == 0, p->env_rules[i].key);
+		     i++)
+			;
 		preflight_item_add(run, "env", ST_OK, "%zu rule(s) satisfied (x-deployctl.env: %s)",
 		                   p->nenv_rules, keys);
 	}
@@ -102,17 +97,10 @@ static void secret_keys(char *out, size_t size, struct run *run, const char *fil
 	if (manifest_vars_load_file(&mv, file, &err) == 0) {
 		for (i = 0; i < mv.vars.n; i++) {
 			const char *k = mv.vars.v[i].key;
-			int w;
 
-			if (!model_env_is_secret(run->dp->project, k))
-				continue;
-			w = snprintf(out + len, size - len, "%s%s", len ? ", " : "", k);
-			if (w < 0 || (size_t)w >= size - len) {
-				if (size > 4)
-					memcpy(out + size - 4, "...", 4);
+			if (model_env_is_secret(run->dp->project, k) &&
+			    !out_list_add(out, size, &len, len == 0, k))
 				break;
-			}
-			len += (size_t)w;
 		}
 	}
 	manifest_vars_release(&mv);
@@ -128,17 +116,9 @@ void preflight_dotenv(struct run *run)
 	if (!p || !p->dotenv)
 		return;
 	keys[0] = '\0';
-	for (i = 0; i < p->dotenv_keys.n && len < sizeof(keys) - 4; i++) {
-		int w;
-
-		if (!model_env_is_secret(p, p->dotenv_keys.v[i]))
-			continue;
-		w = snprintf(keys + len, sizeof(keys) - len, "%s%s", len ? ", " : "",
-		             p->dotenv_keys.v[i]);
-		len = w < 0 || (size_t)w >= sizeof(keys) - len ? sizeof(keys) : len + (size_t)w;
-	}
-	if (len >= sizeof(keys))
-		memcpy(keys + sizeof(keys) - 4, "...", 4);
+	for (i = 0; i < p->dotenv_keys.n && len < sizeof(keys) - 4; i++)
+		if (model_env_is_secret(p, p->dotenv_keys.v[i]))
+			out_list_add(keys, sizeof(keys), &len, len == 0, p->dotenv_keys.v[i]);
 	if (*keys)
 		preflight_item_add(
 		        run, "dotenv", ST_FAIL,

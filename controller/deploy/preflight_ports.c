@@ -20,6 +20,7 @@
 #include "deployctl/check.h"
 #include "deployctl/deploy_swarm.h"
 #include "deployctl/envrules.h"
+#include "deployctl/out.h"
 #include "preflight_internal.h"
 
 /* Does "ip:port/proto" (docker_container.ports) publish port/proto? */
@@ -173,18 +174,11 @@ static bool check_port(struct run *run, const struct docker_container *own, size
 static void join_port(char *out, size_t size, size_t *used, const struct svc_port *sp)
 {
 	char name[128];
-	int w;
 
 	if (*used >= size)
 		return;
 	port_name(name, sizeof(name), sp);
-	w = snprintf(out + *used, size - *used, "%s%s", *used ? ", " : "", name);
-	if (w < 0 || (size_t)w >= size - *used) {
-		memcpy(out + size - 4, "...", 4);
-		*used = size;
-		return;
-	}
-	*used += (size_t)w;
+	out_list_add(out, size, used, *used == 0, name);
 }
 
 void preflight_ports(struct run *run)

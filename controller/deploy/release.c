@@ -395,8 +395,7 @@ static void print_summary(const struct deploy *dp, int64_t release, enum release
 		out_json_str(stdout, dp->project->name);
 		fprintf(stdout, ",\"release\":%lld,\"status\":", (long long)release);
 		out_json_str(stdout, release ? store_status_name(st) : "unchanged");
-		fputs(",\"source\":", stdout);
-		out_json_str(stdout, dp->source_id);
+		out_json_field(stdout, "source", dp->source_id);
 		fprintf(stdout,
 		        ",\"changes\":%zu,\"duration_s\":%.3f,\"docker_calls\":%u,"
 		        "\"docker_mutating_calls\":%u,\"error\":",

@@ -367,8 +367,7 @@ static int restart_one(struct ctx *ctx, const char *project, const struct docker
 	if (o->json) {
 		fputs(first ? "{\"service\":" : ",{\"service\":", stdout);
 		out_json_str(stdout, s->service);
-		fputs(",\"swarm_service\":", stdout);
-		out_json_str(stdout, s->name);
+		out_json_field(stdout, "swarm_service", s->name);
 		fprintf(stdout, ",\"force_update\":%llu,\"up\":%s,\"duration_s\":%.3f,\"error\":",
 		        (unsigned long long)force, rc == 0 ? "true" : "false", clock_mono() - t0);
 		out_json_str(stdout, rc == 0 ? NULL : err.msg);

@@ -122,16 +122,11 @@ static void json_task(const struct docker_task *t, bool first)
 	out_json_str(stdout, t->id);
 	fprintf(stdout, ",\"slot\":%u,\"node\":", t->slot);
 	out_json_str(stdout, t->node_id);
-	fputs(",\"state\":", stdout);
-	out_json_str(stdout, t->state);
-	fputs(",\"desired\":", stdout);
-	out_json_str(stdout, t->desired);
-	fputs(",\"container\":", stdout);
-	out_json_str(stdout, t->container_id);
-	fputs(",\"spec_hash\":", stdout);
-	out_json_str(stdout, t->spec_hash);
-	fputs(",\"error\":", stdout);
-	out_json_str(stdout, t->error && *t->error ? t->error : NULL);
+	out_json_field(stdout, "state", t->state);
+	out_json_field(stdout, "desired", t->desired);
+	out_json_field(stdout, "container", t->container_id);
+	out_json_field(stdout, "spec_hash", t->spec_hash);
+	out_json_field(stdout, "error", t->error && *t->error ? t->error : NULL);
 	fputc('}', stdout);
 }
 
@@ -146,10 +141,8 @@ static void json_service(const struct docker_service *s, const struct docker_ser
 
 	fputs(first ? "{\"service\":" : ",{\"service\":", stdout);
 	out_json_str(stdout, s->service);
-	fputs(",\"name\":", stdout);
-	out_json_str(stdout, s->name);
-	fputs(",\"id\":", stdout);
-	out_json_str(stdout, s->id);
+	out_json_field(stdout, "name", s->name);
+	out_json_field(stdout, "id", s->id);
 	fprintf(stdout,
 	        ",\"mode\":\"%s\",\"desired\":%u,\"running\":%u,\"starting\":%u,\"stale\":%u,"
 	        "\"failed\":%u,\"healthcheck\":%s,\"healthy\":",
@@ -159,17 +152,14 @@ static void json_service(const struct docker_service *s, const struct docker_ser
 		fprintf(stdout, "%u", c->running);
 	else
 		fputs("null", stdout);
-	fputs(",\"image\":", stdout);
-	out_json_str(stdout, v->image);
-	fputs(",\"ports\":", stdout);
-	out_json_str(stdout, v->ports);
+	out_json_field(stdout, "image", v->image);
+	out_json_field(stdout, "ports", v->ports);
 	fputs(",\"release\":", stdout);
 	if (s->release && end && !*end && rel > 0)
 		fprintf(stdout, "%lld", rel);
 	else
 		fputs("null", stdout);
-	fputs(",\"spec_hash\":", stdout);
-	out_json_str(stdout, s->spec_hash);
+	out_json_field(stdout, "spec_hash", s->spec_hash);
 	fprintf(stdout, ",\"matches_release\":%s,\"tasks\":[", match ? "true" : "false");
 	for (i = 0; i < nt; i++)
 		if (is(t[i].service_id, s->id) && docker_task_active(&t[i])) {

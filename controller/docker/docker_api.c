@@ -203,3 +203,41 @@ int docker_decode_id(char **id_out, const char *json, const char *what, struct e
 	json_decref(root);
 	return rc;
 }
+
+double docker_parse_time(const char *s)
+{
+	int y, mo, da, h, mi;
+	double sec;
+
+	if (!s || sscanf(s, "%d-%d-%dT%d:%d:%lf", &y, &mo, &da, &h, &mi, &sec) != 6 || mo < 1 ||
+	    mo > 12 || da < 1 || da > 31)
+		return -1;
+	return (double)clock_days_from_civil(y, (unsigned)mo, (unsigned)da) * 86400.0 + h * 3600.0 +
+	       mi * 60.0 + sec;
+}
+
+json_t *docker_strv_json(const struct strv *v)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < v->n; i++)
+		if (json_array_append_new(a, json_string(v->v[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+json_t *docker_kvv_json(const struct kvv *k)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; o && i < k->n; i++)
+		if (json_object_set_new(o, k->v[i].key, json_string(k->v[i].value)) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	return o;
+}

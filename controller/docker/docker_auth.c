@@ -54,17 +54,6 @@ static bool is_hub(const char *host)
 	       !strcmp(host, "registry-1.docker.io");
 }
 
-static char *dup_n(const char *s, size_t n)
-{
-	char *p = malloc(n + 1);
-
-	if (p) {
-		memcpy(p, s, n);
-		p[n] = '\0';
-	}
-	return p;
-}
-
 static bool ref_chars_ok(const char *ref)
 {
 	const unsigned char *p;
@@ -107,19 +96,19 @@ int docker_ref_parse(char **registry_out, char **repo_out, char **tag_out, const
 	if (path == ref + name_len || colon == path || (colon && colon + 1 == ref + name_len))
 		return err_set(err, ERR_INVALID, "bad image reference '%s'", ref);
 
-	host = host_len ? dup_n(ref, host_len) : strdup("docker.io");
+	host = host_len ? strndup(ref, host_len) : strdup("docker.io");
 	if (!host)
 		goto out;
 	if (is_hub(host) && !strncmp(path, "library/", 8) && path[8] && path[8] != ':')
 		path += 8;
 	if (is_hub(host))
-		repo = dup_n(path, (size_t)((colon ? colon : ref + name_len) - path));
+		repo = strndup(path, (size_t)((colon ? colon : ref + name_len) - path));
 	else
-		repo = dup_n(ref, (size_t)((colon ? colon : ref + name_len) - ref));
+		repo = strndup(ref, (size_t)((colon ? colon : ref + name_len) - ref));
 	if (at)
 		tag = strdup(at + 1);
 	else if (colon)
-		tag = dup_n(colon + 1, (size_t)(ref + name_len - colon - 1));
+		tag = strndup(colon + 1, (size_t)(ref + name_len - colon - 1));
 	else
 		tag = strdup("latest");
 	if (!repo || !tag)

@@ -397,57 +397,58 @@ after:
 	goto after;
 }
 
+/* At the separator c: step over it and the white space after; false elsewhere. */
+static bool eat(struct scan *s, char c)
+{
+	if (*s->p != c)
+		return false;
+	s->p++;
+	scan_ws(s);
+	return true;
+}
+
+/* obj_next()'s and arr_next()'s step: 0 past close, else 1 at the next item (past a ','). */
+static int seq_next(struct scan *s, bool *first, char close)
+{
+	scan_ws(s);
+	if (*s->p == close) {
+		s->p++;
+		return 0;
+	}
+	if (!*first && !eat(s, ','))
+		return SCAN_BAD;
+	*first = false;
+	return 1;
+}
+
 /*
  * Members of the object at s->p ('{' already consumed as *first true):
  * 1 with the next key in s->key and s->p at its value, 0 after the '}'.
  */
 static int obj_next(struct scan *s, bool *first)
 {
-	int rc;
+	int rc = seq_next(s, first, '}');
 
-	scan_ws(s);
-	if (*s->p == '}') {
-		s->p++;
-		return 0;
-	}
-	if (!*first) {
-		if (*s->p != ',')
-			return SCAN_BAD;
-		s->p++;
-		scan_ws(s);
-	}
-	*first = false;
+	if (rc != 1)
+		return rc;
 	if (*s->p != '"')
 		return SCAN_BAD;
 	rc = scan_str(s, &s->key, &s->kp, &s->kn);
 	if (rc < 0)
 		return rc;
 	scan_ws(s);
-	if (*s->p != ':')
-		return SCAN_BAD;
-	s->p++;
-	scan_ws(s);
-	return 1;
+	return eat(s, ':') ? 1 : SCAN_BAD;
 }
 
 /* The same for the elements of an array: 1 with s->p at the next element. */
 static int arr_next(struct scan *s, bool *first)
 {
-	scan_ws(s);
-	if (*s->p == ']') {
-		s->p++;
-		return 0;
-	}
-	if (!*first) {
-		if (*s->p != ',')
-			return SCAN_BAD;
-		s->p++;
-		scan_ws(s);
-		if (*s->p == ']')
-			return SCAN_BAD;
-	}
-	*first = false;
-	return 1;
+	int rc = seq_next(s, first, ']');
+
+	/* seq_next() ends at a ']' before any ',', so one here is a trailing ',' */
+	if (rc == 1 && *s->p == ']')
+		return SCAN_BAD;
+	return rc;
 }
 
 /* At a '{' or '[' of a kept value: enter it. 0 when s->p is at another type. */

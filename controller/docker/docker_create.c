@@ -14,6 +14,7 @@
 #include "deployctl/hash.h"
 #include "deployctl/model.h"
 #include "docker_internal.h"
+#include "docker_json.h"
 
 /* A jansson setter failed: only allocation can make these fail here. */
 #define SET(obj, key, val)                                                                         \
@@ -21,32 +22,6 @@
 		if (json_object_set_new((obj), (key), (val)) < 0)                                  \
 			goto nomem;                                                                \
 	} while (0)
-
-static json_t *strv_json(const struct strv *v)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; a && i < v->n; i++)
-		if (json_array_append_new(a, json_string(v->v[i])) < 0) {
-			json_decref(a);
-			return NULL;
-		}
-	return a;
-}
-
-static json_t *kvv_json(const struct kvv *k)
-{
-	json_t *o = json_object();
-	size_t i;
-
-	for (i = 0; o && i < k->n; i++)
-		if (json_object_set_new(o, k->v[i].key, json_string(k->v[i].value)) < 0) {
-			json_decref(o);
-			return NULL;
-		}
-	return o;
-}
 
 /* Endpoint settings for one of the service's networks: Aliases = [service] + aliases. */
 static json_t *endpoint_json(const struct service *s, const struct svc_network *net)
@@ -68,7 +43,7 @@ static json_t *endpoint_json(const struct service *s, const struct svc_network *
 	}
 	aliases = NULL;
 	if (s->external_links.n &&
-	    json_object_set_new(ep, "Links", strv_json(&s->external_links)) < 0)
+	    json_object_set_new(ep, "Links", docker_strv_json(&s->external_links)) < 0)
 		goto fail;
 	if ((net->ipv4_address || net->ipv6_address) &&
 	    json_object_set_new(
@@ -403,7 +378,7 @@ static json_t *health_json(const struct svc_health *h)
 	o = json_pack("{s:I, s:I, s:I, s:i}", "Interval", (json_int_t)h->interval_ns, "Timeout",
 	              (json_int_t)h->timeout_ns, "StartPeriod", (json_int_t)h->start_period_ns,
 	              "Retries", h->retries);
-	if (o && h->test.n && json_object_set_new(o, "Test", strv_json(&h->test)) < 0) {
+	if (o && h->test.n && json_object_set_new(o, "Test", docker_strv_json(&h->test)) < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -413,7 +388,7 @@ static json_t *health_json(const struct svc_health *h)
 static json_t *labels_json(const struct docker_create *c)
 {
 	const struct service *s = c->service;
-	json_t *o = kvv_json(&s->labels);
+	json_t *o = docker_kvv_json(&s->labels);
 	char replica[16];
 
 	snprintf(replica, sizeof(replica), "%u", c->replica);
@@ -454,7 +429,7 @@ static int host_config_extra(json_t *host, const struct docker_create *c)
 	if (s->ipc)
 		SET(host, "IpcMode", mode_json(c, s->ipc, true));
 	if (s->sysctls.n)
-		SET(host, "Sysctls", kvv_json(&s->sysctls));
+		SET(host, "Sysctls", docker_kvv_json(&s->sysctls));
 	if (s->runtime)
 		SET(host, "Runtime", json_string(s->runtime));
 	if (s->nulimits)
@@ -462,15 +437,15 @@ static int host_config_extra(json_t *host, const struct docker_create *c)
 	if (s->privileged)
 		SET(host, "Privileged", json_true());
 	if (s->security_opt.n)
-		SET(host, "SecurityOpt", strv_json(&s->security_opt));
+		SET(host, "SecurityOpt", docker_strv_json(&s->security_opt));
 	if (s->devices.n)
 		SET(host, "Devices", devices_json(&s->devices));
 	if (s->dns.n)
-		SET(host, "Dns", strv_json(&s->dns));
+		SET(host, "Dns", docker_strv_json(&s->dns));
 	if (s->dns_search.n)
-		SET(host, "DnsSearch", strv_json(&s->dns_search));
+		SET(host, "DnsSearch", docker_strv_json(&s->dns_search));
 	if (s->dns_opt.n)
-		SET(host, "DnsOptions", strv_json(&s->dns_opt));
+		SET(host, "DnsOptions", docker_strv_json(&s->dns_opt));
 	if (s->shm_size)
 		SET(host, "ShmSize", json_integer(s->shm_size));
 	if (s->mem_reservation)
@@ -478,13 +453,13 @@ static int host_config_extra(json_t *host, const struct docker_create *c)
 	if (s->cpu_shares)
 		SET(host, "CpuShares", json_integer(s->cpu_shares));
 	if (s->group_add.n)
-		SET(host, "GroupAdd", strv_json(&s->group_add));
+		SET(host, "GroupAdd", docker_strv_json(&s->group_add));
 	if (s->oom_score_adj)
 		SET(host, "OomScoreAdj", json_integer(s->oom_score_adj));
 	if (s->pids_limit)
 		SET(host, "PidsLimit", json_integer(s->pids_limit));
 	if (s->storage_opt.n)
-		SET(host, "StorageOpt", kvv_json(&s->storage_opt));
+		SET(host, "StorageOpt", docker_kvv_json(&s->storage_opt));
 	if (s->volumes_from.n)
 		SET(host, "VolumesFrom", volumes_from_json(c));
 	return 0;
@@ -504,21 +479,21 @@ static int host_config(json_t *host, const struct docker_create *c, struct err *
 		SET(host, "Tmpfs", tmpfs_json(&s->tmpfs));
 	SET(host, "RestartPolicy", restart_json(s->restart));
 	if (s->cap_add.n)
-		SET(host, "CapAdd", strv_json(&s->cap_add));
+		SET(host, "CapAdd", docker_strv_json(&s->cap_add));
 	if (s->cap_drop.n)
-		SET(host, "CapDrop", strv_json(&s->cap_drop));
+		SET(host, "CapDrop", docker_strv_json(&s->cap_drop));
 	SET(host, "ReadonlyRootfs", json_boolean(s->read_only));
 	if (s->init)
 		SET(host, "Init", json_true());
 	if (s->extra_hosts.n)
-		SET(host, "ExtraHosts", strv_json(&s->extra_hosts));
+		SET(host, "ExtraHosts", docker_strv_json(&s->extra_hosts));
 	if (s->nano_cpus)
 		SET(host, "NanoCpus", json_integer(s->nano_cpus));
 	if (s->memory_bytes)
 		SET(host, "Memory", json_integer(s->memory_bytes));
 	if (s->logging.driver) {
 		log = json_pack("{s:s, s:o}", "Type", s->logging.driver, "Config",
-		                kvv_json(&s->logging.options));
+		                docker_kvv_json(&s->logging.options));
 		SET(host, "LogConfig", log);
 	}
 	if (host_config_extra(host, c) < 0)
@@ -550,9 +525,9 @@ int docker_create_body(char **out, const struct docker_create *c, struct err *er
 	}
 	SET(body, "Image", json_string(s->image_id));
 	if (s->has_command)
-		SET(body, "Cmd", strv_json(&s->command));
+		SET(body, "Cmd", docker_strv_json(&s->command));
 	if (s->has_entrypoint)
-		SET(body, "Entrypoint", strv_json(&s->entrypoint));
+		SET(body, "Entrypoint", docker_strv_json(&s->entrypoint));
 	SET(body, "Env", env_json(&s->env));
 	SET(body, "Labels", labels_json(c));
 	if (s->user)

@@ -140,6 +140,15 @@ out:
 	return rc;
 }
 
+void docker_image_ids_free(char **ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; ids && i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
 int docker_image_resolve(char **ids, struct docker *d, const char *const *refs, size_t n,
                          struct err *err)
 {

@@ -83,6 +83,14 @@ int docker_label_path(struct buf *path, const char *endpoint, const char *k1, co
 /* What decode_container and the fast reader of a container list share (docker_container.c). */
 /* The replica label's number: digits up to 1000000, else 0. */
 unsigned docker_parse_replica(const char *s);
+/*
+ * An Engine timestamp, "2026-12-03T09:00:01.123456789Z", as unix seconds
+ * (UTC); -1 when s is NULL or not such a time (docker_api.c).
+ */
+double docker_parse_time(const char *s);
+/* v as a JSON array of strings, k as an object of strings: new, or NULL when out of memory. */
+json_t *docker_strv_json(const struct strv *v);
+json_t *docker_kvv_json(const struct kvv *k);
 /* Drop adjacent duplicates from a sorted vector. */
 void docker_strv_uniq(struct strv *s);
 /* Push "IP:PublicPort/Type" of a published port (pub 1..65535; else nothing). 0 or ERR_NOMEM. */

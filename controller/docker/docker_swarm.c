@@ -34,6 +34,23 @@ static int bad_json(struct err *err, const char *what, const json_error_t *je)
 	return err_set(err, ERR_DOCKER, "bad JSON from '%s': %s", what, je ? je->text : "shape");
 }
 
+/*
+ * The ID a create call answered with (resp's member key) into *id_out
+ * (new, the caller's); path names the call when the answer has none.
+ */
+static int created_id(char **id_out, const struct buf *resp, const char *key, const char *path,
+                      struct err *err)
+{
+	json_t *root = json_loadb(resp->ptr, resp->len, 0, NULL);
+	char *id = dup_str(json_object_get(root, key));
+
+	json_decref(root);
+	if (!id)
+		return bad_json(err, path, NULL);
+	*id_out = id;
+	return 0;
+}
+
 int docker_swarm_check(struct docker *d, struct err *err)
 {
 	json_t *root = NULL, *sw;
@@ -232,24 +249,12 @@ int docker_service_create(char **id_out, struct docker *d, const char *spec, con
                           struct err *err)
 {
 	struct buf resp;
-	json_t *root = NULL;
-	char *id = NULL;
 	int rc;
 
 	buf_init(&resp, DOCKER_RESPONSE_CAP);
 	rc = post_with_auth(&resp, d, "/services/create", spec, auth_ref, "create service", err);
-	if (rc < 0)
-		goto out;
-	root = json_loadb(resp.ptr, resp.len, 0, NULL);
-	id = dup_str(json_object_get(root, "ID"));
-	if (!id) {
-		rc = bad_json(err, "/services/create", NULL);
-		goto out;
-	}
-	*id_out = id;
-	rc = 0;
-out:
-	json_decref(root);
+	if (rc >= 0)
+		rc = created_id(id_out, &resp, "ID", "/services/create", err);
 	buf_release(&resp);
 	return rc;
 }
@@ -325,29 +330,6 @@ int docker_service_remove(struct docker *d, const char *id, struct err *err)
 	return delete_path(d, "services", id, "remove service", err);
 }
 
-/* "2026-12-03T09:00:01.123456789Z" -> seconds since the epoch (UTC), or -1. */
-static double parse_time(const char *s)
-{
-	int y, mo, da, h, mi;
-	double sec;
-	long days;
-
-	if (!s || sscanf(s, "%d-%d-%dT%d:%d:%lf", &y, &mo, &da, &h, &mi, &sec) != 6)
-		return -1;
-	/* days from civil (Howard Hinnant's algorithm) */
-	y -= mo <= 2;
-	{
-		long era = (y >= 0 ? y : y - 399) / 400;
-		unsigned yoe = (unsigned)(y - era * 400);
-		unsigned doy =
-		        (153u * (unsigned)(mo + (mo > 2 ? -3 : 9)) + 2) / 5 + (unsigned)da - 1;
-		unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-		days = era * 146097 + (long)doe - 719468;
-	}
-	return (double)days * 86400.0 + h * 3600.0 + mi * 60.0 + sec;
-}
-
 int docker_service_tasks(struct docker_task_summary *out, struct docker *d, const char *id,
                          const char *hash, unsigned settle_ms, struct err *err)
 {
@@ -388,7 +370,7 @@ int docker_service_tasks(struct docker_task_summary *out, struct docker *d, cons
 		                                        "Labels"),
 		                        LABEL_SPEC_HASH));
 		const char *terr = json_string_value(json_object_get(st, "Err"));
-		double ts = parse_time(json_string_value(json_object_get(st, "Timestamp")));
+		double ts = docker_parse_time(json_string_value(json_object_get(st, "Timestamp")));
 		bool mine = h && hash && !strcmp(h, hash);
 
 		if (!state || !desired)
@@ -533,8 +515,8 @@ int docker_swarm_object_create(char **id_out, struct docker *d, const char *kind
                                const char *project, const void *data, size_t len, struct err *err)
 {
 	struct buf b64, resp, path;
-	json_t *body = NULL, *labels, *root = NULL;
-	char *text = NULL, *id = NULL;
+	json_t *body = NULL, *labels;
+	char *text = NULL;
 	int rc;
 
 	buf_init(&b64, 0);
@@ -557,15 +539,8 @@ int docker_swarm_object_create(char **id_out, struct docker *d, const char *kind
 		goto out;
 	}
 	rc = docker_call(&resp, d, "POST", path.ptr, text, 0, kind, err);
-	if (rc < 0)
-		goto out;
-	root = json_loadb(resp.ptr, resp.len, 0, NULL);
-	id = dup_str(json_object_get(root, "ID"));
-	if (!id) {
-		rc = bad_json(err, path.ptr, NULL);
-		goto out;
-	}
-	*id_out = id;
+	if (rc >= 0)
+		rc = created_id(id_out, &resp, "ID", path.ptr, err);
 out:
 	if (b64.ptr)
 		memset(b64.ptr, 0, b64.len);
@@ -573,7 +548,6 @@ out:
 		memset(text, 0, strlen(text));
 	free(text);
 	json_decref(body);
-	json_decref(root);
 	buf_release(&b64);
 	buf_release(&resp);
 	buf_release(&path);
@@ -590,8 +564,8 @@ int docker_swarm_network_create(char **id_out, struct docker *d, const char *nam
                                 struct err *err)
 {
 	struct buf resp;
-	json_t *body = json_object(), *labels = json_object(), *root = NULL;
-	char *text = NULL, *id = NULL;
+	json_t *body = json_object(), *labels = json_object();
+	char *text = NULL;
 	int rc;
 
 	buf_init(&resp, DOCKER_RESPONSE_CAP);
@@ -610,19 +584,11 @@ int docker_swarm_network_create(char **id_out, struct docker *d, const char *nam
 		goto out;
 	}
 	rc = docker_call(&resp, d, "POST", "/networks/create", text, 0, "create network", err);
-	if (rc < 0)
-		goto out;
-	root = json_loadb(resp.ptr, resp.len, 0, NULL);
-	id = dup_str(json_object_get(root, "Id"));
-	if (!id) {
-		rc = bad_json(err, "/networks/create", NULL);
-		goto out;
-	}
-	*id_out = id;
+	if (rc >= 0)
+		rc = created_id(id_out, &resp, "Id", "/networks/create", err);
 out:
 	free(text);
 	json_decref(body);
-	json_decref(root);
 	buf_release(&resp);
 	return rc;
 }

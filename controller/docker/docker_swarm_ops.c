@@ -15,26 +15,6 @@
 #include "docker_internal.h"
 #include "docker_json.h"
 
-/* "2026-12-03T09:00:01.123456789Z" -> unix seconds (UTC), or -1. */
-static double parse_time(const char *s)
-{
-	int y, mo, da, h, mi;
-	double sec;
-	long days, era;
-	unsigned yoe, doy, doe;
-
-	if (!s || sscanf(s, "%d-%d-%dT%d:%d:%lf", &y, &mo, &da, &h, &mi, &sec) != 6 || mo < 1 ||
-	    mo > 12 || da < 1 || da > 31)
-		return -1;
-	y -= mo <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153u * (unsigned)(mo + (mo > 2 ? -3 : 9)) + 2) / 5 + (unsigned)da - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	days = era * 146097 + (long)doe - 719468;
-	return (double)days * 86400.0 + h * 3600.0 + mi * 60.0 + sec;
-}
-
 static void task_release(void *elem)
 {
 	struct docker_task *t = elem;
@@ -64,7 +44,7 @@ static int task_decode(void *elem, json_t *o, struct err *err)
 
 	t->slot = slot > 0 && slot < 1000000 ? (unsigned)slot : 0;
 	t->force_update = force > 0 ? (uint64_t)force : 0;
-	t->since = parse_time(json_string_value(json_object_get(st, "Timestamp")));
+	t->since = docker_parse_time(json_string_value(json_object_get(st, "Timestamp")));
 	if (docker_dup_str(&t->id, o, "ID", err) < 0 ||
 	    docker_dup_str(&t->service_id, o, "ServiceID", err) < 0 ||
 	    docker_dup_label(&t->service, labels, LABEL_SERVICE, err) < 0 ||

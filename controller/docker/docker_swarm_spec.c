@@ -14,16 +14,7 @@
 
 #include "deployctl/docker_swarm.h"
 #include "docker_internal.h"
-
-static json_t *strv_json(const struct strv *v)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; i < v->n; i++)
-		json_array_append_new(a, json_string(v->v[i]));
-	return a;
-}
+#include "docker_json.h"
 
 /*
  * A job's labels: the service's name it by job, release and owner (what a
@@ -73,7 +64,7 @@ static json_t *health_json(const struct svc_health *h)
 		json_object_set_new(o, "Test", json_pack("[s]", "NONE"));
 		return o;
 	}
-	json_object_set_new(o, "Test", strv_json(&h->test));
+	json_object_set_new(o, "Test", docker_strv_json(&h->test));
 	if (h->interval_ns)
 		json_object_set_new(o, "Interval", json_integer(h->interval_ns));
 	if (h->timeout_ns)
@@ -197,7 +188,7 @@ static int networks_json(json_t **out, const struct docker_service_want *w, stru
 			return err_set(err, ERR_INVALID, "network '%s' has no ID",
 			               s->networks[i].name);
 		}
-		al = strv_json(&s->networks[i].aliases);
+		al = docker_strv_json(&s->networks[i].aliases);
 		json_array_append_new(al, json_string(s->name));
 		json_array_append_new(a, json_pack("{s:s,s:o}", "Target", id, "Aliases", al));
 	}
@@ -265,7 +256,7 @@ static json_t *placement_json(const struct service *s)
 	json_t *o = json_object(), *prefs = json_array();
 	size_t i;
 
-	json_object_set_new(o, "Constraints", strv_json(&s->placement_constraints));
+	json_object_set_new(o, "Constraints", docker_strv_json(&s->placement_constraints));
 	for (i = 0; i < s->placement_prefs.n; i++)
 		json_array_append_new(prefs, json_pack("{s:{s:s}}", "Spread", "SpreadDescriptor",
 		                                       s->placement_prefs.v[i]));
@@ -301,9 +292,9 @@ int docker_service_spec(char **out, const struct docker_service_want *w, struct 
 	json_object_set_new(cs, "Image", json_string(w->image));
 	json_object_set_new(cs, "Labels", labels_json(w, true));
 	if (s->has_entrypoint)
-		json_object_set_new(cs, "Command", strv_json(&s->entrypoint));
+		json_object_set_new(cs, "Command", docker_strv_json(&s->entrypoint));
 	if (s->has_command)
-		json_object_set_new(cs, "Args", strv_json(&s->command));
+		json_object_set_new(cs, "Args", docker_strv_json(&s->command));
 	for (i = 0; i < s->env.n; i++) {
 		char *kv = NULL;
 		size_t len = strlen(s->env.v[i].key) + strlen(s->env.v[i].value) + 2;
@@ -337,9 +328,9 @@ int docker_service_spec(char **out, const struct docker_service_want *w, struct 
 	if (s->health.set)
 		json_object_set_new(cs, "Healthcheck", health_json(&s->health));
 	if (s->cap_add.n)
-		json_object_set_new(cs, "CapabilityAdd", strv_json(&s->cap_add));
+		json_object_set_new(cs, "CapabilityAdd", docker_strv_json(&s->cap_add));
 	if (s->cap_drop.n)
-		json_object_set_new(cs, "CapabilityDrop", strv_json(&s->cap_drop));
+		json_object_set_new(cs, "CapabilityDrop", docker_strv_json(&s->cap_drop));
 	json_object_set_new(cs, "Mounts", mounts);
 	json_object_set_new(cs, "Configs", configs);
 	json_object_set_new(cs, "Secrets", secrets);

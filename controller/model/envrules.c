@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "deployctl/buf.h"
+#include "deployctl/out.h"
 
 /* Longest list of allowed values or schemes quoted in one message. */
 #define LIST_MAX 200
@@ -35,16 +36,8 @@ static void join_list(char *out, size_t size, const struct strv *v)
 	size_t i, len = 0;
 
 	out[0] = '\0';
-	for (i = 0; i < v->n; i++) {
-		int w = snprintf(out + len, size - len, "%s%s", i ? ", " : "", v->v[i]);
-
-		if (w < 0 || (size_t)w >= size - len) {
-			if (size > 4)
-				memcpy(out + size - 4, "...", 4);
-			return;
-		}
-		len += (size_t)w;
-	}
+	for (i = 0; i < v->n && out_list_add(out, size, &len, i == 0, v->v[i]); i++)
+		;
 }
 
 /*

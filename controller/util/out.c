@@ -1,11 +1,12 @@
 /*
- * out.c - output helpers shared by the commands: JSON string escaping and
+ * out.c - output helpers shared by the commands: JSON string escaping,
  * terminal-safe strings (nothing from Docker or a manifest reaches the
- * terminal raw).
+ * terminal raw) and the bounded "a, b, ..." lists of messages.
  */
 #include "deployctl/out.h"
 
 #include <stdio.h>
+#include <string.h>
 
 void out_json_str(FILE *f, const char *s)
 {
@@ -43,6 +44,29 @@ void out_json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+void out_json_field(FILE *f, const char *key, const char *s)
+{
+	fprintf(f, ",\"%s\":", key);
+	out_json_str(f, s);
+}
+
+bool out_list_add(char *out, size_t size, size_t *used, bool first, const char *item)
+{
+	int w;
+
+	if (*used >= size)
+		return false;
+	w = snprintf(out + *used, size - *used, "%s%s", first ? "" : ", ", item);
+	if (w < 0 || (size_t)w >= size - *used) {
+		if (size > 4)
+			memcpy(out + size - 4, "...", 4);
+		*used = size;
+		return false;
+	}
+	*used += (size_t)w;
+	return true;
+}
+
 void out_safe(FILE *f, const char *s)
 {
 	const unsigned char *p;
@@ -55,4 +79,11 @@ void out_safe(FILE *f, const char *s)
 		else
 			fputc(*p, f);
 	}
+}
+
+void out_safe_between(FILE *f, const char *pre, const char *s, const char *post)
+{
+	fputs(pre, f);
+	out_safe(f, s);
+	fputs(post, f);
 }

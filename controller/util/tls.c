@@ -19,6 +19,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "deployctl/clock.h"
+#include "deployctl/out.h"
+
 #define NAME_MAX_LEN 253 /* a DNS name, without the trailing dot */
 
 struct tls_cert {
@@ -116,20 +119,6 @@ size_t tls_cert_count(const struct tls_cert *c)
 	return c->n;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 static int64_t asn1_unix(const ASN1_TIME *t)
 {
 	struct tm tm;
@@ -137,8 +126,8 @@ static int64_t asn1_unix(const ASN1_TIME *t)
 	memset(&tm, 0, sizeof(tm));
 	if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
 		return 0;
-	return days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1,
-	                       (unsigned)tm.tm_mday) *
+	return clock_days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1,
+	                             (unsigned)tm.tm_mday) *
 	               86400 +
 	       tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 }
@@ -213,7 +202,7 @@ void tls_cert_names(char *out, size_t size, const struct tls_cert *c)
 	GENERAL_NAMES *names = X509_get_ext_d2i(c->v[0], NID_subject_alt_name, NULL, NULL);
 	char one[NAME_MAX_LEN + 8];
 	size_t used = 0;
-	int i, w;
+	int i;
 
 	if (!size)
 		return;
@@ -221,13 +210,8 @@ void tls_cert_names(char *out, size_t size, const struct tls_cert *c)
 	for (i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
 		if (!gen_name_text(one, sizeof(one), sk_GENERAL_NAME_value(names, i)))
 			continue;
-		w = snprintf(out + used, size - used, "%s%s", used ? ", " : "", one);
-		if (w < 0 || (size_t)w >= size - used) {
-			if (size > 4)
-				memcpy(out + size - 4, "...", 4);
+		if (!out_list_add(out, size, &used, used == 0, one))
 			break;
-		}
-		used += (size_t)w;
 	}
 	GENERAL_NAMES_free(names);
 	ERR_clear_error();

@@ -110,6 +110,9 @@ void docker_container_list_free(struct docker_container *v, size_t n);
  */
 int docker_image_resolve(char **ids, struct docker *d, const char *const *refs, size_t n,
                          struct err *err);
+/* Free ids[0..n) as docker_image_resolve() filled them, then the array ids itself (NULL is fine).
+ */
+void docker_image_ids_free(char **ids, size_t n);
 
 /* How to build an image (POST /build); strings borrowed. */
 struct docker_build {
