@@ -585,7 +585,7 @@ int spec_render(char **out, const struct hash_key *k, const struct project *p,
 		json_decref(o);
 		o = NULL;
 	}
-	text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+	text = o ? spec_json_dumps(o) : NULL;
 
 	json_decref(o);
 	if (!text)

@@ -2,8 +2,9 @@
  * spec_internal.h - what the two halves of the spec module share:
  * spec.c renders, spec_parse.c parses (and checks both against the field
  * table); spec_resource.c renders networks and volumes with spec.c's
- * helpers. Dependencies point from spec_parse.c and spec_resource.c to
- * spec.c only.
+ * helpers; spec_dump.c writes the text. Dependencies point from
+ * spec_parse.c and spec_resource.c to spec.c only, and from spec.c to
+ * spec_dump.c.
  */
 #ifndef DEPLOYCTL_SPEC_INTERNAL_H
 #define DEPLOYCTL_SPEC_INTERNAL_H
@@ -18,6 +19,13 @@
 json_t *spec_strv_json(const struct strv *v);
 /* New JSON object of k's pairs, or NULL (out of memory): the caller's reference. */
 json_t *spec_kvv_json(const struct kvv *k);
+
+/*
+ * json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT), byte for byte, faster
+ * (spec_dump.c): new string, free(); NULL when out of memory or o is
+ * neither an object nor an array.
+ */
+char *spec_json_dumps(const json_t *o);
 
 /* Names of enum mount_type in the spec, by value. */
 extern const char *const spec_mount_types[3];

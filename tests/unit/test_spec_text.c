@@ -6,6 +6,7 @@
  * key order, empty arrays and objects, negative numbers.
  */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,9 +107,35 @@ static void test_spec_text__escapes(void)
 	model_project_free(p);
 }
 
+/* Integers at their limits and below zero, and a large object, as jansson prints them. */
+static void test_spec_text__numbers(void)
+{
+	struct project *p = fixture_project();
+	struct service *s = &p->services[0];
+	char key[8], *plain;
+	int i;
+
+	s->health.interval_ns = INT64_MIN;
+	s->health.timeout_ns = INT64_MAX;
+	s->health.start_period_ns = -1;
+	s->health.retries = -7;
+	/* more keys than are sorted on the stack, in reverse order */
+	for (i = 100; i > 0; i--) {
+		snprintf(key, sizeof(key), "K%03d", i);
+		kvv_set(&s->env, key, key);
+	}
+	plain = render(p, s, false);
+	check_jansson_form(plain);
+	CHECK(plain && strstr(plain, "\"interval_ns\":-9223372036854775808"));
+	CHECK(plain && strstr(plain, "\"timeout_ns\":9223372036854775807"));
+	free(plain);
+	model_project_free(p);
+}
+
 int main(void)
 {
 	RUN(test_spec_text__pinned);
 	RUN(test_spec_text__escapes);
+	RUN(test_spec_text__numbers);
 	return CHECK_DONE();
 }
