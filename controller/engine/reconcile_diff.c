@@ -217,17 +217,20 @@ int reconcile_diff(struct plan *out, const struct reconcile_input *in, struct er
 	struct plan plan = { 0 };
 	struct strv kept_nets = { 0 }, kept_vols = { 0 };
 	bool *claimed = calloc(in->ncontainers + 1, sizeof(*claimed));
+	struct reconcile_groups groups = { 0 };
 	unsigned *levels = NULL;
 	size_t i;
 	unsigned last = LEVEL_SERVICES;
 	int rc = 0;
 
-	if (!claimed || dep_levels(&levels, in->desired) < 0) {
+	if (!claimed || dep_levels(&levels, in->desired) < 0 ||
+	    reconcile_groups_build(&groups, in) < 0) {
 		free(claimed);
+		free(levels);
 		return err_set(err, ERR_NOMEM, "out of memory");
 	}
 	for (i = 0; i < in->desired->nservices && rc == 0; i++)
-		rc = reconcile_diff_service(&plan, in, i, levels[i], claimed, &kept_nets,
+		rc = reconcile_diff_service(&plan, in, i, &groups, levels[i], claimed, &kept_nets,
 		                            &kept_vols);
 	if (rc == 0)
 		rc = diff_followers(&plan, in, levels);
@@ -296,5 +299,6 @@ out:
 	strv_free(&kept_vols);
 	free(claimed);
 	free(levels);
+	reconcile_groups_release(&groups);
 	return rc;
 }

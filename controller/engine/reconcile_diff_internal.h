@@ -58,13 +58,28 @@ bool reconcile_strv_has(const struct strv *v, const char *s);
 /* Set a's order for a replace of s; a warning goes to the plan once per service. */
 int reconcile_plan_replace_order(struct plan *plan, struct action_args *a, const struct service *s);
 /*
- * The actions of service si at dependency level dep_level; claimed marks
- * observed containers already taken, kept_nets and kept_vols collect what
- * kept containers still use (reconcile_diff_service.c). 0 or ERR_NOMEM.
+ * The observed containers of each desired service, found once per diff
+ * instead of by a scan of every container per service: the indexes into
+ * in->containers of service si's containers are idx[first[si]] ..
+ * idx[first[si] + count[si] - 1], in observed order.
+ */
+struct reconcile_groups {
+	size_t *idx;
+	size_t *first;
+	size_t *count;
+};
+/* Fill g for in (release with reconcile_groups_release()). 0 or ERR_NOMEM. */
+int reconcile_groups_build(struct reconcile_groups *g, const struct reconcile_input *in);
+void reconcile_groups_release(struct reconcile_groups *g);
+/*
+ * The actions of service si at dependency level dep_level; g groups the
+ * observed containers by service, claimed marks those already taken,
+ * kept_nets and kept_vols collect what kept containers still use
+ * (reconcile_diff_service.c). 0 or ERR_NOMEM.
  */
 int reconcile_diff_service(struct plan *plan, const struct reconcile_input *in, size_t si,
-                           unsigned dep_level, bool *claimed, struct strv *kept_nets,
-                           struct strv *kept_vols);
+                           const struct reconcile_groups *g, unsigned dep_level, bool *claimed,
+                           struct strv *kept_nets, struct strv *kept_vols);
 /* Network and volume creates and removals (reconcile_diff_resource.c). 0 or ERR_NOMEM. */
 int reconcile_diff_resources(struct plan *plan, const struct reconcile_input *in);
 /* Without a network/volume listing: can the kept containers vouch for every resource? */

@@ -3,7 +3,9 @@
  * replica, whether its container is missing, stopped, drifted (spec hash,
  * networks) or up to date, whether a retained container can be reused, and
  * in which order a replace runs (start-first only when no fixed host port
- * or shared mount forbids two at once). Pure, like reconcile_diff.c.
+ * or shared mount forbids two at once). Pure, like reconcile_diff.c. The
+ * observed containers are grouped by service once per diff
+ * (reconcile_groups_build()), so each service looks at its own only.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,79 @@
 #include "deployctl/reconcile.h"
 #include "deployctl/spec.h"
 #include "reconcile_diff_internal.h"
+
+/* An observed container with a service label, for grouping by it. */
+struct group_ent {
+	const char *service;
+	size_t i;
+};
+
+/* By service, then observed order, so a group keeps the order of in->containers. */
+static int group_ent_cmp(const void *a, const void *b)
+{
+	const struct group_ent *x = a, *y = b;
+	int c = strcmp(x->service, y->service);
+
+	if (c)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The first of e[0..n) whose service is not before name. */
+static size_t group_lower(const struct group_ent *e, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(e[mid].service, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int reconcile_groups_build(struct reconcile_groups *g, const struct reconcile_input *in)
+{
+	size_t ns = in->desired->nservices, n = 0, i, k;
+	struct group_ent *e = calloc(in->ncontainers + 1, sizeof(*e));
+
+	g->idx = calloc(in->ncontainers + 1, sizeof(*g->idx));
+	g->first = calloc(ns + 1, sizeof(*g->first));
+	g->count = calloc(ns + 1, sizeof(*g->count));
+	if (!e || !g->idx || !g->first || !g->count) {
+		free(e);
+		reconcile_groups_release(g);
+		return ERR_NOMEM;
+	}
+	for (i = 0; i < in->ncontainers; i++)
+		if (in->containers[i].service) {
+			e[n].service = in->containers[i].service;
+			e[n++].i = i;
+		}
+	qsort(e, n, sizeof(*e), group_ent_cmp);
+	for (i = 0; i < n; i++)
+		g->idx[i] = e[i].i;
+	for (i = 0; i < ns; i++) {
+		const char *name = in->desired->services[i].name;
+
+		g->first[i] = k = group_lower(e, n, name);
+		while (k < n && !strcmp(e[k].service, name))
+			k++;
+		g->count[i] = k - g->first[i];
+	}
+	free(e);
+	return 0;
+}
+
+void reconcile_groups_release(struct reconcile_groups *g)
+{
+	free(g->idx);
+	free(g->first);
+	free(g->count);
+	g->idx = g->first = g->count = NULL;
+}
 
 /* The reason a container whose spec hash differs must be replaced. */
 static char *replace_reason(const struct reconcile_input *in, const struct service *s,
@@ -190,19 +265,19 @@ int reconcile_plan_replace_order(struct plan *plan, struct action_args *a, const
  * though it may be the only container left of an earlier release.
  */
 static const struct docker_container *find_reusable(const struct reconcile_input *in,
+                                                    const size_t *group, size_t ngroup,
                                                     const struct service *s, unsigned r,
                                                     const char *hash)
 {
 	const struct docker_container *best = NULL;
-	size_t i;
+	size_t k, i;
 
-	for (i = 0; i < in->ncontainers; i++) {
-		const struct docker_container *o = &in->containers[i];
+	for (k = 0; k < ngroup; k++) {
+		const struct docker_container *o = &in->containers[i = group[k]];
 		bool next = reconcile_is_next(o->name);
 
 		if ((in->adopt && in->adopt[i]) || (!reconcile_is_retained(o->name) && !next) ||
-		    !o->service || strcmp(o->service, s->name) || o->replica != r ||
-		    !spec_hash_matches(o->spec_hash, hash, in->desired, s) ||
+		    o->replica != r || !spec_hash_matches(o->spec_hash, hash, in->desired, s) ||
 		    (!next && !strcmp(o->state, "running")))
 			continue;
 		if (!best || (o->release && best->release &&
@@ -227,14 +302,16 @@ static char *with_reuse(char *reason, const struct docker_container *reuse)
 
 /* One replica of a service; level is the service's first stage. */
 static int diff_replica(struct plan *plan, const struct reconcile_input *in,
-                        const struct service *s, const char *hash, unsigned level, unsigned r,
-                        unsigned have, const struct docker_container *c,
+                        const struct reconcile_groups *g, size_t si, const char *hash,
+                        unsigned level, unsigned r, unsigned have, const struct docker_container *c,
                         const struct strv *want_nets, struct strv *kept_nets,
                         struct strv *kept_vols)
 {
 	const struct project *p = in->desired;
+	const struct service *s = &p->services[si];
 	unsigned par = s->rollout.parallelism ? s->rollout.parallelism : 1;
-	const struct docker_container *reuse = find_reusable(in, s, r, hash);
+	const struct docker_container *reuse =
+	        find_reusable(in, g->idx + g->first[si], g->count[si], s, r, hash);
 	char *name = model_container_name(p, s->name, r), *reason = NULL;
 	struct action_args a = { .target = s->name,
 		                 .replica = r,
@@ -293,45 +370,46 @@ static int diff_replica(struct plan *plan, const struct reconcile_input *in,
 }
 
 int reconcile_diff_service(struct plan *plan, const struct reconcile_input *in, size_t si,
-                           unsigned dep_level, bool *claimed, struct strv *kept_nets,
-                           struct strv *kept_vols)
+                           const struct reconcile_groups *g, unsigned dep_level, bool *claimed,
+                           struct strv *kept_nets, struct strv *kept_vols)
 {
 	const struct project *p = in->desired;
 	const struct service *s = &p->services[si];
 	const char *hash = in->hashes[si];
+	/* this service's observed containers: the others never match it */
+	const size_t *group = g->idx + g->first[si], ngroup = g->count[si];
 	struct strv want_nets = { 0 };
 	unsigned r, have = 0;
-	size_t i;
+	size_t k, i;
 	int rc;
 
 	rc = wanted_networks(&want_nets, p, s);
 	if (rc < 0)
 		goto out;
-	for (i = 0; i < in->ncontainers; i++)
-		if (in->containers[i].service && !strcmp(in->containers[i].service, s->name) &&
-		    !reconcile_is_kept(in->containers[i].name))
+	for (k = 0; k < ngroup; k++)
+		if (!reconcile_is_kept(in->containers[group[k]].name))
 			have++;
 	for (r = 1; r <= s->replicas && rc == 0; r++) {
 		const struct docker_container *c = NULL;
 
-		for (i = 0; i < in->ncontainers; i++) {
-			const struct docker_container *o = &in->containers[i];
+		for (k = 0; k < ngroup; k++) {
+			const struct docker_container *o = &in->containers[i = group[k]];
 
-			if (!claimed[i] && o->service && !strcmp(o->service, s->name) &&
-			    o->replica == r && !reconcile_is_kept(o->name)) {
+			if (!claimed[i] && o->replica == r && !reconcile_is_kept(o->name)) {
 				claimed[i] = true;
 				c = o;
 				break;
 			}
 		}
-		rc = diff_replica(plan, in, s, hash, LEVEL_SERVICES + dep_level * LEVELS_PER_DEP, r,
-		                  have, c, &want_nets, kept_nets, kept_vols);
+		rc = diff_replica(plan, in, g, si, hash,
+		                  LEVEL_SERVICES + dep_level * LEVELS_PER_DEP, r, have, c,
+		                  &want_nets, kept_nets, kept_vols);
 	}
 	if (rc < 0)
 		goto out;
 	/* What is left of this service: scaled down (kept, stopped), or duplicates (deleted). */
-	for (i = 0; i < in->ncontainers; i++) {
-		const struct docker_container *o = &in->containers[i];
+	for (k = 0; k < ngroup; k++) {
+		const struct docker_container *o = &in->containers[i = group[k]];
 		bool dup = o->replica && o->replica <= s->replicas;
 		struct action_args a = { .kind = ACTION_REMOVE,
 			                 .target = s->name,
@@ -340,8 +418,7 @@ int reconcile_diff_service(struct plan *plan, const struct reconcile_input *in, 
 			                 .container_name = o->name,
 			                 .level = LEVEL_REMOVE };
 
-		if (claimed[i] || !o->service || strcmp(o->service, s->name) ||
-		    reconcile_is_kept(o->name))
+		if (claimed[i] || reconcile_is_kept(o->name))
 			continue;
 		claimed[i] = true;
 		if (!dup && !(a.retain_name = reconcile_retained_name(o->name, o->release))) {
