@@ -169,16 +169,6 @@ static int container_drift(char **reason, const struct reconcile_input *in, cons
 }
 
 /* The first fixed host port s binds (so two containers of it cannot run at once), or 0. */
-static unsigned fixed_host_port(const struct service *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->nports; i++)
-		if (s->ports[i].host_port)
-			return s->ports[i].host_port;
-	return 0;
-}
-
 /*
  * The first mount of s that another container of it must not share while
  * both run: a named volume or a bind mount, written to. Its text ("volume
@@ -236,8 +226,9 @@ static int replace_order(bool *start_first, char **why, char **warning, const st
 		*why = reconcile_fmt("stop-first: set in x-deployctl.rollout.order");
 	} else if (shared) {
 		*why = reconcile_fmt("stop-first: mounts %s", shared);
-	} else if (fixed_host_port(s)) {
-		*why = reconcile_fmt("stop-first: publishes host port %u", fixed_host_port(s));
+	} else if (model_service_fixed_host_port(s)) {
+		*why = reconcile_fmt("stop-first: publishes host port %u",
+		                     model_service_fixed_host_port(s));
 	} else {
 		*start_first = true;
 		*why = reconcile_fmt("start-first: default");

@@ -161,20 +161,10 @@ int manifest_service_x_deployctl(struct manifest_ctx *c, struct service *s, cons
 }
 
 /* The first fixed host port s publishes, or 0. */
-static unsigned fixed_host_port(const struct service *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->nports; i++)
-		if (s->ports[i].host_port)
-			return s->ports[i].host_port;
-	return 0;
-}
-
 void manifest_rollout_check(struct manifest_ctx *c, const struct service *s,
                             const struct mnode *order_n, const char *path)
 {
-	unsigned port = fixed_host_port(s);
+	unsigned port = model_service_fixed_host_port(s);
 
 	if (s->rollout.order != ROLLOUT_START_FIRST || !port)
 		return;

@@ -312,6 +312,16 @@ const struct service *model_service_find(const struct project *p, const char *na
 	return NULL;
 }
 
+unsigned model_service_fixed_host_port(const struct service *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nports; i++)
+		if (s->ports[i].host_port)
+			return s->ports[i].host_port;
+	return 0;
+}
+
 const struct project_job *model_job_find(const struct project *p, const char *name)
 {
 	size_t i;

@@ -415,6 +415,8 @@ void model_project_free(struct project *p);
 
 /* Borrowed service by name, or NULL. */
 const struct service *model_service_find(const struct project *p, const char *name);
+/* The first fixed host port s publishes (two containers of s cannot both bind it), or 0. */
+unsigned model_service_fixed_host_port(const struct service *s);
 /* Borrowed job by name, or NULL. */
 const struct project_job *model_job_find(const struct project *p, const char *name);
 void model_job_release(struct project_job *j);
