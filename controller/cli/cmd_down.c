@@ -77,8 +77,10 @@ static int down_prepare(struct deploy *dp, struct ctx *ctx, const char *project,
 		goto fail;
 	if (docker_container_list(&dp->containers, &dp->ncontainers, ctx->docker, project, &err) <
 	            0 ||
-	    docker_resource_list(&dp->networks, &dp->nnetworks, ctx->docker, RES_NETWORK, project, &err) < 0 ||
-	    docker_resource_list(&dp->volumes, &dp->nvolumes, ctx->docker, RES_VOLUME, project, &err) < 0 ||
+	    docker_resource_list(&dp->networks, &dp->nnetworks, ctx->docker, RES_NETWORK, project,
+	                         &err) < 0 ||
+	    docker_resource_list(&dp->volumes, &dp->nvolumes, ctx->docker, RES_VOLUME, project,
+	                         &err) < 0 ||
 	    store_identity_get(&dp->owner, ctx->store, &err) < 0 ||
 	    jobs_append_leftovers(&dp->containers, &dp->ncontainers, ctx->docker, project,
 	                          dp->owner.id, &err) < 0)

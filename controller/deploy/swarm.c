@@ -192,8 +192,8 @@ int deploy_swarm_observe(struct deploy *dp, struct ctx *ctx, const struct hash_k
 	/* Something changes: digests to pin, networks to find. */
 	reconcile_plan_release(&dp->plan);
 	if (pin_images(sw, dp, ctx, true, &err) < 0 ||
-	    docker_resource_list(&dp->networks, &dp->nnetworks, ctx->docker, RES_NETWORK, dp->project->name,
-	                        &err) < 0 ||
+	    docker_resource_list(&dp->networks, &dp->nnetworks, ctx->docker, RES_NETWORK,
+	                         dp->project->name, &err) < 0 ||
 	    network_ids(dp, ctx, &err) < 0)
 		goto fail;
 	in.have_networks = true;

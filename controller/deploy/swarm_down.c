@@ -94,8 +94,10 @@ int deploy_swarm_down_prepare(struct deploy *dp, struct ctx *ctx, const char *pr
 		goto fail;
 	jobs_swarm_remove_leftovers(ctx->docker, project, dp->owner.id);
 	if (docker_service_list(&s, &ns, ctx->docker, project, &err) < 0 ||
-	    docker_resource_list(&dp->networks, &dp->nnetworks, ctx->docker, RES_NETWORK, project, &err) < 0 ||
-	    docker_resource_list(&dp->volumes, &dp->nvolumes, ctx->docker, RES_VOLUME, project, &err) < 0)
+	    docker_resource_list(&dp->networks, &dp->nnetworks, ctx->docker, RES_NETWORK, project,
+	                         &err) < 0 ||
+	    docker_resource_list(&dp->volumes, &dp->nvolumes, ctx->docker, RES_VOLUME, project,
+	                         &err) < 0)
 		goto fail;
 	if (volume_keys(dp->volumes, dp->nvolumes, project) < 0) {
 		err_set(&err, ERR_NOMEM, "out of memory");

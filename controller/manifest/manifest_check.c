@@ -160,10 +160,12 @@ static void check_refs(struct manifest_ctx *c)
 			fill_file_ref(c, r);
 		else if (r->kind == MANIFEST_REF_LINK)
 			add_link_alias(c, r);
-		else if (r->kind == MANIFEST_REF_NETWORK && !model_res_find(c->p, RES_NETWORK, r->name))
+		else if (r->kind == MANIFEST_REF_NETWORK &&
+		         !model_res_find(c->p, RES_NETWORK, r->name))
 			ref_error(c, r, "network '%s' is not declared under top-level networks",
 			          r->name);
-		else if (r->kind == MANIFEST_REF_VOLUME && !model_res_find(c->p, RES_VOLUME, r->name))
+		else if (r->kind == MANIFEST_REF_VOLUME &&
+		         !model_res_find(c->p, RES_VOLUME, r->name))
 			ref_error(c, r, "volume '%s' is not declared under top-level volumes",
 			          r->name);
 	}

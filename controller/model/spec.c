@@ -145,7 +145,8 @@ static char *docker_name(const struct project *p, const char *key, bool volume)
 {
 	if (!p)
 		return strdup(key);
-	return volume ? model_res_docker_name(p, RES_VOLUME, key) : model_res_docker_name(p, RES_NETWORK, key);
+	return volume ? model_res_docker_name(p, RES_VOLUME, key)
+	              : model_res_docker_name(p, RES_NETWORK, key);
 }
 
 static json_t *mounts_to_json(const struct project *p, const struct service *s)
