@@ -168,7 +168,6 @@ static int container_drift(char **reason, const struct reconcile_input *in, cons
 	return ACTION_START;
 }
 
-/* The first fixed host port s binds (so two containers of it cannot run at once), or 0. */
 /*
  * The first mount of s that another container of it must not share while
  * both run: a named volume or a bind mount, written to. Its text ("volume

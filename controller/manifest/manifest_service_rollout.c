@@ -160,7 +160,6 @@ int manifest_service_x_deployctl(struct manifest_ctx *c, struct service *s, cons
 	return manifest_read_map(c, service_x_keys, s, v, path);
 }
 
-/* The first fixed host port s publishes, or 0. */
 void manifest_rollout_check(struct manifest_ctx *c, const struct service *s,
                             const struct mnode *order_n, const char *path)
 {
