@@ -153,6 +153,7 @@ static void wproj_release(struct wproj *p)
 	if (p->cached)
 		deploy_release(&p->dp);
 	p->cached = false;
+	buf_release(&p->last_list);
 	free(p->repo_path);
 	p->repo_path = NULL;
 	gitsrc_refs_free(p->refs);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "daemon_internal.h"
+#include "deployctl/buf.h"
 #include "deployctl/gitsrc.h"
 #include "deployctl/watch.h"
 
@@ -29,6 +30,12 @@ struct wproj {
 	char failed[41];    /* the commit whose apply failed last (backing off) */
 	struct deploy dp;   /* the converged commit's model, kept for the fast diff */
 	bool cached;
+	/*
+	 * While cached: Docker's last container list answer, found converged.
+	 * The same answer to the same model is the same verdict, so a tick that
+	 * gets it again decodes and diffs nothing. Emptied when cached ends.
+	 */
+	struct buf last_list;
 	double next_tick;  /* monotonic seconds */
 	double retry_at;   /* back-off: no apply before this */
 	unsigned failures; /* applies of sha that failed in a row */

@@ -148,6 +148,7 @@ static int fast_look(bool *drift, char *why, size_t whysize, struct wproj *p, st
 	struct docker_container *c = NULL;
 	struct reconcile_input in = { 0 };
 	struct plan plan = { 0 };
+	bool unchanged = false;
 	size_t n = 0;
 	int rc;
 
@@ -161,9 +162,12 @@ static int fast_look(bool *drift, char *why, size_t whysize, struct wproj *p, st
 		reconcile_plan_release(&plan);
 		return rc;
 	}
-	rc = docker_container_list(&c, &n, ctx->docker, p->dp.project->name, err);
-	if (rc < 0)
+	rc = docker_container_list_since(&c, &n, &unchanged, &p->last_list, ctx->docker,
+	                                 p->dp.project->name, err);
+	if (rc < 0 || unchanged) {
+		*drift = false; /* unchanged: what the last tick found, converged */
 		return rc;
+	}
 	in.desired = p->dp.project;
 	in.hashes = (const char(*)[HASH_HEX_LEN + 1]) p->dp.hashes;
 	in.containers = c;
@@ -179,6 +183,8 @@ static int fast_look(bool *drift, char *why, size_t whysize, struct wproj *p, st
 		plan_summary(why, whysize, &plan);
 		gauges(p, p->dp.project, c, n);
 	}
+	if (rc < 0 || *drift)
+		buf_release(&p->last_list); /* only a converged answer is worth comparing with */
 	reconcile_plan_release(&plan);
 	docker_container_list_free(c, n);
 	return rc;
@@ -217,6 +223,7 @@ static int read_branch(struct wproj *p, struct ctx *ctx, struct err *err)
 		p->last_said[0] = '\0';
 		if (p->cached)
 			deploy_release(&p->dp);
+		buf_release(&p->last_list);
 		p->cached = false;
 	}
 	return 0;
@@ -498,6 +505,7 @@ void watch_tick(struct watch *w, struct wproj *p, const char *event_note)
 		pthread_mutex_unlock(&w->mu);
 		/* the full path re-checks the pin and makes the plan it would run */
 		deploy_release(&p->dp);
+		buf_release(&p->last_list);
 		p->cached = false;
 	}
 	if (event_note && *event_note)

@@ -233,6 +233,36 @@ int docker_container_list(struct docker_container **out, size_t *n, struct docke
 	return rc;
 }
 
+int docker_container_list_since(struct docker_container **out, size_t *n, bool *unchanged,
+                                struct buf *last, struct docker *d, const char *project,
+                                struct err *err)
+{
+	struct buf resp;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	*unchanged = false;
+	buf_init(&resp, DOCKER_RESPONSE_CAP);
+	rc = docker_list_by_project(&resp, d, container_list.what, "all=1&", project, err);
+	if (rc == 0 && last->len && resp.len == last->len &&
+	    !memcmp(resp.ptr, last->ptr, resp.len)) {
+		*unchanged = true;
+		buf_release(&resp);
+		return 0;
+	}
+	if (rc == 0)
+		rc = docker_decode_containers(out, n, resp.ptr, err);
+	if (rc == 0)
+		keep_jobs(*out, n, false);
+	buf_release(last);
+	if (rc == 0)
+		*last = resp; /* the caller's now */
+	else
+		buf_release(&resp);
+	return rc;
+}
+
 int docker_job_list(struct docker_container **out, size_t *n, struct docker *d, const char *project,
                     struct err *err)
 {

@@ -97,6 +97,16 @@ struct docker_container {
  */
 int docker_container_list(struct docker_container **out, size_t *n, struct docker *d,
                           const char *project, struct err *err);
+/*
+ * The same call for a caller that keeps Docker's previous answer in *last
+ * (the watcher's ticks): when the answer is byte for byte *last, *unchanged
+ * is set and nothing is decoded (*out NULL, *n 0); else *last becomes the
+ * new answer and it is decoded as docker_container_list() does. An empty
+ * *last (buf_init) matches nothing. On failure *last is emptied.
+ */
+int docker_container_list_since(struct docker_container **out, size_t *n, bool *unchanged,
+                                struct buf *last, struct docker *d, const char *project,
+                                struct err *err);
 /* The same call keeping only the job containers (for down, and leftovers of a killed run). */
 int docker_job_list(struct docker_container **out, size_t *n, struct docker *d, const char *project,
                     struct err *err);
