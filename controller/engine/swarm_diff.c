@@ -76,6 +76,21 @@ static char *update_reason(const struct swarm_input *in, const struct service *s
 	return reason;
 }
 
+/*
+ * What was changed on a service whose spec-hash label still matches, so by
+ * hand (`docker service scale`), as a reason (new), or NULL when nothing
+ * is. Only the replica count: the other fields a hand update can change
+ * keep no value to compare with here that is not also the label's.
+ */
+static char *edited_by_hand(const struct docker_service *o, const struct service *s)
+{
+	if (o->global || (s->deploy_mode && !strcmp(s->deploy_mode, "global")) ||
+	    o->replicas == s->replicas)
+		return NULL;
+	return reconcile_fmt("replicas %u -> %u (changed outside deployctl)", o->replicas,
+	                     s->replicas);
+}
+
 static bool network_present(const struct swarm_input *in, const char *key)
 {
 	size_t i;
@@ -176,19 +191,23 @@ int swarm_diff(struct plan *out, const struct swarm_input *in, struct err *err)
 		const struct service *s = &p->services[i];
 		const struct docker_service *o = observed(in, s->name);
 		struct action_args a = { .service = s, .level = 1 + w[i], .hash = in->hashes[i] };
-		char *name;
+		char *name, *edited = NULL;
 		int added;
 
-		if (o && o->spec_hash && !strcmp(o->spec_hash, in->hashes[i]))
+		if (o && o->spec_hash && !strcmp(o->spec_hash, in->hashes[i]) &&
+		    !(edited = edited_by_hand(o, s)))
 			continue;
 		a.kind = o ? ACTION_REPLACE : ACTION_CREATE;
 		a.target = s->name;
 		a.container_id = o ? o->id : NULL;
 		a.container_name = name = reconcile_fmt("%s_%s", p->name, s->name);
 		added = name ? reconcile_plan_add(out, &a,
-		                                  o ? update_reason(in, s, o, in->hashes[i])
-		                                    : strdup("new service"))
+		                                  edited ? edited
+		                                  : o    ? update_reason(in, s, o, in->hashes[i])
+		                                         : strdup("new service"))
 		             : ERR_NOMEM;
+		if (!name)
+			free(edited);
 		free(name);
 		if (added < 0)
 			goto out;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Swarm target on a private single-node Swarm (swarm-lib.sh; never the host's daemon):
 # refusal of a non-manager, create in depends_on waves, no-op with zero mutating calls,
-# one service changed, a config file changed (new object, old one collected), scale,
+# one service changed, a config file changed (new object, old one collected), scale
+# (and a scale by hand, repaired),
 # a failing update rolled back automatically, and a rollback from SQLite with git gone.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/swarm-lib.sh"
@@ -90,6 +91,18 @@ expect_out 'replace +db: replicas 1 -> 2'
 swarm_docker service ls --format '{{.Name}} {{.Replicas}}' | grep -q "${PROJECT}_db 2/2" || fail "db not 2/2"
 swarm_docker ps -q --filter "label=com.docker.swarm.service.name=${PROJECT}_db" | grep -qx "$db_task" ||
 	fail "scaling restarted db's running task"
+
+# Scaled by hand (`docker service scale` keeps the spec-hash label): the plan says so and
+# apply puts the manifests' count back; then a no-op again.
+swarm_docker service scale --detach "${PROJECT}_db=1" >/dev/null
+dctl_swarm plan --repo "$REPO" || { cat "$OUT" "$ERR"; fail "plan after a hand scale failed"; }
+expect_out 'replace +db: replicas 1 -> 2 \(changed outside deployctl\)'
+dctl_swarm apply --repo "$REPO" || { cat "$OUT" "$ERR"; fail "repair of a hand scale failed"; }
+db_2of2() { swarm_docker service ls --format '{{.Name}} {{.Replicas}}' | grep -q "${PROJECT}_db 2/2"; }
+# (the task the hand scale was stopping may still be shutting down: 3/2 for a moment)
+wait_for 20 db_2of2 || { cat "$OUT" "$ERR"; swarm_docker service ls; fail "db not back to 2/2 after a hand scale"; }
+dctl_swarm apply --repo "$REPO" || fail "no-op after the repair failed"
+expect_out 'no changes'
 
 # Failing update (crashing image): rolled back to the complete previous spec.
 good=$(swarm_svc_label db io.deployctl.spec-hash)

@@ -172,6 +172,22 @@ static void test_swarm__noop_and_update(void)
 	fixture_done(&f);
 }
 
+/* Scaled by hand: the label still matches, the replica count does not. */
+static void test_swarm__scaled_by_hand(void)
+{
+	struct fixture f;
+
+	fixture_load(&f, stack);
+	observe(&f, "db", f.hashes[svc_index(&f, "db")], 1);
+	observe(&f, "api", f.hashes[svc_index(&f, "api")], 5);
+	CHECK_INT(diff(&f, true), 0);
+	CHECK_INT(f.plan.n, 1);
+	CHECK_INT(f.plan.v[0].kind, ACTION_REPLACE);
+	CHECK_STR(f.plan.v[0].target, "api");
+	CHECK_STR(f.plan.v[0].reason, "replicas 5 -> 2 (changed outside deployctl)");
+	fixture_done(&f);
+}
+
 static void test_swarm__remove_and_network(void)
 {
 	struct fixture f;
@@ -319,6 +335,7 @@ int main(void)
 {
 	RUN(test_swarm__create_in_waves);
 	RUN(test_swarm__noop_and_update);
+	RUN(test_swarm__scaled_by_hand);
 	RUN(test_swarm__remove_and_network);
 	RUN(test_swarm__spec);
 	RUN(test_swarm__job_spec);
