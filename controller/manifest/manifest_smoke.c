@@ -109,11 +109,42 @@ static const struct manifest_key smoke_keys[] = {
 	{ .key = NULL },
 };
 
+/*
+ * notify[].url: only as one variable, "${NAME}" or "$NAME" (how Compose
+ * files take a credential from the environment), which is url_env: NAME:
+ * the URL itself is a credential and never comes from the manifest. The
+ * raw text is read, not interpolated, so its value is never the model's.
+ */
+static int read_url(struct manifest_ctx *c, void *field, const struct manifest_key *k,
+                    const struct mnode *key, const struct mnode *v, const char *path)
+{
+	char **url_env = field, name[128];
+	const char *s = v->type == MNODE_SCALAR ? v->value : NULL;
+	size_t len;
+
+	(void)k;
+	if (s && s[0] == '$') {
+		s += 1 + (s[1] == '{');
+		len = strlen(s) - (s[-1] == '{');
+		if (len && len < sizeof(name) && (s[-1] != '{' || s[len] == '}')) {
+			memcpy(name, s, len);
+			name[len] = '\0';
+			if (var_ok(name)) {
+				free(*url_env);
+				*url_env = strdup(name);
+				return *url_env ? 0 : manifest_nomem(c);
+			}
+		}
+	}
+	manifest_error(c, key, path,
+	               "a webhook URL is a credential and is never read from the manifest (it "
+	               "would be in git): write url: ${NAME} or url_env: NAME for the variable "
+	               "that holds it (set in an env file or the environment), or url_file: /path");
+	return ERR_INVALID;
+}
+
 static const struct manifest_key notify_keys[] = {
-	{ .key = "url", .kind = MK_REFUSED,
-	  .why = "a webhook URL is a credential and is never read from the manifest (it would "
-	         "be in git): name the variable that holds it with url_env: NAME (set in an "
-	         "env file or the environment), or a host file with url_file: /path" },
+	{ .key = "url", .kind = MK_FIELD, .offset = NTF(url_env), .field = read_url },
 	{ .key = "url_env", .kind = MK_STRING, .offset = NTF(url_env), .valid = var_ok,
 	  .what = "invalid variable name", .hint = "use letters, digits and '_'" },
 	{ .key = "url_file", .kind = MK_STRING, .offset = NTF(url_file), .valid = absolute_ok,
