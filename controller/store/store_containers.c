@@ -10,6 +10,26 @@
 #include "deployctl/store.h"
 #include "store_internal.h"
 
+/* One event and when it was recorded: the row store_row_write() binds. */
+struct container_event_at {
+	struct store_container_event e;
+	const char *at;
+};
+
+static const struct store_col container_event_cols[] = {
+	STORE_COL(UINT, struct container_event_at, e.action_seq),
+	STORE_COL(TEXT, struct container_event_at, e.container_id),
+	STORE_COL(TEXT, struct container_event_at, e.name),
+	STORE_COL(TEXT, struct container_event_at, e.event),
+	STORE_COL(TEXT, struct container_event_at, e.detail),
+	STORE_COL(TEXT, struct container_event_at, at),
+};
+static const struct store_row_desc container_event_row = {
+	.cols = container_event_cols,
+	.ncols = STORE_NCOLS(container_event_cols),
+	.fail = "cannot record container",
+};
+
 int store_release_container_add(struct store *s, int64_t release,
                                 const struct store_container_event *e, struct err *err)
 {
@@ -17,28 +37,11 @@ int store_release_container_add(struct store *s, int64_t release,
 	        "INSERT INTO release_containers (release_id, seq, action_seq, container_id, name,"
 	        " event, detail, at) VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM"
 	        " release_containers WHERE release_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7)";
-	sqlite3_stmt *st = NULL;
 	char now[STORE_TIME_SIZE];
-	int rc;
+	struct container_event_at row = { .e = *e, .at = now };
 
 	store_now(now);
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		goto out;
-	sqlite3_bind_int64(st, 1, release);
-	sqlite3_bind_int64(st, 2, e->action_seq);
-	if (store_bind_text(st, 3, e->container_id) != SQLITE_OK ||
-	    store_bind_text(st, 4, e->name) != SQLITE_OK ||
-	    store_bind_text(st, 5, e->event) != SQLITE_OK ||
-	    store_bind_text(st, 6, e->detail) != SQLITE_OK ||
-	    store_bind_text(st, 7, now) != SQLITE_OK) {
-		rc = store_fail(s, err, "cannot record container");
-		goto out;
-	}
-	rc = store_step_done(st, s, "cannot record container", err);
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return store_row_write(s, sql, release, &row, &container_event_row, err);
 }
 
 static const struct store_col container_cols[] = {

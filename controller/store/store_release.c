@@ -37,18 +37,9 @@ static int store_release_set_commit(struct store *s, int64_t id,
 {
 	static const char sql[] =
 	        "UPDATE releases SET author = ?2, committed_at = ?3 WHERE id = ?1";
-	sqlite3_stmt *st = NULL;
-	int rc;
+	const char *texts[] = { info->author, info->committed_at };
 
-	rc = store_prepare(&st, s, sql, err);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	store_bind_text(st, 2, info->author);
-	store_bind_text(st, 3, info->committed_at);
-	rc = store_step_done(st, s, "cannot record the release's commit", err);
-	sqlite3_finalize(st);
-	return rc;
+	return store_write_texts(s, sql, id, texts, 2, "cannot record the release's commit", err);
 }
 
 int store_release_begin(int64_t *id_out, struct store *s, const struct store_release_info *info,
@@ -162,61 +153,69 @@ struct svc_table {
 	            struct err *err);
 };
 
-/*
- * Bind kv's key as ?3 and, when why makes it a secret, put its shown form in
- * *shown (new, freed by the caller) and that form's fingerprint in fp.
- */
-static int kv_bind_secret(char *fp, sqlite3_stmt *st, const struct svc_rows *r, const struct kv *kv,
-                          enum model_secret why, char **shown, struct err *err)
-{
-	store_bind_text(st, 3, kv->key);
-	if (why == MODEL_SECRET_NONE)
-		return 0;
-	if (model_secret_shown(shown, r->k, r->svc, why, kv->value ? kv->value : "") < 0)
-		return err_set(err, ERR_NOMEM, "out of memory");
-	model_secret_shown_fingerprint(fp, *shown);
-	return 0;
-}
-
 static size_t env_count(const struct service *svc)
 {
 	return svc->env.n;
 }
 
+static size_t port_count(const struct service *svc)
+{
+	return svc->nports;
+}
+
+static size_t label_count(const struct service *svc)
+{
+	return svc->labels.n;
+}
+
 /*
+ * Bind kv's key as ?3 and the rest of its row of release_env (env) or
+ * release_labels; when it is secret, its shown form goes to *shown (new,
+ * freed by the caller).
+ *
  * A secret key (model_env_secret()) has value NULL, its fingerprint under
  * the state directory's key, why it is secret and, when only parts of it
- * are secret, its shown form.
+ * are secret, its shown form. A secret label holds its shown form and
+ * fingerprint, never its value.
  */
-static int env_bind(sqlite3_stmt *st, const struct svc_rows *r, size_t i, char **shown,
-                    struct err *err)
+static int kv_bind(sqlite3_stmt *st, const struct svc_rows *r, const struct kv *kv, bool env,
+                   char **shown, struct err *err)
 {
-	const struct kv *kv = &r->svc->env.v[i];
 	const char *v = kv->value ? kv->value : "";
-	enum model_secret why = model_env_secret(r->p, r->svc, kv->key, v);
+	enum model_secret why = env ? model_env_secret(r->p, r->svc, kv->key, v)
+	                            : model_label_secret(r->svc, kv->key, v);
 	char fp[HASH_FINGERPRINT_SIZE];
-	int rc = kv_bind_secret(fp, st, r, kv, why, shown, err);
 
-	if (rc < 0)
-		return rc;
+	store_bind_text(st, 3, kv->key);
 	if (why != MODEL_SECRET_NONE) {
+		if (model_secret_shown(shown, r->k, r->svc, why, v) < 0)
+			return err_set(err, ERR_NOMEM, "out of memory");
+		model_secret_shown_fingerprint(fp, *shown);
+	}
+	if (!env) {
+		store_bind_text(st, 4, *shown ? *shown : v);
+		store_bind_text(st, 5, *shown ? fp : NULL);
+		store_bind_text(st, 6, model_secret_why(why));
+	} else if (why != MODEL_SECRET_NONE) {
 		sqlite3_bind_null(st, 4);
 		store_bind_text(st, 5, fp);
+		sqlite3_bind_int(st, 6, 1);
 		store_bind_text(st, 7, model_secret_why(why));
 		store_bind_text(st, 8, hash_is_fingerprint(*shown) ? NULL : *shown);
 	} else {
 		store_bind_text(st, 4, v);
 		sqlite3_bind_null(st, 5);
+		sqlite3_bind_int(st, 6, 0);
 		sqlite3_bind_null(st, 7);
 		sqlite3_bind_null(st, 8);
 	}
-	sqlite3_bind_int(st, 6, why != MODEL_SECRET_NONE);
 	return 0;
 }
 
-static size_t port_count(const struct service *svc)
+static int env_bind(sqlite3_stmt *st, const struct svc_rows *r, size_t i, char **shown,
+                    struct err *err)
 {
-	return svc->nports;
+	return kv_bind(st, r, &r->svc->env.v[i], true, shown, err);
 }
 
 static int port_bind(sqlite3_stmt *st, const struct svc_rows *r, size_t i, char **shown,
@@ -234,27 +233,10 @@ static int port_bind(sqlite3_stmt *st, const struct svc_rows *r, size_t i, char 
 	return 0;
 }
 
-static size_t label_count(const struct service *svc)
-{
-	return svc->labels.n;
-}
-
-/* A secret label holds its shown form and fingerprint, never its value. */
 static int label_bind(sqlite3_stmt *st, const struct svc_rows *r, size_t i, char **shown,
                       struct err *err)
 {
-	const struct kv *kv = &r->svc->labels.v[i];
-	const char *v = kv->value ? kv->value : "";
-	enum model_secret why = model_label_secret(r->svc, kv->key, v);
-	char fp[HASH_FINGERPRINT_SIZE];
-	int rc = kv_bind_secret(fp, st, r, kv, why, shown, err);
-
-	if (rc < 0)
-		return rc;
-	store_bind_text(st, 4, *shown ? *shown : v);
-	store_bind_text(st, 5, *shown ? fp : NULL);
-	store_bind_text(st, 6, model_secret_why(why));
-	return 0;
+	return kv_bind(st, r, &r->svc->labels.v[i], false, shown, err);
 }
 
 static const struct svc_table svc_tables[] = {
