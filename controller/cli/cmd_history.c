@@ -2,6 +2,7 @@
  * cmd_history.c - "deployctl history": the releases recorded in the state
  * database, newest first.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +25,28 @@ static const struct cmd_opt history_opts[] = {
 	CMD_OPT_USE(cmd_opt_help),
 	CMD_OPT_TABLE_END,
 };
+/* The text fields of a release's JSON, in their order, between "project" and "duration_s". */
+static const struct {
+	const char *name;
+	size_t offset;
+} history_texts[] = {
+	{ "kind", offsetof(struct store_release, kind) },
+	{ "status", offsetof(struct store_release, status) },
+	{ "source_kind", offsetof(struct store_release, source_kind) },
+	{ "source", offsetof(struct store_release, source) },
+	{ "ref", offsetof(struct store_release, ref) },
+	{ "subject", offsetof(struct store_release, subject) },
+	{ "author", offsetof(struct store_release, author) },
+	{ "committed_at", offsetof(struct store_release, committed_at) },
+	{ "who", offsetof(struct store_release, who) },
+	{ "host", offsetof(struct store_release, host) },
+	{ "started_at", offsetof(struct store_release, started_at) },
+	{ "finished_at", offsetof(struct store_release, finished_at) },
+};
+
 static void print_json(const struct store_release *v, size_t n)
 {
-	size_t i;
+	size_t i, j;
 
 	fputs("[", stdout);
 	for (i = 0; i < n; i++) {
@@ -34,18 +54,10 @@ static void print_json(const struct store_release *v, size_t n)
 
 		fprintf(stdout, "%s{\"release\":%lld,\"project\":", i ? "," : "", (long long)r->id);
 		out_json_str(stdout, r->project);
-		out_json_field(stdout, "kind", r->kind);
-		out_json_field(stdout, "status", r->status);
-		out_json_field(stdout, "source_kind", r->source_kind);
-		out_json_field(stdout, "source", r->source);
-		out_json_field(stdout, "ref", r->ref);
-		out_json_field(stdout, "subject", r->subject);
-		out_json_field(stdout, "author", r->author);
-		out_json_field(stdout, "committed_at", r->committed_at);
-		out_json_field(stdout, "who", r->who);
-		out_json_field(stdout, "host", r->host);
-		out_json_field(stdout, "started_at", r->started_at);
-		out_json_field(stdout, "finished_at", r->finished_at);
+		for (j = 0; j < sizeof(history_texts) / sizeof(history_texts[0]); j++)
+			out_json_field(stdout, history_texts[j].name,
+			               *(char *const *)(const void *)((const char *)r +
+			                                              history_texts[j].offset));
 		if (r->duration_s >= 0)
 			fprintf(stdout, ",\"duration_s\":%.3f", r->duration_s);
 		else
@@ -61,26 +73,18 @@ static int history_run(struct ctx *ctx, int argc, char **argv)
 	struct store_release *v = NULL;
 	struct err err = ERR_INIT;
 	struct cmd_args a = { 0 };
-	const char *project;
 	unsigned limit = 20;
-	bool json;
 	size_t i, n = 0;
 	int first, ex;
 
-	ex = cmd_opts_parse(&first, &cmd_history, ctx, &a, &limit, argc, argv);
+	ex = cmd_opts_parse_read(&first, &cmd_history, ctx, &a, &limit, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		return ex;
-	project = a.project;
-	json = a.json;
-	ctx->read_only = true; /* works on a read-only state directory */
-	ex = cmd_open_store(ctx);
-	if (ex != EXIT_OK)
-		return ex;
-	if (store_release_list(&v, &n, ctx->store, project, limit, &err) < 0) {
+	if (store_release_list(&v, &n, ctx->store, a.project, limit, &err) < 0) {
 		cmd_report(&err);
 		return EXIT_STATE;
 	}
-	if (json) {
+	if (a.json) {
 		print_json(v, n);
 	} else if (!n) {
 		fputs("no releases yet\n", stdout);

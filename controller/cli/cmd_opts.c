@@ -310,6 +310,18 @@ int cmd_opts_parse(int *first, const struct cmd *c, struct ctx *ctx, struct cmd_
 	return CMD_OPTS_RUN;
 }
 
+int cmd_opts_parse_read(int *first, const struct cmd *c, struct ctx *ctx, struct cmd_args *args,
+                        void *own, int argc, char **argv)
+{
+	int ex = cmd_opts_parse(first, c, ctx, args, own, argc, argv);
+
+	if (ex != CMD_OPTS_RUN)
+		return ex;
+	ctx->read_only = true; /* works on a read-only state directory */
+	ex = cmd_open_store(ctx);
+	return ex == EXIT_OK ? CMD_OPTS_RUN : ex;
+}
+
 void cmd_args_release(struct release_opts *ro, const struct cmd_args *a)
 {
 	ro->parallel = a->parallel;

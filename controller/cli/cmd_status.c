@@ -281,15 +281,11 @@ static int status_main(struct ctx *ctx, int argc, char **argv, const struct cmd 
 	bool json, swarm = false;
 	int first, ex;
 
-	ex = cmd_opts_parse(&first, self, ctx, &a, NULL, argc, argv);
+	ex = cmd_opts_parse_read(&first, self, ctx, &a, NULL, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		return ex;
 	given = a.project;
 	json = a.json;
-	ctx->read_only = true; /* works on a read-only state directory */
-	ex = cmd_open_store(ctx);
-	if (ex != EXIT_OK)
-		return ex;
 	/* status keeps its own exit codes: a project it cannot name is a usage error */
 	if (cmd_pick_project(&project, ctx, given) != EXIT_OK)
 		return given ? EXIT_FAILED : EXIT_USAGE;

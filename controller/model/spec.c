@@ -419,56 +419,58 @@ bool spec_renders(const char *key)
 
 /* ---- rendering by the table ------------------------------------------ */
 
+/* Whether the field at m, of f's kind, holds its zero value (a custom one never does). */
+static bool field_unset(const struct svc_field *f, const char *m)
+{
+	switch (f->kind) {
+	case SVC_STR:
+		return !*(char *const *)(const void *)m;
+	case SVC_STRV:
+		return !((const struct strv *)(const void *)m)->n;
+	case SVC_KVV:
+		return !((const struct kvv *)(const void *)m)->n;
+	case SVC_BOOL:
+		return !*(const bool *)(const void *)m;
+	case SVC_INT:
+		return !*(const int64_t *)(const void *)m;
+	case SVC_CUSTOM:
+		break;
+	}
+	return false;
+}
+
 /* Put f of s into o (or leave it out when sparse and unset). false: no memory. */
 static bool field_render(json_t *o, const struct svc_field *f, const struct project *p,
                          const struct service *s, const struct redact *r)
 {
 	const char *m = (const char *)s + f->offset;
-	bool sparse = f->flags & SVC_SPARSE;
 	const struct spec_renderer *c;
 	json_t *v = NULL;
 
+	if ((f->flags & SVC_SPARSE) && field_unset(f, m))
+		return true;
 	switch (f->kind) {
 	case SVC_STR: {
 		const char *str = *(char *const *)(const void *)m;
 
-		if (!str && sparse)
-			return true;
 		v = str                       ? json_string(str)
 		    : f->dflt                 ? json_string(f->dflt)
 		    : f->flags & SVC_REQUIRED ? json_string("")
 		                              : json_null();
 		break;
 	}
-	case SVC_STRV: {
-		const struct strv *sv = (const void *)m;
-
-		if (!sv->n && sparse)
-			return true;
-		v = spec_strv_json(sv);
+	case SVC_STRV:
+		v = spec_strv_json((const void *)m);
 		break;
-	}
-	case SVC_KVV: {
-		const struct kvv *kv = (const void *)m;
-
-		if (!kv->n && sparse)
-			return true;
-		v = spec_kvv_json(kv);
+	case SVC_KVV:
+		v = spec_kvv_json((const void *)m);
 		break;
-	}
-	case SVC_BOOL: {
-		bool b = *(const bool *)(const void *)m;
-
-		if (!b && sparse)
-			return true;
-		v = json_boolean(b);
+	case SVC_BOOL:
+		v = json_boolean(*(const bool *)(const void *)m);
 		break;
-	}
 	case SVC_INT: {
 		int64_t n = *(const int64_t *)(const void *)m;
 
-		if (!n && sparse)
-			return true;
 		v = json_integer(n < f->min ? f->min : n);
 		break;
 	}

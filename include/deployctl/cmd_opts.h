@@ -124,6 +124,13 @@ extern const struct cmd_opt cmd_opts_tail[];
  */
 int cmd_opts_parse(int *first, const struct cmd *c, struct ctx *ctx, struct cmd_args *args,
                    void *own, int argc, char **argv);
+/*
+ * What the commands that only read the history start with: cmd_opts_parse(),
+ * then the store opened read-only (cmd_open_store() with ctx->read_only).
+ * CMD_OPTS_RUN, or the exit status the command returns (the failure printed).
+ */
+int cmd_opts_parse_read(int *first, const struct cmd *c, struct ctx *ctx, struct cmd_args *args,
+                        void *own, int argc, char **argv);
 
 /*
  * The option lines of c's help, from its table (two spaces, "-j, --parallel
