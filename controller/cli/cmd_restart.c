@@ -54,7 +54,7 @@ static int restart_one(struct ctx *ctx, const char *project, const struct servic
                        const struct docker_container *c, struct restart_out *o, const char *who)
 {
 	struct err err = ERR_INIT, ignored = ERR_INIT;
-	char msg[600];
+	char msg[600], tail[32];
 	double up_s = 0, t0 = clock_mono();
 	int rc;
 
@@ -76,20 +76,9 @@ static int restart_one(struct ctx *ctx, const char *project, const struct servic
 		out_json_str(stdout, s->name);
 		fprintf(stdout, ",\"replica\":%u,\"container\":", c->replica);
 		out_json_str(stdout, c->name);
-		fprintf(stdout,
-		        ",\"up\":%s,\"duration_s\":%.3f,\"error\":", rc == 0 ? "true" : "false",
-		        clock_mono() - t0);
-		out_json_str(stdout, rc == 0 ? NULL : err.msg);
-		fputc('}', stdout);
 	}
-	if (rc < 0) {
-		cmd_report(&err);
-		return cmd_exit_for(err.code);
-	}
-	if (!o->quiet && !o->json)
-		printf("  ok     restart        %s#%u (%.2fs)\n", s->name, c->replica,
-		       clock_mono() - t0);
-	return EXIT_OK;
+	snprintf(tail, sizeof(tail), "#%u (", c->replica);
+	return deploy_restart_end(rc, &err, t0, o->json, o->quiet, s->name, tail);
 }
 
 static int restart_run(struct ctx *ctx, int argc, char **argv)

@@ -368,18 +368,27 @@ static int restart_one(struct ctx *ctx, const char *project, const struct docker
 		fputs(first ? "{\"service\":" : ",{\"service\":", stdout);
 		out_json_str(stdout, s->service);
 		out_json_field(stdout, "swarm_service", s->name);
-		fprintf(stdout, ",\"force_update\":%llu,\"up\":%s,\"duration_s\":%.3f,\"error\":",
-		        (unsigned long long)force, rc == 0 ? "true" : "false", clock_mono() - t0);
-		out_json_str(stdout, rc == 0 ? NULL : err.msg);
+		fprintf(stdout, ",\"force_update\":%llu", (unsigned long long)force);
+	}
+	return deploy_restart_end(rc, &err, t0, o->json, o->quiet, s->service, " (forced update, ");
+}
+
+int deploy_restart_end(int rc, const struct err *err, double t0, bool json, bool quiet,
+                       const char *name, const char *tail)
+{
+	if (json) {
+		fprintf(stdout,
+		        ",\"up\":%s,\"duration_s\":%.3f,\"error\":", rc == 0 ? "true" : "false",
+		        clock_mono() - t0);
+		out_json_str(stdout, rc == 0 ? NULL : err->msg);
 		fputc('}', stdout);
 	}
 	if (rc < 0) {
-		cmd_report(&err);
-		return cmd_exit_for(err.code);
+		cmd_report(err);
+		return cmd_exit_for(err->code);
 	}
-	if (!o->quiet && !o->json)
-		printf("  ok     restart        %s (forced update, %.2fs)\n", s->service,
-		       clock_mono() - t0);
+	if (!quiet && !json)
+		printf("  ok     restart        %s%s%.2fs)\n", name, tail, clock_mono() - t0);
 	return EXIT_OK;
 }
 

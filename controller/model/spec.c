@@ -108,6 +108,24 @@ static int push(json_t *a, json_t *v)
 	return json_array_append_new(a, v);
 }
 
+/*
+ * An optional member: key set to v in o, which is dropped (NULL returned)
+ * when that fails; v is taken either way, and a NULL o stays NULL.
+ */
+static json_t *put_opt(json_t *o, const char *key, json_t *v)
+{
+	if (!o) {
+		json_decref(v);
+		return NULL;
+	}
+	/* json_object_set_new() takes v, even when it fails or is NULL. */
+	if (json_object_set_new(o, key, v) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 static json_t *ports_to_json(const struct service *s)
 {
 	json_t *a = json_array();
@@ -123,15 +141,10 @@ static json_t *ports_to_json(const struct service *s)
 		                  pt->protocol ? pt->protocol : "tcp");
 
 		/* a host range: present only when set, so other specs keep their hash */
-		if (o && pt->host_port_end &&
-		    json_object_set_new(o, "host_port_end", json_integer(pt->host_port_end)) < 0) {
-			json_decref(o);
-			o = NULL;
-		}
-		if (o && pt->host_mode && json_object_set_new(o, "mode", json_string("host")) < 0) {
-			json_decref(o);
-			o = NULL;
-		}
+		if (pt->host_port_end)
+			o = put_opt(o, "host_port_end", json_integer(pt->host_port_end));
+		if (pt->host_mode)
+			o = put_opt(o, "mode", json_string("host"));
 		if (push(a, o) < 0) {
 			json_decref(a);
 			return NULL;
@@ -266,11 +279,8 @@ static json_t *file_refs_to_json(const struct svc_file_ref *v, size_t n, const s
 		              v[i].target, "uid", str_or_null(v[i].uid), "gid",
 		              str_or_null(v[i].gid), "mode", (json_int_t)v[i].mode, "content_hash",
 		              h);
-		if (o && v[i].host_file &&
-		    json_object_set_new(o, "host_file", json_string(v[i].host_file)) < 0) {
-			json_decref(o);
-			o = NULL;
-		}
+		if (v[i].host_file)
+			o = put_opt(o, "host_file", json_string(v[i].host_file));
 		if (push(a, o) < 0) {
 			json_decref(a);
 			return NULL;

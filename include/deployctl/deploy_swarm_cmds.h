@@ -65,6 +65,15 @@ struct deploy_swarm_restart_opts {
  */
 int deploy_swarm_restart(struct ctx *ctx, const char *project, char **services, int nservices,
                          const struct deploy_swarm_restart_opts *o);
+/*
+ * How one restart ends, of a container (restart) and of a Swarm service
+ * alike: with json, the rest of its item (",\"up\":...,\"error\":...}"; the
+ * caller printed the start); then the error reported and its exit status,
+ * or unless quiet or json "  ok     restart        <name><tail><seconds>s)".
+ * t0: clock_mono() when it began.
+ */
+int deploy_restart_end(int rc, const struct err *err, double t0, bool json, bool quiet,
+                       const char *name, const char *tail);
 
 /*
  * down: dp made ready for release_run(): the project's Swarm services
