@@ -111,31 +111,47 @@ int docker_decode_images(char **ids, const char *json, const char *const *refs, 
 	return rc;
 }
 
-/* GET /images/{ref}/json: the ID, or NULL when the daemon does not have it. */
-static int image_inspect(char **id_out, struct docker *d, const char *ref, struct err *err)
+int docker_image_inspect_raw(struct buf *resp, struct docker *d, const char *ref, bool missing_ok,
+                             struct err *err)
 {
-	struct buf resp, path;
+	struct buf path;
 	long status = 0;
-	char what[300];
+	char what[600];
 	int rc;
 
-	*id_out = NULL;
-	buf_init(&resp, DOCKER_RESPONSE_CAP);
 	buf_init(&path, 0);
 	if (buf_puts(&path, "/images/") < 0 || docker_path_encode(&path, ref, "/:@") < 0 ||
 	    buf_puts(&path, "/json") < 0) {
 		rc = docker_nomem(err);
 		goto out;
 	}
-	rc = docker_request(&status, &resp, d, "GET", path.ptr, NULL, 0, err);
-	if (rc < 0 || status == 404)
+	rc = docker_request(&status, resp, d, "GET", path.ptr, NULL, 0, err);
+	if (rc < 0)
 		goto out;
+	if (missing_ok && status == 404) {
+		rc = ERR_NOTFOUND;
+		goto out;
+	}
 	snprintf(what, sizeof(what), "inspect image '%s'", ref);
-	rc = docker_http_check(status, &resp, what, err);
-	if (rc == 0)
-		rc = docker_decode_id(id_out, resp.ptr, "/images/{name}/json", err);
+	rc = docker_http_check(status, resp, what, err);
 out:
 	buf_release(&path);
+	return rc;
+}
+
+/* GET /images/{ref}/json: the ID, or NULL when the daemon does not have it. */
+static int image_inspect(char **id_out, struct docker *d, const char *ref, struct err *err)
+{
+	struct buf resp;
+	int rc;
+
+	*id_out = NULL;
+	buf_init(&resp, DOCKER_RESPONSE_CAP);
+	rc = docker_image_inspect_raw(&resp, d, ref, true, err);
+	if (rc == 0)
+		rc = docker_decode_id(id_out, resp.ptr, "/images/{name}/json", err);
+	else if (rc == ERR_NOTFOUND)
+		rc = 0;
 	buf_release(&resp);
 	return rc;
 }

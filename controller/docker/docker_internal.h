@@ -45,6 +45,13 @@ int docker_call(struct buf *resp, struct docker *d, const char *method, const ch
                 const char *body, long timeout_s, const char *what, struct err *err);
 
 /*
+ * GET /images/{ref}/json into resp (docker_image.c). A 404 is ERR_NOTFOUND:
+ * err set, or, when missing_ok, err left as it was.
+ */
+int docker_image_inspect_raw(struct buf *resp, struct docker *d, const char *ref, bool missing_ok,
+                             struct err *err);
+
+/*
  * POST /containers/{id}/exec of o->cmd: attach false for a detached probe
  * (no stream), true for an attached exec (o's stdin, TTY and TERM). The exec's
  * ID into *exec_id_out (new) (docker_exec.c).

@@ -413,26 +413,6 @@ static void buf_wipe_release(struct buf *b)
 	buf_release(b);
 }
 
-/* GET /images/{ref}/json into resp; 404 gives ERR_NOTFOUND. */
-static int image_inspect_raw(struct buf *resp, struct docker *d, const char *ref, struct err *err)
-{
-	struct buf path;
-	char what[600];
-	int rc;
-
-	buf_init(&path, 0);
-	if (buf_puts(&path, "/images/") < 0 || docker_path_encode(&path, ref, "/:@") < 0 ||
-	    buf_puts(&path, "/json") < 0) {
-		rc = nomem(err);
-		goto out;
-	}
-	snprintf(what, sizeof(what), "inspect image '%s'", ref);
-	rc = docker_call(resp, d, "GET", path.ptr, NULL, 0, what, err);
-out:
-	buf_release(&path);
-	return rc;
-}
-
 /* Causes of a failed pull that are about reaching the registry, by the daemon's words. */
 static const struct {
 	const char *needle;
@@ -601,7 +581,7 @@ int docker_image_pull(char **id_out, char **digest_out, struct docker *d, const 
 	if (rc == 0)
 		rc = pull_request(&pulled, d, ref, repo, tag, progress, err);
 	if (rc == 0)
-		rc = image_inspect_raw(&resp, d, ref, err);
+		rc = docker_image_inspect_raw(&resp, d, ref, false, err);
 	if (rc == 0)
 		rc = docker_decode_image_digest(&id, &digest, resp.ptr, repo, err);
 	if (rc < 0)
@@ -644,7 +624,7 @@ int docker_image_digest(char **out, struct docker *d, const char *ref, struct er
 	buf_init(&resp, DOCKER_RESPONSE_CAP);
 	rc = docker_ref_parse(NULL, &repo, NULL, ref, err);
 	if (rc == 0)
-		rc = image_inspect_raw(&resp, d, ref, err);
+		rc = docker_image_inspect_raw(&resp, d, ref, false, err);
 	if (rc == 0)
 		rc = docker_decode_image_digest(NULL, out, resp.ptr, repo, err);
 	free(repo);
