@@ -462,14 +462,12 @@ static int show_run(struct ctx *ctx, int argc, char **argv)
 	struct show_data d;
 	struct err err = ERR_INIT;
 	struct cmd_args a = { 0 };
-	bool json;
 	int64_t id = 0;
 	int first, ex;
 
 	ex = cmd_opts_parse(&first, &cmd_show, ctx, &a, NULL, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		return ex;
-	json = a.json;
 	if (first + 1 != argc || cmd_parse_release(&id, argv[first]) < 0) {
 		if (first < argc && first + 1 == argc)
 			fprintf(stderr, "deployctl: show: '%s' is not a release number\n",
@@ -495,13 +493,13 @@ static int show_run(struct ctx *ctx, int argc, char **argv)
 		return err.code == ERR_NOTFOUND ? EXIT_USAGE : cmd_exit_for(err.code);
 	}
 	/* The release, its jobs, then its smoke checks and notifications; JSON: one object. */
-	if (json)
+	if (a.json)
 		show_json(&d);
 	else
 		show_text(&d);
-	jobs_show(ctx, id, json, stdout);
-	show_checks(ctx->store, id, json);
-	if (json)
+	jobs_show(ctx, id, a.json, stdout);
+	show_checks(ctx->store, id, a.json);
+	if (a.json)
 		fputs("}\n", stdout);
 	show_data_release(&d);
 	return EXIT_OK;

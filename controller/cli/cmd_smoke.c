@@ -195,22 +195,18 @@ static int smoke_cmd_run(struct ctx *ctx, int argc, char **argv)
 	struct err err = ERR_INIT;
 	struct cmd_args a = { 0 };
 	struct lock *lk = NULL;
-	const char *given;
 	char *project = NULL;
-	bool json;
 	int64_t release = 0;
 	int first, ex;
 
 	ex = cmd_opts_parse(&first, &cmd_smoke, ctx, &a, NULL, argc, argv);
 	if (ex != CMD_OPTS_RUN)
 		return ex;
-	given = a.project;
-	json = a.json;
 	sig_catch();
 	ctx->read_only = true;
 	ex = cmd_open_store(ctx);
 	if (ex == EXIT_OK)
-		ex = cmd_pick_project(&project, ctx, given);
+		ex = cmd_pick_project(&project, ctx, a.project);
 	if (ex != EXIT_OK)
 		return ex;
 	if (store_release_latest(&release, ctx->store, project, "succeeded", &err) < 0 ||
@@ -227,7 +223,7 @@ static int smoke_cmd_run(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (!p.nsmoke) {
-		if (json)
+		if (a.json)
 			print_json(project, release, &p, NULL, true);
 		else
 			printf("release %lld of %s has no smoke checks (x-deployctl.smoke)\n",
@@ -243,7 +239,7 @@ static int smoke_cmd_run(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if ((ex = lock_for_net(&lk, ctx, &p, project, a.lock_wait_ms)) != EXIT_OK ||
-	    (ex = open_net(&net, &me, ctx, &p, release, label, &ids, json)) != EXIT_OK)
+	    (ex = open_net(&net, &me, ctx, &p, release, label, &ids, a.json)) != EXIT_OK)
 		goto out;
 	if (!(res = calloc(p.nsmoke, sizeof(*res)))) {
 		err_set(&err, ERR_NOMEM, "out of memory");
@@ -253,7 +249,7 @@ static int smoke_cmd_run(struct ctx *ctx, int argc, char **argv)
 	}
 	mark_scrubbed(res, &p);
 	ex = smoke_run(res, &p, &secrets, &net, true, &err) == 0 ? EXIT_OK : EXIT_FAILED;
-	if (json) {
+	if (a.json) {
 		print_json(project, release, &p, res, ex == EXIT_OK);
 	} else {
 		smoke_print(stdout, &p, res);

@@ -41,6 +41,15 @@ void docker_auth_free(char *auth)
 	free(auth);
 }
 
+/* *v into *out when the caller asked for it (out not NULL), else it stays to be freed. */
+static void hand_over(char **out, char **v)
+{
+	if (out) {
+		*out = *v;
+		*v = NULL;
+	}
+}
+
 /* Is the first path component of a reference a registry host? (Docker's rule.) */
 static bool is_domain(const char *s, size_t len)
 {
@@ -113,18 +122,9 @@ int docker_ref_parse(char **registry_out, char **repo_out, char **tag_out, const
 		tag = strdup("latest");
 	if (!repo || !tag)
 		goto out;
-	if (registry_out) {
-		*registry_out = host;
-		host = NULL;
-	}
-	if (repo_out) {
-		*repo_out = repo;
-		repo = NULL;
-	}
-	if (tag_out) {
-		*tag_out = tag;
-		tag = NULL;
-	}
+	hand_over(registry_out, &host);
+	hand_over(repo_out, &repo);
+	hand_over(tag_out, &tag);
 	rc = 0;
 out:
 	free(host);
