@@ -277,6 +277,34 @@ out:
 	return rc;
 }
 
+/*
+ * Begin a write unit (tx) and prepare its first statement, sql, with
+ * release bound to ?1. The caller's way out finalizes *st and rolls tx back,
+ * which is harmless for what was not begun.
+ */
+static int store_tx_prepare(sqlite3_stmt **st, struct store_tx *tx, struct store *s,
+                            const char *sql, int64_t release, struct err *err)
+{
+	int rc = store_tx_begin(tx, s, err);
+
+	if (rc == 0)
+		rc = store_prepare(st, s, sql, err);
+	if (rc == 0)
+		sqlite3_bind_int64(*st, 1, release);
+	return rc;
+}
+
+/* The way out of such a unit: st finalized, then tx committed if rc is 0, else rolled back. */
+static int store_tx_end(struct store_tx *tx, sqlite3_stmt *st, struct store *s, int rc,
+                        struct err *err)
+{
+	sqlite3_finalize(st);
+	if (!rc)
+		rc = store_tx_commit(tx, s, err);
+	store_tx_rollback(tx, s);
+	return rc;
+}
+
 int store_release_service_add(struct store *s, int64_t release, const struct project *p,
                               const struct service *svc, const char *spec_hash,
                               const char *spec_json, struct err *err)
@@ -297,13 +325,9 @@ int store_release_service_add(struct store *s, int64_t release, const struct pro
 	if (!k)
 		return err->code;
 	rows = (struct svc_rows){ .p = p, .svc = svc, .k = k };
-	rc = store_tx_begin(&tx, s, err);
-	if (rc)
-		return rc;
-	rc = store_prepare(&st, s, sql, err);
+	rc = store_tx_prepare(&st, &tx, s, sql, release, err);
 	if (rc)
 		goto out;
-	sqlite3_bind_int64(st, 1, release);
 	store_bind_text(st, 2, svc->name);
 	store_bind_text(st, 3, svc->image);
 	store_bind_text(st, 4, svc->image_id);
@@ -315,12 +339,8 @@ int store_release_service_add(struct store *s, int64_t release, const struct pro
 		goto out;
 	for (i = 0; !rc && i < sizeof(svc_tables) / sizeof(svc_tables[0]); i++)
 		rc = store_service_rows(s, release, &rows, &svc_tables[i], err);
-	if (!rc)
-		rc = store_tx_commit(&tx, s, err);
 out:
-	sqlite3_finalize(st);
-	store_tx_rollback(&tx, s);
-	return rc;
+	return store_tx_end(&tx, st, s, rc, err);
 }
 
 int store_release_resource_add(struct store *s, int64_t release, const char *type, const char *key,
@@ -373,13 +393,9 @@ int store_release_close(struct store *s, int64_t release, const struct store_act
 	size_t i;
 	int rc;
 
-	rc = store_tx_begin(&tx, s, err);
-	if (rc)
-		return rc;
-	rc = store_prepare(&st, s, sql, err);
+	rc = store_tx_prepare(&st, &tx, s, sql, release, err);
 	if (rc)
 		goto out;
-	sqlite3_bind_int64(st, 1, release);
 	for (i = 0; i < n; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 2, actions[i].seq);
@@ -395,12 +411,8 @@ int store_release_close(struct store *s, int64_t release, const struct store_act
 		}
 	}
 	rc = store_release_finish(s, release, st_code, message, err);
-	if (!rc)
-		rc = store_tx_commit(&tx, s, err);
 out:
-	sqlite3_finalize(st);
-	store_tx_rollback(&tx, s);
-	return rc;
+	return store_tx_end(&tx, st, s, rc, err);
 }
 
 int store_reserve(struct store *s, size_t bytes, struct err *err)
@@ -535,9 +547,6 @@ int store_release_copy_snapshot(struct store *s, int64_t to_release, int64_t fro
 		sqlite3_finalize(st);
 		st = NULL;
 	}
-	rc = store_tx_commit(&tx, s, err);
 out:
-	sqlite3_finalize(st);
-	store_tx_rollback(&tx, s);
-	return rc;
+	return store_tx_end(&tx, st, s, rc, err);
 }
