@@ -19,6 +19,7 @@
 #include "docker_internal.h"
 #include "fixture_project.h"
 #include "plan_fixture.h"
+#include "store_fixture.h"
 #include "store_internal.h"
 
 static void test_ownership__identity_is_random_and_kept(void)
@@ -53,21 +54,12 @@ static void test_ownership__identity_is_random_and_kept(void)
 
 static void test_ownership__legacy_container_made_by_a_release(void)
 {
-	struct store_release_info info = { .project = "shop",
-		                           .kind = "apply",
-		                           .source_kind = "git",
-		                           .source = "0123456789abcdef0123456789abcdef01234567",
-		                           .who = "alice",
-		                           .host = "h",
-		                           .pid = 1 };
-	struct store *s = NULL;
+	struct store *s = open_memory();
 	struct err err = ERR_INIT;
-	int64_t id = 0, now = (int64_t)time(NULL);
+	int64_t id = begin(s, "shop", "h", 1), now = (int64_t)time(NULL);
 	char sql[256];
 	bool made = true;
 
-	CHECK_INT(store_open_file(&s, ":memory:", &err), 0);
-	CHECK_INT(store_release_begin(&id, s, &info, &err), 0);
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO release_services (release_id, service, image, spec_hash, replicas,"
 	         " spec_json) VALUES (%lld, 'web', 'nginx', 'h', 1, '{}')",
