@@ -42,20 +42,9 @@ YAML
 	return 0
 }
 
-check() {
-	dctl check --repo "$REPO" --env-file "$WORK/secrets.env" "$@"
-}
-
 # expect_check N ARGS...: check exits N.
 expect_check() {
-	local want=$1 got
-	shift
-	check "$@"
-	got=$?
-	if [ "$got" != "$want" ]; then
-		echo "--- stdout"; cat "$OUT"; echo "--- stderr"; cat "$ERR"
-		fail "check $* exited $got, expected $want"
-	fi
+	expect_status "$1" check --repo "$REPO" --env-file "$WORK/secrets.env" "${@:2}"
 }
 
 app_yml | write_manifest app.yml
