@@ -12,7 +12,7 @@
 need_fault_point KILL_AFTER_MUTATION
 
 WALK_SERVICES="db cache api web queue"
-WALK_JOBIMG=$(bash "$SRCDIR/tests/jobtool/build.sh") || fail "cannot build the job image"
+need_jobs_image
 WALK_PROJECTS=()
 
 walk_cleanup() {
@@ -53,8 +53,8 @@ walk_stack() {
 			echo "  queue: {image: deployctl-test/app:v1, init: true, depends_on: [db], $WALK_X}"
 			echo "x-deployctl:"
 			echo "  jobs:"
-			echo "    migrate: {phase: after_dependencies, needs: [api], image: $WALK_JOBIMG, command: [env, DEPLOYCTL_RELEASE], timeout: 30s}"
-			echo "    revert: {phase: rollback, image: $WALK_JOBIMG, command: [env, DEPLOYCTL_RELEASE], timeout: 30s}"
+			echo "    migrate: {phase: after_dependencies, needs: [api], image: $JOBIMG, command: [env, DEPLOYCTL_RELEASE], timeout: 30s}"
+			echo "    revert: {phase: rollback, image: $JOBIMG, command: [env, DEPLOYCTL_RELEASE], timeout: 30s}"
 		fi
 	}
 }
