@@ -36,10 +36,7 @@ grep -q 'hooks.slack.com' "$OUT" && fail "the URL was printed"
 # Killed after its first action: told as interrupted by the next run.
 RECV="$WORK/recv"
 mkdir -p "$RECV"
-python3 "$SRCDIR/tests/integration/notify-receiver.py" record "$WORK/rport" "$RECV" --lifetime 60 &
-recv_pid=$!
-trap 'kill $recv_pid 2>/dev/null; cleanup' EXIT
-for i in $(seq 1 50); do [ -s "$WORK/rport" ] && break; sleep 0.1; done
+start_receiver record "$WORK/rport" "$RECV" --lifetime 60
 export HOOK="http://127.0.0.1:$(cat "$WORK/rport")/hook"
 write_manifest app.yml <<YAML
 name: $PROJECT
