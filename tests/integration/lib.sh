@@ -224,6 +224,9 @@ start_receiver() {
 	wait_for 5 test -s "$2" || fail "the $1 receiver did not start"
 }
 
+# exited PID: process PID is gone (for wait_for after a signal).
+exited() { ! kill -0 "$1" 2>/dev/null; }
+
 # logged PATTERN: the log of a watch or serve the test runs in the background
 # ($LOG) has a line matching the extended regular expression PATTERN.
 logged() { grep -qE -- "$1" "$LOG"; }

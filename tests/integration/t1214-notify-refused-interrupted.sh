@@ -53,7 +53,8 @@ DEPLOYCTL_TEST_KILL_AFTER=1 dctl apply --repo "$REPO"
 ls "$RECV" | grep -q json && fail "told before the release was known interrupted"
 expect_status 0 apply --repo "$REPO"
 expect_err 'interrupted and are marked so'
-for i in $(seq 1 20); do ls "$RECV" | grep -q json && break; sleep 0.1; done
+told() { ls "$RECV" | grep -q json; }
+wait_for 2 told
 python3 - "$RECV" "$PROJECT" <<'PY' || fail "interrupted payload: $(cat "$RECV"/*.json)"
 import json, os, sys
 d, project = sys.argv[1:3]

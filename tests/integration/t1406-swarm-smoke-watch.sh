@@ -18,7 +18,7 @@ mkdir -p "$RECV"
 stop_watch() {
 	[ -n "$WPID" ] || return 0
 	kill -TERM "$WPID" 2>/dev/null
-	for i in $(seq 1 150); do kill -0 "$WPID" 2>/dev/null || break; sleep 0.2; done
+	wait_for 30 exited "$WPID"
 	kill -KILL "$WPID" 2>/dev/null
 	wait "$WPID" 2>/dev/null
 	WPID=
