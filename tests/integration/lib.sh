@@ -65,6 +65,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# remove_built_images: the images this test's builds tagged $PROJECT-*;
+# call it after cleanup (an image a container still uses is not removed).
+remove_built_images() {
+	local ids
+	ids=$(docker images -q --filter "reference=$PROJECT-*" | sort -u)
+	[ -n "$ids" ] && docker rmi -f $ids >/dev/null 2>&1
+	return 0
+}
+
 git init -q "$REPO"
 git -C "$REPO" config user.email test@deployctl.invalid
 git -C "$REPO" config user.name test
