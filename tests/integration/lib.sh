@@ -40,6 +40,12 @@ need_fault_point() {
 	skip "$DEPLOYCTL has no fault point $1 (build with -DDEPLOYCTL_TEST_HOOKS=ON)"
 }
 
+# need_jobs_image: JOBIMG, the image release jobs run in tests
+# (tests/jobtool/build.sh builds it when it is missing or out of date).
+need_jobs_image() {
+	JOBIMG=$(bash "$SRCDIR/tests/jobtool/build.sh") || fail "cannot build the job image"
+}
+
 PROJECT="t$(printf '%s' "$TEST_NAME" | tr -cd '0-9')x$$"
 WORK=$(mktemp -d "/tmp/deployctl-$TEST_NAME.XXXXXX")
 STATE="$WORK/state"
@@ -58,6 +64,15 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+# remove_built_images: the images this test's builds tagged $PROJECT-*;
+# call it after cleanup (an image a container still uses is not removed).
+remove_built_images() {
+	local ids
+	ids=$(docker images -q --filter "reference=$PROJECT-*" | sort -u)
+	[ -n "$ids" ] && docker rmi -f $ids >/dev/null 2>&1
+	return 0
+}
 
 git init -q "$REPO"
 git -C "$REPO" config user.email test@deployctl.invalid
@@ -206,6 +221,20 @@ wait_for() {
 	for i in $(seq 1 $n); do "$@" && return 0; sleep 0.2; done
 	return 1
 }
+
+# start_receiver MODE PORTFILE ARGS...: notify-receiver.py MODE PORTFILE
+# ARGS... (record DIR --lifetime S, hang --lifetime S) in the background,
+# its pid in $RECV_PID, killed on exit; fails unless it wrote the port it
+# listens on to PORTFILE within 5 s.
+start_receiver() {
+	python3 "$SRCDIR/tests/integration/notify-receiver.py" "$@" &
+	RECV_PID=$!
+	trap 'kill $RECV_PID 2>/dev/null; cleanup' EXIT
+	wait_for 5 test -s "$2" || fail "the $1 receiver did not start"
+}
+
+# exited PID: process PID is gone (for wait_for after a signal).
+exited() { ! kill -0 "$1" 2>/dev/null; }
 
 # logged PATTERN: the log of a watch or serve the test runs in the background
 # ($LOG) has a line matching the extended regular expression PATTERN.

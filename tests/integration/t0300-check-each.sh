@@ -42,20 +42,9 @@ YAML
 	return 0
 }
 
-check() {
-	dctl check --repo "$REPO" --env-file "$WORK/secrets.env" "$@"
-}
-
 # expect_check N ARGS...: check exits N.
 expect_check() {
-	local want=$1 got
-	shift
-	check "$@"
-	got=$?
-	if [ "$got" != "$want" ]; then
-		echo "--- stdout"; cat "$OUT"; echo "--- stderr"; cat "$ERR"
-		fail "check $* exited $got, expected $want"
-	fi
+	expect_status "$1" check --repo "$REPO" --env-file "$WORK/secrets.env" "${@:2}"
 }
 
 app_yml | write_manifest app.yml
@@ -91,8 +80,7 @@ import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
 print("listening", flush=True); time.sleep(60)' "$PORT" >"$WORK/listener" &
 LISTENER=$!
-for _ in $(seq 1 50); do grep -q listening "$WORK/listener" && break; sleep 0.1; done
-grep -q listening "$WORK/listener" || fail "the listener did not start"
+wait_for 5 grep -q listening "$WORK/listener" || fail "the listener did not start"
 expect_check 1
 expect_out "^FAIL  ports: 127\\.0\\.0\\.1:$PORT/tcp is held by another process or container \\(services\\.api\\)"
 expect_out '1 check\(s\) failed'

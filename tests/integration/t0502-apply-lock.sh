@@ -19,10 +19,7 @@ commit one
 # The first apply takes about 3 s: the slow image listens after 3 s.
 "$DEPLOYCTL" --state "$STATE" apply --repo "$REPO" >"$WORK/first.out" 2>&1 &
 first=$!
-for _ in $(seq 1 50); do
-	[ -s "$STATE/deployctl.lock" ] && break
-	sleep 0.1
-done
+wait_for 5 test -s "$STATE/deployctl.lock" || fail "the first apply took no lock"
 expect_status 5 apply --repo "$REPO"
 expect_err "state is locked by pid $first on .* since"
 expect_status 5 rollback --project "$PROJECT"

@@ -26,11 +26,8 @@ commit one
 	>"$OUT" 2>"$ERR" &
 apply=$!
 # Wait until slow's container exists (the apply is in its health gate), then cut Docker off.
-for _ in $(seq 1 100); do
-	[ -n "$(cid slow)" ] && break
-	sleep 0.1
-done
-[ -n "$(cid slow)" ] || fail "apply never reached slow"
+slow_created() { [ -n "$(cid slow)" ]; }
+wait_for 10 slow_created || fail "apply never reached slow"
 kill -9 "$relay"
 wait "$relay" 2>/dev/null
 wait "$apply"

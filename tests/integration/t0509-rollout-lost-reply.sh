@@ -35,8 +35,7 @@ python3 "$SRCDIR/tests/integration/lost-reply-proxy.py" "$WORK/proxy.sock" "$soc
 	"/rename?name=$PROJECT-api-1--r1 " "$WORK/withheld" &
 proxy=$!
 trap 'kill $proxy 2>/dev/null; cleanup' EXIT
-for i in $(seq 1 50); do [ -S "$WORK/proxy.sock" ] && break; sleep 0.1; done
-[ -S "$WORK/proxy.sock" ] || fail "the proxy did not start"
+wait_for 5 test -S "$WORK/proxy.sock" || fail "the proxy did not start"
 
 manifest v2
 commit v2

@@ -52,10 +52,7 @@ manifest slow three
 commit three
 "$DEPLOYCTL" --state "$STATE" apply --repo "$REPO" >"$WORK/slow.out" 2>&1 &
 slow=$!
-for _ in $(seq 1 50); do
-	[ -s "$STATE/deployctl.lock" ] && break
-	sleep 0.1
-done
+wait_for 5 test -s "$STATE/deployctl.lock" || fail "the slow apply took no lock"
 expect_status 5 down --project "$PROJECT"
 expect_err "locked by pid $slow"
 wait "$slow" || fail "apply of release 3 failed: $(cat "$WORK/slow.out")"

@@ -50,20 +50,13 @@ expect_err 'since takes unix seconds'
 # logs -f: follows until SIGTERM, then exits 0 at once (bounded).
 "$DEPLOYCTL" --state "$STATE" logs --project "$PROJECT" -f worker >"$WORK/follow" 2>&1 &
 follower=$!
-for _ in $(seq 1 50); do
-	[ "$(grep -c listening "$WORK/follow")" = 2 ] && break
-	sleep 0.1
-done
-[ "$(grep -c listening "$WORK/follow")" = 2 ] || { cat "$WORK/follow"; fail "logs -f printed nothing"; }
+followed() { [ "$(grep -c listening "$WORK/follow")" = 2 ]; }
+wait_for 5 followed || { cat "$WORK/follow"; fail "logs -f printed nothing"; }
 sleep 0.5
 kill -0 "$follower" 2>/dev/null || fail "logs -f ended by itself"
 t0=$(now)
 kill -TERM "$follower"
-for _ in $(seq 1 50); do
-	kill -0 "$follower" 2>/dev/null || break
-	sleep 0.1
-done
-kill -0 "$follower" 2>/dev/null && { kill -KILL "$follower"; fail "logs -f still running 5 s after SIGTERM"; }
+wait_for 5 exited "$follower" || { kill -KILL "$follower"; fail "logs -f still running 5 s after SIGTERM"; }
 wait "$follower" || fail "logs -f exited $? on SIGTERM"
 echo "logs -f ended $(echo "$(now) - $t0" | bc) s after SIGTERM"
 

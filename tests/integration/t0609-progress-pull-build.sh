@@ -10,9 +10,7 @@ command -v script >/dev/null || skip "script(1) (util-linux) is not installed"
 
 images_cleanup() {
 	registry_cleanup
-	ids=$(docker images -q --filter "reference=$PROJECT-*" | sort -u)
-	[ -n "$ids" ] && docker rmi -f $ids >/dev/null 2>&1
-	return 0
+	remove_built_images
 }
 trap images_cleanup EXIT
 

@@ -42,8 +42,7 @@ threading.Thread(target=loop, daemon=True).start()
 time.sleep(120)
 PY
 	fake=$!
-	for _ in $(seq 1 50); do [ -S "$FAKE" ] && return 0; sleep 0.1; done
-	fail "the fake Docker did not start"
+	wait_for 5 test -S "$FAKE" || fail "the fake Docker did not start"
 }
 stop_fake() {
 	kill "$fake" 2>/dev/null

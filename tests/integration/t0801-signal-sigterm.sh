@@ -51,12 +51,8 @@ wait_gate() {
 
 # wait_exit: status of $pid, failing after 30 s; seconds taken in $took.
 wait_exit() {
-	local i t0=$(date +%s%N)
-	for i in $(seq 1 300); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$pid" 2>/dev/null && { kill -9 "$pid"; fail "apply did not exit within 30 s of the signal"; }
+	local t0=$(date +%s%N)
+	wait_for 30 exited "$pid" || { kill -9 "$pid"; fail "apply did not exit within 30 s of the signal"; }
 	wait "$pid"
 	status=$?
 	took=$((($(date +%s%N) - t0) / 1000000))

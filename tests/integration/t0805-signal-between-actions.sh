@@ -39,11 +39,7 @@ for i in $(seq 1 50); do
 done
 sleep 0.5
 kill -TERM "$pid"
-for i in $(seq 1 300); do
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
-done
-kill -0 "$pid" 2>/dev/null && { kill -9 "$pid"; fail "apply did not exit within 30 s"; }
+wait_for 30 exited "$pid" || { kill -9 "$pid"; fail "apply did not exit within 30 s"; }
 wait "$pid"
 status=$?
 [ "$status" = 143 ] || { cat "$OUT" "$ERR"; fail "apply exited $status, expected 143"; }

@@ -43,10 +43,10 @@ expect_out "commit ${sha1:0:12} by Ada Author <ada@deployctl.invalid> at [0-9T:-
 PORT=$(free_port)
 git daemon --listen=127.0.0.1 --port="$PORT" --base-path="$WORK" --export-all --reuseaddr \
 	--pid-file="$WORK/daemon.pid" --detach "$WORK" || fail "git daemon"
-for i in $(seq 1 50); do [ -s "$WORK/daemon.pid" ] && break; sleep 0.1; done
+wait_for 5 test -s "$WORK/daemon.pid" || fail "git daemon wrote no pid file"
 DPID=$(cat "$WORK/daemon.pid")
 URL="git://127.0.0.1:$PORT/remote.git"
-for i in $(seq 1 50); do git ls-remote "$URL" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_for 5 git ls-remote "$URL" >/dev/null 2>&1 || fail "git daemon does not answer on $URL"
 
 sed -i 's/MESSAGE: one/MESSAGE: two/' "$REPO/manifests/app.yml" && commit "second: api two"
 git -C "$REPO" tag v2

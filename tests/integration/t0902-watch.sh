@@ -11,7 +11,7 @@ WPID=
 stop_watch() {
 	[ -n "$WPID" ] || return 0
 	kill -TERM "$WPID" 2>/dev/null
-	for i in $(seq 1 300); do kill -0 "$WPID" 2>/dev/null || break; sleep 0.2; done
+	wait_for 60 exited "$WPID"
 	wait "$WPID"
 	local st=$?
 	WPID=

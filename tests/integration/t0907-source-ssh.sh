@@ -35,7 +35,7 @@ LogLevel ERROR
 CFG
 mkdir -p /run/sshd
 "$SSHD" -f "$WORK/sshd_config" -E "$WORK/sshd.log" || fail "sshd did not start"
-for _ in $(seq 1 50); do [ -s "$WORK/sshd.pid" ] && break; sleep 0.1; done
+wait_for 5 test -s "$WORK/sshd.pid" || fail "sshd wrote no pid file"
 mkdir -p "$WORK/home/.ssh" "$WORK/stranger/.ssh"
 echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$WORK/hostkey.pub")" >"$WORK/home/.ssh/known_hosts"
 

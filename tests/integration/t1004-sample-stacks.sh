@@ -8,11 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 
 images_cleanup() {
-	local ids
 	cleanup
-	ids=$(docker images -q --filter "reference=$PROJECT-*" | sort -u)
-	[ -n "$ids" ] && docker rmi -f $ids >/dev/null 2>&1
-	return 0
+	remove_built_images
 }
 trap images_cleanup EXIT
 

@@ -6,7 +6,7 @@
 # plan lists the jobs; the job's container is gone afterwards and is never
 # taken for a service; a no-op apply runs no job.
 . "$(dirname "$0")/lib.sh"
-JOBIMG=$(bash "$SRCDIR/tests/jobtool/build.sh") || fail "cannot build the job image"
+need_jobs_image
 
 manifest() {
 	write_manifest app.yml <<YAML

@@ -3,7 +3,7 @@
 # running container stays as it was, the release is recorded as failed with
 # the job's exit code and output, and the next apply (job fixed) deploys.
 . "$(dirname "$0")/lib.sh"
-JOBIMG=$(bash "$SRCDIR/tests/jobtool/build.sh") || fail "cannot build the job image"
+need_jobs_image
 
 manifest() {
 	write_manifest app.yml <<YAML

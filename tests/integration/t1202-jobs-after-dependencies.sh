@@ -4,7 +4,7 @@
 # them answer on the project network; an after job runs after the rollout.
 # A failing after_dependencies job fails the release and rolls it back.
 . "$(dirname "$0")/lib.sh"
-JOBIMG=$(bash "$SRCDIR/tests/jobtool/build.sh") || fail "cannot build the job image"
+need_jobs_image
 
 manifest() {
 	write_manifest app.yml <<YAML

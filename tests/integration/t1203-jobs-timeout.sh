@@ -3,7 +3,7 @@
 # after job: the rollout is put back), recorded as timed_out with about the
 # timeout as its duration; its container is removed.
 . "$(dirname "$0")/lib.sh"
-JOBIMG=$(bash "$SRCDIR/tests/jobtool/build.sh") || fail "cannot build the job image"
+need_jobs_image
 
 manifest() {
 	write_manifest app.yml <<YAML

@@ -3,7 +3,7 @@
 # no git); rolling back past a release that ran an irreversible job is
 # refused (exit 2) naming the backup its before job left, and --force does it.
 . "$(dirname "$0")/lib.sh"
-JOBIMG=$(bash "$SRCDIR/tests/jobtool/build.sh") || fail "cannot build the job image"
+need_jobs_image
 
 manifest() {
 	write_manifest app.yml <<YAML

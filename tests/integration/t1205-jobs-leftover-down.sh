@@ -4,7 +4,7 @@
 # down removes it with the rest of the project — but not a job container of
 # the same project owned by another state database (it may be running now).
 . "$(dirname "$0")/lib.sh"
-JOBIMG=$(bash "$SRCDIR/tests/jobtool/build.sh") || fail "cannot build the job image"
+need_jobs_image
 
 write_manifest app.yml <<YAML
 name: $PROJECT

@@ -3,7 +3,7 @@
 # local registry; plan only says that apply will pull it, and pulls nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/registry.sh"
-JOBIMG=$(bash "$SRCDIR/tests/jobtool/build.sh") || fail "cannot build the job image"
+need_jobs_image
 
 export DOCKER_CONFIG="$WORK/nocreds"
 mkdir -p "$DOCKER_CONFIG"

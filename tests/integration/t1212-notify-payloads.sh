@@ -10,11 +10,7 @@
 
 RECV="$WORK/recv"
 mkdir -p "$RECV"
-python3 "$SRCDIR/tests/integration/notify-receiver.py" record "$WORK/rport" "$RECV" --lifetime 90 &
-recv_pid=$!
-trap 'kill $recv_pid 2>/dev/null; cleanup' EXIT
-for i in $(seq 1 50); do [ -s "$WORK/rport" ] && break; sleep 0.1; done
-[ -s "$WORK/rport" ] || fail "the receiver did not start"
+start_receiver record "$WORK/rport" "$RECV" --lifetime 90
 RPORT=$(cat "$WORK/rport")
 HOOK_TOKEN=hook-tok-9f3b2c71d0e4
 SECRET=s3cr3t-api-token-6a1e5f

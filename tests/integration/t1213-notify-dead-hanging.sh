@@ -7,11 +7,7 @@
 # extra time after the release's own recorded duration stays under 8 s.
 . "$(dirname "$0")/lib.sh"
 
-python3 "$SRCDIR/tests/integration/notify-receiver.py" hang "$WORK/hport" --lifetime 90 &
-hang_pid=$!
-trap 'kill $hang_pid 2>/dev/null; cleanup' EXIT
-for i in $(seq 1 50); do [ -s "$WORK/hport" ] && break; sleep 0.1; done
-[ -s "$WORK/hport" ] || fail "the hanging receiver did not start"
+start_receiver hang "$WORK/hport" --lifetime 90
 DEAD=$(free_port) # nothing listens there
 cat >"$WORK/env" <<ENV
 DEAD_HOOK=http://127.0.0.1:$DEAD/hook

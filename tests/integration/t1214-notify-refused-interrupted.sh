@@ -36,10 +36,7 @@ grep -q 'hooks.slack.com' "$OUT" && fail "the URL was printed"
 # Killed after its first action: told as interrupted by the next run.
 RECV="$WORK/recv"
 mkdir -p "$RECV"
-python3 "$SRCDIR/tests/integration/notify-receiver.py" record "$WORK/rport" "$RECV" --lifetime 60 &
-recv_pid=$!
-trap 'kill $recv_pid 2>/dev/null; cleanup' EXIT
-for i in $(seq 1 50); do [ -s "$WORK/rport" ] && break; sleep 0.1; done
+start_receiver record "$WORK/rport" "$RECV" --lifetime 60
 export HOOK="http://127.0.0.1:$(cat "$WORK/rport")/hook"
 write_manifest app.yml <<YAML
 name: $PROJECT
@@ -56,7 +53,8 @@ DEPLOYCTL_TEST_KILL_AFTER=1 dctl apply --repo "$REPO"
 ls "$RECV" | grep -q json && fail "told before the release was known interrupted"
 expect_status 0 apply --repo "$REPO"
 expect_err 'interrupted and are marked so'
-for i in $(seq 1 20); do ls "$RECV" | grep -q json && break; sleep 0.1; done
+told() { ls "$RECV" | grep -q json; }
+wait_for 2 told
 python3 - "$RECV" "$PROJECT" <<'PY' || fail "interrupted payload: $(cat "$RECV"/*.json)"
 import json, os, sys
 d, project = sys.argv[1:3]

@@ -8,7 +8,7 @@
 # state database is removed by the next release, a foreign one left alone; rollback runs
 # the release's rollback job.
 . "$(dirname "$0")/lib.sh"
-JOBIMG=$(bash "$SRCDIR/tests/jobtool/build.sh") || fail "cannot build the job image"
+need_jobs_image
 SWARM_IMAGES="deployctl-test/app:healthy $JOBIMG"
 . "$(dirname "$0")/swarm-lib.sh"
 

@@ -18,7 +18,7 @@ mkdir -p "$RECV"
 stop_watch() {
 	[ -n "$WPID" ] || return 0
 	kill -TERM "$WPID" 2>/dev/null
-	for i in $(seq 1 150); do kill -0 "$WPID" 2>/dev/null || break; sleep 0.2; done
+	wait_for 30 exited "$WPID"
 	kill -KILL "$WPID" 2>/dev/null
 	wait "$WPID" 2>/dev/null
 	WPID=
@@ -31,14 +31,6 @@ dctl_ns() {
 	swarm_exec env DOCKER_HOST="$SWARM_HOST" HOOK="http://127.0.0.1:$RPORT/hook" \
 		"$DEPLOYCTL" --state "$STATE" "$@" >"$OUT" 2>"$ERR"
 }
-# wait_for SECONDS CMD...: retry CMD every 0.2 s, bounded.
-wait_for() {
-	local n=$(($1 * 5))
-	shift
-	for i in $(seq 1 $n); do "$@" && return 0; sleep 0.2; done
-	return 1
-}
-logged() { grep -qE -- "$1" "$LOG"; }
 payload() { # N KEY: a field of the N-th notification received
 	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$RECV/$1.json" "$2"
 }

@@ -12,7 +12,7 @@
 need_fault_point KILL_AFTER_MUTATION
 
 WALK_SERVICES="db cache api web queue"
-WALK_JOBIMG=$(bash "$SRCDIR/tests/jobtool/build.sh") || fail "cannot build the job image"
+need_jobs_image
 WALK_PROJECTS=()
 
 walk_cleanup() {
@@ -53,8 +53,8 @@ walk_stack() {
 			echo "  queue: {image: deployctl-test/app:v1, init: true, depends_on: [db], $WALK_X}"
 			echo "x-deployctl:"
 			echo "  jobs:"
-			echo "    migrate: {phase: after_dependencies, needs: [api], image: $WALK_JOBIMG, command: [env, DEPLOYCTL_RELEASE], timeout: 30s}"
-			echo "    revert: {phase: rollback, image: $WALK_JOBIMG, command: [env, DEPLOYCTL_RELEASE], timeout: 30s}"
+			echo "    migrate: {phase: after_dependencies, needs: [api], image: $JOBIMG, command: [env, DEPLOYCTL_RELEASE], timeout: 30s}"
+			echo "    revert: {phase: rollback, image: $JOBIMG, command: [env, DEPLOYCTL_RELEASE], timeout: 30s}"
 		fi
 	}
 }
@@ -186,6 +186,24 @@ walk_killed() {
 # walk_mutations FILE: the mutating Docker calls a --json run reported.
 walk_mutations() {
 	grep -o '"docker_mutating_calls":[0-9]*' "$1" | tail -n 1 | tr -dc '0-9'
+}
+
+# walk_measure REF SERVICES: M, the mutating Docker calls the unkilled
+# --json run reported in $OUT (8 to 40), once its end state at REF with
+# SERVICES live passed walk_check; then its project is dropped.
+walk_measure() {
+	M=$(walk_mutations "$OUT")
+	[ -n "$M" ] && [ "$M" -ge 8 ] && [ "$M" -le 40 ] || fail "unexpected mutating call count '$M'"
+	WALK_KILLED= walk_check "unkilled" "$1" "$2"
+	walk_drop
+	echo "walk over $M mutating calls" >&2
+}
+
+# walk_was_killed K WHAT: the run walk_killed started (WHAT: apply,
+# rollback) died of the kill at K, after it had recorded its release.
+walk_was_killed() {
+	[ "$WALK_STATUS" = 137 ] || { cat "$OUT" "$ERR"; fail "k=$1: $2 was not killed (status $WALK_STATUS)"; }
+	[ -n "$WALK_KILLED" ] || fail "k=$1: the killed $2 recorded no release before its first change"
 }
 
 # walk_run M STEP: STEP k for k = 1..M, WALK_PARALLEL (2) at a time, each in

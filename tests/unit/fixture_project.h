@@ -1,6 +1,7 @@
 /*
  * fixture_project.h - the project both the spec and the create-body tests
- * start from: "shop" with one fully populated service "web".
+ * start from: "shop" with one fully populated service "web", and the config
+ * or secret references they add to it.
  */
 #ifndef DEPLOYCTL_FIXTURE_PROJECT_H
 #define DEPLOYCTL_FIXTURE_PROJECT_H
@@ -9,6 +10,25 @@
 #include <string.h>
 
 #include "deployctl/model.h"
+
+/*
+ * Append a config or secret reference to *v: source src mounted at target,
+ * its content hash 64 times hexdigit, host_file if not NULL.
+ */
+static inline void fixture_file_ref(struct svc_file_ref **v, size_t *n, const char *src,
+                                    const char *target, char hexdigit, const char *host_file)
+{
+	struct svc_file_ref *r;
+
+	*v = realloc(*v, (*n + 1) * sizeof(**v));
+	r = &(*v)[(*n)++];
+	memset(r, 0, sizeof(*r));
+	r->source = strdup(src);
+	r->target = strdup(target);
+	r->host_file = host_file ? strdup(host_file) : NULL;
+	memset(r->content_hash, hexdigit, 64);
+	r->content_hash[64] = '\0';
+}
 
 /* A project "shop" with one fully populated service "web"; free with model_project_free(). */
 static struct project *fixture_project(void)

@@ -130,6 +130,30 @@ static inline const char *errline(struct run *r, size_t i, char *buf, size_t siz
 	return err_format(buf, size, &r->errs.items[i]);
 }
 
+/*
+ * A load that was expected to fail: ERR_INVALID, exactly these error lines
+ * and in this order. A failure also names the caller's line.
+ * EXPECT_ERRS(&r, "manifests/a.yml:4:5: services.api: unknown key 'imagee'", ...);
+ */
+#define EXPECT_ERRS(r, ...)                                                                        \
+	expect_errs_at(__FILE__, __LINE__, (r), (const char *const[]){ __VA_ARGS__ },              \
+	               sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *))
+
+static inline void expect_errs_at(const char *file, int line, struct run *r,
+                                  const char *const *want, size_t n)
+{
+	char buf[1024];
+	int before = check_failures;
+	size_t i;
+
+	CHECK_INT(r->rc, ERR_INVALID);
+	CHECK_INT(r->errs.n, n);
+	for (i = 0; i < n; i++)
+		CHECK_STR(errline(r, i, buf, sizeof(buf)), want[i]);
+	if (check_failures != before)
+		fprintf(stderr, "  (in the case at %s:%d)\n", file, line);
+}
+
 /* Show the errors of a load that was expected to succeed. */
 static inline void dump_errs(struct run *r)
 {

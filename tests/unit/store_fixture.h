@@ -1,8 +1,9 @@
 /*
  * store_fixture.h - what the store's unit tests share: temporary state
  * directories, raw SQLite reads of a database file, an in-memory store,
- * releases begun on it, and a hand-built project to snapshot. Only
- * test_store*.c include it.
+ * releases begun on it, and a hand-built project to snapshot. The
+ * test_store*.c files include it, and the tests that need a release in a
+ * store (test_jobs.c, test_smoke.c, test_ownership.c).
  */
 #ifndef DEPLOYCTL_STORE_FIXTURE_H
 #define DEPLOYCTL_STORE_FIXTURE_H

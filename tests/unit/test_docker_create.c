@@ -196,21 +196,6 @@ static void add_service(struct project *p, const char *name)
 	s->image = strdup("x:1");
 }
 
-static void file_ref(struct svc_file_ref **v, size_t *n, const char *src, const char *target,
-                     char hexdigit, const char *host_file)
-{
-	struct svc_file_ref *r;
-
-	*v = realloc(*v, (*n + 1) * sizeof(**v));
-	r = &(*v)[(*n)++];
-	memset(r, 0, sizeof(*r));
-	r->source = strdup(src);
-	r->target = strdup(target);
-	r->host_file = host_file ? strdup(host_file) : NULL;
-	memset(r->content_hash, hexdigit, 64);
-	r->content_hash[64] = '\0';
-}
-
 /* Every key of issue 5 reaches its Config / HostConfig field. */
 static void test_docker_create__runtime_keys(void)
 {
@@ -346,9 +331,9 @@ static void test_docker_create__config_and_secret_mounts(void)
 	struct stat st;
 	FILE *f;
 
-	file_ref(&s->configs, &s->nconfigs, "nginx", "/etc/nginx.conf", 'a', NULL);
-	file_ref(&s->secrets, &s->nsecrets, "api_key", "/run/secrets/api_key", 'b', NULL);
-	file_ref(&s->secrets, &s->nsecrets, "tls", "/run/secrets/tls", 'c', "/etc/tls.pem");
+	fixture_file_ref(&s->configs, &s->nconfigs, "nginx", "/etc/nginx.conf", 'a', NULL);
+	fixture_file_ref(&s->secrets, &s->nsecrets, "api_key", "/run/secrets/api_key", 'b', NULL);
+	fixture_file_ref(&s->secrets, &s->nsecrets, "tls", "/run/secrets/tls", 'c', "/etc/tls.pem");
 	fixture_create(&c, &ids, p);
 	/* Without a files directory there is nowhere to mount from. */
 	CHECK_INT(docker_create_body(&body, &c, &err), ERR_INVALID);

@@ -15,19 +15,27 @@
 #include "docker_fixture.h"
 #include "docker_internal.h"
 
-static void test_docker_decode__containers(void)
+/* fixtures/docker/name decoded as a container list: true when it has want entries (checked). */
+static bool decode_fixture(struct docker_container **v, size_t *n, const char *name, size_t want)
 {
-	char *json = fixture("containers.json");
-	struct docker_container *v = NULL, *db, *web;
+	char *json = fixture(name);
 	struct err err = ERR_INIT;
-	size_t n = 0;
 
 	CHECK(json != NULL);
 	if (!json)
-		return;
-	CHECK_INT(docker_decode_containers(&v, &n, json, &err), 0);
-	CHECK_INT(n, 2);
-	if (n != 2)
+		return false;
+	CHECK_INT(docker_decode_containers(v, n, json, &err), 0);
+	free(json);
+	CHECK_INT(*n, want);
+	return *n == want;
+}
+
+static void test_docker_decode__containers(void)
+{
+	struct docker_container *v = NULL, *db, *web;
+	size_t n = 0;
+
+	if (!decode_fixture(&v, &n, "containers.json", 2))
 		goto out;
 	db = !strcmp(v[0].name, "h2fix-db-1") ? &v[0] : &v[1];
 	web = db == &v[0] ? &v[1] : &v[0];
@@ -62,7 +70,6 @@ static void test_docker_decode__containers(void)
 	CHECK_INT(web->volumes.n, 1);
 out:
 	docker_container_list_free(v, n);
-	free(json);
 }
 
 static void test_docker_decode__containers_empty_and_bad(void)
@@ -96,17 +103,11 @@ static void test_docker_decode__containers_empty_and_bad(void)
 
 static void test_docker_decode__ports(void)
 {
-	char *json = fixture("containers_ports.json");
 	struct docker_container *v = NULL;
 	struct err err = ERR_INIT;
 	size_t n = 0;
 
-	CHECK(json != NULL);
-	if (!json)
-		return;
-	CHECK_INT(docker_decode_containers(&v, &n, json, &err), 0);
-	CHECK_INT(n, 1);
-	if (n != 1)
+	if (!decode_fixture(&v, &n, "containers_ports.json", 1))
 		goto out;
 	/* Published bindings only (not the exposed 9090), sorted; IPv4 and IPv6 both kept. */
 	CHECK_INT(v[0].ports.n, 4);
@@ -137,7 +138,6 @@ static void test_docker_decode__ports(void)
 	}
 out:
 	docker_container_list_free(v, n);
-	free(json);
 }
 
 static void test_docker_decode__images(void)

@@ -12,6 +12,7 @@
 #include "deployctl/jobs.h"
 #include "deployctl/manifest.h"
 #include "deployctl/store.h"
+#include "store_fixture.h"
 
 static int no_read(void *ctx, char **out, size_t *len, const char *path, struct err *err)
 {
@@ -150,14 +151,8 @@ static void test_jobs__expand(void)
 
 static void test_jobs__store(void)
 {
-	struct store *s = NULL;
+	struct store *s = open_memory();
 	struct err err = ERR_INIT;
-	struct store_release_info info = { .project = "shop",
-		                           .kind = "apply",
-		                           .source_kind = "git",
-		                           .source = "abc",
-		                           .who = "t",
-		                           .host = "h" };
 	struct store_job_run run = { .name = "backup",
 		                     .phase = "before",
 		                     .status = "succeeded",
@@ -175,12 +170,11 @@ static void test_jobs__store(void)
 	struct store_job_row *rows = NULL;
 	struct store_job_spec_row *specs = NULL;
 	size_t n = 0, ns = 0;
-	int64_t id = 0;
+	int64_t id;
 
-	CHECK_INT(store_open_file(&s, ":memory:", &err), 0);
 	if (!s)
 		return;
-	CHECK_INT(store_release_begin(&id, s, &info, &err), 0);
+	id = begin(s, "shop", "h", 0);
 	CHECK_INT(store_release_job_add(s, id, &run, &err), 0);
 	run.name = "migrate";
 	run.status = "timed_out";

@@ -26,7 +26,8 @@ static char *tmpdir_new(void)
 	return d ? strdup(d) : NULL;
 }
 
-static void tmpdir_remove(const char *dir)
+/* Remove dir (its state/ and lock file) and free the name. */
+static void tmpdir_free(char *dir)
 {
 	char path[512];
 
@@ -35,6 +36,7 @@ static void tmpdir_remove(const char *dir)
 	snprintf(path, sizeof(path), "%s/state", dir);
 	rmdir(path);
 	rmdir(dir);
+	free(dir);
 }
 
 static long now_ms(void)
@@ -101,6 +103,26 @@ static int child_status(pid_t pid)
 	return st;
 }
 
+/*
+ * A new temporary directory whose state/ (its path in state) a
+ * spawn_holder() child holds; NULL when there is none, and a holder that
+ * cannot start fails the test.
+ */
+static char *tmpdir_held(char *state, size_t size, pid_t *pid_out, long hold_ms)
+{
+	char *dir = tmpdir_new();
+
+	if (!dir)
+		return NULL;
+	snprintf(state, size, "%s/state", dir);
+	if (spawn_holder(pid_out, state, hold_ms) < 0) {
+		CHECK(!"cannot start holder");
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
 static void test_lock__acquire_release(void)
 {
 	char *dir = tmpdir_new();
@@ -163,27 +185,20 @@ static void test_lock__acquire_release(void)
 	lock_release(l);
 	lock_release(NULL);
 	CHECK_INT(err.code, 0);
-	tmpdir_remove(dir);
-	free(dir);
+	tmpdir_free(dir);
 }
 
 static void test_lock__busy_names_holder(void)
 {
-	char *dir = tmpdir_new();
+	char *dir;
 	char state[512], want[64];
 	struct lock *l = NULL;
 	struct err err = ERR_INIT;
 	pid_t pid;
 	long t0;
 
-	if (!dir)
+	if (!(dir = tmpdir_held(state, sizeof(state), &pid, 1500)))
 		return;
-	snprintf(state, sizeof(state), "%s/state", dir);
-	if (spawn_holder(&pid, state, 1500) < 0) {
-		CHECK(!"cannot start holder");
-		free(dir);
-		return;
-	}
 	CHECK_INT(lock_acquire(&l, state, "apply", 0, NULL, &err), ERR_BUSY);
 	CHECK(l == NULL);
 	snprintf(want, sizeof(want), "state is locked by pid %ld on host ", (long)pid);
@@ -200,13 +215,12 @@ static void test_lock__busy_names_holder(void)
 	CHECK(strstr(err.msg, "still locked by pid") != NULL);
 	CHECK(strstr(err.msg, "after waiting 0.3s") != NULL);
 	CHECK_INT(child_status(pid), 0);
-	tmpdir_remove(dir);
-	free(dir);
+	tmpdir_free(dir);
 }
 
 static void test_lock__wait_for_release(void)
 {
-	char *dir = tmpdir_new();
+	char *dir;
 	char state[512];
 	struct lock *l = NULL;
 	struct lock_holder stale;
@@ -214,14 +228,8 @@ static void test_lock__wait_for_release(void)
 	pid_t pid;
 	long t0, took;
 
-	if (!dir)
+	if (!(dir = tmpdir_held(state, sizeof(state), &pid, 400)))
 		return;
-	snprintf(state, sizeof(state), "%s/state", dir);
-	if (spawn_holder(&pid, state, 400) < 0) {
-		CHECK(!"cannot start holder");
-		free(dir);
-		return;
-	}
 	t0 = now_ms();
 	CHECK_INT(lock_acquire(&l, state, "rollback", 10000, &stale, &err), 0);
 	took = now_ms() - t0;
@@ -231,13 +239,12 @@ static void test_lock__wait_for_release(void)
 	CHECK_INT(stale.pid, 0); /* the holder released cleanly */
 	lock_release(l);
 	CHECK_INT(child_status(pid), 0);
-	tmpdir_remove(dir);
-	free(dir);
+	tmpdir_free(dir);
 }
 
 static void test_lock__stale_after_sigkill(void)
 {
-	char *dir = tmpdir_new();
+	char *dir;
 	char state[512];
 	struct lock *l = NULL;
 	struct lock_holder stale;
@@ -245,14 +252,8 @@ static void test_lock__stale_after_sigkill(void)
 	pid_t pid;
 	int st;
 
-	if (!dir)
+	if (!(dir = tmpdir_held(state, sizeof(state), &pid, -1)))
 		return;
-	snprintf(state, sizeof(state), "%s/state", dir);
-	if (spawn_holder(&pid, state, -1) < 0) {
-		CHECK(!"cannot start holder");
-		free(dir);
-		return;
-	}
 	CHECK_INT(kill(pid, SIGKILL), 0);
 	st = child_status(pid);
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
@@ -268,8 +269,7 @@ static void test_lock__stale_after_sigkill(void)
 	CHECK_INT(lock_acquire(&l, state, "apply", 0, &stale, &err), 0);
 	CHECK_INT(stale.pid, 0);
 	lock_release(l);
-	tmpdir_remove(dir);
-	free(dir);
+	tmpdir_free(dir);
 }
 
 static void test_lock__errors(void)

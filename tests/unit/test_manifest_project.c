@@ -10,7 +10,6 @@
 static void test_manifest__x_deployctl_and_top_level(void)
 {
 	struct run r;
-	char buf[1024];
 
 	run_init(&r);
 	load(&r, "name: shop\n"
@@ -21,15 +20,11 @@ static void test_manifest__x_deployctl_and_top_level(void)
 	         "models: {}\n"
 	         "x-anything: {ignored: true}\n"
 	         "services: {}\n");
-	CHECK_INT(r.rc, ERR_INVALID);
-	CHECK_INT(r.errs.n, 3);
-	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
-	          "manifests/a.yml:3:24: x-deployctl.secrets[1]: invalid environment variable "
-	          "name \"bad-name\"");
-	CHECK_STR(errline(&r, 1, buf, sizeof(buf)),
-	          "manifests/a.yml:5:3: x-deployctl: unknown key 'surprise'");
-	CHECK_STR(errline(&r, 2, buf, sizeof(buf)),
-	          "manifests/a.yml:6:1: models: not supported: AI model runner models");
+	EXPECT_ERRS(&r,
+	            "manifests/a.yml:3:24: x-deployctl.secrets[1]: invalid environment variable "
+	            "name \"bad-name\"",
+	            "manifests/a.yml:5:3: x-deployctl: unknown key 'surprise'",
+	            "manifests/a.yml:6:1: models: not supported: AI model runner models");
 	run_done(&r);
 
 	/* An empty document and an empty project are fine. */
@@ -354,7 +349,6 @@ static void test_manifest__rollout_not_in_spec_hash(void)
 static void test_manifest__rollout_errors(void)
 {
 	struct run r;
-	char buf[1024];
 
 	run_init(&r);
 	load(&r, "name: shop\n"
@@ -366,26 +360,18 @@ static void test_manifest__rollout_errors(void)
 	         "    x-deployctl:\n"
 	         "      rollout: {timeout: 0s, parallelism: 0, settle: soon, batch: 2}\n"
 	         "      canary: true\n");
-	CHECK_INT(r.rc, ERR_INVALID);
-	CHECK_INT(r.errs.n, 7);
-	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
-	          "manifests/a.yml:3:20: x-deployctl.rollout.order: expected start-first or "
-	          "stop-first, got \"sideways\"");
-	CHECK_STR(errline(&r, 1, buf, sizeof(buf)),
-	          "manifests/a.yml:3:30: x-deployctl.rollout: unknown key 'pace'");
-	CHECK_STR(errline(&r, 2, buf, sizeof(buf)),
-	          "manifests/a.yml:8:26: services.api.x-deployctl.rollout.timeout: expected a "
-	          "duration from 1ms to 24h");
-	CHECK_STR(errline(&r, 3, buf, sizeof(buf)),
-	          "manifests/a.yml:8:43: services.api.x-deployctl.rollout.parallelism: expected "
-	          "an integer from 1 to 1000, got \"0\"");
-	CHECK_STR(errline(&r, 4, buf, sizeof(buf)),
-	          "manifests/a.yml:8:54: services.api.x-deployctl.rollout.settle: invalid "
-	          "duration \"soon\"");
-	CHECK_STR(errline(&r, 5, buf, sizeof(buf)),
-	          "manifests/a.yml:8:60: services.api.x-deployctl.rollout: unknown key 'batch'");
-	CHECK_STR(errline(&r, 6, buf, sizeof(buf)),
-	          "manifests/a.yml:9:7: services.api.x-deployctl: unknown key 'canary'");
+	EXPECT_ERRS(&r,
+	            "manifests/a.yml:3:20: x-deployctl.rollout.order: expected start-first or "
+	            "stop-first, got \"sideways\"",
+	            "manifests/a.yml:3:30: x-deployctl.rollout: unknown key 'pace'",
+	            "manifests/a.yml:8:26: services.api.x-deployctl.rollout.timeout: expected a "
+	            "duration from 1ms to 24h",
+	            "manifests/a.yml:8:43: services.api.x-deployctl.rollout.parallelism: expected "
+	            "an integer from 1 to 1000, got \"0\"",
+	            "manifests/a.yml:8:54: services.api.x-deployctl.rollout.settle: invalid "
+	            "duration \"soon\"",
+	            "manifests/a.yml:8:60: services.api.x-deployctl.rollout: unknown key 'batch'",
+	            "manifests/a.yml:9:7: services.api.x-deployctl: unknown key 'canary'");
 	run_done(&r);
 
 	/* start-first with a fixed host port: own setting, and inherited. */
@@ -407,27 +393,21 @@ static void test_manifest__rollout_errors(void)
 	         "    image: ok\n"
 	         "    ports: [\"8081:80\"]\n"
 	         "    x-deployctl: {rollout: {order: stop-first}}\n");
-	CHECK_INT(r.rc, ERR_INVALID);
-	CHECK_INT(r.errs.n, 2);
-	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
-	          "manifests/a.yml:2:32: x-deployctl.rollout.order (services.edge): start-first "
-	          "needs no fixed host port: the new container cannot bind 9090 while the old "
-	          "one runs; use stop-first");
-	CHECK_STR(errline(&r, 1, buf, sizeof(buf)),
-	          "manifests/a.yml:7:36: services.web.x-deployctl.rollout.order: start-first "
-	          "needs no fixed host port: the new container cannot bind 8080 while the old "
-	          "one runs; use stop-first");
+	EXPECT_ERRS(&r,
+	            "manifests/a.yml:2:32: x-deployctl.rollout.order (services.edge): start-first "
+	            "needs no fixed host port: the new container cannot bind 9090 while the old "
+	            "one runs; use stop-first",
+	            "manifests/a.yml:7:36: services.web.x-deployctl.rollout.order: start-first "
+	            "needs no fixed host port: the new container cannot bind 8080 while the old "
+	            "one runs; use stop-first");
 	run_done(&r);
 
 	/* Set in two files. */
 	run_init(&r);
 	load2(&r, "name: shop\nx-deployctl: {rollout: {timeout: 5s}}\n",
 	      "x-deployctl: {rollout: {timeout: 6s}}\n", NULL);
-	CHECK_INT(r.rc, ERR_INVALID);
-	CHECK_INT(r.errs.n, 1);
-	CHECK_STR(errline(&r, 0, buf, sizeof(buf)),
-	          "manifests/b.yml:1:24: x-deployctl.rollout: set twice: first at "
-	          "manifests/a.yml:2:24");
+	EXPECT_ERRS(&r, "manifests/b.yml:1:24: x-deployctl.rollout: set twice: first at "
+	                "manifests/a.yml:2:24");
 	run_done(&r);
 }
 

@@ -18,10 +18,9 @@
 #include "deployctl/store.h"
 #include "docker_internal.h"
 #include "fixture_project.h"
+#include "plan_fixture.h"
+#include "store_fixture.h"
 #include "store_internal.h"
-
-/* The fingerprint key (any fixed one does for planning). */
-static const struct hash_key test_key = { { 0 } };
 
 static void test_ownership__identity_is_random_and_kept(void)
 {
@@ -55,21 +54,12 @@ static void test_ownership__identity_is_random_and_kept(void)
 
 static void test_ownership__legacy_container_made_by_a_release(void)
 {
-	struct store_release_info info = { .project = "shop",
-		                           .kind = "apply",
-		                           .source_kind = "git",
-		                           .source = "0123456789abcdef0123456789abcdef01234567",
-		                           .who = "alice",
-		                           .host = "h",
-		                           .pid = 1 };
-	struct store *s = NULL;
+	struct store *s = open_memory();
 	struct err err = ERR_INIT;
-	int64_t id = 0, now = (int64_t)time(NULL);
+	int64_t id = begin(s, "shop", "h", 1), now = (int64_t)time(NULL);
 	char sql[256];
 	bool made = true;
 
-	CHECK_INT(store_open_file(&s, ":memory:", &err), 0);
-	CHECK_INT(store_release_begin(&id, s, &info, &err), 0);
 	snprintf(sql, sizeof(sql),
 	         "INSERT INTO release_services (release_id, service, image, spec_hash, replicas,"
 	         " spec_json) VALUES (%lld, 'web', 'nginx', 'h', 1, '{}')",
@@ -129,28 +119,16 @@ static void test_ownership__create_body_carries_the_owner(void)
 /* A matching live container and a retained one of web; adopt[] as given. */
 static void adopt_plan(struct plan *plan, const bool *adopt, const char *owner)
 {
-	const char *names[] = { "manifests/app.yml" };
-	const char *texts[] = { "name: shop\nservices:\n  web:\n    image: nginx:1\n" };
-	struct manifest_vars vars;
-	struct manifest_opts o = { .dir = "manifests", .vars = &vars };
-	struct errlist errs, warns;
-	struct project *p = NULL;
+	struct project *p = plan_load("name: shop\nservices:\n  web:\n    image: nginx:1\n");
 	char hashes[1][HASH_HEX_LEN + 1];
 	struct docker_container c[2];
 	struct strv prev = { 0 };
 	struct err err = ERR_INIT;
 	size_t i;
 
-	manifest_vars_init(&vars);
-	errlist_init(&errs);
-	errlist_init(&warns);
-	CHECK_INT(manifest_load_texts(&p, names, texts, 1, NULL, &o, &errs, &warns), 0);
-	manifest_vars_release(&vars);
 	if (!p)
 		abort();
-	p->services[0].image_id =
-	        strdup("sha256:1111111111111111111111111111111111111111111111111111");
-	CHECK_INT(spec_hash(hashes[0], &test_key, p, &p->services[0], &err), 0);
+	plan_stamp(p, hashes, "sha256:1111111111111111111111111111111111111111111111111111");
 	memset(c, 0, sizeof(c));
 	for (i = 0; i < 2; i++) {
 		c[i].id = strdup(i ? "old" : "live");
@@ -179,20 +157,8 @@ static void adopt_plan(struct plan *plan, const bool *adopt, const char *owner)
 
 		CHECK_INT(reconcile_diff(plan, &in, &err), 0);
 	}
-	for (i = 0; i < 2; i++) {
-		free(c[i].id);
-		free(c[i].name);
-		free(c[i].state);
-		free(c[i].status);
-		free(c[i].project);
-		free(c[i].service);
-		free(c[i].release);
-		free(c[i].spec_hash);
-		free(c[i].owner);
-		free(c[i].owner_host);
-		free(c[i].owner_state);
-		strv_free(&c[i].networks);
-	}
+	for (i = 0; i < 2; i++)
+		docker_container_release(&c[i]);
 	strv_free(&prev);
 	model_project_free(p);
 }

@@ -12,9 +12,7 @@
 #include "deployctl/manifest.h"
 #include "deployctl/reconcile.h"
 #include "deployctl/spec.h"
-
-/* A fixed key, so fingerprints and hashes are the same on every run. */
-static const struct hash_key test_key = { { 0 } };
+#include "plan_fixture.h"
 
 static const char stack[] = "name: shop\n"
                             "services:\n"
@@ -45,28 +43,11 @@ struct fixture {
 
 static void fixture_load(struct fixture *f, const char *yaml)
 {
-	const char *names[] = { "manifests/app.yml" };
-	const char *texts[] = { yaml };
-	struct manifest_vars vars;
-	struct manifest_opts o = { .dir = "manifests", .vars = &vars };
-	struct errlist errs, warns;
-	size_t i;
-
 	memset(f, 0, sizeof(*f));
-	manifest_vars_init(&vars);
-	errlist_init(&errs);
-	errlist_init(&warns);
-	CHECK_INT(manifest_load_texts(&f->p, names, texts, 1, NULL, &o, &errs, &warns), 0);
-	manifest_vars_release(&vars);
-	if (!f->p)
+	if (!(f->p = plan_load(yaml)))
 		abort();
-	for (i = 0; i < f->p->nservices; i++) {
-		struct err err = ERR_INIT;
-
-		f->p->services[i].image_id = strdup(
-		        "sha256:1111111111111111111111111111111111111111111111111111111111111111");
-		CHECK_INT(spec_hash(f->hashes[i], &test_key, f->p, &f->p->services[i], &err), 0);
-	}
+	plan_stamp(f->p, f->hashes,
+	           "sha256:1111111111111111111111111111111111111111111111111111111111111111");
 }
 
 static size_t svc_index(struct fixture *f, const char *name)
@@ -147,16 +128,7 @@ static void fixture_done(struct fixture *f)
 	for (size_t i = 0; i < f->nc; i++) {
 		struct docker_container *c = &f->c[i];
 
-		free(c->id);
-		free(c->name);
-		free(c->state);
-		free(c->status);
-		free(c->project);
-		free(c->service);
-		free(c->release);
-		free(c->spec_hash);
-		strv_free(&c->networks);
-		strv_free(&c->volumes);
+		docker_container_release(c);
 	}
 	strv_free(&f->prev_services);
 	strv_free(&f->prev_networks);
@@ -414,12 +386,7 @@ static void test_reconcile__legacy_hash_label_is_noop(void)
  */
 static struct project *scale_load(unsigned n, bool dense, char (**hashes)[HASH_HEX_LEN + 1])
 {
-	const char *names[] = { "manifests/app.yml" };
-	const char *texts[1];
-	struct manifest_vars vars;
-	struct manifest_opts o = { .dir = "manifests", .vars = &vars };
-	struct errlist errs, warns;
-	struct project *p = NULL;
+	struct project *p;
 	struct buf b;
 	unsigned i, j;
 
@@ -434,25 +401,14 @@ static struct project *scale_load(unsigned n, bool dense, char (**hashes)[HASH_H
 			buf_printf(&b, "%ss%04u", j > (dense ? 0 : i - 1) ? ", " : "", j);
 		buf_puts(&b, "]\n");
 	}
-	texts[0] = b.ptr;
-	manifest_vars_init(&vars);
-	errlist_init(&errs);
-	errlist_init(&warns);
-	CHECK_INT(manifest_load_texts(&p, names, texts, 1, NULL, &o, &errs, &warns), 0);
-	CHECK_INT(errs.n, 0);
-	manifest_vars_release(&vars);
+	p = plan_load(b.ptr);
 	buf_release(&b);
 	if (!p)
 		abort();
 	CHECK_INT(p->nservices, n);
 	*hashes = calloc(n, sizeof(**hashes));
-	for (i = 0; i < n; i++) {
-		struct err err = ERR_INIT;
-
-		p->services[i].image_id = strdup(
-		        "sha256:1111111111111111111111111111111111111111111111111111111111111111");
-		CHECK_INT(spec_hash((*hashes)[i], &test_key, p, &p->services[i], &err), 0);
-	}
+	plan_stamp(p, *hashes,
+	           "sha256:1111111111111111111111111111111111111111111111111111111111111111");
 	return p;
 }
 

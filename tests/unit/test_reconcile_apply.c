@@ -15,9 +15,7 @@
 #include "deployctl/reconcile.h"
 #include "deployctl/spec.h"
 #include "fakedocker.h"
-
-/* The fingerprint key (any fixed one does for planning). */
-static const struct hash_key test_key = { { 0 } };
+#include "plan_fixture.h"
 
 struct env {
 	struct fake_docker fd;
@@ -61,11 +59,6 @@ static bool has_event(const struct env *e, const char *prefix)
 static int env_init(struct env *e, const char *order)
 {
 	char yaml[512];
-	const char *names[] = { "manifests/app.yml" };
-	const char *texts[] = { yaml };
-	struct manifest_vars vars;
-	struct manifest_opts o = { .dir = "manifests", .vars = &vars };
-	struct errlist errs, warns;
 	struct err err = ERR_INIT;
 	char net_id[] = "net1", net_name[] = "shop_default", net_key[] = "default";
 	struct docker_resource net = { .id = net_id, .name = net_name, .key = net_key };
@@ -79,15 +72,9 @@ static int env_init(struct env *e, const char *order)
 	         "    image: api:1\n"
 	         "    x-deployctl: {rollout: {settle: 0s, drain: 10ms, order: %s}}\n",
 	         order);
-	manifest_vars_init(&vars);
-	errlist_init(&errs);
-	errlist_init(&warns);
-	CHECK_INT(manifest_load_texts(&e->p, names, texts, 1, NULL, &o, &errs, &warns), 0);
-	manifest_vars_release(&vars);
-	if (!e->p)
+	if (!(e->p = plan_load(yaml)))
 		return -1;
-	e->p->services[0].image_id = strdup("sha256:2222222222222222222222222222222222222222");
-	CHECK_INT(spec_hash(e->hash, &test_key, e->p, &e->p->services[0], &err), 0);
+	plan_stamp(e->p, &e->hash, "sha256:2222222222222222222222222222222222222222");
 	CHECK_INT(fake_start(&e->fd), 0);
 	e->old = fake_add(&e->fd, "shop-api-1", "running", "api", "1");
 	snprintf(e->old_id, sizeof(e->old_id), "%s", e->old->id);

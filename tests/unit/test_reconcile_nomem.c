@@ -15,9 +15,7 @@
 #include "deployctl/manifest.h"
 #include "deployctl/reconcile.h"
 #include "deployctl/spec.h"
-
-/* The fingerprint key (any fixed one does for planning). */
-static const struct hash_key test_key = { { 0 } };
+#include "plan_fixture.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define NOMEM_HOOK 0
@@ -103,33 +101,18 @@ static void observe(struct docker_container *c, const char *service, unsigned r)
 
 static void test_reconcile_nomem__every_allocation_failing(void)
 {
-	const char *names[] = { "manifests/app.yml" };
-	const char *texts[] = { stack };
+	struct project *p = plan_load(stack);
 	char hashes[3][HASH_HEX_LEN + 1];
 	struct docker_container c[5];
-	struct manifest_vars vars;
-	struct manifest_opts o = { .dir = "manifests", .vars = &vars };
-	struct errlist errs, warns;
-	struct project *p = NULL;
 	struct reconcile_input in = { 0 };
 	size_t i, full = 0;
 	long k, total;
 	int bad = 0;
 
-	manifest_vars_init(&vars);
-	errlist_init(&errs);
-	errlist_init(&warns);
-	CHECK_INT(manifest_load_texts(&p, names, texts, 1, NULL, &o, &errs, &warns), 0);
-	manifest_vars_release(&vars);
 	if (!p)
 		return;
 	CHECK_INT(p->nservices, 3);
-	for (i = 0; i < p->nservices; i++) {
-		struct err err = ERR_INIT;
-
-		p->services[i].image_id = strdup("sha256:11111111111111111111111111111111");
-		CHECK_INT(spec_hash(hashes[i], &test_key, p, &p->services[i], &err), 0);
-	}
+	plan_stamp(p, hashes, "sha256:11111111111111111111111111111111");
 	observe(&c[0], "db", 1);
 	observe(&c[1], "api", 1);
 	observe(&c[2], "api", 2);
@@ -187,16 +170,8 @@ static void test_reconcile_nomem__every_allocation_failing(void)
 	printf("skipped: allocation failures are not injected under AddressSanitizer\n");
 
 #endif
-	for (i = 0; i < 5; i++) {
-		free(c[i].id);
-		free(c[i].name);
-		free(c[i].state);
-		free(c[i].status);
-		free(c[i].project);
-		free(c[i].service);
-		free(c[i].release);
-		free(c[i].spec_hash);
-	}
+	for (i = 0; i < 5; i++)
+		docker_container_release(&c[i]);
 	model_project_free(p);
 }
 

@@ -13,6 +13,7 @@
 #include "deployctl/smoke.h"
 #include "deployctl/smoke_net.h"
 #include "deployctl/store.h"
+#include "store_fixture.h"
 
 static void test_smoke__on_names(void)
 {
@@ -71,14 +72,8 @@ static void test_smoke__payloads(void)
 
 static void test_smoke__store_round_trip(void)
 {
-	struct store *s = NULL;
+	struct store *s = open_memory();
 	struct err err = ERR_INIT;
-	struct store_release_info info = { .project = "shop",
-		                           .kind = "apply",
-		                           .source_kind = "git",
-		                           .source = "abc",
-		                           .who = "t",
-		                           .host = "h" };
 	char name[] = "api", url[] = "http://127.0.0.1:8080/t?k=tok-0123456789", get[] = "GET",
 	     ok[] = "ok", hook[] = "HOOK", shop[] = "shop", a0[] = "notify-send", a1[] = "a b",
 	     name2[] = "inside", url2[] = "http://api:8080/health", back_net[] = "back",
@@ -126,8 +121,7 @@ static void test_smoke__store_round_trip(void)
 	snprintf(sr.reason, sizeof(sr.reason), "status 500, expected 204");
 	snprintf(nr.detail, sizeof(nr.detail), "HTTP 200");
 	strv_push(&secrets, "tok-0123456789");
-	CHECK_INT(store_open_file(&s, ":memory:", &err), 0);
-	CHECK_INT(store_release_begin(&id, s, &info, &err), 0);
+	id = begin(s, "shop", "h", 0);
 	CHECK_INT(store_release_smoke_add(s, id, &p, &secrets, &err), 0);
 	CHECK_INT(store_release_smoke_result(s, id, 1, &sr, &err), 0);
 	CHECK_INT(store_release_notify_result(s, id, 2, &nr, &err), 0);

@@ -260,20 +260,6 @@ static void test_spec__round_trip(void)
 
 #define EXTRA_KEYS 30
 
-static void file_ref(struct svc_file_ref **v, size_t *n, const char *src, const char *target,
-                     char hexdigit)
-{
-	struct svc_file_ref *r;
-
-	*v = realloc(*v, (*n + 1) * sizeof(**v));
-	r = &(*v)[(*n)++];
-	memset(r, 0, sizeof(*r));
-	r->source = strdup(src);
-	r->target = strdup(target);
-	memset(r->content_hash, hexdigit, HASH_HEX_LEN);
-	r->content_hash[HASH_HEX_LEN] = '\0';
-}
-
 /* Set the i-th key of issue 5 on s (each to a non-default value). */
 static void set_extra(struct service *s, int i)
 {
@@ -364,14 +350,15 @@ static void set_extra(struct service *s, int i)
 		strv_push(&s->external_links, "legacy:db");
 		break;
 	case 27:
-		file_ref(&s->configs, &s->nconfigs, "nginx", "/etc/nginx.conf", 'a');
+		fixture_file_ref(&s->configs, &s->nconfigs, "nginx", "/etc/nginx.conf", 'a', NULL);
 		break;
 	case 28:
-		file_ref(&s->secrets, &s->nsecrets, "api_key", "/run/secrets/api_key", 'b');
+		fixture_file_ref(&s->secrets, &s->nsecrets, "api_key", "/run/secrets/api_key", 'b',
+		                 NULL);
 		break;
 	case 29:
-		file_ref(&s->secrets, &s->nsecrets, "tls", "/run/secrets/tls", 'c');
-		s->secrets[s->nsecrets - 1].host_file = strdup("/etc/deployctl/tls.pem");
+		fixture_file_ref(&s->secrets, &s->nsecrets, "tls", "/run/secrets/tls", 'c',
+		                 "/etc/deployctl/tls.pem");
 		break;
 	}
 }

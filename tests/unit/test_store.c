@@ -162,13 +162,25 @@ static void test_store__open_dir_modes_and_reopen(void)
 	free(dir);
 }
 
+/* Open path for writing with flags (O_CREAT, O_TRUNC), write text if any, close: checked. */
+static void write_file(const char *path, int flags, const char *text)
+{
+	int fd = open(path, O_WRONLY | flags | O_CLOEXEC, 0600);
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	if (text)
+		CHECK_INT(write(fd, text, strlen(text)), (long long)strlen(text));
+	close(fd);
+}
+
 static void test_store__open_errors(void)
 {
 	char *dir = tmpdir_new();
 	char path[512];
 	struct store *s = NULL;
 	struct err err = ERR_INIT;
-	int fd;
 
 	CHECK(dir != NULL);
 	if (!dir)
@@ -183,10 +195,7 @@ static void test_store__open_errors(void)
 	/* the state path is a file */
 	err_clear(&err);
 	snprintf(path, sizeof(path), "%s/state", dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	CHECK(fd >= 0);
-	if (fd >= 0)
-		close(fd);
+	write_file(path, O_CREAT, NULL);
 	CHECK_INT(store_open(&s, path, &err), ERR_IO);
 	CHECK(strstr(err.msg, "not a directory") != NULL);
 	unlink(path);
@@ -194,12 +203,7 @@ static void test_store__open_errors(void)
 	/* a file that is not a database */
 	err_clear(&err);
 	snprintf(path, sizeof(path), "%s/%s", dir, STORE_DB_NAME);
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	CHECK(fd >= 0);
-	if (fd >= 0) {
-		CHECK_INT(write(fd, "this is not a sqlite database, not at all!!", 43), 43);
-		close(fd);
-	}
+	write_file(path, O_CREAT, "this is not a sqlite database, not at all!!");
 	CHECK_INT(store_open(&s, dir, &err), ERR_STORE);
 	CHECK(s == NULL);
 	CHECK(strstr(err.msg, path) != NULL);
@@ -216,7 +220,6 @@ static void test_store__open_refuses_untrusted(void)
 	struct store *s = NULL;
 	struct err err = ERR_INIT;
 	struct stat st;
-	int fd;
 
 	CHECK(dir != NULL);
 	if (!dir)
@@ -270,10 +273,7 @@ static void test_store__open_refuses_untrusted(void)
 		CHECK(strstr(err.msg, "-wal' is a symbolic link") != NULL);
 		err_clear(&err);
 		CHECK_INT(unlink(wal), 0);
-		fd = open(wal, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-		CHECK(fd >= 0);
-		if (fd >= 0)
-			close(fd);
+		write_file(wal, O_CREAT, NULL);
 		CHECK_INT(store_open(&s, state, &err), ERR_STORE);
 		CHECK(strstr(err.msg, "is missing but its write-ahead log is there") != NULL);
 		CHECK(lstat(db, &st) < 0 && errno == ENOENT);
@@ -286,10 +286,7 @@ static void test_store__open_refuses_untrusted(void)
 	CHECK_INT(begin(s, "web", "host1", 1), 1);
 	store_free(s);
 	s = NULL;
-	fd = open(db, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	CHECK(fd >= 0);
-	if (fd >= 0)
-		close(fd);
+	write_file(db, O_TRUNC, NULL);
 	CHECK_INT(store_open(&s, state, &err), ERR_STORE);
 	CHECK(s == NULL);
 	snprintf(want, sizeof(want), "database '%s' exists but is empty (0 bytes)", db);

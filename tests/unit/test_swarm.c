@@ -15,8 +15,7 @@
 #include "deployctl/manifest.h"
 #include "deployctl/spec.h"
 #include "deployctl/swarm.h"
-
-static const struct hash_key test_key = { { 0 } };
+#include "plan_fixture.h"
 
 static const char stack[] = "name: shop\n"
                             "x-deployctl: {target: swarm}\n"
@@ -47,29 +46,15 @@ struct fixture {
 
 static void fixture_load(struct fixture *f, const char *yaml)
 {
-	const char *names[] = { "manifests/app.yml" };
-	const char *texts[] = { yaml };
-	struct manifest_vars vars;
-	struct manifest_opts o = { .dir = "manifests", .vars = &vars };
-	struct errlist errs, warns;
 	size_t i;
 
 	memset(f, 0, sizeof(*f));
-	manifest_vars_init(&vars);
-	errlist_init(&errs);
-	errlist_init(&warns);
-	CHECK_INT(manifest_load_texts(&f->p, names, texts, 1, NULL, &o, &errs, &warns), 0);
-	manifest_vars_release(&vars);
-	if (!f->p)
+	if (!(f->p = plan_load(yaml)))
 		abort();
-	for (i = 0; i < f->p->nservices; i++) {
-		struct err err = ERR_INIT;
-
-		f->p->services[i].image_id = strdup(
-		        "sha256:1111111111111111111111111111111111111111111111111111111111111111");
+	plan_stamp(f->p, f->hashes,
+	           "sha256:1111111111111111111111111111111111111111111111111111111111111111");
+	for (i = 0; i < f->p->nservices; i++)
 		f->images[i] = f->p->services[i].image_id;
-		CHECK_INT(spec_hash(f->hashes[i], &test_key, f->p, &f->p->services[i], &err), 0);
-	}
 }
 
 static size_t svc_index(struct fixture *f, const char *name)
