@@ -285,6 +285,7 @@ enum manifest_key_flags {
 	MKF_DROP_BAD = 1 << 4, /* MK_STRING: an invalid value is dropped, not kept */
 	MKF_FROM = 1 << 5,     /* MK_PAIRS (labels): note where each value came from */
 	MKF_WARN = 1 << 8,     /* once read, warned about with why (at the key) */
+	MKF_EMPTY_OK = 1 << 9, /* MK_STRING: "" (an unset ${VAR:-}) is the key left out */
 	/*
 	 * On a table's NULL row, what manifest_read_map() does with the whole
 	 * map: MKF_NULL_OK, null is an empty map; MKF_NO_EXT, x- keys are
