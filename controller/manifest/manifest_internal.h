@@ -603,6 +603,13 @@ int manifest_dotenv_load(struct manifest_vars *vars, char **path, struct strv *k
                          const struct source *src, const char *first,
                          const struct manifest_opts *opts, struct errlist *errs);
 /*
+ * The profiles the .env's COMPOSE_PROFILES (comma-separated) turns on, into
+ * out, when nothing else chose any (no --profile, no $COMPOSE_PROFILES):
+ * Compose reads its COMPOSE_* settings from the .env too. 0 or ERR_NOMEM.
+ */
+int manifest_dotenv_profiles(struct strv *out, const struct manifest_vars *vars,
+                             const struct strv *keys, const struct manifest_opts *opts);
+/*
  * x-deployctl.smoke and x-deployctl.notify (manifest_smoke.c): lists of
  * checks and of notification targets; 0 or ERR_NOMEM (errors reported).
  * manifest_smoke_finish(), once every file is loaded, checks that each
