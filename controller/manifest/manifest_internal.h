@@ -644,6 +644,9 @@ int manifest_read_list(struct manifest_ctx *c, const struct manifest_list *l, co
 struct manifest_render;
 /* x-deployctl.smoke and .notify of r->p into the mapping x (config); nothing when unset. */
 void manifest_render_smoke(struct manifest_render *r, struct mnode *x);
+/* v with every one of secrets (may be NULL) hidden, rendered under key (manifest_smoke.c). */
+void manifest_render_scrubbed(struct manifest_render *r, struct mnode *map, const char *key,
+                              const char *v, const struct strv *secrets);
 /* Sort configs, secrets and env rules, and refuse a name defined twice. */
 void manifest_files_finish(struct manifest_ctx *c);
 
