@@ -673,7 +673,7 @@ int manifest_load(struct project **out, const struct source *src, const struct m
 {
 	struct manifest_opts o = *opts;
 	struct manifest_vars dotenv_vars;
-	struct strv dotenv_keys = { NULL, 0 };
+	struct strv dotenv_keys = { NULL, 0 }, dotenv_profiles = { NULL, 0 };
 	struct err e = ERR_INIT;
 	char **list = NULL, **texts = NULL, *dotenv = NULL;
 	size_t n = 0, i, *lens = NULL;
@@ -686,8 +686,15 @@ int manifest_load(struct project **out, const struct source *src, const struct m
 	if (n && (rc = manifest_dotenv_load(&dotenv_vars, &dotenv, &dotenv_keys, src, list[0], opts,
 	                                    errs)))
 		goto out;
-	if (dotenv)
+	if (dotenv) {
 		o.vars = &dotenv_vars;
+		if (manifest_dotenv_profiles(&dotenv_profiles, &dotenv_vars, &dotenv_keys, opts)) {
+			rc = errlist_add(errs, ERR_NOMEM, NULL, 0, 0, "out of memory");
+			goto out;
+		}
+		if (dotenv_profiles.n)
+			o.profiles = &dotenv_profiles;
+	}
 	if (n > SOURCE_MAX_FILES) {
 		rc = errlist_add(errs, ERR_INVALID, opts->dir, 0, 0,
 		                 "too many manifest files (at most %u)", SOURCE_MAX_FILES);
@@ -727,6 +734,7 @@ out:
 	source_list_free(list, n);
 	free(dotenv);
 	strv_free(&dotenv_keys);
+	strv_free(&dotenv_profiles);
 	manifest_vars_release(&dotenv_vars);
 	return rc;
 }

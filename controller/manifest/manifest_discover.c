@@ -179,3 +179,30 @@ int manifest_dotenv_load(struct manifest_vars *vars, char **path, struct strv *k
 		errlist_add(errs, rc, NULL, 0, 0, "out of memory");
 	return rc;
 }
+
+int manifest_dotenv_profiles(struct strv *out, const struct manifest_vars *vars,
+                             const struct strv *keys, const struct manifest_opts *opts)
+{
+	const char *list = NULL;
+	char *copy, *name, *rest;
+	size_t i;
+	int rc = 0;
+
+	if ((opts->profiles && opts->profiles->n) ||
+	    (opts->vars && kvv_get(&opts->vars->vars, "COMPOSE_PROFILES")))
+		return 0; /* chosen already: --profile, or the environment's (even empty) */
+	for (i = 0; i < keys->n && !list; i++)
+		if (!strcmp(keys->v[i], "COMPOSE_PROFILES"))
+			list = kvv_get(&vars->vars, "COMPOSE_PROFILES");
+	if (!list || !*list)
+		return 0;
+	copy = strdup(list);
+	if (!copy)
+		return ERR_NOMEM;
+	/* names as deploy_load() takes $COMPOSE_PROFILES: empty and overlong ones skipped */
+	for (name = strtok_r(copy, ",", &rest); name && !rc; name = strtok_r(NULL, ",", &rest))
+		if (strlen(name) < 128 && strv_push(out, name) < 0)
+			rc = ERR_NOMEM;
+	free(copy);
+	return rc;
+}

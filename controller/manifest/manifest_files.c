@@ -241,6 +241,7 @@ static int config_one(struct manifest_ctx *c, struct project_file *f, const stru
 {
 	char kpath[MANIFEST_PATH_MAX];
 	const struct mnode *src, *srckey;
+	struct strv *outer;
 	int rc = file_source(c, &src, &srckey, v, path, false);
 
 	if (rc)
@@ -250,7 +251,11 @@ static int config_one(struct manifest_ctx *c, struct project_file *f, const stru
 		return config_file(c, f, src, kpath);
 	if (!strcmp(srckey->value, "environment"))
 		return from_env(c, f, src, kpath);
+	/* the variables it takes: config hides the content when one is secret */
+	outer = c->used_vars;
+	c->used_vars = &f->content_vars;
 	rc = manifest_string(c, &f->content, src, kpath);
+	c->used_vars = outer;
 	if (!rc) {
 		f->content_len = strlen(f->content);
 		set_hash(f);

@@ -285,6 +285,7 @@ enum manifest_key_flags {
 	MKF_DROP_BAD = 1 << 4, /* MK_STRING: an invalid value is dropped, not kept */
 	MKF_FROM = 1 << 5,     /* MK_PAIRS (labels): note where each value came from */
 	MKF_WARN = 1 << 8,     /* once read, warned about with why (at the key) */
+	MKF_EMPTY_OK = 1 << 9, /* MK_STRING: "" (an unset ${VAR:-}) is the key left out */
 	/*
 	 * On a table's NULL row, what manifest_read_map() does with the whole
 	 * map: MKF_NULL_OK, null is an empty map; MKF_NO_EXT, x- keys are
@@ -602,6 +603,13 @@ int manifest_dotenv_load(struct manifest_vars *vars, char **path, struct strv *k
                          const struct source *src, const char *first,
                          const struct manifest_opts *opts, struct errlist *errs);
 /*
+ * The profiles the .env's COMPOSE_PROFILES (comma-separated) turns on, into
+ * out, when nothing else chose any (no --profile, no $COMPOSE_PROFILES):
+ * Compose reads its COMPOSE_* settings from the .env too. 0 or ERR_NOMEM.
+ */
+int manifest_dotenv_profiles(struct strv *out, const struct manifest_vars *vars,
+                             const struct strv *keys, const struct manifest_opts *opts);
+/*
  * x-deployctl.smoke and x-deployctl.notify (manifest_smoke.c): lists of
  * checks and of notification targets; 0 or ERR_NOMEM (errors reported).
  * manifest_smoke_finish(), once every file is loaded, checks that each
@@ -636,6 +644,9 @@ int manifest_read_list(struct manifest_ctx *c, const struct manifest_list *l, co
 struct manifest_render;
 /* x-deployctl.smoke and .notify of r->p into the mapping x (config); nothing when unset. */
 void manifest_render_smoke(struct manifest_render *r, struct mnode *x);
+/* v with every one of secrets (may be NULL) hidden, rendered under key (manifest_smoke.c). */
+void manifest_render_scrubbed(struct manifest_render *r, struct mnode *map, const char *key,
+                              const char *v, const struct strv *secrets);
 /* Sort configs, secrets and env rules, and refuse a name defined twice. */
 void manifest_files_finish(struct manifest_ctx *c);
 

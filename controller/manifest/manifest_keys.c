@@ -191,7 +191,7 @@ static const struct manifest_key service_keys[] = {
 	  .hint = "use host, service:NAME or container:NAME", .flags = MKF_DROP_BAD },
 	{ .key = "pids_limit", .kind = MK_INT, .offset = SVC(pids_limit), .min = -1, .max = INT64_MAX },
 	{ .key = "platform", .kind = MK_STRING, .offset = SVC(platform), .valid = platform_ok, .what = "invalid platform",
-	  .hint = "use os/arch[/variant]" },
+	  .hint = "use os/arch[/variant]", .flags = MKF_EMPTY_OK },
 	{ .key = "ports", .kind = MK_CUSTOM, .fn = manifest_key_ports, .render = manifest_render_ports },
 	{ .key = "post_start", .kind = MK_REFUSED, .why = "lifecycle hooks are not supported" },
 	{ .key = "pre_stop", .kind = MK_REFUSED, .why = "lifecycle hooks are not supported" },

@@ -159,23 +159,57 @@ static void render_volumes(struct manifest_render *r, struct mnode *root)
 	}
 }
 
-/* configs: and secrets: name their source (a file or a variable), never the content. */
+/*
+ * A config written inline (content:) is its own source: its content, with
+ * every secret value of the project hidden, or only the fingerprint when a
+ * secret variable was interpolated into it (as an environment value).
+ */
+static void render_content(struct manifest_render *r, struct mnode *one,
+                           const struct project_file *f, const struct strv *secrets)
+{
+	char *shown = NULL;
+	size_t i;
+
+	for (i = 0; i < f->content_vars.n; i++)
+		if (model_env_is_secret(r->p, f->content_vars.v[i]))
+			break;
+	if (i == f->content_vars.n) {
+		manifest_render_scrubbed(r, one, "content", f->content, secrets);
+		return;
+	}
+	if (model_secret_shown(&shown, r->k, NULL, MODEL_SECRET_INTERPOLATED, f->content) < 0)
+		r->nomem = true;
+	manifest_render_str(r, one, "content", shown);
+	free(shown);
+}
+
+/*
+ * configs: and secrets: name their source (a file or a variable), never
+ * the content, except a config's own (render_content()).
+ */
 static void render_files(struct manifest_render *r, struct mnode *root, const char *key,
                          const struct project_file *v, size_t n)
 {
+	struct strv secrets = { NULL, 0 };
+	bool configs = !strcmp(key, "configs");
 	struct mnode *m, *one;
 	size_t i;
 
 	if (!n)
 		return;
+	if (configs && model_secrets_collect(&secrets, r->p) < 0)
+		r->nomem = true;
 	m = manifest_render_map(r, root, key);
 	for (i = 0; m && i < n; i++) {
 		one = manifest_render_map(r, m, v[i].name);
+		if (configs && !v[i].file && !v[i].environment && !v[i].external)
+			render_content(r, one, &v[i], &secrets);
 		manifest_render_str(r, one, "environment", v[i].environment);
 		if (v[i].external)
 			manifest_render_bool(r, one, "external", true);
 		manifest_render_str(r, one, "file", v[i].file);
 	}
+	strv_free(&secrets);
 }
 
 static struct mnode *render_project(struct manifest_render *r)

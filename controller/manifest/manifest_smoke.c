@@ -627,9 +627,8 @@ int manifest_smoke_finish(struct manifest_ctx *c)
 
 /* ---- back to Compose, for `deployctl config` ---- */
 
-/* The value with every secret hidden, rendered under key (secrets may be NULL). */
-static void render_scrubbed(struct manifest_render *r, struct mnode *map, const char *key,
-                            const char *v, const struct strv *secrets)
+void manifest_render_scrubbed(struct manifest_render *r, struct mnode *map, const char *key,
+                              const char *v, const struct strv *secrets)
 {
 	char *copy = v ? strdup(v) : NULL;
 
@@ -654,11 +653,11 @@ static void render_smoke(struct manifest_render *r, struct mnode *x, const struc
 		if (!(m = manifest_render_map(r, seq, NULL)))
 			return;
 		manifest_render_str(r, m, "name", k->name);
-		render_scrubbed(r, m, "url", k->url, secrets);
+		manifest_render_scrubbed(r, m, "url", k->url, secrets);
 		manifest_render_str(r, m, "method", k->method);
 		manifest_render_num(r, m, "expect_status", k->expect_status);
-		render_scrubbed(r, m, "body_contains", k->body_contains, secrets);
-		render_scrubbed(r, m, "header", k->header, secrets);
+		manifest_render_scrubbed(r, m, "body_contains", k->body_contains, secrets);
+		manifest_render_scrubbed(r, m, "header", k->header, secrets);
 		manifest_render_duration(r, m, "timeout", k->timeout_ns);
 		manifest_render_num(r, m, "retries", k->retries);
 		manifest_render_duration(r, m, "interval", k->interval_ns);

@@ -28,6 +28,12 @@ static int read_string(struct manifest_ctx *c, const struct manifest_key *k, cha
 	char q[80];
 	int rc = manifest_set_string(c, dst, v, path);
 
+	/* Compose takes an empty value as the key left out: platform: ${P:-} */
+	if (!rc && (k->flags & MKF_EMPTY_OK) && *dst && !**dst) {
+		free(*dst);
+		*dst = NULL;
+		return 0;
+	}
 	if (rc || !k->valid || k->valid(*dst))
 		return rc;
 	if (k->hint)

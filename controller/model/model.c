@@ -160,6 +160,7 @@ static void model_files_free(struct project_file *v, size_t n)
 		if (v[i].content)
 			memset(v[i].content, 0, v[i].content_len);
 		free(v[i].content);
+		strv_free(&v[i].content_vars);
 	}
 	free(v);
 }

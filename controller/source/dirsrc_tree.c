@@ -176,7 +176,7 @@ static int walk_dir(struct tree_walk *w, const char *full, const char *rel, unsi
 		n++;
 	}
 	closedir(d);
-	if (!rc)
+	if (!rc && n) /* an empty directory has no list to sort (qsort(NULL) is undefined) */
 		qsort(names, n, sizeof(*names), name_cmp);
 	for (i = 0; !rc && i < n; i++) {
 		if ((size_t)snprintf(f, sizeof(f), "%s/%s", full, names[i]) >= sizeof(f) ||

@@ -294,6 +294,7 @@ struct project_file {
 	size_t content_len;
 	char content_hash[65];
 	bool external;
+	struct strv content_vars; /* configs' content:, the variables interpolated into it */
 };
 
 /* One x-deployctl.env rule: checks on an environment variable's value. */
