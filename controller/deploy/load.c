@@ -346,12 +346,15 @@ static int network_ids(struct deploy *dp, struct ctx *ctx, struct err *err)
 				return err_set(err, ERR_NOMEM, "out of memory");
 			if (r->external) {
 				rc = docker_resource_lookup(&id, ctx->docker, k, name, err);
-				if (rc == ERR_NOTFOUND)
-					err_set_at(err, ERR_INVALID, r->loc.file, r->loc.line,
-					           r->loc.col,
-					           "%ss.%s: external %s '%s' does not exist",
-					           model_res_noun(k), r->name, model_res_noun(k),
-					           name);
+				/* Docker's "no such" says less than where the name was written. */
+				if (rc == ERR_NOTFOUND) {
+					err_clear(err);
+					rc = err_set_at(err, ERR_INVALID, r->loc.file, r->loc.line,
+					                r->loc.col,
+					                "%ss.%s: external %s '%s' does not exist",
+					                model_res_noun(k), r->name,
+					                model_res_noun(k), name);
+				}
 			} else if (k == RES_NETWORK &&
 			           (own = docker_resource_find(dp->networks, dp->nnetworks, r->name,
 			                                       name)) != NULL) {
