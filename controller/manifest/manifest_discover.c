@@ -127,10 +127,12 @@ int manifest_project_files(char ***out, size_t *nout, bool *merge, const struct 
 	*merge = pick_compose_files(list, &n, dir, warns);
 	if (!*merge && !*dir) {
 		source_list_free(list, n);
+		/* a directory source's root is the directory given (--dir), not a repository */
 		return errlist_add(errs, ERR_INVALID, NULL, 0, 0,
 		                   "no compose.yaml (or compose.yml, docker-compose.yaml, "
-		                   "docker-compose.yml) in the repository root, and no manifests/ "
-		                   "directory");
+		                   "docker-compose.yml) in %s%s%s, and no manifests/ directory",
+		                   src->root ? "the directory '" : "the repository root",
+		                   src->root ? src->root : "", src->root ? "'" : "");
 	}
 	*out = list;
 	*nout = n;

@@ -58,6 +58,8 @@ struct manifest_opts {
 	const struct manifest_vars *vars;
 	const struct strv
 	        *profiles; /* --profile: services with profiles: run only if one is active */
+	/* not NULL: on success, the services profiles left out -> "'a' or 'b'" (kvv_free) */
+	struct kvv *disabled;
 };
 
 /*
