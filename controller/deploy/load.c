@@ -230,21 +230,9 @@ int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *
 		return err_set(err, ERR_NOMEM, "out of memory");
 	/* no --profile: $COMPOSE_PROFILES, comma-separated, as Compose reads it */
 	if (!o->profiles.n && kvv_get(&dp->vars.vars, "COMPOSE_PROFILES")) {
-		const char *p = kvv_get(&dp->vars.vars, "COMPOSE_PROFILES"), *end;
-
-		for (; *p; p = *end ? end + 1 : end) {
-			char name[128];
-			size_t len;
-
-			end = p + strcspn(p, ",");
-			len = (size_t)(end - p);
-			if (!len || len >= sizeof(name))
-				continue;
-			memcpy(name, p, len);
-			name[len] = '\0';
-			if (strv_push(&dp->env_profiles, name) < 0)
-				return err_set(err, ERR_NOMEM, "out of memory");
-		}
+		if (manifest_profiles_parse(&dp->env_profiles,
+		                            kvv_get(&dp->vars.vars, "COMPOSE_PROFILES")) < 0)
+			return err_set(err, ERR_NOMEM, "out of memory");
 		mo.profiles = &dp->env_profiles;
 	}
 	if (o->dir) {

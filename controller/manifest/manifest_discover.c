@@ -186,9 +186,7 @@ int manifest_dotenv_profiles(struct strv *out, const struct manifest_vars *vars,
                              const struct strv *keys, const struct manifest_opts *opts)
 {
 	const char *list = NULL;
-	char *copy, *name, *rest;
 	size_t i;
-	int rc = 0;
 
 	if ((opts->profiles && opts->profiles->n) ||
 	    (opts->vars && kvv_get(&opts->vars->vars, "COMPOSE_PROFILES")))
@@ -196,15 +194,24 @@ int manifest_dotenv_profiles(struct strv *out, const struct manifest_vars *vars,
 	for (i = 0; i < keys->n && !list; i++)
 		if (!strcmp(keys->v[i], "COMPOSE_PROFILES"))
 			list = kvv_get(&vars->vars, "COMPOSE_PROFILES");
-	if (!list || !*list)
-		return 0;
-	copy = strdup(list);
-	if (!copy)
-		return ERR_NOMEM;
-	/* names as deploy_load() takes $COMPOSE_PROFILES: empty and overlong ones skipped */
-	for (name = strtok_r(copy, ",", &rest); name && !rc; name = strtok_r(NULL, ",", &rest))
-		if (strlen(name) < 128 && strv_push(out, name) < 0)
-			rc = ERR_NOMEM;
-	free(copy);
-	return rc;
+	return list ? manifest_profiles_parse(out, list) : 0;
+}
+
+int manifest_profiles_parse(struct strv *out, const char *list)
+{
+	const char *end;
+	char name[128];
+	size_t len;
+
+	for (; *list; list = *end ? end + 1 : end) {
+		end = list + strcspn(list, ",");
+		len = (size_t)(end - list);
+		if (!len || len >= sizeof(name))
+			continue;
+		memcpy(name, list, len);
+		name[len] = '\0';
+		if (strv_push(out, name) < 0)
+			return ERR_NOMEM;
+	}
+	return 0;
 }

@@ -92,6 +92,12 @@ int manifest_load_texts(struct project **out, const char *const *names, const ch
                         size_t n, const struct source *src, const struct manifest_opts *opts,
                         struct errlist *errs, struct errlist *warns);
 
+/*
+ * The names of a COMPOSE_PROFILES value (comma-separated) appended to out,
+ * empty names and names of 128 bytes or more skipped. 0 or ERR_NOMEM.
+ */
+int manifest_profiles_parse(struct strv *out, const char *list);
+
 enum manifest_format { MANIFEST_YAML = 0, MANIFEST_JSON };
 
 /*
