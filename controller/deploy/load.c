@@ -164,14 +164,58 @@ static int resolve_host_binds(struct deploy *dp, const struct deploy_opts *o, st
 	return 0;
 }
 
+/*
+ * The refusal of a project without services (ERR_INVALID, in errs): naming
+ * the files read (under the --dir directory), and, when every service is
+ * left out by profiles (disabled: service -> its profiles), the profiles
+ * that would select them, as Compose's "no service selected".
+ */
+static int empty_project(const struct deploy *dp, const struct kvv *disabled, struct errlist *errs)
+{
+	const struct project *p = dp->project;
+	const char *root = dp->dirsrc ? dp->src.root : NULL;
+	bool bad = false;
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 8192);
+	bad |= buf_puts(&b, disabled->n ? "no service selected in " : "no services in ") < 0;
+	for (i = 0; i < p->files.n && i < 3; i++)
+		bad |= buf_printf(&b, "%s%s%s%s", i ? ", " : "", root ? root : "", root ? "/" : "",
+		                  p->files.v[i]) < 0;
+	if (p->files.n > 3)
+		bad |= buf_printf(&b, " and %zu more files", p->files.n - 3) < 0;
+	if (disabled->n) {
+		bad |= buf_puts(&b, ": every service needs a profile that is not on (") < 0;
+		for (i = 0; i < disabled->n && i < 5; i++)
+			bad |= buf_printf(&b, "%s%s: %s", i ? "; " : "", disabled->v[i].key,
+			                  disabled->v[i].value) < 0;
+		if (disabled->n > 5)
+			bad |= buf_printf(&b, "; and %zu more", disabled->n - 5) < 0;
+		bad |= buf_puts(&b, "): turn one on with --profile NAME or COMPOSE_PROFILES") < 0;
+	}
+	if (bad) {
+		buf_release(&b);
+		return errlist_add(errs, ERR_NOMEM, NULL, 0, 0, "out of memory");
+	}
+	errlist_add(errs, ERR_INVALID, "", 0, 0,
+	            "%s%s removing every service of '%s' is `deployctl down`; use --allow-empty "
+	            "to apply an empty project",
+	            b.ptr, disabled->n ? ";" : ":", p->name);
+	buf_release(&b);
+	return ERR_INVALID;
+}
+
 int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *errs,
                 struct errlist *warns, struct err *err)
 {
+	struct kvv disabled = { NULL, 0 };
 	struct manifest_opts mo = { .dir = o->manifests ? o->manifests : "manifests",
 		                    .project_name = o->project,
 		                    .vars = &dp->vars,
 		                    .profiles = &o->profiles,
-		                    .files = &o->files };
+		                    .files = &o->files,
+		                    .disabled = &disabled };
 	char dirbuf[4096];
 	unsigned k;
 	int rc;
@@ -186,21 +230,9 @@ int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *
 		return err_set(err, ERR_NOMEM, "out of memory");
 	/* no --profile: $COMPOSE_PROFILES, comma-separated, as Compose reads it */
 	if (!o->profiles.n && kvv_get(&dp->vars.vars, "COMPOSE_PROFILES")) {
-		const char *p = kvv_get(&dp->vars.vars, "COMPOSE_PROFILES"), *end;
-
-		for (; *p; p = *end ? end + 1 : end) {
-			char name[128];
-			size_t len;
-
-			end = p + strcspn(p, ",");
-			len = (size_t)(end - p);
-			if (!len || len >= sizeof(name))
-				continue;
-			memcpy(name, p, len);
-			name[len] = '\0';
-			if (strv_push(&dp->env_profiles, name) < 0)
-				return err_set(err, ERR_NOMEM, "out of memory");
-		}
+		if (manifest_profiles_parse(&dp->env_profiles,
+		                            kvv_get(&dp->vars.vars, "COMPOSE_PROFILES")) < 0)
+			return err_set(err, ERR_NOMEM, "out of memory");
 		mo.profiles = &dp->env_profiles;
 	}
 	if (o->dir) {
@@ -229,12 +261,11 @@ int deploy_load(struct deploy *dp, const struct deploy_opts *o, struct errlist *
 		return errs->n ? ERR_INVALID : err_set(err, rc, "cannot load manifests");
 	/* An empty or truncated file must not take the whole stack down with it. */
 	if (!dp->project->nservices && !o->allow_empty) {
-		errlist_add(errs, ERR_INVALID, "", 0, 0,
-		            "no services in %s/: removing every service of '%s' is `deployctl "
-		            "down`; use --allow-empty to apply an empty project",
-		            mo.dir, dp->project->name);
-		return ERR_INVALID;
+		rc = empty_project(dp, &disabled, errs);
+		kvv_free(&disabled);
+		return rc;
 	}
+	kvv_free(&disabled);
 	rc = resolve_host_binds(dp, o, err);
 	if (rc < 0)
 		return rc;
@@ -346,12 +377,15 @@ static int network_ids(struct deploy *dp, struct ctx *ctx, struct err *err)
 				return err_set(err, ERR_NOMEM, "out of memory");
 			if (r->external) {
 				rc = docker_resource_lookup(&id, ctx->docker, k, name, err);
-				if (rc == ERR_NOTFOUND)
-					err_set_at(err, ERR_INVALID, r->loc.file, r->loc.line,
-					           r->loc.col,
-					           "%ss.%s: external %s '%s' does not exist",
-					           model_res_noun(k), r->name, model_res_noun(k),
-					           name);
+				/* Docker's "no such" says less than where the name was written. */
+				if (rc == ERR_NOTFOUND) {
+					err_clear(err);
+					rc = err_set_at(err, ERR_INVALID, r->loc.file, r->loc.line,
+					                r->loc.col,
+					                "%ss.%s: external %s '%s' does not exist",
+					                model_res_noun(k), r->name,
+					                model_res_noun(k), name);
+				}
 			} else if (k == RES_NETWORK &&
 			           (own = docker_resource_find(dp->networks, dp->nnetworks, r->name,
 			                                       name)) != NULL) {

@@ -634,6 +634,10 @@ out:
 	if (!rc) {
 		*out = p;
 		p = NULL;
+		if (opts && opts->disabled) {
+			*opts->disabled = c.disabled;
+			memset(&c.disabled, 0, sizeof(c.disabled));
+		}
 	}
 	errlist_sort(errs);
 	if (warns)

@@ -127,10 +127,12 @@ int manifest_project_files(char ***out, size_t *nout, bool *merge, const struct 
 	*merge = pick_compose_files(list, &n, dir, warns);
 	if (!*merge && !*dir) {
 		source_list_free(list, n);
+		/* a directory source's root is the directory given (--dir), not a repository */
 		return errlist_add(errs, ERR_INVALID, NULL, 0, 0,
 		                   "no compose.yaml (or compose.yml, docker-compose.yaml, "
-		                   "docker-compose.yml) in the repository root, and no manifests/ "
-		                   "directory");
+		                   "docker-compose.yml) in %s%s%s, and no manifests/ directory",
+		                   src->root ? "the directory '" : "the repository root",
+		                   src->root ? src->root : "", src->root ? "'" : "");
 	}
 	*out = list;
 	*nout = n;
@@ -184,9 +186,7 @@ int manifest_dotenv_profiles(struct strv *out, const struct manifest_vars *vars,
                              const struct strv *keys, const struct manifest_opts *opts)
 {
 	const char *list = NULL;
-	char *copy, *name, *rest;
 	size_t i;
-	int rc = 0;
 
 	if ((opts->profiles && opts->profiles->n) ||
 	    (opts->vars && kvv_get(&opts->vars->vars, "COMPOSE_PROFILES")))
@@ -194,15 +194,24 @@ int manifest_dotenv_profiles(struct strv *out, const struct manifest_vars *vars,
 	for (i = 0; i < keys->n && !list; i++)
 		if (!strcmp(keys->v[i], "COMPOSE_PROFILES"))
 			list = kvv_get(&vars->vars, "COMPOSE_PROFILES");
-	if (!list || !*list)
-		return 0;
-	copy = strdup(list);
-	if (!copy)
-		return ERR_NOMEM;
-	/* names as deploy_load() takes $COMPOSE_PROFILES: empty and overlong ones skipped */
-	for (name = strtok_r(copy, ",", &rest); name && !rc; name = strtok_r(NULL, ",", &rest))
-		if (strlen(name) < 128 && strv_push(out, name) < 0)
-			rc = ERR_NOMEM;
-	free(copy);
-	return rc;
+	return list ? manifest_profiles_parse(out, list) : 0;
+}
+
+int manifest_profiles_parse(struct strv *out, const char *list)
+{
+	const char *end;
+	char name[128];
+	size_t len;
+
+	for (; *list; list = *end ? end + 1 : end) {
+		end = list + strcspn(list, ",");
+		len = (size_t)(end - list);
+		if (!len || len >= sizeof(name))
+			continue;
+		memcpy(name, list, len);
+		name[len] = '\0';
+		if (strv_push(out, name) < 0)
+			return ERR_NOMEM;
+	}
+	return 0;
 }

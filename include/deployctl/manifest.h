@@ -58,6 +58,8 @@ struct manifest_opts {
 	const struct manifest_vars *vars;
 	const struct strv
 	        *profiles; /* --profile: services with profiles: run only if one is active */
+	/* not NULL: on success, the services profiles left out -> "'a' or 'b'" (kvv_free) */
+	struct kvv *disabled;
 };
 
 /*
@@ -89,6 +91,12 @@ int manifest_load(struct project **out, const struct source *src, const struct m
 int manifest_load_texts(struct project **out, const char *const *names, const char *const *texts,
                         size_t n, const struct source *src, const struct manifest_opts *opts,
                         struct errlist *errs, struct errlist *warns);
+
+/*
+ * The names of a COMPOSE_PROFILES value (comma-separated) appended to out,
+ * empty names and names of 128 bytes or more skipped. 0 or ERR_NOMEM.
+ */
+int manifest_profiles_parse(struct strv *out, const char *list);
 
 enum manifest_format { MANIFEST_YAML = 0, MANIFEST_JSON };
 

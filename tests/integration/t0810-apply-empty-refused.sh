@@ -22,7 +22,7 @@ still_running() {
 }
 
 refused() {
-	expect_err "no services in manifests/: removing every service of '$PROJECT' is \`deployctl down\`; use --allow-empty to apply an empty project"
+	expect_err "no services in ([^ ]*/)?manifests/app.yml: removing every service of '$PROJECT' is \`deployctl down\`; use --allow-empty to apply an empty project"
 	expect_err 'nothing was changed'
 	grep -q remove "$OUT" && fail "a plan was printed: $(cat "$OUT")"
 	still_running "$1"
@@ -44,7 +44,7 @@ refused "plan, services: only"
 expect_status 2 apply --repo "$REPO"
 refused "apply, services: only"
 expect_status 1 check --repo "$REPO"
-expect_out "FAIL +manifests: no services in manifests/: .*--allow-empty"
+expect_out "FAIL +manifests: no services in manifests/app.yml: .*--allow-empty"
 still_running "check, services: only"
 
 # The same from a directory.

@@ -482,6 +482,29 @@ static void test_manifest_vars__bytes(void)
 	}
 }
 
+/* COMPOSE_PROFILES, from the environment or the .env: empty and overlong names skipped. */
+static void test_manifest_vars__profiles_parse(void)
+{
+	struct strv v = { NULL, 0 };
+	char longname[200];
+
+	memset(longname, 'x', 128);
+	snprintf(longname + 128, sizeof(longname) - 128, ",b");
+	CHECK_INT(manifest_profiles_parse(&v, ",a,,dev-1,"), 0);
+	CHECK_INT(v.n, 2);
+	if (v.n == 2) {
+		CHECK_STR(v.v[0], "a");
+		CHECK_STR(v.v[1], "dev-1");
+	}
+	CHECK_INT(manifest_profiles_parse(&v, ""), 0);
+	CHECK_INT(v.n, 2);
+	CHECK_INT(manifest_profiles_parse(&v, longname), 0);
+	CHECK_INT(v.n, 3);
+	if (v.n == 3)
+		CHECK_STR(v.v[2], "b");
+	strv_free(&v);
+}
+
 int main(void)
 {
 	RUN(test_manifest_vars__interpolate_forms);
@@ -493,5 +516,6 @@ int main(void)
 	RUN(test_manifest_vars__shell_split);
 	RUN(test_manifest_vars__durations);
 	RUN(test_manifest_vars__bytes);
+	RUN(test_manifest_vars__profiles_parse);
 	return CHECK_DONE();
 }
