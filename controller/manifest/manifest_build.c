@@ -65,35 +65,6 @@ static void build_id(struct svc_build *b)
 	hash_ctx_final(b->build_id, h);
 }
 
-/*
- * The context rel (relative to dir) as a repository path into *out (new):
- * the repository root itself ("build: ." beside a root compose.yaml) is
- * ".", which source_join() refuses as a file path. A root-equivalent
- * path is the one whose child "x" joins to exactly "x".
- */
-static int context_join(char **out, const char *dir, const char *rel, struct err *e)
-{
-	struct err probe_err = ERR_INIT;
-	char *probe = NULL, *child;
-	size_t n = strlen(rel) + 3;
-	bool root;
-	int rc = source_join(out, dir, rel, e);
-
-	if (rc != ERR_INVALID)
-		return rc;
-	child = malloc(n);
-	if (!child)
-		return ERR_NOMEM;
-	snprintf(child, n, "%s/x", rel);
-	root = source_join(&probe, dir, child, &probe_err) == 0 && !strcmp(probe, "x");
-	free(child);
-	free(probe);
-	if (!root)
-		return rc;
-	*out = strdup(".");
-	return *out ? 0 : ERR_NOMEM;
-}
-
 int manifest_build(struct manifest_ctx *c, struct service *s, const struct mnode *v,
                    const char *path)
 {
@@ -131,7 +102,7 @@ int manifest_build(struct manifest_ctx *c, struct service *s, const struct mnode
 		rc = ERR_NOMEM;
 		goto out;
 	}
-	rc = context_join(&s->build.context, dir, context ? context : ".", &e);
+	rc = source_join_dir(&s->build.context, dir, context ? context : ".", &e);
 	if (rc == ERR_NOMEM)
 		goto out;
 	if (!rc && s->build.context)

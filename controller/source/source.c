@@ -47,7 +47,8 @@ int source_check_path(const char *path, struct err *err)
 	return 0;
 }
 
-int source_join(char **out, const char *base, const char *rel, struct err *err)
+/* source_join(), and with root_ok the root itself is "." rather than refused. */
+static int join(char **out, const char *base, const char *rel, bool root_ok, struct err *err)
 {
 	struct buf joined, norm;
 	const char *p;
@@ -96,18 +97,28 @@ int source_join(char **out, const char *base, const char *rel, struct err *err)
 		while (*p == '/')
 			p++;
 	}
-	if (!norm.len) {
+	if (!norm.len && !root_ok) {
 		rc = err_set(err, ERR_INVALID, "path '%s' names the repository root, not a file",
 		             rel);
 		goto out;
 	}
-	*out = buf_detach(&norm);
+	*out = norm.len ? buf_detach(&norm) : strdup(".");
 	rc = *out ? 0 : err_set(err, ERR_NOMEM, "out of memory");
 out:
 	free(stack);
 	buf_release(&joined);
 	buf_release(&norm);
 	return rc;
+}
+
+int source_join(char **out, const char *base, const char *rel, struct err *err)
+{
+	return join(out, base, rel, false, err);
+}
+
+int source_join_dir(char **out, const char *base, const char *rel, struct err *err)
+{
+	return join(out, base, rel, true, err);
 }
 
 void source_entries_free(struct source_entry *v, size_t n)

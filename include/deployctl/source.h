@@ -75,6 +75,8 @@ int source_check_path(const char *path, struct err *err);
  * first when base is not NULL. ERR_INVALID if the result escapes the root.
  */
 int source_join(char **out, const char *base, const char *rel, struct err *err);
+/* source_join() of a directory: the repository root itself is "." (build: .). */
+int source_join_dir(char **out, const char *base, const char *rel, struct err *err);
 
 /* A directory source (for --dir). dir is the root; borrowed, must outlive it. */
 struct dirsrc;
